@@ -1,0 +1,75 @@
+// The records Lifeboat keeps about backups. A backup is an archive plus a manifest (JSON) beside it.
+
+/** Magento's internal type names, kept so that archives stay recognisable in `var/backups`. */
+export type BackupType = 'db' | 'snapshot' | 'nomedia' | 'media' | 'filesystem_code';
+
+export const BACKUP_TYPES: readonly BackupType[] = ['db', 'snapshot', 'nomedia', 'media', 'filesystem_code'];
+
+/** Where one table's data sits inside the uncompressed SQL stream and inside the gzip file. */
+export interface TableEntry {
+  name: string;
+  rows: number;
+  /** Byte offset of the table's first INSERT in the uncompressed SQL. */
+  dataOffset: number;
+  /** Length in bytes of the table's INSERT statements in the uncompressed SQL. */
+  dataLength: number;
+  /**
+   * Byte offset in the archive of the gzip member that starts with this table's data (every table's
+   * data starts a new member), so one table can be read without decompressing what comes before.
+   */
+  gzipOffset?: number;
+}
+
+export interface EngineInfo {
+  kind: 'mysql' | 'sqlite';
+  /** e.g. "10.11.19-MariaDB" or "3.46.0" */
+  serverVersion: string;
+  database: string;
+}
+
+export interface ObjectCounts {
+  tables: number;
+  views: number;
+  triggers: number;
+  routines: number;
+  events: number;
+  sequences: number;
+}
+
+export interface Manifest {
+  formatVersion: 1;
+  id: string;
+  type: BackupType;
+  /** The filtered name given by the user ('' when none). */
+  name: string;
+  /** The archive's file name, e.g. 1732443600_db_before_upgrade.sql.gz */
+  file: string;
+  /** Unix time (seconds) in the file name. */
+  time: number;
+  startedAt: string;
+  finishedAt: string;
+  tool: { name: 'lifeboat'; version: string };
+  archive: { size: number; sha256: string; compression: 'gzip' };
+  engine: EngineInfo;
+  /** Uncompressed size of the SQL dump. */
+  sqlBytes: number;
+  tables: TableEntry[];
+  objects: ObjectCounts;
+  warnings: string[];
+}
+
+/** One line of `lifeboat list`: a Lifeboat backup (with manifest) or an archive found in the folder. */
+export interface BackupRecord {
+  id: string;
+  file: string;
+  type: BackupType;
+  name: string;
+  /** Unix time (seconds) from the file name. */
+  time: number;
+  size: number;
+  /** From the manifest; absent for archives Lifeboat did not make. */
+  sha256?: string;
+  /** 'lifeboat' when a manifest vouches for it, 'foreign' for Magento-made or hand-dropped archives. */
+  origin: 'lifeboat' | 'foreign';
+  manifest?: Manifest;
+}

@@ -1,0 +1,79 @@
+// The contract between the core and a database engine (MySQL/MariaDB, SQLite). Engines never import
+// from core: they receive a sink to write SQL into and a stream of statements to restore from.
+import type { EngineInfo, ObjectCounts } from '../core/types.js';
+
+/** Where an engine writes its dump. Counts uncompressed bytes so that table ranges can be recorded. */
+export interface SqlSink {
+  /** Appends text; resolves when the sink can take more (backpressure). */
+  write(chunk: string | Buffer): Promise<void>;
+  /** Uncompressed bytes written so far. */
+  readonly bytesWritten: number;
+  /**
+   * Ends the current compression block so the next byte starts a fresh gzip member, and resolves to
+   * that member's byte offset in the archive once known (used for per-table random access).
+   */
+  cut(): Promise<number>;
+}
+
+export interface TableDumpInfo {
+  name: string;
+  rows: number;
+  dataOffset: number;
+  dataLength: number;
+  gzipOffset?: number;
+}
+
+export interface DumpResult {
+  engine: EngineInfo;
+  tables: TableDumpInfo[];
+  objects: ObjectCounts;
+  warnings: string[];
+}
+
+export interface Progress {
+  phase: string;
+  /** Current table, when the work is per table. */
+  table?: string;
+  rows: number;
+  /** Bytes of SQL produced (dump) or consumed (restore). */
+  bytes: number;
+  /** Expected total bytes when known (for ETA). */
+  totalBytes?: number;
+}
+
+export type ProgressListener = (progress: Progress) => void;
+
+export interface DumpOptions {
+  /** Keep DEFINER clauses of views, triggers, routines and events (default: strip them). */
+  keepDefiners?: boolean;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export interface RestoreOptions {
+  /** Restore only these tables (data and definition); everything else stays as it is. */
+  tables?: string[];
+  /** Total uncompressed bytes, for progress. */
+  totalBytes?: number;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export interface RestoreResult {
+  tables: number;
+  rows: number;
+  objects: ObjectCounts;
+  warnings: string[];
+}
+
+export interface DatabaseEngine {
+  readonly kind: EngineInfo['kind'];
+  /** Writes a complete, consistent SQL dump of the database into the sink. */
+  dump(sink: SqlSink, options?: DumpOptions): Promise<DumpResult>;
+  /**
+   * Replaces the database's content with the dump read from `sql` (uncompressed SQL text), atomically:
+   * on any failure the database is left exactly as it was.
+   */
+  restore(sql: AsyncIterable<Buffer>, options?: RestoreOptions): Promise<RestoreResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,33 @@
+// One place that opens MySQL/MariaDB connections with the settings every dump and restore relies on.
+import mysql from 'mysql2/promise';
+import type { MysqlTarget } from '../target.js';
+
+export type MysqlConnection = mysql.Connection;
+
+export interface ConnectOptions {
+  /** Connect without selecting the target's database (e.g. to create a staging schema). */
+  noDatabase?: boolean;
+  /** Allow several statements in one query (used only for trusted, generated SQL). */
+  multipleStatements?: boolean;
+}
+
+export async function openConnection(target: MysqlTarget, options: ConnectOptions = {}): Promise<MysqlConnection> {
+  const connection = await mysql.createConnection({
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    ...(target.socketPath ? { socketPath: target.socketPath } : {}),
+    ...(options.noDatabase ? {} : { database: target.database }),
+    charset: 'utf8mb4_general_ci',
+    // Values travel as text and are quoted by the server or by us; never let the driver reinterpret them.
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    decimalNumbers: false,
+    multipleStatements: options.multipleStatements ?? false,
+    timezone: 'Z',
+  });
+  await connection.query("SET time_zone = '+00:00'");
+  return connection;
+}

@@ -1,0 +1,70 @@
+// Parsing of LIFEBOAT_DATABASE_URL into a connection target. Kept beside the engines (not in core)
+// because only the engines know what a target means.
+import path from 'node:path';
+
+export interface MysqlTarget {
+  kind: 'mysql';
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** Unix socket path, from `?socket=/path`. */
+  socketPath?: string;
+}
+
+export interface SqliteTarget {
+  kind: 'sqlite';
+  /** Absolute path of the database file. */
+  path: string;
+}
+
+export type DatabaseTarget = MysqlTarget | SqliteTarget;
+
+const EXAMPLES = 'mysql://user:password@127.0.0.1:3306/shop or sqlite:///var/www/shop/var/shop.db';
+
+export class TargetError extends Error {}
+
+/**
+ * Parses `mysql://user:pass@host:port/db` (also `mariadb://`) and `sqlite:///abs/path.db`
+ * (or `sqlite:relative/path.db`, resolved against `baseDir`).
+ */
+export function parseDatabaseUrl(value: string, baseDir: string): DatabaseTarget {
+  const trimmed = value.trim();
+  if (trimmed.startsWith('sqlite:')) {
+    let rest = trimmed.slice('sqlite:'.length);
+    if (rest.startsWith('//')) rest = rest.slice(2); // sqlite:///abs -> /abs ; sqlite://rel -> rel
+    if (rest === '') throw new TargetError(`no file in database URL "${value}"; expected e.g. ${EXAMPLES}`);
+    return { kind: 'sqlite', path: path.resolve(baseDir, decodeURIComponent(rest)) };
+  }
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new TargetError(`cannot parse database URL "${value}"; expected e.g. ${EXAMPLES}`);
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
+    throw new TargetError(`unsupported database URL scheme "${url.protocol}"; expected e.g. ${EXAMPLES}`);
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/')) {
+    throw new TargetError(`database URL "${value}" names no database; expected e.g. ${EXAMPLES}`);
+  }
+  const port = url.port === '' ? 3306 : Number(url.port);
+  const socketPath = url.searchParams.get('socket') ?? undefined;
+  return {
+    kind: 'mysql',
+    host: url.hostname === '' ? '127.0.0.1' : url.hostname,
+    port,
+    user: decodeURIComponent(url.username) || 'root',
+    password: decodeURIComponent(url.password),
+    database,
+    ...(socketPath ? { socketPath } : {}),
+  };
+}
+
+/** The URL again, without the password: safe for logs and manifests. */
+export function describeTarget(target: DatabaseTarget): string {
+  if (target.kind === 'sqlite') return `sqlite://${target.path}`;
+  return `mysql://${target.user}@${target.host}:${target.port}/${target.database}`;
+}

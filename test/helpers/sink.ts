@@ -1,0 +1,31 @@
+// A plain, uncompressed SqlSink for engine tests: collects the dump in memory and writes it to a file.
+import { writeFile } from 'node:fs/promises';
+import type { SqlSink } from '../../src/engines/engine.js';
+
+export class MemorySqlSink implements SqlSink {
+  private readonly chunks: Buffer[] = [];
+  bytesWritten = 0;
+
+  async write(chunk: string | Buffer): Promise<void> {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    this.chunks.push(buffer);
+    this.bytesWritten += buffer.length;
+  }
+
+  async cut(): Promise<number> {
+    return this.bytesWritten; // uncompressed: a member starts wherever we are
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  async saveTo(file: string): Promise<void> {
+    await writeFile(file, this.toBuffer());
+  }
+}
+
+/** Feeds a buffer to a restore in small pieces, so statement splitting across chunk edges is exercised. */
+export async function* chunked(buffer: Buffer, size = 7919): AsyncIterable<Buffer> {
+  for (let i = 0; i < buffer.length; i += size) yield buffer.subarray(i, i + size);
+}
