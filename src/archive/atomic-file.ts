@@ -1,0 +1,96 @@
+// A file that becomes visible under its final name only when complete: written as `<name>.partial`,
+// flushed to disk, then renamed. Its size and sha256 are computed on the way, not by a second read.
+import { createHash, type Hash } from 'node:crypto';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { PARTIAL_SUFFIX } from '../core/naming.js';
+
+export class AtomicFile {
+  private readonly hash: Hash = createHash('sha256');
+  private bytes = 0;
+  private done = false;
+  private sealed = false;
+
+  private constructor(
+    readonly finalPath: string,
+    readonly partialPath: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  /** Creates `<finalPath>.partial`; fails if it exists (another writer owns that name). */
+  static async create(finalPath: string): Promise<AtomicFile> {
+    const partialPath = finalPath + PARTIAL_SUFFIX;
+    const handle = await open(partialPath, 'wx', 0o640);
+    return new AtomicFile(finalPath, partialPath, handle);
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  async write(buffer: Buffer): Promise<void> {
+    this.hash.update(buffer);
+    let written = 0;
+    while (written < buffer.length) {
+      const { bytesWritten } = await this.handle.write(buffer, written, buffer.length - written);
+      written += bytesWritten;
+    }
+    this.bytes += buffer.length;
+  }
+
+  /** Flushes and closes the partial file; returns the size and sha256 of what was written. */
+  async seal(): Promise<{ size: number; sha256: string }> {
+    await this.handle.sync();
+    await this.handle.close();
+    this.sealed = true;
+    return { size: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  /** Renames the sealed file into place: the moment it becomes visible. */
+  async publish(): Promise<void> {
+    if (!this.sealed) throw new Error('AtomicFile.publish() before seal()');
+    await rename(this.partialPath, this.finalPath);
+    this.done = true;
+    await syncDirectory(path.dirname(this.finalPath));
+  }
+
+  /** seal() then publish(). */
+  async commit(): Promise<{ size: number; sha256: string }> {
+    const sealed = await this.seal();
+    await this.publish();
+    return sealed;
+  }
+
+  /** Removes the partial file. Safe to call after a failure, and after commit (then it does nothing). */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    if (!this.sealed) await this.handle.close().catch(() => undefined);
+    await unlink(this.partialPath).catch(() => undefined);
+  }
+}
+
+/** Makes a rename durable: without it a power loss can forget the new directory entry. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename itself has still happened.
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a small file (a manifest) atomically. */
+export async function writeFileAtomic(finalPath: string, content: string | Buffer): Promise<void> {
+  const file = await AtomicFile.create(finalPath);
+  try {
+    await file.write(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+    await file.commit();
+  } catch (error) {
+    await file.abort();
+    throw error;
+  }
+}

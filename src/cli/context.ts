@@ -1,0 +1,39 @@
+// What every command needs: settings, output helpers, and Ctrl-C turned into a clean abort.
+import { loadSettings, type Settings } from '../config.js';
+
+export interface Output {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export const stdio: Output = {
+  out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+  err: (text) => process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+};
+
+export function settings(): Settings {
+  return loadSettings(process.env, process.cwd());
+}
+
+/**
+ * Runs long work with an AbortSignal that the first Ctrl-C (or SIGTERM) fires, so the work can remove
+ * what it half-wrote; a second Ctrl-C exits at once.
+ */
+export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`\n${name}: stopping cleanly (press Ctrl-C again to exit at once)\n`);
+    controller.abort(new Error(`interrupted by ${name}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { findBackup } from '../core/catalog.js';
+import { deleteBackup } from '../core/delete.js';
+import { confirm } from './confirm.js';
+import { settings, stdio } from './context.js';
+
+export function registerDelete(program: Command): void {
+  program
+    .command('delete')
+    .description('delete backups: the record and its archive')
+    .argument('<id...>', 'backup ids or archive file names')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (ids: string[], flags: { yes?: boolean }) => {
+      const config = settings();
+      // Resolve every id first: one unknown id deletes nothing.
+      const records = [];
+      for (const id of ids) records.push(await findBackup(config.backupDir, id));
+      const files = records.map((r) => r.file).join(', ');
+      if (!(await confirm(`Delete ${records.length} backup(s) and their archives (${files})?`, flags.yes))) {
+        stdio.err('nothing was deleted');
+        process.exitCode = 1;
+        return;
+      }
+      for (const record of records) {
+        await deleteBackup(config.backupDir, record);
+        stdio.out(`deleted ${record.file}`);
+      }
+    });
+}

@@ -1,0 +1,36 @@
+// `lifeboat demo` (what `npm start` runs): creates the built-in demo shop, shows the CLI's help, and
+// takes a first backup of it, so a newcomer sees Lifeboat work at once.
+import type { Command } from 'commander';
+import path from 'node:path';
+import { createDatabaseBackup } from '../core/backup.js';
+import { listBackups } from '../core/catalog.js';
+import { loadSettings } from '../config.js';
+import { requireDatabase } from '../config.js';
+import { ensureDemoShop } from '../demo/shop.js';
+import { humanBytes, localTime, renderTable } from './format.js';
+import { stdio } from './context.js';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('create the built-in demo shop (an SQLite database and a file tree) and back it up')
+    .option('--dir <path>', 'where the demo shop lives', 'demo')
+    .action(async (flags: { dir: string }) => {
+      const shop = await ensureDemoShop(path.resolve(flags.dir));
+      stdio.out(program.helpInformation());
+      const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
+      const config = loadSettings({ ...env }, shop.root);
+      stdio.out(`Demo shop in ${shop.root} (database ${shop.databaseFile}).`);
+      const record = await createDatabaseBackup(requireDatabase(config), config.backupDir, { name: 'demo' });
+      stdio.out(`Took backup ${record.id}: ${path.join(config.backupDir, record.file)} (${humanBytes(record.size)})\n`);
+      const records = await listBackups(config.backupDir);
+      stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'FILE'], records.map((r) => [r.id, localTime(r.time), r.name || '-', humanBytes(r.size), r.file])));
+      stdio.out(`
+Try it yourself on the demo shop:
+  export LIFEBOAT_ROOT=${shop.root} LIFEBOAT_DATABASE_URL=${shop.databaseUrl}
+  node bin/lifeboat.js backup db --name "before upgrade"
+  node bin/lifeboat.js list
+  node bin/lifeboat.js verify ${record.id}
+  node bin/lifeboat.js rollback ${record.id} --yes`);
+    });
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { listBackups } from '../core/catalog.js';
+import { humanBytes, localTime, recordJson, renderTable } from './format.js';
+import { settings, stdio } from './context.js';
+
+const TYPE_LABELS: Record<string, string> = {
+  db: 'Database',
+  media: 'Database and Media',
+  snapshot: 'System',
+  nomedia: 'System (no media)',
+  filesystem_code: 'Code',
+};
+
+export function registerList(program: Command): void {
+  program
+    .command('list')
+    .description('list the backups in the backup folder, newest first')
+    .option('--json', 'print an array of JSON objects')
+    .action(async (flags: { json?: boolean }) => {
+      const config = settings();
+      const records = await listBackups(config.backupDir);
+      if (flags.json) {
+        stdio.out(JSON.stringify(records.map((r) => recordJson(r, config.backupDir)), null, 2));
+        return;
+      }
+      if (records.length === 0) {
+        stdio.out(`no backups in ${config.backupDir} yet; take one with "lifeboat backup db"`);
+        return;
+      }
+      const rows = records.map((r) => [
+        r.origin === 'lifeboat' ? r.id : '-',
+        localTime(r.time),
+        r.name || '-',
+        humanBytes(r.size),
+        TYPE_LABELS[r.type] ?? r.type,
+        r.file,
+      ]);
+      stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'TYPE', 'FILE'], rows));
+    });
+}

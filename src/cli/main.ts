@@ -1,0 +1,59 @@
+// The `lifeboat` command line. Each command parses its flags and calls one core function; errors end
+// as one line on stderr and an exit code: 0 ok, 1 failed, 2 bad usage or configuration.
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { TOOL_VERSION } from '../core/version.js';
+import { registerBackup } from './backup.js';
+import { registerDelete } from './delete.js';
+import { registerDemo } from './demo.js';
+import { registerList } from './list.js';
+import { registerRollback } from './rollback.js';
+import { registerVerify } from './verify.js';
+
+export function buildProgram(): Command {
+  const program = new Command('lifeboat')
+    .description('Backups and atomic rollback for web shops (MySQL/MariaDB, SQLite)')
+    .version(TOOL_VERSION)
+    .showHelpAfterError('(run "lifeboat --help" for usage)')
+    .addHelpText(
+      'after',
+      `
+Settings (environment variables, or lifeboat.config.json / .yaml in the working folder):
+  LIFEBOAT_DATABASE_URL  mysql://user:pass@host:3306/db, mariadb://..., sqlite:///path/shop.db
+  LIFEBOAT_ROOT          the shop's root folder (default: the working folder)
+  LIFEBOAT_BACKUP_DIR    where archives live (default: <root>/var/backups)
+  LIFEBOAT_HOME          Lifeboat's own state (default: <root>/var/lifeboat)
+  LIFEBOAT_CONFIG        a config file to read instead of the one in the working folder
+
+Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
+    );
+  registerBackup(program);
+  registerList(program);
+  registerVerify(program);
+  registerRollback(program);
+  registerDelete(program);
+  registerDemo(program);
+  // Commander would call process.exit itself; we want our exit codes and one-line errors.
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  for (const command of program.commands.flatMap((c) => c.commands)) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; commander already printed the usage problem.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (error.code === 'commander.executeSubCommandAsync') return 1;
+      return 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`lifeboat: ${message.split('\n')[0]}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}

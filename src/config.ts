@@ -1,0 +1,106 @@
+// Lifeboat's settings: environment variables, each also settable in a config file
+// (lifeboat.config.json / .yaml / .yml in the working folder, or the file named by LIFEBOAT_CONFIG).
+// The variable wins over the file.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from './core/errors.js';
+import { parseDatabaseUrl, TargetError, type DatabaseTarget } from './engines/target.js';
+
+export interface Settings {
+  /** The raw LIFEBOAT_DATABASE_URL, when set. */
+  databaseUrl?: string;
+  root: string;
+  backupDir: string;
+  home: string;
+  /** The config file that was read, if any. */
+  configFile?: string;
+}
+
+const KEYS = {
+  databaseUrl: 'LIFEBOAT_DATABASE_URL',
+  root: 'LIFEBOAT_ROOT',
+  backupDir: 'LIFEBOAT_BACKUP_DIR',
+  home: 'LIFEBOAT_HOME',
+} as const;
+
+type Key = keyof typeof KEYS;
+
+const CONFIG_NAMES = ['lifeboat.config.json', 'lifeboat.config.yaml', 'lifeboat.config.yml'];
+
+function findConfigFile(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  if (env.LIFEBOAT_CONFIG) {
+    const file = path.resolve(cwd, env.LIFEBOAT_CONFIG);
+    if (!existsSync(file)) throw new UsageError(`LIFEBOAT_CONFIG names ${file}, which does not exist; point it at a lifeboat.config.json or .yaml file`);
+    return file;
+  }
+  return CONFIG_NAMES.map((name) => path.join(cwd, name)).find((file) => existsSync(file));
+}
+
+function readConfigFile(file: string): Partial<Record<Key, string>> {
+  let parsed: unknown;
+  try {
+    const text = readFileSync(file, 'utf8');
+    parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`cannot read config file ${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(`config file ${file} must hold an object, e.g. {"databaseUrl": "mysql://root@127.0.0.1/shop"}`);
+  }
+  const values: Partial<Record<Key, string>> = {};
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    // Both spellings work in the file: `databaseUrl` and `LIFEBOAT_DATABASE_URL`.
+    const known = (Object.keys(KEYS) as Key[]).find((k) => k === key || KEYS[k] === key);
+    if (!known) throw new UsageError(`config file ${file} has an unknown setting "${key}"; known: ${Object.keys(KEYS).join(', ')}`);
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw new UsageError(`config file ${file}: setting "${key}" must be a non-empty string`);
+    }
+    values[known] = value;
+  }
+  return values;
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Settings {
+  const configFile = findConfigFile(env, cwd);
+  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const get = (key: Key): string | undefined => {
+    const value = env[KEYS[key]];
+    if (value !== undefined) {
+      if (value.trim() === '') throw new UsageError(`${KEYS[key]} is set but empty; unset it or give it a value`);
+      return value;
+    }
+    return fromFile[key];
+  };
+  // Relative paths in the file are relative to the file; in variables, to the working folder.
+  const baseDir = configFile ? path.dirname(configFile) : cwd;
+  const resolvePath = (key: Key): string | undefined => {
+    const value = get(key);
+    if (value === undefined) return undefined;
+    return path.resolve(env[KEYS[key]] !== undefined ? cwd : baseDir, value);
+  };
+  const root = resolvePath('root') ?? cwd;
+  return {
+    databaseUrl: get('databaseUrl'),
+    root,
+    backupDir: resolvePath('backupDir') ?? path.join(root, 'var', 'backups'),
+    home: resolvePath('home') ?? path.join(root, 'var', 'lifeboat'),
+    ...(configFile ? { configFile } : {}),
+  };
+}
+
+/** The database to back up, or a usage error naming the setting and an example. */
+export function requireDatabase(settings: Settings): DatabaseTarget {
+  if (!settings.databaseUrl) {
+    throw new UsageError(
+      'LIFEBOAT_DATABASE_URL is not set: set it (or "databaseUrl" in lifeboat.config.json), e.g. mysql://user:password@127.0.0.1:3306/shop or sqlite:///path/to/shop.db',
+    );
+  }
+  try {
+    return parseDatabaseUrl(settings.databaseUrl, settings.configFile ? path.dirname(settings.configFile) : process.cwd());
+  } catch (error) {
+    if (error instanceof TargetError) throw new UsageError(`LIFEBOAT_DATABASE_URL: ${error.message}`);
+    throw error;
+  }
+}

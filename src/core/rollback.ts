@@ -1,0 +1,55 @@
+// Rolling the database back to a backup: verify the archive completely first (a damaged one is refused
+// before anything is touched), then let the engine restore atomically from the SQL stream.
+import type { ProgressListener, RestoreResult } from '../engines/engine.js';
+import { openEngine } from '../engines/index.js';
+import type { DatabaseTarget } from '../engines/target.js';
+import { openSql } from './archive-reader.js';
+import { OperationError, UsageError } from './errors.js';
+import type { BackupRecord } from './types.js';
+import { verifyBackup } from './verify.js';
+
+export interface RollbackOptions {
+  /** Restore only these tables. */
+  tables?: string[];
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+}
+
+export async function rollbackDatabase(
+  target: DatabaseTarget,
+  backupDir: string,
+  record: BackupRecord,
+  options: RollbackOptions = {},
+): Promise<RestoreResult> {
+  if (record.type !== 'db') {
+    throw new UsageError(`${record.file} is a ${record.type} archive; this version of Lifeboat rolls back database (db) backups only`);
+  }
+  const made = record.manifest?.engine.kind;
+  if (made && made !== target.kind) {
+    throw new UsageError(`${record.file} is a ${made} dump but LIFEBOAT_DATABASE_URL points at a ${target.kind} database; nothing was changed`);
+  }
+  if (options.tables?.length && record.manifest) {
+    const known = new Set(record.manifest.tables.map((t) => t.name));
+    const missing = options.tables.filter((t) => !known.has(t));
+    if (missing.length) throw new UsageError(`${record.file} holds no table ${missing.map((t) => `"${t}"`).join(', ')}; nothing was changed`);
+  }
+  options.onProgress?.({ phase: 'verify', rows: 0, bytes: 0 });
+  const report = await verifyBackup(backupDir, record, {
+    signal: options.signal,
+    onBytes: (bytes, total) => options.onProgress?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
+  });
+  if (!report.ok) {
+    throw new OperationError(`${record.file} is damaged (${report.problems.join('; ')}); refusing to roll back, nothing was changed`);
+  }
+  const engine = openEngine(target);
+  try {
+    return await engine.restore(openSql(backupDir, record), {
+      tables: options.tables,
+      totalBytes: record.manifest?.sqlBytes,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,74 @@
+// Verification: re-read an archive and check everything the manifest promises (size, sha256, that the
+// gzip stream is whole, the uncompressed size). An archive without manifest gets the checks it can.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { archivePath, isGzipped } from './archive-reader.js';
+import type { BackupRecord } from './types.js';
+
+export interface VerifyReport {
+  ok: boolean;
+  id: string;
+  file: string;
+  /** What was checked, e.g. ["size", "sha256", "gzip", "sql size"]. */
+  checked: string[];
+  problems: string[];
+}
+
+export async function verifyBackup(
+  backupDir: string,
+  record: BackupRecord,
+  options: { onBytes?: (bytes: number, total: number) => void; signal?: AbortSignal } = {},
+): Promise<VerifyReport> {
+  const file = archivePath(backupDir, record);
+  const report: VerifyReport = { ok: true, id: record.id, file: record.file, checked: [], problems: [] };
+  const problem = (text: string) => {
+    report.ok = false;
+    report.problems.push(text);
+  };
+  const manifest = record.manifest;
+  const size = (await stat(file)).size;
+  if (manifest) {
+    report.checked.push('size');
+    if (size !== manifest.archive.size) problem(`size is ${size} bytes, the manifest says ${manifest.archive.size}`);
+  }
+  const hash = createHash('sha256');
+  let read = 0;
+  let sqlBytes = 0;
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  raw.on('data', (chunk) => {
+    hash.update(chunk as Buffer);
+    read += (chunk as Buffer).length;
+    options.onBytes?.(read, size);
+  });
+  const countSql = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      sqlBytes += chunk.length;
+      callback();
+    },
+  });
+  try {
+    if (isGzipped(record)) {
+      await pipeline(raw, createGunzip({ chunkSize: 1 << 20 }), countSql, { signal: options.signal });
+      report.checked.push('gzip');
+    } else {
+      await pipeline(raw, countSql, { signal: options.signal });
+    }
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    problem(`the gzip stream is broken: ${(error as Error).message}`);
+  }
+  if (manifest) {
+    report.checked.push('sha256');
+    const sha256 = hash.digest('hex');
+    if (read === size && sha256 !== manifest.archive.sha256) problem(`sha256 is ${sha256}, the manifest says ${manifest.archive.sha256}`);
+    if (report.ok && isGzipped(record)) {
+      report.checked.push('sql size');
+      if (sqlBytes !== manifest.sqlBytes) problem(`holds ${sqlBytes} bytes of SQL, the manifest says ${manifest.sqlBytes}`);
+    }
+  }
+  return report;
+}

@@ -1,0 +1,25 @@
+// Picks the engine for a database target. The engines' dump and restore functions are independent;
+// this is the only place that knows them all.
+import type { DatabaseEngine } from './engine.js';
+import { dumpMysql } from './mysql/dump.js';
+import { restoreMysql } from './mysql/restore.js';
+import { dumpSqlite } from './sqlite/dump.js';
+import { restoreSqlite } from './sqlite/restore.js';
+import type { DatabaseTarget } from './target.js';
+
+export function openEngine(target: DatabaseTarget): DatabaseEngine {
+  if (target.kind === 'mysql') {
+    return {
+      kind: 'mysql',
+      dump: (sink, options) => dumpMysql(target, sink, options),
+      restore: (sql, options) => restoreMysql(target, sql, options),
+      close: async () => undefined,
+    };
+  }
+  return {
+    kind: 'sqlite',
+    dump: (sink, options) => dumpSqlite(target, sink, options),
+    restore: (sql, options) => restoreSqlite(target, sql, options),
+    close: async () => undefined,
+  };
+}
