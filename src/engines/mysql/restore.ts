@@ -1,0 +1,213 @@
+/*
+ * Atomic restore of a MySQL/MariaDB database from an SQL dump (Lifeboat's own dumps, mysqldump and
+ * mariadb-dump output, Magento's "Database Backup" files).
+ *
+ * How: the dump is replayed into a fresh staging schema `<db>__lb_stage_<random>`; the staged objects are
+ * read back; then, in the shop schema, the triggers are dropped and ALL base tables (and sequences) are
+ * moved to `<db>__lb_prev_<random>` while the staged ones move in, in ONE `RENAME TABLE` statement; then
+ * routines, views, triggers and events are created from the staged definitions and the objects the backup
+ * does not have are dropped. A failure before the rename leaves the shop untouched (staging is dropped);
+ * a failure after it renames everything back and recreates the old objects. On success the prev schema is
+ * dropped. With `options.tables`, only those tables (and their triggers) are replayed and swapped.
+ *
+ * Privileges the database user needs:
+ * - on the helper schemas `<db>__lb_%`: everything (they are created, filled and dropped):
+ *     GRANT ALL PRIVILEGES ON `<db>\_\_lb\_%`.* TO 'user'@'host';
+ *   Without it the restore fails at once, before touching anything, with a one-line message that
+ *   prints this GRANT for the actual database and user.
+ * - on the shop's database: SELECT, INSERT, CREATE, DROP, ALTER, INDEX, REFERENCES (tables and the
+ *   RENAME), TRIGGER, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EVENT, LOCK TABLES
+ *   (Magento's installer grants ALL on its database, which covers these). MariaDB shows a routine's
+ *   body only to its definer or to users with SELECT on mysql.proc: routines of the shop owned by
+ *   another user are still replaced, but with a warning, since they could not be put back if the
+ *   restore had to be undone.
+ * - nothing global: `SET sql_log_bin = 0` is tried and its failure ignored (without SUPER/BINLOG ADMIN the
+ *   staging writes go to the binary log, which is harmless); a DEFINER naming another user is stripped
+ *   (see swap-objects.ts), so SUPER / SET USER is never required.
+ *
+ * Known limits: foreign keys of tables in *other* schemas that reference the shop's tables are not
+ * repointed (they follow the old tables, which are dropped; InnoDB then reports them as dangling);
+ * during the post-rename phase (milliseconds to seconds) the shop has its new tables but may still lack
+ * triggers; events are created disabled in staging and get their dumped status in the shop.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RestoreOptions, RestoreResult } from '../engine.js';
+import type { MysqlTarget } from '../target.js';
+import { quoteId } from './restore-parse.js';
+import { asServerError, exec, openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
+import { countObjects, inventorySchema } from './restore-inventory.js';
+import { abortReason, replayIntoStaging } from './staging-replay.js';
+import { dropObject, readCurrentUser } from './swap-objects.js';
+import { SwapError, swapTables } from './swap-tables.js';
+
+export { StatementError } from './staging-replay.js';
+
+/** A restore failed; the message says whether the database was changed. */
+export class RestoreError extends Error {}
+
+const MAX_SCHEMA_NAME = 64;
+
+const SUFFIX_LENGTH = 8; // hex characters of the random part
+
+/** How much of the database name the helper schema names keep (the same for both kinds). */
+function helperPrefix(database: string): string {
+  return database.slice(0, MAX_SCHEMA_NAME - '__lb_stage_'.length - SUFFIX_LENGTH) + '__lb_';
+}
+
+/** `<db>__lb_<kind>_<suffix>`; a database name over 45 characters is shortened to stay within 64. */
+export function helperSchemaName(database: string, kind: 'stage' | 'prev', suffix: string): string {
+  return `${helperPrefix(database)}${kind}_${suffix}`;
+}
+
+/** The GRANT that lets `user` create the helper schemas of `database`. */
+export function helperGrant(database: string, user: string, host: string): string {
+  const pattern = helperPrefix(database).replace(/[_%\\]/g, (c) => '\\' + c) + '%';
+  return `GRANT ALL PRIVILEGES ON ${quoteId(pattern)}.* TO ${quoteString(user)}@${quoteString(host)}`;
+}
+
+export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffer>, options: RestoreOptions = {}): Promise<RestoreResult> {
+  const { signal } = options;
+  if (signal?.aborted) throw abortReason(signal);
+  const db = target.database;
+  const tables = options.tables && options.tables.length > 0 ? new Set(options.tables) : undefined;
+  const warnings: string[] = [];
+  const suffix = randomBytes(SUFFIX_LENGTH / 2).toString('hex');
+  const stage = helperSchemaName(db, 'stage', suffix);
+  const prev = helperSchemaName(db, 'prev', suffix);
+  const lockName = `lifeboat-restore:${db}`.slice(0, 64);
+
+  const admin = await openRawSession(target);
+  let stageConn: RawConnection | undefined;
+  let shopConn: RawConnection | undefined;
+  let stageCreated = false;
+  let prevCreated = false;
+  let keepPrev = false;
+  let locked = false;
+  let swapStarted = false;
+  const onAbort = () => {
+    // Interrupt the statement being replayed; the replay loop then throws the abort reason.
+    if (stageConn && !swapStarted) admin.query(`KILL QUERY ${Number(stageConn.threadId)}`).catch(() => undefined);
+  };
+  signal?.addEventListener('abort', onAbort);
+  const checkAbort = () => {
+    if (signal?.aborted) throw abortReason(signal);
+  };
+
+  try {
+    const [versionRow] = await run(admin, 'SELECT VERSION() AS v');
+    const mariadb = /mariadb/i.test(text(versionRow ?? {}, 'v'));
+    const current = await readCurrentUser(admin);
+
+    const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
+    if (Number(lock?.l) !== 1) throw new RestoreError(`another restore of database ${quoteId(db)} is running`);
+    locked = true;
+
+    let [schema] = await run(
+      admin,
+      `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(db)}`,
+    );
+    if (!schema) {
+      await exec(admin, `CREATE DATABASE ${quoteId(db)}`);
+      warnings.push(`database ${quoteId(db)} did not exist and was created`);
+      [schema] = await run(
+        admin,
+        `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(db)}`,
+      );
+    }
+    const charset = `CHARACTER SET ${text(schema, 'cs')} COLLATE ${text(schema, 'co')}`;
+
+    try {
+      await exec(admin, `CREATE DATABASE ${quoteId(stage)} ${charset}`);
+    } catch (error) {
+      const e = asServerError(error);
+      if (e.errno === 1044 || e.errno === 1045 || e.errno === 1227) {
+        throw new RestoreError(
+          `cannot create the staging schema ${quoteId(stage)} (${e.message}); grant it with: ${helperGrant(db, current.user, current.host)}`,
+        );
+      }
+      throw error;
+    }
+    stageCreated = true;
+
+    stageConn = await openRawSession(target, { database: stage });
+    await exec(stageConn, 'SET SESSION foreign_key_checks = 0, unique_checks = 0');
+    try {
+      await exec(stageConn, 'SET SESSION sql_log_bin = 0');
+    } catch {
+      // Needs SUPER / BINLOG ADMIN; without it the staging writes are logged, which is harmless.
+    }
+
+    const replay = await replayIntoStaging(sql, {
+      conn: stageConn,
+      stage,
+      shop: db,
+      current,
+      ...(tables ? { tables } : {}),
+      ...(signal ? { signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
+    });
+    warnings.push(...replay.warnings);
+    checkAbort();
+
+    // Undo what the dump's session statements may have left (locks, charset) before reading back.
+    await exec(stageConn, 'UNLOCK TABLES');
+    await exec(stageConn, "SET NAMES utf8mb4, time_zone = '+00:00'");
+    const staged = await inventorySchema(stageConn, stage, tables ? { tables } : {});
+    if (tables) {
+      staged.tables = staged.tables.filter((t) => tables.has(t));
+      staged.sequences = staged.sequences.filter((t) => tables.has(t));
+      const found = new Set([...staged.tables, ...staged.sequences]);
+      const missing = [...tables].filter((t) => !found.has(t));
+      if (missing.length > 0) throw new RestoreError(`the backup has no table ${missing.map((t) => quoteId(t)).join(', ')}`);
+    } else {
+      staged.events = [...replay.events.values()];
+      if (staged.tables.length + staged.sequences.length + staged.views.length === 0) {
+        throw new RestoreError('the dump creates no table; refusing to empty the database');
+      }
+    }
+    // RENAME TABLE cannot move a table with triggers to another schema: they are recreated in the shop.
+    for (const trigger of staged.triggers) await dropObject(stageConn, 'trigger', trigger.name);
+
+    shopConn = await openRawSession(target, { database: db });
+    const old = await inventorySchema(shopConn, db, { ...(tables ? { tables } : {}), warnings });
+    if (tables) {
+      old.tables = old.tables.filter((t) => tables.has(t));
+      old.sequences = old.sequences.filter((t) => tables.has(t));
+    }
+    checkAbort(); // last point where an abort is honoured: the swap is short and must not be cut
+
+    await exec(admin, `CREATE DATABASE ${quoteId(prev)} ${charset}`);
+    prevCreated = true;
+    swapStarted = true;
+    try {
+      await swapTables({ conn: shopConn, shop: db, stage, prev, staged, old, ...(tables ? { tables } : {}), current, mariadb, warnings });
+    } catch (error) {
+      if (error instanceof SwapError && !error.rolledBack) keepPrev = true;
+      throw error;
+    }
+
+    const objects = countObjects(staged);
+    return { tables: staged.tables.length, rows: replay.rows, objects, warnings };
+  } catch (error) {
+    if (signal?.aborted && !swapStarted) throw abortReason(signal);
+    if (error instanceof RestoreError) throw error;
+    const message = asServerError(error).message;
+    if (error instanceof SwapError) throw new RestoreError(`cannot restore database ${quoteId(db)}: ${message}`, { cause: error });
+    throw new RestoreError(`cannot restore database ${quoteId(db)}: ${message}; the database was not changed`, { cause: error });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await stageConn?.end().catch(() => undefined);
+    await shopConn?.end().catch(() => undefined);
+    try {
+      await exec(admin, 'SET SESSION foreign_key_checks = 0');
+      if (stageCreated) await exec(admin, `DROP DATABASE IF EXISTS ${quoteId(stage)}`);
+      if (prevCreated && !keepPrev) await exec(admin, `DROP DATABASE IF EXISTS ${quoteId(prev)}`);
+      if (locked) await run(admin, `SELECT RELEASE_LOCK(${quoteString(lockName)})`);
+    } catch {
+      // Cleanup is best effort; the helper schemas are named <db>__lb_* and can be dropped by hand.
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  }
+}

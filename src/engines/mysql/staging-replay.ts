@@ -1,0 +1,238 @@
+// Replays a dump into the staging schema, statement by statement and in order, on a session whose
+// default schema is the staging schema. What would leave the staging schema is neutralised:
+// - USE and CREATE/DROP DATABASE are skipped (the first one names the dumped database);
+// - a schema qualifier naming the dumped database or the shop's database is removed (the statement then
+//   applies to the default schema: staging), ALTER DATABASE `x` becomes ALTER DATABASE (default schema);
+// - any other schema qualifier on the object a statement writes fails the restore;
+// - SET GLOBAL, account and replication statements are skipped with a warning; LOAD DATA fails.
+// DEFINER clauses naming another user are removed (see swap-objects.ts for why). `SET NAMES utf8` is
+// widened to utf8mb4. Events are captured right after their creation and disabled in staging, so the
+// event scheduler cannot run them against the staged data.
+import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
+import type { ProgressListener } from '../engine.js';
+import { classifyStatement, quoteId, removeRanges, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
+import { asServerError, exec, execBytes, type RawConnection } from './restore-session.js';
+import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
+import { isCurrentUser, type CurrentUser } from './swap-objects.js';
+
+export interface ReplayOptions {
+  conn: RawConnection;
+  stage: string;
+  shop: string;
+  current: CurrentUser;
+  tables?: Set<string>;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  totalBytes?: number;
+}
+
+export interface ReplayResult {
+  statements: number;
+  rows: number;
+  warnings: string[];
+  /** Events as the dump created them (before we disabled them in staging). */
+  events: Map<string, ObjectDefinition>;
+  /** The database the dump was made from, when it says (USE / CREATE DATABASE). */
+  sourceDatabase?: string;
+}
+
+/** A statement of the dump failed: names the statement's byte offset and the server's error. */
+export class StatementError extends Error {
+  constructor(
+    readonly offset: number,
+    readonly serverMessage: string,
+    readonly errno: number | undefined,
+    preview: string,
+  ) {
+    super(`statement at byte offset ${offset} failed: ${serverMessage}${errno ? ` (error ${errno})` : ''}; statement: ${preview}`);
+  }
+}
+
+export function preview(text: Buffer): string {
+  const head = text.subarray(0, 160).toString('utf8').replace(/\s+/g, ' ');
+  // eslint-disable-next-line no-control-regex
+  const clean = head.replace(/[\u0000-\u001f\u007f\ufffd]/g, '?');
+  return text.length > 160 ? `${clean}...` : clean;
+}
+
+const PARTIAL_KINDS = new Set([
+  'create-table',
+  'drop-table',
+  'alter-table',
+  'create-index',
+  'insert',
+  'lock',
+  'truncate',
+  'update',
+  'setval',
+  'create-sequence',
+  'drop-sequence',
+  'alter-sequence',
+]);
+// Session statements: needed whatever tables are restored.
+const PARTIAL_ALWAYS = new Set(['set', 'unlock', 'transaction']);
+const TABLE_KINDS = new Set(['create-table', 'insert', 'alter-table', 'create-sequence']);
+
+interface Prepared {
+  statement: SqlStatement;
+  text: Buffer;
+  info: StatementInfo;
+}
+
+export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: ReplayOptions): Promise<ReplayResult> {
+  const { conn, stage, shop, current, tables, signal } = options;
+  const result: ReplayResult = { statements: 0, rows: 0, warnings: [], events: new Map() };
+  const warned = new Set<string>();
+  const warnOnce = (key: string, message: string) => {
+    if (warned.has(key)) return;
+    warned.add(key);
+    result.warnings.push(message);
+  };
+  let currentTable: string | undefined;
+  let lastProgress = 0;
+  let lastOffset = 0;
+
+  const redirect = (ref: ObjectRef | undefined, st: SqlStatement, ranges: [number, number][]) => {
+    if (!ref || ref.schema === undefined || !ref.qualifier) return;
+    if (ref.schema === stage) return;
+    if (ref.schema === result.sourceDatabase || ref.schema === shop) {
+      ranges.push(ref.qualifier);
+      return;
+    }
+    throw new StatementError(st.offset, `the statement writes to schema ${quoteId(ref.schema)}, outside the database being restored`, undefined, preview(st.text));
+  };
+
+  const prepare = (st: SqlStatement): Prepared | null => {
+    const info = classifyStatement(st.text);
+    switch (info.kind) {
+      case 'use':
+      case 'create-database': {
+        const name = info.objects[0]?.name;
+        if (name !== undefined) {
+          if (result.sourceDatabase !== undefined && result.sourceDatabase !== name) {
+            throw new StatementError(
+              st.offset,
+              `the dump holds more than one database (${quoteId(result.sourceDatabase)}, ${quoteId(name)}); restore one database at a time`,
+              undefined,
+              preview(st.text),
+            );
+          }
+          result.sourceDatabase = name;
+        }
+        return null;
+      }
+      case 'drop-database':
+        return null;
+      case 'set-global':
+      case 'admin':
+        warnOnce(`skip ${preview(st.text).slice(0, 30)}`, `skipped a statement that acts beyond the database (byte offset ${st.offset}): ${preview(st.text).slice(0, 80)}`);
+        return null;
+      case 'load':
+        throw new StatementError(st.offset, 'LOAD DATA statements are not supported in a dump', undefined, preview(st.text));
+      default:
+        break;
+    }
+    if (tables) {
+      const inSet = (ref: ObjectRef | undefined) => ref !== undefined && tables.has(ref.name);
+      let keep = false;
+      if (PARTIAL_ALWAYS.has(info.kind)) keep = true;
+      else if (info.kind === 'create-trigger') keep = inSet(info.table);
+      else if (PARTIAL_KINDS.has(info.kind)) {
+        const refs = info.kind === 'create-index' ? [info.table] : info.objects;
+        keep = refs.length > 0 && refs.every(inSet);
+        if (!keep && refs.some(inSet)) {
+          warnOnce(`mixed ${st.offset}`, `skipped a statement naming restored and other tables (byte offset ${st.offset})`);
+        }
+      }
+      if (!keep) return null;
+    }
+    const ranges: [number, number][] = [];
+    for (const ref of info.objects) {
+      if (info.kind === 'alter-database') {
+        // ALTER DATABASE `x` ... -> ALTER DATABASE ... (applies to the default schema, staging)
+        if (ref.schema === undefined && ref.name !== stage) {
+          if (result.sourceDatabase !== undefined && ref.name !== result.sourceDatabase && ref.name !== shop) {
+            throw new StatementError(st.offset, `the statement alters database ${quoteId(ref.name)}, not the one being restored`, undefined, preview(st.text));
+          }
+          ranges.push(ref.range);
+        }
+        continue;
+      }
+      if (info.kind === 'other' || info.kind === 'set' || info.kind === 'unlock' || info.kind === 'transaction') continue;
+      redirect(ref, st, ranges);
+    }
+    redirect(info.table, st, ranges);
+    if (info.definer && !isCurrentUser(info.definer, current)) ranges.push(info.definer.range);
+    let text = removeRanges(st.text, ranges);
+    if (info.kind === 'set') text = widenSetNames(text);
+    return { statement: st, text, info };
+  };
+
+  const execute = async (p: Prepared): Promise<void> => {
+    const { statement: st, info } = p;
+    let affected: number;
+    try {
+      affected = await execBytes(conn, p.text);
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      const e = asServerError(error);
+      throw new StatementError(st.offset, e.message, e.errno, preview(st.text));
+    }
+    result.statements++;
+    if (info.kind === 'insert') result.rows += affected;
+    if (info.kind === 'create-event' && info.objects[0]) {
+      const name = info.objects[0].name;
+      const def = await showCreateEvent(conn, name);
+      if (def) result.events.set(name, def);
+      await exec(conn, `ALTER EVENT ${quoteId(name)} DISABLE`);
+    } else if (info.kind === 'drop-event') {
+      for (const ref of info.objects) result.events.delete(ref.name);
+    }
+  };
+
+  let inflight: Promise<void> | null = null;
+  try {
+    for await (const st of splitStatements(sql, 'mysql')) {
+      if (signal?.aborted) throw abortReason(signal);
+      const prepared = prepare(st);
+      lastOffset = st.offset;
+      if (!prepared) continue;
+      if (TABLE_KINDS.has(prepared.info.kind)) currentTable = prepared.info.objects[0]?.name ?? currentTable;
+      // One statement in flight: the next one is read and split while the server runs this one.
+      if (inflight) await inflight;
+      const now = Date.now();
+      if (options.onProgress && now - lastProgress >= 200) {
+        lastProgress = now;
+        options.onProgress({
+          phase: 'restore',
+          ...(currentTable !== undefined ? { table: currentTable } : {}),
+          rows: result.rows,
+          bytes: st.offset,
+          ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
+        });
+      }
+      inflight = execute(prepared);
+      // Reported when awaited; keep Node from flagging it as unhandled while we read ahead.
+      inflight.catch(() => undefined);
+    }
+    if (inflight) await inflight;
+  } finally {
+    if (inflight) await inflight.catch(() => undefined);
+  }
+  options.onProgress?.({
+    phase: 'restore',
+    ...(currentTable !== undefined ? { table: currentTable } : {}),
+    rows: result.rows,
+    bytes: Math.max(lastOffset, options.totalBytes ?? 0),
+    ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
+  });
+  return result;
+}
+
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error('restore aborted');
+  error.name = 'AbortError';
+  return error;
+}
