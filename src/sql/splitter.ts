@@ -85,7 +85,12 @@ export class SqlSplitter {
   private wordIndex = 0;
   private createSeen = false;
   private inTrigger = false;
+  /** 1 inside a sqlite trigger body (between its BEGIN and its END), else 0. */
   private depth = 0;
+  private caseDepth = 0;
+  private bodyStarted = false;
+  /** The last token was an END that may close the trigger; anything but the delimiter reopens it. */
+  private endPending = false;
   private prevByte = 0;
 
   constructor(private readonly dialect: SqlDialect) {}
@@ -135,6 +140,9 @@ export class SqlSplitter {
     this.createSeen = false;
     this.inTrigger = false;
     this.depth = 0;
+    this.caseDepth = 0;
+    this.bodyStarted = false;
+    this.endPending = false;
   }
 
   private markStatement(at: number): void {
@@ -245,6 +253,12 @@ export class SqlSplitter {
         }
       }
 
+      // `begin` and `end` are valid column names in sqlite: an END closes the trigger only when the
+      // delimiter follows it; anything else (a word, a parenthesis) means it was a name after all.
+      if (this.endPending && b !== 0x2d && b !== 0x2f) {
+        this.endPending = false;
+        this.depth = 1;
+      }
       if (b === 0x27 || b === 0x22 || b === 0x60 || (b === 0x5b && !mysql)) {
         this.markStatement(p);
         this.mode = b === 0x27 ? Mode.Single : b === 0x22 ? Mode.Double : b === 0x60 ? Mode.Backtick : Mode.Bracket;
@@ -415,8 +429,21 @@ export class SqlSplitter {
       else if (!(index === 1 && (word === 'TEMP' || word === 'TEMPORARY'))) this.createSeen = false;
       return;
     }
-    if (word === 'BEGIN' || word === 'CASE') this.depth++;
-    else if (word === 'END' && this.depth > 0) this.depth--;
+    if (!this.bodyStarted) {
+      if (word === 'BEGIN') {
+        this.bodyStarted = true;
+        this.depth = 1;
+      }
+      return;
+    }
+    if (word === 'CASE') this.caseDepth++;
+    else if (word === 'END') {
+      if (this.caseDepth > 0) this.caseDepth--;
+      else if (this.depth === 1) {
+        this.depth = 0;
+        this.endPending = true;
+      }
+    }
   }
 }
 

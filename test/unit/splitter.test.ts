@@ -166,6 +166,22 @@ describe('splitStatements', () => {
     ]);
   });
 
+  it('reads begin and end as names inside sqlite trigger bodies', async () => {
+    const input = [
+      'CREATE TABLE y(begin, x);',
+      'CREATE TRIGGER tr AFTER INSERT ON y BEGIN UPDATE y SET begin = 1 WHERE x = new.x; END;',
+      'CREATE TRIGGER tr2 AFTER INSERT ON z BEGIN SELECT end FROM (SELECT 1 AS end); END -- done',
+      ';',
+      'INSERT INTO y VALUES(1,2);',
+    ].join('\n');
+    expect(texts(await split(input, 'sqlite'))).toEqual([
+      'CREATE TABLE y(begin, x)',
+      'CREATE TRIGGER tr AFTER INSERT ON y BEGIN UPDATE y SET begin = 1 WHERE x = new.x; END',
+      'CREATE TRIGGER tr2 AFTER INSERT ON z BEGIN SELECT end FROM (SELECT 1 AS end); END -- done',
+      'INSERT INTO y VALUES(1,2)',
+    ]);
+  });
+
   it('does not apply trigger body rules in mysql (the client does not either)', async () => {
     expect(texts(await split('CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW SET NEW.x = 1; SELECT 1;'))).toEqual([
       'CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW SET NEW.x = 1',
