@@ -6,7 +6,9 @@ import { TOOL_VERSION } from '../core/version.js';
 import { registerBackup } from './backup.js';
 import { registerDelete } from './delete.js';
 import { registerDemo } from './demo.js';
+import { registerJobs } from './jobs.js';
 import { registerList } from './list.js';
+import { registerMaintenance } from './maintenance.js';
 import { registerRollback } from './rollback.js';
 import { registerVerify } from './verify.js';
 
@@ -32,6 +34,8 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerVerify(program);
   registerRollback(program);
   registerDelete(program);
+  registerMaintenance(program);
+  registerJobs(program);
   registerDemo(program);
   // Commander would call process.exit itself; we want our exit codes and one-line errors.
   program.exitOverride();

@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { StateStore, type JobRecord } from '../catalog/state.js';
+import { OperationError, UsageError } from '../core/errors.js';
+import { reapDeadJobs } from '../core/jobs.js';
+import { isDead } from '../core/process-identity.js';
+import { humanBytes, humanDuration, renderTable } from './format.js';
+import { settings, stdio } from './context.js';
+
+function progressText(job: JobRecord): string {
+  const p = job.progress;
+  if (!p || job.state !== 'running') return '';
+  const parts = [p.phase, humanBytes(p.bytes)];
+  if (p.totalBytes) parts.push(`${Math.round((100 * p.bytes) / p.totalBytes)}%`);
+  if (p.rate) parts.push(`${humanBytes(p.rate)}/s`);
+  if (p.eta !== undefined) parts.push(`ETA ${humanDuration(p.eta)}`);
+  return parts.join(' ');
+}
+
+export function registerJobs(program: Command): void {
+  program
+    .command('jobs')
+    .description('list recent backup and rollback jobs, newest first (or one job with its log)')
+    .argument('[id]', 'show one job with its log')
+    .option('--limit <n>', 'how many jobs', '20')
+    .option('--json', 'print JSON')
+    .action(async (id: string | undefined, flags: { limit: string; json?: boolean }) => {
+      const store = StateStore.open(settings().home);
+      try {
+        reapDeadJobs(store);
+        if (id) {
+          const job = store.getJob(id);
+          if (!job) throw new UsageError(`no job "${id}"; run "lifeboat jobs" to see the ids`);
+          if (flags.json) stdio.out(JSON.stringify(job, null, 2));
+          else {
+            stdio.out(`job ${job.id}: ${job.description} (${job.trigger}) ${job.state.toUpperCase()}${job.error ? `: ${job.error}` : ''}`);
+            for (const line of job.log) stdio.out(`  ${line}`);
+          }
+          return;
+        }
+        const jobs = store.listJobs(Number(flags.limit) || 20);
+        if (flags.json) {
+          stdio.out(JSON.stringify(jobs, null, 2));
+          return;
+        }
+        if (jobs.length === 0) {
+          stdio.out('no jobs yet');
+          return;
+        }
+        stdio.out(
+          renderTable(
+            ['JOB', 'STARTED', 'STATE', 'WHAT', 'BY', 'PROGRESS / RESULT'],
+            jobs.map((j) => [j.id, j.startedAt ?? j.createdAt, j.state, j.description, j.trigger, progressText(j) || j.error || j.file || '']),
+          ),
+        );
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('cancel')
+    .description('stop a running job cleanly (nothing half-written remains; maintenance mode is restored)')
+    .argument('<job>', 'the job id (see "lifeboat jobs")')
+    .action(async (id: string) => {
+      const store = StateStore.open(settings().home);
+      try {
+        const job = store.getJob(id);
+        if (!job) throw new UsageError(`no job "${id}"; run "lifeboat jobs" to see the ids`);
+        if (job.state !== 'running' && job.state !== 'queued') throw new UsageError(`job ${id} is not running (it ${job.state})`);
+        if (!job.process) throw new OperationError(`job ${id} has no process recorded; it cannot be signalled`);
+        if (isDead(job.process)) {
+          reapDeadJobs(store);
+          stdio.out(`job ${id}'s process was already gone; marked failed`);
+          return;
+        }
+        try {
+          process.kill(job.process.pid, 'SIGTERM');
+        } catch (error) {
+          throw new OperationError(`cannot signal pid ${job.process.pid} of job ${id}: ${(error as Error).message}`);
+        }
+        // The job stops at its next safe point, cleans up and records its state: wait for that.
+        for (let i = 0; i < 600; i++) {
+          const now = store.getJob(id);
+          if (now && now.state !== 'running' && now.state !== 'queued') {
+            stdio.out(`job ${id} ${now.state}`);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new OperationError(`job ${id} did not stop within 60 s; it was asked to (SIGTERM to pid ${job.process.pid})`);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,140 @@
+// Running a backup or rollback as a job: one at a time per shop (a lock that survives crashes), an
+// optional maintenance window that always restores the state from before, progress and a log kept in
+// Lifeboat's state, and a clean stop on Ctrl-C or `lifeboat cancel`.
+import { randomBytes } from 'node:crypto';
+import { StateStore, type JobProgress, type JobRecord } from '../catalog/state.js';
+import type { Progress, ProgressListener } from '../engines/engine.js';
+import { acquireJobLock } from './job-lock.js';
+import { clearStaleFlag, enterMaintenance } from './maintenance.js';
+import { currentProcess, isDead } from './process-identity.js';
+
+export interface JobContext {
+  jobId: string;
+  signal: AbortSignal;
+  onProgress: ProgressListener;
+  log(line: string): void;
+}
+
+export interface JobSpec<T> {
+  home: string;
+  root: string;
+  kind: JobRecord['kind'];
+  type: string;
+  /** e.g. "backup db" or "rollback 1764000000_db.sql.gz" */
+  description: string;
+  /** What started it: cli, schedule, guard, api. */
+  trigger: string;
+  maintenance?: boolean;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  /** Lines the user should see (stale lock or flag cleared, maintenance kept on). */
+  onNotice?: (line: string) => void;
+  work: (context: JobContext) => Promise<T>;
+  /** What to record about the result (the backup made or restored). */
+  summarize?: (result: T) => { backupId?: string; file?: string };
+}
+
+const PROGRESS_WRITE_INTERVAL_MS = 1000;
+
+export function newJobId(): string {
+  return `j${randomBytes(4).toString('hex')}`;
+}
+
+/** Marks jobs whose process is gone as failed; returns a line for each. */
+export function reapDeadJobs(store: StateStore): string[] {
+  const lines: string[] = [];
+  for (const job of store.unfinishedJobs()) {
+    if (job.process && isDead(job.process)) {
+      store.finishJob(job.id, 'failed', { error: `the process running it (pid ${job.process.pid}) is gone` });
+      lines.push(`job ${job.id} (${job.description}) was left running by a process that is gone; marked failed`);
+    }
+  }
+  return lines;
+}
+
+/** Tracks rate and ETA per phase and writes progress to the state at most once a second. */
+function progressTracker(store: StateStore, jobId: string, forward?: ProgressListener): ProgressListener {
+  let phase = '';
+  let phaseStart = Date.now();
+  let lastWrite = 0;
+  return (p: Progress) => {
+    forward?.(p);
+    const now = Date.now();
+    if (p.phase !== phase) {
+      phase = p.phase;
+      phaseStart = now;
+    }
+    if (now - lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
+    lastWrite = now;
+    const seconds = (now - phaseStart) / 1000;
+    const rate = seconds > 0 ? p.bytes / seconds : undefined;
+    const progress: JobProgress = {
+      phase: p.phase,
+      bytes: p.bytes,
+      rows: p.rows,
+      ...(p.table ? { table: p.table } : {}),
+      ...(p.totalBytes ? { totalBytes: p.totalBytes } : {}),
+      ...(rate ? { rate: Math.round(rate) } : {}),
+      ...(rate && p.totalBytes ? { eta: Math.max(0, Math.round((p.totalBytes - p.bytes) / rate)) } : {}),
+    };
+    store.updateProgress(jobId, progress);
+  };
+}
+
+export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; result: T }> {
+  const store = StateStore.open(spec.home);
+  const notice = (line: string) => spec.onNotice?.(line);
+  try {
+    for (const line of reapDeadJobs(store)) notice(line);
+    const jobId = newJobId();
+    const lock = await acquireJobLock(spec.home, jobId, spec.description);
+    const controller = new AbortController();
+    const abort = () => controller.abort(spec.signal?.reason);
+    spec.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      store.createJob({ id: jobId, kind: spec.kind, type: spec.type, description: spec.description, trigger: spec.trigger, state: 'running', process: currentProcess() });
+      store.markRunning(jobId);
+      const log = (line: string) => store.appendLog(jobId, line);
+      if (lock.tookOver) {
+        notice(lock.tookOver);
+        log(lock.tookOver);
+      }
+      const cleared = await clearStaleFlag(spec.root);
+      if (cleared) {
+        notice(cleared);
+        log(cleared);
+      }
+      log(`started: ${spec.description}`);
+      const lease = spec.maintenance ? await enterMaintenance(spec.root, jobId) : undefined;
+      if (lease?.wasOn) {
+        const line = 'maintenance mode was already on; it stays on after the job';
+        notice(line);
+        log(line);
+      } else if (lease) log('maintenance mode on');
+      try {
+        spec.signal?.throwIfAborted();
+        const result = await spec.work({ jobId, signal: controller.signal, onProgress: progressTracker(store, jobId, spec.onProgress), log });
+        const summary = spec.summarize?.(result) ?? {};
+        log(`succeeded${summary.file ? `: ${summary.file}` : ''}`);
+        store.finishJob(jobId, 'succeeded', summary);
+        return { jobId, result };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const cancelled = controller.signal.aborted;
+        log(cancelled ? `cancelled: ${message}` : `failed: ${message}`);
+        store.finishJob(jobId, cancelled ? 'cancelled' : 'failed', { error: message });
+        throw error;
+      } finally {
+        if (lease && !lease.wasOn) {
+          await lease.release();
+          log('maintenance mode off');
+        }
+      }
+    } finally {
+      spec.signal?.removeEventListener('abort', abort);
+      await lock.release();
+    }
+  } finally {
+    store.close();
+  }
+}

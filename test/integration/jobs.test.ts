@@ -1,0 +1,151 @@
+// Jobs on real files and processes: the maintenance flag before, during and after a job (also after a
+// failure and after the process died), the one-job-at-a-time lock and its stale-lock takeover.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StateStore } from '../../src/catalog/state.js';
+import { acquireJobLock, lockPath } from '../../src/core/job-lock.js';
+import { runJob } from '../../src/core/jobs.js';
+import { clearStaleFlag, enterMaintenance, flagPath, maintenanceStatus } from '../../src/core/maintenance.js';
+import { runCli } from '../helpers/cli.js';
+
+async function shopRoot(): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-jobs-'));
+  await mkdir(path.join(root, 'var'));
+  return root;
+}
+
+/** The pid of a process that has exited: as dead as a process gets. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']);
+  return Number(child.stdout.toString().trim());
+}
+
+describe('maintenance flag', () => {
+  it('is created for the job, records who set it, and is removed afterwards', async () => {
+    const root = await shopRoot();
+    const lease = await enterMaintenance(root, 'j1');
+    expect(lease.wasOn).toBe(false);
+    const owner = JSON.parse(await readFile(flagPath(root), 'utf8'));
+    expect(owner).toMatchObject({ setBy: 'lifeboat', jobId: 'j1', pid: process.pid, host: hostname() });
+    await lease.release();
+    expect(existsSync(flagPath(root))).toBe(false);
+  });
+
+  it('stays on after the job when it was on before', async () => {
+    const root = await shopRoot();
+    await writeFile(flagPath(root), ''); // set by hand, as bin/magento maintenance:enable does
+    const lease = await enterMaintenance(root, 'j2');
+    expect(lease.wasOn).toBe(true);
+    await lease.release();
+    expect(await readFile(flagPath(root), 'utf8')).toBe('');
+  });
+
+  it('a flag left by a dead job is cleared; one set by hand never is', async () => {
+    const root = await shopRoot();
+    await writeFile(flagPath(root), JSON.stringify({ setBy: 'lifeboat', jobId: 'jdead', pid: deadPid(), host: hostname(), since: 'x' }));
+    expect(await clearStaleFlag(root)).toMatch(/cleared the maintenance flag left by job jdead/);
+    expect(existsSync(flagPath(root))).toBe(false);
+    await writeFile(flagPath(root), '');
+    expect(await clearStaleFlag(root)).toBeUndefined();
+    expect(existsSync(flagPath(root))).toBe(true);
+    await writeFile(flagPath(root), JSON.stringify({ setBy: 'lifeboat', jobId: 'jlive', pid: process.pid, host: hostname(), since: 'x' }));
+    expect(await clearStaleFlag(root)).toBeUndefined();
+  });
+
+  it('is restored by a job that fails, and the failure is recorded', async () => {
+    const root = await shopRoot();
+    const home = path.join(root, 'var', 'lifeboat');
+    let seenDuring = false;
+    await expect(
+      runJob({
+        home,
+        root,
+        kind: 'backup',
+        type: 'db',
+        description: 'backup db',
+        trigger: 'test',
+        maintenance: true,
+        work: async () => {
+          seenDuring = (await maintenanceStatus(root)).on;
+          throw new Error('disk full');
+        },
+      }),
+    ).rejects.toThrow('disk full');
+    expect(seenDuring).toBe(true);
+    expect(existsSync(flagPath(root))).toBe(false);
+    const store = StateStore.open(home);
+    const [job] = store.listJobs();
+    store.close();
+    expect(job).toMatchObject({ state: 'failed', error: 'disk full', kind: 'backup', description: 'backup db' });
+    expect(job.log.join('\n')).toMatch(/maintenance mode on[\s\S]*failed: disk full[\s\S]*maintenance mode off/);
+    expect(existsSync(lockPath(home))).toBe(false);
+  });
+
+  it('an aborted job is recorded as cancelled and restores maintenance', async () => {
+    const root = await shopRoot();
+    const home = path.join(root, 'var', 'lifeboat');
+    const controller = new AbortController();
+    const run = runJob({
+      home,
+      root,
+      kind: 'backup',
+      type: 'db',
+      description: 'backup db',
+      trigger: 'test',
+      maintenance: true,
+      signal: controller.signal,
+      work: ({ signal }) =>
+        new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true })),
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    await expect(run).rejects.toThrow('stopped');
+    const store = StateStore.open(home);
+    expect(store.listJobs()[0].state).toBe('cancelled');
+    store.close();
+    expect(existsSync(flagPath(root))).toBe(false);
+  });
+});
+
+describe('job lock', () => {
+  it('refuses a second job, naming the running one', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-lock-'));
+    const first = await acquireJobLock(home, 'jfirst', 'backup db');
+    await expect(acquireJobLock(home, 'jsecond', 'rollback x')).rejects.toThrow(/job jfirst \(backup db\).*lifeboat cancel jfirst/);
+    await first.release();
+    const second = await acquireJobLock(home, 'jsecond', 'rollback x');
+    await second.release();
+  });
+
+  it('takes over a lock whose process is gone', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-lock-'));
+    await writeFile(lockPath(home), JSON.stringify({ jobId: 'jold', description: 'backup db', since: 'x', pid: deadPid(), host: hostname() }));
+    const lock = await acquireJobLock(home, 'jnew', 'backup db');
+    expect(lock.tookOver).toMatch(/took over the lock of job jold/);
+    expect(JSON.parse(await readFile(lockPath(home), 'utf8')).jobId).toBe('jnew');
+    await lock.release();
+  });
+});
+
+describe('lifeboat maintenance', () => {
+  it('turns the flag and the allow-list on and off', async () => {
+    const root = await shopRoot();
+    const env = { LIFEBOAT_ROOT: root };
+    const on = await runCli(['maintenance', 'on', '--allow', '203.0.113.7, 10.0.0.0/8,::1'], env);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toMatch(/maintenance mode is ON/);
+    expect(await readFile(path.join(root, 'var', '.maintenance.ip'), 'utf8')).toBe('203.0.113.7,10.0.0.0/8,::1');
+    const status = JSON.parse((await runCli(['maintenance', 'status', '--json'], env)).stdout);
+    expect(status).toEqual({ on: true, allow: ['203.0.113.7', '10.0.0.0/8', '::1'] });
+    const bad = await runCli(['maintenance', 'on', '--allow', '10.0.0.300'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"10.0.0.300" is not an IP address/);
+    expect((await runCli(['maintenance', 'off'], env)).code).toBe(0);
+    expect(existsSync(flagPath(root))).toBe(false);
+    expect((await runCli(['maintenance', 'sideways'], env)).code).toBe(2);
+  });
+});
