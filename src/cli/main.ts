@@ -9,6 +9,8 @@ import { registerDemo } from './demo.js';
 import { registerJobs } from './jobs.js';
 import { registerList } from './list.js';
 import { registerMaintenance } from './maintenance.js';
+import { registerPrune } from './prune.js';
+import { registerSchedule } from './schedule.js';
 import { registerRollback } from './rollback.js';
 import { registerVerify } from './verify.js';
 
@@ -36,6 +38,8 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerDelete(program);
   registerMaintenance(program);
   registerJobs(program);
+  registerSchedule(program);
+  registerPrune(program);
   registerDemo(program);
   // Commander would call process.exit itself; we want our exit codes and one-line errors.
   program.exitOverride();

@@ -1,0 +1,112 @@
+import type { Command } from 'commander';
+import { StateStore } from '../catalog/state.js';
+import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule.js';
+import { parseRetentionPolicy } from '../core/retention.js';
+import { settings, stdio } from './context.js';
+
+export const SCHEDULE_KEY = 'schedule';
+
+/** The saved schedule plus when it was saved (so a schedule saved at 10:00 for 02:00 does not run at once). */
+export type SavedSchedule = Schedule & { savedAt: string };
+
+interface SetFlags {
+  type?: string;
+  frequency?: string;
+  time?: string;
+  timezone?: string;
+  weekday?: string;
+  dayOfMonth?: string;
+  maintenance?: boolean;
+  enable?: boolean;
+  disable?: boolean;
+  keepLast?: string;
+  keepDaily?: string;
+  keepWeekly?: string;
+  keepMonthly?: string;
+  noRetention?: boolean;
+  json?: boolean;
+}
+
+export function scheduleJson(schedule: Schedule, now = new Date()): Record<string, unknown> {
+  return { ...schedule, nextRun: schedule.enabled ? nextRun(schedule, now).toISOString() : null };
+}
+
+function show(schedule: Schedule | undefined, json: boolean | undefined): void {
+  if (!schedule) {
+    stdio.out(json ? 'null' : 'no schedule; set one with "lifeboat schedule set --type db --frequency daily --time 02:00"');
+    return;
+  }
+  const view = scheduleJson(schedule);
+  if (json) {
+    stdio.out(JSON.stringify(view));
+    return;
+  }
+  const when =
+    schedule.frequency === 'weekly' ? ` on weekday ${schedule.weekday} (1 = Monday)` : schedule.frequency === 'monthly' ? ` on day ${schedule.dayOfMonth}` : '';
+  stdio.out(`${schedule.enabled ? 'enabled' : 'DISABLED'}: ${schedule.type} backup ${schedule.frequency}${when} at ${schedule.time} ${schedule.timezone}${schedule.maintenance ? ', in maintenance mode' : ''}`);
+  if (schedule.retention) stdio.out(`retention after each run: ${JSON.stringify(schedule.retention)}`);
+  if (view.nextRun) stdio.out(`next run: ${String(view.nextRun)}`);
+}
+
+export function registerSchedule(program: Command): void {
+  const schedule = program.command('schedule').description("scheduled backups (Magento's Backup Settings); run by 'lifeboat serve' or 'lifeboat cron'");
+  schedule
+    .command('set')
+    .description('create or change the schedule (options not given keep their saved value)')
+    .option('--type <type>', 'db, media, system or nomedia')
+    .option('--frequency <frequency>', 'daily, weekly or monthly')
+    .option('--time <HH:MM[:SS]>', 'start time, in the schedule time zone')
+    .option('--timezone <zone>', "IANA time zone, e.g. Europe/Amsterdam (default: the machine's)")
+    .option('--weekday <day>', 'weekly runs: 1-7 (1 = Monday, the default) or a day name')
+    .option('--day-of-month <n>', 'monthly runs: 1-31 (default 1; a day a month lacks means its last day)')
+    .option('--maintenance', 'put the shop in maintenance mode while the backup runs')
+    .option('--no-maintenance', 'do not use maintenance mode')
+    .option('--enable', 'enable the schedule')
+    .option('--disable', 'disable the schedule')
+    .option('--keep-last <n>', 'retention after each scheduled backup: keep the n newest')
+    .option('--keep-daily <n>', 'retention: keep one per day for n days')
+    .option('--keep-weekly <n>', 'retention: keep one per week for n weeks')
+    .option('--keep-monthly <n>', 'retention: keep one per month for n months')
+    .option('--no-retention', 'remove the saved retention policy')
+    .option('--json', 'print the saved schedule as JSON')
+    .action(async (flags: SetFlags) => {
+      const store = StateStore.open(settings().home);
+      try {
+        const previous = store.getSetting<SavedSchedule>(SCHEDULE_KEY);
+        const input: ScheduleInput = {};
+        if (flags.type !== undefined) input.type = flags.type;
+        if (flags.frequency !== undefined) input.frequency = flags.frequency;
+        if (flags.time !== undefined) input.time = flags.time;
+        if (flags.timezone !== undefined) input.timezone = flags.timezone;
+        if (flags.weekday !== undefined) input.weekday = flags.weekday;
+        if (flags.dayOfMonth !== undefined) input.dayOfMonth = flags.dayOfMonth;
+        if (flags.maintenance !== undefined) input.maintenance = flags.maintenance;
+        if (flags.enable) input.enabled = true;
+        if (flags.disable) input.enabled = false;
+        const keep = { keepLast: flags.keepLast, keepDaily: flags.keepDaily, keepWeekly: flags.keepWeekly, keepMonthly: flags.keepMonthly };
+        if (Object.values(keep).some((v) => v !== undefined)) {
+          input.retention = parseRetentionPolicy(Object.fromEntries(Object.entries(keep).filter(([, v]) => v !== undefined)));
+        }
+        // commander sets `retention: false` for --no-retention
+        if ((flags as { retention?: boolean }).retention === false) input.retention = null;
+        const next = parseScheduleInput(input, previous);
+        store.setSetting(SCHEDULE_KEY, { ...next, savedAt: new Date().toISOString() } satisfies SavedSchedule);
+        show(next, flags.json);
+      } finally {
+        store.close();
+      }
+    });
+  schedule
+    .command('show')
+    .description('show the schedule and its next run')
+    .option('--json', 'print JSON: enabled, type, frequency, time, timezone, weekday, dayOfMonth, maintenance, retention, nextRun')
+    .action(async (flags: { json?: boolean }) => {
+      const store = StateStore.open(settings().home);
+      try {
+        const saved = store.getSetting<SavedSchedule>(SCHEDULE_KEY);
+        show(saved ? parseScheduleInput({}, saved) : undefined, flags.json);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,31 @@
+// Applying a retention policy to the backup folder. Backups a running job is reading are protected.
+import type { StateStore } from '../catalog/state.js';
+import { listBackups } from './catalog.js';
+import { deleteBackup } from './delete.js';
+import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';
+import type { BackupRecord } from './types.js';
+
+export interface PruneResult {
+  plan: RetentionPlan;
+  removed: BackupRecord[];
+  kept: BackupRecord[];
+}
+
+export async function pruneBackups(
+  backupDir: string,
+  store: StateStore,
+  policy: RetentionPolicy,
+  options: { timezone: string; dryRun?: boolean },
+): Promise<PruneResult> {
+  const records = await listBackups(backupDir);
+  const inUse = new Set(store.unfinishedJobs().flatMap((job) => (job.file ? [job.file] : [])));
+  const plan = planRetention(
+    records.map((r) => ({ id: r.id, time: r.time, type: r.type, protected: inUse.has(r.file) })),
+    policy,
+    options.timezone,
+  );
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const removed = plan.remove.map((r) => byId.get(r.id)).filter((r): r is BackupRecord => r !== undefined);
+  if (!options.dryRun) for (const record of removed) await deleteBackup(backupDir, record);
+  return { plan, removed, kept: plan.keep.map((k) => byId.get(k.id)).filter((r): r is BackupRecord => r !== undefined) };
+}
