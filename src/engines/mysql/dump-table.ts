@@ -1,0 +1,236 @@
+// The unit of work of a dump: one table's rows as multi-row INSERT statements. The server formats each
+// row as one ready SQL tuple (measured faster than one field per column, see dump.ts); rows stream in
+// with backpressure and statements are flushed before they reach the statement limit, so memory stays
+// flat whatever the size of the table.
+import type { Connection as CoreConnection } from 'mysql2';
+import type { SqlSink } from '../engine.js';
+import type { MysqlConnection } from './connect.js';
+import {
+  escapeLineBreaks,
+  formatLargeValue,
+  literalExpansion,
+  literalExpression,
+  maxLiteralBytes,
+  quoteIdentifier,
+  rawExpression,
+  type ColumnInfo,
+} from './values.js';
+
+export interface TableDataContext {
+  conn: MysqlConnection;
+  sink: SqlSink;
+  /** The server's max_allowed_packet: no row may be formatted beyond it. */
+  maxAllowedPacket: number;
+  /** Statements are flushed before they exceed this many bytes (a row larger than it gets its own). */
+  statementLimit: number;
+  signal?: AbortSignal;
+  /** Called after every flushed statement with the rows it held. */
+  onRows: (rows: number) => void;
+}
+
+export interface TableDataResult {
+  rows: number;
+  dataOffset: number;
+  dataLength: number;
+  gzipOffset: number;
+}
+
+/** A column formatted in JavaScript when its value is longer than `threshold` bytes. */
+interface LargeColumn {
+  column: ColumnInfo;
+  threshold: number;
+}
+
+export interface SelectPlan {
+  sql: string;
+  /** Columns fetched raw (in result positions 1..n) when too large for the server to format. */
+  large: LargeColumn[];
+  insertPrefix: Buffer;
+}
+
+/** Room kept free in a packet for the statement's own text and the protocol. */
+const PACKET_MARGIN = 16 * 1024;
+
+/**
+ * Builds the SELECT producing each row as `(v1,v2,...)`. The row's formatted length must stay within
+ * max_allowed_packet or the server returns NULL (CONCAT's limit): columns that can hold large values get
+ * a length threshold; longer values are replaced in the row by a NUL marker (a raw NUL never occurs in
+ * the server's literals: QUOTE escapes it) and fetched raw in extra result columns.
+ */
+export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPacket: number): SelectPlan | null {
+  const columns = allColumns.filter((c) => !c.generated); // the server computes generated columns
+  if (columns.length === 0) return null;
+  const budget = maxAllowedPacket - PACKET_MARGIN;
+  const bounds = columns.map((c) => maxLiteralBytes(c) + 1);
+  // Unbounded columns (LONGBLOB, geometry ...) always get a threshold; then the largest bounded ones
+  // until the rest is sure to fit in half the budget, leaving the other half to the thresholded ones.
+  const large = new Set<number>(columns.map((_, i) => i).filter((i) => !Number.isFinite(bounds[i])));
+  let inline = 2 + bounds.reduce((sum, bound, i) => (large.has(i) ? sum : sum + bound), 0);
+  const bySize = columns.map((_, i) => i).filter((i) => !large.has(i)).sort((a, b) => bounds[b] - bounds[a]);
+  for (const i of bySize) {
+    if (inline <= budget / 2) break;
+    large.add(i);
+    inline -= bounds[i];
+  }
+  const share = large.size > 0 ? Math.floor((budget - inline) / large.size) : 0;
+  const parts: string[] = [];
+  const rawParts: string[] = [];
+  const largeColumns: LargeColumn[] = [];
+  columns.forEach((column, i) => {
+    const literal = literalExpression(column);
+    if (!large.has(i)) {
+      parts.push(literal);
+      return;
+    }
+    const threshold = Math.max(0, Math.floor(share / literalExpansion(column)) - 8);
+    const c = quoteIdentifier(column.name);
+    parts.push(`IF(LENGTH(${c})>${threshold},'\\0',${literal})`);
+    rawParts.push(`IF(LENGTH(${c})>${threshold},${rawExpression(column)},NULL)`);
+    largeColumns.push({ column, threshold });
+  });
+  // One tuple per row as bytes (no decoding in the driver); CR and LF are escaped in JavaScript.
+  const row = `CAST(CONCAT('(',${parts.join(`,',',`)},')') AS BINARY)`;
+  const sql = `SELECT /*!40001 SQL_NO_CACHE */ ${[row, ...rawParts].join(', ')} FROM ${quoteIdentifier(table)}`;
+  const names = columns.map((c) => quoteIdentifier(c.name)).join(',');
+  return { sql, large: largeColumns, insertPrefix: Buffer.from(`INSERT INTO ${quoteIdentifier(table)} (${names}) VALUES `, 'utf8') };
+}
+
+const ROW_SEPARATOR = Buffer.from(',\n');
+const STATEMENT_END = Buffer.from(';\n');
+
+/** mysql2's promise wrapper keeps the callback connection (which can stream) in `.connection`. */
+function coreConnection(conn: MysqlConnection): CoreConnection {
+  // The typings of mysql2/promise do not declare the property that its implementation always sets.
+  return (conn as unknown as { connection: CoreConnection }).connection;
+}
+
+/**
+ * Writes the table's INSERT statements. Before the first one it cuts the sink (so the table's data starts
+ * a fresh compression member) and records where the data starts; everything written between dataOffset
+ * and dataOffset + dataLength is this table's INSERTs and nothing else.
+ */
+export async function dumpTableData(ctx: TableDataContext, table: string, columns: ColumnInfo[]): Promise<TableDataResult> {
+  const gzipOffset = await ctx.sink.cut();
+  const dataOffset = ctx.sink.bytesWritten;
+  const plan = planSelect(table, columns, ctx.maxAllowedPacket);
+  if (plan === null) return { rows: 0, dataOffset, dataLength: 0, gzipOffset };
+  const rows = await streamStatements(ctx, plan, table);
+  return { rows, dataOffset, dataLength: ctx.sink.bytesWritten - dataOffset, gzipOffset };
+}
+
+/** Collects row tuples into INSERT statements no larger than the limit (unless one row is). */
+class StatementBuilder {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  private rows = 0;
+
+  constructor(
+    private readonly prefix: Buffer,
+    private readonly limit: number,
+  ) {}
+
+  /** Adds a row; calls `emit` for each statement completed on the way (none, one or two). */
+  add(tuple: Buffer, emit: (statement: Buffer, rows: number) => void): void {
+    if (this.rows > 0 && this.bytes + ROW_SEPARATOR.length + tuple.length > this.limit) this.flush(emit);
+    if (this.rows > 0) {
+      this.parts.push(ROW_SEPARATOR);
+      this.bytes += ROW_SEPARATOR.length;
+    } else {
+      this.parts.push(this.prefix);
+      this.bytes = this.prefix.length + STATEMENT_END.length;
+    }
+    this.parts.push(tuple);
+    this.bytes += tuple.length;
+    this.rows++;
+    // A row at or beyond the limit goes out alone (it still loads if it fits max_allowed_packet).
+    if (this.bytes >= this.limit) this.flush(emit);
+  }
+
+  flush(emit: (statement: Buffer, rows: number) => void): void {
+    if (this.rows === 0) return;
+    this.parts.push(STATEMENT_END);
+    const statement = Buffer.concat(this.parts, this.bytes);
+    const rows = this.rows;
+    this.parts = [];
+    this.bytes = 0;
+    this.rows = 0;
+    emit(statement, rows);
+  }
+}
+
+/**
+ * Runs the SELECT and writes the statements. Rows arrive as driver events (a promise per row through an
+ * async iterator cost a third of the dump's CPU); while a statement is being written the connection is
+ * paused, so a slow sink holds the server back instead of filling memory.
+ */
+function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string): Promise<number> {
+  const core = coreConnection(ctx.conn);
+  const builder = new StatementBuilder(plan.insertPrefix, ctx.statementLimit);
+  return new Promise<number>((resolve, reject) => {
+    let rows = 0;
+    let failed = false;
+    let writesPending = 0;
+    let written: Promise<void> = Promise.resolve();
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      reject(error);
+    };
+    const emit = (statement: Buffer, count: number) => {
+      if (writesPending++ === 0) core.pause();
+      written = written
+        .then(() => ctx.sink.write(statement))
+        .then(() => {
+          ctx.onRows(count);
+          if (--writesPending === 0 && !failed) core.resume();
+        });
+      written.catch(fail);
+    };
+    const query = core.query({ sql: plan.sql, rowsAsArray: true });
+    query.on('result', (result) => {
+      if (failed) return;
+      try {
+        ctx.signal?.throwIfAborted();
+        // rowsAsArray: one field per selected expression, binary (CAST ... AS BINARY) so Buffer or null.
+        const row = result as unknown as (Buffer | null)[];
+        if (row[0] === null) throw rowTooLarge(table, ctx.maxAllowedPacket);
+        const formatted = escapeLineBreaks(row[0]);
+        builder.add(plan.large.length > 0 ? withLargeValues(formatted, row, plan, ctx.maxAllowedPacket, table) : formatted, emit);
+        rows++;
+      } catch (error) {
+        fail(error);
+      }
+    });
+    query.on('error', fail);
+    query.on('end', () => {
+      if (failed) return;
+      builder.flush(emit);
+      written.then(() => resolve(rows), fail);
+    });
+  });
+}
+
+/** Splices values fetched raw into the row at their NUL markers. */
+function withLargeValues(tuple: Buffer, row: (Buffer | null)[], plan: SelectPlan, maxAllowedPacket: number, table: string): Buffer {
+  let spliced: Buffer[] | null = null;
+  let from = 0;
+  for (let i = 0; i < plan.large.length; i++) {
+    const raw = row[i + 1];
+    if (raw === null || raw === undefined) continue;
+    const at = tuple.indexOf(0, from);
+    if (at < 0) throw new Error(`internal error dumping ${table}: no marker for the large value of ${plan.large[i].column.name}`);
+    spliced ??= [];
+    spliced.push(tuple.subarray(from, at), formatLargeValue(plan.large[i].column, raw, maxAllowedPacket));
+    from = at + 1;
+  }
+  if (spliced === null) return tuple;
+  spliced.push(tuple.subarray(from));
+  return Buffer.concat(spliced);
+}
+
+function rowTooLarge(table: string, maxAllowedPacket: number): Error {
+  return new Error(
+    `a row of table ${table} is too large to format within max_allowed_packet (${maxAllowedPacket} bytes); ` +
+      'raise max_allowed_packet on the server and try again',
+  );
+}

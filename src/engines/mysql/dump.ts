@@ -1,0 +1,318 @@
+// Lifeboat's own MySQL/MariaDB dump, written over the mysql2 driver: a consistent, non-blocking snapshot
+// of one database as a SQL file that the stock `mariadb`/`mysql` client loads into any database.
+//
+// Consistency: one connection, REPEATABLE READ and START TRANSACTION WITH CONSISTENT SNAPSHOT. Writers
+// are never blocked (no FLUSH TABLES WITH READ LOCK, no SERIALIZABLE); metadata locks are released table
+// by table with a savepoint, as mysqldump --single-transaction does. Tables of non-transactional engines
+// (MyISAM, Aria, MEMORY ...) are not part of the snapshot: each is read at its own moment (a warning says
+// which).
+//
+// Layout of the file: header; sequences; per table: structure, data (one range of INSERTs, recorded in
+// DumpResult.tables), its triggers; placeholder views; events; routines; final views in dependency
+// order; trailer. FOREIGN_KEY_CHECKS=0 makes table order and foreign key cycles irrelevant.
+//
+// Rows: each row comes from the server as one ready `(…)` tuple (values quoted, hexed and printed exactly
+// by SQL functions, see values.ts); JavaScript only escapes line breaks (two native byte scans per row)
+// and joins rows into statements. Measured on the 200k-row, 27-column sales_order table of the reference
+// workload (MariaDB 10.11, 2 cores, 52 MiB of SQL): one tuple per row 0.6–1.0 s wall and 0.4 s of Node
+// CPU; one formatted field per column joined in JavaScript 1.0–1.4 s wall and 1.0–1.1 s of Node CPU. The
+// tuple wins. Rows are taken from the driver's events, not an async iterator (which cost half of the
+// Node CPU). The whole SCALE=0.2 workload (200 MiB of SQL): 2.9–3.3 s against mariadb-dump's 1.7–2.0 s,
+// with Node idle 70% of the time: the server's formatting on one connection is the bound.
+import type { DumpOptions, DumpResult, Progress, SqlSink, TableDumpInfo } from '../engine.js';
+import type { EngineInfo, ObjectCounts } from '../../core/types.js';
+import type { MysqlTarget } from '../target.js';
+import { openConnection, type MysqlConnection } from './connect.js';
+import { dumpTableData } from './dump-table.js';
+import {
+  encodeForClient,
+  listColumns,
+  listEvents,
+  listGeometrySrids,
+  listRoutines,
+  listTables,
+  listTriggers,
+  listViews,
+  readSequence,
+  showCreateTable,
+  type ObjectDefinition,
+  type TableInfo,
+} from './schema-catalog.js';
+import {
+  dumpHeader,
+  dumpTrailer,
+  objectBlock,
+  orderViews,
+  sequenceStructure,
+  stripDefiner,
+  tableDataHeading,
+  tableStructure,
+  unqualifyOwnDatabase,
+  viewPlaceholder,
+  withGeometrySrids,
+} from './schema-ddl.js';
+import { quoteIdentifier } from './values.js';
+
+/** Largest INSERT we write (rows permitting): well under max_allowed_packet, big enough to load fast. */
+const MAX_STATEMENT = 4 * 1024 * 1024;
+const STATEMENT_MARGIN = 4 * 1024;
+const PROGRESS_INTERVAL_MS = 200;
+/** Engines whose rows live elsewhere (or nowhere): structure only. */
+const NO_DATA_ENGINES = new Set(['MRG_MYISAM', 'FEDERATED', 'FEDERATEDX', 'SPIDER', 'BLACKHOLE']);
+
+/** Statement size limit for a server's max_allowed_packet: min(half of it, 4 MiB) minus a margin. */
+export function statementLimitFor(maxAllowedPacket: number): number {
+  return Math.max(64 * 1024, Math.min(Math.floor(maxAllowedPacket / 2), MAX_STATEMENT) - STATEMENT_MARGIN);
+}
+
+export async function dumpMysql(target: MysqlTarget, sink: SqlSink, options: DumpOptions = {}): Promise<DumpResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const conn = await openConnection(target);
+  // Abort interrupts whatever the connection is waiting for; the dump then throws the abort reason.
+  const onAbort = () => conn.destroy();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let ok = false;
+  try {
+    const result = await runDump(conn, target.database, sink, options);
+    ok = true;
+    return result;
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (ok) await conn.end();
+    else conn.destroy();
+  }
+}
+
+async function scalar(conn: MysqlConnection, sql: string): Promise<string> {
+  const [rows] = await conn.query({ sql, rowsAsArray: true });
+  return String((rows as unknown[][])[0][0]);
+}
+
+/** Session settings that make the dump exact and keep it alive; optional ones are tried one by one. */
+async function prepareSession(conn: MysqlConnection, isMariaDb: boolean): Promise<void> {
+  // sql_mode '' so that SHOW CREATE prints plain backtick-quoted definitions and CHAR is not padded.
+  await conn.query("SET SESSION sql_mode = '', SESSION sql_quote_show_create = 1, time_zone = '+00:00'");
+  // A slow sink (compression, upload) may leave the server waiting to send rows for a while.
+  await conn.query('SET SESSION net_write_timeout = 3600, SESSION net_read_timeout = 3600');
+  for (const sql of [
+    isMariaDb ? 'SET SESSION max_statement_time = 0' : 'SET SESSION max_execution_time = 0',
+    'SET SESSION sql_select_limit = DEFAULT',
+  ]) {
+    try {
+      await conn.query(sql);
+    } catch {
+      // not supported by this server: nothing to undo
+    }
+  }
+  await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+  await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+}
+
+/** What every unit of work needs: the snapshot's connection, the sink, the options and what is reported. */
+interface DumpSession {
+  conn: MysqlConnection;
+  sink: SqlSink;
+  database: string;
+  isMariaDb: boolean;
+  maxAllowedPacket: number;
+  keepDefiners: boolean;
+  signal?: AbortSignal;
+  warnings: string[];
+  progress: ProgressReporter;
+}
+
+/** Cumulative rows and bytes of the whole dump, reported at most every PROGRESS_INTERVAL_MS. */
+class ProgressReporter {
+  rows = 0;
+  table: string | undefined;
+  private last = 0;
+
+  constructor(
+    private readonly sink: SqlSink,
+    private readonly listener: DumpOptions['onProgress'],
+  ) {}
+
+  report(force = false): void {
+    if (!this.listener) return;
+    const now = Date.now();
+    if (!force && now - this.last < PROGRESS_INTERVAL_MS) return;
+    this.last = now;
+    const progress: Progress = { phase: 'dump', rows: this.rows, bytes: this.sink.bytesWritten };
+    if (this.table !== undefined) progress.table = this.table;
+    this.listener(progress);
+  }
+}
+
+async function runDump(conn: MysqlConnection, database: string, sink: SqlSink, options: DumpOptions): Promise<DumpResult> {
+  const serverVersion = await scalar(conn, 'SELECT VERSION()');
+  const isMariaDb = /mariadb/i.test(serverVersion);
+  await prepareSession(conn, isMariaDb);
+  const session: DumpSession = {
+    conn,
+    sink,
+    database,
+    isMariaDb,
+    maxAllowedPacket: Number(await scalar(conn, 'SELECT @@max_allowed_packet')),
+    keepDefiners: options.keepDefiners ?? false,
+    ...(options.signal ? { signal: options.signal } : {}),
+    warnings: [],
+    progress: new ProgressReporter(sink, options.onProgress),
+  };
+  const { signal } = options;
+  const startedAt = new Date();
+
+  const { tables, sequences } = await listTables(conn, database);
+  const views = await listViews(conn, database);
+  const triggers = await listTriggers(conn, database);
+  const routines = await listRoutines(conn, database);
+  const events = await listEvents(conn, database);
+  const srids = await listGeometrySrids(conn, database);
+  session.warnings.push(...snapshotWarnings(tables));
+
+  await sink.write(dumpHeader({ database, serverVersion, startedAt }));
+
+  // Metadata locks taken after this savepoint are released by rolling back to it (mysqldump does the same).
+  await conn.query('SAVEPOINT lifeboat_table');
+  // Sequences first: table defaults may call NEXTVAL on them.
+  for (const name of sequences) {
+    signal?.throwIfAborted();
+    await sink.write(sequenceStructure(await readSequence(conn, name)));
+  }
+  await conn.query('ROLLBACK TO SAVEPOINT lifeboat_table');
+
+  const tableResults: TableDumpInfo[] = [];
+  let triggersWritten = 0;
+  for (const table of tables) {
+    signal?.throwIfAborted();
+    const tableTriggers = triggers.filter((t) => t.table === table.name);
+    const info = await dumpTable(session, table, tableTriggers, srids.get(table.name));
+    if (info === null) continue;
+    tableResults.push(info);
+    triggersWritten += tableTriggers.length;
+  }
+  session.progress.table = undefined;
+
+  const validViews = views.filter((v) => v.columns.length > 0);
+  for (const view of views) {
+    if (view.columns.length === 0) session.warnings.push(`view ${view.definition.name} is invalid (it refers to something missing) and was not dumped`);
+  }
+  for (const view of validViews) await sink.write(viewPlaceholder(view.definition.name, view.columns));
+  for (const event of events) await writeObject(session, event);
+  for (const routine of routines) await writeObject(session, routine);
+  for (const view of orderViews(validViews.map((v) => ({ ...v.definition })))) await writeObject(session, view);
+  if (!isMariaDb) {
+    // Without EXECUTE IMMEDIATE the stock client's comment stripping cannot be avoided.
+    const altered = [...triggers, ...routines, ...events].filter((d) => /--|#|\/\*|\r/.test(d.createStatement));
+    if (altered.length > 0) session.warnings.push(`comments in ${altered.map((d) => d.name).join(', ')} may be dropped by the mysql client on load`);
+  }
+
+  await sink.write(dumpTrailer(new Date()));
+  await conn.query('COMMIT');
+  session.progress.report(true);
+
+  const engine: EngineInfo = { kind: 'mysql', serverVersion, database };
+  const objects: ObjectCounts = {
+    tables: tableResults.length,
+    views: validViews.length,
+    triggers: triggersWritten,
+    routines: routines.length,
+    events: events.length,
+    sequences: sequences.length,
+  };
+  return { engine, tables: tableResults, objects, warnings: session.warnings };
+}
+
+/**
+ * The unit of work: one table's structure, rows and triggers. Returns null when the table was dropped
+ * after the dump listed it. (Parallel dumping would run this on several connections sharing the snapshot.)
+ */
+async function dumpTable(
+  session: DumpSession,
+  table: TableInfo,
+  triggers: ObjectDefinition[],
+  srids: Map<string, number> | undefined,
+): Promise<TableDumpInfo | null> {
+  const { conn, sink, database } = session;
+  session.progress.table = table.name;
+  session.progress.report();
+  // Take the table's metadata lock first (held until the rollback to the savepoint): its structure,
+  // column list and rows then describe the same table even while DDL runs elsewhere.
+  if (!(await lockDefinition(conn, table.name))) {
+    session.warnings.push(`table ${table.name} was dropped while the dump ran and is not in it`);
+    return null;
+  }
+  const create = withGeometrySrids(unqualifyOwnDatabase(await showCreateTable(conn, table.name), database), srids);
+  await sink.write(tableStructure(table.name, create));
+  await sink.write(tableDataHeading(table.name));
+  let data: Omit<TableDumpInfo, 'name'>;
+  if (NO_DATA_ENGINES.has(table.engine.toUpperCase())) {
+    data = await emptyData(sink);
+  } else {
+    // MyISAM/Aria load faster with non-unique indexes built after the rows (outside the data range).
+    const keys = (on: boolean) => `ALTER TABLE ${quoteIdentifier(table.name)} ${on ? 'ENABLE' : 'DISABLE'} KEYS;\n`;
+    if (!table.transactional) await sink.write(keys(false));
+    const columns = (await listColumns(conn, database, table.name)).get(table.name) ?? [];
+    const context = {
+      conn,
+      sink,
+      maxAllowedPacket: session.maxAllowedPacket,
+      statementLimit: statementLimitFor(session.maxAllowedPacket),
+      ...(session.signal ? { signal: session.signal } : {}),
+      onRows: (n: number) => {
+        session.progress.rows += n;
+        session.progress.report();
+      },
+    };
+    data = await dumpTableData(context, table.name, columns);
+    if (!table.transactional) await sink.write(keys(true));
+  }
+  // Triggers after the data, so that loading the rows does not fire them.
+  for (const trigger of triggers) await writeObject(session, trigger);
+  // Releases the metadata lock on this table: DDL elsewhere need not wait for the whole dump.
+  await conn.query('ROLLBACK TO SAVEPOINT lifeboat_table');
+  return { name: table.name, ...data };
+}
+
+/** A trigger, routine, event or view, definer stripped unless kept, in its own character set. */
+async function writeObject(session: DumpSession, def: ObjectDefinition): Promise<void> {
+  const statement = session.keepDefiners ? def.createStatement : stripDefiner(def.createStatement);
+  const encoded = await encodeForClient(session.conn, statement, def.characterSetClient);
+  const block = objectBlock(def, encoded, statement, { executeImmediate: session.isMariaDb });
+  await session.sink.write(block.before);
+  await session.sink.write(block.statement);
+  await session.sink.write(block.after);
+}
+
+/** Opens the table (taking its metadata lock); false when it no longer exists. */
+async function lockDefinition(conn: MysqlConnection, table: string): Promise<boolean> {
+  try {
+    await conn.query(`SELECT 1 FROM ${quoteIdentifier(table)} LIMIT 0`);
+    return true;
+  } catch (error) {
+    if ((error as { errno?: number }).errno === 1146) return false; // ER_NO_SUCH_TABLE
+    throw error;
+  }
+}
+
+async function emptyData(sink: SqlSink): Promise<Omit<TableDumpInfo, 'name'>> {
+  const gzipOffset = await sink.cut();
+  return { rows: 0, dataOffset: sink.bytesWritten, dataLength: 0, gzipOffset };
+}
+
+function snapshotWarnings(tables: TableInfo[]): string[] {
+  const warnings: string[] = [];
+  const outside = tables.filter((t) => !t.transactional && !NO_DATA_ENGINES.has(t.engine.toUpperCase()));
+  if (outside.length > 0) {
+    const list = outside.map((t) => `${t.name} (${t.engine})`).join(', ');
+    warnings.push(`non-transactional tables are not in the consistent snapshot; each was read at its own moment: ${list}`);
+  }
+  const noData = tables.filter((t) => NO_DATA_ENGINES.has(t.engine.toUpperCase()));
+  if (noData.length > 0) warnings.push(`structure only (their rows live elsewhere): ${noData.map((t) => `${t.name} (${t.engine})`).join(', ')}`);
+  const versioned = tables.filter((t) => t.type === 'SYSTEM VERSIONED');
+  if (versioned.length > 0) warnings.push(`system-versioned tables: current rows dumped, history not: ${versioned.map((t) => t.name).join(', ')}`);
+  return warnings;
+}
