@@ -10,5 +10,6 @@ export default defineConfig({
     pool: 'forks',
     // CLI tests run the compiled command (dist/), built once before the run.
     globalSetup: ['test/helpers/build.ts'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

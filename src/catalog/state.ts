@@ -113,10 +113,20 @@ export class StateStore {
     this.db.close();
   }
 
-  createJob(job: Pick<JobRecord, 'id' | 'kind' | 'type' | 'description' | 'trigger' | 'state'> & { process?: ProcessIdentity }): void {
+  createJob(job: Pick<JobRecord, 'id' | 'kind' | 'type' | 'description' | 'trigger' | 'state' | 'file' | 'process'>): void {
     this.db
-      .prepare('INSERT INTO job (id, kind, type, description, trigger, state, created_at, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(job.id, job.kind, job.type, job.description, job.trigger, job.state, new Date().toISOString(), job.process ? JSON.stringify(job.process) : null);
+      .prepare('INSERT INTO job (id, kind, type, description, trigger, state, created_at, file, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(
+        job.id,
+        job.kind,
+        job.type,
+        job.description,
+        job.trigger,
+        job.state,
+        new Date().toISOString(),
+        job.file ?? null,
+        job.process ? JSON.stringify(job.process) : null,
+      );
   }
 
   markRunning(id: string): void {

@@ -2,12 +2,9 @@ import type { Command } from 'commander';
 import { StateStore } from '../catalog/state.js';
 import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule.js';
 import { parseRetentionPolicy } from '../core/retention.js';
+import { loadSchedule, SCHEDULE_KEY, type SavedSchedule } from '../core/scheduled.js';
 import { settings, stdio } from './context.js';
 
-export const SCHEDULE_KEY = 'schedule';
-
-/** The saved schedule plus when it was saved (so a schedule saved at 10:00 for 02:00 does not run at once). */
-export type SavedSchedule = Schedule & { savedAt: string };
 
 interface SetFlags {
   type?: string;
@@ -103,8 +100,10 @@ export function registerSchedule(program: Command): void {
     .action(async (flags: { json?: boolean }) => {
       const store = StateStore.open(settings().home);
       try {
-        const saved = store.getSetting<SavedSchedule>(SCHEDULE_KEY);
-        show(saved ? parseScheduleInput({}, saved) : undefined, flags.json);
+        const saved = loadSchedule(store);
+        if (!saved) return show(undefined, flags.json);
+        const { savedAt: _savedAt, ...schedule } = saved;
+        show(schedule, flags.json);
       } finally {
         store.close();
       }

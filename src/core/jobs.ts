@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import { StateStore, type JobProgress, type JobRecord } from '../catalog/state.js';
 import type { Progress, ProgressListener } from '../engines/engine.js';
-import { acquireJobLock } from './job-lock.js';
+import { OperationError } from './errors.js';
+import { acquireJobLock, type JobLock } from './job-lock.js';
 import { clearStaleFlag, enterMaintenance } from './maintenance.js';
 import { currentProcess, isDead } from './process-identity.js';
 
@@ -25,6 +26,10 @@ export interface JobSpec<T> {
   /** What started it: cli, schedule, guard, api. */
   trigger: string;
   maintenance?: boolean;
+  /** Wait (as a queued job) while another job holds the lock, instead of refusing: for the scheduler. */
+  waitForLock?: boolean;
+  /** The archive the job reads or writes, recorded at its start (prune never removes it meanwhile). */
+  file?: string;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   /** Lines the user should see (stale lock or flag cleared, maintenance kept on). */
@@ -81,18 +86,45 @@ function progressTracker(store: StateStore, jobId: string, forward?: ProgressLis
   };
 }
 
+function jobFields<T>(spec: JobSpec<T>, jobId: string) {
+  return { id: jobId, kind: spec.kind, type: spec.type, description: spec.description, trigger: spec.trigger, file: spec.file, process: currentProcess() };
+}
+
+const LOCK_POLL_MS = 2000;
+
+/** Takes the job lock; with waitForLock, waits as a queued job until the running one ends. */
+async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string): Promise<JobLock> {
+  for (;;) {
+    try {
+      return await acquireJobLock(spec.home, jobId, spec.description);
+    } catch (error) {
+      if (!spec.waitForLock || !(error instanceof OperationError)) throw error;
+      if (!store.getJob(jobId)) {
+        store.createJob({ ...jobFields(spec, jobId), state: 'queued' });
+        store.appendLog(jobId, `queued: ${error.message}`);
+        spec.onNotice?.(`queued behind the running job: ${error.message}`);
+      }
+      if (spec.signal?.aborted) {
+        store.finishJob(jobId, 'cancelled', { error: 'cancelled while queued' });
+        throw spec.signal.reason;
+      }
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    }
+  }
+}
+
 export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; result: T }> {
   const store = StateStore.open(spec.home);
   const notice = (line: string) => spec.onNotice?.(line);
   try {
     for (const line of reapDeadJobs(store)) notice(line);
     const jobId = newJobId();
-    const lock = await acquireJobLock(spec.home, jobId, spec.description);
+    const lock = await takeLock(store, spec, jobId);
     const controller = new AbortController();
     const abort = () => controller.abort(spec.signal?.reason);
     spec.signal?.addEventListener('abort', abort, { once: true });
     try {
-      store.createJob({ id: jobId, kind: spec.kind, type: spec.type, description: spec.description, trigger: spec.trigger, state: 'running', process: currentProcess() });
+      if (!store.getJob(jobId)) store.createJob({ ...jobFields(spec, jobId), state: 'running' });
       store.markRunning(jobId);
       const log = (line: string) => store.appendLog(jobId, line);
       if (lock.tookOver) {

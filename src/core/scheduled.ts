@@ -1,0 +1,70 @@
+// Running the schedule: find the most recent due occurrence, claim it (so `lifeboat cron` run twice, or
+// by two processes, runs it once), take the backup as a queued-if-busy job, apply retention, notify.
+// The same function serves `lifeboat cron` (once) and the scheduler inside `lifeboat serve` (a loop).
+import type { StateStore } from '../catalog/state.js';
+import type { RetentionPolicy } from './retention.js';
+import { lastDueRun, occurrenceKey, parseScheduleInput, type Schedule } from './schedule.js';
+import type { BackupRecord } from './types.js';
+
+export const SCHEDULE_KEY = 'schedule';
+
+/** The saved schedule plus when it was saved (so a schedule saved at 10:00 for 02:00 does not run at once). */
+export type SavedSchedule = Schedule & { savedAt: string };
+
+export function loadSchedule(store: StateStore): SavedSchedule | undefined {
+  const saved = store.getSetting<SavedSchedule>(SCHEDULE_KEY);
+  return saved ? { ...parseScheduleInput({}, saved), savedAt: saved.savedAt } : undefined;
+}
+
+export interface ScheduledRunDeps {
+  store: StateStore;
+  now: Date;
+  /** Takes the backup (as a job that waits for a running one). */
+  runBackup(schedule: Schedule, name: string): Promise<BackupRecord>;
+  /** Applies the retention policy after a successful scheduled backup. */
+  prune?(policy: RetentionPolicy, schedule: Schedule): Promise<number>;
+}
+
+export type ScheduledOutcome =
+  | { status: 'no-schedule' | 'disabled' | 'not-due' }
+  | { status: 'already-ran'; occurrence: string }
+  | { status: 'succeeded'; occurrence: string; record: BackupRecord; pruned: number }
+  | { status: 'failed'; occurrence: string; error: Error };
+
+/** Scheduled backups say so in their name (Magento called them "WebSetupWizard"). */
+export function scheduledName(schedule: Schedule): string {
+  return `scheduled ${schedule.frequency}`;
+}
+
+export async function runDueOccurrence(deps: ScheduledRunDeps): Promise<ScheduledOutcome> {
+  const schedule = loadSchedule(deps.store);
+  if (!schedule) return { status: 'no-schedule' };
+  if (!schedule.enabled) return { status: 'disabled' };
+  const due = lastDueRun(schedule, deps.now, new Date(schedule.savedAt));
+  if (!due) return { status: 'not-due' };
+  const occurrence = occurrenceKey(due);
+  if (!deps.store.claimOccurrence(`${schedule.type}@${occurrence}`, 'pending')) return { status: 'already-ran', occurrence };
+  let record: BackupRecord;
+  try {
+    record = await deps.runBackup(schedule, scheduledName(schedule));
+  } catch (error) {
+    return { status: 'failed', occurrence, error: error instanceof Error ? error : new Error(String(error)) };
+  }
+  const pruned = schedule.retention && deps.prune ? await deps.prune(schedule.retention, schedule) : 0;
+  return { status: 'succeeded', occurrence, record, pruned };
+}
+
+/**
+ * An occurrence that should have run more than `graceMs` ago and was never claimed: the machine was off,
+ * cron is not installed, or the server was down. Returned once per occurrence (for an alert).
+ */
+export function findMissedOccurrence(store: StateStore, now: Date, graceMs: number): string | undefined {
+  const schedule = loadSchedule(store);
+  if (!schedule?.enabled) return undefined;
+  const due = lastDueRun(schedule, new Date(now.getTime() - graceMs), new Date(schedule.savedAt));
+  if (!due) return undefined;
+  const key = `${schedule.type}@${occurrenceKey(due)}`;
+  if (!store.claimOccurrence(`missed-alert:${key}`, 'alert')) return undefined;
+  // Claimed the alert; but if the backup itself ran, there is nothing to report.
+  return store.claimOccurrence(key, 'missed') ? key : undefined;
+}
