@@ -15,7 +15,7 @@ export interface ByteOutput {
 export interface GzipMemberOptions {
   /** Uncompressed bytes per member (default 1 MiB). */
   blockSize?: number;
-  /** zlib level 0-9 (default 6, as gzip). */
+  /** zlib level 0-9 (default 6, as gzip); a write may ask for another level for its own block. */
   level?: number;
   /** Members being compressed at once (default 4, libuv's default pool size). */
   concurrency?: number;
@@ -27,6 +27,8 @@ export class GzipMemberWriter implements SqlSink {
   private readonly concurrency: number;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** The compression level of the pending block. */
+  private pendingLevel: number | undefined;
   private uncompressed = 0;
   private compressed = 0;
   /** Write completions, oldest first; each resolves once its member is written. */
@@ -52,10 +54,20 @@ export class GzipMemberWriter implements SqlSink {
     return this.compressed;
   }
 
-  async write(chunk: string | Buffer): Promise<void> {
+  /**
+   * Appends data. `level` (0-9, default: the writer's level) is the compression level for this data:
+   * data at another level than the pending block's starts a new member, so already-compressed media
+   * can be stored (level 0) while the text around it is compressed.
+   */
+  async write(chunk: string | Buffer, level?: number): Promise<void> {
     this.throwIfFailed();
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     if (buffer.length === 0) return;
+    const wanted = level ?? this.level;
+    if (wanted !== this.pendingLevel) {
+      await this.dispatch();
+      this.pendingLevel = wanted;
+    }
     this.pending.push(buffer);
     this.pendingBytes += buffer.length;
     this.uncompressed += buffer.length;
@@ -78,9 +90,10 @@ export class GzipMemberWriter implements SqlSink {
   private async dispatch(): Promise<void> {
     if (this.pendingBytes === 0) return;
     const block = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+    const level = this.pendingLevel ?? this.level;
     this.pending = [];
     this.pendingBytes = 0;
-    const compressing = gzipAsync(block, { level: this.level, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+    const compressing = gzipAsync(block, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
     // Members are compressed concurrently but appended strictly in order.
     this.tail = this.tail.then(async () => {
       const member = await compressing;

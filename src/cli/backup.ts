@@ -4,6 +4,7 @@ import { requireDatabase } from '../config.js';
 import { UsageError } from '../core/errors.js';
 import { humanBytes } from './format.js';
 import { recordJson } from './format.js';
+import { registerTreeBackups } from './backup-tree.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 
@@ -15,7 +16,7 @@ interface BackupFlags {
 }
 
 export function registerBackup(program: Command): void {
-  const backup = program.command('backup').description('take a backup (see "lifeboat backup db --help")');
+  const backup = program.command('backup').description('take a backup: db, system, media or code (see "lifeboat backup db --help")');
   backup
     .command('db')
     .description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz')
@@ -40,4 +41,5 @@ export function registerBackup(program: Command): void {
         for (const warning of m?.warnings ?? []) stdio.err(`warning: ${warning}`);
       }
     });
+  registerTreeBackups(backup);
 }

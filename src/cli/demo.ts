@@ -29,6 +29,7 @@ export function registerDemo(program: Command): void {
 Try it yourself on the demo shop:
   export LIFEBOAT_ROOT=${shop.root} LIFEBOAT_DATABASE_URL=${shop.databaseUrl}
   node bin/lifeboat.js backup db --name "before upgrade"
+  node bin/lifeboat.js backup system
   node bin/lifeboat.js list
   node bin/lifeboat.js verify ${record.id}
   node bin/lifeboat.js rollback ${record.id} --yes`);

@@ -45,11 +45,22 @@ export function recordJson(record: BackupRecord, backupDir: string): Record<stri
     origin: record.origin,
     ...(record.manifest
       ? {
-          engine: record.manifest.engine.kind,
-          database: record.manifest.engine.database,
+          engine: record.manifest.engine?.kind ?? null,
+          database: record.manifest.engine?.database ?? null,
           tables: record.manifest.tables.length,
           rows: record.manifest.tables.reduce((sum, t) => sum + t.rows, 0),
           sqlBytes: record.manifest.sqlBytes,
+          ...(record.manifest.tree
+            ? {
+                dump: record.manifest.dump?.path ?? null,
+                files: record.manifest.tree.files,
+                dirs: record.manifest.tree.dirs,
+                symlinks: record.manifest.tree.symlinks,
+                hardlinks: record.manifest.tree.hardlinks,
+                treeBytes: record.manifest.tree.bytes,
+                followedSymlinks: record.manifest.tree.followedSymlinks,
+              }
+            : {}),
           warnings: record.manifest.warnings,
         }
       : {}),

@@ -6,6 +6,7 @@ import { describeTarget } from '../engines/target.js';
 import { confirm } from './confirm.js';
 import { localTime } from './format.js';
 import { progressBar } from './progress.js';
+import { rollbackTreeCommand } from './rollback-tree.js';
 import { settings, stdio, withInterrupts } from './context.js';
 
 interface RollbackFlags {
@@ -17,15 +18,19 @@ interface RollbackFlags {
 export function registerRollback(program: Command): void {
   program
     .command('rollback')
-    .description('restore the database from a backup, atomically (verifies the archive first)')
+    .description('restore the database (and, for .tgz archives, the files) from a backup, atomically (verifies the archive first)')
     .argument('<id>', 'the backup id or archive file name')
     .option('--table <name...>', 'restore only these tables (repeatable)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
-      const target = requireDatabase(config);
       const record = await findBackup(config.backupDir, id);
+      if (record.type !== 'db') {
+        await rollbackTreeCommand(config, record, flags);
+        return;
+      }
+      const target = requireDatabase(config);
       const what = flags.table?.length ? `table(s) ${flags.table.join(', ')} of ${describeTarget(target)}` : describeTarget(target);
       const question = `Replace ${what} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes))) {

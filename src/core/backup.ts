@@ -1,17 +1,11 @@
-// Creating a database backup: dump through parallel gzip into `<file>.partial`, seal it, write the
-// manifest, then publish the archive by rename. The archive's rename is the commit point: a backup that
-// failed or was killed leaves at most a `.partial` file or an orphan manifest, never a listed archive.
-import { randomBytes } from 'node:crypto';
-import { access, mkdir, unlink } from 'node:fs/promises';
-import path from 'node:path';
-import { AtomicFile, writeFileAtomic } from '../archive/atomic-file.js';
-import { GzipMemberWriter } from '../archive/gzip-members.js';
-import type { ProgressListener } from '../engines/engine.js';
+// Creating a database backup: the dump goes through parallel gzip into the partial archive, then the
+// shared publish path (publish.ts) seals it, writes the manifest and renames it into place.
+import { GzipMemberWriter, type ByteOutput } from '../archive/gzip-members.js';
+import type { DumpResult, ProgressListener } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { archiveFileName, filterBackupName, manifestFileName } from './naming.js';
-import type { BackupRecord, Manifest } from './types.js';
-import { TOOL_VERSION } from './version.js';
+import { publishArchive } from './publish.js';
+import type { BackupRecord } from './types.js';
 
 export interface DatabaseBackupOptions {
   name?: string;
@@ -24,30 +18,20 @@ export interface DatabaseBackupOptions {
   now?: () => Date;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
- * Reserves a unique archive name. Two backups in the same second must not collide, and the name carries
- * the time as Magento's does; so when the name is taken, the next free second is used.
- */
-async function reserveArchive(backupDir: string, time: number, name: string): Promise<{ file: string; out: AtomicFile; time: number }> {
-  for (let t = time; t < time + 1000; t++) {
-    const file = archiveFileName(t, 'db', name);
-    const finalPath = path.join(backupDir, file);
-    if ((await exists(finalPath)) || (await exists(path.join(backupDir, manifestFileName(file))))) continue;
-    try {
-      return { file, out: await AtomicFile.create(finalPath), time: t };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // another process is writing it
-      throw error;
-    }
+/** Dumps the database as gzip members into `out`; returns the dump's facts and its uncompressed size. */
+export async function dumpDatabase(
+  target: DatabaseTarget,
+  out: ByteOutput,
+  options: Pick<DatabaseBackupOptions, 'keepDefiners' | 'level' | 'onProgress' | 'signal'>,
+): Promise<DumpResult & { sqlBytes: number }> {
+  const engine = openEngine(target);
+  try {
+    const gzip = new GzipMemberWriter(out, { level: options.level });
+    const dump = await engine.dump(gzip, { keepDefiners: options.keepDefiners, onProgress: options.onProgress, signal: options.signal });
+    return { ...dump, sqlBytes: await gzip.finish() };
+  } finally {
+    await engine.close();
   }
-  throw new Error(`could not find a free archive name in ${backupDir}`);
 }
 
 export async function createDatabaseBackup(
@@ -55,56 +39,8 @@ export async function createDatabaseBackup(
   backupDir: string,
   options: DatabaseBackupOptions = {},
 ): Promise<BackupRecord> {
-  const now = options.now ?? (() => new Date());
-  const started = now();
-  const name = filterBackupName(options.name ?? '');
-  await mkdir(backupDir, { recursive: true });
-  const { file, out, time } = await reserveArchive(backupDir, Math.floor(started.getTime() / 1000), name);
-  const manifestPath = path.join(backupDir, manifestFileName(file));
-  let manifestWritten = false;
-  const engine = openEngine(target);
-  try {
-    const gzip = new GzipMemberWriter(out, { level: options.level });
-    const dump = await engine.dump(gzip, { keepDefiners: options.keepDefiners, onProgress: options.onProgress, signal: options.signal });
-    const sqlBytes = await gzip.finish();
-    options.signal?.throwIfAborted();
-    const archive = await out.seal();
-    const manifest: Manifest = {
-      formatVersion: 1,
-      id: randomBytes(4).toString('hex'),
-      type: 'db',
-      name,
-      file,
-      time,
-      startedAt: started.toISOString(),
-      finishedAt: now().toISOString(),
-      tool: { name: 'lifeboat', version: TOOL_VERSION },
-      archive: { ...archive, compression: 'gzip' },
-      engine: dump.engine,
-      sqlBytes,
-      tables: dump.tables,
-      objects: dump.objects,
-      warnings: dump.warnings,
-    };
-    await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-    manifestWritten = true;
-    await out.publish();
-    return {
-      id: manifest.id,
-      file,
-      type: 'db',
-      name,
-      time,
-      size: archive.size,
-      sha256: archive.sha256,
-      origin: 'lifeboat',
-      manifest,
-    };
-  } catch (error) {
-    await out.abort();
-    if (manifestWritten) await unlink(manifestPath).catch(() => undefined);
-    throw error;
-  } finally {
-    await engine.close();
-  }
+  return publishArchive(backupDir, 'db', options, async ({ out }) => {
+    const dump = await dumpDatabase(target, out, options);
+    return { engine: dump.engine, sqlBytes: dump.sqlBytes, tables: dump.tables, objects: dump.objects, warnings: dump.warnings };
+  });
 }

@@ -1,5 +1,7 @@
 // Rolling the database back to a backup: verify the archive completely first (a damaged one is refused
-// before anything is touched), then let the engine restore atomically from the SQL stream.
+// before anything is touched), then let the engine restore atomically from the SQL stream. The restore
+// step alone (restoreDatabase) is shared with the rollback of .tgz archives, which read the dump from
+// their staged tree.
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
@@ -15,6 +17,28 @@ export interface RollbackOptions {
   signal?: AbortSignal;
 }
 
+/** Refuses a dump made by another engine than the target's, before anything is touched. */
+export function requireSameEngine(record: BackupRecord, target: DatabaseTarget): void {
+  const made = record.manifest?.engine?.kind;
+  if (made && made !== target.kind) {
+    throw new UsageError(`${record.file} holds a ${made} dump but LIFEBOAT_DATABASE_URL points at a ${target.kind} database; nothing was changed`);
+  }
+}
+
+/** Replaces the database's content with the SQL read from `sql`, atomically (the engine's restore). */
+export async function restoreDatabase(
+  target: DatabaseTarget,
+  sql: AsyncIterable<Buffer>,
+  options: RollbackOptions & { totalBytes?: number } = {},
+): Promise<RestoreResult> {
+  const engine = openEngine(target);
+  try {
+    return await engine.restore(sql, { tables: options.tables, totalBytes: options.totalBytes, onProgress: options.onProgress, signal: options.signal });
+  } finally {
+    await engine.close();
+  }
+}
+
 export async function rollbackDatabase(
   target: DatabaseTarget,
   backupDir: string,
@@ -22,12 +46,9 @@ export async function rollbackDatabase(
   options: RollbackOptions = {},
 ): Promise<RestoreResult> {
   if (record.type !== 'db') {
-    throw new UsageError(`${record.file} is a ${record.type} archive; this version of Lifeboat rolls back database (db) backups only`);
+    throw new UsageError(`${record.file} is a ${record.type} archive: roll it back with rollbackTree (lifeboat rollback does)`);
   }
-  const made = record.manifest?.engine.kind;
-  if (made && made !== target.kind) {
-    throw new UsageError(`${record.file} is a ${made} dump but LIFEBOAT_DATABASE_URL points at a ${target.kind} database; nothing was changed`);
-  }
+  requireSameEngine(record, target);
   if (options.tables?.length && record.manifest) {
     const known = new Set(record.manifest.tables.map((t) => t.name));
     const missing = options.tables.filter((t) => !known.has(t));
@@ -41,15 +62,5 @@ export async function rollbackDatabase(
   if (!report.ok) {
     throw new OperationError(`${record.file} is damaged (${report.problems.join('; ')}); refusing to roll back, nothing was changed`);
   }
-  const engine = openEngine(target);
-  try {
-    return await engine.restore(openSql(backupDir, record), {
-      tables: options.tables,
-      totalBytes: record.manifest?.sqlBytes,
-      onProgress: options.onProgress,
-      signal: options.signal,
-    });
-  } finally {
-    await engine.close();
-  }
+  return restoreDatabase(target, openSql(backupDir, record), { ...options, totalBytes: record.manifest?.sqlBytes });
 }

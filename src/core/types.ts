@@ -36,6 +36,32 @@ export interface ObjectCounts {
   sequences: number;
 }
 
+/** What a file-tree archive (.tgz) holds, as counted while it was written. */
+export interface TreeManifest {
+  /** all: the whole tree; nomedia: without pub/media and media; media: only those. */
+  scope: 'all' | 'nomedia' | 'media';
+  files: number;
+  dirs: number;
+  symlinks: number;
+  /** Second and later names of hard-linked files (tar link members). */
+  hardlinks: number;
+  /** Bytes of file data (the database dump not included). */
+  bytes: number;
+  /** Symlinks that were followed instead of stored (a symlinked media folder): path and target. */
+  followedSymlinks: { path: string; target: string }[];
+  /** The rules that left paths out: built-in prefixes, the backup folder, LIFEBOAT_EXCLUDE globs. */
+  excluded: string[];
+}
+
+/** The database dump inside a .tgz archive: a gzip file, byte for byte what `backup db` writes. */
+export interface DumpEntry {
+  /** Path inside the archive, in Magento's layout: var/<time>_db.sql.gz */
+  path: string;
+  size: number;
+  sha256: string;
+  compression: 'gzip';
+}
+
 export interface Manifest {
   formatVersion: 1;
   id: string;
@@ -50,11 +76,17 @@ export interface Manifest {
   finishedAt: string;
   tool: { name: 'lifeboat'; version: string };
   archive: { size: number; sha256: string; compression: 'gzip' };
-  engine: EngineInfo;
-  /** Uncompressed size of the SQL dump. */
+  /** The database that was dumped; absent for archives without a database (filesystem_code). */
+  engine?: EngineInfo;
+  /** Uncompressed size of the SQL dump (0 without one). */
   sqlBytes: number;
+  /** Per table; for .tgz archives the offsets are within the embedded dump (see `dump`). */
   tables: TableEntry[];
   objects: ObjectCounts;
+  /** For .tgz archives with a database: where the dump sits inside the archive. */
+  dump?: DumpEntry;
+  /** For .tgz archives: what the file tree holds. */
+  tree?: TreeManifest;
   warnings: string[];
 }
 

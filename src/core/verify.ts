@@ -1,5 +1,6 @@
 // Verification: re-read an archive and check everything the manifest promises (size, sha256, that the
 // gzip stream is whole, the uncompressed size). An archive without manifest gets the checks it can.
+// File-tree archives (.tgz) are read by verify-tree.ts: gzip, tar, safe paths, counts, the dump.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { archivePath, isGzipped } from './archive-reader.js';
 import type { BackupRecord } from './types.js';
+import { verifyTreeBackup } from './verify-tree.js';
 
 export interface VerifyReport {
   ok: boolean;
@@ -23,6 +25,10 @@ export async function verifyBackup(
   record: BackupRecord,
   options: { onBytes?: (bytes: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
+  if (record.type !== 'db') {
+    const { scan: _scan, ...report } = await verifyTreeBackup(backupDir, record, options);
+    return report;
+  }
   const file = archivePath(backupDir, record);
   const report: VerifyReport = { ok: true, id: record.id, file: record.file, checked: [], problems: [] };
   const problem = (text: string) => {

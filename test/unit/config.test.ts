@@ -34,6 +34,15 @@ describe('settings', () => {
     expect(requireDatabase(loadSettings({ LIFEBOAT_CONFIG: 'custom.json' }, other))).toMatchObject({ kind: 'mysql', port: 3306, database: 'test' });
   });
 
+  it('reads LIFEBOAT_EXCLUDE as comma-separated globs, and a list in the config file', async () => {
+    const cwd = await tempDir();
+    expect(loadSettings({}, cwd).exclude).toEqual([]);
+    expect(loadSettings({ LIFEBOAT_EXCLUDE: ' *.bak, pub/static/** ,,' }, cwd).exclude).toEqual(['*.bak', 'pub/static/**']);
+    await writeFile(path.join(cwd, 'lifeboat.config.yaml'), 'exclude:\n  - "*.log"\n  - generated/**\n');
+    expect(loadSettings({}, cwd).exclude).toEqual(['*.log', 'generated/**']);
+    expect(loadSettings({ LIFEBOAT_EXCLUDE: 'node_modules' }, cwd).exclude).toEqual(['node_modules']);
+  });
+
   it('names the setting and an example when something is missing or malformed', async () => {
     const cwd = await tempDir();
     expect(() => requireDatabase(loadSettings({}, cwd))).toThrow(/LIFEBOAT_DATABASE_URL is not set.*mysql:\/\//);

@@ -1,0 +1,230 @@
+// Extracting checked members into fresh staging folders. Every member passes MemberChecker first, and
+// every path is created new (O_EXCL), in folders this extraction made itself, so nothing is ever
+// written through a symlink or outside the staging folders. Modes and mtimes are restored always,
+// owners when running as root; folders get theirs last, deepest first, once their contents are in.
+import { constants } from 'node:fs';
+import { chmod, chown, copyFile, lchown, link, lstat, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import type { TreeCounts } from './pack-tree.js';
+import { emptyCounts } from './pack-tree.js';
+import type { TarHeader } from './tar-header.js';
+import type { TarMember } from './tar-reader.js';
+import { MemberChecker, UnsafeArchiveError, type CheckedMember, type NameFolding } from './tar-safety.js';
+
+/** Members under `rel` (relative to the archive's root) go into `dir`; the longest `rel` wins. */
+export interface ExtractTarget {
+  rel: string;
+  dir: string;
+}
+
+export interface FolderMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeNs: bigint;
+}
+
+export interface ExtractOptions {
+  targets: ExtractTarget[];
+  folding: NameFolding;
+  /** chown to the archive's uid/gid (only root may). */
+  preserveOwners: boolean;
+  /** Called for every member that was extracted, with its normalised path. */
+  onMember?: (member: CheckedMember, size: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface ExtractResult {
+  counts: TreeCounts;
+  /** The folders the archive lists, with their metadata (for re-applying after a swap). */
+  folders: Map<string, FolderMeta>;
+}
+
+/**
+ * A time for utimes(). Node passes seconds as a double and libuv truncates to the microsecond; adding
+ * half a microsecond first makes that a rounding, so a time survives any number of round trips.
+ */
+export function utimesSeconds(ns: bigint): number {
+  let seconds = ns / 1_000_000_000n;
+  if (seconds * 1_000_000_000n > ns) seconds -= 1n;
+  return Number(seconds) + Number(ns - seconds * 1_000_000_000n + 500n) / 1e9;
+}
+const seconds = utimesSeconds;
+/** Files up to this size are buffered and written in the background, this many and bytes at once. */
+const SMALL = 1 << 20;
+const WINDOW_FILES = 8;
+const WINDOW_BYTES = 32 << 20;
+const NOW = () => Date.now() / 1000;
+
+const under = (rel: string, prefix: string) => prefix === '' || rel === prefix || rel.startsWith(prefix + '/');
+
+export async function extractTar(members: AsyncIterable<TarMember>, options: ExtractOptions): Promise<ExtractResult> {
+  const targets = [...options.targets].sort((a, b) => b.rel.length - a.rel.length);
+  const checker = new MemberChecker(options.folding);
+  const counts = emptyCounts();
+  const folders = new Map<string, FolderMeta>();
+  const made = new Set<string>(targets.map((t) => t.dir));
+
+  const locate = (rel: string): { abs: string; target: ExtractTarget } => {
+    const target = targets.find((t) => under(rel, t.rel));
+    if (!target) throw new UnsafeArchiveError(`member ${JSON.stringify(rel)} has no place to go`);
+    const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
+    return { abs: inner === '' ? target.dir : path.join(target.dir, inner), target };
+  };
+  const ensureFolder = async (abs: string) => {
+    if (made.has(abs)) return;
+    await ensureFolder(path.dirname(abs));
+    await mkdir(abs, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+    made.add(abs);
+  };
+  const setOwner = async (abs: string, uid: number, gid: number, isLink = false) => {
+    if (options.preserveOwners) await (isLink ? lchown : chown)(abs, uid, gid);
+  };
+
+  const writeFile = async (abs: string, header: TarHeader, body: AsyncIterable<Buffer>) => {
+    const handle = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      let written = 0;
+      for await (const chunk of body) {
+        for (let offset = 0; offset < chunk.length; ) {
+          const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+          offset += bytesWritten;
+        }
+        written += chunk.length;
+      }
+      if (written !== header.size) throw new UnsafeArchiveError(`${header.path}: ${written} bytes of data, the header says ${header.size}`);
+      if (options.preserveOwners) await handle.chown(header.uid, header.gid);
+      await handle.chmod(header.mode);
+      await handle.utimes(NOW(), seconds(header.mtimeNs));
+    } finally {
+      await handle.close();
+    }
+  };
+  const background = new BoundedWork(WINDOW_FILES, WINDOW_BYTES);
+
+  try {
+    for await (const member of members) {
+      options.signal?.throwIfAborted();
+      const checked = checker.check(member.header);
+      if (!checked) continue;
+      const { header } = member;
+      const { abs, target } = locate(checked.path);
+      if (abs === target.dir && checked.type !== 'dir') {
+        throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
+      }
+      if (abs !== target.dir) await ensureFolder(path.dirname(abs));
+      switch (checked.type) {
+        case 'dir': {
+          await ensureFolder(abs);
+          folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
+          counts.dirs++;
+          break;
+        }
+        case 'file': {
+          if (header.size <= SMALL) {
+            // Small files are written in the background, a bounded number at once (the thread pool does
+            // the opens, writes and closes in parallel); the archive is read on meanwhile.
+            const parts: Buffer[] = [];
+            for await (const chunk of member.body) parts.push(chunk);
+            const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+            if (data.length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${data.length} bytes of data, the header says ${header.size}`);
+            await background.add(abs, data.length, writeFile(abs, header, once(data)));
+          } else {
+            await writeFile(abs, header, member.body);
+          }
+          counts.files++;
+          counts.bytes += header.size;
+          break;
+        }
+        case 'symlink': {
+          await symlink(header.linkname ?? '', abs);
+          await setOwner(abs, header.uid, header.gid, true);
+          await lutimes(abs, NOW(), seconds(header.mtimeNs));
+          counts.symlinks++;
+          break;
+        }
+        case 'hardlink': {
+          const original = locate(checked.linkTarget ?? '').abs;
+          await background.settled(original);
+          try {
+            await link(original, abs);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+            // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.
+            const info = await lstat(original);
+            await copyFile(original, abs, constants.COPYFILE_EXCL);
+            await setOwner(abs, info.uid, info.gid);
+            await chmod(abs, info.mode & 0o7777);
+            await utimes(abs, NOW(), info.mtimeMs / 1000);
+          }
+          counts.hardlinks++;
+          break;
+        }
+      }
+      options.onMember?.(checked, header.size);
+    }
+    await background.drain();
+    // Folders last and deepest first: adding their contents changed their mtimes, and a read-only
+    // folder must still be writable while it is filled.
+    const ordered = [...folders.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
+    for (const [rel, meta] of ordered) {
+      const { abs } = locate(rel);
+      await setOwner(abs, meta.uid, meta.gid);
+      await chmod(abs, meta.mode);
+      await utimes(abs, NOW(), seconds(meta.mtimeNs));
+    }
+  } finally {
+    await background.drain().catch(() => undefined); // after a failure: let the writes in flight end
+  }
+  return { counts, folders };
+}
+
+async function* once(buffer: Buffer): AsyncIterable<Buffer> {
+  yield buffer;
+}
+
+/** Work running in the background, at most `maxTasks` tasks and `maxBytes` bytes at once; the first failure is rethrown. */
+class BoundedWork {
+  private readonly tasks = new Map<string, { done: Promise<void>; bytes: number }>();
+  private bytes = 0;
+  private failure: unknown;
+
+  constructor(
+    private readonly maxTasks: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  async add(key: string, bytes: number, work: Promise<void>): Promise<void> {
+    const done = work.then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    );
+    this.tasks.set(key, { done, bytes });
+    this.bytes += bytes;
+    void done.then(() => {
+      this.tasks.delete(key);
+      this.bytes -= bytes;
+    });
+    while (this.tasks.size >= this.maxTasks || (this.tasks.size > 0 && this.bytes > this.maxBytes)) await Promise.race([...this.tasks.values()].map((t) => t.done));
+    this.check();
+  }
+
+  /** Waits for the task writing `key`, if any (a hard link needs its original complete). */
+  async settled(key: string): Promise<void> {
+    await this.tasks.get(key)?.done;
+    this.check();
+  }
+
+  async drain(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.all([...this.tasks.values()].map((t) => t.done));
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+}

@@ -1,0 +1,332 @@
+// Tar headers: POSIX ustar blocks, with pax extended headers ('x') for what ustar cannot hold (paths
+// over 100/255 bytes, non-ASCII names, sizes of 8 GiB and more, uid/gid over 2097151, sub-second
+// mtimes). Decoding also understands GNU tar's base-256 numbers and its old-style 'L'/'K' long names
+// (written by GNU tar's default format and by Magento), so archives from either can be read back.
+export const BLOCK = 512;
+
+export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'dir' | 'chardev' | 'blockdev' | 'fifo' | 'other';
+
+/** One archive member as Lifeboat sees it (after pax and GNU long-name records are applied). */
+export interface TarHeader {
+  /** The path as stored: '/'-separated, no trailing slash for directories when writing. */
+  path: string;
+  type: TarEntryType;
+  /** Permission bits (07777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  uname?: string;
+  gname?: string;
+  /** Bytes of data that follow the header (0 for everything but regular files). */
+  size: number;
+  /** Modification time in nanoseconds since the epoch. */
+  mtimeNs: bigint;
+  /** Symlink target (verbatim) or hard link target (an earlier member's path). */
+  linkname?: string;
+  /** The raw typeflag, for messages about members Lifeboat does not restore. */
+  typeflag?: string;
+}
+
+const TYPEFLAGS: Record<string, TarEntryType> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file', // contiguous file: a regular file everywhere that matters
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'chardev',
+  '4': 'blockdev',
+  '5': 'dir',
+  '6': 'fifo',
+};
+const FLAG_OF: Record<'file' | 'hardlink' | 'symlink' | 'dir', string> = { file: '0', hardlink: '1', symlink: '2', dir: '5' };
+
+const OCTAL_MAX_7 = 0o7777777; // uid, gid in 8-byte fields
+const OCTAL_MAX_11 = 0o77777777777; // size, mtime in 12-byte fields: 8 GiB - 1
+const NS = 1_000_000_000n;
+
+// ---------------------------------------------------------------------------------------------- encoding
+
+function writeString(block: Buffer, offset: number, length: number, value: string): void {
+  Buffer.from(value, 'utf8').copy(block, offset, 0, length);
+}
+
+function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
+  block.write(value.toString(8).padStart(length - 1, '0') + '\0', offset, length, 'ascii');
+}
+
+/** GNU base-256: first byte 0x80 (0xff for negative), then the two's complement big-endian value. */
+function writeBase256(block: Buffer, offset: number, length: number, value: bigint): void {
+  let v = value < 0n ? (1n << BigInt(8 * length)) + value : value;
+  for (let i = length - 1; i >= 1; i--) {
+    block[offset + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  block[offset] = value < 0n ? 0xff : 0x80;
+}
+
+function writeNumber(block: Buffer, offset: number, length: number, value: bigint, octalMax: number): void {
+  if (value >= 0n && value <= BigInt(octalMax)) writeOctal(block, offset, length, Number(value));
+  else writeBase256(block, offset, length, value);
+}
+
+function isAscii(value: string): boolean {
+  return /^[\x20-\x7e]*$/.test(value);
+}
+
+/** Splits an ASCII path into ustar's prefix (155 bytes) and name (100 bytes), or undefined. */
+function splitUstarPath(path: string): { prefix: string; name: string } | undefined {
+  if (!isAscii(path)) return undefined;
+  if (path.length <= 100) return { prefix: '', name: path };
+  // The slash between prefix and name is not stored; the name part must not be empty.
+  for (let i = Math.min(155, path.length - 2); i >= path.length - 101 && i > 0; i--) {
+    if (path[i] === '/') return { prefix: path.slice(0, i), name: path.slice(i + 1) };
+  }
+  return undefined;
+}
+
+/** `<length> <key>=<value>\n`, where the length counts the whole record including its own digits. */
+export function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  const bodyLength = Buffer.byteLength(body, 'utf8');
+  let length = bodyLength + String(bodyLength).length;
+  if (String(length).length !== String(length - bodyLength).length) length = bodyLength + String(length).length;
+  return `${length}${body}`;
+}
+
+/** Seconds with up to nine decimals, as pax writes times: "1732443600.123456789", "-1.5". */
+export function formatPaxTime(ns: bigint): string {
+  const negative = ns < 0n;
+  const abs = negative ? -ns : ns;
+  const seconds = abs / NS;
+  const fraction = (abs % NS).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${negative ? '-' : ''}${seconds}${fraction ? `.${fraction}` : ''}`;
+}
+
+export function parsePaxTime(value: string): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(value.trim());
+  if (!match) throw new TarFormatError(`bad pax time "${value}"`);
+  const fraction = (match[3] ?? '').slice(0, 9).padEnd(9, '0');
+  const ns = BigInt(match[2]) * NS + BigInt(fraction);
+  return match[1] ? -ns : ns;
+}
+
+function floorDiv(ns: bigint): bigint {
+  const q = ns / NS;
+  return ns < 0n && q * NS !== ns ? q - 1n : q;
+}
+
+/** A plain ustar header block. `path` must already fit (the caller puts the real one in pax). */
+function ustarBlock(fields: {
+  name: string;
+  prefix: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: bigint;
+  typeflag: string;
+  linkname: string;
+  uname: string;
+  gname: string;
+}): Buffer {
+  const block = Buffer.alloc(BLOCK);
+  writeString(block, 0, 100, fields.name);
+  writeOctal(block, 100, 8, fields.mode & 0o7777);
+  writeNumber(block, 108, 8, BigInt(fields.uid), OCTAL_MAX_7);
+  writeNumber(block, 116, 8, BigInt(fields.gid), OCTAL_MAX_7);
+  writeNumber(block, 124, 12, BigInt(fields.size), OCTAL_MAX_11);
+  writeNumber(block, 136, 12, fields.mtime, OCTAL_MAX_11);
+  block.fill(0x20, 148, 156); // checksum field counts as spaces while summing
+  block.write(fields.typeflag, 156, 1, 'latin1');
+  writeString(block, 157, 100, fields.linkname);
+  block.write('ustar\0', 257, 6, 'ascii');
+  block.write('00', 263, 2, 'ascii');
+  writeString(block, 265, 32, fields.uname);
+  writeString(block, 297, 32, fields.gname);
+  writeOctal(block, 329, 8, 0);
+  writeOctal(block, 337, 8, 0);
+  writeString(block, 345, 155, fields.prefix);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+  return block;
+}
+
+function padded(data: Buffer): Buffer {
+  const rest = data.length % BLOCK;
+  return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rest)]);
+}
+
+/** A printable ASCII stand-in of at most `max` bytes, for the ustar fields that pax overrides. */
+function asciiFallback(value: string, max: number): string {
+  return value.replace(/[^\x20-\x7e]/g, '_').slice(-max);
+}
+
+/**
+ * The header blocks of one member: a pax extended header when ustar cannot hold the member exactly,
+ * then the ustar header. The result is a whole number of 512-byte blocks.
+ */
+export function encodeHeader(header: TarHeader): Buffer {
+  if (header.type !== 'file' && header.type !== 'hardlink' && header.type !== 'symlink' && header.type !== 'dir') {
+    throw new Error(`cannot write a ${header.type} member (${header.path})`);
+  }
+  const stored = header.type === 'dir' ? `${header.path}/` : header.path;
+  const linkname = header.linkname ?? '';
+  const size = header.type === 'file' ? header.size : 0;
+  const seconds = floorDiv(header.mtimeNs);
+  const pax: string[] = [];
+  const split = splitUstarPath(stored);
+  if (!split) pax.push(paxRecord('path', stored));
+  if (!isAscii(linkname) || Buffer.byteLength(linkname) > 100) pax.push(paxRecord('linkpath', linkname));
+  if (size > OCTAL_MAX_11) pax.push(paxRecord('size', String(size)));
+  if (header.uid > OCTAL_MAX_7) pax.push(paxRecord('uid', String(header.uid)));
+  if (header.gid > OCTAL_MAX_7) pax.push(paxRecord('gid', String(header.gid)));
+  if (header.mtimeNs % NS !== 0n || seconds < 0n || seconds > BigInt(OCTAL_MAX_11)) pax.push(paxRecord('mtime', formatPaxTime(header.mtimeNs)));
+  const uname = header.uname ?? '';
+  const gname = header.gname ?? '';
+  if (!isAscii(uname) || uname.length > 32) pax.push(paxRecord('uname', uname));
+  if (!isAscii(gname) || gname.length > 32) pax.push(paxRecord('gname', gname));
+  const main = ustarBlock({
+    name: split ? split.name : asciiFallback(stored, 100),
+    prefix: split ? split.prefix : '',
+    mode: header.mode,
+    uid: header.uid,
+    gid: header.gid,
+    size,
+    mtime: seconds,
+    typeflag: FLAG_OF[header.type],
+    linkname: isAscii(linkname) ? linkname.slice(0, 100) : asciiFallback(linkname, 100),
+    uname: asciiFallback(uname, 32),
+    gname: asciiFallback(gname, 32),
+  });
+  if (pax.length === 0) return main;
+  const data = Buffer.from(pax.join(''), 'utf8');
+  const base = stored.replace(/\/$/, '').split('/').pop() ?? '';
+  const paxHeader = ustarBlock({
+    name: asciiFallback(`PaxHeaders/${base}`, 100),
+    prefix: '',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: data.length,
+    mtime: seconds < 0n ? 0n : seconds,
+    typeflag: 'x',
+    linkname: '',
+    uname: '',
+    gname: '',
+  });
+  return Buffer.concat([paxHeader, padded(data), main]);
+}
+
+// ---------------------------------------------------------------------------------------------- decoding
+
+export class TarFormatError extends Error {}
+
+/** The fields of one raw 512-byte header, before pax or GNU long names are applied. */
+export interface RawHeader {
+  path: Buffer;
+  mode: number;
+  uid: bigint;
+  gid: bigint;
+  size: bigint;
+  mtime: bigint;
+  typeflag: string;
+  linkname: Buffer;
+  uname: Buffer;
+  gname: Buffer;
+}
+
+function cString(block: Buffer, offset: number, length: number): Buffer {
+  const field = block.subarray(offset, offset + length);
+  const end = field.indexOf(0);
+  return end === -1 ? field : field.subarray(0, end);
+}
+
+function readNumber(block: Buffer, offset: number, length: number, what: string): bigint {
+  const field = block.subarray(offset, offset + length);
+  if (field[0] & 0x80) {
+    // Base-256: the bits after the marker bit are a two's complement big-endian number.
+    let value = BigInt(field[0] & 0x7f);
+    for (let i = 1; i < length; i++) value = (value << 8n) | BigInt(field[i]);
+    if (field[0] & 0x40) value -= 1n << BigInt(8 * length - 1);
+    return value;
+  }
+  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ \0]+/, '');
+  if (text === '') return 0n;
+  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`bad ${what} field "${text.replace(/[^\x20-\x7e]/g, '?')}"`);
+  return BigInt(`0o${text}`);
+}
+
+export function isZeroBlock(block: Buffer): boolean {
+  for (let i = 0; i < block.length; i++) if (block[i] !== 0) return false;
+  return true;
+}
+
+/** Parses one header block; throws TarFormatError when its checksum or a number is wrong. */
+export function decodeRawHeader(block: Buffer): RawHeader {
+  const stored = readNumber(block, 148, 8, 'checksum');
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : block[i];
+    unsigned += byte;
+    signed += byte > 127 ? byte - 256 : byte;
+  }
+  if (BigInt(unsigned) !== stored && BigInt(signed) !== stored) throw new TarFormatError('bad header checksum (not a tar archive, or damaged)');
+  const magic = block.toString('latin1', 257, 263);
+  const name = cString(block, 0, 100);
+  // Only POSIX ustar has a prefix field; GNU's "ustar  " keeps other things (atime, ctime) there.
+  const prefix = magic === 'ustar\0' ? cString(block, 345, 155) : Buffer.alloc(0);
+  return {
+    path: prefix.length ? Buffer.concat([prefix, Buffer.from('/'), name]) : Buffer.from(name),
+    mode: Number(readNumber(block, 100, 8, 'mode') & 0o7777n),
+    uid: readNumber(block, 108, 8, 'uid'),
+    gid: readNumber(block, 116, 8, 'gid'),
+    size: readNumber(block, 124, 12, 'size'),
+    mtime: readNumber(block, 136, 12, 'mtime'),
+    typeflag: String.fromCharCode(block[156]),
+    linkname: Buffer.from(cString(block, 157, 100)),
+    uname: Buffer.from(cString(block, 265, 32)),
+    gname: Buffer.from(cString(block, 297, 32)),
+  };
+}
+
+/** Parses pax extended header data into key/value pairs (later keys win, as in the standard). */
+export function parsePaxRecords(data: Buffer): Map<string, string> {
+  const records = new Map<string, string>();
+  let offset = 0;
+  while (offset < data.length) {
+    if (data[offset] === 0) break; // padding
+    const space = data.indexOf(0x20, offset);
+    const length = space === -1 ? NaN : Number(data.toString('latin1', offset, space));
+    if (!Number.isInteger(length) || length <= 0 || offset + length > data.length || data[offset + length - 1] !== 0x0a) {
+      throw new TarFormatError('bad pax extended header record');
+    }
+    const record = data.subarray(space + 1, offset + length - 1);
+    const equals = record.indexOf(0x3d);
+    if (equals === -1) throw new TarFormatError('bad pax extended header record (no "=")');
+    records.set(decodeName(record.subarray(0, equals), 'pax key'), decodeName(record.subarray(equals + 1), 'pax value'));
+    offset += length;
+  }
+  return records;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 text of a name; a name that is not valid UTF-8 cannot be restored faithfully, so it is an error. */
+export function decodeName(bytes: Buffer, what: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new TarFormatError(`${what} "${bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '?')}" is not valid UTF-8`);
+  }
+}
+
+export function typeOf(typeflag: string): TarEntryType {
+  return TYPEFLAGS[typeflag] ?? 'other';
+}
+
+export function toSafeNumber(value: bigint, what: string): number {
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarFormatError(`${what} ${value} is out of range`);
+  return Number(value);
+}

@@ -1,0 +1,96 @@
+// A streaming tar writer: members go out one after the other, file data in the chunks it is read in,
+// so memory stays flat whatever the size of a file. The output is usually a GzipMemberWriter; each data
+// chunk can carry the compression level it deserves (already-compressed media at 0, text at 6).
+import { BLOCK, encodeHeader, type TarHeader } from './tar-header.js';
+
+/**
+ * Where the tar stream goes. `level` is the compression level for the chunk (undefined: the output's
+ * default). Headers always go at the default level: they are text and compress well even between
+ * stored media.
+ */
+export interface TarOutput {
+  write(chunk: Buffer, level?: number): Promise<void>;
+}
+
+/** How a file's body compared to the size announced in its header. */
+export interface FileBodyResult {
+  /** Bytes that were missing (the file shrank while read) and were written as zeros. */
+  missing: number;
+  /** True when the source had more bytes than announced (the file grew); the extra was left out. */
+  truncated: boolean;
+}
+
+/** GNU tar writes archives in records of 20 blocks; readers expect nothing less. */
+const RECORD = 20 * BLOCK;
+const ZEROS = Buffer.alloc(1 << 16);
+
+export class TarWriter {
+  private offset = 0;
+  private finished = false;
+
+  constructor(private readonly out: TarOutput) {}
+
+  /** Bytes of tar written so far (uncompressed). */
+  get bytesWritten(): number {
+    return this.offset;
+  }
+
+  private async emit(chunk: Buffer, level?: number): Promise<void> {
+    if (this.finished) throw new Error('TarWriter: write after finish()');
+    if (chunk.length === 0) return;
+    await this.out.write(chunk, level);
+    this.offset += chunk.length;
+  }
+
+  private async zeros(count: number, level?: number): Promise<void> {
+    for (let left = count; left > 0; left -= ZEROS.length) await this.emit(ZEROS.subarray(0, Math.min(left, ZEROS.length)), level);
+  }
+
+  async addDirectory(header: Omit<TarHeader, 'type' | 'size'>): Promise<void> {
+    await this.emit(encodeHeader({ ...header, type: 'dir', size: 0 }));
+  }
+
+  async addSymlink(header: Omit<TarHeader, 'type' | 'size'> & { linkname: string }): Promise<void> {
+    await this.emit(encodeHeader({ ...header, type: 'symlink', size: 0 }));
+  }
+
+  /** A second (or later) name of a file already in the archive under `linkname`. */
+  async addHardLink(header: Omit<TarHeader, 'type' | 'size'> & { linkname: string }): Promise<void> {
+    await this.emit(encodeHeader({ ...header, type: 'hardlink', size: 0 }));
+  }
+
+  /**
+   * A regular file of `header.size` bytes whose data comes from `body`. Exactly `size` bytes are
+   * written whatever the source does: missing bytes become zeros, extra bytes are left out (the
+   * result says which), so the archive stays well-formed when a file changes while it is read.
+   */
+  async addFile(header: Omit<TarHeader, 'type'>, body: AsyncIterable<Buffer>, level?: number): Promise<FileBodyResult> {
+    await this.emit(encodeHeader({ ...header, type: 'file' }));
+    let left = header.size;
+    let truncated = false;
+    if (left > 0) {
+      for await (const chunk of body) {
+        if (chunk.length > left) {
+          await this.emit(chunk.subarray(0, left), level);
+          left = 0;
+          truncated = true;
+          break;
+        }
+        await this.emit(chunk, level);
+        left -= chunk.length;
+        if (left === 0) break;
+      }
+    }
+    const missing = left;
+    await this.zeros(missing, level);
+    await this.zeros((BLOCK - (header.size % BLOCK)) % BLOCK, level);
+    return { missing, truncated };
+  }
+
+  /** Writes the end-of-archive marker (two zero blocks) and pads to a whole record. */
+  async finish(): Promise<void> {
+    const end = this.offset + 2 * BLOCK;
+    await this.zeros(2 * BLOCK + ((RECORD - (end % RECORD)) % RECORD));
+    this.finished = true;
+  }
+}

@@ -1,0 +1,91 @@
+// Creating a file-tree backup (.tgz): System (`snapshot`), System without media (`nomedia`), Database
+// and Media (`media`) and code (`filesystem_code`). The database is dumped first (one consistent
+// snapshot), into a temporary gzip file beside the archive; then the archive is written as a stream of
+// tar members through parallel gzip: the dump at `var/<time>_db.sql.gz` (Magento's place for it), then
+// the tree. The shared publish path seals, records and publishes it.
+import { createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { AtomicFile } from '../archive/atomic-file.js';
+import { GzipMemberWriter } from '../archive/gzip-members.js';
+import { packTree } from '../archive/pack-tree.js';
+import { TarWriter } from '../archive/tar-writer.js';
+import type { WalkEntry } from '../archive/walk.js';
+import type { ProgressListener } from '../engines/engine.js';
+import type { DatabaseTarget } from '../engines/target.js';
+import { dumpDatabase } from './backup.js';
+import { UsageError } from './errors.js';
+import { estimateDatabase, estimateTree, requireFreeSpace } from './free-space.js';
+import { publishArchive, type ManifestContent } from './publish.js';
+import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
+import type { BackupRecord, DumpEntry } from './types.js';
+
+export interface TreeBackupOptions {
+  name?: string;
+  /** gzip level 1-9 for text (default 6); already-compressed media are stored. */
+  level?: number;
+  keepDefiners?: boolean;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** Called before each file is read (tests change the tree at that moment). */
+  beforeFile?: (entry: WalkEntry) => Promise<void> | void;
+}
+
+const NO_OBJECTS = { tables: 0, views: 0, triggers: 0, routines: 0, events: 0, sequences: 0 };
+/** Space for tar headers and padding, per entry. */
+const PER_ENTRY = 1024;
+
+/** The path of the dump inside the archive, in Magento's layout. */
+export function dumpPathFor(time: number): string {
+  return `var/${time}_db.sql.gz`;
+}
+
+export async function createTreeBackup(type: TreeType, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeBackupOptions = {}): Promise<BackupRecord> {
+  const withDatabase = hasDatabase(type);
+  if (withDatabase && !target) throw new UsageError(`a ${type} backup includes the database: set LIFEBOAT_DATABASE_URL`);
+  const scope = scopeOf(type);
+  const { rules: estimateRules, skip } = await shopRules(shop, scope, target);
+  const estimate = await estimateTree(shop.root, { rules: estimateRules, skip, signal: options.signal });
+  const databaseBytes = withDatabase && target ? await estimateDatabase(target) : 0;
+  const needed = estimate.storedBytes + (estimate.bytes - estimate.storedBytes) / 2 + estimate.entries * PER_ENTRY + databaseBytes + (16 << 20);
+  await mkdir(shop.backupDir, { recursive: true });
+  await requireFreeSpace(shop.backupDir, needed, 'this backup (estimated)', 'free some space or set LIFEBOAT_BACKUP_DIR to a larger disk; nothing was written');
+
+  return publishArchive(shop.backupDir, type, options, async (slot): Promise<ManifestContent> => {
+    const dumpPath = withDatabase ? dumpPathFor(slot.time) : undefined;
+    // A file of the shop at the dump's own path would make two members of one name: leave it out.
+    const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
+    const gzip = new GzipMemberWriter(slot.out, { level: options.level });
+    const tar = new TarWriter(gzip);
+    let content: Omit<ManifestContent, 'tree' | 'warnings'> & { warnings: string[] } = { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
+    if (target && dumpPath) {
+      const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.sql.gz`));
+      try {
+        const dump = await dumpDatabase(target, temp, options);
+        const sealed = await temp.seal();
+        const mtimeNs = BigInt(Date.now()) * 1_000_000n;
+        const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+        await tar.addFile({ path: dumpPath, mode: 0o640, ...owner, size: sealed.size, mtimeNs }, createReadStream(temp.partialPath, { highWaterMark: 1 << 20 }), 0);
+        const entry: DumpEntry = { path: dumpPath, size: sealed.size, sha256: sealed.sha256, compression: 'gzip' };
+        content = { engine: dump.engine, sqlBytes: dump.sqlBytes, tables: dump.tables, objects: dump.objects, dump: entry, warnings: [...dump.warnings] };
+      } finally {
+        await temp.abort(); // the temporary dump is inside the archive now (or the backup failed)
+      }
+    }
+    const pack = await packTree(shop.root, tar, {
+      rules,
+      skip,
+      signal: options.signal,
+      beforeFile: options.beforeFile,
+      onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes: estimate.bytes, table: rel }),
+    });
+    await tar.finish();
+    await gzip.finish();
+    return {
+      ...content,
+      tree: { scope, ...pack.counts, followedSymlinks: pack.followed, excluded: estimateRules.describe() },
+      warnings: [...content.warnings, ...pack.warnings],
+    };
+  });
+}

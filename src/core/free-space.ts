@@ -1,0 +1,71 @@
+// Failing early instead of filling the disk: before a backup starts, its size is estimated from the
+// tree (already-compressed media count in full, text at half) and the database's data size, and
+// compared with the free space where it will be written. Rollback checks the space its staging needs.
+import { stat, statfs } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { openConnection } from '../engines/mysql/connect.js';
+import type { DatabaseTarget } from '../engines/target.js';
+import { compressionLevelFor } from '../archive/tree-rules.js';
+import { walkTree, type WalkOptions } from '../archive/walk.js';
+import { OperationError } from './errors.js';
+
+export interface TreeEstimate {
+  /** Bytes of file data. */
+  bytes: number;
+  /** Of which already compressed (stored as they are). */
+  storedBytes: number;
+  entries: number;
+}
+
+/** Walks the tree as a backup would, counting only. */
+export async function estimateTree(root: string, options: Omit<WalkOptions, 'onWarning'>): Promise<TreeEstimate> {
+  const estimate: TreeEstimate = { bytes: 0, storedBytes: 0, entries: 0 };
+  await walkTree(root, { ...options, onWarning: () => undefined }, async (entry) => {
+    estimate.entries++;
+    if (entry.kind !== 'file') return;
+    const size = Number((entry.stats as BigIntStats).size);
+    estimate.bytes += size;
+    if (compressionLevelFor(entry.rel) === 0) estimate.storedBytes += size;
+  });
+  return estimate;
+}
+
+/** The database's data size: what its compressed dump will roughly take, twice over at most. */
+export async function estimateDatabase(target: DatabaseTarget): Promise<number> {
+  try {
+    if (target.kind === 'sqlite') return (await stat(target.path)).size;
+    const connection = await openConnection(target);
+    try {
+      const [rows] = await connection.query('SELECT COALESCE(SUM(DATA_LENGTH), 0) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [target.database]);
+      return Number((rows as { bytes: string }[])[0].bytes);
+    } finally {
+      await connection.end();
+    }
+  } catch {
+    return 0; // the dump itself will report an unreachable database properly
+  }
+}
+
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export async function freeBytes(dir: string): Promise<number> {
+  const info = await statfs(dir);
+  return Number(info.bavail) * Number(info.bsize);
+}
+
+/** Throws a one-line error when `dir` has less than `needed` bytes free. */
+export async function requireFreeSpace(dir: string, needed: number, what: string, advice: string): Promise<void> {
+  const free = await freeBytes(dir);
+  if (free < needed) {
+    throw new OperationError(`not enough free space in ${dir}: ${what} needs about ${formatSize(needed)}, ${formatSize(free)} is free; ${advice}`);
+  }
+}

@@ -1,0 +1,223 @@
+// Rolling a shop back to a .tgz archive (snapshot, nomedia, media, filesystem_code; Lifeboat's or
+// Magento's). Order, and why:
+//   1. stage: work folders beside the root (and inside a symlinked media folder or mount point);
+//   2. scan the whole archive once: sha256 and size (when a manifest vouches), gzip, tar, and every
+//      member against the safety rules; a damaged or hostile archive is refused here, nothing changed;
+//   3. check free space, extract into the staging folders, check the counts against the manifest, take
+//      the dump out of the staged tree, drop what the rollback leaves untouched;
+//   4. swap the staged tree in (renames; undone in reverse on failure);
+//   5. restore the database from the staged dump: the engine's restore is atomic on its own; if it
+//      fails, the file swap is undone, so the shop is as it was in files and database;
+//   6. re-apply folder metadata, remove the replaced entries and the staging.
+// Files are swapped before the database because renames can be undone reliably and a finished database
+// restore cannot: the other order would leave a restored database beside the old files when the swap
+// failed.
+import { createReadStream } from 'node:fs';
+import { chown, chmod, lstat, rename, rmdir, utimes } from 'node:fs/promises';
+import path from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { extractTar, utimesSeconds, type FolderMeta } from '../archive/extract.js';
+import type { TreeCounts } from '../archive/pack-tree.js';
+import { readTar } from '../archive/tar-reader.js';
+import { probeNameFolding, type NameFolding } from '../archive/tar-safety.js';
+import { checkWritable, livePath, planSwap, removeTree, runSwap, SwapRefusedError, SwapUndoError, unitFor, type SwapUnit } from '../archive/tree-swap.js';
+import type { ProgressListener, RestoreResult } from '../engines/engine.js';
+import type { DatabaseTarget } from '../engines/target.js';
+import { archivePath } from './archive-reader.js';
+import { OperationError, UsageError } from './errors.js';
+import { requireFreeSpace } from './free-space.js';
+import { requireSameEngine, restoreDatabase } from './rollback.js';
+import { prepareUnits, removeWorkFolders } from './staging.js';
+import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
+import type { BackupRecord } from './types.js';
+import { verifyTreeBackup, type DumpFound } from './verify-tree.js';
+
+export interface TreeRollbackOptions {
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** Called after each rename of the swap; throwing there fails the rollback (tests inject failures). */
+  afterRename?: (renames: number) => void | Promise<void>;
+  /** How the filesystem compares names; probed in the staging folder by default. */
+  folding?: NameFolding;
+}
+
+export interface TreeRollbackResult {
+  /** What was restored from the archive. */
+  tree: TreeCounts;
+  /** The database restore, when the archive holds a dump. */
+  database?: RestoreResult;
+  /** Renames done by the swap. */
+  renames: number;
+  warnings: string[];
+}
+
+
+function pickDump(record: BackupRecord, found: DumpFound[]): DumpFound | undefined {
+  if (record.manifest) return found.find((d) => d.path === record.manifest?.dump?.path);
+  if (found.length <= 1) return found[0];
+  const sameTime = found.filter((d) => d.path.startsWith(`var/${record.time}_db`));
+  if (sameTime.length === 1) return sameTime[0];
+  throw new OperationError(`${record.file} holds several database dumps (${found.map((d) => d.path).join(', ')}); cannot tell which to restore, nothing was changed`);
+}
+
+function refuse(record: BackupRecord, reason: string): never {
+  throw new OperationError(`${record.file}: ${reason}; refusing to roll back, nothing was changed`);
+}
+
+export async function rollbackTree(record: BackupRecord, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeRollbackOptions = {}): Promise<TreeRollbackResult> {
+  if (record.type === 'db') throw new UsageError(`${record.file} is a database archive; use rollbackDatabase`);
+  const type = record.type as TreeType;
+  if (target) requireSameEngine(record, target);
+  if (record.manifest?.dump && !target) throw new UsageError(`${record.file} holds the database: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
+  const scope = record.manifest?.tree?.scope ?? scopeOf(type);
+  const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
+  const warnings: string[] = [];
+  const prepared = await prepareUnits(shop.root, (await shopRules(shop, scope, target)).rules);
+  const units = prepared.units;
+  const { rules } = await shopRules(shop, scope, target, prepared.pinned);
+  for (const rel of prepared.pinned) warnings.push(`${rel} is a mount point of its own (a bind-mounted file); it was left as it is`);
+  let keepWork = false;
+  let workRemoved = false;
+  try {
+    const folding = options.folding ?? (await probeNameFolding(units[0].work));
+    // 2. One full read: checksums, gzip, tar and the safety rules, before anything is written.
+    const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
+    const report = await verifyTreeBackup(shop.backupDir, record, {
+      folding,
+      signal: options.signal,
+      onBytes: (bytes, total) => progress('verify', bytes, total),
+      onMember: (member, size) => {
+        const unit = unitFor(units, member.path);
+        unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + size + 4096); // data, plus a block for the inode or folder
+      },
+    });
+    if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
+    const dump = hasDatabase(type) ? pickDump(record, report.scan.dumps) : undefined;
+    if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
+    if (!dump && hasDatabase(type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
+
+    // 3. Extract into staging, after checking each staging filesystem has the room.
+    for (const [unit, bytes] of unitBytes) await requireFreeSpace(unit.work, bytes, 'staging this archive', 'free some space; nothing was changed');
+    const leftOut = new Set<string>();
+    let extractedBytes = 0;
+    const source = createReadStream(archivePath(shop.backupDir, record), { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }));
+    const extracted = await extractTar(readTar(source), {
+      targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
+      folding,
+      preserveOwners: process.getuid?.() === 0,
+      signal: options.signal,
+      onMember: (member, size) => {
+        extractedBytes += size;
+        progress('extract', extractedBytes, report.scan.dataBytes);
+        if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
+      },
+    });
+    const counts = { ...extracted.counts };
+    for (const found of report.scan.dumps) {
+      counts.files--;
+      counts.bytes -= found.size;
+    }
+    const expected = record.manifest?.tree ?? report.scan.counts;
+    for (const key of ['files', 'dirs', 'symlinks', 'hardlinks', 'bytes'] as const) {
+      if (counts[key] !== expected[key]) refuse(record, `the extracted tree has ${counts[key]} ${key}, the archive says ${expected[key]}`);
+    }
+    let stagedDump: string | undefined;
+    if (dump) {
+      const unit = unitFor(units, dump.path);
+      stagedDump = path.join(unit.work, `dump-${path.basename(dump.path)}`);
+      await rename(stagedPath(units, dump.path), stagedDump);
+    }
+    const touched = new Set<string>(dump ? [path.posix.dirname(dump.path)] : []);
+    for (const rel of [...leftOut].sort()) {
+      if ([...leftOut].some((o) => o !== rel && rel.startsWith(o + '/'))) continue;
+      await removeTree(stagedPath(units, rel));
+      touched.add(path.posix.dirname(rel));
+    }
+    // Folders the archive does not list, made only to hold what was just taken out (var/ for the dump
+    // of a media archive), are not part of the backup: remove them when empty.
+    for (const rel of [...touched].sort((a, b) => b.length - a.length)) {
+      for (let dir = rel; dir !== '.' && dir !== '' && !extracted.folders.has(dir) && !units.some((u) => u.rel === dir); dir = path.posix.dirname(dir)) {
+        if (!(await rmdir(stagedPath(units, dir)).then(() => true, () => false))) break;
+      }
+    }
+
+    // 4. The swap.
+    options.signal?.throwIfAborted();
+    let plan;
+    try {
+      plan = await planSwap(units, rules);
+      await checkWritable(plan);
+    } catch (error) {
+      if (error instanceof SwapRefusedError) refuse(record, error.message);
+      throw error;
+    }
+    progress('swap', 0);
+    const swap = await runSwap(plan, options.afterRename).catch((error: unknown) => {
+      if (!(error instanceof SwapUndoError)) throw error;
+      keepWork = true;
+      throw new OperationError(`${error.message}; the replaced files are in ${units.map((u) => u.prev).join(', ')}`);
+    });
+
+    // 5. The database, from the staged dump; on failure the file swap is undone.
+    let database: RestoreResult | undefined;
+    if (stagedDump && target) {
+      try {
+        const raw = createReadStream(stagedDump, { highWaterMark: 1 << 20 });
+        const sql = stagedDump.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
+        database = await restoreDatabase(target, sql, { onProgress: options.onProgress, signal: options.signal, totalBytes: record.manifest?.sqlBytes });
+      } catch (error) {
+        const failed = await swap.undo();
+        if (failed.length) {
+          keepWork = true;
+          throw new OperationError(
+            `restoring the database failed (${(error as Error).message}) and undoing the file swap failed too (${failed.join('; ')}); the replaced files are in ${units.map((u) => u.prev).join(', ')}`,
+          );
+        }
+        throw new OperationError(`restoring the database failed, so the files were put back as they were: ${(error as Error).message}`);
+      }
+    }
+
+    // 6. Clean up, then folder metadata last (merged folders were not replaced, staged ones lost theirs
+    // to pruning, and removing leftovers and work folders changes their parents' mtimes).
+    for (const dir of plan.leftover.reverse()) await rmdir(dir).catch(() => undefined);
+    workRemoved = true;
+    for (const failed of await removeWorkFolders(units)) warnings.push(`could not remove the work folder ${failed}; remove it by hand`);
+    const refresh = new Set([...plan.merged, ...touched, ...units.map((u) => u.rel)]);
+    await applyFolderMeta(units, extracted.folders, refresh, warnings);
+    return { tree: counts, ...(database ? { database } : {}), renames: swap.steps, warnings };
+  } finally {
+    if (!keepWork && !workRemoved) await removeWorkFolders(units);
+  }
+}
+
+/** The highest folder of `rel` that the rules leave out (so one removal covers everything below). */
+function topmostLeftOut(rules: { leavesOut(rel: string): boolean; isScopeAncestor(rel: string): boolean }, rel: string): string {
+  const parts = rel.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    if (rules.leavesOut(prefix) && !rules.isScopeAncestor(prefix)) return prefix;
+  }
+  return rel;
+}
+
+function stagedPath(units: SwapUnit[], rel: string): string {
+  const unit = unitFor(units, rel);
+  return rel === unit.rel ? unit.tree : path.join(unit.tree, unit.rel === '' ? rel : rel.slice(unit.rel.length + 1));
+}
+
+async function applyFolderMeta(units: SwapUnit[], folders: Map<string, FolderMeta>, rels: Set<string>, warnings: string[]): Promise<void> {
+  const ordered = [...rels].filter((rel) => folders.has(rel)).sort((a, b) => b.split('/').length - a.split('/').length);
+  for (const rel of ordered) {
+    const meta = folders.get(rel) as FolderMeta;
+    const abs = livePath(units, rel);
+    try {
+      const info = await lstat(abs);
+      if (!info.isDirectory()) continue;
+      if (process.getuid?.() === 0) await chown(abs, meta.uid, meta.gid);
+      await chmod(abs, meta.mode);
+      await utimes(abs, Date.now() / 1000, utimesSeconds(meta.mtimeNs));
+    } catch (error) {
+      warnings.push(`could not set the mode or time of ${rel} (${(error as Error).message})`);
+    }
+  }
+}
