@@ -4,7 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { notifySettings } from './config-notify.js';
 import { UsageError } from './core/errors.js';
+import type { NotifyConfig } from './core/notify.js';
 import { parseDatabaseUrl, TargetError, type DatabaseTarget } from './engines/target.js';
 
 export interface Settings {
@@ -13,6 +15,15 @@ export interface Settings {
   root: string;
   backupDir: string;
   home: string;
+  /**
+   * Extra paths to leave out of file backups and untouched by rollbacks (LIFEBOAT_EXCLUDE, comma-separated
+   * globs relative to the root; in the file also a list).
+   */
+  exclude: string[];
+  /** The shop's name in notifications and the page (LIFEBOAT_SHOP_NAME; default: the root folder's name). */
+  shopName?: string;
+  /** Where failures (and optionally successes) are reported; see notifySettings. */
+  notify?: NotifyConfig;
   /** The config file that was read, if any. */
   configFile?: string;
 }
@@ -22,6 +33,8 @@ const KEYS = {
   root: 'LIFEBOAT_ROOT',
   backupDir: 'LIFEBOAT_BACKUP_DIR',
   home: 'LIFEBOAT_HOME',
+  exclude: 'LIFEBOAT_EXCLUDE',
+  shopName: 'LIFEBOAT_SHOP_NAME',
 } as const;
 
 type Key = keyof typeof KEYS;
@@ -37,7 +50,13 @@ function findConfigFile(env: NodeJS.ProcessEnv, cwd: string): string | undefined
   return CONFIG_NAMES.map((name) => path.join(cwd, name)).find((file) => existsSync(file));
 }
 
-function readConfigFile(file: string): Partial<Record<Key, string>> {
+interface FileSettings {
+  values: Partial<Record<Key, string>>;
+  /** The `notify` object, validated by notifySettings. */
+  notify?: unknown;
+}
+
+function readConfigFile(file: string): FileSettings {
   let parsed: unknown;
   try {
     const text = readFileSync(file, 'utf8');
@@ -45,26 +64,36 @@ function readConfigFile(file: string): Partial<Record<Key, string>> {
   } catch (error) {
     throw new UsageError(`cannot read config file ${file}: ${(error as Error).message.split('\n')[0]}`);
   }
-  if (parsed === null || parsed === undefined) return {};
+  if (parsed === null || parsed === undefined) return { values: {} };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new UsageError(`config file ${file} must hold an object, e.g. {"databaseUrl": "mysql://root@127.0.0.1/shop"}`);
   }
   const values: Partial<Record<Key, string>> = {};
+  let notify: unknown;
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (key === 'notify') {
+      notify = value;
+      continue;
+    }
     // Both spellings work in the file: `databaseUrl` and `LIFEBOAT_DATABASE_URL`.
     const known = (Object.keys(KEYS) as Key[]).find((k) => k === key || KEYS[k] === key);
-    if (!known) throw new UsageError(`config file ${file} has an unknown setting "${key}"; known: ${Object.keys(KEYS).join(', ')}`);
+    if (!known) throw new UsageError(`config file ${file} has an unknown setting "${key}"; known: ${[...Object.keys(KEYS), 'notify'].join(', ')}`);
+    if (known === 'exclude' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      values.exclude = value.join(',');
+      continue;
+    }
     if (typeof value !== 'string' || value.trim() === '') {
       throw new UsageError(`config file ${file}: setting "${key}" must be a non-empty string`);
     }
     values[known] = value;
   }
-  return values;
+  return { values, ...(notify !== undefined ? { notify } : {}) };
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Settings {
   const configFile = findConfigFile(env, cwd);
-  const fromFile = configFile ? readConfigFile(configFile) : {};
+  const file = configFile ? readConfigFile(configFile) : { values: {} };
+  const fromFile = file.values;
   const get = (key: Key): string | undefined => {
     const value = env[KEYS[key]];
     if (value !== undefined) {
@@ -86,6 +115,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     root,
     backupDir: resolvePath('backupDir') ?? path.join(root, 'var', 'backups'),
     home: resolvePath('home') ?? path.join(root, 'var', 'lifeboat'),
+    exclude: (get('exclude') ?? '')
+      .split(',')
+      .map((pattern) => pattern.trim())
+      .filter(Boolean),
+    ...(get('shopName') ? { shopName: get('shopName') } : {}),
+    ...notifySettings(env, file.notify),
     ...(configFile ? { configFile } : {}),
   };
 }

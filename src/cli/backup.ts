@@ -1,10 +1,9 @@
+// `lifeboat backup db|system|media|code`: every type runs as a job through the same core operation.
 import type { Command } from 'commander';
-import { createDatabaseBackup } from '../core/backup.js';
-import { requireDatabase } from '../config.js';
 import { UsageError } from '../core/errors.js';
-import { humanBytes } from './format.js';
-import { recordJson } from './format.js';
-import { registerTreeBackups } from './backup-tree.js';
+import { takeBackup } from '../core/operations.js';
+import type { BackupRecord, BackupType } from '../core/types.js';
+import { humanBytes, recordJson } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 
@@ -13,33 +12,73 @@ interface BackupFlags {
   json?: boolean;
   keepDefiners?: boolean;
   level?: string;
+  maintenance?: boolean;
+  excludeMedia?: boolean;
+}
+
+function describe(record: BackupRecord): string {
+  const m = record.manifest;
+  const parts = [humanBytes(record.size)];
+  if (m?.tree) parts.push(`${m.tree.files} files`, `${m.tree.dirs} folders`);
+  if (record.type === 'db' || m?.dump) parts.push(`${m?.tables.length ?? 0} tables`);
+  return `backup ${record.id} written: ${record.file} (${parts.join(', ')})`;
+}
+
+async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
+  const level = Number(flags.level ?? '6');
+  if (!Number.isInteger(level) || level < 1 || level > 9) throw new UsageError(`--level must be a whole number from 1 to 9, not "${flags.level}"`);
+  const config = settings();
+  const bar = progressBar(!flags.json);
+  const { record } = await withInterrupts((signal) =>
+    takeBackup(config, {
+      type,
+      name: flags.name,
+      level,
+      keepDefiners: flags.keepDefiners,
+      maintenance: flags.maintenance,
+      trigger: 'cli',
+      signal,
+      onProgress: bar.listener,
+      onNotice: (line) => stdio.err(line),
+    }),
+  ).finally(() => bar.done());
+  if (flags.json) {
+    stdio.out(JSON.stringify(recordJson(record, config.backupDir)));
+    return;
+  }
+  stdio.out(describe(record));
+  for (const followed of record.manifest?.tree?.followedSymlinks ?? []) {
+    stdio.err(`note: ${followed.path} is a symlink to ${followed.target}; its contents are in the backup`);
+  }
+  for (const warning of record.manifest?.warnings ?? []) stdio.err(`warning: ${warning}`);
+}
+
+/** The options every backup type takes. */
+function common(command: Command, levelHelp: string): Command {
+  return command
+    .option('--name <name>', 'a name for the backup (letters, digits and spaces; spaces become _)')
+    .option('--maintenance', 'put the shop into maintenance mode while the backup runs (the state before is restored afterwards)')
+    .option('--level <n>', levelHelp, '6')
+    .option('--json', 'print the new backup as one JSON object');
 }
 
 export function registerBackup(program: Command): void {
   const backup = program.command('backup').description('take a backup: db, system, media or code (see "lifeboat backup db --help")');
-  backup
-    .command('db')
-    .description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz')
-    .option('--name <name>', 'a name for the backup (letters, digits and spaces; spaces become _)')
+  common(backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz'), 'gzip level 1-9')
     .option('--keep-definers', 'keep DEFINER clauses of views, triggers and routines (default: strip them)')
-    .option('--level <n>', 'gzip level 1-9', '6')
-    .option('--json', 'print the new backup as one JSON object')
-    .action(async (flags: BackupFlags) => {
-      const level = Number(flags.level);
-      if (!Number.isInteger(level) || level < 1 || level > 9) throw new UsageError(`--level must be a whole number from 1 to 9, not "${flags.level}"`);
-      const config = settings();
-      const target = requireDatabase(config);
-      const bar = progressBar(!flags.json);
-      const record = await withInterrupts((signal) =>
-        createDatabaseBackup(target, config.backupDir, { name: flags.name, keepDefiners: flags.keepDefiners, level, onProgress: bar.listener, signal }),
-      ).finally(() => bar.done());
-      if (flags.json) {
-        stdio.out(JSON.stringify(recordJson(record, config.backupDir)));
-      } else {
-        const m = record.manifest;
-        stdio.out(`backup ${record.id} written: ${record.file} (${humanBytes(record.size)}, ${m?.tables.length ?? 0} tables)`);
-        for (const warning of m?.warnings ?? []) stdio.err(`warning: ${warning}`);
-      }
-    });
-  registerTreeBackups(backup);
+    .action((flags: BackupFlags) => runBackup('db', flags));
+  const textLevel = 'gzip level 1-9 for text (already-compressed media are stored as they are)';
+  common(
+    backup
+      .command('system')
+      .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz')
+      .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz'),
+    textLevel,
+  ).action((flags: BackupFlags) => runBackup(flags.excludeMedia ? 'nomedia' : 'snapshot', flags));
+  common(backup.command('media').description('the database and pub/media: <backup dir>/<unix time>_media[_<name>].tgz'), textLevel).action((flags: BackupFlags) =>
+    runBackup('media', flags),
+  );
+  common(backup.command('code').description('the code tree without media, no database: <unix time>_filesystem_code[_<name>].tgz'), textLevel).action(
+    (flags: BackupFlags) => runBackup('filesystem_code', flags),
+  );
 }

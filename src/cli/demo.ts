@@ -2,10 +2,9 @@
 // takes a first backup of it, so a newcomer sees Lifeboat work at once.
 import type { Command } from 'commander';
 import path from 'node:path';
-import { createDatabaseBackup } from '../core/backup.js';
+import { takeBackup } from '../core/operations.js';
 import { listBackups } from '../core/catalog.js';
 import { loadSettings } from '../config.js';
-import { requireDatabase } from '../config.js';
 import { ensureDemoShop } from '../demo/shop.js';
 import { humanBytes, localTime, renderTable } from './format.js';
 import { stdio } from './context.js';
@@ -21,7 +20,7 @@ export function registerDemo(program: Command): void {
       const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
       const config = loadSettings({ ...env }, shop.root);
       stdio.out(`Demo shop in ${shop.root} (database ${shop.databaseFile}).`);
-      const record = await createDatabaseBackup(requireDatabase(config), config.backupDir, { name: 'demo' });
+      const { record } = await takeBackup(config, { type: 'db', name: 'demo', trigger: 'demo' });
       stdio.out(`Took backup ${record.id}: ${path.join(config.backupDir, record.file)} (${humanBytes(record.size)})\n`);
       const records = await listBackups(config.backupDir);
       stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'FILE'], records.map((r) => [r.id, localTime(r.time), r.name || '-', humanBytes(r.size), r.file])));

@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { registerBackup } from './backup.js';
+import { registerCron } from './cron.js';
 import { registerDelete } from './delete.js';
+import { registerGuard } from './guard.js';
 import { registerDemo } from './demo.js';
 import { registerJobs } from './jobs.js';
 import { registerList } from './list.js';
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .description('Backups and atomic rollback for web shops (MySQL/MariaDB, SQLite)')
     .version(TOOL_VERSION)
     .showHelpAfterError('(run "lifeboat --help" for usage)')
+    // `lifeboat guard -- COMMAND --flags`: options after the command belong to it.
+    .enablePositionalOptions()
     .addHelpText(
       'after',
       `
@@ -40,6 +44,8 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerMaintenance(program);
   registerJobs(program);
   registerSchedule(program);
+  registerCron(program);
+  registerGuard(program);
   registerPrune(program);
   registerDemo(program);
   // Commander would call process.exit itself; we want our exit codes and one-line errors.

@@ -1,18 +1,39 @@
+// `lifeboat rollback ID`: confirms what will be replaced, then runs the rollback as a job.
 import type { Command } from 'commander';
-import { requireDatabase } from '../config.js';
+import type { Settings } from '../config.js';
 import { findBackup } from '../core/catalog.js';
-import { rollbackDatabase } from '../core/rollback.js';
+import { UsageError } from '../core/errors.js';
+import { databaseFor, rollBack } from '../core/operations.js';
+import { hasDatabase, scopeOf, type TreeType } from '../core/tree-scope.js';
+import type { BackupRecord } from '../core/types.js';
 import { describeTarget } from '../engines/target.js';
 import { confirm } from './confirm.js';
 import { localTime } from './format.js';
 import { progressBar } from './progress.js';
-import { rollbackTreeCommand } from './rollback-tree.js';
 import { settings, stdio, withInterrupts } from './context.js';
 
 interface RollbackFlags {
   yes?: boolean;
   table?: string[];
   json?: boolean;
+  maintenance?: boolean;
+}
+
+const SCOPE_WORDS = { all: 'all files', nomedia: 'all files but pub/media and media', media: 'the files in pub/media and media' };
+
+/** What the rollback will replace, in words, for the confirmation question. */
+function whatIsReplaced(config: Settings, record: BackupRecord, tables: string[] | undefined): string {
+  const isDatabase = record.type === 'db';
+  const target = databaseFor(config, isDatabase || hasDatabase(record.type as TreeType));
+  if (isDatabase) {
+    if (tables?.length) return `table(s) ${tables.join(', ')} of ${describeTarget(target!)}`;
+    return describeTarget(target!);
+  }
+  if (tables?.length) throw new UsageError(`--table works with database backups only; ${record.file} is a ${record.type} archive`);
+  const scope = record.manifest?.tree?.scope ?? scopeOf(record.type as TreeType);
+  const what = [`${SCOPE_WORDS[scope]} of ${config.root} (ignored paths stay as they are)`];
+  if (hasDatabase(record.type as TreeType) && target) what.push(`the database ${describeTarget(target)}`);
+  return what.join(' and ');
 }
 
 export function registerRollback(program: Command): void {
@@ -20,30 +41,33 @@ export function registerRollback(program: Command): void {
     .command('rollback')
     .description('restore the database (and, for .tgz archives, the files) from a backup, atomically (verifies the archive first)')
     .argument('<id>', 'the backup id or archive file name')
-    .option('--table <name...>', 'restore only these tables (repeatable)')
+    .option('--table <name...>', 'restore only these tables (repeatable; database backups)')
+    .option('--maintenance', 'put the shop into maintenance mode while the rollback runs (the state before is restored afterwards)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
       const record = await findBackup(config.backupDir, id);
-      if (record.type !== 'db') {
-        await rollbackTreeCommand(config, record, flags);
-        return;
-      }
-      const target = requireDatabase(config);
-      const what = flags.table?.length ? `table(s) ${flags.table.join(', ')} of ${describeTarget(target)}` : describeTarget(target);
-      const question = `Replace ${what} with backup ${record.file} from ${localTime(record.time)}?`;
+      const question = `Replace ${whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes))) {
         stdio.err('rollback cancelled; nothing was changed');
         process.exitCode = 1;
         return;
       }
       const bar = progressBar(!flags.json);
-      const result = await withInterrupts((signal) =>
-        rollbackDatabase(target, config.backupDir, record, { tables: flags.table, onProgress: bar.listener, signal }),
+      const { jobId, outcome } = await withInterrupts((signal) =>
+        rollBack(config, record, { tables: flags.table, maintenance: flags.maintenance, trigger: 'cli', signal, onProgress: bar.listener, onNotice: (line) => stdio.err(line) }),
       ).finally(() => bar.done());
-      if (flags.json) stdio.out(JSON.stringify({ id: record.id, file: record.file, ...result }));
-      else stdio.out(`rolled back to ${record.file}: ${result.tables} tables, ${result.rows} rows restored`);
-      for (const warning of result.warnings) stdio.err(`warning: ${warning}`);
+      if (flags.json) {
+        stdio.out(JSON.stringify({ id: record.id, file: record.file, type: record.type, job: jobId, ...outcome.result }));
+      } else if (outcome.kind === 'database') {
+        stdio.out(`rolled back to ${record.file}: ${outcome.result.tables} tables, ${outcome.result.rows} rows restored`);
+      } else {
+        const { tree, database } = outcome.result;
+        const db = database ? `; database: ${database.tables} tables, ${database.rows} rows` : '';
+        stdio.out(`rolled back to ${record.file}: ${tree.files} files, ${tree.dirs} folders, ${tree.symlinks} symlinks${db}`);
+      }
+      const warnings = outcome.kind === 'database' ? outcome.result.warnings : [...outcome.result.warnings, ...(outcome.result.database?.warnings ?? [])];
+      for (const warning of warnings) stdio.err(`warning: ${warning}`);
     });
 }

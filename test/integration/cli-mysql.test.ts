@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestSchema, fingerprint, loadWithStockClient, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
+import { createDatabaseBackup } from '../../src/core/backup.js';
+import { acquireJobLock } from '../../src/core/job-lock.js';
 
 const SHOP_SCHEMA = `
 CREATE TABLE store (store_id SMALLINT UNSIGNED PRIMARY KEY, code VARCHAR(32) NOT NULL UNIQUE, name VARCHAR(255));
@@ -189,16 +191,30 @@ describe('lifeboat CLI on MariaDB', () => {
     await withConnection(shop.target, (conn) => conn.query('DROP TABLE big_log'));
   });
 
-  it('two backups started in the same second get different files', async () => {
-    const [a, b] = await Promise.all([runCli(['backup', 'db', '--json'], env), runCli(['backup', 'db', '--json'], env)]);
-    expect(a.code).toBe(0);
-    expect(b.code).toBe(0);
-    const fa = JSON.parse(a.stdout);
-    const fb = JSON.parse(b.stdout);
+  it('a second job while one runs is refused, naming the running job', async () => {
+    // A lock held by a live process (this test runner) stands for a running job.
+    const lock = await acquireJobLock(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat'), 'jbusy1234', 'backup snapshot');
+    try {
+      const before = await readdir(backupDir);
+      const refused = await runCli(['backup', 'db'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^lifeboat: another job is running on this shop: job jbusy1234 \(backup snapshot\).*lifeboat cancel jbusy1234"\n$/);
+      expect(await readdir(backupDir)).toEqual(before);
+      expect((await runCli(['rollback', backup.id, '--yes'], env)).code).toBe(1);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('two backups in the same second get different files', async () => {
+    const now = () => new Date('2030-01-01T00:00:00Z');
+    const [fa, fb] = await Promise.all([createDatabaseBackup(shop.target, backupDir, { now }), createDatabaseBackup(shop.target, backupDir, { now })]);
     expect(fa.file).not.toBe(fb.file);
     expect(fa.id).not.toBe(fb.id);
-    expect((await stat(fa.path)).size).toBeGreaterThan(0);
-    expect((await stat(fb.path)).size).toBeGreaterThan(0);
+    expect([fa.time, fb.time].sort()).toEqual([1893456000, 1893456001]);
+    expect((await stat(path.join(backupDir, fa.file))).size).toBe(fa.size);
+    expect((await stat(path.join(backupDir, fb.file))).size).toBe(fb.size);
+    for (const r of [fa, fb]) expect((await runCli(['delete', r.id, '--yes'], env)).code).toBe(0);
   });
 
   it('delete removes the record and its archive', async () => {

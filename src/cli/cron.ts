@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { StateStore } from '../catalog/state.js';
+import { UsageError } from '../core/errors.js';
+import { runScheduledOnce } from '../core/scheduler.js';
+import { settings, stdio, withInterrupts } from './context.js';
+
+export function registerCron(program: Command): void {
+  program
+    .command('cron')
+    .description('run the most recent due scheduled backup that has not run yet, once, then exit (for system cron or a Kubernetes CronJob)')
+    .option('--at <iso-time>', 'act as if it were this time (for testing a schedule)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (flags: { at?: string; json?: boolean }) => {
+      const now = flags.at === undefined ? new Date() : new Date(flags.at);
+      if (Number.isNaN(now.getTime())) throw new UsageError(`--at must be an ISO 8601 time such as 2026-11-24T02:00:00Z, not "${flags.at}"`);
+      const config = settings();
+      const store = StateStore.open(config.home);
+      try {
+        const outcome = await withInterrupts((signal) =>
+          runScheduledOnce(config, store, now, { signal, onNotice: (line) => stdio.err(line) }),
+        );
+        if (flags.json) stdio.out(JSON.stringify(outcome));
+        else stdio.out(outcome.message);
+        if (outcome.status === 'failed') process.exitCode = 1;
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,101 @@
+// The core operations every entry point calls (CLI, scheduler, guard, web server): a backup or a
+// rollback of any type, run as a job (lock, maintenance, progress, log) and followed by notifications.
+// Entry points parse and authorize; they hold no backup logic of their own.
+import { requireDatabase, type Settings } from '../config.js';
+import type { ProgressListener, RestoreResult } from '../engines/engine.js';
+import type { DatabaseTarget } from '../engines/target.js';
+import { createDatabaseBackup } from './backup.js';
+import { createTreeBackup } from './backup-tree.js';
+import { runJob } from './jobs.js';
+import { rollbackDatabase } from './rollback.js';
+import { rollbackTree, type TreeRollbackResult } from './rollback-tree.js';
+import { hasDatabase, type ShopLayout, type TreeType } from './tree-scope.js';
+import type { BackupRecord, BackupType } from './types.js';
+
+export interface JobOptions {
+  /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */
+  maintenance?: boolean;
+  /** What started the job: cli, schedule, guard, api. */
+  trigger: string;
+  /** Wait behind a running job instead of refusing (the scheduler queues). */
+  waitForLock?: boolean;
+  signal?: AbortSignal;
+  onProgress?: ProgressListener;
+  onNotice?: (line: string) => void;
+}
+
+export interface BackupRequest extends JobOptions {
+  type: BackupType;
+  name?: string;
+  level?: number;
+  keepDefiners?: boolean;
+}
+
+export interface RollbackRequest extends JobOptions {
+  /** Database rollbacks only: restore just these tables. */
+  tables?: string[];
+}
+
+export function shopLayout(settings: Settings): ShopLayout {
+  return { root: settings.root, backupDir: settings.backupDir, home: settings.home, exclude: settings.exclude };
+}
+
+/** The database when the type needs one (a usage error naming the setting if missing), else when set. */
+export function databaseFor(settings: Settings, needsDatabase: boolean): DatabaseTarget | undefined {
+  if (needsDatabase) return requireDatabase(settings);
+  // Set but not needed (a code backup): used to leave an SQLite file inside the tree out.
+  return settings.databaseUrl ? requireDatabase(settings) : undefined;
+}
+
+export async function takeBackup(settings: Settings, request: BackupRequest): Promise<{ jobId: string; record: BackupRecord }> {
+  const target = databaseFor(settings, request.type === 'db' || hasDatabase(request.type as TreeType));
+  const { jobId, result } = await runJob({
+    home: settings.home,
+    root: settings.root,
+    kind: 'backup',
+    type: request.type,
+    description: `backup ${request.type}${request.name ? ` "${request.name}"` : ''}`,
+    trigger: request.trigger,
+    maintenance: request.maintenance,
+    waitForLock: request.waitForLock,
+    signal: request.signal,
+    onProgress: request.onProgress,
+    onNotice: request.onNotice,
+    summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file }),
+    work: ({ signal, onProgress }) => {
+      const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, onProgress, signal };
+      if (request.type === 'db') return createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options);
+      return createTreeBackup(request.type, shopLayout(settings), target, options);
+    },
+  });
+  return { jobId, record: result };
+}
+
+export type RollbackResult = { kind: 'database'; result: RestoreResult } | { kind: 'tree'; result: TreeRollbackResult };
+
+export async function rollBack(settings: Settings, record: BackupRecord, request: RollbackRequest): Promise<{ jobId: string; outcome: RollbackResult }> {
+  const isDatabase = record.type === 'db';
+  const target = databaseFor(settings, isDatabase || hasDatabase(record.type as TreeType));
+  const { jobId, result } = await runJob({
+    home: settings.home,
+    root: settings.root,
+    kind: 'rollback',
+    type: record.type,
+    description: `rollback ${record.file}${request.tables?.length ? ` (tables ${request.tables.join(', ')})` : ''}`,
+    trigger: request.trigger,
+    maintenance: request.maintenance,
+    waitForLock: request.waitForLock,
+    file: record.file,
+    signal: request.signal,
+    onProgress: request.onProgress,
+    onNotice: request.onNotice,
+    summarize: () => ({ backupId: record.id, file: record.file }),
+    work: async ({ signal, onProgress }): Promise<RollbackResult> => {
+      if (isDatabase) {
+        return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, settings.backupDir, record, { tables: request.tables, onProgress, signal }) };
+      }
+      return { kind: 'tree', result: await rollbackTree(record, shopLayout(settings), target, { onProgress, signal }) };
+    },
+  });
+  return { jobId, outcome: result };
+}

@@ -1,0 +1,106 @@
+// The scheduler: `runScheduledOnce` is what `lifeboat cron` does and what `lifeboat serve` does each
+// minute. A due occurrence runs once (claimed in the state), queued behind a running job; retention is
+// applied after a success; failures and missed runs are notified.
+import path from 'node:path';
+import type { StateStore } from '../catalog/state.js';
+import type { Settings } from '../config.js';
+import { notify, type JobEvent, type NotifyConfig } from './notify.js';
+import { takeBackup } from './operations.js';
+import { pruneBackups } from './prune.js';
+import { findMissedOccurrence, runDueOccurrence } from './scheduled.js';
+
+export interface ScheduledRunReport {
+  status: 'no-schedule' | 'disabled' | 'not-due' | 'already-ran' | 'succeeded' | 'failed';
+  message: string;
+  occurrence?: string;
+  file?: string;
+  pruned?: number;
+  error?: string;
+  /** An occurrence that was missed (reported once). */
+  missed?: string;
+}
+
+/** A scheduled run missed by more than this is reported as missed. */
+const MISSED_GRACE_MS = 60 * 60 * 1000;
+
+export function shopName(settings: Settings): string {
+  return settings.shopName ?? path.basename(settings.root);
+}
+
+async function send(config: NotifyConfig | undefined, event: JobEvent, onNotice?: (line: string) => void): Promise<void> {
+  if (!config) return;
+  for (const result of await notify(config, event)) {
+    if (!result.ok) onNotice?.(`notification failed: ${result.error}`);
+  }
+}
+
+export async function runScheduledOnce(
+  settings: Settings,
+  store: StateStore,
+  now: Date,
+  options: { signal?: AbortSignal; onNotice?: (line: string) => void } = {},
+): Promise<ScheduledRunReport> {
+  const started = new Date().toISOString();
+  const missed = findMissedOccurrence(store, now, MISSED_GRACE_MS);
+  if (missed) {
+    await send(
+      settings.notify,
+      { shop: shopName(settings), jobId: '-', kind: 'missed-schedule', state: 'failed', error: `the scheduled backup due at ${missed} did not run`, startedAt: started, finishedAt: started },
+      options.onNotice,
+    );
+  }
+  let jobId = '-';
+  const outcome = await runDueOccurrence({
+    store,
+    now,
+    runBackup: async (schedule, name) => {
+      const result = await takeBackup(settings, {
+        type: schedule.type,
+        name,
+        maintenance: schedule.maintenance,
+        trigger: 'schedule',
+        waitForLock: true,
+        signal: options.signal,
+        onNotice: options.onNotice,
+      });
+      jobId = result.jobId;
+      return result.record;
+    },
+    prune: async (policy, schedule) => (await pruneBackups(settings.backupDir, store, policy, { timezone: schedule.timezone })).removed.length,
+  });
+  const base = { ...(missed ? { missed } : {}) };
+  switch (outcome.status) {
+    case 'no-schedule':
+      return { ...base, status: outcome.status, message: 'no schedule is set; nothing to do' };
+    case 'disabled':
+      return { ...base, status: outcome.status, message: 'the schedule is disabled; nothing to do' };
+    case 'not-due':
+      return { ...base, status: outcome.status, message: 'no scheduled backup is due yet' };
+    case 'already-ran':
+      return { ...base, status: outcome.status, occurrence: outcome.occurrence, message: `the backup due at ${outcome.occurrence} has already run` };
+    case 'succeeded': {
+      const { record } = outcome;
+      await send(
+        settings.notify,
+        { shop: shopName(settings), jobId, kind: 'backup', type: record.type, state: 'succeeded', file: record.file, size: record.size, startedAt: started, finishedAt: new Date().toISOString() },
+        options.onNotice,
+      );
+      return {
+        ...base,
+        status: 'succeeded',
+        occurrence: outcome.occurrence,
+        file: record.file,
+        pruned: outcome.pruned,
+        message: `scheduled backup for ${outcome.occurrence} written: ${record.file}${outcome.pruned ? `; pruned ${outcome.pruned} old backup(s)` : ''}`,
+      };
+    }
+    case 'failed': {
+      await send(
+        settings.notify,
+        { shop: shopName(settings), jobId, kind: 'backup', state: 'failed', error: outcome.error.message, startedAt: started, finishedAt: new Date().toISOString() },
+        options.onNotice,
+      );
+      return { ...base, status: 'failed', occurrence: outcome.occurrence, error: outcome.error.message, message: `scheduled backup for ${outcome.occurrence} failed: ${outcome.error.message}` };
+    }
+  }
+}
