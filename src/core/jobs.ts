@@ -37,6 +37,17 @@ export interface JobSpec<T> {
   work: (context: JobContext) => Promise<T>;
   /** What to record about the result (the backup made or restored). */
   summarize?: (result: T) => { backupId?: string; file?: string };
+  /** Told how the job ended (for notifications); its failures are reported as notices, never thrown. */
+  onDone?: (outcome: JobOutcome<T>) => Promise<void>;
+}
+
+export interface JobOutcome<T> {
+  jobId: string;
+  state: 'succeeded' | 'failed' | 'cancelled';
+  result?: T;
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
 }
 
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
@@ -137,6 +148,10 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
         log(cleared);
       }
       log(`started: ${spec.description}`);
+      const startedAt = new Date().toISOString();
+      const done = async (outcome: Omit<JobOutcome<T>, 'jobId' | 'startedAt' | 'finishedAt'>) => {
+        await spec.onDone?.({ ...outcome, jobId, startedAt, finishedAt: new Date().toISOString() }).catch((error: unknown) => notice(`notification failed: ${String(error)}`));
+      };
       const lease = spec.maintenance ? await enterMaintenance(spec.root, jobId) : undefined;
       if (lease?.wasOn) {
         const line = 'maintenance mode was already on; it stays on after the job';
@@ -149,12 +164,14 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
         const summary = spec.summarize?.(result) ?? {};
         log(`succeeded${summary.file ? `: ${summary.file}` : ''}`);
         store.finishJob(jobId, 'succeeded', summary);
+        await done({ state: 'succeeded', result });
         return { jobId, result };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const cancelled = controller.signal.aborted;
         log(cancelled ? `cancelled: ${message}` : `failed: ${message}`);
         store.finishJob(jobId, cancelled ? 'cancelled' : 'failed', { error: message });
+        await done({ state: cancelled ? 'cancelled' : 'failed', error: message });
         throw error;
       } finally {
         if (lease && !lease.wasOn) {

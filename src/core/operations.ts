@@ -6,7 +6,9 @@ import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { createDatabaseBackup } from './backup.js';
 import { createTreeBackup } from './backup-tree.js';
-import { runJob } from './jobs.js';
+import path from 'node:path';
+import { runJob, type JobOutcome } from './jobs.js';
+import { notify, type JobEvent } from './notify.js';
 import { rollbackDatabase } from './rollback.js';
 import { rollbackTree, type TreeRollbackResult } from './rollback-tree.js';
 import { hasDatabase, type ShopLayout, type TreeType } from './tree-scope.js';
@@ -36,6 +38,31 @@ export interface RollbackRequest extends JobOptions {
   tables?: string[];
 }
 
+/** Sends the job's end to the configured notification channels (failures always; successes when asked). */
+function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
+  return async (outcome: JobOutcome<T>): Promise<void> => {
+    if (!settings.notify || outcome.state === 'cancelled') return;
+    const event: JobEvent = {
+      shop: shopName(settings),
+      jobId: outcome.jobId,
+      kind,
+      type,
+      state: outcome.state,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      ...(outcome.result ? fileOf(outcome.result) : {}),
+      startedAt: outcome.startedAt,
+      finishedAt: outcome.finishedAt,
+    };
+    for (const result of await notify(settings.notify, event)) {
+      if (!result.ok) onNotice?.(`notification failed: ${result.error}`);
+    }
+  };
+}
+
+export function shopName(settings: Settings): string {
+  return settings.shopName ?? path.basename(settings.root);
+}
+
 export function shopLayout(settings: Settings): ShopLayout {
   return { root: settings.root, backupDir: settings.backupDir, home: settings.home, exclude: settings.exclude };
 }
@@ -62,6 +89,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     onProgress: request.onProgress,
     onNotice: request.onNotice,
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file }),
+    onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: ({ signal, onProgress }) => {
       const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, onProgress, signal };
       if (request.type === 'db') return createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options);
@@ -90,6 +118,7 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
     onProgress: request.onProgress,
     onNotice: request.onNotice,
     summarize: () => ({ backupId: record.id, file: record.file }),
+    onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
     work: async ({ signal, onProgress }): Promise<RollbackResult> => {
       if (isDatabase) {
         return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, settings.backupDir, record, { tables: request.tables, onProgress, signal }) };

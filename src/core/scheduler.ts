@@ -1,11 +1,10 @@
 // The scheduler: `runScheduledOnce` is what `lifeboat cron` does and what `lifeboat serve` does each
 // minute. A due occurrence runs once (claimed in the state), queued behind a running job; retention is
-// applied after a success; failures and missed runs are notified.
-import path from 'node:path';
+// applied after a success; missed runs are notified here, a job's own end by the job (operations.ts).
 import type { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
 import { notify, type JobEvent, type NotifyConfig } from './notify.js';
-import { takeBackup } from './operations.js';
+import { shopName, takeBackup } from './operations.js';
 import { pruneBackups } from './prune.js';
 import { findMissedOccurrence, runDueOccurrence } from './scheduled.js';
 
@@ -23,9 +22,6 @@ export interface ScheduledRunReport {
 /** A scheduled run missed by more than this is reported as missed. */
 const MISSED_GRACE_MS = 60 * 60 * 1000;
 
-export function shopName(settings: Settings): string {
-  return settings.shopName ?? path.basename(settings.root);
-}
 
 async function send(config: NotifyConfig | undefined, event: JobEvent, onNotice?: (line: string) => void): Promise<void> {
   if (!config) return;
@@ -49,7 +45,6 @@ export async function runScheduledOnce(
       options.onNotice,
     );
   }
-  let jobId = '-';
   const outcome = await runDueOccurrence({
     store,
     now,
@@ -63,7 +58,6 @@ export async function runScheduledOnce(
         signal: options.signal,
         onNotice: options.onNotice,
       });
-      jobId = result.jobId;
       return result.record;
     },
     prune: async (policy, schedule) => (await pruneBackups(settings.backupDir, store, policy, { timezone: schedule.timezone })).removed.length,
@@ -80,11 +74,6 @@ export async function runScheduledOnce(
       return { ...base, status: outcome.status, occurrence: outcome.occurrence, message: `the backup due at ${outcome.occurrence} has already run` };
     case 'succeeded': {
       const { record } = outcome;
-      await send(
-        settings.notify,
-        { shop: shopName(settings), jobId, kind: 'backup', type: record.type, state: 'succeeded', file: record.file, size: record.size, startedAt: started, finishedAt: new Date().toISOString() },
-        options.onNotice,
-      );
       return {
         ...base,
         status: 'succeeded',
@@ -95,11 +84,6 @@ export async function runScheduledOnce(
       };
     }
     case 'failed': {
-      await send(
-        settings.notify,
-        { shop: shopName(settings), jobId, kind: 'backup', state: 'failed', error: outcome.error.message, startedAt: started, finishedAt: new Date().toISOString() },
-        options.onNotice,
-      );
       return { ...base, status: 'failed', occurrence: outcome.occurrence, error: outcome.error.message, message: `scheduled backup for ${outcome.occurrence} failed: ${outcome.error.message}` };
     }
   }

@@ -2,6 +2,8 @@
 // killed process), guard, cron, cancel and the job history.
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -122,5 +124,40 @@ describe('jobs through the CLI', () => {
     expect((await readdir(path.join(root, 'var', 'backups'))).filter((f) => f.endsWith('.partial'))).toEqual([]);
     expect(JSON.parse((await runCli(['list', '--json'], env)).stdout)).toEqual([]);
     expect(existsSync(flag(root))).toBe(false);
+  });
+
+  it('a failed job is reported to the webhook, naming the shop, the job and the error', async () => {
+    const { env } = await demo();
+    const received: { path: string; body: Record<string, unknown> }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '', body: JSON.parse(body) });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    try {
+      const notifyEnv = { ...env, LIFEBOAT_NOTIFY_WEBHOOK: url, LIFEBOAT_SHOP_NAME: 'Demo Shop' };
+      const ok = await runCli(['backup', 'db'], notifyEnv);
+      expect(ok.code).toBe(0);
+      expect(received).toEqual([]); // successes only with LIFEBOAT_NOTIFY_ON_SUCCESS
+      const failed = await runCli(['backup', 'db'], { ...notifyEnv, LIFEBOAT_DATABASE_URL: 'sqlite:///nonexistent/dir/shop.db' });
+      expect(failed.code).toBe(1);
+      expect(received).toHaveLength(1);
+      expect(received[0].path).toBe('/hook');
+      expect(received[0].body).toMatchObject({ shop: 'Demo Shop', kind: 'backup', type: 'db', state: 'failed', jobId: expect.stringMatching(/^j[0-9a-f]{8}$/) });
+      expect(String(received[0].body.error)).toMatch(/nonexistent/);
+      expect(String(received[0].body.text)).toMatch(/What to do/);
+      const success = await runCli(['backup', 'db', '--name', 'told'], { ...notifyEnv, LIFEBOAT_NOTIFY_ON_SUCCESS: 'true' });
+      expect(success.code).toBe(0);
+      expect(received[1].body).toMatchObject({ state: 'succeeded', file: expect.stringMatching(/_db_told\.sql\.gz$/) });
+      const badConfig = await runCli(['backup', 'db'], { ...env, LIFEBOAT_NOTIFY_WEBHOOK: 'ftp://x' });
+      expect(badConfig.code).toBe(2);
+    } finally {
+      server.close();
+    }
   });
 });
