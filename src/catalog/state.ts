@@ -168,6 +168,21 @@ export class StateStore {
     return (this.db.prepare("SELECT * FROM job WHERE state IN ('queued', 'running')").all() as JobRow[]).map(toRecord);
   }
 
+  /** Per backup type: the last successful backup job and the number of failed ones (for /metrics). */
+  backupStats(): { type: string; lastSuccess?: JobRecord; failures: number }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT type, SUM(state = 'failed') AS failures,
+           (SELECT id FROM job AS j WHERE j.kind = 'backup' AND j.type = job.type AND j.state = 'succeeded' ORDER BY ended_at DESC LIMIT 1) AS last_id
+         FROM job WHERE kind = 'backup' GROUP BY type ORDER BY type`,
+      )
+      .all() as { type: string; failures: number; last_id: string | null }[];
+    return rows.map((row) => {
+      const last = row.last_id ? this.getJob(row.last_id) : undefined;
+      return { type: row.type, failures: Number(row.failures), ...(last ? { lastSuccess: last } : {}) };
+    });
+  }
+
   getSetting<T>(key: string): T | undefined {
     const row = this.db.prepare('SELECT value FROM setting WHERE key = ?').get(key) as { value: string } | undefined;
     return row ? (JSON.parse(row.value) as T) : undefined;
@@ -175,6 +190,10 @@ export class StateStore {
 
   setSetting(key: string, value: unknown): void {
     this.db.prepare('INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
+  }
+
+  isOccurrenceClaimed(occurrence: string): boolean {
+    return this.db.prepare('SELECT 1 FROM schedule_run WHERE occurrence = ?').get(occurrence) !== undefined;
   }
 
   /** Claims a scheduled occurrence; false when it was claimed before (so cron never runs it twice). */

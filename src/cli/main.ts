@@ -13,6 +13,7 @@ import { registerList } from './list.js';
 import { registerMaintenance } from './maintenance.js';
 import { registerPrune } from './prune.js';
 import { registerSchedule } from './schedule.js';
+import { registerServe } from './serve.js';
 import { registerRollback } from './rollback.js';
 import { registerVerify } from './verify.js';
 
@@ -45,6 +46,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerJobs(program);
   registerSchedule(program);
   registerCron(program);
+  registerServe(program);
   registerGuard(program);
   registerPrune(program);
   registerDemo(program);

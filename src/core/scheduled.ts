@@ -55,8 +55,9 @@ export async function runDueOccurrence(deps: ScheduledRunDeps): Promise<Schedule
 }
 
 /**
- * An occurrence that should have run more than `graceMs` ago and was never claimed: the machine was off,
- * cron is not installed, or the server was down. Returned once per occurrence (for an alert).
+ * An occurrence that should have run more than `graceMs` ago and has not (the machine was off, cron is
+ * not installed, the server was down): returned once, for an alert. It still runs late as the most
+ * recent due occurrence unless a newer one supersedes it.
  */
 export function findMissedOccurrence(store: StateStore, now: Date, graceMs: number): string | undefined {
   const schedule = loadSchedule(store);
@@ -64,7 +65,6 @@ export function findMissedOccurrence(store: StateStore, now: Date, graceMs: numb
   const due = lastDueRun(schedule, new Date(now.getTime() - graceMs), new Date(schedule.savedAt));
   if (!due) return undefined;
   const key = `${schedule.type}@${occurrenceKey(due)}`;
-  if (!store.claimOccurrence(`missed-alert:${key}`, 'alert')) return undefined;
-  // Claimed the alert; but if the backup itself ran, there is nothing to report.
-  return store.claimOccurrence(key, 'missed') ? key : undefined;
+  if (store.isOccurrenceClaimed(key)) return undefined;
+  return store.claimOccurrence(`missed-alert:${key}`, 'alert') ? occurrenceKey(due) : undefined;
 }

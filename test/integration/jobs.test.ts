@@ -149,3 +149,29 @@ describe('lifeboat maintenance', () => {
     expect((await runCli(['maintenance', 'sideways'], env)).code).toBe(2);
   });
 });
+
+describe('missed scheduled runs', () => {
+  it('are reported once when late by more than the grace, and not once the run happened', async () => {
+    const { findMissedOccurrence } = await import('../../src/core/scheduled.js');
+    const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-missed-'));
+    const store = StateStore.open(home);
+    try {
+      store.setSetting('schedule', {
+        enabled: true, type: 'db', frequency: 'daily', time: '02:00:00', timezone: 'UTC', weekday: 1, dayOfMonth: 1, maintenance: false,
+        savedAt: '2026-01-01T00:00:00Z',
+      });
+      const hour = 3600 * 1000;
+      store.claimOccurrence('db@2026-03-09T02:00:00Z', 'j0'); // yesterday's run happened
+      // 02:30: within the hour's grace, not missed yet.
+      expect(findMissedOccurrence(store, new Date('2026-03-10T02:30:00Z'), hour)).toBeUndefined();
+      // 04:00: missed, reported once.
+      expect(findMissedOccurrence(store, new Date('2026-03-10T04:00:00Z'), hour)).toBe('2026-03-10T02:00:00Z');
+      expect(findMissedOccurrence(store, new Date('2026-03-10T05:00:00Z'), hour)).toBeUndefined();
+      // The next day's run happened in time: nothing to report.
+      expect(store.claimOccurrence('db@2026-03-11T02:00:00Z', 'j1')).toBe(true);
+      expect(findMissedOccurrence(store, new Date('2026-03-11T06:00:00Z'), hour)).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -1,0 +1,39 @@
+// The scheduler inside `lifeboat serve`: checks the schedule every 30 s (and at once at start-up) and
+// runs what is due, exactly as `lifeboat cron` would, one run at a time.
+import { StateStore } from '../catalog/state.js';
+import type { Settings } from '../config.js';
+import { runScheduledOnce } from '../core/scheduler.js';
+
+export interface SchedulerLoop {
+  stop(): Promise<void>;
+}
+
+const TICK_MS = 30_000;
+
+export function startSchedulerLoop(settings: Settings, log: (line: string) => void, tickMs = TICK_MS): SchedulerLoop {
+  const controller = new AbortController();
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    running = (async () => {
+      const store = StateStore.open(settings.home);
+      try {
+        const report = await runScheduledOnce(settings, store, new Date(), { signal: controller.signal, onNotice: log });
+        if (report.status === 'succeeded' || report.status === 'failed') log(`scheduler: ${report.message}`);
+      } catch (error) {
+        log(`scheduler: ${(error as Error).message}`);
+      } finally {
+        store.close();
+      }
+      if (!controller.signal.aborted) timer = setTimeout(tick, tickMs);
+    })();
+  };
+  tick();
+  return {
+    stop: async () => {
+      controller.abort(new Error('the server is stopping'));
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
