@@ -11,23 +11,32 @@ export interface ConnectOptions {
   multipleStatements?: boolean;
 }
 
-export async function openConnection(target: MysqlTarget, options: ConnectOptions = {}): Promise<MysqlConnection> {
-  const connection = await mysql.createConnection({
+/**
+ * The driver options every Lifeboat connection shares. `database` undefined means no default schema;
+ * `charset` is the handshake charset (the restore's byte-transparent sessions use latin1).
+ */
+export function connectionOptions(target: MysqlTarget, database: string | undefined, charset = 'utf8mb4_general_ci', multipleStatements = false): mysql.ConnectionOptions {
+  return {
     host: target.host,
     port: target.port,
     user: target.user,
     password: target.password,
     ...(target.socketPath ? { socketPath: target.socketPath } : {}),
-    ...(options.noDatabase ? {} : { database: target.database }),
-    charset: 'utf8mb4_general_ci',
+    ...(database !== undefined ? { database } : {}),
+    charset,
     // Values travel as text and are quoted by the server or by us; never let the driver reinterpret them.
     dateStrings: true,
     supportBigNumbers: true,
     bigNumberStrings: true,
     decimalNumbers: false,
-    multipleStatements: options.multipleStatements ?? false,
+    multipleStatements,
     timezone: 'Z',
-  });
+  };
+}
+
+export async function openConnection(target: MysqlTarget, options: ConnectOptions = {}): Promise<MysqlConnection> {
+  const database = options.noDatabase ? undefined : target.database;
+  const connection = await mysql.createConnection(connectionOptions(target, database, undefined, options.multipleStatements));
   await connection.query("SET time_zone = '+00:00'");
   return connection;
 }

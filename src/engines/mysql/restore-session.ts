@@ -12,6 +12,7 @@
 // (`wire()`), for the same reason. Never pass values through mysql2's placeholders here: they would be
 // encoded as latin1 characters, not UTF-8.
 import mysql from 'mysql2/promise';
+import { connectionOptions } from './connect.js';
 import type { MysqlTarget } from '../target.js';
 
 export type RawConnection = mysql.Connection;
@@ -23,20 +24,7 @@ export interface RawSessionOptions {
 
 /** A byte-transparent session (see the comment at the top). */
 export async function openRawSession(target: MysqlTarget, options: RawSessionOptions = {}): Promise<RawConnection> {
-  const connection = await mysql.createConnection({
-    host: target.host,
-    port: target.port,
-    user: target.user,
-    password: target.password,
-    ...(target.socketPath ? { socketPath: target.socketPath } : {}),
-    ...(options.database !== undefined ? { database: options.database } : {}),
-    charset: 'latin1_swedish_ci',
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    multipleStatements: false,
-    timezone: 'Z',
-  });
+  const connection = await mysql.createConnection(connectionOptions(target, options.database, 'latin1_swedish_ci'));
   try {
     // mysql2 follows the server's session-state reports of character_set_client and would switch its own
     // encoding to UTF-8 on `SET NAMES utf8mb4` (its resultset_header.js): switch those reports off first.
