@@ -25,17 +25,21 @@ export function progressBar(enabled: boolean, stream: NodeJS.WriteStream = proce
     lastDraw = now;
     const seconds = Math.max((now - phaseStarted) / 1000, 0.001);
     const rate = p.bytes / seconds;
+    const rowRate = p.rows / seconds;
+    // Bytes give the truest fraction; a row estimate (dumps) is the next best.
+    const fraction = p.totalBytes ? p.bytes / p.totalBytes : p.totalRows ? p.rows / p.totalRows : undefined;
+    const remaining = p.totalBytes ? (p.totalBytes - p.bytes) / rate : p.totalRows ? (p.totalRows - p.rows) / rowRate : undefined;
     const parts = [p.phase.padEnd(8)];
-    if (p.totalBytes) {
-      const fraction = Math.min(p.bytes / p.totalBytes, 1);
+    if (fraction !== undefined) {
+      const clamped = Math.min(Math.max(fraction, 0), 1);
       const width = 20;
-      const filled = Math.round(fraction * width);
-      parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%`);
+      const filled = Math.round(clamped * width);
+      parts.push(`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(clamped * 100).toFixed(0).padStart(3)}%`);
     }
     parts.push(humanBytes(p.bytes));
     if (p.rows) parts.push(`${p.rows.toLocaleString('en')} rows`);
     parts.push(`${humanBytes(rate)}/s`);
-    if (p.totalBytes && rate > 0) parts.push(`ETA ${humanDuration((p.totalBytes - p.bytes) / rate)}`);
+    if (remaining !== undefined && Number.isFinite(remaining)) parts.push(`ETA ${humanDuration(Math.max(remaining, 0))}`);
     if (p.table) parts.push(p.table);
     const columns = stream.columns ?? 100;
     stream.write(`\r${parts.join('  ').slice(0, columns - 1)}\x1b[K`);

@@ -39,6 +39,8 @@ export interface Progress {
   bytes: number;
   /** Expected total bytes when known (for ETA). */
   totalBytes?: number;
+  /** Expected total rows, when known or estimated (for ETA when the byte total is not known). */
+  totalRows?: number;
 }
 
 export type ProgressListener = (progress: Progress) => void;

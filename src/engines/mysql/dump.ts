@@ -87,8 +87,8 @@ export async function dumpMysql(target: MysqlTarget, sink: SqlSink, options: Dum
   }
 }
 
-async function scalar(conn: MysqlConnection, sql: string): Promise<string> {
-  const [rows] = await conn.query({ sql, rowsAsArray: true });
+async function scalar(conn: MysqlConnection, sql: string, values: unknown[] = []): Promise<string> {
+  const [rows] = await conn.query({ sql, values, rowsAsArray: true });
   return String((rows as unknown[][])[0][0]);
 }
 
@@ -129,6 +129,8 @@ interface DumpSession {
 class ProgressReporter {
   rows = 0;
   table: string | undefined;
+  /** The server's estimate (information_schema.TABLES.TABLE_ROWS), for the ETA. */
+  totalRows: number | undefined;
   private last = 0;
 
   constructor(
@@ -143,6 +145,7 @@ class ProgressReporter {
     this.last = now;
     const progress: Progress = { phase: 'dump', rows: this.rows, bytes: this.sink.bytesWritten };
     if (this.table !== undefined) progress.table = this.table;
+    if (this.totalRows !== undefined) progress.totalRows = this.totalRows;
     this.listener(progress);
   }
 }
@@ -172,6 +175,11 @@ async function runDump(conn: MysqlConnection, database: string, sink: SqlSink, o
   const events = await listEvents(conn, database);
   const srids = await listGeometrySrids(conn, database);
   session.warnings.push(...snapshotWarnings(tables));
+  if (options.onProgress) {
+    session.progress.totalRows = Number(
+      await scalar(conn, "SELECT COALESCE(SUM(TABLE_ROWS), 0) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database]),
+    );
+  }
 
   await sink.write(dumpHeader({ database, serverVersion, startedAt }));
 

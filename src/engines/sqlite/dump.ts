@@ -28,6 +28,7 @@ class Writer {
   private lastProgress = 0;
   rows = 0;
   table: string | undefined;
+  totalRows: number | undefined;
 
   constructor(
     private readonly sink: SqlSink,
@@ -49,7 +50,8 @@ class Writer {
     const now = Date.now();
     if (this.options.onProgress && now - this.lastProgress >= PROGRESS_MS) {
       this.lastProgress = now;
-      this.options.onProgress({ phase: 'dump', table: this.table, rows: this.rows, bytes: this.sink.bytesWritten });
+      const total = this.totalRows !== undefined ? { totalRows: this.totalRows } : {};
+      this.options.onProgress({ phase: 'dump', table: this.table, rows: this.rows, bytes: this.sink.bytesWritten, ...total });
     }
   }
 }
@@ -127,6 +129,12 @@ export async function dumpSqlite(target: SqliteTarget, sink: SqlSink, options: D
     const schema = readSchema(db);
     const warnings = schema.unreadable.map((t) => `skipped table ${quoteIdent(t.name)}: ${t.reason} (neither its definition nor its rows are in the dump)`);
     const writer = new Writer(sink, options);
+    // Exact row counts for the progress ETA; cheap next to the dump itself, and read in the same snapshot.
+    if (options.onProgress) {
+      writer.totalRows = schema.tables
+        .filter((t) => !t.virtual)
+        .reduce((sum, t) => sum + Number(db.prepare(`SELECT count(*) FROM ${quoteIdent(t.name)}`).pluck().get()), 0);
+    }
     const tables: TableDumpInfo[] = [];
 
     await writer.add('PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n');
