@@ -4,6 +4,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { StateStore } from '../../src/catalog/state.js';
+import { currentProcess } from '../../src/core/process-identity.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -47,5 +49,19 @@ describe('schedule and prune', () => {
     expect(files.map((f) => existsSync(f))).toEqual([false, false, true, true]);
     const left = JSON.parse((await runCli(['list', '--json'], env)).stdout);
     expect(left.map((r: { path: string }) => r.path)).toEqual([files[3], files[2]]);
+  });
+
+  it('never removes a backup that a running job is reading', async () => {
+    const files: string[] = [];
+    for (let i = 0; i < 2; i++) files.push(JSON.parse((await runCli(['backup', 'db', '--json'], env)).stdout).file);
+    const records = JSON.parse((await runCli(['list', '--json'], env)).stdout) as { file: string }[];
+    const oldest = records[records.length - 1].file;
+    // A rollback job of this very process reads the oldest backup.
+    const store = StateStore.open(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat'));
+    store.createJob({ id: 'jreading1', kind: 'rollback', type: 'db', description: `rollback ${oldest}`, trigger: 'test', state: 'running', file: oldest, process: currentProcess() });
+    store.close();
+    const plan = JSON.parse((await runCli(['prune', '--keep-last', '1', '--dry-run', '--json'], env)).stdout);
+    expect(plan.remove.map((r: { file: string }) => r.file)).not.toContain(oldest);
+    expect(plan.keep).toContainEqual(expect.objectContaining({ reasons: ['protected'] }));
   });
 });
