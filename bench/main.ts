@@ -1,0 +1,213 @@
+// `npm run bench`: issue 7's measurements. Generates its own shop (database and file tree), runs Lifeboat
+// through its CLI and the standard tools side by side, verifies every restore, prints medians and the
+// target ratios (or one JSON object with --json), and removes everything it made.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { findTools, machine, repoRoot, type Tools } from './env.js';
+import { HELP, OptionsError, parseOptions, type BenchOptions } from './options.js';
+import { killAll, ServerCpu } from './proc.js';
+import type { Context } from './context.js';
+import type { BenchReport } from './report/model.js';
+import { printReport } from './report/print.js';
+import { computeTargets, type TargetInputs } from './report/targets.js';
+import { summarize, type Check } from './results.js';
+import { dumpSection, prepareRestoreInputs, type DumpOutputs } from './runs/dump.js';
+import { lockSummary, locksSection } from './runs/locks.js';
+import { restoreSection } from './runs/restore.js';
+import { tablesSection } from './runs/tables.js';
+import { treeSection } from './runs/tree.js';
+import { Scratch } from './scratch.js';
+import { openConnection, parseServerUrl, type Server } from './server.js';
+import { generateShop } from './shop/generate.js';
+import { dbManifest } from './verify/db-manifest.js';
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+async function serverInfo(server: Server): Promise<BenchReport['server']> {
+  const conn = await openConnection(server);
+  try {
+    const [rows] = await conn.query('SELECT VERSION() AS v, @@innodb_buffer_pool_size AS bp');
+    const row = (rows as { v: string; bp: string }[])[0];
+    return { version: row.v, address: `${server.host}:${server.port}`, innodbBufferPool: Number(row.bp) };
+  } finally {
+    await conn.end();
+  }
+}
+
+function environmentNotes(o: BenchOptions, report: BenchReport, tools: Tools): string[] {
+  const notes: string[] = [];
+  if (report.machine.cpus !== 2) notes.push(`this machine has ${report.machine.cpus} CPUs; issue 7's targets are defined on 2 cores`);
+  if (report.server.innodbBufferPool < 2 ** 30 && o.scale >= 0.5) {
+    notes.push(`innodb_buffer_pool_size is ${(report.server.innodbBufferPool / 2 ** 20).toFixed(0)} MiB (the reference figures used 2 GB): restores are disk-bound`);
+  }
+  if (o.scale < 0.5) notes.push(`scale ${o.scale} is a smoke run: fixed start-up costs weigh more than at --scale 1, where the targets are meant`);
+  const missing = (['dump', 'client', 'gzip', 'pigz', 'mydumper', 'myloader', 'tar', 'time'] as const).filter((t) => !tools[t]);
+  if (missing.length) notes.push(`not installed (their runs are skipped or measured less): ${missing.join(', ')}`);
+  return notes;
+}
+
+/** Runs one section; a failure becomes a note, and the other sections still run. */
+async function guarded(report: BenchReport, name: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${name} section failed: ${message}`);
+    report.notes.push(`${name} section failed: ${message.split('\n')[0]}`);
+  }
+}
+
+async function runSections(ctx: Context, report: BenchReport, checks: Check[]): Promise<TargetInputs> {
+  const o = ctx.options;
+  const inputs: TargetInputs = {};
+  const needDb = o.only.has('dump') || o.only.has('restore') || o.only.has('locks');
+  let source: { database: string; manifest: Awaited<ReturnType<typeof dbManifest>> } | undefined;
+  if (needDb) {
+    log(`generating the shop database (scale ${o.scale}) ...`);
+    const shop = await generateShop(ctx.server, ctx.scratch.database('src'), o.scale);
+    report.shop = { counts: shop.counts, dataBytes: shop.dataBytes, indexBytes: shop.indexBytes, generateSeconds: shop.seconds };
+    log(`shop: ${shop.counts.orders} orders, ${((shop.dataBytes + shop.indexBytes) / 2 ** 20).toFixed(0)} MiB in ${shop.seconds.toFixed(1)} s`);
+    source = { database: shop.database, manifest: await dbManifest(ctx.server, shop.database) };
+  }
+  const outputs: DumpOutputs = {};
+  const src = source;
+  if (src && o.only.has('dump')) {
+    await guarded(report, 'dump', async () => {
+      report.dump = inputs.dump = (await dumpSection(ctx, src.database, outputs)).map(summarize);
+    });
+  }
+  if (src && o.only.has('restore')) {
+    await guarded(report, 'restore', async () => {
+      if (!o.only.has('dump')) await prepareRestoreInputs(ctx, src.database, outputs);
+      const r = await restoreSection(ctx, src, outputs);
+      report.restore = inputs.restore = r.contestants.map(summarize);
+      checks.push(...r.checks);
+    });
+  }
+  if (report.shop && outputs.lifeboat?.sqlBytes) report.shop.sqlBytes = outputs.lifeboat.sqlBytes;
+  if (src && o.only.has('locks')) {
+    await guarded(report, 'locks', async () => {
+      const runs = await locksSection(ctx, src.database, report.shop?.counts.orders ?? 1);
+      const rows = runs.map((r) => ({ label: r.label, lifeboat: r.lifeboat, ...(r.skipped ? { skipped: r.skipped } : {}), ...lockSummary(r) }));
+      report.locks = rows;
+      const lb = rows.find((r) => r.lifeboat);
+      inputs.lockMaxMs = lb?.maxMs;
+      inputs.lockDetail = lb?.maxMs !== undefined ? `max over ${o.runs} dumps, ${lb.statements} writes; p99 ${lb.p99Ms?.toFixed(1)} ms` : 'not measured';
+    });
+  }
+  if (o.only.has('tables')) {
+    await guarded(report, 'tables', async () => {
+      const t = await tablesSection(ctx);
+      report.tables = {
+        summaries: t.contestants.map(summarize),
+        ...(t.lifeboatPerTable !== undefined ? { lifeboatPerTableMs: t.lifeboatPerTable * 1000 } : {}),
+        ...(t.mysqldumpPerTable !== undefined ? { mysqldumpPerTableMs: t.mysqldumpPerTable * 1000 } : {}),
+      };
+      inputs.lifeboatPerTable = t.lifeboatPerTable;
+      inputs.mysqldumpPerTable = t.mysqldumpPerTable;
+    });
+  }
+  if (o.only.has('tree')) {
+    await guarded(report, 'tree', async () => {
+      const t = await treeSection(ctx);
+      report.tree = t.generated;
+      report.treeBackup = inputs.treeBackup = t.backups.map(summarize);
+      report.treeRestore = inputs.treeRestore = t.restores.map(summarize);
+      checks.push(...t.checks);
+      if (t.lifeboatMissing) report.notes.push(`tree: ${t.lifeboatMissing}; only the standard tools were measured`);
+    });
+  }
+  return inputs;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: BenchOptions | null;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    if (!(error instanceof OptionsError)) throw error;
+    process.stderr.write(`bench: ${error.message}\n(run "npm run bench -- --help" for usage)\n`);
+    return 2;
+  }
+  if (options === null) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const o = options;
+  if (!existsSync(path.join(repoRoot(), 'dist', 'cli', 'main.js'))) {
+    process.stderr.write('bench: Lifeboat is not built (dist/cli/main.js is missing): run "npm run build" first, or use "npm run bench"\n');
+    return 1;
+  }
+  const server = parseServerUrl(o.url);
+  let info: BenchReport['server'];
+  try {
+    info = await serverInfo(server);
+  } catch (error) {
+    process.stderr.write(`bench: cannot connect to the database server at ${server.host}:${server.port} as ${server.user}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const tools = findTools();
+  const scratch = await Scratch.create(o.tmp, server);
+  let interrupts = 0;
+  const onSignal = () => {
+    if (++interrupts > 1) process.exit(130);
+    log('interrupted: stopping the running command and cleaning up (Ctrl-C again to exit at once)');
+    killAll();
+    void scratch.cleanup(o.keep).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const started = Date.now();
+  const report: BenchReport = {
+    startedAt: new Date(started).toISOString(),
+    seconds: 0,
+    command: ['npm run bench --', ...argv].join(' ').replace(/ --$/, ''),
+    options: { scale: o.scale, treeScale: o.treeScale, runs: o.runs, only: [...o.only] },
+    machine: machine(),
+    server: info,
+    tools: tools.versions,
+    targets: [],
+    checks: [],
+    notes: [],
+  };
+  const ctx: Context = { options: o, server, scratch, tools, serverCpu: new ServerCpu(server.host), log };
+  log(`temp folder ${scratch.dir}; databases lbbench_${scratch.id}_*`);
+  try {
+    const inputs = await runSections(ctx, report, report.checks);
+    report.targets = computeTargets(inputs);
+    report.notes.unshift(...environmentNotes(o, report, tools));
+    if (report.dump || report.restore || report.locks) {
+      report.notes.push('mydumper runs with -G -R -E (triggers, routines, events: the others dump them too) and its default FLUSH TABLES WITH READ LOCK');
+    }
+    if (report.restore) {
+      report.notes.push(
+        "mysqldump and mydumper print FLOAT with 6 significant digits: their restores differ in edge_case_values.f and still count (marked 'known loss'); Lifeboat's may not differ at all",
+      );
+    }
+    if (!ctx.serverCpu.available) report.notes.push('the database server is not a local process: its CPU is not measured');
+  } finally {
+    report.seconds = (Date.now() - started) / 1000;
+    const kept = await scratch.cleanup(o.keep).catch((error: Error) => {
+      report.notes.push(`cleanup: ${error.message}`);
+      return [];
+    });
+    if (kept.length) report.notes.push(`kept (--keep): ${kept.join(', ')}`);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : printReport(report));
+  const lifeboatFailed = [report.dump, report.restore, report.treeBackup, report.treeRestore].some((list) =>
+    list?.some((s) => s.lifeboat && (s.status === 'failed' || s.status === 'mismatch')),
+  );
+  return lifeboatFailed ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

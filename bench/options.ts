@@ -1,0 +1,100 @@
+// `npm run bench -- [options]`: parsing and the help text.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { DEFAULT_SERVER_URL } from './server.js';
+
+export const SECTIONS = ['dump', 'restore', 'tree', 'locks', 'tables'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** Small enough for the whole bench to take about a minute on 2 cores; --scale 1 is the real workload. */
+export const DEFAULT_SCALE = 0.01;
+
+export interface BenchOptions {
+  scale: number;
+  treeScale: number;
+  runs: number;
+  json: boolean;
+  only: Set<Section>;
+  keep: boolean;
+  url: string;
+  tmp: string;
+}
+
+export const HELP = `Usage: npm run bench -- [options]
+
+Generates a Magento-shaped database and file tree, runs Lifeboat (through bin/lifeboat.js) and the
+standard tools it finds (mysqldump/mariadb-dump with gzip and pigz, mydumper/myloader, the mysql client,
+tar), alternately, and prints the medians and the ratios of issue 7 with PASS/MISS against their targets.
+
+Options:
+  --scale S        database size: 1 is ~1 GB of InnoDB data (1 M orders); default ${DEFAULT_SCALE}
+  --tree-scale S   file tree size: 1 is ~3.2 GB (100 k text files + 20 k media); default: --scale
+  --runs N         runs of each contestant, alternated (A B A B ...); default 3
+  --only LIST      comma-separated sections: ${SECTIONS.join(',')} (default: all)
+                     dump     Lifeboat backup db vs mysqldump|gzip, |pigz, mydumper -c (-r 250000)
+                     restore  Lifeboat rollback vs zcat|mysql, myloader (every restore verified)
+                     tree     Lifeboat backup system vs tar -czf, tar -I pigz, tar -xzf
+                     locks    max latency of a shop writing during Lifeboat's dump
+                     tables   400 tiny tables: Lifeboat's dump cost per table vs mysqldump's
+  --json           print the results as one JSON object (progress goes to stderr)
+  --keep           keep the temp folder and the lbbench_* databases
+  --url URL        the server, mysql://user:password@host:port (default: $LIFEBOAT_BENCH_URL or ${DEFAULT_SERVER_URL})
+  --tmp DIR        where the temp folder is made (default: ${os.tmpdir()})
+  -h, --help       this help
+`;
+
+export class OptionsError extends Error {}
+
+function number(name: string, value: string | undefined, fallback: number, min: number, max: number, integer = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new OptionsError(`--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, not "${value}"`);
+  }
+  return n;
+}
+
+/** Parsed options, or null when --help was asked for. */
+export function parseOptions(argv: string[]): BenchOptions | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        scale: { type: 'string' },
+        'tree-scale': { type: 'string' },
+        runs: { type: 'string' },
+        only: { type: 'string' },
+        json: { type: 'boolean' },
+        keep: { type: 'boolean' },
+        url: { type: 'string' },
+        tmp: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new OptionsError((error as Error).message);
+  }
+  if (values.help) return null;
+  const scale = number('scale', values.scale, DEFAULT_SCALE, 0.0001, 20);
+  const only = new Set<Section>();
+  for (const part of (values.only ?? SECTIONS.join(',')).split(',')) {
+    const name = part.trim();
+    if (name === '') continue;
+    if (!(SECTIONS as readonly string[]).includes(name)) throw new OptionsError(`--only: unknown section "${name}"; known: ${SECTIONS.join(', ')}`);
+    only.add(name as Section);
+  }
+  if (only.size === 0) throw new OptionsError(`--only names no section; known: ${SECTIONS.join(', ')}`);
+  return {
+    scale,
+    treeScale: number('tree-scale', values['tree-scale'], scale, 0.0001, 20),
+    runs: number('runs', values.runs, 3, 1, 100, true),
+    json: values.json ?? false,
+    only,
+    keep: values.keep ?? false,
+    url: values.url ?? process.env.LIFEBOAT_BENCH_URL ?? DEFAULT_SERVER_URL,
+    tmp: values.tmp ?? os.tmpdir(),
+  };
+}

@@ -1,0 +1,40 @@
+// Everything a bench run reports: what printed as tables, and what --json prints as one object.
+import type { Machine } from '../env.js';
+import type { GeneratedTree } from '../files/gen-tree.js';
+import type { Section } from '../options.js';
+import type { Check, Summary } from '../results.js';
+import type { ShopCounts } from '../shop/counts.js';
+import type { Target } from './targets.js';
+
+export interface LockRow {
+  label: string;
+  lifeboat: boolean;
+  skipped?: string;
+  /** Slowest single write statement over all runs, ms. */
+  maxMs?: number;
+  p99Ms?: number;
+  statements?: number;
+  errors?: number;
+  dumpSeconds?: number;
+}
+
+export interface BenchReport {
+  startedAt: string;
+  seconds: number;
+  command: string;
+  options: { scale: number; treeScale: number; runs: number; only: Section[] };
+  machine: Machine;
+  server: { version: string; address: string; innodbBufferPool: number };
+  tools: Record<string, string>;
+  shop?: { counts: ShopCounts; dataBytes: number; indexBytes: number; generateSeconds: number; sqlBytes?: number };
+  tree?: GeneratedTree;
+  dump?: Summary[];
+  restore?: Summary[];
+  treeBackup?: Summary[];
+  treeRestore?: Summary[];
+  locks?: LockRow[];
+  tables?: { summaries: Summary[]; lifeboatPerTableMs?: number; mysqldumpPerTableMs?: number };
+  targets: Target[];
+  checks: Check[];
+  notes: string[];
+}

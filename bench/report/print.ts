@@ -1,0 +1,116 @@
+// The report as text tables: medians per section, then the targets with PASS/MISS, checks and notes.
+import type { Summary } from '../results.js';
+import type { BenchReport } from './model.js';
+import type { Target } from './targets.js';
+
+const MiB = 2 ** 20;
+
+function mib(bytes: number | undefined): string {
+  if (bytes === undefined) return '-';
+  return bytes >= 100 * MiB ? `${(bytes / MiB).toFixed(0)} MiB` : `${(bytes / MiB).toFixed(1)} MiB`;
+}
+
+function secs(s: number | undefined): string {
+  return s === undefined ? '-' : `${s.toFixed(2)} s`;
+}
+
+/** First and last columns left-aligned, the others right-aligned; a row of two cells spans the rest. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 2 || i === 0).map((r) => (r[i] ?? '').length)));
+  const last = header.length - 1;
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : cells.length === 2 ? c : i === last ? c : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function summaryRows(list: Summary[]): string[][] {
+  return list.map((s) => {
+    const name = (s.lifeboat ? '* ' : '  ') + s.label;
+    if (s.status !== 'ok') {
+      const what = s.status === 'skipped' ? `skipped: ${s.notes[0] ?? ''}` : `${s.status.toUpperCase()}: ${s.notes[0] ?? ''}`;
+      return [name, what.slice(0, 110)];
+    }
+    return [
+      name,
+      secs(s.seconds),
+      `${s.minSeconds?.toFixed(2)}–${s.maxSeconds?.toFixed(2)}`,
+      mib(s.bytes),
+      s.lifeboat ? mib(s.peakRss) : '',
+      secs(s.cpuSeconds),
+      secs(s.serverCpuSeconds),
+      s.notes.join('; ').slice(0, 90),
+    ];
+  });
+}
+
+const HEADER = ['', 'median', 'min–max', 'output', 'peak RSS', 'CPU client', 'CPU server', 'notes'];
+
+function targetRow(t: Target): string[] {
+  const value = t.value === undefined ? '-' : t.unit === 'x' ? t.value.toFixed(2) : `${t.value.toFixed(0)} ${t.unit}`;
+  const limit = t.unit === 'x' ? `≤ ${t.limit.toFixed(2)}` : `≤ ${t.limit} ${t.unit}`;
+  const verdict = t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS';
+  return [t.name, value, limit, verdict, t.detail.slice(0, 100)];
+}
+
+export function printReport(r: BenchReport): string {
+  const out: string[] = [];
+  const o = r.options;
+  out.push(`Lifeboat bench: ${r.command}`);
+  out.push(
+    `machine: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB; server: ${r.server.version} at ${r.server.address}, ` +
+      `innodb_buffer_pool_size ${mib(r.server.innodbBufferPool)}; runs: ${o.runs} each, alternated`,
+  );
+  out.push(`tools: ${Object.values(r.tools).join('; ')}`);
+  if (r.shop) {
+    const s = r.shop;
+    out.push(
+      `shop database: scale ${o.scale}: ${s.counts.orders} orders, ${s.counts.customers} customers, ${s.counts.products} products; ` +
+        `${mib(s.dataBytes)} data + ${mib(s.indexBytes)} index; generated in ${s.generateSeconds.toFixed(1)} s` +
+        (s.sqlBytes ? `; ${mib(s.sqlBytes)} of SQL in Lifeboat's dump` : ''),
+    );
+  }
+  if (r.tree) out.push(`shop tree: scale ${o.treeScale}: ${r.tree.textFiles} text files + ${r.tree.images} images, ${mib(r.tree.bytes)} (${mib(r.tree.textBytes)} text)`);
+  out.push('(* = Lifeboat; times are medians; CPU client = user+sys of the command and its pipeline; CPU server = mariadbd meanwhile)');
+  const sections: [string, Summary[] | undefined][] = [
+    ['DUMP', r.dump],
+    ['RESTORE (each run into an empty database, verified against the source)', r.restore],
+    ['TREE BACKUP', r.treeBackup],
+    ['TREE RESTORE (into an empty folder, verified)', r.treeRestore],
+    ['400 TINY TABLES', r.tables?.summaries],
+  ];
+  for (const [title, list] of sections) {
+    if (!list) continue;
+    out.push('', title, ...table(HEADER, summaryRows(list)));
+  }
+  if (r.tables) {
+    const f = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)} ms`);
+    out.push(`cost per extra table ((400 tables − 1 table) / 399): lifeboat ${f(r.tables.lifeboatPerTableMs)}, mysqldump ${f(r.tables.mysqldumpPerTableMs)}`);
+  }
+  if (r.locks) {
+    out.push('', 'A SHOP WRITING DURING THE DUMP (writer: insert/update loop on the source, autocommit)');
+    const rows = r.locks.map((l) =>
+      l.skipped
+        ? [(l.lifeboat ? '* ' : '  ') + l.label, `skipped: ${l.skipped}`]
+        : [
+            (l.lifeboat ? '* ' : '  ') + l.label,
+            l.maxMs === undefined ? '-' : `${l.maxMs.toFixed(0)} ms`,
+            l.p99Ms === undefined ? '-' : `${l.p99Ms.toFixed(1)} ms`,
+            String(l.statements ?? '-'),
+            String(l.errors ?? '-'),
+            secs(l.dumpSeconds),
+          ],
+    );
+    out.push(...table(['', 'slowest write', 'p99', 'statements', 'errors', 'dump (median)'], rows));
+  }
+  out.push('', 'TARGETS (issue 7)', ...table(['', 'value', 'target', '', 'detail'], r.targets.map(targetRow)));
+  if (r.checks.length) {
+    out.push('', 'CHECKS');
+    for (const c of r.checks) out.push(`${c.pass === undefined ? 'n/a ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);
+  }
+  if (r.notes.length) out.push('', 'NOTES', ...r.notes.map((n) => `- ${n}`));
+  out.push('', `bench took ${r.seconds.toFixed(0)} s`);
+  return out.join('\n') + '\n';
+}

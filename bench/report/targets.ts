@@ -1,0 +1,106 @@
+// The ratios and bounds of issue 7, each computed from the medians and marked PASS or MISS. A ratio that
+// cannot be computed (a side skipped, failed or not verified) says why instead of a value.
+import type { Summary } from '../results.js';
+
+export interface Target {
+  name: string;
+  value?: number;
+  /** The value must be at most this. */
+  limit: number;
+  unit: 'x' | 'MiB' | 'ms';
+  pass?: boolean;
+  detail: string;
+}
+
+export interface TargetInputs {
+  dump?: Summary[];
+  restore?: Summary[];
+  treeBackup?: Summary[];
+  treeRestore?: Summary[];
+  /** Slowest write during Lifeboat's dump, ms. */
+  lockMaxMs?: number;
+  lockDetail?: string;
+  lifeboatPerTable?: number;
+  mysqldumpPerTable?: number;
+}
+
+const MiB = 2 ** 20;
+
+function usable(s: Summary | undefined): string | undefined {
+  if (!s) return 'not run';
+  if (s.status === 'ok') return undefined;
+  if (s.status === 'skipped') return `${s.label}: ${s.notes[0] ?? 'skipped'}`;
+  return `${s.label}: ${s.status.toUpperCase()}${s.notes[0] ? ` (${s.notes[0]})` : ''}`;
+}
+
+/** The fastest of several contestants (by median time) among those that ran and verified. */
+function best(list: Summary[] | undefined, keys: string[]): Summary | undefined {
+  const candidates = (list ?? []).filter((s) => keys.includes(s.key));
+  const ok = candidates.filter((s) => s.status === 'ok' && s.seconds !== undefined);
+  if (ok.length === 0) return candidates[0];
+  return ok.reduce((a, b) => ((b.seconds ?? Infinity) < (a.seconds ?? Infinity) ? b : a));
+}
+
+function ratio(name: string, limit: number, a: Summary | undefined, b: Summary | undefined, field: 'seconds' | 'bytes'): Target {
+  const problem = usable(a) ?? usable(b);
+  const x = a?.[field];
+  const y = b?.[field];
+  if (problem || x === undefined || y === undefined || y === 0) return { name, limit, unit: 'x', detail: problem ?? `no ${field} measured` };
+  const value = x / y;
+  const fmt = (v: number) => (field === 'seconds' ? `${v.toFixed(2)} s` : `${(v / MiB).toFixed(1)} MiB`);
+  return { name, value, limit, unit: 'x', pass: value <= limit, detail: `${fmt(x)} / ${fmt(y)} (${b?.label})` };
+}
+
+function rss(name: string, s: Summary | undefined): Target {
+  const problem = usable(s);
+  if (problem || s?.peakRss === undefined) return { name, limit: 256, unit: 'MiB', detail: problem ?? 'peak RSS not measured' };
+  const value = s.peakRss / MiB;
+  return { name, value, limit: 256, unit: 'MiB', pass: value <= 256, detail: 'peak RSS of the Lifeboat process, max over the runs' };
+}
+
+export function computeTargets(t: TargetInputs): Target[] {
+  const out: Target[] = [];
+  const get = (list: Summary[] | undefined, key: string) => list?.find((s) => s.key === key);
+  if (t.dump) {
+    const lb = get(t.dump, 'lifeboat');
+    const gz = get(t.dump, 'mysqldump-gzip');
+    out.push(ratio('dump time / mysqldump|gzip -6', 0.5, lb, gz, 'seconds'));
+    out.push(ratio('dump size / mysqldump|gzip -6', 1.15, lb, gz, 'bytes'));
+    out.push(ratio('dump time / best mydumper -t 2 -c', 0.9, lb, best(t.dump, ['mydumper', 'mydumper-chunked']), 'seconds'));
+    out.push(rss('dump peak RSS', lb));
+  }
+  if (t.restore) {
+    const lb = get(t.restore, 'lifeboat');
+    out.push(ratio('rollback time / zcat|mysql', 0.5, lb, get(t.restore, 'zcat-mysql'), 'seconds'));
+    out.push(ratio('rollback time / best myloader -t 2', 0.9, lb, best(t.restore, ['myloader', 'myloader-chunked']), 'seconds'));
+    out.push(rss('rollback peak RSS', lb));
+  }
+  if (t.treeBackup) {
+    const lb = get(t.treeBackup, 'lifeboat');
+    const tar = get(t.treeBackup, 'tar-gzip');
+    out.push(ratio('system backup time / tar -czf', 0.25, lb, tar, 'seconds'));
+    out.push(ratio('system archive size / tar -czf', 1.05, lb, tar, 'bytes'));
+    out.push(rss('system backup peak RSS', lb));
+  }
+  if (t.treeRestore) {
+    const lb = get(t.treeRestore, 'lifeboat');
+    out.push(ratio('tree rollback time / tar -xzf', 0.6, lb, get(t.treeRestore, 'tar-xzf'), 'seconds'));
+    out.push(rss('tree rollback peak RSS', lb));
+  }
+  if (t.lockDetail !== undefined || t.lockMaxMs !== undefined) {
+    const name = "slowest shop write during Lifeboat's dump";
+    out.push(
+      t.lockMaxMs === undefined
+        ? { name, limit: 1000, unit: 'ms', detail: t.lockDetail ?? 'not measured' }
+        : { name, value: t.lockMaxMs, limit: 1000, unit: 'ms', pass: t.lockMaxMs <= 1000, detail: t.lockDetail ?? '' },
+    );
+  }
+  if (t.lifeboatPerTable !== undefined || t.mysqldumpPerTable !== undefined) {
+    const name = 'dump cost per tiny table / mysqldump';
+    const a = t.lifeboatPerTable;
+    const b = t.mysqldumpPerTable;
+    if (a === undefined || b === undefined || b <= 0) out.push({ name, limit: 1, unit: 'x', detail: 'one side not measured (or mysqldump showed no per-table cost)' });
+    else out.push({ name, value: a / b, limit: 1, unit: 'x', pass: a / b <= 1, detail: `${(a * 1000).toFixed(2)} ms / ${(b * 1000).toFixed(2)} ms per table` });
+  }
+  return out;
+}

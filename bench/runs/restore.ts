@@ -1,0 +1,110 @@
+// The restore section: Lifeboat's `rollback` against zcat dump.sql.gz | mysql and myloader -t 2 (from the
+// plain and the chunked mydumper dump), alternated. Each run restores into a fresh, empty scratch
+// database; before its time counts, the result is compared with the source (row counts, CHECKSUM TABLE,
+// objects). A mismatch replaces the time.
+import type { Context } from '../context.js';
+import { lifeboatArgv, lifeboatEnv, measure, sh } from '../context.js';
+import { failureLine, shell } from '../proc.js';
+import { contestant, type Check, type Contestant, type Sample } from '../results.js';
+import { clientEnv, clientFlags } from '../server.js';
+import { compareDatabases, type DbManifest } from '../verify/db-manifest.js';
+import type { DumpOutputs } from './dump.js';
+
+export interface Source {
+  database: string;
+  manifest: DbManifest;
+}
+
+interface Entry {
+  c: Contestant;
+  purpose: string;
+  /** Restores into `target` (an empty database). */
+  once: (target: string) => Promise<Sample>;
+}
+
+function zcatMysql(ctx: Context, file: string, target: string): Promise<Sample> {
+  const client = [ctx.tools.client ?? 'mysql', ...clientFlags(ctx.server), target].map(sh).join(' ');
+  return measure(ctx, shell(`zcat ${sh(file)} | ${client}`), clientEnv(ctx.server)).then(({ result, sample }) =>
+    result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) },
+  );
+}
+
+function entries(ctx: Context, inputs: DumpOutputs): Entry[] {
+  const { tools } = ctx;
+  const list: Entry[] = [];
+  list.push({
+    c: contestant('lifeboat', 'lifeboat rollback', true, inputs.lifeboat ? undefined : 'no Lifeboat backup to restore (its dump failed)'),
+    purpose: 'r_lifeboat',
+    once: async (target) => {
+      const { result, sample } = await measure(ctx, lifeboatArgv('rollback', inputs.lifeboat?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, target));
+      return result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) };
+    },
+  });
+  list.push({
+    c: contestant('zcat-mysql', 'zcat dump.sql.gz | mysql', false, !tools.client ? 'mysql/mariadb client not installed' : !inputs.sqlGz ? 'no mysqldump output' : undefined),
+    purpose: 'r_mysql',
+    once: (target) => zcatMysql(ctx, inputs.sqlGz ?? '', target),
+  });
+  for (const chunked of [false, true]) {
+    const dir = chunked ? inputs.mydumperChunked : inputs.mydumper;
+    list.push({
+      c: contestant(
+        chunked ? 'myloader-chunked' : 'myloader',
+        chunked ? 'myloader -t 2 (chunked dump)' : 'myloader -t 2',
+        false,
+        !tools.myloader ? 'myloader not installed' : !dir ? 'no mydumper output' : undefined,
+      ),
+      purpose: chunked ? 'r_myloader_c' : 'r_myloader',
+      once: async (target) => {
+        const argv = [tools.myloader ?? 'myloader', ...clientFlags(ctx.server), ...(ctx.server.password ? ['-p', ctx.server.password] : [])];
+        argv.push('-d', dir ?? '', '-B', target, '-t', '2', '-o');
+        const { result, sample } = await measure(ctx, argv, clientEnv(ctx.server));
+        return result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) };
+      },
+    });
+  }
+  return list;
+}
+
+/** Compares the restored database with the source and records the verdict in the sample. */
+async function verify(ctx: Context, source: Source, target: string, sample: Sample, lifeboat: boolean): Promise<Sample> {
+  if (!sample.ok) return sample;
+  const cmp = await compareDatabases(ctx.server, source.database, source.manifest, target);
+  if (cmp.ok) return { ...sample, verification: 'ok' };
+  const shown = cmp.differences.slice(0, 4).join('; ') + (cmp.differences.length > 4 ? `; and ${cmp.differences.length - 4} more` : '');
+  if (cmp.floatOnly && !lifeboat) return { ...sample, verification: 'float-loss', note: `known loss: FLOAT rounded in ${cmp.floatColumns.join(', ')}` };
+  return { ...sample, verification: 'mismatch', note: shown };
+}
+
+export async function restoreSection(ctx: Context, source: Source, inputs: DumpOutputs): Promise<{ contestants: Contestant[]; checks: Check[] }> {
+  const list = entries(ctx, inputs);
+  const active = list.filter((e) => !e.c.skipped);
+  for (let round = 1; round <= ctx.options.runs; round++) {
+    for (const e of active) {
+      const target = await ctx.scratch.freshDatabase(e.purpose);
+      const sample = await verify(ctx, source, target, await e.once(target), e.c.lifeboat);
+      await ctx.scratch.dropDatabase(target);
+      e.c.samples.push(sample);
+      const verdict = !sample.ok ? `FAILED (${sample.note})` : sample.verification === 'mismatch' ? `MISMATCH: ${sample.note}` : `${sample.seconds.toFixed(2)} s, ${sample.verification}`;
+      ctx.log(`restore ${round}/${ctx.options.runs} ${e.c.label}: ${verdict}`);
+    }
+  }
+  return { contestants: list.map((e) => e.c), checks: await compatibilityChecks(ctx, source, inputs) };
+}
+
+/** Lifeboat's archive is still one .sql.gz that gzip -t accepts and the stock client loads. */
+async function compatibilityChecks(ctx: Context, source: Source, inputs: DumpOutputs): Promise<Check[]> {
+  const archive = inputs.lifeboat?.path;
+  const name = "the stock client loads Lifeboat's .sql.gz (zcat | mysql, verified)";
+  if (!archive) return [{ name, pass: undefined, detail: 'no Lifeboat archive' }];
+  const checks: Check[] = [];
+  const gzipT = await measure(ctx, ['gzip', '-t', archive]);
+  checks.push({ name: 'gzip -t accepts the archive', pass: gzipT.result.code === 0, detail: gzipT.result.code === 0 ? 'ok' : failureLine(gzipT.result) });
+  if (!ctx.tools.client) return [...checks, { name, pass: undefined, detail: 'mysql/mariadb client not installed' }];
+  const target = await ctx.scratch.freshDatabase('r_compat');
+  const sample = await verify(ctx, source, target, await zcatMysql(ctx, archive, target), true);
+  await ctx.scratch.dropDatabase(target);
+  const pass = sample.ok && sample.verification === 'ok';
+  checks.push({ name, pass, detail: pass ? `ok (${sample.seconds.toFixed(2)} s)` : (sample.note ?? 'failed') });
+  return checks;
+}

@@ -1,0 +1,159 @@
+// The file-tree section: Lifeboat's `backup system` against tar -czf and tar -I pigz, and its rollback
+// against tar -xzf into an empty folder (swap included), on a generated Magento-like tree. Lifeboat's
+// part runs only when its CLI has `backup system` (checked at run time), with an empty database (a system
+// backup includes one); every extraction is compared with the source tree before its time counts.
+import { mkdir, rm } from 'node:fs/promises';
+import { failureLine, run, shell } from '../proc.js';
+import { lifeboatArgv, lifeboatEnv, measure, parseBackupJson, sh, sizeOf, type BackupJson, type Context } from '../context.js';
+import { generateTree, type GeneratedTree } from '../files/gen-tree.js';
+import { contestant, type Check, type Contestant, type Sample } from '../results.js';
+import { openConnection } from '../server.js';
+import { compareTrees, treeManifest, type TreeManifest } from '../verify/tree-manifest.js';
+import { removeBackup } from './dumpers.js';
+
+export interface TreeResult {
+  generated: GeneratedTree;
+  /** Why Lifeboat's part did not run, when it did not. */
+  lifeboatMissing?: string;
+  backups: Contestant[];
+  restores: Contestant[];
+  checks: Check[];
+}
+
+/** Whether this build's CLI has `backup system` (commander prints the parent's help for an unknown one). */
+export async function hasSystemBackup(ctx: Context): Promise<boolean> {
+  const result = await run(lifeboatArgv('backup', 'system', '--help'), { cwd: ctx.scratch.dir });
+  return result.code === 0 && /Usage: lifeboat backup system/.test(result.stdout);
+}
+
+interface Entry {
+  c: Contestant;
+  once: () => Promise<Sample>;
+}
+
+async function oneTableDatabase(ctx: Context): Promise<string> {
+  const db = await ctx.scratch.freshDatabase('tree_db');
+  const conn = await openConnection(ctx.server, { database: db });
+  try {
+    await conn.query('CREATE TABLE flag (flag_id int unsigned NOT NULL PRIMARY KEY, flag_code varchar(255) NOT NULL) ENGINE=InnoDB');
+    await conn.query("INSERT INTO flag VALUES (1, 'bench')");
+  } finally {
+    await conn.end();
+  }
+  return db;
+}
+
+async function emptyFolder(dir: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * A system backup also holds the database dump (var/<time>_db.sql.gz, as Magento's snapshots do): that
+ * file and the folders above it may be found besides the source's files.
+ */
+function snapshotExtras(backup: BackupJson | undefined): (p: string) => boolean {
+  const dump = backup?.dump;
+  return (p) => dump !== undefined && (p === dump || dump.startsWith(p + '/'));
+}
+
+/** Compares an extraction with the source; `extra` names paths that may be there besides (the dump of a snapshot). */
+async function verified(sample: Sample, want: TreeManifest, dir: string, extra?: (p: string) => boolean): Promise<Sample> {
+  if (!sample.ok) return sample;
+  const diff = compareTrees(want, await treeManifest(dir), 4, extra);
+  await rm(dir, { recursive: true, force: true });
+  return diff.length === 0 ? { ...sample, verification: 'ok' } : { ...sample, verification: 'mismatch', note: diff.join('; ') };
+}
+
+async function rounds(ctx: Context, what: string, list: Entry[]): Promise<void> {
+  for (let round = 1; round <= ctx.options.runs; round++) {
+    for (const e of list.filter((x) => !x.c.skipped)) {
+      const sample = await e.once();
+      e.c.samples.push(sample);
+      const verdict = !sample.ok ? `FAILED (${sample.note})` : sample.verification === 'mismatch' ? `MISMATCH: ${sample.note}` : `${sample.seconds.toFixed(2)} s`;
+      ctx.log(`${what} ${round}/${ctx.options.runs} ${e.c.label}: ${verdict}`);
+    }
+  }
+}
+
+export async function treeSection(ctx: Context): Promise<TreeResult> {
+  const tree = ctx.scratch.path('tree');
+  ctx.log(`generating the file tree (scale ${ctx.options.treeScale}) ...`);
+  const generated = await generateTree(tree, ctx.options.treeScale);
+  ctx.log(`tree: ${generated.files} files, ${(generated.bytes / 2 ** 20).toFixed(1)} MiB in ${generated.seconds.toFixed(1)} s`);
+  const want = await treeManifest(tree);
+  const lifeboatMissing = (await hasSystemBackup(ctx)) ? undefined : "Lifeboat's CLI has no `backup system` command yet";
+  // A system backup holds the database too: a one-table one, so that the tree's cost is what is measured
+  // (the database's is the dump and restore sections' subject; Lifeboat refuses to restore no table).
+  const db = lifeboatMissing ? undefined : await oneTableDatabase(ctx);
+  const noTar = ctx.tools.tar ? undefined : 'tar not installed';
+  const tgz = ctx.scratch.path('tree.tgz');
+  let latest: BackupJson | undefined;
+  const backups: Entry[] = [
+    {
+      c: contestant('lifeboat', 'lifeboat backup system', true, lifeboatMissing),
+      once: async () => {
+        const { result, sample } = await measure(ctx, lifeboatArgv('backup', 'system', '--json'), lifeboatEnv(ctx, db, tree, 'tree-backups'));
+        const backup = result.code === 0 ? parseBackupJson(result.stdout) : undefined;
+        if (!backup) return { ...sample, ok: false, note: result.code === 0 ? 'no JSON record printed' : failureLine(result) };
+        if (latest) await removeBackup(latest);
+        latest = backup;
+        return { ...sample, bytes: backup.size };
+      },
+    },
+    {
+      c: contestant('tar-gzip', 'tar -czf', false, noTar),
+      once: async () => {
+        await rm(tgz, { force: true });
+        const { result, sample } = await measure(ctx, shell(`tar -czf ${sh(tgz)} -C ${sh(tree)} .`));
+        return result.code === 0 ? { ...sample, bytes: await sizeOf(tgz) } : { ...sample, ok: false, note: failureLine(result) };
+      },
+    },
+    {
+      c: contestant('tar-pigz', 'tar -I pigz -cf', false, noTar ?? (ctx.tools.pigz ? undefined : 'pigz not installed')),
+      once: async () => {
+        const out = ctx.scratch.path('tree-pigz.tgz');
+        await rm(out, { force: true });
+        const { result, sample } = await measure(ctx, shell(`tar -I 'pigz -p 2' -cf ${sh(out)} -C ${sh(tree)} .`));
+        return result.code === 0 ? { ...sample, bytes: await sizeOf(out) } : { ...sample, ok: false, note: failureLine(result) };
+      },
+    },
+  ];
+  await rounds(ctx, 'tree backup', backups);
+
+  const restores: Entry[] = [
+    {
+      c: contestant('lifeboat', 'lifeboat rollback (tree)', true, lifeboatMissing ?? (latest ? undefined : 'no Lifeboat system backup to restore')),
+      once: async () => {
+        const dir = await emptyFolder(ctx.scratch.path('tree-restore-lifeboat'));
+        const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, db, dir, 'tree-backups'));
+        return verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, dir, snapshotExtras(latest));
+      },
+    },
+    {
+      c: contestant('tar-xzf', 'tar -xzf (empty folder)', false, noTar),
+      once: async () => {
+        const dir = await emptyFolder(ctx.scratch.path('tree-restore-tar'));
+        const { result, sample } = await measure(ctx, shell(`tar -xzf ${sh(tgz)} -C ${sh(dir)}`));
+        return verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, dir);
+      },
+    },
+  ];
+  await rounds(ctx, 'tree restore', restores);
+
+  const checks: Check[] = [];
+  if (latest && ctx.tools.tar) {
+    const dir = await emptyFolder(ctx.scratch.path('tree-compat'));
+    const { result, sample } = await measure(ctx, shell(`tar -xzf ${sh(latest.path)} -C ${sh(dir)}`));
+    const v = await verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, dir, snapshotExtras(latest));
+    checks.push({ name: "GNU tar reads Lifeboat's .tgz (tar -xzf, verified)", pass: v.ok && v.verification === 'ok', detail: v.note ?? 'ok' });
+  }
+  return {
+    generated,
+    ...(lifeboatMissing ? { lifeboatMissing } : {}),
+    backups: backups.map((e) => e.c),
+    restores: restores.map((e) => e.c),
+    checks,
+  };
+}
