@@ -25,8 +25,10 @@ function describe(record: BackupRecord): string {
 }
 
 async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
-  const level = Number(flags.level ?? '6');
-  if (!Number.isInteger(level) || level < 1 || level > 9) throw new UsageError(`--level must be a whole number from 1 to 9, not "${flags.level}"`);
+  const level = flags.level === undefined ? undefined : Number(flags.level);
+  if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > 9)) {
+    throw new UsageError(`--level must be a whole number from 1 to 9, not "${flags.level}"`);
+  }
   const config = settings();
   const bar = progressBar(!flags.json);
   const { record } = await withInterrupts((signal) =>
@@ -58,16 +60,16 @@ function common(command: Command, levelHelp: string): Command {
   return command
     .option('--name <name>', 'a name for the backup (letters, digits and spaces; spaces become _)')
     .option('--maintenance', 'put the shop into maintenance mode while the backup runs (the state before is restored afterwards)')
-    .option('--level <n>', levelHelp, '6')
+    .option('--level <n>', levelHelp)
     .option('--json', 'print the new backup as one JSON object');
 }
 
 export function registerBackup(program: Command): void {
   const backup = program.command('backup').description('take a backup: db, system, media or code (see "lifeboat backup db --help")');
-  common(backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz'), 'gzip level 1-9')
+  common(backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz'), 'gzip level 1-9 (default 4: half the CPU of 6, about 4% larger)')
     .option('--keep-definers', 'keep DEFINER clauses of views, triggers and routines (default: strip them)')
     .action((flags: BackupFlags) => runBackup('db', flags));
-  const textLevel = 'gzip level 1-9 for text (already-compressed media are stored as they are)';
+  const textLevel = 'gzip level 1-9 for text (default 6; already-compressed media are stored as they are)';
   common(
     backup
       .command('system')
