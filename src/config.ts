@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { notifySettings } from './config-notify.js';
+import { parseStorageSettings, type OffsiteSettings } from './config-storage.js';
 import { UsageError } from './core/errors.js';
 import type { NotifyConfig } from './core/notify.js';
 import { parseDatabaseUrl, TargetError, type DatabaseTarget } from './engines/target.js';
@@ -24,6 +25,17 @@ export interface Settings {
   shopName?: string;
   /** Where failures (and optionally successes) are reported; see notifySettings. */
   notify?: NotifyConfig;
+  /** Where `lifeboat serve` is mounted behind a reverse proxy (LIFEBOAT_BASE_PATH, e.g. /lifeboat; default none). */
+  basePath: string;
+  /**
+   * Which proxies to trust for the client address and protocol (LIFEBOAT_TRUST_PROXY): "true", a hop
+   * count, or comma-separated addresses/CIDRs. Default: none.
+   */
+  trustProxy?: boolean | number | string[];
+  /** The S3-compatible second target (LIFEBOAT_STORAGE_URL, LIFEBOAT_S3_ENDPOINT, LIFEBOAT_S3_REGION). */
+  storage?: OffsiteSettings;
+  /** LIFEBOAT_ENCRYPTION_KEY_FILE: 32 random bytes or a passphrase; off-site copies are encrypted with it. */
+  encryptionKeyFile?: string;
   /** The config file that was read, if any. */
   configFile?: string;
 }
@@ -35,6 +47,12 @@ const KEYS = {
   home: 'LIFEBOAT_HOME',
   exclude: 'LIFEBOAT_EXCLUDE',
   shopName: 'LIFEBOAT_SHOP_NAME',
+  basePath: 'LIFEBOAT_BASE_PATH',
+  trustProxy: 'LIFEBOAT_TRUST_PROXY',
+  storageUrl: 'LIFEBOAT_STORAGE_URL',
+  s3Endpoint: 'LIFEBOAT_S3_ENDPOINT',
+  s3Region: 'LIFEBOAT_S3_REGION',
+  encryptionKeyFile: 'LIFEBOAT_ENCRYPTION_KEY_FILE',
 } as const;
 
 type Key = keyof typeof KEYS;
@@ -110,6 +128,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     return path.resolve(env[KEYS[key]] !== undefined ? cwd : baseDir, value);
   };
   const root = resolvePath('root') ?? cwd;
+  const storage = parseStorageSettings(get('storageUrl'), get('s3Endpoint'), get('s3Region'));
   return {
     databaseUrl: get('databaseUrl'),
     root,
@@ -120,9 +139,33 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
       .map((pattern) => pattern.trim())
       .filter(Boolean),
     ...(get('shopName') ? { shopName: get('shopName') } : {}),
+    basePath: parseBasePath(get('basePath')),
+    ...parseTrustProxy(get('trustProxy')),
     ...notifySettings(env, file.notify),
+    ...(storage ? { storage } : {}),
+    ...(get('encryptionKeyFile') ? { encryptionKeyFile: resolvePath('encryptionKeyFile') } : {}),
     ...(configFile ? { configFile } : {}),
   };
+}
+
+function parseBasePath(value: string | undefined): string {
+  if (value === undefined) return '';
+  const trimmed = value.replace(/\/+$/, '');
+  if (trimmed !== '' && !/^\/[A-Za-z0-9._~/-]*$/.test(trimmed)) {
+    throw new UsageError(`LIFEBOAT_BASE_PATH must be a URL path starting with "/", e.g. /lifeboat, not "${value}"`);
+  }
+  return trimmed;
+}
+
+function parseTrustProxy(value: string | undefined): { trustProxy?: boolean | number | string[] } {
+  if (value === undefined || value === 'false') return {};
+  if (value === 'true') return { trustProxy: true };
+  if (/^\d+$/.test(value)) return { trustProxy: Number(value) };
+  const list = value.split(',').map((v) => v.trim()).filter(Boolean);
+  if (!list.every((v) => /^[0-9a-fA-F:.]+(\/\d+)?$/.test(v) || ['loopback', 'linklocal', 'uniquelocal'].includes(v))) {
+    throw new UsageError(`LIFEBOAT_TRUST_PROXY is "true", a hop count or comma-separated addresses, e.g. 127.0.0.1,10.0.0.0/8, not "${value}"`);
+  }
+  return { trustProxy: list };
 }
 
 /** The database to back up, or a usage error naming the setting and an example. */

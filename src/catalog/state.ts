@@ -67,9 +67,36 @@ const MIGRATIONS = [
    CREATE INDEX job_created ON job (created_at);
    CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE schedule_run (occurrence TEXT PRIMARY KEY, job_id TEXT, claimed_at TEXT NOT NULL);`,
+  // Access control of the web admin (see accounts.ts): roles, users, sessions, audit log.
+  `CREATE TABLE role (name TEXT PRIMARY KEY, resources TEXT NOT NULL, created_at TEXT NOT NULL);
+   INSERT INTO role (name, resources, created_at) VALUES ('admin', '["backup","rollback","admin"]', datetime('now'));
+   CREATE TABLE user (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL REFERENCES role(name),
+     created_at TEXT NOT NULL);
+   CREATE TABLE session (token_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES user(username) ON DELETE CASCADE,
+     csrf_token TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+   CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, username TEXT, action TEXT NOT NULL,
+     backup TEXT, address TEXT, success INTEGER NOT NULL, detail TEXT);
+   CREATE INDEX audit_at ON audit (at);`,
 ];
 
 const MAX_LOG_LINES = 500;
+
+/** Opens (creating and migrating as needed) the state database in `home`; accounts.ts shares it. */
+export function openStateDatabase(home: string): Database.Database {
+  mkdirSync(home, { recursive: true });
+  const db = new Database(path.join(home, 'lifeboat.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}
 
 function toRecord(row: JobRow): JobRecord {
   return {
@@ -95,18 +122,7 @@ export class StateStore {
   private constructor(private readonly db: Database.Database) {}
 
   static open(home: string): StateStore {
-    mkdirSync(home, { recursive: true });
-    const db = new Database(path.join(home, 'lifeboat.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 10000');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[v]);
-        db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
-    return new StateStore(db);
+    return new StateStore(openStateDatabase(home));
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { findBackup } from '../core/catalog.js';
-import { deleteBackup } from '../core/delete.js';
+import { deleteBackupEverywhere } from '../core/delete.js';
+import { findAnyBackup } from '../core/offsite-catalog.js';
+import { openOffsiteStore } from '../core/offsite-copy.js';
 import { confirm } from './confirm.js';
 import { settings, stdio } from './context.js';
 
@@ -13,8 +14,9 @@ export function registerDelete(program: Command): void {
     .action(async (ids: string[], flags: { yes?: boolean }) => {
       const config = settings();
       // Resolve every id first: one unknown id deletes nothing.
+      const store = openOffsiteStore(config.storage);
       const records = [];
-      for (const id of ids) records.push(await findBackup(config.backupDir, id));
+      for (const id of ids) records.push(await findAnyBackup(config.backupDir, store, id));
       const files = records.map((r) => r.file).join(', ');
       if (!(await confirm(`Delete ${records.length} backup(s) and their archives (${files})?`, flags.yes))) {
         stdio.err('nothing was deleted');
@@ -22,8 +24,9 @@ export function registerDelete(program: Command): void {
         return;
       }
       for (const record of records) {
-        await deleteBackup(config.backupDir, record);
+        await deleteBackupEverywhere(config.backupDir, store, record);
         stdio.out(`deleted ${record.file}`);
       }
+      store?.close();
     });
 }

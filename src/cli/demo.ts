@@ -1,6 +1,10 @@
-// `lifeboat demo` (what `npm start` runs): creates the built-in demo shop, shows the CLI's help, and
-// takes a first backup of it, so a newcomer sees Lifeboat work at once.
+// `lifeboat demo` (what `npm start` runs, with --serve): creates the built-in demo shop, shows the CLI's
+// help, and takes a first backup of it, so a newcomer sees Lifeboat work at once; with --serve it then
+// creates a demo admin (a random password, printed once) and serves the web admin on it.
 import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { AccountStore } from '../catalog/accounts.js';
+import { DEFAULT_PORT, parsePort, serveShop } from './serve.js';
 import path from 'node:path';
 import { takeBackup } from '../core/operations.js';
 import { listBackups } from '../core/catalog.js';
@@ -14,7 +18,9 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('create the built-in demo shop (an SQLite database and a file tree) and back it up')
     .option('--dir <path>', 'where the demo shop lives', 'demo')
-    .action(async (flags: { dir: string }) => {
+    .option('--serve', 'then serve the web admin on the demo shop (as lifeboat serve)')
+    .option('--port <n>', 'with --serve: port to listen on', String(DEFAULT_PORT))
+    .action(async (flags: { dir: string; serve?: boolean; port: string }) => {
       const shop = await ensureDemoShop(path.resolve(flags.dir));
       stdio.out(program.helpInformation());
       const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
@@ -32,5 +38,19 @@ Try it yourself on the demo shop:
   node bin/lifeboat.js list
   node bin/lifeboat.js verify ${record.id}
   node bin/lifeboat.js rollback ${record.id} --yes`);
+      if (!flags.serve) return;
+      const accounts = AccountStore.open(config.home);
+      try {
+        if (accounts.countUsers() === 0) {
+          const password = randomBytes(9).toString('base64url');
+          await accounts.addUser('demo', 'admin', password);
+          stdio.out(`\nWeb admin: sign in as "demo" with the password ${password} (shown once; change it with lifeboat user passwd demo --password-stdin)`);
+        } else {
+          stdio.out('\nWeb admin: sign in with a user of the demo shop (lifeboat user list)');
+        }
+      } finally {
+        accounts.close();
+      }
+      await serveShop(config, { port: parsePort(flags.port), host: '127.0.0.1', scheduler: true });
     });
 }

@@ -43,6 +43,7 @@ export function recordJson(record: BackupRecord, backupDir: string): Record<stri
     size: record.size,
     sha256: record.sha256 ?? null,
     origin: record.origin,
+    ...(record.locations ? { locations: record.locations } : {}),
     ...(record.manifest
       ? {
           engine: record.manifest.engine?.kind ?? null,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { listBackups } from '../core/catalog.js';
+import { listAllBackups } from '../core/offsite-catalog.js';
+import { openOffsiteStore } from '../core/offsite-copy.js';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
 import { settings, stdio } from './context.js';
 
@@ -14,11 +15,12 @@ const TYPE_LABELS: Record<string, string> = {
 export function registerList(program: Command): void {
   program
     .command('list')
-    .description('list the backups in the backup folder, newest first')
+    .description('list the backups in the backup folder (and in off-site storage when configured), newest first')
     .option('--json', 'print an array of JSON objects')
     .action(async (flags: { json?: boolean }) => {
       const config = settings();
-      const records = await listBackups(config.backupDir);
+      const store = openOffsiteStore(config.storage);
+      const records = await listAllBackups(config.backupDir, store).finally(() => store?.close());
       if (flags.json) {
         stdio.out(JSON.stringify(records.map((r) => recordJson(r, config.backupDir)), null, 2));
         return;
@@ -34,7 +36,8 @@ export function registerList(program: Command): void {
         humanBytes(r.size),
         TYPE_LABELS[r.type] ?? r.type,
         r.file,
+        ...(store ? [r.locations?.join('+') ?? 'local'] : []),
       ]);
-      stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'TYPE', 'FILE'], rows));
+      stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'TYPE', 'FILE', ...(store ? ['WHERE'] : [])], rows));
     });
 }

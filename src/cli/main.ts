@@ -6,6 +6,7 @@ import { TOOL_VERSION } from '../core/version.js';
 import { registerBackup } from './backup.js';
 import { registerCron } from './cron.js';
 import { registerDelete } from './delete.js';
+import { registerDecrypt } from './decrypt.js';
 import { registerGuard } from './guard.js';
 import { registerDemo } from './demo.js';
 import { registerJobs } from './jobs.js';
@@ -14,7 +15,9 @@ import { registerMaintenance } from './maintenance.js';
 import { registerPrune } from './prune.js';
 import { registerSchedule } from './schedule.js';
 import { registerServe } from './serve.js';
+import { registerRole } from './role.js';
 import { registerRollback } from './rollback.js';
+import { registerUser } from './user.js';
 import { registerVerify } from './verify.js';
 
 export function buildProgram(): Command {
@@ -42,6 +45,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerVerify(program);
   registerRollback(program);
   registerDelete(program);
+  registerDecrypt(program);
   registerMaintenance(program);
   registerJobs(program);
   registerSchedule(program);
@@ -49,6 +53,8 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerServe(program);
   registerGuard(program);
   registerPrune(program);
+  registerUser(program);
+  registerRole(program);
   registerDemo(program);
   // Commander would call process.exit itself; we want our exit codes and one-line errors.
   program.exitOverride();

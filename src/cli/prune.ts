@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { StateStore } from '../catalog/state.js';
+import { openOffsiteStore } from '../core/offsite-copy.js';
 import { pruneBackups } from '../core/prune.js';
 import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
 import { machineTimeZone, type Schedule } from '../core/schedule.js';
@@ -40,18 +41,19 @@ export function registerPrune(program: Command): void {
     .action(async (flags: PruneFlags) => {
       const config = settings();
       const store = StateStore.open(config.home);
+      const offsite = openOffsiteStore(config.storage);
       try {
         const schedule = store.getSetting<Schedule>('schedule');
         const policy = policyFrom(flags, schedule?.retention);
         const timezone = schedule?.timezone ?? machineTimeZone();
-        const preview = await pruneBackups(config.backupDir, store, policy, { timezone, dryRun: true });
+        const preview = await pruneBackups(config.backupDir, store, policy, { timezone, dryRun: true, offsite });
         const apply = !flags.dryRun && preview.removed.length > 0;
         if (apply && !(await confirm(`Remove ${preview.removed.length} backup(s) and their archives?`, flags.yes || flags.json))) {
           stdio.err('nothing was removed');
           process.exitCode = 1;
           return;
         }
-        const result = apply ? await pruneBackups(config.backupDir, store, policy, { timezone }) : preview;
+        const result = apply ? await pruneBackups(config.backupDir, store, policy, { timezone, offsite }) : preview;
         if (flags.json) {
           stdio.out(
             JSON.stringify({
@@ -71,6 +73,7 @@ export function registerPrune(program: Command): void {
         if (rows.length) stdio.out(renderTable(['ACTION', 'TIME', 'TYPE', 'SIZE', 'FILE', 'KEPT BECAUSE'], rows));
         stdio.out(apply ? `removed ${result.removed.length} backup(s)` : `${preview.removed.length} backup(s) would be removed (dry run)`);
       } finally {
+        offsite?.close();
         store.close();
       }
     });

@@ -1,7 +1,8 @@
 // `lifeboat rollback ID`: confirms what will be replaced, then runs the rollback as a job.
 import type { Command } from 'commander';
 import type { Settings } from '../config.js';
-import { findBackup } from '../core/catalog.js';
+import { findAnyBackup } from '../core/offsite-catalog.js';
+import { openOffsiteStore } from '../core/offsite-copy.js';
 import { UsageError } from '../core/errors.js';
 import { databaseFor, rollBack } from '../core/operations.js';
 import { hasDatabase, scopeOf, type TreeType } from '../core/tree-scope.js';
@@ -47,7 +48,8 @@ export function registerRollback(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
-      const record = await findBackup(config.backupDir, id);
+      const store = openOffsiteStore(config.storage);
+      const record = await findAnyBackup(config.backupDir, store, id).finally(() => store?.close());
       const question = `Replace ${whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes))) {
         stdio.err('rollback cancelled; nothing was changed');

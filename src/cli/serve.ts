@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { AccountStore } from '../catalog/accounts.js';
+import type { Settings } from '../config.js';
 import { UsageError } from '../core/errors.js';
 import { clearStaleFlag } from '../core/maintenance.js';
 import { buildApp } from '../server/app.js';
@@ -7,32 +10,55 @@ import { settings, stdio } from './context.js';
 
 export const DEFAULT_PORT = 8480;
 
+export interface ServeOptions {
+  port: number;
+  host: string;
+  scheduler: boolean;
+}
+
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${value}"`);
+  return port;
+}
+
+/** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
+export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
+  const cleared = await clearStaleFlag(config.root);
+  if (cleared) stdio.err(cleared);
+  const accounts = AccountStore.open(config.home);
+  const needsSetup = accounts.countUsers() === 0;
+  accounts.close();
+  // No users yet: only whoever reads this console can create the first admin.
+  const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;
+  const app = buildApp(config, { setupToken });
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
+  const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
+  stdio.out(`lifeboat serve: listening on http://${shown}${config.basePath} (admin page /, API /api, health /healthz, metrics /metrics)`);
+  if (setupToken) {
+    stdio.out(`No users yet. Create the first admin with this one-time link: http://${shown}${config.basePath}/#setup=${setupToken}`);
+    stdio.out('  (or from the command line: lifeboat user add NAME --role admin --password-stdin)');
+  }
+  const scheduler = options.scheduler ? startSchedulerLoop(config, (line) => stdio.err(line)) : undefined;
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  stdio.err('lifeboat serve: stopping');
+  await scheduler?.stop();
+  await app.close();
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description(`serve the HTTP endpoints (health, metrics) and run the schedule in-process (default 127.0.0.1:${DEFAULT_PORT})`)
+    .description(`serve the web admin, its API, health and metrics, and run the schedule in-process (default 127.0.0.1:${DEFAULT_PORT})`)
     .option('--port <n>', 'port to listen on', String(DEFAULT_PORT))
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--no-scheduler', 'do not run the schedule in this process')
     .action(async (flags: { port: string; host: string; scheduler: boolean }) => {
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${flags.port}"`);
-      const config = settings();
-      const cleared = await clearStaleFlag(config.root);
-      if (cleared) stdio.err(cleared);
-      const app = buildApp(config);
-      await app.listen({ port, host: flags.host });
-      const address = app.server.address();
-      const shown = typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
-      stdio.out(`lifeboat serve: listening on http://${shown} (health /healthz, metrics /metrics)`);
-      const scheduler = flags.scheduler ? startSchedulerLoop(config, (line) => stdio.err(line)) : undefined;
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      stdio.err('lifeboat serve: stopping');
-      await scheduler?.stop();
-      await app.close();
+      await serveShop(settings(), { port: parsePort(flags.port), host: flags.host, scheduler: flags.scheduler });
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { findBackup } from '../core/catalog.js';
+import { findAnyBackup } from '../core/offsite-catalog.js';
+import { loadOffsiteSecret, openOffsiteStore, withLocalCopy } from '../core/offsite-copy.js';
 import { verifyBackup } from '../core/verify.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
@@ -12,14 +13,30 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (id: string, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
-      const record = await findBackup(config.backupDir, id);
+      const store = openOffsiteStore(config.storage);
+      const record = await findAnyBackup(config.backupDir, store, id).catch((error: unknown) => {
+        store?.close();
+        throw error;
+      });
+      const secret = store ? await loadOffsiteSecret(config.encryptionKeyFile) : undefined;
       const bar = progressBar(!flags.json);
+      // A backup that is only off-site is fetched into the backup folder first, and removed afterwards.
       const report = await withInterrupts((signal) =>
-        verifyBackup(config.backupDir, record, {
-          signal,
-          onBytes: (bytes, total) => bar.listener?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
-        }),
-      ).finally(() => bar.done());
+        withLocalCopy(
+          store,
+          config.backupDir,
+          record,
+          (archiveDir) =>
+            verifyBackup(archiveDir, record, {
+              signal,
+              onBytes: (bytes, total) => bar.listener?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
+            }),
+          { signal, onProgress: bar.listener, secret },
+        ),
+      ).finally(() => {
+        bar.done();
+        store?.close();
+      });
       if (flags.json) stdio.out(JSON.stringify(report));
       else if (report.ok) {
         const note = record.origin === 'foreign' ? ' (no manifest: checksum not known, only the archive itself was checked)' : '';

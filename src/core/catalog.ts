@@ -61,11 +61,15 @@ export async function listBackups(backupDir: string): Promise<BackupRecord[]> {
 
 /** Finds a backup by its id or its archive's file name (a path to it in the folder works too). */
 export async function findBackup(backupDir: string, idOrFile: string): Promise<BackupRecord> {
+  return pickBackup(await listBackups(backupDir), idOrFile, backupDir);
+}
+
+/** The record among `records` that `idOrFile` names (id, unique id prefix of 4+, or file name). */
+export function pickBackup(records: BackupRecord[], idOrFile: string, where: string): BackupRecord {
   const wanted = path.basename(idOrFile);
-  const records = await listBackups(backupDir);
   const found = records.find((r) => r.id === idOrFile || r.file === wanted);
   if (found) return found;
   const prefixed = records.filter((r) => r.origin === 'lifeboat' && r.id.startsWith(idOrFile) && idOrFile.length >= 4);
   if (prefixed.length === 1) return prefixed[0];
-  throw new UsageError(`no backup "${idOrFile}" in ${backupDir}; run "lifeboat list" to see the ids and files`);
+  throw new UsageError(`no backup "${idOrFile}" in ${where}; run "lifeboat list" to see the ids and files`);
 }

@@ -34,6 +34,8 @@ export interface JobSpec<T> {
   onProgress?: ProgressListener;
   /** Lines the user should see (stale lock or flag cleared, maintenance kept on). */
   onNotice?: (line: string) => void;
+  /** Told the job's id once it holds the lock and is recorded as running (the web API answers with it). */
+  onStart?: (jobId: string) => void;
   work: (context: JobContext) => Promise<T>;
   /** What to record about the result (the backup made or restored). */
   summarize?: (result: T) => { backupId?: string; file?: string };
@@ -137,6 +139,7 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
     try {
       if (!store.getJob(jobId)) store.createJob({ ...jobFields(spec, jobId), state: 'running' });
       store.markRunning(jobId);
+      spec.onStart?.(jobId);
       const log = (line: string) => store.appendLog(jobId, line);
       if (lock.tookOver) {
         notice(lock.tookOver);

@@ -9,6 +9,7 @@ import { createTreeBackup } from './backup-tree.js';
 import path from 'node:path';
 import { runJob, type JobOutcome } from './jobs.js';
 import { notify, type JobEvent } from './notify.js';
+import { loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
 import { rollbackDatabase } from './rollback.js';
 import { rollbackTree, type TreeRollbackResult } from './rollback-tree.js';
 import { hasDatabase, type ShopLayout, type TreeType } from './tree-scope.js';
@@ -24,6 +25,8 @@ export interface JobOptions {
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   onNotice?: (line: string) => void;
+  /** Told the job's id when it starts running. */
+  onStart?: (jobId: string) => void;
 }
 
 export interface BackupRequest extends JobOptions {
@@ -88,12 +91,26 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     signal: request.signal,
     onProgress: request.onProgress,
     onNotice: request.onNotice,
+    onStart: request.onStart,
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file }),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
-    work: ({ signal, onProgress }) => {
+    work: async ({ signal, onProgress }) => {
       const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, onProgress, signal };
-      if (request.type === 'db') return createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options);
-      return createTreeBackup(request.type, shopLayout(settings), target, options);
+      const secret = settings.storage ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined; // a bad key file fails before the backup
+      const record =
+        request.type === 'db'
+          ? await createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
+          : await createTreeBackup(request.type, shopLayout(settings), target, options);
+      // The second target: the backup is complete when the store holds it too. The local copy is kept
+      // (also when the upload fails: it is a good backup; the job still fails and says so).
+      const store = openOffsiteStore(settings.storage);
+      if (!store) return record;
+      try {
+        await uploadBackup(store, settings.backupDir, record, { signal, onProgress, secret });
+      } finally {
+        store.close();
+      }
+      return { ...record, locations: ['local', 's3'] } satisfies BackupRecord;
     },
   });
   return { jobId, record: result };
@@ -117,13 +134,29 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
     signal: request.signal,
     onProgress: request.onProgress,
     onNotice: request.onNotice,
+    onStart: request.onStart,
     summarize: () => ({ backupId: record.id, file: record.file }),
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
     work: async ({ signal, onProgress }): Promise<RollbackResult> => {
-      if (isDatabase) {
-        return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, settings.backupDir, record, { tables: request.tables, onProgress, signal }) };
+      // A backup that is only off-site is fetched first (into the backup folder, removed afterwards).
+      const store = openOffsiteStore(settings.storage);
+      const secret = store ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined;
+      try {
+        return await withLocalCopy(
+          store,
+          settings.backupDir,
+          record,
+          async (archiveDir): Promise<RollbackResult> => {
+            if (isDatabase) {
+              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, record, { tables: request.tables, onProgress, signal }) };
+            }
+            return { kind: 'tree', result: await rollbackTree(record, shopLayout(settings), target, { onProgress, signal, archiveDir }) };
+          },
+          { signal, onProgress, secret },
+        );
+      } finally {
+        store?.close();
       }
-      return { kind: 'tree', result: await rollbackTree(record, shopLayout(settings), target, { onProgress, signal }) };
     },
   });
   return { jobId, outcome: result };

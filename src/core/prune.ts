@@ -1,7 +1,8 @@
 // Applying a retention policy to the backup folder. Backups a running job is reading are protected.
 import type { StateStore } from '../catalog/state.js';
-import { listBackups } from './catalog.js';
-import { deleteBackup } from './delete.js';
+import type { ObjectStore } from '../stores/store.js';
+import { deleteBackupEverywhere } from './delete.js';
+import { listAllBackups } from './offsite-catalog.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';
 import type { BackupRecord } from './types.js';
 
@@ -15,9 +16,9 @@ export async function pruneBackups(
   backupDir: string,
   store: StateStore,
   policy: RetentionPolicy,
-  options: { timezone: string; dryRun?: boolean },
+  options: { timezone: string; dryRun?: boolean; /** Off-site storage: its backups are pruned too. */ offsite?: ObjectStore },
 ): Promise<PruneResult> {
-  const records = await listBackups(backupDir);
+  const records = await listAllBackups(backupDir, options.offsite);
   const inUse = new Set(store.unfinishedJobs().flatMap((job) => (job.file ? [job.file] : [])));
   const plan = planRetention(
     records.map((r) => ({ id: r.id, time: r.time, type: r.type, protected: inUse.has(r.file) })),
@@ -26,6 +27,6 @@ export async function pruneBackups(
   );
   const byId = new Map(records.map((r) => [r.id, r]));
   const removed = plan.remove.map((r) => byId.get(r.id)).filter((r): r is BackupRecord => r !== undefined);
-  if (!options.dryRun) for (const record of removed) await deleteBackup(backupDir, record);
+  if (!options.dryRun) for (const record of removed) await deleteBackupEverywhere(backupDir, options.offsite, record);
   return { plan, removed, kept: plan.keep.map((k) => byId.get(k.id)).filter((r): r is BackupRecord => r !== undefined) };
 }

@@ -39,6 +39,8 @@ export interface TreeRollbackOptions {
   afterRename?: (renames: number) => void | Promise<void>;
   /** How the filesystem compares names; probed in the staging folder by default. */
   folding?: NameFolding;
+  /** The folder the archive is read from (a backup fetched from off-site storage); the backup folder by default. */
+  archiveDir?: string;
 }
 
 export interface TreeRollbackResult {
@@ -82,7 +84,8 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     const folding = options.folding ?? (await probeNameFolding(units[0].work));
     // 2. One full read: checksums, gzip, tar and the safety rules, before anything is written.
     const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
-    const report = await verifyTreeBackup(shop.backupDir, record, {
+    const archiveDir = options.archiveDir ?? shop.backupDir;
+    const report = await verifyTreeBackup(archiveDir, record, {
       folding,
       signal: options.signal,
       onBytes: (bytes, total) => progress('verify', bytes, total),
@@ -100,7 +103,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     for (const [unit, bytes] of unitBytes) await requireFreeSpace(unit.work, bytes, 'staging this archive', 'free some space; nothing was changed');
     const leftOut = new Set<string>();
     let extractedBytes = 0;
-    const source = createReadStream(archivePath(shop.backupDir, record), { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }));
+    const source = createReadStream(archivePath(archiveDir, record), { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }));
     const extracted = await extractTar(readTar(source), {
       targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
       folding,

@@ -5,6 +5,7 @@ import type { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
 import { notify, type JobEvent, type NotifyConfig } from './notify.js';
 import { shopName, takeBackup } from './operations.js';
+import { openOffsiteStore } from './offsite-copy.js';
 import { pruneBackups } from './prune.js';
 import { findMissedOccurrence, runDueOccurrence } from './scheduled.js';
 
@@ -60,7 +61,14 @@ export async function runScheduledOnce(
       });
       return result.record;
     },
-    prune: async (policy, schedule) => (await pruneBackups(settings.backupDir, store, policy, { timezone: schedule.timezone })).removed.length,
+    prune: async (policy, schedule) => {
+      const offsite = openOffsiteStore(settings.storage);
+      try {
+        return (await pruneBackups(settings.backupDir, store, policy, { timezone: schedule.timezone, offsite })).removed.length;
+      } finally {
+        offsite?.close();
+      }
+    },
   });
   const base = { ...(missed ? { missed } : {}) };
   switch (outcome.status) {

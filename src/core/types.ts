@@ -88,7 +88,14 @@ export interface Manifest {
   /** For .tgz archives: what the file tree holds. */
   tree?: TreeManifest;
   warnings: string[];
+  /**
+   * Only in the copy of the manifest in off-site storage: how the archive object is stored there when it
+   * is encrypted (its size there differs from `archive.size`, which is the plain archive's).
+   */
+  stored?: { encryption: typeof ENCRYPTION_SCHEME; size: number };
 }
+
+export const ENCRYPTION_SCHEME = 'lifeboat-aes-256-gcm-chunked-v1';
 
 /** One line of `lifeboat list`: a Lifeboat backup (with manifest) or an archive found in the folder. */
 export interface BackupRecord {
@@ -104,4 +111,11 @@ export interface BackupRecord {
   /** 'lifeboat' when a manifest vouches for it, 'foreign' for Magento-made or hand-dropped archives. */
   origin: 'lifeboat' | 'foreign';
   manifest?: Manifest;
+  /**
+   * Where the backup is, when off-site storage is configured: 'local' (the backup folder) and/or 's3'.
+   * Absent when only the backup folder is used.
+   */
+  locations?: BackupLocation[];
 }
+
+export type BackupLocation = 'local' | 's3';

@@ -1,12 +1,25 @@
-// The HTTP server of `lifeboat serve`. For now: health and Prometheus metrics; the web admin and its
-// API build on this app.
-import Fastify, { type FastifyInstance } from 'fastify';
+// The HTTP server of `lifeboat serve`: health and Prometheus metrics, the JSON API (one module per
+// resource under routes/) and the admin page, all under the configured base path.
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { AccountStore } from '../catalog/accounts.js';
 import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
 import { listBackups } from '../core/catalog.js';
+import { OperationError, UsageError } from '../core/errors.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../core/metrics.js';
 import { shopName } from '../core/operations.js';
 import { TOOL_VERSION } from '../core/version.js';
+import { HttpError, LoginLimiter } from './auth.js';
+import { createContext } from './context.js';
+import { registerAuditRoutes } from './routes/audit.js';
+import { registerBackupRoutes } from './routes/backups.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerOpenApiRoute } from './routes/openapi.js';
+import { registerPageRoutes } from './routes/page.js';
+import { registerRoleRoutes } from './routes/roles.js';
+import { registerSessionRoutes } from './routes/session.js';
+import { registerSetupRoutes } from './routes/setup.js';
+import { registerUserRoutes } from './routes/users.js';
 
 async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> {
   const store = StateStore.open(settings.home);
@@ -30,12 +43,45 @@ async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> 
   }
 }
 
-export function buildApp(settings: Settings): FastifyInstance {
-  const app = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ status: 'ok', version: TOOL_VERSION, shop: shopName(settings) }));
-  app.get('/metrics', async (_request, reply) => {
-    reply.type(METRICS_CONTENT_TYPE);
-    return renderMetrics(await collectMetrics(settings), { shop: shopName(settings) });
+export interface AppOptions {
+  /** The one-time first-run token (only while no user exists). */
+  setupToken?: string;
+}
+
+export function buildApp(settings: Settings, options: AppOptions = {}): FastifyInstance {
+  const trust = settings.trustProxy;
+  // A hop count trusts that many proxies in front of the server.
+  const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+  // Open event streams must not keep a stopping server alive.
+  const app = Fastify({ logger: false, forceCloseConnections: true, ...(trustProxy !== undefined ? { trustProxy } : {}) });
+  const accounts = AccountStore.open(settings.home);
+  app.addHook('onClose', async () => accounts.close());
+  const context = createContext(settings, accounts, new LoginLimiter(), options.setupToken);
+  app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
+    if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: error.message });
+    if (error instanceof UsageError) return reply.code(400).send({ error: error.message });
+    if (error instanceof OperationError) return reply.code(409).send({ error: error.message });
+    const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+    return reply.code(status).send({ error: error.message });
   });
+  app.register(
+    async (scoped) => {
+      scoped.get('/healthz', async () => ({ status: 'ok', version: TOOL_VERSION, shop: shopName(settings) }));
+      scoped.get('/metrics', async (_request, reply) => {
+        reply.type(METRICS_CONTENT_TYPE);
+        return renderMetrics(await collectMetrics(settings), { shop: shopName(settings) });
+      });
+      registerSessionRoutes(scoped, context);
+      registerSetupRoutes(scoped, context);
+      registerBackupRoutes(scoped, context);
+      registerJobRoutes(scoped, context);
+      registerUserRoutes(scoped, context);
+      registerRoleRoutes(scoped, context);
+      registerAuditRoutes(scoped, context);
+      registerOpenApiRoute(scoped, context);
+      registerPageRoutes(scoped, context);
+    },
+    { prefix: settings.basePath },
+  );
   return app;
 }

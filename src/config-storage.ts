@@ -1,0 +1,38 @@
+// Off-site storage settings: LIFEBOAT_STORAGE_URL=s3://bucket/prefix, LIFEBOAT_S3_ENDPOINT for non-AWS
+// servers, LIFEBOAT_S3_REGION (default us-east-1). Credentials come from the standard AWS variables
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE), never from Lifeboat's file.
+import { UsageError } from './core/errors.js';
+
+export interface OffsiteSettings {
+  /** The setting as written, e.g. s3://backups/shop-one */
+  url: string;
+  bucket: string;
+  /** Folder inside the bucket, without slashes at either end ('' for the top). */
+  prefix: string;
+  endpoint?: string;
+  region: string;
+}
+
+const EXAMPLE = 'e.g. s3://my-backups/shop-one';
+
+export function parseStorageSettings(url: string | undefined, endpoint: string | undefined, region: string | undefined): OffsiteSettings | undefined {
+  if (url === undefined) {
+    if (endpoint !== undefined) throw new UsageError(`LIFEBOAT_S3_ENDPOINT is set but LIFEBOAT_STORAGE_URL is not: set it too, ${EXAMPLE}`);
+    return undefined;
+  }
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url.trim());
+  if (!match) throw new UsageError(`LIFEBOAT_STORAGE_URL must be s3://BUCKET[/PREFIX] with a valid bucket name, ${EXAMPLE}; got "${url}"`);
+  const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (prefix.split('/').some((part) => part === '.' || part === '..')) throw new UsageError(`LIFEBOAT_STORAGE_URL: the prefix must not hold "." or ".." parts, ${EXAMPLE}`);
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint.trim())) {
+    throw new UsageError(`LIFEBOAT_S3_ENDPOINT must be http(s)://host[:port], e.g. http://127.0.0.1:9000; got "${endpoint}"`);
+  }
+  if (region !== undefined && !/^[a-z0-9-]+$/.test(region.trim())) throw new UsageError(`LIFEBOAT_S3_REGION must be a region name, e.g. us-east-1; got "${region}"`);
+  return {
+    url: url.trim(),
+    bucket: match[1],
+    prefix,
+    ...(endpoint !== undefined ? { endpoint: endpoint.trim().replace(/\/$/, '') } : {}),
+    region: region?.trim() ?? 'us-east-1',
+  };
+}

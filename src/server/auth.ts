@@ -1,0 +1,75 @@
+// Sessions, CSRF and resource checks for the API. The session is an HttpOnly SameSite=Strict cookie
+// holding a random token; every state-changing request also needs the session's x-csrf-token header.
+import type { FastifyRequest } from 'fastify';
+import type { AccountStore, Resource, Session } from '../catalog/accounts.js';
+
+export const SESSION_COOKIE = 'lifeboat_session';
+
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function readCookie(request: FastifyRequest, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(rest.join('='));
+  }
+  return undefined;
+}
+
+export function sessionCookie(token: string, options: { path: string; secure: boolean; maxAgeSeconds: number }): string {
+  return [`${SESSION_COOKIE}=${token}`, `Path=${options.path || '/'}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${options.maxAgeSeconds}`, ...(options.secure ? ['Secure'] : [])].join('; ');
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The request's session, checked: 401 without one, 403 when a state-changing request lacks the
+ * session's CSRF token, 403 when the user's role lacks the resource.
+ */
+export function authorize(accounts: AccountStore, request: FastifyRequest, resource?: Resource): Session {
+  const token = readCookie(request, SESSION_COOKIE);
+  const session = token ? accounts.getSession(token) : undefined;
+  if (!session) throw new HttpError(401, 'sign in first');
+  if (!SAFE_METHODS.has(request.method) && request.headers['x-csrf-token'] !== session.csrfToken) {
+    throw new HttpError(403, 'missing or wrong x-csrf-token header');
+  }
+  if (resource && !session.user.resources.includes(resource)) throw new HttpError(403, `your role "${session.user.role}" lacks the ${resource} resource`);
+  return session;
+}
+
+/** Sign-in failures per client address: 10 within a minute locks the address out for a minute. */
+export class LoginLimiter {
+  private readonly failures = new Map<string, number[]>();
+  constructor(
+    private readonly limit = 10,
+    private readonly windowMs = 60_000,
+  ) {}
+
+  private recent(address: string, now: number): number[] {
+    const list = (this.failures.get(address) ?? []).filter((t) => now - t < this.windowMs);
+    if (list.length) this.failures.set(address, list);
+    else this.failures.delete(address);
+    return list;
+  }
+
+  /** Seconds to wait, when the address is locked out. */
+  blockedFor(address: string, now = Date.now()): number | undefined {
+    const list = this.recent(address, now);
+    if (list.length < this.limit) return undefined;
+    return Math.max(1, Math.ceil((list[list.length - this.limit] + this.windowMs - now) / 1000));
+  }
+
+  fail(address: string, now = Date.now()): void {
+    this.failures.set(address, [...this.recent(address, now), now]);
+  }
+
+  succeed(address: string): void {
+    this.failures.delete(address);
+  }
+}

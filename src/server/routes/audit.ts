@@ -1,0 +1,12 @@
+// /api/audit: who created, downloaded, deleted or rolled back what, when, from where, and whether it
+// succeeded (also sign-ins and account changes), newest first; for admins.
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+
+export function registerAuditRoutes(app: FastifyInstance, context: ServerContext): void {
+  app.get('/api/audit', async (request) => {
+    context.auth(request, 'admin');
+    const limit = Number((request.query as { limit?: string }).limit ?? 200);
+    return { entries: context.accounts.listAudit(Number.isInteger(limit) && limit > 0 && limit <= 1000 ? limit : 200) };
+  });
+}

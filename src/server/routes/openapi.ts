@@ -1,0 +1,90 @@
+// GET /api/openapi.json: the API the page uses, as an OpenAPI 3.1 document (written by hand; the
+// routes are few). Keep it in step with routes/*.ts: a test checks that every route is listed.
+import type { FastifyInstance } from 'fastify';
+import { TOOL_VERSION } from '../../core/version.js';
+import type { ServerContext } from '../context.js';
+
+interface Operation {
+  summary: string;
+  resource?: string;
+  body?: Record<string, unknown>;
+  responses: Record<string, string>;
+}
+
+const obj = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required });
+const str = { type: 'string' };
+const bool = { type: 'boolean' };
+const AUTH = { '401': 'no session', '403': 'no x-csrf-token header, or the role lacks the resource' };
+const AUTH_GET = { '401': 'no session', '403': 'the role lacks the resource' };
+
+export const OPERATIONS: Record<string, Record<string, Operation>> = {
+  '/api/session': {
+    post: { summary: 'Sign in: sets the session cookie', body: obj({ username: str, password: str }, ['username', 'password']), responses: { '200': '{csrfToken, user, expiresAt}', '400': 'bad body', '401': 'wrong username or password', '429': '10 failures within a minute from this address' } },
+    get: { summary: 'The signed-in user and the CSRF token', responses: { '200': '{csrfToken, user, expiresAt}', '401': 'no session' } },
+    delete: { summary: 'Sign out', responses: { '204': 'signed out', ...AUTH } },
+  },
+  '/api/setup': {
+    get: { summary: 'Whether the first admin is still to be created', responses: { '200': '{needed}' } },
+    post: { summary: 'Create the first admin with the token lifeboat serve printed', body: obj({ token: str, username: str, password: str }, ['token', 'username', 'password']), responses: { '201': '{user}', '400': 'bad body or password too short', '403': 'wrong token, or an admin exists' } },
+  },
+  '/api/backups': {
+    get: { summary: 'All backups, newest first', resource: 'backup', responses: { '200': '{backups}', ...AUTH_GET } },
+    post: { summary: 'Start a backup job', resource: 'backup', body: obj({ type: { enum: ['db', 'media', 'system'] }, name: str, maintenance: bool, excludeMedia: bool }, ['type']), responses: { '202': '{job}', '400': 'bad body or settings', '409': 'another job is running', ...AUTH } },
+  },
+  '/api/backups/{id}/download': {
+    get: { summary: 'The archive, byte for byte (Range: bytes=... supported)', resource: 'backup', responses: { '200': 'the archive', '206': 'the requested range', '404': 'no such backup', '416': 'the range does not fit', ...AUTH_GET } },
+  },
+  '/api/backups/{id}': {
+    delete: { summary: 'Delete the backup: its archive and manifest', resource: 'backup', responses: { '204': 'deleted', '404': 'no such backup', ...AUTH } },
+  },
+  '/api/backups/{id}/rollback': {
+    post: { summary: "Start a rollback job (the current user's password is checked again)", resource: 'rollback', body: obj({ password: str, maintenance: bool }, ['password']), responses: { '202': '{job}', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no rollback resource' } },
+  },
+  '/api/jobs': { get: { summary: 'The 20 newest jobs', resource: 'backup', responses: { '200': '{jobs}', ...AUTH_GET } } },
+  '/api/jobs/{id}': { get: { summary: 'One job: state, progress, log', resource: 'backup', responses: { '200': '{job}', '404': 'no such job', ...AUTH_GET } } },
+  '/api/jobs/{id}/events': { get: { summary: 'Server-sent events: "job" on every change, "end" when it ends', resource: 'backup', responses: { '200': 'text/event-stream', '404': 'no such job', ...AUTH_GET } } },
+  '/api/users': {
+    get: { summary: 'Users', resource: 'admin', responses: { '200': '{users}', ...AUTH_GET } },
+    post: { summary: 'Add a user', resource: 'admin', body: obj({ username: str, role: str, password: str }, ['username', 'role', 'password']), responses: { '201': '{user}', '400': 'bad body, unknown role, user exists, short password', ...AUTH } },
+  },
+  '/api/users/{name}': {
+    patch: { summary: "Change a user's role and/or password", resource: 'admin', body: obj({ role: str, password: str }), responses: { '200': '{user}', '400': 'bad body', '404': 'no such user', ...AUTH } },
+    delete: { summary: 'Remove a user (not the last admin)', resource: 'admin', responses: { '204': 'removed', '400': 'the last admin', '404': 'no such user', ...AUTH } },
+  },
+  '/api/roles': {
+    get: { summary: 'Roles and their resources', resource: 'admin', responses: { '200': '{roles}', ...AUTH_GET } },
+    post: { summary: 'Create or change a role (rollback needs backup)', resource: 'admin', body: obj({ name: str, resources: { type: 'array', items: { enum: ['backup', 'rollback', 'admin'] } } }, ['name', 'resources']), responses: { '201': '{role}', '400': 'bad resources (e.g. rollback without backup)', ...AUTH } },
+  },
+  '/api/roles/{name}': { delete: { summary: 'Remove a role without users', resource: 'admin', responses: { '204': 'removed', '400': 'built-in or in use', '404': 'no such role', ...AUTH } } },
+  '/api/audit': { get: { summary: 'The audit log, newest first (?limit=N, at most 1000)', resource: 'admin', responses: { '200': '{entries}', ...AUTH_GET } } },
+  '/api/openapi.json': { get: { summary: 'This document', responses: { '200': 'OpenAPI 3.1' } } },
+  '/healthz': { get: { summary: 'Health', responses: { '200': '{status, version, shop}' } } },
+  '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': 'text exposition format' } } },
+};
+
+export function openApiDocument(basePath: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [route, methods] of Object.entries(OPERATIONS)) {
+    paths[route] = {};
+    for (const [method, op] of Object.entries(methods)) {
+      paths[route][method] = {
+        summary: op.summary,
+        ...(op.resource ? { 'x-resource': op.resource, security: [{ session: [] }] } : {}),
+        ...(route.includes('{') ? { parameters: [...route.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: str })) } : {}),
+        ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: op.body } } } } : {}),
+        responses: Object.fromEntries(Object.entries(op.responses).map(([code, description]) => [code, { description }])),
+      };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Lifeboat', version: TOOL_VERSION, description: 'State-changing requests need the x-csrf-token header of the session (from POST /api/session).' },
+    servers: [{ url: basePath || '/' }],
+    components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'lifeboat_session' } } },
+    paths,
+  };
+}
+
+export function registerOpenApiRoute(app: FastifyInstance, context: ServerContext): void {
+  app.get('/api/openapi.json', async () => openApiDocument(context.settings.basePath));
+}

@@ -1,0 +1,80 @@
+// The local folder as an ObjectStore: a key is a path below the folder. Writes go through AtomicFile
+// (`<name>.partial`, flushed, renamed), so an object is visible only when complete and `.partial` files
+// are never listed.
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { AtomicFile } from '../archive/atomic-file.js';
+import { PARTIAL_SUFFIX } from '../core/naming.js';
+import { checkKey, ObjectNotFoundError, type ByteRange, type ObjectStore, type StoredObject } from './store.js';
+
+export class LocalStore implements ObjectStore {
+  constructor(readonly dir: string) {}
+
+  get location(): string {
+    return this.dir;
+  }
+
+  private pathOf(key: string): string {
+    return path.join(this.dir, ...checkKey(key).split('/'));
+  }
+
+  async put(key: string, source: AsyncIterable<Buffer> | Readable, options: { signal?: AbortSignal } = {}): Promise<{ size: number }> {
+    const file = this.pathOf(key);
+    await mkdir(path.dirname(file), { recursive: true });
+    const out = await AtomicFile.create(file);
+    try {
+      for await (const chunk of source) {
+        options.signal?.throwIfAborted();
+        await out.write(chunk as Buffer);
+      }
+      options.signal?.throwIfAborted();
+      const { size } = await out.commit();
+      return { size };
+    } catch (error) {
+      await out.abort();
+      throw error;
+    }
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const file = this.pathOf(key);
+    if (!(await this.stat(key))) throw new ObjectNotFoundError(this.location, key);
+    if (range?.length === 0) return Readable.from([]);
+    const end = range?.length !== undefined ? range.offset + range.length - 1 : undefined;
+    return createReadStream(file, { start: range?.offset ?? 0, end, highWaterMark: 1 << 20 });
+  }
+
+  async stat(key: string): Promise<StoredObject | undefined> {
+    const info = await stat(this.pathOf(key)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      throw error;
+    });
+    return info?.isFile() ? { key, size: info.size, modified: info.mtime } : undefined;
+  }
+
+  async list(prefix: string): Promise<StoredObject[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir, { recursive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const found: StoredObject[] = [];
+    for (const name of names) {
+      const key = name.split(path.sep).join('/');
+      if (!key.startsWith(prefix) || key.endsWith(PARTIAL_SUFFIX)) continue;
+      const info = await this.stat(key);
+      if (info) found.push(info);
+    }
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async remove(key: string): Promise<void> {
+    await unlink(this.pathOf(key)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+}

@@ -1,0 +1,56 @@
+// One small storage interface for where archives and manifests live (restic's backend in spirit):
+// a flat namespace of keys ("1764000000_db.sql.gz", "1764000000_db.sql.gz.manifest.json"), every
+// implementation passes test/integration/store-conformance.test.ts. Retries, encryption and caching are
+// wrappers around a store or settings of its client, never methods here.
+import type { Readable } from 'node:stream';
+
+/** What a store knows about one complete object. */
+export interface StoredObject {
+  /** The key, relative to the store (no leading slash, `/` separates folders). */
+  key: string;
+  size: number;
+  modified: Date;
+}
+
+/** A byte range of an object: `length` bytes from `offset` (to the end when `length` is left out). */
+export interface ByteRange {
+  offset: number;
+  length?: number;
+}
+
+export interface ObjectStore {
+  /** Where the store is, for messages: a folder path or `s3://bucket/prefix`. */
+  readonly location: string;
+  /**
+   * Writes everything `source` yields under `key`, replacing what was there. Nothing is visible under
+   * `key` until the whole stream has been stored; when `source` or the store fails, no object appears.
+   */
+  put(key: string, source: AsyncIterable<Buffer> | Readable, options?: { signal?: AbortSignal }): Promise<{ size: number }>;
+  /** Reads an object, or the given byte range of it; an ObjectNotFoundError when there is no such key. */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  /** Size and time of a complete object, or undefined when there is none. */
+  stat(key: string): Promise<StoredObject | undefined>;
+  /** Every complete object whose key starts with `prefix` ('' for all), in key order. */
+  list(prefix: string): Promise<StoredObject[]>;
+  /** Removes an object; removing a missing key is not an error. */
+  remove(key: string): Promise<void>;
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(
+    readonly location: string,
+    readonly key: string,
+  ) {
+    super(`${location} holds no object "${key}"`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+/** Refuses keys that could leave the store's folder or prefix: empty, absolute, `.`/`..` parts. */
+export function checkKey(key: string): string {
+  const parts = key.split('/');
+  if (key === '' || key.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..') || key.includes('\0')) {
+    throw new Error(`invalid storage key "${key}"`);
+  }
+  return key;
+}

@@ -1,0 +1,258 @@
+// The admin page: sign-in and first-run setup, the Backups grid with its create, rollback and delete
+// dialogs, live job progress (server-sent events), and for admins the audit log, users and roles.
+// Everything it does goes through the documented JSON API (api/openapi.json).
+import { api, ApiError, el, humanBytes, setCsrfToken } from './api.js';
+import { createGrid } from './grid.js';
+
+const $ = (id) => document.getElementById(id);
+let user = null;
+
+const TITLES = { system: 'System Backup', media: 'Database and Media Backup', db: 'Database Backup' };
+
+function show(view) {
+  for (const section of document.querySelectorAll('main > section')) section.hidden = section.id !== `view-${view}`;
+  for (const tab of document.querySelectorAll('.tab')) {
+    if (tab.dataset.view === view) tab.setAttribute('aria-current', 'page');
+    else tab.removeAttribute('aria-current');
+  }
+  if (view === 'backups') refresh();
+  if (view === 'audit') loadAudit();
+  if (view === 'users') loadUsers();
+}
+
+function signedIn(session) {
+  user = session.user;
+  setCsrfToken(session.csrfToken);
+  $('nav').hidden = false;
+  $('whoami').hidden = false;
+  $('whoami').textContent = `${user.username} (${user.role})`;
+  $('signout').hidden = false;
+  for (const tab of document.querySelectorAll('[data-admin]')) tab.hidden = !user.resources.includes('admin');
+  show('backups');
+  watchRunningJobs();
+}
+
+function signedOut() {
+  user = null;
+  setCsrfToken('');
+  $('nav').hidden = true;
+  $('whoami').hidden = true;
+  $('signout').hidden = true;
+  show('signin');
+  $('signin-username').focus();
+}
+
+const message = (error) => (error instanceof ApiError ? error.message : String(error));
+
+// ---- Backups grid
+const grid = createGrid({
+  table: $('grid'),
+  typeFilter: $('filter-type'),
+  nameFilter: $('filter-name'),
+  prev: $('page-prev'),
+  next: $('page-next'),
+  info: $('page-info'),
+  deleteButton: $('delete-selected'),
+  canRollback: () => Boolean(user?.resources.includes('rollback')),
+  onRollback: openRollback,
+  onSelectionChange: (n) => ($('delete-selected').textContent = n ? `Delete (${n})` : 'Delete'),
+});
+
+async function refresh() {
+  if (!user) return;
+  try {
+    grid.setRows((await api('GET', 'api/backups')).backups);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) signedOut();
+  }
+}
+
+// ---- Live job progress
+const watched = new Set();
+
+function jobLine(job) {
+  const p = job.progress;
+  const done = p?.totalBytes ? Math.min(100, Math.round((p.bytes / p.totalBytes) * 100)) : undefined;
+  const detail = p ? `${p.phase}${p.table ? ` · ${p.table}` : ''} · ${humanBytes(p.bytes)}${p.eta !== undefined ? ` · ${p.eta} s left` : ''}` : 'starting';
+  return [el('strong', {}, job.description), el('progress', { max: 100, value: done, 'aria-label': `Progress of ${job.description}` }), el('span', {}, detail)];
+}
+
+function watchJob(job) {
+  if (watched.has(job.id)) return;
+  watched.add(job.id);
+  const box = el('div', { class: 'job', id: `job-${job.id}`, role: 'status' }, ...jobLine(job));
+  $('jobs').append(box);
+  const events = new EventSource(`api/jobs/${encodeURIComponent(job.id)}/events`);
+  events.addEventListener('job', (event) => box.replaceChildren(...jobLine(JSON.parse(event.data))));
+  events.addEventListener('end', (event) => {
+    events.close();
+    const { state } = JSON.parse(event.data);
+    box.replaceChildren(el('strong', {}, job.description), el('span', { class: `badge ${state === 'succeeded' ? 'ok' : 'bad'}` }, state));
+    refresh();
+    setTimeout(() => (box.remove(), watched.delete(job.id)), state === 'succeeded' ? 4000 : 15000);
+  });
+  events.onerror = () => events.close();
+}
+
+async function watchRunningJobs() {
+  try {
+    for (const job of (await api('GET', 'api/jobs')).jobs) if (job.state === 'running' || job.state === 'queued') watchJob(job);
+  } catch {
+    /* the grid shows the problem */
+  }
+}
+
+// ---- Create dialog
+let createType = 'db';
+for (const button of document.querySelectorAll('[data-create]')) {
+  button.addEventListener('click', () => {
+    createType = button.dataset.create;
+    $('create-title').textContent = TITLES[createType];
+    $('create-media-row').hidden = createType !== 'system';
+    $('create-media').checked = true;
+    $('create-name').value = '';
+    $('create-maintenance').checked = false;
+    $('create-error').textContent = '';
+    $('create-dialog').showModal();
+  });
+}
+
+$('create-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    const { job } = await api('POST', 'api/backups', {
+      type: createType,
+      name: $('create-name').value.trim(),
+      maintenance: $('create-maintenance').checked,
+      excludeMedia: createType === 'system' && !$('create-media').checked,
+    });
+    $('create-dialog').close();
+    watchJob(job);
+  } catch (error) {
+    $('create-error').textContent = message(error);
+  }
+});
+
+// ---- Rollback dialog
+let rollbackRow = null;
+function openRollback(row) {
+  rollbackRow = row;
+  const what = row.type === 'db' ? 'the whole database' : row.type === 'media' ? 'the database and the media folder' : row.type === 'filesystem_code' ? 'the code (not the media folder)' : 'the database and the shop files';
+  $('rollback-title').textContent = `Roll back to ${row.name || row.file}`;
+  $('rollback-what').textContent = `This replaces ${what} with the backup of ${new Date(row.time * 1000).toLocaleString()} (${row.file}).`;
+  $('rollback-password').value = '';
+  $('rollback-error').textContent = '';
+  $('rollback-dialog').showModal();
+}
+
+$('rollback-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    const { job } = await api('POST', `api/backups/${encodeURIComponent(rollbackRow.id)}/rollback`, { password: $('rollback-password').value, maintenance: $('rollback-maintenance').checked });
+    $('rollback-dialog').close();
+    watchJob(job);
+  } catch (error) {
+    $('rollback-error').textContent = message(error);
+  }
+});
+
+// ---- Delete
+$('delete-selected').addEventListener('click', () => {
+  const rows = grid.selected();
+  $('delete-what').textContent = `Delete ${rows.length} backup${rows.length === 1 ? '' : 's'}? The archive files will be removed from the server: ${rows.map((r) => r.file).join(', ')}.`;
+  $('delete-dialog').showModal();
+});
+
+$('delete-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('delete-dialog').close();
+  for (const row of grid.selected()) await api('DELETE', `api/backups/${encodeURIComponent(row.id)}`).catch((error) => alert(message(error)));
+  grid.clearSelection();
+  refresh();
+});
+
+for (const button of document.querySelectorAll('[data-close]')) button.addEventListener('click', () => button.closest('dialog').close());
+
+// ---- Audit log, users and roles
+async function loadAudit() {
+  const { entries } = await api('GET', 'api/audit');
+  $('audit').tBodies[0].replaceChildren(...entries.map((e) =>
+    el('tr', {}, el('td', {}, new Date(e.at).toLocaleString()), el('td', {}, e.username || '—'), el('td', {}, e.action), el('td', {}, e.backup || '—'),
+      el('td', {}, e.address || '—'), el('td', {}, el('span', { class: `badge ${e.success ? 'ok' : 'bad'}` }, e.success ? 'success' : 'failed')), el('td', {}, e.detail || ''))));
+}
+
+async function loadUsers() {
+  const [{ users }, { roles }] = await Promise.all([api('GET', 'api/users'), api('GET', 'api/roles')]);
+  $('user-list').replaceChildren(...users.map((u) => el('li', {}, `${u.username} · ${u.role}`,
+    u.username === user.username ? null : el('button', { type: 'button', class: 'link', onclick: () => api('DELETE', `api/users/${encodeURIComponent(u.username)}`).then(loadUsers, (e) => alert(message(e))) }, `Remove ${u.username}`))));
+  $('role-list').replaceChildren(...roles.map((r) => el('li', {}, `${r.name}: ${r.resources.join(', ')}`,
+    r.name === 'admin' ? null : el('button', { type: 'button', class: 'link', onclick: () => api('DELETE', `api/roles/${encodeURIComponent(r.name)}`).then(loadUsers, (e) => alert(message(e))) }, `Remove ${r.name}`))));
+  $('user-role').replaceChildren(...roles.map((r) => el('option', { value: r.name }, r.name)));
+}
+
+$('user-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    await api('POST', 'api/users', { username: $('user-name').value, role: $('user-role').value, password: $('user-password').value });
+    event.target.reset();
+    $('user-error').textContent = '';
+    loadUsers();
+  } catch (error) {
+    $('user-error').textContent = message(error);
+  }
+});
+
+$('role-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const resources = [...event.target.querySelectorAll('input[name=resource]:checked')].map((i) => i.value);
+  try {
+    await api('POST', 'api/roles', { name: $('role-name').value, resources });
+    $('role-error').textContent = '';
+    loadUsers();
+  } catch (error) {
+    $('role-error').textContent = message(error);
+  }
+});
+
+// ---- Sign-in, setup, sign-out
+$('signin-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    signedIn(await api('POST', 'api/session', { username: $('signin-username').value, password: $('signin-password').value }));
+    $('signin-password').value = '';
+    $('signin-error').textContent = '';
+  } catch (error) {
+    $('signin-error').textContent = error instanceof ApiError && error.status === 401 ? 'Wrong username or password.' : message(error);
+  }
+});
+
+$('setup-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const token = new URLSearchParams(location.hash.slice(1)).get('setup');
+  const username = $('setup-username').value;
+  const password = $('setup-password').value;
+  try {
+    await api('POST', 'api/setup', { token, username, password });
+    history.replaceState(null, '', location.pathname);
+    signedIn(await api('POST', 'api/session', { username, password }));
+  } catch (error) {
+    $('setup-error').textContent = message(error);
+  }
+});
+
+$('signout').addEventListener('click', async () => {
+  await api('DELETE', 'api/session').catch(() => undefined);
+  signedOut();
+});
+
+for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => show(tab.dataset.view));
+
+(async () => {
+  try {
+    signedIn(await api('GET', 'api/session'));
+  } catch {
+    const setup = new URLSearchParams(location.hash.slice(1)).get('setup');
+    if (setup && (await api('GET', 'api/setup')).needed) show('setup');
+    else signedOut();
+  }
+})();

@@ -1,0 +1,113 @@
+// The Backups grid: sortable columns, filter by type and name, pages of 20, newest first; select rows
+// to delete; Rollback only for roles with the rollback resource.
+import { el, humanBytes, TYPE_LABELS } from './api.js';
+
+const PAGE_SIZE = 20;
+const COLUMNS = [
+  { key: 'time', label: 'Time' },
+  { key: 'name', label: 'Name' },
+  { key: 'size', label: 'Size' },
+  { key: 'type', label: 'Type' },
+  { key: 'status', label: 'Status' },
+];
+
+export function createGrid({ table, typeFilter, nameFilter, prev, next, info, deleteButton, canRollback, onRollback, onSelectionChange }) {
+  const state = { rows: [], sort: 'time', dir: -1, page: 0, selected: new Set() };
+
+  function status(row) {
+    return row.origin === 'lifeboat' ? el('span', { class: 'badge ok' }, 'Complete') : el('span', { class: 'badge' }, 'Foreign (no manifest)');
+  }
+
+  function visible() {
+    const type = typeFilter.value;
+    const name = nameFilter.value.trim().toLowerCase();
+    const rows = state.rows.filter((r) => (!type || r.type === type) && (!name || r.name.toLowerCase().includes(name)));
+    const key = state.sort;
+    return rows.sort((a, b) => {
+      const x = key === 'status' ? a.origin : a[key];
+      const y = key === 'status' ? b.origin : b[key];
+      return (x < y ? -1 : x > y ? 1 : 0) * state.dir || b.time - a.time;
+    });
+  }
+
+  function renderHead(rows) {
+    const tr = table.tHead.rows[0];
+    const all = rows.length > 0 && rows.every((r) => state.selected.has(r.id));
+    tr.replaceChildren(
+      el('th', { scope: 'col' }, el('input', { type: 'checkbox', 'aria-label': 'Select all on this page', checked: all, onchange: (e) => selectPage(e.target.checked) })),
+      ...COLUMNS.map((c) =>
+        el('th', { scope: 'col', 'aria-sort': state.sort === c.key ? (state.dir > 0 ? 'ascending' : 'descending') : 'none' },
+          el('button', { type: 'button', onclick: () => sortBy(c.key) }, c.label)),
+      ),
+      el('th', { scope: 'col' }, 'Download'),
+      canRollback() ? el('th', { scope: 'col' }, 'Action') : null,
+    );
+  }
+
+  function pageRows() {
+    const rows = visible();
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+    state.page = Math.min(state.page, pages - 1);
+    return { rows: rows.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE), total: rows.length, pages };
+  }
+
+  function render() {
+    const { rows, total, pages } = pageRows();
+    renderHead(rows);
+    const body = table.tBodies[0];
+    if (rows.length === 0) {
+      body.replaceChildren(el('tr', {}, el('td', { colspan: 8, class: 'empty' }, state.rows.length ? 'No backup matches the filter.' : 'No backups yet. Take one with the buttons above.')));
+    } else {
+      body.replaceChildren(...rows.map((r) =>
+        el('tr', { 'data-id': r.id },
+          el('td', {}, el('input', { type: 'checkbox', 'aria-label': `Select ${r.file}`, checked: state.selected.has(r.id), onchange: (e) => select(r.id, e.target.checked) })),
+          el('td', {}, el('time', { datetime: r.createdAt }, new Date(r.time * 1000).toLocaleString())),
+          el('td', {}, r.name || '—'),
+          el('td', { class: 'num' }, humanBytes(r.size)),
+          el('td', {}, TYPE_LABELS[r.type] || r.type),
+          el('td', {}, status(r)),
+          el('td', {}, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.file }, 'Download')),
+          canRollback() ? el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => onRollback(r) }, 'Rollback')) : null,
+        )));
+    }
+    info.textContent = `${total} backup${total === 1 ? '' : 's'} · page ${state.page + 1} of ${pages}`;
+    prev.disabled = state.page === 0;
+    next.disabled = state.page >= pages - 1;
+    deleteButton.disabled = state.selected.size === 0;
+    onSelectionChange(state.selected.size);
+  }
+
+  function sortBy(key) {
+    state.dir = state.sort === key ? -state.dir : key === 'time' || key === 'size' ? -1 : 1;
+    state.sort = key;
+    render();
+  }
+
+  function select(id, on) {
+    if (on) state.selected.add(id);
+    else state.selected.delete(id);
+    deleteButton.disabled = state.selected.size === 0;
+    onSelectionChange(state.selected.size);
+  }
+
+  function selectPage(on) {
+    for (const r of pageRows().rows) select(r.id, on);
+    render();
+  }
+
+  typeFilter.addEventListener('change', () => ((state.page = 0), render()));
+  nameFilter.addEventListener('input', () => ((state.page = 0), render()));
+  prev.addEventListener('click', () => ((state.page = Math.max(0, state.page - 1)), render()));
+  next.addEventListener('click', () => ((state.page += 1), render()));
+
+  return {
+    setRows(rows) {
+      state.rows = rows;
+      const ids = new Set(rows.map((r) => r.id));
+      for (const id of state.selected) if (!ids.has(id)) state.selected.delete(id);
+      render();
+    },
+    selected: () => state.rows.filter((r) => state.selected.has(r.id)),
+    clearSelection: () => (state.selected.clear(), render()),
+  };
+}

@@ -1,0 +1,84 @@
+// The first run in Chromium: the one-time setup link creates the first admin; then download an archive
+// (same bytes as on disk), roll back with the password from the dialog, and delete several rows with
+// the confirmation. Screenshots go to test-results/.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoShop } from '../../src/demo/shop.js';
+import { startServer, type RunningServer } from '../helpers/server.js';
+
+const CHROMIUM = process.env.LIFEBOAT_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARTIFACTS = path.resolve('test-results');
+
+describe('first run in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let backupDir: string;
+
+  beforeAll(async () => {
+    const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-setup-')), 'shop'));
+    backupDir = path.join(shop.root, 'var', 'backups');
+    server = await startServer({ LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    expect(await server?.stop()).toBe(0);
+  });
+
+  it('creates the admin from the setup link, downloads, rolls back with the password and deletes', async () => {
+    expect(server.setupToken).toBeDefined();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    await page.goto(`${server.base}/#setup=${server.setupToken}`);
+    const setup = page.locator('#setup-form');
+    await setup.getByLabel('Username').fill('owner');
+    await setup.getByLabel(/^Password/).fill('owner password 1');
+    await setup.getByRole('button', { name: 'Create admin' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible()).toBe(true);
+
+    for (const name of ['first', 'second']) {
+      await page.getByRole('button', { name: 'Database Backup', exact: true }).click();
+      await page.getByRole('dialog').getByLabel('Name (optional)').fill(name);
+      await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
+      await expect.poll(() => page.getByRole('row').filter({ hasText: name }).count(), { timeout: 30_000 }).toBe(1);
+    }
+
+    const row = page.getByRole('row').filter({ hasText: 'first' });
+    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: 'Download' }).click()]);
+    const file = download.suggestedFilename();
+    expect(file).toMatch(/^\d+_db_first\.sql\.gz$/);
+    const downloaded = readFileSync(await download.path());
+    expect(createHash('sha256').update(downloaded).digest('hex')).toBe(createHash('sha256').update(readFileSync(path.join(backupDir, file))).digest('hex'));
+
+    await row.getByRole('button', { name: 'Rollback' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.textContent()).toMatch(/replaces the whole database/);
+    await dialog.getByLabel('Your password').fill('not the password');
+    await dialog.getByRole('button', { name: 'Roll back' }).click();
+    await expect.poll(() => page.locator('#rollback-error').textContent()).toBe('wrong password');
+    await dialog.getByLabel('Your password').fill('owner password 1');
+    await dialog.getByRole('button', { name: 'Roll back' }).click();
+    await expect.poll(() => page.locator('#jobs').textContent(), { timeout: 30_000 }).toMatch(/rollback .*succeeded/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-rollback-done.png'), fullPage: true });
+
+    await page.getByRole('checkbox', { name: 'Select all on this page' }).check();
+    await page.getByRole('button', { name: 'Delete (2)' }).click();
+    expect(await page.getByRole('dialog').textContent()).toMatch(/archive files will be removed/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-delete-confirm.png') });
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => page.getByText('No backups yet.').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect((await readdir(backupDir)).filter((f) => f.endsWith('.sql.gz'))).toEqual([]);
+
+    await page.getByRole('button', { name: 'Audit log' }).click();
+    await expect.poll(() => page.locator('#audit tbody tr').count()).toBeGreaterThan(5);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-audit.png'), fullPage: true });
+    await page.close();
+  });
+});

@@ -1,0 +1,37 @@
+// A real S3 server for the tests: s3rver on 127.0.0.1 with a random port, its data in a temp folder.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import S3rver from 's3rver';
+import { S3Store, type S3StoreOptions } from '../../src/stores/s3.js';
+
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface TestS3 {
+  endpoint: string;
+  bucket: string;
+  store(prefix: string, options?: Partial<S3StoreOptions>): S3Store;
+  stop(): Promise<void>;
+}
+
+export async function startS3(bucket = 'lifeboat-test'): Promise<TestS3> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'lifeboat-s3rver-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const address = await server.run();
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const stores: S3Store[] = [];
+  return {
+    endpoint,
+    bucket,
+    store(prefix, options = {}) {
+      const store = new S3Store({ bucket, prefix, endpoint, region: 'us-east-1', credentials: S3RVER_CREDENTIALS, maxAttempts: 2, ...options });
+      stores.push(store);
+      return store;
+    },
+    async stop() {
+      for (const store of stores) store.close();
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,178 @@
+// Encryption at rest of the off-site copy, end to end on the demo shop and s3rver: the object in the
+// bucket is not the archive's bytes, rollback and verify with the right key work, and a wrong key, a
+// flipped byte or a truncated object are refused before the shop is touched. Also the CLI: `list` says
+// where each backup is, `verify` fetches and decrypts, `decrypt` gives back the plain archive.
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSettings, type Settings } from '../../src/config.js';
+import { deleteBackup } from '../../src/core/delete.js';
+import { listAllBackups } from '../../src/core/offsite-catalog.js';
+import { rollBack, takeBackup } from '../../src/core/operations.js';
+import type { BackupRecord, Manifest } from '../../src/core/types.js';
+import { ensureDemoShop } from '../../src/demo/shop.js';
+import { BIN } from '../helpers/cli.js';
+import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
+
+const SECRET_IN_ENV_PHP = 'the-shop-db-password-4c1d';
+let s3: TestS3;
+let work: string;
+let keyFile: string;
+
+beforeAll(async () => {
+  s3 = await startS3();
+  work = await mkdtemp(path.join(tmpdir(), 'lifeboat-encrypt-'));
+  keyFile = path.join(work, 'backup.key');
+  await writeFile(keyFile, randomBytes(32), { mode: 0o600 });
+  process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+});
+
+afterAll(async () => {
+  await s3?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+function envFor(root: string, databaseUrl: string, prefix: string, key = keyFile): Record<string, string> {
+  return {
+    LIFEBOAT_ROOT: root,
+    LIFEBOAT_DATABASE_URL: databaseUrl,
+    LIFEBOAT_STORAGE_URL: `s3://${s3.bucket}/${prefix}`,
+    LIFEBOAT_S3_ENDPOINT: s3.endpoint,
+    LIFEBOAT_ENCRYPTION_KEY_FILE: key,
+  };
+}
+
+async function shop(name: string): Promise<{ settings: Settings; env: Record<string, string> }> {
+  const demo = await ensureDemoShop(path.join(work, name));
+  await writeFile(path.join(demo.root, 'app', 'etc', 'env.php'), `<?php return ['db' => ['password' => '${SECRET_IN_ENV_PHP}']];\n`);
+  const env = envFor(demo.root, demo.databaseUrl, name);
+  return { settings: loadSettings(env, work), env };
+}
+
+function gridRows(settings: Settings): number {
+  const db = new Database(path.join(settings.root, 'var', 'shop.db'));
+  try {
+    if (db.prepare('SELECT COUNT(*) AS n FROM sales_order_grid').get() === undefined) return -1;
+    return (db.prepare('SELECT COUNT(*) AS n FROM sales_order_grid').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+function emptyGrid(settings: Settings): void {
+  const db = new Database(path.join(settings.root, 'var', 'shop.db'));
+  try {
+    db.exec('DELETE FROM sales_order_grid');
+  } finally {
+    db.close();
+  }
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Takes a System backup, leaves it only in the bucket, and returns it with the plain archive's bytes. */
+async function remoteOnlyBackup(settings: Settings): Promise<{ record: BackupRecord; plain: Buffer }> {
+  const { record } = await takeBackup(settings, { type: 'snapshot', trigger: 'test' });
+  const plain = await readFile(path.join(settings.backupDir, record.file));
+  await deleteBackup(settings.backupDir, record);
+  const [remote] = await listAllBackups(settings.backupDir, s3.store(path.basename(settings.root)));
+  expect(remote.locations).toEqual(['s3']);
+  return { record: remote, plain };
+}
+
+describe('encryption at rest (off-site copy)', () => {
+  it('stores bytes that are neither the archive nor gzip, and restores with the right key', async () => {
+    const { settings } = await shop('enc-ok');
+    const { record, plain } = await remoteOnlyBackup(settings);
+    const stored = await readAll(await s3.store('enc-ok').get(record.file));
+    expect(stored.subarray(0, 8).toString()).toBe('LBOATENC');
+    expect(() => gunzipSync(stored)).toThrow();
+    for (const at of [0, Math.floor(plain.length / 2), plain.length - 32]) expect(stored.includes(plain.subarray(at, at + 32))).toBe(false);
+    expect(stored.includes(Buffer.from(SECRET_IN_ENV_PHP))).toBe(false);
+    expect(record.manifest?.stored?.size).toBe(stored.length);
+    emptyGrid(settings);
+    await rollBack(settings, record, { trigger: 'test' });
+    expect(gridRows(settings)).toBe(500);
+    expect(await readFile(path.join(settings.root, 'app', 'etc', 'env.php'), 'utf8')).toContain(SECRET_IN_ENV_PHP);
+  });
+
+  it('refuses a wrong key before touching the shop', async () => {
+    const { settings, env } = await shop('enc-wrong');
+    const { record } = await remoteOnlyBackup(settings);
+    const otherKey = path.join(work, 'other.key');
+    await writeFile(otherKey, randomBytes(32));
+    const wrong = loadSettings({ ...env, LIFEBOAT_ENCRYPTION_KEY_FILE: otherKey }, work);
+    emptyGrid(settings);
+    await expect(rollBack(wrong, record, { trigger: 'test' })).rejects.toThrow(/cannot be decrypted: wrong key.*nothing was changed/);
+    expect(gridRows(settings)).toBe(0);
+  });
+
+  it('refuses a flipped byte and a truncated object before touching the shop', async () => {
+    const { settings } = await shop('enc-tamper');
+    const { record } = await remoteOnlyBackup(settings);
+    const store = s3.store('enc-tamper');
+    const stored = await readAll(await store.get(record.file));
+    emptyGrid(settings);
+    const flipped = Buffer.from(stored);
+    flipped[Math.floor(flipped.length / 2)] ^= 0x01;
+    await store.put(record.file, Readable.from([flipped]));
+    await expect(rollBack(settings, record, { trigger: 'test' })).rejects.toThrow(/cannot be decrypted: the archive was changed/);
+    // Truncated, with a manifest rewritten to match (else the backup would not even be listed).
+    const cut = stored.subarray(0, stored.length - 100);
+    await store.put(record.file, Readable.from([cut]));
+    const manifest: Manifest = { ...(record.manifest as Manifest), stored: { encryption: 'lifeboat-aes-256-gcm-chunked-v1', size: cut.length } };
+    await store.put(`${record.file}.manifest.json`, Readable.from([Buffer.from(JSON.stringify(manifest))]));
+    const [listed] = await listAllBackups(settings.backupDir, store);
+    await expect(rollBack(settings, listed, { trigger: 'test' })).rejects.toThrow(/cannot be decrypted: the archive was changed or truncated/);
+    expect(gridRows(settings)).toBe(0);
+  });
+});
+
+describe('the command line with off-site storage', () => {
+  it('lists where each backup is, verifies one that is only in the bucket, and decrypts by hand', async () => {
+    const { settings, env } = await shop('enc-cli');
+    const { record, plain } = await remoteOnlyBackup(settings);
+    // Asynchronous: the S3 server runs in this process and must keep answering.
+    const cli = (args: string[], extra: Record<string, string> = {}) =>
+      new Promise<{ status: number | null; stdout: Buffer; stderr: Buffer }>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, ...args], {
+          env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', ...env, ...extra },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (d: Buffer) => out.push(d));
+        child.stderr.on('data', (d: Buffer) => err.push(d));
+        child.on('error', reject);
+        child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
+      });
+    const list = await cli(['list']);
+    expect(list.stderr.toString()).toBe('');
+    expect(list.stdout.toString()).toMatch(new RegExp(`${record.file}\\s+s3`));
+    const verify = await cli(['verify', record.id]);
+    expect(verify.status).toBe(0);
+    expect(verify.stdout.toString()).toContain(`${record.file}: OK`);
+    const otherKey = path.join(work, 'cli-other.key');
+    await writeFile(otherKey, randomBytes(32));
+    const refused = await cli(['verify', record.id], { LIFEBOAT_ENCRYPTION_KEY_FILE: otherKey });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr.toString().trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr.toString()).toMatch(/cannot be decrypted: wrong key/);
+    const encryptedFile = path.join(work, 'downloaded.tgz.enc');
+    await writeFile(encryptedFile, await readAll(await s3.store('enc-cli').get(record.file)));
+    const decrypted = await cli(['decrypt', encryptedFile]);
+    expect(decrypted.status).toBe(0);
+    expect(decrypted.stdout.equals(plain)).toBe(true);
+  });
+});
