@@ -1,5 +1,6 @@
 // How records and numbers look on a terminal and in --json output.
 import path from 'node:path';
+import { recordSummary } from '../core/record-summary.js';
 import type { BackupRecord } from '../core/types.js';
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -30,42 +31,9 @@ export function localTime(unixSeconds: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** The stable JSON shape of a record, shared by `backup --json` and `list --json`. */
+/** `backup --json` and `list --json`: the record's summary plus its local path. */
 export function recordJson(record: BackupRecord, backupDir: string): Record<string, unknown> {
-  return {
-    id: record.id,
-    file: record.file,
-    path: path.join(backupDir, record.file),
-    type: record.type,
-    name: record.name,
-    time: record.time,
-    createdAt: new Date(record.time * 1000).toISOString(),
-    size: record.size,
-    sha256: record.sha256 ?? null,
-    origin: record.origin,
-    ...(record.locations ? { locations: record.locations } : {}),
-    ...(record.manifest
-      ? {
-          engine: record.manifest.engine?.kind ?? null,
-          database: record.manifest.engine?.database ?? null,
-          tables: record.manifest.tables.length,
-          rows: record.manifest.tables.reduce((sum, t) => sum + t.rows, 0),
-          sqlBytes: record.manifest.sqlBytes,
-          ...(record.manifest.tree
-            ? {
-                dump: record.manifest.dump?.path ?? null,
-                files: record.manifest.tree.files,
-                dirs: record.manifest.tree.dirs,
-                symlinks: record.manifest.tree.symlinks,
-                hardlinks: record.manifest.tree.hardlinks,
-                treeBytes: record.manifest.tree.bytes,
-                followedSymlinks: record.manifest.tree.followedSymlinks,
-              }
-            : {}),
-          warnings: record.manifest.warnings,
-        }
-      : {}),
-  };
+  return { path: path.join(backupDir, record.file), ...recordSummary(record) };
 }
 
 /** A plain text table with left-aligned columns. */

@@ -9,25 +9,11 @@ import { findBackup, listBackups } from '../../core/catalog.js';
 import { deleteBackup } from '../../core/delete.js';
 import { UsageError } from '../../core/errors.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
+import { recordSummary } from '../../core/record-summary.js';
 import type { BackupRecord, BackupType } from '../../core/types.js';
 import { HttpError } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
 
-export function backupJson(record: BackupRecord): Record<string, unknown> {
-  return {
-    id: record.id,
-    file: record.file,
-    type: record.type,
-    name: record.name,
-    time: record.time,
-    createdAt: new Date(record.time * 1000).toISOString(),
-    size: record.size,
-    sha256: record.sha256 ?? null,
-    origin: record.origin,
-    tables: record.manifest?.tables.length ?? null,
-    files: record.manifest?.tree?.files ?? null,
-  };
-}
 
 async function lookup(backupDir: string, id: string): Promise<BackupRecord> {
   try {
@@ -92,7 +78,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
 
   app.get('/api/backups', async (request) => {
     context.auth(request, 'backup');
-    return { backups: (await listBackups(settings.backupDir)).map(backupJson) };
+    return { backups: (await listBackups(settings.backupDir)).map(recordSummary) /* the CLI's --json shape, without server paths */ };
   });
 
   app.post('/api/backups', async (request: FastifyRequest, reply) => {

@@ -1,0 +1,38 @@
+import type { BackupRecord } from './types.js';
+
+/** The stable JSON shape of a backup record: the CLI's --json output and the HTTP API both use it. */
+export function recordSummary(record: BackupRecord): Record<string, unknown> {
+  return {
+    id: record.id,
+    file: record.file,
+    type: record.type,
+    name: record.name,
+    time: record.time,
+    createdAt: new Date(record.time * 1000).toISOString(),
+    size: record.size,
+    sha256: record.sha256 ?? null,
+    origin: record.origin,
+    ...(record.locations ? { locations: record.locations } : {}),
+    ...(record.manifest
+      ? {
+          engine: record.manifest.engine?.kind ?? null,
+          database: record.manifest.engine?.database ?? null,
+          tables: record.manifest.tables.length,
+          rows: record.manifest.tables.reduce((sum, t) => sum + t.rows, 0),
+          sqlBytes: record.manifest.sqlBytes,
+          ...(record.manifest.tree
+            ? {
+                dump: record.manifest.dump?.path ?? null,
+                files: record.manifest.tree.files,
+                dirs: record.manifest.tree.dirs,
+                symlinks: record.manifest.tree.symlinks,
+                hardlinks: record.manifest.tree.hardlinks,
+                treeBytes: record.manifest.tree.bytes,
+                followedSymlinks: record.manifest.tree.followedSymlinks,
+              }
+            : {}),
+          warnings: record.manifest.warnings,
+        }
+      : {}),
+  };
+}
