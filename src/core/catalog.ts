@@ -16,6 +16,21 @@ async function readManifest(file: string): Promise<Manifest | undefined> {
   }
 }
 
+/** The record a manifest vouches for; `size` is the archive's size where it is stored. */
+export function recordOf(manifest: Manifest, size: number): BackupRecord {
+  return {
+    id: manifest.id,
+    file: manifest.file,
+    type: manifest.type,
+    name: manifest.name,
+    time: manifest.time,
+    size,
+    sha256: manifest.archive.sha256,
+    origin: 'lifeboat',
+    manifest,
+  };
+}
+
 /** Every usable backup in the folder, newest first. Partial files and orphan manifests are left out. */
 export async function listBackups(backupDir: string): Promise<BackupRecord[]> {
   let entries: string[];
@@ -35,17 +50,7 @@ export async function listBackups(backupDir: string): Promise<BackupRecord[]> {
     if (!info?.isFile()) continue;
     const manifest = names.has(manifestFileName(file)) ? await readManifest(path.join(backupDir, manifestFileName(file))) : undefined;
     if (manifest && manifest.file === file) {
-      records.push({
-        id: manifest.id,
-        file,
-        type: manifest.type,
-        name: manifest.name,
-        time: manifest.time,
-        size: info.size,
-        sha256: manifest.archive.sha256,
-        origin: 'lifeboat',
-        manifest,
-      });
+      records.push(recordOf(manifest, info.size));
     } else {
       records.push({ id: file, file, type: parsed.type, name: parsed.name, time: parsed.time, size: info.size, origin: 'foreign' });
     }

@@ -4,7 +4,7 @@
 // half-way is never listed.
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '../stores/store.js';
-import { listBackups, pickBackup } from './catalog.js';
+import { listBackups, pickBackup, recordOf } from './catalog.js';
 import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
 import type { BackupRecord, Manifest } from './types.js';
 
@@ -31,18 +31,7 @@ export async function listOffsiteBackups(store: ObjectStore): Promise<BackupReco
     }
     const storedSize = manifest.stored?.size ?? manifest.archive?.size;
     if (manifest.formatVersion !== 1 || manifest.file !== file || sizes.get(file) !== storedSize) continue;
-    records.push({
-      id: manifest.id,
-      file,
-      type: manifest.type,
-      name: manifest.name,
-      time: manifest.time,
-      size: manifest.archive.size,
-      sha256: manifest.archive.sha256,
-      origin: 'lifeboat',
-      manifest,
-      locations: ['s3'],
-    });
+    records.push({ ...recordOf(manifest, manifest.archive.size), locations: ['s3'] });
   }
   return records;
 }

@@ -2,7 +2,6 @@
 // bucket is not the archive's bytes, rollback and verify with the right key work, and a wrong key, a
 // flipped byte or a truncated object are refused before the shop is touched. Also the CLI: `list` says
 // where each backup is, `verify` fetches and decrypts, `decrypt` gives back the plain archive.
-import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +10,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyGrid, gridRows, readAll } from '../helpers/demo-db.js';
 import { loadSettings, type Settings } from '../../src/config.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { listAllBackups } from '../../src/core/offsite-catalog.js';
@@ -56,31 +56,6 @@ async function shop(name: string): Promise<{ settings: Settings; env: Record<str
   return { settings: loadSettings(env, work), env };
 }
 
-function gridRows(settings: Settings): number {
-  const db = new Database(path.join(settings.root, 'var', 'shop.db'));
-  try {
-    if (db.prepare('SELECT COUNT(*) AS n FROM sales_order_grid').get() === undefined) return -1;
-    return (db.prepare('SELECT COUNT(*) AS n FROM sales_order_grid').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
-
-function emptyGrid(settings: Settings): void {
-  const db = new Database(path.join(settings.root, 'var', 'shop.db'));
-  try {
-    db.exec('DELETE FROM sales_order_grid');
-  } finally {
-    db.close();
-  }
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 /** Takes a System backup, leaves it only in the bucket, and returns it with the plain archive's bytes. */
 async function remoteOnlyBackup(settings: Settings): Promise<{ record: BackupRecord; plain: Buffer }> {
   const { record } = await takeBackup(settings, { type: 'snapshot', trigger: 'test' });
@@ -101,9 +76,9 @@ describe('encryption at rest (off-site copy)', () => {
     for (const at of [0, Math.floor(plain.length / 2), plain.length - 32]) expect(stored.includes(plain.subarray(at, at + 32))).toBe(false);
     expect(stored.includes(Buffer.from(SECRET_IN_ENV_PHP))).toBe(false);
     expect(record.manifest?.stored?.size).toBe(stored.length);
-    emptyGrid(settings);
+    emptyGrid(settings.root);
     await rollBack(settings, record, { trigger: 'test' });
-    expect(gridRows(settings)).toBe(500);
+    expect(gridRows(settings.root)).toBe(500);
     expect(await readFile(path.join(settings.root, 'app', 'etc', 'env.php'), 'utf8')).toContain(SECRET_IN_ENV_PHP);
   });
 
@@ -113,9 +88,9 @@ describe('encryption at rest (off-site copy)', () => {
     const otherKey = path.join(work, 'other.key');
     await writeFile(otherKey, randomBytes(32));
     const wrong = loadSettings({ ...env, LIFEBOAT_ENCRYPTION_KEY_FILE: otherKey }, work);
-    emptyGrid(settings);
+    emptyGrid(settings.root);
     await expect(rollBack(wrong, record, { trigger: 'test' })).rejects.toThrow(/cannot be decrypted: wrong key.*nothing was changed/);
-    expect(gridRows(settings)).toBe(0);
+    expect(gridRows(settings.root)).toBe(0);
   });
 
   it('refuses a flipped byte and a truncated object before touching the shop', async () => {
@@ -123,7 +98,7 @@ describe('encryption at rest (off-site copy)', () => {
     const { record } = await remoteOnlyBackup(settings);
     const store = s3.store('enc-tamper');
     const stored = await readAll(await store.get(record.file));
-    emptyGrid(settings);
+    emptyGrid(settings.root);
     const flipped = Buffer.from(stored);
     flipped[Math.floor(flipped.length / 2)] ^= 0x01;
     await store.put(record.file, Readable.from([flipped]));
@@ -135,7 +110,7 @@ describe('encryption at rest (off-site copy)', () => {
     await store.put(`${record.file}.manifest.json`, Readable.from([Buffer.from(JSON.stringify(manifest))]));
     const [listed] = await listAllBackups(settings.backupDir, store);
     await expect(rollBack(settings, listed, { trigger: 'test' })).rejects.toThrow(/cannot be decrypted: the archive was changed or truncated/);
-    expect(gridRows(settings)).toBe(0);
+    expect(gridRows(settings.root)).toBe(0);
   });
 });
 

@@ -2,13 +2,12 @@
 // the bucket under `<prefix>/<file>` with its manifest beside it, listed with where it is, and a backup
 // that is only in the bucket is fetched for verify and rollback. Through a fault-injecting proxy, a
 // backup ends complete in the bucket or as a clear failure, never as a listed partial one.
-import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyGrid, gridRows, readAll } from '../helpers/demo-db.js';
 import { loadSettings, type Settings } from '../../src/config.js';
 import { StateStore } from '../../src/catalog/state.js';
 import { deleteBackup } from '../../src/core/delete.js';
@@ -52,30 +51,6 @@ async function shopSettings(name: string, prefix: string, endpoint = s3.endpoint
   );
 }
 
-function gridRows(settings: Settings): number {
-  const db = new Database(path.join(settings.root, 'var', 'shop.db'));
-  try {
-    return (db.prepare('SELECT COUNT(*) AS n FROM sales_order_grid').get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
-
-function emptyGrid(settings: Settings): void {
-  const db = new Database(path.join(settings.root, 'var', 'shop.db'));
-  try {
-    db.exec('DELETE FROM sales_order_grid WHERE entity_id > 10');
-  } finally {
-    db.close();
-  }
-}
-
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 describe('off-site copy (S3 second target)', () => {
   it('copies each backup under <prefix>/<file> with its manifest, and lists where it is', async () => {
     const settings = await shopSettings('shop-a', 'shops/a');
@@ -98,11 +73,11 @@ describe('off-site copy (S3 second target)', () => {
     expect(remoteOnly.locations).toEqual(['s3']);
     const report = await withLocalCopy(store, settings.backupDir, remoteOnly, (dir) => verifyBackup(dir, remoteOnly));
     expect(report.ok).toBe(true);
-    emptyGrid(settings);
-    expect(gridRows(settings)).toBe(10);
+    emptyGrid(settings.root, 10);
+    expect(gridRows(settings.root)).toBe(10);
     const { outcome } = await rollBack(settings, remoteOnly, { trigger: 'test' });
     expect(outcome.kind).toBe('database');
-    expect(gridRows(settings)).toBe(500);
+    expect(gridRows(settings.root)).toBe(500);
     // The fetched copy was a work file: the backup folder is as before (no archive, no work folder).
     expect(await readdir(settings.backupDir)).toEqual([]);
   });
@@ -113,11 +88,11 @@ describe('off-site copy (S3 second target)', () => {
     await deleteBackup(settings.backupDir, record);
     const [remoteOnly] = await listAllBackups(settings.backupDir, s3.store('shops/c'));
     expect(remoteOnly.locations).toEqual(['s3']);
-    emptyGrid(settings);
+    emptyGrid(settings.root, 10);
     await rm(path.join(settings.root, 'pub', 'index.php'));
     const { outcome } = await rollBack(settings, remoteOnly, { trigger: 'test' });
     expect(outcome.kind).toBe('tree');
-    expect(gridRows(settings)).toBe(500);
+    expect(gridRows(settings.root)).toBe(500);
     expect((await readdir(path.join(settings.root, 'pub'))).sort()).toContain('index.php');
     expect((await readdir(settings.backupDir)).filter((f) => f.startsWith('.lifeboat-fetch'))).toEqual([]);
   });
@@ -132,9 +107,9 @@ describe('off-site copy (S3 second target)', () => {
     bad[Math.floor(bad.length / 2)] ^= 0xff;
     await store.put(record.file, (async function* () { yield bad; })());
     const [remoteOnly] = await listAllBackups(settings.backupDir, store);
-    emptyGrid(settings);
+    emptyGrid(settings.root, 10);
     await expect(rollBack(settings, remoteOnly, { trigger: 'test' })).rejects.toThrow(/damaged.*nothing was changed/);
-    expect(gridRows(settings)).toBe(10);
+    expect(gridRows(settings.root)).toBe(10);
   });
 });
 
