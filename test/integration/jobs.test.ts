@@ -131,6 +131,41 @@ describe('job lock', () => {
   });
 });
 
+describe('scheduled jobs queue', () => {
+  it('wait as a queued job behind a running one, then run', async () => {
+    const root = await shopRoot();
+    const home = path.join(root, 'var', 'lifeboat');
+    const running = await acquireJobLock(home, 'jrunning', 'backup db');
+    const notices: string[] = [];
+    const queued = runJob({
+      home,
+      root,
+      kind: 'backup',
+      type: 'db',
+      description: 'backup db (scheduled)',
+      trigger: 'schedule',
+      waitForLock: true,
+      onNotice: (line) => notices.push(line),
+      work: async () => 'done',
+    });
+    let state: string | undefined;
+    for (let i = 0; i < 100 && state !== 'queued'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const store = StateStore.open(home);
+      state = store.listJobs()[0]?.state;
+      store.close();
+    }
+    expect(state).toBe('queued');
+    expect(notices.join('\n')).toMatch(/queued behind the running job: .*job jrunning/);
+    await running.release();
+    const { jobId, result } = await queued;
+    expect(result).toBe('done');
+    const store = StateStore.open(home);
+    expect(store.getJob(jobId)).toMatchObject({ state: 'succeeded', trigger: 'schedule' });
+    store.close();
+  });
+});
+
 describe('lifeboat maintenance', () => {
   it('turns the flag and the allow-list on and off', async () => {
     const root = await shopRoot();
