@@ -3,17 +3,7 @@ import path from 'node:path';
 import { recordSummary } from '../core/record-summary.js';
 import type { BackupRecord } from '../core/types.js';
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-export function humanBytes(bytes: number): string {
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${UNITS[unit]}`;
-}
+export { humanBytes } from '../core/units.js';
 
 export function humanDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';

@@ -1,6 +1,7 @@
 // Failing early instead of filling the disk: before a backup starts, its size is estimated from the
 // tree (already-compressed media count in full, text at half) and the database's data size, and
 // compared with the free space where it will be written. Rollback checks the space its staging needs.
+import { humanBytes } from './units.js';
 import { stat, statfs } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import { openConnection } from '../engines/mysql/connect.js';
@@ -46,16 +47,6 @@ export async function estimateDatabase(target: DatabaseTarget): Promise<number> 
   }
 }
 
-export function formatSize(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 export async function freeBytes(dir: string): Promise<number> {
   const info = await statfs(dir);
@@ -66,6 +57,6 @@ export async function freeBytes(dir: string): Promise<number> {
 export async function requireFreeSpace(dir: string, needed: number, what: string, advice: string): Promise<void> {
   const free = await freeBytes(dir);
   if (free < needed) {
-    throw new OperationError(`not enough free space in ${dir}: ${what} needs about ${formatSize(needed)}, ${formatSize(free)} is free; ${advice}`);
+    throw new OperationError(`not enough free space in ${dir}: ${what} needs about ${humanBytes(needed)}, ${humanBytes(free)} is free; ${advice}`);
   }
 }

@@ -1,6 +1,7 @@
 // Notifications about jobs: a webhook (a JSON POST) and an e-mail over SMTP. A notification that
 // cannot be delivered must never turn a good backup into a failed job, so nothing here throws: each
 // channel's outcome is returned for the caller to log.
+import { humanBytes } from './units.js';
 import { UsageError } from './errors.js';
 import { describeSmtpServer, sendEmail, type SmtpConfig } from './notify-smtp.js';
 import { TOOL_VERSION } from './version.js';
@@ -97,7 +98,7 @@ export function describeEvent(event: JobEvent): { subject: string; text: string;
     `Started: ${event.startedAt}`,
     `Finished: ${event.finishedAt}`,
   ];
-  if (event.file) lines.push(`File: ${event.file}${event.size === undefined ? '' : ` (${formatSize(event.size)})`}`);
+  if (event.file) lines.push(`File: ${event.file}${event.size === undefined ? '' : ` (${humanBytes(event.size)})`}`);
   if (event.error) lines.push(`Error: ${event.error}`);
   if (hint) lines.push(`What to do: ${hint}`);
   lines.push('', `-- Lifeboat ${TOOL_VERSION}`);
@@ -195,17 +196,6 @@ function errorText(error: unknown): string {
 
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
-}
-
-function formatSize(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
 function sleep(ms: number): Promise<void> {
