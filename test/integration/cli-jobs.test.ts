@@ -110,14 +110,26 @@ describe('jobs through the CLI', () => {
     const child = startCli(['backup', 'db', '--maintenance'], env);
     let output = '';
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    let running: { id: string; state: string } | undefined;
-    for (let i = 0; i < 300 && !running; i++) {
-      const jobs = JSON.parse((await runCli(['jobs', '--json'], env)).stdout) as { id: string; state: string }[];
-      running = jobs.find((j) => j.state === 'running');
-      if (!running) await new Promise((r) => setTimeout(r, 20));
+    let childDone = false;
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => ((childDone = true), resolve(code))));
+    // Watch the job table itself: spawning `lifeboat jobs` per poll is too slow on a busy machine, and the
+    // backup could end between two polls.
+    const stateFile = path.join(root, 'var', 'lifeboat', 'lifeboat.db');
+    let running: { id: string } | undefined;
+    while (!running && !childDone) {
+      if (existsSync(stateFile)) {
+        const state = new Database(stateFile, { readonly: true, fileMustExist: true });
+        try {
+          running = state.prepare("SELECT id FROM job WHERE state = 'running'").get() as { id: string } | undefined;
+        } catch {
+          // the table is created by the child's first migration; try again
+        } finally {
+          state.close();
+        }
+      }
+      if (!running) await new Promise((r) => setTimeout(r, 10));
     }
-    expect(running, output).toBeDefined();
+    expect(running, `the backup ended before it was seen running: ${output}`).toBeDefined();
     const cancel = await runCli(['cancel', running!.id], env);
     expect(cancel.stdout).toMatch(new RegExp(`job ${running!.id} cancelled`));
     expect(await exited).not.toBe(0);
