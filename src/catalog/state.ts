@@ -125,6 +125,16 @@ export class StateStore {
     return new StateStore(openStateDatabase(home));
   }
 
+  /** Opens the store for one synchronous use and closes it again. */
+  static with<T>(home: string, use: (store: StateStore) => T): T {
+    const store = StateStore.open(home);
+    try {
+      return use(store);
+    } finally {
+      store.close();
+    }
+  }
+
   close(): void {
     this.db.close();
   }

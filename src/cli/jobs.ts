@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { StateStore, type JobRecord } from '../catalog/state.js';
 import { OperationError, UsageError } from '../core/errors.js';
 import { reapDeadJobs } from '../core/jobs.js';
-import { isDead } from '../core/process-identity.js';
+import { requestCancel, waitForJobEnd } from '../core/job-cancel.js';
 import { humanBytes, humanDuration, renderTable } from './format.js';
 import { settings, stdio } from './context.js';
 
@@ -64,30 +64,15 @@ export function registerJobs(program: Command): void {
     .action(async (id: string) => {
       const store = StateStore.open(settings().home);
       try {
-        const job = store.getJob(id);
-        if (!job) throw new UsageError(`no job "${id}"; run "lifeboat jobs" to see the ids`);
-        if (job.state !== 'running' && job.state !== 'queued') throw new UsageError(`job ${id} is not running (it ${job.state})`);
-        if (!job.process) throw new OperationError(`job ${id} has no process recorded; it cannot be signalled`);
-        if (isDead(job.process)) {
-          reapDeadJobs(store);
+        const request = requestCancel(store, id, 'lifeboat cancel');
+        if (request.status === 'reaped') {
           stdio.out(`job ${id}'s process was already gone; marked failed`);
           return;
         }
-        try {
-          process.kill(job.process.pid, 'SIGTERM');
-        } catch (error) {
-          throw new OperationError(`cannot signal pid ${job.process.pid} of job ${id}: ${(error as Error).message}`);
-        }
         // The job stops at its next safe point, cleans up and records its state: wait for that.
-        for (let i = 0; i < 600; i++) {
-          const now = store.getJob(id);
-          if (now && now.state !== 'running' && now.state !== 'queued') {
-            stdio.out(`job ${id} ${now.state}`);
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        throw new OperationError(`job ${id} did not stop within 60 s; it was asked to (SIGTERM to pid ${job.process.pid})`);
+        const ended = await waitForJobEnd(store, id, 60_000);
+        if (!ended) throw new OperationError(`job ${id} did not stop within 60 s; it was asked to`);
+        stdio.out(`job ${id} ${ended.state}`);
       } finally {
         store.close();
       }

@@ -105,8 +105,19 @@ function jobFields<T>(spec: JobSpec<T>, jobId: string) {
 
 const LOCK_POLL_MS = 2000;
 
+/** Jobs of this process, by id: the web server cancels its own jobs by aborting them (a signal would stop it). */
+const ownJobs = new Map<string, AbortController>();
+
+/** Aborts a queued or running job of this process; false when this process does not run it. */
+export function abortOwnJob(jobId: string, reason: Error): boolean {
+  const controller = ownJobs.get(jobId);
+  if (!controller) return false;
+  controller.abort(reason);
+  return true;
+}
+
 /** Takes the job lock; with waitForLock, waits as a queued job until the running one ends. */
-async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string): Promise<JobLock> {
+async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string, signal: AbortSignal): Promise<JobLock> {
   for (;;) {
     try {
       return await acquireJobLock(spec.home, jobId, spec.description);
@@ -117,9 +128,9 @@ async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string): 
         store.appendLog(jobId, `queued: ${error.message}`);
         spec.onNotice?.(`queued behind the running job: ${error.message}`);
       }
-      if (spec.signal?.aborted) {
+      if (signal.aborted) {
         store.finishJob(jobId, 'cancelled', { error: 'cancelled while queued' });
-        throw spec.signal.reason;
+        throw signal.reason;
       }
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
@@ -132,10 +143,18 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
   try {
     for (const line of reapDeadJobs(store)) notice(line);
     const jobId = newJobId();
-    const lock = await takeLock(store, spec, jobId);
     const controller = new AbortController();
     const abort = () => controller.abort(spec.signal?.reason);
     spec.signal?.addEventListener('abort', abort, { once: true });
+    ownJobs.set(jobId, controller);
+    let lock: JobLock;
+    try {
+      lock = await takeLock(store, spec, jobId, controller.signal);
+    } catch (error) {
+      ownJobs.delete(jobId);
+      spec.signal?.removeEventListener('abort', abort);
+      throw error;
+    }
     try {
       if (!store.getJob(jobId)) store.createJob({ ...jobFields(spec, jobId), state: 'running' });
       store.markRunning(jobId);
@@ -162,7 +181,7 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
         log(line);
       } else if (lease) log('maintenance mode on');
       try {
-        spec.signal?.throwIfAborted();
+        controller.signal.throwIfAborted();
         const result = await spec.work({ jobId, signal: controller.signal, onProgress: progressTracker(store, jobId, spec.onProgress), log });
         const summary = spec.summarize?.(result) ?? {};
         log(`succeeded${summary.file ? `: ${summary.file}` : ''}`);
@@ -183,6 +202,7 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
         }
       }
     } finally {
+      ownJobs.delete(jobId);
       spec.signal?.removeEventListener('abort', abort);
       await lock.release();
     }

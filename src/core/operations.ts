@@ -9,6 +9,7 @@ import { createTreeBackup } from './backup-tree.js';
 import path from 'node:path';
 import { runJob, type JobOutcome } from './jobs.js';
 import { notify, type JobEvent } from './notify.js';
+import { effectiveNotify } from './notify-settings.js';
 import { loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
 import { rollbackDatabase } from './rollback.js';
 import { rollbackTree, type TreeRollbackResult } from './rollback-tree.js';
@@ -44,7 +45,9 @@ export interface RollbackRequest extends JobOptions {
 /** Sends the job's end to the configured notification channels (failures always; successes when asked). */
 function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
   return async (outcome: JobOutcome<T>): Promise<void> => {
-    if (!settings.notify || outcome.state === 'cancelled') return;
+    if (outcome.state === 'cancelled') return;
+    const config = effectiveNotify(settings); // stored targets, env/config file winning
+    if (!config) return;
     const event: JobEvent = {
       shop: shopName(settings),
       jobId: outcome.jobId,
@@ -56,7 +59,7 @@ function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: stri
       startedAt: outcome.startedAt,
       finishedAt: outcome.finishedAt,
     };
-    for (const result of await notify(settings.notify, event)) {
+    for (const result of await notify(config, event)) {
       if (!result.ok) onNotice?.(`notification failed: ${result.error}`);
     }
   };

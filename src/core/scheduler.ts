@@ -4,6 +4,7 @@
 import type { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
 import { notify, type JobEvent, type NotifyConfig } from './notify.js';
+import { effectiveNotify } from './notify-settings.js';
 import { shopName, takeBackup } from './operations.js';
 import { openOffsiteStore } from './offsite-copy.js';
 import { pruneBackups } from './prune.js';
@@ -41,7 +42,7 @@ export async function runScheduledOnce(
   const missed = findMissedOccurrence(store, now, MISSED_GRACE_MS);
   if (missed) {
     await send(
-      settings.notify,
+      effectiveNotify(settings, store),
       { shop: shopName(settings), jobId: '-', kind: 'missed-schedule', state: 'failed', error: `the scheduled backup due at ${missed} did not run`, startedAt: started, finishedAt: started },
       options.onNotice,
     );

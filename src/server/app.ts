@@ -18,6 +18,7 @@ import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerPageRoutes } from './routes/page.js';
 import { registerRoleRoutes } from './routes/roles.js';
 import { registerSessionRoutes } from './routes/session.js';
+import { registerSettingsRoutes } from './routes/settings.js';
 import { registerSetupRoutes } from './routes/setup.js';
 import { registerUserRoutes } from './routes/users.js';
 
@@ -78,6 +79,7 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
       registerUserRoutes(scoped, context);
       registerRoleRoutes(scoped, context);
       registerAuditRoutes(scoped, context);
+      registerSettingsRoutes(scoped, context);
       registerOpenApiRoute(scoped, context);
       registerPageRoutes(scoped, context);
     },

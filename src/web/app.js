@@ -1,8 +1,11 @@
 // The admin page: sign-in and first-run setup, the Backups grid with its create, rollback and delete
-// dialogs, live job progress (server-sent events), and for admins the audit log, users and roles.
-// Everything it does goes through the documented JSON API (api/openapi.json).
-import { api, ApiError, el, humanBytes, setCsrfToken } from './api.js';
+// dialogs, live job progress and cancel (server-sent events), and for admins the audit log, users and
+// roles, and settings. Everything it does goes through the documented JSON API (api/openapi.json).
+import { api, ApiError, el, setCsrfToken } from './api.js';
 import { createGrid } from './grid.js';
+import { createJobWatcher } from './jobs.js';
+import { createSettingsView } from './settings.js';
+import { createUsersView } from './users.js';
 
 const $ = (id) => document.getElementById(id);
 let user = null;
@@ -17,7 +20,8 @@ function show(view) {
   }
   if (view === 'backups') refresh();
   if (view === 'audit') loadAudit();
-  if (view === 'users') loadUsers();
+  if (view === 'users') usersView.load().catch(failed);
+  if (view === 'settings') settingsView.load().catch(failed);
 }
 
 function signedIn(session) {
@@ -55,6 +59,9 @@ const grid = createGrid({
   deleteButton: $('delete-selected'),
   canRollback: () => Boolean(user?.resources.includes('rollback')),
   onRollback: openRollback,
+  // A rollback stopped half-way is a rollback decision: only roles that may roll back may cancel one.
+  canCancel: (job) => Boolean(user?.resources.includes(job.kind === 'rollback' ? 'rollback' : 'backup')),
+  onCancel: (job) => jobWatcher.cancel(job),
   onSelectionChange: (n) => ($('delete-selected').textContent = n ? `Delete (${n})` : 'Delete'),
 });
 
@@ -67,40 +74,15 @@ async function refresh() {
   }
 }
 
-// ---- Live job progress
-const watched = new Set();
-
-function jobLine(job) {
-  const p = job.progress;
-  const done = p?.totalBytes ? Math.min(100, Math.round((p.bytes / p.totalBytes) * 100)) : undefined;
-  const detail = p ? `${p.phase}${p.table ? ` · ${p.table}` : ''} · ${humanBytes(p.bytes)}${p.eta !== undefined ? ` · ${p.eta} s left` : ''}` : 'starting';
-  return [el('strong', {}, job.description), el('progress', { max: 100, value: done, 'aria-label': `Progress of ${job.description}` }), el('span', {}, detail)];
-}
-
-function watchJob(job) {
-  if (watched.has(job.id)) return;
-  watched.add(job.id);
-  const box = el('div', { class: 'job', id: `job-${job.id}`, role: 'status' }, ...jobLine(job));
-  $('jobs').append(box);
-  const events = new EventSource(`api/jobs/${encodeURIComponent(job.id)}/events`);
-  events.addEventListener('job', (event) => box.replaceChildren(...jobLine(JSON.parse(event.data))));
-  events.addEventListener('end', (event) => {
-    events.close();
-    const { state } = JSON.parse(event.data);
-    box.replaceChildren(el('strong', {}, job.description), el('span', { class: `badge ${state === 'succeeded' ? 'ok' : 'bad'}` }, state));
-    refresh();
-    setTimeout(() => (box.remove(), watched.delete(job.id)), state === 'succeeded' ? 4000 : 15000);
-  });
-  events.onerror = () => events.close();
-}
-
-async function watchRunningJobs() {
-  try {
-    for (const job of (await api('GET', 'api/jobs')).jobs) if (job.state === 'running' || job.state === 'queued') watchJob(job);
-  } catch {
-    /* the grid shows the problem */
-  }
-}
+// ---- Live jobs, as rows of the grid
+const jobWatcher = createJobWatcher({
+  grid,
+  announce: (text) => ($('job-announce').textContent = text),
+  showError: (text) => ($('jobs-error').textContent = text),
+  onEnded: () => refresh(),
+});
+const watchJob = (job) => jobWatcher.watch(job);
+const watchRunningJobs = () => jobWatcher.watchRunning();
 
 // ---- Create dialog
 let createType = 'db';
@@ -173,7 +155,7 @@ $('delete-form').addEventListener('submit', async (event) => {
 
 for (const button of document.querySelectorAll('[data-close]')) button.addEventListener('click', () => button.closest('dialog').close());
 
-// ---- Audit log, users and roles
+// ---- Audit log, users and roles, settings
 async function loadAudit() {
   const { entries } = await api('GET', 'api/audit');
   $('audit').tBodies[0].replaceChildren(...entries.map((e) =>
@@ -181,38 +163,14 @@ async function loadAudit() {
       el('td', {}, e.address || '—'), el('td', {}, el('span', { class: `badge ${e.success ? 'ok' : 'bad'}` }, e.success ? 'success' : 'failed')), el('td', {}, e.detail || ''))));
 }
 
-async function loadUsers() {
-  const [{ users }, { roles }] = await Promise.all([api('GET', 'api/users'), api('GET', 'api/roles')]);
-  $('user-list').replaceChildren(...users.map((u) => el('li', {}, `${u.username} · ${u.role}`,
-    u.username === user.username ? null : el('button', { type: 'button', class: 'link', onclick: () => api('DELETE', `api/users/${encodeURIComponent(u.username)}`).then(loadUsers, (e) => alert(message(e))) }, `Remove ${u.username}`))));
-  $('role-list').replaceChildren(...roles.map((r) => el('li', {}, `${r.name}: ${r.resources.join(', ')}`,
-    r.name === 'admin' ? null : el('button', { type: 'button', class: 'link', onclick: () => api('DELETE', `api/roles/${encodeURIComponent(r.name)}`).then(loadUsers, (e) => alert(message(e))) }, `Remove ${r.name}`))));
-  $('user-role').replaceChildren(...roles.map((r) => el('option', { value: r.name }, r.name)));
+const usersView = createUsersView({ currentUser: () => user });
+const settingsView = createSettingsView();
+
+/** A view that cannot load: signed out (401) goes back to sign-in; anything else is shown. */
+function failed(error) {
+  if (error instanceof ApiError && error.status === 401) signedOut();
+  else alert(message(error));
 }
-
-$('user-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  try {
-    await api('POST', 'api/users', { username: $('user-name').value, role: $('user-role').value, password: $('user-password').value });
-    event.target.reset();
-    $('user-error').textContent = '';
-    loadUsers();
-  } catch (error) {
-    $('user-error').textContent = message(error);
-  }
-});
-
-$('role-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const resources = [...event.target.querySelectorAll('input[name=resource]:checked')].map((i) => i.value);
-  try {
-    await api('POST', 'api/roles', { name: $('role-name').value, resources });
-    $('role-error').textContent = '';
-    loadUsers();
-  } catch (error) {
-    $('role-error').textContent = message(error);
-  }
-});
 
 // ---- Sign-in, setup, sign-out
 $('signin-form').addEventListener('submit', async (event) => {

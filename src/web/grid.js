@@ -1,6 +1,8 @@
 // The Backups grid: sortable columns, filter by type and name, pages of 20, newest first; select rows
-// to delete; Rollback only for roles with the rollback resource.
+// to delete; Rollback only for roles with the rollback resource. Queued and running jobs sit on top as
+// rows of their own, with live progress and a Cancel button.
 import { el, humanBytes, TYPE_LABELS } from './api.js';
+import { jobRow, updateJobRow } from './job-row.js';
 
 const PAGE_SIZE = 20;
 const COLUMNS = [
@@ -11,8 +13,9 @@ const COLUMNS = [
   { key: 'status', label: 'Status' },
 ];
 
-export function createGrid({ table, typeFilter, nameFilter, prev, next, info, deleteButton, canRollback, onRollback, onSelectionChange }) {
-  const state = { rows: [], sort: 'time', dir: -1, page: 0, selected: new Set() };
+export function createGrid({ table, typeFilter, nameFilter, prev, next, info, deleteButton, canRollback, onRollback, canCancel, onCancel, onSelectionChange }) {
+  const state = { rows: [], jobs: [], sort: 'time', dir: -1, page: 0, selected: new Set() };
+  const hasActions = () => canRollback() || state.jobs.length > 0;
 
   function status(row) {
     return row.origin === 'lifeboat' ? el('span', { class: 'badge ok' }, 'Complete') : el('span', { class: 'badge' }, 'Foreign (no manifest)');
@@ -40,7 +43,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
           el('button', { type: 'button', onclick: () => sortBy(c.key) }, c.label)),
       ),
       el('th', { scope: 'col' }, 'Download'),
-      canRollback() ? el('th', { scope: 'col' }, 'Action') : null,
+      hasActions() ? el('th', { scope: 'col' }, 'Action') : null,
     );
   }
 
@@ -55,10 +58,11 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
     const { rows, total, pages } = pageRows();
     renderHead(rows);
     const body = table.tBodies[0];
+    const jobs = state.jobs.map((job) => jobRow(job, { actionColumn: hasActions(), canCancel: canCancel(job), onCancel }));
     if (rows.length === 0) {
-      body.replaceChildren(el('tr', {}, el('td', { colspan: 8, class: 'empty' }, state.rows.length ? 'No backup matches the filter.' : 'No backups yet. Take one with the buttons above.')));
+      body.replaceChildren(...jobs, el('tr', {}, el('td', { colspan: 8, class: 'empty' }, state.rows.length ? 'No backup matches the filter.' : 'No backups yet. Take one with the buttons above.')));
     } else {
-      body.replaceChildren(...rows.map((r) =>
+      body.replaceChildren(...jobs, ...rows.map((r) =>
         el('tr', { 'data-id': r.id },
           el('td', {}, el('input', { type: 'checkbox', 'aria-label': `Select ${r.file}`, checked: state.selected.has(r.id), onchange: (e) => select(r.id, e.target.checked) })),
           el('td', {}, el('time', { datetime: r.createdAt }, new Date(r.time * 1000).toLocaleString())),
@@ -67,7 +71,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
           el('td', {}, TYPE_LABELS[r.type] || r.type),
           el('td', {}, status(r)),
           el('td', {}, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.file }, 'Download')),
-          canRollback() ? el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => onRollback(r) }, 'Rollback')) : null,
+          canRollback() ? el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => onRollback(r) }, 'Rollback')) : hasActions() ? el('td', {}) : null,
         )));
     }
     info.textContent = `${total} backup${total === 1 ? '' : 's'} · page ${state.page + 1} of ${pages}`;
@@ -106,6 +110,14 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
       const ids = new Set(rows.map((r) => r.id));
       for (const id of state.selected) if (!ids.has(id)) state.selected.delete(id);
       render();
+    },
+    /** Queued, running and just-ended jobs, shown above the backups. */
+    setJobs(jobs) {
+      const same = jobs.length === state.jobs.length && jobs.every((job, i) => job.id === state.jobs[i].id && Boolean(job.cancelling) === Boolean(state.jobs[i].cancelling));
+      state.jobs = jobs;
+      const rows = jobs.map((job) => table.tBodies[0].querySelector(`tr[data-job="${job.id}"]`));
+      if (same && rows.every(Boolean)) jobs.forEach((job, i) => updateJobRow(rows[i], job));
+      else render();
     },
     selected: () => state.rows.filter((r) => state.selected.has(r.id)),
     clearSelection: () => (state.selected.clear(), render()),

@@ -65,7 +65,7 @@ describe('first run in Chromium', () => {
     await expect.poll(() => page.locator('#rollback-error').textContent()).toBe('wrong password');
     await dialog.getByLabel('Your password').fill('owner password 1');
     await dialog.getByRole('button', { name: 'Roll back' }).click();
-    await expect.poll(() => page.locator('#jobs').textContent(), { timeout: 30_000 }).toMatch(/rollback .*succeeded/);
+    await expect.poll(() => page.locator('tr.job-row').filter({ hasText: /^.*rollback .*_db_first\.sql\.gz/ }).getByText('Rolled back').isVisible(), { timeout: 30_000 }).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-rollback-done.png'), fullPage: true });
 
     await page.getByRole('checkbox', { name: 'Select all on this page' }).check();

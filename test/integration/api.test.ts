@@ -123,6 +123,9 @@ describe('HTTP API', () => {
     for (const url of ['/api/users', '/api/roles', '/api/audit']) expect((await call(server.base, olga, 'GET', url)).status).toBe(403);
     expect((await call(server.base, olga, 'POST', '/api/users', { username: 'mallory', role: 'admin', password: PASSWORD })).status).toBe(403);
     expect((await call(server.base, undefined, 'GET', '/api/users')).status).toBe(401);
+    const demoted = await call(server.base, admin, 'PATCH', '/api/users/ada', { role: 'operator' });
+    expect(demoted.status).toBe(400);
+    expect(((await demoted.json()) as { error: string }).error).toBe('"ada" is the last admin; make another user admin first');
   });
 
   it('rolls back only with the right password: 403 and nothing changed with a wrong one', async () => {
@@ -165,6 +168,7 @@ describe('HTTP API', () => {
       'GET /api/backups/{id}/download', 'DELETE /api/backups/{id}', 'POST /api/backups/{id}/rollback', 'GET /api/jobs', 'GET /api/jobs/{id}',
       'GET /api/jobs/{id}/events', 'GET /api/users', 'POST /api/users', 'PATCH /api/users/{name}', 'DELETE /api/users/{name}', 'GET /api/roles',
       'POST /api/roles', 'DELETE /api/roles/{name}', 'GET /api/audit', 'GET /api/openapi.json',
+      'POST /api/jobs/{id}/cancel', 'GET /api/settings', 'PUT /api/settings', 'POST /api/settings/notify-test',
     ]) {
       expect(routes).toContain(route);
     }

@@ -1,20 +1,14 @@
-// /api/jobs: recent jobs, one job, and a live progress stream (server-sent events, read from the
-// state store twice a second until the job ends).
+// /api/jobs: recent jobs, one job, a live progress stream (server-sent events, read from the state
+// store twice a second until the job ends), and cancelling a queued or running job (as `lifeboat cancel`).
 import type { FastifyInstance } from 'fastify';
 import { StateStore, type JobRecord } from '../../catalog/state.js';
+import { requestCancel, waitForJobEnd } from '../../core/job-cancel.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';
 
 const POLL_MS = 500;
-
-function withStore<T>(home: string, use: (store: StateStore) => T): T {
-  const store = StateStore.open(home);
-  try {
-    return use(store);
-  } finally {
-    store.close();
-  }
-}
+/** How long a cancel request waits for the job to clean up before answering 202 (still stopping). */
+const CANCEL_WAIT_MS = 30_000;
 
 /** The job without its process identity (pid and host stay on the server). */
 function jobJson(job: JobRecord): Omit<JobRecord, 'process'> {
@@ -25,19 +19,42 @@ function jobJson(job: JobRecord): Omit<JobRecord, 'process'> {
 export function registerJobRoutes(app: FastifyInstance, context: ServerContext): void {
   const home = context.settings.home;
   const find = (id: string): JobRecord => {
-    const job = withStore(home, (store) => store.getJob(id));
+    const job = StateStore.with(home, (store) => store.getJob(id));
     if (!job) throw new HttpError(404, `no job "${id}"`);
     return job;
   };
 
   app.get('/api/jobs', async (request) => {
     context.auth(request, 'backup');
-    return { jobs: withStore(home, (store) => store.listJobs(20)).map(jobJson) };
+    return { jobs: StateStore.with(home, (store) => store.listJobs(20)).map(jobJson) };
   });
 
   app.get('/api/jobs/:id', async (request) => {
     context.auth(request, 'backup');
     return { job: jobJson(find((request.params as { id: string }).id)) };
+  });
+
+  app.post('/api/jobs/:id/cancel', async (request, reply) => {
+    const session = context.auth(request, 'backup');
+    const job = find((request.params as { id: string }).id);
+    // Stopping a rollback half-way is a rollback decision: it needs the rollback resource.
+    if (job.kind === 'rollback' && !session.user.resources.includes('rollback')) throw new HttpError(403, `your role "${session.user.role}" lacks the rollback resource`);
+    if (job.state !== 'running' && job.state !== 'queued') throw new HttpError(409, `job ${job.id} is not running (it ${job.state})`);
+    const store = StateStore.open(home);
+    try {
+      let outcome;
+      try {
+        outcome = requestCancel(store, job.id, `${session.user.username} (web)`);
+      } catch (error) {
+        context.audit(request, session, 'cancel', false, job.backupId, `${job.id} ${job.description}: ${(error as Error).message}`);
+        throw error;
+      }
+      const ended = outcome.status === 'reaped' ? store.getJob(job.id) : await waitForJobEnd(store, job.id, CANCEL_WAIT_MS);
+      context.audit(request, session, 'cancel', true, job.backupId, `${job.id} ${job.description}${ended ? `: ${ended.state}` : ': stopping'}`);
+      return reply.code(ended ? 200 : 202).send({ job: jobJson(ended ?? (store.getJob(job.id) as JobRecord)) });
+    } finally {
+      store.close();
+    }
   });
 
   app.get('/api/jobs/:id/events', async (request, reply) => {
@@ -51,7 +68,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ServerContext):
     let closed = false;
     raw.on('close', () => (closed = true)); // the client went away (or the stream ended)
     while (!closed) {
-      const job = withStore(home, (store) => store.getJob(id));
+      const job = StateStore.with(home, (store) => store.getJob(id));
       if (!job) break;
       const data = JSON.stringify(jobJson(job));
       if (data !== last) {

@@ -42,6 +42,9 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/jobs': { get: { summary: 'The 20 newest jobs', resource: 'backup', responses: { '200': '{jobs}', ...AUTH_GET } } },
   '/api/jobs/{id}': { get: { summary: 'One job: state, progress, log', resource: 'backup', responses: { '200': '{job}', '404': 'no such job', ...AUTH_GET } } },
+  '/api/jobs/{id}/cancel': {
+    post: { summary: 'Cancel a queued or running job (as lifeboat cancel); waits up to 30 s for it to clean up', resource: 'backup (rollback for rollback jobs)', responses: { '200': '{job} ended (cancelled)', '202': '{job} still stopping', '404': 'no such job', '409': 'the job is not running', ...AUTH } },
+  },
   '/api/jobs/{id}/events': { get: { summary: 'Server-sent events: "job" on every change, "end" when it ends', resource: 'backup', responses: { '200': 'text/event-stream', '404': 'no such job', ...AUTH_GET } } },
   '/api/users': {
     get: { summary: 'Users', resource: 'admin', responses: { '200': '{users}', ...AUTH_GET } },
@@ -56,6 +59,21 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     post: { summary: 'Create or change a role (rollback needs backup)', resource: 'admin', body: obj({ name: str, resources: { type: 'array', items: { enum: ['backup', 'rollback', 'admin'] } } }, ['name', 'resources']), responses: { '201': '{role}', '400': 'bad resources (e.g. rollback without backup)', ...AUTH } },
   },
   '/api/roles/{name}': { delete: { summary: 'Remove a role without users', resource: 'admin', responses: { '204': 'removed', '400': 'built-in or in use', '404': 'no such role', ...AUTH } } },
+  '/api/settings': {
+    get: { summary: 'The schedule (as lifeboat schedule show --json), notification targets (secrets masked) and which are fixed by env/config', resource: 'admin', responses: { '200': '{schedule, notify, fixed, machineTimeZone}', ...AUTH_GET } },
+    put: {
+      summary: 'Change the schedule and/or notification targets (fields not sent keep their value; a masked secret sent back keeps the stored one)',
+      resource: 'admin',
+      body: obj({
+        schedule: obj({ enabled: bool, type: { enum: ['db', 'media', 'system', 'snapshot', 'nomedia'] }, frequency: { enum: ['daily', 'weekly', 'monthly'] }, time: str, timezone: str, weekday: { type: 'integer' }, dayOfMonth: { type: 'integer' }, maintenance: bool, retention: { type: ['object', 'null'] } }),
+        notify: obj({ webhookUrl: { type: ['string', 'null'] }, smtp: { type: ['object', 'null'] }, onSuccess: bool }),
+      }),
+      responses: { '200': '{schedule, notify, fixed, machineTimeZone}', '400': 'a bad value, named (e.g. schedule time must be HH:MM), or a field fixed by env/config', ...AUTH },
+    },
+  },
+  '/api/settings/notify-test': {
+    post: { summary: 'Send a test notification to every target in force', resource: 'admin', responses: { '200': '{results: [{channel, ok, error}]}', '400': 'no notification target', ...AUTH } },
+  },
   '/api/audit': { get: { summary: 'The audit log, newest first (?limit=N, at most 1000)', resource: 'admin', responses: { '200': '{entries}', ...AUTH_GET } } },
   '/api/openapi.json': { get: { summary: 'This document', responses: { '200': 'OpenAPI 3.1' } } },
   '/healthz': { get: { summary: 'Health', responses: { '200': '{status, version, shop}' } } },

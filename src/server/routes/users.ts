@@ -30,7 +30,12 @@ export function registerUserRoutes(app: FastifyInstance, context: ServerContext)
     if (role === undefined && password === undefined) throw new HttpError(400, 'send {"role"} and/or {"password"}');
     if (role !== undefined && typeof role !== 'string') throw new HttpError(400, 'role must be a string');
     if (password !== undefined && typeof password !== 'string') throw new HttpError(400, 'password must be a string');
-    if (!accounts.getUser(name)) throw new HttpError(404, `no user "${name}"`);
+    const user = accounts.getUser(name);
+    if (!user) throw new HttpError(404, `no user "${name}"`);
+    // As removing does: the last admin keeps the role, or nobody could manage users and settings again.
+    if (user.role === 'admin' && role !== undefined && role !== 'admin' && accounts.listUsers().filter((u) => u.role === 'admin').length === 1) {
+      throw new HttpError(400, `"${name}" is the last admin; make another user admin first`);
+    }
     if (typeof role === 'string') accounts.setRole(name, role);
     if (typeof password === 'string') await accounts.setPassword(name, password);
     context.audit(request, session, 'user change', true, undefined, name);

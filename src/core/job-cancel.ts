@@ -1,0 +1,44 @@
+// Cancelling a queued or running job, for `lifeboat cancel` and the web API alike. A job of this process
+// (the web server's own, or the scheduler's inside it) is aborted directly; a job of another process is
+// sent SIGTERM, which that process turns into the same abort. Either way the job stops at its next safe
+// point, removes what it half-wrote, restores maintenance mode and records itself as cancelled.
+import type { JobRecord, StateStore } from '../catalog/state.js';
+import { OperationError, UsageError } from './errors.js';
+import { abortOwnJob, reapDeadJobs } from './jobs.js';
+import { isDead } from './process-identity.js';
+
+export type CancelRequest =
+  /** The job was asked to stop; wait for it with waitForJobEnd. */
+  | { status: 'requested'; how: 'aborted' | 'signalled' }
+  /** Its process was gone: the job is now marked failed. */
+  | { status: 'reaped' };
+
+/** Asks the job to stop. Throws a UsageError for an unknown or finished job, an OperationError when it cannot be signalled. */
+export function requestCancel(store: StateStore, id: string, by: string): CancelRequest {
+  const job = store.getJob(id);
+  if (!job) throw new UsageError(`no job "${id}"; run "lifeboat jobs" to see the ids`);
+  if (job.state !== 'running' && job.state !== 'queued') throw new UsageError(`job ${id} is not running (it ${job.state})`);
+  if (abortOwnJob(id, new Error(`cancelled by ${by}`))) return { status: 'requested', how: 'aborted' };
+  if (!job.process) throw new OperationError(`job ${id} has no process recorded; it cannot be signalled`);
+  if (isDead(job.process)) {
+    reapDeadJobs(store);
+    return { status: 'reaped' };
+  }
+  try {
+    process.kill(job.process.pid, 'SIGTERM');
+  } catch (error) {
+    throw new OperationError(`cannot signal pid ${job.process.pid} of job ${id}: ${(error as Error).message}`);
+  }
+  return { status: 'requested', how: 'signalled' };
+}
+
+/** Polls the job until it has ended; undefined when it is still going after `timeoutMs`. */
+export async function waitForJobEnd(store: StateStore, id: string, timeoutMs: number): Promise<JobRecord | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = store.getJob(id);
+    if (job && job.state !== 'running' && job.state !== 'queued') return job;
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

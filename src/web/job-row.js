@@ -1,0 +1,69 @@
+// A queued, running or just-ended job as a row of the Backups grid: what it is, its phase, a progress
+// bar, bytes, rate and time left, and a Cancel button. Progress updates change the cells in place, so
+// a keyboard user's focus on the Cancel button survives them.
+import { el, humanBytes, TYPE_LABELS } from './api.js';
+
+export function humanDuration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+const ENDED = { succeeded: ['ok', 'Done'], failed: ['bad', 'Failed'], cancelled: ['warn', 'Cancelled'] };
+
+/** The progress words: phase, percent, bytes, rate, time left. */
+export function progressText(job) {
+  if (job.state === 'queued') return 'Queued: waits for the running job';
+  const p = job.progress;
+  if (!p) return 'Starting…';
+  const parts = [p.phase + (p.table ? ` ${p.table}` : '')];
+  if (p.totalBytes) parts.push(`${Math.min(100, Math.round((p.bytes / p.totalBytes) * 100))}%`);
+  parts.push(p.totalBytes ? `${humanBytes(p.bytes)} of ${humanBytes(p.totalBytes)}` : humanBytes(p.bytes));
+  if (p.rate) parts.push(`${humanBytes(p.rate)}/s`);
+  if (p.eta !== undefined) parts.push(`${humanDuration(p.eta)} left`);
+  return parts.join(' · ');
+}
+
+function statusCell(job) {
+  const ended = ENDED[job.state];
+  if (ended) return [el('span', { class: `badge ${ended[0]}` }, job.kind === 'rollback' && job.state === 'succeeded' ? 'Rolled back' : ended[1]), job.error && job.state !== 'cancelled' ? el('span', { class: 'job-error' }, ` ${job.error}`) : null];
+  const p = job.progress;
+  const percent = p?.totalBytes ? Math.min(100, Math.round((p.bytes / p.totalBytes) * 100)) : undefined;
+  return [
+    el('progress', { max: 100, value: percent, 'aria-label': `Progress of ${job.description}` }),
+    el('span', { class: 'job-progress' }, progressText(job)),
+  ];
+}
+
+function cells(job) {
+  const started = job.startedAt ?? job.createdAt;
+  return [
+    el('td', {}),
+    el('td', {}, el('time', { datetime: started }, new Date(started).toLocaleString())),
+    el('td', { class: 'job-name' }, el('strong', {}, job.description)),
+    el('td', { class: 'num' }, job.progress?.bytes ? humanBytes(job.progress.bytes) : '—'),
+    el('td', {}, `${job.kind === 'rollback' ? 'Rollback · ' : ''}${TYPE_LABELS[job.type] || job.type}`),
+    el('td', { class: 'job-status', colspan: 2 }, ...statusCell(job)),
+  ];
+}
+
+/** A new row for the job; `update` changes it in place later. */
+export function jobRow(job, { actionColumn, canCancel, onCancel }) {
+  const running = job.state === 'running' || job.state === 'queued';
+  const cancel =
+    canCancel && running
+      ? el('button', { type: 'button', class: 'danger small', 'aria-label': `Cancel ${job.description}`, onclick: (event) => onCancel(job, event.currentTarget) }, job.cancelling ? 'Cancelling…' : 'Cancel')
+      : null;
+  if (cancel && job.cancelling) cancel.disabled = true;
+  return el('tr', { class: `job-row ${job.state}`, id: `job-${job.id}`, 'data-job': job.id }, ...cells(job), actionColumn ? el('td', {}, cancel) : null);
+}
+
+/** Updates the row's cells except the action cell (keeps its button, and so the focus on it). */
+export function updateJobRow(tr, job) {
+  const fresh = cells(job);
+  for (let i = 0; i < fresh.length; i++) tr.cells[i].replaceWith(fresh[i]);
+  tr.className = `job-row ${job.state}`;
+  const button = tr.querySelector('button');
+  if (button && job.state !== 'running' && job.state !== 'queued') button.remove();
+}

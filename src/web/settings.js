@@ -1,0 +1,138 @@
+// The Settings view, for admins: the backup schedule with its retention rules (the same record as
+// `lifeboat schedule set/show`) and the notification targets. A target fixed by the environment or the
+// config file is shown disabled with a note. Secrets come masked; sent back unchanged they are kept.
+import { api, ApiError, el } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+const message = (error) => (error instanceof ApiError ? error.message : String(error));
+const KEEP = { keepLast: 'keep-last', keepDaily: 'keep-daily', keepWeekly: 'keep-weekly', keepMonthly: 'keep-monthly' };
+
+export function createSettingsView() {
+  let shown = null;
+
+  function showFrequencyFields() {
+    const frequency = $('schedule-frequency').value;
+    $('schedule-weekday-row').hidden = frequency !== 'weekly';
+    $('schedule-day-row').hidden = frequency !== 'monthly';
+  }
+
+  function fillTimeZones(current) {
+    const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+    if ($('timezones').options.length === 0) $('timezones').append(...[...new Set(['UTC', current, ...zones])].map((zone) => el('option', { value: zone })));
+  }
+
+  function nextRunText(schedule) {
+    if (!schedule) return 'No schedule yet: fill in the form and save to create one.';
+    if (!schedule.enabled) return 'Scheduled backups are switched off.';
+    return `Next run: ${new Date(schedule.nextRun).toLocaleString()} (${schedule.time.slice(0, 5)} ${schedule.timezone}).`;
+  }
+
+  function fillSchedule(schedule, machineTimeZone) {
+    const s = schedule ?? { enabled: true, type: 'db', frequency: 'daily', time: '02:00:00', timezone: machineTimeZone, weekday: 1, dayOfMonth: 1, maintenance: false };
+    $('schedule-enabled').checked = s.enabled;
+    $('schedule-type').value = s.type;
+    $('schedule-frequency').value = s.frequency;
+    $('schedule-weekday').value = String(s.weekday);
+    $('schedule-day').value = String(s.dayOfMonth);
+    $('schedule-time').value = s.time.slice(0, 5);
+    $('schedule-timezone').value = s.timezone;
+    $('schedule-maintenance').checked = s.maintenance;
+    for (const [key, id] of Object.entries(KEEP)) $(id).value = s.retention?.[key] ?? '';
+    $('schedule-next').textContent = nextRunText(schedule);
+    fillTimeZones(s.timezone);
+    showFrequencyFields();
+  }
+
+  function fillNotify(notify, fixed) {
+    $('notify-webhook').value = notify.webhookUrl ?? '';
+    $('notify-smtp-url').value = notify.smtp?.url ?? '';
+    $('notify-from').value = notify.smtp?.from ?? '';
+    $('notify-to').value = (notify.smtp?.to ?? []).join(', ');
+    $('notify-success').checked = notify.onSuccess;
+    $('notify-webhook').disabled = fixed.webhookUrl;
+    $('notify-webhook-fixed').hidden = !fixed.webhookUrl;
+    for (const id of ['notify-smtp-url', 'notify-from', 'notify-to']) $(id).disabled = fixed.smtp;
+    $('notify-smtp-fixed').hidden = !fixed.smtp;
+    $('notify-success').disabled = fixed.onSuccess;
+    $('notify-success-fixed').hidden = !fixed.onSuccess;
+  }
+
+  function fill(view) {
+    shown = view;
+    fillSchedule(view.schedule, view.machineTimeZone);
+    fillNotify(view.notify, view.fixed.notify);
+  }
+
+  async function load() {
+    for (const id of ['schedule-error', 'schedule-status', 'notify-error', 'notify-status']) $(id).textContent = '';
+    fill(await api('GET', 'api/settings'));
+  }
+
+  function scheduleBody() {
+    const retention = {};
+    for (const [key, id] of Object.entries(KEEP)) if ($(id).value.trim() !== '') retention[key] = $(id).value.trim();
+    return {
+      enabled: $('schedule-enabled').checked,
+      type: $('schedule-type').value,
+      frequency: $('schedule-frequency').value,
+      weekday: Number($('schedule-weekday').value),
+      dayOfMonth: $('schedule-day').value.trim() || '1',
+      time: $('schedule-time').value,
+      timezone: $('schedule-timezone').value.trim(),
+      maintenance: $('schedule-maintenance').checked,
+      retention: Object.keys(retention).length ? retention : null,
+    };
+  }
+
+  /** Only the targets the page may change: a fixed one is left out of the request. */
+  function notifyBody() {
+    const fixed = shown.fixed.notify;
+    const body = {};
+    if (!fixed.webhookUrl) body.webhookUrl = $('notify-webhook').value.trim();
+    if (!fixed.smtp) {
+      const smtp = { url: $('notify-smtp-url').value.trim(), from: $('notify-from').value.trim(), to: $('notify-to').value.trim() };
+      body.smtp = smtp.url || smtp.from || smtp.to ? smtp : null;
+    }
+    if (!fixed.onSuccess) body.onSuccess = $('notify-success').checked;
+    return body;
+  }
+
+  async function save(part, body, errorId, statusId, done) {
+    $(errorId).textContent = '';
+    $(statusId).textContent = '';
+    try {
+      fill(await api('PUT', 'api/settings', { [part]: body }));
+      $(statusId).textContent = done;
+    } catch (error) {
+      $(errorId).textContent = message(error);
+    }
+  }
+
+  $('schedule-frequency').addEventListener('change', showFrequencyFields);
+  $('schedule-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    save('schedule', scheduleBody(), 'schedule-error', 'schedule-status', 'Schedule saved.');
+  });
+  $('notify-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    save('notify', notifyBody(), 'notify-error', 'notify-status', 'Notifications saved.');
+  });
+  $('notify-test').addEventListener('click', async () => {
+    $('notify-error').textContent = '';
+    $('notify-status').textContent = 'Sending…';
+    $('notify-test').disabled = true;
+    try {
+      const { results } = await api('POST', 'api/settings/notify-test');
+      const failed = results.filter((r) => !r.ok);
+      $('notify-status').textContent = failed.length ? '' : `Test sent to the saved targets: ${results.map((r) => (r.channel === 'email' ? 'e-mail' : r.channel)).join(' and ')} delivered.`;
+      $('notify-error').textContent = failed.map((r) => r.error).join(' ');
+    } catch (error) {
+      $('notify-status').textContent = '';
+      $('notify-error').textContent = message(error);
+    } finally {
+      $('notify-test').disabled = false;
+    }
+  });
+
+  return { load };
+}

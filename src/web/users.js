@@ -1,0 +1,134 @@
+// The Users and roles view, for admins: users with their role (changed in place), reset password and
+// remove; roles with their resources (add, change, remove). Every refusal shows the API's reason.
+import { api, ApiError, el } from './api.js';
+
+const $ = (id) => document.getElementById(id);
+const message = (error) => (error instanceof ApiError ? error.message : String(error));
+const RESOURCE_LABELS = { backup: 'Backups', rollback: 'Rollback', admin: 'Admin' };
+
+export function createUsersView({ currentUser }) {
+  let roles = [];
+  let passwordUser = null;
+
+  async function changeRole(username, select, previous) {
+    $('user-list-error').textContent = '';
+    try {
+      await api('PATCH', `api/users/${encodeURIComponent(username)}`, { role: select.value });
+      select.dataset.saved = select.value;
+      $('user-list-error').textContent = '';
+      select.closest('tr').querySelector('.saved-mark').textContent = 'Saved';
+    } catch (error) {
+      select.value = previous;
+      $('user-list-error').textContent = message(error);
+    }
+  }
+
+  async function removeUser(username) {
+    if (!window.confirm(`Remove the user ${username}? Their sessions end at once.`)) return;
+    try {
+      await api('DELETE', `api/users/${encodeURIComponent(username)}`);
+      $('user-list-error').textContent = '';
+      await load();
+    } catch (error) {
+      $('user-list-error').textContent = message(error);
+    }
+  }
+
+  function openPassword(username) {
+    passwordUser = username;
+    $('password-title').textContent = `Reset the password of ${username}`;
+    $('password-new').value = '';
+    $('password-error').textContent = '';
+    $('password-dialog').showModal();
+  }
+
+  function userRow(u) {
+    const select = el('select', { 'aria-label': `Role of ${u.username}`, 'data-saved': u.role }, ...roles.map((r) => el('option', { value: r.name, selected: r.name === u.role }, r.name)));
+    select.addEventListener('change', () => changeRole(u.username, select, select.dataset.saved));
+    const self = u.username === currentUser()?.username;
+    return el('tr', { 'data-user': u.username },
+      el('td', {}, el('strong', {}, u.username), self ? el('span', { class: 'muted' }, ' (you)') : null),
+      el('td', {}, select, el('span', { class: 'saved-mark', role: 'status' })),
+      el('td', { class: 'row-actions' },
+        el('button', { type: 'button', class: 'link', onclick: () => openPassword(u.username) }, el('span', {}, 'Reset password'), el('span', { class: 'sr-only' }, ` of ${u.username}`)),
+        self ? null : el('button', { type: 'button', class: 'link danger-link', onclick: () => removeUser(u.username) }, el('span', {}, 'Remove'), el('span', { class: 'sr-only' }, ` ${u.username}`))));
+  }
+
+  function editRole(role) {
+    $('role-form-title').textContent = `Change the role ${role.name}`;
+    $('role-name').value = role.name;
+    for (const box of $('role-form').querySelectorAll('input[name=resource]')) box.checked = role.resources.includes(box.value);
+    $('role-error').textContent = '';
+    $('role-name').focus();
+  }
+
+  async function removeRole(name) {
+    try {
+      await api('DELETE', `api/roles/${encodeURIComponent(name)}`);
+      $('role-list-error').textContent = '';
+      await load();
+    } catch (error) {
+      $('role-list-error').textContent = message(error);
+    }
+  }
+
+  function roleRow(r) {
+    const builtIn = r.name === 'admin';
+    return el('tr', { 'data-role': r.name },
+      el('td', {}, el('strong', {}, r.name), builtIn ? el('span', { class: 'muted' }, ' (built in)') : null),
+      el('td', {}, ...r.resources.map((res) => el('span', { class: 'badge' }, RESOURCE_LABELS[res] || res))),
+      el('td', { class: 'row-actions' }, builtIn ? null : [
+        el('button', { type: 'button', class: 'link', onclick: () => editRole(r) }, el('span', {}, 'Edit'), el('span', { class: 'sr-only' }, ` role ${r.name}`)),
+        el('button', { type: 'button', class: 'link danger-link', onclick: () => removeRole(r.name) }, el('span', {}, 'Remove'), el('span', { class: 'sr-only' }, ` role ${r.name}`)),
+      ]));
+  }
+
+  async function load() {
+    const [{ users }, loaded] = await Promise.all([api('GET', 'api/users'), api('GET', 'api/roles')]);
+    roles = loaded.roles;
+    $('user-table').tBodies[0].replaceChildren(...users.map(userRow));
+    $('role-table').tBodies[0].replaceChildren(...roles.map(roleRow));
+    const chosen = $('user-role').value;
+    $('user-role').replaceChildren(...roles.map((r) => el('option', { value: r.name, selected: r.name === chosen }, r.name)));
+  }
+
+  $('user-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('POST', 'api/users', { username: $('user-name').value.trim(), role: $('user-role').value, password: $('user-password').value });
+      event.target.reset();
+      $('user-error').textContent = '';
+      await load();
+    } catch (error) {
+      $('user-error').textContent = message(error);
+    }
+  });
+
+  $('role-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const resources = [...event.target.querySelectorAll('input[name=resource]:checked')].map((i) => i.value);
+    try {
+      await api('POST', 'api/roles', { name: $('role-name').value.trim(), resources });
+      $('role-error').textContent = '';
+      event.target.reset();
+      $('role-form-title').textContent = 'Add a role';
+      await load();
+    } catch (error) {
+      $('role-error').textContent = message(error);
+    }
+  });
+  $('role-reset').addEventListener('click', () => (($('role-form-title').textContent = 'Add a role'), ($('role-error').textContent = '')));
+
+  $('password-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('PATCH', `api/users/${encodeURIComponent(passwordUser)}`, { password: $('password-new').value });
+      $('password-dialog').close();
+      $('user-list-error').textContent = '';
+    } catch (error) {
+      $('password-error').textContent = message(error);
+    }
+  });
+
+  return { load };
+}

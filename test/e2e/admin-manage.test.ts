@@ -1,0 +1,177 @@
+// The admin page's Settings, Users and roles, and job cancel in Debian's Chromium (playwright-core):
+// a schedule saved on the page is what `lifeboat schedule show` prints (and the reverse), a target fixed
+// by the environment is disabled, a role change takes the Rollback action away from that user, and a
+// running backup cancelled from its grid row leaves no backup. Screenshots go to test-results/.
+import Database from 'better-sqlite3';
+import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDemoShop } from '../../src/demo/shop.js';
+import { runCli } from '../helpers/cli.js';
+import { runCliWithStdin, startServer, type RunningServer } from '../helpers/server.js';
+
+const CHROMIUM = process.env.LIFEBOAT_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARTIFACTS = path.resolve('test-results');
+const PASSWORD = 'manage test password';
+
+async function signInAs(page: Page, base: string, username: string): Promise<void> {
+  await page.goto(`${base}/`);
+  const form = page.getByRole('form', { name: 'Sign in' });
+  await form.getByLabel('Username').fill(username);
+  await form.getByLabel('Password').fill(PASSWORD);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible()).toBe(true);
+}
+
+describe('settings, users and cancel in Chromium', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  let env: Record<string, string>;
+  let dbFile: string;
+  let backupDir: string;
+
+  beforeAll(async () => {
+    const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-manage-')), 'shop'));
+    dbFile = shop.databaseFile;
+    backupDir = path.join(shop.root, 'var', 'backups');
+    env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
+    for (const [args, input] of [
+      [['user', 'add', 'ada', '--role', 'admin', '--password-stdin'], PASSWORD],
+      [['role', 'add', 'operator', '--resources', 'backup'], ''],
+      [['role', 'add', 'undoer', '--resources', 'backup,rollback'], ''],
+      [['user', 'add', 'olga', '--role', 'undoer', '--password-stdin'], PASSWORD],
+    ] as const) {
+      const result = await runCliWithStdin([...args], env, input);
+      expect(result.code, result.stderr).toBe(0);
+    }
+    // Fixed by the environment: the page must show it so and refuse to edit it.
+    server = await startServer({ ...env, LIFEBOAT_NOTIFY_ON_SUCCESS: 'false' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    await mkdir(ARTIFACTS, { recursive: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    expect(await server?.stop()).toBe(0);
+  });
+
+  it('saves the schedule on the Settings page for the CLI to see, and shows what the CLI saved', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await signInAs(page, server.base, 'ada');
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const form = page.getByRole('form', { name: 'Backup schedule' });
+    await expect.poll(() => form.getByText('No schedule yet').isVisible()).toBe(true);
+    expect(await form.getByLabel('Day of the week').isVisible()).toBe(false);
+
+    await form.getByLabel('Enable scheduled backups').check();
+    await form.getByLabel('Backup type').selectOption('snapshot');
+    await form.getByLabel('Frequency').selectOption('weekly');
+    await form.getByLabel('Day of the week').selectOption('3');
+    await form.getByLabel('Start time').fill('03:15');
+    await form.getByLabel('Time zone').fill('Europe/Berlin');
+    await form.getByLabel('Put the store into maintenance mode while the backup runs').check();
+    await form.getByLabel('Daily').fill('7');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toBe('Schedule saved.');
+    const shown = JSON.parse((await runCli(['schedule', 'show', '--json'], env)).stdout);
+    expect(shown).toMatchObject({ enabled: true, type: 'snapshot', frequency: 'weekly', weekday: 3, time: '03:15:00', timezone: 'Europe/Berlin', maintenance: true, retention: { keepDaily: 7 } });
+    expect(await form.getByText(/^Next run: /).isVisible()).toBe(true);
+
+    // A bad value: the API's one-line reason, nothing saved.
+    await form.getByLabel('Time zone').fill('Mars/Olympus');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/^unknown time zone "Mars\/Olympus"/);
+    expect(JSON.parse((await runCli(['schedule', 'show', '--json'], env)).stdout).timezone).toBe('Europe/Berlin');
+
+    // The notification target fixed by the environment is disabled and says so; the webhook is stored masked.
+    const notify = page.getByRole('form', { name: 'Notifications' });
+    expect(await notify.getByLabel('Also notify when a job succeeds').isDisabled()).toBe(true);
+    expect(await notify.getByText('Fixed by LIFEBOAT_NOTIFY_ON_SUCCESS or the config file: change it there.').isVisible()).toBe(true);
+    expect(await notify.getByLabel('Webhook URL').isDisabled()).toBe(false);
+    await notify.getByLabel('Webhook URL').fill('https://hooks.example.com/services/T000/B000/very-secret');
+    await notify.getByRole('button', { name: 'Save notifications' }).click();
+    await expect.poll(() => notify.getByRole('status').textContent()).toBe('Notifications saved.');
+    expect(await notify.getByLabel('Webhook URL').inputValue()).toBe('https://hooks.example.com/********');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-settings.png'), fullPage: true });
+
+    // The reverse: set with the CLI, seen on the page.
+    expect((await runCli(['schedule', 'set', '--frequency', 'monthly', '--day-of-month', '15', '--time', '05:45'], env)).code).toBe(0);
+    await page.getByRole('button', { name: 'Backups' }).click();
+    await page.getByRole('button', { name: 'Settings' }).click();
+    await expect.poll(() => form.getByLabel('Start time').inputValue()).toBe('05:45');
+    expect(await form.getByLabel('Frequency').inputValue()).toBe('monthly');
+    expect(await form.getByLabel('Day of the month').inputValue()).toBe('15');
+    expect(await form.getByLabel('Time zone').inputValue()).toBe('Europe/Berlin');
+    await page.close();
+  });
+
+  it("changes a user's role on the Users page; that user then sees no Rollback action", async () => {
+    expect((await runCli(['backup', 'db', '--name', 'for rollback'], env)).code).toBe(0);
+    const olga = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signInAs(olga, server.base, 'olga');
+    await expect.poll(() => olga.getByRole('button', { name: 'Rollback' }).count()).toBe(1);
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await signInAs(page, server.base, 'ada');
+    await page.getByRole('button', { name: 'Users and roles' }).click();
+    const role = page.getByLabel('Role of olga');
+    await expect.poll(() => role.inputValue()).toBe('undoer');
+
+    // A role with rollback but not backup is refused with the API's reason.
+    const roleForm = page.getByRole('form', { name: 'Add a role' });
+    await roleForm.getByLabel('Role name').fill('undo-only');
+    await roleForm.getByRole('checkbox', { name: /^Backups:/ }).uncheck();
+    await roleForm.getByRole('checkbox', { name: /^Rollback/ }).check();
+    await roleForm.getByRole('button', { name: 'Save role' }).click();
+    await expect.poll(() => roleForm.getByRole('alert').textContent()).toBe('a role with the rollback resource must also have the backup resource');
+
+    await role.selectOption('operator');
+    await expect.poll(() => page.locator('tr[data-user="olga"] .saved-mark').textContent()).toBe('Saved');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-users.png'), fullPage: true });
+    const users = JSON.parse((await runCliWithStdin(['user', 'list', '--json'], env, '')).stdout) as { username: string; role: string }[];
+    expect(users.find((u) => u.username === 'olga')?.role).toBe('operator');
+
+    await olga.reload();
+    await expect.poll(() => olga.getByRole('row').filter({ hasText: 'for_rollback' }).count()).toBe(1);
+    expect(await olga.getByRole('button', { name: 'Rollback' }).count()).toBe(0);
+    expect(await olga.getByRole('columnheader', { name: 'Action' }).count()).toBe(0);
+    await olga.close();
+    await page.close();
+  });
+
+  it('cancels a running backup from its grid row: shown as cancelled, no new backup', async () => {
+    // About 8 s of dumping on an idle machine: a big table of incompressible text.
+    const db = new Database(dbFile);
+    db.exec(`CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) INSERT INTO big SELECT i, hex(randomblob(100)) FROM n;`);
+    db.close();
+    const before = (await readdir(backupDir)).sort();
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await signInAs(page, server.base, 'ada');
+    await page.getByRole('button', { name: 'Database Backup', exact: true }).click();
+    await page.getByRole('dialog').getByLabel('Name (optional)').fill('too slow');
+    await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
+
+    const row = page.locator('tr.job-row');
+    const cancel = row.getByRole('button', { name: 'Cancel backup db "too slow"' });
+    await expect.poll(() => cancel.count(), { timeout: 10_000 }).toBe(1);
+    // Live progress inside the row: phase, bytes, rate.
+    await expect.poll(() => row.locator('.job-progress').textContent(), { timeout: 10_000 }).toMatch(/ · \d+(\.\d+)? (KiB|MiB) · [\d.]+ (KiB|MiB)\/s/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-progress.png') });
+
+    // By keyboard: focus the button (it survives progress updates) and press Enter.
+    await cancel.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => row.getByText('Cancelled').isVisible(), { timeout: 60_000 }).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-cancelled.png') });
+    expect(await page.getByRole('row').filter({ hasText: 'too_slow' }).count()).toBe(0);
+    expect((await readdir(backupDir)).sort()).toEqual(before);
+    const jobs = JSON.parse((await runCli(['jobs', '--json'], env)).stdout) as { description: string; state: string; error?: string }[];
+    expect(jobs[0]).toMatchObject({ description: 'backup db "too slow"', state: 'cancelled', error: 'cancelled by ada (web)' });
+    await page.close();
+  }, 120_000);
+});
