@@ -1,6 +1,7 @@
 // The first run in Chromium: the one-time setup link creates the first admin; then download an archive
 // (same bytes as on disk), roll back with the password from the dialog, and delete several rows with
 // the confirmation. Screenshots go to test-results/.
+import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
@@ -19,10 +20,12 @@ describe('first run in Chromium', () => {
   let server: RunningServer;
   let browser: Browser;
   let backupDir: string;
+  let dbFile: string;
 
   beforeAll(async () => {
     const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-setup-')), 'shop'));
     backupDir = path.join(shop.root, 'var', 'backups');
+    dbFile = shop.databaseFile;
     server = await startServer({ LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     await mkdir(ARTIFACTS, { recursive: true });
@@ -43,7 +46,22 @@ describe('first run in Chromium', () => {
     await setup.getByRole('button', { name: 'Create admin' }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible()).toBe(true);
 
+    const storeNames = () => {
+      const db = new Database(dbFile, { readonly: true });
+      try {
+        return (db.prepare('SELECT name FROM store ORDER BY store_id').all() as { name: string }[]).map((r) => r.name);
+      } finally {
+        db.close();
+      }
+    };
+    const original = storeNames();
     for (const name of ['first', 'second']) {
+      // Between the two backups the shop changes: rolling back "first" must undo it.
+      if (name === 'second') {
+        const db = new Database(dbFile);
+        db.prepare("UPDATE store SET name = 'changed after first'").run();
+        db.close();
+      }
       await page.getByRole('button', { name: 'Database Backup', exact: true }).click();
       await page.getByRole('dialog').getByLabel('Name (optional)').fill(name);
       await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
@@ -67,6 +85,8 @@ describe('first run in Chromium', () => {
     await dialog.getByRole('button', { name: 'Roll back' }).click();
     await expect.poll(() => page.locator('tr.job-row').filter({ hasText: /^.*rollback .*_db_first\.sql\.gz/ }).getByText('Rolled back').isVisible(), { timeout: 30_000 }).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-rollback-done.png'), fullPage: true });
+    expect(storeNames()).toEqual(original);
+    expect(original).not.toContain('changed after first');
 
     await page.getByRole('checkbox', { name: 'Select all on this page' }).check();
     await page.getByRole('button', { name: 'Delete (2)' }).click();
