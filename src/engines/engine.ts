@@ -59,6 +59,8 @@ export interface RestoreOptions {
   totalBytes?: number;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /** Sessions loading the database at once (MySQL/MariaDB; default 2). */
+  threads?: number;
 }
 
 export interface RestoreResult {

@@ -166,6 +166,21 @@ describe('restoreMysql', () => {
     expect(await leftovers(target)).toEqual([]);
   });
 
+  it('gives the same database over one session and over three (tables loaded in parallel, triggers after their data)', async () => {
+    const sink = new MemorySqlSink();
+    await dumpMysql(source.target, sink);
+    // mariadb-dump's LOCK TABLES and per-table SETs, and Lifeboat's own layout.
+    for (const [name, file] of [['stock', dump], ['own', sink.toBuffer()]] as const) {
+      for (const threads of [1, 3]) {
+        const target = await damagedCopy(`r${name}${threads}`);
+        const result = await restoreMysql(target, chunked(file, 6000), { threads });
+        expect(await fingerprint(target), `${name} dump over ${threads} session(s)`).toEqual(sourcePrint);
+        expect(result.rows).toBe(2 + 2 + 2 + 3 + 2 + 2);
+        expect(await leftovers(target)).toEqual([]);
+      }
+    }
+  });
+
   it('restores into an empty database, and a --databases dump into a database of another name', async () => {
     const empty = await schema('rempty');
     await restoreMysql(empty, chunked(dump, 65536));
@@ -475,6 +490,31 @@ describe('restoreMysql with hand-written dumps', () => {
     await expect(restoreMysql(s.target, chunked(empty))).rejects.toThrow(/creates no table/);
     const still = await query<{ n: number }>(s.target, 'SELECT COUNT(*) AS n FROM t');
     expect(Number(still[0].n)).toBe(3);
+  });
+
+  it('points a DEFAULT NEXTVAL(seq) column at the shop\'s sequence, not at the dropped staging schema', async () => {
+    const s = await createTestSchema('rseq');
+    cleanups.push(s.drop);
+    const sql = Buffer.from(
+      [
+        'CREATE SEQUENCE invoice_seq START WITH 100 INCREMENT BY 1;',
+        'CREATE TABLE invoice (id BIGINT NOT NULL DEFAULT NEXTVAL(invoice_seq) PRIMARY KEY, amount DECIMAL(10,2));',
+        'INSERT INTO invoice VALUES (1, 9.99);',
+        '',
+      ].join('\n'),
+    );
+    // Twice: into an empty database, then over the restored one (the old sequence moves out).
+    for (let i = 0; i < 2; i++) {
+      await restoreMysql(s.target, chunked(sql, 64));
+      const defaults = await query<{ d: string }>(
+        s.target,
+        `SELECT COLUMN_DEFAULT AS d FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${s.target.database}' AND TABLE_NAME = 'invoice' AND COLUMN_NAME = 'id'`,
+      );
+      expect(defaults[0].d).toBe(`nextval(\`${s.target.database}\`.\`invoice_seq\`)`);
+      await execAll(s.target, ['INSERT INTO invoice (amount) VALUES (5)']);
+      const ids = await query<{ id: number }>(s.target, 'SELECT id FROM invoice ORDER BY id');
+      expect(ids.map((r) => Number(r.id))).toEqual([1, 100]);
+    }
   });
 
   it('round-trips non-UTF-8 bytes in a latin1 table and in a BLOB exactly', async () => {

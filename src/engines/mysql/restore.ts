@@ -49,6 +49,26 @@ const MAX_SCHEMA_NAME = 64;
 
 const SUFFIX_LENGTH = 8; // hex characters of the random part
 
+/** Sessions that load the staging schema at once, by default (see replay-lanes.ts). */
+export const DEFAULT_RESTORE_THREADS = 2;
+
+/** A session on the staging schema, with checks off for the load and, where allowed, no binary log. */
+async function openStagingSession(target: MysqlTarget, stage: string): Promise<RawConnection> {
+  const conn = await openRawSession(target, { database: stage });
+  try {
+    await exec(conn, 'SET SESSION foreign_key_checks = 0, unique_checks = 0');
+  } catch (error) {
+    await conn.end().catch(() => undefined);
+    throw error;
+  }
+  try {
+    await exec(conn, 'SET SESSION sql_log_bin = 0');
+  } catch {
+    // Needs SUPER / BINLOG ADMIN; without it the staging writes are logged, which is harmless.
+  }
+  return conn;
+}
+
 /** How much of the database name the helper schema names keep (the same for both kinds). */
 function helperPrefix(database: string): string {
   return database.slice(0, MAX_SCHEMA_NAME - '__lb_stage_'.length - SUFFIX_LENGTH) + '__lb_';
@@ -78,6 +98,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
 
   const admin = await openRawSession(target);
   let stageConn: RawConnection | undefined;
+  const moreConns: RawConnection[] = [];
   let shopConn: RawConnection | undefined;
   let stageCreated = false;
   let prevCreated = false;
@@ -86,7 +107,8 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
   let swapStarted = false;
   const onAbort = () => {
     // Interrupt the statement being replayed; the replay loop then throws the abort reason.
-    if (stageConn && !swapStarted) admin.query(`KILL QUERY ${Number(stageConn.threadId)}`).catch(() => undefined);
+    if (swapStarted) return;
+    for (const conn of stageConn ? [stageConn, ...moreConns] : []) admin.query(`KILL QUERY ${Number(conn.threadId)}`).catch(() => undefined);
   };
   signal?.addEventListener('abort', onAbort);
   const checkAbort = () => {
@@ -129,16 +151,13 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     }
     stageCreated = true;
 
-    stageConn = await openRawSession(target, { database: stage });
-    await exec(stageConn, 'SET SESSION foreign_key_checks = 0, unique_checks = 0');
-    try {
-      await exec(stageConn, 'SET SESSION sql_log_bin = 0');
-    } catch {
-      // Needs SUPER / BINLOG ADMIN; without it the staging writes are logged, which is harmless.
-    }
+    stageConn = await openStagingSession(target, stage);
+    const threads = Math.max(1, Math.floor(options.threads ?? DEFAULT_RESTORE_THREADS));
+    while (moreConns.length < threads - 1) moreConns.push(await openStagingSession(target, stage));
 
     const replay = await replayIntoStaging(sql, {
       conn: stageConn,
+      moreConns,
       stage,
       shop: db,
       current,
@@ -153,6 +172,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     // Undo what the dump's session statements may have left (locks, charset) before reading back.
     await exec(stageConn, 'UNLOCK TABLES');
     await exec(stageConn, "SET NAMES utf8mb4, time_zone = '+00:00'");
+    for (const conn of moreConns.splice(0)) await conn.end().catch(() => undefined);
     const staged = await inventorySchema(stageConn, stage, tables ? { tables } : {});
     if (tables) {
       staged.tables = staged.tables.filter((t) => tables.has(t));
@@ -198,6 +218,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await stageConn?.end().catch(() => undefined);
+    for (const conn of moreConns) await conn.end().catch(() => undefined);
     await shopConn?.end().catch(() => undefined);
     try {
       await exec(admin, 'SET SESSION foreign_key_checks = 0');

@@ -14,9 +14,12 @@ import { classifyStatement, quoteId, removeRanges, widenSetNames, type ObjectRef
 import { asServerError, exec, execBytes, type RawConnection } from './restore-session.js';
 import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
 import { isCurrentUser, type CurrentUser } from './swap-objects.js';
+import { ReplayLanes } from './replay-lanes.js';
 
 export interface ReplayOptions {
   conn: RawConnection;
+  /** More sessions on the staging schema, set up as `conn`: tables are then loaded in parallel (see replay-lanes.ts). */
+  moreConns?: RawConnection[];
   stage: string;
   shop: string;
   current: CurrentUser;
@@ -80,7 +83,7 @@ interface Prepared {
 }
 
 export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: ReplayOptions): Promise<ReplayResult> {
-  const { conn, stage, shop, current, tables, signal } = options;
+  const { stage, shop, current, tables, signal } = options;
   const result: ReplayResult = { statements: 0, rows: 0, warnings: [], events: new Map() };
   const warned = new Set<string>();
   const warnOnce = (key: string, message: string) => {
@@ -168,7 +171,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     return { statement: st, text, info };
   };
 
-  const execute = async (p: Prepared): Promise<void> => {
+  const execute = async (conn: RawConnection, p: Prepared): Promise<void> => {
     const { statement: st, info } = p;
     let affected: number;
     try {
@@ -190,7 +193,8 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     }
   };
 
-  let inflight: Promise<void> | null = null;
+  // Each lane keeps one statement in flight while the next ones are read and split.
+  const lanes = new ReplayLanes<Prepared>([options.conn, ...(options.moreConns ?? [])], execute);
   try {
     for await (const st of splitStatements(sql, 'mysql')) {
       if (signal?.aborted) throw abortReason(signal);
@@ -198,8 +202,6 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       lastOffset = st.offset;
       if (!prepared) continue;
       if (TABLE_KINDS.has(prepared.info.kind)) currentTable = prepared.info.objects[0]?.name ?? currentTable;
-      // One statement in flight: the next one is read and split while the server runs this one.
-      if (inflight) await inflight;
       const now = Date.now();
       if (options.onProgress && now - lastProgress >= 200) {
         lastProgress = now;
@@ -211,14 +213,13 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
           ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
         });
       }
-      inflight = execute(prepared);
-      // Reported when awaited; keep Node from flagging it as unhandled while we read ahead.
-      inflight.catch(() => undefined);
+      await lanes.dispatch(lanes.route(prepared.info), prepared, prepared.text.length);
     }
-    if (inflight) await inflight;
+    await lanes.idle();
   } finally {
-    if (inflight) await inflight.catch(() => undefined);
+    await lanes.settle();
   }
+  if (signal?.aborted) throw abortReason(signal);
   options.onProgress?.({
     phase: 'restore',
     ...(currentTable !== undefined ? { table: currentTable } : {}),

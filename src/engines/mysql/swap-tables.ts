@@ -9,13 +9,15 @@
 // - Views cannot move between schemas (1450): they are recreated from their definitions. The shop's
 //   views are replaced in place (CREATE OR REPLACE) after the rename, so they exist throughout; only a
 //   view whose name a staged table takes is dropped before the rename.
-// - Sequences are tables to RENAME: they move like base tables.
+// - Sequences are tables to RENAME: they move like base tables; a column DEFAULT NEXTVAL(seq) keeps
+//   naming the staging schema and is pointed at the shop (see swap-defaults.ts).
 // - Foreign keys follow the renamed table object (see swap-foreign-keys.ts).
 import { quoteId } from './restore-parse.js';
 import { asServerError, exec, type RawConnection } from './restore-session.js';
 import type { ObjectDefinition, SchemaInventory } from './restore-inventory.js';
 import { createObject, createViews, dropObject, type CreateOptions, type CurrentUser } from './swap-objects.js';
 import { repointForeignKeys } from './swap-foreign-keys.js';
+import { repointSequenceDefaults } from './swap-defaults.js';
 
 export interface SwapInput {
   /** Session with the shop schema as default schema. */
@@ -75,6 +77,7 @@ export async function swapTables(input: SwapInput): Promise<void> {
       renamed = true;
     }
     warnings.push(...(await repointForeignKeys(conn, shop, [stage, prev])));
+    await repointSequenceDefaults(conn, shop, [stage]);
 
     if (!partial) {
       for (const r of staged.routines) await createObject(conn, r.type === 'FUNCTION' ? 'function' : 'procedure', r, create);
