@@ -1,7 +1,9 @@
 // Off-site storage settings: LIFEBOAT_STORAGE_URL=s3://bucket/prefix, LIFEBOAT_S3_ENDPOINT for non-AWS
 // servers, LIFEBOAT_S3_REGION (default us-east-1). Credentials come from the standard AWS variables
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE), never from Lifeboat's file.
+// LIFEBOAT_S3_CONDITIONAL_WRITES: auto (default), 1 or 0 (see stores/s3.ts).
 import { UsageError } from './core/errors.js';
+import type { ConditionalWrites } from './stores/s3.js';
 
 export interface OffsiteSettings {
   /** The setting as written, e.g. s3://backups/shop-one */
@@ -11,11 +13,20 @@ export interface OffsiteSettings {
   prefix: string;
   endpoint?: string;
   region: string;
+  /** If-None-Match on manifest writes. */
+  conditionalWrites: ConditionalWrites;
 }
+
+const CONDITIONAL_WRITES: Record<string, ConditionalWrites> = { auto: 'auto', '1': 'on', on: 'on', true: 'on', '0': 'off', off: 'off', false: 'off' };
 
 const EXAMPLE = 'e.g. s3://my-backups/shop-one';
 
-export function parseStorageSettings(url: string | undefined, endpoint: string | undefined, region: string | undefined): OffsiteSettings | undefined {
+export function parseStorageSettings(
+  url: string | undefined,
+  endpoint: string | undefined,
+  region: string | undefined,
+  conditionalWrites?: string,
+): OffsiteSettings | undefined {
   if (url === undefined) {
     if (endpoint !== undefined) throw new UsageError(`LIFEBOAT_S3_ENDPOINT is set but LIFEBOAT_STORAGE_URL is not: set it too, ${EXAMPLE}`);
     return undefined;
@@ -28,11 +39,14 @@ export function parseStorageSettings(url: string | undefined, endpoint: string |
     throw new UsageError(`LIFEBOAT_S3_ENDPOINT must be http(s)://host[:port], e.g. http://127.0.0.1:9000; got "${endpoint}"`);
   }
   if (region !== undefined && !/^[a-z0-9-]+$/.test(region.trim())) throw new UsageError(`LIFEBOAT_S3_REGION must be a region name, e.g. us-east-1; got "${region}"`);
+  const conditional = CONDITIONAL_WRITES[(conditionalWrites ?? 'auto').trim().toLowerCase()];
+  if (!conditional) throw new UsageError(`LIFEBOAT_S3_CONDITIONAL_WRITES must be auto, 1 or 0; got "${conditionalWrites}"`);
   return {
     url: url.trim(),
     bucket: match[1],
     prefix,
     ...(endpoint !== undefined ? { endpoint: endpoint.trim().replace(/\/$/, '') } : {}),
     region: region?.trim() ?? 'us-east-1',
+    conditionalWrites: conditional,
   };
 }

@@ -4,13 +4,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { parseClusterSettings, type ClusterSettings } from './config-cluster.js';
 import { notifySettings } from './config-notify.js';
 import { parseStorageSettings, type OffsiteSettings } from './config-storage.js';
 import { UsageError } from './core/errors.js';
 import type { NotifyConfig } from './core/notify.js';
 import { parseDatabaseUrl, TargetError, type DatabaseTarget } from './engines/target.js';
 
-export interface Settings {
+export interface Settings extends ClusterSettings {
   /** The raw LIFEBOAT_DATABASE_URL, when set. */
   databaseUrl?: string;
   root: string;
@@ -52,7 +53,10 @@ const KEYS = {
   storageUrl: 'LIFEBOAT_STORAGE_URL',
   s3Endpoint: 'LIFEBOAT_S3_ENDPOINT',
   s3Region: 'LIFEBOAT_S3_REGION',
+  s3ConditionalWrites: 'LIFEBOAT_S3_CONDITIONAL_WRITES',
   encryptionKeyFile: 'LIFEBOAT_ENCRYPTION_KEY_FILE',
+  jobLock: 'LIFEBOAT_JOB_LOCK',
+  maintenanceRoots: 'LIFEBOAT_MAINTENANCE_ROOTS',
 } as const;
 
 type Key = keyof typeof KEYS;
@@ -96,8 +100,8 @@ function readConfigFile(file: string): FileSettings {
     // Both spellings work in the file: `databaseUrl` and `LIFEBOAT_DATABASE_URL`.
     const known = (Object.keys(KEYS) as Key[]).find((k) => k === key || KEYS[k] === key);
     if (!known) throw new UsageError(`config file ${file} has an unknown setting "${key}"; known: ${[...Object.keys(KEYS), 'notify'].join(', ')}`);
-    if (known === 'exclude' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      values.exclude = value.join(',');
+    if ((known === 'exclude' || known === 'maintenanceRoots') && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      values[known] = value.join(',');
       continue;
     }
     if (typeof value !== 'string' || value.trim() === '') {
@@ -128,7 +132,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     return path.resolve(env[KEYS[key]] !== undefined ? cwd : baseDir, value);
   };
   const root = resolvePath('root') ?? cwd;
-  const storage = parseStorageSettings(get('storageUrl'), get('s3Endpoint'), get('s3Region'));
+  const storage = parseStorageSettings(get('storageUrl'), get('s3Endpoint'), get('s3Region'), get('s3ConditionalWrites'));
   return {
     databaseUrl: get('databaseUrl'),
     root,
@@ -144,6 +148,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     ...notifySettings(env, file.notify),
     ...(storage ? { storage } : {}),
     ...(get('encryptionKeyFile') ? { encryptionKeyFile: resolvePath('encryptionKeyFile') } : {}),
+    ...parseClusterSettings(get('jobLock'), get('maintenanceRoots'), env[KEYS.maintenanceRoots] !== undefined ? cwd : baseDir),
     ...(configFile ? { configFile } : {}),
   };
 }

@@ -200,29 +200,75 @@ export function plaintextSize(encryptedSize: number, chunkSize: number): number 
   return body - chunks * TAG_SIZE;
 }
 
+/** Where encrypted bytes come from: a file handle or an object store's ranged get. */
+export interface EncryptedSource {
+  /** Size of the encrypted file. */
+  size: number;
+  /** Reads `length` encrypted bytes from `offset`. */
+  read: (offset: number, length: number) => Promise<Buffer>;
+  /**
+   * Streams `length` encrypted bytes from `offset`: one request for all the chunks of a range (an object
+   * store answers each request with a round trip). Without it, chunks are read one by one with `read`.
+   */
+  stream?: (offset: number, length: number) => Promise<AsyncIterable<Buffer>>;
+}
+
+/** Splits a stream of sealed chunks back into chunks of `sealedSize` bytes (the last may be shorter). */
+async function* sealedChunks(source: AsyncIterable<Buffer>, sealedSize: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  for await (const piece of source) {
+    pending.push(piece);
+    pendingBytes += piece.length;
+    if (pendingBytes < sealedSize) continue;
+    let all = Buffer.concat(pending);
+    while (all.length >= sealedSize) {
+      yield all.subarray(0, sealedSize);
+      all = all.subarray(sealedSize);
+    }
+    pending = [all];
+    pendingBytes = all.length;
+  }
+  if (pendingBytes > 0) yield Buffer.concat(pending);
+}
+
 /**
- * Decrypts `length` plaintext bytes from `offset`, reading only the header and the chunks that hold them
- * (`read` fetches encrypted bytes: a file handle or an object store's ranged get).
+ * Checks the header (a wrong key fails here, before any plaintext), then gives the plaintext bytes
+ * [offset, offset + length) chunk by chunk, reading only the chunks that hold them.
  */
-export async function readDecryptedRange(
-  secret: EncryptionSecret,
-  source: { size: number; read: (offset: number, length: number) => Promise<Buffer> },
-  offset: number,
-  length: number,
-): Promise<Buffer> {
+export async function openDecryptedRange(secret: EncryptionSecret, source: EncryptedSource, offset: number, length: number): Promise<AsyncGenerator<Buffer>> {
   const header = await readHeader(secret, await source.read(0, HEADER_SIZE));
   const sealedSize = header.chunkSize + TAG_SIZE;
   const lastIndex = Math.max(0, Math.ceil((source.size - HEADER_SIZE) / sealedSize) - 1);
-  const total = plaintextSize(source.size, header.chunkSize);
-  const end = Math.min(offset + length, total);
-  if (offset >= end) return Buffer.alloc(0);
-  const parts: Buffer[] = [];
-  for (let index = Math.floor(offset / header.chunkSize); index * header.chunkSize < end; index++) {
-    const start = HEADER_SIZE + index * sealedSize;
-    const sealed = await source.read(start, Math.min(sealedSize, source.size - start));
-    const plain = openChunk(header, index, index === lastIndex, sealed);
-    const chunkStart = index * header.chunkSize;
-    parts.push(plain.subarray(Math.max(0, offset - chunkStart), Math.min(plain.length, end - chunkStart)));
+  const end = Math.min(offset + length, plaintextSize(source.size, header.chunkSize));
+  const first = Math.floor(offset / header.chunkSize);
+  const last = Math.floor((end - 1) / header.chunkSize);
+  const spanStart = HEADER_SIZE + first * sealedSize;
+  const spanLength = Math.min(source.size, HEADER_SIZE + (last + 1) * sealedSize) - spanStart;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    if (source.stream) {
+      yield* sealedChunks(await source.stream(spanStart, spanLength), sealedSize);
+      return;
+    }
+    for (let start = spanStart; start < spanStart + spanLength; start += sealedSize) yield source.read(start, Math.min(sealedSize, source.size - start));
   }
+  return (async function* () {
+    if (offset >= end) return;
+    let index = first;
+    for await (const sealed of chunks()) {
+      if (index > last) break;
+      const plain = openChunk(header, index, index === lastIndex, sealed);
+      const chunkStart = index * header.chunkSize;
+      yield plain.subarray(Math.max(0, offset - chunkStart), Math.min(plain.length, end - chunkStart));
+      index++;
+    }
+    if (index <= last) throw new DecryptionError(`the archive is truncated (chunk ${index} is missing)`);
+  })();
+}
+
+/** Decrypts `length` plaintext bytes from `offset`, reading only the header and the chunks that hold them. */
+export async function readDecryptedRange(secret: EncryptionSecret, source: EncryptedSource, offset: number, length: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of await openDecryptedRange(secret, source, offset, length)) parts.push(part);
   return Buffer.concat(parts);
 }

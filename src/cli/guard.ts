@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { enterMaintenance } from '../core/maintenance.js';
+import { enterMaintenanceOnAll, maintenanceRootsOf } from '../core/maintenance-roots.js';
 import { newJobId } from '../core/jobs.js';
 import { rollBack, takeBackup } from '../core/operations.js';
 import type { BackupType } from '../core/types.js';
@@ -47,7 +47,7 @@ export function registerGuard(program: Command): void {
       if (!type) throw new UsageError(`--type must be system, nomedia or db, not "${flags.type}"`);
       const config = settings();
       const guardId = newJobId();
-      const lease = flags.maintenance ? await enterMaintenance(config.root, guardId) : undefined;
+      const lease = flags.maintenance ? await enterMaintenanceOnAll(maintenanceRootsOf(config), guardId) : undefined;
       try {
         const bar = progressBar(true);
         const { record } = await withInterrupts((signal) =>

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listAllBackups } from '../core/offsite-catalog.js';
+import { listAllBackups, whereLabel } from '../core/offsite-catalog.js';
 import { openOffsiteStore } from '../core/offsite-copy.js';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
 import { settings, stdio } from './context.js';
@@ -36,7 +36,7 @@ export function registerList(program: Command): void {
         humanBytes(r.size),
         TYPE_LABELS[r.type] ?? r.type,
         r.file,
-        ...(store ? [r.locations?.join('+') ?? 'local'] : []),
+        ...(store ? [whereLabel(r)] : []),
       ]);
       stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'TYPE', 'FILE', ...(store ? ['WHERE'] : [])], rows));
     });

@@ -18,6 +18,7 @@ import { registerServe } from './serve.js';
 import { registerRole } from './role.js';
 import { registerRollback } from './rollback.js';
 import { registerUser } from './user.js';
+import { registerUpload } from './upload.js';
 import { registerVerify } from './verify.js';
 
 export function buildProgram(): Command {
@@ -46,6 +47,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerRollback(program);
   registerDelete(program);
   registerDecrypt(program);
+  registerUpload(program);
   registerMaintenance(program);
   registerJobs(program);
   registerSchedule(program);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { AccountStore } from '../catalog/accounts.js';
 import type { Settings } from '../config.js';
 import { UsageError } from '../core/errors.js';
-import { clearStaleFlag } from '../core/maintenance.js';
+import { clearStaleFlagsOnAll, maintenanceRootsOf } from '../core/maintenance-roots.js';
 import { buildApp } from '../server/app.js';
 import { startSchedulerLoop } from '../server/scheduler-loop.js';
 import { settings, stdio } from './context.js';
@@ -24,8 +24,7 @@ export function parsePort(value: string): number {
 
 /** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
 export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
-  const cleared = await clearStaleFlag(config.root);
-  if (cleared) stdio.err(cleared);
+  for (const cleared of await clearStaleFlagsOnAll(maintenanceRootsOf(config))) stdio.err(cleared);
   const accounts = AccountStore.open(config.home);
   const needsSetup = accounts.countUsers() === 0;
   accounts.close();

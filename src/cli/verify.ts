@@ -26,8 +26,8 @@ export function registerVerify(program: Command): void {
           store,
           config.backupDir,
           record,
-          (archiveDir) =>
-            verifyBackup(archiveDir, record, {
+          (archiveDir, whole) =>
+            verifyBackup(archiveDir, whole, {
               signal,
               onBytes: (bytes, total) => bar.listener?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
             }),

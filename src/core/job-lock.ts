@@ -17,6 +17,8 @@ export interface JobLock {
   owner: LockOwner;
   /** Set when a stale lock was taken over: a line saying whose. */
   tookOver?: string;
+  /** Fires if the lock is lost while held (a database lock whose connection broke): the job must stop. */
+  lost?: AbortSignal;
   release(): Promise<void>;
 }
 

@@ -6,7 +6,8 @@ import { StateStore, type JobProgress, type JobRecord } from '../catalog/state.j
 import type { Progress, ProgressListener } from '../engines/engine.js';
 import { OperationError } from './errors.js';
 import { acquireJobLock, type JobLock } from './job-lock.js';
-import { clearStaleFlag, enterMaintenance } from './maintenance.js';
+import type { JobLockTaker } from './job-lock-db.js';
+import { clearStaleFlagsOnAll, enterMaintenanceOnAll } from './maintenance-roots.js';
 import { currentProcess, isDead } from './process-identity.js';
 
 export interface JobContext {
@@ -19,6 +20,10 @@ export interface JobContext {
 export interface JobSpec<T> {
   home: string;
   root: string;
+  /** Every shop root that gets the maintenance flag (several app servers); default: just `root`. */
+  maintenanceRoots?: string[];
+  /** How to take the job lock (a database lock for several servers); default: the lock file in `home`. */
+  lockTaker?: JobLockTaker;
   kind: JobRecord['kind'];
   type: string;
   /** e.g. "backup db" or "rollback 1764000000_db.sql.gz" */
@@ -120,7 +125,7 @@ export function abortOwnJob(jobId: string, reason: Error): boolean {
 async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string, signal: AbortSignal): Promise<JobLock> {
   for (;;) {
     try {
-      return await acquireJobLock(spec.home, jobId, spec.description);
+      return await (spec.lockTaker ? spec.lockTaker(jobId, spec.description) : acquireJobLock(spec.home, jobId, spec.description));
     } catch (error) {
       if (!spec.waitForLock || !(error instanceof OperationError)) throw error;
       if (!store.getJob(jobId)) {
@@ -155,6 +160,8 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
       spec.signal?.removeEventListener('abort', abort);
       throw error;
     }
+    lock.lost?.addEventListener('abort', () => controller.abort(lock.lost?.reason), { once: true });
+    const roots = spec.maintenanceRoots ?? [spec.root];
     try {
       if (!store.getJob(jobId)) store.createJob({ ...jobFields(spec, jobId), state: 'running' });
       store.markRunning(jobId);
@@ -164,8 +171,7 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
         notice(lock.tookOver);
         log(lock.tookOver);
       }
-      const cleared = await clearStaleFlag(spec.root);
-      if (cleared) {
+      for (const cleared of await clearStaleFlagsOnAll(roots)) {
         notice(cleared);
         log(cleared);
       }
@@ -174,7 +180,15 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
       const done = async (outcome: Omit<JobOutcome<T>, 'jobId' | 'startedAt' | 'finishedAt'>) => {
         await spec.onDone?.({ ...outcome, jobId, startedAt, finishedAt: new Date().toISOString() }).catch((error: unknown) => notice(`notification failed: ${String(error)}`));
       };
-      const lease = spec.maintenance ? await enterMaintenance(spec.root, jobId) : undefined;
+      // With several roots, one may refuse (an unmounted share): the job then fails before any work.
+      const lease = spec.maintenance
+        ? await enterMaintenanceOnAll(roots, jobId).catch(async (error: Error) => {
+            log(`failed: ${error.message}`);
+            store.finishJob(jobId, 'failed', { error: error.message });
+            await done({ state: 'failed', error: error.message });
+            throw error;
+          })
+        : undefined;
       if (lease?.wasOn) {
         const line = 'maintenance mode was already on; it stays on after the job';
         notice(line);

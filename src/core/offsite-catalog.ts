@@ -1,18 +1,14 @@
 // The list of backups when off-site storage is configured: the backup folder's and the store's, merged
 // by archive file name, each with where it is (`locations`). In the store a backup counts only when its
 // manifest is there and its archive object has the size the manifest says: an upload that failed
-// half-way is never listed.
-import type { Readable } from 'node:stream';
-import type { ObjectStore } from '../stores/store.js';
-import { listBackups, pickBackup, recordOf } from './catalog.js';
+// half-way is never listed. A Lifeboat backup only in the backup folder is marked `copyMissing`: its
+// copy failed (or was taken before storage was configured); `lifeboat upload` makes it.
+import { readObject, type ObjectStore } from '../stores/store.js';
+import { listBackups, pickBackup } from './catalog.js';
+import { UsageError } from './errors.js';
 import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
-import type { BackupRecord, Manifest } from './types.js';
-
-async function readText(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
+import { finishedAtOf, remoteRecordOf } from './offsite-manifest.js';
+import type { BackupRecord } from './types.js';
 
 /** The complete backups in the store, newest first. */
 export async function listOffsiteBackups(store: ObjectStore): Promise<BackupRecord[]> {
@@ -23,15 +19,10 @@ export async function listOffsiteBackups(store: ObjectStore): Promise<BackupReco
     if (!object.key.endsWith(MANIFEST_SUFFIX)) continue;
     const file = object.key.slice(0, -MANIFEST_SUFFIX.length);
     if (!parseArchiveFileName(file)) continue;
-    let manifest: Manifest;
-    try {
-      manifest = JSON.parse(await readText(await store.get(object.key))) as Manifest;
-    } catch {
-      continue; // unreadable: not a backup we can vouch for
-    }
-    const storedSize = manifest.stored?.size ?? manifest.archive?.size;
-    if (manifest.formatVersion !== 1 || manifest.file !== file || sizes.get(file) !== storedSize) continue;
-    records.push({ ...recordOf(manifest, manifest.archive.size), locations: ['s3'] });
+    // A manifest that vanished since the listing (deleted meanwhile) or cannot be read is not a backup.
+    const text = await readObject(store, object.key).then((bytes) => bytes.toString('utf8'), () => undefined);
+    const record = text === undefined ? undefined : remoteRecordOf(text, file, sizes.get(file));
+    if (record) records.push(record);
   }
   return records;
 }
@@ -46,16 +37,36 @@ export async function listAllBackups(backupDir: string, store: ObjectStore | und
     remote.delete(record.file);
     // The same backup in both places (same id), or a local archive only.
     const both = copy && copy.id === record.id;
-    return { ...record, locations: both ? ['local', 's3'] : ['local'] };
+    if (both) return { ...record, locations: ['local', 's3'] };
+    // Every Lifeboat backup is copied off-site when storage is configured; archives Lifeboat did not
+    // make (no manifest) are never copied, so they miss nothing.
+    return { ...record, locations: ['local'], ...(record.origin === 'lifeboat' ? { copyMissing: true } : {}) };
   });
   merged.push(...remote.values());
-  return merged.sort(
-    (a, b) => b.time - a.time || (b.manifest?.finishedAt ?? '').localeCompare(a.manifest?.finishedAt ?? '') || a.file.localeCompare(b.file),
-  );
+  return merged.sort((a, b) => b.time - a.time || finishedAtOf(b).localeCompare(finishedAtOf(a)) || a.file.localeCompare(b.file));
 }
 
 /** Finds a backup by id, id prefix or file name, in the backup folder and the store. */
 export async function findAnyBackup(backupDir: string, store: ObjectStore | undefined, idOrFile: string): Promise<BackupRecord> {
   const where = store ? `${backupDir} or ${store.location}` : backupDir;
   return pickBackup(await listAllBackups(backupDir, store), idOrFile, where);
+}
+
+/** Where a backup is, for the WHERE column: `local`, `s3`, `local+s3`, or `local (copy missing)`. */
+export function whereLabel(record: BackupRecord): string {
+  const where = record.locations?.join('+') ?? 'local';
+  return record.copyMissing ? `${where} (copy missing)` : where;
+}
+
+/**
+ * What `lifeboat upload` copies: the backup `idOrFile` names, or (when undefined) every backup whose
+ * copy is missing. A backup that is complete in both places is left out; one that cannot be copied
+ * (only off-site, or not made by Lifeboat) is a usage error.
+ */
+export function backupsToUpload(records: BackupRecord[], idOrFile: string | undefined, where: string): BackupRecord[] {
+  if (idOrFile === undefined) return records.filter((r) => r.copyMissing);
+  const record = pickBackup(records, idOrFile, where);
+  if (!record.locations?.includes('local')) throw new UsageError(`${record.file} is not in the backup folder, only off-site; there is nothing to upload`);
+  if (record.origin !== 'lifeboat') throw new UsageError(`${record.file} has no manifest (Lifeboat did not make it); only Lifeboat's backups are copied off-site`);
+  return record.locations.includes('s3') ? [] : [record];
 }

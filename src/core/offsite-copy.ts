@@ -5,7 +5,10 @@
 //     (`.lifeboat-fetch-*`, never listed, removed afterwards) and then read by the usual verify/rollback.
 // With LIFEBOAT_ENCRYPTION_KEY_FILE the archive is encrypted on its way out (archive -> encrypt -> store)
 // and decrypted on its way back; a wrong key or a changed object fails the fetch, before anything else.
-import { randomBytes } from 'node:crypto';
+// The manifest beside an encrypted archive is sealed too (offsite-manifest.ts); a fetch opens it first.
+// The manifest is written with `ifAbsent` (S3 conditional writes): a manifest of another backup under
+// the same name is never replaced.
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,11 +19,12 @@ import { createDecryptor, createEncryptor, DecryptionError, loadEncryptionSecret
 import type { OffsiteSettings } from '../config-storage.js';
 import type { ProgressListener } from '../engines/engine.js';
 import { S3Store } from '../stores/s3.js';
-import type { ObjectStore } from '../stores/store.js';
+import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { archivePath } from './archive-reader.js';
 import { OperationError, UsageError } from './errors.js';
 import { manifestFileName } from './naming.js';
-import { ENCRYPTION_SCHEME, type BackupRecord, type Manifest } from './types.js';
+import { openSealedRecord, remoteRecordOf, sealManifest } from './offsite-manifest.js';
+import { ENCRYPTION_SCHEME, type BackupRecord } from './types.js';
 
 export interface OffsiteOptions {
   signal?: AbortSignal;
@@ -42,7 +46,8 @@ export async function loadOffsiteSecret(keyFile: string | undefined): Promise<En
 /** The configured off-site store, or undefined when LIFEBOAT_STORAGE_URL is not set. */
 export function openOffsiteStore(storage: OffsiteSettings | undefined): S3Store | undefined {
   if (!storage) return undefined;
-  return new S3Store({ bucket: storage.bucket, prefix: storage.prefix, endpoint: storage.endpoint, region: storage.region });
+  const { bucket, prefix, endpoint, region, conditionalWrites } = storage;
+  return new S3Store({ bucket, prefix, endpoint, region, conditionalWrites });
 }
 
 function progressCounter(phase: string, total: number, onProgress?: ProgressListener): Transform {
@@ -56,9 +61,51 @@ function progressCounter(phase: string, total: number, onProgress?: ProgressList
   });
 }
 
+/** Passes bytes through and computes their sha256 on the way. */
+function sha256Counter(): { transform: Transform; digest: () => string } {
+  const hash = createHash('sha256');
+  const transform = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return { transform, digest: () => hash.digest('hex') };
+}
+
+/**
+ * What the store holds under the backup's manifest key: nothing, a manifest of this backup (a complete
+ * copy, or one whose archive object is missing or of the wrong size), or another backup's.
+ */
+async function remoteCopyState(store: ObjectStore, record: BackupRecord): Promise<'none' | 'complete' | 'incomplete' | 'other'> {
+  const manifestKey = manifestFileName(record.file);
+  if (!(await store.stat(manifestKey))) return 'none';
+  const text = (await readObject(store, manifestKey)).toString('utf8');
+  const found = remoteRecordOf(text, record.file, (await store.stat(record.file))?.size);
+  if (found) return found.id === record.id ? 'complete' : 'other';
+  try {
+    return (JSON.parse(text) as { id?: unknown }).id === record.id ? 'incomplete' : 'other';
+  } catch {
+    return 'other'; // not ours to replace
+  }
+}
+
+/** The commit point: the manifest, written only where no manifest is (S3 conditional write). */
+async function putManifest(store: ObjectStore, key: string, bytes: Buffer, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await store.put(key, Readable.from([bytes]), { signal, ifAbsent: true });
+  } catch (error) {
+    // A retried PUT whose first attempt was stored but not answered meets its own manifest: that is success.
+    if (error instanceof ObjectExistsError && (await readObject(store, key).catch(() => undefined))?.equals(bytes)) return;
+    throw error;
+  }
+}
+
 /**
  * Copies a published backup (archive, then manifest) to the store. On failure, what was uploaded is
  * removed (best effort: without its manifest it is not listed anyway) and an OperationError says so.
+ * A complete copy already there is left as it is; another backup's manifest under the same name is
+ * never replaced.
  */
 export async function uploadBackup(
   store: ObjectStore,
@@ -66,27 +113,48 @@ export async function uploadBackup(
   record: BackupRecord,
   options: OffsiteOptions = {},
 ): Promise<void> {
-  if (!record.manifest) throw new OperationError(`${record.file} has no manifest; only Lifeboat's backups are copied off-site`);
+  const manifest = record.manifest;
+  if (!manifest) throw new OperationError(`${record.file} has no manifest; only Lifeboat's backups are copied off-site`);
   const manifestKey = manifestFileName(record.file);
+  const failed = (why: string) => new OperationError(`backup ${record.id} (${record.file}) is complete in ${backupDir}, but copying it to ${store.location} failed: ${why}`);
+  let state: Awaited<ReturnType<typeof remoteCopyState>>;
   try {
+    state = await remoteCopyState(store, record);
+  } catch (error) {
+    throw failed((error as Error).message);
+  }
+  if (state === 'complete') return;
+  if (state === 'other') throw failed(`it already holds ${manifestKey} of another backup; nothing was uploaded (is another shop using the same LIFEBOAT_STORAGE_URL prefix?)`);
+  let committed = false;
+  try {
+    // A copy of this backup that is not complete: unlist it first (manifest first), then copy anew.
+    if (state === 'incomplete') await store.remove(manifestKey);
     const file = archivePath(backupDir, record);
     const size = (await stat(file)).size;
-    const counted = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(progressCounter('upload', size, options.onProgress));
-    const source = options.secret ? counted.pipe(await createEncryptor(options.secret)) : counted;
+    const plainHash = sha256Counter();
+    const storedHash = sha256Counter();
+    const counted = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(progressCounter('upload', size, options.onProgress)).pipe(plainHash.transform);
+    const source = (options.secret ? counted.pipe(await createEncryptor(options.secret)) : counted).pipe(storedHash.transform);
     const stored = await store.put(record.file, source, { signal: options.signal });
+    // The local archive is read again here: a copy of bytes that changed since the backup would be useless.
+    if (plainHash.digest() !== manifest.archive.sha256) throw new Error(`the archive in ${backupDir} no longer has its manifest's sha256; run "lifeboat verify ${record.id}"`);
     const remote = await store.stat(record.file);
     if (remote?.size !== stored.size) throw new Error(`${store.location} holds ${remote?.size ?? 'no'} bytes of it, ${stored.size} were sent`);
-    const remoteManifest: Manifest = options.secret ? { ...record.manifest, stored: { encryption: ENCRYPTION_SCHEME, size: stored.size } } : record.manifest;
-    if (!options.secret && stored.size !== record.manifest.archive.size) throw new Error(`sent ${stored.size} bytes, the manifest says ${record.manifest.archive.size}`);
-    const manifest = Buffer.from(JSON.stringify(remoteManifest, null, 2) + '\n', 'utf8');
-    await store.put(manifestKey, Readable.from([manifest]), { signal: options.signal });
+    if (!options.secret && stored.size !== manifest.archive.size) throw new Error(`sent ${stored.size} bytes, the manifest says ${manifest.archive.size}`);
+    const remoteManifest = options.secret ? await sealManifest(manifest, { size: stored.size, sha256: storedHash.digest() }, options.secret) : manifest;
+    const bytes = Buffer.from(JSON.stringify(remoteManifest, null, 2) + '\n', 'utf8');
+    await putManifest(store, manifestKey, bytes, options.signal);
+    committed = true;
   } catch (error) {
-    await store.remove(manifestKey).catch(() => undefined);
-    await store.remove(record.file).catch(() => undefined);
+    // A manifest that appeared meanwhile is another writer's: leave both objects alone.
+    const raced = error instanceof ObjectExistsError;
+    if (!committed && !raced) {
+      await store.remove(manifestKey).catch(() => undefined);
+      await store.remove(record.file).catch(() => undefined);
+    }
     if (options.signal?.aborted) throw error;
-    throw new OperationError(
-      `backup ${record.id} (${record.file}) is complete in ${backupDir}, but copying it to ${store.location} failed: ${(error as Error).message}`,
-    );
+    if (raced) throw failed(`another writer put ${manifestKey} there meanwhile; nothing of it was removed, check it with "lifeboat list"`);
+    throw failed((error as Error).message);
   }
 }
 
@@ -103,25 +171,49 @@ export async function withLocalCopy<T>(
   store: ObjectStore | undefined,
   backupDir: string,
   record: BackupRecord,
-  work: (archiveDir: string) => Promise<T>,
+  work: (archiveDir: string, record: BackupRecord) => Promise<T>,
   options: OffsiteOptions = {},
 ): Promise<T> {
-  if (isLocal(record)) return work(backupDir);
+  if (isLocal(record)) return work(backupDir, record);
   if (!store) throw new OperationError(`${record.file} is only in off-site storage, which is not configured (LIFEBOAT_STORAGE_URL)`);
+  // `work` gets the record with its whole manifest: a sealed one is opened before anything is fetched.
+  const whole = await openRecordManifest(store, record, options.secret);
   const fetchDir = path.join(backupDir, `.lifeboat-fetch-${randomBytes(4).toString('hex')}`);
   await mkdir(fetchDir, { recursive: true });
   try {
-    await fetchArchive(store, record, fetchDir, options);
-    return await work(fetchDir);
+    await fetchArchive(store, whole, fetchDir, options);
+    return await work(fetchDir, whole);
   } finally {
     await rm(fetchDir, { recursive: true, force: true });
+  }
+}
+
+function needKey(store: ObjectStore, record: BackupRecord): UsageError {
+  return new UsageError(`${record.file} is encrypted in ${store.location}: set LIFEBOAT_ENCRYPTION_KEY_FILE to its key; nothing was changed`);
+}
+
+/**
+ * The record with its whole manifest, for verify, rollback and --table: a sealed manifest (an encrypted
+ * copy's) is opened with the key. A missing or wrong key stops here with one line.
+ */
+export async function openRecordManifest(store: ObjectStore, record: BackupRecord, secret: EncryptionSecret | undefined): Promise<BackupRecord> {
+  if (!record.sealedManifest) return record;
+  if (record.sealedManifest.stored.encryption !== ENCRYPTION_SCHEME) {
+    throw new OperationError(`${record.file} is stored with an unknown encryption "${record.sealedManifest.stored.encryption}"; nothing was changed`);
+  }
+  if (!secret) throw needKey(store, record);
+  try {
+    return await openSealedRecord(record, secret);
+  } catch (error) {
+    const why = error instanceof DecryptionError ? error.message : `unreadable (${(error as Error).message})`;
+    throw new OperationError(`the manifest of ${record.file} in ${store.location} cannot be decrypted: ${why}; refusing to use it, nothing was changed`);
   }
 }
 
 async function fetchArchive(store: ObjectStore, record: BackupRecord, dir: string, options: OffsiteOptions): Promise<void> {
   const stored = record.manifest?.stored;
   if (stored && stored.encryption !== ENCRYPTION_SCHEME) throw new OperationError(`${record.file} is stored with an unknown encryption "${stored.encryption}"; nothing was changed`);
-  if (stored && !options.secret) throw new UsageError(`${record.file} is encrypted in ${store.location}: set LIFEBOAT_ENCRYPTION_KEY_FILE to its key; nothing was changed`);
+  if (stored && !options.secret) throw needKey(store, record);
   const out = await AtomicFile.create(path.join(dir, record.file));
   try {
     const expected = record.manifest?.archive.size ?? record.size;
@@ -130,10 +222,13 @@ async function fetchArchive(store: ObjectStore, record: BackupRecord, dir: strin
       for await (const chunk of chunks) await out.write(chunk);
     };
     const counter = progressCounter('download', stored?.size ?? expected, options.onProgress);
-    if (stored && options.secret) await pipeline(body, counter, createDecryptor(options.secret), writeOut, { signal: options.signal });
-    else await pipeline(body, counter, writeOut, { signal: options.signal });
+    const storedHash = sha256Counter();
+    if (stored && options.secret) await pipeline(body, counter, storedHash.transform, createDecryptor(options.secret), writeOut, { signal: options.signal });
+    else await pipeline(body, counter, storedHash.transform, writeOut, { signal: options.signal });
     const { size } = await out.commit();
     if (size !== expected) throw new Error(`got ${size} bytes, the manifest says ${expected}`);
+    // A plain copy's sha256 is checked by verify (which reports it); a sealed manifest has the encrypted object's.
+    if (stored?.sha256 && storedHash.digest() !== stored.sha256) throw new Error(`its sha256 differs from the manifest's: the object was changed`);
     if (record.manifest) await writeFile(path.join(dir, manifestFileName(record.file)), JSON.stringify(record.manifest, null, 2) + '\n');
   } catch (error) {
     await out.abort();

@@ -8,10 +8,12 @@ import { createDatabaseBackup } from './backup.js';
 import { createTreeBackup } from './backup-tree.js';
 import path from 'node:path';
 import { runJob, type JobOutcome } from './jobs.js';
+import { jobPlacement } from './job-lock-db.js';
 import { notify, type JobEvent } from './notify.js';
 import { effectiveNotify } from './notify-settings.js';
-import { loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
+import { isLocal, loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
 import { rollbackDatabase } from './rollback.js';
+import { rollbackTablesFromStore } from './rollback-offsite.js';
 import { rollbackTree, type TreeRollbackResult } from './rollback-tree.js';
 import { hasDatabase, type ShopLayout, type TreeType } from './tree-scope.js';
 import type { BackupRecord, BackupType } from './types.js';
@@ -85,6 +87,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
   const { jobId, result } = await runJob({
     home: settings.home,
     root: settings.root,
+    ...jobPlacement(settings),
     kind: 'backup',
     type: request.type,
     description: `backup ${request.type}${request.name ? ` "${request.name}"` : ''}`,
@@ -127,6 +130,7 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
   const { jobId, result } = await runJob({
     home: settings.home,
     root: settings.root,
+    ...jobPlacement(settings),
     kind: 'rollback',
     type: record.type,
     description: `rollback ${record.file}${request.tables?.length ? ` (tables ${request.tables.join(', ')})` : ''}`,
@@ -145,15 +149,21 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
       const store = openOffsiteStore(settings.storage);
       const secret = store ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined;
       try {
+        // Some tables of a database backup that is only off-site: read just their part of the archive.
+        if (isDatabase && request.tables?.length && store && !isLocal(record)) {
+          const restored = await rollbackTablesFromStore(target as DatabaseTarget, store, record, request.tables, { secret, onProgress, signal });
+          if (restored) return { kind: 'database', result: restored };
+        }
         return await withLocalCopy(
           store,
           settings.backupDir,
           record,
-          async (archiveDir): Promise<RollbackResult> => {
+          // `whole`: the record with its whole manifest (a sealed off-site manifest opened with the key).
+          async (archiveDir, whole): Promise<RollbackResult> => {
             if (isDatabase) {
-              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, record, { tables: request.tables, onProgress, signal }) };
+              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal }) };
             }
-            return { kind: 'tree', result: await rollbackTree(record, shopLayout(settings), target, { onProgress, signal, archiveDir }) };
+            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir }) };
           },
           { signal, onProgress, secret },
         );

@@ -13,6 +13,7 @@ export function recordSummary(record: BackupRecord): Record<string, unknown> {
     sha256: record.sha256 ?? null,
     origin: record.origin,
     ...(record.locations ? { locations: record.locations } : {}),
+    ...(record.copyMissing ? { copyMissing: true } : {}),
     ...(record.manifest
       ? {
           engine: record.manifest.engine?.kind ?? null,

@@ -25,6 +25,14 @@ export function requireSameEngine(record: BackupRecord, target: DatabaseTarget):
   }
 }
 
+/** Refuses table names the backup's manifest does not list, before anything is touched. */
+export function requireTables(record: BackupRecord, tables: string[] | undefined): void {
+  if (!tables?.length || !record.manifest) return;
+  const known = new Set(record.manifest.tables.map((t) => t.name));
+  const missing = tables.filter((t) => !known.has(t));
+  if (missing.length) throw new UsageError(`${record.file} holds no table ${missing.map((t) => `"${t}"`).join(', ')}; nothing was changed`);
+}
+
 /** Replaces the database's content with the SQL read from `sql`, atomically (the engine's restore). */
 export async function restoreDatabase(
   target: DatabaseTarget,
@@ -49,11 +57,7 @@ export async function rollbackDatabase(
     throw new UsageError(`${record.file} is a ${record.type} archive: roll it back with rollbackTree (lifeboat rollback does)`);
   }
   requireSameEngine(record, target);
-  if (options.tables?.length && record.manifest) {
-    const known = new Set(record.manifest.tables.map((t) => t.name));
-    const missing = options.tables.filter((t) => !known.has(t));
-    if (missing.length) throw new UsageError(`${record.file} holds no table ${missing.map((t) => `"${t}"`).join(', ')}; nothing was changed`);
-  }
+  requireTables(record, options.tables);
   options.onProgress?.({ phase: 'verify', rows: 0, bytes: 0 });
   const report = await verifyBackup(backupDir, record, {
     signal: options.signal,

@@ -23,11 +23,24 @@ export interface ScheduledRunDeps {
   runBackup(schedule: Schedule, name: string): Promise<BackupRecord>;
   /** Applies the retention policy after a successful scheduled backup. */
   prune?(policy: RetentionPolicy, schedule: Schedule): Promise<number>;
+  /**
+   * With several app servers: claims the occurrence for this server across all of them (see
+   * schedule-shared.ts). Absent on a single server, where the claim in the local state is enough.
+   */
+  claimShared?(schedule: Schedule, due: Date): Promise<SharedClaim>;
 }
+
+/** The outcome of claiming an occurrence across servers. */
+export type SharedClaim =
+  | { status: 'claimed'; release(): Promise<void> }
+  | { status: 'running-elsewhere'; holder: string }
+  | { status: 'ran-elsewhere'; file: string };
 
 export type ScheduledOutcome =
   | { status: 'no-schedule' | 'disabled' | 'not-due' }
   | { status: 'already-ran'; occurrence: string }
+  | { status: 'running-elsewhere'; occurrence: string; holder: string }
+  | { status: 'ran-elsewhere'; occurrence: string; file: string }
   | { status: 'succeeded'; occurrence: string; record: BackupRecord; pruned: number }
   | { status: 'failed'; occurrence: string; error: Error };
 
@@ -44,14 +57,27 @@ export async function runDueOccurrence(deps: ScheduledRunDeps): Promise<Schedule
   if (!due) return { status: 'not-due' };
   const occurrence = occurrenceKey(due);
   if (!deps.store.claimOccurrence(`${schedule.type}@${occurrence}`, 'pending')) return { status: 'already-ran', occurrence };
-  let record: BackupRecord;
+  const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
+  let shared: SharedClaim | undefined;
   try {
-    record = await deps.runBackup(schedule, scheduledName(schedule));
+    shared = await deps.claimShared?.(schedule, due);
   } catch (error) {
-    return { status: 'failed', occurrence, error: error instanceof Error ? error : new Error(String(error)) };
+    return { status: 'failed', occurrence, error: asError(error) };
   }
-  const pruned = schedule.retention && deps.prune ? await deps.prune(schedule.retention, schedule) : 0;
-  return { status: 'succeeded', occurrence, record, pruned };
+  if (shared?.status === 'running-elsewhere') return { status: 'running-elsewhere', occurrence, holder: shared.holder };
+  if (shared?.status === 'ran-elsewhere') return { status: 'ran-elsewhere', occurrence, file: shared.file };
+  try {
+    let record: BackupRecord;
+    try {
+      record = await deps.runBackup(schedule, scheduledName(schedule));
+    } catch (error) {
+      return { status: 'failed', occurrence, error: asError(error) };
+    }
+    const pruned = schedule.retention && deps.prune ? await deps.prune(schedule.retention, schedule) : 0;
+    return { status: 'succeeded', occurrence, record, pruned };
+  } finally {
+    await shared?.release();
+  }
 }
 
 /**

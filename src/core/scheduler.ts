@@ -9,9 +9,10 @@ import { shopName, takeBackup } from './operations.js';
 import { openOffsiteStore } from './offsite-copy.js';
 import { pruneBackups } from './prune.js';
 import { findMissedOccurrence, runDueOccurrence } from './scheduled.js';
+import { sharedOccurrenceClaimer } from './schedule-shared.js';
 
 export interface ScheduledRunReport {
-  status: 'no-schedule' | 'disabled' | 'not-due' | 'already-ran' | 'succeeded' | 'failed';
+  status: 'no-schedule' | 'disabled' | 'not-due' | 'already-ran' | 'running-elsewhere' | 'ran-elsewhere' | 'succeeded' | 'failed';
   message: string;
   occurrence?: string;
   file?: string;
@@ -50,6 +51,7 @@ export async function runScheduledOnce(
   const outcome = await runDueOccurrence({
     store,
     now,
+    claimShared: sharedOccurrenceClaimer(settings),
     runBackup: async (schedule, name) => {
       const result = await takeBackup(settings, {
         type: schedule.type,
@@ -81,6 +83,10 @@ export async function runScheduledOnce(
       return { ...base, status: outcome.status, message: 'no scheduled backup is due yet' };
     case 'already-ran':
       return { ...base, status: outcome.status, occurrence: outcome.occurrence, message: `the backup due at ${outcome.occurrence} has already run` };
+    case 'running-elsewhere':
+      return { ...base, status: outcome.status, occurrence: outcome.occurrence, message: `the backup due at ${outcome.occurrence} is being run by another server (${outcome.holder}); nothing to do here` };
+    case 'ran-elsewhere':
+      return { ...base, status: outcome.status, occurrence: outcome.occurrence, file: outcome.file, message: `the backup due at ${outcome.occurrence} has already run on another server: ${outcome.file}` };
     case 'succeeded': {
       const { record } = outcome;
       return {

@@ -92,10 +92,24 @@ export interface Manifest {
    * Only in the copy of the manifest in off-site storage: how the archive object is stored there when it
    * is encrypted (its size there differs from `archive.size`, which is the plain archive's).
    */
-  stored?: { encryption: typeof ENCRYPTION_SCHEME; size: number };
+  stored?: { encryption: typeof ENCRYPTION_SCHEME; size: number; sha256?: string };
 }
 
 export const ENCRYPTION_SCHEME = 'lifeboat-aes-256-gcm-chunked-v1';
+
+/**
+ * The manifest in off-site storage beside an encrypted archive: in plain text only what listing needs
+ * (names, times, sizes, how and what is stored); the whole manifest (tables, row counts, database, paths,
+ * the plain archive's sha256) is in `sealed`, encrypted with the archive's key (see core/offsite-manifest.ts).
+ */
+export interface SealedManifest extends Pick<Manifest, 'formatVersion' | 'id' | 'type' | 'name' | 'file' | 'time' | 'finishedAt'> {
+  /** The plain archive's size (what `list` shows). */
+  archive: { size: number };
+  /** The encrypted object in the store: its size and the sha256 of its bytes. */
+  stored: { encryption: typeof ENCRYPTION_SCHEME; size: number; sha256: string };
+  /** The whole Manifest as JSON, encrypted (LBOATENC format), base64. */
+  sealed: string;
+}
 
 /** One line of `lifeboat list`: a Lifeboat backup (with manifest) or an archive found in the folder. */
 export interface BackupRecord {
@@ -116,6 +130,16 @@ export interface BackupRecord {
    * Absent when only the backup folder is used.
    */
   locations?: BackupLocation[];
+  /**
+   * Off-site storage is configured but this Lifeboat backup has no complete copy there (only in the
+   * backup folder): `lifeboat upload` copies it.
+   */
+  copyMissing?: boolean;
+  /**
+   * A backup only in off-site storage whose manifest there is sealed: `manifest` is absent until it is
+   * opened with the key (offsite-manifest.ts: openSealedRecord).
+   */
+  sealedManifest?: SealedManifest;
 }
 
 export type BackupLocation = 'local' | 's3';

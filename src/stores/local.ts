@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { AtomicFile } from '../archive/atomic-file.js';
 import { PARTIAL_SUFFIX } from '../core/naming.js';
-import { checkKey, ObjectNotFoundError, type ByteRange, type ObjectStore, type StoredObject } from './store.js';
+import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
 
 export class LocalStore implements ObjectStore {
   constructor(readonly dir: string) {}
@@ -20,8 +20,9 @@ export class LocalStore implements ObjectStore {
     return path.join(this.dir, ...checkKey(key).split('/'));
   }
 
-  async put(key: string, source: AsyncIterable<Buffer> | Readable, options: { signal?: AbortSignal } = {}): Promise<{ size: number }> {
+  async put(key: string, source: AsyncIterable<Buffer> | Readable, options: PutOptions = {}): Promise<{ size: number }> {
     const file = this.pathOf(key);
+    if (options.ifAbsent && (await this.stat(key))) throw new ObjectExistsError(this.location, key);
     await mkdir(path.dirname(file), { recursive: true });
     const out = await AtomicFile.create(file);
     try {

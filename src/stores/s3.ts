@@ -4,17 +4,21 @@
 // multipart upload is aborted, so a failure leaves nothing listed. Settings that matter for non-AWS
 // servers (MinIO, Ceph, R2, s3rver): path-style addressing, checksums only when an operation requires
 // them. Retries with exponential back-off and jitter are the SDK's ("standard" retry mode).
+// Two server features are used when the server has them: conditional writes (`If-None-Match: *`, for a
+// put with `ifAbsent`; a server that answers 501 gets a check-then-write instead) and Object Lock (a delete
+// the bucket's retention refuses fails with a line saying until when).
 import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import { checkKey, ObjectNotFoundError, type ByteRange, type ObjectStore, type StoredObject } from './store.js';
+import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
 
 /** The smallest part S3 accepts (except for the last one). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -34,6 +38,39 @@ export interface S3StoreOptions {
   queueSize?: number;
   /** Attempts per request, the first included. */
   maxAttempts?: number;
+  /**
+   * `If-None-Match: *` on puts with `ifAbsent`: 'auto' (the default) sends it and falls back to a
+   * check-then-write when the server answers 501; 'on' requires it; 'off' never sends it.
+   */
+  conditionalWrites?: ConditionalWrites;
+}
+
+export type ConditionalWrites = 'auto' | 'on' | 'off';
+
+/** A delete refused by the bucket's Object Lock (retention or legal hold) on the object. */
+export class ObjectLockedError extends Error {
+  constructor(
+    readonly key: string,
+    readonly retainUntil: Date | undefined,
+    readonly legalHold: boolean,
+  ) {
+    super(
+      retainUntil && retainUntil.getTime() > Date.now()
+        ? `object ${key} is locked by the bucket's Object Lock retention until ${retainUntil.toISOString()}; it cannot be deleted before then`
+        : `object ${key} is under an Object Lock legal hold; it cannot be deleted until the hold is removed`,
+    );
+    this.name = 'ObjectLockedError';
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+}
+
+async function readAllBytes(source: AsyncIterable<Buffer> | Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 function isNotFound(error: unknown): boolean {
@@ -44,9 +81,12 @@ function isNotFound(error: unknown): boolean {
 export class S3Store implements ObjectStore {
   readonly client: S3Client;
   private readonly prefix: string;
+  /** Turned off for this store when the server answered 501 to a conditional write. */
+  private conditionalWrites: ConditionalWrites;
 
   constructor(private readonly options: S3StoreOptions) {
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
+    this.conditionalWrites = options.conditionalWrites ?? 'auto';
     this.client = new S3Client({
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -68,7 +108,8 @@ export class S3Store implements ObjectStore {
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 
-  async put(key: string, source: AsyncIterable<Buffer> | Readable, options: { signal?: AbortSignal } = {}): Promise<{ size: number }> {
+  async put(key: string, source: AsyncIterable<Buffer> | Readable, options: PutOptions = {}): Promise<{ size: number }> {
+    if (options.ifAbsent) return this.putIfAbsent(key, await readAllBytes(source), options.signal);
     let size = 0;
     let sourceError: unknown;
     // Count on the way; the Upload reads the counted stream part by part.
@@ -107,6 +148,32 @@ export class S3Store implements ObjectStore {
       options.signal?.removeEventListener('abort', abort);
       counted.destroy();
     }
+  }
+
+  /**
+   * One PutObject with `If-None-Match: *`, so S3 itself refuses it when the key exists (412). Only for
+   * small objects (manifests): the body is held in memory.
+   */
+  private async putIfAbsent(key: string, body: Buffer, signal?: AbortSignal): Promise<{ size: number }> {
+    if (this.conditionalWrites !== 'off') {
+      try {
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key), Body: body, ContentLength: body.length, IfNoneMatch: '*' }),
+          { abortSignal: signal },
+        );
+        return { size: body.length };
+      } catch (error) {
+        if (statusOf(error) === 412 || (error as Error).name === 'PreconditionFailed') throw new ObjectExistsError(this.location, key);
+        if (statusOf(error) !== 501 && (error as Error).name !== 'NotImplemented') throw error;
+        if (this.conditionalWrites === 'on') {
+          throw new Error(`${this.location} does not support conditional writes (If-None-Match), which LIFEBOAT_S3_CONDITIONAL_WRITES=1 requires; set it to auto`);
+        }
+        this.conditionalWrites = 'off';
+      }
+    }
+    // Without conditional writes: check, then write (two writers of one key at once are not told apart).
+    if (await this.stat(key)) throw new ObjectExistsError(this.location, key);
+    return this.put(key, Readable.from([body]), { signal });
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
@@ -152,7 +219,17 @@ export class S3Store implements ObjectStore {
   }
 
   async remove(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) }));
+    } catch (error) {
+      if (statusOf(error) !== 403 && (error as Error).name !== 'AccessDenied') throw error;
+      // Object Lock refuses with the same AccessDenied as missing permissions: the object's lock says which.
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.options.bucket, Key: this.objectKey(key) })).catch(() => undefined);
+      const until = head?.ObjectLockRetainUntilDate;
+      const legalHold = head?.ObjectLockLegalHoldStatus === 'ON';
+      if (legalHold || (until && until.getTime() > Date.now())) throw new ObjectLockedError(key, until, legalHold);
+      throw new Error(`deleting ${key} in ${this.location} was refused (AccessDenied): allow s3:DeleteObject to Lifeboat's credentials`);
+    }
   }
 
   /** Closes the client's connections. */

@@ -18,6 +18,15 @@ export interface ByteRange {
   length?: number;
 }
 
+export interface PutOptions {
+  signal?: AbortSignal;
+  /**
+   * Write only when no object has the key, else fail with an ObjectExistsError. Atomic where the store
+   * supports it (S3 conditional writes); otherwise checked just before writing.
+   */
+  ifAbsent?: boolean;
+}
+
 export interface ObjectStore {
   /** Where the store is, for messages: a folder path or `s3://bucket/prefix`. */
   readonly location: string;
@@ -25,7 +34,7 @@ export interface ObjectStore {
    * Writes everything `source` yields under `key`, replacing what was there. Nothing is visible under
    * `key` until the whole stream has been stored; when `source` or the store fails, no object appears.
    */
-  put(key: string, source: AsyncIterable<Buffer> | Readable, options?: { signal?: AbortSignal }): Promise<{ size: number }>;
+  put(key: string, source: AsyncIterable<Buffer> | Readable, options?: PutOptions): Promise<{ size: number }>;
   /** Reads an object, or the given byte range of it; an ObjectNotFoundError when there is no such key. */
   get(key: string, range?: ByteRange): Promise<Readable>;
   /** Size and time of a complete object, or undefined when there is none. */
@@ -43,6 +52,24 @@ export class ObjectNotFoundError extends Error {
   ) {
     super(`${location} holds no object "${key}"`);
     this.name = 'ObjectNotFoundError';
+  }
+}
+
+/** The whole of a small object (a manifest) in memory. */
+export async function readObject(store: ObjectStore, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.get(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A put with `ifAbsent` found the key taken (another writer got there first). */
+export class ObjectExistsError extends Error {
+  constructor(
+    readonly location: string,
+    readonly key: string,
+  ) {
+    super(`${location} already holds an object "${key}"`);
+    this.name = 'ObjectExistsError';
   }
 }
 

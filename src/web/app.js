@@ -141,7 +141,8 @@ $('rollback-form').addEventListener('submit', async (event) => {
 // ---- Delete
 $('delete-selected').addEventListener('click', () => {
   const rows = grid.selected();
-  $('delete-what').textContent = `Delete ${rows.length} backup${rows.length === 1 ? '' : 's'}? The archive files will be removed from the server: ${rows.map((r) => r.file).join(', ')}.`;
+  const places = rows.some((r) => r.locations?.includes('s3')) ? 'the server and off-site storage' : 'the server';
+  $('delete-what').textContent = `Delete ${rows.length} backup${rows.length === 1 ? '' : 's'}? The archive files will be removed from ${places}: ${rows.map((r) => r.file).join(', ')}.`;
   $('delete-dialog').showModal();
 });
 

@@ -21,6 +21,13 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
     return row.origin === 'lifeboat' ? el('span', { class: 'badge ok' }, 'Complete') : el('span', { class: 'badge' }, 'Foreign (no manifest)');
   }
 
+  // Where the backup is, when off-site storage is configured (the API then sends `locations`).
+  function where(row) {
+    if (!row.locations) return null;
+    const label = row.locations.map((l) => (l === 's3' ? 'S3' : 'local')).join(' + ');
+    return [' ', el('span', { class: 'badge where', title: `Stored: ${label}` }, label)];
+  }
+
   function visible() {
     const type = typeFilter.value;
     const name = nameFilter.value.trim().toLowerCase();
@@ -66,7 +73,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
         el('tr', { 'data-id': r.id },
           el('td', {}, el('input', { type: 'checkbox', 'aria-label': `Select ${r.file}`, checked: state.selected.has(r.id), onchange: (e) => select(r.id, e.target.checked) })),
           el('td', {}, el('time', { datetime: r.createdAt }, new Date(r.time * 1000).toLocaleString())),
-          el('td', {}, r.name || '—'),
+          el('td', {}, r.name || '—', where(r)),
           el('td', { class: 'num' }, humanBytes(r.size)),
           el('td', {}, TYPE_LABELS[r.type] || r.type),
           el('td', {}, status(r)),

@@ -9,6 +9,8 @@ export interface FaultProxy {
   endpoint: string;
   /** Requests seen so far, as "METHOD path" with the fault applied. */
   seen: { request: string; fault: Fault }[];
+  /** Body bytes of the answers passed on from the server so far. */
+  answeredBytes(): number;
   stop(): Promise<void>;
 }
 
@@ -16,6 +18,7 @@ export interface FaultProxy {
 export async function startFaultProxy(target: string, decide: (n: number, method: string, url: string) => Fault): Promise<FaultProxy> {
   const upstream = new URL(target);
   const seen: FaultProxy['seen'] = [];
+  let answered = 0;
   const server = http.createServer((req, res) => {
     const fault = decide(seen.length + 1, req.method ?? 'GET', req.url ?? '/');
     seen.push({ request: `${req.method} ${req.url}`, fault });
@@ -35,6 +38,7 @@ export async function startFaultProxy(target: string, decide: (n: number, method
       { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.on('data', (chunk: Buffer) => (answered += chunk.length));
         answer.pipe(res);
       },
     );
@@ -46,6 +50,7 @@ export async function startFaultProxy(target: string, decide: (n: number, method
   return {
     endpoint: `http://127.0.0.1:${port}`,
     seen,
+    answeredBytes: () => answered,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -15,7 +15,7 @@ import { loadSettings, type Settings } from '../../src/config.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { listAllBackups } from '../../src/core/offsite-catalog.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';
-import type { BackupRecord, Manifest } from '../../src/core/types.js';
+import type { BackupRecord, SealedManifest } from '../../src/core/types.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { BIN } from '../helpers/cli.js';
 import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
@@ -75,7 +75,7 @@ describe('encryption at rest (off-site copy)', () => {
     expect(() => gunzipSync(stored)).toThrow();
     for (const at of [0, Math.floor(plain.length / 2), plain.length - 32]) expect(stored.includes(plain.subarray(at, at + 32))).toBe(false);
     expect(stored.includes(Buffer.from(SECRET_IN_ENV_PHP))).toBe(false);
-    expect(record.manifest?.stored?.size).toBe(stored.length);
+    expect(record.sealedManifest?.stored.size).toBe(stored.length);
     emptyGrid(settings.root);
     await rollBack(settings, record, { trigger: 'test' });
     expect(gridRows(settings.root)).toBe(500);
@@ -106,7 +106,8 @@ describe('encryption at rest (off-site copy)', () => {
     // Truncated, with a manifest rewritten to match (else the backup would not even be listed).
     const cut = stored.subarray(0, stored.length - 100);
     await store.put(record.file, Readable.from([cut]));
-    const manifest: Manifest = { ...(record.manifest as Manifest), stored: { encryption: 'lifeboat-aes-256-gcm-chunked-v1', size: cut.length } };
+    const manifest = JSON.parse((await readAll(await store.get(`${record.file}.manifest.json`))).toString()) as SealedManifest;
+    manifest.stored.size = cut.length;
     await store.put(`${record.file}.manifest.json`, Readable.from([Buffer.from(JSON.stringify(manifest))]));
     const [listed] = await listAllBackups(settings.backupDir, store);
     await expect(rollBack(settings, listed, { trigger: 'test' })).rejects.toThrow(/cannot be decrypted: the archive was changed or truncated/);

@@ -5,7 +5,7 @@ import { UsageError } from '../../src/core/errors.js';
 describe('off-site storage settings', () => {
   it('parses s3://bucket/prefix with endpoint and region, defaulting to us-east-1', () => {
     const s = loadSettings({ LIFEBOAT_STORAGE_URL: 's3://my-backups/shops/one/', LIFEBOAT_S3_ENDPOINT: 'http://127.0.0.1:9000/', LIFEBOAT_ENCRYPTION_KEY_FILE: 'backup.key' }, '/srv');
-    expect(s.storage).toEqual({ url: 's3://my-backups/shops/one/', bucket: 'my-backups', prefix: 'shops/one', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1' });
+    expect(s.storage).toEqual({ url: 's3://my-backups/shops/one/', bucket: 'my-backups', prefix: 'shops/one', endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', conditionalWrites: 'auto' });
     expect(s.encryptionKeyFile).toBe('/srv/backup.key');
     expect(loadSettings({ LIFEBOAT_STORAGE_URL: 's3://b-1', LIFEBOAT_S3_REGION: 'eu-west-1' }, '/srv').storage).toMatchObject({ bucket: 'b-1', prefix: '', region: 'eu-west-1' });
     expect(loadSettings({}, '/srv').storage).toBeUndefined();

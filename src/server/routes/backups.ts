@@ -1,23 +1,28 @@
 // /api/backups: list, create (a job), download (Range supported), delete, roll back (the user's
-// password is checked again, as in Magento). Each calls the same core function the CLI calls.
+// password is checked again, as in Magento). Each calls the same core function the CLI calls. With
+// off-site storage the list is the backup folder's and the bucket's; a backup only in the bucket is
+// downloaded from it (decrypted on the way), deleted from both places and rolled back like in the CLI.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StateStore } from '../../catalog/state.js';
-import { findBackup, listBackups } from '../../core/catalog.js';
-import { deleteBackup } from '../../core/delete.js';
+import type { Settings } from '../../config.js';
+import { deleteBackupEverywhere } from '../../core/delete.js';
 import { UsageError } from '../../core/errors.js';
+import { findAnyBackup, listAllBackups } from '../../core/offsite-catalog.js';
+import { isLocal, loadOffsiteSecret, openOffsiteStore } from '../../core/offsite-copy.js';
+import { openStoredRange, openStoredRecord, plainArchiveSize, type PlainRange } from '../../core/offsite-read.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
 import type { BackupRecord, BackupType } from '../../core/types.js';
+import type { ObjectStore } from '../../stores/store.js';
 import { HttpError } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
 
-
-async function lookup(backupDir: string, id: string): Promise<BackupRecord> {
+async function lookup(backupDir: string, store: ObjectStore | undefined, id: string): Promise<BackupRecord> {
   try {
-    return await findBackup(backupDir, id);
+    return await findAnyBackup(backupDir, store, id);
   } catch (error) {
     if (error instanceof UsageError) throw new HttpError(404, `no backup "${id}"`);
     throw error;
@@ -73,12 +78,32 @@ function flag(body: unknown, key: string): boolean {
   return field(body, key) === true;
 }
 
+/**
+ * The backup's plain archive: its record (with the whole manifest, for the checksum), its size, and
+ * a reader of a byte range of it. From the backup folder, else from the store (decrypted on the way).
+ */
+async function archiveOf(settings: Settings, store: ObjectStore | undefined, found: BackupRecord) {
+  if (isLocal(found) || !store) {
+    const file = path.join(settings.backupDir, found.file);
+    const size = (await stat(file)).size;
+    return { record: found, size, open: async (range?: PlainRange) => createReadStream(file, range ?? {}) };
+  }
+  const secret = await loadOffsiteSecret(settings.encryptionKeyFile);
+  const record = await openStoredRecord(store, found, secret);
+  return { record, size: plainArchiveSize(record), open: (range?: PlainRange) => openStoredRange(store, record, secret, range) };
+}
+
 export function registerBackupRoutes(app: FastifyInstance, context: ServerContext): void {
   const { settings } = context;
+  // One client for the server's life (its connections are reused); none without LIFEBOAT_STORAGE_URL.
+  const store = openOffsiteStore(settings.storage);
+  app.addHook('onClose', async () => store?.close());
+  const find = (request: FastifyRequest) => lookup(settings.backupDir, store, (request.params as { id: string }).id);
 
   app.get('/api/backups', async (request) => {
     context.auth(request, 'backup');
-    return { backups: (await listBackups(settings.backupDir)).map(recordSummary) /* the CLI's --json shape, without server paths */ };
+    // The CLI's --json shape (with `locations` when off-site storage is set), without server paths.
+    return { backups: (await listAllBackups(settings.backupDir, store)).map(recordSummary) };
   });
 
   app.post('/api/backups', async (request: FastifyRequest, reply) => {
@@ -104,32 +129,31 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
 
   app.get('/api/backups/:id/download', async (request, reply) => {
     const session = context.auth(request, 'backup');
-    const record = await lookup(settings.backupDir, (request.params as { id: string }).id);
-    const file = path.join(settings.backupDir, record.file);
-    const size = (await stat(file)).size;
+    const { record, size, open } = await archiveOf(settings, store, await find(request));
     const range = parseRange(request.headers.range, size);
     reply.header('accept-ranges', 'bytes');
     if (range === 'invalid') {
       reply.header('content-range', `bytes */${size}`);
       return reply.code(416).send({ error: `the range does not fit the archive's ${size} bytes` });
     }
+    const body = await open(range); // before the headers: a wrong key is a clean error
     reply.header('content-type', record.file.endsWith('.gz') || record.file.endsWith('.tgz') ? 'application/gzip' : 'application/octet-stream');
     reply.header('content-disposition', `attachment; filename="${record.file.replace(/"/g, '')}"`);
     if (record.sha256) reply.header('x-checksum-sha256', record.sha256);
     if (!range || range.start === 0) context.audit(request, session, 'download', true, record.id);
     if (range) {
       reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', String(range.end - range.start + 1));
-      return reply.send(createReadStream(file, { start: range.start, end: range.end }));
+      return reply.send(body);
     }
     reply.header('content-length', String(size));
-    return reply.send(createReadStream(file));
+    return reply.send(body);
   });
 
   app.delete('/api/backups/:id', async (request, reply) => {
     const session = context.auth(request, 'backup');
-    const record = await lookup(settings.backupDir, (request.params as { id: string }).id);
+    const record = await find(request);
     try {
-      await deleteBackup(settings.backupDir, record);
+      await deleteBackupEverywhere(settings.backupDir, store, record);
     } catch (error) {
       context.audit(request, session, 'delete', false, record.id, (error as Error).message);
       throw error;
@@ -140,7 +164,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
 
   app.post('/api/backups/:id/rollback', async (request, reply) => {
     const session = context.auth(request, 'rollback');
-    const record = await lookup(settings.backupDir, (request.params as { id: string }).id);
+    const record = await find(request);
     const password = field(request.body, 'password');
     if (typeof password !== 'string' || !(await context.accounts.authenticate(session.user.username, password))) {
       context.audit(request, session, 'rollback', false, record.id, 'wrong password');

@@ -1,0 +1,57 @@
+// `lifeboat upload ID|--missing`: copies backups that are only in the backup folder to the off-site
+// store, the retry for a copy that failed (the backup job failed, the local backup was kept). The same
+// path as a backup's own copy: archive first, manifest last, nothing listed off-site until complete.
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { backupsToUpload, listAllBackups } from '../core/offsite-catalog.js';
+import { loadOffsiteSecret, openOffsiteStore, uploadBackup } from '../core/offsite-copy.js';
+import { humanBytes } from './format.js';
+import { progressBar } from './progress.js';
+import { settings, stdio, withInterrupts } from './context.js';
+
+interface UploadFlags {
+  missing?: boolean;
+  json?: boolean;
+}
+
+export function registerUpload(program: Command): void {
+  program
+    .command('upload')
+    .description('copy a backup (or with --missing every backup whose copy is missing) to off-site storage')
+    .argument('[id]', 'the backup id or archive file name')
+    .option('--missing', 'every backup in the backup folder without a complete off-site copy')
+    .option('--json', 'print the result as JSON')
+    .action(async (id: string | undefined, flags: UploadFlags) => {
+      if ((id === undefined) === !flags.missing) throw new UsageError('give either a backup ID or --missing, e.g. lifeboat upload --missing');
+      const config = settings();
+      const store = openOffsiteStore(config.storage);
+      if (!store) throw new UsageError('LIFEBOAT_STORAGE_URL is not set, so there is nowhere to upload to; set it, e.g. s3://my-backups/shop-one');
+      const results: { id: string; file: string; uploaded: boolean; error?: string }[] = [];
+      try {
+        const secret = await loadOffsiteSecret(config.encryptionKeyFile);
+        const records = backupsToUpload(await listAllBackups(config.backupDir, store), id, `${config.backupDir} or ${store.location}`);
+        await withInterrupts(async (signal) => {
+          for (const record of records) {
+            const bar = progressBar(!flags.json);
+            try {
+              await uploadBackup(store, config.backupDir, record, { signal, onProgress: bar.listener, secret });
+              results.push({ id: record.id, file: record.file, uploaded: true });
+              if (!flags.json) stdio.out(`uploaded ${record.file} (${humanBytes(record.size)}) to ${store.location}`);
+            } catch (error) {
+              // With --missing, one backup's failure does not stop the others; Ctrl-C does.
+              if (id !== undefined || signal.aborted) throw error;
+              results.push({ id: record.id, file: record.file, uploaded: false, error: (error as Error).message });
+              if (!flags.json) stdio.err(`lifeboat: ${(error as Error).message}`);
+            } finally {
+              bar.done();
+            }
+          }
+        });
+      } finally {
+        store.close();
+      }
+      if (flags.json) stdio.out(JSON.stringify(results));
+      else if (results.length === 0) stdio.out(id === undefined ? `every backup has its copy in ${store.location}` : `${id}: already complete in ${store.location}`);
+      if (results.some((r) => !r.uploaded)) process.exitCode = 1;
+    });
+}
