@@ -20,7 +20,7 @@ export function registerList(program: Command): void {
     .action(async (flags: { json?: boolean }) => {
       const config = settings();
       const store = openOffsiteStore(config.storage);
-      const records = await listAllBackups(config.backupDir, store).finally(() => store?.close());
+      const records = await listAllBackups(config.backupDir, store, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).finally(() => store?.close());
       if (flags.json) {
         stdio.out(JSON.stringify(records.map((r) => recordJson(r, config.backupDir)), null, 2));
         return;

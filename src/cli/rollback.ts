@@ -49,7 +49,7 @@ export function registerRollback(program: Command): void {
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
       const store = openOffsiteStore(config.storage);
-      const record = await findAnyBackup(config.backupDir, store, id).finally(() => store?.close());
+      const record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).finally(() => store?.close());
       const question = `Replace ${whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes))) {
         stdio.err('rollback cancelled; nothing was changed');

@@ -14,7 +14,7 @@ export function registerVerify(program: Command): void {
     .action(async (id: string, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
       const store = openOffsiteStore(config.storage);
-      const record = await findAnyBackup(config.backupDir, store, id).catch((error: unknown) => {
+      const record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).catch((error: unknown) => {
         store?.close();
         throw error;
       });

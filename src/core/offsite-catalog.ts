@@ -5,7 +5,7 @@
 // copy failed (or was taken before storage was configured); `lifeboat upload` makes it.
 import { readObject, type ObjectStore } from '../stores/store.js';
 import { listBackups, pickBackup } from './catalog.js';
-import { UsageError } from './errors.js';
+import { OperationError, UsageError } from './errors.js';
 import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
 import { finishedAtOf, remoteRecordOf } from './offsite-manifest.js';
 import type { BackupRecord } from './types.js';
@@ -28,10 +28,32 @@ export async function listOffsiteBackups(store: ObjectStore): Promise<BackupReco
 }
 
 /** The backup folder's backups and, when a store is given, the store's, merged and newest first. */
-export async function listAllBackups(backupDir: string, store: ObjectStore | undefined): Promise<BackupRecord[]> {
+/** The line shown when the store cannot be listed and only the backup folder is shown. */
+export function unreachableStoreLine(store: ObjectStore, error: unknown): string {
+  const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  return `off-site storage ${store.location} cannot be listed (${reason}); showing the backup folder only`;
+}
+
+export interface ListOptions {
+  /**
+   * Called instead of failing when the store cannot be listed: the backup folder's backups are then
+   * returned alone, without `locations`. For showing a list only, never for deciding what to delete.
+   */
+  onStoreUnreachable?: (line: string) => void;
+}
+
+export async function listAllBackups(backupDir: string, store: ObjectStore | undefined, options: ListOptions = {}): Promise<BackupRecord[]> {
   const local = await listBackups(backupDir);
   if (!store) return local;
-  const remote = new Map((await listOffsiteBackups(store)).map((r) => [r.file, r]));
+  let offsite: BackupRecord[];
+  try {
+    offsite = await listOffsiteBackups(store);
+  } catch (error) {
+    if (!options.onStoreUnreachable) throw error;
+    options.onStoreUnreachable(unreachableStoreLine(store, error));
+    return local;
+  }
+  const remote = new Map(offsite.map((r) => [r.file, r]));
   const merged: BackupRecord[] = local.map((record) => {
     const copy = remote.get(record.file);
     remote.delete(record.file);
@@ -47,9 +69,23 @@ export async function listAllBackups(backupDir: string, store: ObjectStore | und
 }
 
 /** Finds a backup by id, id prefix or file name, in the backup folder and the store. */
-export async function findAnyBackup(backupDir: string, store: ObjectStore | undefined, idOrFile: string): Promise<BackupRecord> {
+/**
+ * Finds a backup by id, id prefix or file name, in the backup folder and the store. When the store cannot
+ * be listed, a backup in the folder is still found (an outage of the bucket must not block a rollback
+ * from the local copy); `onStoreUnreachable` is told.
+ */
+export async function findAnyBackup(backupDir: string, store: ObjectStore | undefined, idOrFile: string, options: ListOptions = {}): Promise<BackupRecord> {
   const where = store ? `${backupDir} or ${store.location}` : backupDir;
-  return pickBackup(await listAllBackups(backupDir, store), idOrFile, where);
+  let unreachable: string | undefined;
+  const records = await listAllBackups(backupDir, store, { onStoreUnreachable: (line) => (unreachable = line) });
+  if (unreachable === undefined) return pickBackup(records, idOrFile, where);
+  try {
+    const record = pickBackup(records, idOrFile, backupDir);
+    options.onStoreUnreachable?.(unreachable);
+    return record;
+  } catch (error) {
+    throw new OperationError(`${(error as Error).message}, and ${unreachable.replace(/; showing the backup folder only$/, '')}`);
+  }
 }
 
 /** Where a backup is, for the WHERE column: `local`, `s3`, `local+s3`, or `local (copy missing)`. */

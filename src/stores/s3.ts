@@ -20,6 +20,11 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
 
+// The SDK prints a multi-line notice on Node 20 that its *future* versions will need Node 22. Lifeboat
+// pins an SDK version that supports Node 20, and that notice would turn every one-line CLI message into
+// ten lines; the user's own setting of the variable still wins.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** The smallest part S3 accepts (except for the last one). */
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 

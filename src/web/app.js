@@ -68,7 +68,9 @@ const grid = createGrid({
 async function refresh() {
   if (!user) return;
   try {
-    grid.setRows((await api('GET', 'api/backups')).backups);
+    const { backups, warnings } = await api('GET', 'api/backups');
+    grid.setRows(backups);
+    $('backups-warning').textContent = (warnings ?? []).join(' ');
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) signedOut();
   }

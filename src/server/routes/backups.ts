@@ -22,7 +22,8 @@ import { field, type ServerContext } from '../context.js';
 
 async function lookup(backupDir: string, store: ObjectStore | undefined, id: string): Promise<BackupRecord> {
   try {
-    return await findAnyBackup(backupDir, store, id);
+    // A backup in the folder stays reachable while the bucket is down.
+    return await findAnyBackup(backupDir, store, id, { onStoreUnreachable: () => undefined });
   } catch (error) {
     if (error instanceof UsageError) throw new HttpError(404, `no backup "${id}"`);
     throw error;
@@ -103,7 +104,10 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
   app.get('/api/backups', async (request) => {
     context.auth(request, 'backup');
     // The CLI's --json shape (with `locations` when off-site storage is set), without server paths.
-    return { backups: (await listAllBackups(settings.backupDir, store)).map(recordSummary) };
+    // A bucket that cannot be listed does not hide the backup folder: the page shows the warning.
+    const warnings: string[] = [];
+    const records = await listAllBackups(settings.backupDir, store, { onStoreUnreachable: (line) => warnings.push(line) });
+    return { backups: records.map(recordSummary), warnings };
   });
 
   app.post('/api/backups', async (request: FastifyRequest, reply) => {
