@@ -6,10 +6,11 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseClusterSettings, type ClusterSettings } from './config-cluster.js';
 import { notifySettings } from './config-notify.js';
+import { parseStateSettings } from './config-state.js';
 import { parseStorageSettings, type OffsiteSettings } from './config-storage.js';
 import { UsageError } from './core/errors.js';
 import type { NotifyConfig } from './core/notify.js';
-import { parseDatabaseUrl, TargetError, type DatabaseTarget } from './engines/target.js';
+import { parseDatabaseUrl, TargetError, type DatabaseTarget, type MysqlTarget } from './engines/target.js';
 
 export interface Settings extends ClusterSettings {
   /** The raw LIFEBOAT_DATABASE_URL, when set. */
@@ -17,6 +18,8 @@ export interface Settings extends ClusterSettings {
   root: string;
   backupDir: string;
   home: string;
+  /** Lifeboat's own state in a MySQL/MariaDB schema of its own (LIFEBOAT_STATE_URL); unset: SQLite in `home`. */
+  stateTarget?: MysqlTarget;
   /**
    * Extra paths to leave out of file backups and untouched by rollbacks (LIFEBOAT_EXCLUDE, comma-separated
    * globs relative to the root; in the file also a list).
@@ -46,6 +49,7 @@ const KEYS = {
   root: 'LIFEBOAT_ROOT',
   backupDir: 'LIFEBOAT_BACKUP_DIR',
   home: 'LIFEBOAT_HOME',
+  stateUrl: 'LIFEBOAT_STATE_URL',
   exclude: 'LIFEBOAT_EXCLUDE',
   shopName: 'LIFEBOAT_SHOP_NAME',
   basePath: 'LIFEBOAT_BASE_PATH',
@@ -138,6 +142,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     root,
     backupDir: resolvePath('backupDir') ?? path.join(root, 'var', 'backups'),
     home: resolvePath('home') ?? path.join(root, 'var', 'lifeboat'),
+    ...parseStateSettings(get('stateUrl'), get('databaseUrl'), baseDir),
     exclude: (get('exclude') ?? '')
       .split(',')
       .map((pattern) => pattern.trim())

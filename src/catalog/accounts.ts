@@ -1,10 +1,11 @@
-// The web admin's access control, in the same SQLite file as the job state (tables made by the second
-// migration in state.ts): roles and their resources, users with scrypt password hashes, sessions
-// (only a hash of the token is stored) and the audit log.
-import type Database from 'better-sqlite3';
+// The web admin's access control, in the same database as the job state (SQLite or the shared
+// MySQL/MariaDB schema, see state-db.ts): roles and their resources, users with scrypt password hashes,
+// sessions (only a hash of the token is stored; shared, so a sign-in on one server works on the others)
+// and the audit log.
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
-import { openStateDatabase } from './state.js';
+import type { StateDb, StateLocation } from './state-db.js';
+import { openStateDb } from './state-open.js';
 
 export const RESOURCES = ['backup', 'rollback', 'admin'] as const;
 export type Resource = (typeof RESOURCES)[number];
@@ -92,133 +93,158 @@ interface UserRow {
 const toUser = (row: UserRow): User => ({ username: row.username, role: row.role, resources: JSON.parse(row.resources) as Resource[], createdAt: row.created_at });
 
 export class AccountStore {
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(private readonly db: StateDb) {}
 
-  static open(home: string): AccountStore {
-    return new AccountStore(openStateDatabase(home));
+  static open(location: StateLocation): AccountStore {
+    return new AccountStore(openStateDb(location));
   }
 
-  close(): void {
-    this.db.close();
+  /** Opens the store for one use and closes it again. */
+  static async with<T>(location: StateLocation, use: (accounts: AccountStore) => Promise<T> | T): Promise<T> {
+    const accounts = AccountStore.open(location);
+    try {
+      return await use(accounts);
+    } finally {
+      await accounts.close();
+    }
   }
 
-  listRoles(): Role[] {
-    const rows = this.db.prepare('SELECT name, resources FROM role ORDER BY name').all() as { name: string; resources: string }[];
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async listRoles(): Promise<Role[]> {
+    const rows = await this.db.all<{ name: string; resources: string }>('SELECT name, resources FROM role ORDER BY name');
     return rows.map((row) => ({ name: row.name, resources: JSON.parse(row.resources) as Resource[] }));
   }
 
-  getRole(name: string): Role | undefined {
-    return this.listRoles().find((role) => role.name === name);
+  async getRole(name: string): Promise<Role | undefined> {
+    return (await this.listRoles()).find((role) => role.name === name);
   }
 
   /** Creates or updates a role (the built-in admin role cannot be changed). */
-  saveRole(name: string, resources: string[]): Role {
+  async saveRole(name: string, resources: string[]): Promise<Role> {
     validateName('role', name);
     if (name === 'admin') throw new UsageError('the built-in role "admin" cannot be changed');
     const checked = validateResources(resources);
-    this.db
-      .prepare('INSERT INTO role (name, resources, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET resources = excluded.resources')
-      .run(name, JSON.stringify(checked), new Date().toISOString());
+    await this.db.upsert('role', { name, resources: JSON.stringify(checked), created_at: new Date().toISOString() }, ['name'], ['resources']);
     return { name, resources: checked };
   }
 
-  removeRole(name: string): void {
+  async removeRole(name: string): Promise<void> {
     if (name === 'admin') throw new UsageError('the built-in role "admin" cannot be removed');
-    if (!this.getRole(name)) throw new UsageError(`no role "${name}"`);
-    const users = this.db.prepare('SELECT COUNT(*) AS n FROM user WHERE role = ?').get(name) as { n: number };
-    if (users.n > 0) throw new UsageError(`role "${name}" still has ${users.n} user(s); give them another role first`);
-    this.db.prepare('DELETE FROM role WHERE name = ?').run(name);
+    if (!(await this.getRole(name))) throw new UsageError(`no role "${name}"`);
+    const users = Number((await this.db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM user WHERE role = ?', [name]))?.n ?? 0);
+    if (users > 0) throw new UsageError(`role "${name}" still has ${users} user(s); give them another role first`);
+    await this.db.run('DELETE FROM role WHERE name = ?', [name]);
   }
 
-  countUsers(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM user').get() as { n: number }).n;
+  async countUsers(): Promise<number> {
+    return Number((await this.db.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM user'))?.n ?? 0);
   }
 
-  listUsers(): User[] {
-    const rows = this.db.prepare('SELECT u.username, u.role, r.resources, u.created_at FROM user u JOIN role r ON r.name = u.role ORDER BY u.username').all() as UserRow[];
+  async listUsers(): Promise<User[]> {
+    const rows = await this.db.all<UserRow>('SELECT u.username, u.role, r.resources, u.created_at FROM user u JOIN role r ON r.name = u.role ORDER BY u.username');
     return rows.map(toUser);
   }
 
-  getUser(username: string): User | undefined {
-    return this.listUsers().find((user) => user.username === username);
+  async getUser(username: string): Promise<User | undefined> {
+    return (await this.listUsers()).find((user) => user.username === username);
   }
 
   async addUser(username: string, role: string, password: string): Promise<User> {
     validateName('user', username);
     validatePassword(password);
-    if (!this.getRole(role)) throw new UsageError(`no role "${role}"; known: ${this.listRoles().map((r) => r.name).join(', ')}`);
-    if (this.getUser(username)) throw new UsageError(`user "${username}" exists already`);
+    if (!(await this.getRole(role))) throw new UsageError(`no role "${role}"; known: ${(await this.listRoles()).map((r) => r.name).join(', ')}`);
+    if (await this.getUser(username)) throw new UsageError(`user "${username}" exists already`);
     const hash = await hashPassword(password);
-    this.db.prepare('INSERT INTO user (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)').run(username, hash, role, new Date().toISOString());
-    return this.getUser(username) as User;
+    // Another server may have added the same name meanwhile: the primary key decides.
+    if (!(await this.db.insertUnique('user', { username, password_hash: hash, role, created_at: new Date().toISOString() }))) {
+      throw new UsageError(`user "${username}" exists already`);
+    }
+    return (await this.getUser(username)) as User;
   }
 
   async setPassword(username: string, password: string): Promise<void> {
     validatePassword(password);
-    if (!this.getUser(username)) throw new UsageError(`no user "${username}"`);
+    if (!(await this.getUser(username))) throw new UsageError(`no user "${username}"`);
     const hash = await hashPassword(password);
-    this.db.transaction(() => {
-      this.db.prepare('UPDATE user SET password_hash = ? WHERE username = ?').run(hash, username);
-      this.db.prepare('DELETE FROM session WHERE username = ?').run(username);
-    })();
+    await this.db.transaction(async (tx) => {
+      await tx.run('UPDATE user SET password_hash = ? WHERE username = ?', [hash, username]);
+      await tx.run('DELETE FROM session WHERE username = ?', [username]);
+    });
   }
 
-  setRole(username: string, role: string): User {
-    if (!this.getRole(role)) throw new UsageError(`no role "${role}"`);
-    if (!this.getUser(username)) throw new UsageError(`no user "${username}"`);
-    this.db.prepare('UPDATE user SET role = ? WHERE username = ?').run(role, username);
-    return this.getUser(username) as User;
+  async setRole(username: string, role: string): Promise<User> {
+    if (!(await this.getRole(role))) throw new UsageError(`no role "${role}"`);
+    if (!(await this.getUser(username))) throw new UsageError(`no user "${username}"`);
+    await this.db.run('UPDATE user SET role = ? WHERE username = ?', [role, username]);
+    return (await this.getUser(username)) as User;
   }
 
-  removeUser(username: string): void {
-    const user = this.getUser(username);
+  async removeUser(username: string): Promise<void> {
+    const user = await this.getUser(username);
     if (!user) throw new UsageError(`no user "${username}"`);
-    const admins = this.listUsers().filter((u) => u.role === 'admin');
+    const admins = (await this.listUsers()).filter((u) => u.role === 'admin');
     if (user.role === 'admin' && admins.length === 1) throw new UsageError(`"${username}" is the last admin; add another admin first`);
-    this.db.prepare('DELETE FROM user WHERE username = ?').run(username);
+    await this.db.run('DELETE FROM user WHERE username = ?', [username]);
   }
 
   /** The user when the password is right. A missing user costs the same scrypt work as a wrong password. */
   async authenticate(username: string, password: string): Promise<User | undefined> {
-    const row = this.db.prepare('SELECT password_hash FROM user WHERE username = ?').get(username) as { password_hash: string } | undefined;
+    const row = await this.db.get<{ password_hash: string }>('SELECT password_hash FROM user WHERE username = ?', [username]);
     const ok = await checkPassword(password, row?.password_hash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
     return ok && row ? this.getUser(username) : undefined;
   }
 
-  createSession(username: string): { token: string; csrfToken: string; expiresAt: string } {
+  async createSession(username: string): Promise<{ token: string; csrfToken: string; expiresAt: string }> {
     const token = randomBytes(32).toString('base64url');
     const csrfToken = randomBytes(32).toString('base64url');
     const now = Date.now();
     const expiresAt = new Date(now + SESSION_HOURS * 3600_000).toISOString();
-    this.db.prepare('DELETE FROM session WHERE expires_at < ?').run(new Date(now).toISOString());
-    this.db
-      .prepare('INSERT INTO session (token_hash, username, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(tokenHash(token), username, csrfToken, new Date(now).toISOString(), expiresAt);
+    await this.db.run('DELETE FROM session WHERE expires_at < ?', [new Date(now).toISOString()]);
+    await this.db.run('INSERT INTO session (token_hash, username, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [
+      tokenHash(token),
+      username,
+      csrfToken,
+      new Date(now).toISOString(),
+      expiresAt,
+    ]);
     return { token, csrfToken, expiresAt };
   }
 
-  getSession(token: string): Session | undefined {
-    const row = this.db.prepare('SELECT username, csrf_token, expires_at FROM session WHERE token_hash = ?').get(tokenHash(token)) as
-      | { username: string; csrf_token: string; expires_at: string }
-      | undefined;
+  async getSession(token: string): Promise<Session | undefined> {
+    const row = await this.db.get<{ username: string; csrf_token: string; expires_at: string }>(
+      'SELECT username, csrf_token, expires_at FROM session WHERE token_hash = ?',
+      [tokenHash(token)],
+    );
     if (!row || Date.parse(row.expires_at) < Date.now()) return undefined;
-    const user = this.getUser(row.username);
+    const user = await this.getUser(row.username);
     return user ? { user, csrfToken: row.csrf_token, expiresAt: row.expires_at } : undefined;
   }
 
-  deleteSession(token: string): void {
-    this.db.prepare('DELETE FROM session WHERE token_hash = ?').run(tokenHash(token));
+  async deleteSession(token: string): Promise<void> {
+    await this.db.run('DELETE FROM session WHERE token_hash = ?', [tokenHash(token)]);
   }
 
-  audit(entry: { username?: string; action: string; backup?: string; address?: string; success: boolean; detail?: string }): void {
-    this.db
-      .prepare('INSERT INTO audit (at, username, action, backup, address, success, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(new Date().toISOString(), entry.username ?? null, entry.action, entry.backup ?? null, entry.address ?? null, entry.success ? 1 : 0, entry.detail ?? null);
+  async audit(entry: { username?: string; action: string; backup?: string; address?: string; success: boolean; detail?: string }): Promise<void> {
+    await this.db.run('INSERT INTO audit (at, username, action, backup, address, success, detail) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+      new Date().toISOString(),
+      entry.username ?? null,
+      entry.action,
+      entry.backup ?? null,
+      entry.address ?? null,
+      entry.success ? 1 : 0,
+      entry.detail ?? null,
+    ]);
   }
 
   /** Newest first. */
-  listAudit(limit = 200): AuditEntry[] {
-    const rows = this.db.prepare('SELECT * FROM audit ORDER BY id DESC LIMIT ?').all(limit) as (Omit<AuditEntry, 'success'> & { success: number })[];
-    return rows.map((row) => ({ ...row, success: row.success === 1 }));
+  async listAudit(limit = 200): Promise<AuditEntry[]> {
+    const rows = await this.db.all<Omit<AuditEntry, 'success' | 'id'> & { id: number | string; success: number }>(
+      'SELECT id, at, username, action, backup, address, success, detail FROM audit ORDER BY id DESC LIMIT ?',
+      [limit],
+    );
+    return rows.map((row) => ({ ...row, id: Number(row.id), success: Number(row.success) === 1 }));
   }
 }

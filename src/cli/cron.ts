@@ -14,7 +14,7 @@ export function registerCron(program: Command): void {
       const now = flags.at === undefined ? new Date() : new Date(flags.at);
       if (Number.isNaN(now.getTime())) throw new UsageError(`--at must be an ISO 8601 time such as 2026-11-24T02:00:00Z, not "${flags.at}"`);
       const config = settings();
-      const store = StateStore.open(config.home);
+      const store = StateStore.open(config);
       try {
         const outcome = await withInterrupts((signal) =>
           runScheduledOnce(config, store, now, { signal, onNotice: (line) => stdio.err(line) }),
@@ -23,7 +23,7 @@ export function registerCron(program: Command): void {
         else stdio.out(outcome.message);
         if (outcome.status === 'failed') process.exitCode = 1;
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

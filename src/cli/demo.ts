@@ -39,9 +39,9 @@ Try it yourself on the demo shop:
   node bin/lifeboat.js verify ${record.id}
   node bin/lifeboat.js rollback ${record.id} --yes`);
       if (!flags.serve) return;
-      const accounts = AccountStore.open(config.home);
+      const accounts = AccountStore.open(config);
       try {
-        if (accounts.countUsers() === 0) {
+        if ((await accounts.countUsers()) === 0) {
           const password = randomBytes(9).toString('base64url');
           await accounts.addUser('demo', 'admin', password);
           stdio.out(`\nWeb admin: sign in as "demo" with the password ${password} (shown once; change it with lifeboat user passwd demo --password-stdin)`);
@@ -49,7 +49,7 @@ Try it yourself on the demo shop:
           stdio.out('\nWeb admin: sign in with a user of the demo shop (lifeboat user list)');
         }
       } finally {
-        accounts.close();
+        await accounts.close();
       }
       await serveShop(config, { port: parsePort(flags.port), host: '127.0.0.1', scheduler: true });
     });

@@ -24,11 +24,11 @@ export function registerJobs(program: Command): void {
     .option('--limit <n>', 'how many jobs', '20')
     .option('--json', 'print JSON')
     .action(async (id: string | undefined, flags: { limit: string; json?: boolean }) => {
-      const store = StateStore.open(settings().home);
+      const store = StateStore.open(settings());
       try {
-        reapDeadJobs(store);
+        await reapDeadJobs(store);
         if (id) {
-          const job = store.getJob(id);
+          const job = await store.getJob(id);
           if (!job) throw new UsageError(`no job "${id}"; run "lifeboat jobs" to see the ids`);
           if (flags.json) stdio.out(JSON.stringify(job, null, 2));
           else {
@@ -37,7 +37,7 @@ export function registerJobs(program: Command): void {
           }
           return;
         }
-        const jobs = store.listJobs(Number(flags.limit) || 20);
+        const jobs = await store.listJobs(Number(flags.limit) || 20);
         if (flags.json) {
           stdio.out(JSON.stringify(jobs, null, 2));
           return;
@@ -53,7 +53,7 @@ export function registerJobs(program: Command): void {
           ),
         );
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -62,9 +62,9 @@ export function registerJobs(program: Command): void {
     .description('stop a running job cleanly (nothing half-written remains; maintenance mode is restored)')
     .argument('<job>', 'the job id (see "lifeboat jobs")')
     .action(async (id: string) => {
-      const store = StateStore.open(settings().home);
+      const store = StateStore.open(settings());
       try {
-        const request = requestCancel(store, id, 'lifeboat cancel');
+        const request = await requestCancel(store, id, 'lifeboat cancel');
         if (request.status === 'reaped') {
           stdio.out(`job ${id}'s process was already gone; marked failed`);
           return;
@@ -74,7 +74,7 @@ export function registerJobs(program: Command): void {
         if (!ended) throw new OperationError(`job ${id} did not stop within 60 s; it was asked to`);
         stdio.out(`job ${id} ${ended.state}`);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

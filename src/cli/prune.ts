@@ -40,10 +40,10 @@ export function registerPrune(program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action(async (flags: PruneFlags) => {
       const config = settings();
-      const store = StateStore.open(config.home);
+      const store = StateStore.open(config);
       const offsite = openOffsiteStore(config.storage);
       try {
-        const schedule = store.getSetting<Schedule>('schedule');
+        const schedule = await store.getSetting<Schedule>('schedule');
         const policy = policyFrom(flags, schedule?.retention);
         const timezone = schedule?.timezone ?? machineTimeZone();
         const preview = await pruneBackups(config.backupDir, store, policy, { timezone, dryRun: true, offsite });
@@ -74,7 +74,7 @@ export function registerPrune(program: Command): void {
         stdio.out(apply ? `removed ${result.removed.length} backup(s)` : `${preview.removed.length} backup(s) would be removed (dry run)`);
       } finally {
         offsite?.close();
-        store.close();
+        await store.close();
       }
     });
 }

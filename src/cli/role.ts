@@ -4,13 +4,8 @@ import { AccountStore } from '../catalog/accounts.js';
 import { settings, stdio } from './context.js';
 import { renderTable } from './format.js';
 
-function withAccounts<T>(use: (accounts: AccountStore) => T): T {
-  const accounts = AccountStore.open(settings().home);
-  try {
-    return use(accounts);
-  } finally {
-    accounts.close();
-  }
+function withAccounts<T>(use: (accounts: AccountStore) => Promise<T>): Promise<T> {
+  return AccountStore.with(settings(), use);
 }
 
 export function registerRole(program: Command): void {
@@ -20,17 +15,17 @@ export function registerRole(program: Command): void {
     .description('add or change a role; a role with rollback must also have backup')
     .argument('<name>', 'role name')
     .requiredOption('--resources <list>', 'comma-separated: backup, rollback, admin')
-    .action((name: string, flags: { resources: string }) => {
+    .action(async (name: string, flags: { resources: string }) => {
       const resources = flags.resources.split(',').map((r) => r.trim()).filter(Boolean);
-      const saved = withAccounts((accounts) => accounts.saveRole(name, resources));
+      const saved = await withAccounts((accounts) => accounts.saveRole(name, resources));
       stdio.out(`role ${saved.name}: ${saved.resources.join(', ')}`);
     });
   role
     .command('list')
     .description('list the roles')
     .option('--json', 'print JSON')
-    .action((flags: { json?: boolean }) => {
-      const roles = withAccounts((accounts) => accounts.listRoles());
+    .action(async (flags: { json?: boolean }) => {
+      const roles = await withAccounts((accounts) => accounts.listRoles());
       if (flags.json) stdio.out(JSON.stringify(roles));
       else stdio.out(renderTable(['ROLE', 'RESOURCES'], roles.map((r) => [r.name, r.resources.join(',')])));
     });
@@ -38,8 +33,8 @@ export function registerRole(program: Command): void {
     .command('remove')
     .description('remove a role that no user has')
     .argument('<name>', 'role name')
-    .action((name: string) => {
-      withAccounts((accounts) => accounts.removeRole(name));
+    .action(async (name: string) => {
+      await withAccounts((accounts) => accounts.removeRole(name));
       stdio.out(`removed role ${name}`);
     });
 }

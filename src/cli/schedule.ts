@@ -67,9 +67,9 @@ export function registerSchedule(program: Command): void {
     .option('--no-retention', 'remove the saved retention policy')
     .option('--json', 'print the saved schedule as JSON')
     .action(async (flags: SetFlags) => {
-      const store = StateStore.open(settings().home);
+      const store = StateStore.open(settings());
       try {
-        const previous = store.getSetting<SavedSchedule>(SCHEDULE_KEY);
+        const previous = await store.getSetting<SavedSchedule>(SCHEDULE_KEY);
         const input: ScheduleInput = {};
         if (flags.type !== undefined) input.type = flags.type;
         if (flags.frequency !== undefined) input.frequency = flags.frequency;
@@ -87,10 +87,10 @@ export function registerSchedule(program: Command): void {
         // commander sets `retention: false` for --no-retention
         if ((flags as { retention?: boolean }).retention === false) input.retention = null;
         const next = parseScheduleInput(input, previous);
-        store.setSetting(SCHEDULE_KEY, { ...next, savedAt: new Date().toISOString() } satisfies SavedSchedule);
+        await store.setSetting(SCHEDULE_KEY, { ...next, savedAt: new Date().toISOString() } satisfies SavedSchedule);
         show(next, flags.json);
       } finally {
-        store.close();
+        await store.close();
       }
     });
   schedule
@@ -98,14 +98,14 @@ export function registerSchedule(program: Command): void {
     .description('show the schedule and its next run')
     .option('--json', 'print JSON: enabled, type, frequency, time, timezone, weekday, dayOfMonth, maintenance, retention, nextRun')
     .action(async (flags: { json?: boolean }) => {
-      const store = StateStore.open(settings().home);
+      const store = StateStore.open(settings());
       try {
-        const saved = loadSchedule(store);
+        const saved = await loadSchedule(store);
         if (!saved) return show(undefined, flags.json);
         const { savedAt: _savedAt, ...schedule } = saved;
         show(schedule, flags.json);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -25,9 +25,7 @@ export function parsePort(value: string): number {
 /** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
 export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
   for (const cleared of await clearStaleFlagsOnAll(maintenanceRootsOf(config))) stdio.err(cleared);
-  const accounts = AccountStore.open(config.home);
-  const needsSetup = accounts.countUsers() === 0;
-  accounts.close();
+  const needsSetup = (await AccountStore.with(config, (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.
   const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;
   const app = buildApp(config, { setupToken });

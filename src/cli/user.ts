@@ -15,13 +15,8 @@ export async function readPasswordFromStdin(): Promise<string> {
   return password;
 }
 
-async function withAccounts<T>(use: (accounts: AccountStore) => Promise<T> | T): Promise<T> {
-  const accounts = AccountStore.open(settings().home);
-  try {
-    return await use(accounts);
-  } finally {
-    accounts.close();
-  }
+function withAccounts<T>(use: (accounts: AccountStore) => Promise<T>): Promise<T> {
+  return AccountStore.with(settings(), use);
 }
 
 function requireStdinFlag(flags: { passwordStdin?: boolean }): void {

@@ -1,11 +1,12 @@
 // Cancelling a queued or running job, for `lifeboat cancel` and the web API alike. A job of this process
 // (the web server's own, or the scheduler's inside it) is aborted directly; a job of another process is
 // sent SIGTERM, which that process turns into the same abort. Either way the job stops at its next safe
-// point, removes what it half-wrote, restores maintenance mode and records itself as cancelled.
+// point, removes what it half-wrote, restores maintenance mode and records itself as cancelled. With a
+// state shared by several servers, a job of another host can only be stopped there (a pid is per machine).
 import type { JobRecord, StateStore } from '../catalog/state.js';
 import { OperationError, UsageError } from './errors.js';
 import { abortOwnJob, reapDeadJobs } from './jobs.js';
-import { isDead } from './process-identity.js';
+import { currentProcess, isDead } from './process-identity.js';
 
 export type CancelRequest =
   /** The job was asked to stop; wait for it with waitForJobEnd. */
@@ -14,14 +15,17 @@ export type CancelRequest =
   | { status: 'reaped' };
 
 /** Asks the job to stop. Throws a UsageError for an unknown or finished job, an OperationError when it cannot be signalled. */
-export function requestCancel(store: StateStore, id: string, by: string): CancelRequest {
-  const job = store.getJob(id);
+export async function requestCancel(store: StateStore, id: string, by: string): Promise<CancelRequest> {
+  const job = await store.getJob(id);
   if (!job) throw new UsageError(`no job "${id}"; run "lifeboat jobs" to see the ids`);
   if (job.state !== 'running' && job.state !== 'queued') throw new UsageError(`job ${id} is not running (it ${job.state})`);
   if (abortOwnJob(id, new Error(`cancelled by ${by}`))) return { status: 'requested', how: 'aborted' };
   if (!job.process) throw new OperationError(`job ${id} has no process recorded; it cannot be signalled`);
+  if (job.process.host !== currentProcess().host) {
+    throw new OperationError(`job ${id} runs on host "${job.process.host}"; cancel it there (lifeboat cancel ${id} on that host, or its admin page)`);
+  }
   if (isDead(job.process)) {
-    reapDeadJobs(store);
+    await reapDeadJobs(store);
     return { status: 'reaped' };
   }
   try {
@@ -36,7 +40,7 @@ export function requestCancel(store: StateStore, id: string, by: string): Cancel
 export async function waitForJobEnd(store: StateStore, id: string, timeoutMs: number): Promise<JobRecord | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const job = store.getJob(id);
+    const job = await store.getJob(id);
     if (job && job.state !== 'running' && job.state !== 'queued') return job;
     if (Date.now() >= deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -3,12 +3,14 @@
 // Lifeboat's state, and a clean stop on Ctrl-C or `lifeboat cancel`.
 import { randomBytes } from 'node:crypto';
 import { StateStore, type JobProgress, type JobRecord } from '../catalog/state.js';
+import type { MysqlTarget } from '../engines/target.js';
 import type { Progress, ProgressListener } from '../engines/engine.js';
 import { OperationError } from './errors.js';
 import { acquireJobLock, type JobLock } from './job-lock.js';
 import type { JobLockTaker } from './job-lock-db.js';
 import { clearStaleFlagsOnAll, enterMaintenanceOnAll } from './maintenance-roots.js';
 import { currentProcess, isDead } from './process-identity.js';
+import { StateWrites } from './job-writes.js';
 
 export interface JobContext {
   jobId: string;
@@ -19,6 +21,8 @@ export interface JobContext {
 
 export interface JobSpec<T> {
   home: string;
+  /** Lifeboat's state in MySQL/MariaDB (LIFEBOAT_STATE_URL); default: the SQLite file in `home`. */
+  stateTarget?: MysqlTarget;
   root: string;
   /** Every shop root that gets the maintenance flag (several app servers); default: just `root`. */
   maintenanceRoots?: string[];
@@ -63,12 +67,15 @@ export function newJobId(): string {
   return `j${randomBytes(4).toString('hex')}`;
 }
 
-/** Marks jobs whose process is gone as failed; returns a line for each. */
-export function reapDeadJobs(store: StateStore): string[] {
+/**
+ * Marks jobs whose process is gone as failed; returns a line for each. Only jobs of this host are
+ * judged: with a state shared by several servers, a pid says nothing about another machine.
+ */
+export async function reapDeadJobs(store: StateStore): Promise<string[]> {
   const lines: string[] = [];
-  for (const job of store.unfinishedJobs()) {
+  for (const job of await store.unfinishedJobs(currentProcess().host)) {
     if (job.process && isDead(job.process)) {
-      store.finishJob(job.id, 'failed', { error: `the process running it (pid ${job.process.pid}) is gone` });
+      await store.finishJob(job.id, 'failed', { error: `the process running it (pid ${job.process.pid}) is gone` });
       lines.push(`job ${job.id} (${job.description}) was left running by a process that is gone; marked failed`);
     }
   }
@@ -76,7 +83,7 @@ export function reapDeadJobs(store: StateStore): string[] {
 }
 
 /** Tracks rate and ETA per phase and writes progress to the state at most once a second. */
-function progressTracker(store: StateStore, jobId: string, forward?: ProgressListener): ProgressListener {
+function progressTracker(writes: StateWrites, jobId: string, forward?: ProgressListener): ProgressListener {
   let phase = '';
   let phaseStart = Date.now();
   let lastWrite = 0;
@@ -100,7 +107,7 @@ function progressTracker(store: StateStore, jobId: string, forward?: ProgressLis
       ...(rate ? { rate: Math.round(rate) } : {}),
       ...(rate && p.totalBytes ? { eta: Math.max(0, Math.round((p.totalBytes - p.bytes) / rate)) } : {}),
     };
-    store.updateProgress(jobId, progress);
+    writes.add((store) => store.updateProgress(jobId, progress));
   };
 }
 
@@ -128,13 +135,13 @@ async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string, s
       return await (spec.lockTaker ? spec.lockTaker(jobId, spec.description) : acquireJobLock(spec.home, jobId, spec.description));
     } catch (error) {
       if (!spec.waitForLock || !(error instanceof OperationError)) throw error;
-      if (!store.getJob(jobId)) {
-        store.createJob({ ...jobFields(spec, jobId), state: 'queued' });
-        store.appendLog(jobId, `queued: ${error.message}`);
+      if (!(await store.getJob(jobId))) {
+        await store.createJob({ ...jobFields(spec, jobId), state: 'queued' });
+        await store.appendLog(jobId, `queued: ${error.message}`);
         spec.onNotice?.(`queued behind the running job: ${error.message}`);
       }
       if (signal.aborted) {
-        store.finishJob(jobId, 'cancelled', { error: 'cancelled while queued' });
+        await store.finishJob(jobId, 'cancelled', { error: 'cancelled while queued' });
         throw signal.reason;
       }
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
@@ -143,10 +150,13 @@ async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string, s
 }
 
 export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; result: T }> {
-  const store = StateStore.open(spec.home);
+  const store = StateStore.open({ home: spec.home, stateTarget: spec.stateTarget });
   const notice = (line: string) => spec.onNotice?.(line);
+  // Progress and log lines come from synchronous callbacks: written in order, in the background, and
+  // waited for before the job's end is recorded.
+  const writes = new StateWrites(store, notice);
   try {
-    for (const line of reapDeadJobs(store)) notice(line);
+    for (const line of await reapDeadJobs(store)) notice(line);
     const jobId = newJobId();
     const controller = new AbortController();
     const abort = () => controller.abort(spec.signal?.reason);
@@ -163,10 +173,14 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
     lock.lost?.addEventListener('abort', () => controller.abort(lock.lost?.reason), { once: true });
     const roots = spec.maintenanceRoots ?? [spec.root];
     try {
-      if (!store.getJob(jobId)) store.createJob({ ...jobFields(spec, jobId), state: 'running' });
-      store.markRunning(jobId);
+      if (!(await store.getJob(jobId))) await store.createJob({ ...jobFields(spec, jobId), state: 'running' });
+      await store.markRunning(jobId);
       spec.onStart?.(jobId);
-      const log = (line: string) => store.appendLog(jobId, line);
+      const log = (line: string) => writes.add((s) => s.appendLog(jobId, line));
+      const finish = async (...args: Parameters<StateStore['finishJob']>) => {
+        await writes.settled();
+        await store.finishJob(...args);
+      };
       if (lock.tookOver) {
         notice(lock.tookOver);
         log(lock.tookOver);
@@ -184,7 +198,7 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
       const lease = spec.maintenance
         ? await enterMaintenanceOnAll(roots, jobId).catch(async (error: Error) => {
             log(`failed: ${error.message}`);
-            store.finishJob(jobId, 'failed', { error: error.message });
+            await finish(jobId, 'failed', { error: error.message });
             await done({ state: 'failed', error: error.message });
             throw error;
           })
@@ -196,23 +210,24 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
       } else if (lease) log('maintenance mode on');
       try {
         controller.signal.throwIfAborted();
-        const result = await spec.work({ jobId, signal: controller.signal, onProgress: progressTracker(store, jobId, spec.onProgress), log });
+        const result = await spec.work({ jobId, signal: controller.signal, onProgress: progressTracker(writes, jobId, spec.onProgress), log });
         const summary = spec.summarize?.(result) ?? {};
         log(`succeeded${summary.file ? `: ${summary.file}` : ''}`);
-        store.finishJob(jobId, 'succeeded', summary);
+        await finish(jobId, 'succeeded', summary);
         await done({ state: 'succeeded', result });
         return { jobId, result };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const cancelled = controller.signal.aborted;
         log(cancelled ? `cancelled: ${message}` : `failed: ${message}`);
-        store.finishJob(jobId, cancelled ? 'cancelled' : 'failed', { error: message });
+        await finish(jobId, cancelled ? 'cancelled' : 'failed', { error: message });
         await done({ state: cancelled ? 'cancelled' : 'failed', error: message });
         throw error;
       } finally {
         if (lease && !lease.wasOn) {
           await lease.release();
           log('maintenance mode off');
+          await writes.settled();
         }
       }
     } finally {
@@ -221,6 +236,7 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
       await lock.release();
     }
   } finally {
-    store.close();
+    await writes.settled();
+    await store.close();
   }
 }

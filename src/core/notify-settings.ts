@@ -24,16 +24,16 @@ export function fixedNotifyFields(settings: Settings): NotifyFixed {
   return { webhookUrl: fixed.webhookUrl !== undefined, smtp: fixed.smtp !== undefined, onSuccess: fixed.onSuccess !== undefined };
 }
 
-export function loadStoredNotify(store: StateStore): StoredNotify {
-  const saved = store.getSetting<unknown>(NOTIFY_KEY);
+export async function loadStoredNotify(store: StateStore): Promise<StoredNotify> {
+  const saved = await store.getSetting<unknown>(NOTIFY_KEY);
   if (saved === undefined || saved === null) return {};
   // Validated when saved; parsed again so a hand-edited row cannot reach the senders unchecked.
   const { webhookUrl, smtp, onSuccess } = parseNotifyConfig(saved);
   return { ...(webhookUrl ? { webhookUrl } : {}), ...(smtp ? { smtp } : {}), ...(onSuccess !== undefined ? { onSuccess } : {}) };
 }
 
-export function saveStoredNotify(store: StateStore, notify: StoredNotify): void {
-  store.setSetting(NOTIFY_KEY, parseNotifyConfig(notify));
+export async function saveStoredNotify(store: StateStore, notify: StoredNotify): Promise<void> {
+  await store.setSetting(NOTIFY_KEY, parseNotifyConfig(notify));
 }
 
 /** Stored targets overlaid with the fixed ones; undefined when there is no target at all. */
@@ -43,11 +43,7 @@ export function mergeNotify(stored: StoredNotify, fixed: NotifyConfig | undefine
 }
 
 /** The notification targets in force now: stored settings overlaid with the environment and config file. */
-export function effectiveNotify(settings: Settings, store?: StateStore): NotifyConfig | undefined {
-  const own = store ? undefined : StateStore.open(settings.home);
-  try {
-    return mergeNotify(loadStoredNotify(store ?? (own as StateStore)), settings.notify);
-  } finally {
-    own?.close();
-  }
+export async function effectiveNotify(settings: Settings, store?: StateStore): Promise<NotifyConfig | undefined> {
+  if (!store) return StateStore.with(settings, (own) => effectiveNotify(settings, own));
+  return mergeNotify(await loadStoredNotify(store), settings.notify);
 }

@@ -48,7 +48,7 @@ export interface RollbackRequest extends JobOptions {
 function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
   return async (outcome: JobOutcome<T>): Promise<void> => {
     if (outcome.state === 'cancelled') return;
-    const config = effectiveNotify(settings); // stored targets, env/config file winning
+    const config = await effectiveNotify(settings); // stored targets, env/config file winning
     if (!config) return;
     const event: JobEvent = {
       shop: shopName(settings),
@@ -86,6 +86,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
   const target = databaseFor(settings, request.type === 'db' || hasDatabase(request.type as TreeType));
   const { jobId, result } = await runJob({
     home: settings.home,
+    stateTarget: settings.stateTarget,
     root: settings.root,
     ...jobPlacement(settings),
     kind: 'backup',
@@ -129,6 +130,7 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
   const target = databaseFor(settings, isDatabase || hasDatabase(record.type as TreeType));
   const { jobId, result } = await runJob({
     home: settings.home,
+    stateTarget: settings.stateTarget,
     root: settings.root,
     ...jobPlacement(settings),
     kind: 'rollback',

@@ -19,7 +19,7 @@ export async function pruneBackups(
   options: { timezone: string; dryRun?: boolean; /** Off-site storage: its backups are pruned too. */ offsite?: ObjectStore },
 ): Promise<PruneResult> {
   const records = await listAllBackups(backupDir, options.offsite);
-  const inUse = new Set(store.unfinishedJobs().flatMap((job) => (job.file ? [job.file] : [])));
+  const inUse = new Set((await store.unfinishedJobs()).flatMap((job) => (job.file ? [job.file] : [])));
   const plan = planRetention(
     records.map((r) => ({ id: r.id, time: r.time, type: r.type, protected: inUse.has(r.file) })),
     policy,

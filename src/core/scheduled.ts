@@ -11,8 +11,8 @@ export const SCHEDULE_KEY = 'schedule';
 /** The saved schedule plus when it was saved (so a schedule saved at 10:00 for 02:00 does not run at once). */
 export type SavedSchedule = Schedule & { savedAt: string };
 
-export function loadSchedule(store: StateStore): SavedSchedule | undefined {
-  const saved = store.getSetting<SavedSchedule>(SCHEDULE_KEY);
+export async function loadSchedule(store: StateStore): Promise<SavedSchedule | undefined> {
+  const saved = await store.getSetting<SavedSchedule>(SCHEDULE_KEY);
   return saved ? { ...parseScheduleInput({}, saved), savedAt: saved.savedAt } : undefined;
 }
 
@@ -50,13 +50,13 @@ export function scheduledName(schedule: Schedule): string {
 }
 
 export async function runDueOccurrence(deps: ScheduledRunDeps): Promise<ScheduledOutcome> {
-  const schedule = loadSchedule(deps.store);
+  const schedule = await loadSchedule(deps.store);
   if (!schedule) return { status: 'no-schedule' };
   if (!schedule.enabled) return { status: 'disabled' };
   const due = lastDueRun(schedule, deps.now, new Date(schedule.savedAt));
   if (!due) return { status: 'not-due' };
   const occurrence = occurrenceKey(due);
-  if (!deps.store.claimOccurrence(`${schedule.type}@${occurrence}`, 'pending')) return { status: 'already-ran', occurrence };
+  if (!(await deps.store.claimOccurrence(`${schedule.type}@${occurrence}`, 'pending'))) return { status: 'already-ran', occurrence };
   const asError = (error: unknown) => (error instanceof Error ? error : new Error(String(error)));
   let shared: SharedClaim | undefined;
   try {
@@ -85,12 +85,12 @@ export async function runDueOccurrence(deps: ScheduledRunDeps): Promise<Schedule
  * not installed, the server was down): returned once, for an alert. It still runs late as the most
  * recent due occurrence unless a newer one supersedes it.
  */
-export function findMissedOccurrence(store: StateStore, now: Date, graceMs: number): string | undefined {
-  const schedule = loadSchedule(store);
+export async function findMissedOccurrence(store: StateStore, now: Date, graceMs: number): Promise<string | undefined> {
+  const schedule = await loadSchedule(store);
   if (!schedule?.enabled) return undefined;
   const due = lastDueRun(schedule, new Date(now.getTime() - graceMs), new Date(schedule.savedAt));
   if (!due) return undefined;
   const key = `${schedule.type}@${occurrenceKey(due)}`;
-  if (store.isOccurrenceClaimed(key)) return undefined;
-  return store.claimOccurrence(`missed-alert:${key}`, 'alert') ? occurrenceKey(due) : undefined;
+  if (await store.isOccurrenceClaimed(key)) return undefined;
+  return (await store.claimOccurrence(`missed-alert:${key}`, 'alert')) ? occurrenceKey(due) : undefined;
 }

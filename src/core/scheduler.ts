@@ -40,10 +40,10 @@ export async function runScheduledOnce(
   options: { signal?: AbortSignal; onNotice?: (line: string) => void } = {},
 ): Promise<ScheduledRunReport> {
   const started = new Date().toISOString();
-  const missed = findMissedOccurrence(store, now, MISSED_GRACE_MS);
+  const missed = await findMissedOccurrence(store, now, MISSED_GRACE_MS);
   if (missed) {
     await send(
-      effectiveNotify(settings, store),
+      await effectiveNotify(settings, store),
       { shop: shopName(settings), jobId: '-', kind: 'missed-schedule', state: 'failed', error: `the scheduled backup due at ${missed} did not run`, startedAt: started, finishedAt: started },
       options.onNotice,
     );

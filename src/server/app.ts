@@ -23,10 +23,10 @@ import { registerSetupRoutes } from './routes/setup.js';
 import { registerUserRoutes } from './routes/users.js';
 
 async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> {
-  const store = StateStore.open(settings.home);
+  const store = StateStore.open(settings);
   try {
     const sizes = new Map((await listBackups(settings.backupDir)).map((r) => [r.file, r.size]));
-    return store.backupStats().map((stat): BackupTypeMetrics => {
+    return (await store.backupStats()).map((stat): BackupTypeMetrics => {
       const last = stat.lastSuccess;
       const ended = last?.endedAt ? Date.parse(last.endedAt) : undefined;
       const started = last?.startedAt ? Date.parse(last.startedAt) : undefined;
@@ -40,7 +40,7 @@ async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> 
       };
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -55,7 +55,9 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
   const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
   // Open event streams must not keep a stopping server alive.
   const app = Fastify({ logger: false, forceCloseConnections: true, ...(trustProxy !== undefined ? { trustProxy } : {}) });
-  const accounts = AccountStore.open(settings.home);
+  // Held for the server's life: with LIFEBOAT_STATE_URL it keeps the connection pool that the
+  // stores opened per request share.
+  const accounts = AccountStore.open(settings);
   app.addHook('onClose', async () => accounts.close());
   const context = createContext(settings, accounts, new LoginLimiter(), options.setupToken);
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {

@@ -32,9 +32,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * The request's session, checked: 401 without one, 403 when a state-changing request lacks the
  * session's CSRF token, 403 when the user's role lacks the resource.
  */
-export function authorize(accounts: AccountStore, request: FastifyRequest, resource?: Resource): Session {
+export async function authorize(accounts: AccountStore, request: FastifyRequest, resource?: Resource): Promise<Session> {
   const token = readCookie(request, SESSION_COOKIE);
-  const session = token ? accounts.getSession(token) : undefined;
+  const session = token ? await accounts.getSession(token) : undefined;
   if (!session) throw new HttpError(401, 'sign in first');
   if (!SAFE_METHODS.has(request.method) && request.headers['x-csrf-token'] !== session.csrfToken) {
     throw new HttpError(403, 'missing or wrong x-csrf-token header');

@@ -12,9 +12,9 @@ export interface ServerContext {
   /** The first-run token printed by `lifeboat serve`; undefined once an admin exists. */
   setupToken?: string;
   /** Checks the session, the CSRF header of state-changing requests and the resource. */
-  auth(request: FastifyRequest, resource?: Resource): Session;
+  auth(request: FastifyRequest, resource?: Resource): Promise<Session>;
   /** Writes an audit entry for the request. */
-  audit(request: FastifyRequest, session: Session | undefined, action: string, success: boolean, backup?: string, detail?: string): void;
+  audit(request: FastifyRequest, session: Session | undefined, action: string, success: boolean, backup?: string, detail?: string): Promise<void>;
 }
 
 export function createContext(settings: Settings, accounts: AccountStore, limiter: LoginLimiter, setupToken?: string): ServerContext {

@@ -16,14 +16,14 @@ export function startSchedulerLoop(settings: Settings, log: (line: string) => vo
   let timer: NodeJS.Timeout | undefined;
   const tick = () => {
     running = (async () => {
-      const store = StateStore.open(settings.home);
+      const store = StateStore.open(settings);
       try {
         const report = await runScheduledOnce(settings, store, new Date(), { signal: controller.signal, onNotice: log });
         if (report.status === 'succeeded' || report.status === 'failed') log(`scheduler: ${report.message}`);
       } catch (error) {
         log(`scheduler: ${(error as Error).message}`);
       } finally {
-        store.close();
+        await store.close();
       }
       if (!controller.signal.aborted) timer = setTimeout(tick, tickMs);
     })();

@@ -57,9 +57,9 @@ describe('schedule and prune', () => {
     const records = JSON.parse((await runCli(['list', '--json'], env)).stdout) as { file: string }[];
     const oldest = records[records.length - 1].file;
     // A rollback job of this very process reads the oldest backup.
-    const store = StateStore.open(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat'));
-    store.createJob({ id: 'jreading1', kind: 'rollback', type: 'db', description: `rollback ${oldest}`, trigger: 'test', state: 'running', file: oldest, process: currentProcess() });
-    store.close();
+    const store = StateStore.open({ home: path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat') });
+    await store.createJob({ id: 'jreading1', kind: 'rollback', type: 'db', description: `rollback ${oldest}`, trigger: 'test', state: 'running', file: oldest, process: currentProcess() });
+    await store.close();
     const plan = JSON.parse((await runCli(['prune', '--keep-last', '1', '--dry-run', '--json'], env)).stdout);
     expect(plan.remove.map((r: { file: string }) => r.file)).not.toContain(oldest);
     expect(plan.keep).toContainEqual(expect.objectContaining({ reasons: ['protected'] }));

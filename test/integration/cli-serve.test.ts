@@ -15,12 +15,12 @@ describe('lifeboat serve', () => {
     const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-serve-')), 'shop'));
     const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl, LIFEBOAT_SHOP_NAME: 'serve test' };
     // A schedule saved yesterday for 00:00 UTC daily: today's occurrence is due.
-    const store = StateStore.open(path.join(shop.root, 'var', 'lifeboat'));
-    store.setSetting('schedule', {
+    const store = StateStore.open({ home: path.join(shop.root, 'var', 'lifeboat') });
+    await store.setSetting('schedule', {
       enabled: true, type: 'db', frequency: 'daily', time: '00:00:00', timezone: 'UTC', weekday: 1, dayOfMonth: 1, maintenance: false,
       savedAt: new Date(Date.now() - 48 * 3600 * 1000).toISOString(),
     });
-    store.close();
+    await store.close();
     const failed = await runCli(['backup', 'db'], { ...env, LIFEBOAT_DATABASE_URL: 'sqlite:///nonexistent/x.db' });
     expect(failed.code).toBe(1);
     const deadPid = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim());

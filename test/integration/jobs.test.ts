@@ -77,9 +77,9 @@ describe('maintenance flag', () => {
     ).rejects.toThrow('disk full');
     expect(seenDuring).toBe(true);
     expect(existsSync(flagPath(root))).toBe(false);
-    const store = StateStore.open(home);
-    const [job] = store.listJobs();
-    store.close();
+    const store = StateStore.open({ home });
+    const [job] = await store.listJobs();
+    await store.close();
     expect(job).toMatchObject({ state: 'failed', error: 'disk full', kind: 'backup', description: 'backup db' });
     expect(job.log.join('\n')).toMatch(/maintenance mode on[\s\S]*failed: disk full[\s\S]*maintenance mode off/);
     expect(existsSync(lockPath(home))).toBe(false);
@@ -104,9 +104,9 @@ describe('maintenance flag', () => {
     await new Promise((r) => setTimeout(r, 50));
     controller.abort();
     await expect(run).rejects.toThrow('stopped');
-    const store = StateStore.open(home);
-    expect(store.listJobs()[0].state).toBe('cancelled');
-    store.close();
+    const store = StateStore.open({ home });
+    expect((await store.listJobs())[0].state).toBe('cancelled');
+    await store.close();
     expect(existsSync(flagPath(root))).toBe(false);
   });
 });
@@ -151,18 +151,18 @@ describe('scheduled jobs queue', () => {
     let state: string | undefined;
     for (let i = 0; i < 100 && state !== 'queued'; i++) {
       await new Promise((r) => setTimeout(r, 20));
-      const store = StateStore.open(home);
-      state = store.listJobs()[0]?.state;
-      store.close();
+      const store = StateStore.open({ home });
+      state = (await store.listJobs())[0]?.state;
+      await store.close();
     }
     expect(state).toBe('queued');
     expect(notices.join('\n')).toMatch(/queued behind the running job: .*job jrunning/);
     await running.release();
     const { jobId, result } = await queued;
     expect(result).toBe('done');
-    const store = StateStore.open(home);
-    expect(store.getJob(jobId)).toMatchObject({ state: 'succeeded', trigger: 'schedule' });
-    store.close();
+    const store = StateStore.open({ home });
+    expect(await store.getJob(jobId)).toMatchObject({ state: 'succeeded', trigger: 'schedule' });
+    await store.close();
   });
 });
 
@@ -189,24 +189,24 @@ describe('missed scheduled runs', () => {
   it('are reported once when late by more than the grace, and not once the run happened', async () => {
     const { findMissedOccurrence } = await import('../../src/core/scheduled.js');
     const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-missed-'));
-    const store = StateStore.open(home);
+    const store = StateStore.open({ home });
     try {
-      store.setSetting('schedule', {
+      await store.setSetting('schedule', {
         enabled: true, type: 'db', frequency: 'daily', time: '02:00:00', timezone: 'UTC', weekday: 1, dayOfMonth: 1, maintenance: false,
         savedAt: '2026-01-01T00:00:00Z',
       });
       const hour = 3600 * 1000;
-      store.claimOccurrence('db@2026-03-09T02:00:00Z', 'j0'); // yesterday's run happened
+      await store.claimOccurrence('db@2026-03-09T02:00:00Z', 'j0'); // yesterday's run happened
       // 02:30: within the hour's grace, not missed yet.
-      expect(findMissedOccurrence(store, new Date('2026-03-10T02:30:00Z'), hour)).toBeUndefined();
+      expect(await findMissedOccurrence(store, new Date('2026-03-10T02:30:00Z'), hour)).toBeUndefined();
       // 04:00: missed, reported once.
-      expect(findMissedOccurrence(store, new Date('2026-03-10T04:00:00Z'), hour)).toBe('2026-03-10T02:00:00Z');
-      expect(findMissedOccurrence(store, new Date('2026-03-10T05:00:00Z'), hour)).toBeUndefined();
+      expect(await findMissedOccurrence(store, new Date('2026-03-10T04:00:00Z'), hour)).toBe('2026-03-10T02:00:00Z');
+      expect(await findMissedOccurrence(store, new Date('2026-03-10T05:00:00Z'), hour)).toBeUndefined();
       // The next day's run happened in time: nothing to report.
-      expect(store.claimOccurrence('db@2026-03-11T02:00:00Z', 'j1')).toBe(true);
-      expect(findMissedOccurrence(store, new Date('2026-03-11T06:00:00Z'), hour)).toBeUndefined();
+      expect(await store.claimOccurrence('db@2026-03-11T02:00:00Z', 'j1')).toBe(true);
+      expect(await findMissedOccurrence(store, new Date('2026-03-11T06:00:00Z'), hour)).toBeUndefined();
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

@@ -121,12 +121,12 @@ describe('prune with off-site storage', () => {
     const third = (await takeBackup(settings, { type: 'db', name: 'three', trigger: 'test' })).record;
     await deleteBackup(settings.backupDir, first); // the oldest is only in the bucket now
     const store = s3.store('shops/prune');
-    const state = StateStore.open(settings.home);
+    const state = StateStore.open(settings);
     try {
       const result = await pruneBackups(settings.backupDir, state, { keepLast: 1 }, { timezone: 'UTC', offsite: store });
       expect(result.removed.map((r) => r.id).sort()).toEqual([first.id, second.id].sort());
     } finally {
-      state.close();
+      await state.close();
     }
     expect((await listAllBackups(settings.backupDir, store)).map((r) => [r.id, r.locations])).toEqual([[third.id, ['local', 's3']]]);
     expect((await store.list('')).map((o) => o.key)).toEqual([third.file, `${third.file}.manifest.json`]);

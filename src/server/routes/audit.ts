@@ -5,8 +5,8 @@ import type { ServerContext } from '../context.js';
 
 export function registerAuditRoutes(app: FastifyInstance, context: ServerContext): void {
   app.get('/api/audit', async (request) => {
-    context.auth(request, 'admin');
+    await context.auth(request, 'admin');
     const limit = Number((request.query as { limit?: string }).limit ?? 200);
-    return { entries: context.accounts.listAudit(Number.isInteger(limit) && limit > 0 && limit <= 1000 ? limit : 200) };
+    return { entries: await context.accounts.listAudit(Number.isInteger(limit) && limit > 0 && limit <= 1000 ? limit : 200) };
   });
 }

@@ -50,13 +50,8 @@ function startJob<T>(run: (onStart: (jobId: string) => void) => Promise<T>, onEn
   });
 }
 
-function jobRecord(home: string, jobId: string) {
-  const store = StateStore.open(home);
-  try {
-    return store.getJob(jobId);
-  } finally {
-    store.close();
-  }
+function jobRecord(settings: Settings, jobId: string) {
+  return StateStore.with(settings, (store) => store.getJob(jobId));
 }
 
 /** Parses a single `bytes=` range; undefined for none, 'invalid' when it cannot be satisfied. */
@@ -102,7 +97,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
   const find = (request: FastifyRequest) => lookup(settings.backupDir, store, (request.params as { id: string }).id);
 
   app.get('/api/backups', async (request) => {
-    context.auth(request, 'backup');
+    await context.auth(request, 'backup');
     // The CLI's --json shape (with `locations` when off-site storage is set), without server paths.
     // A bucket that cannot be listed does not hide the backup folder: the page shows the warning.
     const warnings: string[] = [];
@@ -111,7 +106,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
   });
 
   app.post('/api/backups', async (request: FastifyRequest, reply) => {
-    const session = context.auth(request, 'backup');
+    const session = await context.auth(request, 'backup');
     const kind = field(request.body, 'type');
     const name = field(request.body, 'name') ?? '';
     if (kind !== 'db' && kind !== 'media' && kind !== 'system') throw new HttpError(400, 'type must be db, media or system');
@@ -122,17 +117,19 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     try {
       jobId = await startJob(
         (onStart) => takeBackup(settings, { type, name, maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart }),
-        (error, done) => (done ? audit(true, done.record.id, done.record.file) : audit(false, undefined, `${name ? `"${name}": ` : ''}${(error as Error).message}`)),
+        // The job's end is audited after the request was answered: a failed write cannot fail it any more.
+        (error, done) =>
+          void (done ? audit(true, done.record.id, done.record.file) : audit(false, undefined, `${name ? `"${name}": ` : ''}${(error as Error).message}`)).catch(() => undefined),
       );
     } catch (error) {
-      audit(false, undefined, (error as Error).message);
+      await audit(false, undefined, (error as Error).message);
       throw error;
     }
-    return reply.code(202).send({ job: jobRecord(settings.home, jobId) });
+    return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 
   app.get('/api/backups/:id/download', async (request, reply) => {
-    const session = context.auth(request, 'backup');
+    const session = await context.auth(request, 'backup');
     const { record, size, open } = await archiveOf(settings, store, await find(request));
     const range = parseRange(request.headers.range, size);
     reply.header('accept-ranges', 'bytes');
@@ -144,7 +141,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     reply.header('content-type', record.file.endsWith('.gz') || record.file.endsWith('.tgz') ? 'application/gzip' : 'application/octet-stream');
     reply.header('content-disposition', `attachment; filename="${record.file.replace(/"/g, '')}"`);
     if (record.sha256) reply.header('x-checksum-sha256', record.sha256);
-    if (!range || range.start === 0) context.audit(request, session, 'download', true, record.id);
+    if (!range || range.start === 0) await context.audit(request, session, 'download', true, record.id);
     if (range) {
       reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`).header('content-length', String(range.end - range.start + 1));
       return reply.send(body);
@@ -154,24 +151,24 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
   });
 
   app.delete('/api/backups/:id', async (request, reply) => {
-    const session = context.auth(request, 'backup');
+    const session = await context.auth(request, 'backup');
     const record = await find(request);
     try {
       await deleteBackupEverywhere(settings.backupDir, store, record);
     } catch (error) {
-      context.audit(request, session, 'delete', false, record.id, (error as Error).message);
+      await context.audit(request, session, 'delete', false, record.id, (error as Error).message);
       throw error;
     }
-    context.audit(request, session, 'delete', true, record.id, record.file);
+    await context.audit(request, session, 'delete', true, record.id, record.file);
     return reply.code(204).send();
   });
 
   app.post('/api/backups/:id/rollback', async (request, reply) => {
-    const session = context.auth(request, 'rollback');
+    const session = await context.auth(request, 'rollback');
     const record = await find(request);
     const password = field(request.body, 'password');
     if (typeof password !== 'string' || !(await context.accounts.authenticate(session.user.username, password))) {
-      context.audit(request, session, 'rollback', false, record.id, 'wrong password');
+      await context.audit(request, session, 'rollback', false, record.id, 'wrong password');
       throw new HttpError(403, 'wrong password');
     }
     const audit = (success: boolean, detail?: string) => context.audit(request, session, 'rollback', success, record.id, detail);
@@ -179,12 +176,12 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     try {
       jobId = await startJob(
         (onStart) => rollBack(settings, record, { maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart }),
-        (error) => audit(!error, error ? (error as Error).message : record.file),
+        (error) => void audit(!error, error ? (error as Error).message : record.file).catch(() => undefined),
       );
     } catch (error) {
-      audit(false, (error as Error).message);
+      await audit(false, (error as Error).message);
       throw error;
     }
-    return reply.code(202).send({ job: jobRecord(settings.home, jobId) });
+    return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 }

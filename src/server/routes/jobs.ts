@@ -10,57 +10,57 @@ const POLL_MS = 500;
 /** How long a cancel request waits for the job to clean up before answering 202 (still stopping). */
 const CANCEL_WAIT_MS = 30_000;
 
-/** The job without its process identity (pid and host stay on the server). */
+/** The job without its process identity (the pid stays on the server; `host` says which server runs it). */
 function jobJson(job: JobRecord): Omit<JobRecord, 'process'> {
   const { process: _process, ...rest } = job;
   return rest;
 }
 
 export function registerJobRoutes(app: FastifyInstance, context: ServerContext): void {
-  const home = context.settings.home;
-  const find = (id: string): JobRecord => {
-    const job = StateStore.with(home, (store) => store.getJob(id));
+  const { settings } = context;
+  const find = async (id: string): Promise<JobRecord> => {
+    const job = await StateStore.with(settings, (store) => store.getJob(id));
     if (!job) throw new HttpError(404, `no job "${id}"`);
     return job;
   };
 
   app.get('/api/jobs', async (request) => {
-    context.auth(request, 'backup');
-    return { jobs: StateStore.with(home, (store) => store.listJobs(20)).map(jobJson) };
+    await context.auth(request, 'backup');
+    return { jobs: (await StateStore.with(settings, (store) => store.listJobs(20))).map(jobJson) };
   });
 
   app.get('/api/jobs/:id', async (request) => {
-    context.auth(request, 'backup');
-    return { job: jobJson(find((request.params as { id: string }).id)) };
+    await context.auth(request, 'backup');
+    return { job: jobJson(await find((request.params as { id: string }).id)) };
   });
 
   app.post('/api/jobs/:id/cancel', async (request, reply) => {
-    const session = context.auth(request, 'backup');
-    const job = find((request.params as { id: string }).id);
+    const session = await context.auth(request, 'backup');
+    const job = await find((request.params as { id: string }).id);
     // Stopping a rollback half-way is a rollback decision: it needs the rollback resource.
     if (job.kind === 'rollback' && !session.user.resources.includes('rollback')) throw new HttpError(403, `your role "${session.user.role}" lacks the rollback resource`);
     if (job.state !== 'running' && job.state !== 'queued') throw new HttpError(409, `job ${job.id} is not running (it ${job.state})`);
-    const store = StateStore.open(home);
+    const store = StateStore.open(settings);
     try {
       let outcome;
       try {
-        outcome = requestCancel(store, job.id, `${session.user.username} (web)`);
+        outcome = await requestCancel(store, job.id, `${session.user.username} (web)`);
       } catch (error) {
-        context.audit(request, session, 'cancel', false, job.backupId, `${job.id} ${job.description}: ${(error as Error).message}`);
+        await context.audit(request, session, 'cancel', false, job.backupId, `${job.id} ${job.description}: ${(error as Error).message}`);
         throw error;
       }
-      const ended = outcome.status === 'reaped' ? store.getJob(job.id) : await waitForJobEnd(store, job.id, CANCEL_WAIT_MS);
-      context.audit(request, session, 'cancel', true, job.backupId, `${job.id} ${job.description}${ended ? `: ${ended.state}` : ': stopping'}`);
-      return reply.code(ended ? 200 : 202).send({ job: jobJson(ended ?? (store.getJob(job.id) as JobRecord)) });
+      const ended = outcome.status === 'reaped' ? await store.getJob(job.id) : await waitForJobEnd(store, job.id, CANCEL_WAIT_MS);
+      await context.audit(request, session, 'cancel', true, job.backupId, `${job.id} ${job.description}${ended ? `: ${ended.state}` : ': stopping'}`);
+      return reply.code(ended ? 200 : 202).send({ job: jobJson(ended ?? ((await store.getJob(job.id)) as JobRecord)) });
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
   app.get('/api/jobs/:id/events', async (request, reply) => {
-    context.auth(request, 'backup');
+    await context.auth(request, 'backup');
     const id = (request.params as { id: string }).id;
-    find(id);
+    await find(id);
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
@@ -68,7 +68,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ServerContext):
     let closed = false;
     raw.on('close', () => (closed = true)); // the client went away (or the stream ended)
     while (!closed) {
-      const job = StateStore.with(home, (store) => store.getJob(id));
+      const job = await StateStore.with(settings, (store) => store.getJob(id));
       if (!job) break;
       const data = JSON.stringify(jobJson(job));
       if (data !== last) {

@@ -19,25 +19,25 @@ export function registerSessionRoutes(app: FastifyInstance, context: ServerConte
     const user = await context.accounts.authenticate(username, password);
     if (!user) {
       context.limiter.fail(request.ip);
-      context.accounts.audit({ username, action: 'sign-in', address: request.ip, success: false });
+      await context.accounts.audit({ username, action: 'sign-in', address: request.ip, success: false });
       throw new HttpError(401, 'wrong username or password');
     }
     context.limiter.succeed(request.ip);
-    const session = context.accounts.createSession(user.username);
-    context.accounts.audit({ username: user.username, action: 'sign-in', address: request.ip, success: true });
+    const session = await context.accounts.createSession(user.username);
+    await context.accounts.audit({ username: user.username, action: 'sign-in', address: request.ip, success: true });
     reply.header('set-cookie', sessionCookie(session.token, { path: cookiePath, secure: request.protocol === 'https', maxAgeSeconds: SESSION_HOURS * 3600 }));
     return { csrfToken: session.csrfToken, user, expiresAt: session.expiresAt };
   });
 
   app.get('/api/session', async (request) => {
-    const session = context.auth(request);
+    const session = await context.auth(request);
     return { csrfToken: session.csrfToken, user: session.user, expiresAt: session.expiresAt };
   });
 
   app.delete('/api/session', async (request, reply) => {
-    context.auth(request);
+    await context.auth(request);
     const token = readCookie(request, SESSION_COOKIE);
-    if (token) context.accounts.deleteSession(token);
+    if (token) await context.accounts.deleteSession(token);
     reply.header('set-cookie', sessionCookie('', { path: cookiePath, secure: request.protocol === 'https', maxAgeSeconds: 0 }));
     return reply.code(204).send();
   });

@@ -16,48 +16,48 @@ import { nextNotify, nextSchedule, notifyView, scheduleView, splitSettingsBody }
 export function registerSettingsRoutes(app: FastifyInstance, context: ServerContext): void {
   const { settings } = context;
 
-  const view = (store: StateStore) => {
-    const saved = loadSchedule(store);
+  const view = async (store: StateStore) => {
+    const saved = await loadSchedule(store);
     const { savedAt: _savedAt, ...schedule } = saved ?? { savedAt: '' };
     return {
       // Without savedAt, as `lifeboat schedule show --json` prints it.
       schedule: saved ? scheduleView(schedule as Schedule) : null,
-      notify: notifyView(effectiveNotify(settings, store)),
+      notify: notifyView(await effectiveNotify(settings, store)),
       fixed: { notify: fixedNotifyFields(settings) },
       machineTimeZone: machineTimeZone(),
     };
   };
 
   app.get('/api/settings', async (request) => {
-    context.auth(request, 'admin');
-    return StateStore.with(settings.home, view);
+    await context.auth(request, 'admin');
+    return StateStore.with(settings, view);
   });
 
   app.put('/api/settings', async (request) => {
-    const session = context.auth(request, 'admin');
+    const session = await context.auth(request, 'admin');
     const body = splitSettingsBody(request.body);
-    return StateStore.with(settings.home, (store) => {
+    return StateStore.with(settings, async (store) => {
       const changed: string[] = [];
       // Validate both parts before saving either, so a bad value changes nothing.
-      const schedule = body.schedule ? nextSchedule(body.schedule, loadSchedule(store)) : undefined;
+      const schedule = body.schedule ? nextSchedule(body.schedule, await loadSchedule(store)) : undefined;
       const fixed = fixedNotifyFields(settings);
-      const targets = body.notify ? nextNotify(body.notify, loadStoredNotify(store), fixed, notifyView(effectiveNotify(settings, store))) : undefined;
+      const targets = body.notify ? nextNotify(body.notify, await loadStoredNotify(store), fixed, notifyView(await effectiveNotify(settings, store))) : undefined;
       if (targets) {
-        saveStoredNotify(store, targets);
+        await saveStoredNotify(store, targets);
         changed.push(`notify ${Object.keys(body.notify ?? {}).join(',')}`);
       }
       if (schedule) {
-        store.setSetting(SCHEDULE_KEY, { ...schedule, savedAt: new Date().toISOString() } satisfies SavedSchedule);
+        await store.setSetting(SCHEDULE_KEY, { ...schedule, savedAt: new Date().toISOString() } satisfies SavedSchedule);
         changed.push(`schedule ${schedule.enabled ? 'enabled' : 'disabled'} ${schedule.type} ${schedule.frequency} ${schedule.time} ${schedule.timezone}`);
       }
-      context.audit(request, session, 'settings change', true, undefined, changed.join('; ') || 'nothing');
+      await context.audit(request, session, 'settings change', true, undefined, changed.join('; ') || 'nothing');
       return view(store);
     });
   });
 
   app.post('/api/settings/notify-test', async (request) => {
-    const session = context.auth(request, 'admin');
-    const config = StateStore.with(settings.home, (store) => effectiveNotify(settings, store));
+    const session = await context.auth(request, 'admin');
+    const config = await StateStore.with(settings, (store) => effectiveNotify(settings, store));
     if (!config) throw new HttpError(400, 'no notification target: set a webhook URL or an SMTP server first, then save');
     const now = new Date().toISOString();
     // A success event, sent whatever onSuccess says: the point is to see that the targets work.
@@ -67,7 +67,7 @@ export function registerSettingsRoutes(app: FastifyInstance, context: ServerCont
       { webhookRetryDelaysMs: [] },
     );
     const failed = results.filter((r) => !r.ok);
-    context.audit(request, session, 'notify test', failed.length === 0, undefined, results.map((r) => `${r.channel} ${r.ok ? 'ok' : r.error}`).join('; '));
+    await context.audit(request, session, 'notify test', failed.length === 0, undefined, results.map((r) => `${r.channel} ${r.ok ? 'ok' : r.error}`).join('; '));
     return { results };
   });
 }

@@ -12,21 +12,21 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 export function registerSetupRoutes(app: FastifyInstance, context: ServerContext): void {
-  app.get('/api/setup', async () => ({ needed: context.accounts.countUsers() === 0 }));
+  app.get('/api/setup', async () => ({ needed: (await context.accounts.countUsers()) === 0 }));
 
   app.post('/api/setup', async (request, reply) => {
     const token = field(request.body, 'token');
     const username = field(request.body, 'username');
     const password = field(request.body, 'password');
-    if (context.accounts.countUsers() > 0 || !context.setupToken) throw new HttpError(403, 'setup is done: an admin exists already');
+    if ((await context.accounts.countUsers()) > 0 || !context.setupToken) throw new HttpError(403, 'setup is done: an admin exists already');
     if (typeof token !== 'string' || !sameToken(token, context.setupToken)) {
-      context.accounts.audit({ action: 'setup', address: request.ip, success: false, detail: 'wrong setup token' });
+      await context.accounts.audit({ action: 'setup', address: request.ip, success: false, detail: 'wrong setup token' });
       throw new HttpError(403, 'wrong setup token: use the link lifeboat serve printed');
     }
     if (typeof username !== 'string' || typeof password !== 'string') throw new HttpError(400, 'send {"token", "username", "password"}');
     const user = await context.accounts.addUser(username, 'admin', password);
     context.setupToken = undefined;
-    context.accounts.audit({ username, action: 'setup', address: request.ip, success: true });
+    await context.accounts.audit({ username, action: 'setup', address: request.ip, success: true });
     return reply.code(201).send({ user });
   });
 }

@@ -1,0 +1,178 @@
+// Lifeboat's state in a MySQL/MariaDB schema of its own (LIFEBOAT_STATE_URL), shared by several
+// servers. One connection pool per process and schema, shared by every store opened on it (the web
+// server opens stores per request) and ended when the last one closes. Tables are made on first use and
+// migrated under a named lock, counted in `lifeboat_schema` as user_version counts them for SQLite.
+// Times are ISO 8601 strings as on the SQLite side; utf8mb4_bin compares names byte for byte, as SQLite does.
+import mysql from 'mysql2/promise';
+import { OperationError } from '../core/errors.js';
+import { connectionOptions } from '../engines/mysql/connect.js';
+import type { MysqlTarget } from '../engines/target.js';
+import { insertSql, upsertSql, type Row, type StateDb } from './state-db.js';
+
+const TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
+const TIME = 'VARCHAR(32)';
+
+/** Each migration is a list of statements (DDL is not transactional in MySQL: the named lock keeps servers apart). */
+const MIGRATIONS: string[][] = [
+  [
+    `CREATE TABLE job (
+       id VARCHAR(64) NOT NULL PRIMARY KEY, seq BIGINT NOT NULL AUTO_INCREMENT UNIQUE, kind VARCHAR(16) NOT NULL,
+       type VARCHAR(32) NOT NULL, description TEXT NOT NULL, \`trigger\` VARCHAR(32) NOT NULL, state VARCHAR(16) NOT NULL,
+       progress TEXT, log MEDIUMTEXT NOT NULL, created_at ${TIME} NOT NULL, started_at ${TIME}, ended_at ${TIME},
+       error TEXT, backup_id VARCHAR(255), file VARCHAR(1024), process TEXT, host VARCHAR(255),
+       KEY job_created (created_at), KEY job_unfinished (state, host)) ${TABLE}`,
+    `CREATE TABLE setting (\`key\` VARCHAR(191) NOT NULL PRIMARY KEY, value MEDIUMTEXT NOT NULL) ${TABLE}`,
+    `CREATE TABLE schedule_run (occurrence VARCHAR(191) NOT NULL PRIMARY KEY, job_id VARCHAR(64), claimed_at ${TIME} NOT NULL) ${TABLE}`,
+    `CREATE TABLE role (name VARCHAR(64) NOT NULL PRIMARY KEY, resources TEXT NOT NULL, created_at ${TIME} NOT NULL) ${TABLE}`,
+    `INSERT INTO role (name, resources, created_at) VALUES ('admin', '["backup","rollback","admin"]', '${new Date(0).toISOString()}')`,
+    `CREATE TABLE user (username VARCHAR(64) NOT NULL PRIMARY KEY, password_hash VARCHAR(255) NOT NULL, role VARCHAR(64) NOT NULL,
+       created_at ${TIME} NOT NULL, FOREIGN KEY (role) REFERENCES role (name)) ${TABLE}`,
+    `CREATE TABLE session (token_hash CHAR(64) NOT NULL PRIMARY KEY, username VARCHAR(64) NOT NULL, csrf_token VARCHAR(64) NOT NULL,
+       created_at ${TIME} NOT NULL, expires_at ${TIME} NOT NULL, KEY session_expires (expires_at),
+       FOREIGN KEY (username) REFERENCES user (username) ON DELETE CASCADE) ${TABLE}`,
+    `CREATE TABLE audit (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, at ${TIME} NOT NULL, username VARCHAR(64), action VARCHAR(64) NOT NULL,
+       backup VARCHAR(255), address VARCHAR(64), success TINYINT NOT NULL, detail TEXT, KEY audit_at (at)) ${TABLE}`,
+  ],
+];
+
+type Queryable = mysql.Pool | mysql.PoolConnection;
+
+interface SharedPool {
+  pool: mysql.Pool;
+  users: number;
+  /** Resolves once the tables are there (made or migrated by this process or another server); tried again after a failure. */
+  ready?: Promise<void>;
+}
+
+function tablesReady(shared: SharedPool, target: MysqlTarget): Promise<void> {
+  shared.ready ??= migrate(shared.pool, target).catch((error: unknown) => {
+    shared.ready = undefined;
+    throw error instanceof OperationError ? error : explain(target, error);
+  });
+  return shared.ready;
+}
+
+const pools = new Map<string, SharedPool>();
+
+const where = (target: MysqlTarget) => `${target.user}@${target.socketPath ?? `${target.host}:${target.port}`}/${target.database}`;
+
+/** One line saying what is wrong with the state database and what to do. */
+function explain(target: MysqlTarget, error: unknown): Error {
+  const { code, message } = error as { code?: string; message?: string };
+  const base = `Lifeboat's state database (LIFEBOAT_STATE_URL, ${where(target)})`;
+  if (code === 'ER_BAD_DB_ERROR') {
+    return new OperationError(`${base} does not exist: create it once, e.g. CREATE DATABASE ${target.database} CHARACTER SET utf8mb4; GRANT ALL ON ${target.database}.* TO '${target.user}'@'%';`);
+  }
+  if (code === 'ER_DBACCESS_DENIED_ERROR' || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_ERROR') {
+    return new OperationError(`${base}: access denied (${message}); grant the user all privileges on that schema: GRANT ALL ON ${target.database}.* TO '${target.user}'@'%';`);
+  }
+  return new OperationError(`${base}: ${message ?? String(error)}`);
+}
+
+async function migrate(pool: mysql.Pool, target: MysqlTarget): Promise<void> {
+  const connection = await pool.getConnection();
+  const lock = `lifeboat-state:${target.database}`.slice(0, 64);
+  try {
+    await connection.query('SELECT GET_LOCK(?, 60)', [lock]);
+    await connection.query(`CREATE TABLE IF NOT EXISTS lifeboat_schema (id TINYINT NOT NULL PRIMARY KEY, version INT NOT NULL) ${TABLE}`);
+    await connection.query('INSERT IGNORE INTO lifeboat_schema (id, version) VALUES (1, 0)');
+    const [rows] = await connection.query('SELECT version FROM lifeboat_schema WHERE id = 1');
+    const version = Number((rows as { version: number }[])[0].version);
+    if (version > MIGRATIONS.length) {
+      throw new OperationError(`the state schema ${target.database} was made by a newer Lifeboat (schema version ${version}); update this server's Lifeboat too`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      for (const statement of MIGRATIONS[v]) await connection.query(statement);
+      await connection.query('UPDATE lifeboat_schema SET version = ? WHERE id = 1', [v + 1]);
+    }
+  } finally {
+    await connection.query('DO RELEASE_LOCK(?)', [lock]).catch(() => undefined);
+    connection.release();
+  }
+}
+
+class MysqlStateDb implements StateDb {
+  readonly dialect = 'mysql';
+
+  constructor(
+    private readonly target: MysqlTarget,
+    private readonly shared: SharedPool,
+    private readonly on: Queryable,
+    private readonly insideTransaction = false,
+  ) {}
+
+  private async query(sql: string, params: unknown[]): Promise<unknown> {
+    await tablesReady(this.shared, this.target);
+    try {
+      const [result] = await this.on.query(sql, params);
+      return result;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ER_DUP_ENTRY') throw error; // insertUnique's answer
+      throw explain(this.target, error);
+    }
+  }
+
+  async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.query(sql, params)) as T[];
+  }
+
+  async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async run(sql: string, params: unknown[] = []): Promise<number> {
+    return ((await this.query(sql, params)) as mysql.ResultSetHeader).affectedRows;
+  }
+
+  async insertUnique(table: string, row: Row): Promise<boolean> {
+    const { sql, params } = insertSql(table, row);
+    try {
+      await this.run(sql, params);
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ER_DUP_ENTRY') return false;
+      throw error;
+    }
+  }
+
+  async upsert(table: string, row: Row, key: string[], update: string[]): Promise<void> {
+    const { sql, params } = upsertSql('mysql', table, row, key, update);
+    await this.run(sql, params);
+  }
+
+  async transaction<T>(work: (tx: StateDb) => Promise<T>): Promise<T> {
+    if (this.insideTransaction) return work(this);
+    await tablesReady(this.shared, this.target);
+    const connection = await this.shared.pool.getConnection().catch((error: unknown) => Promise.reject(explain(this.target, error)));
+    try {
+      await connection.beginTransaction();
+      try {
+        const result = await work(new MysqlStateDb(this.target, this.shared, connection, true));
+        await connection.commit();
+        return result;
+      } catch (error) {
+        await connection.rollback().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      connection.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (--this.shared.users > 0) return;
+    for (const [key, entry] of pools) if (entry === this.shared) pools.delete(key);
+    await this.shared.pool.end();
+  }
+}
+
+export function openMysqlStateDb(target: MysqlTarget): StateDb {
+  const key = JSON.stringify(target);
+  let shared = pools.get(key);
+  if (!shared) {
+    shared = { pool: mysql.createPool({ ...connectionOptions(target, target.database), connectionLimit: 5 }), users: 0 };
+    pools.set(key, shared);
+  }
+  shared.users++;
+  return new MysqlStateDb(target, shared, shared.pool);
+}

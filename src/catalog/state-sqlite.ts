@@ -1,0 +1,120 @@
+// Lifeboat's state in an SQLite file in LIFEBOAT_HOME (the default). WAL mode lets the CLI, the
+// scheduler and the web server share it; migrations are counted in SQLite's user_version.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { insertSql, upsertSql, type Row, type StateDb } from './state-db.js';
+
+const MIGRATIONS = [
+  `CREATE TABLE job (
+     id TEXT PRIMARY KEY, kind TEXT NOT NULL, type TEXT NOT NULL, description TEXT NOT NULL, trigger TEXT NOT NULL,
+     state TEXT NOT NULL, progress TEXT, log TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL, started_at TEXT,
+     ended_at TEXT, error TEXT, backup_id TEXT, file TEXT, process TEXT);
+   CREATE INDEX job_created ON job (created_at);
+   CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE schedule_run (occurrence TEXT PRIMARY KEY, job_id TEXT, claimed_at TEXT NOT NULL);`,
+  // Access control of the web admin (see accounts.ts): roles, users, sessions, audit log.
+  `CREATE TABLE role (name TEXT PRIMARY KEY, resources TEXT NOT NULL, created_at TEXT NOT NULL);
+   INSERT INTO role (name, resources, created_at) VALUES ('admin', '["backup","rollback","admin"]', datetime('now'));
+   CREATE TABLE user (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL REFERENCES role(name),
+     created_at TEXT NOT NULL);
+   CREATE TABLE session (token_hash TEXT PRIMARY KEY, username TEXT NOT NULL REFERENCES user(username) ON DELETE CASCADE,
+     csrf_token TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+   CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, username TEXT, action TEXT NOT NULL,
+     backup TEXT, address TEXT, success INTEGER NOT NULL, detail TEXT);
+   CREATE INDEX audit_at ON audit (at);`,
+  // The host that runs a job, as a column: a server judges (reaps, signals) only its own host's jobs.
+  `ALTER TABLE job ADD COLUMN host TEXT;
+   UPDATE job SET host = json_extract(process, '$.host') WHERE process IS NOT NULL;
+   CREATE INDEX job_unfinished ON job (state, host);`,
+];
+
+/** Opens (creating and migrating as needed) `<home>/lifeboat.db`. */
+function openFile(home: string): Database.Database {
+  mkdirSync(home, { recursive: true });
+  const db = new Database(path.join(home, 'lifeboat.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}
+
+/**
+ * better-sqlite3 is synchronous, one connection per store. A transaction spans awaits, so while one is
+ * open every other statement on the connection waits for it (the gate), rather than slip into it.
+ */
+class SqliteStateDb implements StateDb {
+  readonly dialect = 'sqlite';
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly shared: { gate?: Promise<void> },
+    private readonly insideTransaction = false,
+  ) {}
+
+  private async pass(): Promise<void> {
+    while (!this.insideTransaction && this.shared.gate) await this.shared.gate;
+  }
+
+  async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    await this.pass();
+    return this.db.prepare(sql).all(...params) as T[];
+  }
+
+  async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    await this.pass();
+    return this.db.prepare(sql).get(...params) as T | undefined;
+  }
+
+  async run(sql: string, params: unknown[] = []): Promise<number> {
+    await this.pass();
+    return this.db.prepare(sql).run(...params).changes;
+  }
+
+  async insertUnique(table: string, row: Row): Promise<boolean> {
+    const { sql, params } = insertSql(table, row, 'INSERT OR IGNORE');
+    return (await this.run(sql, params)) === 1;
+  }
+
+  async upsert(table: string, row: Row, key: string[], update: string[]): Promise<void> {
+    const { sql, params } = upsertSql('sqlite', table, row, key, update);
+    await this.run(sql, params);
+  }
+
+  async transaction<T>(work: (tx: StateDb) => Promise<T>): Promise<T> {
+    if (this.insideTransaction) return work(this);
+    await this.pass();
+    let open!: () => void;
+    this.shared.gate = new Promise((resolve) => (open = resolve));
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(new SqliteStateDb(this.db, this.shared, true));
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      this.shared.gate = undefined;
+      open();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pass();
+    this.db.close();
+  }
+}
+
+export function openSqliteStateDb(home: string): StateDb {
+  return new SqliteStateDb(openFile(home), {});
+}
