@@ -16,6 +16,11 @@ export type Row = Record<string, unknown>;
 
 export interface StateDb {
   readonly dialect: StateDialect;
+  /**
+   * Appended to a SELECT inside a transaction that writes back what it read: ' FOR UPDATE' in MySQL
+   * (whose plain reads do not lock); '' in SQLite, whose write transaction locks the whole file.
+   */
+  readonly forUpdate: string;
   all<T>(sql: string, params?: unknown[]): Promise<T[]>;
   get<T>(sql: string, params?: unknown[]): Promise<T | undefined>;
   /** Runs a write; the number of rows it changed. */

@@ -93,6 +93,7 @@ async function migrate(pool: mysql.Pool, target: MysqlTarget): Promise<void> {
 
 class MysqlStateDb implements StateDb {
   readonly dialect = 'mysql';
+  readonly forUpdate = ' FOR UPDATE';
 
   constructor(
     private readonly target: MysqlTarget,

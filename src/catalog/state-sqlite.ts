@@ -52,6 +52,7 @@ function openFile(home: string): Database.Database {
  */
 class SqliteStateDb implements StateDb {
   readonly dialect = 'sqlite';
+  readonly forUpdate = '';
 
   constructor(
     private readonly db: Database.Database,
@@ -59,23 +60,22 @@ class SqliteStateDb implements StateDb {
     private readonly insideTransaction = false,
   ) {}
 
-  private async pass(): Promise<void> {
+  /** Runs `statement` once no other transaction is open; the last look at the gate and the statement are one synchronous step. */
+  private async whenOpen<T>(statement: () => T): Promise<T> {
     while (!this.insideTransaction && this.shared.gate) await this.shared.gate;
+    return statement();
   }
 
-  async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    await this.pass();
-    return this.db.prepare(sql).all(...params) as T[];
+  all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.whenOpen(() => this.db.prepare(sql).all(...params) as T[]);
   }
 
-  async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    await this.pass();
-    return this.db.prepare(sql).get(...params) as T | undefined;
+  get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return this.whenOpen(() => this.db.prepare(sql).get(...params) as T | undefined);
   }
 
-  async run(sql: string, params: unknown[] = []): Promise<number> {
-    await this.pass();
-    return this.db.prepare(sql).run(...params).changes;
+  run(sql: string, params: unknown[] = []): Promise<number> {
+    return this.whenOpen(() => this.db.prepare(sql).run(...params).changes);
   }
 
   async insertUnique(table: string, row: Row): Promise<boolean> {
@@ -90,7 +90,8 @@ class SqliteStateDb implements StateDb {
 
   async transaction<T>(work: (tx: StateDb) => Promise<T>): Promise<T> {
     if (this.insideTransaction) return work(this);
-    await this.pass();
+    // No await between the last look at the gate and closing it: another transaction could slip in.
+    while (this.shared.gate) await this.shared.gate;
     let open!: () => void;
     this.shared.gate = new Promise((resolve) => (open = resolve));
     try {
@@ -109,9 +110,8 @@ class SqliteStateDb implements StateDb {
     }
   }
 
-  async close(): Promise<void> {
-    await this.pass();
-    this.db.close();
+  close(): Promise<void> {
+    return this.whenOpen(() => void this.db.close());
   }
 }
 

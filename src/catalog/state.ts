@@ -142,7 +142,7 @@ export class StateStore {
   async appendLog(id: string, line: string): Promise<void> {
     const stamped = `${new Date().toISOString()} ${line}`;
     await this.db.transaction(async (tx) => {
-      const row = await tx.get<{ log: string }>('SELECT log FROM job WHERE id = ?', [id]);
+      const row = await tx.get<{ log: string }>(`SELECT log FROM job WHERE id = ?${tx.forUpdate}`, [id]);
       if (!row) return;
       const log = [...(JSON.parse(row.log) as string[]), stamped].slice(-MAX_LOG_LINES);
       await tx.run('UPDATE job SET log = ? WHERE id = ?', [JSON.stringify(log), id]);

@@ -1,0 +1,192 @@
+// Lifeboat's own state behaves the same in both of its homes: the SQLite file in LIFEBOAT_HOME and a
+// MySQL/MariaDB schema of its own (LIFEBOAT_STATE_URL) on the real server. Every test runs on both;
+// "another server" is a second store opened on the same location.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountStore } from '../../src/catalog/accounts.js';
+import { StateStore, type StateLocation } from '../../src/catalog/state.js';
+import { OperationError, UsageError } from '../../src/core/errors.js';
+import { requestCancel } from '../../src/core/job-cancel.js';
+import { reapDeadJobs } from '../../src/core/jobs.js';
+import { currentProcess } from '../../src/core/process-identity.js';
+import { createTestSchema, withConnection } from '../helpers/mysql.js';
+
+/** A pid that surely is not running: a child that has exited. */
+const GONE_PID = 2 ** 22 + 17;
+
+function conformance(name: string, setup: () => Promise<{ location: StateLocation; teardown: () => Promise<void> }>): void {
+  describe(`state in ${name}`, () => {
+    let location: StateLocation;
+    let teardown: () => Promise<void>;
+    let state: StateStore;
+    let accounts: AccountStore;
+    beforeAll(async () => {
+      ({ location, teardown } = await setup());
+      state = StateStore.open(location);
+      accounts = AccountStore.open(location);
+    });
+    afterAll(async () => {
+      await state.close();
+      await accounts.close();
+      await teardown();
+    });
+
+    it('records a job from creation to its end, with progress, log and host', async () => {
+      const identity = currentProcess();
+      await state.createJob({ id: 'jlife', kind: 'backup', type: 'db', description: 'backup db "Bücher 📚"', trigger: 'test', state: 'queued', process: identity });
+      await state.markRunning('jlife');
+      await state.updateProgress('jlife', { phase: 'dump', bytes: 10, rows: 2, table: 'sales_order' });
+      await Promise.all(['one', 'two', 'three'].map((line) => state.appendLog('jlife', line)));
+      const running = await state.getJob('jlife');
+      expect(running).toMatchObject({ state: 'running', host: identity.host, process: identity, progress: { phase: 'dump', bytes: 10, rows: 2, table: 'sales_order' } });
+      expect(running?.description).toBe('backup db "Bücher 📚"');
+      // Concurrent appends (from separate connections) all land; their order is the order they won the row.
+      expect(running?.log.map((line) => line.replace(/^\S+ /, '')).sort()).toEqual(['one', 'three', 'two']);
+      expect(running?.startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+      await state.finishJob('jlife', 'succeeded', { backupId: '1764000000_db', file: '1764000000_db.sql.gz' });
+      expect(await state.getJob('jlife')).toMatchObject({ state: 'succeeded', backupId: '1764000000_db', file: '1764000000_db.sql.gz' });
+      expect(await state.getJob('jnothing')).toBeUndefined();
+    });
+
+    it('lists jobs newest first, also those made within one millisecond', async () => {
+      const ids = Array.from({ length: 6 }, (_, i) => `jorder${i}`);
+      for (const id of ids) await state.createJob({ id, kind: 'rollback', type: 'db', description: id, trigger: 'test', state: 'running' });
+      expect((await state.listJobs(6)).map((job) => job.id)).toEqual([...ids].reverse());
+      for (const id of ids) await state.finishJob(id, 'failed', { error: 'x' });
+    });
+
+    it('keeps unfinished jobs per host: reaping judges only this host, cancelling another host names it', async () => {
+      const here = currentProcess();
+      await state.createJob({ id: 'jgonehere', kind: 'backup', type: 'db', description: 'gone', trigger: 'test', state: 'running', process: { host: here.host, pid: GONE_PID } });
+      await state.createJob({ id: 'jelsewhere', kind: 'backup', type: 'db', description: 'far', trigger: 'test', state: 'running', process: { host: 'web2.example', pid: GONE_PID } });
+      expect((await state.unfinishedJobs('web2.example')).map((job) => job.id)).toEqual(['jelsewhere']);
+      expect((await state.unfinishedJobs()).map((job) => job.id).sort()).toEqual(['jelsewhere', 'jgonehere']);
+      expect(await reapDeadJobs(state)).toEqual(['job jgonehere (gone) was left running by a process that is gone; marked failed']);
+      expect((await state.getJob('jelsewhere'))?.state).toBe('running');
+      const refused = await requestCancel(state, 'jelsewhere', 'test').catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(OperationError);
+      expect((refused as Error).message).toBe('job jelsewhere runs on host "web2.example"; cancel it there (lifeboat cancel jelsewhere on that host, or its admin page)');
+      await state.finishJob('jelsewhere', 'failed', { error: 'test over' });
+    });
+
+    it('counts backups per type for the metrics', async () => {
+      await state.createJob({ id: 'jstat1', kind: 'backup', type: 'media', description: 'm', trigger: 'test', state: 'running' });
+      await state.finishJob('jstat1', 'succeeded', { file: 'm1.tgz' });
+      await state.createJob({ id: 'jstat2', kind: 'backup', type: 'media', description: 'm', trigger: 'test', state: 'running' });
+      await state.finishJob('jstat2', 'failed', { error: 'disk full' });
+      const media = (await state.backupStats()).find((stat) => stat.type === 'media');
+      expect(media).toMatchObject({ failures: 1, lastSuccess: { id: 'jstat1', file: 'm1.tgz' } });
+    });
+
+    it('stores settings as JSON and replaces them', async () => {
+      expect(await state.getSetting('schedule-test')).toBeUndefined();
+      await state.setSetting('schedule-test', { time: '02:00', keep: [1, 2] });
+      await state.setSetting('schedule-test', { time: '03:00', note: 'ünïcode' });
+      const other = StateStore.open(location);
+      expect(await other.getSetting('schedule-test')).toEqual({ time: '03:00', note: 'ünïcode' });
+      await other.close();
+    });
+
+    it('lets exactly one of several stores claim an occurrence', async () => {
+      const stores = [state, ...Array.from({ length: 4 }, () => StateStore.open(location))];
+      const claims = await Promise.all(stores.map((store, i) => store.claimOccurrence('db@2026-11-25T02:00:00Z', `j${i}`)));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await state.isOccurrenceClaimed('db@2026-11-25T02:00:00Z')).toBe(true);
+      expect(await state.isOccurrenceClaimed('db@2026-11-26T02:00:00Z')).toBe(false);
+      expect(await state.claimOccurrence('db@2026-11-25T02:00:00Z', 'jlate')).toBe(false);
+      for (const store of stores.slice(1)) await store.close();
+    });
+
+    it('keeps roles and users, with names compared exactly', async () => {
+      expect(await accounts.listRoles()).toEqual([{ name: 'admin', resources: ['backup', 'rollback', 'admin'] }]);
+      await accounts.saveRole('operator', ['backup']);
+      expect(await accounts.saveRole('operator', ['rollback', 'backup'])).toEqual({ name: 'operator', resources: ['backup', 'rollback'] });
+      await accounts.addUser('alice', 'admin', 'correct horse');
+      await accounts.addUser('Alice', 'operator', 'battery staple');
+      await expect(accounts.addUser('alice', 'admin', 'another one')).rejects.toThrow(new UsageError('user "alice" exists already'));
+      expect((await accounts.listUsers()).map((u) => [u.username, u.role, u.resources.join(',')])).toEqual([
+        ['Alice', 'operator', 'backup,rollback'],
+        ['alice', 'admin', 'backup,rollback,admin'],
+      ]);
+      expect(await accounts.countUsers()).toBe(2);
+      await expect(accounts.removeRole('operator')).rejects.toThrow('role "operator" still has 1 user(s); give them another role first');
+      await expect(accounts.removeUser('alice')).rejects.toThrow('"alice" is the last admin; add another admin first');
+      expect((await accounts.setRole('Alice', 'admin')).resources).toEqual(['backup', 'rollback', 'admin']);
+      await accounts.removeRole('operator');
+      expect(await accounts.getRole('operator')).toBeUndefined();
+    });
+
+    it('shares sessions between stores, and a new password ends them', async () => {
+      expect(await accounts.authenticate('alice', 'wrong password')).toBeUndefined();
+      expect(await accounts.authenticate('nobody', 'correct horse')).toBeUndefined();
+      expect((await accounts.authenticate('alice', 'correct horse'))?.username).toBe('alice');
+      const session = await accounts.createSession('alice');
+      const other = AccountStore.open(location);
+      try {
+        expect(await other.getSession(session.token)).toMatchObject({ user: { username: 'alice', role: 'admin' }, csrfToken: session.csrfToken, expiresAt: session.expiresAt });
+        expect(await other.getSession('not-a-token')).toBeUndefined();
+        await other.setPassword('alice', 'new password 1');
+        expect(await accounts.getSession(session.token)).toBeUndefined();
+        expect((await accounts.authenticate('alice', 'new password 1'))?.username).toBe('alice');
+        const second = await other.createSession('alice');
+        await accounts.deleteSession(second.token);
+        expect(await other.getSession(second.token)).toBeUndefined();
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('keeps the audit log newest first', async () => {
+      await accounts.audit({ username: 'alice', action: 'sign-in', address: '10.0.0.7', success: true });
+      await accounts.audit({ action: 'setup', success: false, detail: 'wrong setup token' });
+      const [last, before] = await accounts.listAudit(2);
+      expect(last).toMatchObject({ username: null, action: 'setup', success: false, detail: 'wrong setup token', backup: null });
+      expect(before).toMatchObject({ username: 'alice', action: 'sign-in', address: '10.0.0.7', success: true });
+      expect(last.id).toBeGreaterThan(before.id);
+      expect(last.at >= before.at).toBe(true);
+    });
+  });
+}
+
+conformance('SQLite', async () => ({ location: { home: await mkdtemp(path.join(tmpdir(), 'lifeboat-state-')) }, teardown: async () => undefined }));
+
+conformance('MySQL/MariaDB', async () => {
+  const { target, drop } = await createTestSchema('state');
+  return { location: { home: '/nonexistent-home-unused', stateTarget: target }, teardown: drop };
+});
+
+describe('the MySQL/MariaDB state schema', () => {
+  let drop: () => Promise<void>;
+  let location: StateLocation;
+  beforeAll(async () => {
+    const schema = await createTestSchema('state');
+    drop = schema.drop;
+    location = { home: '/nonexistent-home-unused', stateTarget: schema.target };
+  });
+  afterAll(async () => drop());
+
+  it('is made on first use: InnoDB utf8mb4 tables and a schema version', async () => {
+    const stores = Array.from({ length: 3 }, () => StateStore.open(location));
+    await Promise.all(stores.map((store) => store.listJobs()));
+    for (const store of stores) await store.close();
+    const target = location.stateTarget!;
+    await withConnection(target, async (conn) => {
+      const [tables] = await conn.query('SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_COLLATION AS collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [target.database]);
+      expect(tables).toEqual(
+        ['audit', 'job', 'lifeboat_schema', 'role', 'schedule_run', 'session', 'setting', 'user'].map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_bin' })),
+      );
+      const [version] = await conn.query('SELECT version FROM lifeboat_schema');
+      expect(version).toEqual([{ version: 1 }]);
+    });
+  });
+
+  it('that does not exist gets a one-line error saying how to create it', async () => {
+    const store = StateStore.open({ home: '/unused', stateTarget: { ...location.stateTarget!, database: 'lbt_state_missing_schema' } });
+    const error = await store.listJobs().catch((e: unknown) => e);
+    await store.close();
+    expect(error).toBeInstanceOf(OperationError);
+    expect((error as Error).message).toMatch(/^Lifeboat's state database \(LIFEBOAT_STATE_URL, root@127\.0\.0\.1:3306\/lbt_state_missing_schema\) does not exist: create it once, e\.g\. CREATE DATABASE lbt_state_missing_schema CHARACTER SET utf8mb4; GRANT ALL ON lbt_state_missing_schema\.\* TO 'root'@'%';$/);
+  });
+});
