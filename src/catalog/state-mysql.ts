@@ -94,6 +94,7 @@ async function migrate(pool: mysql.Pool, target: MysqlTarget): Promise<void> {
 class MysqlStateDb implements StateDb {
   readonly dialect = 'mysql';
   readonly forUpdate = ' FOR UPDATE';
+  private closed = false;
 
   constructor(
     private readonly target: MysqlTarget,
@@ -161,6 +162,8 @@ class MysqlStateDb implements StateDb {
   }
 
   async close(): Promise<void> {
+    if (this.closed || this.insideTransaction) return;
+    this.closed = true;
     if (--this.shared.users > 0) return;
     for (const [key, entry] of pools) if (entry === this.shared) pools.delete(key);
     await this.shared.pool.end();

@@ -82,7 +82,15 @@ export async function runScheduledOnce(
     case 'not-due':
       return { ...base, status: outcome.status, message: 'no scheduled backup is due yet' };
     case 'already-ran':
-      return { ...base, status: outcome.status, occurrence: outcome.occurrence, message: `the backup due at ${outcome.occurrence} has already run` };
+      // With a shared state the claim may be another server's, whose backup may still be running.
+      return {
+        ...base,
+        status: outcome.status,
+        occurrence: outcome.occurrence,
+        message: settings.stateTarget
+          ? `the backup due at ${outcome.occurrence} was claimed already, by this server or another one sharing the state; nothing to do here`
+          : `the backup due at ${outcome.occurrence} has already run`,
+      };
     case 'running-elsewhere':
       return { ...base, status: outcome.status, occurrence: outcome.occurrence, message: `the backup due at ${outcome.occurrence} is being run by another server (${outcome.holder}); nothing to do here` };
     case 'ran-elsewhere':

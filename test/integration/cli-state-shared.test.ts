@@ -2,7 +2,7 @@
 // and homes, one MySQL/MariaDB state schema, one shop database. A user added with the CLI signs in on
 // both, a session of one works on the other, a job started on one is seen (and its end too) on the other,
 // a job of another host is not cancelled but named; the shop's own schema is refused as the state.
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,20 @@ describe('several lifeboat serve sharing one state', () => {
     // Listing jobs on this host does not reap it: its pid says nothing here.
     await runCli(['jobs'], envs[0]);
     expect(JSON.parse((await runCli(['jobs', 'jonweb9', '--json'], envs[0])).stdout)).toMatchObject({ state: 'running', host: 'web9.example' });
+  });
+
+  it('runs a scheduled occurrence once: the servers share the schedule and the claim of each occurrence', async () => {
+    const set = await runCli(['schedule', 'set', '--type', 'db', '--frequency', 'daily', '--time', '02:00', '--timezone', 'UTC'], envs[0]);
+    expect([set.code, set.stderr]).toEqual([0, '']);
+    expect(JSON.parse((await runCli(['schedule', 'show', '--json'], envs[1])).stdout)).toMatchObject({ type: 'db', frequency: 'daily', time: '02:00:00' });
+    const now = new Date();
+    const at = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 2, 2, 0, 30)).toISOString();
+    const outcomes = await Promise.all(envs.map((env) => runCli(['cron', '--at', at, '--json'], env)));
+    expect(outcomes.map((o) => o.code)).toEqual([0, 0]);
+    expect(outcomes.map((o) => (JSON.parse(o.stdout) as { status: string }).status).sort()).toEqual(['already-ran', 'succeeded']);
+    const scheduled = [];
+    for (const env of envs) scheduled.push(...(await readdir(path.join(env.LIFEBOAT_ROOT, 'var', 'backups'))).filter((f) => /_db_scheduled_daily\.sql\.gz$/.test(f)));
+    expect(scheduled).toHaveLength(1);
   });
 
   it("refuses the shop's own database as the state, saying why and what to do", async () => {

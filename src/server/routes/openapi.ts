@@ -43,7 +43,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/jobs': { get: { summary: 'The 20 newest jobs', resource: 'backup', responses: { '200': '{jobs}', ...AUTH_GET } } },
   '/api/jobs/{id}': { get: { summary: 'One job: state, progress, log', resource: 'backup', responses: { '200': '{job}', '404': 'no such job', ...AUTH_GET } } },
   '/api/jobs/{id}/cancel': {
-    post: { summary: 'Cancel a queued or running job (as lifeboat cancel); waits up to 30 s for it to clean up', resource: 'backup (rollback for rollback jobs)', responses: { '200': '{job} ended (cancelled)', '202': '{job} still stopping', '404': 'no such job', '409': 'the job is not running', ...AUTH } },
+    post: { summary: 'Cancel a queued or running job (as lifeboat cancel); waits up to 30 s for it to clean up', resource: 'backup (rollback for rollback jobs)', responses: { '200': '{job} ended (cancelled)', '202': '{job} still stopping', '404': 'no such job', '409': 'the job is not running, or runs on another host (the message names it)', ...AUTH } },
   },
   '/api/jobs/{id}/events': { get: { summary: 'Server-sent events: "job" on every change, "end" when it ends', resource: 'backup', responses: { '200': 'text/event-stream', '404': 'no such job', ...AUTH_GET } } },
   '/api/users': {
