@@ -99,16 +99,6 @@ export class AccountStore {
     return new AccountStore(openStateDb(location));
   }
 
-  /** Opens the store for one use and closes it again. */
-  static async with<T>(location: StateLocation, use: (accounts: AccountStore) => Promise<T> | T): Promise<T> {
-    const accounts = AccountStore.open(location);
-    try {
-      return await use(accounts);
-    } finally {
-      await accounts.close();
-    }
-  }
-
   close(): Promise<void> {
     return this.db.close();
   }

@@ -34,6 +34,15 @@ export interface StateDb {
   close(): Promise<void>;
 }
 
+/** Uses a store and closes it again, also when `use` throws. */
+export async function usingStore<S extends { close(): Promise<void> }, T>(store: S, use: (store: S) => Promise<T> | T): Promise<T> {
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Backticks: both SQLite and MySQL read them as identifier quotes (`key` and `trigger` are reserved in MySQL). */
 export const quoteName = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 

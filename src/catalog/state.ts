@@ -3,7 +3,7 @@
 // (LIFEBOAT_STATE_URL): see state-db.ts. With a shared state every server sees every job; each job says
 // which host runs it, and only that host judges whether its process is still alive.
 import type { ProcessIdentity } from '../core/process-identity.js';
-import type { StateDb, StateLocation } from './state-db.js';
+import { usingStore, type StateDb, type StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
 
 export type { StateLocation } from './state-db.js';
@@ -99,13 +99,8 @@ export class StateStore {
   }
 
   /** Opens the store for one use and closes it again. */
-  static async with<T>(location: StateLocation, use: (store: StateStore) => Promise<T> | T): Promise<T> {
-    const store = StateStore.open(location);
-    try {
-      return await use(store);
-    } finally {
-      await store.close();
-    }
+  static with<T>(location: StateLocation, use: (store: StateStore) => Promise<T> | T): Promise<T> {
+    return usingStore(StateStore.open(location), use);
   }
 
   close(): Promise<void> {

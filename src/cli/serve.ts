@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { AccountStore } from '../catalog/accounts.js';
+import { usingStore } from '../catalog/state-db.js';
 import type { Settings } from '../config.js';
 import { UsageError } from '../core/errors.js';
 import { clearStaleFlagsOnAll, maintenanceRootsOf } from '../core/maintenance-roots.js';
@@ -25,7 +26,7 @@ export function parsePort(value: string): number {
 /** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
 export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
   for (const cleared of await clearStaleFlagsOnAll(maintenanceRootsOf(config))) stdio.err(cleared);
-  const needsSetup = (await AccountStore.with(config, (accounts) => accounts.countUsers())) === 0;
+  const needsSetup = (await usingStore(AccountStore.open(config), (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.
   const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;
   const app = buildApp(config, { setupToken });

@@ -1,6 +1,7 @@
 // `lifeboat user add|list|remove|passwd`: the web admin's users, from the shop's console.
 import type { Command } from 'commander';
 import { AccountStore } from '../catalog/accounts.js';
+import { usingStore } from '../catalog/state-db.js';
 import { UsageError } from '../core/errors.js';
 import { settings, stdio } from './context.js';
 import { renderTable } from './format.js';
@@ -16,7 +17,7 @@ export async function readPasswordFromStdin(): Promise<string> {
 }
 
 function withAccounts<T>(use: (accounts: AccountStore) => Promise<T>): Promise<T> {
-  return AccountStore.with(settings(), use);
+  return usingStore(AccountStore.open(settings()), use);
 }
 
 function requireStdinFlag(flags: { passwordStdin?: boolean }): void {
