@@ -174,7 +174,10 @@ export function openMysqlStateDb(target: MysqlTarget): StateDb {
   const key = JSON.stringify(target);
   let shared = pools.get(key);
   if (!shared) {
-    shared = { pool: mysql.createPool({ ...connectionOptions(target, target.database), connectionLimit: 5 }), users: 0 };
+    // Connections idle for a minute are closed: a long-lived server never meets one the MySQL server
+    // dropped after its wait_timeout.
+    const options = { ...connectionOptions(target, target.database), connectionLimit: 5, maxIdle: 1, idleTimeout: 60_000 };
+    shared = { pool: mysql.createPool(options), users: 0 };
     pools.set(key, shared);
   }
   shared.users++;
