@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { insertSql, upsertSql, type Row, type StateDb } from './state-db.js';
 
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `CREATE TABLE job (
      id TEXT PRIMARY KEY, kind TEXT NOT NULL, type TEXT NOT NULL, description TEXT NOT NULL, trigger TEXT NOT NULL,
      state TEXT NOT NULL, progress TEXT, log TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL, started_at TEXT,

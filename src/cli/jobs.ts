@@ -24,7 +24,10 @@ export function registerJobs(program: Command): void {
     .option('--limit <n>', 'how many jobs', '20')
     .option('--json', 'print JSON')
     .action(async (id: string | undefined, flags: { limit: string; json?: boolean }) => {
-      const store = StateStore.open(settings());
+      const config = settings();
+      // With a state shared by several servers, say which host runs each job.
+      const shared = config.stateTarget !== undefined;
+      const store = StateStore.open(config);
       try {
         await reapDeadJobs(store);
         if (id) {
@@ -32,7 +35,8 @@ export function registerJobs(program: Command): void {
           if (!job) throw new UsageError(`no job "${id}"; run "lifeboat jobs" to see the ids`);
           if (flags.json) stdio.out(JSON.stringify(job, null, 2));
           else {
-            stdio.out(`job ${job.id}: ${job.description} (${job.trigger}) ${job.state.toUpperCase()}${job.error ? `: ${job.error}` : ''}`);
+            const where = shared && job.host ? ` on ${job.host}` : '';
+            stdio.out(`job ${job.id}: ${job.description} (${job.trigger}${where}) ${job.state.toUpperCase()}${job.error ? `: ${job.error}` : ''}`);
             for (const line of job.log) stdio.out(`  ${line}`);
           }
           return;
@@ -46,12 +50,9 @@ export function registerJobs(program: Command): void {
           stdio.out('no jobs yet');
           return;
         }
-        stdio.out(
-          renderTable(
-            ['JOB', 'STARTED', 'STATE', 'WHAT', 'BY', 'PROGRESS / RESULT'],
-            jobs.map((j) => [j.id, j.startedAt ?? j.createdAt, j.state, j.description, j.trigger, progressText(j) || j.error || j.file || '']),
-          ),
-        );
+        const rows = jobs.map((j) => [j.id, j.startedAt ?? j.createdAt, j.state, j.description, j.trigger, progressText(j) || j.error || j.file || '']);
+        if (!shared) stdio.out(renderTable(['JOB', 'STARTED', 'STATE', 'WHAT', 'BY', 'PROGRESS / RESULT'], rows));
+        else stdio.out(renderTable(['JOB', 'HOST', 'STARTED', 'STATE', 'WHAT', 'BY', 'PROGRESS / RESULT'], rows.map((row, i) => [row[0], jobs[i].host ?? '', ...row.slice(1)])));
       } finally {
         await store.close();
       }

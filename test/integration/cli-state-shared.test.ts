@@ -91,8 +91,10 @@ describe('several lifeboat serve sharing one state', () => {
     const cli = await runCli(['cancel', 'jonweb9'], envs[0]);
     expect(cli.code).toBe(1);
     expect(cli.stderr.trim().split('\n')).toEqual(['lifeboat: job jonweb9 runs on host "web9.example"; cancel it there (lifeboat cancel jonweb9 on that host, or its admin page)']);
-    // Listing jobs on this host does not reap it: its pid says nothing here.
-    await runCli(['jobs'], envs[0]);
+    // Listing jobs on this host does not reap it (its pid says nothing here); the list names each job's host.
+    const table = await runCli(['jobs'], envs[0]);
+    expect(table.stdout.split('\n')[0]).toMatch(/^JOB\s+HOST\s+STARTED\s+STATE/);
+    expect(table.stdout).toMatch(/jonweb9\s+web9\.example\s+\S+\s+running\s+backup db/);
     expect(JSON.parse((await runCli(['jobs', 'jonweb9', '--json'], envs[0])).stdout)).toMatchObject({ state: 'running', host: 'web9.example' });
   });
 

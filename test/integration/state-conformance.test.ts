@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../src/catalog/accounts.js';
+import { usingStore } from '../../src/catalog/state-db.js';
 import { StateStore, type StateLocation } from '../../src/catalog/state.js';
 import { OperationError, UsageError } from '../../src/core/errors.js';
 import { requestCancel } from '../../src/core/job-cancel.js';
@@ -188,5 +189,24 @@ describe('the MySQL/MariaDB state schema', () => {
     await store.close();
     expect(error).toBeInstanceOf(OperationError);
     expect((error as Error).message).toMatch(/^Lifeboat's state database \(LIFEBOAT_STATE_URL, root@127\.0\.0\.1:3306\/lbt_state_missing_schema\) does not exist: create it once, e\.g\. CREATE DATABASE lbt_state_missing_schema CHARACTER SET utf8mb4; GRANT ALL ON lbt_state_missing_schema\.\* TO 'root'@'%';$/);
+  });
+});
+
+describe('an SQLite state from before hosts were recorded', () => {
+  it('is migrated: running jobs get their host from the recorded process', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const { MIGRATIONS } = await import('../../src/catalog/state-sqlite.js');
+    const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-state-old-'));
+    const old = new Database(path.join(home, 'lifeboat.db'));
+    old.exec(MIGRATIONS[0]);
+    old.exec(MIGRATIONS[1]);
+    old.pragma('user_version = 2');
+    old.prepare("INSERT INTO job (id, kind, type, description, trigger, state, created_at, process) VALUES ('jold', 'backup', 'db', 'backup db', 'cli', 'running', '2026-01-01T00:00:00.000Z', ?)")
+      .run(JSON.stringify({ host: 'web1.example', pid: 123 }));
+    old.close();
+    await usingStore(StateStore.open({ home }), async (store) => {
+      expect((await store.unfinishedJobs('web1.example')).map((job) => [job.id, job.host])).toEqual([['jold', 'web1.example']]);
+      expect(await store.listJobs()).toHaveLength(1);
+    });
   });
 });
