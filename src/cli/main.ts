@@ -36,6 +36,7 @@ Settings (environment variables, or lifeboat.config.json / .yaml in the working 
   LIFEBOAT_ROOT          the shop's root folder (default: the working folder)
   LIFEBOAT_BACKUP_DIR    where archives live (default: <root>/var/backups)
   LIFEBOAT_HOME          Lifeboat's own state (default: <root>/var/lifeboat)
+  LIFEBOAT_STATE_URL     that state in a MySQL/MariaDB schema of its own, shared by several servers
   LIFEBOAT_EXCLUDE       comma-separated globs to leave out of file backups (e.g. "pub/static/**,*.log")
   LIFEBOAT_CONFIG        a config file to read instead of the one in the working folder
 
