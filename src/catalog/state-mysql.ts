@@ -66,7 +66,8 @@ function explain(target: MysqlTarget, error: unknown): Error {
   if (code === 'ER_DBACCESS_DENIED_ERROR' || code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_ERROR') {
     return new OperationError(`${base}: access denied (${message}); grant the user all privileges on that schema: GRANT ALL ON ${target.database}.* TO '${target.user}'@'%';`);
   }
-  return new OperationError(`${base}: ${message ?? String(error)}`);
+  // A refused connection to a dual-stack name comes as an AggregateError with an empty message.
+  return new OperationError(`${base}: ${message || code || String(error)}; check that the server is reachable and the URL is right`);
 }
 
 async function migrate(pool: mysql.Pool, target: MysqlTarget): Promise<void> {

@@ -183,6 +183,14 @@ describe('the MySQL/MariaDB state schema', () => {
     });
   });
 
+  it('that cannot be reached gets a one-line error naming it', async () => {
+    const store = StateStore.open({ home: '/unused', stateTarget: { ...location.stateTarget!, port: 1 } });
+    const error = await store.getSetting('x').catch((e: unknown) => e);
+    await store.close();
+    expect(error).toBeInstanceOf(OperationError);
+    expect((error as Error).message).toMatch(/^Lifeboat's state database \(LIFEBOAT_STATE_URL, root@127\.0\.0\.1:1\/lbt_state_\w+\): .*ECONNREFUSED.*; check that the server is reachable and the URL is right$/);
+  });
+
   it('that does not exist gets a one-line error saying how to create it', async () => {
     const store = StateStore.open({ home: '/unused', stateTarget: { ...location.stateTarget!, database: 'lbt_state_missing_schema' } });
     const error = await store.listJobs().catch((e: unknown) => e);
