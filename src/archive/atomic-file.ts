@@ -1,13 +1,21 @@
 // A file that becomes visible under its final name only when complete: written as `<name>.partial`,
 // flushed to disk, then renamed. Its size and sha256 are computed on the way, not by a second read.
+// Every FLUSH_EVERY bytes a flush to disk starts in the background, so that the final one (which
+// the caller waits for) has little left to write: the disk works while the archive is still made.
 import { createHash, type Hash } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { PARTIAL_SUFFIX } from '../core/naming.js';
 
+const FLUSH_EVERY = 64 << 20;
+
 export class AtomicFile {
   private readonly hash: Hash = createHash('sha256');
   private bytes = 0;
+  private flushedAt = 0;
+  /** The background flush in flight, if any; it never rejects (its failure is kept in flushError). */
+  private flushing: Promise<void> | undefined;
+  private flushError: unknown;
   private done = false;
   private sealed = false;
 
@@ -36,10 +44,24 @@ export class AtomicFile {
       written += bytesWritten;
     }
     this.bytes += buffer.length;
+    if (this.bytes - this.flushedAt >= FLUSH_EVERY && !this.flushing) {
+      this.flushedAt = this.bytes;
+      this.flushing = this.handle.datasync().then(
+        () => {
+          this.flushing = undefined;
+        },
+        (error: unknown) => {
+          this.flushError ??= error;
+          this.flushing = undefined;
+        },
+      );
+    }
   }
 
   /** Flushes and closes the partial file; returns the size and sha256 of what was written. */
   async seal(): Promise<{ size: number; sha256: string }> {
+    await this.flushing;
+    if (this.flushError !== undefined) throw this.flushError;
     await this.handle.sync();
     await this.handle.close();
     this.sealed = true;
@@ -65,6 +87,7 @@ export class AtomicFile {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    await this.flushing;
     if (!this.sealed) await this.handle.close().catch(() => undefined);
     await unlink(this.partialPath).catch(() => undefined);
   }

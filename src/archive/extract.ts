@@ -2,14 +2,17 @@
 // every path is created new (O_EXCL), in folders this extraction made itself, so nothing is ever
 // written through a symlink or outside the staging folders. Modes and mtimes are restored always,
 // owners when running as root; folders get theirs last, deepest first, once their contents are in.
-import { constants } from 'node:fs';
-import { chmod, chown, copyFile, lchown, link, lstat, lutimes, mkdir, open, symlink, utimes } from 'node:fs/promises';
+// Small files and folders are made with synchronous calls, in time slices (see time-slice.ts): for a
+// tree of small files that is several times faster than a promise per open, write, chmod and close.
+import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, mkdirSync, openSync, utimesSync, writeSync } from 'node:fs';
+import { chmod, chown, copyFile, lchown, link, lstat, lutimes, open, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { TreeCounts } from './pack-tree.js';
 import { emptyCounts } from './pack-tree.js';
 import type { TarHeader } from './tar-header.js';
 import type { TarMember } from './tar-reader.js';
 import { MemberChecker, UnsafeArchiveError, type CheckedMember, type NameFolding } from './tar-safety.js';
+import { TimeSlice } from './time-slice.js';
 
 /** Members under `rel` (relative to the archive's root) go into `dir`; the longest `rel` wins. */
 export interface ExtractTarget {
@@ -50,10 +53,9 @@ export function utimesSeconds(ns: bigint): number {
   return Number(seconds) + Number(ns - seconds * 1_000_000_000n + 500n) / 1e9;
 }
 const seconds = utimesSeconds;
-/** Files up to this size are buffered and written in the background, this many and bytes at once. */
+/** Files up to this size are buffered and written whole, synchronously. */
 const SMALL = 1 << 20;
-const WINDOW_FILES = 8;
-const WINDOW_BYTES = 32 << 20;
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const NOW = () => Date.now() / 1000;
 
 const under = (rel: string, prefix: string) => prefix === '' || rel === prefix || rel.startsWith(prefix + '/');
@@ -71,12 +73,14 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
     const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
     return { abs: inner === '' ? target.dir : path.join(target.dir, inner), target };
   };
-  const ensureFolder = async (abs: string) => {
+  const ensureFolder = (abs: string) => {
     if (made.has(abs)) return;
-    await ensureFolder(path.dirname(abs));
-    await mkdir(abs, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+    ensureFolder(path.dirname(abs));
+    try {
+      mkdirSync(abs, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
     made.add(abs);
   };
   const setOwner = async (abs: string, uid: number, gid: number, isLink = false) => {
@@ -84,7 +88,7 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
   };
 
   const writeFile = async (abs: string, header: TarHeader, body: AsyncIterable<Buffer>) => {
-    const handle = await open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    const handle = await open(abs, CREATE_FLAGS, 0o600);
     try {
       let written = 0;
       for await (const chunk of body) {
@@ -102,129 +106,91 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
       await handle.close();
     }
   };
-  const background = new BoundedWork(WINDOW_FILES, WINDOW_BYTES);
+  const writeSmallFile = (abs: string, header: TarHeader, data: Buffer) => {
+    const fd = openSync(abs, CREATE_FLAGS, 0o600);
+    try {
+      for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+      if (options.preserveOwners) {
+        // A chown to the owner the file already has would only cost a journaled inode update.
+        const owner = fstatSync(fd);
+        if (owner.uid !== header.uid || owner.gid !== header.gid) fchownSync(fd, header.uid, header.gid);
+      }
+      fchmodSync(fd, header.mode);
+      futimesSync(fd, NOW(), seconds(header.mtimeNs));
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const slice = new TimeSlice();
 
-  try {
-    for await (const member of members) {
-      options.signal?.throwIfAborted();
-      const checked = checker.check(member.header);
-      if (!checked) continue;
-      const { header } = member;
-      const { abs, target } = locate(checked.path);
-      if (abs === target.dir && checked.type !== 'dir') {
-        throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
-      }
-      if (abs !== target.dir) await ensureFolder(path.dirname(abs));
-      switch (checked.type) {
-        case 'dir': {
-          await ensureFolder(abs);
-          folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
-          counts.dirs++;
-          break;
-        }
-        case 'file': {
-          if (header.size <= SMALL) {
-            // Small files are written in the background, a bounded number at once (the thread pool does
-            // the opens, writes and closes in parallel); the archive is read on meanwhile.
-            const parts: Buffer[] = [];
-            for await (const chunk of member.body) parts.push(chunk);
-            const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
-            if (data.length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${data.length} bytes of data, the header says ${header.size}`);
-            await background.add(abs, data.length, writeFile(abs, header, once(data)));
-          } else {
-            await writeFile(abs, header, member.body);
-          }
-          counts.files++;
-          counts.bytes += header.size;
-          break;
-        }
-        case 'symlink': {
-          await symlink(header.linkname ?? '', abs);
-          await setOwner(abs, header.uid, header.gid, true);
-          await lutimes(abs, NOW(), seconds(header.mtimeNs));
-          counts.symlinks++;
-          break;
-        }
-        case 'hardlink': {
-          const original = locate(checked.linkTarget ?? '').abs;
-          await background.settled(original);
-          try {
-            await link(original, abs);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-            // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.
-            const info = await lstat(original);
-            await copyFile(original, abs, constants.COPYFILE_EXCL);
-            await setOwner(abs, info.uid, info.gid);
-            await chmod(abs, info.mode & 0o7777);
-            await utimes(abs, NOW(), info.mtimeMs / 1000);
-          }
-          counts.hardlinks++;
-          break;
-        }
-      }
-      options.onMember?.(checked, header.size);
+  for await (const member of members) {
+    options.signal?.throwIfAborted();
+    await slice.pause();
+    const checked = checker.check(member.header);
+    if (!checked) continue;
+    const { header } = member;
+    const { abs, target } = locate(checked.path);
+    if (abs === target.dir && checked.type !== 'dir') {
+      throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
     }
-    await background.drain();
-    // Folders last and deepest first: adding their contents changed their mtimes, and a read-only
-    // folder must still be writable while it is filled.
-    const ordered = [...folders.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
-    for (const [rel, meta] of ordered) {
-      const { abs } = locate(rel);
-      await setOwner(abs, meta.uid, meta.gid);
-      await chmod(abs, meta.mode);
-      await utimes(abs, NOW(), seconds(meta.mtimeNs));
+    if (abs !== target.dir) ensureFolder(path.dirname(abs));
+    switch (checked.type) {
+      case 'dir': {
+        ensureFolder(abs);
+        folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
+        counts.dirs++;
+        break;
+      }
+      case 'file': {
+        if (header.size <= SMALL) {
+          // Decompression goes on on the thread pool meanwhile.
+          const parts: Buffer[] = [];
+          for await (const chunk of member.body) parts.push(chunk);
+          const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+          if (data.length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${data.length} bytes of data, the header says ${header.size}`);
+          writeSmallFile(abs, header, data);
+        } else {
+          await writeFile(abs, header, member.body);
+        }
+        counts.files++;
+        counts.bytes += header.size;
+        break;
+      }
+      case 'symlink': {
+        await symlink(header.linkname ?? '', abs);
+        await setOwner(abs, header.uid, header.gid, true);
+        await lutimes(abs, NOW(), seconds(header.mtimeNs));
+        counts.symlinks++;
+        break;
+      }
+      case 'hardlink': {
+        const original = locate(checked.linkTarget ?? '').abs;
+        try {
+          await link(original, abs);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+          // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.
+          const info = await lstat(original);
+          await copyFile(original, abs, constants.COPYFILE_EXCL);
+          await setOwner(abs, info.uid, info.gid);
+          await chmod(abs, info.mode & 0o7777);
+          await utimes(abs, NOW(), info.mtimeMs / 1000);
+        }
+        counts.hardlinks++;
+        break;
+      }
     }
-  } finally {
-    await background.drain().catch(() => undefined); // after a failure: let the writes in flight end
+    options.onMember?.(checked, header.size);
+  }
+  // Folders last and deepest first: adding their contents changed their mtimes, and a read-only
+  // folder must still be writable while it is filled.
+  const ordered = [...folders.entries()].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
+  for (const [rel, meta] of ordered) {
+    await slice.pause();
+    const { abs } = locate(rel);
+    if (options.preserveOwners) chownSync(abs, meta.uid, meta.gid);
+    chmodSync(abs, meta.mode);
+    utimesSync(abs, NOW(), seconds(meta.mtimeNs));
   }
   return { counts, folders };
-}
-
-async function* once(buffer: Buffer): AsyncIterable<Buffer> {
-  yield buffer;
-}
-
-/** Work running in the background, at most `maxTasks` tasks and `maxBytes` bytes at once; the first failure is rethrown. */
-class BoundedWork {
-  private readonly tasks = new Map<string, { done: Promise<void>; bytes: number }>();
-  private bytes = 0;
-  private failure: unknown;
-
-  constructor(
-    private readonly maxTasks: number,
-    private readonly maxBytes: number,
-  ) {}
-
-  async add(key: string, bytes: number, work: Promise<void>): Promise<void> {
-    const done = work.then(
-      () => undefined,
-      (error: unknown) => {
-        this.failure ??= error;
-      },
-    );
-    this.tasks.set(key, { done, bytes });
-    this.bytes += bytes;
-    void done.then(() => {
-      this.tasks.delete(key);
-      this.bytes -= bytes;
-    });
-    while (this.tasks.size >= this.maxTasks || (this.tasks.size > 0 && this.bytes > this.maxBytes)) await Promise.race([...this.tasks.values()].map((t) => t.done));
-    this.check();
-  }
-
-  /** Waits for the task writing `key`, if any (a hard link needs its original complete). */
-  async settled(key: string): Promise<void> {
-    await this.tasks.get(key)?.done;
-    this.check();
-  }
-
-  async drain(): Promise<void> {
-    while (this.tasks.size > 0) await Promise.all([...this.tasks.values()].map((t) => t.done));
-    this.check();
-  }
-
-  private check(): void {
-    if (this.failure !== undefined) throw this.failure;
-  }
 }

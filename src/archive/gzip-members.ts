@@ -4,8 +4,12 @@
 import { promisify } from 'node:util';
 import { gzip, constants as zlibConstants } from 'node:zlib';
 import type { SqlSink } from '../engines/engine.js';
+import { canBuildStoredMembers, storedMember } from './stored-gzip.js';
 
 const gzipAsync = promisify(gzip);
+
+/** A write level meaning "the pending block's level": see GzipMemberWriter.write. */
+export const SAME_LEVEL = 'same';
 
 /** Where compressed bytes go (an AtomicFile, a hash, a test buffer). */
 export interface ByteOutput {
@@ -57,13 +61,15 @@ export class GzipMemberWriter implements SqlSink {
   /**
    * Appends data. `level` (0-9, default: the writer's level) is the compression level for this data:
    * data at another level than the pending block's starts a new member, so already-compressed media
-   * can be stored (level 0) while the text around it is compressed.
+   * can be stored (level 0) while the text around it is compressed. `SAME_LEVEL` joins the pending
+   * block whatever its level: small bits (tar headers, padding) between two stored files would
+   * otherwise cost two tiny members each.
    */
-  async write(chunk: string | Buffer, level?: number): Promise<void> {
+  async write(chunk: string | Buffer, level?: number | typeof SAME_LEVEL): Promise<void> {
     this.throwIfFailed();
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     if (buffer.length === 0) return;
-    const wanted = level ?? this.level;
+    const wanted = level === SAME_LEVEL ? (this.pendingLevel ?? this.level) : (level ?? this.level);
     if (wanted !== this.pendingLevel) {
       await this.dispatch();
       this.pendingLevel = wanted;
@@ -80,6 +86,22 @@ export class GzipMemberWriter implements SqlSink {
     return this.compressed;
   }
 
+  /**
+   * Appends complete gzip members compressed elsewhere (a parallel dump's spool), byte for byte, after a
+   * cut; `uncompressedBytes` is what they hold. Resolves to the uncompressed and compressed offsets where
+   * they start. Nothing else may write meanwhile.
+   */
+  async appendMembers(members: AsyncIterable<Buffer>, uncompressedBytes: number): Promise<{ dataOffset: number; gzipOffset: number }> {
+    const gzipOffset = await this.cut();
+    const dataOffset = this.uncompressed;
+    for await (const chunk of members) {
+      await this.output.write(chunk);
+      this.compressed += chunk.length;
+    }
+    this.uncompressed += uncompressedBytes;
+    return { dataOffset, gzipOffset };
+  }
+
   /** Compresses what is left and waits until every member is written. Returns the uncompressed size. */
   async finish(): Promise<number> {
     await this.dispatch();
@@ -89,11 +111,20 @@ export class GzipMemberWriter implements SqlSink {
 
   private async dispatch(): Promise<void> {
     if (this.pendingBytes === 0) return;
-    const block = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     const level = this.pendingLevel ?? this.level;
+    const { pending, pendingBytes } = this;
     this.pending = [];
     this.pendingBytes = 0;
-    const compressing = gzipAsync(block, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+    let compressing: Promise<Buffer>;
+    if (level === 0 && canBuildStoredMembers) {
+      compressing = Promise.resolve(storedMember(pending, pendingBytes));
+    } else {
+      const block = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      // One output buffer big enough for the whole member (stored data grows by a few bytes per 64 KiB):
+      // with zlib's default 16 KiB, a 1 MiB member takes 64 round trips to the thread pool.
+      const chunkSize = Math.max(zlibConstants.Z_MIN_CHUNK, block.length + (block.length >> 8) + 1024);
+      compressing = gzipAsync(block, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, chunkSize });
+    }
     // Members are compressed concurrently but appended strictly in order.
     this.tail = this.tail.then(async () => {
       const member = await compressing;

@@ -1,15 +1,16 @@
 // A streaming tar writer: members go out one after the other, file data in the chunks it is read in,
 // so memory stays flat whatever the size of a file. The output is usually a GzipMemberWriter; each data
 // chunk can carry the compression level it deserves (already-compressed media at 0, text at 6).
+import { SAME_LEVEL } from './gzip-members.js';
 import { BLOCK, encodeHeader, type TarHeader } from './tar-header.js';
 
 /**
  * Where the tar stream goes. `level` is the compression level for the chunk (undefined: the output's
- * default). Headers always go at the default level: they are text and compress well even between
- * stored media.
+ * default). Headers and padding go at SAME_LEVEL (whatever the data around them gets): between two
+ * stored media files they are stored too, which costs a few hundred bytes each and saves two members.
  */
 export interface TarOutput {
-  write(chunk: Buffer, level?: number): Promise<void>;
+  write(chunk: Buffer, level?: number | typeof SAME_LEVEL): Promise<void>;
 }
 
 /** How a file's body compared to the size announced in its header. */
@@ -35,28 +36,28 @@ export class TarWriter {
     return this.offset;
   }
 
-  private async emit(chunk: Buffer, level?: number): Promise<void> {
+  private async emit(chunk: Buffer, level: number | typeof SAME_LEVEL | undefined): Promise<void> {
     if (this.finished) throw new Error('TarWriter: write after finish()');
     if (chunk.length === 0) return;
     await this.out.write(chunk, level);
     this.offset += chunk.length;
   }
 
-  private async zeros(count: number, level?: number): Promise<void> {
+  private async zeros(count: number, level: number | typeof SAME_LEVEL | undefined): Promise<void> {
     for (let left = count; left > 0; left -= ZEROS.length) await this.emit(ZEROS.subarray(0, Math.min(left, ZEROS.length)), level);
   }
 
   async addDirectory(header: Omit<TarHeader, 'type' | 'size'>): Promise<void> {
-    await this.emit(encodeHeader({ ...header, type: 'dir', size: 0 }));
+    await this.emit(encodeHeader({ ...header, type: 'dir', size: 0 }), SAME_LEVEL);
   }
 
   async addSymlink(header: Omit<TarHeader, 'type' | 'size'> & { linkname: string }): Promise<void> {
-    await this.emit(encodeHeader({ ...header, type: 'symlink', size: 0 }));
+    await this.emit(encodeHeader({ ...header, type: 'symlink', size: 0 }), SAME_LEVEL);
   }
 
   /** A second (or later) name of a file already in the archive under `linkname`. */
   async addHardLink(header: Omit<TarHeader, 'type' | 'size'> & { linkname: string }): Promise<void> {
-    await this.emit(encodeHeader({ ...header, type: 'hardlink', size: 0 }));
+    await this.emit(encodeHeader({ ...header, type: 'hardlink', size: 0 }), SAME_LEVEL);
   }
 
   /**
@@ -65,7 +66,7 @@ export class TarWriter {
    * result says which), so the archive stays well-formed when a file changes while it is read.
    */
   async addFile(header: Omit<TarHeader, 'type'>, body: AsyncIterable<Buffer>, level?: number): Promise<FileBodyResult> {
-    await this.emit(encodeHeader({ ...header, type: 'file' }));
+    await this.emit(encodeHeader({ ...header, type: 'file' }), SAME_LEVEL);
     let left = header.size;
     let truncated = false;
     if (left > 0) {
@@ -83,14 +84,14 @@ export class TarWriter {
     }
     const missing = left;
     await this.zeros(missing, level);
-    await this.zeros((BLOCK - (header.size % BLOCK)) % BLOCK, level);
+    await this.zeros((BLOCK - (header.size % BLOCK)) % BLOCK, SAME_LEVEL);
     return { missing, truncated };
   }
 
   /** Writes the end-of-archive marker (two zero blocks) and pads to a whole record. */
   async finish(): Promise<void> {
     const end = this.offset + 2 * BLOCK;
-    await this.zeros(2 * BLOCK + ((RECORD - (end % RECORD)) % RECORD));
+    await this.zeros(2 * BLOCK + ((RECORD - (end % RECORD)) % RECORD), SAME_LEVEL);
     this.finished = true;
   }
 }

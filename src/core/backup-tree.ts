@@ -13,7 +13,7 @@ import { TarWriter } from '../archive/tar-writer.js';
 import type { WalkEntry } from '../archive/walk.js';
 import type { ProgressListener } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { dumpDatabase } from './backup.js';
+import { dumpDatabase, SQL_GZIP_LEVEL } from './backup.js';
 import { UsageError } from './errors.js';
 import { estimateDatabase, estimateTree, requireFreeSpace } from './free-space.js';
 import { publishArchive, type ManifestContent } from './publish.js';
@@ -22,7 +22,7 @@ import type { BackupRecord, DumpEntry } from './types.js';
 
 export interface TreeBackupOptions {
   name?: string;
-  /** gzip level 1-9 for text (default 6); already-compressed media are stored. */
+  /** gzip level 1-9 for text (default TEXT_GZIP_LEVEL); already-compressed media are stored. */
   level?: number;
   keepDefiners?: boolean;
   onProgress?: ProgressListener;
@@ -33,6 +33,11 @@ export interface TreeBackupOptions {
 }
 
 const NO_OBJECTS = { tables: 0, views: 0, triggers: 0, routines: 0, events: 0, sequences: 0 };
+/**
+ * gzip level of a tree's text, as for SQL dumps: level 4 takes half the CPU of 6, and on the bench's
+ * shop tree the whole archive grows by under 1%, as most of its bytes are stored media.
+ */
+export const TEXT_GZIP_LEVEL = SQL_GZIP_LEVEL;
 /** Space for tar headers and padding, per entry. */
 const PER_ENTRY = 1024;
 
@@ -56,7 +61,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     const dumpPath = withDatabase ? dumpPathFor(slot.time) : undefined;
     // A file of the shop at the dump's own path would make two members of one name: leave it out.
     const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
-    const gzip = new GzipMemberWriter(slot.out, { level: options.level });
+    const gzip = new GzipMemberWriter(slot.out, { level: options.level ?? TEXT_GZIP_LEVEL });
     const tar = new TarWriter(gzip);
     let content: Omit<ManifestContent, 'tree' | 'warnings'> & { warnings: string[] } = { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
     if (target && dumpPath) {

@@ -37,6 +37,8 @@ export interface BackupRequest extends JobOptions {
   name?: string;
   level?: number;
   keepDefiners?: boolean;
+  /** Database dumps: connections reading tables at once. */
+  threads?: number;
 }
 
 export interface RollbackRequest extends JobOptions {
@@ -102,7 +104,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file }),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: async ({ signal, onProgress }) => {
-      const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, onProgress, signal };
+      const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
       const secret = settings.storage ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined; // a bad key file fails before the backup
       const record =
         request.type === 'db'

@@ -30,6 +30,7 @@ import { requireSameEngine, restoreDatabase } from './rollback.js';
 import { prepareUnits, removeWorkFolders } from './staging.js';
 import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
 import type { BackupRecord } from './types.js';
+import { archiveProblem, fromManifest, readChecked } from './archive-check.js';
 import { verifyTreeBackup, type DumpFound } from './verify-tree.js';
 
 export interface TreeRollbackOptions {
@@ -82,20 +83,30 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
   let workRemoved = false;
   try {
     const folding = options.folding ?? (await probeNameFolding(units[0].work));
-    // 2. One full read: checksums, gzip, tar and the safety rules, before anything is written.
+    // 2. One full read: checksums, gzip, tar and the safety rules, before anything is written; or, for
+    // Lifeboat's own archive into one staging folder, the same checks during extraction (archive-check.ts).
     const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
     const archiveDir = options.archiveDir ?? shop.backupDir;
-    const report = await verifyTreeBackup(archiveDir, record, {
-      folding,
-      signal: options.signal,
-      onBytes: (bytes, total) => progress('verify', bytes, total),
-      onMember: (member, size) => {
-        const unit = unitFor(units, member.path);
-        unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + size + 4096); // data, plus a block for the inode or folder
-      },
-    });
-    if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
-    const dump = hasDatabase(type) ? pickDump(record, report.scan.dumps) : undefined;
+    const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
+    let scan: { dumps: DumpFound[]; dataBytes: number; counts?: TreeCounts };
+    if (manifest) {
+      const known = fromManifest(manifest);
+      unitBytes.set(units[0], known.dataBytes + known.entries * 4096);
+      scan = known;
+    } else {
+      const report = await verifyTreeBackup(archiveDir, record, {
+        folding,
+        signal: options.signal,
+        onBytes: (bytes, total) => progress('verify', bytes, total),
+        onMember: (member, size) => {
+          const unit = unitFor(units, member.path);
+          unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + size + 4096); // data, plus a block for the inode or folder
+        },
+      });
+      if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
+      scan = report.scan;
+    }
+    const dump = hasDatabase(type) ? pickDump(record, scan.dumps) : undefined;
     if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
     if (!dump && hasDatabase(type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
 
@@ -103,7 +114,15 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     for (const [unit, bytes] of unitBytes) await requireFreeSpace(unit.work, bytes, 'staging this archive', 'free some space; nothing was changed');
     const leftOut = new Set<string>();
     let extractedBytes = 0;
-    const source = createReadStream(archivePath(archiveDir, record), { highWaterMark: 1 << 20 }).pipe(createGunzip({ chunkSize: 1 << 20 }));
+    const file = archivePath(archiveDir, record);
+    const checked = manifest ? readChecked(file, manifest) : undefined;
+    const raw = checked?.stream ?? createReadStream(file, { highWaterMark: 1 << 20 });
+    // Decompression (on the thread pool) runs up to 4 MiB ahead of the writes (on this thread); zlib's
+    // options reach the stream underneath, though its type does not list them.
+    const gunzipOptions = { chunkSize: 1 << 20, readableHighWaterMark: 4 << 20 };
+    const source = createGunzip(gunzipOptions);
+    raw.on('error', (error: Error) => source.destroy(error));
+    raw.pipe(source);
     const extracted = await extractTar(readTar(source), {
       targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
       folding,
@@ -111,16 +130,23 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
       signal: options.signal,
       onMember: (member, size) => {
         extractedBytes += size;
-        progress('extract', extractedBytes, report.scan.dataBytes);
+        progress('extract', extractedBytes, scan.dataBytes);
         if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
       },
+    }).catch((error: unknown) => {
+      raw.destroy();
+      const problem = checked && !options.signal?.aborted ? archiveProblem(error) : undefined;
+      if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
+      throw error;
     });
+    const damaged = checked?.problem();
+    if (damaged) refuse(record, `it is damaged or unsafe (${damaged})`);
     const counts = { ...extracted.counts };
-    for (const found of report.scan.dumps) {
+    for (const found of scan.dumps) {
       counts.files--;
       counts.bytes -= found.size;
     }
-    const expected = record.manifest?.tree ?? report.scan.counts;
+    const expected = record.manifest?.tree ?? (scan.counts as TreeCounts);
     for (const key of ['files', 'dirs', 'symlinks', 'hardlinks', 'bytes'] as const) {
       if (counts[key] !== expected[key]) refuse(record, `the extracted tree has ${counts[key]} ${key}, the archive says ${expected[key]}`);
     }

@@ -2,7 +2,7 @@
 // to its end, every member against the safety rules, the tree's counts, and the embedded database
 // dump's size and sha256. `lifeboat verify` reports what it finds; rollback refuses on any problem.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -46,24 +46,38 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
-function describeFailure(error: unknown): string {
+export function describeFailure(error: unknown): string {
   const message = (error as Error).message;
   if (error instanceof UnsafeArchiveError) return `unsafe archive: ${message}`;
   if (error instanceof TarFormatError) return `the tar stream is broken: ${message}`;
   return `the gzip stream is broken: ${message}`;
 }
 
+/** An archive file as a stream, counted and hashed on the way. */
+export interface HashedRead {
+  stream: ReadStream;
+  /** Bytes read so far. */
+  bytes(): number;
+  /** The sha256 of what was read (once, after the end). */
+  sha256(): string;
+}
+
+export function hashedRead(file: string, onBytes?: (bytes: number) => void): HashedRead {
+  const hash = createHash('sha256');
+  let read = 0;
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  stream.on('data', (chunk) => {
+    hash.update(chunk as Buffer);
+    read += (chunk as Buffer).length;
+    onBytes?.(read);
+  });
+  return { stream, bytes: () => read, sha256: () => hash.digest('hex') };
+}
+
 export async function scanTreeArchive(file: string, options: ScanOptions = {}): Promise<TreeScan> {
   const size = (await stat(file)).size;
   const scan: TreeScan = { size, counts: emptyCounts(), dumps: [], dataBytes: 0, members: 0 };
-  const hash = createHash('sha256');
-  let read = 0;
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  raw.on('data', (chunk) => {
-    hash.update(chunk as Buffer);
-    read += (chunk as Buffer).length;
-    options.onBytes?.(read, size);
-  });
+  const { stream: raw, bytes, sha256 } = hashedRead(file, (read) => options.onBytes?.(read, size));
   const checker = new MemberChecker(options.folding ?? EXACT_NAMES);
   const wanted = options.dumpPath ?? null;
   const isDump = (p: string) => (wanted === null ? false : typeof wanted === 'string' ? p === wanted : wanted.test(p));
@@ -98,7 +112,7 @@ export async function scanTreeArchive(file: string, options: ScanOptions = {}): 
     if (options.signal?.aborted) throw error;
     scan.problem = describeFailure(error);
   }
-  if (read === size) scan.sha256 = hash.digest('hex');
+  if (bytes() === size) scan.sha256 = sha256();
   return scan;
 }
 

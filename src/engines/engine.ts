@@ -15,6 +15,21 @@ export interface SqlSink {
   cut(): Promise<number>;
 }
 
+/**
+ * A side sink for a parallel dump: a worker writes whole tables into it while another worker owns the
+ * main sink, then moves them into the main sink in one piece. Offsets it reports (bytesWritten, cut) are
+ * relative to the spool's start and become absolute by adding where the move put them.
+ */
+export interface SpoolSink extends SqlSink {
+  /**
+   * Appends what the spool holds to the end of its main sink (nobody else may write there meanwhile) and
+   * empties the spool; resolves to the main sink's uncompressed and compressed offsets of its first byte.
+   */
+  moveToMain(): Promise<{ dataOffset: number; gzipOffset: number }>;
+  /** Releases the spool's storage (also after a failure). */
+  dispose(): Promise<void>;
+}
+
 export interface TableDumpInfo {
   name: string;
   rows: number;
@@ -50,6 +65,18 @@ export interface DumpOptions {
   keepDefiners?: boolean;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /**
+   * Connections reading tables at once (default 1). More than one needs `openSpool` and a server that can
+   * give them all one snapshot; otherwise the dump runs on one connection and a warning says why.
+   */
+  threads?: number;
+  /**
+   * False when `threads` is only the default: falling back to one connection (MySQL, a user without
+   * RELOAD, which most shop users lack) is then normal and not reported as a warning on every backup.
+   */
+  threadsAsked?: boolean;
+  /** Opens a spool over the main sink, for the tables the other connections read meanwhile. */
+  openSpool?: () => Promise<SpoolSink>;
 }
 
 export interface RestoreOptions {

@@ -53,6 +53,29 @@ export async function withConnection<T>(target: MysqlTarget, fn: (conn: MysqlCon
   }
 }
 
+/** Runs one query on a fresh connection and returns its rows. */
+export async function queryRows<T = Record<string, unknown>>(target: MysqlTarget, sql: string, params: unknown[] = []): Promise<T[]> {
+  return withConnection(target, async (conn) => {
+    const [rows] = await conn.query(sql, params);
+    return rows as T[];
+  });
+}
+
+/** The schemas one test file creates: `create` makes one, `dropAll` (for afterAll) drops them all. */
+export function schemaRegistry(): { create: (prefix: string) => Promise<MysqlTarget>; dropAll: () => Promise<void> } {
+  const created: { drop: () => Promise<void> }[] = [];
+  return {
+    create: async (prefix) => {
+      const schema = await createTestSchema(prefix);
+      created.push(schema);
+      return schema.target;
+    },
+    dropAll: async () => {
+      for (const schema of created.splice(0)) await schema.drop();
+    },
+  };
+}
+
 function clientArgs(target: MysqlTarget): string[] {
   const args = [`-h${target.host}`, `-P${target.port}`, `-u${target.user}`];
   if (target.password) args.push(`-p${target.password}`);

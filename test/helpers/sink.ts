@@ -1,6 +1,6 @@
 // A plain, uncompressed SqlSink for engine tests: collects the dump in memory and writes it to a file.
 import { writeFile } from 'node:fs/promises';
-import type { SqlSink } from '../../src/engines/engine.js';
+import type { SpoolSink, SqlSink } from '../../src/engines/engine.js';
 
 export class MemorySqlSink implements SqlSink {
   private readonly chunks: Buffer[] = [];
@@ -14,6 +14,25 @@ export class MemorySqlSink implements SqlSink {
 
   async cut(): Promise<number> {
     return this.bytesWritten; // uncompressed: a member starts wherever we are
+  }
+
+  /** A spool for parallel dumps: kept in memory, moved into this sink as a whole. */
+  async openSpool(): Promise<SpoolSink> {
+    const spool = new MemorySqlSink();
+    const moveInto = async (): Promise<number> => {
+      const dataOffset = this.bytesWritten;
+      await this.write(spool.toBuffer());
+      return dataOffset;
+    };
+    return Object.assign(spool, {
+      moveToMain: async () => {
+        const dataOffset = await moveInto();
+        spool.chunks.length = 0;
+        spool.bytesWritten = 0;
+        return { dataOffset, gzipOffset: dataOffset };
+      },
+      dispose: async () => undefined,
+    });
   }
 
   toBuffer(): Buffer {

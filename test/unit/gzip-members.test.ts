@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { AtomicFile } from '../../src/archive/atomic-file.js';
-import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
+import { GzipMemberWriter, SAME_LEVEL } from '../../src/archive/gzip-members.js';
+import { storedMember } from '../../src/archive/stored-gzip.js';
 
 describe('gzip members', () => {
   it('writes a valid .gz that gzip -t and zcat read, and cut() gives member offsets', async () => {
@@ -39,6 +41,45 @@ describe('gzip members', () => {
     }
   });
 
+  it('builds stored members that gzip -t and gunzip read, at every block boundary', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-stored-'));
+    const data = Buffer.from(Array.from({ length: 3 * 65535 + 7 }, (_, i) => (i * 7919 + ((i * i) % 251)) & 0xff));
+    for (const length of [0, 1, 65534, 65535, 65536, 2 * 65535, data.length]) {
+      const whole = data.subarray(0, length);
+      // Split into uneven parts, so that parts and 64 KiB blocks do not line up.
+      const parts = [whole.subarray(0, Math.floor(length / 3)), whole.subarray(Math.floor(length / 3), length - 1), whole.subarray(length - 1)].filter((p) => p.length > 0);
+      const member = storedMember(parts, length);
+      expect(gunzipSync(member).equals(whole)).toBe(true);
+      expect(member.length).toBe(10 + 5 * Math.max(1, Math.ceil(length / 65535)) + length + 8);
+      const file = path.join(dir, `stored-${length}.gz`);
+      await writeFile(file, Buffer.concat([member, member]));
+      execFileSync('gzip', ['-t', file]);
+      expect(execFileSync('zcat', [file]).equals(Buffer.concat([whole, whole]))).toBe(true);
+    }
+  });
+
+  it('stores level-0 data, and SAME_LEVEL data joins the pending block instead of starting a member', async () => {
+    const chunks: Buffer[] = [];
+    const writer = new GzipMemberWriter({ write: async (b) => void chunks.push(b) }, { blockSize: 1 << 20 });
+    const media = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919 + ((i * i) % 251)) & 0xff));
+    const header = Buffer.alloc(512, 0x61);
+    const text = Buffer.from('SELECT 1;\n'.repeat(10_000));
+    await writer.write(header, SAME_LEVEL); // nothing pending: the default level
+    await writer.write(text);
+    await writer.write(media, 0);
+    await writer.write(header, SAME_LEVEL); // stored with the media
+    await writer.write(media, 0);
+    await writer.write(text, SAME_LEVEL);
+    await writer.write(text);
+    await writer.finish();
+    const all = Buffer.concat(chunks);
+    expect(gunzipSync(all).equals(Buffer.concat([header, text, media, header, media, text, text]))).toBe(true);
+    // Three members: text (level 6), media + header + media + text (stored), text.
+    expect(chunks.length).toBe(3);
+    expect(chunks[1].length).toBe(10 + 5 * Math.ceil((2 * media.length + header.length + text.length) / 65535) + 2 * media.length + header.length + text.length + 8);
+    expect(chunks[0].length + chunks[2].length).toBeLessThan(text.length / 10);
+  });
+
   it('reports a failing output instead of losing it', async () => {
     const writer = new GzipMemberWriter({ write: async () => Promise.reject(new Error('disk full')) }, { blockSize: 16 });
     await expect(
@@ -47,6 +88,24 @@ describe('gzip members', () => {
         await writer.finish();
       })(),
     ).rejects.toThrow('disk full');
+  });
+
+  it('AtomicFile flushes big files in the background on the way and still seals the exact bytes', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-atomic-big-'));
+    const file = path.join(dir, 'big.bin');
+    const out = await AtomicFile.create(file);
+    const block = Buffer.alloc(1 << 20);
+    const hash = createHash('sha256');
+    for (let i = 0; i < 150; i++) {
+      block.fill(i & 0xff); // past 64 and 128 MiB: two background flushes start while writing goes on
+      hash.update(block);
+      await out.write(block);
+    }
+    const { size, sha256 } = await out.commit();
+    expect(size).toBe(150 << 20);
+    expect(sha256).toBe(hash.digest('hex'));
+    const written = await readFile(file);
+    expect(createHash('sha256').update(written).digest('hex')).toBe(sha256);
   });
 
   it('AtomicFile leaves nothing behind on abort and refuses a name in use', async () => {

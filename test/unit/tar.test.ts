@@ -9,7 +9,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { AtomicFile } from '../../src/archive/atomic-file.js';
-import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
+import { GzipMemberWriter, SAME_LEVEL } from '../../src/archive/gzip-members.js';
 import { BLOCK, encodeHeader, formatPaxTime, parsePaxTime, type TarHeader } from '../../src/archive/tar-header.js';
 import { readTar, TarFormatError } from '../../src/archive/tar-reader.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
@@ -141,9 +141,10 @@ describe('tar writer', () => {
     const levelOf = (data: string) => output.levels[output.chunks.findIndex((c) => c.toString('latin1') === data)];
     expect(levelOf('\xff\xd8\xff\xe0')).toBe(0); // the JPEG's data is stored
     expect(levelOf('<?php')).toBeUndefined(); // text gets the output's default level
-    // The JPEG's padding is stored with it; the next header is text again.
+    // The JPEG's padding and the next header go with whatever block is pending (stored after the JPEG):
+    // two small members per media file would cost more than they save.
     const first = output.chunks.findIndex((c) => c.toString('latin1') === '\xff\xd8\xff\xe0');
-    expect(output.levels.slice(first, first + 3)).toEqual([0, 0, undefined]);
+    expect(output.levels.slice(first, first + 3)).toEqual([0, SAME_LEVEL, SAME_LEVEL]);
     const gzFile = path.join(await tmp(), 'levels.gz');
     const out = await AtomicFile.create(gzFile);
     const gzip = new GzipMemberWriter(out, { blockSize: 1 << 20 });

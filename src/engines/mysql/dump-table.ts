@@ -24,7 +24,7 @@ export interface TableDataContext {
   /** Statements are flushed before they exceed this many bytes (a row larger than it gets its own). */
   statementLimit: number;
   signal?: AbortSignal;
-  /** Called after every flushed statement with the rows it held. */
+  /** Called after every piece of statements is written, with the rows it completed. */
   onRows: (rows: number) => void;
 }
 
@@ -118,49 +118,72 @@ export async function dumpTableData(ctx: TableDataContext, table: string, column
   return { rows, dataOffset, dataLength: ctx.sink.bytesWritten - dataOffset, gzipOffset };
 }
 
+/**
+ * Bytes handed to the sink at a time. Statements (up to 4 MiB) go out in pieces of about this size
+ * instead of one buffer each: a dump then allocates no buffer above ~1 MiB per row batch, the gzip
+ * writer takes each piece as a whole block without copying it again, and fewer large buffers churn
+ * through malloc, whose heap otherwise fragments and grows with the length of the dump.
+ */
+const PIECE_BYTES = 1 << 20;
+
 /** Collects row tuples into INSERT statements no larger than the limit (unless one row is). */
 class StatementBuilder {
   private parts: Buffer[] = [];
-  private bytes = 0;
-  private rows = 0;
+  /** Bytes and complete rows not handed out yet. */
+  private pieceBytes = 0;
+  private pieceRows = 0;
+  /** Bytes of the open statement, its end included; 0 when none is open. */
+  private statementBytes = 0;
 
   constructor(
     private readonly prefix: Buffer,
     private readonly limit: number,
   ) {}
 
-  /** Adds a row; calls `emit` for each statement completed on the way (none, one or two). */
-  add(tuple: Buffer, emit: (statement: Buffer, rows: number) => void): void {
-    if (this.rows > 0 && this.bytes + ROW_SEPARATOR.length + tuple.length > this.limit) this.flush(emit);
-    if (this.rows > 0) {
-      this.parts.push(ROW_SEPARATOR);
-      this.bytes += ROW_SEPARATOR.length;
+  /** Adds a row; calls `emit` for each piece completed on the way (none, one or two). */
+  add(tuple: Buffer, emit: (piece: Buffer, rows: number) => void): void {
+    if (this.statementBytes > 0 && this.statementBytes + ROW_SEPARATOR.length + tuple.length > this.limit) this.flush(emit);
+    if (this.statementBytes > 0) {
+      this.push(ROW_SEPARATOR);
     } else {
-      this.parts.push(this.prefix);
-      this.bytes = this.prefix.length + STATEMENT_END.length;
+      this.statementBytes = STATEMENT_END.length;
+      this.push(this.prefix);
     }
-    this.parts.push(tuple);
-    this.bytes += tuple.length;
-    this.rows++;
+    this.push(tuple);
+    this.pieceRows++;
     // A row at or beyond the limit goes out alone (it still loads if it fits max_allowed_packet).
-    if (this.bytes >= this.limit) this.flush(emit);
+    if (this.statementBytes >= this.limit) this.flush(emit);
+    else if (this.pieceBytes >= PIECE_BYTES) this.emitPiece(emit);
   }
 
-  flush(emit: (statement: Buffer, rows: number) => void): void {
-    if (this.rows === 0) return;
+  /** Ends the open statement and hands out what is left. */
+  flush(emit: (piece: Buffer, rows: number) => void): void {
+    if (this.statementBytes === 0) return;
     this.parts.push(STATEMENT_END);
-    const statement = Buffer.concat(this.parts, this.bytes);
-    const rows = this.rows;
+    this.pieceBytes += STATEMENT_END.length;
+    this.statementBytes = 0;
+    this.emitPiece(emit);
+  }
+
+  private push(buffer: Buffer): void {
+    this.parts.push(buffer);
+    this.pieceBytes += buffer.length;
+    this.statementBytes += buffer.length;
+  }
+
+  private emitPiece(emit: (piece: Buffer, rows: number) => void): void {
+    const piece = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.pieceBytes);
+    const rows = this.pieceRows;
     this.parts = [];
-    this.bytes = 0;
-    this.rows = 0;
-    emit(statement, rows);
+    this.pieceBytes = 0;
+    this.pieceRows = 0;
+    emit(piece, rows);
   }
 }
 
 /**
  * Runs the SELECT and writes the statements. Rows arrive as driver events (a promise per row through an
- * async iterator cost a third of the dump's CPU); while a statement is being written the connection is
+ * async iterator cost a third of the dump's CPU); while a piece is being written the connection is
  * paused, so a slow sink holds the server back instead of filling memory.
  */
 function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string): Promise<number> {
@@ -176,10 +199,10 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
       failed = true;
       reject(error);
     };
-    const emit = (statement: Buffer, count: number) => {
+    const emit = (piece: Buffer, count: number) => {
       if (writesPending++ === 0) core.pause();
       written = written
-        .then(() => ctx.sink.write(statement))
+        .then(() => ctx.sink.write(piece))
         .then(() => {
           ctx.onRows(count);
           if (--writesPending === 0 && !failed) core.resume();

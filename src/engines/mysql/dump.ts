@@ -1,7 +1,8 @@
 // Lifeboat's own MySQL/MariaDB dump, written over the mysql2 driver: a consistent, non-blocking snapshot
 // of one database as a SQL file that the stock `mariadb`/`mysql` client loads into any database.
 //
-// Consistency: one connection, REPEATABLE READ and START TRANSACTION WITH CONSISTENT SNAPSHOT. Writers
+// Consistency: REPEATABLE READ and START TRANSACTION WITH CONSISTENT SNAPSHOT; with `threads` > 1, several
+// connections share one snapshot and read tables in parallel (dump-parallel.ts). Writers
 // are never blocked (no FLUSH TABLES WITH READ LOCK, no SERIALIZABLE); metadata locks are released table
 // by table with a savepoint, as mysqldump --single-transaction does. Tables of non-transactional engines
 // (MyISAM, Aria, MEMORY ...) are not part of the snapshot: each is read at its own moment (a warning says
@@ -17,12 +18,14 @@
 // workload (MariaDB 10.11, 2 cores, 52 MiB of SQL): one tuple per row 0.6–1.0 s wall and 0.4 s of Node
 // CPU; one formatted field per column joined in JavaScript 1.0–1.4 s wall and 1.0–1.1 s of Node CPU. The
 // tuple wins. Rows are taken from the driver's events, not an async iterator (which cost half of the
-// Node CPU). The whole SCALE=0.2 workload (200 MiB of SQL): 2.9–3.3 s against mariadb-dump's 1.7–2.0 s,
-// with Node idle 70% of the time: the server's formatting on one connection is the bound.
-import type { DumpOptions, DumpResult, Progress, SqlSink, TableDumpInfo } from '../engine.js';
+// Node CPU). The whole SCALE=0.2 workload (200 MiB of SQL) on one connection: 2.9–3.3 s against
+// mariadb-dump's 1.7–2.0 s, with Node idle 70% of the time: the server's formatting on one connection is
+// the bound, hence the parallel connections.
+import type { DumpOptions, DumpResult, Progress, SpoolSink, SqlSink, TableDumpInfo } from '../engine.js';
 import type { EngineInfo, ObjectCounts } from '../../core/types.js';
 import type { MysqlTarget } from '../target.js';
 import { openConnection, type MysqlConnection } from './connect.js';
+import { dumpTablesInParallel, openSharedSnapshot } from './dump-parallel.js';
 import { dumpTableData } from './dump-table.js';
 import {
   encodeForClient,
@@ -68,13 +71,15 @@ export function statementLimitFor(maxAllowedPacket: number): number {
 export async function dumpMysql(target: MysqlTarget, sink: SqlSink, options: DumpOptions = {}): Promise<DumpResult> {
   const { signal } = options;
   signal?.throwIfAborted();
-  const conn = await openConnection(target);
-  // Abort interrupts whatever the connection is waiting for; the dump then throws the abort reason.
-  const onAbort = () => conn.destroy();
+  const connections: MysqlConnection[] = [];
+  // Abort interrupts whatever the connections are waiting for; the dump then throws the abort reason.
+  const onAbort = () => connections.forEach((c) => c.destroy());
   signal?.addEventListener('abort', onAbort, { once: true });
   let ok = false;
   try {
-    const result = await runDump(conn, target.database, sink, options);
+    const conn = await openConnection(target);
+    connections.push(conn);
+    const result = await runDump(target, conn, sink, options, (c) => connections.push(c));
     ok = true;
     return result;
   } catch (error) {
@@ -82,8 +87,10 @@ export async function dumpMysql(target: MysqlTarget, sink: SqlSink, options: Dum
     throw error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (ok) await conn.end();
-    else conn.destroy();
+    for (const conn of connections) {
+      if (ok) await conn.end();
+      else conn.destroy();
+    }
   }
 }
 
@@ -108,6 +115,9 @@ async function prepareSession(conn: MysqlConnection, isMariaDb: boolean): Promis
       // not supported by this server: nothing to undo
     }
   }
+}
+
+async function startSnapshot(conn: MysqlConnection): Promise<void> {
   await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
   await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
 }
@@ -123,6 +133,8 @@ interface DumpSession {
   signal?: AbortSignal;
   warnings: string[];
   progress: ProgressReporter;
+  /** Spools of parallel workers: their bytes count for progress before they reach the sink. */
+  spools: SpoolSink[];
 }
 
 /** Cumulative rows and bytes of the whole dump, reported at most every PROGRESS_INTERVAL_MS. */
@@ -135,6 +147,7 @@ class ProgressReporter {
 
   constructor(
     private readonly sink: SqlSink,
+    private readonly spools: SpoolSink[],
     private readonly listener: DumpOptions['onProgress'],
   ) {}
 
@@ -143,17 +156,32 @@ class ProgressReporter {
     const now = Date.now();
     if (!force && now - this.last < PROGRESS_INTERVAL_MS) return;
     this.last = now;
-    const progress: Progress = { phase: 'dump', rows: this.rows, bytes: this.sink.bytesWritten };
+    const bytes = this.spools.reduce((sum, spool) => sum + spool.bytesWritten, this.sink.bytesWritten);
+    const progress: Progress = { phase: 'dump', rows: this.rows, bytes };
     if (this.table !== undefined) progress.table = this.table;
     if (this.totalRows !== undefined) progress.totalRows = this.totalRows;
     this.listener(progress);
   }
 }
 
-async function runDump(conn: MysqlConnection, database: string, sink: SqlSink, options: DumpOptions): Promise<DumpResult> {
+async function runDump(
+  target: MysqlTarget,
+  conn: MysqlConnection,
+  sink: SqlSink,
+  options: DumpOptions,
+  track: (conn: MysqlConnection) => void,
+): Promise<DumpResult> {
+  const database = target.database;
   const serverVersion = await scalar(conn, 'SELECT VERSION()');
   const isMariaDb = /mariadb/i.test(serverVersion);
   await prepareSession(conn, isMariaDb);
+  const threads = options.openSpool ? Math.max(1, Math.floor(options.threads ?? 1)) : 1;
+  const snapshot = await openSharedSnapshot(target, conn, isMariaDb, threads, {
+    prepare: (c) => prepareSession(c, isMariaDb),
+    start: startSnapshot,
+    track,
+  });
+  const spools: SpoolSink[] = [];
   const session: DumpSession = {
     conn,
     sink,
@@ -162,8 +190,9 @@ async function runDump(conn: MysqlConnection, database: string, sink: SqlSink, o
     maxAllowedPacket: Number(await scalar(conn, 'SELECT @@max_allowed_packet')),
     keepDefiners: options.keepDefiners ?? false,
     ...(options.signal ? { signal: options.signal } : {}),
-    warnings: [],
-    progress: new ProgressReporter(sink, options.onProgress),
+    warnings: snapshot.warning === undefined || options.threadsAsked === false ? [] : [snapshot.warning],
+    progress: new ProgressReporter(sink, spools, options.onProgress),
+    spools,
   };
   const { signal } = options;
   const startedAt = new Date();
@@ -192,16 +221,29 @@ async function runDump(conn: MysqlConnection, database: string, sink: SqlSink, o
   }
   await conn.query('ROLLBACK TO SAVEPOINT lifeboat_table');
 
-  const tableResults: TableDumpInfo[] = [];
-  let triggersWritten = 0;
-  for (const table of tables) {
-    signal?.throwIfAborted();
-    const tableTriggers = triggers.filter((t) => t.table === table.name);
-    const info = await dumpTable(session, table, tableTriggers, srids.get(table.name));
-    if (info === null) continue;
-    tableResults.push(info);
-    triggersWritten += tableTriggers.length;
+  const triggersOf = (table: string) => triggers.filter((t) => t.table === table);
+  const dumpOne = (worker: MysqlConnection, into: SqlSink, table: TableInfo, stop?: AbortSignal) =>
+    dumpTable({ ...session, conn: worker, sink: into, ...(stop ? { signal: stop } : {}) }, table, triggersOf(table.name), srids.get(table.name));
+  let tableResults: TableDumpInfo[] = [];
+  if (snapshot.connections.length > 1 && options.openSpool) {
+    for (const worker of snapshot.connections.slice(1)) await worker.query('SAVEPOINT lifeboat_table');
+    tableResults = await dumpTablesInParallel({
+      tables: [...tables].sort((a, b) => b.dataBytes - a.dataBytes),
+      connections: snapshot.connections,
+      sink,
+      openSpool: options.openSpool,
+      dumpTable: dumpOne,
+      spools,
+      ...(signal ? { signal } : {}),
+    });
+  } else {
+    for (const table of tables) {
+      signal?.throwIfAborted();
+      const info = await dumpOne(conn, sink, table);
+      if (info !== null) tableResults.push(info);
+    }
   }
+  const triggersWritten = tableResults.reduce((sum, info) => sum + triggersOf(info.name).length, 0);
   session.progress.table = undefined;
 
   const validViews = views.filter((v) => v.columns.length > 0);
@@ -219,7 +261,7 @@ async function runDump(conn: MysqlConnection, database: string, sink: SqlSink, o
   }
 
   await sink.write(dumpTrailer(new Date()));
-  await conn.query('COMMIT');
+  for (const worker of snapshot.connections) await worker.query('COMMIT');
   session.progress.report(true);
 
   const engine: EngineInfo = { kind: 'mysql', serverVersion, database };
@@ -236,7 +278,8 @@ async function runDump(conn: MysqlConnection, database: string, sink: SqlSink, o
 
 /**
  * The unit of work: one table's structure, rows and triggers. Returns null when the table was dropped
- * after the dump listed it. (Parallel dumping would run this on several connections sharing the snapshot.)
+ * after the dump listed it. Parallel dumps run it on several connections sharing the snapshot, each with
+ * its own session copy (connection and sink: the main sink or the worker's spool).
  */
 async function dumpTable(
   session: DumpSession,

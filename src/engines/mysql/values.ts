@@ -148,14 +148,32 @@ export function rawExpression(column: ColumnInfo): string {
  */
 export function formatLargeValue(column: ColumnInfo, raw: Buffer, maxAllowedPacket: number): Buffer {
   const kind = literalKind(column);
-  if (kind === 'hextext') return Buffer.from(`_${column.charset} X'${raw.toString('hex')}'`, 'latin1');
+  if (kind === 'hextext') return hexLiteral(`_${column.charset} X'`, raw, "'", HEX_LOWER);
   if (kind === 'binary') {
     if (raw.length === 0) return Buffer.from("''");
-    if (raw.length * 2 + 1024 < maxAllowedPacket) return Buffer.from('0x' + raw.toString('hex').toUpperCase(), 'latin1');
+    if (raw.length * 2 + 1024 < maxAllowedPacket) return hexLiteral('0x', raw, '', HEX_UPPER);
     return Buffer.concat([Buffer.from('_binary'), escapeStringLiteral(raw)]);
   }
   if (kind === 'integer' || kind === 'float') return raw; // never large; kept for completeness
   return escapeStringLiteral(raw);
+}
+
+const HEX_LOWER = Buffer.from('0123456789abcdef', 'latin1');
+const HEX_UPPER = Buffer.from('0123456789ABCDEF', 'latin1');
+
+/**
+ * `prefix`, the bytes in hex, `suffix`, written straight into one buffer: a large value (megabytes) then
+ * costs one buffer of twice its size, not several hex strings on the JavaScript heap.
+ */
+function hexLiteral(prefix: string, raw: Buffer, suffix: string, digits: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(prefix.length + raw.length * 2 + suffix.length);
+  let o = out.write(prefix, 0, 'latin1');
+  for (let i = 0; i < raw.length; i++) {
+    out[o++] = digits[raw[i] >> 4];
+    out[o++] = digits[raw[i] & 15];
+  }
+  out.write(suffix, o, 'latin1');
+  return out;
 }
 
 // Bytes escaped inside a quoted literal: NUL, LF, CR, ^Z, quote, backslash. CR and LF are escaped because

@@ -1,0 +1,45 @@
+// Checking a Lifeboat .tgz while it is extracted, instead of in a read of its own first. A rollback used
+// to read the whole archive twice: once to check it (size, sha256, gzip, tar, the safety rules), once to
+// extract it. When the archive has Lifeboat's manifest and goes into one staging folder, the manifest
+// already gives what the first read was for (sizes for the free-space check, the dump, the counts), and
+// extraction applies the same safety rules to every member; the size and sha256 are checked on the
+// bytes as they are extracted. Either way nothing in the shop changes before the archive has passed
+// every check: extraction writes only into the staging folder, which a failed rollback removes.
+import type { ReadStream } from 'node:fs';
+import { TarFormatError } from '../archive/tar-reader.js';
+import { UnsafeArchiveError } from '../archive/tar-safety.js';
+import type { Manifest } from './types.js';
+import { describeFailure, hashedRead, type DumpFound } from './verify-tree.js';
+
+/** The archive file as read for extraction, hashed on the way. */
+export interface CheckedRead {
+  stream: ReadStream;
+  /** After the stream has ended: what is wrong with the file compared with its manifest, if anything. */
+  problem(): string | undefined;
+}
+
+export function readChecked(file: string, manifest: Manifest): CheckedRead {
+  const { stream, bytes, sha256 } = hashedRead(file);
+  return {
+    stream,
+    problem() {
+      if (bytes() !== manifest.archive.size) return `size is ${bytes()} bytes, the manifest says ${manifest.archive.size}`;
+      const digest = sha256();
+      return digest === manifest.archive.sha256 ? undefined : `sha256 is ${digest}, the manifest says ${manifest.archive.sha256}`;
+    },
+  };
+}
+
+/** What the separate read would have found, from the manifest. */
+export function fromManifest(manifest: Manifest): { dumps: DumpFound[]; dataBytes: number; entries: number } {
+  const tree = manifest.tree ?? { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 };
+  const dumps = manifest.dump ? [{ path: manifest.dump.path, size: manifest.dump.size, sha256: manifest.dump.sha256 }] : [];
+  return { dumps, dataBytes: tree.bytes + (manifest.dump?.size ?? 0), entries: tree.files + tree.dirs + tree.symlinks + tree.hardlinks + dumps.length };
+}
+
+/** The message for an extraction that failed because of the archive (not the disk), or undefined. */
+export function archiveProblem(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  const fromZlib = typeof code === 'string' && code.startsWith('Z_');
+  return error instanceof UnsafeArchiveError || error instanceof TarFormatError || fromZlib ? describeFailure(error) : undefined;
+}
