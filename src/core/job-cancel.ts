@@ -28,6 +28,10 @@ export async function requestCancel(store: StateStore, id: string, by: string): 
     await reapDeadJobs(store);
     return { status: 'reaped' };
   }
+  // A job started from the admin page runs inside `lifeboat serve`: a signal would stop the whole server.
+  if (job.trigger === 'api') {
+    throw new OperationError(`job ${id} runs inside lifeboat serve (pid ${job.process.pid}); cancel it on the admin page or with POST /api/jobs/${id}/cancel to that server`);
+  }
   try {
     process.kill(job.process.pid, 'SIGTERM');
   } catch (error) {
