@@ -1,18 +1,25 @@
 // Replaying a dump over several connections ("lanes") into the staging schema, so that the server loads
-// several tables at once (as myloader does) while the dump is still read once, in order.
+// on all of them at once (as myloader does from a chunked dump) while the dump is still read once, in
+// order.
 //
-// The rule that keeps the result identical to a sequential replay: every statement about one table
-// (CREATE, DROP, ALTER, INSERT, its indexes and triggers) goes to the lane that table was given when it
-// first appeared, and each lane runs its statements in dump order. Session statements (SET, transaction
-// control) are sent to every lane at their place in the order, so each session sees the settings the
-// dump meant for it. Anything else (views, routines, events, statements naming several tables) waits
-// until every lane is idle and runs on lane 0. LOCK TABLES is dropped when there are several lanes: it
-// only speeds up MyISAM loads, and a lock held by one lane would stall the others.
+// The rules that keep the result identical to a sequential replay:
+// - INSERTs into one table may run on any lane, in any order, at once (their rows carry their keys, and
+//   checks are off in staging), but only after the table's earlier statements (its CREATE, ALTER ...)
+//   have completed. So the biggest table, which decides the load time, is loaded on every lane.
+// - Any other statement about one table (CREATE, DROP, ALTER, its indexes and triggers) waits until
+//   everything before it about that table has completed: a trigger is never created before the rows
+//   it must not fire for are in.
+// - Session statements (SET, transaction control) go to every lane at their place in the order, so each
+//   session sees the settings the dump meant for it.
+// - Anything else (views, routines, events, statements naming several tables) waits until every lane is
+//   idle, runs alone, and completes before anything after it starts.
+// - LOCK TABLES is dropped when there are several lanes: it only speeds up MyISAM loads, and a lock held
+//   by one lane would stall the others.
 import type { RawConnection } from './restore-session.js';
 import type { StatementInfo } from './restore-parse.js';
 
 /** Where a statement runs. */
-export type Route = { to: 'lane'; lane: number } | { to: 'all' } | { to: 'barrier' } | { to: 'skip' };
+export type Route = { to: 'any'; table: string; insert: boolean } | { to: 'all' } | { to: 'barrier' } | { to: 'skip' };
 
 const BROADCAST_KINDS = new Set(['set', 'transaction', 'unlock']);
 const TABLE_KINDS = new Set(['create-table', 'drop-table', 'alter-table', 'create-index', 'insert', 'truncate', 'update', 'create-trigger']);
@@ -24,13 +31,19 @@ interface Lane {
   conn: RawConnection;
   tail: Promise<void>;
   queuedBytes: number;
-  /** Bytes given to this lane so far: a new table goes to the least loaded one. */
-  assignedBytes: number;
+}
+
+/** What a table's next statements wait for. */
+interface TableWork {
+  /** Its last statement other than an INSERT: INSERTs wait for it. */
+  definition: Promise<void>;
+  /** Its statements queued since that one: the next non-INSERT waits for all of them. */
+  pending: Promise<void>[];
 }
 
 export class ReplayLanes<T> {
   private readonly lanes: Lane[];
-  private readonly tableLane = new Map<string, number>();
+  private readonly tables = new Map<string, TableWork>();
   private queuedBytes = 0;
   private failure: { error: unknown } | undefined;
   private wakeReader: (() => void) | undefined;
@@ -39,43 +52,47 @@ export class ReplayLanes<T> {
     conns: RawConnection[],
     private readonly run: (conn: RawConnection, item: T) => Promise<void>,
   ) {
-    this.lanes = conns.map((conn) => ({ conn, tail: Promise.resolve(), queuedBytes: 0, assignedBytes: 0 }));
+    this.lanes = conns.map((conn) => ({ conn, tail: Promise.resolve(), queuedBytes: 0 }));
   }
 
   get count(): number {
     return this.lanes.length;
   }
 
-  /** Where a statement goes; assigns a lane to a table seen for the first time. */
+  /** Where a statement goes. With one lane, everything runs on it in order. */
   route(info: StatementInfo): Route {
-    if (this.lanes.length === 1) return { to: 'lane', lane: 0 };
-    if (info.kind === 'lock') return { to: 'skip' };
+    if (this.lanes.length > 1 && info.kind === 'lock') return { to: 'skip' };
     if (BROADCAST_KINDS.has(info.kind)) return { to: 'all' };
     if (!TABLE_KINDS.has(info.kind)) return { to: 'barrier' };
     const refs = info.kind === 'create-index' || info.kind === 'create-trigger' ? [info.table] : info.objects;
     const names = new Set(refs.map((ref) => ref?.name));
-    if (names.size !== 1) return { to: 'barrier' };
     const [name] = names;
-    if (name === undefined) return { to: 'barrier' };
-    let lane = this.tableLane.get(name);
-    if (lane === undefined) {
-      lane = this.leastLoaded();
-      this.tableLane.set(name, lane);
-    }
-    return { to: 'lane', lane };
+    if (names.size !== 1 || name === undefined) return { to: 'barrier' };
+    return { to: 'any', table: name, insert: info.kind === 'insert' };
   }
 
   /** Queues the item as `route` says; resolves when the reader may go on (memory permitting). */
   async dispatch(route: Route, item: T, bytes: number): Promise<void> {
     this.throwIfFailed();
     if (route.to === 'skip') return;
-    if (route.to === 'lane') this.enqueue(route.lane, item, bytes);
-    else if (route.to === 'all') for (let i = 0; i < this.lanes.length; i++) this.enqueue(i, item, 0);
-    else {
+    if (route.to === 'all') {
+      for (let i = 0; i < this.lanes.length; i++) void this.enqueue(i, item, 0);
+    } else if (route.to === 'barrier') {
       // Alone: after everything before it, and done before anything after it starts on another lane.
       await this.idle();
-      this.enqueue(0, item, bytes);
-      await this.idle();
+      await this.enqueue(0, item, bytes);
+      this.throwIfFailed();
+    } else {
+      const work = this.tables.get(route.table) ?? { definition: Promise.resolve(), pending: [] };
+      this.tables.set(route.table, work);
+      if (route.insert) {
+        await work.definition;
+        work.pending.push(this.enqueue(this.leastLoaded(), item, bytes));
+      } else {
+        await Promise.all([work.definition, ...work.pending]);
+        work.pending = [];
+        work.definition = this.enqueue(this.leastLoaded(), item, bytes);
+      }
     }
     while (this.queuedBytes > MAX_QUEUED_BYTES && !this.failure) {
       await new Promise<void>((resolve) => (this.wakeReader = resolve));
@@ -91,13 +108,13 @@ export class ReplayLanes<T> {
 
   /** Waits for every lane, ignoring failures (for cleanup). */
   async settle(): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.tail.catch(() => undefined)));
+    await Promise.all(this.lanes.map((lane) => lane.tail));
   }
 
-  private enqueue(index: number, item: T, bytes: number): void {
+  /** Queues the item on one lane; the promise resolves when it has run (or was skipped after a failure), never rejects. */
+  private enqueue(index: number, item: T, bytes: number): Promise<void> {
     const lane = this.lanes[index];
     lane.queuedBytes += bytes;
-    lane.assignedBytes += bytes;
     this.queuedBytes += bytes;
     lane.tail = lane.tail.then(async () => {
       try {
@@ -113,15 +130,12 @@ export class ReplayLanes<T> {
         }
       }
     });
+    return lane.tail;
   }
 
   private leastLoaded(): number {
     let best = 0;
-    for (let i = 1; i < this.lanes.length; i++) {
-      const lane = this.lanes[i];
-      const current = this.lanes[best];
-      if (lane.queuedBytes < current.queuedBytes || (lane.queuedBytes === current.queuedBytes && lane.assignedBytes < current.assignedBytes)) best = i;
-    }
+    for (let i = 1; i < this.lanes.length; i++) if (this.lanes[i].queuedBytes < this.lanes[best].queuedBytes) best = i;
     return best;
   }
 
