@@ -8,6 +8,7 @@ import { clearStaleFlagsOnAll, maintenanceRootsOf } from '../core/maintenance-ro
 import { buildApp } from '../server/app.js';
 import { startSchedulerLoop } from '../server/scheduler-loop.js';
 import { settings, stdio } from './context.js';
+import { markAsServer } from '../core/process-identity.js';
 
 export const DEFAULT_PORT = 8480;
 
@@ -25,6 +26,7 @@ export function parsePort(value: string): number {
 
 /** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
 export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
+  markAsServer();
   for (const cleared of await clearStaleFlagsOnAll(maintenanceRootsOf(config))) stdio.err(cleared);
   const needsSetup = (await usingStore(AccountStore.open(config), (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.

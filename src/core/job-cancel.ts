@@ -28,8 +28,8 @@ export async function requestCancel(store: StateStore, id: string, by: string): 
     await reapDeadJobs(store);
     return { status: 'reaped' };
   }
-  // A job started from the admin page runs inside `lifeboat serve`: a signal would stop the whole server.
-  if (job.trigger === 'api') {
+  // A job of `lifeboat serve` (started from its page, API or scheduler): a signal would stop the whole server.
+  if (job.process.server) {
     throw new OperationError(`job ${id} runs inside lifeboat serve (pid ${job.process.pid}); cancel it on the admin page or with POST /api/jobs/${id}/cancel to that server`);
   }
   try {

@@ -28,10 +28,10 @@ export async function listOffsiteBackups(store: ObjectStore): Promise<BackupReco
 }
 
 /** The backup folder's backups and, when a store is given, the store's, merged and newest first. */
-/** The line shown when the store cannot be listed and only the backup folder is shown. */
-export function unreachableStoreLine(store: ObjectStore, error: unknown): string {
+/** Why the store could not be listed, in one line. */
+function unreachableStore(store: ObjectStore, error: unknown): string {
   const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-  return `off-site storage ${store.location} cannot be listed (${reason}); showing the backup folder only`;
+  return `off-site storage ${store.location} cannot be listed (${reason})`;
 }
 
 export interface ListOptions {
@@ -50,9 +50,14 @@ export async function listAllBackups(backupDir: string, store: ObjectStore | und
     offsite = await listOffsiteBackups(store);
   } catch (error) {
     if (!options.onStoreUnreachable) throw error;
-    options.onStoreUnreachable(unreachableStoreLine(store, error));
+    options.onStoreUnreachable(`${unreachableStore(store, error)}; showing the backup folder only`);
     return local;
   }
+  return mergeListings(local, offsite);
+}
+
+/** The backup folder's and the store's backups merged by file name, each with `locations`, newest first. */
+function mergeListings(local: BackupRecord[], offsite: BackupRecord[]): BackupRecord[] {
   const remote = new Map(offsite.map((r) => [r.file, r]));
   const merged: BackupRecord[] = local.map((record) => {
     const copy = remote.get(record.file);
@@ -75,17 +80,23 @@ export async function listAllBackups(backupDir: string, store: ObjectStore | und
  * from the local copy); `onStoreUnreachable` is told.
  */
 export async function findAnyBackup(backupDir: string, store: ObjectStore | undefined, idOrFile: string, options: ListOptions = {}): Promise<BackupRecord> {
-  const where = store ? `${backupDir} or ${store.location}` : backupDir;
-  let unreachable: string | undefined;
-  const records = await listAllBackups(backupDir, store, { onStoreUnreachable: (line) => (unreachable = line) });
-  if (unreachable === undefined) return pickBackup(records, idOrFile, where);
+  const local = await listBackups(backupDir);
+  if (!store) return pickBackup(local, idOrFile, backupDir);
+  let offsite: BackupRecord[];
   try {
-    const record = pickBackup(records, idOrFile, backupDir);
-    options.onStoreUnreachable?.(unreachable);
-    return record;
+    offsite = await listOffsiteBackups(store);
   } catch (error) {
-    throw new OperationError(`${(error as Error).message}, and ${unreachable.replace(/; showing the backup folder only$/, '')}`);
+    const unreachable = unreachableStore(store, error);
+    let record: BackupRecord;
+    try {
+      record = pickBackup(local, idOrFile, backupDir);
+    } catch (notFound) {
+      throw new OperationError(`${(notFound as Error).message}, and ${unreachable}`);
+    }
+    options.onStoreUnreachable?.(`${unreachable}; showing the backup folder only`);
+    return record;
   }
+  return pickBackup(mergeListings(local, offsite), idOrFile, `${backupDir} or ${store.location}`);
 }
 
 /** Where a backup is, for the WHERE column: `local`, `s3`, `local+s3`, or `local (copy missing)`. */

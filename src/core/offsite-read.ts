@@ -2,6 +2,7 @@
 // straight from the store, decrypted on the way when the copy is encrypted. Only the encrypted chunks
 // (1 MiB) that hold the range are requested, in one ranged GET. Used by the web admin's download.
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { DecryptionError, openDecryptedRange, type EncryptedSource, type EncryptionSecret } from '../archive/encrypt.js';
 import type { ObjectStore } from '../stores/store.js';
 import { OperationError, UsageError } from './errors.js';
@@ -17,12 +18,6 @@ export interface PlainRange {
 /** Size of the plain archive (the manifest's; a copy in the store may be larger, encrypted). */
 export function plainArchiveSize(record: BackupRecord): number {
   return record.manifest?.archive.size ?? record.size;
-}
-
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part);
-  return Buffer.concat(parts);
 }
 
 function requireSecret(store: ObjectStore, record: BackupRecord, secret: EncryptionSecret | undefined): EncryptionSecret {
@@ -66,7 +61,7 @@ export async function openStoredRange(store: ObjectStore, record: BackupRecord, 
   const key = requireSecret(store, record, secret);
   const source: EncryptedSource = {
     size: stored.size,
-    read: async (offset, bytes) => readAll(await store.get(record.file, { offset, length: bytes })),
+    read: async (offset, bytes) => buffer(await store.get(record.file, { offset, length: bytes })),
     stream: (offset, bytes) => store.get(record.file, { offset, length: bytes }),
   };
   try {

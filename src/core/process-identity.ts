@@ -8,6 +8,15 @@ export interface ProcessIdentity {
   pid: number;
   /** Kernel start time of the process (Linux /proc/<pid>/stat field 22), when readable. */
   start?: string;
+  /** Set for `lifeboat serve`: a signal to it would stop the whole server, not just one of its jobs. */
+  server?: true;
+}
+
+let serving = false;
+
+/** Marks this process as `lifeboat serve` in the jobs it runs (from the page, the API or its scheduler). */
+export function markAsServer(): void {
+  serving = true;
 }
 
 function processStart(pid: number): string | undefined {
@@ -23,7 +32,7 @@ function processStart(pid: number): string | undefined {
 
 export function currentProcess(): ProcessIdentity {
   const start = processStart(process.pid);
-  return { host: hostname(), pid: process.pid, ...(start ? { start } : {}) };
+  return { host: hostname(), pid: process.pid, ...(start ? { start } : {}), ...(serving ? { server: true as const } : {}) };
 }
 
 /**

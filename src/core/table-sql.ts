@@ -10,7 +10,8 @@
 //   - its data and triggers: [gzipOffset(k), gzipOffset(k+1)) (to the end of the archive for the last).
 // Every part starts and ends at a statement boundary; the restore skips the statements of other tables
 // as it does for a whole dump. Each gzip member's CRC is checked as it is decoded.
-import { pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { DEFAULT_CHUNK_SIZE } from '../archive/encrypt.js';
 import type { Manifest } from './types.js';
@@ -70,11 +71,8 @@ export function planTableSql(manifest: Manifest, tables: string[]): TableSqlPlan
   return { parts, sqlBytes };
 }
 
-async function readAll(chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of chunks) parts.push(chunk);
-  return Buffer.concat(parts);
-}
+/** All of a range's bytes (the reader may give a stream or a list of buffers). */
+const readAll = async (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Buffer> => buffer(Readable.from(chunks));
 
 /**
  * The last `tail` uncompressed bytes of the members in [from, to): reads back from `to` in growing steps

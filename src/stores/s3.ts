@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
 
 // The SDK prints a multi-line notice on Node 20 that its *future* versions will need Node 22. Lifeboat
@@ -72,12 +73,6 @@ function statusOf(error: unknown): number | undefined {
   return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
 }
 
-async function readAllBytes(source: AsyncIterable<Buffer> | Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of source) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 function isNotFound(error: unknown): boolean {
   if (!(error instanceof S3ServiceException)) return false;
   return error.$metadata.httpStatusCode === 404 || error.name === 'NoSuchKey' || error.name === 'NotFound';
@@ -114,7 +109,7 @@ export class S3Store implements ObjectStore {
   }
 
   async put(key: string, source: AsyncIterable<Buffer> | Readable, options: PutOptions = {}): Promise<{ size: number }> {
-    if (options.ifAbsent) return this.putIfAbsent(key, await readAllBytes(source), options.signal);
+    if (options.ifAbsent) return this.putIfAbsent(key, await buffer(source), options.signal);
     let size = 0;
     let sourceError: unknown;
     // Count on the way; the Upload reads the counted stream part by part.

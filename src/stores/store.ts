@@ -3,6 +3,7 @@
 // implementation passes test/integration/store-conformance.test.ts. Retries, encryption and caching are
 // wrappers around a store or settings of its client, never methods here.
 import type { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 
 /** What a store knows about one complete object. */
 export interface StoredObject {
@@ -57,9 +58,7 @@ export class ObjectNotFoundError extends Error {
 
 /** The whole of a small object (a manifest) in memory. */
 export async function readObject(store: ObjectStore, key: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await store.get(key)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return buffer(await store.get(key));
 }
 
 /** A put with `ifAbsent` found the key taken (another writer got there first). */

@@ -3,26 +3,21 @@
 // by the environment is disabled, a role change takes the Rollback action away from that user, and a
 // running backup cancelled from its grid row leaves no backup. Screenshots go to test-results/.
 import Database from 'better-sqlite3';
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
+import { ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
-import { runCliWithStdin, startServer, type RunningServer } from '../helpers/server.js';
+import { addAccounts, runCliWithStdin, startServer, type RunningServer } from '../helpers/server.js';
 
-const CHROMIUM = process.env.LIFEBOAT_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ARTIFACTS = path.resolve('test-results');
 const PASSWORD = 'manage test password';
 
 async function signInAs(page: Page, base: string, username: string): Promise<void> {
   await page.goto(`${base}/`);
-  const form = page.getByRole('form', { name: 'Sign in' });
-  await form.getByLabel('Username').fill(username);
-  await form.getByLabel('Password').fill(PASSWORD);
-  await form.getByRole('button', { name: 'Sign in' }).click();
+  await signInOnPage(page, username, PASSWORD);
   await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible()).toBe(true);
 }
 
@@ -38,19 +33,10 @@ describe('settings, users and cancel in Chromium', () => {
     dbFile = shop.databaseFile;
     backupDir = path.join(shop.root, 'var', 'backups');
     env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
-    for (const [args, input] of [
-      [['user', 'add', 'ada', '--role', 'admin', '--password-stdin'], PASSWORD],
-      [['role', 'add', 'operator', '--resources', 'backup'], ''],
-      [['role', 'add', 'undoer', '--resources', 'backup,rollback'], ''],
-      [['user', 'add', 'olga', '--role', 'undoer', '--password-stdin'], PASSWORD],
-    ] as const) {
-      const result = await runCliWithStdin([...args], env, input);
-      expect(result.code, result.stderr).toBe(0);
-    }
+    await addAccounts(env, PASSWORD, { roles: { operator: 'backup', undoer: 'backup,rollback' }, users: { ada: 'admin', olga: 'undoer' } });
     // Fixed by the environment: the page must show it so and refuse to edit it.
     server = await startServer({ ...env, LIFEBOAT_NOTIFY_ON_SUCCESS: 'false' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -2,25 +2,18 @@
 // Backup from its dialog, see the row in the grid, then the other types, filter and sort; a role without
 // rollback sees no Rollback action.
 // Screenshots go to test-results/ for a person to look at. Fails (never skips) without Chromium.
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
-import { runCliWithStdin, startServer, type RunningServer } from '../helpers/server.js';
+import { ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
+import { addAccounts, startServer, type RunningServer } from '../helpers/server.js';
 
-const CHROMIUM = process.env.LIFEBOAT_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const ARTIFACTS = path.resolve('test-results');
 const PASSWORD = 'page test password';
 
-async function signInAs(page: Page, username: string): Promise<void> {
-  const form = page.getByRole('form', { name: 'Sign in' });
-  await form.getByLabel('Username').fill(username);
-  await form.getByLabel('Password').fill(PASSWORD);
-  await form.getByRole('button', { name: 'Sign in' }).click();
-}
+const signInAs = (page: Page, username: string) => signInOnPage(page, username, PASSWORD);
 
 describe('the admin page in Chromium', () => {
   let server: RunningServer;
@@ -29,17 +22,9 @@ describe('the admin page in Chromium', () => {
   beforeAll(async () => {
     const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-page-')), 'shop'));
     const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
-    for (const [args, input] of [
-      [['user', 'add', 'ada', '--role', 'admin', '--password-stdin'], PASSWORD],
-      [['role', 'add', 'operator', '--resources', 'backup'], ''],
-      [['user', 'add', 'olga', '--role', 'operator', '--password-stdin'], PASSWORD],
-    ] as const) {
-      const result = await runCliWithStdin([...args], env, input);
-      expect(result.code, result.stderr).toBe(0);
-    }
+    await addAccounts(env, PASSWORD, { roles: { operator: 'backup' }, users: { ada: 'admin', olga: 'operator' } });
     server = await startServer(env);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    await mkdir(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -83,3 +83,18 @@ export async function waitForJob(base: string, client: Client, jobId: string): P
   }
   throw new Error(`job ${jobId} did not end`);
 }
+
+/**
+ * Creates roles, then users (all with `password`), through the real CLI; throws on the first refusal.
+ * `roles`: name -> resources ("backup,rollback"); `users`: name -> role.
+ */
+export async function addAccounts(env: Record<string, string>, password: string, accounts: { roles?: Record<string, string>; users: Record<string, string> }): Promise<void> {
+  const steps: [string[], string][] = [
+    ...Object.entries(accounts.roles ?? {}).map(([name, resources]): [string[], string] => [['role', 'add', name, '--resources', resources], '']),
+    ...Object.entries(accounts.users).map(([name, role]): [string[], string] => [['user', 'add', name, '--role', role, '--password-stdin'], password]),
+  ];
+  for (const [args, input] of steps) {
+    const result = await runCliWithStdin(args, env, input);
+    if (result.code !== 0) throw new Error(`lifeboat ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+  }
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';
-import { call, runCliWithStdin, signIn, startServer, waitForJob, type Client, type RunningServer } from '../helpers/server.js';
+import { addAccounts, call, signIn, startServer, waitForJob, type Client, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'cancel test password';
 
@@ -37,16 +37,7 @@ describe('cancelling jobs over the API', () => {
       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600000) INSERT INTO big SELECT i, printf('%0200d', i) FROM n;`);
     db.close();
     env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
-    for (const [args, input] of [
-      [['user', 'add', 'ada', '--role', 'admin', '--password-stdin'], PASSWORD],
-      [['role', 'add', 'operator', '--resources', 'backup'], ''],
-      [['user', 'add', 'olga', '--role', 'operator', '--password-stdin'], PASSWORD],
-      [['role', 'add', 'auditor', '--resources', 'admin'], ''],
-      [['user', 'add', 'aud', '--role', 'auditor', '--password-stdin'], PASSWORD],
-    ] as const) {
-      const result = await runCliWithStdin([...args], env, input);
-      expect(result.code, result.stderr).toBe(0);
-    }
+    await addAccounts(env, PASSWORD, { roles: { operator: 'backup', auditor: 'admin' }, users: { ada: 'admin', olga: 'operator', aud: 'auditor' } });
     server = await startServer(env);
     [admin, operator, auditor] = await Promise.all(['ada', 'olga', 'aud'].map((name) => signIn(server.base, name, PASSWORD)));
   }, 120_000);
@@ -93,6 +84,14 @@ describe('cancelling jobs over the API', () => {
     // The server keeps working: the next backup runs to the end.
     const next = (await (await call(server.base, admin, 'POST', '/api/backups', { type: 'db', name: 'kept' })).json()) as { job: Job };
     expect((await waitForJob(server.base, admin, next.job.id)).state).toBe('succeeded');
+    // Its job says it ran inside the server, so that `lifeboat cancel` never signals (and stops) the server.
+    const state = new Database(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat', 'lifeboat.db'), { readonly: true });
+    try {
+      const row = state.prepare('SELECT process FROM job WHERE id = ?').get(next.job.id) as { process: string };
+      expect(JSON.parse(row.process)).toMatchObject({ server: true });
+    } finally {
+      state.close();
+    }
   }, 180_000);
 
   it('cancels a running rollback only with the rollback resource; the database stays as it was', async () => {

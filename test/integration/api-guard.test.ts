@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { OPERATIONS } from '../../src/server/routes/openapi.js';
 import { runCli } from '../helpers/cli.js';
-import { call, runCliWithStdin, signIn, startServer, type Client, type RunningServer } from '../helpers/server.js';
+import { addAccounts, call, signIn, startServer, type Client, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'guard test password';
 
@@ -47,15 +47,7 @@ describe('every documented route checks the session, the resource and the CSRF t
     const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-guard-')), 'shop'));
     backupDir = path.join(shop.root, 'var', 'backups');
     const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
-    for (const [args, input] of [
-      [['role', 'add', 'auditor', '--resources', 'admin'], ''],
-      [['role', 'add', 'operator', '--resources', 'backup'], ''],
-      [['user', 'add', 'ada', '--role', 'auditor', '--password-stdin'], PASSWORD],
-      [['user', 'add', 'olga', '--role', 'operator', '--password-stdin'], PASSWORD],
-    ] as const) {
-      const result = await runCliWithStdin([...args], env, input);
-      expect(result.code, result.stderr).toBe(0);
-    }
+    await addAccounts(env, PASSWORD, { roles: { auditor: 'admin', operator: 'backup' }, users: { ada: 'auditor', olga: 'operator' } });
     // One backup, so that deleting or rolling it back without the token would show.
     expect((await runCli(['backup', 'db', '--name', 'kept'], env)).code).toBe(0);
     server = await startServer(env);

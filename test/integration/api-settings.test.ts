@@ -10,7 +10,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';
-import { call, runCliWithStdin, signIn, startServer, type Client, type RunningServer } from '../helpers/server.js';
+import { addAccounts, call, signIn, startServer, type Client, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'settings test password';
 const SMTP_PASSWORD = 'p@ss:word-42';
@@ -70,14 +70,7 @@ describe('settings API', () => {
   beforeAll(async () => {
     const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-settings-')), 'shop'));
     env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl, LIFEBOAT_SHOP_NAME: 'Settings Shop' };
-    for (const [args, input] of [
-      [['user', 'add', 'ada', '--role', 'admin', '--password-stdin'], PASSWORD],
-      [['role', 'add', 'operator', '--resources', 'backup,rollback'], ''],
-      [['user', 'add', 'olga', '--role', 'operator', '--password-stdin'], PASSWORD],
-    ] as const) {
-      const result = await runCliWithStdin([...args], env, input);
-      expect(result.code, result.stderr).toBe(0);
-    }
+    await addAccounts(env, PASSWORD, { roles: { operator: 'backup,rollback' }, users: { ada: 'admin', olga: 'operator' } });
     server = await startServer(env);
     admin = await signIn(server.base, 'ada', PASSWORD);
     operator = await signIn(server.base, 'olga', PASSWORD);

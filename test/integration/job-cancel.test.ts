@@ -1,6 +1,7 @@
-// Cancelling a job of another process on this host: a job started from the admin page lives inside
-// `lifeboat serve`, and signalling it would stop the whole server, so the request is refused (and the
-// process is left alone); any other job's process gets SIGTERM. A real child process stands in.
+// Cancelling a job of another process on this host: a job of `lifeboat serve` (from its page, API or
+// scheduler) lives inside the server, and signalling it would stop the whole server, so the request is
+// refused (and the process is left alone); any other job's process gets SIGTERM. A real child process
+// stands in.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,21 +22,22 @@ describe('requestCancel for a job of another process', () => {
     for (const child of children.splice(0)) child.kill('SIGKILL');
   });
 
-  async function jobIn(trigger: string): Promise<{ store: StateStore; id: string; child: ChildProcess }> {
+  async function jobIn(trigger: string, server: boolean): Promise<{ store: StateStore; id: string; child: ChildProcess }> {
     const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-job-cancel-'));
     const child = sleeper();
     children.push(child);
     await new Promise((resolve) => child.once('spawn', resolve));
     const store = StateStore.open({ home });
     const id = `job-${trigger}`;
-    const process = { ...currentProcess(), pid: child.pid as number };
-    delete process.start; // the child's start time is not needed to tell it is alive
+    const { host } = currentProcess();
+    // The child's start time is not needed to tell that it is alive.
+    const process = { host, pid: child.pid as number, ...(server ? { server: true as const } : {}) };
     await store.createJob({ id, kind: 'backup', type: 'db', description: 'backup db', trigger, state: 'running', process });
     return { store, id, child };
   }
 
-  it('refuses a job started from the admin page and leaves its server running', async () => {
-    const { store, id, child } = await jobIn('api');
+  it('refuses a job of lifeboat serve (here its scheduler) and leaves the server running', async () => {
+    const { store, id, child } = await jobIn('schedule', true);
     try {
       await expect(requestCancel(store, id, 'test')).rejects.toThrow(`job ${id} runs inside lifeboat serve (pid ${child.pid}); cancel it on the admin page or with POST /api/jobs/${id}/cancel to that server`);
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -47,7 +49,7 @@ describe('requestCancel for a job of another process', () => {
   });
 
   it('signals the process of a job started from the command line', async () => {
-    const { store, id, child } = await jobIn('cli');
+    const { store, id, child } = await jobIn('cli', false);
     try {
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
       expect(await requestCancel(store, id, 'test')).toEqual({ status: 'requested', how: 'signalled' });
