@@ -1,11 +1,12 @@
-// Rolling the database back to a backup: verify the archive completely first (a damaged one is refused
-// before anything is touched), then let the engine restore atomically from the SQL stream. The restore
+// Rolling the database back to a backup: the engine restores atomically from the SQL stream while the
+// archive is checked against its manifest on the way (checked-sql.ts); a damaged one is refused before
+// the swap, so before anything is touched. The restore
 // step alone (restoreDatabase) is shared with the rollback of .tgz archives, which read the dump from
 // their staged tree.
-import type { ProgressListener, RestoreResult } from '../engines/engine.js';
+import type { ProgressListener, RestoreOptions, RestoreResult } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { openSql } from './archive-reader.js';
+import { openCheckedSql } from './checked-sql.js';
 import { OperationError, UsageError } from './errors.js';
 import type { BackupRecord } from './types.js';
 import { verifyBackup } from './verify.js';
@@ -37,11 +38,12 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: RollbackOptions & { totalBytes?: number } = {},
+  options: RollbackOptions & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
-    return await engine.restore(sql, { tables: options.tables, totalBytes: options.totalBytes, onProgress: options.onProgress, signal: options.signal });
+    const { tables, totalBytes, onProgress, signal, beforeSwap } = options;
+    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap });
   } finally {
     await engine.close();
   }
@@ -58,13 +60,26 @@ export async function rollbackDatabase(
   }
   requireSameEngine(record, target);
   requireTables(record, options.tables);
-  options.onProgress?.({ phase: 'verify', rows: 0, bytes: 0 });
-  const report = await verifyBackup(backupDir, record, {
-    signal: options.signal,
-    onBytes: (bytes, total) => options.onProgress?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
-  });
-  if (!report.ok) {
-    throw new OperationError(`${record.file} is damaged (${report.problems.join('; ')}); refusing to roll back, nothing was changed`);
+  // One read: the archive is checked while the staging copy loads, and refused before the swap.
+  const checked = openCheckedSql(backupDir, record);
+  let damage: string[] = [];
+  const refuse = (problems: string[]) =>
+    new OperationError(`${record.file} is damaged (${problems.join('; ')}); refusing to roll back, nothing was changed`);
+  try {
+    return await restoreDatabase(target, checked.sql, {
+      ...options,
+      totalBytes: record.manifest?.sqlBytes,
+      beforeSwap: () => {
+        damage = checked.problems();
+        if (damage.length) throw new Error('the archive does not match its manifest');
+      },
+    });
+  } catch (error) {
+    if (damage.length) throw refuse(damage);
+    if (options.signal?.aborted) throw error;
+    // A damaged archive usually fails as broken gzip or SQL before its end: say so rather than the symptom.
+    const report = await verifyBackup(backupDir, record, { signal: options.signal }).catch(() => undefined);
+    if (report && !report.ok) throw refuse(report.problems);
+    throw error;
   }
-  return restoreDatabase(target, openSql(backupDir, record), { ...options, totalBytes: record.manifest?.sqlBytes });
 }

@@ -88,6 +88,11 @@ export interface RestoreOptions {
   signal?: AbortSignal;
   /** Sessions loading the database at once (MySQL/MariaDB; default 2). */
   threads?: number;
+  /**
+   * Called once the whole dump is loaded into staging and before the live database is touched; a throw
+   * abandons the restore with the database unchanged (the caller checks the archive it streamed here).
+   */
+  beforeSwap?: () => void | Promise<void>;
 }
 
 export interface RestoreResult {

@@ -11,6 +11,7 @@ import { createTestSchema, fingerprint, loadWithStockClient, withConnection, typ
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { acquireJobLock } from '../../src/core/job-lock.js';
+import { manifestFileName } from '../../src/core/naming.js';
 
 const SHOP_SCHEMA = `
 CREATE TABLE store (store_id SMALLINT UNSIGNED PRIMARY KEY, code VARCHAR(32) NOT NULL UNIQUE, name VARCHAR(255));
@@ -136,6 +137,26 @@ describe('lifeboat CLI on MariaDB', () => {
     expect(rollback.stderr).toMatch(/damaged.*nothing was changed/);
     expect(await fingerprint(shop.target)).toEqual(before);
     await copyFile(pristine, damaged);
+  });
+
+  it('an archive that loads but does not match its manifest is refused before the swap', async () => {
+    // The rollback reads the archive once and checks it while the staging copy loads: valid gzip and SQL
+    // whose sha256 differs from the manifest must still leave the shop as it was.
+    const manifestFile = path.join(backupDir, manifestFileName(backup.file));
+    const pristine = await readFile(manifestFile, 'utf8');
+    const manifest = JSON.parse(pristine) as { archive: { sha256: string } };
+    manifest.archive.sha256 = '0'.repeat(64);
+    await writeFile(manifestFile, JSON.stringify(manifest));
+    await withConnection(shop.target, (conn) => conn.query('UPDATE store SET name = "changed again"'));
+    const before = await fingerprint(shop.target);
+    const rollback = await runCli(['rollback', backup.id, '--yes'], env);
+    expect(rollback.code).toBe(1);
+    expect(rollback.stderr.trim().split('\n')).toHaveLength(1);
+    expect(rollback.stderr).toMatch(/damaged \(sha256 is [0-9a-f]{64}, the manifest says 0{64}\).*nothing was changed/);
+    expect(await fingerprint(shop.target)).toEqual(before);
+    const helpers = await withConnection(shop.target, (conn) => conn.query(`SHOW DATABASES LIKE '${shop.target.database}\\_\\_lb\\_%'`));
+    expect(helpers[0]).toEqual([]);
+    await writeFile(manifestFile, pristine);
   });
 
   it('bad usage gets one line and exit code 2', async () => {

@@ -13,6 +13,8 @@
 //   session sees the settings the dump meant for it.
 // - Anything else (views, routines, events, statements naming several tables) waits until every lane is
 //   idle, runs alone, and completes before anything after it starts.
+// - An index build after a table's rows (deferred-keys.ts) runs once that table's statements before it
+//   have completed, on a lane of its own where there is one, while the reader goes on with the next table.
 // - LOCK TABLES is dropped when there are several lanes: it only speeds up MyISAM loads, and a lock held
 //   by one lane would stall the others.
 import type { RawConnection } from './restore-session.js';
@@ -31,6 +33,8 @@ interface Lane {
   conn: RawConnection;
   tail: Promise<void>;
   queuedBytes: number;
+  /** Long statements (index builds) queued on it: other work goes elsewhere while there are any. */
+  heavy: number;
 }
 
 /** What a table's next statements wait for. */
@@ -52,7 +56,7 @@ export class ReplayLanes<T> {
     conns: RawConnection[],
     private readonly run: (conn: RawConnection, item: T) => Promise<void>,
   ) {
-    this.lanes = conns.map((conn) => ({ conn, tail: Promise.resolve(), queuedBytes: 0 }));
+    this.lanes = conns.map((conn) => ({ conn, tail: Promise.resolve(), queuedBytes: 0, heavy: 0 }));
   }
 
   get count(): number {
@@ -83,8 +87,7 @@ export class ReplayLanes<T> {
       await this.enqueue(0, item, bytes);
       this.throwIfFailed();
     } else {
-      const work = this.tables.get(route.table) ?? { definition: Promise.resolve(), pending: [] };
-      this.tables.set(route.table, work);
+      const work = this.workOf(route.table);
       if (route.insert) {
         await work.definition;
         work.pending.push(this.enqueue(this.leastLoaded(), item, bytes));
@@ -100,20 +103,50 @@ export class ReplayLanes<T> {
     this.throwIfFailed();
   }
 
-  /** Waits until every lane has run what it was given; throws the first failure. */
+  /**
+   * Queues a long statement about `table` (an index build after its rows) to run once everything before
+   * it about that table has completed, without holding up the reader: the next table loads meanwhile, on
+   * the other lanes. Later statements about the table wait for it as for any other.
+   */
+  defer(table: string, item: T): void {
+    this.throwIfFailed();
+    const work = this.workOf(table);
+    if (this.lanes.length === 1) {
+      // One lane runs in dispatch order anyway; queueing now keeps it next to the statements around it.
+      work.pending = [];
+      work.definition = this.enqueue(0, item, 0, true);
+      return;
+    }
+    const before = Promise.all([work.definition, ...work.pending]);
+    work.pending = [];
+    work.definition = before.then(() => this.enqueue(this.leastLoaded(), item, 0, true));
+  }
+
+  /** Waits until every lane has run what it was given (deferred statements too); throws the first failure. */
   async idle(): Promise<void> {
-    await Promise.all(this.lanes.map((lane) => lane.tail));
+    await this.settle();
     this.throwIfFailed();
   }
 
-  /** Waits for every lane, ignoring failures (for cleanup). */
+  /** Waits for every lane and deferred statement, ignoring failures (for cleanup). */
   async settle(): Promise<void> {
+    await Promise.all([...this.tables.values()].map((work) => work.definition));
     await Promise.all(this.lanes.map((lane) => lane.tail));
   }
 
+  private workOf(table: string): TableWork {
+    let work = this.tables.get(table);
+    if (!work) {
+      work = { definition: Promise.resolve(), pending: [] };
+      this.tables.set(table, work);
+    }
+    return work;
+  }
+
   /** Queues the item on one lane; the promise resolves when it has run (or was skipped after a failure), never rejects. */
-  private enqueue(index: number, item: T, bytes: number): Promise<void> {
+  private enqueue(index: number, item: T, bytes: number, heavy = false): Promise<void> {
     const lane = this.lanes[index];
+    if (heavy) lane.heavy++;
     lane.queuedBytes += bytes;
     this.queuedBytes += bytes;
     lane.tail = lane.tail.then(async () => {
@@ -122,6 +155,7 @@ export class ReplayLanes<T> {
       } catch (error) {
         this.failure ??= { error };
       } finally {
+        if (heavy) lane.heavy--;
         lane.queuedBytes -= bytes;
         this.queuedBytes -= bytes;
         if (this.queuedBytes <= MAX_QUEUED_BYTES || this.failure) {
@@ -134,8 +168,9 @@ export class ReplayLanes<T> {
   }
 
   private leastLoaded(): number {
+    const load = (lane: Lane) => (lane.heavy > 0 ? MAX_QUEUED_BYTES : 0) + lane.queuedBytes;
     let best = 0;
-    for (let i = 1; i < this.lanes.length; i++) if (this.lanes[i].queuedBytes < this.lanes[best].queuedBytes) best = i;
+    for (let i = 1; i < this.lanes.length; i++) if (load(this.lanes[i]) < load(this.lanes[best])) best = i;
     return best;
   }
 

@@ -168,6 +168,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     });
     warnings.push(...replay.warnings);
     checkAbort();
+    await options.beforeSwap?.();
 
     // Undo what the dump's session statements may have left (locks, charset) before reading back.
     await exec(stageConn, 'UNLOCK TABLES');

@@ -15,6 +15,7 @@ import { asServerError, exec, execBytes, type RawConnection } from './restore-se
 import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
 import { isCurrentUser, type CurrentUser } from './swap-objects.js';
 import { ReplayLanes } from './replay-lanes.js';
+import { KeyBuilds } from './key-builds.js';
 
 export interface ReplayOptions {
   conn: RawConnection;
@@ -76,7 +77,7 @@ const PARTIAL_KINDS = new Set([
 const PARTIAL_ALWAYS = new Set(['set', 'unlock', 'transaction']);
 const TABLE_KINDS = new Set(['create-table', 'insert', 'alter-table', 'create-sequence']);
 
-interface Prepared {
+export interface Prepared {
   statement: SqlStatement;
   text: Buffer;
   info: StatementInfo;
@@ -195,12 +196,14 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
 
   // Each lane keeps one statement in flight while the next ones are read and split.
   const lanes = new ReplayLanes<Prepared>([options.conn, ...(options.moreConns ?? [])], execute);
+  const keys = new KeyBuilds(lanes);
   try {
     for await (const st of splitStatements(sql, 'mysql')) {
       if (signal?.aborted) throw abortReason(signal);
       const prepared = prepare(st);
       lastOffset = st.offset;
       if (!prepared) continue;
+      if (!(await keys.admit(prepared))) continue;
       if (TABLE_KINDS.has(prepared.info.kind)) currentTable = prepared.info.objects[0]?.name ?? currentTable;
       const now = Date.now();
       if (options.onProgress && now - lastProgress >= 200) {
@@ -215,6 +218,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       }
       await lanes.dispatch(lanes.route(prepared.info), prepared, prepared.text.length);
     }
+    await keys.finish();
     await lanes.idle();
   } finally {
     await lanes.settle();

@@ -55,6 +55,7 @@ export async function restoreSqlite(target: SqliteTarget, sql: AsyncIterable<Buf
   try {
     const loaded = await loadStage(stage, sql, encoding, options);
     if (options.signal?.aborted) throw abortError(options.signal);
+    await options.beforeSwap?.();
     const tables = options.tables?.length ? options.tables : undefined; // none named: all of them
     return await swapInto(target.path, stage, busyTimeoutMs, {
       ...(tables ? { tables } : {}),

@@ -1,0 +1,89 @@
+// Secondary indexes built after the rows instead of row by row: a restore creates an InnoDB table with
+// its primary key only, loads the rows, then adds the other indexes in one ALTER TABLE, which InnoDB
+// builds by sorting (a few sequential passes) instead of inserting every row into every index at a
+// random place (random IO once an index outgrows the buffer pool; MariaDB 10.11 has no change buffer by
+// default). Foreign keys go last, once every table has its indexes (a foreign key needs an index on
+// both sides; with foreign_key_checks = 0 adding one is a metadata change).
+//
+// The result must be the table the dump describes, byte for byte in SHOW CREATE TABLE: all secondary
+// indexes are added in one statement in the dumped order (the server sorts unique ones first, as it did
+// when the table was first made), so nothing is deferred for a table where that could differ or where a
+// later build could change the table: not InnoDB, partitioned, no PRIMARY KEY (InnoDB would cluster on a
+// UNIQUE NOT NULL key), an AUTO_INCREMENT column that does not lead the primary key (it needs its key at
+// CREATE time), generated columns, FULLTEXT/SPATIAL/hash-unique indexes, or a definition not in the
+// one-clause-per-line layout SHOW CREATE TABLE prints (which Lifeboat's, mysqldump's and mariadb-dump's
+// dumps use).
+import { quoteId } from './restore-parse.js';
+
+export interface DeferredKeys {
+  /** The CREATE TABLE without the deferred indexes and foreign keys. */
+  create: Buffer;
+  /** `ALTER TABLE t ADD KEY ..., ADD UNIQUE KEY ...` in the dumped order. */
+  addKeys: Buffer;
+  /** `ALTER TABLE t ADD CONSTRAINT ... FOREIGN KEY ...`, or undefined when the table has none. */
+  addForeignKeys: Buffer | undefined;
+}
+
+const KEY_LINE = /^ {2}(?:UNIQUE )?KEY /;
+const FOREIGN_KEY_LINE = /^ {2}CONSTRAINT (?:`(?:[^`]|``)*`) FOREIGN KEY /;
+const REFUSED_LINE = /^ {2}(?:FULLTEXT|SPATIAL|VECTOR) /;
+const COLUMN_NAME = /^ {2}(`(?:[^`]|``)*`) /;
+const PRIMARY_LEAD = /^ {2}PRIMARY KEY \((`(?:[^`]|``)*`)/;
+
+/**
+ * Splits a CREATE TABLE (as the server prints it) into the table with its primary key and the
+ * statements that add the rest; null when the table is better created as dumped (see the top).
+ * Works on the statement's bytes read as latin1, so any byte (UTF-8 names included) passes unchanged.
+ */
+export function deferKeys(statement: Buffer, table: string): DeferredKeys | null {
+  const text = statement.toString('latin1');
+  if (text.includes('\r')) return null;
+  const lines = text.split('\n');
+  const head = lines[0];
+  if (!/^CREATE TABLE (?:IF NOT EXISTS )?`(?:[^`]|``)*` \($/.test(head)) return null;
+  const close = lines.findIndex((line, i) => i > 0 && line.startsWith(')'));
+  if (close < 2) return null;
+  const tail = lines.slice(close).join('\n');
+  if (!/\bENGINE=InnoDB\b/i.test(tail) || /\bPARTITION\b/i.test(tail)) return null;
+
+  const body = lines.slice(1, close).map((line, i, all) => (i < all.length - 1 ? line.replace(/,$/, '') : line));
+  const keep: string[] = [];
+  const keys: string[] = [];
+  const foreignKeys: string[] = [];
+  let primaryLead: string | undefined;
+  let autoIncrement: string | undefined;
+  for (const line of body) {
+    if (!line.startsWith('  ')) return null;
+    if (REFUSED_LINE.test(line)) return null;
+    if (KEY_LINE.test(line)) {
+      if (/\bUSING HASH\b/i.test(line)) return null;
+      keys.push(line.slice(2));
+    } else if (FOREIGN_KEY_LINE.test(line)) {
+      foreignKeys.push(line.slice(2));
+    } else {
+      primaryLead ??= PRIMARY_LEAD.exec(line)?.[1];
+      const column = COLUMN_NAME.exec(line)?.[1];
+      if (column !== undefined) {
+        if (/ GENERATED ALWAYS AS /i.test(line)) return null;
+        if (/ AUTO_INCREMENT\b/.test(line)) autoIncrement = column;
+      }
+      keep.push(line);
+    }
+  }
+  if (keys.length === 0 || primaryLead === undefined) return null;
+  if (autoIncrement !== undefined && autoIncrement !== primaryLead) return null;
+
+  const create = [head, keep.join(',\n'), ...lines.slice(close)].join('\n');
+  const alter = `ALTER TABLE ${quoteId(table)} `;
+  const alterAdding = (clauses: string[]) => Buffer.concat([Buffer.from(alter, 'utf8'), Buffer.from(clauses.map((c) => `ADD ${c}`).join(', '), 'latin1')]);
+  return {
+    create: Buffer.from(create, 'latin1'),
+    addKeys: alterAdding(keys),
+    addForeignKeys: foreignKeys.length > 0 ? alterAdding(foreignKeys) : undefined,
+  };
+}
+
+/** `ALTER TABLE t DISABLE KEYS` / `ENABLE KEYS` (mysqldump wraps rows in them; InnoDB ignores them). */
+export function isKeysToggle(statement: Buffer): boolean {
+  return /^(?:\/\*!\d+ )?ALTER TABLE `(?:[^`]|``)*` (?:DISABLE|ENABLE) KEYS(?: \*\/)?$/i.test(statement.toString('latin1').trim());
+}

@@ -1,0 +1,106 @@
+// When the deferred indexes and foreign keys of the staged tables (deferred-keys.ts) are added during a
+// replay:
+// - a table's indexes are built as soon as the dump moves on to the next table (its rows are all read;
+//   the build waits for them to be in, and the next table loads meanwhile on the other lanes);
+// - foreign keys are added at the end, when every index they may rest on (on either side) exists;
+// - a statement that may depend on the full definition of a deferred table (ALTER, RENAME, DROP, an
+//   unknown statement) first has every pending build and foreign key done, in order;
+// - mysqldump's ALTER TABLE ... DISABLE/ENABLE KEYS around a deferred table's rows is dropped (InnoDB
+//   ignores it, and it would otherwise have to wait for the build).
+import { deferKeys, isKeysToggle, type DeferredKeys } from './deferred-keys.js';
+import type { ReplayLanes } from './replay-lanes.js';
+import type { StatementKind } from './restore-parse.js';
+import type { Prepared } from './staging-replay.js';
+
+// Statements that never depend on a table's indexes or foreign keys.
+const INDEPENDENT = new Set<StatementKind>([
+  'insert',
+  'create-trigger',
+  'drop-trigger',
+  'create-view',
+  'alter-view',
+  'drop-view',
+  'create-routine',
+  'alter-routine',
+  'drop-routine',
+  'create-event',
+  'alter-event',
+  'drop-event',
+  'create-sequence',
+  'alter-sequence',
+  'drop-sequence',
+  'setval',
+  'lock',
+  'unlock',
+  'set',
+  'transaction',
+]);
+
+interface Pending {
+  table: string;
+  offset: number;
+  keys: DeferredKeys;
+}
+
+export class KeyBuilds {
+  /** Tables created without their secondary indexes, whose rows are still being read. */
+  private loading: Pending[] = [];
+  /** Foreign keys of tables whose indexes are built or being built. */
+  private foreignKeys: Pending[] = [];
+  /** Every table whose keys were deferred (for the DISABLE/ENABLE KEYS statements around its rows). */
+  private readonly deferred = new Set<string>();
+
+  constructor(private readonly lanes: ReplayLanes<Prepared>) {}
+
+  /** Rewrites or schedules around one statement before it is dispatched; false: drop the statement. */
+  async admit(prepared: Prepared): Promise<boolean> {
+    const { info } = prepared;
+    const names = [...info.objects, ...(info.table ? [info.table] : [])].map((ref) => ref.name);
+    if (info.kind === 'alter-table' && names.length === 1 && this.deferred.has(names[0]) && isKeysToggle(prepared.text)) return false;
+    if (info.kind === 'create-table' && names.length === 1) {
+      this.buildLoaded();
+      const table = names[0];
+      const keys = deferKeys(prepared.text, table);
+      if (keys) {
+        prepared.text = keys.create;
+        this.loading.push({ table, offset: prepared.statement.offset, keys });
+        this.deferred.add(table);
+      }
+      return true;
+    }
+    if (INDEPENDENT.has(info.kind)) return true;
+    const known = (pending: Pending) => names.includes(pending.table);
+    if (info.kind === 'other' || info.kind === 'rename' || this.loading.some(known) || this.foreignKeys.some(known)) await this.finish();
+    return true;
+  }
+
+  /** Builds every pending index, then adds every pending foreign key. */
+  async finish(): Promise<void> {
+    this.buildLoaded();
+    if (this.foreignKeys.length === 0) return;
+    await this.lanes.idle(); // a foreign key needs the indexes of both of its tables
+    // Without checks, adding a foreign key is a metadata change (with them, a copy of the table).
+    await this.lanes.dispatch({ to: 'all' }, synthetic('SET SESSION foreign_key_checks = 0', 'set', undefined, 0), 0);
+    for (const pending of this.foreignKeys.splice(0)) {
+      if (pending.keys.addForeignKeys) this.lanes.defer(pending.table, synthetic(pending.keys.addForeignKeys, 'alter-table', pending.table, pending.offset));
+    }
+    await this.lanes.idle();
+  }
+
+  private buildLoaded(): void {
+    for (const pending of this.loading.splice(0)) {
+      this.lanes.defer(pending.table, synthetic(pending.keys.addKeys, 'alter-table', pending.table, pending.offset));
+      if (pending.keys.addForeignKeys) this.foreignKeys.push(pending);
+    }
+  }
+}
+
+/** A statement Lifeboat adds to the replay; failures name the dump statement it comes from. */
+function synthetic(text: Buffer | string, kind: StatementKind, table: string | undefined, offset: number): Prepared {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  return {
+    statement: { text: bytes, offset, delimiter: ';' },
+    text: bytes,
+    info: { kind, objects: table === undefined ? [] : [{ name: table, range: [0, 0] }] },
+  };
+}
