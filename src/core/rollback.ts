@@ -6,7 +6,9 @@
 import type { ProgressListener, RestoreOptions, RestoreResult } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { openCheckedSql } from './checked-sql.js';
+import { archivePath } from './archive-reader.js';
+import { openCheckedSql, type CheckedSql } from './checked-sql.js';
+import { openParallelSql } from './parallel-sql.js';
 import { OperationError, UsageError } from './errors.js';
 import type { BackupRecord } from './types.js';
 import { verifyBackup } from './verify.js';
@@ -38,12 +40,12 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: RollbackOptions & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap'> = {},
+  options: RollbackOptions & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
-    const { tables, totalBytes, onProgress, signal, beforeSwap } = options;
-    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap });
+    const { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql } = options;
+    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql });
   } finally {
     await engine.close();
   }
@@ -60,17 +62,20 @@ export async function rollbackDatabase(
   }
   requireSameEngine(record, target);
   requireTables(record, options.tables);
-  // One read: the archive is checked while the staging copy loads, and refused before the swap.
-  const checked = openCheckedSql(backupDir, record);
+  // One read: the archive is checked while the staging copy loads, and refused before the swap. A
+  // local Lifeboat archive is read as two streams at once (parallel-sql.ts), checked by a third read.
+  const parallel = record.manifest && !options.tables?.length ? openParallelSql(archivePath(backupDir, record), record.manifest) : undefined;
+  const checked = parallel ? undefined : openCheckedSql(backupDir, record);
   let damage: string[] = [];
   const refuse = (problems: string[]) =>
     new OperationError(`${record.file} is damaged (${problems.join('; ')}); refusing to roll back, nothing was changed`);
   try {
-    return await restoreDatabase(target, checked.sql, {
+    return await restoreDatabase(target, parallel?.main ?? (checked as CheckedSql).sql, {
       ...options,
       totalBytes: record.manifest?.sqlBytes,
-      beforeSwap: () => {
-        damage = checked.problems();
+      ...(parallel ? { parallelSql: [parallel.first] } : {}),
+      beforeSwap: async () => {
+        damage = parallel ? await parallel.problems() : (checked as CheckedSql).problems();
         if (damage.length) throw new Error('the archive does not match its manifest');
       },
     });

@@ -93,6 +93,11 @@ export interface RestoreOptions {
    * abandons the restore with the database unchanged (the caller checks the archive it streamed here).
    */
   beforeSwap?: () => void | Promise<void>;
+  /**
+   * More parts of the same dump, loaded at the same time as `sql` (MySQL/MariaDB): each holds the dump's
+   * header and exactly `tables` (structure, rows, triggers), which are skipped in `sql`.
+   */
+  parallelSql?: { sql: AsyncIterable<Buffer>; tables: string[] }[];
 }
 
 export interface RestoreResult {

@@ -58,7 +58,7 @@ export class KeyBuilds {
     const names = [...info.objects, ...(info.table ? [info.table] : [])].map((ref) => ref.name);
     if (info.kind === 'alter-table' && names.length === 1 && this.deferred.has(names[0]) && isKeysToggle(prepared.text)) return false;
     if (info.kind === 'create-table' && names.length === 1) {
-      this.buildLoaded();
+      this.buildPending();
       const table = names[0];
       const keys = deferKeys(prepared.text, table);
       if (keys) {
@@ -76,7 +76,7 @@ export class KeyBuilds {
 
   /** Builds every pending index, then adds every pending foreign key. */
   async finish(): Promise<void> {
-    this.buildLoaded();
+    this.buildPending();
     if (this.foreignKeys.length === 0) return;
     await this.lanes.idle(); // a foreign key needs the indexes of both of its tables
     // Without checks, adding a foreign key is a metadata change (with them, a copy of the table).
@@ -87,7 +87,8 @@ export class KeyBuilds {
     await this.lanes.idle();
   }
 
-  private buildLoaded(): void {
+  /** Queues the index builds of the tables loaded so far (their foreign keys wait for finish()). */
+  buildPending(): void {
     for (const pending of this.loading.splice(0)) {
       this.lanes.defer(pending.table, synthetic(pending.keys.addKeys, 'alter-table', pending.table, pending.offset));
       if (pending.keys.addForeignKeys) this.foreignKeys.push(pending);

@@ -11,6 +11,7 @@
 // Text we build ourselves (identifiers, definitions read back from the server) is UTF-8 encoded first
 // (`wire()`), for the same reason. Never pass values through mysql2's placeholders here: they would be
 // encoded as latin1 characters, not UTF-8.
+import { Readable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from './connect.js';
 import type { MysqlTarget } from '../target.js';
@@ -90,6 +91,18 @@ export async function exec(conn: RawConnection, sql: string): Promise<number> {
 export async function execBytes(conn: RawConnection, sql: Buffer): Promise<number> {
   const [result] = await conn.query(wireBytes(sql));
   return Array.isArray(result) ? 0 : Number((result as { affectedRows?: number }).affectedRows ?? 0);
+}
+
+/** Piece size of LOAD DATA rows on the wire (each is one protocol packet, which must stay under 16 MiB). */
+const LOAD_PIECE = 1 << 20;
+
+/** Runs `LOAD DATA LOCAL INFILE ...` (UTF-8 SQL) with `rows` as the file's bytes; returns the rows loaded. */
+export async function loadRows(conn: RawConnection, sql: string, rows: Buffer): Promise<number> {
+  const pieces = function* () {
+    for (let at = 0; at < rows.length; at += LOAD_PIECE) yield rows.subarray(at, at + LOAD_PIECE);
+  };
+  const [result] = await conn.query({ sql: wire(sql), infileStreamFactory: () => Readable.from(pieces()) });
+  return Number((result as { affectedRows?: number }).affectedRows ?? 0);
 }
 
 /** A column of a SHOW/SELECT row as text (mysql2 may return Buffers for binary-collated columns). */

@@ -116,8 +116,10 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
   };
 
   try {
-    const [versionRow] = await run(admin, 'SELECT VERSION() AS v');
+    const [versionRow] = await run(admin, 'SELECT VERSION() AS v, @@GLOBAL.local_infile AS li');
     const mariadb = /mariadb/i.test(text(versionRow ?? {}, 'v'));
+    // LOAD DATA LOCAL needs the server's consent (MySQL 8 refuses it by default): without it, INSERTs.
+    const loadData = Number(versionRow?.li) === 1;
     const current = await readCurrentUser(admin);
 
     const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
@@ -152,7 +154,8 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     stageCreated = true;
 
     stageConn = await openStagingSession(target, stage);
-    const threads = Math.max(1, Math.floor(options.threads ?? DEFAULT_RESTORE_THREADS));
+    const parallel = options.parallelSql ?? [];
+    const threads = parallel.length ? parallel.length + 1 : Math.max(1, Math.floor(options.threads ?? DEFAULT_RESTORE_THREADS));
     while (moreConns.length < threads - 1) moreConns.push(await openStagingSession(target, stage));
 
     const replay = await replayIntoStaging(sql, {
@@ -161,7 +164,9 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
       stage,
       shop: db,
       current,
+      loadData,
       ...(tables ? { tables } : {}),
+      ...(parallel.length ? { streams: parallel.map((part) => ({ sql: part.sql, tables: new Set(part.tables) })) } : {}),
       ...(signal ? { signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),

@@ -11,7 +11,8 @@
 import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
 import type { ProgressListener } from '../engine.js';
 import { classifyStatement, quoteId, removeRanges, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
-import { asServerError, exec, execBytes, type RawConnection } from './restore-session.js';
+import { asServerError, exec, execBytes, loadRows, type RawConnection } from './restore-session.js';
+import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
 import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
 import { isCurrentUser, type CurrentUser } from './swap-objects.js';
 import { ReplayLanes } from './replay-lanes.js';
@@ -25,10 +26,28 @@ export interface ReplayOptions {
   shop: string;
   current: CurrentUser;
   tables?: Set<string>;
+  /** Send plain INSERTs as LOAD DATA LOCAL (load-data.ts); the server must allow local_infile. */
+  loadData?: boolean;
+  /**
+   * Streams replayed at the same time as the main one, each on its own session (`moreConns` then serve
+   * them, one each, and the main stream has `conn` alone): each holds the dump's header and exactly its
+   * `tables` (structure, rows, triggers), which the main stream skips. Views in the main stream wait for
+   * them (a view needs its tables); foreign keys are added once all streams have loaded.
+   */
+  streams?: { sql: AsyncIterable<Buffer>; tables: Set<string> }[];
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   totalBytes?: number;
 }
+
+/** Which of a dump's statements a stream replays: only `include`'s tables, or all but `exclude`'s. */
+interface StreamFilter {
+  include?: Set<string>;
+  exclude?: Set<string>;
+}
+
+// Statements of the main stream that need the other streams' tables to exist.
+const NEEDS_ALL_TABLES = new Set(['create-view', 'alter-view', 'rename', 'other']);
 
 export interface ReplayResult {
   statements: number;
@@ -81,6 +100,8 @@ export interface Prepared {
   statement: SqlStatement;
   text: Buffer;
   info: StatementInfo;
+  /** The INSERT's rows as LOAD DATA (load-data.ts); `text` is then only its head, for messages. */
+  load?: LoadData;
 }
 
 export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: ReplayOptions): Promise<ReplayResult> {
@@ -94,7 +115,6 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
   };
   let currentTable: string | undefined;
   let lastProgress = 0;
-  let lastOffset = 0;
 
   const redirect = (ref: ObjectRef | undefined, st: SqlStatement, ranges: [number, number][]) => {
     if (!ref || ref.schema === undefined || !ref.qualifier) return;
@@ -106,7 +126,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     throw new StatementError(st.offset, `the statement writes to schema ${quoteId(ref.schema)}, outside the database being restored`, undefined, preview(st.text));
   };
 
-  const prepare = (st: SqlStatement): Prepared | null => {
+  const prepare = (st: SqlStatement, { include: tables, exclude }: StreamFilter): Prepared | null => {
     const info = classifyStatement(st.text);
     switch (info.kind) {
       case 'use':
@@ -150,6 +170,10 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       }
       if (!keep) return null;
     }
+    if (exclude) {
+      const refs = info.kind === 'create-index' || info.kind === 'create-trigger' ? [info.table] : info.objects;
+      if (refs.some((ref) => ref !== undefined && exclude.has(ref.name))) return null;
+    }
     const ranges: [number, number][] = [];
     for (const ref of info.objects) {
       if (info.kind === 'alter-database') {
@@ -176,11 +200,15 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     const { statement: st, info } = p;
     let affected: number;
     try {
-      affected = await execBytes(conn, p.text);
+      affected = p.load ? await loadRows(conn, p.load.sql, p.load.rows) : await execBytes(conn, p.text);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       const e = asServerError(error);
       throw new StatementError(st.offset, e.message, e.errno, preview(st.text));
+    }
+    if (p.load && affected !== p.load.count) {
+      // LOAD DATA LOCAL skips rows it cannot take (duplicates) with a warning where the INSERT would fail.
+      throw new StatementError(st.offset, `the server took ${affected} of its ${p.load.count} rows`, undefined, preview(st.text));
     }
     result.statements++;
     if (info.kind === 'insert') result.rows += affected;
@@ -194,41 +222,104 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     }
   };
 
-  // Each lane keeps one statement in flight while the next ones are read and split.
-  const lanes = new ReplayLanes<Prepared>([options.conn, ...(options.moreConns ?? [])], execute);
-  const keys = new KeyBuilds(lanes);
-  try {
-    for await (const st of splitStatements(sql, 'mysql')) {
-      if (signal?.aborted) throw abortReason(signal);
-      const prepared = prepare(st);
-      lastOffset = st.offset;
-      if (!prepared) continue;
-      if (!(await keys.admit(prepared))) continue;
-      if (TABLE_KINDS.has(prepared.info.kind)) currentTable = prepared.info.objects[0]?.name ?? currentTable;
-      const now = Date.now();
-      if (options.onProgress && now - lastProgress >= 200) {
-        lastProgress = now;
-        options.onProgress({
-          phase: 'restore',
-          ...(currentTable !== undefined ? { table: currentTable } : {}),
-          rows: result.rows,
-          bytes: st.offset,
-          ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
-        });
+  // INSERTs of plain values go as LOAD DATA (load-data.ts), which the server reads twice as fast.
+  const loadDataOf = () => {
+    const plans = new Map<string, LoadPlan>();
+    const charset = new SessionCharset();
+    return (p: Prepared) => {
+      const table = p.info.objects[0]?.name;
+      if (p.info.kind === 'set') charset.follow(p.text);
+      else if (p.info.kind === 'create-table' && table !== undefined) {
+        const plan = loadPlan(p.text);
+        if (plan) plans.set(table, plan);
+        else plans.delete(table);
+      } else if (options.loadData && p.info.kind === 'insert' && table !== undefined && p.info.objects.length === 1 && charset.utf8) {
+        const plan = plans.get(table);
+        const load = plan ? toLoadData(p.text, plan) : null;
+        if (!load) return;
+        p.load = load;
+        p.text = Buffer.from(p.text.subarray(0, 200)); // a copy: the INSERT itself is no longer kept
+        p.statement = { ...p.statement, text: p.text };
       }
-      await lanes.dispatch(lanes.route(prepared.info), prepared, prepared.text.length);
+    };
+  };
+
+  let consumed = 0; // SQL bytes read by all streams, for progress
+  let stopped: { error: unknown } | undefined; // the first stream to fail stops the others
+  const progress = () => {
+    const now = Date.now();
+    if (!options.onProgress || now - lastProgress < 200) return;
+    lastProgress = now;
+    options.onProgress({
+      phase: 'restore',
+      ...(currentTable !== undefined ? { table: currentTable } : {}),
+      rows: result.rows,
+      bytes: consumed,
+      ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
+    });
+  };
+
+  /** One stream over its lanes, up to its index builds (not its foreign keys: see KeyBuilds.finish). */
+  const replayStream = async (source: AsyncIterable<Buffer>, lanes: ReplayLanes<Prepared>, filter: StreamFilter, others?: Promise<unknown>) => {
+    const keys = new KeyBuilds(lanes);
+    const asLoadData = loadDataOf();
+    let offset = 0;
+    try {
+      for await (const st of splitStatements(source, 'mysql')) {
+        if (signal?.aborted) throw abortReason(signal);
+        if (stopped) throw stopped.error;
+        const prepared = prepare(st, filter);
+        consumed += st.offset - offset;
+        offset = st.offset;
+        if (!prepared) continue;
+        if (others && NEEDS_ALL_TABLES.has(prepared.info.kind)) {
+          await others;
+          others = undefined;
+        }
+        if (!(await keys.admit(prepared))) continue;
+        asLoadData(prepared);
+        if (TABLE_KINDS.has(prepared.info.kind)) currentTable = prepared.info.objects[0]?.name ?? currentTable;
+        progress();
+        await lanes.dispatch(lanes.route(prepared.info), prepared, prepared.load?.rows.length ?? prepared.text.length);
+      }
+      await others;
+      keys.buildPending();
+      await lanes.idle();
+      return keys;
+    } catch (error) {
+      stopped ??= { error };
+      await lanes.settle();
+      throw error;
     }
-    await keys.finish();
-    await lanes.idle();
-  } finally {
-    await lanes.settle();
-  }
+  };
+
+  // Each lane keeps one statement in flight while the next ones are read and split.
+  const streams = options.streams ?? [];
+  const extraConns = options.moreConns ?? [];
+  const mainLanes = new ReplayLanes<Prepared>(streams.length ? [options.conn] : [options.conn, ...extraConns], execute);
+  const extraRuns = streams.map((stream, i) =>
+    replayStream(stream.sql, new ReplayLanes<Prepared>([extraConns[i]], execute), { include: stream.tables }),
+  );
+  const exclude = new Set(streams.flatMap((stream) => [...stream.tables]));
+  const allExtras = Promise.all(extraRuns);
+  allExtras.catch(() => undefined); // awaited below; a failure must not be unhandled meanwhile
+  const mainRun = replayStream(
+    sql,
+    mainLanes,
+    tables ? { include: tables } : exclude.size ? { exclude } : {},
+    streams.length ? allExtras : undefined,
+  );
+  const runs = await Promise.allSettled([mainRun, ...extraRuns]);
+  const failed = runs.find((run) => run.status === 'rejected');
+  if (failed) throw stopped?.error ?? (failed as PromiseRejectedResult).reason;
+  // Foreign keys last: each may rest on indexes of tables another stream loaded.
+  for (const run of runs as PromiseFulfilledResult<KeyBuilds>[]) await run.value.finish();
   if (signal?.aborted) throw abortReason(signal);
   options.onProgress?.({
     phase: 'restore',
     ...(currentTable !== undefined ? { table: currentTable } : {}),
     rows: result.rows,
-    bytes: Math.max(lastOffset, options.totalBytes ?? 0),
+    bytes: Math.max(consumed, options.totalBytes ?? 0),
     ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
   });
   return result;

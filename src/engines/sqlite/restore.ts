@@ -49,6 +49,7 @@ function targetEncoding(file: string, busyTimeoutMs: number): TextEncoding {
  */
 export async function restoreSqlite(target: SqliteTarget, sql: AsyncIterable<Buffer>, options: SqliteRestoreOptions = {}): Promise<RestoreResult> {
   if (options.signal?.aborted) throw abortError(options.signal);
+  if (options.parallelSql?.length) throw new SqliteRestoreError('a SQLite dump is restored from one stream');
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const encoding = targetEncoding(target.path, busyTimeoutMs);
   const stage = stagingPath(target.path);
