@@ -29,6 +29,9 @@ CREATE TABLE a_child (
   CONSTRAINT fk_b_code FOREIGN KEY (parent_code) REFERENCES z_parent (code) ON UPDATE CASCADE,
   CONSTRAINT fk_a_id FOREIGN KEY (parent_id) REFERENCES z_parent (id) ON DELETE SET NULL
 ) ENGINE=InnoDB;
+-- No secondary index: its primary key serves the foreign key, which still waits for the parent's index.
+CREATE TABLE b_link (code VARCHAR(32) NOT NULL PRIMARY KEY, note VARCHAR(9),
+  CONSTRAINT fk_link_code FOREIGN KEY (code) REFERENCES z_parent (code) ON UPDATE CASCADE) ENGINE=InnoDB;
 CREATE TABLE m_auto_second (k INT NOT NULL, id INT NOT NULL AUTO_INCREMENT, v INT, PRIMARY KEY (k, id), KEY k_id (id), KEY k_v (v)) ENGINE=InnoDB;
 CREATE TABLE m_fulltext (id INT PRIMARY KEY, body TEXT, tag VARCHAR(20), KEY k_tag (tag), FULLTEXT KEY ft_body (body)) ENGINE=InnoDB;
 CREATE TABLE m_no_pk (code VARCHAR(10) NOT NULL, v INT, UNIQUE KEY uk_code (code), KEY k_v (v)) ENGINE=InnoDB;
@@ -37,6 +40,7 @@ INSERT INTO z_parent (code, sku, a, b, c, note)
   SELECT CONCAT('C', seq % 500), CONCAT('SKU-', seq), seq % 97, MD5(seq), '2026-01-01' + INTERVAL seq MINUTE, CONCAT('n', seq) FROM seq_1_to_20000;
 INSERT INTO a_child SELECT seq, CONCAT('C', seq % 500), 1 + seq % 20000, seq / 7 FROM seq_1_to_30000;
 INSERT INTO a_child VALUES (40000, 'no such parent', 999999, 1);
+INSERT INTO b_link SELECT CONCAT('C', seq), 'x' FROM seq_0_to_499;
 INSERT INTO m_auto_second (k, v) SELECT seq % 3, seq FROM seq_1_to_3000;
 INSERT INTO m_fulltext SELECT seq, CONCAT('word', seq, ' other words'), CONCAT('t', seq % 9) FROM seq_1_to_2000;
 INSERT INTO m_no_pk SELECT CONCAT('c', seq), seq FROM seq_1_to_2000;
@@ -77,7 +81,7 @@ describe('restore with indexes built after the rows', () => {
         const target = await schemas.create(`keys${name}${threads}`);
         const result = await restoreMysql(target, chunked(dump, 65536), { threads });
         expect(await fingerprint(target), `${name} dump over ${threads} session(s)`).toEqual(sourcePrint);
-        expect(result.rows).toBe(20000 + 30001 + 3000 + 2000 * 3);
+        expect(result.rows).toBe(20000 + 30001 + 500 + 3000 + 2000 * 3);
         // The foreign keys work after the restore (not only look right): a parent row still cascades.
         await withConnection(target, (conn) => conn.query("UPDATE z_parent SET code = 'C-renamed' WHERE code = 'C7'"));
         const [moved] = await queryRows<{ n: number }>(target, "SELECT COUNT(*) AS n FROM a_child WHERE parent_code = 'C-renamed'");

@@ -39,6 +39,14 @@ describe('deferKeys', () => {
     expect(deferred?.addForeignKeys).toBeUndefined();
   });
 
+  it('defers the foreign keys of a table without secondary indexes (its primary key serves them)', () => {
+    const create = 'CREATE TABLE `w` (\n  `customer_id` int NOT NULL,\n  PRIMARY KEY (`customer_id`),\n  CONSTRAINT `fk_w` FOREIGN KEY (`customer_id`) REFERENCES `customer` (`id`)\n) ENGINE=InnoDB';
+    const deferred = deferKeys(Buffer.from(create), 'w');
+    expect(text(deferred?.create)).toBe('CREATE TABLE `w` (\n  `customer_id` int NOT NULL,\n  PRIMARY KEY (`customer_id`)\n) ENGINE=InnoDB');
+    expect(deferred?.addKeys).toBeUndefined();
+    expect(text(deferred?.addForeignKeys)).toBe('ALTER TABLE `w` ADD CONSTRAINT `fk_w` FOREIGN KEY (`customer_id`) REFERENCES `customer` (`id`)');
+  });
+
   it.each([
     ['another engine', ORDER_ITEM.replace('ENGINE=InnoDB', 'ENGINE=MyISAM')],
     ['a partitioned table', `${ORDER_ITEM}\n PARTITION BY HASH (\`item_id\`)\nPARTITIONS 4`],
@@ -47,7 +55,7 @@ describe('deferKeys', () => {
     ['a FULLTEXT index', ORDER_ITEM.replace('  KEY `order_id`', '  FULLTEXT KEY `ft` (`name`),\n  KEY `order_id`')],
     ['a hash-unique index', ORDER_ITEM.replace('(`name`,`order_id`)', '(`name`,`order_id`) USING HASH')],
     ['a generated column', ORDER_ITEM.replace("DEFAULT 'x, y'", 'GENERATED ALWAYS AS (concat(`order_id`)) VIRTUAL')],
-    ['no secondary index', 'CREATE TABLE `t` (\n  `id` int NOT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB'],
+    ['neither secondary index nor foreign key', 'CREATE TABLE `t` (\n  `id` int NOT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB'],
     ['a one-line definition', 'CREATE TABLE t (id int PRIMARY KEY, a int, KEY (a)) ENGINE=InnoDB'],
     ['CRLF line ends', ORDER_ITEM.replace(/\n/g, '\r\n')],
   ])('leaves the table as dumped with %s', (_what, create) => {

@@ -18,8 +18,8 @@ import { quoteId } from './restore-parse.js';
 export interface DeferredKeys {
   /** The CREATE TABLE without the deferred indexes and foreign keys. */
   create: Buffer;
-  /** `ALTER TABLE t ADD KEY ..., ADD UNIQUE KEY ...` in the dumped order. */
-  addKeys: Buffer;
+  /** `ALTER TABLE t ADD KEY ..., ADD UNIQUE KEY ...` in the dumped order; undefined when it has none. */
+  addKeys: Buffer | undefined;
   /** `ALTER TABLE t ADD CONSTRAINT ... FOREIGN KEY ...`, or undefined when the table has none. */
   addForeignKeys: Buffer | undefined;
 }
@@ -70,7 +70,7 @@ export function deferKeys(statement: Buffer, table: string): DeferredKeys | null
       keep.push(line);
     }
   }
-  if (keys.length === 0 || primaryLead === undefined) return null;
+  if (keys.length + foreignKeys.length === 0 || primaryLead === undefined) return null;
   if (autoIncrement !== undefined && autoIncrement !== primaryLead) return null;
 
   const create = [head, keep.join(',\n'), ...lines.slice(close)].join('\n');
@@ -78,7 +78,7 @@ export function deferKeys(statement: Buffer, table: string): DeferredKeys | null
   const alterAdding = (clauses: string[]) => Buffer.concat([Buffer.from(alter, 'utf8'), Buffer.from(clauses.map((c) => `ADD ${c}`).join(', '), 'latin1')]);
   return {
     create: Buffer.from(create, 'latin1'),
-    addKeys: alterAdding(keys),
+    addKeys: keys.length > 0 ? alterAdding(keys) : undefined,
     addForeignKeys: foreignKeys.length > 0 ? alterAdding(foreignKeys) : undefined,
   };
 }

@@ -90,7 +90,7 @@ export class KeyBuilds {
   /** Queues the index builds of the tables loaded so far (their foreign keys wait for finish()). */
   buildPending(): void {
     for (const pending of this.loading.splice(0)) {
-      this.lanes.defer(pending.table, synthetic(pending.keys.addKeys, 'alter-table', pending.table, pending.offset));
+      if (pending.keys.addKeys) this.lanes.defer(pending.table, synthetic(pending.keys.addKeys, 'alter-table', pending.table, pending.offset));
       if (pending.keys.addForeignKeys) this.foreignKeys.push(pending);
     }
   }

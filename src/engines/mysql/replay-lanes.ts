@@ -27,7 +27,7 @@ const BROADCAST_KINDS = new Set(['set', 'transaction', 'unlock']);
 const TABLE_KINDS = new Set(['create-table', 'drop-table', 'alter-table', 'create-index', 'insert', 'truncate', 'update', 'create-trigger']);
 
 /** Bytes of statements queued on all lanes before the reader waits (a few big INSERTs per lane). */
-const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 
 interface Lane {
   conn: RawConnection;
@@ -55,6 +55,7 @@ export class ReplayLanes<T> {
   constructor(
     conns: RawConnection[],
     private readonly run: (conn: RawConnection, item: T) => Promise<void>,
+    private readonly maxQueuedBytes = MAX_QUEUED_BYTES,
   ) {
     this.lanes = conns.map((conn) => ({ conn, tail: Promise.resolve(), queuedBytes: 0, heavy: 0 }));
   }
@@ -97,7 +98,7 @@ export class ReplayLanes<T> {
         work.definition = this.enqueue(this.leastLoaded(), item, bytes);
       }
     }
-    while (this.queuedBytes > MAX_QUEUED_BYTES && !this.failure) {
+    while (this.queuedBytes > this.maxQueuedBytes && !this.failure) {
       await new Promise<void>((resolve) => (this.wakeReader = resolve));
     }
     this.throwIfFailed();
@@ -158,7 +159,7 @@ export class ReplayLanes<T> {
         if (heavy) lane.heavy--;
         lane.queuedBytes -= bytes;
         this.queuedBytes -= bytes;
-        if (this.queuedBytes <= MAX_QUEUED_BYTES || this.failure) {
+        if (this.queuedBytes <= this.maxQueuedBytes || this.failure) {
           this.wakeReader?.();
           this.wakeReader = undefined;
         }
@@ -168,7 +169,7 @@ export class ReplayLanes<T> {
   }
 
   private leastLoaded(): number {
-    const load = (lane: Lane) => (lane.heavy > 0 ? MAX_QUEUED_BYTES : 0) + lane.queuedBytes;
+    const load = (lane: Lane) => (lane.heavy > 0 ? this.maxQueuedBytes : 0) + lane.queuedBytes;
     let best = 0;
     for (let i = 1; i < this.lanes.length; i++) if (load(this.lanes[i]) < load(this.lanes[best])) best = i;
     return best;

@@ -15,7 +15,7 @@ import { asServerError, exec, execBytes, loadRows, type RawConnection } from './
 import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
 import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
 import { isCurrentUser, type CurrentUser } from './swap-objects.js';
-import { ReplayLanes } from './replay-lanes.js';
+import { MAX_QUEUED_BYTES, ReplayLanes } from './replay-lanes.js';
 import { KeyBuilds } from './key-builds.js';
 
 export interface ReplayOptions {
@@ -296,9 +296,11 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
   // Each lane keeps one statement in flight while the next ones are read and split.
   const streams = options.streams ?? [];
   const extraConns = options.moreConns ?? [];
-  const mainLanes = new ReplayLanes<Prepared>(streams.length ? [options.conn] : [options.conn, ...extraConns], execute);
+  // Several streams share the memory one reader would have for its statements in flight.
+  const queueBytes = Math.floor(MAX_QUEUED_BYTES / (streams.length + 1));
+  const mainLanes = new ReplayLanes<Prepared>(streams.length ? [options.conn] : [options.conn, ...extraConns], execute, queueBytes);
   const extraRuns = streams.map((stream, i) =>
-    replayStream(stream.sql, new ReplayLanes<Prepared>([extraConns[i]], execute), { include: stream.tables }),
+    replayStream(stream.sql, new ReplayLanes<Prepared>([extraConns[i]], execute, queueBytes), { include: stream.tables }),
   );
   const exclude = new Set(streams.flatMap((stream) => [...stream.tables]));
   const allExtras = Promise.all(extraRuns);
