@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { rollbackDatabase } from '../../src/core/rollback.js';
 import { dumpMysql } from '../../src/engines/mysql/dump.js';
-import { restoreMysql } from '../../src/engines/mysql/restore.js';
+import mysql from 'mysql2/promise';
+import { connectionOptions } from '../../src/engines/mysql/connect.js';
+import { canLoadLocal, restoreMysql } from '../../src/engines/mysql/restore.js';
+import { openRawSession } from '../../src/engines/mysql/restore-session.js';
 import { dumpWithStockTool, fingerprint, queryRows, schemaRegistry, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { chunked, MemorySqlSink } from '../helpers/sink.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
@@ -77,6 +80,18 @@ describe('restore through LOAD DATA and two streams', () => {
         // Lifeboat's own dump sends the rows of product and review as LOAD DATA (bits keeps its INSERT).
         if (name === 'own') expect((await loadStatements(target)) - loadsBefore).toBeGreaterThanOrEqual(2);
       }
+    }
+  });
+
+  it('sends rows as LOAD DATA only where the connection allows it (else every row keeps its INSERT)', async () => {
+    const allowed = await openRawSession(source, { database: source.database });
+    const refused = await mysql.createConnection({ ...connectionOptions(source, source.database), flags: ['-LOCAL_FILES'] });
+    try {
+      expect(await canLoadLocal(allowed)).toBe(true);
+      expect(await canLoadLocal(refused)).toBe(false);
+    } finally {
+      await allowed.end();
+      await refused.end();
     }
   });
 

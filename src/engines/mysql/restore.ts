@@ -34,7 +34,7 @@ import { randomBytes } from 'node:crypto';
 import type { RestoreOptions, RestoreResult } from '../engine.js';
 import type { MysqlTarget } from '../target.js';
 import { quoteId } from './restore-parse.js';
-import { asServerError, exec, openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
+import { asServerError, exec, loadRows, openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
 import { countObjects, inventorySchema } from './restore-inventory.js';
 import { abortReason, replayIntoStaging } from './staging-replay.js';
 import { dropObject, readCurrentUser } from './swap-objects.js';
@@ -85,6 +85,23 @@ export function helperGrant(database: string, user: string, host: string): strin
   return `GRANT ALL PRIVILEGES ON ${quoteId(pattern)}.* TO ${quoteString(user)}@${quoteString(host)}`;
 }
 
+/**
+ * Whether this session may send rows with LOAD DATA LOCAL: the server must allow it (MySQL 8 does not by
+ * default) and so must anything between (some proxies refuse it). Tried once on a temporary table.
+ */
+export async function canLoadLocal(conn: RawConnection): Promise<boolean> {
+  try {
+    await exec(conn, 'CREATE TEMPORARY TABLE `lifeboat_load_probe` (`n` INT)');
+    try {
+      return (await loadRows(conn, 'LOAD DATA LOCAL INFILE \'rows\' INTO TABLE `lifeboat_load_probe` CHARACTER SET utf8mb4 (`n`)', Buffer.from('1\n'))) === 1;
+    } finally {
+      await exec(conn, 'DROP TEMPORARY TABLE `lifeboat_load_probe`');
+    }
+  } catch {
+    return false; // every row then keeps its INSERT
+  }
+}
+
 export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffer>, options: RestoreOptions = {}): Promise<RestoreResult> {
   const { signal } = options;
   if (signal?.aborted) throw abortReason(signal);
@@ -116,10 +133,8 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
   };
 
   try {
-    const [versionRow] = await run(admin, 'SELECT VERSION() AS v, @@GLOBAL.local_infile AS li');
+    const [versionRow] = await run(admin, 'SELECT VERSION() AS v');
     const mariadb = /mariadb/i.test(text(versionRow ?? {}, 'v'));
-    // LOAD DATA LOCAL needs the server's consent (MySQL 8 refuses it by default): without it, INSERTs.
-    const loadData = Number(versionRow?.li) === 1;
     const current = await readCurrentUser(admin);
 
     const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
@@ -154,6 +169,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     stageCreated = true;
 
     stageConn = await openStagingSession(target, stage);
+    const loadData = await canLoadLocal(stageConn);
     const parallel = options.parallelSql ?? [];
     const threads = parallel.length ? parallel.length + 1 : Math.max(1, Math.floor(options.threads ?? DEFAULT_RESTORE_THREADS));
     while (moreConns.length < threads - 1) moreConns.push(await openStagingSession(target, stage));
