@@ -15,8 +15,9 @@
 //   idle, runs alone, and completes before anything after it starts.
 // - An index build after a table's rows (deferred-keys.ts) runs once that table's statements before it
 //   have completed, on a lane of its own where there is one, while the reader goes on with the next table.
-// - LOCK TABLES is dropped when there are several lanes: it only speeds up MyISAM loads, and a lock held
-//   by one lane would stall the others.
+// - LOCK TABLES is dropped: it only speeds up MyISAM loads, a lock held by one lane would stall the
+//   others, and under it an INSERT into a table whose column defaults to NEXTVAL(seq) fails (the
+//   sequence is not locked: mariadb-dump writes such dumps).
 import type { RawConnection } from './restore-session.js';
 import type { StatementInfo } from './restore-parse.js';
 
@@ -66,7 +67,7 @@ export class ReplayLanes<T> {
 
   /** Where a statement goes. With one lane, everything runs on it in order. */
   route(info: StatementInfo): Route {
-    if (this.lanes.length > 1 && info.kind === 'lock') return { to: 'skip' };
+    if (info.kind === 'lock') return { to: 'skip' };
     if (BROADCAST_KINDS.has(info.kind)) return { to: 'all' };
     if (!TABLE_KINDS.has(info.kind)) return { to: 'barrier' };
     const refs = info.kind === 'create-index' || info.kind === 'create-trigger' ? [info.table] : info.objects;
