@@ -16,7 +16,7 @@ import { createReadStream } from 'node:fs';
 import { chown, chmod, lstat, rename, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { extractTar, utimesSeconds, type FolderMeta } from '../archive/extract.js';
+import { depthOf, extractTar, utimesSeconds, type FolderMeta } from '../archive/extract.js';
 import { feedFile } from '../archive/file-feed.js';
 import type { TreeCounts } from '../archive/pack-tree.js';
 import { readTar } from '../archive/tar-reader.js';
@@ -234,8 +234,8 @@ function stagedPath(units: SwapUnit[], rel: string): string {
 }
 
 async function applyFolderMeta(units: SwapUnit[], folders: Map<string, FolderMeta>, rels: Set<string>, warnings: string[]): Promise<void> {
-  const ordered = [...rels].filter((rel) => folders.has(rel)).sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const rel of ordered) {
+  const ordered = [...rels].filter((rel) => folders.has(rel)).map((rel) => ({ rel, depth: depthOf(rel) })).sort((a, b) => b.depth - a.depth);
+  for (const { rel } of ordered) {
     const meta = folders.get(rel) as FolderMeta;
     const abs = livePath(units, rel);
     try {
