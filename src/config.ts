@@ -2,8 +2,8 @@
 // (lifeboat.config.json / .yaml / .yml in the working folder, or the file named by LIFEBOAT_CONFIG).
 // The variable wins over the file.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { parseClusterSettings, type ClusterSettings } from './config-cluster.js';
 import { notifySettings } from './config-notify.js';
 import { parseStateSettings } from './config-state.js';
@@ -80,6 +80,15 @@ interface FileSettings {
   values: Partial<Record<Key, string>>;
   /** The `notify` object, validated by notifySettings. */
   notify?: unknown;
+}
+
+/**
+ * The YAML parser, loaded (synchronously, as settings are read) only for a YAML file: imported up front
+ * it cost every command about 5 MiB of memory, config file or not.
+ */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml.parse(text);
 }
 
 function readConfigFile(file: string): FileSettings {

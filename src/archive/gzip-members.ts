@@ -35,6 +35,8 @@ export class GzipMemberWriter implements SqlSink {
   private pendingLevel: number | undefined;
   private uncompressed = 0;
   private compressed = 0;
+  /** Compressed over uncompressed size of the last compressed member, for sizing the next one's output. */
+  private lastRatio = 1;
   /** Write completions, oldest first; each resolves once its member is written. */
   private inFlight: Promise<void>[] = [];
   private tail: Promise<void> = Promise.resolve();
@@ -120,10 +122,10 @@ export class GzipMemberWriter implements SqlSink {
       compressing = Promise.resolve(storedMember(pending, pendingBytes));
     } else {
       const block = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-      // One output buffer big enough for the whole member (stored data grows by a few bytes per 64 KiB):
-      // with zlib's default 16 KiB, a 1 MiB member takes 64 round trips to the thread pool.
-      const chunkSize = Math.max(zlibConstants.Z_MIN_CHUNK, block.length + (block.length >> 8) + 1024);
-      compressing = gzipAsync(block, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, chunkSize });
+      compressing = gzipAsync(block, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, chunkSize: this.outputSize(block.length) });
+      compressing.then((member) => {
+        this.lastRatio = member.length / block.length;
+      }, () => undefined);
     }
     // Members are compressed concurrently but appended strictly in order.
     this.tail = this.tail.then(async () => {
@@ -137,6 +139,20 @@ export class GzipMemberWriter implements SqlSink {
     this.inFlight.push(written);
     while (this.inFlight.length > this.concurrency) await this.inFlight.shift();
     this.throwIfFailed();
+  }
+
+  /**
+   * zlib's output buffer for a member of `length` bytes. The member is a slice of it, which keeps the
+   * whole buffer alive until written: sized like the last member (SQL and text shrink to a quarter) plus
+   * room, instead of the whole block, members in flight hold and churn through a third of the memory.
+   * An output that does not fit costs one more round trip to the thread pool; zlib's default 16 KiB
+   * would cost 64 for a 1 MiB member. Never more than the block can grow to (stored data grows by a
+   * few bytes per 64 KiB).
+   */
+  private outputSize(length: number): number {
+    const whole = length + (length >> 8) + 1024;
+    const guess = Math.ceil(length * this.lastRatio * 1.25) + (64 << 10);
+    return Math.max(zlibConstants.Z_MIN_CHUNK, Math.min(whole, guess));
   }
 
   private async drain(): Promise<void> {

@@ -5,8 +5,6 @@ import { usingStore } from '../catalog/state-db.js';
 import type { Settings } from '../config.js';
 import { UsageError } from '../core/errors.js';
 import { clearStaleFlagsOnAll, maintenanceRootsOf } from '../core/maintenance-roots.js';
-import { buildApp } from '../server/app.js';
-import { startSchedulerLoop } from '../server/scheduler-loop.js';
 import { settings, stdio } from './context.js';
 import { markAsServer } from '../core/process-identity.js';
 
@@ -27,6 +25,10 @@ export function parsePort(value: string): number {
 /** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
 export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
   markAsServer();
+  // The server (fastify and its plugins) is loaded only here: imported up front, it cost every other
+  // command, backups and rollbacks included, its memory.
+  const { buildApp } = await import('../server/app.js');
+  const { startSchedulerLoop } = await import('../server/scheduler-loop.js');
   for (const cleared of await clearStaleFlagsOnAll(maintenanceRootsOf(config))) stdio.err(cleared);
   const needsSetup = (await usingStore(AccountStore.open(config), (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.

@@ -18,7 +18,7 @@ import { AtomicFile } from '../archive/atomic-file.js';
 import { createDecryptor, createEncryptor, DecryptionError, loadEncryptionSecret, type EncryptionSecret } from '../archive/encrypt.js';
 import type { OffsiteSettings } from '../config-storage.js';
 import type { ProgressListener } from '../engines/engine.js';
-import { S3Store } from '../stores/s3.js';
+import { LazyS3Store } from '../stores/s3-lazy.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { archivePath } from './archive-reader.js';
 import { OperationError, UsageError } from './errors.js';
@@ -44,10 +44,10 @@ export async function loadOffsiteSecret(keyFile: string | undefined): Promise<En
 }
 
 /** The configured off-site store, or undefined when LIFEBOAT_STORAGE_URL is not set. */
-export function openOffsiteStore(storage: OffsiteSettings | undefined): S3Store | undefined {
+export function openOffsiteStore(storage: OffsiteSettings | undefined): LazyS3Store | undefined {
   if (!storage) return undefined;
   const { bucket, prefix, endpoint, region, conditionalWrites } = storage;
-  return new S3Store({ bucket, prefix, endpoint, region, conditionalWrites });
+  return new LazyS3Store({ bucket, prefix, endpoint, region, conditionalWrites });
 }
 
 function progressCounter(phase: string, total: number, onProgress?: ProgressListener): Transform {

@@ -16,7 +16,8 @@ import { createReadStream } from 'node:fs';
 import { chown, chmod, lstat, rename, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { extractTar, utimesSeconds, type FolderMeta } from '../archive/extract.js';
+import { depthOf, extractTar, utimesSeconds, type FolderMeta } from '../archive/extract.js';
+import { feedFile } from '../archive/file-feed.js';
 import type { TreeCounts } from '../archive/pack-tree.js';
 import { readTar } from '../archive/tar-reader.js';
 import { probeNameFolding, type NameFolding } from '../archive/tar-safety.js';
@@ -115,14 +116,12 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     const leftOut = new Set<string>();
     let extractedBytes = 0;
     const file = archivePath(archiveDir, record);
-    const checked = manifest ? readChecked(file, manifest) : undefined;
-    const raw = checked?.stream ?? createReadStream(file, { highWaterMark: 1 << 20 });
     // Decompression (on the thread pool) runs up to 4 MiB ahead of the writes (on this thread); zlib's
     // options reach the stream underneath, though its type does not list them.
     const gunzipOptions = { chunkSize: 1 << 20, readableHighWaterMark: 4 << 20 };
     const source = createGunzip(gunzipOptions);
-    raw.on('error', (error: Error) => source.destroy(error));
-    raw.pipe(source);
+    const checked = manifest ? readChecked(file, manifest, source) : undefined;
+    if (!checked) void feedFile(file, source);
     const extracted = await extractTar(readTar(source), {
       targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
       folding,
@@ -134,7 +133,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
         if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
       },
     }).catch((error: unknown) => {
-      raw.destroy();
+      source.destroy();
       const problem = checked && !options.signal?.aborted ? archiveProblem(error) : undefined;
       if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
       throw error;
@@ -235,8 +234,8 @@ function stagedPath(units: SwapUnit[], rel: string): string {
 }
 
 async function applyFolderMeta(units: SwapUnit[], folders: Map<string, FolderMeta>, rels: Set<string>, warnings: string[]): Promise<void> {
-  const ordered = [...rels].filter((rel) => folders.has(rel)).sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const rel of ordered) {
+  const ordered = [...rels].filter((rel) => folders.has(rel)).map((rel) => ({ rel, depth: depthOf(rel) })).sort((a, b) => b.depth - a.depth);
+  for (const { rel } of ordered) {
     const meta = folders.get(rel) as FolderMeta;
     const abs = livePath(units, rel);
     try {

@@ -19,6 +19,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { s3Location } from './s3-lazy.js';
 import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
 
 // The SDK prints a multi-line notice on Node 20 that its *future* versions will need Node 22. Lifeboat
@@ -100,7 +101,7 @@ export class S3Store implements ObjectStore {
   }
 
   get location(): string {
-    return `s3://${this.options.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
+    return s3Location(this.options);
   }
 
   private objectKey(key: string): string {
