@@ -4,10 +4,14 @@
 // - a schema qualifier naming the dumped database or the shop's database is removed (the statement then
 //   applies to the default schema: staging), ALTER DATABASE `x` becomes ALTER DATABASE (default schema);
 // - any other schema qualifier on the object a statement writes fails the restore;
-// - SET GLOBAL, account and replication statements are skipped with a warning; LOAD DATA fails.
+// - SET GLOBAL, account and replication statements are skipped with a warning; a dump's own LOAD DATA
+//   fails.
 // DEFINER clauses naming another user are removed (see swap-objects.ts for why). `SET NAMES utf8` is
 // widened to utf8mb4. Events are captured right after their creation and disabled in staging, so the
 // event scheduler cannot run them against the staged data.
+// On the way: statements go over several sessions (replay-lanes.ts), secondary indexes and foreign keys
+// wait for the rows (key-builds.ts), plain INSERTs go as LOAD DATA LOCAL (load-data.ts), and a dump may
+// come as several streams of its tables, one session each (ReplayOptions.streams).
 import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
 import type { ProgressListener } from '../engine.js';
 import { classifyStatement, quoteId, removeRanges, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
