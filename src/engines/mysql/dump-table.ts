@@ -254,7 +254,12 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
         const row = result as unknown as (Buffer | null)[];
         if (row[0] === null) throw rowTooLarge(table, ctx.maxAllowedPacket);
         const formatted = escapeLineBreaks(row[0]);
-        builder.add(plan.large.length > 0 ? withLargeValues(formatted, row, plan, ctx.maxAllowedPacket, table) : formatted, emit);
+        const tuple = plan.large.length > 0 ? withLargeValues(formatted, row, plan, ctx.maxAllowedPacket, table) : formatted;
+        // A row whose INSERT would not fit the server's packet could never be loaded back: fail the
+        // backup now rather than write an archive that cannot be restored.
+        const statementBytes = plan.insertPrefix.length + tuple.length + STATEMENT_END.length;
+        if (statementBytes >= ctx.maxAllowedPacket) throw rowTooLarge(table, ctx.maxAllowedPacket, statementBytes);
+        builder.add(tuple, emit);
         rows++;
       } catch (error) {
         fail(error);
@@ -288,9 +293,10 @@ function withLargeValues(tuple: Buffer, row: (Buffer | null)[], plan: SelectPlan
   return Buffer.concat(spliced);
 }
 
-function rowTooLarge(table: string, maxAllowedPacket: number): Error {
+function rowTooLarge(table: string, maxAllowedPacket: number, statementBytes?: number): Error {
+  const size = statementBytes === undefined ? 'is too large to format within' : `needs a ${statementBytes}-byte INSERT, more than`;
   return new Error(
-    `a row of table ${table} is too large to format within max_allowed_packet (${maxAllowedPacket} bytes); ` +
+    `a row of table ${table} ${size} max_allowed_packet (${maxAllowedPacket} bytes), so it could not be loaded back; ` +
       'raise max_allowed_packet on the server and try again',
   );
 }

@@ -133,7 +133,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
   };
 
   try {
-    const [versionRow] = await run(admin, 'SELECT VERSION() AS v');
+    const [versionRow] = await run(admin, 'SELECT VERSION() AS v, @@max_allowed_packet AS p');
     const mariadb = /mariadb/i.test(text(versionRow ?? {}, 'v'));
     const current = await readCurrentUser(admin);
 
@@ -181,6 +181,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
       shop: db,
       current,
       loadData,
+      maxAllowedPacket: Number(versionRow?.p),
       ...(tables ? { tables } : {}),
       ...(parallel.length ? { streams: parallel.map((part) => ({ sql: part.sql, tables: new Set(part.tables) })) } : {}),
       ...(signal ? { signal } : {}),

@@ -32,6 +32,8 @@ export interface ReplayOptions {
   tables?: Set<string>;
   /** Send plain INSERTs as LOAD DATA LOCAL (load-data.ts); the server must allow local_infile. */
   loadData?: boolean;
+  /** The server's max_allowed_packet: a longer statement fails with a message that says so. */
+  maxAllowedPacket?: number;
   /**
    * Streams replayed at the same time as the main one, each on its own session (`moreConns` then serve
    * them, one each, and the main stream has `conn` alone): each holds the dump's header and exactly its
@@ -208,6 +210,12 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       const e = asServerError(error);
+      const limit = options.maxAllowedPacket;
+      if (!p.load && limit !== undefined && p.text.length >= limit) {
+        // The server drops the connection (often before it can say why): name the cause and the fix.
+        const message = `the statement is ${p.text.length} bytes, more than the server's max_allowed_packet (${limit} bytes); raise it (SET GLOBAL max_allowed_packet = ${p.text.length + 1024}) and try again`;
+        throw new StatementError(st.offset, message, e.errno, preview(st.text));
+      }
       throw new StatementError(st.offset, e.message, e.errno, preview(st.text));
     }
     if (p.load && affected !== p.load.count) {
