@@ -1,44 +1,62 @@
 // The SQL of a database archive, read once for a restore while it is checked against its manifest
-// (size, sha256 of the archive bytes, uncompressed size): the rollback then reads the archive once
+// (size and sha256 of the archive bytes, uncompressed size): the rollback then reads the archive once
 // instead of a verify pass followed by a replay. The restore loads a staging copy first, so the check
 // can still refuse a damaged archive before the live database is touched (RestoreOptions.beforeSwap).
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { pipeline, Transform, type Readable } from 'node:stream';
+// A local Lifeboat archive is read as two streams of its tables (parallel-sql.ts); its bytes are then
+// checked by a third, sequential read that decompresses nothing.
+import { PassThrough, Writable, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { feedFile } from '../archive/file-feed.js';
+import type { RestoreOptions } from '../engines/engine.js';
+import { readChecked } from './archive-check.js';
 import { archivePath, isGzipped } from './archive-reader.js';
+import { openParallelSql } from './parallel-sql.js';
 import type { BackupRecord } from './types.js';
 
 export interface CheckedSql {
+  /** The SQL for the restore (its main stream when there are several). */
   sql: AsyncIterable<Buffer>;
-  /** What differs from the manifest, once `sql` was read to its end (an unread end is a problem too). */
-  problems(): string[];
+  /** More streams of the same dump to load at once (RestoreOptions.parallelSql); empty when read as one. */
+  parallelSql: NonNullable<RestoreOptions['parallelSql']>;
+  /** Once every stream was read to its end: what differs from the manifest (an unread end too). */
+  problems(): Promise<string[]>;
 }
 
-export function openCheckedSql(backupDir: string, record: BackupRecord, onBytes?: (bytes: number, total: number) => void): CheckedSql {
+/** `split`: read a Lifeboat archive as two streams where its manifest allows (a whole-database restore). */
+export function openCheckedSql(backupDir: string, record: BackupRecord, split: boolean): CheckedSql {
+  const file = archivePath(backupDir, record);
   const manifest = record.manifest;
-  const hash = createHash('sha256');
-  let archiveBytes = 0;
+  const parallel = split && manifest ? openParallelSql(file, manifest) : undefined;
+  if (manifest && parallel) {
+    const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+    const read = readChecked(file, manifest, discard);
+    const done = finished(discard);
+    done.catch(() => undefined); // awaited in problems()
+    return {
+      sql: parallel.main,
+      parallelSql: [parallel.first],
+      async problems() {
+        try {
+          await done;
+        } catch (error) {
+          return [`cannot be read (${(error as Error).message})`];
+        }
+        const problem = read.problem();
+        return problem ? [problem] : [];
+      },
+    };
+  }
+
+  // Concatenated gzip members are read as one stream by Node's gunzip. A read error destroys it with that
+  // error, which its iterator throws to the restore; the no-op listener is for errors after the restore
+  // stopped reading (zlib reports a truncated stream once more when it is destroyed).
+  const source: Readable & Writable = isGzipped(record) ? createGunzip({ chunkSize: 1 << 20 }) : new PassThrough();
+  source.on('error', () => undefined);
+  const read = manifest ? readChecked(file, manifest, source) : undefined;
+  if (!read) void feedFile(file, source);
   let sqlBytes = 0;
   let ended = false;
-  const raw = createReadStream(archivePath(backupDir, record), { highWaterMark: 1 << 20 });
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      archiveBytes += chunk.length;
-      if (manifest) onBytes?.(archiveBytes, manifest.archive.size);
-      callback(null, chunk);
-    },
-  });
-  // Concatenated gzip members are read as one stream by Node's gunzip. pipeline() passes an error of any
-  // stream on to the last one, whose iterator the restore reads: that is where errors are reported. The
-  // no-op listeners are for errors after the restore stopped reading (zlib reports a truncated stream
-  // once more when it is destroyed), which would otherwise crash the process.
-  const gunzip = isGzipped(record) ? createGunzip({ chunkSize: 1 << 20 }) : undefined;
-  const chain: (Readable | Transform)[] = gunzip ? [raw, tap, gunzip] : [raw, tap];
-  for (const stream of chain) stream.on('error', () => undefined);
-  pipeline(chain, () => undefined);
-  const source: Readable = gunzip ?? tap;
   async function* counted(): AsyncIterable<Buffer> {
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
@@ -47,18 +65,18 @@ export function openCheckedSql(backupDir: string, record: BackupRecord, onBytes?
       }
       ended = true;
     } finally {
-      source.destroy(); // a restore that stopped early leaves no open file behind (pipeline closes the rest)
+      source.destroy(); // a restore that stopped early stops the file's reading too
     }
   }
   return {
     sql: counted(),
-    problems() {
+    parallelSql: [],
+    async problems() {
       if (!ended) return ['the archive was not read to its end'];
-      if (!manifest) return [];
+      if (!manifest || !read) return [];
       const found: string[] = [];
-      if (archiveBytes !== manifest.archive.size) found.push(`size is ${archiveBytes} bytes, the manifest says ${manifest.archive.size}`);
-      const sha256 = hash.digest('hex');
-      if (sha256 !== manifest.archive.sha256) found.push(`sha256 is ${sha256}, the manifest says ${manifest.archive.sha256}`);
+      const problem = read.problem();
+      if (problem) found.push(problem);
       if (isGzipped(record) && sqlBytes !== manifest.sqlBytes) found.push(`holds ${sqlBytes} bytes of SQL, the manifest says ${manifest.sqlBytes}`);
       return found;
     },

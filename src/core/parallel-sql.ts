@@ -3,11 +3,8 @@
 // events after them) from where those tables end, using the manifest's per-table offsets (the same parts
 // `rollback --table` reads, table-sql.ts). Each stream loads its own tables on its own session, so the
 // server loads two tables at once without two sessions appending to the same table (which contend on
-// the end of its primary key). The archive's checksum is taken by a third, sequential read.
-import { createHash } from 'node:crypto';
+// the end of its primary key). The archive's checksum is taken by a third read (checked-sql.ts).
 import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { Writable } from 'node:stream';
 import { planTableSql, readTableSql, type ArchiveRangeReader } from './table-sql.js';
 import type { Manifest } from './types.js';
 
@@ -18,8 +15,6 @@ export interface ParallelSql {
   /** Everything but `first.tables`. */
   main: AsyncIterable<Buffer>;
   first: { sql: AsyncIterable<Buffer>; tables: string[] };
-  /** What differs from the manifest in the archive's size and sha256 (read once, on the side). */
-  problems(): Promise<string[]>;
 }
 
 /** The split, or undefined when the archive cannot be read by parts (see planTableSql) or has one table. */
@@ -48,33 +43,5 @@ export function openParallelSql(file: string, manifest: Manifest): ParallelSql |
   if (!firstPlan || !restPlan) return undefined;
   const read: ArchiveRangeReader = async (start, end) => createReadStream(file, { start, end: end - 1, highWaterMark: 1 << 20 });
   // The rest's last part runs to the end of the archive: views, routines, events and the trailer.
-  const whole = digestFile(file);
-  whole.catch(() => undefined); // read in problems()
-  return {
-    main: readTableSql(read, restPlan),
-    first: { sql: readTableSql(read, firstPlan), tables: firstTables },
-    async problems() {
-      const { size, sha256 } = await whole;
-      const found: string[] = [];
-      if (size !== manifest.archive.size) found.push(`size is ${size} bytes, the manifest says ${manifest.archive.size}`);
-      if (sha256 !== manifest.archive.sha256) found.push(`sha256 is ${sha256}, the manifest says ${manifest.archive.sha256}`);
-      return found;
-    },
-  };
-}
-
-async function digestFile(file: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  await pipeline(
-    createReadStream(file, { highWaterMark: 1 << 20 }),
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        size += chunk.length;
-        callback();
-      },
-    }),
-  );
-  return { size, sha256: hash.digest('hex') };
+  return { main: readTableSql(read, restPlan), first: { sql: readTableSql(read, firstPlan), tables: firstTables } };
 }

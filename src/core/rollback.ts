@@ -6,9 +6,7 @@
 import type { ProgressListener, RestoreOptions, RestoreResult } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { archivePath } from './archive-reader.js';
-import { openCheckedSql, type CheckedSql } from './checked-sql.js';
-import { openParallelSql } from './parallel-sql.js';
+import { openCheckedSql } from './checked-sql.js';
 import { OperationError, UsageError } from './errors.js';
 import type { BackupRecord } from './types.js';
 import { verifyBackup } from './verify.js';
@@ -62,20 +60,18 @@ export async function rollbackDatabase(
   }
   requireSameEngine(record, target);
   requireTables(record, options.tables);
-  // One read: the archive is checked while the staging copy loads, and refused before the swap. A
-  // local Lifeboat archive is read as two streams at once (parallel-sql.ts), checked by a third read.
-  const parallel = record.manifest && !options.tables?.length ? openParallelSql(archivePath(backupDir, record), record.manifest) : undefined;
-  const checked = parallel ? undefined : openCheckedSql(backupDir, record);
+  // One read: the archive is checked while the staging copy loads, and refused before the swap.
+  const checked = openCheckedSql(backupDir, record, !options.tables?.length);
   let damage: string[] = [];
   const refuse = (problems: string[]) =>
     new OperationError(`${record.file} is damaged (${problems.join('; ')}); refusing to roll back, nothing was changed`);
   try {
-    return await restoreDatabase(target, parallel?.main ?? (checked as CheckedSql).sql, {
+    return await restoreDatabase(target, checked.sql, {
       ...options,
       totalBytes: record.manifest?.sqlBytes,
-      ...(parallel ? { parallelSql: [parallel.first] } : {}),
+      parallelSql: checked.parallelSql,
       beforeSwap: async () => {
-        damage = parallel ? await parallel.problems() : (checked as CheckedSql).problems();
+        damage = await checked.problems();
         if (damage.length) throw new Error('the archive does not match its manifest');
       },
     });

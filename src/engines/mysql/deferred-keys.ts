@@ -13,6 +13,7 @@
 // CREATE time), generated columns, FULLTEXT/SPATIAL/hash-unique indexes, or a definition not in the
 // one-clause-per-line layout SHOW CREATE TABLE prints (which Lifeboat's, mysqldump's and mariadb-dump's
 // dumps use).
+import { columnOf, createLayout, isGenerated } from './create-layout.js';
 import { quoteId } from './restore-parse.js';
 
 export interface DeferredKeys {
@@ -27,33 +28,21 @@ export interface DeferredKeys {
 const KEY_LINE = /^ {2}(?:UNIQUE )?KEY /;
 const FOREIGN_KEY_LINE = /^ {2}CONSTRAINT (?:`(?:[^`]|``)*`) FOREIGN KEY /;
 const REFUSED_LINE = /^ {2}(?:FULLTEXT|SPATIAL|VECTOR) /;
-const COLUMN_NAME = /^ {2}(`(?:[^`]|``)*`) /;
 const PRIMARY_LEAD = /^ {2}PRIMARY KEY \((`(?:[^`]|``)*`)/;
 
 /**
- * Splits a CREATE TABLE (as the server prints it) into the table with its primary key and the
- * statements that add the rest; null when the table is better created as dumped (see the top).
- * Works on the statement's bytes read as latin1, so any byte (UTF-8 names included) passes unchanged.
+ * Splits a CREATE TABLE (as the server prints it, create-layout.ts) into the table with its primary key
+ * and the statements that add the rest; null when the table is better created as dumped (see the top).
  */
 export function deferKeys(statement: Buffer, table: string): DeferredKeys | null {
-  const text = statement.toString('latin1');
-  if (text.includes('\r')) return null;
-  const lines = text.split('\n');
-  const head = lines[0];
-  if (!/^CREATE TABLE (?:IF NOT EXISTS )?`(?:[^`]|``)*` \($/.test(head)) return null;
-  const close = lines.findIndex((line, i) => i > 0 && line.startsWith(')'));
-  if (close < 2) return null;
-  const tail = lines.slice(close).join('\n');
-  if (!/\bENGINE=InnoDB\b/i.test(tail) || /\bPARTITION\b/i.test(tail)) return null;
-
-  const body = lines.slice(1, close).map((line, i, all) => (i < all.length - 1 ? line.replace(/,$/, '') : line));
+  const layout = createLayout(statement);
+  if (!layout || !/\bENGINE=InnoDB\b/i.test(layout.tail) || /\bPARTITION\b/i.test(layout.tail)) return null;
   const keep: string[] = [];
   const keys: string[] = [];
   const foreignKeys: string[] = [];
   let primaryLead: string | undefined;
   let autoIncrement: string | undefined;
-  for (const line of body) {
-    if (!line.startsWith('  ')) return null;
+  for (const line of layout.body) {
     if (REFUSED_LINE.test(line)) return null;
     if (KEY_LINE.test(line)) {
       if (/\bUSING HASH\b/i.test(line)) return null;
@@ -62,9 +51,9 @@ export function deferKeys(statement: Buffer, table: string): DeferredKeys | null
       foreignKeys.push(line.slice(2));
     } else {
       primaryLead ??= PRIMARY_LEAD.exec(line)?.[1];
-      const column = COLUMN_NAME.exec(line)?.[1];
+      const column = columnOf(line);
       if (column !== undefined) {
-        if (/ GENERATED ALWAYS AS /i.test(line)) return null;
+        if (isGenerated(line)) return null;
         if (/ AUTO_INCREMENT\b/.test(line)) autoIncrement = column;
       }
       keep.push(line);
@@ -73,7 +62,7 @@ export function deferKeys(statement: Buffer, table: string): DeferredKeys | null
   if (keys.length + foreignKeys.length === 0 || primaryLead === undefined) return null;
   if (autoIncrement !== undefined && autoIncrement !== primaryLead) return null;
 
-  const create = [head, keep.join(',\n'), ...lines.slice(close)].join('\n');
+  const create = [layout.head, keep.join(',\n'), layout.tail].join('\n');
   const alter = `ALTER TABLE ${quoteId(table)} `;
   const alterAdding = (clauses: string[]) => Buffer.concat([Buffer.from(alter, 'utf8'), Buffer.from(clauses.map((c) => `ADD ${c}`).join(', '), 'latin1')]);
   return {

@@ -17,6 +17,7 @@
 //   statements tell; the rows are then declared utf8mb4, as the INSERT was read.
 // LOAD DATA LOCAL turns duplicate keys and bad values into warnings: the row count the server reports must
 // equal the rows sent, or the restore fails (see staging-replay.ts).
+import { columnOf, createLayout, isGenerated, unquote } from './create-layout.js';
 
 /** How one table's rows can be loaded (from its CREATE TABLE as the server prints it). */
 export interface LoadPlan {
@@ -29,25 +30,18 @@ const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext',
 const NUMBER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real']);
 const TEMPORAL_TYPES = new Set(['date', 'datetime', 'timestamp', 'time', 'year']);
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
-const COLUMN_LINE = /^ {2}`((?:[^`]|``)*)` ([a-z]+)/;
 
 export function loadPlan(create: Buffer): LoadPlan | null {
-  const text = create.toString('latin1');
-  const lines = text.split('\n');
-  if (lines.length < 3 || !/^CREATE TABLE /.test(lines[0]) || !lines[0].endsWith('(')) return null;
-  if (/WITH SYSTEM VERSIONING/i.test(text)) return null;
+  const layout = createLayout(create);
+  if (!layout || /WITH SYSTEM VERSIONING/i.test(layout.tail)) return null;
   const columns: string[] = [];
   const binary = new Set<string>();
-  for (const line of lines.slice(1)) {
-    if (line.startsWith(')')) break;
-    const match = COLUMN_LINE.exec(line);
-    if (!match) {
-      if (/^ {2}`/.test(line)) return null;
-      continue; // keys and constraints
-    }
-    const [, quoted, type] = match;
-    if (/ (?:GENERATED ALWAYS )?AS \(| GENERATED ALWAYS | INVISIBLE\b/i.test(line)) return null;
-    const name = Buffer.from(quoted.replace(/``/g, '`'), 'latin1').toString('utf8');
+  for (const line of layout.body) {
+    const quoted = columnOf(line);
+    if (quoted === undefined) continue; // keys and constraints
+    const type = /^[a-z]+/.exec(line.slice(2 + quoted.length + 1))?.[0] ?? '';
+    if (isGenerated(line) || / INVISIBLE\b/i.test(line)) return null;
+    const name = unquote(quoted);
     if (BINARY_TYPES.has(type)) binary.add(name);
     else if (!TEXT_TYPES.has(type) && !NUMBER_TYPES.has(type) && !TEMPORAL_TYPES.has(type)) return null;
     // A text column of the binary character set holds bytes, dumped as hex: load it as bytes.
@@ -92,18 +86,18 @@ export interface LoadData {
   count: number;
 }
 
-const HEADER = /^INSERT INTO `((?:[^`]|``)*)` (?:\(([^)]*)\) )?VALUES\s*\(/;
+const HEADER = /^INSERT INTO (`(?:[^`]|``)*`) (?:\(([^)]*)\) )?VALUES\s*\(/;
 
 /** The INSERT as LOAD DATA, or null when it must run as it is (see the top). */
 export function toLoadData(insert: Buffer, plan: LoadPlan): LoadData | null {
   const head = HEADER.exec(insert.subarray(0, 64 * 1024).toString('latin1'));
   if (!head) return null;
-  const table = Buffer.from(head[1].replace(/``/g, '`'), 'latin1').toString('utf8');
+  const table = unquote(head[1]);
   let columns = plan.columns;
   if (head[2] !== undefined) {
-    const listed = head[2].split(',').map((c) => /^\s*`((?:[^`]|``)*)`\s*$/.exec(c)?.[1]);
+    const listed = head[2].split(',').map((c) => /^\s*(`(?:[^`]|``)*`)\s*$/.exec(c)?.[1]);
     if (listed.some((c) => c === undefined)) return null;
-    columns = listed.map((c) => Buffer.from((c as string).replace(/``/g, '`'), 'latin1').toString('utf8'));
+    columns = listed.map((c) => unquote(c as string));
     if (columns.some((c) => !plan.columns.includes(c))) return null;
   }
   const isBinary = columns.map((c) => plan.binary.has(c));
