@@ -32,6 +32,8 @@ export async function feedFile(file: string, into: Writable, onChunk?: (chunk: B
       onChunk?.(chunk);
       await consumed;
       consumed = consume(into, chunk);
+      // The loop ends without awaiting it once `into` is destroyed: its rejection must not go unhandled.
+      consumed.catch(() => undefined);
     }
   } catch (error) {
     if (!into.destroyed) into.destroy(error as Error);
