@@ -1,12 +1,14 @@
 // Rows near the server's max_allowed_packet: a value that fits the server can need a longer INSERT than
-// the packet allows (hex or escapes make it up to twice as long), and such an INSERT can never be loaded
-// back. The backup must fail at once, leaving no archive, and a dump holding such a statement must fail
-// its restore with a message that names the limit. Against the real MariaDB.
+// the packet allows (hex or escapes make it up to twice as long). With a primary key the value is written
+// in pieces (value-pieces.ts) and loads back; without one such an INSERT could never be loaded back, so
+// the backup must fail at once, leaving no archive. A dump holding such a statement must fail its restore
+// with a message that names the limit. Against the real MariaDB.
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseBackup } from '../../src/core/backup.js';
+import { rollbackDatabase } from '../../src/core/rollback.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
 import { fingerprint, queryRows, schemaRegistry, withConnection } from '../helpers/mysql.js';
 import { chunked } from '../helpers/sink.js';
@@ -27,7 +29,8 @@ describe('rows near max_allowed_packet', () => {
     const quarter = Math.floor((limit * 0.7) / 4);
     await withConnection(shop, (conn) =>
       conn.query(`CREATE TABLE media (id INT PRIMARY KEY, data LONGBLOB);
-        INSERT INTO media VALUES (1, REPEAT(UNHEX('00FF5C27'), ${quarter})), (2, 'small');`),
+        INSERT INTO media VALUES (1, REPEAT(UNHEX('00FF5C27'), ${quarter})), (2, 'small');
+        CREATE TABLE keyless (data LONGBLOB);`),
     );
   });
 
@@ -36,10 +39,20 @@ describe('rows near max_allowed_packet', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('a backup whose row could not be loaded back fails in one line and leaves no archive', async () => {
+  it('a value whose literal would not fit a packet is backed up in pieces and rolled back exactly', async () => {
+    const backupDir = path.join(dir, 'pieces');
+    const before = await fingerprint(shop);
+    const record = await createDatabaseBackup(shop, backupDir);
+    const target = await schemas.create('packetback');
+    await rollbackDatabase(target, backupDir, record);
+    expect(await fingerprint(target)).toEqual(before);
+  });
+
+  it('a backup whose row could not be loaded back (no primary key) fails in one line and leaves no archive', async () => {
+    await withConnection(shop, (conn) => conn.query('INSERT INTO keyless SELECT data FROM media WHERE id = 1'));
     const backupDir = path.join(dir, 'backups');
     await expect(createDatabaseBackup(shop, backupDir)).rejects.toThrow(
-      new RegExp(`^a row of table media needs a \\d+-byte INSERT, more than max_allowed_packet \\(${limit} bytes\\).*raise max_allowed_packet`),
+      new RegExp(`^a row of table keyless needs a \\d+-byte INSERT, more than max_allowed_packet \\(${limit} bytes\\).*raise max_allowed_packet`),
     );
     expect(await readdir(backupDir).catch(() => [])).toEqual([]);
   });

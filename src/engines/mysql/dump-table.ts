@@ -15,6 +15,7 @@ import {
   rawExpression,
   type ColumnInfo,
 } from './values.js';
+import { CHECKS_OFF, CHECKS_ON, canWriteInPieces, pendingExpression, pendingValues, unitsFitting, writeRemainingPieces, type PendingValue, type PieceColumn } from './value-pieces.js';
 
 export interface TableDataContext {
   conn: MysqlConnection;
@@ -26,6 +27,10 @@ export interface TableDataContext {
   signal?: AbortSignal;
   /** Called after every piece of statements is written, with the rows it completed. */
   onRows: (rows: number) => void;
+  /** Values longer than a statement may be appended in pieces (see value-pieces.ts for when not). */
+  valuePieces?: boolean;
+  /** The table has CHECK constraints, which a partial value could fail. */
+  constraintChecks?: boolean;
 }
 
 export interface TableDataResult {
@@ -45,7 +50,16 @@ export interface SelectPlan {
   sql: string;
   /** Columns fetched raw (in result positions 1..n) when too large for the server to format. */
   large: LargeColumn[];
+  /** Columns of `large` whose raw value is only a first piece (value-pieces.ts), in result position n+1. */
+  pieces: PieceColumn[];
   insertPrefix: Buffer;
+}
+
+export interface SelectOptions {
+  /** Bytes of SQL one row may take (the server's packet permitting); longer values are cut in pieces. */
+  rowBudget?: number;
+  /** Long values may be appended in pieces (the table has a primary key, see value-pieces.ts). */
+  pieces?: boolean;
 }
 
 /** Room kept free in a packet for the statement's own text and the protocol. */
@@ -57,10 +71,11 @@ const PACKET_MARGIN = 16 * 1024;
  * a length threshold; longer values are replaced in the row by a NUL marker (a raw NUL never occurs in
  * the server's literals: QUOTE escapes it) and fetched raw in extra result columns.
  */
-export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPacket: number): SelectPlan | null {
+export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPacket: number, options: SelectOptions = {}): SelectPlan | null {
   const columns = allColumns.filter((c) => !c.generated); // the server computes generated columns
   if (columns.length === 0) return null;
-  const budget = maxAllowedPacket - PACKET_MARGIN;
+  const budget = Math.min(maxAllowedPacket - PACKET_MARGIN, options.rowBudget ?? Infinity);
+  const key = options.pieces ? allColumns.filter((c) => c.primaryKey) : [];
   const bounds = columns.map((c) => maxLiteralBytes(c) + 1);
   // Unbounded columns (LONGBLOB, geometry ...) always get a threshold; then the largest bounded ones
   // until the rest is sure to fit in half the budget, leaving the other half to the thresholded ones.
@@ -76,6 +91,7 @@ export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPa
   const parts: string[] = [];
   const rawParts: string[] = [];
   const largeColumns: LargeColumn[] = [];
+  const pieces: PieceColumn[] = [];
   columns.forEach((column, i) => {
     const literal = literalExpression(column);
     if (!large.has(i)) {
@@ -85,14 +101,18 @@ export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPa
     const threshold = Math.max(0, Math.floor(share / literalExpansion(column)) - 8);
     const c = quoteIdentifier(column.name);
     parts.push(`IF(LENGTH(${c})>${threshold},'\\0',${literal})`);
-    rawParts.push(`IF(LENGTH(${c})>${threshold},${rawExpression(column)},NULL)`);
+    // With a key to find the row again, a long value's first piece only (its share of the row).
+    const piece = key.length > 0 && canWriteInPieces(column) ? { column, units: unitsFitting(column, share) } : undefined;
+    rawParts.push(`IF(LENGTH(${c})>${threshold},${rawExpression(column, piece ? `LEFT(${c},${piece.units})` : c)},NULL)`);
     largeColumns.push({ column, threshold });
+    if (piece) pieces.push(piece);
   });
+  if (pieces.length > 0) rawParts.push(pendingExpression(pieces, key));
   // One tuple per row as bytes (no decoding in the driver); CR and LF are escaped in JavaScript.
   const row = `CAST(CONCAT('(',${parts.join(`,',',`)},')') AS BINARY)`;
   const sql = `SELECT /*!40001 SQL_NO_CACHE */ ${[row, ...rawParts].join(', ')} FROM ${quoteIdentifier(table)}`;
   const names = columns.map((c) => quoteIdentifier(c.name)).join(',');
-  return { sql, large: largeColumns, insertPrefix: Buffer.from(`INSERT INTO ${quoteIdentifier(table)} (${names}) VALUES `, 'utf8') };
+  return { sql, large: largeColumns, pieces, insertPrefix: Buffer.from(`INSERT INTO ${quoteIdentifier(table)} (${names}) VALUES `, 'utf8') };
 }
 
 const ROW_SEPARATOR = Buffer.from(',\n');
@@ -112,9 +132,13 @@ function coreConnection(conn: MysqlConnection): CoreConnection {
 export async function dumpTableData(ctx: TableDataContext, table: string, columns: ColumnInfo[]): Promise<TableDataResult> {
   const gzipOffset = await ctx.sink.cut();
   const dataOffset = ctx.sink.bytesWritten;
-  const plan = planSelect(table, columns, ctx.maxAllowedPacket);
+  const plan = planSelect(table, columns, ctx.maxAllowedPacket, { rowBudget: ctx.statementLimit, pieces: ctx.valuePieces === true });
   if (plan === null) return { rows: 0, dataOffset, dataLength: 0, gzipOffset };
-  const rows = await streamStatements(ctx, plan, table);
+  const checksOff = plan.pieces.length > 0 && ctx.constraintChecks === true;
+  if (checksOff) await ctx.sink.write(CHECKS_OFF);
+  const { rows, pending } = await streamStatements(ctx, plan, table);
+  await writeRemainingPieces(ctx, table, columns, pending);
+  if (checksOff) await ctx.sink.write(CHECKS_ON);
   return { rows, dataOffset, dataLength: ctx.sink.bytesWritten - dataOffset, gzipOffset };
 }
 
@@ -222,10 +246,13 @@ class StatementBuilder {
  * async iterator cost a third of the dump's CPU); while a piece is being written the connection is
  * paused, so a slow sink holds the server back instead of filling memory.
  */
-function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string): Promise<number> {
+function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string): Promise<{ rows: number; pending: PendingValue[] }> {
   const core = coreConnection(ctx.conn);
   const builder = new StatementBuilder(plan.insertPrefix, ctx.statementLimit);
-  return new Promise<number>((resolve, reject) => {
+  // Rows whose long values are to be appended once the table's rows are read (the connection is busy
+  // streaming until then): a key condition each, one per few MiB of data at most.
+  const pending: PendingValue[] = [];
+  return new Promise((resolve, reject) => {
     let rows = 0;
     let failed = false;
     let writesPending = 0;
@@ -255,6 +282,8 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
         if (row[0] === null) throw rowTooLarge(table, ctx.maxAllowedPacket);
         const formatted = escapeLineBreaks(row[0]);
         const tuple = plan.large.length > 0 ? withLargeValues(formatted, row, plan, ctx.maxAllowedPacket, table) : formatted;
+        const marks = plan.pieces.length > 0 ? row[plan.large.length + 1] : null;
+        if (marks) pending.push(...pendingValues(marks, plan.pieces));
         // A row whose INSERT would not fit the server's packet could never be loaded back: fail the
         // backup now rather than write an archive that cannot be restored.
         const statementBytes = plan.insertPrefix.length + tuple.length + STATEMENT_END.length;
@@ -270,7 +299,7 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
       if (failed) return;
       builder.flush(emit);
       builder.release();
-      written.then(() => resolve(rows), fail);
+      written.then(() => resolve({ rows, pending }), fail);
     });
   });
 }

@@ -312,6 +312,10 @@ async function dumpTable(
       sink,
       maxAllowedPacket: session.maxAllowedPacket,
       statementLimit: statementLimitFor(session.maxAllowedPacket),
+      // MySQL cannot switch CHECK constraints off for the partial values; a versioned table would keep
+      // every piece as history (value-pieces.ts).
+      valuePieces: session.isMariaDb && table.type !== 'SYSTEM VERSIONED',
+      constraintChecks: /\bCHECK \(/.test(create),
       ...(session.signal ? { signal: session.signal } : {}),
       onRows: (n: number) => {
         session.progress.rows += n;

@@ -15,6 +15,9 @@ import type { Prepared } from './staging-replay.js';
 // Statements that never depend on a table's indexes or foreign keys.
 const INDEPENDENT = new Set<StatementKind>([
   'insert',
+  // UPDATE/DELETE: a dump's (value-pieces.ts) find rows by primary key, which is never deferred; foreign
+  // key actions are off during a restore, and a deferred unique key still refuses duplicates when built.
+  'update',
   'create-trigger',
   'drop-trigger',
   'create-view',

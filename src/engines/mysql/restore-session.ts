@@ -53,9 +53,7 @@ export function wireBytes(sql: Buffer): string {
 }
 
 /** A SQL string literal for text (use inside `wire()`d SQL). */
-export function quoteString(value: string): string {
-  return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/\0/g, '\\0') + "'";
-}
+export { quoteString } from './values.js';
 
 export interface ServerError {
   message: string;

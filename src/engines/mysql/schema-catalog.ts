@@ -75,7 +75,7 @@ export async function listColumns(conn: MysqlConnection, database: string, table
     conn,
     `SELECT TABLE_NAME AS tableName, COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType,
             CHARACTER_SET_NAME AS charset, CHARACTER_MAXIMUM_LENGTH AS maxLength, EXTRA AS extra,
-            IS_NULLABLE AS nullable
+            IS_NULLABLE AS nullable, COLUMN_KEY AS columnKey
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ${table === undefined ? '' : 'AND TABLE_NAME = ?'}
       ORDER BY TABLE_NAME, ORDINAL_POSITION`,
     table === undefined ? [database] : [database, table],
@@ -95,6 +95,8 @@ export async function listColumns(conn: MysqlConnection, database: string, table
       // MySQL's DEFAULT_GENERATED (a DEFAULT expression) is an ordinary column.
       generated: /\b(VIRTUAL|STORED|PERSISTENT) GENERATED\b/i.test(extra),
       nullable: text(row.nullable) !== 'NO',
+      primaryKey: text(row.columnKey) === 'PRI',
+      autoUpdated: /\bon update\b/i.test(extra),
     });
     byTable.set(table, columns);
   }
