@@ -85,6 +85,30 @@ describe('restore through LOAD DATA and two streams', () => {
     }
   });
 
+  it('says which tables got values the server changed while loading (as LOAD DATA and as INSERT)', async () => {
+    const dump = Buffer.from(`/*!40101 SET SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;
+CREATE TABLE \`cut\` (
+  \`id\` int(11) NOT NULL,
+  \`s\` varchar(3) DEFAULT NULL,
+  PRIMARY KEY (\`id\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO \`cut\` VALUES (1,'abcdef'),(2,'ok');
+CREATE TABLE \`fn\` (\`id\` int(11) NOT NULL PRIMARY KEY, \`s\` varchar(3)) ENGINE=InnoDB;
+INSERT INTO \`fn\` VALUES (1,CONCAT('xyz','def'));
+CREATE TABLE \`fine\` (\`id\` int(11) NOT NULL PRIMARY KEY) ENGINE=InnoDB;
+INSERT INTO \`fine\` VALUES (1);
+`);
+    const target = await schemas.create('loadcut');
+    const loadsBefore = await loadStatements(target);
+    const result = await restoreMysql(target, chunked(dump, 100));
+    expect((await loadStatements(target)) - loadsBefore).toBe(2); // cut and fine; fn keeps its INSERT
+    const changed = result.warnings.filter((w) => w.includes('the server changed values'));
+    expect(changed).toHaveLength(2);
+    expect(changed[0]).toMatch(/^table cut: the server changed values while loading rows \(byte offset \d+\): Warning 1265: Data truncated for column 's' at row 1$/);
+    expect(changed[1]).toMatch(/^table fn: .*Warning 1265: Data truncated for column 's'/);
+    expect(await queryRows(target, 'SELECT s FROM cut ORDER BY id')).toEqual([{ s: 'abc' }, { s: 'ok' }]);
+  });
+
   it('sends rows as LOAD DATA only where the connection allows it (else every row keeps its INSERT)', async () => {
     const allowed = await openRawSession(source, { database: source.database });
     const refused = await mysql.createConnection({ ...connectionOptions(source, source.database), flags: ['-LOCAL_FILES'] });

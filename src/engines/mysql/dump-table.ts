@@ -134,11 +134,9 @@ export async function dumpTableData(ctx: TableDataContext, table: string, column
   const dataOffset = ctx.sink.bytesWritten;
   const plan = planSelect(table, columns, ctx.maxAllowedPacket, { rowBudget: ctx.statementLimit, pieces: ctx.valuePieces === true });
   if (plan === null) return { rows: 0, dataOffset, dataLength: 0, gzipOffset };
-  const checksOff = plan.pieces.length > 0 && ctx.constraintChecks === true;
-  if (checksOff) await ctx.sink.write(CHECKS_OFF);
   const { rows, pending } = await streamStatements(ctx, plan, table);
   await writeRemainingPieces(ctx, table, columns, pending);
-  if (checksOff) await ctx.sink.write(CHECKS_ON);
+  if (pending.length > 0 && ctx.constraintChecks) await ctx.sink.write(CHECKS_ON);
   return { rows, dataOffset, dataLength: ctx.sink.bytesWritten - dataOffset, gzipOffset };
 }
 
@@ -283,7 +281,14 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
         const formatted = escapeLineBreaks(row[0]);
         const tuple = plan.large.length > 0 ? withLargeValues(formatted, row, plan, ctx.maxAllowedPacket, table) : formatted;
         const marks = plan.pieces.length > 0 ? row[plan.large.length + 1] : null;
-        if (marks) pending.push(...pendingValues(marks, plan.pieces));
+        if (marks) {
+          // The first row with a partial value: CHECK constraints go off before its INSERT.
+          if (pending.length === 0 && ctx.constraintChecks) {
+            builder.flush(emit);
+            emit(CHECKS_OFF, 0);
+          }
+          pending.push(...pendingValues(marks, plan.pieces));
+        }
         // A row whose INSERT would not fit the server's packet could never be loaded back: fail the
         // backup now rather than write an archive that cannot be restored.
         const statementBytes = plan.insertPrefix.length + tuple.length + STATEMENT_END.length;

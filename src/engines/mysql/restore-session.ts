@@ -85,22 +85,34 @@ export async function exec(conn: RawConnection, sql: string): Promise<number> {
   return Array.isArray(result) ? 0 : Number((result as { affectedRows?: number }).affectedRows ?? 0);
 }
 
-/** Runs a statement given as bytes; returns affected rows (0 for statements that return rows). */
-export async function execBytes(conn: RawConnection, sql: Buffer): Promise<number> {
+/** What a statement did: the rows it affected, and how many warnings the server raised meanwhile. */
+export interface Outcome {
+  affected: number;
+  warnings: number;
+}
+
+function outcomeOf(result: unknown): Outcome {
+  if (Array.isArray(result)) return { affected: 0, warnings: 0 };
+  const header = result as { affectedRows?: number; warningStatus?: number };
+  return { affected: Number(header.affectedRows ?? 0), warnings: Number(header.warningStatus ?? 0) };
+}
+
+/** Runs a statement given as bytes. */
+export async function execBytes(conn: RawConnection, sql: Buffer): Promise<Outcome> {
   const [result] = await conn.query(wireBytes(sql));
-  return Array.isArray(result) ? 0 : Number((result as { affectedRows?: number }).affectedRows ?? 0);
+  return outcomeOf(result);
 }
 
 /** Piece size of LOAD DATA rows on the wire (each is one protocol packet, which must stay under 16 MiB). */
 const LOAD_PIECE = 1 << 20;
 
-/** Runs `LOAD DATA LOCAL INFILE ...` (UTF-8 SQL) with `rows` as the file's bytes; returns the rows loaded. */
-export async function loadRows(conn: RawConnection, sql: string, rows: Buffer): Promise<number> {
+/** Runs `LOAD DATA LOCAL INFILE ...` (UTF-8 SQL) with `rows` as the file's bytes. */
+export async function loadRows(conn: RawConnection, sql: string, rows: Buffer): Promise<Outcome> {
   const pieces = function* () {
     for (let at = 0; at < rows.length; at += LOAD_PIECE) yield rows.subarray(at, at + LOAD_PIECE);
   };
   const [result] = await conn.query({ sql: wire(sql), infileStreamFactory: () => Readable.from(pieces()) });
-  return Number((result as { affectedRows?: number }).affectedRows ?? 0);
+  return outcomeOf(result);
 }
 
 /** A column of a SHOW/SELECT row as text (mysql2 may return Buffers for binary-collated columns). */

@@ -93,7 +93,7 @@ export async function canLoadLocal(conn: RawConnection): Promise<boolean> {
   try {
     await exec(conn, 'CREATE TEMPORARY TABLE `lifeboat_load_probe` (`n` INT)');
     try {
-      return (await loadRows(conn, 'LOAD DATA LOCAL INFILE \'rows\' INTO TABLE `lifeboat_load_probe` CHARACTER SET utf8mb4 (`n`)', Buffer.from('1\n'))) === 1;
+      return (await loadRows(conn, 'LOAD DATA LOCAL INFILE \'rows\' INTO TABLE `lifeboat_load_probe` CHARACTER SET utf8mb4 (`n`)', Buffer.from('1\n'))).affected === 1;
     } finally {
       await exec(conn, 'DROP TEMPORARY TABLE `lifeboat_load_probe`');
     }

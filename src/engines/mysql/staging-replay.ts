@@ -15,7 +15,7 @@
 import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
 import type { ProgressListener } from '../engine.js';
 import { classifyStatement, quoteId, removeRanges, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
-import { asServerError, exec, execBytes, loadRows, type RawConnection } from './restore-session.js';
+import { asServerError, exec, execBytes, loadRows, run, text, type Outcome, type RawConnection } from './restore-session.js';
 import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
 import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
 import { isCurrentUser, type CurrentUser } from './swap-objects.js';
@@ -100,6 +100,8 @@ const PARTIAL_KINDS = new Set([
 ]);
 // Session statements: needed whatever tables are restored.
 const PARTIAL_ALWAYS = new Set(['set', 'unlock', 'transaction']);
+// Statements that write rows: the server's warnings about them mean changed values.
+const DATA_KINDS = new Set(['insert', 'update']);
 const TABLE_KINDS = new Set(['create-table', 'insert', 'alter-table', 'create-sequence']);
 
 export interface Prepared {
@@ -121,6 +123,19 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
   };
   let currentTable: string | undefined;
   let lastProgress = 0;
+
+  // Rows the server took with warnings (a value cut to its column, a date made zero: the dump's sessions
+  // are not strict, as mysqldump's are not) are not the rows of the dump: say so, once per table.
+  const reportChangedValues = async (conn: RawConnection, p: Prepared) => {
+    const table = p.info.objects[0]?.name ?? '?';
+    if (warned.has(`values ${table}`)) return;
+    const [first] = (await run(conn, 'SHOW WARNINGS')).filter((w) => text(w, 'Level') !== 'Note');
+    if (!first) return;
+    warnOnce(
+      `values ${table}`,
+      `table ${table}: the server changed values while loading rows (byte offset ${p.statement.offset}): ${text(first, 'Level')} ${text(first, 'Code')}: ${text(first, 'Message')}`,
+    );
+  };
 
   const redirect = (ref: ObjectRef | undefined, st: SqlStatement, ranges: [number, number][]) => {
     if (!ref || ref.schema === undefined || !ref.qualifier) return;
@@ -204,9 +219,9 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
 
   const execute = async (conn: RawConnection, p: Prepared): Promise<void> => {
     const { statement: st, info } = p;
-    let affected: number;
+    let outcome: Outcome;
     try {
-      affected = p.load ? await loadRows(conn, p.load.sql, p.load.rows) : await execBytes(conn, p.text);
+      outcome = p.load ? await loadRows(conn, p.load.sql, p.load.rows) : await execBytes(conn, p.text);
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       const e = asServerError(error);
@@ -218,6 +233,8 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       }
       throw new StatementError(st.offset, e.message, e.errno, preview(st.text));
     }
+    const { affected } = outcome;
+    if (outcome.warnings > 0 && DATA_KINDS.has(info.kind)) await reportChangedValues(conn, p);
     if (p.load && affected !== p.load.count) {
       // LOAD DATA LOCAL skips rows it cannot take (duplicates) with a warning where the INSERT would fail.
       throw new StatementError(st.offset, `the server took ${affected} of its ${p.load.count} rows`, undefined, preview(st.text));

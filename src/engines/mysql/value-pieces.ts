@@ -13,8 +13,9 @@
 //   of the column never sees two rows collide on a placeholder;
 // - ON UPDATE CURRENT_TIMESTAMP columns are set to themselves in each UPDATE, which keeps their value;
 // - a CHECK constraint (MariaDB's JSON columns have one) would refuse the partial value: MariaDB's
-//   check_constraint_checks is off around the rows of a table that has one (CHECKS_OFF). MySQL has no such switch, so dumps of MySQL keep
-//   whole values (the caller decides);
+//   check_constraint_checks goes off before the first such row of a table that has one (CHECKS_OFF) and
+//   back on after its pieces. MySQL has no such switch, so dumps of MySQL keep whole values (the caller
+//   decides);
 // - triggers are written after the table's data and FOREIGN_KEY_CHECKS=0 keeps cascades off, so the
 //   UPDATEs fire nothing; system-versioned tables keep whole values (each UPDATE would add history).
 // Text is cut by characters (SUBSTRING counts characters in text columns), so that no piece ends inside a
