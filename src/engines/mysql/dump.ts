@@ -313,8 +313,9 @@ async function dumpTable(
       maxAllowedPacket: session.maxAllowedPacket,
       statementLimit: statementLimitFor(session.maxAllowedPacket),
       // MySQL cannot switch CHECK constraints off for the partial values; a versioned table would keep
-      // every piece as history (value-pieces.ts).
-      valuePieces: session.isMariaDb && table.type !== 'SYSTEM VERSIONED',
+      // every piece as history; a non-transactional table is outside the snapshot, so its value could
+      // change between two pieces (value-pieces.ts).
+      valuePieces: session.isMariaDb && table.transactional && table.type !== 'SYSTEM VERSIONED',
       constraintChecks: /\bCHECK \(/.test(create),
       ...(session.signal ? { signal: session.signal } : {}),
       onRows: (n: number) => {

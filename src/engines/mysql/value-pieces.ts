@@ -17,7 +17,9 @@
 //   back on after its pieces. MySQL has no such switch, so dumps of MySQL keep whole values (the caller
 //   decides);
 // - triggers are written after the table's data and FOREIGN_KEY_CHECKS=0 keeps cascades off, so the
-//   UPDATEs fire nothing; system-versioned tables keep whole values (each UPDATE would add history).
+//   UPDATEs fire nothing; system-versioned tables keep whole values (each UPDATE would add history), and
+//   so do non-transactional ones (MyISAM, Aria: outside the snapshot, a value could change between two
+//   pieces).
 // Text is cut by characters (SUBSTRING counts characters in text columns), so that no piece ends inside a
 // multi-byte character, which the server would refuse.
 import type { SqlSink } from '../engine.js';
