@@ -85,6 +85,32 @@ describe('restore through LOAD DATA and two streams', () => {
     }
   });
 
+  it("points a mariadb-dump's DEFAULT NEXTVAL(`source`.`seq`) at the restored sequence", async () => {
+    const origin = await schemas.create('nvsrc');
+    await withConnection(origin, (conn) =>
+      conn.query(`CREATE SEQUENCE ticket_seq START WITH 500;
+        CREATE TABLE a_ticket (id INT NOT NULL DEFAULT NEXTVAL(ticket_seq) PRIMARY KEY, note VARCHAR(20)) ENGINE=InnoDB;
+        INSERT INTO a_ticket (note) VALUES ('one'), ('two');`),
+    );
+    const file = path.join(dir, 'nextval.sql');
+    await dumpWithStockTool(origin, file);
+    const stock = await readFile(file);
+    expect(stock.toString('utf8')).toContain(`nextval(\`${origin.database}\`.\`ticket_seq\`)`);
+    // Into another database of the same server (the source's sequence must not move), and from a server
+    // whose source database is not here (the table could not even be created).
+    const elsewhere = Buffer.from(stock.toString('utf8').split(`\`${origin.database}\`.`).join('`lbt_gone_db`.'));
+    for (const [name, dump] of [['nvsame', stock], ['nvgone', elsewhere]] as const) {
+      const target = await schemas.create(name);
+      await restoreMysql(target, chunked(dump, 1000));
+      await withConnection(target, (conn) => conn.query("INSERT INTO a_ticket (note) VALUES ('three')"));
+      const [create] = await queryRows<Record<string, string>>(target, 'SHOW CREATE TABLE a_ticket');
+      expect(create['Create Table']).toContain(`nextval(\`${target.database}\`.\`ticket_seq\`)`);
+      expect((await queryRows<{ id: number }>(target, 'SELECT id FROM a_ticket ORDER BY id')).map((r) => Number(r.id))).toEqual([500, 501, 1500]);
+    }
+    const [next] = await queryRows<{ n: number }>(origin, 'SELECT NEXTVAL(ticket_seq) AS n');
+    expect(Number(next.n)).toBe(502); // untouched by the restores (a restored table drawing from it would have taken 502)
+  });
+
   it('says which tables got values the server changed while loading (as LOAD DATA and as INSERT)', async () => {
     const dump = Buffer.from(`/*!40101 SET SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;
 CREATE TABLE \`cut\` (
@@ -123,8 +149,7 @@ INSERT INTO \`fine\` VALUES (1);
 
   it('rolls a backup back read as two streams, foreign keys and the view across them', async () => {
     // A sequence and a column that defaults to it: the header (which holds sequences) is read by both
-    // streams, the sequence made once. (Not in the dumps above: mariadb-dump names the source schema in
-    // DEFAULT NEXTVAL(), which then points at the source from a database of another name.)
+    // streams, the sequence made once.
     await withConnection(source, (conn) =>
       conn.query(`CREATE SEQUENCE invoice_seq START WITH 100;
         CREATE TABLE invoice (id INT NOT NULL DEFAULT NEXTVAL(invoice_seq) PRIMARY KEY, total DECIMAL(12,2)) ENGINE=InnoDB;

@@ -15,6 +15,7 @@
 import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
 import type { ProgressListener } from '../engine.js';
 import { classifyStatement, quoteId, removeRanges, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
+import { ownSequenceQualifiers } from './swap-defaults.js';
 import { asServerError, exec, execBytes, loadRows, run, text, type Outcome, type RawConnection } from './restore-session.js';
 import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
 import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
@@ -123,6 +124,8 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
   };
   let currentTable: string | undefined;
   let lastProgress = 0;
+  /** Sequences the dump created so far (see ownSequenceQualifiers). */
+  const sequences = new Set<string>();
 
   // Rows the server took with warnings (a value cut to its column, a date made zero: the dump's sessions
   // are not strict, as mysqldump's are not) are not the rows of the dump: say so, once per table.
@@ -211,6 +214,8 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       redirect(ref, st, ranges);
     }
     redirect(info.table, st, ranges);
+    if (info.kind === 'create-sequence') for (const ref of info.objects) sequences.add(ref.name);
+    if (info.kind === 'create-table' && sequences.size > 0) ranges.push(...ownSequenceQualifiers(st.text, sequences));
     if (info.definer && !isCurrentUser(info.definer, current)) ranges.push(info.definer.range);
     let text = removeRanges(st.text, ranges);
     if (info.kind === 'set') text = widenSetNames(text);

@@ -4,6 +4,7 @@
 // dropped at the end of the restore (every later INSERT then fails with "Table ... doesn't exist").
 // After the rename, such defaults are pointed at the shop's sequence of the same name, which the swap
 // has just moved in. SET DEFAULT is a metadata-only change (no table copy).
+import { unquote } from './create-layout.js';
 import { quoteId } from './restore-parse.js';
 import { exec, quoteString, run, text, type RawConnection } from './restore-session.js';
 
@@ -22,4 +23,24 @@ export async function repointSequenceDefaults(conn: RawConnection, shop: string,
     for (const schema of away) expression = expression.split(`${quoteId(schema)}.`).join(`${quoteId(shop)}.`);
     await exec(conn, `ALTER TABLE ${quoteId(shop)}.${quoteId(text(row, 'tbl'))} ALTER COLUMN ${quoteId(text(row, 'col'))} SET DEFAULT ${expression}`);
   }
+}
+
+const QUALIFIED_NEXTVAL = /\bnextval\(\s*(`(?:[^`]|``)*`\.)(`(?:[^`]|``)*`)\s*\)/gi;
+
+/**
+ * mariadb-dump writes such a default as it is stored, with the source database in it. Loaded as it is,
+ * the restored table would draw its numbers from the source database's sequence (when that database is on
+ * the same server) or fail to be created (when it is not). Where the sequence is one the dump itself
+ * created (dumps create sequences before tables), the qualifier goes: these byte ranges of the CREATE
+ * TABLE statement, to be removed, make the default name the restored sequence.
+ */
+export function ownSequenceQualifiers(create: Buffer, sequences: ReadonlySet<string>): [number, number][] {
+  const ranges: [number, number][] = [];
+  const text = create.toString('latin1'); // one character per byte: offsets are byte offsets
+  for (const match of text.matchAll(QUALIFIED_NEXTVAL)) {
+    if (!sequences.has(unquote(match[2]))) continue;
+    const start = (match.index ?? 0) + match[0].indexOf(match[1]);
+    ranges.push([start, start + match[1].length]);
+  }
+  return ranges;
 }
