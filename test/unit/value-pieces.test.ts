@@ -16,10 +16,13 @@ const column = (dataType: string, charset: string | null = null): ColumnInfo => 
 });
 
 describe('value pieces', () => {
-  it('builds up only string values (not JSON, geometry, numbers)', () => {
+  it('builds up only variable-length string values (not CHAR/BINARY, JSON, geometry, numbers)', () => {
     expect(canWriteInPieces(column('longtext', 'utf8mb4'))).toBe(true);
     expect(canWriteInPieces(column('longblob'))).toBe(true);
     expect(canWriteInPieces(column('mediumtext', 'sjis'))).toBe(true);
+    expect(canWriteInPieces(column('varchar', 'utf8mb4'))).toBe(true);
+    expect(canWriteInPieces(column('char', 'utf8mb4'))).toBe(false); // padded: a piece would lose its trailing spaces
+    expect(canWriteInPieces(column('binary'))).toBe(false);
     expect(canWriteInPieces(column('json'))).toBe(false);
     expect(canWriteInPieces(column('geometry'))).toBe(false);
     expect(canWriteInPieces(column('int'))).toBe(false);

@@ -26,8 +26,12 @@ import type { SqlSink } from '../engine.js';
 import type { MysqlConnection } from './connect.js';
 import { formatLargeValue, literalExpression, literalKind, quoteIdentifier, quoteString, rawExpression, type ColumnInfo } from './values.js';
 
-/** The string types whose values CONCAT can build up piece by piece. */
-const PIECEWISE_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
+/**
+ * The string types whose values CONCAT can build up piece by piece. Not CHAR and BINARY: they pad a first
+ * piece (CHAR drops its trailing spaces when read back, BINARY fills it up with zero bytes), so appending
+ * to it would not give the value back; they are short enough to be written whole anyway.
+ */
+const PIECEWISE_TYPES = new Set(['varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
 
 export const CHECKS_OFF = Buffer.from('/*M!100201 SET @LIFEBOAT_OLD_CHECKS=@@CHECK_CONSTRAINT_CHECKS, CHECK_CONSTRAINT_CHECKS=0 */;\n');
 export const CHECKS_ON = Buffer.from('/*M!100201 SET CHECK_CONSTRAINT_CHECKS=@LIFEBOAT_OLD_CHECKS */;\n');
