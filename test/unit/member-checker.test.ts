@@ -1,7 +1,9 @@
 // The member checker's compact name table: every refusal rule still refuses, with and without name
 // folding; names whose hashes collide are told apart exactly; and, on random archives, it decides
-// exactly as the plain map of full paths it replaced (kept below as the reference).
+// exactly as the plain map of full paths it replaced (kept below as the reference). And the compact
+// folder metadata that extraction keeps for after the swap.
 import { describe, expect, it } from 'vitest';
+import { depthOf, FolderMetas } from '../../src/archive/folder-metas.js';
 import { NameTable, FILE, DIR, IMPLICIT, ROOT, type NameHash } from '../../src/archive/name-table.js';
 import type { TarHeader } from '../../src/archive/tar-header.js';
 import { EXACT_NAMES, MemberChecker, normaliseLinkTarget, normaliseMemberPath, UnsafeArchiveError, type CheckedMember, type NameFolding } from '../../src/archive/tar-safety.js';
@@ -192,4 +194,25 @@ describe('member checker against the full-path reference', () => {
       });
     }
   }
+});
+
+describe('folder metadata', () => {
+  it('keeps every folder exactly, through growth, and lists them deepest first', () => {
+    const folders = new FolderMetas();
+    const wide = 2n ** 70n; // past 64 bits: kept as it is, not wrapped
+    for (let i = 0; i < 1000; i++) {
+      const rel = Array.from({ length: 1 + (i % 5) }, (_, d) => `d${d}`).join('/') + `/f${i}`;
+      folders.set(rel, { mode: 0o755 - (i % 8), uid: 2 ** 40 + i, gid: i, mtimeNs: i === 7 ? wide : -1_000_000_000n * BigInt(i) - 1n });
+    }
+    expect(folders.size).toBe(1000);
+    expect(folders.get('d0/d1/d2/f7')).toEqual({ mode: 0o755 - 7, uid: 2 ** 40 + 7, gid: 7, mtimeNs: wide });
+    expect(folders.get('d0/f5')).toEqual({ mode: 0o755 - 5, uid: 2 ** 40 + 5, gid: 5, mtimeNs: -5_000_000_001n });
+    expect(folders.has('d0')).toBe(false);
+    folders.set('d0/f5', { mode: 0o700, uid: 0, gid: 0, mtimeNs: wide });
+    folders.set('d0/f5', { mode: 0o700, uid: 0, gid: 0, mtimeNs: 3n });
+    expect(folders.get('d0/f5')).toEqual({ mode: 0o700, uid: 0, gid: 0, mtimeNs: 3n });
+    const depths = [...folders.deepestFirst()].map(([rel]) => depthOf(rel));
+    expect(depths).toHaveLength(1000);
+    expect(depths).toEqual([...depths].sort((a, b) => b - a));
+  });
 });
