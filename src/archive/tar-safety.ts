@@ -34,6 +34,7 @@ const MAX_NAME_BYTES = 255;
  * NUL bytes and names longer than a filesystem allows.
  */
 export function normaliseMemberPath(raw: string, what = 'member'): string {
+  if (isNormal(raw)) return raw;
   const shown = JSON.stringify(raw);
   if (raw.includes('\0')) throw new UnsafeArchiveError(`${what} ${shown} has a NUL byte in its name`);
   if (raw.startsWith('/')) throw new UnsafeArchiveError(`${what} ${shown} has an absolute path`);
@@ -43,6 +44,26 @@ export function normaliseMemberPath(raw: string, what = 'member'): string {
     if (Buffer.byteLength(part) > MAX_NAME_BYTES) throw new UnsafeArchiveError(`${what} ${shown} has a name longer than ${MAX_NAME_BYTES} bytes`);
   }
   return parts.join('/');
+}
+
+/**
+ * Whether a path is already in normal form and passes every rule above: no empty, `.` or `..` name, no
+ * NUL, no name that could be longer than 255 bytes (a UTF-16 unit is at most 3 bytes of UTF-8).
+ * Nearly every member's path is; checking that in one pass spares the split, filter and join per file.
+ */
+const SURELY_SHORT = Math.floor(MAX_NAME_BYTES / 3);
+const DOT = 0x2e;
+function isNormal(raw: string): boolean {
+  if (raw.includes('\0')) return false;
+  for (let start = 0; ; ) {
+    const slash = raw.indexOf('/', start);
+    const end = slash === -1 ? raw.length : slash;
+    const length = end - start;
+    if (length === 0 || length > SURELY_SHORT) return false;
+    if (raw.charCodeAt(start) === DOT && (length === 1 || (length === 2 && raw.charCodeAt(start + 1) === DOT))) return false;
+    if (slash === -1) return true;
+    start = slash + 1;
+  }
 }
 
 /** What each member type is remembered as: a hard link is one more name of a regular file. */

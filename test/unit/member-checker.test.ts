@@ -216,3 +216,35 @@ describe('folder metadata', () => {
     expect(depths).toEqual([...depths].sort((a, b) => b - a));
   });
 });
+
+describe('member path normalisation', () => {
+  /** The rules written out plainly: what the one-pass check for paths already normal must agree with. */
+  const reference = (raw: string): string => {
+    if (raw.includes('\0')) return 'NUL';
+    if (raw.startsWith('/')) return 'absolute';
+    const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.includes('..')) return 'climbs';
+    if (parts.some((p) => Buffer.byteLength(p) > 255)) return 'long';
+    return parts.join('/');
+  };
+  const attempt = (raw: string) => {
+    try {
+      return normaliseMemberPath(raw);
+    } catch (error) {
+      return ((error as Error).message.match(/NUL|absolute|climbs|long/) ?? ['?'])[0].toString();
+    }
+  };
+  const PIECES = ['a', 'é', '.', '..', '...', '.a', '', '\0', 'x'.repeat(85), 'x'.repeat(86), 'é'.repeat(85), '😀'.repeat(42), '😀'.repeat(64), 'ー'.repeat(86)];
+  it('takes a path that is already normal as it is, and only such a path', () => {
+    let seed = 7;
+    for (let i = 0; i < 20000; i++) {
+      const parts: string[] = [];
+      for (let n = 1 + (i % 4); n > 0; n--) {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        parts.push(PIECES[(seed >>> 8) % PIECES.length]);
+      }
+      const raw = parts.join('/');
+      expect(attempt(raw), JSON.stringify(raw)).toBe(reference(raw));
+    }
+  });
+});
