@@ -5,6 +5,7 @@
 // Lookups go through an open-addressing hash table of (parent, folded name). The hash only picks where
 // to look: an entry matches when its parent and folded name bytes are equal, compared in full, so two
 // names whose hashes collide are still told apart exactly.
+import { randomInt } from 'node:crypto';
 
 export const IMPLICIT = 0;
 export const DIR = 1;
@@ -18,14 +19,20 @@ export const ROOT = 0;
 /** Hashes a (parent, folded name bytes) pair; injectable so that tests can force collisions. */
 export type NameHash = (parent: number, bytes: Uint8Array, start: number, end: number) => number;
 
-/** FNV-1a over the parent and the bytes, then murmur3's finaliser: the table's size is a power of two. */
-export const fnvHash: NameHash = (parent, bytes, start, end) => {
-  let h = Math.imul(2166136261 ^ parent, 16777619);
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 16777619);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-};
+/**
+ * FNV-1a over the parent and the bytes, then murmur3's finaliser (the table's size is a power of two).
+ * Seeded at random per table, as V8 seeds its own string hashes: an archive made to put thousands of
+ * names in one chain would slow the check down, never make it wrong.
+ */
+export function seededHash(seed = randomInt(2 ** 32)): NameHash {
+  return (parent, bytes, start, end) => {
+    let h = Math.imul((2166136261 ^ seed ^ parent) | 0, 16777619);
+    for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i], 16777619);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  };
+}
 
 /** The most bytes a string of `units` UTF-16 code units can take in UTF-8. */
 const utf8Max = (units: number) => units * 3;
@@ -64,7 +71,7 @@ export class NameTable {
    */
   constructor(
     private readonly fold?: (name: string) => string,
-    private readonly hash: NameHash = fnvHash,
+    private readonly hash: NameHash = seededHash(),
   ) {}
 
   get size(): number {
