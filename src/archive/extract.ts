@@ -7,6 +7,7 @@
 import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, mkdirSync, openSync, utimesSync, writeSync, writevSync } from 'node:fs';
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, open, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { FolderMetas } from './folder-metas.js';
 import type { TreeCounts } from './pack-tree.js';
 import { emptyCounts } from './pack-tree.js';
 import type { TarHeader } from './tar-header.js';
@@ -18,13 +19,6 @@ import { TimeSlice } from './time-slice.js';
 export interface ExtractTarget {
   rel: string;
   dir: string;
-}
-
-export interface FolderMeta {
-  mode: number;
-  uid: number;
-  gid: number;
-  mtimeNs: bigint;
 }
 
 export interface ExtractOptions {
@@ -40,7 +34,7 @@ export interface ExtractOptions {
 export interface ExtractResult {
   counts: TreeCounts;
   /** The folders the archive lists, with their metadata (for re-applying after a swap). */
-  folders: Map<string, FolderMeta>;
+  folders: FolderMetas;
 }
 
 /**
@@ -58,21 +52,13 @@ const SMALL = 1 << 20;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const NOW = () => Date.now() / 1000;
 
-/** Slashes in a relative path. */
-export function depthOf(rel: string): number {
-  let depth = 0;
-  for (let at = rel.indexOf('/'); at >= 0; at = rel.indexOf('/', at + 1)) depth++;
-  return depth;
-}
-
 const under = (rel: string, prefix: string) => prefix === '' || rel === prefix || rel.startsWith(prefix + '/');
 
 export async function extractTar(members: AsyncIterable<TarMember>, options: ExtractOptions): Promise<ExtractResult> {
   const targets = [...options.targets].sort((a, b) => b.rel.length - a.rel.length);
   const checker = new MemberChecker(options.folding);
   const counts = emptyCounts();
-  const folders = new Map<string, FolderMeta>();
-  const made = new Set<string>(targets.map((t) => t.dir));
+  const folders = new FolderMetas();
 
   const locate = (rel: string): { abs: string; target: ExtractTarget } => {
     const target = targets.find((t) => under(rel, t.rel));
@@ -80,15 +66,15 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
     const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
     return { abs: inner === '' ? target.dir : path.join(target.dir, inner), target };
   };
+  // Only the folder the previous member went into is remembered, not every folder made (that was a
+  // string per folder for the whole extraction): an archive lists a folder's members together, and
+  // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
+  // way was made by this extraction: the checker lets no member be a file or symlink above another.
+  let lastFolder = '';
   const ensureFolder = (abs: string) => {
-    if (made.has(abs)) return;
-    ensureFolder(path.dirname(abs));
-    try {
-      mkdirSync(abs, { mode: 0o700 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    made.add(abs);
+    if (abs === lastFolder) return;
+    mkdirSync(abs, { recursive: true, mode: 0o700 });
+    lastFolder = abs;
   };
   const setOwner = async (abs: string, uid: number, gid: number, isLink = false) => {
     if (options.preserveOwners) await (isLink ? lchown : chown)(abs, uid, gid);
@@ -201,10 +187,7 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
   }
   // Folders last and deepest first: adding their contents changed their mtimes, and a read-only
   // folder must still be writable while it is filled.
-  // Depth computed once per folder: splitting both paths in every comparison made millions of arrays
-  // at the very end of a large extraction, when the heap is fullest, and set the rollback's peak RSS.
-  const ordered = [...folders.entries()].map(([rel, meta]) => ({ rel, meta, depth: depthOf(rel) })).sort((a, b) => b.depth - a.depth);
-  for (const { rel, meta } of ordered) {
+  for (const [rel, meta] of folders.deepestFirst()) {
     await slice.pause();
     const { abs } = locate(rel);
     if (options.preserveOwners) chownSync(abs, meta.uid, meta.gid);

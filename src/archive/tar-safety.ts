@@ -6,6 +6,7 @@
 // normalisation, when it folds them: see probeNameFolding).
 import { lstat, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DIR, FILE, IMPLICIT, NameTable, ROOT, SYMLINK, type NameHash } from './name-table.js';
 import type { TarHeader } from './tar-header.js';
 
 export class UnsafeArchiveError extends Error {}
@@ -26,8 +27,6 @@ export interface CheckedMember {
   linkTarget?: string;
 }
 
-type Seen = { kind: 'file' | 'dir' | 'symlink' | 'implicit'; path: string };
-
 const MAX_NAME_BYTES = 255;
 
 /**
@@ -35,6 +34,7 @@ const MAX_NAME_BYTES = 255;
  * NUL bytes and names longer than a filesystem allows.
  */
 export function normaliseMemberPath(raw: string, what = 'member'): string {
+  if (isNormal(raw)) return raw;
   const shown = JSON.stringify(raw);
   if (raw.includes('\0')) throw new UnsafeArchiveError(`${what} ${shown} has a NUL byte in its name`);
   if (raw.startsWith('/')) throw new UnsafeArchiveError(`${what} ${shown} has an absolute path`);
@@ -46,18 +46,57 @@ export function normaliseMemberPath(raw: string, what = 'member'): string {
   return parts.join('/');
 }
 
+/**
+ * Whether a path is already in normal form and passes every rule above: no empty, `.` or `..` name, no
+ * NUL, no name that could be longer than 255 bytes (a UTF-16 unit is at most 3 bytes of UTF-8).
+ * Nearly every member's path is; checking that in one pass spares the split, filter and join per file.
+ */
+const SURELY_SHORT = Math.floor(MAX_NAME_BYTES / 3);
+const DOT = 0x2e;
+function isNormal(raw: string): boolean {
+  if (raw.includes('\0')) return false;
+  for (let start = 0; ; ) {
+    const slash = raw.indexOf('/', start);
+    const end = slash === -1 ? raw.length : slash;
+    const length = end - start;
+    if (length === 0 || length > SURELY_SHORT) return false;
+    if (raw.charCodeAt(start) === DOT && (length === 1 || (length === 2 && raw.charCodeAt(start + 1) === DOT))) return false;
+    if (slash === -1) return true;
+    start = slash + 1;
+  }
+}
+
+/** What each member type is remembered as: a hard link is one more name of a regular file. */
+const KIND_OF = { file: FILE, hardlink: FILE, dir: DIR, symlink: SYMLINK } as const;
+
+/** A hard link's target, normalised as member paths are; one that leads out of the archive is refused. */
+export function normaliseLinkTarget(raw: string, shown: string): string {
+  try {
+    return normaliseMemberPath(raw, 'hard link target');
+  } catch (error) {
+    throw new UnsafeArchiveError(`hard link ${shown} points outside the archive (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Checks members one by one, remembering every name the archive used. Per member it keeps an entry of
+ * a compact name table (about 50 bytes; see name-table.ts), not a path string and an object: a
+ * million-file tree must fit in a rollback's memory bound.
+ */
 export class MemberChecker {
-  private readonly seen = new Map<string, Seen>();
-  /** Hard link paths -> the regular file they name. */
-  private readonly hardlinks = new Map<string, string>();
+  private readonly names: NameTable;
+  /** Hard links' entries -> the path of the regular file they name. */
+  private readonly hardlinks = new Map<number, string>();
+  // The folder of the previous member, already checked: an archive lists a folder's files one after
+  // another, so its ancestors are looked up once per folder, not once per file. A folder that passed
+  // stays valid: an entry that is a folder can later only be listed as a folder, anything else is refused.
+  private lastFolder: string | undefined;
+  private lastFolderId = ROOT;
 
-  constructor(private readonly folding: NameFolding = EXACT_NAMES) {}
-
-  private key(p: string): string {
-    let k = p;
-    if (this.folding.unicode) k = k.normalize('NFC');
-    if (this.folding.case) k = k.toLowerCase();
-    return k;
+  /** @param hash for tests only: a weak hash, to check that colliding names are told apart exactly */
+  constructor(folding: NameFolding = EXACT_NAMES, hash?: NameHash) {
+    const fold = folding.unicode || folding.case ? (name: string) => foldName(name, folding) : undefined;
+    this.names = new NameTable(fold, hash);
   }
 
   /** Checks one member; returns undefined for the archive's root folder entry (`./`), which is skipped. */
@@ -72,45 +111,73 @@ export class MemberChecker {
       if (header.type === 'dir') return undefined;
       throw new UnsafeArchiveError(`member ${shown} names the root folder but is not a folder`);
     }
-    // Every folder on the way must be a folder: not a symlink (that would write outside), not a file.
-    const parts = p.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const ancestor = parts.slice(0, i).join('/');
-      const seen = this.seen.get(this.key(ancestor));
-      if (seen?.kind === 'symlink') throw new UnsafeArchiveError(`member ${shown} would be written through the symlink ${JSON.stringify(seen.path)}`);
-      if (seen?.kind === 'file') throw new UnsafeArchiveError(`member ${shown} is inside ${JSON.stringify(seen.path)}, which is a file`);
-      if (seen && seen.path !== ancestor) {
-        throw new UnsafeArchiveError(`member ${shown} and ${JSON.stringify(seen.path)} name the same folder on this filesystem`);
-      }
-      if (!seen) this.seen.set(this.key(ancestor), { kind: 'implicit', path: ancestor });
-    }
-    const key = this.key(p);
-    const existing = this.seen.get(key);
+    const slash = p.lastIndexOf('/');
+    const folder = slash < 0 ? '' : p.slice(0, slash);
+    const name = p.slice(slash + 1);
+    const parent = folder === this.lastFolder ? this.lastFolderId : this.enterFolder(folder, shown);
+    const { names } = this;
+    const existing = names.find(parent, name);
     if (existing) {
-      if (existing.path !== p) throw new UnsafeArchiveError(`members ${JSON.stringify(existing.path)} and ${shown} name the same file on this filesystem`);
-      if (existing.kind !== 'implicit') throw new UnsafeArchiveError(`member ${shown} appears twice`);
+      if (!names.sameSpelling(existing)) throw new UnsafeArchiveError(`members ${JSON.stringify(names.pathOf(existing))} and ${shown} name the same file on this filesystem`);
+      if (names.kindOf(existing) !== IMPLICIT) throw new UnsafeArchiveError(`member ${shown} appears twice`);
       if (header.type !== 'dir') throw new UnsafeArchiveError(`member ${shown} is a ${header.type} but earlier members are inside it`);
     }
-    let linkTarget: string | undefined;
-    if (header.type === 'hardlink') {
-      const raw = header.linkname ?? '';
-      let target: string;
-      try {
-        target = normaliseMemberPath(raw, 'hard link target');
-      } catch (error) {
-        throw new UnsafeArchiveError(`hard link ${shown} points outside the archive (${(error as Error).message})`);
-      }
-      const original = this.seen.get(this.key(target));
-      if (!target || !original) throw new UnsafeArchiveError(`hard link ${shown} points to ${JSON.stringify(raw)}, which is not an earlier member`);
-      if (original.kind !== 'file') throw new UnsafeArchiveError(`hard link ${shown} points to ${JSON.stringify(raw)}, which is not a regular file`);
-      linkTarget = this.hardlinks.get(original.path) ?? original.path;
-      this.hardlinks.set(p, linkTarget);
-    }
+    const linkTarget = header.type === 'hardlink' ? this.hardLinkTarget(header, shown) : undefined;
     if (header.type === 'symlink' && !header.linkname) throw new UnsafeArchiveError(`symlink ${shown} has no target`);
-    const kind = header.type === 'hardlink' ? 'file' : header.type;
-    this.seen.set(key, { kind, path: p });
+    if (existing) names.setKind(existing, DIR);
+    else {
+      const id = names.add(parent, name, KIND_OF[header.type]);
+      if (linkTarget !== undefined) this.hardlinks.set(id, linkTarget);
+    }
+    this.lastFolder = folder;
+    this.lastFolderId = parent;
     return { path: p, type: header.type, ...(linkTarget !== undefined ? { linkTarget } : {}) };
   }
+
+  /** Every folder on the way must be a folder: not a symlink (that would write outside), not a file. */
+  private enterFolder(folder: string, shown: string): number {
+    let parent = ROOT;
+    if (folder === '') return parent;
+    const { names } = this;
+    for (let start = 0; start <= folder.length; ) {
+      const slash = folder.indexOf('/', start);
+      const end = slash === -1 ? folder.length : slash;
+      const name = folder.slice(start, end);
+      const id = names.find(parent, name);
+      if (!id) parent = names.add(parent, name, IMPLICIT);
+      else {
+        const kind = names.kindOf(id);
+        if (kind === SYMLINK) throw new UnsafeArchiveError(`member ${shown} would be written through the symlink ${JSON.stringify(names.pathOf(id))}`);
+        if (kind === FILE) throw new UnsafeArchiveError(`member ${shown} is inside ${JSON.stringify(names.pathOf(id))}, which is a file`);
+        if (!names.sameSpelling(id)) throw new UnsafeArchiveError(`member ${shown} and ${JSON.stringify(names.pathOf(id))} name the same folder on this filesystem`);
+        parent = id;
+      }
+      start = end + 1;
+    }
+    return parent;
+  }
+
+  /** A hard link may only name an earlier regular file of the archive; returns that file's path. */
+  private hardLinkTarget(header: TarHeader, shown: string): string {
+    const raw = header.linkname ?? '';
+    const target = normaliseLinkTarget(raw, shown);
+    let original = ROOT;
+    for (const name of target ? target.split('/') : []) {
+      original = this.names.find(original, name);
+      if (!original) break;
+    }
+    if (original === ROOT) throw new UnsafeArchiveError(`hard link ${shown} points to ${JSON.stringify(raw)}, which is not an earlier member`);
+    if (this.names.kindOf(original) !== FILE) throw new UnsafeArchiveError(`hard link ${shown} points to ${JSON.stringify(raw)}, which is not a regular file`);
+    return this.hardlinks.get(original) ?? this.names.pathOf(original);
+  }
+}
+
+/** A name as a filesystem that folds case and/or Unicode forms compares it. */
+function foldName(name: string, folding: NameFolding): string {
+  let k = name;
+  if (folding.unicode) k = k.normalize('NFC');
+  if (folding.case) k = k.toLowerCase();
+  return k;
 }
 
 /**

@@ -16,7 +16,8 @@ import { createReadStream } from 'node:fs';
 import { chown, chmod, lstat, rename, rmdir, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { depthOf, extractTar, utimesSeconds, type FolderMeta } from '../archive/extract.js';
+import { extractTar, utimesSeconds } from '../archive/extract.js';
+import { depthOf, type FolderMetas } from '../archive/folder-metas.js';
 import { feedFile } from '../archive/file-feed.js';
 import type { TreeCounts } from '../archive/pack-tree.js';
 import { readTar } from '../archive/tar-reader.js';
@@ -233,10 +234,11 @@ function stagedPath(units: SwapUnit[], rel: string): string {
   return rel === unit.rel ? unit.tree : path.join(unit.tree, unit.rel === '' ? rel : rel.slice(unit.rel.length + 1));
 }
 
-async function applyFolderMeta(units: SwapUnit[], folders: Map<string, FolderMeta>, rels: Set<string>, warnings: string[]): Promise<void> {
+async function applyFolderMeta(units: SwapUnit[], folders: FolderMetas, rels: Set<string>, warnings: string[]): Promise<void> {
   const ordered = [...rels].filter((rel) => folders.has(rel)).map((rel) => ({ rel, depth: depthOf(rel) })).sort((a, b) => b.depth - a.depth);
   for (const { rel } of ordered) {
-    const meta = folders.get(rel) as FolderMeta;
+    const meta = folders.get(rel);
+    if (!meta) continue; // the filter above kept only listed folders
     const abs = livePath(units, rel);
     try {
       const info = await lstat(abs);
