@@ -48,5 +48,5 @@ export async function rollbackTablesFromStore(
   if (!plan) return undefined;
   const read: ArchiveRangeReader = (start, end) => openStoredRange(store, record, options.secret, { start, end: end - 1 });
   const sql = readOrExplain(store, record, readTableSql(read, plan));
-  return restoreDatabase(target, sql, { tables, onProgress: options.onProgress, signal: options.signal, totalBytes: plan.sqlBytes });
+  return restoreDatabase(target, sql, { tables, onProgress: options.onProgress, signal: options.signal, totalBytes: plan.sqlBytes, exactValues: record.origin === 'lifeboat' });
 }

@@ -193,7 +193,12 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
       try {
         const raw = createReadStream(stagedDump, { highWaterMark: 1 << 20 });
         const sql = stagedDump.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
-        database = await restoreDatabase(target, sql, { onProgress: options.onProgress, signal: options.signal, totalBytes: record.manifest?.sqlBytes });
+        database = await restoreDatabase(target, sql, {
+          onProgress: options.onProgress,
+          signal: options.signal,
+          totalBytes: record.manifest?.sqlBytes,
+          exactValues: record.origin === 'lifeboat',
+        });
       } catch (error) {
         const failed = await swap.undo();
         if (failed.length) {

@@ -38,12 +38,12 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: RollbackOptions & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql'> = {},
+  options: RollbackOptions & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
-    const { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql } = options;
-    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql });
+    const { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues } = options;
+    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues });
   } finally {
     await engine.close();
   }
@@ -70,6 +70,7 @@ export async function rollbackDatabase(
       ...options,
       totalBytes: record.manifest?.sqlBytes,
       parallelSql: checked.parallelSql,
+      exactValues: record.origin === 'lifeboat',
       beforeSwap: async () => {
         damage = await checked.problems();
         if (damage.length) throw new Error('the archive does not match its manifest');

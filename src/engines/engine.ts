@@ -98,6 +98,11 @@ export interface RestoreOptions {
    * header and exactly `tables` (structure, rows, triggers), which are skipped in `sql`.
    */
   parallelSql?: { sql: AsyncIterable<Buffer>; tables: string[] }[];
+  /**
+   * The dump is Lifeboat's own, whose values load back exactly: a value the server changes while loading
+   * (a warning about a row) fails the restore, with the database unchanged, instead of being reported.
+   */
+  exactValues?: boolean;
 }
 
 export interface RestoreResult {

@@ -181,6 +181,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
       shop: db,
       current,
       loadData,
+      exactValues: options.exactValues === true,
       maxAllowedPacket: Number(versionRow?.p),
       ...(tables ? { tables } : {}),
       ...(parallel.length ? { streams: parallel.map((part) => ({ sql: part.sql, tables: new Set(part.tables) })) } : {}),

@@ -31,6 +31,8 @@ export interface ReplayOptions {
   shop: string;
   current: CurrentUser;
   tables?: Set<string>;
+  /** A value the server changes while loading fails the replay (RestoreOptions.exactValues). */
+  exactValues?: boolean;
   /** Send plain INSERTs as LOAD DATA LOCAL (load-data.ts); the server must allow local_infile. */
   loadData?: boolean;
   /** The server's max_allowed_packet: a longer statement fails with a message that says so. */
@@ -134,10 +136,11 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     if (warned.has(`values ${table}`)) return;
     const [first] = (await run(conn, 'SHOW WARNINGS')).filter((w) => text(w, 'Level') !== 'Note');
     if (!first) return;
-    warnOnce(
-      `values ${table}`,
-      `table ${table}: the server changed values while loading rows (byte offset ${p.statement.offset}): ${text(first, 'Level')} ${text(first, 'Code')}: ${text(first, 'Message')}`,
-    );
+    const warning = `${text(first, 'Level')} ${text(first, 'Code')}: ${text(first, 'Message')}`;
+    // Lifeboat's own dumps load back exactly: a changed value there means a different server (a smaller
+    // max_allowed_packet for a value built up in pieces, a stricter column) and must not pass silently.
+    if (options.exactValues) throw new StatementError(p.statement.offset, `the server changed values of table ${table} while loading them (${warning})`, undefined, preview(p.statement.text));
+    warnOnce(`values ${table}`, `table ${table}: the server changed values while loading rows (byte offset ${p.statement.offset}): ${warning}`);
   };
 
   const redirect = (ref: ObjectRef | undefined, st: SqlStatement, ranges: [number, number][]) => {
