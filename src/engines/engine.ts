@@ -99,8 +99,8 @@ export interface RestoreOptions {
    */
   parallelSql?: { sql: AsyncIterable<Buffer>; tables: string[] }[];
   /**
-   * The dump is Lifeboat's own, whose values load back exactly: a value the server changes while loading
-   * (a warning about a row) fails the restore, with the database unchanged, instead of being reported.
+   * The dump is Lifeboat's own, whose values load back as they were: the server's warnings about its rows
+   * (ENUM's error value '' raises one, and loads back as itself) are not reported as changed values.
    */
   exactValues?: boolean;
 }

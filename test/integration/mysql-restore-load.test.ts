@@ -134,12 +134,9 @@ INSERT INTO \`fine\` VALUES (1);
     expect(changed[1]).toMatch(/^table fn: .*Warning 1265: Data truncated for column 's'/);
     expect(await queryRows(target, 'SELECT s FROM cut ORDER BY id')).toEqual([{ s: 'abc' }, { s: 'ok' }]);
 
-    // A dump of Lifeboat's own loads back exactly or not at all: there a changed value fails the restore.
-    await withConnection(target, (conn) => conn.query("UPDATE cut SET s = 'new'"));
-    await expect(restoreMysql(target, chunked(dump, 100), { exactValues: true })).rejects.toThrow(
-      /the server changed values of table cut while loading them \(Warning 1265: Data truncated for column 's' at row 1\).*the database was not changed/,
-    );
-    expect(await queryRows(target, 'SELECT s FROM cut ORDER BY id')).toEqual([{ s: 'new' }, { s: 'new' }]);
+    // A dump of Lifeboat's own: its values come back as they were, warnings or not (ENUM's error value).
+    const own = await restoreMysql(target, chunked(dump, 100), { exactValues: true });
+    expect(own.warnings.filter((w) => w.includes('the server changed values'))).toEqual([]);
   });
 
   it('sends rows as LOAD DATA only where the connection allows it (else every row keeps its INSERT)', async () => {

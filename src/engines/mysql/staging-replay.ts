@@ -31,7 +31,7 @@ export interface ReplayOptions {
   shop: string;
   current: CurrentUser;
   tables?: Set<string>;
-  /** A value the server changes while loading fails the replay (RestoreOptions.exactValues). */
+  /** The dump is Lifeboat's own: the server's warnings about its rows are not reported (RestoreOptions.exactValues). */
   exactValues?: boolean;
   /** Send plain INSERTs as LOAD DATA LOCAL (load-data.ts); the server must allow local_infile. */
   loadData?: boolean;
@@ -130,17 +130,21 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
   const sequences = new Set<string>();
 
   // Rows the server took with warnings (a value cut to its column, a date made zero: the dump's sessions
-  // are not strict, as mysqldump's are not) are not the rows of the dump: say so, once per table.
+  // are not strict, as mysqldump's are not) are not the rows of the dump: say so, once per table. A value
+  // that CONCAT would make longer than max_allowed_packet (a long value appended in pieces, loaded into a
+  // server with a smaller packet) becomes NULL: that fails the restore.
   const reportChangedValues = async (conn: RawConnection, p: Prepared) => {
     const table = p.info.objects[0]?.name ?? '?';
-    if (warned.has(`values ${table}`)) return;
-    const [first] = (await run(conn, 'SHOW WARNINGS')).filter((w) => text(w, 'Level') !== 'Note');
-    if (!first) return;
-    const warning = `${text(first, 'Level')} ${text(first, 'Code')}: ${text(first, 'Message')}`;
-    // Lifeboat's own dumps load back exactly: a changed value there means a different server (a smaller
-    // max_allowed_packet for a value built up in pieces, a stricter column) and must not pass silently.
-    if (options.exactValues) throw new StatementError(p.statement.offset, `the server changed values of table ${table} while loading them (${warning})`, undefined, preview(p.statement.text));
-    warnOnce(`values ${table}`, `table ${table}: the server changed values while loading rows (byte offset ${p.statement.offset}): ${warning}`);
+    const warnings = (await run(conn, 'SHOW WARNINGS')).filter((w) => text(w, 'Level') !== 'Note');
+    const describe = (w: Record<string, unknown>) => `${text(w, 'Level')} ${text(w, 'Code')}: ${text(w, 'Message')}`;
+    const lost = warnings.find((w) => text(w, 'Code') === '1301');
+    if (lost) {
+      const message = `a value of table ${table} would be longer than the server's max_allowed_packet (${describe(lost)}); raise it (SET GLOBAL max_allowed_packet) and try again`;
+      throw new StatementError(p.statement.offset, message, undefined, preview(p.statement.text));
+    }
+    // Lifeboat's own dumps give every value back as it was (ENUM's error value '' too, with a warning).
+    if (options.exactValues || warnings.length === 0) return;
+    warnOnce(`values ${table}`, `table ${table}: the server changed values while loading rows (byte offset ${p.statement.offset}): ${describe(warnings[0])}`);
   };
 
   const redirect = (ref: ObjectRef | undefined, st: SqlStatement, ranges: [number, number][]) => {
