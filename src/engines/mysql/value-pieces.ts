@@ -24,7 +24,7 @@
 // multi-byte character, which the server would refuse.
 import type { SqlSink } from '../engine.js';
 import type { MysqlConnection } from './connect.js';
-import { formatLargeValue, literalExpression, literalKind, quoteIdentifier, quoteString, rawExpression, type ColumnInfo } from './values.js';
+import { escapeLineBreaks, formatLargeValue, literalExpression, literalKind, quoteIdentifier, quoteString, rawExpression, type ColumnInfo } from './values.js';
 
 /**
  * The string types whose values CONCAT can build up piece by piece. Not CHAR and BINARY: they pad a first
@@ -50,14 +50,15 @@ export interface PendingValue {
 }
 
 export function canWriteInPieces(column: ColumnInfo): boolean {
-  return PIECEWISE_TYPES.has(column.dataType) && literalKind(column) !== 'other';
+  return PIECEWISE_TYPES.has(column.dataType);
 }
 
 /** How many units of the column's value fit a literal of `literalBytes` bytes, whatever its content. */
 export function unitsFitting(column: ColumnInfo, literalBytes: number): number {
   // Hex doubles bytes. Quoted text (UTF-8) takes at most 4 bytes a character: only one-byte characters
   // are ever escaped (to 2 bytes). Hexed text (other character sets) is up to 4 bytes a character, doubled.
-  const perUnit = { binary: 2, text: 4, hextext: 8 }[literalKind(column) as 'binary' | 'text' | 'hextext'] ?? 8;
+  const kind = literalKind(column);
+  const perUnit = kind === 'binary' ? 2 : kind === 'text' ? 4 : 8;
   return Math.max(1, Math.floor((literalBytes - 48) / perUnit));
 }
 
@@ -81,8 +82,8 @@ export function pendingExpression(pieces: PieceColumn[], key: ColumnInfo[]): str
 
 /** The values a row's pendingExpression result says are still to be appended. */
 export function pendingValues(marks: Buffer, pieces: PieceColumn[]): PendingValue[] {
-  // The key's literals are the server's: escaped, except for line breaks (kept off the dump's lines).
-  const where = marks.toString('utf8', pieces.length).replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  // The key's literals are the server's, as a row's are: line breaks escaped the same way.
+  const where = escapeLineBreaks(marks.subarray(pieces.length)).toString('utf8');
   return pieces.filter((_, i) => marks[i] === 0x31).map((piece) => ({ where, piece }));
 }
 

@@ -144,10 +144,9 @@ export function literalExpansion(column: ColumnInfo): number {
 
 /**
  * The server-side expression fetching the raw value for JavaScript formatting: bytes, utf8mb4 for text.
- * `value` is the column itself or an expression over it of the same type (a SUBSTRING of it).
+ * `c` is the column itself or an expression over it of the same type (a SUBSTRING of it).
  */
-export function rawExpression(column: ColumnInfo, value = quoteIdentifier(column.name)): string {
-  const c = value;
+export function rawExpression(column: ColumnInfo, c = quoteIdentifier(column.name)): string {
   const kind = literalKind(column);
   if (kind === 'text') return `CAST(CONVERT(${c} USING utf8mb4) AS BINARY)`;
   if (kind === 'other') return `CAST(CAST(${c} AS CHAR CHARACTER SET utf8mb4) AS BINARY)`;
