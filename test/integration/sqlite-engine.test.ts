@@ -350,10 +350,12 @@ function watch(file: string, query: string): { ready: Promise<void>; stop: () =>
     let reads = 0, stop = false;
     parentPort.on('message', () => { stop = true; });
     const loop = () => {
+      // Stamped when the read starts: a read that began before the commit may end after it and still
+      // (rightly) see the old state; what must hold is that no read started after the commit sees it.
+      const now = Date.now();
       let state;
       try { state = read.get(); } catch (e) { state = 'error: ' + e.message; }
       reads++;
-      const now = Date.now();
       const current = states[states.length - 1];
       if (current && current.state === state) current.last = now;
       else states.push({ state, first: now, last: now });
