@@ -3,7 +3,7 @@
 // pipeline all read it); starting a member at each table lets one table be read without the rest.
 import { promisify } from 'node:util';
 import { gzip, constants as zlibConstants } from 'node:zlib';
-import type { SqlSink } from '../engines/engine.js';
+import type { MemberStart, SqlSink } from '../engines/engine.js';
 import { canBuildStoredMembers, storedMember } from './stored-gzip.js';
 
 const gzipAsync = promisify(gzip);
@@ -82,10 +82,17 @@ export class GzipMemberWriter implements SqlSink {
     if (this.pendingBytes >= this.blockSize) await this.dispatch();
   }
 
-  async cut(): Promise<number> {
-    await this.dispatch();
-    await this.drain();
-    return this.compressed;
+  /**
+   * Ends the current member. Resolves once its block is handed over (the same backpressure as write);
+   * `gzipOffset` resolves later, when the members before it are written, so the caller can go on
+   * writing meanwhile. A failure rejects it and also surfaces through the next write, cut or finish.
+   */
+  async cut(): Promise<MemberStart> {
+    this.enqueue();
+    const gzipOffset = this.tail.then(() => this.compressed);
+    gzipOffset.catch(() => undefined); // handled: the failure is reported by the writer's next call
+    await this.limitInFlight();
+    return { gzipOffset };
   }
 
   /**
@@ -94,7 +101,9 @@ export class GzipMemberWriter implements SqlSink {
    * they start. Nothing else may write meanwhile.
    */
   async appendMembers(members: AsyncIterable<Buffer>, uncompressedBytes: number): Promise<{ dataOffset: number; gzipOffset: number }> {
-    const gzipOffset = await this.cut();
+    this.enqueue();
+    await this.drain();
+    const gzipOffset = this.compressed;
     const dataOffset = this.uncompressed;
     for await (const chunk of members) {
       await this.output.write(chunk);
@@ -106,12 +115,18 @@ export class GzipMemberWriter implements SqlSink {
 
   /** Compresses what is left and waits until every member is written. Returns the uncompressed size. */
   async finish(): Promise<number> {
-    await this.dispatch();
+    this.enqueue();
     await this.drain();
     return this.uncompressed;
   }
 
   private async dispatch(): Promise<void> {
+    this.enqueue();
+    await this.limitInFlight();
+  }
+
+  /** Starts compressing the pending block and queues its member behind the ones before it. */
+  private enqueue(): void {
     if (this.pendingBytes === 0) return;
     const level = this.pendingLevel ?? this.level;
     const { pending, pendingBytes } = this;
@@ -137,6 +152,10 @@ export class GzipMemberWriter implements SqlSink {
       this.failure ??= error;
     });
     this.inFlight.push(written);
+  }
+
+  /** Waits while more members than `concurrency` are being compressed or written. */
+  private async limitInFlight(): Promise<void> {
     while (this.inFlight.length > this.concurrency) await this.inFlight.shift();
     this.throwIfFailed();
   }

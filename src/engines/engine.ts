@@ -9,10 +9,16 @@ export interface SqlSink {
   /** Uncompressed bytes written so far. */
   readonly bytesWritten: number;
   /**
-   * Ends the current compression block so the next byte starts a fresh gzip member, and resolves to
-   * that member's byte offset in the archive once known (used for per-table random access).
+   * Ends the current compression block so the next byte starts a fresh gzip member. Resolves when the
+   * sink can take more; the member's byte offset in the archive (for per-table random access) comes
+   * later, once the members before it are compressed, so that a dump need not wait for them.
    */
-  cut(): Promise<number>;
+  cut(): Promise<MemberStart>;
+}
+
+export interface MemberStart {
+  /** Compressed byte offset of the member; rejects when the sink fails before getting there. */
+  gzipOffset: Promise<number>;
 }
 
 /**

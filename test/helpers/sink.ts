@@ -1,6 +1,6 @@
 // A plain, uncompressed SqlSink for engine tests: collects the dump in memory and writes it to a file.
 import { writeFile } from 'node:fs/promises';
-import type { SpoolSink, SqlSink } from '../../src/engines/engine.js';
+import type { MemberStart, SpoolSink, SqlSink } from '../../src/engines/engine.js';
 
 export class MemorySqlSink implements SqlSink {
   private readonly chunks: Buffer[] = [];
@@ -12,8 +12,8 @@ export class MemorySqlSink implements SqlSink {
     this.bytesWritten += buffer.length;
   }
 
-  async cut(): Promise<number> {
-    return this.bytesWritten; // uncompressed: a member starts wherever we are
+  async cut(): Promise<MemberStart> {
+    return { gzipOffset: Promise.resolve(this.bytesWritten) }; // uncompressed: a member starts wherever we are
   }
 
   /** A spool for parallel dumps: kept in memory, moved into this sink as a whole. */

@@ -18,7 +18,7 @@ describe('gzip members', () => {
     const parts: Buffer[] = [];
     const offsets: { compressed: number; uncompressed: number }[] = [];
     for (let table = 0; table < 5; table++) {
-      offsets.push({ compressed: await writer.cut(), uncompressed: writer.bytesWritten });
+      offsets.push({ compressed: await (await writer.cut()).gzipOffset, uncompressed: writer.bytesWritten });
       for (let i = 0; i < 300 * table; i++) {
         const line = Buffer.from(`INSERT INTO t${table} VALUES (${i}, 'row ${i} ${'x'.repeat(i % 50)}');\n`);
         parts.push(line);
@@ -90,6 +90,39 @@ describe('gzip members', () => {
     ).rejects.toThrow('disk full');
   });
 
+
+  it('cut() does not wait for the members before it: their offsets arrive later and are exact', async () => {
+    const written: Buffer[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The output holds every member until released, as a slow disk would.
+    const writer = new GzipMemberWriter({ write: async (member) => void (await gate, written.push(member)) }, { concurrency: 64 });
+    const parts: Buffer[] = [];
+    const starts: { gzipOffset: Promise<number>; uncompressed: number }[] = [];
+    for (let table = 0; table < 20; table++) {
+      const { gzipOffset } = await writer.cut(); // resolves although nothing has been written yet
+      starts.push({ gzipOffset, uncompressed: writer.bytesWritten });
+      const rows = Buffer.from(`INSERT INTO t${table} VALUES ${Array.from({ length: table * 7 }, (_, i) => `(${i},'v${i}')`).join(',')};\n`);
+      parts.push(rows);
+      await writer.write(rows);
+    }
+    expect(written).toHaveLength(0);
+    release();
+    await writer.finish();
+    const bytes = Buffer.concat(written);
+    const expected = Buffer.concat(parts);
+    for (const { gzipOffset, uncompressed } of starts) {
+      expect(gunzipSync(bytes.subarray(await gzipOffset)).equals(expected.subarray(uncompressed))).toBe(true);
+    }
+  });
+
+  it('rejects the offsets of members that never got written, and reports the failure on the next call', async () => {
+    const writer = new GzipMemberWriter({ write: async () => Promise.reject(new Error('disk full')) });
+    await writer.write('CREATE TABLE t (id INT);\n');
+    const { gzipOffset } = await writer.cut();
+    await expect(gzipOffset).rejects.toThrow('disk full');
+    await expect(writer.write('INSERT INTO t VALUES (1);\n').then(() => writer.cut())).rejects.toThrow('disk full');
+  });
   it('AtomicFile flushes big files in the background on the way and still seals the exact bytes', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-atomic-big-'));
     const file = path.join(dir, 'big.bin');

@@ -29,7 +29,7 @@ async function makeDump(): Promise<Dump> {
   for (const name of ['big_a', 'small', 'big_z']) {
     await gzip.write(`${carry}DROP TABLE IF EXISTS \`${name}\`;\nCREATE TABLE \`${name}\` (id INT, data LONGTEXT);\n-- Data for ${name}\n`);
     carry = '';
-    const gzipOffset = await gzip.cut();
+    const gzipOffset = await (await gzip.cut()).gzipOffset;
     const dataOffset = gzip.bytesWritten;
     const statements = name === 'small' ? 1 : 3;
     const size = name === 'small' ? 64 : 1536 << 10; // random bytes; their hex is twice as long

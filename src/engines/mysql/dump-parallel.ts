@@ -15,9 +15,10 @@
 // straight in; the others write whole tables into a spool (gzip members in a temp file, so memory stays
 // bounded) and move it into the sink byte for byte, with offsets shifted, as soon as the sink is free.
 // Tables come largest first, so the tables read last are small and no worker idles long at the end.
-import type { SpoolSink, SqlSink, TableDumpInfo } from '../engine.js';
+import type { SpoolSink, SqlSink } from '../engine.js';
 import type { MysqlTarget } from '../target.js';
 import { openConnection, type MysqlConnection } from './connect.js';
+import type { DumpedTable } from './dump-table.js';
 
 /** Longest wait for BACKUP STAGE (it queues behind running DDL and commits, and new ones behind it). */
 const BLOCK_WAIT_SECONDS = 1;
@@ -126,7 +127,7 @@ class SinkTurn {
  * Dumps one table into the given sink over the given connection; null when it was dropped meanwhile.
  * It must stop (throw) soon after `signal` aborts: between rows, not only between tables.
  */
-export type TableDumper<T> = (conn: MysqlConnection, sink: SqlSink, table: T, signal: AbortSignal) => Promise<TableDumpInfo | null>;
+export type TableDumper<T> = (conn: MysqlConnection, sink: SqlSink, table: T, signal: AbortSignal) => Promise<DumpedTable | null>;
 
 export interface ParallelTables<T> {
   /** In the order they should be taken (largest first). */
@@ -145,22 +146,24 @@ export interface ParallelTables<T> {
  * file order. The first failure stops the other workers at their next row (closing their connections
  * would not: a driver closing its own connection never fails the query it is running).
  */
-export async function dumpTablesInParallel<T>(job: ParallelTables<T>): Promise<TableDumpInfo[]> {
+export async function dumpTablesInParallel<T>(job: ParallelTables<T>): Promise<DumpedTable[]> {
   const queue = [...job.tables];
   const turn = new SinkTurn();
-  const done: TableDumpInfo[] = [];
+  const done: DumpedTable[] = [];
   const stop = new AbortController();
   const signal = job.signal ? AbortSignal.any([job.signal, stop.signal]) : stop.signal;
 
   const worker = async (conn: MysqlConnection): Promise<void> => {
     let spool: SpoolSink | undefined;
     /** Tables in the spool, their offsets relative to the spool's start. */
-    let spooled: TableDumpInfo[] = [];
+    let spooled: DumpedTable[] = [];
     const moveSpool = async () => {
       if (!spool || spool.bytesWritten === 0) return;
       const at = await spool.moveToMain();
       for (const info of spooled) {
-        done.push({ ...info, dataOffset: info.dataOffset + at.dataOffset, ...(info.gzipOffset === undefined ? {} : { gzipOffset: info.gzipOffset + at.gzipOffset }) });
+        // The spool is written out, so its offsets are known.
+        const gzipOffset = (await info.gzipOffset) + at.gzipOffset;
+        done.push({ ...info, dataOffset: info.dataOffset + at.dataOffset, gzipOffset: Promise.resolve(gzipOffset) });
       }
       spooled = [];
     };

@@ -37,7 +37,13 @@ export interface TableDataResult {
   rows: number;
   dataOffset: number;
   dataLength: number;
-  gzipOffset: number;
+  /** Known once the members before the table's are compressed (SqlSink.cut). */
+  gzipOffset: Promise<number>;
+}
+
+/** A dumped table; its member offset may still be on its way (TableDataResult.gzipOffset). */
+export interface DumpedTable extends TableDataResult {
+  name: string;
 }
 
 /** A column formatted in JavaScript when its value is longer than `threshold` bytes. */
@@ -130,7 +136,7 @@ function coreConnection(conn: MysqlConnection): CoreConnection {
  * and dataOffset + dataLength is this table's INSERTs and nothing else.
  */
 export async function dumpTableData(ctx: TableDataContext, table: string, columns: ColumnInfo[]): Promise<TableDataResult> {
-  const gzipOffset = await ctx.sink.cut();
+  const { gzipOffset } = await ctx.sink.cut();
   const dataOffset = ctx.sink.bytesWritten;
   const plan = planSelect(table, columns, ctx.maxAllowedPacket, { rowBudget: ctx.statementLimit, pieces: ctx.valuePieces === true });
   if (plan === null) return { rows: 0, dataOffset, dataLength: 0, gzipOffset };

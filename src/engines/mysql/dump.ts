@@ -25,8 +25,9 @@ import type { DumpOptions, DumpResult, Progress, SpoolSink, SqlSink, TableDumpIn
 import type { EngineInfo, ObjectCounts } from '../../core/types.js';
 import type { MysqlTarget } from '../target.js';
 import { openConnection, type MysqlConnection } from './connect.js';
+import { columnsMatchDefinition } from './column-check.js';
 import { dumpTablesInParallel, openSharedSnapshot } from './dump-parallel.js';
-import { dumpTableData } from './dump-table.js';
+import { dumpTableData, type DumpedTable, type TableDataResult } from './dump-table.js';
 import {
   encodeForClient,
   listColumns,
@@ -54,7 +55,7 @@ import {
   viewPlaceholder,
   withGeometrySrids,
 } from './schema-ddl.js';
-import { quoteIdentifier } from './values.js';
+import { quoteIdentifier, type ColumnInfo } from './values.js';
 
 /** Largest INSERT we write (rows permitting): well under max_allowed_packet, big enough to load fast. */
 const MAX_STATEMENT = 4 * 1024 * 1024;
@@ -135,6 +136,8 @@ interface DumpSession {
   progress: ProgressReporter;
   /** Spools of parallel workers: their bytes count for progress before they reach the sink. */
   spools: SpoolSink[];
+  /** Every table's columns, read once at the start; checked against each table when it is dumped. */
+  columns: Map<string, ColumnInfo[]>;
 }
 
 /** Cumulative rows and bytes of the whole dump, reported at most every PROGRESS_INTERVAL_MS. */
@@ -193,6 +196,7 @@ async function runDump(
     warnings: snapshot.warning === undefined || options.threadsAsked === false ? [] : [snapshot.warning],
     progress: new ProgressReporter(sink, spools, options.onProgress),
     spools,
+    columns: new Map(),
   };
   const { signal } = options;
   const startedAt = new Date();
@@ -203,6 +207,7 @@ async function runDump(
   const routines = await listRoutines(conn, database);
   const events = await listEvents(conn, database);
   const srids = await listGeometrySrids(conn, database);
+  session.columns = await listColumns(conn, database);
   session.warnings.push(...snapshotWarnings(tables));
   if (options.onProgress) {
     session.progress.totalRows = Number(
@@ -224,10 +229,10 @@ async function runDump(
   const triggersOf = (table: string) => triggers.filter((t) => t.table === table);
   const dumpOne = (worker: MysqlConnection, into: SqlSink, table: TableInfo, stop?: AbortSignal) =>
     dumpTable({ ...session, conn: worker, sink: into, ...(stop ? { signal: stop } : {}) }, table, triggersOf(table.name), srids.get(table.name));
-  let tableResults: TableDumpInfo[] = [];
+  let dumped: DumpedTable[] = [];
   if (snapshot.connections.length > 1 && options.openSpool) {
     for (const worker of snapshot.connections.slice(1)) await worker.query('SAVEPOINT lifeboat_table');
-    tableResults = await dumpTablesInParallel({
+    dumped = await dumpTablesInParallel({
       tables: [...tables].sort((a, b) => b.dataBytes - a.dataBytes),
       connections: snapshot.connections,
       sink,
@@ -240,10 +245,10 @@ async function runDump(
     for (const table of tables) {
       signal?.throwIfAborted();
       const info = await dumpOne(conn, sink, table);
-      if (info !== null) tableResults.push(info);
+      if (info !== null) dumped.push(info);
     }
   }
-  const triggersWritten = tableResults.reduce((sum, info) => sum + triggersOf(info.name).length, 0);
+  const triggersWritten = dumped.reduce((sum, info) => sum + triggersOf(info.name).length, 0);
   session.progress.table = undefined;
 
   const validViews = views.filter((v) => v.columns.length > 0);
@@ -264,6 +269,7 @@ async function runDump(
   for (const worker of snapshot.connections) await worker.query('COMMIT');
   session.progress.report(true);
 
+  const tableResults: TableDumpInfo[] = await Promise.all(dumped.map(async (info) => ({ ...info, gzipOffset: await info.gzipOffset })));
   const engine: EngineInfo = { kind: 'mysql', serverVersion, database };
   const objects: ObjectCounts = {
     tables: tableResults.length,
@@ -286,7 +292,7 @@ async function dumpTable(
   table: TableInfo,
   triggers: ObjectDefinition[],
   srids: Map<string, number> | undefined,
-): Promise<TableDumpInfo | null> {
+): Promise<DumpedTable | null> {
   const { conn, sink, database } = session;
   session.progress.table = table.name;
   session.progress.report();
@@ -296,17 +302,20 @@ async function dumpTable(
     session.warnings.push(`table ${table.name} was dropped while the dump ran and is not in it`);
     return null;
   }
-  const create = withGeometrySrids(unqualifyOwnDatabase(await showCreateTable(conn, table.name), database), srids);
+  const rawCreate = await showCreateTable(conn, table.name);
+  const create = withGeometrySrids(unqualifyOwnDatabase(rawCreate, database), srids);
   await sink.write(tableStructure(table.name, create));
   await sink.write(tableDataHeading(table.name));
-  let data: Omit<TableDumpInfo, 'name'>;
+  let data: TableDataResult;
   if (NO_DATA_ENGINES.has(table.engine.toUpperCase())) {
     data = await emptyData(sink);
   } else {
     // MyISAM/Aria load faster with non-unique indexes built after the rows (outside the data range).
     const keys = (on: boolean) => `ALTER TABLE ${quoteIdentifier(table.name)} ${on ? 'ENABLE' : 'DISABLE'} KEYS;\n`;
     if (!table.transactional) await sink.write(keys(false));
-    const columns = (await listColumns(conn, database, table.name)).get(table.name) ?? [];
+    const listed = session.columns.get(table.name);
+    // Read again when the table was altered since the dump listed its columns (column-check.ts).
+    const columns = listed !== undefined && columnsMatchDefinition(listed, rawCreate) ? listed : ((await listColumns(conn, database, table.name)).get(table.name) ?? []);
     const context = {
       conn,
       sink,
@@ -354,8 +363,8 @@ async function lockDefinition(conn: MysqlConnection, table: string): Promise<boo
   }
 }
 
-async function emptyData(sink: SqlSink): Promise<Omit<TableDumpInfo, 'name'>> {
-  const gzipOffset = await sink.cut();
+async function emptyData(sink: SqlSink): Promise<TableDataResult> {
+  const { gzipOffset } = await sink.cut();
   return { rows: 0, dataOffset: sink.bytesWritten, dataLength: 0, gzipOffset };
 }
 

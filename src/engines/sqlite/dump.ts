@@ -93,7 +93,7 @@ async function dumpRows(db: Db, table: TableShape, encoding: TextEncoding, write
   try {
     let next = rows.next();
     if (!next.done) {
-      info.gzipOffset = await sink.cut();
+      info.gzipOffset = await (await sink.cut()).gzipOffset;
       info.dataOffset = sink.bytesWritten;
     }
     for (; !next.done; next = rows.next()) {
