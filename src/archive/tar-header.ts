@@ -47,7 +47,8 @@ const NS = 1_000_000_000n;
 // ---------------------------------------------------------------------------------------------- encoding
 
 function writeString(block: Buffer, offset: number, length: number, value: string): void {
-  Buffer.from(value, 'utf8').copy(block, offset, 0, length);
+  // Cuts at `length` bytes (never inside a character); fields that do not fit are in the pax header.
+  if (value.length > 0) block.write(value, offset, length, 'utf8');
 }
 
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
@@ -64,9 +65,9 @@ function writeBase256(block: Buffer, offset: number, length: number, value: bigi
   block[offset] = value < 0n ? 0xff : 0x80;
 }
 
-function writeNumber(block: Buffer, offset: number, length: number, value: bigint, octalMax: number): void {
-  if (value >= 0n && value <= BigInt(octalMax)) writeOctal(block, offset, length, Number(value));
-  else writeBase256(block, offset, length, value);
+function writeNumber(block: Buffer, offset: number, length: number, value: number | bigint, octalMax: number): void {
+  if (value >= 0 && value <= octalMax) writeOctal(block, offset, length, Number(value));
+  else writeBase256(block, offset, length, BigInt(value));
 }
 
 function isAscii(value: string): boolean {
@@ -115,7 +116,10 @@ function floorDiv(ns: bigint): bigint {
   return ns < 0n && q * NS !== ns ? q - 1n : q;
 }
 
-/** A plain ustar header block. `path` must already fit (the caller puts the real one in pax). */
+/**
+ * A plain ustar header block, written into `block` (512 zero bytes). `path` must already fit (the caller
+ * puts the real one in pax).
+ */
 function ustarBlock(fields: {
   name: string;
   prefix: string;
@@ -128,13 +132,12 @@ function ustarBlock(fields: {
   linkname: string;
   uname: string;
   gname: string;
-}): Buffer {
-  const block = Buffer.alloc(BLOCK);
+}, block: Buffer = Buffer.alloc(BLOCK)): Buffer {
   writeString(block, 0, 100, fields.name);
   writeOctal(block, 100, 8, fields.mode & 0o7777);
-  writeNumber(block, 108, 8, BigInt(fields.uid), OCTAL_MAX_7);
-  writeNumber(block, 116, 8, BigInt(fields.gid), OCTAL_MAX_7);
-  writeNumber(block, 124, 12, BigInt(fields.size), OCTAL_MAX_11);
+  writeNumber(block, 108, 8, fields.uid, OCTAL_MAX_7);
+  writeNumber(block, 116, 8, fields.gid, OCTAL_MAX_7);
+  writeNumber(block, 124, 12, fields.size, OCTAL_MAX_11);
   writeNumber(block, 136, 12, fields.mtime, OCTAL_MAX_11);
   block.fill(0x20, 148, 156); // checksum field counts as spaces while summing
   block.write(fields.typeflag, 156, 1, 'latin1');
@@ -147,14 +150,9 @@ function ustarBlock(fields: {
   writeOctal(block, 337, 8, 0);
   writeString(block, 345, 155, fields.prefix);
   let sum = 0;
-  for (const byte of block) sum += byte;
+  for (let i = 0; i < BLOCK; i++) sum += block[i];
   block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
   return block;
-}
-
-function padded(data: Buffer): Buffer {
-  const rest = data.length % BLOCK;
-  return rest === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rest)]);
 }
 
 /** A printable ASCII stand-in of at most `max` bytes, for the ustar fields that pax overrides. */
@@ -186,7 +184,11 @@ export function encodeHeader(header: TarHeader): Buffer {
   const gname = header.gname ?? '';
   if (!isAscii(uname) || uname.length > 32) pax.push(paxRecord('uname', uname));
   if (!isAscii(gname) || gname.length > 32) pax.push(paxRecord('gname', gname));
-  const main = ustarBlock({
+  // One zeroed buffer for all blocks: a Buffer.alloc per block was a measurable part of packing a tree.
+  const data = pax.length === 0 ? undefined : Buffer.from(pax.join(''), 'utf8');
+  const paxBytes = data === undefined ? 0 : BLOCK + Math.ceil(data.length / BLOCK) * BLOCK;
+  const blocks = Buffer.alloc(paxBytes + BLOCK);
+  ustarBlock({
     name: split ? split.name : asciiFallback(stored, 100),
     prefix: split ? split.prefix : '',
     mode: header.mode,
@@ -198,11 +200,10 @@ export function encodeHeader(header: TarHeader): Buffer {
     linkname: isAscii(linkname) ? linkname.slice(0, 100) : asciiFallback(linkname, 100),
     uname: asciiFallback(uname, 32),
     gname: asciiFallback(gname, 32),
-  });
-  if (pax.length === 0) return main;
-  const data = Buffer.from(pax.join(''), 'utf8');
+  }, blocks.subarray(paxBytes));
+  if (data === undefined) return blocks;
   const base = stored.replace(/\/$/, '').split('/').pop() ?? '';
-  const paxHeader = ustarBlock({
+  ustarBlock({
     name: asciiFallback(`PaxHeaders/${base}`, 100),
     prefix: '',
     mode: 0o644,
@@ -214,8 +215,9 @@ export function encodeHeader(header: TarHeader): Buffer {
     linkname: '',
     uname: '',
     gname: '',
-  });
-  return Buffer.concat([paxHeader, padded(data), main]);
+  }, blocks);
+  data.copy(blocks, BLOCK);
+  return blocks;
 }
 
 // ---------------------------------------------------------------------------------------------- decoding
