@@ -455,6 +455,36 @@ describe('dumpMysql and DDL running meanwhile', () => {
   });
 });
 
+describe('dumpMysql and an InnoDB table altered after the snapshot began', () => {
+  it('fails with one line naming the table and what to do', async () => {
+    const source = await schema('dump_alter');
+    await withConnection(source, async (conn) => {
+      for (const name of ['a_first', 'b_altered']) {
+        await conn.query(`CREATE TABLE ${name} (id INT NOT NULL PRIMARY KEY, v VARCHAR(20) NOT NULL) ENGINE=InnoDB`);
+        await conn.query(`INSERT INTO ${name} SELECT seq, CONCAT('v', seq) FROM seq_1_to_10`);
+      }
+    });
+    const memory = new MemorySqlSink();
+    let altered = false;
+    const sink: SqlSink = {
+      get bytesWritten() {
+        return memory.bytesWritten;
+      },
+      async write(chunk) {
+        if (!altered && chunk.toString().includes('Table structure for table `a_first`')) {
+          altered = true;
+          // A rebuild (an instant ALTER, like adding a last column, can still be read from the snapshot).
+          await withConnection(source, (conn) => conn.query('ALTER TABLE b_altered MODIFY v VARCHAR(30) NOT NULL, FORCE'));
+        }
+        await memory.write(chunk);
+      },
+      cut: () => memory.cut(),
+    };
+    await expect(dumpMysql(source, sink)).rejects.toThrow(/^table b_altered was altered while the backup ran, so its rows could not be read as of the backup's start; run the backup again$/);
+    expect(altered).toBe(true);
+  });
+});
+
 describe('dump text helpers', () => {
   it('strips only the leading DEFINER clause', () => {
     expect(stripDefiner("CREATE DEFINER=`root`@`localhost` TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET @a = 'DEFINER=`x`@`y`'")).toBe(

@@ -332,7 +332,9 @@ async function dumpTable(
         session.progress.report();
       },
     };
-    data = await dumpTableData(context, table.name, columns);
+    data = await dumpTableData(context, table.name, columns).catch((error: unknown) => {
+      throw alteredMeanwhile(error, table.name);
+    });
     if (!table.transactional) await sink.write(keys(true));
   }
   // Triggers after the data, so that loading the rows does not fire them.
@@ -350,6 +352,15 @@ async function writeObject(session: DumpSession, def: ObjectDefinition): Promise
   await session.sink.write(block.before);
   await session.sink.write(block.statement);
   await session.sink.write(block.after);
+}
+
+/**
+ * InnoDB cannot read a table from the snapshot when it was altered after the snapshot began (error 1412,
+ * "Table definition has changed, please retry transaction"): say which table, and what to do.
+ */
+function alteredMeanwhile(error: unknown, table: string): unknown {
+  if ((error as { errno?: number }).errno !== 1412) return error; // ER_TABLE_DEF_CHANGED
+  return new Error(`table ${table} was altered while the backup ran, so its rows could not be read as of the backup's start; run the backup again`, { cause: error });
 }
 
 /** Opens the table (taking its metadata lock); false when it no longer exists. */
