@@ -9,7 +9,8 @@ export default defineConfig({
     // files may run in parallel.
     pool: 'forks',
     // CLI tests run the compiled command (dist/), built once before the run.
-    globalSetup: ['test/helpers/build.ts'],
+    // Temporary folders of the whole run live in one folder, removed at its end (temp-root.ts).
+    globalSetup: ['test/helpers/build.ts', 'test/helpers/temp-root.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
