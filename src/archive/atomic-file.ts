@@ -1,17 +1,16 @@
 // A file that becomes visible under its final name only when complete: written as `<name>.partial`,
-// flushed to disk, then renamed. Its size and sha256 are computed on the way (the hash on a worker
-// thread), not by a second read.
+// flushed to disk, then renamed. Its size and sha256 are computed on the way, not by a second read.
 // Every FLUSH_EVERY bytes a flush to disk starts in the background, so that the final one (which
 // the caller waits for) has little left to write: the disk works while the archive is still made.
+import { createHash, type Hash } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { PARTIAL_SUFFIX } from '../core/naming.js';
-import { BackgroundHash } from './background-hash.js';
 
 const FLUSH_EVERY = 64 << 20;
 
 export class AtomicFile {
-  private readonly hash = new BackgroundHash();
+  private readonly hash: Hash = createHash('sha256');
   private bytes = 0;
   private flushedAt = 0;
   /** The background flush in flight, if any; it never rejects (its failure is kept in flushError). */
@@ -66,7 +65,7 @@ export class AtomicFile {
     await this.handle.sync();
     await this.handle.close();
     this.sealed = true;
-    return { size: this.bytes, sha256: await this.hash.digest() };
+    return { size: this.bytes, sha256: this.hash.digest('hex') };
   }
 
   /** Renames the sealed file into place: the moment it becomes visible. */
@@ -88,7 +87,6 @@ export class AtomicFile {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    if (!this.sealed) this.hash.discard();
     await this.flushing;
     if (!this.sealed) await this.handle.close().catch(() => undefined);
     await unlink(this.partialPath).catch(() => undefined);
