@@ -132,7 +132,7 @@ function ustarBlock(fields: {
   linkname: string;
   uname: string;
   gname: string;
-}, block: Buffer = Buffer.alloc(BLOCK)): Buffer {
+}, block: Buffer): Buffer {
   writeString(block, 0, 100, fields.name);
   writeOctal(block, 100, 8, fields.mode & 0o7777);
   writeNumber(block, 108, 8, fields.uid, OCTAL_MAX_7);
