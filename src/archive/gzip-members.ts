@@ -29,8 +29,11 @@ export class GzipMemberWriter implements SqlSink {
   private readonly blockSize: number;
   private readonly level: number;
   private readonly concurrency: number;
-  private pending: Buffer[] = [];
+  /** The block being filled (data is copied in: callers may reuse their buffers once write resolves). */
+  private current: Buffer | undefined;
   private pendingBytes = 0;
+  /** Blocks whose compression has finished, to be filled again (fewer big allocations, less GC). */
+  private readonly spareBlocks: Buffer[] = [];
   /** The compression level of the pending block. */
   private pendingLevel: number | undefined;
   private uncompressed = 0;
@@ -65,20 +68,42 @@ export class GzipMemberWriter implements SqlSink {
    * data at another level than the pending block's starts a new member, so already-compressed media
    * can be stored (level 0) while the text around it is compressed. `SAME_LEVEL` joins the pending
    * block whatever its level: small bits (tar headers, padding) between two stored files would
-   * otherwise cost two tiny members each.
+   * otherwise cost two tiny members each. The data is copied before the returned promise resolves, so
+   * the caller may then fill its buffer again.
    */
   async write(chunk: string | Buffer, level?: number | typeof SAME_LEVEL): Promise<void> {
     this.throwIfFailed();
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    if (buffer.length === 0) return;
+    if (chunk.length === 0) return;
     const wanted = level === SAME_LEVEL ? (this.pendingLevel ?? this.level) : (level ?? this.level);
     if (wanted !== this.pendingLevel) {
       await this.dispatch();
       this.pendingLevel = wanted;
     }
-    this.pending.push(buffer);
-    this.pendingBytes += buffer.length;
-    this.uncompressed += buffer.length;
+    let bytes: Buffer;
+    if (typeof chunk === 'string') {
+      // A string that surely fits (UTF-8 takes at most 3 bytes per UTF-16 unit) is encoded in place.
+      const block = this.block();
+      if (block.length - this.pendingBytes < chunk.length * 3) bytes = Buffer.from(chunk, 'utf8');
+      else return this.filled(block.write(chunk, this.pendingBytes));
+    } else {
+      bytes = chunk;
+    }
+    for (let at = 0; at < bytes.length; ) {
+      const copied = bytes.copy(this.block(), this.pendingBytes, at);
+      at += copied;
+      await this.filled(copied);
+    }
+  }
+
+  private block(): Buffer {
+    this.current ??= this.spareBlocks.pop() ?? Buffer.allocUnsafeSlow(this.blockSize);
+    return this.current;
+  }
+
+  /** Accounts for `count` bytes just copied into the block, and hands a full block over. */
+  private async filled(count: number): Promise<void> {
+    this.pendingBytes += count;
+    this.uncompressed += count;
     if (this.pendingBytes >= this.blockSize) await this.dispatch();
   }
 
@@ -127,20 +152,26 @@ export class GzipMemberWriter implements SqlSink {
 
   /** Starts compressing the pending block and queues its member behind the ones before it. */
   private enqueue(): void {
-    if (this.pendingBytes === 0) return;
+    const buffer = this.current;
+    if (this.pendingBytes === 0 || !buffer) return;
     const level = this.pendingLevel ?? this.level;
-    const { pending, pendingBytes } = this;
-    this.pending = [];
+    const block = buffer.subarray(0, this.pendingBytes);
+    this.current = undefined;
     this.pendingBytes = 0;
     let compressing: Promise<Buffer>;
     if (level === 0 && canBuildStoredMembers) {
-      compressing = Promise.resolve(storedMember(pending, pendingBytes));
+      compressing = Promise.resolve(storedMember([block], block.length));
+      this.recycle(buffer);
     } else {
-      const block = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
       compressing = gzipAsync(block, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, chunkSize: this.outputSize(block.length) });
-      compressing.then((member) => {
-        this.lastRatio = member.length / block.length;
-      }, () => undefined);
+      // The thread pool reads the block until the member is done; only then can it be filled again.
+      compressing.then(
+        (member) => {
+          this.lastRatio = member.length / block.length;
+          this.recycle(buffer);
+        },
+        () => undefined,
+      );
     }
     // Members are compressed concurrently but appended strictly in order.
     this.tail = this.tail.then(async () => {
@@ -172,6 +203,10 @@ export class GzipMemberWriter implements SqlSink {
     const whole = length + (length >> 8) + 1024;
     const guess = Math.ceil(length * this.lastRatio * 1.25) + (64 << 10);
     return Math.max(zlibConstants.Z_MIN_CHUNK, Math.min(whole, guess));
+  }
+
+  private recycle(buffer: Buffer): void {
+    if (this.spareBlocks.length <= this.concurrency) this.spareBlocks.push(buffer);
   }
 
   private async drain(): Promise<void> {

@@ -1,15 +1,14 @@
 // Writing a walked tree into a tar stream: folders, symlinks (target verbatim), regular files (mode,
 // owner, mtime to the nanosecond), and the second and later names of a hard-linked file as link
-// members, strictly in walk order. Small files are read whole with synchronous calls (open, fstat,
-// read, fstat, close: a few microseconds each on a cached tree, where promises cost tens; see
-// time-slice.ts, the walk pauses for the event loop every few milliseconds); big files are streamed
-// in chunks, so memory stays flat whatever a file's size. A file that changes or vanishes while it is
-// read becomes a warning; the archive stays well-formed.
-import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+// members, strictly in walk order. The walk and the reading of small files happen on a worker thread
+// (tree-reader.ts), in batches; big files are streamed here in chunks, so memory stays flat whatever a
+// file's size. A file that changes or vanishes while it is read becomes a warning; the archive stays
+// well-formed.
 import { open, type FileHandle } from 'node:fs/promises';
 import { compressionLevelFor } from './tree-rules.js';
 import type { TarWriter } from './tar-writer.js';
-import { walkTree, type WalkEntry, type WalkOptions } from './walk.js';
+import { entryStat, notAFileWarning, OPEN_FLAGS, vanishedWarning, type EntryStat, type TreeReadOptions } from './tree-read.js';
+import { treeBatches } from './tree-reader.js';
 
 export interface TreeCounts {
   files: number;
@@ -28,88 +27,52 @@ export interface PackResult {
   warnings: string[];
 }
 
-export interface PackOptions extends Omit<WalkOptions, 'onWarning'> {
+export interface PackOptions extends TreeReadOptions {
   /** Called after each file with the data bytes written so far and the file's path. */
   onProgress?: (bytes: number, rel: string) => void;
-  /** Called before a file is opened (tests use it to change the tree at that moment). */
-  beforeFile?: (entry: WalkEntry) => Promise<void> | void;
 }
 
 const CHUNK = 1 << 20;
-/** Files up to this size are read whole, synchronously. */
-const SMALL = 1 << 20;
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-const errorCode = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 
 export function emptyCounts(): TreeCounts {
   return { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 };
 }
 
-/** Reads a file from its start until EOF, or one byte past `size` (so growth is noticed). */
+/**
+ * Reads a file from its start until EOF, or one byte past `size` (so growth is noticed), into one
+ * buffer: each chunk must be consumed (the tar writer copies it) before the next is asked for.
+ */
 async function* readChunks(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
-  let position = 0;
-  for (;;) {
-    const want = Math.min(CHUNK, size + 1 - position);
+  const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size + 1));
+  for (let position = 0; ; ) {
+    const want = Math.min(buffer.length, size + 1 - position);
     if (want <= 0) return;
-    const buffer = Buffer.allocUnsafe(want);
     const { bytesRead } = await handle.read(buffer, 0, want, position);
     if (bytesRead === 0) return;
     position += bytesRead;
-    yield bytesRead === want ? buffer : buffer.subarray(0, bytesRead);
+    yield buffer.subarray(0, bytesRead);
   }
 }
 
-/** A file as read: its stats before and after, and (for small files) its bytes. */
-type Opened = { ok: false; warning?: string } | { ok: true; before: BigIntStats; data?: Buffer; after?: BigIntStats; handle?: FileHandle };
+/** A big file, opened for streaming (the caller closes it), or why it is not in the backup. */
+type Opened = { ok: false; warning: string } | { ok: true; before: EntryStat; handle: FileHandle };
 
-const vanished = (entry: WalkEntry, error: unknown): Opened => ({
-  ok: false,
-  warning: `${entry.rel}: vanished or became unreadable before it was read (${errorCode(error)}); not in the backup`,
-});
-const notAFile = (entry: WalkEntry): Opened => ({ ok: false, warning: `${entry.rel}: was replaced by something that is not a file while the tree was read; not in the backup` });
-
-/** Opens a big file for streaming (the caller closes it). */
-async function openBig(entry: WalkEntry): Promise<Opened> {
+/** Opens a big file for streaming. */
+async function openBig(rel: string, abs: string): Promise<Opened> {
   let handle: FileHandle;
   try {
-    handle = await open(entry.abs, OPEN_FLAGS);
+    handle = await open(abs, OPEN_FLAGS);
   } catch (error) {
-    return vanished(entry, error);
+    return { ok: false, warning: vanishedWarning(rel, error) };
   }
   try {
     const before = await handle.stat({ bigint: true });
-    if (before.isFile()) return { ok: true, before, handle };
+    if (before.isFile()) return { ok: true, before: entryStat(before), handle };
     await handle.close();
-    return notAFile(entry);
+    return { ok: false, warning: notAFileWarning(rel) };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
-  }
-}
-
-/**
- * Reads a small file whole, synchronously, up to one byte past its size (so growth is noticed).
- * Undefined when it has grown past SMALL since the walk saw it: it is streamed instead.
- */
-function readSmall(entry: WalkEntry): Opened | undefined {
-  let fd: number;
-  try {
-    fd = openSync(entry.abs, OPEN_FLAGS);
-  } catch (error) {
-    return vanished(entry, error);
-  }
-  try {
-    const before = fstatSync(fd, { bigint: true });
-    if (!before.isFile()) return notAFile(entry);
-    if (before.size > BigInt(SMALL)) return undefined;
-    const want = Number(before.size) + 1;
-    const buffer = Buffer.allocUnsafe(want);
-    let got = 0;
-    for (let n = -1; n !== 0 && got < want; got += n) n = readSync(fd, buffer, got, want - got, got);
-    const after = fstatSync(fd, { bigint: true });
-    return { ok: true, before, after, data: buffer.subarray(0, got) };
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -117,7 +80,10 @@ async function* once(buffer: Buffer): AsyncIterable<Buffer> {
   yield buffer;
 }
 
-const meta = (rel: string, s: BigIntStats) => ({ path: rel, mode: Number(s.mode & 0o7777n), uid: Number(s.uid), gid: Number(s.gid), mtimeNs: s.mtimeNs });
+const meta = (rel: string, s: EntryStat) => ({ path: rel, mode: s.mode, uid: s.uid, gid: s.gid, mtimeNs: s.mtimeNs });
+
+/** A file ready to be written: read whole (`data`, `after`) or open for streaming (`handle`). */
+type Readable = { before: EntryStat } & ({ data: Buffer; after: EntryStat; handle?: undefined } | { data?: undefined; after?: undefined; handle: FileHandle });
 
 /** Walks `root` and writes every covered entry into `writer` (which the caller finishes). */
 export async function packTree(root: string, writer: TarWriter, options: PackOptions): Promise<PackResult> {
@@ -127,50 +93,55 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
   /** dev:ino of hard-linked files already in the archive -> the path they were stored under. */
   const links = new Map<string, string>();
 
-  const writeFile = async (entry: WalkEntry, opened: Opened) => {
-    if (!opened.ok) {
-      if (opened.warning) warnings.push(opened.warning);
+  const writeFile = async (rel: string, file: Readable) => {
+    const { before } = file;
+    const key = `${before.dev}:${before.ino}`;
+    const first = before.nlink > 1n ? links.get(key) : undefined;
+    if (first !== undefined) {
+      await writer.addHardLink({ ...meta(rel, before), linkname: first });
+      counts.hardlinks++;
       return;
     }
-    const { before } = opened;
-    try {
-      if (before.ino !== entry.stats.ino) warnings.push(`${entry.rel}: was replaced while the tree was read; the newer file is in the backup`);
-      const key = `${before.dev}:${before.ino}`;
-      const first = before.nlink > 1n ? links.get(key) : undefined;
-      if (first !== undefined) {
-        await writer.addHardLink({ ...meta(entry.rel, before), linkname: first });
-        counts.hardlinks++;
-        return;
-      }
-      const size = Number(before.size);
-      const body = opened.data ? once(opened.data) : readChunks(opened.handle as FileHandle, size);
-      const result = await writer.addFile({ ...meta(entry.rel, before), size }, body, compressionLevelFor(entry.rel));
-      const after = opened.after ?? (await (opened.handle as FileHandle).stat({ bigint: true }));
-      if (result.missing > 0) warnings.push(`${entry.rel}: shrank while it was read; ${result.missing} missing bytes were stored as zeros`);
-      else if (result.truncated || after.size !== before.size) warnings.push(`${entry.rel}: grew while it was read; the backup holds its first ${size} bytes`);
-      else if (after.mtimeNs !== before.mtimeNs) warnings.push(`${entry.rel}: changed while it was read; the copy in the backup may be inconsistent`);
-      if (before.nlink > 1n) links.set(key, entry.rel);
-      counts.files++;
-      counts.bytes += size;
-      options.onProgress?.(counts.bytes, entry.rel);
-    } finally {
-      await opened.handle?.close();
-    }
+    const size = Number(before.size);
+    const body = file.data ? once(file.data) : readChunks(file.handle, size);
+    const result = await writer.addFile({ ...meta(rel, before), size }, body, compressionLevelFor(rel));
+    const after = file.after ?? entryStat(await file.handle.stat({ bigint: true }));
+    if (result.missing > 0) warnings.push(`${rel}: shrank while it was read; ${result.missing} missing bytes were stored as zeros`);
+    else if (result.truncated || after.size !== before.size) warnings.push(`${rel}: grew while it was read; the backup holds its first ${size} bytes`);
+    else if (after.mtimeNs !== before.mtimeNs) warnings.push(`${rel}: changed while it was read; the copy in the backup may be inconsistent`);
+    if (before.nlink > 1n) links.set(key, rel);
+    counts.files++;
+    counts.bytes += size;
+    options.onProgress?.(counts.bytes, rel);
   };
 
-  await walkTree(root, { ...options, onWarning: (message) => warnings.push(message) }, async (entry) => {
-    if (entry.kind === 'dir') {
-      await writer.addDirectory(meta(entry.rel, entry.stats));
-      counts.dirs++;
-      if (entry.followedTarget !== undefined) followed.push({ path: entry.rel, target: entry.followedTarget });
-    } else if (entry.kind === 'symlink') {
-      await writer.addSymlink({ ...meta(entry.rel, entry.stats), linkname: entry.linkTarget ?? '' });
-      counts.symlinks++;
-    } else {
-      if (options.beforeFile) await options.beforeFile(entry);
-      const small = entry.stats.size <= BigInt(SMALL) ? readSmall(entry) : undefined;
-      await writeFile(entry, small ?? (await openBig(entry)));
+  for await (const { records, data } of treeBatches(root, options)) {
+    for (const record of records) {
+      if (record.kind === 'warning') {
+        warnings.push(record.message);
+      } else if (record.kind === 'dir') {
+        await writer.addDirectory(meta(record.rel, record.stat));
+        counts.dirs++;
+        if (record.followedTarget !== undefined) followed.push({ path: record.rel, target: record.followedTarget });
+      } else if (record.kind === 'symlink') {
+        await writer.addSymlink({ ...meta(record.rel, record.stat), linkname: record.linkTarget });
+        counts.symlinks++;
+      } else if (record.read) {
+        const { before, after, at, length } = record.read;
+        await writeFile(record.rel, { before, after, data: data.subarray(at, at + length) });
+      } else {
+        const opened = await openBig(record.rel, record.abs);
+        if (!opened.ok) {
+          warnings.push(opened.warning);
+          continue;
+        }
+        try {
+          await writeFile(record.rel, opened);
+        } finally {
+          await opened.handle.close();
+        }
+      }
     }
-  });
+  }
   return { counts, followed, warnings };
 }

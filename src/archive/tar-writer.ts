@@ -6,7 +6,7 @@ import { BLOCK, encodeHeader, type TarHeader } from './tar-header.js';
 
 /**
  * Where the tar stream goes. `level` is the compression level for the chunk (undefined: the output's
- * default). Headers and padding go at SAME_LEVEL (whatever the data around them gets): between two
+ * default). The chunk's buffer is reused once `write` resolves: an output that keeps it must copy it. Headers and padding go at SAME_LEVEL (whatever the data around them gets): between two
  * stored media files they are stored too, which costs a few hundred bytes each and saves two members.
  */
 export interface TarOutput {

@@ -85,7 +85,8 @@ export class TreeRules {
   readonly prefixes: string[];
   private readonly globs: Glob[];
 
-  constructor(options: TreeRulesOptions) {
+  /** `options` are kept as given: the same rules are built from them on a worker thread. */
+  constructor(readonly options: TreeRulesOptions) {
     this.scope = options.scope;
     this.prefixes = [...BUILTIN_IGNORES, ...(options.prefixes ?? []).map(normaliseRelative).filter((p) => p !== '')];
     this.globs = (options.globs ?? []).map(compileGlob).filter((g): g is Glob => g !== undefined);

@@ -3,7 +3,6 @@
 // compared with the free space where it will be written. Rollback checks the space its staging needs.
 import { humanBytes } from './units.js';
 import { stat, statfs } from 'node:fs/promises';
-import type { BigIntStats } from 'node:fs';
 import { openConnection } from '../engines/mysql/connect.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { compressionLevelFor } from '../archive/tree-rules.js';
@@ -24,7 +23,7 @@ export async function estimateTree(root: string, options: Omit<WalkOptions, 'onW
   await walkTree(root, { ...options, onWarning: () => undefined }, async (entry) => {
     estimate.entries++;
     if (entry.kind !== 'file') return;
-    const size = Number((entry.stats as BigIntStats).size);
+    const size = Number(entry.stats?.size ?? 0n); // files are lstat'ed: fileStats is not turned off here
     estimate.bytes += size;
     if (compressionLevelFor(entry.rel) === 0) estimate.storedBytes += size;
   });

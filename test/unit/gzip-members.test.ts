@@ -80,6 +80,25 @@ describe('gzip members', () => {
     expect(chunks[0].length + chunks[2].length).toBeLessThan(text.length / 10);
   });
 
+  it('copies what it is given: the caller may fill its buffer again once write resolves', async () => {
+    const chunks: Buffer[] = [];
+    const writer = new GzipMemberWriter({ write: async (b) => void chunks.push(b) }, { blockSize: 1000, concurrency: 2 });
+    const expected: Buffer[] = [];
+    const reused = Buffer.alloc(2500);
+    for (let i = 0; i < 40; i++) {
+      reused.fill(`chunk ${i};`);
+      expected.push(Buffer.from(reused.subarray(0, 300 + i * 50)));
+      await writer.write(reused.subarray(0, 300 + i * 50), i % 3 === 0 ? 0 : undefined);
+      // Strings: in place when they surely fit, else encoded first; multi-byte characters across blocks.
+      const text = i % 2 ? `é€😀 ${i} `.repeat(i * 10) : `line ${i}\n`;
+      expected.push(Buffer.from(text));
+      await writer.write(text);
+    }
+    await writer.finish();
+    expect(gunzipSync(Buffer.concat(chunks)).equals(Buffer.concat(expected))).toBe(true);
+    expect(writer.bytesWritten).toBe(Buffer.concat(expected).length);
+  });
+
   it('reports a failing output instead of losing it', async () => {
     const writer = new GzipMemberWriter({ write: async () => Promise.reject(new Error('disk full')) }, { blockSize: 16 });
     await expect(
