@@ -2,9 +2,10 @@
 // every path is created new (O_EXCL), in folders this extraction made itself, so nothing is ever
 // written through a symlink or outside the staging folders. Modes and mtimes are restored always,
 // owners when running as root; folders get theirs last, deepest first, once their contents are in.
-// Small files and folders are made with synchronous calls, in time slices (see time-slice.ts): for a
-// tree of small files that is several times faster than a promise per open, write, chmod and close.
-import { chmodSync, chownSync, closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, mkdirSync, openSync, utimesSync, writeSync, writevSync } from 'node:fs';
+// Small files and folders are made on a worker thread with synchronous calls (tree-writer.ts): for a
+// tree of small files that is several times faster than a promise per open, write, chmod and close,
+// and it overlaps with the reading of the archive here.
+import { chmodSync, chownSync, constants, utimesSync } from 'node:fs';
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, open, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { FolderMetas } from './folder-metas.js';
@@ -14,6 +15,7 @@ import type { TarHeader } from './tar-header.js';
 import type { TarMember } from './tar-reader.js';
 import { MemberChecker, UnsafeArchiveError, type CheckedMember, type NameFolding } from './tar-safety.js';
 import { TimeSlice } from './time-slice.js';
+import { SMALL_FILE, TreeWriterThread } from './tree-writer.js';
 
 /** Members under `rel` (relative to the archive's root) go into `dir`; the longest `rel` wins. */
 export interface ExtractTarget {
@@ -47,8 +49,6 @@ export function utimesSeconds(ns: bigint): number {
   return Number(seconds) + Number(ns - seconds * 1_000_000_000n + 500n) / 1e9;
 }
 const seconds = utimesSeconds;
-/** Files up to this size are buffered and written whole, synchronously. */
-const SMALL = 1 << 20;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const NOW = () => Date.now() / 1000;
 
@@ -66,14 +66,15 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
     const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
     return { abs: inner === '' ? target.dir : path.join(target.dir, inner), target };
   };
+  const writer = new TreeWriterThread(options.preserveOwners);
   // Only the folder the previous member went into is remembered, not every folder made (that was a
   // string per folder for the whole extraction): an archive lists a folder's members together, and
   // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
   // way was made by this extraction: the checker lets no member be a file or symlink above another.
   let lastFolder = '';
-  const ensureFolder = (abs: string) => {
+  const ensureFolder = async (abs: string) => {
     if (abs === lastFolder) return;
-    mkdirSync(abs, { recursive: true, mode: 0o700 });
+    await writer.mkdir(abs);
     lastFolder = abs;
   };
   const setOwner = async (abs: string, uid: number, gid: number, isLink = false) => {
@@ -99,100 +100,87 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
       await handle.close();
     }
   };
-  const writeSmallFile = (abs: string, header: TarHeader, parts: Buffer[], length: number) => {
-    const fd = openSync(abs, CREATE_FLAGS, 0o600);
-    try {
-      let written = parts.length > 1 ? writevSync(fd, parts) : 0;
-      // A short write (a full disk, a signal) goes on from where it stopped, piece by piece.
-      for (let i = 0, start = 0; written < length; start += parts[i++].length) {
-        const end = start + parts[i].length;
-        while (written < end) written += writeSync(fd, parts[i], written - start, end - written);
-      }
-      if (options.preserveOwners) {
-        // A chown to the owner the file already has would only cost a journaled inode update.
-        const owner = fstatSync(fd);
-        if (owner.uid !== header.uid || owner.gid !== header.gid) fchownSync(fd, header.uid, header.gid);
-      }
-      fchmodSync(fd, header.mode);
-      futimesSync(fd, NOW(), seconds(header.mtimeNs));
-    } finally {
-      closeSync(fd);
-    }
-  };
   const slice = new TimeSlice();
 
-  for await (const member of members) {
-    options.signal?.throwIfAborted();
-    await slice.pause();
-    const checked = checker.check(member.header);
-    if (!checked) continue;
-    const { header } = member;
-    const { abs, target } = locate(checked.path);
-    if (abs === target.dir && checked.type !== 'dir') {
-      throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
-    }
-    if (abs !== target.dir) ensureFolder(path.dirname(abs));
-    switch (checked.type) {
-      case 'dir': {
-        ensureFolder(abs);
-        folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
-        counts.dirs++;
-        break;
+  try {
+    for await (const member of members) {
+      options.signal?.throwIfAborted();
+      await slice.pause();
+      const checked = checker.check(member.header);
+      if (!checked) continue;
+      const { header } = member;
+      const { abs, target } = locate(checked.path);
+      if (abs === target.dir && checked.type !== 'dir') {
+        throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
       }
-      case 'file': {
-        if (header.size <= SMALL) {
-          // Decompression goes on on the thread pool meanwhile.
-          // The pieces are written as they are (a file across two inflated chunks is not joined into a
-          // buffer of its own first: that was one more allocation per image for the collector to find).
-          const parts: Buffer[] = [];
-          let length = 0;
-          for await (const chunk of member.body) {
-            parts.push(chunk);
-            length += chunk.length;
+      if (abs !== target.dir) await ensureFolder(path.dirname(abs));
+      // What is done here rather than on the writing thread needs the folders made and the files written.
+      if (checked.type === 'symlink' || checked.type === 'hardlink' || (checked.type === 'file' && header.size > SMALL_FILE)) await writer.drain();
+      switch (checked.type) {
+        case 'dir': {
+          await ensureFolder(abs);
+          folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
+          counts.dirs++;
+          break;
+        }
+        case 'file': {
+          if (header.size <= SMALL_FILE) {
+            // Decompression goes on on the thread pool meanwhile.
+            // The pieces are written as they are (a file across two inflated chunks is not joined into a
+            // buffer of its own first: that was one more allocation per image for the collector to find).
+            const parts: Buffer[] = [];
+            let length = 0;
+            for await (const chunk of member.body) {
+              parts.push(chunk);
+              length += chunk.length;
+            }
+            if (length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${length} bytes of data, the header says ${header.size}`);
+            await writer.writeFile(abs, { mode: header.mode, uid: header.uid, gid: header.gid, mtime: seconds(header.mtimeNs) }, parts, length);
+          } else {
+            await writeFile(abs, header, member.body);
           }
-          if (length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${length} bytes of data, the header says ${header.size}`);
-          writeSmallFile(abs, header, parts, length);
-        } else {
-          await writeFile(abs, header, member.body);
+          counts.files++;
+          counts.bytes += header.size;
+          break;
         }
-        counts.files++;
-        counts.bytes += header.size;
-        break;
-      }
-      case 'symlink': {
-        await symlink(header.linkname ?? '', abs);
-        await setOwner(abs, header.uid, header.gid, true);
-        await lutimes(abs, NOW(), seconds(header.mtimeNs));
-        counts.symlinks++;
-        break;
-      }
-      case 'hardlink': {
-        const original = locate(checked.linkTarget ?? '').abs;
-        try {
-          await link(original, abs);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-          // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.
-          const info = await lstat(original);
-          await copyFile(original, abs, constants.COPYFILE_EXCL);
-          await setOwner(abs, info.uid, info.gid);
-          await chmod(abs, info.mode & 0o7777);
-          await utimes(abs, NOW(), info.mtimeMs / 1000);
+        case 'symlink': {
+          await symlink(header.linkname ?? '', abs);
+          await setOwner(abs, header.uid, header.gid, true);
+          await lutimes(abs, NOW(), seconds(header.mtimeNs));
+          counts.symlinks++;
+          break;
         }
-        counts.hardlinks++;
-        break;
+        case 'hardlink': {
+          const original = locate(checked.linkTarget ?? '').abs;
+          try {
+            await link(original, abs);
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+            // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.
+            const info = await lstat(original);
+            await copyFile(original, abs, constants.COPYFILE_EXCL);
+            await setOwner(abs, info.uid, info.gid);
+            await chmod(abs, info.mode & 0o7777);
+            await utimes(abs, NOW(), info.mtimeMs / 1000);
+          }
+          counts.hardlinks++;
+          break;
+        }
       }
+      options.onMember?.(checked, header.size);
     }
-    options.onMember?.(checked, header.size);
-  }
-  // Folders last and deepest first: adding their contents changed their mtimes, and a read-only
-  // folder must still be writable while it is filled.
-  for (const [rel, meta] of folders.deepestFirst()) {
-    await slice.pause();
-    const { abs } = locate(rel);
-    if (options.preserveOwners) chownSync(abs, meta.uid, meta.gid);
-    chmodSync(abs, meta.mode);
-    utimesSync(abs, NOW(), seconds(meta.mtimeNs));
+    await writer.drain();
+    // Folders last and deepest first: adding their contents changed their mtimes, and a read-only
+    // folder must still be writable while it is filled.
+    for (const [rel, meta] of folders.deepestFirst()) {
+      await slice.pause();
+      const { abs } = locate(rel);
+      if (options.preserveOwners) chownSync(abs, meta.uid, meta.gid);
+      chmodSync(abs, meta.mode);
+      utimesSync(abs, NOW(), seconds(meta.mtimeNs));
+    }
+  } finally {
+    await writer.close();
   }
   return { counts, folders };
 }

@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { readTreeBatches, type TreeBatch, type TreeReadOptions } from './tree-read.js';
 import type { PackedBatch, TreeReadWorkerInput, TreeReadWorkerMessage } from './tree-read-worker.js';
+import { workerModule } from './worker-module.js';
 
 /** Items pushed by a producer, taken in order by one consumer; `onConsumed` runs as it asks for the next. */
 class Channel<T> {
@@ -44,18 +45,9 @@ class Channel<T> {
   }
 }
 
-/**
- * The compiled worker module. Run from the TypeScript sources (the tests), this module's neighbour is a
- * .ts file that Node cannot load: the compiled one is used, which a test run builds first.
- */
-function workerModule(): URL {
-  const fromSources = import.meta.url.endsWith('.ts');
-  return new URL(fromSources ? '../../dist/archive/tree-read-worker.js' : './tree-read-worker.js', import.meta.url);
-}
-
 async function* onWorker(root: string, options: TreeReadOptions): AsyncGenerator<TreeBatch> {
   const input: TreeReadWorkerInput = { root, rules: options.rules.options, skip: options.skip, followMediaRoots: options.followMediaRoots };
-  const worker = new Worker(workerModule(), { workerData: input });
+  const worker = new Worker(workerModule('tree-read-worker', import.meta.url), { workerData: input });
   const channel = new Channel<TreeBatch>(({ data }) => {
     const packed: PackedBatch = { data: data.buffer as ArrayBuffer };
     worker.postMessage(packed, [packed.data]);

@@ -159,6 +159,18 @@ describe('rollback of hostile, broken and failing archives', () => {
     await expectUnchanged();
   });
 
+  it('fails, changing nothing, when the filesystem refuses a file that the writing thread creates', async () => {
+    // A path of 5000 bytes (20 names of 249) passes the archive's checks and is refused by the
+    // filesystem (PATH_MAX 4096), after many files before it were written by the extraction's thread.
+    const file = archiveName('toolong');
+    const many: Member[] = Array.from({ length: 600 }, (_, i) => ({ header: { path: `app/code/f${i}.php` }, data: Buffer.from(`<?php // ${i}\n`) }));
+    await writeArchive(path.join(shop.backupDir, file), [...many, { header: { path: `app/${Array.from({ length: 20 }, () => 'n'.repeat(249)).join('/')}.php` }, data: Buffer.from('x') }]);
+    const error = await rollbackTree(await findBackup(shop.backupDir, file), shop, target).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/ENAMETOOLONG/);
+    await expectUnchanged();
+  });
+
   it('refuses names that one file would get on a case-insensitive filesystem, and accepts them on Linux', async () => {
     const file = archiveName('casefold');
     const members: Member[] = [
