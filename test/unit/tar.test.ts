@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { AtomicFile } from '../../src/archive/atomic-file.js';
 import { GzipMemberWriter, SAME_LEVEL } from '../../src/archive/gzip-members.js';
-import { BLOCK, encodeHeader, formatPaxTime, parsePaxTime, type TarHeader } from '../../src/archive/tar-header.js';
+import { BLOCK, decodeRawHeader, encodeHeader, formatPaxTime, parsePaxTime, type TarHeader } from '../../src/archive/tar-header.js';
 import { readTar, TarFormatError } from '../../src/archive/tar-reader.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
 
@@ -81,6 +81,25 @@ describe('tar headers', () => {
     expect(formatPaxTime(1_700_000_000_100_000_000n)).toBe('1700000000.1');
     expect(formatPaxTime(-1_500_000_000n)).toBe('-1.5');
     for (const ns of [0n, 1n, -1n, 1_700_000_000_123_456_789n, -1_500_000_000n]) expect(parsePaxTime(formatPaxTime(ns))).toBe(ns);
+  });
+
+  it('reads numeric fields padded with spaces or NULs either side, and refuses anything else in them', () => {
+    const header = (size: string) => {
+      const block = encodeHeader({ path: 'a', type: 'file', mode: 0o644, uid: 1000, gid: 1000, size: 0, mtimeNs: 1_700_000_000_000_000_000n });
+      block.fill(0, 124, 136);
+      block.write(size, 124, 'latin1');
+      block.fill(0x20, 148, 156);
+      let sum = 0;
+      for (const byte of block) sum += byte;
+      block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+      return block;
+    };
+    for (const [field, size] of [['00000001750\0', 1000n], ['  1750 \0', 1000n], ['\0\0\0', 0n], ['777777777777', 0o777777777777n]] as const) {
+      const raw = decodeRawHeader(header(field));
+      expect(raw.size).toBe(size);
+      expect([raw.mode, raw.uid, raw.mtime]).toEqual([0o644, 1000n, 1_700_000_000n]);
+    }
+    for (const field of ['12 34', '0008', '17\x0012', '-1']) expect(() => decodeRawHeader(header(field))).toThrow(/^bad size field/);
   });
 
   it('uses plain ustar when it suffices and pax only when needed', () => {
