@@ -162,9 +162,10 @@ function asciiFallback(value: string, max: number): string {
 
 /**
  * The header blocks of one member: a pax extended header when ustar cannot hold the member exactly,
- * then the ustar header. The result is a whole number of 512-byte blocks.
+ * then the ustar header. The result is a whole number of 512-byte blocks, written into `scratch` when
+ * they fit (a new buffer per member was one more thing for the collector per file of a tree).
  */
-export function encodeHeader(header: TarHeader): Buffer {
+export function encodeHeader(header: TarHeader, scratch?: Buffer): Buffer {
   if (header.type !== 'file' && header.type !== 'hardlink' && header.type !== 'symlink' && header.type !== 'dir') {
     throw new Error(`cannot write a ${header.type} member (${header.path})`);
   }
@@ -187,7 +188,7 @@ export function encodeHeader(header: TarHeader): Buffer {
   // One zeroed buffer for all blocks: a Buffer.alloc per block was a measurable part of packing a tree.
   const data = pax.length === 0 ? undefined : Buffer.from(pax.join(''), 'utf8');
   const paxBytes = data === undefined ? 0 : BLOCK + Math.ceil(data.length / BLOCK) * BLOCK;
-  const blocks = Buffer.alloc(paxBytes + BLOCK);
+  const blocks = scratch && scratch.length >= paxBytes + BLOCK ? scratch.subarray(0, paxBytes + BLOCK).fill(0) : Buffer.alloc(paxBytes + BLOCK);
   ustarBlock({
     name: split ? split.name : asciiFallback(stored, 100),
     prefix: split ? split.prefix : '',

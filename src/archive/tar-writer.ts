@@ -28,6 +28,8 @@ const ZEROS = Buffer.alloc(1 << 16);
 export class TarWriter {
   private offset = 0;
   private finished = false;
+  /** Headers are encoded here: the output copies each chunk before its write resolves. */
+  private readonly headerScratch = Buffer.allocUnsafe(4 * BLOCK);
 
   constructor(private readonly out: TarOutput) {}
 
@@ -48,16 +50,16 @@ export class TarWriter {
   }
 
   async addDirectory(header: Omit<TarHeader, 'type' | 'size'>): Promise<void> {
-    await this.emit(encodeHeader({ ...header, type: 'dir', size: 0 }), SAME_LEVEL);
+    await this.emit(encodeHeader({ ...header, type: 'dir', size: 0 }, this.headerScratch), SAME_LEVEL);
   }
 
   async addSymlink(header: Omit<TarHeader, 'type' | 'size'> & { linkname: string }): Promise<void> {
-    await this.emit(encodeHeader({ ...header, type: 'symlink', size: 0 }), SAME_LEVEL);
+    await this.emit(encodeHeader({ ...header, type: 'symlink', size: 0 }, this.headerScratch), SAME_LEVEL);
   }
 
   /** A second (or later) name of a file already in the archive under `linkname`. */
   async addHardLink(header: Omit<TarHeader, 'type' | 'size'> & { linkname: string }): Promise<void> {
-    await this.emit(encodeHeader({ ...header, type: 'hardlink', size: 0 }), SAME_LEVEL);
+    await this.emit(encodeHeader({ ...header, type: 'hardlink', size: 0 }, this.headerScratch), SAME_LEVEL);
   }
 
   /**
@@ -66,7 +68,7 @@ export class TarWriter {
    * result says which), so the archive stays well-formed when a file changes while it is read.
    */
   async addFile(header: Omit<TarHeader, 'type'>, body: AsyncIterable<Buffer>, level?: number): Promise<FileBodyResult> {
-    await this.emit(encodeHeader({ ...header, type: 'file' }), SAME_LEVEL);
+    await this.emit(encodeHeader({ ...header, type: 'file' }, this.headerScratch), SAME_LEVEL);
     let left = header.size;
     let truncated = false;
     if (left > 0) {
