@@ -160,7 +160,7 @@ export class GzipMemberWriter implements SqlSink {
     this.pendingBytes = 0;
     let compressing: Promise<Buffer>;
     if (level === 0 && canBuildStoredMembers) {
-      compressing = Promise.resolve(storedMember([block], block.length));
+      compressing = Promise.resolve(storedMember(block));
       this.recycle(buffer);
     } else {
       compressing = gzipAsync(block, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, chunkSize: this.outputSize(block.length) });

@@ -7,7 +7,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { compressionLevelFor } from './tree-rules.js';
 import type { TarWriter } from './tar-writer.js';
-import { entryStat, notAFileWarning, OPEN_FLAGS, vanishedWarning, type EntryStat, type TreeReadOptions } from './tree-read.js';
+import { entryStat, notAFileWarning, OPEN_FLAGS, vanishedWarning, type ChangeMarks, type EntryStat, type TreeReadOptions } from './tree-read.js';
 import { treeBatches } from './tree-reader.js';
 
 export interface TreeCounts {
@@ -76,14 +76,10 @@ async function openBig(rel: string, abs: string): Promise<Opened> {
   }
 }
 
-async function* once(buffer: Buffer): AsyncIterable<Buffer> {
-  yield buffer;
-}
-
 const meta = (rel: string, s: EntryStat) => ({ path: rel, mode: s.mode, uid: s.uid, gid: s.gid, mtimeNs: s.mtimeNs });
 
 /** A file ready to be written: read whole (`data`, `after`) or open for streaming (`handle`). */
-type Readable = { before: EntryStat } & ({ data: Buffer; after: EntryStat; handle?: undefined } | { data?: undefined; after?: undefined; handle: FileHandle });
+type Readable = { before: EntryStat } & ({ data: Buffer; after: ChangeMarks; handle?: undefined } | { data?: undefined; after?: undefined; handle: FileHandle });
 
 /** Walks `root` and writes every covered entry into `writer` (which the caller finishes). */
 export async function packTree(root: string, writer: TarWriter, options: PackOptions): Promise<PackResult> {
@@ -103,9 +99,9 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
       return;
     }
     const size = Number(before.size);
-    const body = file.data ? once(file.data) : readChunks(file.handle, size);
+    const body = file.data ?? readChunks(file.handle, size);
     const result = await writer.addFile({ ...meta(rel, before), size }, body, compressionLevelFor(rel));
-    const after = file.after ?? entryStat(await file.handle.stat({ bigint: true }));
+    const after: ChangeMarks = file.after ?? (await file.handle.stat({ bigint: true }));
     if (result.missing > 0) warnings.push(`${rel}: shrank while it was read; ${result.missing} missing bytes were stored as zeros`);
     else if (result.truncated || after.size !== before.size) warnings.push(`${rel}: grew while it was read; the backup holds its first ${size} bytes`);
     else if (after.mtimeNs !== before.mtimeNs) warnings.push(`${rel}: changed while it was read; the copy in the backup may be inconsistent`);

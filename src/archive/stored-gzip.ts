@@ -13,35 +13,23 @@ const crc32: ((data: Buffer, value?: number) => number) | undefined = (zlib as {
 
 export const canBuildStoredMembers = crc32 !== undefined;
 
-/** One complete gzip member storing `parts` (`length` bytes in all) as they are: gunzip gives them back, joined. */
-export function storedMember(parts: Buffer[], length: number): Buffer {
+/** One complete gzip member storing `data` as it is: gunzip gives it back. */
+export function storedMember(data: Buffer): Buffer {
   if (!crc32) throw new Error('storedMember needs zlib.crc32 (Node 20.15 or later)');
+  const { length } = data;
   const blocks = Math.max(1, Math.ceil(length / MAX_STORED));
   const out = Buffer.allocUnsafe(HEADER.length + blocks * 5 + length + 8);
   let at = HEADER.copy(out, 0);
-  let crc = 0;
-  let part = 0;
-  let partOffset = 0;
   for (let block = 0; block < blocks; block++) {
-    let left = Math.min(MAX_STORED, length - block * MAX_STORED);
+    const start = block * MAX_STORED;
+    const size = Math.min(MAX_STORED, length - start);
     out[at] = block === blocks - 1 ? 1 : 0; // BFINAL on the last block, BTYPE 00 (stored)
-    out.writeUInt16LE(left, at + 1);
-    out.writeUInt16LE(~left & 0xffff, at + 3);
+    out.writeUInt16LE(size, at + 1);
+    out.writeUInt16LE(~size & 0xffff, at + 3);
     at += 5;
-    while (left > 0) {
-      const source = parts[part];
-      const piece = source.subarray(partOffset, partOffset + left);
-      crc = crc32(piece, crc);
-      at += piece.copy(out, at);
-      left -= piece.length;
-      partOffset += piece.length;
-      if (partOffset === source.length) {
-        part++;
-        partOffset = 0;
-      }
-    }
+    at += data.copy(out, at, start, start + size);
   }
-  out.writeUInt32LE(crc >>> 0, at);
+  out.writeUInt32LE(crc32(data) >>> 0, at);
   out.writeUInt32LE(length % 2 ** 32, at + 4);
   return out;
 }

@@ -6,8 +6,9 @@ import { BLOCK, encodeHeader, type TarHeader } from './tar-header.js';
 
 /**
  * Where the tar stream goes. `level` is the compression level for the chunk (undefined: the output's
- * default). The chunk's buffer is reused once `write` resolves: an output that keeps it must copy it. Headers and padding go at SAME_LEVEL (whatever the data around them gets): between two
+ * default). Headers and padding go at SAME_LEVEL (whatever the data around them gets): between two
  * stored media files they are stored too, which costs a few hundred bytes each and saves two members.
+ * The chunk's buffer is reused once `write` resolves: an output that keeps it must copy it.
  */
 export interface TarOutput {
   write(chunk: Buffer, level?: number | typeof SAME_LEVEL): Promise<void>;
@@ -63,16 +64,17 @@ export class TarWriter {
   }
 
   /**
-   * A regular file of `header.size` bytes whose data comes from `body`. Exactly `size` bytes are
-   * written whatever the source does: missing bytes become zeros, extra bytes are left out (the
-   * result says which), so the archive stays well-formed when a file changes while it is read.
+   * A regular file of `header.size` bytes whose data is `body` (read whole) or comes from it in
+   * chunks. Exactly `size` bytes are written whatever the source does: missing bytes become zeros,
+   * extra bytes are left out (the result says which), so the archive stays well-formed when a file
+   * changes while it is read.
    */
-  async addFile(header: Omit<TarHeader, 'type'>, body: AsyncIterable<Buffer>, level?: number): Promise<FileBodyResult> {
+  async addFile(header: Omit<TarHeader, 'type'>, body: Buffer | AsyncIterable<Buffer>, level?: number): Promise<FileBodyResult> {
     await this.emit(encodeHeader({ ...header, type: 'file' }, this.headerScratch), SAME_LEVEL);
     let left = header.size;
     let truncated = false;
     if (left > 0) {
-      for await (const chunk of body) {
+      for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
         if (chunk.length > left) {
           await this.emit(chunk.subarray(0, left), level);
           left = 0;

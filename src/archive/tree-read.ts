@@ -39,10 +39,13 @@ export const entryStat = (s: BigIntStats): EntryStat => ({
   gid: Number(s.gid),
 });
 
-/** A small file as read: its status before and after, and where its bytes are in the batch buffer. */
+/** What tells a file changed while it was read. */
+export type ChangeMarks = Pick<EntryStat, 'size' | 'mtimeNs'>;
+
+/** A small file as read: its status before, its size and mtime after, and where its bytes are in the batch buffer. */
 export interface SmallRead {
   before: EntryStat;
-  after: EntryStat;
+  after: ChangeMarks;
   at: number;
   length: number;
 }
@@ -90,7 +93,7 @@ function readSmall(entry: WalkEntry, slab: Buffer, at: number): SmallRead | Tree
     let got = 0;
     for (let n = -1; n !== 0 && got < want; got += n) n = readSync(fd, slab, at + got, want - got, got);
     const after = fstatSync(fd, { bigint: true });
-    return { before: entryStat(before), after: entryStat(after), at, length: got };
+    return { before: entryStat(before), after: { size: after.size, mtimeNs: after.mtimeNs }, at, length: got };
   } finally {
     closeSync(fd);
   }

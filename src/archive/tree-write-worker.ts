@@ -16,7 +16,11 @@ export interface WriteBatch {
   data: ArrayBuffer;
 }
 
-export type WriteAnswer = { data: ArrayBuffer; failure?: undefined } | { data: ArrayBuffer; failure: { message: string; code?: string } };
+/** The answer to a batch: its buffer back, and the failure that stopped the writing, if any. */
+export interface WriteAnswer {
+  data: ArrayBuffer;
+  failure?: { message: string; code?: string };
+}
 
 export interface TreeWriteWorkerInput {
   /** chown to the archive's uid/gid (only root may). */
