@@ -1,20 +1,11 @@
 // The worker thread of tree-writer.ts: makes folders and writes small files for an extraction, in the
 // order the main thread sent them, with synchronous calls (the creating, writing and closing of 100 k
-// files was half of a tree rollback's main thread). Each batch comes with one buffer holding its files'
-// bytes; the buffer goes back with the answer, to be filled again. After a failure every later batch is
+// files was half of a tree rollback's main thread). Each batch comes in one buffer (tree-write-batch.ts);
+// the buffer goes back with the answer, to be filled again. After a failure every later batch is
 // answered with the same failure and nothing more is written.
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-
-export type WriteOp =
-  | { op: 'mkdir'; abs: string }
-  /** A file of `length` bytes at `at` in the batch's buffer; `mtime` in seconds for utimes. */
-  | { op: 'file'; abs: string; mode: number; uid: number; gid: number; mtime: number; at: number; length: number };
-
-export interface WriteBatch {
-  ops: WriteOp[];
-  data: ArrayBuffer;
-}
+import { FIELDS, OP_FILE, OPS_AT, type WriteBatch } from './tree-write-batch.js';
 
 /** The answer to a batch: its buffer back, and the failure that stopped the writing, if any. */
 export interface WriteAnswer {
@@ -35,30 +26,37 @@ const { preserveOwners } = workerData as TreeWriteWorkerInput;
 
 let failure: WriteAnswer['failure'];
 
-function writeFile(op: Extract<WriteOp, { op: 'file' }>, data: Buffer): void {
-  const fd = openSync(op.abs, CREATE_FLAGS, 0o600);
+/** The file's fields start at `f` in `fields`. */
+function writeFile(abs: string, fields: Float64Array, f: number, data: Buffer): void {
+  const at = fields[f + 1];
+  const length = fields[f + 2];
+  const fd = openSync(abs, CREATE_FLAGS, 0o600);
   try {
     // A short write (a full disk, a signal) goes on from where it stopped.
-    for (let written = 0; written < op.length; ) written += writeSync(fd, data, op.at + written, op.length - written);
+    for (let written = 0; written < length; ) written += writeSync(fd, data, at + written, length - written);
     if (preserveOwners) {
       // A chown to the owner the file already has would only cost a journaled inode update.
       const owner = fstatSync(fd);
-      if (owner.uid !== op.uid || owner.gid !== op.gid) fchownSync(fd, op.uid, op.gid);
+      if (owner.uid !== fields[f + 4] || owner.gid !== fields[f + 5]) fchownSync(fd, fields[f + 4], fields[f + 5]);
     }
-    fchmodSync(fd, op.mode);
-    futimesSync(fd, Date.now() / 1000, op.mtime);
+    fchmodSync(fd, fields[f + 3]);
+    futimesSync(fd, Date.now() / 1000, fields[f + 6]);
   } finally {
     closeSync(fd);
   }
 }
 
-port.on('message', ({ ops, data }: WriteBatch) => {
+port.on('message', ({ count, paths, data }: WriteBatch) => {
   if (!failure) {
     const bytes = Buffer.from(data);
+    const fields = new Float64Array(data, OPS_AT, count * FIELDS);
     try {
-      for (const op of ops) {
-        if (op.op === 'file') writeFile(op, bytes);
-        else mkdirSync(op.abs, { recursive: true, mode: 0o700 });
+      for (let i = 0, from = 0; i < count; i++) {
+        const to = paths.indexOf('\0', from);
+        const abs = paths.slice(from, to);
+        from = to + 1;
+        if (fields[i * FIELDS] === OP_FILE) writeFile(abs, fields, i * FIELDS, bytes);
+        else mkdirSync(abs, { recursive: true, mode: 0o700 });
       }
     } catch (error) {
       const { message, code } = error as NodeJS.ErrnoException;

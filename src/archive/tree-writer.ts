@@ -4,15 +4,11 @@
 // are done, which the extraction does before anything it does itself (a big file, a symlink, a hard
 // link, the folders' metadata) and at the end.
 import { Worker } from 'node:worker_threads';
-import type { TreeWriteWorkerInput, WriteAnswer, WriteBatch, WriteOp } from './tree-write-worker.js';
-import { workerModule } from './worker-module.js';
+import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
+import type { TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
+import { SMALL_HEAP, workerModule } from './worker-module.js';
 
-/** A batch is sent once its files hold this many bytes, or it holds MAX_OPS operations. */
-const BATCH_BYTES = 1 << 20;
-const MAX_OPS = 256;
-/** Files up to this size go through the worker; the batch buffer has room for one more of them. */
-export const SMALL_FILE = 1 << 20;
-const SLAB = BATCH_BYTES + SMALL_FILE;
+export { SMALL_FILE } from './tree-write-batch.js';
 /** Batches sent and not answered yet: bounds the memory when the disk is slower than the archive. */
 const MAX_IN_FLIGHT = 4;
 
@@ -26,8 +22,9 @@ export interface FileMeta {
 
 export class TreeWriterThread {
   private readonly worker: Worker;
-  private ops: WriteOp[] = [];
+  private paths: string[] = [];
   private slab: Buffer = Buffer.allocUnsafeSlow(SLAB);
+  private fields = new Float64Array(this.slab.buffer, OPS_AT, MAX_OPS * FIELDS);
   private used = 0;
   private readonly spareSlabs: Buffer[] = [];
   private inFlight = 0;
@@ -36,7 +33,7 @@ export class TreeWriterThread {
 
   constructor(preserveOwners: boolean) {
     const input: TreeWriteWorkerInput = { preserveOwners };
-    this.worker = new Worker(workerModule('tree-write-worker', import.meta.url), { workerData: input });
+    this.worker = new Worker(workerModule('tree-write-worker', import.meta.url), { workerData: input, resourceLimits: SMALL_HEAP });
     this.worker.on('message', ({ data, failure }: WriteAnswer) => {
       this.inFlight--;
       if (data.byteLength === SLAB) this.spareSlabs.push(Buffer.from(data));
@@ -49,8 +46,8 @@ export class TreeWriterThread {
 
   /** Makes the folder (and the ones above it that are missing). */
   async mkdir(abs: string): Promise<void> {
-    this.ops.push({ op: 'mkdir', abs });
-    if (this.ops.length >= MAX_OPS) await this.send();
+    this.add(abs, OP_MKDIR, 0, 0, undefined);
+    if (this.paths.length >= MAX_OPS) await this.send();
   }
 
   /** Creates the file (it must not exist) with `parts` as its data (SMALL_FILE bytes at most). */
@@ -59,13 +56,15 @@ export class TreeWriterThread {
     if (this.used + length > SLAB) await this.send();
     const at = this.used;
     for (const part of parts) this.used += part.copy(this.slab, this.used);
-    this.ops.push({ op: 'file', abs, ...meta, at, length });
-    if (this.used >= BATCH_BYTES || this.ops.length >= MAX_OPS) await this.send();
+    // A part whose buffer went back to the archive's reader (archive-read.ts) is empty: fail, not write.
+    if (this.used - at !== length) throw new Error(`TreeWriterThread: ${abs} got ${this.used - at} of its ${length} bytes`);
+    this.add(abs, OP_FILE, at, length, meta);
+    if (this.used >= BATCH_BYTES || this.paths.length >= MAX_OPS) await this.send();
   }
 
   /** Waits until everything sent so far is on disk (written, not synced); throws the worker's failure. */
   async drain(): Promise<void> {
-    if (this.ops.length > 0) await this.send();
+    if (this.paths.length > 0) await this.send();
     while (this.inFlight > 0 && !this.failure) await this.answer();
     this.throwIfFailed();
   }
@@ -76,13 +75,30 @@ export class TreeWriterThread {
     await this.worker.terminate();
   }
 
+  private add(abs: string, kind: number, at: number, length: number, meta: FileMeta | undefined): void {
+    // A NUL ends each path in the batch; no path the system accepts holds one.
+    if (abs.includes('\0')) throw new Error(`the path ${JSON.stringify(abs)} holds a NUL byte`);
+    const f = this.paths.length * FIELDS;
+    this.paths.push(abs);
+    const fields = this.fields;
+    fields[f] = kind;
+    fields[f + 1] = at;
+    fields[f + 2] = length;
+    fields[f + 3] = meta?.mode ?? 0;
+    fields[f + 4] = meta?.uid ?? 0;
+    fields[f + 5] = meta?.gid ?? 0;
+    fields[f + 6] = meta?.mtime ?? 0;
+  }
+
   private async send(): Promise<void> {
     this.throwIfFailed();
-    const batch: WriteBatch = { ops: this.ops, data: this.slab.buffer as ArrayBuffer };
+    // One string for all paths: cloned as one copy, where an array of them is cloned string by string.
+    const batch: WriteBatch = { count: this.paths.length, paths: this.paths.join('\0') + '\0', data: this.slab.buffer as ArrayBuffer };
     this.worker.postMessage(batch, [batch.data]);
     this.inFlight++;
-    this.ops = [];
+    this.paths = [];
     this.slab = this.spareSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB);
+    this.fields = new Float64Array(this.slab.buffer, OPS_AT, MAX_OPS * FIELDS);
     this.used = 0;
     while (this.inFlight >= MAX_IN_FLIGHT && !this.failure) await this.answer();
     this.throwIfFailed();
