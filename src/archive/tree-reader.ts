@@ -3,47 +3,10 @@
 // thread was its bottleneck, a third of it in those system calls); or on this thread when a test hook
 // must run before each file is opened.
 import { Worker } from 'node:worker_threads';
+import { Channel } from './channel.js';
 import { readTreeBatches, type TreeBatch, type TreeReadOptions } from './tree-read.js';
 import type { PackedBatch, TreeReadWorkerInput, TreeReadWorkerMessage } from './tree-read-worker.js';
 import { workerModule } from './worker-module.js';
-
-/** Items pushed by a producer, taken in order by one consumer; `onConsumed` runs as it asks for the next. */
-class Channel<T> {
-  private readonly items: T[] = [];
-  private ended = false;
-  private failure: Error | undefined;
-  private wake: (() => void) | undefined;
-
-  constructor(private readonly onConsumed: (item: T) => void) {}
-
-  push(item: T): void {
-    this.items.push(item);
-    this.wake?.();
-  }
-
-  end(failure?: Error): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.failure = failure;
-    this.wake?.();
-  }
-
-  async *take(signal?: AbortSignal): AsyncGenerator<T> {
-    for (;;) {
-      signal?.throwIfAborted();
-      const item = this.items.shift();
-      if (item !== undefined) {
-        yield item;
-        this.onConsumed(item);
-        continue;
-      }
-      if (this.failure) throw this.failure;
-      if (this.ended) return;
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
-    }
-  }
-}
 
 async function* onWorker(root: string, options: TreeReadOptions): AsyncGenerator<TreeBatch> {
   const input: TreeReadWorkerInput = { root, rules: options.rules.options, skip: options.skip, followMediaRoots: options.followMediaRoots };

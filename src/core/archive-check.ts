@@ -5,9 +5,8 @@
 // extraction applies the same safety rules to every member; the size and sha256 are checked on the
 // bytes as they are extracted. Either way nothing in the shop changes before the archive has passed
 // every check: extraction writes only into the staging folder, which a failed rollback removes.
-import { createHash } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import { feedFile } from '../archive/file-feed.js';
+import { feedFileHashed, type FileDigest } from '../archive/archive-read.js';
 import { TarFormatError } from '../archive/tar-reader.js';
 import { UnsafeArchiveError } from '../archive/tar-safety.js';
 import type { Manifest } from './types.js';
@@ -16,22 +15,27 @@ import { describeFailure, type DumpFound } from './verify-tree.js';
 /** The archive file as read for extraction, hashed on the way. */
 export interface CheckedRead {
   /** After `into` has ended: what is wrong with the file compared with its manifest, if anything. */
-  problem(): string | undefined;
+  problem(): Promise<string | undefined>;
 }
 
 /** Feeds the archive into `into` (the gunzip in front of the extraction), counting and hashing it. */
 export function readChecked(file: string, manifest: Manifest, into: Writable): CheckedRead {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  void feedFile(file, into, (chunk) => {
-    hash.update(chunk);
-    bytes += chunk.length;
-  });
+  return checkedAgainst(manifest, feedFileHashed(file, into));
+}
+
+/** What is wrong with a file as read (`digest`) compared with its manifest. */
+export function checkedAgainst(manifest: Manifest, digest: Promise<FileDigest>): CheckedRead {
   return {
-    problem() {
+    async problem() {
+      let found: FileDigest;
+      try {
+        found = await digest;
+      } catch (error) {
+        return `it cannot be read (${(error as Error).message})`;
+      }
+      const { bytes, sha256 } = found;
       if (bytes !== manifest.archive.size) return `size is ${bytes} bytes, the manifest says ${manifest.archive.size}`;
-      const digest = hash.digest('hex');
-      return digest === manifest.archive.sha256 ? undefined : `sha256 is ${digest}, the manifest says ${manifest.archive.sha256}`;
+      return sha256 === manifest.archive.sha256 ? undefined : `sha256 is ${sha256}, the manifest says ${manifest.archive.sha256}`;
     },
   };
 }

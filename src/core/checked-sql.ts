@@ -42,7 +42,7 @@ export function openCheckedSql(backupDir: string, record: BackupRecord, split: b
         } catch (error) {
           return [`cannot be read (${(error as Error).message})`];
         }
-        const problem = read.problem();
+        const problem = await read.problem();
         return problem ? [problem] : [];
       },
     };
@@ -75,7 +75,7 @@ export function openCheckedSql(backupDir: string, record: BackupRecord, split: b
       if (!ended) return ['the archive was not read to its end'];
       if (!manifest || !read) return [];
       const found: string[] = [];
-      const problem = read.problem();
+      const problem = await read.problem();
       if (problem) found.push(problem);
       if (isGzipped(record) && sqlBytes !== manifest.sqlBytes) found.push(`holds ${sqlBytes} bytes of SQL, the manifest says ${manifest.sqlBytes}`);
       return found;

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { extractTar, utimesSeconds } from '../archive/extract.js';
 import { depthOf, type FolderMetas } from '../archive/folder-metas.js';
-import { feedFile } from '../archive/file-feed.js';
+import { readArchive } from '../archive/archive-read.js';
 import type { TreeCounts } from '../archive/pack-tree.js';
 import { readTar } from '../archive/tar-reader.js';
 import { probeNameFolding, type NameFolding } from '../archive/tar-safety.js';
@@ -32,7 +32,7 @@ import { requireSameEngine, restoreDatabase } from './rollback.js';
 import { prepareUnits, removeWorkFolders } from './staging.js';
 import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
 import type { BackupRecord } from './types.js';
-import { archiveProblem, fromManifest, readChecked } from './archive-check.js';
+import { archiveProblem, checkedAgainst, fromManifest } from './archive-check.js';
 import { verifyTreeBackup, type DumpFound } from './verify-tree.js';
 
 export interface TreeRollbackOptions {
@@ -117,13 +117,10 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     const leftOut = new Set<string>();
     let extractedBytes = 0;
     const file = archivePath(archiveDir, record);
-    // Decompression (on the thread pool) runs up to 4 MiB ahead of the writes (on this thread); zlib's
-    // options reach the stream underneath, though its type does not list them.
-    const gunzipOptions = { chunkSize: 1 << 20, readableHighWaterMark: 4 << 20 };
-    const source = createGunzip(gunzipOptions);
-    const checked = manifest ? readChecked(file, manifest, source) : undefined;
-    if (!checked) void feedFile(file, source);
-    const extracted = await extractTar(readTar(source), {
+    // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here.
+    const source = readArchive(file, { inflate: true });
+    const checked = manifest ? checkedAgainst(manifest, source.digest) : undefined;
+    const extracted = await extractTar(readTar(source.chunks), {
       targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
       folding,
       preserveOwners: process.getuid?.() === 0,
@@ -133,13 +130,13 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
         progress('extract', extractedBytes, scan.dataBytes);
         if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
       },
-    }).catch((error: unknown) => {
-      source.destroy();
+    }).catch(async (error: unknown) => {
+      await source.close();
       const problem = checked && !options.signal?.aborted ? archiveProblem(error) : undefined;
       if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
       throw error;
     });
-    const damaged = checked?.problem();
+    const damaged = await checked?.problem();
     if (damaged) refuse(record, `it is damaged or unsafe (${damaged})`);
     const counts = { ...extracted.counts };
     for (const found of scan.dumps) {

@@ -1,0 +1,149 @@
+// The worker thread of archive-read.ts: reads an archive file, hashes it, and either hands its chunks to
+// the main thread as they are (their buffers transferred, sent back to be read into again) or inflates
+// it first and hands over the inflated data. Inflating here, with this thread's own event loop driving
+// zlib, keeps decompression going while the main thread is busy parsing what came before: driven from
+// the main thread, zlib waited for it between every two chunks.
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createGunzip } from 'node:zlib';
+import { feedFile } from './file-feed.js';
+
+export interface ArchiveReadWorkerInput {
+  file: string;
+  inflate: boolean;
+}
+
+export type ArchiveReadWorkerMessage =
+  | { type: 'chunk'; data: ArrayBuffer; length: number }
+  | { type: 'end'; bytes: number; sha256: string }
+  | { type: 'error'; message: string; code?: string };
+
+/** The main thread is done with a chunk: its buffer, to be filled again. */
+export interface TakenChunk {
+  data: ArrayBuffer;
+}
+
+const CHUNK = 1 << 20;
+const INFLATED_CHUNK = 2 << 20;
+
+const port = parentPort;
+if (!port) throw new Error('archive-read-worker.js runs as a worker thread');
+const { file, inflate } = workerData as ArchiveReadWorkerInput;
+/**
+ * Buffers that exist at all: raw, chunks read ahead; inflated, also the two the consumer may still
+ * hold (see archive-read.ts).
+ */
+const BUFFERS = inflate ? 6 : 4;
+const hash = createHash('sha256');
+let bytes = 0;
+let stopped = false;
+
+const send = (message: ArchiveReadWorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+
+function fail(error: unknown): void {
+  if (stopped) return;
+  stopped = true;
+  const { message, code } = error as NodeJS.ErrnoException;
+  send({ type: 'error', message, ...(typeof code === 'string' ? { code } : {}) });
+}
+
+function end(): void {
+  if (stopped) return;
+  stopped = true;
+  send({ type: 'end', bytes, sha256: hash.digest('hex') });
+}
+
+/** Raw: reads the next chunk into `data` (synchronously: nothing else runs here) and hands it over. */
+function readRaw(fd: number, data: ArrayBuffer): void {
+  if (stopped) return;
+  try {
+    const buffer = Buffer.from(data);
+    let length = 0;
+    for (let got = -1; length < CHUNK && got !== 0; length += got) got = readSync(fd, buffer, length, CHUNK - length, bytes + length);
+    if (length === 0) {
+      closeSync(fd);
+      end();
+      return;
+    }
+    bytes += length;
+    hash.update(buffer.subarray(0, length));
+    send({ type: 'chunk', data, length }, [data]);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function raw(): void {
+  const fd = openSync(file, 'r');
+  port?.on('message', ({ data }: TakenChunk) => readRaw(fd, data));
+  for (let i = 0; i < BUFFERS; i++) readRaw(fd, new ArrayBuffer(CHUNK));
+}
+
+/**
+ * Inflated: zlib's output is copied into buffers of exactly INFLATED_CHUNK bytes (the last one may be
+ * shorter), a fixed set of them that go back and forth: no garbage for either thread's collector, which
+ * with a fresh buffer per chunk let dead ones pile up to over 256 MiB. Equal-sized chunks also bound
+ * what the consumer holds: a member's header or a small file (1 MiB at most) spans two chunks at most.
+ */
+function inflated(): void {
+  const gunzip = createGunzip({ chunkSize: CHUNK });
+  const free: ArrayBuffer[] = [];
+  let made = 0;
+  let current: Buffer | undefined;
+  let used = 0;
+  /** zlib's output not copied yet for want of a free buffer (zlib writes its next output elsewhere). */
+  let waiting: Buffer | undefined;
+  const handOver = () => {
+    if (!current || used === 0) return;
+    const data = current.buffer as ArrayBuffer;
+    send({ type: 'chunk', data, length: used }, [data]);
+    current = undefined;
+    used = 0;
+  };
+  const take = (chunk: Buffer) => {
+    for (let at = 0; at < chunk.length; ) {
+      if (!current) {
+        if (free.length === 0 && made < BUFFERS) {
+          free.push(new ArrayBuffer(INFLATED_CHUNK));
+          made++;
+        }
+        const data = free.pop();
+        if (!data) {
+          waiting = chunk.subarray(at);
+          gunzip.pause();
+          return;
+        }
+        current = Buffer.from(data);
+      }
+      const copied = chunk.copy(current, used, at);
+      used += copied;
+      at += copied;
+      if (used === INFLATED_CHUNK) handOver();
+    }
+  };
+  gunzip.on('data', take);
+  port?.on('message', ({ data }: TakenChunk) => {
+    free.push(data);
+    const left = waiting;
+    waiting = undefined;
+    if (left) take(left);
+    if (!waiting) gunzip.resume();
+  });
+  gunzip.on('error', fail);
+  const feeding = feedFile(file, gunzip, (chunk) => {
+    bytes += chunk.length;
+    hash.update(chunk);
+  });
+  gunzip.on('end', () => {
+    handOver();
+    void feeding.then(end);
+  });
+}
+
+try {
+  if (inflate) inflated();
+  else raw();
+} catch (error) {
+  fail(error);
+}

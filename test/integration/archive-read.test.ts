@@ -1,0 +1,114 @@
+// An archive is read, hashed and (for a rollback of files) inflated on a worker thread: the bytes that
+// come out must be the file's, or its inflated content, whole and in order over many chunks; the digest
+// must be the file's; a damaged gzip stream, a missing file and a reader that stops early must end in a
+// clear error, not a hang.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { feedFileHashed, readArchive } from '../../src/archive/archive-read.js';
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of chunks) parts.push(Buffer.from(chunk)); // a copy: raw chunks' buffers are reused
+  return Buffer.concat(parts);
+}
+
+describe('reading an archive on a worker thread', () => {
+  let dir: string;
+  let archive: string;
+  let archiveBytes: Buffer;
+  let content: Buffer;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-archive-read-'));
+    // Two gzip members as Lifeboat writes them (compressed text, stored media): 13 MiB inflated, so
+    // several 4 MiB inflated chunks and 1 MiB raw ones.
+    const text = Buffer.from('INSERT INTO `sales_order` VALUES (1,\'pending\',12.50);\n'.repeat(150_000));
+    const media = randomBytes(5 * (1 << 20) + 321);
+    content = Buffer.concat([text, media]);
+    archiveBytes = Buffer.concat([gzipSync(text, { level: 4 }), gzipSync(media, { level: 0 })]);
+    archive = path.join(dir, 'backup.tgz');
+    await writeFile(archive, archiveBytes);
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hands over the file as it is, with its size and sha256', async () => {
+    const read = readArchive(archive, { inflate: false });
+    expect((await collect(read.chunks)).equals(archiveBytes)).toBe(true);
+    expect(await read.digest).toEqual({ bytes: archiveBytes.length, sha256: sha256(archiveBytes) });
+  });
+
+  it('hands over the inflated content of every member, and the digest of the file itself', async () => {
+    const read = readArchive(archive, { inflate: true });
+    const inflated = await collect(read.chunks);
+    expect(inflated.length).toBe(content.length);
+    expect(inflated.equals(content)).toBe(true);
+    expect(await read.digest).toEqual({ bytes: archiveBytes.length, sha256: sha256(archiveBytes) });
+  });
+
+  it("fails with zlib's code on a damaged or truncated gzip stream", async () => {
+    const damaged = Buffer.from(archiveBytes);
+    damaged[2000] ^= 0xff; // inside the first member's deflate data
+    const truncated = archiveBytes.subarray(0, archiveBytes.length - 1000);
+    for (const [name, bytes] of [['damaged.tgz', damaged], ['truncated.tgz', truncated]] as const) {
+      const file = path.join(dir, name);
+      await writeFile(file, bytes);
+      expect(() => gunzipSync(bytes)).toThrow(); // the premise: zlib refuses it too
+      const read = readArchive(file, { inflate: true });
+      const error = (await collect(read.chunks).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+      expect(error).toBeInstanceOf(Error);
+      expect(error.code).toMatch(/^Z_/);
+      await expect(read.digest).rejects.toThrow(error.message);
+    }
+  });
+
+  it('fails with the system error for a file that is not there', async () => {
+    for (const inflate of [false, true]) {
+      const read = readArchive(path.join(dir, 'missing.tgz'), { inflate });
+      await expect(collect(read.chunks)).rejects.toMatchObject({ code: 'ENOENT' });
+    }
+  });
+
+  it('stops the thread when the reader leaves early; the digest then says it was not read to its end', async () => {
+    const read = readArchive(archive, { inflate: true });
+    for await (const chunk of read.chunks) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    await expect(read.digest).rejects.toThrow('not read to its end');
+  });
+
+  it('feeds a stream and gives the digest; a stream destroyed mid-way stops the feeding', async () => {
+    const received: Buffer[] = [];
+    const into = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        received.push(Buffer.from(chunk));
+        setImmediate(callback); // a slow consumer: the reading waits for it
+      },
+    });
+    const digest = await feedFileHashed(archive, into);
+    expect(Buffer.concat(received).equals(archiveBytes)).toBe(true);
+    expect(digest.sha256).toBe(sha256(archiveBytes));
+    await new Promise((resolve) => into.on('finish', resolve));
+
+    let writes = 0;
+    const stopped: Writable = new Writable({
+      write(_chunk, _encoding, callback) {
+        writes++;
+        callback();
+        setImmediate(() => stopped.destroy());
+      },
+    });
+    await expect(feedFileHashed(archive, stopped)).rejects.toThrow('not read to its end');
+    expect(writes).toBeLessThan(6);
+  });
+});
