@@ -16,7 +16,7 @@ import type { DatabaseTarget } from '../engines/target.js';
 import { dumpDatabase, SQL_GZIP_LEVEL } from './backup.js';
 import { UsageError } from './errors.js';
 import { estimateDatabase, estimateTree, requireFreeSpace } from './free-space.js';
-import { publishArchive, type ManifestContent } from './publish.js';
+import { publishArchive, type ArchiveSlot, type ManifestContent } from './publish.js';
 import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
 import type { BackupRecord, DumpEntry } from './types.js';
 
@@ -51,13 +51,41 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
   if (withDatabase && !target) throw new UsageError(`a ${type} backup includes the database: set LIFEBOAT_DATABASE_URL`);
   const scope = scopeOf(type);
   const { rules: estimateRules, skip } = await shopRules(shop, scope, target);
-  const estimate = await estimateTree(shop.root, { rules: estimateRules, skip, signal: options.signal });
-  const databaseBytes = withDatabase && target ? await estimateDatabase(target) : 0;
-  const needed = estimate.storedBytes + (estimate.bytes - estimate.storedBytes) / 2 + estimate.entries * PER_ENTRY + databaseBytes + (16 << 20);
   await mkdir(shop.backupDir, { recursive: true });
-  await requireFreeSpace(shop.backupDir, needed, 'this backup (estimated)', 'free some space or set LIFEBOAT_BACKUP_DIR to a larger disk; nothing was written');
+  // The free-space check needs a walk of the whole tree (about a second per 30 k files), so it runs
+  // alongside the writing instead of before it; when it finds too little room it stops the backup, which
+  // then leaves nothing behind, like any failed backup.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  let totalBytes: number | undefined;
 
   return publishArchive(shop.backupDir, type, options, async (slot): Promise<ManifestContent> => {
+    let tempDump: AtomicFile | undefined;
+    let spaceProblem: Error | undefined;
+    const spaceChecked = (async () => {
+      const estimate = await estimateTree(shop.root, { rules: estimateRules, skip, signal });
+      totalBytes = estimate.bytes;
+      const databaseBytes = withDatabase && target ? await estimateDatabase(target) : 0;
+      const needed = estimate.storedBytes + (estimate.bytes - estimate.storedBytes) / 2 + estimate.entries * PER_ENTRY + databaseBytes + (16 << 20);
+      const written = slot.out.size + (tempDump?.size ?? 0);
+      await requireFreeSpace(shop.backupDir, needed - written, 'this backup (estimated)', 'free some space or set LIFEBOAT_BACKUP_DIR to a larger disk; nothing was kept');
+    })().catch((error: Error) => {
+      if (options.signal?.aborted) return; // cancelled: the writing reports that
+      spaceProblem ??= error;
+      stop.abort(error);
+    });
+    try {
+      const content = await writeTreeArchive(slot, (temp) => (tempDump = temp));
+      await spaceChecked;
+      if (spaceProblem) throw spaceProblem;
+      return content;
+    } catch (error) {
+      stop.abort(); // the walk, when the writing failed first
+      throw spaceProblem ?? error;
+    }
+  });
+
+  async function writeTreeArchive(slot: ArchiveSlot, onTempDump: (temp: AtomicFile) => void): Promise<ManifestContent> {
     const dumpPath = withDatabase ? dumpPathFor(slot.time) : undefined;
     // A file of the shop at the dump's own path would make two members of one name: leave it out.
     const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
@@ -66,8 +94,9 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     let content: Omit<ManifestContent, 'tree' | 'warnings'> & { warnings: string[] } = { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
     if (target && dumpPath) {
       const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.sql.gz`));
+      onTempDump(temp);
       try {
-        const dump = await dumpDatabase(target, temp, options);
+        const dump = await dumpDatabase(target, temp, { ...options, signal });
         const sealed = await temp.seal();
         const mtimeNs = BigInt(Date.now()) * 1_000_000n;
         const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -81,9 +110,9 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     const pack = await packTree(shop.root, tar, {
       rules,
       skip,
-      signal: options.signal,
+      signal,
       beforeFile: options.beforeFile,
-      onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes: estimate.bytes, table: rel }),
+      onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes, table: rel }),
     });
     await tar.finish();
     await gzip.finish();
@@ -92,5 +121,5 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
       tree: { scope, ...pack.counts, followedSymlinks: pack.followed, excluded: estimateRules.describe() },
       warnings: [...content.warnings, ...pack.warnings],
     };
-  });
+  }
 }
