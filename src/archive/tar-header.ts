@@ -2,6 +2,8 @@
 // over 100/255 bytes, non-ASCII names, sizes of 8 GiB and more, uid/gid over 2097151, sub-second
 // mtimes). Decoding also understands GNU tar's base-256 numbers and its old-style 'L'/'K' long names
 // (written by GNU tar's default format and by Magento), so archives from either can be read back.
+import { isAscii as isAsciiBytes } from 'node:buffer';
+
 export const BLOCK = 512;
 
 export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'dir' | 'chardev' | 'blockdev' | 'fifo' | 'other';
@@ -280,32 +282,42 @@ export function isZeroBlock(block: Buffer): boolean {
   return true;
 }
 
-/** Parses one header block; throws TarFormatError when its checksum or a number is wrong. */
+/** The sum of a header block's bytes, its checksum field counted as spaces; `signed` as old tars did. */
+function checksumOf(block: Buffer, signed: boolean): number {
+  let sum = 8 * 0x20;
+  // Two plain loops around the field: half the time of one loop that skips it.
+  for (let i = 0; i < 148; i++) sum += block[i];
+  for (let i = 156; i < BLOCK; i++) sum += block[i];
+  if (signed) for (let i = 0; i < BLOCK; i++) if (block[i] > 127 && (i < 148 || i >= 156)) sum -= 256;
+  return sum;
+}
+
+/** Whether the magic field says POSIX ustar ("ustar" and a NUL), the only format with a prefix field. */
+const isPosixUstar = (block: Buffer) =>
+  block[257] === 0x75 && block[258] === 0x73 && block[259] === 0x74 && block[260] === 0x61 && block[261] === 0x72 && block[262] === 0;
+
+/**
+ * Parses one header block; throws TarFormatError when its checksum or a number is wrong. The name fields
+ * are views into `block` (a copy of each was a measurable part of a tree rollback): decode them before
+ * the block's memory is reused.
+ */
 export function decodeRawHeader(block: Buffer): RawHeader {
-  const stored = readNumber(block, 148, 8, 'checksum');
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const byte = i >= 148 && i < 156 ? 0x20 : block[i];
-    unsigned += byte;
-    signed += byte > 127 ? byte - 256 : byte;
-  }
-  if (BigInt(unsigned) !== stored && BigInt(signed) !== stored) throw new TarFormatError('bad header checksum (not a tar archive, or damaged)');
-  const magic = block.toString('latin1', 257, 263);
+  const stored = Number(readNumber(block, 148, 8, 'checksum'));
+  if (checksumOf(block, false) !== stored && checksumOf(block, true) !== stored) throw new TarFormatError('bad header checksum (not a tar archive, or damaged)');
   const name = cString(block, 0, 100);
   // Only POSIX ustar has a prefix field; GNU's "ustar  " keeps other things (atime, ctime) there.
-  const prefix = magic === 'ustar\0' ? cString(block, 345, 155) : Buffer.alloc(0);
+  const prefix = isPosixUstar(block) ? cString(block, 345, 155) : undefined;
   return {
-    path: prefix.length ? Buffer.concat([prefix, Buffer.from('/'), name]) : Buffer.from(name),
+    path: prefix?.length ? Buffer.concat([prefix, Buffer.from('/'), name]) : name,
     mode: Number(readNumber(block, 100, 8, 'mode') & 0o7777n),
     uid: readNumber(block, 108, 8, 'uid'),
     gid: readNumber(block, 116, 8, 'gid'),
     size: readNumber(block, 124, 12, 'size'),
     mtime: readNumber(block, 136, 12, 'mtime'),
     typeflag: String.fromCharCode(block[156]),
-    linkname: Buffer.from(cString(block, 157, 100)),
-    uname: Buffer.from(cString(block, 265, 32)),
-    gname: Buffer.from(cString(block, 297, 32)),
+    linkname: cString(block, 157, 100),
+    uname: cString(block, 265, 32),
+    gname: cString(block, 297, 32),
   };
 }
 
@@ -333,6 +345,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** UTF-8 text of a name; a name that is not valid UTF-8 cannot be restored faithfully, so it is an error. */
 export function decodeName(bytes: Buffer, what: string): string {
+  // Most names are ASCII: read as latin1 they are the same string, several times faster than a strict decode.
+  if (isAsciiBytes(bytes)) return bytes.toString('latin1');
   try {
     return strictUtf8.decode(bytes);
   } catch {

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { AtomicFile } from '../../src/archive/atomic-file.js';
 import { GzipMemberWriter, SAME_LEVEL } from '../../src/archive/gzip-members.js';
-import { BLOCK, decodeRawHeader, encodeHeader, formatPaxTime, parsePaxTime, type TarHeader } from '../../src/archive/tar-header.js';
+import { BLOCK, decodeName, decodeRawHeader, encodeHeader, formatPaxTime, parsePaxTime, type TarHeader } from '../../src/archive/tar-header.js';
 import { readTar, TarFormatError } from '../../src/archive/tar-reader.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
 
@@ -100,6 +100,21 @@ describe('tar headers', () => {
       expect([raw.mode, raw.uid, raw.mtime]).toEqual([0o644, 1000n, 1_700_000_000n]);
     }
     for (const field of ['12 34', '0008', '17\x0012', '-1']) expect(() => decodeRawHeader(header(field))).toThrow(/^bad size field/);
+  });
+
+  it('accepts the checksum of old tars that summed bytes as signed, refuses a wrong one, and decodes latin1 names strictly', () => {
+    const block = encodeHeader({ path: 'caf-e', type: 'file', mode: 0o644, uid: 0, gid: 0, size: 0, mtimeNs: 0n });
+    block[3] = 0xe9; // a latin1 byte in the name: not UTF-8
+    block.fill(0x20, 148, 156);
+    let signed = 0;
+    for (const byte of block) signed += byte > 127 ? byte - 256 : byte;
+    block.write(signed.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+    const raw = decodeRawHeader(block);
+    expect(raw.path.toString('latin1')).toBe('caf\xe9e');
+    expect(() => decodeName(raw.path, 'member name')).toThrow(/^member name "caf\?e" is not valid UTF-8$/);
+    expect(decodeName(Buffer.from('café/ü'), 'member name')).toBe('café/ü');
+    block[0] ^= 1;
+    expect(() => decodeRawHeader(block)).toThrow(/^bad header checksum/);
   });
 
   it('uses plain ustar when it suffices and pax only when needed', () => {
