@@ -1,6 +1,6 @@
 // Making folders and writing small files of an extraction on a worker thread (tree-write-worker.ts), so
-// that those system calls overlap with the main thread's reading of the archive: inflating, parsing tar
-// headers, checking every member. Operations go in batches, strictly in order; `drain` waits until all
+// that those system calls overlap with the main thread's parsing of the tar stream and checking of every
+// member. Operations go in batches, strictly in order; `drain` waits until all
 // are done, which the extraction does before anything it does itself (a big file, a symlink, a hard
 // link, the folders' metadata) and at the end.
 import { Worker } from 'node:worker_threads';
@@ -53,7 +53,7 @@ export class TreeWriterThread {
   /** Creates the file (it must not exist) with `parts` as its data (SMALL_FILE bytes at most). */
   async writeFile(abs: string, meta: FileMeta, parts: Buffer[], length: number): Promise<void> {
     if (length > SMALL_FILE) throw new Error(`TreeWriterThread: ${abs} is bigger than ${SMALL_FILE} bytes`);
-    if (this.used + length > SLAB) await this.send();
+    if (this.used + length > OPS_AT) await this.send(); // the files' bytes end where the numbers start
     const at = this.used;
     for (const part of parts) this.used += part.copy(this.slab, this.used);
     // A part whose buffer went back to the archive's reader (archive-read.ts) is empty: fail, not write.
