@@ -125,7 +125,7 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
         }
         case 'file': {
           if (header.size <= SMALL_FILE) {
-            // Decompression goes on on the thread pool meanwhile. The pieces are copied straight into
+            // Inflating goes on on the reading thread meanwhile. The pieces are copied straight into
             // the writing thread's batch buffer (a file across two inflated chunks is not joined into a
             // buffer of its own first: that was one more allocation per image for the collector to find).
             const parts: Buffer[] = [];
