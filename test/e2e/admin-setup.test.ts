@@ -62,7 +62,9 @@ describe('first run in Chromium', () => {
       await page.getByRole('button', { name: 'Database Backup', exact: true }).click();
       await page.getByRole('dialog').getByLabel('Name (optional)').fill(name);
       await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
-      await expect.poll(() => page.getByRole('row').filter({ hasText: name }).count(), { timeout: 30_000 }).toBe(1);
+      // The backup's own row, with its Download link: a job row with the name shows up as soon as the job
+      // starts, and changing the shop before the dump is done would race it.
+      await expect.poll(() => page.getByRole('row').filter({ hasText: name }).getByRole('link', { name: 'Download' }).count(), { timeout: 30_000 }).toBe(1);
     }
 
     const row = page.getByRole('row').filter({ hasText: 'first' });
