@@ -12,11 +12,13 @@ import { feedFile } from './file-feed.js';
 export interface ArchiveReadWorkerInput {
   file: string;
   inflate: boolean;
+  /** sha256 the file (not when it was already checked by a read of its own). */
+  hash: boolean;
 }
 
 export type ArchiveReadWorkerMessage =
   | { type: 'chunk'; data: ArrayBuffer; length: number }
-  | { type: 'end'; bytes: number; sha256: string }
+  | { type: 'end'; bytes: number; sha256?: string }
   | { type: 'error'; message: string; code?: string };
 
 /** The main thread is done with a chunk: its buffer, to be filled again. */
@@ -29,13 +31,13 @@ const INFLATED_CHUNK = 2 << 20;
 
 const port = parentPort;
 if (!port) throw new Error('archive-read-worker.js runs as a worker thread');
-const { file, inflate } = workerData as ArchiveReadWorkerInput;
+const { file, inflate, hash: hashing } = workerData as ArchiveReadWorkerInput;
 /**
  * Buffers that exist at all: raw, chunks read ahead; inflated, also the two the consumer may still
  * hold (see archive-read.ts).
  */
 const BUFFERS = inflate ? 6 : 4;
-const hash = createHash('sha256');
+const hash = hashing ? createHash('sha256') : undefined;
 let bytes = 0;
 let stopped = false;
 
@@ -51,7 +53,7 @@ function fail(error: unknown): void {
 function end(): void {
   if (stopped) return;
   stopped = true;
-  send({ type: 'end', bytes, sha256: hash.digest('hex') });
+  send({ type: 'end', bytes, ...(hash ? { sha256: hash.digest('hex') } : {}) });
 }
 
 /** Raw: reads the next chunk into `data` (synchronously: nothing else runs here) and hands it over. */
@@ -67,7 +69,7 @@ function readRaw(fd: number, data: ArrayBuffer): void {
       return;
     }
     bytes += length;
-    hash.update(buffer.subarray(0, length));
+    hash?.update(buffer.subarray(0, length));
     send({ type: 'chunk', data, length }, [data]);
   } catch (error) {
     fail(error);
@@ -133,7 +135,7 @@ function inflated(): void {
   gunzip.on('error', fail);
   const feeding = feedFile(file, gunzip, (chunk) => {
     bytes += chunk.length;
-    hash.update(chunk);
+    hash?.update(chunk);
   });
   gunzip.on('end', () => {
     handOver();

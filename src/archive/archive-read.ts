@@ -10,27 +10,28 @@ import { SMALL_HEAP, workerModule } from './worker-module.js';
 
 export interface FileDigest {
   bytes: number;
-  sha256: string;
+  /** Unless the read was asked not to hash. */
+  sha256?: string;
 }
 
 export interface ArchiveRead {
   /**
    * The file's bytes (inflated when asked). A raw chunk's buffer goes back to be read into again once
-   * the next chunk is asked for; an inflated chunk's (all 4 MiB but the last) once the one after the next
+   * the next chunk is asked for; an inflated chunk's (all 2 MiB but the last) once the one after the next
    * is: a consumer may hold on to what it got from the last two chunks only (readTar does: a header or a
    * small file spans two at most, and it asks for more only when done with what came before). A buffer
    * that went back is detached here: a view still held on it is empty, never overwritten. Throws a read
    * error, or zlib's (with its Z_ code) for a damaged gzip stream.
    */
   chunks: AsyncGenerator<Buffer>;
-  /** Size and sha256 of the file once all of it was read; rejects as `chunks` does. */
+  /** Size (and sha256) of the file once all of it was read; rejects as `chunks` does. */
   digest: Promise<FileDigest>;
   /** Stops the reading (after a failure elsewhere); `chunks` ends. */
   close(): Promise<void>;
 }
 
-export function readArchive(file: string, options: { inflate: boolean }): ArchiveRead {
-  const input: ArchiveReadWorkerInput = { file, inflate: options.inflate };
+export function readArchive(file: string, options: { inflate: boolean; hash?: boolean }): ArchiveRead {
+  const input: ArchiveReadWorkerInput = { file, inflate: options.inflate, hash: options.hash ?? true };
   const worker = new Worker(workerModule('archive-read-worker', import.meta.url), { workerData: input, resourceLimits: SMALL_HEAP });
   let settle: { resolve: (digest: FileDigest) => void; reject: (error: Error) => void } | undefined;
   const digest = new Promise<FileDigest>((resolve, reject) => (settle = { resolve, reject }));
@@ -52,7 +53,7 @@ export function readArchive(file: string, options: { inflate: boolean }): Archiv
   worker.on('message', (message: ArchiveReadWorkerMessage) => {
     if (message.type === 'chunk') channel.push(Buffer.from(message.data, 0, message.length));
     else if (message.type === 'end') {
-      settle?.resolve({ bytes: message.bytes, sha256: message.sha256 });
+      settle?.resolve({ bytes: message.bytes, ...(message.sha256 ? { sha256: message.sha256 } : {}) });
       finish();
     } else finish(Object.assign(new Error(message.message), message.code ? { code: message.code } : {}));
   });

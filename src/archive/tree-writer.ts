@@ -1,8 +1,8 @@
 // Making folders and writing small files of an extraction on a worker thread (tree-write-worker.ts), so
 // that those system calls overlap with the main thread's parsing of the tar stream and checking of every
-// member. Operations go in batches, strictly in order; `drain` waits until all
-// are done, which the extraction does before anything it does itself (a big file, a symlink, a hard
-// link, the folders' metadata) and at the end.
+// member. Operations go in batches, strictly in order; `drain` waits until all are done, which the
+// extraction does before anything it does itself (a big file, a symlink, a hard link, the folders'
+// metadata) and at the end.
 import { Worker } from 'node:worker_threads';
 import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
 import type { TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';

@@ -72,7 +72,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
       await requireFreeSpace(shop.backupDir, needed - written, 'this backup (estimated)', 'free some space or set LIFEBOAT_BACKUP_DIR to a larger disk; nothing was kept');
     })().catch((error: Error) => {
       if (options.signal?.aborted) return; // cancelled: the writing reports that
-      spaceProblem ??= error;
+      spaceProblem = error;
       stop.abort(error);
     });
     try {

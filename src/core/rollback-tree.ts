@@ -117,8 +117,9 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     const leftOut = new Set<string>();
     let extractedBytes = 0;
     const file = archivePath(archiveDir, record);
-    // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here.
-    const source = readArchive(file, { inflate: true });
+    // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here
+    // (not hashed when the separate read above already checked the file).
+    const source = readArchive(file, { inflate: true, hash: manifest !== undefined });
     const checked = manifest ? checkedAgainst(manifest, source.digest) : undefined;
     const extracted = await extractTar(readTar(source.chunks), {
       targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),

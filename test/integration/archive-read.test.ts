@@ -53,6 +53,11 @@ describe('reading an archive on a worker thread', () => {
     expect(inflated.length).toBe(content.length);
     expect(inflated.equals(content)).toBe(true);
     expect(await read.digest).toEqual({ bytes: archiveBytes.length, sha256: sha256(archiveBytes) });
+
+    // Without hashing (a file already checked by a read of its own): the same bytes, the size only.
+    const unhashed = readArchive(archive, { inflate: true, hash: false });
+    expect((await collect(unhashed.chunks)).equals(content)).toBe(true);
+    expect(await unhashed.digest).toEqual({ bytes: archiveBytes.length });
   });
 
   it("fails with zlib's code on a damaged or truncated gzip stream", async () => {
