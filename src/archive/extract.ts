@@ -8,6 +8,7 @@
 import { chmodSync, chownSync, constants, utimesSync } from 'node:fs';
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, open, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { createsOwnedBy, probeCreation } from './creation-probe.js';
 import { FolderMetas } from './folder-metas.js';
 import type { TreeCounts } from './pack-tree.js';
 import { emptyCounts } from './pack-tree.js';
@@ -66,7 +67,8 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
     const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
     return { abs: inner === '' ? target.dir : path.join(target.dir, inner), target };
   };
-  const writer = new TreeWriterThread(options.preserveOwners);
+  const creation = probeCreation(targets.map((t) => t.dir));
+  const writer = new TreeWriterThread(options.preserveOwners, creation);
   // Only the folder the previous member went into is remembered, not every folder made (that was a
   // string per folder for the whole extraction): an archive lists a folder's members together, and
   // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
@@ -175,7 +177,7 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
     for (const [rel, meta] of folders.deepestFirst()) {
       await slice.pause();
       const { abs } = locate(rel);
-      if (options.preserveOwners) chownSync(abs, meta.uid, meta.gid);
+      if (options.preserveOwners && !createsOwnedBy(creation, meta.uid, meta.gid)) chownSync(abs, meta.uid, meta.gid);
       chmodSync(abs, meta.mode);
       utimesSync(abs, NOW(), seconds(meta.mtimeNs));
     }

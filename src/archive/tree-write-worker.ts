@@ -5,6 +5,7 @@
 // answered with the same failure and nothing more is written.
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { createsExactly, createsOwnedBy, type Creation } from './creation-probe.js';
 import { FIELDS, OP_FILE, OPS_AT, type WriteBatch } from './tree-write-batch.js';
 
 /** The answer to a batch: its buffer back, and the failure that stopped the writing, if any. */
@@ -16,13 +17,15 @@ export interface WriteAnswer {
 export interface TreeWriteWorkerInput {
   /** chown to the archive's uid/gid (only root may). */
   preserveOwners: boolean;
+  /** What a new file in the staging folders comes out as, when probed (creation-probe.ts). */
+  creation?: Creation;
 }
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 const port = parentPort;
 if (!port) throw new Error('tree-write-worker.js runs as a worker thread');
-const { preserveOwners } = workerData as TreeWriteWorkerInput;
+const { preserveOwners, creation } = workerData as TreeWriteWorkerInput;
 
 let failure: WriteAnswer['failure'];
 
@@ -30,16 +33,18 @@ let failure: WriteAnswer['failure'];
 function writeFile(abs: string, fields: Float64Array, f: number, data: Buffer): void {
   const at = fields[f + 1];
   const length = fields[f + 2];
-  const fd = openSync(abs, CREATE_FLAGS, 0o600);
+  const mode = fields[f + 3];
+  const exact = createsExactly(creation, mode);
+  const fd = openSync(abs, CREATE_FLAGS, exact ? mode : 0o600);
   try {
     // A short write (a full disk, a signal) goes on from where it stopped.
     for (let written = 0; written < length; ) written += writeSync(fd, data, at + written, length - written);
-    if (preserveOwners) {
+    if (preserveOwners && !createsOwnedBy(creation, fields[f + 4], fields[f + 5])) {
       // A chown to the owner the file already has would only cost a journaled inode update.
       const owner = fstatSync(fd);
       if (owner.uid !== fields[f + 4] || owner.gid !== fields[f + 5]) fchownSync(fd, fields[f + 4], fields[f + 5]);
     }
-    fchmodSync(fd, fields[f + 3]);
+    if (!exact) fchmodSync(fd, mode);
     futimesSync(fd, Date.now() / 1000, fields[f + 6]);
   } finally {
     closeSync(fd);

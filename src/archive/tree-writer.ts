@@ -4,6 +4,7 @@
 // extraction does before anything it does itself (a big file, a symlink, a hard link, the folders'
 // metadata) and at the end.
 import { Worker } from 'node:worker_threads';
+import type { Creation } from './creation-probe.js';
 import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
 import type { TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
 import { SMALL_HEAP, workerModule } from './worker-module.js';
@@ -31,8 +32,9 @@ export class TreeWriterThread {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(preserveOwners: boolean) {
-    const input: TreeWriteWorkerInput = { preserveOwners };
+  /** `creation`: what a new file comes out as in the folders written to (probeCreation), if known. */
+  constructor(preserveOwners: boolean, creation?: Creation) {
+    const input: TreeWriteWorkerInput = { preserveOwners, ...(creation ? { creation } : {}) };
     this.worker = new Worker(workerModule('tree-write-worker', import.meta.url), { workerData: input, resourceLimits: SMALL_HEAP });
     this.worker.on('message', ({ data, failure }: WriteAnswer) => {
       this.inFlight--;
