@@ -5,11 +5,11 @@
 // Small files and folders are made on a worker thread with synchronous calls (tree-writer.ts): for a
 // tree of small files that is several times faster than a promise per open, write, chmod and close,
 // and it overlaps with the reading of the archive here.
-import { chmodSync, chownSync, constants, utimesSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, open, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { createsOwnedBy, probeCreation } from './creation-probe.js';
-import { FolderMetas } from './folder-metas.js';
+import { FolderMetas, OpenFolders, setFolderMetaSync } from './folder-metas.js';
 import type { TreeCounts } from './pack-tree.js';
 import { emptyCounts } from './pack-tree.js';
 import type { TarHeader } from './tar-header.js';
@@ -73,6 +73,17 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
   // string per folder for the whole extraction): an archive lists a folder's members together, and
   // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
   // way was made by this extraction: the checker lets no member be a file or symlink above another.
+  // A folder gets its mode, owner and mtime on the writing thread as soon as the extraction has left
+  // it: a pass over every folder after all the writing was a tenth of a big rollback. The final pass
+  // keeps the folders still open, read-only ones, and any that an archive out of order came back to.
+  const inside = new OpenFolders();
+  const finish = async (rel: string) => {
+    const meta = folders.get(rel);
+    // Without write and search permission for its owner a folder could not take a late member: it waits.
+    if (!meta || (meta.mode & 0o300) !== 0o300) return;
+    await writer.folderMeta(locate(rel).abs, { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: seconds(meta.mtimeNs) });
+    folders.applied(rel);
+  };
   let lastFolder = '';
   const ensureFolder = async (abs: string) => {
     if (abs === lastFolder) return;
@@ -110,6 +121,8 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
       await slice.pause();
       const checked = checker.check(member.header);
       if (!checked) continue;
+      for (let left = inside.leave(checked.path); left !== undefined; left = inside.leave(checked.path)) await finish(left);
+      for (const folder of inside.between(checked.path)) folders.reopen(folder);
       const { header } = member;
       const { abs, target } = locate(checked.path);
       if (abs === target.dir && checked.type !== 'dir') {
@@ -122,6 +135,7 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
         case 'dir': {
           await ensureFolder(abs);
           folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
+          inside.enter(checked.path);
           counts.dirs++;
           break;
         }
@@ -130,11 +144,13 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
             // Inflating goes on on the reading thread meanwhile. The pieces are copied straight into
             // the writing thread's batch buffer (a file across two inflated chunks is not joined into a
             // buffer of its own first: that was one more allocation per image for the collector to find).
-            const parts: Buffer[] = [];
-            let length = 0;
-            for await (const chunk of member.body) {
-              parts.push(chunk);
-              length += chunk.length;
+            const parts: Buffer[] = member.data ? [member.data] : [];
+            let length = member.data?.length ?? 0;
+            if (!member.data) {
+              for await (const chunk of member.body) {
+                parts.push(chunk);
+                length += chunk.length;
+              }
             }
             if (length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${length} bytes of data, the header says ${header.size}`);
             await writer.writeFile(abs, { mode: header.mode, uid: header.uid, gid: header.gid, mtime: seconds(header.mtimeNs) }, parts, length);
@@ -172,14 +188,11 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
       options.onMember?.(checked, header.size);
     }
     await writer.drain();
-    // Folders last and deepest first: adding their contents changed their mtimes, and a read-only
+    // The folders left, deepest first: adding their contents changed their mtimes, and a read-only
     // folder must still be writable while it is filled.
-    for (const [rel, meta] of folders.deepestFirst()) {
+    for (const [rel, meta] of folders.pendingDeepestFirst()) {
       await slice.pause();
-      const { abs } = locate(rel);
-      if (options.preserveOwners && !createsOwnedBy(creation, meta.uid, meta.gid)) chownSync(abs, meta.uid, meta.gid);
-      chmodSync(abs, meta.mode);
-      utimesSync(abs, NOW(), seconds(meta.mtimeNs));
+      setFolderMetaSync(locate(rel).abs, meta.mode, meta.uid, meta.gid, seconds(meta.mtimeNs), options.preserveOwners && !createsOwnedBy(creation, meta.uid, meta.gid));
     }
   } finally {
     await writer.close();

@@ -24,6 +24,11 @@ export interface TarMember {
   body: AsyncIterable<Buffer>;
   /** Byte offset of the member's first header block in the uncompressed tar stream. */
   offset: number;
+  /**
+   * All of a file's data when it was at hand already (most small files): what `body` yields, without
+   * waiting for it. A view into the input; like `body`'s pieces, valid until the next member is asked for.
+   */
+  data?: Buffer;
 }
 
 /** Extended headers and long names are small; a huge one is a broken or hostile archive. */
@@ -56,22 +61,44 @@ class ByteSource {
   /** Up to `max` bytes (at least one), as they come; throws at the end of the input. */
   async next(max: number): Promise<Buffer> {
     if (this.buffered === 0 && !(await this.fill(1))) throw new TarFormatError('the archive is truncated (it ends inside a member)');
+    return this.cut(Math.min(max, this.chunks[0].length));
+  }
+
+  /**
+   * Exactly `length` bytes (at least one) when the first buffered chunk holds them, at once; undefined
+   * otherwise (then `read` waits for more). Most headers and small files are inside one inflated chunk:
+   * taking them without a promise each is a tenth less work for the thread that parses.
+   */
+  takeBuffered(length: number): Buffer | undefined {
+    const first = this.chunks[0];
+    return first !== undefined && first.length >= length ? this.cut(length) : undefined;
+  }
+
+  /** Skips `length` bytes at once when they are buffered; false (nothing skipped) when they are not. */
+  skipBuffered(length: number): boolean {
+    return length === 0 || this.takeBuffered(length) !== undefined;
+  }
+
+  /** The first `length` bytes of the first chunk (which holds at least that many). */
+  private cut(length: number): Buffer {
     const first = this.chunks[0];
     let piece: Buffer;
-    if (first.length <= max) {
+    if (first.length === length) {
       piece = first;
       this.chunks.shift();
     } else {
-      piece = first.subarray(0, max);
-      this.chunks[0] = first.subarray(max);
+      piece = first.subarray(0, length);
+      this.chunks[0] = first.subarray(length);
     }
-    this.buffered -= piece.length;
-    this.position += piece.length;
+    this.buffered -= length;
+    this.position += length;
     return piece;
   }
 
   /** Exactly `length` bytes; null when the input ends cleanly before the first of them. */
   async read(length: number): Promise<Buffer | null> {
+    const buffered = this.takeBuffered(length);
+    if (buffered) return buffered;
     if (!(await this.fill(length))) {
       if (this.buffered === 0) return null;
       throw new TarFormatError('the archive is truncated (it ends inside a header)');
@@ -86,6 +113,7 @@ class ByteSource {
   }
 
   async skip(length: number): Promise<void> {
+    if (this.skipBuffered(length)) return;
     for (let left = length; left > 0; ) left -= (await this.next(left)).length;
   }
 
@@ -103,9 +131,9 @@ const padding = (size: number) => (BLOCK - (size % BLOCK)) % BLOCK;
 
 async function readExtended(source: ByteSource, size: number, what: string): Promise<Buffer> {
   if (size > MAX_EXTENDED_HEADER) throw new TarFormatError(`${what} of ${size} bytes is too large`);
-  const data = (await source.read(size)) ?? Buffer.alloc(0);
+  const data = size === 0 ? Buffer.alloc(0) : (source.takeBuffered(size) ?? (await source.read(size)) ?? Buffer.alloc(0));
   if (data.length !== size) throw new TarFormatError('the archive is truncated (it ends inside an extended header)');
-  await source.skip(padding(size));
+  if (!source.skipBuffered(padding(size))) await source.skip(padding(size));
   return data;
 }
 
@@ -128,7 +156,7 @@ export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<Tar
   let longLink: Buffer | undefined;
   for (;;) {
     const offset = source.position;
-    const block = await source.read(BLOCK);
+    const block = source.takeBuffered(BLOCK) ?? (await source.read(BLOCK));
     if (block === null) throw new TarFormatError('the archive ends without its end-of-archive marker (truncated)');
     if (isZeroBlock(block)) {
       if (local.size || longName || longLink) throw new TarFormatError('the archive ends right after an extended header');
@@ -181,8 +209,11 @@ export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<Tar
     // POSIX: links, devices, FIFOs and directories have no data blocks, whatever their size field says.
     const dataSize = '123456'.includes(raw.typeflag) ? 0 : size;
     let remaining = header.type === 'file' ? dataSize : 0;
+    const data = remaining > 0 ? source.takeBuffered(remaining) : undefined;
+    if (data) remaining = 0;
     const body: AsyncIterable<Buffer> = {
       async *[Symbol.asyncIterator]() {
+        if (data) yield data;
         while (remaining > 0) {
           const piece = await source.next(remaining);
           remaining -= piece.length;
@@ -190,8 +221,9 @@ export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<Tar
         }
       },
     };
-    yield { header, body, offset };
-    await source.skip(remaining + (header.type === 'file' ? 0 : dataSize) + padding(dataSize));
+    yield data ? { header, body, offset, data } : { header, body, offset };
+    const rest = remaining + (header.type === 'file' ? 0 : dataSize) + padding(dataSize);
+    if (!source.skipBuffered(rest)) await source.skip(rest);
     remaining = 0;
   }
 }

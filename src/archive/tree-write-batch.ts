@@ -9,11 +9,13 @@ export const MAX_OPS = 256;
 export const SMALL_FILE = 1 << 20;
 /** Where the operations' numbers start in a batch's buffer, after room for its files' bytes. */
 export const OPS_AT = BATCH_BYTES + SMALL_FILE;
-/** Numbers per operation: kind, at, length, mode, uid, gid, mtime (seconds, for utimes). */
+/** Numbers per operation: kind, at, length, mode, uid, gid, mtime (seconds, for utimes); a folder's at and length are 0. */
 export const FIELDS = 7;
 export const SLAB = OPS_AT + MAX_OPS * FIELDS * Float64Array.BYTES_PER_ELEMENT;
 export const OP_MKDIR = 0;
 export const OP_FILE = 1;
+/** A finished folder's mode, owner and mtime. */
+export const OP_FOLDER_META = 2;
 
 /**
  * `data` (SLAB bytes) holds the files' bytes from 0 and FIELDS numbers per operation from OPS_AT (a

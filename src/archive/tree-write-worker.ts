@@ -1,12 +1,13 @@
-// The worker thread of tree-writer.ts: makes folders and writes small files for an extraction, in the
-// order the main thread sent them, with synchronous calls (the creating, writing and closing of 100 k
-// files was half of a tree rollback's main thread). Each batch comes in one buffer (tree-write-batch.ts);
+// The worker thread of tree-writer.ts: makes folders, writes small files and sets finished folders'
+// metadata for an extraction, in the order the main thread sent them, with synchronous calls (the
+// creating, writing and closing of 100 k files was half of a tree rollback's main thread). Each batch comes in one buffer (tree-write-batch.ts);
 // the buffer goes back with the answer, to be filled again. After a failure every later batch is
 // answered with the same failure and nothing more is written.
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createsExactly, createsOwnedBy, type Creation } from './creation-probe.js';
-import { FIELDS, OP_FILE, OPS_AT, type WriteBatch } from './tree-write-batch.js';
+import { setFolderMetaSync } from './folder-metas.js';
+import { FIELDS, OP_FILE, OP_FOLDER_META, OPS_AT, type WriteBatch } from './tree-write-batch.js';
 
 /** The answer to a batch: its buffer back, and the failure that stopped the writing, if any. */
 export interface WriteAnswer {
@@ -60,8 +61,12 @@ port.on('message', ({ count, paths, data }: WriteBatch) => {
         const to = paths.indexOf('\0', from);
         const abs = paths.slice(from, to);
         from = to + 1;
-        if (fields[i * FIELDS] === OP_FILE) writeFile(abs, fields, i * FIELDS, bytes);
-        else mkdirSync(abs, { recursive: true, mode: 0o700 });
+        const f = i * FIELDS;
+        if (fields[f] === OP_FILE) writeFile(abs, fields, f, bytes);
+        else if (fields[f] === OP_FOLDER_META) {
+          const chown = preserveOwners && !createsOwnedBy(creation, fields[f + 4], fields[f + 5]);
+          setFolderMetaSync(abs, fields[f + 3], fields[f + 4], fields[f + 5], fields[f + 6], chown);
+        } else mkdirSync(abs, { recursive: true, mode: 0o700 });
       }
     } catch (error) {
       const { message, code } = error as NodeJS.ErrnoException;

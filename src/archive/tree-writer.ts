@@ -1,11 +1,11 @@
-// Making folders and writing small files of an extraction on a worker thread (tree-write-worker.ts), so
+// Making folders, writing small files and setting finished folders' metadata on a worker thread (tree-write-worker.ts), so
 // that those system calls overlap with the main thread's parsing of the tar stream and checking of every
 // member. Operations go in batches, strictly in order; `drain` waits until all are done, which the
 // extraction does before anything it does itself (a big file, a symlink, a hard link, the folders'
 // metadata) and at the end.
 import { Worker } from 'node:worker_threads';
 import type { Creation } from './creation-probe.js';
-import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
+import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_FOLDER_META, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
 import type { TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
 import { SMALL_HEAP, workerModule } from './worker-module.js';
 
@@ -49,6 +49,12 @@ export class TreeWriterThread {
   /** Makes the folder (and the ones above it that are missing). */
   async mkdir(abs: string): Promise<void> {
     this.add(abs, OP_MKDIR, 0, 0, undefined);
+    if (this.paths.length >= MAX_OPS) await this.send();
+  }
+
+  /** Gives a folder whose contents were all sent its mode, owner (when preserving owners) and mtime. */
+  async folderMeta(abs: string, meta: FileMeta): Promise<void> {
+    this.add(abs, OP_FOLDER_META, 0, 0, meta);
     if (this.paths.length >= MAX_OPS) await this.send();
   }
 

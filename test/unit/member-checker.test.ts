@@ -3,7 +3,7 @@
 // exactly as the plain map of full paths it replaced (kept below as the reference). And the compact
 // folder metadata that extraction keeps for after the swap.
 import { describe, expect, it } from 'vitest';
-import { depthOf, FolderMetas } from '../../src/archive/folder-metas.js';
+import { depthOf, FolderMetas, OpenFolders } from '../../src/archive/folder-metas.js';
 import { NameTable, FILE, DIR, IMPLICIT, ROOT, type NameHash } from '../../src/archive/name-table.js';
 import type { TarHeader } from '../../src/archive/tar-header.js';
 import { EXACT_NAMES, MemberChecker, normaliseLinkTarget, normaliseMemberPath, UnsafeArchiveError, type CheckedMember, type NameFolding } from '../../src/archive/tar-safety.js';
@@ -211,9 +211,44 @@ describe('folder metadata', () => {
     folders.set('d0/f5', { mode: 0o700, uid: 0, gid: 0, mtimeNs: wide });
     folders.set('d0/f5', { mode: 0o700, uid: 0, gid: 0, mtimeNs: 3n });
     expect(folders.get('d0/f5')).toEqual({ mode: 0o700, uid: 0, gid: 0, mtimeNs: 3n });
-    const depths = [...folders.deepestFirst()].map(([rel]) => depthOf(rel));
+    const depths = [...folders.pendingDeepestFirst()].map(([rel]) => depthOf(rel));
     expect(depths).toHaveLength(1000);
     expect(depths).toEqual([...depths].sort((a, b) => b - a));
+    // Applied ones drop out of the pending list until something is added to them again.
+    folders.applied('d0/f5');
+    folders.applied('d0/d1/d2/f7');
+    folders.applied('not/listed');
+    expect([...folders.pendingDeepestFirst()].map(([rel]) => rel)).not.toContain('d0/f5');
+    expect([...folders.pendingDeepestFirst()]).toHaveLength(998);
+    folders.reopen('d0/f5');
+    folders.reopen('not/listed');
+    expect([...folders.pendingDeepestFirst()].map(([rel]) => rel)).toContain('d0/f5');
+    expect([...folders.pendingDeepestFirst()]).toHaveLength(999);
+    expect(folders.has('d0/d1/d2/f7')).toBe(true); // still listed, for re-applying after the swap
+  });
+
+  it('tells which open folders a member leaves, innermost first, and which it goes back into', () => {
+    const inside = new OpenFolders();
+    const leaving = (rel: string) => {
+      const left: string[] = [];
+      for (let folder = inside.leave(rel); folder !== undefined; folder = inside.leave(rel)) left.push(folder);
+      return left;
+    };
+    inside.enter('app');
+    inside.enter('app/code');
+    inside.enter('app/code/Vendor');
+    expect(leaving('app/code/Vendor/a.php')).toEqual([]);
+    expect([...inside.between('app/code/Vendor/a.php')]).toEqual([]);
+    // "app/codex" is not inside "app/code": a name that only starts the same does not count.
+    expect(leaving('app/codex')).toEqual(['app/code/Vendor', 'app/code']);
+    expect(leaving('pub')).toEqual(['app']);
+    expect(leaving('pub')).toEqual([]);
+    // Back into folders left before (an archive not in tar's usual order), or never listed.
+    inside.enter('pub');
+    expect([...inside.between('pub/media/catalog/x.jpg')]).toEqual(['pub/media/catalog', 'pub/media']);
+    expect([...inside.between('pub/x.jpg')]).toEqual([]);
+    expect(leaving('app/code/b.php')).toEqual(['pub']);
+    expect([...inside.between('app/code/b.php')]).toEqual(['app/code', 'app']);
   });
 });
 

@@ -36,12 +36,16 @@ async function* pieces(buffer: Buffer, size: number): AsyncIterable<Buffer> {
   for (let i = 0; i < buffer.length; i += size) yield buffer.subarray(i, i + size);
 }
 
-async function readAll(input: AsyncIterable<Buffer>): Promise<{ header: TarHeader; data: Buffer }[]> {
-  const out: { header: TarHeader; data: Buffer }[] = [];
+async function readAll(input: AsyncIterable<Buffer>): Promise<{ header: TarHeader; data: Buffer; atHand: boolean }[]> {
+  const out: { header: TarHeader; data: Buffer; atHand: boolean }[] = [];
   for await (const member of readTar(input)) {
+    // What `data` holds at once, `body` yields too.
+    const atHand = member.data ? Buffer.from(member.data) : undefined;
     const parts: Buffer[] = [];
     for await (const chunk of member.body) parts.push(chunk);
-    out.push({ header: member.header, data: Buffer.concat(parts) });
+    const data = Buffer.concat(parts);
+    if (atHand) expect(atHand.equals(data)).toBe(true);
+    out.push({ header: member.header, data, atHand: atHand !== undefined });
   }
   return out;
 }
@@ -166,6 +170,8 @@ describe('tar writer', () => {
         members.map((m) => ({ ...m.header, uname: '', gname: '', size: m.header.type === 'file' ? m.header.size : 0, typeflag: { file: '0', dir: '5', symlink: '2', hardlink: '1' }[m.header.type as string] })),
       );
       expect(read.map((m) => m.data.toString('hex'))).toEqual(members.map((m) => (m.data ?? Buffer.alloc(0)).toString('hex')));
+      // In one chunk, every file's data is at hand without waiting.
+      if (size === raw.length) expect(read.filter((m) => m.data.length > 0).every((m) => m.atHand)).toBe(true);
     }
   });
 

@@ -1,0 +1,85 @@
+// An extraction gives a folder its mode and mtime as soon as it has left it, on the writing thread; an
+// archive that is not in tar's usual order (a folder's members later, after other folders) must still
+// end with every folder's mode and mtime as the archive says, and read-only folders must take their
+// late members.
+import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractTar } from '../../src/archive/extract.js';
+import { readTar } from '../../src/archive/tar-reader.js';
+import { TarWriter } from '../../src/archive/tar-writer.js';
+import { EXACT_NAMES } from '../../src/archive/tar-safety.js';
+
+const SECOND = 1_000_000_000n;
+type Entry = { path: string; mode?: number; data?: string };
+
+async function* once(buffer: Buffer): AsyncIterable<Buffer> {
+  yield buffer;
+}
+
+/** A tar stream of `entries` in the given order (a folder has no data; folders get mtimes 1, 2, 3 ... days). */
+async function tarOf(entries: Entry[]): Promise<Buffer> {
+  const raw: Buffer[] = [];
+  const tar = new TarWriter({ write: async (chunk) => void raw.push(Buffer.from(chunk)) });
+  for (const [i, entry] of entries.entries()) {
+    const header = { path: entry.path, mode: entry.mode ?? 0o644, uid: 0, gid: 0, mtimeNs: BigInt(i + 1) * 86_400n * SECOND + 123_456_000n };
+    if (entry.data === undefined) await tar.addDirectory(header);
+    else await tar.addFile({ ...header, size: Buffer.byteLength(entry.data) }, Buffer.from(entry.data));
+  }
+  await tar.finish();
+  return Buffer.concat(raw);
+}
+
+describe("an extraction's folder metadata", () => {
+  let root: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'lifeboat-folders-'));
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('ends with every mode and mtime as the archive says, also when the archive comes back to a folder', async () => {
+    const entries: Entry[] = [
+      { path: 'a', mode: 0o755 },
+      { path: 'a/f1', data: 'one' },
+      { path: 'a/sub', mode: 0o750 },
+      { path: 'a/sub/f2', data: 'two' },
+      { path: 'b', mode: 0o711 },
+      { path: 'b/f3', data: 'three' },
+      { path: 'a/f4', data: 'four' }, // back into a (finished when b began)
+      { path: 'a/sub/f5', data: 'five' }, // and into a/sub
+      { path: 'ro', mode: 0o555 }, // read-only: waits for the final pass
+      { path: 'ro/f6', data: 'six' },
+      { path: 'c', mode: 0o700 },
+      { path: 'ro/f7', data: 'seven' }, // back into the read-only folder
+      { path: 'c/deep/f8', data: 'eight' }, // c/deep is not listed
+      { path: 'd', mode: 0o755 },
+      { path: 'd/e', mode: 0o755 },
+      { path: 'd/e/f9', data: 'nine' },
+    ];
+    const dir = path.join(root, 'out');
+    await mkdir(dir);
+    const { counts, folders } = await extractTar(readTar(once(await tarOf(entries))), {
+      targets: [{ rel: '', dir }],
+      folding: EXACT_NAMES,
+      preserveOwners: false,
+    });
+    expect(counts).toMatchObject({ files: 9, dirs: 7 });
+    expect(folders.size).toBe(7);
+    for (const [i, entry] of entries.entries()) {
+      const abs = path.join(dir, entry.path);
+      const info = await lstat(abs, { bigint: true });
+      if (entry.data !== undefined) {
+        expect(await readFile(abs, 'utf8')).toBe(entry.data);
+        continue;
+      }
+      expect(Number(info.mode & 0o7777n), entry.path).toBe(entry.mode);
+      // utimes takes microseconds
+      expect(info.mtimeNs / 1000n, entry.path).toBe((BigInt(i + 1) * 86_400n * SECOND + 123_456_000n) / 1000n);
+    }
+  });
+});
