@@ -65,7 +65,9 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
     const target = targets.find((t) => under(rel, t.rel));
     if (!target) throw new UnsafeArchiveError(`member ${JSON.stringify(rel)} has no place to go`);
     const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
-    return { abs: inner === '' ? target.dir : path.join(target.dir, inner), target };
+    // `rel` is normal (the checker made it so: no empty, `.` or `..` names): joined without path.join's
+    // normalising, which was the most garbage of any call per member.
+    return { abs: inner === '' ? target.dir : `${target.dir}${path.sep}${inner}`, target };
   };
   const creation = probeCreation(targets.map((t) => t.dir));
   const writer = new TreeWriterThread(options.preserveOwners, creation);

@@ -227,18 +227,46 @@ export function encodeHeader(header: TarHeader, scratch?: Buffer): Buffer {
 
 export class TarFormatError extends Error {}
 
-/** The fields of one raw 512-byte header, before pax or GNU long names are applied. */
-export interface RawHeader {
-  path: Buffer;
-  mode: number;
-  uid: bigint;
-  gid: bigint;
-  size: bigint;
-  mtime: bigint;
-  typeflag: string;
-  linkname: Buffer;
-  uname: Buffer;
-  gname: Buffer;
+/**
+ * A numeric field's value: a number for octal (at most 12 digits, 36 bits: exact in a double; a BigInt
+ * per field was garbage for every member), a bigint for GNU's base-256, which may not fit a double.
+ */
+export type TarNumber = number | bigint;
+
+/**
+ * The fields of one raw 512-byte header, before pax or GNU long names are applied. The name fields are
+ * views into the block, cut when first asked for (a pax header's never are): decode them before the
+ * block's memory is reused.
+ */
+export class RawHeader {
+  constructor(
+    private readonly block: Buffer,
+    readonly mode: number,
+    readonly uid: TarNumber,
+    readonly gid: TarNumber,
+    readonly size: TarNumber,
+    readonly mtime: TarNumber,
+    readonly typeflag: string,
+  ) {}
+
+  get path(): Buffer {
+    const name = cString(this.block, 0, 100);
+    // Only POSIX ustar has a prefix field; GNU's "ustar  " keeps other things (atime, ctime) there.
+    const prefix = isPosixUstar(this.block) ? cString(this.block, 345, 155) : undefined;
+    return prefix?.length ? Buffer.concat([prefix, Buffer.from('/'), name]) : name;
+  }
+
+  get linkname(): Buffer {
+    return cString(this.block, 157, 100);
+  }
+
+  get uname(): Buffer {
+    return cString(this.block, 265, 32);
+  }
+
+  get gname(): Buffer {
+    return cString(this.block, 297, 32);
+  }
 }
 
 function cString(block: Buffer, offset: number, length: number): Buffer {
@@ -254,7 +282,7 @@ const isPad = (byte: number) => byte === 0 || byte === 0x20;
  * regular expressions and a BigInt parse per field were a tenth of a tree rollback's main thread), or
  * GNU's base-256 for values octal cannot hold.
  */
-function readNumber(block: Buffer, offset: number, length: number, what: string): bigint {
+function readNumber(block: Buffer, offset: number, length: number, what: string): TarNumber {
   const end = offset + length;
   if (block[offset] & 0x80) {
     // Base-256: the bits after the marker bit are a two's complement big-endian number.
@@ -274,7 +302,7 @@ function readNumber(block: Buffer, offset: number, length: number, what: string)
       throw new TarFormatError(`bad ${what} field "${text.replace(/[^\x20-\x7e]/g, '?')}"`);
     }
   }
-  return BigInt(value);
+  return value;
 }
 
 export function isZeroBlock(block: Buffer): boolean {
@@ -298,27 +326,21 @@ const isPosixUstar = (block: Buffer) =>
 
 /**
  * Parses one header block; throws TarFormatError when its checksum or a number is wrong. The name fields
- * are views into `block` (a copy of each was a measurable part of a tree rollback): decode them before
- * the block's memory is reused.
+ * are views into `block`, made when asked for (a copy of each was a measurable part of a tree rollback).
  */
 export function decodeRawHeader(block: Buffer): RawHeader {
   const stored = Number(readNumber(block, 148, 8, 'checksum'));
   if (checksumOf(block, false) !== stored && checksumOf(block, true) !== stored) throw new TarFormatError('bad header checksum (not a tar archive, or damaged)');
-  const name = cString(block, 0, 100);
-  // Only POSIX ustar has a prefix field; GNU's "ustar  " keeps other things (atime, ctime) there.
-  const prefix = isPosixUstar(block) ? cString(block, 345, 155) : undefined;
-  return {
-    path: prefix?.length ? Buffer.concat([prefix, Buffer.from('/'), name]) : name,
-    mode: Number(readNumber(block, 100, 8, 'mode') & 0o7777n),
-    uid: readNumber(block, 108, 8, 'uid'),
-    gid: readNumber(block, 116, 8, 'gid'),
-    size: readNumber(block, 124, 12, 'size'),
-    mtime: readNumber(block, 136, 12, 'mtime'),
-    typeflag: String.fromCharCode(block[156]),
-    linkname: cString(block, 157, 100),
-    uname: cString(block, 265, 32),
-    gname: cString(block, 297, 32),
-  };
+  const mode = readNumber(block, 100, 8, 'mode');
+  return new RawHeader(
+    block,
+    typeof mode === 'bigint' ? Number(mode & 0o7777n) : mode % 0o10000,
+    readNumber(block, 108, 8, 'uid'),
+    readNumber(block, 116, 8, 'gid'),
+    readNumber(block, 124, 12, 'size'),
+    readNumber(block, 136, 12, 'mtime'),
+    String.fromCharCode(block[156]),
+  );
 }
 
 /** Parses pax extended header data into key/value pairs (later keys win, as in the standard). */
@@ -358,7 +380,7 @@ export function typeOf(typeflag: string): TarEntryType {
   return TYPEFLAGS[typeflag] ?? 'other';
 }
 
-export function toSafeNumber(value: bigint, what: string): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new TarFormatError(`${what} ${value} is out of range`);
+export function toSafeNumber(value: TarNumber, what: string): number {
+  if (value < 0 || value > Number.MAX_SAFE_INTEGER) throw new TarFormatError(`${what} ${value} is out of range`);
   return Number(value);
 }

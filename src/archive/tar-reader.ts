@@ -147,6 +147,11 @@ function paxNumber(value: string, what: string): bigint {
   return BigInt(value);
 }
 
+function hasSparseKey(records: Map<string, string>): boolean {
+  for (const key of records.keys()) if (key.startsWith('GNU.sparse.')) return true;
+  return false;
+}
+
 /** Iterates over the members of an uncompressed tar stream. */
 export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<TarMember> {
   const source = new ByteSource(input);
@@ -179,7 +184,9 @@ export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<Tar
     }
     const pax = (key: string) => local.get(key) ?? globals.get(key);
     const storedPath = local.get('path') ?? (longName ? decodeName(longName, 'member name') : decodeName(raw.path, 'member name'));
-    const linkname = local.get('linkpath') ?? decodeName(longLink ?? raw.linkname, 'link target of ' + storedPath);
+    // Only links have a target (the field of any other member is not even looked at).
+    const isLink = raw.typeflag === '1' || raw.typeflag === '2';
+    const linkname = local.get('linkpath') ?? (isLink || longLink ? decodeName(longLink ?? raw.linkname, 'link target of ' + storedPath) : '');
     const sizeText = local.get('size');
     const size = sizeText === undefined ? rawSize : toSafeNumber(paxNumber(sizeText, 'size'), 'size');
     const uid = pax('uid');
@@ -189,7 +196,7 @@ export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<Tar
     // Before ustar, directories were regular-file members whose name ends with a slash.
     if (type === 'file' && storedPath.endsWith('/') && (raw.typeflag === '\0' || raw.typeflag === '0')) type = 'dir';
     const path = type === 'dir' ? storedPath.replace(/(.)\/+$/, '$1') : storedPath;
-    const sparse = raw.typeflag === 'S' || [...local.keys()].some((k) => k.startsWith('GNU.sparse.'));
+    const sparse = raw.typeflag === 'S' || hasSparseKey(local);
     const header: TarHeader = {
       path,
       type: sparse ? 'other' : type,
@@ -199,7 +206,7 @@ export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<Tar
       uname: pax('uname') ?? decodeName(raw.uname, 'user name'),
       gname: pax('gname') ?? decodeName(raw.gname, 'group name'),
       size: type === 'file' || type === 'other' ? size : 0,
-      mtimeNs: mtime === undefined ? raw.mtime * 1_000_000_000n : parsePaxTime(mtime),
+      mtimeNs: mtime === undefined ? BigInt(raw.mtime) * 1_000_000_000n : parsePaxTime(mtime),
       ...(linkname ? { linkname } : {}),
       typeflag: sparse ? 'S (GNU sparse file)' : raw.typeflag,
     };

@@ -101,15 +101,16 @@ export class MemberChecker {
 
   /** Checks one member; returns undefined for the archive's root folder entry (`./`), which is skipped. */
   check(header: TarHeader): CheckedMember | undefined {
-    const shown = JSON.stringify(header.path);
+    // Quoted only for an error: built for every member, the quoted path was a string per file for nothing.
+    const shown = () => JSON.stringify(header.path);
     if (header.type === 'chardev' || header.type === 'blockdev' || header.type === 'fifo') {
-      throw new UnsafeArchiveError(`member ${shown} is a ${header.type === 'fifo' ? 'FIFO' : 'device file'}; Lifeboat does not restore those`);
+      throw new UnsafeArchiveError(`member ${shown()} is a ${header.type === 'fifo' ? 'FIFO' : 'device file'}; Lifeboat does not restore those`);
     }
-    if (header.type === 'other') throw new UnsafeArchiveError(`member ${shown} has a type Lifeboat does not restore (${JSON.stringify(header.typeflag)})`);
+    if (header.type === 'other') throw new UnsafeArchiveError(`member ${shown()} has a type Lifeboat does not restore (${JSON.stringify(header.typeflag)})`);
     const p = normaliseMemberPath(header.path);
     if (p === '') {
       if (header.type === 'dir') return undefined;
-      throw new UnsafeArchiveError(`member ${shown} names the root folder but is not a folder`);
+      throw new UnsafeArchiveError(`member ${shown()} names the root folder but is not a folder`);
     }
     const slash = p.lastIndexOf('/');
     const folder = slash < 0 ? '' : p.slice(0, slash);
@@ -118,12 +119,12 @@ export class MemberChecker {
     const { names } = this;
     const existing = names.find(parent, name);
     if (existing) {
-      if (!names.sameSpelling(existing)) throw new UnsafeArchiveError(`members ${JSON.stringify(names.pathOf(existing))} and ${shown} name the same file on this filesystem`);
-      if (names.kindOf(existing) !== IMPLICIT) throw new UnsafeArchiveError(`member ${shown} appears twice`);
-      if (header.type !== 'dir') throw new UnsafeArchiveError(`member ${shown} is a ${header.type} but earlier members are inside it`);
+      if (!names.sameSpelling(existing)) throw new UnsafeArchiveError(`members ${JSON.stringify(names.pathOf(existing))} and ${shown()} name the same file on this filesystem`);
+      if (names.kindOf(existing) !== IMPLICIT) throw new UnsafeArchiveError(`member ${shown()} appears twice`);
+      if (header.type !== 'dir') throw new UnsafeArchiveError(`member ${shown()} is a ${header.type} but earlier members are inside it`);
     }
     const linkTarget = header.type === 'hardlink' ? this.hardLinkTarget(header, shown) : undefined;
-    if (header.type === 'symlink' && !header.linkname) throw new UnsafeArchiveError(`symlink ${shown} has no target`);
+    if (header.type === 'symlink' && !header.linkname) throw new UnsafeArchiveError(`symlink ${shown()} has no target`);
     if (existing) names.setKind(existing, DIR);
     else {
       const id = names.add(parent, name, KIND_OF[header.type]);
@@ -135,7 +136,7 @@ export class MemberChecker {
   }
 
   /** Every folder on the way must be a folder: not a symlink (that would write outside), not a file. */
-  private enterFolder(folder: string, shown: string): number {
+  private enterFolder(folder: string, shown: () => string): number {
     let parent = ROOT;
     if (folder === '') return parent;
     const { names } = this;
@@ -147,9 +148,9 @@ export class MemberChecker {
       if (!id) parent = names.add(parent, name, IMPLICIT);
       else {
         const kind = names.kindOf(id);
-        if (kind === SYMLINK) throw new UnsafeArchiveError(`member ${shown} would be written through the symlink ${JSON.stringify(names.pathOf(id))}`);
-        if (kind === FILE) throw new UnsafeArchiveError(`member ${shown} is inside ${JSON.stringify(names.pathOf(id))}, which is a file`);
-        if (!names.sameSpelling(id)) throw new UnsafeArchiveError(`member ${shown} and ${JSON.stringify(names.pathOf(id))} name the same folder on this filesystem`);
+        if (kind === SYMLINK) throw new UnsafeArchiveError(`member ${shown()} would be written through the symlink ${JSON.stringify(names.pathOf(id))}`);
+        if (kind === FILE) throw new UnsafeArchiveError(`member ${shown()} is inside ${JSON.stringify(names.pathOf(id))}, which is a file`);
+        if (!names.sameSpelling(id)) throw new UnsafeArchiveError(`member ${shown()} and ${JSON.stringify(names.pathOf(id))} name the same folder on this filesystem`);
         parent = id;
       }
       start = end + 1;
@@ -158,16 +159,16 @@ export class MemberChecker {
   }
 
   /** A hard link may only name an earlier regular file of the archive; returns that file's path. */
-  private hardLinkTarget(header: TarHeader, shown: string): string {
+  private hardLinkTarget(header: TarHeader, shown: () => string): string {
     const raw = header.linkname ?? '';
-    const target = normaliseLinkTarget(raw, shown);
+    const target = normaliseLinkTarget(raw, shown());
     let original = ROOT;
     for (const name of target ? target.split('/') : []) {
       original = this.names.find(original, name);
       if (!original) break;
     }
-    if (original === ROOT) throw new UnsafeArchiveError(`hard link ${shown} points to ${JSON.stringify(raw)}, which is not an earlier member`);
-    if (this.names.kindOf(original) !== FILE) throw new UnsafeArchiveError(`hard link ${shown} points to ${JSON.stringify(raw)}, which is not a regular file`);
+    if (original === ROOT) throw new UnsafeArchiveError(`hard link ${shown()} points to ${JSON.stringify(raw)}, which is not an earlier member`);
+    if (this.names.kindOf(original) !== FILE) throw new UnsafeArchiveError(`hard link ${shown()} points to ${JSON.stringify(raw)}, which is not a regular file`);
     return this.hardlinks.get(original) ?? this.names.pathOf(original);
   }
 }

@@ -42,7 +42,9 @@ interface Glob {
   literalPrefix: string;
 }
 
-const under = (rel: string, prefix: string) => rel === prefix || rel.startsWith(prefix + '/');
+/** `rel` is `prefix` or below it (compared in place: this runs for every member of a rollback). */
+const under = (rel: string, prefix: string) =>
+  rel.startsWith(prefix) && (rel.length === prefix.length || rel.charCodeAt(prefix.length) === 0x2f);
 
 /** Turns `*` (within a name), `**` (across folders) and `?` into a regular expression. */
 export function globToRegExp(pattern: string): RegExp {
@@ -127,7 +129,7 @@ export class TreeRules {
     if (rel === '') return false;
     if (!this.inScope(rel)) return true;
     if (this.prefixes.some((p) => under(rel, p))) return true;
-    if (rel.split('/').some((name) => name.startsWith(WORK_FOLDER_PREFIX))) return true;
+    if (rel.startsWith(WORK_FOLDER_PREFIX) || rel.includes(`/${WORK_FOLDER_PREFIX}`)) return true; // a name that starts with it
     return this.globMatches(rel);
   }
 
