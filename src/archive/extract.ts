@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, open, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { createsOwnedBy, probeCreation } from './creation-probe.js';
+import { createsOwnedBy, makesFolderExactly, probeCreation } from './creation-probe.js';
 import { FolderMetas, OpenFolders, setFolderMetaSync } from './folder-metas.js';
 import type { TreeCounts } from './pack-tree.js';
 import { emptyCounts } from './pack-tree.js';
@@ -71,10 +71,6 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
   };
   const creation = probeCreation(targets.map((t) => t.dir));
   const writer = new TreeWriterThread(options.preserveOwners, creation);
-  // Only the folder the previous member went into is remembered, not every folder made (that was a
-  // string per folder for the whole extraction): an archive lists a folder's members together, and
-  // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
-  // way was made by this extraction: the checker lets no member be a file or symlink above another.
   // A folder gets its mode, owner and mtime on the writing thread as soon as the extraction has left
   // it: a pass over every folder after all the writing was a tenth of a big rollback. The final pass
   // keeps the folders still open, read-only ones, and any that an archive out of order came back to.
@@ -86,10 +82,15 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
     await writer.folderMeta(locate(rel).abs, { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: seconds(meta.mtimeNs) });
     folders.applied(rel);
   };
+  // Only the folder the previous member went into is remembered, not every folder made (that was a
+  // string per folder for the whole extraction): an archive lists a folder's members together, and
+  // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
+  // way was made by this extraction: the checker lets no member be a file or symlink above another.
   let lastFolder = '';
-  const ensureFolder = async (abs: string) => {
+  /** `mode`: a folder's own member's, made with it when the umask allows (its chmod is then skipped). */
+  const ensureFolder = async (abs: string, mode?: number) => {
     if (abs === lastFolder) return;
-    await writer.mkdir(abs);
+    await writer.mkdir(abs, mode !== undefined && makesFolderExactly(creation, mode) ? mode : undefined);
     lastFolder = abs;
   };
   const setOwner = async (abs: string, uid: number, gid: number, isLink = false) => {
@@ -135,7 +136,7 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
       if (checked.type === 'symlink' || checked.type === 'hardlink' || (checked.type === 'file' && header.size > SMALL_FILE)) await writer.drain();
       switch (checked.type) {
         case 'dir': {
-          await ensureFolder(abs);
+          await ensureFolder(abs, header.mode);
           folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
           inside.enter(checked.path);
           counts.dirs++;

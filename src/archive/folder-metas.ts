@@ -20,10 +20,10 @@ export function depthOf(rel: string): number {
   return depth;
 }
 
-/** Gives a folder its owner (when `chown`), mode and mtime (in seconds, as utimes takes it). */
-export function setFolderMetaSync(abs: string, mode: number, uid: number, gid: number, mtimeSeconds: number, chown: boolean): void {
+/** Gives a folder its owner (when `chown`), mode (when `chmod`) and mtime (in seconds, as utimes takes it). */
+export function setFolderMetaSync(abs: string, mode: number, uid: number, gid: number, mtimeSeconds: number, chown: boolean, chmod = true): void {
   if (chown) chownSync(abs, uid, gid);
-  chmodSync(abs, mode);
+  if (chmod) chmodSync(abs, mode);
   utimesSync(abs, Date.now() / 1000, mtimeSeconds);
 }
 

@@ -52,6 +52,27 @@ function writeFile(abs: string, fields: Float64Array, f: number, data: Buffer): 
   }
 }
 
+/** Folders made here with their final mode (their own member's), until their metadata is set: path -> mode. */
+const madeExactly = new Map<string, number>();
+
+/**
+ * A mode of 0: the folder and any missing above it, with 0o700. Another mode (a folder's own member,
+ * its parent already made): that folder alone, remembered when this call made it, so that setting its
+ * metadata skips the chmod.
+ */
+function makeFolder(abs: string, mode: number): void {
+  if (!mode) {
+    mkdirSync(abs, { recursive: true, mode: 0o700 });
+    return;
+  }
+  try {
+    mkdirSync(abs, { mode });
+    madeExactly.set(abs, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error; // made earlier as a parent
+  }
+}
+
 port.on('message', ({ count, paths, data }: WriteBatch) => {
   if (!failure) {
     const bytes = Buffer.from(data);
@@ -65,8 +86,11 @@ port.on('message', ({ count, paths, data }: WriteBatch) => {
         if (fields[f] === OP_FILE) writeFile(abs, fields, f, bytes);
         else if (fields[f] === OP_FOLDER_META) {
           const chown = preserveOwners && !createsOwnedBy(creation, fields[f + 4], fields[f + 5]);
-          setFolderMetaSync(abs, fields[f + 3], fields[f + 4], fields[f + 5], fields[f + 6], chown);
-        } else mkdirSync(abs, { recursive: true, mode: 0o700 });
+          const madeWith = madeExactly.get(abs);
+          madeExactly.delete(abs);
+          const chmod = madeWith !== fields[f + 3];
+          setFolderMetaSync(abs, fields[f + 3], fields[f + 4], fields[f + 5], fields[f + 6], chown, chmod);
+        } else makeFolder(abs, fields[f + 3]);
       }
     } catch (error) {
       const { message, code } = error as NodeJS.ErrnoException;

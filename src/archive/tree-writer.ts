@@ -46,9 +46,12 @@ export class TreeWriterThread {
     this.worker.on('exit', (code) => this.fail(new Error(`the extraction's writing thread stopped (exit code ${code})`)));
   }
 
-  /** Makes the folder (and the ones above it that are missing). */
-  async mkdir(abs: string): Promise<void> {
-    this.add(abs, OP_MKDIR, 0, 0, undefined);
+  /**
+   * Makes the folder (and the ones above it that are missing) with mode 0o700, or with `mode` when given
+   * (one the umask leaves as it is, with rwx for the owner: makesFolderExactly).
+   */
+  async mkdir(abs: string, mode?: number): Promise<void> {
+    this.add(abs, OP_MKDIR, 0, 0, mode === undefined ? undefined : { mode, uid: 0, gid: 0, mtime: 0 });
     if (this.paths.length >= MAX_OPS) await this.send();
   }
 

@@ -5,7 +5,7 @@ import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createsExactly, createsOwnedBy, probeCreation } from '../../src/archive/creation-probe.js';
+import { createsExactly, createsOwnedBy, makesFolderExactly, probeCreation } from '../../src/archive/creation-probe.js';
 import { TreeWriterThread } from '../../src/archive/tree-writer.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -27,13 +27,16 @@ describe('what a new file comes out as', () => {
     const creation = probeCreation([dir]);
     const umask = process.umask(0o022);
     process.umask(umask);
-    expect(creation).toEqual({ uid: process.getuid?.(), gid: process.getgid?.(), removedBits: umask });
+    expect(creation).toEqual({ uid: process.getuid?.(), gid: process.getgid?.(), removedBits: umask, setgid: false });
     expect(await readdir(dir)).toEqual([]);
     expect(createsExactly(creation, 0o644 & ~umask)).toBe(true);
     expect(createsExactly(creation, 0o4755)).toBe(false); // setuid: always a chmod
     expect(createsExactly(undefined, 0o644)).toBe(false);
     expect(createsOwnedBy(creation, creation?.uid ?? -1, creation?.gid ?? -1)).toBe(true);
     expect(createsOwnedBy(creation, 12345, creation?.gid ?? -1)).toBe(false);
+    expect(makesFolderExactly(creation, 0o755 & ~umask)).toBe(true);
+    expect(makesFolderExactly(creation, 0o555)).toBe(false); // not writable while it is filled
+    expect(makesFolderExactly(creation, 0o1777)).toBe(false);
   });
 
   it.runIf(isRoot)("reports a setgid folder's group, and no answer when two folders differ", async () => {
@@ -43,7 +46,9 @@ describe('what a new file comes out as', () => {
     await mkdir(plain);
     await chown(shared, 0, 4321);
     await chmod(shared, 0o2770);
-    expect(probeCreation([shared])?.gid).toBe(4321);
+    expect(probeCreation([shared])).toMatchObject({ gid: 4321, setgid: true });
+    // A folder made in a setgid folder is setgid too: never made "exactly".
+    expect(makesFolderExactly(probeCreation([shared]), 0o750)).toBe(false);
     expect(probeCreation([shared, plain])).toBeUndefined();
   });
 

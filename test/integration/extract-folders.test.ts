@@ -2,7 +2,7 @@
 // archive that is not in tar's usual order (a folder's members later, after other folders) must still
 // end with every folder's mode and mtime as the archive says, and read-only folders must take their
 // late members.
-import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,8 +61,14 @@ describe("an extraction's folder metadata", () => {
       { path: 'd/e', mode: 0o755 },
       { path: 'd/e/f9', data: 'nine' },
     ];
-    const dir = path.join(root, 'out');
+    // Into a plain folder (folders made with their mode) and into a setgid one (made 0o700, then chmod).
+    for (const setgid of [false, true]) await extractAndCompare(entries, setgid);
+  });
+
+  async function extractAndCompare(entries: Entry[], setgid: boolean): Promise<void> {
+    const dir = path.join(root, setgid ? 'out-setgid' : 'out');
     await mkdir(dir);
+    if (setgid) await chmod(dir, 0o2755);
     const { counts, folders } = await extractTar(readTar(once(await tarOf(entries))), {
       targets: [{ rel: '', dir }],
       folding: EXACT_NAMES,
@@ -81,5 +87,5 @@ describe("an extraction's folder metadata", () => {
       // utimes takes microseconds
       expect(info.mtimeNs / 1000n, entry.path).toBe((BigInt(i + 1) * 86_400n * SECOND + 123_456_000n) / 1000n);
     }
-  });
+  }
 });
