@@ -1,8 +1,8 @@
 // The worker thread of tree-writer.ts: makes folders, writes small files and sets finished folders'
 // metadata for an extraction, in the order the main thread sent them, with synchronous calls (the
-// creating, writing and closing of 100 k files was half of a tree rollback's main thread). Each batch comes in one buffer (tree-write-batch.ts);
-// the buffer goes back with the answer, to be filled again. After a failure every later batch is
-// answered with the same failure and nothing more is written.
+// creating, writing and closing of 100 k files was half of a tree rollback's main thread). Each batch
+// comes in one buffer (tree-write-batch.ts); the buffer goes back with the answer, to be filled again.
+// After a failure every later batch is answered with the same failure and nothing more is written.
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createsExactly, createsOwnedBy, type Creation } from './creation-probe.js';
