@@ -82,6 +82,7 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
     await writer.folderMeta(locate(rel).abs, { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: seconds(meta.mtimeNs) });
     folders.applied(rel);
   };
+  const reopen = (rel: string) => folders.reopen(rel);
   // Only the folder the previous member went into is remembered, not every folder made (that was a
   // string per folder for the whole extraction): an archive lists a folder's members together, and
   // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
@@ -125,7 +126,7 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
       const checked = checker.check(member.header);
       if (!checked) continue;
       for (let left = inside.leave(checked.path); left !== undefined; left = inside.leave(checked.path)) await finish(left);
-      for (const folder of inside.between(checked.path)) folders.reopen(folder);
+      inside.between(checked.path, reopen);
       const { header } = member;
       const { abs, target } = locate(checked.path);
       if (abs === target.dir && checked.type !== 'dir') {

@@ -142,11 +142,12 @@ export class OpenFolders {
   }
 
   /**
-   * The folders between the innermost open one and `rel`, deepest first: none in the usual order, where
-   * a member comes right after its folder; otherwise folders the archive comes back to, or never listed.
+   * Calls `each` with the folders between the innermost open one and `rel`, deepest first: none in the
+   * usual order, where a member comes right after its folder (so, per member, nothing is allocated);
+   * otherwise folders the archive comes back to, or never listed.
    */
-  *between(rel: string): Generator<string> {
+  between(rel: string, each: (folder: string) => void): void {
     const innermost = this.stack[this.stack.length - 1] ?? '';
-    for (let slash = rel.lastIndexOf('/'); slash > innermost.length; slash = rel.lastIndexOf('/', slash - 1)) yield rel.slice(0, slash);
+    for (let slash = rel.lastIndexOf('/'); slash > innermost.length; slash = rel.lastIndexOf('/', slash - 1)) each(rel.slice(0, slash));
   }
 }

@@ -95,10 +95,11 @@ class ByteSource {
     return piece;
   }
 
-  /** Exactly `length` bytes; null when the input ends cleanly before the first of them. */
+  /**
+   * Exactly `length` bytes; null when the input ends cleanly before the first of them. (Callers try
+   * takeBuffered first: this waits for more input.)
+   */
   async read(length: number): Promise<Buffer | null> {
-    const buffered = this.takeBuffered(length);
-    if (buffered) return buffered;
     if (!(await this.fill(length))) {
       if (this.buffered === 0) return null;
       throw new TarFormatError('the archive is truncated (it ends inside a header)');
@@ -112,8 +113,8 @@ class ByteSource {
     return parts.length === 1 ? parts[0] : Buffer.concat(parts, length);
   }
 
+  /** Skips `length` bytes, waiting for input as needed (callers try skipBuffered first). */
   async skip(length: number): Promise<void> {
-    if (this.skipBuffered(length)) return;
     for (let left = length; left > 0; ) left -= (await this.next(left)).length;
   }
 

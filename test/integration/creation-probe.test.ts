@@ -1,10 +1,10 @@
 // An extraction skips a chmod and a chown per file when the probe says a new file already comes out
 // with the mode and owner asked for; what the probe answers must be what the filesystem really does
 // (umask, setgid folders), and a mode it cannot create exactly must still end up right.
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createsExactly, createsOwnedBy, makesFolderExactly, probeCreation } from '../../src/archive/creation-probe.js';
 import { TreeWriterThread } from '../../src/archive/tree-writer.js';
 
@@ -13,12 +13,9 @@ const isRoot = process.getuid?.() === 0;
 describe('what a new file comes out as', () => {
   let root: string;
 
+  // In the run's temporary folder, which the test run removes at its end (test/helpers/temp-root.ts).
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'lifeboat-probe-'));
-  });
-
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
   });
 
   it("reports the process's owner and the umask's bits, and leaves no probe file behind", async () => {

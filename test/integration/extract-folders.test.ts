@@ -2,10 +2,10 @@
 // archive that is not in tar's usual order (a folder's members later, after other folders) must still
 // end with every folder's mode and mtime as the archive says, and read-only folders must take their
 // late members.
-import { chmod, lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { extractTar } from '../../src/archive/extract.js';
 import { readTar } from '../../src/archive/tar-reader.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
@@ -34,12 +34,9 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
 describe("an extraction's folder metadata", () => {
   let root: string;
 
+  // In the run's temporary folder, which the test run removes at its end (test/helpers/temp-root.ts).
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'lifeboat-folders-'));
-  });
-
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
   });
 
   it('ends with every mode and mtime as the archive says, also when the archive comes back to a folder', async () => {

@@ -2,21 +2,18 @@
 // numbers in the batch's buffer): every file must come out whole, with its mode and mtime, in folders
 // made in order, over many batches of both limits (256 operations, 1 MiB of data).
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SMALL_FILE, TreeWriterThread } from '../../src/archive/tree-writer.js';
 
 describe('the writing thread of an extraction', () => {
   let root: string;
 
+  // In the run's temporary folder, which the test run removes at its end (test/helpers/temp-root.ts).
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'lifeboat-writer-'));
-  });
-
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
   });
 
   it('writes every file whole, with its mode and mtime, across many batches', async () => {
