@@ -266,7 +266,10 @@ async function runDump(
   }
 
   await sink.write(dumpTrailer(new Date()));
-  for (const worker of snapshot.connections) await worker.query('COMMIT');
+  // ROLLBACK, not COMMIT: on a replica that logs its own updates, a COMMIT of a transaction that set a
+  // savepoint is written to its binary log under the replica's server id, and in GTID strict mode the
+  // primary's next event then stops replication (error 1950). A ROLLBACK logs nothing.
+  for (const worker of snapshot.connections) await worker.query('ROLLBACK');
   session.progress.report(true);
 
   const tableResults: TableDumpInfo[] = await Promise.all(dumped.map(async (info) => ({ ...info, gzipOffset: await info.gzipOffset })));

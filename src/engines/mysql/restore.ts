@@ -21,9 +21,9 @@
  *   body only to its definer or to users with SELECT on mysql.proc: routines of the shop owned by
  *   another user are still replaced, but with a warning, since they could not be put back if the
  *   restore had to be undone.
- * - nothing global: `SET sql_log_bin = 0` is tried and its failure ignored (without SUPER/BINLOG ADMIN the
- *   staging writes go to the binary log, which is harmless); a DEFINER naming another user is stripped
- *   (see swap-objects.ts), so SUPER / SET USER is never required.
+ * - nothing global: everything goes to the binary log as it happens (replicas apply the same load and
+ *   RENAME); a DEFINER naming another user is stripped (see swap-objects.ts), so SUPER / SET USER is
+ *   never required.
  *
  * Known limits: foreign keys of tables in *other* schemas that reference the shop's tables are not
  * repointed (they follow the old tables, which are dropped; InnoDB then reports them as dangling);
@@ -52,7 +52,11 @@ const SUFFIX_LENGTH = 8; // hex characters of the random part
 /** Sessions that load the staging schema at once, by default (see replay-lanes.ts). */
 export const DEFAULT_RESTORE_THREADS = 2;
 
-/** A session on the staging schema, with checks off for the load and, where allowed, no binary log. */
+/**
+ * A session on the staging schema, with checks off for the load. The binary log stays on: a replica must
+ * see the staging load as well as the RENAME that moves its tables in, or it stops at that RENAME
+ * (error 1146) and keeps the old data; a binary-log replay after a restore would fail the same way.
+ */
 async function openStagingSession(target: MysqlTarget, stage: string): Promise<RawConnection> {
   const conn = await openRawSession(target, { database: stage });
   try {
@@ -60,11 +64,6 @@ async function openStagingSession(target: MysqlTarget, stage: string): Promise<R
   } catch (error) {
     await conn.end().catch(() => undefined);
     throw error;
-  }
-  try {
-    await exec(conn, 'SET SESSION sql_log_bin = 0');
-  } catch {
-    // Needs SUPER / BINLOG ADMIN; without it the staging writes are logged, which is harmless.
   }
   return conn;
 }

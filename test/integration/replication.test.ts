@@ -1,0 +1,118 @@
+// Rollbacks and backups on a real primary with a real replica (binary log on, GTID, the replica logging
+// its own updates in strict mode): replication keeps running, and both sides end with the same tables
+// and objects. Run as root and as a Magento-like user (ALL on the shop and its helper schemas, nothing
+// global).
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabaseBackup } from '../../src/core/backup.js';
+import { rollbackDatabase } from '../../src/core/rollback.js';
+import type { MysqlTarget } from '../../src/engines/target.js';
+import { fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
+import { startReplicatedPair, type ReplicatedPair } from '../helpers/replication.js';
+
+const SHOP = 'shop';
+const MAGENTO = { user: 'magento', password: 'magento-pw' };
+
+const SCHEMA = `
+CREATE TABLE store (store_id SMALLINT UNSIGNED PRIMARY KEY, code VARCHAR(32) NOT NULL UNIQUE);
+CREATE TABLE sales_order (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, store_id SMALLINT UNSIGNED, total DECIMAL(20,4),
+  CONSTRAINT fk_store FOREIGN KEY (store_id) REFERENCES store (store_id)) ENGINE=InnoDB;
+CREATE TABLE sales_order_grid (entity_id INT UNSIGNED PRIMARY KEY, total DECIMAL(20,4));
+CREATE TABLE core_config_data (config_id INT AUTO_INCREMENT PRIMARY KEY, path VARCHAR(255), value TEXT);
+INSERT INTO store VALUES (0, 'admin'), (1, 'default');
+INSERT INTO sales_order (store_id, total) SELECT 1, seq * 1.5 FROM seq_1_to_2000;
+INSERT INTO core_config_data (path, value) VALUES ('web/secure/base_url', 'https://shop.example/');
+CREATE VIEW order_totals AS SELECT store_id, SUM(total) AS total FROM sales_order GROUP BY store_id;
+CREATE TRIGGER trg_grid AFTER INSERT ON sales_order FOR EACH ROW INSERT INTO sales_order_grid VALUES (NEW.entity_id, NEW.total);
+`;
+
+const CHANGE = `
+INSERT INTO sales_order (store_id, total) SELECT 1, seq FROM seq_1_to_500;
+UPDATE core_config_data SET value = 'https://changed.example/';
+CREATE TABLE added_later (id INT PRIMARY KEY);
+`;
+
+/**
+ * Tables' checksums and every object's definition on both sides. AUTO_INCREMENT counters are left out:
+ * a replica applying row events counts its own (2001 where the primary reserved up to 2048).
+ */
+async function bothSides(pair: ReplicatedPair) {
+  await pair.synced();
+  const [primary, replica] = await Promise.all([fingerprint(pair.primary.target(SHOP)), fingerprint(pair.replica.target(SHOP))]);
+  return { primary: withoutCounters(primary), replica: withoutCounters(replica) };
+}
+
+function withoutCounters(print: SchemaFingerprint): SchemaFingerprint {
+  const objects = Object.fromEntries(Object.entries(print.objects).map(([key, sql]) => [key, sql.replace(/ AUTO_INCREMENT=\d+/, '')]));
+  return { ...print, objects };
+}
+
+describe.each([
+  ['root', undefined],
+  ['a Magento-like user', MAGENTO],
+] as const)('on a primary with a replica, as %s', (_who, user) => {
+  let pair: ReplicatedPair;
+  let shop: MysqlTarget;
+  let backupDir: string;
+
+  beforeAll(async () => {
+    pair = await startReplicatedPair();
+    await pair.primary.sql(`CREATE DATABASE ${SHOP}`);
+    await pair.primary.sql(
+      `CREATE USER 'magento'@'%' IDENTIFIED BY '${MAGENTO.password}';
+       GRANT ALL PRIVILEGES ON \`${SHOP}\`.* TO 'magento'@'%';
+       GRANT ALL PRIVILEGES ON \`${SHOP}\\_\\_lb\\_%\`.* TO 'magento'@'%';
+       SET GLOBAL log_bin_trust_function_creators = 1`,
+    );
+    await pair.replica.sql('SET GLOBAL log_bin_trust_function_creators = 1');
+    shop = pair.primary.target(SHOP, user);
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query(SCHEMA));
+    backupDir = path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-repl-')), 'backups');
+  });
+
+  afterAll(async () => {
+    await pair?.stop();
+  });
+
+  it('a full rollback reaches the replica: replication keeps running and both sides are the backup', async () => {
+    const before = await bothSides(pair);
+    expect(before.replica).toEqual(before.primary);
+    const record = await createDatabaseBackup(shop, backupDir);
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query(CHANGE));
+    await rollbackDatabase(shop, backupDir, record);
+    const after = await bothSides(pair);
+    expect(await pair.replicaStatus()).toMatchObject({ io: 'Yes', sql: 'Yes', lastError: '' });
+    expect(after.primary.tables).toEqual(before.primary.tables);
+    expect(after.replica).toEqual(after.primary);
+    // An ordinary write after the rollback replicates too (the replica really has the restored rows).
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query('INSERT INTO sales_order (store_id, total) VALUES (1, 9)'));
+    const later = await bothSides(pair);
+    expect(later.replica).toEqual(later.primary);
+  });
+
+  it('rollback --table reaches the replica too', async () => {
+    const record = await createDatabaseBackup(shop, backupDir);
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query("UPDATE core_config_data SET value = 'x'; DELETE FROM sales_order WHERE entity_id < 10"));
+    await rollbackDatabase(shop, backupDir, record, { tables: ['core_config_data'] });
+    const after = await bothSides(pair);
+    expect(await pair.replicaStatus()).toMatchObject({ sql: 'Yes', lastError: '' });
+    expect(after.replica).toEqual(after.primary);
+    const [row] = await pair.replica.sql<{ value: string }>(`SELECT value FROM ${SHOP}.core_config_data`);
+    expect(row.value).not.toBe('x');
+  });
+
+  it('a backup read from the replica writes nothing to its binary log', async () => {
+    await pair.synced();
+    const replicaShop = pair.replica.target(SHOP, user);
+    const [{ pos: before }] = await pair.replica.sql<{ pos: string }>('SELECT @@gtid_binlog_pos AS pos');
+    await createDatabaseBackup(replicaShop, backupDir);
+    const [{ pos: after }] = await pair.replica.sql<{ pos: string }>('SELECT @@gtid_binlog_pos AS pos');
+    expect(after).toBe(before);
+    // The primary's next write still replicates (strict mode stops at a GTID the replica wrote itself).
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query('INSERT INTO store VALUES (7, "seven")'));
+    await pair.synced();
+    expect(await pair.replicaStatus()).toMatchObject({ sql: 'Yes', lastError: '' });
+  });
+});
