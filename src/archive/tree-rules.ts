@@ -19,8 +19,11 @@ export const BUILTIN_IGNORES = [
   '.git',
 ] as const;
 
-/** Rollback's working folders, left out wherever they appear (a crashed rollback may leave one). */
-export const WORK_FOLDER_PREFIX = '.lifeboat-stage-';
+/** A rollback's work folder: `.lifeboat-rollback-<job>`, beside the shop root or inside a swapped folder. */
+export const WORK_FOLDER_PREFIX = '.lifeboat-rollback-';
+
+/** Work folders, left out wherever they appear (recovery removes a crashed rollback's); earlier versions named them `.lifeboat-stage-*`. */
+const WORK_FOLDER_PREFIXES = [WORK_FOLDER_PREFIX, '.lifeboat-stage-'];
 
 /** all: the whole tree; nomedia: without the media folders; media: only the media folders. */
 export type TreeScope = 'all' | 'nomedia' | 'media';
@@ -129,7 +132,7 @@ export class TreeRules {
     if (rel === '') return false;
     if (!this.inScope(rel)) return true;
     if (this.prefixes.some((p) => under(rel, p))) return true;
-    if (rel.startsWith(WORK_FOLDER_PREFIX) || rel.includes(`/${WORK_FOLDER_PREFIX}`)) return true; // a name that starts with it
+    if (WORK_FOLDER_PREFIXES.some((prefix) => rel.startsWith(prefix) || rel.includes(`/${prefix}`))) return true; // a name that starts with it
     return this.globMatches(rel);
   }
 

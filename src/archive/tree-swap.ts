@@ -221,6 +221,55 @@ export async function runSwap(plan: SwapPlan, afterStep?: (steps: number) => voi
   return run;
 }
 
+/** A path as a swap record stores it (JSON): a name that is not UTF-8 (only ever the last) as base64 bytes. */
+export type RecordedPath = string | { base64: string };
+
+/** A swap plan as JSON, for the rollback journal: enough to undo the swap from what is on disk. */
+export interface RecordedSwap {
+  ops: ({ kind: 'move'; from: RecordedPath; to: RecordedPath } | { kind: 'replace'; live: string; staged: string; prev: string })[];
+  touchedFolders: { path: string; atimeNs: string; mtimeNs: string }[];
+  leftover: string[];
+}
+
+const recordPath = (p: PathLike): RecordedPath => (typeof p === 'string' ? p : { base64: Buffer.from(p as Buffer).toString('base64') });
+const pathOf = (p: RecordedPath): PathLike => (typeof p === 'string' ? p : Buffer.from(p.base64, 'base64'));
+
+export function recordSwap(plan: SwapPlan): RecordedSwap {
+  return {
+    ops: plan.ops.map((op) => (op.kind === 'move' ? { kind: 'move', from: recordPath(op.from), to: recordPath(op.to) } : op)),
+    touchedFolders: plan.touchedFolders.map((f) => ({ path: f.path, atimeNs: String(f.atimeNs), mtimeNs: String(f.mtimeNs) })),
+    leftover: plan.leftover,
+  };
+}
+
+/**
+ * Undoes a recorded swap from what is on disk, newest step first, each only where it happened (recovery
+ * after a crash has no in-memory journal): a move is undone when its target exists and its source does
+ * not; a replaced file or symlink when its old version is in the work folder. Safe to repeat as long as
+ * the work folders are untouched (the caller records that the undo is done before removing them).
+ * Returns the steps that could not be undone.
+ */
+export async function undoRecordedSwap(swap: RecordedSwap): Promise<string[]> {
+  const failed: string[] = [];
+  for (const op of [...swap.ops].reverse()) {
+    try {
+      if (op.kind === 'move') {
+        const from = pathOf(op.from);
+        const to = pathOf(op.to);
+        if ((await lstatOrUndefined(to)) && !(await lstatOrUndefined(from))) await rename(to, from);
+      } else if (await lstatOrUndefined(op.prev)) {
+        await rename(op.prev, op.live);
+      }
+    } catch (error) {
+      failed.push((error as Error).message);
+    }
+  }
+  for (const folder of swap.touchedFolders) {
+    await utimes(folder.path, utimesSeconds(BigInt(folder.atimeNs)), utimesSeconds(BigInt(folder.mtimeNs))).catch(() => undefined);
+  }
+  return failed;
+}
+
 /**
  * Removes a folder and everything in it, never crossing into another filesystem (a mount point found
  * inside is an error, not something to empty). A folder's entries are removed several at once.

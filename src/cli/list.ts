@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { listAllBackups, whereLabel } from '../core/offsite-catalog.js';
 import { openOffsiteStore } from '../core/offsite-copy.js';
+import { interruptedRollbacks } from '../core/recover.js';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
 import { settings, stdio } from './context.js';
 
@@ -21,6 +22,7 @@ export function registerList(program: Command): void {
       const config = settings();
       const store = openOffsiteStore(config.storage);
       const records = await listAllBackups(config.backupDir, store, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).finally(() => store?.close());
+      for (const line of await interruptedRollbacks(config.home)) stdio.err(`warning: ${line}`);
       if (flags.json) {
         stdio.out(JSON.stringify(records.map((r) => recordJson(r, config.backupDir)), null, 2));
         return;

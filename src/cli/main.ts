@@ -13,6 +13,7 @@ import { registerJobs } from './jobs.js';
 import { registerList } from './list.js';
 import { registerMaintenance } from './maintenance.js';
 import { registerPrune } from './prune.js';
+import { registerRecover } from './recover.js';
 import { registerSchedule } from './schedule.js';
 import { registerServe } from './serve.js';
 import { registerRole } from './role.js';
@@ -46,6 +47,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerList(program);
   registerVerify(program);
   registerRollback(program);
+  registerRecover(program);
   registerDelete(program);
   registerDecrypt(program);
   registerUpload(program);

@@ -4,7 +4,7 @@ import { AccountStore } from '../catalog/accounts.js';
 import { usingStore } from '../catalog/state-db.js';
 import type { Settings } from '../config.js';
 import { UsageError } from '../core/errors.js';
-import { clearStaleFlagsOnAll, maintenanceRootsOf } from '../core/maintenance-roots.js';
+import { recoverShop } from '../core/operations.js';
 import { settings, stdio } from './context.js';
 import { markAsServer } from '../core/process-identity.js';
 
@@ -29,7 +29,10 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
   // command, backups and rollbacks included, its memory.
   const { buildApp } = await import('../server/app.js');
   const { startSchedulerLoop } = await import('../server/scheduler-loop.js');
-  for (const cleared of await clearStaleFlagsOnAll(maintenanceRootsOf(config))) stdio.err(cleared);
+  // What dead jobs left is settled before serving (an interrupted rollback first); a job running from the
+  // command line meanwhile keeps the lock, and the next job settles it instead.
+  const recovered = await recoverShop(config).catch((error: Error) => [`recovery not run: ${error.message}`]);
+  for (const line of recovered) stdio.err(line);
   const needsSetup = (await usingStore(AccountStore.open(config), (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.
   const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;

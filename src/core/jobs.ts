@@ -50,6 +50,11 @@ export interface JobSpec<T> {
   summarize?: (result: T) => { backupId?: string; file?: string };
   /** Told how the job ended (for notifications); its failures are reported as notices, never thrown. */
   onDone?: (outcome: JobOutcome<T>) => Promise<void>;
+  /**
+   * Settles what dead jobs left (an interrupted rollback, partial files) once the lock is held and before
+   * the work: a job never starts on a half-rolled-back shop. Returns lines to show; a throw fails the job.
+   */
+  recover?: () => Promise<string[]>;
 }
 
 export interface JobOutcome<T> {
@@ -185,24 +190,25 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
         notice(lock.tookOver);
         log(lock.tookOver);
       }
-      for (const cleared of await clearStaleFlagsOnAll(roots)) {
-        notice(cleared);
-        log(cleared);
-      }
-      log(`started: ${spec.description}`);
       const startedAt = new Date().toISOString();
       const done = async (outcome: Omit<JobOutcome<T>, 'jobId' | 'startedAt' | 'finishedAt'>) => {
         await spec.onDone?.({ ...outcome, jobId, startedAt, finishedAt: new Date().toISOString() }).catch((error: unknown) => notice(`notification failed: ${String(error)}`));
       };
+      const failBeforeWork = async (error: Error) => {
+        log(`failed: ${error.message}`);
+        await finish(jobId, 'failed', { error: error.message });
+        await done({ state: 'failed', error: error.message });
+        throw error;
+      };
+      // Recovery first: a dead rollback's maintenance flag stays on until the shop is whole again.
+      const recovered = spec.recover ? await spec.recover().catch(failBeforeWork) : [];
+      for (const line of [...recovered, ...(await clearStaleFlagsOnAll(roots))]) {
+        notice(line);
+        log(line);
+      }
+      log(`started: ${spec.description}`);
       // With several roots, one may refuse (an unmounted share): the job then fails before any work.
-      const lease = spec.maintenance
-        ? await enterMaintenanceOnAll(roots, jobId).catch(async (error: Error) => {
-            log(`failed: ${error.message}`);
-            await finish(jobId, 'failed', { error: error.message });
-            await done({ state: 'failed', error: error.message });
-            throw error;
-          })
-        : undefined;
+      const lease = spec.maintenance ? await enterMaintenanceOnAll(roots, jobId).catch(failBeforeWork) : undefined;
       if (lease?.wasOn) {
         const line = 'maintenance mode was already on; it stays on after the job';
         notice(line);

@@ -7,7 +7,10 @@ import type { DatabaseTarget } from '../engines/target.js';
 import { createDatabaseBackup } from './backup.js';
 import { createTreeBackup } from './backup-tree.js';
 import path from 'node:path';
-import { runJob, type JobOutcome } from './jobs.js';
+import { StateStore } from '../catalog/state.js';
+import { newJobId, reapDeadJobs, runJob, type JobOutcome } from './jobs.js';
+import { clearStaleFlagsOnAll } from './maintenance-roots.js';
+import { recoverInterrupted, type RecoveryPlace } from './recover.js';
 import { jobPlacement } from './job-lock-db.js';
 import { notify, type JobEvent } from './notify.js';
 import { effectiveNotify } from './notify-settings.js';
@@ -84,6 +87,30 @@ export function databaseFor(settings: Settings, needsDatabase: boolean): Databas
   return settings.databaseUrl ? requireDatabase(settings) : undefined;
 }
 
+/** What recovery needs to know about the shop. */
+export function recoveryPlace(settings: Settings): RecoveryPlace {
+  return { home: settings.home, root: settings.root, backupDir: settings.backupDir, ...(settings.databaseUrl ? { target: requireDatabase(settings) } : {}) };
+}
+
+/**
+ * `lifeboat recover` (and what prune and serve do first): under the job lock, settles interrupted
+ * rollbacks and removes dead jobs' leftovers, then clears maintenance flags left by dead jobs. Throws the
+ * lock's one-line refusal when a job is running.
+ */
+export async function recoverShop(settings: Settings): Promise<string[]> {
+  const { lockTaker, maintenanceRoots } = jobPlacement(settings);
+  const lock = await lockTaker(newJobId(), 'recover');
+  try {
+    const lines = lock.tookOver ? [lock.tookOver] : [];
+    lines.push(...(await StateStore.with(settings, (store) => reapDeadJobs(store))));
+    lines.push(...(await recoverInterrupted(recoveryPlace(settings))));
+    lines.push(...(await clearStaleFlagsOnAll(maintenanceRoots)));
+    return lines;
+  } finally {
+    await lock.release();
+  }
+}
+
 export async function takeBackup(settings: Settings, request: BackupRequest): Promise<{ jobId: string; record: BackupRecord }> {
   const target = databaseFor(settings, request.type === 'db' || hasDatabase(request.type as TreeType));
   const { jobId, result } = await runJob({
@@ -102,6 +129,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     onNotice: request.onNotice,
     onStart: request.onStart,
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file }),
+    recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: async ({ signal, onProgress }) => {
       const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
@@ -147,15 +175,17 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
     onNotice: request.onNotice,
     onStart: request.onStart,
     summarize: () => ({ backupId: record.id, file: record.file }),
+    recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
-    work: async ({ signal, onProgress }): Promise<RollbackResult> => {
+    work: async ({ jobId, signal, onProgress }): Promise<RollbackResult> => {
+      const journal = { home: settings.home, jobId };
       // A backup that is only off-site is fetched first (into the backup folder, removed afterwards).
       const store = openOffsiteStore(settings.storage);
       const secret = store ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined;
       try {
         // Some tables of a database backup that is only off-site: read just their part of the archive.
         if (isDatabase && request.tables?.length && store && !isLocal(record)) {
-          const restored = await rollbackTablesFromStore(target as DatabaseTarget, store, record, request.tables, { secret, onProgress, signal });
+          const restored = await rollbackTablesFromStore(target as DatabaseTarget, store, record, request.tables, { secret, onProgress, signal, journal });
           if (restored) return { kind: 'database', result: restored };
         }
         return await withLocalCopy(
@@ -165,9 +195,9 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
           // `whole`: the record with its whole manifest (a sealed off-site manifest opened with the key).
           async (archiveDir, whole): Promise<RollbackResult> => {
             if (isDatabase) {
-              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal }) };
+              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, journal }) };
             }
-            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir }) };
+            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, jobId }) };
           },
           { signal, onProgress, secret },
         );

@@ -9,7 +9,7 @@ import type { DatabaseTarget } from '../engines/target.js';
 import type { ObjectStore } from '../stores/store.js';
 import { OperationError } from './errors.js';
 import { openStoredRange, openStoredRecord } from './offsite-read.js';
-import { requireSameEngine, requireTables, restoreDatabase } from './rollback.js';
+import { journaledRestore, requireSameEngine, requireTables, restoreDatabase, type JournalPlace } from './rollback.js';
 import { planTableSql, readTableSql, type ArchiveRangeReader } from './table-sql.js';
 import type { BackupRecord } from './types.js';
 
@@ -17,6 +17,7 @@ export interface StoreRollbackOptions {
   secret?: EncryptionSecret;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  journal?: JournalPlace;
 }
 
 /** Rethrows a failed read of the store as one line that says nothing was changed. */
@@ -48,5 +49,7 @@ export async function rollbackTablesFromStore(
   if (!plan) return undefined;
   const read: ArchiveRangeReader = (start, end) => openStoredRange(store, record, options.secret, { start, end: end - 1 });
   const sql = readOrExplain(store, record, readTableSql(read, plan));
-  return restoreDatabase(target, sql, { tables, onProgress: options.onProgress, signal: options.signal, totalBytes: plan.sqlBytes, exactValues: record.origin === 'lifeboat' });
+  return journaledRestore(options.journal, record, target, (journaling) =>
+    restoreDatabase(target, sql, { tables, onProgress: options.onProgress, signal: options.signal, totalBytes: plan.sqlBytes, exactValues: record.origin === 'lifeboat', ...journaling }),
+  );
 }

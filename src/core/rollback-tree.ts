@@ -5,31 +5,38 @@
 //      member against the safety rules; a damaged or hostile archive is refused here, nothing changed;
 //   3. check free space, extract into the staging folders, check the counts against the manifest, take
 //      the dump out of the staged tree, drop what the rollback leaves untouched;
-//   4. swap the staged tree in (renames; undone in reverse on failure);
-//   5. restore the database from the staged dump: the engine's restore is atomic on its own; if it
-//      fails, the file swap is undone, so the shop is as it was in files and database;
+//   4. load the staged dump into the database's staging area (the engine's; the shop is not touched);
+//   5. swap the staged tree in (renames), then the database (its commit point: MySQL's one RENAME
+//      TABLE, SQLite's COMMIT); a rollback without a database commits when the file swap is done;
 //   6. re-apply folder metadata, remove the replaced entries and the staging.
-// Files are swapped before the database because renames can be undone reliably and a finished database
-// restore cannot: the other order would leave a restored database beside the old files when the swap
-// failed.
+// Every step that changes the shop is written to the rollback journal first (rollback-journal.ts): on
+// any failure, and after a crash at any instruction (recover.ts), the shop is brought back to the old
+// state when the commit point was not passed, and finished as the backup's when it was. Files are
+// swapped just before the database because renames can be undone reliably and a committed database
+// restore cannot: the other order would leave a restored database beside the old files.
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chown, chmod, lstat, rename, rmdir, utimes } from 'node:fs/promises';
+import { rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { extractTar, utimesSeconds } from '../archive/extract.js';
+import { extractTar } from '../archive/extract.js';
 import { depthOf, type FolderMetas } from '../archive/folder-metas.js';
 import { readArchive } from '../archive/archive-read.js';
 import type { TreeCounts } from '../archive/pack-tree.js';
 import { readTar } from '../archive/tar-reader.js';
 import { probeNameFolding, type NameFolding } from '../archive/tar-safety.js';
-import { checkWritable, livePath, planSwap, removeTree, runSwap, SwapRefusedError, SwapUndoError, unitFor, type SwapUnit } from '../archive/tree-swap.js';
+import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, SwapRefusedError, unitFor, type SwapUnit } from '../archive/tree-swap.js';
+import type { TreeRules } from '../archive/tree-rules.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { archivePath } from './archive-reader.js';
 import { OperationError, UsageError } from './errors.js';
 import { requireFreeSpace } from './free-space.js';
-import { requireSameEngine, restoreDatabase } from './rollback.js';
-import { prepareUnits, removeWorkFolders } from './staging.js';
+import { requireSameEngine, restoreDatabase, settleAfterFailure } from './rollback.js';
+import { finishCommitted } from './recover.js';
+import { RollbackJournal, type StoredFolderMeta } from './rollback-journal.js';
+import { reachedStep } from './step-pause.js';
+import { prepareUnits } from './staging.js';
 import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
 import type { BackupRecord } from './types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from './archive-check.js';
@@ -44,6 +51,8 @@ export interface TreeRollbackOptions {
   folding?: NameFolding;
   /** The folder the archive is read from (a backup fetched from off-site storage); the backup folder by default. */
   archiveDir?: string;
+  /** The job's id: names the journal, the work folders and the helper schemas (random when absent). */
+  jobId?: string;
 }
 
 export interface TreeRollbackResult {
@@ -77,149 +86,185 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
   const scope = record.manifest?.tree?.scope ?? scopeOf(type);
   const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
   const warnings: string[] = [];
-  const prepared = await prepareUnits(shop.root, (await shopRules(shop, scope, target)).rules);
-  const units = prepared.units;
-  const { rules } = await shopRules(shop, scope, target, prepared.pinned);
-  for (const rel of prepared.pinned) warnings.push(`${rel} is a mount point of its own (a bind-mounted file); it was left as it is`);
-  let keepWork = false;
-  let workRemoved = false;
+  const jobId = options.jobId ?? `r${randomBytes(4).toString('hex')}`;
+  const journal = await RollbackJournal.begin(shop.home, jobId, { id: record.id, file: record.file, type: record.type });
+  let filesSwapped = false;
   try {
-    const folding = options.folding ?? (await probeNameFolding(units[0].work));
-    // 2. One full read: checksums, gzip, tar and the safety rules, before anything is written; or, for
-    // Lifeboat's own archive into one staging folder, the same checks during extraction (archive-check.ts).
-    const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
-    const archiveDir = options.archiveDir ?? shop.backupDir;
-    const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
-    let scan: { dumps: DumpFound[]; dataBytes: number; counts?: TreeCounts };
-    if (manifest) {
-      const known = fromManifest(manifest);
-      unitBytes.set(units[0], known.dataBytes + known.entries * 4096);
-      scan = known;
-    } else {
-      const report = await verifyTreeBackup(archiveDir, record, {
-        folding,
-        signal: options.signal,
-        onBytes: (bytes, total) => progress('verify', bytes, total),
-        onMember: (member, size) => {
-          const unit = unitFor(units, member.path);
-          unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + size + 4096); // data, plus a block for the inode or folder
-        },
-      });
-      if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
-      scan = report.scan;
-    }
-    const dump = hasDatabase(type) ? pickDump(record, scan.dumps) : undefined;
-    if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
-    if (!dump && hasDatabase(type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
-
-    // 3. Extract into staging, after checking each staging filesystem has the room.
-    for (const [unit, bytes] of unitBytes) await requireFreeSpace(unit.work, bytes, 'staging this archive', 'free some space; nothing was changed');
-    const leftOut = new Set<string>();
-    let extractedBytes = 0;
-    const file = archivePath(archiveDir, record);
-    // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here
-    // (not hashed when the separate read above already checked the file).
-    const source = readArchive(file, { inflate: true, hash: manifest !== undefined });
-    const checked = manifest ? checkedAgainst(manifest, source.digest) : undefined;
-    const extracted = await extractTar(readTar(source.chunks), {
-      targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
-      folding,
-      preserveOwners: process.getuid?.() === 0,
-      signal: options.signal,
-      onMember: (member, size) => {
-        extractedBytes += size;
-        progress('extract', extractedBytes, scan.dataBytes);
-        if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
-      },
-    }).catch(async (error: unknown) => {
-      await source.close();
-      const problem = checked && !options.signal?.aborted ? archiveProblem(error) : undefined;
-      if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
-      throw error;
+    const prepared = await prepareUnits(shop.root, (await shopRules(shop, scope, target)).rules, {
+      label: jobId,
+      beforeCreate: (units) => journal.updateFiles({ units }),
     });
-    const damaged = await checked?.problem();
-    if (damaged) refuse(record, `it is damaged or unsafe (${damaged})`);
-    const counts = { ...extracted.counts };
-    for (const found of scan.dumps) {
-      counts.files--;
-      counts.bytes -= found.size;
-    }
-    const expected = record.manifest?.tree ?? (scan.counts as TreeCounts);
-    for (const key of ['files', 'dirs', 'symlinks', 'hardlinks', 'bytes'] as const) {
-      if (counts[key] !== expected[key]) refuse(record, `the extracted tree has ${counts[key]} ${key}, the archive says ${expected[key]}`);
-    }
-    let stagedDump: string | undefined;
-    if (dump) {
-      const unit = unitFor(units, dump.path);
-      stagedDump = path.join(unit.work, `dump-${path.basename(dump.path)}`);
-      await rename(stagedPath(units, dump.path), stagedDump);
-    }
-    const touched = new Set<string>(dump ? [path.posix.dirname(dump.path)] : []);
-    for (const rel of [...leftOut].sort()) {
-      if ([...leftOut].some((o) => o !== rel && rel.startsWith(o + '/'))) continue;
-      await removeTree(stagedPath(units, rel));
-      touched.add(path.posix.dirname(rel));
-    }
-    // Folders the archive does not list, made only to hold what was just taken out (var/ for the dump
-    // of a media archive), are not part of the backup: remove them when empty.
-    for (const rel of [...touched].sort((a, b) => b.length - a.length)) {
-      for (let dir = rel; dir !== '.' && dir !== '' && !extracted.folders.has(dir) && !units.some((u) => u.rel === dir); dir = path.posix.dirname(dir)) {
-        if (!(await rmdir(stagedPath(units, dir)).then(() => true, () => false))) break;
-      }
-    }
+    const units = prepared.units;
+    await journal.update({ step: 'staging the files' });
+    const { rules } = await shopRules(shop, scope, target, prepared.pinned);
+    for (const rel of prepared.pinned) warnings.push(`${rel} is a mount point of its own (a bind-mounted file); it was left as it is`);
+    const staged = await stageArchive(record, shop, units, rules, target, options, warnings);
+    await reachedStep('files-staged');
 
-    // 4. The swap.
-    options.signal?.throwIfAborted();
-    let plan;
-    try {
-      plan = await planSwap(units, rules);
-      await checkWritable(plan);
-    } catch (error) {
-      if (error instanceof SwapRefusedError) refuse(record, error.message);
-      throw error;
-    }
-    progress('swap', 0);
-    const swap = await runSwap(plan, options.afterRename).catch((error: unknown) => {
-      if (!(error instanceof SwapUndoError)) throw error;
-      keepWork = true;
-      throw new OperationError(`${error.message}; the replaced files are in ${units.map((u) => u.prev).join(', ')}`);
-    });
-
-    // 5. The database, from the staged dump; on failure the file swap is undone.
-    let database: RestoreResult | undefined;
-    if (stagedDump && target) {
+    // 4.-5. The database loads into its staging area, then the files and the database are swapped.
+    const swapFiles = async () => {
+      options.signal?.throwIfAborted();
+      let plan;
       try {
-        const raw = createReadStream(stagedDump, { highWaterMark: 1 << 20 });
-        const sql = stagedDump.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
-        database = await restoreDatabase(target, sql, {
-          onProgress: options.onProgress,
-          signal: options.signal,
-          totalBytes: record.manifest?.sqlBytes,
-          exactValues: record.origin === 'lifeboat',
-        });
+        plan = await planSwap(units, rules);
+        await checkWritable(plan);
       } catch (error) {
-        const failed = await swap.undo();
-        if (failed.length) {
-          keepWork = true;
-          throw new OperationError(
-            `restoring the database failed (${(error as Error).message}) and undoing the file swap failed too (${failed.join('; ')}); the replaced files are in ${units.map((u) => u.prev).join(', ')}`,
-          );
-        }
-        throw new OperationError(`restoring the database failed, so the files were put back as they were: ${(error as Error).message}`);
+        if (error instanceof SwapRefusedError) refuse(record, error.message);
+        throw error;
       }
+      const refresh = [...new Set([...plan.merged, ...staged.touched, ...units.map((u) => u.rel)])];
+      await journal.updateFiles({ swap: { ...recordSwap(plan), folderMetas: folderMetasOf(units, staged.folders, refresh) } });
+      await journal.update({ step: 'swapping the files' });
+      progress('swap', 0);
+      renames = (
+        await runSwap(plan, async (steps) => {
+          await options.afterRename?.(steps);
+          await reachedStep('file-renamed');
+        })
+      ).steps;
+      await journal.update({ step: 'files swapped' });
+      filesSwapped = true;
+      await reachedStep('files-swapped');
+    };
+    let renames = 0;
+    let database: RestoreResult | undefined;
+    if (staged.dump && target) {
+      const raw = createReadStream(staged.dump, { highWaterMark: 1 << 20 });
+      const sql = staged.dump.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
+      database = await restoreDatabase(target, sql, {
+        onProgress: options.onProgress,
+        signal: options.signal,
+        totalBytes: record.manifest?.sqlBytes,
+        exactValues: record.origin === 'lifeboat',
+        beforeSwap: swapFiles,
+        journal: journal.forDatabase(),
+        label: jobId,
+      });
+    } else {
+      await swapFiles();
     }
+    await journal.update({ committed: true, step: 'committed: cleaning up' });
+    await reachedStep('committed');
 
     // 6. Clean up, then folder metadata last (merged folders were not replaced, staged ones lost theirs
     // to pruning, and removing leftovers and work folders changes their parents' mtimes).
-    for (const dir of plan.leftover.reverse()) await rmdir(dir).catch(() => undefined);
-    workRemoved = true;
-    for (const failed of await removeWorkFolders(units)) warnings.push(`could not remove the work folder ${failed}; remove it by hand`);
-    const refresh = new Set([...plan.merged, ...touched, ...units.map((u) => u.rel)]);
-    await applyFolderMeta(units, extracted.folders, refresh, warnings);
-    return { tree: counts, ...(database ? { database } : {}), renames: swap.steps, warnings };
-  } finally {
-    if (!keepWork && !workRemoved) await removeWorkFolders(units);
+    warnings.push(...(await finishCommitted(journal)));
+    return { tree: staged.counts, ...(database ? { database } : {}), renames, warnings };
+  } catch (failure) {
+    const error = await settleAfterFailure(journal, target, failure);
+    if (error === failure && filesSwapped && journal.state.files?.settled === 'old') {
+      throw new OperationError(`restoring the database failed, so the files were put back as they were: ${(failure as Error).message}`);
+    }
+    throw error;
   }
+}
+
+interface StagedArchive {
+  counts: TreeCounts;
+  /** The staged dump, moved out of the tree into the work folder. */
+  dump?: string;
+  folders: FolderMetas;
+  /** Folders the staging took something out of (the dump, left-out paths): their metadata is set again. */
+  touched: Set<string>;
+}
+
+/**
+ * Steps 2 and 3: checks the archive (a full read, or during extraction for Lifeboat's own), extracts it
+ * into the work folders, checks the counts, takes the dump out and drops what the rollback leaves alone.
+ * Writes only into the work folders: a refused archive changes nothing.
+ */
+async function stageArchive(
+  record: BackupRecord,
+  shop: ShopLayout,
+  units: SwapUnit[],
+  rules: TreeRules,
+  target: DatabaseTarget | undefined,
+  options: TreeRollbackOptions,
+  warnings: string[],
+): Promise<StagedArchive> {
+  const type = record.type as TreeType;
+  const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
+  const folding = options.folding ?? (await probeNameFolding(units[0].work));
+  const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
+  const archiveDir = options.archiveDir ?? shop.backupDir;
+  const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
+  let scan: { dumps: DumpFound[]; dataBytes: number; counts?: TreeCounts };
+  if (manifest) {
+    const known = fromManifest(manifest);
+    unitBytes.set(units[0], known.dataBytes + known.entries * 4096);
+    scan = known;
+  } else {
+    const report = await verifyTreeBackup(archiveDir, record, {
+      folding,
+      signal: options.signal,
+      onBytes: (bytes, total) => progress('verify', bytes, total),
+      onMember: (member, size) => {
+        const unit = unitFor(units, member.path);
+        unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + size + 4096); // data, plus a block for the inode or folder
+      },
+    });
+    if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
+    scan = report.scan;
+  }
+  const dump = hasDatabase(type) ? pickDump(record, scan.dumps) : undefined;
+  if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
+  if (!dump && hasDatabase(type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
+
+  for (const [unit, bytes] of unitBytes) await requireFreeSpace(unit.work, bytes, 'staging this archive', 'free some space; nothing was changed');
+  const leftOut = new Set<string>();
+  let extractedBytes = 0;
+  const file = archivePath(archiveDir, record);
+  // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here
+  // (not hashed when the separate read above already checked the file).
+  const source = readArchive(file, { inflate: true, hash: manifest !== undefined });
+  const checked = manifest ? checkedAgainst(manifest, source.digest) : undefined;
+  const extracted = await extractTar(readTar(source.chunks), {
+    targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
+    folding,
+    preserveOwners: process.getuid?.() === 0,
+    signal: options.signal,
+    onMember: (member, size) => {
+      extractedBytes += size;
+      progress('extract', extractedBytes, scan.dataBytes);
+      if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
+    },
+  }).catch(async (error: unknown) => {
+    await source.close();
+    const problem = checked && !options.signal?.aborted ? archiveProblem(error) : undefined;
+    if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
+    throw error;
+  });
+  const damaged = await checked?.problem();
+  if (damaged) refuse(record, `it is damaged or unsafe (${damaged})`);
+  const counts = { ...extracted.counts };
+  for (const found of scan.dumps) {
+    counts.files--;
+    counts.bytes -= found.size;
+  }
+  const expected = record.manifest?.tree ?? (scan.counts as TreeCounts);
+  for (const key of ['files', 'dirs', 'symlinks', 'hardlinks', 'bytes'] as const) {
+    if (counts[key] !== expected[key]) refuse(record, `the extracted tree has ${counts[key]} ${key}, the archive says ${expected[key]}`);
+  }
+  let stagedDump: string | undefined;
+  if (dump) {
+    const unit = unitFor(units, dump.path);
+    stagedDump = path.join(unit.work, `dump-${path.basename(dump.path)}`);
+    await rename(stagedPath(units, dump.path), stagedDump);
+  }
+  const touched = new Set<string>(dump ? [path.posix.dirname(dump.path)] : []);
+  for (const rel of [...leftOut].sort()) {
+    if ([...leftOut].some((o) => o !== rel && rel.startsWith(o + '/'))) continue;
+    await removeTree(stagedPath(units, rel));
+    touched.add(path.posix.dirname(rel));
+  }
+  // Folders the archive does not list, made only to hold what was just taken out (var/ for the dump
+  // of a media archive), are not part of the backup: remove them when empty.
+  for (const rel of [...touched].sort((a, b) => b.length - a.length)) {
+    for (let dir = rel; dir !== '.' && dir !== '' && !extracted.folders.has(dir) && !units.some((u) => u.rel === dir); dir = path.posix.dirname(dir)) {
+      if (!(await rmdir(stagedPath(units, dir)).then(() => true, () => false))) break;
+    }
+  }
+  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched };
 }
 
 /** The highest folder of `rel` that the rules leave out (so one removal covers everything below). */
@@ -237,20 +282,13 @@ function stagedPath(units: SwapUnit[], rel: string): string {
   return rel === unit.rel ? unit.tree : path.join(unit.tree, unit.rel === '' ? rel : rel.slice(unit.rel.length + 1));
 }
 
-async function applyFolderMeta(units: SwapUnit[], folders: FolderMetas, rels: Set<string>, warnings: string[]): Promise<void> {
-  const ordered = [...rels].filter((rel) => folders.has(rel)).map((rel) => ({ rel, depth: depthOf(rel) })).sort((a, b) => b.depth - a.depth);
-  for (const { rel } of ordered) {
-    const meta = folders.get(rel);
-    if (!meta) continue; // the filter above kept only listed folders
-    const abs = livePath(units, rel);
-    try {
-      const info = await lstat(abs);
-      if (!info.isDirectory()) continue;
-      if (process.getuid?.() === 0) await chown(abs, meta.uid, meta.gid);
-      await chmod(abs, meta.mode);
-      await utimes(abs, Date.now() / 1000, utimesSeconds(meta.mtimeNs));
-    } catch (error) {
-      warnings.push(`could not set the mode or time of ${rel} (${(error as Error).message})`);
-    }
-  }
+/** The archive's metadata of the folders in `rels`, at their live paths, deepest first (for the journal). */
+function folderMetasOf(units: SwapUnit[], folders: FolderMetas, rels: string[]): StoredFolderMeta[] {
+  return rels
+    .filter((rel) => folders.has(rel))
+    .sort((a, b) => depthOf(b) - depthOf(a))
+    .map((rel) => {
+      const meta = folders.get(rel)!;
+      return { path: livePath(units, rel), uid: meta.uid, gid: meta.gid, mode: meta.mode, mtimeNs: String(meta.mtimeNs) };
+    });
 }

@@ -10,12 +10,49 @@ import { openCheckedSql } from './checked-sql.js';
 import { OperationError, UsageError } from './errors.js';
 import type { BackupRecord } from './types.js';
 import { verifyBackup } from './verify.js';
+import { settleRollback } from './recover.js';
+import { RollbackJournal } from './rollback-journal.js';
 
 export interface RollbackOptions {
   /** Restore only these tables. */
   tables?: string[];
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /**
+   * Where the rollback keeps its journal (Lifeboat's home) and the job's id, which names the journal and
+   * what the rollback creates. Jobs always give it; without it a crash leaves nothing recovery can read.
+   */
+  journal?: JournalPlace;
+}
+
+export interface JournalPlace {
+  home: string;
+  jobId: string;
+}
+
+/** Starts the rollback's journal where the caller keeps one. */
+export async function beginJournal(place: JournalPlace | undefined, record: BackupRecord): Promise<RollbackJournal | undefined> {
+  if (!place) return undefined;
+  return RollbackJournal.begin(place.home, place.jobId, { id: record.id, file: record.file, type: record.type });
+}
+
+/**
+ * After a rollback failed: settles what it left (recover.ts puts back what it had changed, or finishes it
+ * when the failure came after the commit point, and removes its helper schemas and work folders).
+ * Returns the error to report: the original one when the shop is as it was; when the shop ended as the
+ * backup's, one line saying so; when settling failed too, one line saying that `lifeboat recover` will
+ * finish it.
+ */
+export async function settleAfterFailure(journal: RollbackJournal | undefined, target: DatabaseTarget | undefined, error: unknown): Promise<unknown> {
+  if (!journal) return error;
+  const first = error instanceof Error ? error.message : String(error);
+  try {
+    const { shop } = await settleRollback(journal, target);
+    if (shop === 'old') return error;
+    return new OperationError(`the shop was rolled back to ${journal.state.backup.file} (wholly: its commit point had passed), but the rollback failed afterwards: ${first}`);
+  } catch (settleError) {
+    return new OperationError(`${first}; putting the shop back failed too (${(settleError as Error).message}); run "lifeboat recover" once the cause is fixed`);
+  }
 }
 
 /** Refuses a dump made by another engine than the target's, before anything is touched. */
@@ -38,12 +75,12 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: RollbackOptions & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues'> = {},
+  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues' | 'journal' | 'label'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
-    const { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues } = options;
-    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues });
+    const { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues, journal, label } = options;
+    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues, journal, label });
   } finally {
     await engine.close();
   }
@@ -66,16 +103,21 @@ export async function rollbackDatabase(
   const refuse = (problems: string[]) =>
     new OperationError(`${record.file} is damaged (${problems.join('; ')}); refusing to roll back, nothing was changed`);
   try {
-    return await restoreDatabase(target, checked.sql, {
-      ...options,
-      totalBytes: record.manifest?.sqlBytes,
-      parallelSql: checked.parallelSql,
-      exactValues: record.origin === 'lifeboat',
-      beforeSwap: async () => {
-        damage = await checked.problems();
-        if (damage.length) throw new Error('the archive does not match its manifest');
-      },
-    });
+    return await journaledRestore(options.journal, record, target, (journaling) =>
+      restoreDatabase(target, checked.sql, {
+        tables: options.tables,
+        onProgress: options.onProgress,
+        signal: options.signal,
+        totalBytes: record.manifest?.sqlBytes,
+        parallelSql: checked.parallelSql,
+        exactValues: record.origin === 'lifeboat',
+        ...journaling,
+        beforeSwap: async () => {
+          damage = await checked.problems();
+          if (damage.length) throw new Error('the archive does not match its manifest');
+        },
+      }),
+    );
   } catch (error) {
     if (damage.length) throw refuse(damage);
     if (options.signal?.aborted) throw error;
@@ -83,5 +125,26 @@ export async function rollbackDatabase(
     const report = await verifyBackup(backupDir, record, { signal: options.signal }).catch(() => undefined);
     if (report && !report.ok) throw refuse(report.problems);
     throw error;
+  }
+}
+
+/**
+ * Runs a database restore under the rollback's journal (when the caller keeps one): recorded as committed
+ * and removed on success; on failure settled (recover.ts), and the error says if that failed too.
+ */
+export async function journaledRestore(
+  place: JournalPlace | undefined,
+  record: BackupRecord,
+  target: DatabaseTarget,
+  restore: (journaling: Pick<RestoreOptions, 'journal' | 'label'>) => Promise<RestoreResult>,
+): Promise<RestoreResult> {
+  const journal = await beginJournal(place, record);
+  try {
+    const result = await restore(journal ? { journal: journal.forDatabase(), label: journal.jobId } : {});
+    await journal?.update({ committed: true, step: 'committed' });
+    await journal?.finish();
+    return result;
+  } catch (failure) {
+    throw await settleAfterFailure(journal, target, failure);
   }
 }

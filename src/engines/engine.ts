@@ -109,6 +109,35 @@ export interface RestoreOptions {
    * (ENUM's error value '' raises one, and loads back as itself) are not reported as changed values.
    */
   exactValues?: boolean;
+  /** Where the restore records each state it passes through, so that recovery can finish or undo it. */
+  journal?: RestoreJournal;
+  /** Put into the names of what the restore creates (helper schemas, staging files): the job's id. */
+  label?: string;
+}
+
+/**
+ * A restore's state, as the engine records it (JSON): enough for `DatabaseEngine.recover` to bring the
+ * database to a whole state after the process died at any instruction.
+ */
+export interface RestoreState {
+  readonly engine: EngineInfo['kind'];
+  /** Where the restore is; the engine defines the phases. */
+  readonly phase: string;
+  readonly [detail: string]: unknown;
+}
+
+export interface RestoreJournal {
+  /** Records `state` durably; the restore waits for it before the step that needs it. */
+  record(state: RestoreState): Promise<void>;
+  /** Told when the restore reaches a named step (tests pause there to kill the process at that point). */
+  reached(step: string): Promise<void>;
+}
+
+export interface RecoveryOutcome {
+  /** What the database holds now: its content from before the restore, or the backup's. */
+  database: 'old' | 'new';
+  /** What recovery did, a line each (empty when there was nothing left to do). */
+  done: string[];
 }
 
 export interface RestoreResult {
@@ -127,5 +156,17 @@ export interface DatabaseEngine {
    * on any failure the database is left exactly as it was.
    */
   restore(sql: AsyncIterable<Buffer>, options?: RestoreOptions): Promise<RestoreResult>;
+  /**
+   * Brings a restore that stopped at `state` (the last one it recorded) to a whole database: the backup's
+   * when it had passed its commit point, the old content otherwise; removes what it left behind. Safe to
+   * run again after being interrupted itself; records its decision in `journal` before it cleans up.
+   */
+  recover(state: RestoreState, journal: RestoreJournal): Promise<RecoveryOutcome>;
+  /**
+   * Removes what restores left that no journal names (staging copies from earlier versions, or from a
+   * restore run without a journal), unless a restore is running; reports, without removing, anything that
+   * may hold the only copy of the shop's data. A line for each.
+   */
+  clearLeftovers(): Promise<string[]>;
   close(): Promise<void>;
 }

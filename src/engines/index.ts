@@ -2,9 +2,10 @@
 // this is the only place that knows them all.
 import type { DatabaseEngine } from './engine.js';
 import { dumpMysql } from './mysql/dump.js';
-import { restoreMysql } from './mysql/restore.js';
+import { restoreMysql, type MysqlRestoreState } from './mysql/restore.js';
+import { clearMysqlLeftovers, recoverMysql } from './mysql/restore-recover.js';
 import { dumpSqlite } from './sqlite/dump.js';
-import { restoreSqlite } from './sqlite/restore.js';
+import { clearSqliteLeftovers, recoverSqlite, restoreSqlite, type SqliteRestoreState } from './sqlite/restore.js';
 import type { DatabaseTarget } from './target.js';
 
 export function openEngine(target: DatabaseTarget): DatabaseEngine {
@@ -13,6 +14,8 @@ export function openEngine(target: DatabaseTarget): DatabaseEngine {
       kind: 'mysql',
       dump: (sink, options) => dumpMysql(target, sink, options),
       restore: (sql, options) => restoreMysql(target, sql, options),
+      recover: (state, journal) => recoverMysql(target, state as MysqlRestoreState, journal),
+      clearLeftovers: () => clearMysqlLeftovers(target),
       close: async () => undefined,
     };
   }
@@ -20,6 +23,8 @@ export function openEngine(target: DatabaseTarget): DatabaseEngine {
     kind: 'sqlite',
     dump: (sink, options) => dumpSqlite(target, sink, options),
     restore: (sql, options) => restoreSqlite(target, sql, options),
+    recover: (state, journal) => recoverSqlite(target, state as SqliteRestoreState, journal),
+    clearLeftovers: () => clearSqliteLeftovers(target),
     close: async () => undefined,
   };
 }

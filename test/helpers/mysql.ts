@@ -44,6 +44,28 @@ export async function createTestSchema(prefix: string): Promise<{ target: MysqlT
   };
 }
 
+/**
+ * A Magento-like user for `target`'s schema, as shops run: ALL on the shop's schema and on its helper
+ * schemas (the GRANT the README asks for), nothing global. Returns the target as that user and a function
+ * that drops the user.
+ */
+export async function shopUser(target: MysqlTarget): Promise<{ target: MysqlTarget; drop: () => Promise<void> }> {
+  const user = `lbu_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(12).toString('base64url');
+  const helpers = `${target.database}__lb_`.replace(/[_%\\]/g, (c) => '\\' + c) + '%';
+  await withConnection(target, (conn) =>
+    conn.query(
+      `CREATE USER '${user}'@'%' IDENTIFIED BY '${password}';
+       GRANT ALL PRIVILEGES ON \`${target.database}\`.* TO '${user}'@'%';
+       GRANT ALL PRIVILEGES ON \`${helpers}\`.* TO '${user}'@'%'`,
+    ),
+  );
+  return {
+    target: { ...target, user, password },
+    drop: () => withConnection(target, (conn) => conn.query(`DROP USER IF EXISTS '${user}'@'%'`)).then(() => undefined),
+  };
+}
+
 export async function withConnection<T>(target: MysqlTarget, fn: (conn: MysqlConnection) => Promise<T>): Promise<T> {
   const conn = await openConnection(target, { multipleStatements: true });
   try {

@@ -389,7 +389,7 @@ describe('restoreMysql', () => {
       () => null,
       (e: unknown) => e as Error,
     );
-    expect(error?.message).toMatch(/^cannot create the staging schema `[^`]+__lb_stage_[0-9a-f]+` \(.*\); grant it with: GRANT ALL PRIVILEGES ON `.+\\_\\_lb\\_%`\.\* TO '.+'@'%'$/);
+    expect(error?.message).toMatch(/^cannot create the staging schema `[^`]+__lb_stage_[0-9a-z]+` \(.*\); grant it with: GRANT ALL PRIVILEGES ON `.+\\_\\_lb\\_%`\.\* TO '.+'@'%'$/);
     expect(error?.message.split('\n')).toHaveLength(1);
     const grant = /grant it with: (GRANT .*)$/.exec(error?.message ?? '')?.[1] ?? '';
     await execAll(root, [grant]);

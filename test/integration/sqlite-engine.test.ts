@@ -86,7 +86,7 @@ function loadWithShell(sql: Buffer, file: string): void {
   expect(run.status).toBe(0);
 }
 
-const stagingFiles = (dir: string) => readdirSync(dir).filter((f) => f.includes('.lifeboat-stage-'));
+const stagingFiles = (dir: string) => readdirSync(dir).filter((f) => f.includes('.lifeboat-stage-') || f.startsWith('.lifeboat-rollback-'));
 
 describe('SQLite engine', () => {
   let dir: string;

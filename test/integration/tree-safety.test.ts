@@ -72,7 +72,8 @@ describe('rollback of hostile, broken and failing archives', () => {
   let beforeDb: string;
   let beforeOutside: TreeEntry[];
   const evil = path.join(tmpdir(), `lifeboat-evil-${randomBytes(4).toString('hex')}`);
-  const print = () => fingerprintTree(root, { ignore: (rel) => rel.startsWith('var/backups') });
+  // Lifeboat's own folders change: the backups, and its home (where each rollback keeps its journal).
+  const print = () => fingerprintTree(root, { ignore: (rel) => rel.startsWith('var/backups') || rel.startsWith('var/lifeboat') });
   const dbDigest = () => {
     const db = new Database(target.path, { readonly: true });
     try {
@@ -95,6 +96,7 @@ describe('rollback of hostile, broken and failing archives', () => {
     const beside = (await readdir(base)).filter((name) => !/^shop\.db-(wal|shm)$/.test(name)); // SQLite's own
     expect(beside.sort()).toEqual(['outside', 'shop', 'shop.db']); // no work folder left beside the root
     expect(existsSync(evil)).toBe(false);
+    expect((await readdir(shop.home)).filter((name) => name.includes('journal'))).toEqual([]); // settled: no journal left
   }
 
   beforeAll(async () => {
@@ -112,6 +114,7 @@ describe('rollback of hostile, broken and failing archives', () => {
     await writeFile(path.join(outside, 'file'), 'outside the shop\n');
     shop = { root, backupDir: path.join(root, 'var/backups'), home: path.join(root, 'var/lifeboat'), exclude: [] };
     await mkdir(shop.backupDir, { recursive: true });
+    await mkdir(shop.home, { recursive: true }); // Lifeboat's home, where a rollback keeps its journal
     before = await print();
     beforeDb = dbDigest();
     beforeOutside = await fingerprintTree(outside);
@@ -240,7 +243,7 @@ describe('rollback of hostile, broken and failing archives', () => {
       beforeDb = dbDigest();
     });
 
-    it('a database restore that fails after the file swap puts the files back', async () => {
+    it('a dump that does not load is refused before any file is swapped', async () => {
       const name = archiveName('baddb');
       const time = name.slice(0, 10);
       await writeArchive(path.join(shop.backupDir, name), [
@@ -250,10 +253,45 @@ describe('rollback of hostile, broken and failing archives', () => {
       ]);
       let renames = 0;
       const error = await rollbackTree(await findBackup(shop.backupDir, name), shop, target, { afterRename: (n) => void (renames = n) }).catch((e: Error) => e);
-      expect(renames).toBeGreaterThan(0); // the files had been swapped when the database failed
-      expect((error as Error).message).toMatch(/restoring the database failed, so the files were put back as they were/);
+      expect(renames).toBe(0); // the database loads into its staging copy before the files are swapped
+      expect((error as Error).message).toMatch(/no such table: nowhere/);
       await expectUnchanged();
     });
+
+    // A failure before the database's commit point leaves the shop as it was; one after it, the backup's.
+    for (const [step, after] of [
+      ['files-swapped', 'old'],
+      ['database-swapped', 'new'],
+    ] as const) {
+      it(`a failure at ${step} (after the file swap) leaves the shop wholly ${after === 'old' ? 'as it was' : "the backup's"}`, async () => {
+        const name = archiveName(`fail_${step.replace(/\W/g, '')}`);
+        const time = name.slice(0, 10);
+        await writeArchive(path.join(shop.backupDir, name), [
+          { header: { path: 'app/etc/env.php' }, data: Buffer.from('<?php // from the archive\n') },
+          { header: { path: 'brand-new.txt' }, data: Buffer.from('would be added') },
+          { header: { path: `var/${time}_db.sql` }, data: Buffer.from("CREATE TABLE store (name TEXT);\nINSERT INTO store VALUES ('from the archive');\n") },
+        ]);
+        let renames = 0;
+        process.env.LIFEBOAT_FAIL_AT = step;
+        const error = await rollbackTree(await findBackup(shop.backupDir, name), shop, target, { afterRename: (n) => void (renames = n) })
+          .catch((e: Error) => e)
+          .finally(() => delete process.env.LIFEBOAT_FAIL_AT);
+        expect(renames).toBeGreaterThan(0); // the files had been swapped when it failed
+        if (after === 'old') {
+          expect((error as Error).message).toMatch(/so the files were put back as they were: failing at/);
+          await expectUnchanged();
+          return;
+        }
+        expect((error as Error).message).toMatch(/^the shop was rolled back to .* \(wholly: its commit point had passed\), but the rollback failed afterwards: failing at/);
+        expect(await readFile(path.join(root, 'app/etc/env.php'), 'utf8')).toBe('<?php // from the archive\n');
+        expect(await readFile(path.join(root, 'brand-new.txt'), 'utf8')).toBe('would be added');
+        const db = new Database(target.path, { readonly: true });
+        expect(db.prepare('SELECT name FROM store').pluck().all()).toEqual(['from the archive']);
+        db.close();
+        expect((await readdir(base)).filter((n) => n.startsWith('.lifeboat-'))).toEqual([]);
+        expect((await readdir(shop.home)).filter((n) => n.includes('journal'))).toEqual([]);
+      });
+    }
   });
 
   it('reports files that vanish or change while a backup reads them, and still completes', async () => {

@@ -12,7 +12,7 @@ import { walkTree, type WalkEntry } from '../../src/archive/walk.js';
 describe('tree rules', () => {
   it('leaves out whole path prefixes, not substrings', () => {
     const rules = new TreeRules({ scope: 'all' });
-    for (const out of ['.git', '.git/HEAD', 'var/cache', 'var/cache/mage--1/x', 'var/page_cache/a', 'var/session/s', 'var/log/x.log', 'var/report/1', 'var/locks/a', 'var/tmp/a', 'var/.maintenance.flag', 'pub/.lifeboat-stage-abc/x']) {
+    for (const out of ['.git', '.git/HEAD', 'var/cache', 'var/cache/mage--1/x', 'var/page_cache/a', 'var/session/s', 'var/log/x.log', 'var/report/1', 'var/locks/a', 'var/tmp/a', 'var/.maintenance.flag', 'pub/.lifeboat-stage-abc/x', '.lifeboat-rollback-j1234abcd/tree/x', 'pub/media/.lifeboat-rollback-j1/prev']) {
       expect(rules.leavesOut(out), out).toBe(true);
     }
     for (const kept of ['.gitignore', '.github/workflows/ci.yml', 'var/cache2', 'var/logs/x', 'app/var/cache/x', 'var/.maintenance.ip', 'var/import/a.csv']) {

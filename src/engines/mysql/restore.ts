@@ -31,11 +31,11 @@
  * triggers; events are created disabled in staging and get their dumped status in the shop.
  */
 import { randomBytes } from 'node:crypto';
-import type { RestoreOptions, RestoreResult } from '../engine.js';
+import type { RestoreOptions, RestoreResult, RestoreState } from '../engine.js';
 import type { MysqlTarget } from '../target.js';
 import { quoteId } from './restore-parse.js';
 import { asServerError, exec, loadRows, openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
-import { countObjects, inventorySchema } from './restore-inventory.js';
+import { countObjects, inventorySchema, type SchemaInventory } from './restore-inventory.js';
 import { abortReason, replayIntoStaging } from './staging-replay.js';
 import { dropObject, readCurrentUser } from './swap-objects.js';
 import { SwapError, swapTables } from './swap-tables.js';
@@ -47,7 +47,8 @@ export class RestoreError extends Error {}
 
 const MAX_SCHEMA_NAME = 64;
 
-const SUFFIX_LENGTH = 8; // hex characters of the random part
+/** Characters of the helper schemas' suffix: a job id (`j` and 8 hex digits). */
+const SUFFIX_LENGTH = 9;
 
 /** Sessions that load the staging schema at once, by default (see replay-lanes.ts). */
 export const DEFAULT_RESTORE_THREADS = 2;
@@ -101,24 +102,56 @@ export async function canLoadLocal(conn: RawConnection): Promise<boolean> {
   }
 }
 
+/** What a MySQL/MariaDB restore records in its journal (see restore-recover.ts for what each phase means). */
+export interface MysqlRestoreState extends RestoreState {
+  engine: 'mysql';
+  /**
+   * staging: only the staging schema may exist (the shop is untouched); swapping: the swap has started
+   * (its RENAME TABLE is the commit point); committed / undone: the database is the backup's / as it was,
+   * and only the helper schemas may be left to drop.
+   */
+  phase: 'staging' | 'swapping' | 'committed' | 'undone';
+  database: string;
+  stage: string;
+  prev: string;
+  /** From 'swapping' on: what the swap moves and the objects it recreates, old and new. */
+  swap?: { staged: SchemaInventory; old: SchemaInventory; tables?: string[] };
+  /** The restore's sessions that may still run a statement after its process died, and when the server started. */
+  sessions?: { ids: number[]; serverStarted: number };
+}
+
+/** Suffix of the helper schemas: the job's id when the caller gives one, so a person sees whose they are. */
+function helperSuffix(label: string | undefined): string {
+  const clean = (label ?? '').replace(/[^A-Za-z0-9]/g, '').slice(0, SUFFIX_LENGTH);
+  return clean || `r${randomBytes((SUFFIX_LENGTH - 1) >> 1).toString('hex')}`;
+}
+
+/** When the server last started (seconds since the epoch): session ids are only unique within one run. */
+export async function serverStartTime(conn: RawConnection): Promise<number> {
+  const [row] = await run(conn, "SELECT UNIX_TIMESTAMP() - VARIABLE_VALUE AS started FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'");
+  return Math.round(Number(row?.started ?? 0) / 10) * 10; // the two clocks tick apart: tolerate a few seconds
+}
+
 export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffer>, options: RestoreOptions = {}): Promise<RestoreResult> {
-  const { signal } = options;
+  const { signal, journal } = options;
   if (signal?.aborted) throw abortReason(signal);
   const db = target.database;
   const tables = options.tables && options.tables.length > 0 ? new Set(options.tables) : undefined;
   const warnings: string[] = [];
-  const suffix = randomBytes(SUFFIX_LENGTH / 2).toString('hex');
+  const suffix = helperSuffix(options.label);
   const stage = helperSchemaName(db, 'stage', suffix);
   const prev = helperSchemaName(db, 'prev', suffix);
-  const lockName = `lifeboat-restore:${db}`.slice(0, 64);
+  const lockName = restoreLockName(db);
 
   const admin = await openRawSession(target);
   let stageConn: RawConnection | undefined;
   const moreConns: RawConnection[] = [];
   let shopConn: RawConnection | undefined;
-  let stageCreated = false;
-  let prevCreated = false;
-  let keepPrev = false;
+  let state: MysqlRestoreState = { engine: 'mysql', phase: 'staging', database: db, stage, prev };
+  const record = async (next: MysqlRestoreState) => {
+    await journal?.record(next);
+    state = next;
+  };
   let locked = false;
   let swapStarted = false;
   const onAbort = () => {
@@ -139,6 +172,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
     if (Number(lock?.l) !== 1) throw new RestoreError(`another restore of database ${quoteId(db)} is running`);
     locked = true;
+    const serverStarted = await serverStartTime(admin);
 
     let [schema] = await run(
       admin,
@@ -154,6 +188,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     }
     const charset = `CHARACTER SET ${text(schema, 'cs')} COLLATE ${text(schema, 'co')}`;
 
+    await record({ ...state, sessions: { ids: [Number(admin.threadId)], serverStarted } });
     try {
       await exec(admin, `CREATE DATABASE ${quoteId(stage)} ${charset}`);
     } catch (error) {
@@ -165,7 +200,6 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
       }
       throw error;
     }
-    stageCreated = true;
 
     stageConn = await openStagingSession(target, stage);
     const loadData = await canLoadLocal(stageConn);
@@ -190,7 +224,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     });
     warnings.push(...replay.warnings);
     checkAbort();
-    await options.beforeSwap?.();
+    await journal?.reached('database-staged');
 
     // Undo what the dump's session statements may have left (locks, charset) before reading back.
     await exec(stageConn, 'UNLOCK TABLES');
@@ -218,21 +252,34 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
       old.tables = old.tables.filter((t) => tables.has(t));
       old.sequences = old.sequences.filter((t) => tables.has(t));
     }
+    checkAbort();
+    // The caller's last word before the shop is touched: the archive's checksum, and in a System rollback
+    // the swap of the files (undone by the caller if the database swap then fails).
+    await options.beforeSwap?.();
     checkAbort(); // last point where an abort is honoured: the swap is short and must not be cut
 
+    await record({
+      ...state,
+      phase: 'swapping',
+      swap: { staged, old, ...(tables ? { tables: [...tables] } : {}) },
+      sessions: { ids: [Number(admin.threadId), Number(shopConn.threadId)], serverStarted },
+    });
     await exec(admin, `CREATE DATABASE ${quoteId(prev)} ${charset}`);
-    prevCreated = true;
     swapStarted = true;
     try {
-      await swapTables({ conn: shopConn, shop: db, stage, prev, staged, old, ...(tables ? { tables } : {}), current, mariadb, warnings });
+      await swapTables({ conn: shopConn, shop: db, stage, prev, staged, old, ...(tables ? { tables } : {}), current, mariadb, warnings, ...(journal ? { reached: (step) => journal.reached(step) } : {}) });
     } catch (error) {
-      if (error instanceof SwapError && !error.rolledBack) keepPrev = true;
+      if (error instanceof SwapError && error.rolledBack) await record({ ...state, phase: 'undone' });
       throw error;
     }
+    await record({ ...state, phase: 'committed' });
+    await journal?.reached('database-swapped');
 
     const objects = countObjects(staged);
     return { tables: staged.tables.length, rows: replay.rows, objects, warnings };
   } catch (error) {
+    // Failed between recording the swap and starting it: the shop was not touched.
+    if (state.phase === 'swapping' && !swapStarted) await record({ ...state, phase: 'undone' }).catch(() => undefined);
     if (signal?.aborted && !swapStarted) throw abortReason(signal);
     if (error instanceof RestoreError) throw error;
     const message = asServerError(error).message;
@@ -244,14 +291,32 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     for (const conn of moreConns) await conn.end().catch(() => undefined);
     await shopConn?.end().catch(() => undefined);
     try {
-      await exec(admin, 'SET SESSION foreign_key_checks = 0');
-      if (stageCreated) await exec(admin, `DROP DATABASE IF EXISTS ${quoteId(stage)}`);
-      if (prevCreated && !keepPrev) await exec(admin, `DROP DATABASE IF EXISTS ${quoteId(prev)}`);
+      // While the swap is unsettled (its undo failed, or its outcome is not recorded) the helper schemas
+      // stay: recovery reads from them where the tables are.
+      if (state.phase !== 'swapping') await dropHelperSchemas(admin, [stage, prev]);
       if (locked) await run(admin, `SELECT RELEASE_LOCK(${quoteString(lockName)})`);
     } catch {
-      // Cleanup is best effort; the helper schemas are named <db>__lb_* and can be dropped by hand.
+      // Cleanup is best effort; recovery (lifeboat recover) drops what is left, named <db>__lb_*_<job>.
     } finally {
       await admin.end().catch(() => undefined);
     }
   }
+}
+
+/** The server-wide lock that keeps two restores (or a restore and a recovery) of a database apart. */
+export function restoreLockName(database: string): string {
+  return `lifeboat-restore:${database}`.slice(0, 64);
+}
+
+/** Drops the helper schemas that exist; returns the ones it dropped. */
+export async function dropHelperSchemas(admin: RawConnection, schemas: string[]): Promise<string[]> {
+  const dropped: string[] = [];
+  await exec(admin, 'SET SESSION foreign_key_checks = 0');
+  for (const schema of schemas) {
+    const [found] = await run(admin, `SELECT 1 AS found FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(schema)}`);
+    if (!found) continue;
+    await exec(admin, `DROP DATABASE IF EXISTS ${quoteId(schema)}`);
+    dropped.push(schema);
+  }
+  return dropped;
 }

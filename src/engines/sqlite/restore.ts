@@ -3,12 +3,16 @@
 // open, sees either the old or the new content. On any failure the target is left as it was and the
 // staging file is removed.
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { RestoreOptions, RestoreResult } from '../engine.js';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { quoteIdent } from './literals.js';
+import type { RecoveryOutcome, RestoreJournal, RestoreOptions, RestoreResult, RestoreState } from '../engine.js';
 import type { SqliteTarget } from '../target.js';
 import type { TextEncoding } from './literals.js';
 import type { Db } from './schema.js';
-import { abortError, loadStage, removeDatabaseFiles, SqliteRestoreError, stagingPath } from './stage.js';
+import { abortError, loadStage, removeDatabaseFiles, SqliteRestoreError, STAGING_FILE_PREFIX, stagingPath } from './stage.js';
 import { STAGE, swapIn } from './swap.js';
 
 export { SqliteRestoreError } from './stage.js';
@@ -42,6 +46,17 @@ function targetEncoding(file: string, busyTimeoutMs: number): TextEncoding {
   }
 }
 
+/** What an SQLite restore records in its journal (see recoverSqlite). */
+export interface SqliteRestoreState extends RestoreState {
+  engine: 'sqlite';
+  /** staging: the target untouched; swapping: its transaction may have committed (the marker tells); committed / undone: settled. */
+  phase: 'staging' | 'swapping' | 'committed' | 'undone';
+  path: string;
+  stage: string;
+  /** The table the swap's transaction creates (see SwapOptions.commitMarker). */
+  marker: string;
+}
+
 /**
  * Replaces the content of the SQLite database `target.path` with the dump read from `sql`
  * (uncompressed SQL text), atomically. With `options.tables`, only those tables (definition, rows,
@@ -52,21 +67,72 @@ export async function restoreSqlite(target: SqliteTarget, sql: AsyncIterable<Buf
   if (options.parallelSql?.length) throw new SqliteRestoreError('a SQLite dump is restored from one stream');
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   const encoding = targetEncoding(target.path, busyTimeoutMs);
-  const stage = stagingPath(target.path);
+  const label = options.label ?? randomBytes(6).toString('hex');
+  const stage = stagingPath(target.path, label);
+  const state: SqliteRestoreState = { engine: 'sqlite', phase: 'staging', path: target.path, stage, marker: `lifeboat_rollback_${label}` };
+  const journal = options.journal;
   try {
+    await journal?.record(state);
     const loaded = await loadStage(stage, sql, encoding, options);
     if (options.signal?.aborted) throw abortError(options.signal);
+    await journal?.reached('database-staged');
     await options.beforeSwap?.();
     const tables = options.tables?.length ? options.tables : undefined; // none named: all of them
-    return await swapInto(target.path, stage, busyTimeoutMs, {
+    await journal?.record({ ...state, phase: 'swapping' });
+    const result = await swapInto(target.path, stage, busyTimeoutMs, {
       ...(tables ? { tables } : {}),
       copyHeader: loaded.setsHeader && !tables,
       bytes: loaded.bytes,
+      ...(journal ? { commitMarker: state.marker } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
+    if (journal) {
+      await journal.record({ ...state, phase: 'committed' });
+      await journal.reached('database-swapped');
+      dropMarker(target.path, state.marker, busyTimeoutMs);
+    }
+    return result;
   } finally {
     await removeDatabaseFiles(stage);
   }
+}
+
+/** Drops the commit marker when it is there; true when it was. */
+function dropMarker(file: string, marker: string, busyTimeoutMs: number): boolean {
+  if (!existsSync(file)) return false;
+  const db = new Database(file, { timeout: busyTimeoutMs });
+  try {
+    const found = db.prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = ?").get(marker) !== undefined;
+    if (found) db.exec(`DROP TABLE IF EXISTS main.${quoteIdent(marker)}`);
+    return found;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Settles an SQLite restore that stopped at `state`: a swap whose transaction committed left its marker
+ * (the database is the backup's), one that did not left the database as it was; the staging file goes.
+ */
+export async function recoverSqlite(target: SqliteTarget, state: SqliteRestoreState, journal: RestoreJournal): Promise<RecoveryOutcome> {
+  if (path.resolve(state.path) !== path.resolve(target.path)) {
+    throw new SqliteRestoreError(`the interrupted restore was of ${state.path} but LIFEBOAT_DATABASE_URL names ${target.path}; point it at ${state.path} and run lifeboat recover again`);
+  }
+  const done: string[] = [];
+  let database: 'old' | 'new' = state.phase === 'committed' ? 'new' : 'old';
+  if (state.phase === 'swapping' || state.phase === 'committed') {
+    const committed = dropMarker(state.path, state.marker, DEFAULT_BUSY_TIMEOUT_MS);
+    if (state.phase === 'swapping') {
+      database = committed ? 'new' : 'old';
+      await journal.record({ ...state, phase: committed ? 'committed' : 'undone' });
+      done.push(committed ? `the restore of ${state.path} had committed: the database is the backup's` : `the restore of ${state.path} had not committed: the database is as it was`);
+    }
+  }
+  if (existsSync(state.stage)) {
+    await removeDatabaseFiles(state.stage);
+    done.push(`removed the staging file ${state.stage}`);
+  }
+  return { database, done };
 }
 
 async function swapInto(file: string, stage: string, busyTimeoutMs: number, options: Parameters<typeof swapIn>[3]): Promise<RestoreResult> {
@@ -98,4 +164,19 @@ async function swapInto(file: string, stage: string, busyTimeoutMs: number, opti
     db.close();
     if (!done && !existed) await removeDatabaseFiles(file); // leave no empty database behind
   }
+}
+
+/** Staging files beside the database that no journal names (copies of a backup): removed. */
+export async function clearSqliteLeftovers(target: SqliteTarget): Promise<string[]> {
+  const dir = path.dirname(target.path);
+  const base = path.basename(target.path);
+  // Earlier versions named them `<file>.lifeboat-stage-<random>`.
+  const isStaging = (name: string) => (name.startsWith(STAGING_FILE_PREFIX) && name.endsWith(`.${base}`)) || name.startsWith(`${base}.lifeboat-stage-`);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const lines: string[] = [];
+  for (const name of names.filter((n) => isStaging(n) && !/-(journal|wal|shm)$/.test(n))) {
+    await removeDatabaseFiles(path.join(dir, name));
+    lines.push(`removed the staging file ${path.join(dir, name)} left by an earlier rollback`);
+  }
+  return lines;
 }

@@ -23,10 +23,17 @@ export class SqliteRestoreError extends Error {
   }
 }
 
-/** `<file>.lifeboat-stage-<random>` beside the target, so that it is on the same file system. */
-export function stagingPath(target: string): string {
-  return path.join(path.dirname(target), `${path.basename(target)}.lifeboat-stage-${randomBytes(6).toString('hex')}`);
+/**
+ * `.lifeboat-rollback-<job>.<file>` beside the target, so that it is on the same file system; named after
+ * the job when there is one (a person, or recovery, sees whose it is), else at random. The name starts as
+ * a rollback's work folder does, so that file backups leave it out and a System rollback's file swap,
+ * which runs while it exists, never moves it (archive/tree-rules.ts WORK_FOLDER_PREFIX).
+ */
+export function stagingPath(target: string, label?: string): string {
+  return path.join(path.dirname(target), `${STAGING_FILE_PREFIX}${label ?? randomBytes(6).toString('hex')}.${path.basename(target)}`);
 }
+
+export const STAGING_FILE_PREFIX = '.lifeboat-rollback-';
 
 export async function removeDatabaseFiles(file: string): Promise<void> {
   for (const suffix of ['', '-journal', '-wal', '-shm']) await rm(file + suffix, { force: true });

@@ -17,6 +17,11 @@ export interface SwapOptions {
   /** Size of the dump, reported as the bytes of the swap's progress. */
   bytes: number;
   onProgress?: ProgressListener;
+  /**
+   * A table created inside the swap's transaction, so that recovery can tell whether it committed (a
+   * System rollback's files follow that answer); dropped by the caller right after.
+   */
+  commitMarker?: string;
 }
 
 export interface SwapResult {
@@ -147,6 +152,7 @@ export function swapIn(db: Db, file: string, busyTimeoutMs: number, options: Swa
     result.warnings.push(...main.unreadable.map((t) => `table ${quoteIdent(t.name)} of the database cannot be read (${t.reason}): left as it is`));
     if (options.tables) swapTables(db, main, stage, options.tables, options, result);
     else swapAll(db, main, stage, options, result);
+    if (options.commitMarker) db.exec(`CREATE TABLE main.${quoteIdent(options.commitMarker)} (committed INTEGER)`);
     try {
       db.exec('COMMIT');
     } catch (error) {

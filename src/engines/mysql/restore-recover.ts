@@ -1,0 +1,150 @@
+// Recovery of a MySQL/MariaDB restore whose process died (kill -9, OOM, power loss) or failed half-way,
+// from the last state it recorded (restore.ts, MysqlRestoreState):
+// - staging: the shop was not touched; the staging schema is dropped.
+// - swapping: the swap had started. Its RENAME TABLE is the commit point and is atomic, so where the
+//   tables are tells whether it happened: if it did, the backup's routines, views, triggers and events are
+//   put in place (each step safe to repeat); if not, the shop's triggers and views dropped ahead of the
+//   rename are created again. The decision is recorded before anything is dropped, so recovery itself
+//   may be interrupted and run again.
+// - committed / undone: only the helper schemas are left to drop.
+// The restore's lock is taken first, so a recovery never runs beside a live restore of the database, and
+// the dead restore's sessions that still run a statement are ended (the server finishes a statement
+// after its client is gone).
+import type { RecoveryOutcome, RestoreJournal } from '../engine.js';
+import type { MysqlTarget } from '../target.js';
+import { quoteId } from './restore-parse.js';
+import { dropHelperSchemas, helperSchemaName, restoreLockName, serverStartTime, type MysqlRestoreState } from './restore.js';
+import { openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
+import { readCurrentUser } from './swap-objects.js';
+import { finishSwap, SwapError, undoUnrenamedSwap, wasRenamed, type SwapInput } from './swap-tables.js';
+
+/** How long recovery waits for a live restore's lock, and for a dead one's last statements. */
+const WAIT_SECONDS = 60;
+
+export class RecoveryError extends Error {}
+
+export async function recoverMysql(target: MysqlTarget, state: MysqlRestoreState, journal: RestoreJournal): Promise<RecoveryOutcome> {
+  if (state.database !== target.database) {
+    throw new RecoveryError(
+      `the interrupted restore was of database ${quoteId(state.database)} but LIFEBOAT_DATABASE_URL names ${quoteId(target.database)}; point it at ${quoteId(state.database)} and run lifeboat recover again`,
+    );
+  }
+  const admin = await openRawSession(target);
+  const lockName = restoreLockName(state.database);
+  let locked = false;
+  try {
+    const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, ${WAIT_SECONDS}) AS l`);
+    if (Number(lock?.l) !== 1) {
+      throw new RecoveryError(`a restore of database ${quoteId(state.database)} is running (it holds the lock "${lockName}"); run lifeboat recover again when it has ended`);
+    }
+    locked = true;
+    await endDeadSessions(admin, state);
+    const done: string[] = [];
+    let database: 'old' | 'new' = state.phase === 'committed' ? 'new' : 'old';
+    if (state.phase === 'swapping' && state.swap) {
+      database = await settleSwap(target, admin, state, done);
+      await journal.record({ ...state, phase: database === 'new' ? 'committed' : 'undone' });
+    }
+    for (const schema of await dropHelperSchemas(admin, [state.stage, state.prev])) done.push(`dropped the helper schema ${quoteId(schema)}`);
+    return { database, done };
+  } finally {
+    if (locked) await run(admin, `SELECT RELEASE_LOCK(${quoteString(lockName)})`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+  }
+}
+
+/** Finishes the swap when its rename happened, else puts the shop's objects back; says which. */
+async function settleSwap(target: MysqlTarget, admin: RawConnection, state: MysqlRestoreState, done: string[]): Promise<'old' | 'new'> {
+  const swap = state.swap!;
+  const shopConn = await openRawSession(target, { database: state.database });
+  try {
+    const [versionRow] = await run(admin, 'SELECT VERSION() AS v');
+    const warnings: string[] = [];
+    const input: SwapInput = {
+      conn: shopConn,
+      shop: state.database,
+      stage: state.stage,
+      prev: state.prev,
+      staged: swap.staged,
+      old: swap.old,
+      ...(swap.tables ? { tables: new Set(swap.tables) } : {}),
+      current: await readCurrentUser(admin),
+      mariadb: /mariadb/i.test(text(versionRow ?? {}, 'v')),
+      warnings,
+    };
+    const [stageExists] = await run(admin, `SELECT 1 AS found FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(state.stage)}`);
+    if (!stageExists) {
+      throw new RecoveryError(`cannot tell whether the interrupted restore of ${quoteId(state.database)} swapped its tables: its staging schema ${quoteId(state.stage)} is gone`);
+    }
+    if (await wasRenamed(admin, input)) {
+      const outcome = await finishSwap(input);
+      done.push(
+        outcome === 'new'
+          ? `the restore had swapped the tables of ${quoteId(state.database)}: finished it (the backup's views, triggers, routines and events are in place)`
+          : `the restore had swapped the tables of ${quoteId(state.database)} but could not be finished, so they were swapped back`,
+      );
+      done.push(...warnings);
+      return outcome;
+    }
+    const problems = await undoUnrenamedSwap(input);
+    if (problems.length) throw new SwapError(`putting back the objects of ${quoteId(state.database)} failed: ${problems.join('; ')}`, false);
+    done.push(`the restore of ${quoteId(state.database)} had not swapped its tables: the shop's triggers and views are as they were`);
+    return 'old';
+  } finally {
+    await shopConn.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Ends what the dead restore's sessions still run: its own recorded sessions (only within the same server
+ * run: ids start again after a restart) and any session working in its staging schema.
+ */
+async function endDeadSessions(admin: RawConnection, state: MysqlRestoreState): Promise<void> {
+  const ids = new Set<number>();
+  if (state.sessions && Math.abs(state.sessions.serverStarted - (await serverStartTime(admin))) <= 10) {
+    for (const id of state.sessions.ids) ids.add(id);
+  }
+  const inStage = await run(admin, `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ${quoteString(state.stage)} AND ID <> CONNECTION_ID()`);
+  for (const row of inStage) ids.add(Number(row.id));
+  const live = async () => {
+    if (ids.size === 0) return [];
+    const rows = await run(admin, `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ID IN (${[...ids].join(', ')}) AND USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)`);
+    return rows.map((row) => Number(row.id));
+  };
+  for (const id of await live()) await run(admin, `KILL CONNECTION ${id}`).catch(() => undefined);
+  for (let waited = 0; waited < WAIT_SECONDS * 10 && (await live()).length > 0; waited++) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+/**
+ * Helper schemas of the database that no journal names (after every journal was settled): staging
+ * schemas are dropped (copies of a backup); a previous-tables schema is only reported, since a rollback
+ * of an earlier version whose undo failed kept the shop's old tables there.
+ */
+export async function clearMysqlLeftovers(target: MysqlTarget): Promise<string[]> {
+  const admin = await openRawSession(target);
+  const lockName = restoreLockName(target.database);
+  try {
+    const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
+    if (Number(lock?.l) !== 1) return [];
+    try {
+      const prefix = helperSchemaName(target.database, 'stage', '').slice(0, -'stage_'.length);
+      const like = prefix.replace(/[\\_%]/g, (c) => '\\' + c) + '%';
+      const rows = await run(admin, `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ${quoteString(like)} ORDER BY SCHEMA_NAME`);
+      const lines: string[] = [];
+      for (const name of rows.map((row) => text(row, 'name'))) {
+        const rest = name.slice(prefix.length);
+        if (rest.startsWith('stage_')) {
+          await dropHelperSchemas(admin, [name]);
+          lines.push(`dropped the staging schema ${quoteId(name)} left by an earlier rollback`);
+        } else if (rest.startsWith('prev_')) {
+          lines.push(`schema ${quoteId(name)} holds tables the shop had before an earlier rollback that could not be finished; compare them with the shop, then drop it (DROP DATABASE ${quoteId(name)})`);
+        }
+      }
+      return lines;
+    } finally {
+      await run(admin, `SELECT RELEASE_LOCK(${quoteString(lockName)})`).catch(() => undefined);
+    }
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+}
