@@ -6,6 +6,7 @@
 import { readObject, type ObjectStore } from '../stores/store.js';
 import { listBackups, pickBackup } from './catalog.js';
 import { OperationError, UsageError } from './errors.js';
+import { requireBoundManifest } from './manifest-binding.js';
 import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
 import { finishedAtOf, remoteRecordOf } from './offsite-manifest.js';
 import type { BackupRecord } from './types.js';
@@ -107,13 +108,15 @@ export function whereLabel(record: BackupRecord): string {
 
 /**
  * What `lifeboat upload` copies: the backup `idOrFile` names, or (when undefined) every backup whose
- * copy is missing. A backup that is complete in both places is left out; one that cannot be copied
- * (only off-site, or not made by Lifeboat) is a usage error.
+ * copy is missing, and every archive in the backup folder whose manifest is not its own (its upload
+ * refuses it, so that it is reported). A backup that is complete in both places is left out; one that
+ * cannot be copied (only off-site, or not made by Lifeboat) is a usage error.
  */
 export function backupsToUpload(records: BackupRecord[], idOrFile: string | undefined, where: string): BackupRecord[] {
-  if (idOrFile === undefined) return records.filter((r) => r.copyMissing);
+  if (idOrFile === undefined) return records.filter((r) => r.copyMissing || (r.problem !== undefined && r.locations?.includes('local')));
   const record = pickBackup(records, idOrFile, where);
   if (!record.locations?.includes('local')) throw new UsageError(`${record.file} is not in the backup folder, only off-site; there is nothing to upload`);
+  requireBoundManifest(record, 'upload it');
   if (record.origin !== 'lifeboat') throw new UsageError(`${record.file} has no manifest (Lifeboat did not make it); only Lifeboat's backups are copied off-site`);
   return record.locations.includes('s3') ? [] : [record];
 }

@@ -22,6 +22,7 @@ import { LazyS3Store } from '../stores/s3-lazy.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { archivePath } from './archive-reader.js';
 import { OperationError, UsageError } from './errors.js';
+import { requireBoundManifest } from './manifest-binding.js';
 import { manifestFileName } from './naming.js';
 import { openSealedRecord, remoteRecordOf, sealManifest } from './offsite-manifest.js';
 import { ENCRYPTION_SCHEME, type BackupRecord } from './types.js';
@@ -113,6 +114,7 @@ export async function uploadBackup(
   record: BackupRecord,
   options: OffsiteOptions = {},
 ): Promise<void> {
+  requireBoundManifest(record, 'upload it');
   const manifest = record.manifest;
   if (!manifest) throw new OperationError(`${record.file} has no manifest; only Lifeboat's backups are copied off-site`);
   const manifestKey = manifestFileName(record.file);
