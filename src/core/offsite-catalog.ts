@@ -63,8 +63,8 @@ function mergeListings(local: BackupRecord[], offsite: BackupRecord[]): BackupRe
   const merged: BackupRecord[] = local.map((record) => {
     const copy = remote.get(record.file);
     remote.delete(record.file);
-    // The same backup in both places (same id), or a local archive only.
-    const both = copy && copy.id === record.id;
+    // The same backup in both places (same id, each vouched for by its manifest), or a local archive only.
+    const both = copy && copy.id === record.id && !copy.problem && !record.problem;
     if (both) return { ...record, locations: ['local', 's3'] };
     // Every Lifeboat backup is copied off-site when storage is configured; archives Lifeboat did not
     // make (no manifest) are never copied, so they miss nothing.

@@ -83,7 +83,7 @@ async function remoteCopyState(store: ObjectStore, record: BackupRecord): Promis
   if (!(await store.stat(manifestKey))) return 'none';
   const text = (await readObject(store, manifestKey)).toString('utf8');
   const found = remoteRecordOf(text, record.file, (await store.stat(record.file))?.size);
-  if (found) return found.id === record.id ? 'complete' : 'other';
+  if (found) return !found.problem && found.id === record.id ? 'complete' : 'other';
   try {
     return (JSON.parse(text) as { id?: unknown }).id === record.id ? 'incomplete' : 'other';
   } catch {
