@@ -65,19 +65,19 @@ export function unboundRecord(record: Omit<BackupRecord, 'id' | 'origin' | 'prob
 
 /** What the user can do about a manifest that does not belong to its archive. */
 export function manifestRemedy(record: BackupRecord): string {
-  const name = manifestFileName(record.file);
+  // In the bucket an archive object without a manifest is never listed, so deleting the manifest there
+  // would hide the archive rather than make it a foreign one.
   const inStore = record.locations !== undefined && !record.locations.includes('local');
   return inStore
-    ? `put the archive's own manifest back as ${name} in off-site storage, or remove both with "lifeboat delete ${record.file}"`
-    : `put the archive's own manifest back as ${name}, or delete ${name} to use the archive as a foreign one (checked without a checksum)`;
+    ? `put the archive's own manifest back in off-site storage, or remove the backup with "lifeboat delete ${record.file}"`
+    : `put the archive's own manifest back, or delete that manifest to use the archive as a foreign one (without a checksum)`;
 }
 
-/** The one line that refuses to `action` (e.g. "roll it back") a backup whose manifest is not its own. */
-export function unboundRefusal(record: BackupRecord, action: string): string {
-  return `${record.file}: ${record.problem}; refusing to ${action}, nothing was changed; ${manifestRemedy(record)}`;
-}
-
-/** Refuses, before anything is read or changed, to use an archive its manifest does not vouch for. */
+/**
+ * Refuses, before anything is read or changed, to `action` (e.g. "roll it back") an archive its
+ * manifest does not vouch for: one line saying what is wrong and what to do.
+ */
 export function requireBoundManifest(record: BackupRecord, action: string): void {
-  if (record.problem) throw new OperationError(unboundRefusal(record, action));
+  if (!record.problem) return;
+  throw new OperationError(`${record.file}: ${record.problem}; refusing to ${action}, nothing was changed; ${manifestRemedy(record)}`);
 }

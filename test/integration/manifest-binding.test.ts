@@ -213,6 +213,10 @@ describe('a manifest beside an archive that cannot vouch for it', () => {
       '1700000004_db.sql.gz': ['foreign', undefined],
       '1700000005_db.sql.gz': ['foreign', expect.stringMatching(/^its manifest 1700000005_db\.sql\.gz\.manifest\.json cannot be read \(EISDIR/)],
     });
+    // The remedy for an archive to be used without its manifest: delete the manifest.
+    await rm(path.join(folder, '1700000001_db.sql.gz' + MANIFEST));
+    const unbound = (await listBackups(folder)).find((r) => r.file === '1700000001_db.sql.gz');
+    expect([unbound?.origin, unbound?.problem]).toEqual(['foreign', undefined]);
   });
 });
 
@@ -245,7 +249,14 @@ describe('two backups with their manifests swapped in off-site storage', () => {
     const verify = await runCli(['verify', one.file], offsiteEnv);
     expect(verify.code).toBe(1);
     expect(verify.stderr).toMatch(namesAnother(one.file, two.file));
-    await expectRefused(['rollback', two.file, '--yes'], offsiteEnv, [namesAnother(two.file, one.file), /nothing was changed/]);
+    await expectRefused(['rollback', two.file, '--yes'], offsiteEnv, [namesAnother(two.file, one.file), /nothing was changed/, new RegExp(`lifeboat delete ${escaped(two.file)}`)]);
+  });
+
+  it('the remedy the line gives works: delete removes such a backup from the bucket', async () => {
+    const deleted = await runCli(['delete', two.file, '--yes'], offsiteEnv);
+    expect(deleted.code).toBe(0);
+    expect((await list(offsiteEnv)).map((r) => r.file)).toEqual([one.file]);
+    expect((await s3.store('swapped-bucket').list('')).map((o) => o.key)).toEqual([one.file, one.file + MANIFEST]);
   });
 });
 
