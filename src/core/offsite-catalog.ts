@@ -1,8 +1,10 @@
 // The list of backups when off-site storage is configured: the backup folder's and the store's, merged
 // by archive file name, each with where it is (`locations`). In the store a backup counts only when its
 // manifest is there and its archive object has the size the manifest says: an upload that failed
-// half-way is never listed. A Lifeboat backup only in the backup folder is marked `copyMissing`: its
-// copy failed (or was taken before storage was configured); `lifeboat upload` makes it.
+// half-way is never listed. An archive object beside a manifest that is not its own is listed with its
+// `problem`, as in the backup folder (manifest-binding.ts). A Lifeboat backup only in the backup folder
+// is marked `copyMissing`: its copy failed (or was taken before storage was configured); `lifeboat
+// upload` makes it.
 import { readObject, type ObjectStore } from '../stores/store.js';
 import { listBackups, pickBackup } from './catalog.js';
 import { OperationError, UsageError } from './errors.js';
@@ -11,7 +13,7 @@ import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
 import { finishedAtOf, remoteRecordOf } from './offsite-manifest.js';
 import type { BackupRecord } from './types.js';
 
-/** The complete backups in the store, newest first. */
+/** The complete backups in the store, and the archive objects whose manifest is not their own (with `problem`). */
 export async function listOffsiteBackups(store: ObjectStore): Promise<BackupRecord[]> {
   const objects = await store.list('');
   const sizes = new Map(objects.map((o) => [o.key, o.size]));
