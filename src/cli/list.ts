@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { manifestRemedy } from '../core/manifest-binding.js';
 import { listAllBackups, whereLabel } from '../core/offsite-catalog.js';
 import { openOffsiteStore } from '../core/offsite-copy.js';
 import { interruptedRollbacks } from '../core/recover.js';
@@ -41,5 +42,7 @@ export function registerList(program: Command): void {
         ...(store ? [whereLabel(r)] : []),
       ]);
       stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'TYPE', 'FILE', ...(store ? ['WHERE'] : [])], rows));
+      // After the table, where they are seen: the archives that nothing will use until this is fixed.
+      for (const r of records) if (r.problem) stdio.err(`warning: ${r.file}: ${r.problem}; ${manifestRemedy(r)}`);
     });
 }

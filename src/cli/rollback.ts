@@ -4,6 +4,7 @@ import type { Settings } from '../config.js';
 import { findAnyBackup } from '../core/offsite-catalog.js';
 import { openOffsiteStore } from '../core/offsite-copy.js';
 import { UsageError } from '../core/errors.js';
+import { requireBoundManifest } from '../core/manifest-binding.js';
 import { databaseFor, rollBack } from '../core/operations.js';
 import { hasDatabase, scopeOf, type TreeType } from '../core/tree-scope.js';
 import type { BackupRecord } from '../core/types.js';
@@ -50,6 +51,7 @@ export function registerRollback(program: Command): void {
       const config = settings();
       const store = openOffsiteStore(config.storage);
       const record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).finally(() => store?.close());
+      requireBoundManifest(record, 'roll it back'); // before asking: the answer would not matter
       const question = `Replace ${whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes))) {
         stdio.err('rollback cancelled; nothing was changed');

@@ -1,9 +1,41 @@
 import type { Command } from 'commander';
+import type { Settings } from '../config.js';
+import { manifestRemedy } from '../core/manifest-binding.js';
 import { findAnyBackup } from '../core/offsite-catalog.js';
 import { loadOffsiteSecret, openOffsiteStore, withLocalCopy } from '../core/offsite-copy.js';
-import { verifyBackup } from '../core/verify.js';
+import type { BackupRecord } from '../core/types.js';
+import { unboundReport, verifyBackup, type VerifyReport } from '../core/verify.js';
+import type { ObjectStore } from '../stores/store.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
+
+/** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
+async function readAndVerify(config: Settings, store: ObjectStore | undefined, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {
+  const secret = store ? await loadOffsiteSecret(config.encryptionKeyFile) : undefined;
+  const bar = progressBar(showProgress);
+  return withInterrupts((signal) =>
+    withLocalCopy(
+      store,
+      config.backupDir,
+      record,
+      (archiveDir, whole) =>
+        verifyBackup(archiveDir, whole, {
+          signal,
+          onBytes: (bytes, total) => bar.listener?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
+        }),
+      { signal, onProgress: bar.listener, secret },
+    ),
+  ).finally(() => bar.done());
+}
+
+/** The verdict in one line: OK on stdout, anything else on stderr. */
+function printVerdict(record: BackupRecord, report: VerifyReport): void {
+  if (record.problem) stdio.err(`${record.file}: NOT VERIFIED: ${record.problem}; ${manifestRemedy(record)}`);
+  else if (report.ok) {
+    const note = record.origin === 'foreign' ? ' (no manifest: checksum not known, only the archive itself was checked)' : '';
+    stdio.out(`${record.file}: OK (${report.checked.join(', ')})${note}`);
+  } else stdio.err(`${record.file}: DAMAGED: ${report.problems.join('; ')}`);
+}
 
 export function registerVerify(program: Command): void {
   program
@@ -14,34 +46,17 @@ export function registerVerify(program: Command): void {
     .action(async (id: string, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
       const store = openOffsiteStore(config.storage);
-      const record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).catch((error: unknown) => {
+      let report: VerifyReport;
+      let record: BackupRecord;
+      try {
+        record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) });
+        // An archive whose manifest is not its own has nothing to be checked against: it is not read (nor fetched).
+        report = record.problem ? unboundReport(record) : await readAndVerify(config, store, record, !flags.json);
+      } finally {
         store?.close();
-        throw error;
-      });
-      const secret = store ? await loadOffsiteSecret(config.encryptionKeyFile) : undefined;
-      const bar = progressBar(!flags.json);
-      // A backup that is only off-site is fetched into the backup folder first, and removed afterwards.
-      const report = await withInterrupts((signal) =>
-        withLocalCopy(
-          store,
-          config.backupDir,
-          record,
-          (archiveDir, whole) =>
-            verifyBackup(archiveDir, whole, {
-              signal,
-              onBytes: (bytes, total) => bar.listener?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
-            }),
-          { signal, onProgress: bar.listener, secret },
-        ),
-      ).finally(() => {
-        bar.done();
-        store?.close();
-      });
+      }
       if (flags.json) stdio.out(JSON.stringify(report));
-      else if (report.ok) {
-        const note = record.origin === 'foreign' ? ' (no manifest: checksum not known, only the archive itself was checked)' : '';
-        stdio.out(`${record.file}: OK (${report.checked.join(', ')})${note}`);
-      } else stdio.err(`${record.file}: DAMAGED: ${report.problems.join('; ')}`);
+      else printVerdict(record, report);
       if (!report.ok) process.exitCode = 1;
     });
 }

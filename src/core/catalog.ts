@@ -1,19 +1,28 @@
 // The list of backups: the archives in the backup folder, each vouched for by its manifest when
 // Lifeboat made it. Like Magento's grid, the folder is the source of truth, so archives dropped in by
-// hand or made by Magento are listed too (without a checksum to verify against).
+// hand or made by Magento are listed too (without a checksum to verify against). A manifest that is
+// there but does not belong to its archive is listed as the archive's problem (manifest-binding.ts).
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from './errors.js';
+import { bindManifest, checksummedManifest, unboundRecord, unreadableManifest } from './manifest-binding.js';
 import { MANIFEST_SUFFIX, manifestFileName, parseArchiveFileName, PARTIAL_SUFFIX } from './naming.js';
 import type { BackupRecord, Manifest } from './types.js';
 
-async function readManifest(file: string): Promise<Manifest | undefined> {
+/** The manifest beside an archive: its own, or why the one there does not vouch for the archive. */
+type ManifestFound = { manifest: Manifest } | { problem: string };
+
+/** Reads the manifest beside archive `file`; undefined when there is none (a foreign archive). */
+async function readManifest(backupDir: string, file: string): Promise<ManifestFound | undefined> {
+  let text: string;
   try {
-    const manifest = JSON.parse(await readFile(file, 'utf8')) as Manifest;
-    return manifest.formatVersion === 1 && typeof manifest.id === 'string' ? manifest : undefined;
-  } catch {
-    return undefined; // unreadable or half-written by a foreign tool: the archive is treated as foreign
+    text = await readFile(path.join(backupDir, manifestFileName(file)), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // deleted since the folder was read
+    return { problem: unreadableManifest(file, error) };
   }
+  const bound = bindManifest(text, file);
+  return 'problem' in bound ? bound : checksummedManifest(bound.fields, file);
 }
 
 /** The record a manifest vouches for; `size` is the archive's size where it is stored. */
@@ -31,7 +40,10 @@ export function recordOf(manifest: Manifest, size: number): BackupRecord {
   };
 }
 
-/** Every usable backup in the folder, newest first. Partial files and orphan manifests are left out. */
+/**
+ * Every archive in the folder, newest first; one whose manifest is there but does not belong to it is
+ * listed with its `problem`. Partial files and orphan manifests are left out.
+ */
 export async function listBackups(backupDir: string): Promise<BackupRecord[]> {
   let entries: string[];
   try {
@@ -48,12 +60,11 @@ export async function listBackups(backupDir: string): Promise<BackupRecord[]> {
     if (!parsed) continue;
     const info = await stat(path.join(backupDir, file)).catch(() => undefined);
     if (!info?.isFile()) continue;
-    const manifest = names.has(manifestFileName(file)) ? await readManifest(path.join(backupDir, manifestFileName(file))) : undefined;
-    if (manifest && manifest.file === file) {
-      records.push(recordOf(manifest, info.size));
-    } else {
-      records.push({ id: file, file, type: parsed.type, name: parsed.name, time: parsed.time, size: info.size, origin: 'foreign' });
-    }
+    const found = names.has(manifestFileName(file)) ? await readManifest(backupDir, file) : undefined;
+    const named = { file, type: parsed.type, name: parsed.name, time: parsed.time, size: info.size };
+    if (!found) records.push({ ...named, id: file, origin: 'foreign' });
+    else if ('problem' in found) records.push(unboundRecord(named, found.problem));
+    else records.push(recordOf(found.manifest, info.size));
   }
   // Newest first; within one second, the later finish first, then by file name for a stable order.
   return records.sort(

@@ -1,16 +1,19 @@
 // The list of backups when off-site storage is configured: the backup folder's and the store's, merged
 // by archive file name, each with where it is (`locations`). In the store a backup counts only when its
 // manifest is there and its archive object has the size the manifest says: an upload that failed
-// half-way is never listed. A Lifeboat backup only in the backup folder is marked `copyMissing`: its
-// copy failed (or was taken before storage was configured); `lifeboat upload` makes it.
+// half-way is never listed. An archive object beside a manifest that is not its own is listed with its
+// `problem`, as in the backup folder (manifest-binding.ts). A Lifeboat backup only in the backup folder
+// is marked `copyMissing`: its copy failed (or was taken before storage was configured); `lifeboat
+// upload` makes it.
 import { readObject, type ObjectStore } from '../stores/store.js';
 import { listBackups, pickBackup } from './catalog.js';
 import { OperationError, UsageError } from './errors.js';
+import { requireBoundManifest } from './manifest-binding.js';
 import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
 import { finishedAtOf, remoteRecordOf } from './offsite-manifest.js';
 import type { BackupRecord } from './types.js';
 
-/** The complete backups in the store, newest first. */
+/** The complete backups in the store, and the archive objects whose manifest is not their own (with `problem`). */
 export async function listOffsiteBackups(store: ObjectStore): Promise<BackupRecord[]> {
   const objects = await store.list('');
   const sizes = new Map(objects.map((o) => [o.key, o.size]));
@@ -62,8 +65,8 @@ function mergeListings(local: BackupRecord[], offsite: BackupRecord[]): BackupRe
   const merged: BackupRecord[] = local.map((record) => {
     const copy = remote.get(record.file);
     remote.delete(record.file);
-    // The same backup in both places (same id), or a local archive only.
-    const both = copy && copy.id === record.id;
+    // The same backup in both places (same id, each vouched for by its manifest), or a local archive only.
+    const both = copy && copy.id === record.id && !copy.problem && !record.problem;
     if (both) return { ...record, locations: ['local', 's3'] };
     // Every Lifeboat backup is copied off-site when storage is configured; archives Lifeboat did not
     // make (no manifest) are never copied, so they miss nothing.
@@ -107,13 +110,15 @@ export function whereLabel(record: BackupRecord): string {
 
 /**
  * What `lifeboat upload` copies: the backup `idOrFile` names, or (when undefined) every backup whose
- * copy is missing. A backup that is complete in both places is left out; one that cannot be copied
- * (only off-site, or not made by Lifeboat) is a usage error.
+ * copy is missing, and every archive in the backup folder whose manifest is not its own (its upload
+ * refuses it, so that it is reported). A backup that is complete in both places is left out; one that
+ * cannot be copied (only off-site, or not made by Lifeboat) is a usage error.
  */
 export function backupsToUpload(records: BackupRecord[], idOrFile: string | undefined, where: string): BackupRecord[] {
-  if (idOrFile === undefined) return records.filter((r) => r.copyMissing);
+  if (idOrFile === undefined) return records.filter((r) => r.copyMissing || (r.problem !== undefined && r.locations?.includes('local')));
   const record = pickBackup(records, idOrFile, where);
   if (!record.locations?.includes('local')) throw new UsageError(`${record.file} is not in the backup folder, only off-site; there is nothing to upload`);
+  requireBoundManifest(record, 'upload it');
   if (record.origin !== 'lifeboat') throw new UsageError(`${record.file} has no manifest (Lifeboat did not make it); only Lifeboat's backups are copied off-site`);
   return record.locations.includes('s3') ? [] : [record];
 }

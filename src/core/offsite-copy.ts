@@ -22,6 +22,7 @@ import { LazyS3Store } from '../stores/s3-lazy.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { archivePath } from './archive-reader.js';
 import { OperationError, UsageError } from './errors.js';
+import { requireBoundManifest } from './manifest-binding.js';
 import { manifestFileName } from './naming.js';
 import { openSealedRecord, remoteRecordOf, sealManifest } from './offsite-manifest.js';
 import { ENCRYPTION_SCHEME, type BackupRecord } from './types.js';
@@ -82,7 +83,7 @@ async function remoteCopyState(store: ObjectStore, record: BackupRecord): Promis
   if (!(await store.stat(manifestKey))) return 'none';
   const text = (await readObject(store, manifestKey)).toString('utf8');
   const found = remoteRecordOf(text, record.file, (await store.stat(record.file))?.size);
-  if (found) return found.id === record.id ? 'complete' : 'other';
+  if (found) return !found.problem && found.id === record.id ? 'complete' : 'other';
   try {
     return (JSON.parse(text) as { id?: unknown }).id === record.id ? 'incomplete' : 'other';
   } catch {
@@ -113,6 +114,7 @@ export async function uploadBackup(
   record: BackupRecord,
   options: OffsiteOptions = {},
 ): Promise<void> {
+  requireBoundManifest(record, 'upload it');
   const manifest = record.manifest;
   if (!manifest) throw new OperationError(`${record.file} has no manifest; only Lifeboat's backups are copied off-site`);
   const manifestKey = manifestFileName(record.file);

@@ -8,6 +8,8 @@ import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createDecryptor, createEncryptor, DecryptionError, type EncryptionSecret } from '../archive/encrypt.js';
 import { recordOf } from './catalog.js';
+import { bindManifest, checksummedManifest, unboundRecord } from './manifest-binding.js';
+import { manifestFileName, parseArchiveFileName } from './naming.js';
 import { BACKUP_TYPES, ENCRYPTION_SCHEME, type BackupRecord, type Manifest, type SealedManifest } from './types.js';
 
 /** The sealed part is small: one encryption chunk is plenty (the format's smallest allowed size is 1 KiB). */
@@ -73,25 +75,40 @@ function isSealedManifest(value: Record<string, unknown>): value is Record<strin
   );
 }
 
+/** A record for an archive object whose manifest in the store does not vouch for it (see `problem`). */
+function unboundRemoteRecord(file: string, objectSize: number, problem: string): BackupRecord | undefined {
+  const parsed = parseArchiveFileName(file);
+  if (!parsed) return undefined;
+  return { ...unboundRecord({ file, type: parsed.type, name: parsed.name, time: parsed.time, size: objectSize }, problem), locations: ['s3'] };
+}
+
+/** The record a sealed manifest vouches for, when the encrypted object has the size it says. */
+function sealedRecordOf(sealed: SealedManifest, file: string, objectSize: number): BackupRecord | undefined {
+  if (sealed.stored.size !== objectSize) return undefined;
+  const { id, type, name, time } = sealed;
+  return { id, file, type, name, time, size: sealed.archive.size, origin: 'lifeboat', sealedManifest: sealed, locations: ['s3'] };
+}
+
 /**
- * The record a manifest object in the store vouches for (listed at `s3`), or undefined when it is not a
- * Lifeboat manifest of `file` whose archive object has the size it says (`objectSize`).
+ * The record a manifest object in the store vouches for (listed at `s3`), or undefined when there is no
+ * backup to list: the archive object is missing or not of the size the manifest says (a copy that did
+ * not finish). A manifest beside an archive object that it does not belong to (it names another
+ * archive, cannot be parsed, is of an unknown format) gives a record with that `problem`, as in the
+ * backup folder (manifest-binding.ts), instead of hiding the archive.
  */
 export function remoteRecordOf(text: string, file: string, objectSize: number | undefined): BackupRecord | undefined {
-  let value: Record<string, unknown>;
-  try {
-    value = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return undefined; // unreadable: not a backup we can vouch for
+  if (objectSize === undefined) return undefined;
+  const bound = bindManifest(text, file);
+  if ('problem' in bound) return unboundRemoteRecord(file, objectSize, bound.problem);
+  const { fields } = bound;
+  if (typeof fields.sealed === 'string') {
+    if (isSealedManifest(fields)) return sealedRecordOf(fields, file, objectSize);
+    return unboundRemoteRecord(file, objectSize, `its manifest ${manifestFileName(file)} is sealed but lacks what listing needs`);
   }
-  if (value === null || typeof value !== 'object' || value.formatVersion !== 1 || value.file !== file) return undefined;
-  if (isSealedManifest(value)) {
-    if (value.stored.size !== objectSize) return undefined;
-    const { id, type, name, time } = value;
-    return { id, file, type, name, time, size: value.archive.size, origin: 'lifeboat', sealedManifest: value, locations: ['s3'] };
-  }
-  const manifest = value as unknown as Manifest;
-  if (typeof manifest.id !== 'string' || !manifest.archive || (manifest.stored?.size ?? manifest.archive.size) !== objectSize) return undefined;
+  const checked = checksummedManifest(fields, file);
+  if ('problem' in checked) return unboundRemoteRecord(file, objectSize, checked.problem);
+  const { manifest } = checked;
+  if ((manifest.stored?.size ?? manifest.archive.size) !== objectSize) return undefined;
   return { ...recordOf(manifest, manifest.archive.size), locations: ['s3'] };
 }
 

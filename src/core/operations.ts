@@ -12,6 +12,7 @@ import { newJobId, reapDeadJobs, runJob, type JobOutcome } from './jobs.js';
 import { clearStaleFlagsOnAll } from './maintenance-roots.js';
 import { recoverInterrupted, type RecoveryPlace } from './recover.js';
 import { jobPlacement } from './job-lock-db.js';
+import { requireBoundManifest } from './manifest-binding.js';
 import { notify, type JobEvent } from './notify.js';
 import { effectiveNotify } from './notify-settings.js';
 import { isLocal, loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
@@ -156,6 +157,8 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
 export type RollbackResult = { kind: 'database'; result: RestoreResult } | { kind: 'tree'; result: TreeRollbackResult };
 
 export async function rollBack(settings: Settings, record: BackupRecord, request: RollbackRequest): Promise<{ jobId: string; outcome: RollbackResult }> {
+  // Before the job: a refusal that starts nothing (the web admin answers it at once).
+  requireBoundManifest(record, 'roll it back');
   const isDatabase = record.type === 'db';
   const target = databaseFor(settings, isDatabase || hasDatabase(record.type as TreeType));
   const { jobId, result } = await runJob({

@@ -12,6 +12,7 @@ export function recordSummary(record: BackupRecord): Record<string, unknown> {
     size: record.size,
     sha256: record.sha256 ?? null,
     origin: record.origin,
+    ...(record.problem ? { problem: record.problem } : {}),
     ...(record.locations ? { locations: record.locations } : {}),
     ...(record.copyMissing ? { copyMissing: true } : {}),
     ...(record.manifest

@@ -122,8 +122,17 @@ export interface BackupRecord {
   size: number;
   /** From the manifest; absent for archives Lifeboat did not make. */
   sha256?: string;
-  /** 'lifeboat' when a manifest vouches for it, 'foreign' for Magento-made or hand-dropped archives. */
+  /**
+   * 'lifeboat' when a manifest vouches for it; 'foreign' when none does: Magento-made or hand-dropped
+   * archives, and archives whose manifest does not belong to them (then `problem` says why).
+   */
   origin: 'lifeboat' | 'foreign';
+  /**
+   * Set when a manifest is beside the archive but does not vouch for it (it names another archive,
+   * cannot be read, or is of an unknown format): the archive is listed, and verify, rollback, download
+   * and upload refuse it (manifest-binding.ts). Absent for an archive with its own manifest or none.
+   */
+  problem?: string;
   manifest?: Manifest;
   /**
    * Where the backup is, when off-site storage is configured: 'local' (the backup folder) and/or 's3'.

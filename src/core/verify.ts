@@ -1,5 +1,6 @@
 // Verification: re-read an archive and check everything the manifest promises (size, sha256, that the
-// gzip stream is whole, the uncompressed size). An archive without manifest gets the checks it can.
+// gzip stream is whole, the uncompressed size). An archive without manifest gets the checks it can;
+// one whose manifest does not belong to it fails without being read (manifest-binding.ts).
 // File-tree archives (.tgz) are read by verify-tree.ts: gzip, tar, safe paths, counts, the dump.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -20,11 +21,20 @@ export interface VerifyReport {
   problems: string[];
 }
 
+/**
+ * The report for an archive whose manifest does not belong to it: nothing is read, as there is no
+ * checksum to check it against, and passing it as a foreign archive is what the binding prevents.
+ */
+export function unboundReport(record: BackupRecord): VerifyReport {
+  return { ok: false, id: record.id, file: record.file, checked: [], problems: record.problem ? [record.problem] : [] };
+}
+
 export async function verifyBackup(
   backupDir: string,
   record: BackupRecord,
   options: { onBytes?: (bytes: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
+  if (record.problem) return unboundReport(record);
   if (record.type !== 'db') {
     const { scan: _scan, ...report } = await verifyTreeBackup(backupDir, record, options);
     return report;

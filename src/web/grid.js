@@ -18,6 +18,8 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
   const hasActions = () => canRollback() || state.jobs.length > 0;
 
   function status(row) {
+    // A manifest that is not the archive's own: the server refuses to download or roll it back.
+    if (row.problem) return el('span', { class: 'badge bad', title: row.problem }, 'Manifest mismatch');
     return row.origin === 'lifeboat' ? el('span', { class: 'badge ok' }, 'Complete') : el('span', { class: 'badge' }, 'Foreign (no manifest)');
   }
 

@@ -10,6 +10,7 @@ import { StateStore } from '../../catalog/state.js';
 import type { Settings } from '../../config.js';
 import { deleteBackupEverywhere } from '../../core/delete.js';
 import { UsageError } from '../../core/errors.js';
+import { requireBoundManifest } from '../../core/manifest-binding.js';
 import { findAnyBackup, listAllBackups } from '../../core/offsite-catalog.js';
 import { isLocal, loadOffsiteSecret, openOffsiteStore } from '../../core/offsite-copy.js';
 import { openStoredRange, openStoredRecord, plainArchiveSize, type PlainRange } from '../../core/offsite-read.js';
@@ -130,7 +131,9 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
 
   app.get('/api/backups/:id/download', async (request, reply) => {
     const session = await context.auth(request, 'backup');
-    const { record, size, open } = await archiveOf(settings, store, await find(request));
+    const found = await find(request);
+    requireBoundManifest(found, 'download it'); // 409: its bytes cannot be checked against a checksum
+    const { record, size, open } = await archiveOf(settings, store, found);
     const range = parseRange(request.headers.range, size);
     reply.header('accept-ranges', 'bytes');
     if (range === 'invalid') {
