@@ -212,7 +212,8 @@ export function classifyStatement(text: Buffer): StatementInfo {
           info.kind = 'alter-database';
           const t = tokens.peek();
           const options = ['CHARACTER', 'CHARSET', 'DEFAULT', 'COLLATE', 'COMMENT', 'UPGRADE'];
-          if (t && (t.type === 'ident' || (t.type === 'word' && !options.includes(t.value)))) push(readName(tokens));
+          const named = t && (t.type === 'ident' || t.ansiIdentifier !== undefined || (t.type === 'word' && !options.includes(t.value)));
+          if (named) push(readName(tokens));
           return info;
         }
         case 'USER':
