@@ -1,28 +1,33 @@
 // Corners of `rollback --table` and of archives loaded elsewhere, against the real MariaDB: a trigger
 // written under ANSI_QUOTES, a trigger that names its table with the shop's schema, a column whose
 // default draws from a sequence, and a sequence restored on its own.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { archivePath } from '../../src/core/archive-reader.js';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { rollbackDatabase } from '../../src/core/rollback.js';
 import type { BackupRecord } from '../../src/core/types.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
+import { triggerWithoutSchemaQualifier, withoutSchemaQualifier } from '../../src/engines/mysql/schema-qualifiers.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
-import { fingerprint, queryRows, schemaRegistry, withConnection } from '../helpers/mysql.js';
+import { fingerprint, loadWithStockClient, queryRows, schemaRegistry, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { chunked } from '../helpers/sink.js';
 
 /**
  * A shop whose largest table (read by the first of a rollback's two streams) has a trigger created under
- * ANSI_QUOTES, with triggers that name the shop's schema, and an invoice table numbered by a sequence.
+ * ANSI_QUOTES, with triggers that name the shop's schema, an invoice table numbered by a sequence, a view
+ * that reads another schema (`warehouse`) and an event whose body names the shop.
  */
-function shopSql(database: string): string[] {
+function shopSql(database: string, warehouse: string): string[] {
   const db = `\`${database}\``;
   return [
     'CREATE TABLE audit (id INT PRIMARY KEY AUTO_INCREMENT, what VARCHAR(60)) ENGINE=InnoDB',
     'CREATE TABLE product (id INT PRIMARY KEY, sku VARCHAR(40), note TEXT) ENGINE=InnoDB',
     "INSERT INTO product SELECT seq, CONCAT('SKU-', seq), REPEAT('x', 200) FROM seq_1_to_3000",
+    'ANALYZE TABLE product', // its size, by which the dump orders tables, is then known
     'CREATE TABLE stock (id INT PRIMARY KEY, qty INT) ENGINE=InnoDB',
     'INSERT INTO stock VALUES (1, 5), (2, 7)',
     "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')",
@@ -36,6 +41,9 @@ function shopSql(database: string): string[] {
     'INSERT INTO invoice (amount) VALUES (1.5), (2.5)',
     // SHOW CREATE VIEW names the sequence with the shop's schema, even from a session in that schema.
     'CREATE VIEW invoice_numbers AS SELECT LASTVAL(invoice_seq) AS last_drawn, COUNT(*) AS invoices FROM invoice',
+    // ... and every name of a view that reads another schema.
+    `CREATE VIEW stock_labels AS SELECT s.id, s.qty, l.label FROM stock s JOIN \`${warehouse}\`.labels l ON l.id = s.id`,
+    `CREATE EVENT purge_audit ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' DISABLE DO DELETE FROM ${db}.audit WHERE id < 0`,
   ];
 }
 
@@ -43,6 +51,17 @@ async function exec(target: MysqlTarget, statements: string[]): Promise<void> {
   await withConnection(target, async (conn) => {
     for (const sql of statements) await conn.query(sql);
   });
+}
+
+/**
+ * The fingerprint, with the schema's name taken out of definitions however it is spaced: SHOW CREATE
+ * TRIGGER keeps `db` . t as typed, a restored or reloaded trigger says t.
+ */
+async function portablePrint(target: MysqlTarget): Promise<SchemaFingerprint> {
+  const print = await fingerprint(target);
+  const qualifier = new RegExp(`\`${target.database}\`\\s*\\.\\s*`, 'g');
+  for (const [key, text] of Object.entries(print.objects)) print.objects[key] = text.replace(qualifier, '');
+  return print;
 }
 
 async function auditLines(target: MysqlTarget): Promise<string[]> {
@@ -59,13 +78,15 @@ describe('rollback --table and archives loaded elsewhere', () => {
   const schemas = schemaRegistry();
   let dir: string;
 
-  /** A fresh shop, its fingerprint and a Lifeboat backup of it. */
-  async function backedUpShop(prefix: string): Promise<{ shop: MysqlTarget; record: BackupRecord; backupDir: string; print: Awaited<ReturnType<typeof fingerprint>> }> {
+  /** A fresh shop (and the schema its view reads), its fingerprint and a Lifeboat backup of it. */
+  async function backedUpShop(prefix: string): Promise<{ shop: MysqlTarget; record: BackupRecord; backupDir: string; print: SchemaFingerprint }> {
+    const warehouse = await schemas.create(`${prefix}_wh`);
+    await exec(warehouse, ['CREATE TABLE labels (id INT PRIMARY KEY, label VARCHAR(20))', "INSERT INTO labels VALUES (1, 'shelf A'), (2, 'shelf B')"]);
     const shop = await schemas.create(prefix);
-    await exec(shop, shopSql(shop.database));
+    await exec(shop, shopSql(shop.database, warehouse.database));
     const backupDir = path.join(dir, prefix);
     const record = await createDatabaseBackup(shop, backupDir);
-    return { shop, record, backupDir, print: await fingerprint(shop) };
+    return { shop, record, backupDir, print: await portablePrint(shop) };
   }
 
   beforeAll(async () => {
@@ -81,7 +102,7 @@ describe('rollback --table and archives loaded elsewhere', () => {
     const { shop, record, backupDir, print } = await backedUpShop('tansi');
     await exec(shop, ['DROP TRIGGER product_ai', 'DELETE FROM product WHERE id > 10']);
     await rollbackDatabase(shop, backupDir, record, { tables: ['product'] });
-    const after = await fingerprint(shop);
+    const after = await portablePrint(shop);
     expect(after.tables.product).toEqual(print.tables.product);
     expect(after.objects['trigger product_ai']).toBe(print.objects['trigger product_ai']);
     await exec(shop, ["INSERT INTO product VALUES (5000, 'new', '')"]);
@@ -100,5 +121,60 @@ describe('rollback --table and archives loaded elsewhere', () => {
     );
     expect(await fingerprint(shop)).toEqual(before);
     expect(await leftovers(shop)).toEqual([]);
+  });
+  it('a whole rollback read as two streams brings it back too', async () => {
+    const { shop, record, backupDir, print } = await backedUpShop('tansiall');
+    // The trigger's table is the largest: the first stream, which keeps only its own tables, reads it.
+    expect(record.manifest?.tables[0].name).toBe('product');
+    await exec(shop, ['DROP TRIGGER product_ai', 'DROP TRIGGER stock_au', 'DROP VIEW stock_labels', 'DELETE FROM product WHERE id > 10']);
+    await rollbackDatabase(shop, backupDir, record);
+    expect(await portablePrint(shop)).toEqual(print);
+    const labels = await queryRows<{ label: string }>(shop, 'SELECT label FROM stock_labels ORDER BY id');
+    expect(labels.map((r) => r.label)).toEqual(['shelf A', 'shelf B']);
+  });
+
+  it('the archive loads with the stock client into another schema, whose objects its triggers and views use', async () => {
+    const { shop, record, backupDir, print } = await backedUpShop('tload');
+    const archive = archivePath(backupDir, record);
+    // Only the header's comment and the event's body (the user's code, left as written) name the shop.
+    const naming = gunzipSync(await readFile(archive)).toString('utf8').split('\n').filter((line) => line.includes(shop.database));
+    expect(naming).toEqual([expect.stringMatching(/^-- Database: /), expect.stringContaining(`DO DELETE FROM \`${shop.database}\`.audit WHERE id < 0`)]);
+    const elsewhere = await schemas.create('tload_else');
+    await loadWithStockClient(elsewhere, archive);
+    const loaded = await portablePrint(elsewhere);
+    const withoutEvent = ({ objects: { 'event purge_audit': _event, ...objects }, tables }: SchemaFingerprint) => ({ tables, objects });
+    expect(withoutEvent(loaded)).toEqual(withoutEvent(print));
+    await exec(elsewhere, ['UPDATE stock SET qty = qty + 1 WHERE id = 1', "INSERT INTO product VALUES (5000, 'new', '')"]);
+    expect(await auditLines(elsewhere)).toEqual(['STOCK 1', 'PRODUCT 5000']);
+    expect(await auditLines(shop)).toEqual([]);
+    // The view's LASTVAL reads the sequence of the schema it was loaded into.
+    const [drawn, shown] = await withConnection(elsewhere, async (conn) => {
+      const [next] = await conn.query('SELECT NEXTVAL(invoice_seq) AS n');
+      const [view] = await conn.query('SELECT last_drawn FROM invoice_numbers');
+      return [(next as { n: string }[])[0].n, (view as { last_drawn: string }[])[0].last_drawn];
+    });
+    expect(shown).toBe(drawn);
+  });
+});
+
+describe('schema qualifiers in definitions', () => {
+  it("takes the schema's name off dotted names, never off string literals or other schemas", () => {
+    const view =
+      "CREATE VIEW `v` AS select `shop`.`t`.`id` AS `id`,`other`.`x`.`a` AS `a`,lastval(`shop`.`seq`) AS `n` from (`shop`.`t` join `other`.`x`) where `shop`.`t`.`s` <> 'it''s `shop`.`t`'";
+    expect(withoutSchemaQualifier(view, 'shop')).toBe(
+      "CREATE VIEW `v` AS select `t`.`id` AS `id`,`other`.`x`.`a` AS `a`,lastval(`seq`) AS `n` from (`t` join `other`.`x`) where `t`.`s` <> 'it''s `shop`.`t`'",
+    );
+    expect(withoutSchemaQualifier('select `sh``op`.`t`.`c` from `sh``op`.`t`', 'sh`op')).toBe('select `t`.`c` from `t`');
+    // A table named like its schema: `shop`.`id` may be its column, so only longer names lose the schema.
+    expect(withoutSchemaQualifier('select `shop`.`shop`.`id` AS `id` from `shop`.`shop`', 'shop', true)).toBe('select `shop`.`id` AS `id` from `shop`.`shop`');
+    expect(withoutSchemaQualifier('select `shop`.`id` AS `id` from `shop`', 'shop', true)).toBe('select `shop`.`id` AS `id` from `shop`');
+  });
+
+  it("takes it off a trigger's name and table, not off its body", () => {
+    expect(triggerWithoutSchemaQualifier('CREATE DEFINER=`a`@`b` TRIGGER `shop`.q AFTER INSERT ON shop.t FOR EACH ROW INSERT INTO shop.log VALUES (1)', 'shop')).toBe(
+      'CREATE DEFINER=`a`@`b` TRIGGER q AFTER INSERT ON t FOR EACH ROW INSERT INTO shop.log VALUES (1)',
+    );
+    const other = 'CREATE TRIGGER q AFTER INSERT ON other.t FOR EACH ROW SET @a = 1';
+    expect(triggerWithoutSchemaQualifier(other, 'shop')).toBe(other);
   });
 });
