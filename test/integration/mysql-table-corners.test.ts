@@ -8,11 +8,12 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archivePath } from '../../src/core/archive-reader.js';
 import { createDatabaseBackup } from '../../src/core/backup.js';
-import { rollbackDatabase } from '../../src/core/rollback.js';
-import type { BackupRecord } from '../../src/core/types.js';
+import { requireTables, rollbackDatabase } from '../../src/core/rollback.js';
+import type { BackupRecord, Manifest, ObjectCounts } from '../../src/core/types.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
 import { triggerWithoutSchemaQualifier, withoutSchemaQualifier } from '../../src/engines/mysql/schema-qualifiers.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
+import { runCli } from '../helpers/cli.js';
 import { fingerprint, loadWithStockClient, queryRows, schemaRegistry, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { chunked } from '../helpers/sink.js';
 
@@ -64,6 +65,17 @@ async function portablePrint(target: MysqlTarget): Promise<SchemaFingerprint> {
   return print;
 }
 
+async function nextInvoiceId(target: MysqlTarget): Promise<number> {
+  await exec(target, ['INSERT INTO invoice (amount) VALUES (9)']);
+  const [row] = await queryRows<{ id: string }>(target, 'SELECT MAX(id) AS id FROM invoice');
+  return Number(row.id);
+}
+
+async function nextNotCached(target: MysqlTarget): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(target, 'SELECT next_not_cached_value AS n FROM invoice_seq');
+  return Number(row.n);
+}
+
 async function auditLines(target: MysqlTarget): Promise<string[]> {
   return (await queryRows<{ what: string }>(target, 'SELECT what FROM audit ORDER BY id')).map((r) => r.what);
 }
@@ -78,15 +90,16 @@ describe('rollback --table and archives loaded elsewhere', () => {
   const schemas = schemaRegistry();
   let dir: string;
 
-  /** A fresh shop (and the schema its view reads), its fingerprint and a Lifeboat backup of it. */
-  async function backedUpShop(prefix: string): Promise<{ shop: MysqlTarget; record: BackupRecord; backupDir: string; print: SchemaFingerprint }> {
+  /** A fresh shop (and the schema its view reads), its fingerprint and a Lifeboat backup of it in <root>/var/backups. */
+  async function backedUpShop(prefix: string): Promise<{ shop: MysqlTarget; record: BackupRecord; root: string; backupDir: string; print: SchemaFingerprint }> {
     const warehouse = await schemas.create(`${prefix}_wh`);
     await exec(warehouse, ['CREATE TABLE labels (id INT PRIMARY KEY, label VARCHAR(20))', "INSERT INTO labels VALUES (1, 'shelf A'), (2, 'shelf B')"]);
     const shop = await schemas.create(prefix);
     await exec(shop, shopSql(shop.database, warehouse.database));
-    const backupDir = path.join(dir, prefix);
+    const root = path.join(dir, prefix);
+    const backupDir = path.join(root, 'var', 'backups');
     const record = await createDatabaseBackup(shop, backupDir);
-    return { shop, record, backupDir, print: await portablePrint(shop) };
+    return { shop, record, root, backupDir, print: await portablePrint(shop) };
   }
 
   beforeAll(async () => {
@@ -155,6 +168,30 @@ describe('rollback --table and archives loaded elsewhere', () => {
     });
     expect(shown).toBe(drawn);
   });
+
+  it('rollback --table restores a sequence, alone or with its table, and says so', async () => {
+    const { shop, record, root, backupDir, print } = await backedUpShop('tseq');
+    const saved = await nextNotCached(shop);
+    await exec(shop, ['DELETE FROM invoice WHERE id > 1000', 'SELECT SETVAL(invoice_seq, 50000)']);
+    const t = shop;
+    const env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}` };
+    const alone = await runCli(['rollback', record.id, '--table', 'invoice_seq', '--yes'], env);
+    expect(alone.stderr).toBe('');
+    expect(alone.stdout).toBe(`rolled back to ${record.file}: 0 tables, 1 sequence, 0 rows restored\n`);
+    expect(alone.code).toBe(0);
+    expect(await nextNotCached(shop)).toBe(saved);
+    // The table kept its rows, and its default draws from the restored sequence.
+    expect(await nextInvoiceId(shop)).toBe(saved);
+    await exec(shop, ['SELECT SETVAL(invoice_seq, 60000)', 'DELETE FROM invoice']);
+    const both = await rollbackDatabase(shop, backupDir, record, { tables: ['invoice', 'invoice_seq'] });
+    expect(both).toMatchObject({ tables: 1, rows: 2, objects: { tables: 1, sequences: 1 } });
+    const after = await portablePrint(shop);
+    expect(after.tables.invoice).toEqual(print.tables.invoice);
+    expect(after.objects['table invoice']).toBe(print.objects['table invoice']);
+    expect(after.objects['sequence invoice_seq']).toBe(print.objects['sequence invoice_seq']);
+    expect(await nextInvoiceId(shop)).toBe(saved);
+    expect(await leftovers(shop)).toEqual([]);
+  });
 });
 
 describe('schema qualifiers in definitions', () => {
@@ -176,5 +213,17 @@ describe('schema qualifiers in definitions', () => {
     );
     const other = 'CREATE TRIGGER q AFTER INSERT ON other.t FOR EACH ROW SET @a = 1';
     expect(triggerWithoutSchemaQualifier(other, 'shop')).toBe(other);
+  });
+});
+
+describe('requireTables', () => {
+  const record = (manifest: Partial<Manifest>) =>
+    ({ file: 'x_db.sql.gz', manifest: { tables: [{ name: 'invoice' }], objects: { sequences: 0 }, ...manifest } }) as unknown as BackupRecord;
+
+  it('takes the sequences a manifest lists as tables, and leaves the names to the restore where an older one lists none', () => {
+    expect(() => requireTables(record({ sequences: ['invoice_seq'], objects: { sequences: 1 } as ObjectCounts }), ['invoice', 'invoice_seq'])).not.toThrow();
+    expect(() => requireTables(record({ sequences: ['invoice_seq'] }), ['nosuch'])).toThrow(/^x_db\.sql\.gz holds no table "nosuch"; nothing was changed$/);
+    expect(() => requireTables(record({ objects: { sequences: 1 } as ObjectCounts }), ['invoice_seq'])).not.toThrow();
+    expect(() => requireTables(record({}), ['invoice_seq'])).toThrow(/holds no table "invoice_seq"/);
   });
 });

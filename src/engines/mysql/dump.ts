@@ -285,7 +285,7 @@ async function runDump(
     events: events.length,
     sequences: sequences.length,
   };
-  return { engine, tables: tableResults, objects, warnings: session.warnings };
+  return { engine, tables: tableResults, sequences, objects, warnings: session.warnings };
 }
 
 /**
