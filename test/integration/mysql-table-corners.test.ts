@@ -11,10 +11,11 @@ import { createDatabaseBackup } from '../../src/core/backup.js';
 import { requireTables, rollbackDatabase } from '../../src/core/rollback.js';
 import type { BackupRecord, Manifest, ObjectCounts } from '../../src/core/types.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
+import { sequenceReferences } from '../../src/engines/mysql/restore-parse.js';
 import { triggerWithoutSchemaQualifier, withoutSchemaQualifier } from '../../src/engines/mysql/schema-qualifiers.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
-import { fingerprint, loadWithStockClient, queryRows, schemaRegistry, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
+import { dumpWithStockTool, fingerprint, loadWithStockClient, queryRows, schemaRegistry, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { chunked } from '../helpers/sink.js';
 
 /**
@@ -169,6 +170,20 @@ describe('rollback --table and archives loaded elsewhere', () => {
     expect(shown).toBe(drawn);
   });
 
+  it('rollback --table of a table numbered by a sequence stops before the swap, naming the --table to add', async () => {
+    const { shop, record, backupDir } = await backedUpShop('tseqref');
+    await exec(shop, ['DELETE FROM invoice', 'INSERT INTO invoice (amount) VALUES (7)']);
+    const before = await portablePrint(shop);
+    const refusal = /^cannot restore database `[^`]+`: table `invoice` takes a default from sequence `invoice_seq`, which is not restored with it: add --table invoice_seq to restore both \(.*\), or roll back the whole database; the database was not changed$/;
+    await expect(rollbackDatabase(shop, backupDir, record, { tables: ['invoice'] })).rejects.toThrow(refusal);
+    // mariadb-dump names the sequence with the schema: nextval(`shop`.`invoice_seq`).
+    const stock = path.join(dir, 'tseqref.sql');
+    await dumpWithStockTool(shop, stock);
+    await expect(restoreMysql(shop, chunked(await readFile(stock)), { tables: ['invoice'] })).rejects.toThrow(refusal);
+    expect(await portablePrint(shop)).toEqual(before);
+    expect(await leftovers(shop)).toEqual([]);
+  });
+
   it('rollback --table restores a sequence, alone or with its table, and says so', async () => {
     const { shop, record, root, backupDir, print } = await backedUpShop('tseq');
     const saved = await nextNotCached(shop);
@@ -213,6 +228,17 @@ describe('schema qualifiers in definitions', () => {
     );
     const other = 'CREATE TRIGGER q AFTER INSERT ON other.t FOR EACH ROW SET @a = 1';
     expect(triggerWithoutSchemaQualifier(other, 'shop')).toBe(other);
+  });
+});
+
+describe('sequenceReferences', () => {
+  it('finds the sequences a CREATE TABLE draws on, in every spelling, not in strings', () => {
+    const create = "CREATE TABLE i (id INT DEFAULT nextval(`shop`.`s`), b INT DEFAULT NEXT VALUE FOR s2, c INT DEFAULT LASTVAL(\"s3\"), d VARCHAR(9) COMMENT 'nextval(x)')";
+    expect(sequenceReferences(Buffer.from(create)).map((ref) => [ref.schema, ref.name])).toEqual([
+      ['shop', 's'],
+      [undefined, 's2'],
+      [undefined, 's3'],
+    ]);
   });
 });
 

@@ -311,6 +311,24 @@ export function classifyStatement(text: Buffer): StatementInfo {
   }
 }
 
+/**
+ * The sequences a statement draws on (`nextval(seq)`, `lastval(seq)`, `setval(seq, ...)`, `NEXT VALUE FOR
+ * seq`, `PREVIOUS VALUE FOR seq`), as a CREATE TABLE's column defaults name them. Reads the whole
+ * statement; string literals and comments are skipped.
+ */
+export function sequenceReferences(text: Buffer): ObjectRef[] {
+  const tokens = new Tokens(text);
+  const refs: ObjectRef[] = [];
+  for (let t = tokens.next(); t; t = tokens.next()) {
+    if (t.type !== 'word') continue;
+    const call = (t.value === 'NEXTVAL' || t.value === 'LASTVAL' || t.value === 'SETVAL') && tokens.acceptPunct('(');
+    const valueFor = (t.value === 'NEXT' || t.value === 'PREVIOUS') && tokens.accept('VALUE') && tokens.accept('FOR');
+    const ref = call || valueFor ? readName(tokens) : null;
+    if (ref) refs.push(ref);
+  }
+  return refs;
+}
+
 /** A copy of `text` with the given byte ranges removed (ranges must not overlap). */
 export function removeRanges(text: Buffer, ranges: [number, number][]): Buffer {
   if (ranges.length === 0) return text;

@@ -14,7 +14,7 @@
 // come as several streams of its tables, one session each (ReplayOptions.streams).
 import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
 import type { ProgressListener } from '../engine.js';
-import { classifyStatement, quoteId, removeRanges, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
+import { classifyStatement, quoteId, removeRanges, sequenceReferences, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
 import { ownSequenceQualifiers } from './swap-defaults.js';
 import { asServerError, exec, execBytes, loadRows, run, text, type Outcome, type RawConnection } from './restore-session.js';
 import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
@@ -202,6 +202,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
         }
       }
       if (!keep) return null;
+      if (chosen && info.kind === 'create-table') requireOwnSequences(st, info, tables, [shop, result.sourceDatabase]);
     }
     if (exclude) {
       const refs = info.kind === 'create-index' || info.kind === 'create-trigger' ? [info.table] : info.objects;
@@ -379,6 +380,22 @@ function keepTriggerOfUnknownTable(st: SqlStatement, info: StatementInfo, chosen
   if (!chosen) return true;
   const trigger = quoteId(info.objects[0]?.name ?? '?');
   throw new StatementError(st.offset, `the table of trigger ${trigger} cannot be read, so restoring some tables could lose it; roll back the whole database`, undefined, preview(st.text));
+}
+
+/**
+ * A table chosen for a partial restore whose column defaults draw from a sequence of the same database
+ * cannot be created in staging without that sequence, and swapping the sequence back unasked could hand
+ * out again numbers that rows of other tables already hold: the restore stops, before the swap, naming
+ * the sequence to add.
+ */
+function requireOwnSequences(st: SqlStatement, info: StatementInfo, chosen: Set<string>, ownSchemas: (string | undefined)[]): void {
+  const table = info.objects[0]?.name ?? '?';
+  const own = sequenceReferences(st.text).filter((ref) => ref.schema === undefined || ownSchemas.includes(ref.schema));
+  const missing = own.find((ref) => !chosen.has(ref.name));
+  if (!missing) return;
+  throw new Error(
+    `table ${quoteId(table)} takes a default from sequence ${quoteId(missing.name)}, which is not restored with it: add --table ${missing.name} to restore both (the sequence then goes back to the backup's value too), or roll back the whole database`,
+  );
 }
 
 export function abortReason(signal: AbortSignal): Error {
