@@ -124,6 +124,21 @@ describe('rollback --table and archives loaded elsewhere', () => {
     expect(await leftovers(shop)).toEqual([]);
   });
 
+  it('restores the triggers of chosen tables from a mariadb-dump file: ANSI_QUOTES, ON `shop`.t, `shop` . name', async () => {
+    const { shop, print } = await backedUpShop('tansistock');
+    const stock = path.join(dir, 'tansistock.sql');
+    await dumpWithStockTool(shop, stock);
+    await exec(shop, ['DROP TRIGGER product_ai', 'DROP TRIGGER stock_au', 'DROP TRIGGER audit_bi', 'DELETE FROM stock']);
+    const result = await restoreMysql(shop, chunked(await readFile(stock)), { tables: ['product', 'stock', 'audit'] });
+    expect(result.objects).toMatchObject({ tables: 3, triggers: 3 });
+    const after = await portablePrint(shop);
+    for (const key of ['trigger product_ai', 'trigger stock_au', 'trigger audit_bi']) expect(after.objects[key], key).toBe(print.objects[key]);
+    expect(after.tables.stock).toEqual(print.tables.stock);
+    await exec(shop, ['UPDATE stock SET qty = 0 WHERE id = 2']);
+    expect(await auditLines(shop)).toEqual(['STOCK 2']);
+    expect(await leftovers(shop)).toEqual([]);
+  });
+
   it('rollback --table stops, changing nothing, at a trigger whose table it cannot read', async () => {
     const shop = await schemas.create('tunread');
     await exec(shop, ['CREATE TABLE t (id INT PRIMARY KEY)', 'INSERT INTO t VALUES (1)', 'CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.id = NEW.id + 1']);
