@@ -65,7 +65,9 @@ export function registerRollback(program: Command): void {
       if (flags.json) {
         stdio.out(JSON.stringify({ id: record.id, file: record.file, type: record.type, job: jobId, ...outcome.result }));
       } else if (outcome.kind === 'database') {
-        stdio.out(`rolled back to ${record.file}: ${outcome.result.tables} tables, ${outcome.result.rows} rows restored`);
+        const { tables, objects, rows } = outcome.result;
+        const sequences = objects.sequences > 0 ? `, ${objects.sequences} sequence${objects.sequences === 1 ? '' : 's'}` : '';
+        stdio.out(`rolled back to ${record.file}: ${tables} tables${sequences}, ${rows} rows restored`);
       } else {
         const { tree, database } = outcome.result;
         const db = database ? `; database: ${database.tables} tables, ${database.rows} rows` : '';

@@ -65,6 +65,11 @@ export async function dumpDatabase(
   }
 }
 
+/** The manifest's `sequences`, where the dump has any. */
+export function sequencesOf(dump: DumpResult): { sequences?: string[] } {
+  return dump.sequences?.length ? { sequences: dump.sequences } : {};
+}
+
 export async function createDatabaseBackup(
   target: DatabaseTarget,
   backupDir: string,
@@ -72,6 +77,6 @@ export async function createDatabaseBackup(
 ): Promise<BackupRecord> {
   return publishArchive(backupDir, 'db', options, async ({ out }) => {
     const dump = await dumpDatabase(target, out, options);
-    return { engine: dump.engine, sqlBytes: dump.sqlBytes, tables: dump.tables, objects: dump.objects, warnings: dump.warnings };
+    return { engine: dump.engine, sqlBytes: dump.sqlBytes, tables: dump.tables, ...sequencesOf(dump), objects: dump.objects, warnings: dump.warnings };
   });
 }

@@ -63,10 +63,16 @@ export function requireSameEngine(record: BackupRecord, target: DatabaseTarget):
   }
 }
 
-/** Refuses table names the backup's manifest does not list, before anything is touched. */
+/**
+ * Refuses table names the backup's manifest does not list, before anything is touched. A sequence counts
+ * as a table; where an older manifest has sequences without their names, the restore checks the names
+ * (before its swap) instead.
+ */
 export function requireTables(record: BackupRecord, tables: string[] | undefined): void {
-  if (!tables?.length || !record.manifest) return;
-  const known = new Set(record.manifest.tables.map((t) => t.name));
+  const manifest = record.manifest;
+  if (!tables?.length || !manifest) return;
+  if (manifest.sequences === undefined && manifest.objects.sequences > 0) return;
+  const known = new Set([...manifest.tables.map((t) => t.name), ...(manifest.sequences ?? [])]);
   const missing = tables.filter((t) => !known.has(t));
   if (missing.length) throw new UsageError(`${record.file} holds no table ${missing.map((t) => `"${t}"`).join(', ')}; nothing was changed`);
 }

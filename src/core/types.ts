@@ -82,6 +82,11 @@ export interface Manifest {
   sqlBytes: number;
   /** Per table; for .tgz archives the offsets are within the embedded dump (see `dump`). */
   tables: TableEntry[];
+  /**
+   * The sequences of a MariaDB dump, by name (`rollback --table` takes them as it takes tables). Absent in
+   * manifests written before it was recorded.
+   */
+  sequences?: string[];
   objects: ObjectCounts;
   /** For .tgz archives with a database: where the dump sits inside the archive. */
   dump?: DumpEntry;

@@ -47,6 +47,8 @@ export interface TableDumpInfo {
 export interface DumpResult {
   engine: EngineInfo;
   tables: TableDumpInfo[];
+  /** Sequences (MariaDB) by name: restorable by name like tables, though they have no data range. */
+  sequences?: string[];
   objects: ObjectCounts;
   warnings: string[];
 }

@@ -448,6 +448,22 @@ describe('statement heads (restore-parse)', () => {
     expect(widenSetNames(Buffer.from('/*!40101 SET NAMES utf8 */')).toString()).toBe('/*!40101 SET NAMES utf8mb4 */');
     expect(widenSetNames(Buffer.from('SET NAMES utf8 COLLATE utf8_bin')).toString()).toBe('SET NAMES utf8 COLLATE utf8_bin');
   });
+
+  it('reads names in "double quotes" (ANSI_QUOTES) and qualified names with blanks around the dot', () => {
+    expect(info('CREATE DEFINER="root"@"localhost" TRIGGER "trg" AFTER INSERT ON "t ""x""" FOR EACH ROW INSERT INTO "log" VALUES (1)')).toMatchObject({
+      kind: 'create-trigger',
+      objects: [{ name: 'trg' }],
+      table: { name: 't "x"' },
+      definer: { user: 'root', host: 'localhost' },
+    });
+    const spaced = 'CREATE TRIGGER `shop` . q BEFORE INSERT ON "shop".t FOR EACH ROW SET @a = 1';
+    const head = info(spaced);
+    expect(head).toMatchObject({ objects: [{ schema: 'shop', name: 'q' }], table: { schema: 'shop', name: 't' } });
+    const ranges = [head.objects[0].qualifier!, head.table!.qualifier!];
+    expect(removeRanges(Buffer.from(spaced), ranges).toString()).toBe('CREATE TRIGGER q BEFORE INSERT ON t FOR EACH ROW SET @a = 1');
+    // A single-quoted word is a string, never a name.
+    expect(info("CREATE TRIGGER trg AFTER INSERT ON 't' FOR EACH ROW SET @a = 1").table).toBeUndefined();
+  });
 });
 
 describe('restoreMysql with hand-written dumps', () => {

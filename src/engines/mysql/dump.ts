@@ -51,10 +51,10 @@ import {
   stripDefiner,
   tableDataHeading,
   tableStructure,
-  unqualifyOwnDatabase,
   viewPlaceholder,
   withGeometrySrids,
 } from './schema-ddl.js';
+import { triggerWithoutSchemaQualifier, withoutSchemaQualifier } from './schema-qualifiers.js';
 import { quoteIdentifier, type ColumnInfo } from './values.js';
 
 /** Largest INSERT we write (rows permitting): well under max_allowed_packet, big enough to load fast. */
@@ -203,7 +203,8 @@ async function runDump(
 
   const { tables, sequences } = await listTables(conn, database);
   const views = await listViews(conn, database);
-  const triggers = await listTriggers(conn, database);
+  // The archive loads into any schema: its definitions must not name this one (schema-qualifiers.ts).
+  const triggers = (await listTriggers(conn, database)).map((t) => ({ ...t, createStatement: triggerWithoutSchemaQualifier(t.createStatement, database) }));
   const routines = await listRoutines(conn, database);
   const events = await listEvents(conn, database);
   const srids = await listGeometrySrids(conn, database);
@@ -258,7 +259,9 @@ async function runDump(
   for (const view of validViews) await sink.write(viewPlaceholder(view.definition.name, view.columns));
   for (const event of events) await writeObject(session, event);
   for (const routine of routines) await writeObject(session, routine);
-  for (const view of orderViews(validViews.map((v) => ({ ...v.definition })))) await writeObject(session, view);
+  const sameNamedObject = [...tables.map((t) => t.name), ...sequences, ...views.map((v) => v.definition.name)].includes(database);
+  const portableViews = validViews.map((v) => ({ ...v.definition, createStatement: withoutSchemaQualifier(v.definition.createStatement, database, sameNamedObject) }));
+  for (const view of orderViews(portableViews)) await writeObject(session, view);
   if (!isMariaDb) {
     // Without EXECUTE IMMEDIATE the stock client's comment stripping cannot be avoided.
     const altered = [...triggers, ...routines, ...events].filter((d) => /--|#|\/\*|\r/.test(d.createStatement));
@@ -282,7 +285,7 @@ async function runDump(
     events: events.length,
     sequences: sequences.length,
   };
-  return { engine, tables: tableResults, objects, warnings: session.warnings };
+  return { engine, tables: tableResults, sequences, objects, warnings: session.warnings };
 }
 
 /**
@@ -306,7 +309,7 @@ async function dumpTable(
     return null;
   }
   const rawCreate = await showCreateTable(conn, table.name);
-  const create = withGeometrySrids(unqualifyOwnDatabase(rawCreate, database), srids);
+  const create = withGeometrySrids(withoutSchemaQualifier(rawCreate, database), srids);
   await sink.write(tableStructure(table.name, create));
   await sink.write(tableDataHeading(table.name));
   let data: TableDataResult;

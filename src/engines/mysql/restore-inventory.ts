@@ -1,8 +1,11 @@
 // What one schema holds, with the definitions needed to recreate each object elsewhere: views, triggers,
 // routines and events are read with SHOW CREATE on a session whose default schema is that schema, so
-// references to its own tables come back unqualified and can be replayed in another schema.
+// references to its own tables come back unqualified and can be replayed in another schema. A view that
+// also reads another schema, or calls a sequence, comes back with this schema's name in it: that name is
+// taken out (a staged view created in the shop would otherwise read the staging schema's tables).
 import { quoteString, run, text, type RawConnection } from './restore-session.js';
 import { quoteId } from './restore-parse.js';
+import { withoutSchemaQualifier } from './schema-qualifiers.js';
 
 /** The session settings an object was created under (they change how its body is parsed and runs). */
 export interface CreationContext {
@@ -82,10 +85,12 @@ export async function inventorySchema(conn: RawConnection, schema: string, optio
   }
   if (options.tables) return inv;
 
+  const sameNamedObject = [...inv.tables, ...inv.sequences, ...viewNames].includes(schema);
   for (const name of viewNames) {
     const [def] = await run(conn, `SHOW CREATE VIEW ${quoteId(name)}`);
     if (!def) continue;
-    inv.views.push({ name, sql: text(def, 'Create View'), context: { ...contextOf(def), sqlMode: '' } });
+    const sql = withoutSchemaQualifier(text(def, 'Create View'), schema, sameNamedObject);
+    inv.views.push({ name, sql, context: { ...contextOf(def), sqlMode: '' } });
   }
 
   const routines = await run(

@@ -212,7 +212,8 @@ export function classifyStatement(text: Buffer): StatementInfo {
           info.kind = 'alter-database';
           const t = tokens.peek();
           const options = ['CHARACTER', 'CHARSET', 'DEFAULT', 'COLLATE', 'COMMENT', 'UPGRADE'];
-          if (t && (t.type === 'ident' || (t.type === 'word' && !options.includes(t.value)))) push(readName(tokens));
+          const named = t && (t.type === 'ident' || t.ansiIdentifier !== undefined || (t.type === 'word' && !options.includes(t.value)));
+          if (named) push(readName(tokens));
           return info;
         }
         case 'USER':
@@ -308,6 +309,24 @@ export function classifyStatement(text: Buffer): StatementInfo {
       if (ADMIN_WORDS.has(first.value)) info.kind = 'admin';
       return info;
   }
+}
+
+/**
+ * The sequences a statement draws on (`nextval(seq)`, `lastval(seq)`, `setval(seq, ...)`, `NEXT VALUE FOR
+ * seq`, `PREVIOUS VALUE FOR seq`), as a CREATE TABLE's column defaults name them. Reads the whole
+ * statement; string literals and comments are skipped.
+ */
+export function sequenceReferences(text: Buffer): ObjectRef[] {
+  const tokens = new Tokens(text);
+  const refs: ObjectRef[] = [];
+  for (let t = tokens.next(); t; t = tokens.next()) {
+    if (t.type !== 'word') continue;
+    const call = (t.value === 'NEXTVAL' || t.value === 'LASTVAL' || t.value === 'SETVAL') && tokens.acceptPunct('(');
+    const valueFor = (t.value === 'NEXT' || t.value === 'PREVIOUS') && tokens.accept('VALUE') && tokens.accept('FOR');
+    const ref = call || valueFor ? readName(tokens) : null;
+    if (ref) refs.push(ref);
+  }
+  return refs;
 }
 
 /** A copy of `text` with the given byte ranges removed (ranges must not overlap). */

@@ -9,6 +9,11 @@ export interface Token {
   value: string;
   /** Original spelling of a word. */
   raw?: string;
+  /**
+   * A "double-quoted" token read as an identifier, as under sql_mode ANSI_QUOTES (doubled quotes undone,
+   * backslashes kept). Where a statement head has a name, such a token can only be one.
+   */
+  ansiIdentifier?: string;
   start: number;
   end: number;
 }
@@ -113,9 +118,10 @@ export class Tokens {
         q++;
       }
       parts.push(buf.subarray(from, Math.min(q, buf.length)));
-      let value = Buffer.concat(parts).toString('utf8');
-      if (b !== 0x60) value = value.replace(/\\(.)/g, '$1');
-      token = { type: b === 0x60 ? 'ident' : 'string', value, start, end: Math.min(q + 1, buf.length) };
+      const quoted = Buffer.concat(parts).toString('utf8');
+      const end = Math.min(q + 1, buf.length);
+      if (b === 0x60) token = { type: 'ident', value: quoted, start, end };
+      else token = { type: 'string', value: quoted.replace(/\\(.)/g, '$1'), start, end, ...(b === 0x22 ? { ansiIdentifier: quoted } : {}) };
     } else if (isWordByte(b)) {
       let q = p + 1;
       while (q < buf.length && isWordByte(buf[q])) q++;
@@ -133,22 +139,22 @@ function rawWord(t: Token): string {
   return t.raw ?? t.value;
 }
 
-/** An identifier token's name (unquoted identifiers keep their spelling). */
+/** An identifier token's name (unquoted identifiers keep their spelling; "name" is one under ANSI_QUOTES). */
 function identName(t: Token | null): string | null {
   if (!t) return null;
   if (t.type === 'ident') return t.value;
   if (t.type === 'word') return rawWord(t);
-  return null;
+  return t.ansiIdentifier ?? null;
 }
 
-/** Reads `name` or `schema.name`. */
+/** Reads `name` or `schema.name` (the server allows blanks around the dot, and keeps them in SHOW CREATE TRIGGER). */
 export function readName(tokens: Tokens): ObjectRef | null {
   const first = tokens.peek();
   const a = identName(first);
   if (a === null || !first) return null;
   tokens.next();
   const dot = tokens.peek();
-  if (dot && dot.type === 'punct' && dot.value === '.' && dot.start === first.end) {
+  if (dot && dot.type === 'punct' && dot.value === '.') {
     tokens.next();
     const second = tokens.next();
     const b = identName(second);

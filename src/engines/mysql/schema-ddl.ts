@@ -61,15 +61,6 @@ export function tableStructure(table: string, createStatement: string): string {
   return `${section(`Table structure for table ${quoteIdentifier(table)}`)}DROP TABLE IF EXISTS ${quoteIdentifier(table)};\n${createStatement};\n`;
 }
 
-/**
- * SHOW CREATE TABLE names sequences in DEFAULT nextval(...) with their database; a dump that loads into
- * any database must not point back at the original one.
- */
-export function unqualifyOwnDatabase(createStatement: string, database: string): string {
-  const own = quoteIdentifier(database).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return createStatement.replace(new RegExp(`(\\b(?:nextval|lastval|setval)\\(\\s*)${own}\\.`, 'gi'), '$1');
-}
-
 /** Puts REF_SYSTEM_ID=n back on geometry columns of a CREATE TABLE that does not show it. */
 export function withGeometrySrids(createStatement: string, srids: Map<string, number> | undefined): string {
   if (!srids) return createStatement;

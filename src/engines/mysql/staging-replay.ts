@@ -14,7 +14,7 @@
 // come as several streams of its tables, one session each (ReplayOptions.streams).
 import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
 import type { ProgressListener } from '../engine.js';
-import { classifyStatement, quoteId, removeRanges, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
+import { classifyStatement, quoteId, removeRanges, sequenceReferences, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
 import { ownSequenceQualifiers } from './swap-defaults.js';
 import { asServerError, exec, execBytes, loadRows, run, text, type Outcome, type RawConnection } from './restore-session.js';
 import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
@@ -53,6 +53,8 @@ export interface ReplayOptions {
 interface StreamFilter {
   include?: Set<string>;
   exclude?: Set<string>;
+  /** `include` holds the tables the user chose (a partial restore), not a stream's share of the dump. */
+  chosen?: boolean;
 }
 
 // Statements of the main stream that need the other streams' tables to exist.
@@ -157,7 +159,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     throw new StatementError(st.offset, `the statement writes to schema ${quoteId(ref.schema)}, outside the database being restored`, undefined, preview(st.text));
   };
 
-  const prepare = (st: SqlStatement, { include: tables, exclude }: StreamFilter): Prepared | null => {
+  const prepare = (st: SqlStatement, { include: tables, exclude, chosen = false }: StreamFilter): Prepared | null => {
     const info = classifyStatement(st.text);
     switch (info.kind) {
       case 'use':
@@ -191,7 +193,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       const inSet = (ref: ObjectRef | undefined) => ref !== undefined && tables.has(ref.name);
       let keep = false;
       if (PARTIAL_ALWAYS.has(info.kind)) keep = true;
-      else if (info.kind === 'create-trigger') keep = inSet(info.table);
+      else if (info.kind === 'create-trigger') keep = info.table ? inSet(info.table) : keepTriggerOfUnknownTable(st, info, chosen);
       else if (PARTIAL_KINDS.has(info.kind)) {
         const refs = info.kind === 'create-index' ? [info.table] : info.objects;
         keep = refs.length > 0 && refs.every(inSet);
@@ -200,6 +202,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
         }
       }
       if (!keep) return null;
+      if (chosen && info.kind === 'create-table') requireOwnSequences(st, info, tables, [shop, result.sourceDatabase]);
     }
     if (exclude) {
       const refs = info.kind === 'create-index' || info.kind === 'create-trigger' ? [info.table] : info.objects;
@@ -349,7 +352,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
   const mainRun = replayStream(
     sql,
     mainLanes,
-    tables ? { include: tables } : exclude.size ? { exclude } : {},
+    tables ? { include: tables, chosen: true } : exclude.size ? { exclude } : {},
     streams.length ? allExtras : undefined,
   );
   const runs = await Promise.allSettled([mainRun, ...extraRuns]);
@@ -366,6 +369,33 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
   });
   return result;
+}
+
+/**
+ * A trigger whose head does not tell its table. A stream keeps it: every dump places a trigger after its
+ * table's rows, so the table is one of the stream's own. Among tables the user chose it may belong to one
+ * of them, which would then lose it without a word: the restore stops instead, before the swap.
+ */
+function keepTriggerOfUnknownTable(st: SqlStatement, info: StatementInfo, chosen: boolean): boolean {
+  if (!chosen) return true;
+  const trigger = quoteId(info.objects[0]?.name ?? '?');
+  throw new StatementError(st.offset, `the table of trigger ${trigger} cannot be read, so restoring some tables could lose it; roll back the whole database`, undefined, preview(st.text));
+}
+
+/**
+ * A table chosen for a partial restore whose column defaults draw from a sequence of the same database
+ * cannot be created in staging without that sequence, and swapping the sequence back unasked could hand
+ * out again numbers that rows of other tables already hold: the restore stops, before the swap, naming
+ * the sequence to add.
+ */
+function requireOwnSequences(st: SqlStatement, info: StatementInfo, chosen: Set<string>, ownSchemas: (string | undefined)[]): void {
+  const table = info.objects[0]?.name ?? '?';
+  const own = sequenceReferences(st.text).filter((ref) => ref.schema === undefined || ownSchemas.includes(ref.schema));
+  const missing = own.find((ref) => !chosen.has(ref.name));
+  if (!missing) return;
+  throw new Error(
+    `table ${quoteId(table)} takes a default from sequence ${quoteId(missing.name)}, which is not restored with it: add --table ${missing.name} to restore both (the sequence then goes back to the backup's value too), or roll back the whole database`,
+  );
 }
 
 export function abortReason(signal: AbortSignal): Error {
