@@ -48,6 +48,8 @@ export interface DumpResult {
   engine: EngineInfo;
   tables: TableDumpInfo[];
   objects: ObjectCounts;
+  /** The owner of each view, trigger, routine and event (MySQL/MariaDB; see Manifest.definers). */
+  definers?: Record<string, string>;
   warnings: string[];
 }
 
