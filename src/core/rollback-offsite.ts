@@ -9,7 +9,7 @@ import type { DatabaseTarget } from '../engines/target.js';
 import type { ObjectStore } from '../stores/store.js';
 import { OperationError } from './errors.js';
 import { openStoredRange, openStoredRecord } from './offsite-read.js';
-import { requireSameEngine, requireTables, restoreDatabase } from './rollback.js';
+import { objectsOf, requireSameEngine, requireTables, restoreDatabase } from './rollback.js';
 import { planTableSql, readTableSql, type ArchiveRangeReader } from './table-sql.js';
 import type { BackupRecord } from './types.js';
 
@@ -48,5 +48,12 @@ export async function rollbackTablesFromStore(
   if (!plan) return undefined;
   const read: ArchiveRangeReader = (start, end) => openStoredRange(store, record, options.secret, { start, end: end - 1 });
   const sql = readOrExplain(store, record, readTableSql(read, plan));
-  return restoreDatabase(target, sql, { tables, onProgress: options.onProgress, signal: options.signal, totalBytes: plan.sqlBytes, exactValues: record.origin === 'lifeboat' });
+  return restoreDatabase(target, sql, {
+    tables,
+    onProgress: options.onProgress,
+    signal: options.signal,
+    totalBytes: plan.sqlBytes,
+    exactValues: record.origin === 'lifeboat',
+    ...objectsOf(record),
+  });
 }

@@ -28,7 +28,7 @@ import type { DatabaseTarget } from '../engines/target.js';
 import { archivePath } from './archive-reader.js';
 import { OperationError, UsageError } from './errors.js';
 import { requireFreeSpace } from './free-space.js';
-import { requireSameEngine, restoreDatabase } from './rollback.js';
+import { objectsOf, requireSameEngine, restoreDatabase } from './rollback.js';
 import { prepareUnits, removeWorkFolders } from './staging.js';
 import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
 import type { BackupRecord } from './types.js';
@@ -196,6 +196,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
           signal: options.signal,
           totalBytes: record.manifest?.sqlBytes,
           exactValues: record.origin === 'lifeboat',
+          ...objectsOf(record),
         });
       } catch (error) {
         const failed = await swap.undo();

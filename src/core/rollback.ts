@@ -18,6 +18,13 @@ export interface RollbackOptions {
   signal?: AbortSignal;
 }
 
+/** What a backup's manifest tells the restore about the dump's objects (counts and owners). */
+export function objectsOf(record: BackupRecord): Pick<RestoreOptions, 'objects' | 'definers'> {
+  const manifest = record.manifest;
+  if (!manifest?.engine) return {};
+  return { objects: manifest.objects, ...(manifest.definers ? { definers: manifest.definers } : {}) };
+}
+
 /** Refuses a dump made by another engine than the target's, before anything is touched. */
 export function requireSameEngine(record: BackupRecord, target: DatabaseTarget): void {
   const made = record.manifest?.engine?.kind;
@@ -38,12 +45,11 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: RollbackOptions & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues'> = {},
+  options: RollbackOptions & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues' | 'objects' | 'definers'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
-    const { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues } = options;
-    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues });
+    return await engine.restore(sql, options);
   } finally {
     await engine.close();
   }
@@ -71,6 +77,7 @@ export async function rollbackDatabase(
       totalBytes: record.manifest?.sqlBytes,
       parallelSql: checked.parallelSql,
       exactValues: record.origin === 'lifeboat',
+      ...objectsOf(record),
       beforeSwap: async () => {
         damage = await checked.problems();
         if (damage.length) throw new Error('the archive does not match its manifest');

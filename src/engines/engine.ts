@@ -111,6 +111,10 @@ export interface RestoreOptions {
    * (ENUM's error value '' raises one, and loads back as itself) are not reported as changed values.
    */
   exactValues?: boolean;
+  /** What the backup's manifest counts, when it has one. */
+  objects?: ObjectCounts;
+  /** The owner of each view, trigger, routine and event, from the backup's manifest (Manifest.definers). */
+  definers?: Record<string, string>;
 }
 
 export interface RestoreResult {

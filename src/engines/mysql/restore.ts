@@ -22,8 +22,8 @@
  *   another user are still replaced, but with a warning, since they could not be put back if the
  *   restore had to be undone.
  * - nothing global: everything goes to the binary log as it happens (replicas apply the same load and
- *   RENAME); a DEFINER naming another user is stripped (see swap-objects.ts), so SUPER / SET USER is
- *   never required.
+ *   RENAME); objects get their owners from the backup only where the user may set them (restore-owners.ts),
+ *   so SUPER / SET USER is never required.
  *
  * Known limits: foreign keys of tables in *other* schemas that reference the shop's tables are not
  * repointed (they follow the old tables, which are dropped; InnoDB then reports them as dangling);
@@ -39,6 +39,7 @@ import { countObjects, inventorySchema } from './restore-inventory.js';
 import { abortReason, replayIntoStaging } from './staging-replay.js';
 import { dropObject, readCurrentUser } from './swap-objects.js';
 import { SwapError, swapTables } from './swap-tables.js';
+import { giveBackOwners } from './restore-owners.js';
 
 export { StatementError } from './staging-replay.js';
 
@@ -209,6 +210,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
         throw new RestoreError('the dump creates no table; refusing to empty the database');
       }
     }
+    warnings.push(...(await giveBackOwners(admin, staged, current, { ...options.definers, ...replay.definers })));
     // RENAME TABLE cannot move a table with triggers to another schema: they are recreated in the shop.
     for (const trigger of staged.triggers) await dropObject(stageConn, 'trigger', trigger.name);
 

@@ -58,7 +58,7 @@ export async function swapTables(input: SwapInput): Promise<void> {
   const stagedTriggers = partial ? staged.triggers.filter((t) => tables.has(t.table)) : staged.triggers;
   // Shop views whose name a staged table takes must go before the rename.
   const collidingViews = old.views.filter((v) => moveInSet.has(v.name));
-  const create: CreateOptions = { current: input.current, policy: 'strip-foreign', orReplace: true, mariadb: input.mariadb };
+  const create: CreateOptions = { current: input.current, policy: 'keep-if-allowed', orReplace: true, mariadb: input.mariadb };
 
   let renamed = false;
   const createdTriggers: string[] = [];
