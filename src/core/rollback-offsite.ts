@@ -17,6 +17,7 @@ export interface StoreRollbackOptions {
   secret?: EncryptionSecret;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  onNotice?: (line: string) => void;
 }
 
 /** Rethrows a failed read of the store as one line that says nothing was changed. */
@@ -52,6 +53,7 @@ export async function rollbackTablesFromStore(
     tables,
     onProgress: options.onProgress,
     signal: options.signal,
+    onNotice: options.onNotice,
     totalBytes: plan.sqlBytes,
     exactValues: record.origin === 'lifeboat',
     ...objectsOf(record),

@@ -44,6 +44,8 @@ export interface TreeRollbackOptions {
   folding?: NameFolding;
   /** The folder the archive is read from (a backup fetched from off-site storage); the backup folder by default. */
   archiveDir?: string;
+  /** Lines the user should see before the database restore writes (the binary log's growth). */
+  onNotice?: (line: string) => void;
 }
 
 export interface TreeRollbackResult {
@@ -196,6 +198,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
           signal: options.signal,
           totalBytes: record.manifest?.sqlBytes,
           exactValues: record.origin === 'lifeboat',
+          onNotice: options.onNotice,
           ...objectsOf(record),
         });
       } catch (error) {

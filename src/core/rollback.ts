@@ -3,11 +3,12 @@
 // the swap, so before anything is touched. The restore
 // step alone (restoreDatabase) is shared with the rollback of .tgz archives, which read the dump from
 // their staged tree.
-import type { ProgressListener, RestoreOptions, RestoreResult } from '../engines/engine.js';
+import { RestoreRefusedError, type ProgressListener, type RestoreOptions, type RestoreResult } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { openCheckedSql } from './checked-sql.js';
 import { OperationError, UsageError } from './errors.js';
+import { checkRestoreFootprint } from './restore-footprint.js';
 import type { BackupRecord } from './types.js';
 import { verifyBackup } from './verify.js';
 
@@ -16,6 +17,8 @@ export interface RollbackOptions {
   tables?: string[];
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  /** Lines the user should see before the restore writes (the binary log's growth). */
+  onNotice?: (line: string) => void;
 }
 
 /** What a backup's manifest tells the restore about the dump's objects (counts and owners). */
@@ -49,7 +52,8 @@ export async function restoreDatabase(
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
-    return await engine.restore(sql, options);
+    const { onNotice, ...restore } = options;
+    return await engine.restore(sql, { ...restore, beforeWrite: (footprint) => checkRestoreFootprint(footprint, onNotice) });
   } finally {
     await engine.close();
   }
@@ -85,7 +89,7 @@ export async function rollbackDatabase(
     });
   } catch (error) {
     if (damage.length) throw refuse(damage);
-    if (options.signal?.aborted) throw error;
+    if (options.signal?.aborted || error instanceof RestoreRefusedError) throw error;
     // A damaged archive usually fails as broken gzip or SQL before its end: say so rather than the symptom.
     const report = await verifyBackup(backupDir, record, { signal: options.signal }).catch(() => undefined);
     if (report && !report.ok) throw refuse(report.problems);

@@ -389,9 +389,12 @@ describe('restoreMysql', () => {
       () => null,
       (e: unknown) => e as Error,
     );
-    expect(error?.message).toMatch(/^cannot create the staging schema `[^`]+__lb_stage_[0-9a-f]+` \(.*\); grant it with: GRANT ALL PRIVILEGES ON `.+\\_\\_lb\\_%`\.\* TO '.+'@'%'$/);
+    // Found before anything is written (restore-preflight.ts), with the GRANT that fixes it.
+    expect(error?.message).toMatch(
+      /^cannot restore database `[^`]+`: nothing was changed, because user \S+@% lacks .*CREATE.* on the helper schemas \(such as `[^`]+__lb_stage_[0-9a-f]+`\); grant them with: GRANT ALL PRIVILEGES ON `.+\\_\\_lb\\_%`\.\* TO '.+'@'%'$/,
+    );
     expect(error?.message.split('\n')).toHaveLength(1);
-    const grant = /grant it with: (GRANT .*)$/.exec(error?.message ?? '')?.[1] ?? '';
+    const grant = /grant them with: (GRANT .*)$/.exec(error?.message ?? '')?.[1] ?? '';
     await execAll(root, [grant]);
     const result = await restoreMysql(limited, chunked(dump));
     expect(await fingerprint(target)).toEqual(sourcePrint);

@@ -23,7 +23,9 @@
  *   restore had to be undone.
  * - nothing global: everything goes to the binary log as it happens (replicas apply the same load and
  *   RENAME); objects get their owners from the backup only where the user may set them (restore-owners.ts),
- *   so SUPER / SET USER is never required.
+ *   so SUPER / SET USER is never required. With the binary log on, a user without SUPER needs
+ *   log_bin_trust_function_creators = 1 for triggers and functions: checked, with the privileges, before
+ *   anything is written (restore-preflight.ts).
  *
  * Known limits: foreign keys of tables in *other* schemas that reference the shop's tables are not
  * repointed (they follow the old tables, which are dropped; InnoDB then reports them as dangling);
@@ -31,7 +33,7 @@
  * triggers; events are created disabled in staging and get their dumped status in the shop.
  */
 import { randomBytes } from 'node:crypto';
-import type { RestoreOptions, RestoreResult } from '../engine.js';
+import { RestoreRefusedError, type RestoreOptions, type RestoreResult } from '../engine.js';
 import type { MysqlTarget } from '../target.js';
 import { quoteId } from './restore-parse.js';
 import { asServerError, exec, loadRows, openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
@@ -39,6 +41,7 @@ import { countObjects, inventorySchema } from './restore-inventory.js';
 import { abortReason, replayIntoStaging } from './staging-replay.js';
 import { dropObject, readCurrentUser } from './swap-objects.js';
 import { SwapError, swapTables } from './swap-tables.js';
+import { checkBeforeWriting } from './restore-preflight.js';
 import { giveBackOwners } from './restore-owners.js';
 
 export { StatementError } from './staging-replay.js';
@@ -140,6 +143,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
     if (Number(lock?.l) !== 1) throw new RestoreError(`another restore of database ${quoteId(db)} is running`);
     locked = true;
+    await checkBeforeWriting(admin, { target, current, stage, helperGrant: helperGrant(db, current.user, current.host), ...(tables ? { tables } : {}), options });
 
     let [schema] = await run(
       admin,
@@ -236,7 +240,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     return { tables: staged.tables.length, rows: replay.rows, objects, warnings };
   } catch (error) {
     if (signal?.aborted && !swapStarted) throw abortReason(signal);
-    if (error instanceof RestoreError) throw error;
+    if (error instanceof RestoreError || error instanceof RestoreRefusedError) throw error;
     const message = asServerError(error).message;
     if (error instanceof SwapError) throw new RestoreError(`cannot restore database ${quoteId(db)}: ${message}`, { cause: error });
     throw new RestoreError(`cannot restore database ${quoteId(db)}: ${message}; the database was not changed`, { cause: error });

@@ -7,8 +7,9 @@
 // - SET GLOBAL, account and replication statements are skipped with a warning; a dump's own LOAD DATA
 //   fails.
 // DEFINER clauses naming another user are removed and recorded (the swap gives the owners back where it
-// may: restore-owners.ts). `SET NAMES utf8` is widened to utf8mb4. Events are captured right after their
-// creation and disabled in staging, so the event scheduler cannot run them against the staged data.
+// may: restore-owners.ts); a trigger or function the binary log's rules refuse stops the load with what
+// to do (restore-preflight.ts). `SET NAMES utf8` is widened to utf8mb4. Events are captured right after
+// their creation and disabled in staging, so the event scheduler cannot run them against the staged data.
 // On the way: statements go over several sessions (replay-lanes.ts), secondary indexes and foreign keys
 // wait for the rows (key-builds.ts), plain INSERTs go as LOAD DATA LOCAL (load-data.ts), and a dump may
 // come as several streams of its tables, one session each (ReplayOptions.streams).
@@ -23,6 +24,7 @@ import { isCurrentUser, type CurrentUser } from './swap-objects.js';
 import { MAX_QUEUED_BYTES, ReplayLanes } from './replay-lanes.js';
 import { KeyBuilds } from './key-builds.js';
 import { definerKey, formatAccount, type DefinerMap } from './definers.js';
+import { refusalForStatement } from './restore-preflight.js';
 
 export interface ReplayOptions {
   conn: RawConnection;
@@ -251,6 +253,12 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     return { statement: st, text, info };
   };
 
+  // The binary log's rules refused a trigger or function: say what to do rather than which statement.
+  const throwIfRefused = (errno: number | undefined) => {
+    const refused = refusalForStatement(errno, shop, current);
+    if (refused) throw refused;
+  };
+
   const execute = async (conn: RawConnection, p: Prepared): Promise<void> => {
     const { statement: st, info } = p;
     let outcome: Outcome;
@@ -259,6 +267,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       const e = asServerError(error);
+      throwIfRefused(e.errno);
       const limit = options.maxAllowedPacket;
       if (!p.load && limit !== undefined && p.text.length >= limit) {
         // The server drops the connection (often before it can say why): name the cause and the fix.
