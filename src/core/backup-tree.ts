@@ -13,7 +13,7 @@ import { TarWriter } from '../archive/tar-writer.js';
 import type { WalkEntry } from '../archive/walk.js';
 import type { ProgressListener } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { dumpDatabase, sequencesOf } from './backup.js';
+import { dumpDatabase, dumpFacts } from './backup.js';
 import { UsageError } from './errors.js';
 import { estimateDatabase, estimateTree, requireFreeSpace } from './free-space.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from './publish.js';
@@ -103,7 +103,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
         const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
         await tar.addFile({ path: dumpPath, mode: 0o640, ...owner, size: sealed.size, mtimeNs }, createReadStream(temp.partialPath, { highWaterMark: 1 << 20 }), 0);
         const entry: DumpEntry = { path: dumpPath, size: sealed.size, sha256: sealed.sha256, compression: 'gzip' };
-        content = { engine: dump.engine, sqlBytes: dump.sqlBytes, tables: dump.tables, ...sequencesOf(dump), objects: dump.objects, dump: entry, warnings: [...dump.warnings] };
+        content = { ...dumpFacts(dump), dump: entry, warnings: [...dump.warnings] };
       } finally {
         await temp.abort(); // the temporary dump is inside the archive now (or the backup failed)
       }

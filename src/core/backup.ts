@@ -10,7 +10,7 @@ import type { DumpResult, ProgressListener } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { publishArchive } from './publish.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord, Manifest } from './types.js';
 
 /**
  * gzip level of SQL dumps. On the bench's Magento-shaped dump (scale 0.3, 300 MB of SQL) level 3's files
@@ -65,9 +65,10 @@ export async function dumpDatabase(
   }
 }
 
-/** The manifest's `sequences`, where the dump has any. */
-export function sequencesOf(dump: DumpResult): { sequences?: string[] } {
-  return dump.sequences?.length ? { sequences: dump.sequences } : {};
+/** What a manifest records about a dump (its warnings apart). */
+export function dumpFacts(dump: DumpResult & { sqlBytes: number }): Pick<Manifest, 'engine' | 'sqlBytes' | 'tables' | 'sequences' | 'objects' | 'definers'> {
+  const { engine, sqlBytes, tables, sequences, objects, definers } = dump;
+  return { engine, sqlBytes, tables, ...(sequences?.length ? { sequences } : {}), objects, ...(definers ? { definers } : {}) };
 }
 
 export async function createDatabaseBackup(
@@ -77,6 +78,6 @@ export async function createDatabaseBackup(
 ): Promise<BackupRecord> {
   return publishArchive(backupDir, 'db', options, async ({ out }) => {
     const dump = await dumpDatabase(target, out, options);
-    return { engine: dump.engine, sqlBytes: dump.sqlBytes, tables: dump.tables, ...sequencesOf(dump), objects: dump.objects, warnings: dump.warnings };
+    return { ...dumpFacts(dump), warnings: dump.warnings };
   });
 }

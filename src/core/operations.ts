@@ -180,15 +180,19 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
     summarize: () => ({ backupId: record.id, file: record.file }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
-    work: async ({ jobId, signal, onProgress }): Promise<RollbackResult> => {
+    work: async ({ jobId, signal, onProgress, log }): Promise<RollbackResult> => {
       const journal = { home: settings.home, jobId };
+      const onNotice = (line: string) => {
+        request.onNotice?.(line);
+        log(line);
+      };
       // A backup that is only off-site is fetched first (into the backup folder, removed afterwards).
       const store = openOffsiteStore(settings.storage);
       const secret = store ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined;
       try {
         // Some tables of a database backup that is only off-site: read just their part of the archive.
         if (isDatabase && request.tables?.length && store && !isLocal(record)) {
-          const restored = await rollbackTablesFromStore(target as DatabaseTarget, store, record, request.tables, { secret, onProgress, signal, journal });
+          const restored = await rollbackTablesFromStore(target as DatabaseTarget, store, record, request.tables, { secret, onProgress, signal, onNotice, journal });
           if (restored) return { kind: 'database', result: restored };
         }
         return await withLocalCopy(
@@ -198,9 +202,9 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
           // `whole`: the record with its whole manifest (a sealed off-site manifest opened with the key).
           async (archiveDir, whole): Promise<RollbackResult> => {
             if (isDatabase) {
-              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, journal }) };
+              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, onNotice, journal }) };
             }
-            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, jobId }) };
+            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId }) };
           },
           { signal, onProgress, secret },
         );

@@ -9,7 +9,7 @@ import type { DatabaseTarget } from '../engines/target.js';
 import type { ObjectStore } from '../stores/store.js';
 import { OperationError } from './errors.js';
 import { openStoredRange, openStoredRecord } from './offsite-read.js';
-import { journaledRestore, requireSameEngine, requireTables, restoreDatabase, type JournalPlace } from './rollback.js';
+import { journaledRestore, objectsOf, requireSameEngine, requireTables, restoreDatabase, type JournalPlace } from './rollback.js';
 import { planTableSql, readTableSql, type ArchiveRangeReader } from './table-sql.js';
 import type { BackupRecord } from './types.js';
 
@@ -17,6 +17,7 @@ export interface StoreRollbackOptions {
   secret?: EncryptionSecret;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
+  onNotice?: (line: string) => void;
   journal?: JournalPlace;
 }
 
@@ -50,6 +51,15 @@ export async function rollbackTablesFromStore(
   const read: ArchiveRangeReader = (start, end) => openStoredRange(store, record, options.secret, { start, end: end - 1 });
   const sql = readOrExplain(store, record, readTableSql(read, plan));
   return journaledRestore(options.journal, record, target, (journaling) =>
-    restoreDatabase(target, sql, { tables, onProgress: options.onProgress, signal: options.signal, totalBytes: plan.sqlBytes, exactValues: record.origin === 'lifeboat', ...journaling }),
+    restoreDatabase(target, sql, {
+      tables,
+      onProgress: options.onProgress,
+      signal: options.signal,
+      onNotice: options.onNotice,
+      totalBytes: plan.sqlBytes,
+      exactValues: record.origin === 'lifeboat',
+      ...objectsOf(record),
+      ...journaling,
+    }),
   );
 }

@@ -32,7 +32,7 @@ import type { DatabaseTarget } from '../engines/target.js';
 import { archivePath } from './archive-reader.js';
 import { OperationError, UsageError } from './errors.js';
 import { requireFreeSpace } from './free-space.js';
-import { requireSameEngine, restoreDatabase, settleAfterFailure } from './rollback.js';
+import { objectsOf, requireSameEngine, restoreDatabase, settleAfterFailure } from './rollback.js';
 import { finishCommitted } from './recover.js';
 import { RollbackJournal, type StoredFolderMeta } from './rollback-journal.js';
 import { reachedStep } from './step-pause.js';
@@ -53,6 +53,8 @@ export interface TreeRollbackOptions {
   archiveDir?: string;
   /** The job's id: names the journal, the work folders and the helper schemas (random when absent). */
   jobId?: string;
+  /** Lines the user should see before the database restore writes (the binary log's growth). */
+  onNotice?: (line: string) => void;
 }
 
 export interface TreeRollbackResult {
@@ -136,6 +138,8 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
         signal: options.signal,
         totalBytes: record.manifest?.sqlBytes,
         exactValues: record.origin === 'lifeboat',
+        onNotice: options.onNotice,
+        ...objectsOf(record),
         beforeSwap: swapFiles,
         journal: journal.forDatabase(),
         label: jobId,

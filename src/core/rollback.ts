@@ -3,11 +3,12 @@
 // the swap, so before anything is touched. The restore
 // step alone (restoreDatabase) is shared with the rollback of .tgz archives, which read the dump from
 // their staged tree.
-import type { ProgressListener, RestoreOptions, RestoreResult } from '../engines/engine.js';
+import { RestoreRefusedError, type ProgressListener, type RestoreOptions, type RestoreResult } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { openCheckedSql } from './checked-sql.js';
 import { OperationError, UsageError } from './errors.js';
+import { checkRestoreFootprint } from './restore-footprint.js';
 import type { BackupRecord } from './types.js';
 import { verifyBackup } from './verify.js';
 import { settleRollback } from './recover.js';
@@ -23,6 +24,8 @@ export interface RollbackOptions {
    * what the rollback creates. Jobs always give it; without it a crash leaves nothing recovery can read.
    */
   journal?: JournalPlace;
+  /** Lines the user should see before the restore writes (the binary log's growth). */
+  onNotice?: (line: string) => void;
 }
 
 export interface JournalPlace {
@@ -55,6 +58,13 @@ export async function settleAfterFailure(journal: RollbackJournal | undefined, t
   }
 }
 
+/** What a backup's manifest tells the restore about the dump's objects (counts and owners). */
+export function objectsOf(record: BackupRecord): Pick<RestoreOptions, 'objects' | 'definers'> {
+  const manifest = record.manifest;
+  if (!manifest?.engine) return {};
+  return { objects: manifest.objects, ...(manifest.definers ? { definers: manifest.definers } : {}) };
+}
+
 /** Refuses a dump made by another engine than the target's, before anything is touched. */
 export function requireSameEngine(record: BackupRecord, target: DatabaseTarget): void {
   const made = record.manifest?.engine?.kind;
@@ -81,12 +91,12 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues' | 'journal' | 'label'> = {},
+  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues' | 'objects' | 'definers' | 'journal' | 'label'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
-    const { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues, journal, label } = options;
-    return await engine.restore(sql, { tables, totalBytes, onProgress, signal, beforeSwap, parallelSql, exactValues, journal, label });
+    const { onNotice, ...restore } = options;
+    return await engine.restore(sql, { ...restore, beforeWrite: (footprint) => checkRestoreFootprint(footprint, onNotice) });
   } finally {
     await engine.close();
   }
@@ -114,9 +124,11 @@ export async function rollbackDatabase(
         tables: options.tables,
         onProgress: options.onProgress,
         signal: options.signal,
+        onNotice: options.onNotice,
         totalBytes: record.manifest?.sqlBytes,
         parallelSql: checked.parallelSql,
         exactValues: record.origin === 'lifeboat',
+        ...objectsOf(record),
         ...journaling,
         beforeSwap: async () => {
           damage = await checked.problems();
@@ -126,7 +138,7 @@ export async function rollbackDatabase(
     );
   } catch (error) {
     if (damage.length) throw refuse(damage);
-    if (options.signal?.aborted) throw error;
+    if (options.signal?.aborted || error instanceof RestoreRefusedError) throw error;
     // A damaged archive usually fails as broken gzip or SQL before its end: say so rather than the symptom.
     const report = await verifyBackup(backupDir, record, { signal: options.signal }).catch(() => undefined);
     if (report && !report.ok) throw refuse(report.problems);

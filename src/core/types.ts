@@ -88,6 +88,12 @@ export interface Manifest {
    */
   sequences?: string[];
   objects: ObjectCounts;
+  /**
+   * MySQL/MariaDB: the owner of each view, trigger, routine and event, `"trigger trg_x": "magento@%"`. The
+   * SQL leaves DEFINER clauses out (unless --keep-definers) so that it loads for any user; a rollback gives
+   * the objects these owners back where the restoring user may (see engines/mysql/restore-owners.ts).
+   */
+  definers?: Record<string, string>;
   /** For .tgz archives with a database: where the dump sits inside the archive. */
   dump?: DumpEntry;
   /** For .tgz archives: what the file tree holds. */

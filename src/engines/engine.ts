@@ -50,6 +50,8 @@ export interface DumpResult {
   /** Sequences (MariaDB) by name: restorable by name like tables, though they have no data range. */
   sequences?: string[];
   objects: ObjectCounts;
+  /** The owner of each view, trigger, routine and event (MySQL/MariaDB; see Manifest.definers). */
+  definers?: Record<string, string>;
   warnings: string[];
 }
 
@@ -111,6 +113,15 @@ export interface RestoreOptions {
    * (ENUM's error value '' raises one, and loads back as itself) are not reported as changed values.
    */
   exactValues?: boolean;
+  /** What the backup's manifest counts, when it has one: what the restore will create, checked before it writes. */
+  objects?: ObjectCounts;
+  /** The owner of each view, trigger, routine and event, from the backup's manifest (Manifest.definers). */
+  definers?: Record<string, string>;
+  /**
+   * Called once the restore has found that it may run and before it writes anything, with where it will
+   * write; a throw refuses the restore with the database unchanged (the caller checks free space there).
+   */
+  beforeWrite?: (footprint: RestoreFootprint) => void | Promise<void>;
   /** Where the restore records each state it passes through, so that recovery can finish or undo it. */
   journal?: RestoreJournal;
   /** Put into the names of what the restore creates (helper schemas, staging files): the job's id. */
@@ -141,6 +152,27 @@ export interface RecoveryOutcome {
   /** What recovery did, a line each (empty when there was nothing left to do). */
   done: string[];
 }
+
+/** Where a restore will write on the database server (MySQL/MariaDB), known before it writes anything. */
+export interface RestoreFootprint {
+  /** The binary log is on: the whole load goes into it, and replicas replay it. */
+  binaryLog: boolean;
+  /** Bytes of SQL the restore loads (RestoreOptions.totalBytes), when known: about what the binary log grows by. */
+  loadBytes?: number;
+  /** Bytes the staging copy takes in the server's data folder: about the data's size. */
+  stagingBytes: number;
+  /**
+   * The server's folders, when it runs on this machine (a loopback address or a socket): its data folder
+   * and, with the binary log on, the binary log's. Absent for a remote server, whose disks are not here.
+   */
+  local?: { dataDir: string; binaryLogDir?: string };
+}
+
+/**
+ * The server would not let the restore finish (a privilege or a setting is missing): it stopped with the
+ * database unchanged, and the message says what to do. The archive is not at fault.
+ */
+export class RestoreRefusedError extends Error {}
 
 export interface RestoreResult {
   tables: number;

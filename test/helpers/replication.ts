@@ -71,7 +71,10 @@ export interface InstanceOptions {
 export async function startInstance({ serverId, options = [] }: InstanceOptions): Promise<ServerInstance> {
   const base = await mkdtemp(path.join(tmpdir(), 'lifeboat-mariadb-'));
   const dir = path.join(base, 'data');
-  await execFileAsync('mariadb-install-db', ['--no-defaults', '--user=root', `--datadir=${dir}`, '--auth-root-authentication-method=normal', '--skip-test-db']);
+  // Each instance keeps its temporary files in its own folder, not in the run's shared one: with three
+  // instances starting at once, a bootstrap failed there once with its temporary tables gone (error 1051).
+  const ownTmp = `--tmpdir=${base}`;
+  await execFileAsync('mariadb-install-db', ['--no-defaults', '--user=root', `--datadir=${dir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ownTmp]);
   const port = await freePort();
   const child = spawn(
     'mariadbd',
@@ -88,6 +91,7 @@ export async function startInstance({ serverId, options = [] }: InstanceOptions)
       '--binlog-format=MIXED',
       '--innodb-buffer-pool-size=64M',
       '--skip-name-resolve',
+      ownTmp,
       ...options,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },

@@ -56,6 +56,7 @@ import {
 } from './schema-ddl.js';
 import { triggerWithoutSchemaQualifier, withoutSchemaQualifier } from './schema-qualifiers.js';
 import { quoteIdentifier, type ColumnInfo } from './values.js';
+import { definerKey, type DefinerMap } from './definers.js';
 
 /** Largest INSERT we write (rows permitting): well under max_allowed_packet, big enough to load fast. */
 const MAX_STATEMENT = 4 * 1024 * 1024;
@@ -285,7 +286,13 @@ async function runDump(
     events: events.length,
     sequences: sequences.length,
   };
-  return { engine, tables: tableResults, sequences, objects, warnings: session.warnings };
+  const definers = definersOf([...dumped.flatMap((info) => triggersOf(info.name)), ...validViews.map((v) => v.definition), ...routines, ...events]);
+  return { engine, tables: tableResults, sequences, objects, definers, warnings: session.warnings };
+}
+
+/** The owner of every object the dump holds: the record a restore gives them back from (definers.ts). */
+function definersOf(objects: ObjectDefinition[]): DefinerMap {
+  return Object.fromEntries(objects.map((o) => [definerKey(o.kind, o.name), o.definer]));
 }
 
 /**

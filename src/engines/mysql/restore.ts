@@ -22,8 +22,10 @@
  *   another user are still replaced, but with a warning, since they could not be put back if the
  *   restore had to be undone.
  * - nothing global: everything goes to the binary log as it happens (replicas apply the same load and
- *   RENAME); a DEFINER naming another user is stripped (see swap-objects.ts), so SUPER / SET USER is
- *   never required.
+ *   RENAME); objects get their owners from the backup only where the user may set them (restore-owners.ts),
+ *   so SUPER / SET USER is never required. With the binary log on, a user without SUPER needs
+ *   log_bin_trust_function_creators = 1 for triggers and functions: checked, with the privileges, before
+ *   anything is written (restore-preflight.ts).
  *
  * Known limits: foreign keys of tables in *other* schemas that reference the shop's tables are not
  * repointed (they follow the old tables, which are dropped; InnoDB then reports them as dangling);
@@ -31,7 +33,7 @@
  * triggers; events are created disabled in staging and get their dumped status in the shop.
  */
 import { randomBytes } from 'node:crypto';
-import type { RestoreOptions, RestoreResult, RestoreState } from '../engine.js';
+import { RestoreRefusedError, type RestoreOptions, type RestoreResult, type RestoreState } from '../engine.js';
 import type { MysqlTarget } from '../target.js';
 import { quoteId } from './restore-parse.js';
 import { asServerError, exec, loadRows, openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
@@ -39,6 +41,8 @@ import { countObjects, inventorySchema, type SchemaInventory } from './restore-i
 import { abortReason, replayIntoStaging } from './staging-replay.js';
 import { dropObject, readCurrentUser } from './swap-objects.js';
 import { SwapError, swapTables } from './swap-tables.js';
+import { checkBeforeWriting } from './restore-preflight.js';
+import { giveBackOwners } from './restore-owners.js';
 
 export { StatementError } from './staging-replay.js';
 
@@ -172,6 +176,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
     if (Number(lock?.l) !== 1) throw new RestoreError(`another restore of database ${quoteId(db)} is running`);
     locked = true;
+    await checkBeforeWriting(admin, { target, current, stage, helperGrant: helperGrant(db, current.user, current.host), ...(tables ? { tables } : {}), options });
     const serverStarted = await serverStartTime(admin);
 
     let [schema] = await run(
@@ -243,6 +248,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
         throw new RestoreError('the dump creates no table; refusing to empty the database');
       }
     }
+    warnings.push(...(await giveBackOwners(admin, staged, current, { ...options.definers, ...replay.definers })));
     // RENAME TABLE cannot move a table with triggers to another schema: they are recreated in the shop.
     for (const trigger of staged.triggers) await dropObject(stageConn, 'trigger', trigger.name);
 
@@ -281,7 +287,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     // Failed between recording the swap and starting it: the shop was not touched.
     if (state.phase === 'swapping' && !swapStarted) await record({ ...state, phase: 'undone' }).catch(() => undefined);
     if (signal?.aborted && !swapStarted) throw abortReason(signal);
-    if (error instanceof RestoreError) throw error;
+    if (error instanceof RestoreError || error instanceof RestoreRefusedError) throw error;
     const message = asServerError(error).message;
     if (error instanceof SwapError) throw new RestoreError(`cannot restore database ${quoteId(db)}: ${message}`, { cause: error });
     throw new RestoreError(`cannot restore database ${quoteId(db)}: ${message}; the database was not changed`, { cause: error });

@@ -26,6 +26,8 @@ export interface ObjectDefinition {
   collationConnection: string;
   /** For events: the time zone their schedule is written in. */
   timeZone?: string;
+  /** The owner, `user@host` as information_schema shows it (the dump leaves the DEFINER clause out). */
+  definer: string;
 }
 
 export interface SequenceInfo {
@@ -142,9 +144,9 @@ export async function readSequence(conn: MysqlConnection, name: string): Promise
 
 /** Views with their definitions, in name order (dependency order is decided by the writer). */
 export async function listViews(conn: MysqlConnection, database: string): Promise<{ definition: ObjectDefinition; columns: string[] }[]> {
-  const names = await rows(conn, `SELECT TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, [database]);
+  const names = await rows(conn, `SELECT TABLE_NAME AS name, DEFINER AS definer FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, [database]);
   const result: { definition: ObjectDefinition; columns: string[] }[] = [];
-  for (const { name } of names) {
+  for (const { name, definer } of names) {
     const viewName = text(name);
     const [row] = await rows(conn, `SHOW CREATE VIEW ${quoteIdentifier(viewName)}`);
     const columns = await rows(
@@ -159,6 +161,7 @@ export async function listViews(conn: MysqlConnection, database: string): Promis
         createStatement: text(row['Create View']),
         characterSetClient: text(row.character_set_client),
         collationConnection: text(row.collation_connection),
+        definer: text(definer),
       },
       columns: columns.map((c) => text(c.name)),
     });
@@ -170,12 +173,12 @@ export async function listViews(conn: MysqlConnection, database: string): Promis
 export async function listTriggers(conn: MysqlConnection, database: string): Promise<ObjectDefinition[]> {
   const list = await rows(
     conn,
-    `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tableName FROM information_schema.TRIGGERS
+    `SELECT TRIGGER_NAME AS name, EVENT_OBJECT_TABLE AS tableName, DEFINER AS definer FROM information_schema.TRIGGERS
       WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_ORDER`,
     [database],
   );
   const result: ObjectDefinition[] = [];
-  for (const { name, tableName } of list) {
+  for (const { name, tableName, definer } of list) {
     const [row] = await rows(conn, `SHOW CREATE TRIGGER ${quoteIdentifier(text(name))}`);
     result.push({
       kind: 'trigger',
@@ -185,6 +188,7 @@ export async function listTriggers(conn: MysqlConnection, database: string): Pro
       sqlMode: text(row.sql_mode),
       characterSetClient: text(row.character_set_client),
       collationConnection: text(row.collation_connection),
+      definer: text(definer),
     });
   }
   return result;
@@ -193,12 +197,12 @@ export async function listTriggers(conn: MysqlConnection, database: string): Pro
 export async function listRoutines(conn: MysqlConnection, database: string): Promise<ObjectDefinition[]> {
   const list = await rows(
     conn,
-    `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type FROM information_schema.ROUTINES
+    `SELECT ROUTINE_NAME AS name, ROUTINE_TYPE AS type, DEFINER AS definer FROM information_schema.ROUTINES
       WHERE ROUTINE_SCHEMA = ? AND ROUTINE_TYPE IN ('FUNCTION', 'PROCEDURE') ORDER BY ROUTINE_TYPE, ROUTINE_NAME`,
     [database],
   );
   const result: ObjectDefinition[] = [];
-  for (const { name, type } of list) {
+  for (const { name, type, definer } of list) {
     const kind = text(type) === 'FUNCTION' ? 'function' : 'procedure';
     const [row] = await rows(conn, `SHOW CREATE ${kind.toUpperCase()} ${quoteIdentifier(text(name))}`);
     const statement = row[kind === 'function' ? 'Create Function' : 'Create Procedure'];
@@ -212,15 +216,16 @@ export async function listRoutines(conn: MysqlConnection, database: string): Pro
       sqlMode: text(row.sql_mode),
       characterSetClient: text(row.character_set_client),
       collationConnection: text(row.collation_connection),
+      definer: text(definer),
     });
   }
   return result;
 }
 
 export async function listEvents(conn: MysqlConnection, database: string): Promise<ObjectDefinition[]> {
-  const list = await rows(conn, `SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME`, [database]);
+  const list = await rows(conn, `SELECT EVENT_NAME AS name, DEFINER AS definer FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY EVENT_NAME`, [database]);
   const result: ObjectDefinition[] = [];
-  for (const { name } of list) {
+  for (const { name, definer } of list) {
     const [row] = await rows(conn, `SHOW CREATE EVENT ${quoteIdentifier(text(name))}`);
     result.push({
       kind: 'event',
@@ -230,6 +235,7 @@ export async function listEvents(conn: MysqlConnection, database: string): Promi
       timeZone: text(row.time_zone),
       characterSetClient: text(row.character_set_client),
       collationConnection: text(row.collation_connection),
+      definer: text(definer),
     });
   }
   return result;

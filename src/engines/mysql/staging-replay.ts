@@ -6,9 +6,10 @@
 // - any other schema qualifier on the object a statement writes fails the restore;
 // - SET GLOBAL, account and replication statements are skipped with a warning; a dump's own LOAD DATA
 //   fails.
-// DEFINER clauses naming another user are removed (see swap-objects.ts for why). `SET NAMES utf8` is
-// widened to utf8mb4. Events are captured right after their creation and disabled in staging, so the
-// event scheduler cannot run them against the staged data.
+// DEFINER clauses naming another user are removed and recorded (the swap gives the owners back where it
+// may: restore-owners.ts); a trigger or function the binary log's rules refuse stops the load with what
+// to do (restore-preflight.ts). `SET NAMES utf8` is widened to utf8mb4. Events are captured right after
+// their creation and disabled in staging, so the event scheduler cannot run them against the staged data.
 // On the way: statements go over several sessions (replay-lanes.ts), secondary indexes and foreign keys
 // wait for the rows (key-builds.ts), plain INSERTs go as LOAD DATA LOCAL (load-data.ts), and a dump may
 // come as several streams of its tables, one session each (ReplayOptions.streams).
@@ -22,6 +23,8 @@ import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
 import { isCurrentUser, type CurrentUser } from './swap-objects.js';
 import { MAX_QUEUED_BYTES, ReplayLanes } from './replay-lanes.js';
 import { KeyBuilds } from './key-builds.js';
+import { definerKey, formatAccount, type DefinerMap } from './definers.js';
+import { refusalForStatement } from './restore-preflight.js';
 
 export interface ReplayOptions {
   conn: RawConnection;
@@ -68,6 +71,19 @@ export interface ReplayResult {
   events: Map<string, ObjectDefinition>;
   /** The database the dump was made from, when it says (USE / CREATE DATABASE). */
   sourceDatabase?: string;
+  /** Owners named by the dump's own DEFINER clauses, which the staging load leaves out (definers.ts). */
+  definers: DefinerMap;
+}
+
+/** The object a CREATE names with a DEFINER clause, as definers.ts keys it (undefined: none). */
+function ownedObjectKey(info: StatementInfo): string | undefined {
+  const name = info.objects[0]?.name;
+  if (name === undefined) return undefined;
+  if (info.kind === 'create-trigger') return definerKey('trigger', name);
+  if (info.kind === 'create-view' || info.kind === 'alter-view') return definerKey('view', name);
+  if (info.kind === 'create-event' || info.kind === 'alter-event') return definerKey('event', name);
+  if (info.kind === 'create-routine') return definerKey(info.routineType === 'FUNCTION' ? 'function' : 'procedure', name);
+  return undefined;
 }
 
 /** A statement of the dump failed: names the statement's byte offset and the server's error. */
@@ -119,7 +135,7 @@ export interface Prepared {
 
 export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: ReplayOptions): Promise<ReplayResult> {
   const { stage, shop, current, tables, signal } = options;
-  const result: ReplayResult = { statements: 0, rows: 0, warnings: [], events: new Map() };
+  const result: ReplayResult = { statements: 0, rows: 0, warnings: [], events: new Map(), definers: {} };
   const warned = new Set<string>();
   const warnOnce = (key: string, message: string) => {
     if (warned.has(key)) return;
@@ -147,6 +163,13 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     // Lifeboat's own dumps give every value back as it was (ENUM's error value '' too, with a warning).
     if (options.exactValues || warnings.length === 0) return;
     warnOnce(`values ${table}`, `table ${table}: the server changed values while loading rows (byte offset ${p.statement.offset}): ${describe(warnings[0])}`);
+  };
+
+  // The owner a DEFINER clause names, which the staging load leaves out: the swap gives it back.
+  const recordOwner = (info: StatementInfo) => {
+    const key = ownedObjectKey(info);
+    if (key === undefined || !info.definer || info.definer.currentUser) return;
+    result.definers[key] = formatAccount({ user: info.definer.user, host: info.definer.host ?? '%' });
   };
 
   const redirect = (ref: ObjectRef | undefined, st: SqlStatement, ranges: [number, number][]) => {
@@ -227,9 +250,16 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     if (info.kind === 'create-sequence') for (const ref of info.objects) sequences.add(ref.name);
     if (info.kind === 'create-table' && sequences.size > 0) ranges.push(...ownSequenceQualifiers(st.text, sequences));
     if (info.definer && !isCurrentUser(info.definer, current)) ranges.push(info.definer.range);
+    recordOwner(info);
     let text = removeRanges(st.text, ranges);
     if (info.kind === 'set') text = widenSetNames(text);
     return { statement: st, text, info };
+  };
+
+  // The binary log's rules refused a trigger or function: say what to do rather than which statement.
+  const throwIfRefused = (errno: number | undefined) => {
+    const refused = refusalForStatement(errno, shop, current);
+    if (refused) throw refused;
   };
 
   const execute = async (conn: RawConnection, p: Prepared): Promise<void> => {
@@ -240,6 +270,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     } catch (error) {
       if (signal?.aborted) throw abortReason(signal);
       const e = asServerError(error);
+      throwIfRefused(e.errno);
       const limit = options.maxAllowedPacket;
       if (!p.load && limit !== undefined && p.text.length >= limit) {
         // The server drops the connection (often before it can say why): name the cause and the fix.

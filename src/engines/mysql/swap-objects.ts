@@ -1,13 +1,13 @@
 // Creates views, triggers, routines and events from their SHOW CREATE definitions, under the session
 // settings they were created with (sql_mode, client charset, connection collation, event time zone).
 //
-// DEFINER policy: a definer other than the restoring user is stripped (the object is then owned by the
-// restoring user, as CREATE without DEFINER does), because setting another definer needs SUPER / SET USER,
-// which a shop's database user does not have, and because the dumped definer often does not exist on the
-// server the backup is restored to (objects with a missing definer fail when used: error 1449). Magento's
-// own dumps strip definers for the same reasons. When the definer is the restoring user the clause is
-// kept (same result). For a rollback (putting the shop's own objects back) the original definer is kept
-// when the server allows it, and stripped otherwise.
+// DEFINER: the staging load creates every object as the restoring user (setting another definer needs
+// SUPER / SET USER, which a shop's database user does not have). Before the swap, restore-owners.ts puts
+// the owner each object had in the backup into its definition where the restoring user may set it (and
+// the account exists: an object whose definer is missing fails whenever it is used, error 1449), so the
+// swap creates definitions as they are ('keep-if-allowed': should the server still refuse another
+// definer, error 1227, the object is created without it, for the restoring user). Putting the shop's own
+// objects back after a failed swap does the same with their original definers.
 import { classifyStatement, removeRanges } from './restore-parse.js';
 import { asServerError, exec, type RawConnection, wire, quoteString } from './restore-session.js';
 import type { CreationContext, ObjectDefinition } from './restore-inventory.js';

@@ -114,7 +114,8 @@ async function putBackupObjectsInPlace(input: SwapInput, createdTriggers: string
   const { conn, shop, stage, prev, staged, old, tables, warnings } = input;
   const partial = tables !== undefined;
   const moveInSet = new Set(movesOf(input).moveIn);
-  const create: CreateOptions = { current: input.current, policy: 'strip-foreign', orReplace: true, mariadb: input.mariadb };
+  // The backup's owners, where giveBackOwners (restore-owners.ts) found the restoring user may set them.
+  const create: CreateOptions = { current: input.current, policy: 'keep-if-allowed', orReplace: true, mariadb: input.mariadb };
   warnings.push(...(await repointForeignKeys(conn, shop, [stage, prev])));
   await repointSequenceDefaults(conn, shop, [stage]);
 
