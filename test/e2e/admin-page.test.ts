@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { addAccounts, startServer, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'page test password';
@@ -18,10 +19,11 @@ const signInAs = (page: Page, username: string) => signInOnPage(page, username, 
 describe('the admin page in Chromium', () => {
   let server: RunningServer;
   let browser: Browser;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-page-')), 'shop'));
-    const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
+    env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
     await addAccounts(env, PASSWORD, { roles: { operator: 'backup' }, users: { ada: 'admin', olga: 'operator' } });
     server = await startServer(env);
     browser = await launchChromium();
@@ -94,6 +96,28 @@ describe('the admin page in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Rollback' }).count()).toBe(0);
     expect(await page.getByRole('columnheader', { name: 'Action' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Audit log' }).isVisible()).toBe(false);
+    await page.close();
+  });
+
+  it('warns of a rollback that was killed half-way until it is recovered', async () => {
+    const backup = await runCli(['backup', 'system', '--json'], env);
+    expect(backup.code).toBe(0);
+    const child = startCli(['rollback', JSON.parse(backup.stdout).id, '--yes'], { ...env, LIFEBOAT_PAUSE_AT: 'files-swapped' });
+    await new Promise<void>((resolve) => child.stderr?.on('data', (chunk: Buffer) => chunk.toString().includes('paused at') && resolve()));
+    const ended = new Promise((resolve) => child.on('close', resolve));
+    child.kill('SIGKILL');
+    await ended;
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${server.base}/`);
+    await signInAs(page, 'ada');
+    const warning = page.locator('#backups-warning');
+    await expect.poll(() => warning.innerText(), { timeout: 10_000 }).toMatch(/the rollback to \d+_snapshot\.tgz \(job j[0-9a-f]+, .*\) was interrupted at "files swapped"/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-interrupted-rollback.png') });
+    expect((await runCli(['recover'], env)).stdout).toMatch(/^recovered the rollback/m);
+    await page.reload();
+    await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible()).toBe(true);
+    await expect.poll(() => warning.innerText()).toBe('');
     await page.close();
   });
 });

@@ -17,33 +17,6 @@ export function testTarget(database: string): MysqlTarget {
   return { ...base, database };
 }
 
-/** A fresh, uniquely named schema; drop it with the returned function. */
-export async function createTestSchema(prefix: string): Promise<{ target: MysqlTarget; drop: () => Promise<void> }> {
-  const database = `lbt_${prefix}_${randomBytes(4).toString('hex')}`;
-  const target = testTarget(database);
-  const admin = await openConnection(target, { noDatabase: true });
-  try {
-    await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
-  } finally {
-    await admin.end();
-  }
-  return {
-    target,
-    drop: async () => {
-      const conn = await openConnection(target, { noDatabase: true });
-      try {
-        // Staging and previous-state schemas that a restore may leave behind share the prefix.
-        const [rows] = await conn.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [
-          `${database}%`,
-        ]);
-        for (const row of rows as { name: string }[]) await conn.query(`DROP DATABASE IF EXISTS \`${row.name}\``);
-      } finally {
-        await conn.end();
-      }
-    },
-  };
-}
-
 /**
  * A Magento-like user for `target`'s schema, as shops run: ALL on the shop's schema and on its helper
  * schemas (the GRANT the README asks for), nothing global. Returns the target as that user and a function
@@ -63,6 +36,38 @@ export async function shopUser(target: MysqlTarget): Promise<{ target: MysqlTarg
   return {
     target: { ...target, user, password },
     drop: () => withConnection(target, (conn) => conn.query(`DROP USER IF EXISTS '${user}'@'%'`)).then(() => undefined),
+  };
+}
+
+/**
+ * A fresh, uniquely named schema; drop it with the returned function. With `asShopUser` its target is a
+ * Magento-like user's (see shopUser), as shops run, and dropping it drops that user too.
+ */
+export async function createTestSchema(prefix: string, options: { asShopUser?: boolean } = {}): Promise<{ target: MysqlTarget; drop: () => Promise<void> }> {
+  const database = `lbt_${prefix}_${randomBytes(4).toString('hex')}`;
+  const target = testTarget(database);
+  const admin = await openConnection(target, { noDatabase: true });
+  try {
+    await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
+  } finally {
+    await admin.end();
+  }
+  const user = options.asShopUser ? await shopUser(target) : undefined;
+  return {
+    target: user?.target ?? target,
+    drop: async () => {
+      await user?.drop();
+      const conn = await openConnection(target, { noDatabase: true });
+      try {
+        // Staging and previous-state schemas that a restore may leave behind share the prefix.
+        const [rows] = await conn.query('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [
+          `${database}%`,
+        ]);
+        for (const row of rows as { name: string }[]) await conn.query(`DROP DATABASE IF EXISTS \`${row.name}\``);
+      } finally {
+        await conn.end();
+      }
+    },
   };
 }
 

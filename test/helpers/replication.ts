@@ -98,6 +98,10 @@ export async function startInstance({ serverId, options = [] }: InstanceOptions)
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
+  // A test process that ends without its afterAll (a timeout, a crash) must not leave a server running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const target = (database: string, user?: { user: string; password: string }): MysqlTarget => ({
     kind: 'mysql',
     host: '127.0.0.1',

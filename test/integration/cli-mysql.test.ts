@@ -1,5 +1,6 @@
 // The whole database backup life cycle through the real `lifeboat` command against the real MariaDB:
-// backup, list, stock-client load, verify, rollback, refusal of damaged archives, delete, killed backups.
+// backup, list, stock-client load, verify, rollback, refusal of damaged archives, delete, killed backups;
+// as a Magento-like database user (ALL on the shop and its helper schemas, nothing global), as shops run.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, writeFile, stat } from 'node:fs/promises';
@@ -46,8 +47,8 @@ describe('lifeboat CLI on MariaDB', () => {
   let backup: { id: string; file: string; path: string; sha256: string; size: number; type: string; name: string; time: number };
 
   beforeAll(async () => {
-    shop = await createTestSchema('cli');
-    copy = await createTestSchema('clicopy');
+    shop = await createTestSchema('cli', { asShopUser: true });
+    copy = await createTestSchema('clicopy', { asShopUser: true });
     await withConnection(shop.target, (conn) => conn.query(SHOP_SCHEMA));
     original = await fingerprint(shop.target);
     const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-cli-'));

@@ -38,8 +38,8 @@ describe('System backup and rollback on MariaDB', () => {
   const print = () => fingerprintTree(root, { ignore: ownFolder });
 
   beforeAll(async () => {
-    shop = await createTestSchema('tree');
-    copy = await createTestSchema('treecopy');
+    shop = await createTestSchema('tree', { asShopUser: true });
+    copy = await createTestSchema('treecopy', { asShopUser: true });
     await withConnection(shop.target, (conn) => conn.query(SCHEMA));
     originalDb = await fingerprint(shop.target);
     root = path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-tree-mysql-')), 'shop');
@@ -71,7 +71,7 @@ describe('System backup and rollback on MariaDB', () => {
   it('the dump inside loads by hand with the stock client into an identical database', async () => {
     const client = await stockClient();
     const t = copy.target;
-    execSync(`tar -xzOf '${backup.path}' '${backup.dump}' | gunzip | ${client} -h${t.host} -P${t.port} -u${t.user} ${t.database}`);
+    execSync(`tar -xzOf '${backup.path}' '${backup.dump}' | gunzip | ${client} -h${t.host} -P${t.port} -u${t.user} ${t.database}`, { env: { ...process.env, MYSQL_PWD: t.password } });
     expect(await fingerprint(copy.target)).toEqual(originalDb);
   });
 

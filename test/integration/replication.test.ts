@@ -41,7 +41,18 @@ CREATE TABLE added_later (id INT PRIMARY KEY);
 async function bothSides(pair: ReplicatedPair) {
   await pair.synced();
   const [primary, replica] = await Promise.all([fingerprint(pair.primary.target(SHOP)), fingerprint(pair.replica.target(SHOP))]);
-  return { primary: withoutCounters(primary), replica: withoutCounters(replica) };
+  const [primaryOwners, replicaOwners] = await Promise.all([owners(pair.primary), owners(pair.replica)]);
+  return { primary: { ...withoutCounters(primary), owners: primaryOwners }, replica: { ...withoutCounters(replica), owners: replicaOwners } };
+}
+
+/** Who owns each view and trigger of the shop (the fingerprint leaves definers out). */
+async function owners(server: ReplicatedPair['primary']): Promise<string[]> {
+  const rows = await server.sql<{ what: string }>(
+    `SELECT CONCAT('trigger ', TRIGGER_NAME, ' ', DEFINER) AS what FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
+     UNION ALL SELECT CONCAT('view ', TABLE_NAME, ' ', DEFINER) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY 1`,
+    [SHOP, SHOP],
+  );
+  return rows.map((row) => row.what);
 }
 
 function withoutCounters(print: SchemaFingerprint): SchemaFingerprint {
@@ -86,6 +97,8 @@ describe.each([
     expect(await pair.replicaStatus()).toMatchObject({ io: 'Yes', sql: 'Yes', lastError: '' });
     expect(after.primary.tables).toEqual(before.primary.tables);
     expect(after.replica).toEqual(after.primary);
+    // Whoever rolled back, the shop's objects are the shop user's again, on both sides.
+    expect(after.primary.owners).toEqual(['trigger trg_grid magento@%', 'view order_totals magento@%']);
     // An ordinary write after the rollback replicates too (the replica really has the restored rows).
     await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query('INSERT INTO sales_order (store_id, total) VALUES (1, 9)'));
     const later = await bothSides(pair);

@@ -255,3 +255,57 @@ describe('a System rollback killed at any moment, then recovered', () => {
     return stderr;
   }
 });
+
+describe('a database rollback of some tables (--table) killed at any moment, then recovered', () => {
+  let schema: { target: MysqlTarget; drop: () => Promise<void> };
+  let env: Record<string, string>;
+  let backupId: string;
+  let backedUp: SchemaFingerprint;
+  let changed: SchemaFingerprint;
+  const SCHEMA = `
+    CREATE TABLE orders (id INT PRIMARY KEY, total INT);
+    CREATE TABLE order_log (id INT AUTO_INCREMENT PRIMARY KEY, order_id INT);
+    CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(32));
+    INSERT INTO orders SELECT seq, seq * 10 FROM seq_1_to_500;
+    INSERT INTO customers SELECT seq, CONCAT('c', seq) FROM seq_1_to_50;
+    CREATE TRIGGER orders_ai AFTER INSERT ON orders FOR EACH ROW INSERT INTO order_log (order_id) VALUES (NEW.id);
+    CREATE TRIGGER orders_bu BEFORE UPDATE ON orders FOR EACH ROW SET NEW.total = NEW.total + 1;`;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('crashtbl', { asShopUser: true });
+    await withConnection(schema.target, (conn) => conn.query(SCHEMA));
+    const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-crash-table-'));
+    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: urlOf(schema.target) };
+    const backup = await runCli(['backup', 'db', '--json'], env);
+    expect(backup.stderr).toBe('');
+    backupId = JSON.parse(backup.stdout).id;
+    backedUp = await fingerprint(schema.target);
+  });
+
+  afterAll(async () => {
+    await schema?.drop();
+  });
+
+  for (const [step, expected] of [
+    ['trigger-dropped#1', 'old'],
+    ['tables-renamed', 'new'],
+    ['trigger-created#1', 'new'],
+  ] as const) {
+    it(`killed at ${step}: recover leaves the orders table ${expected === 'old' ? 'as it was' : "the backup's"}, the customers table as it is`, async () => {
+      await withConnection(schema.target, (conn) => conn.query("UPDATE orders SET total = 0 WHERE id <= 100; UPDATE customers SET name = 'changed'"));
+      changed = await fingerprint(schema.target);
+      const child = startCli(['rollback', backupId, '--table', 'orders', '--yes'], { ...env, LIFEBOAT_PAUSE_AT: step });
+      const ended = new Promise((resolve) => child.on('close', resolve));
+      await new Promise<void>((resolve) => child.stderr?.on('data', (chunk: Buffer) => chunk.toString().includes('paused at') && resolve()));
+      child.kill('SIGKILL');
+      await ended;
+      expect((await runCli(['recover'], env)).code).toBe(0);
+      const now = await fingerprint(schema.target);
+      const orders = (print: SchemaFingerprint) => [print.tables.orders, print.objects['table orders'], print.objects['trigger orders_ai'], print.objects['trigger orders_bu']];
+      expect(orders(now)).toEqual(orders(expected === 'old' ? changed : backedUp));
+      expect(now.tables.customers).toEqual(changed.tables.customers);
+      const helpers = await queryRows(schema.target, 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${schema.target.database}\\_\\_lb\\_%`]);
+      expect(helpers).toEqual([]);
+    });
+  }
+});

@@ -16,6 +16,7 @@ import { isLocal, loadOffsiteSecret, openOffsiteStore } from '../../core/offsite
 import { openStoredRange, openStoredRecord, plainArchiveSize, type PlainRange } from '../../core/offsite-read.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
+import { interruptedRollbacks } from '../../core/recover.js';
 import type { BackupRecord, BackupType } from '../../core/types.js';
 import type { ObjectStore } from '../../stores/store.js';
 import { HttpError } from '../auth.js';
@@ -103,7 +104,9 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     // A bucket that cannot be listed does not hide the backup folder: the page shows the warning.
     const warnings: string[] = [];
     const records = await listAllBackups(settings.backupDir, store, { onStoreUnreachable: (line) => warnings.push(line) });
-    return { backups: records.map(recordSummary), warnings };
+    // A rollback that was interrupted and not yet recovered: the shop may be half rolled back.
+    const interrupted = await interruptedRollbacks(settings.home);
+    return { backups: records.map(recordSummary), warnings: [...interrupted, ...warnings], interrupted };
   });
 
   app.post('/api/backups', async (request: FastifyRequest, reply) => {
