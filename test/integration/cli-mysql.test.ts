@@ -192,7 +192,7 @@ describe('lifeboat CLI on MariaDB', () => {
     );
     const listed = async () => JSON.parse((await runCli(['list', '--json'], env)).stdout).map((r: { file: string }) => r.file);
     const before = await listed();
-    for (const signal of ['SIGKILL', 'SIGINT'] as const) {
+    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
       const child = startCli(['backup', 'db', '--name', `killed ${signal}`], env);
       // Wait until the partial archive exists, then stop the process mid-dump.
       for (let i = 0; i < 200; i++) {
@@ -210,6 +210,13 @@ describe('lifeboat CLI on MariaDB', () => {
       if (signal === 'SIGINT') expect(leftovers).toEqual([]);
       else for (const f of leftovers) expect(f.endsWith('.partial')).toBe(true);
     }
+    // What the killed backup left goes with the next job, or with `lifeboat recover`, which says so.
+    const left = (await readdir(backupDir)).filter((f) => f.endsWith('.partial'));
+    expect(left.length).toBeGreaterThan(0);
+    const recovered = await runCli(['recover'], env);
+    expect(recovered.code).toBe(0);
+    for (const f of left) expect(recovered.stdout).toContain(`removed ${path.join(backupDir, f)}, left half-written by a job that died`);
+    expect((await readdir(backupDir)).filter((f) => f.endsWith('.partial'))).toEqual([]);
     await withConnection(shop.target, (conn) => conn.query('DROP TABLE big_log'));
   });
 
