@@ -3,7 +3,8 @@
 // so that a test can kill it with SIGKILL at exactly that point; with LIFEBOAT_FAIL_AT=STEP[#N] it fails
 // there instead (an in-process failure at that step). Unset, every step passes at once. The steps:
 // files-staged, database-staged, file-renamed (each rename of the file swap), files-swapped,
-// trigger-dropped, tables-renamed, trigger-created, database-swapped, committed, files-settled.
+// trigger-dropped, tables-renamed, trigger-created (MySQL), database-committed (SQLite), database-swapped,
+// committed, files-settled.
 const counts = new Map<string, number>();
 let countedFor = '';
 

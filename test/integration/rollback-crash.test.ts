@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestSchema, fingerprint, queryRows, shopUser, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { fingerprintTree, treeDifferences, type TreeEntry } from '../helpers/tree.js';
+import Database from 'better-sqlite3';
+import { ensureDemoShop } from '../../src/demo/shop.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 
 const TABLES = 100;
@@ -306,6 +308,62 @@ describe('a database rollback of some tables (--table) killed at any moment, the
       expect(now.tables.customers).toEqual(changed.tables.customers);
       const helpers = await queryRows(schema.target, 'SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [`${schema.target.database}\\_\\_lb\\_%`]);
       expect(helpers).toEqual([]);
+    });
+  }
+});
+
+describe('a System rollback of an SQLite shop killed around its commit, then recovered', () => {
+  let env: Record<string, string>;
+  let root: string;
+  let dbFile: string;
+  let backupId: string;
+  const storeName = () => {
+    const db = new Database(dbFile, { readonly: true });
+    try {
+      return db.prepare('SELECT name FROM store WHERE store_id = 1').pluck().get();
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeAll(async () => {
+    const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-crash-sqlite-')), 'shop'));
+    root = shop.root;
+    dbFile = shop.databaseFile;
+    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
+    const backup = await runCli(['backup', 'system', '--json'], env);
+    expect(backup.code).toBe(0);
+    backupId = JSON.parse(backup.stdout).id;
+  });
+
+  // database-committed: the transaction committed (with its marker table), the journal not yet told.
+  for (const [step, expected] of [
+    ['files-swapped', 'old'],
+    ['database-committed', 'new'],
+  ] as const) {
+    it(`killed at ${step}: recover leaves files and database ${expected === 'old' ? 'as they were' : "the backup's"}`, async () => {
+      const db = new Database(dbFile);
+      db.exec("UPDATE store SET name = 'changed' WHERE store_id = 1");
+      db.close();
+      await writeFile(path.join(root, 'app/etc/env.php'), 'changed\n');
+      const child = startCli(['rollback', backupId, '--yes'], { ...env, LIFEBOAT_PAUSE_AT: step });
+      const ended = new Promise((resolve) => child.on('close', resolve));
+      await new Promise<void>((resolve) => child.stderr?.on('data', (chunk: Buffer) => chunk.toString().includes('paused at') && resolve()));
+      child.kill('SIGKILL');
+      await ended;
+      expect((await runCli(['recover'], env)).code).toBe(0);
+      const envFile = await readFile(path.join(root, 'app/etc/env.php'), 'utf8');
+      if (expected === 'old') {
+        expect([storeName(), envFile]).toEqual(['changed', 'changed\n']);
+      } else {
+        expect(storeName()).not.toBe('changed');
+        expect(envFile).not.toBe('changed\n');
+      }
+      const marker = new Database(dbFile, { readonly: true });
+      expect(marker.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'lifeboat_%'").all()).toEqual([]);
+      marker.close();
+      const beside = [...(await readdir(path.dirname(root))), ...(await readdir(path.join(root, 'var')))].filter((n) => n.startsWith('.lifeboat-'));
+      expect(beside).toEqual([]);
     });
   }
 });

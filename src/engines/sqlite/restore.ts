@@ -87,6 +87,7 @@ export async function restoreSqlite(target: SqliteTarget, sql: AsyncIterable<Buf
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     if (journal) {
+      await journal.reached('database-committed'); // committed, not yet recorded: the marker tells recovery
       await journal.record({ ...state, phase: 'committed' });
       await journal.reached('database-swapped');
       dropMarker(target.path, state.marker, busyTimeoutMs);
