@@ -104,7 +104,7 @@ export async function recoverShop(settings: Settings): Promise<string[]> {
   try {
     const lines = lock.tookOver ? [lock.tookOver] : [];
     lines.push(...(await StateStore.with(settings, (store) => reapDeadJobs(store))));
-    lines.push(...(await recoverInterrupted(recoveryPlace(settings))));
+    lines.push(...(await recoverInterrupted({ ...recoveryPlace(settings), reportStrays: true })));
     lines.push(...(await clearStaleFlagsOnAll(maintenanceRoots)));
     return lines;
   } finally {

@@ -111,14 +111,19 @@ export interface RecoveryPlace {
   backupDir: string;
   /** The shop's database, when it has one configured. */
   target?: DatabaseTarget;
+  /**
+   * Also report work folders no journal names, beside and in the shop (`lifeboat recover`); a job
+   * starting does not, as another shop beside this one may be rolling back at that moment.
+   */
+  reportStrays?: boolean;
 }
 
 /**
  * Settles every rollback whose process is gone (from its journal), then removes what dead jobs left that
- * no journal names: partial archives in the backup folder and staging copies of the database. Reports
- * work folders of earlier versions beside or in the shop without removing them (they may hold the shop's
- * replaced files). The caller holds the job lock, so no job of this shop is running meanwhile. A line for
- * each thing done; an error when a rollback could not be settled (the shop must not be used as whole).
+ * no journal names: partial archives in the backup folder and staging copies of the database. With
+ * `reportStrays`, reports work folders no journal names beside or in the shop without removing them (they
+ * may hold replaced files). The caller holds the job lock, so no job of this shop is running meanwhile. A
+ * line for each thing done; an error when a rollback could not be settled (the shop is not whole).
  */
 export async function recoverInterrupted(place: RecoveryPlace): Promise<string[]> {
   const lines: string[] = [];
@@ -139,7 +144,7 @@ export async function recoverInterrupted(place: RecoveryPlace): Promise<string[]
   }
   lines.push(...(await removePartialFiles(place.backupDir)));
   if (place.target) lines.push(...(await openEngine(place.target).clearLeftovers()));
-  lines.push(...(await reportOldWorkFolders(place.root)));
+  if (place.reportStrays) lines.push(...(await reportOldWorkFolders(place.root)));
   return lines;
 }
 
