@@ -109,8 +109,13 @@ export function validatePassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
 }
 
+/** Whether a user or role could have this name. */
+export function isPossibleUsername(name: string): boolean {
+  return NAME_PATTERN.test(name);
+}
+
 function validateName(kind: string, name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new UsageError(`a ${kind} name has letters, digits, ".", "_", "@" or "-" (at most 64), not "${name}"`);
+  if (!isPossibleUsername(name)) throw new UsageError(`a ${kind} name has letters, digits, ".", "_", "@" or "-" (at most 64), not "${name}"`);
 }
 
 interface UserRow {

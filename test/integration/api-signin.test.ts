@@ -1,10 +1,9 @@
 // Sign-in limits and password hashes over real HTTP against `lifeboat serve`, with its real state
 // database (SQLite in LIFEBOAT_HOME). Failures are counted per account and client address (a guessed
 // account is slowed down, the others are not), with a looser cap per address alone; a success clears
-// only its own account's count; the password re-check of a rollback counts with them. The server
-// trusts 127.0.0.1 as its proxy, so each test picks its own client address with X-Forwarded-For.
-// Also: the warning when a proxy's X-Forwarded-For arrives at a server that trusts no proxy, and
-// scrypt hashes raised to the current parameters at the next sign-in.
+// only its own account's count. The server trusts 127.0.0.1 as its proxy, so each test picks its own
+// client address with X-Forwarded-For. Also: scrypt hashes raised to the current parameters at the
+// next sign-in.
 import Database from 'better-sqlite3';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -12,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
-import { addAccounts, call, startServer, type RunningServer } from '../helpers/server.js';
+import { addAccounts, call, startServer, type Client, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'sign-in test password';
 const CURRENT_HASH = /^scrypt\$131072\$8\$1\$/;
@@ -46,6 +45,19 @@ describe('sign-in limits', () => {
   const signInFrom = (address: string, username: string, password: string) =>
     call(server.base, undefined, 'POST', '/api/session', { username, password }, { headers: { 'x-forwarded-for': address } });
 
+  /** Sends `count` sign-ins one after the other; their statuses. */
+  async function statuses(count: number, attempt: (i: number) => Promise<Response>): Promise<number[]> {
+    const seen: number[] = [];
+    for (let i = 0; i < count; i++) seen.push((await attempt(i)).status);
+    return seen;
+  }
+
+  async function clientFrom(address: string, username: string): Promise<Client> {
+    const response = await signInFrom(address, username, PASSWORD);
+    expect(response.status).toBe(200);
+    return { cookie: (response.headers.get('set-cookie') ?? '').split(';')[0], csrf: ((await response.json()) as { csrfToken: string }).csrfToken };
+  }
+
   const storedHash = (username: string) => {
     const db = new Database(stateFile, { readonly: true });
     try {
@@ -54,6 +66,63 @@ describe('sign-in limits', () => {
       db.close();
     }
   };
+
+  it("keeps counting a guessed account while another account signs in from the same address", async () => {
+    const address = '203.0.113.1';
+    const guesses: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      guesses.push(...(await statuses(9, (i) => signInFrom(address, 'ada', `guess ${round}.${i}`))));
+      expect((await signInFrom(address, 'olga', PASSWORD)).status).toBe(200);
+    }
+    expect(guesses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(guesses.slice(10)).toEqual(Array(35).fill(429));
+  });
+
+  it('slows down only the guessed account: the others, the admin too, still sign in from that address', async () => {
+    const address = '203.0.113.2';
+    expect(await statuses(15, (i) => signInFrom(address, 'olga', `guess ${i}`))).toEqual([...Array(10).fill(401), ...Array(5).fill(429)]);
+    const locked = await signInFrom(address, 'olga', PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(((await locked.json()) as { error: string }).error).toMatch(/^too many failed sign-ins for this account from 203\.0\.113\.2; try again in \d+ s$/);
+    const wait = Number(locked.headers.get('retry-after'));
+    expect(wait).toBeGreaterThan(14 * 60);
+    expect(wait).toBeLessThanOrEqual(15 * 60);
+    expect((await signInFrom(address, 'ada', PASSWORD)).status).toBe(200);
+    expect((await signInFrom('198.51.100.2', 'olga', PASSWORD)).status).toBe(200);
+  });
+
+  it("clears an account's count at its own success", async () => {
+    const address = '203.0.113.3';
+    expect(await statuses(9, (i) => signInFrom(address, 'olga', `guess ${i}`))).toEqual(Array(9).fill(401));
+    expect((await signInFrom(address, 'olga', PASSWORD)).status).toBe(200);
+    expect(await statuses(11, (i) => signInFrom(address, 'olga', `again ${i}`))).toEqual([...Array(10).fill(401), 429]);
+  });
+
+  it('caps an address over all accounts at 100 failures', async () => {
+    const address = '203.0.113.4';
+    // Each name once, so no account's own limit is reached; four at a time, as many as hash at once.
+    const names = Array.from({ length: 100 }, (_, i) => `nobody${i}`);
+    for (let i = 0; i < names.length; i += 4) {
+      const batch = await Promise.all(names.slice(i, i + 4).map((name) => signInFrom(address, name, 'guess')));
+      expect(batch.map((response) => response.status)).toEqual(Array(batch.length).fill(401));
+    }
+    const capped = await signInFrom(address, 'ada', PASSWORD);
+    expect(capped.status).toBe(429);
+    expect(((await capped.json()) as { error: string }).error).toMatch(/^too many failed sign-ins from 203\.0\.113\.4; try again in \d+ s$/);
+    expect(Number(capped.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await signInFrom('198.51.100.4', 'ada', PASSWORD)).status).toBe(200);
+  });
+
+  it('records the failures in the audit log, not the refused attempts', async () => {
+    const ada = await clientFrom('198.51.100.6', 'ada');
+    const { entries } = (await (await call(server.base, ada, 'GET', '/api/audit?limit=1000')).json()) as {
+      entries: { username: string; action: string; address: string; success: boolean; detail: string | null }[];
+    };
+    const failures = (action: string, username: string, address: string) =>
+      entries.filter((e) => e.action === action && e.username === username && e.address === address && !e.success).length;
+    expect(failures('sign-in', 'olga', '203.0.113.2')).toBe(10);
+    expect(failures('sign-in', 'ada', '203.0.113.1')).toBe(10);
+  });
 
   it('stores new passwords with scrypt N=2^17, r=8, p=1', () => {
     expect(storedHash('ada')).toMatch(CURRENT_HASH);

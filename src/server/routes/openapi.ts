@@ -19,7 +19,7 @@ const AUTH_GET = { '401': 'no session', '403': 'the role lacks the resource' };
 
 export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/session': {
-    post: { summary: 'Sign in: sets the session cookie', body: obj({ username: str, password: str }, ['username', 'password']), responses: { '200': '{csrfToken, user, expiresAt}', '400': 'bad body', '401': 'wrong username or password', '429': '10 failures within a minute from this address' } },
+    post: { summary: 'Sign in: sets the session cookie', body: obj({ username: str, password: str }, ['username', 'password']), responses: { '200': '{csrfToken, user, expiresAt}', '400': 'bad body', '401': 'wrong username or password', '429': 'past the sign-in limits (10 failures of the account from this address, or 100 from this address, within 15 minutes); Retry-After says when to try again' } },
     get: { summary: 'The signed-in user and the CSRF token', responses: { '200': '{csrfToken, user, expiresAt}', '401': 'no session' } },
     delete: { summary: 'Sign out', responses: { '204': 'signed out', ...AUTH } },
   },
