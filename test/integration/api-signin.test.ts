@@ -1,9 +1,9 @@
 // Sign-in limits and password hashes over real HTTP against `lifeboat serve`, with its real state
 // database (SQLite in LIFEBOAT_HOME). Failures are counted per account and client address (a guessed
 // account is slowed down, the others are not), with a looser cap per address alone; a success clears
-// only its own account's count. The server trusts 127.0.0.1 as its proxy, so each test picks its own
-// client address with X-Forwarded-For. Also: scrypt hashes raised to the current parameters at the
-// next sign-in.
+// only its own account's count; the password re-check of a rollback counts with them. The server
+// trusts 127.0.0.1 as its proxy, so each test picks its own client address with X-Forwarded-For.
+// Also: scrypt hashes raised to the current parameters at the next sign-in.
 import Database from 'better-sqlite3';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
-import { addAccounts, call, startServer, type Client, type RunningServer } from '../helpers/server.js';
+import { addAccounts, call, startServer, waitForJob, type Client, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'sign-in test password';
 const CURRENT_HASH = /^scrypt\$131072\$8\$1\$/;
@@ -98,6 +98,14 @@ describe('sign-in limits', () => {
     expect(await statuses(11, (i) => signInFrom(address, 'olga', `again ${i}`))).toEqual([...Array(10).fill(401), 429]);
   });
 
+  it('counts guesses sent in parallel before checking them: at most 10 are checked', async () => {
+    const address = '203.0.113.6';
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => signInFrom(address, 'olga', `parallel guess ${i}`)));
+    const checked = answers.filter((response) => response.status === 401).length;
+    expect(checked).toBeLessThanOrEqual(10);
+    expect(answers.filter((response) => response.status === 429)).toHaveLength(30 - checked);
+  });
+
   it('caps an address over all accounts at 100 failures', async () => {
     const address = '203.0.113.4';
     // Each name once, so no account's own limit is reached; four at a time, as many as hash at once.
@@ -113,6 +121,25 @@ describe('sign-in limits', () => {
     expect((await signInFrom('198.51.100.4', 'ada', PASSWORD)).status).toBe(200);
   });
 
+  it("limits a rollback's password re-check with the same counts: 429 after 10 wrong passwords, nothing started", async () => {
+    const address = '203.0.113.5';
+    const ada = await clientFrom(address, 'ada');
+    const headers = { 'x-forwarded-for': address };
+    const started = await call(server.base, ada, 'POST', '/api/backups', { type: 'db', name: 'before guesses' }, { headers });
+    expect(started.status).toBe(202);
+    const { job } = (await started.json()) as { job: { id: string } };
+    const { backupId } = await waitForJob(server.base, ada, job.id);
+    const rollBack = (password: string) => call(server.base, ada, 'POST', `/api/backups/${backupId}/rollback`, { password }, { headers });
+    expect(await statuses(10, (i) => rollBack(`guess ${i}`))).toEqual(Array(10).fill(403));
+    const limited = await rollBack(PASSWORD);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    const { jobs } = (await (await call(server.base, ada, 'GET', '/api/jobs')).json()) as { jobs: { kind: string }[] };
+    expect(jobs.filter((j) => j.kind === 'rollback')).toEqual([]);
+    expect((await signInFrom(address, 'ada', PASSWORD)).status).toBe(429);
+    expect((await signInFrom('198.51.100.5', 'ada', PASSWORD)).status).toBe(200);
+  });
+
   it('records the failures in the audit log, not the refused attempts', async () => {
     const ada = await clientFrom('198.51.100.6', 'ada');
     const { entries } = (await (await call(server.base, ada, 'GET', '/api/audit?limit=1000')).json()) as {
@@ -122,6 +149,7 @@ describe('sign-in limits', () => {
       entries.filter((e) => e.action === action && e.username === username && e.address === address && !e.success).length;
     expect(failures('sign-in', 'olga', '203.0.113.2')).toBe(10);
     expect(failures('sign-in', 'ada', '203.0.113.1')).toBe(10);
+    expect(failures('rollback', 'ada', '203.0.113.5')).toBe(10);
   });
 
   it('stores new passwords with scrypt N=2^17, r=8, p=1', () => {
