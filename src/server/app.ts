@@ -12,6 +12,7 @@ import { shopName } from '../core/operations.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { HttpError } from './auth.js';
 import { createContext } from './context.js';
+import { warnOfUntrustedProxy } from './proxy-warning.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBackupRoutes } from './routes/backups.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -49,6 +50,8 @@ async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> 
 export interface AppOptions {
   /** The one-time first-run token (only while no user exists). */
   setupToken?: string;
+  /** Prints a warning for whoever runs the server. */
+  warn?: (line: string) => void;
 }
 
 export function buildApp(settings: Settings, options: AppOptions = {}): FastifyInstance {
@@ -57,6 +60,7 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
   const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
   // Open event streams must not keep a stopping server alive.
   const app = Fastify({ logger: false, forceCloseConnections: true, ...(trustProxy !== undefined ? { trustProxy } : {}) });
+  if (trustProxy === undefined && options.warn) warnOfUntrustedProxy(app, options.warn);
   // Held for the server's life: with LIFEBOAT_STATE_URL it keeps the connection pool that the
   // stores opened per request share.
   const accounts = AccountStore.open(settings);

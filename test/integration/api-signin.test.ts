@@ -3,7 +3,8 @@
 // account is slowed down, the others are not), with a looser cap per address alone; a success clears
 // only its own account's count; the password re-check of a rollback counts with them. The server
 // trusts 127.0.0.1 as its proxy, so each test picks its own client address with X-Forwarded-For.
-// Also: scrypt hashes raised to the current parameters at the next sign-in.
+// Also: the warning when a proxy's X-Forwarded-For arrives at a server that trusts no proxy, and
+// scrypt hashes raised to the current parameters at the next sign-in.
 import Database from 'better-sqlite3';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
@@ -183,5 +184,24 @@ describe('sign-in limits', () => {
     }
     expect(median(missing)).toBeGreaterThan(0.6 * median(existing));
     expect(median(existing)).toBeLessThan(2 * median(missing));
+  });
+});
+
+describe('a server that trusts no proxy', () => {
+  it('warns once when requests come with X-Forwarded-For', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-untrusted-proxy-'));
+    const server = await startServer({ LIFEBOAT_ROOT: root });
+    try {
+      expect((await fetch(`${server.base}/healthz`)).status).toBe(200);
+      expect(server.stderr()).not.toMatch(/X-Forwarded-For/);
+      for (let i = 0; i < 2; i++) expect((await fetch(`${server.base}/healthz`, { headers: { 'x-forwarded-for': '192.0.2.7' } })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const warnings = server.stderr().split('\n').filter((line) => line.includes('X-Forwarded-For'));
+      expect(warnings).toEqual([
+        'lifeboat serve: requests come with an X-Forwarded-For header from 127.0.0.1, but no proxy is trusted: every client behind that proxy counts as 127.0.0.1 for the sign-in limits and the audit log; set LIFEBOAT_TRUST_PROXY to its address',
+      ]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 });
