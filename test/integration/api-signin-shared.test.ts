@@ -54,6 +54,14 @@ describe('sign-in limits of several servers sharing one state', () => {
     expect((await signIn(servers[1], '198.51.100.21', 'ada', PASSWORD)).status).toBe(200);
   });
 
+  it('counts guesses sent in parallel to both servers before checking them: at most 10 are checked', async () => {
+    const address = '203.0.113.23';
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => signIn(servers[i % 2], address, 'olga', `parallel guess ${i}`)));
+    const checked = answers.filter((response) => response.status === 401).length;
+    expect(checked).toBeLessThanOrEqual(10);
+    expect(answers.filter((response) => response.status === 429)).toHaveLength(30 - checked);
+  });
+
   it('clears the count on both servers at a success on one', async () => {
     const address = '203.0.113.22';
     for (let i = 0; i < 9; i++) expect((await signIn(servers[0], address, 'olga', `guess ${i}`)).status).toBe(401);
