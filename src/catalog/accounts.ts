@@ -40,28 +40,58 @@ export interface AuditEntry {
 }
 
 export const SESSION_HOURS = 8;
-const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
+/**
+ * scrypt's cost, as OWASP advises for scrypt (N=2^17, r=8, p=1; Node has no Argon2id): 128 MiB
+ * (128·N·r bytes) and about 0.4 s of one core per hash. Hashes made with other parameters still verify,
+ * and are made again with these at the user's next successful sign-in.
+ */
+const SCRYPT = { N: 2 ** 17, r: 8, p: 1, keylen: 32 };
+/** Node refuses scrypt above 32 MiB of memory unless allowed more: room for the parameters above, twice over. */
+const SCRYPT_MAX_MEMORY = 2 * 128 * SCRYPT.N * SCRYPT.r;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 export const MIN_PASSWORD_LENGTH = 8;
 
-function scryptAsync(password: string, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
+interface ScryptParameters {
+  N: number;
+  r: number;
+  p: number;
+}
+
+function scryptAsync(password: string, salt: Buffer, keylen: number, parameters: ScryptParameters): Promise<Buffer> {
+  const options: ScryptOptions = { ...parameters, maxmem: SCRYPT_MAX_MEMORY };
   return new Promise((resolve, reject) => scrypt(password, salt, keylen, options, (error, key) => (error ? reject(error) : resolve(key))));
 }
 
 /** `scrypt$N$r$p$salt$hash` (base64). */
+function formatHash({ N, r, p }: ScryptParameters, salt: Buffer, key: Buffer): string {
+  return ['scrypt', N, r, p, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
+function parseHash(stored: string): (ScryptParameters & { salt: Buffer; key: Buffer }) | undefined {
+  const [scheme, N, r, p, salt, key] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !key) return undefined;
+  return { N: Number(N), r: Number(r), p: Number(p), salt: Buffer.from(salt, 'base64'), key: Buffer.from(key, 'base64') };
+}
+
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p });
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
+  return formatHash(SCRYPT, salt, await scryptAsync(password, salt, SCRYPT.keylen, SCRYPT));
 }
 
 export async function checkPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const key = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
-  return timingSafeEqual(key, expected);
+  const parsed = parseHash(stored);
+  if (!parsed) return false;
+  return timingSafeEqual(await scryptAsync(password, parsed.salt, parsed.key.length, parsed), parsed.key);
 }
+
+/** Whether a hash was made with weaker or other parameters than today's. */
+function isOutdatedHash(stored: string): boolean {
+  const parsed = parseHash(stored);
+  return !parsed || parsed.N !== SCRYPT.N || parsed.r !== SCRYPT.r || parsed.p !== SCRYPT.p || parsed.key.length !== SCRYPT.keylen;
+}
+
+/** Checked when the user does not exist: a missing user costs the same scrypt work as a wrong password. */
+const MISSING_USER_HASH = formatHash(SCRYPT, Buffer.alloc(16), Buffer.alloc(SCRYPT.keylen));
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -79,8 +109,13 @@ export function validatePassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
 }
 
+/** Whether a user or role could have this name. */
+export function isPossibleUsername(name: string): boolean {
+  return NAME_PATTERN.test(name);
+}
+
 function validateName(kind: string, name: string): void {
-  if (!NAME_PATTERN.test(name)) throw new UsageError(`a ${kind} name has letters, digits, ".", "_", "@" or "-" (at most 64), not "${name}"`);
+  if (!isPossibleUsername(name)) throw new UsageError(`a ${kind} name has letters, digits, ".", "_", "@" or "-" (at most 64), not "${name}"`);
 }
 
 interface UserRow {
@@ -180,11 +215,21 @@ export class AccountStore {
     await this.db.run('DELETE FROM user WHERE username = ?', [username]);
   }
 
-  /** The user when the password is right. A missing user costs the same scrypt work as a wrong password. */
+  /**
+   * The user when the password is right. A missing user costs the same scrypt work as a wrong password.
+   * A hash made with older parameters is made again with today's (sessions stay).
+   */
   async authenticate(username: string, password: string): Promise<User | undefined> {
     const row = await this.db.get<{ password_hash: string }>('SELECT password_hash FROM user WHERE username = ?', [username]);
-    const ok = await checkPassword(password, row?.password_hash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
-    return ok && row ? this.getUser(username) : undefined;
+    const ok = await checkPassword(password, row?.password_hash ?? MISSING_USER_HASH);
+    if (!ok || !row) return undefined;
+    if (isOutdatedHash(row.password_hash)) await this.rehash(username, row.password_hash, password);
+    return this.getUser(username);
+  }
+
+  /** Stores the password's hash with today's parameters, unless the password was changed meanwhile. */
+  private async rehash(username: string, previousHash: string, password: string): Promise<void> {
+    await this.db.run('UPDATE user SET password_hash = ? WHERE username = ? AND password_hash = ?', [await hashPassword(password), username, previousHash]);
   }
 
   async createSession(username: string): Promise<{ token: string; csrfToken: string; expiresAt: string }> {

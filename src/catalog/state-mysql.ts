@@ -33,6 +33,11 @@ const MIGRATIONS: string[][] = [
     `CREATE TABLE audit (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, at ${TIME} NOT NULL, username VARCHAR(64), action VARCHAR(64) NOT NULL,
        backup VARCHAR(255), address VARCHAR(64), success TINYINT NOT NULL, detail TEXT, KEY audit_at (at)) ${TABLE}`,
   ],
+  // Failed password checks, counted by the sign-in limits (see signin-failures.ts).
+  [
+    `CREATE TABLE signin_failure (id CHAR(22) NOT NULL PRIMARY KEY, address VARCHAR(64) NOT NULL, username VARCHAR(64) NOT NULL,
+       at ${TIME} NOT NULL, KEY signin_failure_address (address, at), KEY signin_failure_at (at)) ${TABLE}`,
+  ],
 ];
 
 type Queryable = mysql.Pool | mysql.PoolConnection;

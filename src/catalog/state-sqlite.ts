@@ -27,6 +27,10 @@ export const MIGRATIONS = [
   `ALTER TABLE job ADD COLUMN host TEXT;
    UPDATE job SET host = json_extract(process, '$.host') WHERE process IS NOT NULL;
    CREATE INDEX job_unfinished ON job (state, host);`,
+  // Failed password checks, counted by the sign-in limits (see signin-failures.ts).
+  `CREATE TABLE signin_failure (id TEXT PRIMARY KEY, address TEXT NOT NULL, username TEXT NOT NULL, at TEXT NOT NULL);
+   CREATE INDEX signin_failure_address ON signin_failure (address, at);
+   CREATE INDEX signin_failure_at ON signin_failure (at);`,
 ];
 
 /** Opens (creating and migrating as needed) `<home>/lifeboat.db`. */

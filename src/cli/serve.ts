@@ -36,7 +36,7 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
   const needsSetup = (await usingStore(AccountStore.open(config), (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.
   const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;
-  const app = buildApp(config, { setupToken });
+  const app = buildApp(config, { setupToken, warn: (line) => stdio.err(line) });
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);

@@ -2,6 +2,7 @@
 // resource under routes/) and the admin page, all under the configured base path.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AccountStore } from '../catalog/accounts.js';
+import { SignInFailureStore } from '../catalog/signin-failures.js';
 import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
 import { listBackups } from '../core/catalog.js';
@@ -9,8 +10,9 @@ import { OperationError, UsageError } from '../core/errors.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../core/metrics.js';
 import { shopName } from '../core/operations.js';
 import { TOOL_VERSION } from '../core/version.js';
-import { HttpError, LoginLimiter } from './auth.js';
+import { HttpError } from './auth.js';
 import { createContext } from './context.js';
+import { warnOfUntrustedProxy } from './proxy-warning.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBackupRoutes } from './routes/backups.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -21,6 +23,7 @@ import { registerSessionRoutes } from './routes/session.js';
 import { registerSettingsRoutes } from './routes/settings.js';
 import { registerSetupRoutes } from './routes/setup.js';
 import { registerUserRoutes } from './routes/users.js';
+import { SignInLimiter, TooManyFailures } from './signin-limit.js';
 
 async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> {
   const store = StateStore.open(settings);
@@ -47,6 +50,8 @@ async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> 
 export interface AppOptions {
   /** The one-time first-run token (only while no user exists). */
   setupToken?: string;
+  /** Prints a warning for whoever runs the server. */
+  warn?: (line: string) => void;
 }
 
 export function buildApp(settings: Settings, options: AppOptions = {}): FastifyInstance {
@@ -55,12 +60,18 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
   const trustProxy = typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
   // Open event streams must not keep a stopping server alive.
   const app = Fastify({ logger: false, forceCloseConnections: true, ...(trustProxy !== undefined ? { trustProxy } : {}) });
+  if (trustProxy === undefined && options.warn) warnOfUntrustedProxy(app, options.warn);
   // Held for the server's life: with LIFEBOAT_STATE_URL it keeps the connection pool that the
   // stores opened per request share.
   const accounts = AccountStore.open(settings);
-  app.addHook('onClose', async () => accounts.close());
-  const context = createContext(settings, accounts, new LoginLimiter(), options.setupToken);
+  const signInFailures = SignInFailureStore.open(settings);
+  app.addHook('onClose', async () => {
+    await accounts.close();
+    await signInFailures.close();
+  });
+  const context = createContext(settings, accounts, new SignInLimiter(signInFailures), options.setupToken);
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
+    if (error instanceof TooManyFailures) reply.header('retry-after', String(error.retryAfterSeconds));
     if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: error.message });
     if (error instanceof UsageError) return reply.code(400).send({ error: error.message });
     if (error instanceof OperationError) return reply.code(409).send({ error: error.message });

@@ -42,34 +42,3 @@ export async function authorize(accounts: AccountStore, request: FastifyRequest,
   if (resource && !session.user.resources.includes(resource)) throw new HttpError(403, `your role "${session.user.role}" lacks the ${resource} resource`);
   return session;
 }
-
-/** Sign-in failures per client address: 10 within a minute locks the address out for a minute. */
-export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
-  constructor(
-    private readonly limit = 10,
-    private readonly windowMs = 60_000,
-  ) {}
-
-  private recent(address: string, now: number): number[] {
-    const list = (this.failures.get(address) ?? []).filter((t) => now - t < this.windowMs);
-    if (list.length) this.failures.set(address, list);
-    else this.failures.delete(address);
-    return list;
-  }
-
-  /** Seconds to wait, when the address is locked out. */
-  blockedFor(address: string, now = Date.now()): number | undefined {
-    const list = this.recent(address, now);
-    if (list.length < this.limit) return undefined;
-    return Math.max(1, Math.ceil((list[list.length - this.limit] + this.windowMs - now) / 1000));
-  }
-
-  fail(address: string, now = Date.now()): void {
-    this.failures.set(address, [...this.recent(address, now), now]);
-  }
-
-  succeed(address: string): void {
-    this.failures.delete(address);
-  }
-}

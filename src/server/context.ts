@@ -1,29 +1,32 @@
-// What every route module gets: the settings, the account store, the sign-in limiter, the one-time
-// setup token (while no user exists) and the helpers shared by the routes.
+// What every route module gets: the settings, the account store, the one-time setup token (while no
+// user exists) and the helpers shared by the routes (sessions, password checks within the sign-in
+// limits, the audit log).
 import type { FastifyRequest } from 'fastify';
-import type { AccountStore, Resource, Session } from '../catalog/accounts.js';
+import type { AccountStore, Resource, Session, User } from '../catalog/accounts.js';
 import type { Settings } from '../config.js';
-import { authorize, type LoginLimiter } from './auth.js';
+import { authorize } from './auth.js';
+import type { SignInLimiter } from './signin-limit.js';
 
 export interface ServerContext {
   settings: Settings;
   accounts: AccountStore;
-  limiter: LoginLimiter;
   /** The first-run token printed by `lifeboat serve`; undefined once an admin exists. */
   setupToken?: string;
   /** Checks the session, the CSRF header of state-changing requests and the resource. */
   auth(request: FastifyRequest, resource?: Resource): Promise<Session>;
+  /** The user when the password is right; within the sign-in limits of the request's address (429 past them). */
+  checkPassword(request: FastifyRequest, username: string, password: string): Promise<User | undefined>;
   /** Writes an audit entry for the request. */
   audit(request: FastifyRequest, session: Session | undefined, action: string, success: boolean, backup?: string, detail?: string): Promise<void>;
 }
 
-export function createContext(settings: Settings, accounts: AccountStore, limiter: LoginLimiter, setupToken?: string): ServerContext {
+export function createContext(settings: Settings, accounts: AccountStore, limiter: SignInLimiter, setupToken?: string): ServerContext {
   return {
     settings,
     accounts,
-    limiter,
     setupToken,
     auth: (request, resource) => authorize(accounts, request, resource),
+    checkPassword: (request, username, password) => limiter.check(request.ip, username, () => accounts.authenticate(username, password)),
     audit: (request, session, action, success, backup, detail) =>
       accounts.audit({ username: session?.user.username, action, backup, address: request.ip, success, detail }),
   };

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
-import { ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
+import { AFTER_PASSWORD_CHECK, ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { addAccounts, runCliWithStdin, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -18,7 +18,7 @@ const PASSWORD = 'manage test password';
 async function signInAs(page: Page, base: string, username: string): Promise<void> {
   await page.goto(`${base}/`);
   await signInOnPage(page, username, PASSWORD);
-  await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible()).toBe(true);
+  await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible(), AFTER_PASSWORD_CHECK).toBe(true);
 }
 
 describe('settings, users and cancel in Chromium', () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
-import { ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
+import { AFTER_PASSWORD_CHECK, ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { addAccounts, startServer, type RunningServer } from '../helpers/server.js';
 
@@ -38,7 +38,7 @@ describe('the admin page in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${server.base}/`);
     await signInAs(page, 'ada');
-    await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible(), AFTER_PASSWORD_CHECK).toBe(true);
 
     await page.getByRole('button', { name: 'Database Backup', exact: true }).click();
     const dialog = page.getByRole('dialog');

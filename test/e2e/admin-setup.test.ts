@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
-import { ARTIFACTS, launchChromium } from '../helpers/browser.js';
+import { AFTER_PASSWORD_CHECK, ARTIFACTS, launchChromium } from '../helpers/browser.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
 
 
@@ -41,7 +41,7 @@ describe('first run in Chromium', () => {
     await setup.getByLabel('Username').fill('owner');
     await setup.getByLabel(/^Password/).fill('owner password 1');
     await setup.getByRole('button', { name: 'Create admin' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible()).toBe(true);
+    await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible(), AFTER_PASSWORD_CHECK).toBe(true);
 
     const storeNames = () => {
       const db = new Database(dbFile, { readonly: true });
@@ -79,7 +79,7 @@ describe('first run in Chromium', () => {
     expect(await dialog.textContent()).toMatch(/replaces the whole database/);
     await dialog.getByLabel('Your password').fill('not the password');
     await dialog.getByRole('button', { name: 'Roll back' }).click();
-    await expect.poll(() => page.locator('#rollback-error').textContent()).toBe('wrong password');
+    await expect.poll(() => page.locator('#rollback-error').textContent(), AFTER_PASSWORD_CHECK).toBe('wrong password');
     await dialog.getByLabel('Your password').fill('owner password 1');
     await dialog.getByRole('button', { name: 'Roll back' }).click();
     await expect.poll(() => page.locator('tr.job-row').filter({ hasText: /^.*rollback .*_db_first\.sql\.gz/ }).getByText('Rolled back').isVisible(), { timeout: 30_000 }).toBe(true);

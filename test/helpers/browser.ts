@@ -10,6 +10,9 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgrou
 /** Where screenshots go, for a person to look at. */
 export const ARTIFACTS = path.resolve('test-results');
 
+/** Polls waiting for an answer that checked a password: each scrypt hash takes about 0.4 s, more on a busy machine. */
+export const AFTER_PASSWORD_CHECK = { timeout: 10_000 };
+
 export async function launchChromium(): Promise<Browser> {
   await mkdir(ARTIFACTS, { recursive: true });
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountStore } from '../../src/catalog/accounts.js';
+import { SignInFailureStore } from '../../src/catalog/signin-failures.js';
 import { usingStore } from '../../src/catalog/state-db.js';
 import { StateStore, type StateLocation } from '../../src/catalog/state.js';
 import { OperationError, UsageError } from '../../src/core/errors.js';
@@ -139,6 +140,30 @@ function conformance(name: string, setup: () => Promise<{ location: StateLocatio
       }
     });
 
+    it('counts failed sign-ins per address for every store, forgetting old ones and cleared accounts', async () => {
+      const [one, two] = [SignInFailureStore.open(location), SignInFailureStore.open(location)];
+      try {
+        const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute));
+        await one.add('192.0.2.1', 'alice', at(0), at(0));
+        const second = await two.add('192.0.2.1', 'bob', at(1), at(0));
+        await one.add('192.0.2.1', 'alice', at(2), at(0));
+        await two.add('192.0.2.2', 'alice', at(3), at(0));
+        const seen = async (store: SignInFailureStore, since: Date) => (await store.fromAddress('192.0.2.1', since)).map((f) => [f.username, f.at]);
+        expect(await seen(two, at(0))).toEqual([['alice', at(0).getTime()], ['bob', at(1).getTime()], ['alice', at(2).getTime()]]);
+        expect(await seen(one, at(1))).toEqual([['bob', at(1).getTime()], ['alice', at(2).getTime()]]);
+        await one.remove(second);
+        await two.clear('192.0.2.1', 'alice');
+        expect(await seen(one, at(0))).toEqual([]);
+        expect((await one.fromAddress('192.0.2.2', at(0))).map((f) => f.username)).toEqual(['alice']);
+        // Adding forgets what is older than the window, of every address.
+        await one.add('192.0.2.1', 'carol', at(30), at(15));
+        expect((await two.fromAddress('192.0.2.2', at(0))).map((f) => f.username)).toEqual([]);
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    });
+
     it('keeps the audit log newest first', async () => {
       await accounts.audit({ username: 'alice', action: 'sign-in', address: '10.0.0.7', success: true });
       await accounts.audit({ action: 'setup', success: false, detail: 'wrong setup token' });
@@ -176,10 +201,10 @@ describe('the MySQL/MariaDB state schema', () => {
     await withConnection(target, async (conn) => {
       const [tables] = await conn.query('SELECT TABLE_NAME AS name, ENGINE AS engine, TABLE_COLLATION AS collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [target.database]);
       expect(tables).toEqual(
-        ['audit', 'job', 'lifeboat_schema', 'role', 'schedule_run', 'session', 'setting', 'user'].map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_bin' })),
+        ['audit', 'job', 'lifeboat_schema', 'role', 'schedule_run', 'session', 'setting', 'signin_failure', 'user'].map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_bin' })),
       );
       const [version] = await conn.query('SELECT version FROM lifeboat_schema');
-      expect(version).toEqual([{ version: 1 }]);
+      expect(version).toEqual([{ version: 2 }]);
     });
   });
 

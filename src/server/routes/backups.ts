@@ -173,7 +173,8 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const session = await context.auth(request, 'rollback');
     const record = await find(request);
     const password = field(request.body, 'password');
-    if (typeof password !== 'string' || !(await context.accounts.authenticate(session.user.username, password))) {
+    // The same limits as sign-ins: a stolen session must not become a way to guess the password.
+    if (typeof password !== 'string' || !(await context.checkPassword(request, session.user.username, password))) {
       await context.audit(request, session, 'rollback', false, record.id, 'wrong password');
       throw new HttpError(403, 'wrong password');
     }

@@ -19,7 +19,7 @@ const AUTH_GET = { '401': 'no session', '403': 'the role lacks the resource' };
 
 export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/session': {
-    post: { summary: 'Sign in: sets the session cookie', body: obj({ username: str, password: str }, ['username', 'password']), responses: { '200': '{csrfToken, user, expiresAt}', '400': 'bad body', '401': 'wrong username or password', '429': '10 failures within a minute from this address' } },
+    post: { summary: 'Sign in: sets the session cookie', body: obj({ username: str, password: str }, ['username', 'password']), responses: { '200': '{csrfToken, user, expiresAt}', '400': 'bad body', '401': 'wrong username or password', '429': 'past the sign-in limits (10 failures of the account from this address, or 100 from this address, within 15 minutes); Retry-After says when to try again' } },
     get: { summary: 'The signed-in user and the CSRF token', responses: { '200': '{csrfToken, user, expiresAt}', '401': 'no session' } },
     delete: { summary: 'Sign out', responses: { '204': 'signed out', ...AUTH } },
   },
@@ -38,7 +38,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     delete: { summary: 'Delete the backup: its archive and manifest, from the backup folder and off-site storage', resource: 'backup', responses: { '204': 'deleted', '404': 'no such backup', ...AUTH } },
   },
   '/api/backups/{id}/rollback': {
-    post: { summary: "Start a rollback job (the current user's password is checked again); a backup only in off-site storage is fetched first", resource: 'rollback', body: obj({ password: str, maintenance: bool }, ['password']), responses: { '202': '{job}', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no rollback resource' } },
+    post: { summary: "Start a rollback job (the current user's password is checked again); a backup only in off-site storage is fetched first", resource: 'rollback', body: obj({ password: str, maintenance: bool }, ['password']), responses: { '202': '{job}', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no rollback resource', '429': 'past the sign-in limits, which count wrong passwords here too' } },
   },
   '/api/jobs': { get: { summary: 'The 20 newest jobs', resource: 'backup', responses: { '200': '{jobs}', ...AUTH_GET } } },
   '/api/jobs/{id}': { get: { summary: 'One job: state, progress, log', resource: 'backup', responses: { '200': '{job}', '404': 'no such job', ...AUTH_GET } } },
