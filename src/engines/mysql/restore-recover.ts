@@ -7,9 +7,8 @@
 //   rename are created again. The decision is recorded before anything is dropped, so recovery itself
 //   may be interrupted and run again.
 // - committed / undone: only the helper schemas are left to drop.
-// The restore's lock is taken first, so a recovery never runs beside a live restore of the database, and
-// the dead restore's sessions that still run a statement are ended (the server finishes a statement
-// after its client is gone).
+// The dead restore's sessions are waited for first (the server finishes a statement after its client is
+// gone), then the restore's lock is taken, so a recovery never runs beside a live restore of the database.
 import type { RecoveryOutcome, RestoreJournal } from '../engine.js';
 import type { MysqlTarget } from '../target.js';
 import { quoteId } from './restore-parse.js';
@@ -18,7 +17,7 @@ import { openRawSession, quoteString, run, text, type RawConnection } from './re
 import { readCurrentUser } from './swap-objects.js';
 import { finishSwap, SwapError, undoUnrenamedSwap, wasRenamed, type SwapInput } from './swap-tables.js';
 
-/** How long recovery waits for a live restore's lock, and for a dead one's last statements. */
+/** How long recovery waits for a live restore's lock. */
 const WAIT_SECONDS = 60;
 
 export class RecoveryError extends Error {}
@@ -33,12 +32,13 @@ export async function recoverMysql(target: MysqlTarget, state: MysqlRestoreState
   const lockName = restoreLockName(state.database);
   let locked = false;
   try {
+    // First: the dead restore's own session may still hold the restore lock (see waitForDeadSessions).
+    await waitForDeadSessions(admin, state);
     const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, ${WAIT_SECONDS}) AS l`);
     if (Number(lock?.l) !== 1) {
       throw new RecoveryError(`a restore of database ${quoteId(state.database)} is running (it holds the lock "${lockName}"); run lifeboat recover again when it has ended`);
     }
     locked = true;
-    await endDeadSessions(admin, state);
     const done: string[] = [];
     let database: 'old' | 'new' = state.phase === 'committed' ? 'new' : 'old';
     if (state.phase === 'swapping' && state.swap) {
@@ -95,24 +95,39 @@ async function settleSwap(target: MysqlTarget, admin: RawConnection, state: Mysq
   }
 }
 
+/** How long recovery waits for a dead restore's statements to finish in the server. */
+const STATEMENT_WAIT_SECONDS = 600;
+
 /**
- * Ends what the dead restore's sessions still run: its own recorded sessions (only within the same server
- * run: ids start again after a restart) and any session working in its staging schema.
+ * Waits until the dead restore's sessions are gone: its recorded ones (only within the same server run:
+ * ids start again after a restart) and any session working in its staging schema. The server finishes a
+ * statement after its client died, and only then ends the session; recovery must not run beside it. A
+ * session that is idle is ended at once (the client's machine lost power: the server would keep it until
+ * wait_timeout). One that runs a statement is waited for, never killed: a DROP TRIGGER killed half-way
+ * leaves a file in the schema's folder that no DROP DATABASE removes.
  */
-async function endDeadSessions(admin: RawConnection, state: MysqlRestoreState): Promise<void> {
+async function waitForDeadSessions(admin: RawConnection, state: MysqlRestoreState): Promise<void> {
   const ids = new Set<number>();
   if (state.sessions && Math.abs(state.sessions.serverStarted - (await serverStartTime(admin))) <= 10) {
     for (const id of state.sessions.ids) ids.add(id);
   }
-  const inStage = await run(admin, `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ${quoteString(state.stage)} AND ID <> CONNECTION_ID()`);
-  for (const row of inStage) ids.add(Number(row.id));
-  const live = async () => {
-    if (ids.size === 0) return [];
-    const rows = await run(admin, `SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ID IN (${[...ids].join(', ')}) AND USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1)`);
-    return rows.map((row) => Number(row.id));
-  };
-  for (const id of await live()) await run(admin, `KILL CONNECTION ${id}`).catch(() => undefined);
-  for (let waited = 0; waited < WAIT_SECONDS * 10 && (await live()).length > 0; waited++) await new Promise((resolve) => setTimeout(resolve, 100));
+  const mine = "USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1) AND ID <> CONNECTION_ID()";
+  for (let waited = 0; ; waited++) {
+    const rows = await run(
+      admin,
+      `SELECT ID AS id, COMMAND AS command FROM information_schema.PROCESSLIST
+        WHERE ${mine} AND (DB = ${quoteString(state.stage)}${ids.size ? ` OR ID IN (${[...ids].join(', ')})` : ''})`,
+    );
+    const busy = rows.filter((row) => text(row, 'command') !== 'Sleep');
+    for (const row of rows) if (text(row, 'command') === 'Sleep') await run(admin, `KILL CONNECTION ${Number(row.id)}`).catch(() => undefined);
+    if (busy.length === 0) return;
+    if (waited >= STATEMENT_WAIT_SECONDS * 5) {
+      throw new RecoveryError(
+        `the interrupted restore's statements still run in the server (sessions ${busy.map((row) => Number(row.id)).join(', ')}, see SHOW PROCESSLIST); run lifeboat recover again when they have ended`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /**

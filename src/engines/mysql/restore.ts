@@ -321,7 +321,14 @@ export async function dropHelperSchemas(admin: RawConnection, schemas: string[])
   for (const schema of schemas) {
     const [found] = await run(admin, `SELECT 1 AS found FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(schema)}`);
     if (!found) continue;
-    await exec(admin, `DROP DATABASE IF EXISTS ${quoteId(schema)}`);
+    try {
+      await exec(admin, `DROP DATABASE IF EXISTS ${quoteId(schema)}`);
+    } catch (error) {
+      const e = asServerError(error);
+      // 1010: the schema's folder holds files the server does not know (a statement killed half-way).
+      if (e.errno !== 1010) throw error;
+      throw new Error(`the server cannot drop the helper schema ${quoteId(schema)} (${e.message}): remove the files left in its folder in the server's data folder, then drop it (DROP DATABASE ${quoteId(schema)})`);
+    }
     dropped.push(schema);
   }
   return dropped;
