@@ -131,6 +131,12 @@ describe('bounded input', () => {
     expect(await (await call(server.base, admin, 'GET', '/api/settings')).text()).toBe(before);
   });
 
+  it('answers 401 to a malformed session cookie', async () => {
+    const answer = await refusal(await fetch(`${server.base}/api/backups`, { headers: { cookie: 'lifeboat_session=%E0%A4%A' } }));
+    expect(answer).toEqual({ status: 401, error: 'sign in first' });
+    expect((await fetch(`${server.base}/api/session`, { headers: { cookie: 'other=%; lifeboat_session=%E0%A4%A' } })).status).toBe(401);
+  });
+
   it('refuses the same from the command line with exit code 2', async () => {
     const name = await runCli(['backup', 'db', '--name', 'n'.repeat(51)], env);
     expect(name.code).toBe(2);
