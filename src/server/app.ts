@@ -44,6 +44,20 @@ async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> 
   }
 }
 
+/**
+ * JSON bodies as fastify parses them, except that an empty body is no body: clients and scripts send
+ * content-type: application/json on every call, also on a DELETE or a POST that has none, which fastify
+ * answers 400 "Body cannot be empty". A body that is there must still be valid JSON.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else parseJson(request, body.toString(), done);
+  });
+}
+
 export interface AppOptions {
   /** The one-time first-run token (only while no user exists). */
   setupToken?: string;
@@ -59,6 +73,7 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
   // stores opened per request share.
   const accounts = AccountStore.open(settings);
   app.addHook('onClose', async () => accounts.close());
+  acceptEmptyJsonBodies(app);
   const context = createContext(settings, accounts, new LoginLimiter(), options.setupToken);
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
     if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: error.message });

@@ -137,6 +137,21 @@ describe('bounded input', () => {
     expect((await fetch(`${server.base}/api/session`, { headers: { cookie: 'other=%; lifeboat_session=%E0%A4%A' } })).status).toBe(401);
   });
 
+  it('accepts content-type: application/json without a body on routes that take none; a body that is there must be JSON', async () => {
+    const backup = await runCli(['backup', 'db', '--name', 'to delete', '--json'], env);
+    expect(backup.code, backup.stderr).toBe(0);
+    const { id } = JSON.parse(backup.stdout) as { id: string };
+    // What scripts send: the header on every call, and Content-Length: 0 for a request without a body.
+    const bare = (method: string, url: string, body = '') =>
+      fetch(`${server.base}${url}`, { method, headers: { 'content-type': 'application/json', cookie: admin.cookie, 'x-csrf-token': admin.csrf }, body });
+    expect((await bare('DELETE', `/api/backups/${id}`)).status).toBe(204);
+    expect(await refusal(await bare('POST', '/api/jobs/jnothere/cancel'))).toEqual({ status: 404, error: 'no job "jnothere"' });
+    expect((await bare('POST', '/api/backups')).status).toBe(400); // no body where one is needed: the route says what to send
+    const broken = await refusal(await bare('POST', '/api/backups', '{"type": "db"'));
+    expect(broken.status).toBe(400);
+    expect(broken.error).toMatch(/JSON/);
+  });
+
   it('refuses the same from the command line with exit code 2', async () => {
     const name = await runCli(['backup', 'db', '--name', 'n'.repeat(51)], env);
     expect(name.code).toBe(2);
