@@ -76,8 +76,13 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/audit': { get: { summary: 'The audit log, newest first (?limit=N, at most 1000)', resource: 'admin', responses: { '200': '{entries}', ...AUTH_GET } } },
   '/api/openapi.json': { get: { summary: 'This document', responses: { '200': 'OpenAPI 3.1' } } },
-  '/healthz': { get: { summary: 'Health', responses: { '200': '{status, version, shop}' } } },
-  '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': 'text exposition format' } } },
+  '/healthz': { get: { summary: 'Health: whether the server is up, nothing more', responses: { '200': '{status}' } } },
+  '/metrics': {
+    get: {
+      summary: 'Prometheus metrics: the shop name, backup times, durations, sizes and failures; with LIFEBOAT_METRICS_TOKEN set, only with "Authorization: Bearer TOKEN"',
+      responses: { '200': 'text exposition format', '401': 'LIFEBOAT_METRICS_TOKEN is set and the request lacks its bearer token' },
+    },
+  },
 };
 
 export function openApiDocument(basePath: string): Record<string, unknown> {
