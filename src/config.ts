@@ -40,6 +40,8 @@ export interface Settings extends ClusterSettings {
   storage?: OffsiteSettings;
   /** LIFEBOAT_ENCRYPTION_KEY_FILE: 32 random bytes or a passphrase; off-site copies are encrypted with it. */
   encryptionKeyFile?: string;
+  /** LIFEBOAT_METRICS_TOKEN: when set, /metrics needs "Authorization: Bearer <token>". */
+  metricsToken?: string;
   /** The config file that was read, if any. */
   configFile?: string;
 }
@@ -61,6 +63,7 @@ const KEYS = {
   encryptionKeyFile: 'LIFEBOAT_ENCRYPTION_KEY_FILE',
   jobLock: 'LIFEBOAT_JOB_LOCK',
   maintenanceRoots: 'LIFEBOAT_MAINTENANCE_ROOTS',
+  metricsToken: 'LIFEBOAT_METRICS_TOKEN',
 } as const;
 
 type Key = keyof typeof KEYS;
@@ -162,6 +165,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     ...notifySettings(env, file.notify),
     ...(storage ? { storage } : {}),
     ...(get('encryptionKeyFile') ? { encryptionKeyFile: resolvePath('encryptionKeyFile') } : {}),
+    ...parseMetricsToken(get('metricsToken')),
     ...parseClusterSettings(get('jobLock'), get('maintenanceRoots'), env[KEYS.maintenanceRoots] !== undefined ? cwd : baseDir),
     ...(configFile ? { configFile } : {}),
   };
@@ -174,6 +178,17 @@ function parseBasePath(value: string | undefined): string {
     throw new UsageError(`LIFEBOAT_BASE_PATH must be a URL path starting with "/", e.g. /lifeboat, not "${value}"`);
   }
   return trimmed;
+}
+
+/** Guessable tokens are refused: the metrics tell when backups run and how large they are. */
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+function parseMetricsToken(value: string | undefined): { metricsToken?: string } {
+  if (value === undefined) return {};
+  if (value.length < MIN_METRICS_TOKEN_LENGTH) {
+    throw new UsageError(`LIFEBOAT_METRICS_TOKEN has ${value.length} characters; use at least ${MIN_METRICS_TOKEN_LENGTH} random ones, e.g. from: openssl rand -hex 32`);
+  }
+  return { metricsToken: value };
 }
 
 function parseTrustProxy(value: string | undefined): { trustProxy?: boolean | number | string[] } {

@@ -4,6 +4,7 @@
 // and the audit log.
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { UsageError } from '../core/errors.js';
+import { clipStored, INPUT_LIMITS, requireMaxLength, STORED_LIMITS } from '../core/text-limits.js';
 import type { StateDb, StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
 
@@ -98,7 +99,7 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
 /** Checks a role's resources: known names, and rollback only together with backup. */
 export function validateResources(resources: string[]): Resource[] {
   const unknown = resources.filter((r) => !(RESOURCES as readonly string[]).includes(r));
-  if (unknown.length) throw new UsageError(`unknown resource "${unknown[0]}"; known: ${RESOURCES.join(', ')}`);
+  if (unknown.length) throw new UsageError(`unknown resource "${clipStored(unknown[0], 32)}"; known: ${RESOURCES.join(', ')}`);
   const set = new Set(resources as Resource[]);
   if (set.size === 0) throw new UsageError('a role needs at least one resource: backup, rollback or admin');
   if (set.has('rollback') && !set.has('backup')) throw new UsageError('a role with the rollback resource must also have the backup resource');
@@ -106,6 +107,7 @@ export function validateResources(resources: string[]): Resource[] {
 }
 
 export function validatePassword(password: string): void {
+  requireMaxLength('password', password, INPUT_LIMITS.password);
   if (password.length < MIN_PASSWORD_LENGTH) throw new UsageError(`the password must have at least ${MIN_PASSWORD_LENGTH} characters`);
 }
 
@@ -114,7 +116,11 @@ export function isPossibleUsername(name: string): boolean {
   return NAME_PATTERN.test(name);
 }
 
-function validateName(kind: string, name: string): void {
+const NAME_FIELDS = { user: { field: 'username', limit: INPUT_LIMITS.username }, role: { field: 'role', limit: INPUT_LIMITS.roleName } };
+
+function validateName(kind: keyof typeof NAME_FIELDS, name: string): void {
+  // The length first: the message below quotes the name.
+  requireMaxLength(NAME_FIELDS[kind].field, name, NAME_FIELDS[kind].limit);
   if (!isPossibleUsername(name)) throw new UsageError(`a ${kind} name has letters, digits, ".", "_", "@" or "-" (at most 64), not "${name}"`);
 }
 
@@ -180,6 +186,7 @@ export class AccountStore {
   async addUser(username: string, role: string, password: string): Promise<User> {
     validateName('user', username);
     validatePassword(password);
+    requireMaxLength('role', role, INPUT_LIMITS.roleName);
     if (!(await this.getRole(role))) throw new UsageError(`no role "${role}"; known: ${(await this.listRoles()).map((r) => r.name).join(', ')}`);
     if (await this.getUser(username)) throw new UsageError(`user "${username}" exists already`);
     const hash = await hashPassword(password);
@@ -201,6 +208,7 @@ export class AccountStore {
   }
 
   async setRole(username: string, role: string): Promise<User> {
+    requireMaxLength('role', role, INPUT_LIMITS.roleName);
     if (!(await this.getRole(role))) throw new UsageError(`no role "${role}"`);
     if (!(await this.getUser(username))) throw new UsageError(`no user "${username}"`);
     await this.db.run('UPDATE user SET role = ? WHERE username = ?', [role, username]);
@@ -218,8 +226,11 @@ export class AccountStore {
   /**
    * The user when the password is right. A missing user costs the same scrypt work as a wrong password.
    * A hash made with older parameters is made again with today's (sessions stay).
+   * A username or password over its limit is a usage error (400), checked before any hashing.
    */
   async authenticate(username: string, password: string): Promise<User | undefined> {
+    requireMaxLength('username', username, INPUT_LIMITS.username);
+    requireMaxLength('password', password, INPUT_LIMITS.password);
     const row = await this.db.get<{ password_hash: string }>('SELECT password_hash FROM user WHERE username = ?', [username]);
     const ok = await checkPassword(password, row?.password_hash ?? MISSING_USER_HASH);
     if (!ok || !row) return undefined;
@@ -262,15 +273,16 @@ export class AccountStore {
     await this.db.run('DELETE FROM session WHERE token_hash = ?', [tokenHash(token)]);
   }
 
+  /** Writes an entry; each text is cut to its limit (a detail may quote a server's long error). */
   async audit(entry: { username?: string; action: string; backup?: string; address?: string; success: boolean; detail?: string }): Promise<void> {
     await this.db.run('INSERT INTO audit (at, username, action, backup, address, success, detail) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       new Date().toISOString(),
-      entry.username ?? null,
-      entry.action,
-      entry.backup ?? null,
-      entry.address ?? null,
+      clipStored(entry.username ?? null, STORED_LIMITS.auditUsername),
+      clipStored(entry.action, STORED_LIMITS.auditAction),
+      clipStored(entry.backup ?? null, STORED_LIMITS.auditBackup),
+      clipStored(entry.address ?? null, STORED_LIMITS.auditAddress),
       entry.success ? 1 : 0,
-      entry.detail ?? null,
+      clipStored(entry.detail ?? null, STORED_LIMITS.auditDetail),
     ]);
   }
 

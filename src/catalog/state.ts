@@ -1,8 +1,10 @@
 // Lifeboat's own state: job history and settings (schedule, retention, notifications), and the record
 // of which scheduled occurrences were claimed. In SQLite (LIFEBOAT_HOME) or MySQL/MariaDB
 // (LIFEBOAT_STATE_URL): see state-db.ts. With a shared state every server sees every job; each job says
-// which host runs it, and only that host judges whether its process is still alive.
+// which host runs it, and only that host judges whether its process is still alive. Texts that may
+// come from elsewhere (a description quoting a name, an error a server wrote) are cut to STORED_LIMITS.
 import type { ProcessIdentity } from '../core/process-identity.js';
+import { clipStored, STORED_LIMITS } from '../core/text-limits.js';
 import { usingStore, type StateDb, type StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
 
@@ -114,12 +116,12 @@ export class StateStore {
         job.id,
         job.kind,
         job.type,
-        job.description,
+        clipStored(job.description, STORED_LIMITS.jobDescription),
         job.trigger,
         job.state,
         '[]',
         new Date().toISOString(),
-        job.file ?? null,
+        clipStored(job.file ?? null, STORED_LIMITS.jobFile),
         job.process?.host ?? null,
         job.process ? JSON.stringify(job.process) : null,
       ],
@@ -135,7 +137,7 @@ export class StateStore {
   }
 
   async appendLog(id: string, line: string): Promise<void> {
-    const stamped = `${new Date().toISOString()} ${line}`;
+    const stamped = `${new Date().toISOString()} ${clipStored(line, STORED_LIMITS.jobLogLine)}`;
     await this.db.transaction(async (tx) => {
       const row = await tx.get<{ log: string }>(`SELECT log FROM job WHERE id = ?${tx.forUpdate}`, [id]);
       if (!row) return;
@@ -148,9 +150,9 @@ export class StateStore {
     await this.db.run('UPDATE job SET state = ?, ended_at = ?, error = ?, backup_id = COALESCE(?, backup_id), file = COALESCE(?, file) WHERE id = ?', [
       state,
       new Date().toISOString(),
-      details.error ?? null,
+      clipStored(details.error ?? null, STORED_LIMITS.jobError),
       details.backupId ?? null,
-      details.file ?? null,
+      clipStored(details.file ?? null, STORED_LIMITS.jobFile),
       id,
     ]);
   }

@@ -40,7 +40,7 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  stdio.out(`lifeboat serve: listening on http://${shown}${config.basePath} (admin page /, API /api, health /healthz, metrics /metrics)`);
+  stdio.out(`lifeboat serve: listening on http://${shown}${config.basePath} (admin page /, API /api, health /healthz, metrics /metrics${config.metricsToken ? ' with the bearer token' : ''})`);
   if (setupToken) {
     stdio.out(`No users yet. Create the first admin with this one-time link: http://${shown}${config.basePath}/#setup=${setupToken}`);
     stdio.out('  (or from the command line: lifeboat user add NAME --role admin --password-stdin)');

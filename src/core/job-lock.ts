@@ -1,7 +1,9 @@
-// One backup or rollback at a time per shop: a lock file in Lifeboat's home, created exclusively,
-// holding who owns it. A lock whose process is gone is stale and taken over.
+// One backup or rollback at a time per shop: a lock file in Lifeboat's home holding who owns it. It is
+// written whole into a file of its own and then linked into place, which fails when a lock exists: the
+// lock file is never seen empty or half-written. A lock whose process is gone is stale and taken over;
+// so is one left unreadable for longer than any write takes (a crash of the machine, a hand).
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from './errors.js';
 import { currentProcess, isDead, type ProcessIdentity } from './process-identity.js';
@@ -32,6 +34,79 @@ export async function readLock(home: string): Promise<LockOwner | undefined> {
   }
 }
 
+/**
+ * An unreadable lock younger than this may be one that an older Lifeboat, which wrote the file in
+ * place, is still writing: its owner is alive, so it is not taken over.
+ */
+const UNREADABLE_LOCK_GRACE_MS = 10_000;
+
+/** Filesystems without hard links (some network and FUSE mounts) answer link(2) with these. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Puts the lock in place with `content`; false when a lock exists. The content is complete in a file of
+ * its own before link(2) gives it the lock's name, atomically and only if that name is free.
+ */
+async function placeLock(file: string, content: string): Promise<boolean> {
+  const written = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(written, content, { flag: 'wx' });
+  try {
+    await link(written, file);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code === 'EEXIST') return false;
+    if (NO_HARD_LINKS.has(code)) return placeLockInPlace(file, content);
+    throw error;
+  } finally {
+    await unlink(written).catch(() => undefined);
+  }
+}
+
+/** Without hard links: created exclusively and written in place (briefly empty: see the grace above). */
+async function placeLockInPlace(file: string, content: string): Promise<boolean> {
+  try {
+    await writeFile(file, content, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/** Whether an unreadable lock file is recent enough to be still in writing; undefined when it is gone. */
+async function mayBeInWriting(file: string): Promise<boolean | undefined> {
+  const modified = await stat(file).then((info) => info.mtimeMs, () => undefined);
+  return modified === undefined ? undefined : Date.now() - modified < UNREADABLE_LOCK_GRACE_MS;
+}
+
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    return JSON.parse(text) as LockOwner;
+  } catch {
+    return undefined; // being written in place, or left torn by a crash
+  }
+}
+
+/**
+ * Judges the lock `file` holds (read as `text`): throws the refusal when its job is alive or it is still
+ * being written, else returns the line saying whose stale lock is taken over; undefined when it is gone.
+ */
+async function staleLock(file: string, text: string): Promise<string | undefined> {
+  const held = parseOwner(text);
+  if (held) {
+    if (!isDead(held)) {
+      throw new OperationError(
+        `another job is running on this shop: job ${held.jobId} (${held.description}), started ${held.since} by pid ${held.pid} on ${held.host}; wait for it or stop it with "lifeboat cancel ${held.jobId}"`,
+      );
+    }
+    return `took over the lock of job ${held.jobId} (pid ${held.pid}), whose process is gone`;
+  }
+  const inWriting = await mayBeInWriting(file);
+  if (inWriting) throw new OperationError(`another job is starting on this shop: its lock file ${file} is being written; try again in a few seconds`);
+  return inWriting === undefined ? undefined : 'took over an unreadable lock file';
+}
+
 /** Moves a stale lock aside, unless someone replaced it meanwhile (then it is put back). */
 async function removeStale(file: string, stale: string): Promise<void> {
   const aside = `${file}.stale-${randomBytes(4).toString('hex')}`;
@@ -52,8 +127,7 @@ export async function acquireJobLock(home: string, jobId: string, description: s
   const content = JSON.stringify(owner) + '\n';
   let tookOver: string | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      await writeFile(file, content, { flag: 'wx' });
+    if (await placeLock(file, content)) {
       return {
         owner,
         ...(tookOver ? { tookOver } : {}),
@@ -61,23 +135,12 @@ export async function acquireJobLock(home: string, jobId: string, description: s
           if ((await readFile(file, 'utf8').catch(() => '')) === content) await unlink(file).catch(() => undefined);
         },
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const text = await readFile(file, 'utf8').catch(() => undefined);
     if (text === undefined) continue; // released meanwhile
-    let held: LockOwner | undefined;
-    try {
-      held = JSON.parse(text) as LockOwner;
-    } catch {
-      held = undefined; // a torn write by a process that died while creating it
-    }
-    if (held && !isDead(held)) {
-      throw new OperationError(
-        `another job is running on this shop: job ${held.jobId} (${held.description}), started ${held.since} by pid ${held.pid} on ${held.host}; wait for it or stop it with "lifeboat cancel ${held.jobId}"`,
-      );
-    }
-    tookOver = held ? `took over the lock of job ${held.jobId} (pid ${held.pid}), whose process is gone` : 'took over an unreadable lock file';
+    const stale = await staleLock(file, text);
+    if (stale === undefined) continue; // released meanwhile
+    tookOver = stale;
     await removeStale(file, text);
   }
   throw new OperationError(`could not take the job lock ${file}; another process keeps changing it`);

@@ -1,8 +1,7 @@
 // Archive file names, in Magento's scheme so that archives stay recognisable to people and to Magento:
 //   <unix time>_<type>[_<name>].<ext>      e.g. 1732443600_db_before_upgrade.sql.gz
+import { INPUT_LIMITS, requireMaxLength } from './text-limits.js';
 import type { BackupType } from './types.js';
-
-const MAX_NAME_LENGTH = 50;
 
 /** Magento keeps letters, digits and spaces, turns spaces into `_`, and cuts at 50 characters. */
 export function filterBackupName(raw: string): string {
@@ -10,7 +9,15 @@ export function filterBackupName(raw: string): string {
     .replace(/[^0-9a-zA-Z ]/g, '')
     .trim()
     .replace(/ +/g, '_')
-    .slice(0, MAX_NAME_LENGTH);
+    .slice(0, INPUT_LIMITS.backupName);
+}
+
+/**
+ * A name a user gave (CLI --name, the API's name): refused beyond Magento's 50 characters rather than cut
+ * silently, so what the user typed is what the archive is called (less what the filter drops).
+ */
+export function requireBackupName(name: string | undefined): void {
+  if (name) requireMaxLength('name', name, INPUT_LIMITS.backupName);
 }
 
 export function extensionFor(type: BackupType): string {

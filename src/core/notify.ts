@@ -4,6 +4,7 @@
 import { humanBytes } from './units.js';
 import { UsageError } from './errors.js';
 import { describeSmtpServer, sendEmail, type SmtpConfig } from './notify-smtp.js';
+import { INPUT_LIMITS, requireMaxLength } from './text-limits.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface NotifyConfig {
@@ -202,6 +203,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** At most INPUT_LIMITS.recipients addresses, each no longer than an e-mail address can be. */
+function requireRecipients(to: string[]): void {
+  if (to.length > INPUT_LIMITS.recipients) throw new UsageError(`notify smtp.to has ${to.length} addresses; give at most ${INPUT_LIMITS.recipients}`);
+  for (const address of to) requireMaxLength('notify smtp.to address', address, INPUT_LIMITS.emailAddress);
+}
+
 /**
  * Validates notification settings from a config file, so mistakes show at start-up rather than when a
  * backup fails at night. Throws a UsageError naming the setting.
@@ -211,7 +218,7 @@ export function parseNotifyConfig(input: unknown): NotifyConfig {
   const raw = input as Record<string, unknown>;
   const config: NotifyConfig = {};
   if (raw.webhookUrl !== undefined) {
-    const url = typeof raw.webhookUrl === 'string' ? raw.webhookUrl : '';
+    const url = requireMaxLength('notify webhookUrl', typeof raw.webhookUrl === 'string' ? raw.webhookUrl : '', INPUT_LIMITS.url);
     if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) throw new UsageError(`notify webhookUrl must be an http:// or https:// URL, e.g. https://hooks.example.com/lifeboat`);
     config.webhookUrl = url;
   }
@@ -224,13 +231,15 @@ export function parseNotifyConfig(input: unknown): NotifyConfig {
   }
   if (raw.smtp !== undefined) {
     const smtp = (typeof raw.smtp === 'object' && raw.smtp !== null ? raw.smtp : {}) as Record<string, unknown>;
-    const url = typeof smtp.url === 'string' ? smtp.url : '';
+    const url = requireMaxLength('notify smtp.url', typeof smtp.url === 'string' ? smtp.url : '', INPUT_LIMITS.url);
     if (!/^smtps?:\/\/[^/]/i.test(url) || !URL.canParse(url)) throw new UsageError('notify smtp.url must be smtp://user:pass@host:587 or smtps://user:pass@host:465');
+    if (typeof smtp.from === 'string') requireMaxLength('notify smtp.from', smtp.from, INPUT_LIMITS.emailAddress);
     if (typeof smtp.from !== 'string' || !smtp.from.includes('@')) throw new UsageError('notify smtp.from must be an e-mail address, e.g. lifeboat@shop.example');
     const to = typeof smtp.to === 'string' ? smtp.to.split(',').map((address) => address.trim()).filter(Boolean) : smtp.to;
     if (!Array.isArray(to) || to.length === 0 || to.some((address) => typeof address !== 'string' || !address.includes('@'))) {
       throw new UsageError('notify smtp.to must list one or more e-mail addresses, e.g. ["ops@shop.example"]');
     }
+    requireRecipients(to as string[]);
     config.smtp = { url, from: smtp.from, to: to as string[] };
   }
   if (raw.onSuccess !== undefined) {

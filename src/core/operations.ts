@@ -13,6 +13,7 @@ import { clearStaleFlagsOnAll } from './maintenance-roots.js';
 import { recoverInterrupted, type RecoveryPlace } from './recover.js';
 import { jobPlacement } from './job-lock-db.js';
 import { requireBoundManifest } from './manifest-binding.js';
+import { requireBackupName } from './naming.js';
 import { notify, type JobEvent } from './notify.js';
 import { effectiveNotify } from './notify-settings.js';
 import { isLocal, loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
@@ -113,6 +114,7 @@ export async function recoverShop(settings: Settings): Promise<string[]> {
 }
 
 export async function takeBackup(settings: Settings, request: BackupRequest): Promise<{ jobId: string; record: BackupRecord }> {
+  requireBackupName(request.name); // before the job: its description quotes the name
   const target = databaseFor(settings, request.type === 'db' || hasDatabase(request.type as TreeType));
   const { jobId, result } = await runJob({
     home: settings.home,

@@ -3,18 +3,14 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AccountStore } from '../catalog/accounts.js';
 import { SignInFailureStore } from '../catalog/signin-failures.js';
-import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
-import { listBackups } from '../core/catalog.js';
 import { OperationError, UsageError } from '../core/errors.js';
-import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../core/metrics.js';
-import { shopName } from '../core/operations.js';
-import { TOOL_VERSION } from '../core/version.js';
 import { HttpError } from './auth.js';
 import { createContext } from './context.js';
 import { warnOfUntrustedProxy } from './proxy-warning.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBackupRoutes } from './routes/backups.js';
+import { registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerOpenApiRoute } from './routes/openapi.js';
 import { registerPageRoutes } from './routes/page.js';
@@ -25,26 +21,18 @@ import { registerSetupRoutes } from './routes/setup.js';
 import { registerUserRoutes } from './routes/users.js';
 import { SignInLimiter, TooManyFailures } from './signin-limit.js';
 
-async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> {
-  const store = StateStore.open(settings);
-  try {
-    const sizes = new Map((await listBackups(settings.backupDir)).map((r) => [r.file, r.size]));
-    return (await store.backupStats()).map((stat): BackupTypeMetrics => {
-      const last = stat.lastSuccess;
-      const ended = last?.endedAt ? Date.parse(last.endedAt) : undefined;
-      const started = last?.startedAt ? Date.parse(last.startedAt) : undefined;
-      const size = last?.file ? sizes.get(last.file) : undefined;
-      return {
-        type: stat.type,
-        failuresTotal: stat.failures,
-        ...(ended ? { lastSuccessTime: ended / 1000 } : {}),
-        ...(ended && started ? { lastDurationSeconds: (ended - started) / 1000 } : {}),
-        ...(size !== undefined ? { lastSizeBytes: size } : {}),
-      };
-    });
-  } finally {
-    await store.close();
-  }
+/**
+ * JSON bodies as fastify parses them, except that an empty body is no body: clients and scripts send
+ * content-type: application/json on every call, also on a DELETE or a POST that has none, which fastify
+ * answers 400 "Body cannot be empty". A body that is there must still be valid JSON.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else parseJson(request, body.toString(), done);
+  });
 }
 
 export interface AppOptions {
@@ -69,6 +57,7 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
     await accounts.close();
     await signInFailures.close();
   });
+  acceptEmptyJsonBodies(app);
   const context = createContext(settings, accounts, new SignInLimiter(signInFailures), options.setupToken);
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
     if (error instanceof TooManyFailures) reply.header('retry-after', String(error.retryAfterSeconds));
@@ -80,11 +69,7 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
   });
   app.register(
     async (scoped) => {
-      scoped.get('/healthz', async () => ({ status: 'ok', version: TOOL_VERSION, shop: shopName(settings) }));
-      scoped.get('/metrics', async (_request, reply) => {
-        reply.type(METRICS_CONTENT_TYPE);
-        return renderMetrics(await collectMetrics(settings), { shop: shopName(settings) });
-      });
+      registerHealthRoutes(scoped, context);
       registerSessionRoutes(scoped, context);
       registerSetupRoutes(scoped, context);
       registerBackupRoutes(scoped, context);

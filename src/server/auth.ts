@@ -17,7 +17,13 @@ export class HttpError extends Error {
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key === name) {
+      try {
+        return decodeURIComponent(rest.join('='));
+      } catch {
+        return undefined; // not valid percent-encoding: no session (401), not a server error
+      }
+    }
   }
   return undefined;
 }

@@ -6,6 +6,7 @@
 import type { NotifyConfig } from '../core/notify.js';
 import type { NotifyFixed, StoredNotify } from '../core/notify-settings.js';
 import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule.js';
+import { INPUT_LIMITS, requireMaxLength } from '../core/text-limits.js';
 import { HttpError } from './auth.js';
 
 export const MASK = '********';
@@ -82,6 +83,10 @@ export function nextSchedule(input: Record<string, unknown>, previous: Schedule 
   const given = Object.fromEntries(Object.entries(input).filter(([key]) => SCHEDULE_FIELDS.includes(key)));
   for (const key of ['type', 'frequency', 'time', 'timezone'] as const) {
     if (given[key] !== undefined && typeof given[key] !== 'string') throw new HttpError(400, `schedule ${key} must be a string`);
+  }
+  // Also weekday and dayOfMonth may come as text; the parser's messages quote what was given.
+  for (const [key, value] of Object.entries(given)) {
+    if (typeof value === 'string') requireMaxLength(`schedule ${key}`, value, INPUT_LIMITS.scheduleField);
   }
   return parseScheduleInput(given as ScheduleInput, previous);
 }

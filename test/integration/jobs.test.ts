@@ -2,12 +2,12 @@
 // failure and after the process died), the one-job-at-a-time lock and its stale-lock takeover.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/catalog/state.js';
-import { acquireJobLock, lockPath } from '../../src/core/job-lock.js';
+import { acquireJobLock, lockPath, type JobLock } from '../../src/core/job-lock.js';
 import { runJob } from '../../src/core/jobs.js';
 import { clearStaleFlag, enterMaintenance, flagPath, maintenanceStatus } from '../../src/core/maintenance.js';
 import { runCli } from '../helpers/cli.js';
@@ -128,6 +128,35 @@ describe('job lock', () => {
     expect(lock.tookOver).toMatch(/took over the lock of job jold/);
     expect(JSON.parse(await readFile(lockPath(home), 'utf8')).jobId).toBe('jnew');
     await lock.release();
+  });
+
+  it('does not take over a lock file still being written: empty or half-written and recent', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-lock-'));
+    for (const partial of ['', '{"jobId":"jwriting","descr']) {
+      await writeFile(lockPath(home), partial);
+      await expect(acquireJobLock(home, 'jnew', 'backup db')).rejects.toThrow(/another job is starting on this shop: its lock file .*job\.lock is being written; try again in a few seconds/);
+      expect(await readFile(lockPath(home), 'utf8')).toBe(partial);
+    }
+    // Unreadable for longer than any write takes: what a crash or a hand left, taken over.
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    await utimes(lockPath(home), anHourAgo, anHourAgo);
+    const lock = await acquireJobLock(home, 'jnew', 'backup db');
+    expect(lock.tookOver).toBe('took over an unreadable lock file');
+    expect(JSON.parse(await readFile(lockPath(home), 'utf8')).jobId).toBe('jnew');
+    await lock.release();
+  });
+
+  it('gives the lock to exactly one of many takers at once, and is never seen empty', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-lock-'));
+    for (let round = 0; round < 20; round++) {
+      const takers = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => acquireJobLock(home, `jtaker${i}`, 'backup db')));
+      const held = takers.filter((taker): taker is PromiseFulfilledResult<JobLock> => taker.status === 'fulfilled').map((taker) => taker.value);
+      expect(held.map((lock) => lock.tookOver)).toEqual([undefined]);
+      for (const refused of takers.filter((taker) => taker.status === 'rejected')) expect(String(refused.reason)).toMatch(/another job is running on this shop: job jtaker\d/);
+      await held[0].release();
+      expect(existsSync(lockPath(home))).toBe(false);
+    }
+    expect((await readdir(home)).filter((file) => file !== 'job.lock')).toEqual([]); // no temp files left behind
   });
 });
 

@@ -13,7 +13,11 @@ import { OperationError, UsageError } from '../../src/core/errors.js';
 import { requestCancel } from '../../src/core/job-cancel.js';
 import { reapDeadJobs } from '../../src/core/jobs.js';
 import { currentProcess } from '../../src/core/process-identity.js';
+import { STORED_LIMITS } from '../../src/core/text-limits.js';
 import { createTestSchema, withConnection } from '../helpers/mysql.js';
+
+/** Half of a character outside the BMP, without its other half: what a careless cut leaves. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** A pid that surely is not running: a child that has exited. */
 const GONE_PID = 2 ** 22 + 17;
@@ -172,6 +176,33 @@ function conformance(name: string, setup: () => Promise<{ location: StateLocatio
       expect(before).toMatchObject({ username: 'alice', action: 'sign-in', address: '10.0.0.7', success: true });
       expect(last.id).toBeGreaterThan(before.id);
       expect(last.at >= before.at).toBe(true);
+    });
+
+    it('keeps every stored text within its limit: a longer one is cut, marked, never split inside a character', async () => {
+      const cut = (text: string | null | undefined, limit: number) => {
+        expect(text).toHaveLength(limit);
+        expect(text?.endsWith('…')).toBe(true);
+        expect(text).not.toMatch(LONE_SURROGATE);
+      };
+      // An odd number of letters before the emoji puts the cut inside a surrogate pair.
+      const emojiTail = (length: number) => `x${'📚'.repeat(length)}`;
+      await state.createJob({ id: 'jlong', kind: 'backup', type: 'db', description: emojiTail(STORED_LIMITS.jobDescription), trigger: 'test', state: 'running' });
+      await state.appendLog('jlong', 'l'.repeat(100_000));
+      await state.finishJob('jlong', 'failed', { error: emojiTail(100_000) });
+      const job = await state.getJob('jlong');
+      expect(job?.description.length).toBeLessThanOrEqual(STORED_LIMITS.jobDescription);
+      expect(job?.description).not.toMatch(LONE_SURROGATE);
+      expect(job?.description.endsWith('…')).toBe(true);
+      cut(job?.log[0].replace(/^\S+ /, ''), STORED_LIMITS.jobLogLine);
+      expect(job?.error?.length).toBeLessThanOrEqual(STORED_LIMITS.jobError);
+      expect(job?.error?.endsWith('…')).toBe(true);
+      await accounts.audit({ username: 'u'.repeat(1_000_000), action: 'a'.repeat(1000), backup: 'b'.repeat(1000), address: '1'.repeat(1000), success: false, detail: 'd'.repeat(1_000_000) });
+      const [entry] = await accounts.listAudit(1);
+      cut(entry.username, STORED_LIMITS.auditUsername);
+      cut(entry.action, STORED_LIMITS.auditAction);
+      cut(entry.backup, STORED_LIMITS.auditBackup);
+      cut(entry.address, STORED_LIMITS.auditAddress);
+      cut(entry.detail, STORED_LIMITS.auditDetail);
     });
   });
 }

@@ -19,17 +19,17 @@ const AUTH_GET = { '401': 'no session', '403': 'the role lacks the resource' };
 
 export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/session': {
-    post: { summary: 'Sign in: sets the session cookie', body: obj({ username: str, password: str }, ['username', 'password']), responses: { '200': '{csrfToken, user, expiresAt}', '400': 'bad body', '401': 'wrong username or password', '429': 'past the sign-in limits (10 failures of the account from this address, or 100 from this address, within 15 minutes); Retry-After says when to try again' } },
+    post: { summary: 'Sign in: sets the session cookie', body: obj({ username: str, password: str }, ['username', 'password']), responses: { '200': '{csrfToken, user, expiresAt}', '400': 'bad body, or username over 64 or password over 1024 characters', '401': 'wrong username or password', '429': 'past the sign-in limits (10 failures of the account from this address, or 100 from this address, within 15 minutes); Retry-After says when to try again' } },
     get: { summary: 'The signed-in user and the CSRF token', responses: { '200': '{csrfToken, user, expiresAt}', '401': 'no session' } },
     delete: { summary: 'Sign out', responses: { '204': 'signed out', ...AUTH } },
   },
   '/api/setup': {
     get: { summary: 'Whether the first admin is still to be created', responses: { '200': '{needed}' } },
-    post: { summary: 'Create the first admin with the token lifeboat serve printed', body: obj({ token: str, username: str, password: str }, ['token', 'username', 'password']), responses: { '201': '{user}', '400': 'bad body or password too short', '403': 'wrong token, or an admin exists' } },
+    post: { summary: 'Create the first admin with the token lifeboat serve printed', body: obj({ token: str, username: str, password: str }, ['token', 'username', 'password']), responses: { '201': '{user}', '400': 'bad body, password too short, or a field over its limit', '403': 'wrong token, or an admin exists' } },
   },
   '/api/backups': {
     get: { summary: "All backups, newest first: the backup folder's and, with off-site storage, the bucket's (each with locations: local, s3)", resource: 'backup', responses: { '200': '{backups}', ...AUTH_GET } },
-    post: { summary: 'Start a backup job', resource: 'backup', body: obj({ type: { enum: ['db', 'media', 'system'] }, name: str, maintenance: bool, excludeMedia: bool }, ['type']), responses: { '202': '{job}', '400': 'bad body or settings', '409': 'another job is running', ...AUTH } },
+    post: { summary: 'Start a backup job', resource: 'backup', body: obj({ type: { enum: ['db', 'media', 'system'] }, name: str, maintenance: bool, excludeMedia: bool }, ['type']), responses: { '202': '{job}', '400': 'bad body or settings, or name over 50 characters', '409': 'another job is running', ...AUTH } },
   },
   '/api/backups/{id}/download': {
     get: { summary: 'The archive, byte for byte (Range: bytes=... supported); one only in off-site storage is read from the bucket, decrypted', resource: 'backup', responses: { '200': 'the archive', '206': 'the requested range', '400': 'encrypted off-site and LIFEBOAT_ENCRYPTION_KEY_FILE is not set', '404': 'no such backup', '409': 'the off-site copy cannot be decrypted (wrong key, changed)', '416': 'the range does not fit', ...AUTH_GET } },
@@ -38,7 +38,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     delete: { summary: 'Delete the backup: its archive and manifest, from the backup folder and off-site storage', resource: 'backup', responses: { '204': 'deleted', '404': 'no such backup', ...AUTH } },
   },
   '/api/backups/{id}/rollback': {
-    post: { summary: "Start a rollback job (the current user's password is checked again); a backup only in off-site storage is fetched first", resource: 'rollback', body: obj({ password: str, maintenance: bool }, ['password']), responses: { '202': '{job}', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no rollback resource', '429': 'past the sign-in limits, which count wrong passwords here too' } },
+    post: { summary: "Start a rollback job (the current user's password is checked again); a backup only in off-site storage is fetched first", resource: 'rollback', body: obj({ password: str, maintenance: bool }, ['password']), responses: { '202': '{job}', '400': 'password over 1024 characters', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no rollback resource', '429': 'past the sign-in limits, which count wrong passwords here too' } },
   },
   '/api/jobs': { get: { summary: 'The 20 newest jobs', resource: 'backup', responses: { '200': '{jobs}', ...AUTH_GET } } },
   '/api/jobs/{id}': { get: { summary: 'One job: state, progress, log', resource: 'backup', responses: { '200': '{job}', '404': 'no such job', ...AUTH_GET } } },
@@ -48,15 +48,15 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/jobs/{id}/events': { get: { summary: 'Server-sent events: "job" on every change, "end" when it ends', resource: 'backup', responses: { '200': 'text/event-stream', '404': 'no such job', ...AUTH_GET } } },
   '/api/users': {
     get: { summary: 'Users', resource: 'admin', responses: { '200': '{users}', ...AUTH_GET } },
-    post: { summary: 'Add a user', resource: 'admin', body: obj({ username: str, role: str, password: str }, ['username', 'role', 'password']), responses: { '201': '{user}', '400': 'bad body, unknown role, user exists, short password', ...AUTH } },
+    post: { summary: 'Add a user', resource: 'admin', body: obj({ username: str, role: str, password: str }, ['username', 'role', 'password']), responses: { '201': '{user}', '400': 'bad body, unknown role, user exists, short password, or a field over its limit (username and role 64, password 1024 characters)', ...AUTH } },
   },
   '/api/users/{name}': {
-    patch: { summary: "Change a user's role and/or password", resource: 'admin', body: obj({ role: str, password: str }), responses: { '200': '{user}', '400': 'bad body', '404': 'no such user', ...AUTH } },
+    patch: { summary: "Change a user's role and/or password", resource: 'admin', body: obj({ role: str, password: str }), responses: { '200': '{user}', '400': 'bad body, or role over 64 or password over 1024 characters', '404': 'no such user', ...AUTH } },
     delete: { summary: 'Remove a user (not the last admin)', resource: 'admin', responses: { '204': 'removed', '400': 'the last admin', '404': 'no such user', ...AUTH } },
   },
   '/api/roles': {
     get: { summary: 'Roles and their resources', resource: 'admin', responses: { '200': '{roles}', ...AUTH_GET } },
-    post: { summary: 'Create or change a role (rollback needs backup)', resource: 'admin', body: obj({ name: str, resources: { type: 'array', items: { enum: ['backup', 'rollback', 'admin'] } } }, ['name', 'resources']), responses: { '201': '{role}', '400': 'bad resources (e.g. rollback without backup)', ...AUTH } },
+    post: { summary: 'Create or change a role (rollback needs backup)', resource: 'admin', body: obj({ name: str, resources: { type: 'array', items: { enum: ['backup', 'rollback', 'admin'] } } }, ['name', 'resources']), responses: { '201': '{role}', '400': 'bad resources (e.g. rollback without backup), or name over 64 characters', ...AUTH } },
   },
   '/api/roles/{name}': { delete: { summary: 'Remove a role without users', resource: 'admin', responses: { '204': 'removed', '400': 'built-in or in use', '404': 'no such role', ...AUTH } } },
   '/api/settings': {
@@ -68,7 +68,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
         schedule: obj({ enabled: bool, type: { enum: ['db', 'media', 'system', 'snapshot', 'nomedia'] }, frequency: { enum: ['daily', 'weekly', 'monthly'] }, time: str, timezone: str, weekday: { type: 'integer' }, dayOfMonth: { type: 'integer' }, maintenance: bool, retention: { type: ['object', 'null'] } }),
         notify: obj({ webhookUrl: { type: ['string', 'null'] }, smtp: { type: ['object', 'null'] }, onSuccess: bool }),
       }),
-      responses: { '200': '{schedule, notify, fixed, machineTimeZone}', '400': 'a bad value, named (e.g. schedule time must be HH:MM), or a field fixed by env/config', ...AUTH },
+      responses: { '200': '{schedule, notify, fixed, machineTimeZone}', '400': 'a bad value, named (e.g. schedule time must be HH:MM), a field over its limit, or a field fixed by env/config', ...AUTH },
     },
   },
   '/api/settings/notify-test': {
@@ -76,8 +76,13 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/audit': { get: { summary: 'The audit log, newest first (?limit=N, at most 1000)', resource: 'admin', responses: { '200': '{entries}', ...AUTH_GET } } },
   '/api/openapi.json': { get: { summary: 'This document', responses: { '200': 'OpenAPI 3.1' } } },
-  '/healthz': { get: { summary: 'Health', responses: { '200': '{status, version, shop}' } } },
-  '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': 'text exposition format' } } },
+  '/healthz': { get: { summary: 'Health: whether the server is up, nothing more', responses: { '200': '{status}' } } },
+  '/metrics': {
+    get: {
+      summary: 'Prometheus metrics: the shop name, backup times, durations, sizes and failures; with LIFEBOAT_METRICS_TOKEN set, only with "Authorization: Bearer TOKEN"',
+      responses: { '200': 'text exposition format', '401': 'LIFEBOAT_METRICS_TOKEN is set and the request lacks its bearer token' },
+    },
+  },
 };
 
 export function openApiDocument(basePath: string): Record<string, unknown> {

@@ -1,15 +1,9 @@
 // /api/setup: the first admin. Only while no user exists, and only with the one-time token that
 // `lifeboat serve` printed on its console: whoever reaches a fresh server first cannot take it over.
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
-
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+import { sameSecret } from '../same-secret.js';
 
 export function registerSetupRoutes(app: FastifyInstance, context: ServerContext): void {
   app.get('/api/setup', async () => ({ needed: (await context.accounts.countUsers()) === 0 }));
@@ -19,7 +13,7 @@ export function registerSetupRoutes(app: FastifyInstance, context: ServerContext
     const username = field(request.body, 'username');
     const password = field(request.body, 'password');
     if ((await context.accounts.countUsers()) > 0 || !context.setupToken) throw new HttpError(403, 'setup is done: an admin exists already');
-    if (typeof token !== 'string' || !sameToken(token, context.setupToken)) {
+    if (typeof token !== 'string' || !sameSecret(token, context.setupToken)) {
       await context.accounts.audit({ action: 'setup', address: request.ip, success: false, detail: 'wrong setup token' });
       throw new HttpError(403, 'wrong setup token: use the link lifeboat serve printed');
     }

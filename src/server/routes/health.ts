@@ -1,0 +1,53 @@
+// /healthz and /metrics. Health says only that the server is up, to anyone (load balancers, uptime
+// checks). Metrics tell the shop's name and its backups' times, sizes and failures: with
+// LIFEBOAT_METRICS_TOKEN (metricsToken in the config file) they need "Authorization: Bearer TOKEN", as
+// Prometheus' `authorization` setting sends it; without it they answer whoever reaches the server.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { StateStore } from '../../catalog/state.js';
+import type { Settings } from '../../config.js';
+import { listBackups } from '../../core/catalog.js';
+import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../../core/metrics.js';
+import { shopName } from '../../core/operations.js';
+import { HttpError } from '../auth.js';
+import type { ServerContext } from '../context.js';
+import { sameSecret } from '../same-secret.js';
+
+async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> {
+  const store = StateStore.open(settings);
+  try {
+    const sizes = new Map((await listBackups(settings.backupDir)).map((r) => [r.file, r.size]));
+    return (await store.backupStats()).map((stat): BackupTypeMetrics => {
+      const last = stat.lastSuccess;
+      const ended = last?.endedAt ? Date.parse(last.endedAt) : undefined;
+      const started = last?.startedAt ? Date.parse(last.startedAt) : undefined;
+      const size = last?.file ? sizes.get(last.file) : undefined;
+      return {
+        type: stat.type,
+        failuresTotal: stat.failures,
+        ...(ended ? { lastSuccessTime: ended / 1000 } : {}),
+        ...(ended && started ? { lastDurationSeconds: (ended - started) / 1000 } : {}),
+        ...(size !== undefined ? { lastSizeBytes: size } : {}),
+      };
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+/** 401 unless the request carries "Authorization: Bearer <token>" with the configured token. */
+function requireMetricsToken(request: FastifyRequest, reply: FastifyReply, token: string): void {
+  const given = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  if (given !== undefined && sameSecret(given, token)) return;
+  reply.header('www-authenticate', 'Bearer realm="lifeboat metrics"');
+  throw new HttpError(401, 'send the metrics token as "Authorization: Bearer TOKEN" (LIFEBOAT_METRICS_TOKEN)');
+}
+
+export function registerHealthRoutes(app: FastifyInstance, context: ServerContext): void {
+  const { settings } = context;
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (request, reply) => {
+    if (settings.metricsToken) requireMetricsToken(request, reply, settings.metricsToken);
+    reply.type(METRICS_CONTENT_TYPE);
+    return renderMetrics(await collectMetrics(settings), { shop: shopName(settings) });
+  });
+}
