@@ -3,6 +3,8 @@
 // channel's outcome is returned for the caller to log.
 import { humanBytes } from './units.js';
 import { UsageError } from './errors.js';
+import { decodeUrlPart, percentEscapeAdvice } from './url-parts.js';
+import { rememberSecret, rememberUrlSecrets } from './redact.js';
 import { describeSmtpServer, sendEmail, type SmtpConfig } from './notify-smtp.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -202,6 +204,13 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Remembers the targets' passwords and tokens, so that no message repeats them (see redact.ts). */
+export function rememberNotifySecrets(config: NotifyConfig): void {
+  rememberUrlSecrets(config.webhookUrl, { tokens: true });
+  rememberUrlSecrets(config.smtp?.url);
+  for (const value of Object.values(config.webhookHeaders ?? {})) rememberSecret(value);
+}
+
 /**
  * Validates notification settings from a config file, so mistakes show at start-up rather than when a
  * backup fails at night. Throws a UsageError naming the setting.
@@ -226,6 +235,9 @@ export function parseNotifyConfig(input: unknown): NotifyConfig {
     const smtp = (typeof raw.smtp === 'object' && raw.smtp !== null ? raw.smtp : {}) as Record<string, unknown>;
     const url = typeof smtp.url === 'string' ? smtp.url : '';
     if (!/^smtps?:\/\/[^/]/i.test(url) || !URL.canParse(url)) throw new UsageError('notify smtp.url must be smtp://user:pass@host:587 or smtps://user:pass@host:465');
+    const { username, password } = new URL(url);
+    if (decodeUrlPart(username) === undefined) throw new UsageError(`notify smtp.url: ${percentEscapeAdvice('user name')}`);
+    if (decodeUrlPart(password) === undefined) throw new UsageError(`notify smtp.url: ${percentEscapeAdvice('password')}`);
     if (typeof smtp.from !== 'string' || !smtp.from.includes('@')) throw new UsageError('notify smtp.from must be an e-mail address, e.g. lifeboat@shop.example');
     const to = typeof smtp.to === 'string' ? smtp.to.split(',').map((address) => address.trim()).filter(Boolean) : smtp.to;
     if (!Array.isArray(to) || to.length === 0 || to.some((address) => typeof address !== 'string' || !address.includes('@'))) {
