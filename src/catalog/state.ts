@@ -3,6 +3,7 @@
 // (LIFEBOAT_STATE_URL): see state-db.ts. With a shared state every server sees every job; each job says
 // which host runs it, and only that host judges whether its process is still alive.
 import type { ProcessIdentity } from '../core/process-identity.js';
+import { redact } from '../core/redact.js';
 import { usingStore, type StateDb, type StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
 
@@ -69,20 +70,24 @@ const MAX_LOG_LINES = 500;
 
 const JOB_COLUMNS = 'id, kind, type, description, `trigger`, state, progress, log, created_at, started_at, ended_at, error, backup_id, file, host, process';
 
+/**
+ * The texts of a job (description, log lines, error) are masked when written and again when read: the
+ * page, the API and `lifeboat jobs` show them, and rows written by an older version may hold a password.
+ */
 function toRecord(row: JobRow): JobRecord {
   return {
     id: row.id,
     kind: row.kind as JobRecord['kind'],
     type: row.type,
-    description: row.description,
+    description: redact(row.description),
     trigger: row.trigger,
     state: row.state as JobState,
     ...(row.progress ? { progress: JSON.parse(row.progress) as JobProgress } : {}),
-    log: JSON.parse(row.log) as string[],
+    log: (JSON.parse(row.log) as string[]).map(redact),
     createdAt: row.created_at,
     ...(row.started_at ? { startedAt: row.started_at } : {}),
     ...(row.ended_at ? { endedAt: row.ended_at } : {}),
-    ...(row.error ? { error: row.error } : {}),
+    ...(row.error ? { error: redact(row.error) } : {}),
     ...(row.backup_id ? { backupId: row.backup_id } : {}),
     ...(row.file ? { file: row.file } : {}),
     ...(row.host ? { host: row.host } : {}),
@@ -114,7 +119,7 @@ export class StateStore {
         job.id,
         job.kind,
         job.type,
-        job.description,
+        redact(job.description),
         job.trigger,
         job.state,
         '[]',
@@ -135,7 +140,7 @@ export class StateStore {
   }
 
   async appendLog(id: string, line: string): Promise<void> {
-    const stamped = `${new Date().toISOString()} ${line}`;
+    const stamped = `${new Date().toISOString()} ${redact(line)}`;
     await this.db.transaction(async (tx) => {
       const row = await tx.get<{ log: string }>(`SELECT log FROM job WHERE id = ?${tx.forUpdate}`, [id]);
       if (!row) return;
@@ -148,7 +153,7 @@ export class StateStore {
     await this.db.run('UPDATE job SET state = ?, ended_at = ?, error = ?, backup_id = COALESCE(?, backup_id), file = COALESCE(?, file) WHERE id = ?', [
       state,
       new Date().toISOString(),
-      details.error ?? null,
+      details.error === undefined ? null : redact(details.error),
       details.backupId ?? null,
       details.file ?? null,
       id,

@@ -8,6 +8,7 @@ import { listBackups } from '../core/catalog.js';
 import { OperationError, UsageError } from '../core/errors.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../core/metrics.js';
 import { shopName } from '../core/operations.js';
+import { redact } from '../core/redact.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { HttpError, LoginLimiter } from './auth.js';
 import { createContext } from './context.js';
@@ -44,6 +45,13 @@ async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> 
   }
 }
 
+function errorStatus(error: FastifyError | Error): number {
+  if (error instanceof HttpError) return error.statusCode;
+  if (error instanceof UsageError) return 400;
+  if (error instanceof OperationError) return 409;
+  return 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+}
+
 export interface AppOptions {
   /** The one-time first-run token (only while no user exists). */
   setupToken?: string;
@@ -60,19 +68,14 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
   const accounts = AccountStore.open(settings);
   app.addHook('onClose', async () => accounts.close());
   const context = createContext(settings, accounts, new LoginLimiter(), options.setupToken);
-  app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
-    if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: error.message });
-    if (error instanceof UsageError) return reply.code(400).send({ error: error.message });
-    if (error instanceof OperationError) return reply.code(409).send({ error: error.message });
-    const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
-    return reply.code(status).send({ error: error.message });
-  });
+  // Every error answer is masked: it may quote a setting or a library's message with a password in it.
+  app.setErrorHandler((error: FastifyError | Error, _request, reply) => reply.code(errorStatus(error)).send({ error: redact(error.message) }));
   app.register(
     async (scoped) => {
       scoped.get('/healthz', async () => ({ status: 'ok', version: TOOL_VERSION, shop: shopName(settings) }));
       scoped.get('/metrics', async (_request, reply) => {
         reply.type(METRICS_CONTENT_TYPE);
-        return renderMetrics(await collectMetrics(settings), { shop: shopName(settings) });
+        return redact(renderMetrics(await collectMetrics(settings), { shop: shopName(settings) }));
       });
       registerSessionRoutes(scoped, context);
       registerSetupRoutes(scoped, context);

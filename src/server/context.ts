@@ -3,6 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountStore, Resource, Session } from '../catalog/accounts.js';
 import type { Settings } from '../config.js';
+import { redact } from '../core/redact.js';
 import { authorize, type LoginLimiter } from './auth.js';
 
 export interface ServerContext {
@@ -25,7 +26,8 @@ export function createContext(settings: Settings, accounts: AccountStore, limite
     setupToken,
     auth: (request, resource) => authorize(accounts, request, resource),
     audit: (request, session, action, success, backup, detail) =>
-      accounts.audit({ username: session?.user.username, action, backup, address: request.ip, success, detail }),
+      // The detail often quotes an error (a failed notification test, a refused cancel): masked like every error.
+      accounts.audit({ username: session?.user.username, action, backup, address: request.ip, success, detail: detail === undefined ? undefined : redact(detail) }),
   };
 }
 
