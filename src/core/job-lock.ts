@@ -1,9 +1,10 @@
 // One backup or rollback at a time per shop: a lock file in Lifeboat's home, created exclusively,
 // holding who owns it. A lock whose process is gone is stale and taken over.
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from './errors.js';
+import { makePrivateHome, PRIVATE_FILE_MODE } from './private-home.js';
 import { currentProcess, isDead, type ProcessIdentity } from './process-identity.js';
 
 export interface LockOwner extends ProcessIdentity {
@@ -46,14 +47,14 @@ async function removeStale(file: string, stale: string): Promise<void> {
 }
 
 export async function acquireJobLock(home: string, jobId: string, description: string): Promise<JobLock> {
-  await mkdir(home, { recursive: true });
+  makePrivateHome(home);
   const file = lockPath(home);
   const owner: LockOwner = { jobId, description, since: new Date().toISOString(), ...currentProcess() };
   const content = JSON.stringify(owner) + '\n';
   let tookOver: string | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
-      await writeFile(file, content, { flag: 'wx' });
+      await writeFile(file, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
       return {
         owner,
         ...(tookOver ? { tookOver } : {}),
