@@ -41,6 +41,11 @@ export interface Settings extends ClusterSettings {
   storage?: OffsiteSettings;
   /** LIFEBOAT_ENCRYPTION_KEY_FILE: 32 random bytes or a passphrase; off-site copies are encrypted with it. */
   encryptionKeyFile?: string;
+  /**
+   * LIFEBOAT_SECRET_KEY_FILE: the key that seals passwords and tokens saved from the Settings page
+   * (default with the SQLite state: <home>/secrets.key; required with LIFEBOAT_STATE_URL). See core/stored-secrets.ts.
+   */
+  secretKeyFile?: string;
   /** The config file that was read, if any. */
   configFile?: string;
 }
@@ -60,6 +65,7 @@ const KEYS = {
   s3Region: 'LIFEBOAT_S3_REGION',
   s3ConditionalWrites: 'LIFEBOAT_S3_CONDITIONAL_WRITES',
   encryptionKeyFile: 'LIFEBOAT_ENCRYPTION_KEY_FILE',
+  secretKeyFile: 'LIFEBOAT_SECRET_KEY_FILE',
   jobLock: 'LIFEBOAT_JOB_LOCK',
   maintenanceRoots: 'LIFEBOAT_MAINTENANCE_ROOTS',
 } as const;
@@ -164,6 +170,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     ...notifySettings(env, file.notify),
     ...(storage ? { storage } : {}),
     ...(get('encryptionKeyFile') ? { encryptionKeyFile: resolvePath('encryptionKeyFile') } : {}),
+    ...(get('secretKeyFile') ? { secretKeyFile: resolvePath('secretKeyFile') } : {}),
     ...parseClusterSettings(get('jobLock'), get('maintenanceRoots'), env[KEYS.maintenanceRoots] !== undefined ? cwd : baseDir),
     ...(configFile ? { configFile } : {}),
   };

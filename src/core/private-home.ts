@@ -17,7 +17,7 @@ const SHARED_BITS = 0o077;
  * What Lifeboat keeps in its home: the SQLite state and its journals, the job lock (and a stale one
  * moved aside), rollback journals (and a half-written one), the key of the stored secrets.
  */
-const LIFEBOAT_FILE = /^(lifeboat\.db(-wal|-shm|-journal)?|job\.lock(\.stale-[0-9a-f]+)?|rollback-.+\.journal\.json(\.partial)?|secrets\.key(\.partial)?)$/;
+const LIFEBOAT_FILE = /^(lifeboat\.db(-wal|-shm|-journal)?|job\.lock(\.stale-[0-9a-f]+)?|rollback-.+\.journal\.json(\.partial)?|secrets\.key(\.partial-[0-9a-f]+)?)$/;
 
 /** Creates the home 0700 if it is missing. Its parents get the usual modes: they are the shop's (var/). */
 export function makePrivateHome(home: string): void {
