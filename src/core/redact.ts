@@ -25,14 +25,14 @@ const MIN_TOKEN_LENGTH = 16;
  */
 const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'`<>]*):[^\s"'`<>]*@/gi;
 
-const knownSecrets = new Set<string>();
+/** Longest first: a secret that contains another is masked whole. */
+let knownSecrets: string[] = [];
 
 /** Remembers a secret, in its plain and its percent-encoded form, so `redact` masks it from now on. */
 export function rememberSecret(secret: string | undefined): void {
   if (secret === undefined) return;
-  for (const form of new Set([secret, encodeURIComponent(secret), decodeOrKeep(secret)])) {
-    if (form.length >= MIN_SECRET_LENGTH) knownSecrets.add(form);
-  }
+  const forms = [secret, encodeURIComponent(secret), decodeOrKeep(secret)].filter((form) => form.length >= MIN_SECRET_LENGTH);
+  knownSecrets = [...new Set([...knownSecrets, ...forms])].sort((a, b) => b.length - a.length);
 }
 
 /**
@@ -50,8 +50,7 @@ export function rememberUrlSecrets(url: string | undefined, options: { tokens?: 
 /** A text with every URL password and every remembered secret masked. */
 export function redact(text: string): string {
   let masked = text.replace(URL_PASSWORD, (_match, start: string) => `${start}:${MASK}@`);
-  // Longest first: a secret that contains another is masked whole.
-  for (const secret of [...knownSecrets].sort((a, b) => b.length - a.length)) masked = masked.split(secret).join(MASK);
+  for (const secret of knownSecrets) masked = masked.split(secret).join(MASK);
   return masked;
 }
 
