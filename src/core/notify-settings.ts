@@ -7,6 +7,7 @@
 import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
 import { parseNotifyConfig, rememberNotifySecrets, type NotifyConfig } from './notify.js';
+import type { SmtpConfig } from './notify-smtp.js';
 import { isSealed, openSecret, sealSecret, secretKeyFileOf, type SecretKeyPlace } from './stored-secrets.js';
 
 export const NOTIFY_KEY = 'notify';
@@ -34,9 +35,14 @@ const SECRET_FIELDS = {
 
 type SecretField = keyof typeof SECRET_FIELDS;
 
-/** The stored targets' secret fields as they are in the state (sealed, or plain from before sealing). */
+/**
+ * The stored targets' secret fields as they are in the state (sealed, or plain from before sealing).
+ * Only strings: what else a hand-edited row holds is refused by parseNotifyConfig afterwards.
+ */
 function secretValues(saved: StoredNotify): Partial<Record<SecretField, string>> {
-  return { ...(saved.webhookUrl ? { webhookUrl: saved.webhookUrl } : {}), ...(saved.smtp ? { smtpUrl: saved.smtp.url } : {}) };
+  const { webhookUrl } = saved;
+  const smtpUrl = saved.smtp?.url;
+  return { ...(typeof webhookUrl === 'string' && webhookUrl ? { webhookUrl } : {}), ...(typeof smtpUrl === 'string' && smtpUrl ? { smtpUrl } : {}) };
 }
 
 /** The targets with each secret field passed through `change` (seal or open). */
@@ -45,7 +51,7 @@ async function withSecrets(saved: StoredNotify, change: (value: string, field: S
   return {
     ...saved,
     ...(values.webhookUrl ? { webhookUrl: await change(values.webhookUrl, 'webhookUrl') } : {}),
-    ...(saved.smtp && values.smtpUrl ? { smtp: { ...saved.smtp, url: await change(values.smtpUrl, 'smtpUrl') } } : {}),
+    ...(values.smtpUrl ? { smtp: { ...(saved.smtp as SmtpConfig), url: await change(values.smtpUrl, 'smtpUrl') } } : {}),
   };
 }
 
