@@ -3,7 +3,8 @@
 // `lifeboat serve`, with the state in SQLite and in a MySQL/MariaDB schema of its own.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -44,13 +45,28 @@ for (const stateKind of ['sqlite', 'mysql'] as const) {
     beforeAll(async () => {
       const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-api-secrets-'));
       state = stateKind === 'mysql' ? await createTestSchema('secrets_state') : undefined;
+      // A shared state needs the key that seals the targets saved on the Settings page.
+      const keyFile = path.join(root, 'secrets.key');
+      await writeFile(keyFile, randomBytes(32), { mode: 0o600 });
+      const shared: Record<string, string> = state ? { LIFEBOAT_STATE_URL: url(state.target), LIFEBOAT_SECRET_KEY_FILE: keyFile } : {};
       // Nothing listens on port 1: every job fails with a connection error.
-      env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: `mysql://shop:${DB_PASSWORD}@127.0.0.1:1/shop`, ...(state ? { LIFEBOAT_STATE_URL: url(state.target) } : {}) };
+      env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: `mysql://shop:${DB_PASSWORD}@127.0.0.1:1/shop`, ...shared };
       await addAccounts(env, PASSWORD, { users: { ada: 'admin' } });
       server = await startServer(env);
       admin = await signIn(server.base, 'ada', PASSWORD);
       hook = await webhookReceiver();
     });
+
+    /** Writes a row straight into the state database, as a version before passwords were masked did. */
+    async function insertAsAnOlderVersion(sql: string, row: unknown[]): Promise<void> {
+      if (state) {
+        await withConnection(state.target, (conn) => conn.query(sql, row));
+        return;
+      }
+      const db = new Database(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat', 'lifeboat.db'));
+      db.prepare(sql).run(...row);
+      db.close();
+    }
 
     afterAll(async () => {
       expect(await server?.stop()).toBe(0);
@@ -89,16 +105,19 @@ for (const stateKind of ['sqlite', 'mysql'] as const) {
     it('masks a password in a job record written before passwords were masked', async () => {
       const error = `connect to mysql://shop:${DB_PASSWORD}@db.internal/shop failed`;
       const row = ['jold1', 'backup', 'db', `backup db from mysql://shop:${DB_PASSWORD}@db.internal/shop`, 'cli', 'failed', JSON.stringify([`failed: ${error}`]), '2020-01-01T00:00:00.000Z', error];
-      const insert = 'INSERT INTO job (id, kind, type, description, `trigger`, state, log, created_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
-      if (state) await withConnection(state.target, (conn) => conn.query(insert, row));
-      else {
-        const db = new Database(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat', 'lifeboat.db'));
-        db.prepare(insert).run(...row);
-        db.close();
-      }
+      await insertAsAnOlderVersion('INSERT INTO job (id, kind, type, description, `trigger`, state, log, created_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', row);
       const shown = await (await call(server.base, admin, 'GET', '/api/jobs/jold1')).text();
       expect(shown).toContain('mysql://shop:********@db.internal/shop');
       expect(shown).not.toContain(DB_PASSWORD);
+    });
+
+    it('masks a password in an audit entry written before passwords were masked', async () => {
+      // What the notification test recorded when fetch refused a webhook URL with credentials.
+      const detail = `webhook false webhook http://127.0.0.1:1: Request cannot be constructed from a URL that includes credentials: http://lifeboat:${HOOK_PASSWORD}@127.0.0.1:1/x`;
+      await insertAsAnOlderVersion('INSERT INTO audit (at, username, action, success, detail) VALUES (?, ?, ?, ?, ?)', ['2020-01-01T00:00:00.000Z', 'ada', 'notify test', 0, detail]);
+      const audit = await (await call(server.base, admin, 'GET', '/api/audit?limit=1000')).text();
+      expect(audit).toContain('http://lifeboat:********@127.0.0.1:1/x');
+      expect(audit).not.toContain(HOOK_PASSWORD);
     });
   });
 }
