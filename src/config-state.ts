@@ -4,7 +4,8 @@
 // in the shop's database every backup would carry Lifeboat's users and sessions, and a rollback would
 // roll them (and the audit log of the rollback itself) back.
 import { UsageError } from './core/errors.js';
-import { parseDatabaseUrl, TargetError, type MysqlTarget } from './engines/target.js';
+import { redactUrl } from './core/redact.js';
+import { parseDatabaseUrl, PercentEscapeError, TargetError, type MysqlTarget } from './engines/target.js';
 
 const EXAMPLE = 'e.g. mysql://lifeboat:secret@127.0.0.1:3306/lifeboat';
 
@@ -14,7 +15,8 @@ export function parseStateSettings(stateUrl: string | undefined, databaseUrl: st
   try {
     target = parseDatabaseUrl(stateUrl, baseDir);
   } catch (error) {
-    if (error instanceof TargetError) throw new UsageError(`LIFEBOAT_STATE_URL must be a MySQL/MariaDB URL naming a schema of Lifeboat's own, ${EXAMPLE}; got "${stateUrl}"`);
+    if (error instanceof PercentEscapeError) throw new UsageError(`LIFEBOAT_STATE_URL: ${error.message}`);
+    if (error instanceof TargetError) throw new UsageError(`LIFEBOAT_STATE_URL must be a MySQL/MariaDB URL naming a schema of Lifeboat's own, ${EXAMPLE}; got "${redactUrl(stateUrl)}"`);
     throw error;
   }
   if (target.kind !== 'mysql') {

@@ -3,6 +3,7 @@
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE), never from Lifeboat's file.
 // LIFEBOAT_S3_CONDITIONAL_WRITES: auto (default), 1 or 0 (see stores/s3.ts).
 import { UsageError } from './core/errors.js';
+import { redactUrl } from './core/redact.js';
 import type { ConditionalWrites } from './stores/s3.js';
 
 export interface OffsiteSettings {
@@ -32,11 +33,11 @@ export function parseStorageSettings(
     return undefined;
   }
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url.trim());
-  if (!match) throw new UsageError(`LIFEBOAT_STORAGE_URL must be s3://BUCKET[/PREFIX] with a valid bucket name, ${EXAMPLE}; got "${url}"`);
+  if (!match) throw new UsageError(`LIFEBOAT_STORAGE_URL must be s3://BUCKET[/PREFIX] with a valid bucket name, ${EXAMPLE}; got "${redactUrl(url)}"`);
   const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
   if (prefix.split('/').some((part) => part === '.' || part === '..')) throw new UsageError(`LIFEBOAT_STORAGE_URL: the prefix must not hold "." or ".." parts, ${EXAMPLE}`);
   if (endpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint.trim())) {
-    throw new UsageError(`LIFEBOAT_S3_ENDPOINT must be http(s)://host[:port], e.g. http://127.0.0.1:9000; got "${endpoint}"`);
+    throw new UsageError(`LIFEBOAT_S3_ENDPOINT must be http(s)://host[:port], e.g. http://127.0.0.1:9000; got "${redactUrl(endpoint)}"`);
   }
   if (region !== undefined && !/^[a-z0-9-]+$/.test(region.trim())) throw new UsageError(`LIFEBOAT_S3_REGION must be a region name, e.g. us-east-1; got "${region}"`);
   const conditional = CONDITIONAL_WRITES[(conditionalWrites ?? 'auto').trim().toLowerCase()];

@@ -10,6 +10,7 @@ import { parseStateSettings } from './config-state.js';
 import { parseStorageSettings, type OffsiteSettings } from './config-storage.js';
 import { UsageError } from './core/errors.js';
 import type { NotifyConfig } from './core/notify.js';
+import { rememberSecret, rememberUrlSecrets } from './core/redact.js';
 import { parseDatabaseUrl, TargetError, type DatabaseTarget, type MysqlTarget } from './engines/target.js';
 
 export interface Settings extends ClusterSettings {
@@ -42,6 +43,11 @@ export interface Settings extends ClusterSettings {
   encryptionKeyFile?: string;
   /** LIFEBOAT_METRICS_TOKEN: when set, /metrics needs "Authorization: Bearer <token>". */
   metricsToken?: string;
+  /**
+   * LIFEBOAT_SECRET_KEY_FILE: the key that seals passwords and tokens saved from the Settings page
+   * (default with the SQLite state: <home>/secrets.key; required with LIFEBOAT_STATE_URL). See core/stored-secrets.ts.
+   */
+  secretKeyFile?: string;
   /** The config file that was read, if any. */
   configFile?: string;
 }
@@ -61,6 +67,7 @@ const KEYS = {
   s3Region: 'LIFEBOAT_S3_REGION',
   s3ConditionalWrites: 'LIFEBOAT_S3_CONDITIONAL_WRITES',
   encryptionKeyFile: 'LIFEBOAT_ENCRYPTION_KEY_FILE',
+  secretKeyFile: 'LIFEBOAT_SECRET_KEY_FILE',
   jobLock: 'LIFEBOAT_JOB_LOCK',
   maintenanceRoots: 'LIFEBOAT_MAINTENANCE_ROOTS',
   metricsToken: 'LIFEBOAT_METRICS_TOKEN',
@@ -147,6 +154,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     if (value === undefined) return undefined;
     return path.resolve(env[KEYS[key]] !== undefined ? cwd : baseDir, value);
   };
+  rememberConfiguredSecrets(env, get);
   const root = resolvePath('root') ?? cwd;
   const storage = parseStorageSettings(get('storageUrl'), get('s3Endpoint'), get('s3Region'), get('s3ConditionalWrites'));
   return {
@@ -166,9 +174,22 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     ...(storage ? { storage } : {}),
     ...(get('encryptionKeyFile') ? { encryptionKeyFile: resolvePath('encryptionKeyFile') } : {}),
     ...parseMetricsToken(get('metricsToken')),
+    ...(get('secretKeyFile') ? { secretKeyFile: resolvePath('secretKeyFile') } : {}),
     ...parseClusterSettings(get('jobLock'), get('maintenanceRoots'), env[KEYS.maintenanceRoots] !== undefined ? cwd : baseDir),
     ...(configFile ? { configFile } : {}),
   };
+}
+
+/**
+ * Remembers every password and token the settings hold, before they are parsed: from now on they are
+ * masked wherever they would show (see core/redact.ts), also in the errors about the settings themselves.
+ * (The notification targets' are remembered once they are validated: see rememberNotifySecrets.)
+ */
+function rememberConfiguredSecrets(env: NodeJS.ProcessEnv, get: (key: Key) => string | undefined): void {
+  for (const key of ['databaseUrl', 'stateUrl', 'storageUrl', 's3Endpoint'] as const) rememberUrlSecrets(get(key));
+  // The AWS SDK reads these itself; an error that quoted them would be masked too.
+  rememberSecret(env.AWS_SECRET_ACCESS_KEY);
+  rememberSecret(env.AWS_SESSION_TOKEN);
 }
 
 function parseBasePath(value: string | undefined): string {

@@ -9,6 +9,8 @@ import { PARTIAL_SUFFIX } from '../core/naming.js';
 
 const FLUSH_EVERY = 64 << 20;
 
+const ARCHIVE_MODE = 0o640;
+
 export class AtomicFile {
   private readonly hash: Hash = createHash('sha256');
   private bytes = 0;
@@ -25,10 +27,13 @@ export class AtomicFile {
     private readonly handle: FileHandle,
   ) {}
 
-  /** Creates `<finalPath>.partial`; fails if it exists (another writer owns that name). */
-  static async create(finalPath: string): Promise<AtomicFile> {
+  /**
+   * Creates `<finalPath>.partial`; fails if it exists (another writer owns that name). Archives are 0640
+   * (before the umask); Lifeboat's own files in its home are made 0600.
+   */
+  static async create(finalPath: string, mode = ARCHIVE_MODE): Promise<AtomicFile> {
     const partialPath = finalPath + PARTIAL_SUFFIX;
-    const handle = await open(partialPath, 'wx', 0o640);
+    const handle = await open(partialPath, 'wx', mode);
     return new AtomicFile(finalPath, partialPath, handle);
   }
 
@@ -107,8 +112,8 @@ export async function syncDirectory(dir: string): Promise<void> {
 }
 
 /** Writes a small file (a manifest) atomically. */
-export async function writeFileAtomic(finalPath: string, content: string | Buffer): Promise<void> {
-  const file = await AtomicFile.create(finalPath);
+export async function writeFileAtomic(finalPath: string, content: string | Buffer, mode = ARCHIVE_MODE): Promise<void> {
+  const file = await AtomicFile.create(finalPath, mode);
   try {
     await file.write(typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
     await file.commit();

@@ -27,7 +27,11 @@ export class DecryptionError extends Error {
 
 /** Reads a key file: exactly 32 bytes is a raw key; anything else is a passphrase (trailing newline dropped). */
 export async function loadEncryptionSecret(file: string): Promise<EncryptionSecret> {
-  const content = await readFile(file);
+  return parseEncryptionSecret(await readFile(file), file);
+}
+
+/** The secret of a key file's content (see loadEncryptionSecret); `file` names it in the error. */
+export function parseEncryptionSecret(content: Buffer, file: string): EncryptionSecret {
   if (content.length === 32) return { kind: 'key', key: content };
   const passphrase = Buffer.from(content.toString('utf8').replace(/\r?\n$/, ''), 'utf8');
   if (passphrase.length < 12) throw new Error(`the encryption key file ${file} must hold 32 random bytes or a passphrase of at least 12 characters`);

@@ -1,8 +1,8 @@
 // Lifeboat's state in an SQLite file in LIFEBOAT_HOME (the default). WAL mode lets the CLI, the
 // scheduler and the web server share it; migrations are counted in SQLite's user_version.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { createPrivateFile, makePrivateHome } from '../core/private-home.js';
 import { insertSql, upsertSql, type Row, type StateDb } from './state-db.js';
 
 export const MIGRATIONS = [
@@ -35,8 +35,11 @@ export const MIGRATIONS = [
 
 /** Opens (creating and migrating as needed) `<home>/lifeboat.db`. */
 function openFile(home: string): Database.Database {
-  mkdirSync(home, { recursive: true });
-  const db = new Database(path.join(home, 'lifeboat.db'));
+  makePrivateHome(home);
+  const file = path.join(home, 'lifeboat.db');
+  // SQLite makes a new file 0644, and its -wal and -shm files with the mode of the database file.
+  createPrivateFile(file);
+  const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 10000');
   db.pragma('foreign_keys = ON');

@@ -5,6 +5,7 @@
 // come from elsewhere (a description quoting a name, an error a server wrote) are cut to STORED_LIMITS.
 import type { ProcessIdentity } from '../core/process-identity.js';
 import { clipStored, STORED_LIMITS } from '../core/text-limits.js';
+import { redact } from '../core/redact.js';
 import { usingStore, type StateDb, type StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
 
@@ -71,20 +72,24 @@ const MAX_LOG_LINES = 500;
 
 const JOB_COLUMNS = 'id, kind, type, description, `trigger`, state, progress, log, created_at, started_at, ended_at, error, backup_id, file, host, process';
 
+/**
+ * The texts of a job (description, log lines, error) are masked when written and again when read: the
+ * page, the API and `lifeboat jobs` show them, and rows written by an older version may hold a password.
+ */
 function toRecord(row: JobRow): JobRecord {
   return {
     id: row.id,
     kind: row.kind as JobRecord['kind'],
     type: row.type,
-    description: row.description,
+    description: redact(row.description),
     trigger: row.trigger,
     state: row.state as JobState,
     ...(row.progress ? { progress: JSON.parse(row.progress) as JobProgress } : {}),
-    log: JSON.parse(row.log) as string[],
+    log: (JSON.parse(row.log) as string[]).map(redact),
     createdAt: row.created_at,
     ...(row.started_at ? { startedAt: row.started_at } : {}),
     ...(row.ended_at ? { endedAt: row.ended_at } : {}),
-    ...(row.error ? { error: row.error } : {}),
+    ...(row.error ? { error: redact(row.error) } : {}),
     ...(row.backup_id ? { backupId: row.backup_id } : {}),
     ...(row.file ? { file: row.file } : {}),
     ...(row.host ? { host: row.host } : {}),
@@ -116,7 +121,7 @@ export class StateStore {
         job.id,
         job.kind,
         job.type,
-        clipStored(job.description, STORED_LIMITS.jobDescription),
+        clipStored(redact(job.description), STORED_LIMITS.jobDescription),
         job.trigger,
         job.state,
         '[]',
@@ -137,7 +142,7 @@ export class StateStore {
   }
 
   async appendLog(id: string, line: string): Promise<void> {
-    const stamped = `${new Date().toISOString()} ${clipStored(line, STORED_LIMITS.jobLogLine)}`;
+    const stamped = `${new Date().toISOString()} ${clipStored(redact(line), STORED_LIMITS.jobLogLine)}`;
     await this.db.transaction(async (tx) => {
       const row = await tx.get<{ log: string }>(`SELECT log FROM job WHERE id = ?${tx.forUpdate}`, [id]);
       if (!row) return;
@@ -150,7 +155,7 @@ export class StateStore {
     await this.db.run('UPDATE job SET state = ?, ended_at = ?, error = ?, backup_id = COALESCE(?, backup_id), file = COALESCE(?, file) WHERE id = ?', [
       state,
       new Date().toISOString(),
-      clipStored(details.error ?? null, STORED_LIMITS.jobError),
+      clipStored(details.error === undefined ? null : redact(details.error), STORED_LIMITS.jobError),
       details.backupId ?? null,
       clipStored(details.file ?? null, STORED_LIMITS.jobFile),
       id,

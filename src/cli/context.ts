@@ -1,18 +1,28 @@
 // What every command needs: settings, output helpers, and Ctrl-C turned into a clean abort.
 import { loadSettings, type Settings } from '../config.js';
+import { tightenPrivateHome } from '../core/private-home.js';
+import { redact } from '../core/redact.js';
 
 export interface Output {
   out: (text: string) => void;
   err: (text: string) => void;
 }
 
+/** Everything a command prints passes through redact: no password or token reaches a terminal or a log. */
 export const stdio: Output = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : text + '\n'),
+  out: (text) => process.stdout.write(asLine(redact(text))),
+  err: (text) => process.stderr.write(asLine(redact(text))),
 };
 
+function asLine(text: string): string {
+  return text.endsWith('\n') ? text : text + '\n';
+}
+
+/** The settings; a home an older version left readable by other users is made private first (see private-home.ts). */
 export function settings(): Settings {
-  return loadSettings(process.env, process.cwd());
+  const loaded = loadSettings(process.env, process.cwd());
+  for (const line of tightenPrivateHome(loaded.home)) stdio.err(`warning: ${line}`);
+  return loaded;
 }
 
 /**

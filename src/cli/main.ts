@@ -2,6 +2,7 @@
 // as one line on stderr and an exit code: 0 ok, 1 failed, 2 bad usage or configuration.
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { registerBackup } from './backup.js';
 import { registerCron } from './cron.js';
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`lifeboat: ${message.split('\n')[0]}\n`);
+    process.stderr.write(`lifeboat: ${redact(message.split('\n')[0])}\n`);
     return error instanceof UsageError ? 2 : 1;
   }
 }

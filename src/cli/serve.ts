@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { AccountStore } from '../catalog/accounts.js';
 import { usingStore } from '../catalog/state-db.js';
+import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
 import { UsageError } from '../core/errors.js';
+import { sealPlainStoredNotify } from '../core/notify-settings.js';
 import { recoverShop } from '../core/operations.js';
 import { settings, stdio } from './context.js';
 import { markAsServer } from '../core/process-identity.js';
@@ -33,6 +35,9 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
   // command line meanwhile keeps the lock, and the next job settles it instead.
   const recovered = await recoverShop(config).catch((error: Error) => [`recovery not run: ${error.message}`]);
   for (const line of recovered) stdio.err(line);
+  // Passwords and tokens an older version saved in plain text are sealed now (see stored-secrets.ts).
+  const sealed = await StateStore.with(config, (store) => sealPlainStoredNotify(store, config)).catch((error: Error) => [`warning: stored secrets not checked: ${error.message}`]);
+  for (const line of sealed) stdio.err(line);
   const needsSetup = (await usingStore(AccountStore.open(config), (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.
   const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;

@@ -3,9 +3,10 @@
 // lock file is never seen empty or half-written. A lock whose process is gone is stale and taken over;
 // so is one left unreadable for longer than any write takes (a crash of the machine, a hand).
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OperationError } from './errors.js';
+import { makePrivateHome, PRIVATE_FILE_MODE } from './private-home.js';
 import { currentProcess, isDead, type ProcessIdentity } from './process-identity.js';
 
 export interface LockOwner extends ProcessIdentity {
@@ -49,7 +50,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
  */
 async function placeLock(file: string, content: string): Promise<boolean> {
   const written = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(written, content, { flag: 'wx' });
+  await writeFile(written, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
   try {
     await link(written, file);
     return true;
@@ -66,7 +67,7 @@ async function placeLock(file: string, content: string): Promise<boolean> {
 /** Without hard links: created exclusively and written in place (briefly empty: see the grace above). */
 async function placeLockInPlace(file: string, content: string): Promise<boolean> {
   try {
-    await writeFile(file, content, { flag: 'wx' });
+    await writeFile(file, content, { flag: 'wx', mode: PRIVATE_FILE_MODE });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -121,7 +122,7 @@ async function removeStale(file: string, stale: string): Promise<void> {
 }
 
 export async function acquireJobLock(home: string, jobId: string, description: string): Promise<JobLock> {
-  await mkdir(home, { recursive: true });
+  makePrivateHome(home);
   const file = lockPath(home);
   const owner: LockOwner = { jobId, description, since: new Date().toISOString(), ...currentProcess() };
   const content = JSON.stringify(owner) + '\n';

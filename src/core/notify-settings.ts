@@ -2,10 +2,13 @@
 // environment and the config file still winning: a field set there (LIFEBOAT_NOTIFY_* or the file's
 // `notify` object, already merged into settings.notify by config-notify.ts) overrides the stored one,
 // and the page shows it as fixed. Jobs and the scheduler read the effective result at the moment they
-// notify, so a change on the page applies to the next job without a restart.
+// notify, so a change on the page applies to the next job without a restart. Passwords and tokens are
+// sealed in the state with a key kept elsewhere (stored-secrets.ts).
 import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
-import { parseNotifyConfig, type NotifyConfig } from './notify.js';
+import { parseNotifyConfig, rememberNotifySecrets, type NotifyConfig } from './notify.js';
+import type { SmtpConfig } from './notify-smtp.js';
+import { isSealed, openSecret, sealSecret, secretKeyFileOf, type SecretKeyPlace } from './stored-secrets.js';
 
 export const NOTIFY_KEY = 'notify';
 
@@ -24,16 +27,72 @@ export function fixedNotifyFields(settings: Settings): NotifyFixed {
   return { webhookUrl: fixed.webhookUrl !== undefined, smtp: fixed.smtp !== undefined, onSuccess: fixed.onSuccess !== undefined };
 }
 
-export async function loadStoredNotify(store: StateStore): Promise<StoredNotify> {
-  const saved = await store.getSetting<unknown>(NOTIFY_KEY);
-  if (saved === undefined || saved === null) return {};
-  // Validated when saved; parsed again so a hand-edited row cannot reach the senders unchecked.
-  const { webhookUrl, smtp, onSuccess } = parseNotifyConfig(saved);
-  return { ...(webhookUrl ? { webhookUrl } : {}), ...(smtp ? { smtp } : {}), ...(onSuccess !== undefined ? { onSuccess } : {}) };
+/** The stored fields that hold a password or token: sealed in the state (see stored-secrets.ts). */
+const SECRET_FIELDS = {
+  webhookUrl: { field: 'notify.webhookUrl', what: 'the webhook URL' },
+  smtpUrl: { field: 'notify.smtp.url', what: 'the SMTP server URL' },
+} as const;
+
+type SecretField = keyof typeof SECRET_FIELDS;
+
+/**
+ * The stored targets' secret fields as they are in the state (sealed, or plain from before sealing).
+ * Only strings: what else a hand-edited row holds is refused by parseNotifyConfig afterwards.
+ */
+function secretValues(saved: StoredNotify): Partial<Record<SecretField, string>> {
+  const { webhookUrl } = saved;
+  const smtpUrl = saved.smtp?.url;
+  return { ...(typeof webhookUrl === 'string' && webhookUrl ? { webhookUrl } : {}), ...(typeof smtpUrl === 'string' && smtpUrl ? { smtpUrl } : {}) };
 }
 
-export async function saveStoredNotify(store: StateStore, notify: StoredNotify): Promise<void> {
-  await store.setSetting(NOTIFY_KEY, parseNotifyConfig(notify));
+/** The targets with each secret field passed through `change` (seal or open). */
+async function withSecrets(saved: StoredNotify, change: (value: string, field: SecretField) => Promise<string>): Promise<StoredNotify> {
+  const values = secretValues(saved);
+  return {
+    ...saved,
+    ...(values.webhookUrl ? { webhookUrl: await change(values.webhookUrl, 'webhookUrl') } : {}),
+    ...(values.smtpUrl ? { smtp: { ...(saved.smtp as SmtpConfig), url: await change(values.smtpUrl, 'smtpUrl') } } : {}),
+  };
+}
+
+async function readSaved(store: StateStore): Promise<StoredNotify | undefined> {
+  const saved = await store.getSetting<StoredNotify | null>(NOTIFY_KEY);
+  return saved ?? undefined;
+}
+
+export async function loadStoredNotify(store: StateStore, place: SecretKeyPlace): Promise<StoredNotify> {
+  const saved = await readSaved(store);
+  if (!saved) return {};
+  const opened = await withSecrets(saved, (value, field) => openSecret(place, SECRET_FIELDS[field].field, value));
+  // Validated when saved; parsed again so a hand-edited row cannot reach the senders unchecked.
+  const { webhookUrl, smtp, onSuccess } = parseNotifyConfig(opened);
+  const targets = { ...(webhookUrl ? { webhookUrl } : {}), ...(smtp ? { smtp } : {}), ...(onSuccess !== undefined ? { onSuccess } : {}) };
+  rememberNotifySecrets(targets);
+  return targets;
+}
+
+/** Saves the targets, validated, with their secrets sealed. */
+export async function saveStoredNotify(store: StateStore, place: SecretKeyPlace, notify: StoredNotify): Promise<void> {
+  const valid = parseNotifyConfig(notify);
+  await store.setSetting(NOTIFY_KEY, await withSecrets(valid, (value, field) => sealSecret(place, SECRET_FIELDS[field].field, value)));
+}
+
+/**
+ * Seals secrets saved in plain text by a version before sealing existed (run when `lifeboat serve`
+ * starts). Returns a line saying what was done, or why it could not be (the targets keep working).
+ */
+export async function sealPlainStoredNotify(store: StateStore, place: SecretKeyPlace): Promise<string[]> {
+  const saved = await readSaved(store);
+  const plain = (Object.entries(secretValues(saved ?? {})) as [SecretField, string][]).filter(([, value]) => !isSealed(value));
+  if (!saved || plain.length === 0) return [];
+  const what = plain.map(([field]) => SECRET_FIELDS[field].what).join(' and ');
+  const where = place.stateTarget ? 'the shared state' : 'lifeboat.db';
+  try {
+    await saveStoredNotify(store, place, await loadStoredNotify(store, place));
+  } catch (error) {
+    return [`warning: ${what} saved on the Settings page ${plain.length > 1 ? 'are' : 'is'} still in plain text in ${where}: ${(error as Error).message}`];
+  }
+  return [`${what} saved on the Settings page ${plain.length > 1 ? 'were' : 'was'} in plain text in ${where}; now encrypted with ${secretKeyFileOf(place)} (keep a copy of that key away from the state)`];
 }
 
 /** Stored targets overlaid with the fixed ones; undefined when there is no target at all. */
@@ -45,5 +104,5 @@ export function mergeNotify(stored: StoredNotify, fixed: NotifyConfig | undefine
 /** The notification targets in force now: stored settings overlaid with the environment and config file. */
 export async function effectiveNotify(settings: Settings, store?: StateStore): Promise<NotifyConfig | undefined> {
   if (!store) return StateStore.with(settings, (own) => effectiveNotify(settings, own));
-  return mergeNotify(await loadStoredNotify(store), settings.notify);
+  return mergeNotify(await loadStoredNotify(store, settings), settings.notify);
 }

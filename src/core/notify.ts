@@ -3,6 +3,8 @@
 // channel's outcome is returned for the caller to log.
 import { humanBytes } from './units.js';
 import { UsageError } from './errors.js';
+import { decodeUrlPart, percentEscapeAdvice } from './url-parts.js';
+import { redact, rememberSecret, rememberUrlSecrets } from './redact.js';
 import { describeSmtpServer, sendEmail, type SmtpConfig } from './notify-smtp.js';
 import { INPUT_LIMITS, requireMaxLength } from './text-limits.js';
 import { TOOL_VERSION } from './version.js';
@@ -65,8 +67,11 @@ const DEFAULT_SMTP_TIMEOUT_MS = 10_000;
  * Sends the event to every configured channel at once. Successful jobs notify only with `onSuccess`.
  * Resolves with one result per channel tried (none when nothing is configured); never rejects.
  */
-export async function notify(config: NotifyConfig, event: JobEvent, options: NotifyOptions = {}): Promise<NotifyResult[]> {
-  if (event.state === 'succeeded' && event.kind !== 'missed-schedule' && !config.onSuccess) return [];
+export async function notify(config: NotifyConfig, unmaskedEvent: JobEvent, options: NotifyOptions = {}): Promise<NotifyResult[]> {
+  if (unmaskedEvent.state === 'succeeded' && unmaskedEvent.kind !== 'missed-schedule' && !config.onSuccess) return [];
+  // Messages go to chat rooms and mailboxes: no password or token of any target (or any other) in them.
+  rememberNotifySecrets(config);
+  const event = maskEvent(unmaskedEvent);
   const message = describeEvent(event);
   const sends: Promise<NotifyResult>[] = [];
   if (config.webhookUrl) {
@@ -83,7 +88,11 @@ export async function notify(config: NotifyConfig, event: JobEvent, options: Not
       ),
     );
   }
-  return Promise.all(sends);
+  return (await Promise.all(sends)).map((result) => (result.error === undefined ? result : { ...result, error: redact(result.error) }));
+}
+
+function maskEvent(event: JobEvent): JobEvent {
+  return { ...event, ...(event.error ? { error: redact(event.error) } : {}), ...(event.hint ? { hint: redact(event.hint) } : {}) };
 }
 
 /** The e-mail's subject and plain-text body, and the hint they give (the event's, or a default). */
@@ -143,11 +152,13 @@ async function postWebhook(url: string, headers: Record<string, string>, payload
 type Attempt = { ok: true } | { ok: false; retry: boolean; error: string };
 
 async function postOnce(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<Attempt> {
+  const { address, authorization } = splitCredentials(url);
+  const headerGiven = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetch(address, {
       method: 'POST',
-      headers: { 'user-agent': `lifeboat/${TOOL_VERSION}`, ...withoutContentType(headers), 'content-type': 'application/json' },
+      headers: { 'user-agent': `lifeboat/${TOOL_VERSION}`, ...(headerGiven ? {} : authorization), ...withoutContentType(headers), 'content-type': 'application/json' },
       body,
       // A redirect would turn the POST into a GET without the body: report it instead.
       redirect: 'manual',
@@ -166,6 +177,19 @@ async function postOnce(url: string, headers: Record<string, string>, body: stri
   }
   // 5xx and 429 (rate limited) may pass later; other 4xx will not (wrong URL, token, payload).
   return { ok: false, retry: response.status >= 500 || response.status === 429, error };
+}
+
+/**
+ * `https://user:pass@host/...` means Basic authorization; fetch refuses such a URL outright, with an
+ * error that repeats it whole. An Authorization header of the config file wins over it.
+ */
+function splitCredentials(url: string): { address: string; authorization: Record<string, string> } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { address: url, authorization: {} };
+  const credentials = `${decodeUrlPart(parsed.username) ?? parsed.username}:${decodeUrlPart(parsed.password) ?? parsed.password}`;
+  parsed.username = '';
+  parsed.password = '';
+  return { address: parsed.href, authorization: { authorization: `Basic ${Buffer.from(credentials).toString('base64')}` } };
 }
 
 /** The body is JSON whatever the configured headers say; two spellings would be sent as one joined value. */
@@ -209,6 +233,16 @@ function requireRecipients(to: string[]): void {
   for (const address of to) requireMaxLength('notify smtp.to address', address, INPUT_LIMITS.emailAddress);
 }
 
+/** Remembers the targets' passwords and tokens, so that no message repeats them (see redact.ts). */
+export function rememberNotifySecrets(config: NotifyConfig): void {
+  rememberUrlSecrets(config.webhookUrl, { tokens: true });
+  rememberUrlSecrets(config.smtp?.url);
+  for (const value of Object.values(config.webhookHeaders ?? {})) {
+    rememberSecret(value);
+    rememberSecret(/^\S+\s+(\S.*)$/.exec(value)?.[1]); // the credential of "Bearer TOKEN", which a server may quote alone
+  }
+}
+
 /**
  * Validates notification settings from a config file, so mistakes show at start-up rather than when a
  * backup fails at night. Throws a UsageError naming the setting.
@@ -234,6 +268,9 @@ export function parseNotifyConfig(input: unknown): NotifyConfig {
     const url = requireMaxLength('notify smtp.url', typeof smtp.url === 'string' ? smtp.url : '', INPUT_LIMITS.url);
     if (!/^smtps?:\/\/[^/]/i.test(url) || !URL.canParse(url)) throw new UsageError('notify smtp.url must be smtp://user:pass@host:587 or smtps://user:pass@host:465');
     if (typeof smtp.from === 'string') requireMaxLength('notify smtp.from', smtp.from, INPUT_LIMITS.emailAddress);
+    const { username, password } = new URL(url);
+    if (decodeUrlPart(username) === undefined) throw new UsageError(`notify smtp.url: ${percentEscapeAdvice('user name')}`);
+    if (decodeUrlPart(password) === undefined) throw new UsageError(`notify smtp.url: ${percentEscapeAdvice('password')}`);
     if (typeof smtp.from !== 'string' || !smtp.from.includes('@')) throw new UsageError('notify smtp.from must be an e-mail address, e.g. lifeboat@shop.example');
     const to = typeof smtp.to === 'string' ? smtp.to.split(',').map((address) => address.trim()).filter(Boolean) : smtp.to;
     if (!Array.isArray(to) || to.length === 0 || to.some((address) => typeof address !== 'string' || !address.includes('@'))) {

@@ -4,11 +4,12 @@
 // not. One file per rollback job in Lifeboat's home, `rollback-<job>.journal.json`, replaced atomically
 // at each step (written beside, flushed, renamed, its folder flushed) and removed once the rollback is
 // settled. Lifeboat's home is never touched by a rollback's swap, so the journal survives it.
-import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDirectory, writeFileAtomic } from '../archive/atomic-file.js';
 import type { RecordedSwap, SwapUnit } from '../archive/tree-swap.js';
 import type { RestoreJournal, RestoreState } from '../engines/engine.js';
+import { makePrivateHome, PRIVATE_FILE_MODE } from './private-home.js';
 import { currentProcess, isDead, type ProcessIdentity } from './process-identity.js';
 import { reachedStep } from './step-pause.js';
 import type { BackupType } from './types.js';
@@ -61,7 +62,7 @@ export class RollbackJournal {
   static async begin(home: string, jobId: string, backup: JournalState['backup']): Promise<RollbackJournal> {
     const state: JournalState = { version: 1, jobId, process: currentProcess(), backup, startedAt: new Date().toISOString(), step: 'starting', committed: false };
     const journal = new RollbackJournal(journalPath(home, jobId), state);
-    await mkdir(home, { recursive: true });
+    makePrivateHome(home);
     await journal.write();
     return journal;
   }
@@ -106,7 +107,7 @@ export class RollbackJournal {
   private async write(): Promise<void> {
     // writeFileAtomic refuses to start while an earlier `.partial` exists (a crash mid-write): remove it.
     await unlink(`${this.file}.partial`).catch(() => undefined);
-    await writeFileAtomic(this.file, JSON.stringify(this.current));
+    await writeFileAtomic(this.file, JSON.stringify(this.current), PRIVATE_FILE_MODE);
   }
 }
 

@@ -1,6 +1,8 @@
 // Parsing of LIFEBOAT_DATABASE_URL into a connection target. Kept beside the engines (not in core)
 // because only the engines know what a target means.
 import path from 'node:path';
+import { decodeUrlPart, percentEscapeAdvice } from '../core/url-parts.js';
+import { redactUrl } from '../core/redact.js';
 
 export interface MysqlTarget {
   kind: 'mysql';
@@ -25,6 +27,9 @@ const EXAMPLES = 'mysql://user:password@127.0.0.1:3306/shop or sqlite:///var/www
 
 export class TargetError extends Error {}
 
+/** A user, password, database or path with a "%" that is not a percent-escape (e.g. "p%ss"). */
+export class PercentEscapeError extends TargetError {}
+
 /**
  * Parses `mysql://user:pass@host:port/db` (also `mariadb://`) and `sqlite:///abs/path.db`
  * (or `sqlite:relative/path.db`, resolved against `baseDir`).
@@ -35,20 +40,20 @@ export function parseDatabaseUrl(value: string, baseDir: string): DatabaseTarget
     let rest = trimmed.slice('sqlite:'.length);
     if (rest.startsWith('//')) rest = rest.slice(2); // sqlite:///abs -> /abs ; sqlite://rel -> rel
     if (rest === '') throw new TargetError(`no file in database URL "${value}"; expected e.g. ${EXAMPLES}`);
-    return { kind: 'sqlite', path: path.resolve(baseDir, decodeURIComponent(rest)) };
+    return { kind: 'sqlite', path: path.resolve(baseDir, decodePart(rest, 'file path')) };
   }
   let url: URL;
   try {
     url = new URL(trimmed);
   } catch {
-    throw new TargetError(`cannot parse database URL "${value}"; expected e.g. ${EXAMPLES}`);
+    throw new TargetError(`cannot parse database URL "${redactUrl(value)}"; expected e.g. ${EXAMPLES}`);
   }
   if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') {
     throw new TargetError(`unsupported database URL scheme "${url.protocol}"; expected e.g. ${EXAMPLES}`);
   }
-  const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  const database = decodePart(url.pathname.replace(/^\//, ''), 'database name');
   if (database === '' || database.includes('/')) {
-    throw new TargetError(`database URL "${value}" names no database; expected e.g. ${EXAMPLES}`);
+    throw new TargetError(`database URL "${redactUrl(value)}" names no database; expected e.g. ${EXAMPLES}`);
   }
   const port = url.port === '' ? 3306 : Number(url.port);
   const socketPath = url.searchParams.get('socket') ?? undefined;
@@ -56,11 +61,18 @@ export function parseDatabaseUrl(value: string, baseDir: string): DatabaseTarget
     kind: 'mysql',
     host: url.hostname === '' ? '127.0.0.1' : url.hostname,
     port,
-    user: decodeURIComponent(url.username) || 'root',
-    password: decodeURIComponent(url.password),
+    user: decodePart(url.username, 'user name') || 'root',
+    password: decodePart(url.password, 'password'),
     database,
     ...(socketPath ? { socketPath } : {}),
   };
+}
+
+/** A part of the URL, decoded; a "%" that starts no escape is a TargetError that never repeats the part. */
+function decodePart(text: string, what: string): string {
+  const decoded = decodeUrlPart(text);
+  if (decoded === undefined) throw new PercentEscapeError(percentEscapeAdvice(what));
+  return decoded;
 }
 
 /** The URL again, without the password: safe for logs and manifests. */

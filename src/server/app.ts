@@ -5,6 +5,7 @@ import { AccountStore } from '../catalog/accounts.js';
 import { SignInFailureStore } from '../catalog/signin-failures.js';
 import type { Settings } from '../config.js';
 import { OperationError, UsageError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { HttpError } from './auth.js';
 import { createContext } from './context.js';
 import { warnOfUntrustedProxy } from './proxy-warning.js';
@@ -35,6 +36,13 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
   });
 }
 
+function errorStatus(error: FastifyError | Error): number {
+  if (error instanceof HttpError) return error.statusCode;
+  if (error instanceof UsageError) return 400;
+  if (error instanceof OperationError) return 409;
+  return 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
+}
+
 export interface AppOptions {
   /** The one-time first-run token (only while no user exists). */
   setupToken?: string;
@@ -59,13 +67,10 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
   });
   acceptEmptyJsonBodies(app);
   const context = createContext(settings, accounts, new SignInLimiter(signInFailures), options.setupToken);
+  // Every error answer is masked: it may quote a setting or a library's message with a password in it.
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
     if (error instanceof TooManyFailures) reply.header('retry-after', String(error.retryAfterSeconds));
-    if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: error.message });
-    if (error instanceof UsageError) return reply.code(400).send({ error: error.message });
-    if (error instanceof OperationError) return reply.code(409).send({ error: error.message });
-    const status = 'statusCode' in error && typeof error.statusCode === 'number' ? error.statusCode : 500;
-    return reply.code(status).send({ error: error.message });
+    return reply.code(errorStatus(error)).send({ error: redact(error.message) });
   });
   app.register(
     async (scoped) => {

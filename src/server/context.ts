@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountStore, Resource, Session, User } from '../catalog/accounts.js';
 import type { Settings } from '../config.js';
+import { redact } from '../core/redact.js';
 import { authorize } from './auth.js';
 import type { SignInLimiter } from './signin-limit.js';
 
@@ -28,7 +29,8 @@ export function createContext(settings: Settings, accounts: AccountStore, limite
     auth: (request, resource) => authorize(accounts, request, resource),
     checkPassword: (request, username, password) => limiter.check(request.ip, username, () => accounts.authenticate(username, password)),
     audit: (request, session, action, success, backup, detail) =>
-      accounts.audit({ username: session?.user.username, action, backup, address: request.ip, success, detail }),
+      // The detail often quotes an error (a failed notification test, a refused cancel): masked like every error.
+      accounts.audit({ username: session?.user.username, action, backup, address: request.ip, success, detail: detail === undefined ? undefined : redact(detail) }),
   };
 }
 

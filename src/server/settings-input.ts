@@ -7,9 +7,8 @@ import type { NotifyConfig } from '../core/notify.js';
 import type { NotifyFixed, StoredNotify } from '../core/notify-settings.js';
 import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule.js';
 import { INPUT_LIMITS, requireMaxLength } from '../core/text-limits.js';
+import { MASK } from '../core/redact.js';
 import { HttpError } from './auth.js';
-
-export const MASK = '********';
 
 const SCHEDULE_FIELDS = ['enabled', 'type', 'frequency', 'time', 'timezone', 'weekday', 'dayOfMonth', 'maintenance', 'retention'];
 /** Sent back by a client that echoes what GET gave it; ignored. */

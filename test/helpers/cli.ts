@@ -11,17 +11,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], env: Record<string, string>, cwd?: string): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+/** With `umask` (e.g. "000"), the command runs under that umask, as a shell would start it. */
+export function startCli(args: string[], env: Record<string, string>, cwd?: string, options: { umask?: string } = {}): ChildProcess {
+  const [command, commandArgs] = options.umask === undefined ? [process.execPath, [BIN, ...args]] : ['sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+  return spawn(command, commandArgs, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-export function runCli(args: string[], env: Record<string, string>, cwd?: string): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string>, cwd?: string, options: { umask?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = startCli(args, env, cwd);
+    const child = startCli(args, env, cwd, options);
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

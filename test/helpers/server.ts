@@ -11,8 +11,8 @@ export interface RunningServer {
   stop: () => Promise<number | null>;
 }
 
-export async function startServer(env: Record<string, string>, args: string[] = []): Promise<RunningServer> {
-  const child = startCli(['serve', '--port', '0', '--no-scheduler', ...args], env);
+export async function startServer(env: Record<string, string>, args: string[] = [], options: { umask?: string } = {}): Promise<RunningServer> {
+  const child = startCli(['serve', '--port', '0', '--no-scheduler', ...args], env, undefined, options);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

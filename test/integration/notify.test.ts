@@ -277,3 +277,40 @@ describe('describeEvent and parseNotifyConfig', () => {
     expect(() => parseNotifyConfig({ webhookHeaders: { Authorization: 1 } })).toThrow(/webhookHeaders/);
   });
 });
+
+describe('secrets in notifications', () => {
+  it("sends a webhook URL's user and password as Basic authorization", async () => {
+    const hook = await webhookServer([204]);
+    const withCredentials = hook.url.replace('http://', 'http://lifeboat:hunter2-webhook@');
+    expect(await notify({ webhookUrl: withCredentials }, failedBackup, fast)).toEqual([{ channel: 'webhook', ok: true }]);
+    expect(hook.requests[0].headers.authorization).toBe(`Basic ${Buffer.from('lifeboat:hunter2-webhook').toString('base64')}`);
+    expect(hook.requests[0].url).toBe('/hooks/secret-token');
+  });
+
+  it('masks a header token that the server repeats in its refusal', async () => {
+    const requests: string[] = [];
+    const server = http.createServer((request, response) => {
+      requests.push(request.url ?? '');
+      response.writeHead(401, { 'content-type': 'text/plain' }).end(`invalid credentials: ${request.headers.authorization}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))));
+    const webhookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const [result] = await notify({ webhookUrl, webhookHeaders: { Authorization: 'Bearer Zm9vYmFyYmF6cXV4' } }, failedBackup, fast);
+    expect(result).toMatchObject({ channel: 'webhook', ok: false });
+    expect(result.error).toMatch(/HTTP 401: invalid credentials: \*{8}$/);
+    expect(result.error).not.toContain('Zm9vYmFyYmF6cXV4');
+  });
+
+  it("masks a URL's password in the error that the webhook and the e-mail carry", async () => {
+    const hook = await webhookServer([204]);
+    const smtp = await smtpServer();
+    const event = { ...failedBackup, error: 'cannot connect to mysql://magento:hunter2-db@db.internal:3306/magento' };
+    const results = await notify({ webhookUrl: hook.url, smtp: { url: `smtp://127.0.0.1:${smtp.port}`, from: 'lifeboat@shop.example', to: ['ops@shop.example'] } }, event, fast);
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(hook.requests[0].body).toContain('mysql://magento:********@db.internal:3306/magento');
+    expect(hook.requests[0].body).not.toContain('hunter2-db');
+    expect(parseMail(smtp.mails[0].raw).body).toContain('mysql://magento:********@db.internal:3306/magento');
+    expect(smtp.mails[0].raw).not.toContain('hunter2-db');
+  });
+});

@@ -8,6 +8,7 @@ import type { Settings } from '../../config.js';
 import { listBackups } from '../../core/catalog.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../../core/metrics.js';
 import { shopName } from '../../core/operations.js';
+import { redact } from '../../core/redact.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { sameSecret } from '../same-secret.js';
@@ -48,6 +49,7 @@ export function registerHealthRoutes(app: FastifyInstance, context: ServerContex
   app.get('/metrics', async (request, reply) => {
     if (settings.metricsToken) requireMetricsToken(request, reply, settings.metricsToken);
     reply.type(METRICS_CONTENT_TYPE);
-    return renderMetrics(await collectMetrics(settings), { shop: shopName(settings) });
+    // Masked like every answer: the shop's name is a setting, and settings may hold a password.
+    return redact(renderMetrics(await collectMetrics(settings), { shop: shopName(settings) }));
   });
 }

@@ -41,9 +41,9 @@ export function registerSettingsRoutes(app: FastifyInstance, context: ServerCont
       // Validate both parts before saving either, so a bad value changes nothing.
       const schedule = body.schedule ? nextSchedule(body.schedule, await loadSchedule(store)) : undefined;
       const fixed = fixedNotifyFields(settings);
-      const targets = body.notify ? nextNotify(body.notify, await loadStoredNotify(store), fixed, notifyView(await effectiveNotify(settings, store))) : undefined;
+      const targets = body.notify ? nextNotify(body.notify, await loadStoredNotify(store, settings), fixed, notifyView(await effectiveNotify(settings, store))) : undefined;
       if (targets) {
-        await saveStoredNotify(store, targets);
+        await saveStoredNotify(store, settings, targets);
         changed.push(`notify ${Object.keys(body.notify ?? {}).join(',')}`);
       }
       if (schedule) {
