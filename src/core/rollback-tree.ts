@@ -137,7 +137,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
         onProgress: options.onProgress,
         signal: options.signal,
         totalBytes: record.manifest?.sqlBytes,
-        exactValues: record.origin === 'lifeboat',
+        ownDump: record.origin === 'lifeboat',
         onNotice: options.onNotice,
         ...objectsOf(record),
         beforeSwap: swapFiles,

@@ -91,7 +91,7 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues' | 'objects' | 'definers' | 'journal' | 'label'> = {},
+  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'ownDump' | 'objects' | 'definers' | 'journal' | 'label'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
@@ -127,7 +127,7 @@ export async function rollbackDatabase(
         onNotice: options.onNotice,
         totalBytes: record.manifest?.sqlBytes,
         parallelSql: checked.parallelSql,
-        exactValues: record.origin === 'lifeboat',
+        ownDump: record.origin === 'lifeboat',
         ...objectsOf(record),
         ...journaling,
         beforeSwap: async () => {
