@@ -115,6 +115,12 @@ export interface RestoreOptions {
    * refused at a statement that reaches outside the database or the server's files (MySQL/MariaDB).
    */
   ownDump?: boolean;
+  /**
+   * Opens the same dump again, from its start: a dump that is not Lifeboat's own is then screened whole
+   * before the restore writes anything (MySQL/MariaDB, whole-database restores). Without it, each statement
+   * is still screened right before it runs.
+   */
+  rereadSql?: () => AsyncIterable<Buffer>;
   /** What the backup's manifest counts, when it has one: what the restore will create, checked before it writes. */
   objects?: ObjectCounts;
   /** The owner of each view, trigger, routine and event, from the backup's manifest (Manifest.definers). */

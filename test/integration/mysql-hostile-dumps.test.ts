@@ -2,8 +2,9 @@
 // database or the server's files is refused before the shop changes, and leaves no helper schema, no
 // file, account or setting behind. A clean mariadb-dump of a shop still restores, and Lifeboat's own
 // backups, whose bodies may name other schemas, still roll back.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +16,7 @@ import { manifestFileName } from '../../src/core/naming.js';
 import { rollbackDatabase } from '../../src/core/rollback.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
+import { runCli } from '../helpers/cli.js';
 import { dumpWithStockTool, fingerprint, queryRows, schemaRegistry, testTarget, withConnection } from '../helpers/mysql.js';
 import { chunked } from '../helpers/sink.js';
 
@@ -156,6 +158,20 @@ describe('a dump Lifeboat did not make', () => {
     await expectRefused("CREATE FUNCTION sys_exec RETURNS INTEGER SONAME 'lib_mysqludf_sys.so';", 'loads a library into the database server (CREATE FUNCTION ... SONAME)');
   });
 
+  it('reads a whole dump before it writes anything, when it can read it twice; else each statement before it runs', async () => {
+    const sql = Buffer.from(`${HEAD}SELECT id FROM t INTO OUTFILE '${outfile}';${TAIL}`);
+    const found = refusal(shop, 'writes a file on the database server (INTO OUTFILE)', HEAD.length);
+    // The journal records the staging schema right before it is created: the first thing a restore writes.
+    const recorded: unknown[] = [];
+    const journal = { record: async (state: unknown) => void recorded.push(state), reached: async () => undefined };
+    await expect(restoreMysql(shop, chunked(sql), { rereadSql: () => chunked(sql), journal })).rejects.toThrow(found);
+    expect(recorded).toEqual([]);
+    await expect(restoreMysql(shop, chunked(sql), { journal })).rejects.toThrow(found);
+    expect(recorded).toEqual([expect.objectContaining({ phase: 'staging' })]);
+    expect(await leftovers(shop)).toEqual([]);
+    expect(existsSync(outfile)).toBe(false);
+  });
+
   it('with --table, screens what it restores: a trigger of a restored table, not a view it leaves alone', async () => {
     const trigger = `CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW DELETE FROM \`${other.database}\`.keep;`;
     await expect(restoreMysql(shop, chunked(Buffer.from(HEAD + trigger + TAIL)), { tables: ['t'] })).rejects.toThrow(
@@ -174,6 +190,35 @@ describe('a dump Lifeboat did not make', () => {
     await expect(restoreMysql(shop, chunked(sql))).rejects.toThrow(
       refusal(shop, 'runs SQL from a string, which cannot be checked (PREPARE)', HEAD.length + 'DELIMITER ;;\n'.length),
     );
+    expect(await leftovers(shop)).toEqual([]);
+  });
+});
+
+describe('the dump inside a .tgz Lifeboat did not make', () => {
+  it('is refused before any file is swapped: files and database as they were', async () => {
+    const shop = await schemas.create('htgz');
+    await exec(shop, ['CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200))', "INSERT INTO t VALUES (1, 'the shop''s own')"]);
+    const root = path.join(dir, 'shop');
+    await mkdir(path.join(root, 'app/etc'), { recursive: true });
+    await mkdir(path.join(root, 'var/backups'), { recursive: true });
+    await writeFile(path.join(root, 'app/etc/env.php'), 'the shop\'s own');
+    const time = Math.floor(Date.now() / 1000) - 3600;
+    const src = path.join(dir, 'src');
+    await mkdir(path.join(src, 'var'), { recursive: true });
+    await mkdir(path.join(src, 'app/etc'), { recursive: true });
+    await writeFile(path.join(src, 'app/etc/env.php'), 'from the archive');
+    await writeFile(path.join(src, `var/${time}_db.sql`), `${HEAD}GRANT ALL ON *.* TO 'lbt_nobody'@'%';${TAIL}`);
+    execFileSync('tar', ['-czf', path.join(root, 'var/backups', `${time}_snapshot.tgz`), '-C', src, 'app', 'var']);
+    const before = await fingerprint(shop);
+    const t = shop;
+    const env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}` };
+    const result = await runCli(['rollback', `${time}_snapshot.tgz`, '--yes'], env);
+    expect(result.stderr).toMatch(
+      /^lifeboat: cannot restore database `[^`]+`: nothing was changed, because this dump, which Lifeboat did not make, changes accounts or privileges \(GRANT\) in its statement at byte offset \d+: "GRANT ALL ON \*\.\* TO 'lbt_nobody'@'%'"; remove that statement from the dump, or restore the dump by hand if you trust it\n$/,
+    );
+    expect(result.code).toBe(1);
+    expect(await readFile(path.join(root, 'app/etc/env.php'), 'utf8')).toBe("the shop's own");
+    expect(await fingerprint(shop)).toEqual(before);
     expect(await leftovers(shop)).toEqual([]);
   });
 });

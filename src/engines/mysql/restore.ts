@@ -43,7 +43,7 @@ import { dropObject, readCurrentUser } from './swap-objects.js';
 import { SwapError, swapTables } from './swap-tables.js';
 import { checkBeforeWriting } from './restore-preflight.js';
 import { giveBackOwners } from './restore-owners.js';
-import { DumpScreen } from './dump-screen.js';
+import { DumpScreen, screenDump } from './dump-screen.js';
 
 export { StatementError } from './staging-replay.js';
 
@@ -180,6 +180,7 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     locked = true;
     await checkBeforeWriting(admin, { target, current, stage, helperGrant: helperGrant(db, current.user, current.host), ...(tables ? { tables } : {}), options });
     const sqlMode = text(versionRow ?? {}, 'm');
+    if (!options.ownDump && options.rereadSql && !tables) await screenDump(options.rereadSql(), db, sqlMode, options);
     const serverStarted = await serverStartTime(admin);
 
     let [schema] = await run(
