@@ -127,6 +127,16 @@ describe('DumpScreen', () => {
     'CREATE PROCEDURE p() BEGIN DECLARE c CURSOR FOR SELECT t.a FROM t; CALL q(1, 2); SELECT f(t.a) FROM t; END',
     '-- GRANT ALL ON *.* TO x\nSELECT 1 /* INTO OUTFILE mysql.user */',
     "CREATE FUNCTION f(x INT) RETURNS INT DETERMINISTIC COMMENT 'reads mysql.user' RETURN x + 1",
+    '/*!50001 CREATE VIEW `v` AS select `t`.`a` AS `a` from (`t` join `u` on((`t`.`id` = `u`.`id`))) where `t`.`b` in (select `w`.`b` from `w`) */',
+    [
+      'CREATE PROCEDURE p() BEGIN DECLARE done INT DEFAULT 0; DECLARE a INT;',
+      'DECLARE cur CURSOR FOR SELECT t.a FROM t; DECLARE CONTINUE HANDLER FOR NOT FOUND SET done = 1;',
+      'OPEN cur; read_loop: LOOP FETCH cur INTO a; IF done THEN LEAVE read_loop; END IF;',
+      "UPDATE t1 INNER JOIN t2 ON t1.id = t2.id SET t1.a = t2.a, t1.b = CONVERT(t2.b USING utf8mb4) WHERE t1.c = a; END LOOP;",
+      "IF a < 0 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'negative'; END IF; CLOSE cur; END",
+    ].join('\n'),
+    "CREATE EVENT e ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' ON COMPLETION NOT PRESERVE ENABLE DO DELETE t1 FROM t1 LEFT JOIN t2 ON t1.id = t2.id WHERE t2.id IS NULL",
+    'CREATE TABLE t (a INT, b VARCHAR(9) GENERATED ALWAYS AS (concat(`a`, \'x\')) VIRTUAL, CONSTRAINT `c` CHECK (`a` > 0 AND b LIKE \'x%\'))',
   ])('loads %s', (sql) => {
     expect(screen([sql])).toBe('');
   });

@@ -51,7 +51,7 @@ export class DumpScreen {
     if (info.kind !== 'set') return;
     this.reading.follow(statement.text);
     const charset = this.reading.unreadableCharset();
-    if (charset) throw outsideReachRefusal(this.shop, statement, { what: `switches to a client character set in which its statements cannot be checked (${charset})`, at: 0 });
+    if (charset) throw outsideReachRefusal(this.shop, statement, `switches to a client character set in which its statements cannot be checked (${charset})`);
   }
 
   private find(text: Buffer, info: StatementInfo, names: DumpNames): OutsideReach | undefined {
@@ -84,10 +84,10 @@ export class DumpScreen {
   private headReach(text: Buffer, info: StatementInfo, names: DumpNames): OutsideReach | undefined {
     const own = (schema: string) => schema === this.shop || schema === names.source;
     const away = headRefs(info).find((ref) => ref.schema !== undefined && !own(ref.schema));
-    if (away?.schema !== undefined) return { what: `reaches schema ${quoteId(away.schema)}, outside the shop's database (${written(text, away)})`, at: away.range[0] };
+    if (away?.schema !== undefined) return `reaches schema ${quoteId(away.schema)}, outside the shop's database (${written(text, away)})`;
     if (info.kind !== 'alter-database' || names.source === undefined) return undefined;
     const database = info.objects.find((ref) => !own(ref.name));
-    return database ? { what: `reaches schema ${quoteId(database.name)}, outside the shop's database (ALTER DATABASE)`, at: database.range[0] } : undefined;
+    return database ? `reaches schema ${quoteId(database.name)}, outside the shop's database (ALTER DATABASE)` : undefined;
   }
 }
 
@@ -102,16 +102,16 @@ function written(text: Buffer, ref: ObjectRef): string {
 /** What the statement's kind alone tells (restore-parse.ts), should no word of it have said more. */
 function kindReach(text: Buffer, info: StatementInfo): OutsideReach | undefined {
   const head = () => preview(text, 40).split(' ').slice(0, 2).join(' ').toUpperCase();
-  if (info.kind === 'set-global') return { what: 'changes a server-wide setting (SET GLOBAL)', at: 0 };
-  if (info.kind === 'admin') return { what: `administers the database server (${head()})`, at: 0 };
-  if (info.kind === 'load') return { what: 'reads a file (LOAD DATA)', at: 0 };
+  if (info.kind === 'set-global') return 'changes a server-wide setting (SET GLOBAL)';
+  if (info.kind === 'admin') return `administers the database server (${head()})`;
+  if (info.kind === 'load') return 'reads a file (LOAD DATA)';
   return undefined;
 }
 
 /** The one-line refusal: what was found, the statement and where it is, that nothing changed, what to do. */
 export function outsideReachRefusal(database: string, statement: SqlStatement, reach: OutsideReach): RestoreRefusedError {
   const where = `in its statement at byte offset ${statement.offset}: "${preview(statement.text, 80)}"`;
-  return refusal(database, `this dump, which Lifeboat did not make, ${reach.what} ${where}; ${ADVICE}`);
+  return refusal(database, `this dump, which Lifeboat did not make, ${reach} ${where}; ${ADVICE}`);
 }
 
 export interface ScreenOptions {

@@ -23,13 +23,8 @@
 import { Tokens, type Token, type TokenOptions } from './restore-tokens.js';
 import { quoteId } from './restore-parse.js';
 
-/** What a statement does beyond the shop's database, and where in its bytes. */
-export interface OutsideReach {
-  /** As the refusal says it, e.g. `writes a file on the database server (INTO OUTFILE)`. */
-  what: string;
-  /** Byte offset in the statement. */
-  at: number;
-}
+/** What a statement does beyond the shop's database, as the refusal says it: `writes a file on the database server (INTO OUTFILE)`. */
+export type OutsideReach = string;
 
 export interface ScanContext {
   /** The shop's schema: the only one a name may be qualified with. */
@@ -241,7 +236,7 @@ class ReachScan {
     const assigned = this.punctAt(0, '=') || this.punctAt(0, ':');
     const listed = before !== undefined && (before.value === ',' || (before.type === 'word' && before.value === 'SET'));
     if (system && parts.length === 2 && SCOPES.has(first.value) && assigned && listed && this.inSetStatement) {
-      return this.found(SETTINGS, 'SET GLOBAL', first);
+      return this.found(SETTINGS, 'SET GLOBAL');
     }
     return undefined;
   }
@@ -357,11 +352,11 @@ class ReachScan {
     const last = parts[parts.length - 1];
     const written = this.text.toString('utf8', schema.start, last.end).replace(/\s+/g, ' ');
     const shown = written.length > 60 ? `${written.slice(0, 60)}...` : written;
-    return { what: `reaches schema ${quoteId(name)}, outside the shop's database (${shown})`, at: schema.start };
+    return `reaches schema ${quoteId(name)}, outside the shop's database (${shown})`;
   }
 
-  private found(what: string, label: string, t: Token): OutsideReach {
-    return { what: `${what} (${label})`, at: t.start };
+  private found(what: string, label: string): OutsideReach {
+    return `${what} (${label})`;
   }
 
   /** A word that starts something beyond the database (see the top). */
@@ -371,63 +366,63 @@ class ReachScan {
     switch (w) {
       case 'GRANT':
       case 'REVOKE':
-        return this.found(ACCOUNTS, w, t);
+        return this.found(ACCOUNTS, w);
       case 'CREATE':
       case 'ALTER':
       case 'DROP':
       case 'RENAME':
         return this.accountOrServer(t);
       case 'SET':
-        return this.setStatement(t);
+        return this.setStatement();
       case 'GLOBAL':
       case 'PERSIST':
       case 'PERSIST_ONLY':
         // SET a = 1, GLOBAL b = 2
-        return this.inSetStatement && this.back(1)?.value === ',' ? this.found(SETTINGS, 'SET GLOBAL', t) : undefined;
+        return this.inSetStatement && this.back(1)?.value === ',' ? this.found(SETTINGS, 'SET GLOBAL') : undefined;
       case 'INSTALL':
-        return next === 'PLUGIN' || next === 'SONAME' ? this.found(LIBRARY, `INSTALL ${next}`, t) : undefined;
+        return next === 'PLUGIN' || next === 'SONAME' ? this.found(LIBRARY, `INSTALL ${next}`) : undefined;
       case 'UNINSTALL':
-        return next === 'PLUGIN' || next === 'SONAME' ? this.found(ADMINISTERS, `UNINSTALL ${next}`, t) : undefined;
+        return next === 'PLUGIN' || next === 'SONAME' ? this.found(ADMINISTERS, `UNINSTALL ${next}`) : undefined;
       case 'SONAME':
-        return this.found(LIBRARY, 'CREATE FUNCTION ... SONAME', t);
+        return this.found(LIBRARY, 'CREATE FUNCTION ... SONAME');
       case 'SHUTDOWN':
-        return !this.peek() || this.punctAt(0, ';') || next === 'WAIT' ? this.found(ADMINISTERS, w, t) : undefined;
+        return !this.peek() || this.punctAt(0, ';') || next === 'WAIT' ? this.found(ADMINISTERS, w) : undefined;
       case 'KILL':
-        return this.found(ADMINISTERS, w, t);
+        return this.found(ADMINISTERS, w);
       case 'FLUSH':
-        return next !== undefined && FLUSH_TARGETS.has(next) ? this.found(ADMINISTERS, w, t) : undefined;
+        return next !== undefined && FLUSH_TARGETS.has(next) ? this.found(ADMINISTERS, w) : undefined;
       case 'RESET':
-        return ['MASTER', 'SLAVE', 'REPLICA', 'QUERY', 'PERSIST', 'BINARY'].includes(next ?? '') ? this.found(ADMINISTERS, `RESET ${next}`, t) : undefined;
+        return ['MASTER', 'SLAVE', 'REPLICA', 'QUERY', 'PERSIST', 'BINARY'].includes(next ?? '') ? this.found(ADMINISTERS, `RESET ${next}`) : undefined;
       case 'PURGE':
-        return next === 'BINARY' || next === 'MASTER' ? this.found(ADMINISTERS, `PURGE ${next} LOGS`, t) : undefined;
+        return next === 'BINARY' || next === 'MASTER' ? this.found(ADMINISTERS, `PURGE ${next} LOGS`) : undefined;
       case 'CHANGE':
-        return next === 'MASTER' || next === 'REPLICATION' ? this.found(ADMINISTERS, `CHANGE ${next}`, t) : undefined;
+        return next === 'MASTER' || next === 'REPLICATION' ? this.found(ADMINISTERS, `CHANGE ${next}`) : undefined;
       case 'START':
       case 'STOP':
-        return ['SLAVE', 'REPLICA', 'ALL'].includes(next ?? '') ? this.found(ADMINISTERS, `${w} ${next}`, t) : undefined;
+        return ['SLAVE', 'REPLICA', 'ALL'].includes(next ?? '') ? this.found(ADMINISTERS, `${w} ${next}`) : undefined;
       case 'BACKUP':
-        return next === 'STAGE' || next === 'LOCK' ? this.found(ADMINISTERS, `BACKUP ${next}`, t) : undefined;
+        return next === 'STAGE' || next === 'LOCK' ? this.found(ADMINISTERS, `BACKUP ${next}`) : undefined;
       case 'LOCK':
-        return next === 'INSTANCE' ? this.found(ADMINISTERS, 'LOCK INSTANCE', t) : undefined;
+        return next === 'INSTANCE' ? this.found(ADMINISTERS, 'LOCK INSTANCE') : undefined;
       case 'BINLOG':
-        return this.peek()?.type === 'string' ? this.found(REPLAYS_EVENTS, w, t) : undefined;
+        return this.peek()?.type === 'string' ? this.found(REPLAYS_EVENTS, w) : undefined;
       case 'PREPARE':
-        return this.wordAt(1) === 'FROM' ? this.found(UNCHECKABLE, w, t) : undefined;
+        return this.wordAt(1) === 'FROM' ? this.found(UNCHECKABLE, w) : undefined;
       case 'EXECUTE':
-        return this.execute(t);
+        return this.execute();
       case 'LOAD':
-        return next === 'DATA' || next === 'XML' ? this.loadFile(t, next) : undefined;
+        return next === 'DATA' || next === 'XML' ? this.loadFile(next) : undefined;
       case 'INTO':
-        return next === 'OUTFILE' || next === 'DUMPFILE' ? this.found(WRITES_SERVER_FILE, `INTO ${next}`, t) : undefined;
+        return next === 'OUTFILE' || next === 'DUMPFILE' ? this.found(WRITES_SERVER_FILE, `INTO ${next}`) : undefined;
       case 'ENGINE':
-        return this.engine(t);
+        return this.engine();
       case 'DIRECTORY': {
         const where = this.backWord(1);
-        return where === 'DATA' || where === 'INDEX' ? this.found(FOLDER, `${where} DIRECTORY`, t) : undefined;
+        return where === 'DATA' || where === 'INDEX' ? this.found(FOLDER, `${where} DIRECTORY`) : undefined;
       }
       case 'CONNECTION': {
         const option = this.punctAt(0, '=') || this.peek()?.type === 'string';
-        return option && (this.statementVerb === 'CREATE' || this.statementVerb === 'ALTER') ? this.found(REMOTE, 'CONNECTION=', t) : undefined;
+        return option && (this.statementVerb === 'CREATE' || this.statementVerb === 'ALTER') ? this.found(REMOTE, 'CONNECTION=') : undefined;
       }
       default:
         return this.call(t);
@@ -438,8 +433,8 @@ class ReachScan {
   private call(t: Token): OutsideReach | undefined {
     if (!this.punctAt(0, '(')) return undefined;
     const name = nameOf(t).toUpperCase();
-    if (name === 'LOAD_FILE') return this.found(READS_SERVER_FILE, 'LOAD_FILE', t);
-    return PROGRAM_FUNCTIONS.has(name) ? this.found(PROGRAM, name.toLowerCase(), t) : undefined;
+    if (name === 'LOAD_FILE') return this.found(READS_SERVER_FILE, 'LOAD_FILE');
+    return PROGRAM_FUNCTIONS.has(name) ? this.found(PROGRAM, name.toLowerCase()) : undefined;
   }
 
   /** CREATE / ALTER / DROP / RENAME of a USER, ROLE or SERVER (not ALTER TABLE ... DROP user, a column). */
@@ -450,36 +445,36 @@ class ReachScan {
     const after = this.peek(at + 1);
     const names = after !== undefined && after.type !== 'punct' && !(after.type === 'word' && ['SET', 'DROP'].includes(after.value));
     if (t.value !== 'CREATE' && !names) return undefined;
-    return what === 'SERVER' ? this.found(REMOTE, `${t.value} SERVER`, t) : this.found(ACCOUNTS, `${t.value} ${what}`, t);
+    return what === 'SERVER' ? this.found(REMOTE, `${t.value} SERVER`) : this.found(ACCOUNTS, `${t.value} ${what}`);
   }
 
-  private setStatement(t: Token): OutsideReach | undefined {
+  private setStatement(): OutsideReach | undefined {
     if (!this.isSetStatement()) return undefined;
     const next = this.wordAt(0);
-    if (next !== undefined && SCOPES.has(next)) return this.found(SETTINGS, `SET ${next}`, t);
-    if (next === 'PASSWORD' || next === 'ROLE') return this.found(ACCOUNTS, `SET ${next}`, t);
-    if (next === 'DEFAULT' && this.wordAt(1) === 'ROLE') return this.found(ACCOUNTS, 'SET DEFAULT ROLE', t);
+    if (next !== undefined && SCOPES.has(next)) return this.found(SETTINGS, `SET ${next}`);
+    if (next === 'PASSWORD' || next === 'ROLE') return this.found(ACCOUNTS, `SET ${next}`);
+    if (next === 'DEFAULT' && this.wordAt(1) === 'ROLE') return this.found(ACCOUNTS, 'SET DEFAULT ROLE');
     return undefined;
   }
 
-  private execute(t: Token): OutsideReach | undefined {
-    if (this.wordAt(0) === 'IMMEDIATE') return this.found(UNCHECKABLE, 'EXECUTE IMMEDIATE', t);
+  private execute(): OutsideReach | undefined {
+    if (this.wordAt(0) === 'IMMEDIATE') return this.found(UNCHECKABLE, 'EXECUTE IMMEDIATE');
     const statement = this.peek();
     const after = this.peek(1);
     const ends = after === undefined || (after.type === 'punct' && after.value === ';') || this.wordAt(1) === 'USING';
-    return statement !== undefined && canBePart(statement) && ends ? this.found(UNCHECKABLE, 'EXECUTE', t) : undefined;
+    return statement !== undefined && canBePart(statement) && ends ? this.found(UNCHECKABLE, 'EXECUTE') : undefined;
   }
 
-  private loadFile(t: Token, what: string): OutsideReach {
+  private loadFile(what: string): OutsideReach {
     const local = [1, 2, 3].some((i) => this.wordAt(i) === 'LOCAL');
-    return local ? this.found(READS_LOCAL_FILE, `LOAD ${what} LOCAL INFILE`, t) : this.found(READS_SERVER_FILE, `LOAD ${what} INFILE`, t);
+    return local ? this.found(READS_LOCAL_FILE, `LOAD ${what} LOCAL INFILE`) : this.found(READS_SERVER_FILE, `LOAD ${what} INFILE`);
   }
 
-  private engine(t: Token): OutsideReach | undefined {
+  private engine(): OutsideReach | undefined {
     const named = this.peek(this.punctAt(0, '=') ? 1 : 0);
     // A quoted engine's name is read from its bytes: literals are not decoded here.
     const quoted = named?.type === 'string' && named.ansiIdentifier === undefined;
     const engine = !named ? '' : quoted ? this.text.toString('latin1', named.start + 1, named.end - 1) : canBePart(named) ? nameOf(named) : '';
-    return REMOTE_ENGINES.has(engine.toUpperCase()) ? this.found(REMOTE, `ENGINE=${engine.toUpperCase()}`, t) : undefined;
+    return REMOTE_ENGINES.has(engine.toUpperCase()) ? this.found(REMOTE, `ENGINE=${engine.toUpperCase()}`) : undefined;
   }
 }
