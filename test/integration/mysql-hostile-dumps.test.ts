@@ -131,6 +131,11 @@ describe('a dump Lifeboat did not make', () => {
     expect(await queryRows(other, 'SELECT id FROM keep')).toEqual([{ id: 1 }]);
   });
 
+  it('refuses rows written into another schema, which keeps its rows', async () => {
+    await expectRefused(`INSERT INTO \`${other.database}\`.keep VALUES (2);`, `reaches schema \`${other.database}\`, outside the shop's database (\`${other.database}\`.keep)`);
+    expect(await queryRows(other, 'SELECT id FROM keep')).toEqual([{ id: 1 }]);
+  });
+
   it('refuses GRANT, and no account is created', async () => {
     await expectRefused(`GRANT SELECT ON *.* TO '${account}'@'%' IDENTIFIED BY 'secret';`, 'changes accounts or privileges (GRANT)');
     expect(await queryRows(root, 'SELECT User FROM mysql.user WHERE User = ?', [account])).toEqual([]);

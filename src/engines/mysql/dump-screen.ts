@@ -54,6 +54,15 @@ export class DumpScreen {
     if (charset) throw outsideReachRefusal(this.shop, statement, `switches to a client character set in which its statements cannot be checked (${charset})`);
   }
 
+  /**
+   * Throws the refusal when the objects the statement's head names are in another schema: an INSERT's
+   * head, checked before the restore rewrites it, while its values wait to be checked as sent (check).
+   */
+  checkHead(statement: SqlStatement, info: StatementInfo, names: DumpNames): void {
+    const reach = this.headReach(statement.text, info, names);
+    if (reach) throw outsideReachRefusal(this.shop, statement, reach);
+  }
+
   private find(text: Buffer, info: StatementInfo, names: DumpNames): OutsideReach | undefined {
     if (NOT_RUN.has(info.kind)) return undefined;
     const context = this.contextOf(info, names);

@@ -183,6 +183,7 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
 
   /** Refuses a statement of a dump Lifeboat did not make that reaches outside the database (dump-screen.ts). */
   const screen = (st: SqlStatement, info: StatementInfo) => options.screen?.check(st, info, { source: result.sourceDatabase, sequences });
+  const screenHead = (st: SqlStatement, info: StatementInfo) => options.screen?.checkHead(st, info, { source: result.sourceDatabase, sequences });
 
   const prepare = (st: SqlStatement, { include: tables, exclude, chosen = false }: StreamFilter): Prepared | null => {
     const info = classifyStatement(st.text);
@@ -227,8 +228,10 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       const refs = info.kind === 'create-index' || info.kind === 'create-trigger' ? [info.table] : info.objects;
       if (refs.some((ref) => ref !== undefined && exclude.has(ref.name))) return null;
     }
-    // An INSERT is screened once it is known whether it goes as LOAD DATA (see replayStream).
-    if (info.kind !== 'insert') screen(st, info);
+    // An INSERT's values are screened once it is known whether they go as LOAD DATA (see replayStream);
+    // its head now, before redirect() takes a qualifier off it.
+    if (info.kind === 'insert') screenHead(st, info);
+    else screen(st, info);
     if (info.kind === 'set-global' || info.kind === 'admin') {
       warnOnce(`skip ${preview(st.text).slice(0, 30)}`, `skipped a statement that acts beyond the database (byte offset ${st.offset}): ${preview(st.text).slice(0, 80)}`);
       return null;
