@@ -105,7 +105,7 @@ function headRefs(info: StatementInfo): ObjectRef[] {
 }
 
 function written(text: Buffer, ref: ObjectRef): string {
-  return text.toString('utf8', ref.range[0], ref.range[1]).replace(/\s+/g, ' ');
+  return preview(text.subarray(ref.range[0], ref.range[1]), 60);
 }
 
 /** What the statement's kind alone tells (restore-parse.ts), should no word of it have said more. */

@@ -8,26 +8,27 @@
 // Telling `schema.table` from `table.column`: a dotted name `a.b` is taken for a column of table (or
 // alias) `a`, which is always in the statement's own schema, except where its position says it names an
 // object, whose first part is then a schema:
-// - right after a word that introduces tables or other objects (FROM, JOIN, UPDATE, INTO after INSERT,
+// - right after a word that introduces tables or other objects (FROM, JOIN, UPDATE, INSERT [INTO],
 //   TABLE, VIEW, TRIGGER, PROCEDURE, FUNCTION, EVENT, SEQUENCE, REFERENCES, CALL, TO, RENAME, LIKE in
 //   CREATE TABLE, ON after INDEX name), after a comma of such a list (FROM a, b) and at the opening
 //   parenthesis of one (FROM (a JOIN b));
 // - right before "(" (a call of another schema's function or procedure: `other.f(...)`);
 // - inside NEXTVAL(), LASTVAL(), SETVAL() and after NEXT/PREVIOUS VALUE FOR (sequences).
 // A name of three parts or more (`db.t.c`) always starts with its schema. Names after DATABASE / SCHEMA
-// are schemas.
+// are schemas. The shop's own schema may be named, and information_schema (it can only be read, and
+// shows what the statement's user may see).
 // Limits: a two-part name in any other position is taken for a column. In MariaDB's Oracle mode,
 // `package.routine(...)` looks like another schema's routine and is refused. A call of a function that
 // a server administrator installed from a library (a UDF) looks like any function call: only the
 // well-known sys_exec family is recognised by its name.
 import { Tokens, type Token, type TokenOptions } from './restore-tokens.js';
-import { quoteId } from './restore-parse.js';
+import { preview, quoteId } from './restore-parse.js';
 
 /** What a statement does beyond the shop's database, as the refusal says it: `writes a file on the database server (INTO OUTFILE)`. */
 export type OutsideReach = string;
 
 export interface ScanContext {
-  /** The shop's schema: the only one a name may be qualified with. */
+  /** The shop's schema: the only one, with information_schema, a name may be qualified with. */
   shop: string;
   /** Where the statement's head names its objects with a qualifier the restore removes (see dump-screen.ts). */
   removedQualifiers: ReadonlySet<number>;
@@ -349,10 +350,8 @@ class ReachScan {
   private otherSchema(schema: Token, parts: Token[]): OutsideReach | undefined {
     const name = nameOf(schema);
     if (name === this.context.shop || name.toLowerCase() === 'information_schema') return undefined;
-    const last = parts[parts.length - 1];
-    const written = this.text.toString('utf8', schema.start, last.end).replace(/\s+/g, ' ');
-    const shown = written.length > 60 ? `${written.slice(0, 60)}...` : written;
-    return `reaches schema ${quoteId(name)}, outside the shop's database (${shown})`;
+    const written = preview(this.text.subarray(schema.start, parts[parts.length - 1].end), 60);
+    return `reaches schema ${quoteId(name)}, outside the shop's database (${written})`;
   }
 
   private found(what: string, label: string): OutsideReach {
