@@ -57,7 +57,7 @@ export async function rollbackTablesFromStore(
       signal: options.signal,
       onNotice: options.onNotice,
       totalBytes: plan.sqlBytes,
-      exactValues: record.origin === 'lifeboat',
+      ownDump: record.origin === 'lifeboat',
       ...objectsOf(record),
       ...journaling,
     }),

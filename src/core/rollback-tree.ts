@@ -15,10 +15,8 @@
 // swapped just before the database because renames can be undone reliably and a committed database
 // restore cannot: the other order would leave a restored database beside the old files.
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { extractTar } from '../archive/extract.js';
 import { depthOf, type FolderMetas } from '../archive/folder-metas.js';
 import { readArchive } from '../archive/archive-read.js';
@@ -29,7 +27,7 @@ import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, Swa
 import type { TreeRules } from '../archive/tree-rules.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { archivePath } from './archive-reader.js';
+import { archivePath, readSqlFile } from './archive-reader.js';
 import { OperationError, UsageError } from './errors.js';
 import { requireFreeSpace } from './free-space.js';
 import { objectsOf, requireSameEngine, restoreDatabase, settleAfterFailure } from './rollback.js';
@@ -131,13 +129,14 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     let renames = 0;
     let database: RestoreResult | undefined;
     if (staged.dump && target) {
-      const raw = createReadStream(staged.dump, { highWaterMark: 1 << 20 });
-      const sql = staged.dump.endsWith('.gz') ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
-      database = await restoreDatabase(target, sql, {
+      const dump = staged.dump;
+      const gzipped = dump.endsWith('.gz');
+      database = await restoreDatabase(target, readSqlFile(dump, gzipped), {
         onProgress: options.onProgress,
         signal: options.signal,
         totalBytes: record.manifest?.sqlBytes,
-        exactValues: record.origin === 'lifeboat',
+        ownDump: record.origin === 'lifeboat',
+        rereadSql: () => readSqlFile(dump, gzipped),
         onNotice: options.onNotice,
         ...objectsOf(record),
         beforeSwap: swapFiles,

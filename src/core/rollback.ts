@@ -6,6 +6,7 @@
 import { RestoreRefusedError, type ProgressListener, type RestoreOptions, type RestoreResult } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
+import { archivePath, isGzipped, readSqlFile } from './archive-reader.js';
 import { openCheckedSql } from './checked-sql.js';
 import { OperationError, UsageError } from './errors.js';
 import { checkRestoreFootprint } from './restore-footprint.js';
@@ -91,7 +92,7 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'exactValues' | 'objects' | 'definers' | 'journal' | 'label'> = {},
+  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'ownDump' | 'rereadSql' | 'objects' | 'definers' | 'journal' | 'label'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
@@ -127,7 +128,8 @@ export async function rollbackDatabase(
         onNotice: options.onNotice,
         totalBytes: record.manifest?.sqlBytes,
         parallelSql: checked.parallelSql,
-        exactValues: record.origin === 'lifeboat',
+        ownDump: record.origin === 'lifeboat',
+        rereadSql: () => readSqlFile(archivePath(backupDir, record), isGzipped(record)),
         ...objectsOf(record),
         ...journaling,
         beforeSwap: async () => {

@@ -109,10 +109,18 @@ export interface RestoreOptions {
    */
   parallelSql?: { sql: AsyncIterable<Buffer>; tables: string[] }[];
   /**
-   * The dump is Lifeboat's own, whose values load back as they were: the server's warnings about its rows
-   * (ENUM's error value '' raises one, and loads back as itself) are not reported as changed values.
+   * The dump is Lifeboat's own (a manifest bound to its archive vouches for it). Its values load back as
+   * they were: the server's warnings about its rows (ENUM's error value '' raises one, and loads back as
+   * itself) are not reported as changed values. And it is loaded as it is: any other dump is screened, and
+   * refused at a statement that reaches outside the database or the server's files (MySQL/MariaDB).
    */
-  exactValues?: boolean;
+  ownDump?: boolean;
+  /**
+   * Opens the same dump again, from its start: a dump that is not Lifeboat's own is then screened whole
+   * before the restore writes anything (MySQL/MariaDB, whole-database restores). Without it, each statement
+   * is still screened right before it runs.
+   */
+  rereadSql?: () => AsyncIterable<Buffer>;
   /** What the backup's manifest counts, when it has one: what the restore will create, checked before it writes. */
   objects?: ObjectCounts;
   /** The owner of each view, trigger, routine and event, from the backup's manifest (Manifest.definers). */
@@ -169,8 +177,9 @@ export interface RestoreFootprint {
 }
 
 /**
- * The server would not let the restore finish (a privilege or a setting is missing): it stopped with the
- * database unchanged, and the message says what to do. The archive is not at fault.
+ * The restore would not finish: the server would not let it (a privilege or a setting is missing), or the
+ * dump holds a statement it will not run (one that reaches outside the database). It stopped with the
+ * database unchanged, and the message says what to do. The archive is not damaged.
  */
 export class RestoreRefusedError extends Error {}
 

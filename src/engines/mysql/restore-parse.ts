@@ -353,6 +353,14 @@ export function widenSetNames(text: Buffer): Buffer {
   return Buffer.from(m[1] + 'utf8mb4' + m[3], 'latin1');
 }
 
+/** The head of a statement for a one-line message: blanks collapsed, control bytes as `?`, cut after `length` bytes. */
+export function preview(text: Buffer, length = 160): string {
+  const head = text.subarray(0, length).toString('utf8').replace(/\s+/g, ' ');
+  // eslint-disable-next-line no-control-regex
+  const clean = head.replace(/[\u0000-\u001f\u007f\ufffd]/g, '?');
+  return text.length > length ? `${clean}...` : clean;
+}
+
 /** Quotes an identifier for MySQL. */
 export function quoteId(name: string): string {
   return '`' + name.replace(/`/g, '``') + '`';

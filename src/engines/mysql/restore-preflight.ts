@@ -161,7 +161,8 @@ function untrustedCreator(current: Account, consequence: string): string {
   return `the binary log is on and ${formatAccount(current)} lacks SUPER, so the server ${consequence} (error 1419)`;
 }
 
-function refusal(database: string, reason: string, unchanged = 'nothing was changed'): RestoreRefusedError {
+/** `cannot restore database `db`: nothing was changed, because <reason>`: the restore's one-line refusal. */
+export function refusal(database: string, reason: string, unchanged = 'nothing was changed'): RestoreRefusedError {
   return new RestoreRefusedError(`cannot restore database ${quoteId(database)}: ${unchanged}, because ${reason}`);
 }
 

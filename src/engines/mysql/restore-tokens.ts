@@ -4,7 +4,8 @@
 import type { Definer, ObjectRef } from './restore-parse.js';
 
 export interface Token {
-  type: 'word' | 'ident' | 'string' | 'punct';
+  /** `number`: a word of digits (123, 1e5, 0x1F), only told apart from words under TokenOptions.skipLiterals. */
+  type: 'word' | 'ident' | 'string' | 'punct' | 'number';
   /** Upper-cased for words, unquoted for identifiers and strings, the character for punctuation. */
   value: string;
   /** Original spelling of a word. */
@@ -24,13 +25,43 @@ function isWordByte(b: number): boolean {
   );
 }
 
+export interface TokenOptions {
+  /**
+   * Where a backslash escapes the next byte: in '...' and "..." (the server's default), in '...' only
+   * (sql_mode ANSI_QUOTES, where "..." is a name) or nowhere (sql_mode NO_BACKSLASH_ESCAPES).
+   */
+  escapes?: 'quotes' | 'single' | 'none';
+  /**
+   * Leave '...' strings without a value ('') and give numbers their own type: a scan for names and
+   * keywords need not decode every literal of an INSERT.
+   */
+  skipLiterals?: boolean;
+}
+
+function isDigit(b: number): boolean {
+  return b >= 0x30 && b <= 0x39;
+}
+
+/** Whether buf[start, end) is a number (digits, 1e5, 0x1F, 0b101) rather than a name that starts with a digit. */
+function isNumber(buf: Buffer, start: number, end: number): boolean {
+  if (!isDigit(buf[start])) return false;
+  let p = start;
+  while (p < end && isDigit(buf[p])) p++;
+  if (p === end) return true;
+  const text = buf.toString('latin1', start, end);
+  return /^(?:\d+e\d*|0x[0-9a-f]+|0b[01]+)$/i.test(text);
+}
+
 /** A lazy tokenizer over a statement's bytes that skips blanks, comments and conditional-comment markers. */
 export class Tokens {
   private pos = 0;
   private inConditional = false;
   private peeked: Token | null = null;
 
-  constructor(private readonly buf: Buffer) {}
+  constructor(
+    private readonly buf: Buffer,
+    private readonly options: TokenOptions = {},
+  ) {}
 
   peek(): Token | null {
     if (this.peeked === null) this.peeked = this.read();
@@ -97,41 +128,54 @@ export class Tokens {
     const b = buf[p];
     let token: Token;
     if (b === 0x60 || b === 0x27 || b === 0x22) {
-      // Quoted: `ident`, 'string' or "string" (doubled quotes; backslash escapes in strings).
-      const parts: Buffer[] = [];
-      let q = p + 1;
-      let from = q;
-      while (q < buf.length) {
-        if (buf[q] === 0x5c && b !== 0x60) {
-          q += 2;
-          continue;
-        }
-        if (buf[q] === b) {
-          if (buf[q + 1] === b) {
-            parts.push(buf.subarray(from, q + 1));
-            q += 2;
-            from = q;
-            continue;
-          }
-          break;
-        }
-        q++;
-      }
-      parts.push(buf.subarray(from, Math.min(q, buf.length)));
-      const quoted = Buffer.concat(parts).toString('utf8');
-      const end = Math.min(q + 1, buf.length);
-      if (b === 0x60) token = { type: 'ident', value: quoted, start, end };
-      else token = { type: 'string', value: quoted.replace(/\\(.)/g, '$1'), start, end, ...(b === 0x22 ? { ansiIdentifier: quoted } : {}) };
+      token = this.readQuoted(p);
     } else if (isWordByte(b)) {
       let q = p + 1;
       while (q < buf.length && isWordByte(buf[q])) q++;
-      const raw = buf.toString('utf8', p, q);
-      token = { type: 'word', value: raw.toUpperCase(), raw, start, end: q };
+      if (this.options.skipLiterals && isNumber(buf, p, q)) token = { type: 'number', value: '', start, end: q };
+      else {
+        const raw = buf.toString('utf8', p, q);
+        token = { type: 'word', value: raw.toUpperCase(), raw, start, end: q };
+      }
     } else {
       token = { type: 'punct', value: String.fromCharCode(b), start, end: p + 1 };
     }
     this.pos = token.end;
     return token;
+  }
+
+  /** `ident`, 'string' or "string" from `start` (doubled quotes; backslash escapes as TokenOptions.escapes says). */
+  private readQuoted(start: number): Token {
+    const buf = this.buf;
+    const quote = buf[start];
+    const escapes = this.options.escapes ?? 'quotes';
+    const escaping = quote === 0x27 ? escapes !== 'none' : quote === 0x22 && escapes === 'quotes';
+    const parts: Buffer[] = [];
+    let q = start + 1;
+    let from = q;
+    while (q < buf.length) {
+      if (buf[q] === 0x5c && escaping) {
+        q += 2;
+        continue;
+      }
+      if (buf[q] === quote) {
+        if (buf[q + 1] === quote) {
+          parts.push(buf.subarray(from, q + 1));
+          q += 2;
+          from = q;
+          continue;
+        }
+        break;
+      }
+      q++;
+    }
+    const end = Math.min(q + 1, buf.length);
+    if (quote === 0x27 && this.options.skipLiterals) return { type: 'string', value: '', start, end };
+    parts.push(buf.subarray(from, Math.min(q, buf.length)));
+    const quoted = Buffer.concat(parts).toString('utf8');
+    if (quote === 0x60) return { type: 'ident', value: quoted, start, end };
+    const value = escaping ? quoted.replace(/\\(.)/g, '$1') : quoted;
+    return { type: 'string', value, start, end, ...(quote === 0x22 ? { ansiIdentifier: quoted } : {}) };
   }
 }
 

@@ -43,6 +43,7 @@ import { dropObject, readCurrentUser } from './swap-objects.js';
 import { SwapError, swapTables } from './swap-tables.js';
 import { checkBeforeWriting } from './restore-preflight.js';
 import { giveBackOwners } from './restore-owners.js';
+import { DumpScreen, screenDump } from './dump-screen.js';
 
 export { StatementError } from './staging-replay.js';
 
@@ -169,7 +170,8 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
   };
 
   try {
-    const [versionRow] = await run(admin, 'SELECT VERSION() AS v, @@max_allowed_packet AS p');
+    // The sql_mode every new session starts with: how the screen reads a dump's first statements.
+    const [versionRow] = await run(admin, 'SELECT VERSION() AS v, @@max_allowed_packet AS p, @@SESSION.sql_mode AS m');
     const mariadb = /mariadb/i.test(text(versionRow ?? {}, 'v'));
     const current = await readCurrentUser(admin);
 
@@ -177,6 +179,8 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
     if (Number(lock?.l) !== 1) throw new RestoreError(`another restore of database ${quoteId(db)} is running`);
     locked = true;
     await checkBeforeWriting(admin, { target, current, stage, helperGrant: helperGrant(db, current.user, current.host), ...(tables ? { tables } : {}), options });
+    const sqlMode = text(versionRow ?? {}, 'm');
+    if (!options.ownDump && options.rereadSql && !tables) await screenDump(options.rereadSql(), db, sqlMode, options);
     const serverStarted = await serverStartTime(admin);
 
     let [schema] = await run(
@@ -219,7 +223,8 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
       shop: db,
       current,
       loadData,
-      exactValues: options.exactValues === true,
+      exactValues: options.ownDump === true,
+      ...(options.ownDump ? {} : { screen: new DumpScreen(db, sqlMode) }),
       maxAllowedPacket: Number(versionRow?.p),
       ...(tables ? { tables } : {}),
       ...(parallel.length ? { streams: parallel.map((part) => ({ sql: part.sql, tables: new Set(part.tables) })) } : {}),

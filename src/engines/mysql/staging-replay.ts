@@ -4,8 +4,10 @@
 // - a schema qualifier naming the dumped database or the shop's database is removed (the statement then
 //   applies to the default schema: staging), ALTER DATABASE `x` becomes ALTER DATABASE (default schema);
 // - any other schema qualifier on the object a statement writes fails the restore;
-// - SET GLOBAL, account and replication statements are skipped with a warning; a dump's own LOAD DATA
-//   fails.
+// - a dump Lifeboat did not make is screened statement by statement (dump-screen.ts): a statement that
+//   reaches outside the shop's database or the server's files stops the restore before it runs;
+// - in Lifeboat's own dumps, SET GLOBAL, account and replication statements (which its dumps do not
+//   write) are skipped with a warning; a dump's own LOAD DATA fails.
 // DEFINER clauses naming another user are removed and recorded (the swap gives the owners back where it
 // may: restore-owners.ts); a trigger or function the binary log's rules refuse stops the load with what
 // to do (restore-preflight.ts). `SET NAMES utf8` is widened to utf8mb4. Events are captured right after
@@ -15,7 +17,7 @@
 // come as several streams of its tables, one session each (ReplayOptions.streams).
 import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
 import type { ProgressListener } from '../engine.js';
-import { classifyStatement, quoteId, removeRanges, sequenceReferences, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
+import { classifyStatement, preview, quoteId, removeRanges, sequenceReferences, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
 import { ownSequenceQualifiers } from './swap-defaults.js';
 import { asServerError, exec, execBytes, loadRows, run, text, type Outcome, type RawConnection } from './restore-session.js';
 import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
@@ -25,6 +27,7 @@ import { MAX_QUEUED_BYTES, ReplayLanes } from './replay-lanes.js';
 import { KeyBuilds } from './key-builds.js';
 import { definerKey, formatAccount, type DefinerMap } from './definers.js';
 import { refusalForStatement } from './restore-preflight.js';
+import type { DumpScreen } from './dump-screen.js';
 
 export interface ReplayOptions {
   conn: RawConnection;
@@ -34,8 +37,10 @@ export interface ReplayOptions {
   shop: string;
   current: CurrentUser;
   tables?: Set<string>;
-  /** The dump is Lifeboat's own: the server's warnings about its rows are not reported (RestoreOptions.exactValues). */
+  /** The dump is Lifeboat's own: the server's warnings about its rows are not reported (RestoreOptions.ownDump). */
   exactValues?: boolean;
+  /** Checks each statement of a dump Lifeboat did not make before it runs (absent for Lifeboat's own). */
+  screen?: DumpScreen;
   /** Send plain INSERTs as LOAD DATA LOCAL (load-data.ts); the server must allow local_infile. */
   loadData?: boolean;
   /** The server's max_allowed_packet: a longer statement fails with a message that says so. */
@@ -98,13 +103,6 @@ export class StatementError extends Error {
   }
 }
 
-export function preview(text: Buffer): string {
-  const head = text.subarray(0, 160).toString('utf8').replace(/\s+/g, ' ');
-  // eslint-disable-next-line no-control-regex
-  const clean = head.replace(/[\u0000-\u001f\u007f\ufffd]/g, '?');
-  return text.length > 160 ? `${clean}...` : clean;
-}
-
 const PARTIAL_KINDS = new Set([
   'create-table',
   'drop-table',
@@ -119,8 +117,9 @@ const PARTIAL_KINDS = new Set([
   'drop-sequence',
   'alter-sequence',
 ]);
-// Session statements: needed whatever tables are restored.
-const PARTIAL_ALWAYS = new Set(['set', 'unlock', 'transaction']);
+// Session statements: needed whatever tables are restored; and statements that act beyond the
+// database, which are skipped or refused whatever tables are restored.
+const PARTIAL_ALWAYS = new Set(['set', 'unlock', 'transaction', 'set-global', 'admin', 'load']);
 // Statements that write rows: the server's warnings about them mean changed values.
 const DATA_KINDS = new Set(['insert', 'update']);
 const TABLE_KINDS = new Set(['create-table', 'insert', 'alter-table', 'create-sequence']);
@@ -182,6 +181,10 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     throw new StatementError(st.offset, `the statement writes to schema ${quoteId(ref.schema)}, outside the database being restored`, undefined, preview(st.text));
   };
 
+  /** Refuses a statement of a dump Lifeboat did not make that reaches outside the database (dump-screen.ts). */
+  const screen = (st: SqlStatement, info: StatementInfo) => options.screen?.check(st, info, { source: result.sourceDatabase, sequences });
+  const screenHead = (st: SqlStatement, info: StatementInfo) => options.screen?.checkHead(st, info, { source: result.sourceDatabase, sequences });
+
   const prepare = (st: SqlStatement, { include: tables, exclude, chosen = false }: StreamFilter): Prepared | null => {
     const info = classifyStatement(st.text);
     switch (info.kind) {
@@ -203,12 +206,6 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       }
       case 'drop-database':
         return null;
-      case 'set-global':
-      case 'admin':
-        warnOnce(`skip ${preview(st.text).slice(0, 30)}`, `skipped a statement that acts beyond the database (byte offset ${st.offset}): ${preview(st.text).slice(0, 80)}`);
-        return null;
-      case 'load':
-        throw new StatementError(st.offset, 'LOAD DATA statements are not supported in a dump', undefined, preview(st.text));
       default:
         break;
     }
@@ -231,6 +228,15 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
       const refs = info.kind === 'create-index' || info.kind === 'create-trigger' ? [info.table] : info.objects;
       if (refs.some((ref) => ref !== undefined && exclude.has(ref.name))) return null;
     }
+    // An INSERT's values are screened once it is known whether they go as LOAD DATA (see replayStream);
+    // its head now, before redirect() takes a qualifier off it.
+    if (info.kind === 'insert') screenHead(st, info);
+    else screen(st, info);
+    if (info.kind === 'set-global' || info.kind === 'admin') {
+      warnOnce(`skip ${preview(st.text).slice(0, 30)}`, `skipped a statement that acts beyond the database (byte offset ${st.offset}): ${preview(st.text).slice(0, 80)}`);
+      return null;
+    }
+    if (info.kind === 'load') throw new StatementError(st.offset, 'LOAD DATA statements are not supported in a dump', undefined, preview(st.text));
     const ranges: [number, number][] = [];
     for (const ref of info.objects) {
       if (info.kind === 'alter-database') {
@@ -353,6 +359,9 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
         }
         if (!(await keys.admit(prepared))) continue;
         asLoadData(prepared);
+        // Rows sent as LOAD DATA reach the server as data under Lifeboat's own statement: only an INSERT
+        // kept as SQL is read by the server, and screened.
+        if (prepared.info.kind === 'insert' && !prepared.load) screen(prepared.statement, prepared.info);
         if (TABLE_KINDS.has(prepared.info.kind)) currentTable = prepared.info.objects[0]?.name ?? currentTable;
         progress();
         await lanes.dispatch(lanes.route(prepared.info), prepared, prepared.load?.rows.length ?? prepared.text.length);
