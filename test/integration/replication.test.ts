@@ -2,14 +2,15 @@
 // its own updates in strict mode): replication keeps running, and both sides end with the same tables
 // and objects. Run as root and as a Magento-like user (ALL on the shop and its helper schemas, nothing
 // global).
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { rollbackDatabase } from '../../src/core/rollback.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
-import { fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
+import { findBackup } from '../../src/core/catalog.js';
+import { dumpWithStockTool, fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { startReplicatedPair, type ReplicatedPair } from '../helpers/replication.js';
 
 const SHOP = 'shop';
@@ -114,6 +115,22 @@ describe.each([
     expect(after.replica).toEqual(after.primary);
     const [row] = await pair.replica.sql<{ value: string }>(`SELECT value FROM ${SHOP}.core_config_data`);
     expect(row.value).not.toBe('x');
+  });
+
+  it("a foreign dump that turns the binary log off (MySQL 8's mysqldump with GTIDs) still reaches the replica", async () => {
+    const dumped = path.join(backupDir, 'stock.sql');
+    await dumpWithStockTool(pair.primary.target(SHOP), dumped);
+    const file = `${Math.floor(Date.now() / 1000) - 60}_db.sql`;
+    const header = 'SET @MYSQLDUMP_TEMP_LOG_BIN = @@SESSION.SQL_LOG_BIN;\nSET @@SESSION.SQL_LOG_BIN= 0;\n';
+    await writeFile(path.join(backupDir, file), header + (await readFile(dumped, 'utf8')) + '\nSET @@SESSION.SQL_LOG_BIN = @MYSQLDUMP_TEMP_LOG_BIN;\n');
+    const before = await bothSides(pair);
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query("UPDATE core_config_data SET value = 'changed again'"));
+    const result = await rollbackDatabase(shop, backupDir, await findBackup(backupDir, file));
+    expect(result.warnings).toContainEqual(expect.stringMatching(/^left out the dump's SET sql_log_bin .*replicas follow the restore$/));
+    const after = await bothSides(pair);
+    expect(await pair.replicaStatus()).toMatchObject({ sql: 'Yes', lastError: '' });
+    expect(after.primary.tables).toEqual(before.primary.tables);
+    expect(after.replica).toEqual(after.primary);
   });
 
   it('a backup read from the replica writes nothing to its binary log', async () => {

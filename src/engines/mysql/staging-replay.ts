@@ -232,6 +232,12 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     // its head now, before redirect() takes a qualifier off it.
     if (info.kind === 'insert') screenHead(st, info);
     else screen(st, info);
+    if (info.kind === 'set' && turnsBinaryLogOff(st.text)) {
+      // MySQL 8's mysqldump writes SET @@SESSION.SQL_LOG_BIN= 0 with GTIDs: replicas would miss the staging
+      // load and then stop at the RENAME that names it. Everything a restore does stays in the binary log.
+      warnOnce('sql_log_bin', `left out the dump's SET sql_log_bin (byte offset ${st.offset}): the binary log stays on, so replicas follow the restore`);
+      return null;
+    }
     if (info.kind === 'set-global' || info.kind === 'admin') {
       warnOnce(`skip ${preview(st.text).slice(0, 30)}`, `skipped a statement that acts beyond the database (byte offset ${st.offset}): ${preview(st.text).slice(0, 80)}`);
       return null;
@@ -444,4 +450,9 @@ export function abortReason(signal: AbortSignal): Error {
   const error = new Error('restore aborted');
   error.name = 'AbortError';
   return error;
+}
+
+/** A session statement that sets sql_log_bin (on or back to a saved value: the dump's pair of them). */
+function turnsBinaryLogOff(text: Buffer): boolean {
+  return /\bsql_log_bin\b/i.test(text.toString('latin1'));
 }
