@@ -70,4 +70,10 @@ describe('sign-in limits of several servers sharing one state', () => {
     for (let i = 0; i < 10; i++) expect((await signIn(servers[0], address, 'olga', `again ${i}`)).status).toBe(401);
     expect((await signIn(servers[1], address, 'olga', PASSWORD)).status).toBe(429);
   });
+
+  it('counts a client address longer than its column (a trusted proxy passes on what the client wrote): 401, then 429, never 500', async () => {
+    const address = `203.0.113.${'9'.repeat(200)}`;
+    for (let i = 0; i < 10; i++) expect((await signIn(servers[i % 2], address, 'ada', `long guess ${i}`)).status).toBe(401);
+    expect((await signIn(servers[0], address, 'ada', PASSWORD)).status).toBe(429);
+  });
 });
