@@ -3,10 +3,9 @@
 // tree rollback's main thread, which parses and checks every member and so sets the pace, the sha256
 // alone was an eighth of its time, and zlib driven from there stalled whenever the parsing was busy.
 import type { Writable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import type { ArchiveReadWorkerInput, ArchiveReadWorkerMessage, TakenChunk } from './archive-read-worker.js';
 import { Channel } from './channel.js';
-import { SMALL_HEAP, workerModule } from './worker-module.js';
+import { SMALL_HEAP, startWorker } from './worker-module.js';
 
 export interface FileDigest {
   bytes: number;
@@ -32,7 +31,7 @@ export interface ArchiveRead {
 
 export function readArchive(file: string, options: { inflate: boolean; hash?: boolean }): ArchiveRead {
   const input: ArchiveReadWorkerInput = { file, inflate: options.inflate, hash: options.hash ?? true };
-  const worker = new Worker(workerModule('archive-read-worker', import.meta.url), { workerData: input, resourceLimits: SMALL_HEAP });
+  const worker = startWorker('archive-read-worker', { workerData: input, resourceLimits: SMALL_HEAP });
   let settle: { resolve: (digest: FileDigest) => void; reject: (error: Error) => void } | undefined;
   const digest = new Promise<FileDigest>((resolve, reject) => (settle = { resolve, reject }));
   digest.catch(() => undefined); // the same failure reaches the reader of `chunks`

@@ -2,15 +2,14 @@
 // walk and the reads overlap with the tar and gzip work of the main thread (a System backup's main
 // thread was its bottleneck, a third of it in those system calls); or on this thread when a test hook
 // must run before each file is opened.
-import { Worker } from 'node:worker_threads';
 import { Channel } from './channel.js';
 import { readTreeBatches, type TreeBatch, type TreeReadOptions } from './tree-read.js';
 import type { PackedBatch, TreeReadWorkerInput, TreeReadWorkerMessage } from './tree-read-worker.js';
-import { workerModule } from './worker-module.js';
+import { startWorker } from './worker-module.js';
 
 async function* onWorker(root: string, options: TreeReadOptions): AsyncGenerator<TreeBatch> {
   const input: TreeReadWorkerInput = { root, rules: options.rules.options, skip: options.skip, followMediaRoots: options.followMediaRoots };
-  const worker = new Worker(workerModule('tree-read-worker', import.meta.url), { workerData: input });
+  const worker = startWorker('tree-read-worker', { workerData: input });
   const channel = new Channel<TreeBatch>(({ data }) => {
     const packed: PackedBatch = { data: data.buffer as ArrayBuffer };
     worker.postMessage(packed, [packed.data]);

@@ -3,11 +3,11 @@
 // member. Operations go in batches, strictly in order; `drain` waits until all are done, which the
 // extraction does before anything it does itself (a big file, a symlink, a hard link, the folders'
 // metadata) and at the end.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Creation } from './creation-probe.js';
 import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_FOLDER_META, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
 import type { TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
-import { SMALL_HEAP, workerModule } from './worker-module.js';
+import { SMALL_HEAP, startWorker } from './worker-module.js';
 
 export { SMALL_FILE } from './tree-write-batch.js';
 /** Batches sent and not answered yet: bounds the memory when the disk is slower than the archive. */
@@ -35,7 +35,7 @@ export class TreeWriterThread {
   /** `creation`: what a new file comes out as in the folders written to (probeCreation), if known. */
   constructor(preserveOwners: boolean, creation?: Creation) {
     const input: TreeWriteWorkerInput = { preserveOwners, ...(creation ? { creation } : {}) };
-    this.worker = new Worker(workerModule('tree-write-worker', import.meta.url), { workerData: input, resourceLimits: SMALL_HEAP });
+    this.worker = startWorker('tree-write-worker', { workerData: input, resourceLimits: SMALL_HEAP });
     this.worker.on('message', ({ data, failure }: WriteAnswer) => {
       this.inFlight--;
       if (data.byteLength === SLAB) this.spareSlabs.push(Buffer.from(data));

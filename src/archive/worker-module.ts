@@ -1,9 +1,16 @@
-// Where a worker thread's module is. Run from the TypeScript sources (the tests), a module's neighbour
-// is a .ts file that Node cannot load as a worker: the compiled one is used, which a test run builds
-// first.
-export function workerModule(name: string, importMetaUrl: string): URL {
-  const fromSources = importMetaUrl.endsWith('.ts');
-  return new URL(fromSources ? `../../dist/archive/${name}.js` : `./${name}.js`, importMetaUrl);
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { executableAsset, inExecutable } from '../core/shipped-files.js';
+
+/**
+ * Starts the worker thread whose module is `name` (a neighbour of this one, e.g. 'archive-read-worker').
+ * Run from the TypeScript sources (the tests), a neighbour is a .ts file that Node cannot load as a
+ * worker: the compiled one is used, which a test run builds first. The single executable has no module
+ * files: the worker's code, bundled into one module, is an asset of it (scripts/build-executable.ts).
+ */
+export function startWorker(name: string, options: WorkerOptions): Worker {
+  if (inExecutable) return new Worker(executableAsset(`workers/${name}.mjs`), { ...options, eval: true });
+  const fromSources = import.meta.url.endsWith('.ts');
+  return new Worker(new URL(fromSources ? `../../dist/archive/${name}.js` : `./${name}.js`, import.meta.url), options);
 }
 
 /**

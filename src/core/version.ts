@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { shippedFileSync } from './shipped-files.js';
 
-// Read once from package.json, which ships beside dist/ and src/.
-export const TOOL_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+// Read once from package.json, which ships beside dist/ and src/ (and in the single executable).
+export const TOOL_VERSION: string = (JSON.parse(shippedFileSync('package.json')) as { version: string }).version;

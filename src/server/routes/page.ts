@@ -1,12 +1,8 @@
 // The admin page: static files from src/web (plain HTML, CSS and a vanilla JS client, no build step),
-// found from both src/server/routes (tests) and dist/server/routes (the installed command).
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// shipped in the npm package and built into the single executable (shipped-files.ts).
 import type { FastifyInstance } from 'fastify';
+import { shippedFile } from '../../core/shipped-files.js';
 import type { ServerContext } from '../context.js';
-
-export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/web');
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
@@ -23,7 +19,7 @@ const FILES: Record<string, { file: string; type: string }> = {
 export function registerPageRoutes(app: FastifyInstance, context: ServerContext): void {
   for (const [route, { file, type }] of Object.entries(FILES)) {
     app.get(route, async (_request, reply) => {
-      let body = await readFile(path.join(WEB_DIR, file), 'utf8');
+      let body = await shippedFile(`src/web/${file}`);
       if (file === 'index.html') body = body.replace('<base href="/">', `<base href="${context.settings.basePath}/">`);
       reply.header('content-security-policy', "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
       reply.header('x-content-type-options', 'nosniff');
