@@ -1,0 +1,108 @@
+// `npm run package`: Lifeboat as one file that runs where no Node is installed (Node's single
+// executable applications). The compiled CLI (dist/, built first by `npm run build`) is bundled by
+// esbuild into one CommonJS script, each worker thread's module into one more; Node makes a blob of
+// the CLI's script with the workers and the files that ship beside the code (package.json, the admin
+// page) as assets, and postject injects it into a copy of the node binary that runs this script.
+// Run with Node 24 or later (plain `node scripts/build-executable.ts`: Node strips the types).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { inject } from 'postject';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The fuse that Node's binary looks for to know that it carries a blob (Node's SEA documentation). */
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const LOWEST_NODE = 24;
+
+/**
+ * In the compiled ES modules a package loaded late and synchronously is `createRequire(import.meta.url)
+ * ('x')` (config.ts: the YAML parser). Spelled `require('x')` the bundler takes the package in and still
+ * runs it only when that line does; in the executable there is nothing on disk to require it from.
+ */
+const lateRequires: Plugin = {
+  name: 'late-requires',
+  setup(bundler) {
+    bundler.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replaceAll('createRequire(import.meta.url)(', 'require('),
+      loader: 'js',
+    }));
+  },
+};
+
+async function bundle(entry: string, outfile: string, format: 'cjs' | 'esm'): Promise<void> {
+  const result = await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format,
+    target: `node${LOWEST_NODE}`,
+    plugins: [lateRequires],
+    // import.meta is empty in a CommonJS bundle: Lifeboat's own uses are behind inExecutable
+    // (shipped-files.ts, worker-module.ts); a package's would show as a warning here.
+    logLevel: 'warning',
+    logOverride: { 'empty-import-meta': 'silent' },
+    legalComments: 'none',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+  });
+  if (result.errors.length > 0) throw new Error(`bundling ${entry} failed`);
+}
+
+export interface BuiltExecutable {
+  file: string;
+  bytes: number;
+}
+
+export async function buildExecutable(): Promise<BuiltExecutable> {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < LOWEST_NODE) throw new Error(`the executable carries the node that builds it: run this with Node ${LOWEST_NODE} or later, not ${process.version}`);
+  if (process.platform !== 'linux') throw new Error(`building the executable is done on Linux only (this is ${process.platform})`);
+  const dist = path.join(ROOT, 'dist');
+  const work = path.join(dist, 'sea');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(path.join(work, 'workers'), { recursive: true });
+
+  // The executable runs one CommonJS script. A worker's code may be a module (with a top-level await):
+  // it needs nothing but Node's own modules once bundled.
+  await bundle(path.join(ROOT, 'bin', 'lifeboat.js'), path.join(work, 'lifeboat.cjs'), 'cjs');
+  const assets: Record<string, string> = { 'package.json': path.join(ROOT, 'package.json') };
+  for (const file of readdirSync(path.join(dist, 'archive')).filter((f) => f.endsWith('-worker.js'))) {
+    const name = file.slice(0, -'.js'.length);
+    await bundle(path.join(dist, 'archive', file), path.join(work, 'workers', `${name}.mjs`), 'esm');
+    assets[`workers/${name}.mjs`] = path.join(work, 'workers', `${name}.mjs`);
+  }
+  for (const file of readdirSync(path.join(ROOT, 'src', 'web'))) assets[`src/web/${file}`] = path.join(ROOT, 'src', 'web', file);
+
+  const config = path.join(work, 'sea-config.json');
+  const blob = path.join(work, 'sea-prep.blob');
+  writeFileSync(
+    config,
+    JSON.stringify({ main: path.join(work, 'lifeboat.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }, null, 2),
+  );
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' }); // a failure throws with its output
+
+  const file = path.join(dist, `lifeboat-${process.platform}-${process.arch}`);
+  rmSync(file, { force: true });
+  copyFileSync(process.execPath, file);
+  chmodSync(file, 0o755);
+  // postject's ELF reader warns of each note section in node's binary whose name it cannot find: noise.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).startsWith("warning: Can't find string offset for section name")) warn(...args);
+  };
+  try {
+    await inject(file, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: FUSE });
+  } finally {
+    console.warn = warn;
+  }
+  return { file, bytes: statSync(file).size };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { file, bytes } = await buildExecutable();
+  console.log(`${path.relative(process.cwd(), file)}: ${(bytes / 2 ** 20).toFixed(1)} MiB`);
+}
