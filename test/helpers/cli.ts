@@ -11,9 +11,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** With `umask` (e.g. "000"), the command runs under that umask, as a shell would start it. */
-export function startCli(args: string[], env: Record<string, string>, cwd?: string, options: { umask?: string } = {}): ChildProcess {
-  const [command, commandArgs] = options.umask === undefined ? [process.execPath, [BIN, ...args]] : ['sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+export interface CliOptions {
+  /** The command runs under this umask (e.g. "000"), as a shell would start it. */
+  umask?: string;
+  /** Another `lifeboat` to run than bin/lifeboat.js on this node: the single executable. */
+  program?: string;
+}
+
+export function startCli(args: string[], env: Record<string, string>, cwd?: string, options: CliOptions = {}): ChildProcess {
+  const lifeboat = options.program === undefined ? [process.execPath, BIN] : [options.program];
+  const [command, commandArgs] =
+    options.umask === undefined ? [lifeboat[0], [...lifeboat.slice(1), ...args]] : ['sh', ['-c', `umask ${options.umask} && exec "$0" "$@"`, ...lifeboat, ...args]];
   return spawn(command, commandArgs, {
     cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
@@ -21,7 +29,7 @@ export function startCli(args: string[], env: Record<string, string>, cwd?: stri
   });
 }
 
-export function runCli(args: string[], env: Record<string, string>, cwd?: string, options: { umask?: string } = {}): Promise<CliResult> {
+export function runCli(args: string[], env: Record<string, string>, cwd?: string, options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = startCli(args, env, cwd, options);
     let stdout = '';

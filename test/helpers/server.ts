@@ -1,6 +1,6 @@
 // Starts the real `lifeboat serve` on 127.0.0.1 (a free port) and talks HTTP to it with a cookie jar.
 import { spawn } from 'node:child_process';
-import { startCli, BIN, type CliResult } from './cli.js';
+import { startCli, BIN, type CliOptions, type CliResult } from './cli.js';
 
 export interface RunningServer {
   base: string;
@@ -11,7 +11,7 @@ export interface RunningServer {
   stop: () => Promise<number | null>;
 }
 
-export async function startServer(env: Record<string, string>, args: string[] = [], options: { umask?: string } = {}): Promise<RunningServer> {
+export async function startServer(env: Record<string, string>, args: string[] = [], options: CliOptions = {}): Promise<RunningServer> {
   const child = startCli(['serve', '--port', '0', '--no-scheduler', ...args], env, undefined, options);
   let stdout = '';
   let stderr = '';
