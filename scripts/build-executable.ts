@@ -31,25 +31,40 @@ const lateRequires: Plugin = {
   },
 };
 
+/**
+ * import.meta is empty in a CommonJS bundle. These modules use it only outside the executable (behind
+ * inExecutable); anywhere else in Lifeboat's code it would break there, so the build stops.
+ */
+const IMPORT_META_GUARDED = ['dist/core/shipped-files.js', 'dist/archive/worker-module.js'];
+
 async function bundle(entry: string, outfile: string, format: 'cjs' | 'esm'): Promise<void> {
   const result = await build({
     entryPoints: [entry],
     outfile,
+    absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
     format,
     target: `node${LOWEST_NODE}`,
     plugins: [lateRequires],
-    // import.meta is empty in a CommonJS bundle: Lifeboat's own uses are behind inExecutable
-    // (shipped-files.ts, worker-module.ts); a package's would show as a warning here.
-    logLevel: 'warning',
-    logOverride: { 'empty-import-meta': 'silent' },
+    logLevel: 'silent',
     legalComments: 'none',
     minifyWhitespace: true,
     minifySyntax: true,
     keepNames: true,
   });
-  if (result.errors.length > 0) throw new Error(`bundling ${entry} failed`);
+  // A warning about Lifeboat's own code is an error: an import() or require() of a path that is no
+  // string literal is not bundled (so not in the executable), and import.meta is empty there.
+  const warnings = result.warnings.filter((w) => !(w.id === 'empty-import-meta' && IMPORT_META_GUARDED.includes(w.location?.file ?? '')));
+  const ours = warnings.filter((w) => w.location?.file.startsWith('dist/'));
+  for (const w of warnings.filter((w) => !ours.includes(w))) console.warn(`warning: ${w.location?.file ?? entry}: ${w.text}`);
+  if (ours.length > 0) {
+    throw new Error(`bundling ${entry}:\n${ours.map((w) => `${w.location?.file}:${w.location?.line}: ${w.text}`).join('\n')}`);
+  }
+  // esbuild says nothing of an import() whose path it cannot read (a variable): it is left as it is, to
+  // fail in the executable. Only Node's own modules may be imported at run time.
+  const left = readFileSync(outfile, 'utf8').match(/(?<![\w$.])import\((?!"node:)[^)]{0,60}/g);
+  if (left) throw new Error(`bundling ${entry}: import() left for run time, where only Node's own modules can be loaded: ${left.join(', ')}`);
 }
 
 export interface BuiltExecutable {
