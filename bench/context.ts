@@ -8,7 +8,7 @@ import type { BenchOptions } from './options.js';
 import { run, ServerCpu, type RunResult } from './proc.js';
 import { sampleOf, type Sample } from './results.js';
 import type { Scratch } from './scratch.js';
-import { lifeboatUrl, type Server } from './server.js';
+import { lifeboatUrl, openConnection, type Server } from './server.js';
 
 export interface Context {
   options: BenchOptions;
@@ -18,6 +18,8 @@ export interface Context {
   serverCpu: ServerCpu;
   /** Progress line on stderr. */
   log: (message: string) => void;
+  /** measure() takes only the wall time (see RunOptions.wallOnly): no peak RSS, no CPU of the command. */
+  wallOnly?: boolean;
 }
 
 export interface Measured {
@@ -28,9 +30,23 @@ export interface Measured {
 /** Runs a command measured; the working folder is the temp folder unless given. */
 export async function measure(ctx: Context, argv: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Measured> {
   const before = ctx.serverCpu.read();
-  const result = await run(argv, { env, cwd: cwd ?? ctx.scratch.dir, timeBin: ctx.tools.time, tmpDir: ctx.scratch.dir });
+  const result = await run(argv, { env, cwd: cwd ?? ctx.scratch.dir, timeBin: ctx.tools.time, tmpDir: ctx.scratch.dir, wallOnly: ctx.wallOnly });
   const after = ctx.serverCpu.read();
   return { result, sample: sampleOf(result, before !== undefined && after !== undefined ? after - before : undefined) };
+}
+
+/** A fresh database holding one small table, `flag`, with `rows` rows. */
+export async function oneTableDatabase(ctx: Context, purpose: string, rows = 1): Promise<string> {
+  const db = await ctx.scratch.freshDatabase(purpose);
+  const conn = await openConnection(ctx.server, { database: db });
+  try {
+    await conn.query('CREATE TABLE flag (flag_id int unsigned NOT NULL PRIMARY KEY, flag_code varchar(255) NOT NULL) ENGINE=InnoDB');
+    const values = Array.from({ length: rows }, (_, i) => `(${i + 1}, 'bench${i > 0 ? `_${i + 1}` : ''}')`);
+    await conn.query(`INSERT INTO flag VALUES ${values.join(', ')}`);
+  } finally {
+    await conn.end();
+  }
+  return db;
 }
 
 /** Quotes one word for bash. */

@@ -9,11 +9,12 @@ import { killAll, ServerCpu } from './proc.js';
 import type { Context } from './context.js';
 import type { BenchReport } from './report/model.js';
 import { printReport } from './report/print.js';
-import { computeTargets, type TargetInputs } from './report/targets.js';
+import { computeTargets, startupRatios, type TargetInputs } from './report/targets.js';
 import { summarize, type Check } from './results.js';
 import { dumpSection, prepareRestoreInputs, type DumpOutputs } from './runs/dump.js';
 import { lockSummary, locksSection } from './runs/locks.js';
 import { restoreSection } from './runs/restore.js';
+import { startupSection } from './runs/startup.js';
 import { tablesSection } from './runs/tables.js';
 import { treeSection } from './runs/tree.js';
 import { Scratch } from './scratch.js';
@@ -40,7 +41,8 @@ function environmentNotes(o: BenchOptions, report: BenchReport, tools: Tools): s
   if (report.server.innodbBufferPool < 2 ** 30 && o.scale >= 0.5) {
     notes.push(`innodb_buffer_pool_size is ${(report.server.innodbBufferPool / 2 ** 20).toFixed(0)} MiB (the reference figures used 2 GB): restores are disk-bound`);
   }
-  if (o.scale < 0.5) notes.push(`scale ${o.scale} is a smoke run: fixed start-up costs weigh more than at --scale 1, where the targets are meant`);
+  const scaled = [...o.only].some((section) => section !== 'startup');
+  if (o.scale < 0.5 && scaled) notes.push(`scale ${o.scale} is a smoke run: fixed start-up costs weigh more than at --scale 1, where the targets are meant`);
   const missing = (['dump', 'client', 'gzip', 'pigz', 'mydumper', 'myloader', 'tar', 'time'] as const).filter((t) => !tools[t]);
   if (missing.length) notes.push(`not installed (their runs are skipped or measured less): ${missing.join(', ')}`);
   return notes;
@@ -115,6 +117,21 @@ async function runSections(ctx: Context, report: BenchReport, checks: Check[]): 
       report.treeRestore = inputs.treeRestore = t.restores.map(summarize);
       checks.push(...t.checks);
       if (t.lifeboatMissing) report.notes.push(`tree: ${t.lifeboatMissing}; only the standard tools were measured`);
+    });
+  }
+  if (o.only.has('startup')) {
+    await guarded(report, 'startup', async () => {
+      const s = await startupSection(ctx);
+      const summaries = s.contestants.map(summarize);
+      report.startup = { runs: s.runs, summaries, ratios: startupRatios(summaries), load: s.load };
+      const busiest = Math.max(s.load.before, s.load.after);
+      if (busiest > report.machine.cpus) {
+        report.notes.push(
+          `the machine was busy during the start-up section (1-minute load average ${s.load.before.toFixed(1)} before, ${s.load.after.toFixed(1)} after, on ${report.machine.cpus} CPUs): its times are longer and noisier than on an idle machine`,
+        );
+      }
+      inputs.startup = summaries;
+      checks.push(...s.checks);
     });
   }
   return inputs;
@@ -196,7 +213,7 @@ async function main(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
   process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : printReport(report));
-  const lifeboatFailed = [report.dump, report.restore, report.treeBackup, report.treeRestore].some((list) =>
+  const lifeboatFailed = [report.dump, report.restore, report.treeBackup, report.treeRestore, report.startup?.summaries].some((list) =>
     list?.some((s) => s.lifeboat && (s.status === 'failed' || s.status === 'mismatch')),
   );
   return lifeboatFailed ? 1 : 0;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SERVER_URL } from './server.js';
 
-export const SECTIONS = ['dump', 'restore', 'tree', 'locks', 'tables'] as const;
+export const SECTIONS = ['dump', 'restore', 'tree', 'locks', 'tables', 'startup'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** Small enough for the whole bench to take about a minute on 2 cores; --scale 1 is the real workload. */
@@ -24,18 +24,20 @@ export const HELP = `Usage: npm run bench -- [options]
 
 Generates a Magento-shaped database and file tree, runs Lifeboat (through bin/lifeboat.js) and the
 standard tools it finds (mysqldump/mariadb-dump with gzip and pigz, mydumper/myloader, the mysql client,
-tar), alternately, and prints the medians and the ratios of issue 7 with PASS/MISS against their targets.
+tar), alternately, and prints the medians and the ratios of issue 7 with PASS/MISS against their targets;
+and issue 20's start-up figures: whole Lifeboat commands on a one-table database against node -e 0.
 
 Options:
   --scale S        database size: 1 is ~1 GB of InnoDB data (1 M orders); default ${DEFAULT_SCALE}
   --tree-scale S   file tree size: 1 is ~3.2 GB (100 k text files + 20 k media); default: --scale
-  --runs N         runs of each contestant, alternated (A B A B ...); default 3
+  --runs N         runs of each contestant, alternated (A B A B ...); default 3 (startup: at least 10)
   --only LIST      comma-separated sections: ${SECTIONS.join(',')} (default: all)
                      dump     Lifeboat backup db vs mysqldump|gzip, |pigz, mydumper -c (-r 250000)
                      restore  Lifeboat rollback vs zcat|mysql, myloader (every restore verified)
                      tree     Lifeboat backup system vs tar -czf, tar -I pigz, tar -xzf
                      locks    max latency of a shop writing during Lifeboat's dump
                      tables   400 tiny tables: Lifeboat's dump cost per table vs mysqldump's
+                     startup  whole commands on a one-table database vs node -e 0 (at least 10 runs)
   --json           print the results as one JSON object (progress goes to stderr)
   --keep           keep the temp folder and the lbbench_* databases
   --url URL        the server, mysql://user:password@host:port (default: $LIFEBOAT_BENCH_URL or ${DEFAULT_SERVER_URL})

@@ -26,6 +26,11 @@ export interface RunOptions {
   timeBin?: string;
   /** Where GNU time writes its report (the bench's temp folder). */
   tmpDir?: string;
+  /**
+   * Only the wall time: no GNU time around the command and no /proc polling. For commands of a few tens
+   * of milliseconds, where starting GNU time first would weigh in the figure.
+   */
+  wallOnly?: boolean;
 }
 
 const running = new Set<number>();
@@ -72,7 +77,7 @@ function clockTicks(): number {
 }
 
 export async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
-  const dir = options.timeBin ? await mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), 'time-')) : undefined;
+  const dir = options.timeBin && !options.wallOnly ? await mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), 'time-')) : undefined;
   const timeFile = dir ? path.join(dir, 'time') : undefined;
   const command = timeFile && options.timeBin ? [options.timeBin, '-f', '%U %S %M', '-o', timeFile, ...argv] : argv;
   const started = performance.now();
@@ -89,7 +94,7 @@ export async function run(argv: string[], options: RunOptions = {}): Promise<Run
   child.stdout.on('data', (b: Buffer) => out.push(b));
   child.stderr.on('data', (b: Buffer) => err.push(b));
   let polled: { hwm?: number; cpu?: number } = {};
-  const poll = !timeFile && pid !== undefined ? setInterval(() => (polled = { ...polled, ...readProcStatus(pid) }), 50) : undefined;
+  const poll = !timeFile && !options.wallOnly && pid !== undefined ? setInterval(() => (polled = { ...polled, ...readProcStatus(pid) }), 50) : undefined;
   const code = await new Promise<number>((resolve) => {
     child.on('error', (error) => {
       err.push(Buffer.from(String(error)));

@@ -4,7 +4,7 @@ import type { GeneratedTree } from '../files/gen-tree.js';
 import type { Section } from '../options.js';
 import type { Check, Summary } from '../results.js';
 import type { ShopCounts } from '../shop/counts.js';
-import type { Target } from './targets.js';
+import type { InfoRatio, Target } from './targets.js';
 
 export interface LockRow {
   label: string;
@@ -34,6 +34,16 @@ export interface BenchReport {
   treeRestore?: Summary[];
   locks?: LockRow[];
   tables?: { summaries: Summary[]; lifeboatPerTableMs?: number; mysqldumpPerTableMs?: number };
+  /** Issue 20: whole commands on a one-table database, against `node -e 0` and the standard tools. */
+  startup?: {
+    /** Runs of each contestant (at least 10, whatever --runs says). */
+    runs: number;
+    summaries: Summary[];
+    /** Ratios shown with no bound (the bounded ones are in `targets`). */
+    ratios: InfoRatio[];
+    /** 1-minute load average before and after the section. */
+    load: { before: number; after: number };
+  };
   targets: Target[];
   checks: Check[];
   notes: string[];

@@ -26,7 +26,14 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), ...rows.map(line)];
 }
 
-function summaryRows(list: Summary[]): string[][] {
+function ms(s: number | undefined): string {
+  return s === undefined ? '-' : `${(s * 1000).toFixed(0)} ms`;
+}
+
+/** One row per contestant, its times in seconds or (for short commands) milliseconds. */
+function summaryRows(list: Summary[], unit: 's' | 'ms' = 's'): string[][] {
+  const time = unit === 's' ? secs : ms;
+  const digits = (v: number | undefined) => (unit === 's' ? v?.toFixed(2) : v === undefined ? undefined : (v * 1000).toFixed(0));
   return list.map((s) => {
     const name = (s.lifeboat ? '* ' : '  ') + s.label;
     if (s.status !== 'ok') {
@@ -35,8 +42,8 @@ function summaryRows(list: Summary[]): string[][] {
     }
     return [
       name,
-      secs(s.seconds),
-      `${s.minSeconds?.toFixed(2)}–${s.maxSeconds?.toFixed(2)}`,
+      time(s.seconds),
+      `${digits(s.minSeconds)}–${digits(s.maxSeconds)}`,
       mib(s.bytes),
       s.lifeboat ? mib(s.peakRss) : '',
       secs(s.cpuSeconds),
@@ -105,7 +112,18 @@ export function printReport(r: BenchReport): string {
     );
     out.push(...table(['', 'slowest write', 'p99', 'statements', 'errors', 'dump (median)'], rows));
   }
-  out.push('', 'TARGETS (issue 7)', ...table(['', 'value', 'target', '', 'detail'], r.targets.map(targetRow)));
+  if (r.startup) {
+    const st = r.startup;
+    out.push(
+      '',
+      `START-UP (issue 20: whole commands on one table of a few rows, restores over it with a row changed; ${st.runs} runs each, alternated; wall time only; ` +
+        `load average ${st.load.before.toFixed(1)} before, ${st.load.after.toFixed(1)} after)`,
+      // Name, median, min–max and notes: no output size, RSS or CPU is taken here.
+      ...table(['', 'median', 'min–max ms', 'notes'], summaryRows(st.summaries, 'ms').map((row) => (row.length > 2 ? [row[0], row[1], row[2], row[7]] : row))),
+    );
+    out.push(...table(['ratio (no target)', 'value', 'detail'], st.ratios.map((x) => [x.name, x.value === undefined ? '-' : x.value.toFixed(2), x.detail.slice(0, 100)])));
+  }
+  out.push('', 'TARGETS (issue 7; start-up: issue 20)', ...table(['', 'value', 'target', '', 'detail'], r.targets.map(targetRow)));
   if (r.checks.length) {
     out.push('', 'CHECKS');
     for (const c of r.checks) out.push(`${c.pass === undefined ? 'n/a ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);

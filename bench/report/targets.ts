@@ -1,4 +1,4 @@
-// The ratios and bounds of issue 7, each computed from the medians and marked PASS or MISS. A ratio that
+// The ratios and bounds of issue 7 (and issue 20's start-up bounds), each computed from the medians and marked PASS or MISS. A ratio that
 // cannot be computed (a side skipped, failed or not verified) says why instead of a value.
 import type { Summary } from '../results.js';
 
@@ -22,6 +22,14 @@ export interface TargetInputs {
   lockDetail?: string;
   lifeboatPerTable?: number;
   mysqldumpPerTable?: number;
+  startup?: Summary[];
+}
+
+/** A ratio shown for comparison, with no bound. */
+export interface InfoRatio {
+  name: string;
+  value?: number;
+  detail: string;
 }
 
 const MiB = 2 ** 20;
@@ -41,14 +49,20 @@ function best(list: Summary[] | undefined, keys: string[]): Summary | undefined 
   return ok.reduce((a, b) => ((b.seconds ?? Infinity) < (a.seconds ?? Infinity) ? b : a));
 }
 
-function ratio(name: string, limit: number, a: Summary | undefined, b: Summary | undefined, field: 'seconds' | 'bytes'): Target {
+/** a / b of the medians, or why not; times under a second are shown in ms. */
+function quotient(name: string, a: Summary | undefined, b: Summary | undefined, field: 'seconds' | 'bytes'): InfoRatio {
   const problem = usable(a) ?? usable(b);
   const x = a?.[field];
   const y = b?.[field];
-  if (problem || x === undefined || y === undefined || y === 0) return { name, limit, unit: 'x', detail: problem ?? `no ${field} measured` };
-  const value = x / y;
-  const fmt = (v: number) => (field === 'seconds' ? `${v.toFixed(2)} s` : `${(v / MiB).toFixed(1)} MiB`);
-  return { name, value, limit, unit: 'x', pass: value <= limit, detail: `${fmt(x)} / ${fmt(y)} (${b?.label})` };
+  if (problem || x === undefined || y === undefined || y === 0) return { name, detail: problem ?? `no ${field} measured` };
+  const fmt = (v: number) => (field === 'bytes' ? `${(v / MiB).toFixed(1)} MiB` : v < 1 ? `${(v * 1000).toFixed(0)} ms` : `${v.toFixed(2)} s`);
+  return { name, value: x / y, detail: `${fmt(x)} / ${fmt(y)} (${b?.label})` };
+}
+
+function ratio(name: string, limit: number, a: Summary | undefined, b: Summary | undefined, field: 'seconds' | 'bytes'): Target {
+  const { value, detail } = quotient(name, a, b, field);
+  if (value === undefined) return { name, limit, unit: 'x', detail };
+  return { name, value, limit, unit: 'x', pass: value <= limit, detail };
 }
 
 function rss(name: string, s: Summary | undefined): Target {
@@ -102,5 +116,24 @@ export function computeTargets(t: TargetInputs): Target[] {
     if (a === undefined || b === undefined || b <= 0) out.push({ name, limit: 1, unit: 'x', detail: 'one side not measured (or mysqldump showed no per-table cost)' });
     else out.push({ name, value: a / b, limit: 1, unit: 'x', pass: a / b <= 1, detail: `${(a * 1000).toFixed(2)} ms / ${(b * 1000).toFixed(2)} ms per table` });
   }
+  if (t.startup) {
+    const node = get(t.startup, 'node');
+    out.push(ratio('lifeboat --help / node -e 0', 3, get(t.startup, 'help'), node, 'seconds'));
+    out.push(ratio('backup db (1 table) / node -e 0', 6, get(t.startup, 'backup'), node, 'seconds'));
+  }
   return out;
+}
+
+/** The start-up section's ratios that have no bound: Lifeboat next to the standard tools, and rollback's start. */
+export function startupRatios(startup: Summary[]): InfoRatio[] {
+  const get = (key: string) => startup.find((s) => s.key === key);
+  const dump = get('dump-gzip');
+  const load = get('zcat-mysql');
+  // "mariadb-dump | gzip -6" as "mariadb-dump|gzip -6", without a note in parentheses.
+  const short = (s: Summary | undefined, fallback: string) => s?.label.split(' (')[0].replace(/ \| /g, '|') ?? fallback;
+  return [
+    quotient(`backup db (1 table) / ${short(dump, 'mysqldump|gzip -6')}`, get('backup'), dump, 'seconds'),
+    quotient(`rollback (1 table) / ${short(load, 'zcat|mysql')}`, get('rollback'), load, 'seconds'),
+    quotient('rollback (1 table) / node -e 0', get('rollback'), get('node'), 'seconds'),
+  ];
 }

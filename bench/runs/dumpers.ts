@@ -11,9 +11,9 @@ export interface LifeboatDump {
   backup?: BackupJson;
 }
 
-/** `lifeboat backup db --json` of `database` into the temp folder's backups/. */
-export async function lifeboatDump(ctx: Context, database: string): Promise<LifeboatDump> {
-  const { result, sample } = await measure(ctx, lifeboatArgv('backup', 'db', '--json'), lifeboatEnv(ctx, database));
+/** `lifeboat backup db --json` of `database` into the temp folder's backups/ (or `backupDir`). */
+export async function lifeboatDump(ctx: Context, database: string, backupDir?: string): Promise<LifeboatDump> {
+  const { result, sample } = await measure(ctx, lifeboatArgv('backup', 'db', '--json'), lifeboatEnv(ctx, database, undefined, backupDir));
   const backup = result.code === 0 ? parseBackupJson(result.stdout) : undefined;
   if (!backup) return { sample: { ...sample, ok: false, note: result.code === 0 ? 'no JSON record printed' : failureLine(result) } };
   return { sample: { ...sample, bytes: backup.size }, backup };

@@ -22,7 +22,8 @@ interface Entry {
   once: (target: string) => Promise<Sample>;
 }
 
-function zcatMysql(ctx: Context, file: string, target: string): Promise<Sample> {
+/** `zcat file | mysql target` (the mariadb client when installed). */
+export function zcatMysql(ctx: Context, file: string, target: string): Promise<Sample> {
   const client = [ctx.tools.client ?? 'mysql', ...clientFlags(ctx.server), target].map(sh).join(' ');
   return measure(ctx, shell(`zcat ${sh(file)} | ${client}`), clientEnv(ctx.server)).then(({ result, sample }) =>
     result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) },

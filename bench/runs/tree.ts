@@ -4,10 +4,9 @@
 // backup includes one); every extraction is compared with the source tree before its time counts.
 import { mkdir, rm } from 'node:fs/promises';
 import { failureLine, run, shell } from '../proc.js';
-import { lifeboatArgv, lifeboatEnv, measure, parseBackupJson, sh, sizeOf, type BackupJson, type Context } from '../context.js';
+import { lifeboatArgv, lifeboatEnv, measure, oneTableDatabase, parseBackupJson, sh, sizeOf, type BackupJson, type Context } from '../context.js';
 import { generateTree, type GeneratedTree } from '../files/gen-tree.js';
 import { contestant, type Check, type Contestant, type Sample } from '../results.js';
-import { openConnection } from '../server.js';
 import { compareTrees, treeManifest, type TreeManifest } from '../verify/tree-manifest.js';
 import { removeBackup } from './dumpers.js';
 
@@ -29,18 +28,6 @@ export async function hasSystemBackup(ctx: Context): Promise<boolean> {
 interface Entry {
   c: Contestant;
   once: () => Promise<Sample>;
-}
-
-async function oneTableDatabase(ctx: Context): Promise<string> {
-  const db = await ctx.scratch.freshDatabase('tree_db');
-  const conn = await openConnection(ctx.server, { database: db });
-  try {
-    await conn.query('CREATE TABLE flag (flag_id int unsigned NOT NULL PRIMARY KEY, flag_code varchar(255) NOT NULL) ENGINE=InnoDB');
-    await conn.query("INSERT INTO flag VALUES (1, 'bench')");
-  } finally {
-    await conn.end();
-  }
-  return db;
 }
 
 /**
@@ -103,7 +90,7 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
   const lifeboatMissing = (await hasSystemBackup(ctx)) ? undefined : "Lifeboat's CLI has no `backup system` command yet";
   // A system backup holds the database too: a one-table one, so that the tree's cost is what is measured
   // (the database's is the dump and restore sections' subject; Lifeboat refuses to restore no table).
-  const db = lifeboatMissing ? undefined : await oneTableDatabase(ctx);
+  const db = lifeboatMissing ? undefined : await oneTableDatabase(ctx, 'tree_db');
   const noTar = ctx.tools.tar ? undefined : 'tar not installed';
   const tgz = ctx.scratch.path('tree.tgz');
   let latest: BackupJson | undefined;

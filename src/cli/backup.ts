@@ -1,8 +1,7 @@
 // `lifeboat backup db|system|media|code`: every type runs as a job through the same core operation.
 import type { Command } from 'commander';
-import { DEFAULT_DUMP_THREADS, MAX_DUMP_THREADS } from '../core/backup.js';
+import { DEFAULT_DUMP_THREADS, MAX_DUMP_THREADS } from '../core/dump-threads.js';
 import { UsageError } from '../core/errors.js';
-import { takeBackup } from '../core/operations.js';
 import type { BackupRecord, BackupType } from '../core/types.js';
 import { humanBytes, recordJson } from './format.js';
 import { progressBar } from './progress.js';
@@ -36,6 +35,7 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
     throw new UsageError(`--threads must be a whole number from 1 to ${MAX_DUMP_THREADS}, not "${flags.threads}"`);
   }
   const config = settings();
+  const { takeBackup } = await import('../core/operations.js');
   const bar = progressBar(!flags.json);
   const { record } = await withInterrupts((signal) =>
     takeBackup(config, {

@@ -1,4 +1,6 @@
 // What every command needs: settings, output helpers, and Ctrl-C turned into a clean abort.
+import type { StateStore } from '../catalog/state.js';
+import type { AccountStore } from '../catalog/accounts.js';
 import { loadSettings, type Settings } from '../config.js';
 import { tightenPrivateHome } from '../core/private-home.js';
 import { redact } from '../core/redact.js';
@@ -46,4 +48,19 @@ export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/*
+ * Lifeboat's state, loaded when a command first uses it: a command's definition loads nothing but the
+ * command line itself, so `lifeboat --help` and every command start in a few milliseconds.
+ */
+export async function openState(config: Settings): Promise<StateStore> {
+  const { StateStore } = await import('../catalog/state.js');
+  return StateStore.open(config);
+}
+
+/** Runs `use` with the accounts (users, roles) and closes them afterwards. */
+export async function withAccounts<T>(config: Settings, use: (accounts: AccountStore) => Promise<T>): Promise<T> {
+  const [{ AccountStore }, { usingStore }] = await Promise.all([import('../catalog/accounts.js'), import('../catalog/state-db.js')]);
+  return usingStore(AccountStore.open(config), use);
 }

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { StateStore } from '../catalog/state.js';
 import { UsageError } from '../core/errors.js';
-import { runScheduledOnce } from '../core/scheduler.js';
-import { settings, stdio, withInterrupts } from './context.js';
+import { openState, settings, stdio, withInterrupts } from './context.js';
 
 export function registerCron(program: Command): void {
   program
@@ -14,7 +12,8 @@ export function registerCron(program: Command): void {
       const now = flags.at === undefined ? new Date() : new Date(flags.at);
       if (Number.isNaN(now.getTime())) throw new UsageError(`--at must be an ISO 8601 time such as 2026-11-24T02:00:00Z, not "${flags.at}"`);
       const config = settings();
-      const store = StateStore.open(config);
+      const store = await openState(config);
+      const { runScheduledOnce } = await import('../core/scheduler.js');
       try {
         const outcome = await withInterrupts((signal) =>
           runScheduledOnce(config, store, now, { signal, onNotice: (line) => stdio.err(line) }),

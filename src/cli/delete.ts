@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { deleteBackupEverywhere } from '../core/delete.js';
-import { findAnyBackup } from '../core/offsite-catalog.js';
-import { openOffsiteStore } from '../core/offsite-copy.js';
 import { confirm } from './confirm.js';
 import { settings, stdio } from './context.js';
 
@@ -13,6 +10,11 @@ export function registerDelete(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (ids: string[], flags: { yes?: boolean }) => {
       const config = settings();
+      const [{ deleteBackupEverywhere }, { findAnyBackup }, { openOffsiteStore }] = await Promise.all([
+        import('../core/delete.js'),
+        import('../core/offsite-catalog.js'),
+        import('../core/offsite-copy.js'),
+      ]);
       // Resolve every id first: one unknown id deletes nothing.
       const store = openOffsiteStore(config.storage);
       const records = [];

@@ -3,15 +3,11 @@
 // creates a demo admin (a random password, printed once) and serves the web admin on it.
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { AccountStore } from '../catalog/accounts.js';
 import { DEFAULT_PORT, parsePort, serveShop } from './serve.js';
 import path from 'node:path';
-import { takeBackup } from '../core/operations.js';
-import { listBackups } from '../core/catalog.js';
 import { loadSettings } from '../config.js';
-import { ensureDemoShop } from '../demo/shop.js';
 import { humanBytes, localTime, renderTable } from './format.js';
-import { stdio } from './context.js';
+import { stdio, withAccounts } from './context.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -21,6 +17,11 @@ export function registerDemo(program: Command): void {
     .option('--serve', 'then serve the web admin on the demo shop (as lifeboat serve)')
     .option('--port <n>', 'with --serve: port to listen on', String(DEFAULT_PORT))
     .action(async (flags: { dir: string; serve?: boolean; port: string }) => {
+      const [{ ensureDemoShop }, { takeBackup }, { listBackups }] = await Promise.all([
+        import('../demo/shop.js'),
+        import('../core/operations.js'),
+        import('../core/catalog.js'),
+      ]);
       const shop = await ensureDemoShop(path.resolve(flags.dir));
       stdio.out(program.helpInformation());
       const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
@@ -39,8 +40,7 @@ Try it yourself on the demo shop:
   node bin/lifeboat.js verify ${record.id}
   node bin/lifeboat.js rollback ${record.id} --yes`);
       if (!flags.serve) return;
-      const accounts = AccountStore.open(config);
-      try {
+      await withAccounts(config, async (accounts) => {
         if ((await accounts.countUsers()) === 0) {
           const password = randomBytes(9).toString('base64url');
           await accounts.addUser('demo', 'admin', password);
@@ -48,9 +48,7 @@ Try it yourself on the demo shop:
         } else {
           stdio.out('\nWeb admin: sign in with a user of the demo shop (lifeboat user list)');
         }
-      } finally {
-        await accounts.close();
-      }
+      });
       await serveShop(config, { port: parsePort(flags.port), host: '127.0.0.1', scheduler: true });
     });
 }

@@ -3,9 +3,6 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { enterMaintenanceOnAll, maintenanceRootsOf } from '../core/maintenance-roots.js';
-import { newJobId } from '../core/jobs.js';
-import { rollBack, takeBackup } from '../core/operations.js';
 import type { BackupType } from '../core/types.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
@@ -46,6 +43,11 @@ export function registerGuard(program: Command): void {
       const type = GUARD_TYPES[flags.type];
       if (!type) throw new UsageError(`--type must be system, nomedia or db, not "${flags.type}"`);
       const config = settings();
+      const [{ enterMaintenanceOnAll, maintenanceRootsOf }, { newJobId }, { rollBack, takeBackup }] = await Promise.all([
+        import('../core/maintenance-roots.js'),
+        import('../core/jobs.js'),
+        import('../core/operations.js'),
+      ]);
       const guardId = newJobId();
       const lease = flags.maintenance ? await enterMaintenanceOnAll(maintenanceRootsOf(config), guardId) : undefined;
       try {

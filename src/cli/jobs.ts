@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { StateStore, type JobRecord } from '../catalog/state.js';
+import type { JobRecord } from '../catalog/state.js';
 import { OperationError, UsageError } from '../core/errors.js';
-import { reapDeadJobs } from '../core/jobs.js';
-import { requestCancel, waitForJobEnd } from '../core/job-cancel.js';
 import { humanBytes, humanDuration, renderTable } from './format.js';
-import { settings, stdio } from './context.js';
+import { openState, settings, stdio } from './context.js';
 
 function progressText(job: JobRecord): string {
   const p = job.progress;
@@ -27,7 +25,8 @@ export function registerJobs(program: Command): void {
       const config = settings();
       // With a state shared by several servers, say which host runs each job.
       const shared = config.stateTarget !== undefined;
-      const store = StateStore.open(config);
+      const store = await openState(config);
+      const { reapDeadJobs } = await import('../core/jobs.js');
       try {
         await reapDeadJobs(store);
         if (id) {
@@ -63,7 +62,8 @@ export function registerJobs(program: Command): void {
     .description('stop a running job cleanly (nothing half-written remains; maintenance mode is restored)')
     .argument('<job>', 'the job id (see "lifeboat jobs")')
     .action(async (id: string) => {
-      const store = StateStore.open(settings());
+      const store = await openState(settings());
+      const { requestCancel, waitForJobEnd } = await import('../core/job-cancel.js');
       try {
         const request = await requestCancel(store, id, 'lifeboat cancel');
         if (request.status === 'reaped') {

@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { manifestRemedy } from '../core/manifest-binding.js';
-import { listAllBackups, whereLabel } from '../core/offsite-catalog.js';
-import { openOffsiteStore } from '../core/offsite-copy.js';
-import { interruptedRollbacks } from '../core/recover.js';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
 import { settings, stdio } from './context.js';
 
@@ -21,6 +17,12 @@ export function registerList(program: Command): void {
     .option('--json', 'print an array of JSON objects')
     .action(async (flags: { json?: boolean }) => {
       const config = settings();
+      const [{ manifestRemedy }, { listAllBackups, whereLabel }, { openOffsiteStore }, { interruptedRollbacks }] = await Promise.all([
+        import('../core/manifest-binding.js'),
+        import('../core/offsite-catalog.js'),
+        import('../core/offsite-copy.js'),
+        import('../core/recover.js'),
+      ]);
       const store = openOffsiteStore(config.storage);
       const records = await listAllBackups(config.backupDir, store, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).finally(() => store?.close());
       for (const line of await interruptedRollbacks(config.home)) stdio.err(`warning: ${line}`);

@@ -1,14 +1,10 @@
 import type { Command } from 'commander';
-import { StateStore } from '../catalog/state.js';
-import { openOffsiteStore } from '../core/offsite-copy.js';
-import { pruneBackups } from '../core/prune.js';
-import { recoverShop } from '../core/operations.js';
 import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
 import { machineTimeZone, type Schedule } from '../core/schedule.js';
 import { UsageError } from '../core/errors.js';
 import { confirm } from './confirm.js';
 import { humanBytes, localTime, renderTable } from './format.js';
-import { settings, stdio } from './context.js';
+import { openState, settings, stdio } from './context.js';
 
 interface PruneFlags {
   keepLast?: string;
@@ -41,10 +37,15 @@ export function registerPrune(program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action(async (flags: PruneFlags) => {
       const config = settings();
+      const [{ openOffsiteStore }, { pruneBackups }, { recoverShop }] = await Promise.all([
+        import('../core/offsite-copy.js'),
+        import('../core/prune.js'),
+        import('../core/operations.js'),
+      ]);
       // Like every command that changes things, first settle what dead jobs left; a running job holds the
       // lock and has done so itself.
       if (!flags.dryRun) for (const line of await recoverShop(config).catch((error: Error) => [`warning: recovery not run: ${error.message}`])) stdio.err(line);
-      const store = StateStore.open(config);
+      const store = await openState(config);
       const offsite = openOffsiteStore(config.storage);
       try {
         const schedule = await store.getSetting<Schedule>('schedule');

@@ -1,12 +1,11 @@
 // `lifeboat role add|list|remove`: roles and their resources (backup, rollback, admin).
 import type { Command } from 'commander';
-import { AccountStore } from '../catalog/accounts.js';
-import { usingStore } from '../catalog/state-db.js';
-import { settings, stdio } from './context.js';
+import type { AccountStore } from '../catalog/accounts.js';
+import { settings, stdio, withAccounts as withAccountsOf } from './context.js';
 import { renderTable } from './format.js';
 
 function withAccounts<T>(use: (accounts: AccountStore) => Promise<T>): Promise<T> {
-  return usingStore(AccountStore.open(settings()), use);
+  return withAccountsOf(settings(), use);
 }
 
 export function registerRole(program: Command): void {

@@ -1,12 +1,8 @@
 // `lifeboat rollback ID`: confirms what will be replaced, then runs the rollback as a job.
 import type { Command } from 'commander';
 import type { Settings } from '../config.js';
-import { findAnyBackup } from '../core/offsite-catalog.js';
-import { openOffsiteStore } from '../core/offsite-copy.js';
 import { UsageError } from '../core/errors.js';
-import { requireBoundManifest } from '../core/manifest-binding.js';
-import { databaseFor, rollBack } from '../core/operations.js';
-import { hasDatabase, scopeOf, type TreeType } from '../core/tree-scope.js';
+import type { TreeType } from '../core/tree-scope.js';
 import type { BackupRecord } from '../core/types.js';
 import { describeTarget } from '../engines/target.js';
 import { confirm } from './confirm.js';
@@ -24,7 +20,8 @@ interface RollbackFlags {
 const SCOPE_WORDS = { all: 'all files', nomedia: 'all files but pub/media and media', media: 'the files in pub/media and media' };
 
 /** What the rollback will replace, in words, for the confirmation question. */
-function whatIsReplaced(config: Settings, record: BackupRecord, tables: string[] | undefined): string {
+async function whatIsReplaced(config: Settings, record: BackupRecord, tables: string[] | undefined): Promise<string> {
+  const [{ databaseFor }, { hasDatabase, scopeOf }] = await Promise.all([import('../core/operations.js'), import('../core/tree-scope.js')]);
   const isDatabase = record.type === 'db';
   const target = databaseFor(config, isDatabase || hasDatabase(record.type as TreeType));
   if (isDatabase) {
@@ -49,10 +46,16 @@ export function registerRollback(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
+      const [{ findAnyBackup }, { openOffsiteStore }, { requireBoundManifest }, { rollBack }] = await Promise.all([
+        import('../core/offsite-catalog.js'),
+        import('../core/offsite-copy.js'),
+        import('../core/manifest-binding.js'),
+        import('../core/operations.js'),
+      ]);
       const store = openOffsiteStore(config.storage);
       const record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).finally(() => store?.close());
       requireBoundManifest(record, 'roll it back'); // before asking: the answer would not matter
-      const question = `Replace ${whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
+      const question = `Replace ${await whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes))) {
         stdio.err('rollback cancelled; nothing was changed');
         process.exitCode = 1;

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { StateStore } from '../catalog/state.js';
 import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule.js';
 import { parseRetentionPolicy } from '../core/retention.js';
-import { loadSchedule, SCHEDULE_KEY, type SavedSchedule } from '../core/scheduled.js';
-import { settings, stdio } from './context.js';
+import type { SavedSchedule } from '../core/scheduled.js';
+import { openState, settings, stdio } from './context.js';
 
 
 interface SetFlags {
@@ -67,7 +66,8 @@ export function registerSchedule(program: Command): void {
     .option('--no-retention', 'remove the saved retention policy')
     .option('--json', 'print the saved schedule as JSON')
     .action(async (flags: SetFlags) => {
-      const store = StateStore.open(settings());
+      const store = await openState(settings());
+      const { SCHEDULE_KEY } = await import('../core/scheduled.js');
       try {
         const previous = await store.getSetting<SavedSchedule>(SCHEDULE_KEY);
         const input: ScheduleInput = {};
@@ -98,7 +98,8 @@ export function registerSchedule(program: Command): void {
     .description('show the schedule and its next run')
     .option('--json', 'print JSON: enabled, type, frequency, time, timezone, weekday, dayOfMonth, maintenance, retention, nextRun')
     .action(async (flags: { json?: boolean }) => {
-      const store = StateStore.open(settings());
+      const store = await openState(settings());
+      const { loadSchedule } = await import('../core/scheduled.js');
       try {
         const saved = await loadSchedule(store);
         if (!saved) return show(undefined, flags.json);

@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import { AccountStore } from '../catalog/accounts.js';
-import { usingStore } from '../catalog/state-db.js';
-import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
 import { UsageError } from '../core/errors.js';
-import { sealPlainStoredNotify } from '../core/notify-settings.js';
-import { recoverShop } from '../core/operations.js';
-import { settings, stdio } from './context.js';
-import { markAsServer } from '../core/process-identity.js';
+import { settings, stdio, withAccounts } from './context.js';
 
 export const DEFAULT_PORT = 8480;
 
@@ -26,11 +20,15 @@ export function parsePort(value: string): number {
 
 /** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
 export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
+  const [{ markAsServer }, { recoverShop }, { StateStore }, { sealPlainStoredNotify }, { buildApp }, { startSchedulerLoop }] = await Promise.all([
+    import('../core/process-identity.js'),
+    import('../core/operations.js'),
+    import('../catalog/state.js'),
+    import('../core/notify-settings.js'),
+    import('../server/app.js'),
+    import('../server/scheduler-loop.js'),
+  ]);
   markAsServer();
-  // The server (fastify and its plugins) is loaded only here: imported up front, it cost every other
-  // command, backups and rollbacks included, its memory.
-  const { buildApp } = await import('../server/app.js');
-  const { startSchedulerLoop } = await import('../server/scheduler-loop.js');
   // What dead jobs left is settled before serving (an interrupted rollback first); a job running from the
   // command line meanwhile keeps the lock, and the next job settles it instead.
   const recovered = await recoverShop(config).catch((error: Error) => [`recovery not run: ${error.message}`]);
@@ -38,7 +36,7 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
   // Passwords and tokens an older version saved in plain text are sealed now (see stored-secrets.ts).
   const sealed = await StateStore.with(config, (store) => sealPlainStoredNotify(store, config)).catch((error: Error) => [`warning: stored secrets not checked: ${error.message}`]);
   for (const line of sealed) stdio.err(line);
-  const needsSetup = (await usingStore(AccountStore.open(config), (accounts) => accounts.countUsers())) === 0;
+  const needsSetup = (await withAccounts(config, (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.
   const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;
   const app = buildApp(config, { setupToken, warn: (line) => stdio.err(line) });

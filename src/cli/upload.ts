@@ -3,8 +3,6 @@
 // path as a backup's own copy: archive first, manifest last, nothing listed off-site until complete.
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { backupsToUpload, listAllBackups } from '../core/offsite-catalog.js';
-import { loadOffsiteSecret, openOffsiteStore, uploadBackup } from '../core/offsite-copy.js';
 import { humanBytes } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
@@ -24,6 +22,10 @@ export function registerUpload(program: Command): void {
     .action(async (id: string | undefined, flags: UploadFlags) => {
       if ((id === undefined) === !flags.missing) throw new UsageError('give either a backup ID or --missing, e.g. lifeboat upload --missing');
       const config = settings();
+      const [{ backupsToUpload, listAllBackups }, { loadOffsiteSecret, openOffsiteStore, uploadBackup }] = await Promise.all([
+        import('../core/offsite-catalog.js'),
+        import('../core/offsite-copy.js'),
+      ]);
       const store = openOffsiteStore(config.storage);
       if (!store) throw new UsageError('LIFEBOAT_STORAGE_URL is not set, so there is nowhere to upload to; set it, e.g. s3://my-backups/shop-one');
       const results: { id: string; file: string; uploaded: boolean; error?: string }[] = [];

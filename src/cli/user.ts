@@ -1,9 +1,8 @@
 // `lifeboat user add|list|remove|passwd`: the web admin's users, from the shop's console.
 import type { Command } from 'commander';
-import { AccountStore } from '../catalog/accounts.js';
-import { usingStore } from '../catalog/state-db.js';
+import type { AccountStore } from '../catalog/accounts.js';
 import { UsageError } from '../core/errors.js';
-import { settings, stdio } from './context.js';
+import { settings, stdio, withAccounts as withAccountsOf } from './context.js';
 import { renderTable } from './format.js';
 
 /** The first line of stdin (a password piped in, never on the command line). */
@@ -17,7 +16,7 @@ export async function readPasswordFromStdin(): Promise<string> {
 }
 
 function withAccounts<T>(use: (accounts: AccountStore) => Promise<T>): Promise<T> {
-  return usingStore(AccountStore.open(settings()), use);
+  return withAccountsOf(settings(), use);
 }
 
 function requireStdinFlag(flags: { passwordStdin?: boolean }): void {

@@ -1,16 +1,14 @@
 import type { Command } from 'commander';
 import type { Settings } from '../config.js';
-import { manifestRemedy } from '../core/manifest-binding.js';
-import { findAnyBackup } from '../core/offsite-catalog.js';
-import { loadOffsiteSecret, openOffsiteStore, withLocalCopy } from '../core/offsite-copy.js';
 import type { BackupRecord } from '../core/types.js';
-import { unboundReport, verifyBackup, type VerifyReport } from '../core/verify.js';
+import type { VerifyReport } from '../core/verify.js';
 import type { ObjectStore } from '../stores/store.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 
 /** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
 async function readAndVerify(config: Settings, store: ObjectStore | undefined, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {
+  const [{ loadOffsiteSecret, withLocalCopy }, { verifyBackup }] = await Promise.all([import('../core/offsite-copy.js'), import('../core/verify.js')]);
   const secret = store ? await loadOffsiteSecret(config.encryptionKeyFile) : undefined;
   const bar = progressBar(showProgress);
   return withInterrupts((signal) =>
@@ -29,7 +27,8 @@ async function readAndVerify(config: Settings, store: ObjectStore | undefined, r
 }
 
 /** The verdict in one line: OK on stdout, anything else on stderr. */
-function printVerdict(record: BackupRecord, report: VerifyReport): void {
+async function printVerdict(record: BackupRecord, report: VerifyReport): Promise<void> {
+  const { manifestRemedy } = await import('../core/manifest-binding.js');
   if (record.problem) stdio.err(`${record.file}: NOT VERIFIED: ${record.problem}; ${manifestRemedy(record)}`);
   else if (report.ok) {
     const note = record.origin === 'foreign' ? ' (no manifest: checksum not known, only the archive itself was checked)' : '';
@@ -45,6 +44,11 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (id: string, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
+      const [{ findAnyBackup }, { openOffsiteStore }, { unboundReport }] = await Promise.all([
+        import('../core/offsite-catalog.js'),
+        import('../core/offsite-copy.js'),
+        import('../core/verify.js'),
+      ]);
       const store = openOffsiteStore(config.storage);
       let report: VerifyReport;
       let record: BackupRecord;
@@ -56,7 +60,7 @@ export function registerVerify(program: Command): void {
         store?.close();
       }
       if (flags.json) stdio.out(JSON.stringify(report));
-      else printVerdict(record, report);
+      else await printVerdict(record, report);
       if (!report.ok) process.exitCode = 1;
     });
 }

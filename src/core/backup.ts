@@ -9,6 +9,7 @@ import { GzipSpool } from '../archive/gzip-spool.js';
 import type { DumpResult, ProgressListener } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
+import { DEFAULT_DUMP_THREADS } from './dump-threads.js';
 import { publishArchive } from './publish.js';
 import type { BackupRecord, Manifest } from './types.js';
 
@@ -20,9 +21,6 @@ import type { BackupRecord, Manifest } from './types.js';
  */
 export const SQL_GZIP_LEVEL = 3;
 
-/** Connections reading tables at once: 2 keeps the server's formatting and the compression both busy on 2 cores. */
-export const DEFAULT_DUMP_THREADS = 2;
-export const MAX_DUMP_THREADS = 16;
 
 export interface DatabaseBackupOptions {
   name?: string;

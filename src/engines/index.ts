@@ -1,30 +1,28 @@
 // Picks the engine for a database target. The engines' dump and restore functions are independent;
-// this is the only place that knows them all.
+// this is the only place that knows them all. Each engine's code is loaded when first used: a MySQL
+// shop never loads the SQLite engine, and the other way round.
 import type { DatabaseEngine } from './engine.js';
-import { dumpMysql } from './mysql/dump.js';
-import { restoreMysql, type MysqlRestoreState } from './mysql/restore.js';
-import { clearMysqlLeftovers, recoverMysql } from './mysql/restore-recover.js';
-import { dumpSqlite } from './sqlite/dump.js';
-import { clearSqliteLeftovers, recoverSqlite, restoreSqlite, type SqliteRestoreState } from './sqlite/restore.js';
+import type { MysqlRestoreState } from './mysql/restore.js';
+import type { SqliteRestoreState } from './sqlite/restore.js';
 import type { DatabaseTarget } from './target.js';
 
 export function openEngine(target: DatabaseTarget): DatabaseEngine {
   if (target.kind === 'mysql') {
     return {
       kind: 'mysql',
-      dump: (sink, options) => dumpMysql(target, sink, options),
-      restore: (sql, options) => restoreMysql(target, sql, options),
-      recover: (state, journal) => recoverMysql(target, state as MysqlRestoreState, journal),
-      clearLeftovers: () => clearMysqlLeftovers(target),
+      dump: async (sink, options) => (await import('./mysql/dump.js')).dumpMysql(target, sink, options),
+      restore: async (sql, options) => (await import('./mysql/restore.js')).restoreMysql(target, sql, options),
+      recover: async (state, journal) => (await import('./mysql/restore-recover.js')).recoverMysql(target, state as MysqlRestoreState, journal),
+      clearLeftovers: async () => (await import('./mysql/restore-recover.js')).clearMysqlLeftovers(target),
       close: async () => undefined,
     };
   }
   return {
     kind: 'sqlite',
-    dump: (sink, options) => dumpSqlite(target, sink, options),
-    restore: (sql, options) => restoreSqlite(target, sql, options),
-    recover: (state, journal) => recoverSqlite(target, state as SqliteRestoreState, journal),
-    clearLeftovers: () => clearSqliteLeftovers(target),
+    dump: async (sink, options) => (await import('./sqlite/dump.js')).dumpSqlite(target, sink, options),
+    restore: async (sql, options) => (await import('./sqlite/restore.js')).restoreSqlite(target, sql, options),
+    recover: async (state, journal) => (await import('./sqlite/restore.js')).recoverSqlite(target, state as SqliteRestoreState, journal),
+    clearLeftovers: async () => (await import('./sqlite/restore.js')).clearSqliteLeftovers(target),
     close: async () => undefined,
   };
 }
