@@ -37,9 +37,18 @@ const lateRequires: Plugin = {
  */
 const IMPORT_META_GUARDED = ['dist/core/shipped-files.js', 'dist/archive/worker-module.js'];
 
-async function bundle(entry: string, outfile: string, format: 'cjs' | 'esm'): Promise<void> {
+/**
+ * The executable's script: bin/lifeboat.js without Node's compile cache, which it neither needs (the
+ * blob carries V8's code cache) nor could wait for (a CommonJS script has no top-level await).
+ */
+const EXECUTABLE_MAIN = `import { main } from './dist/cli/main.js';
+main(process.argv).then((code) => { process.exitCode = code; });`;
+
+/** Bundles `entry`, a file or (as `{ contents }`) a module in the package's folder, into `outfile`. */
+async function bundle(entry: string | { contents: string }, outfile: string, format: 'cjs' | 'esm'): Promise<void> {
+  const name = typeof entry === 'string' ? path.relative(ROOT, entry) : 'the executable main';
   const result = await build({
-    entryPoints: [entry],
+    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, resolveDir: ROOT, sourcefile: 'executable-main.js' } }),
     outfile,
     absWorkingDir: ROOT,
     bundle: true,
@@ -57,14 +66,14 @@ async function bundle(entry: string, outfile: string, format: 'cjs' | 'esm'): Pr
   // string literal is not bundled (so not in the executable), and import.meta is empty there.
   const warnings = result.warnings.filter((w) => !(w.id === 'empty-import-meta' && IMPORT_META_GUARDED.includes(w.location?.file ?? '')));
   const ours = warnings.filter((w) => w.location?.file.startsWith('dist/'));
-  for (const w of warnings.filter((w) => !ours.includes(w))) console.warn(`warning: ${w.location?.file ?? entry}: ${w.text}`);
+  for (const w of warnings.filter((w) => !ours.includes(w))) console.warn(`warning: ${w.location?.file ?? name}: ${w.text}`);
   if (ours.length > 0) {
-    throw new Error(`bundling ${entry}:\n${ours.map((w) => `${w.location?.file}:${w.location?.line}: ${w.text}`).join('\n')}`);
+    throw new Error(`bundling ${name}:\n${ours.map((w) => `${w.location?.file}:${w.location?.line}: ${w.text}`).join('\n')}`);
   }
   // esbuild says nothing of an import() whose path it cannot read (a variable): it is left as it is, to
   // fail in the executable. Only Node's own modules may be imported at run time.
   const left = readFileSync(outfile, 'utf8').match(/(?<![\w$.])import\((?!"node:)[^)]{0,60}/g);
-  if (left) throw new Error(`bundling ${entry}: import() left for run time, where only Node's own modules can be loaded: ${left.join(', ')}`);
+  if (left) throw new Error(`bundling ${name}: import() left for run time, where only Node's own modules can be loaded: ${left.join(', ')}`);
 }
 
 export interface BuiltExecutable {
@@ -85,7 +94,7 @@ export async function buildExecutable(): Promise<BuiltExecutable> {
 
   // The executable runs one CommonJS script. A worker's code may be a module (with a top-level await):
   // it needs nothing but Node's own modules once bundled.
-  await bundle(path.join(ROOT, 'bin', 'lifeboat.js'), path.join(work, 'lifeboat.cjs'), 'cjs');
+  await bundle({ contents: EXECUTABLE_MAIN }, path.join(work, 'lifeboat.cjs'), 'cjs');
   const assets: Record<string, string> = { 'package.json': path.join(ROOT, 'package.json') };
   for (const file of readdirSync(path.join(dist, 'archive')).filter((f) => f.endsWith('-worker.js'))) {
     const name = file.slice(0, -'.js'.length);
