@@ -59,7 +59,8 @@ export function parseDatabaseUrl(value: string, baseDir: string): DatabaseTarget
   const socketPath = url.searchParams.get('socket') ?? undefined;
   return {
     kind: 'mysql',
-    host: url.hostname === '' ? '127.0.0.1' : url.hostname,
+    // An IPv6 address stands in brackets in a URL ([::1]), not in what the driver takes.
+    host: url.hostname === '' ? '127.0.0.1' : url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port,
     user: decodePart(url.username, 'user name') || 'root',
     password: decodePart(url.password, 'password'),

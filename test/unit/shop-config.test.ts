@@ -68,6 +68,8 @@ describe('Magento app/etc/env.php', () => {
     for (const [host, endpoint] of cases) {
       const config = read(await magento({ host, dbname: "'db'", username: "'db'", password: "'db'" }));
       expect(config.database?.endpoint, host).toMatchObject(endpoint);
+      // The URL built for the rest of Lifeboat names the same place (an IPv6 address without its brackets).
+      expect(parseDatabaseUrl(databaseUrlOf(config.database!), '/'), host).toEqual({ kind: 'mysql', user: 'db', password: 'db', database: 'db', ...endpoint });
     }
   });
 
