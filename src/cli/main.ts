@@ -35,6 +35,7 @@ export function buildProgram(): Command {
       `
 Settings (environment variables, or lifeboat.config.json / .yaml in the working folder):
   LIFEBOAT_DATABASE_URL  mysql://user:pass@host:3306/db, mariadb://..., sqlite:///path/shop.db
+                         (default: the shop's own, from app/etc/env.php, a Shopware .env or wp-config.php)
   LIFEBOAT_ROOT          the shop's root folder (default: the working folder)
   LIFEBOAT_BACKUP_DIR    where archives live (default: <root>/var/backups)
   LIFEBOAT_HOME          Lifeboat's own state (default: <root>/var/lifeboat)
