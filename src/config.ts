@@ -21,8 +21,11 @@ export interface Settings extends ClusterSettings {
   databaseUrl?: string;
   /** The shop found in the root and what its own configuration file says (its database, table prefix). */
   shop?: ShopConfig;
-  /** Where each setting that was set came from; a setting not here has its default (or the shop's value). */
-  origins: Partial<Record<SettingKey, SettingOrigin>>;
+  /**
+   * Where each setting that was set came from; a setting not here has its default (or the shop's value).
+   * `notify`: "environment" when any LIFEBOAT_NOTIFY_* variable is set (they win field by field).
+   */
+  origins: Partial<Record<SettingKey | 'notify', SettingOrigin>>;
   root: string;
   backupDir: string;
   home: string;
@@ -148,7 +151,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   const configFile = findConfigFile(env, cwd);
   const file = configFile ? readConfigFile(configFile) : { values: {} };
   const fromFile = file.values;
-  const origins: Partial<Record<Key, SettingOrigin>> = {};
+  const origins: Settings['origins'] = {};
+  if (Object.keys(env).some((name) => name.startsWith('LIFEBOAT_NOTIFY_') && env[name] !== undefined)) origins.notify = 'environment';
+  else if (file.notify !== undefined) origins.notify = 'config file';
   const get = (key: Key): string | undefined => {
     const value = env[KEYS[key]];
     if (value !== undefined) {
