@@ -65,6 +65,9 @@ export function fileError(file: string, error: unknown, syntaxNote = ''): ShopFi
   if (error instanceof NotLiteralError) return notPlainValue(file, error.notLiteral.line, `${error.path} is ${error.notLiteral.what}`);
   if (error instanceof PhpSyntaxError) return new ShopFileError(file, error.line, `${error.message}${syntaxNote}`);
   if (error instanceof DotenvError) return new ShopFileError(file, error.line, `${error.message} (read as Symfony's Dotenv reads it)`);
+  if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+    return new ShopFileError(file, undefined, 'cannot be read: permission denied', `run Lifeboat as the user the shop runs as, or ${SET_URL_ADVICE}`);
+  }
   return new ShopFileError(file, undefined, `cannot be read (${(error as Error).message})`);
 }
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readShopConfig } from '../../src/shop/detect.js';
-import { databaseUrlOf, type ShopConfig, type ShopContext } from '../../src/shop/shop.js';
+import { databaseUrlOf, fileError, type ShopConfig, type ShopContext } from '../../src/shop/shop.js';
 import { parseDatabaseUrl } from '../../src/engines/target.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/shop-config');
@@ -139,6 +139,10 @@ describe('Magento app/etc/env.php', () => {
     expect(read(await shopRoot({ 'app/etc/env.php': "<?php\nreturn ['backend' => ['frontName' => 'admin']];" })).error).toMatch(/env\.php: has no db\/connection\/default\/host \(no db\/connection\/default at all\)/);
     expect(read(await shopRoot({ 'app/etc/env.php': "<?php\nreturn array_merge(\n  require 'env.base.php',\n  ['db' => []]\n);" })).error).toMatch(
       /env\.php line 2: the returned value is a call to array_merge\(\), not a plain value/,
+    );
+    // Run as another user than the shop's (as root here, the file cannot be made unreadable):
+    expect(fileError('/var/www/shop/app/etc/env.php', Object.assign(new Error("EACCES: permission denied, open '/var/www/shop/app/etc/env.php'"), { code: 'EACCES' })).message).toBe(
+      '/var/www/shop/app/etc/env.php: cannot be read: permission denied; run Lifeboat as the user the shop runs as, or set LIFEBOAT_DATABASE_URL (e.g. mysql://user:password@host:3306/shop) instead',
     );
     expect(read(await shopRoot({ 'app/etc/env.php': "<?php\nreturn [\n  'db' => [\n    'connection' => \n" })).error).toMatch(
       /env\.php line 4: ends where a value should be, which is not how Magento writes this file; set LIFEBOAT_DATABASE_URL/,
