@@ -1,20 +1,17 @@
 // `lifeboat config`: every setting's effective value and where it came from, secrets masked, and the
 // notes an operator needs about the shop's database.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config.js';
 import { configReport } from '../../src/config-report.js';
+import { shopRoot } from '../helpers/shop-root.js';
 
 const PASSWORD = 'Sh0p-DB-Passw0rd';
 
-async function magentoRoot(host: string, prefix = ''): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-config-report-'));
-  await mkdir(path.join(root, 'app', 'etc'), { recursive: true });
+function magentoRoot(host: string, prefix = ''): Promise<string> {
   const connection = `'default' => ['host' => '${host}', 'dbname' => 'magento', 'username' => 'magento', 'password' => '${PASSWORD}']`;
-  await writeFile(path.join(root, 'app', 'etc', 'env.php'), `<?php\nreturn ['db' => ['table_prefix' => '${prefix}', 'connection' => [${connection}]]];\n`);
-  return root;
+  return shopRoot({ 'app/etc/env.php': `<?php\nreturn ['db' => ['table_prefix' => '${prefix}', 'connection' => [${connection}]]];\n` });
 }
 
 describe('lifeboat config', () => {

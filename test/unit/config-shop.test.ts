@@ -1,12 +1,13 @@
 // The database from the shop's own file, in its place among the settings: environment variable, then
 // Lifeboat's config file, then the shop's file, then nothing.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSettings, requireDatabase } from '../../src/config.js';
 import { UsageError } from '../../src/core/errors.js';
 import { redact } from '../../src/core/redact.js';
+import { shopRoot } from '../helpers/shop-root.js';
 
 const ENV_PHP = `<?php
 return [
@@ -24,12 +25,7 @@ return [
 ];
 `;
 
-async function magentoRoot(envPhp = ENV_PHP): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-config-shop-'));
-  await mkdir(path.join(root, 'app', 'etc'), { recursive: true });
-  await writeFile(path.join(root, 'app', 'etc', 'env.php'), envPhp);
-  return root;
-}
+const magentoRoot = (envPhp = ENV_PHP) => shopRoot({ 'app/etc/env.php': envPhp });
 
 describe('the database from the shop in the root', () => {
   it("is Magento's env.php when nothing else sets it, in the working folder or LIFEBOAT_ROOT", async () => {

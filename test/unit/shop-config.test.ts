@@ -1,26 +1,17 @@
 // Reading the database and table prefix from the shop's own files: Magento's app/etc/env.php in the
 // shapes installers and Docker setups write, Shopware's .env files, WordPress's wp-config.php.
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readShopConfig } from '../../src/shop/detect.js';
 import { databaseUrlOf, fileError, type ShopConfig, type ShopContext } from '../../src/shop/shop.js';
 import { parseDatabaseUrl } from '../../src/engines/target.js';
+import { shopRoot } from '../helpers/shop-root.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/shop-config');
 /** No default socket: "localhost" is TCP, the same on every machine. */
 const NO_SOCKETS: ShopContext = { env: {}, sockets: [] };
-
-async function shopRoot(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-shop-'));
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-    await writeFile(path.join(root, name), text);
-  }
-  return root;
-}
 
 function read(root: string, context: ShopContext = NO_SOCKETS): ShopConfig {
   const config = readShopConfig(root, context);
