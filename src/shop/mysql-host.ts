@@ -24,7 +24,8 @@ export function mysqlEndpoint(host: string, port: number | undefined, socketPath
   if (socketPath) return { host: 'localhost', port: DEFAULT_PORT, socketPath };
   if (host === '' || host.toLowerCase() === 'localhost') {
     const found = sockets.find((candidate) => existsSync(candidate));
-    if (found) return { host: 'localhost', port: DEFAULT_PORT, socketPath: found, note: `"localhost" is the local socket for PHP; found it at ${found}` };
+    const ignored = port !== undefined ? ` (PHP ignores the port ${port} then, and so does Lifeboat)` : '';
+    if (found) return { host: 'localhost', port: DEFAULT_PORT, socketPath: found, note: `"localhost" is the local socket for PHP; found it at ${found}${ignored}` };
     return { host: 'localhost', port: port ?? DEFAULT_PORT, note: `"localhost" is the local socket for PHP, but none was found (${sockets.join(', ')}); connecting over TCP` };
   }
   return { host, port: port ?? DEFAULT_PORT };

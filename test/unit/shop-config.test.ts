@@ -43,6 +43,13 @@ describe('Magento app/etc/env.php', () => {
     const socket = path.join(root, 'mysqld.sock');
     await writeFile(socket, '');
     expect(read(root, { env: {}, sockets: ['/nonexistent/mysqld.sock', socket] }).database?.endpoint).toMatchObject({ host: 'localhost', socketPath: socket });
+    const withPort = await magento({ host: "'localhost:3307'", dbname: "'m'", username: "'m'" });
+    expect(read(withPort, { env: {}, sockets: [socket] }).database?.endpoint).toEqual({
+      host: 'localhost',
+      port: 3306,
+      socketPath: socket,
+      note: `"localhost" is the local socket for PHP; found it at ${socket} (PHP ignores the port 3307 then, and so does Lifeboat)`,
+    });
   });
 
   it('reads the hosts Docker setups and split servers write', async () => {
