@@ -7,7 +7,7 @@ import path from 'node:path';
 import { KEYS, requireDatabase, type SettingKey, type Settings } from './config.js';
 import { jobLockKind } from './core/job-lock-db.js';
 import { MASK, redactUrl } from './core/redact.js';
-import type { DatabaseTarget } from './engines/target.js';
+import { describeTarget, type DatabaseTarget } from './engines/target.js';
 
 export type SettingSource = 'environment' | 'config file' | 'shop file' | 'default';
 
@@ -90,23 +90,15 @@ function safeTarget(settings: Settings, notes: string[]): DatabaseTarget | undef
   }
 }
 
-/** A database as an operator checks it: the URL with its password masked, and the socket in words. */
-export function describeDatabase(target: DatabaseTarget): string {
-  if (target.kind === 'sqlite') return `sqlite://${target.path}`;
-  const password = target.password === '' ? '' : `:${MASK}`;
-  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-  return `mysql://${target.user}${password}@${host}:${target.port}/${target.database}${target.socketPath ? ` (socket ${target.socketPath})` : ''}`;
-}
-
 function effectiveValues(settings: Settings, target: DatabaseTarget | undefined): Partial<Record<SettingKey, string>> {
   const storage = settings.storage;
   const list = (items: string[] | undefined) => (items?.length ? items.join(', ') : undefined);
   return {
-    databaseUrl: target ? describeDatabase(target) : settings.databaseUrl && redactUrl(settings.databaseUrl),
+    databaseUrl: target ? describeTarget(target, MASK) : settings.databaseUrl && redactUrl(settings.databaseUrl),
     root: settings.root,
     backupDir: settings.backupDir,
     home: settings.home,
-    stateUrl: settings.stateTarget && describeDatabase(settings.stateTarget),
+    stateUrl: settings.stateTarget && describeTarget(settings.stateTarget, MASK),
     exclude: list(settings.exclude),
     shopName: settings.shopName ?? path.basename(settings.root),
     basePath: settings.basePath || undefined,

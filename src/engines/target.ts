@@ -76,8 +76,14 @@ function decodePart(text: string, what: string): string {
   return decoded;
 }
 
-/** The URL again, without the password: safe for logs and manifests. */
-export function describeTarget(target: DatabaseTarget): string {
+/**
+ * The URL again, without the password (or with `mask` in its place when there is one): safe for logs
+ * and manifests. A socket stands as `?socket=`, where host and port do not matter.
+ */
+export function describeTarget(target: DatabaseTarget, mask?: string): string {
   if (target.kind === 'sqlite') return `sqlite://${target.path}`;
-  return `mysql://${target.user}@${target.host}:${target.port}/${target.database}`;
+  const user = `${target.user}${mask && target.password !== '' ? `:${mask}` : ''}`;
+  if (target.socketPath) return `mysql://${user}@localhost/${target.database}?socket=${target.socketPath}`;
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return `mysql://${user}@${host}:${target.port}/${target.database}`;
 }

@@ -50,6 +50,13 @@ describe('lifeboat config', () => {
     expect(JSON.stringify(report)).not.toMatch(/XXXXXXXXXXXX|aaaaaaaaaaaa|:pw@/);
   });
 
+  it('writes a socket as ?socket= and an IPv6 host in brackets, as the URL takes them', async () => {
+    const root = await shopRoot({});
+    const value = async (url: string) => (await configReport(loadSettings({ LIFEBOAT_DATABASE_URL: url }, root))).settings.LIFEBOAT_DATABASE_URL.value;
+    expect(await value('mysql://u:pw@[::1]:3307/db')).toBe('mysql://u:********@[::1]:3307/db');
+    expect(await value('mysql://u@localhost/db?socket=/run/mysqld/mysqld.sock')).toBe('mysql://u@localhost/db?socket=/run/mysqld/mysqld.sock');
+  });
+
   it('shows why the shop file gave no database, and a host that does not resolve here', async () => {
     const root = await magentoRoot('lifeboat-no-such-db-host');
     const report = await configReport(loadSettings({}, root));
