@@ -12,6 +12,8 @@ import { fileError, readDatabase, ShopFileError, type ShopConfig, type ShopConte
 
 const ENV_FILES = ['.env', '.env.local', '.env.dist', '.env.local.php'];
 const SCHEMES = new Set(['mysql:', 'mariadb:', 'mysql2:', 'pdo-mysql:']);
+/** Where a DATABASE_URL of the process is said to come from. */
+const ENVIRONMENT = 'the environment';
 
 /** A Symfony project's env files beside something that says Shopware. */
 export function isShopware(root: string): boolean {
@@ -28,7 +30,7 @@ interface Found {
   url: string;
   file: string;
   line?: number;
-  /** e.g. "DATABASE_URL, line 12" or "the environment variable DATABASE_URL". */
+  /** e.g. "DATABASE_URL, line 12". */
   origin: string;
 }
 
@@ -42,7 +44,7 @@ export function readShopware(root: string, context: ShopContext): ShopConfig {
     if (error instanceof ShopFileError) return { ...config, error: error.message };
     throw error;
   }
-  const withFile = found ? { ...config, file: found.file } : config;
+  const withFile = found && found.file !== ENVIRONMENT ? { ...config, file: found.file } : config;
   return readDatabase(withFile, () => {
     if (!found) throw new ShopFileError(dotenv, undefined, 'no DATABASE_URL in .env, .env.local or the environment');
     return fromUrl(found, context);
@@ -51,7 +53,7 @@ export function readShopware(root: string, context: ShopContext): ShopConfig {
 
 function findDatabaseUrl(root: string, env: Readonly<Record<string, string | undefined>>): Found | undefined {
   if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '') {
-    return { url: env.DATABASE_URL, file: 'the environment', origin: 'the environment variable DATABASE_URL, which Shopware takes before its .env files' };
+    return { url: env.DATABASE_URL, file: ENVIRONMENT, origin: 'DATABASE_URL, which Shopware takes before its .env files' };
   }
   const compiled = path.join(root, '.env.local.php');
   if (existsSync(compiled)) return fromCompiled(compiled);

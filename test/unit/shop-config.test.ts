@@ -221,7 +221,11 @@ describe('Shopware .env files', () => {
     expect(config.tablePrefix).toBeUndefined();
     expect(config.database).toMatchObject({ endpoint: { host: 'db', port: 3307 }, user: 'shop', password: 'p@ss/w0rd', database: 'sw6', origin: 'DATABASE_URL, line 3' });
     const fromEnv = read(root, { env: { DATABASE_URL: 'mysql://app:secret@10.0.0.5/live' }, sockets: [] });
-    expect(fromEnv.database).toMatchObject({ endpoint: { host: '10.0.0.5', port: 3306 }, user: 'app', database: 'live', origin: 'the environment variable DATABASE_URL, which Shopware takes before its .env files' });
+    expect(fromEnv).toMatchObject({ file: path.join(root, '.env') });
+    expect(fromEnv.database).toMatchObject({ endpoint: { host: '10.0.0.5', port: 3306 }, user: 'app', database: 'live', file: 'the environment', origin: 'DATABASE_URL, which Shopware takes before its .env files' });
+    expect(read(root, { env: { DATABASE_URL: 'mysql://app:secret@10.0.0.5' }, sockets: [] }).error).toBe(
+      'the environment: DATABASE_URL names no database; set LIFEBOAT_DATABASE_URL (e.g. mysql://user:password@host:3306/shop) instead',
+    );
   });
 
   it('reads the files Symfony reads for APP_ENV, and variables in them', async () => {
