@@ -7,6 +7,7 @@ import path from 'node:path';
 import { KEYS, requireDatabase, type SettingKey, type Settings } from './config.js';
 import { jobLockKind } from './core/job-lock-db.js';
 import { MASK, redactUrl } from './core/redact.js';
+import { UNRESOLVED_HOST_ADVICE } from './engines/mysql/connect.js';
 import { describeTarget, type DatabaseTarget } from './engines/target.js';
 
 export type SettingSource = 'environment' | 'config file' | 'shop file' | 'default';
@@ -62,7 +63,7 @@ export async function configReport(settings: Settings): Promise<ConfigReport> {
   const values = effectiveValues(settings, target);
   const report: Record<string, SettingReport> = {};
   for (const key of Object.keys(KEYS) as SettingKey[]) report[KEYS[key]] = { value: values[key] ?? null, ...sourceOf(settings, key) };
-  report.LIFEBOAT_NOTIFY = notifyReport(settings);
+  report['LIFEBOAT_NOTIFY_*'] = notifyReport(settings);
   const shop = settings.shop;
   if (shop) {
     notes.push(...(shop.database?.endpoint.note ? [shop.database.endpoint.note] : []), ...shop.notes);
@@ -162,7 +163,5 @@ async function unresolvedHost(host: string): Promise<string[]> {
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(resolve, 2000, 'timeout').unref());
   const found = await Promise.race([lookup(host).then(() => 'ok' as const, () => 'failed' as const), timeout]);
   if (found === 'ok') return [];
-  return [
-    `the database host "${host}" does not resolve here${host.includes('.') ? '' : ' (a Docker service name? It resolves only inside the containers\' network: run Lifeboat there, or set LIFEBOAT_DATABASE_URL to an address reachable from here)'}`,
-  ];
+  return [`the database host "${host}" does not resolve here${host.includes('.') ? '' : `; ${UNRESOLVED_HOST_ADVICE}`}`];
 }

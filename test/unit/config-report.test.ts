@@ -26,7 +26,7 @@ describe('lifeboat config', () => {
     expect(report.settings.LIFEBOAT_BACKUP_DIR).toEqual({ value: path.join(root, 'var', 'backups'), source: 'default', from: '<root>/var/backups' });
     expect(report.settings.LIFEBOAT_STATE_URL).toMatchObject({ value: null, source: 'default' });
     expect(report.settings.LIFEBOAT_JOB_LOCK).toMatchObject({ value: 'file', source: 'default' });
-    expect(report.settings.LIFEBOAT_NOTIFY).toMatchObject({ value: null, source: 'default' });
+    expect(report.settings['LIFEBOAT_NOTIFY_*']).toMatchObject({ value: null, source: 'default' });
     expect(report.notes).toEqual([]);
     expect(JSON.stringify(report)).not.toContain(PASSWORD);
   });
@@ -41,7 +41,7 @@ describe('lifeboat config', () => {
     expect(report.settings.LIFEBOAT_DATABASE_URL).toEqual({ value: 'mysql://other:********@10.1.2.3:3306/other_db', source: 'environment', from: 'LIFEBOAT_DATABASE_URL' });
     expect(report.settings.LIFEBOAT_BACKUP_DIR).toEqual({ value: '/srv/backups', source: 'config file', from: configFile });
     expect(report.settings.LIFEBOAT_METRICS_TOKEN).toEqual({ value: '********', source: 'environment', from: 'LIFEBOAT_METRICS_TOKEN' });
-    expect(report.settings.LIFEBOAT_NOTIFY).toEqual({ value: 'webhook https://hooks.example.com/…', source: 'config file', from: configFile });
+    expect(report.settings['LIFEBOAT_NOTIFY_*']).toEqual({ value: 'webhook https://hooks.example.com/…', source: 'config file', from: configFile });
     expect(report.shop?.tablePrefix).toBe('m2_');
     expect(report.notes).toEqual([
       'table prefix "m2_": backups and rollbacks take every table of the database, also those without the prefix',
@@ -61,7 +61,7 @@ describe('lifeboat config', () => {
     const root = await magentoRoot('lifeboat-no-such-db-host');
     const report = await configReport(loadSettings({}, root));
     expect(report.notes).toEqual([
-      'the database host "lifeboat-no-such-db-host" does not resolve here (a Docker service name? It resolves only inside the containers\' network: run Lifeboat there, or set LIFEBOAT_DATABASE_URL to an address reachable from here)',
+      'the database host "lifeboat-no-such-db-host" does not resolve here; a Docker service name resolves only inside the containers\' network: run Lifeboat there, or set LIFEBOAT_DATABASE_URL to an address reachable from here',
     ]);
     await writeFile(path.join(root, 'app', 'etc', 'env.php'), "<?php\nreturn ['db' => ['connection' => ['default' => ['host' => getenv('DB_HOST')]]]];\n");
     const broken = await configReport(loadSettings({}, root));
