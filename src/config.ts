@@ -1,6 +1,7 @@
 // Lifeboat's settings: environment variables, each also settable in a config file
 // (lifeboat.config.json / .yaml / .yml in the working folder, or the file named by LIFEBOAT_CONFIG).
-// The variable wins over the file.
+// The variable wins over the file. The database, when neither sets it, is the one the shop in the root
+// uses (Magento's app/etc/env.php, Shopware's .env, WordPress's wp-config.php; see src/shop/).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -12,10 +13,19 @@ import { UsageError } from './core/errors.js';
 import type { NotifyConfig } from './core/notify.js';
 import { rememberSecret, rememberUrlSecrets } from './core/redact.js';
 import { parseDatabaseUrl, TargetError, type DatabaseTarget, type MysqlTarget } from './engines/target.js';
+import { readShopConfig } from './shop/detect.js';
+import { databaseUrlOf, type ShopConfig } from './shop/shop.js';
 
 export interface Settings extends ClusterSettings {
-  /** The raw LIFEBOAT_DATABASE_URL, when set. */
+  /** LIFEBOAT_DATABASE_URL as set, else the database of the shop's own configuration as such a URL. */
   databaseUrl?: string;
+  /** The shop found in the root and what its own configuration file says (its database, table prefix). */
+  shop?: ShopConfig;
+  /**
+   * Where each setting that was set came from; a setting not here has its default (or the shop's value).
+   * `notify`: "environment" when any LIFEBOAT_NOTIFY_* variable is set (they win field by field).
+   */
+  origins: Partial<Record<SettingKey | 'notify', SettingOrigin>>;
   root: string;
   backupDir: string;
   home: string;
@@ -52,7 +62,7 @@ export interface Settings extends ClusterSettings {
   configFile?: string;
 }
 
-const KEYS = {
+export const KEYS = {
   databaseUrl: 'LIFEBOAT_DATABASE_URL',
   root: 'LIFEBOAT_ROOT',
   backupDir: 'LIFEBOAT_BACKUP_DIR',
@@ -74,6 +84,8 @@ const KEYS = {
 } as const;
 
 type Key = keyof typeof KEYS;
+export type SettingKey = Key;
+export type SettingOrigin = 'environment' | 'config file';
 
 const CONFIG_NAMES = ['lifeboat.config.json', 'lifeboat.config.yaml', 'lifeboat.config.yml'];
 
@@ -139,12 +151,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   const configFile = findConfigFile(env, cwd);
   const file = configFile ? readConfigFile(configFile) : { values: {} };
   const fromFile = file.values;
+  const origins: Settings['origins'] = {};
+  if (Object.keys(env).some((name) => name.startsWith('LIFEBOAT_NOTIFY_') && env[name] !== undefined)) origins.notify = 'environment';
+  else if (file.notify !== undefined) origins.notify = 'config file';
   const get = (key: Key): string | undefined => {
     const value = env[KEYS[key]];
     if (value !== undefined) {
       if (value.trim() === '') throw new UsageError(`${KEYS[key]} is set but empty; unset it or give it a value`);
+      origins[key] = 'environment';
       return value;
     }
+    if (fromFile[key] !== undefined) origins[key] = 'config file';
     return fromFile[key];
   };
   // Relative paths in the file are relative to the file; in variables, to the working folder.
@@ -156,13 +173,20 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   };
   rememberConfiguredSecrets(env, get);
   const root = resolvePath('root') ?? cwd;
+  // Read also when the database is set otherwise: its table prefix and notes are reported by `lifeboat config`.
+  const shop = readShopConfig(root, { env });
+  const databaseUrl = get('databaseUrl') ?? (shop?.database ? databaseUrlOf(shop.database) : undefined);
+  if (shop?.database) rememberSecret(shop.database.password);
+  rememberUrlSecrets(databaseUrl);
   const storage = parseStorageSettings(get('storageUrl'), get('s3Endpoint'), get('s3Region'), get('s3ConditionalWrites'));
   return {
-    databaseUrl: get('databaseUrl'),
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(shop ? { shop } : {}),
+    origins,
     root,
     backupDir: resolvePath('backupDir') ?? path.join(root, 'var', 'backups'),
     home: resolvePath('home') ?? path.join(root, 'var', 'lifeboat'),
-    ...parseStateSettings(get('stateUrl'), get('databaseUrl'), baseDir),
+    ...parseStateSettings(get('stateUrl'), databaseUrl, baseDir),
     exclude: (get('exclude') ?? '')
       .split(',')
       .map((pattern) => pattern.trim())
@@ -223,17 +247,20 @@ function parseTrustProxy(value: string | undefined): { trustProxy?: boolean | nu
   return { trustProxy: list };
 }
 
-/** The database to back up, or a usage error naming the setting and an example. */
+/** The database to back up, or a usage error naming the setting (or the shop's file) and an example. */
 export function requireDatabase(settings: Settings): DatabaseTarget {
   if (!settings.databaseUrl) {
+    if (settings.shop?.error) throw new UsageError(settings.shop.error);
     throw new UsageError(
-      'LIFEBOAT_DATABASE_URL is not set: set it (or "databaseUrl" in lifeboat.config.json), e.g. mysql://user:password@127.0.0.1:3306/shop or sqlite:///path/to/shop.db',
+      `LIFEBOAT_DATABASE_URL is not set and ${settings.root} holds no shop configuration Lifeboat reads (app/etc/env.php, wp-config.php, a Shopware .env): ` +
+        'set it (or "databaseUrl" in lifeboat.config.json), e.g. mysql://user:password@127.0.0.1:3306/shop or sqlite:///path/to/shop.db',
     );
   }
   try {
     return parseDatabaseUrl(settings.databaseUrl, settings.configFile ? path.dirname(settings.configFile) : process.cwd());
   } catch (error) {
-    if (error instanceof TargetError) throw new UsageError(`LIFEBOAT_DATABASE_URL: ${error.message}`);
+    const source = settings.origins.databaseUrl || !settings.shop?.database ? 'LIFEBOAT_DATABASE_URL' : settings.shop.database.file;
+    if (error instanceof TargetError) throw new UsageError(`${source}: ${error.message}`);
     throw error;
   }
 }

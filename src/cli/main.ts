@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { registerBackup } from './backup.js';
+import { registerConfig } from './config.js';
 import { registerCron } from './cron.js';
 import { registerDelete } from './delete.js';
 import { registerDecrypt } from './decrypt.js';
@@ -35,12 +36,14 @@ export function buildProgram(): Command {
       `
 Settings (environment variables, or lifeboat.config.json / .yaml in the working folder):
   LIFEBOAT_DATABASE_URL  mysql://user:pass@host:3306/db, mariadb://..., sqlite:///path/shop.db
+                         (default: the shop's own, from app/etc/env.php, a Shopware .env or wp-config.php)
   LIFEBOAT_ROOT          the shop's root folder (default: the working folder)
   LIFEBOAT_BACKUP_DIR    where archives live (default: <root>/var/backups)
   LIFEBOAT_HOME          Lifeboat's own state (default: <root>/var/lifeboat)
   LIFEBOAT_STATE_URL     that state in a MySQL/MariaDB schema of its own, shared by several servers
   LIFEBOAT_EXCLUDE       comma-separated globs to leave out of file backups (e.g. "pub/static/**,*.log")
   LIFEBOAT_CONFIG        a config file to read instead of the one in the working folder
+"lifeboat config" shows the effective settings and where each comes from.
 
 Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
     );
@@ -62,6 +65,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerUser(program);
   registerRole(program);
   registerDemo(program);
+  registerConfig(program);
   // Commander would call process.exit itself; we want our exit codes and one-line errors.
   program.exitOverride();
   for (const command of program.commands) command.exitOverride();

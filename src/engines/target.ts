@@ -59,7 +59,8 @@ export function parseDatabaseUrl(value: string, baseDir: string): DatabaseTarget
   const socketPath = url.searchParams.get('socket') ?? undefined;
   return {
     kind: 'mysql',
-    host: url.hostname === '' ? '127.0.0.1' : url.hostname,
+    // An IPv6 address stands in brackets in a URL ([::1]), not in what the driver takes.
+    host: url.hostname === '' ? '127.0.0.1' : url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port,
     user: decodePart(url.username, 'user name') || 'root',
     password: decodePart(url.password, 'password'),
@@ -75,8 +76,14 @@ function decodePart(text: string, what: string): string {
   return decoded;
 }
 
-/** The URL again, without the password: safe for logs and manifests. */
-export function describeTarget(target: DatabaseTarget): string {
+/**
+ * The URL again, without the password (or with `mask` in its place when there is one): safe for logs
+ * and manifests. A socket stands as `?socket=`, where host and port do not matter.
+ */
+export function describeTarget(target: DatabaseTarget, mask?: string): string {
   if (target.kind === 'sqlite') return `sqlite://${target.path}`;
-  return `mysql://${target.user}@${target.host}:${target.port}/${target.database}`;
+  const user = `${target.user}${mask && target.password !== '' ? `:${mask}` : ''}`;
+  if (target.socketPath) return `mysql://${user}@localhost/${target.database}?socket=${target.socketPath}`;
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return `mysql://${user}@${host}:${target.port}/${target.database}`;
 }

@@ -32,6 +32,7 @@ describe('settings', () => {
     const other = await tempDir();
     await writeFile(path.join(other, 'custom.json'), JSON.stringify({ LIFEBOAT_DATABASE_URL: 'mariadb://root@127.0.0.1/test' }));
     expect(requireDatabase(loadSettings({ LIFEBOAT_CONFIG: 'custom.json' }, other))).toMatchObject({ kind: 'mysql', port: 3306, database: 'test' });
+    expect(requireDatabase(loadSettings({ LIFEBOAT_DATABASE_URL: 'mysql://shop@[::1]:3307/shop' }, other))).toMatchObject({ host: '::1', port: 3307 });
   });
 
   it('reads LIFEBOAT_EXCLUDE as comma-separated globs, and a list in the config file', async () => {

@@ -36,7 +36,25 @@ export function connectionOptions(target: MysqlTarget, database: string | undefi
 
 export async function openConnection(target: MysqlTarget, options: ConnectOptions = {}): Promise<MysqlConnection> {
   const database = options.noDatabase ? undefined : target.database;
-  const connection = await mysql.createConnection(connectionOptions(target, database, undefined, options.multipleStatements));
+  const connection = await mysql.createConnection(connectionOptions(target, database, undefined, options.multipleStatements)).catch((error: unknown) => {
+    throw explainConnectError(error, target);
+  });
   await connection.query("SET time_zone = '+00:00'");
   return connection;
+}
+
+/** What to do about a database host name that does not resolve here. */
+export const UNRESOLVED_HOST_ADVICE =
+  "a Docker service name resolves only inside the containers' network: run Lifeboat there, or set LIFEBOAT_DATABASE_URL to an address reachable from here";
+
+/**
+ * A host name that does not resolve is most often a Docker Compose service name ("db", "mysql") read
+ * from the shop's configuration by a Lifeboat running outside the containers: the error says so. The
+ * driver's code stays on the error.
+ */
+function explainConnectError(error: unknown, target: MysqlTarget): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOTFOUND' || target.socketPath) return error;
+  const message = `the database host "${target.host}" does not resolve here (${(error as Error).message}); ${UNRESOLVED_HOST_ADVICE}`;
+  return Object.assign(new Error(message, { cause: error }), { code });
 }
