@@ -2,7 +2,7 @@
 // as one line on stderr and an exit code: 0 ok, 1 failed, 2 bad usage or configuration.
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { configureLog, log, logFormat } from '../core/log.js';
+import { configureLog, log, logFormat, logProcessWarnings } from '../core/log.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { registerBackup } from './backup.js';
 import { registerCron } from './cron.js';
@@ -81,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     configureLog(process.env);
+    if (logFormat() === 'json') logProcessWarnings();
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

@@ -37,6 +37,15 @@ export function logFormat(): LogFormat {
   return format;
 }
 
+/**
+ * Node's own warnings (a deprecation, an experimental module) as log lines too, in place of the plain text
+ * Node prints: in the json format a line that is no JSON would break whatever reads the log.
+ */
+export function logProcessWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => log.warn(`${warning.name}: ${warning.message}`));
+}
+
 /** Runs `work` with `fields` added to every line logged within it, its async continuations included (a job's id and type). */
 export function withLogFields<T>(fields: LogFields, work: () => T): T {
   return bindings.run({ ...bindings.getStore(), ...fields }, work);

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/core/errors.js';
 import { JobLog } from '../../src/core/job-log.js';
-import { configureLog, log, withLogFields } from '../../src/core/log.js';
+import { configureLog, log, logProcessWarnings, withLogFields } from '../../src/core/log.js';
 
 let stderr: string[];
 let stdout: string[];
@@ -67,6 +67,19 @@ describe('log, LIFEBOAT_LOG_FORMAT=json', () => {
       expect(record.time).toBeLessThanOrEqual(Date.now());
       expect(Object.keys(record).slice(0, 4)).toEqual(['level', 'time', 'pid', 'hostname']);
       expect(Object.keys(record).at(-1)).toBe('msg');
+    }
+  });
+
+  it("logs Node's own warnings instead of Node's plain text", async () => {
+    const listeners = process.listeners('warning');
+    try {
+      logProcessWarnings();
+      process.emitWarning('SQLite is an experimental feature', 'ExperimentalWarning');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(records()).toEqual([expect.objectContaining({ level: 40, msg: 'ExperimentalWarning: SQLite is an experimental feature' })]);
+    } finally {
+      process.removeAllListeners('warning');
+      for (const listener of listeners) process.on('warning', listener);
     }
   });
 
