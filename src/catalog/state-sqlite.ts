@@ -1,8 +1,8 @@
 // Lifeboat's state in an SQLite file in LIFEBOAT_HOME (the default). WAL mode lets the CLI, the
 // scheduler and the web server share it; migrations are counted in SQLite's user_version.
-import Database from 'better-sqlite3';
 import path from 'node:path';
 import { createPrivateFile, makePrivateHome } from '../core/private-home.js';
+import { openSqlite, scalar, type Param as SqlParam, type SqliteDb } from '../sql/sqlite.js';
 import { insertSql, upsertSql, type Row, type StateDb } from './state-db.js';
 
 export const MIGRATIONS = [
@@ -34,27 +34,30 @@ export const MIGRATIONS = [
 ];
 
 /** Opens (creating and migrating as needed) `<home>/lifeboat.db`. */
-function openFile(home: string): Database.Database {
+function openFile(home: string): SqliteDb {
   makePrivateHome(home);
   const file = path.join(home, 'lifeboat.db');
   // SQLite makes a new file 0644, and its -wal and -shm files with the mode of the database file.
   createPrivateFile(file);
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('busy_timeout = 10000');
-  db.pragma('foreign_keys = ON');
-  const version = db.pragma('user_version', { simple: true }) as number;
+  const db = openSqlite(file, { timeoutMs: 10_000 });
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON');
+  const version = Number(scalar(db, 'PRAGMA user_version'));
   for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
       db.exec(MIGRATIONS[v]);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
   }
   return db;
 }
 
 /**
- * better-sqlite3 is synchronous, one connection per store. A transaction spans awaits, so while one is
+ * node:sqlite is synchronous, one connection per store. A transaction spans awaits, so while one is
  * open every other statement on the connection waits for it (the gate), rather than slip into it.
  */
 class SqliteStateDb implements StateDb {
@@ -62,7 +65,7 @@ class SqliteStateDb implements StateDb {
   readonly forUpdate = '';
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDb,
     private readonly shared: { gate?: Promise<void> },
     private readonly insideTransaction = false,
   ) {}
@@ -74,15 +77,15 @@ class SqliteStateDb implements StateDb {
   }
 
   all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.whenOpen(() => this.db.prepare(sql).all(...params) as T[]);
+    return this.whenOpen(() => this.db.prepare(sql).all(...(params as SqlParam[])) as T[]);
   }
 
   get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return this.whenOpen(() => this.db.prepare(sql).get(...params) as T | undefined);
+    return this.whenOpen(() => this.db.prepare(sql).get(...(params as SqlParam[])) as T | undefined);
   }
 
   run(sql: string, params: unknown[] = []): Promise<number> {
-    return this.whenOpen(() => this.db.prepare(sql).run(...params).changes);
+    return this.whenOpen(() => Number(this.db.prepare(sql).run(...(params as SqlParam[])).changes));
   }
 
   async insertUnique(table: string, row: Row): Promise<boolean> {

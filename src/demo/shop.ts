@@ -1,9 +1,9 @@
 // A small built-in demo shop: an SQLite database shaped like a tiny Magento and a file tree, so a
 // newcomer can try every command without setting anything up.
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { openSqlite, type SqliteDb } from '../sql/sqlite.js';
 
 export interface DemoShop {
   root: string;
@@ -53,26 +53,30 @@ export async function ensureDemoShop(dir: string): Promise<DemoShop> {
     await writeFile(path.join(root, file), content);
   }
   await mkdir(path.dirname(databaseFile), { recursive: true });
-  const db = new Database(databaseFile);
+  const db = openSqlite(databaseFile);
   try {
-    db.pragma('journal_mode = WAL');
+    db.exec('PRAGMA journal_mode = WAL');
     db.exec(SCHEMA);
-    const fill = db.transaction(() => {
-      db.prepare("INSERT INTO store VALUES (1, 'default', 'Lifeboat Demo Store'), (2, 'nl', 'Reddingsboot')").run();
-      const product = db.prepare('INSERT INTO catalog_product_entity (sku, name, price, image) VALUES (?, ?, ?, ?)');
-      for (let i = 1; i <= 200; i++) product.run(`LB-${1000 + i}`, `Life jacket "${i}" ⚓`, (9.95 + i).toFixed(2), Buffer.from([i % 256, 0, 255]));
-      const customer = db.prepare('INSERT INTO customer_entity (email, firstname, lastname) VALUES (?, ?, ?)');
-      for (let i = 1; i <= 100; i++) customer.run(`sailor${i}@example.com`, 'Sailor', `O'Brien ${i}`);
-      const order = db.prepare('INSERT INTO sales_order (increment_id, customer_id, store_id, grand_total, status, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-      const item = db.prepare('INSERT INTO sales_order_item (order_id, product_id, qty, row_total) VALUES (?, ?, ?, ?)');
-      for (let i = 1; i <= 500; i++) {
-        const { lastInsertRowid } = order.run(`0000${10000 + i}`, (i % 100) + 1, (i % 2) + 1, (i * 3.7).toFixed(2), i % 7 ? 'complete' : 'pending', `2026-11-${String((i % 28) + 1).padStart(2, '0')} 12:00:00`);
-        item.run(lastInsertRowid, (i % 200) + 1, (i % 3) + 1, (i * 3.7).toFixed(2));
-      }
-    });
-    fill();
+    db.exec('BEGIN');
+    fillShop(db);
+    db.exec('COMMIT');
   } finally {
     db.close();
   }
   return shop;
+}
+
+/** A few hundred products, customers and orders: enough to see a rollback change something. */
+function fillShop(db: SqliteDb): void {
+  db.prepare("INSERT INTO store VALUES (1, 'default', 'Lifeboat Demo Store'), (2, 'nl', 'Reddingsboot')").run();
+  const product = db.prepare('INSERT INTO catalog_product_entity (sku, name, price, image) VALUES (?, ?, ?, ?)');
+  for (let i = 1; i <= 200; i++) product.run(`LB-${1000 + i}`, `Life jacket "${i}" ⚓`, (9.95 + i).toFixed(2), Buffer.from([i % 256, 0, 255]));
+  const customer = db.prepare('INSERT INTO customer_entity (email, firstname, lastname) VALUES (?, ?, ?)');
+  for (let i = 1; i <= 100; i++) customer.run(`sailor${i}@example.com`, 'Sailor', `O'Brien ${i}`);
+  const order = db.prepare('INSERT INTO sales_order (increment_id, customer_id, store_id, grand_total, status, created_at) VALUES (?, ?, ?, ?, ?, ?)');
+  const item = db.prepare('INSERT INTO sales_order_item (order_id, product_id, qty, row_total) VALUES (?, ?, ?, ?)');
+  for (let i = 1; i <= 500; i++) {
+    const { lastInsertRowid } = order.run(`0000${10000 + i}`, (i % 100) + 1, (i % 2) + 1, (i * 3.7).toFixed(2), i % 7 ? 'complete' : 'pending', `2026-11-${String((i % 28) + 1).padStart(2, '0')} 12:00:00`);
+    item.run(lastInsertRowid, (i % 200) + 1, (i % 3) + 1, (i * 3.7).toFixed(2));
+  }
 }

@@ -2,7 +2,7 @@
 // a schedule saved on the page is what `lifeboat schedule show` prints (and the reverse), a target fixed
 // by the environment is disabled, a role change takes the Rollback action away from that user, and a
 // running backup cancelled from its grid row leaves no backup. Screenshots go to test-results/.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 // The first run in Chromium: the one-time setup link creates the first admin; then download an archive
 // (same bytes as on disk), roll back with the password from the dialog, and delete several rows with
 // the confirmation. Screenshots go to test-results/.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir } from 'node:fs/promises';
@@ -44,7 +44,7 @@ describe('first run in Chromium', () => {
     await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible(), AFTER_PASSWORD_CHECK).toBe(true);
 
     const storeNames = () => {
-      const db = new Database(dbFile, { readonly: true });
+      const db = new Database(dbFile, { readOnly: true });
       try {
         return (db.prepare('SELECT name FROM store ORDER BY store_id').all() as { name: string }[]).map((r) => r.name);
       } finally {

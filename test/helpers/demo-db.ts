@@ -1,9 +1,9 @@
 // Small reads and writes on the SQLite demo shop's database, to damage it and check a restore.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 
-function withShopDb<T>(root: string, fn: (db: Database.Database) => T): T {
+function withShopDb<T>(root: string, fn: (db: Database) => T): T {
   const db = new Database(path.join(root, 'var', 'shop.db'));
   try {
     return fn(db);

@@ -1,7 +1,7 @@
 // POST /api/jobs/:id/cancel over real HTTP against `lifeboat serve` on the SQLite demo shop, made slow
 // with a big table: a cancelled backup leaves no archive and no partial file, a cancelled rollback
 // leaves the database as it was, and cancelling a rollback needs the rollback resource.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,7 +48,7 @@ describe('cancelling jobs over the API', () => {
 
   const files = async () => (await readdir(backupDir).catch(() => [] as string[])).sort();
   const bigRows = () => {
-    const db = new Database(dbFile, { readonly: true });
+    const db = new Database(dbFile, { readOnly: true });
     try {
       return (db.prepare('SELECT COUNT(*) AS n, SUM(id) AS s FROM big').get() as { n: number; s: number });
     } finally {
@@ -85,7 +85,7 @@ describe('cancelling jobs over the API', () => {
     const next = (await (await call(server.base, admin, 'POST', '/api/backups', { type: 'db', name: 'kept' })).json()) as { job: Job };
     expect((await waitForJob(server.base, admin, next.job.id)).state).toBe('succeeded');
     // Its job says it ran inside the server, so that `lifeboat cancel` never signals (and stops) the server.
-    const state = new Database(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat', 'lifeboat.db'), { readonly: true });
+    const state = new Database(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat', 'lifeboat.db'), { readOnly: true });
     try {
       const row = state.prepare('SELECT process FROM job WHERE id = ?').get(next.job.id) as { process: string };
       expect(JSON.parse(row.process)).toMatchObject({ server: true });

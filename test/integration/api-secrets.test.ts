@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { createTestSchema, withConnection } from '../helpers/mysql.js';
@@ -64,7 +64,7 @@ for (const stateKind of ['sqlite', 'mysql'] as const) {
         return;
       }
       const db = new Database(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat', 'lifeboat.db'));
-      db.prepare(sql).run(...row);
+      db.prepare(sql).run(...(row as (string | number | null)[]));
       db.close();
     }
 

@@ -5,7 +5,7 @@
 // trusts 127.0.0.1 as its proxy, so each test picks its own client address with X-Forwarded-For.
 // Also: the warning when a proxy's X-Forwarded-For arrives at a server that trusts no proxy, and
 // scrypt hashes raised to the current parameters at the next sign-in.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { randomBytes, scryptSync } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,7 +60,7 @@ describe('sign-in limits', () => {
   }
 
   const storedHash = (username: string) => {
-    const db = new Database(stateFile, { readonly: true });
+    const db = new Database(stateFile, { readOnly: true });
     try {
       return (db.prepare('SELECT password_hash FROM user WHERE username = ?').get(username) as { password_hash: string }).password_hash;
     } finally {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MysqlTarget } from '../../src/engines/target.js';
@@ -84,7 +84,7 @@ function expectNoSecret(raw: string | undefined): void {
 }
 
 const sqliteRow = (home: string): string | undefined => {
-  const db = new Database(path.join(home, 'lifeboat.db'), { readonly: true });
+  const db = new Database(path.join(home, 'lifeboat.db'), { readOnly: true });
   try {
     return (db.prepare("SELECT value FROM setting WHERE key = 'notify'").get() as { value: string } | undefined)?.value;
   } finally {

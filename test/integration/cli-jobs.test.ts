@@ -1,6 +1,6 @@
 // Jobs through the real command on the SQLite demo shop: maintenance around a job (and a flag left by a
 // killed process), guard, cron, cancel and the job history.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,7 +68,7 @@ describe('jobs through the CLI', () => {
     expect(failed.code).toBe(3);
     expect(failed.stderr).toMatch(/rolled back to \d+_snapshot_guard\.tgz/);
     expect(await readFile(envPhp, 'utf8')).toBe(original);
-    const db = new Database(dbFile, { readonly: true });
+    const db = new Database(dbFile, { readOnly: true });
     expect((db.prepare('SELECT COUNT(*) AS n FROM sales_order_item').get() as { n: number }).n).toBe(500);
     db.close();
 
@@ -118,7 +118,7 @@ describe('jobs through the CLI', () => {
     let running: { id: string } | undefined;
     while (!running && !childDone) {
       if (existsSync(stateFile)) {
-        const state = new Database(stateFile, { readonly: true, fileMustExist: true });
+        const state = new Database(stateFile, { readOnly: true });
         try {
           running = state.prepare("SELECT id FROM job WHERE state = 'running'").get() as { id: string } | undefined;
         } catch {

@@ -1,6 +1,6 @@
 // `npm start`'s demo and the SQLite life cycle through the real command: the demo shop is backed up,
 // the archive loads with the stock sqlite3 shell, and a rollback restores damaged data exactly.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { execSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 
 /** Every table's rows (as quoted literals) and every object's SQL: equal digests mean equal databases. */
 function digest(file: string): Record<string, string> {
-  const db = new Database(file, { readonly: true });
+  const db = new Database(file, { readOnly: true });
   try {
     const out: Record<string, string> = {};
     const objects = db.prepare("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_autoindex%' ORDER BY name").all() as {

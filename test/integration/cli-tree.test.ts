@@ -2,7 +2,8 @@
 // (SQLite) grown into a tree with every corner: GNU tar extracts each archive to an identical tree, the
 // embedded dump restores by hand, and rollback puts a damaged shop back exactly (files, modes, owners,
 // mtimes, links, database) while ignored paths stay as they are. Magento-made archives roll back too.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
+import { rowArrays } from '../helpers/sqlite.js';
 import { execFileSync, execSync } from 'node:child_process';
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, truncate, unlink, utimes, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,11 +15,11 @@ import { buildCornerShop, fingerprintTree, ignoredInCornerShop, LONG_PATH, treeD
 
 /** Every table's rows and every object's SQL: equal digests mean equal databases. */
 function digest(file: string): string {
-  const db = new Database(file, { readonly: true });
+  const db = new Database(file, { readOnly: true });
   try {
     const objects = db.prepare("SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all() as { type: string; name: string; sql: string }[];
     const out = objects.map((o) => `${o.type} ${o.name}: ${o.sql}`);
-    for (const o of objects.filter((x) => x.type === 'table')) out.push(JSON.stringify(db.prepare(`SELECT * FROM "${o.name}" ORDER BY rowid`).raw().all()));
+    for (const o of objects.filter((x) => x.type === 'table')) out.push(JSON.stringify(rowArrays(db, `SELECT * FROM "${o.name}" ORDER BY rowid`)));
     return out.join('\n');
   } finally {
     db.close();
@@ -36,7 +37,7 @@ interface BackupJson {
   warnings: string[];
 }
 
-const MICROSECOND = 1000n; // Lifeboat restores mtimes through Node's utimes (a double): to the microsecond
+const MICROSECOND = 1000n; // Lifeboat restores mtimes through Node's utimes (a double): within 0.12 µs
 const VOLATILE = ['var']; // var/ holds the SQLite database: opening it creates and removes -wal/-shm files
 
 describe('file-tree backups and rollback on the demo shop (SQLite)', () => {

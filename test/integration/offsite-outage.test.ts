@@ -4,7 +4,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';
@@ -62,7 +62,7 @@ describe('off-site storage that cannot be reached', () => {
     db.close();
     const rollback = await runCli(['rollback', backupId, '--yes'], outage);
     expect(rollback.code, rollback.stderr).toBe(0);
-    const after = new Database(dbFile, { readonly: true });
+    const after = new Database(dbFile, { readOnly: true });
     expect(after.prepare('SELECT name FROM store ORDER BY store_id').all()).toEqual(before);
     after.close();
 

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestSchema, fingerprint, queryRows, shopUser, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { fingerprintTree, treeDifferences, type TreeEntry } from '../helpers/tree.js';
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
+import { value } from '../helpers/sqlite.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 
@@ -318,9 +319,9 @@ describe('a System rollback of an SQLite shop killed around its commit, then rec
   let dbFile: string;
   let backupId: string;
   const storeName = () => {
-    const db = new Database(dbFile, { readonly: true });
+    const db = new Database(dbFile, { readOnly: true });
     try {
-      return db.prepare('SELECT name FROM store WHERE store_id = 1').pluck().get();
+      return value(db, 'SELECT name FROM store WHERE store_id = 1');
     } finally {
       db.close();
     }
@@ -359,7 +360,7 @@ describe('a System rollback of an SQLite shop killed around its commit, then rec
         expect(storeName()).not.toBe('changed');
         expect(envFile).not.toBe('changed\n');
       }
-      const marker = new Database(dbFile, { readonly: true });
+      const marker = new Database(dbFile, { readOnly: true });
       expect(marker.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'lifeboat_%'").all()).toEqual([]);
       marker.close();
       const beside = [...(await readdir(path.dirname(root))), ...(await readdir(path.join(root, 'var')))].filter((n) => n.startsWith('.lifeboat-'));

@@ -1,10 +1,10 @@
 // The SQLite engine on real files: a corner-case database is dumped, loaded with the stock sqlite3
 // shell and restored in place over damaged copies, and every table, object and counter must match.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
+import { column, rowArrays, rowArraysExact, value } from '../helpers/sqlite.js';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,29 +38,25 @@ interface Fingerprint {
 
 /** Everything that must survive a dump and a restore: objects' SQL, every row of every table, counters. */
 function fingerprint(file: string): Fingerprint {
-  const db = new Database(file, { readonly: true });
+  const db = new Database(file, { readOnly: true });
   try {
-    const header = [db.pragma('user_version', { simple: true }), db.pragma('application_id', { simple: true })];
-    const schema = db
-      .prepare("SELECT type || ' ' || name || ' ON ' || tbl_name || ': ' || sql FROM sqlite_schema WHERE sql NOT NULL ORDER BY type, name")
-      .pluck()
-      .all() as string[];
-    const tables = db
-      .prepare("SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual') AND name NOT LIKE 'sqlite%'")
-      .all() as { name: string; wr: number }[];
+    const header = [value(db, 'PRAGMA user_version'), value(db, 'PRAGMA application_id')];
+    const schema = column<string>(db, "SELECT type || ' ' || name || ' ON ' || tbl_name || ': ' || sql FROM sqlite_schema WHERE sql NOT NULL ORDER BY type, name");
+    const tables = rowArrays(db, "SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'virtual') AND name NOT LIKE 'sqlite%'").map(
+      ([name, wr]) => ({ name: name as string, wr: wr as number }),
+    );
     const rows: Record<string, string[]> = {};
     for (const { name, wr } of tables) {
-      const columns = db.prepare('SELECT name FROM pragma_table_xinfo(?) WHERE hidden != 1').pluck().all(name) as string[];
+      const columns = column<string>(db, 'SELECT name FROM pragma_table_xinfo(?) WHERE hidden != 1', name);
       const rowid = wr ? undefined : ['rowid', '_rowid_', 'oid'].find((r) => !columns.some((c) => c.toLowerCase() === r));
       const all = rowid ? [rowid, ...columns] : columns;
       const select = all.map((c) => `typeof(${q(c)}), CASE WHEN typeof(${q(c)}) IN ('text', 'blob') THEN hex(${q(c)}) ELSE ${q(c)} END`);
-      const statement = db.prepare(`SELECT ${select.join(', ')} FROM ${q(name)}${rowid ? ` ORDER BY ${q(rowid)}` : ''}`);
-      rows[name] = (statement.raw(true).safeIntegers(true).all() as unknown[][]).map((r) =>
+      rows[name] = rowArraysExact(db, `SELECT ${select.join(', ')} FROM ${q(name)}${rowid ? ` ORDER BY ${q(rowid)}` : ''}`).map((r) =>
         r.flatMap((v, i) => (i % 2 ? [exact(r[i - 1], v)] : [])).join(' | '),
       );
     }
     const hasSequence = schema.some((s) => s.startsWith('table sqlite_sequence '));
-    const sequence = hasSequence ? db.prepare('SELECT name, seq FROM sqlite_sequence ORDER BY name').raw(true).all() : [];
+    const sequence = hasSequence ? rowArrays(db, 'SELECT name, seq FROM sqlite_sequence ORDER BY name') : [];
     return { header, schema, rows, sequence };
   } finally {
     db.close();
@@ -69,7 +65,7 @@ function fingerprint(file: string): Fingerprint {
 
 function createFixture(file: string, journalMode = 'wal'): void {
   const db = new Database(file);
-  db.pragma(`journal_mode = ${journalMode}`);
+  db.exec(`PRAGMA journal_mode = ${journalMode}`);
   db.exec(readFileSync(FIXTURE, 'utf8'));
   db.close();
 }
@@ -269,15 +265,15 @@ describe('SQLite engine', () => {
     db.exec('CREATE TABLE r (v)');
     const insert = db.prepare('INSERT INTO r VALUES (?)');
     const bits = new DataView(new ArrayBuffer(8));
-    db.transaction(() => {
-      for (let i = 0; i < 20000; i++) {
-        bits.setUint32(0, (Math.random() * 2 ** 32) >>> 0);
-        bits.setUint32(4, (Math.random() * 2 ** 32) >>> 0);
-        const random = bits.getFloat64(0);
-        if (Number.isFinite(random)) insert.run(random);
-        insert.run(Number((Math.random() * 10 ** (i % 9)).toFixed(i % 7)));
-      }
-    })();
+    db.exec('BEGIN');
+    for (let i = 0; i < 20000; i++) {
+      bits.setUint32(0, (Math.random() * 2 ** 32) >>> 0);
+      bits.setUint32(4, (Math.random() * 2 ** 32) >>> 0);
+      const random = bits.getFloat64(0);
+      if (Number.isFinite(random)) insert.run(random);
+      insert.run(Number((Math.random() * 10 ** (i % 9)).toFixed(i % 7)));
+    }
+    db.exec('COMMIT');
     db.close();
     const want = fingerprint(file);
     const { sql } = await dumpToBuffer(file);
@@ -293,7 +289,7 @@ describe('SQLite engine', () => {
     it('other connections see the old state until the swap commits, then the new one, never a half state', async () => {
       const file = fresh(`busy-${journalMode}`);
       const db = new Database(file);
-      db.pragma(`journal_mode = ${journalMode}`);
+      db.exec(`PRAGMA journal_mode = ${journalMode}`);
       db.exec('CREATE TABLE stock (sku TEXT PRIMARY KEY, qty INTEGER); CREATE TABLE log (msg TEXT)');
       db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150000) INSERT INTO stock SELECT 'sku' || i, 2 FROM n");
       db.close();
@@ -306,8 +302,9 @@ describe('SQLite engine', () => {
         "SELECT (SELECT count(*) || '/' || total(qty) FROM stock) || ' ' || (SELECT count(*) FROM log) || ' ' || " +
         "(SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema ORDER BY name))";
       const holder = new Database(file);
-      const read = holder.prepare(signature).pluck();
-      const old = read.get();
+      const read = holder.prepare(signature);
+      read.setReturnArrays(true);
+      const old = (read.get() as unknown as unknown[])[0];
       const watcher = watch(file, signature);
       await watcher.ready;
       let inSwap = 0; // a moment inside the swap's write transaction: after its first table, before COMMIT
@@ -318,7 +315,7 @@ describe('SQLite engine', () => {
       });
       const committed = Date.now();
       const seen = await watcher.stop();
-      const now = read.get(); // the connection opened before the restore, same prepared statement
+      const now = (read.get() as unknown as unknown[])[0]; // the connection opened before the restore, same prepared statement
       holder.close();
       expect(old).toBe('100000/100000.0 1 junk,log,sqlite_autoindex_stock_1,stock');
       expect(now).toBe('150000/300000.0 0 log,sqlite_autoindex_stock_1,stock');
@@ -340,12 +337,12 @@ interface Seen {
 
 /** A worker thread that reads `query` in a loop and records every distinct result (or error) in order. */
 function watch(file: string, query: string): { ready: Promise<void>; stop: () => Promise<{ states: Seen[]; reads: number }> } {
-  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
-    const Database = require(workerData.driver);
-    const db = new Database(workerData.file, { timeout: 60000 });
-    const read = db.prepare(workerData.query).pluck();
+    const { DatabaseSync } = require('node:sqlite');
+    const db = new DatabaseSync(workerData.file, { timeout: 60000 });
+    const read = db.prepare(workerData.query);
+    read.setReturnArrays(true);
     const states = [];
     let reads = 0, stop = false;
     parentPort.on('message', () => { stop = true; });
@@ -354,7 +351,7 @@ function watch(file: string, query: string): { ready: Promise<void>; stop: () =>
       // (rightly) see the old state; what must hold is that no read started after the commit sees it.
       const now = Date.now();
       let state;
-      try { state = read.get(); } catch (e) { state = 'error: ' + e.message; }
+      try { state = read.get()[0]; } catch (e) { state = 'error: ' + e.message; }
       reads++;
       const current = states[states.length - 1];
       if (current && current.state === state) current.last = now;
@@ -363,7 +360,7 @@ function watch(file: string, query: string): { ready: Promise<void>; stop: () =>
       if (stop) { db.close(); parentPort.postMessage({ states, reads }); } else setImmediate(loop);
     };
     loop();`;
-  const worker = new Worker(code, { eval: true, workerData: { driver, file, query } });
+  const worker = new Worker(code, { eval: true, workerData: { file, query } });
   const ready = new Promise<void>((resolve, reject) => {
     worker.once('message', () => resolve());
     worker.once('error', reject);

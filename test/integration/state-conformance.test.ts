@@ -258,13 +258,13 @@ describe('the MySQL/MariaDB state schema', () => {
 
 describe('an SQLite state from before hosts were recorded', () => {
   it('is migrated: running jobs get their host from the recorded process', async () => {
-    const { default: Database } = await import('better-sqlite3');
+    const { DatabaseSync: Database } = await import('node:sqlite');
     const { MIGRATIONS } = await import('../../src/catalog/state-sqlite.js');
     const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-state-old-'));
     const old = new Database(path.join(home, 'lifeboat.db'));
     old.exec(MIGRATIONS[0]);
     old.exec(MIGRATIONS[1]);
-    old.pragma('user_version = 2');
+    old.exec('PRAGMA user_version = 2');
     old.prepare("INSERT INTO job (id, kind, type, description, trigger, state, created_at, process) VALUES ('jold', 'backup', 'db', 'backup db', 'cli', 'running', '2026-01-01T00:00:00.000Z', ?)")
       .run(JSON.stringify({ host: 'web1.example', pid: 123 }));
     old.close();

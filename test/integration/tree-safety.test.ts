@@ -2,7 +2,8 @@
 // or broken archives are refused with nothing written anywhere and nothing changed; a failure in the
 // middle of the swap, or a database restore that fails after it, leaves the shop exactly as it was
 // with no work folder left; files that change or vanish while a backup reads them become warnings.
-import Database from 'better-sqlite3';
+import { DatabaseSync as Database } from 'node:sqlite';
+import { column, rowArrays } from '../helpers/sqlite.js';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
@@ -75,9 +76,9 @@ describe('rollback of hostile, broken and failing archives', () => {
   // Lifeboat's own folders change: the backups, and its home (where each rollback keeps its journal).
   const print = () => fingerprintTree(root, { ignore: (rel) => rel.startsWith('var/backups') || rel.startsWith('var/lifeboat') });
   const dbDigest = () => {
-    const db = new Database(target.path, { readonly: true });
+    const db = new Database(target.path, { readOnly: true });
     try {
-      return JSON.stringify(['store', 'sales_order', 'catalog_product_entity'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).raw().all()));
+      return JSON.stringify(['store', 'sales_order', 'catalog_product_entity'].map((t) => rowArrays(db, `SELECT * FROM ${t} ORDER BY rowid`)));
     } finally {
       db.close();
     }
@@ -287,8 +288,8 @@ describe('rollback of hostile, broken and failing archives', () => {
         expect((error as Error).message).toMatch(/^the shop was rolled back to .* \(wholly: its commit point had passed\), but the rollback failed afterwards: failing at/);
         expect(await readFile(path.join(root, 'app/etc/env.php'), 'utf8')).toBe('<?php // from the archive\n');
         expect(await readFile(path.join(root, 'brand-new.txt'), 'utf8')).toBe('would be added');
-        const db = new Database(target.path, { readonly: true });
-        expect(db.prepare('SELECT name FROM store').pluck().all()).toEqual(['from the archive']);
+        const db = new Database(target.path, { readOnly: true });
+        expect(column(db, 'SELECT name FROM store')).toEqual(['from the archive']);
         db.close();
         expect((await readdir(base)).filter((n) => n.startsWith('.lifeboat-'))).toEqual([]);
         expect((await readdir(shop.home)).filter((n) => n.includes('journal'))).toEqual([]);

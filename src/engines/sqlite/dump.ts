@@ -8,10 +8,10 @@
 //   DELETE FROM sqlite_sequence; INSERT INTO sqlite_sequence ...
 //   indexes, views, triggers (in creation order; triggers last so that loading does not fire them)
 //   COMMIT;
-import Database from 'better-sqlite3';
 import type { DumpOptions, DumpResult, SqlSink, TableDumpInfo } from '../engine.js';
 import type { SqliteTarget } from '../target.js';
 import { blobLiteral, decodeUtf16, quoteIdent, realLiteral, storedTextLiteral, textLiteral, type TextEncoding } from './literals.js';
+import { openSqlite, scalar } from '../../sql/sqlite.js';
 import { columnList, readSchema, type Db, type TableShape } from './schema.js';
 
 const BATCH_CHARS = 64 * 1024;
@@ -58,7 +58,7 @@ class Writer {
 
 /**
  * A SELECT that returns every value in a form whose JavaScript type tells the storage class apart:
- * NULL → null, INTEGER → bigint, REAL → number, BLOB → its hex (string), TEXT → its bytes (Buffer),
+ * NULL → null, INTEGER → bigint, REAL → number, BLOB → its hex (string), TEXT → its bytes (Uint8Array),
  * so that text that is not valid UTF-8 is not altered on the way.
  */
 function selectFor(table: TableShape): string {
@@ -76,7 +76,8 @@ function valueLiteral(value: unknown, encoding: TextEncoding, lossy: { count: nu
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'number') return realLiteral(value);
   if (typeof value === 'string') return blobLiteral(value);
-  const bytes = value as Buffer;
+  const raw = value as Uint8Array;
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const literal = storedTextLiteral(bytes, encoding);
   if (literal !== undefined) return literal;
   lossy.count++;
@@ -86,7 +87,10 @@ function valueLiteral(value: unknown, encoding: TextEncoding, lossy: { count: nu
 async function dumpRows(db: Db, table: TableShape, encoding: TextEncoding, writer: Writer, sink: SqlSink, warnings: string[]): Promise<TableDumpInfo> {
   writer.table = table.name;
   const prefix = `INSERT INTO ${quoteIdent(table.name)}(${columnList(table)}) VALUES(`;
-  const rows = db.prepare(selectFor(table)).raw(true).safeIntegers(true).iterate() as IterableIterator<unknown[]>;
+  const select = db.prepare(selectFor(table));
+  select.setReturnArrays(true);
+  select.setReadBigInts(true);
+  const rows = select.iterate() as unknown as IterableIterator<unknown[]>;
   const lossy = { count: 0 };
   await writer.flush(); // the CREATE TABLE before it is not part of the table's range
   const info: TableDumpInfo = { name: table.name, rows: 0, dataOffset: sink.bytesWritten, dataLength: 0 };
@@ -118,12 +122,12 @@ export async function dumpSqlite(target: SqliteTarget, sink: SqlSink, options: D
   if (options.signal?.aborted) throw abortError(options.signal);
   let db: Db;
   try {
-    db = new Database(target.path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    db = openSqlite(target.path, { mustExist: true, timeoutMs: BUSY_TIMEOUT_MS });
   } catch (error) {
     throw new Error(`cannot open SQLite database ${target.path}: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
-    const serverVersion = String(db.prepare('SELECT sqlite_version()').pluck().get());
+    const serverVersion = String(scalar(db, 'SELECT sqlite_version()'));
     db.exec('BEGIN');
     // The first read starts the snapshot; everything below reads from it.
     const schema = readSchema(db);
@@ -133,7 +137,7 @@ export async function dumpSqlite(target: SqliteTarget, sink: SqlSink, options: D
     if (options.onProgress) {
       writer.totalRows = schema.tables
         .filter((t) => !t.virtual)
-        .reduce((sum, t) => sum + Number(db.prepare(`SELECT count(*) FROM ${quoteIdent(t.name)}`).pluck().get()), 0);
+        .reduce((sum, t) => sum + Number(scalar(db, `SELECT count(*) FROM ${quoteIdent(t.name)}`)), 0);
     }
     const tables: TableDumpInfo[] = [];
 
@@ -165,7 +169,7 @@ export async function dumpSqlite(target: SqliteTarget, sink: SqlSink, options: D
       warnings,
     };
   } finally {
-    if (db.inTransaction) db.exec('ROLLBACK');
+    if (db.isTransaction) db.exec('ROLLBACK');
     db.close();
   }
 }
@@ -176,7 +180,9 @@ async function dumpSequences(db: Db, tables: TableShape[], writer: Writer): Prom
   if (autoincrement.size === 0) return;
   const exists = db.prepare("SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'").get();
   if (!exists) return;
-  const rows = db.prepare('SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid').safeIntegers(true).all() as { name: unknown; seq: unknown }[];
+  const select = db.prepare('SELECT name, seq FROM main.sqlite_sequence ORDER BY rowid');
+  select.setReadBigInts(true);
+  const rows = select.all() as { name: unknown; seq: unknown }[];
   const kept = rows.filter((r) => typeof r.name === 'string' && autoincrement.has(r.name));
   if (kept.length === 0) return;
   await writer.add('DELETE FROM sqlite_sequence;\n');

@@ -1,9 +1,9 @@
 // What a SQLite database (main or an attached one) holds, read from sqlite_schema and the pragmas:
 // the objects in creation order, and for each table the columns a dump or a copy must carry.
-import type Database from 'better-sqlite3';
+import { queryAll, scalar, type SqliteDb } from '../../sql/sqlite.js';
 import { quoteIdent, type TextEncoding } from './literals.js';
 
-export type Db = Database.Database;
+export type Db = SqliteDb;
 
 export interface SchemaObject {
   type: 'table' | 'index' | 'view' | 'trigger';
@@ -69,16 +69,10 @@ function pickRowidName(columns: XinfoRow[]): string | null {
 /** Reads the schema of `schemaName` ('main' or an attached database) on `db`. */
 export function readSchema(db: Db, schemaName = 'main'): Schema {
   const s = quoteIdent(schemaName);
-  const pragma = (name: string): unknown => db.prepare(`PRAGMA ${s}.${name}`).pluck().get();
-  const encoding = String(db.prepare('PRAGMA encoding').pluck().get()) as TextEncoding;
-  const objects = db
-    .prepare(`SELECT type, name, tbl_name AS tblName, sql FROM ${s}.sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid`)
-    .all() as SchemaObject[];
-  const listed = db.prepare('SELECT name, type, wr FROM pragma_table_list WHERE schema = ?').all(schemaName) as {
-    name: string;
-    type: string;
-    wr: number;
-  }[];
+  const pragma = (name: string): unknown => scalar(db, `PRAGMA ${s}.${name}`);
+  const encoding = String(scalar(db, 'PRAGMA encoding')) as TextEncoding;
+  const objects = queryAll<SchemaObject>(db, `SELECT type, name, tbl_name AS tblName, sql FROM ${s}.sqlite_schema WHERE sql IS NOT NULL ORDER BY rowid`);
+  const listed = queryAll<{ name: string; type: string; wr: number }>(db, 'SELECT name, type, wr FROM pragma_table_list WHERE schema = ?', schemaName);
   const kinds = new Map(listed.map((t) => [t.name, t]));
   const shadow = new Set(listed.filter((t) => t.type === 'shadow').map((t) => t.name));
   const schema: Schema = {
@@ -111,7 +105,7 @@ function tableShape(db: Db, schemaName: string, object: SchemaObject, withoutRow
   const virtual = /^\s*CREATE\s+VIRTUAL\b/i.test(object.sql);
   let xinfo: XinfoRow[];
   try {
-    xinfo = db.prepare('SELECT name, type, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid').all(object.name, schemaName) as XinfoRow[];
+    xinfo = queryAll<XinfoRow>(db, 'SELECT name, type, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid', object.name, schemaName);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
@@ -123,7 +117,7 @@ function tableShape(db: Db, schemaName: string, object: SchemaObject, withoutRow
     if (/^fts[345]$/.test(virtualModule(object.sql))) rowid = pickRowidName(xinfo);
   } else if (!withoutRowid) {
     const pk = xinfo.filter((c) => c.pk > 0);
-    const pkIndex = (db.prepare('SELECT origin FROM pragma_index_list(?, ?)').pluck().all(object.name, schemaName) as string[]).includes('pk');
+    const pkIndex = scalar(db, "SELECT count(*) FROM pragma_index_list(?, ?) WHERE origin = 'pk'", object.name, schemaName) !== 0;
     // An INTEGER PRIMARY KEY is the rowid itself, except when declared DESC, which gives it an index.
     const aliased = pk.length === 1 && pk[0].type.toUpperCase() === 'INTEGER' && !pkIndex;
     if (!aliased) rowid = pickRowidName(xinfo);

@@ -1,10 +1,10 @@
 // Loads a dump into a fresh staging database file, statement by statement, inside one transaction.
 // The staging file is throw-away: no journal, no fsync. Any failure names the statement's byte offset.
-import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { splitStatements } from '../../sql/splitter.js';
+import { openSqlite, prepareOne } from '../../sql/sqlite.js';
 import type { RestoreOptions } from '../engine.js';
 import type { TextEncoding } from './literals.js';
 import type { Db } from './schema.js';
@@ -97,7 +97,7 @@ function snippet(sql: string): string {
 export async function loadStage(file: string, sql: AsyncIterable<Buffer>, encoding: TextEncoding, options: RestoreOptions): Promise<StageResult> {
   let db: Db;
   try {
-    db = new Database(file);
+    db = openSqlite(file);
   } catch (error) {
     throw new SqliteRestoreError(`cannot create the staging database ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -109,10 +109,7 @@ export async function loadStage(file: string, sql: AsyncIterable<Buffer>, encodi
   let rows = 0;
   let offset = 0;
   try {
-    db.pragma(`encoding = '${encoding}'`);
-    db.pragma('journal_mode = OFF');
-    db.pragma('synchronous = OFF');
-    db.pragma('foreign_keys = OFF');
+    db.exec(`PRAGMA encoding = '${encoding}'; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF`);
     db.exec('BEGIN');
     for await (const statement of splitStatements(sql, 'sqlite')) {
       if (options.signal?.aborted) throw abortError(options.signal);
@@ -134,7 +131,7 @@ export async function loadStage(file: string, sql: AsyncIterable<Buffer>, encodi
         if (table !== undefined && !only.has(table.toLowerCase()) && table.toLowerCase() !== 'sqlite_sequence') continue;
       }
       try {
-        db.prepare(text).run(); // prepare() refuses a text holding more than one statement
+        prepareOne(db, text).run();
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new SqliteRestoreError(`statement at byte offset ${offset} of the dump failed: ${reason} [${snippet(text)}]`, offset);

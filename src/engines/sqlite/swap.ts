@@ -2,6 +2,7 @@
 // write transaction. Other connections (the shop) see the old content until COMMIT, the new after.
 import type { ObjectCounts } from '../../core/types.js';
 import type { ProgressListener } from '../engine.js';
+import { sqliteResultCode } from '../../sql/sqlite.js';
 import { quoteIdent, quoteString } from './literals.js';
 import { columnList, readSchema, type Db, type Schema, type SchemaObject, type TableShape } from './schema.js';
 import { SqliteRestoreError } from './stage.js';
@@ -43,7 +44,7 @@ function copyRows(db: Db, table: TableShape): number {
   const columns = columnList(table);
   const order = table.orderBy ? ` ORDER BY ${quoteIdent(table.orderBy)}` : '';
   const source = `${S}.${quoteIdent(table.name)}`;
-  return db.prepare(`INSERT INTO main.${quoteIdent(table.name)}(${columns}) SELECT ${columns} FROM ${source}${order}`).run().changes;
+  return Number(db.prepare(`INSERT INTO main.${quoteIdent(table.name)}(${columns}) SELECT ${columns} FROM ${source}${order}`).run().changes);
 }
 
 function copySequences(db: Db, names: string[]): void {
@@ -118,9 +119,12 @@ function swapTables(db: Db, main: Schema, stage: Schema, names: string[], option
   result.objects = { ...result.objects, triggers: triggers.length };
 }
 
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+
 function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_')) || code === 'SQLITE_LOCKED';
+  const code = sqliteResultCode(error);
+  return code === SQLITE_BUSY || code === SQLITE_LOCKED;
 }
 
 function busyError(file: string, timeoutMs: number, step: string): SqliteRestoreError {
@@ -164,7 +168,7 @@ export function swapIn(db: Db, file: string, busyTimeoutMs: number, options: Swa
     const reason = error instanceof Error ? error.message : String(error);
     throw new SqliteRestoreError(`could not swap the restored content into ${file}: ${reason}; nothing was changed`);
   } finally {
-    if (db.inTransaction) db.exec('ROLLBACK');
+    if (db.isTransaction) db.exec('ROLLBACK');
   }
   return result;
 }

@@ -1,0 +1,29 @@
+// Reading SQLite files in tests with node:sqlite: one column, or rows as arrays.
+import type { DatabaseSync } from 'node:sqlite';
+
+type Param = string | number | bigint | null | Uint8Array;
+
+/** The first column of every row. */
+export function column<T = unknown>(db: DatabaseSync, sql: string, ...params: Param[]): T[] {
+  return rowArrays(db, sql, ...params).map((row) => row[0] as T);
+}
+
+/** The first column of the first row. */
+export function value<T = unknown>(db: DatabaseSync, sql: string, ...params: Param[]): T | undefined {
+  return column<T>(db, sql, ...params)[0];
+}
+
+/** Every row as an array of its values. */
+export function rowArrays(db: DatabaseSync, sql: string, ...params: Param[]): unknown[][] {
+  const statement = db.prepare(sql);
+  statement.setReturnArrays(true);
+  return statement.all(...params) as unknown as unknown[][];
+}
+
+/** Every row as an array of its values, integers as bigint (none rounded). */
+export function rowArraysExact(db: DatabaseSync, sql: string): unknown[][] {
+  const statement = db.prepare(sql);
+  statement.setReturnArrays(true);
+  statement.setReadBigInts(true);
+  return statement.all() as unknown as unknown[][];
+}
