@@ -6,6 +6,7 @@ import type { BackupRecord, BackupType } from '../core/types.js';
 import { humanBytes, recordJson } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
+import { log } from '../core/log.js';
 
 interface BackupFlags {
   name?: string;
@@ -37,7 +38,7 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
   const config = settings();
   const { takeBackup } = await import('../core/operations.js');
   const bar = progressBar(!flags.json);
-  const { record } = await withInterrupts((signal) =>
+  const { jobId, record } = await withInterrupts((signal) =>
     takeBackup(config, {
       type,
       name: flags.name,
@@ -48,7 +49,7 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
       trigger: 'cli',
       signal,
       onProgress: bar.listener,
-      onNotice: (line) => stdio.err(line),
+      onNotice: log.warn,
     }),
   ).finally(() => bar.done());
   if (flags.json) {
@@ -57,9 +58,9 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
   }
   stdio.out(describe(record));
   for (const followed of record.manifest?.tree?.followedSymlinks ?? []) {
-    stdio.err(`note: ${followed.path} is a symlink to ${followed.target}; its contents are in the backup`);
+    log.info(`note: ${followed.path} is a symlink to ${followed.target}; its contents are in the backup`, { jobId });
   }
-  for (const warning of record.manifest?.warnings ?? []) stdio.err(`warning: ${warning}`);
+  for (const warning of record.manifest?.warnings ?? []) log.warning(warning, { jobId });
 }
 
 /** The options every backup type takes. */

@@ -3,17 +3,15 @@ import type { StateStore } from '../catalog/state.js';
 import type { AccountStore } from '../catalog/accounts.js';
 import { loadSettings, type Settings } from '../config.js';
 import { tightenPrivateHome } from '../core/private-home.js';
+import { log, logFormat } from '../core/log.js';
 import { redact } from '../core/redact.js';
 
-export interface Output {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-/** Everything a command prints passes through redact: no password or token reaches a terminal or a log. */
-export const stdio: Output = {
-  out: (text) => process.stdout.write(asLine(redact(text))),
-  err: (text) => process.stderr.write(asLine(redact(text))),
+/**
+ * What a command reports on stdout (a table, its result, --json data); what it logs goes to stderr
+ * through core/log.ts. Both pass through redact: no password or token reaches a terminal or a log.
+ */
+export const stdio = {
+  out: (text: string) => process.stdout.write(asLine(redact(text))),
 };
 
 function asLine(text: string): string {
@@ -23,7 +21,7 @@ function asLine(text: string): string {
 /** The settings; a home an older version left readable by other users is made private first (see private-home.ts). */
 export function settings(): Settings {
   const loaded = loadSettings(process.env, process.cwd());
-  for (const line of tightenPrivateHome(loaded.home)) stdio.err(`warning: ${line}`);
+  for (const line of tightenPrivateHome(loaded.home)) log.warning(line);
   return loaded;
 }
 
@@ -37,7 +35,8 @@ export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T
   const onSignal = (name: NodeJS.Signals) => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write(`\n${name}: stopping cleanly (press Ctrl-C again to exit at once)\n`);
+    if (logFormat() === 'human') process.stderr.write('\n'); // off a progress bar's line
+    log.warn(`${name}: stopping cleanly (press Ctrl-C again to exit at once)`);
     controller.abort(new Error(`interrupted by ${name}`));
   };
   process.on('SIGINT', onSignal);

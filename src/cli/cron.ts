@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
+import { log } from '../core/log.js';
 import { openState, settings, stdio, withInterrupts } from './context.js';
 
 export function registerCron(program: Command): void {
@@ -16,10 +17,15 @@ export function registerCron(program: Command): void {
       const { runScheduledOnce } = await import('../core/scheduler.js');
       try {
         const outcome = await withInterrupts((signal) =>
-          runScheduledOnce(config, store, now, { signal, onNotice: (line) => stdio.err(line) }),
+          runScheduledOnce(config, store, now, { signal, onNotice: log.warn }),
         );
-        if (flags.json) stdio.out(JSON.stringify(outcome));
-        else stdio.out(outcome.message);
+        // The outcome is a log line (stdout for people, stderr in the json log); --json prints it as data too.
+        const level = outcome.status === 'failed' ? 'error' : 'info';
+        const fields = { status: outcome.status, occurrence: outcome.occurrence, file: outcome.file };
+        if (flags.json) {
+          stdio.out(JSON.stringify(outcome));
+          log.event(level, outcome.message, fields);
+        } else log.status(level, outcome.message, fields);
         if (outcome.status === 'failed') process.exitCode = 1;
       } finally {
         await store.close();

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { confirm } from './confirm.js';
 import { settings, stdio } from './context.js';
+import { log } from '../core/log.js';
 
 export function registerDelete(program: Command): void {
   program
@@ -21,7 +22,7 @@ export function registerDelete(program: Command): void {
       for (const id of ids) records.push(await findAnyBackup(config.backupDir, store, id));
       const files = records.map((r) => r.file).join(', ');
       if (!(await confirm(`Delete ${records.length} backup(s) and their archives (${files})?`, flags.yes))) {
-        stdio.err('nothing was deleted');
+        log.info('nothing was deleted');
         process.exitCode = 1;
         return;
       }

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { BackupType } from '../core/types.js';
 import { progressBar } from './progress.js';
-import { settings, stdio, withInterrupts } from './context.js';
+import { settings, withInterrupts } from './context.js';
+import { log } from '../core/log.js';
 
 interface GuardFlags {
   type: string;
@@ -53,23 +54,23 @@ export function registerGuard(program: Command): void {
       try {
         const bar = progressBar(true);
         const { record } = await withInterrupts((signal) =>
-          takeBackup(config, { type, name: flags.name ?? 'guard', trigger: 'guard', signal, onProgress: bar.listener, onNotice: stdio.err }),
+          takeBackup(config, { type, name: flags.name ?? 'guard', trigger: 'guard', signal, onProgress: bar.listener, onNotice: log.warn }),
         ).finally(() => bar.done());
-        stdio.err(`lifeboat guard: backup ${record.id} (${record.file}) taken; running: ${argv.map(quoteArg).join(' ')}`);
+        log.info(`lifeboat guard: backup ${record.id} (${record.file}) taken; running: ${argv.map(quoteArg).join(' ')}`);
         const code = await runCommand(argv);
         if (code === 0) {
-          stdio.err(`lifeboat guard: the command succeeded; backup ${record.id} is kept`);
+          log.info(`lifeboat guard: the command succeeded; backup ${record.id} is kept`);
           return;
         }
         if (flags.rollbackOnFailure) {
-          stdio.err(`lifeboat guard: the command failed (exit ${code}); rolling back to ${record.file}`);
+          log.warn(`lifeboat guard: the command failed (exit ${code}); rolling back to ${record.file}`);
           const rollbackBar = progressBar(true);
-          await withInterrupts((signal) => rollBack(config, record, { trigger: 'guard', signal, onProgress: rollbackBar.listener, onNotice: stdio.err })).finally(() =>
+          await withInterrupts((signal) => rollBack(config, record, { trigger: 'guard', signal, onProgress: rollbackBar.listener, onNotice: log.warn })).finally(() =>
             rollbackBar.done(),
           );
-          stdio.err(`lifeboat guard: rolled back to ${record.file}`);
+          log.info(`lifeboat guard: rolled back to ${record.file}`);
         } else {
-          stdio.err(`lifeboat guard: the command failed (exit ${code}); to undo its changes run:\n  lifeboat rollback ${record.id} --yes`);
+          log.warn(`lifeboat guard: the command failed (exit ${code}); to undo its changes run:\n  lifeboat rollback ${record.id} --yes`);
         }
         process.exitCode = code;
       } finally {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
 import { settings, stdio } from './context.js';
+import { log } from '../core/log.js';
 
 const TYPE_LABELS: Record<string, string> = {
   db: 'Database',
@@ -24,8 +25,8 @@ export function registerList(program: Command): void {
         import('../core/recover.js'),
       ]);
       const store = openOffsiteStore(config.storage);
-      const records = await listAllBackups(config.backupDir, store, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).finally(() => store?.close());
-      for (const line of await interruptedRollbacks(config.home)) stdio.err(`warning: ${line}`);
+      const records = await listAllBackups(config.backupDir, store, { onStoreUnreachable: log.warning }).finally(() => store?.close());
+      for (const line of await interruptedRollbacks(config.home)) log.warning(line);
       if (flags.json) {
         stdio.out(JSON.stringify(records.map((r) => recordJson(r, config.backupDir)), null, 2));
         return;
@@ -45,6 +46,6 @@ export function registerList(program: Command): void {
       ]);
       stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'TYPE', 'FILE', ...(store ? ['WHERE'] : [])], rows));
       // After the table, where they are seen: the archives that nothing will use until this is fixed.
-      for (const r of records) if (r.problem) stdio.err(`warning: ${r.file}: ${r.problem}; ${manifestRemedy(r)}`);
+      for (const r of records) if (r.problem) log.warning(`${r.file}: ${r.problem}; ${manifestRemedy(r)}`);
     });
 }

@@ -2,7 +2,7 @@
 // as one line on stderr and an exit code: 0 ok, 1 failed, 2 bad usage or configuration.
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../core/errors.js';
-import { redact } from '../core/redact.js';
+import { configureLog, log, logFormat, logProcessWarnings } from '../core/log.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { registerBackup } from './backup.js';
 import { registerConfig } from './config.js';
@@ -31,6 +31,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run "lifeboat --help" for usage)')
     // `lifeboat guard -- COMMAND --flags`: options after the command belong to it.
     .enablePositionalOptions()
+    // Usage errors (and the help shown for them) are log lines too: one record each in the json log.
+    .configureOutput({ writeErr: (text) => (logFormat() === 'json' ? log.error(text.trimEnd()) : process.stderr.write(text)) })
     .addHelpText(
       'after',
       `
@@ -43,6 +45,8 @@ Settings (environment variables, or lifeboat.config.json / .yaml in the working 
   LIFEBOAT_STATE_URL     that state in a MySQL/MariaDB schema of its own, shared by several servers
   LIFEBOAT_EXCLUDE       comma-separated globs to leave out of file backups (e.g. "pub/static/**,*.log")
   LIFEBOAT_CONFIG        a config file to read instead of the one in the working folder
+  LIFEBOAT_LOG_FORMAT    human (default) or json: log lines on stderr as JSON objects with pino's fields
+
 "lifeboat config" shows the effective settings and where each comes from.
 
 Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
@@ -81,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
   });
   const program = buildProgram();
   try {
+    configureLog(process.env);
+    if (logFormat() === 'json') logProcessWarnings();
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
@@ -91,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`lifeboat: ${redact(message.split('\n')[0])}\n`);
+    log.error(`lifeboat: ${message.split('\n')[0]}`);
     return error instanceof UsageError ? 2 : 1;
   }
 }

@@ -1,5 +1,6 @@
-// A one-line progress bar on stderr, drawn only on a terminal: bytes, rows, current table, rate, ETA.
+// A one-line progress bar on stderr, drawn only on a terminal and in the human log format: bytes, rows, current table, rate, ETA.
 import type { Progress, ProgressListener } from '../engines/engine.js';
+import { logFormat } from '../core/log.js';
 import { humanBytes, humanDuration } from './format.js';
 
 export interface ProgressBar {
@@ -9,7 +10,8 @@ export interface ProgressBar {
 }
 
 export function progressBar(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
-  if (!enabled || !stream.isTTY) return { listener: undefined, done: () => undefined };
+  // The json log has no place for a redrawn line: there a job logs its progress itself (core/job-log.ts).
+  if (!enabled || !stream.isTTY || logFormat() === 'json') return { listener: undefined, done: () => undefined };
   const started = Date.now();
   let lastDraw = 0;
   let drawn = false;

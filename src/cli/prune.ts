@@ -4,6 +4,7 @@ import { machineTimeZone, type Schedule } from '../core/schedule.js';
 import { UsageError } from '../core/errors.js';
 import { confirm } from './confirm.js';
 import { humanBytes, localTime, renderTable } from './format.js';
+import { log } from '../core/log.js';
 import { openState, settings, stdio } from './context.js';
 
 interface PruneFlags {
@@ -44,7 +45,7 @@ export function registerPrune(program: Command): void {
       ]);
       // Like every command that changes things, first settle what dead jobs left; a running job holds the
       // lock and has done so itself.
-      if (!flags.dryRun) for (const line of await recoverShop(config).catch((error: Error) => [`warning: recovery not run: ${error.message}`])) stdio.err(line);
+      if (!flags.dryRun) for (const line of await recoverShop(config).catch((error: Error) => [`warning: recovery not run: ${error.message}`])) log.warn(line);
       const store = await openState(config);
       const offsite = openOffsiteStore(config.storage);
       try {
@@ -54,7 +55,7 @@ export function registerPrune(program: Command): void {
         const preview = await pruneBackups(config.backupDir, store, policy, { timezone, dryRun: true, offsite });
         const apply = !flags.dryRun && preview.removed.length > 0;
         if (apply && !(await confirm(`Remove ${preview.removed.length} backup(s) and their archives?`, flags.yes || flags.json))) {
-          stdio.err('nothing was removed');
+          log.info('nothing was removed');
           process.exitCode = 1;
           return;
         }

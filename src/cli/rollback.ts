@@ -9,6 +9,7 @@ import { confirm } from './confirm.js';
 import { localTime } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
+import { log } from '../core/log.js';
 
 interface RollbackFlags {
   yes?: boolean;
@@ -53,17 +54,17 @@ export function registerRollback(program: Command): void {
         import('../core/operations.js'),
       ]);
       const store = openOffsiteStore(config.storage);
-      const record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) }).finally(() => store?.close());
+      const record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: log.warning }).finally(() => store?.close());
       requireBoundManifest(record, 'roll it back'); // before asking: the answer would not matter
       const question = `Replace ${await whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes))) {
-        stdio.err('rollback cancelled; nothing was changed');
+        log.info('rollback cancelled; nothing was changed');
         process.exitCode = 1;
         return;
       }
       const bar = progressBar(!flags.json);
       const { jobId, outcome } = await withInterrupts((signal) =>
-        rollBack(config, record, { tables: flags.table, maintenance: flags.maintenance, trigger: 'cli', signal, onProgress: bar.listener, onNotice: (line) => stdio.err(line) }),
+        rollBack(config, record, { tables: flags.table, maintenance: flags.maintenance, trigger: 'cli', signal, onProgress: bar.listener, onNotice: log.warn }),
       ).finally(() => bar.done());
       if (flags.json) {
         stdio.out(JSON.stringify({ id: record.id, file: record.file, type: record.type, job: jobId, ...outcome.result }));
@@ -77,6 +78,6 @@ export function registerRollback(program: Command): void {
         stdio.out(`rolled back to ${record.file}: ${tree.files} files, ${tree.dirs} folders, ${tree.symlinks} symlinks${db}`);
       }
       const warnings = outcome.kind === 'database' ? outcome.result.warnings : [...outcome.result.warnings, ...(outcome.result.database?.warnings ?? [])];
-      for (const warning of warnings) stdio.err(`warning: ${warning}`);
+      for (const warning of warnings) log.warning(warning, { jobId });
     });
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '../config.js';
 import { UsageError } from '../core/errors.js';
-import { settings, stdio, withAccounts } from './context.js';
+import { log } from '../core/log.js';
+import { settings, withAccounts } from './context.js';
 
 export const DEFAULT_PORT = 8480;
 
@@ -32,29 +33,29 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
   // What dead jobs left is settled before serving (an interrupted rollback first); a job running from the
   // command line meanwhile keeps the lock, and the next job settles it instead.
   const recovered = await recoverShop(config).catch((error: Error) => [`recovery not run: ${error.message}`]);
-  for (const line of recovered) stdio.err(line);
+  for (const line of recovered) log.warn(line);
   // Passwords and tokens an older version saved in plain text are sealed now (see stored-secrets.ts).
   const sealed = await StateStore.with(config, (store) => sealPlainStoredNotify(store, config)).catch((error: Error) => [`warning: stored secrets not checked: ${error.message}`]);
-  for (const line of sealed) stdio.err(line);
+  for (const line of sealed) log.warn(line);
   const needsSetup = (await withAccounts(config, (accounts) => accounts.countUsers())) === 0;
   // No users yet: only whoever reads this console can create the first admin.
   const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;
-  const app = buildApp(config, { setupToken, warn: (line) => stdio.err(line) });
+  const app = buildApp(config, { setupToken, warn: log.warn });
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
-  stdio.out(`lifeboat serve: listening on http://${shown}${config.basePath} (admin page /, API /api, health /healthz, metrics /metrics${config.metricsToken ? ' with the bearer token' : ''})`);
+  log.status('info', `lifeboat serve: listening on http://${shown}${config.basePath} (admin page /, API /api, health /healthz, metrics /metrics${config.metricsToken ? ' with the bearer token' : ''})`);
   if (setupToken) {
-    stdio.out(`No users yet. Create the first admin with this one-time link: http://${shown}${config.basePath}/#setup=${setupToken}`);
-    stdio.out('  (or from the command line: lifeboat user add NAME --role admin --password-stdin)');
+    log.status('info', `No users yet. Create the first admin with this one-time link: http://${shown}${config.basePath}/#setup=${setupToken}`);
+    log.status('info', '  (or from the command line: lifeboat user add NAME --role admin --password-stdin)');
   }
-  const scheduler = options.scheduler ? startSchedulerLoop(config, (line) => stdio.err(line)) : undefined;
+  const scheduler = options.scheduler ? startSchedulerLoop(config) : undefined;
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  stdio.err('lifeboat serve: stopping');
+  log.info('lifeboat serve: stopping');
   await scheduler?.stop();
   await app.close();
 }

@@ -6,6 +6,7 @@ import { UsageError } from '../core/errors.js';
 import { humanBytes } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
+import { log } from '../core/log.js';
 
 interface UploadFlags {
   missing?: boolean;
@@ -43,7 +44,7 @@ export function registerUpload(program: Command): void {
               // With --missing, one backup's failure does not stop the others; Ctrl-C does.
               if (id !== undefined || signal.aborted) throw error;
               results.push({ id: record.id, file: record.file, uploaded: false, error: (error as Error).message });
-              if (!flags.json) stdio.err(`lifeboat: ${(error as Error).message}`);
+              if (!flags.json) log.error(`lifeboat: ${(error as Error).message}`);
             } finally {
               bar.done();
             }

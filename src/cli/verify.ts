@@ -5,6 +5,7 @@ import type { VerifyReport } from '../core/verify.js';
 import type { ObjectStore } from '../stores/store.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
+import { log } from '../core/log.js';
 
 /** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
 async function readAndVerify(config: Settings, store: ObjectStore | undefined, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {
@@ -29,11 +30,11 @@ async function readAndVerify(config: Settings, store: ObjectStore | undefined, r
 /** The verdict in one line: OK on stdout, anything else on stderr. */
 async function printVerdict(record: BackupRecord, report: VerifyReport): Promise<void> {
   const { manifestRemedy } = await import('../core/manifest-binding.js');
-  if (record.problem) stdio.err(`${record.file}: NOT VERIFIED: ${record.problem}; ${manifestRemedy(record)}`);
+  if (record.problem) log.error(`${record.file}: NOT VERIFIED: ${record.problem}; ${manifestRemedy(record)}`);
   else if (report.ok) {
     const note = record.origin === 'foreign' ? ' (no manifest: checksum not known, only the archive itself was checked)' : '';
     stdio.out(`${record.file}: OK (${report.checked.join(', ')})${note}`);
-  } else stdio.err(`${record.file}: DAMAGED: ${report.problems.join('; ')}`);
+  } else log.error(`${record.file}: DAMAGED: ${report.problems.join('; ')}`);
 }
 
 export function registerVerify(program: Command): void {
@@ -53,7 +54,7 @@ export function registerVerify(program: Command): void {
       let report: VerifyReport;
       let record: BackupRecord;
       try {
-        record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: (line) => stdio.err(`warning: ${line}`) });
+        record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: log.warning });
         // An archive whose manifest is not its own has nothing to be checked against: it is not read (nor fetched).
         report = record.problem ? unboundReport(record) : await readAndVerify(config, store, record, !flags.json);
       } finally {

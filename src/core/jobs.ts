@@ -8,6 +8,8 @@ import type { Progress, ProgressListener } from '../engines/engine.js';
 import { OperationError } from './errors.js';
 import { acquireJobLock, type JobLock } from './job-lock.js';
 import type { JobLockTaker } from './job-lock-db.js';
+import { JobLog } from './job-log.js';
+import { withLogFields } from './log.js';
 import { clearStaleFlagsOnAll, enterMaintenanceOnAll } from './maintenance-roots.js';
 import { currentProcess, isDead } from './process-identity.js';
 import { StateWrites } from './job-writes.js';
@@ -46,8 +48,8 @@ export interface JobSpec<T> {
   /** Told the job's id once it holds the lock and is recorded as running (the web API answers with it). */
   onStart?: (jobId: string) => void;
   work: (context: JobContext) => Promise<T>;
-  /** What to record about the result (the backup made or restored). */
-  summarize?: (result: T) => { backupId?: string; file?: string };
+  /** What to record about the result (the backup made or restored); `bytes`, the archive's size, is only logged. */
+  summarize?: (result: T) => { backupId?: string; file?: string; bytes?: number };
   /** Told how the job ended (for notifications); its failures are reported as notices, never thrown. */
   onDone?: (outcome: JobOutcome<T>) => Promise<void>;
   /**
@@ -88,12 +90,13 @@ export async function reapDeadJobs(store: StateStore): Promise<string[]> {
 }
 
 /** Tracks rate and ETA per phase and writes progress to the state at most once a second. */
-function progressTracker(writes: StateWrites, jobId: string, forward?: ProgressListener): ProgressListener {
+function progressTracker(writes: StateWrites, jobId: string, jobLog: JobLog, forward?: ProgressListener): ProgressListener {
   let phase = '';
   let phaseStart = Date.now();
   let lastWrite = 0;
   return (p: Progress) => {
     forward?.(p);
+    jobLog.progress(p);
     const now = Date.now();
     if (p.phase !== phase) {
       phase = p.phase;
@@ -154,7 +157,13 @@ async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string, s
   }
 }
 
-export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; result: T }> {
+/** Runs the job; every line logged meanwhile, by it or by whoever it calls back, carries its id and type. */
+export function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; result: T }> {
+  const jobId = newJobId();
+  return withLogFields({ jobId, kind: spec.kind, type: spec.type }, () => runJobAs(jobId, spec));
+}
+
+async function runJobAs<T>(jobId: string, spec: JobSpec<T>): Promise<{ jobId: string; result: T }> {
   const store = StateStore.open({ home: spec.home, stateTarget: spec.stateTarget });
   const notice = (line: string) => spec.onNotice?.(line);
   // Progress and log lines come from synchronous callbacks: written in order, in the background, and
@@ -162,7 +171,6 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
   const writes = new StateWrites(store, notice);
   try {
     for (const line of await reapDeadJobs(store)) notice(line);
-    const jobId = newJobId();
     const controller = new AbortController();
     const abort = () => controller.abort(spec.signal?.reason);
     spec.signal?.addEventListener('abort', abort, { once: true });
@@ -180,6 +188,8 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
     try {
       if (!(await store.getJob(jobId))) await store.createJob({ ...jobFields(spec, jobId), state: 'running' });
       await store.markRunning(jobId);
+      const jobLog = new JobLog(jobId, spec.description);
+      jobLog.start(spec.trigger);
       spec.onStart?.(jobId);
       const log = (line: string) => writes.add((s) => s.appendLog(jobId, line));
       const finish = async (...args: Parameters<StateStore['finishJob']>) => {
@@ -197,6 +207,7 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
       const failBeforeWork = async (error: Error) => {
         log(`failed: ${error.message}`);
         await finish(jobId, 'failed', { error: error.message });
+        jobLog.end('failed', { error: error.message });
         await done({ state: 'failed', error: error.message });
         throw error;
       };
@@ -216,10 +227,11 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
       } else if (lease) log('maintenance mode on');
       try {
         controller.signal.throwIfAborted();
-        const result = await spec.work({ jobId, signal: controller.signal, onProgress: progressTracker(writes, jobId, spec.onProgress), log });
-        const summary = spec.summarize?.(result) ?? {};
+        const result = await spec.work({ jobId, signal: controller.signal, onProgress: progressTracker(writes, jobId, jobLog, spec.onProgress), log });
+        const { bytes, ...summary } = spec.summarize?.(result) ?? {};
         log(`succeeded${summary.file ? `: ${summary.file}` : ''}`);
         await finish(jobId, 'succeeded', summary);
+        jobLog.end('succeeded', { bytes, file: summary.file });
         await done({ state: 'succeeded', result });
         return { jobId, result };
       } catch (error) {
@@ -227,6 +239,7 @@ export async function runJob<T>(spec: JobSpec<T>): Promise<{ jobId: string; resu
         const cancelled = controller.signal.aborted;
         log(cancelled ? `cancelled: ${message}` : `failed: ${message}`);
         await finish(jobId, cancelled ? 'cancelled' : 'failed', { error: message });
+        jobLog.end(cancelled ? 'cancelled' : 'failed', { error: message });
         await done({ state: cancelled ? 'cancelled' : 'failed', error: message });
         throw error;
       } finally {

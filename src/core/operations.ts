@@ -131,7 +131,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     onProgress: request.onProgress,
     onNotice: request.onNotice,
     onStart: request.onStart,
-    summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file }),
+    summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file, bytes: record.size }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: async ({ signal, onProgress }) => {
@@ -179,7 +179,7 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
     onProgress: request.onProgress,
     onNotice: request.onNotice,
     onStart: request.onStart,
-    summarize: () => ({ backupId: record.id, file: record.file }),
+    summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
     work: async ({ jobId, signal, onProgress, log }): Promise<RollbackResult> => {

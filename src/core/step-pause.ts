@@ -5,6 +5,8 @@
 // files-staged, database-staged, file-renamed (each rename of the file swap), files-swapped,
 // trigger-dropped, tables-renamed, trigger-created (MySQL), database-committed (SQLite), database-swapped,
 // committed, files-settled.
+import { log } from './log.js';
+
 const counts = new Map<string, number>();
 let countedFor = '';
 
@@ -26,7 +28,7 @@ export async function reachedStep(step: string): Promise<void> {
   const wanted = pause || fail;
   if (!wanted || !isWanted(step, wanted)) return;
   if (!pause) throw new Error(`failing at ${wanted}, as LIFEBOAT_FAIL_AT asks`);
-  process.stderr.write(`paused at ${wanted}\n`);
+  log.warn(`paused at ${wanted}`);
   // A pending promise alone does not keep Node running: the interval does, until the process is killed.
   await new Promise(() => setInterval(() => undefined, 1 << 30));
 }

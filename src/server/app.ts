@@ -9,6 +9,7 @@ import { redact } from '../core/redact.js';
 import { HttpError } from './auth.js';
 import { createContext } from './context.js';
 import { warnOfUntrustedProxy } from './proxy-warning.js';
+import { logRequests } from './request-log.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBackupRoutes } from './routes/backups.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -57,6 +58,7 @@ export function buildApp(settings: Settings, options: AppOptions = {}): FastifyI
   // Open event streams must not keep a stopping server alive.
   const app = Fastify({ logger: false, forceCloseConnections: true, ...(trustProxy !== undefined ? { trustProxy } : {}) });
   if (trustProxy === undefined && options.warn) warnOfUntrustedProxy(app, options.warn);
+  logRequests(app);
   // Held for the server's life: with LIFEBOAT_STATE_URL it keeps the connection pool that the
   // stores opened per request share.
   const accounts = AccountStore.open(settings);

@@ -2,6 +2,7 @@
 // holding a random token; every state-changing request also needs the session's x-csrf-token header.
 import type { FastifyRequest } from 'fastify';
 import type { AccountStore, Resource, Session } from '../catalog/accounts.js';
+import { noteUser } from './request-log.js';
 
 export const SESSION_COOKIE = 'lifeboat_session';
 
@@ -42,6 +43,7 @@ export async function authorize(accounts: AccountStore, request: FastifyRequest,
   const token = readCookie(request, SESSION_COOKIE);
   const session = token ? await accounts.getSession(token) : undefined;
   if (!session) throw new HttpError(401, 'sign in first');
+  noteUser(request, session.user.username);
   if (!SAFE_METHODS.has(request.method) && request.headers['x-csrf-token'] !== session.csrfToken) {
     throw new HttpError(403, 'missing or wrong x-csrf-token header');
   }

@@ -2,6 +2,7 @@
 // runs what is due, exactly as `lifeboat cron` would, one run at a time.
 import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config.js';
+import { log } from '../core/log.js';
 import { runScheduledOnce } from '../core/scheduler.js';
 
 export interface SchedulerLoop {
@@ -10,7 +11,7 @@ export interface SchedulerLoop {
 
 const TICK_MS = 30_000;
 
-export function startSchedulerLoop(settings: Settings, log: (line: string) => void, tickMs = TICK_MS): SchedulerLoop {
+export function startSchedulerLoop(settings: Settings, tickMs = TICK_MS): SchedulerLoop {
   const controller = new AbortController();
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
@@ -18,10 +19,11 @@ export function startSchedulerLoop(settings: Settings, log: (line: string) => vo
     running = (async () => {
       const store = StateStore.open(settings);
       try {
-        const report = await runScheduledOnce(settings, store, new Date(), { signal: controller.signal, onNotice: log });
-        if (report.status === 'succeeded' || report.status === 'failed') log(`scheduler: ${report.message}`);
+        const report = await runScheduledOnce(settings, store, new Date(), { signal: controller.signal, onNotice: log.warn });
+        if (report.status === 'succeeded') log.info(`scheduler: ${report.message}`, { status: report.status, occurrence: report.occurrence, file: report.file });
+        if (report.status === 'failed') log.error(`scheduler: ${report.message}`, { status: report.status, occurrence: report.occurrence });
       } catch (error) {
-        log(`scheduler: ${(error as Error).message}`);
+        log.error(`scheduler: ${(error as Error).message}`);
       } finally {
         await store.close();
       }

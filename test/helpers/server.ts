@@ -18,8 +18,10 @@ export async function startServer(env: Record<string, string>, args: string[] = 
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  for (let i = 0; i < 400 && !/listening on/.test(stdout); i++) await new Promise((r) => setTimeout(r, 25));
-  const base = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+  // On stdout, or on stderr with LIFEBOAT_LOG_FORMAT=json (where the URL ends at a space too).
+  const printed = () => stdout + stderr;
+  for (let i = 0; i < 400 && !/listening on/.test(printed()); i++) await new Promise((r) => setTimeout(r, 25));
+  const base = /listening on (http:\/\/\S+)/.exec(printed())?.[1];
   if (!base) {
     child.kill('SIGTERM');
     throw new Error(`lifeboat serve did not start: ${stdout} ${stderr}`);
@@ -29,7 +31,7 @@ export async function startServer(env: Record<string, string>, args: string[] = 
     base,
     stdout: () => stdout,
     stderr: () => stderr,
-    setupToken: /#setup=([A-Za-z0-9_-]+)/.exec(stdout)?.[1],
+    setupToken: /#setup=([A-Za-z0-9_-]+)/.exec(printed())?.[1],
     stop: async () => {
       child.kill('SIGTERM');
       return exited;

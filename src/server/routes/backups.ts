@@ -10,6 +10,7 @@ import { StateStore } from '../../catalog/state.js';
 import type { Settings } from '../../config.js';
 import { deleteBackupEverywhere } from '../../core/delete.js';
 import { UsageError } from '../../core/errors.js';
+import { log } from '../../core/log.js';
 import { requireBoundManifest } from '../../core/manifest-binding.js';
 import { findAnyBackup, listAllBackups } from '../../core/offsite-catalog.js';
 import { isLocal, loadOffsiteSecret, openOffsiteStore } from '../../core/offsite-copy.js';
@@ -120,7 +121,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     let jobId: string;
     try {
       jobId = await startJob(
-        (onStart) => takeBackup(settings, { type, name, maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart }),
+        (onStart) => takeBackup(settings, { type, name, maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart, onNotice: log.warn }),
         // The job's end is audited after the request was answered: a failed write cannot fail it any more.
         (error, done) =>
           void (done ? audit(true, done.record.id, done.record.file) : audit(false, undefined, `${name ? `"${name}": ` : ''}${(error as Error).message}`)).catch(() => undefined),
@@ -182,7 +183,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     let jobId: string;
     try {
       jobId = await startJob(
-        (onStart) => rollBack(settings, record, { maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart }),
+        (onStart) => rollBack(settings, record, { maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart, onNotice: log.warn }),
         (error) => void audit(!error, error ? (error as Error).message : record.file).catch(() => undefined),
       );
     } catch (error) {

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { SESSION_HOURS } from '../../catalog/accounts.js';
 import { HttpError, readCookie, SESSION_COOKIE, sessionCookie } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
+import { noteUser } from '../request-log.js';
 
 export function registerSessionRoutes(app: FastifyInstance, context: ServerContext): void {
   const cookiePath = context.settings.basePath || '/';
@@ -17,6 +18,7 @@ export function registerSessionRoutes(app: FastifyInstance, context: ServerConte
       throw new HttpError(401, 'wrong username or password');
     }
     const session = await context.accounts.createSession(user.username);
+    noteUser(request, user.username);
     await context.accounts.audit({ username: user.username, action: 'sign-in', address: request.ip, success: true });
     reply.header('set-cookie', sessionCookie(session.token, { path: cookiePath, secure: request.protocol === 'https', maxAgeSeconds: SESSION_HOURS * 3600 }));
     return { csrfToken: session.csrfToken, user, expiresAt: session.expiresAt };
