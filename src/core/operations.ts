@@ -4,8 +4,6 @@
 import { requireDatabase, type Settings } from '../config.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { createDatabaseBackup } from './backup.js';
-import { createTreeBackup } from './backup-tree.js';
 import path from 'node:path';
 import { StateStore } from '../catalog/state.js';
 import { newJobId, reapDeadJobs, runJob, type JobOutcome } from './jobs.js';
@@ -17,9 +15,7 @@ import { requireBackupName } from './naming.js';
 import { notify, type JobEvent } from './notify.js';
 import { effectiveNotify } from './notify-settings.js';
 import { isLocal, loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
-import { rollbackDatabase } from './rollback.js';
-import { rollbackTablesFromStore } from './rollback-offsite.js';
-import { rollbackTree, type TreeRollbackResult } from './rollback-tree.js';
+import type { TreeRollbackResult } from './rollback-tree.js';
 import { hasDatabase, type ShopLayout, type TreeType } from './tree-scope.js';
 import type { BackupRecord, BackupType } from './types.js';
 
@@ -137,10 +133,11 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     work: async ({ signal, onProgress }) => {
       const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
       const secret = settings.storage ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined; // a bad key file fails before the backup
+      // Each kind's code is loaded when it runs: a database backup does not load the file archives'.
       const record =
         request.type === 'db'
-          ? await createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
-          : await createTreeBackup(request.type, shopLayout(settings), target, options);
+          ? await (await import('./backup.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
+          : await (await import('./backup-tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
       // The second target: the backup is complete when the store holds it too. The local copy is kept
       // (also when the upload fails: it is a good backup; the job still fails and says so).
       const store = openOffsiteStore(settings.storage);
@@ -194,6 +191,7 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
       try {
         // Some tables of a database backup that is only off-site: read just their part of the archive.
         if (isDatabase && request.tables?.length && store && !isLocal(record)) {
+          const { rollbackTablesFromStore } = await import('./rollback-offsite.js');
           const restored = await rollbackTablesFromStore(target as DatabaseTarget, store, record, request.tables, { secret, onProgress, signal, onNotice, journal });
           if (restored) return { kind: 'database', result: restored };
         }
@@ -204,8 +202,10 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
           // `whole`: the record with its whole manifest (a sealed off-site manifest opened with the key).
           async (archiveDir, whole): Promise<RollbackResult> => {
             if (isDatabase) {
+              const { rollbackDatabase } = await import('./rollback.js');
               return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, onNotice, journal }) };
             }
+            const { rollbackTree } = await import('./rollback-tree.js');
             return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId }) };
           },
           { signal, onProgress, secret },

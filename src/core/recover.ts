@@ -11,8 +11,6 @@
 // caller afterwards (jobs.ts), so the shop stays in maintenance until it is whole.
 import { chown, chmod, lstat, readdir, rmdir, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { utimesSeconds } from '../archive/extract.js';
-import { undoRecordedSwap } from '../archive/tree-swap.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { OperationError, UsageError } from './errors.js';
@@ -56,6 +54,8 @@ async function settleFiles(journal: RollbackJournal, shop: 'old' | 'new', done: 
   const files = journal.state.files as FilesJournal;
   if (files.settled === undefined) {
     if (shop === 'old' && files.swap) {
+      // The file-swap code is loaded only when there is a swap to undo (every job runs recovery first).
+      const { undoRecordedSwap } = await import('../archive/tree-swap.js');
       const failed = await undoRecordedSwap(files.swap);
       if (failed.length) {
         throw new OperationError(
@@ -84,6 +84,7 @@ export async function applyFolderMetas(files: FilesJournal, warnings: string[] =
       if (!info.isDirectory()) continue;
       if (process.getuid?.() === 0) await chown(meta.path, meta.uid, meta.gid);
       await chmod(meta.path, meta.mode);
+      const { utimesSeconds } = await import('../archive/extract.js');
       await utimes(meta.path, Date.now() / 1000, utimesSeconds(BigInt(meta.mtimeNs)));
     } catch (error) {
       warnings.push(`could not set the mode or time of ${meta.path} (${(error as Error).message})`);

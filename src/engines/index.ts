@@ -13,7 +13,7 @@ export function openEngine(target: DatabaseTarget): DatabaseEngine {
       dump: async (sink, options) => (await import('./mysql/dump.js')).dumpMysql(target, sink, options),
       restore: async (sql, options) => (await import('./mysql/restore.js')).restoreMysql(target, sql, options),
       recover: async (state, journal) => (await import('./mysql/restore-recover.js')).recoverMysql(target, state as MysqlRestoreState, journal),
-      clearLeftovers: async () => (await import('./mysql/restore-recover.js')).clearMysqlLeftovers(target),
+      clearLeftovers: async () => (await import('./mysql/restore-leftovers.js')).clearMysqlLeftovers(target),
       close: async () => undefined,
     };
   }

@@ -12,7 +12,8 @@
 import type { RecoveryOutcome, RestoreJournal } from '../engine.js';
 import type { MysqlTarget } from '../target.js';
 import { quoteId } from './restore-parse.js';
-import { dropHelperSchemas, helperSchemaName, restoreLockName, serverStartTime, type MysqlRestoreState } from './restore.js';
+import { dropHelperSchemas, restoreLockName, serverStartTime } from './helper-schemas.js';
+import type { MysqlRestoreState } from './restore.js';
 import { openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
 import { readCurrentUser } from './swap-objects.js';
 import { finishSwap, SwapError, undoUnrenamedSwap, wasRenamed, type SwapInput } from './swap-tables.js';
@@ -127,39 +128,5 @@ async function waitForDeadSessions(admin: RawConnection, state: MysqlRestoreStat
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/**
- * Helper schemas of the database that no journal names (after every journal was settled): staging
- * schemas are dropped (copies of a backup); a previous-tables schema is only reported, since a rollback
- * of an earlier version whose undo failed kept the shop's old tables there.
- */
-export async function clearMysqlLeftovers(target: MysqlTarget): Promise<string[]> {
-  const admin = await openRawSession(target);
-  const lockName = restoreLockName(target.database);
-  try {
-    const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
-    if (Number(lock?.l) !== 1) return [];
-    try {
-      const prefix = helperSchemaName(target.database, 'stage', '').slice(0, -'stage_'.length);
-      const like = prefix.replace(/[\\_%]/g, (c) => '\\' + c) + '%';
-      const rows = await run(admin, `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ${quoteString(like)} ORDER BY SCHEMA_NAME`);
-      const lines: string[] = [];
-      for (const name of rows.map((row) => text(row, 'name'))) {
-        const rest = name.slice(prefix.length);
-        if (rest.startsWith('stage_')) {
-          await dropHelperSchemas(admin, [name]);
-          lines.push(`dropped the staging schema ${quoteId(name)} left by an earlier rollback`);
-        } else if (rest.startsWith('prev_')) {
-          lines.push(`schema ${quoteId(name)} holds tables the shop had before an earlier rollback that could not be finished; compare them with the shop, then drop it (DROP DATABASE ${quoteId(name)})`);
-        }
-      }
-      return lines;
-    } finally {
-      await run(admin, `SELECT RELEASE_LOCK(${quoteString(lockName)})`).catch(() => undefined);
-    }
-  } finally {
-    await admin.end().catch(() => undefined);
   }
 }
