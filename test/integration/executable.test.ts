@@ -185,6 +185,7 @@ describe('the single executable, where no node is on the PATH', () => {
     } finally {
       expect(await server.stop()).toBe(0);
     }
-    expect(server.stderr()).toBe('lifeboat serve: stopping\n');
+    // Nothing but the request log (one line per request, no user signed in) and the stop.
+    expect(server.stderr()).toMatch(/^GET \/ 200 [\d.]+ms -\nGET \/app\.js 200 [\d.]+ms -\nGET \/healthz 200 [\d.]+ms -\nlifeboat serve: stopping\n$/);
   });
 });
