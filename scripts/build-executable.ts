@@ -18,7 +18,7 @@ const LOWEST_NODE = 24;
 
 /**
  * In the compiled ES modules a package loaded late and synchronously is `createRequire(import.meta.url)
- * ('x')` (config.ts: the YAML parser). Spelled `require('x')` the bundler takes the package in and still
+ * ('x')` (config/settings.ts: the YAML parser). Spelled `require('x')` the bundler takes the package in and still
  * runs it only when that line does; in the executable there is nothing on disk to require it from.
  */
 const lateRequires: Plugin = {

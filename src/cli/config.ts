@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { loadSettings } from '../config.js';
-import type { ConfigReport } from '../config-report.js';
+import { loadSettings } from '../config/settings.js';
+import type { ConfigReport } from '../config/report.js';
 import { renderTable } from './format.js';
 import { stdio } from './context.js';
 
@@ -11,7 +11,7 @@ export function registerConfig(program: Command): void {
     .option('--json', 'print them as a JSON object')
     .action(async (flags: { json?: boolean }) => {
       // Read only: unlike other commands, nothing in the home is created or tightened.
-      const { configReport } = await import('../config-report.js');
+      const { configReport } = await import('../config/report.js');
       const report = await configReport(loadSettings(process.env, process.cwd()));
       stdio.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report));
     });

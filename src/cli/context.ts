@@ -1,7 +1,7 @@
 // What every command needs: settings, output helpers, and Ctrl-C turned into a clean abort.
 import type { StateStore } from '../catalog/state.js';
 import type { AccountStore } from '../catalog/accounts.js';
-import { loadSettings, type Settings } from '../config.js';
+import { loadSettings, type Settings } from '../config/settings.js';
 import { tightenPrivateHome } from '../core/private-home.js';
 import { log, logFormat } from '../core/log.js';
 import { redact } from '../core/redact.js';

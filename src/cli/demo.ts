@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_PORT, parsePort, serveShop } from './serve.js';
 import path from 'node:path';
-import { loadSettings } from '../config.js';
+import { loadSettings } from '../config/settings.js';
 import { humanBytes, localTime, renderTable } from './format.js';
 import { stdio, withAccounts } from './context.js';
 

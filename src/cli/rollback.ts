@@ -1,6 +1,6 @@
 // `lifeboat rollback ID`: confirms what will be replaced, then runs the rollback as a job.
 import type { Command } from 'commander';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import { UsageError } from '../core/errors.js';
 import type { TreeType } from '../core/tree-scope.js';
 import type { BackupRecord } from '../core/types.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import { UsageError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import { settings, withAccounts } from './context.js';

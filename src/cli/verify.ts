@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import type { BackupRecord } from '../core/types.js';
 import type { VerifyReport } from '../core/verify.js';
 import type { ObjectStore } from '../stores/store.js';

@@ -2,8 +2,8 @@
 // names the job, for this server) plus a named lock in the shop's MySQL/MariaDB server, which every
 // server sees. The database frees the lock when the connection holding it ends, so a server that
 // crashes never leaves the shop locked.
-import { requireDatabase, type Settings } from '../config.js';
-import type { JobLockKind } from '../config-cluster.js';
+import { requireDatabase, type Settings } from '../config/settings.js';
+import type { JobLockKind } from '../config/cluster.js';
 import { describeTarget, type MysqlTarget } from '../engines/target.js';
 import { dbLockName, describeDbLockHolder, takeDbLock, type HeldDbLock } from './db-lock.js';
 import { OperationError, UsageError } from './errors.js';

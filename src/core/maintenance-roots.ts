@@ -4,7 +4,7 @@
 // as they were, so no node is left serving while the others are in maintenance (or the reverse).
 import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import { OperationError, UsageError } from './errors.js';
 import { allowListPath, clearStaleFlag, enterMaintenance, flagPath, maintenanceStatus, setMaintenance, type MaintenanceLease } from './maintenance.js';
 

@@ -1,11 +1,11 @@
 // Notification targets as stored settings (edited on the admin page's Settings view), with the
 // environment and the config file still winning: a field set there (LIFEBOAT_NOTIFY_* or the file's
-// `notify` object, already merged into settings.notify by config-notify.ts) overrides the stored one,
+// `notify` object, already merged into settings.notify by config/notify.ts) overrides the stored one,
 // and the page shows it as fixed. Jobs and the scheduler read the effective result at the moment they
 // notify, so a change on the page applies to the next job without a restart. Passwords and tokens are
 // sealed in the state with a key kept elsewhere (stored-secrets.ts).
 import { StateStore } from '../catalog/state.js';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import { parseNotifyConfig, rememberNotifySecrets, type NotifyConfig } from './notify.js';
 import type { SmtpConfig } from './notify-smtp.js';
 import { isSealed, openSecret, sealSecret, secretKeyFileOf, type SecretKeyPlace } from './stored-secrets.js';

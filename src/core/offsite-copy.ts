@@ -16,7 +16,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtomicFile } from '../archive/atomic-file.js';
 import { createDecryptor, createEncryptor, DecryptionError, loadEncryptionSecret, type EncryptionSecret } from '../archive/encrypt.js';
-import type { OffsiteSettings } from '../config-storage.js';
+import type { OffsiteSettings } from '../config/storage.js';
 import type { ProgressListener } from '../engines/engine.js';
 import { LazyS3Store } from '../stores/s3-lazy.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';

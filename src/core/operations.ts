@@ -1,7 +1,7 @@
 // The core operations every entry point calls (CLI, scheduler, guard, web server): a backup or a
 // rollback of any type, run as a job (lock, maintenance, progress, log) and followed by notifications.
 // Entry points parse and authorize; they hold no backup logic of their own.
-import { requireDatabase, type Settings } from '../config.js';
+import { requireDatabase, type Settings } from '../config/settings.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import path from 'node:path';

@@ -3,7 +3,7 @@
 // stop the others. Across servers an occurrence is claimed with a database lock named after it; the
 // server that gets it first checks that no backup for the occurrence exists yet (in the shared backup
 // folder or the off-site store: one may have finished before the others started) and runs it.
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import type { MysqlTarget } from '../engines/target.js';
 import { dbLockName, describeDbLockHolder, takeDbLock } from './db-lock.js';
 import { jobLockDatabase } from './job-lock-db.js';

@@ -2,7 +2,7 @@
 // minute. A due occurrence runs once (claimed in the state), queued behind a running job; retention is
 // applied after a success; missed runs are notified here, a job's own end by the job (operations.ts).
 import type { StateStore } from '../catalog/state.js';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import { notify, type JobEvent, type NotifyConfig } from './notify.js';
 import { effectiveNotify } from './notify-settings.js';
 import { shopName, takeBackup } from './operations.js';

@@ -3,7 +3,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { AccountStore } from '../catalog/accounts.js';
 import { SignInFailureStore } from '../catalog/signin-failures.js';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import { OperationError, UsageError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { HttpError } from './auth.js';

@@ -3,7 +3,7 @@
 // limits, the audit log).
 import type { FastifyRequest } from 'fastify';
 import type { AccountStore, Resource, Session, User } from '../catalog/accounts.js';
-import type { Settings } from '../config.js';
+import type { Settings } from '../config/settings.js';
 import { redact } from '../core/redact.js';
 import { authorize } from './auth.js';
 import type { SignInLimiter } from './signin-limit.js';

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadSettings, type Settings } from '../../src/config.js';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { takeBackup } from '../../src/core/operations.js';
 import type { BackupRecord } from '../../src/core/types.js';

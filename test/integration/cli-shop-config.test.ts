@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { createTestSchema, queryRows, withConnection } from '../helpers/mysql.js';
 import { shopRoot } from '../helpers/shop-root.js';
-import { loadSettings, requireDatabase } from '../../src/config.js';
+import { loadSettings, requireDatabase } from '../../src/config/settings.js';
 import { openConnection } from '../../src/engines/mysql/connect.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runJob } from '../../src/core/jobs.js';
 import { allowListPath, flagPath } from '../../src/core/maintenance.js';
 import { enterMaintenanceOnAll, maintenanceRootsOf, setMaintenanceOnAll } from '../../src/core/maintenance-roots.js';
-import { loadSettings } from '../../src/config.js';
+import { loadSettings } from '../../src/config/settings.js';
 import { runCli } from '../helpers/cli.js';
 
 async function roots(count: number): Promise<string[]> {

@@ -11,7 +11,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyGrid, gridRows, readAll } from '../helpers/demo-db.js';
-import { loadSettings, type Settings } from '../../src/config.js';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { listAllBackups } from '../../src/core/offsite-catalog.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyGrid, gridRows, readAll } from '../helpers/demo-db.js';
-import { loadSettings, type Settings } from '../../src/config.js';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { StateStore } from '../../src/catalog/state.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { pruneBackups } from '../../src/core/prune.js';

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/config.js';
+import { loadSettings } from '../../src/config/settings.js';
 import { UsageError } from '../../src/core/errors.js';
 import { jobLockDatabase, jobLockKind } from '../../src/core/job-lock-db.js';
 

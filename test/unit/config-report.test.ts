@@ -3,8 +3,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/config.js';
-import { configReport } from '../../src/config-report.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { configReport } from '../../src/config/report.js';
 import { shopRoot } from '../helpers/shop-root.js';
 
 const PASSWORD = 'Sh0p-DB-Passw0rd';

@@ -2,7 +2,7 @@
 // with its password masked, and a password with an invalid percent-escape is a configuration error
 // naming the setting and what to do.
 import { describe, expect, it } from 'vitest';
-import { loadSettings, requireDatabase } from '../../src/config.js';
+import { loadSettings, requireDatabase } from '../../src/config/settings.js';
 import { UsageError } from '../../src/core/errors.js';
 
 const PASSWORD = 'S3cretPW';

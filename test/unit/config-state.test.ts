@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/config.js';
+import { loadSettings } from '../../src/config/settings.js';
 
 describe('the state setting', () => {
   it('is unset by default: the SQLite file in the home', () => {

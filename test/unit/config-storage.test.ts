@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadSettings } from '../../src/config.js';
+import { loadSettings } from '../../src/config/settings.js';
 import { UsageError } from '../../src/core/errors.js';
 
 describe('off-site storage settings', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSettings, requireDatabase } from '../../src/config.js';
+import { loadSettings, requireDatabase } from '../../src/config/settings.js';
 import { UsageError } from '../../src/core/errors.js';
 
 async function tempDir(): Promise<string> {

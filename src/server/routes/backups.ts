@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StateStore } from '../../catalog/state.js';
-import type { Settings } from '../../config.js';
+import type { Settings } from '../../config/settings.js';
 import { deleteBackupEverywhere } from '../../core/delete.js';
 import { UsageError } from '../../core/errors.js';
 import { log } from '../../core/log.js';

@@ -4,7 +4,7 @@
 // Prometheus' `authorization` setting sends it; without it they answer whoever reaches the server.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StateStore } from '../../catalog/state.js';
-import type { Settings } from '../../config.js';
+import type { Settings } from '../../config/settings.js';
 import { listBackups } from '../../core/catalog.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../../core/metrics.js';
 import { shopName } from '../../core/operations.js';

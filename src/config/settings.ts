@@ -5,16 +5,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parseClusterSettings, type ClusterSettings } from './config-cluster.js';
-import { notifySettings } from './config-notify.js';
-import { parseStateSettings } from './config-state.js';
-import { parseStorageSettings, type OffsiteSettings } from './config-storage.js';
-import { UsageError } from './core/errors.js';
-import type { NotifyConfig } from './core/notify.js';
-import { rememberSecret, rememberUrlSecrets } from './core/redact.js';
-import { parseDatabaseUrl, TargetError, type DatabaseTarget, type MysqlTarget } from './engines/target.js';
-import { readShopConfig } from './shop/detect.js';
-import { databaseUrlOf, type ShopConfig } from './shop/shop.js';
+import { parseClusterSettings, type ClusterSettings } from './cluster.js';
+import { notifySettings } from './notify.js';
+import { parseStateSettings } from './state.js';
+import { parseStorageSettings, type OffsiteSettings } from './storage.js';
+import { UsageError } from '../core/errors.js';
+import type { NotifyConfig } from '../core/notify.js';
+import { rememberSecret, rememberUrlSecrets } from '../core/redact.js';
+import { parseDatabaseUrl, TargetError, type DatabaseTarget, type MysqlTarget } from '../engines/target.js';
+import { readShopConfig } from '../shop/detect.js';
+import { databaseUrlOf, type ShopConfig } from '../shop/shop.js';
 
 export interface Settings extends ClusterSettings {
   /** LIFEBOAT_DATABASE_URL as set, else the database of the shop's own configuration as such a URL. */

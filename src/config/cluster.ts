@@ -2,7 +2,7 @@
 // (LIFEBOAT_JOB_LOCK=file|mysql) and every shop root that gets the maintenance flag
 // (LIFEBOAT_MAINTENANCE_ROOTS, comma- or colon-separated; in the config file also a list).
 import path from 'node:path';
-import { UsageError } from './core/errors.js';
+import { UsageError } from '../core/errors.js';
 
 export type JobLockKind = 'file' | 'mysql';
 
