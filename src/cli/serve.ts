@@ -7,6 +7,9 @@ import { settings, withAccounts } from './context.js';
 
 export const DEFAULT_PORT = 8480;
 
+/** How long a stopping server waits for its aborted jobs to settle (systemd's default stop timeout is 90 s). */
+const STOP_GRACE_MS = 30_000;
+
 export interface ServeOptions {
   port: number;
   host: string;
@@ -21,13 +24,14 @@ export function parsePort(value: string): number {
 
 /** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
 export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
-  const [{ markAsServer }, { recoverShop }, { StateStore }, { sealPlainStoredNotify }, { buildApp }, { startSchedulerLoop }] = await Promise.all([
+  const [{ markAsServer }, { recoverShop }, { StateStore }, { sealPlainStoredNotify }, { buildApp }, { startSchedulerLoop }, { abortOwnJobs, ownJobsEnded }] = await Promise.all([
     import('../core/process-identity.js'),
     import('../core/operations.js'),
     import('../catalog/state.js'),
     import('../core/notify-settings.js'),
     import('../server/app.js'),
     import('../server/scheduler-loop.js'),
+    import('../core/jobs.js'),
   ]);
   markAsServer();
   // What dead jobs left is settled before serving (an interrupted rollback first); a job running from the
@@ -56,8 +60,14 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
     process.once('SIGTERM', stop);
   });
   log.info('lifeboat serve: stopping');
+  // Jobs started from the page stop as a cancelled job does (a rollback puts the shop back), like the
+  // scheduled one; what a job that does not end in time leaves, the next job's recovery settles.
+  abortOwnJobs(new Error('lifeboat serve is stopping'));
   await scheduler?.stop();
   await app.close();
+  if (!(await ownJobsEnded(STOP_GRACE_MS))) log.warn(`lifeboat serve: a job did not end within ${STOP_GRACE_MS / 1000} s of the stop; exiting anyway`);
+  // Nothing may keep a stopped server alive (a worker thread that never ends): exit a moment after.
+  setTimeout(() => process.exit(), 1000).unref();
 }
 
 export function registerServe(program: Command): void {

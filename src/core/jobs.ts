@@ -136,6 +136,20 @@ export function abortOwnJob(jobId: string, reason: Error): boolean {
   return true;
 }
 
+/** Aborts every job of this process (a server that stops): each settles as a cancelled one does. */
+export function abortOwnJobs(reason: Error): void {
+  for (const controller of ownJobs.values()) controller.abort(reason);
+}
+
+/** Resolves true once this process runs no job, or false after `ms`. */
+export async function ownJobsEnded(ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; ownJobs.size > 0; ) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
+
 /** Takes the job lock; with waitForLock, waits as a queued job until the running one ends. */
 async function takeLock<T>(store: StateStore, spec: JobSpec<T>, jobId: string, signal: AbortSignal): Promise<JobLock> {
   for (;;) {
