@@ -5,7 +5,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { PARTIAL_SUFFIX } from '../core/naming.js';
+
+/** The suffix of a file still being written; listings and the catalog skip it, recovery removes it. */
+export const PARTIAL_SUFFIX = '.partial';
 
 const FLUSH_EVERY = 64 << 20;
 

@@ -3,7 +3,7 @@
 // pipeline all read it); starting a member at each table lets one table be read without the rest.
 import { promisify } from 'node:util';
 import { gzip, constants as zlibConstants } from 'node:zlib';
-import type { MemberStart, SqlSink } from '../engines/engine.js';
+import type { MemberStart, SqlSink } from '../shared/sinks.js';
 import { canBuildStoredMembers, storedMember } from './stored-gzip.js';
 
 const gzipAsync = promisify(gzip);

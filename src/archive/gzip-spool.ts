@@ -2,7 +2,7 @@
 // archive, then copied byte for byte (no recompression) into the main GzipMemberWriter when the worker
 // gets its turn. The file is unlinked as soon as it is open, so even a killed process leaves nothing.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
-import type { MemberStart, SpoolSink } from '../engines/engine.js';
+import type { MemberStart, SpoolSink } from '../shared/sinks.js';
 import { GzipMemberWriter, type GzipMemberOptions } from './gzip-members.js';
 
 /** Bytes copied from the spool into the archive per read. */

@@ -1,5 +1,5 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { executableAsset, inExecutable } from '../core/shipped-files.js';
+import { executableAsset, inExecutable } from '../shared/shipped-files.js';
 
 /**
  * Starts the worker thread whose module is `name` (a neighbour of this one, e.g. 'archive-read-worker').

@@ -3,8 +3,8 @@
 // sessions (only a hash of the token is stored; shared, so a sign-in on one server works on the others)
 // and the audit log.
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { UsageError } from '../core/errors.js';
-import { clipStored, INPUT_LIMITS, requireMaxLength, STORED_LIMITS } from '../core/text-limits.js';
+import { UsageError } from '../shared/errors.js';
+import { clipStored, INPUT_LIMITS, requireMaxLength, STORED_LIMITS } from '../shared/text-limits.js';
 import type { StateDb, StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
 

@@ -3,7 +3,7 @@
 // server counts the same failures. The limits themselves are in server/signin-limit.ts; rows older
 // than their window are deleted as new ones come.
 import { randomBytes } from 'node:crypto';
-import { clipStored, STORED_LIMITS } from '../core/text-limits.js';
+import { clipStored, STORED_LIMITS } from '../shared/text-limits.js';
 import type { StateDb, StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
 

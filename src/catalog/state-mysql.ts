@@ -4,7 +4,7 @@
 // migrated under a named lock, counted in `lifeboat_schema` as user_version counts them for SQLite.
 // Times are ISO 8601 strings as on the SQLite side; utf8mb4_bin compares names byte for byte, as SQLite does.
 import mysql from 'mysql2/promise';
-import { OperationError } from '../core/errors.js';
+import { OperationError } from '../shared/errors.js';
 import { connectionOptions } from '../engines/mysql/connect.js';
 import type { MysqlTarget } from '../engines/target.js';
 import { insertSql, upsertSql, type Row, type StateDb } from './state-db.js';

@@ -1,7 +1,7 @@
 // Lifeboat's state in an SQLite file in LIFEBOAT_HOME (the default). WAL mode lets the CLI, the
 // scheduler and the web server share it; migrations are counted in SQLite's user_version.
 import path from 'node:path';
-import { createPrivateFile, makePrivateHome } from '../core/private-home.js';
+import { createPrivateFile, makePrivateHome } from '../shared/private-home.js';
 import { openSqlite, scalar, type Param as SqlParam, type SqliteDb } from '../sql/sqlite.js';
 import { insertSql, upsertSql, type Row, type StateDb } from './state-db.js';
 

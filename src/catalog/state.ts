@@ -3,9 +3,9 @@
 // (LIFEBOAT_STATE_URL): see state-db.ts. With a shared state every server sees every job; each job says
 // which host runs it, and only that host judges whether its process is still alive. Texts that may
 // come from elsewhere (a description quoting a name, an error a server wrote) are cut to STORED_LIMITS.
-import type { ProcessIdentity } from '../core/process-identity.js';
-import { clipStored, STORED_LIMITS } from '../core/text-limits.js';
-import { redact } from '../core/redact.js';
+import type { ProcessIdentity } from '../shared/process-identity.js';
+import { clipStored, STORED_LIMITS } from '../shared/text-limits.js';
+import { redact } from '../shared/redact.js';
 import { usingStore, type StateDb, type StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
 

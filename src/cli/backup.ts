@@ -1,12 +1,12 @@
 // `lifeboat backup db|system|media|code`: every type runs as a job through the same core operation.
 import type { Command } from 'commander';
 import { DEFAULT_DUMP_THREADS, MAX_DUMP_THREADS } from '../core/dump-threads.js';
-import { UsageError } from '../core/errors.js';
-import type { BackupRecord, BackupType } from '../core/types.js';
+import { UsageError } from '../shared/errors.js';
+import type { BackupRecord, BackupType } from '../shared/types.js';
 import { humanBytes, recordJson } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 
 interface BackupFlags {
   name?: string;

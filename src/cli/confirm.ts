@@ -1,6 +1,6 @@
 // Asking before destroying: rollback and delete need a "yes", typed or given as --yes.
 import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 export async function confirm(question: string, assumeYes: boolean | undefined): Promise<boolean> {
   if (assumeYes) return true;

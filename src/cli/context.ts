@@ -2,9 +2,9 @@
 import type { StateStore } from '../catalog/state.js';
 import type { AccountStore } from '../catalog/accounts.js';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { tightenPrivateHome } from '../core/private-home.js';
-import { log, logFormat } from '../core/log.js';
-import { redact } from '../core/redact.js';
+import { tightenPrivateHome } from '../shared/private-home.js';
+import { log, logFormat } from '../shared/log.js';
+import { redact } from '../shared/redact.js';
 
 /**
  * What a command reports on stdout (a table, its result, --json data); what it logs goes to stderr

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
-import { log } from '../core/log.js';
+import { UsageError } from '../shared/errors.js';
+import { log } from '../shared/log.js';
 import { openState, settings, stdio, withInterrupts } from './context.js';
 
 export function registerCron(program: Command): void {

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { OperationError, UsageError } from '../core/errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { settings } from './context.js';
 
 export function registerDecrypt(program: Command): void {

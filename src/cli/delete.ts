@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { confirm } from './confirm.js';
 import { settings, stdio } from './context.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 
 export function registerDelete(program: Command): void {
   program

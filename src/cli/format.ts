@@ -1,9 +1,9 @@
 // How records and numbers look on a terminal and in --json output.
 import path from 'node:path';
 import { recordSummary } from '../core/record-summary.js';
-import type { BackupRecord } from '../core/types.js';
+import type { BackupRecord } from '../shared/types.js';
 
-export { humanBytes } from '../core/units.js';
+export { humanBytes } from '../shared/units.js';
 
 export function humanDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';

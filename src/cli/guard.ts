@@ -2,11 +2,11 @@
 // how to). The seed's advice "make a backup before you install an extension", made a command.
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
-import type { BackupType } from '../core/types.js';
+import { UsageError } from '../shared/errors.js';
+import type { BackupType } from '../shared/types.js';
 import { progressBar } from './progress.js';
 import { settings, withInterrupts } from './context.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 
 interface GuardFlags {
   type: string;

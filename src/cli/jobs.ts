@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { JobRecord } from '../catalog/state.js';
-import { OperationError, UsageError } from '../core/errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { humanBytes, humanDuration, renderTable } from './format.js';
 import { openState, settings, stdio } from './context.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
 import { settings, stdio } from './context.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 
 const TYPE_LABELS: Record<string, string> = {
   db: 'Database',

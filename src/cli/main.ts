@@ -1,8 +1,8 @@
 // The `lifeboat` command line. Each command parses its flags and calls one core function; errors end
 // as one line on stderr and an exit code: 0 ok, 1 failed, 2 bad usage or configuration.
 import { Command, CommanderError } from 'commander';
-import { UsageError } from '../core/errors.js';
-import { configureLog, log, logFormat, logProcessWarnings } from '../core/log.js';
+import { UsageError } from '../shared/errors.js';
+import { configureLog, log, logFormat, logProcessWarnings } from '../shared/log.js';
 import { TOOL_VERSION } from '../core/version.js';
 import { registerBackup } from './backup.js';
 import { registerConfig } from './config.js';

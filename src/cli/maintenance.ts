@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { maintenanceStatus, parseAllowList } from '../core/maintenance.js';
 import { maintenanceOnByRoot, maintenanceRootsOf, setMaintenanceOnAll } from '../core/maintenance-roots.js';
 import { settings, stdio } from './context.js';

@@ -1,6 +1,6 @@
 // A one-line progress bar on stderr, drawn only on a terminal and in the human log format: bytes, rows, current table, rate, ETA.
 import type { Progress, ProgressListener } from '../engines/engine.js';
-import { logFormat } from '../core/log.js';
+import { logFormat } from '../shared/log.js';
 import { humanBytes, humanDuration } from './format.js';
 
 export interface ProgressBar {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
 import { machineTimeZone, type Schedule } from '../core/schedule.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { confirm } from './confirm.js';
 import { humanBytes, localTime, renderTable } from './format.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 import { openState, settings, stdio } from './context.js';
 
 interface PruneFlags {

@@ -1,15 +1,15 @@
 // `lifeboat rollback ID`: confirms what will be replaced, then runs the rollback as a job.
 import type { Command } from 'commander';
 import type { Settings } from '../config/settings.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
 import type { TreeType } from '../core/tree-scope.js';
-import type { BackupRecord } from '../core/types.js';
+import type { BackupRecord } from '../shared/types.js';
 import { describeTarget } from '../engines/target.js';
 import { confirm } from './confirm.js';
 import { localTime } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 
 interface RollbackFlags {
   yes?: boolean;

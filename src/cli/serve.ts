@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import type { Settings } from '../config/settings.js';
-import { UsageError } from '../core/errors.js';
-import { log } from '../core/log.js';
+import { UsageError } from '../shared/errors.js';
+import { log } from '../shared/log.js';
 import { settings, withAccounts } from './context.js';
 
 export const DEFAULT_PORT = 8480;
@@ -25,7 +25,7 @@ export function parsePort(value: string): number {
 /** Serves the page, the API, health and metrics (and runs the schedule) until SIGINT/SIGTERM. */
 export async function serveShop(config: Settings, options: ServeOptions): Promise<void> {
   const [{ markAsServer }, { recoverShop }, { StateStore }, { sealPlainStoredNotify }, { buildApp }, { startSchedulerLoop }, { abortOwnJobs, ownJobsEnded }] = await Promise.all([
-    import('../core/process-identity.js'),
+    import('../shared/process-identity.js'),
     import('../core/operations.js'),
     import('../catalog/state.js'),
     import('../core/notify-settings.js'),

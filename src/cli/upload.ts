@@ -2,11 +2,11 @@
 // store, the retry for a copy that failed (the backup job failed, the local backup was kept). The same
 // path as a backup's own copy: archive first, manifest last, nothing listed off-site until complete.
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { humanBytes } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 
 interface UploadFlags {
   missing?: boolean;

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { Settings } from '../config/settings.js';
-import type { BackupRecord } from '../core/types.js';
+import type { BackupRecord } from '../shared/types.js';
 import type { VerifyReport } from '../core/verify.js';
 import type { ObjectStore } from '../stores/store.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 
 /** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
 async function readAndVerify(config: Settings, store: ObjectStore | undefined, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {

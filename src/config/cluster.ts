@@ -2,12 +2,13 @@
 // (LIFEBOAT_JOB_LOCK=file|mysql) and every shop root that gets the maintenance flag
 // (LIFEBOAT_MAINTENANCE_ROOTS, comma- or colon-separated; in the config file also a list).
 import path from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
+import { requireDatabase, type Settings } from './settings.js';
 
 export type JobLockKind = 'file' | 'mysql';
 
 export interface ClusterSettings {
-  /** Set only when LIFEBOAT_JOB_LOCK is given; otherwise chosen by `jobLockKind` (src/core/job-lock-choice.ts). */
+  /** Set only when LIFEBOAT_JOB_LOCK is given; otherwise chosen by `jobLockKind` below. */
   jobLock?: JobLockKind;
   /** Extra shop roots for the maintenance flag, absolute; absent when only LIFEBOAT_ROOT is used. */
   maintenanceRoots?: string[];
@@ -23,4 +24,14 @@ export function parseClusterSettings(jobLock: string | undefined, roots: string 
     .filter(Boolean)
     .map((root) => path.resolve(baseDir, root));
   return { ...(jobLock ? { jobLock } : {}), ...(maintenanceRoots.length ? { maintenanceRoots } : {}) };
+}
+
+/**
+ * LIFEBOAT_JOB_LOCK when set; otherwise "mysql" when several servers are declared (LIFEBOAT_MAINTENANCE_ROOTS)
+ * and the shop's database is MySQL/MariaDB, else "file".
+ */
+export function jobLockKind(settings: Settings): JobLockKind {
+  if (settings.jobLock) return settings.jobLock;
+  if (!settings.maintenanceRoots?.length || !settings.databaseUrl) return 'file';
+  return requireDatabase(settings).kind === 'mysql' ? 'mysql' : 'file';
 }

@@ -1,7 +1,7 @@
 // Notification settings: the `notify` object of the config file, overridden field by field by
 // LIFEBOAT_NOTIFY_* variables. Validated at start-up, so a typo shows now and not at 3 a.m.
-import { UsageError } from '../core/errors.js';
-import { parseNotifyConfig, rememberNotifySecrets, type NotifyConfig } from '../core/notify.js';
+import { UsageError } from '../shared/errors.js';
+import { parseNotifyConfig, rememberNotifySecrets, type NotifyConfig } from './notify-config.js';
 
 export function notifySettings(env: NodeJS.ProcessEnv, fromFile: unknown): { notify?: NotifyConfig } {
   if (fromFile !== undefined && (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile))) {

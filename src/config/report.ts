@@ -5,8 +5,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { KEYS, requireDatabase, type SettingKey, type Settings } from './settings.js';
-import { jobLockKind } from '../core/job-lock-db.js';
-import { MASK, redactUrl } from '../core/redact.js';
+import { jobLockKind } from './cluster.js';
+import { MASK, redactUrl } from '../shared/redact.js';
 import { UNRESOLVED_HOST_ADVICE } from '../engines/mysql/connect.js';
 import { describeTarget, type DatabaseTarget } from '../engines/target.js';
 

@@ -3,8 +3,8 @@
 // servers share; unset, it is the SQLite file <home>/lifeboat.db. The schema must be Lifeboat's own:
 // in the shop's database every backup would carry Lifeboat's users and sessions, and a rollback would
 // roll them (and the audit log of the rollback itself) back.
-import { UsageError } from '../core/errors.js';
-import { redactUrl } from '../core/redact.js';
+import { UsageError } from '../shared/errors.js';
+import { redactUrl } from '../shared/redact.js';
 import { parseDatabaseUrl, PercentEscapeError, TargetError, type MysqlTarget } from '../engines/target.js';
 
 const EXAMPLE = 'e.g. mysql://lifeboat:secret@127.0.0.1:3306/lifeboat';

@@ -2,8 +2,8 @@
 // servers, LIFEBOAT_S3_REGION (default us-east-1). Credentials come from the standard AWS variables
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE), never from Lifeboat's file.
 // LIFEBOAT_S3_CONDITIONAL_WRITES: auto (default), 1 or 0 (see stores/s3.ts).
-import { UsageError } from '../core/errors.js';
-import { redactUrl } from '../core/redact.js';
+import { UsageError } from '../shared/errors.js';
+import { redactUrl } from '../shared/redact.js';
 import type { ConditionalWrites } from '../stores/s3.js';
 
 export interface OffsiteSettings {

@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import { feedFileHashed, type FileDigest } from '../archive/archive-read.js';
 import { TarFormatError } from '../archive/tar-reader.js';
 import { UnsafeArchiveError } from '../archive/tar-safety.js';
-import type { Manifest } from './types.js';
+import type { Manifest } from '../shared/types.js';
 import { describeFailure, type DumpFound } from './verify-tree.js';
 
 /** The archive file as read for extraction, hashed on the way. */

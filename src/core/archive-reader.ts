@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { parseArchiveFileName } from './naming.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 export function archivePath(backupDir: string, record: BackupRecord): string {
   return path.join(backupDir, record.file);

@@ -14,11 +14,12 @@ import type { WalkEntry } from '../archive/walk.js';
 import type { ProgressListener } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { dumpDatabase, dumpFacts } from './backup.js';
-import { UsageError } from './errors.js';
-import { estimateDatabase, estimateTree, requireFreeSpace } from './free-space.js';
+import { UsageError } from '../shared/errors.js';
+import { estimateTree, requireFreeSpace } from './free-space.js';
+import { estimateDatabase } from '../engines/data-size.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from './publish.js';
 import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
-import type { BackupRecord, DumpEntry } from './types.js';
+import type { BackupRecord, DumpEntry } from '../shared/types.js';
 
 export interface TreeBackupOptions {
   name?: string;

@@ -11,7 +11,7 @@ import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { DEFAULT_DUMP_THREADS } from './dump-threads.js';
 import { publishArchive } from './publish.js';
-import type { BackupRecord, Manifest } from './types.js';
+import type { BackupRecord, Manifest } from '../shared/types.js';
 
 /**
  * gzip level of SQL dumps. On the bench's Magento-shaped dump (scale 0.3, 300 MB of SQL) level 3's files

@@ -4,10 +4,10 @@
 // there but does not belong to its archive is listed as the archive's problem (manifest-binding.ts).
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { bindManifest, checksummedManifest, unboundRecord, unreadableManifest } from './manifest-binding.js';
 import { MANIFEST_SUFFIX, manifestFileName, parseArchiveFileName, PARTIAL_SUFFIX } from './naming.js';
-import type { BackupRecord, Manifest } from './types.js';
+import type { BackupRecord, Manifest } from '../shared/types.js';
 
 /** The manifest beside an archive: its own, or why the one there does not vouch for the archive. */
 type ManifestFound = { manifest: Manifest } | { problem: string };

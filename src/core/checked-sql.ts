@@ -12,7 +12,7 @@ import type { RestoreOptions } from '../engines/engine.js';
 import { readChecked } from './archive-check.js';
 import { archivePath, isGzipped } from './archive-reader.js';
 import { openParallelSql } from './parallel-sql.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 export interface CheckedSql {
   /** The SQL for the restore (its main stream when there are several). */

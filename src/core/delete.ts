@@ -4,7 +4,7 @@ import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { manifestFileName } from './naming.js';
 import type { ObjectStore } from '../stores/store.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 export async function deleteBackup(backupDir: string, record: BackupRecord): Promise<void> {
   await unlink(path.join(backupDir, record.file));

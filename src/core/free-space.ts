@@ -1,13 +1,11 @@
 // Failing early instead of filling the disk: before a backup starts, its size is estimated from the
 // tree (already-compressed media count in full, text at half) and the database's data size, and
 // compared with the free space where it will be written. Rollback checks the space its staging needs.
-import { humanBytes } from './units.js';
-import { stat, statfs } from 'node:fs/promises';
-import { openConnection } from '../engines/mysql/connect.js';
-import type { DatabaseTarget } from '../engines/target.js';
+import { humanBytes } from '../shared/units.js';
+import { statfs } from 'node:fs/promises';
 import { compressionLevelFor } from '../archive/tree-rules.js';
 import { walkTree, type WalkOptions } from '../archive/walk.js';
-import { OperationError } from './errors.js';
+import { OperationError } from '../shared/errors.js';
 
 export interface TreeEstimate {
   /** Bytes of file data. */
@@ -30,21 +28,6 @@ export async function estimateTree(root: string, options: Omit<WalkOptions, 'onW
   return estimate;
 }
 
-/** The database's data size: what its compressed dump will roughly take, twice over at most. */
-export async function estimateDatabase(target: DatabaseTarget): Promise<number> {
-  try {
-    if (target.kind === 'sqlite') return (await stat(target.path)).size;
-    const connection = await openConnection(target);
-    try {
-      const [rows] = await connection.query('SELECT COALESCE(SUM(DATA_LENGTH), 0) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [target.database]);
-      return Number((rows as { bytes: string }[])[0].bytes);
-    } finally {
-      await connection.end();
-    }
-  } catch {
-    return 0; // the dump itself will report an unreachable database properly
-  }
-}
 
 
 export async function freeBytes(dir: string): Promise<number> {

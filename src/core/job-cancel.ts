@@ -4,9 +4,9 @@
 // point, removes what it half-wrote, restores maintenance mode and records itself as cancelled. With a
 // state shared by several servers, a job of another host can only be stopped there (a pid is per machine).
 import type { JobRecord, StateStore } from '../catalog/state.js';
-import { OperationError, UsageError } from './errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { abortOwnJob, reapDeadJobs } from './jobs.js';
-import { currentProcess, isDead } from './process-identity.js';
+import { currentProcess, isDead } from '../shared/process-identity.js';
 
 export type CancelRequest =
   /** The job was asked to stop; wait for it with waitForJobEnd. */

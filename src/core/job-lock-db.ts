@@ -3,25 +3,15 @@
 // server sees. The database frees the lock when the connection holding it ends, so a server that
 // crashes never leaves the shop locked.
 import { requireDatabase, type Settings } from '../config/settings.js';
-import type { JobLockKind } from '../config/cluster.js';
+import { jobLockKind } from '../config/cluster.js';
 import { describeTarget, type MysqlTarget } from '../engines/target.js';
-import { dbLockName, describeDbLockHolder, takeDbLock, type HeldDbLock } from './db-lock.js';
-import { OperationError, UsageError } from './errors.js';
+import { dbLockName, describeDbLockHolder, takeDbLock, type HeldDbLock } from '../engines/mysql/named-lock.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { acquireJobLock, type JobLock } from './job-lock.js';
 import { maintenanceRootsOf } from './maintenance-roots.js';
 
 /** Takes the job lock for a job; throws an OperationError naming the holder when it is busy. */
 export type JobLockTaker = (jobId: string, description: string) => Promise<JobLock>;
-
-/**
- * LIFEBOAT_JOB_LOCK when set; otherwise "mysql" when several servers are declared (LIFEBOAT_MAINTENANCE_ROOTS)
- * and the shop's database is MySQL/MariaDB, else "file".
- */
-export function jobLockKind(settings: Settings): JobLockKind {
-  if (settings.jobLock) return settings.jobLock;
-  if (!settings.maintenanceRoots?.length || !settings.databaseUrl) return 'file';
-  return requireDatabase(settings).kind === 'mysql' ? 'mysql' : 'file';
-}
 
 /** The MySQL/MariaDB target holding the job lock, or undefined when the lock file alone is used. */
 export function jobLockDatabase(settings: Settings): MysqlTarget | undefined {

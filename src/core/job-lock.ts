@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { OperationError } from './errors.js';
-import { makePrivateHome, PRIVATE_FILE_MODE } from './private-home.js';
-import { currentProcess, isDead, type ProcessIdentity } from './process-identity.js';
+import { OperationError } from '../shared/errors.js';
+import { makePrivateHome, PRIVATE_FILE_MODE } from '../shared/private-home.js';
+import { currentProcess, isDead, type ProcessIdentity } from '../shared/process-identity.js';
 
 export interface LockOwner extends ProcessIdentity {
   jobId: string;

@@ -3,8 +3,8 @@
 // line logged within it (withLogFields). The human format has none of these lines: there the command
 // that started the job reports (a progress bar on a terminal, the result on stdout).
 import type { Progress } from '../engines/engine.js';
-import { log } from './log.js';
-import { humanBytes } from './units.js';
+import { log } from '../shared/log.js';
+import { humanBytes } from '../shared/units.js';
 
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 

@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { StateStore, type JobProgress, type JobRecord } from '../catalog/state.js';
 import type { MysqlTarget } from '../engines/target.js';
 import type { Progress, ProgressListener } from '../engines/engine.js';
-import { OperationError } from './errors.js';
+import { OperationError } from '../shared/errors.js';
 import { acquireJobLock, type JobLock } from './job-lock.js';
 import type { JobLockTaker } from './job-lock-db.js';
 import { JobLog } from './job-log.js';
-import { withLogFields } from './log.js';
+import { withLogFields } from '../shared/log.js';
 import { clearStaleFlagsOnAll, enterMaintenanceOnAll } from './maintenance-roots.js';
-import { currentProcess, isDead } from './process-identity.js';
+import { currentProcess, isDead } from '../shared/process-identity.js';
 import { StateWrites } from './job-writes.js';
 
 export interface JobContext {

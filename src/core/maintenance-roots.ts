@@ -5,7 +5,7 @@
 import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Settings } from '../config/settings.js';
-import { OperationError, UsageError } from './errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { allowListPath, clearStaleFlag, enterMaintenance, flagPath, maintenanceStatus, setMaintenance, type MaintenanceLease } from './maintenance.js';
 
 /** LIFEBOAT_ROOT first, then the other roots, each once. */

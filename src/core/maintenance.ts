@@ -5,8 +5,8 @@
 import { isIP } from 'node:net';
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UsageError } from './errors.js';
-import { currentProcess, isDead, type ProcessIdentity } from './process-identity.js';
+import { UsageError } from '../shared/errors.js';
+import { currentProcess, isDead, type ProcessIdentity } from '../shared/process-identity.js';
 
 export interface FlagOwner extends ProcessIdentity {
   setBy: 'lifeboat';

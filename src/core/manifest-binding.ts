@@ -4,9 +4,9 @@
 // must not be taken for "no manifest": an archive without one is foreign and gets only the checks it
 // can, so two swapped manifests would turn two checked backups into unchecked ones that verify passes
 // and rollback restores. Such an archive is listed with its problem instead, and nothing uses it.
-import { OperationError } from './errors.js';
+import { OperationError } from '../shared/errors.js';
 import { manifestFileName } from './naming.js';
-import type { BackupRecord, Manifest } from './types.js';
+import type { BackupRecord, Manifest } from '../shared/types.js';
 
 /** The fields of a manifest this version reads, when its JSON names the archive; else what is wrong. */
 export type ManifestBinding = { fields: Record<string, unknown> } | { problem: string };

@@ -1,7 +1,10 @@
 // Archive file names, in Magento's scheme so that archives stay recognisable to people and to Magento:
 //   <unix time>_<type>[_<name>].<ext>      e.g. 1732443600_db_before_upgrade.sql.gz
-import { INPUT_LIMITS, requireMaxLength } from './text-limits.js';
-import type { BackupType } from './types.js';
+import { INPUT_LIMITS, requireMaxLength } from '../shared/text-limits.js';
+import type { BackupType } from '../shared/types.js';
+import { PARTIAL_SUFFIX } from '../archive/atomic-file.js';
+
+export { PARTIAL_SUFFIX };
 
 /** Magento keeps letters, digits and spaces, turns spaces into `_`, and cuts at 50 characters. */
 export function filterBackupName(raw: string): string {
@@ -52,7 +55,6 @@ export function parseArchiveFileName(file: string): ParsedArchiveName | undefine
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';
-export const PARTIAL_SUFFIX = '.partial';
 
 export function manifestFileName(archiveFile: string): string {
   return archiveFile + MANIFEST_SUFFIX;

@@ -6,8 +6,7 @@
 // sealed in the state with a key kept elsewhere (stored-secrets.ts).
 import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config/settings.js';
-import { parseNotifyConfig, rememberNotifySecrets, type NotifyConfig } from './notify.js';
-import type { SmtpConfig } from './notify-smtp.js';
+import { parseNotifyConfig, rememberNotifySecrets, type NotifyConfig, type SmtpConfig } from '../config/notify-config.js';
 import { isSealed, openSecret, sealSecret, secretKeyFileOf, type SecretKeyPlace } from './stored-secrets.js';
 
 export const NOTIFY_KEY = 'notify';

@@ -10,13 +10,7 @@
 // nodemailer is imported when a message is sent: loaded up front it cost every command (backups
 // included) about 10 MiB of memory.
 import type { SMTPTransportOptions } from 'nodemailer';
-
-export interface SmtpConfig {
-  /** smtp://user:pass@host:port or smtps://user:pass@host:port */
-  url: string;
-  from: string;
-  to: string[];
-}
+import type { SmtpConfig } from '../config/notify-config.js';
 
 export interface EmailMessage {
   subject: string;

@@ -7,11 +7,11 @@
 // upload` makes it.
 import { readObject, type ObjectStore } from '../stores/store.js';
 import { listBackups, pickBackup } from './catalog.js';
-import { OperationError, UsageError } from './errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
 import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
 import { finishedAtOf, remoteRecordOf } from './offsite-manifest.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 /** The complete backups in the store, and the archive objects whose manifest is not their own (with `problem`). */
 export async function listOffsiteBackups(store: ObjectStore): Promise<BackupRecord[]> {

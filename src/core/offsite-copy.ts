@@ -21,11 +21,11 @@ import type { ProgressListener } from '../engines/engine.js';
 import { LazyS3Store } from '../stores/s3-lazy.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { archivePath } from './archive-reader.js';
-import { OperationError, UsageError } from './errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
 import { manifestFileName } from './naming.js';
 import { openSealedRecord, remoteRecordOf, sealManifest } from './offsite-manifest.js';
-import { ENCRYPTION_SCHEME, type BackupRecord } from './types.js';
+import { ENCRYPTION_SCHEME, type BackupRecord } from '../shared/types.js';
 
 export interface OffsiteOptions {
   signal?: AbortSignal;

@@ -10,7 +10,7 @@ import { createDecryptor, createEncryptor, DecryptionError, type EncryptionSecre
 import { recordOf } from './catalog.js';
 import { bindManifest, checksummedManifest, unboundRecord } from './manifest-binding.js';
 import { manifestFileName, parseArchiveFileName } from './naming.js';
-import { BACKUP_TYPES, ENCRYPTION_SCHEME, type BackupRecord, type Manifest, type SealedManifest } from './types.js';
+import { BACKUP_TYPES, ENCRYPTION_SCHEME, type BackupRecord, type Manifest, type SealedManifest } from '../shared/types.js';
 
 /** The sealed part is small: one encryption chunk is plenty (the format's smallest allowed size is 1 KiB). */
 const SEALED_CHUNK_SIZE = 64 * 1024;

@@ -5,9 +5,9 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { DecryptionError, openDecryptedRange, type EncryptedSource, type EncryptionSecret } from '../archive/encrypt.js';
 import type { ObjectStore } from '../stores/store.js';
-import { OperationError, UsageError } from './errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { openSealedRecord } from './offsite-manifest.js';
-import { ENCRYPTION_SCHEME, type BackupRecord } from './types.js';
+import { ENCRYPTION_SCHEME, type BackupRecord } from '../shared/types.js';
 
 /** Plain archive bytes from `start` to `end`, both included (an HTTP Range's numbers). */
 export interface PlainRange {

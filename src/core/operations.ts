@@ -17,7 +17,7 @@ import { effectiveNotify } from './notify-settings.js';
 import { isLocal, loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
 import type { TreeRollbackResult } from './rollback-tree.js';
 import { hasDatabase, type ShopLayout, type TreeType } from './tree-scope.js';
-import type { BackupRecord, BackupType } from './types.js';
+import type { BackupRecord, BackupType } from '../shared/types.js';
 
 export interface JobOptions {
   /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */

@@ -6,7 +6,7 @@
 // the end of its primary key). The archive's checksum is taken by a third read (checked-sql.ts).
 import { createReadStream } from 'node:fs';
 import { planTableSql, readTableSql, type ArchiveRangeReader } from './table-sql.js';
-import type { Manifest } from './types.js';
+import type { Manifest } from '../shared/types.js';
 
 /** What a row costs the server beyond its bytes, in bytes of SQL: an estimate (see openParallelSql). */
 const ROW_COST = 150;

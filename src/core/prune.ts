@@ -4,7 +4,7 @@ import type { ObjectStore } from '../stores/store.js';
 import { deleteBackupEverywhere } from './delete.js';
 import { listAllBackups } from './offsite-catalog.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 export interface PruneResult {
   plan: RetentionPlan;

@@ -7,7 +7,7 @@ import { access, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AtomicFile, writeFileAtomic } from '../archive/atomic-file.js';
 import { archiveFileName, filterBackupName, manifestFileName } from './naming.js';
-import type { BackupRecord, BackupType, Manifest } from './types.js';
+import type { BackupRecord, BackupType, Manifest } from '../shared/types.js';
 import { TOOL_VERSION } from './version.js';
 
 /** What the writer of an archive knows when it starts. */

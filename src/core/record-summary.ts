@@ -1,4 +1,4 @@
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 /** The stable JSON shape of a backup record: the CLI's --json output and the HTTP API both use it. */
 export function recordSummary(record: BackupRecord): Record<string, unknown> {

@@ -13,7 +13,7 @@ import { chown, chmod, lstat, readdir, rmdir, unlink, utimes } from 'node:fs/pro
 import path from 'node:path';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { OperationError, UsageError } from './errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { PARTIAL_SUFFIX } from './naming.js';
 import { findJournals, RollbackJournal, type FilesJournal, type FoundJournal } from './rollback-journal.js';
 import { removeWorkFolders } from './staging.js';

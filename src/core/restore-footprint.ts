@@ -5,9 +5,9 @@
 // not here: nothing is checked or claimed about them.
 import { stat } from 'node:fs/promises';
 import { RestoreRefusedError, type RestoreFootprint } from '../engines/engine.js';
-import { OperationError } from './errors.js';
+import { OperationError } from '../shared/errors.js';
 import { requireFreeSpace } from './free-space.js';
-import { humanBytes } from './units.js';
+import { humanBytes } from '../shared/units.js';
 
 /** One folder the restore writes into, and about how much. */
 interface SpaceNeed {

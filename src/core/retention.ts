@@ -14,7 +14,7 @@
 // Two safety rules on top of restic's: the newest backup of each type is always kept, and a
 // `protected` backup (one a job is reading) is never removed. Both only add to what the policy keeps;
 // a protected backup still takes its place in the policy's count like any other.
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 
 export interface RetentionPolicy {
   keepLast?: number;

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { syncDirectory, writeFileAtomic } from '../archive/atomic-file.js';
 import type { RecordedSwap, SwapUnit } from '../archive/tree-swap.js';
 import type { RestoreJournal, RestoreState } from '../engines/engine.js';
-import { makePrivateHome, PRIVATE_FILE_MODE } from './private-home.js';
-import { currentProcess, isDead, type ProcessIdentity } from './process-identity.js';
+import { makePrivateHome, PRIVATE_FILE_MODE } from '../shared/private-home.js';
+import { currentProcess, isDead, type ProcessIdentity } from '../shared/process-identity.js';
 import { reachedStep } from './step-pause.js';
-import type { BackupType } from './types.js';
+import type { BackupType } from '../shared/types.js';
 
 /** A folder's metadata to set after the swap (mtime as nanoseconds, in a string). */
 export interface StoredFolderMeta {

@@ -7,11 +7,11 @@ import type { EncryptionSecret } from '../archive/encrypt.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import type { ObjectStore } from '../stores/store.js';
-import { OperationError } from './errors.js';
+import { OperationError } from '../shared/errors.js';
 import { openStoredRange, openStoredRecord } from './offsite-read.js';
 import { journaledRestore, objectsOf, requireSameEngine, requireTables, restoreDatabase, type JournalPlace } from './rollback.js';
 import { planTableSql, readTableSql, type ArchiveRangeReader } from './table-sql.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 export interface StoreRollbackOptions {
   secret?: EncryptionSecret;

@@ -28,7 +28,7 @@ import type { TreeRules } from '../archive/tree-rules.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { archivePath, readSqlFile } from './archive-reader.js';
-import { OperationError, UsageError } from './errors.js';
+import { OperationError, UsageError } from '../shared/errors.js';
 import { requireFreeSpace } from './free-space.js';
 import { objectsOf, requireSameEngine, restoreDatabase, settleAfterFailure } from './rollback.js';
 import { finishCommitted } from './recover.js';
@@ -36,7 +36,7 @@ import { RollbackJournal, type StoredFolderMeta } from './rollback-journal.js';
 import { reachedStep } from './step-pause.js';
 import { prepareUnits } from './staging.js';
 import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from './archive-check.js';
 import { verifyTreeBackup, type DumpFound } from './verify-tree.js';
 

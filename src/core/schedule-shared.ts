@@ -5,14 +5,14 @@
 // folder or the off-site store: one may have finished before the others started) and runs it.
 import type { Settings } from '../config/settings.js';
 import type { MysqlTarget } from '../engines/target.js';
-import { dbLockName, describeDbLockHolder, takeDbLock } from './db-lock.js';
+import { dbLockName, describeDbLockHolder, takeDbLock } from '../engines/mysql/named-lock.js';
 import { jobLockDatabase } from './job-lock-db.js';
 import { filterBackupName } from './naming.js';
 import { listAllBackups } from './offsite-catalog.js';
 import { openOffsiteStore } from './offsite-copy.js';
 import { occurrenceKey, type Schedule } from './schedule.js';
 import { scheduledName, type SharedClaim } from './scheduled.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 /** The scheduled backup written for the occurrence due at `due`, if one exists (started at or after it). */
 export async function findOccurrenceBackup(settings: Settings, schedule: Schedule, due: Date): Promise<BackupRecord | undefined> {

@@ -9,9 +9,9 @@
 //     exist that day: the run happens at the first valid instant after the gap (03:00 local);
 //   - a time inside the autumn overlap (02:30 when clocks fall back from 03:00 to 02:00) happens twice:
 //     the run happens once, at the first of the two (the one still on summer time).
-import { UsageError } from './errors.js';
+import { UsageError } from '../shared/errors.js';
 import { parseRetentionPolicy, type RetentionPolicy } from './retention.js';
-import type { BackupType } from './types.js';
+import type { BackupType } from '../shared/types.js';
 
 /** The backup types a schedule can take (Magento's: database, system, system without media, media). */
 export type ScheduleType = Extract<BackupType, 'db' | 'media' | 'snapshot' | 'nomedia'>;

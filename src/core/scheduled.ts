@@ -4,7 +4,7 @@
 import type { StateStore } from '../catalog/state.js';
 import type { RetentionPolicy } from './retention.js';
 import { lastDueRun, occurrenceKey, parseScheduleInput, type Schedule } from './schedule.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 
 export const SCHEDULE_KEY = 'schedule';
 

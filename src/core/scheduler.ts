@@ -3,7 +3,8 @@
 // applied after a success; missed runs are notified here, a job's own end by the job (operations.ts).
 import type { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config/settings.js';
-import { notify, type JobEvent, type NotifyConfig } from './notify.js';
+import { notify, type JobEvent } from './notify.js';
+import type { NotifyConfig } from '../config/notify-config.js';
 import { effectiveNotify } from './notify-settings.js';
 import { shopName, takeBackup } from './operations.js';
 import { openOffsiteStore } from './offsite-copy.js';

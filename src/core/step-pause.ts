@@ -5,7 +5,7 @@
 // files-staged, database-staged, file-renamed (each rename of the file swap), files-swapped,
 // trigger-dropped, tables-renamed, trigger-created (MySQL), database-committed (SQLite), database-swapped,
 // committed, files-settled.
-import { log } from './log.js';
+import { log } from '../shared/log.js';
 
 const counts = new Map<string, number>();
 let countedFor = '';

@@ -15,8 +15,8 @@ import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEncryptionSecret } from '../archive/encrypt.js';
 import type { MysqlTarget } from '../engines/target.js';
-import { OperationError, UsageError } from './errors.js';
-import { makePrivateHome, PRIVATE_FILE_MODE } from './private-home.js';
+import { OperationError, UsageError } from '../shared/errors.js';
+import { makePrivateHome, PRIVATE_FILE_MODE } from '../shared/private-home.js';
 
 /** Where the key of the stored secrets comes from: the settings that decide it. */
 export interface SecretKeyPlace {

@@ -14,7 +14,7 @@ import { pipeline, Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { DEFAULT_CHUNK_SIZE } from '../archive/encrypt.js';
-import type { Manifest } from './types.js';
+import type { Manifest } from '../shared/types.js';
 
 /** Reads archive bytes [start, end) (end excluded): a stream, or buffers. */
 export type ArchiveRangeReader = (start: number, end: number) => Promise<AsyncIterable<Buffer> | Iterable<Buffer>>;

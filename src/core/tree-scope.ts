@@ -7,7 +7,7 @@ import path from 'node:path';
 import { TreeRules, type TreeScope } from '../archive/tree-rules.js';
 import { identityOf, type FileIdentity } from '../archive/walk.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import type { BackupType } from './types.js';
+import type { BackupType } from '../shared/types.js';
 
 export interface ShopLayout {
   root: string;

@@ -10,7 +10,7 @@ import { emptyCounts, type TreeCounts } from '../archive/pack-tree.js';
 import { readTar, TarFormatError } from '../archive/tar-reader.js';
 import { EXACT_NAMES, MemberChecker, UnsafeArchiveError, type CheckedMember, type NameFolding } from '../archive/tar-safety.js';
 import { archivePath } from './archive-reader.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 import type { VerifyReport } from './verify.js';
 
 export interface DumpFound {

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { archivePath, isGzipped } from './archive-reader.js';
-import type { BackupRecord } from './types.js';
+import type { BackupRecord } from '../shared/types.js';
 import { verifyTreeBackup } from './verify-tree.js';
 
 export interface VerifyReport {

@@ -1,40 +1,9 @@
 // The contract between the core and a database engine (MySQL/MariaDB, SQLite). Engines never import
 // from core: they receive a sink to write SQL into and a stream of statements to restore from.
-import type { EngineInfo, ObjectCounts } from '../core/types.js';
+import type { EngineInfo, ObjectCounts } from '../shared/types.js';
 
-/** Where an engine writes its dump. Counts uncompressed bytes so that table ranges can be recorded. */
-export interface SqlSink {
-  /** Appends text; resolves when the sink can take more (backpressure). */
-  write(chunk: string | Buffer): Promise<void>;
-  /** Uncompressed bytes written so far. */
-  readonly bytesWritten: number;
-  /**
-   * Ends the current compression block so the next byte starts a fresh gzip member. Resolves when the
-   * sink can take more; the member's byte offset in the archive (for per-table random access) comes
-   * later, once the members before it are compressed, so that a dump need not wait for them.
-   */
-  cut(): Promise<MemberStart>;
-}
-
-export interface MemberStart {
-  /** Compressed byte offset of the member; rejects when the sink fails before getting there. */
-  gzipOffset: Promise<number>;
-}
-
-/**
- * A side sink for a parallel dump: a worker writes whole tables into it while another worker owns the
- * main sink, then moves them into the main sink in one piece. Offsets it reports (bytesWritten, cut) are
- * relative to the spool's start and become absolute by adding where the move put them.
- */
-export interface SpoolSink extends SqlSink {
-  /**
-   * Appends what the spool holds to the end of its main sink (nobody else may write there meanwhile) and
-   * empties the spool; resolves to the main sink's uncompressed and compressed offsets of its first byte.
-   */
-  moveToMain(): Promise<{ dataOffset: number; gzipOffset: number }>;
-  /** Releases the spool's storage (also after a failure). */
-  dispose(): Promise<void>;
-}
+export type { MemberStart, SpoolSink, SqlSink } from '../shared/sinks.js';
+import type { SpoolSink, SqlSink } from '../shared/sinks.js';
 
 export interface TableDumpInfo {
   name: string;

@@ -1,8 +1,8 @@
 // Parsing of LIFEBOAT_DATABASE_URL into a connection target. Kept beside the engines (not in core)
 // because only the engines know what a target means.
 import path from 'node:path';
-import { decodeUrlPart, percentEscapeAdvice } from '../core/url-parts.js';
-import { redactUrl } from '../core/redact.js';
+import { decodeUrlPart, percentEscapeAdvice } from '../shared/url-parts.js';
+import { redactUrl } from '../shared/redact.js';
 
 export interface MysqlTarget {
   kind: 'mysql';

@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccountStore, Resource, Session, User } from '../catalog/accounts.js';
 import type { Settings } from '../config/settings.js';
-import { redact } from '../core/redact.js';
+import { redact } from '../shared/redact.js';
 import { authorize } from './auth.js';
 import type { SignInLimiter } from './signin-limit.js';
 

@@ -2,7 +2,7 @@
 // never the URL itself: ids, tokens and query strings stay out), the status, the time taken and the user
 // it was signed in as. No header, cookie, body or password is ever part of it.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 
 const signedIn = new WeakMap<FastifyRequest, string>();
 

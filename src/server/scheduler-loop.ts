@@ -2,7 +2,7 @@
 // runs what is due, exactly as `lifeboat cron` would, one run at a time.
 import { StateStore } from '../catalog/state.js';
 import type { Settings } from '../config/settings.js';
-import { log } from '../core/log.js';
+import { log } from '../shared/log.js';
 import { runScheduledOnce } from '../core/scheduler.js';
 
 export interface SchedulerLoop {

@@ -1,7 +1,7 @@
 // What Lifeboat learns from a shop's own configuration file (Magento's app/etc/env.php, Shopware's .env,
 // WordPress's wp-config.php): the database the shop uses and its table prefix. Read without running
 // PHP; what it cannot read is reported in one line naming the file, the line and what to do.
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { DotenvError } from './dotenv.js';
 import type { MysqlEndpoint } from './mysql-host.js';
 import { NotLiteralError, PhpSyntaxError } from './php-literal.js';

@@ -4,7 +4,7 @@
 // .env.$APP_ENV.local, each overriding the ones before.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodeUrlPart } from '../core/url-parts.js';
+import { decodeUrlPart } from '../shared/url-parts.js';
 import { parseDotenv } from './dotenv.js';
 import { mysqlEndpoint } from './mysql-host.js';
 import { lookup, parseReturnFile, phpString } from './php-literal.js';

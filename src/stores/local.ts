@@ -6,7 +6,7 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { AtomicFile } from '../archive/atomic-file.js';
-import { PARTIAL_SUFFIX } from '../core/naming.js';
+import { PARTIAL_SUFFIX } from '../archive/atomic-file.js';
 import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
 
 export class LocalStore implements ObjectStore {

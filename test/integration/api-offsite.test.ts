@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { takeBackup } from '../../src/core/operations.js';
-import type { BackupRecord } from '../../src/core/types.js';
+import type { BackupRecord } from '../../src/shared/types.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestSchema, TEST_SERVER_URL, withConnection } from '../helpers/mysql.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/catalog/state.js';
-import { currentProcess } from '../../src/core/process-identity.js';
+import { currentProcess } from '../../src/shared/process-identity.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';
 

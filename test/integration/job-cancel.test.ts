@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/catalog/state.js';
 import { requestCancel } from '../../src/core/job-cancel.js';
-import { currentProcess } from '../../src/core/process-identity.js';
+import { currentProcess } from '../../src/shared/process-identity.js';
 
 /** A process that runs until it is signalled. */
 function sleeper(): ChildProcess {

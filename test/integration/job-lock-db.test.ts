@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbLockName, takeDbLock, type HeldDbLock } from '../../src/core/db-lock.js';
+import { dbLockName, takeDbLock, type HeldDbLock } from '../../src/engines/mysql/named-lock.js';
 import type { JobLock } from '../../src/core/job-lock.js';
 import { acquireDatabaseJobLock } from '../../src/core/job-lock-db.js';
 import { runJob } from '../../src/core/jobs.js';

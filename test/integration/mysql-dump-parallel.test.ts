@@ -12,7 +12,7 @@ import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
 import { GzipSpool } from '../../src/archive/gzip-spool.js';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { planTableSql, readTableSql } from '../../src/core/table-sql.js';
-import type { Manifest } from '../../src/core/types.js';
+import type { Manifest } from '../../src/shared/types.js';
 import { openConnection, type MysqlConnection } from '../../src/engines/mysql/connect.js';
 import { dumpMysql } from '../../src/engines/mysql/dump.js';
 import { openSharedSnapshot } from '../../src/engines/mysql/dump-parallel.js';

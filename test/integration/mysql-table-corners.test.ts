@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archivePath } from '../../src/core/archive-reader.js';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { requireTables, rollbackDatabase } from '../../src/core/rollback.js';
-import type { BackupRecord, Manifest, ObjectCounts } from '../../src/core/types.js';
+import type { BackupRecord, Manifest, ObjectCounts } from '../../src/shared/types.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
 import { sequenceReferences } from '../../src/engines/mysql/restore-parse.js';
 import { triggerWithoutSchemaQualifier, withoutSchemaQualifier } from '../../src/engines/mysql/schema-qualifiers.js';

@@ -15,7 +15,7 @@ import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { listAllBackups } from '../../src/core/offsite-catalog.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';
-import type { BackupRecord, SealedManifest } from '../../src/core/types.js';
+import type { BackupRecord, SealedManifest } from '../../src/shared/types.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { BIN } from '../helpers/cli.js';
 import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';

@@ -14,7 +14,7 @@ import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { listAllBackups } from '../../src/core/offsite-catalog.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';
-import type { BackupRecord, Manifest } from '../../src/core/types.js';
+import type { BackupRecord, Manifest } from '../../src/shared/types.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
 import { readAll } from '../helpers/demo-db.js';

@@ -12,7 +12,7 @@ import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { StateStore } from '../../src/catalog/state.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { pruneBackups } from '../../src/core/prune.js';
-import { OperationError } from '../../src/core/errors.js';
+import { OperationError } from '../../src/shared/errors.js';
 import { listAllBackups, listOffsiteBackups } from '../../src/core/offsite-catalog.js';
 import { withLocalCopy } from '../../src/core/offsite-copy.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';

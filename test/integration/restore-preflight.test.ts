@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { rollbackDatabase } from '../../src/core/rollback.js';
-import type { BackupRecord } from '../../src/core/types.js';
+import type { BackupRecord } from '../../src/shared/types.js';
 import type { RestoreFootprint } from '../../src/engines/engine.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
 import type { MysqlTarget } from '../../src/engines/target.js';

@@ -9,11 +9,11 @@ import { AccountStore } from '../../src/catalog/accounts.js';
 import { SignInFailureStore } from '../../src/catalog/signin-failures.js';
 import { usingStore } from '../../src/catalog/state-db.js';
 import { StateStore, type StateLocation } from '../../src/catalog/state.js';
-import { OperationError, UsageError } from '../../src/core/errors.js';
+import { OperationError, UsageError } from '../../src/shared/errors.js';
 import { requestCancel } from '../../src/core/job-cancel.js';
 import { reapDeadJobs } from '../../src/core/jobs.js';
-import { currentProcess } from '../../src/core/process-identity.js';
-import { STORED_LIMITS } from '../../src/core/text-limits.js';
+import { currentProcess } from '../../src/shared/process-identity.js';
+import { STORED_LIMITS } from '../../src/shared/text-limits.js';
 import { createTestSchema, withConnection } from '../helpers/mysql.js';
 
 /** Half of a character outside the BMP, without its other half: what a careless cut leaves. */

@@ -16,7 +16,7 @@ import { BLOCK, encodeHeader, type TarHeader } from '../../src/archive/tar-heade
 import { TarWriter } from '../../src/archive/tar-writer.js';
 import { createTreeBackup } from '../../src/core/backup-tree.js';
 import { findBackup } from '../../src/core/catalog.js';
-import { OperationError } from '../../src/core/errors.js';
+import { OperationError } from '../../src/shared/errors.js';
 import { rollbackTree } from '../../src/core/rollback-tree.js';
 import type { ShopLayout } from '../../src/core/tree-scope.js';
 import { verifyBackup } from '../../src/core/verify.js';

@@ -3,7 +3,7 @@
 // naming the setting and what to do.
 import { describe, expect, it } from 'vitest';
 import { loadSettings, requireDatabase } from '../../src/config/settings.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 
 const PASSWORD = 'S3cretPW';
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSettings, requireDatabase } from '../../src/config/settings.js';
-import { UsageError } from '../../src/core/errors.js';
-import { redact } from '../../src/core/redact.js';
+import { UsageError } from '../../src/shared/errors.js';
+import { redact } from '../../src/shared/redact.js';
 import { shopRoot } from '../helpers/shop-root.js';
 
 const ENV_PHP = `<?php

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 
 describe('off-site storage settings', () => {
   it('parses s3://bucket/prefix with endpoint and region, defaulting to us-east-1', () => {

@@ -2,9 +2,9 @@
 // one pino-shaped object a line, with the fields of the job the line was logged within.
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { JobLog } from '../../src/core/job-log.js';
-import { configureLog, log, logProcessWarnings, withLogFields } from '../../src/core/log.js';
+import { configureLog, log, logProcessWarnings, withLogFields } from '../../src/shared/log.js';
 
 let stderr: string[];
 let stdout: string[];

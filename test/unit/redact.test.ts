@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact, redactUrl, rememberSecret, rememberUrlSecrets } from '../../src/core/redact.js';
+import { redact, redactUrl, rememberSecret, rememberUrlSecrets } from '../../src/shared/redact.js';
 
 describe('redact', () => {
   it('masks the password of every URL in a text, also an unencoded "@" in it', () => {

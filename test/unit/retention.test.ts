@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/shared/errors.js';
 import { parseRetentionPolicy, planRetention, type RetentionCandidate, type RetentionPolicy } from '../../src/core/retention.js';
 
 function backup(id: string, isoTime: string, type = 'db', isProtected?: boolean): RetentionCandidate {

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
 import { planTableSql, readTableSql } from '../../src/core/table-sql.js';
-import type { Manifest, TableEntry } from '../../src/core/types.js';
+import type { Manifest, TableEntry } from '../../src/shared/types.js';
 
 interface Dump {
   sql: Buffer;

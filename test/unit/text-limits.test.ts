@@ -1,8 +1,8 @@
 // Length limits: input over its limit is a usage error naming the field and the limit, counted in
 // characters; stored text is cut with a mark, never inside a surrogate pair.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
-import { clipStored, requireMaxLength } from '../../src/core/text-limits.js';
+import { UsageError } from '../../src/shared/errors.js';
+import { clipStored, requireMaxLength } from '../../src/shared/text-limits.js';
 
 describe('requireMaxLength', () => {
   it('passes a text of the limit and refuses a longer one, naming the field, its length and the limit', () => {

@@ -22,7 +22,7 @@
 // mariadb-dump's 1.7–2.0 s, with Node idle 70% of the time: the server's formatting on one connection is
 // the bound, hence the parallel connections.
 import type { DumpOptions, DumpResult, Progress, SpoolSink, SqlSink, TableDumpInfo } from '../engine.js';
-import type { EngineInfo, ObjectCounts } from '../../core/types.js';
+import type { EngineInfo, ObjectCounts } from '../../shared/types.js';
 import type { MysqlTarget } from '../target.js';
 import { openConnection, type MysqlConnection } from './connect.js';
 import { columnsMatchDefinition } from './column-check.js';

@@ -1,6 +1,6 @@
 // The atomic swap: the staged database is attached to the target and copied over it inside ONE
 // write transaction. Other connections (the shop) see the old content until COMMIT, the new after.
-import type { ObjectCounts } from '../../core/types.js';
+import type { ObjectCounts } from '../../shared/types.js';
 import type { ProgressListener } from '../engine.js';
 import { sqliteResultCode } from '../../sql/sqlite.js';
 import { quoteIdent, quoteString } from './literals.js';

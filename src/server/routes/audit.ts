@@ -2,7 +2,7 @@
 // succeeded (also sign-ins and account changes), newest first; for admins.
 import type { FastifyInstance } from 'fastify';
 import type { AuditEntry } from '../../catalog/accounts.js';
-import { redact } from '../../core/redact.js';
+import { redact } from '../../shared/redact.js';
 import type { ServerContext } from '../context.js';
 
 /** Details are masked when written (context.audit); entries of earlier versions may still quote a password. */

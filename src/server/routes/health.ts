@@ -8,7 +8,7 @@ import type { Settings } from '../../config/settings.js';
 import { listBackups } from '../../core/catalog.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../../core/metrics.js';
 import { shopName } from '../../core/operations.js';
-import { redact } from '../../core/redact.js';
+import { redact } from '../../shared/redact.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { sameSecret } from '../same-secret.js';

@@ -1,7 +1,7 @@
 // The admin page: static files from src/web (plain HTML, CSS and a vanilla JS client, no build step),
 // shipped in the npm package and built into the single executable (shipped-files.ts).
 import type { FastifyInstance } from 'fastify';
-import { shippedFile } from '../../core/shipped-files.js';
+import { shippedFile } from '../../shared/shipped-files.js';
 import type { ServerContext } from '../context.js';
 
 const FILES: Record<string, { file: string; type: string }> = {

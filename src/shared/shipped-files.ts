@@ -22,7 +22,7 @@ export function executableAsset(key: string): string {
   return getAsset(key, 'utf8');
 }
 
-// This module is src/core/shipped-files.ts or dist/core/shipped-files.js: the package's folder is two up.
+// This module is src/shared/shipped-files.ts or dist/shared/shipped-files.js: the package's folder is two up.
 // (In the executable's bundle import.meta is empty, so this is never reached there.)
 function inPackage(file: string): URL {
   return new URL(`../../${file}`, import.meta.url);

@@ -3,8 +3,8 @@
 // open and freed by the server when the connection ends, also when the process holding it crashes or
 // its machine goes away. So the connection is kept open (and pinged) for as long as the lock is needed.
 import { createHash } from 'node:crypto';
-import { openConnection, type MysqlConnection } from '../engines/mysql/connect.js';
-import type { MysqlTarget } from '../engines/target.js';
+import { openConnection, type MysqlConnection } from './connect.js';
+import type { MysqlTarget } from '../target.js';
 
 /** MySQL 5.7+ refuses lock names longer than 64 characters. */
 const MAX_LOCK_NAME = 64;
