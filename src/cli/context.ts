@@ -1,6 +1,6 @@
 // What every command needs: settings, output helpers, and Ctrl-C turned into a clean abort.
-import type { StateStore } from '../catalog/state.js';
-import type { AccountStore } from '../catalog/accounts.js';
+import type { StateStore } from '../state/state.js';
+import type { AccountStore } from '../state/accounts.js';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { tightenPrivateHome } from '../shared/private-home.js';
 import { log, logFormat } from '../shared/log.js';
@@ -54,12 +54,12 @@ export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T
  * command line itself, so `lifeboat --help` and every command start in a few milliseconds.
  */
 export async function openState(config: Settings): Promise<StateStore> {
-  const { StateStore } = await import('../catalog/state.js');
+  const { StateStore } = await import('../state/state.js');
   return StateStore.open(config);
 }
 
 /** Runs `use` with the accounts (users, roles) and closes them afterwards. */
 export async function withAccounts<T>(config: Settings, use: (accounts: AccountStore) => Promise<T>): Promise<T> {
-  const [{ AccountStore }, { usingStore }] = await Promise.all([import('../catalog/accounts.js'), import('../catalog/state-db.js')]);
+  const [{ AccountStore }, { usingStore }] = await Promise.all([import('../state/accounts.js'), import('../state/state-db.js')]);
   return usingStore(AccountStore.open(config), use);
 }

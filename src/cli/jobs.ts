@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { JobRecord } from '../catalog/state.js';
+import type { JobRecord } from '../state/state.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { humanBytes, humanDuration, renderTable } from './format.js';
 import { openState, settings, stdio } from './context.js';

@@ -1,6 +1,6 @@
 // `lifeboat role add|list|remove`: roles and their resources (backup, rollback, admin).
 import type { Command } from 'commander';
-import type { AccountStore } from '../catalog/accounts.js';
+import type { AccountStore } from '../state/accounts.js';
 import { settings, stdio, withAccounts as withAccountsOf } from './context.js';
 import { renderTable } from './format.js';
 

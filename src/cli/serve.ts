@@ -27,7 +27,7 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
   const [{ markAsServer }, { recoverShop }, { StateStore }, { sealPlainStoredNotify }, { buildApp }, { startSchedulerLoop }, { abortOwnJobs, ownJobsEnded }] = await Promise.all([
     import('../shared/process-identity.js'),
     import('../core/operations.js'),
-    import('../catalog/state.js'),
+    import('../state/state.js'),
     import('../core/notify-settings.js'),
     import('../server/app.js'),
     import('../server/scheduler-loop.js'),

@@ -1,6 +1,6 @@
 // `lifeboat user add|list|remove|passwd`: the web admin's users, from the shop's console.
 import type { Command } from 'commander';
-import type { AccountStore } from '../catalog/accounts.js';
+import type { AccountStore } from '../state/accounts.js';
 import { UsageError } from '../shared/errors.js';
 import { settings, stdio, withAccounts as withAccountsOf } from './context.js';
 import { renderTable } from './format.js';

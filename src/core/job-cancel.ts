@@ -3,7 +3,7 @@
 // sent SIGTERM, which that process turns into the same abort. Either way the job stops at its next safe
 // point, removes what it half-wrote, restores maintenance mode and records itself as cancelled. With a
 // state shared by several servers, a job of another host can only be stopped there (a pid is per machine).
-import type { JobRecord, StateStore } from '../catalog/state.js';
+import type { JobRecord, StateStore } from '../state/state.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { abortOwnJob, reapDeadJobs } from './jobs.js';
 import { currentProcess, isDead } from '../shared/process-identity.js';

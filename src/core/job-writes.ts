@@ -2,7 +2,7 @@
 // listener, the job context's log), while the state store is asynchronous (it may be a MySQL server).
 // This queue writes them in order in the background; the job waits for it before recording its end.
 // A write that fails does not fail the job: it is reported once as a notice.
-import type { StateStore } from '../catalog/state.js';
+import type { StateStore } from '../state/state.js';
 
 export class StateWrites {
   private chain: Promise<void> = Promise.resolve();

@@ -2,7 +2,7 @@
 // optional maintenance window that always restores the state from before, progress and a log kept in
 // Lifeboat's state, and a clean stop on Ctrl-C or `lifeboat cancel`.
 import { randomBytes } from 'node:crypto';
-import { StateStore, type JobProgress, type JobRecord } from '../catalog/state.js';
+import { StateStore, type JobProgress, type JobRecord } from '../state/state.js';
 import type { MysqlTarget } from '../engines/target.js';
 import type { Progress, ProgressListener } from '../engines/engine.js';
 import { OperationError } from '../shared/errors.js';

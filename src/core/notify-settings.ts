@@ -4,7 +4,7 @@
 // and the page shows it as fixed. Jobs and the scheduler read the effective result at the moment they
 // notify, so a change on the page applies to the next job without a restart. Passwords and tokens are
 // sealed in the state with a key kept elsewhere (stored-secrets.ts).
-import { StateStore } from '../catalog/state.js';
+import { StateStore } from '../state/state.js';
 import type { Settings } from '../config/settings.js';
 import { parseNotifyConfig, rememberNotifySecrets, type NotifyConfig, type SmtpConfig } from '../config/notify-config.js';
 import { isSealed, openSecret, sealSecret, secretKeyFileOf, type SecretKeyPlace } from './stored-secrets.js';

@@ -5,7 +5,7 @@ import { requireDatabase, type Settings } from '../config/settings.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import path from 'node:path';
-import { StateStore } from '../catalog/state.js';
+import { StateStore } from '../state/state.js';
 import { newJobId, reapDeadJobs, runJob, type JobOutcome } from './jobs.js';
 import { clearStaleFlagsOnAll } from './maintenance-roots.js';
 import { recoverInterrupted, type RecoveryPlace } from './recover.js';

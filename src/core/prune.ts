@@ -1,5 +1,5 @@
 // Applying a retention policy to the backup folder. Backups a running job is reading are protected.
-import type { StateStore } from '../catalog/state.js';
+import type { StateStore } from '../state/state.js';
 import type { ObjectStore } from '../stores/store.js';
 import { deleteBackupEverywhere } from './delete.js';
 import { listAllBackups } from './offsite-catalog.js';

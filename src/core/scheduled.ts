@@ -1,7 +1,7 @@
 // Running the schedule: find the most recent due occurrence, claim it (so `lifeboat cron` run twice, or
 // by two processes, runs it once), take the backup as a queued-if-busy job, apply retention, notify.
 // The same function serves `lifeboat cron` (once) and the scheduler inside `lifeboat serve` (a loop).
-import type { StateStore } from '../catalog/state.js';
+import type { StateStore } from '../state/state.js';
 import type { RetentionPolicy } from './retention.js';
 import { lastDueRun, occurrenceKey, parseScheduleInput, type Schedule } from './schedule.js';
 import type { BackupRecord } from '../shared/types.js';

@@ -1,7 +1,7 @@
 // The scheduler: `runScheduledOnce` is what `lifeboat cron` does and what `lifeboat serve` does each
 // minute. A due occurrence runs once (claimed in the state), queued behind a running job; retention is
 // applied after a success; missed runs are notified here, a job's own end by the job (operations.ts).
-import type { StateStore } from '../catalog/state.js';
+import type { StateStore } from '../state/state.js';
 import type { Settings } from '../config/settings.js';
 import { notify, type JobEvent } from './notify.js';
 import type { NotifyConfig } from '../config/notify-config.js';

@@ -1,8 +1,8 @@
 // The HTTP server of `lifeboat serve`: health and Prometheus metrics, the JSON API (one module per
 // resource under routes/) and the admin page, all under the configured base path.
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { AccountStore } from '../catalog/accounts.js';
-import { SignInFailureStore } from '../catalog/signin-failures.js';
+import { AccountStore } from '../state/accounts.js';
+import { SignInFailureStore } from '../state/signin-failures.js';
 import type { Settings } from '../config/settings.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { redact } from '../shared/redact.js';

@@ -1,7 +1,7 @@
 // Sessions, CSRF and resource checks for the API. The session is an HttpOnly SameSite=Strict cookie
 // holding a random token; every state-changing request also needs the session's x-csrf-token header.
 import type { FastifyRequest } from 'fastify';
-import type { AccountStore, Resource, Session } from '../catalog/accounts.js';
+import type { AccountStore, Resource, Session } from '../state/accounts.js';
 import { noteUser } from './request-log.js';
 
 export const SESSION_COOKIE = 'lifeboat_session';

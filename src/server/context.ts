@@ -2,7 +2,7 @@
 // user exists) and the helpers shared by the routes (sessions, password checks within the sign-in
 // limits, the audit log).
 import type { FastifyRequest } from 'fastify';
-import type { AccountStore, Resource, Session, User } from '../catalog/accounts.js';
+import type { AccountStore, Resource, Session, User } from '../state/accounts.js';
 import type { Settings } from '../config/settings.js';
 import { redact } from '../shared/redact.js';
 import { authorize } from './auth.js';

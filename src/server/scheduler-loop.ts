@@ -1,6 +1,6 @@
 // The scheduler inside `lifeboat serve`: checks the schedule every 30 s (and at once at start-up) and
 // runs what is due, exactly as `lifeboat cron` would, one run at a time.
-import { StateStore } from '../catalog/state.js';
+import { StateStore } from '../state/state.js';
 import type { Settings } from '../config/settings.js';
 import { log } from '../shared/log.js';
 import { runScheduledOnce } from '../core/scheduler.js';

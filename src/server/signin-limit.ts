@@ -5,8 +5,8 @@
 // alone stops one address from trying many accounts. A success clears its own account's failures from
 // that address, nobody else's. The failures live in the state database (signin-failures.ts), so
 // several servers sharing one state count them together.
-import { isPossibleUsername } from '../catalog/accounts.js';
-import type { SignInFailure, SignInFailureStore } from '../catalog/signin-failures.js';
+import { isPossibleUsername } from '../state/accounts.js';
+import type { SignInFailure, SignInFailureStore } from '../state/signin-failures.js';
 import { HttpError } from './auth.js';
 
 export const SIGN_IN_LIMITS = {

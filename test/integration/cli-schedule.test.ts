@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { StateStore } from '../../src/catalog/state.js';
+import { StateStore } from '../../src/state/state.js';
 import { currentProcess } from '../../src/shared/process-identity.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { StateStore } from '../../src/catalog/state.js';
+import { StateStore } from '../../src/state/state.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli, startCli } from '../helpers/cli.js';
 

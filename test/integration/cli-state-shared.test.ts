@@ -6,7 +6,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StateStore } from '../../src/catalog/state.js';
+import { StateStore } from '../../src/state/state.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestSchema, withConnection } from '../helpers/mysql.js';

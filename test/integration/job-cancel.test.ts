@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StateStore } from '../../src/catalog/state.js';
+import { StateStore } from '../../src/state/state.js';
 import { requestCancel } from '../../src/core/job-cancel.js';
 import { currentProcess } from '../../src/shared/process-identity.js';
 

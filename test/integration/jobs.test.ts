@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/pr
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StateStore } from '../../src/catalog/state.js';
+import { StateStore } from '../../src/state/state.js';
 import { acquireJobLock, lockPath, type JobLock } from '../../src/core/job-lock.js';
 import { runJob } from '../../src/core/jobs.js';
 import { clearStaleFlag, enterMaintenance, flagPath, maintenanceStatus } from '../../src/core/maintenance.js';

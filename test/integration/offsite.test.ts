@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyGrid, gridRows, readAll } from '../helpers/demo-db.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
-import { StateStore } from '../../src/catalog/state.js';
+import { StateStore } from '../../src/state/state.js';
 import { deleteBackup } from '../../src/core/delete.js';
 import { pruneBackups } from '../../src/core/prune.js';
 import { OperationError } from '../../src/shared/errors.js';

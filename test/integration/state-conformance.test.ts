@@ -5,10 +5,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountStore } from '../../src/catalog/accounts.js';
-import { SignInFailureStore } from '../../src/catalog/signin-failures.js';
-import { usingStore } from '../../src/catalog/state-db.js';
-import { StateStore, type StateLocation } from '../../src/catalog/state.js';
+import { AccountStore } from '../../src/state/accounts.js';
+import { SignInFailureStore } from '../../src/state/signin-failures.js';
+import { usingStore } from '../../src/state/state-db.js';
+import { StateStore, type StateLocation } from '../../src/state/state.js';
 import { OperationError, UsageError } from '../../src/shared/errors.js';
 import { requestCancel } from '../../src/core/job-cancel.js';
 import { reapDeadJobs } from '../../src/core/jobs.js';
@@ -259,7 +259,7 @@ describe('the MySQL/MariaDB state schema', () => {
 describe('an SQLite state from before hosts were recorded', () => {
   it('is migrated: running jobs get their host from the recorded process', async () => {
     const { DatabaseSync: Database } = await import('node:sqlite');
-    const { MIGRATIONS } = await import('../../src/catalog/state-sqlite.js');
+    const { MIGRATIONS } = await import('../../src/state/state-sqlite.js');
     const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-state-old-'));
     const old = new Database(path.join(home, 'lifeboat.db'));
     old.exec(MIGRATIONS[0]);

@@ -15,12 +15,12 @@ const MAY_USE: Record<string, readonly string[]> = {
   stores: ['shared', 'archive'],
   shop: ['shared'],
   config: ['shared', 'engines', 'shop', 'stores'],
-  catalog: ['shared', 'sql', 'engines', 'config'],
+  state: ['shared', 'sql', 'engines', 'config'],
   repository: ['shared', 'archive', 'stores', 'config'],
-  core: ['shared', 'sql', 'archive', 'engines', 'stores', 'shop', 'config', 'catalog', 'repository'],
-  demo: ['shared', 'sql', 'engines', 'config', 'catalog', 'core'],
-  server: ['shared', 'sql', 'archive', 'engines', 'stores', 'shop', 'config', 'catalog', 'repository', 'core'],
-  cli: ['shared', 'sql', 'archive', 'engines', 'stores', 'shop', 'config', 'catalog', 'repository', 'core', 'server', 'demo'],
+  core: ['shared', 'sql', 'archive', 'engines', 'stores', 'shop', 'config', 'state', 'repository'],
+  demo: ['shared', 'sql', 'engines', 'config', 'state', 'core'],
+  server: ['shared', 'sql', 'archive', 'engines', 'stores', 'shop', 'config', 'state', 'repository', 'core'],
+  cli: ['shared', 'sql', 'archive', 'engines', 'stores', 'shop', 'config', 'state', 'repository', 'core', 'server', 'demo'],
 };
 
 function sourceFiles(dir: string): string[] {

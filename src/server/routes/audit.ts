@@ -1,7 +1,7 @@
 // /api/audit: who created, downloaded, deleted or rolled back what, when, from where, and whether it
 // succeeded (also sign-ins and account changes), newest first; for admins.
 import type { FastifyInstance } from 'fastify';
-import type { AuditEntry } from '../../catalog/accounts.js';
+import type { AuditEntry } from '../../state/accounts.js';
 import { redact } from '../../shared/redact.js';
 import type { ServerContext } from '../context.js';
 

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { StateStore } from '../../catalog/state.js';
+import { StateStore } from '../../state/state.js';
 import type { Settings } from '../../config/settings.js';
 import { deleteBackupEverywhere } from '../../core/delete.js';
 import { UsageError } from '../../shared/errors.js';

@@ -3,7 +3,7 @@
 // LIFEBOAT_METRICS_TOKEN (metricsToken in the config file) they need "Authorization: Bearer TOKEN", as
 // Prometheus' `authorization` setting sends it; without it they answer whoever reaches the server.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { StateStore } from '../../catalog/state.js';
+import { StateStore } from '../../state/state.js';
 import type { Settings } from '../../config/settings.js';
 import { listBackups } from '../../core/catalog.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../../core/metrics.js';

@@ -1,7 +1,7 @@
 // /api/jobs: recent jobs, one job, a live progress stream (server-sent events, read from the state
 // store twice a second until the job ends), and cancelling a queued or running job (as `lifeboat cancel`).
 import type { FastifyInstance } from 'fastify';
-import { StateStore, type JobRecord } from '../../catalog/state.js';
+import { StateStore, type JobRecord } from '../../state/state.js';
 import { requestCancel, waitForJobEnd } from '../../core/job-cancel.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';

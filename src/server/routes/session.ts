@@ -1,7 +1,7 @@
 // /api/session: sign in (a cookie and a CSRF token), who am I, sign out. Past the sign-in limits
 // (signin-limit.ts) an attempt is answered 429 without checking the password.
 import type { FastifyInstance } from 'fastify';
-import { SESSION_HOURS } from '../../catalog/accounts.js';
+import { SESSION_HOURS } from '../../state/accounts.js';
 import { HttpError, readCookie, SESSION_COOKIE, sessionCookie } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
 import { noteUser } from '../request-log.js';

@@ -3,7 +3,7 @@
 // agree; notification targets are stored settings that LIFEBOAT_NOTIFY_* and the config file override.
 // POST /api/settings/notify-test sends a test message to every target in force.
 import type { FastifyInstance } from 'fastify';
-import { StateStore } from '../../catalog/state.js';
+import { StateStore } from '../../state/state.js';
 import { notify } from '../../core/notify.js';
 import { effectiveNotify, fixedNotifyFields, loadStoredNotify, saveStoredNotify } from '../../core/notify-settings.js';
 import { shopName } from '../../core/operations.js';
