@@ -85,11 +85,11 @@ export function registerBackup(program: Command): void {
       .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz')
       .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz'),
     textLevel,
-  ).action((flags: BackupFlags) => runBackup(flags.excludeMedia ? 'nomedia' : 'snapshot', flags));
+  ).action((flags: BackupFlags) => runBackup(flags.excludeMedia ? 'nomedia' : 'system', flags));
   common(backup.command('media').description('the database and pub/media: <backup dir>/<unix time>_media[_<name>].tgz'), textLevel).action((flags: BackupFlags) =>
     runBackup('media', flags),
   );
   common(backup.command('code').description('the code tree without media, no database: <unix time>_filesystem_code[_<name>].tgz'), textLevel).action(
-    (flags: BackupFlags) => runBackup('filesystem_code', flags),
+    (flags: BackupFlags) => runBackup('code', flags),
   );
 }

@@ -15,7 +15,7 @@ interface GuardFlags {
   rollbackOnFailure?: boolean;
 }
 
-const GUARD_TYPES: Record<string, BackupType> = { system: 'snapshot', snapshot: 'snapshot', nomedia: 'nomedia', db: 'db' };
+const GUARD_TYPES: Record<string, BackupType> = { system: 'system', snapshot: 'system', nomedia: 'nomedia', db: 'db' };
 
 /** Runs the command with the terminal attached; resolves to its exit code (128 + signal number if killed). */
 function runCommand(argv: string[]): Promise<number> {

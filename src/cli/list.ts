@@ -6,9 +6,9 @@ import { log } from '../shared/log.js';
 const TYPE_LABELS: Record<string, string> = {
   db: 'Database',
   media: 'Database and Media',
-  snapshot: 'System',
+  system: 'System',
   nomedia: 'System (no media)',
-  filesystem_code: 'Code',
+  code: 'Code',
 };
 
 export function registerList(program: Command): void {

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import type { Settings } from '../config/settings.js';
 import { UsageError } from '../shared/errors.js';
-import type { TreeType } from '../core/tree-scope.js';
-import type { BackupRecord } from '../shared/types.js';
+import { holdsDatabase, type BackupRecord } from '../shared/types.js';
 import { describeTarget } from '../engines/target.js';
 import { confirm } from './confirm.js';
 import { localTime } from './format.js';
@@ -22,17 +21,16 @@ const SCOPE_WORDS = { all: 'all files', nomedia: 'all files but pub/media and me
 
 /** What the rollback will replace, in words, for the confirmation question. */
 async function whatIsReplaced(config: Settings, record: BackupRecord, tables: string[] | undefined): Promise<string> {
-  const [{ databaseFor }, { hasDatabase, scopeOf }] = await Promise.all([import('../core/operations.js'), import('../core/tree-scope.js')]);
-  const isDatabase = record.type === 'db';
-  const target = databaseFor(config, isDatabase || hasDatabase(record.type as TreeType));
-  if (isDatabase) {
+  const [{ databaseFor }, { scopeOf }] = await Promise.all([import('../core/operations.js'), import('../core/tree-scope.js')]);
+  const target = databaseFor(config, holdsDatabase(record.type));
+  if (record.type === 'db') {
     if (tables?.length) return `table(s) ${tables.join(', ')} of ${describeTarget(target!)}`;
     return describeTarget(target!);
   }
   if (tables?.length) throw new UsageError(`--table works with database backups only; ${record.file} is a ${record.type} archive`);
-  const scope = record.manifest?.tree?.scope ?? scopeOf(record.type as TreeType);
+  const scope = record.manifest?.tree?.scope ?? scopeOf(record.type);
   const what = [`${SCOPE_WORDS[scope]} of ${config.root} (ignored paths stay as they are)`];
-  if (hasDatabase(record.type as TreeType) && target) what.push(`the database ${describeTarget(target)}`);
+  if (holdsDatabase(record.type) && target) what.push(`the database ${describeTarget(target)}`);
   return what.join(' and ');
 }
 

@@ -1,5 +1,5 @@
-// Creating a file-tree backup (.tgz): System (`snapshot`), System without media (`nomedia`), Database
-// and Media (`media`) and code (`filesystem_code`). The database is dumped first (one consistent
+// Creating a file-tree backup (.tgz): System (`system`, Magento's `snapshot` file), System without media
+// (`nomedia`), Database and Media (`media`) and code (`code`, Magento's `filesystem_code` file). The database is dumped first (one consistent
 // snapshot), into a temporary gzip file beside the archive; then the archive is written as a stream of
 // tar members through parallel gzip: the dump at `var/<time>_db.sql.gz` (Magento's place for it), then
 // the tree. The shared publish path seals, records and publishes it.
@@ -18,8 +18,8 @@ import { UsageError } from '../shared/errors.js';
 import { estimateTree, requireFreeSpace } from './free-space.js';
 import { estimateDatabase } from '../engines/data-size.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from './publish.js';
-import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
-import type { BackupRecord, DumpEntry } from '../shared/types.js';
+import { scopeOf, shopRules, type ShopLayout } from './tree-scope.js';
+import { holdsDatabase, type BackupRecord, type DumpEntry, type TreeType } from '../shared/types.js';
 
 export interface TreeBackupOptions {
   name?: string;
@@ -49,7 +49,7 @@ export function dumpPathFor(time: number): string {
 }
 
 export async function createTreeBackup(type: TreeType, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeBackupOptions = {}): Promise<BackupRecord> {
-  const withDatabase = hasDatabase(type);
+  const withDatabase = holdsDatabase(type);
   if (withDatabase && !target) throw new UsageError(`a ${type} backup includes the database: set LIFEBOAT_DATABASE_URL`);
   const scope = scopeOf(type);
   const { rules: estimateRules, skip } = await shopRules(shop, scope, target);

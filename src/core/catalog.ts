@@ -7,7 +7,7 @@ import path from 'node:path';
 import { UsageError } from '../shared/errors.js';
 import { bindManifest, checksummedManifest, unboundRecord, unreadableManifest } from './manifest-binding.js';
 import { MANIFEST_SUFFIX, manifestFileName, parseArchiveFileName, PARTIAL_SUFFIX } from './naming.js';
-import type { BackupRecord, Manifest } from '../shared/types.js';
+import { backupTypeOf, type BackupRecord, type Manifest } from '../shared/types.js';
 
 /** The manifest beside an archive: its own, or why the one there does not vouch for the archive. */
 type ManifestFound = { manifest: Manifest } | { problem: string };
@@ -30,7 +30,7 @@ export function recordOf(manifest: Manifest, size: number): BackupRecord {
   return {
     id: manifest.id,
     file: manifest.file,
-    type: manifest.type,
+    type: backupTypeOf(manifest.type) ?? manifest.type, // earlier versions wrote Magento's words
     name: manifest.name,
     time: manifest.time,
     size,

@@ -4,7 +4,7 @@
 
 /** What is known about one backup type. Missing values are left out rather than shown as 0. */
 export interface BackupTypeMetrics {
-  /** Backup type: db, snapshot, nomedia, media, ... */
+  /** Backup type: db, media, system, nomedia, code. */
   type: string;
   /** Unix time (seconds) when the last successful backup of this type finished. */
   lastSuccessTime?: number;

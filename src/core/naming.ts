@@ -1,7 +1,7 @@
 // Archive file names, in Magento's scheme so that archives stay recognisable to people and to Magento:
 //   <unix time>_<type>[_<name>].<ext>      e.g. 1732443600_db_before_upgrade.sql.gz
 import { INPUT_LIMITS, requireMaxLength } from '../shared/text-limits.js';
-import type { BackupType } from '../shared/types.js';
+import { backupTypeOf, type BackupType } from '../shared/types.js';
 import { PARTIAL_SUFFIX } from '../archive/atomic-file.js';
 
 export { PARTIAL_SUFFIX };
@@ -27,8 +27,11 @@ export function extensionFor(type: BackupType): string {
   return type === 'db' ? 'sql.gz' : 'tgz';
 }
 
+/** Magento's word for each type in a file name (its "System Backup" is a snapshot). */
+const FILE_WORDS: Readonly<Record<BackupType, string>> = { db: 'db', media: 'media', system: 'snapshot', nomedia: 'nomedia', code: 'filesystem_code' };
+
 export function archiveFileName(time: number, type: BackupType, name: string): string {
-  return `${time}_${type}${name ? `_${name}` : ''}.${extensionFor(type)}`;
+  return `${time}_${FILE_WORDS[type]}${name ? `_${name}` : ''}.${extensionFor(type)}`;
 }
 
 export interface ParsedArchiveName {
@@ -50,7 +53,8 @@ export function parseArchiveFileName(file: string): ParsedArchiveName | undefine
   const isSql = ext === 'sql' || ext === 'sql.gz' || ext === 'gz';
   if (rawType === 'db' ? !isSql : isSql) return undefined;
   // Magento's media-only filesystem archives have no database: they are listed with the media type.
-  const type: BackupType = rawType === 'filesystem_media' ? 'media' : (rawType as BackupType);
+  const type = backupTypeOf(rawType);
+  if (!type) return undefined;
   return { time: Number(time), type, name: name ?? '', compression: ext === 'sql' ? 'none' : 'gzip' };
 }
 

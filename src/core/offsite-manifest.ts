@@ -10,7 +10,7 @@ import { createDecryptor, createEncryptor, DecryptionError, type EncryptionSecre
 import { recordOf } from './catalog.js';
 import { bindManifest, checksummedManifest, unboundRecord } from './manifest-binding.js';
 import { manifestFileName, parseArchiveFileName } from './naming.js';
-import { BACKUP_TYPES, ENCRYPTION_SCHEME, type BackupRecord, type Manifest, type SealedManifest } from '../shared/types.js';
+import { backupTypeOf, ENCRYPTION_SCHEME, type BackupRecord, type Manifest, type SealedManifest } from '../shared/types.js';
 
 /** The sealed part is small: one encryption chunk is plenty (the format's smallest allowed size is 1 KiB). */
 const SEALED_CHUNK_SIZE = 64 * 1024;
@@ -67,7 +67,7 @@ function isSealedManifest(value: Record<string, unknown>): value is Record<strin
     typeof value.time === 'number' &&
     typeof value.name === 'string' &&
     typeof value.finishedAt === 'string' &&
-    BACKUP_TYPES.includes(value.type as SealedManifest['type']) &&
+    backupTypeOf(value.type) !== undefined &&
     typeof archive?.size === 'number' &&
     typeof stored?.size === 'number' &&
     typeof stored.sha256 === 'string' &&
@@ -85,8 +85,8 @@ function unboundRemoteRecord(file: string, objectSize: number, problem: string):
 /** The record a sealed manifest vouches for, when the encrypted object has the size it says. */
 function sealedRecordOf(sealed: SealedManifest, file: string, objectSize: number): BackupRecord | undefined {
   if (sealed.stored.size !== objectSize) return undefined;
-  const { id, type, name, time } = sealed;
-  return { id, file, type, name, time, size: sealed.archive.size, origin: 'lifeboat', sealedManifest: sealed, locations: ['s3'] };
+  const { id, name, time } = sealed;
+  return { id, file, type: backupTypeOf(sealed.type)!, name, time, size: sealed.archive.size, origin: 'lifeboat', sealedManifest: sealed, locations: ['s3'] };
 }
 
 /**

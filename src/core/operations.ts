@@ -16,8 +16,8 @@ import { notify, type JobEvent } from './notify.js';
 import { effectiveNotify } from './notify-settings.js';
 import { isLocal, loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
 import type { TreeRollbackResult } from './rollback-tree.js';
-import { hasDatabase, type ShopLayout, type TreeType } from './tree-scope.js';
-import type { BackupRecord, BackupType } from '../shared/types.js';
+import type { ShopLayout } from './tree-scope.js';
+import { holdsDatabase, type BackupRecord, type BackupType } from '../shared/types.js';
 
 export interface JobOptions {
   /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */
@@ -111,7 +111,7 @@ export async function recoverShop(settings: Settings): Promise<string[]> {
 
 export async function takeBackup(settings: Settings, request: BackupRequest): Promise<{ jobId: string; record: BackupRecord }> {
   requireBackupName(request.name); // before the job: its description quotes the name
-  const target = databaseFor(settings, request.type === 'db' || hasDatabase(request.type as TreeType));
+  const target = databaseFor(settings, holdsDatabase(request.type));
   const { jobId, result } = await runJob({
     home: settings.home,
     stateTarget: settings.stateTarget,
@@ -159,7 +159,7 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
   // Before the job: a refusal that starts nothing (the web admin answers it at once).
   requireBoundManifest(record, 'roll it back');
   const isDatabase = record.type === 'db';
-  const target = databaseFor(settings, isDatabase || hasDatabase(record.type as TreeType));
+  const target = databaseFor(settings, holdsDatabase(record.type));
   const { jobId, result } = await runJob({
     home: settings.home,
     stateTarget: settings.stateTarget,

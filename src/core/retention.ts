@@ -6,7 +6,7 @@
 // `keepMonthly`. A backup can be kept by several rules; a backup no rule keeps is removed. Days, weeks
 // and months are the shop's (the schedule's time zone), so "daily" means the shop's calendar days.
 //
-// The policy applies to each backup type on its own: database backups and system (snapshot, nomedia,
+// The policy applies to each backup type on its own: database backups and system (system, nomedia,
 // media, code) backups are counted separately, as restic groups snapshots by host and paths, so that
 // `keepLast: 3` keeps three database dumps *and* the last three system archives, and a burst of one
 // type never pushes out the other.

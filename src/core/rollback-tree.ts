@@ -1,4 +1,4 @@
-// Rolling a shop back to a .tgz archive (snapshot, nomedia, media, filesystem_code; Lifeboat's or
+// Rolling a shop back to a .tgz archive (system, nomedia, media, code; Lifeboat's or
 // Magento's). Order, and why:
 //   1. stage: work folders beside the root (and inside a symlinked media folder or mount point);
 //   2. scan the whole archive once: sha256 and size (when a manifest vouches), gzip, tar, and every
@@ -35,8 +35,8 @@ import { finishCommitted } from './recover.js';
 import { RollbackJournal, type StoredFolderMeta } from './rollback-journal.js';
 import { reachedStep } from './step-pause.js';
 import { prepareUnits } from './staging.js';
-import { hasDatabase, scopeOf, shopRules, type ShopLayout, type TreeType } from './tree-scope.js';
-import type { BackupRecord } from '../shared/types.js';
+import { scopeOf, shopRules, type ShopLayout } from './tree-scope.js';
+import { holdsDatabase, type BackupRecord } from '../shared/types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from './archive-check.js';
 import { verifyTreeBackup, type DumpFound } from './verify-tree.js';
 
@@ -80,7 +80,7 @@ function refuse(record: BackupRecord, reason: string): never {
 
 export async function rollbackTree(record: BackupRecord, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeRollbackOptions = {}): Promise<TreeRollbackResult> {
   if (record.type === 'db') throw new UsageError(`${record.file} is a database archive; use rollbackDatabase`);
-  const type = record.type as TreeType;
+  const type = record.type;
   if (target) requireSameEngine(record, target);
   if (record.manifest?.dump && !target) throw new UsageError(`${record.file} holds the database: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
   const scope = record.manifest?.tree?.scope ?? scopeOf(type);
@@ -185,7 +185,6 @@ async function stageArchive(
   options: TreeRollbackOptions,
   warnings: string[],
 ): Promise<StagedArchive> {
-  const type = record.type as TreeType;
   const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
   const folding = options.folding ?? (await probeNameFolding(units[0].work));
   const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
@@ -209,9 +208,9 @@ async function stageArchive(
     if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
     scan = report.scan;
   }
-  const dump = hasDatabase(type) ? pickDump(record, scan.dumps) : undefined;
+  const dump = holdsDatabase(record.type) ? pickDump(record, scan.dumps) : undefined;
   if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
-  if (!dump && hasDatabase(type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
+  if (!dump && holdsDatabase(record.type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
 
   for (const [unit, bytes] of unitBytes) await requireFreeSpace(unit.work, bytes, 'staging this archive', 'free some space; nothing was changed');
   const leftOut = new Set<string>();

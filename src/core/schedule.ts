@@ -14,7 +14,7 @@ import { parseRetentionPolicy, type RetentionPolicy } from './retention.js';
 import type { BackupType } from '../shared/types.js';
 
 /** The backup types a schedule can take (Magento's: database, system, system without media, media). */
-export type ScheduleType = Extract<BackupType, 'db' | 'media' | 'snapshot' | 'nomedia'>;
+export type ScheduleType = Extract<BackupType, 'db' | 'media' | 'system' | 'nomedia'>;
 export type ScheduleFrequency = 'daily' | 'weekly' | 'monthly';
 
 export interface Schedule {
@@ -38,7 +38,7 @@ export interface Schedule {
 /** What a user or a saved file gives: every field optional, strings accepted where numbers are meant. */
 export interface ScheduleInput {
   enabled?: boolean | string;
-  /** db | media | snapshot | nomedia; `system` is accepted for `snapshot` (Magento's "System Backup"). */
+  /** db | media | system | nomedia; `snapshot` (Magento's word, and what earlier versions saved) is read as `system`. */
   type?: string;
   /** daily | weekly | monthly; Magento's stored D | W | M are accepted too. */
   frequency?: string;
@@ -53,7 +53,7 @@ export interface ScheduleInput {
   retention?: unknown;
 }
 
-const SCHEDULE_TYPES: Record<string, ScheduleType> = { db: 'db', media: 'media', snapshot: 'snapshot', system: 'snapshot', nomedia: 'nomedia' };
+const SCHEDULE_TYPES: Record<string, ScheduleType> = { db: 'db', media: 'media', system: 'system', snapshot: 'system', nomedia: 'nomedia' };
 const FREQUENCIES: Record<string, ScheduleFrequency> = { daily: 'daily', weekly: 'weekly', monthly: 'monthly', d: 'daily', w: 'weekly', m: 'monthly' };
 const WEEKDAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
 
@@ -81,7 +81,7 @@ export function parseScheduleInput(input: ScheduleInput, previous?: Schedule): S
   };
   const schedule: Schedule = {
     enabled: input.enabled === undefined ? base.enabled : parseBoolean('enabled', input.enabled),
-    type: input.type === undefined ? base.type : parseChoice('type', input.type, SCHEDULE_TYPES, 'db, media, system (snapshot) or nomedia'),
+    type: input.type === undefined ? base.type : parseChoice('type', input.type, SCHEDULE_TYPES, 'db, media, system or nomedia'),
     frequency: input.frequency === undefined ? base.frequency : parseChoice('frequency', input.frequency, FREQUENCIES, 'daily, weekly or monthly'),
     time: input.time === undefined ? base.time : parseTime(input.time),
     timezone: input.timezone === undefined ? base.timezone : parseTimeZone(input.timezone),

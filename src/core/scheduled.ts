@@ -13,7 +13,8 @@ export type SavedSchedule = Schedule & { savedAt: string };
 
 export async function loadSchedule(store: StateStore): Promise<SavedSchedule | undefined> {
   const saved = await store.getSetting<SavedSchedule>(SCHEDULE_KEY);
-  return saved ? { ...parseScheduleInput({}, saved), savedAt: saved.savedAt } : undefined;
+  // The type is parsed again: schedules saved by earlier versions spell a System backup `snapshot`.
+  return saved ? { ...parseScheduleInput({ type: saved.type }, saved), savedAt: saved.savedAt } : undefined;
 }
 
 export interface ScheduledRunDeps {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { TreeRules, type TreeScope } from '../archive/tree-rules.js';
 import { identityOf, type FileIdentity } from '../archive/walk.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import type { BackupType } from '../shared/types.js';
+import type { TreeType } from '../shared/types.js';
 
 export interface ShopLayout {
   root: string;
@@ -17,17 +17,10 @@ export interface ShopLayout {
   exclude: string[];
 }
 
-export type TreeType = Exclude<BackupType, 'db'>;
-
 export function scopeOf(type: TreeType): TreeScope {
-  if (type === 'snapshot') return 'all';
+  if (type === 'system') return 'all';
   if (type === 'media') return 'media';
-  return 'nomedia'; // nomedia, filesystem_code
-}
-
-/** Whether archives of this type hold the database (Magento's media archives do; code ones do not). */
-export function hasDatabase(type: TreeType): boolean {
-  return type !== 'filesystem_code';
+  return 'nomedia'; // nomedia, code
 }
 
 async function real(file: string): Promise<string> {

@@ -124,7 +124,7 @@ export async function verifyTreeBackup(
 ): Promise<VerifyReport & { scan: TreeScan }> {
   const manifest = record.manifest;
   // Lifeboat's manifest names the dump; in Magento's archives of a type with a database, look for it.
-  const dumpPath = manifest ? (manifest.dump?.path ?? null) : record.type === 'filesystem_code' ? null : DUMP_MEMBER;
+  const dumpPath = manifest ? (manifest.dump?.path ?? null) : record.type === 'code' ? null : DUMP_MEMBER;
   const scan = await scanTreeArchive(archivePath(backupDir, record), { ...options, dumpPath });
   const report: VerifyReport & { scan: TreeScan } = { ok: true, id: record.id, file: record.file, checked: [], problems: [], scan };
   const problem = (text: string) => {

@@ -1,9 +1,32 @@
 // The records Lifeboat keeps about backups. A backup is an archive plus a manifest (JSON) beside it.
 
-/** Magento's internal type names, kept so that archives stay recognisable in `var/backups`. */
-export type BackupType = 'db' | 'snapshot' | 'nomedia' | 'media' | 'filesystem_code';
+/**
+ * What a backup holds: db (the database), media (database and media, Magento's "Database and Media"),
+ * system (database and the whole tree), nomedia (system without the media folders), code (the tree
+ * without media, no database). The one spelling inside Lifeboat; Magento's words appear only in file
+ * names (src/core/naming.ts); manifests written by earlier versions, which spell the types as the
+ * file names do, are read back through `backupTypeOf`.
+ */
+export type BackupType = 'db' | 'media' | 'system' | 'nomedia' | 'code';
 
-export const BACKUP_TYPES: readonly BackupType[] = ['db', 'snapshot', 'nomedia', 'media', 'filesystem_code'];
+export const BACKUP_TYPES: readonly BackupType[] = ['db', 'media', 'system', 'nomedia', 'code'];
+
+/** Types whose backups are file trees. */
+export type TreeType = Exclude<BackupType, 'db'>;
+
+/** Magento's words for the types, as in file names and in manifests written by earlier versions. */
+const MAGENTO_WORDS: Readonly<Record<string, BackupType>> = { snapshot: 'system', filesystem_code: 'code', filesystem_media: 'media' };
+
+/** The type a stored word names (this version's spelling or Magento's), or undefined. */
+export function backupTypeOf(word: unknown): BackupType | undefined {
+  if (typeof word !== 'string') return undefined;
+  return MAGENTO_WORDS[word] ?? (BACKUP_TYPES.includes(word as BackupType) ? (word as BackupType) : undefined);
+}
+
+/** Whether backups of this type hold the database (Magento's media archives do; code ones do not). */
+export function holdsDatabase(type: BackupType): boolean {
+  return type !== 'code';
+}
 
 /** Where one table's data sits inside the uncompressed SQL stream and inside the gzip file. */
 export interface TableEntry {
@@ -76,7 +99,7 @@ export interface Manifest {
   finishedAt: string;
   tool: { name: 'lifeboat'; version: string };
   archive: { size: number; sha256: string; compression: 'gzip' };
-  /** The database that was dumped; absent for archives without a database (filesystem_code). */
+  /** The database that was dumped; absent for archives without a database (code). */
   engine?: EngineInfo;
   /** Uncompressed size of the SQL dump (0 without one). */
   sqlBytes: number;

@@ -13,7 +13,7 @@ const TABLE = 'ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin';
 const TIME = 'VARCHAR(32)';
 
 /** Each migration is a list of statements (DDL is not transactional in MySQL: the named lock keeps servers apart). */
-const MIGRATIONS: string[][] = [
+export const MIGRATIONS: string[][] = [
   [
     `CREATE TABLE job (
        id VARCHAR(64) NOT NULL PRIMARY KEY, seq BIGINT NOT NULL AUTO_INCREMENT UNIQUE, kind VARCHAR(16) NOT NULL,
@@ -38,6 +38,8 @@ const MIGRATIONS: string[][] = [
     `CREATE TABLE signin_failure (id CHAR(22) NOT NULL PRIMARY KEY, address VARCHAR(64) NOT NULL, username VARCHAR(64) NOT NULL,
        at ${TIME} NOT NULL, KEY signin_failure_address (address, at), KEY signin_failure_at (at)) ${TABLE}`,
   ],
+  // The job history in the one spelling of the backup types (earlier versions wrote Magento's file words).
+  [`UPDATE job SET type = 'system' WHERE type = 'snapshot'`, `UPDATE job SET type = 'code' WHERE type = 'filesystem_code'`],
 ];
 
 type Queryable = mysql.Pool | mysql.PoolConnection;

@@ -31,6 +31,9 @@ export const MIGRATIONS = [
   `CREATE TABLE signin_failure (id TEXT PRIMARY KEY, address TEXT NOT NULL, username TEXT NOT NULL, at TEXT NOT NULL);
    CREATE INDEX signin_failure_address ON signin_failure (address, at);
    CREATE INDEX signin_failure_at ON signin_failure (at);`,
+  // The job history in the one spelling of the backup types (earlier versions wrote Magento's file words).
+  `UPDATE job SET type = 'system' WHERE type = 'snapshot';
+   UPDATE job SET type = 'code' WHERE type = 'filesystem_code';`,
 ];
 
 /** Opens (creating and migrating as needed) `<home>/lifeboat.db`. */

@@ -29,7 +29,7 @@ export interface JobProgress {
 export interface JobRecord {
   id: string;
   kind: 'backup' | 'rollback';
-  /** Backup type, e.g. db or snapshot. */
+  /** Backup type, e.g. db or system (src/shared/types.ts). */
   type: string;
   description: string;
   /** What started it: cli, schedule, guard, api. */

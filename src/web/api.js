@@ -34,7 +34,7 @@ export function humanBytes(bytes) {
   return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
-export const TYPE_LABELS = { db: 'Database', media: 'Database and Media', snapshot: 'System', nomedia: 'System (no media)', filesystem_code: 'Code' };
+export const TYPE_LABELS = { db: 'Database', media: 'Database and Media', system: 'System', nomedia: 'System (no media)', code: 'Code' };
 
 /** Creates an element with attributes and children (strings become text, never HTML). */
 export function el(tag, attributes = {}, ...children) {

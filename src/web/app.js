@@ -121,7 +121,7 @@ $('create-form').addEventListener('submit', async (event) => {
 let rollbackRow = null;
 function openRollback(row) {
   rollbackRow = row;
-  const what = row.type === 'db' ? 'the whole database' : row.type === 'media' ? 'the database and the media folder' : row.type === 'filesystem_code' ? 'the code (not the media folder)' : 'the database and the shop files';
+  const what = row.type === 'db' ? 'the whole database' : row.type === 'media' ? 'the database and the media folder' : row.type === 'code' ? 'the code (not the media folder)' : 'the database and the shop files';
   $('rollback-title').textContent = `Roll back to ${row.name || row.file}`;
   $('rollback-what').textContent = `This replaces ${what} with the backup of ${new Date(row.time * 1000).toLocaleString()} (${row.file}).`;
   $('rollback-password').value = '';

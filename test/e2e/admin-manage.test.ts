@@ -53,7 +53,7 @@ describe('settings, users and cancel in Chromium', () => {
     expect(await form.getByLabel('Day of the week').isVisible()).toBe(false);
 
     await form.getByLabel('Enable scheduled backups').check();
-    await form.getByLabel('Backup type').selectOption('snapshot');
+    await form.getByLabel('Backup type').selectOption('system');
     await form.getByLabel('Frequency').selectOption('weekly');
     await form.getByLabel('Day of the week').selectOption('3');
     await form.getByLabel('Start time').fill('03:15');
@@ -63,7 +63,7 @@ describe('settings, users and cancel in Chromium', () => {
     await form.getByRole('button', { name: 'Save schedule' }).click();
     await expect.poll(() => form.getByRole('status').textContent()).toBe('Schedule saved.');
     const shown = JSON.parse((await runCli(['schedule', 'show', '--json'], env)).stdout);
-    expect(shown).toMatchObject({ enabled: true, type: 'snapshot', frequency: 'weekly', weekday: 3, time: '03:15:00', timezone: 'Europe/Berlin', maintenance: true, retention: { keepDaily: 7 } });
+    expect(shown).toMatchObject({ enabled: true, type: 'system', frequency: 'weekly', weekday: 3, time: '03:15:00', timezone: 'Europe/Berlin', maintenance: true, retention: { keepDaily: 7 } });
     expect(await form.getByText(/^Next run: /).isVisible()).toBe(true);
 
     // A bad value: the API's one-line reason, nothing saved.

@@ -129,14 +129,14 @@ describe('settings API', () => {
     });
     expect(put.status).toBe(200);
     const shown = JSON.parse((await runCli(['schedule', 'show', '--json'], env)).stdout);
-    expect(shown).toMatchObject({ enabled: true, type: 'snapshot', frequency: 'weekly', weekday: 3, time: '01:30:00', timezone: 'Europe/Amsterdam', maintenance: true, retention: { keepDaily: 7, keepWeekly: 4 } });
+    expect(shown).toMatchObject({ enabled: true, type: 'system', frequency: 'weekly', weekday: 3, time: '01:30:00', timezone: 'Europe/Amsterdam', maintenance: true, retention: { keepDaily: 7, keepWeekly: 4 } });
     expect(((await put.json()) as { schedule: unknown }).schedule).toEqual(shown);
 
     const set = await runCli(['schedule', 'set', '--frequency', 'monthly', '--day-of-month', '31', '--time', '04:15', '--no-maintenance', '--keep-last', '3', '--json'], env);
     expect(set.code, set.stderr).toBe(0);
     const { schedule } = (await (await call(server.base, admin, 'GET', '/api/settings')).json()) as { schedule: Record<string, unknown> };
     expect(schedule).toEqual(JSON.parse(set.stdout));
-    expect(schedule).toMatchObject({ type: 'snapshot', frequency: 'monthly', dayOfMonth: 31, time: '04:15:00', maintenance: false, retention: { keepLast: 3 } });
+    expect(schedule).toMatchObject({ type: 'system', frequency: 'monthly', dayOfMonth: 31, time: '04:15:00', maintenance: false, retention: { keepLast: 3 } });
 
     // Disabling from the page keeps the rest; the CLI agrees.
     expect((await call(server.base, admin, 'PUT', '/api/settings', { schedule: { enabled: false, retention: null } })).status).toBe(200);

@@ -222,12 +222,12 @@ describe('lifeboat CLI on MariaDB', () => {
 
   it('a second job while one runs is refused, naming the running job', async () => {
     // A lock held by a live process (this test runner) stands for a running job.
-    const lock = await acquireJobLock(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat'), 'jbusy1234', 'backup snapshot');
+    const lock = await acquireJobLock(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat'), 'jbusy1234', 'backup system');
     try {
       const before = await readdir(backupDir);
       const refused = await runCli(['backup', 'db'], env);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/^lifeboat: another job is running on this shop: job jbusy1234 \(backup snapshot\).*lifeboat cancel jbusy1234"\n$/);
+      expect(refused.stderr).toMatch(/^lifeboat: another job is running on this shop: job jbusy1234 \(backup system\).*lifeboat cancel jbusy1234"\n$/);
       expect(await readdir(backupDir)).toEqual(before);
       expect((await runCli(['rollback', backup.id, '--yes'], env)).code).toBe(1);
     } finally {

@@ -88,7 +88,7 @@ describe('System backup and rollback on MariaDB', () => {
     const result = await runCli(['rollback', backup.id, '--yes', '--json'], env);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ type: 'snapshot', database: { tables: 3 }, tree: { files: 2, hardlinks: 1, symlinks: 1 } });
+    expect(JSON.parse(result.stdout)).toMatchObject({ type: 'system', database: { tables: 3 }, tree: { files: 2, hardlinks: 1, symlinks: 1 } });
     expect(await fingerprint(shop.target)).toEqual(originalDb);
     expect(treeDifferences(originalTree, await print(), 1000n, ['var'])).toEqual([]);
   });

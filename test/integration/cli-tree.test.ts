@@ -75,7 +75,7 @@ describe('file-tree backups and rollback on the demo shop (SQLite)', () => {
     expect(result.code).toBe(0);
     system = JSON.parse(result.stdout);
     expect(system.file).toMatch(/^\d{10}_snapshot_corner_cases\.tgz$/);
-    expect(system).toMatchObject({ type: 'snapshot', followedSymlinks: [{ path: 'pub/media', target: mediaStore }], warnings: [] });
+    expect(system).toMatchObject({ type: 'system', followedSymlinks: [{ path: 'pub/media', target: mediaStore }], warnings: [] });
     expect(system.dump).toBe(`var/${system.file.slice(0, 10)}_db.sql.gz`);
     expect(system.files).toBe(original.filter((e) => e.type === 'file' && !(e.linkGroup && e.linkGroup !== e.path)).length);
     const members = listing(system.path);
@@ -252,7 +252,7 @@ describe('file-tree backups and rollback on the demo shop (SQLite)', () => {
     db2.exec('DELETE FROM sales_order_item');
     db2.close();
     const listed = JSON.parse((await cli(['list', '--json'])).stdout).find((r: { file: string }) => r.file === path.basename(file));
-    expect(listed).toMatchObject({ id: path.basename(file), type: 'snapshot', origin: 'foreign' });
+    expect(listed).toMatchObject({ id: path.basename(file), type: 'system', origin: 'foreign' });
     expect((await cli(['verify', path.basename(file)])).code).toBe(0);
     const result = await cli(['rollback', path.basename(file), '--yes']);
     expect(result.stderr).toBe('');

@@ -58,7 +58,7 @@ async function shop(name: string): Promise<{ settings: Settings; env: Record<str
 
 /** Takes a System backup, leaves it only in the bucket, and returns it with the plain archive's bytes. */
 async function remoteOnlyBackup(settings: Settings): Promise<{ record: BackupRecord; plain: Buffer }> {
-  const { record } = await takeBackup(settings, { type: 'snapshot', trigger: 'test' });
+  const { record } = await takeBackup(settings, { type: 'system', trigger: 'test' });
   const plain = await readFile(path.join(settings.backupDir, record.file));
   await deleteBackup(settings.backupDir, record);
   const [remote] = await listAllBackups(settings.backupDir, s3.store(path.basename(settings.root)));

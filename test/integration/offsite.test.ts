@@ -84,7 +84,7 @@ describe('off-site copy (S3 second target)', () => {
 
   it('rolls back a System backup that is only in the bucket (files and database)', async () => {
     const settings = await shopSettings('shop-c', 'shops/c');
-    const { record } = await takeBackup(settings, { type: 'snapshot', trigger: 'test' });
+    const { record } = await takeBackup(settings, { type: 'system', trigger: 'test' });
     await deleteBackup(settings.backupDir, record);
     const [remoteOnly] = await listAllBackups(settings.backupDir, s3.store('shops/c'));
     expect(remoteOnly.locations).toEqual(['s3']);
@@ -138,7 +138,7 @@ describe('off-site copy through a flaky network', () => {
     const proxy = await startFaultProxy(s3.endpoint, decide);
     try {
       const settings = await shopSettings(name, `flaky/${name}`, proxy.endpoint);
-      const outcome = await takeBackup(settings, { type: 'snapshot', trigger: 'test' }).then(
+      const outcome = await takeBackup(settings, { type: 'system', trigger: 'test' }).then(
         ({ record }) => ({ ok: true as const, record }),
         (error: unknown) => ({ ok: false as const, error }),
       );

@@ -235,7 +235,7 @@ describe('the MySQL/MariaDB state schema', () => {
         ['audit', 'job', 'lifeboat_schema', 'role', 'schedule_run', 'session', 'setting', 'signin_failure', 'user'].map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_bin' })),
       );
       const [version] = await conn.query('SELECT version FROM lifeboat_schema');
-      expect(version).toEqual([{ version: 2 }]);
+      expect(version).toEqual([{ version: 3 }]);
     });
   });
 
@@ -272,5 +272,46 @@ describe('an SQLite state from before hosts were recorded', () => {
       expect((await store.unfinishedJobs('web1.example')).map((job) => [job.id, job.host])).toEqual([['jold', 'web1.example']]);
       expect(await store.listJobs()).toHaveLength(1);
     });
+  });
+});
+
+describe('an SQLite state from before the one spelling of the backup types', () => {
+  it("is migrated: jobs of Magento's words get Lifeboat's", async () => {
+    const { DatabaseSync: Database } = await import('node:sqlite');
+    const { MIGRATIONS } = await import('../../src/state/state-sqlite.js');
+    const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-state-old-'));
+    const old = new Database(path.join(home, 'lifeboat.db'));
+    for (const migration of MIGRATIONS.slice(0, 4)) old.exec(migration);
+    old.exec('PRAGMA user_version = 4');
+    const insert = old.prepare("INSERT INTO job (id, kind, type, description, trigger, state, created_at) VALUES (?, 'backup', ?, 'backup', 'cli', 'succeeded', ?)");
+    insert.run('jsys', 'snapshot', '2026-01-01T00:00:00.000Z');
+    insert.run('jcode', 'filesystem_code', '2026-01-01T00:00:01.000Z');
+    insert.run('jdb', 'db', '2026-01-01T00:00:02.000Z');
+    old.close();
+    await usingStore(StateStore.open({ home }), async (store) => {
+      expect(Object.fromEntries((await store.listJobs()).map((job) => [job.id, job.type]))).toEqual({ jsys: 'system', jcode: 'code', jdb: 'db' });
+    });
+  });
+});
+
+describe('a MySQL/MariaDB state from before the one spelling of the backup types', () => {
+  it("is migrated: jobs of Magento's words get Lifeboat's", async () => {
+    const { MIGRATIONS } = await import('../../src/state/state-mysql.js');
+    const schema = await createTestSchema('state_old');
+    try {
+      await withConnection(schema.target, async (conn) => {
+        for (const statement of MIGRATIONS.slice(0, 2).flat()) await conn.query(statement);
+        await conn.query('CREATE TABLE lifeboat_schema (id TINYINT NOT NULL PRIMARY KEY, version INT NOT NULL)');
+        await conn.query('INSERT INTO lifeboat_schema VALUES (1, 2)');
+        await conn.query(
+          "INSERT INTO job (id, kind, type, description, `trigger`, state, log, created_at) VALUES ('jsys', 'backup', 'snapshot', 'b', 'cli', 'succeeded', '[]', '2026-01-01T00:00:00Z'), ('jcode', 'backup', 'filesystem_code', 'b', 'cli', 'succeeded', '[]', '2026-01-01T00:00:01Z')",
+        );
+      });
+      await usingStore(StateStore.open({ home: '/unused', stateTarget: schema.target }), async (store) => {
+        expect(Object.fromEntries((await store.listJobs()).map((job) => [job.id, job.type]))).toEqual({ jsys: 'system', jcode: 'code' });
+      });
+    } finally {
+      await schema.drop();
+    }
   });
 });

@@ -193,7 +193,7 @@ describe('rollback of hostile, broken and failing archives', () => {
     let file: string;
 
     beforeAll(async () => {
-      const record = await createTreeBackup('snapshot', shop, target, { name: 'safety' });
+      const record = await createTreeBackup('system', shop, target, { name: 'safety' });
       file = record.file;
       expect(record.manifest?.warnings).toEqual([]);
       // The shop moves on after the backup; a failed rollback must leave it like this.
@@ -301,7 +301,7 @@ describe('rollback of hostile, broken and failing archives', () => {
     await writeFile(path.join(root, 'vanishing.txt'), 'here at the walk, gone at the read');
     await writeFile(path.join(root, 'growing.bin'), randomBytes(16 << 20));
     let appender: NodeJS.Timeout | undefined;
-    const record = await createTreeBackup('filesystem_code', shop, undefined, {
+    const record = await createTreeBackup('code', shop, undefined, {
       beforeFile: async (entry) => {
         if (entry.rel === 'vanishing.txt') await unlink(entry.abs);
         if (entry.rel === 'growing.bin') appender = setInterval(() => appendFileSync(entry.abs, 'more'), 1);

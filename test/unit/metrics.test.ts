@@ -4,7 +4,7 @@ import { escapeLabelValue, METRICS_CONTENT_TYPE, renderMetrics } from '../../src
 describe('renderMetrics', () => {
   it('renders HELP and TYPE once per family, then one line per type, sorted', () => {
     const text = renderMetrics([
-      { type: 'snapshot', failuresTotal: 2 },
+      { type: 'system', failuresTotal: 2 },
       { type: 'db', lastSuccessTime: 1764000000, lastDurationSeconds: 12.5, lastSizeBytes: 43210987, failuresTotal: 0 },
     ]);
     expect(text).toBe(
@@ -21,7 +21,7 @@ describe('renderMetrics', () => {
         '# HELP lifeboat_backup_failures_total Failed backups of this type.',
         '# TYPE lifeboat_backup_failures_total counter',
         'lifeboat_backup_failures_total{type="db"} 0',
-        'lifeboat_backup_failures_total{type="snapshot"} 2',
+        'lifeboat_backup_failures_total{type="system"} 2',
         '',
       ].join('\n'),
     );

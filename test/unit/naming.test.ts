@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { archiveFileName, filterBackupName, parseArchiveFileName } from '../../src/core/naming.js';
+import { backupTypeOf, type Manifest } from '../../src/shared/types.js';
+import { recordOf } from '../../src/core/catalog.js';
 
 describe('backup names', () => {
   it('filters names as Magento does', () => {
@@ -23,9 +25,26 @@ describe('backup names', () => {
   it('recognises the files Magento itself writes', () => {
     expect(parseArchiveFileName('1500000000_db.sql')).toMatchObject({ type: 'db', compression: 'none' });
     expect(parseArchiveFileName('1500000000_db_nightly.gz')).toMatchObject({ type: 'db', name: 'nightly', compression: 'gzip' });
-    expect(parseArchiveFileName('1500000000_snapshot_WebSetupWizard.tgz')).toMatchObject({ type: 'snapshot', name: 'WebSetupWizard' });
-    expect(parseArchiveFileName('1500000000_filesystem_code.tgz')).toMatchObject({ type: 'filesystem_code', name: '' });
+    expect(parseArchiveFileName('1500000000_snapshot_WebSetupWizard.tgz')).toMatchObject({ type: 'system', name: 'WebSetupWizard' });
+    expect(parseArchiveFileName('1500000000_filesystem_code.tgz')).toMatchObject({ type: 'code', name: '' });
     expect(parseArchiveFileName('1500000000_nomedia.tgz')).toMatchObject({ type: 'nomedia' });
+  });
+
+  it("names files with Magento's words and reads them back as Lifeboat's one spelling", () => {
+    expect(archiveFileName(1732443600, 'system', 'x')).toBe('1732443600_snapshot_x.tgz');
+    expect(archiveFileName(1732443600, 'code', '')).toBe('1732443600_filesystem_code.tgz');
+    expect(archiveFileName(1732443600, 'nomedia', '')).toBe('1732443600_nomedia.tgz');
+    for (const type of ['db', 'media', 'system', 'nomedia', 'code'] as const) {
+      expect(parseArchiveFileName(archiveFileName(1732443600, type, 'n'))?.type).toBe(type);
+    }
+  });
+
+  it('reads the types that manifests of earlier versions spell as the file names do', () => {
+    expect([backupTypeOf('snapshot'), backupTypeOf('filesystem_code'), backupTypeOf('filesystem_media')]).toEqual(['system', 'code', 'media']);
+    expect([backupTypeOf('system'), backupTypeOf('db'), backupTypeOf('nomedia')]).toEqual(['system', 'db', 'nomedia']);
+    expect([backupTypeOf('full'), backupTypeOf(3)]).toEqual([undefined, undefined]);
+    const legacy = { id: 'm1', file: '1500000000_snapshot.tgz', type: 'snapshot', name: '', time: 1500000000, archive: { sha256: 'x', size: 1 } } as unknown as Manifest;
+    expect(recordOf(legacy, 1).type).toBe('system');
   });
 
   it('ignores what is not an archive', () => {

@@ -93,7 +93,7 @@ describe('planRetention', () => {
   });
 
   it('applies the policy to each type on its own', () => {
-    const list = [...dailyBackups('2025-03-01', '2025-03-10', 'db'), ...dailyBackups('2025-01-01', '2025-01-04', 'snapshot').map((b) => ({ ...b, id: `sys-${b.id}` }))];
+    const list = [...dailyBackups('2025-03-01', '2025-03-10', 'db'), ...dailyBackups('2025-01-01', '2025-01-04', 'system').map((b) => ({ ...b, id: `sys-${b.id}` }))];
     const plan = planRetention(list, { keepLast: 2 }, 'UTC');
     expect(plan.keep.map((k) => k.id)).toEqual(['2025-03-10', '2025-03-09', 'sys-2025-01-04', 'sys-2025-01-03']);
     expect(plan.remove).toHaveLength(10);

@@ -59,7 +59,7 @@ describe('parseScheduleInput', () => {
     });
     expect(s).toEqual({
       enabled: false,
-      type: 'snapshot',
+      type: 'system',
       frequency: 'weekly',
       time: '02:30:00',
       timezone: 'Europe/Amsterdam',
@@ -92,7 +92,7 @@ describe('parseScheduleInput', () => {
     [{ weekday: 0 }, /weekday must be 1-7 \(1 = Monday, 7 = Sunday\).*got "0"/],
     [{ weekday: 8 }, /got "8"/],
     [{ weekday: 'funday' }, /got "funday"/],
-    [{ type: 'full' }, /schedule type must be db, media, system \(snapshot\) or nomedia, got "full"/],
+    [{ type: 'full' }, /schedule type must be db, media, system or nomedia, got "full"/],
     [{ frequency: 'hourly' }, /schedule frequency must be daily, weekly or monthly, got "hourly"/],
     [{ maintenance: 'maybe' }, /schedule maintenance must be true or false, got "maybe"/],
     [{ retention: {} }, /at least one of --keep-last/],

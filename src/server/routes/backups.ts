@@ -116,7 +116,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const name = field(request.body, 'name') ?? '';
     if (kind !== 'db' && kind !== 'media' && kind !== 'system') throw new HttpError(400, 'type must be db, media or system');
     if (typeof name !== 'string') throw new HttpError(400, 'name must be a string');
-    const type: BackupType = kind === 'system' ? (flag(request.body, 'excludeMedia') ? 'nomedia' : 'snapshot') : kind;
+    const type: BackupType = kind === 'system' ? (flag(request.body, 'excludeMedia') ? 'nomedia' : 'system') : kind;
     const audit = (success: boolean, backup: string | undefined, detail?: string) => context.audit(request, session, `backup ${type}`, success, backup, detail);
     let jobId: string;
     try {
