@@ -12,9 +12,9 @@ export function registerDelete(program: Command): void {
     .action(async (ids: string[], flags: { yes?: boolean }) => {
       const config = settings();
       const [{ deleteBackupEverywhere }, { findAnyBackup }, { openOffsiteStore }] = await Promise.all([
-        import('../core/delete.js'),
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
+        import('../repository/delete.js'),
+        import('../repository/offsite-catalog.js'),
+        import('../repository/offsite-copy.js'),
       ]);
       // Resolve every id first: one unknown id deletes nothing.
       const store = openOffsiteStore(config.storage);

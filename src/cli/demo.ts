@@ -20,7 +20,7 @@ export function registerDemo(program: Command): void {
       const [{ ensureDemoShop }, { takeBackup }, { listBackups }] = await Promise.all([
         import('../demo/shop.js'),
         import('../core/operations.js'),
-        import('../core/catalog.js'),
+        import('../repository/catalog.js'),
       ]);
       const shop = await ensureDemoShop(path.resolve(flags.dir));
       stdio.out(program.helpInformation());

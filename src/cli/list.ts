@@ -19,9 +19,9 @@ export function registerList(program: Command): void {
     .action(async (flags: { json?: boolean }) => {
       const config = settings();
       const [{ manifestRemedy }, { listAllBackups, whereLabel }, { openOffsiteStore }, { interruptedRollbacks }] = await Promise.all([
-        import('../core/manifest-binding.js'),
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
+        import('../repository/manifest-binding.js'),
+        import('../repository/offsite-catalog.js'),
+        import('../repository/offsite-copy.js'),
         import('../core/recover.js'),
       ]);
       const store = openOffsiteStore(config.storage);

@@ -39,7 +39,7 @@ export function registerPrune(program: Command): void {
     .action(async (flags: PruneFlags) => {
       const config = settings();
       const [{ openOffsiteStore }, { pruneBackups }, { recoverShop }] = await Promise.all([
-        import('../core/offsite-copy.js'),
+        import('../repository/offsite-copy.js'),
         import('../core/prune.js'),
         import('../core/operations.js'),
       ]);

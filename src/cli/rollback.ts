@@ -48,9 +48,9 @@ export function registerRollback(program: Command): void {
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
       const [{ findAnyBackup }, { openOffsiteStore }, { requireBoundManifest }, { rollBack }] = await Promise.all([
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
-        import('../core/manifest-binding.js'),
+        import('../repository/offsite-catalog.js'),
+        import('../repository/offsite-copy.js'),
+        import('../repository/manifest-binding.js'),
         import('../core/operations.js'),
       ]);
       const store = openOffsiteStore(config.storage);

@@ -24,8 +24,8 @@ export function registerUpload(program: Command): void {
       if ((id === undefined) === !flags.missing) throw new UsageError('give either a backup ID or --missing, e.g. lifeboat upload --missing');
       const config = settings();
       const [{ backupsToUpload, listAllBackups }, { loadOffsiteSecret, openOffsiteStore, uploadBackup }] = await Promise.all([
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
+        import('../repository/offsite-catalog.js'),
+        import('../repository/offsite-copy.js'),
       ]);
       const store = openOffsiteStore(config.storage);
       if (!store) throw new UsageError('LIFEBOAT_STORAGE_URL is not set, so there is nowhere to upload to; set it, e.g. s3://my-backups/shop-one');

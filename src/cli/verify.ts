@@ -9,7 +9,7 @@ import { log } from '../shared/log.js';
 
 /** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
 async function readAndVerify(config: Settings, store: ObjectStore | undefined, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {
-  const [{ loadOffsiteSecret, withLocalCopy }, { verifyBackup }] = await Promise.all([import('../core/offsite-copy.js'), import('../core/verify.js')]);
+  const [{ loadOffsiteSecret, withLocalCopy }, { verifyBackup }] = await Promise.all([import('../repository/offsite-copy.js'), import('../core/verify.js')]);
   const secret = store ? await loadOffsiteSecret(config.encryptionKeyFile) : undefined;
   const bar = progressBar(showProgress);
   return withInterrupts((signal) =>
@@ -29,7 +29,7 @@ async function readAndVerify(config: Settings, store: ObjectStore | undefined, r
 
 /** The verdict in one line: OK on stdout, anything else on stderr. */
 async function printVerdict(record: BackupRecord, report: VerifyReport): Promise<void> {
-  const { manifestRemedy } = await import('../core/manifest-binding.js');
+  const { manifestRemedy } = await import('../repository/manifest-binding.js');
   if (record.problem) log.error(`${record.file}: NOT VERIFIED: ${record.problem}; ${manifestRemedy(record)}`);
   else if (report.ok) {
     const note = record.origin === 'foreign' ? ' (no manifest: checksum not known, only the archive itself was checked)' : '';
@@ -46,8 +46,8 @@ export function registerVerify(program: Command): void {
     .action(async (id: string, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
       const [{ findAnyBackup }, { openOffsiteStore }, { unboundReport }] = await Promise.all([
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
+        import('../repository/offsite-catalog.js'),
+        import('../repository/offsite-copy.js'),
         import('../core/verify.js'),
       ]);
       const store = openOffsiteStore(config.storage);

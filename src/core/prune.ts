@@ -1,8 +1,8 @@
 // Applying a retention policy to the backup folder. Backups a running job is reading are protected.
 import type { StateStore } from '../state/state.js';
 import type { ObjectStore } from '../stores/store.js';
-import { deleteBackupEverywhere } from './delete.js';
-import { listAllBackups } from './offsite-catalog.js';
+import { deleteBackupEverywhere } from '../repository/delete.js';
+import { listAllBackups } from '../repository/offsite-catalog.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';
 import type { BackupRecord } from '../shared/types.js';
 

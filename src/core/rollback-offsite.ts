@@ -8,7 +8,7 @@ import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import type { ObjectStore } from '../stores/store.js';
 import { OperationError } from '../shared/errors.js';
-import { openStoredRange, openStoredRecord } from './offsite-read.js';
+import { openStoredRange, openStoredRecord } from '../repository/offsite-read.js';
 import { journaledRestore, objectsOf, requireSameEngine, requireTables, restoreDatabase, type JournalPlace } from './rollback.js';
 import { planTableSql, readTableSql, type ArchiveRangeReader } from './table-sql.js';
 import type { BackupRecord } from '../shared/types.js';

@@ -7,7 +7,7 @@ import { notify, type JobEvent } from './notify.js';
 import type { NotifyConfig } from '../config/notify-config.js';
 import { effectiveNotify } from './notify-settings.js';
 import { shopName, takeBackup } from './operations.js';
-import { openOffsiteStore } from './offsite-copy.js';
+import { openOffsiteStore } from '../repository/offsite-copy.js';
 import { pruneBackups } from './prune.js';
 import { findMissedOccurrence, runDueOccurrence } from './scheduled.js';
 import { sharedOccurrenceClaimer } from './schedule-shared.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { archiveFileName, filterBackupName, parseArchiveFileName } from '../../src/core/naming.js';
+import { archiveFileName, filterBackupName, parseArchiveFileName } from '../../src/repository/naming.js';
 
 describe('backup names', () => {
   it('filters names as Magento does', () => {

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StateStore } from '../../state/state.js';
 import type { Settings } from '../../config/settings.js';
-import { listBackups } from '../../core/catalog.js';
+import { listBackups } from '../../repository/catalog.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../../core/metrics.js';
 import { shopName } from '../../core/operations.js';
 import { redact } from '../../shared/redact.js';
