@@ -41,7 +41,16 @@ export class LocalStore implements ObjectStore {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.pathOf(key);
-    if (!(await this.stat(key))) throw new ObjectNotFoundError(this.location, key);
+    // Something other than a file under the key (a folder) is there but cannot be read: its read fails
+    // (EISDIR), so that it is not taken for a missing object.
+    const there = await stat(file).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
+        throw error;
+      },
+    );
+    if (!there) throw new ObjectNotFoundError(this.location, key);
     if (range?.length === 0) return Readable.from([]);
     const end = range?.length !== undefined ? range.offset + range.length - 1 : undefined;
     return createReadStream(file, { start: range?.offset ?? 0, end, highWaterMark: 1 << 20 });
