@@ -16,8 +16,6 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtomicFile } from '../archive/atomic-file.js';
 import { createDecryptor, createEncryptor, DecryptionError, loadEncryptionSecret, type EncryptionSecret } from '../archive/encrypt.js';
-import type { OffsiteSettings } from '../config/storage.js';
-import { LazyS3Store } from '../stores/s3-lazy.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
@@ -43,13 +41,6 @@ export async function loadOffsiteSecret(keyFile: string | undefined): Promise<En
   } catch (error) {
     throw new UsageError(`LIFEBOAT_ENCRYPTION_KEY_FILE: ${(error as Error).message}`);
   }
-}
-
-/** The configured off-site store, or undefined when LIFEBOAT_STORAGE_URL is not set. */
-export function openOffsiteStore(storage: OffsiteSettings | undefined): LazyS3Store | undefined {
-  if (!storage) return undefined;
-  const { bucket, prefix, endpoint, region, conditionalWrites } = storage;
-  return new LazyS3Store({ bucket, prefix, endpoint, region, conditionalWrites });
 }
 
 function progressCounter(phase: string, total: number, onProgress?: CopyProgressListener): Transform {

@@ -15,6 +15,7 @@ import { pruneBackups } from '../../src/core/prune.js';
 import { OperationError } from '../../src/shared/errors.js';
 import { listAllBackups, listOffsiteBackups } from '../../src/repository/offsite-catalog.js';
 import { withLocalCopy } from '../../src/repository/offsite-copy.js';
+import { Repository } from '../../src/repository/repository.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';
 import { verifyBackup } from '../../src/core/verify.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
@@ -122,10 +123,12 @@ describe('prune with off-site storage', () => {
     await deleteBackup(settings.backupDir, first); // the oldest is only in the bucket now
     const store = s3.store('shops/prune');
     const state = StateStore.open(settings);
+    const repository = Repository.open(settings);
     try {
-      const result = await pruneBackups(settings.backupDir, state, { keepLast: 1 }, { timezone: 'UTC', offsite: store });
+      const result = await pruneBackups(repository, state, { keepLast: 1 }, { timezone: 'UTC' });
       expect(result.removed.map((r) => r.id).sort()).toEqual([first.id, second.id].sort());
     } finally {
+      repository.close();
       await state.close();
     }
     expect((await listAllBackups(settings.backupDir, store)).map((r) => [r.id, r.locations])).toEqual([[third.id, ['local', 's3']]]);
