@@ -5,6 +5,8 @@
 // only broken reads are resumed), an optional rate limit, and a listing cache that this repository's own
 // writes and deletes drop. Core's use cases (back up, roll back, prune, schedule, verify of contents), the
 // routes and the CLI ask a Repository; none of them opens a store or builds an S3 client.
+// New backups are written by the commit protocol of publish.ts (core's backup code calls it), in the
+// backup folder; a Repository that has listed the folder before does not see them until `forget()`.
 // A Repository is meant for one command, one request or one job: its listings are cached for its life.
 // The server opens one for its life (one S3 client, its connections reused) and takes a `session()` of
 // it per request, which shares the stores and caches listings of its own.
@@ -17,13 +19,12 @@ import { RateLimitedStore, type RateLimits } from '../stores/rate-limit.js';
 import { isNetworkError, isPassingFileError, RetryingStore, type RetryPolicy } from '../stores/retry.js';
 import { LazyS3Store } from '../stores/s3-lazy.js';
 import type { ObjectStore } from '../stores/store.js';
-import type { BackupRecord, BackupType } from '../shared/types.js';
+import type { BackupRecord } from '../shared/types.js';
 import { listFolderBackups } from './catalog.js';
 import { deleteBackupEverywhere } from './delete.js';
 import { backupsToUpload, findAnyBackup, listAllBackups, type ListOptions } from './offsite-catalog.js';
 import { isLocal, loadOffsiteSecret, uploadBackup, withLocalCopy, type CopyProgressListener } from './offsite-copy.js';
 import { openStoredRange, openStoredRecord, plainArchiveSize, type PlainRange } from './offsite-read.js';
-import { publishArchive, type ArchiveSlot, type ManifestContent, type PublishOptions } from './publish.js';
 
 /** What the repository is made of, from the settings. */
 export interface RepositorySettings {
@@ -142,15 +143,6 @@ export class Repository {
   /** The backup an id, a unique id prefix or a file name names, in the backup folder or the bucket. */
   find(idOrFile: string, options: ListOptions = {}): Promise<BackupRecord> {
     return findAnyBackup(this.folder, this.offsite, idOrFile, options);
-  }
-
-  /** Creates a backup in the backup folder by the commit protocol (publish.ts); `write` fills the archive. */
-  async publish(type: BackupType, options: PublishOptions, write: (slot: ArchiveSlot) => Promise<ManifestContent>): Promise<BackupRecord> {
-    try {
-      return await publishArchive(this.backupDir, type, options, write);
-    } finally {
-      this.folder.forget(); // written beside the store (a partial file renamed into place)
-    }
   }
 
   /** Removes a backup (archive and manifest) from wherever it is. */

@@ -14,7 +14,7 @@ export interface RateLimits {
 }
 
 /** Tokens flowing in at `rate` per second, at most `rate` held; a take larger than what is held waits. */
-export class TokenBucket {
+class TokenBucket {
   private tokens: number;
   private last = performance.now();
   /** Takes queue up: each waits for those before it. */

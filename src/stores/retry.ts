@@ -24,7 +24,7 @@ export interface RetryPolicy {
 }
 
 /** The back-off before try `attempt` (2, 3, ...): a random time up to the doubled delay ("full jitter"). */
-export function backoffMs(policy: Pick<RetryPolicy, 'firstDelayMs' | 'maxDelayMs'>, attempt: number, random = Math.random): number {
+function backoffMs(policy: Pick<RetryPolicy, 'firstDelayMs' | 'maxDelayMs'>, attempt: number, random = Math.random): number {
   return random() * Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** (attempt - 2));
 }
 
