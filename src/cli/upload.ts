@@ -29,7 +29,7 @@ export function registerUpload(program: Command): void {
       if (location === undefined) throw new UsageError('LIFEBOAT_STORAGE_URL is not set, so there is nowhere to upload to; set it, e.g. s3://my-backups/shop-one');
       const results: { id: string; file: string; uploaded: boolean; error?: string }[] = [];
       try {
-        await repository.secret();
+        await repository.secret(); // a bad key file fails before anything is listed or copied
         const records = await repository.toUpload(id);
         await withInterrupts(async (signal) => {
           for (const record of records) {
