@@ -7,7 +7,9 @@
 // routes and the CLI ask a Repository; none of them opens a store or builds an S3 client.
 // New backups are written by the commit protocol of publish.ts (core's backup code calls it), in the
 // backup folder; a Repository that has listed the folder before does not see them until `forget()`.
-// A Repository is meant for one command, one request or one job: its listings are cached for its life.
+// A Repository is meant for one command, one request or one job: its listings are cached for its life
+// (manifests are read anew each time, so what another process deleted meanwhile may show half: an
+// archive whose manifest is gone reads as foreign). What is deleted is decided from a `fresh` list.
 // The server opens one for its life (one S3 client, its connections reused) and takes a `session()` of
 // it per request, which shares the stores and caches listings of its own.
 import type { Readable } from 'node:stream';
