@@ -11,15 +11,11 @@ export function registerDelete(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (ids: string[], flags: { yes?: boolean }) => {
       const config = settings();
-      const [{ deleteBackupEverywhere }, { findAnyBackup }, { openOffsiteStore }] = await Promise.all([
-        import('../core/delete.js'),
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
-      ]);
+      const { Repository } = await import('../repository/repository.js');
       // Resolve every id first: one unknown id deletes nothing.
-      const store = openOffsiteStore(config.storage);
+      const repository = Repository.open(config);
       const records = [];
-      for (const id of ids) records.push(await findAnyBackup(config.backupDir, store, id));
+      for (const id of ids) records.push(await repository.find(id));
       const files = records.map((r) => r.file).join(', ');
       if (!(await confirm(`Delete ${records.length} backup(s) and their archives (${files})?`, flags.yes))) {
         log.info('nothing was deleted');
@@ -27,9 +23,9 @@ export function registerDelete(program: Command): void {
         return;
       }
       for (const record of records) {
-        await deleteBackupEverywhere(config.backupDir, store, record);
+        await repository.delete(record);
         stdio.out(`deleted ${record.file}`);
       }
-      store?.close();
+      repository.close();
     });
 }

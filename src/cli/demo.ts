@@ -17,10 +17,10 @@ export function registerDemo(program: Command): void {
     .option('--serve', 'then serve the web admin on the demo shop (as lifeboat serve)')
     .option('--port <n>', 'with --serve: port to listen on', String(DEFAULT_PORT))
     .action(async (flags: { dir: string; serve?: boolean; port: string }) => {
-      const [{ ensureDemoShop }, { takeBackup }, { listBackups }] = await Promise.all([
+      const [{ ensureDemoShop }, { takeBackup }, { Repository }] = await Promise.all([
         import('../demo/shop.js'),
         import('../core/operations.js'),
-        import('../core/catalog.js'),
+        import('../repository/repository.js'),
       ]);
       const shop = await ensureDemoShop(path.resolve(flags.dir));
       stdio.out(program.helpInformation());
@@ -29,7 +29,7 @@ export function registerDemo(program: Command): void {
       stdio.out(`Demo shop in ${shop.root} (database ${shop.databaseFile}).`);
       const { record } = await takeBackup(config, { type: 'db', name: 'demo', trigger: 'demo' });
       stdio.out(`Took backup ${record.id}: ${path.join(config.backupDir, record.file)} (${humanBytes(record.size)})\n`);
-      const records = await listBackups(config.backupDir);
+      const records = await Repository.open({ backupDir: config.backupDir }).listFolder();
       stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'FILE'], records.map((r) => [r.id, localTime(r.time), r.name || '-', humanBytes(r.size), r.file])));
       stdio.out(`
 Try it yourself on the demo shop:

@@ -18,14 +18,15 @@ export function registerList(program: Command): void {
     .option('--json', 'print an array of JSON objects')
     .action(async (flags: { json?: boolean }) => {
       const config = settings();
-      const [{ manifestRemedy }, { listAllBackups, whereLabel }, { openOffsiteStore }, { interruptedRollbacks }] = await Promise.all([
-        import('../core/manifest-binding.js'),
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
+      const [{ manifestRemedy }, { whereLabel }, { Repository }, { interruptedRollbacks }] = await Promise.all([
+        import('../repository/manifest-binding.js'),
+        import('../repository/offsite-catalog.js'),
+        import('../repository/repository.js'),
         import('../core/recover.js'),
       ]);
-      const store = openOffsiteStore(config.storage);
-      const records = await listAllBackups(config.backupDir, store, { onStoreUnreachable: log.warning }).finally(() => store?.close());
+      const repository = Repository.open(config);
+      const offsite = repository.offsiteLocation !== undefined;
+      const records = await repository.list({ onStoreUnreachable: log.warning }).finally(() => repository.close());
       for (const line of await interruptedRollbacks(config.home)) log.warning(line);
       if (flags.json) {
         stdio.out(JSON.stringify(records.map((r) => recordJson(r, config.backupDir)), null, 2));
@@ -42,9 +43,9 @@ export function registerList(program: Command): void {
         humanBytes(r.size),
         TYPE_LABELS[r.type] ?? r.type,
         r.file,
-        ...(store ? [whereLabel(r)] : []),
+        ...(offsite ? [whereLabel(r)] : []),
       ]);
-      stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'TYPE', 'FILE', ...(store ? ['WHERE'] : [])], rows));
+      stdio.out(renderTable(['ID', 'TIME', 'NAME', 'SIZE', 'TYPE', 'FILE', ...(offsite ? ['WHERE'] : [])], rows));
       // After the table, where they are seen: the archives that nothing will use until this is fixed.
       for (const r of records) if (r.problem) log.warning(`${r.file}: ${r.problem}; ${manifestRemedy(r)}`);
     });

@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../shared/errors.js';
 import { configureLog, log, logFormat, logProcessWarnings } from '../shared/log.js';
-import { TOOL_VERSION } from '../core/version.js';
+import { TOOL_VERSION } from '../shared/version.js';
 import { registerBackup } from './backup.js';
 import { registerConfig } from './config.js';
 import { registerCron } from './cron.js';

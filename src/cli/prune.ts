@@ -38,8 +38,8 @@ export function registerPrune(program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action(async (flags: PruneFlags) => {
       const config = settings();
-      const [{ openOffsiteStore }, { pruneBackups }, { recoverShop }] = await Promise.all([
-        import('../core/offsite-copy.js'),
+      const [{ Repository }, { pruneBackups }, { recoverShop }] = await Promise.all([
+        import('../repository/repository.js'),
         import('../core/prune.js'),
         import('../core/operations.js'),
       ]);
@@ -47,19 +47,19 @@ export function registerPrune(program: Command): void {
       // lock and has done so itself.
       if (!flags.dryRun) for (const line of await recoverShop(config).catch((error: Error) => [`warning: recovery not run: ${error.message}`])) log.warn(line);
       const store = await openState(config);
-      const offsite = openOffsiteStore(config.storage);
+      const repository = Repository.open(config);
       try {
         const schedule = await store.getSetting<Schedule>('schedule');
         const policy = policyFrom(flags, schedule?.retention);
         const timezone = schedule?.timezone ?? machineTimeZone();
-        const preview = await pruneBackups(config.backupDir, store, policy, { timezone, dryRun: true, offsite });
+        const preview = await pruneBackups(repository, store, policy, { timezone, dryRun: true });
         const apply = !flags.dryRun && preview.removed.length > 0;
         if (apply && !(await confirm(`Remove ${preview.removed.length} backup(s) and their archives?`, flags.yes || flags.json))) {
           log.info('nothing was removed');
           process.exitCode = 1;
           return;
         }
-        const result = apply ? await pruneBackups(config.backupDir, store, policy, { timezone, offsite }) : preview;
+        const result = apply ? await pruneBackups(repository, store, policy, { timezone }) : preview;
         if (flags.json) {
           stdio.out(
             JSON.stringify({
@@ -79,7 +79,7 @@ export function registerPrune(program: Command): void {
         if (rows.length) stdio.out(renderTable(['ACTION', 'TIME', 'TYPE', 'SIZE', 'FILE', 'KEPT BECAUSE'], rows));
         stdio.out(apply ? `removed ${result.removed.length} backup(s)` : `${preview.removed.length} backup(s) would be removed (dry run)`);
       } finally {
-        offsite?.close();
+        repository.close();
         await store.close();
       }
     });

@@ -45,14 +45,13 @@ export function registerRollback(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
-      const [{ findAnyBackup }, { openOffsiteStore }, { requireBoundManifest }, { rollBack }] = await Promise.all([
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
-        import('../core/manifest-binding.js'),
+      const [{ Repository }, { requireBoundManifest }, { rollBack }] = await Promise.all([
+        import('../repository/repository.js'),
+        import('../repository/manifest-binding.js'),
         import('../core/operations.js'),
       ]);
-      const store = openOffsiteStore(config.storage);
-      const record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: log.warning }).finally(() => store?.close());
+      const repository = Repository.open(config);
+      const record = await repository.find(id, { onStoreUnreachable: log.warning }).finally(() => repository.close());
       requireBoundManifest(record, 'roll it back'); // before asking: the answer would not matter
       const question = `Replace ${await whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes))) {

@@ -23,23 +23,21 @@ export function registerUpload(program: Command): void {
     .action(async (id: string | undefined, flags: UploadFlags) => {
       if ((id === undefined) === !flags.missing) throw new UsageError('give either a backup ID or --missing, e.g. lifeboat upload --missing');
       const config = settings();
-      const [{ backupsToUpload, listAllBackups }, { loadOffsiteSecret, openOffsiteStore, uploadBackup }] = await Promise.all([
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
-      ]);
-      const store = openOffsiteStore(config.storage);
-      if (!store) throw new UsageError('LIFEBOAT_STORAGE_URL is not set, so there is nowhere to upload to; set it, e.g. s3://my-backups/shop-one');
+      const { Repository } = await import('../repository/repository.js');
+      const repository = Repository.open(config);
+      const location = repository.offsiteLocation;
+      if (location === undefined) throw new UsageError('LIFEBOAT_STORAGE_URL is not set, so there is nowhere to upload to; set it, e.g. s3://my-backups/shop-one');
       const results: { id: string; file: string; uploaded: boolean; error?: string }[] = [];
       try {
-        const secret = await loadOffsiteSecret(config.encryptionKeyFile);
-        const records = backupsToUpload(await listAllBackups(config.backupDir, store), id, `${config.backupDir} or ${store.location}`);
+        await repository.secret(); // a bad key file fails before anything is listed or copied
+        const records = await repository.toUpload(id);
         await withInterrupts(async (signal) => {
           for (const record of records) {
             const bar = progressBar(!flags.json);
             try {
-              await uploadBackup(store, config.backupDir, record, { signal, onProgress: bar.listener, secret });
+              await repository.upload(record, { signal, onProgress: bar.listener });
               results.push({ id: record.id, file: record.file, uploaded: true });
-              if (!flags.json) stdio.out(`uploaded ${record.file} (${humanBytes(record.size)}) to ${store.location}`);
+              if (!flags.json) stdio.out(`uploaded ${record.file} (${humanBytes(record.size)}) to ${location}`);
             } catch (error) {
               // With --missing, one backup's failure does not stop the others; Ctrl-C does.
               if (id !== undefined || signal.aborted) throw error;
@@ -51,10 +49,10 @@ export function registerUpload(program: Command): void {
           }
         });
       } finally {
-        store.close();
+        repository.close();
       }
       if (flags.json) stdio.out(JSON.stringify(results));
-      else if (results.length === 0) stdio.out(id === undefined ? `every backup has its copy in ${store.location}` : `${id}: already complete in ${store.location}`);
+      else if (results.length === 0) stdio.out(id === undefined ? `every backup has its copy in ${location}` : `${id}: already complete in ${location}`);
       if (results.some((r) => !r.uploaded)) process.exitCode = 1;
     });
 }

@@ -1,35 +1,32 @@
 import type { Command } from 'commander';
-import type { Settings } from '../config/settings.js';
 import type { BackupRecord } from '../shared/types.js';
 import type { VerifyReport } from '../core/verify.js';
-import type { ObjectStore } from '../stores/store.js';
+import type { Repository } from '../repository/repository.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 import { log } from '../shared/log.js';
 
 /** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
-async function readAndVerify(config: Settings, store: ObjectStore | undefined, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {
-  const [{ loadOffsiteSecret, withLocalCopy }, { verifyBackup }] = await Promise.all([import('../core/offsite-copy.js'), import('../core/verify.js')]);
-  const secret = store ? await loadOffsiteSecret(config.encryptionKeyFile) : undefined;
+async function readAndVerify(repository: Repository, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {
+  const { verifyBackup } = await import('../core/verify.js');
+  await repository.secret(); // a bad key file fails before anything is read
   const bar = progressBar(showProgress);
   return withInterrupts((signal) =>
-    withLocalCopy(
-      store,
-      config.backupDir,
+    repository.withLocalCopy(
       record,
       (archiveDir, whole) =>
         verifyBackup(archiveDir, whole, {
           signal,
           onBytes: (bytes, total) => bar.listener?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
         }),
-      { signal, onProgress: bar.listener, secret },
+      { signal, onProgress: bar.listener },
     ),
   ).finally(() => bar.done());
 }
 
 /** The verdict in one line: OK on stdout, anything else on stderr. */
 async function printVerdict(record: BackupRecord, report: VerifyReport): Promise<void> {
-  const { manifestRemedy } = await import('../core/manifest-binding.js');
+  const { manifestRemedy } = await import('../repository/manifest-binding.js');
   if (record.problem) log.error(`${record.file}: NOT VERIFIED: ${record.problem}; ${manifestRemedy(record)}`);
   else if (report.ok) {
     const note = record.origin === 'foreign' ? ' (no manifest: checksum not known, only the archive itself was checked)' : '';
@@ -45,20 +42,16 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (id: string, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
-      const [{ findAnyBackup }, { openOffsiteStore }, { unboundReport }] = await Promise.all([
-        import('../core/offsite-catalog.js'),
-        import('../core/offsite-copy.js'),
-        import('../core/verify.js'),
-      ]);
-      const store = openOffsiteStore(config.storage);
+      const [{ Repository }, { unboundReport }] = await Promise.all([import('../repository/repository.js'), import('../core/verify.js')]);
+      const repository = Repository.open(config);
       let report: VerifyReport;
       let record: BackupRecord;
       try {
-        record = await findAnyBackup(config.backupDir, store, id, { onStoreUnreachable: log.warning });
+        record = await repository.find(id, { onStoreUnreachable: log.warning });
         // An archive whose manifest is not its own has nothing to be checked against: it is not read (nor fetched).
-        report = record.problem ? unboundReport(record) : await readAndVerify(config, store, record, !flags.json);
+        report = record.problem ? unboundReport(record) : await readAndVerify(repository, record, !flags.json);
       } finally {
-        store?.close();
+        repository.close();
       }
       if (flags.json) stdio.out(JSON.stringify(report));
       else await printVerdict(record, report);

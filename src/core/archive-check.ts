@@ -9,6 +9,7 @@ import type { Writable } from 'node:stream';
 import { feedFileHashed, type FileDigest } from '../archive/archive-read.js';
 import { TarFormatError } from '../archive/tar-reader.js';
 import { UnsafeArchiveError } from '../archive/tar-safety.js';
+import { checksumProblem } from '../repository/checksum.js';
 import type { Manifest } from '../shared/types.js';
 import { describeFailure, type DumpFound } from './verify-tree.js';
 
@@ -33,9 +34,7 @@ export function checkedAgainst(manifest: Manifest, digest: Promise<FileDigest>):
       } catch (error) {
         return `it cannot be read (${(error as Error).message})`;
       }
-      const { bytes, sha256 } = found;
-      if (bytes !== manifest.archive.size) return `size is ${bytes} bytes, the manifest says ${manifest.archive.size}`;
-      return sha256 === manifest.archive.sha256 ? undefined : `sha256 is ${sha256}, the manifest says ${manifest.archive.sha256}`;
+      return checksumProblem(manifest, found);
     },
   };
 }

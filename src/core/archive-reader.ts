@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { parseArchiveFileName } from './naming.js';
+import { parseArchiveFileName } from '../repository/naming.js';
 import type { BackupRecord } from '../shared/types.js';
 
 export function archivePath(backupDir: string, record: BackupRecord): string {

@@ -17,7 +17,7 @@ import { dumpDatabase, dumpFacts } from './backup.js';
 import { UsageError } from '../shared/errors.js';
 import { estimateTree, requireFreeSpace } from './free-space.js';
 import { estimateDatabase } from '../engines/data-size.js';
-import { publishArchive, type ArchiveSlot, type ManifestContent } from './publish.js';
+import { publishArchive, type ArchiveSlot, type ManifestContent } from '../repository/publish.js';
 import { scopeOf, shopRules, type ShopLayout } from './tree-scope.js';
 import { holdsDatabase, type BackupRecord, type DumpEntry, type TreeType } from '../shared/types.js';
 

@@ -10,7 +10,7 @@ import type { DumpResult, ProgressListener } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { DEFAULT_DUMP_THREADS } from './dump-threads.js';
-import { publishArchive } from './publish.js';
+import { publishArchive } from '../repository/publish.js';
 import type { BackupRecord, Manifest } from '../shared/types.js';
 
 /**

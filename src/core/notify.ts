@@ -6,7 +6,7 @@ import { decodeUrlPart } from '../shared/url-parts.js';
 import { redact } from '../shared/redact.js';
 import { describeSmtpServer, sendEmail } from './notify-smtp.js';
 import { rememberNotifySecrets, type NotifyConfig } from '../config/notify-config.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../shared/version.js';
 
 export interface JobEvent {
   shop: string;

@@ -10,11 +10,12 @@ import { newJobId, reapDeadJobs, runJob, type JobOutcome } from './jobs.js';
 import { clearStaleFlagsOnAll } from './maintenance-roots.js';
 import { recoverInterrupted, type RecoveryPlace } from './recover.js';
 import { jobPlacement } from './job-lock-db.js';
-import { requireBoundManifest } from './manifest-binding.js';
-import { requireBackupName } from './naming.js';
+import { requireBoundManifest } from '../repository/manifest-binding.js';
+import { requireBackupName } from '../repository/naming.js';
 import { notify, type JobEvent } from './notify.js';
 import { effectiveNotify } from './notify-settings.js';
-import { isLocal, loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
+import { isLocal } from '../repository/offsite-copy.js';
+import { Repository } from '../repository/repository.js';
 import type { TreeRollbackResult } from './rollback-tree.js';
 import type { ShopLayout } from './tree-scope.js';
 import { holdsDatabase, type BackupRecord, type BackupType } from '../shared/types.js';
@@ -132,22 +133,22 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: async ({ signal, onProgress }) => {
       const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
-      const secret = settings.storage ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined; // a bad key file fails before the backup
-      // Each kind's code is loaded when it runs: a database backup does not load the file archives'.
-      const record =
-        request.type === 'db'
-          ? await (await import('./backup.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
-          : await (await import('./backup-tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
-      // The second target: the backup is complete when the store holds it too. The local copy is kept
-      // (also when the upload fails: it is a good backup; the job still fails and says so).
-      const store = openOffsiteStore(settings.storage);
-      if (!store) return record;
+      const repository = Repository.open(settings);
       try {
-        await uploadBackup(store, settings.backupDir, record, { signal, onProgress, secret });
+        await repository.secret(); // a bad key file fails before the backup
+        // Each kind's code is loaded when it runs: a database backup does not load the file archives'.
+        const record =
+          request.type === 'db'
+            ? await (await import('./backup.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
+            : await (await import('./backup-tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
+        // The second target: the backup is complete when the store holds it too. The local copy is kept
+        // (also when the upload fails: it is a good backup; the job still fails and says so).
+        if (!repository.offsiteLocation) return record;
+        await repository.upload(record, { signal, onProgress });
+        return { ...record, locations: ['local', 's3'] } satisfies BackupRecord;
       } finally {
-        store.close();
+        repository.close();
       }
-      return { ...record, locations: ['local', 's3'] } satisfies BackupRecord;
     },
   });
   return { jobId, record: result };
@@ -186,18 +187,16 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
         log(line);
       };
       // A backup that is only off-site is fetched first (into the backup folder, removed afterwards).
-      const store = openOffsiteStore(settings.storage);
-      const secret = store ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined;
+      const repository = Repository.open(settings);
       try {
+        await repository.secret(); // a bad key file fails before anything is read
         // Some tables of a database backup that is only off-site: read just their part of the archive.
-        if (isDatabase && request.tables?.length && store && !isLocal(record)) {
+        if (isDatabase && request.tables?.length && repository.offsiteLocation && !isLocal(record)) {
           const { rollbackTablesFromStore } = await import('./rollback-offsite.js');
-          const restored = await rollbackTablesFromStore(target as DatabaseTarget, store, record, request.tables, { secret, onProgress, signal, onNotice, journal });
+          const restored = await rollbackTablesFromStore(target as DatabaseTarget, repository, record, request.tables, { onProgress, signal, onNotice, journal });
           if (restored) return { kind: 'database', result: restored };
         }
-        return await withLocalCopy(
-          store,
-          settings.backupDir,
+        return await repository.withLocalCopy(
           record,
           // `whole`: the record with its whole manifest (a sealed off-site manifest opened with the key).
           async (archiveDir, whole): Promise<RollbackResult> => {
@@ -208,10 +207,10 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
             const { rollbackTree } = await import('./rollback-tree.js');
             return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId }) };
           },
-          { signal, onProgress, secret },
+          { signal, onProgress },
         );
       } finally {
-        store?.close();
+        repository.close();
       }
     },
   });

@@ -1,8 +1,7 @@
-// Applying a retention policy to the backup folder. Backups a running job is reading are protected.
+// Applying a retention policy to the backup repository (the backup folder, and the bucket when there is
+// one). Backups a running job is reading are protected.
 import type { StateStore } from '../state/state.js';
-import type { ObjectStore } from '../stores/store.js';
-import { deleteBackupEverywhere } from './delete.js';
-import { listAllBackups } from './offsite-catalog.js';
+import type { Repository } from '../repository/repository.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from './retention.js';
 import type { BackupRecord } from '../shared/types.js';
 
@@ -12,13 +11,9 @@ export interface PruneResult {
   kept: BackupRecord[];
 }
 
-export async function pruneBackups(
-  backupDir: string,
-  store: StateStore,
-  policy: RetentionPolicy,
-  options: { timezone: string; dryRun?: boolean; /** Off-site storage: its backups are pruned too. */ offsite?: ObjectStore },
-): Promise<PruneResult> {
-  const records = await listAllBackups(backupDir, options.offsite);
+export async function pruneBackups(repository: Repository, store: StateStore, policy: RetentionPolicy, options: { timezone: string; dryRun?: boolean }): Promise<PruneResult> {
+  // What is deleted is decided from a fresh listing, never from one cached by a dry run before.
+  const records = await repository.list({ fresh: !options.dryRun });
   const inUse = new Set((await store.unfinishedJobs()).flatMap((job) => (job.file ? [job.file] : [])));
   const plan = planRetention(
     records.map((r) => ({ id: r.id, time: r.time, type: r.type, protected: inUse.has(r.file) })),
@@ -27,6 +22,6 @@ export async function pruneBackups(
   );
   const byId = new Map(records.map((r) => [r.id, r]));
   const removed = plan.remove.map((r) => byId.get(r.id)).filter((r): r is BackupRecord => r !== undefined);
-  if (!options.dryRun) for (const record of removed) await deleteBackupEverywhere(backupDir, options.offsite, record);
+  if (!options.dryRun) for (const record of removed) await repository.delete(record);
   return { plan, removed, kept: plan.keep.map((k) => byId.get(k.id)).filter((r): r is BackupRecord => r !== undefined) };
 }

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { OperationError, UsageError } from '../shared/errors.js';
-import { PARTIAL_SUFFIX } from './naming.js';
+import { PARTIAL_SUFFIX } from '../repository/naming.js';
 import { findJournals, RollbackJournal, type FilesJournal, type FoundJournal } from './rollback-journal.js';
 import { removeWorkFolders } from './staging.js';
 import { reachedStep } from './step-pause.js';

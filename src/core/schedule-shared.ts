@@ -7,22 +7,21 @@ import type { Settings } from '../config/settings.js';
 import type { MysqlTarget } from '../engines/target.js';
 import { dbLockName, describeDbLockHolder, takeDbLock } from '../engines/mysql/named-lock.js';
 import { jobLockDatabase } from './job-lock-db.js';
-import { filterBackupName } from './naming.js';
-import { listAllBackups } from './offsite-catalog.js';
-import { openOffsiteStore } from './offsite-copy.js';
+import { filterBackupName } from '../repository/naming.js';
+import { Repository } from '../repository/repository.js';
 import { occurrenceKey, type Schedule } from './schedule.js';
 import { scheduledName, type SharedClaim } from './scheduled.js';
 import type { BackupRecord } from '../shared/types.js';
 
 /** The scheduled backup written for the occurrence due at `due`, if one exists (started at or after it). */
 export async function findOccurrenceBackup(settings: Settings, schedule: Schedule, due: Date): Promise<BackupRecord | undefined> {
-  const store = openOffsiteStore(settings.storage);
+  const repository = Repository.open(settings);
   try {
     const name = filterBackupName(scheduledName(schedule));
-    const records = await listAllBackups(settings.backupDir, store);
+    const records = await repository.list();
     return records.find((record) => record.type === schedule.type && record.name === name && record.time * 1000 >= due.getTime());
   } finally {
-    store?.close();
+    repository.close();
   }
 }
 

@@ -7,7 +7,7 @@ import { notify, type JobEvent } from './notify.js';
 import type { NotifyConfig } from '../config/notify-config.js';
 import { effectiveNotify } from './notify-settings.js';
 import { shopName, takeBackup } from './operations.js';
-import { openOffsiteStore } from './offsite-copy.js';
+import { Repository } from '../repository/repository.js';
 import { pruneBackups } from './prune.js';
 import { findMissedOccurrence, runDueOccurrence } from './scheduled.js';
 import { sharedOccurrenceClaimer } from './schedule-shared.js';
@@ -66,11 +66,11 @@ export async function runScheduledOnce(
       return result.record;
     },
     prune: async (policy, schedule) => {
-      const offsite = openOffsiteStore(settings.storage);
+      const repository = Repository.open(settings);
       try {
-        return (await pruneBackups(settings.backupDir, store, policy, { timezone: schedule.timezone, offsite })).removed.length;
+        return (await pruneBackups(repository, store, policy, { timezone: schedule.timezone })).removed.length;
       } finally {
-        offsite?.close();
+        repository.close();
       }
     },
   });

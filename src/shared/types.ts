@@ -134,7 +134,7 @@ export const ENCRYPTION_SCHEME = 'lifeboat-aes-256-gcm-chunked-v1';
 /**
  * The manifest in off-site storage beside an encrypted archive: in plain text only what listing needs
  * (names, times, sizes, how and what is stored); the whole manifest (tables, row counts, database, paths,
- * the plain archive's sha256) is in `sealed`, encrypted with the archive's key (see core/offsite-manifest.ts).
+ * the plain archive's sha256) is in `sealed`, encrypted with the archive's key (see repository/offsite-manifest.ts).
  */
 export interface SealedManifest extends Pick<Manifest, 'formatVersion' | 'id' | 'type' | 'name' | 'file' | 'time' | 'finishedAt'> {
   /** The plain archive's size (what `list` shows). */

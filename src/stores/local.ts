@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { AtomicFile } from '../archive/atomic-file.js';
 import { PARTIAL_SUFFIX } from '../archive/atomic-file.js';
-import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
+import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ListOptions, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
 
 export class LocalStore implements ObjectStore {
   constructor(readonly dir: string) {}
@@ -41,7 +41,16 @@ export class LocalStore implements ObjectStore {
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const file = this.pathOf(key);
-    if (!(await this.stat(key))) throw new ObjectNotFoundError(this.location, key);
+    // Something other than a file under the key (a folder) is there but cannot be read: its read fails
+    // (EISDIR), so that it is not taken for a missing object.
+    const there = await stat(file).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return false;
+        throw error;
+      },
+    );
+    if (!there) throw new ObjectNotFoundError(this.location, key);
     if (range?.length === 0) return Readable.from([]);
     const end = range?.length !== undefined ? range.offset + range.length - 1 : undefined;
     return createReadStream(file, { start: range?.offset ?? 0, end, highWaterMark: 1 << 20 });
@@ -55,17 +64,20 @@ export class LocalStore implements ObjectStore {
     return info?.isFile() ? { key, size: info.size, modified: info.mtime } : undefined;
   }
 
-  async list(prefix: string): Promise<StoredObject[]> {
+  async list(prefix: string, options: ListOptions = {}): Promise<StoredObject[]> {
+    // A shallow listing reads only the folder `prefix` ends in; keys are relative to the store's folder.
+    const folder = options.shallow ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+    if (folder) checkKey(folder.slice(0, -1));
     let names: string[];
     try {
-      names = await readdir(this.dir, { recursive: true });
+      names = await readdir(path.join(this.dir, ...folder.split('/')), { recursive: !options.shallow });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
       throw error;
     }
     const found: StoredObject[] = [];
     for (const name of names) {
-      const key = name.split(path.sep).join('/');
+      const key = folder + name.split(path.sep).join('/');
       if (!key.startsWith(prefix) || key.endsWith(PARTIAL_SUFFIX)) continue;
       const info = await this.stat(key);
       if (info) found.push(info);

@@ -3,7 +3,7 @@
 // only those that reach an off-site store use it.
 import type { Readable } from 'node:stream';
 import type { S3Store, S3StoreOptions } from './s3.js';
-import type { ByteRange, ObjectStore, PutOptions, StoredObject } from './store.js';
+import type { ByteRange, ListOptions, ObjectStore, PutOptions, StoredObject } from './store.js';
 
 /** `s3://bucket/prefix`, as stores are shown to the user. */
 export function s3Location(options: Pick<S3StoreOptions, 'bucket' | 'prefix'>): string {
@@ -36,8 +36,8 @@ export class LazyS3Store implements ObjectStore {
     return (await this.open()).stat(key);
   }
 
-  async list(prefix: string): Promise<StoredObject[]> {
-    return (await this.open()).list(prefix);
+  async list(prefix: string, options?: ListOptions): Promise<StoredObject[]> {
+    return (await this.open()).list(prefix, options);
   }
 
   async remove(key: string): Promise<void> {

@@ -20,7 +20,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { s3Location } from './s3-lazy.js';
-import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
+import { checkKey, ObjectExistsError, ObjectNotFoundError, type ByteRange, type ListOptions, type ObjectStore, type PutOptions, type StoredObject } from './store.js';
 
 // The SDK prints a multi-line notice on Node 20 that its *future* versions will need Node 22. Lifeboat
 // pins an SDK version that supports Node 20, and that notice would turn every one-line CLI message into
@@ -202,13 +202,18 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async list(prefix: string): Promise<StoredObject[]> {
+  async list(prefix: string, options: ListOptions = {}): Promise<StoredObject[]> {
     const base = this.prefix ? `${this.prefix}/` : '';
     const found: StoredObject[] = [];
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: base + prefix, ...(token ? { ContinuationToken: token } : {}) }),
+        new ListObjectsV2Command({
+          Bucket: this.options.bucket,
+          Prefix: base + prefix,
+          ...(options.shallow ? { Delimiter: '/' } : {}),
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
       );
       for (const item of page.Contents ?? []) {
         if (!item.Key?.startsWith(base)) continue;

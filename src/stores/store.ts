@@ -28,6 +28,15 @@ export interface PutOptions {
   ifAbsent?: boolean;
 }
 
+export interface ListOptions {
+  /**
+   * Only the keys with no `/` after `prefix`: the objects of one folder, not those below it (S3's
+   * `Delimiter: '/'`). The backup folder's listing is shallow, so that a work folder inside it (or a
+   * `lost+found` Lifeboat may not read) is never walked.
+   */
+  shallow?: boolean;
+}
+
 export interface ObjectStore {
   /** Where the store is, for messages: a folder path or `s3://bucket/prefix`. */
   readonly location: string;
@@ -41,7 +50,7 @@ export interface ObjectStore {
   /** Size and time of a complete object, or undefined when there is none. */
   stat(key: string): Promise<StoredObject | undefined>;
   /** Every complete object whose key starts with `prefix` ('' for all), in key order. */
-  list(prefix: string): Promise<StoredObject[]>;
+  list(prefix: string, options?: ListOptions): Promise<StoredObject[]>;
   /** Removes an object; removing a missing key is not an error. */
   remove(key: string): Promise<void>;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
-import { deleteBackup } from '../../src/core/delete.js';
+import { deleteBackup } from '../../src/repository/delete.js';
 import { takeBackup } from '../../src/core/operations.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';

@@ -1,9 +1,11 @@
 // A small HTTP proxy in front of a test S3 server that fails chosen requests: answers 500 with an S3
-// error body, or drops the connection, so tests see how uploads behave on a flaky network.
+// error body, drops the connection, or cuts an answer's body off half-way ('cut': the status, headers
+// and half the body are passed on, then the connection is destroyed), so tests see how uploads and
+// reads behave on a flaky network.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'pass' | '500' | 'drop';
+export type Fault = 'pass' | '500' | 'drop' | 'cut';
 
 export interface FaultProxy {
   endpoint: string;
@@ -38,6 +40,23 @@ export async function startFaultProxy(target: string, decide: (n: number, method
       { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        if (fault === 'cut') {
+          const half = Math.floor(Number(answer.headers['content-length'] ?? 0) / 2);
+          let sent = 0;
+          answer.on('data', (chunk: Buffer) => {
+            if (sent >= half) return;
+            const part = chunk.subarray(0, Math.max(0, half - sent));
+            sent += part.length;
+            answered += part.length;
+            if (part.length) res.write(part);
+            if (sent >= half) {
+              answer.destroy();
+              res.flushHeaders();
+              setTimeout(() => req.socket.destroy(), 20);
+            }
+          });
+          return;
+        }
         answer.on('data', (chunk: Buffer) => (answered += chunk.length));
         answer.pipe(res);
       },

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
-import { deleteBackup } from '../../src/core/delete.js';
+import { deleteBackup } from '../../src/repository/delete.js';
 import { takeBackup } from '../../src/core/operations.js';
 import type { BackupRecord } from '../../src/shared/types.js';
 import type { MysqlTarget } from '../../src/engines/target.js';

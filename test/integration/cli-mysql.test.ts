@@ -12,7 +12,7 @@ import { createTestSchema, fingerprint, loadWithStockClient, withConnection, typ
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { acquireJobLock } from '../../src/core/job-lock.js';
-import { manifestFileName } from '../../src/core/naming.js';
+import { manifestFileName } from '../../src/repository/naming.js';
 
 const SHOP_SCHEMA = `
 CREATE TABLE store (store_id SMALLINT UNSIGNED PRIMARY KEY, code VARCHAR(32) NOT NULL UNIQUE, name VARCHAR(255));

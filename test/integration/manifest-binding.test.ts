@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listBackups } from '../../src/core/catalog.js';
+import { listBackups } from '../../src/repository/catalog.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
 import { readAll } from '../helpers/demo-db.js';

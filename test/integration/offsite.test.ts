@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyGrid, gridRows, readAll } from '../helpers/demo-db.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { StateStore } from '../../src/state/state.js';
-import { deleteBackup } from '../../src/core/delete.js';
+import { deleteBackup } from '../../src/repository/delete.js';
 import { pruneBackups } from '../../src/core/prune.js';
 import { OperationError } from '../../src/shared/errors.js';
-import { listAllBackups, listOffsiteBackups } from '../../src/core/offsite-catalog.js';
-import { withLocalCopy } from '../../src/core/offsite-copy.js';
+import { listAllBackups, listOffsiteBackups } from '../../src/repository/offsite-catalog.js';
+import { withLocalCopy } from '../../src/repository/offsite-copy.js';
+import { Repository } from '../../src/repository/repository.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';
 import { verifyBackup } from '../../src/core/verify.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
@@ -122,10 +123,12 @@ describe('prune with off-site storage', () => {
     await deleteBackup(settings.backupDir, first); // the oldest is only in the bucket now
     const store = s3.store('shops/prune');
     const state = StateStore.open(settings);
+    const repository = Repository.open(settings);
     try {
-      const result = await pruneBackups(settings.backupDir, state, { keepLast: 1 }, { timezone: 'UTC', offsite: store });
+      const result = await pruneBackups(repository, state, { keepLast: 1 }, { timezone: 'UTC' });
       expect(result.removed.map((r) => r.id).sort()).toEqual([first.id, second.id].sort());
     } finally {
+      repository.close();
       await state.close();
     }
     expect((await listAllBackups(settings.backupDir, store)).map((r) => [r.id, r.locations])).toEqual([[third.id, ['local', 's3']]]);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { rollbackDatabase } from '../../src/core/rollback.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
-import { findBackup } from '../../src/core/catalog.js';
+import { findBackup } from '../../src/repository/catalog.js';
 import { dumpWithStockTool, fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { startReplicatedPair, type ReplicatedPair } from '../helpers/replication.js';
 

@@ -89,6 +89,18 @@ function conformance(name: string, setup: () => Promise<Fixture>): void {
       expect(await other.stat('listing-not-this')).toBeUndefined();
     });
 
+    it('lists one folder only when shallow', async () => {
+      await store.put('shallow/1764000001_db.sql.gz', chunksOf(Buffer.from('a')));
+      await store.put('shallow/deeper/1764000002_db.sql.gz', chunksOf(Buffer.from('b')));
+      await store.put('shallow-not-this', chunksOf(Buffer.from('c')));
+      expect((await store.list('shallow/', { shallow: true })).map((o) => o.key)).toEqual(['shallow/1764000001_db.sql.gz']);
+      expect((await store.list('shallow/17', { shallow: true })).map((o) => o.key)).toEqual(['shallow/1764000001_db.sql.gz']);
+      const top = (await store.list('', { shallow: true })).map((o) => o.key);
+      expect(top).toContain('shallow-not-this');
+      expect(top.filter((key) => key.includes('/'))).toEqual([]);
+      expect(await store.list('nowhere/', { shallow: true })).toEqual([]);
+    });
+
     it('removes objects; removing a missing one is fine', async () => {
       await store.put('gone.bin', chunksOf(Buffer.from('bye')));
       await store.remove('gone.bin');

@@ -15,7 +15,7 @@ import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
 import { BLOCK, encodeHeader, type TarHeader } from '../../src/archive/tar-header.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
 import { createTreeBackup } from '../../src/core/backup-tree.js';
-import { findBackup } from '../../src/core/catalog.js';
+import { findBackup } from '../../src/repository/catalog.js';
 import { OperationError } from '../../src/shared/errors.js';
 import { rollbackTree } from '../../src/core/rollback-tree.js';
 import type { ShopLayout } from '../../src/core/tree-scope.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { archiveFileName, filterBackupName, parseArchiveFileName } from '../../src/core/naming.js';
+import { archiveFileName, filterBackupName, parseArchiveFileName } from '../../src/repository/naming.js';
 import { backupTypeOf, type Manifest } from '../../src/shared/types.js';
-import { recordOf } from '../../src/core/catalog.js';
+import { recordOf } from '../../src/repository/catalog.js';
 
 describe('backup names', () => {
   it('filters names as Magento does', () => {

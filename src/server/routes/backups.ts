@@ -2,31 +2,24 @@
 // password is checked again, as in Magento). Each calls the same core function the CLI calls. With
 // off-site storage the list is the backup folder's and the bucket's; a backup only in the bucket is
 // downloaded from it (decrypted on the way), deleted from both places and rolled back like in the CLI.
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StateStore } from '../../state/state.js';
 import type { Settings } from '../../config/settings.js';
-import { deleteBackupEverywhere } from '../../core/delete.js';
 import { UsageError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
-import { requireBoundManifest } from '../../core/manifest-binding.js';
-import { findAnyBackup, listAllBackups } from '../../core/offsite-catalog.js';
-import { isLocal, loadOffsiteSecret, openOffsiteStore } from '../../core/offsite-copy.js';
-import { openStoredRange, openStoredRecord, plainArchiveSize, type PlainRange } from '../../core/offsite-read.js';
+import { requireBoundManifest } from '../../repository/manifest-binding.js';
+import { Repository } from '../../repository/repository.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
 import { interruptedRollbacks } from '../../core/recover.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
-import type { ObjectStore } from '../../stores/store.js';
 import { HttpError } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
 
-async function lookup(backupDir: string, store: ObjectStore | undefined, id: string): Promise<BackupRecord> {
+async function lookup(repository: Repository, id: string): Promise<BackupRecord> {
   try {
     // A backup in the folder stays reachable while the bucket is down.
-    return await findAnyBackup(backupDir, store, id, { onStoreUnreachable: () => undefined });
+    return await repository.find(id, { onStoreUnreachable: () => undefined });
   } catch (error) {
     if (error instanceof UsageError) throw new HttpError(404, `no backup "${id}"`);
     throw error;
@@ -77,34 +70,20 @@ function flag(body: unknown, key: string): boolean {
   return field(body, key) === true;
 }
 
-/**
- * The backup's plain archive: its record (with the whole manifest, for the checksum), its size, and
- * a reader of a byte range of it. From the backup folder, else from the store (decrypted on the way).
- */
-async function archiveOf(settings: Settings, store: ObjectStore | undefined, found: BackupRecord) {
-  if (isLocal(found) || !store) {
-    const file = path.join(settings.backupDir, found.file);
-    const size = (await stat(file)).size;
-    return { record: found, size, open: async (range?: PlainRange) => createReadStream(file, range ?? {}) };
-  }
-  const secret = await loadOffsiteSecret(settings.encryptionKeyFile);
-  const record = await openStoredRecord(store, found, secret);
-  return { record, size: plainArchiveSize(record), open: (range?: PlainRange) => openStoredRange(store, record, secret, range) };
-}
-
 export function registerBackupRoutes(app: FastifyInstance, context: ServerContext): void {
   const { settings } = context;
-  // One client for the server's life (its connections are reused); none without LIFEBOAT_STORAGE_URL.
-  const store = openOffsiteStore(settings.storage);
-  app.addHook('onClose', async () => store?.close());
-  const find = (request: FastifyRequest) => lookup(settings.backupDir, store, (request.params as { id: string }).id);
+  // One repository for the server's life (the S3 client's connections are reused); each request takes a
+  // session of it, which lists the backup folder and the bucket afresh.
+  const repository = Repository.open(settings);
+  app.addHook('onClose', async () => repository.close());
+  const find = (request: FastifyRequest, backups = repository.session()) => lookup(backups, (request.params as { id: string }).id);
 
   app.get('/api/backups', async (request) => {
     await context.auth(request, 'backup');
     // The CLI's --json shape (with `locations` when off-site storage is set), without server paths.
     // A bucket that cannot be listed does not hide the backup folder: the page shows the warning.
     const warnings: string[] = [];
-    const records = await listAllBackups(settings.backupDir, store, { onStoreUnreachable: (line) => warnings.push(line) });
+    const records = await repository.session().list({ onStoreUnreachable: (line) => warnings.push(line) });
     // A rollback that was interrupted and not yet recovered: the shop may be half rolled back.
     const interrupted = await interruptedRollbacks(settings.home);
     return { backups: records.map(recordSummary), warnings: [...interrupted, ...warnings], interrupted };
@@ -135,9 +114,10 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
 
   app.get('/api/backups/:id/download', async (request, reply) => {
     const session = await context.auth(request, 'backup');
-    const found = await find(request);
+    const backups = repository.session();
+    const found = await find(request, backups);
     requireBoundManifest(found, 'download it'); // 409: its bytes cannot be checked against a checksum
-    const { record, size, open } = await archiveOf(settings, store, found);
+    const { record, size, open } = await backups.openArchive(found);
     const range = parseRange(request.headers.range, size);
     reply.header('accept-ranges', 'bytes');
     if (range === 'invalid') {
@@ -159,9 +139,10 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
 
   app.delete('/api/backups/:id', async (request, reply) => {
     const session = await context.auth(request, 'backup');
-    const record = await find(request);
+    const backups = repository.session();
+    const record = await find(request, backups);
     try {
-      await deleteBackupEverywhere(settings.backupDir, store, record);
+      await backups.delete(record);
     } catch (error) {
       await context.audit(request, session, 'delete', false, record.id, (error as Error).message);
       throw error;

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StateStore } from '../../state/state.js';
 import type { Settings } from '../../config/settings.js';
-import { listBackups } from '../../core/catalog.js';
+import { Repository } from '../../repository/repository.js';
 import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../../core/metrics.js';
 import { shopName } from '../../core/operations.js';
 import { redact } from '../../shared/redact.js';
@@ -16,7 +16,8 @@ import { sameSecret } from '../same-secret.js';
 async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> {
   const store = StateStore.open(settings);
   try {
-    const sizes = new Map((await listBackups(settings.backupDir)).map((r) => [r.file, r.size]));
+    // The backup folder only: metrics never wait for a bucket.
+    const sizes = new Map((await Repository.open({ backupDir: settings.backupDir }).listFolder()).map((r) => [r.file, r.size]));
     return (await store.backupStats()).map((stat): BackupTypeMetrics => {
       const last = stat.lastSuccess;
       const ended = last?.endedAt ? Date.parse(last.endedAt) : undefined;

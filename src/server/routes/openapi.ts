@@ -1,7 +1,7 @@
 // GET /api/openapi.json: the API the page uses, as an OpenAPI 3.1 document (written by hand; the
 // routes are few). Keep it in step with routes/*.ts: a test checks that every route is listed.
 import type { FastifyInstance } from 'fastify';
-import { TOOL_VERSION } from '../../core/version.js';
+import { TOOL_VERSION } from '../../shared/version.js';
 import type { ServerContext } from '../context.js';
 
 interface Operation {

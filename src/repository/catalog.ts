@@ -2,23 +2,35 @@
 // Lifeboat made it. Like Magento's grid, the folder is the source of truth, so archives dropped in by
 // hand or made by Magento are listed too (without a checksum to verify against). A manifest that is
 // there but does not belong to its archive is listed as the archive's problem (manifest-binding.ts).
-import { readdir, readFile, stat } from 'node:fs/promises';
+// The folder is read through the store interface (a shallow listing: work folders inside it are not
+// walked); a path is taken as the local folder there.
 import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { LocalStore } from '../stores/local.js';
+import { ObjectNotFoundError, type ObjectStore } from '../stores/store.js';
 import { UsageError } from '../shared/errors.js';
 import { bindManifest, checksummedManifest, unboundRecord, unreadableManifest } from './manifest-binding.js';
-import { MANIFEST_SUFFIX, manifestFileName, parseArchiveFileName, PARTIAL_SUFFIX } from './naming.js';
+import { MANIFEST_SUFFIX, manifestFileName, parseArchiveFileName } from './naming.js';
 import { backupTypeOf, type BackupRecord, type Manifest } from '../shared/types.js';
+
+/** The backup folder as a store: `folder` itself, or the local folder at that path. */
+export function folderStore(folder: ObjectStore | string): ObjectStore {
+  return typeof folder === 'string' ? new LocalStore(folder) : folder;
+}
 
 /** The manifest beside an archive: its own, or why the one there does not vouch for the archive. */
 type ManifestFound = { manifest: Manifest } | { problem: string };
 
-/** Reads the manifest beside archive `file`; undefined when there is none (a foreign archive). */
-async function readManifest(backupDir: string, file: string): Promise<ManifestFound | undefined> {
+/**
+ * Reads the manifest beside archive `file`; undefined when there is none (a foreign archive, or one
+ * deleted since the folder was read). Something else under its name (a folder) is a problem.
+ */
+async function readManifest(folder: ObjectStore, file: string): Promise<ManifestFound | undefined> {
   let text: string;
   try {
-    text = await readFile(path.join(backupDir, manifestFileName(file)), 'utf8');
+    text = (await buffer(await folder.get(manifestFileName(file)))).toString('utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // deleted since the folder was read
+    if (error instanceof ObjectNotFoundError) return undefined;
     return { problem: unreadableManifest(file, error) };
   }
   const bound = bindManifest(text, file);
@@ -44,27 +56,17 @@ export function recordOf(manifest: Manifest, size: number): BackupRecord {
  * Every archive in the folder, newest first; one whose manifest is there but does not belong to it is
  * listed with its `problem`. Partial files and orphan manifests are left out.
  */
-export async function listBackups(backupDir: string): Promise<BackupRecord[]> {
-  let entries: string[];
-  try {
-    entries = await readdir(backupDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  const names = new Set(entries);
+export async function listFolderBackups(folder: ObjectStore): Promise<BackupRecord[]> {
   const records: BackupRecord[] = [];
-  for (const file of entries) {
-    if (file.endsWith(PARTIAL_SUFFIX) || file.endsWith(MANIFEST_SUFFIX)) continue;
+  for (const { key: file, size } of await folder.list('', { shallow: true })) {
+    if (file.endsWith(MANIFEST_SUFFIX)) continue;
     const parsed = parseArchiveFileName(file);
     if (!parsed) continue;
-    const info = await stat(path.join(backupDir, file)).catch(() => undefined);
-    if (!info?.isFile()) continue;
-    const found = names.has(manifestFileName(file)) ? await readManifest(backupDir, file) : undefined;
-    const named = { file, type: parsed.type, name: parsed.name, time: parsed.time, size: info.size };
+    const found = await readManifest(folder, file);
+    const named = { file, type: parsed.type, name: parsed.name, time: parsed.time, size };
     if (!found) records.push({ ...named, id: file, origin: 'foreign' });
     else if ('problem' in found) records.push(unboundRecord(named, found.problem));
-    else records.push(recordOf(found.manifest, info.size));
+    else records.push(recordOf(found.manifest, size));
   }
   // Newest first; within one second, the later finish first, then by file name for a stable order.
   return records.sort(
@@ -73,6 +75,11 @@ export async function listBackups(backupDir: string): Promise<BackupRecord[]> {
       (b.manifest?.finishedAt ?? '').localeCompare(a.manifest?.finishedAt ?? '') ||
       a.file.localeCompare(b.file),
   );
+}
+
+/** The backups in the backup folder at `backupDir` (see listFolderBackups). */
+export function listBackups(backupDir: string): Promise<BackupRecord[]> {
+  return listFolderBackups(folderStore(backupDir));
 }
 
 /** Finds a backup by its id or its archive's file name (a path to it in the folder works too). */

@@ -6,7 +6,7 @@
 // is marked `copyMissing`: its copy failed (or was taken before storage was configured); `lifeboat
 // upload` makes it.
 import { readObject, type ObjectStore } from '../stores/store.js';
-import { listBackups, pickBackup } from './catalog.js';
+import { folderStore, listFolderBackups, pickBackup } from './catalog.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
 import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
@@ -15,7 +15,7 @@ import type { BackupRecord } from '../shared/types.js';
 
 /** The complete backups in the store, and the archive objects whose manifest is not their own (with `problem`). */
 export async function listOffsiteBackups(store: ObjectStore): Promise<BackupRecord[]> {
-  const objects = await store.list('');
+  const objects = await store.list('', { shallow: true });
   const sizes = new Map(objects.map((o) => [o.key, o.size]));
   const records: BackupRecord[] = [];
   for (const object of objects) {
@@ -30,7 +30,6 @@ export async function listOffsiteBackups(store: ObjectStore): Promise<BackupReco
   return records;
 }
 
-/** The backup folder's backups and, when a store is given, the store's, merged and newest first. */
 /** Why the store could not be listed, in one line. */
 function unreachableStore(store: ObjectStore, error: unknown): string {
   const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
@@ -45,8 +44,12 @@ export interface ListOptions {
   onStoreUnreachable?: (line: string) => void;
 }
 
-export async function listAllBackups(backupDir: string, store: ObjectStore | undefined, options: ListOptions = {}): Promise<BackupRecord[]> {
-  const local = await listBackups(backupDir);
+/**
+ * The backup folder's backups (`folder`: its store, or its path) and, when a store is given, the
+ * store's, merged and newest first.
+ */
+export async function listAllBackups(folder: ObjectStore | string, store: ObjectStore | undefined, options: ListOptions = {}): Promise<BackupRecord[]> {
+  const local = await listFolderBackups(folderStore(folder));
   if (!store) return local;
   let offsite: BackupRecord[];
   try {
@@ -76,14 +79,15 @@ function mergeListings(local: BackupRecord[], offsite: BackupRecord[]): BackupRe
   return merged.sort((a, b) => b.time - a.time || finishedAtOf(b).localeCompare(finishedAtOf(a)) || a.file.localeCompare(b.file));
 }
 
-/** Finds a backup by id, id prefix or file name, in the backup folder and the store. */
 /**
  * Finds a backup by id, id prefix or file name, in the backup folder and the store. When the store cannot
  * be listed, a backup in the folder is still found (an outage of the bucket must not block a rollback
  * from the local copy); `onStoreUnreachable` is told.
  */
-export async function findAnyBackup(backupDir: string, store: ObjectStore | undefined, idOrFile: string, options: ListOptions = {}): Promise<BackupRecord> {
-  const local = await listBackups(backupDir);
+export async function findAnyBackup(folder: ObjectStore | string, store: ObjectStore | undefined, idOrFile: string, options: ListOptions = {}): Promise<BackupRecord> {
+  const backups = folderStore(folder);
+  const backupDir = backups.location;
+  const local = await listFolderBackups(backups);
   if (!store) return pickBackup(local, idOrFile, backupDir);
   let offsite: BackupRecord[];
   try {

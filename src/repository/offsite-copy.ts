@@ -16,20 +16,19 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtomicFile } from '../archive/atomic-file.js';
 import { createDecryptor, createEncryptor, DecryptionError, loadEncryptionSecret, type EncryptionSecret } from '../archive/encrypt.js';
-import type { OffsiteSettings } from '../config/storage.js';
-import type { ProgressListener } from '../engines/engine.js';
-import { LazyS3Store } from '../stores/s3-lazy.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
-import { archivePath } from './archive-reader.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
 import { manifestFileName } from './naming.js';
 import { openSealedRecord, remoteRecordOf, sealManifest } from './offsite-manifest.js';
 import { ENCRYPTION_SCHEME, type BackupRecord } from '../shared/types.js';
 
+/** Bytes copied so far of `totalBytes`, in the engines' progress shape (rows stay 0), for the progress bar. */
+export type CopyProgressListener = (progress: { phase: string; rows: number; bytes: number; totalBytes?: number }) => void;
+
 export interface OffsiteOptions {
   signal?: AbortSignal;
-  onProgress?: ProgressListener;
+  onProgress?: CopyProgressListener;
   /** Encrypts uploads; needed to fetch encrypted copies. */
   secret?: EncryptionSecret;
 }
@@ -44,14 +43,7 @@ export async function loadOffsiteSecret(keyFile: string | undefined): Promise<En
   }
 }
 
-/** The configured off-site store, or undefined when LIFEBOAT_STORAGE_URL is not set. */
-export function openOffsiteStore(storage: OffsiteSettings | undefined): LazyS3Store | undefined {
-  if (!storage) return undefined;
-  const { bucket, prefix, endpoint, region, conditionalWrites } = storage;
-  return new LazyS3Store({ bucket, prefix, endpoint, region, conditionalWrites });
-}
-
-function progressCounter(phase: string, total: number, onProgress?: ProgressListener): Transform {
+function progressCounter(phase: string, total: number, onProgress?: CopyProgressListener): Transform {
   let bytes = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -131,7 +123,7 @@ export async function uploadBackup(
   try {
     // A copy of this backup that is not complete: unlist it first (manifest first), then copy anew.
     if (state === 'incomplete') await store.remove(manifestKey);
-    const file = archivePath(backupDir, record);
+    const file = path.join(backupDir, record.file);
     const size = (await stat(file)).size;
     const plainHash = sha256Counter();
     const storedHash = sha256Counter();

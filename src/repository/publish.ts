@@ -8,7 +8,7 @@ import path from 'node:path';
 import { AtomicFile, writeFileAtomic } from '../archive/atomic-file.js';
 import { archiveFileName, filterBackupName, manifestFileName } from './naming.js';
 import type { BackupRecord, BackupType, Manifest } from '../shared/types.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../shared/version.js';
 
 /** What the writer of an archive knows when it starts. */
 export interface ArchiveSlot {
