@@ -50,6 +50,9 @@ const DEFAULTS: Record<SettingKey, string> = {
   s3Endpoint: 'AWS S3',
   s3Region: 'us-east-1',
   s3ConditionalWrites: 'auto',
+  s3LimitUpload: 'none',
+  s3LimitDownload: 'none',
+  s3LimitRequests: 'none',
   encryptionKeyFile: 'none',
   secretKeyFile: 'with the SQLite state, <home>/secrets.key',
   jobLock: 'mysql with LIFEBOAT_MAINTENANCE_ROOTS and a MySQL/MariaDB database, else file',
@@ -108,12 +111,19 @@ function effectiveValues(settings: Settings, target: DatabaseTarget | undefined)
     s3Endpoint: storage?.endpoint && redactUrl(storage.endpoint),
     s3Region: storage?.region,
     s3ConditionalWrites: storage?.conditionalWrites,
+    s3LimitUpload: perSecond(storage?.limits?.uploadBytesPerSecond, 1024, 'KiB/s'),
+    s3LimitDownload: perSecond(storage?.limits?.downloadBytesPerSecond, 1024, 'KiB/s'),
+    s3LimitRequests: perSecond(storage?.limits?.requestsPerSecond, 1, 'requests/s'),
     encryptionKeyFile: settings.encryptionKeyFile,
     secretKeyFile: settings.secretKeyFile ?? (settings.stateTarget ? undefined : path.join(settings.home, 'secrets.key')),
     jobLock: safely(() => jobLockKind(settings)),
     maintenanceRoots: list(settings.maintenanceRoots),
     metricsToken: settings.metricsToken && MASK,
   };
+}
+
+function perSecond(value: number | undefined, unit: number, name: string): string | undefined {
+  return value === undefined ? undefined : `${value / unit} ${name}`;
 }
 
 function safely<T>(read: () => T): T | undefined {

@@ -76,6 +76,9 @@ export const KEYS = {
   s3Endpoint: 'LIFEBOAT_S3_ENDPOINT',
   s3Region: 'LIFEBOAT_S3_REGION',
   s3ConditionalWrites: 'LIFEBOAT_S3_CONDITIONAL_WRITES',
+  s3LimitUpload: 'LIFEBOAT_S3_LIMIT_UPLOAD',
+  s3LimitDownload: 'LIFEBOAT_S3_LIMIT_DOWNLOAD',
+  s3LimitRequests: 'LIFEBOAT_S3_LIMIT_REQUESTS',
   encryptionKeyFile: 'LIFEBOAT_ENCRYPTION_KEY_FILE',
   secretKeyFile: 'LIFEBOAT_SECRET_KEY_FILE',
   jobLock: 'LIFEBOAT_JOB_LOCK',
@@ -178,7 +181,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   const databaseUrl = get('databaseUrl') ?? (shop?.database ? databaseUrlOf(shop.database) : undefined);
   if (shop?.database) rememberSecret(shop.database.password);
   rememberUrlSecrets(databaseUrl);
-  const storage = parseStorageSettings(get('storageUrl'), get('s3Endpoint'), get('s3Region'), get('s3ConditionalWrites'));
+  const storage = parseStorageSettings(get('storageUrl'), get('s3Endpoint'), get('s3Region'), get('s3ConditionalWrites'), {
+    upload: get('s3LimitUpload'),
+    download: get('s3LimitDownload'),
+    requests: get('s3LimitRequests'),
+  });
   return {
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(shop ? { shop } : {}),

@@ -1,10 +1,12 @@
 // Off-site storage settings: LIFEBOAT_STORAGE_URL=s3://bucket/prefix, LIFEBOAT_S3_ENDPOINT for non-AWS
 // servers, LIFEBOAT_S3_REGION (default us-east-1). Credentials come from the standard AWS variables
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE), never from Lifeboat's file.
-// LIFEBOAT_S3_CONDITIONAL_WRITES: auto (default), 1 or 0 (see stores/s3.ts).
+// LIFEBOAT_S3_CONDITIONAL_WRITES: auto (default), 1 or 0 (see stores/s3.ts). LIFEBOAT_S3_LIMIT_UPLOAD and
+// _DOWNLOAD (KiB/s, as restic's --limit-upload) and _REQUESTS (per second) cap what the copies take.
 import { UsageError } from '../shared/errors.js';
 import { redactUrl } from '../shared/redact.js';
 import type { ConditionalWrites } from '../stores/s3.js';
+import type { RateLimits } from '../stores/rate-limit.js';
 
 export interface OffsiteSettings {
   /** The setting as written, e.g. s3://backups/shop-one */
@@ -16,6 +18,34 @@ export interface OffsiteSettings {
   region: string;
   /** If-None-Match on manifest writes. */
   conditionalWrites: ConditionalWrites;
+  /** Caps on the bucket's bytes and requests; absent when none is set. */
+  limits?: RateLimits;
+}
+
+/** The LIFEBOAT_S3_LIMIT_* values as written: KiB/s for bytes, a count per second for requests. */
+export interface StorageLimitInput {
+  upload?: string;
+  download?: string;
+  requests?: string;
+}
+
+function positive(name: string, value: string | undefined, unit: string): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const number = Number(value.trim());
+  if (!Number.isFinite(number) || number <= 0) throw new UsageError(`${name} must be a number above 0 (${unit}), e.g. 2048; got "${value}"`);
+  return number;
+}
+
+function parseLimits(input: StorageLimitInput): RateLimits | undefined {
+  const upload = positive('LIFEBOAT_S3_LIMIT_UPLOAD', input.upload, 'KiB/s');
+  const download = positive('LIFEBOAT_S3_LIMIT_DOWNLOAD', input.download, 'KiB/s');
+  const requests = positive('LIFEBOAT_S3_LIMIT_REQUESTS', input.requests, 'requests per second');
+  if (upload === undefined && download === undefined && requests === undefined) return undefined;
+  return {
+    ...(upload !== undefined ? { uploadBytesPerSecond: upload * 1024 } : {}),
+    ...(download !== undefined ? { downloadBytesPerSecond: download * 1024 } : {}),
+    ...(requests !== undefined ? { requestsPerSecond: requests } : {}),
+  };
 }
 
 const CONDITIONAL_WRITES: Record<string, ConditionalWrites> = { auto: 'auto', '1': 'on', on: 'on', true: 'on', '0': 'off', off: 'off', false: 'off' };
@@ -27,7 +57,9 @@ export function parseStorageSettings(
   endpoint: string | undefined,
   region: string | undefined,
   conditionalWrites?: string,
+  limitInput: StorageLimitInput = {},
 ): OffsiteSettings | undefined {
+  const limits = parseLimits(limitInput);
   if (url === undefined) {
     if (endpoint !== undefined) throw new UsageError(`LIFEBOAT_S3_ENDPOINT is set but LIFEBOAT_STORAGE_URL is not: set it too, ${EXAMPLE}`);
     return undefined;
@@ -49,5 +81,6 @@ export function parseStorageSettings(
     ...(endpoint !== undefined ? { endpoint: endpoint.trim().replace(/\/$/, '') } : {}),
     region: region?.trim() ?? 'us-east-1',
     conditionalWrites: conditional,
+    ...(limits ? { limits } : {}),
   };
 }

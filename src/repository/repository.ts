@@ -38,7 +38,7 @@ export interface RepositorySettings {
 }
 
 export interface RepositoryOptions {
-  /** Limits on the bucket's requests and bytes (none by default). */
+  /** Limits on the bucket's requests and bytes; by default the settings' (LIFEBOAT_S3_LIMIT_*), if any. */
   offsiteLimits?: RateLimits;
 }
 
@@ -59,7 +59,8 @@ function openStores(settings: RepositorySettings, options: RepositoryOptions): S
   if (!settings.storage) return { folder, offsite: undefined };
   const { bucket, prefix, endpoint, region, conditionalWrites } = settings.storage;
   const client = new LazyS3Store({ bucket, prefix, endpoint, region, conditionalWrites });
-  const limited = options.offsiteLimits ? new RateLimitedStore(client, options.offsiteLimits) : client;
+  const limits = options.offsiteLimits ?? settings.storage.limits;
+  const limited = limits ? new RateLimitedStore(client, limits) : client;
   return { folder, offsite: { store: new RetryingStore(limited, BUCKET_RESUMES), client } };
 }
 

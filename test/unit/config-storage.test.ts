@@ -23,4 +23,13 @@ describe('off-site storage settings', () => {
       expect(() => loadSettings(env, '/srv')).toThrow(/LIFEBOAT_(STORAGE_URL|S3_ENDPOINT)/);
     }
   });
+
+  it('reads the bucket limits: KiB/s for bytes, as restic, and requests per second', () => {
+    const env = { LIFEBOAT_STORAGE_URL: 's3://b-1', LIFEBOAT_S3_LIMIT_UPLOAD: '2048', LIFEBOAT_S3_LIMIT_DOWNLOAD: '512.5', LIFEBOAT_S3_LIMIT_REQUESTS: '20' };
+    expect(loadSettings(env, '/srv').storage?.limits).toEqual({ uploadBytesPerSecond: 2048 * 1024, downloadBytesPerSecond: 512.5 * 1024, requestsPerSecond: 20 });
+    expect(loadSettings({ LIFEBOAT_STORAGE_URL: 's3://b-1' }, '/srv').storage?.limits).toBeUndefined();
+    for (const [key, value] of [['LIFEBOAT_S3_LIMIT_UPLOAD', '0'], ['LIFEBOAT_S3_LIMIT_DOWNLOAD', 'fast'], ['LIFEBOAT_S3_LIMIT_REQUESTS', '-3']]) {
+      expect(() => loadSettings({ LIFEBOAT_STORAGE_URL: 's3://b-1', [key]: value }, '/srv')).toThrow(new RegExp(`^${key} must be a number above 0 .*got "${value}"$`));
+    }
+  });
 });
