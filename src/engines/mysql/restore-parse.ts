@@ -72,243 +72,258 @@ export interface StatementInfo {
 
 const ADMIN_WORDS = new Set(['GRANT', 'REVOKE', 'FLUSH', 'CHANGE', 'PURGE', 'RESET', 'INSTALL', 'UNINSTALL', 'SHUTDOWN', 'KILL']);
 
+/** Reads the rest of a statement's head after its first word, into `info`. */
+type HeadReader = (tokens: Tokens, info: StatementInfo, text: Buffer) => void;
+
+/** A statement whose first word tells all. */
+const kindOnly =
+  (kind: StatementKind): HeadReader =>
+  (_tokens, info) => {
+    info.kind = kind;
+  };
+
+/** By the statement's first word; any other is 'other' ('admin' for ADMIN_WORDS). */
+const HEADS = new Map<string, HeadReader>([
+  ['CREATE', readCreate],
+  ['DROP', readDrop],
+  ['ALTER', readAlter],
+  ['INSERT', readInsert],
+  ['REPLACE', readInsert],
+  ['LOCK', readLock],
+  ['UNLOCK', kindOnly('unlock')],
+  ['TRUNCATE', readTruncate],
+  ['UPDATE', readUpdate],
+  ['DELETE', readDelete],
+  ['RENAME', readRename],
+  ['USE', readUse],
+  ['SET', readSet],
+  ['SELECT', readSetval],
+  ['DO', readSetval],
+  ['LOAD', kindOnly('load')],
+  ['START', readTransaction],
+  ['BEGIN', readTransaction],
+  ['COMMIT', readTransaction],
+  ['ROLLBACK', readTransaction],
+]);
+
 /** Tells what a statement does, from its first tokens. */
 export function classifyStatement(text: Buffer): StatementInfo {
   const tokens = new Tokens(text);
   const first = tokens.next();
   const info: StatementInfo = { kind: 'other', objects: [] };
   if (!first || first.type !== 'word') return info;
-  const push = (ref: ObjectRef | null) => {
-    if (ref) info.objects.push(ref);
-  };
-  switch (first.value) {
-    case 'CREATE': {
-      info.definer = readCreatePrefix(tokens);
-      const what = tokens.next();
-      if (!what || what.type !== 'word') return info;
-      switch (what.value) {
-        case 'TABLE':
-          info.kind = 'create-table';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          return info;
-        case 'VIEW':
-          info.kind = 'create-view';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          return info;
-        case 'SEQUENCE':
-          info.kind = 'create-sequence';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          return info;
-        case 'EVENT':
-          info.kind = 'create-event';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          return info;
-        case 'PROCEDURE':
-        case 'FUNCTION':
-          info.kind = 'create-routine';
-          info.routineType = what.value;
-          skipIfExists(tokens);
-          push(readName(tokens));
-          return info;
-        case 'TRIGGER': {
-          info.kind = 'create-trigger';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          tokens.accept('BEFORE', 'AFTER');
-          for (let t = tokens.peek(); t && !(t.type === 'word' && t.value === 'ON'); t = tokens.peek()) tokens.next();
-          if (tokens.accept('ON')) info.table = readName(tokens) ?? undefined;
-          return info;
-        }
-        case 'INDEX': {
-          info.kind = 'create-index';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          if (tokens.accept('ON')) info.table = readName(tokens) ?? undefined;
-          return info;
-        }
-        case 'DATABASE':
-        case 'SCHEMA':
-          info.kind = 'create-database';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          return info;
-        case 'USER':
-        case 'ROLE':
-        case 'SERVER':
-          info.kind = 'admin';
-          return info;
-        default:
-          return info;
-      }
-    }
-    case 'DROP': {
-      tokens.accept('TEMPORARY');
-      const what = tokens.next();
-      if (!what || what.type !== 'word') return info;
-      const kinds: Record<string, StatementKind> = {
-        TABLE: 'drop-table',
-        TABLES: 'drop-table',
-        VIEW: 'drop-view',
-        TRIGGER: 'drop-trigger',
-        PROCEDURE: 'drop-routine',
-        FUNCTION: 'drop-routine',
-        EVENT: 'drop-event',
-        SEQUENCE: 'drop-sequence',
-        DATABASE: 'drop-database',
-        SCHEMA: 'drop-database',
-        INDEX: 'alter-table',
-        USER: 'admin',
-        ROLE: 'admin',
-        SERVER: 'admin',
-      };
-      const kind = kinds[what.value];
-      if (!kind) return info;
-      info.kind = kind;
-      if (what.value === 'PROCEDURE' || what.value === 'FUNCTION') info.routineType = what.value;
-      skipIfExists(tokens);
-      if (what.value === 'INDEX') {
-        readName(tokens);
-        if (tokens.accept('ON')) push(readName(tokens));
-        return info;
-      }
-      info.objects = readNameList(tokens, false);
-      return info;
-    }
-    case 'ALTER': {
-      info.definer = readCreatePrefix(tokens);
-      const what = tokens.next();
-      if (!what || what.type !== 'word') return info;
-      switch (what.value) {
-        case 'TABLE':
-          info.kind = 'alter-table';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          return info;
-        case 'VIEW':
-          info.kind = 'alter-view';
-          push(readName(tokens));
-          return info;
-        case 'EVENT':
-          info.kind = 'alter-event';
-          push(readName(tokens));
-          return info;
-        case 'SEQUENCE':
-          info.kind = 'alter-sequence';
-          skipIfExists(tokens);
-          push(readName(tokens));
-          return info;
-        case 'PROCEDURE':
-        case 'FUNCTION':
-          info.kind = 'alter-routine';
-          info.routineType = what.value;
-          push(readName(tokens));
-          return info;
-        case 'DATABASE':
-        case 'SCHEMA': {
-          info.kind = 'alter-database';
-          const t = tokens.peek();
-          const options = ['CHARACTER', 'CHARSET', 'DEFAULT', 'COLLATE', 'COMMENT', 'UPGRADE'];
-          const named = t && (t.type === 'ident' || t.ansiIdentifier !== undefined || (t.type === 'word' && !options.includes(t.value)));
-          if (named) push(readName(tokens));
-          return info;
-        }
-        case 'USER':
-        case 'ROLE':
-        case 'SERVER':
-          info.kind = 'admin';
-          return info;
-        default:
-          return info;
-      }
-    }
-    case 'INSERT':
-    case 'REPLACE':
-      info.kind = 'insert';
-      while (tokens.accept('LOW_PRIORITY', 'DELAYED', 'HIGH_PRIORITY', 'IGNORE')) {
-        // modifiers
-      }
-      tokens.accept('INTO');
-      push(readName(tokens));
-      return info;
-    case 'LOCK':
-      if (!tokens.accept('TABLES', 'TABLE')) return info;
-      info.kind = 'lock';
-      info.objects = readNameList(tokens, true);
-      return info;
-    case 'UNLOCK':
-      info.kind = 'unlock';
-      return info;
-    case 'TRUNCATE':
-      info.kind = 'truncate';
-      tokens.accept('TABLE');
-      push(readName(tokens));
-      return info;
-    case 'UPDATE':
-      info.kind = 'update';
-      while (tokens.accept('LOW_PRIORITY', 'IGNORE')) {
-        // modifiers
-      }
-      push(readName(tokens));
-      return info;
-    case 'DELETE':
-      info.kind = 'update';
-      while (tokens.accept('LOW_PRIORITY', 'QUICK', 'IGNORE')) {
-        // modifiers
-      }
-      if (tokens.accept('FROM')) push(readName(tokens));
-      return info;
-    case 'RENAME': {
-      if (!tokens.accept('TABLE', 'TABLES')) return info;
-      info.kind = 'rename';
-      for (;;) {
-        push(readName(tokens));
-        if (!tokens.accept('TO')) break;
-        push(readName(tokens));
-        if (!tokens.acceptPunct(',')) break;
-      }
-      return info;
-    }
-    case 'USE':
-      info.kind = 'use';
-      push(readName(tokens));
-      return info;
-    case 'SET': {
-      const t = tokens.peek();
-      if (t && t.type === 'word' && (t.value === 'GLOBAL' || t.value === 'PERSIST' || t.value === 'PASSWORD' || t.value === 'ROLE')) {
-        info.kind = t.value === 'GLOBAL' || t.value === 'PERSIST' ? 'set-global' : 'admin';
-        return info;
-      }
-      const at = t && t.type === 'punct' && t.value === '@' ? text.toString('latin1', t.start, Math.min(text.length, t.start + 10)) : '';
-      info.kind = /^@@global\./i.test(at) ? 'set-global' : 'set';
-      return info;
-    }
-    case 'SELECT':
-    case 'DO': {
-      // mariadb-dump writes `DO SETVAL(`seq`, n, 0)`; older versions `SELECT SETVAL(...)`.
-      const fn = tokens.next();
-      if (fn && fn.type === 'word' && fn.value === 'SETVAL' && tokens.acceptPunct('(')) {
-        info.kind = 'setval';
-        push(readName(tokens));
-      }
-      return info;
-    }
-    case 'LOAD':
-      info.kind = 'load';
-      return info;
-    case 'START':
-    case 'BEGIN':
-    case 'COMMIT':
-    case 'ROLLBACK':
-      info.kind = tokens.accept('SLAVE', 'REPLICA', 'ALL') ? 'admin' : 'transaction';
-      return info;
-    default:
-      if (ADMIN_WORDS.has(first.value)) info.kind = 'admin';
-      return info;
+  const read = HEADS.get(first.value);
+  if (read) read(tokens, info, text);
+  else if (ADMIN_WORDS.has(first.value)) info.kind = 'admin';
+  return info;
+}
+
+function push(info: StatementInfo, ref: ObjectRef | null): void {
+  if (ref) info.objects.push(ref);
+}
+
+// Accounts and servers: creating, changing or dropping them acts beyond the database.
+const ACCOUNT_OBJECTS = new Set(['USER', 'ROLE', 'SERVER']);
+
+/**
+ * After CREATE or ALTER: the clauses before the object's keyword (a DEFINER among them: readCreatePrefix),
+ * then that keyword; undefined when there is none or it names an account ('admin': nothing more to read).
+ */
+function readObjectWord(tokens: Tokens, info: StatementInfo): string | undefined {
+  info.definer = readCreatePrefix(tokens);
+  const what = tokens.next();
+  if (!what || what.type !== 'word') return undefined;
+  if (ACCOUNT_OBJECTS.has(what.value)) {
+    info.kind = 'admin';
+    return undefined;
   }
+  return what.value;
+}
+
+/** CREATE's objects other than accounts: each is named after an optional IF NOT EXISTS. */
+const CREATE_KINDS = new Map<string, StatementKind>([
+  ['TABLE', 'create-table'],
+  ['VIEW', 'create-view'],
+  ['SEQUENCE', 'create-sequence'],
+  ['EVENT', 'create-event'],
+  ['PROCEDURE', 'create-routine'],
+  ['FUNCTION', 'create-routine'],
+  ['TRIGGER', 'create-trigger'],
+  ['INDEX', 'create-index'],
+  ['DATABASE', 'create-database'],
+  ['SCHEMA', 'create-database'],
+]);
+
+/** CREATE [OR REPLACE] [DEFINER = ...] <what> [IF NOT EXISTS] name, and the table of a trigger or an index. */
+function readCreate(tokens: Tokens, info: StatementInfo): void {
+  const what = readObjectWord(tokens, info);
+  const kind = what === undefined ? undefined : CREATE_KINDS.get(what);
+  if (!kind) return;
+  info.kind = kind;
+  if (what === 'PROCEDURE' || what === 'FUNCTION') info.routineType = what;
+  skipIfExists(tokens);
+  push(info, readName(tokens));
+  if (kind === 'create-trigger') readTriggerTable(tokens, info);
+  else if (kind === 'create-index' && tokens.accept('ON')) info.table = readName(tokens) ?? undefined;
+}
+
+/** CREATE TRIGGER name BEFORE|AFTER event ON table: the table, after the words between. */
+function readTriggerTable(tokens: Tokens, info: StatementInfo): void {
+  tokens.accept('BEFORE', 'AFTER');
+  for (let t = tokens.peek(); t && !(t.type === 'word' && t.value === 'ON'); t = tokens.peek()) tokens.next();
+  if (tokens.accept('ON')) info.table = readName(tokens) ?? undefined;
+}
+
+const DROP_KINDS: Record<string, StatementKind> = {
+  TABLE: 'drop-table',
+  TABLES: 'drop-table',
+  VIEW: 'drop-view',
+  TRIGGER: 'drop-trigger',
+  PROCEDURE: 'drop-routine',
+  FUNCTION: 'drop-routine',
+  EVENT: 'drop-event',
+  SEQUENCE: 'drop-sequence',
+  DATABASE: 'drop-database',
+  SCHEMA: 'drop-database',
+  INDEX: 'alter-table',
+  USER: 'admin',
+  ROLE: 'admin',
+  SERVER: 'admin',
+};
+
+/** DROP [TEMPORARY] <what> [IF EXISTS] names; DROP INDEX changes the table it names after ON. */
+function readDrop(tokens: Tokens, info: StatementInfo): void {
+  tokens.accept('TEMPORARY');
+  const what = tokens.next();
+  if (!what || what.type !== 'word') return;
+  const kind = DROP_KINDS[what.value];
+  if (!kind) return;
+  info.kind = kind;
+  if (what.value === 'PROCEDURE' || what.value === 'FUNCTION') info.routineType = what.value;
+  skipIfExists(tokens);
+  if (what.value === 'INDEX') {
+    readName(tokens);
+    if (tokens.accept('ON')) push(info, readName(tokens));
+    return;
+  }
+  info.objects = readNameList(tokens, false);
+}
+
+/** ALTER's objects other than accounts and databases, and whether IF EXISTS may stand before the name. */
+const ALTER_KINDS = new Map<string, { kind: StatementKind; ifExists: boolean }>([
+  ['TABLE', { kind: 'alter-table', ifExists: true }],
+  ['VIEW', { kind: 'alter-view', ifExists: false }],
+  ['EVENT', { kind: 'alter-event', ifExists: false }],
+  ['SEQUENCE', { kind: 'alter-sequence', ifExists: true }],
+  ['PROCEDURE', { kind: 'alter-routine', ifExists: false }],
+  ['FUNCTION', { kind: 'alter-routine', ifExists: false }],
+]);
+
+/** ALTER [DEFINER = ...] <what> [IF EXISTS] name. */
+function readAlter(tokens: Tokens, info: StatementInfo): void {
+  const what = readObjectWord(tokens, info);
+  if (what === 'DATABASE' || what === 'SCHEMA') {
+    readAlterDatabase(tokens, info);
+    return;
+  }
+  const altered = what === undefined ? undefined : ALTER_KINDS.get(what);
+  if (!altered) return;
+  info.kind = altered.kind;
+  if (what === 'PROCEDURE' || what === 'FUNCTION') info.routineType = what;
+  if (altered.ifExists) skipIfExists(tokens);
+  push(info, readName(tokens));
+}
+
+const ALTER_DATABASE_OPTIONS = ['CHARACTER', 'CHARSET', 'DEFAULT', 'COLLATE', 'COMMENT', 'UPGRADE'];
+
+/** ALTER DATABASE [name] options: without a name it alters the default schema. */
+function readAlterDatabase(tokens: Tokens, info: StatementInfo): void {
+  info.kind = 'alter-database';
+  const t = tokens.peek();
+  const named = t && (t.type === 'ident' || t.ansiIdentifier !== undefined || (t.type === 'word' && !ALTER_DATABASE_OPTIONS.includes(t.value)));
+  if (named) push(info, readName(tokens));
+}
+
+/** INSERT|REPLACE [modifiers] [INTO] table */
+function readInsert(tokens: Tokens, info: StatementInfo): void {
+  info.kind = 'insert';
+  while (tokens.accept('LOW_PRIORITY', 'DELAYED', 'HIGH_PRIORITY', 'IGNORE')) {
+    // modifiers
+  }
+  tokens.accept('INTO');
+  push(info, readName(tokens));
+}
+
+/** LOCK TABLES t1 READ, t2 WRITE ... */
+function readLock(tokens: Tokens, info: StatementInfo): void {
+  if (!tokens.accept('TABLES', 'TABLE')) return;
+  info.kind = 'lock';
+  info.objects = readNameList(tokens, true);
+}
+
+function readTruncate(tokens: Tokens, info: StatementInfo): void {
+  info.kind = 'truncate';
+  tokens.accept('TABLE');
+  push(info, readName(tokens));
+}
+
+function readUpdate(tokens: Tokens, info: StatementInfo): void {
+  info.kind = 'update';
+  while (tokens.accept('LOW_PRIORITY', 'IGNORE')) {
+    // modifiers
+  }
+  push(info, readName(tokens));
+}
+
+/** DELETE writes rows as UPDATE does: the same kind. */
+function readDelete(tokens: Tokens, info: StatementInfo): void {
+  info.kind = 'update';
+  while (tokens.accept('LOW_PRIORITY', 'QUICK', 'IGNORE')) {
+    // modifiers
+  }
+  if (tokens.accept('FROM')) push(info, readName(tokens));
+}
+
+/** RENAME TABLE a TO b, c TO d ...: every name, old and new. */
+function readRename(tokens: Tokens, info: StatementInfo): void {
+  if (!tokens.accept('TABLE', 'TABLES')) return;
+  info.kind = 'rename';
+  for (;;) {
+    push(info, readName(tokens));
+    if (!tokens.accept('TO')) break;
+    push(info, readName(tokens));
+    if (!tokens.acceptPunct(',')) break;
+  }
+}
+
+function readUse(tokens: Tokens, info: StatementInfo): void {
+  info.kind = 'use';
+  push(info, readName(tokens));
+}
+
+/** SET of the session, or of the server (GLOBAL, PERSIST, @@global.) or of accounts (PASSWORD, ROLE). */
+function readSet(tokens: Tokens, info: StatementInfo, text: Buffer): void {
+  const t = tokens.peek();
+  if (t && t.type === 'word' && (t.value === 'GLOBAL' || t.value === 'PERSIST' || t.value === 'PASSWORD' || t.value === 'ROLE')) {
+    info.kind = t.value === 'GLOBAL' || t.value === 'PERSIST' ? 'set-global' : 'admin';
+    return;
+  }
+  const at = t && t.type === 'punct' && t.value === '@' ? text.toString('latin1', t.start, Math.min(text.length, t.start + 10)) : '';
+  info.kind = /^@@global\./i.test(at) ? 'set-global' : 'set';
+}
+
+/** mariadb-dump writes `DO SETVAL(`seq`, n, 0)`; older versions `SELECT SETVAL(...)`. Any other is 'other'. */
+function readSetval(tokens: Tokens, info: StatementInfo): void {
+  const fn = tokens.next();
+  if (fn && fn.type === 'word' && fn.value === 'SETVAL' && tokens.acceptPunct('(')) {
+    info.kind = 'setval';
+    push(info, readName(tokens));
+  }
+}
+
+/** START TRANSACTION, BEGIN, COMMIT, ROLLBACK; START SLAVE, START REPLICA, START ALL SLAVES act on replication. */
+function readTransaction(tokens: Tokens, info: StatementInfo): void {
+  info.kind = tokens.accept('SLAVE', 'REPLICA', 'ALL') ? 'admin' : 'transaction';
 }
 
 /**

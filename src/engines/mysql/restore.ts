@@ -38,8 +38,8 @@ import type { MysqlTarget } from '../target.js';
 import { quoteId } from './restore-parse.js';
 import { asServerError, exec, loadRows, openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
 import { countObjects, inventorySchema, type SchemaInventory } from './restore-inventory.js';
-import { abortReason, replayIntoStaging } from './staging-replay.js';
-import { dropObject, readCurrentUser } from './swap-objects.js';
+import { abortReason, replayIntoStaging, type ReplayResult } from './staging-replay.js';
+import { dropObject, readCurrentUser, type CurrentUser } from './swap-objects.js';
 import { SwapError, swapTables } from './swap-tables.js';
 import { checkBeforeWriting } from './restore-preflight.js';
 import { dropHelperSchemas, helperGrant, helperSchemaName, restoreLockName, serverStartTime, SUFFIX_LENGTH } from './helper-schemas.js';
@@ -112,109 +112,186 @@ function helperSuffix(label: string | undefined): string {
 }
 
 export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffer>, options: RestoreOptions = {}): Promise<RestoreResult> {
-  const { signal, journal } = options;
+  const { signal } = options;
   if (signal?.aborted) throw abortReason(signal);
-  const db = target.database;
-  const tables = options.tables && options.tables.length > 0 ? new Set(options.tables) : undefined;
-  const warnings: string[] = [];
   const suffix = helperSuffix(options.label);
-  const stage = helperSchemaName(db, 'stage', suffix);
-  const prev = helperSchemaName(db, 'prev', suffix);
-  const lockName = restoreLockName(db);
+  const stage = helperSchemaName(target.database, 'stage', suffix);
+  const prev = helperSchemaName(target.database, 'prev', suffix);
+  return new MysqlRestore(target, options, stage, prev, await openRawSession(target)).run(sql);
+}
 
-  const admin = await openRawSession(target);
-  let stageConn: RawConnection | undefined;
-  const moreConns: RawConnection[] = [];
-  let shopConn: RawConnection | undefined;
-  let state: MysqlRestoreState = { engine: 'mysql', phase: 'staging', database: db, stage, prev };
-  const record = async (next: MysqlRestoreState) => {
-    await journal?.record(next);
-    state = next;
+/** What the restore learns of the server before it writes. */
+interface ServerFacts {
+  mariadb: boolean;
+  current: CurrentUser;
+  /** The sql_mode every new session starts with: how the screen reads a dump's first statements. */
+  sqlMode: string;
+  maxAllowedPacket: number;
+  serverStarted: number;
+}
+
+/**
+ * One restore, phase by phase (see the head of this file): its sessions, its lock and the state its
+ * journal has, which the cleanup at the end reads whatever phase failed.
+ */
+class MysqlRestore {
+  private readonly db: string;
+  private readonly tables: Set<string> | undefined;
+  private readonly lockName: string;
+  private readonly warnings: string[] = [];
+  private state: MysqlRestoreState;
+  private stageConn: RawConnection | undefined;
+  private readonly moreConns: RawConnection[] = [];
+  private shopConn: RawConnection | undefined;
+  private locked = false;
+  private swapStarted = false;
+
+  constructor(
+    private readonly target: MysqlTarget,
+    private readonly options: RestoreOptions,
+    private readonly stage: string,
+    private readonly prev: string,
+    private readonly admin: RawConnection,
+  ) {
+    this.db = target.database;
+    this.tables = options.tables && options.tables.length > 0 ? new Set(options.tables) : undefined;
+    this.lockName = restoreLockName(this.db);
+    this.state = { engine: 'mysql', phase: 'staging', database: this.db, stage, prev };
+  }
+
+  async run(sql: AsyncIterable<Buffer>): Promise<RestoreResult> {
+    const { signal } = this.options;
+    signal?.addEventListener('abort', this.onAbort);
+    try {
+      const server = await this.checkServer();
+      const charset = await this.shopCharset();
+      await this.createStage(server, charset);
+      const { stageConn, loadData } = await this.openStagingSessions();
+      const replay = await this.replay(sql, stageConn, loadData, server);
+      const staged = await this.readStaged(stageConn, replay, server.current);
+      const shopConn = await openRawSession(this.target, { database: this.db });
+      this.shopConn = shopConn;
+      const old = await this.readOld(shopConn);
+      await this.swap(shopConn, staged, old, server, charset);
+      const objects = countObjects(staged);
+      return { tables: staged.tables.length, rows: replay.rows, objects, warnings: this.warnings };
+    } catch (error) {
+      throw await this.failure(error);
+    } finally {
+      signal?.removeEventListener('abort', this.onAbort);
+      await this.close();
+    }
+  }
+
+  private async record(next: MysqlRestoreState): Promise<void> {
+    await this.options.journal?.record(next);
+    this.state = next;
+  }
+
+  // Interrupt the statement being replayed; the replay loop then throws the abort reason.
+  private readonly onAbort = () => {
+    if (this.swapStarted) return;
+    for (const conn of this.stageConn ? [this.stageConn, ...this.moreConns] : []) this.admin.query(`KILL QUERY ${Number(conn.threadId)}`).catch(() => undefined);
   };
-  let locked = false;
-  let swapStarted = false;
-  const onAbort = () => {
-    // Interrupt the statement being replayed; the replay loop then throws the abort reason.
-    if (swapStarted) return;
-    for (const conn of stageConn ? [stageConn, ...moreConns] : []) admin.query(`KILL QUERY ${Number(conn.threadId)}`).catch(() => undefined);
-  };
-  signal?.addEventListener('abort', onAbort);
-  const checkAbort = () => {
+
+  private checkAbort(): void {
+    const { signal } = this.options;
     if (signal?.aborted) throw abortReason(signal);
-  };
+  }
 
-  try {
-    // The sql_mode every new session starts with: how the screen reads a dump's first statements.
+  /** What the server is, who we are on it, the restore's lock, and the checks before anything is written. */
+  private async checkServer(): Promise<ServerFacts> {
+    const { admin, db, tables, options } = this;
     const [versionRow] = await run(admin, 'SELECT VERSION() AS v, @@max_allowed_packet AS p, @@SESSION.sql_mode AS m');
     const mariadb = /mariadb/i.test(text(versionRow ?? {}, 'v'));
     const current = await readCurrentUser(admin);
 
-    const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(lockName)}, 0) AS l`);
+    const [lock] = await run(admin, `SELECT GET_LOCK(${quoteString(this.lockName)}, 0) AS l`);
     if (Number(lock?.l) !== 1) throw new RestoreError(`another restore of database ${quoteId(db)} is running`);
-    locked = true;
-    await checkBeforeWriting(admin, { target, current, stage, helperGrant: helperGrant(db, current.user, current.host), ...(tables ? { tables } : {}), options });
+    this.locked = true;
+    const helper = helperGrant(db, current.user, current.host);
+    await checkBeforeWriting(admin, { target: this.target, current, stage: this.stage, helperGrant: helper, ...(tables ? { tables } : {}), options });
     const sqlMode = text(versionRow ?? {}, 'm');
     if (!options.ownDump && options.rereadSql && !tables) await screenDump(options.rereadSql(), db, sqlMode, options);
     const serverStarted = await serverStartTime(admin);
+    return { mariadb, current, sqlMode, maxAllowedPacket: Number(versionRow?.p), serverStarted };
+  }
 
-    let [schema] = await run(
-      admin,
-      `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(db)}`,
-    );
+  /** The shop schema's character set and collation, which the helper schemas take; a missing schema is created. */
+  private async shopCharset(): Promise<string> {
+    const query = `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(this.db)}`;
+    let [schema] = await run(this.admin, query);
     if (!schema) {
-      await exec(admin, `CREATE DATABASE ${quoteId(db)}`);
-      warnings.push(`database ${quoteId(db)} did not exist and was created`);
-      [schema] = await run(
-        admin,
-        `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(db)}`,
-      );
+      await exec(this.admin, `CREATE DATABASE ${quoteId(this.db)}`);
+      this.warnings.push(`database ${quoteId(this.db)} did not exist and was created`);
+      [schema] = await run(this.admin, query);
     }
-    const charset = `CHARACTER SET ${text(schema, 'cs')} COLLATE ${text(schema, 'co')}`;
+    return `CHARACTER SET ${text(schema, 'cs')} COLLATE ${text(schema, 'co')}`;
+  }
 
-    await record({ ...state, sessions: { ids: [Number(admin.threadId)], serverStarted } });
+  private async createStage({ current, serverStarted }: ServerFacts, charset: string): Promise<void> {
+    await this.record({ ...this.state, sessions: { ids: [Number(this.admin.threadId)], serverStarted } });
     try {
-      await exec(admin, `CREATE DATABASE ${quoteId(stage)} ${charset}`);
+      await exec(this.admin, `CREATE DATABASE ${quoteId(this.stage)} ${charset}`);
     } catch (error) {
       const e = asServerError(error);
       if (e.errno === 1044 || e.errno === 1045 || e.errno === 1227) {
         throw new RestoreError(
-          `cannot create the staging schema ${quoteId(stage)} (${e.message}); grant it with: ${helperGrant(db, current.user, current.host)}`,
+          `cannot create the staging schema ${quoteId(this.stage)} (${e.message}); grant it with: ${helperGrant(this.db, current.user, current.host)}`,
         );
       }
       throw error;
     }
+  }
 
-    stageConn = await openStagingSession(target, stage);
+  /**
+   * The sessions that load staging, one per thread (one per stream of a dump in parallel parts, and the
+   * main one), and whether they may send rows as LOAD DATA.
+   */
+  private async openStagingSessions(): Promise<{ stageConn: RawConnection; loadData: boolean }> {
+    const stageConn = await openStagingSession(this.target, this.stage);
+    this.stageConn = stageConn;
     const loadData = await canLoadLocal(stageConn);
-    const parallel = options.parallelSql ?? [];
-    const threads = parallel.length ? parallel.length + 1 : Math.max(1, Math.floor(options.threads ?? DEFAULT_RESTORE_THREADS));
-    while (moreConns.length < threads - 1) moreConns.push(await openStagingSession(target, stage));
+    const parallel = this.options.parallelSql ?? [];
+    const threads = parallel.length ? parallel.length + 1 : Math.max(1, Math.floor(this.options.threads ?? DEFAULT_RESTORE_THREADS));
+    while (this.moreConns.length < threads - 1) this.moreConns.push(await openStagingSession(this.target, this.stage));
+    return { stageConn, loadData };
+  }
 
+  private async replay(sql: AsyncIterable<Buffer>, stageConn: RawConnection, loadData: boolean, server: ServerFacts): Promise<ReplayResult> {
+    const { options, tables, db } = this;
+    const { signal } = options;
+    const parallel = options.parallelSql ?? [];
     const replay = await replayIntoStaging(sql, {
       conn: stageConn,
-      moreConns,
-      stage,
+      moreConns: this.moreConns,
+      stage: this.stage,
       shop: db,
-      current,
+      current: server.current,
       loadData,
       exactValues: options.ownDump === true,
-      ...(options.ownDump ? {} : { screen: new DumpScreen(db, sqlMode) }),
-      maxAllowedPacket: Number(versionRow?.p),
+      ...(options.ownDump ? {} : { screen: new DumpScreen(db, server.sqlMode) }),
+      maxAllowedPacket: server.maxAllowedPacket,
       ...(tables ? { tables } : {}),
       ...(parallel.length ? { streams: parallel.map((part) => ({ sql: part.sql, tables: new Set(part.tables) })) } : {}),
       ...(signal ? { signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
     });
-    warnings.push(...replay.warnings);
-    checkAbort();
-    await journal?.reached('database-staged');
+    this.warnings.push(...replay.warnings);
+    this.checkAbort();
+    await options.journal?.reached('database-staged');
+    return replay;
+  }
 
+  /** The staged objects, read back for the swap (their owners given back where the dump named them). */
+  private async readStaged(stageConn: RawConnection, replay: ReplayResult, current: CurrentUser): Promise<SchemaInventory> {
+    const { tables } = this;
     // Undo what the dump's session statements may have left (locks, charset) before reading back.
     await exec(stageConn, 'UNLOCK TABLES');
     await exec(stageConn, "SET NAMES utf8mb4, time_zone = '+00:00'");
-    for (const conn of moreConns.splice(0)) await conn.end().catch(() => undefined);
-    const staged = await inventorySchema(stageConn, stage, tables ? { tables } : {});
+    for (const conn of this.moreConns.splice(0)) await conn.end().catch(() => undefined);
+    const staged = await inventorySchema(stageConn, this.stage, tables ? { tables } : {});
     if (tables) {
       staged.tables = staged.tables.filter((t) => tables.has(t));
       staged.sequences = staged.sequences.filter((t) => tables.has(t));
@@ -227,63 +304,79 @@ export async function restoreMysql(target: MysqlTarget, sql: AsyncIterable<Buffe
         throw new RestoreError('the dump creates no table; refusing to empty the database');
       }
     }
-    warnings.push(...(await giveBackOwners(admin, staged, current, { ...options.definers, ...replay.definers })));
+    this.warnings.push(...(await giveBackOwners(this.admin, staged, current, { ...this.options.definers, ...replay.definers })));
     // RENAME TABLE cannot move a table with triggers to another schema: they are recreated in the shop.
     for (const trigger of staged.triggers) await dropObject(stageConn, 'trigger', trigger.name);
+    return staged;
+  }
 
-    shopConn = await openRawSession(target, { database: db });
-    const old = await inventorySchema(shopConn, db, { ...(tables ? { tables } : {}), warnings });
+  /** The shop's objects that the swap replaces (only the chosen tables of a partial restore). */
+  private async readOld(shopConn: RawConnection): Promise<SchemaInventory> {
+    const { tables } = this;
+    const old = await inventorySchema(shopConn, this.db, { ...(tables ? { tables } : {}), warnings: this.warnings });
     if (tables) {
       old.tables = old.tables.filter((t) => tables.has(t));
       old.sequences = old.sequences.filter((t) => tables.has(t));
     }
-    checkAbort();
+    return old;
+  }
+
+  /** The caller's last word, then the swap, its start and its outcome recorded in the journal. */
+  private async swap(shopConn: RawConnection, staged: SchemaInventory, old: SchemaInventory, server: ServerFacts, charset: string): Promise<void> {
+    const { admin, db, tables, options } = this;
+    const { journal } = options;
+    this.checkAbort();
     // The caller's last word before the shop is touched: the archive's checksum, and in a System rollback
     // the swap of the files (undone by the caller if the database swap then fails).
     await options.beforeSwap?.();
-    checkAbort(); // last point where an abort is honoured: the swap is short and must not be cut
+    this.checkAbort(); // last point where an abort is honoured: the swap is short and must not be cut
 
-    await record({
-      ...state,
+    await this.record({
+      ...this.state,
       phase: 'swapping',
       swap: { staged, old, ...(tables ? { tables: [...tables] } : {}) },
-      sessions: { ids: [Number(admin.threadId), Number(shopConn.threadId)], serverStarted },
+      sessions: { ids: [Number(admin.threadId), Number(shopConn.threadId)], serverStarted: server.serverStarted },
     });
-    await exec(admin, `CREATE DATABASE ${quoteId(prev)} ${charset}`);
-    swapStarted = true;
+    await exec(admin, `CREATE DATABASE ${quoteId(this.prev)} ${charset}`);
+    this.swapStarted = true;
+    const { current, mariadb } = server;
+    const reached = journal ? { reached: (step: string) => journal.reached(step) } : {};
     try {
-      await swapTables({ conn: shopConn, shop: db, stage, prev, staged, old, ...(tables ? { tables } : {}), current, mariadb, warnings, ...(journal ? { reached: (step) => journal.reached(step) } : {}) });
+      await swapTables({ conn: shopConn, shop: db, stage: this.stage, prev: this.prev, staged, old, ...(tables ? { tables } : {}), current, mariadb, warnings: this.warnings, ...reached });
     } catch (error) {
-      if (error instanceof SwapError && error.rolledBack) await record({ ...state, phase: 'undone' });
+      if (error instanceof SwapError && error.rolledBack) await this.record({ ...this.state, phase: 'undone' });
       throw error;
     }
-    await record({ ...state, phase: 'committed' });
+    await this.record({ ...this.state, phase: 'committed' });
     await journal?.reached('database-swapped');
+  }
 
-    const objects = countObjects(staged);
-    return { tables: staged.tables.length, rows: replay.rows, objects, warnings };
-  } catch (error) {
+  /** The error the restore fails with: its message says whether the database was changed. */
+  private async failure(error: unknown): Promise<unknown> {
+    const { signal } = this.options;
     // Failed between recording the swap and starting it: the shop was not touched.
-    if (state.phase === 'swapping' && !swapStarted) await record({ ...state, phase: 'undone' }).catch(() => undefined);
-    if (signal?.aborted && !swapStarted) throw abortReason(signal);
-    if (error instanceof RestoreError || error instanceof RestoreRefusedError) throw error;
+    if (this.state.phase === 'swapping' && !this.swapStarted) await this.record({ ...this.state, phase: 'undone' }).catch(() => undefined);
+    if (signal?.aborted && !this.swapStarted) return abortReason(signal);
+    if (error instanceof RestoreError || error instanceof RestoreRefusedError) return error;
     const message = asServerError(error).message;
-    if (error instanceof SwapError) throw new RestoreError(`cannot restore database ${quoteId(db)}: ${message}`, { cause: error });
-    throw new RestoreError(`cannot restore database ${quoteId(db)}: ${message}; the database was not changed`, { cause: error });
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await stageConn?.end().catch(() => undefined);
-    for (const conn of moreConns) await conn.end().catch(() => undefined);
-    await shopConn?.end().catch(() => undefined);
+    if (error instanceof SwapError) return new RestoreError(`cannot restore database ${quoteId(this.db)}: ${message}`, { cause: error });
+    return new RestoreError(`cannot restore database ${quoteId(this.db)}: ${message}; the database was not changed`, { cause: error });
+  }
+
+  /** Ends the sessions, drops the helper schemas once the swap is settled, and releases the lock. */
+  private async close(): Promise<void> {
+    await this.stageConn?.end().catch(() => undefined);
+    for (const conn of this.moreConns) await conn.end().catch(() => undefined);
+    await this.shopConn?.end().catch(() => undefined);
     try {
       // While the swap is unsettled (its undo failed, or its outcome is not recorded) the helper schemas
       // stay: recovery reads from them where the tables are.
-      if (state.phase !== 'swapping') await dropHelperSchemas(admin, [stage, prev]);
-      if (locked) await run(admin, `SELECT RELEASE_LOCK(${quoteString(lockName)})`);
+      if (this.state.phase !== 'swapping') await dropHelperSchemas(this.admin, [this.stage, this.prev]);
+      if (this.locked) await run(this.admin, `SELECT RELEASE_LOCK(${quoteString(this.lockName)})`);
     } catch {
       // Cleanup is best effort; recovery (lifeboat recover) drops what is left, named <db>__lb_*_<job>.
     } finally {
-      await admin.end().catch(() => undefined);
+      await this.admin.end().catch(() => undefined);
     }
   }
 }

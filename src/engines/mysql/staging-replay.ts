@@ -15,19 +15,24 @@
 // On the way: statements go over several sessions (replay-lanes.ts), secondary indexes and foreign keys
 // wait for the rows (key-builds.ts), plain INSERTs go as LOAD DATA LOCAL (load-data.ts), and a dump may
 // come as several streams of its tables, one session each (ReplayOptions.streams).
+// Here: the streams and their lanes; what each statement becomes is replay-prepare.ts's, running it
+// replay-execute.ts's.
 import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
-import type { ProgressListener } from '../engine.js';
-import { classifyStatement, preview, quoteId, removeRanges, sequenceReferences, widenSetNames, type ObjectRef, type StatementInfo } from './restore-parse.js';
-import { ownSequenceQualifiers } from './swap-defaults.js';
-import { asServerError, exec, execBytes, loadRows, run, text, type Outcome, type RawConnection } from './restore-session.js';
+import type { Progress, ProgressListener } from '../engine.js';
+import type { StatementInfo } from './restore-parse.js';
+import type { RawConnection } from './restore-session.js';
 import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
-import { showCreateEvent, type ObjectDefinition } from './restore-inventory.js';
-import { isCurrentUser, type CurrentUser } from './swap-objects.js';
+import type { ObjectDefinition } from './restore-inventory.js';
+import type { CurrentUser } from './swap-objects.js';
 import { MAX_QUEUED_BYTES, ReplayLanes } from './replay-lanes.js';
 import { KeyBuilds } from './key-builds.js';
-import { definerKey, formatAccount, type DefinerMap } from './definers.js';
-import { refusalForStatement } from './restore-preflight.js';
+import type { DefinerMap } from './definers.js';
 import type { DumpScreen } from './dump-screen.js';
+import { abortReason } from './replay-errors.js';
+import { StatementPreparer, type StreamFilter } from './replay-prepare.js';
+import { StatementRunner } from './replay-execute.js';
+
+export { abortReason, StatementError } from './replay-errors.js';
 
 export interface ReplayOptions {
   conn: RawConnection;
@@ -57,16 +62,10 @@ export interface ReplayOptions {
   totalBytes?: number;
 }
 
-/** Which of a dump's statements a stream replays: only `include`'s tables, or all but `exclude`'s. */
-interface StreamFilter {
-  include?: Set<string>;
-  exclude?: Set<string>;
-  /** `include` holds the tables the user chose (a partial restore), not a stream's share of the dump. */
-  chosen?: boolean;
-}
-
 // Statements of the main stream that need the other streams' tables to exist.
 const NEEDS_ALL_TABLES = new Set(['create-view', 'alter-view', 'rename', 'other']);
+// Statements whose table progress names as the one being loaded.
+const TABLE_KINDS = new Set(['create-table', 'insert', 'alter-table', 'create-sequence']);
 
 export interface ReplayResult {
   statements: number;
@@ -80,50 +79,6 @@ export interface ReplayResult {
   definers: DefinerMap;
 }
 
-/** The object a CREATE names with a DEFINER clause, as definers.ts keys it (undefined: none). */
-function ownedObjectKey(info: StatementInfo): string | undefined {
-  const name = info.objects[0]?.name;
-  if (name === undefined) return undefined;
-  if (info.kind === 'create-trigger') return definerKey('trigger', name);
-  if (info.kind === 'create-view' || info.kind === 'alter-view') return definerKey('view', name);
-  if (info.kind === 'create-event' || info.kind === 'alter-event') return definerKey('event', name);
-  if (info.kind === 'create-routine') return definerKey(info.routineType === 'FUNCTION' ? 'function' : 'procedure', name);
-  return undefined;
-}
-
-/** A statement of the dump failed: names the statement's byte offset and the server's error. */
-export class StatementError extends Error {
-  constructor(
-    readonly offset: number,
-    readonly serverMessage: string,
-    readonly errno: number | undefined,
-    preview: string,
-  ) {
-    super(`statement at byte offset ${offset} failed: ${serverMessage}${errno ? ` (error ${errno})` : ''}; statement: ${preview}`);
-  }
-}
-
-const PARTIAL_KINDS = new Set([
-  'create-table',
-  'drop-table',
-  'alter-table',
-  'create-index',
-  'insert',
-  'lock',
-  'truncate',
-  'update',
-  'setval',
-  'create-sequence',
-  'drop-sequence',
-  'alter-sequence',
-]);
-// Session statements: needed whatever tables are restored; and statements that act beyond the
-// database, which are skipped or refused whatever tables are restored.
-const PARTIAL_ALWAYS = new Set(['set', 'unlock', 'transaction', 'set-global', 'admin', 'load']);
-// Statements that write rows: the server's warnings about them mean changed values.
-const DATA_KINDS = new Set(['insert', 'update']);
-const TABLE_KINDS = new Set(['create-table', 'insert', 'alter-table', 'create-sequence']);
-
 export interface Prepared {
   statement: SqlStatement;
   text: Buffer;
@@ -133,7 +88,7 @@ export interface Prepared {
 }
 
 export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: ReplayOptions): Promise<ReplayResult> {
-  const { stage, shop, current, tables, signal } = options;
+  const { tables, signal } = options;
   const result: ReplayResult = { statements: 0, rows: 0, warnings: [], events: new Map(), definers: {} };
   const warned = new Set<string>();
   const warnOnce = (key: string, message: string) => {
@@ -141,247 +96,9 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
     warned.add(key);
     result.warnings.push(message);
   };
-  let currentTable: string | undefined;
-  let lastProgress = 0;
-  /** Sequences the dump created so far (see ownSequenceQualifiers). */
-  const sequences = new Set<string>();
-
-  // Rows the server took with warnings (a value cut to its column, a date made zero: the dump's sessions
-  // are not strict, as mysqldump's are not) are not the rows of the dump: say so, once per table. A value
-  // that CONCAT would make longer than max_allowed_packet (a long value appended in pieces, loaded into a
-  // server with a smaller packet) becomes NULL: that fails the restore.
-  const reportChangedValues = async (conn: RawConnection, p: Prepared) => {
-    const table = p.info.objects[0]?.name ?? '?';
-    const warnings = (await run(conn, 'SHOW WARNINGS')).filter((w) => text(w, 'Level') !== 'Note');
-    const describe = (w: Record<string, unknown>) => `${text(w, 'Level')} ${text(w, 'Code')}: ${text(w, 'Message')}`;
-    const lost = warnings.find((w) => text(w, 'Code') === '1301');
-    if (lost) {
-      const message = `a value of table ${table} would be longer than the server's max_allowed_packet (${describe(lost)}); raise it (SET GLOBAL max_allowed_packet) and try again`;
-      throw new StatementError(p.statement.offset, message, undefined, preview(p.statement.text));
-    }
-    // Lifeboat's own dumps give every value back as it was (ENUM's error value '' too, with a warning).
-    if (options.exactValues || warnings.length === 0) return;
-    warnOnce(`values ${table}`, `table ${table}: the server changed values while loading rows (byte offset ${p.statement.offset}): ${describe(warnings[0])}`);
-  };
-
-  // The owner a DEFINER clause names, which the staging load leaves out: the swap gives it back.
-  const recordOwner = (info: StatementInfo) => {
-    const key = ownedObjectKey(info);
-    if (key === undefined || !info.definer || info.definer.currentUser) return;
-    result.definers[key] = formatAccount({ user: info.definer.user, host: info.definer.host ?? '%' });
-  };
-
-  const redirect = (ref: ObjectRef | undefined, st: SqlStatement, ranges: [number, number][]) => {
-    if (!ref || ref.schema === undefined || !ref.qualifier) return;
-    if (ref.schema === stage) return;
-    if (ref.schema === result.sourceDatabase || ref.schema === shop) {
-      ranges.push(ref.qualifier);
-      return;
-    }
-    throw new StatementError(st.offset, `the statement writes to schema ${quoteId(ref.schema)}, outside the database being restored`, undefined, preview(st.text));
-  };
-
-  /** Refuses a statement of a dump Lifeboat did not make that reaches outside the database (dump-screen.ts). */
-  const screen = (st: SqlStatement, info: StatementInfo) => options.screen?.check(st, info, { source: result.sourceDatabase, sequences });
-  const screenHead = (st: SqlStatement, info: StatementInfo) => options.screen?.checkHead(st, info, { source: result.sourceDatabase, sequences });
-
-  const prepare = (st: SqlStatement, { include: tables, exclude, chosen = false }: StreamFilter): Prepared | null => {
-    const info = classifyStatement(st.text);
-    switch (info.kind) {
-      case 'use':
-      case 'create-database': {
-        const name = info.objects[0]?.name;
-        if (name !== undefined) {
-          if (result.sourceDatabase !== undefined && result.sourceDatabase !== name) {
-            throw new StatementError(
-              st.offset,
-              `the dump holds more than one database (${quoteId(result.sourceDatabase)}, ${quoteId(name)}); restore one database at a time`,
-              undefined,
-              preview(st.text),
-            );
-          }
-          result.sourceDatabase = name;
-        }
-        return null;
-      }
-      case 'drop-database':
-        return null;
-      default:
-        break;
-    }
-    if (tables) {
-      const inSet = (ref: ObjectRef | undefined) => ref !== undefined && tables.has(ref.name);
-      let keep = false;
-      if (PARTIAL_ALWAYS.has(info.kind)) keep = true;
-      else if (info.kind === 'create-trigger') keep = info.table ? inSet(info.table) : keepTriggerOfUnknownTable(st, info, chosen);
-      else if (PARTIAL_KINDS.has(info.kind)) {
-        const refs = info.kind === 'create-index' ? [info.table] : info.objects;
-        keep = refs.length > 0 && refs.every(inSet);
-        if (!keep && refs.some(inSet)) {
-          warnOnce(`mixed ${st.offset}`, `skipped a statement naming restored and other tables (byte offset ${st.offset})`);
-        }
-      }
-      if (!keep) return null;
-      if (chosen && info.kind === 'create-table') requireOwnSequences(st, info, tables, [shop, result.sourceDatabase]);
-    }
-    if (exclude) {
-      const refs = info.kind === 'create-index' || info.kind === 'create-trigger' ? [info.table] : info.objects;
-      if (refs.some((ref) => ref !== undefined && exclude.has(ref.name))) return null;
-    }
-    // An INSERT's values are screened once it is known whether they go as LOAD DATA (see replayStream);
-    // its head now, before redirect() takes a qualifier off it.
-    if (info.kind === 'insert') screenHead(st, info);
-    else screen(st, info);
-    if (info.kind === 'set' && turnsBinaryLogOff(st.text)) {
-      // MySQL 8's mysqldump writes SET @@SESSION.SQL_LOG_BIN= 0 with GTIDs: replicas would miss the staging
-      // load and then stop at the RENAME that names it. Everything a restore does stays in the binary log.
-      warnOnce('sql_log_bin', `left out the dump's SET sql_log_bin (byte offset ${st.offset}): the binary log stays on, so replicas follow the restore`);
-      return null;
-    }
-    if (info.kind === 'set-global' || info.kind === 'admin') {
-      warnOnce(`skip ${preview(st.text).slice(0, 30)}`, `skipped a statement that acts beyond the database (byte offset ${st.offset}): ${preview(st.text).slice(0, 80)}`);
-      return null;
-    }
-    if (info.kind === 'load') throw new StatementError(st.offset, 'LOAD DATA statements are not supported in a dump', undefined, preview(st.text));
-    const ranges: [number, number][] = [];
-    for (const ref of info.objects) {
-      if (info.kind === 'alter-database') {
-        // ALTER DATABASE `x` ... -> ALTER DATABASE ... (applies to the default schema, staging)
-        if (ref.schema === undefined && ref.name !== stage) {
-          if (result.sourceDatabase !== undefined && ref.name !== result.sourceDatabase && ref.name !== shop) {
-            throw new StatementError(st.offset, `the statement alters database ${quoteId(ref.name)}, not the one being restored`, undefined, preview(st.text));
-          }
-          ranges.push(ref.range);
-        }
-        continue;
-      }
-      if (info.kind === 'other' || info.kind === 'set' || info.kind === 'unlock' || info.kind === 'transaction') continue;
-      redirect(ref, st, ranges);
-    }
-    redirect(info.table, st, ranges);
-    if (info.kind === 'create-sequence') for (const ref of info.objects) sequences.add(ref.name);
-    if (info.kind === 'create-table' && sequences.size > 0) ranges.push(...ownSequenceQualifiers(st.text, sequences));
-    if (info.definer && !isCurrentUser(info.definer, current)) ranges.push(info.definer.range);
-    recordOwner(info);
-    let text = removeRanges(st.text, ranges);
-    if (info.kind === 'set') text = widenSetNames(text);
-    return { statement: st, text, info };
-  };
-
-  // The binary log's rules refused a trigger or function: say what to do rather than which statement.
-  const throwIfRefused = (errno: number | undefined) => {
-    const refused = refusalForStatement(errno, shop, current);
-    if (refused) throw refused;
-  };
-
-  const execute = async (conn: RawConnection, p: Prepared): Promise<void> => {
-    const { statement: st, info } = p;
-    let outcome: Outcome;
-    try {
-      outcome = p.load ? await loadRows(conn, p.load.sql, p.load.rows) : await execBytes(conn, p.text);
-    } catch (error) {
-      if (signal?.aborted) throw abortReason(signal);
-      const e = asServerError(error);
-      throwIfRefused(e.errno);
-      const limit = options.maxAllowedPacket;
-      if (!p.load && limit !== undefined && p.text.length >= limit) {
-        // The server drops the connection (often before it can say why): name the cause and the fix.
-        const message = `the statement is ${p.text.length} bytes, more than the server's max_allowed_packet (${limit} bytes); raise it (SET GLOBAL max_allowed_packet = ${p.text.length + 1024}) and try again`;
-        throw new StatementError(st.offset, message, e.errno, preview(st.text));
-      }
-      throw new StatementError(st.offset, e.message, e.errno, preview(st.text));
-    }
-    const { affected } = outcome;
-    if (outcome.warnings > 0 && DATA_KINDS.has(info.kind)) await reportChangedValues(conn, p);
-    if (p.load && affected !== p.load.count) {
-      // LOAD DATA LOCAL skips rows it cannot take (duplicates) with a warning where the INSERT would fail.
-      throw new StatementError(st.offset, `the server took ${affected} of its ${p.load.count} rows`, undefined, preview(st.text));
-    }
-    result.statements++;
-    if (info.kind === 'insert') result.rows += affected;
-    if (info.kind === 'create-event' && info.objects[0]) {
-      const name = info.objects[0].name;
-      const def = await showCreateEvent(conn, name);
-      if (def) result.events.set(name, def);
-      await exec(conn, `ALTER EVENT ${quoteId(name)} DISABLE`);
-    } else if (info.kind === 'drop-event') {
-      for (const ref of info.objects) result.events.delete(ref.name);
-    }
-  };
-
-  // INSERTs of plain values go as LOAD DATA (load-data.ts), which the server reads twice as fast.
-  const loadDataOf = () => {
-    const plans = new Map<string, LoadPlan>();
-    const charset = new SessionCharset();
-    return (p: Prepared) => {
-      const table = p.info.objects[0]?.name;
-      if (p.info.kind === 'set') charset.follow(p.text);
-      else if (p.info.kind === 'create-table' && table !== undefined) {
-        const plan = loadPlan(p.text);
-        if (plan) plans.set(table, plan);
-        else plans.delete(table);
-      } else if (options.loadData && p.info.kind === 'insert' && table !== undefined && p.info.objects.length === 1 && charset.utf8) {
-        const plan = plans.get(table);
-        const load = plan ? toLoadData(p.text, plan) : null;
-        if (!load) return;
-        p.load = load;
-        p.text = Buffer.from(p.text.subarray(0, 200)); // a copy: the INSERT itself is no longer kept
-        p.statement = { ...p.statement, text: p.text };
-      }
-    };
-  };
-
-  let consumed = 0; // SQL bytes read by all streams, for progress
-  let stopped: { error: unknown } | undefined; // the first stream to fail stops the others
-  const progress = () => {
-    const now = Date.now();
-    if (!options.onProgress || now - lastProgress < 200) return;
-    lastProgress = now;
-    options.onProgress({
-      phase: 'restore',
-      ...(currentTable !== undefined ? { table: currentTable } : {}),
-      rows: result.rows,
-      bytes: consumed,
-      ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
-    });
-  };
-
-  /** One stream over its lanes, up to its index builds (not its foreign keys: see KeyBuilds.finish). */
-  const replayStream = async (source: AsyncIterable<Buffer>, lanes: ReplayLanes<Prepared>, filter: StreamFilter, others?: Promise<unknown>) => {
-    const keys = new KeyBuilds(lanes);
-    const asLoadData = loadDataOf();
-    let offset = 0;
-    try {
-      for await (const st of splitStatements(source, 'mysql')) {
-        if (signal?.aborted) throw abortReason(signal);
-        if (stopped) throw stopped.error;
-        const prepared = prepare(st, filter);
-        consumed += st.offset - offset;
-        offset = st.offset;
-        if (!prepared) continue;
-        if (others && NEEDS_ALL_TABLES.has(prepared.info.kind)) {
-          await others;
-          others = undefined;
-        }
-        if (!(await keys.admit(prepared))) continue;
-        asLoadData(prepared);
-        // Rows sent as LOAD DATA reach the server as data under Lifeboat's own statement: only an INSERT
-        // kept as SQL is read by the server, and screened.
-        if (prepared.info.kind === 'insert' && !prepared.load) screen(prepared.statement, prepared.info);
-        if (TABLE_KINDS.has(prepared.info.kind)) currentTable = prepared.info.objects[0]?.name ?? currentTable;
-        progress();
-        await lanes.dispatch(lanes.route(prepared.info), prepared, prepared.load?.rows.length ?? prepared.text.length);
-      }
-      await others;
-      keys.buildPending();
-      await lanes.idle();
-      return keys;
-    } catch (error) {
-      stopped ??= { error };
-      await lanes.settle();
-      throw error;
-    }
-  };
+  const reader = new StreamReader(options, result, new StatementPreparer(options, result, warnOnce));
+  const runner = new StatementRunner(options, result, warnOnce);
+  const execute = (conn: RawConnection, p: Prepared) => runner.execute(conn, p);
 
   // Each lane keeps one statement in flight while the next ones are read and split.
   const streams = options.streams ?? [];
@@ -390,12 +107,12 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
   const queueBytes = Math.floor(MAX_QUEUED_BYTES / (streams.length + 1));
   const mainLanes = new ReplayLanes<Prepared>(streams.length ? [options.conn] : [options.conn, ...extraConns], execute, queueBytes);
   const extraRuns = streams.map((stream, i) =>
-    replayStream(stream.sql, new ReplayLanes<Prepared>([extraConns[i]], execute, queueBytes), { include: stream.tables }),
+    reader.replay(stream.sql, new ReplayLanes<Prepared>([extraConns[i]], execute, queueBytes), { include: stream.tables }),
   );
   const exclude = new Set(streams.flatMap((stream) => [...stream.tables]));
   const allExtras = Promise.all(extraRuns);
   allExtras.catch(() => undefined); // awaited below; a failure must not be unhandled meanwhile
-  const mainRun = replayStream(
+  const mainRun = reader.replay(
     sql,
     mainLanes,
     tables ? { include: tables, chosen: true } : exclude.size ? { exclude } : {},
@@ -403,56 +120,116 @@ export async function replayIntoStaging(sql: AsyncIterable<Buffer>, options: Rep
   );
   const runs = await Promise.allSettled([mainRun, ...extraRuns]);
   const failed = runs.find((run) => run.status === 'rejected');
-  if (failed) throw stopped?.error ?? (failed as PromiseRejectedResult).reason;
+  if (failed) throw reader.stopped?.error ?? (failed as PromiseRejectedResult).reason;
   // Foreign keys last: each may rest on indexes of tables another stream loaded.
   for (const run of runs as PromiseFulfilledResult<KeyBuilds>[]) await run.value.finish();
   if (signal?.aborted) throw abortReason(signal);
-  options.onProgress?.({
-    phase: 'restore',
-    ...(currentTable !== undefined ? { table: currentTable } : {}),
-    rows: result.rows,
-    bytes: Math.max(consumed, options.totalBytes ?? 0),
-    ...(options.totalBytes !== undefined ? { totalBytes: options.totalBytes } : {}),
-  });
+  reader.reportDone();
   return result;
 }
 
 /**
- * A trigger whose head does not tell its table. A stream keeps it: every dump places a trigger after its
- * table's rows, so the table is one of the stream's own. Among tables the user chose it may belong to one
- * of them, which would then lose it without a word: the restore stops instead, before the swap.
+ * Reads the streams of one replay, each into its lanes. What they share: the bytes read and the table
+ * being loaded (for progress), and the first failure, which stops the others.
  */
-function keepTriggerOfUnknownTable(st: SqlStatement, info: StatementInfo, chosen: boolean): boolean {
-  if (!chosen) return true;
-  const trigger = quoteId(info.objects[0]?.name ?? '?');
-  throw new StatementError(st.offset, `the table of trigger ${trigger} cannot be read, so restoring some tables could lose it; roll back the whole database`, undefined, preview(st.text));
+class StreamReader {
+  /** The first stream to fail stops the others. */
+  stopped: { error: unknown } | undefined;
+  /** SQL bytes read by all streams, for progress. */
+  private consumed = 0;
+  private currentTable: string | undefined;
+  private lastProgress = 0;
+
+  constructor(
+    private readonly options: ReplayOptions,
+    private readonly result: ReplayResult,
+    private readonly preparer: StatementPreparer,
+  ) {}
+
+  /** One stream over its lanes, up to its index builds (not its foreign keys: see KeyBuilds.finish). */
+  async replay(source: AsyncIterable<Buffer>, lanes: ReplayLanes<Prepared>, filter: StreamFilter, others?: Promise<unknown>): Promise<KeyBuilds> {
+    const { signal } = this.options;
+    const keys = new KeyBuilds(lanes);
+    const asLoadData = loadDataOf(this.options.loadData);
+    let offset = 0;
+    try {
+      for await (const st of splitStatements(source, 'mysql')) {
+        if (signal?.aborted) throw abortReason(signal);
+        if (this.stopped) throw this.stopped.error;
+        const prepared = this.preparer.prepare(st, filter);
+        this.consumed += st.offset - offset;
+        offset = st.offset;
+        if (!prepared) continue;
+        if (others && NEEDS_ALL_TABLES.has(prepared.info.kind)) {
+          await others;
+          others = undefined;
+        }
+        if (!(await keys.admit(prepared))) continue;
+        asLoadData(prepared);
+        await this.dispatch(prepared, lanes);
+      }
+      await others;
+      keys.buildPending();
+      await lanes.idle();
+      return keys;
+    } catch (error) {
+      this.stopped ??= { error };
+      await lanes.settle();
+      throw error;
+    }
+  }
+
+  private async dispatch(prepared: Prepared, lanes: ReplayLanes<Prepared>): Promise<void> {
+    // Rows sent as LOAD DATA reach the server as data under Lifeboat's own statement: only an INSERT
+    // kept as SQL is read by the server, and screened.
+    if (prepared.info.kind === 'insert' && !prepared.load) this.preparer.screen(prepared.statement, prepared.info);
+    if (TABLE_KINDS.has(prepared.info.kind)) this.currentTable = prepared.info.objects[0]?.name ?? this.currentTable;
+    this.progress();
+    await lanes.dispatch(lanes.route(prepared.info), prepared, prepared.load?.rows.length ?? prepared.text.length);
+  }
+
+  /** Progress as the streams go, at most every 200 ms. */
+  private progress(): void {
+    const now = Date.now();
+    if (!this.options.onProgress || now - this.lastProgress < 200) return;
+    this.lastProgress = now;
+    this.options.onProgress(this.progressEvent(this.consumed));
+  }
+
+  /** The last progress, once everything is in: all the bytes read. */
+  reportDone(): void {
+    this.options.onProgress?.(this.progressEvent(Math.max(this.consumed, this.options.totalBytes ?? 0)));
+  }
+
+  private progressEvent(bytes: number): Progress {
+    return {
+      phase: 'restore',
+      ...(this.currentTable !== undefined ? { table: this.currentTable } : {}),
+      rows: this.result.rows,
+      bytes,
+      ...(this.options.totalBytes !== undefined ? { totalBytes: this.options.totalBytes } : {}),
+    };
+  }
 }
 
-/**
- * A table chosen for a partial restore whose column defaults draw from a sequence of the same database
- * cannot be created in staging without that sequence, and swapping the sequence back unasked could hand
- * out again numbers that rows of other tables already hold: the restore stops, before the swap, naming
- * the sequence to add.
- */
-function requireOwnSequences(st: SqlStatement, info: StatementInfo, chosen: Set<string>, ownSchemas: (string | undefined)[]): void {
-  const table = info.objects[0]?.name ?? '?';
-  const own = sequenceReferences(st.text).filter((ref) => ref.schema === undefined || ownSchemas.includes(ref.schema));
-  const missing = own.find((ref) => !chosen.has(ref.name));
-  if (!missing) return;
-  throw new Error(
-    `table ${quoteId(table)} takes a default from sequence ${quoteId(missing.name)}, which is not restored with it: add --table ${missing.name} to restore both (the sequence then goes back to the backup's value too), or roll back the whole database`,
-  );
-}
-
-export function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const error = new Error('restore aborted');
-  error.name = 'AbortError';
-  return error;
-}
-
-/** A session statement that sets sql_log_bin (on or back to a saved value: the dump's pair of them). */
-function turnsBinaryLogOff(text: Buffer): boolean {
-  return /\bsql_log_bin\b/i.test(text.toString('latin1'));
+// INSERTs of plain values go as LOAD DATA (load-data.ts), which the server reads twice as fast.
+function loadDataOf(enabled: boolean | undefined): (p: Prepared) => void {
+  const plans = new Map<string, LoadPlan>();
+  const charset = new SessionCharset();
+  return (p: Prepared) => {
+    const table = p.info.objects[0]?.name;
+    if (p.info.kind === 'set') charset.follow(p.text);
+    else if (p.info.kind === 'create-table' && table !== undefined) {
+      const plan = loadPlan(p.text);
+      if (plan) plans.set(table, plan);
+      else plans.delete(table);
+    } else if (enabled && p.info.kind === 'insert' && table !== undefined && p.info.objects.length === 1 && charset.utf8) {
+      const plan = plans.get(table);
+      const load = plan ? toLoadData(p.text, plan) : null;
+      if (!load) return;
+      p.load = load;
+      p.text = Buffer.from(p.text.subarray(0, 200)); // a copy: the INSERT itself is no longer kept
+      p.statement = { ...p.statement, text: p.text };
+    }
+  };
 }
