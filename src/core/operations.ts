@@ -17,7 +17,7 @@ import { effectiveNotify } from './notify-settings.js';
 import { isLocal, loadOffsiteSecret, openOffsiteStore, uploadBackup, withLocalCopy } from './offsite-copy.js';
 import type { TreeRollbackResult } from './rollback-tree.js';
 import { hasDatabase, type ShopLayout, type TreeType } from './tree-scope.js';
-import type { BackupRecord, BackupType } from '../shared/types.js';
+import type { BackupRecord, BackupType, CompressionName } from '../shared/types.js';
 
 export interface JobOptions {
   /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */
@@ -36,6 +36,8 @@ export interface JobOptions {
 export interface BackupRequest extends JobOptions {
   type: BackupType;
   name?: string;
+  /** The codec to write with (default: the setting, LIFEBOAT_COMPRESSION, else gzip). */
+  compression?: CompressionName;
   level?: number;
   keepDefiners?: boolean;
   /** Database dumps: connections reading tables at once. */
@@ -131,7 +133,8 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: async ({ signal, onProgress }) => {
-      const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
+      const compression = request.compression ?? settings.compression;
+      const options = { name: request.name, compression, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
       const secret = settings.storage ? await loadOffsiteSecret(settings.encryptionKeyFile) : undefined; // a bad key file fails before the backup
       // Each kind's code is loaded when it runs: a database backup does not load the file archives'.
       const record =

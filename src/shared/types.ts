@@ -10,7 +10,7 @@ export const BACKUP_TYPES: readonly BackupType[] = ['db', 'snapshot', 'nomedia',
  * manifests record and settings take. Here, on the ground floor, so that the settings can check a name
  * without loading the codecs.
  */
-export const COMPRESSIONS = ['gzip'] as const;
+export const COMPRESSIONS = ['gzip', 'zstd'] as const;
 
 export type CompressionName = (typeof COMPRESSIONS)[number];
 

@@ -2,8 +2,9 @@
 import type { CompressionName } from '../../shared/types.js';
 import type { Codec } from './codec.js';
 import { gzip } from './gzip.js';
+import { zstd } from './zstd.js';
 
-const CODECS: Readonly<Record<CompressionName, Codec>> = { gzip };
+const CODECS: Readonly<Record<CompressionName, Codec>> = { gzip, zstd };
 
 /** gzip: Magento's archives are .sql.gz and .tgz, and every shop's tools read them. */
 export const DEFAULT_CODEC: Codec = gzip;
