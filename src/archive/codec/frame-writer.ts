@@ -157,7 +157,7 @@ export class FrameWriter implements SqlSink {
     this.current = undefined;
     this.pendingBytes = 0;
     let compressing: Promise<Buffer>;
-    const made = this.codec.frame(block, level, this.outputSize(block.length));
+    const made = this.codec.frame(block, level, this.outputSize(block.length, level));
     if (Buffer.isBuffer(made)) {
       // Built at once (a stored frame): the block was copied and can be filled again.
       compressing = Promise.resolve(made);
@@ -197,10 +197,11 @@ export class FrameWriter implements SqlSink {
    * quarter) plus room, instead of the whole block, frames in flight hold and churn through a third of
    * the memory. An output that does not fit costs one more round trip to the thread pool; zlib's default
    * 16 KiB would cost 64 for a 1 MiB frame. Never more than the block can grow to (stored data grows by
-   * a few bytes per 64 KiB).
+   * a few bytes per 64 KiB), and that much for stored data, which does not shrink.
    */
-  private outputSize(length: number): number {
+  private outputSize(length: number, level: number): number {
     const whole = length + (length >> 8) + 1024;
+    if (level === STORE_LEVEL) return whole;
     const guess = Math.ceil(length * this.lastRatio * 1.25) + (64 << 10);
     return Math.min(whole, guess);
   }
