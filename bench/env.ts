@@ -47,6 +47,7 @@ export interface Tools {
   client?: string;
   gzip?: string;
   pigz?: string;
+  zstd?: string;
   mydumper?: string;
   myloader?: string;
   tar?: string;
@@ -78,6 +79,7 @@ export function findTools(): Tools {
     client: which('mariadb') ?? which('mysql'),
     gzip: which('gzip'),
     pigz: which('pigz'),
+    zstd: which('zstd'),
     mydumper: which('mydumper'),
     myloader: which('myloader'),
     tar: which('tar'),
@@ -90,6 +92,7 @@ export function findTools(): Tools {
     ['mydumper', ['--version']],
     ['tar', ['--version']],
     ['gzip', ['--version']],
+    ['zstd', ['--version']],
   ];
   for (const [key, args] of versionArgs) {
     const file = tools[key];

@@ -43,7 +43,7 @@ function environmentNotes(o: BenchOptions, report: BenchReport, tools: Tools): s
   }
   const scaled = [...o.only].some((section) => section !== 'startup');
   if (o.scale < 0.5 && scaled) notes.push(`scale ${o.scale} is a smoke run: fixed start-up costs weigh more than at --scale 1, where the targets are meant`);
-  const missing = (['dump', 'client', 'gzip', 'pigz', 'mydumper', 'myloader', 'tar', 'time'] as const).filter((t) => !tools[t]);
+  const missing = (['dump', 'client', 'gzip', 'pigz', 'zstd', 'mydumper', 'myloader', 'tar', 'time'] as const).filter((t) => !tools[t]);
   if (missing.length) notes.push(`not installed (their runs are skipped or measured less): ${missing.join(', ')}`);
   return notes;
 }

@@ -23,7 +23,7 @@ export interface BenchOptions {
 export const HELP = `Usage: npm run bench -- [options]
 
 Generates a Magento-shaped database and file tree, runs Lifeboat (through bin/lifeboat.js) and the
-standard tools it finds (mysqldump/mariadb-dump with gzip and pigz, mydumper/myloader, the mysql client,
+standard tools it finds (mysqldump/mariadb-dump with gzip, pigz and zstd, mydumper/myloader, the mysql client,
 tar), alternately, and prints the medians and the ratios of issue 7 with PASS/MISS against their targets;
 and issue 20's start-up figures: whole Lifeboat commands on a one-table database against node -e 0.
 
@@ -32,9 +32,12 @@ Options:
   --tree-scale S   file tree size: 1 is ~3.2 GB (100 k text files + 20 k media); default: --scale
   --runs N         runs of each contestant, alternated (A B A B ...); default 3 (startup: at least 10)
   --only LIST      comma-separated sections: ${SECTIONS.join(',')} (default: all)
-                     dump     Lifeboat backup db vs mysqldump|gzip, |pigz, mydumper -c (-r 250000)
-                     restore  Lifeboat rollback vs zcat|mysql, myloader (every restore verified)
-                     tree     Lifeboat backup system vs tar -czf, tar -I pigz, tar -xzf
+                     dump     Lifeboat backup db vs mysqldump|gzip, |pigz, mydumper -c (-r 250000);
+                              with zstd vs mysqldump|zstd -3 -T2
+                     restore  Lifeboat rollback vs zcat|mysql, myloader (every restore verified);
+                              from the zstd backup vs from the gzip one
+                     tree     Lifeboat backup system vs tar -czf, tar -I pigz, tar -xzf; with zstd vs
+                              tar -I 'zstd -3 -T2', and its rollback vs the gzip archive's
                      locks    max latency of a shop writing during Lifeboat's dump
                      tables   400 tiny tables: Lifeboat's dump cost per table vs mysqldump's
                      startup  whole commands on a one-table database vs node -e 0 (at least 10 runs)

@@ -19,10 +19,15 @@ export interface GeneratedTree {
 const JPEG_HEADER = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
 const IMAGE_KEY = createHash('sha256').update('lifeboat bench images').digest().subarray(0, 16);
 
-/** `size` incompressible bytes for image `i`, always the same for the same i. */
+/**
+ * `size` incompressible bytes for image `i`, always the same for the same i. The image's number goes into
+ * the IV's first bytes, not into the counter (its last bytes): there, image i+1's keystream was image i's
+ * shifted by one block, so neighbouring images repeated each other, which a compressor with a window
+ * larger than an image (zstd's 2 MiB and more, not gzip's 32 KiB) squeezed to a fraction.
+ */
 function imageBytes(i: number, size: number): Buffer {
   const iv = Buffer.alloc(16);
-  iv.writeUInt32BE(i, 12);
+  iv.writeUInt32BE(i, 0);
   const body = createCipheriv('aes-128-ctr', IMAGE_KEY, iv).update(Buffer.alloc(size - JPEG_HEADER.length));
   return Buffer.concat([JPEG_HEADER, body]);
 }

@@ -82,12 +82,14 @@ export function computeTargets(t: TargetInputs): Target[] {
     out.push(ratio('dump size / mysqldump|gzip -6', 1.15, lb, gz, 'bytes'));
     out.push(ratio('dump time / best mydumper -t 2 -c', 0.9, lb, best(t.dump, ['mydumper', 'mydumper-chunked']), 'seconds'));
     out.push(rss('dump peak RSS', lb));
+    out.push(ratio('zstd dump time / mysqldump|zstd -3 -T2', 1, get(t.dump, 'lifeboat-zstd'), get(t.dump, 'mysqldump-zstd'), 'seconds'));
   }
   if (t.restore) {
     const lb = get(t.restore, 'lifeboat');
     out.push(ratio('rollback time / zcat|mysql', 0.5, lb, get(t.restore, 'zcat-mysql'), 'seconds'));
     out.push(ratio('rollback time / best myloader -t 2', 0.9, lb, best(t.restore, ['myloader', 'myloader-chunked']), 'seconds'));
     out.push(rss('rollback peak RSS', lb));
+    out.push(ratio('rollback time from .sql.zst / from .sql.gz', 1, get(t.restore, 'lifeboat-zstd'), lb, 'seconds'));
   }
   if (t.treeBackup) {
     const lb = get(t.treeBackup, 'lifeboat');
@@ -95,11 +97,16 @@ export function computeTargets(t: TargetInputs): Target[] {
     out.push(ratio('system backup time / tar -czf', 0.25, lb, tar, 'seconds'));
     out.push(ratio('system archive size / tar -czf', 1.05, lb, tar, 'bytes'));
     out.push(rss('system backup peak RSS', lb));
+    const zstd = get(t.treeBackup, 'lifeboat-zstd');
+    const tarZstd = get(t.treeBackup, 'tar-zstd');
+    out.push(ratio("zstd system backup time / tar -I 'zstd -3 -T2'", 1, zstd, tarZstd, 'seconds'));
+    out.push(ratio("zstd system archive size / tar -I 'zstd -3 -T2'", 1.05, zstd, tarZstd, 'bytes'));
   }
   if (t.treeRestore) {
     const lb = get(t.treeRestore, 'lifeboat');
     out.push(ratio('tree rollback time / tar -xzf', 0.6, lb, get(t.treeRestore, 'tar-xzf'), 'seconds'));
     out.push(rss('tree rollback peak RSS', lb));
+    out.push(ratio('tree rollback time from .tar.zst / from .tgz', 1, get(t.treeRestore, 'lifeboat-zstd'), lb, 'seconds'));
   }
   if (t.lockDetail !== undefined || t.lockMaxMs !== undefined) {
     const name = "slowest shop write during Lifeboat's dump";

@@ -1,6 +1,7 @@
 // The dump section: Lifeboat's `backup db` against mysqldump | gzip -6, mysqldump | pigz -6 -p 2,
-// mydumper -t 2 -c and mydumper -t 2 -c -r 250000, alternated (A B C D E, A B C D E, ...). The last
-// output of each is kept for the restore section.
+// mydumper -t 2 -c and mydumper -t 2 -c -r 250000, and `backup db --compression zstd` against
+// mysqldump | zstd -3 -T2, alternated (A B C D E, A B C D E, ...). The last output of each is kept for
+// the restore section.
 import type { Context } from '../context.js';
 import { contestant, type Contestant, type Sample } from '../results.js';
 import { lifeboatDump, mydumper, mysqldumpPipe, removeBackup, type LifeboatDump } from './dumpers.js';
@@ -8,6 +9,8 @@ import { lifeboatDump, mydumper, mysqldumpPipe, removeBackup, type LifeboatDump 
 export interface DumpOutputs {
   /** Lifeboat's latest backup of the source. */
   lifeboat?: { id: string; path: string; sqlBytes?: number };
+  /** The same in zstd (.sql.zst). */
+  lifeboatZstd?: { id: string; path: string };
   /** mysqldump | gzip -6 output. */
   sqlGz?: string;
   mydumper?: string;
@@ -37,6 +40,19 @@ function entries(ctx: Context, source: string, outputs: DumpOutputs): Entry[] {
       return sample;
     },
   });
+  let previousZstd: LifeboatDump['backup'];
+  list.push({
+    c: contestant('lifeboat-zstd', 'lifeboat backup db --compression zstd', true),
+    once: async () => {
+      const { sample, backup } = await lifeboatDump(ctx, source, undefined, 'zstd');
+      if (backup) {
+        if (previousZstd) await removeBackup(previousZstd);
+        previousZstd = backup;
+        outputs.lifeboatZstd = { id: backup.id, path: backup.path };
+      }
+      return sample;
+    },
+  });
   const gz = ctx.scratch.path('mysqldump.sql.gz');
   list.push({
     c: contestant('mysqldump-gzip', 'mysqldump | gzip -6', false, noDump ?? (!tools.gzip ? 'gzip not installed' : undefined)),
@@ -49,6 +65,10 @@ function entries(ctx: Context, source: string, outputs: DumpOutputs): Entry[] {
   list.push({
     c: contestant('mysqldump-pigz', 'mysqldump | pigz -6 -p 2', false, noDump ?? (!tools.pigz ? 'pigz not installed' : undefined)),
     once: () => mysqldumpPipe(ctx, source, 'pigz', ctx.scratch.path('mysqldump-pigz.sql.gz')),
+  });
+  list.push({
+    c: contestant('mysqldump-zstd', 'mysqldump | zstd -3 -T2', false, noDump ?? (!tools.zstd ? 'zstd not installed' : undefined)),
+    once: () => mysqldumpPipe(ctx, source, 'zstd', ctx.scratch.path('mysqldump.sql.zst')),
   });
   for (const chunked of [false, true]) {
     const dir = ctx.scratch.path(chunked ? 'mydumper-chunked' : 'mydumper');
@@ -85,7 +105,7 @@ export async function dumpSection(ctx: Context, source: string, outputs: DumpOut
 /** Makes the dumps the restore section needs when the dump section did not run (untimed). */
 export async function prepareRestoreInputs(ctx: Context, source: string, outputs: DumpOutputs): Promise<void> {
   for (const e of entries(ctx, source, outputs)) {
-    if (e.c.skipped || e.c.key === 'mysqldump-pigz') continue;
+    if (e.c.skipped || e.c.key === 'mysqldump-pigz' || e.c.key === 'mysqldump-zstd') continue;
     const sample = await e.once();
     ctx.log(`restore input: ${e.c.label} ${sample.ok ? 'written' : `FAILED (${sample.note})`}`);
   }

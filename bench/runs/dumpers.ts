@@ -1,4 +1,4 @@
-// One dump by each contestant: Lifeboat's CLI, mysqldump piped into gzip or pigz, mydumper. Each returns
+// One dump by each contestant: Lifeboat's CLI (gzip or zstd), mysqldump piped into gzip, pigz or zstd, mydumper. Each returns
 // its measured sample (time, output size, RSS, CPU); output paths are chosen by the caller.
 import { rm, unlink } from 'node:fs/promises';
 import { failureLine, shell } from '../proc.js';
@@ -11,9 +11,10 @@ export interface LifeboatDump {
   backup?: BackupJson;
 }
 
-/** `lifeboat backup db --json` of `database` into the temp folder's backups/ (or `backupDir`). */
-export async function lifeboatDump(ctx: Context, database: string, backupDir?: string): Promise<LifeboatDump> {
-  const { result, sample } = await measure(ctx, lifeboatArgv('backup', 'db', '--json'), lifeboatEnv(ctx, database, undefined, backupDir));
+/** `lifeboat backup db --json` of `database` into the temp folder's backups/ (or `backupDir`), in gzip or `compression`. */
+export async function lifeboatDump(ctx: Context, database: string, backupDir?: string, compression?: 'zstd'): Promise<LifeboatDump> {
+  const args = ['backup', 'db', '--json', ...(compression ? ['--compression', compression] : [])];
+  const { result, sample } = await measure(ctx, lifeboatArgv(...args), lifeboatEnv(ctx, database, undefined, backupDir));
   const backup = result.code === 0 ? parseBackupJson(result.stdout) : undefined;
   if (!backup) return { sample: { ...sample, ok: false, note: result.code === 0 ? 'no JSON record printed' : failureLine(result) } };
   return { sample: { ...sample, bytes: backup.size }, backup };
@@ -25,15 +26,18 @@ export async function removeBackup(backup: BackupJson): Promise<void> {
   await unlink(backup.path + '.manifest.json').catch(() => undefined);
 }
 
-export type Compressor = 'gzip' | 'pigz';
+export type Compressor = 'gzip' | 'pigz' | 'zstd';
 
-/** `mysqldump --single-transaction --quick --routines --triggers DB | gzip -6 > out` (or pigz -6 -p 2). */
+/** How each compressor is run: gzip's default level, pigz and zstd on the 2 cores (zstd at its default level). */
+const COMPRESSOR_ARGS: Record<Compressor, string[]> = { gzip: ['-6'], pigz: ['-6', '-p', '2'], zstd: ['-3', '-T2', '-q'] };
+
+/** `mysqldump --single-transaction --quick --routines --triggers DB | gzip -6 > out` (or pigz -6 -p 2, zstd -3 -T2). */
 export async function mysqldumpPipe(ctx: Context, database: string, compressor: Compressor, out: string): Promise<Sample> {
   const { dump } = ctx.tools;
-  const z = compressor === 'gzip' ? ctx.tools.gzip : ctx.tools.pigz;
+  const z = ctx.tools[compressor];
   if (!dump || !z) throw new Error(`${compressor} or mysqldump is not installed`);
   const args = [dump, ...clientFlags(ctx.server), '--single-transaction', '--quick', '--routines', '--triggers', database];
-  const zArgs = compressor === 'gzip' ? [z, '-6'] : [z, '-6', '-p', '2'];
+  const zArgs = [z, ...COMPRESSOR_ARGS[compressor]];
   const script = `${args.map(sh).join(' ')} | ${zArgs.map(sh).join(' ')} > ${sh(out)}`;
   await rm(out, { force: true });
   const { result, sample } = await measure(ctx, shell(script), clientEnv(ctx.server));

@@ -1,5 +1,5 @@
 // The restore section: Lifeboat's `rollback` against zcat dump.sql.gz | mysql and myloader -t 2 (from the
-// plain and the chunked mydumper dump), alternated. Each run restores into a fresh, empty scratch
+// plain and the chunked mydumper dump), and its rollback from the .sql.zst of the same database, alternated. Each run restores into a fresh, empty scratch
 // database; before its time counts, the result is compared with the source (row counts, CHECKSUM TABLE,
 // objects). A mismatch replaces the time.
 import type { Context } from '../context.js';
@@ -24,8 +24,13 @@ interface Entry {
 
 /** `zcat file | mysql target` (the mariadb client when installed). */
 export function zcatMysql(ctx: Context, file: string, target: string): Promise<Sample> {
+  return catMysql(ctx, 'zcat', file, target);
+}
+
+/** `<cat> file | mysql target`: `cat` decompresses to stdout (zcat, zstd -dc). */
+function catMysql(ctx: Context, cat: string, file: string, target: string): Promise<Sample> {
   const client = [ctx.tools.client ?? 'mysql', ...clientFlags(ctx.server), target].map(sh).join(' ');
-  return measure(ctx, shell(`zcat ${sh(file)} | ${client}`), clientEnv(ctx.server)).then(({ result, sample }) =>
+  return measure(ctx, shell(`${cat} ${sh(file)} | ${client}`), clientEnv(ctx.server)).then(({ result, sample }) =>
     result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) },
   );
 }
@@ -33,13 +38,19 @@ export function zcatMysql(ctx: Context, file: string, target: string): Promise<S
 function entries(ctx: Context, inputs: DumpOutputs): Entry[] {
   const { tools } = ctx;
   const list: Entry[] = [];
+  const rollback = (backup: { id: string } | undefined) => async (target: string) => {
+    const { result, sample } = await measure(ctx, lifeboatArgv('rollback', backup?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, target));
+    return result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) };
+  };
   list.push({
     c: contestant('lifeboat', 'lifeboat rollback', true, inputs.lifeboat ? undefined : 'no Lifeboat backup to restore (its dump failed)'),
     purpose: 'r_lifeboat',
-    once: async (target) => {
-      const { result, sample } = await measure(ctx, lifeboatArgv('rollback', inputs.lifeboat?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, target));
-      return result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) };
-    },
+    once: rollback(inputs.lifeboat),
+  });
+  list.push({
+    c: contestant('lifeboat-zstd', 'lifeboat rollback (.sql.zst)', true, inputs.lifeboatZstd ? undefined : 'no Lifeboat zstd backup to restore (its dump failed)'),
+    purpose: 'r_lifeboat_zstd',
+    once: rollback(inputs.lifeboatZstd),
   });
   list.push({
     c: contestant('zcat-mysql', 'zcat dump.sql.gz | mysql', false, !tools.client ? 'mysql/mariadb client not installed' : !inputs.sqlGz ? 'no mysqldump output' : undefined),
@@ -93,19 +104,30 @@ export async function restoreSection(ctx: Context, source: Source, inputs: DumpO
   return { contestants: list.map((e) => e.c), checks: await compatibilityChecks(ctx, source, inputs) };
 }
 
-/** Lifeboat's archive is still one .sql.gz that gzip -t accepts and the stock client loads. */
+/** Lifeboat's archives are still one .sql.gz (.sql.zst) that gzip -t (zstd -t) accepts and the stock client loads. */
 async function compatibilityChecks(ctx: Context, source: Source, inputs: DumpOutputs): Promise<Check[]> {
-  const archive = inputs.lifeboat?.path;
-  const name = "the stock client loads Lifeboat's .sql.gz (zcat | mysql, verified)";
-  if (!archive) return [{ name, pass: undefined, detail: 'no Lifeboat archive' }];
   const checks: Check[] = [];
-  const gzipT = await measure(ctx, ['gzip', '-t', archive]);
-  checks.push({ name: 'gzip -t accepts the archive', pass: gzipT.result.code === 0, detail: gzipT.result.code === 0 ? 'ok' : failureLine(gzipT.result) });
-  if (!ctx.tools.client) return [...checks, { name, pass: undefined, detail: 'mysql/mariadb client not installed' }];
-  const target = await ctx.scratch.freshDatabase('r_compat');
-  const sample = await verify(ctx, source, target, await zcatMysql(ctx, archive, target), true);
-  await ctx.scratch.dropDatabase(target);
-  const pass = sample.ok && sample.verification === 'ok';
-  checks.push({ name, pass, detail: pass ? `ok (${sample.seconds.toFixed(2)} s)` : (sample.note ?? 'failed') });
+  const formats = [
+    { ext: '.sql.gz', archive: inputs.lifeboat?.path, tool: ctx.tools.gzip && 'gzip', cat: 'zcat' },
+    { ext: '.sql.zst', archive: inputs.lifeboatZstd?.path, tool: ctx.tools.zstd && 'zstd', cat: 'zstd -dc' },
+  ];
+  for (const { ext, archive, tool, cat } of formats) {
+    const name = `the stock client loads Lifeboat's ${ext} (${cat} | mysql, verified)`;
+    if (!archive || !tool) {
+      checks.push({ name, pass: undefined, detail: archive ? `${cat.split(' ')[0]} not installed` : 'no Lifeboat archive' });
+      continue;
+    }
+    const test = await measure(ctx, [tool, '-tq', archive]);
+    checks.push({ name: `${tool} -t accepts the ${ext} archive`, pass: test.result.code === 0, detail: test.result.code === 0 ? 'ok' : failureLine(test.result) });
+    if (!ctx.tools.client) {
+      checks.push({ name, pass: undefined, detail: 'mysql/mariadb client not installed' });
+      continue;
+    }
+    const target = await ctx.scratch.freshDatabase('r_compat');
+    const sample = await verify(ctx, source, target, await catMysql(ctx, cat, archive, target), true);
+    await ctx.scratch.dropDatabase(target);
+    const pass = sample.ok && sample.verification === 'ok';
+    checks.push({ name, pass, detail: pass ? `ok (${sample.seconds.toFixed(2)} s)` : (sample.note ?? 'failed') });
+  }
   return checks;
 }

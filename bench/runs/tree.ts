@@ -1,5 +1,6 @@
-// The file-tree section: Lifeboat's `backup system` against tar -czf and tar -I pigz, and its rollback
-// against tar -xzf into an empty folder (swap included), on a generated Magento-like tree. Lifeboat's
+// The file-tree section: Lifeboat's `backup system` against tar -czf and tar -I pigz (and with
+// --compression zstd against tar -I 'zstd -3 -T2'), and its rollback against tar -xzf into an empty
+// folder (swap included; from the .tar.zst too), on a generated Magento-like tree. Lifeboat's
 // part runs only when its CLI has `backup system` (checked at run time), with an empty database (a system
 // backup includes one); every extraction is compared with the source tree before its time counts.
 import { mkdir, rm } from 'node:fs/promises';
@@ -93,19 +94,22 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
   const db = lifeboatMissing ? undefined : await oneTableDatabase(ctx, 'tree_db');
   const noTar = ctx.tools.tar ? undefined : 'tar not installed';
   const tgz = ctx.scratch.path('tree.tgz');
-  let latest: BackupJson | undefined;
+  /** The latest backup of each codec: the one its rollback restores. */
+  const latestOf: { gzip?: BackupJson; zstd?: BackupJson } = {};
+  const lifeboatBackup = (compression: 'gzip' | 'zstd') => async (): Promise<Sample> => {
+    const args = ['backup', 'system', '--json', '--compression', compression];
+    const { result, sample } = await measure(ctx, lifeboatArgv(...args), lifeboatEnv(ctx, db, tree, 'tree-backups'));
+    const backup = result.code === 0 ? parseBackupJson(result.stdout) : undefined;
+    if (!backup) return { ...sample, ok: false, note: result.code === 0 ? 'no JSON record printed' : failureLine(result) };
+    const previous = latestOf[compression];
+    if (previous) await removeBackup(previous);
+    latestOf[compression] = backup;
+    return { ...sample, bytes: backup.size };
+  };
+  const noZstd = noTar ?? (ctx.tools.zstd ? undefined : 'zstd not installed');
   const backups: Entry[] = [
-    {
-      c: contestant('lifeboat', 'lifeboat backup system', true, lifeboatMissing),
-      once: async () => {
-        const { result, sample } = await measure(ctx, lifeboatArgv('backup', 'system', '--json'), lifeboatEnv(ctx, db, tree, 'tree-backups'));
-        const backup = result.code === 0 ? parseBackupJson(result.stdout) : undefined;
-        if (!backup) return { ...sample, ok: false, note: result.code === 0 ? 'no JSON record printed' : failureLine(result) };
-        if (latest) await removeBackup(latest);
-        latest = backup;
-        return { ...sample, bytes: backup.size };
-      },
-    },
+    { c: contestant('lifeboat', 'lifeboat backup system', true, lifeboatMissing), once: lifeboatBackup('gzip') },
+    { c: contestant('lifeboat-zstd', 'lifeboat backup system --compression zstd', true, lifeboatMissing), once: lifeboatBackup('zstd') },
     {
       c: contestant('tar-gzip', 'tar -czf', false, noTar),
       once: async () => {
@@ -123,19 +127,29 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
         return result.code === 0 ? { ...sample, bytes: await sizeOf(out) } : { ...sample, ok: false, note: failureLine(result) };
       },
     },
+    {
+      c: contestant('tar-zstd', "tar -I 'zstd -3 -T2' -cf", false, noZstd),
+      once: async () => {
+        const out = ctx.scratch.path('tree.tar.zst');
+        await rm(out, { force: true });
+        const { result, sample } = await measure(ctx, shell(`tar -I 'zstd -3 -T2' -cf ${sh(out)} -C ${sh(tree)} .`));
+        return result.code === 0 ? { ...sample, bytes: await sizeOf(out) } : { ...sample, ok: false, note: failureLine(result) };
+      },
+    },
   ];
   await rounds(ctx, 'tree backup', backups);
 
   const folders = new ExtractionFolders(ctx);
+  const lifeboatRollback = (compression: 'gzip' | 'zstd') => async (): Promise<Sample> => {
+    const latest = latestOf[compression];
+    const dir = await folders.fresh(`lifeboat-${compression}`);
+    const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, db, dir, 'tree-backups'));
+    return verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, dir, snapshotExtras(latest));
+  };
+  const nothingFrom = (compression: 'gzip' | 'zstd') => lifeboatMissing ?? (latestOf[compression] ? undefined : `no Lifeboat ${compression} system backup to restore`);
   const restores: Entry[] = [
-    {
-      c: contestant('lifeboat', 'lifeboat rollback (tree)', true, lifeboatMissing ?? (latest ? undefined : 'no Lifeboat system backup to restore')),
-      once: async () => {
-        const dir = await folders.fresh('lifeboat');
-        const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, db, dir, 'tree-backups'));
-        return verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, dir, snapshotExtras(latest));
-      },
-    },
+    { c: contestant('lifeboat', 'lifeboat rollback (tree)', true, nothingFrom('gzip')), once: lifeboatRollback('gzip') },
+    { c: contestant('lifeboat-zstd', 'lifeboat rollback (tree, .tar.zst)', true, nothingFrom('zstd')), once: lifeboatRollback('zstd') },
     {
       c: contestant('tar-xzf', 'tar -xzf (empty folder)', false, noTar),
       once: async () => {
@@ -148,11 +162,16 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
   const checks: Check[] = [];
   try {
     await rounds(ctx, 'tree restore', restores);
-    if (latest && ctx.tools.tar) {
+    const readers = [
+      { latest: latestOf.gzip, command: 'tar -xzf', name: "GNU tar reads Lifeboat's .tgz (tar -xzf, verified)", missing: noTar },
+      { latest: latestOf.zstd, command: 'tar -I zstd -xf', name: "GNU tar reads Lifeboat's .tar.zst (tar -I zstd -xf, verified)", missing: noZstd },
+    ];
+    for (const { latest, command, name, missing } of readers) {
+      if (!latest || missing) continue;
       const dir = await folders.fresh('compat');
-      const { result, sample } = await measure(ctx, shell(`tar -xzf ${sh(latest.path)} -C ${sh(dir)}`));
+      const { result, sample } = await measure(ctx, shell(`${command} ${sh(latest.path)} -C ${sh(dir)}`));
       const v = await verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, dir, snapshotExtras(latest));
-      checks.push({ name: "GNU tar reads Lifeboat's .tgz (tar -xzf, verified)", pass: v.ok && v.verification === 'ok', detail: v.note ?? 'ok' });
+      checks.push({ name, pass: v.ok && v.verification === 'ok', detail: v.note ?? 'ok' });
     }
   } finally {
     await folders.removeAll();

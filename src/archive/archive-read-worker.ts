@@ -1,17 +1,19 @@
 // The worker thread of archive-read.ts: reads an archive file, hashes it, and either hands its chunks to
 // the main thread as they are (their buffers transferred, sent back to be read into again) or inflates
-// it first and hands over the inflated data. Inflating here, with this thread's own event loop driving
-// zlib, keeps decompression going while the main thread is busy parsing what came before: driven from
-// the main thread, zlib waited for it between every two chunks.
+// it first with its codec and hands over the inflated data. Inflating here, with this thread's own event
+// loop driving the decompressor, keeps decompression going while the main thread is busy parsing what
+// came before: driven from the main thread, zlib waited for it between every two chunks.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createGunzip } from 'node:zlib';
+import type { CompressionName } from '../shared/types.js';
+import { codecNamed } from './codec/registry.js';
 import { feedFile } from './file-feed.js';
 
 export interface ArchiveReadWorkerInput {
   file: string;
-  inflate: boolean;
+  /** The codec to inflate the file with (by name: a codec does not cross to a thread); absent: raw. */
+  codec?: CompressionName;
   /** sha256 the file (not when it was already checked by a read of its own). */
   hash: boolean;
 }
@@ -31,7 +33,8 @@ const INFLATED_CHUNK = 2 << 20;
 
 const port = parentPort;
 if (!port) throw new Error('archive-read-worker.js runs as a worker thread');
-const { file, inflate, hash: hashing } = workerData as ArchiveReadWorkerInput;
+const { file, codec, hash: hashing } = workerData as ArchiveReadWorkerInput;
+const inflate = codec !== undefined;
 /**
  * Buffers that exist at all: raw, chunks read ahead; inflated, also the two the consumer may still
  * hold (see archive-read.ts).
@@ -83,18 +86,18 @@ function raw(): void {
 }
 
 /**
- * Inflated: zlib's output is copied into buffers of exactly INFLATED_CHUNK bytes (the last one may be
- * shorter), a fixed set of them that go back and forth: no garbage for either thread's collector, which
- * with a fresh buffer per chunk let dead ones pile up to over 256 MiB. Equal-sized chunks also bound
+ * Inflated: the decompressor's output is copied into buffers of exactly INFLATED_CHUNK bytes (the last
+ * one may be shorter), a fixed set of them that go back and forth: no garbage for either thread's
+ * collector, which with a fresh buffer per chunk let dead ones pile up to over 256 MiB. Equal-sized chunks also bound
  * what the consumer holds: a member's header or a small file (1 MiB at most) spans two chunks at most.
  */
-function inflated(): void {
-  const gunzip = createGunzip({ chunkSize: CHUNK });
+function inflated(name: CompressionName): void {
+  const decompressor = codecNamed(name).createDecompressor();
   const free: ArrayBuffer[] = [];
   let made = 0;
   let current: Buffer | undefined;
   let used = 0;
-  /** zlib's output not copied yet for want of a free buffer (zlib writes its next output elsewhere). */
+  /** Output not copied yet for want of a free buffer (the decompressor writes its next output elsewhere). */
   let waiting: Buffer | undefined;
   const handOver = () => {
     if (!current || used === 0) return;
@@ -113,7 +116,7 @@ function inflated(): void {
         const data = free.pop();
         if (!data) {
           waiting = chunk.subarray(at);
-          gunzip.pause();
+          decompressor.pause();
           return;
         }
         current = Buffer.from(data);
@@ -124,27 +127,27 @@ function inflated(): void {
       if (used === INFLATED_CHUNK) handOver();
     }
   };
-  gunzip.on('data', take);
+  decompressor.on('data', take);
   port?.on('message', ({ data }: TakenChunk) => {
     free.push(data);
     const left = waiting;
     waiting = undefined;
     if (left) take(left);
-    if (!waiting) gunzip.resume();
+    if (!waiting) decompressor.resume();
   });
-  gunzip.on('error', fail);
-  const feeding = feedFile(file, gunzip, (chunk) => {
+  decompressor.on('error', fail);
+  const feeding = feedFile(file, decompressor, (chunk) => {
     bytes += chunk.length;
     hash?.update(chunk);
   });
-  gunzip.on('end', () => {
+  decompressor.on('end', () => {
     handOver();
     void feeding.then(end);
   });
 }
 
 try {
-  if (inflate) inflated();
+  if (codec) inflated(codec);
   else raw();
 } catch (error) {
   fail(error);

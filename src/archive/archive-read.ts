@@ -3,6 +3,7 @@
 // tree rollback's main thread, which parses and checks every member and so sets the pace, the sha256
 // alone was an eighth of its time, and zlib driven from there stalled whenever the parsing was busy.
 import type { Writable } from 'node:stream';
+import type { Codec } from './codec/codec.js';
 import type { ArchiveReadWorkerInput, ArchiveReadWorkerMessage, TakenChunk } from './archive-read-worker.js';
 import { Channel } from './channel.js';
 import { SMALL_HEAP, startWorker } from './worker-module.js';
@@ -15,12 +16,12 @@ export interface FileDigest {
 
 export interface ArchiveRead {
   /**
-   * The file's bytes (inflated when asked). A raw chunk's buffer goes back to be read into again once
+   * The file's bytes (decompressed when asked). A raw chunk's buffer goes back to be read into again once
    * the next chunk is asked for; an inflated chunk's (all 2 MiB but the last) once the one after the next
    * is: a consumer may hold on to what it got from the last two chunks only (readTar does: a header or a
    * small file spans two at most, and it asks for more only when done with what came before). A buffer
    * that went back is detached here: a view still held on it is empty, never overwritten. Throws a read
-   * error, or zlib's (with its Z_ code) for a damaged gzip stream.
+   * error, or the codec's (with its code: Codec.isDataError) for a damaged stream.
    */
   chunks: AsyncGenerator<Buffer>;
   /** Size (and sha256) of the file once all of it was read; rejects as `chunks` does. */
@@ -29,8 +30,10 @@ export interface ArchiveRead {
   close(): Promise<void>;
 }
 
-export function readArchive(file: string, options: { inflate: boolean; hash?: boolean }): ArchiveRead {
-  const input: ArchiveReadWorkerInput = { file, inflate: options.inflate, hash: options.hash ?? true };
+/** Reads `file` on a worker thread, decompressed with `decompress` when given, hashed unless `hash` is false. */
+export function readArchive(file: string, options: { decompress?: Codec; hash?: boolean }): ArchiveRead {
+  const inflate = options.decompress !== undefined;
+  const input: ArchiveReadWorkerInput = { file, ...(options.decompress ? { codec: options.decompress.name } : {}), hash: options.hash ?? true };
   const worker = startWorker('archive-read-worker', { workerData: input, resourceLimits: SMALL_HEAP });
   let settle: { resolve: (digest: FileDigest) => void; reject: (error: Error) => void } | undefined;
   const digest = new Promise<FileDigest>((resolve, reject) => (settle = { resolve, reject }));
@@ -41,7 +44,7 @@ export function readArchive(file: string, options: { inflate: boolean; hash?: bo
   };
   let held: Buffer | undefined;
   const channel = new Channel<Buffer>((chunk) => {
-    if (!options.inflate) return giveBack(chunk);
+    if (!inflate) return giveBack(chunk);
     if (held) giveBack(held);
     held = chunk;
   });
@@ -78,7 +81,7 @@ export function readArchive(file: string, options: { inflate: boolean; hash?: bo
  * that error. Stops when `into` is destroyed.
  */
 export function feedFileHashed(file: string, into: Writable): Promise<FileDigest> {
-  const read = readArchive(file, { inflate: false });
+  const read = readArchive(file, {});
   into.once('close', () => void read.close());
   void (async () => {
     try {

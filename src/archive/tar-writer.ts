@@ -1,7 +1,7 @@
 // A streaming tar writer: members go out one after the other, file data in the chunks it is read in,
-// so memory stays flat whatever the size of a file. The output is usually a GzipMemberWriter; each data
+// so memory stays flat whatever the size of a file. The output is usually a FrameWriter; each data
 // chunk can carry the compression level it deserves (already-compressed media at 0, text at 6).
-import { SAME_LEVEL } from './gzip-members.js';
+import { SAME_LEVEL } from './codec/frame-writer.js';
 import { BLOCK, encodeHeader, type TarHeader } from './tar-header.js';
 
 /**

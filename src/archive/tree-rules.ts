@@ -2,6 +2,7 @@
 // Built-in ignores are whole path prefixes (so `.git` leaves out `.git` and `.git/...` but keeps
 // `.gitignore` and `.github/`); extra patterns are globs; a scope narrows the tree to or away from the
 // media folders. The same rules decide what a backup leaves out and what a rollback leaves untouched.
+import { STORE_LEVEL } from './codec/codec.js';
 
 /** Magento's media folders: `pub/media`, and `media` in shops that serve from the root. */
 export const MEDIA_ROOTS = ['pub/media', 'media'] as const;
@@ -154,9 +155,9 @@ const COMPRESSED_EXTENSIONS = new Set(
   'jpg jpeg png gif webp avif heic heif jxl mp4 m4v mov webm mkv avi mp3 m4a ogg oga opus flac aac zip gz tgz bz2 xz zst lz4 7z rar jar woff woff2 pdf'.split(' '),
 );
 
-/** The gzip level for a file's data: 0 for already-compressed formats, undefined (the default) otherwise. */
+/** The compression level for a file's data: STORE_LEVEL for already-compressed formats, undefined (the default) otherwise. */
 export function compressionLevelFor(rel: string): number | undefined {
   const dot = rel.lastIndexOf('.');
   if (dot === -1 || dot < rel.lastIndexOf('/')) return undefined;
-  return COMPRESSED_EXTENSIONS.has(rel.slice(dot + 1).toLowerCase()) ? 0 : undefined;
+  return COMPRESSED_EXTENSIONS.has(rel.slice(dot + 1).toLowerCase()) ? STORE_LEVEL : undefined;
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_DUMP_THREADS, MAX_DUMP_THREADS } from '../core/dump-threads.js';
 import { UsageError } from '../shared/errors.js';
-import type { BackupRecord, BackupType } from '../shared/types.js';
+import { COMPRESSIONS, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
 import { humanBytes, recordJson } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
@@ -12,6 +12,7 @@ interface BackupFlags {
   name?: string;
   json?: boolean;
   keepDefiners?: boolean;
+  compression?: string;
   level?: string;
   threads?: string;
   maintenance?: boolean;
@@ -27,21 +28,28 @@ function describe(record: BackupRecord): string {
 }
 
 async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
+  const asked = flags.compression;
+  if (asked !== undefined && !COMPRESSIONS.some((name) => name === asked)) {
+    throw new UsageError(`--compression must be ${COMPRESSIONS.map((name) => `"${name}"`).join(' or ')}, not "${asked}"`);
+  }
+  const config = settings();
+  const compression = (asked as CompressionName | undefined) ?? config.compression;
+  const [{ takeBackup }, { codecNamed, DEFAULT_CODEC }] = await Promise.all([import('../core/operations.js'), import('../archive/codec/registry.js')]);
+  const codec = compression ? codecNamed(compression) : DEFAULT_CODEC;
   const level = flags.level === undefined ? undefined : Number(flags.level);
-  if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > 9)) {
-    throw new UsageError(`--level must be a whole number from 1 to 9, not "${flags.level}"`);
+  if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > codec.levels.max)) {
+    throw new UsageError(`--level must be a whole number from 1 to ${codec.levels.max} for ${codec.name}, not "${flags.level}"`);
   }
   const threads = flags.threads === undefined ? undefined : Number(flags.threads);
   if (threads !== undefined && (!/^\d+$/.test(flags.threads ?? '') || threads < 1 || threads > MAX_DUMP_THREADS)) {
     throw new UsageError(`--threads must be a whole number from 1 to ${MAX_DUMP_THREADS}, not "${flags.threads}"`);
   }
-  const config = settings();
-  const { takeBackup } = await import('../core/operations.js');
   const bar = progressBar(!flags.json);
   const { jobId, record } = await withInterrupts((signal) =>
     takeBackup(config, {
       type,
       name: flags.name,
+      compression,
       level,
       threads,
       keepDefiners: flags.keepDefiners,
@@ -68,21 +76,25 @@ function common(command: Command, levelHelp: string): Command {
   return command
     .option('--name <name>', 'a name for the backup (letters, digits and spaces; spaces become _)')
     .option('--maintenance', 'put the shop into maintenance mode while the backup runs (the state before is restored afterwards)')
+    .option('--compression <name>', 'gzip (.sql.gz, .tgz) or zstd (.sql.zst, .tar.zst); default: LIFEBOAT_COMPRESSION, else gzip')
     .option('--level <n>', levelHelp)
     .option('--json', 'print the new backup as one JSON object');
 }
 
 export function registerBackup(program: Command): void {
   const backup = program.command('backup').description('take a backup: db, system, media or code (see "lifeboat backup db --help")');
-  common(backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz'), 'gzip level 1-9 (default 3: a sixth less CPU than 4, about 8% larger than gzip -6)')
+  common(
+    backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz (.sql.zst with zstd)'),
+    'compression level: gzip 1-9 (default 3: a sixth less CPU than 4, about 8% larger than gzip -6), zstd 1-19 (default 3)',
+  )
     .option('--keep-definers', 'keep DEFINER clauses of views, triggers and routines (default: strip them)')
     .option('--threads <n>', `connections reading tables at once, sharing one snapshot (default ${DEFAULT_DUMP_THREADS}; MariaDB only, else 1)`)
     .action((flags: BackupFlags) => runBackup('db', flags));
-  const textLevel = 'gzip level 1-9 for text (default 4; already-compressed media are stored as they are)';
+  const textLevel = 'compression level for text: gzip 1-9 (default 4), zstd 1-19 (default 3); already-compressed media are stored as they are';
   common(
     backup
       .command('system')
-      .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz')
+      .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz (.tar.zst with zstd)')
       .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz'),
     textLevel,
   ).action((flags: BackupFlags) => runBackup(flags.excludeMedia ? 'nomedia' : 'system', flags));

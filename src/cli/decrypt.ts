@@ -13,12 +13,16 @@ export function registerDecrypt(program: Command): void {
     .description('write the plain archive of an encrypted one (e.g. downloaded from the bucket) to stdout')
     .argument('<file>', 'the encrypted archive')
     .action(async (file: string) => {
-      const [{ createDecryptor, DecryptionError }, { loadOffsiteSecret }] = await Promise.all([import('../archive/encrypt.js'), import('../repository/offsite-copy.js')]);
+      const [{ DecryptionError }, { readChain }, { loadOffsiteSecret }] = await Promise.all([
+        import('../archive/encrypt.js'),
+        import('../archive/filter-chain.js'),
+        import('../repository/offsite-copy.js'),
+      ]);
       const secret = await loadOffsiteSecret(settings().encryptionKeyFile);
       if (!secret) throw new UsageError('LIFEBOAT_ENCRYPTION_KEY_FILE is not set: point it at the key file the archive was encrypted with');
       if (process.stdout.isTTY) throw new UsageError('the output is binary: redirect it, e.g. lifeboat decrypt FILE > FILE.plain');
       try {
-        await pipeline(createReadStream(file), createDecryptor(secret), process.stdout);
+        await pipeline(readChain(createReadStream(file), { decrypt: secret }), process.stdout);
       } catch (error) {
         if (error instanceof DecryptionError) throw new OperationError(`${file}: ${error.message}; discard the output`);
         throw error;

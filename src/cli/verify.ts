@@ -37,7 +37,7 @@ async function printVerdict(record: BackupRecord, report: VerifyReport): Promise
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('re-read a backup and check its size, sha256 and gzip stream, and for .tgz the tar stream, safe paths and counts (exit 1 when damaged)')
+    .description('re-read a backup and check its size, sha256 and compressed stream (gzip or zstd), and for file archives the tar stream, safe paths and counts (exit 1 when damaged)')
     .argument('<id>', 'the backup id or archive file name')
     .option('--json', 'print the report as JSON')
     .action(async (id: string, flags: { json?: boolean }): Promise<void> => {

@@ -10,6 +10,7 @@ import { notifySettings } from './notify.js';
 import { parseStateSettings } from './state.js';
 import { parseStorageSettings, type OffsiteSettings } from './storage.js';
 import { UsageError } from '../shared/errors.js';
+import { COMPRESSIONS, type CompressionName } from '../shared/types.js';
 import type { NotifyConfig } from './notify-config.js';
 import { rememberSecret, rememberUrlSecrets } from '../shared/redact.js';
 import { parseDatabaseUrl, TargetError, type DatabaseTarget, type MysqlTarget } from '../engines/target.js';
@@ -36,6 +37,8 @@ export interface Settings extends ClusterSettings {
    * globs relative to the root; in the file also a list).
    */
   exclude: string[];
+  /** LIFEBOAT_COMPRESSION: what new backups are compressed with (default gzip, as Magento's .sql.gz and .tgz). */
+  compression?: CompressionName;
   /** The shop's name in notifications and the page (LIFEBOAT_SHOP_NAME; default: the root folder's name). */
   shopName?: string;
   /** Where failures (and optionally successes) are reported; see notifySettings. */
@@ -69,6 +72,7 @@ export const KEYS = {
   home: 'LIFEBOAT_HOME',
   stateUrl: 'LIFEBOAT_STATE_URL',
   exclude: 'LIFEBOAT_EXCLUDE',
+  compression: 'LIFEBOAT_COMPRESSION',
   shopName: 'LIFEBOAT_SHOP_NAME',
   basePath: 'LIFEBOAT_BASE_PATH',
   trustProxy: 'LIFEBOAT_TRUST_PROXY',
@@ -198,6 +202,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
       .split(',')
       .map((pattern) => pattern.trim())
       .filter(Boolean),
+    ...parseCompression(get('compression')),
     ...(get('shopName') ? { shopName: get('shopName') } : {}),
     basePath: parseBasePath(get('basePath')),
     ...parseTrustProxy(get('trustProxy')),
@@ -230,6 +235,13 @@ function parseBasePath(value: string | undefined): string {
     throw new UsageError(`LIFEBOAT_BASE_PATH must be a URL path starting with "/", e.g. /lifeboat, not "${value}"`);
   }
   return trimmed;
+}
+
+function parseCompression(value: string | undefined): { compression?: CompressionName } {
+  if (value === undefined) return {};
+  const compression = COMPRESSIONS.find((name) => name === value);
+  if (!compression) throw new UsageError(`LIFEBOAT_COMPRESSION must be ${COMPRESSIONS.map((name) => `"${name}"`).join(' or ')}, not "${value}"`);
+  return { compression };
 }
 
 /** Guessable tokens are refused: the metrics tell when backups run and how large they are. */

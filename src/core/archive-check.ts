@@ -6,6 +6,7 @@
 // bytes as they are extracted. Either way nothing in the shop changes before the archive has passed
 // every check: extraction writes only into the staging folder, which a failed rollback removes.
 import type { Writable } from 'node:stream';
+import type { Codec } from '../archive/codec/codec.js';
 import { feedFileHashed, type FileDigest } from '../archive/archive-read.js';
 import { TarFormatError } from '../archive/tar-reader.js';
 import { UnsafeArchiveError } from '../archive/tar-safety.js';
@@ -19,7 +20,7 @@ export interface CheckedRead {
   problem(): Promise<string | undefined>;
 }
 
-/** Feeds the archive into `into` (the gunzip in front of the extraction), counting and hashing it. */
+/** Feeds the archive into `into` (the decompressor in front of the restore), counting and hashing it. */
 export function readChecked(file: string, manifest: Manifest, into: Writable): CheckedRead {
   return checkedAgainst(manifest, feedFileHashed(file, into));
 }
@@ -47,8 +48,6 @@ export function fromManifest(manifest: Manifest): { dumps: DumpFound[]; dataByte
 }
 
 /** The message for an extraction that failed because of the archive (not the disk), or undefined. */
-export function archiveProblem(error: unknown): string | undefined {
-  const code = (error as NodeJS.ErrnoException).code;
-  const fromZlib = typeof code === 'string' && code.startsWith('Z_');
-  return error instanceof UnsafeArchiveError || error instanceof TarFormatError || fromZlib ? describeFailure(error) : undefined;
+export function archiveProblem(error: unknown, codec: Codec): string | undefined {
+  return error instanceof UnsafeArchiveError || error instanceof TarFormatError || codec.isDataError(error) ? describeFailure(error, codec) : undefined;
 }

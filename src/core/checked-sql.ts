@@ -6,11 +6,10 @@
 // checked by a third, sequential read that decompresses nothing.
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { feedFile } from '../archive/file-feed.js';
 import type { RestoreOptions } from '../engines/engine.js';
 import { readChecked } from './archive-check.js';
-import { archivePath, isGzipped } from './archive-reader.js';
+import { archivePath, codecOf } from './archive-reader.js';
 import { openParallelSql } from './parallel-sql.js';
 import type { BackupRecord } from '../shared/types.js';
 
@@ -48,10 +47,11 @@ export function openCheckedSql(backupDir: string, record: BackupRecord, split: b
     };
   }
 
-  // Concatenated gzip members are read as one stream by Node's gunzip. A read error destroys it with that
-  // error, which its iterator throws to the restore; the no-op listener is for errors after the restore
-  // stopped reading (zlib reports a truncated stream once more when it is destroyed).
-  const source: Readable & Writable = isGzipped(record) ? createGunzip({ chunkSize: 1 << 20 }) : new PassThrough();
+  // Concatenated frames are read as one stream by the codec's decompressor. A read error destroys it with
+  // that error, which its iterator throws to the restore; the no-op listener is for errors after the
+  // restore stopped reading (zlib reports a truncated stream once more when it is destroyed).
+  const codec = codecOf(record);
+  const source: Readable & Writable = codec ? codec.createDecompressor() : new PassThrough();
   source.on('error', () => undefined);
   const read = manifest ? readChecked(file, manifest, source) : undefined;
   if (!read) void feedFile(file, source);
@@ -77,7 +77,7 @@ export function openCheckedSql(backupDir: string, record: BackupRecord, split: b
       const found: string[] = [];
       const problem = await read.problem();
       if (problem) found.push(problem);
-      if (isGzipped(record) && sqlBytes !== manifest.sqlBytes) found.push(`holds ${sqlBytes} bytes of SQL, the manifest says ${manifest.sqlBytes}`);
+      if (codec && sqlBytes !== manifest.sqlBytes) found.push(`holds ${sqlBytes} bytes of SQL, the manifest says ${manifest.sqlBytes}`);
       return found;
     },
   };

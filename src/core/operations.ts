@@ -18,7 +18,7 @@ import { isLocal } from '../repository/offsite-copy.js';
 import { Repository } from '../repository/repository.js';
 import type { TreeRollbackResult } from './rollback-tree.js';
 import type { ShopLayout } from './tree-scope.js';
-import { holdsDatabase, type BackupRecord, type BackupType } from '../shared/types.js';
+import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
 
 export interface JobOptions {
   /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */
@@ -37,6 +37,8 @@ export interface JobOptions {
 export interface BackupRequest extends JobOptions {
   type: BackupType;
   name?: string;
+  /** The codec to write with (default: the setting, LIFEBOAT_COMPRESSION, else gzip). */
+  compression?: CompressionName;
   level?: number;
   keepDefiners?: boolean;
   /** Database dumps: connections reading tables at once. */
@@ -132,7 +134,8 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: async ({ signal, onProgress }) => {
-      const options = { name: request.name, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
+      const compression = request.compression ?? settings.compression;
+      const options = { name: request.name, compression, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
       const repository = Repository.open(settings);
       try {
         await repository.secret(); // a bad key file fails before the backup

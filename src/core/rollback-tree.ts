@@ -20,6 +20,7 @@ import path from 'node:path';
 import { extractTar } from '../archive/extract.js';
 import { depthOf, type FolderMetas } from '../archive/folder-metas.js';
 import { readArchive } from '../archive/archive-read.js';
+import { codecOfFileName, DEFAULT_CODEC } from '../archive/codec/registry.js';
 import type { TreeCounts } from '../archive/pack-tree.js';
 import { readTar } from '../archive/tar-reader.js';
 import { probeNameFolding, type NameFolding } from '../archive/tar-safety.js';
@@ -27,7 +28,7 @@ import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, Swa
 import type { TreeRules } from '../archive/tree-rules.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { archivePath, readSqlFile } from './archive-reader.js';
+import { archivePath, codecOf, readSqlFile } from './archive-reader.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { requireFreeSpace } from './free-space.js';
 import { objectsOf, requireSameEngine, restoreDatabase, settleAfterFailure } from './rollback.js';
@@ -130,13 +131,13 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     let database: RestoreResult | undefined;
     if (staged.dump && target) {
       const dump = staged.dump;
-      const gzipped = dump.endsWith('.gz');
-      database = await restoreDatabase(target, readSqlFile(dump, gzipped), {
+      const codec = codecOfFileName(dump);
+      database = await restoreDatabase(target, readSqlFile(dump, codec), {
         onProgress: options.onProgress,
         signal: options.signal,
         totalBytes: record.manifest?.sqlBytes,
         ownDump: record.origin === 'lifeboat',
-        rereadSql: () => readSqlFile(dump, gzipped),
+        rereadSql: () => readSqlFile(dump, codec),
         onNotice: options.onNotice,
         ...objectsOf(record),
         beforeSwap: swapFiles,
@@ -216,9 +217,10 @@ async function stageArchive(
   const leftOut = new Set<string>();
   let extractedBytes = 0;
   const file = archivePath(archiveDir, record);
+  const codec = codecOf(record) ?? DEFAULT_CODEC;
   // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here
   // (not hashed when the separate read above already checked the file).
-  const source = readArchive(file, { inflate: true, hash: manifest !== undefined });
+  const source = readArchive(file, { decompress: codec, hash: manifest !== undefined });
   const checked = manifest ? checkedAgainst(manifest, source.digest) : undefined;
   const extracted = await extractTar(readTar(source.chunks), {
     targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
@@ -232,7 +234,7 @@ async function stageArchive(
     },
   }).catch(async (error: unknown) => {
     await source.close();
-    const problem = checked && !options.signal?.aborted ? archiveProblem(error) : undefined;
+    const problem = checked && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
     if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
     throw error;
   });

@@ -6,7 +6,7 @@
 import { RestoreRefusedError, type ProgressListener, type RestoreOptions, type RestoreResult } from '../engines/engine.js';
 import { openEngine } from '../engines/index.js';
 import type { DatabaseTarget } from '../engines/target.js';
-import { archivePath, isGzipped, readSqlFile } from './archive-reader.js';
+import { archivePath, codecOf, readSqlFile } from './archive-reader.js';
 import { openCheckedSql } from './checked-sql.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { checkRestoreFootprint } from './restore-footprint.js';
@@ -129,7 +129,7 @@ export async function rollbackDatabase(
         totalBytes: record.manifest?.sqlBytes,
         parallelSql: checked.parallelSql,
         ownDump: record.origin === 'lifeboat',
-        rereadSql: () => readSqlFile(archivePath(backupDir, record), isGzipped(record)),
+        rereadSql: () => readSqlFile(archivePath(backupDir, record), codecOf(record)),
         ...objectsOf(record),
         ...journaling,
         beforeSwap: async () => {
@@ -141,7 +141,7 @@ export async function rollbackDatabase(
   } catch (error) {
     if (damage.length) throw refuse(damage);
     if (options.signal?.aborted || error instanceof RestoreRefusedError) throw error;
-    // A damaged archive usually fails as broken gzip or SQL before its end: say so rather than the symptom.
+    // A damaged archive usually fails as a broken compressed stream or SQL before its end: say so rather than the symptom.
     const report = await verifyBackup(backupDir, record, { signal: options.signal }).catch(() => undefined);
     if (report && !report.ok) throw refuse(report.problems);
     throw error;

@@ -1,26 +1,28 @@
-// The SQL a rollback of some tables needs, read from parts of a MySQL/MariaDB .sql.gz archive instead
+// The SQL a rollback of some tables needs, read from parts of a MySQL/MariaDB database archive instead
 // of all of it (for an archive in off-site storage, where every byte is a download). The dump's layout
-// (engines/mysql/dump.ts) is: header and sequences; per table its structure, then its data (a fresh gzip
-// member starts there: the manifest's gzipOffset), then its triggers; views, events, routines, trailer.
-// So table k needs:
-//   - the header: archive bytes [0, gzipOffset of the first table) (session settings, first structure);
-//   - its structure: the end of the member before its data, i.e. the last bytes of [gzipOffset(k-1),
-//     gzipOffset(k)): the `tail` from the end of table k-1's data (known from the manifest) on. That
-//     member is found by scanning back for a gzip member header that decodes up to gzipOffset(k);
-//   - its data and triggers: [gzipOffset(k), gzipOffset(k+1)) (to the end of the archive for the last).
+// (engines/mysql/dump.ts) is: header and sequences; per table its structure, then its data (a fresh
+// frame of the codec starts there: the manifest's frame offset, stored as gzipOffset), then its
+// triggers; views, events, routines, trailer. So table k needs:
+//   - the header: archive bytes [0, offset of the first table) (session settings, first structure);
+//   - its structure: the end of the frame before its data, i.e. the last bytes of [offset(k-1),
+//     offset(k)): the `tail` from the end of table k-1's data (known from the manifest) on. That frame
+//     is found by scanning back for a frame's magic bytes that decode up to offset(k);
+//   - its data and triggers: [offset(k), offset(k+1)) (to the end of the archive for the last).
 // Every part starts and ends at a statement boundary; the restore skips the statements of other tables
-// as it does for a whole dump. Each gzip member's CRC is checked as it is decoded.
-import { pipeline, Readable } from 'node:stream';
+// as it does for a whole dump. Each frame's checksum (gzip's CRC) is checked as it is decoded.
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import type { Codec } from '../archive/codec/codec.js';
+import { codecNamed } from '../archive/codec/registry.js';
 import { DEFAULT_CHUNK_SIZE } from '../archive/encrypt.js';
+import { readChain } from '../archive/filter-chain.js';
 import type { Manifest } from '../shared/types.js';
 
 /** Reads archive bytes [start, end) (end excluded): a stream, or buffers. */
 export type ArchiveRangeReader = (start: number, end: number) => Promise<AsyncIterable<Buffer> | Iterable<Buffer>>;
 
 interface Part {
-  /** Archive bytes [from, to): whole gzip members. */
+  /** Archive bytes [from, to): whole frames. */
   from: number;
   to: number;
   /** Keep only the last `tail` uncompressed bytes (found by scanning back from `to`). */
@@ -31,11 +33,11 @@ export interface TableSqlPlan {
   parts: Part[];
   /** Uncompressed bytes the parts give, for progress. */
   sqlBytes: number;
+  /** The archive's codec, whose frames the parts are. */
+  codec: Codec;
 }
 
-/** A gzip member header as Node's zlib writes it: magic, deflate, no flags. */
-const MEMBER_MAGIC = Buffer.from([0x1f, 0x8b, 0x08, 0x00]);
-/** The first step back when looking for the member that holds a structure; each next step is twice as long. */
+/** The first step back when looking for the frame that holds a structure; each next step is twice as long. */
 const FIRST_WINDOW = DEFAULT_CHUNK_SIZE;
 
 /**
@@ -44,7 +46,8 @@ const FIRST_WINDOW = DEFAULT_CHUNK_SIZE;
  */
 export function planTableSql(manifest: Manifest, tables: string[]): TableSqlPlan | undefined {
   const entries = manifest.tables;
-  if (manifest.type !== 'db' || manifest.engine?.kind !== 'mysql' || manifest.archive.compression !== 'gzip' || entries.length === 0) return undefined;
+  if (manifest.type !== 'db' || manifest.engine?.kind !== 'mysql' || entries.length === 0) return undefined;
+  const codec = codecNamed(manifest.archive.compression);
   const offsets = entries.map((t) => t.gzipOffset ?? -1);
   if (offsets.some((o, i) => o < 0 || (i > 0 && o < offsets[i - 1]))) return undefined;
   const at = (k: number) => offsets[k];
@@ -68,17 +71,18 @@ export function planTableSql(manifest: Manifest, tables: string[]): TableSqlPlan
     else parts.push({ from, to });
     sqlBytes += (last ? manifest.sqlBytes : entries[k + 1].dataOffset) - table.dataOffset;
   });
-  return { parts, sqlBytes };
+  return { parts, sqlBytes, codec };
 }
 
 /** All of a range's bytes (the reader may give a stream or a list of buffers). */
 const readAll = async (chunks: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Buffer> => buffer(Readable.from(chunks));
 
 /**
- * The last `tail` uncompressed bytes of the members in [from, to): reads back from `to` in growing steps
- * (each byte once) until a member header is found that decodes to `to` with enough bytes.
+ * The last `tail` uncompressed bytes of the frames in [from, to): reads back from `to` in growing steps
+ * (each byte once) until a frame's start is found that decodes to `to` with enough bytes.
  */
-async function readTail(read: ArchiveRangeReader, part: Part & { tail: number }): Promise<Buffer> {
+async function readTail(read: ArchiveRangeReader, codec: Codec, part: Part & { tail: number }): Promise<Buffer> {
+  const magic = codec.frameMagic;
   let bytes = Buffer.alloc(0);
   let start = part.to;
   for (let step = FIRST_WINDOW; start > part.from; step *= 2) {
@@ -87,12 +91,12 @@ async function readTail(read: ArchiveRangeReader, part: Part & { tail: number })
     start -= added.length;
     bytes = Buffer.concat([added, bytes]);
     // Candidates starting in the new bytes, last first (those further on were tried with fewer bytes).
-    for (let at = bytes.lastIndexOf(MEMBER_MAGIC, added.length - 1); at >= 0; at = at === 0 ? -1 : bytes.lastIndexOf(MEMBER_MAGIC, at - 1)) {
+    for (let at = bytes.lastIndexOf(magic, added.length - 1); at >= 0; at = at === 0 ? -1 : bytes.lastIndexOf(magic, at - 1)) {
       let sql: Buffer;
       try {
-        sql = gunzipSync(bytes.subarray(at));
+        sql = codec.decompressSync(bytes.subarray(at));
       } catch {
-        continue; // the magic bytes were compressed data, not a member header
+        continue; // the magic bytes were compressed data, not a frame's start
       }
       if (sql.length >= part.tail) return sql.subarray(sql.length - part.tail);
     }
@@ -104,12 +108,12 @@ async function readTail(read: ArchiveRangeReader, part: Part & { tail: number })
 export async function* readTableSql(read: ArchiveRangeReader, plan: TableSqlPlan): AsyncGenerator<Buffer> {
   for (const part of plan.parts) {
     if (part.tail !== undefined) {
-      yield await readTail(read, { ...part, tail: part.tail });
+      yield await readTail(read, plan.codec, { ...part, tail: part.tail });
       continue;
     }
-    // Concatenated members are read as one stream by Node's gunzip, each member's CRC checked. An error
-    // of the read or of the gunzip destroys `sql`, which throws it here.
-    const sql = pipeline(await read(part.from, part.to), createGunzip({ chunkSize: 1 << 20 }), () => undefined);
+    // Concatenated frames are read as one stream by the codec's decompressor, each frame's checksum
+    // checked. An error of the read or of the decompressor destroys `sql`, which throws it here.
+    const sql = readChain(await read(part.from, part.to), { decompress: plan.codec });
     try {
       for await (const chunk of sql) yield chunk as Buffer;
     } finally {

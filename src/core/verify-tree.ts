@@ -1,15 +1,17 @@
-// Reading a .tgz archive through once: sha256 and size of the file, the gzip stream, the tar stream
-// to its end, every member against the safety rules, the tree's counts, and the embedded database
+// Reading a file-tree archive through once: sha256 and size of the file, the compressed stream, the tar
+// stream to its end, every member against the safety rules, the tree's counts, and the embedded database
 // dump's size and sha256. `lifeboat verify` reports what it finds; rollback refuses on any problem.
 import { createHash } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import type { Codec } from '../archive/codec/codec.js';
+import { DEFAULT_CODEC, extensionPattern } from '../archive/codec/registry.js';
+import { Meter, readChain } from '../archive/filter-chain.js';
 import { emptyCounts, type TreeCounts } from '../archive/pack-tree.js';
 import { readTar, TarFormatError } from '../archive/tar-reader.js';
 import { EXACT_NAMES, MemberChecker, UnsafeArchiveError, type CheckedMember, type NameFolding } from '../archive/tar-safety.js';
-import { archivePath } from './archive-reader.js';
+import { archivePath, codecOf } from './archive-reader.js';
 import type { BackupRecord } from '../shared/types.js';
 import type { VerifyReport } from './verify.js';
 
@@ -33,10 +35,12 @@ export interface TreeScan {
   problem?: string;
 }
 
-/** Where Magento (and Lifeboat) put the dump inside a file archive: var/<time>_db.sql[.gz]. */
-export const DUMP_MEMBER = /^var\/\d{9,11}_db(?:_[0-9A-Za-z_]+)?\.(?:sql|sql\.gz|gz)$/;
+/** Where Magento (and Lifeboat) put the dump inside a file archive: var/<time>_db.sql[.gz] (or another codec's extension). */
+export const DUMP_MEMBER = new RegExp(`^var/\\d{9,11}_db(?:_[0-9A-Za-z_]+)?\\.(?:${extensionPattern('db')})$`);
 
 export interface ScanOptions {
+  /** The archive's codec (default gzip). */
+  codec?: Codec;
   /** Which member is the database dump: its path (from the manifest), a pattern, or null for none. */
   dumpPath?: string | RegExp | null;
   folding?: NameFolding;
@@ -46,45 +50,24 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
-export function describeFailure(error: unknown): string {
+export function describeFailure(error: unknown, codec: Codec): string {
   const message = (error as Error).message;
   if (error instanceof UnsafeArchiveError) return `unsafe archive: ${message}`;
   if (error instanceof TarFormatError) return `the tar stream is broken: ${message}`;
-  return `the gzip stream is broken: ${message}`;
-}
-
-/** An archive file as a stream, counted and hashed on the way. */
-export interface HashedRead {
-  stream: ReadStream;
-  /** Bytes read so far. */
-  bytes(): number;
-  /** The sha256 of what was read (once, after the end). */
-  sha256(): string;
-}
-
-export function hashedRead(file: string, onBytes?: (bytes: number) => void): HashedRead {
-  const hash = createHash('sha256');
-  let read = 0;
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  stream.on('data', (chunk) => {
-    hash.update(chunk as Buffer);
-    read += (chunk as Buffer).length;
-    onBytes?.(read);
-  });
-  return { stream, bytes: () => read, sha256: () => hash.digest('hex') };
+  return `the ${codec.name} stream is broken: ${message}`;
 }
 
 export async function scanTreeArchive(file: string, options: ScanOptions = {}): Promise<TreeScan> {
   const size = (await stat(file)).size;
+  const codec = options.codec ?? DEFAULT_CODEC;
   const scan: TreeScan = { size, counts: emptyCounts(), dumps: [], dataBytes: 0, members: 0 };
-  const { stream: raw, bytes, sha256 } = hashedRead(file, (read) => options.onBytes?.(read, size));
+  const read = new Meter({ sha256: true, onBytes: (bytes) => options.onBytes?.(bytes, size) });
   const checker = new MemberChecker(options.folding ?? EXACT_NAMES);
   const wanted = options.dumpPath ?? null;
   const isDump = (p: string) => (wanted === null ? false : typeof wanted === 'string' ? p === wanted : wanted.test(p));
   try {
     await pipeline(
-      raw,
-      createGunzip({ chunkSize: 1 << 20 }),
+      readChain(createReadStream(file, { highWaterMark: 1 << 20 }), { plain: read, decompress: codec }),
       async (tar: AsyncIterable<Buffer>) => {
         for await (const member of readTar(tar)) {
           options.signal?.throwIfAborted();
@@ -110,22 +93,23 @@ export async function scanTreeArchive(file: string, options: ScanOptions = {}): 
     );
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    scan.problem = describeFailure(error);
+    scan.problem = describeFailure(error, codec);
   }
-  if (bytes() === size) scan.sha256 = sha256();
+  if (read.bytes === size) scan.sha256 = read.sha256();
   return scan;
 }
 
-/** `lifeboat verify` for .tgz archives. */
+/** `lifeboat verify` for file-tree archives. */
 export async function verifyTreeBackup(
   backupDir: string,
   record: BackupRecord,
-  options: Omit<ScanOptions, 'dumpPath'> = {},
+  options: Omit<ScanOptions, 'dumpPath' | 'codec'> = {},
 ): Promise<VerifyReport & { scan: TreeScan }> {
   const manifest = record.manifest;
   // Lifeboat's manifest names the dump; in Magento's archives of a type with a database, look for it.
   const dumpPath = manifest ? (manifest.dump?.path ?? null) : record.type === 'code' ? null : DUMP_MEMBER;
-  const scan = await scanTreeArchive(archivePath(backupDir, record), { ...options, dumpPath });
+  const codec = codecOf(record) ?? DEFAULT_CODEC;
+  const scan = await scanTreeArchive(archivePath(backupDir, record), { ...options, codec, dumpPath });
   const report: VerifyReport & { scan: TreeScan } = { ok: true, id: record.id, file: record.file, checked: [], problems: [], scan };
   const problem = (text: string) => {
     report.ok = false;
@@ -136,7 +120,7 @@ export async function verifyTreeBackup(
     if (scan.size !== manifest.archive.size) problem(`size is ${scan.size} bytes, the manifest says ${manifest.archive.size}`);
   }
   if (scan.problem) problem(scan.problem);
-  else report.checked.push('gzip', 'tar', 'safe paths');
+  else report.checked.push(codec.name, 'tar', 'safe paths');
   if (manifest) {
     report.checked.push('sha256');
     if (scan.sha256 !== undefined && scan.sha256 !== manifest.archive.sha256) problem(`sha256 is ${scan.sha256}, the manifest says ${manifest.archive.sha256}`);

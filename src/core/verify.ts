@@ -1,14 +1,13 @@
 // Verification: re-read an archive and check everything the manifest promises (size, sha256, that the
-// gzip stream is whole, the uncompressed size). An archive without manifest gets the checks it can;
+// compressed stream is whole, the uncompressed size). An archive without manifest gets the checks it can;
 // one whose manifest does not belong to it fails without being read (manifest-binding.ts).
-// File-tree archives (.tgz) are read by verify-tree.ts: gzip, tar, safe paths, counts, the dump.
-import { createHash } from 'node:crypto';
+// File-tree archives (.tgz) are read by verify-tree.ts: the codec, tar, safe paths, counts, the dump.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { archivePath, isGzipped } from './archive-reader.js';
+import { Meter, readChain } from '../archive/filter-chain.js';
+import { archivePath, codecOf } from './archive-reader.js';
 import type { BackupRecord } from '../shared/types.js';
 import { verifyTreeBackup } from './verify-tree.js';
 
@@ -51,15 +50,9 @@ export async function verifyBackup(
     report.checked.push('size');
     if (size !== manifest.archive.size) problem(`size is ${size} bytes, the manifest says ${manifest.archive.size}`);
   }
-  const hash = createHash('sha256');
-  let read = 0;
+  const codec = codecOf(record);
+  const read = new Meter({ sha256: true, onBytes: (bytes) => options.onBytes?.(bytes, size) });
   let sqlBytes = 0;
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-  raw.on('data', (chunk) => {
-    hash.update(chunk as Buffer);
-    read += (chunk as Buffer).length;
-    options.onBytes?.(read, size);
-  });
   const countSql = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       sqlBytes += chunk.length;
@@ -67,21 +60,17 @@ export async function verifyBackup(
     },
   });
   try {
-    if (isGzipped(record)) {
-      await pipeline(raw, createGunzip({ chunkSize: 1 << 20 }), countSql, { signal: options.signal });
-      report.checked.push('gzip');
-    } else {
-      await pipeline(raw, countSql, { signal: options.signal });
-    }
+    await pipeline(readChain(createReadStream(file, { highWaterMark: 1 << 20 }), { plain: read, decompress: codec }), countSql, { signal: options.signal });
+    if (codec) report.checked.push(codec.name);
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    problem(`the gzip stream is broken: ${(error as Error).message}`);
+    problem(`the ${codec?.name ?? 'gzip'} stream is broken: ${(error as Error).message}`);
   }
   if (manifest) {
     report.checked.push('sha256');
-    const sha256 = hash.digest('hex');
-    if (read === size && sha256 !== manifest.archive.sha256) problem(`sha256 is ${sha256}, the manifest says ${manifest.archive.sha256}`);
-    if (report.ok && isGzipped(record)) {
+    const sha256 = read.sha256();
+    if (read.bytes === size && sha256 !== manifest.archive.sha256) problem(`sha256 is ${sha256}, the manifest says ${manifest.archive.sha256}`);
+    if (report.ok && codec) {
       report.checked.push('sql size');
       if (sqlBytes !== manifest.sqlBytes) problem(`holds ${sqlBytes} bytes of SQL, the manifest says ${manifest.sqlBytes}`);
     }

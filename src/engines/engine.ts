@@ -2,7 +2,7 @@
 // from core: they receive a sink to write SQL into and a stream of statements to restore from.
 import type { EngineInfo, ObjectCounts } from '../shared/types.js';
 
-export type { MemberStart, SpoolSink, SqlSink } from '../shared/sinks.js';
+export type { FrameStart, SpoolSink, SqlSink } from '../shared/sinks.js';
 import type { SpoolSink, SqlSink } from '../shared/sinks.js';
 
 export interface TableDumpInfo {
@@ -10,7 +10,7 @@ export interface TableDumpInfo {
   rows: number;
   dataOffset: number;
   dataLength: number;
-  gzipOffset?: number;
+  frameOffset?: number;
 }
 
 export interface DumpResult {

@@ -1,8 +1,10 @@
 // Archive file names, in Magento's scheme so that archives stay recognisable to people and to Magento:
 //   <unix time>_<type>[_<name>].<ext>      e.g. 1732443600_db_before_upgrade.sql.gz
 import { INPUT_LIMITS, requireMaxLength } from '../shared/text-limits.js';
-import { backupTypeOf, type BackupType } from '../shared/types.js';
+import { backupTypeOf, type BackupType, type CompressionName } from '../shared/types.js';
 import { PARTIAL_SUFFIX } from '../archive/atomic-file.js';
+import type { Codec } from '../archive/codec/codec.js';
+import { codecOfExtension, DEFAULT_CODEC, extensionPattern } from '../archive/codec/registry.js';
 
 export { PARTIAL_SUFFIX };
 
@@ -23,39 +25,45 @@ export function requireBackupName(name: string | undefined): void {
   if (name) requireMaxLength('name', name, INPUT_LIMITS.backupName);
 }
 
-export function extensionFor(type: BackupType): string {
-  return type === 'db' ? 'sql.gz' : 'tgz';
+/** The extension of an archive of `type` written with `codec`: the codec's for a dump or for a tree. */
+export function extensionFor(type: BackupType, codec: Codec = DEFAULT_CODEC): string {
+  return type === 'db' ? codec.extensions.db : codec.extensions.tree;
 }
 
 /** Magento's word for each type in a file name (its "System Backup" is a snapshot). */
 const FILE_WORDS: Readonly<Record<BackupType, string>> = { db: 'db', media: 'media', system: 'snapshot', nomedia: 'nomedia', code: 'filesystem_code' };
 
-export function archiveFileName(time: number, type: BackupType, name: string): string {
-  return `${time}_${FILE_WORDS[type]}${name ? `_${name}` : ''}.${extensionFor(type)}`;
+export function archiveFileName(time: number, type: BackupType, name: string, codec: Codec = DEFAULT_CODEC): string {
+  return `${time}_${FILE_WORDS[type]}${name ? `_${name}` : ''}.${extensionFor(type, codec)}`;
 }
 
 export interface ParsedArchiveName {
   time: number;
   type: BackupType;
   name: string;
-  /** 'gzip' for .gz/.tgz, 'none' for the plain .sql that Magento writes despite its documentation. */
-  compression: 'gzip' | 'none';
+  /** The codec's name by the extension (gzip for .gz/.tgz), 'none' for the plain .sql that Magento writes despite its documentation. */
+  compression: CompressionName | 'none';
 }
 
-// Magento: <time>_<type>[_<name>].(sql|sql.gz|gz|tgz); `filesystem` archives carry `_code`/`_media`.
-const ARCHIVE_NAME = /^(\d{9,11})_(db|snapshot|nomedia|media|filesystem_code|filesystem_media)(?:_([0-9A-Za-z_]+))?\.(sql\.gz|sql|gz|tgz)$/;
+const DB_EXTENSION = new RegExp(`^(?:${extensionPattern('db')})$`);
+
+// Magento: <time>_<type>[_<name>].(sql|sql.gz|gz|tgz), and the extensions of the other codecs;
+// `filesystem` archives carry `_code`/`_media`.
+const ARCHIVE_NAME = new RegExp(
+  `^(\\d{9,11})_(db|snapshot|nomedia|media|filesystem_code|filesystem_media)(?:_([0-9A-Za-z_]+))?\\.(${extensionPattern('db')}|${extensionPattern('tree')})$`,
+);
 
 /** Parses an archive file name, or returns undefined for anything that is not one. */
 export function parseArchiveFileName(file: string): ParsedArchiveName | undefined {
   const match = ARCHIVE_NAME.exec(file);
   if (!match) return undefined;
   const [, time, rawType, name, ext] = match;
-  const isSql = ext === 'sql' || ext === 'sql.gz' || ext === 'gz';
+  const isSql = DB_EXTENSION.test(ext);
   if (rawType === 'db' ? !isSql : isSql) return undefined;
   // Magento's media-only filesystem archives have no database: they are listed with the media type.
   const type = backupTypeOf(rawType);
   if (!type) return undefined;
-  return { time: Number(time), type, name: name ?? '', compression: ext === 'sql' ? 'none' : 'gzip' };
+  return { time: Number(time), type, name: name ?? '', compression: codecOfExtension(ext)?.name ?? 'none' };
 }
 
 export const MANIFEST_SUFFIX = '.manifest.json';

@@ -8,14 +8,15 @@
 // The manifest beside an encrypted archive is sealed too (offsite-manifest.ts); a fetch opens it first.
 // The manifest is written with `ifAbsent` (S3 conditional writes): a manifest of another backup under
 // the same name is never replaced.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AtomicFile } from '../archive/atomic-file.js';
-import { createDecryptor, createEncryptor, DecryptionError, loadEncryptionSecret, type EncryptionSecret } from '../archive/encrypt.js';
+import { DecryptionError, loadEncryptionSecret, type EncryptionSecret } from '../archive/encrypt.js';
+import { Meter, readChain, writeChain } from '../archive/filter-chain.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
@@ -43,27 +44,9 @@ export async function loadOffsiteSecret(keyFile: string | undefined): Promise<En
   }
 }
 
-function progressCounter(phase: string, total: number, onProgress?: CopyProgressListener): Transform {
-  let bytes = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length;
-      onProgress?.({ phase, rows: 0, bytes, totalBytes: total });
-      callback(null, chunk);
-    },
-  });
-}
-
-/** Passes bytes through and computes their sha256 on the way. */
-function sha256Counter(): { transform: Transform; digest: () => string } {
-  const hash = createHash('sha256');
-  const transform = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-  return { transform, digest: () => hash.digest('hex') };
+/** A meter that hashes what passes and reports it as the `phase` of a copy of `total` bytes. */
+function progressMeter(phase: string, total: number, onProgress?: CopyProgressListener): Meter {
+  return new Meter({ sha256: true, onBytes: (bytes) => onProgress?.({ phase, rows: 0, bytes, totalBytes: total }) });
 }
 
 /**
@@ -125,17 +108,16 @@ export async function uploadBackup(
     if (state === 'incomplete') await store.remove(manifestKey);
     const file = path.join(backupDir, record.file);
     const size = (await stat(file)).size;
-    const plainHash = sha256Counter();
-    const storedHash = sha256Counter();
-    const counted = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(progressCounter('upload', size, options.onProgress)).pipe(plainHash.transform);
-    const source = (options.secret ? counted.pipe(await createEncryptor(options.secret)) : counted).pipe(storedHash.transform);
+    const plain = progressMeter('upload', size, options.onProgress);
+    const storedHash = new Meter({ sha256: true });
+    const source = await writeChain(createReadStream(file, { highWaterMark: 1 << 20 }), { plain, encrypt: options.secret, stored: storedHash });
     const stored = await store.put(record.file, source, { signal: options.signal });
     // The local archive is read again here: a copy of bytes that changed since the backup would be useless.
-    if (plainHash.digest() !== manifest.archive.sha256) throw new Error(`the archive in ${backupDir} no longer has its manifest's sha256; run "lifeboat verify ${record.id}"`);
+    if (plain.sha256() !== manifest.archive.sha256) throw new Error(`the archive in ${backupDir} no longer has its manifest's sha256; run "lifeboat verify ${record.id}"`);
     const remote = await store.stat(record.file);
     if (remote?.size !== stored.size) throw new Error(`${store.location} holds ${remote?.size ?? 'no'} bytes of it, ${stored.size} were sent`);
     if (!options.secret && stored.size !== manifest.archive.size) throw new Error(`sent ${stored.size} bytes, the manifest says ${manifest.archive.size}`);
-    const remoteManifest = options.secret ? await sealManifest(manifest, { size: stored.size, sha256: storedHash.digest() }, options.secret) : manifest;
+    const remoteManifest = options.secret ? await sealManifest(manifest, { size: stored.size, sha256: storedHash.sha256() }, options.secret) : manifest;
     const bytes = Buffer.from(JSON.stringify(remoteManifest, null, 2) + '\n', 'utf8');
     await putManifest(store, manifestKey, bytes, options.signal);
     committed = true;
@@ -215,14 +197,13 @@ async function fetchArchive(store: ObjectStore, record: BackupRecord, dir: strin
     const writeOut = async (chunks: AsyncIterable<Buffer>) => {
       for await (const chunk of chunks) await out.write(chunk);
     };
-    const counter = progressCounter('download', stored?.size ?? expected, options.onProgress);
-    const storedHash = sha256Counter();
-    if (stored && options.secret) await pipeline(body, counter, storedHash.transform, createDecryptor(options.secret), writeOut, { signal: options.signal });
-    else await pipeline(body, counter, storedHash.transform, writeOut, { signal: options.signal });
+    const storedHash = progressMeter('download', stored?.size ?? expected, options.onProgress);
+    const decrypt = stored ? options.secret : undefined;
+    await pipeline(readChain(body, { stored: storedHash, decrypt }), writeOut, { signal: options.signal });
     const { size } = await out.commit();
     if (size !== expected) throw new Error(`got ${size} bytes, the manifest says ${expected}`);
     // A plain copy's sha256 is checked by verify (which reports it); a sealed manifest has the encrypted object's.
-    if (stored?.sha256 && storedHash.digest() !== stored.sha256) throw new Error(`its sha256 differs from the manifest's: the object was changed`);
+    if (stored?.sha256 && storedHash.sha256() !== stored.sha256) throw new Error(`its sha256 differs from the manifest's: the object was changed`);
     if (record.manifest) await writeFile(path.join(dir, manifestFileName(record.file)), JSON.stringify(record.manifest, null, 2) + '\n');
   } catch (error) {
     await out.abort();

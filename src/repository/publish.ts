@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AtomicFile, writeFileAtomic } from '../archive/atomic-file.js';
+import type { Codec } from '../archive/codec/codec.js';
+import { DEFAULT_CODEC } from '../archive/codec/registry.js';
 import { archiveFileName, filterBackupName, manifestFileName } from './naming.js';
 import type { BackupRecord, BackupType, Manifest } from '../shared/types.js';
 import { TOOL_VERSION } from '../shared/version.js';
@@ -28,6 +30,8 @@ export type ManifestContent = Omit<Manifest, 'formatVersion' | 'id' | 'type' | '
 export interface PublishOptions {
   /** The name as the user typed it; filtered as Magento does. */
   name?: string;
+  /** The codec the archive is written with: it names the file and goes into the manifest (default gzip). */
+  codec?: Codec;
   signal?: AbortSignal;
   /** Clock, for tests. */
   now?: () => Date;
@@ -44,9 +48,9 @@ async function exists(file: string): Promise<boolean> {
  * Reserves a unique archive name. Two backups in the same second must not collide, and the name carries
  * the time as Magento's does; so when the name is taken, the next free second is used.
  */
-async function reserveArchive(backupDir: string, type: BackupType, time: number, name: string): Promise<{ file: string; out: AtomicFile; time: number }> {
+async function reserveArchive(backupDir: string, type: BackupType, time: number, name: string, codec: Codec): Promise<{ file: string; out: AtomicFile; time: number }> {
   for (let t = time; t < time + 1000; t++) {
-    const file = archiveFileName(t, type, name);
+    const file = archiveFileName(t, type, name, codec);
     const finalPath = path.join(backupDir, file);
     if ((await exists(finalPath)) || (await exists(path.join(backupDir, manifestFileName(file))))) continue;
     try {
@@ -73,7 +77,8 @@ export async function publishArchive(
   const started = now();
   const name = filterBackupName(options.name ?? '');
   await mkdir(backupDir, { recursive: true });
-  const { file, out, time } = await reserveArchive(backupDir, type, Math.floor(started.getTime() / 1000), name);
+  const codec = options.codec ?? DEFAULT_CODEC;
+  const { file, out, time } = await reserveArchive(backupDir, type, Math.floor(started.getTime() / 1000), name, codec);
   const manifestPath = path.join(backupDir, manifestFileName(file));
   let manifestWritten = false;
   try {
@@ -90,7 +95,7 @@ export async function publishArchive(
       startedAt: started.toISOString(),
       finishedAt: now().toISOString(),
       tool: { name: 'lifeboat', version: TOOL_VERSION },
-      archive: { ...archive, compression: 'gzip' },
+      archive: { ...archive, compression: codec.name },
       ...content,
     };
     await writeFileAtomic(manifestPath, JSON.stringify(manifest, null, 2) + '\n');

@@ -8,16 +8,17 @@ export interface SqlSink {
   /** Uncompressed bytes written so far. */
   readonly bytesWritten: number;
   /**
-   * Ends the current compression block so the next byte starts a fresh gzip member. Resolves when the
-   * sink can take more; the member's byte offset in the archive (for per-table random access) comes
-   * later, once the members before it are compressed, so that a dump need not wait for them.
+   * Ends the current compression block so the next byte starts a fresh frame of the codec (for gzip,
+   * a member). Resolves when the sink can take more; the frame's byte offset in the archive
+   * (for per-table random access) comes later, once the frames before it are compressed, so that a dump
+   * need not wait for them.
    */
-  cut(): Promise<MemberStart>;
+  cut(): Promise<FrameStart>;
 }
 
-export interface MemberStart {
-  /** Compressed byte offset of the member; rejects when the sink fails before getting there. */
-  gzipOffset: Promise<number>;
+export interface FrameStart {
+  /** Compressed byte offset of the frame; rejects when the sink fails before getting there. */
+  frameOffset: Promise<number>;
 }
 
 /**
@@ -30,7 +31,7 @@ export interface SpoolSink extends SqlSink {
    * Appends what the spool holds to the end of its main sink (nobody else may write there meanwhile) and
    * empties the spool; resolves to the main sink's uncompressed and compressed offsets of its first byte.
    */
-  moveToMain(): Promise<{ dataOffset: number; gzipOffset: number }>;
+  moveToMain(): Promise<{ dataOffset: number; frameOffset: number }>;
   /** Releases the spool's storage (also after a failure). */
   dispose(): Promise<void>;
 }

@@ -28,7 +28,16 @@ export function holdsDatabase(type: BackupType): boolean {
   return type !== 'code';
 }
 
-/** Where one table's data sits inside the uncompressed SQL stream and inside the gzip file. */
+/**
+ * The compressions an archive can be written with: each is a codec (archive/codec/), and the name is what
+ * manifests record and settings take. Here, on the ground floor, so that the settings can check a name
+ * without loading the codecs.
+ */
+export const COMPRESSIONS = ['gzip', 'zstd'] as const;
+
+export type CompressionName = (typeof COMPRESSIONS)[number];
+
+/** Where one table's data sits inside the uncompressed SQL stream and inside the compressed file. */
 export interface TableEntry {
   name: string;
   rows: number;
@@ -37,8 +46,10 @@ export interface TableEntry {
   /** Length in bytes of the table's INSERT statements in the uncompressed SQL. */
   dataLength: number;
   /**
-   * Byte offset in the archive of the gzip member that starts with this table's data (every table's
-   * data starts a new member), so one table can be read without decompressing what comes before.
+   * Byte offset in the archive of the codec's frame (for gzip, a member) that starts with this
+   * table's data (every table's data starts a new frame), so one table can be read without decompressing
+   * what comes before. Named `gzipOffset` whatever the codec: the name manifests have had since gzip was
+   * the only one, kept so that every manifest, old or new, reads alike (in code it is the frame offset).
    */
   gzipOffset?: number;
 }
@@ -76,13 +87,13 @@ export interface TreeManifest {
   excluded: string[];
 }
 
-/** The database dump inside a .tgz archive: a gzip file, byte for byte what `backup db` writes. */
+/** The database dump inside a file-tree archive: byte for byte what `backup db` writes, in the archive's compression. */
 export interface DumpEntry {
   /** Path inside the archive, in Magento's layout: var/<time>_db.sql.gz */
   path: string;
   size: number;
   sha256: string;
-  compression: 'gzip';
+  compression: CompressionName;
 }
 
 export interface Manifest {
@@ -98,7 +109,7 @@ export interface Manifest {
   startedAt: string;
   finishedAt: string;
   tool: { name: 'lifeboat'; version: string };
-  archive: { size: number; sha256: string; compression: 'gzip' };
+  archive: { size: number; sha256: string; compression: CompressionName };
   /** The database that was dumped; absent for archives without a database (code). */
   engine?: EngineInfo;
   /** Uncompressed size of the SQL dump (0 without one). */

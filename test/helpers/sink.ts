@@ -1,6 +1,6 @@
 // A plain, uncompressed SqlSink for engine tests: collects the dump in memory and writes it to a file.
 import { writeFile } from 'node:fs/promises';
-import type { MemberStart, SpoolSink, SqlSink } from '../../src/engines/engine.js';
+import type { FrameStart, SpoolSink, SqlSink } from '../../src/engines/engine.js';
 
 export class MemorySqlSink implements SqlSink {
   private readonly chunks: Buffer[] = [];
@@ -12,8 +12,8 @@ export class MemorySqlSink implements SqlSink {
     this.bytesWritten += buffer.length;
   }
 
-  async cut(): Promise<MemberStart> {
-    return { gzipOffset: Promise.resolve(this.bytesWritten) }; // uncompressed: a member starts wherever we are
+  async cut(): Promise<FrameStart> {
+    return { frameOffset: Promise.resolve(this.bytesWritten) }; // uncompressed: a member starts wherever we are
   }
 
   /** A spool for parallel dumps: kept in memory, moved into this sink as a whole. */
@@ -29,7 +29,7 @@ export class MemorySqlSink implements SqlSink {
         const dataOffset = await moveInto();
         spool.chunks.length = 0;
         spool.bytesWritten = 0;
-        return { dataOffset, gzipOffset: dataOffset };
+        return { dataOffset, frameOffset: dataOffset };
       },
       dispose: async () => undefined,
     });

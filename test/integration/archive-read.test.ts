@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedFileHashed, readArchive } from '../../src/archive/archive-read.js';
+import { gzip } from '../../src/archive/codec/gzip.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -42,20 +43,20 @@ describe('reading an archive on a worker thread', () => {
   });
 
   it('hands over the file as it is, with its size and sha256', async () => {
-    const read = readArchive(archive, { inflate: false });
+    const read = readArchive(archive, {});
     expect((await collect(read.chunks)).equals(archiveBytes)).toBe(true);
     expect(await read.digest).toEqual({ bytes: archiveBytes.length, sha256: sha256(archiveBytes) });
   });
 
   it('hands over the inflated content of every member, and the digest of the file itself', async () => {
-    const read = readArchive(archive, { inflate: true });
+    const read = readArchive(archive, { decompress: gzip });
     const inflated = await collect(read.chunks);
     expect(inflated.length).toBe(content.length);
     expect(inflated.equals(content)).toBe(true);
     expect(await read.digest).toEqual({ bytes: archiveBytes.length, sha256: sha256(archiveBytes) });
 
     // Without hashing (a file already checked by a read of its own): the same bytes, the size only.
-    const unhashed = readArchive(archive, { inflate: true, hash: false });
+    const unhashed = readArchive(archive, { decompress: gzip, hash: false });
     expect((await collect(unhashed.chunks)).equals(content)).toBe(true);
     expect(await unhashed.digest).toEqual({ bytes: archiveBytes.length });
   });
@@ -68,7 +69,7 @@ describe('reading an archive on a worker thread', () => {
       const file = path.join(dir, name);
       await writeFile(file, bytes);
       expect(() => gunzipSync(bytes)).toThrow(); // the premise: zlib refuses it too
-      const read = readArchive(file, { inflate: true });
+      const read = readArchive(file, { decompress: gzip });
       const error = (await collect(read.chunks).catch((e: unknown) => e)) as NodeJS.ErrnoException;
       expect(error).toBeInstanceOf(Error);
       expect(error.code).toMatch(/^Z_/);
@@ -77,14 +78,14 @@ describe('reading an archive on a worker thread', () => {
   });
 
   it('fails with the system error for a file that is not there', async () => {
-    for (const inflate of [false, true]) {
-      const read = readArchive(path.join(dir, 'missing.tgz'), { inflate });
+    for (const decompress of [undefined, gzip]) {
+      const read = readArchive(path.join(dir, 'missing.tgz'), { decompress });
       await expect(collect(read.chunks)).rejects.toMatchObject({ code: 'ENOENT' });
     }
   });
 
   it('stops the thread when the reader leaves early; the digest then says it was not read to its end', async () => {
-    const read = readArchive(archive, { inflate: true });
+    const read = readArchive(archive, { decompress: gzip });
     for await (const chunk of read.chunks) {
       expect(chunk.length).toBeGreaterThan(0);
       break;

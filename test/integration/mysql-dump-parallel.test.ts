@@ -8,8 +8,9 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { AtomicFile } from '../../src/archive/atomic-file.js';
-import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
-import { GzipSpool } from '../../src/archive/gzip-spool.js';
+import { FrameWriter } from '../../src/archive/codec/frame-writer.js';
+import { gzip as gzipCodec } from '../../src/archive/codec/gzip.js';
+import { FrameSpool } from '../../src/archive/codec/frame-spool.js';
 import { createDatabaseBackup } from '../../src/core/backup.js';
 import { planTableSql, readTableSql } from '../../src/core/table-sql.js';
 import type { Manifest } from '../../src/shared/types.js';
@@ -269,10 +270,10 @@ describe('parallel dump: ranges of spooled tables', () => {
     );
     const file = path.join(tmp, 'ranges.sql.gz');
     const out = await AtomicFile.create(file);
-    const gzip = new GzipMemberWriter(out, { level: 1, blockSize: 64 << 10 });
+    const gzip = new FrameWriter(out, gzipCodec, { level: 1, blockSize: 64 << 10 });
     const spooledTables: string[] = [];
     const openSpool = async (): Promise<SpoolSink> => {
-      const spool = await GzipSpool.open(path.join(tmp, `spool-${spooledTables.length}`), gzip, { level: 1 });
+      const spool = await FrameSpool.open(path.join(tmp, `spool-${spooledTables.length}`), gzip, { level: 1 });
       // Notes which tables go through the spool (the other worker's), from their structure headings.
       const write = spool.write.bind(spool);
       spool.write = async (chunk) => {
@@ -293,7 +294,7 @@ describe('parallel dump: ranges of spooled tables', () => {
     expect(sql.length).toBe(sqlBytes);
     for (const table of result.tables) {
       // The offsets are the same bytes whether read from the whole file or from the table's member on.
-      const fromMember = gunzipSync(archive.subarray(table.gzipOffset));
+      const fromMember = gunzipSync(archive.subarray(table.frameOffset));
       expect(fromMember.subarray(0, table.dataLength).equals(sql.subarray(table.dataOffset, table.dataOffset + table.dataLength))).toBe(true);
       if (table.rows > 0) expect(fromMember.subarray(0, 13).toString()).toBe('INSERT INTO `');
     }
@@ -302,8 +303,9 @@ describe('parallel dump: ranges of spooled tables', () => {
     await loadWithStockClient(restored, file);
     const spooled = spooledTables[0];
     await withConnection(restored, (conn) => conn.query(`DELETE FROM \`${spooled}\` WHERE id > 10`));
-    // A manifest as the backup's would be: just what planTableSql reads.
-    const manifest = { type: 'db', engine: { kind: 'mysql' }, archive: { compression: 'gzip' }, tables: result.tables } as unknown as Manifest;
+    // A manifest as the backup's would be: just what planTableSql reads (the frame offset stored as gzipOffset).
+    const tables = result.tables.map(({ frameOffset, ...table }) => ({ ...table, gzipOffset: frameOffset }));
+    const manifest = { type: 'db', engine: { kind: 'mysql' }, archive: { compression: 'gzip' }, tables } as unknown as Manifest;
     const plan = planTableSql(manifest, [spooled]);
     expect(plan).toBeDefined();
     const handle = await open(file, 'r');

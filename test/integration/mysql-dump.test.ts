@@ -153,7 +153,7 @@ describe('dumpMysql on the corner-case schema', () => {
     const replay = await schema('dump_replay');
     let previousEnd = 0;
     for (const table of result.tables) {
-      expect(table.gzipOffset).toBe(table.dataOffset); // MemorySqlSink: a member starts where we are
+      expect(table.frameOffset).toBe(table.dataOffset); // MemorySqlSink: a member starts where we are
       expect(table.dataOffset).toBeGreaterThanOrEqual(previousEnd);
       previousEnd = table.dataOffset + table.dataLength;
       const range = dump.subarray(table.dataOffset, table.dataOffset + table.dataLength);
@@ -251,7 +251,7 @@ describe('dumpMysql on the corner-case schema', () => {
         if (written > 100_000) controller.abort(new Error('stop now'));
       },
       async cut() {
-        return { gzipOffset: Promise.resolve(written) };
+        return { frameOffset: Promise.resolve(written) };
       },
     };
     await expect(dumpMysql(source, aborting, { signal: controller.signal })).rejects.toThrow('stop now');

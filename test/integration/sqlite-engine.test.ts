@@ -127,7 +127,7 @@ describe('SQLite engine', () => {
       const lines = range.split('\n').slice(0, -1);
       expect(lines).toHaveLength(table.rows);
       for (const line of lines) expect(line.startsWith(`INSERT INTO ${q(table.name)}(`)).toBe(true);
-      if (table.rows > 0) expect(table.gzipOffset).toBe(table.dataOffset); // MemorySqlSink: offsets coincide
+      if (table.rows > 0) expect(table.frameOffset).toBe(table.dataOffset); // MemorySqlSink: offsets coincide
     }
   });
 

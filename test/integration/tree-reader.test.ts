@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
+import { FrameWriter } from '../../src/archive/codec/frame-writer.js';
+import { gzip as gzipCodec } from '../../src/archive/codec/gzip.js';
 import { packTree, type PackOptions, type PackResult } from '../../src/archive/pack-tree.js';
 import { readTar } from '../../src/archive/tar-reader.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
@@ -16,7 +17,7 @@ import { TreeRules } from '../../src/archive/tree-rules.js';
 /** Packs `root` into an in-memory .tgz; returns the gunzipped tar stream and the pack's result. */
 async function pack(root: string, options: Partial<PackOptions> = {}): Promise<{ tar: Buffer; result: PackResult }> {
   const members: Buffer[] = [];
-  const gzip = new GzipMemberWriter({ write: async (member) => void members.push(member) }, { level: 1 });
+  const gzip = new FrameWriter({ write: async (member) => void members.push(member) }, gzipCodec, { level: 1 });
   const writer = new TarWriter(gzip);
   const result = await packTree(root, writer, { rules: new TreeRules({ scope: 'all', globs: ['*.skip'] }), ...options });
   await writer.finish();

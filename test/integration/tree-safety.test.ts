@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AtomicFile } from '../../src/archive/atomic-file.js';
-import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
+import { FrameWriter } from '../../src/archive/codec/frame-writer.js';
+import { gzip as gzipCodec } from '../../src/archive/codec/gzip.js';
 import { BLOCK, encodeHeader, type TarHeader } from '../../src/archive/tar-header.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
 import { createTreeBackup } from '../../src/core/backup-tree.js';
@@ -45,7 +46,7 @@ async function* once(buffer: Buffer): AsyncIterable<Buffer> {
 /** Writes a .tgz of `members` (paths exactly as given) through Lifeboat's own tar writer. */
 async function writeArchive(file: string, members: Member[], options: { truncate?: boolean } = {}): Promise<void> {
   const out = await AtomicFile.create(file);
-  const gzip = new GzipMemberWriter(out);
+  const gzip = new FrameWriter(out, gzipCodec);
   const raw: Buffer[] = [];
   const tar = new TarWriter({ write: async (chunk) => void raw.push(Buffer.from(chunk)) });
   for (const { header, data, typeflag } of members) {

@@ -6,19 +6,20 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { AtomicFile } from '../../src/archive/atomic-file.js';
-import { GzipMemberWriter, SAME_LEVEL } from '../../src/archive/gzip-members.js';
-import { storedMember } from '../../src/archive/stored-gzip.js';
+import { FrameWriter, SAME_LEVEL } from '../../src/archive/codec/frame-writer.js';
+import { gzip as gzipCodec } from '../../src/archive/codec/gzip.js';
+import { storedMember } from '../../src/archive/codec/gzip-stored.js';
 
 describe('gzip members', () => {
   it('writes a valid .gz that gzip -t and zcat read, and cut() gives member offsets', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-gz-'));
     const file = path.join(dir, 'dump.sql.gz');
     const out = await AtomicFile.create(file);
-    const writer = new GzipMemberWriter(out, { blockSize: 4096, concurrency: 3 });
+    const writer = new FrameWriter(out, gzipCodec, { blockSize: 4096, concurrency: 3 });
     const parts: Buffer[] = [];
     const offsets: { compressed: number; uncompressed: number }[] = [];
     for (let table = 0; table < 5; table++) {
-      offsets.push({ compressed: await (await writer.cut()).gzipOffset, uncompressed: writer.bytesWritten });
+      offsets.push({ compressed: await (await writer.cut()).frameOffset, uncompressed: writer.bytesWritten });
       for (let i = 0; i < 300 * table; i++) {
         const line = Buffer.from(`INSERT INTO t${table} VALUES (${i}, 'row ${i} ${'x'.repeat(i % 50)}');\n`);
         parts.push(line);
@@ -58,7 +59,7 @@ describe('gzip members', () => {
 
   it('stores level-0 data, and SAME_LEVEL data joins the pending block instead of starting a member', async () => {
     const chunks: Buffer[] = [];
-    const writer = new GzipMemberWriter({ write: async (b) => void chunks.push(b) }, { blockSize: 1 << 20 });
+    const writer = new FrameWriter({ write: async (b) => void chunks.push(b) }, gzipCodec, { blockSize: 1 << 20 });
     const media = Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919 + ((i * i) % 251)) & 0xff));
     const header = Buffer.alloc(512, 0x61);
     const text = Buffer.from('SELECT 1;\n'.repeat(10_000));
@@ -80,7 +81,7 @@ describe('gzip members', () => {
 
   it('copies what it is given: the caller may fill its buffer again once write resolves', async () => {
     const chunks: Buffer[] = [];
-    const writer = new GzipMemberWriter({ write: async (b) => void chunks.push(b) }, { blockSize: 1000, concurrency: 2 });
+    const writer = new FrameWriter({ write: async (b) => void chunks.push(b) }, gzipCodec, { blockSize: 1000, concurrency: 2 });
     const expected: Buffer[] = [];
     const reused = Buffer.alloc(2500);
     for (let i = 0; i < 40; i++) {
@@ -98,7 +99,7 @@ describe('gzip members', () => {
   });
 
   it('reports a failing output instead of losing it', async () => {
-    const writer = new GzipMemberWriter({ write: async () => Promise.reject(new Error('disk full')) }, { blockSize: 16 });
+    const writer = new FrameWriter({ write: async () => Promise.reject(new Error('disk full')) }, gzipCodec, { blockSize: 16 });
     await expect(
       (async () => {
         for (let i = 0; i < 100; i++) await writer.write('0123456789abcdef0123456789');
@@ -113,12 +114,12 @@ describe('gzip members', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     // The output holds every member until released, as a slow disk would.
-    const writer = new GzipMemberWriter({ write: async (member) => void (await gate, written.push(member)) }, { concurrency: 64 });
+    const writer = new FrameWriter({ write: async (member) => void (await gate, written.push(member)) }, gzipCodec, { concurrency: 64 });
     const parts: Buffer[] = [];
-    const starts: { gzipOffset: Promise<number>; uncompressed: number }[] = [];
+    const starts: { frameOffset: Promise<number>; uncompressed: number }[] = [];
     for (let table = 0; table < 20; table++) {
-      const { gzipOffset } = await writer.cut(); // resolves although nothing has been written yet
-      starts.push({ gzipOffset, uncompressed: writer.bytesWritten });
+      const { frameOffset } = await writer.cut(); // resolves although nothing has been written yet
+      starts.push({ frameOffset, uncompressed: writer.bytesWritten });
       const rows = Buffer.from(`INSERT INTO t${table} VALUES ${Array.from({ length: table * 7 }, (_, i) => `(${i},'v${i}')`).join(',')};\n`);
       parts.push(rows);
       await writer.write(rows);
@@ -128,16 +129,16 @@ describe('gzip members', () => {
     await writer.finish();
     const bytes = Buffer.concat(written);
     const expected = Buffer.concat(parts);
-    for (const { gzipOffset, uncompressed } of starts) {
-      expect(gunzipSync(bytes.subarray(await gzipOffset)).equals(expected.subarray(uncompressed))).toBe(true);
+    for (const { frameOffset, uncompressed } of starts) {
+      expect(gunzipSync(bytes.subarray(await frameOffset)).equals(expected.subarray(uncompressed))).toBe(true);
     }
   });
 
   it('rejects the offsets of members that never got written, and reports the failure on the next call', async () => {
-    const writer = new GzipMemberWriter({ write: async () => Promise.reject(new Error('disk full')) });
+    const writer = new FrameWriter({ write: async () => Promise.reject(new Error('disk full')) }, gzipCodec);
     await writer.write('CREATE TABLE t (id INT);\n');
-    const { gzipOffset } = await writer.cut();
-    await expect(gzipOffset).rejects.toThrow('disk full');
+    const { frameOffset } = await writer.cut();
+    await expect(frameOffset).rejects.toThrow('disk full');
     await expect(writer.write('INSERT INTO t VALUES (1);\n').then(() => writer.cut())).rejects.toThrow('disk full');
   });
   it('AtomicFile flushes big files in the background on the way and still seals the exact bytes', async () => {

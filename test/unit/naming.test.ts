@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { zstd } from '../../src/archive/codec/zstd.js';
 import { archiveFileName, filterBackupName, parseArchiveFileName } from '../../src/repository/naming.js';
 import { backupTypeOf, type Manifest } from '../../src/shared/types.js';
 import { recordOf } from '../../src/repository/catalog.js';
@@ -20,6 +21,13 @@ describe('backup names', () => {
       name: 'before_upgrade',
       compression: 'gzip',
     });
+  });
+
+  it('names zstd archives .sql.zst and .tar.zst, and parses them back', () => {
+    expect(archiveFileName(1732443600, 'db', 'nightly', zstd)).toBe('1732443600_db_nightly.sql.zst');
+    expect(archiveFileName(1732443600, 'system', '', zstd)).toBe('1732443600_snapshot.tar.zst');
+    expect(parseArchiveFileName('1732443600_db_nightly.sql.zst')).toEqual({ time: 1732443600, type: 'db', name: 'nightly', compression: 'zstd' });
+    expect(parseArchiveFileName('1732443600_media_x.tar.zst')).toEqual({ time: 1732443600, type: 'media', name: 'x', compression: 'zstd' });
   });
 
   it('recognises the files Magento itself writes', () => {
@@ -48,7 +56,7 @@ describe('backup names', () => {
   });
 
   it('ignores what is not an archive', () => {
-    for (const file of ['notes.txt', '1500000000_db.sql.gz.partial', '1500000000_db.sql.gz.manifest.json', '1500000000_db.tgz', '1500000000_snapshot.sql.gz', 'x_db.sql.gz']) {
+    for (const file of ['notes.txt', '1500000000_db.sql.gz.partial', '1500000000_db.sql.gz.manifest.json', '1500000000_db.tgz', '1500000000_snapshot.sql.gz', 'x_db.sql.gz', '1500000000_db.tar.zst', '1500000000_snapshot.sql.zst', '1500000000_db.zst']) {
       expect(parseArchiveFileName(file), file).toBeUndefined();
     }
   });

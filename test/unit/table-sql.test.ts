@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { GzipMemberWriter } from '../../src/archive/gzip-members.js';
+import { FrameWriter } from '../../src/archive/codec/frame-writer.js';
+import { gzip as gzipCodec } from '../../src/archive/codec/gzip.js';
 import { planTableSql, readTableSql } from '../../src/core/table-sql.js';
 import type { Manifest, TableEntry } from '../../src/shared/types.js';
 
@@ -22,14 +23,14 @@ interface Dump {
  */
 async function makeDump(): Promise<Dump> {
   const members: Buffer[] = [];
-  const gzip = new GzipMemberWriter({ write: async (b) => void members.push(b) });
+  const gzip = new FrameWriter({ write: async (b) => void members.push(b) }, gzipCodec);
   const tables: TableEntry[] = [];
   await gzip.write('-- header\nSET NAMES utf8mb4;\n');
   let carry = '';
   for (const name of ['big_a', 'small', 'big_z']) {
     await gzip.write(`${carry}DROP TABLE IF EXISTS \`${name}\`;\nCREATE TABLE \`${name}\` (id INT, data LONGTEXT);\n-- Data for ${name}\n`);
     carry = '';
-    const gzipOffset = await (await gzip.cut()).gzipOffset;
+    const gzipOffset = await (await gzip.cut()).frameOffset;
     const dataOffset = gzip.bytesWritten;
     const statements = name === 'small' ? 1 : 3;
     const size = name === 'small' ? 64 : 1536 << 10; // random bytes; their hex is twice as long

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { AtomicFile } from '../../src/archive/atomic-file.js';
-import { GzipMemberWriter, SAME_LEVEL } from '../../src/archive/gzip-members.js';
+import { FrameWriter, SAME_LEVEL } from '../../src/archive/codec/frame-writer.js';
+import { gzip as gzipCodec } from '../../src/archive/codec/gzip.js';
 import { BLOCK, decodeName, decodeRawHeader, encodeHeader, formatPaxTime, parsePaxTime, type TarHeader } from '../../src/archive/tar-header.js';
 import { readTar, TarFormatError } from '../../src/archive/tar-reader.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
@@ -134,7 +135,7 @@ describe('tar writer', () => {
     const dir = await tmp();
     const file = path.join(dir, 'a.tgz');
     const out = await AtomicFile.create(file);
-    const gzip = new GzipMemberWriter(out, { blockSize: 4096 });
+    const gzip = new FrameWriter(out, gzipCodec, { blockSize: 4096 });
     const writer = new TarWriter(gzip);
     await writeMembers(writer);
     await gzip.finish();
@@ -187,7 +188,7 @@ describe('tar writer', () => {
     expect(output.levels.slice(first, first + 3)).toEqual([0, SAME_LEVEL, SAME_LEVEL]);
     const gzFile = path.join(await tmp(), 'levels.gz');
     const out = await AtomicFile.create(gzFile);
-    const gzip = new GzipMemberWriter(out, { blockSize: 1 << 20 });
+    const gzip = new FrameWriter(out, gzipCodec, { blockSize: 1 << 20 });
     const random = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919 + ((i * i) % 251)) & 0xff));
     const text = Buffer.from('SELECT 1;\n'.repeat(20_000));
     await gzip.write(text);

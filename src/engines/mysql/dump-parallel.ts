@@ -12,7 +12,7 @@
 // cannot be had in time, the dump runs on one connection and says so in a warning.
 //
 // One file: the sink is owned by one worker at a time. A worker that finds it free streams its table
-// straight in; the others write whole tables into a spool (gzip members in a temp file, so memory stays
+// straight in; the others write whole tables into a spool (compressed frames in a temp file, so memory stays
 // bounded) and move it into the sink byte for byte, with offsets shifted, as soon as the sink is free.
 // Tables come largest first, so the tables read last are small and no worker idles long at the end.
 import type { SpoolSink, SqlSink } from '../engine.js';
@@ -162,8 +162,8 @@ export async function dumpTablesInParallel<T>(job: ParallelTables<T>): Promise<D
       const at = await spool.moveToMain();
       for (const info of spooled) {
         // The spool is written out, so its offsets are known.
-        const gzipOffset = (await info.gzipOffset) + at.gzipOffset;
-        done.push({ ...info, dataOffset: info.dataOffset + at.dataOffset, gzipOffset: Promise.resolve(gzipOffset) });
+        const frameOffset = (await info.frameOffset) + at.frameOffset;
+        done.push({ ...info, dataOffset: info.dataOffset + at.dataOffset, frameOffset: Promise.resolve(frameOffset) });
       }
       spooled = [];
     };

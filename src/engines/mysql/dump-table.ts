@@ -37,11 +37,11 @@ export interface TableDataResult {
   rows: number;
   dataOffset: number;
   dataLength: number;
-  /** Known once the members before the table's are compressed (SqlSink.cut). */
-  gzipOffset: Promise<number>;
+  /** Known once the frames before the table's are compressed (SqlSink.cut). */
+  frameOffset: Promise<number>;
 }
 
-/** A dumped table; its member offset may still be on its way (TableDataResult.gzipOffset). */
+/** A dumped table; its frame offset may still be on its way (TableDataResult.frameOffset). */
 export interface DumpedTable extends TableDataResult {
   name: string;
 }
@@ -132,30 +132,30 @@ function coreConnection(conn: MysqlConnection): CoreConnection {
 
 /**
  * Writes the table's INSERT statements. Before the first one it cuts the sink (so the table's data starts
- * a fresh compression member) and records where the data starts; everything written between dataOffset
+ * a fresh compression frame) and records where the data starts; everything written between dataOffset
  * and dataOffset + dataLength is this table's INSERTs and nothing else.
  */
 export async function dumpTableData(ctx: TableDataContext, table: string, columns: ColumnInfo[]): Promise<TableDataResult> {
-  const { gzipOffset } = await ctx.sink.cut();
+  const { frameOffset } = await ctx.sink.cut();
   const dataOffset = ctx.sink.bytesWritten;
   const plan = planSelect(table, columns, ctx.maxAllowedPacket, { rowBudget: ctx.statementLimit, pieces: ctx.valuePieces === true });
-  if (plan === null) return { rows: 0, dataOffset, dataLength: 0, gzipOffset };
+  if (plan === null) return { rows: 0, dataOffset, dataLength: 0, frameOffset };
   const { rows, pending } = await streamStatements(ctx, plan, table);
   await writeRemainingPieces(ctx, table, columns, pending);
   if (pending.length > 0 && ctx.constraintChecks) await ctx.sink.write(CHECKS_ON);
-  return { rows, dataOffset, dataLength: ctx.sink.bytesWritten - dataOffset, gzipOffset };
+  return { rows, dataOffset, dataLength: ctx.sink.bytesWritten - dataOffset, frameOffset };
 }
 
 /**
  * Bytes handed to the sink at a time. Statements (up to 4 MiB) go out in pieces of about this size
- * instead of one buffer each: a dump then allocates no buffer above ~1 MiB per row batch, the gzip
+ * instead of one buffer each: a dump then allocates no buffer above ~1 MiB per row batch, the frame
  * writer takes each piece as a whole block without copying it again, and fewer large buffers churn
  * through malloc, whose heap otherwise fragments and grows with the length of the dump.
  */
 const PIECE_BYTES = 1 << 20;
 /** A value at least this long is handed out as it is rather than copied into the piece. */
 const OWN_PIECE = 64 << 10;
-/** Room for a piece that reached PIECE_BYTES within one row: it still goes out whole, as one gzip block. */
+/** Room for a piece that reached PIECE_BYTES within one row: it still goes out whole, as one compression block. */
 const PIECE_ROOM = PIECE_BYTES + 2 * OWN_PIECE;
 
 type Emit = (piece: Buffer, rows: number) => void;

@@ -276,7 +276,7 @@ async function runDump(
   for (const worker of snapshot.connections) await worker.query('ROLLBACK');
   session.progress.report(true);
 
-  const tableResults: TableDumpInfo[] = await Promise.all(dumped.map(async (info) => ({ ...info, gzipOffset: await info.gzipOffset })));
+  const tableResults: TableDumpInfo[] = await Promise.all(dumped.map(async (info) => ({ ...info, frameOffset: await info.frameOffset })));
   const engine: EngineInfo = { kind: 'mysql', serverVersion, database };
   const objects: ObjectCounts = {
     tables: tableResults.length,
@@ -388,8 +388,8 @@ async function lockDefinition(conn: MysqlConnection, table: string): Promise<boo
 }
 
 async function emptyData(sink: SqlSink): Promise<TableDataResult> {
-  const { gzipOffset } = await sink.cut();
-  return { rows: 0, dataOffset: sink.bytesWritten, dataLength: 0, gzipOffset };
+  const { frameOffset } = await sink.cut();
+  return { rows: 0, dataOffset: sink.bytesWritten, dataLength: 0, frameOffset };
 }
 
 function snapshotWarnings(tables: TableInfo[]): string[] {

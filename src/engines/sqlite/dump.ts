@@ -3,7 +3,7 @@
 //
 // Layout:
 //   PRAGMA foreign_keys=OFF; BEGIN TRANSACTION; PRAGMA user_version=N; PRAGMA application_id=N;
-//   per table: CREATE TABLE; then its INSERTs (a range of their own, starting a gzip member)
+//   per table: CREATE TABLE; then its INSERTs (a range of their own, starting a compression frame)
 //   virtual tables: CREATE VIRTUAL TABLE in creation order, their rows after all regular tables
 //   DELETE FROM sqlite_sequence; INSERT INTO sqlite_sequence ...
 //   indexes, views, triggers (in creation order; triggers last so that loading does not fire them)
@@ -97,7 +97,7 @@ async function dumpRows(db: Db, table: TableShape, encoding: TextEncoding, write
   try {
     let next = rows.next();
     if (!next.done) {
-      info.gzipOffset = await (await sink.cut()).gzipOffset;
+      info.frameOffset = await (await sink.cut()).frameOffset;
       info.dataOffset = sink.bytesWritten;
     }
     for (; !next.done; next = rows.next()) {

@@ -3,6 +3,7 @@
 // off-site storage the list is the backup folder's and the bucket's; a backup only in the bucket is
 // downloaded from it (decrypted on the way), deleted from both places and rolled back like in the CLI.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { codecOfFileName } from '../../archive/codec/registry.js';
 import { StateStore } from '../../state/state.js';
 import type { Settings } from '../../config/settings.js';
 import { UsageError } from '../../shared/errors.js';
@@ -125,7 +126,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
       return reply.code(416).send({ error: `the range does not fit the archive's ${size} bytes` });
     }
     const body = await open(range); // before the headers: a wrong key is a clean error
-    reply.header('content-type', record.file.endsWith('.gz') || record.file.endsWith('.tgz') ? 'application/gzip' : 'application/octet-stream');
+    reply.header('content-type', codecOfFileName(record.file)?.mediaType ?? 'application/octet-stream');
     reply.header('content-disposition', `attachment; filename="${record.file.replace(/"/g, '')}"`);
     if (record.sha256) reply.header('x-checksum-sha256', record.sha256);
     if (!range || range.start === 0) await context.audit(request, session, 'download', true, record.id);

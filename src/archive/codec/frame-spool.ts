@@ -1,28 +1,27 @@
-// A parallel dump's spool: gzip members compressed on the thread pool into a temp file beside the
-// archive, then copied byte for byte (no recompression) into the main GzipMemberWriter when the worker
-// gets its turn. The file is unlinked as soon as it is open, so even a killed process leaves nothing.
+// A parallel dump's spool: frames compressed on the thread pool into a temp file beside the archive,
+// then copied byte for byte (no recompression) into the main FrameWriter when the worker gets its turn. The file is unlinked as soon as it is open, so even a killed process leaves nothing.
 import { open, unlink, type FileHandle } from 'node:fs/promises';
-import type { MemberStart, SpoolSink } from '../shared/sinks.js';
-import { GzipMemberWriter, type GzipMemberOptions } from './gzip-members.js';
+import type { FrameStart, SpoolSink } from '../../shared/sinks.js';
+import { FrameWriter, type FrameOptions } from './frame-writer.js';
 
 /** Bytes copied from the spool into the archive per read. */
 const COPY_CHUNK = 1 << 20;
 
-export class GzipSpool implements SpoolSink {
-  private writer: GzipMemberWriter;
+export class FrameSpool implements SpoolSink {
+  private writer: FrameWriter;
   /** Compressed bytes in the file. */
   private fileBytes = 0;
 
   private constructor(
     private readonly handle: FileHandle,
-    private readonly main: GzipMemberWriter,
-    private readonly options: GzipMemberOptions,
+    private readonly main: FrameWriter,
+    private readonly options: FrameOptions,
   ) {
     this.writer = this.freshWriter();
   }
 
-  /** Creates the spool at `file` (which must not exist) for `main`, compressing as `options` say. */
-  static async open(file: string, main: GzipMemberWriter, options: GzipMemberOptions = {}): Promise<GzipSpool> {
+  /** Creates the spool at `file` (which must not exist) for `main`, compressing with its codec as `options` say. */
+  static async open(file: string, main: FrameWriter, options: FrameOptions = {}): Promise<FrameSpool> {
     const handle = await open(file, 'wx+', 0o600);
     try {
       await unlink(file);
@@ -30,7 +29,7 @@ export class GzipSpool implements SpoolSink {
       await handle.close();
       throw error;
     }
-    return new GzipSpool(handle, main, options);
+    return new FrameSpool(handle, main, options);
   }
 
   get bytesWritten(): number {
@@ -41,13 +40,13 @@ export class GzipSpool implements SpoolSink {
     return this.writer.write(chunk);
   }
 
-  cut(): Promise<MemberStart> {
+  cut(): Promise<FrameStart> {
     return this.writer.cut();
   }
 
-  async moveToMain(): Promise<{ dataOffset: number; gzipOffset: number }> {
+  async moveToMain(): Promise<{ dataOffset: number; frameOffset: number }> {
     const uncompressed = await this.writer.finish();
-    const landed = await this.main.appendMembers(this.readBack(), uncompressed);
+    const landed = await this.main.appendFrames(this.readBack(), uncompressed);
     await this.handle.truncate(0);
     this.fileBytes = 0;
     this.writer = this.freshWriter();
@@ -58,17 +57,17 @@ export class GzipSpool implements SpoolSink {
     await this.handle.close();
   }
 
-  private freshWriter(): GzipMemberWriter {
-    return new GzipMemberWriter({ write: (member) => this.append(member) }, this.options);
+  private freshWriter(): FrameWriter {
+    return new FrameWriter({ write: (frame) => this.append(frame) }, this.main.codec, this.options);
   }
 
-  private async append(member: Buffer): Promise<void> {
+  private async append(frame: Buffer): Promise<void> {
     let done = 0;
-    while (done < member.length) {
-      const { bytesWritten } = await this.handle.write(member, done, member.length - done, this.fileBytes + done);
+    while (done < frame.length) {
+      const { bytesWritten } = await this.handle.write(frame, done, frame.length - done, this.fileBytes + done);
       done += bytesWritten;
     }
-    this.fileBytes += member.length;
+    this.fileBytes += frame.length;
   }
 
   private async *readBack(): AsyncIterable<Buffer> {

@@ -1,14 +1,11 @@
-// Gzip output made of independent members, compressed in parallel on libuv's thread pool and written
-// in order. A file of concatenated members is a valid .gz (gzip -t, zcat, gunzip and the mysql client
-// pipeline all read it); starting a member at each table lets one table be read without the rest.
-import { promisify } from 'node:util';
-import { gzip, constants as zlibConstants } from 'node:zlib';
-import type { MemberStart, SqlSink } from '../shared/sinks.js';
-import { canBuildStoredMembers, storedMember } from './stored-gzip.js';
+// A codec's output made of independent frames (gzip's are members), compressed in parallel on libuv's
+// thread pool and written in order. A file of concatenated frames is one valid stream for the codec's
+// stock tools (gzip -t, zcat, and the mysql client pipeline read it whole); starting a frame at each
+// table lets one table be read without the rest.
+import type { FrameStart, SqlSink } from '../../shared/sinks.js';
+import { STORE_LEVEL, type Codec } from './codec.js';
 
-const gzipAsync = promisify(gzip);
-
-/** A write level meaning "the pending block's level": see GzipMemberWriter.write. */
+/** A write level meaning "the pending block's level": see FrameWriter.write. */
 export const SAME_LEVEL = 'same';
 
 /** Where compressed bytes go (an AtomicFile, a hash, a test buffer). */
@@ -16,16 +13,16 @@ export interface ByteOutput {
   write(buffer: Buffer): Promise<void>;
 }
 
-export interface GzipMemberOptions {
-  /** Uncompressed bytes per member (default 1 MiB). */
+export interface FrameOptions {
+  /** Uncompressed bytes per frame (default 1 MiB). */
   blockSize?: number;
-  /** zlib level 0-9 (default 6, as gzip); a write may ask for another level for its own block. */
+  /** The codec's level (default: the codec's default); a write may ask for another level for its own block. */
   level?: number;
-  /** Members being compressed at once (default 4, libuv's default pool size). */
+  /** Frames being compressed at once (default 4, libuv's default pool size). */
   concurrency?: number;
 }
 
-export class GzipMemberWriter implements SqlSink {
+export class FrameWriter implements SqlSink {
   private readonly blockSize: number;
   private readonly level: number;
   private readonly concurrency: number;
@@ -38,19 +35,20 @@ export class GzipMemberWriter implements SqlSink {
   private pendingLevel: number | undefined;
   private uncompressed = 0;
   private compressed = 0;
-  /** Compressed over uncompressed size of the last compressed member, for sizing the next one's output. */
+  /** Compressed over uncompressed size of the last compressed frame, for sizing the next one's output. */
   private lastRatio = 1;
-  /** Write completions, oldest first; each resolves once its member is written. */
+  /** Write completions, oldest first; each resolves once its frame is written. */
   private inFlight: Promise<void>[] = [];
   private tail: Promise<void> = Promise.resolve();
   private failure: unknown;
 
   constructor(
     private readonly output: ByteOutput,
-    options: GzipMemberOptions = {},
+    readonly codec: Codec,
+    options: FrameOptions = {},
   ) {
     this.blockSize = options.blockSize ?? 1 << 20;
-    this.level = options.level ?? 6;
+    this.level = options.level ?? codec.levels.default;
     this.concurrency = options.concurrency ?? 4;
   }
 
@@ -64,11 +62,11 @@ export class GzipMemberWriter implements SqlSink {
   }
 
   /**
-   * Appends data. `level` (0-9, default: the writer's level) is the compression level for this data:
-   * data at another level than the pending block's starts a new member, so already-compressed media
-   * can be stored (level 0) while the text around it is compressed. `SAME_LEVEL` joins the pending
+   * Appends data. `level` (the codec's, default: the writer's level) is the compression level for this
+   * data: data at another level than the pending block's starts a new frame, so already-compressed media
+   * can be stored (STORE_LEVEL) while the text around it is compressed. `SAME_LEVEL` joins the pending
    * block whatever its level: small bits (tar headers, padding) between two stored files would
-   * otherwise cost two tiny members each. The data is copied before the returned promise resolves, so
+   * otherwise cost two tiny frames each. The data is copied before the returned promise resolves, so
    * the caller may then fill its buffer again.
    */
   async write(chunk: string | Buffer, level?: number | typeof SAME_LEVEL): Promise<void> {
@@ -108,37 +106,37 @@ export class GzipMemberWriter implements SqlSink {
   }
 
   /**
-   * Ends the current member. Resolves once its block is handed over (the same backpressure as write);
-   * `gzipOffset` resolves later, when the members before it are written, so the caller can go on
+   * Ends the current frame. Resolves once its block is handed over (the same backpressure as write);
+   * `frameOffset` resolves later, when the frames before it are written, so the caller can go on
    * writing meanwhile. A failure rejects it and also surfaces through the next write, cut or finish.
    */
-  async cut(): Promise<MemberStart> {
+  async cut(): Promise<FrameStart> {
     this.enqueue();
-    const gzipOffset = this.tail.then(() => this.compressed);
-    gzipOffset.catch(() => undefined); // handled: the failure is reported by the writer's next call
+    const frameOffset = this.tail.then(() => this.compressed);
+    frameOffset.catch(() => undefined); // handled: the failure is reported by the writer's next call
     await this.limitInFlight();
-    return { gzipOffset };
+    return { frameOffset };
   }
 
   /**
-   * Appends complete gzip members compressed elsewhere (a parallel dump's spool), byte for byte, after a
-   * cut; `uncompressedBytes` is what they hold. Resolves to the uncompressed and compressed offsets where
-   * they start. Nothing else may write meanwhile.
+   * Appends complete frames of this codec compressed elsewhere (a parallel dump's spool), byte for byte,
+   * after a cut; `uncompressedBytes` is what they hold. Resolves to the uncompressed and compressed
+   * offsets where they start. Nothing else may write meanwhile.
    */
-  async appendMembers(members: AsyncIterable<Buffer>, uncompressedBytes: number): Promise<{ dataOffset: number; gzipOffset: number }> {
+  async appendFrames(frames: AsyncIterable<Buffer>, uncompressedBytes: number): Promise<{ dataOffset: number; frameOffset: number }> {
     this.enqueue();
     await this.drain();
-    const gzipOffset = this.compressed;
+    const frameOffset = this.compressed;
     const dataOffset = this.uncompressed;
-    for await (const chunk of members) {
+    for await (const chunk of frames) {
       await this.output.write(chunk);
       this.compressed += chunk.length;
     }
     this.uncompressed += uncompressedBytes;
-    return { dataOffset, gzipOffset };
+    return { dataOffset, frameOffset };
   }
 
-  /** Compresses what is left and waits until every member is written. Returns the uncompressed size. */
+  /** Compresses what is left and waits until every frame is written. Returns the uncompressed size. */
   async finish(): Promise<number> {
     this.enqueue();
     await this.drain();
@@ -150,7 +148,7 @@ export class GzipMemberWriter implements SqlSink {
     await this.limitInFlight();
   }
 
-  /** Starts compressing the pending block and queues its member behind the ones before it. */
+  /** Starts compressing the pending block and queues its frame behind the ones before it. */
   private enqueue(): void {
     const buffer = this.current;
     if (this.pendingBytes === 0 || !buffer) return;
@@ -159,25 +157,27 @@ export class GzipMemberWriter implements SqlSink {
     this.current = undefined;
     this.pendingBytes = 0;
     let compressing: Promise<Buffer>;
-    if (level === 0 && canBuildStoredMembers) {
-      compressing = Promise.resolve(storedMember(block));
+    const made = this.codec.frame(block, level, this.outputSize(block.length, level));
+    if (Buffer.isBuffer(made)) {
+      // Built at once (a stored frame): the block was copied and can be filled again.
+      compressing = Promise.resolve(made);
       this.recycle(buffer);
     } else {
-      compressing = gzipAsync(block, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, chunkSize: this.outputSize(block.length) });
-      // The thread pool reads the block until the member is done; only then can it be filled again.
+      compressing = made;
+      // The thread pool reads the block until the frame is done; only then can it be filled again.
       compressing.then(
-        (member) => {
-          this.lastRatio = member.length / block.length;
+        (frame) => {
+          if (level !== STORE_LEVEL) this.lastRatio = frame.length / block.length;
           this.recycle(buffer);
         },
         () => undefined,
       );
     }
-    // Members are compressed concurrently but appended strictly in order.
+    // Frames are compressed concurrently but appended strictly in order.
     this.tail = this.tail.then(async () => {
-      const member = await compressing;
-      await this.output.write(member);
-      this.compressed += member.length;
+      const frame = await compressing;
+      await this.output.write(frame);
+      this.compressed += frame.length;
     });
     const written = this.tail.catch((error: unknown) => {
       this.failure ??= error;
@@ -185,24 +185,25 @@ export class GzipMemberWriter implements SqlSink {
     this.inFlight.push(written);
   }
 
-  /** Waits while more members than `concurrency` are being compressed or written. */
+  /** Waits while more frames than `concurrency` are being compressed or written. */
   private async limitInFlight(): Promise<void> {
     while (this.inFlight.length > this.concurrency) await this.inFlight.shift();
     this.throwIfFailed();
   }
 
   /**
-   * zlib's output buffer for a member of `length` bytes. The member is a slice of it, which keeps the
-   * whole buffer alive until written: sized like the last member (SQL and text shrink to a quarter) plus
-   * room, instead of the whole block, members in flight hold and churn through a third of the memory.
-   * An output that does not fit costs one more round trip to the thread pool; zlib's default 16 KiB
-   * would cost 64 for a 1 MiB member. Never more than the block can grow to (stored data grows by a
-   * few bytes per 64 KiB).
+   * The compressor's output buffer for a frame of `length` bytes. The frame is a slice of it, which
+   * keeps the whole buffer alive until written: sized like the last frame (SQL and text shrink to a
+   * quarter) plus room, instead of the whole block, frames in flight hold and churn through a third of
+   * the memory. An output that does not fit costs one more round trip to the thread pool; zlib's default
+   * 16 KiB would cost 64 for a 1 MiB frame. Never more than the block can grow to (stored data grows by
+   * a few bytes per 64 KiB), and that much for stored data, which does not shrink.
    */
-  private outputSize(length: number): number {
+  private outputSize(length: number, level: number): number {
     const whole = length + (length >> 8) + 1024;
+    if (level === STORE_LEVEL) return whole;
     const guess = Math.ceil(length * this.lastRatio * 1.25) + (64 << 10);
-    return Math.max(zlibConstants.Z_MIN_CHUNK, Math.min(whole, guess));
+    return Math.min(whole, guess);
   }
 
   private recycle(buffer: Buffer): void {

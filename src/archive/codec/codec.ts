@@ -1,0 +1,49 @@
+// What a compression is to Lifeboat: a codec. Archives are written as independent frames (for gzip,
+// members) compressed in parallel and concatenated in order, so that the stock tool reads
+// the whole file as one stream and a table or a member can be read alone from its frame's offset.
+// Everything that differs between compressions is here; the frame writer, the spool, the readers and
+// the file names work through this interface and know no codec by name.
+import type { Transform } from 'node:stream';
+import type { CompressionName } from '../../shared/types.js';
+
+/** The level that stores data as it is (already-compressed media): gzip's level 0, whatever the codec. */
+export const STORE_LEVEL = 0;
+
+export interface Codec {
+  /** As manifests record it and the settings take it. */
+  readonly name: CompressionName;
+  /** File-name extensions (no dot) of the archives Lifeboat writes: a database dump, a file-tree archive. */
+  readonly extensions: { readonly db: string; readonly tree: string };
+  /** Every extension this codec's archives are recognised by when read (Magento's `.gz` dumps too). */
+  readonly readExtensions: { readonly db: readonly string[]; readonly tree: readonly string[] };
+  /** The Content-Type of a download. */
+  readonly mediaType: string;
+  /**
+   * Levels a user may choose (1 to `max`), the frame writer's default, and Lifeboat's defaults for SQL
+   * dumps and for a tree's text (chosen by measurement: see the codec).
+   */
+  readonly levels: { readonly max: number; readonly default: number; readonly sql: number; readonly text: number };
+  /** The bytes every frame Lifeboat writes starts with (a scan back for a frame's start looks for them). */
+  readonly frameMagic: Buffer;
+  /**
+   * One complete, independent frame holding `data`. `level` STORE_LEVEL stores it (a frame built at
+   * once, synchronously, where the codec can); others compress it on the thread pool. `outputSize` is the
+   * output buffer to start with: a guess of the frame's size.
+   */
+  frame(data: Buffer, level: number, outputSize: number): Buffer | Promise<Buffer>;
+  /** A stream that decompresses concatenated frames, in chunks of up to 1 MiB. */
+  createDecompressor(): Transform;
+  /** Decompresses whole frames at once (a frame found by scanning back). */
+  decompressSync(data: Buffer): Buffer;
+  /** Whether an error came from the decompressor finding damaged data (rather than from a read). */
+  isDataError(error: unknown): boolean;
+}
+
+/** The chunk size of decompressed output: 1 MiB, large enough that the consumer's per-chunk cost is small. */
+export const DECOMPRESSED_CHUNK = 1 << 20;
+
+/** The error code a zlib-family stream attached to an error, if any. */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
