@@ -8,7 +8,7 @@
 import { constants } from 'node:fs';
 import { chmod, chown, copyFile, lchown, link, lstat, lutimes, open, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { createsOwnedBy, makesFolderExactly, probeCreation } from './creation-probe.js';
+import { createsOwnedBy, makesFolderExactly, probeCreation, type Creation } from './creation-probe.js';
 import { FolderMetas, OpenFolders, setFolderMetaSync } from './folder-metas.js';
 import type { TreeCounts } from './pack-tree.js';
 import { emptyCounts } from './pack-tree.js';
@@ -58,150 +58,190 @@ const NOW = () => Date.now() / 1000;
 const under = (rel: string, prefix: string) => prefix === '' || rel === prefix || rel.startsWith(prefix + '/');
 
 export async function extractTar(members: AsyncIterable<TarMember>, options: ExtractOptions): Promise<ExtractResult> {
-  const targets = [...options.targets].sort((a, b) => b.rel.length - a.rel.length);
-  const checker = new MemberChecker(options.folding);
-  const counts = emptyCounts();
-  const folders = new FolderMetas();
+  const extraction = new Extraction(options);
+  try {
+    for await (const member of members) await extraction.add(member);
+    await extraction.finishFolders();
+  } finally {
+    await extraction.close();
+  }
+  return { counts: extraction.counts, folders: extraction.folders };
+}
 
-  const locate = (rel: string): { abs: string; target: ExtractTarget } => {
-    const target = targets.find((t) => under(rel, t.rel));
+/** One extraction: where members go, the writing thread, and the folders still to be given their metadata. */
+class Extraction {
+  readonly counts = emptyCounts();
+  readonly folders = new FolderMetas();
+  private readonly targets: ExtractTarget[];
+  private readonly checker: MemberChecker;
+  private readonly creation: Creation | undefined;
+  private readonly writer: TreeWriterThread;
+  // A folder gets its mode, owner and mtime on the writing thread as soon as the extraction has left
+  // it: a pass over every folder after all the writing was a tenth of a big rollback. The final pass
+  // keeps the folders still open, read-only ones, and any that an archive out of order came back to.
+  private readonly inside = new OpenFolders();
+  private readonly reopen = (rel: string) => this.folders.reopen(rel);
+  // Only the folder the previous member went into is remembered, not every folder made (that was a
+  // string per folder for the whole extraction): an archive lists a folder's members together, and
+  // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
+  // way was made by this extraction: the checker lets no member be a file or symlink above another.
+  private lastFolder = '';
+  private readonly slice = new TimeSlice();
+
+  constructor(private readonly options: ExtractOptions) {
+    this.targets = [...options.targets].sort((a, b) => b.rel.length - a.rel.length);
+    this.checker = new MemberChecker(options.folding);
+    this.creation = probeCreation(this.targets.map((t) => t.dir));
+    this.writer = new TreeWriterThread(options.preserveOwners, this.creation);
+  }
+
+  /** Checks one member and makes it. */
+  async add(member: TarMember): Promise<void> {
+    this.options.signal?.throwIfAborted();
+    await this.slice.pause();
+    const checked = this.checker.check(member.header);
+    if (!checked) return;
+    for (let left = this.inside.leave(checked.path); left !== undefined; left = this.inside.leave(checked.path)) await this.finish(left);
+    this.inside.between(checked.path, this.reopen);
+    const { header } = member;
+    const { abs, target } = this.locate(checked.path);
+    if (abs === target.dir && checked.type !== 'dir') {
+      throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
+    }
+    if (abs !== target.dir) await this.ensureFolder(path.dirname(abs));
+    // What is done here rather than on the writing thread needs the folders made and the files written.
+    if (checked.type === 'symlink' || checked.type === 'hardlink' || (checked.type === 'file' && header.size > SMALL_FILE)) await this.writer.drain();
+    switch (checked.type) {
+      case 'dir':
+        await this.makeFolder(checked, abs, header);
+        break;
+      case 'file':
+        if (header.size <= SMALL_FILE) await this.writeSmallFile(checked, abs, member);
+        else await writeFile(abs, header, member.body, this.options.preserveOwners);
+        this.counts.files++;
+        this.counts.bytes += header.size;
+        break;
+      case 'symlink':
+        await this.makeSymlink(abs, header);
+        break;
+      case 'hardlink':
+        await this.makeHardlink(checked, abs);
+        break;
+    }
+    this.options.onMember?.(checked, header.size);
+  }
+
+  /** Where a member goes: under the target with the longest `rel` that holds it. */
+  private locate(rel: string): { abs: string; target: ExtractTarget } {
+    const target = this.targets.find((t) => under(rel, t.rel));
     if (!target) throw new UnsafeArchiveError(`member ${JSON.stringify(rel)} has no place to go`);
     const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
     // `rel` is normal (the checker made it so: no empty, `.` or `..` names): joined without path.join's
     // normalising, which was the most garbage of any call per member.
     return { abs: inner === '' ? target.dir : `${target.dir}${path.sep}${inner}`, target };
-  };
-  const creation = probeCreation(targets.map((t) => t.dir));
-  const writer = new TreeWriterThread(options.preserveOwners, creation);
-  // A folder gets its mode, owner and mtime on the writing thread as soon as the extraction has left
-  // it: a pass over every folder after all the writing was a tenth of a big rollback. The final pass
-  // keeps the folders still open, read-only ones, and any that an archive out of order came back to.
-  const inside = new OpenFolders();
-  const finish = async (rel: string) => {
-    const meta = folders.get(rel);
+  }
+
+  /** A folder the extraction has left: its metadata now, on the writing thread. */
+  private async finish(rel: string): Promise<void> {
+    const meta = this.folders.get(rel);
     // Without write and search permission for its owner a folder could not take a late member: it waits.
     if (!meta || (meta.mode & 0o300) !== 0o300) return;
-    await writer.folderMeta(locate(rel).abs, { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: seconds(meta.mtimeNs) });
-    folders.applied(rel);
-  };
-  const reopen = (rel: string) => folders.reopen(rel);
-  // Only the folder the previous member went into is remembered, not every folder made (that was a
-  // string per folder for the whole extraction): an archive lists a folder's members together, and
-  // for the others a recursive mkdir finds the folder there without an error. Whatever exists on the
-  // way was made by this extraction: the checker lets no member be a file or symlink above another.
-  let lastFolder = '';
+    await this.writer.folderMeta(this.locate(rel).abs, { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: seconds(meta.mtimeNs) });
+    this.folders.applied(rel);
+  }
+
   /** `mode`: a folder's own member's, made with it when the umask allows (its chmod is then skipped). */
-  const ensureFolder = async (abs: string, mode?: number) => {
-    if (abs === lastFolder) return;
-    await writer.mkdir(abs, mode !== undefined && makesFolderExactly(creation, mode) ? mode : undefined);
-    lastFolder = abs;
-  };
-  const setOwner = async (abs: string, uid: number, gid: number, isLink = false) => {
-    if (options.preserveOwners) await (isLink ? lchown : chown)(abs, uid, gid);
-  };
+  private async ensureFolder(abs: string, mode?: number): Promise<void> {
+    if (abs === this.lastFolder) return;
+    await this.writer.mkdir(abs, mode !== undefined && makesFolderExactly(this.creation, mode) ? mode : undefined);
+    this.lastFolder = abs;
+  }
 
-  const writeFile = async (abs: string, header: TarHeader, body: AsyncIterable<Buffer>) => {
-    const handle = await open(abs, CREATE_FLAGS, 0o600);
+  private async makeFolder(checked: CheckedMember, abs: string, header: TarHeader): Promise<void> {
+    await this.ensureFolder(abs, header.mode);
+    this.folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
+    this.inside.enter(checked.path);
+    this.counts.dirs++;
+  }
+
+  private async writeSmallFile(checked: CheckedMember, abs: string, member: TarMember): Promise<void> {
+    const { header } = member;
+    // Inflating goes on on the reading thread meanwhile. The pieces are copied straight into
+    // the writing thread's batch buffer (a file across two inflated chunks is not joined into a
+    // buffer of its own first: that was one more allocation per image for the collector to find).
+    const parts: Buffer[] = member.data ? [member.data] : [];
+    let length = member.data?.length ?? 0;
+    if (!member.data) {
+      for await (const chunk of member.body) {
+        parts.push(chunk);
+        length += chunk.length;
+      }
+    }
+    if (length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${length} bytes of data, the header says ${header.size}`);
+    await this.writer.writeFile(abs, { mode: header.mode, uid: header.uid, gid: header.gid, mtime: seconds(header.mtimeNs) }, parts, length);
+  }
+
+  private async makeSymlink(abs: string, header: TarHeader): Promise<void> {
+    await symlink(header.linkname ?? '', abs);
+    await this.setOwner(abs, header.uid, header.gid, true);
+    await lutimes(abs, NOW(), seconds(header.mtimeNs));
+    this.counts.symlinks++;
+  }
+
+  private async makeHardlink(checked: CheckedMember, abs: string): Promise<void> {
+    const original = this.locate(checked.linkTarget ?? '').abs;
     try {
-      let written = 0;
-      for await (const chunk of body) {
-        for (let offset = 0; offset < chunk.length; ) {
-          const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-          offset += bytesWritten;
-        }
-        written += chunk.length;
-      }
-      if (written !== header.size) throw new UnsafeArchiveError(`${header.path}: ${written} bytes of data, the header says ${header.size}`);
-      if (options.preserveOwners) await handle.chown(header.uid, header.gid);
-      await handle.chmod(header.mode);
-      await handle.utimes(NOW(), seconds(header.mtimeNs));
-    } finally {
-      await handle.close();
+      await link(original, abs);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.
+      const info = await lstat(original);
+      await copyFile(original, abs, constants.COPYFILE_EXCL);
+      await this.setOwner(abs, info.uid, info.gid);
+      await chmod(abs, info.mode & 0o7777);
+      await utimes(abs, NOW(), info.mtimeMs / 1000);
     }
-  };
-  const slice = new TimeSlice();
+    this.counts.hardlinks++;
+  }
 
-  try {
-    for await (const member of members) {
-      options.signal?.throwIfAborted();
-      await slice.pause();
-      const checked = checker.check(member.header);
-      if (!checked) continue;
-      for (let left = inside.leave(checked.path); left !== undefined; left = inside.leave(checked.path)) await finish(left);
-      inside.between(checked.path, reopen);
-      const { header } = member;
-      const { abs, target } = locate(checked.path);
-      if (abs === target.dir && checked.type !== 'dir') {
-        throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
-      }
-      if (abs !== target.dir) await ensureFolder(path.dirname(abs));
-      // What is done here rather than on the writing thread needs the folders made and the files written.
-      if (checked.type === 'symlink' || checked.type === 'hardlink' || (checked.type === 'file' && header.size > SMALL_FILE)) await writer.drain();
-      switch (checked.type) {
-        case 'dir': {
-          await ensureFolder(abs, header.mode);
-          folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
-          inside.enter(checked.path);
-          counts.dirs++;
-          break;
-        }
-        case 'file': {
-          if (header.size <= SMALL_FILE) {
-            // Inflating goes on on the reading thread meanwhile. The pieces are copied straight into
-            // the writing thread's batch buffer (a file across two inflated chunks is not joined into a
-            // buffer of its own first: that was one more allocation per image for the collector to find).
-            const parts: Buffer[] = member.data ? [member.data] : [];
-            let length = member.data?.length ?? 0;
-            if (!member.data) {
-              for await (const chunk of member.body) {
-                parts.push(chunk);
-                length += chunk.length;
-              }
-            }
-            if (length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${length} bytes of data, the header says ${header.size}`);
-            await writer.writeFile(abs, { mode: header.mode, uid: header.uid, gid: header.gid, mtime: seconds(header.mtimeNs) }, parts, length);
-          } else {
-            await writeFile(abs, header, member.body);
-          }
-          counts.files++;
-          counts.bytes += header.size;
-          break;
-        }
-        case 'symlink': {
-          await symlink(header.linkname ?? '', abs);
-          await setOwner(abs, header.uid, header.gid, true);
-          await lutimes(abs, NOW(), seconds(header.mtimeNs));
-          counts.symlinks++;
-          break;
-        }
-        case 'hardlink': {
-          const original = locate(checked.linkTarget ?? '').abs;
-          try {
-            await link(original, abs);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-            // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.
-            const info = await lstat(original);
-            await copyFile(original, abs, constants.COPYFILE_EXCL);
-            await setOwner(abs, info.uid, info.gid);
-            await chmod(abs, info.mode & 0o7777);
-            await utimes(abs, NOW(), info.mtimeMs / 1000);
-          }
-          counts.hardlinks++;
-          break;
-        }
-      }
-      options.onMember?.(checked, header.size);
-    }
-    await writer.drain();
+  private async setOwner(abs: string, uid: number, gid: number, isLink = false): Promise<void> {
+    if (this.options.preserveOwners) await (isLink ? lchown : chown)(abs, uid, gid);
+  }
+
+  /** Once every member is in. */
+  async finishFolders(): Promise<void> {
+    await this.writer.drain();
     // The folders left, deepest first: adding their contents changed their mtimes, and a read-only
     // folder must still be writable while it is filled.
-    for (const [rel, meta] of folders.pendingDeepestFirst()) {
-      await slice.pause();
-      setFolderMetaSync(locate(rel).abs, meta.mode, meta.uid, meta.gid, seconds(meta.mtimeNs), options.preserveOwners && !createsOwnedBy(creation, meta.uid, meta.gid));
+    for (const [rel, meta] of this.folders.pendingDeepestFirst()) {
+      await this.slice.pause();
+      const chown = this.options.preserveOwners && !createsOwnedBy(this.creation, meta.uid, meta.gid);
+      setFolderMetaSync(this.locate(rel).abs, meta.mode, meta.uid, meta.gid, seconds(meta.mtimeNs), chown);
     }
-  } finally {
-    await writer.close();
   }
-  return { counts, folders };
+
+  async close(): Promise<void> {
+    await this.writer.close();
+  }
+}
+
+/** A file too big for the writing thread's batches: written here, as it is inflated. */
+async function writeFile(abs: string, header: TarHeader, body: AsyncIterable<Buffer>, preserveOwners: boolean): Promise<void> {
+  const handle = await open(abs, CREATE_FLAGS, 0o600);
+  try {
+    let written = 0;
+    for await (const chunk of body) {
+      for (let offset = 0; offset < chunk.length; ) {
+        const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+        offset += bytesWritten;
+      }
+      written += chunk.length;
+    }
+    if (written !== header.size) throw new UnsafeArchiveError(`${header.path}: ${written} bytes of data, the header says ${header.size}`);
+    if (preserveOwners) await handle.chown(header.uid, header.gid);
+    await handle.chmod(header.mode);
+    await handle.utimes(NOW(), seconds(header.mtimeNs));
+  } finally {
+    await handle.close();
+  }
 }

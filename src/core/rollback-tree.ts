@@ -24,8 +24,8 @@ import { codecOfFileName, DEFAULT_CODEC } from '../archive/codec/registry.js';
 import type { TreeCounts } from '../archive/pack-tree.js';
 import { readTar } from '../archive/tar-reader.js';
 import { probeNameFolding, type NameFolding } from '../archive/tar-safety.js';
-import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, SwapRefusedError, unitFor, type SwapUnit } from '../archive/tree-swap.js';
-import type { TreeRules } from '../archive/tree-rules.js';
+import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, SwapRefusedError, unitFor, type SwapPlan, type SwapUnit } from '../archive/tree-swap.js';
+import type { TreeRules, TreeScope } from '../archive/tree-rules.js';
 import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import { archivePath, codecOf, readSqlFile } from './archive-reader.js';
@@ -37,7 +37,7 @@ import { RollbackJournal, type StoredFolderMeta } from './rollback-journal.js';
 import { reachedStep } from './step-pause.js';
 import { prepareUnits } from './staging.js';
 import { scopeOf, shopRules, type ShopLayout } from './tree-scope.js';
-import { holdsDatabase, type BackupRecord } from '../shared/types.js';
+import { holdsDatabase, type BackupRecord, type Manifest } from '../shared/types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from './archive-check.js';
 import { verifyTreeBackup, type DumpFound } from './verify-tree.js';
 
@@ -80,54 +80,17 @@ function refuse(record: BackupRecord, reason: string): never {
 }
 
 export async function rollbackTree(record: BackupRecord, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeRollbackOptions = {}): Promise<TreeRollbackResult> {
-  if (record.type === 'db') throw new UsageError(`${record.file} is a database archive; use rollbackDatabase`);
-  const type = record.type;
-  if (target) requireSameEngine(record, target);
-  if (record.manifest?.dump && !target) throw new UsageError(`${record.file} holds the database: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
-  const scope = record.manifest?.tree?.scope ?? scopeOf(type);
-  const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
+  const scope = checkRollback(record, target);
   const warnings: string[] = [];
   const jobId = options.jobId ?? `r${randomBytes(4).toString('hex')}`;
   const journal = await RollbackJournal.begin(shop.home, jobId, { id: record.id, file: record.file, type: record.type });
-  let filesSwapped = false;
+  const files = new FileSwap(record, journal, options);
   try {
-    const prepared = await prepareUnits(shop.root, (await shopRules(shop, scope, target)).rules, {
-      label: jobId,
-      beforeCreate: (units) => journal.updateFiles({ units }),
-    });
-    const units = prepared.units;
-    await journal.update({ step: 'staging the files' });
-    const { rules } = await shopRules(shop, scope, target, prepared.pinned);
-    for (const rel of prepared.pinned) warnings.push(`${rel} is a mount point of its own (a bind-mounted file); it was left as it is`);
-    const staged = await stageArchive(record, shop, units, rules, target, options, warnings);
+    const { units, rules, staged } = await stageFiles(record, shop, scope, target, journal, jobId, options, warnings);
     await reachedStep('files-staged');
 
     // 4.-5. The database loads into its staging area, then the files and the database are swapped.
-    const swapFiles = async () => {
-      options.signal?.throwIfAborted();
-      let plan;
-      try {
-        plan = await planSwap(units, rules);
-        await checkWritable(plan);
-      } catch (error) {
-        if (error instanceof SwapRefusedError) refuse(record, error.message);
-        throw error;
-      }
-      const refresh = [...new Set([...plan.merged, ...staged.touched, ...units.map((u) => u.rel)])];
-      await journal.updateFiles({ swap: { ...recordSwap(plan), folderMetas: folderMetasOf(units, staged.folders, refresh) } });
-      await journal.update({ step: 'swapping the files' });
-      progress('swap', 0);
-      renames = (
-        await runSwap(plan, async (steps) => {
-          await options.afterRename?.(steps);
-          await reachedStep('file-renamed');
-        })
-      ).steps;
-      await journal.update({ step: 'files swapped' });
-      filesSwapped = true;
-      await reachedStep('files-swapped');
-    };
-    let renames = 0;
+    const swapFiles = () => files.run(units, rules, staged);
     let database: RestoreResult | undefined;
     if (staged.dump && target) {
       const dump = staged.dump;
@@ -153,13 +116,95 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
     // 6. Clean up, then folder metadata last (merged folders were not replaced, staged ones lost theirs
     // to pruning, and removing leftovers and work folders changes their parents' mtimes).
     warnings.push(...(await finishCommitted(journal)));
-    return { tree: staged.counts, ...(database ? { database } : {}), renames, warnings };
+    return { tree: staged.counts, ...(database ? { database } : {}), renames: files.renames, warnings };
   } catch (failure) {
     const error = await settleAfterFailure(journal, target, failure);
-    if (error === failure && filesSwapped && journal.state.files?.settled === 'old') {
+    if (error === failure && files.swapped && journal.state.files?.settled === 'old') {
       throw new OperationError(`restoring the database failed, so the files were put back as they were: ${(failure as Error).message}`);
     }
     throw error;
+  }
+}
+
+/** Refuses a rollback that cannot be done before anything is written; the scope of the archive's tree. */
+function checkRollback(record: BackupRecord, target: DatabaseTarget | undefined): TreeScope {
+  if (record.type === 'db') throw new UsageError(`${record.file} is a database archive; use rollbackDatabase`);
+  if (target) requireSameEngine(record, target);
+  if (record.manifest?.dump && !target) throw new UsageError(`${record.file} holds the database: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
+  return record.manifest?.tree?.scope ?? scopeOf(record.type);
+}
+
+/**
+ * Step 1, then 2 and 3 (stageArchive): the work folders, recorded in the journal before they are made,
+ * and the archive staged into them under the rules of what the rollback replaces.
+ */
+async function stageFiles(
+  record: BackupRecord,
+  shop: ShopLayout,
+  scope: TreeScope,
+  target: DatabaseTarget | undefined,
+  journal: RollbackJournal,
+  jobId: string,
+  options: TreeRollbackOptions,
+  warnings: string[],
+): Promise<{ units: SwapUnit[]; rules: TreeRules; staged: StagedArchive }> {
+  const prepared = await prepareUnits(shop.root, (await shopRules(shop, scope, target)).rules, {
+    label: jobId,
+    beforeCreate: (units) => journal.updateFiles({ units }),
+  });
+  const units = prepared.units;
+  await journal.update({ step: 'staging the files' });
+  // Paths mounted on their own (found while preparing) are left out of what the rollback replaces.
+  const { rules } = await shopRules(shop, scope, target, prepared.pinned);
+  for (const rel of prepared.pinned) warnings.push(`${rel} is a mount point of its own (a bind-mounted file); it was left as it is`);
+  const staged = await stageArchive(record, shop, units, rules, target, options, warnings);
+  return { units, rules, staged };
+}
+
+/**
+ * The file half of step 5: the staged tree renamed into the shop, each step in the journal first. It runs
+ * as the database restore's last word before its own swap (or alone, without a database); the rollback
+ * then needs how many renames it made and whether it finished (a later failure puts the files back).
+ */
+class FileSwap {
+  renames = 0;
+  swapped = false;
+
+  constructor(
+    private readonly record: BackupRecord,
+    private readonly journal: RollbackJournal,
+    private readonly options: TreeRollbackOptions,
+  ) {}
+
+  async run(units: SwapUnit[], rules: TreeRules, staged: StagedArchive): Promise<void> {
+    const { journal, options } = this;
+    options.signal?.throwIfAborted();
+    const plan = await this.plan(units, rules);
+    const refresh = [...new Set([...plan.merged, ...staged.touched, ...units.map((u) => u.rel)])];
+    await journal.updateFiles({ swap: { ...recordSwap(plan), folderMetas: folderMetasOf(units, staged.folders, refresh) } });
+    await journal.update({ step: 'swapping the files' });
+    options.onProgress?.({ phase: 'swap', rows: 0, bytes: 0, totalBytes: undefined });
+    this.renames = (
+      await runSwap(plan, async (steps) => {
+        await options.afterRename?.(steps);
+        await reachedStep('file-renamed');
+      })
+    ).steps;
+    await journal.update({ step: 'files swapped' });
+    this.swapped = true;
+    await reachedStep('files-swapped');
+  }
+
+  /** The renames, checked for permission before the first: a swap the shop's files refuse changes nothing. */
+  private async plan(units: SwapUnit[], rules: TreeRules): Promise<SwapPlan> {
+    try {
+      const plan = await planSwap(units, rules);
+      await checkWritable(plan);
+      return plan;
+    } catch (error) {
+      if (error instanceof SwapRefusedError) refuse(this.record, error.message);
+      throw error;
+    }
   }
 }
 
@@ -188,27 +233,9 @@ async function stageArchive(
 ): Promise<StagedArchive> {
   const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
   const folding = options.folding ?? (await probeNameFolding(units[0].work));
-  const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
   const archiveDir = options.archiveDir ?? shop.backupDir;
   const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
-  let scan: { dumps: DumpFound[]; dataBytes: number; counts?: TreeCounts };
-  if (manifest) {
-    const known = fromManifest(manifest);
-    unitBytes.set(units[0], known.dataBytes + known.entries * 4096);
-    scan = known;
-  } else {
-    const report = await verifyTreeBackup(archiveDir, record, {
-      folding,
-      signal: options.signal,
-      onBytes: (bytes, total) => progress('verify', bytes, total),
-      onMember: (member, size) => {
-        const unit = unitFor(units, member.path);
-        unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + size + 4096); // data, plus a block for the inode or folder
-      },
-    });
-    if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
-    scan = report.scan;
-  }
+  const { scan, unitBytes } = await scanArchive(record, archiveDir, manifest, units, folding, options);
   const dump = holdsDatabase(record.type) ? pickDump(record, scan.dumps) : undefined;
   if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
   if (!dump && holdsDatabase(record.type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
@@ -240,7 +267,53 @@ async function stageArchive(
   });
   const damaged = await checked?.problem();
   if (damaged) refuse(record, `it is damaged or unsafe (${damaged})`);
-  const counts = { ...extracted.counts };
+  const counts = checkCounts(record, extracted.counts, scan);
+  const stagedDump = dump ? await takeOutDump(units, dump) : undefined;
+  const touched = await removeLeftOut(units, dump, leftOut, extracted.folders);
+  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched };
+}
+
+interface ArchiveScan {
+  dumps: DumpFound[];
+  dataBytes: number;
+  counts?: TreeCounts;
+}
+
+/**
+ * Step 2: what the archive holds (its dumps, its data bytes and, for the free-space check, the bytes of
+ * each work folder), from the manifest of Lifeboat's own archive (which the extraction then checks
+ * against its hash) or from a full read that checks every member.
+ */
+async function scanArchive(
+  record: BackupRecord,
+  archiveDir: string,
+  manifest: Manifest | undefined,
+  units: SwapUnit[],
+  folding: NameFolding,
+  options: TreeRollbackOptions,
+): Promise<{ scan: ArchiveScan; unitBytes: Map<SwapUnit, number> }> {
+  const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
+  if (manifest) {
+    const known = fromManifest(manifest);
+    unitBytes.set(units[0], known.dataBytes + known.entries * 4096);
+    return { scan: known, unitBytes };
+  }
+  const report = await verifyTreeBackup(archiveDir, record, {
+    folding,
+    signal: options.signal,
+    onBytes: (bytes, total) => options.onProgress?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
+    onMember: (member, size) => {
+      const unit = unitFor(units, member.path);
+      unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + size + 4096); // data, plus a block for the inode or folder
+    },
+  });
+  if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
+  return { scan: report.scan, unitBytes };
+}
+
+/** The extracted tree's counts, less the dumps, which must be the archive's. */
+function checkCounts(record: BackupRecord, extracted: TreeCounts, scan: ArchiveScan): TreeCounts {
+  const counts = { ...extracted };
   for (const found of scan.dumps) {
     counts.files--;
     counts.bytes -= found.size;
@@ -249,12 +322,22 @@ async function stageArchive(
   for (const key of ['files', 'dirs', 'symlinks', 'hardlinks', 'bytes'] as const) {
     if (counts[key] !== expected[key]) refuse(record, `the extracted tree has ${counts[key]} ${key}, the archive says ${expected[key]}`);
   }
-  let stagedDump: string | undefined;
-  if (dump) {
-    const unit = unitFor(units, dump.path);
-    stagedDump = path.join(unit.work, `dump-${path.basename(dump.path)}`);
-    await rename(stagedPath(units, dump.path), stagedDump);
-  }
+  return counts;
+}
+
+/** The dump to restore, moved out of the staged tree into its work folder (the other dumps stay in the tree). */
+async function takeOutDump(units: SwapUnit[], dump: DumpFound): Promise<string> {
+  const unit = unitFor(units, dump.path);
+  const stagedDump = path.join(unit.work, `dump-${path.basename(dump.path)}`);
+  await rename(stagedPath(units, dump.path), stagedDump);
+  return stagedDump;
+}
+
+/**
+ * Removes from the staged tree what the rollback leaves as it is in the shop; returns the folders that
+ * something was taken out of (the dump too), whose metadata is then set again.
+ */
+async function removeLeftOut(units: SwapUnit[], dump: DumpFound | undefined, leftOut: Set<string>, folders: FolderMetas): Promise<Set<string>> {
   const touched = new Set<string>(dump ? [path.posix.dirname(dump.path)] : []);
   for (const rel of [...leftOut].sort()) {
     if ([...leftOut].some((o) => o !== rel && rel.startsWith(o + '/'))) continue;
@@ -264,11 +347,11 @@ async function stageArchive(
   // Folders the archive does not list, made only to hold what was just taken out (var/ for the dump
   // of a media archive), are not part of the backup: remove them when empty.
   for (const rel of [...touched].sort((a, b) => b.length - a.length)) {
-    for (let dir = rel; dir !== '.' && dir !== '' && !extracted.folders.has(dir) && !units.some((u) => u.rel === dir); dir = path.posix.dirname(dir)) {
+    for (let dir = rel; dir !== '.' && dir !== '' && !folders.has(dir) && !units.some((u) => u.rel === dir); dir = path.posix.dirname(dir)) {
       if (!(await rmdir(stagedPath(units, dir)).then(() => true, () => false))) break;
     }
   }
-  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched };
+  return touched;
 }
 
 /** The highest folder of `rel` that the rules leave out (so one removal covers everything below). */
