@@ -1,6 +1,6 @@
 // `lifeboat backup db|system|media|code`: every type runs as a job through the same core operation.
 import type { Command } from 'commander';
-import { DEFAULT_DUMP_THREADS, MAX_DUMP_THREADS } from '../core/dump-threads.js';
+import { DEFAULT_DUMP_THREADS, MAX_DUMP_THREADS } from '../core/backup/dump-threads.js';
 import { UsageError } from '../shared/errors.js';
 import { COMPRESSIONS, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
 import { humanBytes, recordJson } from './format.js';

@@ -8,7 +8,7 @@ import { redact } from '../shared/redact.js';
 
 /**
  * What a command reports on stdout (a table, its result, --json data); what it logs goes to stderr
- * through core/log.ts. Both pass through redact: no password or token reaches a terminal or a log.
+ * through src/shared/log.ts. Both pass through redact: no password or token reaches a terminal or a log.
  */
 export const stdio = {
   out: (text: string) => process.stdout.write(asLine(redact(text))),

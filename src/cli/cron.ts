@@ -14,7 +14,7 @@ export function registerCron(program: Command): void {
       if (Number.isNaN(now.getTime())) throw new UsageError(`--at must be an ISO 8601 time such as 2026-11-24T02:00:00Z, not "${flags.at}"`);
       const config = settings();
       const store = await openState(config);
-      const { runScheduledOnce } = await import('../core/scheduler.js');
+      const { runScheduledOnce } = await import('../core/schedule/scheduler.js');
       try {
         const outcome = await withInterrupts((signal) =>
           runScheduledOnce(config, store, now, { signal, onNotice: log.warn }),

@@ -45,8 +45,8 @@ export function registerGuard(program: Command): void {
       if (!type) throw new UsageError(`--type must be system, nomedia or db, not "${flags.type}"`);
       const config = settings();
       const [{ enterMaintenanceOnAll, maintenanceRootsOf }, { newJobId }, { rollBack, takeBackup }] = await Promise.all([
-        import('../core/maintenance-roots.js'),
-        import('../core/jobs.js'),
+        import('../core/maintenance/roots.js'),
+        import('../core/jobs/jobs.js'),
         import('../core/operations.js'),
       ]);
       const guardId = newJobId();

@@ -26,7 +26,7 @@ export function registerJobs(program: Command): void {
       // With a state shared by several servers, say which host runs each job.
       const shared = config.stateTarget !== undefined;
       const store = await openState(config);
-      const { reapDeadJobs } = await import('../core/jobs.js');
+      const { reapDeadJobs } = await import('../core/jobs/jobs.js');
       try {
         await reapDeadJobs(store);
         if (id) {
@@ -63,7 +63,7 @@ export function registerJobs(program: Command): void {
     .argument('<job>', 'the job id (see "lifeboat jobs")')
     .action(async (id: string) => {
       const store = await openState(settings());
-      const { requestCancel, waitForJobEnd } = await import('../core/job-cancel.js');
+      const { requestCancel, waitForJobEnd } = await import('../core/jobs/cancel.js');
       try {
         const request = await requestCancel(store, id, 'lifeboat cancel');
         if (request.status === 'reaped') {

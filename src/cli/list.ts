@@ -22,7 +22,7 @@ export function registerList(program: Command): void {
         import('../repository/manifest-binding.js'),
         import('../repository/offsite-catalog.js'),
         import('../repository/repository.js'),
-        import('../core/recover.js'),
+        import('../core/rollback/recover.js'),
       ]);
       const repository = Repository.open(config);
       const offsite = repository.offsiteLocation !== undefined;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../shared/errors.js';
-import { maintenanceStatus, parseAllowList } from '../core/maintenance.js';
-import { maintenanceOnByRoot, maintenanceRootsOf, setMaintenanceOnAll } from '../core/maintenance-roots.js';
+import { maintenanceStatus, parseAllowList } from '../core/maintenance/maintenance.js';
+import { maintenanceOnByRoot, maintenanceRootsOf, setMaintenanceOnAll } from '../core/maintenance/roots.js';
 import { settings, stdio } from './context.js';
 
 export function registerMaintenance(program: Command): void {

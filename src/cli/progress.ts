@@ -10,7 +10,7 @@ export interface ProgressBar {
 }
 
 export function progressBar(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressBar {
-  // The json log has no place for a redrawn line: there a job logs its progress itself (core/job-log.ts).
+  // The json log has no place for a redrawn line: there a job logs its progress itself (src/core/jobs/log.ts).
   if (!enabled || !stream.isTTY || logFormat() === 'json') return { listener: undefined, done: () => undefined };
   const started = Date.now();
   let lastDraw = 0;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { parseRetentionPolicy, type RetentionPolicy } from '../core/retention.js';
-import { machineTimeZone, type Schedule } from '../core/schedule.js';
+import { parseRetentionPolicy, type RetentionPolicy } from '../core/schedule/retention.js';
+import { machineTimeZone, type Schedule } from '../core/schedule/schedule.js';
 import { UsageError } from '../shared/errors.js';
 import { confirm } from './confirm.js';
 import { humanBytes, localTime, renderTable } from './format.js';
@@ -40,7 +40,7 @@ export function registerPrune(program: Command): void {
       const config = settings();
       const [{ Repository }, { pruneBackups }, { recoverShop }] = await Promise.all([
         import('../repository/repository.js'),
-        import('../core/prune.js'),
+        import('../core/schedule/prune.js'),
         import('../core/operations.js'),
       ]);
       // Like every command that changes things, first settle what dead jobs left; a running job holds the

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule.js';
-import { parseRetentionPolicy } from '../core/retention.js';
-import type { SavedSchedule } from '../core/scheduled.js';
+import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule/schedule.js';
+import { parseRetentionPolicy } from '../core/schedule/retention.js';
+import type { SavedSchedule } from '../core/schedule/scheduled.js';
 import { openState, settings, stdio } from './context.js';
 
 
@@ -67,7 +67,7 @@ export function registerSchedule(program: Command): void {
     .option('--json', 'print the saved schedule as JSON')
     .action(async (flags: SetFlags) => {
       const store = await openState(settings());
-      const { SCHEDULE_KEY } = await import('../core/scheduled.js');
+      const { SCHEDULE_KEY } = await import('../core/schedule/scheduled.js');
       try {
         const previous = await store.getSetting<SavedSchedule>(SCHEDULE_KEY);
         const input: ScheduleInput = {};
@@ -99,7 +99,7 @@ export function registerSchedule(program: Command): void {
     .option('--json', 'print JSON: enabled, type, frequency, time, timezone, weekday, dayOfMonth, maintenance, retention, nextRun')
     .action(async (flags: { json?: boolean }) => {
       const store = await openState(settings());
-      const { loadSchedule } = await import('../core/scheduled.js');
+      const { loadSchedule } = await import('../core/schedule/scheduled.js');
       try {
         const saved = await loadSchedule(store);
         if (!saved) return show(undefined, flags.json);

@@ -28,10 +28,10 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
     import('../shared/process-identity.js'),
     import('../core/operations.js'),
     import('../state/state.js'),
-    import('../core/notify-settings.js'),
+    import('../core/notify/settings.js'),
     import('../server/app.js'),
     import('../server/scheduler-loop.js'),
-    import('../core/jobs.js'),
+    import('../core/jobs/jobs.js'),
   ]);
   markAsServer();
   // What dead jobs left is settled before serving (an interrupted rollback first); a job running from the

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { BackupRecord } from '../shared/types.js';
-import type { VerifyReport } from '../core/verify.js';
+import type { VerifyReport } from '../core/verify/database.js';
 import type { Repository } from '../repository/repository.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
@@ -8,7 +8,7 @@ import { log } from '../shared/log.js';
 
 /** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
 async function readAndVerify(repository: Repository, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {
-  const { verifyBackup } = await import('../core/verify.js');
+  const { verifyBackup } = await import('../core/verify/database.js');
   await repository.secret(); // a bad key file fails before anything is read
   const bar = progressBar(showProgress);
   return withInterrupts((signal) =>
@@ -42,7 +42,7 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (id: string, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
-      const [{ Repository }, { unboundReport }] = await Promise.all([import('../repository/repository.js'), import('../core/verify.js')]);
+      const [{ Repository }, { unboundReport }] = await Promise.all([import('../repository/repository.js'), import('../core/verify/database.js')]);
       const repository = Repository.open(config);
       let report: VerifyReport;
       let record: BackupRecord;

@@ -58,7 +58,7 @@ export interface Settings extends ClusterSettings {
   metricsToken?: string;
   /**
    * LIFEBOAT_SECRET_KEY_FILE: the key that seals passwords and tokens saved from the Settings page
-   * (default with the SQLite state: <home>/secrets.key; required with LIFEBOAT_STATE_URL). See core/stored-secrets.ts.
+   * (default with the SQLite state: <home>/secrets.key; required with LIFEBOAT_STATE_URL). See src/core/stored-secrets.ts.
    */
   secretKeyFile?: string;
   /** The config file that was read, if any. */
@@ -218,7 +218,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
 
 /**
  * Remembers every password and token the settings hold, before they are parsed: from now on they are
- * masked wherever they would show (see core/redact.ts), also in the errors about the settings themselves.
+ * masked wherever they would show (see src/shared/redact.ts), also in the errors about the settings themselves.
  * (The notification targets' are remembered once they are validated: see rememberNotifySecrets.)
  */
 function rememberConfiguredSecrets(env: NodeJS.ProcessEnv, get: (key: Key) => string | undefined): void {

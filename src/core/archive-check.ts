@@ -12,7 +12,7 @@ import { TarFormatError } from '../archive/tar-reader.js';
 import { UnsafeArchiveError } from '../archive/tar-safety.js';
 import { checksumProblem } from '../repository/checksum.js';
 import type { Manifest } from '../shared/types.js';
-import { describeFailure, type DumpFound } from './verify-tree.js';
+import { describeFailure, type DumpFound } from './verify/tree.js';
 
 /** The archive file as read for extraction, hashed on the way. */
 export interface CheckedRead {

@@ -6,17 +6,17 @@ import type { ProgressListener, RestoreResult } from '../engines/engine.js';
 import type { DatabaseTarget } from '../engines/target.js';
 import path from 'node:path';
 import { StateStore } from '../state/state.js';
-import { newJobId, reapDeadJobs, runJob, type JobOutcome } from './jobs.js';
-import { clearStaleFlagsOnAll } from './maintenance-roots.js';
-import { recoverInterrupted, type RecoveryPlace } from './recover.js';
-import { jobPlacement } from './job-lock-db.js';
+import { newJobId, reapDeadJobs, runJob, type JobOutcome } from './jobs/jobs.js';
+import { clearStaleFlagsOnAll } from './maintenance/roots.js';
+import { recoverInterrupted, type RecoveryPlace } from './rollback/recover.js';
+import { jobPlacement } from './jobs/lock-db.js';
 import { requireBoundManifest } from '../repository/manifest-binding.js';
 import { requireBackupName } from '../repository/naming.js';
-import { notify, type JobEvent } from './notify.js';
-import { effectiveNotify } from './notify-settings.js';
+import { notify, type JobEvent } from './notify/notify.js';
+import { effectiveNotify } from './notify/settings.js';
 import { isLocal } from '../repository/offsite-copy.js';
 import { Repository } from '../repository/repository.js';
-import type { TreeRollbackResult } from './rollback-tree.js';
+import type { TreeRollbackResult } from './rollback/tree.js';
 import type { ShopLayout } from './tree-scope.js';
 import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
 
@@ -142,8 +142,8 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
         // Each kind's code is loaded when it runs: a database backup does not load the file archives'.
         const record =
           request.type === 'db'
-            ? await (await import('./backup.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
-            : await (await import('./backup-tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
+            ? await (await import('./backup/database.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
+            : await (await import('./backup/tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
         // The second target: the backup is complete when the store holds it too. The local copy is kept
         // (also when the upload fails: it is a good backup; the job still fails and says so).
         if (!repository.offsiteLocation) return record;
@@ -195,7 +195,7 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
         await repository.secret(); // a bad key file fails before anything is read
         // Some tables of a database backup that is only off-site: read just their part of the archive.
         if (isDatabase && request.tables?.length && repository.offsiteLocation && !isLocal(record)) {
-          const { rollbackTablesFromStore } = await import('./rollback-offsite.js');
+          const { rollbackTablesFromStore } = await import('./rollback/offsite.js');
           const restored = await rollbackTablesFromStore(target as DatabaseTarget, repository, record, request.tables, { onProgress, signal, onNotice, journal });
           if (restored) return { kind: 'database', result: restored };
         }
@@ -204,10 +204,10 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
           // `whole`: the record with its whole manifest (a sealed off-site manifest opened with the key).
           async (archiveDir, whole): Promise<RollbackResult> => {
             if (isDatabase) {
-              const { rollbackDatabase } = await import('./rollback.js');
+              const { rollbackDatabase } = await import('./rollback/database.js');
               return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, onNotice, journal }) };
             }
-            const { rollbackTree } = await import('./rollback-tree.js');
+            const { rollbackTree } = await import('./rollback/tree.js');
             return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId }) };
           },
           { signal, onProgress },

@@ -3,7 +3,7 @@
 import { StateStore } from '../state/state.js';
 import type { Settings } from '../config/settings.js';
 import { log } from '../shared/log.js';
-import { runScheduledOnce } from '../core/scheduler.js';
+import { runScheduledOnce } from '../core/schedule/scheduler.js';
 
 export interface SchedulerLoop {
   stop(): Promise<void>;

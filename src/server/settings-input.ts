@@ -4,8 +4,8 @@
 //   - a secret comes back masked, and a masked value sent back means "keep the stored one";
 //   - a field the environment or config file fixes cannot be changed here (400 naming where to change it).
 import type { NotifyConfig } from '../config/notify-config.js';
-import type { NotifyFixed, StoredNotify } from '../core/notify-settings.js';
-import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule.js';
+import type { NotifyFixed, StoredNotify } from '../core/notify/settings.js';
+import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule/schedule.js';
 import { INPUT_LIMITS, requireMaxLength } from '../shared/text-limits.js';
 import { MASK } from '../shared/redact.js';
 import { HttpError } from './auth.js';

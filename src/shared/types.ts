@@ -4,7 +4,7 @@
  * What a backup holds: db (the database), media (database and media, Magento's "Database and Media"),
  * system (database and the whole tree), nomedia (system without the media folders), code (the tree
  * without media, no database). The one spelling inside Lifeboat; Magento's words appear only in file
- * names (src/core/naming.ts); manifests written by earlier versions, which spell the types as the
+ * names (src/repository/naming.ts); manifests written by earlier versions, which spell the types as the
  * file names do, are read back through `backupTypeOf`.
  */
 export type BackupType = 'db' | 'media' | 'system' | 'nomedia' | 'code';

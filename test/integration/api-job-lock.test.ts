@@ -5,7 +5,7 @@ import { mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lockPath } from '../../src/core/job-lock.js';
+import { lockPath } from '../../src/core/jobs/lock.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';
 import { addAccounts, call, signIn, startServer, waitForJob, type Client, type RunningServer } from '../helpers/server.js';

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createTestSchema, fingerprint, loadWithStockClient, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
-import { createDatabaseBackup } from '../../src/core/backup.js';
-import { acquireJobLock } from '../../src/core/job-lock.js';
+import { createDatabaseBackup } from '../../src/core/backup/database.js';
+import { acquireJobLock } from '../../src/core/jobs/lock.js';
 import { manifestFileName } from '../../src/repository/naming.js';
 
 const SHOP_SCHEMA = `

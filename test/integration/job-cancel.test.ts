@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/state/state.js';
-import { requestCancel } from '../../src/core/job-cancel.js';
+import { requestCancel } from '../../src/core/jobs/cancel.js';
 import { currentProcess } from '../../src/shared/process-identity.js';
 
 /** A process that runs until it is signalled. */

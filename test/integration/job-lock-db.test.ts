@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbLockName, takeDbLock, type HeldDbLock } from '../../src/engines/mysql/named-lock.js';
-import type { JobLock } from '../../src/core/job-lock.js';
-import { acquireDatabaseJobLock } from '../../src/core/job-lock-db.js';
-import { runJob } from '../../src/core/jobs.js';
+import type { JobLock } from '../../src/core/jobs/lock.js';
+import { acquireDatabaseJobLock } from '../../src/core/jobs/lock-db.js';
+import { runJob } from '../../src/core/jobs/jobs.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { createTestSchema, withConnection } from '../helpers/mysql.js';
 

@@ -7,9 +7,9 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/state/state.js';
-import { acquireJobLock, lockPath, type JobLock } from '../../src/core/job-lock.js';
-import { runJob } from '../../src/core/jobs.js';
-import { clearStaleFlag, enterMaintenance, flagPath, maintenanceStatus } from '../../src/core/maintenance.js';
+import { acquireJobLock, lockPath, type JobLock } from '../../src/core/jobs/lock.js';
+import { runJob } from '../../src/core/jobs/jobs.js';
+import { clearStaleFlag, enterMaintenance, flagPath, maintenanceStatus } from '../../src/core/maintenance/maintenance.js';
 import { runCli } from '../helpers/cli.js';
 
 async function shopRoot(): Promise<string> {
@@ -216,7 +216,7 @@ describe('lifeboat maintenance', () => {
 
 describe('missed scheduled runs', () => {
   it('are reported once when late by more than the grace, and not once the run happened', async () => {
-    const { findMissedOccurrence } = await import('../../src/core/scheduled.js');
+    const { findMissedOccurrence } = await import('../../src/core/schedule/scheduled.js');
     const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-missed-'));
     const store = StateStore.open({ home });
     try {

@@ -5,9 +5,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runJob } from '../../src/core/jobs.js';
-import { allowListPath, flagPath } from '../../src/core/maintenance.js';
-import { enterMaintenanceOnAll, maintenanceRootsOf, setMaintenanceOnAll } from '../../src/core/maintenance-roots.js';
+import { runJob } from '../../src/core/jobs/jobs.js';
+import { allowListPath, flagPath } from '../../src/core/maintenance/maintenance.js';
+import { enterMaintenanceOnAll, maintenanceRootsOf, setMaintenanceOnAll } from '../../src/core/maintenance/roots.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { runCli } from '../helpers/cli.js';
 

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeEvent, notify, type JobEvent, type NotifyOptions } from '../../src/core/notify.js';
+import { describeEvent, notify, type JobEvent, type NotifyOptions } from '../../src/core/notify/notify.js';
 import { parseNotifyConfig } from '../../src/config/notify-config.js';
 
 const failedBackup: JobEvent = {

@@ -10,7 +10,7 @@ import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';
-import { verifyBackup } from '../../src/core/verify.js';
+import { verifyBackup } from '../../src/core/verify/database.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { deleteBackup } from '../../src/repository/delete.js';
 import { Repository } from '../../src/repository/repository.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import { UsageError } from '../../src/shared/errors.js';
-import { jobLockDatabase } from '../../src/core/job-lock-db.js';
+import { jobLockDatabase } from '../../src/core/jobs/lock-db.js';
 import { jobLockKind } from '../../src/config/cluster.js';
 
 const MYSQL = 'mysql://shop@db:3306/magento';

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../src/shared/errors.js';
-import { JobLog } from '../../src/core/job-log.js';
+import { JobLog } from '../../src/core/jobs/log.js';
 import { configureLog, log, logProcessWarnings, withLogFields } from '../../src/shared/log.js';
 
 let stderr: string[];

@@ -1,11 +1,11 @@
-// What a rollback tells and checks before its database restore writes (core/restore-footprint.ts): the
+// What a rollback tells and checks before its database restore writes (src/core/rollback/restore-footprint.ts): the
 // binary log notice, and free space on this machine's disks for a local server only.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { freeBytes } from '../../src/core/free-space.js';
-import { checkRestoreFootprint } from '../../src/core/restore-footprint.js';
+import { freeBytes } from '../../src/core/backup/free-space.js';
+import { checkRestoreFootprint } from '../../src/core/rollback/restore-footprint.js';
 import { RestoreRefusedError } from '../../src/engines/engine.js';
 
 describe('checkRestoreFootprint', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/shared/errors.js';
-import { parseRetentionPolicy, planRetention, type RetentionCandidate, type RetentionPolicy } from '../../src/core/retention.js';
+import { parseRetentionPolicy, planRetention, type RetentionCandidate, type RetentionPolicy } from '../../src/core/schedule/retention.js';
 
 function backup(id: string, isoTime: string, type = 'db', isProtected?: boolean): RetentionCandidate {
   return { id, time: Date.parse(isoTime) / 1000, type, ...(isProtected ? { protected: true } : {}) };

@@ -9,7 +9,7 @@ import {
   wallClockAt,
   type Schedule,
   type ScheduleInput,
-} from '../../src/core/schedule.js';
+} from '../../src/core/schedule/schedule.js';
 
 // Every clock in this file is fixed: instants are written in UTC, and each expectation was worked out by
 // hand from the zone's rules (and checked against what Intl prints for the zone).

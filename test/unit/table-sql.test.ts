@@ -1,4 +1,4 @@
-// Reading some tables' SQL from parts of a .sql.gz archive (core/table-sql.ts), on an archive laid out
+// Reading some tables' SQL from parts of a .sql.gz archive (src/core/rollback/table-sql.ts), on an archive laid out
 // as the MySQL dump writes it (header; per table structure, a cut, data, triggers; trailer), where the
 // definition of the table read shares a multi-MiB gzip member with the previous table's last statement:
 // the SQL given back is exactly the right slices of the dump, and the large tables are mostly not read.
@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FrameWriter } from '../../src/archive/codec/frame-writer.js';
 import { gzip as gzipCodec } from '../../src/archive/codec/gzip.js';
-import { planTableSql, readTableSql } from '../../src/core/table-sql.js';
+import { planTableSql, readTableSql } from '../../src/core/rollback/table-sql.js';
 import type { Manifest, TableEntry } from '../../src/shared/types.js';
 
 interface Dump {

@@ -12,7 +12,7 @@ import { requireBoundManifest } from '../../repository/manifest-binding.js';
 import { Repository } from '../../repository/repository.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
-import { interruptedRollbacks } from '../../core/recover.js';
+import { interruptedRollbacks } from '../../core/rollback/recover.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { HttpError } from '../auth.js';
 import { field, type ServerContext } from '../context.js';

@@ -2,7 +2,7 @@
 // store twice a second until the job ends), and cancelling a queued or running job (as `lifeboat cancel`).
 import type { FastifyInstance } from 'fastify';
 import { StateStore, type JobRecord } from '../../state/state.js';
-import { requestCancel, waitForJobEnd } from '../../core/job-cancel.js';
+import { requestCancel, waitForJobEnd } from '../../core/jobs/cancel.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';
 

@@ -4,11 +4,11 @@
 // POST /api/settings/notify-test sends a test message to every target in force.
 import type { FastifyInstance } from 'fastify';
 import { StateStore } from '../../state/state.js';
-import { notify } from '../../core/notify.js';
-import { effectiveNotify, fixedNotifyFields, loadStoredNotify, saveStoredNotify } from '../../core/notify-settings.js';
+import { notify } from '../../core/notify/notify.js';
+import { effectiveNotify, fixedNotifyFields, loadStoredNotify, saveStoredNotify } from '../../core/notify/settings.js';
 import { shopName } from '../../core/operations.js';
-import { machineTimeZone, type Schedule } from '../../core/schedule.js';
-import { loadSchedule, SCHEDULE_KEY, type SavedSchedule } from '../../core/scheduled.js';
+import { machineTimeZone, type Schedule } from '../../core/schedule/schedule.js';
+import { loadSchedule, SCHEDULE_KEY, type SavedSchedule } from '../../core/schedule/scheduled.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { nextNotify, nextSchedule, notifyView, scheduleView, splitSettingsBody } from '../settings-input.js';

@@ -1,0 +1,85 @@
+// Creating a database backup: the dump goes through the codec's parallel frame writer into the partial
+// archive, then the shared publish path (publish.ts) seals it, writes the manifest and renames it into place.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { AtomicFile } from '../../archive/atomic-file.js';
+import type { Codec } from '../../archive/codec/codec.js';
+import { FrameSpool } from '../../archive/codec/frame-spool.js';
+import { FrameWriter, type ByteOutput } from '../../archive/codec/frame-writer.js';
+import { codecNamed, DEFAULT_CODEC } from '../../archive/codec/registry.js';
+import type { DumpResult, ProgressListener } from '../../engines/engine.js';
+import { openEngine } from '../../engines/index.js';
+import type { DatabaseTarget } from '../../engines/target.js';
+import { DEFAULT_DUMP_THREADS } from './dump-threads.js';
+import { publishArchive } from '../../repository/publish.js';
+import type { BackupRecord, CompressionName, Manifest } from '../../shared/types.js';
+
+export interface DatabaseBackupOptions {
+  name?: string;
+  keepDefiners?: boolean;
+  /** The codec to write the archive with (default gzip). */
+  compression?: CompressionName;
+  /** The codec's level (default: the codec's level for SQL, Codec.levels.sql). */
+  level?: number;
+  /** Connections reading tables at once (default DEFAULT_DUMP_THREADS; MySQL servers use one). */
+  threads?: number;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/** The codec a backup asked for (gzip when none). */
+export function codecFor(options: { compression?: CompressionName }): Codec {
+  return options.compression ? codecNamed(options.compression) : DEFAULT_CODEC;
+}
+
+/** Dumps the database as frames of `codec` into `out`; returns the dump's facts and its uncompressed size. */
+export async function dumpDatabase(
+  target: DatabaseTarget,
+  out: ByteOutput,
+  codec: Codec,
+  options: Pick<DatabaseBackupOptions, 'keepDefiners' | 'level' | 'threads' | 'onProgress' | 'signal'>,
+): Promise<DumpResult & { sqlBytes: number }> {
+  const engine = openEngine(target);
+  try {
+    const frameOptions = { level: options.level ?? codec.levels.sql };
+    const frames = new FrameWriter(out, codec, frameOptions);
+    // Spools live beside the archive being written (same disk, the space check covered it).
+    const spoolBase = out instanceof AtomicFile ? out.finalPath : path.join(os.tmpdir(), 'lifeboat-dump');
+    // Half the main writer's frames in flight: libuv's 4 threads are shared, more would only wait in memory.
+    const openSpool = () => FrameSpool.open(`${spoolBase}.spool-${randomBytes(4).toString('hex')}.partial`, frames, { ...frameOptions, concurrency: 2 });
+    const dump = await engine.dump(frames, {
+      keepDefiners: options.keepDefiners,
+      onProgress: options.onProgress,
+      signal: options.signal,
+      threads: options.threads ?? DEFAULT_DUMP_THREADS,
+      threadsAsked: options.threads !== undefined,
+      openSpool,
+    });
+    return { ...dump, sqlBytes: await frames.finish() };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** What a manifest records about a dump (its warnings apart). */
+export function dumpFacts(dump: DumpResult & { sqlBytes: number }): Pick<Manifest, 'engine' | 'sqlBytes' | 'tables' | 'sequences' | 'objects' | 'definers'> {
+  const { engine, sqlBytes, sequences, objects, definers } = dump;
+  // The frame offset is stored under the manifest's name for it (see TableEntry.gzipOffset).
+  const tables = dump.tables.map(({ frameOffset, ...table }) => ({ ...table, ...(frameOffset !== undefined ? { gzipOffset: frameOffset } : {}) }));
+  return { engine, sqlBytes, tables, ...(sequences?.length ? { sequences } : {}), objects, ...(definers ? { definers } : {}) };
+}
+
+export async function createDatabaseBackup(
+  target: DatabaseTarget,
+  backupDir: string,
+  options: DatabaseBackupOptions = {},
+): Promise<BackupRecord> {
+  const codec = codecFor(options);
+  return publishArchive(backupDir, 'db', { ...options, codec }, async ({ out }) => {
+    const dump = await dumpDatabase(target, out, codec, options);
+    return { ...dumpFacts(dump), warnings: dump.warnings };
+  });
+}

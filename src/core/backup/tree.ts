@@ -1,0 +1,126 @@
+// Creating a file-tree backup (.tgz): System (`system`, Magento's `snapshot` file), System without media
+// (`nomedia`), Database and Media (`media`) and code (`code`, Magento's `filesystem_code` file). The
+// database is dumped first (one consistent snapshot), into a temporary compressed file beside the
+// archive; then the archive is written as a stream of tar members through the codec's parallel frame
+// writer: the dump at `var/<time>_db.sql.gz` (Magento's place for it; the codec's extension), then the
+// tree. The shared publish path seals, records and publishes it.
+import { createReadStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { AtomicFile } from '../../archive/atomic-file.js';
+import type { Codec } from '../../archive/codec/codec.js';
+import { FrameWriter } from '../../archive/codec/frame-writer.js';
+import { packTree } from '../../archive/pack-tree.js';
+import { TarWriter } from '../../archive/tar-writer.js';
+import type { WalkEntry } from '../../archive/walk.js';
+import type { ProgressListener } from '../../engines/engine.js';
+import type { DatabaseTarget } from '../../engines/target.js';
+import { codecFor, dumpDatabase, dumpFacts } from './database.js';
+import { UsageError } from '../../shared/errors.js';
+import { estimateTree, requireFreeSpace } from './free-space.js';
+import { estimateDatabase } from '../../engines/data-size.js';
+import { publishArchive, type ArchiveSlot, type ManifestContent } from '../../repository/publish.js';
+import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
+import { holdsDatabase, type BackupRecord, type CompressionName, type DumpEntry, type TreeType } from '../../shared/types.js';
+
+export interface TreeBackupOptions {
+  name?: string;
+  /** The codec to write the archive (and the dump inside) with (default gzip). */
+  compression?: CompressionName;
+  /** The codec's level for text (default: Codec.levels.text); already-compressed media are stored. */
+  level?: number;
+  keepDefiners?: boolean;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** Called before each file is read (tests change the tree at that moment). */
+  beforeFile?: (entry: WalkEntry) => Promise<void> | void;
+}
+
+const NO_OBJECTS = { tables: 0, views: 0, triggers: 0, routines: 0, events: 0, sequences: 0 };
+/** Space for tar headers and padding, per entry. */
+const PER_ENTRY = 1024;
+
+/** The path of the dump inside the archive, in Magento's layout (with the codec's extension). */
+export function dumpPathFor(time: number, codec: Codec): string {
+  return `var/${time}_db.${codec.extensions.db}`;
+}
+
+export async function createTreeBackup(type: TreeType, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeBackupOptions = {}): Promise<BackupRecord> {
+  const withDatabase = holdsDatabase(type);
+  if (withDatabase && !target) throw new UsageError(`a ${type} backup includes the database: set LIFEBOAT_DATABASE_URL`);
+  const scope = scopeOf(type);
+  const { rules: estimateRules, skip } = await shopRules(shop, scope, target);
+  await mkdir(shop.backupDir, { recursive: true });
+  // The free-space check needs a walk of the whole tree (about a second per 30 k files), so it runs
+  // alongside the writing instead of before it; when it finds too little room it stops the backup, which
+  // then leaves nothing behind, like any failed backup.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  let totalBytes: number | undefined;
+  const codec = codecFor(options);
+
+  return publishArchive(shop.backupDir, type, { ...options, codec }, async (slot): Promise<ManifestContent> => {
+    let tempDump: AtomicFile | undefined;
+    let spaceProblem: Error | undefined;
+    const spaceChecked = (async () => {
+      const estimate = await estimateTree(shop.root, { rules: estimateRules, skip, signal });
+      totalBytes = estimate.bytes;
+      const databaseBytes = withDatabase && target ? await estimateDatabase(target) : 0;
+      const needed = estimate.storedBytes + (estimate.bytes - estimate.storedBytes) / 2 + estimate.entries * PER_ENTRY + databaseBytes + (16 << 20);
+      const written = slot.out.size + (tempDump?.size ?? 0);
+      await requireFreeSpace(shop.backupDir, needed - written, 'this backup (estimated)', 'free some space or set LIFEBOAT_BACKUP_DIR to a larger disk; nothing was kept');
+    })().catch((error: Error) => {
+      if (options.signal?.aborted) return; // cancelled: the writing reports that
+      spaceProblem = error;
+      stop.abort(error);
+    });
+    try {
+      const content = await writeTreeArchive(slot, (temp) => (tempDump = temp));
+      await spaceChecked;
+      if (spaceProblem) throw spaceProblem;
+      return content;
+    } catch (error) {
+      stop.abort(); // the walk, when the writing failed first
+      throw spaceProblem ?? error;
+    }
+  });
+
+  async function writeTreeArchive(slot: ArchiveSlot, onTempDump: (temp: AtomicFile) => void): Promise<ManifestContent> {
+    const dumpPath = withDatabase ? dumpPathFor(slot.time, codec) : undefined;
+    // A file of the shop at the dump's own path would make two members of one name: leave it out.
+    const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
+    const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text });
+    const tar = new TarWriter(frames);
+    let content: Omit<ManifestContent, 'tree' | 'warnings'> & { warnings: string[] } = { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
+    if (target && dumpPath) {
+      const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.${codec.extensions.db}`));
+      onTempDump(temp);
+      try {
+        const dump = await dumpDatabase(target, temp, codec, { ...options, signal });
+        const sealed = await temp.seal();
+        const mtimeNs = BigInt(Date.now()) * 1_000_000n;
+        const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+        await tar.addFile({ path: dumpPath, mode: 0o640, ...owner, size: sealed.size, mtimeNs }, createReadStream(temp.partialPath, { highWaterMark: 1 << 20 }), 0);
+        const entry: DumpEntry = { path: dumpPath, size: sealed.size, sha256: sealed.sha256, compression: codec.name };
+        content = { ...dumpFacts(dump), dump: entry, warnings: [...dump.warnings] };
+      } finally {
+        await temp.abort(); // the temporary dump is inside the archive now (or the backup failed)
+      }
+    }
+    const pack = await packTree(shop.root, tar, {
+      rules,
+      skip,
+      signal,
+      beforeFile: options.beforeFile,
+      onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes, table: rel }),
+    });
+    await tar.finish();
+    await frames.finish();
+    return {
+      ...content,
+      tree: { scope, ...pack.counts, followedSymlinks: pack.followed, excluded: estimateRules.describe() },
+      warnings: [...content.warnings, ...pack.warnings],
+    };
+  }
+}

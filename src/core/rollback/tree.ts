@@ -1,0 +1,381 @@
+// Rolling a shop back to a .tgz archive (system, nomedia, media, code; Lifeboat's or
+// Magento's). Order, and why:
+//   1. stage: work folders beside the root (and inside a symlinked media folder or mount point);
+//   2. scan the whole archive once: sha256 and size (when a manifest vouches), gzip, tar, and every
+//      member against the safety rules; a damaged or hostile archive is refused here, nothing changed;
+//   3. check free space, extract into the staging folders, check the counts against the manifest, take
+//      the dump out of the staged tree, drop what the rollback leaves untouched;
+//   4. load the staged dump into the database's staging area (the engine's; the shop is not touched);
+//   5. swap the staged tree in (renames), then the database (its commit point: MySQL's one RENAME
+//      TABLE, SQLite's COMMIT); a rollback without a database commits when the file swap is done;
+//   6. re-apply folder metadata, remove the replaced entries and the staging.
+// Every step that changes the shop is written to the rollback journal first (journal.ts): on
+// any failure, and after a crash at any instruction (recover.ts), the shop is brought back to the old
+// state when the commit point was not passed, and finished as the backup's when it was. Files are
+// swapped just before the database because renames can be undone reliably and a committed database
+// restore cannot: the other order would leave a restored database beside the old files.
+import { randomBytes } from 'node:crypto';
+import { rename, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { extractTar } from '../../archive/extract.js';
+import { depthOf, type FolderMetas } from '../../archive/folder-metas.js';
+import { readArchive } from '../../archive/archive-read.js';
+import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
+import type { TreeCounts } from '../../archive/pack-tree.js';
+import { readTar } from '../../archive/tar-reader.js';
+import { probeNameFolding, type NameFolding } from '../../archive/tar-safety.js';
+import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, SwapRefusedError, unitFor, type SwapPlan, type SwapUnit } from '../../archive/tree-swap.js';
+import type { TreeRules, TreeScope } from '../../archive/tree-rules.js';
+import type { ProgressListener, RestoreResult } from '../../engines/engine.js';
+import type { DatabaseTarget } from '../../engines/target.js';
+import { archivePath, codecOf, readSqlFile } from '../archive-reader.js';
+import { OperationError, UsageError } from '../../shared/errors.js';
+import { requireFreeSpace } from '../backup/free-space.js';
+import { objectsOf, requireSameEngine, restoreDatabase, settleAfterFailure } from './database.js';
+import { finishCommitted } from './recover.js';
+import { RollbackJournal, type StoredFolderMeta } from './journal.js';
+import { reachedStep } from './step-pause.js';
+import { prepareUnits } from './staging.js';
+import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
+import { holdsDatabase, type BackupRecord, type Manifest } from '../../shared/types.js';
+import { archiveProblem, checkedAgainst, fromManifest } from '../archive-check.js';
+import { verifyTreeBackup, type DumpFound } from '../verify/tree.js';
+
+export interface TreeRollbackOptions {
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** Called after each rename of the swap; throwing there fails the rollback (tests inject failures). */
+  afterRename?: (renames: number) => void | Promise<void>;
+  /** How the filesystem compares names; probed in the staging folder by default. */
+  folding?: NameFolding;
+  /** The folder the archive is read from (a backup fetched from off-site storage); the backup folder by default. */
+  archiveDir?: string;
+  /** The job's id: names the journal, the work folders and the helper schemas (random when absent). */
+  jobId?: string;
+  /** Lines the user should see before the database restore writes (the binary log's growth). */
+  onNotice?: (line: string) => void;
+}
+
+export interface TreeRollbackResult {
+  /** What was restored from the archive. */
+  tree: TreeCounts;
+  /** The database restore, when the archive holds a dump. */
+  database?: RestoreResult;
+  /** Renames done by the swap. */
+  renames: number;
+  warnings: string[];
+}
+
+
+function pickDump(record: BackupRecord, found: DumpFound[]): DumpFound | undefined {
+  if (record.manifest) return found.find((d) => d.path === record.manifest?.dump?.path);
+  if (found.length <= 1) return found[0];
+  const sameTime = found.filter((d) => d.path.startsWith(`var/${record.time}_db`));
+  if (sameTime.length === 1) return sameTime[0];
+  throw new OperationError(`${record.file} holds several database dumps (${found.map((d) => d.path).join(', ')}); cannot tell which to restore, nothing was changed`);
+}
+
+function refuse(record: BackupRecord, reason: string): never {
+  throw new OperationError(`${record.file}: ${reason}; refusing to roll back, nothing was changed`);
+}
+
+export async function rollbackTree(record: BackupRecord, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeRollbackOptions = {}): Promise<TreeRollbackResult> {
+  const scope = checkRollback(record, target);
+  const warnings: string[] = [];
+  const jobId = options.jobId ?? `r${randomBytes(4).toString('hex')}`;
+  const journal = await RollbackJournal.begin(shop.home, jobId, { id: record.id, file: record.file, type: record.type });
+  const files = new FileSwap(record, journal, options);
+  try {
+    const { units, rules, staged } = await stageFiles(record, shop, scope, target, journal, jobId, options, warnings);
+    await reachedStep('files-staged');
+
+    // 4.-5. The database loads into its staging area, then the files and the database are swapped.
+    const swapFiles = () => files.run(units, rules, staged);
+    let database: RestoreResult | undefined;
+    if (staged.dump && target) {
+      const dump = staged.dump;
+      const codec = codecOfFileName(dump);
+      database = await restoreDatabase(target, readSqlFile(dump, codec), {
+        onProgress: options.onProgress,
+        signal: options.signal,
+        totalBytes: record.manifest?.sqlBytes,
+        ownDump: record.origin === 'lifeboat',
+        rereadSql: () => readSqlFile(dump, codec),
+        onNotice: options.onNotice,
+        ...objectsOf(record),
+        beforeSwap: swapFiles,
+        journal: journal.forDatabase(),
+        label: jobId,
+      });
+    } else {
+      await swapFiles();
+    }
+    await journal.update({ committed: true, step: 'committed: cleaning up' });
+    await reachedStep('committed');
+
+    // 6. Clean up, then folder metadata last (merged folders were not replaced, staged ones lost theirs
+    // to pruning, and removing leftovers and work folders changes their parents' mtimes).
+    warnings.push(...(await finishCommitted(journal)));
+    return { tree: staged.counts, ...(database ? { database } : {}), renames: files.renames, warnings };
+  } catch (failure) {
+    const error = await settleAfterFailure(journal, target, failure);
+    if (error === failure && files.swapped && journal.state.files?.settled === 'old') {
+      throw new OperationError(`restoring the database failed, so the files were put back as they were: ${(failure as Error).message}`);
+    }
+    throw error;
+  }
+}
+
+/** Refuses a rollback that cannot be done before anything is written; the scope of the archive's tree. */
+function checkRollback(record: BackupRecord, target: DatabaseTarget | undefined): TreeScope {
+  if (record.type === 'db') throw new UsageError(`${record.file} is a database archive; use rollbackDatabase`);
+  if (target) requireSameEngine(record, target);
+  if (record.manifest?.dump && !target) throw new UsageError(`${record.file} holds the database: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
+  return record.manifest?.tree?.scope ?? scopeOf(record.type);
+}
+
+/**
+ * Step 1, then 2 and 3 (stageArchive): the work folders, recorded in the journal before they are made,
+ * and the archive staged into them under the rules of what the rollback replaces.
+ */
+async function stageFiles(
+  record: BackupRecord,
+  shop: ShopLayout,
+  scope: TreeScope,
+  target: DatabaseTarget | undefined,
+  journal: RollbackJournal,
+  jobId: string,
+  options: TreeRollbackOptions,
+  warnings: string[],
+): Promise<{ units: SwapUnit[]; rules: TreeRules; staged: StagedArchive }> {
+  const prepared = await prepareUnits(shop.root, (await shopRules(shop, scope, target)).rules, {
+    label: jobId,
+    beforeCreate: (units) => journal.updateFiles({ units }),
+  });
+  const units = prepared.units;
+  await journal.update({ step: 'staging the files' });
+  // Paths mounted on their own (found while preparing) are left out of what the rollback replaces.
+  const { rules } = await shopRules(shop, scope, target, prepared.pinned);
+  for (const rel of prepared.pinned) warnings.push(`${rel} is a mount point of its own (a bind-mounted file); it was left as it is`);
+  const staged = await stageArchive(record, shop, units, rules, target, options, warnings);
+  return { units, rules, staged };
+}
+
+/**
+ * The file half of step 5: the staged tree renamed into the shop, each step in the journal first. It runs
+ * as the database restore's last word before its own swap (or alone, without a database); the rollback
+ * then needs how many renames it made and whether it finished (a later failure puts the files back).
+ */
+class FileSwap {
+  renames = 0;
+  swapped = false;
+
+  constructor(
+    private readonly record: BackupRecord,
+    private readonly journal: RollbackJournal,
+    private readonly options: TreeRollbackOptions,
+  ) {}
+
+  async run(units: SwapUnit[], rules: TreeRules, staged: StagedArchive): Promise<void> {
+    const { journal, options } = this;
+    options.signal?.throwIfAborted();
+    const plan = await this.plan(units, rules);
+    const refresh = [...new Set([...plan.merged, ...staged.touched, ...units.map((u) => u.rel)])];
+    await journal.updateFiles({ swap: { ...recordSwap(plan), folderMetas: folderMetasOf(units, staged.folders, refresh) } });
+    await journal.update({ step: 'swapping the files' });
+    options.onProgress?.({ phase: 'swap', rows: 0, bytes: 0, totalBytes: undefined });
+    this.renames = (
+      await runSwap(plan, async (steps) => {
+        await options.afterRename?.(steps);
+        await reachedStep('file-renamed');
+      })
+    ).steps;
+    await journal.update({ step: 'files swapped' });
+    this.swapped = true;
+    await reachedStep('files-swapped');
+  }
+
+  /** The renames, checked for permission before the first: a swap the shop's files refuse changes nothing. */
+  private async plan(units: SwapUnit[], rules: TreeRules): Promise<SwapPlan> {
+    try {
+      const plan = await planSwap(units, rules);
+      await checkWritable(plan);
+      return plan;
+    } catch (error) {
+      if (error instanceof SwapRefusedError) refuse(this.record, error.message);
+      throw error;
+    }
+  }
+}
+
+interface StagedArchive {
+  counts: TreeCounts;
+  /** The staged dump, moved out of the tree into the work folder. */
+  dump?: string;
+  folders: FolderMetas;
+  /** Folders the staging took something out of (the dump, left-out paths): their metadata is set again. */
+  touched: Set<string>;
+}
+
+/**
+ * Steps 2 and 3: checks the archive (a full read, or during extraction for Lifeboat's own), extracts it
+ * into the work folders, checks the counts, takes the dump out and drops what the rollback leaves alone.
+ * Writes only into the work folders: a refused archive changes nothing.
+ */
+async function stageArchive(
+  record: BackupRecord,
+  shop: ShopLayout,
+  units: SwapUnit[],
+  rules: TreeRules,
+  target: DatabaseTarget | undefined,
+  options: TreeRollbackOptions,
+  warnings: string[],
+): Promise<StagedArchive> {
+  const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
+  const folding = options.folding ?? (await probeNameFolding(units[0].work));
+  const archiveDir = options.archiveDir ?? shop.backupDir;
+  const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
+  const { scan, unitBytes } = await scanArchive(record, archiveDir, manifest, units, folding, options);
+  const dump = holdsDatabase(record.type) ? pickDump(record, scan.dumps) : undefined;
+  if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
+  if (!dump && holdsDatabase(record.type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
+
+  for (const [unit, bytes] of unitBytes) await requireFreeSpace(unit.work, bytes, 'staging this archive', 'free some space; nothing was changed');
+  const leftOut = new Set<string>();
+  let extractedBytes = 0;
+  const file = archivePath(archiveDir, record);
+  const codec = codecOf(record) ?? DEFAULT_CODEC;
+  // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here
+  // (not hashed when the separate read above already checked the file).
+  const source = readArchive(file, { decompress: codec, hash: manifest !== undefined });
+  const checked = manifest ? checkedAgainst(manifest, source.digest) : undefined;
+  const extracted = await extractTar(readTar(source.chunks), {
+    targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
+    folding,
+    preserveOwners: process.getuid?.() === 0,
+    signal: options.signal,
+    onMember: (member, size) => {
+      extractedBytes += size;
+      progress('extract', extractedBytes, scan.dataBytes);
+      if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
+    },
+  }).catch(async (error: unknown) => {
+    await source.close();
+    const problem = checked && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
+    if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
+    throw error;
+  });
+  const damaged = await checked?.problem();
+  if (damaged) refuse(record, `it is damaged or unsafe (${damaged})`);
+  const counts = checkCounts(record, extracted.counts, scan);
+  const stagedDump = dump ? await takeOutDump(units, dump) : undefined;
+  const touched = await removeLeftOut(units, dump, leftOut, extracted.folders);
+  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched };
+}
+
+interface ArchiveScan {
+  dumps: DumpFound[];
+  dataBytes: number;
+  counts?: TreeCounts;
+}
+
+/**
+ * Step 2: what the archive holds (its dumps, its data bytes and, for the free-space check, the bytes of
+ * each work folder), from the manifest of Lifeboat's own archive (which the extraction then checks
+ * against its hash) or from a full read that checks every member.
+ */
+async function scanArchive(
+  record: BackupRecord,
+  archiveDir: string,
+  manifest: Manifest | undefined,
+  units: SwapUnit[],
+  folding: NameFolding,
+  options: TreeRollbackOptions,
+): Promise<{ scan: ArchiveScan; unitBytes: Map<SwapUnit, number> }> {
+  const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
+  if (manifest) {
+    const known = fromManifest(manifest);
+    unitBytes.set(units[0], known.dataBytes + known.entries * 4096);
+    return { scan: known, unitBytes };
+  }
+  const report = await verifyTreeBackup(archiveDir, record, {
+    folding,
+    signal: options.signal,
+    onBytes: (bytes, total) => options.onProgress?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
+    onMember: (member, size) => {
+      const unit = unitFor(units, member.path);
+      unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + size + 4096); // data, plus a block for the inode or folder
+    },
+  });
+  if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
+  return { scan: report.scan, unitBytes };
+}
+
+/** The extracted tree's counts, less the dumps, which must be the archive's. */
+function checkCounts(record: BackupRecord, extracted: TreeCounts, scan: ArchiveScan): TreeCounts {
+  const counts = { ...extracted };
+  for (const found of scan.dumps) {
+    counts.files--;
+    counts.bytes -= found.size;
+  }
+  const expected = record.manifest?.tree ?? (scan.counts as TreeCounts);
+  for (const key of ['files', 'dirs', 'symlinks', 'hardlinks', 'bytes'] as const) {
+    if (counts[key] !== expected[key]) refuse(record, `the extracted tree has ${counts[key]} ${key}, the archive says ${expected[key]}`);
+  }
+  return counts;
+}
+
+/** The dump to restore, moved out of the staged tree into its work folder (the other dumps stay in the tree). */
+async function takeOutDump(units: SwapUnit[], dump: DumpFound): Promise<string> {
+  const unit = unitFor(units, dump.path);
+  const stagedDump = path.join(unit.work, `dump-${path.basename(dump.path)}`);
+  await rename(stagedPath(units, dump.path), stagedDump);
+  return stagedDump;
+}
+
+/**
+ * Removes from the staged tree what the rollback leaves as it is in the shop; returns the folders that
+ * something was taken out of (the dump too), whose metadata is then set again.
+ */
+async function removeLeftOut(units: SwapUnit[], dump: DumpFound | undefined, leftOut: Set<string>, folders: FolderMetas): Promise<Set<string>> {
+  const touched = new Set<string>(dump ? [path.posix.dirname(dump.path)] : []);
+  for (const rel of [...leftOut].sort()) {
+    if ([...leftOut].some((o) => o !== rel && rel.startsWith(o + '/'))) continue;
+    await removeTree(stagedPath(units, rel));
+    touched.add(path.posix.dirname(rel));
+  }
+  // Folders the archive does not list, made only to hold what was just taken out (var/ for the dump
+  // of a media archive), are not part of the backup: remove them when empty.
+  for (const rel of [...touched].sort((a, b) => b.length - a.length)) {
+    for (let dir = rel; dir !== '.' && dir !== '' && !folders.has(dir) && !units.some((u) => u.rel === dir); dir = path.posix.dirname(dir)) {
+      if (!(await rmdir(stagedPath(units, dir)).then(() => true, () => false))) break;
+    }
+  }
+  return touched;
+}
+
+/** The highest folder of `rel` that the rules leave out (so one removal covers everything below). */
+function topmostLeftOut(rules: { leavesOut(rel: string): boolean; isScopeAncestor(rel: string): boolean }, rel: string): string {
+  const parts = rel.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    if (rules.leavesOut(prefix) && !rules.isScopeAncestor(prefix)) return prefix;
+  }
+  return rel;
+}
+
+function stagedPath(units: SwapUnit[], rel: string): string {
+  const unit = unitFor(units, rel);
+  return rel === unit.rel ? unit.tree : path.join(unit.tree, unit.rel === '' ? rel : rel.slice(unit.rel.length + 1));
+}
+
+/** The archive's metadata of the folders in `rels`, at their live paths, deepest first (for the journal). */
+function folderMetasOf(units: SwapUnit[], folders: FolderMetas, rels: string[]): StoredFolderMeta[] {
+  return rels
+    .filter((rel) => folders.has(rel))
+    .sort((a, b) => depthOf(b) - depthOf(a))
+    .map((rel) => {
+      const meta = folders.get(rel)!;
+      return { path: livePath(units, rel), uid: meta.uid, gid: meta.gid, mode: meta.mode, mtimeNs: String(meta.mtimeNs) };
+    });
+}
