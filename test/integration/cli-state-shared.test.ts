@@ -45,7 +45,7 @@ describe('several lifeboat serve sharing one state', () => {
     expect(servers.every((server) => server.setupToken !== undefined)).toBe(true);
     await withConnection(state.target, async (conn) => {
       const [rows] = await conn.query('SELECT version FROM lifeboat_schema');
-      expect(rows).toEqual([{ version: 2 }]);
+      expect(rows).toEqual([{ version: 3 }]);
     });
   });
 
