@@ -182,15 +182,17 @@ async function main(argv: string[]): Promise<number> {
       const at: BenchOptions = { ...o, scale, treeScale: o.fixedTreeScale ?? scale };
       scratch = await Scratch.create(o.tmp, server);
       if (o.scales.length > 1) log(`scale ${scale} (${reports.length + 1} of ${o.scales.length})`);
-      reports.push(await runScale(at, argv, server, info, tools, scratch));
+      const report = await runScale(at, argv, server, info, tools, scratch);
       scratch = undefined;
+      reports.push(report);
+      // As text, each scale's report as soon as it is done (a list of scales runs long); --json prints them all at the end.
+      if (!o.json) process.stdout.write((reports.length > 1 ? '\n' : '') + printReport(report));
     }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
   if (o.json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
-  else process.stdout.write(reports.map(printReport).join('\n'));
   const lifeboatFailed = reports.some((report) =>
     [report.dump, report.restore, report.treeBackup, report.treeRestore, report.startup?.summaries].some((list) =>
       list?.some((s) => s.lifeboat && (s.status === 'failed' || s.status === 'mismatch')),
