@@ -2,6 +2,7 @@
 // through its CLI and the standard tools side by side, verifies every restore, prints medians and the
 // target ratios (or one JSON object with --json), and removes everything it made.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { findTools, machine, repoRoot, type Tools } from './env.js';
 import { HELP, OptionsError, parseOptions, type BenchOptions } from './options.js';
@@ -9,7 +10,7 @@ import { killAll, ServerCpu } from './proc.js';
 import type { Context } from './context.js';
 import type { BenchReport } from './report/model.js';
 import { printReport } from './report/print.js';
-import { computeTargets, startupRatios, type TargetInputs } from './report/targets.js';
+import { computeTargets, extraRatios, startupRatios, type TargetInputs } from './report/targets.js';
 import { summarize, type Check } from './results.js';
 import { dumpSection, prepareRestoreInputs, type DumpOutputs } from './runs/dump.js';
 import { lockSummary, locksSection } from './runs/locks.js';
@@ -164,16 +165,44 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const tools = findTools();
-  const scratch = await Scratch.create(o.tmp, server);
+  let scratch: Scratch | undefined;
   let interrupts = 0;
   const onSignal = () => {
     if (++interrupts > 1) process.exit(130);
     log('interrupted: stopping the running command and cleaning up (Ctrl-C again to exit at once)');
     killAll();
-    void scratch.cleanup(o.keep).finally(() => process.exit(130));
+    void (scratch?.cleanup(o.keep) ?? Promise.resolve()).finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const reports: BenchReport[] = [];
+  try {
+    // Each scale of --scale 0.05,0.15,... is a run of its own: its own temp folder, databases and report.
+    for (const scale of o.scales) {
+      const at: BenchOptions = { ...o, scale, treeScale: o.fixedTreeScale ?? scale };
+      scratch = await Scratch.create(o.tmp, server);
+      if (o.scales.length > 1) log(`scale ${scale} (${reports.length + 1} of ${o.scales.length})`);
+      const report = await runScale(at, argv, server, info, tools, scratch);
+      scratch = undefined;
+      reports.push(report);
+      // As text, each scale's report as soon as it is done (a list of scales runs long); --json prints them all at the end.
+      if (!o.json) process.stdout.write((reports.length > 1 ? '\n' : '') + printReport(report));
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (o.json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
+  const lifeboatFailed = reports.some((report) =>
+    [report.dump, report.restore, report.treeBackup, report.treeRestore, report.startup?.summaries].some((list) =>
+      list?.some((s) => s.lifeboat && (s.status === 'failed' || s.status === 'mismatch')),
+    ),
+  );
+  return lifeboatFailed ? 1 : 0;
+}
+
+/** All the sections at one scale, in a temp folder and databases of their own (removed at the end unless --keep). */
+async function runScale(o: BenchOptions, argv: string[], server: Server, info: BenchReport['server'], tools: Tools, scratch: Scratch): Promise<BenchReport> {
   const started = Date.now();
   const report: BenchReport = {
     startedAt: new Date(started).toISOString(),
@@ -181,6 +210,7 @@ async function main(argv: string[]): Promise<number> {
     command: ['npm run bench --', ...argv].join(' ').replace(/ --$/, ''),
     options: { scale: o.scale, treeScale: o.treeScale, runs: o.runs, only: [...o.only] },
     machine: machine(),
+    load: { before: os.loadavg()[0], after: 0 },
     server: info,
     tools: tools.versions,
     targets: [],
@@ -192,6 +222,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     const inputs = await runSections(ctx, report, report.checks);
     report.targets = computeTargets(inputs);
+    const extras = extraRatios(inputs);
+    if (extras.length) report.ratios = extras;
     report.notes.unshift(...environmentNotes(o, report, tools));
     if (report.dump || report.restore || report.locks) {
       report.notes.push('mydumper runs with -G -R -E (triggers, routines, events: the others dump them too) and its default FLUSH TABLES WITH READ LOCK');
@@ -204,19 +236,14 @@ async function main(argv: string[]): Promise<number> {
     if (!ctx.serverCpu.available) report.notes.push('the database server is not a local process: its CPU is not measured');
   } finally {
     report.seconds = (Date.now() - started) / 1000;
+    report.load.after = os.loadavg()[0];
     const kept = await scratch.cleanup(o.keep).catch((error: Error) => {
       report.notes.push(`cleanup: ${error.message}`);
       return [];
     });
     if (kept.length) report.notes.push(`kept (--keep): ${kept.join(', ')}`);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
-  process.stdout.write(o.json ? JSON.stringify(report, null, 2) + '\n' : printReport(report));
-  const lifeboatFailed = [report.dump, report.restore, report.treeBackup, report.treeRestore, report.startup?.summaries].some((list) =>
-    list?.some((s) => s.lifeboat && (s.status === 'failed' || s.status === 'mismatch')),
-  );
-  return lifeboatFailed ? 1 : 0;
+  return report;
 }
 
 main(process.argv.slice(2)).then(

@@ -10,8 +10,13 @@ export type Section = (typeof SECTIONS)[number];
 export const DEFAULT_SCALE = 0.01;
 
 export interface BenchOptions {
+  /** The scale of this run (one of `scales`). */
   scale: number;
+  /** Every scale asked for (--scale 0.05,0.15,0.5,1): the sections run at each in turn, one report each. */
+  scales: number[];
   treeScale: number;
+  /** --tree-scale, when given: every scale's tree is that size; otherwise the tree follows --scale. */
+  fixedTreeScale?: number;
   runs: number;
   json: boolean;
   only: Set<Section>;
@@ -28,16 +33,20 @@ tar), alternately, and prints the medians and the ratios of issue 7 with PASS/MI
 and issue 20's start-up figures: whole Lifeboat commands on a one-table database against node -e 0.
 
 Options:
-  --scale S        database size: 1 is ~1 GB of InnoDB data (1 M orders); default ${DEFAULT_SCALE}
+  --scale S[,S..]  database size: 1 is ~1 GB of InnoDB data (1 M orders); default ${DEFAULT_SCALE}. A list
+                   (0.05,0.15,0.5,1) runs the sections at each scale in turn, each with its own report
   --tree-scale S   file tree size: 1 is ~3.2 GB (100 k text files + 20 k media); default: --scale
   --runs N         runs of each contestant, alternated (A B A B ...); default 3 (startup: at least 10)
   --only LIST      comma-separated sections: ${SECTIONS.join(',')} (default: all)
                      dump     Lifeboat backup db vs mysqldump|gzip, |pigz, mydumper -c (-r 250000);
                               with zstd vs mysqldump|zstd -3 -T2
-                     restore  Lifeboat rollback vs zcat|mysql, myloader (every restore verified);
+                     restore  Lifeboat rollback vs zcat|mysql, myloader -o, all over a full copy of the
+                              shop with a few rows changed (every restore verified);
                               from the zstd backup vs from the gzip one
-                     tree     Lifeboat backup system vs tar -czf, tar -I pigz, tar -xzf; with zstd vs
-                              tar -I 'zstd -3 -T2', and its rollback vs the gzip archive's
+                     tree     Lifeboat backup system vs tar -czf, tar -I pigz; with zstd vs
+                              tar -I 'zstd -3 -T2'; its rollback over the full tree (a few files
+                              changed) vs by hand: tar -xzf beside, mv swap, rm -rf the old tree;
+                              extra: tar -xzf into an empty folder; rollback from .tar.zst vs .tgz
                      locks    max latency of a shop writing during Lifeboat's dump
                      tables   400 tiny tables: Lifeboat's dump cost per table vs mysqldump's
                      startup  whole commands on a one-table database vs node -e 0 (at least 10 runs)
@@ -83,7 +92,14 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     throw new OptionsError((error as Error).message);
   }
   if (values.help) return null;
-  const scale = number('scale', values.scale, DEFAULT_SCALE, 0.0001, 20);
+  const scales = (values.scale ?? String(DEFAULT_SCALE))
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part) => number('scale', part, DEFAULT_SCALE, 0.0001, 20));
+  if (scales.length === 0) throw new OptionsError('--scale names no scale');
+  const scale = scales[0];
+  const fixedTreeScale = values['tree-scale'] === undefined ? undefined : number('tree-scale', values['tree-scale'], scale, 0.0001, 20);
   const only = new Set<Section>();
   for (const part of (values.only ?? SECTIONS.join(',')).split(',')) {
     const name = part.trim();
@@ -94,7 +110,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   if (only.size === 0) throw new OptionsError(`--only names no section; known: ${SECTIONS.join(', ')}`);
   return {
     scale,
-    treeScale: number('tree-scale', values['tree-scale'], scale, 0.0001, 20),
+    scales,
+    treeScale: fixedTreeScale ?? scale,
+    ...(fixedTreeScale !== undefined ? { fixedTreeScale } : {}),
     runs: number('runs', values.runs, 3, 1, 100, true),
     json: values.json ?? false,
     only,

@@ -24,6 +24,8 @@ export interface BenchReport {
   command: string;
   options: { scale: number; treeScale: number; runs: number; only: Section[] };
   machine: Machine;
+  /** 1-minute load average when the run (this scale) started and when it ended. */
+  load: { before: number; after: number };
   server: { version: string; address: string; innodbBufferPool: number };
   tools: Record<string, string>;
   shop?: { counts: ShopCounts; dataBytes: number; indexBytes: number; generateSeconds: number; sqlBytes?: number };
@@ -45,6 +47,8 @@ export interface BenchReport {
     load: { before: number; after: number };
   };
   targets: Target[];
+  /** Ratios with no bound shown beside the targets (the tree rollback against tar -xzf into an empty folder). */
+  ratios?: InfoRatio[];
   checks: Check[];
   notes: string[];
 }

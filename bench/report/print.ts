@@ -65,10 +65,11 @@ function targetRow(t: Target): string[] {
 export function printReport(r: BenchReport): string {
   const out: string[] = [];
   const o = r.options;
-  out.push(`Lifeboat bench: ${r.command}`);
+  out.push(`Lifeboat bench: ${r.command}${o.scale === o.treeScale ? ` (scale ${o.scale})` : ` (scale ${o.scale}, tree scale ${o.treeScale})`}`);
   out.push(
     `machine: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB; server: ${r.server.version} at ${r.server.address}, ` +
-      `innodb_buffer_pool_size ${mib(r.server.innodbBufferPool)}; runs: ${o.runs} each, alternated`,
+      `innodb_buffer_pool_size ${mib(r.server.innodbBufferPool)}; runs: ${o.runs} each, alternated; ` +
+      `1-minute load average ${r.load.before.toFixed(2)} at the start, ${r.load.after.toFixed(2)} at the end`,
   );
   out.push(`tools: ${Object.values(r.tools).join('; ')}`);
   if (r.shop) {
@@ -83,9 +84,9 @@ export function printReport(r: BenchReport): string {
   out.push('(* = Lifeboat; times are medians; CPU client = user+sys of the command and its pipeline; CPU server = mariadbd meanwhile)');
   const sections: [string, Summary[] | undefined][] = [
     ['DUMP', r.dump],
-    ['RESTORE (each run into an empty database, verified against the source)', r.restore],
+    ['RESTORE (each run over a full copy of the shop with a few rows changed, verified against the source)', r.restore],
     ['TREE BACKUP', r.treeBackup],
-    ['TREE RESTORE (into an empty folder, verified)', r.treeRestore],
+    ['TREE RESTORE (each run over the full tree with a few files changed, added and removed, verified; the extra: into an empty folder)', r.treeRestore],
     ['400 TINY TABLES', r.tables?.summaries],
   ];
   for (const [title, list] of sections) {
@@ -124,6 +125,9 @@ export function printReport(r: BenchReport): string {
     out.push(...table(['ratio (no target)', 'value', 'detail'], st.ratios.map((x) => [x.name, x.value === undefined ? '-' : x.value.toFixed(2), x.detail.slice(0, 100)])));
   }
   out.push('', 'TARGETS (issue 7; start-up: issue 20)', ...table(['', 'value', 'target', '', 'detail'], r.targets.map(targetRow)));
+  if (r.ratios?.length) {
+    out.push(...table(['ratio (no target)', 'value', 'detail'], r.ratios.map((x) => [x.name, x.value === undefined ? '-' : x.value.toFixed(2), x.detail.slice(0, 100)])));
+  }
   if (r.checks.length) {
     out.push('', 'CHECKS');
     for (const c of r.checks) out.push(`${c.pass === undefined ? 'n/a ' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);

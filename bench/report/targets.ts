@@ -86,8 +86,9 @@ export function computeTargets(t: TargetInputs): Target[] {
   }
   if (t.restore) {
     const lb = get(t.restore, 'lifeboat');
-    out.push(ratio('rollback time / zcat|mysql', 0.5, lb, get(t.restore, 'zcat-mysql'), 'seconds'));
-    out.push(ratio('rollback time / best myloader -t 2', 0.9, lb, best(t.restore, ['myloader', 'myloader-chunked']), 'seconds'));
+    // Both over a full copy of the shop with a few rows changed (bench/runs/restore.ts).
+    out.push(ratio('rollback over the shop / zcat|mysql over it', 0.5, lb, get(t.restore, 'zcat-mysql'), 'seconds'));
+    out.push(ratio('rollback over the shop / best myloader -t 2 -o', 0.9, lb, best(t.restore, ['myloader', 'myloader-chunked']), 'seconds'));
     out.push(rss('rollback peak RSS', lb));
     out.push(ratio('rollback time from .sql.zst / from .sql.gz', 1, get(t.restore, 'lifeboat-zstd'), lb, 'seconds'));
   }
@@ -104,7 +105,8 @@ export function computeTargets(t: TargetInputs): Target[] {
   }
   if (t.treeRestore) {
     const lb = get(t.treeRestore, 'lifeboat');
-    out.push(ratio('tree rollback time / tar -xzf', 0.6, lb, get(t.treeRestore, 'tar-xzf'), 'seconds'));
+    // Both over the full tree with a few files changed, added and removed (bench/runs/tree.ts).
+    out.push(ratio('tree rollback / by hand (tar -xzf beside, mv, rm -rf)', 0.6, lb, get(t.treeRestore, 'tar-replace'), 'seconds'));
     out.push(rss('tree rollback peak RSS', lb));
     out.push(ratio('tree rollback time from .tar.zst / from .tgz', 1, get(t.treeRestore, 'lifeboat-zstd'), lb, 'seconds'));
   }
@@ -129,6 +131,13 @@ export function computeTargets(t: TargetInputs): Target[] {
     out.push(ratio('backup db (1 table) / node -e 0', 6, get(t.startup, 'backup'), node, 'seconds'));
   }
   return out;
+}
+
+/** Ratios shown with no bound beside the targets: the tree rollback over the full tree against a plain extraction into an empty folder. */
+export function extraRatios(t: TargetInputs): InfoRatio[] {
+  if (!t.treeRestore) return [];
+  const get = (key: string) => t.treeRestore?.find((s) => s.key === key);
+  return [quotient('tree rollback (over the full tree) / tar -xzf into an empty folder', get('lifeboat'), get('tar-xzf'), 'seconds')];
 }
 
 /** The start-up section's ratios that have no bound: Lifeboat next to the standard tools, and rollback's start. */

@@ -1,12 +1,15 @@
-// The restore section: Lifeboat's `rollback` against zcat dump.sql.gz | mysql and myloader -t 2 (from the
-// plain and the chunked mydumper dump), and its rollback from the .sql.zst of the same database, alternated. Each run restores into a fresh, empty scratch
-// database; before its time counts, the result is compared with the source (row counts, CHECKSUM TABLE,
-// objects). A mismatch replaces the time.
+// The restore section: Lifeboat's `rollback` against zcat dump.sql.gz | mysql and myloader -t 2 -o (from the
+// plain and the chunked mydumper dump), and its rollback from the .sql.zst of the same database, alternated.
+// Every run restores over a full copy of the shop (a database of its own per contestant, filled once
+// before the timed runs), with a few rows changed since the backup, as a real rollback does: the old
+// tables must go (the mysqldump file drops each table before creating it, myloader -o drops them). Before
+// its time counts, the result is compared with the source (row counts, CHECKSUM TABLE, objects). A
+// mismatch replaces the time.
 import type { Context } from '../context.js';
 import { lifeboatArgv, lifeboatEnv, measure, sh } from '../context.js';
 import { failureLine, shell } from '../proc.js';
 import { contestant, type Check, type Contestant, type Sample } from '../results.js';
-import { clientEnv, clientFlags } from '../server.js';
+import { clientEnv, clientFlags, openConnection } from '../server.js';
 import { compareDatabases, type DbManifest } from '../verify/db-manifest.js';
 import type { DumpOutputs } from './dump.js';
 
@@ -18,7 +21,7 @@ export interface Source {
 interface Entry {
   c: Contestant;
   purpose: string;
-  /** Restores into `target` (an empty database). */
+  /** Restores over `target` (a full copy of the shop with a few rows changed). */
   once: (target: string) => Promise<Sample>;
 }
 
@@ -43,7 +46,7 @@ function entries(ctx: Context, inputs: DumpOutputs): Entry[] {
     return result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) };
   };
   list.push({
-    c: contestant('lifeboat', 'lifeboat rollback', true, inputs.lifeboat ? undefined : 'no Lifeboat backup to restore (its dump failed)'),
+    c: contestant('lifeboat', 'lifeboat rollback (over the full copy)', true, inputs.lifeboat ? undefined : 'no Lifeboat backup to restore (its dump failed)'),
     purpose: 'r_lifeboat',
     once: rollback(inputs.lifeboat),
   });
@@ -53,7 +56,7 @@ function entries(ctx: Context, inputs: DumpOutputs): Entry[] {
     once: rollback(inputs.lifeboatZstd),
   });
   list.push({
-    c: contestant('zcat-mysql', 'zcat dump.sql.gz | mysql', false, !tools.client ? 'mysql/mariadb client not installed' : !inputs.sqlGz ? 'no mysqldump output' : undefined),
+    c: contestant('zcat-mysql', 'zcat dump.sql.gz | mysql (over the full copy)', false, !tools.client ? 'mysql/mariadb client not installed' : !inputs.sqlGz ? 'no mysqldump output' : undefined),
     purpose: 'r_mysql',
     once: (target) => zcatMysql(ctx, inputs.sqlGz ?? '', target),
   });
@@ -62,7 +65,7 @@ function entries(ctx: Context, inputs: DumpOutputs): Entry[] {
     list.push({
       c: contestant(
         chunked ? 'myloader-chunked' : 'myloader',
-        chunked ? 'myloader -t 2 (chunked dump)' : 'myloader -t 2',
+        chunked ? 'myloader -t 2 -o (chunked dump)' : 'myloader -t 2 -o',
         false,
         !tools.myloader ? 'myloader not installed' : !dir ? 'no mydumper output' : undefined,
       ),
@@ -88,19 +91,70 @@ async function verify(ctx: Context, source: Source, target: string, sample: Samp
   return { ...sample, verification: 'mismatch', note: shown };
 }
 
+/**
+ * What a shop writes between the backup and the rollback: orders updated, a status-history row and a log
+ * row added, a log row deleted. A rollback must undo each (the verification checks it does).
+ */
+const SHOP_CHANGES = [
+  "UPDATE sales_order SET status = 'changed', updated_at = NOW() WHERE entity_id IN (1, 2, 3)",
+  "INSERT INTO sales_order_status_history (parent_id, is_customer_notified, is_visible_on_front, comment, status, created_at, entity_name) VALUES (1, 0, 0, 'since the backup', 'changed', NOW(), 'order')",
+  "INSERT INTO log_event (created_at, level, channel, message) VALUES (NOW(6), 'info', 'bench', 'since the backup')",
+  'DELETE FROM log_event ORDER BY log_id LIMIT 1',
+  "UPDATE catalog_product_entity_int SET value = value + 1 WHERE entity_id = 1 AND attribute_id = 80",
+];
+
+async function changeRows(ctx: Context, database: string): Promise<void> {
+  const conn = await openConnection(ctx.server, { database });
+  try {
+    for (const sql of SHOP_CHANGES) await conn.query(sql);
+  } finally {
+    await conn.end();
+  }
+}
+
+/**
+ * Fills a contestant's target with a full copy of the shop, once, before its timed runs: by Lifeboat's
+ * rollback of its gzip backup into the empty database (exact), or by zcat | mysql when there is none.
+ * Each timed run then restores over what the previous one left (verified equal to the source).
+ */
+async function fullCopy(ctx: Context, source: Source, inputs: DumpOutputs, purpose: string): Promise<string> {
+  const target = await ctx.scratch.freshDatabase(purpose);
+  let sample: Sample;
+  if (inputs.lifeboat) {
+    const { result, sample: s } = await measure(ctx, lifeboatArgv('rollback', inputs.lifeboat.id, '--yes', '--json'), lifeboatEnv(ctx, target));
+    sample = result.code === 0 ? s : { ...s, ok: false, note: failureLine(result) };
+  } else if (inputs.sqlGz && ctx.tools.client) {
+    sample = await zcatMysql(ctx, inputs.sqlGz, target);
+  } else {
+    throw new Error('neither a Lifeboat backup nor a mysqldump file to fill the rollback targets with');
+  }
+  const v = await verify(ctx, source, target, sample, false);
+  if (!v.ok || v.verification === 'mismatch') throw new Error(`could not fill ${target} with a copy of the shop: ${v.note ?? 'failed'}`);
+  ctx.log(`restore target ${target}: a full copy of the shop (${sample.seconds.toFixed(2)} s, not counted)`);
+  return target;
+}
+
 export async function restoreSection(ctx: Context, source: Source, inputs: DumpOutputs): Promise<{ contestants: Contestant[]; checks: Check[] }> {
   const list = entries(ctx, inputs);
   const active = list.filter((e) => !e.c.skipped);
+  const targets = new Map<Entry, string>();
+  for (const e of active) targets.set(e, await fullCopy(ctx, source, inputs, e.purpose));
   for (let round = 1; round <= ctx.options.runs; round++) {
     for (const e of active) {
-      const target = await ctx.scratch.freshDatabase(e.purpose);
+      const target = targets.get(e) ?? '';
+      await changeRows(ctx, target);
       const sample = await verify(ctx, source, target, await e.once(target), e.c.lifeboat);
-      await ctx.scratch.dropDatabase(target);
       e.c.samples.push(sample);
+      // A run that did not restore the shop leaves a target the next run cannot be compared over.
+      if (!sample.ok || sample.verification === 'mismatch') {
+        await ctx.scratch.dropDatabase(target);
+        targets.set(e, await fullCopy(ctx, source, inputs, e.purpose));
+      }
       const verdict = !sample.ok ? `FAILED (${sample.note})` : sample.verification === 'mismatch' ? `MISMATCH: ${sample.note}` : `${sample.seconds.toFixed(2)} s, ${sample.verification}`;
       ctx.log(`restore ${round}/${ctx.options.runs} ${e.c.label}: ${verdict}`);
     }
   }
+  for (const target of targets.values()) await ctx.scratch.dropDatabase(target);
   return { contestants: list.map((e) => e.c), checks: await compatibilityChecks(ctx, source, inputs) };
 }
 

@@ -1,9 +1,12 @@
 // The file-tree section: Lifeboat's `backup system` against tar -czf and tar -I pigz (and with
-// --compression zstd against tar -I 'zstd -3 -T2'), and its rollback against tar -xzf into an empty
-// folder (swap included; from the .tar.zst too), on a generated Magento-like tree. Lifeboat's
-// part runs only when its CLI has `backup system` (checked at run time), with an empty database (a system
-// backup includes one); every extraction is compared with the source tree before its time counts.
-import { mkdir, rm } from 'node:fs/promises';
+// --compression zstd against tar -I 'zstd -3 -T2'), and its rollback over the existing, full tree (a few
+// files changed, added and removed since the backup; from the .tar.zst too) against the same work by hand:
+// extract beside the old tree, swap with mv, remove the old one. tar -xzf into an empty folder is kept as
+// an extra figure. On a generated Magento-like tree. Lifeboat's part runs only when its CLI has `backup
+// system` (checked at run time), with a one-table database (a system backup includes one); every result is
+// compared with the source tree before its time counts.
+import { appendFile, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { failureLine, run, shell } from '../proc.js';
 import { lifeboatArgv, lifeboatEnv, measure, oneTableDatabase, parseBackupJson, sh, sizeOf, type BackupJson, type Context } from '../context.js';
 import { generateTree, type GeneratedTree } from '../files/gen-tree.js';
@@ -53,6 +56,36 @@ class ExtractionFolders {
   async removeAll(): Promise<void> {
     for (const dir of this.made.splice(0)) await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A full copy of the shop's tree per contestant, made once (cp -a, not timed) at `<folder>/shop`; each
+ * run replaces it over what the previous run left. The parent folder is the contestant's own, so what a
+ * rollback makes beside the shop (its work folders, the by-hand `shop.new` and `shop.old`) stays apart.
+ */
+async function fullCopy(ctx: Context, tree: string, key: string): Promise<string> {
+  const parent = ctx.scratch.path(`tree-shop-${key}`);
+  await rm(parent, { recursive: true, force: true });
+  await mkdir(parent, { recursive: true });
+  const shop = `${parent}/shop`;
+  const copy = await run(['cp', '-a', tree, shop]);
+  if (copy.code !== 0) throw new Error(`cp -a of the tree failed: ${failureLine(copy)}`);
+  return shop;
+}
+
+/**
+ * What changes on a live shop between the backup and the rollback: a few files edited, a few added (in
+ * existing folders and in a new one), a few removed. The rollback must undo each (the verification checks).
+ */
+async function changeFiles(shop: string, want: TreeManifest): Promise<void> {
+  const files = [...want].filter(([, v]) => v.startsWith('f ')).map(([p]) => p);
+  const step = Math.max(1, Math.floor(files.length / 16));
+  const picked = Array.from({ length: 15 }, (_, i) => files[(i * step) % files.length]);
+  for (const p of picked.slice(0, 5)) await appendFile(`${shop}/${p}`, '\n// edited since the backup\n');
+  for (const [i, p] of picked.slice(5, 10).entries()) await writeFile(`${shop}/${p}.new-${i}`, `added since the backup ${i}\n`);
+  await mkdir(`${shop}/app/code/Since/Backup`, { recursive: true });
+  await writeFile(`${shop}/app/code/Since/Backup/registration.php`, '<?php // added since the backup\n');
+  for (const p of picked.slice(10)) await unlink(`${shop}/${p}`).catch(() => undefined);
 }
 
 /**
@@ -140,18 +173,43 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
   await rounds(ctx, 'tree backup', backups);
 
   const folders = new ExtractionFolders(ctx);
+  /** Each contestant's full tree, made before its first run and replaced by each run. */
+  const shops = new Map<string, string>();
+  const shopOf = async (key: string): Promise<string> => {
+    const known = shops.get(key);
+    const shop = known ?? (await fullCopy(ctx, tree, key));
+    shops.set(key, shop);
+    await changeFiles(shop, want);
+    return shop;
+  };
+  /** After a run that did not leave the full tree, the next one starts from a fresh copy. */
+  const settle = (key: string, sample: Sample): Sample => {
+    if (!sample.ok || sample.verification === 'mismatch') shops.delete(key);
+    return sample;
+  };
   const lifeboatRollback = (compression: 'gzip' | 'zstd') => async (): Promise<Sample> => {
     const latest = latestOf[compression];
-    const dir = await folders.fresh(`lifeboat-${compression}`);
-    const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, db, dir, 'tree-backups'));
-    return verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, dir, snapshotExtras(latest));
+    const key = `lifeboat-${compression}`;
+    const shop = await shopOf(key);
+    const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, db, shop, 'tree-backups'));
+    return settle(key, await verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, shop, snapshotExtras(latest)));
   };
   const nothingFrom = (compression: 'gzip' | 'zstd') => lifeboatMissing ?? (latestOf[compression] ? undefined : `no Lifeboat ${compression} system backup to restore`);
   const restores: Entry[] = [
-    { c: contestant('lifeboat', 'lifeboat rollback (tree)', true, nothingFrom('gzip')), once: lifeboatRollback('gzip') },
-    { c: contestant('lifeboat-zstd', 'lifeboat rollback (tree, .tar.zst)', true, nothingFrom('zstd')), once: lifeboatRollback('zstd') },
+    { c: contestant('lifeboat', 'lifeboat rollback (over the full tree)', true, nothingFrom('gzip')), once: lifeboatRollback('gzip') },
+    { c: contestant('lifeboat-zstd', 'lifeboat rollback (over the full tree, .tar.zst)', true, nothingFrom('zstd')), once: lifeboatRollback('zstd') },
     {
-      c: contestant('tar-xzf', 'tar -xzf (empty folder)', false, noTar),
+      c: contestant('tar-replace', 'by hand: tar -xzf beside, mv swap, rm -rf old', false, noTar),
+      once: async () => {
+        const shop = await shopOf('tar-replace');
+        const [fresh, old] = [sh(`${shop}.new`), sh(`${shop}.old`)];
+        const script = `mkdir ${fresh} && tar -xzf ${sh(tgz)} -C ${fresh} && mv ${sh(shop)} ${old} && mv ${fresh} ${sh(shop)} && rm -rf ${old}`;
+        const { result, sample } = await measure(ctx, shell(script));
+        return settle('tar-replace', await verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, shop));
+      },
+    },
+    {
+      c: contestant('tar-xzf', 'extra: tar -xzf into an empty folder', false, noTar),
       once: async () => {
         const dir = await folders.fresh('tar');
         const { result, sample } = await measure(ctx, shell(`tar -xzf ${sh(tgz)} -C ${sh(dir)}`));
@@ -175,6 +233,7 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
     }
   } finally {
     await folders.removeAll();
+    for (const shop of shops.values()) await rm(path.dirname(shop), { recursive: true, force: true });
   }
   return {
     generated,
