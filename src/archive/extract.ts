@@ -117,7 +117,7 @@ class Extraction {
         break;
       case 'file':
         if (header.size <= SMALL_FILE) await this.writeSmallFile(checked, abs, member);
-        else await writeFile(abs, header, member.body, this.options.preserveOwners);
+        else await writeFile(checked.path, abs, header, member.body, this.options.preserveOwners);
         this.counts.files++;
         this.counts.bytes += header.size;
         break;
@@ -225,8 +225,8 @@ class Extraction {
   }
 }
 
-/** A file too big for the writing thread's batches: written here, as it is inflated. */
-async function writeFile(abs: string, header: TarHeader, body: AsyncIterable<Buffer>, preserveOwners: boolean): Promise<void> {
+/** A file too big for the writing thread's batches: written here, as it is inflated. `rel` names it in errors, as for small files. */
+async function writeFile(rel: string, abs: string, header: TarHeader, body: AsyncIterable<Buffer>, preserveOwners: boolean): Promise<void> {
   const handle = await open(abs, CREATE_FLAGS, 0o600);
   try {
     let written = 0;
@@ -237,7 +237,7 @@ async function writeFile(abs: string, header: TarHeader, body: AsyncIterable<Buf
       }
       written += chunk.length;
     }
-    if (written !== header.size) throw new UnsafeArchiveError(`${header.path}: ${written} bytes of data, the header says ${header.size}`);
+    if (written !== header.size) throw new UnsafeArchiveError(`${rel}: ${written} bytes of data, the header says ${header.size}`);
     if (preserveOwners) await handle.chown(header.uid, header.gid);
     await handle.chmod(header.mode);
     await handle.utimes(NOW(), seconds(header.mtimeNs));
