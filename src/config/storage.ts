@@ -61,6 +61,7 @@ export function parseStorageSettings(
 ): OffsiteSettings | undefined {
   const limits = parseLimits(limitInput);
   if (url === undefined) {
+    if (limits) throw new UsageError(`LIFEBOAT_S3_LIMIT_* is set but LIFEBOAT_STORAGE_URL is not: set it too, ${EXAMPLE}, or remove the limit`);
     if (endpoint !== undefined) throw new UsageError(`LIFEBOAT_S3_ENDPOINT is set but LIFEBOAT_STORAGE_URL is not: set it too, ${EXAMPLE}`);
     return undefined;
   }

@@ -21,7 +21,8 @@ import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store
 import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
 import { manifestFileName } from './naming.js';
-import { openSealedRecord, remoteRecordOf, sealManifest } from './offsite-manifest.js';
+import { remoteRecordOf, sealManifest } from './offsite-manifest.js';
+import { openStoredRecord } from './offsite-read.js';
 import { ENCRYPTION_SCHEME, type BackupRecord } from '../shared/types.js';
 
 /** Bytes copied so far of `totalBytes`, in the engines' progress shape (rows stay 0), for the progress bar. */
@@ -153,7 +154,7 @@ export async function withLocalCopy<T>(
   if (isLocal(record)) return work(backupDir, record);
   if (!store) throw new OperationError(`${record.file} is only in off-site storage, which is not configured (LIFEBOAT_STORAGE_URL)`);
   // `work` gets the record with its whole manifest: a sealed one is opened before anything is fetched.
-  const whole = await openRecordManifest(store, record, options.secret);
+  const whole = await openStoredRecord(store, record, options.secret);
   const fetchDir = path.join(backupDir, `.lifeboat-fetch-${randomBytes(4).toString('hex')}`);
   await mkdir(fetchDir, { recursive: true });
   try {
@@ -166,24 +167,6 @@ export async function withLocalCopy<T>(
 
 function needKey(store: ObjectStore, record: BackupRecord): UsageError {
   return new UsageError(`${record.file} is encrypted in ${store.location}: set LIFEBOAT_ENCRYPTION_KEY_FILE to its key; nothing was changed`);
-}
-
-/**
- * The record with its whole manifest, for verify, rollback and --table: a sealed manifest (an encrypted
- * copy's) is opened with the key. A missing or wrong key stops here with one line.
- */
-export async function openRecordManifest(store: ObjectStore, record: BackupRecord, secret: EncryptionSecret | undefined): Promise<BackupRecord> {
-  if (!record.sealedManifest) return record;
-  if (record.sealedManifest.stored.encryption !== ENCRYPTION_SCHEME) {
-    throw new OperationError(`${record.file} is stored with an unknown encryption "${record.sealedManifest.stored.encryption}"; nothing was changed`);
-  }
-  if (!secret) throw needKey(store, record);
-  try {
-    return await openSealedRecord(record, secret);
-  } catch (error) {
-    const why = error instanceof DecryptionError ? error.message : `unreadable (${(error as Error).message})`;
-    throw new OperationError(`the manifest of ${record.file} in ${store.location} cannot be decrypted: ${why}; refusing to use it, nothing was changed`);
-  }
 }
 
 async function fetchArchive(store: ObjectStore, record: BackupRecord, dir: string, options: OffsiteOptions): Promise<void> {

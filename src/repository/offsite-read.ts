@@ -21,7 +21,7 @@ export function plainArchiveSize(record: BackupRecord): number {
 }
 
 function requireSecret(store: ObjectStore, record: BackupRecord, secret: EncryptionSecret | undefined): EncryptionSecret {
-  if (!secret) throw new UsageError(`${record.file} is encrypted in ${store.location}: set LIFEBOAT_ENCRYPTION_KEY_FILE to its key`);
+  if (!secret) throw new UsageError(`${record.file} is encrypted in ${store.location}: set LIFEBOAT_ENCRYPTION_KEY_FILE to its key; nothing was changed`);
   return secret;
 }
 
@@ -39,12 +39,23 @@ async function* decrypted(store: ObjectStore, record: BackupRecord, parts: Async
   }
 }
 
-/** The record with its whole manifest (a sealed one opened with the key), for its sha256 and tables. */
+/**
+ * The record with its whole manifest, for its sha256 and tables (verify, rollback, --table, a download):
+ * a sealed manifest (an encrypted copy's) is opened with the key. A missing or wrong key, or an unknown
+ * scheme, stops here with one line, before anything is read or changed.
+ */
 export async function openStoredRecord(store: ObjectStore, record: BackupRecord, secret: EncryptionSecret | undefined): Promise<BackupRecord> {
   if (!record.sealedManifest) return record;
-  return openSealedRecord(record, requireSecret(store, record, secret)).catch((error: unknown) => {
-    throw cannotDecrypt(store, record, error);
-  });
+  if (record.sealedManifest.stored.encryption !== ENCRYPTION_SCHEME) {
+    throw new OperationError(`${record.file} is stored with an unknown encryption "${record.sealedManifest.stored.encryption}"; nothing was changed`);
+  }
+  const key = requireSecret(store, record, secret);
+  try {
+    return await openSealedRecord(record, key);
+  } catch (error) {
+    const why = error instanceof DecryptionError ? error.message : `unreadable (${(error as Error).message})`;
+    throw new OperationError(`the manifest of ${record.file} in ${store.location} cannot be decrypted: ${why}; refusing to use it, nothing was changed`);
+  }
 }
 
 /**

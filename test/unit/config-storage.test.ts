@@ -28,6 +28,7 @@ describe('off-site storage settings', () => {
     const env = { LIFEBOAT_STORAGE_URL: 's3://b-1', LIFEBOAT_S3_LIMIT_UPLOAD: '2048', LIFEBOAT_S3_LIMIT_DOWNLOAD: '512.5', LIFEBOAT_S3_LIMIT_REQUESTS: '20' };
     expect(loadSettings(env, '/srv').storage?.limits).toEqual({ uploadBytesPerSecond: 2048 * 1024, downloadBytesPerSecond: 512.5 * 1024, requestsPerSecond: 20 });
     expect(loadSettings({ LIFEBOAT_STORAGE_URL: 's3://b-1' }, '/srv').storage?.limits).toBeUndefined();
+    expect(() => loadSettings({ LIFEBOAT_S3_LIMIT_UPLOAD: '100' }, '/srv')).toThrow(/^LIFEBOAT_S3_LIMIT_\* is set but LIFEBOAT_STORAGE_URL is not/);
     for (const [key, value] of [['LIFEBOAT_S3_LIMIT_UPLOAD', '0'], ['LIFEBOAT_S3_LIMIT_DOWNLOAD', 'fast'], ['LIFEBOAT_S3_LIMIT_REQUESTS', '-3']]) {
       expect(() => loadSettings({ LIFEBOAT_STORAGE_URL: 's3://b-1', [key]: value }, '/srv')).toThrow(new RegExp(`^${key} must be a number above 0 .*got "${value}"$`));
     }
