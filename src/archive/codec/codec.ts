@@ -26,17 +26,28 @@ export interface Codec {
   /** The bytes every frame Lifeboat writes starts with (a scan back for a frame's start looks for them). */
   readonly frameMagic: Buffer;
   /**
-   * One complete, independent frame holding `data`. `level` STORE_LEVEL stores it (a frame built at
-   * once, synchronously, where the codec can); others compress it on the thread pool. `outputSize` is the
-   * output buffer to start with: a guess of the frame's size.
+   * A compressor of independent frames at `level` (STORE_LEVEL stores the data as it is), used frame
+   * after frame; `outputChunk` is the size of the buffers its output pieces are cut from.
    */
-  frame(data: Buffer, level: number, outputSize: number): Buffer | Promise<Buffer>;
+  compressor(level: number, outputChunk: number): FrameCompressor;
   /** A stream that decompresses concatenated frames, in chunks of up to 1 MiB. */
   createDecompressor(): Transform;
   /** Decompresses whole frames at once (a frame found by scanning back). */
   decompressSync(data: Buffer): Buffer;
   /** Whether an error came from the decompressor finding damaged data (rather than from a read). */
   isDataError(error: unknown): boolean;
+}
+
+/** Compresses frames one after another, keeping its compressor's state between them. */
+export interface FrameCompressor {
+  /**
+   * One complete, independent frame holding `data`, as the pieces it came out in: built at once where
+   * the codec can (a stored frame; `data` was copied), else compressed on the thread pool, and then
+   * `data` must stay as it is until the promise settles.
+   */
+  compress(data: Buffer): Buffer[] | Promise<Buffer[]>;
+  /** Frees the compressor; frames asked for after this fail. */
+  close(): void;
 }
 
 /** The chunk size of decompressed output: 1 MiB, large enough that the consumer's per-chunk cost is small. */

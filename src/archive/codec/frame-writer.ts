@@ -3,7 +3,7 @@
 // stock tools (gzip -t, zcat, and the mysql client pipeline read it whole); starting a frame at each
 // table lets one table be read without the rest.
 import type { FrameStart, SqlSink } from '../../shared/sinks.js';
-import { STORE_LEVEL, type Codec } from './codec.js';
+import type { Codec, FrameCompressor } from './codec.js';
 
 /** A write level meaning "the pending block's level": see FrameWriter.write. */
 export const SAME_LEVEL = 'same';
@@ -35,8 +35,9 @@ export class FrameWriter implements SqlSink {
   private pendingLevel: number | undefined;
   private uncompressed = 0;
   private compressed = 0;
-  /** Compressed over uncompressed size of the last compressed frame, for sizing the next one's output. */
-  private lastRatio = 1;
+  /** Per level, up to `concurrency` compressors, given frames in turn (each compresses one frame at a time). */
+  private readonly compressors = new Map<number, FrameCompressor[]>();
+  private turn = 0;
   /** Write completions, oldest first; each resolves once its frame is written. */
   private inFlight: Promise<void>[] = [];
   private tail: Promise<void> = Promise.resolve();
@@ -140,7 +141,14 @@ export class FrameWriter implements SqlSink {
   async finish(): Promise<number> {
     this.enqueue();
     await this.drain();
+    this.close();
     return this.uncompressed;
+  }
+
+  /** Frees the compressors (finish does); a writer given up on midway should be closed. */
+  close(): void {
+    for (const compressors of this.compressors.values()) for (const compressor of compressors) compressor.close();
+    this.compressors.clear();
   }
 
   private async dispatch(): Promise<void> {
@@ -156,28 +164,23 @@ export class FrameWriter implements SqlSink {
     const block = buffer.subarray(0, this.pendingBytes);
     this.current = undefined;
     this.pendingBytes = 0;
-    let compressing: Promise<Buffer>;
-    const made = this.codec.frame(block, level, this.outputSize(block.length, level));
-    if (Buffer.isBuffer(made)) {
+    let compressing: Promise<Buffer[]>;
+    const made = this.compressorFor(level).compress(block);
+    if (Array.isArray(made)) {
       // Built at once (a stored frame): the block was copied and can be filled again.
       compressing = Promise.resolve(made);
       this.recycle(buffer);
     } else {
       compressing = made;
       // The thread pool reads the block until the frame is done; only then can it be filled again.
-      compressing.then(
-        (frame) => {
-          if (level !== STORE_LEVEL) this.lastRatio = frame.length / block.length;
-          this.recycle(buffer);
-        },
-        () => undefined,
-      );
+      compressing.then(() => this.recycle(buffer), () => undefined);
     }
     // Frames are compressed concurrently but appended strictly in order.
     this.tail = this.tail.then(async () => {
-      const frame = await compressing;
-      await this.output.write(frame);
-      this.compressed += frame.length;
+      for (const piece of await compressing) {
+        await this.output.write(piece);
+        this.compressed += piece.length;
+      }
     });
     const written = this.tail.catch((error: unknown) => {
       this.failure ??= error;
@@ -191,19 +194,17 @@ export class FrameWriter implements SqlSink {
     this.throwIfFailed();
   }
 
-  /**
-   * The compressor's output buffer for a frame of `length` bytes. The frame is a slice of it, which
-   * keeps the whole buffer alive until written: sized like the last frame (SQL and text shrink to a
-   * quarter) plus room, instead of the whole block, frames in flight hold and churn through a third of
-   * the memory. An output that does not fit costs one more round trip to the thread pool; zlib's default
-   * 16 KiB would cost 64 for a 1 MiB frame. Never more than the block can grow to (stored data grows by
-   * a few bytes per 64 KiB), and that much for stored data, which does not shrink.
-   */
-  private outputSize(length: number, level: number): number {
-    const whole = length + (length >> 8) + 1024;
-    if (level === STORE_LEVEL) return whole;
-    const guess = Math.ceil(length * this.lastRatio * 1.25) + (64 << 10);
-    return Math.min(whole, guess);
+  private compressorFor(level: number): FrameCompressor {
+    let compressors = this.compressors.get(level);
+    if (!compressors) this.compressors.set(level, (compressors = []));
+    if (compressors.length < this.concurrency) {
+      // Output pieces are cut from buffers of a whole block's size (and what stored data grows by), so
+      // a frame comes out in one piece, and the pieces of small frames share a buffer.
+      const compressor = this.codec.compressor(level, this.blockSize + (this.blockSize >> 8) + 1024);
+      compressors.push(compressor);
+      return compressor;
+    }
+    return compressors[this.turn++ % compressors.length];
   }
 
   private recycle(buffer: Buffer): void {

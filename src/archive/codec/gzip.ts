@@ -1,12 +1,10 @@
 // gzip, the default codec (Magento's archives are .sql.gz and .tgz): each frame is a complete gzip
 // member, and a file of concatenated members is a valid .gz that gzip -t, zcat, gunzip and tar -xzf read
 // whole. Stored members (level 0) are built by hand (gzip-stored.ts).
-import { promisify } from 'node:util';
-import { createGunzip, gunzipSync, gzip as gzipCallback, constants as zlibConstants } from 'node:zlib';
+import { createGunzip, createGzip, gunzipSync, constants as zlibConstants, type Gzip, type ZlibReset } from 'node:zlib';
 import { DECOMPRESSED_CHUNK, errorCode, STORE_LEVEL, type Codec } from './codec.js';
 import { canBuildStoredMembers, storedMember } from './gzip-stored.js';
-
-const gzipAsync = promisify(gzipCallback);
+import { StreamFrameCompressor } from './stream-compressor.js';
 
 export const gzip: Codec = {
   name: 'gzip',
@@ -32,10 +30,13 @@ export const gzip: Codec = {
   },
   /** A member header as Node's zlib (and gzip-stored.ts) writes it: magic, deflate, no flags. */
   frameMagic: Buffer.from([0x1f, 0x8b, 0x08, 0x00]),
-  frame(data, level, outputSize) {
-    if (level === STORE_LEVEL && canBuildStoredMembers) return storedMember(data);
-    const chunkSize = Math.max(zlibConstants.Z_MIN_CHUNK, outputSize);
-    return gzipAsync(data, { level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, chunkSize });
+  compressor(level, outputChunk) {
+    if (level === STORE_LEVEL && canBuildStoredMembers) return { compress: (data) => [storedMember(data)], close: () => undefined };
+    const chunkSize = Math.max(zlibConstants.Z_MIN_CHUNK, outputChunk);
+    // Node's reset() is deflate's, which a gzip stream is (its typings leave it out).
+    const stream = createGzip({ level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, flush: zlibConstants.Z_FINISH, chunkSize }) as Gzip & ZlibReset;
+    // After Z_FINISH deflate is done; reset starts the next member, header included, with the same settings.
+    return new StreamFrameCompressor(stream, () => stream.reset());
   },
   createDecompressor: () => createGunzip({ chunkSize: DECOMPRESSED_CHUNK }),
   decompressSync: (data) => gunzipSync(data),
