@@ -1,11 +1,13 @@
 // The file-tree section: Lifeboat's `backup system` against tar -czf and tar -I pigz (and with
 // --compression zstd against tar -I 'zstd -3 -T2'), and its rollback over the existing, full tree (a few
 // files changed, added and removed since the backup; from the .tar.zst too) against the same work by hand:
-// extract beside the old tree, swap with mv, remove the old one. tar -xzf into an empty folder is kept as
+// extract beside the old tree, swap with mv, remove the old one (Lifeboat's job ends when the shop is
+// whole and removes the old tree in a detached process, which is waited for untimed before the next
+// run). tar -xzf into an empty folder is kept as
 // an extra figure. On a generated Magento-like tree. Lifeboat's part runs only when its CLI has `backup
 // system` (checked at run time), with a one-table database (a system backup includes one); every result is
 // compared with the source tree before its time counts.
-import { appendFile, mkdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { failureLine, run, shell } from '../proc.js';
 import { lifeboatArgv, lifeboatEnv, measure, oneTableDatabase, parseBackupJson, sh, sizeOf, type BackupJson, type Context } from '../context.js';
@@ -95,6 +97,19 @@ async function changeFiles(shop: string, want: TreeManifest): Promise<void> {
 function snapshotExtras(backup: BackupJson | undefined): (p: string) => boolean {
   const dump = backup?.dump;
   return (p) => dump !== undefined && (p === dump || dump.startsWith(p + '/'));
+}
+
+/**
+ * Waits (untimed) until the detached process of a Lifeboat rollback has removed the replaced tree beside
+ * the shop: the rollback's time ends when the shop is whole, as a job does, but the next contestant must
+ * not share the disk with that removal.
+ */
+async function replacedFilesRemoved(shop: string): Promise<void> {
+  const beside = async () => (await readdir(path.dirname(shop))).filter((name) => name.startsWith('.lifeboat-rollback-'));
+  for (let waited = 0; (await beside()).length > 0; waited += 100) {
+    if (waited > 600_000) throw new Error(`the rollback's work folder beside ${shop} is still there after 10 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Compares an extraction with the source; `extra` names paths that may be there besides (the dump of a snapshot). */
@@ -192,6 +207,7 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
     const key = `lifeboat-${compression}`;
     const shop = await shopOf(key);
     const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, db, shop, 'tree-backups'));
+    await replacedFilesRemoved(shop);
     return settle(key, await verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, shop, snapshotExtras(latest)));
   };
   const nothingFrom = (compression: 'gzip' | 'zstd') => lifeboatMissing ?? (latestOf[compression] ? undefined : `no Lifeboat ${compression} system backup to restore`);

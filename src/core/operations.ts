@@ -208,7 +208,7 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
               return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, onNotice, journal }) };
             }
             const { rollbackTree } = await import('./rollback/tree.js');
-            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId }) };
+            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId, removeReplacedInBackground: true }) };
           },
           { signal, onProgress },
         );

@@ -31,8 +31,13 @@ function processStart(pid: number): string | undefined {
 }
 
 export function currentProcess(): ProcessIdentity {
-  const start = processStart(process.pid);
-  return { host: hostname(), pid: process.pid, ...(start ? { start } : {}), ...(serving ? { server: true as const } : {}) };
+  return { ...processIdentity(process.pid), ...(serving ? { server: true as const } : {}) };
+}
+
+/** The identity of a process of this host (a child just started). */
+export function processIdentity(pid: number): ProcessIdentity {
+  const start = processStart(pid);
+  return { host: hostname(), pid, ...(start ? { start } : {}) };
 }
 
 /**

@@ -30,6 +30,8 @@ export interface FilesJournal {
   swap?: RecordedSwap & { folderMetas: StoredFolderMeta[] };
   /** Set once the files are settled: 'new' kept (work folders left to remove), 'old' put back. */
   settled?: 'old' | 'new';
+  /** Set once the folders' metadata is applied (after 'new'): recovery then only removes the work folders. */
+  metasApplied?: true;
 }
 
 export interface JournalState {
@@ -45,6 +47,11 @@ export interface JournalState {
   database?: RestoreState;
   /** Set once the shop is wholly the backup's: recovery then finishes instead of undoing. */
   committed: boolean;
+  /**
+   * Set when the shop is whole and `process` is a background process removing the work folders (the
+   * replaced files): no job waits for it, and recovery finishes the removal if that process died.
+   */
+  removingWorkFolders?: true;
 }
 
 const JOURNAL_PREFIX = 'rollback-';

@@ -16,6 +16,7 @@ import type { DatabaseTarget } from '../../engines/target.js';
 import { OperationError, UsageError } from '../../shared/errors.js';
 import { PARTIAL_SUFFIX } from '../../repository/naming.js';
 import { findJournals, RollbackJournal, type FilesJournal, type FoundJournal } from './journal.js';
+import { removalLeavesShopAlone, removeInBackground } from './background-removal.js';
 import { removeWorkFolders } from './staging.js';
 import { reachedStep } from './step-pause.js';
 
@@ -42,9 +43,21 @@ export async function settleRollback(journal: RollbackJournal, target: DatabaseT
   return { shop, done };
 }
 
-/** The end of a rollback that committed: its work folders go, folders get their metadata, the journal goes. */
-export async function finishCommitted(journal: RollbackJournal): Promise<string[]> {
+/**
+ * The end of a rollback that committed: its work folders go, folders get their metadata, the journal
+ * goes. With `background`, the shop's folders are finished here and the work folders (the replaced
+ * files) are removed by a detached process (background-removal.ts), where that leaves the shop alone.
+ */
+export async function finishCommitted(journal: RollbackJournal, background = false): Promise<string[]> {
   const warnings: string[] = [];
+  const files = journal.state.files;
+  if (files && background && removalLeavesShopAlone(files)) {
+    if (files.swap) for (const dir of [...files.swap.leftover].reverse()) await rmdir(dir).catch(() => undefined);
+    await applyFolderMetas(files, warnings);
+    await journal.updateFiles({ settled: 'new', metasApplied: true });
+    await reachedStep('files-settled');
+    if (await removeInBackground(journal)) return warnings;
+  }
   if (journal.state.files) await settleFiles(journal, 'new', [], warnings);
   await journal.finish();
   return warnings;
@@ -67,13 +80,18 @@ async function settleFiles(journal: RollbackJournal, shop: 'old' | 'new', done: 
     await journal.updateFiles({ settled: shop });
     await reachedStep('files-settled');
   }
-  if (shop === 'new' && files.swap) for (const dir of [...files.swap.leftover].reverse()) await rmdir(dir).catch(() => undefined);
+  if (shop === 'new' && files.swap && !files.metasApplied) for (const dir of [...files.swap.leftover].reverse()) await rmdir(dir).catch(() => undefined);
+  await removeWorkFoldersOf(files, done);
+  if (shop === 'new' && !files.metasApplied) await applyFolderMetas(files, warnings);
+}
+
+/** Removes the rollback's work folders that are still there, a line each in `done`. */
+export async function removeWorkFoldersOf(files: FilesJournal, done: string[]): Promise<void> {
   const present = [];
   for (const unit of files.units) if (await lstat(unit.work).catch(() => undefined)) present.push(unit);
   const failed = await removeWorkFolders(present);
   for (const unit of present) if (!failed.includes(unit.work)) done.push(`removed the work folder ${unit.work}`);
   if (failed.length) throw new OperationError(`could not remove the work folder(s) ${failed.join(', ')}; remove them by hand (the shop itself is whole)`);
-  if (shop === 'new') await applyFolderMetas(files, warnings);
 }
 
 /** Sets the mode, owner and mtime the archive gives the folders the swap merged or left (deepest first). */
@@ -134,6 +152,8 @@ export async function recoverInterrupted(place: RecoveryPlace): Promise<string[]
   }
   for (const entry of found) {
     const { state } = entry;
+    // The shop is whole; a background process is removing the replaced files: nothing to say or wait for.
+    if (!entry.interrupted && state.removingWorkFolders) continue;
     if (!entry.interrupted) {
       lines.push(`the rollback job ${state.jobId} (pid ${state.process.pid} on ${state.process.host}) is still running; left alone`);
       continue;
@@ -145,7 +165,10 @@ export async function recoverInterrupted(place: RecoveryPlace): Promise<string[]
   }
   lines.push(...(await removePartialFiles(place.backupDir)));
   if (place.target) lines.push(...(await openEngine(place.target).clearLeftovers()));
-  if (place.reportStrays) lines.push(...(await reportOldWorkFolders(place.root)));
+  if (place.reportStrays) {
+    const named = new Set(found.filter((entry) => !entry.interrupted).flatMap((entry) => entry.state.files?.units.map((unit) => unit.work) ?? []));
+    lines.push(...(await reportOldWorkFolders(place.root, named)));
+  }
   return lines;
 }
 
@@ -160,12 +183,12 @@ async function removePartialFiles(backupDir: string): Promise<string[]> {
   return lines;
 }
 
-/** Work folders beside or in the shop that no journal names: reported, never removed. */
-async function reportOldWorkFolders(root: string): Promise<string[]> {
+/** Work folders beside or in the shop that no journal names (`named`: those of running rollbacks): reported, never removed. */
+async function reportOldWorkFolders(root: string, named: Set<string>): Promise<string[]> {
   const lines: string[] = [];
   for (const dir of [path.dirname(root), root]) {
     const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => WORK_FOLDER_NAMES.test(n))) {
+    for (const name of names.filter((n) => WORK_FOLDER_NAMES.test(n) && !named.has(path.join(dir, n)))) {
       const prev = path.join(dir, name, 'prev');
       const held = await readdir(prev).catch(() => [] as string[]);
       lines.push(

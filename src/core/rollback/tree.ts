@@ -8,7 +8,8 @@
 //   4. load the staged dump into the database's staging area (the engine's; the shop is not touched);
 //   5. swap the staged tree in (renames), then the database (its commit point: MySQL's one RENAME
 //      TABLE, SQLite's COMMIT); a rollback without a database commits when the file swap is done;
-//   6. re-apply folder metadata, remove the replaced entries and the staging.
+//   6. re-apply folder metadata, remove the replaced entries and the staging (in a detached process
+//      when the caller asks: the shop is whole by then).
 // Every step that changes the shop is written to the rollback journal first (journal.ts): on
 // any failure, and after a crash at any instruction (recover.ts), the shop is brought back to the old
 // state when the commit point was not passed, and finished as the backup's when it was. Files are
@@ -54,6 +55,11 @@ export interface TreeRollbackOptions {
   jobId?: string;
   /** Lines the user should see before the database restore writes (the binary log's growth). */
   onNotice?: (line: string) => void;
+  /**
+   * Remove the replaced files in a detached process once the shop is whole, instead of before returning
+   * (jobs do: the shop is back the moment the swap is done; see background-removal.ts).
+   */
+  removeReplacedInBackground?: boolean;
 }
 
 export interface TreeRollbackResult {
@@ -115,7 +121,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
 
     // 6. Clean up, then folder metadata last (merged folders were not replaced, staged ones lost theirs
     // to pruning, and removing leftovers and work folders changes their parents' mtimes).
-    warnings.push(...(await finishCommitted(journal)));
+    warnings.push(...(await finishCommitted(journal, options.removeReplacedInBackground)));
     return { tree: staged.counts, ...(database ? { database } : {}), renames: files.renames, warnings };
   } catch (failure) {
     const error = await settleAfterFailure(journal, target, failure);
