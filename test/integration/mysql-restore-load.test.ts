@@ -50,6 +50,23 @@ async function loadStatements(target: MysqlTarget): Promise<number> {
   return Number(row.Value);
 }
 
+/**
+ * The LOAD DATA statements the server ran during `restore` and its result. The counter is the server's
+ * (the restore's own sessions are gone when it ends), so other test files' loads add to it: the restore
+ * (which replaces the database each time) is run up to three times, and the smallest count is the one
+ * with no other load in it, unless every run shared the server with one.
+ */
+async function loadsDuring<T>(target: MysqlTarget, restore: () => Promise<T>, expected: number): Promise<{ loads: number; result: T }> {
+  let fewest = Infinity;
+  let result: T | undefined;
+  for (let run = 0; run < 3 && fewest !== expected; run++) {
+    const before = await loadStatements(target);
+    result = await restore();
+    fewest = Math.min(fewest, (await loadStatements(target)) - before);
+  }
+  return { loads: fewest, result: result as T };
+}
+
 describe('restore through LOAD DATA and two streams', () => {
   const schemas = schemaRegistry();
   let dir: string;
@@ -125,9 +142,8 @@ CREATE TABLE \`fine\` (\`id\` int(11) NOT NULL PRIMARY KEY) ENGINE=InnoDB;
 INSERT INTO \`fine\` VALUES (1);
 `);
     const target = await schemas.create('loadcut');
-    const loadsBefore = await loadStatements(target);
-    const result = await restoreMysql(target, chunked(dump, 100));
-    expect((await loadStatements(target)) - loadsBefore).toBe(2); // cut and fine; fn keeps its INSERT
+    const { loads, result } = await loadsDuring(target, () => restoreMysql(target, chunked(dump, 100)), 2);
+    expect(loads).toBe(2); // cut and fine; fn keeps its INSERT
     const changed = result.warnings.filter((w) => w.includes('the server changed values'));
     expect(changed).toHaveLength(2);
     expect(changed[0]).toMatch(/^table cut: the server changed values while loading rows \(byte offset \d+\): Warning 1265: Data truncated for column 's' at row 1$/);
