@@ -10,7 +10,7 @@ import { killAll, ServerCpu } from './proc.js';
 import type { Context } from './context.js';
 import type { BenchReport } from './report/model.js';
 import { printReport } from './report/print.js';
-import { computeTargets, extraRatios, startupRatios, type TargetInputs } from './report/targets.js';
+import { computeTargets, extraRatios, SMALL_SHOP, startupRatios, type TargetInputs } from './report/targets.js';
 import { summarize, type Check } from './results.js';
 import { dumpSection, prepareRestoreInputs, type DumpOutputs } from './runs/dump.js';
 import { lockSummary, locksSection } from './runs/locks.js';
@@ -43,7 +43,7 @@ function environmentNotes(o: BenchOptions, report: BenchReport, tools: Tools): s
     notes.push(`innodb_buffer_pool_size is ${(report.server.innodbBufferPool / 2 ** 20).toFixed(0)} MiB (the reference figures used 2 GB): restores are disk-bound`);
   }
   const scaled = [...o.only].some((section) => section !== 'startup');
-  if (o.scale < 0.5 && scaled) notes.push(`scale ${o.scale} is a smoke run: fixed start-up costs weigh more than at --scale 1, where the targets are meant`);
+  if (scaled && (o.scale <= SMALL_SHOP || o.treeScale <= SMALL_SHOP)) notes.push(`scale ${SMALL_SHOP} or below is a small shop, where fixed start-up costs weigh most: the dump, rollback and System backup bounds are 0.8, the tree rollback's 1.0`);
   const missing = (['dump', 'client', 'gzip', 'pigz', 'zstd', 'mydumper', 'myloader', 'tar', 'time'] as const).filter((t) => !tools[t]);
   if (missing.length) notes.push(`not installed (their runs are skipped or measured less): ${missing.join(', ')}`);
   return notes;
@@ -221,7 +221,7 @@ async function runScale(o: BenchOptions, argv: string[], server: Server, info: B
   log(`temp folder ${scratch.dir}; databases lbbench_${scratch.id}_*`);
   try {
     const inputs = await runSections(ctx, report, report.checks);
-    report.targets = computeTargets(inputs);
+    report.targets = computeTargets({ ...inputs, scale: o.scale, treeScale: o.treeScale });
     const extras = extraRatios(inputs);
     if (extras.length) report.ratios = extras;
     report.notes.unshift(...environmentNotes(o, report, tools));

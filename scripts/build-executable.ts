@@ -35,7 +35,7 @@ const lateRequires: Plugin = {
  * import.meta is empty in a CommonJS bundle. These modules use it only outside the executable (behind
  * inExecutable); anywhere else in Lifeboat's code it would break there, so the build stops.
  */
-const IMPORT_META_GUARDED = ['dist/shared/shipped-files.js', 'dist/archive/worker-module.js', 'dist/core/rollback/background-removal.js'];
+const IMPORT_META_GUARDED = ['dist/shared/shipped-files.js', 'dist/archive/worker-module.js', 'dist/core/rollback/background-cleanup.js'];
 
 /**
  * The executable's script: bin/lifeboat.js without Node's compile cache, which it neither needs (the

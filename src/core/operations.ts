@@ -205,10 +205,10 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
           async (archiveDir, whole): Promise<RollbackResult> => {
             if (isDatabase) {
               const { rollbackDatabase } = await import('./rollback/database.js');
-              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, onNotice, journal }) };
+              return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, onNotice, journal, cleanUpInBackground: true }) };
             }
             const { rollbackTree } = await import('./rollback/tree.js');
-            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId, removeReplacedInBackground: true }) };
+            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId, cleanUpInBackground: true }) };
           },
           { signal, onProgress },
         );

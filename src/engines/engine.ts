@@ -103,6 +103,11 @@ export interface RestoreOptions {
   journal?: RestoreJournal;
   /** Put into the names of what the restore creates (helper schemas, staging files): the job's id. */
   label?: string;
+  /**
+   * With a journal: once committed, leave the shop's previous tables (MySQL's previous-tables schema) for
+   * `dropOldTables` to drop later, so the restore ends without waiting for them to be dropped.
+   */
+  leaveOldTables?: boolean;
 }
 
 /**
@@ -177,8 +182,14 @@ export interface DatabaseEngine {
   /**
    * Removes what restores left that no journal names (staging copies from earlier versions, or from a
    * restore run without a journal), unless a restore is running; reports, without removing, anything that
-   * may hold the only copy of the shop's data. A line for each.
+   * may hold the only copy of the shop's data. A line for each. What the restores of `ongoing` (whose
+   * rollbacks still run: a committed one whose old tables a background process drops) left is theirs.
    */
-  clearLeftovers(): Promise<string[]>;
+  clearLeftovers(ongoing?: readonly RestoreState[]): Promise<string[]>;
+  /**
+   * Drops what a committed restore left with `leaveOldTables` (its state says where), without the lock
+   * that keeps restores apart: only that restore ever used it. A line for each thing dropped.
+   */
+  dropOldTables(state: RestoreState): Promise<string[]>;
   close(): Promise<void>;
 }

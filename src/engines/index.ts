@@ -13,7 +13,8 @@ export function openEngine(target: DatabaseTarget): DatabaseEngine {
       dump: async (sink, options) => (await import('./mysql/dump.js')).dumpMysql(target, sink, options),
       restore: async (sql, options) => (await import('./mysql/restore.js')).restoreMysql(target, sql, options),
       recover: async (state, journal) => (await import('./mysql/restore-recover.js')).recoverMysql(target, state as MysqlRestoreState, journal),
-      clearLeftovers: async () => (await import('./mysql/restore-leftovers.js')).clearMysqlLeftovers(target),
+      clearLeftovers: async (ongoing) => (await import('./mysql/restore-leftovers.js')).clearMysqlLeftovers(target, (ongoing ?? []) as MysqlRestoreState[]),
+      dropOldTables: async (state) => (await import('./mysql/restore-leftovers.js')).dropOldTables(target, state as MysqlRestoreState),
       close: async () => undefined,
     };
   }
@@ -23,6 +24,8 @@ export function openEngine(target: DatabaseTarget): DatabaseEngine {
     restore: async (sql, options) => (await import('./sqlite/restore.js')).restoreSqlite(target, sql, options),
     recover: async (state, journal) => (await import('./sqlite/restore.js')).recoverSqlite(target, state as SqliteRestoreState, journal),
     clearLeftovers: async () => (await import('./sqlite/restore.js')).clearSqliteLeftovers(target),
+    // A SQLite restore leaves nothing behind once committed: its staging file became the database.
+    dropOldTables: async () => [],
     close: async () => undefined,
   };
 }

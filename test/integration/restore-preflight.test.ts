@@ -13,6 +13,7 @@ import type { RestoreFootprint } from '../../src/engines/engine.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
+import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
 import { dumpWithStockTool, fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { startInstance, type ServerInstance } from '../helpers/replication.js';
 import { chunked } from '../helpers/sink.js';
@@ -120,6 +121,7 @@ describe('checks before a rollback writes, on a server with the binary log on', 
       const result = await runCli(['rollback', record.id, '--yes'], env);
       expect(result.stderr).toMatch(/the binary log is on: this rollback writes about [\d.]+ (KiB|MiB) to it \(the uncompressed dump\), and replicas will lag behind by about the time the load takes/);
       expect(result.code).toBe(0);
+      await rollbackCleanedUp(path.join(root, 'var/lifeboat')); // the job drops the old tables after it ends
     } finally {
       await trustFunctionCreators(false);
     }

@@ -6,7 +6,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { workFoldersLeft } from '../helpers/work-folders.js';
+import { workFoldersLeft } from '../helpers/rollback-cleanup.js';
 import { runCli } from '../helpers/cli.js';
 
 interface BackupJson {

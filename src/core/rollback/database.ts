@@ -12,7 +12,7 @@ import { OperationError, UsageError } from '../../shared/errors.js';
 import { checkRestoreFootprint } from './restore-footprint.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { verifyBackup } from '../verify/database.js';
-import { settleRollback } from './recover.js';
+import { finishCommitted, settleRollback } from './recover.js';
 import { RollbackJournal } from './journal.js';
 
 export interface RollbackOptions {
@@ -27,6 +27,8 @@ export interface RollbackOptions {
   journal?: JournalPlace;
   /** Lines the user should see before the restore writes (the binary log's growth). */
   onNotice?: (line: string) => void;
+  /** Drop the shop's old tables in a detached process once the database is the backup's (see background-cleanup.ts). */
+  cleanUpInBackground?: boolean;
 }
 
 export interface JournalPlace {
@@ -92,7 +94,7 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'ownDump' | 'rereadSql' | 'objects' | 'definers' | 'journal' | 'label'> = {},
+  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'ownDump' | 'rereadSql' | 'objects' | 'definers' | 'journal' | 'label' | 'leaveOldTables'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
@@ -120,7 +122,7 @@ export async function rollbackDatabase(
   const refuse = (problems: string[]) =>
     new OperationError(`${record.file} is damaged (${problems.join('; ')}); refusing to roll back, nothing was changed`);
   try {
-    return await journaledRestore(options.journal, record, target, (journaling) =>
+    return await journaledRestore(options.journal, record, target, options.cleanUpInBackground, (journaling) =>
       restoreDatabase(target, checked.sql, {
         tables: options.tables,
         onProgress: options.onProgress,
@@ -150,19 +152,22 @@ export async function rollbackDatabase(
 
 /**
  * Runs a database restore under the rollback's journal (when the caller keeps one): recorded as committed
- * and removed on success; on failure settled (recover.ts), and the error says if that failed too.
+ * and removed on success (`background`: once a detached process dropped the old tables); on failure settled (recover.ts), and the error says if that failed too.
  */
 export async function journaledRestore(
   place: JournalPlace | undefined,
   record: BackupRecord,
   target: DatabaseTarget,
-  restore: (journaling: Pick<RestoreOptions, 'journal' | 'label'>) => Promise<RestoreResult>,
+  background: boolean | undefined,
+  restore: (journaling: Pick<RestoreOptions, 'journal' | 'label' | 'leaveOldTables'>) => Promise<RestoreResult>,
 ): Promise<RestoreResult> {
   const journal = await beginJournal(place, record);
   try {
-    const result = await restore(journal ? { journal: journal.forDatabase(), label: journal.jobId } : {});
-    await journal?.update({ committed: true, step: 'committed' });
-    await journal?.finish();
+    const result = await restore(journal ? { journal: journal.forDatabase(), label: journal.jobId, leaveOldTables: background } : {});
+    if (journal) {
+      await journal.update({ committed: true, step: 'committed' });
+      await finishCommitted(journal, target, background);
+    }
     return result;
   } catch (failure) {
     throw await settleAfterFailure(journal, target, failure);

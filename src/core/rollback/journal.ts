@@ -48,10 +48,10 @@ export interface JournalState {
   /** Set once the shop is wholly the backup's: recovery then finishes instead of undoing. */
   committed: boolean;
   /**
-   * Set when the shop is whole and `process` is a background process removing the work folders (the
-   * replaced files): no job waits for it, and recovery finishes the removal if that process died.
+   * Set when the shop is whole and `process` is a background process removing what the rollback
+   * replaced (work folders, old tables): no job waits for it, and recovery finishes it if that process died.
    */
-  removingWorkFolders?: true;
+  cleaningUp?: true;
 }
 
 const JOURNAL_PREFIX = 'rollback-';

@@ -47,7 +47,7 @@ export async function rollbackTablesFromStore(
   if (!plan) return undefined;
   const read: ArchiveRangeReader = (start, end) => open({ start, end: end - 1 });
   const sql = readOrExplain(repository.offsiteLocation, record, readTableSql(read, plan));
-  return journaledRestore(options.journal, record, target, (journaling) =>
+  return journaledRestore(options.journal, record, target, false, (journaling) =>
     restoreDatabase(target, sql, {
       tables,
       onProgress: options.onProgress,

@@ -16,7 +16,7 @@ import type { DatabaseTarget } from '../../engines/target.js';
 import { OperationError, UsageError } from '../../shared/errors.js';
 import { PARTIAL_SUFFIX } from '../../repository/naming.js';
 import { findJournals, RollbackJournal, type FilesJournal, type FoundJournal } from './journal.js';
-import { removalLeavesShopAlone, removeInBackground } from './background-removal.js';
+import { cleanUpInBackground, removalLeavesShopAlone } from './background-cleanup.js';
 import { removeWorkFolders } from './staging.js';
 import { reachedStep } from './step-pause.js';
 
@@ -45,19 +45,23 @@ export async function settleRollback(journal: RollbackJournal, target: DatabaseT
 
 /**
  * The end of a rollback that committed: its work folders go, folders get their metadata, the journal
- * goes. With `background`, the shop's folders are finished here and the work folders (the replaced
- * files) are removed by a detached process (background-removal.ts), where that leaves the shop alone.
+ * goes. With `background` (the restore then left the shop's old tables, RestoreOptions.leaveOldTables),
+ * the shop's folders are finished here and a detached process (background-cleanup.ts) drops the old
+ * tables and removes the work folders, where that leaves the shop alone; else that is done here.
  */
-export async function finishCommitted(journal: RollbackJournal, background = false): Promise<string[]> {
+export async function finishCommitted(journal: RollbackJournal, target: DatabaseTarget | undefined, background = false): Promise<string[]> {
   const warnings: string[] = [];
   const files = journal.state.files;
-  if (files && background && removalLeavesShopAlone(files)) {
-    if (files.swap) for (const dir of [...files.swap.leftover].reverse()) await rmdir(dir).catch(() => undefined);
-    await applyFolderMetas(files, warnings);
-    await journal.updateFiles({ settled: 'new', metasApplied: true });
-    await reachedStep('files-settled');
-    if (await removeInBackground(journal)) return warnings;
+  if (background && (!files || removalLeavesShopAlone(files))) {
+    if (files) {
+      if (files.swap) for (const dir of [...files.swap.leftover].reverse()) await rmdir(dir).catch(() => undefined);
+      await applyFolderMetas(files, warnings);
+      await journal.updateFiles({ settled: 'new', metasApplied: true });
+      await reachedStep('files-settled');
+    }
+    if (await cleanUpInBackground(journal, target)) return warnings;
   }
+  if (background && journal.state.database && target) await openEngine(target).dropOldTables(journal.state.database);
   if (journal.state.files) await settleFiles(journal, 'new', [], warnings);
   await journal.finish();
   return warnings;
@@ -153,7 +157,7 @@ export async function recoverInterrupted(place: RecoveryPlace): Promise<string[]
   for (const entry of found) {
     const { state } = entry;
     // The shop is whole; a background process is removing the replaced files: nothing to say or wait for.
-    if (!entry.interrupted && state.removingWorkFolders) continue;
+    if (!entry.interrupted && state.cleaningUp) continue;
     if (!entry.interrupted) {
       lines.push(`the rollback job ${state.jobId} (pid ${state.process.pid} on ${state.process.host}) is still running; left alone`);
       continue;
@@ -164,9 +168,12 @@ export async function recoverInterrupted(place: RecoveryPlace): Promise<string[]
     lines.push(...settled.done.map((line) => `  ${line}`));
   }
   lines.push(...(await removePartialFiles(place.backupDir)));
-  if (place.target) lines.push(...(await openEngine(place.target).clearLeftovers()));
+  // What the rollbacks still running (cleaning up in the background) work in is theirs.
+  const running = found.filter((entry) => !entry.interrupted);
+  const ongoing = running.flatMap(({ state }) => (state.database ? [state.database] : []));
+  if (place.target) lines.push(...(await openEngine(place.target).clearLeftovers(ongoing)));
   if (place.reportStrays) {
-    const named = new Set(found.filter((entry) => !entry.interrupted).flatMap((entry) => entry.state.files?.units.map((unit) => unit.work) ?? []));
+    const named = new Set(running.flatMap((entry) => entry.state.files?.units.map((unit) => unit.work) ?? []));
     lines.push(...(await reportOldWorkFolders(place.root, named)));
   }
   return lines;

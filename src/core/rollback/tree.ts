@@ -56,10 +56,11 @@ export interface TreeRollbackOptions {
   /** Lines the user should see before the database restore writes (the binary log's growth). */
   onNotice?: (line: string) => void;
   /**
-   * Remove the replaced files in a detached process once the shop is whole, instead of before returning
-   * (jobs do: the shop is back the moment the swap is done; see background-removal.ts).
+   * Remove what the rollback replaced (the old tree, the old tables) in a detached process once the shop
+   * is whole, instead of before returning (jobs do: the shop is back the moment the swap is done; see
+   * background-cleanup.ts).
    */
-  removeReplacedInBackground?: boolean;
+  cleanUpInBackground?: boolean;
 }
 
 export interface TreeRollbackResult {
@@ -112,6 +113,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
         beforeSwap: swapFiles,
         journal: journal.forDatabase(),
         label: jobId,
+        leaveOldTables: options.cleanUpInBackground,
       });
     } else {
       await swapFiles();
@@ -121,7 +123,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
 
     // 6. Clean up, then folder metadata last (merged folders were not replaced, staged ones lost theirs
     // to pruning, and removing leftovers and work folders changes their parents' mtimes).
-    warnings.push(...(await finishCommitted(journal, options.removeReplacedInBackground)));
+    warnings.push(...(await finishCommitted(journal, target, options.cleanUpInBackground)));
     return { tree: staged.counts, ...(database ? { database } : {}), renames: files.renames, warnings };
   } catch (failure) {
     const error = await settleAfterFailure(journal, target, failure);

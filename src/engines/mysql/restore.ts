@@ -371,7 +371,9 @@ class MysqlRestore {
     try {
       // While the swap is unsettled (its undo failed, or its outcome is not recorded) the helper schemas
       // stay: recovery reads from them where the tables are.
-      if (this.state.phase !== 'swapping') await dropHelperSchemas(this.admin, [this.stage, this.prev]);
+      // A committed restore asked to leave the old tables drops only the staging schema, emptied by the swap.
+      const leave = this.state.phase === 'committed' && this.options.leaveOldTables && this.options.journal;
+      if (this.state.phase !== 'swapping') await dropHelperSchemas(this.admin, leave ? [this.stage] : [this.stage, this.prev]);
       if (this.locked) await run(this.admin, `SELECT RELEASE_LOCK(${quoteString(this.lockName)})`);
     } catch {
       // Cleanup is best effort; recovery (lifeboat recover) drops what is left, named <db>__lb_*_<job>.
