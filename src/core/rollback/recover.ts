@@ -9,7 +9,7 @@
 //   3. the journal goes.
 // Every step can be interrupted and run again. The maintenance flag of the dead job is cleared by the
 // caller afterwards (jobs.ts), so the shop stays in maintenance until it is whole.
-import { chown, chmod, lstat, readdir, rmdir, unlink, utimes } from 'node:fs/promises';
+import { chown, chmod, lstat, readdir, realpath, rmdir, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { openEngine } from '../../engines/index.js';
 import type { DatabaseTarget } from '../../engines/target.js';
@@ -156,7 +156,7 @@ export async function recoverInterrupted(place: RecoveryPlace): Promise<string[]
   }
   for (const entry of found) {
     const { state } = entry;
-    // The shop is whole; a background process is removing the replaced files: nothing to say or wait for.
+    // The shop is whole; a background process is removing what the rollback replaced: nothing to say or wait for.
     if (!entry.interrupted && state.cleaningUp) continue;
     if (!entry.interrupted) {
       lines.push(`the rollback job ${state.jobId} (pid ${state.process.pid} on ${state.process.host}) is still running; left alone`);
@@ -195,7 +195,8 @@ async function reportOldWorkFolders(root: string, named: Set<string>): Promise<s
   const lines: string[] = [];
   for (const dir of [path.dirname(root), root]) {
     const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names.filter((n) => WORK_FOLDER_NAMES.test(n) && !named.has(path.join(dir, n)))) {
+    const real = await realpath(dir).catch(() => dir); // journals name work folders under the root's real path
+    for (const name of names.filter((n) => WORK_FOLDER_NAMES.test(n) && !named.has(path.join(real, n)))) {
       const prev = path.join(dir, name, 'prev');
       const held = await readdir(prev).catch(() => [] as string[]);
       lines.push(
