@@ -4,7 +4,7 @@
 // there instead (an in-process failure at that step). Unset, every step passes at once. The steps:
 // files-staged, database-staged, file-renamed (each rename of the file swap), files-swapped,
 // trigger-dropped, tables-renamed, trigger-created (MySQL), database-committed (SQLite), database-swapped,
-// committed, files-settled.
+// committed, files-settled; cleaning-up (the detached cleanup after a rollback job, background-cleanup.ts).
 import { log } from '../../shared/log.js';
 
 const counts = new Map<string, number>();
