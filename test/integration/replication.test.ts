@@ -1,6 +1,6 @@
 // Rollbacks and backups on a real primary with a real replica (binary log on, GTID, the replica logging
 // its own updates in strict mode): replication keeps running, and both sides end with the same tables
-// and objects. Run as root and as a Magento-like user (ALL on the shop and its helper schemas, nothing
+// and objects, also for a zstd backup whose old tables a detached process drops after the rollback. Run as root and as a Magento-like user (ALL on the shop and its helper schemas, nothing
 // global).
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import type { MysqlTarget } from '../../src/engines/target.js';
 import { findBackup } from '../../src/repository/catalog.js';
 import { dumpWithStockTool, fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { startReplicatedPair, type ReplicatedPair } from '../helpers/replication.js';
+import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
 
 const SHOP = 'shop';
 const MAGENTO = { user: 'magento', password: 'magento-pw' };
@@ -104,6 +105,24 @@ describe.each([
     await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query('INSERT INTO sales_order (store_id, total) VALUES (1, 9)'));
     const later = await bothSides(pair);
     expect(later.replica).toEqual(later.primary);
+  });
+
+  it('a rollback job of a zstd backup reaches the replica, and so does the dropping of the old tables after it', async () => {
+    const record = await createDatabaseBackup(shop, backupDir, { compression: 'zstd' });
+    expect(record.file).toMatch(/\.sql\.zst$/);
+    const wanted = await bothSides(pair);
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query(CHANGE));
+    const home = path.join(path.dirname(backupDir), 'home');
+    // As a job does: the old tables are dropped by a detached process once the shop is the backup's.
+    await rollbackDatabase(shop, backupDir, record, { journal: { home, jobId: 'j0a1b2c3d' }, cleanUpInBackground: true });
+    await rollbackCleanedUp(home);
+    const after = await bothSides(pair);
+    expect(await pair.replicaStatus()).toMatchObject({ io: 'Yes', sql: 'Yes', lastError: '' });
+    expect(after.primary.tables).toEqual(wanted.primary.tables);
+    expect(after.replica).toEqual(after.primary);
+    for (const server of [pair.primary, pair.replica]) {
+      expect(await server.sql(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${SHOP}\\_\\_lb\\_%'`)).toEqual([]);
+    }
   });
 
   it('rollback --table reaches the replica too', async () => {
