@@ -11,6 +11,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';
+import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
 import { buildCornerShop, fingerprintTree, ignoredInCornerShop, LONG_PATH, treeDifferences, VERY_LONG_PATH, type TreeEntry } from '../helpers/tree.js';
 
 /** Every table's rows and every object's SQL: equal digests mean equal databases. */
@@ -51,7 +52,12 @@ describe('file-tree backups and rollback on the demo shop (SQLite)', () => {
   let originalDb: string;
   let system: BackupJson;
   const shopPrint = () => fingerprintTree(root, { follow: ['pub/media'], ignore: ignoredInCornerShop });
-  const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra });
+  /** Runs lifeboat; after a rollback, also waits for its detached cleanup (it changes var/lifeboat, which tar reads below). */
+  const cli = async (args: string[], extra: Record<string, string> = {}) => {
+    const result = await runCli(args, { ...env, ...extra });
+    if (args[0] === 'rollback') await rollbackCleanedUp(path.join(root, 'var/lifeboat'));
+    return result;
+  };
   const listing = (file: string) => execFileSync('tar', ['-tzf', file], { maxBuffer: 1 << 26 }).toString().split('\n').filter(Boolean);
   const workFolders = async () => [...(await readdir(base)), ...(await readdir(mediaStore))].filter((n) => n.startsWith('.lifeboat-'));
 
