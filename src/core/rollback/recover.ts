@@ -54,7 +54,7 @@ export async function finishCommitted(journal: RollbackJournal, target: Database
   const files = journal.state.files;
   if (background && (!files || removalLeavesShopAlone(files))) {
     if (files) {
-      if (files.swap) for (const dir of [...files.swap.leftover].reverse()) await rmdir(dir).catch(() => undefined);
+      await removeLeftoverFolders(files);
       await applyFolderMetas(files, warnings);
       await journal.updateFiles({ settled: 'new', metasApplied: true });
       await reachedStep('files-settled');
@@ -84,9 +84,14 @@ async function settleFiles(journal: RollbackJournal, shop: 'old' | 'new', done: 
     await journal.updateFiles({ settled: shop });
     await reachedStep('files-settled');
   }
-  if (shop === 'new' && files.swap && !files.metasApplied) for (const dir of [...files.swap.leftover].reverse()) await rmdir(dir).catch(() => undefined);
+  if (shop === 'new' && !files.metasApplied) await removeLeftoverFolders(files);
   await removeWorkFoldersOf(files, done);
   if (shop === 'new' && !files.metasApplied) await applyFolderMetas(files, warnings);
+}
+
+/** Removes the live folders the backup does not have that the swap kept for their untouched paths, where now empty (deepest first). */
+async function removeLeftoverFolders(files: FilesJournal): Promise<void> {
+  for (const dir of [...(files.swap?.leftover ?? [])].reverse()) await rmdir(dir).catch(() => undefined);
 }
 
 /** Removes the rollback's work folders that are still there, a line each in `done`. */
