@@ -224,6 +224,8 @@ describe('splitStatements', () => {
           '/*!50003 CREATE*/ /*!50003 TRIGGER `tr` BEFORE INSERT ON `t` FOR EACH ROW BEGIN SET NEW.s = \';\'; END */;;',
           'DELIMITER $$',
           'CREATE PROCEDURE p() BEGIN SELECT 1; END$$',
+          'DELIMITER xy',
+          "INSERT INTO `c` VALUES (1,2.5e3,NULL,'x\\\\y'),(-1,0,'',\"xy\")XY",
           'DELIMITER ;',
           'SELECT 1--1;',
           '/* end */ SELECT 2 -- x',
@@ -236,7 +238,7 @@ describe('splitStatements', () => {
       Buffer.from("');\nSELECT 'unterminated"),
     ]);
     const expected = splitSync(sample, 'mysql', sample.length);
-    expect(expected.map((s) => s.delimiter)).toEqual([';', ';', ';', ';', ';;', '$$', ';', ';', ';', '']);
+    expect(expected.map((s) => s.delimiter)).toEqual([';', ';', ';', ';', ';;', '$$', 'xy', ';', ';', ';', '']);
     for (const s of expected) expect(sample.subarray(s.offset, s.offset + s.text.length).equals(s.text)).toBe(true);
     for (let size = 1; size <= sample.length; size++) {
       const got = splitSync(sample, 'mysql', size);
