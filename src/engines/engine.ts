@@ -90,6 +90,11 @@ export interface RestoreOptions {
    * is still screened right before it runs.
    */
   rereadSql?: () => AsyncIterable<Buffer>;
+  /**
+   * The SQL bytes of each table's rows, from the backup's manifest (TableEntry.dataLength): MySQL makes the
+   * indexes of a table with few rows together with the table instead of building them after its rows.
+   */
+  tableBytes?: Record<string, number>;
   /** What the backup's manifest counts, when it has one: what the restore will create, checked before it writes. */
   objects?: ObjectCounts;
   /** The owner of each view, trigger, routine and event, from the backup's manifest (Manifest.definers). */

@@ -61,11 +61,12 @@ export async function settleAfterFailure(journal: RollbackJournal | undefined, t
   }
 }
 
-/** What a backup's manifest tells the restore about the dump's objects (counts and owners). */
-export function objectsOf(record: BackupRecord): Pick<RestoreOptions, 'objects' | 'definers'> {
+/** What a backup's manifest tells the restore about the dump's objects (counts, owners, sizes of the tables' rows). */
+export function objectsOf(record: BackupRecord): Pick<RestoreOptions, 'objects' | 'definers' | 'tableBytes'> {
   const manifest = record.manifest;
   if (!manifest?.engine) return {};
-  return { objects: manifest.objects, ...(manifest.definers ? { definers: manifest.definers } : {}) };
+  const tableBytes = manifest.tables.length ? Object.fromEntries(manifest.tables.map((t) => [t.name, t.dataLength])) : undefined;
+  return { objects: manifest.objects, ...(manifest.definers ? { definers: manifest.definers } : {}), ...(tableBytes ? { tableBytes } : {}) };
 }
 
 /** Refuses a dump made by another engine than the target's, before anything is touched. */

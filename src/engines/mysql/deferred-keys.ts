@@ -33,8 +33,10 @@ const PRIMARY_LEAD = /^ {2}PRIMARY KEY \((`(?:[^`]|``)*`)/;
 /**
  * Splits a CREATE TABLE (as the server prints it, create-layout.ts) into the table with its primary key
  * and the statements that add the rest; null when the table is better created as dumped (see the top).
+ * `keepKeys`: the secondary indexes stay in the CREATE TABLE and only the foreign keys are split off
+ * (for a table with few rows, where a build afterwards costs more than inserting into the indexes).
  */
-export function deferKeys(statement: Buffer, table: string): DeferredKeys | null {
+export function deferKeys(statement: Buffer, table: string, { keepKeys = false } = {}): DeferredKeys | null {
   const layout = createLayout(statement);
   if (!layout || !/\bENGINE=InnoDB\b/i.test(layout.tail) || /\bPARTITION\b/i.test(layout.tail)) return null;
   const keep: string[] = [];
@@ -46,7 +48,8 @@ export function deferKeys(statement: Buffer, table: string): DeferredKeys | null
     if (REFUSED_LINE.test(line)) return null;
     if (KEY_LINE.test(line)) {
       if (/\bUSING HASH\b/i.test(line)) return null;
-      keys.push(line.slice(2));
+      if (keepKeys) keep.push(line);
+      else keys.push(line.slice(2));
     } else if (FOREIGN_KEY_LINE.test(line)) {
       foreignKeys.push(line.slice(2));
     } else {

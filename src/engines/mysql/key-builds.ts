@@ -5,6 +5,11 @@
 // - foreign keys are added at the end, when every index they may rest on (on either side) exists;
 // - a statement that may depend on the full definition of a deferred table (ALTER, RENAME, DROP, an
 //   unknown statement) first has every pending build and foreign key done, in order;
+// - a table the backup's manifest shows to have few rows keeps its indexes in its CREATE TABLE (only its
+//   foreign keys wait): each ALTER TABLE that builds indexes costs a statement, a table rebuild and, with
+//   the binary log on, a logged commit (about 13 ms each, 0.7 s for a 60-table shop whose tables are
+//   almost all small), while inserting a few thousand rows into indexes that fit in memory costs nearly
+//   nothing; a dump without sizes (not Lifeboat's) has every eligible table's indexes deferred;
 // - mysqldump's ALTER TABLE ... DISABLE/ENABLE KEYS around a deferred table's rows is dropped (InnoDB
 //   ignores it, and it would otherwise have to wait for the build).
 import { deferKeys, isKeysToggle, type DeferredKeys } from './deferred-keys.js';
@@ -39,6 +44,21 @@ const INDEPENDENT = new Set<StatementKind>([
   'transaction',
 ]);
 
+/**
+ * Below this many bytes of a table's rows in the dump, its indexes are made with the table. At 8 MiB
+ * (some 50,000 rows of a Magento sales table) the indexes of even a wide table fit in a 128 MiB buffer
+ * pool as they grow, so inserting into them costs no random reads.
+ */
+const FEW_ROWS_BYTES = 8 << 20;
+
+/** Whether a table has few rows, by the SQL bytes of its rows the manifest lists (unknown: not few). */
+export function fewRowsBy(tableBytes: Record<string, number> | undefined): (table: string) => boolean {
+  return (table) => {
+    const bytes = tableBytes && Object.hasOwn(tableBytes, table) ? tableBytes[table] : undefined;
+    return bytes !== undefined && bytes < FEW_ROWS_BYTES;
+  };
+}
+
 interface Pending {
   table: string;
   offset: number;
@@ -53,7 +73,11 @@ export class KeyBuilds {
   /** Every table whose keys were deferred (for the DISABLE/ENABLE KEYS statements around its rows). */
   private readonly deferred = new Set<string>();
 
-  constructor(private readonly lanes: ReplayLanes<Prepared>) {}
+  /** `fewRows`: whether a table's rows are known to be few enough to load into its indexes as they come. */
+  constructor(
+    private readonly lanes: ReplayLanes<Prepared>,
+    private readonly fewRows: (table: string) => boolean = () => false,
+  ) {}
 
   /** Rewrites or schedules around one statement before it is dispatched; false: drop the statement. */
   async admit(prepared: Prepared): Promise<boolean> {
@@ -63,7 +87,7 @@ export class KeyBuilds {
     if (info.kind === 'create-table' && names.length === 1) {
       this.buildPending();
       const table = names[0];
-      const keys = deferKeys(prepared.text, table);
+      const keys = deferKeys(prepared.text, table, { keepKeys: this.fewRows(table) });
       if (keys) {
         prepared.text = keys.create;
         this.loading.push({ table, offset: prepared.statement.offset, keys });

@@ -9,6 +9,7 @@ import { ownSequenceQualifiers } from './swap-defaults.js';
 import { isCurrentUser } from './swap-objects.js';
 import { definerKey, formatAccount } from './definers.js';
 import { StatementError } from './replay-errors.js';
+import { StagedNames } from './staged-names.js';
 import type { Prepared, ReplayOptions, ReplayResult } from './staging-replay.js';
 
 /** Which of a dump's statements a stream replays: only `include`'s tables, or all but `exclude`'s. */
@@ -43,6 +44,8 @@ const NO_QUALIFIERS = new Set(['other', 'set', 'unlock', 'transaction']);
 export class StatementPreparer {
   /** Sequences the dump created so far (see ownSequenceQualifiers). */
   private readonly sequences = new Set<string>();
+  /** What the replay has made in the staging schema, so a drop of what is not there is left out. */
+  private readonly names = new StagedNames();
 
   constructor(
     private readonly options: Pick<ReplayOptions, 'stage' | 'shop' | 'current' | 'screen'>,
@@ -68,6 +71,7 @@ export class StatementPreparer {
     if (info.kind === 'insert') this.screenHead(st, info);
     else this.screen(st, info);
     if (this.leavesOut(st, info)) return null;
+    if (this.names.dropsNothing(info, st.text)) return null;
     return { statement: st, text: this.rewrite(st, info), info };
   }
 

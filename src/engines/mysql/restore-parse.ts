@@ -68,6 +68,8 @@ export interface StatementInfo {
   definer?: Definer;
   /** PROCEDURE or FUNCTION for routine statements. */
   routineType?: 'PROCEDURE' | 'FUNCTION';
+  /** A DROP ... IF EXISTS: naming nothing that exists is not an error. */
+  ifExists?: boolean;
 }
 
 const ADMIN_WORDS = new Set(['GRANT', 'REVOKE', 'FLUSH', 'CHANGE', 'PURGE', 'RESET', 'INSTALL', 'UNINSTALL', 'SHUTDOWN', 'KILL']);
@@ -200,7 +202,7 @@ function readDrop(tokens: Tokens, info: StatementInfo): void {
   if (!kind) return;
   info.kind = kind;
   if (what.value === 'PROCEDURE' || what.value === 'FUNCTION') info.routineType = what.value;
-  skipIfExists(tokens);
+  if (skipIfExists(tokens)) info.ifExists = true;
   if (what.value === 'INDEX') {
     readName(tokens);
     if (tokens.accept('ON')) push(info, readName(tokens));

@@ -280,11 +280,14 @@ export function readCreatePrefix(tokens: Tokens): Definer | undefined {
   }
 }
 
-export function skipIfExists(tokens: Tokens): void {
+/** Skips IF [NOT] EXISTS; true when it was there. */
+export function skipIfExists(tokens: Tokens): boolean {
   const t = tokens.peek();
   if (t && t.type === 'word' && t.value === 'IF') {
     tokens.next();
     tokens.accept('NOT');
     tokens.accept('EXISTS');
+    return true;
   }
+  return false;
 }

@@ -270,6 +270,7 @@ class MysqlRestore {
       current: server.current,
       loadData,
       exactValues: options.ownDump === true,
+      ...(options.tableBytes ? { tableBytes: options.tableBytes } : {}),
       ...(options.ownDump ? {} : { screen: new DumpScreen(db, server.sqlMode) }),
       maxAllowedPacket: server.maxAllowedPacket,
       ...(tables ? { tables } : {}),

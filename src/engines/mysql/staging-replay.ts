@@ -25,7 +25,7 @@ import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } fr
 import type { ObjectDefinition } from './restore-inventory.js';
 import type { CurrentUser } from './swap-objects.js';
 import { MAX_QUEUED_BYTES, ReplayLanes } from './replay-lanes.js';
-import { KeyBuilds } from './key-builds.js';
+import { fewRowsBy, KeyBuilds } from './key-builds.js';
 import type { DefinerMap } from './definers.js';
 import type { DumpScreen } from './dump-screen.js';
 import { abortReason } from './replay-errors.js';
@@ -46,6 +46,8 @@ export interface ReplayOptions {
   exactValues?: boolean;
   /** Checks each statement of a dump Lifeboat did not make before it runs (absent for Lifeboat's own). */
   screen?: DumpScreen;
+  /** The SQL bytes of each table's rows, from the backup's manifest (RestoreOptions.tableBytes). */
+  tableBytes?: Record<string, number>;
   /** Send plain INSERTs as LOAD DATA LOCAL (load-data.ts); the server must allow local_infile. */
   loadData?: boolean;
   /** The server's max_allowed_packet: a longer statement fails with a message that says so. */
@@ -149,7 +151,7 @@ class StreamReader {
   /** One stream over its lanes, up to its index builds (not its foreign keys: see KeyBuilds.finish). */
   async replay(source: AsyncIterable<Buffer>, lanes: ReplayLanes<Prepared>, filter: StreamFilter, others?: Promise<unknown>): Promise<KeyBuilds> {
     const { signal } = this.options;
-    const keys = new KeyBuilds(lanes);
+    const keys = new KeyBuilds(lanes, fewRowsBy(this.options.tableBytes));
     const asLoadData = loadDataOf(this.options.loadData);
     let offset = 0;
     try {
