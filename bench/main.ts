@@ -19,18 +19,20 @@ import { startupSection } from './runs/startup.js';
 import { tablesSection } from './runs/tables.js';
 import { treeSection } from './runs/tree.js';
 import { Scratch } from './scratch.js';
+import { startOwnServer, type MariadbInstance } from './own-server.js';
 import { openConnection, parseServerUrl, type Server } from './server.js';
 import { generateShop } from './shop/generate.js';
 import { dbManifest } from './verify/db-manifest.js';
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-async function serverInfo(server: Server): Promise<BenchReport['server']> {
+async function serverInfo(server: Server, own: boolean): Promise<BenchReport['server']> {
   const conn = await openConnection(server);
   try {
-    const [rows] = await conn.query('SELECT VERSION() AS v, @@innodb_buffer_pool_size AS bp');
-    const row = (rows as { v: string; bp: string }[])[0];
-    return { version: row.v, address: `${server.host}:${server.port}`, innodbBufferPool: Number(row.bp) };
+    const [rows] = await conn.query('SELECT VERSION() AS v, @@innodb_buffer_pool_size AS bp, @@log_bin AS logBin, @@binlog_format AS format');
+    const row = (rows as { v: string; bp: string; logBin: number | string; format: string }[])[0];
+    const binlog = Number(row.logBin) === 1 ? row.format : 'off';
+    return { version: row.v, address: `${server.host}:${server.port}`, innodbBufferPool: Number(row.bp), binlog, own };
   } finally {
     await conn.end();
   }
@@ -39,6 +41,7 @@ async function serverInfo(server: Server): Promise<BenchReport['server']> {
 function environmentNotes(o: BenchOptions, report: BenchReport, tools: Tools): string[] {
   const notes: string[] = [];
   if (report.machine.cpus !== 2) notes.push(`this machine has ${report.machine.cpus} CPUs; issue 7's targets are defined on 2 cores`);
+  if (report.server.binlog === 'off') notes.push("the server's binary log is off: every load writes less than on a shop's primary with a replica (without --url the bench starts its own server with it on)");
   if (report.server.innodbBufferPool < 2 ** 30 && o.scale >= 0.5) {
     notes.push(`innodb_buffer_pool_size is ${(report.server.innodbBufferPool / 2 ** 20).toFixed(0)} MiB (the reference figures used 2 GB): restores are disk-bound`);
   }
@@ -156,10 +159,32 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('bench: Lifeboat is not built (dist/cli/main.js is missing): run "npm run build" first, or use "npm run bench"\n');
     return 1;
   }
-  const server = parseServerUrl(o.url);
+  let own: MariadbInstance | undefined;
+  let server: Server;
+  if (o.url === undefined) {
+    log('starting the bench\'s own MariaDB server (binary log on) ...');
+    try {
+      own = await startOwnServer(o.tmp);
+    } catch (error) {
+      process.stderr.write(`bench: ${(error as Error).message}\n`);
+      return 1;
+    }
+    server = own.server;
+  } else {
+    server = parseServerUrl(o.url);
+  }
+  try {
+    return await benchOn(o, argv, server, own);
+  } finally {
+    const kept = await own?.stop(o.keep);
+    if (kept) log(`kept the bench's server data folder (--keep): ${kept}`);
+  }
+}
+
+async function benchOn(o: BenchOptions, argv: string[], server: Server, own: MariadbInstance | undefined): Promise<number> {
   let info: BenchReport['server'];
   try {
-    info = await serverInfo(server);
+    info = await serverInfo(server, own !== undefined);
   } catch (error) {
     process.stderr.write(`bench: cannot connect to the database server at ${server.host}:${server.port} as ${server.user}: ${(error as Error).message}\n`);
     return 1;
@@ -182,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
       const at: BenchOptions = { ...o, scale, treeScale: o.fixedTreeScale ?? scale };
       scratch = await Scratch.create(o.tmp, server);
       if (o.scales.length > 1) log(`scale ${scale} (${reports.length + 1} of ${o.scales.length})`);
-      const report = await runScale(at, argv, server, info, tools, scratch);
+      const report = await runScale(at, argv, server, info, tools, scratch, own?.pid);
       scratch = undefined;
       reports.push(report);
       // As text, each scale's report as soon as it is done (a list of scales runs long); --json prints them all at the end.
@@ -202,7 +227,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** All the sections at one scale, in a temp folder and databases of their own (removed at the end unless --keep). */
-async function runScale(o: BenchOptions, argv: string[], server: Server, info: BenchReport['server'], tools: Tools, scratch: Scratch): Promise<BenchReport> {
+async function runScale(o: BenchOptions, argv: string[], server: Server, info: BenchReport['server'], tools: Tools, scratch: Scratch, serverPid?: number): Promise<BenchReport> {
   const started = Date.now();
   const report: BenchReport = {
     startedAt: new Date(started).toISOString(),
@@ -217,7 +242,7 @@ async function runScale(o: BenchOptions, argv: string[], server: Server, info: B
     checks: [],
     notes: [],
   };
-  const ctx: Context = { options: o, server, scratch, tools, serverCpu: new ServerCpu(server.host), log };
+  const ctx: Context = { options: o, server, scratch, tools, serverCpu: new ServerCpu(server.host, serverPid), log };
   log(`temp folder ${scratch.dir}; databases lbbench_${scratch.id}_*`);
   try {
     const inputs = await runSections(ctx, report, report.checks);

@@ -21,7 +21,8 @@ export interface BenchOptions {
   json: boolean;
   only: Set<Section>;
   keep: boolean;
-  url: string;
+  /** An existing server to use; without it the bench starts its own, binary log on (own-server.ts). */
+  url?: string;
   tmp: string;
 }
 
@@ -51,8 +52,10 @@ Options:
                      tables   400 tiny tables: Lifeboat's dump cost per table vs mysqldump's
                      startup  whole commands on a one-table database vs node -e 0 (at least 10 runs)
   --json           print the results as one JSON object (progress goes to stderr)
-  --keep           keep the temp folder and the lbbench_* databases
-  --url URL        the server, mysql://user:password@host:port (default: $LIFEBOAT_BENCH_URL or ${DEFAULT_SERVER_URL})
+  --keep           keep the temp folder, the lbbench_* databases and the bench's own server's data folder
+  --url URL        use this server, mysql://user:password@host:port (e.g. ${DEFAULT_SERVER_URL}), as it is
+                   set up; default: $LIFEBOAT_BENCH_URL, or else the bench starts its own MariaDB server
+                   from the installed one, with the binary log on as on a shop's primary
   --tmp DIR        where the temp folder is made (default: ${os.tmpdir()})
   -h, --help       this help
 `;
@@ -117,7 +120,7 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     json: values.json ?? false,
     only,
     keep: values.keep ?? false,
-    url: values.url ?? process.env.LIFEBOAT_BENCH_URL ?? DEFAULT_SERVER_URL,
+    ...((values.url ?? process.env.LIFEBOAT_BENCH_URL) ? { url: values.url ?? process.env.LIFEBOAT_BENCH_URL } : {}),
     tmp: values.tmp ?? os.tmpdir(),
   };
 }

@@ -132,8 +132,9 @@ export function failureLine(result: RunResult): string {
 export class ServerCpu {
   private readonly pid: number | undefined;
 
-  constructor(host: string) {
-    this.pid = ['127.0.0.1', 'localhost', '::1'].includes(host) ? findServerPid() : undefined;
+  /** `pid`: the server's process when known (the bench's own server); else the first local mariadbd. */
+  constructor(host: string, pid?: number) {
+    this.pid = pid ?? (['127.0.0.1', 'localhost', '::1'].includes(host) ? findServerPid() : undefined);
   }
 
   get available(): boolean {

@@ -26,7 +26,8 @@ export interface BenchReport {
   machine: Machine;
   /** 1-minute load average when the run (this scale) started and when it ended. */
   load: { before: number; after: number };
-  server: { version: string; address: string; innodbBufferPool: number };
+  /** `binlog`: the binary log's format, or 'off'; `own`: the bench started this server itself. */
+  server: { version: string; address: string; innodbBufferPool: number; binlog: string; own: boolean };
   tools: Record<string, string>;
   shop?: { counts: ShopCounts; dataBytes: number; indexBytes: number; generateSeconds: number; sqlBytes?: number };
   tree?: GeneratedTree;

@@ -68,7 +68,7 @@ export function printReport(r: BenchReport): string {
   out.push(`Lifeboat bench: ${r.command}${o.scale === o.treeScale ? ` (scale ${o.scale})` : ` (scale ${o.scale}, tree scale ${o.treeScale})`}`);
   out.push(
     `machine: ${r.machine.cpus} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB; server: ${r.server.version} at ${r.server.address}, ` +
-      `innodb_buffer_pool_size ${mib(r.server.innodbBufferPool)}; runs: ${o.runs} each, alternated; ` +
+      `innodb_buffer_pool_size ${mib(r.server.innodbBufferPool)}, binary log ${r.server.binlog}${r.server.own ? " (the bench's own server)" : ''}; runs: ${o.runs} each, alternated; ` +
       `1-minute load average ${r.load.before.toFixed(2)} at the start, ${r.load.after.toFixed(2)} at the end`,
   );
   out.push(`tools: ${Object.values(r.tools).join('; ')}`);

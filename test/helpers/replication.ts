@@ -2,16 +2,10 @@
 // its own data folder under the run's temp root, a free port, the binary log on, and GTID replication
 // (the replica logs its own updates, in strict mode, as a shop's failover replica does). Nothing is
 // mocked: what the replica applies is what the primary's binary log holds.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { startMariadbInstance } from '../../bench/own-server.js';
 import { openConnection, type MysqlConnection } from '../../src/engines/mysql/connect.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
-
-const execFileAsync = promisify(execFile);
 
 export interface ServerInstance {
   port: number;
@@ -33,75 +27,16 @@ export interface ReplicatedPair {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForServer(target: MysqlTarget, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`mariadbd exited with ${child.exitCode}: ${log().slice(-2000)}`);
-    try {
-      const conn = await openConnection(target, { noDatabase: true });
-      await conn.end();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`mariadbd did not answer on port ${target.port}: ${(error as Error).message}; ${log().slice(-2000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
-
 export interface InstanceOptions {
   serverId: number;
   /** Extra server options, e.g. ['--log-slave-updates', '--gtid-strict-mode=1']. */
   options?: string[];
 }
 
-/** Starts one server instance with the binary log on. */
+/** Starts one server instance with the binary log on (the bench's own server is started the same way). */
 export async function startInstance({ serverId, options = [] }: InstanceOptions): Promise<ServerInstance> {
-  const base = await mkdtemp(path.join(tmpdir(), 'lifeboat-mariadb-'));
-  const dir = path.join(base, 'data');
-  // Each instance keeps its temporary files in its own folder, not in the run's shared one: with three
-  // instances starting at once, a bootstrap failed there once with its temporary tables gone (error 1051).
-  const ownTmp = `--tmpdir=${base}`;
-  await execFileAsync('mariadb-install-db', ['--no-defaults', '--user=root', `--datadir=${dir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ownTmp]);
-  const port = await freePort();
-  const child = spawn(
-    'mariadbd',
-    [
-      '--no-defaults',
-      '--user=root',
-      `--datadir=${dir}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--socket=${base}/mariadbd.sock`,
-      `--pid-file=${base}/mariadbd.pid`,
-      `--server-id=${serverId}`,
-      `--log-bin=${dir}/bin`,
-      '--binlog-format=MIXED',
-      '--innodb-buffer-pool-size=64M',
-      '--skip-name-resolve',
-      ownTmp,
-      ...options,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));
-  // A test process that ends without its afterAll (a timeout, a crash) must not leave a server running.
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
+  const instance = await startMariadbInstance({ parent: tmpdir(), serverId, options: ['--innodb-buffer-pool-size=64M', ...options] });
+  const { port } = instance.server;
   const target = (database: string, user?: { user: string; password: string }): MysqlTarget => ({
     kind: 'mysql',
     host: '127.0.0.1',
@@ -110,15 +45,9 @@ export async function startInstance({ serverId, options = [] }: InstanceOptions)
     password: user?.password ?? '',
     database,
   });
-  try {
-    await waitForServer(target(''), child, () => stderr);
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
   return {
     port,
-    dir,
+    dir: instance.dataDir,
     target,
     sql: async <T>(text: string, params: unknown[] = []) => {
       const conn: MysqlConnection = await openConnection(target(''), { noDatabase: true, multipleStatements: true });
@@ -131,12 +60,7 @@ export async function startInstance({ serverId, options = [] }: InstanceOptions)
       }
     },
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await exited;
-      clearTimeout(timer);
+      await instance.stop();
     },
   };
 }
