@@ -15,6 +15,11 @@ export interface Sample {
   /** CPU seconds the database server spent during the run. */
   serverCpuSeconds?: number;
   verification?: Verification;
+  /**
+   * A rollback whose command ends once the shop is whole (a detached process then removes what it
+   * replaced): seconds from its start until that removal ended too, waited for untimed.
+   */
+  untilCleanedSeconds?: number;
   note?: string;
 }
 
@@ -43,6 +48,7 @@ export interface Summary {
   peakRss?: number;
   cpuSeconds?: number;
   serverCpuSeconds?: number;
+  untilCleanedSeconds?: number;
   /** Wall seconds of every counted run, in run order. */
   times?: number[];
   notes: string[];
@@ -94,6 +100,7 @@ export function summarize(c: Contestant): Summary {
     peakRss: rss.length ? Math.max(...rss) : undefined,
     cpuSeconds: pick((s) => s.cpuSeconds),
     serverCpuSeconds: pick((s) => s.serverCpuSeconds),
+    untilCleanedSeconds: pick((s) => s.untilCleanedSeconds),
     times: seconds,
     notes,
   };

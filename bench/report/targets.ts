@@ -152,9 +152,20 @@ export function computeTargets(t: TargetInputs): Target[] {
 
 /** Ratios shown with no bound beside the targets: the tree rollback over the full tree against a plain extraction into an empty folder. */
 export function extraRatios(t: TargetInputs): InfoRatio[] {
-  if (!t.treeRestore) return [];
-  const get = (key: string) => t.treeRestore?.find((s) => s.key === key);
-  return [quotient('tree rollback (over the full tree) / tar -xzf into an empty folder', get('lifeboat'), get('tar-xzf'), 'seconds')];
+  const out: InfoRatio[] = [];
+  const get = (list: Summary[] | undefined, key: string) => list?.find((s) => s.key === key);
+  // A rollback's command ends when the shop is whole; what it replaced is removed after, in a detached
+  // process: its time until that ended too, next to the reference that does the removal in its time.
+  const untilCleaned = (s: Summary | undefined): Summary | undefined =>
+    s && { ...s, seconds: s.untilCleanedSeconds, label: `${s.label}, until its cleanup ended` };
+  if (t.restore) {
+    out.push(quotient('database rollback until its old tables were dropped / zcat|mysql over the shop', untilCleaned(get(t.restore, 'lifeboat')), get(t.restore, 'zcat-mysql'), 'seconds'));
+  }
+  if (t.treeRestore) {
+    out.push(quotient('tree rollback until its old tree was removed / by hand (rm -rf included)', untilCleaned(get(t.treeRestore, 'lifeboat')), get(t.treeRestore, 'tar-replace'), 'seconds'));
+    out.push(quotient('tree rollback (over the full tree) / tar -xzf into an empty folder', get(t.treeRestore, 'lifeboat'), get(t.treeRestore, 'tar-xzf'), 'seconds'));
+  }
+  return out;
 }
 
 /** The start-up section's ratios that have no bound: Lifeboat next to the standard tools, and rollback's start. */

@@ -102,7 +102,7 @@ function snapshotExtras(backup: BackupJson | undefined): (p: string) => boolean 
 /**
  * Waits (untimed) until the detached process of a Lifeboat rollback has removed the replaced tree beside
  * the shop: the rollback's time ends when the shop is whole, as a job does, but the next contestant must
- * not share the disk with that removal.
+ * not share the disk with that removal. (Polled every 100 ms: the time until it ended is that coarse.)
  */
 async function replacedFilesRemoved(shop: string): Promise<void> {
   const beside = async () => (await readdir(path.dirname(shop))).filter((name) => name.startsWith('.lifeboat-rollback-'));
@@ -206,9 +206,12 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
     const latest = latestOf[compression];
     const key = `lifeboat-${compression}`;
     const shop = await shopOf(key);
+    const started = performance.now();
     const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, db, shop, 'tree-backups'));
     await replacedFilesRemoved(shop);
-    return settle(key, await verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, shop, snapshotExtras(latest)));
+    const untilCleanedSeconds = (performance.now() - started) / 1000;
+    const measured = result.code === 0 ? { ...sample, untilCleanedSeconds } : { ...sample, ok: false, note: failureLine(result) };
+    return settle(key, await verified(measured, want, shop, snapshotExtras(latest)));
   };
   const nothingFrom = (compression: 'gzip' | 'zstd') => lifeboatMissing ?? (latestOf[compression] ? undefined : `no Lifeboat ${compression} system backup to restore`);
   const restores: Entry[] = [
