@@ -1,9 +1,10 @@
 // Prose for the text-heavy database, generated on the server: a pool of about 23 MB of sentences built
 // once per connection (a TEMPORARY one-row table, so it is never dumped), and SQL expressions that cut
-// sentence-aligned pieces out of it at pseudo-random offsets.
+// sentence-aligned pieces out of it at pseudo-random offsets. The sentences are runs of a small
+// phrasebook (text_phrases), so that word sequences repeat as in real prose.
 //
 // Why a pool: building every row's text word by word would need hundreds of word picks per row, and
-// pieces of one big string cost two LOCATEs each. Why a table: MariaDB copies a user variable's value
+// pieces of one big string cost three LOCATEs each. Why a table: MariaDB copies a user variable's value
 // each time an expression reads it (7 ms per row with a 14 MB @pool); a one-row table is a constant
 // table, read once. Why so big: gzip sees 32 KiB at a time, so it never finds the pool's repeats, but
 // zstd -3 looks back 2 MiB at a time, and a small pool would hand it repeats that real text lacks. Why in
@@ -69,6 +70,8 @@ export function poolStatements(): string[] {
     // Room for a chunk in one GROUP_CONCAT; session only.
     'SET SESSION group_concat_max_len = 64 * 1024 * 1024',
     'DROP TEMPORARY TABLE IF EXISTS text_phrases, text_pool',
+    // Not blob: MariaDB 10.11 stores a value of more than 64 KiB from a derived table into a blob column
+    // cut to its length modulo 65536, without an error or warning even in strict mode.
     'CREATE TEMPORARY TABLE text_phrases (id tinyint NOT NULL PRIMARY KEY, txt mediumblob NOT NULL, span int unsigned NOT NULL) ENGINE=InnoDB',
     // Ends with a space, and no run starts in its last 64 bytes: every run ends at a space.
     `INSERT INTO text_phrases SELECT 1, t.txt, LENGTH(t.txt) - 64

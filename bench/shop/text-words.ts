@@ -1,7 +1,7 @@
 // The vocabulary of the text-heavy database's prose: shop copy, reviews and customer service English, a
-// few words of German and French. Most frequent first: text-pool.ts picks the front of each list far more
-// often (a rough Zipf curve, as in real prose), which is what makes gzip's ratio on it realistic (about 3
-// on plain sentences) rather than that of uniformly random words.
+// few words of German and French. Most frequent first: text-pool.ts picks the front of the list far more
+// often (a rough Zipf curve, as in real prose), which makes gzip's ratio on it realistic rather than that
+// of uniformly random words.
 
 /** Sentence openers (capitalized). */
 export const OPENERS = `The This Our It We You Each With For Every These Customers Most If When After Thanks Unlike Made Designed
