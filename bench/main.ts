@@ -17,6 +17,7 @@ import { lockSummary, locksSection } from './runs/locks.js';
 import { restoreSection } from './runs/restore.js';
 import { startupSection } from './runs/startup.js';
 import { tablesSection } from './runs/tables.js';
+import { textSection } from './runs/text.js';
 import { treeSection } from './runs/tree.js';
 import { Scratch } from './scratch.js';
 import { startOwnServer, type MariadbInstance } from './own-server.js';
@@ -99,6 +100,15 @@ async function runSections(ctx: Context, report: BenchReport, checks: Check[]): 
       const lb = rows.find((r) => r.lifeboat);
       inputs.lockMaxMs = lb?.maxMs;
       inputs.lockDetail = lb?.maxMs !== undefined ? `max over ${o.runs} dumps, ${lb.statements} writes; p99 ${lb.p99Ms?.toFixed(1)} ms` : 'not measured';
+    });
+  }
+  if (o.only.has('text')) {
+    await guarded(report, 'text', async () => {
+      const t = await textSection(ctx);
+      const g = t.generated;
+      const summaries = t.contestants.map(summarize);
+      report.text = { counts: g.counts, rows: g.rows, dataBytes: g.dataBytes, indexBytes: g.indexBytes, generateSeconds: g.seconds, ...(t.sqlBytes ? { sqlBytes: t.sqlBytes } : {}), summaries };
+      inputs.text = summaries;
     });
   }
   if (o.only.has('tables')) {

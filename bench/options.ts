@@ -3,7 +3,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SERVER_URL } from './server.js';
 
-export const SECTIONS = ['dump', 'restore', 'tree', 'locks', 'tables', 'startup'] as const;
+export const SECTIONS = ['dump', 'restore', 'tree', 'locks', 'tables', 'text', 'startup'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** Small enough for the whole bench to take about a minute on 2 cores; --scale 1 is the real workload. */
@@ -50,6 +50,9 @@ Options:
                               extra: tar -xzf into an empty folder; rollback from .tar.zst vs .tgz
                      locks    max latency of a shop writing during Lifeboat's dump
                      tables   400 tiny tables: Lifeboat's dump cost per table vs mysqldump's
+                     text     a text-heavy database (descriptions, reviews, comments, e-mails; ~4 M
+                              rows at scale 1): Lifeboat backup db vs mysqldump|gzip -6, with zstd
+                              vs mysqldump|zstd -3 -T2 (archive size and time)
                      startup  whole commands on a one-table database vs node -e 0 (at least 10 runs)
   --json           print the results as one JSON object (progress goes to stderr)
   --keep           keep the temp folder, the lbbench_* databases and the bench's own server's data folder

@@ -4,6 +4,7 @@ import type { GeneratedTree } from '../files/gen-tree.js';
 import type { Section } from '../options.js';
 import type { Check, Summary } from '../results.js';
 import type { ShopCounts } from '../shop/counts.js';
+import type { TextCounts } from '../shop/text-data.js';
 import type { InfoRatio, Target } from './targets.js';
 
 export interface LockRow {
@@ -37,6 +38,17 @@ export interface BenchReport {
   treeRestore?: Summary[];
   locks?: LockRow[];
   tables?: { summaries: Summary[]; lifeboatPerTableMs?: number; mysqldumpPerTableMs?: number };
+  /** The dump contestants on the text-heavy database (bench/runs/text.ts). */
+  text?: {
+    counts: TextCounts;
+    rows: number;
+    dataBytes: number;
+    indexBytes: number;
+    generateSeconds: number;
+    /** Uncompressed SQL of Lifeboat's dump. */
+    sqlBytes?: number;
+    summaries: Summary[];
+  };
   /** Issue 20: whole commands on a one-table database, against `node -e 0` and the standard tools. */
   startup?: {
     /** Runs of each contestant (at least 10, whatever --runs says). */

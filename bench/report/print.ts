@@ -80,10 +80,19 @@ export function printReport(r: BenchReport): string {
         (s.sqlBytes ? `; ${mib(s.sqlBytes)} of SQL in Lifeboat's dump` : ''),
     );
   }
+  if (r.text) {
+    const t = r.text;
+    out.push(
+      `text-heavy database: scale ${o.scale}: ${t.rows} rows (${t.counts.products} products, ${t.counts.reviews} reviews, ${t.counts.statusHistory} order comments, ` +
+        `${t.counts.queueMessages} queued e-mails); ${mib(t.dataBytes)} data + ${mib(t.indexBytes)} index; generated in ${t.generateSeconds.toFixed(1)} s` +
+        (t.sqlBytes ? `; ${mib(t.sqlBytes)} of SQL in Lifeboat's dump` : ''),
+    );
+  }
   if (r.tree) out.push(`shop tree: scale ${o.treeScale}: ${r.tree.textFiles} text files + ${r.tree.images} images, ${mib(r.tree.bytes)} (${mib(r.tree.textBytes)} text)`);
   out.push('(* = Lifeboat; times are medians; CPU client = user+sys of the command and its pipeline; CPU server = mariadbd meanwhile)');
   const sections: [string, Summary[] | undefined][] = [
     ['DUMP', r.dump],
+    ['TEXT-HEAVY DUMP (product descriptions, reviews, order comments, e-mails, CMS pages: mostly prose and HTML)', r.text?.summaries],
     ['RESTORE (each run over a full copy of the shop with a few rows changed, verified against the source)', r.restore],
     ['TREE BACKUP', r.treeBackup],
     ['TREE RESTORE (each run over the full tree with a few files changed, added and removed, verified; the extra: into an empty folder)', r.treeRestore],

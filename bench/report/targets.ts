@@ -23,6 +23,8 @@ export interface TargetInputs {
   lifeboatPerTable?: number;
   mysqldumpPerTable?: number;
   startup?: Summary[];
+  /** The dump contestants on the text-heavy database. */
+  text?: Summary[];
   /** The database's and the tree's scale: at SMALL_SHOP or below the small-shop bounds apply. */
   scale?: number;
   treeScale?: number;
@@ -101,6 +103,13 @@ export function computeTargets(t: TargetInputs): Target[] {
     out.push(rss('dump peak RSS', lb));
     out.push(ratio('zstd dump time / mysqldump|zstd -3 -T2', 1, get(t.dump, 'lifeboat-zstd'), get(t.dump, 'mysqldump-zstd'), 'seconds'));
   }
+  if (t.text) {
+    // The text-heavy shop: the dump's bounds hold there too.
+    const lb = get(t.text, 'lifeboat');
+    const gz = get(t.text, 'mysqldump-gzip');
+    out.push(ratio('text-heavy dump time / mysqldump|gzip -6', limits.dump, lb, gz, 'seconds'));
+    out.push(ratio('text-heavy dump size / mysqldump|gzip -6', 1.15, lb, gz, 'bytes'));
+  }
   if (t.restore) {
     const lb = get(t.restore, 'lifeboat');
     // Both over a full copy of the shop with a few rows changed (bench/runs/restore.ts).
@@ -150,7 +159,11 @@ export function computeTargets(t: TargetInputs): Target[] {
   return out;
 }
 
-/** Ratios shown with no bound beside the targets: the tree rollback over the full tree against a plain extraction into an empty folder. */
+/**
+ * Ratios shown with no bound beside the targets: the tree rollback over the full tree against a plain
+ * extraction into an empty folder; Lifeboat's zstd dump of the text-heavy database against mysqldump |
+ * zstd -3 -T2.
+ */
 export function extraRatios(t: TargetInputs): InfoRatio[] {
   const out: InfoRatio[] = [];
   const get = (list: Summary[] | undefined, key: string) => list?.find((s) => s.key === key);
@@ -164,6 +177,10 @@ export function extraRatios(t: TargetInputs): InfoRatio[] {
   if (t.treeRestore) {
     out.push(quotient('tree rollback until its old tree was removed / by hand (rm -rf included)', untilCleaned(get(t.treeRestore, 'lifeboat')), get(t.treeRestore, 'tar-replace'), 'seconds'));
     out.push(quotient('tree rollback (over the full tree) / tar -xzf into an empty folder', get(t.treeRestore, 'lifeboat'), get(t.treeRestore, 'tar-xzf'), 'seconds'));
+  }
+  if (t.text) {
+    out.push(quotient('text-heavy zstd dump time / mysqldump|zstd -3 -T2', get(t.text, 'lifeboat-zstd'), get(t.text, 'mysqldump-zstd'), 'seconds'));
+    out.push(quotient('text-heavy zstd dump size / mysqldump|zstd -3 -T2', get(t.text, 'lifeboat-zstd'), get(t.text, 'mysqldump-zstd'), 'bytes'));
   }
   return out;
 }

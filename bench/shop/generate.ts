@@ -5,6 +5,7 @@
 // other): foreign key checks are off, so their order does not matter.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Connection } from 'mysql2/promise';
 import { openConnection, quoteId, type Server } from '../server.js';
 import { repoRoot } from '../env.js';
 import { catalogStatements } from './catalog-data.js';
@@ -12,13 +13,15 @@ import { configStatements } from './config-data.js';
 import { shopCounts, type ShopCounts } from './counts.js';
 import { customerStatements, logStatements, salesStatements } from './sales-data.js';
 
-const SESSION = [
+/** The generating sessions' settings (the text-heavy database's generator uses them too). */
+export const SESSION = [
   'SET SESSION foreign_key_checks=0, unique_checks=0',
   "SET SESSION sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'",
   "SET SESSION time_zone='+00:00'",
 ];
 
-async function sqlFile(name: string): Promise<string> {
+/** A file of bench/sql/. */
+export async function sqlFile(name: string): Promise<string> {
   return readFile(path.join(repoRoot(), 'bench', 'sql', name), 'utf8');
 }
 
@@ -38,7 +41,8 @@ export interface GeneratedShop {
   indexBytes: number;
 }
 
-async function runLane(server: Server, database: string, statements: string[]): Promise<void> {
+/** Runs `statements` in order on a connection of its own, with SESSION's settings. */
+export async function runLane(server: Server, database: string, statements: string[]): Promise<void> {
   const conn = await openConnection(server, { database });
   try {
     for (const sql of SESSION) await conn.query(sql);
@@ -54,10 +58,7 @@ export async function generateShop(server: Server, database: string, scale: numb
   const counts = shopCounts(scale);
   const admin = await openConnection(server, { multipleStatements: true });
   try {
-    const [seq] = await admin.query("SELECT COUNT(*) AS n FROM information_schema.engines WHERE engine = 'SEQUENCE' AND support IN ('YES', 'DEFAULT')");
-    if (Number((seq as { n: number }[])[0].n) === 0) {
-      throw new Error('the server has no SEQUENCE engine (MariaDB 10.0+ has it): the benchmark shop is generated with seq_1_to_N tables');
-    }
+    await requireSequenceEngine(admin);
     await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`);
     await admin.query(`CREATE DATABASE ${quoteId(database)} DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
     await admin.query(`USE ${quoteId(database)}`);
@@ -66,19 +67,30 @@ export async function generateShop(server: Server, database: string, scale: numb
     await Promise.all(dataLanes(counts).map((lane) => runLane(server, database, lane)));
     await admin.query(await sqlFile('shop-edge-cases.sql'));
     await admin.query(await sqlFile('shop-objects.sql'));
-    const [tables] = await admin.query(
-      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
-      [database],
-    );
-    const names = (tables as { name: string }[]).map((t) => quoteId(t.name));
-    await admin.query(`ANALYZE TABLE ${names.join(', ')}`);
-    const [size] = await admin.query(
-      "SELECT SUM(data_length) AS data, SUM(index_length) AS idx FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
-      [database],
-    );
-    const row = (size as { data: string; idx: string }[])[0];
-    return { database, counts, seconds: (performance.now() - started) / 1000, dataBytes: Number(row.data), indexBytes: Number(row.idx) };
+    const size = await analyzedSize(admin, database);
+    return { database, counts, seconds: (performance.now() - started) / 1000, ...size };
   } finally {
     await admin.end();
   }
+}
+
+/** Throws unless the server has the SEQUENCE engine (seq_1_to_N), which the generated data comes from. */
+export async function requireSequenceEngine(conn: Connection): Promise<void> {
+  const [seq] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.engines WHERE engine = 'SEQUENCE' AND support IN ('YES', 'DEFAULT')");
+  if (Number((seq as { n: number }[])[0].n) === 0) {
+    throw new Error('the server has no SEQUENCE engine (MariaDB 10.0+ has it): the benchmark databases are generated with seq_1_to_N tables');
+  }
+}
+
+/** ANALYZEs the database's tables (fresh statistics: information_schema's sizes come from them) and returns their data and index bytes. */
+export async function analyzedSize(conn: Connection, database: string): Promise<{ dataBytes: number; indexBytes: number }> {
+  const [tables] = await conn.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'", [database]);
+  const names = (tables as { name: string }[]).map((t) => `${quoteId(database)}.${quoteId(t.name)}`);
+  await conn.query(`ANALYZE TABLE ${names.join(', ')}`);
+  const [size] = await conn.query(
+    "SELECT SUM(data_length) AS data, SUM(index_length) AS idx FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE'",
+    [database],
+  );
+  const row = (size as { data: string; idx: string }[])[0];
+  return { dataBytes: Number(row.data), indexBytes: Number(row.idx) };
 }
