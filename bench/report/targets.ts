@@ -160,9 +160,9 @@ export function computeTargets(t: TargetInputs): Target[] {
 }
 
 /**
- * Ratios shown with no bound beside the targets: the tree rollback over the full tree against a plain
- * extraction into an empty folder; Lifeboat's zstd dump of the text-heavy database against mysqldump |
- * zstd -3 -T2.
+ * Ratios shown with no bound beside the targets: Lifeboat's rollbacks until their detached cleanup ended;
+ * the tree rollback over the full tree against a plain extraction into an empty folder; Lifeboat's zstd
+ * dump of the text-heavy database against mysqldump | zstd -3 -T2.
  */
 export function extraRatios(t: TargetInputs): InfoRatio[] {
   const out: InfoRatio[] = [];
