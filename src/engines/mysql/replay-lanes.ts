@@ -27,8 +27,12 @@ export type Route = { to: 'any'; table: string; insert: boolean } | { to: 'all' 
 const BROADCAST_KINDS = new Set(['set', 'transaction', 'unlock']);
 const TABLE_KINDS = new Set(['create-table', 'drop-table', 'alter-table', 'create-index', 'insert', 'truncate', 'update', 'create-trigger']);
 
-/** Bytes of statements queued on all lanes before the reader waits (a few big INSERTs per lane). */
-export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+/**
+ * Bytes of statements queued on all lanes before the reader waits: two of Lifeboat's 4 MiB INSERTs per
+ * lane of two (one loading, one ready). With 32 MiB, a rollback of the bench's shop at scale 0.15 peaked
+ * at 238-263 MiB of RSS (the bound is 256) once the SQL was split faster, and was not quicker.
+ */
+export const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 interface Lane {
   conn: RawConnection;
