@@ -14,14 +14,14 @@ import { shopCounts, type ShopCounts } from './counts.js';
 import { customerStatements, logStatements, salesStatements } from './sales-data.js';
 
 /** The generating sessions' settings (the text-heavy database's generator uses them too). */
-export const SESSION = [
+const SESSION = [
   'SET SESSION foreign_key_checks=0, unique_checks=0',
   "SET SESSION sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'",
   "SET SESSION time_zone='+00:00'",
 ];
 
 /** A file of bench/sql/. */
-export async function sqlFile(name: string): Promise<string> {
+async function sqlFile(name: string): Promise<string> {
   return readFile(path.join(repoRoot(), 'bench', 'sql', name), 'utf8');
 }
 
@@ -58,12 +58,7 @@ export async function generateShop(server: Server, database: string, scale: numb
   const counts = shopCounts(scale);
   const admin = await openConnection(server, { multipleStatements: true });
   try {
-    await requireSequenceEngine(admin);
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`);
-    await admin.query(`CREATE DATABASE ${quoteId(database)} DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
-    await admin.query(`USE ${quoteId(database)}`);
-    for (const sql of SESSION) await admin.query(sql);
-    await admin.query(await sqlFile('shop-schema.sql'));
+    await freshSchema(admin, database, 'shop-schema.sql');
     await Promise.all(dataLanes(counts).map((lane) => runLane(server, database, lane)));
     await admin.query(await sqlFile('shop-edge-cases.sql'));
     await admin.query(await sqlFile('shop-objects.sql'));
@@ -74,8 +69,21 @@ export async function generateShop(server: Server, database: string, scale: numb
   }
 }
 
+/**
+ * (Re-)creates `database` empty, makes it `admin`'s default with SESSION's settings, and runs the schema
+ * file's CREATE statements in it (after checking the server can generate the data).
+ */
+export async function freshSchema(admin: Connection, database: string, schemaFile: string): Promise<void> {
+  await requireSequenceEngine(admin);
+  await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`);
+  await admin.query(`CREATE DATABASE ${quoteId(database)} DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
+  await admin.query(`USE ${quoteId(database)}`);
+  for (const sql of SESSION) await admin.query(sql);
+  await admin.query(await sqlFile(schemaFile));
+}
+
 /** Throws unless the server has the SEQUENCE engine (seq_1_to_N), which the generated data comes from. */
-export async function requireSequenceEngine(conn: Connection): Promise<void> {
+async function requireSequenceEngine(conn: Connection): Promise<void> {
   const [seq] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.engines WHERE engine = 'SEQUENCE' AND support IN ('YES', 'DEFAULT')");
   if (Number((seq as { n: number }[])[0].n) === 0) {
     throw new Error('the server has no SEQUENCE engine (MariaDB 10.0+ has it): the benchmark databases are generated with seq_1_to_N tables');

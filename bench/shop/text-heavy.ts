@@ -4,8 +4,8 @@
 // 5 to 6 times; a shop heavy with text compresses like prose, about 3 to 4 times, and there a compressor's
 // level shows more (issue: Lifeboat's archive was 1.24 of mariadb-dump | gzip -6 on such a shop, 1.08 on
 // the bench's shop). Deterministic, generated on the server like the shop.
-import { quoteId, openConnection, type Server } from '../server.js';
-import { analyzedSize, requireSequenceEngine, runLane, SESSION, sqlFile } from './generate.js';
+import { openConnection, type Server } from '../server.js';
+import { analyzedSize, freshSchema, runLane } from './generate.js';
 import { textCounts, textLanes, textRows, type TextCounts } from './text-data.js';
 import { poolStatements } from './text-pool.js';
 
@@ -24,12 +24,7 @@ export async function generateTextShop(server: Server, database: string, scale: 
   const counts = textCounts(scale);
   const admin = await openConnection(server, { multipleStatements: true });
   try {
-    await requireSequenceEngine(admin);
-    await admin.query(`DROP DATABASE IF EXISTS ${quoteId(database)}`);
-    await admin.query(`CREATE DATABASE ${quoteId(database)} DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci`);
-    await admin.query(`USE ${quoteId(database)}`);
-    for (const sql of SESSION) await admin.query(sql);
-    await admin.query(await sqlFile('text-schema.sql'));
+    await freshSchema(admin, database, 'text-schema.sql');
     // Each lane builds its own sentence pool first: a TEMPORARY table, seen by its connection only.
     await Promise.all(textLanes(counts).map((lane) => runLane(server, database, [...poolStatements(), ...lane])));
     const size = await analyzedSize(admin, database);
