@@ -261,9 +261,16 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
     let failed = false;
     let writesPending = 0;
     let written: Promise<void> = Promise.resolve();
+    // A combined signal (AbortSignal.any) works out `aborted` anew at each read: a listener notes it
+    // instead of a read per row (25 ms of a 1.5 s dump of the bench's shop at scale 0.05).
+    let aborted = ctx.signal?.aborted === true;
+    const onAbort = () => (aborted = true);
+    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    const detach = () => ctx.signal?.removeEventListener('abort', onAbort);
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
+      detach();
       reject(error);
     };
     const emit = (piece: Buffer, count: number) => {
@@ -280,7 +287,7 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
     query.on('result', (result) => {
       if (failed) return;
       try {
-        ctx.signal?.throwIfAborted();
+        if (aborted) ctx.signal?.throwIfAborted();
         // rowsAsArray: one field per selected expression, binary (CAST ... AS BINARY) so Buffer or null.
         const row = result as unknown as (Buffer | null)[];
         if (row[0] === null) throw rowTooLarge(table, ctx.maxAllowedPacket);
@@ -310,7 +317,10 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
       if (failed) return;
       builder.flush(emit);
       builder.release();
-      written.then(() => resolve({ rows, pending }), fail);
+      written.then(() => {
+        detach();
+        resolve({ rows, pending });
+      }, fail);
     });
   });
 }
