@@ -3,12 +3,13 @@
 // `zcat | mariadb` alike, also writes the binary log, as it must on a shop with a replica or
 // point-in-time recovery. A server without it does less work per row and flatters every restore.
 // Everything else is MariaDB's default (a 128 MiB buffer pool, as the distribution's config has). Its
-// data folder lives under the bench's temp parent and is removed when the bench ends.
+// data folder lives under the bench's temp parent and is removed when the bench ends (after a kill -9, by the next start).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { INSTANCE_PREFIX, OWNER_FILE, removeAbandonedInstances } from './abandoned-instances.js';
 import { openConnection, type Server } from './server.js';
 
 const execFileAsync = promisify(execFile);
@@ -61,9 +62,12 @@ async function waitUntilAnswering(server: Server, child: ChildProcess, log: () =
 /**
  * Starts a MariaDB server from the installed one, in a folder of its own under `parent`, with the binary
  * log on (MIXED) and `serverId`; root has no password. (The tests' primary and replica are made this way too.)
+ * What a killed earlier process left under `parent` is removed first (abandoned-instances.ts).
  */
 export async function startMariadbInstance({ parent, serverId, options = [] }: InstanceOptions): Promise<MariadbInstance> {
-  const base = await mkdtemp(path.join(parent, 'lifeboat-mariadb-'));
+  await removeAbandonedInstances(parent);
+  const base = await mkdtemp(path.join(parent, INSTANCE_PREFIX));
+  await writeFile(path.join(base, OWNER_FILE), `${process.pid}\n`); // first: a killed start is found too
   const dataDir = path.join(base, 'data');
   // Each instance keeps its temporary files in its own folder: with three instances starting at once, a
   // bootstrap failed once in a shared one with its temporary tables gone (error 1051).
@@ -111,7 +115,10 @@ export async function startMariadbInstance({ parent, serverId, options = [] }: I
       await exited;
       clearTimeout(timer);
     }
-    if (keep) return base;
+    if (keep) {
+      await rm(path.join(base, OWNER_FILE), { force: true }); // kept: no later start may take it for a killed one's
+      return base;
+    }
     await rm(base, { recursive: true, force: true });
     return undefined;
   };
