@@ -1,7 +1,8 @@
-// The unit of work of a dump: one table's rows as multi-row INSERT statements. The server formats each
-// row as one ready SQL tuple (measured faster than one field per column, see dump.ts); rows stream in
-// with backpressure and statements are flushed before they reach the statement limit, so memory stays
-// flat whatever the size of the table.
+// The unit of work of a dump: one table's rows as multi-row INSERT statements. Rows are formatted as SQL
+// tuples in JavaScript from the protocol's bytes (row-tuples.ts); a table with columns too large to bound
+// a row has the server format each row as one tuple instead, with the long values fetched raw. Rows
+// stream in with backpressure and statements are flushed before they reach the statement limit, so
+// memory stays flat whatever the size of the table.
 import type { Connection as CoreConnection } from 'mysql2';
 import type { SqlSink } from '../engine.js';
 import type { MysqlConnection } from './connect.js';
@@ -15,6 +16,8 @@ import {
   rawExpression,
   type ColumnInfo,
 } from './values.js';
+import { onRawRows } from './raw-rows.js';
+import { tupleFields, tupleRoom, writeTuple } from './row-tuples.js';
 import { CHECKS_OFF, CHECKS_ON, canWriteInPieces, pendingExpression, pendingValues, unitsFitting, writeRemainingPieces, type PendingValue, type PieceColumn } from './value-pieces.js';
 
 export interface TableDataContext {
@@ -54,6 +57,8 @@ interface LargeColumn {
 
 export interface SelectPlan {
   sql: string;
+  /** Set when the SELECT yields one field per column, formatted here (row-tuples.ts); else one tuple per row. */
+  forms?: Uint8Array;
   /** Columns fetched raw (in result positions 1..n) when too large for the server to format. */
   large: LargeColumn[];
   /** Columns of `large` whose raw value is only a first piece (value-pieces.ts), in result position n+1. */
@@ -72,10 +77,12 @@ export interface SelectOptions {
 const PACKET_MARGIN = 16 * 1024;
 
 /**
- * Builds the SELECT producing each row as `(v1,v2,...)`. The row's formatted length must stay within
- * max_allowed_packet or the server returns NULL (CONCAT's limit): columns that can hold large values get
- * a length threshold; longer values are replaced in the row by a NUL marker (a raw NUL never occurs in
- * the server's literals: QUOTE escapes it) and fetched raw in extra result columns.
+ * Builds the table's SELECT. When every column's literal is bounded so that a row surely fits half the
+ * budget, it selects the columns (formatted by row-tuples.ts). Otherwise it produces each row as
+ * `(v1,v2,...)` on the server, whose formatted length must stay within max_allowed_packet or the server
+ * returns NULL (CONCAT's limit): columns that can hold large values get a length threshold; longer values
+ * are replaced in the row by a NUL marker (a raw NUL never occurs in the server's literals: QUOTE escapes
+ * it) and fetched raw in extra result columns.
  */
 export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPacket: number, options: SelectOptions = {}): SelectPlan | null {
   const columns = allColumns.filter((c) => !c.generated); // the server computes generated columns
@@ -93,7 +100,13 @@ export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPa
     large.add(i);
     inline -= bounds[i];
   }
-  const share = large.size > 0 ? Math.floor((budget - inline) / large.size) : 0;
+  const names = columns.map((c) => quoteIdentifier(c.name)).join(',');
+  const insertPrefix = Buffer.from(`INSERT INTO ${quoteIdentifier(table)} (${names}) VALUES `, 'utf8');
+  if (large.size === 0) {
+    const fields = tupleFields(columns);
+    return { sql: `SELECT /*!40001 SQL_NO_CACHE */ ${fields.expressions.join(', ')} FROM ${quoteIdentifier(table)}`, forms: fields.forms, large: [], pieces: [], insertPrefix };
+  }
+  const share = Math.floor((budget - inline) / large.size);
   const parts: string[] = [];
   const rawParts: string[] = [];
   const largeColumns: LargeColumn[] = [];
@@ -117,8 +130,7 @@ export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPa
   // One tuple per row as bytes (no decoding in the driver); CR and LF are escaped in JavaScript.
   const row = `CAST(CONCAT('(',${parts.join(`,',',`)},')') AS BINARY)`;
   const sql = `SELECT /*!40001 SQL_NO_CACHE */ ${[row, ...rawParts].join(', ')} FROM ${quoteIdentifier(table)}`;
-  const names = columns.map((c) => quoteIdentifier(c.name)).join(',');
-  return { sql, large: largeColumns, pieces, insertPrefix: Buffer.from(`INSERT INTO ${quoteIdentifier(table)} (${names}) VALUES `, 'utf8') };
+  return { sql, large: largeColumns, pieces, insertPrefix };
 }
 
 const ROW_SEPARATOR = Buffer.from(',\n');
@@ -283,35 +295,55 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
         });
       written.catch(fail);
     };
-    const query = core.query({ sql: plan.sql, rowsAsArray: true });
-    query.on('result', (result) => {
-      if (failed) return;
-      try {
-        if (aborted) ctx.signal?.throwIfAborted();
-        // rowsAsArray: one field per selected expression, binary (CAST ... AS BINARY) so Buffer or null.
-        const row = result as unknown as (Buffer | null)[];
-        if (row[0] === null) throw rowTooLarge(table, ctx.maxAllowedPacket);
-        const formatted = escapeLineBreaks(row[0]);
-        const tuple = plan.large.length > 0 ? withLargeValues(formatted, row, plan, ctx.maxAllowedPacket, table) : formatted;
-        const marks = plan.pieces.length > 0 ? row[plan.large.length + 1] : null;
-        if (marks) {
-          // The first row with a partial value: CHECK constraints go off before its INSERT.
-          if (pending.length === 0 && ctx.constraintChecks) {
-            builder.flush(emit);
-            emit(CHECKS_OFF, 0);
-          }
-          pending.push(...pendingValues(marks, plan.pieces));
+    // After the row is formatted: partial values noted, the size checked, the tuple added to a statement.
+    const take = (tuple: Buffer, marks: Buffer | null) => {
+      if (marks) {
+        // The first row with a partial value: CHECK constraints go off before its INSERT.
+        if (pending.length === 0 && ctx.constraintChecks) {
+          builder.flush(emit);
+          emit(CHECKS_OFF, 0);
         }
-        // A row whose INSERT would not fit the server's packet could never be loaded back: fail the
-        // backup now rather than write an archive that cannot be restored.
-        const statementBytes = plan.insertPrefix.length + tuple.length + STATEMENT_END.length;
-        if (statementBytes >= ctx.maxAllowedPacket) throw rowTooLarge(table, ctx.maxAllowedPacket, statementBytes);
-        builder.add(tuple, emit);
-        rows++;
-      } catch (error) {
-        fail(error);
+        pending.push(...pendingValues(marks, plan.pieces));
       }
-    });
+      // A row whose INSERT would not fit the server's packet could never be loaded back: fail the
+      // backup now rather than write an archive that cannot be restored.
+      const statementBytes = plan.insertPrefix.length + tuple.length + STATEMENT_END.length;
+      if (statementBytes >= ctx.maxAllowedPacket) throw rowTooLarge(table, ctx.maxAllowedPacket, statementBytes);
+      builder.add(tuple, emit);
+      rows++;
+    };
+    const query = core.query({ sql: plan.sql, rowsAsArray: true });
+    const forms = plan.forms;
+    if (forms) {
+      onRawRows(
+        query,
+        (buffer, start, end) => {
+          if (failed) return;
+          try {
+            if (aborted) ctx.signal?.throwIfAborted();
+            take(formatRow(buffer, start, end, forms), null);
+          } catch (error) {
+            fail(error);
+          }
+        },
+        fail,
+      );
+    } else {
+      query.on('result', (result) => {
+        if (failed) return;
+        try {
+          if (aborted) ctx.signal?.throwIfAborted();
+          // rowsAsArray: one field per selected expression, binary (CAST ... AS BINARY) so Buffer or null.
+          const row = result as unknown as (Buffer | null)[];
+          if (row[0] === null) throw rowTooLarge(table, ctx.maxAllowedPacket);
+          const formatted = escapeLineBreaks(row[0]);
+          const tuple = plan.large.length > 0 ? withLargeValues(formatted, row, plan, ctx.maxAllowedPacket, table) : formatted;
+          take(tuple, plan.pieces.length > 0 ? row[plan.large.length + 1] : null);
+        } catch (error) {
+          fail(error);
+        }
+      });
+    }
     query.on('error', fail);
     query.on('end', () => {
       if (failed) return;
@@ -323,6 +355,20 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
       }, fail);
     });
   });
+}
+
+/** The buffer rows are formatted into; grown for the longest row so far. */
+let scratch = Buffer.allocUnsafe(64 << 10);
+
+/**
+ * A text-protocol row as its tuple. The result is valid until the next row: a tuple the statement builder
+ * would keep as a piece of its own (not copied) is copied out of the shared buffer first.
+ */
+function formatRow(buffer: Buffer, start: number, end: number, forms: Uint8Array): Buffer {
+  const room = tupleRoom(end - start, forms.length);
+  if (scratch.length < room) scratch = Buffer.allocUnsafe(Math.max(room, 2 * scratch.length));
+  const length = writeTuple(buffer, start, forms, scratch, 0);
+  return length >= OWN_PIECE ? Buffer.from(scratch.subarray(0, length)) : scratch.subarray(0, length);
 }
 
 /** Splices values fetched raw into the row at their NUL markers. */

@@ -1,7 +1,8 @@
-// How each column's values become SQL literals in a dump. The server does the work: for every column
-// we build an expression that yields a ready literal (QUOTE for text, hex for bytes, exact numbers), so
-// that per row JavaScript only moves bytes. Only values too large for the server to format within
-// max_allowed_packet are formatted here (formatLargeValue).
+// How each column's values become SQL literals in a dump. Numbers, text and times are selected as they
+// are and quoted in JavaScript (row-tuples.ts); where a literal needs the server (hex for bytes, DOUBLE
+// for FLOAT, bits) an expression here yields it ready. A table whose rows cannot be bounded has the
+// server build whole tuples from these expressions (dump-table.ts); only values too large for the server
+// to format within max_allowed_packet are then formatted here (formatLargeValue).
 
 /** What the dump needs to know about one column (from information_schema.COLUMNS). */
 export interface ColumnInfo {
@@ -189,37 +190,42 @@ function hexLiteral(prefix: string, raw: Buffer, suffix: string, digits: Buffer)
 
 // Bytes escaped inside a quoted literal: NUL, LF, CR, ^Z, quote, backslash. CR and LF are escaped because
 // the stock client turns CR LF into LF; ^Z because Windows clients read it as end of file.
-const ESCAPES: (number | undefined)[] = [];
-ESCAPES[0x00] = 0x30; // \0
-ESCAPES[0x0a] = 0x6e; // \n
-ESCAPES[0x0d] = 0x72; // \r
-ESCAPES[0x1a] = 0x5a; // \Z
-ESCAPES[0x27] = 0x27; // \'
-ESCAPES[0x5c] = 0x5c; // \\
+/** Per byte: 0 when it stands as it is in a quoted literal, else the letter written after a backslash. */
+const ESCAPE_LETTER = new Uint8Array(256);
+ESCAPE_LETTER[0x00] = 0x30; // \0
+ESCAPE_LETTER[0x0a] = 0x6e; // \n
+ESCAPE_LETTER[0x0d] = 0x72; // \r
+ESCAPE_LETTER[0x1a] = 0x5a; // \Z
+ESCAPE_LETTER[0x27] = 0x27; // \'
+ESCAPE_LETTER[0x5c] = 0x5c; // \\
+
+/**
+ * Writes `src[from, to)` quoted as a MySQL string literal ('...', escaping like mysql_real_escape_string)
+ * into `out` at `at`, which has room for twice the bytes and the quotes. Returns the end offset.
+ */
+export function writeQuoted(src: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number {
+  let o = at;
+  out[o++] = 0x27;
+  for (let i = from; i < to; i++) {
+    const byte = src[i];
+    const escaped = ESCAPE_LETTER[byte];
+    if (escaped === 0) {
+      out[o++] = byte;
+    } else {
+      out[o++] = 0x5c;
+      out[o++] = escaped;
+    }
+  }
+  out[o++] = 0x27;
+  return o;
+}
 
 /** Quotes bytes as a MySQL string literal ('...'), escaping like mysql_real_escape_string. */
 export function escapeStringLiteral(raw: Buffer): Buffer {
   let extra = 0;
-  for (let i = 0; i < raw.length; i++) if (ESCAPES[raw[i]] !== undefined) extra++;
+  for (let i = 0; i < raw.length; i++) if (ESCAPE_LETTER[raw[i]] !== 0) extra++;
   const out = Buffer.allocUnsafe(raw.length + extra + 2);
-  let o = 0;
-  out[o++] = 0x27;
-  if (extra === 0) {
-    raw.copy(out, o);
-    o += raw.length;
-  } else {
-    for (let i = 0; i < raw.length; i++) {
-      const byte = raw[i];
-      const escaped = ESCAPES[byte];
-      if (escaped === undefined) {
-        out[o++] = byte;
-      } else {
-        out[o++] = 0x5c;
-        out[o++] = escaped;
-      }
-    }
-  }
-  out[o++] = 0x27;
+  writeQuoted(raw, 0, raw.length, out, 0);
   return out;
 }
 
