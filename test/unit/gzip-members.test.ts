@@ -57,6 +57,25 @@ describe('gzip members', () => {
     }
   });
 
+  it('reuses the buffers of stored members once written, and every member still holds its own bytes', async () => {
+    const copies: Buffer[] = [];
+    const seen = new Set<ArrayBufferLike>();
+    // An output that is done with each buffer when its write resolves (it keeps a copy), as a file is.
+    const output = {
+      write: async (piece: Buffer) => {
+        seen.add(piece.buffer);
+        copies.push(Buffer.from(piece));
+      },
+    };
+    const writer = new FrameWriter(output, gzipCodec, { blockSize: 64 << 10, concurrency: 2, reuseOutput: true });
+    const media = Buffer.from(Array.from({ length: 40 * (64 << 10) + 123 }, (_, i) => (i * 2654435761) >>> 24));
+    for (let at = 0; at < media.length; at += 50_000) await writer.write(media.subarray(at, at + 50_000), 0);
+    await writer.finish();
+    expect(gunzipSync(Buffer.concat(copies)).equals(media)).toBe(true);
+    expect(copies.length).toBeGreaterThanOrEqual(40);
+    expect(seen.size).toBeLessThan(12); // a handful of buffers for 41 members
+  });
+
   it('stores level-0 data, and SAME_LEVEL data joins the pending block instead of starting a member', async () => {
     const chunks: Buffer[] = [];
     const writer = new FrameWriter({ write: async (b) => void chunks.push(b) }, gzipCodec, { blockSize: 1 << 20 });

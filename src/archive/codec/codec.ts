@@ -46,6 +46,11 @@ export interface FrameCompressor {
    * `data` must stay as it is until the promise settles.
    */
   compress(data: Buffer): Buffer[] | Promise<Buffer[]>;
+  /**
+   * Takes back a piece it made, once written, to build later frames in (where the frame writer's output
+   * is done with a buffer when its write resolves: FrameOptions.reuseOutput).
+   */
+  recycle?(piece: Buffer): void;
   /** Frees the compressor; frames asked for after this fail. */
   close(): void;
 }

@@ -20,12 +20,18 @@ export interface FrameOptions {
   level?: number;
   /** Frames being compressed at once (default 4, libuv's default pool size). */
   concurrency?: number;
+  /**
+   * The output is done with a buffer once its write resolves (an AtomicFile): the compressors may then
+   * build later frames in it (FrameCompressor.recycle). Not for outputs that keep what they are given.
+   */
+  reuseOutput?: boolean;
 }
 
 export class FrameWriter implements SqlSink {
   private readonly blockSize: number;
   private readonly level: number;
   private readonly concurrency: number;
+  private readonly reuseOutput: boolean;
   /** The block being filled (data is copied in: callers may reuse their buffers once write resolves). */
   private current: Buffer | undefined;
   private pendingBytes = 0;
@@ -51,6 +57,7 @@ export class FrameWriter implements SqlSink {
     this.blockSize = options.blockSize ?? 1 << 20;
     this.level = options.level ?? codec.levels.default;
     this.concurrency = options.concurrency ?? 4;
+    this.reuseOutput = options.reuseOutput === true;
   }
 
   get bytesWritten(): number {
@@ -165,7 +172,8 @@ export class FrameWriter implements SqlSink {
     this.current = undefined;
     this.pendingBytes = 0;
     let compressing: Promise<Buffer[]>;
-    const made = this.compressorFor(level).compress(block);
+    const compressor = this.compressorFor(level);
+    const made = compressor.compress(block);
     if (Array.isArray(made)) {
       // Built at once (a stored frame): the block was copied and can be filled again.
       compressing = Promise.resolve(made);
@@ -180,6 +188,7 @@ export class FrameWriter implements SqlSink {
       for (const piece of await compressing) {
         await this.output.write(piece);
         this.compressed += piece.length;
+        if (this.reuseOutput) compressor.recycle?.(piece);
       }
     });
     const written = this.tail.catch((error: unknown) => {

@@ -2,6 +2,7 @@
 // already-compressed media, deflate at level 0 only copies the bytes, and going through a zlib stream
 // for that costs more than the copy (an object, a thread-pool job and a round trip per member).
 import zlib from 'node:zlib';
+import type { FrameCompressor } from './codec.js';
 
 /** Deflate's limit for one stored block. */
 const MAX_STORED = 0xffff;
@@ -13,12 +14,20 @@ const crc32: ((data: Buffer, value?: number) => number) | undefined = (zlib as {
 
 export const canBuildStoredMembers = crc32 !== undefined;
 
-/** One complete gzip member storing `data` as it is: gunzip gives it back. */
-export function storedMember(data: Buffer): Buffer {
+/** The size of the stored member of `length` bytes. */
+function storedMemberSize(length: number): number {
+  return HEADER.length + Math.max(1, Math.ceil(length / MAX_STORED)) * 5 + length + 8;
+}
+
+/**
+ * One complete gzip member storing `data` as it is: gunzip gives it back. Built in `into` when given (it
+ * must have room for it), else in a new buffer.
+ */
+export function storedMember(data: Buffer, into?: Buffer): Buffer {
   if (!crc32) throw new Error('storedMember needs zlib.crc32 (Node 20.15 or later)');
   const { length } = data;
   const blocks = Math.max(1, Math.ceil(length / MAX_STORED));
-  const out = Buffer.allocUnsafe(HEADER.length + blocks * 5 + length + 8);
+  const out = into ? into.subarray(0, storedMemberSize(length)) : Buffer.allocUnsafe(storedMemberSize(length));
   let at = HEADER.copy(out, 0);
   for (let block = 0; block < blocks; block++) {
     const start = block * MAX_STORED;
@@ -32,4 +41,35 @@ export function storedMember(data: Buffer): Buffer {
   out.writeUInt32LE(crc32(data) >>> 0, at);
   out.writeUInt32LE(length % 2 ** 32, at + 4);
   return out;
+}
+
+/** Buffers kept for the next members: the frames in flight and a few more. */
+const MAX_SPARE = 8;
+
+/**
+ * Stored members built in buffers of `bufferSize` that the frame writer hands back once written
+ * (FrameCompressor.recycle). A new buffer per member of a tree's media made the garbage collector run
+ * a full collection for about every 20 MB of them: a System backup of the bench's shop tree at scale
+ * 0.15 (350 MB of images) ran 17 to 19 of them, with reused buffers 3 to 9, and took about half a second
+ * less CPU.
+ */
+export class StoredMemberCompressor implements FrameCompressor {
+  private readonly spare: Buffer[] = [];
+
+  constructor(private readonly bufferSize: number) {}
+
+  compress(data: Buffer): Buffer[] {
+    const size = storedMemberSize(data.length);
+    if (size > this.bufferSize) return [storedMember(data)];
+    return [storedMember(data, this.spare.pop() ?? Buffer.allocUnsafeSlow(this.bufferSize))];
+  }
+
+  recycle(piece: Buffer): void {
+    // Only a piece cut from one of this compressor's own buffers (allocUnsafeSlow: a whole ArrayBuffer).
+    if (piece.byteOffset === 0 && piece.buffer.byteLength === this.bufferSize && this.spare.length < MAX_SPARE) this.spare.push(Buffer.from(piece.buffer));
+  }
+
+  close(): void {
+    this.spare.length = 0;
+  }
 }

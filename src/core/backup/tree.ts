@@ -90,7 +90,8 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     const dumpPath = withDatabase ? dumpPathFor(slot.time, codec) : undefined;
     // A file of the shop at the dump's own path would make two members of one name: leave it out.
     const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
-    const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text });
+    // The archive file is done with each buffer once written: stored media frames reuse theirs.
+    const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text, reuseOutput: true });
     const tar = new TarWriter(frames);
     let content: Omit<ManifestContent, 'tree' | 'warnings'> & { warnings: string[] } = { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
     if (target && dumpPath) {
