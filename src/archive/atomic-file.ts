@@ -2,9 +2,9 @@
 // flushed to disk, then renamed. Its size and sha256 are computed on the way, not by a second read.
 // Every FLUSH_EVERY bytes a flush to disk starts in the background, so that the final one (which
 // the caller waits for) has little left to write: the disk works while the archive is still made.
-import { createHash, type Hash } from 'node:crypto';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { BackgroundHash } from './background-hash.js';
 
 /** The suffix of a file still being written; listings and the catalog skip it, recovery removes it. */
 export const PARTIAL_SUFFIX = '.partial';
@@ -14,7 +14,7 @@ const FLUSH_EVERY = 64 << 20;
 const ARCHIVE_MODE = 0o640;
 
 export class AtomicFile {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash = new BackgroundHash();
   private bytes = 0;
   private flushedAt = 0;
   /** The background flush in flight, if any; it never rejects (its failure is kept in flushError). */
@@ -44,11 +44,15 @@ export class AtomicFile {
   }
 
   async write(buffer: Buffer): Promise<void> {
-    this.hash.update(buffer);
+    const hashed = this.hash.update(buffer);
     let written = 0;
-    while (written < buffer.length) {
-      const { bytesWritten } = await this.handle.write(buffer, written, buffer.length - written);
-      written += bytesWritten;
+    try {
+      while (written < buffer.length) {
+        const { bytesWritten } = await this.handle.write(buffer, written, buffer.length - written);
+        written += bytesWritten;
+      }
+    } finally {
+      await hashed; // the caller may reuse the buffer once this resolves
     }
     this.bytes += buffer.length;
     if (this.bytes - this.flushedAt >= FLUSH_EVERY && !this.flushing) {
@@ -72,7 +76,7 @@ export class AtomicFile {
     await this.handle.sync();
     await this.handle.close();
     this.sealed = true;
-    return { size: this.bytes, sha256: this.hash.digest('hex') };
+    return { size: this.bytes, sha256: await this.hash.digest() };
   }
 
   /** Renames the sealed file into place: the moment it becomes visible. */
@@ -94,6 +98,7 @@ export class AtomicFile {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    this.hash.close();
     await this.flushing;
     if (!this.sealed) await this.handle.close().catch(() => undefined);
     await unlink(this.partialPath).catch(() => undefined);
