@@ -50,15 +50,20 @@ export async function dumpDatabase(
     const spoolBase = out instanceof AtomicFile ? out.finalPath : path.join(os.tmpdir(), 'lifeboat-dump');
     // Half the main writer's frames in flight: libuv's 4 threads are shared, more would only wait in memory.
     const openSpool = () => FrameSpool.open(`${spoolBase}.spool-${randomBytes(4).toString('hex')}.partial`, frames, { ...frameOptions, concurrency: 2 });
-    const dump = await engine.dump(frames, {
-      keepDefiners: options.keepDefiners,
-      onProgress: options.onProgress,
-      signal: options.signal,
-      threads: options.threads ?? DEFAULT_DUMP_THREADS,
-      threadsAsked: options.threads !== undefined,
-      openSpool,
-    });
-    return { ...dump, sqlBytes: await frames.finish() };
+    try {
+      const dump = await engine.dump(frames, {
+        keepDefiners: options.keepDefiners,
+        onProgress: options.onProgress,
+        signal: options.signal,
+        threads: options.threads ?? DEFAULT_DUMP_THREADS,
+        threadsAsked: options.threads !== undefined,
+        openSpool,
+      });
+      return { ...dump, sqlBytes: await frames.finish() };
+    } catch (error) {
+      frames.close(); // a failed dump's compressors are freed now, not when collected (`lifeboat serve` runs on)
+      throw error;
+    }
   } finally {
     await engine.close();
   }

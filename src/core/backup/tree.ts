@@ -94,35 +94,42 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     // The archive file is done with each buffer once written: stored media frames reuse theirs.
     const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text, reuseOutput: true });
     const tar = new TarWriter(frames);
-    let content: Omit<ManifestContent, 'tree' | 'warnings'> & { warnings: string[] } = { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
-    if (target && dumpPath) {
-      const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.${codec.extensions.db}`));
-      onTempDump(temp);
-      try {
-        const dump = await dumpDatabase(target, temp, codec, { ...options, signal });
-        const sealed = await temp.seal();
-        const mtimeNs = BigInt(Date.now()) * 1_000_000n;
-        const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-        await tar.addFile({ path: dumpPath, mode: 0o640, ...owner, size: sealed.size, mtimeNs }, createReadStream(temp.partialPath, { highWaterMark: 1 << 20 }), 0);
-        const entry: DumpEntry = { path: dumpPath, size: sealed.size, sha256: sealed.sha256, compression: codec.name };
-        content = { ...dumpFacts(dump), dump: entry, warnings: [...dump.warnings] };
-      } finally {
-        await temp.abort(); // the temporary dump is inside the archive now (or the backup failed)
-      }
+    try {
+      const content = target && dumpPath ? await addDump(tar, target, slot, dumpPath, onTempDump) : { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
+      const pack = await packTree(shop.root, tar, {
+        rules,
+        skip,
+        signal,
+        beforeFile: options.beforeFile,
+        onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes, table: rel }),
+      });
+      await tar.finish();
+      await frames.finish();
+      return {
+        ...content,
+        tree: { scope, ...pack.counts, followedSymlinks: pack.followed, excluded: estimateRules.describe() },
+        warnings: [...content.warnings, ...pack.warnings],
+      };
+    } catch (error) {
+      frames.close(); // a failed backup's compressors are freed now, not when collected (`lifeboat serve` runs on)
+      throw error;
     }
-    const pack = await packTree(shop.root, tar, {
-      rules,
-      skip,
-      signal,
-      beforeFile: options.beforeFile,
-      onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes, table: rel }),
-    });
-    await tar.finish();
-    await frames.finish();
-    return {
-      ...content,
-      tree: { scope, ...pack.counts, followedSymlinks: pack.followed, excluded: estimateRules.describe() },
-      warnings: [...content.warnings, ...pack.warnings],
-    };
+  }
+
+  /** The database's dump, made beside the archive first, then added to it as one member. */
+  async function addDump(tar: TarWriter, target: DatabaseTarget, slot: ArchiveSlot, dumpPath: string, onTempDump: (temp: AtomicFile) => void) {
+    const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.${codec.extensions.db}`));
+    onTempDump(temp);
+    try {
+      const dump = await dumpDatabase(target, temp, codec, { ...options, signal });
+      const sealed = await temp.seal();
+      const mtimeNs = BigInt(Date.now()) * 1_000_000n;
+      const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+      await tar.addFile({ path: dumpPath, mode: 0o640, ...owner, size: sealed.size, mtimeNs }, createReadStream(temp.partialPath, { highWaterMark: 1 << 20 }), 0);
+      const entry: DumpEntry = { path: dumpPath, size: sealed.size, sha256: sealed.sha256, compression: codec.name };
+      return { ...dumpFacts(dump), dump: entry, warnings: [...dump.warnings] };
+    } finally {
+      await temp.abort(); // the temporary dump is inside the archive now (or the backup failed)
+    }
   }
 }
