@@ -152,7 +152,16 @@ export class FrameWriter implements SqlSink {
     return this.uncompressed;
   }
 
-  /** Frees the compressors (finish does); a writer given up on midway should be closed. */
+  /**
+   * Frees the compressors once the frames in flight have settled (closing a zlib stream in the middle of
+   * a frame leaves that frame's promise unsettled for good): for a writer given up on midway.
+   */
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+    this.close();
+  }
+
+  /** Frees the compressors (finish does). */
   close(): void {
     for (const compressors of this.compressors.values()) for (const compressor of compressors) compressor.close();
     this.compressors.clear();

@@ -61,7 +61,7 @@ export async function dumpDatabase(
       });
       return { ...dump, sqlBytes: await frames.finish() };
     } catch (error) {
-      frames.close(); // a failed dump's compressors are freed now, not when collected (`lifeboat serve` runs on)
+      await frames.abandon(); // a failed dump's compressors are freed now, not when collected (`lifeboat serve` runs on)
       throw error;
     }
   } finally {

@@ -111,7 +111,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
         warnings: [...content.warnings, ...pack.warnings],
       };
     } catch (error) {
-      frames.close(); // a failed backup's compressors are freed now, not when collected (`lifeboat serve` runs on)
+      await frames.abandon(); // a failed backup's compressors are freed now, not when collected (`lifeboat serve` runs on)
       throw error;
     }
   }
