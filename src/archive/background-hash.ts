@@ -11,8 +11,11 @@ import { SMALL_HEAP, startWorker } from './worker-module.js';
 
 /** The size of the buffers that go to the hashing thread. */
 const CHUNK = 1 << 20;
-/** Buffers that exist at all: with all of them at the hashing thread, a write waits for one. */
-const BUFFERS = 8;
+/**
+ * Buffers that exist beyond the kept ones: with all of them at the hashing thread, a write waits for one.
+ * The thread hashes faster than an archive is written, so a few keep it busy.
+ */
+const BUFFERS = 4;
 /** Up to this many bytes are only kept (and hashed at the end, here); beyond, the thread starts. */
 const KEPT_BYTES = 4 * CHUNK;
 

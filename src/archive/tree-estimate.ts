@@ -2,7 +2,7 @@
 // a walk as the backup's own, on a worker thread, so that its listing and lstat calls (about a second per
 // 30 k files, a sixth of the main thread of a System backup of the bench's shop tree at scale 0.15) do
 // not hold up the packing, which runs at the same time.
-import { startWorker } from './worker-module.js';
+import { SMALL_HEAP, startWorker } from './worker-module.js';
 import type { TreeRules } from './tree-rules.js';
 import type { TreeEstimateInput, TreeEstimateMessage } from './tree-estimate-worker.js';
 import type { FileIdentity } from './walk.js';
@@ -26,7 +26,7 @@ export interface TreeEstimateOptions {
 export async function estimateTree(root: string, options: TreeEstimateOptions): Promise<TreeEstimate> {
   options.signal?.throwIfAborted();
   const input: TreeEstimateInput = { root, rules: options.rules.options, skip: options.skip, followMediaRoots: options.followMediaRoots };
-  const worker = startWorker('tree-estimate-worker', { workerData: input });
+  const worker = startWorker('tree-estimate-worker', { workerData: input, resourceLimits: SMALL_HEAP });
   const stop = () => void worker.terminate();
   options.signal?.addEventListener('abort', stop, { once: true });
   try {
