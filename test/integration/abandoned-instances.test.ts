@@ -2,7 +2,7 @@
 // SIGKILL left (a running mariadbd, its folder) is removed by the next start, and the instances of a
 // live process are left alone.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,13 +11,15 @@ import { OWNER_FILE, removeAbandonedInstances } from '../../bench/abandoned-inst
 import { startMariadbInstance, type MariadbInstance } from '../../bench/own-server.js';
 import { openConnection } from '../../bench/server.js';
 
+/** Whether the process runs: a zombie (killed, not yet reaped by this process, its parent) does not. */
 function running(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
 describe('MariaDB instances left by a killed process', () => {
