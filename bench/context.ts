@@ -54,9 +54,13 @@ export function sh(word: string): string {
   return /^[A-Za-z0-9_\-./=:@,+]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `node bin/lifeboat.js ...args` */
+/**
+ * `bin/lifeboat.js ...args`, run as a command, as a user runs `lifeboat`: its first lines start Node with
+ * the flags Lifeboat wants (see there), which `node bin/lifeboat.js` would leave out. The `node` it
+ * starts is the first on PATH, where the bench puts its own (main.ts).
+ */
 export function lifeboatArgv(...args: string[]): string[] {
-  return [process.execPath, lifeboatBin(), ...args];
+  return [lifeboatBin(), ...args];
 }
 
 /**

@@ -152,6 +152,9 @@ async function runSections(ctx: Context, report: BenchReport, checks: Check[]): 
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Lifeboat runs as a command (context.ts: lifeboatArgv), whose first line starts the `node` on PATH:
+  // this one, as for every other tool the bench runs.
+  process.env.PATH = [path.dirname(process.execPath), process.env.PATH].filter(Boolean).join(path.delimiter);
   let options: BenchOptions | null;
   try {
     options = parseOptions(argv);
