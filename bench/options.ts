@@ -37,7 +37,7 @@ Options:
   --scale S[,S..]  database size: 1 is ~1 GB of InnoDB data (1 M orders); default ${DEFAULT_SCALE}. A list
                    (0.05,0.15,0.5,1) runs the sections at each scale in turn, each with its own report
   --tree-scale S   file tree size: 1 is ~3.2 GB (100 k text files + 20 k media); default: --scale
-  --runs N         runs of each contestant, alternated (A B A B ...); default 3 (startup: at least 10)
+  --runs N         runs of each contestant, alternated (A B C, B C A, ...); default 3 (startup: at least 10)
   --only LIST      comma-separated sections: ${SECTIONS.join(',')} (default: all)
                      dump     Lifeboat backup db vs mysqldump|gzip, |pigz, mydumper -c (-r 250000);
                               with zstd vs mysqldump|zstd -3 -T2

@@ -3,7 +3,7 @@
 // mysqldump | zstd -3 -T2, alternated (A B C D E, A B C D E, ...). The last output of each is kept for
 // the restore section.
 import type { Context } from '../context.js';
-import { contestant, type Contestant, type Sample } from '../results.js';
+import { contestant, inTurn, type Contestant, type Sample } from '../results.js';
 import { lifeboatDump, mydumper, mysqldumpPipe, removeBackup, type LifeboatDump } from './dumpers.js';
 
 export interface DumpOutputs {
@@ -93,7 +93,7 @@ export async function dumpSection(ctx: Context, source: string, outputs: DumpOut
   const list = entries(ctx, source, outputs);
   const active = list.filter((e) => !e.c.skipped);
   for (let round = 1; round <= ctx.options.runs; round++) {
-    for (const e of active) {
+    for (const e of inTurn(active, round)) {
       const sample = await e.once();
       e.c.samples.push(sample);
       ctx.log(`dump ${round}/${ctx.options.runs} ${e.c.label}: ${sample.ok ? `${sample.seconds.toFixed(2)} s` : `FAILED (${sample.note})`}`);

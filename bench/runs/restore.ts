@@ -8,7 +8,7 @@
 import type { Context } from '../context.js';
 import { lifeboatArgv, lifeboatEnv, measure, sh } from '../context.js';
 import { failureLine, shell } from '../proc.js';
-import { contestant, type Check, type Contestant, type Sample } from '../results.js';
+import { contestant, inTurn, type Check, type Contestant, type Sample } from '../results.js';
 import { clientEnv, clientFlags, openConnection } from '../server.js';
 import { compareDatabases, type DbManifest } from '../verify/db-manifest.js';
 import type { DumpOutputs } from './dump.js';
@@ -164,7 +164,7 @@ export async function restoreSection(ctx: Context, source: Source, inputs: DumpO
   const targets = new Map<Entry, string>();
   for (const e of active) targets.set(e, await fullCopy(ctx, source, inputs, e.purpose));
   for (let round = 1; round <= ctx.options.runs; round++) {
-    for (const e of active) {
+    for (const e of inTurn(active, round)) {
       const target = targets.get(e) ?? '';
       await changeRows(ctx, target);
       const sample = await verify(ctx, source, target, await e.once(target), e.c.lifeboat);

@@ -5,7 +5,7 @@
 // the database: at scale 1 it holds about 2 GB.
 import { rm } from 'node:fs/promises';
 import type { Context } from '../context.js';
-import { contestant, type Contestant, type Sample } from '../results.js';
+import { contestant, inTurn, type Contestant, type Sample } from '../results.js';
 import { generateTextShop, type GeneratedText } from '../shop/text-heavy.js';
 import { lifeboatDump, mysqldumpPipe, removeBackup, type LifeboatDump } from './dumpers.js';
 
@@ -70,7 +70,7 @@ export async function textSection(ctx: Context): Promise<TextResult> {
   ];
   try {
     for (let round = 1; round <= o.runs; round++) {
-      for (const e of list.filter((x) => !x.c.skipped)) {
+      for (const e of inTurn(list.filter((x) => !x.c.skipped), round)) {
         const sample = await e.once();
         e.c.samples.push(sample);
         ctx.log(`text ${round}/${o.runs} ${e.c.label}: ${sample.ok ? `${sample.seconds.toFixed(2)} s` : `FAILED (${sample.note})`}`);

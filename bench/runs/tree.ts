@@ -12,7 +12,7 @@ import path from 'node:path';
 import { failureLine, run, shell } from '../proc.js';
 import { lifeboatArgv, lifeboatEnv, measure, oneTableDatabase, parseBackupJson, sh, sizeOf, type BackupJson, type Context } from '../context.js';
 import { generateTree, type GeneratedTree } from '../files/gen-tree.js';
-import { contestant, type Check, type Contestant, type Sample } from '../results.js';
+import { contestant, inTurn, type Check, type Contestant, type Sample } from '../results.js';
 import { compareTrees, treeManifest, type TreeManifest } from '../verify/tree-manifest.js';
 import { removeBackup } from './dumpers.js';
 
@@ -121,7 +121,7 @@ async function verified(sample: Sample, want: TreeManifest, dir: string, extra?:
 
 async function rounds(ctx: Context, what: string, list: Entry[]): Promise<void> {
   for (let round = 1; round <= ctx.options.runs; round++) {
-    for (const e of list.filter((x) => !x.c.skipped)) {
+    for (const e of inTurn(list.filter((x) => !x.c.skipped), round)) {
       const sample = await e.once();
       e.c.samples.push(sample);
       const verdict = !sample.ok ? `FAILED (${sample.note})` : sample.verification === 'mismatch' ? `MISMATCH: ${sample.note}` : `${sample.seconds.toFixed(2)} s`;
