@@ -1,6 +1,6 @@
 // The dump section: Lifeboat's `backup db` against mysqldump | gzip -6, mysqldump | pigz -6 -p 2,
 // mydumper -t 2 -c and mydumper -t 2 -c -r 250000, and `backup db --compression zstd` against
-// mysqldump | zstd -3 -T2, alternated (A B C D E, A B C D E, ...). The last output of each is kept for
+// mysqldump | zstd -3 -T2, alternated, each round starting one further along (A B C D E, B C D E A, ...). The last output of each is kept for
 // the restore section.
 import type { Context } from '../context.js';
 import { contestant, inTurn, type Contestant, type Sample } from '../results.js';

@@ -14,7 +14,7 @@ import { startServer } from '../helpers/server.js';
 
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-/** The node running the tests (and its npm) first: the installed command's `#!/usr/bin/env node` finds it. */
+/** The node running the tests (and its npm) first: the installed command's first line (`exec node ...`) finds it. */
 const PATH = `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}`;
 const INSTALL_TIMEOUT = 300_000;
 
