@@ -17,7 +17,8 @@ import {
   type ColumnInfo,
 } from './values.js';
 import { onRawRows } from './raw-rows.js';
-import { tupleFields, tupleRoom, writeTuple } from './row-tuples.js';
+import { tupleFields, tupleRoom } from './row-tuples.js';
+import { formatRow, STATEMENT_END, StatementBuilder } from './statement-builder.js';
 import { CHECKS_OFF, CHECKS_ON, canWriteInPieces, pendingExpression, pendingValues, unitsFitting, writeRemainingPieces, type PendingValue, type PieceColumn } from './value-pieces.js';
 
 export interface TableDataContext {
@@ -133,9 +134,6 @@ export function planSelect(table: string, allColumns: ColumnInfo[], maxAllowedPa
   return { sql, large: largeColumns, pieces, insertPrefix };
 }
 
-const ROW_SEPARATOR = Buffer.from(',\n');
-const STATEMENT_END = Buffer.from(';\n');
-
 /** mysql2's promise wrapper keeps the callback connection (which can stream) in `.connection`. */
 function coreConnection(conn: MysqlConnection): CoreConnection {
   // The typings of mysql2/promise do not declare the property that its implementation always sets.
@@ -156,105 +154,6 @@ export async function dumpTableData(ctx: TableDataContext, table: string, column
   await writeRemainingPieces(ctx, table, columns, pending);
   if (pending.length > 0 && ctx.constraintChecks) await ctx.sink.write(CHECKS_ON);
   return { rows, dataOffset, dataLength: ctx.sink.bytesWritten - dataOffset, frameOffset };
-}
-
-/**
- * Bytes handed to the sink at a time. Statements (up to 4 MiB) go out in pieces of about this size
- * instead of one buffer each: a dump then allocates no buffer above ~1 MiB per row batch, the frame
- * writer takes each piece as a whole block without copying it again, and fewer large buffers churn
- * through malloc, whose heap otherwise fragments and grows with the length of the dump.
- */
-const PIECE_BYTES = 1 << 20;
-/** A value at least this long is handed out as it is rather than copied into the piece. */
-const OWN_PIECE = 64 << 10;
-/** Room for a piece that reached PIECE_BYTES within one row: it still goes out whole, as one compression block. */
-const PIECE_ROOM = PIECE_BYTES + 2 * OWN_PIECE;
-
-type Emit = (piece: Buffer, rows: number) => void;
-
-/**
- * Piece buffers that finished tables left unused, for the next tables: a dump of 400 one-row tables
- * then allocates a few, not a megabyte per table.
- */
-const sparePieces: Buffer[] = [];
-const MAX_SPARE_PIECES = 4;
-
-/**
- * Collects row tuples into INSERT statements no larger than the limit (unless one row is). Each tuple is
- * copied into the piece being filled as it arrives: the driver's row objects and the socket chunks they
- * point into then die at once, young, instead of living (and being promoted to the old generation)
- * until a whole piece is joined; with a million 30-byte rows that was 70 MiB of garbage per minute of
- * dump that only a full collection freed.
- */
-class StatementBuilder {
-  /** The piece being filled; taken when the first byte comes. */
-  private piece: Buffer | undefined;
-  private used = 0;
-  /** Complete rows not handed out yet. */
-  private pieceRows = 0;
-  /** Bytes of the open statement, its end included; 0 when none is open. */
-  private statementBytes = 0;
-
-  constructor(
-    private readonly prefix: Buffer,
-    private readonly limit: number,
-  ) {}
-
-  /** Adds a row; calls `emit` for each piece completed on the way. */
-  add(tuple: Buffer, emit: Emit): void {
-    if (this.statementBytes > 0 && this.statementBytes + ROW_SEPARATOR.length + tuple.length > this.limit) this.flush(emit);
-    if (this.statementBytes > 0) {
-      this.push(ROW_SEPARATOR, emit);
-    } else {
-      this.statementBytes = STATEMENT_END.length;
-      this.push(this.prefix, emit);
-    }
-    this.push(tuple, emit);
-    this.pieceRows++;
-    // A row at or beyond the limit goes out alone (it still loads if it fits max_allowed_packet).
-    if (this.statementBytes >= this.limit) this.flush(emit);
-    else if (this.used >= PIECE_BYTES) this.emitPiece(emit);
-  }
-
-  /** Ends the open statement and hands out what is left. */
-  flush(emit: Emit): void {
-    if (this.statementBytes === 0) return;
-    this.push(STATEMENT_END, emit);
-    this.statementBytes = 0;
-    this.emitPiece(emit);
-  }
-
-  private push(buffer: Buffer, emit: Emit): void {
-    this.statementBytes += buffer.length;
-    if (buffer.length >= OWN_PIECE) {
-      // A large value: what precedes it, then the value itself, without copying it.
-      this.emitPiece(emit);
-      emit(buffer, 0);
-      return;
-    }
-    if (this.used + buffer.length > PIECE_ROOM) this.emitPiece(emit);
-    this.piece ??= sparePieces.pop() ?? Buffer.allocUnsafe(PIECE_ROOM);
-    this.used += buffer.copy(this.piece, this.used);
-  }
-
-  /** After the last flush: the piece buffer goes back for the next table. */
-  release(): void {
-    if (this.piece && this.used === 0 && sparePieces.length < MAX_SPARE_PIECES) sparePieces.push(this.piece);
-    this.piece = undefined;
-  }
-
-  private emitPiece(emit: Emit): void {
-    if (this.used === 0 || !this.piece) return;
-    const full = this.used >= PIECE_BYTES / 2;
-    // A full piece is handed over (the next byte takes a new one); a short one (a statement's end) is
-    // copied out, so that it does not keep a whole megabyte alive while it waits for compression.
-    const piece = full ? this.piece.subarray(0, this.used) : Buffer.from(this.piece.subarray(0, this.used));
-    if (full) this.piece = undefined;
-    const rows = this.pieceRows;
-    this.used = 0;
-    this.pieceRows = 0;
-    emit(piece, rows);
-  }
 }
 
 /**
@@ -315,13 +214,21 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
     const query = core.query({ sql: plan.sql, rowsAsArray: true });
     const forms = plan.forms;
     if (forms) {
+      // A row that surely fits a piece and the server's packet is formatted in place; a longer one is
+      // formatted apart and checked against max_allowed_packet.
+      const inlineRoom = Math.min(builder.inlineRowRoom, ctx.maxAllowedPacket - plan.insertPrefix.length - STATEMENT_END.length);
       onRawRows(
         query,
         (buffer, start, end) => {
           if (failed) return;
           try {
             if (aborted) ctx.signal?.throwIfAborted();
-            take(formatRow(buffer, start, end, forms), null);
+            if (tupleRoom(end - start, forms.length) < inlineRoom) {
+              builder.addRow(buffer, start, end, forms, emit);
+              rows++;
+            } else {
+              take(formatRow(buffer, start, end, forms), null);
+            }
           } catch (error) {
             fail(error);
           }
@@ -355,20 +262,6 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
       }, fail);
     });
   });
-}
-
-/** The buffer rows are formatted into; grown for the longest row so far. */
-let scratch = Buffer.allocUnsafe(64 << 10);
-
-/**
- * A text-protocol row as its tuple. The result is valid until the next row: a tuple the statement builder
- * would keep as a piece of its own (not copied) is copied out of the shared buffer first.
- */
-function formatRow(buffer: Buffer, start: number, end: number, forms: Uint8Array): Buffer {
-  const room = tupleRoom(end - start, forms.length);
-  if (scratch.length < room) scratch = Buffer.allocUnsafe(Math.max(room, 2 * scratch.length));
-  const length = writeTuple(buffer, start, forms, scratch, 0);
-  return length >= OWN_PIECE ? Buffer.from(scratch.subarray(0, length)) : scratch.subarray(0, length);
 }
 
 /** Splices values fetched raw into the row at their NUL markers. */
