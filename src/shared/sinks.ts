@@ -3,7 +3,10 @@
 
 /** Where an engine writes its dump. Counts uncompressed bytes so that table ranges can be recorded. */
 export interface SqlSink {
-  /** Appends text; resolves when the sink can take more (backpressure). */
+  /**
+   * Appends text; resolves when the sink can take more (backpressure). A Buffer is the caller's again
+   * once the promise resolves (the sink has copied what it keeps), so the caller may fill it anew.
+   */
   write(chunk: string | Buffer): Promise<void>;
   /** Uncompressed bytes written so far. */
   readonly bytesWritten: number;

@@ -7,7 +7,8 @@ export class MemorySqlSink implements SqlSink {
   bytesWritten = 0;
 
   async write(chunk: string | Buffer): Promise<void> {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    // A copy: the writer may fill its buffer again once this resolves (SqlSink.write).
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
     this.chunks.push(buffer);
     this.bytesWritten += buffer.length;
   }

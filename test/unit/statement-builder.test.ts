@@ -27,8 +27,10 @@ function build(limit: number, packets: Buffer[], inPlace: boolean): { bytes: Buf
   const pieces: Buffer[] = [];
   const counts: number[] = [];
   const emit = (piece: Buffer, rowCount: number) => {
-    pieces.push(Buffer.from(piece)); // the builder may reuse a piece's buffer once it is handed out
+    // As a sink does: the bytes are copied, then the piece goes back to be filled again.
+    pieces.push(Buffer.from(piece));
     counts.push(rowCount);
+    StatementBuilder.recycle(piece);
   };
   for (const packet of packets) {
     if (inPlace) builder.addRow(packet, 0, packet.length, forms, emit);

@@ -189,6 +189,7 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
       written = written
         .then(() => ctx.sink.write(piece))
         .then(() => {
+          StatementBuilder.recycle(piece);
           ctx.onRows(count);
           if (--writesPending === 0 && !failed) core.resume();
         });

@@ -25,6 +25,14 @@ export type Emit = (piece: Buffer, rows: number) => void;
  */
 const sparePieces: Buffer[] = [];
 const MAX_SPARE_PIECES = 4;
+/** The memory of every piece buffer made here: only those are taken back (StatementBuilder.recycle). */
+const pieceMemory = new WeakSet<ArrayBufferLike>();
+
+function newPiece(): Buffer {
+  const piece = Buffer.allocUnsafeSlow(PIECE_ROOM);
+  pieceMemory.add(piece.buffer);
+  return piece;
+}
 
 /**
  * Collects row tuples into INSERT statements no larger than the limit (unless one row is). Each tuple is
@@ -78,7 +86,7 @@ export class StatementBuilder {
     const room = tupleRoom(end - start, forms.length);
     const head = this.statementBytes > 0 ? ROW_SEPARATOR : this.prefix;
     if (this.used + head.length + room > PIECE_ROOM) this.emitPiece(emit);
-    this.piece ??= sparePieces.pop() ?? Buffer.allocUnsafe(PIECE_ROOM);
+    this.piece ??= sparePieces.pop() ?? newPiece();
     const at = this.used + head.length;
     const length = writeTuple(src, start, forms, this.piece, at) - at;
     if (head === ROW_SEPARATOR && this.statementBytes + head.length + length > this.limit) {
@@ -117,8 +125,19 @@ export class StatementBuilder {
       return;
     }
     if (this.used + buffer.length > PIECE_ROOM) this.emitPiece(emit);
-    this.piece ??= sparePieces.pop() ?? Buffer.allocUnsafe(PIECE_ROOM);
+    this.piece ??= sparePieces.pop() ?? newPiece();
     this.used += buffer.copy(this.piece, this.used);
+  }
+
+  /**
+   * Takes back a piece emitted earlier, once the sink is done with it (its write resolved): a full piece's
+   * buffer is filled again instead of a new megabyte being allocated for each (which the kernel zeroes
+   * and V8 counts towards full collections).
+   */
+  static recycle(piece: Buffer): void {
+    if (pieceMemory.has(piece.buffer) && sparePieces.length < MAX_SPARE_PIECES) {
+      sparePieces.push(Buffer.from(piece.buffer, 0, PIECE_ROOM));
+    }
   }
 
   /** After the last flush: the piece buffer goes back for the next table. */
