@@ -17,6 +17,7 @@ interface BackupFlags {
   threads?: string;
   maintenance?: boolean;
   excludeMedia?: boolean;
+  strip?: string[];
 }
 
 function describe(record: BackupRecord): string {
@@ -53,6 +54,7 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
       level,
       threads,
       keepDefiners: flags.keepDefiners,
+      ...(flags.strip?.length ? { strip: flags.strip } : {}),
       maintenance: flags.maintenance,
       trigger: 'cli',
       signal,
@@ -71,6 +73,20 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
   for (const warning of record.manifest?.warnings ?? []) log.warning(warning, { jobId });
 }
 
+/** `--strip` may be given several times, and each may hold several patterns separated by spaces or commas. */
+function collectPatterns(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/[\s,]+/).filter(Boolean)];
+}
+
+/** The database backups' `--strip`. */
+function withStrip(command: Command): Command {
+  return command.option(
+    '--strip <pattern>',
+    'leave out the rows of these tables (structure and triggers stay): a group such as @customers, @sales, @trade, @development, @stripped, or a table name with * and ? (repeatable; see the README for the groups)',
+    collectPatterns,
+  );
+}
+
 /** The options every backup type takes. */
 function common(command: Command, levelHelp: string): Command {
   return command
@@ -84,8 +100,8 @@ function common(command: Command, levelHelp: string): Command {
 export function registerBackup(program: Command): void {
   const backup = program.command('backup').description('take a backup: db, system, media or code (see "lifeboat backup db --help")');
   common(
-    backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz (.sql.zst with zstd)'),
-    'compression level: gzip 1-9 (default 3: a sixth less CPU than 4, about 8% larger than gzip -6), zstd 1-19 (default 3)',
+    withStrip(backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz (.sql.zst with zstd)')),
+    'compression level: gzip 1-9 (default 4: about 4% larger than gzip -6), zstd 1-19 (default 3)',
   )
     .option('--keep-definers', 'keep DEFINER clauses of views, triggers and routines (default: strip them)')
     .option('--threads <n>', `connections reading tables at once, sharing one snapshot (default ${DEFAULT_DUMP_THREADS}; MariaDB only, else 1)`)
@@ -95,10 +111,17 @@ export function registerBackup(program: Command): void {
     backup
       .command('system')
       .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz (.tar.zst with zstd)')
-      .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz'),
+      .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz')
+      .option('--strip <pattern>', 'leave out the rows of these tables in the database part (as for backup db)', collectPatterns),
     textLevel,
   ).action((flags: BackupFlags) => runBackup(flags.excludeMedia ? 'nomedia' : 'system', flags));
-  common(backup.command('media').description('the database and pub/media: <backup dir>/<unix time>_media[_<name>].tgz'), textLevel).action((flags: BackupFlags) =>
+  common(
+    backup
+      .command('media')
+      .description('the database and pub/media: <backup dir>/<unix time>_media[_<name>].tgz')
+      .option('--strip <pattern>', 'leave out the rows of these tables in the database part (as for backup db)', collectPatterns),
+    textLevel,
+  ).action((flags: BackupFlags) =>
     runBackup('media', flags),
   );
   common(backup.command('code').description('the code tree without media, no database: <unix time>_filesystem_code[_<name>].tgz'), textLevel).action(

@@ -15,6 +15,7 @@ interface RollbackFlags {
   table?: string[];
   json?: boolean;
   maintenance?: boolean;
+  allowStripped?: boolean;
 }
 
 const SCOPE_WORDS = { all: 'all files', nomedia: 'all files but pub/media and media', media: 'the files in pub/media and media' };
@@ -34,6 +35,21 @@ async function whatIsReplaced(config: Settings, record: BackupRecord, tables: st
   return what.join(' and ');
 }
 
+/**
+ * The second question for a backup taken with --strip, asked on a terminal when --allow-stripped was not
+ * given; with --yes there is no question, and the rollback refuses unless --allow-stripped was given.
+ */
+async function confirmStripped(record: BackupRecord, flags: RollbackFlags): Promise<boolean> {
+  if (flags.allowStripped || flags.yes) return true;
+  const { strippedTablesIn } = await import('../core/rollback/stripped-consent.js');
+  const emptied = strippedTablesIn(record, flags.table);
+  if (emptied.length === 0) return true;
+  const question = `This backup was taken with --strip ${(record.manifest?.strip ?? []).join(' ')}: ${emptied.length} table(s) in it have no rows (${emptied.slice(0, 5).join(', ')}${emptied.length > 5 ? ', ...' : ''}), and the rollback empties them in the live shop. Go on?`;
+  if (!(await confirm(question, false))) return false;
+  flags.allowStripped = true;
+  return true;
+}
+
 export function registerRollback(program: Command): void {
   program
     .command('rollback')
@@ -42,6 +58,7 @@ export function registerRollback(program: Command): void {
     .option('--table <name...>', 'restore only these tables (repeatable; database backups)')
     .option('--maintenance', 'put the shop into maintenance mode while the rollback runs (the state before is restored afterwards)')
     .option('-y, --yes', 'do not ask for confirmation')
+    .option('--allow-stripped', 'roll back to a backup taken with --strip even though it empties the stripped tables of the live shop')
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
@@ -54,14 +71,22 @@ export function registerRollback(program: Command): void {
       const record = await repository.find(id, { onStoreUnreachable: log.warning }).finally(() => repository.close());
       requireBoundManifest(record, 'roll it back'); // before asking: the answer would not matter
       const question = `Replace ${await whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
-      if (!(await confirm(question, flags.yes))) {
+      if (!(await confirm(question, flags.yes)) || !(await confirmStripped(record, flags))) {
         log.info('rollback cancelled; nothing was changed');
         process.exitCode = 1;
         return;
       }
       const bar = progressBar(!flags.json);
       const { jobId, outcome } = await withInterrupts((signal) =>
-        rollBack(config, record, { tables: flags.table, maintenance: flags.maintenance, trigger: 'cli', signal, onProgress: bar.listener, onNotice: log.warn }),
+        rollBack(config, record, {
+          tables: flags.table,
+          maintenance: flags.maintenance,
+          allowStripped: flags.allowStripped,
+          trigger: 'cli',
+          signal,
+          onProgress: bar.listener,
+          onNotice: log.warn,
+        }),
       ).finally(() => bar.done());
       if (flags.json) {
         stdio.out(JSON.stringify({ id: record.id, file: record.file, type: record.type, job: jobId, ...outcome.result }));

@@ -19,6 +19,9 @@ import { Repository } from '../repository/repository.js';
 import type { TreeRollbackResult } from './rollback/tree.js';
 import type { ShopLayout } from './tree-scope.js';
 import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
+import { UsageError } from '../shared/errors.js';
+import { stripRules } from './backup/strip-rules.js';
+import { requireStrippedConsent } from './rollback/stripped-consent.js';
 
 export interface JobOptions {
   /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */
@@ -41,6 +44,8 @@ export interface BackupRequest extends JobOptions {
   compression?: CompressionName;
   level?: number;
   keepDefiners?: boolean;
+  /** `--strip` patterns: tables whose rows the dump leaves out (groups such as @customers, or table globs). */
+  strip?: string[];
   /** Database dumps: connections reading tables at once. */
   threads?: number;
 }
@@ -48,6 +53,8 @@ export interface BackupRequest extends JobOptions {
 export interface RollbackRequest extends JobOptions {
   /** Database rollbacks only: restore just these tables. */
   tables?: string[];
+  /** The second confirmation a backup taken with `--strip` needs (stripped-consent.ts). */
+  allowStripped?: boolean;
 }
 
 /** Sends the job's end to the configured notification channels (failures always; successes when asked). */
@@ -114,6 +121,10 @@ export async function recoverShop(settings: Settings): Promise<string[]> {
 
 export async function takeBackup(settings: Settings, request: BackupRequest): Promise<{ jobId: string; record: BackupRecord }> {
   requireBackupName(request.name); // before the job: its description quotes the name
+  if (request.strip?.length) {
+    if (!holdsDatabase(request.type)) throw new UsageError(`--strip leaves out rows of database tables, and a ${request.type} backup holds no database`);
+    stripRules(request.strip); // a wrong group or pattern is refused before the job
+  }
   const target = databaseFor(settings, holdsDatabase(request.type));
   const { jobId, result } = await runJob({
     home: settings.home,
@@ -135,7 +146,8 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: async ({ signal, onProgress }) => {
       const compression = request.compression ?? settings.compression;
-      const options = { name: request.name, compression, level: request.level, keepDefiners: request.keepDefiners, threads: request.threads, onProgress, signal };
+      const strip = request.strip?.length ? stripRules(request.strip, settings.shop?.tablePrefix) : undefined;
+      const options = { name: request.name, compression, level: request.level, keepDefiners: request.keepDefiners, strip, threads: request.threads, onProgress, signal };
       const repository = Repository.open(settings);
       try {
         await repository.secret(); // a bad key file fails before the backup
@@ -162,6 +174,7 @@ export type RollbackResult = { kind: 'database'; result: RestoreResult } | { kin
 export async function rollBack(settings: Settings, record: BackupRecord, request: RollbackRequest): Promise<{ jobId: string; outcome: RollbackResult }> {
   // Before the job: a refusal that starts nothing (the web admin answers it at once).
   requireBoundManifest(record, 'roll it back');
+  requireStrippedConsent(record, request.tables, request.allowStripped);
   const isDatabase = record.type === 'db';
   const target = databaseFor(settings, holdsDatabase(record.type));
   const { jobId, result } = await runJob({

@@ -22,6 +22,9 @@ export function recordSummary(record: BackupRecord): Record<string, unknown> {
           tables: record.manifest.tables.length,
           rows: record.manifest.tables.reduce((sum, t) => sum + t.rows, 0),
           sqlBytes: record.manifest.sqlBytes,
+          ...(record.manifest.strip
+            ? { strip: { patterns: record.manifest.strip, tables: record.manifest.tables.filter((t) => t.stripped).map((t) => t.name) } }
+            : {}),
           ...(record.manifest.tree
             ? {
                 dump: record.manifest.dump?.path ?? null,

@@ -11,6 +11,8 @@ export interface TableDumpInfo {
   dataOffset: number;
   dataLength: number;
   frameOffset?: number;
+  /** Dumped without its rows (DumpOptions.withoutRows). */
+  stripped?: true;
 }
 
 export interface DumpResult {
@@ -56,6 +58,8 @@ export interface DumpOptions {
   threadsAsked?: boolean;
   /** Opens a spool over the main sink, for the tables the other connections read meanwhile. */
   openSpool?: () => Promise<SpoolSink>;
+  /** Tables dumped without their rows: structure, triggers and AUTO_INCREMENT only (`--strip`). */
+  withoutRows?: (table: string) => boolean;
 }
 
 export interface RestoreOptions {

@@ -52,6 +52,8 @@ export interface TableEntry {
    * the only one, kept so that every manifest, old or new, reads alike (in code it is the frame offset).
    */
   gzipOffset?: number;
+  /** The backup left this table's rows out (`--strip`): it holds the table's structure and triggers only. */
+  stripped?: true;
 }
 
 export interface EngineInfo {
@@ -128,6 +130,11 @@ export interface Manifest {
    * the objects these owners back where the restoring user may (see engines/mysql/restore-owners.ts).
    */
   definers?: Record<string, string>;
+  /**
+   * `--strip` patterns the backup was taken with (groups and table globs); the tables they matched have
+   * `stripped` set. A rollback of the live shop from such a backup needs a second confirmation.
+   */
+  strip?: string[];
   /** For .tgz archives with a database: where the dump sits inside the archive. */
   dump?: DumpEntry;
   /** For .tgz archives: what the file tree holds. */

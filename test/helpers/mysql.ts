@@ -71,6 +71,11 @@ export async function createTestSchema(prefix: string, options: { asShopUser?: b
   };
 }
 
+/** The URL the `lifeboat` command takes for `target` (LIFEBOAT_DATABASE_URL). */
+export function databaseUrl(t: MysqlTarget): string {
+  return `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}`;
+}
+
 export async function withConnection<T>(target: MysqlTarget, fn: (conn: MysqlConnection) => Promise<T>): Promise<T> {
   const conn = await openConnection(target, { multipleStatements: true });
   try {

@@ -7,14 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { createTestSchema, dumpWithStockTool, fingerprint, withConnection } from '../helpers/mysql.js';
+import { createTestSchema, databaseUrl, dumpWithStockTool, fingerprint, withConnection } from '../helpers/mysql.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
-
-function urlOf(t: MysqlTarget): string {
-  return `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}`;
-}
 
 describe('foreign archives in the backup folder', () => {
   let shop: { target: MysqlTarget; drop: () => Promise<void> };
@@ -28,7 +24,7 @@ describe('foreign archives in the backup folder', () => {
     const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-foreign-'));
     backupDir = path.join(root, 'var', 'backups');
     await mkdir(backupDir, { recursive: true });
-    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: urlOf(shop.target) };
+    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: databaseUrl(shop.target) };
     await withConnection(shop.target, (conn) => conn.query('CREATE TABLE leftover (id INT PRIMARY KEY); INSERT INTO leftover VALUES (1)'));
   });
 

@@ -3,12 +3,12 @@
 // as a Magento-like database user (ALL on the shop and its helper schemas, nothing global), as shops run.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, readFile, writeFile, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, readdir, readFile, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { createTestSchema, fingerprint, loadWithStockClient, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
+import { cliShop, type CliShop } from '../helpers/cli-shop.js';
+import { fingerprint, loadWithStockClient, type SchemaFingerprint, withConnection } from '../helpers/mysql.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { createDatabaseBackup } from '../../src/core/backup/database.js';
 import { acquireJobLock } from '../../src/core/jobs/lock.js';
@@ -39,27 +39,22 @@ function sha256(buffer: Buffer): string {
 }
 
 describe('lifeboat CLI on MariaDB', () => {
-  let shop: { target: MysqlTarget; drop: () => Promise<void> };
-  let copy: { target: MysqlTarget; drop: () => Promise<void> };
+  let setup: CliShop;
+  let shop: MysqlTarget;
+  let copy: MysqlTarget;
   let backupDir: string;
   let env: Record<string, string>;
   let original: SchemaFingerprint;
   let backup: { id: string; file: string; path: string; sha256: string; size: number; type: string; name: string; time: number };
 
   beforeAll(async () => {
-    shop = await createTestSchema('cli', { asShopUser: true });
-    copy = await createTestSchema('clicopy', { asShopUser: true });
-    await withConnection(shop.target, (conn) => conn.query(SHOP_SCHEMA));
-    original = await fingerprint(shop.target);
-    const root = await mkdtemp(path.join(tmpdir(), 'lifeboat-cli-'));
-    backupDir = path.join(root, 'var', 'backups');
-    const t = shop.target;
-    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}` };
+    setup = await cliShop('cli', SHOP_SCHEMA);
+    ({ shop, copy, backupDir, env } = setup);
+    original = await fingerprint(shop);
   });
 
   afterAll(async () => {
-    await shop?.drop();
-    await copy?.drop();
+    await setup?.drop();
   });
 
   it('backup db --json writes a named, checksummed .sql.gz into <root>/var/backups', async () => {
@@ -80,8 +75,8 @@ describe('lifeboat CLI on MariaDB', () => {
   });
 
   it('the archive loads with the stock client into an identical database', async () => {
-    await loadWithStockClient(copy.target, backup.path);
-    expect(await fingerprint({ ...copy.target })).toEqual(original);
+    await loadWithStockClient(copy, backup.path);
+    expect(await fingerprint({ ...copy })).toEqual(original);
   });
 
   it('list shows it newest first, as a table and as JSON', async () => {
@@ -105,7 +100,7 @@ describe('lifeboat CLI on MariaDB', () => {
   });
 
   it('rollback restores tables, rows, views, triggers and routines after damage', async () => {
-    await withConnection(shop.target, async (conn) => {
+    await withConnection(shop, async (conn) => {
       await conn.query('DELETE FROM sales_order WHERE entity_id % 2 = 0');
       await conn.query('UPDATE store SET name = "broken"');
       await conn.query('DROP TRIGGER trg_order_grid');
@@ -113,11 +108,11 @@ describe('lifeboat CLI on MariaDB', () => {
       await conn.query('DROP FUNCTION order_label');
       await conn.query('CREATE TABLE added_later (id INT PRIMARY KEY)');
     });
-    expect(await fingerprint(shop.target)).not.toEqual(original);
+    expect(await fingerprint(shop)).not.toEqual(original);
     const result = await runCli(['rollback', backup.id, '--yes'], env);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(await fingerprint(shop.target)).toEqual(original);
+    expect(await fingerprint(shop)).toEqual(original);
   });
 
   it('a damaged archive is refused before the database is touched', async () => {
@@ -127,8 +122,8 @@ describe('lifeboat CLI on MariaDB', () => {
     const bytes = await readFile(damaged);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     await writeFile(damaged, bytes);
-    await withConnection(shop.target, (conn) => conn.query('UPDATE store SET name = "changed after backup"'));
-    const before = await fingerprint(shop.target);
+    await withConnection(shop, (conn) => conn.query('UPDATE store SET name = "changed after backup"'));
+    const before = await fingerprint(shop);
     const verify = await runCli(['verify', backup.id], env);
     expect(verify.code).toBe(1);
     expect(verify.stderr).toMatch(/DAMAGED/);
@@ -136,7 +131,7 @@ describe('lifeboat CLI on MariaDB', () => {
     expect(rollback.code).toBe(1);
     expect(rollback.stderr.trim().split('\n')).toHaveLength(1);
     expect(rollback.stderr).toMatch(/damaged.*nothing was changed/);
-    expect(await fingerprint(shop.target)).toEqual(before);
+    expect(await fingerprint(shop)).toEqual(before);
     await copyFile(pristine, damaged);
   });
 
@@ -148,14 +143,14 @@ describe('lifeboat CLI on MariaDB', () => {
     const manifest = JSON.parse(pristine) as { archive: { sha256: string } };
     manifest.archive.sha256 = '0'.repeat(64);
     await writeFile(manifestFile, JSON.stringify(manifest));
-    await withConnection(shop.target, (conn) => conn.query('UPDATE store SET name = "changed again"'));
-    const before = await fingerprint(shop.target);
+    await withConnection(shop, (conn) => conn.query('UPDATE store SET name = "changed again"'));
+    const before = await fingerprint(shop);
     const rollback = await runCli(['rollback', backup.id, '--yes'], env);
     expect(rollback.code).toBe(1);
     expect(rollback.stderr.trim().split('\n')).toHaveLength(1);
     expect(rollback.stderr).toMatch(/damaged \(sha256 is [0-9a-f]{64}, the manifest says 0{64}\).*nothing was changed/);
-    expect(await fingerprint(shop.target)).toEqual(before);
-    const helpers = await withConnection(shop.target, (conn) => conn.query(`SHOW DATABASES LIKE '${shop.target.database}\\_\\_lb\\_%'`));
+    expect(await fingerprint(shop)).toEqual(before);
+    const helpers = await withConnection(shop, (conn) => conn.query(`SHOW DATABASES LIKE '${shop.database}\\_\\_lb\\_%'`));
     expect(helpers[0]).toEqual([]);
     await writeFile(manifestFile, pristine);
   });
@@ -186,7 +181,7 @@ describe('lifeboat CLI on MariaDB', () => {
 
   it('a backup that is killed or interrupted is never listed', async () => {
     // Enough data that the dump takes a while: ~60 MB of text.
-    await withConnection(shop.target, (conn) =>
+    await withConnection(shop, (conn) =>
       conn.query(`CREATE TABLE big_log (id INT PRIMARY KEY, message TEXT) ENGINE=InnoDB;
         INSERT INTO big_log SELECT seq, REPEAT(MD5(seq), 40) FROM seq_1_to_50000;`),
     );
@@ -217,7 +212,7 @@ describe('lifeboat CLI on MariaDB', () => {
     expect(recovered.code).toBe(0);
     for (const f of left) expect(recovered.stdout).toContain(`removed ${path.join(backupDir, f)}, left half-written by a job that died`);
     expect((await readdir(backupDir)).filter((f) => f.endsWith('.partial'))).toEqual([]);
-    await withConnection(shop.target, (conn) => conn.query('DROP TABLE big_log'));
+    await withConnection(shop, (conn) => conn.query('DROP TABLE big_log'));
   });
 
   it('a second job while one runs is refused, naming the running job', async () => {
@@ -237,7 +232,7 @@ describe('lifeboat CLI on MariaDB', () => {
 
   it('two backups in the same second get different files', async () => {
     const now = () => new Date('2030-01-01T00:00:00Z');
-    const [fa, fb] = await Promise.all([createDatabaseBackup(shop.target, backupDir, { now }), createDatabaseBackup(shop.target, backupDir, { now })]);
+    const [fa, fb] = await Promise.all([createDatabaseBackup(shop, backupDir, { now }), createDatabaseBackup(shop, backupDir, { now })]);
     expect(fa.file).not.toBe(fb.file);
     expect(fa.id).not.toBe(fb.id);
     expect([fa.time, fb.time].sort()).toEqual([1893456000, 1893456001]);

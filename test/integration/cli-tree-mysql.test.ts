@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { createTestSchema, fingerprint, stockClient, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
+import { createTestSchema, databaseUrl, fingerprint, type SchemaFingerprint, stockClient, withConnection } from '../helpers/mysql.js';
 import { fingerprintTree, treeDifferences, type TreeEntry } from '../helpers/tree.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 
@@ -23,7 +23,6 @@ CREATE TRIGGER trg_order_grid AFTER INSERT ON sales_order FOR EACH ROW INSERT IN
 CREATE FUNCTION order_label(id INT) RETURNS VARCHAR(64) DETERMINISTIC RETURN CONCAT('#', LPAD(id, 9, '0'));
 `;
 
-const urlOf = (t: MysqlTarget) => `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}`;
 
 describe('System backup and rollback on MariaDB', () => {
   let shop: { target: MysqlTarget; drop: () => Promise<void> };
@@ -50,7 +49,7 @@ describe('System backup and rollback on MariaDB', () => {
     await writeFile(path.join(root, 'pub/media/catalog/a.jpg'), Buffer.alloc(5000, 7));
     await link(path.join(root, 'app/etc/env.php'), path.join(root, 'app/etc/env.php.hardlink'));
     await symlink('../app/etc', path.join(root, 'pub/etc-link'));
-    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: urlOf(shop.target) };
+    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: databaseUrl(shop.target) };
     originalTree = await print();
   });
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { createTestSchema, fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
+import { createTestSchema, databaseUrl, fingerprint, type SchemaFingerprint, withConnection } from '../helpers/mysql.js';
 import { S3RVER_CREDENTIALS, startS3 } from '../helpers/s3.js';
 import { startServer } from '../helpers/server.js';
 import { rowArrays } from '../helpers/sqlite.js';
@@ -54,7 +54,7 @@ describe('the single executable, where no node is on the PATH', () => {
       PATH: emptyBin,
       HOME: base,
       LIFEBOAT_ROOT: root,
-      LIFEBOAT_DATABASE_URL: `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}`,
+      LIFEBOAT_DATABASE_URL: databaseUrl(t),
     };
   }, 300_000); // the build takes about 20 s on an idle machine
 

@@ -17,7 +17,7 @@ import { rollbackDatabase } from '../../src/core/rollback/database.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
-import { dumpWithStockTool, fingerprint, queryRows, schemaRegistry, testTarget, withConnection } from '../helpers/mysql.js';
+import { databaseUrl, dumpWithStockTool, fingerprint, queryRows, schemaRegistry, testTarget, withConnection } from '../helpers/mysql.js';
 import { chunked } from '../helpers/sink.js';
 
 /** A small dump as mariadb-dump writes one; the hostile statement goes between its tables and its end. */
@@ -216,7 +216,7 @@ describe('the dump inside a .tgz Lifeboat did not make', () => {
     execFileSync('tar', ['-czf', path.join(root, 'var/backups', `${time}_snapshot.tgz`), '-C', src, 'app', 'var']);
     const before = await fingerprint(shop);
     const t = shop;
-    const env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}` };
+    const env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: databaseUrl(t) };
     const result = await runCli(['rollback', `${time}_snapshot.tgz`, '--yes'], env);
     expect(result.stderr).toMatch(
       /^lifeboat: cannot restore database `[^`]+`: nothing was changed, because this dump, which Lifeboat did not make, changes accounts or privileges \(GRANT\) in its statement at byte offset \d+: "GRANT ALL ON \*\.\* TO 'lbt_nobody'@'%'"; remove that statement from the dump, or restore the dump by hand if you trust it\n$/,

@@ -16,7 +16,7 @@ import { triggerWithoutSchemaQualifier, withoutSchemaQualifier } from '../../src
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
 import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
-import { dumpWithStockTool, fingerprint, loadWithStockClient, queryRows, schemaRegistry, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
+import { databaseUrl, dumpWithStockTool, fingerprint, loadWithStockClient, queryRows, type SchemaFingerprint, schemaRegistry, withConnection } from '../helpers/mysql.js';
 import { chunked } from '../helpers/sink.js';
 
 /**
@@ -205,7 +205,7 @@ describe('rollback --table and archives loaded elsewhere', () => {
     const saved = await nextNotCached(shop);
     await exec(shop, ['DELETE FROM invoice WHERE id > 1000', 'SELECT SETVAL(invoice_seq, 50000)']);
     const t = shop;
-    const env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}` };
+    const env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: databaseUrl(t) };
     const alone = await runCli(['rollback', record.id, '--table', 'invoice_seq', '--yes'], env);
     expect(alone.stderr).toBe('');
     expect(alone.stdout).toBe(`rolled back to ${record.file}: 0 tables, 1 sequence, 0 rows restored\n`);

@@ -13,7 +13,7 @@ import { ensureDemoShop } from '../../src/demo/shop.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
 import { rollbackCleanedUp as cleanedUp, rollbackJournals as journalsIn } from '../helpers/rollback-cleanup.js';
-import { createTestSchema, queryRows, testTarget, withConnection } from '../helpers/mysql.js';
+import { createTestSchema, databaseUrl, queryRows, testTarget, withConnection } from '../helpers/mysql.js';
 
 interface Journal {
   process: { pid: number };
@@ -148,7 +148,7 @@ describe('the dropping of the old tables after a rollback (MariaDB, as the shop 
       LIFEBOAT_ROOT: path.join(base, 'shop'),
       LIFEBOAT_HOME: home,
       LIFEBOAT_BACKUP_DIR: path.join(base, 'backups'),
-      LIFEBOAT_DATABASE_URL: `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}`,
+      LIFEBOAT_DATABASE_URL: databaseUrl(t),
     };
     const backup = await cli(['backup', 'db', '--json']);
     expect(backup.code).toBe(0);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { BIN, runCli } from '../helpers/cli.js';
-import { createTestSchema, fingerprint, stockClient, withConnection } from '../helpers/mysql.js';
+import { createTestSchema, databaseUrl, fingerprint, stockClient, withConnection } from '../helpers/mysql.js';
 import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
 import { call, signIn, startServer } from '../helpers/server.js';
 import { fingerprintTree, treeDifferences } from '../helpers/tree.js';
@@ -26,7 +26,6 @@ CREATE VIEW order_count AS SELECT COUNT(*) AS n FROM sales_order;
 CREATE TRIGGER trg_product BEFORE INSERT ON product FOR EACH ROW SET NEW.sku = UPPER(NEW.sku);
 `;
 
-const urlOf = (t: MysqlTarget) => `mysql://${t.user}${t.password ? ':' + t.password : ''}@${t.host}:${t.port}/${t.database}`;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const ownFolder = (rel: string) => ['var/backups', 'var/lifeboat'].some((dir) => rel === dir || rel.startsWith(`${dir}/`));
 
@@ -77,7 +76,7 @@ describe('zstd archives', () => {
     await writeFile(keyFile, randomBytes(32), { mode: 0o600 });
     env = {
       LIFEBOAT_ROOT: root,
-      LIFEBOAT_DATABASE_URL: urlOf(shop.target),
+      LIFEBOAT_DATABASE_URL: databaseUrl(shop.target),
       LIFEBOAT_STORAGE_URL: `s3://${s3.bucket}/shop`,
       LIFEBOAT_S3_ENDPOINT: s3.endpoint,
       LIFEBOAT_ENCRYPTION_KEY_FILE: keyFile,

@@ -12,12 +12,15 @@ import type { DumpResult, ProgressListener } from '../../engines/engine.js';
 import { openEngine } from '../../engines/index.js';
 import type { DatabaseTarget } from '../../engines/target.js';
 import { DEFAULT_DUMP_THREADS } from './dump-threads.js';
+import { stripRules, type StripRules } from './strip-rules.js';
 import { publishArchive } from '../../repository/publish.js';
 import type { BackupRecord, CompressionName, Manifest } from '../../shared/types.js';
 
 export interface DatabaseBackupOptions {
   name?: string;
   keepDefiners?: boolean;
+  /** Tables whose rows are left out (`--strip`). */
+  strip?: StripRules;
   /** The codec to write the archive with (default gzip). */
   compression?: CompressionName;
   /** The codec's level (default: the codec's level for SQL, Codec.levels.sql). */
@@ -40,7 +43,7 @@ export async function dumpDatabase(
   target: DatabaseTarget,
   out: ByteOutput,
   codec: Codec,
-  options: Pick<DatabaseBackupOptions, 'keepDefiners' | 'level' | 'threads' | 'onProgress' | 'signal'>,
+  options: Pick<DatabaseBackupOptions, 'keepDefiners' | 'strip' | 'level' | 'threads' | 'onProgress' | 'signal'>,
 ): Promise<DumpResult & { sqlBytes: number }> {
   const engine = openEngine(target);
   try {
@@ -58,6 +61,7 @@ export async function dumpDatabase(
         threads: options.threads ?? DEFAULT_DUMP_THREADS,
         threadsAsked: options.threads !== undefined,
         openSpool,
+        ...(options.strip ? { withoutRows: options.strip.matches } : {}),
       });
       return { ...dump, sqlBytes: await frames.finish() };
     } catch (error) {
@@ -69,12 +73,29 @@ export async function dumpDatabase(
   }
 }
 
-/** What a manifest records about a dump (its warnings apart). */
-export function dumpFacts(dump: DumpResult & { sqlBytes: number }): Pick<Manifest, 'engine' | 'sqlBytes' | 'tables' | 'sequences' | 'objects' | 'definers'> {
+/** What a manifest records about a dump (its warnings apart); `strip`: the rules it was taken with. */
+export function dumpFacts(
+  dump: DumpResult & { sqlBytes: number },
+  strip?: StripRules,
+): Pick<Manifest, 'engine' | 'sqlBytes' | 'tables' | 'sequences' | 'objects' | 'definers' | 'strip'> {
   const { engine, sqlBytes, sequences, objects, definers } = dump;
   // The frame offset is stored under the manifest's name for it (see TableEntry.gzipOffset).
   const tables = dump.tables.map(({ frameOffset, ...table }) => ({ ...table, ...(frameOffset !== undefined ? { gzipOffset: frameOffset } : {}) }));
-  return { engine, sqlBytes, tables, ...(sequences?.length ? { sequences } : {}), objects, ...(definers ? { definers } : {}) };
+  return {
+    engine,
+    sqlBytes,
+    tables,
+    ...(sequences?.length ? { sequences } : {}),
+    objects,
+    ...(definers ? { definers } : {}),
+    ...(strip ? { strip: strip.patterns } : {}),
+  };
+}
+
+/** The dump's warnings, and one for each `--strip` table name that matched no table (a typo, most likely). */
+export function dumpWarnings(dump: DumpResult, strip?: StripRules): string[] {
+  const unmatched = (strip?.patterns ?? []).filter((pattern) => !pattern.startsWith('@') && !dump.tables.some((t) => stripRules([pattern]).matches(t.name)));
+  return [...dump.warnings, ...unmatched.map((pattern) => `--strip ${pattern} matched no table: every row of the other tables is in the backup`)];
 }
 
 export async function createDatabaseBackup(
@@ -85,6 +106,6 @@ export async function createDatabaseBackup(
   const codec = codecFor(options);
   return publishArchive(backupDir, 'db', { ...options, codec }, async ({ out }) => {
     const dump = await dumpDatabase(target, out, codec, options);
-    return { ...dumpFacts(dump), warnings: dump.warnings };
+    return { ...dumpFacts(dump, options.strip), warnings: dumpWarnings(dump, options.strip) };
   });
 }

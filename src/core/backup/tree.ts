@@ -15,7 +15,8 @@ import { TarWriter } from '../../archive/tar-writer.js';
 import type { WalkEntry } from '../../archive/walk.js';
 import type { ProgressListener } from '../../engines/engine.js';
 import type { DatabaseTarget } from '../../engines/target.js';
-import { codecFor, dumpDatabase, dumpFacts } from './database.js';
+import { codecFor, dumpDatabase, dumpFacts, dumpWarnings } from './database.js';
+import type { StripRules } from './strip-rules.js';
 import { UsageError } from '../../shared/errors.js';
 import { requireFreeSpace } from './free-space.js';
 import { estimateTree } from '../../archive/tree-estimate.js';
@@ -31,6 +32,8 @@ export interface TreeBackupOptions {
   /** The codec's level for text (default: Codec.levels.text); already-compressed media are stored. */
   level?: number;
   keepDefiners?: boolean;
+  /** Tables of the database part whose rows are left out (`--strip`). */
+  strip?: StripRules;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
   now?: () => Date;
@@ -127,7 +130,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
       const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
       await tar.addFile({ path: dumpPath, mode: 0o640, ...owner, size: sealed.size, mtimeNs }, createReadStream(temp.partialPath, { highWaterMark: 1 << 20 }), 0);
       const entry: DumpEntry = { path: dumpPath, size: sealed.size, sha256: sealed.sha256, compression: codec.name };
-      return { ...dumpFacts(dump), dump: entry, warnings: [...dump.warnings] };
+      return { ...dumpFacts(dump, options.strip), dump: entry, warnings: dumpWarnings(dump, options.strip) };
     } finally {
       await temp.abort(); // the temporary dump is inside the archive now (or the backup failed)
     }

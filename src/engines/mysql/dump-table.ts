@@ -48,6 +48,8 @@ export interface TableDataResult {
 /** A dumped table; its frame offset may still be on its way (TableDataResult.frameOffset). */
 export interface DumpedTable extends TableDataResult {
   name: string;
+  /** Dumped without its rows (DumpOptions.withoutRows). */
+  stripped?: true;
 }
 
 /** A column formatted in JavaScript when its value is longer than `threshold` bytes. */

@@ -132,6 +132,8 @@ interface DumpSession {
   isMariaDb: boolean;
   maxAllowedPacket: number;
   keepDefiners: boolean;
+  /** Tables whose rows are left out (DumpOptions.withoutRows). */
+  withoutRows?: (table: string) => boolean;
   signal?: AbortSignal;
   warnings: string[];
   progress: ProgressReporter;
@@ -193,6 +195,7 @@ async function runDump(
     isMariaDb,
     maxAllowedPacket: Number(await scalar(conn, 'SELECT @@max_allowed_packet')),
     keepDefiners: options.keepDefiners ?? false,
+    ...(options.withoutRows ? { withoutRows: options.withoutRows } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     warnings: snapshot.warning === undefined || options.threadsAsked === false ? [] : [snapshot.warning],
     progress: new ProgressReporter(sink, spools, options.onProgress),
@@ -320,7 +323,8 @@ async function dumpTable(
   await sink.write(tableStructure(table.name, create));
   await sink.write(tableDataHeading(table.name));
   let data: TableDataResult;
-  if (NO_DATA_ENGINES.has(table.engine.toUpperCase())) {
+  const stripped = session.withoutRows?.(table.name) === true;
+  if (stripped || NO_DATA_ENGINES.has(table.engine.toUpperCase())) {
     data = await emptyData(sink);
   } else {
     // MyISAM/Aria load faster with non-unique indexes built after the rows (outside the data range).
@@ -354,7 +358,7 @@ async function dumpTable(
   for (const trigger of triggers) await writeObject(session, trigger);
   // Releases the metadata lock on this table: DDL elsewhere need not wait for the whole dump.
   await conn.query('ROLLBACK TO SAVEPOINT lifeboat_table');
-  return { name: table.name, ...data };
+  return { name: table.name, ...data, ...(stripped ? { stripped: true as const } : {}) };
 }
 
 /** A trigger, routine, event or view, definer stripped unless kept, in its own character set. */

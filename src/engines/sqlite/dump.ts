@@ -144,9 +144,15 @@ export async function dumpSqlite(target: SqliteTarget, sink: SqlSink, options: D
     await writer.add('PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n');
     // Always written (also when 0): applications keep their schema version here, and a restore must reset it.
     await writer.add(`PRAGMA user_version=${schema.userVersion};\nPRAGMA application_id=${schema.applicationId};\n`);
+    // A table stripped by the backup keeps its definition and gets no rows.
+    const rowsOf = async (table: TableShape): Promise<TableDumpInfo> =>
+      options.withoutRows?.(table.name) === true
+        ? { name: table.name, rows: 0, dataOffset: sink.bytesWritten, dataLength: 0, stripped: true }
+        : dumpRows(db, table, schema.encoding, writer, sink, warnings);
     for (const table of schema.tables) {
       await writer.add(`${table.sql};\n`);
-      if (!table.virtual) tables.push(await dumpRows(db, table, schema.encoding, writer, sink, warnings));
+      if (table.virtual) continue;
+      tables.push(await rowsOf(table));
     }
     // Virtual tables' rows come after all regular tables: an external-content FTS index reads its table.
     for (const table of schema.tables.filter((t) => t.virtual)) {
@@ -154,7 +160,7 @@ export async function dumpSqlite(target: SqliteTarget, sink: SqlSink, options: D
         warnings.push(`virtual table ${quoteIdent(table.name)} is contentless: only its definition is dumped, rebuild its index after a restore`);
         continue;
       }
-      tables.push(await dumpRows(db, table, schema.encoding, writer, sink, warnings));
+      tables.push(await rowsOf(table));
     }
     await dumpSequences(db, schema.tables, writer);
     for (const object of [...schema.indexes, ...schema.views, ...schema.triggers]) await writer.add(`${object.sql};\n`);

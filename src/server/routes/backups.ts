@@ -97,11 +97,14 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     if (kind !== 'db' && kind !== 'media' && kind !== 'system') throw new HttpError(400, 'type must be db, media or system');
     if (typeof name !== 'string') throw new HttpError(400, 'name must be a string');
     const type: BackupType = kind === 'system' ? (flag(request.body, 'excludeMedia') ? 'nomedia' : 'system') : kind;
+    const strip = field(request.body, 'strip') ?? [];
+    if (!Array.isArray(strip) || strip.some((pattern) => typeof pattern !== 'string')) throw new HttpError(400, 'strip must be a list of groups (@customers) or table names');
     const audit = (success: boolean, backup: string | undefined, detail?: string) => context.audit(request, session, `backup ${type}`, success, backup, detail);
     let jobId: string;
     try {
       jobId = await startJob(
-        (onStart) => takeBackup(settings, { type, name, maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart, onNotice: log.warn }),
+        (onStart) =>
+          takeBackup(settings, { type, name, strip: strip as string[], maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart, onNotice: log.warn }),
         // The job's end is audited after the request was answered: a failed write cannot fail it any more.
         (error, done) =>
           void (done ? audit(true, done.record.id, done.record.file) : audit(false, undefined, `${name ? `"${name}": ` : ''}${(error as Error).message}`)).catch(() => undefined),
@@ -165,7 +168,14 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     let jobId: string;
     try {
       jobId = await startJob(
-        (onStart) => rollBack(settings, record, { maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart, onNotice: log.warn }),
+        (onStart) =>
+          rollBack(settings, record, {
+            maintenance: flag(request.body, 'maintenance'),
+            allowStripped: flag(request.body, 'allowStripped'),
+            trigger: 'api',
+            onStart,
+            onNotice: log.warn,
+          }),
         (error) => void audit(!error, error ? (error as Error).message : record.file).catch(() => undefined),
       );
     } catch (error) {
