@@ -18,6 +18,7 @@ interface BackupFlags {
   maintenance?: boolean;
   excludeMedia?: boolean;
   strip?: string[];
+  anonymize?: boolean;
 }
 
 function describe(record: BackupRecord): string {
@@ -55,6 +56,7 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
       threads,
       keepDefiners: flags.keepDefiners,
       ...(flags.strip?.length ? { strip: flags.strip } : {}),
+      ...(flags.anonymize ? { anonymize: true } : {}),
       maintenance: flags.maintenance,
       trigger: 'cli',
       signal,
@@ -78,13 +80,15 @@ function collectPatterns(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(/[\s,]+/).filter(Boolean)];
 }
 
-/** The database backups' `--strip`. */
-function withStrip(command: Command): Command {
-  return command.option(
-    '--strip <pattern>',
-    'leave out the rows of these tables (structure and triggers stay): a group such as @customers, @sales, @trade, @development, @stripped, or a table name with * and ? (repeatable; see the README for the groups)',
-    collectPatterns,
-  );
+/** The database backups' `--strip` and `--anonymize`. */
+function withPersonalData(command: Command, part = ''): Command {
+  return command
+    .option(
+      '--strip <pattern>',
+      `leave out the rows of these tables${part} (structure and triggers stay): a group such as @customers, @sales, @trade, @development, @stripped, or a table name with * and ? (repeatable; see the README)`,
+      collectPatterns,
+    )
+    .option('--anonymize', `replace customers' names, e-mail addresses, street addresses, phone numbers and IP addresses${part} with consistent fake ones (MySQL/MariaDB)`);
 }
 
 /** The options every backup type takes. */
@@ -100,7 +104,7 @@ function common(command: Command, levelHelp: string): Command {
 export function registerBackup(program: Command): void {
   const backup = program.command('backup').description('take a backup: db, system, media or code (see "lifeboat backup db --help")');
   common(
-    withStrip(backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz (.sql.zst with zstd)')),
+    withPersonalData(backup.command('db').description('dump the database into <backup dir>/<unix time>_db[_<name>].sql.gz (.sql.zst with zstd)')),
     'compression level: gzip 1-9 (default 4: about 4% larger than gzip -6), zstd 1-19 (default 3)',
   )
     .option('--keep-definers', 'keep DEFINER clauses of views, triggers and routines (default: strip them)')
@@ -108,18 +112,17 @@ export function registerBackup(program: Command): void {
     .action((flags: BackupFlags) => runBackup('db', flags));
   const textLevel = 'compression level for text: gzip 1-9 (default 4), zstd 1-19 (default 3); already-compressed media are stored as they are';
   common(
-    backup
-      .command('system')
-      .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz (.tar.zst with zstd)')
-      .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz')
-      .option('--strip <pattern>', 'leave out the rows of these tables in the database part (as for backup db)', collectPatterns),
+    withPersonalData(
+      backup
+        .command('system')
+        .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz (.tar.zst with zstd)')
+        .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz'),
+      ' in the database part',
+    ),
     textLevel,
   ).action((flags: BackupFlags) => runBackup(flags.excludeMedia ? 'nomedia' : 'system', flags));
   common(
-    backup
-      .command('media')
-      .description('the database and pub/media: <backup dir>/<unix time>_media[_<name>].tgz')
-      .option('--strip <pattern>', 'leave out the rows of these tables in the database part (as for backup db)', collectPatterns),
+    withPersonalData(backup.command('media').description('the database and pub/media: <backup dir>/<unix time>_media[_<name>].tgz'), ' in the database part'),
     textLevel,
   ).action((flags: BackupFlags) =>
     runBackup('media', flags),

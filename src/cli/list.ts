@@ -41,7 +41,7 @@ export function registerList(program: Command): void {
         localTime(r.time),
         r.name || '-',
         humanBytes(r.size),
-        `${TYPE_LABELS[r.type] ?? r.type}${r.manifest?.strip ? ' (stripped)' : ''}`,
+        `${TYPE_LABELS[r.type] ?? r.type}${r.manifest?.strip ? ' (stripped)' : ''}${r.manifest?.anonymized ? ' (anonymized)' : ''}`,
         r.file,
         ...(offsite ? [whereLabel(r)] : []),
       ]);

@@ -41,10 +41,10 @@ async function whatIsReplaced(config: Settings, record: BackupRecord, tables: st
  */
 async function confirmStripped(record: BackupRecord, flags: RollbackFlags): Promise<boolean> {
   if (flags.allowStripped || flags.yes) return true;
-  const { strippedTablesIn } = await import('../core/rollback/stripped-consent.js');
-  const emptied = strippedTablesIn(record, flags.table);
-  if (emptied.length === 0) return true;
-  const question = `This backup was taken with --strip ${(record.manifest?.strip ?? []).join(' ')}: ${emptied.length} table(s) in it have no rows (${emptied.slice(0, 5).join(', ')}${emptied.length > 5 ? ', ...' : ''}), and the rollback empties them in the live shop. Go on?`;
+  const { alteredBy, strippedTablesIn } = await import('../core/rollback/stripped-consent.js');
+  const altered = strippedTablesIn(record, flags.table);
+  if (altered.length === 0) return true;
+  const question = `This backup was taken with ${alteredBy(record)}: ${altered.length} table(s) in it have no rows or fake personal data (${altered.slice(0, 5).join(', ')}${altered.length > 5 ? ', ...' : ''}), and the rollback puts them so into the live shop. Go on?`;
   if (!(await confirm(question, false))) return false;
   flags.allowStripped = true;
   return true;
@@ -58,7 +58,7 @@ export function registerRollback(program: Command): void {
     .option('--table <name...>', 'restore only these tables (repeatable; database backups)')
     .option('--maintenance', 'put the shop into maintenance mode while the rollback runs (the state before is restored afterwards)')
     .option('-y, --yes', 'do not ask for confirmation')
-    .option('--allow-stripped', 'roll back to a backup taken with --strip even though it empties the stripped tables of the live shop')
+    .option('--allow-stripped', 'roll back to a backup taken with --strip or --anonymize, although it empties or fills with fake data those tables of the live shop')
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();

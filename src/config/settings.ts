@@ -10,7 +10,7 @@ import { notifySettings } from './notify.js';
 import { parseStateSettings } from './state.js';
 import { parseStorageSettings, type OffsiteSettings } from './storage.js';
 import { UsageError } from '../shared/errors.js';
-import { COMPRESSIONS, type CompressionName } from '../shared/types.js';
+import { COMPRESSIONS, FAKE_KINDS, type CompressionName, type FakeKind } from '../shared/types.js';
 import type { NotifyConfig } from './notify-config.js';
 import { rememberSecret, rememberUrlSecrets } from '../shared/redact.js';
 import { parseDatabaseUrl, TargetError, type DatabaseTarget, type MysqlTarget } from '../engines/target.js';
@@ -63,6 +63,8 @@ export interface Settings extends ClusterSettings {
   secretKeyFile?: string;
   /** The config file that was read, if any. */
   configFile?: string;
+  /** The config file's `anonymize`: more columns for `--anonymize`, "table.column" -> kind. */
+  anonymize?: Record<string, FakeKind>;
 }
 
 export const KEYS = {
@@ -109,6 +111,20 @@ interface FileSettings {
   values: Partial<Record<Key, string>>;
   /** The `notify` object, validated by notifySettings. */
   notify?: unknown;
+  anonymize?: Record<string, FakeKind>;
+}
+
+/** The file's `anonymize` object: {"table.column": kind}, each kind one of FAKE_KINDS. */
+function parseAnonymize(file: string, value: unknown): Record<string, FakeKind> {
+  const example = '{"my_table.email": "email"}';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`config file ${file}: "anonymize" must be an object such as ${example}`);
+  const columns: Record<string, FakeKind> = {};
+  for (const [key, kind] of Object.entries(value as Record<string, unknown>)) {
+    if (!/^[A-Za-z0-9_$]+\.[A-Za-z0-9_$]+$/.test(key)) throw new UsageError(`config file ${file}: anonymize key "${key}" must be table.column, as in ${example}`);
+    if (!FAKE_KINDS.some((k) => k === kind)) throw new UsageError(`config file ${file}: anonymize "${key}" must be one of ${FAKE_KINDS.join(', ')}, not ${JSON.stringify(kind)}`);
+    columns[key] = kind as FakeKind;
+  }
+  return columns;
 }
 
 /**
@@ -134,14 +150,19 @@ function readConfigFile(file: string): FileSettings {
   }
   const values: Partial<Record<Key, string>> = {};
   let notify: unknown;
+  let anonymize: Record<string, FakeKind> | undefined;
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
     if (key === 'notify') {
       notify = value;
       continue;
     }
+    if (key === 'anonymize') {
+      anonymize = parseAnonymize(file, value);
+      continue;
+    }
     // Both spellings work in the file: `databaseUrl` and `LIFEBOAT_DATABASE_URL`.
     const known = (Object.keys(KEYS) as Key[]).find((k) => k === key || KEYS[k] === key);
-    if (!known) throw new UsageError(`config file ${file} has an unknown setting "${key}"; known: ${[...Object.keys(KEYS), 'notify'].join(', ')}`);
+    if (!known) throw new UsageError(`config file ${file} has an unknown setting "${key}"; known: ${[...Object.keys(KEYS), 'notify', 'anonymize'].join(', ')}`);
     if ((known === 'exclude' || known === 'maintenanceRoots') && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
       values[known] = value.join(',');
       continue;
@@ -151,12 +172,12 @@ function readConfigFile(file: string): FileSettings {
     }
     values[known] = value;
   }
-  return { values, ...(notify !== undefined ? { notify } : {}) };
+  return { values, ...(notify !== undefined ? { notify } : {}), ...(anonymize ? { anonymize } : {}) };
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Settings {
   const configFile = findConfigFile(env, cwd);
-  const file = configFile ? readConfigFile(configFile) : { values: {} };
+  const file: FileSettings = configFile ? readConfigFile(configFile) : { values: {} };
   const fromFile = file.values;
   const origins: Settings['origins'] = {};
   if (Object.keys(env).some((name) => name.startsWith('LIFEBOAT_NOTIFY_') && env[name] !== undefined)) origins.notify = 'environment';
@@ -213,6 +234,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     ...(get('secretKeyFile') ? { secretKeyFile: resolvePath('secretKeyFile') } : {}),
     ...parseClusterSettings(get('jobLock'), get('maintenanceRoots'), env[KEYS.maintenanceRoots] !== undefined ? cwd : baseDir),
     ...(configFile ? { configFile } : {}),
+    ...(file.anonymize ? { anonymize: file.anonymize } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ import type { ShopLayout } from './tree-scope.js';
 import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
 import { UsageError } from '../shared/errors.js';
 import { stripRules } from './backup/strip-rules.js';
+import { anonymizedColumns } from './backup/anonymize-columns.js';
 import { requireStrippedConsent } from './rollback/stripped-consent.js';
 
 export interface JobOptions {
@@ -46,6 +47,8 @@ export interface BackupRequest extends JobOptions {
   keepDefiners?: boolean;
   /** `--strip` patterns: tables whose rows the dump leaves out (groups such as @customers, or table globs). */
   strip?: string[];
+  /** Personal data replaced by consistent fake values (anonymize-columns.ts; MySQL/MariaDB). */
+  anonymize?: boolean;
   /** Database dumps: connections reading tables at once. */
   threads?: number;
 }
@@ -126,6 +129,9 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     stripRules(request.strip); // a wrong group or pattern is refused before the job
   }
   const target = databaseFor(settings, holdsDatabase(request.type));
+  if (request.anonymize && target?.kind !== 'mysql') {
+    throw new UsageError(`--anonymize works on MySQL and MariaDB databases${target ? '; this shop runs on SQLite: use --strip to leave personal data out' : `, and a ${request.type} backup holds none`}`);
+  }
   const { jobId, result } = await runJob({
     home: settings.home,
     stateTarget: settings.stateTarget,
@@ -147,7 +153,8 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     work: async ({ signal, onProgress }) => {
       const compression = request.compression ?? settings.compression;
       const strip = request.strip?.length ? stripRules(request.strip, settings.shop?.tablePrefix) : undefined;
-      const options = { name: request.name, compression, level: request.level, keepDefiners: request.keepDefiners, strip, threads: request.threads, onProgress, signal };
+      const anonymize = request.anonymize ? anonymizedColumns(settings.anonymize, settings.shop?.tablePrefix) : undefined;
+      const options = { name: request.name, compression, level: request.level, keepDefiners: request.keepDefiners, strip, anonymize, threads: request.threads, onProgress, signal };
       const repository = Repository.open(settings);
       try {
         await repository.secret(); // a bad key file fails before the backup

@@ -25,6 +25,9 @@ export function recordSummary(record: BackupRecord): Record<string, unknown> {
           ...(record.manifest.strip
             ? { strip: { patterns: record.manifest.strip, tables: record.manifest.tables.filter((t) => t.stripped).map((t) => t.name) } }
             : {}),
+          ...(record.manifest.anonymized
+            ? { anonymized: Object.fromEntries(record.manifest.tables.filter((t) => t.anonymized?.length).map((t) => [t.name, t.anonymized])) }
+            : {}),
           ...(record.manifest.tree
             ? {
                 dump: record.manifest.dump?.path ?? null,

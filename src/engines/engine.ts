@@ -1,6 +1,6 @@
 // The contract between the core and a database engine (MySQL/MariaDB, SQLite). Engines never import
 // from core: they receive a sink to write SQL into and a stream of statements to restore from.
-import type { EngineInfo, ObjectCounts } from '../shared/types.js';
+import type { EngineInfo, FakeKind, ObjectCounts } from '../shared/types.js';
 
 export type { FrameStart, SpoolSink, SqlSink } from '../shared/sinks.js';
 import type { SpoolSink, SqlSink } from '../shared/sinks.js';
@@ -13,6 +13,8 @@ export interface TableDumpInfo {
   frameOffset?: number;
   /** Dumped without its rows (DumpOptions.withoutRows). */
   stripped?: true;
+  /** Columns dumped with fake values (DumpOptions.fakeValues). */
+  anonymized?: string[];
 }
 
 export interface DumpResult {
@@ -60,6 +62,11 @@ export interface DumpOptions {
   openSpool?: () => Promise<SpoolSink>;
   /** Tables dumped without their rows: structure, triggers and AUTO_INCREMENT only (`--strip`). */
   withoutRows?: (table: string) => boolean;
+  /**
+   * Columns of a table dumped with fake values instead of theirs (`--anonymize`), by column name; the
+   * columns a table lacks are ignored. Engines that cannot refuse the dump in one line.
+   */
+  fakeValues?: (table: string) => ReadonlyMap<string, FakeKind> | undefined;
 }
 
 export interface RestoreOptions {

@@ -37,6 +37,14 @@ export const COMPRESSIONS = ['gzip', 'zstd'] as const;
 
 export type CompressionName = (typeof COMPRESSIONS)[number];
 
+/**
+ * What an anonymized column's values become (`--anonymize`): each kind is a fake value of its shape,
+ * the same for the same original within one backup (so an order's e-mail still matches its customer's).
+ */
+export const FAKE_KINDS = ['email', 'firstname', 'lastname', 'name', 'street', 'address', 'phone', 'ip', 'company', 'id', 'date', 'text', 'null'] as const;
+
+export type FakeKind = (typeof FAKE_KINDS)[number];
+
 /** Where one table's data sits inside the uncompressed SQL stream and inside the compressed file. */
 export interface TableEntry {
   name: string;
@@ -54,6 +62,8 @@ export interface TableEntry {
   gzipOffset?: number;
   /** The backup left this table's rows out (`--strip`): it holds the table's structure and triggers only. */
   stripped?: true;
+  /** The columns whose values the backup replaced by fake ones (`--anonymize`). */
+  anonymized?: string[];
 }
 
 export interface EngineInfo {
@@ -135,6 +145,8 @@ export interface Manifest {
    * `stripped` set. A rollback of the live shop from such a backup needs a second confirmation.
    */
   strip?: string[];
+  /** Taken with `--anonymize`: the columns named by TableEntry.anonymized hold fake values. */
+  anonymized?: true;
   /** For .tgz archives with a database: where the dump sits inside the archive. */
   dump?: DumpEntry;
   /** For .tgz archives: what the file tree holds. */

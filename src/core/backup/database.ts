@@ -14,13 +14,15 @@ import type { DatabaseTarget } from '../../engines/target.js';
 import { DEFAULT_DUMP_THREADS } from './dump-threads.js';
 import { stripRules, type StripRules } from './strip-rules.js';
 import { publishArchive } from '../../repository/publish.js';
-import type { BackupRecord, CompressionName, Manifest } from '../../shared/types.js';
+import type { BackupRecord, CompressionName, FakeKind, Manifest } from '../../shared/types.js';
 
 export interface DatabaseBackupOptions {
   name?: string;
   keepDefiners?: boolean;
   /** Tables whose rows are left out (`--strip`). */
   strip?: StripRules;
+  /** Columns dumped with fake values (`--anonymize`), per table. */
+  anonymize?: (table: string) => ReadonlyMap<string, FakeKind> | undefined;
   /** The codec to write the archive with (default gzip). */
   compression?: CompressionName;
   /** The codec's level (default: the codec's level for SQL, Codec.levels.sql). */
@@ -43,7 +45,7 @@ export async function dumpDatabase(
   target: DatabaseTarget,
   out: ByteOutput,
   codec: Codec,
-  options: Pick<DatabaseBackupOptions, 'keepDefiners' | 'strip' | 'level' | 'threads' | 'onProgress' | 'signal'>,
+  options: Pick<DatabaseBackupOptions, 'keepDefiners' | 'strip' | 'anonymize' | 'level' | 'threads' | 'onProgress' | 'signal'>,
 ): Promise<DumpResult & { sqlBytes: number }> {
   const engine = openEngine(target);
   try {
@@ -62,6 +64,7 @@ export async function dumpDatabase(
         threadsAsked: options.threads !== undefined,
         openSpool,
         ...(options.strip ? { withoutRows: options.strip.matches } : {}),
+        ...(options.anonymize ? { fakeValues: options.anonymize } : {}),
       });
       return { ...dump, sqlBytes: await frames.finish() };
     } catch (error) {
@@ -73,11 +76,11 @@ export async function dumpDatabase(
   }
 }
 
-/** What a manifest records about a dump (its warnings apart); `strip`: the rules it was taken with. */
+/** What a manifest records about a dump (its warnings apart), and the `--strip` and `--anonymize` it was taken with. */
 export function dumpFacts(
   dump: DumpResult & { sqlBytes: number },
-  strip?: StripRules,
-): Pick<Manifest, 'engine' | 'sqlBytes' | 'tables' | 'sequences' | 'objects' | 'definers' | 'strip'> {
+  options: Pick<DatabaseBackupOptions, 'strip' | 'anonymize'> = {},
+): Pick<Manifest, 'engine' | 'sqlBytes' | 'tables' | 'sequences' | 'objects' | 'definers' | 'strip' | 'anonymized'> {
   const { engine, sqlBytes, sequences, objects, definers } = dump;
   // The frame offset is stored under the manifest's name for it (see TableEntry.gzipOffset).
   const tables = dump.tables.map(({ frameOffset, ...table }) => ({ ...table, ...(frameOffset !== undefined ? { gzipOffset: frameOffset } : {}) }));
@@ -88,7 +91,8 @@ export function dumpFacts(
     ...(sequences?.length ? { sequences } : {}),
     objects,
     ...(definers ? { definers } : {}),
-    ...(strip ? { strip: strip.patterns } : {}),
+    ...(options.strip ? { strip: options.strip.patterns } : {}),
+    ...(options.anonymize ? { anonymized: true as const } : {}),
   };
 }
 
@@ -106,6 +110,6 @@ export async function createDatabaseBackup(
   const codec = codecFor(options);
   return publishArchive(backupDir, 'db', { ...options, codec }, async ({ out }) => {
     const dump = await dumpDatabase(target, out, codec, options);
-    return { ...dumpFacts(dump, options.strip), warnings: dumpWarnings(dump, options.strip) };
+    return { ...dumpFacts(dump, options), warnings: dumpWarnings(dump, options.strip) };
   });
 }

@@ -23,7 +23,7 @@ import { estimateTree } from '../../archive/tree-estimate.js';
 import { estimateDatabase } from '../../engines/data-size.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from '../../repository/publish.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
-import { holdsDatabase, type BackupRecord, type CompressionName, type DumpEntry, type TreeType } from '../../shared/types.js';
+import { holdsDatabase, type BackupRecord, type CompressionName, type DumpEntry, type FakeKind, type TreeType } from '../../shared/types.js';
 
 export interface TreeBackupOptions {
   name?: string;
@@ -34,6 +34,8 @@ export interface TreeBackupOptions {
   keepDefiners?: boolean;
   /** Tables of the database part whose rows are left out (`--strip`). */
   strip?: StripRules;
+  /** Columns of the database part dumped with fake values (`--anonymize`). */
+  anonymize?: (table: string) => ReadonlyMap<string, FakeKind> | undefined;
   onProgress?: ProgressListener;
   signal?: AbortSignal;
   now?: () => Date;
@@ -130,7 +132,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
       const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
       await tar.addFile({ path: dumpPath, mode: 0o640, ...owner, size: sealed.size, mtimeNs }, createReadStream(temp.partialPath, { highWaterMark: 1 << 20 }), 0);
       const entry: DumpEntry = { path: dumpPath, size: sealed.size, sha256: sealed.sha256, compression: codec.name };
-      return { ...dumpFacts(dump, options.strip), dump: entry, warnings: dumpWarnings(dump, options.strip) };
+      return { ...dumpFacts(dump, options), dump: entry, warnings: dumpWarnings(dump, options.strip) };
     } finally {
       await temp.abort(); // the temporary dump is inside the archive now (or the backup failed)
     }

@@ -1,22 +1,29 @@
-// A backup taken with `--strip` holds some tables without their rows. Rolling the live shop back to it
-// empties those tables (real customers, real orders), so it is done only when asked for twice: the
-// rollback's own confirmation, and this one (`--allow-stripped`, the page's second question).
+// A backup taken with `--strip` holds some tables without their rows, one taken with `--anonymize` holds
+// fake personal data. Rolling the live shop back to it empties those tables or overwrites real customers
+// with fake ones, so it is done only when asked for twice: the rollback's own confirmation, and this one
+// (`--allow-stripped`, the page's second question).
 import { UsageError } from '../../shared/errors.js';
 import type { BackupRecord } from '../../shared/types.js';
 
-/** The tables a rollback of `record` (of just `tables`, when given) would leave empty because of `--strip`. */
+/** The tables a rollback of `record` (of just `tables`, when given) would empty or fill with fake data. */
 export function strippedTablesIn(record: BackupRecord, tables?: string[]): string[] {
-  const stripped = (record.manifest?.tables ?? []).filter((t) => t.stripped).map((t) => t.name);
-  return tables?.length ? stripped.filter((name) => tables.includes(name)) : stripped;
+  const altered = (record.manifest?.tables ?? []).filter((t) => t.stripped || t.anonymized?.length).map((t) => t.name);
+  return tables?.length ? altered.filter((name) => tables.includes(name)) : altered;
 }
 
-/** Refuses, in one line, a rollback that would empty stripped tables unless `allowed`. */
+/** How the backup was taken, in the words of its options: `--strip @sales --anonymize`. */
+export function alteredBy(record: BackupRecord): string {
+  const strip = record.manifest?.strip?.length ? [`--strip ${record.manifest.strip.join(' ')}`] : [];
+  return [...strip, ...(record.manifest?.anonymized ? ['--anonymize'] : [])].join(' ');
+}
+
+/** Refuses, in one line, a rollback that would empty stripped tables or bring in fake data, unless `allowed`. */
 export function requireStrippedConsent(record: BackupRecord, tables: string[] | undefined, allowed: boolean | undefined): void {
-  const emptied = strippedTablesIn(record, tables);
-  if (emptied.length === 0 || allowed === true) return;
-  const named = emptied.length > 5 ? `${emptied.slice(0, 5).join(', ')} and ${emptied.length - 5} more` : emptied.join(', ');
+  const altered = strippedTablesIn(record, tables);
+  if (altered.length === 0 || allowed === true) return;
+  const named = altered.length > 5 ? `${altered.slice(0, 5).join(', ')} and ${altered.length - 5} more` : altered.join(', ');
   throw new UsageError(
-    `backup ${record.file} was taken with --strip ${(record.manifest?.strip ?? []).join(' ')}: rolling back to it would empty ${emptied.length} table(s) of the live shop (${named}); ` +
+    `backup ${record.file} was taken with ${alteredBy(record)}: rolling back to it would empty or fill with fake data ${altered.length} table(s) of the live shop (${named}); ` +
       'if that is what you want, confirm it with --allow-stripped (on the page: the second question)',
   );
 }

@@ -50,6 +50,8 @@ export interface DumpedTable extends TableDataResult {
   name: string;
   /** Dumped without its rows (DumpOptions.withoutRows). */
   stripped?: true;
+  /** Columns dumped with fake values (DumpOptions.fakeValues). */
+  anonymized?: string[];
 }
 
 /** A column formatted in JavaScript when its value is longer than `threshold` bytes. */

@@ -22,7 +22,7 @@
 // mariadb-dump's 1.7–2.0 s, with Node idle 70% of the time: the server's formatting on one connection is
 // the bound, hence the parallel connections.
 import type { DumpOptions, DumpResult, Progress, SpoolSink, SqlSink, TableDumpInfo } from '../engine.js';
-import type { EngineInfo, ObjectCounts } from '../../shared/types.js';
+import type { EngineInfo, FakeKind, ObjectCounts } from '../../shared/types.js';
 import type { MysqlTarget } from '../target.js';
 import { openConnection, type MysqlConnection } from './connect.js';
 import { columnsMatchDefinition } from './column-check.js';
@@ -56,6 +56,7 @@ import {
 } from './schema-ddl.js';
 import { triggerWithoutSchemaQualifier, withoutSchemaQualifier } from './schema-qualifiers.js';
 import { quoteIdentifier, type ColumnInfo } from './values.js';
+import { newSalt, withFakeValues } from './fake-values.js';
 import { definerKey, type DefinerMap } from './definers.js';
 
 /** Largest INSERT we write (rows permitting): well under max_allowed_packet, big enough to load fast. */
@@ -134,6 +135,8 @@ interface DumpSession {
   keepDefiners: boolean;
   /** Tables whose rows are left out (DumpOptions.withoutRows). */
   withoutRows?: (table: string) => boolean;
+  /** Columns dumped with fake values (DumpOptions.fakeValues), and this dump's salt for them. */
+  fakeValues?: { kinds: (table: string) => ReadonlyMap<string, FakeKind> | undefined; salt: string };
   signal?: AbortSignal;
   warnings: string[];
   progress: ProgressReporter;
@@ -196,6 +199,7 @@ async function runDump(
     maxAllowedPacket: Number(await scalar(conn, 'SELECT @@max_allowed_packet')),
     keepDefiners: options.keepDefiners ?? false,
     ...(options.withoutRows ? { withoutRows: options.withoutRows } : {}),
+    ...(options.fakeValues ? { fakeValues: { kinds: options.fakeValues, salt: newSalt() } } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     warnings: snapshot.warning === undefined || options.threadsAsked === false ? [] : [snapshot.warning],
     progress: new ProgressReporter(sink, spools, options.onProgress),
@@ -323,6 +327,7 @@ async function dumpTable(
   await sink.write(tableStructure(table.name, create));
   await sink.write(tableDataHeading(table.name));
   let data: TableDataResult;
+  let anonymized: string[] = [];
   const stripped = session.withoutRows?.(table.name) === true;
   if (stripped || NO_DATA_ENGINES.has(table.engine.toUpperCase())) {
     data = await emptyData(sink);
@@ -332,7 +337,11 @@ async function dumpTable(
     if (!table.transactional) await sink.write(keys(false));
     const listed = session.columns.get(table.name);
     // Read again when the table was altered since the dump listed its columns (column-check.ts).
-    const columns = listed !== undefined && columnsMatchDefinition(listed, rawCreate) ? listed : ((await listColumns(conn, database, table.name)).get(table.name) ?? []);
+    const current = listed !== undefined && columnsMatchDefinition(listed, rawCreate) ? listed : ((await listColumns(conn, database, table.name)).get(table.name) ?? []);
+    const kinds = session.fakeValues?.kinds(table.name);
+    const faked = kinds && session.fakeValues ? withFakeValues(current, kinds, session.fakeValues.salt) : { columns: current, anonymized: [] };
+    const columns = faked.columns;
+    anonymized = faked.anonymized;
     const context = {
       conn,
       sink,
@@ -358,7 +367,7 @@ async function dumpTable(
   for (const trigger of triggers) await writeObject(session, trigger);
   // Releases the metadata lock on this table: DDL elsewhere need not wait for the whole dump.
   await conn.query('ROLLBACK TO SAVEPOINT lifeboat_table');
-  return { name: table.name, ...data, ...(stripped ? { stripped: true as const } : {}) };
+  return { name: table.name, ...data, ...(stripped ? { stripped: true as const } : {}), ...(anonymized.length > 0 ? { anonymized } : {}) };
 }
 
 /** A trigger, routine, event or view, definer stripped unless kept, in its own character set. */

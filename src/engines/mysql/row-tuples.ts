@@ -4,7 +4,7 @@
 // shop at scale 0.15: 1.3 s against 2.2 s of server time), and no driver object is made per row or field.
 // Types whose literal needs the server (hex for bytes, DOUBLE for FLOAT, bits) still get their
 // expression from values.ts, as one more field copied as it comes.
-import { literalExpression, literalKind, quoteIdentifier, writeQuoted, type ColumnInfo } from './values.js';
+import { literalExpression, literalKind, selectedValue, writeQuoted, type ColumnInfo } from './values.js';
 
 /** How a field's bytes become its literal. */
 export const COPY = 0;
@@ -21,7 +21,7 @@ export interface TupleFields {
 export function tupleFields(columns: ColumnInfo[]): TupleFields {
   const forms = new Uint8Array(columns.length);
   const expressions = columns.map((column, i) => {
-    const c = quoteIdentifier(column.name);
+    const c = selectedValue(column);
     switch (literalKind(column)) {
       case 'integer':
         return c; // integers and DECIMAL are sent as their exact digits

@@ -23,6 +23,13 @@ export interface ColumnInfo {
   primaryKey?: boolean;
   /** ON UPDATE CURRENT_TIMESTAMP: an UPDATE must set it to itself to keep its value. */
   autoUpdated?: boolean;
+  /** An expression selected instead of the column (a fake value, fake-values.ts): utf8mb4 text, NULL where the column is. */
+  value?: string;
+}
+
+/** What the dump selects for a column: the column, or the expression that stands in for it. */
+export function selectedValue(column: ColumnInfo): string {
+  return column.value ?? quoteIdentifier(column.name);
 }
 
 /** How a column's literal is produced, which also decides how an oversized value is formatted in JS. */
@@ -80,7 +87,7 @@ export function literalKind(column: ColumnInfo): LiteralKind {
  * unquoted word NULL for NULL: never NULL itself, so CONCAT over a row cannot collapse.
  */
 export function literalExpression(column: ColumnInfo): string {
-  const c = quoteIdentifier(column.name);
+  const c = selectedValue(column);
   const orNull = (expression: string) => (column.nullable ? `IFNULL(${expression},'NULL')` : expression);
   switch (literalKind(column)) {
     case 'integer':

@@ -10,6 +10,7 @@
 //   COMMIT;
 import type { DumpOptions, DumpResult, SqlSink, TableDumpInfo } from '../engine.js';
 import type { SqliteTarget } from '../target.js';
+import { UsageError } from '../../shared/errors.js';
 import { blobLiteral, decodeUtf16, quoteIdent, realLiteral, storedTextLiteral, textLiteral, type TextEncoding } from './literals.js';
 import { openSqlite, scalar } from '../../sql/sqlite.js';
 import { columnList, readSchema, type Db, type TableShape } from './schema.js';
@@ -120,6 +121,7 @@ async function dumpRows(db: Db, table: TableShape, encoding: TextEncoding, write
 /** Writes a complete, consistent dump of the SQLite database `target.path` into `sink`. */
 export async function dumpSqlite(target: SqliteTarget, sink: SqlSink, options: DumpOptions = {}): Promise<DumpResult> {
   if (options.signal?.aborted) throw abortError(options.signal);
+  if (options.fakeValues) throw new UsageError('--anonymize works on MySQL and MariaDB databases; this shop runs on SQLite: use --strip to leave personal data out');
   let db: Db;
   try {
     db = openSqlite(target.path, { mustExist: true, timeoutMs: BUSY_TIMEOUT_MS });

@@ -104,7 +104,16 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     try {
       jobId = await startJob(
         (onStart) =>
-          takeBackup(settings, { type, name, strip: strip as string[], maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart, onNotice: log.warn }),
+          takeBackup(settings, {
+            type,
+            name,
+            strip: strip as string[],
+            anonymize: flag(request.body, 'anonymize'),
+            maintenance: flag(request.body, 'maintenance'),
+            trigger: 'api',
+            onStart,
+            onNotice: log.warn,
+          }),
         // The job's end is audited after the request was answered: a failed write cannot fail it any more.
         (error, done) =>
           void (done ? audit(true, done.record.id, done.record.file) : audit(false, undefined, `${name ? `"${name}": ` : ''}${(error as Error).message}`)).catch(() => undefined),
