@@ -23,6 +23,7 @@ import { registerRollback } from './rollback.js';
 import { registerUser } from './user.js';
 import { registerUpload } from './upload.js';
 import { registerVerify } from './verify.js';
+import { registerDrill } from './drill.js';
 
 export function buildProgram(): Command {
   const program = new Command('lifeboat')
@@ -54,6 +55,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerBackup(program);
   registerList(program);
   registerVerify(program);
+  registerDrill(program);
   registerRollback(program);
   registerRecover(program);
   registerDelete(program);

@@ -1,6 +1,7 @@
 // The contract between the core and a database engine (MySQL/MariaDB, SQLite). Engines never import
 // from core: they receive a sink to write SQL into and a stream of statements to restore from.
 import type { EngineInfo, FakeKind, ObjectCounts } from '../shared/types.js';
+import type { DatabaseTarget } from './target.js';
 
 export type { FrameStart, SpoolSink, SqlSink } from '../shared/sinks.js';
 import type { SpoolSink, SqlSink } from '../shared/sinks.js';
@@ -180,8 +181,20 @@ export interface RestoreResult {
   warnings: string[];
 }
 
+/** A database beside the shop's for a restore drill, never the shop's own; `drop` removes it. */
+export interface ScratchDatabase {
+  target: DatabaseTarget;
+  drop(): Promise<void>;
+}
+
 export interface DatabaseEngine {
   readonly kind: EngineInfo['kind'];
+  /**
+   * Makes an empty scratch database beside the shop's (MySQL: a schema `<db>__lb_drill_<label>` on the same
+   * server, which the helper schemas' GRANT covers; SQLite: a file in a temporary folder). One at a time
+   * per database: what an earlier drill left is removed first.
+   */
+  openScratch(label: string): Promise<ScratchDatabase>;
   /** Writes a complete, consistent SQL dump of the database into the sink. */
   dump(sink: SqlSink, options?: DumpOptions): Promise<DumpResult>;
   /**

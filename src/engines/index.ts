@@ -10,6 +10,7 @@ export function openEngine(target: DatabaseTarget): DatabaseEngine {
   if (target.kind === 'mysql') {
     return {
       kind: 'mysql',
+      openScratch: async (label) => (await import('./mysql/scratch.js')).openMysqlScratch(target, label),
       dump: async (sink, options) => (await import('./mysql/dump.js')).dumpMysql(target, sink, options),
       restore: async (sql, options) => (await import('./mysql/restore.js')).restoreMysql(target, sql, options),
       recover: async (state, journal) => (await import('./mysql/restore-recover.js')).recoverMysql(target, state as MysqlRestoreState, journal),
@@ -20,6 +21,7 @@ export function openEngine(target: DatabaseTarget): DatabaseEngine {
   }
   return {
     kind: 'sqlite',
+    openScratch: async (label) => (await import('./sqlite/scratch.js')).openSqliteScratch(label),
     dump: async (sink, options) => (await import('./sqlite/dump.js')).dumpSqlite(target, sink, options),
     restore: async (sql, options) => (await import('./sqlite/restore.js')).restoreSqlite(target, sql, options),
     recover: async (state, journal) => (await import('./sqlite/restore.js')).recoverSqlite(target, state as SqliteRestoreState, journal),

@@ -15,7 +15,7 @@ function helperPrefix(database: string): string {
 }
 
 /** `<db>__lb_<kind>_<suffix>`; a database name over 45 characters is shortened to stay within 64. */
-export function helperSchemaName(database: string, kind: 'stage' | 'prev', suffix: string): string {
+export function helperSchemaName(database: string, kind: 'stage' | 'prev' | 'drill', suffix: string): string {
   return `${helperPrefix(database)}${kind}_${suffix}`;
 }
 

@@ -1,0 +1,115 @@
+// `lifeboat drill` through the real command on the real MariaDB, as the shop's own user, and on SQLite:
+// the newest database backup is restored into a scratch database and checked table by table; the shop is
+// never touched and the scratch database is gone afterwards; stripped and anonymized backups drill too;
+// a drill while another holds the database is refused in one line, and what a killed one left is removed.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { cliShop, type CliShop } from '../helpers/cli-shop.js';
+import { fingerprint, queryRows, withConnection } from '../helpers/mysql.js';
+
+const SHOP = `
+CREATE TABLE customer_entity (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255), note TEXT, born DATE, score DOUBLE) ENGINE=InnoDB;
+CREATE TABLE sales_order (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, customer_id INT UNSIGNED, total DECIMAL(20,4), blob_data LONGBLOB) ENGINE=InnoDB;
+CREATE TABLE log_lines (line TEXT) ENGINE=InnoDB;
+INSERT INTO customer_entity (email, note, born, score) SELECT CONCAT('c', seq, '@example.com'), CONCAT('it''s line\\n', seq, ' \\\\ ', CHAR(0)), '1990-01-01' + INTERVAL seq DAY, seq / 7
+  FROM seq_1_to_2000;
+INSERT INTO sales_order (customer_id, total, blob_data) SELECT 1 + seq % 2000, seq * 1.25, IF(seq % 10 = 0, UNHEX(REPEAT('00FF1A5C27', 50)), NULL) FROM seq_1_to_5000;
+INSERT INTO log_lines SELECT CONCAT('no key ', seq) FROM seq_1_to_300;
+`;
+
+interface Drill {
+  ok: boolean;
+  file: string;
+  scratch: string;
+  tables: { name: string; rows: number; restoredRows: number; same: boolean }[];
+}
+
+describe('lifeboat drill on MariaDB', () => {
+  let setup: CliShop;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    setup = await cliShop('drill', SHOP);
+    env = setup.env;
+  });
+
+  afterAll(async () => {
+    await setup?.drop();
+  });
+
+  const drillSchemas = async () =>
+    (await queryRows<{ name: string }>(setup.shop, "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE CONCAT(?, '\\\\_\\\\_lb\\\\_%')", [setup.shop.database])).map((r) => r.name);
+
+  it('refuses in one line when there is no database backup yet', async () => {
+    const result = await runCli(['drill'], env);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(/no database backup in .* to drill; take one with "lifeboat backup db"$/);
+  });
+
+  it('restores the newest database backup beside the shop and finds every table as recorded, leaving the shop and the server as they were', async () => {
+    expect((await runCli(['backup', 'db', '--name', 'older'], env)).code).toBe(0);
+    const newest = JSON.parse((await runCli(['backup', 'db', '--json'], env)).stdout) as { file: string };
+    const before = await fingerprint(setup.shop);
+    const result = await runCli(['drill', '--json'], env);
+    expect(result.code, result.stderr).toBe(0);
+    const drill = JSON.parse(result.stdout) as Drill;
+    expect(drill).toMatchObject({ ok: true, file: newest.file });
+    expect(drill.scratch).toMatch(new RegExp(`^schema ${setup.shop.database}__lb_drill_[0-9a-f]{8}$`));
+    expect(drill.tables.map((t) => [t.name, t.rows, t.restoredRows, t.same])).toEqual([
+      ['customer_entity', 2000, 2000, true],
+      ['log_lines', 300, 300, true],
+      ['sales_order', 5000, 5000, true],
+    ]);
+    expect(await fingerprint(setup.shop)).toEqual(before);
+    expect(await drillSchemas()).toEqual([]);
+    const human = await runCli(['drill', newest.file], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/: RESTORES: 3 tables, 7300 rows restored into the scratch schema .* \(removed\) in [\d.]+ s; every table is as the backup recorded it/);
+  });
+
+  it('drills stripped and anonymized backups as they were taken', async () => {
+    const taken = JSON.parse((await runCli(['backup', 'db', '--strip', 'log_*', '--anonymize', '--json'], env)).stdout) as { id: string };
+    const result = await runCli(['drill', taken.id, '--json'], env);
+    expect(result.code, result.stderr).toBe(0);
+    const drill = JSON.parse(result.stdout) as Drill;
+    expect(drill.ok).toBe(true);
+    expect(drill.tables.find((t) => t.name === 'log_lines')).toMatchObject({ rows: 0, restoredRows: 0, same: true });
+  });
+
+  it('refuses a drill while another holds the database in one line, and removes what a killed drill left', async () => {
+    await withConnection(setup.shop, async (conn) => {
+      await conn.query('SELECT GET_LOCK(?, 0)', [`lifeboat-drill:${setup.shop.database}`]);
+      const refused = await runCli(['drill'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim()).toMatch(/another restore drill of database `[^`]+` is running; run this one when it has ended$/);
+    });
+    const left = `${setup.shop.database}__lb_drill_dead1234`;
+    await withConnection(setup.shop, (conn) => conn.query(`CREATE DATABASE \`${left}\`; CREATE TABLE \`${left}\`.t (x INT)`));
+    expect(await drillSchemas()).toEqual([left]);
+    const result = await runCli(['drill'], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await drillSchemas()).toEqual([]);
+  });
+});
+
+describe('lifeboat drill on SQLite', () => {
+  it('restores into a temporary file and finds every table as recorded', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-drill-sqlite-'));
+    const dbFile = path.join(dir, 'shop.db');
+    const db = new DatabaseSync(dbFile);
+    db.exec("CREATE TABLE product (id INTEGER PRIMARY KEY, sku TEXT, price REAL); INSERT INTO product VALUES (1, 'a', 1.5), (2, 'b''c', 2.25), (3, NULL, 0.1);");
+    db.close();
+    const env = { LIFEBOAT_ROOT: dir, LIFEBOAT_DATABASE_URL: `sqlite://${dbFile}` };
+    expect((await runCli(['backup', 'db'], env)).code).toBe(0);
+    const result = await runCli(['drill', '--json'], env);
+    expect(result.code, result.stderr).toBe(0);
+    const drill = JSON.parse(result.stdout) as Drill;
+    expect(drill.ok).toBe(true);
+    expect(drill.tables).toEqual([{ name: 'product', rows: 3, restoredRows: 3, same: true }]);
+    expect(drill.scratch).toMatch(/^file .*lifeboat-drill-[0-9a-f]{8}-.*\/drill\.db$/);
+  });
+});
