@@ -9,17 +9,13 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
-import { AFTER_PASSWORD_CHECK, ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
+import { ARTIFACTS, launchChromium, openSignedIn } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { addAccounts, runCliWithStdin, startServer, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'manage test password';
 
-async function signInAs(page: Page, base: string, username: string): Promise<void> {
-  await page.goto(`${base}/`);
-  await signInOnPage(page, username, PASSWORD);
-  await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible(), AFTER_PASSWORD_CHECK).toBe(true);
-}
+const signInAs = (page: Page, base: string, username: string) => openSignedIn(page, base, username, PASSWORD);
 
 describe('settings, users and cancel in Chromium', () => {
   let server: RunningServer;
@@ -143,7 +139,7 @@ describe('settings, users and cancel in Chromium', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
 
     const row = page.locator('tr.job-row');
-    const cancel = row.getByRole('button', { name: 'Cancel backup db "too slow"' });
+    const cancel = row.getByRole('button', { name: 'Cancel Database backup “too slow”' });
     await expect.poll(() => cancel.count(), { timeout: 10_000 }).toBe(1);
     // Live progress inside the row: phase, bytes, rate.
     await expect.poll(() => row.locator('.job-progress').textContent(), { timeout: 10_000 }).toMatch(/ · \d+(\.\d+)? (KiB|MiB) · [\d.]+ (KiB|MiB)\/s/);
