@@ -4,6 +4,7 @@
 import { el, humanBytes, TYPE_LABELS } from './api.js';
 import { jobRow, updateJobRow } from './job-row.js';
 import { backupLabel, shortTime } from './labels.js';
+import { spokenName } from './name-rule.js';
 
 const PAGE_SIZE = 20;
 const COLUMNS = [
@@ -34,7 +35,8 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
   function visible() {
     const type = typeFilter.value;
     const name = nameFilter.value.trim().toLowerCase();
-    const rows = state.rows.filter((r) => (!type || r.type === type) && (!name || r.name.toLowerCase().includes(name)));
+    const named = (r) => [r.name, spokenName(r.name)].some((shown) => shown.toLowerCase().includes(name));
+    const rows = state.rows.filter((r) => (!type || r.type === type) && (!name || named(r)));
     const key = state.sort;
     return rows.sort((a, b) => {
       const x = key === 'status' ? a.origin : a[key];
@@ -65,7 +67,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
     return el('tr', { 'data-id': r.id },
       el('td', { class: 'c-select' }, el('input', { type: 'checkbox', 'aria-label': `Select ${label}`, checked: state.selected.has(r.id), onchange: (e) => select(r.id, e.target.checked) })),
       el('td', { class: 'c-time' }, el('time', { datetime: r.createdAt, title: new Date(r.time * 1000).toLocaleString() }, shortTime(r.time * 1000))),
-      el('td', { class: 'c-name' }, r.name || '—', where(r)),
+      el('td', { class: 'c-name' }, spokenName(r.name) || '—', where(r)),
       el('td', { class: 'c-size num' }, humanBytes(r.size)),
       el('td', { class: 'c-type' }, TYPE_LABELS[r.type] || r.type),
       el('td', { class: 'c-status' }, status(r)),

@@ -2,6 +2,7 @@
 // bar, bytes, rate and time left, and a Cancel button. Progress updates change the cells in place, so
 // a keyboard user's focus on the Cancel button survives them.
 import { el, humanBytes, TYPE_LABELS } from './api.js';
+import { humanMessage } from './errors.js';
 import { jobTitle, shortTime } from './labels.js';
 
 export function humanDuration(seconds) {
@@ -29,9 +30,15 @@ export function progressText(job) {
   return parts.join(' · ');
 }
 
-function statusCell(job) {
+/** An ended job's outcome as a badge ("Done", "Rolled back", "Failed", "Cancelled"); null while it runs. */
+export function outcomeBadge(job) {
   const ended = ENDED[job.state];
-  if (ended) return [el('span', { class: `badge ${ended[0]}` }, job.kind === 'rollback' && job.state === 'succeeded' ? 'Rolled back' : ended[1]), job.error && job.state !== 'cancelled' ? el('span', { class: 'job-error' }, ` ${job.error}`) : null];
+  return ended ? el('span', { class: `badge ${ended[0]}` }, job.kind === 'rollback' && job.state === 'succeeded' ? 'Rolled back' : ended[1]) : null;
+}
+
+function statusCell(job) {
+  const badge = outcomeBadge(job);
+  if (badge) return [badge, job.error && job.state !== 'cancelled' ? el('span', { class: 'job-error' }, ` ${humanMessage(job.error)}`) : null];
   const p = job.progress;
   const percent = p?.totalBytes ? Math.min(100, Math.round((p.bytes / p.totalBytes) * 100)) : undefined;
   return [

@@ -2,16 +2,15 @@
 // sideways, every action of a backup row is on screen and clickable, each row action has its own
 // accessible name, axe-core finds nothing serious or critical, and nothing the page loads answers 404
 // (the favicon). Screenshots of every page at both sizes go to test-results/.
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDemoShop } from '../../src/demo/shop.js';
-import { AFTER_PASSWORD_CHECK, ARTIFACTS, launchChromium, openSignedIn, signInOnPage } from '../helpers/browser.js';
+import { AFTER_PASSWORD_CHECK, ARTIFACTS, openSignedIn, signInOnPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
-import { addAccounts, startServer, type RunningServer } from '../helpers/server.js';
+import { startPageBed, type PageBed } from '../helpers/page-bed.js';
+import type { RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'layout test password';
 const SIZES = [
@@ -62,19 +61,18 @@ describe('the admin page on a phone and a laptop', () => {
   let browser: Browser;
   let axeSource: string;
 
+  let bed: PageBed;
+
   beforeAll(async () => {
-    const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-layout-')), 'shop'));
-    const env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
-    await addAccounts(env, PASSWORD, { roles: { operator: 'backup' }, users: { ada: 'admin', olga: 'operator' } });
-    for (const args of [['backup', 'db', '--name', 'before the upgrade'], ['backup', 'system', '--name', 'full snapshot']]) expect((await runCli(args, env)).code).toBe(0);
     axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-    server = await startServer(env);
-    browser = await launchChromium();
+    bed = await startPageBed(PASSWORD, { roles: { operator: 'backup' }, users: { ada: 'admin', olga: 'operator' } }, async (env) => {
+      for (const args of [['backup', 'db', '--name', 'before the upgrade'], ['backup', 'system', '--name', 'full snapshot']]) expect((await runCli(args, env)).code).toBe(0);
+    });
+    ({ server, browser } = bed);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    expect(await server?.stop()).toBe(0);
+    expect(await bed?.stop()).toBe(0);
   });
 
   for (const size of SIZES) {
@@ -101,6 +99,7 @@ describe('the admin page on a phone and a laptop', () => {
         await page.getByRole('button', { name: view.tab, exact: true }).click();
         await expect.poll(() => page.getByRole('heading', { name: view.heading, level: 1 }).isVisible()).toBe(true);
         await page.waitForLoadState('networkidle');
+        if (view.tab === 'Settings') await expect.poll(() => page.locator('#schedule-next').textContent()).not.toBe('Loading…');
         await page.screenshot({ path: path.join(ARTIFACTS, `layout-${size.name}-${view.tab.split(' ')[0].toLowerCase()}.png`), fullPage: true });
         expect(await sidewaysScroll(page), `${view.tab}: ${await widest(page)}`).toBeLessThanOrEqual(0);
         expect(await axeFindings(page, axeSource), view.tab).toEqual([]);
