@@ -17,10 +17,11 @@ export function createAuditView({ table }) {
     const { entries } = await api('GET', 'api/audit');
     table.tBodies[0].replaceChildren(...entries.map((e) => {
       const [tone, word] = RESULTS[e.result ?? (e.success ? 'success' : 'failed')];
+      // The classes place each cell on a phone, where a row is a card (app.css).
       return el('tr', {},
-        el('td', {}, el('time', { datetime: e.at, title: new Date(e.at).toLocaleString() }, shortTime(e.at))),
-        el('td', {}, e.username || '—'), el('td', {}, actionText(e.action)), el('td', {}, e.backup || '—'),
-        el('td', {}, e.address || '—'), el('td', {}, el('span', { class: `badge ${tone}` }, word)), el('td', {}, e.detail || ''));
+        el('td', { class: 'a-when' }, el('time', { datetime: e.at, title: new Date(e.at).toLocaleString() }, shortTime(e.at))),
+        el('td', { class: 'a-user' }, e.username || '—'), el('td', { class: 'a-action' }, actionText(e.action)), el('td', { class: e.backup ? 'a-backup' : 'a-backup none' }, e.backup || '—'),
+        el('td', { class: 'a-address' }, e.address || '—'), el('td', { class: 'a-result' }, el('span', { class: `badge ${tone}` }, word)), el('td', { class: 'a-detail' }, e.detail || ''));
     }));
   }
   return { load };

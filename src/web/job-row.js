@@ -56,7 +56,7 @@ function cells(job) {
     el('td', { class: 'c-select' }),
     el('td', { class: 'c-time' }, el('time', { datetime: started, title: new Date(started).toLocaleString() }, shortTime(started))),
     el('td', { class: 'c-name job-name' }, el('strong', {}, jobTitle(job))),
-    el('td', { class: 'c-size num' }, sizeText(job)),
+    el('td', { class: `c-size num${sizeText(job) === '—' ? ' none' : ''}` }, sizeText(job)),
     el('td', { class: 'c-type' }, `${job.kind === 'rollback' ? 'Rollback · ' : ''}${TYPE_LABELS[job.type] || job.type}`),
     el('td', { class: 'c-status job-status', colspan: 2 }, ...statusCell(job)),
   ];

@@ -152,6 +152,7 @@ describe('settings, users and cancel in Chromium', () => {
     expect(await row.locator('progress').isVisible()).toBe(true);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-phone-job-progress.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // By keyboard: focus the button (it survives progress updates) and press Enter.
     await cancel.focus();
@@ -161,7 +162,7 @@ describe('settings, users and cancel in Chromium', () => {
     expect(await row.locator('.c-size').textContent()).toBe('—');
     const recent = page.locator('#recent-jobs li').first();
     await expect.poll(() => recent.innerText(), { timeout: 10_000 }).toMatch(/^Cancelled\s+Database backup “too slow”\s+\d+ \w+ \d\d:\d\d · took .+ · from this page\s+Cancelled by ada on this page\.$/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-cancelled.png') });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-cancelled.png'), clip: { x: 0, y: 0, width: 1280, height: 580 } });
     expect(await page.locator('#grid tbody tr[data-id]').filter({ hasText: 'too slow' }).count()).toBe(0);
     expect((await readdir(backupDir)).sort()).toEqual(before);
     const jobs = JSON.parse((await runCli(['jobs', '--json'], env)).stdout) as { description: string; state: string; error?: string }[];
