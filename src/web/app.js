@@ -139,7 +139,8 @@ function openRollback(row) {
   rollbackRow = row;
   const what = row.type === 'db' ? 'the whole database' : row.type === 'media' ? 'the database and the media folder' : row.type === 'code' ? 'the code (not the media folder)' : 'the database and the shop files';
   $('rollback-title').textContent = 'Roll back';
-  $('rollback-what').textContent = `This replaces ${what} with the ${backupLabel(row)} (file ${row.file}).`;
+  $('rollback-what').textContent = `This replaces ${what} with the ${backupLabel(row)}.`;
+  $('rollback-what').title = row.file; // the archive, for whoever wants to be sure
   $('rollback-password').value = '';
   clearFormErrors($('rollback-form'));
   backupsError('');

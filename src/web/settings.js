@@ -82,9 +82,16 @@ export function createSettingsView() {
   }
 
   async function load() {
-    for (const form of ['schedule-form', 'notify-form']) clearFormErrors($(form));
+    const forms = [$('schedule-form'), $('notify-form')];
+    for (const form of forms) clearFormErrors(form);
     for (const id of ['schedule-status', 'notify-status']) $(id).textContent = '';
-    fill(await api('GET', 'api/settings'));
+    // Nothing can be typed until the saved values are in: filling them in would overwrite it.
+    for (const form of forms) form.inert = true;
+    try {
+      fill(await api('GET', 'api/settings'));
+    } finally {
+      for (const form of forms) form.inert = false;
+    }
   }
 
   function scheduleBody() {

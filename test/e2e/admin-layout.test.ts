@@ -131,12 +131,24 @@ describe('the admin page on a phone and a laptop', () => {
       }
       expect(names.size).toBe(6);
       expect(await page.getByRole('link', { name: /^Download System backup “full snapshot” of / }).count()).toBe(1);
-      // The row's Rollback opens its dialog on a phone too.
+      // The row's Rollback opens its dialog on a phone too; a wrong password is said beside its field.
       await rows.first().getByRole('button', { name: /^Rollback to / }).click();
-      await expect.poll(() => page.getByRole('dialog').isVisible()).toBe(true);
+      const dialog = page.getByRole('dialog');
+      await expect.poll(() => dialog.isVisible()).toBe(true);
+      await dialog.getByLabel('Your password').fill('not the password');
+      await dialog.getByRole('button', { name: 'Roll back' }).click();
+      await expect.poll(() => page.locator('#rollback-password-error').textContent(), AFTER_PASSWORD_CHECK).toBe('Wrong password.');
       expect(await sidewaysScroll(page)).toBeLessThanOrEqual(0);
+      expect(await axeFindings(page, axeSource)).toEqual([]);
       await page.screenshot({ path: path.join(ARTIFACTS, `layout-${size.name}-rollback-dialog.png`) });
-      await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+      // The create dialog with its name rule and preview.
+      await page.getByRole('button', { name: 'System Backup', exact: true }).click();
+      await dialog.getByLabel('Name (optional)').fill('v2.4.7 upgrade! café');
+      expect(await axeFindings(page, axeSource)).toEqual([]);
+      await page.screenshot({ path: path.join(ARTIFACTS, `layout-${size.name}-create-dialog.png`) });
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
       await page.close();
     });
   }
