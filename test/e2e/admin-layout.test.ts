@@ -130,6 +130,17 @@ describe('the admin page on a phone and a laptop', () => {
         }
       }
       expect(names.size).toBe(6);
+
+      // A ticked row's Delete stays in reach (on a phone it floats at the bottom of the screen) and asks first.
+      await rows.last().getByRole('checkbox').check();
+      const deleteButton = page.getByRole('button', { name: 'Delete (1)' });
+      const box = await deleteButton.boundingBox();
+      expect(box!.y + box!.height).toBeLessThanOrEqual(size.height);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(size.width);
+      await deleteButton.click();
+      await expect.poll(() => page.getByRole('dialog').getByText(/^Delete 1 backup\?/).isVisible()).toBe(true);
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+      await rows.last().getByRole('checkbox').uncheck();
       expect(await page.getByRole('link', { name: /^Download System backup “full snapshot” of / }).count()).toBe(1);
       // The row's Rollback opens its dialog on a phone too; a wrong password is said beside its field.
       await rows.first().getByRole('button', { name: /^Rollback to / }).click();
