@@ -17,8 +17,8 @@ export interface ServerContext {
   auth(request: FastifyRequest, resource?: Resource): Promise<Session>;
   /** The user when the password is right; within the sign-in limits of the request's address (429 past them). */
   checkPassword(request: FastifyRequest, username: string, password: string): Promise<User | undefined>;
-  /** Writes an audit entry for the request. */
-  audit(request: FastifyRequest, session: Session | undefined, action: string, success: boolean, backup?: string, detail?: string): Promise<void>;
+  /** Writes an audit entry for the request ('cancelled' for a job a user stopped). */
+  audit(request: FastifyRequest, session: Session | undefined, action: string, success: boolean | 'cancelled', backup?: string, detail?: string): Promise<void>;
 }
 
 export function createContext(settings: Settings, accounts: AccountStore, limiter: SignInLimiter, setupToken?: string): ServerContext {

@@ -29,6 +29,9 @@ export interface Session {
   expiresAt: string;
 }
 
+/** How an audited action ended: a job a user stopped was cancelled, which is neither a success nor a failure. */
+export type AuditResult = 'success' | 'failed' | 'cancelled';
+
 export interface AuditEntry {
   id: number;
   at: string;
@@ -36,9 +39,18 @@ export interface AuditEntry {
   action: string;
   backup: string | null;
   address: string | null;
+  /** True only for a success (false for a failure and for a cancelled job, as before `result` existed). */
   success: boolean;
+  result: AuditResult;
   detail: string | null;
 }
+
+/**
+ * The `success` column holds the result: 1 success, 0 failed, 2 cancelled (a number, so that no migration
+ * was needed and an older version reads a cancelled job as not successful).
+ */
+const RESULT_CODES: Readonly<Record<AuditResult, number>> = { success: 1, failed: 0, cancelled: 2 };
+const resultOfCode = (code: number): AuditResult => (code === 1 ? 'success' : code === 2 ? 'cancelled' : 'failed');
 
 export const SESSION_HOURS = 8;
 /**
@@ -274,24 +286,24 @@ export class AccountStore {
   }
 
   /** Writes an entry; each text is cut to its limit (a detail may quote a server's long error). */
-  async audit(entry: { username?: string; action: string; backup?: string; address?: string; success: boolean; detail?: string }): Promise<void> {
+  async audit(entry: { username?: string; action: string; backup?: string; address?: string; success: boolean | 'cancelled'; detail?: string }): Promise<void> {
     await this.db.run('INSERT INTO audit (at, username, action, backup, address, success, detail) VALUES (?, ?, ?, ?, ?, ?, ?)', [
       new Date().toISOString(),
       clipStored(entry.username ?? null, STORED_LIMITS.auditUsername),
       clipStored(entry.action, STORED_LIMITS.auditAction),
       clipStored(entry.backup ?? null, STORED_LIMITS.auditBackup),
       clipStored(entry.address ?? null, STORED_LIMITS.auditAddress),
-      entry.success ? 1 : 0,
+      RESULT_CODES[entry.success === 'cancelled' ? 'cancelled' : entry.success ? 'success' : 'failed'],
       clipStored(entry.detail ?? null, STORED_LIMITS.auditDetail),
     ]);
   }
 
   /** Newest first. */
   async listAudit(limit = 200): Promise<AuditEntry[]> {
-    const rows = await this.db.all<Omit<AuditEntry, 'success' | 'id'> & { id: number | string; success: number }>(
+    const rows = await this.db.all<Omit<AuditEntry, 'success' | 'result' | 'id'> & { id: number | string; success: number }>(
       'SELECT id, at, username, action, backup, address, success, detail FROM audit ORDER BY id DESC LIMIT ?',
       [limit],
     );
-    return rows.map((row) => ({ ...row, id: Number(row.id), success: Number(row.success) === 1 }));
+    return rows.map((row) => ({ ...row, id: Number(row.id), success: Number(row.success) === 1, result: resultOfCode(Number(row.success)) }));
   }
 }

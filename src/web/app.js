@@ -1,9 +1,14 @@
 // The admin page: sign-in and first-run setup, the Backups grid with its create, rollback and delete
 // dialogs, live job progress and cancel (server-sent events), and for admins the audit log, users and
 // roles, and settings. Everything it does goes through the documented JSON API (api/openapi.json).
-import { api, ApiError, el, setCsrfToken } from './api.js';
+import { api, ApiError, setCsrfToken } from './api.js';
+import { createAuditView } from './audit-view.js';
+import { clearFormErrors, humanMessage, showFormError } from './errors.js';
 import { createGrid } from './grid.js';
 import { createJobWatcher } from './jobs.js';
+import { backupLabel } from './labels.js';
+import { namePreview } from './name-rule.js';
+import { createRecentJobs } from './recent-jobs.js';
 import { createSettingsView } from './settings.js';
 import { createUsersView } from './users.js';
 
@@ -13,13 +18,14 @@ let user = null;
 const TITLES = { system: 'System Backup', media: 'Database and Media Backup', db: 'Database Backup' };
 
 function show(view) {
+  $('page-error').textContent = '';
   for (const section of document.querySelectorAll('main > section')) section.hidden = section.id !== `view-${view}`;
   for (const tab of document.querySelectorAll('.tab')) {
     if (tab.dataset.view === view) tab.setAttribute('aria-current', 'page');
     else tab.removeAttribute('aria-current');
   }
   if (view === 'backups') refresh();
-  if (view === 'audit') loadAudit();
+  if (view === 'audit') auditView.load().catch(failed);
   if (view === 'users') usersView.load().catch(failed);
   if (view === 'settings') settingsView.load().catch(failed);
 }
@@ -46,8 +52,6 @@ function signedOut() {
   $('signin-username').focus();
 }
 
-const message = (error) => (error instanceof ApiError ? error.message : String(error));
-
 // ---- Backups grid
 const grid = createGrid({
   table: $('grid'),
@@ -65,22 +69,28 @@ const grid = createGrid({
   onSelectionChange: (n) => ($('delete-selected').textContent = n ? `Delete (${n})` : 'Delete'),
 });
 
+const recentJobs = createRecentJobs({ list: $('recent-jobs'), empty: $('recent-empty') });
+
 async function refresh() {
   if (!user) return;
   try {
     const { backups, warnings } = await api('GET', 'api/backups');
     grid.setRows(backups);
     $('backups-warning').textContent = (warnings ?? []).join(' ');
+    await recentJobs.load();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) signedOut();
+    failed(error);
   }
 }
+
+/** The Backups view's error line (a failed delete or cancel): it stands until the next action there. */
+const backupsError = (text) => ($('jobs-error').textContent = text);
 
 // ---- Live jobs, as rows of the grid
 const jobWatcher = createJobWatcher({
   grid,
   announce: (text) => ($('job-announce').textContent = text),
-  showError: (text) => ($('jobs-error').textContent = text),
+  showError: (text) => backupsError(text ? humanMessage(text) : ''),
   onEnded: () => refresh(),
 });
 const watchJob = (job) => jobWatcher.watch(job);
@@ -95,14 +105,20 @@ for (const button of document.querySelectorAll('[data-create]')) {
     $('create-media-row').hidden = createType !== 'system';
     $('create-media').checked = true;
     $('create-name').value = '';
+    $('create-name-preview').textContent = namePreview('');
     $('create-maintenance').checked = false;
-    $('create-error').textContent = '';
+    clearFormErrors($('create-form'));
+    backupsError('');
     $('create-dialog').showModal();
   });
 }
 
+// The name as the server will store it, while the user types (the rule is shown above it).
+$('create-name').addEventListener('input', () => ($('create-name-preview').textContent = namePreview($('create-name').value)));
+
 $('create-form').addEventListener('submit', async (event) => {
   event.preventDefault();
+  clearFormErrors($('create-form'));
   try {
     const { job } = await api('POST', 'api/backups', {
       type: createType,
@@ -113,7 +129,7 @@ $('create-form').addEventListener('submit', async (event) => {
     $('create-dialog').close();
     watchJob(job);
   } catch (error) {
-    $('create-error').textContent = message(error);
+    showFormError($('create-form'), error, [[/\bname\b/i, 'create-name']]);
   }
 });
 
@@ -122,36 +138,43 @@ let rollbackRow = null;
 function openRollback(row) {
   rollbackRow = row;
   const what = row.type === 'db' ? 'the whole database' : row.type === 'media' ? 'the database and the media folder' : row.type === 'code' ? 'the code (not the media folder)' : 'the database and the shop files';
-  $('rollback-title').textContent = `Roll back to ${row.name || row.file}`;
-  $('rollback-what').textContent = `This replaces ${what} with the backup of ${new Date(row.time * 1000).toLocaleString()} (${row.file}).`;
+  $('rollback-title').textContent = 'Roll back';
+  $('rollback-what').textContent = `This replaces ${what} with the ${backupLabel(row)}.`;
+  $('rollback-what').title = row.file; // the archive, for whoever wants to be sure
   $('rollback-password').value = '';
-  $('rollback-error').textContent = '';
+  clearFormErrors($('rollback-form'));
+  backupsError('');
   $('rollback-dialog').showModal();
 }
 
 $('rollback-form').addEventListener('submit', async (event) => {
   event.preventDefault();
+  clearFormErrors($('rollback-form'));
   try {
     const { job } = await api('POST', `api/backups/${encodeURIComponent(rollbackRow.id)}/rollback`, { password: $('rollback-password').value, maintenance: $('rollback-maintenance').checked });
     $('rollback-dialog').close();
     watchJob(job);
   } catch (error) {
-    $('rollback-error').textContent = message(error);
+    showFormError($('rollback-form'), error, [[/password/i, 'rollback-password']]);
   }
 });
 
 // ---- Delete
 $('delete-selected').addEventListener('click', () => {
+  backupsError('');
   const rows = grid.selected();
   const places = rows.some((r) => r.locations?.includes('s3')) ? 'the server and off-site storage' : 'the server';
-  $('delete-what').textContent = `Delete ${rows.length} backup${rows.length === 1 ? '' : 's'}? The archive files will be removed from ${places}: ${rows.map((r) => r.file).join(', ')}.`;
+  $('delete-what').textContent = `Delete ${rows.length} backup${rows.length === 1 ? '' : 's'}? The archive files will be removed from ${places}: ${rows.map(backupLabel).join('; ')}.`;
   $('delete-dialog').showModal();
 });
 
 $('delete-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('delete-dialog').close();
-  for (const row of grid.selected()) await api('DELETE', `api/backups/${encodeURIComponent(row.id)}`).catch((error) => alert(message(error)));
+  // Each backup on its own: one that cannot be deleted does not keep the others; the reasons are listed inline.
+  const problems = [];
+  for (const row of grid.selected()) await api('DELETE', `api/backups/${encodeURIComponent(row.id)}`).catch((error) => problems.push(`Could not delete the ${backupLabel(row)}: ${humanMessage(error)}`));
+  backupsError(problems.join(' '));
   grid.clearSelection();
   refresh();
 });
@@ -159,31 +182,25 @@ $('delete-form').addEventListener('submit', async (event) => {
 for (const button of document.querySelectorAll('[data-close]')) button.addEventListener('click', () => button.closest('dialog').close());
 
 // ---- Audit log, users and roles, settings
-async function loadAudit() {
-  const { entries } = await api('GET', 'api/audit');
-  $('audit').tBodies[0].replaceChildren(...entries.map((e) =>
-    el('tr', {}, el('td', {}, new Date(e.at).toLocaleString()), el('td', {}, e.username || '—'), el('td', {}, e.action), el('td', {}, e.backup || '—'),
-      el('td', {}, e.address || '—'), el('td', {}, el('span', { class: `badge ${e.success ? 'ok' : 'bad'}` }, e.success ? 'success' : 'failed')), el('td', {}, e.detail || ''))));
-}
-
+const auditView = createAuditView({ table: $('audit') });
 const usersView = createUsersView({ currentUser: () => user });
 const settingsView = createSettingsView();
 
-/** A view that cannot load: signed out (401) goes back to sign-in; anything else is shown. */
+/** A view that cannot load: signed out (401) goes back to sign-in; anything else is shown on the page. */
 function failed(error) {
   if (error instanceof ApiError && error.status === 401) signedOut();
-  else alert(message(error));
+  else $('page-error').textContent = humanMessage(error);
 }
 
 // ---- Sign-in, setup, sign-out
 $('signin-form').addEventListener('submit', async (event) => {
   event.preventDefault();
+  clearFormErrors($('signin-form'));
   try {
     signedIn(await api('POST', 'api/session', { username: $('signin-username').value, password: $('signin-password').value }));
     $('signin-password').value = '';
-    $('signin-error').textContent = '';
   } catch (error) {
-    $('signin-error').textContent = error instanceof ApiError && error.status === 401 ? 'Wrong username or password.' : message(error);
+    showFormError($('signin-form'), error);
   }
 });
 
@@ -192,12 +209,13 @@ $('setup-form').addEventListener('submit', async (event) => {
   const token = new URLSearchParams(location.hash.slice(1)).get('setup');
   const username = $('setup-username').value;
   const password = $('setup-password').value;
+  clearFormErrors($('setup-form'));
   try {
     await api('POST', 'api/setup', { token, username, password });
     history.replaceState(null, '', location.pathname);
     signedIn(await api('POST', 'api/session', { username, password }));
   } catch (error) {
-    $('setup-error').textContent = message(error);
+    showFormError($('setup-form'), error, [[/password/i, 'setup-password'], [/\bname\b/i, 'setup-username']]);
   }
 });
 

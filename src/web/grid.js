@@ -3,6 +3,8 @@
 // rows of their own, with live progress and a Cancel button.
 import { el, humanBytes, TYPE_LABELS } from './api.js';
 import { jobRow, updateJobRow } from './job-row.js';
+import { backupLabel, shortTime } from './labels.js';
+import { spokenName } from './name-rule.js';
 
 const PAGE_SIZE = 20;
 const COLUMNS = [
@@ -33,7 +35,8 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
   function visible() {
     const type = typeFilter.value;
     const name = nameFilter.value.trim().toLowerCase();
-    const rows = state.rows.filter((r) => (!type || r.type === type) && (!name || r.name.toLowerCase().includes(name)));
+    const named = (r) => [r.name, spokenName(r.name)].some((shown) => shown.toLowerCase().includes(name));
+    const rows = state.rows.filter((r) => (!type || r.type === type) && (!name || named(r)));
     const key = state.sort;
     return rows.sort((a, b) => {
       const x = key === 'status' ? a.origin : a[key];
@@ -45,14 +48,33 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
   function renderHead(rows) {
     const tr = table.tHead.rows[0];
     const all = rows.length > 0 && rows.every((r) => state.selected.has(r.id));
-    tr.replaceChildren(
-      el('th', { scope: 'col' }, el('input', { type: 'checkbox', 'aria-label': 'Select all on this page', checked: all, onchange: (e) => selectPage(e.target.checked) })),
+    // Without an Action column there is no cell at all (replaceChildren would write a null as "null").
+    const cells = [
+      el('th', { scope: 'col', class: 'c-select' }, el('input', { type: 'checkbox', 'aria-label': 'Select all on this page', checked: all, onchange: (e) => selectPage(e.target.checked) })),
       ...COLUMNS.map((c) =>
-        el('th', { scope: 'col', 'aria-sort': state.sort === c.key ? (state.dir > 0 ? 'ascending' : 'descending') : 'none' },
+        el('th', { scope: 'col', class: `c-${c.key}`, 'aria-sort': state.sort === c.key ? (state.dir > 0 ? 'ascending' : 'descending') : 'none' },
           el('button', { type: 'button', onclick: () => sortBy(c.key) }, c.label)),
       ),
-      el('th', { scope: 'col' }, 'Download'),
-      hasActions() ? el('th', { scope: 'col' }, 'Action') : null,
+      el('th', { scope: 'col', class: 'c-download' }, 'Download'),
+    ];
+    if (hasActions()) cells.push(el('th', { scope: 'col', class: 'c-action' }, 'Action'));
+    tr.replaceChildren(...cells);
+  }
+
+  /** A backup's row; on a phone the stylesheet lays its cells out as a card. */
+  function backupRow(r) {
+    const label = backupLabel(r);
+    return el('tr', { 'data-id': r.id },
+      el('td', { class: 'c-select' }, el('input', { type: 'checkbox', 'aria-label': `Select ${label}`, checked: state.selected.has(r.id), onchange: (e) => select(r.id, e.target.checked) })),
+      el('td', { class: 'c-time' }, el('time', { datetime: r.createdAt, title: new Date(r.time * 1000).toLocaleString() }, shortTime(r.time * 1000))),
+      el('td', { class: 'c-name' }, spokenName(r.name) || '—', where(r)),
+      el('td', { class: 'c-size num' }, humanBytes(r.size)),
+      el('td', { class: 'c-type' }, TYPE_LABELS[r.type] || r.type),
+      el('td', { class: 'c-status' }, status(r)),
+      el('td', { class: 'c-download' }, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.file, 'aria-label': `Download ${label}` }, 'Download')),
+      canRollback()
+        ? el('td', { class: 'c-action' }, el('button', { type: 'button', class: 'link', 'aria-label': `Rollback to ${label}`, onclick: () => onRollback(r) }, 'Rollback'))
+        : hasActions() ? el('td', { class: 'c-action' }) : null,
     );
   }
 
@@ -71,17 +93,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
     if (rows.length === 0) {
       body.replaceChildren(...jobs, el('tr', {}, el('td', { colspan: 8, class: 'empty' }, state.rows.length ? 'No backup matches the filter.' : 'No backups yet. Take one with the buttons above.')));
     } else {
-      body.replaceChildren(...jobs, ...rows.map((r) =>
-        el('tr', { 'data-id': r.id },
-          el('td', {}, el('input', { type: 'checkbox', 'aria-label': `Select ${r.file}`, checked: state.selected.has(r.id), onchange: (e) => select(r.id, e.target.checked) })),
-          el('td', {}, el('time', { datetime: r.createdAt }, new Date(r.time * 1000).toLocaleString())),
-          el('td', {}, r.name || '—', where(r)),
-          el('td', { class: 'num' }, humanBytes(r.size)),
-          el('td', {}, TYPE_LABELS[r.type] || r.type),
-          el('td', {}, status(r)),
-          el('td', {}, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.file }, 'Download')),
-          canRollback() ? el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => onRollback(r) }, 'Rollback')) : hasActions() ? el('td', {}) : null,
-        )));
+      body.replaceChildren(...jobs, ...rows.map(backupRow));
     }
     info.textContent = `${total} backup${total === 1 ? '' : 's'} · page ${state.page + 1} of ${pages}`;
     prev.disabled = state.page === 0;

@@ -2,6 +2,8 @@
 // bar, bytes, rate and time left, and a Cancel button. Progress updates change the cells in place, so
 // a keyboard user's focus on the Cancel button survives them.
 import { el, humanBytes, TYPE_LABELS } from './api.js';
+import { humanMessage } from './errors.js';
+import { jobTitle, shortTime } from './labels.js';
 
 export function humanDuration(seconds) {
   const s = Math.max(0, Math.round(seconds));
@@ -12,12 +14,15 @@ export function humanDuration(seconds) {
 
 const ENDED = { succeeded: ['ok', 'Done'], failed: ['bad', 'Failed'], cancelled: ['warn', 'Cancelled'] };
 
+/** The engines' phase names (src/engines, src/core) in the page's words; an unknown one is shown as it is. */
+const PHASES = { check: 'Checking', dump: 'Dumping', files: 'Archiving files', verify: 'Verifying', staging: 'Unpacking', restore: 'Restoring', swap: 'Swapping in', swapping: 'Swapping in', committed: 'Finishing', undone: 'Undoing' };
+
 /** The progress words: phase, percent, bytes, rate, time left. */
 export function progressText(job) {
   if (job.state === 'queued') return 'Queued: waits for the running job';
   const p = job.progress;
   if (!p) return 'Starting…';
-  const parts = [p.phase + (p.table ? ` ${p.table}` : '')];
+  const parts = [(PHASES[p.phase] || p.phase) + (p.table ? ` ${p.table}` : '')];
   if (p.totalBytes) parts.push(`${Math.min(100, Math.round((p.bytes / p.totalBytes) * 100))}%`);
   parts.push(p.totalBytes ? `${humanBytes(p.bytes)} of ${humanBytes(p.totalBytes)}` : humanBytes(p.bytes));
   if (p.rate) parts.push(`${humanBytes(p.rate)}/s`);
@@ -25,26 +30,35 @@ export function progressText(job) {
   return parts.join(' · ');
 }
 
-function statusCell(job) {
+/** An ended job's outcome as a badge ("Done", "Rolled back", "Failed", "Cancelled"); null while it runs. */
+export function outcomeBadge(job) {
   const ended = ENDED[job.state];
-  if (ended) return [el('span', { class: `badge ${ended[0]}` }, job.kind === 'rollback' && job.state === 'succeeded' ? 'Rolled back' : ended[1]), job.error && job.state !== 'cancelled' ? el('span', { class: 'job-error' }, ` ${job.error}`) : null];
+  return ended ? el('span', { class: `badge ${ended[0]}` }, job.kind === 'rollback' && job.state === 'succeeded' ? 'Rolled back' : ended[1]) : null;
+}
+
+function statusCell(job) {
+  const badge = outcomeBadge(job);
+  if (badge) return [badge, job.error && job.state !== 'cancelled' ? el('span', { class: 'job-error' }, ` ${humanMessage(job.error)}`) : null];
   const p = job.progress;
   const percent = p?.totalBytes ? Math.min(100, Math.round((p.bytes / p.totalBytes) * 100)) : undefined;
   return [
-    el('progress', { max: 100, value: percent, 'aria-label': `Progress of ${job.description}` }),
+    el('progress', { max: 100, value: percent, 'aria-label': `Progress of ${jobTitle(job)}` }),
     el('span', { class: 'job-progress' }, progressText(job)),
   ];
 }
 
+/** Bytes written so far, while the job runs: a job that ended without a backup has no size to show. */
+const sizeText = (job) => ((job.state === 'running' || job.state === 'succeeded') && job.progress?.bytes ? humanBytes(job.progress.bytes) : '—');
+
 function cells(job) {
   const started = job.startedAt ?? job.createdAt;
   return [
-    el('td', {}),
-    el('td', {}, el('time', { datetime: started }, new Date(started).toLocaleString())),
-    el('td', { class: 'job-name' }, el('strong', {}, job.description)),
-    el('td', { class: 'num' }, job.progress?.bytes ? humanBytes(job.progress.bytes) : '—'),
-    el('td', {}, `${job.kind === 'rollback' ? 'Rollback · ' : ''}${TYPE_LABELS[job.type] || job.type}`),
-    el('td', { class: 'job-status', colspan: 2 }, ...statusCell(job)),
+    el('td', { class: 'c-select' }),
+    el('td', { class: 'c-time' }, el('time', { datetime: started, title: new Date(started).toLocaleString() }, shortTime(started))),
+    el('td', { class: 'c-name job-name' }, el('strong', {}, jobTitle(job))),
+    el('td', { class: `c-size num${sizeText(job) === '—' ? ' none' : ''}` }, sizeText(job)),
+    el('td', { class: 'c-type' }, `${job.kind === 'rollback' ? 'Rollback · ' : ''}${TYPE_LABELS[job.type] || job.type}`),
+    el('td', { class: 'c-status job-status', colspan: 2 }, ...statusCell(job)),
   ];
 }
 
@@ -53,10 +67,10 @@ export function jobRow(job, { actionColumn, canCancel, onCancel }) {
   const running = job.state === 'running' || job.state === 'queued';
   const cancel =
     canCancel && running
-      ? el('button', { type: 'button', class: 'danger small', 'aria-label': `Cancel ${job.description}`, onclick: (event) => onCancel(job, event.currentTarget) }, job.cancelling ? 'Cancelling…' : 'Cancel')
+      ? el('button', { type: 'button', class: 'danger small', 'aria-label': `Cancel ${jobTitle(job)}`, onclick: (event) => onCancel(job, event.currentTarget) }, job.cancelling ? 'Cancelling…' : 'Cancel')
       : null;
   if (cancel && job.cancelling) cancel.disabled = true;
-  return el('tr', { class: `job-row ${job.state}`, id: `job-${job.id}`, 'data-job': job.id }, ...cells(job), actionColumn ? el('td', {}, cancel) : null);
+  return el('tr', { class: `job-row ${job.state}`, id: `job-${job.id}`, 'data-job': job.id }, ...cells(job), actionColumn ? el('td', { class: 'c-action' }, cancel) : null);
 }
 
 /** Updates the row's cells except the action cell (keeps its button, and so the focus on it). */

@@ -2,6 +2,7 @@
 // stream and shown as a grid row. A finished job's row gives way to its backup's row; a failed or
 // cancelled one stays a moment with its outcome. Cancel asks the server to stop the job.
 import { api, ApiError } from './api.js';
+import { jobTitle } from './labels.js';
 
 /** How long an ended job's row stays with its outcome; a finished backup's gives way to its backup's row at once. */
 const SHOW_ENDED_MS = 15000;
@@ -25,7 +26,7 @@ export function createJobWatcher({ grid, announce, showError, onEnded }) {
     const job = { ...jobs.get(id), state, cancelling: false };
     jobs.set(id, job);
     publish();
-    announce(`${job.description}: ${state}`);
+    announce(`${jobTitle(job)}: ${state}`);
     await onEnded(job);
     setTimeout(() => {
       jobs.delete(id);
@@ -36,7 +37,7 @@ export function createJobWatcher({ grid, announce, showError, onEnded }) {
   function watch(job) {
     if (jobs.has(job.id)) return;
     put(job);
-    announce(`${job.description}: ${job.state}`);
+    announce(`${jobTitle(job)}: ${job.state}`);
     const events = new EventSource(`api/jobs/${encodeURIComponent(job.id)}/events`);
     events.addEventListener('job', (event) => put(JSON.parse(event.data)));
     events.addEventListener('end', (event) => {
@@ -59,14 +60,14 @@ export function createJobWatcher({ grid, announce, showError, onEnded }) {
     if (!jobs.has(job.id)) return;
     jobs.set(job.id, { ...jobs.get(job.id), cancelling: true });
     publish();
-    announce(`Cancelling ${job.description}…`);
+    announce(`Cancelling ${jobTitle(job)}…`);
     try {
       await api('POST', `api/jobs/${encodeURIComponent(job.id)}/cancel`);
       showError('');
     } catch (error) {
       if (jobs.has(job.id)) jobs.set(job.id, { ...jobs.get(job.id), cancelling: false });
       publish();
-      showError(`Could not cancel ${job.description}: ${error instanceof ApiError ? error.message : String(error)}`);
+      showError(`Could not cancel ${jobTitle(job)}: ${error instanceof ApiError ? error.message : String(error)}`);
     }
   }
 

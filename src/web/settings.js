@@ -1,10 +1,28 @@
 // The Settings view, for admins: the backup schedule with its retention rules (the same record as
 // `lifeboat schedule set/show`) and the notification targets. A target fixed by the environment or the
 // config file is shown disabled with a note. Secrets come masked; sent back unchanged they are kept.
-import { api, ApiError, el } from './api.js';
+import { api, el } from './api.js';
+import { clearFormErrors, showFormError } from './errors.js';
 
 const $ = (id) => document.getElementById(id);
-const message = (error) => (error instanceof ApiError ? error.message : String(error));
+// Which field an error of the API concerns, by its words (after errors.js put them in the form's words).
+const SCHEDULE_FIELDS = [
+  [/time zone/i, 'schedule-timezone'],
+  [/start time/i, 'schedule-time'],
+  [/day of the month/i, 'schedule-day'],
+  [/day of the week/i, 'schedule-weekday'],
+  [/keepLast/, 'keep-last'],
+  [/keepDaily/, 'keep-daily'],
+  [/keepWeekly/, 'keep-weekly'],
+  [/keepMonthly/, 'keep-monthly'],
+];
+const NOTIFY_FIELDS = [
+  [/webhook/i, 'notify-webhook'],
+  [/^E-mail via /, 'notify-smtp-url'],
+  [/the To field|recipient/i, 'notify-to'],
+  [/\bfrom\b/i, 'notify-from'],
+  [/SMTP|e-?mail/i, 'notify-smtp-url'],
+];
 const KEEP = { keepLast: 'keep-last', keepDaily: 'keep-daily', keepWeekly: 'keep-weekly', keepMonthly: 'keep-monthly' };
 
 export function createSettingsView() {
@@ -64,8 +82,16 @@ export function createSettingsView() {
   }
 
   async function load() {
-    for (const id of ['schedule-error', 'schedule-status', 'notify-error', 'notify-status']) $(id).textContent = '';
-    fill(await api('GET', 'api/settings'));
+    const forms = [$('schedule-form'), $('notify-form')];
+    for (const form of forms) clearFormErrors(form);
+    for (const id of ['schedule-status', 'notify-status']) $(id).textContent = '';
+    // Nothing can be typed until the saved values are in: filling them in would overwrite it.
+    for (const form of forms) form.inert = true;
+    try {
+      fill(await api('GET', 'api/settings'));
+    } finally {
+      for (const form of forms) form.inert = false;
+    }
   }
 
   function scheduleBody() {
@@ -97,38 +123,39 @@ export function createSettingsView() {
     return body;
   }
 
-  async function save(part, body, errorId, statusId, done) {
-    $(errorId).textContent = '';
+  async function save(part, body, form, fields, statusId, done) {
+    clearFormErrors(form);
     $(statusId).textContent = '';
     try {
       fill(await api('PUT', 'api/settings', { [part]: body }));
       $(statusId).textContent = done;
     } catch (error) {
-      $(errorId).textContent = message(error);
+      showFormError(form, error, fields);
     }
   }
 
   $('schedule-frequency').addEventListener('change', showFrequencyFields);
   $('schedule-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    save('schedule', scheduleBody(), 'schedule-error', 'schedule-status', 'Schedule saved.');
+    save('schedule', scheduleBody(), $('schedule-form'), SCHEDULE_FIELDS, 'schedule-status', 'Schedule saved.');
   });
   $('notify-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    save('notify', notifyBody(), 'notify-error', 'notify-status', 'Notifications saved.');
+    save('notify', notifyBody(), $('notify-form'), NOTIFY_FIELDS, 'notify-status', 'Notifications saved.');
   });
   $('notify-test').addEventListener('click', async () => {
-    $('notify-error').textContent = '';
+    clearFormErrors($('notify-form'));
     $('notify-status').textContent = 'Sending…';
     $('notify-test').disabled = true;
     try {
       const { results } = await api('POST', 'api/settings/notify-test');
       const failed = results.filter((r) => !r.ok);
       $('notify-status').textContent = failed.length ? '' : `Test sent to the saved targets: ${results.map((r) => (r.channel === 'email' ? 'e-mail' : r.channel)).join(' and ')} delivered.`;
-      $('notify-error').textContent = failed.map((r) => r.error).join(' ');
+      // One target failed: its reason goes beside its field; both: on the form's line.
+      if (failed.length) showFormError($('notify-form'), failed.map((r) => r.error).join('. '), failed.length === 1 ? NOTIFY_FIELDS : []);
     } catch (error) {
       $('notify-status').textContent = '';
-      $('notify-error').textContent = message(error);
+      showFormError($('notify-form'), error, NOTIFY_FIELDS);
     } finally {
       $('notify-test').disabled = false;
     }

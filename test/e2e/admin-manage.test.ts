@@ -9,17 +9,13 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
-import { AFTER_PASSWORD_CHECK, ARTIFACTS, launchChromium, signInOnPage } from '../helpers/browser.js';
+import { ARTIFACTS, launchChromium, openSignedIn } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { addAccounts, runCliWithStdin, startServer, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'manage test password';
 
-async function signInAs(page: Page, base: string, username: string): Promise<void> {
-  await page.goto(`${base}/`);
-  await signInOnPage(page, username, PASSWORD);
-  await expect.poll(() => page.getByRole('heading', { name: 'Backups' }).isVisible(), AFTER_PASSWORD_CHECK).toBe(true);
-}
+const signInAs = (page: Page, base: string, username: string) => openSignedIn(page, base, username, PASSWORD);
 
 describe('settings, users and cancel in Chromium', () => {
   let server: RunningServer;
@@ -66,10 +62,11 @@ describe('settings, users and cancel in Chromium', () => {
     expect(shown).toMatchObject({ enabled: true, type: 'system', frequency: 'weekly', weekday: 3, time: '03:15:00', timezone: 'Europe/Berlin', maintenance: true, retention: { keepDaily: 7 } });
     expect(await form.getByText(/^Next run: /).isVisible()).toBe(true);
 
-    // A bad value: the API's one-line reason, nothing saved.
+    // A bad value: the API's reason as a sentence beside its field, nothing saved.
     await form.getByLabel('Time zone').fill('Mars/Olympus');
     await form.getByRole('button', { name: 'Save schedule' }).click();
-    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/^unknown time zone "Mars\/Olympus"/);
+    await expect.poll(() => form.locator('#schedule-timezone-error').textContent()).toMatch(/^Unknown time zone "Mars\/Olympus"/);
+    expect(await form.getByLabel('Time zone').getAttribute('aria-invalid')).toBe('true');
     expect(JSON.parse((await runCli(['schedule', 'show', '--json'], env)).stdout).timezone).toBe('Europe/Berlin');
 
     // The notification target fixed by the environment is disabled and says so; the webhook is stored masked.
@@ -121,7 +118,7 @@ describe('settings, users and cancel in Chromium', () => {
     expect(users.find((u) => u.username === 'olga')?.role).toBe('operator');
 
     await olga.reload();
-    await expect.poll(() => olga.getByRole('row').filter({ hasText: 'for_rollback' }).count()).toBe(1);
+    await expect.poll(() => olga.locator('#grid tbody tr[data-id]').filter({ hasText: 'for rollback' }).count()).toBe(1);
     expect(await olga.getByRole('button', { name: 'Rollback' }).count()).toBe(0);
     expect(await olga.getByRole('columnheader', { name: 'Action' }).count()).toBe(0);
     await olga.close();
@@ -143,21 +140,38 @@ describe('settings, users and cancel in Chromium', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'OK' }).click();
 
     const row = page.locator('tr.job-row');
-    const cancel = row.getByRole('button', { name: 'Cancel backup db "too slow"' });
+    const cancel = row.getByRole('button', { name: 'Cancel Database backup “too slow”' });
     await expect.poll(() => cancel.count(), { timeout: 10_000 }).toBe(1);
     // Live progress inside the row: phase, bytes, rate.
     await expect.poll(() => row.locator('.job-progress').textContent(), { timeout: 10_000 }).toMatch(/ · \d+(\.\d+)? (KiB|MiB) · [\d.]+ (KiB|MiB)\/s/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-progress.png') });
+    // On a phone the job is a card: its progress and its Cancel button are on the screen, nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const box = await cancel.boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    expect(await row.locator('progress').isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-phone-job-progress.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // By keyboard: focus the button (it survives progress updates) and press Enter.
     await cancel.focus();
     await page.keyboard.press('Enter');
     await expect.poll(() => row.getByText('Cancelled').isVisible(), { timeout: 60_000 }).toBe(true);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-cancelled.png') });
-    expect(await page.getByRole('row').filter({ hasText: 'too_slow' }).count()).toBe(0);
+    // No size as if it were a backup; the job stays listed under Recent jobs, said as a person would.
+    expect(await row.locator('.c-size').textContent()).toBe('—');
+    const recent = page.locator('#recent-jobs li').first();
+    await expect.poll(() => recent.innerText(), { timeout: 10_000 }).toMatch(/^Cancelled\s+Database backup “too slow”\s+\d+ \w+ \d\d:\d\d · took .+ · from this page\s+Cancelled by ada on this page\.$/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-cancelled.png'), clip: { x: 0, y: 0, width: 1280, height: 580 } });
+    expect(await page.locator('#grid tbody tr[data-id]').filter({ hasText: 'too slow' }).count()).toBe(0);
     expect((await readdir(backupDir)).sort()).toEqual(before);
     const jobs = JSON.parse((await runCli(['jobs', '--json'], env)).stdout) as { description: string; state: string; error?: string }[];
     expect(jobs[0]).toMatchObject({ description: 'backup db "too slow"', state: 'cancelled', error: 'cancelled by ada (web)' });
+
+    // The audit log says the backup was cancelled, not that it failed.
+    await page.getByRole('button', { name: 'Audit log' }).click();
+    const entry = page.locator('#audit tbody tr').filter({ hasText: 'Database backup' }).filter({ hasText: 'too slow' });
+    await expect.poll(() => entry.locator('.badge').textContent(), { timeout: 10_000 }).toBe('Cancelled');
     await page.close();
   }, 120_000);
 });

@@ -59,11 +59,11 @@ describe('the admin page with off-site storage', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     await page.goto(`${server.base}/`);
     await signInOnPage(page, 'ada', PASSWORD);
-    const remote = page.getByRole('row').filter({ hasText: 'only_in_bucket' });
+    const remote = page.locator('#grid tbody tr[data-id]').filter({ hasText: 'only in bucket' });
     await expect.poll(() => remote.count(), { timeout: 30_000 }).toBe(1);
-    const both = page.getByRole('row').filter({ hasText: 'in_both' });
-    expect((await both.getByRole('cell').allInnerTexts())[2]).toBe('in_both local + S3');
-    expect((await remote.getByRole('cell').allInnerTexts())[2]).toBe('only_in_bucket S3');
+    const both = page.locator('#grid tbody tr[data-id]').filter({ hasText: 'in both' });
+    expect((await both.getByRole('cell').allInnerTexts())[2]).toBe('in both local + S3');
+    expect((await remote.getByRole('cell').allInnerTexts())[2]).toBe('only in bucket S3');
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-offsite.png'), fullPage: true });
 
     const [download] = await Promise.all([page.waitForEvent('download'), remote.getByRole('link', { name: 'Download' }).click()]);

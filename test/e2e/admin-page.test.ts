@@ -47,7 +47,7 @@ describe('the admin page in Chromium', () => {
     await dialog.getByLabel('Name (optional)').fill('before upgrade');
     await dialog.getByRole('button', { name: 'OK' }).click();
 
-    const row = page.getByRole('row').filter({ hasText: 'before_upgrade' });
+    const row = page.locator('#grid tbody tr[data-id]').filter({ hasText: 'before upgrade' });
     await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1);
     const cells = await row.getByRole('cell').allInnerTexts();
     expect(cells[3]).toMatch(/^\d+(\.\d+)? (B|KiB|MiB)$/);
@@ -73,7 +73,7 @@ describe('the admin page in Chromium', () => {
       if (kind.uncheck) await form.getByLabel('Include Media folder to System Backup').uncheck();
       else expect(await form.getByLabel('Include Media folder to System Backup').isVisible()).toBe(false);
       await form.getByRole('button', { name: 'OK' }).click();
-      const made = page.getByRole('row').filter({ hasText: kind.name.replace(' ', '_') });
+      const made = page.locator('#grid tbody tr[data-id]').filter({ hasText: kind.name });
       await expect.poll(() => made.count(), { timeout: 60_000 }).toBe(1);
       expect((await made.getByRole('cell').allInnerTexts())[4]).toBe(kind.type);
     }
@@ -90,7 +90,7 @@ describe('the admin page in Chromium', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(`${server.base}/`);
     await signInAs(page, 'olga');
-    const row = page.getByRole('row').filter({ hasText: 'before_upgrade' });
+    const row = page.locator('#grid tbody tr[data-id]').filter({ hasText: 'before upgrade' });
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await page.locator('#grid tbody tr').count()).toBe(3);
     expect(await page.getByRole('button', { name: 'Rollback' }).count()).toBe(0);

@@ -79,10 +79,15 @@ describe('first run in Chromium', () => {
     expect(await dialog.textContent()).toMatch(/replaces the whole database/);
     await dialog.getByLabel('Your password').fill('not the password');
     await dialog.getByRole('button', { name: 'Roll back' }).click();
-    await expect.poll(() => page.locator('#rollback-error').textContent(), AFTER_PASSWORD_CHECK).toBe('wrong password');
+    // Said beside the password field, as a sentence; typing again takes it away.
+    const password = dialog.getByLabel('Your password');
+    await expect.poll(() => page.locator('#rollback-password-error').textContent(), AFTER_PASSWORD_CHECK).toBe('Wrong password.');
+    expect(await password.getAttribute('aria-invalid')).toBe('true');
+    expect(await password.getAttribute('aria-describedby')).toBe('rollback-password-error');
     await dialog.getByLabel('Your password').fill('owner password 1');
     await dialog.getByRole('button', { name: 'Roll back' }).click();
-    await expect.poll(() => page.locator('tr.job-row').filter({ hasText: /^.*rollback .*_db_first\.sql\.gz/ }).getByText('Rolled back').isVisible(), { timeout: 30_000 }).toBe(true);
+    expect(await page.locator('#rollback-password-error').count()).toBe(0);
+    await expect.poll(() => page.locator('tr.job-row').filter({ hasText: /Rollback to \d+ \w+ \d\d:\d\d Database backup “first”/ }).getByText('Rolled back').isVisible(), { timeout: 30_000 }).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-rollback-done.png'), fullPage: true });
     expect(storeNames()).toEqual(original);
     expect(original).not.toContain('changed after first');

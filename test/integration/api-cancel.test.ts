@@ -80,6 +80,12 @@ describe('cancelling jobs over the API', () => {
     expect(((await again.json()) as { error: string }).error).toBe(`job ${job.id} is not running (it cancelled)`);
     const { entries } = (await (await call(server.base, admin, 'GET', '/api/audit')).json()) as { entries: { username: string; action: string; success: boolean; detail: string }[] };
     expect(entries.find((e) => e.action === 'cancel' && e.success)).toMatchObject({ username: 'olga', detail: `${job.id} backup db "to cancel": cancelled` });
+    // The backup itself is recorded as cancelled, not failed (written once the job has ended).
+    const backupEntry = async () =>
+      ((await (await call(server.base, admin, 'GET', '/api/audit')).json()) as { entries: { action: string; success: boolean; result: string; detail: string }[] }).entries.find(
+        (e) => e.action === 'backup db' && e.detail.startsWith('"to cancel"'),
+      );
+    await expect.poll(backupEntry).toMatchObject({ success: false, result: 'cancelled' });
 
     // The server keeps working: the next backup runs to the end.
     const next = (await (await call(server.base, admin, 'POST', '/api/backups', { type: 'db', name: 'kept' })).json()) as { job: Job };

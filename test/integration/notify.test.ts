@@ -182,6 +182,10 @@ describe('webhook', () => {
 
     const [badUrl] = await notify({ webhookUrl: 'ftp://127.0.0.1/x' }, failedBackup, fast);
     expect(badUrl).toEqual({ channel: 'webhook', ok: false, error: 'webhook ftp://127.0.0.1: the URL must start with http:// or https://' });
+
+    // A port fetch refuses (SMTP's), tried once as the page's test does: why, in words, and no "(after 1 attempts)".
+    const [badPort] = await notify({ webhookUrl: 'http://127.0.0.1:25/x' }, failedBackup, { ...fast, webhookRetryDelaysMs: [] });
+    expect(badPort.error).toBe("webhook http://127.0.0.1:25: the URL's port is one that belongs to another protocol (such as mail), and is refused for web requests; use the webhook's own port");
   });
 
   it('sends successes only with onSuccess, and always a missed schedule', async () => {

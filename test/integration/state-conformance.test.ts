@@ -176,6 +176,10 @@ function conformance(name: string, setup: () => Promise<{ location: StateLocatio
       expect(before).toMatchObject({ username: 'alice', action: 'sign-in', address: '10.0.0.7', success: true });
       expect(last.id).toBeGreaterThan(before.id);
       expect(last.at >= before.at).toBe(true);
+      expect([last.result, before.result]).toEqual(['failed', 'success']);
+      // A job a user stopped is neither: "cancelled", and not a success for a reader of `success` alone.
+      await accounts.audit({ username: 'alice', action: 'backup db', success: 'cancelled', detail: 'cancelled by alice (web)' });
+      expect((await accounts.listAudit(1))[0]).toMatchObject({ action: 'backup db', success: false, result: 'cancelled' });
     });
 
     it('keeps every stored text within its limit: a longer one is cut, marked, never split inside a character', async () => {

@@ -135,7 +135,8 @@ async function postWebhook(url: string, headers: Record<string, string>, payload
     lastError = outcome.error;
     if (!outcome.retry) return fail(lastError);
   }
-  return fail(`${lastError} (after ${retryDelays.length + 1} attempts)`);
+  // "(after 1 attempts)" said nothing a reader needed: the count is given only when it was tried again.
+  return fail(retryDelays.length > 0 ? `${lastError} (after ${retryDelays.length + 1} attempts)` : lastError);
 }
 
 type Attempt = { ok: true } | { ok: false; retry: boolean; error: string };
@@ -200,6 +201,8 @@ function networkErrorText(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
   // fetch reports "fetch failed" and puts the reason (ECONNREFUSED, ENOTFOUND, a TLS error) in `cause`.
   const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  // fetch refuses the ports of other protocols (SMTP's 25, X11's 6000, …) with a bare "bad port".
+  if (cause?.message === 'bad port') return `the URL's port is one that belongs to another protocol (such as mail), and is refused for web requests; use the webhook's own port`;
   if (cause?.code || cause?.message) return [cause.code, cause.message].filter(Boolean).join(' ');
   return errorText(error);
 }

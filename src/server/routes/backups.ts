@@ -29,18 +29,18 @@ async function lookup(repository: Repository, id: string): Promise<BackupRecord>
 
 /**
  * Starts a job in the background and resolves with its id once it runs; rejects when it cannot start
- * (another job holds the lock, bad settings). Its end is reported to `onEnd`.
+ * (another job holds the lock, bad settings). Its end is reported to `onEnd`, with the job's id.
  */
-function startJob<T>(run: (onStart: (jobId: string) => void) => Promise<T>, onEnd: (error: unknown, result?: T) => void): Promise<string> {
+function startJob<T>(run: (onStart: (jobId: string) => void) => Promise<T>, onEnd: (jobId: string, error: unknown, result?: T) => void): Promise<string> {
   return new Promise((resolve, reject) => {
-    let started = false;
+    let started: string | undefined;
     run((jobId) => {
-      started = true;
+      started = jobId;
       resolve(jobId);
     }).then(
-      (result) => onEnd(undefined, result),
+      (result) => onEnd(started as string, undefined, result),
       (error: unknown) => {
-        if (started) onEnd(error);
+        if (started) onEnd(started, error);
         else reject(error);
       },
     );
@@ -49,6 +49,14 @@ function startJob<T>(run: (onStart: (jobId: string) => void) => Promise<T>, onEn
 
 function jobRecord(settings: Settings, jobId: string) {
   return StateStore.with(settings, (store) => store.getJob(jobId));
+}
+
+/**
+ * The audit result of a job that threw: 'cancelled' when a user (or a stopping server) cancelled it, as
+ * the job's record says; the error alone does not tell (an aborted stream throws its own).
+ */
+async function failedOrCancelled(settings: Settings, jobId: string): Promise<false | 'cancelled'> {
+  return (await jobRecord(settings, jobId))?.state === 'cancelled' ? 'cancelled' : false;
 }
 
 /** Parses a single `bytes=` range; undefined for none, 'invalid' when it cannot be satisfied. */
@@ -99,7 +107,8 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const type: BackupType = kind === 'system' ? (flag(request.body, 'excludeMedia') ? 'nomedia' : 'system') : kind;
     const strip = field(request.body, 'strip') ?? [];
     if (!Array.isArray(strip) || strip.some((pattern) => typeof pattern !== 'string')) throw new HttpError(400, 'strip must be a list of groups (@customers) or table names');
-    const audit = (success: boolean, backup: string | undefined, detail?: string) => context.audit(request, session, `backup ${type}`, success, backup, detail);
+    const audit = (success: boolean | 'cancelled', backup: string | undefined, detail?: string) => context.audit(request, session, `backup ${type}`, success, backup, detail);
+    const auditFailure = async (id: string, error: unknown) => audit(await failedOrCancelled(settings, id), undefined, `${name ? `"${name}": ` : ''}${(error as Error).message}`);
     let jobId: string;
     try {
       jobId = await startJob(
@@ -115,8 +124,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
             onNotice: log.warn,
           }),
         // The job's end is audited after the request was answered: a failed write cannot fail it any more.
-        (error, done) =>
-          void (done ? audit(true, done.record.id, done.record.file) : audit(false, undefined, `${name ? `"${name}": ` : ''}${(error as Error).message}`)).catch(() => undefined),
+        (id, error, done) => void (done ? audit(true, done.record.id, done.record.file) : auditFailure(id, error)).catch(() => undefined),
       );
     } catch (error) {
       await audit(false, undefined, (error as Error).message);
@@ -173,7 +181,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
       await context.audit(request, session, 'rollback', false, record.id, 'wrong password');
       throw new HttpError(403, 'wrong password');
     }
-    const audit = (success: boolean, detail?: string) => context.audit(request, session, 'rollback', success, record.id, detail);
+    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'rollback', success, record.id, detail);
     let jobId: string;
     try {
       jobId = await startJob(
@@ -185,7 +193,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
             onStart,
             onNotice: log.warn,
           }),
-        (error) => void audit(!error, error ? (error as Error).message : record.file).catch(() => undefined),
+        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
       );
     } catch (error) {
       await audit(false, (error as Error).message);

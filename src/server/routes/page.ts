@@ -10,10 +10,16 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/grid.js': { file: 'grid.js', type: 'text/javascript; charset=utf-8' },
   '/api.js': { file: 'api.js', type: 'text/javascript; charset=utf-8' },
   '/job-row.js': { file: 'job-row.js', type: 'text/javascript; charset=utf-8' },
+  '/labels.js': { file: 'labels.js', type: 'text/javascript; charset=utf-8' },
+  '/errors.js': { file: 'errors.js', type: 'text/javascript; charset=utf-8' },
+  '/name-rule.js': { file: 'name-rule.js', type: 'text/javascript; charset=utf-8' },
+  '/recent-jobs.js': { file: 'recent-jobs.js', type: 'text/javascript; charset=utf-8' },
+  '/audit-view.js': { file: 'audit-view.js', type: 'text/javascript; charset=utf-8' },
   '/jobs.js': { file: 'jobs.js', type: 'text/javascript; charset=utf-8' },
   '/users.js': { file: 'users.js', type: 'text/javascript; charset=utf-8' },
   '/settings.js': { file: 'settings.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml; charset=utf-8' },
 };
 
 export function registerPageRoutes(app: FastifyInstance, context: ServerContext): void {

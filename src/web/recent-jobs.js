@@ -1,0 +1,33 @@
+// The Backups view's "Recent jobs": the last jobs that ended, whoever started them (this page, the
+// command line, the schedule), with their outcome, when, how long and why a job failed. A finished
+// job's row leaves the grid; here it stays, as `lifeboat jobs` keeps it.
+import { api, el } from './api.js';
+import { humanMessage } from './errors.js';
+import { humanDuration, outcomeBadge } from './job-row.js';
+import { jobTitle, shortTime } from './labels.js';
+
+const SHOWN = 6;
+const TRIGGERS = { api: 'from this page', cli: 'from the command line', schedule: 'by the schedule', guard: 'by lifeboat guard' };
+
+function item(job) {
+  const seconds = (Date.parse(job.endedAt) - Date.parse(job.startedAt ?? job.createdAt)) / 1000;
+  const took = Number.isNaN(seconds) ? '' : ` · took ${seconds < 1 ? 'under 1 s' : humanDuration(seconds)}`;
+  return el('li', { class: `recent-job ${job.state}` },
+    outcomeBadge(job),
+    el('div', {},
+      el('strong', {}, jobTitle(job)),
+      el('div', { class: 'muted small' }, el('time', { datetime: job.endedAt ?? job.createdAt }, shortTime(job.endedAt ?? job.createdAt)), `${took} · ${TRIGGERS[job.trigger] ?? job.trigger}`),
+      job.error ? el('div', { class: job.state === 'failed' ? 'job-error' : 'muted small' }, humanMessage(job.error)) : null,
+    ),
+  );
+}
+
+export function createRecentJobs({ list, empty }) {
+  async function load() {
+    const { jobs } = await api('GET', 'api/jobs');
+    const ended = jobs.filter((job) => job.state !== 'running' && job.state !== 'queued').slice(0, SHOWN);
+    list.replaceChildren(...ended.map(item));
+    empty.hidden = ended.length > 0;
+  }
+  return { load };
+}
