@@ -29,12 +29,12 @@ export function registerUser(program: Command): void {
     .command('add')
     .description('add a user')
     .argument('<name>', 'user name')
-    .requiredOption('--role <role>', 'the role: admin or one made with "lifeboat role add"')
+    .option('--role <role>', 'operator (backup), restorer (backup, rollback), admin, or one made with "lifeboat role add" (default: the least privilege, operator)')
     .option('--password-stdin', 'read the password from stdin')
-    .action(async (name: string, flags: { role: string; passwordStdin?: boolean }) => {
+    .action(async (name: string, flags: { role?: string; passwordStdin?: boolean }) => {
       requireStdinFlag(flags);
       const password = await readPasswordFromStdin();
-      const added = await withAccounts((accounts) => accounts.addUser(name, flags.role, password));
+      const added = await withAccounts(async (accounts) => accounts.addUser(name, flags.role ?? (await accounts.defaultRole()), password));
       stdio.out(`added user ${added.username} (role ${added.role}: ${added.resources.join(', ')})`);
     });
   user
