@@ -4,6 +4,7 @@
 import { api, ApiError, el, setCsrfToken } from './api.js';
 import { createGrid } from './grid.js';
 import { createJobWatcher } from './jobs.js';
+import { followOtherJobs } from './live-jobs.js';
 import { createSettingsView } from './settings.js';
 import { createUsersView } from './users.js';
 
@@ -38,6 +39,7 @@ function signedIn(session) {
 
 function signedOut() {
   user = null;
+  otherJobs.stop();
   setCsrfToken('');
   $('nav').hidden = true;
   $('whoami').hidden = true;
@@ -84,7 +86,9 @@ const jobWatcher = createJobWatcher({
   onEnded: () => refresh(),
 });
 const watchJob = (job) => jobWatcher.watch(job);
-const watchRunningJobs = () => jobWatcher.watchRunning();
+// Jobs started elsewhere (the console, the schedule, another page) show up live too.
+const otherJobs = followOtherJobs({ watch: watchJob, onEnded: () => refresh(), isShown: () => Boolean(user) && !$('view-backups').hidden });
+const watchRunningJobs = () => otherJobs.start();
 
 // ---- Create dialog
 let createType = 'db';
