@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule/schedule.js';
 import { parseRetentionPolicy } from '../core/schedule/retention.js';
 import type { SavedSchedule } from '../core/schedule/scheduled.js';
-import { openState, settings, stdio } from './context.js';
+import { openExistingState, openState, settings, stdio } from './context.js';
 
 
 interface SetFlags {
@@ -98,7 +98,8 @@ export function registerSchedule(program: Command): void {
     .description('show the schedule and its next run')
     .option('--json', 'print JSON: enabled, type, frequency, time, timezone, weekday, dayOfMonth, maintenance, retention, nextRun')
     .action(async (flags: { json?: boolean }) => {
-      const store = await openState(settings());
+      const store = await openExistingState(settings());
+      if (!store) return show(undefined, flags.json);
       const { loadSchedule } = await import('../core/schedule/scheduled.js');
       try {
         const saved = await loadSchedule(store);

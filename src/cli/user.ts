@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AccountStore } from '../state/accounts.js';
 import { UsageError } from '../shared/errors.js';
-import { settings, stdio, withAccounts as withAccountsOf } from './context.js';
+import { noStateHere, settings, stateExists, stdio, withAccounts as withAccountsOf } from './context.js';
 import { renderTable } from './format.js';
 
 /** The first line of stdin (a password piped in, never on the command line). */
@@ -42,7 +42,13 @@ export function registerUser(program: Command): void {
     .description('list the users')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
-      const users = await withAccounts((accounts) => accounts.listUsers());
+      const config = settings();
+      // The lost-password hint: run where there is no state, it says where it looked rather than "no users".
+      if (!stateExists(config)) {
+        stdio.out(flags.json ? '[]' : `no users: ${noStateHere(config)}`);
+        return;
+      }
+      const users = await withAccountsOf(config, (accounts) => accounts.listUsers());
       if (flags.json) stdio.out(JSON.stringify(users));
       else if (users.length === 0) stdio.out('no users; add one with: lifeboat user add NAME --role admin --password-stdin');
       else stdio.out(renderTable(['USER', 'ROLE', 'RESOURCES', 'CREATED'], users.map((u) => [u.username, u.role, u.resources.join(','), u.createdAt])));
