@@ -3,7 +3,7 @@ import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '
 import { parseRetentionPolicy } from '../core/schedule/retention.js';
 import type { SavedSchedule } from '../core/schedule/scheduled.js';
 import { openExistingState, openState, settings, stdio } from './context.js';
-
+import { describeSchedule } from './schedule-words.js';
 
 interface SetFlags {
   type?: string;
@@ -32,16 +32,11 @@ function show(schedule: Schedule | undefined, json: boolean | undefined): void {
     stdio.out(json ? 'null' : 'no schedule; set one with "lifeboat schedule set --type db --frequency daily --time 02:00"');
     return;
   }
-  const view = scheduleJson(schedule);
   if (json) {
-    stdio.out(JSON.stringify(view));
+    stdio.out(JSON.stringify(scheduleJson(schedule)));
     return;
   }
-  const when =
-    schedule.frequency === 'weekly' ? ` on weekday ${schedule.weekday} (1 = Monday)` : schedule.frequency === 'monthly' ? ` on day ${schedule.dayOfMonth}` : '';
-  stdio.out(`${schedule.enabled ? 'enabled' : 'DISABLED'}: ${schedule.type} backup ${schedule.frequency}${when} at ${schedule.time} ${schedule.timezone}${schedule.maintenance ? ', in maintenance mode' : ''}`);
-  if (schedule.retention) stdio.out(`retention after each run: ${JSON.stringify(schedule.retention)}`);
-  if (view.nextRun) stdio.out(`next run: ${String(view.nextRun)}`);
+  for (const line of describeSchedule(schedule, schedule.enabled ? nextRun(schedule, new Date()) : undefined)) stdio.out(line);
 }
 
 export function registerSchedule(program: Command): void {
