@@ -1,5 +1,6 @@
 // The admin page: sign-in and first-run setup, the Backups grid with its create, rollback and delete
-// dialogs, live job progress and cancel (server-sent events), and for admins the audit log, users and
+// dialogs, live job progress and cancel (server-sent events) also for jobs started elsewhere (the
+// console, the schedule: live-jobs.js), and for admins the audit log, users and
 // roles, and settings. Everything it does goes through the documented JSON API (api/openapi.json).
 import { api, ApiError, el, setCsrfToken } from './api.js';
 import { createGrid } from './grid.js';

@@ -1,5 +1,6 @@
 // The Users and roles view, for admins: users with their role (changed in place), reset password and
-// remove; roles with their resources (add, change, remove). Every refusal shows the API's reason.
+// remove; roles with their resources (add, change, remove). A new user starts on the least privilege,
+// names are checked as they are typed (name-rules.js), and every refusal shows the API's reason.
 import { api, ApiError, el } from './api.js';
 import { checkNameAsTyped } from './name-rules.js';
 
@@ -19,6 +20,8 @@ const roleLabel = (role) => `${role.name} (${role.resources.map((r) => RESOURCE_
 export function createUsersView({ currentUser }) {
   let roles = [];
   let passwordUser = null;
+  checkNameAsTyped($('user-name'), $('user-name-hint'), 'user');
+  const checkRoleName = checkNameAsTyped($('role-name'), $('role-name-hint'), 'role');
 
   async function changeRole(username, select, previous) {
     $('user-list-error').textContent = '';
@@ -67,6 +70,7 @@ export function createUsersView({ currentUser }) {
   function editRole(role) {
     $('role-form-title').textContent = `Change the role ${role.name}`;
     $('role-name').value = role.name;
+    checkRoleName(); // a rule shown for what was typed before no longer applies
     for (const box of $('role-form').querySelectorAll('input[name=resource]')) box.checked = role.resources.includes(box.value);
     $('role-error').textContent = '';
     $('role-name').focus();
@@ -105,8 +109,6 @@ export function createUsersView({ currentUser }) {
     if (roles.some((r) => r.name === chosen)) $('user-role').value = chosen;
   }
 
-  checkNameAsTyped($('user-name'), $('user-name-hint'), 'user');
-  checkNameAsTyped($('role-name'), $('role-name-hint'), 'role');
 
   $('user-form').addEventListener('submit', async (event) => {
     event.preventDefault();
