@@ -154,8 +154,8 @@ export class AccountStore {
    * Roles without the admin resource come first, then those with fewer resources (operator as shipped).
    */
   async defaultRole(): Promise<string> {
-    const rank = (role: Role) => [role.resources.includes('admin') ? 1 : 0, role.resources.length] as const;
-    const roles = (await this.listRoles()).sort((a, b) => rank(a)[0] - rank(b)[0] || rank(a)[1] - rank(b)[1] || a.name.localeCompare(b.name));
+    const rank = (role: Role) => (role.resources.includes('admin') ? RESOURCES.length : 0) + role.resources.length;
+    const roles = (await this.listRoles()).sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
     return roles[0].name;
   }
 

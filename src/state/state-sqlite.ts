@@ -37,8 +37,8 @@ export const MIGRATIONS = [
   // Who asked a job to stop: `lifeboat cancel` of a job that runs inside `lifeboat serve` (which a signal
   // would stop whole) writes it here, and the server, watching its own jobs, aborts the one asked.
   `ALTER TABLE job ADD COLUMN cancel_requested TEXT;`,
-  // Magento's two permissions besides admin, as roles a new user can get (see SHIPPED_ROLES in
-  // accounts.ts); a role of the same name made earlier is kept as it is.
+  // Magento's two permissions besides admin, as roles a new user can get (operator is the least
+  // privilege, the default: see AccountStore.defaultRole); a role of the same name made earlier is kept.
   `INSERT OR IGNORE INTO role (name, resources, created_at) VALUES ('operator', '["backup"]', datetime('now'));
    INSERT OR IGNORE INTO role (name, resources, created_at) VALUES ('restorer', '["backup","rollback"]', datetime('now'));`,
 ];
