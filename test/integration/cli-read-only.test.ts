@@ -20,6 +20,7 @@ const READ_ONLY: [string[], number][] = [
   [['cancel', 'jabcdef01'], 2],
   [['schedule', 'show'], 0],
   [['maintenance', 'status'], 0],
+  [['prune', '--dry-run', '--keep-last', '1'], 0],
 ];
 
 describe('read-only commands', () => {
