@@ -26,7 +26,9 @@ export function createSettingsView() {
     if (!schedule.enabled) return 'Scheduled backups are switched off.';
     // With its weekday: "Monday, 7 December 2026 at 02:30" says at a glance which night it runs.
     const at = new Date(schedule.nextRun).toLocaleString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-    return `Next run: ${at} (${schedule.time.slice(0, 5)} ${schedule.timezone}).`;
+    // The schedule's own time is added only where the browser's clock reads differently.
+    const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return `Next run: ${at}${here === schedule.timezone ? '' : ` (${schedule.time.slice(0, 5)} ${schedule.timezone})`}.`;
   }
 
   function fillSchedule(schedule, machineTimeZone) {
