@@ -1,4 +1,6 @@
 // What every command needs: settings, output helpers, and Ctrl-C turned into a clean abort.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { StateStore } from '../state/state.js';
 import type { AccountStore } from '../state/accounts.js';
 import { loadSettings, type Settings } from '../config/settings.js';
@@ -56,6 +58,25 @@ export async function withInterrupts<T>(work: (signal: AbortSignal) => Promise<T
 export async function openState(config: Settings): Promise<StateStore> {
   const { StateStore } = await import('../state/state.js');
   return StateStore.open(config);
+}
+
+/**
+ * Whether Lifeboat's state is there to be read: the SQLite file in the home, or a shared schema (made on
+ * first use by whoever writes, so presumed there). Read-only commands look before they open it: opening
+ * creates the home and the file, and a command run in the wrong folder must leave no `var/` behind.
+ */
+export function stateExists(config: Settings): boolean {
+  return config.stateTarget !== undefined || existsSync(path.join(config.home, 'lifeboat.db'));
+}
+
+/** Why a read-only command found nothing: no state where it looked, and how to point it at the shop. */
+export function noStateHere(config: Settings): string {
+  return `no Lifeboat state in ${config.home}; run this in the shop's root folder, or set LIFEBOAT_ROOT (or LIFEBOAT_HOME) to the shop's`;
+}
+
+/** For a read-only command: the state, or undefined when there is none (and none is created). */
+export async function openExistingState(config: Settings): Promise<StateStore | undefined> {
+  return stateExists(config) ? openState(config) : undefined;
 }
 
 /** Runs `use` with the accounts (users, roles) and closes them afterwards. */

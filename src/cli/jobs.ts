@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import type { JobRecord } from '../state/state.js';
 import { OperationError, UsageError } from '../shared/errors.js';
-import { humanBytes, humanDuration, renderTable } from './format.js';
-import { openState, settings, stdio } from './context.js';
+import { humanBytes, humanDuration, localTime, renderTable } from './format.js';
+import { noStateHere, openExistingState, settings, stdio } from './context.js';
 
 function progressText(job: JobRecord): string {
   const p = job.progress;
@@ -25,7 +25,12 @@ export function registerJobs(program: Command): void {
       const config = settings();
       // With a state shared by several servers, say which host runs each job.
       const shared = config.stateTarget !== undefined;
-      const store = await openState(config);
+      const store = await openExistingState(config);
+      if (!store) {
+        if (id) throw new UsageError(`no job "${id}": ${noStateHere(config)}`);
+        stdio.out(flags.json ? '[]' : `no jobs: ${noStateHere(config)}`);
+        return;
+      }
       const { reapDeadJobs } = await import('../core/jobs/jobs.js');
       try {
         await reapDeadJobs(store);
@@ -49,7 +54,8 @@ export function registerJobs(program: Command): void {
           stdio.out('no jobs yet');
           return;
         }
-        const rows = jobs.map((j) => [j.id, j.startedAt ?? j.createdAt, j.state, j.description, j.trigger, progressText(j) || j.error || j.file || '']);
+        // Local time, as `list` shows a backup's (the --json form keeps the ISO UTC times).
+        const rows = jobs.map((j) => [j.id, localTime(Date.parse(j.startedAt ?? j.createdAt) / 1000), j.state, j.description, j.trigger, progressText(j) || j.error || j.file || '']);
         if (!shared) stdio.out(renderTable(['JOB', 'STARTED', 'STATE', 'WHAT', 'BY', 'PROGRESS / RESULT'], rows));
         else stdio.out(renderTable(['JOB', 'HOST', 'STARTED', 'STATE', 'WHAT', 'BY', 'PROGRESS / RESULT'], rows.map((row, i) => [row[0], jobs[i].host ?? '', ...row.slice(1)])));
       } finally {
@@ -62,7 +68,9 @@ export function registerJobs(program: Command): void {
     .description('stop a running job cleanly (nothing half-written remains; maintenance mode is restored)')
     .argument('<job>', 'the job id (see "lifeboat jobs")')
     .action(async (id: string) => {
-      const store = await openState(settings());
+      const config = settings();
+      const store = await openExistingState(config);
+      if (!store) throw new UsageError(`no job "${id}": ${noStateHere(config)}`);
       const { requestCancel, waitForJobEnd } = await import('../core/jobs/cancel.js');
       try {
         const request = await requestCancel(store, id, 'lifeboat cancel');

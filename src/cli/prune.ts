@@ -5,7 +5,7 @@ import { UsageError } from '../shared/errors.js';
 import { confirm } from './confirm.js';
 import { humanBytes, localTime, renderTable } from './format.js';
 import { log } from '../shared/log.js';
-import { openState, settings, stdio } from './context.js';
+import { openExistingState, openState, settings, stdio } from './context.js';
 
 interface PruneFlags {
   keepLast?: string;
@@ -46,20 +46,22 @@ export function registerPrune(program: Command): void {
       // Like every command that changes things, first settle what dead jobs left; a running job holds the
       // lock and has done so itself.
       if (!flags.dryRun) for (const line of await recoverShop(config).catch((error: Error) => [`warning: recovery not run: ${error.message}`])) log.warn(line);
-      const store = await openState(config);
+      // A dry run reads only: where Lifeboat has no state yet, there is no saved policy and no running job.
+      const store = flags.dryRun ? await openExistingState(config) : await openState(config);
+      const jobs = store ?? { unfinishedJobs: async () => [] };
       const repository = Repository.open(config);
       try {
-        const schedule = await store.getSetting<Schedule>('schedule');
+        const schedule = await store?.getSetting<Schedule>('schedule');
         const policy = policyFrom(flags, schedule?.retention);
         const timezone = schedule?.timezone ?? machineTimeZone();
-        const preview = await pruneBackups(repository, store, policy, { timezone, dryRun: true });
+        const preview = await pruneBackups(repository, jobs, policy, { timezone, dryRun: true });
         const apply = !flags.dryRun && preview.removed.length > 0;
         if (apply && !(await confirm(`Remove ${preview.removed.length} backup(s) and their archives?`, flags.yes || flags.json))) {
           log.info('nothing was removed');
           process.exitCode = 1;
           return;
         }
-        const result = apply ? await pruneBackups(repository, store, policy, { timezone }) : preview;
+        const result = apply ? await pruneBackups(repository, jobs, policy, { timezone }) : preview;
         if (flags.json) {
           stdio.out(
             JSON.stringify({
@@ -80,7 +82,7 @@ export function registerPrune(program: Command): void {
         stdio.out(apply ? `removed ${result.removed.length} backup(s)` : `${preview.removed.length} backup(s) would be removed (dry run)`);
       } finally {
         repository.close();
-        await store.close();
+        await store?.close();
       }
     });
 }

@@ -1,7 +1,7 @@
 // `lifeboat role add|list|remove`: roles and their resources (backup, rollback, admin).
 import type { Command } from 'commander';
 import type { AccountStore } from '../state/accounts.js';
-import { settings, stdio, withAccounts as withAccountsOf } from './context.js';
+import { noStateHere, settings, stateExists, stdio, withAccounts as withAccountsOf } from './context.js';
 import { renderTable } from './format.js';
 
 function withAccounts<T>(use: (accounts: AccountStore) => Promise<T>): Promise<T> {
@@ -25,7 +25,12 @@ export function registerRole(program: Command): void {
     .description('list the roles')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
-      const roles = await withAccounts((accounts) => accounts.listRoles());
+      const config = settings();
+      if (!stateExists(config)) {
+        stdio.out(flags.json ? '[]' : `no roles: ${noStateHere(config)}`);
+        return;
+      }
+      const roles = await withAccountsOf(config, (accounts) => accounts.listRoles());
       if (flags.json) stdio.out(JSON.stringify(roles));
       else stdio.out(renderTable(['ROLE', 'RESOURCES'], roles.map((r) => [r.name, r.resources.join(',')])));
     });

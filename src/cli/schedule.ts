@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { nextRun, parseScheduleInput, type Schedule, type ScheduleInput } from '../core/schedule/schedule.js';
 import { parseRetentionPolicy } from '../core/schedule/retention.js';
 import type { SavedSchedule } from '../core/schedule/scheduled.js';
-import { openState, settings, stdio } from './context.js';
-
+import { openExistingState, openState, settings, stdio } from './context.js';
+import { describeSchedule } from './schedule-words.js';
 
 interface SetFlags {
   type?: string;
@@ -32,16 +32,11 @@ function show(schedule: Schedule | undefined, json: boolean | undefined): void {
     stdio.out(json ? 'null' : 'no schedule; set one with "lifeboat schedule set --type db --frequency daily --time 02:00"');
     return;
   }
-  const view = scheduleJson(schedule);
   if (json) {
-    stdio.out(JSON.stringify(view));
+    stdio.out(JSON.stringify(scheduleJson(schedule)));
     return;
   }
-  const when =
-    schedule.frequency === 'weekly' ? ` on weekday ${schedule.weekday} (1 = Monday)` : schedule.frequency === 'monthly' ? ` on day ${schedule.dayOfMonth}` : '';
-  stdio.out(`${schedule.enabled ? 'enabled' : 'DISABLED'}: ${schedule.type} backup ${schedule.frequency}${when} at ${schedule.time} ${schedule.timezone}${schedule.maintenance ? ', in maintenance mode' : ''}`);
-  if (schedule.retention) stdio.out(`retention after each run: ${JSON.stringify(schedule.retention)}`);
-  if (view.nextRun) stdio.out(`next run: ${String(view.nextRun)}`);
+  for (const line of describeSchedule(schedule, schedule.enabled ? nextRun(schedule, new Date()) : undefined)) stdio.out(line);
 }
 
 export function registerSchedule(program: Command): void {
@@ -98,7 +93,8 @@ export function registerSchedule(program: Command): void {
     .description('show the schedule and its next run')
     .option('--json', 'print JSON: enabled, type, frequency, time, timezone, weekday, dayOfMonth, maintenance, retention, nextRun')
     .action(async (flags: { json?: boolean }) => {
-      const store = await openState(settings());
+      const store = await openExistingState(settings());
+      if (!store) return show(undefined, flags.json);
       const { loadSchedule } = await import('../core/schedule/scheduled.js');
       try {
         const saved = await loadSchedule(store);

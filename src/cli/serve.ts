@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings.js';
 import { UsageError } from '../shared/errors.js';
 import { log } from '../shared/log.js';
 import { settings, withAccounts } from './context.js';
+import { portProblem, requireFreePort } from './port.js';
 
 export const DEFAULT_PORT = 8480;
 
@@ -14,6 +15,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   scheduler: boolean;
+  /** Told the page's address once the server listens (the demo prints its sign-in there). */
+  onListening?: (url: string) => void;
 }
 
 export function parsePort(value: string): number {
@@ -34,6 +37,8 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
     import('../core/jobs/jobs.js'),
   ]);
   markAsServer();
+  // A busy port is said before recovery or anything else runs.
+  await requireFreePort(options.host, options.port);
   // What dead jobs left is settled before serving (an interrupted rollback first); a job running from the
   // command line meanwhile keeps the lock, and the next job settles it instead.
   const recovered = await recoverShop(config).catch((error: Error) => [`recovery not run: ${error.message}`]);
@@ -45,7 +50,9 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
   // No users yet: only whoever reads this console can create the first admin.
   const setupToken = needsSetup ? randomBytes(24).toString('base64url') : undefined;
   const app = buildApp(config, { setupToken, warn: log.warn });
-  await app.listen({ port: options.port, host: options.host });
+  await app.listen({ port: options.port, host: options.host }).catch((error: NodeJS.ErrnoException) => {
+    throw portProblem(error, options.host, options.port) ?? error;
+  });
   const address = app.server.address();
   const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address);
   log.status('info', `lifeboat serve: listening on http://${shown}${config.basePath} (admin page /, API /api, health /healthz, metrics /metrics${config.metricsToken ? ' with the bearer token' : ''})`);
@@ -53,6 +60,7 @@ export async function serveShop(config: Settings, options: ServeOptions): Promis
     log.status('info', `No users yet. Create the first admin with this one-time link: http://${shown}${config.basePath}/#setup=${setupToken}`);
     log.status('info', '  (or from the command line: lifeboat user add NAME --role admin --password-stdin)');
   }
+  options.onListening?.(`http://${shown}${config.basePath}/`);
   const scheduler = options.scheduler ? startSchedulerLoop(config) : undefined;
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

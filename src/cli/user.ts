@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AccountStore } from '../state/accounts.js';
 import { UsageError } from '../shared/errors.js';
-import { settings, stdio, withAccounts as withAccountsOf } from './context.js';
+import { noStateHere, settings, stateExists, stdio, withAccounts as withAccountsOf } from './context.js';
 import { renderTable } from './format.js';
 
 /** The first line of stdin (a password piped in, never on the command line). */
@@ -29,12 +29,12 @@ export function registerUser(program: Command): void {
     .command('add')
     .description('add a user')
     .argument('<name>', 'user name')
-    .requiredOption('--role <role>', 'the role: admin or one made with "lifeboat role add"')
+    .option('--role <role>', 'operator (backup), restorer (backup, rollback), admin, or one made with "lifeboat role add" (default: the least privilege, operator)')
     .option('--password-stdin', 'read the password from stdin')
-    .action(async (name: string, flags: { role: string; passwordStdin?: boolean }) => {
+    .action(async (name: string, flags: { role?: string; passwordStdin?: boolean }) => {
       requireStdinFlag(flags);
       const password = await readPasswordFromStdin();
-      const added = await withAccounts((accounts) => accounts.addUser(name, flags.role, password));
+      const added = await withAccounts(async (accounts) => accounts.addUser(name, flags.role ?? (await accounts.defaultRole()), password));
       stdio.out(`added user ${added.username} (role ${added.role}: ${added.resources.join(', ')})`);
     });
   user
@@ -42,7 +42,13 @@ export function registerUser(program: Command): void {
     .description('list the users')
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
-      const users = await withAccounts((accounts) => accounts.listUsers());
+      const config = settings();
+      // The lost-password hint: run where there is no state, it says where it looked rather than "no users".
+      if (!stateExists(config)) {
+        stdio.out(flags.json ? '[]' : `no users: ${noStateHere(config)}`);
+        return;
+      }
+      const users = await withAccountsOf(config, (accounts) => accounts.listUsers());
       if (flags.json) stdio.out(JSON.stringify(users));
       else if (users.length === 0) stdio.out('no users; add one with: lifeboat user add NAME --role admin --password-stdin');
       else stdio.out(renderTable(['USER', 'ROLE', 'RESOURCES', 'CREATED'], users.map((u) => [u.username, u.role, u.resources.join(','), u.createdAt])));

@@ -92,7 +92,15 @@ export function pickBackup(records: BackupRecord[], idOrFile: string, where: str
   const wanted = path.basename(idOrFile);
   const found = records.find((r) => r.id === idOrFile || r.file === wanted);
   if (found) return found;
-  const prefixed = records.filter((r) => r.origin === 'lifeboat' && r.id.startsWith(idOrFile) && idOrFile.length >= 4);
-  if (prefixed.length === 1) return prefixed[0];
-  throw new UsageError(`no backup "${idOrFile}" in ${where}; run "lifeboat list" to see the ids and files`);
+  const prefixed = records.filter((r) => r.origin === 'lifeboat' && r.id.startsWith(idOrFile));
+  const MIN_PREFIX = 4;
+  if (idOrFile.length >= MIN_PREFIX && prefixed.length === 1) return prefixed[0];
+  // Say why a prefix that starts some id was not taken, rather than that no such backup exists.
+  const ids = prefixed.slice(0, 3).map((r) => r.id).join(', ') + (prefixed.length > 3 ? ', ...' : '');
+  if (prefixed.length > 0 && idOrFile.length < MIN_PREFIX) {
+    throw new UsageError(`"${idOrFile}" is too short for an id prefix: give at least ${MIN_PREFIX} characters (ids starting with it: ${ids})`);
+  }
+  if (prefixed.length > 1) throw new UsageError(`"${idOrFile}" starts ${prefixed.length} backup ids (${ids}); give more characters of the one you mean`);
+  const short = idOrFile.length < MIN_PREFIX ? ` (an id prefix needs at least ${MIN_PREFIX} characters)` : '';
+  throw new UsageError(`no backup "${idOrFile}" in ${where}${short}; run "lifeboat list" to see the ids and files`);
 }

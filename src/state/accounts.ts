@@ -161,6 +161,16 @@ export class AccountStore {
     return rows.map((row) => ({ name: row.name, resources: JSON.parse(row.resources) as Resource[] }));
   }
 
+  /**
+   * The role a new user gets when none is named: the least privilege, so a slip never makes an admin.
+   * Roles without the admin resource come first, then those with fewer resources (operator as shipped).
+   */
+  async defaultRole(): Promise<string> {
+    const rank = (role: Role) => (role.resources.includes('admin') ? RESOURCES.length : 0) + role.resources.length;
+    const roles = (await this.listRoles()).sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+    return roles[0].name;
+  }
+
   async getRole(name: string): Promise<Role | undefined> {
     return (await this.listRoles()).find((role) => role.name === name);
   }

@@ -40,6 +40,13 @@ export const MIGRATIONS: string[][] = [
   ],
   // The job history in the one spelling of the backup types (earlier versions wrote Magento's file words).
   [`UPDATE job SET type = 'system' WHERE type = 'snapshot'`, `UPDATE job SET type = 'code' WHERE type = 'filesystem_code'`],
+  // Who asked a job of `lifeboat serve` to stop (see state-sqlite.ts).
+  ['ALTER TABLE job ADD COLUMN cancel_requested TEXT'],
+  // The shipped roles besides admin (see state-sqlite.ts); a role of the same name made earlier is kept.
+  [
+    `INSERT IGNORE INTO role (name, resources, created_at) VALUES ('operator', '["backup"]', '${new Date(0).toISOString()}')`,
+    `INSERT IGNORE INTO role (name, resources, created_at) VALUES ('restorer', '["backup","rollback"]', '${new Date(0).toISOString()}')`,
+  ],
 ];
 
 type Queryable = mysql.Pool | mysql.PoolConnection;

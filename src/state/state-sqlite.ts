@@ -34,6 +34,13 @@ export const MIGRATIONS = [
   // The job history in the one spelling of the backup types (earlier versions wrote Magento's file words).
   `UPDATE job SET type = 'system' WHERE type = 'snapshot';
    UPDATE job SET type = 'code' WHERE type = 'filesystem_code';`,
+  // Who asked a job to stop: `lifeboat cancel` of a job that runs inside `lifeboat serve` (which a signal
+  // would stop whole) writes it here, and the server, watching its own jobs, aborts the one asked.
+  `ALTER TABLE job ADD COLUMN cancel_requested TEXT;`,
+  // Magento's two permissions besides admin, as roles a new user can get (operator is the least
+  // privilege, the default: see AccountStore.defaultRole); a role of the same name made earlier is kept.
+  `INSERT OR IGNORE INTO role (name, resources, created_at) VALUES ('operator', '["backup"]', datetime('now'));
+   INSERT OR IGNORE INTO role (name, resources, created_at) VALUES ('restorer', '["backup","rollback"]', datetime('now'));`,
 ];
 
 /** Opens (creating and migrating as needed) `<home>/lifeboat.db`. */

@@ -162,6 +162,20 @@ export class StateStore {
     ]);
   }
 
+  /** Asks a queued or running job to stop, for the process that runs it to see (see cancel-watch.ts). */
+  async requestCancel(id: string, by: string): Promise<void> {
+    await this.db.run("UPDATE job SET cancel_requested = ? WHERE id = ? AND state IN ('queued', 'running')", [
+      clipStored(redact(by), STORED_LIMITS.jobError),
+      id,
+    ]);
+  }
+
+  /** Who asked the job to stop, if anyone did. */
+  async cancelRequestOf(id: string): Promise<string | undefined> {
+    const row = await this.db.get<{ cancel_requested: string | null }>('SELECT cancel_requested FROM job WHERE id = ?', [id]);
+    return row?.cancel_requested ?? undefined;
+  }
+
   async getJob(id: string): Promise<JobRecord | undefined> {
     const row = await this.db.get<JobRow>(`SELECT ${JOB_COLUMNS} FROM job WHERE id = ?`, [id]);
     return row ? toRecord(row) : undefined;

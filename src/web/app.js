@@ -1,5 +1,6 @@
 // The admin page: sign-in and first-run setup, the Backups grid with its create, rollback and delete
-// dialogs, live job progress and cancel (server-sent events), and for admins the audit log, users and
+// dialogs, live job progress and cancel (server-sent events) also for jobs started elsewhere (the
+// console, the schedule: live-jobs.js), and for admins the audit log, users and
 // roles, and settings. Everything it does goes through the documented JSON API (api/openapi.json).
 import { api, ApiError, setCsrfToken } from './api.js';
 import { createAuditView } from './audit-view.js';
@@ -7,6 +8,7 @@ import { clearFormErrors, humanMessage, showFormError } from './errors.js';
 import { createGrid } from './grid.js';
 import { createJobWatcher } from './jobs.js';
 import { backupLabel } from './labels.js';
+import { followOtherJobs } from './live-jobs.js';
 import { namePreview } from './name-rule.js';
 import { createRecentJobs } from './recent-jobs.js';
 import { createSettingsView } from './settings.js';
@@ -44,6 +46,7 @@ function signedIn(session) {
 
 function signedOut() {
   user = null;
+  otherJobs.stop();
   setCsrfToken('');
   $('nav').hidden = true;
   $('whoami').hidden = true;
@@ -94,7 +97,9 @@ const jobWatcher = createJobWatcher({
   onEnded: () => refresh(),
 });
 const watchJob = (job) => jobWatcher.watch(job);
-const watchRunningJobs = () => jobWatcher.watchRunning();
+// Jobs started elsewhere (the console, the schedule, another page) show up live too.
+const otherJobs = followOtherJobs({ watch: watchJob, onEnded: () => refresh(), isShown: () => Boolean(user) && !$('view-backups').hidden });
+const watchRunningJobs = () => otherJobs.start();
 
 // ---- Create dialog
 let createType = 'db';

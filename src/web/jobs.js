@@ -71,13 +71,5 @@ export function createJobWatcher({ grid, announce, showError, onEnded }) {
     }
   }
 
-  async function watchRunning() {
-    try {
-      for (const job of (await api('GET', 'api/jobs')).jobs) if (job.state === 'running' || job.state === 'queued') watch(job);
-    } catch {
-      /* the grid shows the problem */
-    }
-  }
-
-  return { watch, cancel, watchRunning };
+  return { watch, cancel };
 }

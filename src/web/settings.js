@@ -40,13 +40,18 @@ export function createSettingsView() {
   }
 
   function nextRunText(schedule) {
-    if (!schedule) return 'No schedule yet: fill in the form and save to create one.';
+    if (!schedule) return 'No schedule yet: tick "Enable scheduled backups", choose when, and save.';
     if (!schedule.enabled) return 'Scheduled backups are switched off.';
-    return `Next run: ${new Date(schedule.nextRun).toLocaleString()} (${schedule.time.slice(0, 5)} ${schedule.timezone}).`;
+    // With its weekday: "Monday, 7 December 2026 at 02:30" says at a glance which night it runs.
+    const at = new Date(schedule.nextRun).toLocaleString(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+    // The schedule's own time is added only where the browser's clock reads differently.
+    const here = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return `Next run: ${at}${here === schedule.timezone ? '' : ` (${schedule.time.slice(0, 5)} ${schedule.timezone})`}.`;
   }
 
   function fillSchedule(schedule, machineTimeZone) {
-    const s = schedule ?? { enabled: true, type: 'db', frequency: 'daily', time: '02:00:00', timezone: machineTimeZone, weekday: 1, dayOfMonth: 1, maintenance: false };
+    // Without a saved schedule the form suggests one, unticked: nothing runs until it is saved enabled.
+    const s = schedule ?? { enabled: false, type: 'db', frequency: 'daily', time: '02:00:00', timezone: machineTimeZone, weekday: 1, dayOfMonth: 1, maintenance: false };
     $('schedule-enabled').checked = s.enabled;
     $('schedule-type').value = s.type;
     $('schedule-frequency').value = s.frequency;

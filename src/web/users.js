@@ -1,14 +1,27 @@
 // The Users and roles view, for admins: users with their role (changed in place), reset password and
-// remove; roles with their resources (add, change, remove). Every refusal shows the API's reason.
+// remove; roles with their resources (add, change, remove). A new user starts on the least privilege,
+// names are checked as they are typed (name-rules.js), and every refusal shows the API's reason.
 import { api, ApiError, el } from './api.js';
+import { checkNameAsTyped } from './name-rules.js';
 
 const $ = (id) => document.getElementById(id);
 const message = (error) => (error instanceof ApiError ? error.message : String(error));
 const RESOURCE_LABELS = { backup: 'Backups', rollback: 'Rollback', admin: 'Admin' };
 
+/** As the server's default: roles without admin first, then fewer resources, then by name. */
+function defaultRole(roles) {
+  const rank = (r) => (r.resources.includes('admin') ? 100 : 0) + r.resources.length;
+  return [...roles].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))[0]?.name;
+}
+
+/** "restorer (Backups, Rollback)": what a role allows, where it is chosen. */
+const roleLabel = (role) => `${role.name} (${role.resources.map((r) => RESOURCE_LABELS[r] || r).join(', ')})`;
+
 export function createUsersView({ currentUser }) {
   let roles = [];
   let passwordUser = null;
+  checkNameAsTyped($('user-name'), $('user-name-hint'), 'user');
+  const checkRoleName = checkNameAsTyped($('role-name'), $('role-name-hint'), 'role');
 
   async function changeRole(username, select, previous) {
     $('user-list-error').textContent = '';
@@ -57,6 +70,7 @@ export function createUsersView({ currentUser }) {
   function editRole(role) {
     $('role-form-title').textContent = `Change the role ${role.name}`;
     $('role-name').value = role.name;
+    checkRoleName(); // a rule shown for what was typed before no longer applies
     for (const box of $('role-form').querySelectorAll('input[name=resource]')) box.checked = role.resources.includes(box.value);
     $('role-error').textContent = '';
     $('role-name').focus();
@@ -88,9 +102,13 @@ export function createUsersView({ currentUser }) {
     roles = loaded.roles;
     $('user-table').tBodies[0].replaceChildren(...users.map(userRow));
     $('role-table').tBodies[0].replaceChildren(...roles.map(roleRow));
+    // The least privilege is the default (what the form resets to), so a missed choice never makes an admin.
     const chosen = $('user-role').value;
-    $('user-role').replaceChildren(...roles.map((r) => el('option', { value: r.name, selected: r.name === chosen }, r.name)));
+    const fallback = defaultRole(roles);
+    $('user-role').replaceChildren(...roles.map((r) => el('option', { value: r.name, selected: r.name === fallback }, roleLabel(r))));
+    if (roles.some((r) => r.name === chosen)) $('user-role').value = chosen;
   }
+
 
   $('user-form').addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -41,11 +41,13 @@ describe('settings, users and cancel in Chromium', () => {
   });
 
   it('saves the schedule on the Settings page for the CLI to see, and shows what the CLI saved', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
     await signInAs(page, server.base, 'ada');
     await page.getByRole('button', { name: 'Settings' }).click();
     const form = page.getByRole('form', { name: 'Backup schedule' });
     await expect.poll(() => form.getByText('No schedule yet').isVisible()).toBe(true);
+    // Nothing is scheduled yet, so nothing says it is enabled.
+    expect(await form.getByLabel('Enable scheduled backups').isChecked()).toBe(false);
     expect(await form.getByLabel('Day of the week').isVisible()).toBe(false);
 
     await form.getByLabel('Enable scheduled backups').check();
@@ -60,7 +62,8 @@ describe('settings, users and cancel in Chromium', () => {
     await expect.poll(() => form.getByRole('status').textContent()).toBe('Schedule saved.');
     const shown = JSON.parse((await runCli(['schedule', 'show', '--json'], env)).stdout);
     expect(shown).toMatchObject({ enabled: true, type: 'system', frequency: 'weekly', weekday: 3, time: '03:15:00', timezone: 'Europe/Berlin', maintenance: true, retention: { keepDaily: 7 } });
-    expect(await form.getByText(/^Next run: /).isVisible()).toBe(true);
+    // With its weekday: the Wednesday it was set to (in the browser's zone, here the schedule's own).
+    expect(await form.getByText(/^Next run: Wednesday, \d+ \w+ \d{4} at 03:15\.$/).isVisible()).toBe(true);
 
     // A bad value: the API's reason as a sentence beside its field, nothing saved.
     await form.getByLabel('Time zone').fill('Mars/Olympus');

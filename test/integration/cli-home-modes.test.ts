@@ -83,7 +83,8 @@ describe('a home an older version left readable', () => {
     await writeFile(path.join(shared, 'notes.txt'), 'not Lifeboat\'s');
     await chmod(shared, 0o755);
     const withShared = { ...env, LIFEBOAT_HOME: shared };
-    expect((await runCli(['jobs'], withShared, undefined, { umask: '022' })).code).toBe(0);
+    // A command that writes makes the state (one that only reads, such as jobs, would not).
+    expect((await runCli(['role', 'add', 'clerk', '--resources', 'backup'], withShared, undefined, { umask: '022' })).code).toBe(0);
     await chmod(path.join(shared, 'lifeboat.db'), 0o644);
     const result = await runCli(['jobs'], withShared);
     expect(result.stderr).toContain(`warning: Lifeboat's home ${shared} was readable by other users; made it private: lifeboat.db 0644 -> 0600`);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../../src/state/state.js';
+import { MIGRATIONS } from '../../src/state/state-mysql.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { runCli } from '../helpers/cli.js';
 import { createTestSchema, withConnection } from '../helpers/mysql.js';
@@ -45,7 +46,7 @@ describe('several lifeboat serve sharing one state', () => {
     expect(servers.every((server) => server.setupToken !== undefined)).toBe(true);
     await withConnection(state.target, async (conn) => {
       const [rows] = await conn.query('SELECT version FROM lifeboat_schema');
-      expect(rows).toEqual([{ version: 3 }]);
+      expect(rows).toEqual([{ version: MIGRATIONS.length }]);
     });
   });
 
@@ -94,7 +95,7 @@ describe('several lifeboat serve sharing one state', () => {
     // Listing jobs on this host does not reap it (its pid says nothing here); the list names each job's host.
     const table = await runCli(['jobs'], envs[0]);
     expect(table.stdout.split('\n')[0]).toMatch(/^JOB\s+HOST\s+STARTED\s+STATE/);
-    expect(table.stdout).toMatch(/jonweb9\s+web9\.example\s+\S+\s+running\s+backup db/);
+    expect(table.stdout).toMatch(/jonweb9\s+web9\.example\s+\S+ \S+\s+running\s+backup db/);
     expect(JSON.parse((await runCli(['jobs', 'jonweb9', '--json'], envs[0])).stdout)).toMatchObject({ state: 'running', host: 'web9.example' });
   });
 

@@ -15,6 +15,7 @@ import { reapDeadJobs } from '../../src/core/jobs/jobs.js';
 import { currentProcess } from '../../src/shared/process-identity.js';
 import { STORED_LIMITS } from '../../src/shared/text-limits.js';
 import { createTestSchema, withConnection } from '../helpers/mysql.js';
+import { MIGRATIONS as MYSQL_MIGRATIONS } from '../../src/state/state-mysql.js';
 
 /** Half of a character outside the BMP, without its other half: what a careless cut leaves. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -77,6 +78,18 @@ function conformance(name: string, setup: () => Promise<{ location: StateLocatio
       await state.finishJob('jelsewhere', 'failed', { error: 'test over' });
     });
 
+    it('records who asked a running job to stop, and not once it has ended', async () => {
+      await state.createJob({ id: 'jasked', kind: 'backup', type: 'db', description: 'asked', trigger: 'api', state: 'running' });
+      expect(await state.cancelRequestOf('jasked')).toBeUndefined();
+      await state.requestCancel('jasked', 'lifeboat cancel');
+      expect(await state.cancelRequestOf('jasked')).toBe('lifeboat cancel');
+      await state.finishJob('jasked', 'cancelled', { error: 'cancelled by lifeboat cancel' });
+      await state.createJob({ id: 'jdone', kind: 'backup', type: 'db', description: 'done', trigger: 'api', state: 'running' });
+      await state.finishJob('jdone', 'succeeded');
+      await state.requestCancel('jdone', 'late');
+      expect(await state.cancelRequestOf('jdone')).toBeUndefined();
+    });
+
     it('counts backups per type for the metrics', async () => {
       await state.createJob({ id: 'jstat1', kind: 'backup', type: 'media', description: 'm', trigger: 'test', state: 'running' });
       await state.finishJob('jstat1', 'succeeded', { file: 'm1.tgz' });
@@ -106,22 +119,28 @@ function conformance(name: string, setup: () => Promise<{ location: StateLocatio
     });
 
     it('keeps roles and users, with names compared exactly', async () => {
-      expect(await accounts.listRoles()).toEqual([{ name: 'admin', resources: ['backup', 'rollback', 'admin'] }]);
-      await accounts.saveRole('operator', ['backup']);
-      expect(await accounts.saveRole('operator', ['rollback', 'backup'])).toEqual({ name: 'operator', resources: ['backup', 'rollback'] });
+      // Shipped: admin, and Magento's two other permissions as operator (backup) and restorer (backup, rollback).
+      expect(await accounts.listRoles()).toEqual([
+        { name: 'admin', resources: ['backup', 'rollback', 'admin'] },
+        { name: 'operator', resources: ['backup'] },
+        { name: 'restorer', resources: ['backup', 'rollback'] },
+      ]);
+      expect(await accounts.defaultRole()).toBe('operator');
+      await accounts.saveRole('clerk', ['backup']);
+      expect(await accounts.saveRole('clerk', ['rollback', 'backup'])).toEqual({ name: 'clerk', resources: ['backup', 'rollback'] });
       await accounts.addUser('alice', 'admin', 'correct horse');
-      await accounts.addUser('Alice', 'operator', 'battery staple');
+      await accounts.addUser('Alice', 'clerk', 'battery staple');
       await expect(accounts.addUser('alice', 'admin', 'another one')).rejects.toThrow(new UsageError('user "alice" exists already'));
       expect((await accounts.listUsers()).map((u) => [u.username, u.role, u.resources.join(',')])).toEqual([
-        ['Alice', 'operator', 'backup,rollback'],
+        ['Alice', 'clerk', 'backup,rollback'],
         ['alice', 'admin', 'backup,rollback,admin'],
       ]);
       expect(await accounts.countUsers()).toBe(2);
-      await expect(accounts.removeRole('operator')).rejects.toThrow('role "operator" still has 1 user(s); give them another role first');
+      await expect(accounts.removeRole('clerk')).rejects.toThrow('role "clerk" still has 1 user(s); give them another role first');
       await expect(accounts.removeUser('alice')).rejects.toThrow('"alice" is the last admin; add another admin first');
       expect((await accounts.setRole('Alice', 'admin')).resources).toEqual(['backup', 'rollback', 'admin']);
-      await accounts.removeRole('operator');
-      expect(await accounts.getRole('operator')).toBeUndefined();
+      await accounts.removeRole('clerk');
+      expect(await accounts.getRole('clerk')).toBeUndefined();
     });
 
     it('shares sessions between stores, and a new password ends them', async () => {
@@ -239,7 +258,7 @@ describe('the MySQL/MariaDB state schema', () => {
         ['audit', 'job', 'lifeboat_schema', 'role', 'schedule_run', 'session', 'setting', 'signin_failure', 'user'].map((name) => ({ name, engine: 'InnoDB', collation: 'utf8mb4_bin' })),
       );
       const [version] = await conn.query('SELECT version FROM lifeboat_schema');
-      expect(version).toEqual([{ version: 3 }]);
+      expect(version).toEqual([{ version: MYSQL_MIGRATIONS.length }]);
     });
   });
 

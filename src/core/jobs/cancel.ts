@@ -1,6 +1,7 @@
 // Cancelling a queued or running job, for `lifeboat cancel` and the web API alike. A job of this process
-// (the web server's own, or the scheduler's inside it) is aborted directly; a job of another process is
-// sent SIGTERM, which that process turns into the same abort. Either way the job stops at its next safe
+// (the web server's own, or the scheduler's inside it) is aborted directly; a job of another `lifeboat
+// serve` is asked through the state (see cancel-watch.ts); a job of any other process is sent SIGTERM,
+// which that process turns into the same abort. Either way the job stops at its next safe
 // point, removes what it half-wrote, restores maintenance mode and records itself as cancelled. With a
 // state shared by several servers, a job of another host can only be stopped there (a pid is per machine).
 import type { JobRecord, StateStore } from '../../state/state.js';
@@ -10,7 +11,7 @@ import { currentProcess, isDead } from '../../shared/process-identity.js';
 
 export type CancelRequest =
   /** The job was asked to stop; wait for it with waitForJobEnd. */
-  | { status: 'requested'; how: 'aborted' | 'signalled' }
+  | { status: 'requested'; how: 'aborted' | 'signalled' | 'asked' }
   /** Its process was gone: the job is now marked failed. */
   | { status: 'reaped' };
 
@@ -28,9 +29,11 @@ export async function requestCancel(store: StateStore, id: string, by: string): 
     await reapDeadJobs(store);
     return { status: 'reaped' };
   }
-  // A job of `lifeboat serve` (started from its page, API or scheduler): a signal would stop the whole server.
+  // A job of `lifeboat serve` (started from its page, API or scheduler): a signal would stop the whole
+  // server, so the request goes through the state, which the server watches for its jobs.
   if (job.process.server) {
-    throw new OperationError(`job ${id} runs inside lifeboat serve (pid ${job.process.pid}); cancel it on the admin page or with POST /api/jobs/${id}/cancel to that server`);
+    await store.requestCancel(id, by);
+    return { status: 'requested', how: 'asked' };
   }
   try {
     process.kill(job.process.pid, 'SIGTERM');

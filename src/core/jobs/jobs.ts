@@ -13,6 +13,7 @@ import { withLogFields } from '../../shared/log.js';
 import { clearStaleFlagsOnAll, enterMaintenanceOnAll } from '../maintenance/roots.js';
 import { currentProcess, isDead } from '../../shared/process-identity.js';
 import { StateWrites } from './writes.js';
+import { watchCancelRequests } from './cancel-watch.js';
 
 export interface JobContext {
   jobId: string;
@@ -189,10 +190,13 @@ async function runJobAs<T>(jobId: string, spec: JobSpec<T>): Promise<{ jobId: st
     const abort = () => controller.abort(spec.signal?.reason);
     spec.signal?.addEventListener('abort', abort, { once: true });
     ownJobs.set(jobId, controller);
+    // Inside the server, `lifeboat cancel` asks through the state (see cancel-watch.ts).
+    const stopWatching = currentProcess().server ? watchCancelRequests(store, jobId, controller) : () => undefined;
     let lock: JobLock;
     try {
       lock = await takeLock(store, spec, jobId, controller.signal);
     } catch (error) {
+      stopWatching();
       ownJobs.delete(jobId);
       spec.signal?.removeEventListener('abort', abort);
       throw error;
@@ -264,6 +268,7 @@ async function runJobAs<T>(jobId: string, spec: JobSpec<T>): Promise<{ jobId: st
         }
       }
     } finally {
+      stopWatching();
       ownJobs.delete(jobId);
       spec.signal?.removeEventListener('abort', abort);
       await lock.release();

@@ -11,7 +11,8 @@ export interface PruneResult {
   kept: BackupRecord[];
 }
 
-export async function pruneBackups(repository: Repository, store: StateStore, policy: RetentionPolicy, options: { timezone: string; dryRun?: boolean }): Promise<PruneResult> {
+/** `store` only tells which backups running jobs read (a dry run where there is no state passes none). */
+export async function pruneBackups(repository: Repository, store: Pick<StateStore, 'unfinishedJobs'>, policy: RetentionPolicy, options: { timezone: string; dryRun?: boolean }): Promise<PruneResult> {
   // What is deleted is decided from a fresh listing, never from one cached by a dry run before.
   const records = await repository.list({ fresh: !options.dryRun });
   const inUse = new Set((await store.unfinishedJobs()).flatMap((job) => (job.file ? [job.file] : [])));

@@ -48,7 +48,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/jobs/{id}/events': { get: { summary: 'Server-sent events: "job" on every change, "end" when it ends', resource: 'backup', responses: { '200': 'text/event-stream', '404': 'no such job', ...AUTH_GET } } },
   '/api/users': {
     get: { summary: 'Users', resource: 'admin', responses: { '200': '{users}', ...AUTH_GET } },
-    post: { summary: 'Add a user', resource: 'admin', body: obj({ username: str, role: str, password: str }, ['username', 'role', 'password']), responses: { '201': '{user}', '400': 'bad body, unknown role, user exists, short password, or a field over its limit (username and role 64, password 1024 characters)', ...AUTH } },
+    post: { summary: 'Add a user (without a role: the least privileged one, operator as shipped)', resource: 'admin', body: obj({ username: str, role: str, password: str }, ['username', 'password']), responses: { '201': '{user}', '400': 'bad body, unknown role, user exists, short password, or a field over its limit (username and role 64, password 1024 characters)', ...AUTH } },
   },
   '/api/users/{name}': {
     patch: { summary: "Change a user's role and/or password", resource: 'admin', body: obj({ role: str, password: str }), responses: { '200': '{user}', '400': 'bad body, or role over 64 or password over 1024 characters', '404': 'no such user', ...AUTH } },

@@ -18,6 +18,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/jobs.js': { file: 'jobs.js', type: 'text/javascript; charset=utf-8' },
   '/users.js': { file: 'users.js', type: 'text/javascript; charset=utf-8' },
   '/settings.js': { file: 'settings.js', type: 'text/javascript; charset=utf-8' },
+  '/name-rules.js': { file: 'name-rules.js', type: 'text/javascript; charset=utf-8' },
+  '/live-jobs.js': { file: 'live-jobs.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml; charset=utf-8' },
 };

@@ -14,7 +14,8 @@ export function registerUserRoutes(app: FastifyInstance, context: ServerContext)
   app.post('/api/users', async (request, reply) => {
     const session = await context.auth(request, 'admin');
     const username = field(request.body, 'username');
-    const role = field(request.body, 'role');
+    // Without a role, the least privilege (as `lifeboat user add`): a missed field never makes an admin.
+    const role = field(request.body, 'role') ?? (await accounts.defaultRole());
     const password = field(request.body, 'password');
     if (typeof username !== 'string' || typeof role !== 'string' || typeof password !== 'string') throw new HttpError(400, 'send {"username", "role", "password"}');
     const user = await accounts.addUser(username, role, password);
