@@ -48,13 +48,13 @@ describe('the Backups page shows jobs started elsewhere', () => {
 
     const cli = startCli(['backup', 'db', '--name', 'from console'], env);
     const exited = new Promise<number | null>((resolve) => cli.on('close', resolve));
-    const jobRow = page.locator('tr.job-row').filter({ hasText: 'backup db "from console"' });
+    const jobRow = page.locator('tr.job-row').filter({ hasText: 'Database backup “from console”' });
     await expect.poll(() => jobRow.count(), { timeout: 8_000 }).toBe(1);
     await expect.poll(() => jobRow.locator('.job-progress').textContent(), { timeout: 10_000 }).toMatch(/\d+(\.\d+)? (B|KiB|MiB)/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-live-cli-job.png') });
 
     expect(await exited).toBe(0);
-    const backupRow = page.locator('#grid tbody tr:not(.job-row)').filter({ hasText: 'from_console' });
+    const backupRow = page.locator('#grid tbody tr:not(.job-row)').filter({ hasText: 'from console' });
     await expect.poll(() => backupRow.count(), { timeout: 8_000 }).toBe(1);
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-live-cli-backup.png') });
