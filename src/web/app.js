@@ -7,7 +7,7 @@ import { createAuditView } from './audit-view.js';
 import { clearFormErrors, humanMessage, showFormError } from './errors.js';
 import { createGrid } from './grid.js';
 import { createJobWatcher } from './jobs.js';
-import { backupLabel } from './labels.js';
+import { alteredTables, alteredWords, backupLabel } from './labels.js';
 import { followOtherJobs } from './live-jobs.js';
 import { namePreview } from './name-rule.js';
 import { createRecentJobs } from './recent-jobs.js';
@@ -146,6 +146,14 @@ function openRollback(row) {
   $('rollback-title').textContent = 'Roll back';
   $('rollback-what').textContent = `This replaces ${what} with the ${backupLabel(row)}.`;
   $('rollback-what').title = row.file; // the archive, for whoever wants to be sure
+  // A stripped or anonymized backup would empty tables or bring fake customers into the live shop: a second question.
+  const altered = alteredTables(row);
+  $('rollback-altered').hidden = altered.length === 0;
+  $('rollback-altered-ok').checked = false;
+  $('rollback-altered-ok').required = altered.length > 0;
+  $('rollback-altered-what').textContent = altered.length
+    ? `This backup is ${alteredWords(row)}: rolling back to it ${[row.strip ? 'empties' : '', row.anonymized ? 'fills with fake data' : ''].filter(Boolean).join(' or ')} ${altered.length} table${altered.length === 1 ? '' : 's'} of the live shop (${altered.slice(0, 5).join(', ')}${altered.length > 5 ? ', …' : ''}): the real customers and orders there are lost.`
+    : '';
   $('rollback-password').value = '';
   clearFormErrors($('rollback-form'));
   backupsError('');
@@ -156,7 +164,11 @@ $('rollback-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   clearFormErrors($('rollback-form'));
   try {
-    const { job } = await api('POST', `api/backups/${encodeURIComponent(rollbackRow.id)}/rollback`, { password: $('rollback-password').value, maintenance: $('rollback-maintenance').checked });
+    const { job } = await api('POST', `api/backups/${encodeURIComponent(rollbackRow.id)}/rollback`, {
+      password: $('rollback-password').value,
+      maintenance: $('rollback-maintenance').checked,
+      allowStripped: $('rollback-altered-ok').checked,
+    });
     $('rollback-dialog').close();
     watchJob(job);
   } catch (error) {

@@ -3,7 +3,7 @@
 // rows of their own, with live progress and a Cancel button.
 import { el, humanBytes, TYPE_LABELS } from './api.js';
 import { jobRow, updateJobRow } from './job-row.js';
-import { backupLabel, shortTime } from './labels.js';
+import { alteredWords, backupLabel, shortTime } from './labels.js';
 import { spokenName } from './name-rule.js';
 
 const PAGE_SIZE = 20;
@@ -69,7 +69,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
       el('td', { class: 'c-time' }, el('time', { datetime: r.createdAt, title: new Date(r.time * 1000).toLocaleString() }, shortTime(r.time * 1000))),
       el('td', { class: 'c-name' }, spokenName(r.name) || '—', where(r)),
       el('td', { class: 'c-size num' }, humanBytes(r.size)),
-      el('td', { class: 'c-type' }, TYPE_LABELS[r.type] || r.type),
+      el('td', { class: 'c-type' }, alteredWords(r) ? `${TYPE_LABELS[r.type] || r.type} (${alteredWords(r)})` : TYPE_LABELS[r.type] || r.type),
       el('td', { class: 'c-status' }, status(r)),
       el('td', { class: 'c-download' }, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.file, 'aria-label': `Download ${label}` }, 'Download')),
       canRollback()

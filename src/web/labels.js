@@ -18,6 +18,16 @@ export function shortTime(value) {
 
 export const backupNoun = (type) => BACKUP_NOUNS[type] || `${type} backup`;
 
+/** "stripped", "anonymized" or both, for a backup taken without some tables' rows or with fake personal data; '' else. */
+export function alteredWords(row) {
+  return [row.strip ? 'stripped' : '', row.anonymized ? 'anonymized' : ''].filter(Boolean).join(', ');
+}
+
+/** The tables a rollback to `row` would empty or fill with fake data (the API's strip and anonymized). */
+export function alteredTables(row) {
+  return [...new Set([...(row.strip?.tables ?? []), ...Object.keys(row.anonymized ?? {})])];
+}
+
 const quoted = (name) => (name ? ` “${name}”` : '');
 
 /** "System backup “full snapshot” of 5 Dec 14:02" for a backup row of the API. */
