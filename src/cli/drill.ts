@@ -32,10 +32,11 @@ export function registerDrill(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string | undefined, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
-      const [{ Repository }, { requireDatabase }, { drillDatabase }] = await Promise.all([
+      const [{ Repository }, { requireDatabase }, { drillDatabase }, { drillRecord, keepDrill }] = await Promise.all([
         import('../repository/repository.js'),
         import('../config/settings.js'),
         import('../core/verify/drill.js'),
+        import('../core/verify/drill-record.js'),
       ]);
       const target = requireDatabase(config);
       const repository = Repository.open(config);
@@ -46,12 +47,15 @@ export function registerDrill(program: Command): void {
         if (!record) throw new UsageError(`no database backup in ${config.backupDir} to drill; take one with "lifeboat backup db"`);
         await repository.secret(); // a bad key file fails before anything is read
         const bar = progressBar(!flags.json);
+        const startedAt = new Date();
         const result = await withInterrupts((signal) =>
           repository.withLocalCopy(record, (archiveDir, whole) => drillDatabase(target, archiveDir, whole, { signal, onProgress: bar.listener, onNotice: log.warn }), {
             signal,
             onProgress: bar.listener,
           }),
         ).finally(() => bar.done());
+        // Kept for /metrics and the notification channels (a failed drill is told as a failed backup is).
+        await keepDrill(config, drillRecord(record, result), startedAt, log.warn);
         if (flags.json) stdio.out(JSON.stringify(result));
         else printDrill(result);
         if (!result.ok) process.exitCode = 1;

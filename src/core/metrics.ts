@@ -103,3 +103,25 @@ function formatValue(value: number): string {
   if (value === -Infinity) return '-Inf';
   return String(value);
 }
+
+/** What the kept restore drills say (drill-record.ts): Unix times and whether the last one passed. */
+export interface DrillMetrics {
+  lastTime?: number;
+  lastOk?: boolean;
+  lastSuccessTime?: number;
+}
+
+/** The restore drills' gauges, one line each (no type label), in the same exposition format. */
+export function renderDrillMetrics(drills: DrillMetrics, labels: Readonly<Record<string, string>> = {}): string {
+  const families: [string, string, number | undefined][] = [
+    ['lifeboat_last_drill_success_timestamp_seconds', 'Unix time when the last restore drill that found every table as recorded finished.', drills.lastSuccessTime],
+    ['lifeboat_last_drill_timestamp_seconds', 'Unix time when the last restore drill finished.', drills.lastTime],
+    ['lifeboat_last_drill_ok', '1 when the last restore drill found every table as recorded, else 0.', drills.lastOk === undefined ? undefined : Number(drills.lastOk)],
+  ];
+  const lines: string[] = [];
+  for (const [name, help, value] of families) {
+    lines.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} gauge`);
+    if (value !== undefined) lines.push(`${name}${Object.keys(labels).length ? formatLabels(labels) : ''} ${formatValue(value)}`);
+  }
+  return lines.join('\n') + '\n';
+}

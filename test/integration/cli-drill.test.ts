@@ -2,6 +2,8 @@
 // the newest database backup is restored into a scratch database and checked table by table; the shop is
 // never touched and the scratch database is gone afterwards; stripped and anonymized backups drill too;
 // a drill while another holds the database is refused in one line, and what a killed one left is removed.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { cliShop, type CliShop } from '../helpers/cli-shop.js';
 import { fingerprint, queryRows, withConnection } from '../helpers/mysql.js';
+import { startServer } from '../helpers/server.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { keepDrill } from '../../src/core/verify/drill-record.js';
 
 const SHOP = `
 CREATE TABLE customer_entity (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255), note TEXT, born DATE, score DOUBLE) ENGINE=InnoDB;
@@ -93,6 +98,46 @@ describe('lifeboat drill on MariaDB', () => {
     const result = await runCli(['drill'], env);
     expect(result.code, result.stderr).toBe(0);
     expect(await drillSchemas()).toEqual([]);
+  });
+
+  it('keeps the outcome for /metrics, and tells the notification channels when a drill failed', async () => {
+    expect((await runCli(['drill'], env)).code).toBe(0);
+    const server = await startServer(env);
+    try {
+      const metrics = await (await fetch(`${server.base}/metrics`)).text();
+      expect(metrics).toMatch(/^lifeboat_last_drill_ok\{shop="[^"]+"\} 1$/m);
+      const success = Number(/^lifeboat_last_drill_success_timestamp_seconds\{shop="[^"]+"\} (\d+(\.\d+)?)$/m.exec(metrics)?.[1]);
+      expect(Math.abs(success - Date.now() / 1000)).toBeLessThan(120);
+    } finally {
+      await server.stop();
+    }
+    const received: string[] = [];
+    const hook = createServer((request, response) => {
+      let body = '';
+      request.on('data', (d: Buffer) => (body += d.toString()));
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    try {
+      const settings = loadSettings({ ...env, LIFEBOAT_NOTIFY_WEBHOOK: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }, setup.root);
+      const failed = { backupId: 'abcd1234', file: '1796000000_db.sql.gz', ok: false, finishedAt: new Date().toISOString(), seconds: 1, tables: 3, rows: 10, differing: ['sales_order'] };
+      await keepDrill(settings, failed, new Date());
+      expect(received).toHaveLength(1);
+      expect(JSON.parse(received[0])).toMatchObject({ kind: 'drill', state: 'failed', error: '1796000000_db.sql.gz did not restore as recorded: sales_order' });
+      const server2 = await startServer(env);
+      try {
+        const metrics = await (await fetch(`${server2.base}/metrics`)).text();
+        expect(metrics).toMatch(/^lifeboat_last_drill_ok\{shop="[^"]+"\} 0$/m);
+        expect(metrics).toMatch(/^lifeboat_last_drill_success_timestamp_seconds\{/m); // the last good one is still told
+      } finally {
+        await server2.stop();
+      }
+    } finally {
+      hook.close();
+    }
   });
 });
 

@@ -11,7 +11,7 @@ import { TOOL_VERSION } from '../../shared/version.js';
 export interface JobEvent {
   shop: string;
   jobId: string;
-  kind: 'backup' | 'rollback' | 'missed-schedule';
+  kind: 'backup' | 'rollback' | 'drill' | 'missed-schedule';
   type?: string;
   state: 'succeeded' | 'failed';
   error?: string;

@@ -6,19 +6,23 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StateStore } from '../../state/state.js';
 import type { Settings } from '../../config/settings.js';
 import { Repository } from '../../repository/repository.js';
-import { METRICS_CONTENT_TYPE, renderMetrics, type BackupTypeMetrics } from '../../core/metrics.js';
+import { METRICS_CONTENT_TYPE, renderDrillMetrics, renderMetrics, type BackupTypeMetrics, type DrillMetrics } from '../../core/metrics.js';
+import { keptDrills } from '../../core/verify/drill-record.js';
 import { shopName } from '../../core/operations.js';
 import { redact } from '../../shared/redact.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { sameSecret } from '../same-secret.js';
 
-async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> {
+async function collectMetrics(settings: Settings): Promise<{ backups: BackupTypeMetrics[]; drills: DrillMetrics }> {
   const store = StateStore.open(settings);
   try {
+    const kept = await keptDrills(store);
+    const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : undefined);
+    const drills: DrillMetrics = { lastTime: seconds(kept.last?.finishedAt), lastOk: kept.last?.ok, lastSuccessTime: seconds(kept.lastOk?.finishedAt) };
     // The backup folder only: metrics never wait for a bucket.
     const sizes = new Map((await Repository.open({ backupDir: settings.backupDir }).listFolder()).map((r) => [r.file, r.size]));
-    return (await store.backupStats()).map((stat): BackupTypeMetrics => {
+    const backups = (await store.backupStats()).map((stat): BackupTypeMetrics => {
       const last = stat.lastSuccess;
       const ended = last?.endedAt ? Date.parse(last.endedAt) : undefined;
       const started = last?.startedAt ? Date.parse(last.startedAt) : undefined;
@@ -31,6 +35,7 @@ async function collectMetrics(settings: Settings): Promise<BackupTypeMetrics[]> 
         ...(size !== undefined ? { lastSizeBytes: size } : {}),
       };
     });
+    return { backups, drills };
   } finally {
     await store.close();
   }
@@ -51,6 +56,8 @@ export function registerHealthRoutes(app: FastifyInstance, context: ServerContex
     if (settings.metricsToken) requireMetricsToken(request, reply, settings.metricsToken);
     reply.type(METRICS_CONTENT_TYPE);
     // Masked like every answer: the shop's name is a setting, and settings may hold a password.
-    return redact(renderMetrics(await collectMetrics(settings), { shop: shopName(settings) }));
+    const { backups, drills } = await collectMetrics(settings);
+    const labels = { shop: shopName(settings) };
+    return redact(renderMetrics(backups, labels) + renderDrillMetrics(drills, labels));
   });
 }
