@@ -31,7 +31,7 @@ function keeps(retention: RetentionPolicy): string {
 /** The lines that describe `schedule`; `nextRun` when it is enabled. */
 export function describeSchedule(schedule: Schedule, nextRun?: Date): string[] {
   const when = schedule.frequency === 'weekly' ? ` on ${WEEKDAYS[schedule.weekday - 1]}` : schedule.frequency === 'monthly' ? ` on day ${schedule.dayOfMonth} of the month` : '';
-  const what = `${BACKUPS[schedule.type] ?? `${schedule.type} backup`}, ${schedule.frequency}${when} at ${clock(schedule.time)} (${schedule.timezone})${schedule.maintenance ? ', in maintenance mode' : ''}`;
+  const what = `${BACKUPS[schedule.type] ?? `${schedule.type} backup`}, ${schedule.frequency}${when} at ${clock(schedule.time)} (${schedule.timezone})${schedule.maintenance ? ', in maintenance mode' : ''}${schedule.drill ? ', then drilled' : ''}`;
   const lines = [schedule.enabled ? `enabled: ${what}` : `DISABLED (lifeboat schedule set --enable runs it): ${what}`];
   if (schedule.retention) lines.push(`keeps after each run: ${keeps(schedule.retention)}`);
   if (nextRun) lines.push(`next run: ${zonedDateTime(nextRun, schedule.timezone)} (${schedule.timezone})`);

@@ -13,6 +13,7 @@ interface SetFlags {
   weekday?: string;
   dayOfMonth?: string;
   maintenance?: boolean;
+  drill?: boolean;
   enable?: boolean;
   disable?: boolean;
   keepLast?: string;
@@ -52,6 +53,8 @@ export function registerSchedule(program: Command): void {
     .option('--day-of-month <n>', 'monthly runs: 1-31 (default 1; a day a month lacks means its last day)')
     .option('--maintenance', 'put the shop in maintenance mode while the backup runs')
     .option('--no-maintenance', 'do not use maintenance mode')
+    .option('--drill', 'after each scheduled database backup, restore it into a scratch database and check it (lifeboat drill)')
+    .option('--no-drill', 'no drill after the scheduled backups')
     .option('--enable', 'enable the schedule')
     .option('--disable', 'disable the schedule')
     .option('--keep-last <n>', 'retention after each scheduled backup: keep the n newest')
@@ -73,6 +76,7 @@ export function registerSchedule(program: Command): void {
         if (flags.weekday !== undefined) input.weekday = flags.weekday;
         if (flags.dayOfMonth !== undefined) input.dayOfMonth = flags.dayOfMonth;
         if (flags.maintenance !== undefined) input.maintenance = flags.maintenance;
+        if (flags.drill !== undefined) input.drill = flags.drill;
         if (flags.enable) input.enabled = true;
         if (flags.disable) input.enabled = false;
         const keep = { keepLast: flags.keepLast, keepDaily: flags.keepDaily, keepWeekly: flags.keepWeekly, keepMonthly: flags.keepMonthly };

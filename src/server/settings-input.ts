@@ -10,7 +10,7 @@ import { INPUT_LIMITS, requireMaxLength } from '../shared/text-limits.js';
 import { MASK } from '../shared/redact.js';
 import { HttpError } from './auth.js';
 
-const SCHEDULE_FIELDS = ['enabled', 'type', 'frequency', 'time', 'timezone', 'weekday', 'dayOfMonth', 'maintenance', 'retention'];
+const SCHEDULE_FIELDS = ['enabled', 'type', 'frequency', 'time', 'timezone', 'weekday', 'dayOfMonth', 'maintenance', 'retention', 'drill'];
 /** Sent back by a client that echoes what GET gave it; ignored. */
 const SCHEDULE_READ_ONLY = ['nextRun', 'savedAt'];
 const NOTIFY_FIELDS = ['webhookUrl', 'smtp', 'onSuccess'];

@@ -60,6 +60,7 @@ export function createSettingsView() {
     $('schedule-time').value = s.time.slice(0, 5);
     $('schedule-timezone').value = s.timezone;
     $('schedule-maintenance').checked = s.maintenance;
+    $('schedule-drill').checked = s.drill === true;
     for (const [key, id] of Object.entries(KEEP)) $(id).value = s.retention?.[key] ?? '';
     $('schedule-next').textContent = nextRunText(schedule);
     fillTimeZones(s.timezone);
@@ -111,6 +112,7 @@ export function createSettingsView() {
       time: $('schedule-time').value,
       timezone: $('schedule-timezone').value.trim(),
       maintenance: $('schedule-maintenance').checked,
+      drill: $('schedule-drill').checked,
       retention: Object.keys(retention).length ? retention : null,
     };
   }

@@ -139,6 +139,21 @@ describe('lifeboat drill on MariaDB', () => {
       hook.close();
     }
   });
+
+  it('drills each scheduled database backup when the schedule says so, and only database backups', async () => {
+    const refused = await runCli(['schedule', 'set', '--type', 'system', '--drill'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toMatch(/drill: restore drills take database backups for now, and this schedule takes system backups/);
+    const set = await runCli(['schedule', 'set', '--type', 'db', '--frequency', 'daily', '--time', '02:00', '--timezone', 'UTC', '--drill'], env);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/Database backup, daily at 02:00 \(UTC\), then drilled/);
+    const tomorrow = new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
+    const ran = await runCli(['cron', '--at', `${tomorrow}T02:30:00Z`, '--json'], env);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ status: 'succeeded', drilled: true });
+    expect(await drillSchemas()).toEqual([]);
+    expect((await runCli(['schedule', 'set', '--no-drill'], env)).stdout).not.toMatch(/drilled/);
+  });
 });
 
 describe('lifeboat drill on SQLite', () => {

@@ -24,6 +24,8 @@ export interface ScheduledRunDeps {
   runBackup(schedule: Schedule, name: string): Promise<BackupRecord>;
   /** Applies the retention policy after a successful scheduled backup. */
   prune?(policy: RetentionPolicy, schedule: Schedule): Promise<number>;
+  /** A restore drill of the new backup (Schedule.drill): whether every table came back as recorded. */
+  drill?(record: BackupRecord): Promise<boolean>;
   /**
    * With several app servers: claims the occurrence for this server across all of them (see
    * shared.ts). Absent on a single server, where the claim in the local state is enough.
@@ -42,7 +44,7 @@ export type ScheduledOutcome =
   | { status: 'already-ran'; occurrence: string }
   | { status: 'running-elsewhere'; occurrence: string; holder: string }
   | { status: 'ran-elsewhere'; occurrence: string; file: string }
-  | { status: 'succeeded'; occurrence: string; record: BackupRecord; pruned: number }
+  | { status: 'succeeded'; occurrence: string; record: BackupRecord; pruned: number; drilled?: boolean }
   | { status: 'failed'; occurrence: string; error: Error };
 
 /** Scheduled backups say so in their name (Magento called them "WebSetupWizard"). */
@@ -74,8 +76,10 @@ export async function runDueOccurrence(deps: ScheduledRunDeps): Promise<Schedule
     } catch (error) {
       return { status: 'failed', occurrence, error: asError(error) };
     }
+    // The drill comes before the pruning: it restores the new backup, which retention always keeps.
+    const drilled = schedule.drill && deps.drill ? await deps.drill(record) : undefined;
     const pruned = schedule.retention && deps.prune ? await deps.prune(schedule.retention, schedule) : 0;
-    return { status: 'succeeded', occurrence, record, pruned };
+    return { status: 'succeeded', occurrence, record, pruned, ...(drilled !== undefined ? { drilled } : {}) };
   } finally {
     await shared?.release();
   }

@@ -2,7 +2,8 @@
 // minute. A due occurrence runs once (claimed in the state), queued behind a running job; retention is
 // applied after a success; missed runs are notified here, a job's own end by the job (operations.ts).
 import type { StateStore } from '../../state/state.js';
-import type { Settings } from '../../config/settings.js';
+import { requireDatabase, type Settings } from '../../config/settings.js';
+import type { BackupRecord } from '../../shared/types.js';
 import { notify, type JobEvent } from '../notify/notify.js';
 import type { NotifyConfig } from '../../config/notify-config.js';
 import { effectiveNotify } from '../notify/settings.js';
@@ -18,6 +19,8 @@ export interface ScheduledRunReport {
   occurrence?: string;
   file?: string;
   pruned?: number;
+  /** Set when the schedule drills its backups: whether the drill found every table as recorded. */
+  drilled?: boolean;
   error?: string;
   /** An occurrence that was missed (reported once). */
   missed?: string;
@@ -65,6 +68,7 @@ export async function runScheduledOnce(
       });
       return result.record;
     },
+    drill: (record) => drillScheduled(settings, record, options),
     prune: async (policy, schedule) => {
       const repository = Repository.open(settings);
       try {
@@ -104,7 +108,8 @@ export async function runScheduledOnce(
         occurrence: outcome.occurrence,
         file: record.file,
         pruned: outcome.pruned,
-        message: `scheduled backup for ${outcome.occurrence} written: ${record.file}${outcome.pruned ? `; pruned ${outcome.pruned} old backup(s)` : ''}`,
+        ...(outcome.drilled !== undefined ? { drilled: outcome.drilled } : {}),
+        message: `scheduled backup for ${outcome.occurrence} written: ${record.file}${drillWords(outcome.drilled)}${outcome.pruned ? `; pruned ${outcome.pruned} old backup(s)` : ''}`,
       };
     }
     case 'failed': {
@@ -112,3 +117,30 @@ export async function runScheduledOnce(
     }
   }
 }
+
+function drillWords(drilled: boolean | undefined): string {
+  return drilled === undefined ? '' : drilled ? '; the drill restored it as recorded' : '; THE DRILL DID NOT RESTORE IT AS RECORDED (see lifeboat drill)';
+}
+
+/**
+ * The drill after a scheduled backup: its outcome is kept and a failure notified (drill-record.ts); a
+ * drill that could not run at all is told as a failed drill too, and never fails the backup.
+ */
+async function drillScheduled(settings: Settings, record: BackupRecord, options: { signal?: AbortSignal; onNotice?: (line: string) => void }): Promise<boolean> {
+  const [{ drillDatabase }, { drillRecord, keepDrill }] = await Promise.all([import('../verify/drill.js'), import('../verify/drill-record.js')]);
+  const startedAt = new Date();
+  const repository = Repository.open(settings);
+  try {
+    const result = await repository.withLocalCopy(record, (dir, whole) => drillDatabase(requireDatabase(settings), dir, whole, options), { signal: options.signal });
+    const kept = drillRecord(record, result);
+    await keepDrill(settings, kept, startedAt, options.onNotice);
+    return kept.ok;
+  } catch (error) {
+    options.onNotice?.(`the drill of ${record.file} could not run: ${(error as Error).message}`);
+    await keepDrill(settings, { backupId: record.id, file: record.file, ok: false, finishedAt: new Date().toISOString(), seconds: 0, tables: 0, rows: 0, differing: [`the drill could not run: ${(error as Error).message}`] }, startedAt, options.onNotice);
+    return false;
+  } finally {
+    repository.close();
+  }
+}
+

@@ -65,7 +65,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       summary: 'Change the schedule and/or notification targets (fields not sent keep their value; a masked secret sent back keeps the stored one)',
       resource: 'admin',
       body: obj({
-        schedule: obj({ enabled: bool, type: { enum: ['db', 'media', 'system', 'nomedia'] }, frequency: { enum: ['daily', 'weekly', 'monthly'] }, time: str, timezone: str, weekday: { type: 'integer' }, dayOfMonth: { type: 'integer' }, maintenance: bool, retention: { type: ['object', 'null'] } }),
+        schedule: obj({ enabled: bool, type: { enum: ['db', 'media', 'system', 'nomedia'] }, frequency: { enum: ['daily', 'weekly', 'monthly'] }, time: str, timezone: str, weekday: { type: 'integer' }, dayOfMonth: { type: 'integer' }, maintenance: bool, retention: { type: ['object', 'null'] }, drill: bool }),
         notify: obj({ webhookUrl: { type: ['string', 'null'] }, smtp: { type: ['object', 'null'] }, onSuccess: bool }),
       }),
       responses: { '200': '{schedule, notify, fixed, machineTimeZone}', '400': 'a bad value, named (e.g. schedule time must be HH:MM), a field over its limit, or a field fixed by env/config', ...AUTH },
