@@ -5,6 +5,7 @@
 import { api, ApiError, setCsrfToken } from './api.js';
 import { createAuditView } from './audit-view.js';
 import { clearFormErrors, humanMessage, showFormError } from './errors.js';
+import { createGlance } from './glance.js';
 import { createGrid } from './grid.js';
 import { createJobWatcher } from './jobs.js';
 import { alteredTables, alteredWords, backupLabel } from './labels.js';
@@ -73,6 +74,7 @@ const grid = createGrid({
 });
 
 const recentJobs = createRecentJobs({ list: $('recent-jobs'), empty: $('recent-empty') });
+const glance = createGlance($('glance'));
 
 async function refresh() {
   if (!user) return;
@@ -80,7 +82,7 @@ async function refresh() {
     const { backups, warnings } = await api('GET', 'api/backups');
     grid.setRows(backups);
     $('backups-warning').textContent = (warnings ?? []).join(' ');
-    await recentJobs.load();
+    await Promise.all([recentJobs.load(), glance.load()]);
   } catch (error) {
     failed(error);
   }

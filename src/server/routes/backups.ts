@@ -12,6 +12,9 @@ import { requireBoundManifest } from '../../repository/manifest-binding.js';
 import { Repository } from '../../repository/repository.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
+import { overview } from '../../core/overview.js';
+import { loadSchedule } from '../../core/schedule/scheduled.js';
+import { keptDrills } from '../../core/verify/drill-record.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { HttpError } from '../auth.js';
@@ -96,6 +99,15 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     // A rollback that was interrupted and not yet recovered: the shop may be half rolled back.
     const interrupted = await interruptedRollbacks(settings.home);
     return { backups: records.map(recordSummary), warnings: [...interrupted, ...warnings], interrupted };
+  });
+
+  // The summary above the grid: freshness against the schedule, space, off-site, the last drill.
+  app.get('/api/overview', async (request) => {
+    await context.auth(request, 'backup');
+    const records = await repository.session().list({ onStoreUnreachable: () => undefined });
+    return StateStore.with(settings, async (store) =>
+      overview({ records, schedule: await loadSchedule(store), drills: await keptDrills(store), backupDir: settings.backupDir, offsiteConfigured: repository.offsiteLocation !== undefined }),
+    );
   });
 
   app.post('/api/backups', async (request: FastifyRequest, reply) => {

@@ -27,6 +27,9 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     get: { summary: 'Whether the first admin is still to be created', responses: { '200': '{needed}' } },
     post: { summary: 'Create the first admin with the token lifeboat serve printed', body: obj({ token: str, username: str, password: str }, ['token', 'username', 'password']), responses: { '201': '{user}', '400': 'bad body, password too short, or a field over its limit', '403': 'wrong token, or an admin exists' } },
   },
+  '/api/overview': {
+    get: { summary: 'The backups at a glance: the last good one and its freshness against the schedule (ok, late, missing, unscheduled), the next run, space used and free, the off-site copy, the last restore drill, recent sizes', resource: 'backup', responses: { '200': '{lastBackup, ageSeconds, freshness, schedule, space, offsite, drill, sizes}', ...AUTH_GET } },
+  },
   '/api/backups': {
     get: { summary: "All backups, newest first: the backup folder's and, with off-site storage, the bucket's (each with locations: local, s3)", resource: 'backup', responses: { '200': '{backups}', ...AUTH_GET } },
     post: { summary: 'Start a backup job', resource: 'backup', body: obj({ type: { enum: ['db', 'media', 'system'] }, name: str, maintenance: bool, excludeMedia: bool, strip: { type: 'array', items: str }, anonymize: bool }, ['type']), responses: { '202': '{job}', '400': 'bad body or settings, or name over 50 characters', '409': 'another job is running', ...AUTH } },
