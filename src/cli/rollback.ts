@@ -16,6 +16,7 @@ interface RollbackFlags {
   json?: boolean;
   maintenance?: boolean;
   allowStripped?: boolean;
+  safetyBackup?: boolean;
 }
 
 const SCOPE_WORDS = { all: 'all files', nomedia: 'all files but pub/media and media', media: 'the files in pub/media and media' };
@@ -58,6 +59,7 @@ export function registerRollback(program: Command): void {
     .option('--table <name...>', 'restore only these tables (repeatable; database backups)')
     .option('--maintenance', 'put the shop into maintenance mode while the rollback runs (the state before is restored afterwards)')
     .option('-y, --yes', 'do not ask for confirmation')
+    .option('--safety-backup', 'first take a backup of what the rollback replaces (named "before rollback"), so that the rollback can be undone')
     .option('--allow-stripped', 'roll back to a backup taken with --strip or --anonymize, although it empties or fills with fake data those tables of the live shop')
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
@@ -77,11 +79,12 @@ export function registerRollback(program: Command): void {
         return;
       }
       const bar = progressBar(!flags.json);
-      const { jobId, outcome } = await withInterrupts((signal) =>
+      const { jobId, outcome, safetyBackup } = await withInterrupts((signal) =>
         rollBack(config, record, {
           tables: flags.table,
           maintenance: flags.maintenance,
           allowStripped: flags.allowStripped,
+          safetyBackup: flags.safetyBackup,
           trigger: 'cli',
           signal,
           onProgress: bar.listener,
@@ -89,7 +92,7 @@ export function registerRollback(program: Command): void {
         }),
       ).finally(() => bar.done());
       if (flags.json) {
-        stdio.out(JSON.stringify({ id: record.id, file: record.file, type: record.type, job: jobId, ...outcome.result }));
+        stdio.out(JSON.stringify({ id: record.id, file: record.file, type: record.type, job: jobId, ...outcome.result, ...(safetyBackup ? { safetyBackup: { id: safetyBackup.id, file: safetyBackup.file } } : {}) }));
       } else if (outcome.kind === 'database') {
         const { tables, objects, rows } = outcome.result;
         const sequences = objects.sequences > 0 ? `, ${objects.sequences} sequence${objects.sequences === 1 ? '' : 's'}` : '';
@@ -99,6 +102,7 @@ export function registerRollback(program: Command): void {
         const db = database ? `; database: ${database.tables} tables, ${database.rows} rows` : '';
         stdio.out(`rolled back to ${record.file}: ${tree.files} files, ${tree.dirs} folders, ${tree.symlinks} symlinks${db}`);
       }
+      if (safetyBackup && !flags.json) stdio.out(`the shop as it was is backup ${safetyBackup.id} (${safetyBackup.file}); to undo this rollback: lifeboat rollback ${safetyBackup.id} --yes`);
       const warnings = outcome.kind === 'database' ? outcome.result.warnings : [...outcome.result.warnings, ...(outcome.result.database?.warnings ?? [])];
       for (const warning of warnings) log.warning(warning, { jobId });
     });

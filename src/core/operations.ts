@@ -58,7 +58,12 @@ export interface RollbackRequest extends JobOptions {
   tables?: string[];
   /** The second confirmation a backup taken with `--strip` needs (stripped-consent.ts). */
   allowStripped?: boolean;
+  /** First a backup of what the rollback replaces (of the same type), so that the rollback can be undone. */
+  safetyBackup?: boolean;
 }
+
+/** The name of the backup a rollback takes first (RollbackRequest.safetyBackup). */
+export const SAFETY_BACKUP_NAME = 'before rollback';
 
 /** Sends the job's end to the configured notification channels (failures always; successes when asked). */
 function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
@@ -122,6 +127,35 @@ export async function recoverShop(settings: Settings): Promise<string[]> {
   }
 }
 
+/** A backup job's work (and a rollback's safety backup): the archive, then its off-site copy. */
+async function writeBackup(
+  settings: Settings,
+  request: Omit<BackupRequest, keyof JobOptions>,
+  target: DatabaseTarget | undefined,
+  { signal, onProgress }: { signal: AbortSignal; onProgress: ProgressListener },
+): Promise<BackupRecord> {
+  const compression = request.compression ?? settings.compression;
+  const strip = request.strip?.length ? stripRules(request.strip, settings.shop?.tablePrefix) : undefined;
+  const anonymize = request.anonymize ? anonymizedColumns(settings.anonymize, settings.shop?.tablePrefix) : undefined;
+  const options = { name: request.name, compression, level: request.level, keepDefiners: request.keepDefiners, strip, anonymize, threads: request.threads, onProgress, signal };
+  const repository = Repository.open(settings);
+  try {
+    await repository.secret(); // a bad key file fails before the backup
+    // Each kind's code is loaded when it runs: a database backup does not load the file archives'.
+    const record =
+      request.type === 'db'
+        ? await (await import('./backup/database.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
+        : await (await import('./backup/tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
+    // The second target: the backup is complete when the store holds it too. The local copy is kept
+    // (also when the upload fails: it is a good backup; the job still fails and says so).
+    if (!repository.offsiteLocation) return record;
+    await repository.upload(record, { signal, onProgress });
+    return { ...record, locations: ['local', 's3'] } satisfies BackupRecord;
+  } finally {
+    repository.close();
+  }
+}
+
 export async function takeBackup(settings: Settings, request: BackupRequest): Promise<{ jobId: string; record: BackupRecord }> {
   requireBackupName(request.name); // before the job: its description quotes the name
   if (request.strip?.length) {
@@ -150,38 +184,22 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file, bytes: record.size }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
-    work: async ({ signal, onProgress }) => {
-      const compression = request.compression ?? settings.compression;
-      const strip = request.strip?.length ? stripRules(request.strip, settings.shop?.tablePrefix) : undefined;
-      const anonymize = request.anonymize ? anonymizedColumns(settings.anonymize, settings.shop?.tablePrefix) : undefined;
-      const options = { name: request.name, compression, level: request.level, keepDefiners: request.keepDefiners, strip, anonymize, threads: request.threads, onProgress, signal };
-      const repository = Repository.open(settings);
-      try {
-        await repository.secret(); // a bad key file fails before the backup
-        // Each kind's code is loaded when it runs: a database backup does not load the file archives'.
-        const record =
-          request.type === 'db'
-            ? await (await import('./backup/database.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
-            : await (await import('./backup/tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
-        // The second target: the backup is complete when the store holds it too. The local copy is kept
-        // (also when the upload fails: it is a good backup; the job still fails and says so).
-        if (!repository.offsiteLocation) return record;
-        await repository.upload(record, { signal, onProgress });
-        return { ...record, locations: ['local', 's3'] } satisfies BackupRecord;
-      } finally {
-        repository.close();
-      }
-    },
+    work: ({ signal, onProgress }) => writeBackup(settings, request, target, { signal, onProgress }),
   });
   return { jobId, record: result };
 }
 
 export type RollbackResult = { kind: 'database'; result: RestoreResult } | { kind: 'tree'; result: TreeRollbackResult };
 
-export async function rollBack(settings: Settings, record: BackupRecord, request: RollbackRequest): Promise<{ jobId: string; outcome: RollbackResult }> {
+export async function rollBack(
+  settings: Settings,
+  record: BackupRecord,
+  request: RollbackRequest,
+): Promise<{ jobId: string; outcome: RollbackResult; safetyBackup?: BackupRecord }> {
   // Before the job: a refusal that starts nothing (the web admin answers it at once).
   requireBoundManifest(record, 'roll it back');
   requireStrippedConsent(record, request.tables, request.allowStripped);
+  let safety: BackupRecord | undefined;
   const isDatabase = record.type === 'db';
   const target = databaseFor(settings, holdsDatabase(record.type));
   const { jobId, result } = await runJob({
@@ -209,6 +227,11 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
         request.onNotice?.(line);
         log(line);
       };
+      // First, in the same job, a backup of what the rollback replaces: if it fails, nothing is rolled back.
+      if (request.safetyBackup) {
+        safety = await writeBackup(settings, { type: record.type, name: SAFETY_BACKUP_NAME }, target, { signal, onProgress });
+        log(`took backup ${safety.id} of the shop as it was (${safety.file}): roll back to it to undo this rollback`);
+      }
       // A backup that is only off-site is fetched first (into the backup folder, removed afterwards).
       const repository = Repository.open(settings);
       try {
@@ -237,5 +260,5 @@ export async function rollBack(settings: Settings, record: BackupRecord, request
       }
     },
   });
-  return { jobId, outcome: result };
+  return { jobId, outcome: result, ...(safety ? { safetyBackup: safety } : {}) };
 }

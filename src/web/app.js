@@ -157,6 +157,7 @@ function openRollback(row) {
     ? `This backup is ${alteredWords(row)}: rolling back to it ${[row.strip ? 'empties' : '', row.anonymized ? 'fills with fake data' : ''].filter(Boolean).join(' or ')} ${altered.length} table${altered.length === 1 ? '' : 's'} of the live shop (${altered.slice(0, 5).join(', ')}${altered.length > 5 ? ', …' : ''}): the real customers and orders there are lost.`
     : '';
   $('rollback-password').value = '';
+  $('rollback-safety').checked = true;
   clearFormErrors($('rollback-form'));
   backupsError('');
   $('rollback-dialog').showModal();
@@ -170,6 +171,7 @@ $('rollback-form').addEventListener('submit', async (event) => {
       password: $('rollback-password').value,
       maintenance: $('rollback-maintenance').checked,
       allowStripped: $('rollback-altered-ok').checked,
+      safetyBackup: $('rollback-safety').checked,
     });
     $('rollback-dialog').close();
     watchJob(job);

@@ -201,6 +201,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
           rollBack(settings, record, {
             maintenance: flag(request.body, 'maintenance'),
             allowStripped: flag(request.body, 'allowStripped'),
+            safetyBackup: flag(request.body, 'safetyBackup'),
             trigger: 'api',
             onStart,
             onNotice: log.warn,
