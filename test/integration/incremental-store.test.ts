@@ -1,0 +1,96 @@
+// Incremental backups at the content store's level, on the corner-case tree: the snapshot streamed as
+// tar and extracted by GNU tar is exactly the tree; a second backup after a few edits, additions and
+// removals reads only the changed files and stores only the changed data (one chunk of an edited big
+// file); both snapshots stay whole.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, mkdtemp, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openSnapshot } from '../../src/archive/content/open-snapshot.js';
+import { snapshotTar } from '../../src/archive/content/snapshot-tar.js';
+import { createIncrementalBackup } from '../../src/core/backup/incremental.js';
+import type { ShopLayout } from '../../src/core/tree-scope.js';
+import type { BackupRecord } from '../../src/shared/types.js';
+import { buildCornerShop, fingerprintTree, ignoredInCornerShop, treeDifferences, type TreeEntry } from '../helpers/tree.js';
+
+const BIG = 12 << 20;
+
+/** Extracts the snapshot's tar stream with GNU tar into a new folder; its path. */
+async function extractWithGnuTar(backupDir: string, record: BackupRecord, into: string): Promise<string> {
+  await mkdir(into);
+  const snapshot = await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
+  try {
+    const tar = spawn('tar', ['-xf', '-', '-C', into], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => tar.on('close', resolve));
+    for await (const chunk of snapshotTar(snapshot.reader, snapshot.document.listing)) {
+      if (!tar.stdin.write(chunk)) await new Promise((resolve) => tar.stdin.once('drain', resolve));
+    }
+    tar.stdin.end();
+    expect(await exited).toBe(0);
+  } finally {
+    await snapshot.close();
+  }
+  return into;
+}
+
+describe('incremental backups in the content store', () => {
+  let base: string;
+  let shop: ShopLayout;
+  let first: BackupRecord;
+  let firstPrint: TreeEntry[];
+  const inScope = (rel: string) => ignoredInCornerShop(rel) || rel === 'pub/media' || rel.startsWith('pub/media/');
+  const print = (dir: string) => fingerprintTree(dir, { ignore: inScope });
+
+  beforeAll(async () => {
+    base = await mkdtemp(path.join(tmpdir(), 'lifeboat-incremental-'));
+    const root = path.join(base, 'shop');
+    await mkdir(root);
+    await buildCornerShop(root, path.join(base, 'media-store'));
+    await writeFile(path.join(root, 'lib/huge.bin'), randomBytes(BIG));
+    shop = { root, backupDir: path.join(root, 'var/backups'), home: path.join(root, 'var/lifeboat'), exclude: ['*.bak'] };
+    await mkdir(shop.backupDir, { recursive: true });
+    firstPrint = await print(root);
+  });
+
+  it('stores the tree; GNU tar extracts the streamed snapshot to exactly the tree', async () => {
+    first = await createIncrementalBackup('code', shop, undefined);
+    expect(first.file).toMatch(/^\d{10}_filesystem_code\.incremental\.json$/);
+    const added = first.manifest?.incremental;
+    expect(added).toMatchObject({ store: 'incremental', unchangedFiles: 0 });
+    expect(added?.treeBytes).toBeGreaterThan(BIG);
+    expect(first.manifest?.tree?.files).toBe(firstPrint.filter((e) => e.type === 'file' && !(e.linkGroup && e.linkGroup !== e.path)).length);
+    const extracted = await print(await extractWithGnuTar(shop.backupDir, first, path.join(base, 'x1')));
+    expect(treeDifferences(firstPrint, extracted, 0n)).toEqual([]);
+    expect((await readdir(path.join(shop.backupDir, 'incremental/index'))).length).toBe(1);
+  });
+
+  it('a second backup reads only what changed and stores only the changed data', async () => {
+    const at = (rel: string) => path.join(shop.root, rel);
+    await writeFile(at('app/etc/env.php'), "<?php return ['db' => ['host' => 'db2']];\n");
+    await appendFile(at('pub/static/deployed/styles.css'), 'a{}\n');
+    await unlink(at('app/--help'));
+    await writeFile(at('app/new-file.php'), '<?php // new\n');
+    const huge = await open(at('lib/huge.bin'), 'r+');
+    await huge.write(Buffer.from('an edit in the middle of a big file'), 0, undefined, BIG / 2);
+    await huge.close();
+    const secondPrint = await print(shop.root);
+
+    const second = await createIncrementalBackup('code', shop, undefined);
+    const added = second.manifest?.incremental;
+    expect(added?.parent).toBe(first.file);
+    const files = second.manifest?.tree?.files ?? 0;
+    expect(added?.unchangedFiles).toBe(files - 4); // env.php, styles.css, new-file.php and huge.bin were read
+    // One or two chunks of the big file (each at most 4 MiB, about 1 MiB on average), the small files and
+    // the listing: far less than the first backup, which held 12 MiB of random bytes.
+    expect(added?.addedBytes).toBeLessThan(9 << 20);
+    expect(first.manifest?.incremental?.addedBytes).toBeGreaterThan(BIG);
+
+    const extracted = await print(await extractWithGnuTar(shop.backupDir, second, path.join(base, 'x2')));
+    expect(treeDifferences(secondPrint, extracted, 0n)).toEqual([]);
+    const again = await print(await extractWithGnuTar(shop.backupDir, first, path.join(base, 'x3')));
+    expect(treeDifferences(firstPrint, again, 0n)).toEqual([]);
+    await rm(path.join(base, 'x3'), { recursive: true, force: true });
+  });
+});
