@@ -18,6 +18,7 @@ import { isLocal } from '../repository/offsite-copy.js';
 import { Repository } from '../repository/repository.js';
 import type { TreeRollbackResult } from './rollback/tree.js';
 import type { ShopLayout } from './tree-scope.js';
+import { UsageError } from '../shared/errors.js';
 import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
 
 export interface JobOptions {
@@ -43,6 +44,8 @@ export interface BackupRequest extends JobOptions {
   keepDefiners?: boolean;
   /** Database dumps: connections reading tables at once. */
   threads?: number;
+  /** Tree backups: into the content store (true) or a full archive (false); default: the setting. */
+  incremental?: boolean;
 }
 
 export interface RollbackRequest extends JobOptions {
@@ -115,6 +118,10 @@ export async function recoverShop(settings: Settings): Promise<string[]> {
 export async function takeBackup(settings: Settings, request: BackupRequest): Promise<{ jobId: string; record: BackupRecord }> {
   requireBackupName(request.name); // before the job: its description quotes the name
   const target = databaseFor(settings, holdsDatabase(request.type));
+  const incremental = request.type !== 'db' && (request.incremental ?? settings.incremental ?? false);
+  if (incremental && settings.storage) {
+    throw new UsageError('incremental backups are not copied to off-site storage yet; take a full one (--full), or leave LIFEBOAT_STORAGE_URL unset');
+  }
   const { jobId, result } = await runJob({
     home: settings.home,
     stateTarget: settings.stateTarget,
@@ -122,7 +129,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     ...jobPlacement(settings),
     kind: 'backup',
     type: request.type,
-    description: `backup ${request.type}${request.name ? ` "${request.name}"` : ''}`,
+    description: `backup ${request.type}${incremental ? ' (incremental)' : ''}${request.name ? ` "${request.name}"` : ''}`,
     trigger: request.trigger,
     maintenance: request.maintenance,
     waitForLock: request.waitForLock,
@@ -143,7 +150,9 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
         const record =
           request.type === 'db'
             ? await (await import('./backup/database.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
-            : await (await import('./backup/tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
+            : incremental
+              ? await (await import('./backup/incremental.js')).createIncrementalBackup(request.type, shopLayout(settings), target, options)
+              : await (await import('./backup/tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
         // The second target: the backup is complete when the store holds it too. The local copy is kept
         // (also when the upload fails: it is a good backup; the job still fails and says so).
         if (!repository.offsiteLocation) return record;

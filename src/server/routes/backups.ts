@@ -13,6 +13,7 @@ import { Repository } from '../../repository/repository.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
+import { snapshotArchive } from '../../core/snapshot-source.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { HttpError } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
@@ -118,6 +119,13 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const backups = repository.session();
     const found = await find(request, backups);
     requireBoundManifest(found, 'download it'); // 409: its bytes cannot be checked against a checksum
+    if (found.manifest?.incremental) {
+      // Made on the fly from the content store: a standard .tgz, whole (its size is known only at the end).
+      const made = await snapshotArchive(backups.backupDir, found);
+      reply.header('content-type', made.mediaType).header('content-disposition', `attachment; filename="${made.fileName.replace(/"/g, '')}"`);
+      await context.audit(request, session, 'download', true, found.id);
+      return reply.header('accept-ranges', 'none').send(made.body);
+    }
     const { record, size, open } = await backups.openArchive(found);
     const range = parseRange(request.headers.range, size);
     reply.header('accept-ranges', 'bytes');
