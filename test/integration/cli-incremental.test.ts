@@ -2,11 +2,12 @@
 // the corner-case tree plus a few hundred generated files: `backup --incremental` is one row in `list`
 // with what it added and what it holds; after about 1% of the files changed (edited, added, removed)
 // the second reads and stores only those; verify reads every blob; the download is a .tgz GNU tar
-// extracts to exactly the tree; rollback to either backup puts files and database back exactly.
+// extracts to exactly the tree; rollback to either backup puts files and database back exactly; a
+// damaged pack fails verify and rollback (nothing changed); delete removes the data no backup uses.
 import { DatabaseSync as Database } from 'node:sqlite';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -104,7 +105,7 @@ describe('incremental System backups through the command', () => {
 
   it('verify reads every blob; the download is a .tgz GNU tar extracts to exactly the tree', async () => {
     const ok = await cli(['verify', second.id]);
-    expect(ok.stdout).toMatch(/OK \(size, every blob against its sha256, tar, safe paths, sha256, tree counts, database dump\)/);
+    expect(ok.stdout).toMatch(/OK \(size, every blob against its sha256, tar, safe paths, sha256, store structure, tree counts, database dump\)/);
     const record = await findBackup(shop.backupDir, second.id);
     const download = await snapshotArchive(shop.backupDir, record);
     expect(download.fileName).toBe(second.file.replace('.incremental.json', '.tgz'));
@@ -128,5 +129,34 @@ describe('incremental System backups through the command', () => {
     expect(toSecond.code).toBe(0);
     expect(treeDifferences(secondPrint, await shopPrint(), MICROSECOND, VOLATILE)).toEqual([]);
     expect(await readFile(path.join(shop.mediaStore, 'catalog/added.jpg'), 'utf8')).toBe('a new image');
+  });
+
+  it('a damaged pack: verify says DAMAGED, rollback refuses and changes nothing', async () => {
+    const dataDir = at('var/backups/incremental/data');
+    const packs = await Promise.all((await readdir(dataDir, { recursive: true })).filter((n) => /^[0-9a-f]{64}$/.test(path.basename(n))).map(async (n) => ({ file: path.join(dataDir, n), size: (await stat(path.join(dataDir, n))).size })));
+    const biggest = packs.sort((a, b) => b.size - a.size)[0].file; // the first backup's: both use it
+    const bytes = await readFile(biggest);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x55;
+    await writeFile(biggest, bytes);
+    const bad = await cli(['verify', second.id]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/DAMAGED: the incremental store is damaged: blob [0-9a-f]{64} .*(sha256|decompressed)/);
+    const refused = await cli(['rollback', first.id, '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/refusing to roll back, nothing was changed/);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x55;
+    await writeFile(biggest, bytes);
+    // The media folder's mtime moves: the refused rollback made and removed its work folder in there.
+    expect(treeDifferences(secondPrint, await shopPrint(), MICROSECOND, [...VOLATILE, 'pub/media'])).toEqual([]);
+  });
+
+  it('delete removes the backup, then the data no other backup uses', async () => {
+    const result = await cli(['delete', second.id, '--yes']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/deleted .*\.incremental\.json\nincremental data no backup uses: removed [1-9]\d* pack\(s\)/);
+    expect((await cli(['list'])).stdout).not.toContain(second.file);
+    const ok = await cli(['verify', first.id]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/OK \(.*store structure/);
   });
 });

@@ -1,15 +1,20 @@
 // Incremental backups at the content store's level, on the corner-case tree: the snapshot streamed as
 // tar and extracted by GNU tar is exactly the tree; a second backup after a few edits, additions and
 // removals reads only the changed files and stores only the changed data (one chunk of an edited big
-// file); both snapshots stay whole.
+// file); both snapshots stay whole. A backup killed half-way leaves no backup; prune removes what it
+// wrote, and after a delete the packs only the deleted snapshot used.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, open, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openSnapshot } from '../../src/archive/content/open-snapshot.js';
 import { snapshotTar } from '../../src/archive/content/snapshot-tar.js';
+import { parseSnapshot, type SnapshotDocument } from '../../src/archive/content/snapshot-file.js';
+import { checkStoreStructure } from '../../src/archive/content/store-check.js';
+import { pruneStore } from '../../src/archive/content/store-prune.js';
+import { startCli } from '../helpers/cli.js';
 import { createIncrementalBackup } from '../../src/core/backup/incremental.js';
 import type { ShopLayout } from '../../src/core/tree-scope.js';
 import type { BackupRecord } from '../../src/shared/types.js';
@@ -39,6 +44,7 @@ describe('incremental backups in the content store', () => {
   let base: string;
   let shop: ShopLayout;
   let first: BackupRecord;
+  let second: BackupRecord;
   let firstPrint: TreeEntry[];
   const inScope = (rel: string) => ignoredInCornerShop(rel) || rel === 'pub/media' || rel.startsWith('pub/media/');
   const print = (dir: string) => fingerprintTree(dir, { ignore: inScope });
@@ -77,7 +83,7 @@ describe('incremental backups in the content store', () => {
     await huge.close();
     const secondPrint = await print(shop.root);
 
-    const second = await createIncrementalBackup('code', shop, undefined);
+    second = await createIncrementalBackup('code', shop, undefined);
     const added = second.manifest?.incremental;
     expect(added?.parent).toBe(first.file);
     const files = second.manifest?.tree?.files ?? 0;
@@ -93,4 +99,52 @@ describe('incremental backups in the content store', () => {
     expect(treeDifferences(firstPrint, again, 0n)).toEqual([]);
     await rm(path.join(base, 'x3'), { recursive: true, force: true });
   });
+
+  it('a backup killed half-way leaves no backup, and prune removes what it wrote', async () => {
+    // Enough new data that the backup is still writing packs when it is killed.
+    await mkdir(path.join(shop.root, 'lib/bulk'));
+    for (let i = 0; i < 12; i++) await writeFile(path.join(shop.root, `lib/bulk/${i}.bin`), randomBytes(8 << 20));
+    const before = (await readdir(shop.backupDir)).sort();
+    const child = startCli(['backup', 'code', '--incremental'], { LIFEBOAT_ROOT: shop.root, LIFEBOAT_EXCLUDE: '*.bak' });
+    const dataDir = path.join(shop.backupDir, 'incremental/data');
+    const packsBefore = await packsIn(dataDir);
+    for (let waited = 0; (await packsIn(dataDir)).length <= packsBefore.length + 1 && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('close', resolve));
+    expect((await readdir(shop.backupDir)).filter((f) => !f.endsWith('.partial')).sort()).toEqual(before);
+    expect((await packsIn(dataDir)).length).toBeGreaterThan(packsBefore.length); // written, named by no index
+    const pruned = await pruneStore(path.join(shop.backupDir, 'incremental'), await snapshotsOf(shop.backupDir, [first, second]));
+    expect(pruned.packsRemoved).toBeGreaterThan(0);
+    expect((await packsIn(dataDir)).sort()).toEqual(packsBefore.sort());
+    await rm(path.join(shop.root, 'lib/bulk'), { recursive: true });
+  });
+
+  it('prune after a delete removes the packs only the deleted snapshot used; a rerun finds nothing more', async () => {
+    await unlink(path.join(shop.backupDir, second.file));
+    await unlink(path.join(shop.backupDir, `${second.file}.manifest.json`));
+    const storeDir = path.join(shop.backupDir, 'incremental');
+    const pruned = await pruneStore(storeDir, await snapshotsOf(shop.backupDir, [first]));
+    expect(pruned.packsRemoved).toBeGreaterThan(0); // the second's own packs: its new blobs only
+    expect((await readdir(path.join(storeDir, 'index'))).length).toBe(1);
+    expect(await pruneStore(storeDir, await snapshotsOf(shop.backupDir, [first]))).toMatchObject({ packsRemoved: 0, bytesRemoved: 0 });
+    expect(await checkStoreStructure(storeDir)).toEqual([]);
+    const again = await print(await extractWithGnuTar(shop.backupDir, first, path.join(base, 'x4')));
+    expect(treeDifferences(firstPrint, again, 0n)).toEqual([]);
+    // With no snapshot left, nothing is kept.
+    expect((await pruneStore(storeDir, [])).packsKept).toBe(0);
+    expect(await packsIn(path.join(storeDir, 'data'))).toEqual([]);
+  });
 });
+
+/** The pack files (not partial ones) under the store's data folder. */
+async function packsIn(dataDir: string): Promise<string[]> {
+  const names = await readdir(dataDir, { recursive: true }).catch(() => [] as string[]);
+  return names.filter((name) => /^[0-9a-f]{64}$/.test(path.basename(name)));
+}
+
+/** The snapshot documents of `records`, whose files are in `backupDir`. */
+async function snapshotsOf(backupDir: string, records: BackupRecord[]): Promise<SnapshotDocument[]> {
+  const docs: SnapshotDocument[] = [];
+  for (const record of records) docs.push(parseSnapshot(await readFile(path.join(backupDir, record.file), 'utf8'), record.file));
+  return docs;
+}

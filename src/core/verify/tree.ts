@@ -15,6 +15,8 @@ import { archivePath, codecOf } from '../archive-reader.js';
 import { BlobDamagedError } from '../../archive/content/blob-codec.js';
 import { SnapshotMismatchError } from '../../archive/content/open-snapshot.js';
 import { scanSnapshot } from './snapshot.js';
+import { checkStoreStructure } from '../../archive/content/store-check.js';
+import path from 'node:path';
 import type { BackupRecord } from '../../shared/types.js';
 import type { VerifyReport } from './database.js';
 
@@ -132,6 +134,10 @@ export async function verifyTreeBackup(
   if (manifest) {
     report.checked.push('sha256');
     if (scan.sha256 !== undefined && scan.sha256 !== manifest.archive.sha256) problem(`sha256 is ${scan.sha256}, the manifest says ${manifest.archive.sha256}`);
+  }
+  if (incremental && manifest?.incremental) {
+    report.checked.push('store structure');
+    for (const found of await checkStoreStructure(path.join(backupDir, manifest.incremental.store))) problem(found);
   }
   if (manifest?.tree && !scan.problem) {
     report.checked.push('tree counts');

@@ -14,6 +14,7 @@ import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
 import { snapshotArchive } from '../../core/snapshot-source.js';
+import { removeDataOfDeleted } from '../../core/incremental-data.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { HttpError } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
@@ -157,6 +158,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
       throw error;
     }
     await context.audit(request, session, 'delete', true, record.id, record.file);
+    await removeDataOfDeleted(settings, [record], log.info, log.warn);
     return reply.code(204).send();
   });
 
