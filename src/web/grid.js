@@ -76,10 +76,11 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
           el('td', {}, el('input', { type: 'checkbox', 'aria-label': `Select ${r.file}`, checked: state.selected.has(r.id), onchange: (e) => select(r.id, e.target.checked) })),
           el('td', {}, el('time', { datetime: r.createdAt }, new Date(r.time * 1000).toLocaleString())),
           el('td', {}, r.name || '—', where(r)),
-          el('td', { class: 'num' }, humanBytes(r.size)),
+          // An incremental backup: what it added to the content store, and the tree it holds.
+          el('td', { class: 'num' }, r.incremental ? `+${humanBytes(r.incremental.addedBytes)} of ${humanBytes(r.incremental.treeBytes)}` : humanBytes(r.size)),
           el('td', {}, TYPE_LABELS[r.type] || r.type),
           el('td', {}, status(r)),
-          el('td', {}, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.file }, 'Download')),
+          el('td', {}, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.incremental ? r.file.replace(/\.incremental\.json$/, '.tgz') : r.file }, 'Download')),
           canRollback() ? el('td', {}, el('button', { type: 'button', class: 'link', onclick: () => onRollback(r) }, 'Rollback')) : hasActions() ? el('td', {}) : null,
         )));
     }

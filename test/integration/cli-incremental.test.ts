@@ -159,4 +159,17 @@ describe('incremental System backups through the command', () => {
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/OK \(.*store structure/);
   });
+
+  it('LIFEBOAT_INCREMENTAL=1 makes tree backups incremental unless --full; both flags at once are refused', async () => {
+    const incremental = await runCli(['backup', 'code', '--json'], { ...shop.env, LIFEBOAT_INCREMENTAL: '1' });
+    expect(incremental.code).toBe(0);
+    expect(JSON.parse(incremental.stdout).file).toMatch(/_filesystem_code\.incremental\.json$/);
+    const full = await runCli(['backup', 'code', '--full', '--json'], { ...shop.env, LIFEBOAT_INCREMENTAL: '1' });
+    expect(full.code).toBe(0);
+    expect(JSON.parse(full.stdout).file).toMatch(/_filesystem_code\.tgz$/);
+    const both = await runCli(['backup', 'code', '--full', '--incremental'], shop.env);
+    expect(both).toMatchObject({ code: 2, stderr: expect.stringMatching(/--incremental and --full exclude each other/) });
+    const wrong = await runCli(['backup', 'code'], { ...shop.env, LIFEBOAT_INCREMENTAL: 'maybe' });
+    expect(wrong).toMatchObject({ code: 2, stderr: expect.stringMatching(/LIFEBOAT_INCREMENTAL must be 1 or 0/) });
+  });
 });
