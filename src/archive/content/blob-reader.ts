@@ -2,7 +2,7 @@
 // open), decompressed and checked against the blob's id on the thread pool.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BlobIndex } from './blob-index.js';
-import { BlobDamagedError, decodeBlob } from './blob-codec.js';
+import { BlobDamagedError, BlobDecoder } from './blob-codec.js';
 import { packPathOf, type BlobPlace } from './store-layout.js';
 
 /**
@@ -14,6 +14,7 @@ const OPEN_PACKS = 64;
 export class BlobReader {
   /** Open pack files, least recently used first. */
   private readonly handles = new Map<string, Promise<FileHandle>>();
+  private readonly decoder = new BlobDecoder();
 
   constructor(
     private readonly storeDir: string,
@@ -37,12 +38,7 @@ export class BlobReader {
       if (bytesRead === 0) throw new BlobDamagedError(`pack ${packId} ends before blob ${place.id} (at ${place.offset + got} of ${place.offset + place.length})`);
       got += bytesRead;
     }
-    try {
-      return await decodeBlob(place.id, stored, place.zstd, place.size);
-    } catch (error) {
-      if (error instanceof BlobDamagedError) throw error;
-      throw new BlobDamagedError(`blob ${place.id} in pack ${packId} cannot be decompressed (${(error as Error).message})`);
-    }
+    return this.decoder.decode(place.id, stored, place.zstd, place.size);
   }
 
   private handle(packId: string): Promise<FileHandle> {
@@ -68,6 +64,7 @@ export class BlobReader {
   async close(): Promise<void> {
     const all = [...this.handles.values()];
     this.handles.clear();
+    this.decoder.close();
     await Promise.allSettled(all.map(async (h) => (await h).close()));
   }
 }

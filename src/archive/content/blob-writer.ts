@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-file.js';
 import { BlobIndex } from './blob-index.js';
-import { blobId, encodeBlob } from './blob-codec.js';
+import { BlobCompressor, blobId } from './blob-codec.js';
 import { PackWriter } from './pack-writer.js';
 import { indexDirOf, indexPathOf, STORE_FORMAT, STORE_VERSION, type PackRecord } from './store-layout.js';
 
 /** Plain bytes that may be in flight (read, not yet in a pack). */
-const IN_FLIGHT_BYTES = 48 << 20;
+const IN_FLIGHT_BYTES = 32 << 20;
 
 export interface StoreTotals {
   /** Blobs this writer added (not found in the store). */
@@ -52,6 +52,7 @@ export async function openStore(storeDir: string, options: { create?: boolean } 
 export class BlobWriter {
   private readonly taken = new Set<string>();
   private readonly packs: PackWriter;
+  private readonly compressor = new BlobCompressor();
   private inFlight = 0;
   private waiting: (() => void)[] = [];
   private indexBytes = 0;
@@ -87,7 +88,7 @@ export class BlobWriter {
     const id = await blobId(plain);
     if (this.index.has(id) || this.taken.has(id)) return id;
     this.taken.add(id);
-    const { stored, zstd } = await encodeBlob(plain, asIs);
+    const { stored, zstd } = await this.compressor.encode(plain, asIs);
     await this.packs.add({ id, size: plain.length, zstd }, stored);
     this.blobs++;
     return id;
@@ -96,6 +97,7 @@ export class BlobWriter {
   /** Flushes the packs and writes their index file; what was added. Nothing refers to the packs before this. */
   async commit(): Promise<StoreTotals> {
     const packs: PackRecord[] = await this.packs.finish();
+    this.compressor.close();
     if (packs.length > 0) {
       const content = JSON.stringify({ packs }) + '\n';
       const indexId = createHash('sha256').update(content).digest('hex');
@@ -108,7 +110,8 @@ export class BlobWriter {
   }
 
   /** After a failure: removes the partial pack files (whole packs no index names are left for prune). */
-  abort(): Promise<void> {
-    return this.packs.abort();
+  async abort(): Promise<void> {
+    await this.packs.abort();
+    this.compressor.close();
   }
 }
