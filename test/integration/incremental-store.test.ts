@@ -2,8 +2,9 @@
 // tar and extracted by GNU tar is exactly the tree; a second backup after a few edits, additions and
 // removals reads only the changed files and stores only the changed data (one chunk of an edited big
 // file); both snapshots stay whole. A backup killed half-way leaves no backup; prune removes what it
-// wrote, and after a delete the packs only the deleted snapshot used.
-import { spawn } from 'node:child_process';
+// wrote, and after a delete the packs only the deleted snapshot used. The README's script for reading a
+// snapshot without Lifeboat restores it too.
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, mkdtemp, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -70,6 +71,21 @@ describe('incremental backups in the content store', () => {
     const extracted = await print(await extractWithGnuTar(shop.backupDir, first, path.join(base, 'x1')));
     expect(treeDifferences(firstPrint, extracted, 0n)).toEqual([]);
     expect((await readdir(path.join(shop.backupDir, 'incremental/index'))).length).toBe(1);
+  });
+
+  it("the README's script restores the snapshot without Lifeboat", async () => {
+    const readme = await readFile(path.join(import.meta.dirname, '../../README.md'), 'utf8');
+    const script = /\*\*Without Lifeboat\.\*\*[\s\S]*?```python\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(script).toBeDefined();
+    const file = path.join(base, 'restore.py');
+    await writeFile(file, script ?? '');
+    const into = path.join(base, 'by-script');
+    await mkdir(into);
+    execFileSync('python3', [file, shop.backupDir, first.file, into]);
+    // The script leaves owners to whoever runs it.
+    const anyOwner = (entries: TreeEntry[]) => entries.map((e) => ({ ...e, uid: 0, gid: 0 }));
+    expect(treeDifferences(anyOwner(firstPrint), anyOwner(await print(into)), 0n)).toEqual([]);
+    await rm(into, { recursive: true, force: true });
   });
 
   it('a second backup reads only what changed and stores only the changed data', async () => {

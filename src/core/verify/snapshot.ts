@@ -6,6 +6,10 @@ import type { BackupRecord } from '../../shared/types.js';
 import { snapshotStream } from '../snapshot-source.js';
 import { describeFailure, scanMembers, type ScanOptions, type TreeScan } from './tree.js';
 import { codecNamed } from '../../archive/codec/registry.js';
+import { BlobDamagedError } from '../../archive/content/blob-codec.js';
+import { SnapshotMismatchError } from '../../archive/content/open-snapshot.js';
+import { TarFormatError } from '../../archive/tar-reader.js';
+import { UnsafeArchiveError } from '../../archive/tar-safety.js';
 
 export async function scanSnapshot(backupDir: string, record: BackupRecord, options: Omit<ScanOptions, 'codec'>): Promise<TreeScan> {
   const archive = record.manifest?.archive;
@@ -25,7 +29,8 @@ export async function scanSnapshot(backupDir: string, record: BackupRecord, opti
     await scanMembers(counted(), scan, options).finally(() => stream.close());
   } catch (error) {
     if (options.signal?.aborted) throw error;
-    scan.problem = describeFailure(error, codecNamed('zstd'));
+    const known = error instanceof BlobDamagedError || error instanceof SnapshotMismatchError || error instanceof TarFormatError || error instanceof UnsafeArchiveError;
+    scan.problem = known ? describeFailure(error, codecNamed('zstd')) : `the incremental store cannot be read: ${(error as Error).message}`;
   }
   return scan;
 }
