@@ -98,12 +98,16 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const name = field(request.body, 'name') ?? '';
     if (kind !== 'db' && kind !== 'media' && kind !== 'system') throw new HttpError(400, 'type must be db, media or system');
     if (typeof name !== 'string') throw new HttpError(400, 'name must be a string');
+    // Tree backups: true or false for this one, absent for the setting (LIFEBOAT_INCREMENTAL).
+    const asked = field(request.body, 'incremental');
+    if (asked !== undefined && typeof asked !== 'boolean') throw new HttpError(400, 'incremental must be true or false');
+    const incremental = asked === undefined || kind === 'db' ? {} : { incremental: asked };
     const type: BackupType = kind === 'system' ? (flag(request.body, 'excludeMedia') ? 'nomedia' : 'system') : kind;
     const audit = (success: boolean, backup: string | undefined, detail?: string) => context.audit(request, session, `backup ${type}`, success, backup, detail);
     let jobId: string;
     try {
       jobId = await startJob(
-        (onStart) => takeBackup(settings, { type, name, maintenance: flag(request.body, 'maintenance'), trigger: 'api', onStart, onNotice: log.warn }),
+        (onStart) => takeBackup(settings, { type, name, maintenance: flag(request.body, 'maintenance'), ...incremental, trigger: 'api', onStart, onNotice: log.warn }),
         // The job's end is audited after the request was answered: a failed write cannot fail it any more.
         (error, done) =>
           void (done ? audit(true, done.record.id, done.record.file) : audit(false, undefined, `${name ? `"${name}": ` : ''}${(error as Error).message}`)).catch(() => undefined),
