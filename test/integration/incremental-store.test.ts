@@ -135,6 +135,29 @@ describe('incremental backups in the content store', () => {
     await rm(path.join(shop.root, 'lib/bulk'), { recursive: true });
   });
 
+  it('a backup that fails half-way removes the packs it wrote', async () => {
+    await mkdir(path.join(shop.root, 'lib/bulk'));
+    for (let i = 0; i < 10; i++) await writeFile(path.join(shop.root, `lib/bulk/${i}.bin`), randomBytes(8 << 20));
+    const dataDir = path.join(shop.backupDir, 'incremental/data');
+    const packsBefore = (await packsIn(dataDir)).sort();
+    const partials = async () => (await readdir(shop.backupDir)).filter((n) => n.endsWith('.partial'));
+    const partialsBefore = await partials(); // the killed backup's (recovery removes them)
+    const cancel = new AbortController();
+    let read = 0;
+    let packsWritten = 0;
+    const beforeFile = async () => {
+      if (++read !== 9) return; // by then, 64 MiB have been read: some packs are written
+      packsWritten = (await packsIn(dataDir)).length - packsBefore.length;
+      cancel.abort();
+    };
+    await expect(createIncrementalBackup('code', shop, undefined, { signal: cancel.signal, beforeFile })).rejects.toThrow();
+    expect(packsWritten).toBeGreaterThan(0);
+    expect((await packsIn(dataDir)).sort()).toEqual(packsBefore);
+    expect((await readdir(dataDir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    expect(await partials()).toEqual(partialsBefore);
+    await rm(path.join(shop.root, 'lib/bulk'), { recursive: true });
+  });
+
   it('prune after a delete removes the packs only the deleted snapshot used; a rerun finds nothing more', async () => {
     await unlink(path.join(shop.backupDir, second.file));
     await unlink(path.join(shop.backupDir, `${second.file}.manifest.json`));

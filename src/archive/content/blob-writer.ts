@@ -58,11 +58,13 @@ export class BlobWriter {
   private indexBytes = 0;
   blobs = 0;
 
+  /** `beforePack`: see PackWriter (a free-space check). */
   constructor(
     private readonly storeDir: string,
     private readonly index: BlobIndex,
+    beforePack?: () => Promise<void>,
   ) {
-    this.packs = new PackWriter(storeDir);
+    this.packs = new PackWriter(storeDir, beforePack);
   }
 
   /**
@@ -109,7 +111,7 @@ export class BlobWriter {
     return { blobs: this.blobs, bytes: this.packs.bytes + this.indexBytes, packs: packs.length };
   }
 
-  /** After a failure: removes the partial pack files (whole packs no index names are left for prune). */
+  /** After a failure: removes the packs this writer wrote (no index names them). */
   async abort(): Promise<void> {
     await this.packs.abort();
     this.compressor.close();

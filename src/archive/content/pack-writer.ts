@@ -3,8 +3,8 @@
 // stored length, plain size, zstd or not), then the table's length (4 bytes, little-endian) and the
 // magic `LBPACK01`: a pack describes itself, so an index can be rebuilt from the packs. A pack is written
 // as `data/.<random>.partial`, flushed, and renamed to `data/<2 hex>/<pack id>` where the pack id is
-// the sha256 of its blob table; a crash leaves a partial file or a pack no index names, both removed by
-// the next prune.
+// the sha256 of its blob table. A failed backup removes its packs; a killed one leaves a partial file or
+// packs no index names, which the next prune removes.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,7 +33,11 @@ export class PackWriter {
   /** Stored bytes written so far (tables included). */
   bytes = 0;
 
-  constructor(private readonly storeDir: string) {}
+  /** `beforePack` runs before each new pack file is opened (the caller checks the disk's free space there). */
+  constructor(
+    private readonly storeDir: string,
+    private readonly beforePack: () => Promise<void> = async () => undefined,
+  ) {}
 
   /** Appends a stored blob; resolves once it is written (the caller may then drop its buffer). */
   add(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer): Promise<void> {
@@ -57,6 +61,7 @@ export class PackWriter {
   private async openPack(): Promise<OpenPack> {
     const dataDir = dataDirOf(this.storeDir);
     await mkdir(dataDir, { recursive: true });
+    await this.beforePack();
     const partialPath = path.join(dataDir, `.${randomBytes(8).toString('hex')}.partial`);
     this.partials.add(partialPath);
     return { handle: await open(partialPath, 'wx', 0o640), partialPath, offset: 0, blobs: [] };
@@ -100,11 +105,15 @@ export class PackWriter {
     return this.written;
   }
 
-  /** After a failure: waits for what is in flight and removes the partial files (finished packs stay for prune). */
+  /**
+   * After a failure: waits for what is in flight, then removes the partial files and the packs this
+   * writer finished (no index names them yet, so nothing else can use them).
+   */
   async abort(): Promise<void> {
     await this.queue;
     await Promise.allSettled(this.closing);
     if (this.current) await this.current.handle.close().catch(() => undefined);
     for (const partial of this.partials) await unlink(partial).catch(() => undefined);
+    for (const pack of this.written) await unlink(packPathOf(this.storeDir, pack.id)).catch(() => undefined);
   }
 }

@@ -17,6 +17,7 @@ import { PreviousListing } from '../../archive/content/previous-listing.js';
 import { parseSnapshot, snapshotDocument } from '../../archive/content/snapshot-file.js';
 import { storeDirOf, STORE_FOLDER } from '../../archive/content/store-layout.js';
 import { storeTree } from '../../archive/content/store-tree.js';
+import { PACK_TARGET } from '../../archive/content/pack-writer.js';
 import type { DatabaseTarget } from '../../engines/target.js';
 import { listBackups } from '../../repository/catalog.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from '../../repository/publish.js';
@@ -24,8 +25,12 @@ import { UsageError } from '../../shared/errors.js';
 import { holdsDatabase, type BackupRecord, type TreeType } from '../../shared/types.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
 import { codecFor } from './database.js';
+import { requireFreeSpace } from './free-space.js';
 import { dumpMemberMeta, dumpPathFor, withDumpBeside, type DumpContent } from './dump-beside.js';
 import type { TreeBackupOptions } from './tree.js';
+
+/** Free space a new pack needs: itself, and room to spare for the index and the snapshot after it. */
+const PACK_ROOM = 2 * PACK_TARGET + (16 << 20);
 
 const NO_DUMP = { sqlBytes: 0, tables: [], objects: { tables: 0, views: 0, triggers: 0, routines: 0, events: 0, sequences: 0 }, warnings: [] };
 
@@ -56,7 +61,11 @@ export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, 
   try {
     // The file is named as an incremental backup's; its manifest says zstd, the compression of its blobs.
     return await publishArchive(shop.backupDir, type, { ...options, codec: codecNamed('zstd'), incremental: true }, async (slot): Promise<ManifestContent> => {
-      const writer = new BlobWriter(storeDir, index);
+      // Room for the next pack and what follows it (its index, the snapshot), checked as each pack starts:
+      // how much of the tree is new is known only as it is read.
+      const writer = new BlobWriter(storeDir, index, () =>
+        requireFreeSpace(storeDir, PACK_ROOM, 'the next pack of this incremental backup', 'free some space or set LIFEBOAT_BACKUP_DIR to a larger disk; nothing was kept'),
+      );
       const listing = new ListingWriter(writer);
       let temp: AtomicFile | undefined;
       try {
