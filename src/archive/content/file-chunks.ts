@@ -71,10 +71,12 @@ async function storeBig(writer: BlobWriter, fd: number, announced: number, asIs:
   let position = 0; // of the file, read so far
   let carry: Buffer | undefined; // bytes read but not yet chunked, from the window before
   for (;;) {
-    const release = await writer.reserve(WINDOW);
-    const window = Buffer.allocUnsafeSlow(WINDOW);
+    // A window of two maximal chunks, or what is left of the file (a 300 KiB image needs no 8 MiB).
+    const size = Math.min(WINDOW, (carry?.length ?? 0) + announced - position);
+    const release = await writer.reserve(size);
+    const window = Buffer.allocUnsafeSlow(size);
     const kept = carry ? carry.copy(window, 0) : 0;
-    const got = readInto(fd, window, kept, Math.min(WINDOW - kept, announced - position), position);
+    const got = readInto(fd, window, kept, size - kept, position);
     position += got;
     const end = kept + got;
     const atEnd = position >= announced || got === 0;
