@@ -56,6 +56,7 @@ export class BlobWriter {
   private inFlight = 0;
   private waiting: (() => void)[] = [];
   private indexBytes = 0;
+  private committed = false;
   blobs = 0;
 
   /** `beforePack`: see PackWriter (a free-space check). */
@@ -108,11 +109,16 @@ export class BlobWriter {
       this.indexBytes = Buffer.byteLength(content);
       for (const pack of packs) this.index.addPack(pack);
     }
+    this.committed = true;
     return { blobs: this.blobs, bytes: this.packs.bytes + this.indexBytes, packs: packs.length };
   }
 
-  /** After a failure: removes the packs this writer wrote (no index names them). */
+  /**
+   * After a failure: removes the packs this writer wrote, unless they were committed (an index names them
+   * then, and later backups may use their blobs: a prune removes them once no snapshot does).
+   */
   async abort(): Promise<void> {
+    if (this.committed) return;
     await this.packs.abort();
     this.compressor.close();
   }
