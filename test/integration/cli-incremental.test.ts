@@ -106,6 +106,9 @@ describe('incremental System backups through the command', () => {
   it('verify reads every blob; the download is a .tgz GNU tar extracts to exactly the tree', async () => {
     const ok = await cli(['verify', second.id]);
     expect(ok.stdout).toMatch(/OK \(size, every blob against its sha256, tar, safe paths, sha256, store structure, tree counts, database dump\)/);
+    const half = await cli(['verify', second.id, '--read-data-subset', '50%']);
+    expect(half.stdout).toMatch(/OK \(size, sha256, store structure, listing, 50% of the blobs against their sha256, tree counts\)/);
+    expect((await cli(['verify', second.id, '--read-data-subset', '0'])).code).toBe(2);
     const record = await findBackup(shop.backupDir, second.id);
     const download = await snapshotArchive(shop.backupDir, record);
     expect(download.fileName).toBe(second.file.replace('.incremental.json', '.tgz'));
@@ -141,6 +144,9 @@ describe('incremental System backups through the command', () => {
     const bad = await cli(['verify', second.id]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/DAMAGED: the incremental store is damaged: blob [0-9a-f]{64} .*(sha256|decompressed)/);
+    const sampled = await cli(['verify', second.id, '--read-data-subset', '100%']);
+    expect(sampled.code).toBe(1);
+    expect(sampled.stderr).toMatch(/DAMAGED: blob [0-9a-f]{64} .*(sha256|decompressed)/);
     const refused = await cli(['rollback', first.id, '--yes']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refusing to roll back, nothing was changed/);
@@ -167,6 +173,8 @@ describe('incremental System backups through the command', () => {
     const full = await runCli(['backup', 'code', '--full', '--json'], { ...shop.env, LIFEBOAT_INCREMENTAL: '1' });
     expect(full.code).toBe(0);
     expect(JSON.parse(full.stdout).file).toMatch(/_filesystem_code\.tgz$/);
+    const subsetOfFull = await runCli(['verify', JSON.parse(full.stdout).id, '--read-data-subset', '10%'], shop.env);
+    expect(subsetOfFull).toMatchObject({ code: 2, stderr: expect.stringMatching(/--read-data-subset works with incremental backups only/) });
     const both = await runCli(['backup', 'code', '--full', '--incremental'], shop.env);
     expect(both).toMatchObject({ code: 2, stderr: expect.stringMatching(/--incremental and --full exclude each other/) });
     const wrong = await runCli(['backup', 'code'], { ...shop.env, LIFEBOAT_INCREMENTAL: 'maybe' });
