@@ -1,9 +1,8 @@
 // A blob as it is stored: its id is the sha256 of its plain bytes; its stored bytes are one zstd frame
 // (with zstd's content checksum) or the plain bytes themselves, for already-compressed media and for
-// anything zstd does not make smaller. Hashing, compressing and decompressing run on libuv's thread pool
-// (WebCrypto's digest and zlib's zstd streams), so the thread that reads and chunks files, or parses
-// the tar stream, keeps going.
-import { webcrypto } from 'node:crypto';
+// anything zstd does not make smaller. Compressing and decompressing run on libuv's thread pool (zlib's
+// zstd streams), so the thread that reads and chunks files, or parses the tar stream, keeps going.
+import { createHash } from 'node:crypto';
 import { createZstdDecompress } from 'node:zlib';
 import type { FrameCompressor } from '../codec/codec.js';
 import { zstd } from '../codec/zstd.js';
@@ -21,9 +20,13 @@ export interface EncodedBlob {
   zstd: boolean;
 }
 
-/** The blob id of `plain`: its sha256, in hex. */
-export async function blobId(plain: Uint8Array): Promise<string> {
-  return Buffer.from(await webcrypto.subtle.digest('SHA-256', plain)).toString('hex');
+/**
+ * The blob id of `plain`: its sha256, in hex. Hashed here, synchronously: WebCrypto's digest looks
+ * asynchronous but spent more of the calling thread's time per MiB (copying the data for the job) than
+ * hashing it does (0.7 ms per MiB).
+ */
+export function blobId(plain: Uint8Array): string {
+  return createHash('sha256').update(plain).digest('hex');
 }
 
 /**
@@ -122,7 +125,7 @@ export class BlobDecoder {
       }
     }
     if (plain.length !== size) throw new BlobDamagedError(`blob ${id} has ${plain.length} bytes, the index says ${size}`);
-    if ((await blobId(plain)) !== id) throw new BlobDamagedError(`blob ${id} does not match its sha256`);
+    if (blobId(plain) !== id) throw new BlobDamagedError(`blob ${id} does not match its sha256`);
     return plain;
   }
 

@@ -1,6 +1,6 @@
 // Adding blobs to a store: each is hashed, looked up (in the store's index and among the blobs this
 // writer has already taken), and only when new compressed and appended to a pack. Many blobs are in
-// flight at once, so the thread pool hashes and compresses while the caller reads on; `reserve` bounds
+// flight at once, so the thread pool compresses while the caller reads on; `reserve` bounds
 // the plain bytes held in flight. `commit` writes the index file of the packs this writer filled: until
 // then nothing refers to them.
 import { createHash } from 'node:crypto';
@@ -88,7 +88,7 @@ export class BlobWriter {
 
   /** Stores `plain` unless the store has it; its id. `asIs`: already-compressed media, not compressed again. */
   async store(plain: Buffer, asIs: boolean): Promise<string> {
-    const id = await blobId(plain);
+    const id = blobId(plain);
     if (this.index.has(id) || this.taken.has(id)) return id;
     this.taken.add(id);
     const { stored, zstd } = await this.compressor.encode(plain, asIs);
