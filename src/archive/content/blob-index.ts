@@ -4,15 +4,11 @@
 // store; a blob listed twice (a rerun prune, two backups that stored the same content) keeps its first
 // place.
 import { readdir, readFile } from 'node:fs/promises';
+import { grown, type GrowableArray } from '../grown-array.js';
 import { indexDirOf, isHexId, type BlobPlace, type IndexFile, type PackRecord } from './store-layout.js';
 
-/** A typed array that doubles when full. */
-function grown<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(array: T, needed: number, make: (length: number) => T): T {
-  if (needed <= array.length) return array;
-  const bigger = make(Math.max(needed, array.length * 2));
-  bigger.set(array);
-  return bigger;
-}
+/** `array`, or a copy twice its length when it has no room for `needed` elements. */
+const roomFor = <T extends GrowableArray>(array: T, needed: number): T => (needed <= array.length ? array : grown(array, Math.max(needed, array.length * 2)));
 
 export class BlobIndex {
   /**
@@ -98,13 +94,13 @@ export class BlobIndex {
   }
 
   private grow(slots: number): void {
-    this.next = grown(this.next, slots, (n) => new Int32Array(n));
-    this.ids = grown(this.ids, slots * 32, (n) => new Uint8Array(n));
-    this.packOf = grown(this.packOf, slots, (n) => new Uint32Array(n));
-    this.offsets = grown(this.offsets, slots, (n) => new Float64Array(n));
-    this.lengths = grown(this.lengths, slots, (n) => new Uint32Array(n));
-    this.sizes = grown(this.sizes, slots, (n) => new Uint32Array(n));
-    this.compressed = grown(this.compressed, slots, (n) => new Uint8Array(n));
+    this.next = roomFor(this.next, slots);
+    this.ids = roomFor(this.ids, slots * 32);
+    this.packOf = roomFor(this.packOf, slots);
+    this.offsets = roomFor(this.offsets, slots);
+    this.lengths = roomFor(this.lengths, slots);
+    this.sizes = roomFor(this.sizes, slots);
+    this.compressed = roomFor(this.compressed, slots);
   }
 }
 
