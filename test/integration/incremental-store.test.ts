@@ -15,7 +15,7 @@ import { snapshotTar } from '../../src/archive/content/snapshot-tar.js';
 import { parseSnapshot, type SnapshotDocument } from '../../src/archive/content/snapshot-file.js';
 import { checkStoreStructure } from '../../src/archive/content/store-check.js';
 import { pruneStore } from '../../src/archive/content/store-prune.js';
-import { startCli } from '../helpers/cli.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { createIncrementalBackup } from '../../src/core/backup/incremental.js';
 import type { ShopLayout } from '../../src/core/tree-scope.js';
 import type { BackupRecord } from '../../src/shared/types.js';
@@ -129,6 +129,9 @@ describe('incremental backups in the content store', () => {
     await new Promise((resolve) => child.on('close', resolve));
     expect((await readdir(shop.backupDir)).filter((f) => !f.endsWith('.partial')).sort()).toEqual(before);
     expect((await packsIn(dataDir)).length).toBeGreaterThan(packsBefore.length); // written, named by no index
+    const recovered = await runCli(['recover'], { LIFEBOAT_ROOT: shop.root });
+    expect(recovered.stdout).toMatch(/removed .*incremental\/data\/\.[0-9a-f]+\.partial, left half-written/);
+    expect((await readdir(dataDir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
     const pruned = await pruneStore(path.join(shop.backupDir, 'incremental'), await snapshotsOf(shop.backupDir, [first, second]));
     expect(pruned.packsRemoved).toBeGreaterThan(0);
     expect((await packsIn(dataDir)).sort()).toEqual(packsBefore.sort());

@@ -27,6 +27,7 @@ export class PackWriter {
   /** Appends and closes, one after the other. */
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private aborted = false;
   private readonly closing: Promise<void>[] = [];
   private readonly partials = new Set<string>();
   readonly written: PackRecord[] = [];
@@ -50,6 +51,8 @@ export class PackWriter {
 
   private async append(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
+    // Blobs still compressing when the backup failed arrive after abort(): they must not open a pack.
+    if (this.aborted) throw new Error('the pack writer was aborted');
     const pack = this.current ?? (this.current = await this.openPack());
     for (let at = 0; at < stored.length; ) at += (await pack.handle.write(stored, at, stored.length - at)).bytesWritten;
     pack.blobs.push({ ...blob, offset: pack.offset, length: stored.length });
@@ -110,6 +113,7 @@ export class PackWriter {
    * writer finished (no index names them yet, so nothing else can use them).
    */
   async abort(): Promise<void> {
+    this.aborted = true;
     await this.queue;
     await Promise.allSettled(this.closing);
     if (this.current) await this.current.handle.close().catch(() => undefined);
