@@ -176,6 +176,15 @@ describe('incremental backups in the content store', () => {
     expect((await pruneStore(storeDir, [])).packsKept).toBe(0);
     expect(await packsIn(path.join(storeDir, 'data'))).toEqual([]);
   });
+
+  it('a backup whose previous one lost its data reads every file again, and says so', async () => {
+    // The prune above, told of no snapshot, removed every pack: the first backup's listing is gone.
+    const third = await createIncrementalBackup('code', shop, undefined);
+    expect(third.manifest?.incremental).toMatchObject({ parent: first.file, unchangedFiles: 0 });
+    expect(third.manifest?.warnings.join('\n')).toMatch(/previous incremental backup .* could not be read/);
+    const extracted = await print(await extractWithGnuTar(shop.backupDir, third, path.join(base, 'x5')));
+    expect(treeDifferences(await print(shop.root), extracted, 0n)).toEqual([]);
+  });
 });
 
 /** The pack files (not partial ones) under the store's data folder. */

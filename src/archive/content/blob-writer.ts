@@ -86,6 +86,11 @@ export class BlobWriter {
     };
   }
 
+  /** Whether the store holds blob `id` (or this writer has taken it). */
+  holds(id: string): boolean {
+    return this.index.has(id) || this.taken.has(id);
+  }
+
   /** Stores `plain` unless the store has it; its id. `asIs`: already-compressed media, not compressed again. */
   async store(plain: Buffer, asIs: boolean): Promise<string> {
     const id = blobId(plain);

@@ -23,6 +23,8 @@ export function compareWalkOrder(a: string, b: string): number {
 export class PreviousListing {
   private head: ListingEntry | undefined;
   private done = false;
+  /** Why the listing stopped being read (a blob of it is missing or damaged): the rest of the files are read. */
+  problem: string | undefined;
   private readonly iterator: AsyncIterator<ListingEntry>;
 
   /** `entries` in walk order; entries whose path `skip` names (the previous backup's dump) are passed over. */
@@ -38,7 +40,14 @@ export class PreviousListing {
     for (;;) {
       if (this.head === undefined) {
         if (this.done) return undefined;
-        const next = await this.iterator.next();
+        let next: IteratorResult<ListingEntry>;
+        try {
+          next = await this.iterator.next();
+        } catch (error) {
+          this.problem = (error as Error).message;
+          this.done = true;
+          return undefined;
+        }
         if (next.done) {
           this.done = true;
           return undefined;
@@ -55,6 +64,6 @@ export class PreviousListing {
   }
 
   async close(): Promise<void> {
-    await this.iterator.return?.();
+    await this.iterator.return?.().catch(() => undefined);
   }
 }

@@ -78,7 +78,8 @@ export async function storeTree(root: string, writer: BlobWriter, listing: Listi
     const before = await options.previous?.find(entry.rel);
     let file: Promise<ListingEntry | undefined>;
     let size: number;
-    if (unchanged(before, s)) {
+    // A blob the index lost (a pack removed by hand) is not referred to again: the file is read anew.
+    if (unchanged(before, s) && before.chunks.every((id) => writer.holds(id))) {
       result.unchanged++;
       size = before.size;
       file = Promise.resolve({ ...metaOf(entry.rel, s), type: 'file', size: before.size, chunks: before.chunks, inode: before.inode, ctimeNs: before.ctimeNs });

@@ -39,12 +39,21 @@ async function previousOf(backupDir: string, type: TreeType): Promise<BackupReco
   return (await listBackups(backupDir)).find((r) => r.type === type && r.origin === 'lifeboat' && r.manifest?.incremental && !r.problem);
 }
 
-/** The previous backup's listing, for finding unchanged files (its dump's entry left out). */
-async function previousListing(backupDir: string, reader: BlobReader, previous: BackupRecord | undefined): Promise<PreviousListing | undefined> {
+/**
+ * The previous backup's listing, for finding unchanged files (its dump's entry left out); one that cannot
+ * be read only means that every file is read (`warn` says so).
+ */
+async function previousListing(backupDir: string, reader: BlobReader, previous: BackupRecord | undefined, warn: (line: string) => void): Promise<PreviousListing | undefined> {
   if (!previous) return undefined;
-  const document = parseSnapshot(await readFile(path.join(backupDir, previous.file), 'utf8'), previous.file);
+  let listing: string[];
+  try {
+    listing = parseSnapshot(await readFile(path.join(backupDir, previous.file), 'utf8'), previous.file).listing;
+  } catch (error) {
+    warn(`the previous incremental backup ${previous.file} could not be read (${(error as Error).message}); every file was read`);
+    return undefined;
+  }
   const dumpPath = previous.manifest?.dump?.path;
-  return new PreviousListing(readListing(reader, document.listing), (p) => p === dumpPath);
+  return new PreviousListing(readListing(reader, listing), (p) => p === dumpPath);
 }
 
 export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeBackupOptions = {}): Promise<BackupRecord> {
@@ -74,7 +83,8 @@ export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, 
         // A file of the shop at the dump's own path would make two entries of one name: leave it out.
         const { rules: estimateRules } = await shopRules(shop, scope, target);
         const { rules, skip } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
-        const before = await previousListing(shop.backupDir, reader, previous);
+        const warnings: string[] = [];
+        const before = await previousListing(shop.backupDir, reader, previous, (line) => warnings.push(line));
         const tree = await storeTree(shop.root, writer, listing, {
           rules,
           skip,
@@ -83,6 +93,7 @@ export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, 
           beforeFile: options.beforeFile,
           onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes: undefined, table: rel }),
         }).finally(() => before?.close());
+        if (before?.problem) warnings.push(`the previous incremental backup ${previous?.file} could not be read to its end (${before.problem}); the files after that point were read`);
         const listed = await listing.finish();
         const added = await writer.commit();
         signal.throwIfAborted();
@@ -99,7 +110,7 @@ export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, 
             unchangedFiles: tree.unchanged,
             ...(previous ? { parent: previous.file } : {}),
           },
-          warnings: [...content.warnings, ...tree.warnings],
+          warnings: [...content.warnings, ...warnings, ...tree.warnings],
         };
       } catch (error) {
         await writer.abort();
