@@ -44,8 +44,9 @@ export async function removeUnusedData(settings: Settings): Promise<StorePruneRe
 
 /** One line about what was removed. */
 export function describeRemoved(result: StorePruneResult): string {
-  const unused = result.unusedBlobsKept > 0 ? ` (${result.unusedBlobsKept} unused blobs stay in packs still in use)` : '';
-  return `incremental data no backup uses: removed ${result.packsRemoved} pack(s), ${humanBytes(result.bytesRemoved)}; ${result.packsKept} pack(s) kept${unused}`;
+  const rewritten = result.packsRewritten > 0 ? ` (${result.packsRewritten} of them rewritten without their unused blobs)` : '';
+  const unused = result.unusedBlobsKept > 0 ? ` (${result.unusedBlobsKept} unused blobs stay in packs mostly in use)` : '';
+  return `incremental data no backup uses: removed ${result.packsRemoved} pack(s)${rewritten}, ${humanBytes(result.bytesRemoved)}; ${result.packsKept} pack(s) kept${unused}`;
 }
 
 /**
