@@ -91,7 +91,8 @@ export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, 
           signal,
           previous: before,
           beforeFile: options.beforeFile,
-          onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes: undefined, table: rel }),
+          // The previous backup's tree is the best guess of the total without a walk of its own.
+          onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes: previous?.manifest?.tree?.bytes, table: rel }),
         }).finally(() => before?.close());
         if (before?.problem) warnings.push(`the previous incremental backup ${previous?.file} could not be read to its end (${before.problem}); the files after that point were read`);
         const listed = await listing.finish();
