@@ -169,7 +169,13 @@ describe('incremental System backups through the command', () => {
   it('LIFEBOAT_INCREMENTAL=1 makes tree backups incremental unless --full; both flags at once are refused', async () => {
     const incremental = await runCli(['backup', 'code', '--json'], { ...shop.env, LIFEBOAT_INCREMENTAL: '1' });
     expect(incremental.code).toBe(0);
-    expect(JSON.parse(incremental.stdout).file).toMatch(/_filesystem_code\.incremental\.json$/);
+    const code: BackupJson = JSON.parse(incremental.stdout);
+    expect(code.file).toMatch(/_filesystem_code\.incremental\.json$/);
+    // Its rollback goes into the one work folder beside the root: checked while it is extracted.
+    const before = await readFile(at('app/etc/env.php'), 'utf8');
+    await writeFile(at('app/etc/env.php'), 'broken');
+    expect((await cli(['rollback', code.id, '--yes'])).code).toBe(0);
+    expect(await readFile(at('app/etc/env.php'), 'utf8')).toBe(before);
     const full = await runCli(['backup', 'code', '--full', '--json'], { ...shop.env, LIFEBOAT_INCREMENTAL: '1' });
     expect(full.code).toBe(0);
     expect(JSON.parse(full.stdout).file).toMatch(/_filesystem_code\.tgz$/);
