@@ -67,29 +67,49 @@ class FrameDecoder {
   private stream = this.open();
   private pieces: Buffer[] = [];
   private previous: Promise<unknown> = Promise.resolve();
+  /** The frame being decoded: how to fail it when the stream reports an error. */
+  private failCurrent: ((error: Error) => void) | undefined;
   waiting = 0;
 
   private open() {
     const stream = createZstdDecompress({ chunkSize: 256 << 10 });
     stream.on('data', (piece: Buffer) => this.pieces.push(piece));
-    stream.on('error', () => undefined); // the write's callback gets it
+    // A damaged frame (a wrong checksum, a corrupt block) is reported here only: the write's callback
+    // never comes. The stream is unusable after it.
+    stream.on('error', (error: Error) => this.failCurrent?.(error));
     return stream;
   }
 
-  decode(frame: Buffer): Promise<Buffer> {
+  /** A new stream for the next frame, after a damaged or cut-off one. */
+  private reset(): void {
+    this.stream.destroy();
+    this.stream = this.open();
+    this.pieces = [];
+  }
+
+  /** The content of `frame`, which should be `size` bytes. */
+  decode(frame: Buffer, size: number): Promise<Buffer> {
     const done = this.previous.then(
       () =>
         new Promise<Buffer>((resolve, reject) => {
+          let settled = false;
+          this.failCurrent = (error) => {
+            if (settled) return;
+            settled = true;
+            this.failCurrent = undefined;
+            this.reset();
+            reject(error);
+          };
           this.stream.write(frame, (error) => {
+            if (settled) return;
+            if (error) return this.failCurrent?.(error);
+            settled = true;
+            this.failCurrent = undefined;
             const pieces = this.pieces;
             this.pieces = [];
-            if (error) {
-              // A damaged frame leaves the stream unusable: the next frame gets a new one.
-              this.stream.destroy();
-              this.stream = this.open();
-              return reject(error);
-            }
-            resolve(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces));
+            const plain = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+            if (plain.length !== size) this.reset(); // a cut-off frame leaves the stream waiting for its rest
+            resolve(plain);
           });
         }),
     );
@@ -105,7 +125,7 @@ class FrameDecoder {
 /**
  * Decodes stored blobs and checks them against their ids: zstd frames on a few long-lived streams (a
  * one-shot zstdDecompress builds a decompressor per call, which for ten thousand small blobs took three
- * times as long, most of it the system's), the sha256 on the thread pool.
+ * times as long, most of it the system's), the sha256 here.
  */
 export class BlobDecoder {
   private readonly lanes = Array.from({ length: COMPRESSING_LANES }, () => new FrameDecoder());
@@ -117,7 +137,7 @@ export class BlobDecoder {
       const lane = this.lanes.reduce((a, b) => (b.waiting < a.waiting ? b : a));
       lane.waiting++;
       try {
-        plain = await lane.decode(stored);
+        plain = await lane.decode(stored, size);
       } catch (error) {
         throw new BlobDamagedError(`blob ${id} cannot be decompressed (${(error as Error).message})`);
       } finally {
