@@ -7,13 +7,14 @@
 import { DatabaseSync as Database } from 'node:sqlite';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findBackup } from '../../src/repository/catalog.js';
 import { snapshotArchive } from '../../src/core/snapshot-source.js';
+import type { IndexFile } from '../../src/archive/content/store-layout.js';
 import { runCli } from '../helpers/cli.js';
 import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
 import { rowArrays } from '../helpers/sqlite.js';
@@ -135,11 +136,19 @@ describe('incremental System backups through the command', () => {
   });
 
   it('a damaged pack: verify says DAMAGED, rollback refuses and changes nothing', async () => {
-    const dataDir = at('var/backups/incremental/data');
-    const packs = await Promise.all((await readdir(dataDir, { recursive: true })).filter((n) => /^[0-9a-f]{64}$/.test(path.basename(n))).map(async (n) => ({ file: path.join(dataDir, n), size: (await stat(path.join(dataDir, n))).size })));
-    const biggest = packs.sort((a, b) => b.size - a.size)[0].file; // the first backup's: both use it
+    // The biggest zstd-compressed blob of a file (a generated one both backups hold), damaged in its middle.
+    const storeDir = at('var/backups/incremental');
+    const indexes = await readdir(path.join(storeDir, 'index'));
+    const places = (await Promise.all(indexes.map(async (name) => JSON.parse(await readFile(path.join(storeDir, 'index', name), 'utf8')) as IndexFile))).flatMap((index) =>
+      index.packs.flatMap((pack) => pack.blobs.map((blob) => ({ pack: pack.id, ...blob }))),
+    );
+    const listings = new Set<string>();
+    for (const backup of [first, second]) for (const id of JSON.parse(await readFile(at(`var/backups/${backup.file}`), 'utf8')).listing as string[]) listings.add(id);
+    const target = places.filter((p) => p.zstd && !listings.has(p.id)).sort((a, b) => b.length - a.length)[0];
+    const biggest = path.join(storeDir, 'data', target.pack.slice(0, 2), target.pack);
     const bytes = await readFile(biggest);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x55;
+    const middle = target.offset + Math.floor(target.length / 2);
+    bytes[middle] ^= 0x55;
     await writeFile(biggest, bytes);
     const bad = await cli(['verify', second.id]);
     expect(bad.code).toBe(1);
@@ -150,7 +159,7 @@ describe('incremental System backups through the command', () => {
     const refused = await cli(['rollback', first.id, '--yes']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refusing to roll back, nothing was changed/);
-    bytes[Math.floor(bytes.length / 2)] ^= 0x55;
+    bytes[middle] ^= 0x55;
     await writeFile(biggest, bytes);
     // The media folder's mtime moves: the refused rollback made and removed its work folder in there.
     expect(treeDifferences(secondPrint, await shopPrint(), MICROSECOND, [...VOLATILE, 'pub/media'])).toEqual([]);

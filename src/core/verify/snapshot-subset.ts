@@ -64,6 +64,7 @@ export async function verifySnapshotSubset(backupDir: string, record: BackupReco
   } catch (error) {
     if (signal?.aborted) throw error;
     problem(`the snapshot's listing cannot be read: ${(error as Error).message}`);
+    return report; // its counts would only repeat that
   } finally {
     await snapshot.close();
   }
