@@ -6,6 +6,7 @@
 // to look: an entry matches when its parent and folded name bytes are equal, compared in full, so two
 // names whose hashes collide are still told apart exactly.
 import { randomInt } from 'node:crypto';
+import { grown } from './grown-array.js';
 
 export const IMPLICIT = 0;
 export const DIR = 1;
@@ -36,12 +37,6 @@ export function seededHash(seed = randomInt(2 ** 32)): NameHash {
 
 /** The most bytes a string of `units` UTF-16 code units can take in UTF-8. */
 const utf8Max = (units: number) => units * 3;
-
-function grown<T extends Uint8Array | Uint16Array | Uint32Array>(old: T, size: number): T {
-  const fresh = new (old.constructor as new (n: number) => T)(size);
-  fresh.set(old);
-  return fresh;
-}
 
 export class NameTable {
   // Per entry (index = entry id; 0 is the root, which holds nothing).

@@ -19,11 +19,14 @@ interface BackupFlags {
   excludeMedia?: boolean;
   strip?: string[];
   anonymize?: boolean;
+  incremental?: boolean;
+  full?: boolean;
 }
 
 function describe(record: BackupRecord): string {
   const m = record.manifest;
-  const parts = [humanBytes(record.size)];
+  const added = m?.incremental;
+  const parts = added ? [`${humanBytes(added.addedBytes)} added, holds ${humanBytes(added.treeBytes)}`, `${added.unchangedFiles} files unchanged`] : [humanBytes(record.size)];
   if (m?.tree) parts.push(`${m.tree.files} files`, `${m.tree.dirs} folders`);
   if (record.type === 'db' || m?.dump) parts.push(`${m?.tables.length ?? 0} tables`);
   return `backup ${record.id} written: ${record.file} (${parts.join(', ')})`;
@@ -42,6 +45,8 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
   if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > codec.levels.max)) {
     throw new UsageError(`--level must be a whole number from 1 to ${codec.levels.max} for ${codec.name}, not "${flags.level}"`);
   }
+  if (flags.incremental && flags.full) throw new UsageError('--incremental and --full exclude each other; give one');
+  const incremental = flags.incremental ? true : flags.full ? false : undefined;
   const threads = flags.threads === undefined ? undefined : Number(flags.threads);
   if (threads !== undefined && (!/^\d+$/.test(flags.threads ?? '') || threads < 1 || threads > MAX_DUMP_THREADS)) {
     throw new UsageError(`--threads must be a whole number from 1 to ${MAX_DUMP_THREADS}, not "${flags.threads}"`);
@@ -57,6 +62,7 @@ async function runBackup(type: BackupType, flags: BackupFlags): Promise<void> {
       keepDefiners: flags.keepDefiners,
       ...(flags.strip?.length ? { strip: flags.strip } : {}),
       ...(flags.anonymize ? { anonymize: true } : {}),
+      incremental,
       maintenance: flags.maintenance,
       trigger: 'cli',
       signal,
@@ -111,23 +117,19 @@ export function registerBackup(program: Command): void {
     .option('--threads <n>', `connections reading tables at once, sharing one snapshot (default ${DEFAULT_DUMP_THREADS}; MariaDB only, else 1)`)
     .action((flags: BackupFlags) => runBackup('db', flags));
   const textLevel = 'compression level for text: gzip 1-9 (default 4), zstd 1-19 (default 3); already-compressed media are stored as they are';
-  common(
-    withPersonalData(
-      backup
-        .command('system')
-        .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz (.tar.zst with zstd)')
-        .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz'),
-      ' in the database part',
-    ),
-    textLevel,
+  const tree = (command: Command, withDatabase: boolean) =>
+    common(withDatabase ? withPersonalData(command, ' in the database part') : command, textLevel)
+      .option('--incremental', 'store the tree in the backup folder\'s content store, deduplicated: only what changed since the last one is written (<unix time>_<type>[_<name>].incremental.json)')
+      .option('--full', 'write a full archive even when LIFEBOAT_INCREMENTAL is set');
+  tree(
+    backup
+      .command('system')
+      .description('the database and the whole shop tree: <backup dir>/<unix time>_snapshot[_<name>].tgz (.tar.zst with zstd)')
+      .option('--exclude-media', 'leave out pub/media and media: <unix time>_nomedia[_<name>].tgz'),
+    true,
   ).action((flags: BackupFlags) => runBackup(flags.excludeMedia ? 'nomedia' : 'system', flags));
-  common(
-    withPersonalData(backup.command('media').description('the database and pub/media: <backup dir>/<unix time>_media[_<name>].tgz'), ' in the database part'),
-    textLevel,
-  ).action((flags: BackupFlags) =>
-    runBackup('media', flags),
-  );
-  common(backup.command('code').description('the code tree without media, no database: <unix time>_filesystem_code[_<name>].tgz'), textLevel).action(
-    (flags: BackupFlags) => runBackup('code', flags),
+  tree(backup.command('media').description('the database and pub/media: <backup dir>/<unix time>_media[_<name>].tgz'), true).action((flags: BackupFlags) => runBackup('media', flags));
+  tree(backup.command('code').description('the code tree without media, no database: <unix time>_filesystem_code[_<name>].tgz'), false).action((flags: BackupFlags) =>
+    runBackup('code', flags),
   );
 }

@@ -6,7 +6,7 @@ import { log } from '../shared/log.js';
 export function registerDelete(program: Command): void {
   program
     .command('delete')
-    .description('delete backups: the record and its archive')
+    .description('delete backups: the record and its archive (for incremental backups, then the data no other backup uses)')
     .argument('<id...>', 'backup ids or archive file names')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (ids: string[], flags: { yes?: boolean }) => {
@@ -27,5 +27,7 @@ export function registerDelete(program: Command): void {
         stdio.out(`deleted ${record.file}`);
       }
       repository.close();
+      const { removeDataOfDeleted } = await import('../core/incremental-data.js');
+      await removeDataOfDeleted(config, records, stdio.out, log.warning);
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
 import { settings, stdio } from './context.js';
 import { log } from '../shared/log.js';
+import type { BackupRecord } from '../shared/types.js';
 
 const TYPE_LABELS: Record<string, string> = {
   db: 'Database',
@@ -10,6 +11,12 @@ const TYPE_LABELS: Record<string, string> = {
   nomedia: 'System (no media)',
   code: 'Code',
 };
+
+/** An incremental backup's size is what it added to the content store, and the tree it holds. */
+function sizeCell(record: BackupRecord): string {
+  const added = record.manifest?.incremental;
+  return added ? `+${humanBytes(added.addedBytes)} of ${humanBytes(added.treeBytes)}` : humanBytes(record.size);
+}
 
 export function registerList(program: Command): void {
   program
@@ -40,7 +47,7 @@ export function registerList(program: Command): void {
         r.origin === 'lifeboat' ? r.id : '-',
         localTime(r.time),
         r.name || '-',
-        humanBytes(r.size),
+        sizeCell(r),
         `${TYPE_LABELS[r.type] ?? r.type}${r.manifest?.strip ? ' (stripped)' : ''}${r.manifest?.anonymized ? ' (anonymized)' : ''}`,
         r.file,
         ...(offsite ? [whereLabel(r)] : []),

@@ -38,10 +38,11 @@ export function registerPrune(program: Command): void {
     .option('--json', 'print the plan as JSON')
     .action(async (flags: PruneFlags) => {
       const config = settings();
-      const [{ Repository }, { pruneBackups }, { recoverShop }] = await Promise.all([
+      const [{ Repository }, { pruneBackups }, { recoverShop }, { removeDataOfDeleted }] = await Promise.all([
         import('../repository/repository.js'),
         import('../core/schedule/prune.js'),
         import('../core/operations.js'),
+        import('../core/incremental-data.js'),
       ]);
       // Like every command that changes things, first settle what dead jobs left; a running job holds the
       // lock and has done so itself.
@@ -62,6 +63,7 @@ export function registerPrune(program: Command): void {
           return;
         }
         const result = apply ? await pruneBackups(repository, jobs, policy, { timezone }) : preview;
+        if (apply) await removeDataOfDeleted(config, result.removed, flags.json ? () => undefined : stdio.out, log.warning);
         if (flags.json) {
           stdio.out(
             JSON.stringify({

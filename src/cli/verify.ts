@@ -5,9 +5,10 @@ import type { Repository } from '../repository/repository.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 import { log } from '../shared/log.js';
+import { UsageError } from '../shared/errors.js';
 
 /** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
-async function readAndVerify(repository: Repository, record: BackupRecord, showProgress: boolean): Promise<VerifyReport> {
+async function readAndVerify(repository: Repository, record: BackupRecord, showProgress: boolean, dataSubset: number | undefined): Promise<VerifyReport> {
   const { verifyBackup } = await import('../core/verify/database.js');
   await repository.secret(); // a bad key file fails before anything is read
   const bar = progressBar(showProgress);
@@ -17,6 +18,7 @@ async function readAndVerify(repository: Repository, record: BackupRecord, showP
       (archiveDir, whole) =>
         verifyBackup(archiveDir, whole, {
           signal,
+          ...(dataSubset !== undefined ? { dataSubset } : {}),
           onBytes: (bytes, total) => bar.listener?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
         }),
       { signal, onProgress: bar.listener },
@@ -34,13 +36,23 @@ async function printVerdict(record: BackupRecord, report: VerifyReport): Promise
   } else log.error(`${record.file}: DAMAGED: ${report.problems.join('; ')}`);
 }
 
+/** `--read-data-subset 10%` (or `10`): a share above 0 and at most 100. */
+function parseSubset(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const percent = /^\d+(\.\d+)?%?$/.test(value) ? Number(value.replace('%', '')) : NaN;
+  if (!(percent > 0 && percent <= 100)) throw new UsageError(`--read-data-subset must be a share like 10% (above 0, at most 100%), not "${value}"`);
+  return percent;
+}
+
 export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description('re-read a backup and check its size, sha256 and compressed stream (gzip or zstd), and for file archives the tar stream, safe paths and counts (exit 1 when damaged)')
     .argument('<id>', 'the backup id or archive file name')
     .option('--json', 'print the report as JSON')
-    .action(async (id: string, flags: { json?: boolean }): Promise<void> => {
+    .option('--read-data-subset <n%>', 'incremental backups: read and check only this share of the stored pieces (e.g. 10%); the rest is checked as always')
+    .action(async (id: string, flags: { json?: boolean; readDataSubset?: string }): Promise<void> => {
+      const dataSubset = parseSubset(flags.readDataSubset);
       const config = settings();
       const [{ Repository }, { unboundReport }] = await Promise.all([import('../repository/repository.js'), import('../core/verify/database.js')]);
       const repository = Repository.open(config);
@@ -49,7 +61,7 @@ export function registerVerify(program: Command): void {
       try {
         record = await repository.find(id, { onStoreUnreachable: log.warning });
         // An archive whose manifest is not its own has nothing to be checked against: it is not read (nor fetched).
-        report = record.problem ? unboundReport(record) : await readAndVerify(repository, record, !flags.json);
+        report = record.problem ? unboundReport(record) : await readAndVerify(repository, record, !flags.json, dataSubset);
       } finally {
         repository.close();
       }

@@ -39,6 +39,11 @@ export interface Settings extends ClusterSettings {
   exclude: string[];
   /** LIFEBOAT_COMPRESSION: what new backups are compressed with (default gzip, as Magento's .sql.gz and .tgz). */
   compression?: CompressionName;
+  /**
+   * LIFEBOAT_INCREMENTAL: tree backups (System, Database and Media, code) go into the backup folder's
+   * content store, deduplicated, unless a run asks for --full (default: full archives).
+   */
+  incremental?: boolean;
   /** The shop's name in notifications and the page (LIFEBOAT_SHOP_NAME; default: the root folder's name). */
   shopName?: string;
   /** Where failures (and optionally successes) are reported; see notifySettings. */
@@ -75,6 +80,7 @@ export const KEYS = {
   stateUrl: 'LIFEBOAT_STATE_URL',
   exclude: 'LIFEBOAT_EXCLUDE',
   compression: 'LIFEBOAT_COMPRESSION',
+  incremental: 'LIFEBOAT_INCREMENTAL',
   shopName: 'LIFEBOAT_SHOP_NAME',
   basePath: 'LIFEBOAT_BASE_PATH',
   trustProxy: 'LIFEBOAT_TRUST_PROXY',
@@ -167,6 +173,10 @@ function readConfigFile(file: string): FileSettings {
       values[known] = value.join(',');
       continue;
     }
+    if (known === 'incremental' && typeof value === 'boolean') {
+      values[known] = String(value);
+      continue;
+    }
     if (typeof value !== 'string' || value.trim() === '') {
       throw new UsageError(`config file ${file}: setting "${key}" must be a non-empty string`);
     }
@@ -224,6 +234,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
       .map((pattern) => pattern.trim())
       .filter(Boolean),
     ...parseCompression(get('compression')),
+    ...parseIncremental(get('incremental')),
     ...(get('shopName') ? { shopName: get('shopName') } : {}),
     basePath: parseBasePath(get('basePath')),
     ...parseTrustProxy(get('trustProxy')),
@@ -264,6 +275,14 @@ function parseCompression(value: string | undefined): { compression?: Compressio
   const compression = COMPRESSIONS.find((name) => name === value);
   if (!compression) throw new UsageError(`LIFEBOAT_COMPRESSION must be ${COMPRESSIONS.map((name) => `"${name}"`).join(' or ')}, not "${value}"`);
   return { compression };
+}
+
+function parseIncremental(value: string | undefined): { incremental?: boolean } {
+  if (value === undefined) return {};
+  const word = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(word)) return { incremental: true };
+  if (['0', 'false', 'no', 'off'].includes(word)) return { incremental: false };
+  throw new UsageError(`LIFEBOAT_INCREMENTAL must be 1 or 0 (true or false), not "${value}"`);
 }
 
 /** Guessable tokens are refused: the metrics tell when backups run and how large they are. */

@@ -9,6 +9,8 @@ import type { Writable } from 'node:stream';
 import type { Codec } from '../archive/codec/codec.js';
 import { feedFileHashed, type FileDigest } from '../archive/archive-read.js';
 import { TarFormatError } from '../archive/tar-reader.js';
+import { BlobDamagedError } from '../archive/content/blob-codec.js';
+import { SnapshotMismatchError } from '../archive/content/open-snapshot.js';
 import { UnsafeArchiveError } from '../archive/tar-safety.js';
 import { checksumProblem } from '../repository/checksum.js';
 import type { Manifest } from '../shared/types.js';
@@ -49,5 +51,6 @@ export function fromManifest(manifest: Manifest): { dumps: DumpFound[]; dataByte
 
 /** The message for an extraction that failed because of the archive (not the disk), or undefined. */
 export function archiveProblem(error: unknown, codec: Codec): string | undefined {
-  return error instanceof UnsafeArchiveError || error instanceof TarFormatError || codec.isDataError(error) ? describeFailure(error, codec) : undefined;
+  const damaged = error instanceof UnsafeArchiveError || error instanceof TarFormatError || error instanceof BlobDamagedError || error instanceof SnapshotMismatchError;
+  return damaged || codec.isDataError(error) ? describeFailure(error, codec) : undefined;
 }

@@ -18,8 +18,8 @@ import { isLocal } from '../repository/offsite-copy.js';
 import { Repository } from '../repository/repository.js';
 import type { TreeRollbackResult } from './rollback/tree.js';
 import type { ShopLayout } from './tree-scope.js';
-import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
 import { UsageError } from '../shared/errors.js';
+import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName } from '../shared/types.js';
 import { stripRules } from './backup/strip-rules.js';
 import { anonymizedColumns } from './backup/anonymize-columns.js';
 import { requireStrippedConsent } from './rollback/stripped-consent.js';
@@ -51,6 +51,8 @@ export interface BackupRequest extends JobOptions {
   anonymize?: boolean;
   /** Database dumps: connections reading tables at once. */
   threads?: number;
+  /** Tree backups: into the content store (true) or a full archive (false); default: the setting. */
+  incremental?: boolean;
 }
 
 export interface RollbackRequest extends JobOptions {
@@ -145,7 +147,9 @@ async function writeBackup(
     const record =
       request.type === 'db'
         ? await (await import('./backup/database.js')).createDatabaseBackup(target as DatabaseTarget, settings.backupDir, options)
-        : await (await import('./backup/tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
+        : request.incremental
+          ? await (await import('./backup/incremental.js')).createIncrementalBackup(request.type, shopLayout(settings), target, options)
+          : await (await import('./backup/tree.js')).createTreeBackup(request.type, shopLayout(settings), target, options);
     // The second target: the backup is complete when the store holds it too. The local copy is kept
     // (also when the upload fails: it is a good backup; the job still fails and says so).
     if (!repository.offsiteLocation) return record;
@@ -166,6 +170,10 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
   if (request.anonymize && target?.kind !== 'mysql') {
     throw new UsageError(`--anonymize works on MySQL and MariaDB databases${target ? '; this shop runs on SQLite: use --strip to leave personal data out' : `, and a ${request.type} backup holds none`}`);
   }
+  const incremental = request.type !== 'db' && (request.incremental ?? settings.incremental ?? false);
+  if (incremental && settings.storage) {
+    throw new UsageError('incremental backups are not copied to off-site storage yet; take a full one (--full), or leave LIFEBOAT_STORAGE_URL unset');
+  }
   const { jobId, result } = await runJob({
     home: settings.home,
     stateTarget: settings.stateTarget,
@@ -173,7 +181,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     ...jobPlacement(settings),
     kind: 'backup',
     type: request.type,
-    description: `backup ${request.type}${request.name ? ` "${request.name}"` : ''}`,
+    description: `backup ${request.type}${incremental ? ' (incremental)' : ''}${request.name ? ` "${request.name}"` : ''}`,
     trigger: request.trigger,
     maintenance: request.maintenance,
     waitForLock: request.waitForLock,
@@ -184,7 +192,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file, bytes: record.size }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
-    work: ({ signal, onProgress }) => writeBackup(settings, request, target, { signal, onProgress }),
+    work: ({ signal, onProgress }) => writeBackup(settings, { ...request, incremental }, target, { signal, onProgress }),
   });
   return { jobId, record: result };
 }

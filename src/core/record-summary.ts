@@ -39,6 +39,7 @@ export function recordSummary(record: BackupRecord): Record<string, unknown> {
                 followedSymlinks: record.manifest.tree.followedSymlinks,
               }
             : {}),
+          ...(record.manifest.incremental ? { incremental: record.manifest.incremental } : {}),
           warnings: record.manifest.warnings,
         }
       : {}),

@@ -33,8 +33,14 @@ export function extensionFor(type: BackupType, codec: Codec = DEFAULT_CODEC): st
 /** Magento's word for each type in a file name (its "System Backup" is a snapshot). */
 const FILE_WORDS: Readonly<Record<BackupType, string>> = { db: 'db', media: 'media', system: 'snapshot', nomedia: 'nomedia', code: 'filesystem_code' };
 
-export function archiveFileName(time: number, type: BackupType, name: string, codec: Codec = DEFAULT_CODEC): string {
-  return `${time}_${FILE_WORDS[type]}${name ? `_${name}` : ''}.${extensionFor(type, codec)}`;
+/**
+ * The extension of an incremental backup's file: its snapshot (a small JSON document naming the tree's
+ * listing in the content store), where a full backup has its archive.
+ */
+export const INCREMENTAL_EXTENSION = 'incremental.json';
+
+export function archiveFileName(time: number, type: BackupType, name: string, codec: Codec = DEFAULT_CODEC, incremental = false): string {
+  return `${time}_${FILE_WORDS[type]}${name ? `_${name}` : ''}.${incremental ? INCREMENTAL_EXTENSION : extensionFor(type, codec)}`;
 }
 
 export interface ParsedArchiveName {
@@ -43,6 +49,8 @@ export interface ParsedArchiveName {
   name: string;
   /** The codec's name by the extension (gzip for .gz/.tgz), 'none' for the plain .sql that Magento writes despite its documentation. */
   compression: CompressionName | 'none';
+  /** An incremental backup's snapshot file (its blobs are zstd-compressed). */
+  incremental?: true;
 }
 
 const DB_EXTENSION = new RegExp(`^(?:${extensionPattern('db')})$`);
@@ -50,7 +58,7 @@ const DB_EXTENSION = new RegExp(`^(?:${extensionPattern('db')})$`);
 // Magento: <time>_<type>[_<name>].(sql|sql.gz|gz|tgz), and the extensions of the other codecs;
 // `filesystem` archives carry `_code`/`_media`.
 const ARCHIVE_NAME = new RegExp(
-  `^(\\d{9,11})_(db|snapshot|nomedia|media|filesystem_code|filesystem_media)(?:_([0-9A-Za-z_]+))?\\.(${extensionPattern('db')}|${extensionPattern('tree')})$`,
+  `^(\\d{9,11})_(db|snapshot|nomedia|media|filesystem_code|filesystem_media)(?:_([0-9A-Za-z_]+))?\\.(${extensionPattern('db')}|${extensionPattern('tree')}|incremental\\.json)$`,
 );
 
 /** Parses an archive file name, or returns undefined for anything that is not one. */
@@ -58,6 +66,10 @@ export function parseArchiveFileName(file: string): ParsedArchiveName | undefine
   const match = ARCHIVE_NAME.exec(file);
   if (!match) return undefined;
   const [, time, rawType, name, ext] = match;
+  if (ext === INCREMENTAL_EXTENSION) {
+    const type = backupTypeOf(rawType);
+    return type && type !== 'db' ? { time: Number(time), type, name: name ?? '', compression: 'zstd', incremental: true } : undefined;
+  }
   const isSql = DB_EXTENSION.test(ext);
   if (rawType === 'db' ? !isSql : isSql) return undefined;
   // Magento's media-only filesystem archives have no database: they are listed with the media type.

@@ -108,6 +108,22 @@ export interface DumpEntry {
   compression: CompressionName;
 }
 
+/** What an incremental backup (its file a snapshot naming blobs of the content store) added and holds. */
+export interface IncrementalManifest {
+  /** The content store's folder, relative to the backup folder. */
+  store: string;
+  /** Bytes this backup added to the store: its new packs (with their tables) and its index file. */
+  addedBytes: number;
+  addedBlobs: number;
+  addedPacks: number;
+  /** Bytes of file data the snapshot holds, the dump's included: what a rollback writes. */
+  treeBytes: number;
+  /** Files taken from the previous snapshot without reading them (same size, mtime, ctime and inode). */
+  unchangedFiles: number;
+  /** The snapshot file those files were compared with, if any. */
+  parent?: string;
+}
+
 export interface Manifest {
   formatVersion: 1;
   id: string;
@@ -151,6 +167,8 @@ export interface Manifest {
   dump?: DumpEntry;
   /** For .tgz archives: what the file tree holds. */
   tree?: TreeManifest;
+  /** For incremental backups: what the backup added to the content store and what it holds. */
+  incremental?: IncrementalManifest;
   warnings: string[];
   /**
    * Only in the copy of the manifest in off-site storage: how the archive object is stored there when it

@@ -68,10 +68,11 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
       el('td', { class: 'c-select' }, el('input', { type: 'checkbox', 'aria-label': `Select ${label}`, checked: state.selected.has(r.id), onchange: (e) => select(r.id, e.target.checked) })),
       el('td', { class: 'c-time' }, el('time', { datetime: r.createdAt, title: new Date(r.time * 1000).toLocaleString() }, shortTime(r.time * 1000))),
       el('td', { class: 'c-name' }, spokenName(r.name) || '—', where(r)),
-      el('td', { class: 'c-size num' }, humanBytes(r.size)),
+      // An incremental backup: what it added to the content store, and the tree it holds.
+      el('td', { class: 'c-size num' }, r.incremental ? `+${humanBytes(r.incremental.addedBytes)} of ${humanBytes(r.incremental.treeBytes)}` : humanBytes(r.size)),
       el('td', { class: 'c-type' }, alteredWords(r) ? `${TYPE_LABELS[r.type] || r.type} (${alteredWords(r)})` : TYPE_LABELS[r.type] || r.type),
       el('td', { class: 'c-status' }, status(r)),
-      el('td', { class: 'c-download' }, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.file, 'aria-label': `Download ${label}` }, 'Download')),
+      el('td', { class: 'c-download' }, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.incremental ? r.file.replace(/\.incremental\.json$/, '.tgz') : r.file, 'aria-label': `Download ${label}` }, 'Download')),
       canRollback()
         ? el('td', { class: 'c-action' }, el('button', { type: 'button', class: 'link', 'aria-label': `Rollback to ${label}`, onclick: () => onRollback(r) }, 'Rollback'))
         : hasActions() ? el('td', { class: 'c-action' }) : null,

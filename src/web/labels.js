@@ -39,7 +39,7 @@ export function backupLabel(row) {
 const ARCHIVE = /^(\d{9,11})_(?:db|snapshot|nomedia|media|filesystem_code|filesystem_media)(?:_([0-9A-Za-z_]+))?\./;
 // A backup job's description quotes the name as typed: backup <type> "<name>" (src/core/operations.ts);
 // the page names the job by the name the backup gets, so that the job and its backup read alike.
-const BACKUP_DESCRIPTION = /^backup \S+ "(.*)"$/;
+const BACKUP_DESCRIPTION = /^backup \S+(?: \(incremental\))? "(.*)"$/;
 const TABLES = / \(tables (.+)\)$/;
 
 /** "System backup “full snapshot”" or "Rollback to 5 Dec 14:02 System backup “before upgrade”" for a job of the API. */

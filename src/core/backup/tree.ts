@@ -6,16 +6,15 @@
 // tree. The shared publish path seals, records and publishes it.
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { AtomicFile } from '../../archive/atomic-file.js';
-import type { Codec } from '../../archive/codec/codec.js';
 import { FrameWriter } from '../../archive/codec/frame-writer.js';
 import { packTree } from '../../archive/pack-tree.js';
 import { TarWriter } from '../../archive/tar-writer.js';
 import type { WalkEntry } from '../../archive/walk.js';
 import type { ProgressListener } from '../../engines/engine.js';
 import type { DatabaseTarget } from '../../engines/target.js';
-import { codecFor, dumpDatabase, dumpFacts, dumpWarnings } from './database.js';
+import { codecFor } from './database.js';
+import { dumpMemberMeta, dumpPathFor, withDumpBeside } from './dump-beside.js';
 import type { StripRules } from './strip-rules.js';
 import { UsageError } from '../../shared/errors.js';
 import { requireFreeSpace } from './free-space.js';
@@ -23,7 +22,7 @@ import { estimateTree } from '../../archive/tree-estimate.js';
 import { estimateDatabase } from '../../engines/data-size.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from '../../repository/publish.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
-import { holdsDatabase, type BackupRecord, type CompressionName, type DumpEntry, type FakeKind, type TreeType } from '../../shared/types.js';
+import { holdsDatabase, type BackupRecord, type CompressionName, type FakeKind, type TreeType } from '../../shared/types.js';
 
 export interface TreeBackupOptions {
   name?: string;
@@ -47,10 +46,6 @@ const NO_OBJECTS = { tables: 0, views: 0, triggers: 0, routines: 0, events: 0, s
 /** Space for tar headers and padding, per entry. */
 const PER_ENTRY = 1024;
 
-/** The path of the dump inside the archive, in Magento's layout (with the codec's extension). */
-export function dumpPathFor(time: number, codec: Codec): string {
-  return `var/${time}_db.${codec.extensions.db}`;
-}
 
 export async function createTreeBackup(type: TreeType, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeBackupOptions = {}): Promise<BackupRecord> {
   const withDatabase = holdsDatabase(type);
@@ -122,19 +117,10 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
   }
 
   /** The database's dump, made beside the archive first, then added to it as one member. */
-  async function addDump(tar: TarWriter, target: DatabaseTarget, slot: ArchiveSlot, dumpPath: string, onTempDump: (temp: AtomicFile) => void) {
-    const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.${codec.extensions.db}`));
-    onTempDump(temp);
-    try {
-      const dump = await dumpDatabase(target, temp, codec, { ...options, signal });
-      const sealed = await temp.seal();
-      const mtimeNs = BigInt(Date.now()) * 1_000_000n;
-      const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
-      await tar.addFile({ path: dumpPath, mode: 0o640, ...owner, size: sealed.size, mtimeNs }, createReadStream(temp.partialPath, { highWaterMark: 1 << 20 }), 0);
-      const entry: DumpEntry = { path: dumpPath, size: sealed.size, sha256: sealed.sha256, compression: codec.name };
-      return { ...dumpFacts(dump, options), dump: entry, warnings: dumpWarnings(dump, options.strip) };
-    } finally {
-      await temp.abort(); // the temporary dump is inside the archive now (or the backup failed)
-    }
+  function addDump(tar: TarWriter, target: DatabaseTarget, slot: ArchiveSlot, dumpPath: string, onTempDump: (temp: AtomicFile) => void) {
+    return withDumpBeside(target, slot, codec, { ...options, signal }, onTempDump, async (file, content) => {
+      await tar.addFile({ ...dumpMemberMeta(dumpPath), size: content.dump.size }, createReadStream(file, { highWaterMark: 1 << 20 }), 0);
+      return content;
+    });
   }
 }

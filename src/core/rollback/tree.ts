@@ -20,7 +20,7 @@ import { rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { extractTar } from '../../archive/extract.js';
 import { depthOf, type FolderMetas } from '../../archive/folder-metas.js';
-import { readArchive } from '../../archive/archive-read.js';
+import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
@@ -41,6 +41,7 @@ import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
 import { holdsDatabase, type BackupRecord, type Manifest } from '../../shared/types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from '../archive-check.js';
 import { verifyTreeBackup, type DumpFound } from '../verify/tree.js';
+import { snapshotStream } from '../snapshot-source.js';
 
 export interface TreeRollbackOptions {
   onProgress?: ProgressListener;
@@ -255,8 +256,16 @@ async function stageArchive(
   const codec = codecOf(record) ?? DEFAULT_CODEC;
   // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here
   // (not hashed when the separate read above already checked the file).
-  const source = readArchive(file, { decompress: codec, hash: manifest !== undefined });
-  const checked = manifest ? checkedAgainst(manifest, source.digest) : undefined;
+  // An incremental backup is read as the tar stream made from its snapshot; its blobs check themselves.
+  const incremental = record.manifest?.incremental !== undefined;
+  const source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> } = incremental
+    ? await snapshotStream(archiveDir, record).catch((error: unknown) => {
+        const problem = archiveProblem(error, codec);
+        if (problem) refuse(record, `it is damaged (${problem})`);
+        throw error;
+      })
+    : readArchive(file, { decompress: codec, hash: manifest !== undefined });
+  const checked = manifest && source.digest ? checkedAgainst(manifest, source.digest) : undefined;
   const extracted = await extractTar(readTar(source.chunks), {
     targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
     folding,
@@ -269,7 +278,7 @@ async function stageArchive(
     },
   }).catch(async (error: unknown) => {
     await source.close();
-    const problem = checked && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
+    const problem = (checked || incremental) && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
     if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
     throw error;
   });

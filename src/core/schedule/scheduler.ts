@@ -10,6 +10,7 @@ import { effectiveNotify } from '../notify/settings.js';
 import { shopName, takeBackup } from '../operations.js';
 import { Repository } from '../../repository/repository.js';
 import { pruneBackups } from './prune.js';
+import { removeDataOfDeleted } from '../incremental-data.js';
 import { findMissedOccurrence, runDueOccurrence } from './scheduled.js';
 import { sharedOccurrenceClaimer } from './shared.js';
 
@@ -72,7 +73,10 @@ export async function runScheduledOnce(
     prune: async (policy, schedule) => {
       const repository = Repository.open(settings);
       try {
-        return (await pruneBackups(repository, store, policy, { timezone: schedule.timezone })).removed.length;
+        const { removed } = await pruneBackups(repository, store, policy, { timezone: schedule.timezone });
+        const notice = options.onNotice ?? (() => undefined);
+        await removeDataOfDeleted(settings, removed, notice, notice);
+        return removed.length;
       } finally {
         repository.close();
       }

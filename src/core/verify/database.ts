@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { Meter, readChain } from '../../archive/filter-chain.js';
 import { archivePath, codecOf } from '../archive-reader.js';
+import { UsageError } from '../../shared/errors.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { verifyTreeBackup } from './tree.js';
 
@@ -31,9 +32,14 @@ export function unboundReport(record: BackupRecord): VerifyReport {
 export async function verifyBackup(
   backupDir: string,
   record: BackupRecord,
-  options: { onBytes?: (bytes: number, total: number) => void; signal?: AbortSignal } = {},
+  options: { onBytes?: (bytes: number, total: number) => void; signal?: AbortSignal; dataSubset?: number } = {},
 ): Promise<VerifyReport> {
   if (record.problem) return unboundReport(record);
+  if (options.dataSubset !== undefined) {
+    if (!record.manifest?.incremental) throw new UsageError(`--read-data-subset works with incremental backups only; ${record.file} is read whole`);
+    const { verifySnapshotSubset } = await import('./snapshot-subset.js');
+    return verifySnapshotSubset(backupDir, record, options.dataSubset, options.signal);
+  }
   if (record.type !== 'db') {
     const { scan: _scan, ...report } = await verifyTreeBackup(backupDir, record, options);
     return report;

@@ -12,6 +12,11 @@ import { emptyCounts, type TreeCounts } from '../../archive/pack-tree.js';
 import { readTar, TarFormatError } from '../../archive/tar-reader.js';
 import { EXACT_NAMES, MemberChecker, UnsafeArchiveError, type CheckedMember, type NameFolding } from '../../archive/tar-safety.js';
 import { archivePath, codecOf } from '../archive-reader.js';
+import { BlobDamagedError } from '../../archive/content/blob-codec.js';
+import { SnapshotMismatchError } from '../../archive/content/open-snapshot.js';
+import { scanSnapshot } from './snapshot.js';
+import { checkStoreStructure } from '../../archive/content/store-check.js';
+import path from 'node:path';
 import type { BackupRecord } from '../../shared/types.js';
 import type { VerifyReport } from './database.js';
 
@@ -54,7 +59,34 @@ export function describeFailure(error: unknown, codec: Codec): string {
   const message = (error as Error).message;
   if (error instanceof UnsafeArchiveError) return `unsafe archive: ${message}`;
   if (error instanceof TarFormatError) return `the tar stream is broken: ${message}`;
+  if (error instanceof BlobDamagedError || error instanceof SnapshotMismatchError) return `the incremental store is damaged: ${message}`;
   return `the ${codec.name} stream is broken: ${message}`;
+}
+
+/** Reads the tar stream `tar` to its end into `scan`: every member checked, counted, the dump hashed. */
+export async function scanMembers(tar: AsyncIterable<Buffer>, scan: TreeScan, options: ScanOptions): Promise<void> {
+  const checker = new MemberChecker(options.folding ?? EXACT_NAMES);
+  const wanted = options.dumpPath ?? null;
+  const isDump = (p: string) => (wanted === null ? false : typeof wanted === 'string' ? p === wanted : wanted.test(p));
+  for await (const member of readTar(tar)) {
+    options.signal?.throwIfAborted();
+    const checked = checker.check(member.header);
+    if (!checked) continue;
+    scan.members++;
+    const { header } = member;
+    if (checked.type === 'file') scan.dataBytes += header.size;
+    if (checked.type === 'file' && isDump(checked.path)) {
+      const dumpHash = createHash('sha256');
+      for await (const chunk of member.body) dumpHash.update(chunk);
+      scan.dumps.push({ path: checked.path, size: header.size, sha256: dumpHash.digest('hex') });
+    } else if (checked.type === 'file') {
+      scan.counts.files++;
+      scan.counts.bytes += header.size;
+    } else if (checked.type === 'dir') scan.counts.dirs++;
+    else if (checked.type === 'symlink') scan.counts.symlinks++;
+    else scan.counts.hardlinks++;
+    options.onMember?.(checked, header.size);
+  }
 }
 
 export async function scanTreeArchive(file: string, options: ScanOptions = {}): Promise<TreeScan> {
@@ -62,33 +94,10 @@ export async function scanTreeArchive(file: string, options: ScanOptions = {}): 
   const codec = options.codec ?? DEFAULT_CODEC;
   const scan: TreeScan = { size, counts: emptyCounts(), dumps: [], dataBytes: 0, members: 0 };
   const read = new Meter({ sha256: true, onBytes: (bytes) => options.onBytes?.(bytes, size) });
-  const checker = new MemberChecker(options.folding ?? EXACT_NAMES);
-  const wanted = options.dumpPath ?? null;
-  const isDump = (p: string) => (wanted === null ? false : typeof wanted === 'string' ? p === wanted : wanted.test(p));
   try {
     await pipeline(
       readChain(createReadStream(file, { highWaterMark: 1 << 20 }), { plain: read, decompress: codec }),
-      async (tar: AsyncIterable<Buffer>) => {
-        for await (const member of readTar(tar)) {
-          options.signal?.throwIfAborted();
-          const checked = checker.check(member.header);
-          if (!checked) continue;
-          scan.members++;
-          const { header } = member;
-          if (checked.type === 'file') scan.dataBytes += header.size;
-          if (checked.type === 'file' && isDump(checked.path)) {
-            const dumpHash = createHash('sha256');
-            for await (const chunk of member.body) dumpHash.update(chunk);
-            scan.dumps.push({ path: checked.path, size: header.size, sha256: dumpHash.digest('hex') });
-          } else if (checked.type === 'file') {
-            scan.counts.files++;
-            scan.counts.bytes += header.size;
-          } else if (checked.type === 'dir') scan.counts.dirs++;
-          else if (checked.type === 'symlink') scan.counts.symlinks++;
-          else scan.counts.hardlinks++;
-          options.onMember?.(checked, header.size);
-        }
-      },
+      (tar: AsyncIterable<Buffer>) => scanMembers(tar, scan, options),
       { signal: options.signal },
     );
   } catch (error) {
@@ -109,7 +118,8 @@ export async function verifyTreeBackup(
   // Lifeboat's manifest names the dump; in Magento's archives of a type with a database, look for it.
   const dumpPath = manifest ? (manifest.dump?.path ?? null) : record.type === 'code' ? null : DUMP_MEMBER;
   const codec = codecOf(record) ?? DEFAULT_CODEC;
-  const scan = await scanTreeArchive(archivePath(backupDir, record), { ...options, codec, dumpPath });
+  const incremental = manifest?.incremental !== undefined;
+  const scan = incremental ? await scanSnapshot(backupDir, record, { ...options, dumpPath }) : await scanTreeArchive(archivePath(backupDir, record), { ...options, codec, dumpPath });
   const report: VerifyReport & { scan: TreeScan } = { ok: true, id: record.id, file: record.file, checked: [], problems: [], scan };
   const problem = (text: string) => {
     report.ok = false;
@@ -120,10 +130,14 @@ export async function verifyTreeBackup(
     if (scan.size !== manifest.archive.size) problem(`size is ${scan.size} bytes, the manifest says ${manifest.archive.size}`);
   }
   if (scan.problem) problem(scan.problem);
-  else report.checked.push(codec.name, 'tar', 'safe paths');
+  else report.checked.push(...(incremental ? ['every blob against its sha256'] : [codec.name]), 'tar', 'safe paths');
   if (manifest) {
     report.checked.push('sha256');
     if (scan.sha256 !== undefined && scan.sha256 !== manifest.archive.sha256) problem(`sha256 is ${scan.sha256}, the manifest says ${manifest.archive.sha256}`);
+  }
+  if (incremental && manifest?.incremental) {
+    report.checked.push('store structure');
+    for (const found of await checkStoreStructure(path.join(backupDir, manifest.incremental.store))) problem(found);
   }
   if (manifest?.tree && !scan.problem) {
     report.checked.push('tree counts');

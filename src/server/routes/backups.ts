@@ -16,6 +16,8 @@ import { overview } from '../../core/overview.js';
 import { loadSchedule } from '../../core/schedule/scheduled.js';
 import { keptDrills } from '../../core/verify/drill-record.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
+import { snapshotArchive } from '../../core/snapshot-source.js';
+import { removeDataOfDeleted } from '../../core/incremental-data.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { HttpError } from '../auth.js';
 import { field, type ServerContext } from '../context.js';
@@ -116,6 +118,10 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const name = field(request.body, 'name') ?? '';
     if (kind !== 'db' && kind !== 'media' && kind !== 'system') throw new HttpError(400, 'type must be db, media or system');
     if (typeof name !== 'string') throw new HttpError(400, 'name must be a string');
+    // Tree backups: true or false for this one, absent for the setting (LIFEBOAT_INCREMENTAL).
+    const asked = field(request.body, 'incremental');
+    if (asked !== undefined && typeof asked !== 'boolean') throw new HttpError(400, 'incremental must be true or false');
+    const incremental = asked === undefined || kind === 'db' ? {} : { incremental: asked };
     const type: BackupType = kind === 'system' ? (flag(request.body, 'excludeMedia') ? 'nomedia' : 'system') : kind;
     const strip = field(request.body, 'strip') ?? [];
     if (!Array.isArray(strip) || strip.some((pattern) => typeof pattern !== 'string')) throw new HttpError(400, 'strip must be a list of groups (@customers) or table names');
@@ -130,6 +136,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
             name,
             strip: strip as string[],
             anonymize: flag(request.body, 'anonymize'),
+            ...incremental,
             maintenance: flag(request.body, 'maintenance'),
             trigger: 'api',
             onStart,
@@ -150,6 +157,13 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const backups = repository.session();
     const found = await find(request, backups);
     requireBoundManifest(found, 'download it'); // 409: its bytes cannot be checked against a checksum
+    if (found.manifest?.incremental) {
+      // Made on the fly from the content store: a standard .tgz, whole (its size is known only at the end).
+      const made = await snapshotArchive(backups.backupDir, found);
+      reply.header('content-type', made.mediaType).header('content-disposition', `attachment; filename="${made.fileName.replace(/"/g, '')}"`);
+      await context.audit(request, session, 'download', true, found.id);
+      return reply.header('accept-ranges', 'none').send(made.body);
+    }
     const { record, size, open } = await backups.openArchive(found);
     const range = parseRange(request.headers.range, size);
     reply.header('accept-ranges', 'bytes');
@@ -181,6 +195,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
       throw error;
     }
     await context.audit(request, session, 'delete', true, record.id, record.file);
+    await removeDataOfDeleted(settings, [record], log.info, log.warn);
     return reply.code(204).send();
   });
 

@@ -32,7 +32,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/backups': {
     get: { summary: "All backups, newest first: the backup folder's and, with off-site storage, the bucket's (each with locations: local, s3)", resource: 'backup', responses: { '200': '{backups}', ...AUTH_GET } },
-    post: { summary: 'Start a backup job', resource: 'backup', body: obj({ type: { enum: ['db', 'media', 'system'] }, name: str, maintenance: bool, excludeMedia: bool, strip: { type: 'array', items: str }, anonymize: bool }, ['type']), responses: { '202': '{job}', '400': 'bad body or settings, or name over 50 characters', '409': 'another job is running', ...AUTH } },
+    post: { summary: 'Start a backup job', resource: 'backup', body: obj({ type: { enum: ['db', 'media', 'system'] }, name: str, maintenance: bool, excludeMedia: bool, strip: { type: 'array', items: str }, anonymize: bool, incremental: bool }, ['type']), responses: { '202': '{job}', '400': 'bad body or settings, or name over 50 characters', '409': 'another job is running', ...AUTH } },
   },
   '/api/backups/{id}/download': {
     get: { summary: 'The archive, byte for byte (Range: bytes=... supported); one only in off-site storage is read from the bucket, decrypted', resource: 'backup', responses: { '200': 'the archive', '206': 'the requested range', '400': 'encrypted off-site and LIFEBOAT_ENCRYPTION_KEY_FILE is not set', '404': 'no such backup', '409': 'the off-site copy cannot be decrypted (wrong key, changed)', '416': 'the range does not fit', ...AUTH_GET } },

@@ -1,0 +1,70 @@
+// Reading blobs back: the place from the index, the stored bytes from the pack (a few pack files kept
+// open), decompressed and checked against the blob's id on the thread pool.
+import { open, type FileHandle } from 'node:fs/promises';
+import type { BlobIndex } from './blob-index.js';
+import { BlobDamagedError, BlobDecoder } from './blob-codec.js';
+import { packPathOf, type BlobPlace } from './store-layout.js';
+
+/**
+ * Pack files kept open. Readers keep at most a few dozen reads in flight (snapshot-tar.ts: 16), so the
+ * least recently used of 64 is never one a read still uses.
+ */
+const OPEN_PACKS = 64;
+
+export class BlobReader {
+  /** Open pack files, least recently used first. */
+  private readonly handles = new Map<string, Promise<FileHandle>>();
+  private readonly decoder = new BlobDecoder();
+
+  constructor(
+    private readonly storeDir: string,
+    readonly index: BlobIndex,
+  ) {}
+
+  /** The plain bytes of blob `id`, checked; BlobDamagedError when missing or damaged. */
+  async read(id: string): Promise<Buffer> {
+    const found = this.index.find(id);
+    if (!found) throw new BlobDamagedError(`blob ${id} is not in the incremental store's index`);
+    return this.readAt(found.packId, found.place);
+  }
+
+  /** A blob at a known place. */
+  async readAt(packId: string, place: BlobPlace): Promise<Buffer> {
+    const handle = await this.handle(packId);
+    const stored = Buffer.allocUnsafe(place.length);
+    let got = 0;
+    while (got < place.length) {
+      const { bytesRead } = await handle.read(stored, got, place.length - got, place.offset + got);
+      if (bytesRead === 0) throw new BlobDamagedError(`pack ${packId} ends before blob ${place.id} (at ${place.offset + got} of ${place.offset + place.length})`);
+      got += bytesRead;
+    }
+    return this.decoder.decode(place.id, stored, place.zstd, place.size);
+  }
+
+  private handle(packId: string): Promise<FileHandle> {
+    let handle = this.handles.get(packId);
+    if (handle) {
+      this.handles.delete(packId); // to the end: most recently used
+    } else {
+      handle = open(packPathOf(this.storeDir, packId), 'r').catch((error: NodeJS.ErrnoException) => {
+        this.handles.delete(packId);
+        throw error.code === 'ENOENT' ? new BlobDamagedError(`pack ${packId} of the incremental store is missing`) : error;
+      });
+      handle.catch(() => undefined);
+      if (this.handles.size >= OPEN_PACKS) {
+        const [oldest, closing] = this.handles.entries().next().value as [string, Promise<FileHandle>];
+        this.handles.delete(oldest);
+        void closing.then((h) => h.close()).catch(() => undefined);
+      }
+    }
+    this.handles.set(packId, handle);
+    return handle;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    this.decoder.close();
+    await Promise.allSettled(all.map(async (h) => (await h).close()));
+  }
+}

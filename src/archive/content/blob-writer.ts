@@ -1,0 +1,130 @@
+// Adding blobs to a store: each is hashed, looked up (in the store's index and among the blobs this
+// writer has already taken), and only when new compressed and appended to a pack. Many blobs are in
+// flight at once, so the thread pool compresses while the caller reads on; `reserve` bounds
+// the plain bytes held in flight. `commit` writes the index file of the packs this writer filled: until
+// then nothing refers to them.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-file.js';
+import { BlobIndex } from './blob-index.js';
+import { BlobCompressor, blobId } from './blob-codec.js';
+import { PackWriter } from './pack-writer.js';
+import { indexDirOf, indexPathOf, STORE_FORMAT, STORE_VERSION, type PackRecord } from './store-layout.js';
+
+/** Plain bytes that may be in flight (read, not yet in a pack). */
+const IN_FLIGHT_BYTES = 32 << 20;
+
+export interface StoreTotals {
+  /** Blobs this writer added (not found in the store). */
+  blobs: number;
+  /** Stored bytes this writer added to the store: packs, tables and index. */
+  bytes: number;
+  packs: number;
+}
+
+/**
+ * Makes the store's folder and config file (unless `create` is false: then a missing store is an error),
+ * or checks the ones there; the store's index.
+ */
+export async function openStore(storeDir: string, options: { create?: boolean } = {}): Promise<BlobIndex> {
+  const configPath = `${storeDir}/config.json`;
+  const text = await readFile(configPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (text === undefined) {
+    if (options.create === false) throw new Error(`${storeDir} holds no incremental store (its config.json is missing)`);
+    await mkdir(storeDir, { recursive: true });
+    await writeFileAtomic(configPath, JSON.stringify({ format: STORE_FORMAT, version: STORE_VERSION }, null, 2) + '\n');
+  } else {
+    let config: { format?: unknown; version?: unknown } | undefined;
+    try {
+      config = JSON.parse(text) as typeof config;
+    } catch {
+      config = undefined;
+    }
+    if (config?.format !== STORE_FORMAT) throw new Error(`${configPath} is not the config of a Lifeboat incremental store`);
+    if (config.version !== STORE_VERSION) throw new Error(`${configPath}: format version ${String(config.version)} is not one this Lifeboat reads (${STORE_VERSION})`);
+  }
+  return BlobIndex.load(storeDir);
+}
+
+export class BlobWriter {
+  private readonly taken = new Set<string>();
+  private readonly packs: PackWriter;
+  private readonly compressor = new BlobCompressor();
+  private inFlight = 0;
+  private waiting: (() => void)[] = [];
+  private indexBytes = 0;
+  private committed = false;
+  blobs = 0;
+
+  /** `beforePack`: see PackWriter (a free-space check). */
+  constructor(
+    private readonly storeDir: string,
+    private readonly index: BlobIndex,
+    beforePack?: () => Promise<void>,
+  ) {
+    this.packs = new PackWriter(storeDir, beforePack);
+  }
+
+  /**
+   * Waits until `bytes` more may be held in flight, and counts them; the returned function gives them
+   * back. A request bigger than the whole budget waits until nothing else is in flight.
+   */
+  async reserve(bytes: number): Promise<() => void> {
+    while (this.inFlight > 0 && this.inFlight + bytes > IN_FLIGHT_BYTES) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inFlight += bytes;
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      this.inFlight -= bytes;
+      const wake = this.waiting;
+      this.waiting = [];
+      for (const resolve of wake) resolve();
+    };
+  }
+
+  /** Whether the store holds blob `id` (or this writer has taken it). */
+  holds(id: string): boolean {
+    return this.index.has(id) || this.taken.has(id);
+  }
+
+  /** Stores `plain` unless the store has it; its id. `asIs`: already-compressed media, not compressed again. */
+  async store(plain: Buffer, asIs: boolean): Promise<string> {
+    const id = blobId(plain);
+    if (this.index.has(id) || this.taken.has(id)) return id;
+    this.taken.add(id);
+    const { stored, zstd } = await this.compressor.encode(plain, asIs);
+    await this.packs.add({ id, size: plain.length, zstd }, stored);
+    this.blobs++;
+    return id;
+  }
+
+  /** Flushes the packs and writes their index file; what was added. Nothing refers to the packs before this. */
+  async commit(): Promise<StoreTotals> {
+    const packs: PackRecord[] = await this.packs.finish();
+    this.compressor.close();
+    if (packs.length > 0) {
+      const content = JSON.stringify({ packs }) + '\n';
+      const indexId = createHash('sha256').update(content).digest('hex');
+      await mkdir(indexDirOf(this.storeDir), { recursive: true });
+      await writeFileAtomic(indexPathOf(this.storeDir, indexId), content);
+      this.indexBytes = Buffer.byteLength(content);
+      for (const pack of packs) this.index.addPack(pack);
+    }
+    this.committed = true;
+    return { blobs: this.blobs, bytes: this.packs.bytes + this.indexBytes, packs: packs.length };
+  }
+
+  /**
+   * After a failure: removes the packs this writer wrote, unless they were committed (an index names them
+   * then, and later backups may use their blobs: a prune removes them once no snapshot does).
+   */
+  async abort(): Promise<void> {
+    if (this.committed) return;
+    await this.packs.abort();
+    this.compressor.close();
+  }
+}

@@ -1,0 +1,119 @@
+// A snapshot's tree listing: one JSON object per line (UTF-8), one line per entry, in the order of the
+// walk (a folder, then its entries sorted by name, each folder's contents right after it), stored as
+// blobs like file contents. The listing is cut into blobs at line ends chosen by the lines' paths, so two
+// listings of mostly the same tree share most of their blobs. A file's line holds the ids of the blobs
+// of its contents, in order.
+import type { BlobReader } from './blob-reader.js';
+import type { BlobWriter } from './blob-writer.js';
+
+export type ListingType = 'file' | 'dir' | 'symlink' | 'hardlink';
+
+export interface ListingEntry {
+  /** Relative to the tree's root, '/'-separated, no leading or trailing slash. */
+  path: string;
+  type: ListingType;
+  /** Permission bits with setuid, setgid and sticky (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Modification time in nanoseconds since 1970, as a decimal string (it exceeds a double's precision). */
+  mtimeNs: string;
+  /** Files: bytes of content (the sum of the chunks' sizes). */
+  size?: number;
+  /** Files: the blob ids of the content, in order. */
+  chunks?: string[];
+  /** Symlinks: the target, verbatim. Hard links: the path of the first name of the file (a file entry before it). */
+  target?: string;
+  /** Files: inode number and ctime (ns) when read, so the next backup knows an unchanged file without reading it. */
+  inode?: string;
+  ctimeNs?: string;
+  /** A folder that is a followed symlink (a symlinked media folder): where the symlink pointed. */
+  followed?: string;
+}
+
+/** A listing blob ends at a line end once it holds this much and the line's path hashes to a cut... */
+const LISTING_MIN = 256 << 10;
+/** ...or once it holds this much, whatever the line. */
+const LISTING_MAX = 4 << 20;
+
+/** FNV-1a over a path's UTF-16 code units: cheap, and the same for the same path in every listing. */
+function pathHash(path: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) hash = Math.imul(hash ^ path.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+export class ListingWriter {
+  private lines: string[] = [];
+  private buffered = 0;
+  private readonly stored: Promise<string>[] = [];
+  entries = 0;
+
+  constructor(private readonly writer: BlobWriter) {}
+
+  add(entry: ListingEntry): void {
+    const line = JSON.stringify(entry) + '\n';
+    this.lines.push(line);
+    this.buffered += line.length;
+    this.entries++;
+    if (this.buffered >= LISTING_MAX || (this.buffered >= LISTING_MIN && (pathHash(entry.path) & 63) === 0)) this.cut();
+  }
+
+  private cut(): void {
+    if (this.lines.length === 0) return;
+    const blob = Buffer.from(this.lines.join(''), 'utf8');
+    this.lines = [];
+    this.buffered = 0;
+    const id = this.writer.store(blob, false);
+    id.catch(() => undefined); // awaited in finish()
+    this.stored.push(id);
+  }
+
+  /** The ids of the listing's blobs, in order, once all are stored. */
+  async finish(): Promise<string[]> {
+    this.cut();
+    return Promise.all(this.stored);
+  }
+}
+
+/** The entries of the listing stored in blobs `ids`, in order. */
+export async function* readListing(reader: BlobReader, ids: readonly string[]): AsyncGenerator<ListingEntry> {
+  let next = ids.length > 0 ? reader.read(ids[0]) : undefined;
+  for (let i = 0; i < ids.length; i++) {
+    const blob = await (next as Promise<Buffer>);
+    next = i + 1 < ids.length ? reader.read(ids[i + 1]) : undefined; // the next blob is read while this one is used
+    next?.catch(() => undefined);
+    const text = blob.toString('utf8');
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      if (end > start) yield checkEntry(parseLine(text.slice(start, end), ids[i]), ids[i]);
+      start = end + 1;
+    }
+  }
+}
+
+function parseLine(line: string, blob: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new Error(`the snapshot's listing (blob ${blob}) holds a line that is not JSON: ${line.slice(0, 200)}`);
+  }
+}
+
+const TYPES = new Set<string>(['file', 'dir', 'symlink', 'hardlink']);
+
+/** A listing line that is not an entry is a damaged listing, said in one line. */
+function checkEntry(value: unknown, blob: string): ListingEntry {
+  const entry = value as ListingEntry;
+  const ok =
+    typeof entry?.path === 'string' &&
+    TYPES.has(entry.type) &&
+    [entry.mode, entry.uid, entry.gid].every((n) => Number.isSafeInteger(n) && n >= 0) &&
+    typeof entry.mtimeNs === 'string' &&
+    /^-?\d+$/.test(entry.mtimeNs) &&
+    (entry.type !== 'file' || (Number.isSafeInteger(entry.size) && Array.isArray(entry.chunks))) &&
+    (entry.type === 'file' || entry.type === 'dir' || typeof entry.target === 'string');
+  if (!ok) throw new Error(`the snapshot's listing (blob ${blob}) holds a malformed entry: ${JSON.stringify(value).slice(0, 200)}`);
+  return entry;
+}

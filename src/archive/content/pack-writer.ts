@@ -1,0 +1,123 @@
+// Writing blobs into pack files: several MiB each, so a store (and a bucket) holds thousands of files
+// rather than millions. A pack is the stored blobs back to back, then its blob table (JSON: id, offset,
+// stored length, plain size, zstd or not), then the table's length (4 bytes, little-endian) and the
+// magic `LBPACK01`: a pack describes itself, so an index can be rebuilt from the packs. A pack is written
+// as `data/.<random>.partial`, flushed, and renamed to `data/<2 hex>/<pack id>` where the pack id is
+// the sha256 of its blob table. A failed backup removes its packs; a killed one leaves a partial file or
+// packs no index names, which the next prune removes.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { syncDirectory } from '../atomic-file.js';
+import { dataDirOf, packPathOf, type BlobPlace, type PackRecord } from './store-layout.js';
+
+/** A pack is closed once it holds this many bytes. */
+export const PACK_TARGET = 16 << 20;
+export const PACK_MAGIC = Buffer.from('LBPACK01', 'latin1');
+
+interface OpenPack {
+  handle: FileHandle;
+  partialPath: string;
+  offset: number;
+  blobs: BlobPlace[];
+}
+
+export class PackWriter {
+  private current: OpenPack | undefined;
+  /** Appends and closes, one after the other. */
+  private queue: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private aborted = false;
+  private readonly closing: Promise<void>[] = [];
+  private readonly partials = new Set<string>();
+  readonly written: PackRecord[] = [];
+  /** Stored bytes written so far (tables included). */
+  bytes = 0;
+
+  /** `beforePack` runs before each new pack file is opened (the caller checks the disk's free space there). */
+  constructor(
+    private readonly storeDir: string,
+    private readonly beforePack: () => Promise<void> = async () => undefined,
+  ) {}
+
+  /** Appends a stored blob; resolves once it is written (the caller may then drop its buffer). */
+  add(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer): Promise<void> {
+    const done = this.queue.then(() => this.append(blob, stored));
+    this.queue = done.catch((error: unknown) => {
+      this.failure ??= error;
+    });
+    return done;
+  }
+
+  private async append(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    // Blobs still compressing when the backup failed arrive after abort(): they must not open a pack.
+    if (this.aborted) throw new Error('the pack writer was aborted');
+    const pack = this.current ?? (this.current = await this.openPack());
+    for (let at = 0; at < stored.length; ) at += (await pack.handle.write(stored, at, stored.length - at)).bytesWritten;
+    pack.blobs.push({ ...blob, offset: pack.offset, length: stored.length });
+    pack.offset += stored.length;
+    this.bytes += stored.length;
+    if (pack.offset >= PACK_TARGET) this.closeCurrent();
+  }
+
+  private async openPack(): Promise<OpenPack> {
+    const dataDir = dataDirOf(this.storeDir);
+    await mkdir(dataDir, { recursive: true });
+    await this.beforePack();
+    const partialPath = path.join(dataDir, `.${randomBytes(8).toString('hex')}.partial`);
+    this.partials.add(partialPath);
+    return { handle: await open(partialPath, 'wx', 0o640), partialPath, offset: 0, blobs: [] };
+  }
+
+  /** Ends the current pack: its table is written here, the flush and rename go on in the background. */
+  private closeCurrent(): void {
+    const pack = this.current;
+    if (!pack) return;
+    this.current = undefined;
+    const closed = this.seal(pack);
+    closed.catch(() => undefined);
+    this.closing.push(closed);
+  }
+
+  private async seal(pack: OpenPack): Promise<void> {
+    const table = Buffer.from(JSON.stringify(pack.blobs), 'utf8');
+    const tail = Buffer.alloc(4 + PACK_MAGIC.length);
+    tail.writeUInt32LE(table.length, 0);
+    PACK_MAGIC.copy(tail, 4);
+    const trailer = Buffer.concat([table, tail]);
+    for (let at = 0; at < trailer.length; ) at += (await pack.handle.write(trailer, at, trailer.length - at)).bytesWritten;
+    this.bytes += trailer.length;
+    await pack.handle.datasync();
+    await pack.handle.close();
+    const id = createHash('sha256').update(table).digest('hex');
+    const finalPath = packPathOf(this.storeDir, id);
+    await mkdir(path.dirname(finalPath), { recursive: true });
+    await rename(pack.partialPath, finalPath);
+    this.partials.delete(pack.partialPath);
+    await syncDirectory(path.dirname(finalPath));
+    this.written.push({ id, size: pack.offset + trailer.length, blobs: pack.blobs });
+  }
+
+  /** Closes the last pack and waits until every pack is flushed and in place; the packs written. */
+  async finish(): Promise<PackRecord[]> {
+    await this.queue;
+    if (this.failure !== undefined) throw this.failure;
+    this.closeCurrent();
+    await Promise.all(this.closing);
+    return this.written;
+  }
+
+  /**
+   * After a failure: waits for what is in flight, then removes the partial files and the packs this
+   * writer finished (no index names them yet, so nothing else can use them).
+   */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    await this.queue;
+    await Promise.allSettled(this.closing);
+    if (this.current) await this.current.handle.close().catch(() => undefined);
+    for (const partial of this.partials) await unlink(partial).catch(() => undefined);
+    for (const pack of this.written) await unlink(packPathOf(this.storeDir, pack.id)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,105 @@
+// A snapshot as a standard tar stream, made on the fly from its listing and blobs: what a rollback
+// extracts (through the same reader, checks and extraction as a .tgz) and what a download sends (gzip-
+// or zstd-compressed). Members are ustar with pax headers where ustar falls short, as the archives
+// Lifeboat writes. Up to READ_AHEAD blobs are read and decompressed at once ahead of the stream, and
+// small pieces (headers, small files) go out together in buffers of about 1 MiB.
+import { BLOCK, encodeHeader, type TarHeader } from '../tar-header.js';
+import type { BlobReader } from './blob-reader.js';
+import { BlobDamagedError } from './blob-codec.js';
+import { readListing, type ListingEntry } from './listing.js';
+
+const READ_AHEAD = 16;
+const OUT = 1 << 20;
+/** GNU tar writes archives in records of 20 blocks. */
+const RECORD = 20 * BLOCK;
+const ZEROS = Buffer.alloc(RECORD);
+
+function headerOf(entry: ListingEntry): TarHeader {
+  const base = { path: entry.path, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeNs: BigInt(entry.mtimeNs) };
+  if (entry.type === 'file') return { ...base, type: 'file', size: entry.size ?? 0 };
+  if (entry.type === 'dir') return { ...base, type: 'dir', size: 0 };
+  return { ...base, type: entry.type, size: 0, linkname: entry.target ?? '' };
+}
+
+/** A piece of the stream: bytes at hand, or a blob being read. */
+type Piece = Buffer | Promise<Buffer>;
+
+/** The pieces of the tar stream in order: headers and padding as bytes, file contents as blob reads (started later). */
+async function* pieces(reader: BlobReader, listing: readonly string[]): AsyncGenerator<Buffer | { blob: string; size: number }> {
+  let offset = 0;
+  for await (const entry of readListing(reader, listing)) {
+    const header = encodeHeader(headerOf(entry));
+    yield header;
+    offset += header.length;
+    if (entry.type !== 'file') continue;
+    let size = 0;
+    for (const id of entry.chunks ?? []) {
+      const found = reader.index.find(id);
+      if (!found) throw new BlobDamagedError(`blob ${id} of ${entry.path} is not in the incremental store's index`);
+      size += found.place.size;
+      yield { blob: id, size: found.place.size };
+    }
+    if (size !== entry.size) throw new BlobDamagedError(`${entry.path}: its blobs hold ${size} bytes, the listing says ${entry.size}`);
+    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (padding > 0) yield ZEROS.subarray(0, padding);
+    offset += size + padding;
+  }
+  // The end-of-archive marker (two zero blocks), padded to a whole record.
+  const end = offset + 2 * BLOCK;
+  yield ZEROS.subarray(0, 2 * BLOCK + ((RECORD - (end % RECORD)) % RECORD));
+}
+
+/**
+ * The tar stream of the snapshot whose listing is in blobs `listing`. Every blob is checked against its
+ * id as it is read: a damaged or missing one ends the stream with a BlobDamagedError. Each buffer
+ * yielded is new (the reader may keep it).
+ */
+export async function* snapshotTar(reader: BlobReader, listing: readonly string[]): AsyncGenerator<Buffer> {
+  const source = pieces(reader, listing);
+  const ahead: Piece[] = [];
+  let started = 0;
+  let sourceDone = false;
+  let out = Buffer.allocUnsafe(OUT);
+  let used = 0;
+  const fill = async () => {
+    while (!sourceDone && started < READ_AHEAD) {
+      const next = await source.next();
+      if (next.done) {
+        sourceDone = true;
+        break;
+      }
+      const value = next.value;
+      if (Buffer.isBuffer(value)) ahead.push(value);
+      else {
+        const read = reader.read(value.blob);
+        read.catch(() => undefined); // awaited in turn below
+        ahead.push(read);
+        started++;
+      }
+    }
+  };
+  try {
+    for (;;) {
+      await fill();
+      const piece = ahead.shift();
+      if (piece === undefined) break;
+      let bytes: Buffer;
+      if (Buffer.isBuffer(piece)) bytes = piece;
+      else {
+        bytes = await piece;
+        started--;
+      }
+      const big = bytes.length >= OUT / 2;
+      if (used > 0 && (big || used + bytes.length > OUT)) {
+        yield out.subarray(0, used);
+        out = Buffer.allocUnsafe(OUT);
+        used = 0;
+      }
+      if (big) yield bytes;
+      else used += bytes.copy(out, used);
+    }
+    if (used > 0) yield out.subarray(0, used);
+  } finally {
+    await source.return(undefined);
+  }
+}

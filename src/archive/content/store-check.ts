@@ -1,0 +1,52 @@
+// The structure of a content store, checked without reading its blobs: every pack an index names is
+// there, of the size the index says, and ends in a blob table that lists the same blobs at the same
+// places (pack-writer.ts). Reading and hashing the blobs is verify's other half (the snapshot's tar stream).
+import { open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { BlobIndex, parseIndexFile } from './blob-index.js';
+import { PACK_MAGIC } from './pack-writer.js';
+import { indexDirOf, packPathOf, type PackRecord } from './store-layout.js';
+
+const TAIL = 4 + PACK_MAGIC.length;
+
+/** What is wrong with one pack compared with its index entry, or undefined. */
+async function packProblem(storeDir: string, pack: PackRecord): Promise<string | undefined> {
+  const handle = await open(packPathOf(storeDir, pack.id), 'r').catch(() => undefined);
+  if (!handle) return `pack ${pack.id} is missing`;
+  try {
+    const { size } = await handle.stat();
+    if (size !== pack.size) return `pack ${pack.id} is ${size} bytes, the index says ${pack.size}`;
+    const tail = Buffer.alloc(TAIL);
+    await handle.read(tail, 0, TAIL, size - TAIL);
+    if (!tail.subarray(4).equals(PACK_MAGIC)) return `pack ${pack.id} does not end in a blob table`;
+    const tableLength = tail.readUInt32LE(0);
+    if (tableLength > size - TAIL) return `pack ${pack.id} has a blob table longer than itself`;
+    const table = Buffer.alloc(tableLength);
+    await handle.read(table, 0, tableLength, size - TAIL - tableLength);
+    if (table.toString('utf8') !== JSON.stringify(pack.blobs)) return `pack ${pack.id}'s blob table differs from the index`;
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Every problem of the store's structure (none: an empty list). */
+export async function checkStoreStructure(storeDir: string): Promise<string[]> {
+  const problems: string[] = [];
+  let index: BlobIndex;
+  try {
+    index = await BlobIndex.load(storeDir);
+  } catch (error) {
+    return [(error as Error).message];
+  }
+  const seen = new Set<string>();
+  for (const name of index.files) {
+    for (const pack of parseIndexFile(await readFile(path.join(indexDirOf(storeDir), name), 'utf8'), name).packs) {
+      if (seen.has(pack.id)) continue;
+      seen.add(pack.id);
+      const problem = await packProblem(storeDir, pack);
+      if (problem) problems.push(problem);
+    }
+  }
+  return problems;
+}
