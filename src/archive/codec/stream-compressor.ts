@@ -11,6 +11,8 @@ export class StreamFrameCompressor implements FrameCompressor {
   /** The pieces of the frame being compressed, as the stream emits them. */
   private pieces: Buffer[] = [];
   private previous: Promise<unknown> = Promise.resolve();
+  /** Fails the frame being compressed: a stream may report an error only as an event, never calling back. */
+  private failFrame: ((error: Error) => void) | undefined;
 
   /** `afterFrame` readies the stream for the next frame, where the stream needs it (zlib's reset). */
   constructor(
@@ -18,8 +20,9 @@ export class StreamFrameCompressor implements FrameCompressor {
     private readonly afterFrame?: () => void,
   ) {
     stream.on('data', (piece: Buffer) => this.pieces.push(piece));
-    // A failure reaches the write's callback (and so the frame's promise); the event must not throw.
-    stream.on('error', () => undefined);
+    // A failure usually reaches the write's callback too; where it comes only as an event (zlib's zstd
+    // streams can do that), the frame fails here instead of waiting for ever. The event must not throw.
+    stream.on('error', (error: Error) => this.failFrame?.(error));
   }
 
   compress(data: Buffer): Promise<Buffer[]> {
@@ -34,14 +37,20 @@ export class StreamFrameCompressor implements FrameCompressor {
 
   private writeFrame(data: Buffer): Promise<Buffer[]> {
     return new Promise((resolve, reject) => {
-      // The write's callback runs once the stream has compressed all of `data` and emitted its pieces.
-      this.stream.write(data, (error) => {
+      let settled = false;
+      const settle = (error: Error | null | undefined) => {
+        if (settled) return;
+        settled = true;
+        this.failFrame = undefined;
         const pieces = this.pieces;
         this.pieces = [];
         if (error) return reject(error);
         this.afterFrame?.();
         resolve(pieces);
-      });
+      };
+      this.failFrame = settle;
+      // The write's callback runs once the stream has compressed all of `data` and emitted its pieces.
+      this.stream.write(data, settle);
     });
   }
 }
