@@ -1,8 +1,8 @@
 // The Users and roles view, for admins: users with their role (changed in place), reset password and
 // remove; roles with their resources (add, change, remove). A new user starts on the least privilege,
-// names are checked as they are typed (name-rules.js), and every refusal shows the API's reason.
+// names are checked as they are typed (account-name-rule.js), and every refusal shows the API's reason.
 import { api, ApiError, el } from './api.js';
-import { checkNameAsTyped } from './name-rules.js';
+import { checkNameAsTyped } from './account-name-rule.js';
 
 const $ = (id) => document.getElementById(id);
 const message = (error) => (error instanceof ApiError ? error.message : String(error));
