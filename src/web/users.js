@@ -1,11 +1,12 @@
 // The Users and roles view, for admins: users with their role (changed in place), reset password and
 // remove; roles with their resources (add, change, remove). A new user starts on the least privilege,
-// names are checked as they are typed (account-name-rule.js), and every refusal shows the API's reason.
-import { api, ApiError, el } from './api.js';
+// names are checked as they are typed (account-name-rule.js), and every refusal shows the API's reason
+// as a sentence (errors.js), as the other views do.
+import { api, el } from './api.js';
 import { checkNameAsTyped } from './account-name-rule.js';
+import { humanMessage as message } from './errors.js';
 
 const $ = (id) => document.getElementById(id);
-const message = (error) => (error instanceof ApiError ? error.message : String(error));
 const RESOURCE_LABELS = { backup: 'Backups', rollback: 'Rollback', admin: 'Admin' };
 
 /** As the server's default: roles without admin first, then fewer resources, then by name. */

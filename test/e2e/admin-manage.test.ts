@@ -112,7 +112,7 @@ describe('settings, users and cancel in Chromium', () => {
     await roleForm.getByRole('checkbox', { name: /^Backups:/ }).uncheck();
     await roleForm.getByRole('checkbox', { name: /^Rollback/ }).check();
     await roleForm.getByRole('button', { name: 'Save role' }).click();
-    await expect.poll(() => roleForm.getByRole('alert').textContent()).toBe('a role with the rollback resource must also have the backup resource');
+    await expect.poll(() => roleForm.getByRole('alert').textContent()).toBe('A role with the rollback resource must also have the backup resource.');
 
     await role.selectOption('operator');
     await expect.poll(() => page.locator('tr[data-user="olga"] .saved-mark').textContent()).toBe('Saved');
