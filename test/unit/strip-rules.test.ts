@@ -37,6 +37,8 @@ describe('strip rules', () => {
     expect(rules.matches('custom_a')).toBe(true);
     expect(rules.matches('custom_ab')).toBe(false);
     expect(stripRules(['@customers'], 'm2_').matches('m2_customer_entity')).toBe(true);
+    // A name given without the prefix matched a prefixed table: not reported as matching nothing.
+    expect(stripRules(['report_*', 'custom_?', 'typo_table', '@sales'], 'm2_').unmatched(['m2_report_event', 'custom_a'])).toEqual(['typo_table']);
   });
 
   it('refuses an unknown group and a pattern that cannot be a table name, naming the groups', () => {

@@ -12,7 +12,7 @@ import type { DumpResult, ProgressListener } from '../../engines/engine.js';
 import { openEngine } from '../../engines/index.js';
 import type { DatabaseTarget } from '../../engines/target.js';
 import { DEFAULT_DUMP_THREADS } from './dump-threads.js';
-import { stripRules, type StripRules } from './strip-rules.js';
+import type { StripRules } from './strip-rules.js';
 import { publishArchive } from '../../repository/publish.js';
 import type { BackupRecord, CompressionName, FakeKind, Manifest } from '../../shared/types.js';
 
@@ -98,7 +98,7 @@ export function dumpFacts(
 
 /** The dump's warnings, and one for each `--strip` table name that matched no table (a typo, most likely). */
 export function dumpWarnings(dump: DumpResult, strip?: StripRules): string[] {
-  const unmatched = (strip?.patterns ?? []).filter((pattern) => !pattern.startsWith('@') && !dump.tables.some((t) => stripRules([pattern]).matches(t.name)));
+  const unmatched = strip?.unmatched(dump.tables.map((t) => t.name)) ?? [];
   return [...dump.warnings, ...unmatched.map((pattern) => `--strip ${pattern} matched no table: every row of the other tables is in the backup`)];
 }
 

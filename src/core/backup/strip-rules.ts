@@ -126,6 +126,8 @@ export interface StripRules {
   patterns: string[];
   /** Whether `table` loses its rows; the shop's table prefix, if any, is ignored in front of the name. */
   matches(table: string): boolean;
+  /** The table names and globs given (not groups) that match none of `tables`: most likely typos. */
+  unmatched(tables: readonly string[]): string[];
 }
 
 /** `*` any run of characters, `?` one; everything else literal, the whole name. */
@@ -157,9 +159,16 @@ export function stripRules(patterns: string[], tablePrefix = ''): StripRules {
     }
     for (const glob of expand(pattern, new Set())) globs.add(glob);
   }
-  const test = new RegExp(`^(?:${[...globs].map(globToRegExp).join('|')})$`);
+  const matcher = (test: RegExp) => (table: string) => test.test(table) || (tablePrefix !== '' && table.startsWith(tablePrefix) && test.test(table.slice(tablePrefix.length)));
+  const all = matcher(new RegExp(`^(?:${[...globs].map(globToRegExp).join('|')})$`));
   return {
     patterns,
-    matches: (table) => globs.size > 0 && (test.test(table) || (tablePrefix !== '' && table.startsWith(tablePrefix) && test.test(table.slice(tablePrefix.length)))),
+    matches: (table) => globs.size > 0 && all(table),
+    unmatched: (tables) =>
+      patterns.filter((pattern) => {
+        if (pattern.startsWith('@')) return false;
+        const one = matcher(new RegExp(`^${globToRegExp(pattern)}$`));
+        return !tables.some(one);
+      }),
   };
 }
