@@ -50,6 +50,7 @@ export async function drillDatabase(target: DatabaseTarget, backupDir: string, r
   const engine = openEngine(target);
   const scratch = await engine.openScratch(randomBytes(4).toString('hex'));
   try {
+    if (scratch.replicated) options.onNotice?.(scratch.replicated);
     await rollbackDatabase(scratch.target, backupDir, record, { onProgress: options.onProgress, onNotice: options.onNotice, signal: options.signal });
     options.signal?.throwIfAborted();
     const sink = new HashingSqlSink();
