@@ -28,7 +28,7 @@ export interface JobProgress {
 
 export interface JobRecord {
   id: string;
-  kind: 'backup' | 'rollback';
+  kind: 'backup' | 'rollback' | 'drill';
   /** Backup type, e.g. db or system (src/shared/types.ts). */
   type: string;
   description: string;

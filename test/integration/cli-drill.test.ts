@@ -4,7 +4,7 @@
 // a drill while another holds the database is refused in one line, and what a killed one left is removed.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -98,6 +98,34 @@ describe('lifeboat drill on MariaDB', () => {
     const result = await runCli(['drill'], env);
     expect(result.code, result.stderr).toBe(0);
     expect(await drillSchemas()).toEqual([]);
+  });
+
+  it('runs as a job that lifeboat jobs lists, and fails naming the table whose part of an altered archive does not read', async () => {
+    const taken = JSON.parse((await runCli(['backup', 'db', '--json'], env)).stdout) as { id: string; file: string };
+    const good = await runCli(['drill', taken.id], env);
+    expect(good.code, good.stderr).toBe(0);
+    const archive = path.join(setup.backupDir, taken.file);
+    const manifest = JSON.parse(await readFile(`${archive}.manifest.json`, 'utf8')) as { tables: { name: string; gzipOffset: number }[] };
+    const bytes = await readFile(archive);
+    // One byte of sales_order's compressed rows changed after the manifest was written.
+    bytes[manifest.tables.find((t) => t.name === 'sales_order')!.gzipOffset + 100] ^= 0x55;
+    await writeFile(archive, bytes);
+    const before = await fingerprint(setup.shop);
+    const human = await runCli(['drill', taken.id], env);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(new RegExp(`${taken.file}: DOES NOT RESTORE: its archive is damaged in table sales_order's part \\(.+\\); nothing was restored`));
+    const json = JSON.parse((await runCli(['drill', taken.id, '--json'], env)).stdout) as Drill & { damaged: { table: string } };
+    expect(json).toMatchObject({ ok: false, damaged: { table: 'sales_order' } });
+    expect(await fingerprint(setup.shop)).toEqual(before);
+    expect(await drillSchemas()).toEqual([]);
+    const jobs = JSON.parse((await runCli(['jobs', '--limit', '4', '--json'], env)).stdout) as { kind: string; state: string; description: string; error?: string }[];
+    expect(jobs.slice(0, 3).map((j) => [j.kind, j.state, j.description])).toEqual([
+      ['drill', 'failed', `drill ${taken.file}`],
+      ['drill', 'failed', `drill ${taken.file}`],
+      ['drill', 'succeeded', `drill ${taken.file}`],
+    ]);
+    expect(jobs[0].error).toBe(`${taken.file} is damaged in table sales_order's part: nothing was restored`);
+    await runCli(['delete', taken.id, '--yes'], env);
   });
 
   it('keeps the outcome for /metrics, and tells the notification channels when a drill failed', async () => {
