@@ -8,10 +8,7 @@ import { requireDatabase, type Settings } from '../../config/settings.js';
 import { Repository } from '../../repository/repository.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { runJob } from '../jobs/jobs.js';
-import { jobPlacement } from '../jobs/lock-db.js';
-import type { JobOptions } from '../operations.js';
-import { recoverInterrupted } from '../rollback/recover.js';
-import { recoveryPlace } from '../operations.js';
+import { shopJob, type JobOptions } from '../operations.js';
 import { drillDatabase, tablesThatDiffer, type DrillResult } from './drill.js';
 import { drillRecord, keepDrill } from './drill-record.js';
 import { damagedPart } from './archive-damage.js';
@@ -25,22 +22,13 @@ export async function drillBackup(settings: Settings, record: BackupRecord, requ
     await keepDrill(settings, drillRecord(record, result), startedAt, request.onNotice);
   };
   const { jobId, result } = await runJob<DrillResult>({
-    home: settings.home,
-    stateTarget: settings.stateTarget,
-    root: settings.root,
-    ...jobPlacement(settings),
+    // A drill never puts the shop into maintenance: it does not touch it.
+    ...shopJob(settings, { ...request, maintenance: false }),
     kind: 'drill',
     type: record.type,
     description: `drill ${record.file}`,
-    trigger: request.trigger,
-    waitForLock: request.waitForLock,
     file: record.file,
-    signal: request.signal,
-    onProgress: request.onProgress,
-    onNotice: request.onNotice,
-    onStart: request.onStart,
     summarize: () => ({ backupId: record.id, file: record.file }),
-    recover: () => recoverInterrupted(recoveryPlace(settings)),
     // A cancelled drill proved nothing either way: only a drill that ran, or could not, is kept.
     onDone: async (outcome) => {
       if (kept || outcome.state !== 'failed') return;
