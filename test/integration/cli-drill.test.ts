@@ -2,6 +2,8 @@
 // the newest database backup is restored into a scratch database and checked table by table; the shop is
 // never touched and the scratch database is gone afterwards; stripped and anonymized backups drill too;
 // a drill while another holds the database is refused in one line, and what a killed one left is removed.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { fingerprint, queryRows, withConnection } from '../helpers/mysql.js';
 import { startServer } from '../helpers/server.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { keepDrill } from '../../src/core/verify/drill-record.js';
+import { processIdentity } from '../../src/shared/process-identity.js';
 
 const SHOP = `
 CREATE TABLE customer_entity (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255), note TEXT, born DATE, score DOUBLE) ENGINE=InnoDB;
@@ -191,7 +194,8 @@ describe('lifeboat drill on SQLite', () => {
     const db = new DatabaseSync(dbFile);
     db.exec("CREATE TABLE product (id INTEGER PRIMARY KEY, sku TEXT, price REAL); INSERT INTO product VALUES (1, 'a', 1.5), (2, 'b''c', 2.25), (3, NULL, 0.1);");
     db.close();
-    const env = { LIFEBOAT_ROOT: dir, LIFEBOAT_DATABASE_URL: `sqlite://${dbFile}` };
+    // The drill's scratch folder goes into the run's temporary folder, where this test looks.
+    const env = { LIFEBOAT_ROOT: dir, LIFEBOAT_DATABASE_URL: `sqlite://${dbFile}`, TMPDIR: tmpdir() };
     expect((await runCli(['backup', 'db'], env)).code).toBe(0);
     const result = await runCli(['drill', '--json'], env);
     expect(result.code, result.stderr).toBe(0);
@@ -199,5 +203,14 @@ describe('lifeboat drill on SQLite', () => {
     expect(drill.ok).toBe(true);
     expect(drill.tables).toEqual([{ name: 'product', rows: 3, restoredRows: 3, same: true }]);
     expect(drill.scratch).toMatch(/^file .*lifeboat-drill-[0-9a-f]{8}-.*\/drill\.db$/);
+    // The folder of a drill whose process died (kill -9) is removed by the next drill.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const left = await mkdtemp(path.join(tmpdir(), 'lifeboat-drill-dead1234-'));
+    const unowned = await mkdtemp(path.join(tmpdir(), 'lifeboat-drill-not-ours-')); // not a drill's name: kept
+    await writeFile(path.join(left, 'owner.json'), JSON.stringify(processIdentity(gone)));
+    await writeFile(path.join(left, 'drill.db'), 'left');
+    expect((await runCli(['drill'], env)).code).toBe(0);
+    expect(existsSync(left)).toBe(false);
+    expect(existsSync(unowned)).toBe(true);
   });
 });
