@@ -23,6 +23,7 @@ import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName
 import { stripRules } from './backup/strip-rules.js';
 import { anonymizedColumns } from './backup/anonymize-columns.js';
 import { requireStrippedConsent } from './rollback/stripped-consent.js';
+import { effectiveIncremental, requireNoOffsite } from './backup/incremental-setting.js';
 
 export interface JobOptions {
   /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */
@@ -192,10 +193,9 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
   if (request.anonymize && target?.kind !== 'mysql') {
     throw new UsageError(`--anonymize works on MySQL and MariaDB databases${target ? '; this shop runs on SQLite: use --strip to leave personal data out' : `, and a ${request.type} backup holds none`}`);
   }
-  const incremental = request.type !== 'db' && (request.incremental ?? settings.incremental ?? false);
-  if (incremental && settings.storage) {
-    throw new UsageError('incremental backups are not copied to off-site storage yet; take a full one (--full), or leave LIFEBOAT_STORAGE_URL unset');
-  }
+  // The default is the environment's or the config file's, else the Settings page's (incremental-setting.ts).
+  const incremental = request.type !== 'db' && (request.incremental ?? (await effectiveIncremental(settings)));
+  if (incremental) requireNoOffsite(settings);
   const { jobId, result } = await runJob({
     ...shopJob(settings, request),
     kind: 'backup',

@@ -68,12 +68,28 @@ function refuseUnknown(what: string, body: Record<string, unknown>, known: strin
 }
 
 /** The top-level PUT body: {schedule?, notify?}. */
-export function splitSettingsBody(body: unknown): { schedule?: Record<string, unknown>; notify?: Record<string, unknown> } {
-  if (!isObject(body)) throw new HttpError(400, 'send a JSON object: {"schedule": {...}, "notify": {...}}');
-  refuseUnknown('top-level', body, ['schedule', 'notify']);
+export interface SettingsBody {
+  schedule?: Record<string, unknown>;
+  notify?: Record<string, unknown>;
+  backups?: { incremental: boolean };
+}
+
+export function splitSettingsBody(body: unknown): SettingsBody {
+  if (!isObject(body)) throw new HttpError(400, 'send a JSON object: {"schedule": {...}, "notify": {...}, "backups": {...}}');
+  refuseUnknown('top-level', body, ['schedule', 'notify', 'backups']);
   if (body.schedule !== undefined && !isObject(body.schedule)) throw new HttpError(400, 'schedule must be an object, e.g. {"type": "db", "time": "02:00"}');
   if (body.notify !== undefined && !isObject(body.notify)) throw new HttpError(400, 'notify must be an object, e.g. {"webhookUrl": "https://hooks.example.com/x"}');
-  return { ...(body.schedule ? { schedule: body.schedule as Record<string, unknown> } : {}), ...(body.notify ? { notify: body.notify as Record<string, unknown> } : {}) };
+  return {
+    ...(body.schedule ? { schedule: body.schedule as Record<string, unknown> } : {}),
+    ...(body.notify ? { notify: body.notify as Record<string, unknown> } : {}),
+    ...(body.backups !== undefined ? { backups: backupsInput(body.backups) } : {}),
+  };
+}
+
+function backupsInput(input: unknown): { incremental: boolean } {
+  if (!isObject(input) || typeof input.incremental !== 'boolean') throw new HttpError(400, 'backups must be an object with incremental true or false, e.g. {"incremental": true}');
+  refuseUnknown('backups', input, ['incremental']);
+  return { incremental: input.incremental };
 }
 
 /** The changed schedule; fields not sent keep their saved value, as with `lifeboat schedule set`. */

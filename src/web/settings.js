@@ -1,5 +1,5 @@
 // The Settings view, for admins: the backup schedule with its retention rules (the same record as
-// `lifeboat schedule set/show`) and the notification targets. A target fixed by the environment or the
+// `lifeboat schedule set/show`), the notification targets, and whether file backups are incremental. A target fixed by the environment or the
 // config file is shown disabled with a note. Secrets come masked; sent back unchanged they are kept.
 import { api, el } from './api.js';
 import { clearFormErrors, showFormError } from './errors.js';
@@ -81,16 +81,23 @@ export function createSettingsView() {
     $('notify-success-fixed').hidden = !fixed.onSuccess;
   }
 
+  function fillBackups(backups, fixed) {
+    $('backups-incremental').checked = backups.incremental;
+    $('backups-incremental').disabled = fixed.incremental;
+    $('backups-incremental-fixed').hidden = !fixed.incremental;
+  }
+
   function fill(view) {
     shown = view;
     fillSchedule(view.schedule, view.machineTimeZone);
     fillNotify(view.notify, view.fixed.notify);
+    fillBackups(view.backups, view.fixed.backups);
   }
 
   async function load() {
-    const forms = [$('schedule-form'), $('notify-form')];
+    const forms = [$('schedule-form'), $('notify-form'), $('backups-form')];
     for (const form of forms) clearFormErrors(form);
-    for (const id of ['schedule-status', 'notify-status']) $(id).textContent = '';
+    for (const id of ['schedule-status', 'notify-status', 'backups-status']) $(id).textContent = '';
     // Nothing can be typed until the saved values are in: filling them in would overwrite it.
     for (const form of forms) form.inert = true;
     try {
@@ -149,6 +156,11 @@ export function createSettingsView() {
   $('notify-form').addEventListener('submit', (event) => {
     event.preventDefault();
     save('notify', notifyBody(), $('notify-form'), NOTIFY_FIELDS, 'notify-status', 'Notifications saved.');
+  });
+  $('backups-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const incremental = $('backups-incremental').checked;
+    save('backups', { incremental }, $('backups-form'), [], 'backups-status', incremental ? 'File backups are incremental from the next one.' : 'File backups are full archives from the next one.');
   });
   $('notify-test').addEventListener('click', async () => {
     clearFormErrors($('notify-form'));

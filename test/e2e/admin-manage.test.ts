@@ -81,6 +81,16 @@ describe('settings, users and cancel in Chromium', () => {
     await notify.getByRole('button', { name: 'Save notifications' }).click();
     await expect.poll(() => notify.getByRole('status').textContent()).toBe('Notifications saved.');
     expect(await notify.getByLabel('Webhook URL').inputValue()).toBe('https://hooks.example.com/********');
+    // File backups made incremental from the page: the CLI's next System backup goes into the store.
+    const files = page.getByRole('form', { name: 'File backups' });
+    expect(await files.getByLabel('Incremental: store System').isChecked()).toBe(false);
+    await files.getByLabel('Incremental: store System').check();
+    await files.getByRole('button', { name: 'Save incremental setting' }).click();
+    await expect.poll(() => files.getByRole('status').textContent()).toBe('File backups are incremental from the next one.');
+    const incremental = await runCli(['backup', 'system', '--json'], env);
+    const taken = JSON.parse(incremental.stdout) as { id: string; file: string };
+    expect(taken.file).toMatch(/\.incremental\.json$/);
+    expect((await runCli(['delete', taken.id, '--yes'], env)).code).toBe(0); // the tests below count one backup
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-settings.png'), fullPage: true });
 
     // The reverse: set with the CLI, seen on the page.

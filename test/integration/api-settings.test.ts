@@ -155,7 +155,7 @@ describe('settings API', () => {
     expect(notify.webhookUrl).toBe(`${new URL(hook.url).origin}/********`);
     expect(notify.smtp.url).toBe(`smtp://lifeboat:********@127.0.0.1:${smtp.port}`);
     expect(notify.smtp.to).toEqual(['ops@shop.example', 'dev@shop.example']);
-    expect(fixed).toEqual({ notify: { webhookUrl: false, smtp: false, onSuccess: false } });
+    expect(fixed).toEqual({ notify: { webhookUrl: false, smtp: false, onSuccess: false }, backups: { incremental: false } });
 
     // The page sends back what it was shown: the stored secrets stay.
     expect((await call(server.base, admin, 'PUT', '/api/settings', { notify: { ...notify, smtp: { ...notify.smtp, from: 'backups@shop.example' } } })).status).toBe(200);
@@ -197,6 +197,38 @@ describe('settings API', () => {
     } finally {
       expect(await fixedServer.stop()).toBe(0);
     }
+  });
+
+  it('makes file backups incremental by default from the page, unless the environment fixes it or off-site storage is set', async () => {
+    type View = { backups: { incremental: boolean }; fixed: { backups: { incremental: boolean } } };
+    const before = (await (await call(server.base, admin, 'GET', '/api/settings')).json()) as View;
+    expect(before).toMatchObject({ backups: { incremental: false }, fixed: { backups: { incremental: false } } });
+    const bad = await call(server.base, admin, 'PUT', '/api/settings', { backups: { incremental: 'yes' } });
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toBe('backups must be an object with incremental true or false, e.g. {"incremental": true}');
+    expect((await call(server.base, operator, 'PUT', '/api/settings', { backups: { incremental: true } })).status).toBe(403);
+    const saved = await call(server.base, admin, 'PUT', '/api/settings', { backups: { incremental: true } });
+    expect(saved.status).toBe(200);
+    expect(((await saved.json()) as View).backups.incremental).toBe(true);
+    // The command line's next System backup goes into the incremental store; --full still makes an archive.
+    const incremental = await runCli(['backup', 'system', '--json'], env);
+    expect(incremental.code, incremental.stderr).toBe(0);
+    expect((JSON.parse(incremental.stdout) as { file: string }).file).toMatch(/_snapshot\.incremental\.json$/);
+    const full = await runCli(['backup', 'system', '--full', '--json'], env);
+    expect((JSON.parse(full.stdout) as { file: string }).file).toMatch(/_snapshot\.tgz$/);
+    // The environment wins, and the page may not change it.
+    const fixedServer = await startServer({ ...env, LIFEBOAT_INCREMENTAL: '0' });
+    try {
+      const client = await signIn(fixedServer.base, 'ada', PASSWORD);
+      const view = (await (await call(fixedServer.base, client, 'GET', '/api/settings')).json()) as View;
+      expect(view).toMatchObject({ backups: { incremental: false }, fixed: { backups: { incremental: true } } });
+      const refused = await call(fixedServer.base, client, 'PUT', '/api/settings', { backups: { incremental: true } });
+      expect(refused.status).toBe(400);
+      expect(await errorOf(refused)).toBe('incremental backups are fixed by LIFEBOAT_INCREMENTAL or the config file; change it there');
+    } finally {
+      expect(await fixedServer.stop()).toBe(0);
+    }
+    expect((await call(server.base, admin, 'PUT', '/api/settings', { backups: { incremental: false } })).status).toBe(200);
   });
 
   it('records setting changes and tests in the audit log', async () => {

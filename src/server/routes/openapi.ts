@@ -63,15 +63,16 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/roles/{name}': { delete: { summary: 'Remove a role without users', resource: 'admin', responses: { '204': 'removed', '400': 'built-in or in use', '404': 'no such role', ...AUTH } } },
   '/api/settings': {
-    get: { summary: 'The schedule (as lifeboat schedule show --json), notification targets (secrets masked) and which are fixed by env/config', resource: 'admin', responses: { '200': '{schedule, notify, fixed, machineTimeZone}', ...AUTH_GET } },
+    get: { summary: 'The schedule (as lifeboat schedule show --json), notification targets (secrets masked), whether file backups are incremental by default, and which are fixed by env/config', resource: 'admin', responses: { '200': '{schedule, notify, backups, fixed, machineTimeZone}', ...AUTH_GET } },
     put: {
-      summary: 'Change the schedule and/or notification targets (fields not sent keep their value; a masked secret sent back keeps the stored one)',
+      summary: 'Change the schedule, notification targets and/or the incremental default (fields not sent keep their value; a masked secret sent back keeps the stored one)',
       resource: 'admin',
       body: obj({
         schedule: obj({ enabled: bool, type: { enum: ['db', 'media', 'system', 'nomedia'] }, frequency: { enum: ['daily', 'weekly', 'monthly'] }, time: str, timezone: str, weekday: { type: 'integer' }, dayOfMonth: { type: 'integer' }, maintenance: bool, retention: { type: ['object', 'null'] }, drill: bool }),
         notify: obj({ webhookUrl: { type: ['string', 'null'] }, smtp: { type: ['object', 'null'] }, onSuccess: bool }),
+        backups: obj({ incremental: bool }, ['incremental']),
       }),
-      responses: { '200': '{schedule, notify, fixed, machineTimeZone}', '400': 'a bad value, named (e.g. schedule time must be HH:MM), a field over its limit, or a field fixed by env/config', ...AUTH },
+      responses: { '200': '{schedule, notify, backups, fixed, machineTimeZone}', '400': 'a bad value, named (e.g. schedule time must be HH:MM), a field over its limit, a field fixed by env/config, or incremental with off-site storage set', ...AUTH },
     },
   },
   '/api/settings/notify-test': {

@@ -1,5 +1,5 @@
-// /api/settings: the backup schedule (with its retention rules) and the notification targets, for
-// admins. The schedule is the record `lifeboat schedule set/show` uses, so the page and the CLI always
+// /api/settings: the backup schedule (with its retention rules), the notification targets and whether
+// file backups are incremental by default, for admins. The schedule is the record `lifeboat schedule set/show` uses, so the page and the CLI always
 // agree; notification targets are stored settings that LIFEBOAT_NOTIFY_* and the config file override.
 // POST /api/settings/notify-test sends a test message to every target in force.
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +10,7 @@ import { shopName } from '../../core/operations.js';
 import { machineTimeZone, type Schedule } from '../../core/schedule/schedule.js';
 import { loadSchedule, SCHEDULE_KEY, type SavedSchedule } from '../../core/schedule/scheduled.js';
 import { HttpError } from '../auth.js';
+import { effectiveIncremental, incrementalFixed, saveIncremental } from '../../core/backup/incremental-setting.js';
 import type { ServerContext } from '../context.js';
 import { nextNotify, nextSchedule, notifyView, scheduleView, splitSettingsBody } from '../settings-input.js';
 
@@ -23,7 +24,8 @@ export function registerSettingsRoutes(app: FastifyInstance, context: ServerCont
       // Without savedAt, as `lifeboat schedule show --json` prints it.
       schedule: saved ? scheduleView(schedule as Schedule) : null,
       notify: notifyView(await effectiveNotify(settings, store)),
-      fixed: { notify: fixedNotifyFields(settings) },
+      backups: { incremental: await effectiveIncremental(settings, store) },
+      fixed: { notify: fixedNotifyFields(settings), backups: { incremental: incrementalFixed(settings) } },
       machineTimeZone: machineTimeZone(),
     };
   };
@@ -45,6 +47,10 @@ export function registerSettingsRoutes(app: FastifyInstance, context: ServerCont
       if (targets) {
         await saveStoredNotify(store, settings, targets);
         changed.push(`notify ${Object.keys(body.notify ?? {}).join(',')}`);
+      }
+      if (body.backups) {
+        await saveIncremental(settings, store, body.backups.incremental);
+        changed.push(`backups incremental ${body.backups.incremental ? 'on' : 'off'}`);
       }
       if (schedule) {
         await store.setSetting(SCHEDULE_KEY, { ...schedule, savedAt: new Date().toISOString() } satisfies SavedSchedule);
