@@ -48,7 +48,8 @@ Options:
                               tar -I 'zstd -3 -T2'; its rollback over the full tree (a few files
                               changed) vs by hand: tar -xzf beside, mv swap, rm -rf the old tree;
                               extra: tar -xzf into an empty folder; rollback from .tar.zst vs .tgz
-                     incremental  Lifeboat backup system --incremental vs restic backup (zstd
+                     incremental
+                              Lifeboat backup system --incremental vs restic backup (zstd
                               repository): the first backup, the second after 1 % of the files
                               changed, the size after ten such rounds; its rollback over the full
                               tree vs tar -xzf into an empty folder; extra: restic restore
