@@ -47,7 +47,8 @@ function environmentNotes(o: BenchOptions, report: BenchReport, tools: Tools): s
   if (report.server.innodbBufferPool < 2 ** 30 && o.scale >= 0.5) {
     notes.push(`innodb_buffer_pool_size is ${(report.server.innodbBufferPool / 2 ** 20).toFixed(0)} MiB (the reference figures used 2 GB): restores are disk-bound`);
   }
-  const scaled = [...o.only].some((section) => section !== 'startup');
+  // Issue 22's looser small-shop bounds: not for start-up (no scale) nor the incremental section (issue 23's bounds are flat).
+  const scaled = [...o.only].some((section) => section !== 'startup' && section !== 'incremental');
   if (scaled && (o.scale <= SMALL_SHOP || o.treeScale <= SMALL_SHOP)) notes.push(`scale ${SMALL_SHOP} or below is a small shop, where fixed start-up costs weigh most: the dump, rollback and System backup bounds are 0.8, the tree rollback's 1.0`);
   const missing = (['dump', 'client', 'gzip', 'pigz', 'zstd', 'mydumper', 'myloader', 'tar', 'restic', 'time'] as const).filter((t) => !tools[t]);
   if (missing.length) notes.push(`not installed (their runs are skipped or measured less): ${missing.join(', ')}`);
