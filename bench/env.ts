@@ -51,6 +51,8 @@ export interface Tools {
   mydumper?: string;
   myloader?: string;
   tar?: string;
+  /** restic, the incremental section's reference */
+  restic?: string;
   /** GNU time, for the peak RSS and CPU of a process */
   time?: string;
   versions: Record<string, string>;
@@ -83,6 +85,7 @@ export function findTools(): Tools {
     mydumper: which('mydumper'),
     myloader: which('myloader'),
     tar: which('tar'),
+    restic: which('restic'),
     time: existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined,
     versions: {},
   };
@@ -93,6 +96,7 @@ export function findTools(): Tools {
     ['tar', ['--version']],
     ['gzip', ['--version']],
     ['zstd', ['--version']],
+    ['restic', ['version']],
   ];
   for (const [key, args] of versionArgs) {
     const file = tools[key];

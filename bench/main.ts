@@ -13,6 +13,7 @@ import { printReport } from './report/print.js';
 import { computeTargets, extraRatios, SMALL_SHOP, startupRatios, type TargetInputs } from './report/targets.js';
 import { summarize, type Check } from './results.js';
 import { dumpSection, prepareRestoreInputs, type DumpOutputs } from './runs/dump.js';
+import { incrementalSection } from './runs/incremental.js';
 import { lockSummary, locksSection } from './runs/locks.js';
 import { restoreSection } from './runs/restore.js';
 import { startupSection } from './runs/startup.js';
@@ -46,9 +47,10 @@ function environmentNotes(o: BenchOptions, report: BenchReport, tools: Tools): s
   if (report.server.innodbBufferPool < 2 ** 30 && o.scale >= 0.5) {
     notes.push(`innodb_buffer_pool_size is ${(report.server.innodbBufferPool / 2 ** 20).toFixed(0)} MiB (the reference figures used 2 GB): restores are disk-bound`);
   }
-  const scaled = [...o.only].some((section) => section !== 'startup');
+  // Issue 22's looser small-shop bounds: not for start-up (no scale) nor the incremental section (issue 23's bounds are flat).
+  const scaled = [...o.only].some((section) => section !== 'startup' && section !== 'incremental');
   if (scaled && (o.scale <= SMALL_SHOP || o.treeScale <= SMALL_SHOP)) notes.push(`scale ${SMALL_SHOP} or below is a small shop, where fixed start-up costs weigh most: the dump, rollback and System backup bounds are 0.8, the tree rollback's 1.0`);
-  const missing = (['dump', 'client', 'gzip', 'pigz', 'zstd', 'mydumper', 'myloader', 'tar', 'time'] as const).filter((t) => !tools[t]);
+  const missing = (['dump', 'client', 'gzip', 'pigz', 'zstd', 'mydumper', 'myloader', 'tar', 'restic', 'time'] as const).filter((t) => !tools[t]);
   if (missing.length) notes.push(`not installed (their runs are skipped or measured less): ${missing.join(', ')}`);
   return notes;
 }
@@ -131,6 +133,21 @@ async function runSections(ctx: Context, report: BenchReport, checks: Check[]): 
       report.treeRestore = inputs.treeRestore = t.restores.map(summarize);
       checks.push(...t.checks);
       if (t.lifeboatMissing) report.notes.push(`tree: ${t.lifeboatMissing}; only the standard tools were measured`);
+    });
+  }
+  if (o.only.has('incremental')) {
+    await guarded(report, 'incremental', async () => {
+      const t = await incrementalSection(ctx);
+      const incremental = {
+        firstBackup: t.firstBackups.map(summarize),
+        secondBackup: t.secondBackups.map(summarize),
+        space: t.space,
+        restore: t.restores.map(summarize),
+        ...(t.untimedPeakRss !== undefined ? { untimedPeakRss: t.untimedPeakRss } : {}),
+      };
+      report.incremental = { tree: t.generated, changedFiles: t.changedFiles, ...incremental };
+      inputs.incremental = incremental;
+      if (t.lifeboatMissing) report.notes.push(`incremental: ${t.lifeboatMissing}; only the standard tools were measured`);
     });
   }
   if (o.only.has('startup')) {
@@ -232,7 +249,7 @@ async function benchOn(o: BenchOptions, argv: string[], server: Server, own: Mar
   }
   if (o.json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
   const lifeboatFailed = reports.some((report) =>
-    [report.dump, report.restore, report.treeBackup, report.treeRestore, report.startup?.summaries].some((list) =>
+    [report.dump, report.restore, report.treeBackup, report.treeRestore, report.incremental?.firstBackup, report.incremental?.secondBackup, report.incremental?.restore, report.startup?.summaries].some((list) =>
       list?.some((s) => s.lifeboat && (s.status === 'failed' || s.status === 'mismatch')),
     ),
   );

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SERVER_URL } from './server.js';
 
-export const SECTIONS = ['dump', 'restore', 'tree', 'locks', 'tables', 'text', 'startup'] as const;
+export const SECTIONS = ['dump', 'restore', 'tree', 'incremental', 'locks', 'tables', 'text', 'startup'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** Small enough for the whole bench to take about a minute on 2 cores; --scale 1 is the real workload. */
@@ -48,6 +48,11 @@ Options:
                               tar -I 'zstd -3 -T2'; its rollback over the full tree (a few files
                               changed) vs by hand: tar -xzf beside, mv swap, rm -rf the old tree;
                               extra: tar -xzf into an empty folder; rollback from .tar.zst vs .tgz
+                     incremental
+                              Lifeboat backup system --incremental vs restic backup (zstd
+                              repository): the first backup, the second after 1 % of the files
+                              changed, the size after ten such rounds; its rollback over the full
+                              tree vs tar -xzf into an empty folder; extra: restic restore
                      locks    max latency of a shop writing during Lifeboat's dump
                      tables   400 tiny tables: Lifeboat's dump cost per table vs mysqldump's
                      text     a text-heavy database (descriptions, reviews, comments, e-mails; ~4 M

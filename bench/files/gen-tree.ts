@@ -25,7 +25,7 @@ const IMAGE_KEY = createHash('sha256').update('lifeboat bench images').digest().
  * shifted by one block, so neighbouring images repeated each other, which a compressor with a window
  * larger than an image (zstd's 2 MiB and more, not gzip's 32 KiB) squeezed to a fraction.
  */
-function imageBytes(i: number, size: number): Buffer {
+export function imageBytes(i: number, size: number): Buffer {
   const iv = Buffer.alloc(16);
   iv.writeUInt32BE(i, 0);
   const body = createCipheriv('aes-128-ctr', IMAGE_KEY, iv).update(Buffer.alloc(size - JPEG_HEADER.length));

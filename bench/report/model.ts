@@ -2,6 +2,7 @@
 import type { Machine } from '../env.js';
 import type { GeneratedTree } from '../files/gen-tree.js';
 import type { Section } from '../options.js';
+import type { IncrementalSpace } from '../runs/incremental.js';
 import type { Check, Summary } from '../results.js';
 import type { ShopCounts } from '../shop/counts.js';
 import type { TextCounts } from '../shop/text-data.js';
@@ -36,6 +37,18 @@ export interface BenchReport {
   restore?: Summary[];
   treeBackup?: Summary[];
   treeRestore?: Summary[];
+  /** Issue 23: incremental backups against restic on a tree of their own (bench/runs/incremental.ts). */
+  incremental?: {
+    tree: GeneratedTree;
+    /** Files each round changed (1 %: a third edited, a third added, a third removed). */
+    changedFiles: number;
+    firstBackup: Summary[];
+    secondBackup: Summary[];
+    space: IncrementalSpace;
+    restore: Summary[];
+    /** The highest peak RSS of Lifeboat's untimed runs (round setups, space rounds). */
+    untimedPeakRss?: number;
+  };
   locks?: LockRow[];
   tables?: { summaries: Summary[]; lifeboatPerTableMs?: number; mysqldumpPerTableMs?: number };
   /** The dump contestants on the text-heavy database (bench/runs/text.ts). */

@@ -88,6 +88,10 @@ export function printReport(r: BenchReport): string {
         (t.sqlBytes ? `; ${mib(t.sqlBytes)} of SQL in Lifeboat's dump` : ''),
     );
   }
+  if (r.incremental) {
+    const t = r.incremental.tree;
+    out.push(`incremental tree: scale ${o.treeScale}: ${t.textFiles} text files + ${t.images} images, ${mib(t.bytes)}; restic: version-2 repository (zstd), --no-cache`);
+  }
   if (r.tree) out.push(`shop tree: scale ${o.treeScale}: ${r.tree.textFiles} text files + ${r.tree.images} images, ${mib(r.tree.bytes)} (${mib(r.tree.textBytes)} text)`);
   out.push('(* = Lifeboat; times are medians; CPU client = user+sys of the command and its pipeline; CPU server = mariadbd meanwhile)');
   const sections: [string, Summary[] | undefined][] = [
@@ -96,11 +100,22 @@ export function printReport(r: BenchReport): string {
     ['RESTORE (each run over a full copy of the shop with a few rows changed, verified against the source)', r.restore],
     ['TREE BACKUP', r.treeBackup],
     ['TREE RESTORE (each run over the full tree with a few files changed, added and removed, verified; the extra: into an empty folder)', r.treeRestore],
+    ['INCREMENTAL FIRST BACKUP (each run into an empty repository / backup folder)', r.incremental?.firstBackup],
+    [`INCREMENTAL SECOND BACKUP (after ${r.incremental?.changedFiles ?? '-'} files changed: a third edited, a third added, a third removed; output = what the repository grew by)`, r.incremental?.secondBackup],
+    ['INCREMENTAL RESTORE (the rollback over the full tree with a few files changed; the others into an empty folder; all verified)', r.incremental?.restore],
     ['400 TINY TABLES', r.tables?.summaries],
   ];
   for (const [title, list] of sections) {
     if (!list) continue;
     out.push('', title, ...table(HEADER, summaryRows(list)));
+  }
+  if (r.incremental) {
+    const { space, untimedPeakRss } = r.incremental;
+    out.push(
+      `incremental space after a first backup and ${space.rounds} rounds of change and backup: Lifeboat's backup folder ${mib(space.lifeboatBytes)}, restic's repository ${mib(space.resticBytes)}` +
+        (space.note ? ` (${space.note})` : '') +
+        (untimedPeakRss !== undefined ? `; Lifeboat's untimed runs peaked at ${mib(untimedPeakRss)}` : ''),
+    );
   }
   if (r.tables) {
     const f = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)} ms`);
@@ -133,7 +148,7 @@ export function printReport(r: BenchReport): string {
     );
     out.push(...table(['ratio (no target)', 'value', 'detail'], st.ratios.map((x) => [x.name, x.value === undefined ? '-' : x.value.toFixed(2), x.detail.slice(0, 100)])));
   }
-  out.push('', 'TARGETS (issue 7; start-up: issue 20)', ...table(['', 'value', 'target', '', 'detail'], r.targets.map(targetRow)));
+  out.push('', 'TARGETS (issue 7; start-up: issue 20; incremental: issue 23)', ...table(['', 'value', 'target', '', 'detail'], r.targets.map(targetRow)));
   if (r.ratios?.length) {
     out.push(...table(['ratio (no target)', 'value', 'detail'], r.ratios.map((x) => [x.name, x.value === undefined ? '-' : x.value.toFixed(2), x.detail.slice(0, 100)])));
   }

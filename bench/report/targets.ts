@@ -1,6 +1,7 @@
-// The ratios and bounds of issue 7 (with issue 22's looser ones for a small shop, and issue 20's start-up bounds), each computed from the medians and marked PASS or MISS. A ratio that
+// The ratios and bounds of issue 7 (with issue 22's looser ones for a small shop, issue 20's start-up bounds and issue 23's incremental ones), each computed from the medians and marked PASS or MISS. A ratio that
 // cannot be computed (a side skipped, failed or not verified) says why instead of a value.
 import type { Summary } from '../results.js';
+import type { IncrementalSpace } from '../runs/incremental.js';
 
 export interface Target {
   name: string;
@@ -25,6 +26,8 @@ export interface TargetInputs {
   startup?: Summary[];
   /** The dump contestants on the text-heavy database. */
   text?: Summary[];
+  /** Issue 23: incremental backups against restic (bench/runs/incremental.ts). */
+  incremental?: { firstBackup: Summary[]; secondBackup: Summary[]; space: IncrementalSpace; restore: Summary[]; untimedPeakRss?: number };
   /** The database's and the tree's scale: at SMALL_SHOP or below the small-shop bounds apply. */
   scale?: number;
   treeScale?: number;
@@ -83,11 +86,38 @@ function ratio(name: string, limit: number, a: Summary | undefined, b: Summary |
   return { name, value, limit, unit: 'x', pass: value <= limit, detail };
 }
 
+function rssLimit(name: string, bytes: number | undefined, detail: string): Target {
+  if (bytes === undefined) return { name, limit: 256, unit: 'MiB', detail };
+  const value = bytes / MiB;
+  return { name, value, limit: 256, unit: 'MiB', pass: value <= 256, detail };
+}
+
 function rss(name: string, s: Summary | undefined): Target {
   const problem = usable(s);
-  if (problem || s?.peakRss === undefined) return { name, limit: 256, unit: 'MiB', detail: problem ?? 'peak RSS not measured' };
-  const value = s.peakRss / MiB;
-  return { name, value, limit: 256, unit: 'MiB', pass: value <= 256, detail: 'peak RSS of the Lifeboat process, max over the runs' };
+  if (problem || s?.peakRss === undefined) return rssLimit(name, undefined, problem ?? 'peak RSS not measured');
+  return rssLimit(name, s.peakRss, 'peak RSS of the Lifeboat process, max over the runs');
+}
+
+/** Issue 23's bounds: against restic's first and second backup and its repository's size, the rollback against tar -xzf. */
+function incrementalTargets(t: NonNullable<TargetInputs['incremental']>): Target[] {
+  const lifeboat = (list: Summary[]) => list.find((s) => s.key === 'lifeboat');
+  const restic = (list: Summary[]) => list.find((s) => s.key === 'restic');
+  const { space } = t;
+  const spaceName = `incremental store after ${space.rounds} rounds / restic repository`;
+  const [a, b] = [space.lifeboatBytes, space.resticBytes];
+  const spaceTarget: Target =
+    a === undefined || b === undefined || b === 0
+      ? { name: spaceName, limit: 1, unit: 'x', detail: space.note ?? 'a size was not measured' }
+      : { name: spaceName, value: a / b, limit: 1, unit: 'x', pass: a / b <= 1, detail: `${(a / MiB).toFixed(1)} MiB / ${(b / MiB).toFixed(1)} MiB (du -sb-like sums)` };
+  const lifeboatRuns = [lifeboat(t.firstBackup), lifeboat(t.secondBackup), lifeboat(t.restore)];
+  const peaks = [...lifeboatRuns.map((s) => s?.peakRss), t.untimedPeakRss].filter((v): v is number => v !== undefined);
+  return [
+    ratio('incremental first backup / restic first backup', 1, lifeboat(t.firstBackup), restic(t.firstBackup), 'seconds'),
+    ratio('incremental backup after 1 % changed / restic', 0.5, lifeboat(t.secondBackup), restic(t.secondBackup), 'seconds'),
+    spaceTarget,
+    ratio('rollback from an incremental backup / tar -xzf into an empty folder', 0.6, lifeboat(t.restore), t.restore.find((s) => s.key === 'tar-xzf'), 'seconds'),
+    rssLimit('incremental peak RSS', peaks.length ? Math.max(...peaks) : undefined, peaks.length ? 'every Lifeboat run of the section, untimed ones included' : 'peak RSS not measured'),
+  ];
 }
 
 export function computeTargets(t: TargetInputs): Target[] {
@@ -136,6 +166,7 @@ export function computeTargets(t: TargetInputs): Target[] {
     out.push(rss('tree rollback peak RSS', lb));
     out.push(ratio('tree rollback time from .tar.zst / from .tgz', 1, get(t.treeRestore, 'lifeboat-zstd'), lb, 'seconds'));
   }
+  if (t.incremental) out.push(...incrementalTargets(t.incremental));
   if (t.lockDetail !== undefined || t.lockMaxMs !== undefined) {
     const name = "slowest shop write during Lifeboat's dump";
     out.push(
@@ -161,8 +192,9 @@ export function computeTargets(t: TargetInputs): Target[] {
 
 /**
  * Ratios shown with no bound beside the targets: Lifeboat's rollbacks until their detached cleanup ended;
- * the tree rollback over the full tree against a plain extraction into an empty folder; Lifeboat's zstd
- * dump of the text-heavy database against mysqldump | zstd -3 -T2.
+ * the tree rollback over the full tree against a plain extraction into an empty folder; the rollback from
+ * an incremental backup against restic's restore; Lifeboat's zstd dump of the text-heavy database against
+ * mysqldump | zstd -3 -T2.
  */
 export function extraRatios(t: TargetInputs): InfoRatio[] {
   const out: InfoRatio[] = [];
@@ -177,6 +209,11 @@ export function extraRatios(t: TargetInputs): InfoRatio[] {
   if (t.treeRestore) {
     out.push(quotient('tree rollback until its old tree was removed / by hand (rm -rf included)', untilCleaned(get(t.treeRestore, 'lifeboat')), get(t.treeRestore, 'tar-replace'), 'seconds'));
     out.push(quotient('tree rollback (over the full tree) / tar -xzf into an empty folder', get(t.treeRestore, 'lifeboat'), get(t.treeRestore, 'tar-xzf'), 'seconds'));
+  }
+  if (t.incremental) {
+    const restore = t.incremental.restore;
+    out.push(quotient('rollback from an incremental backup / restic restore into an empty folder', get(restore, 'lifeboat'), get(restore, 'restic-restore'), 'seconds'));
+    out.push(quotient('restic restore / tar -xzf, both into an empty folder', get(restore, 'restic-restore'), get(restore, 'tar-xzf'), 'seconds'));
   }
   if (t.text) {
     out.push(quotient('text-heavy zstd dump time / mysqldump|zstd -3 -T2', get(t.text, 'lifeboat-zstd'), get(t.text, 'mysqldump-zstd'), 'seconds'));

@@ -7,10 +7,11 @@
 // an extra figure. On a generated Magento-like tree. Lifeboat's part runs only when its CLI has `backup
 // system` (checked at run time), with a one-table database (a system backup includes one); every result is
 // compared with the source tree before its time counts.
-import { appendFile, mkdir, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { failureLine, run, shell } from '../proc.js';
 import { lifeboatArgv, lifeboatEnv, measure, oneTableDatabase, parseBackupJson, sh, sizeOf, type BackupJson, type Context } from '../context.js';
+import { changeFiles } from '../files/change-tree.js';
 import { generateTree, type GeneratedTree } from '../files/gen-tree.js';
 import { contestant, inTurn, type Check, type Contestant, type Sample } from '../results.js';
 import { compareTrees, treeManifest, type TreeManifest } from '../verify/tree-manifest.js';
@@ -31,7 +32,7 @@ export async function hasSystemBackup(ctx: Context): Promise<boolean> {
   return result.code === 0 && /Usage: lifeboat backup system/.test(result.stdout);
 }
 
-interface Entry {
+export interface Entry {
   c: Contestant;
   once: () => Promise<Sample>;
 }
@@ -43,7 +44,7 @@ interface Entry {
  * `tar -xzf` of the same archive took 20-45 s instead of 7 s, and which run paid how much depended on
  * the timing, not on the tool.
  */
-class ExtractionFolders {
+export class ExtractionFolders {
   private readonly made: string[] = [];
 
   constructor(private readonly ctx: Context) {}
@@ -65,7 +66,7 @@ class ExtractionFolders {
  * run replaces it over what the previous run left. The parent folder is the contestant's own, so what a
  * rollback makes beside the shop (its work folders, the by-hand `shop.new` and `shop.old`) stays apart.
  */
-async function fullCopy(ctx: Context, tree: string, key: string): Promise<string> {
+export async function fullCopy(ctx: Context, tree: string, key: string): Promise<string> {
   const parent = ctx.scratch.path(`tree-shop-${key}`);
   await rm(parent, { recursive: true, force: true });
   await mkdir(parent, { recursive: true });
@@ -76,25 +77,10 @@ async function fullCopy(ctx: Context, tree: string, key: string): Promise<string
 }
 
 /**
- * What changes on a live shop between the backup and the rollback: a few files edited, a few added (in
- * existing folders and in a new one), a few removed. The rollback must undo each (the verification checks).
- */
-async function changeFiles(shop: string, want: TreeManifest): Promise<void> {
-  const files = [...want].filter(([, v]) => v.startsWith('f ')).map(([p]) => p);
-  const step = Math.max(1, Math.floor(files.length / 16));
-  const picked = Array.from({ length: 15 }, (_, i) => files[(i * step) % files.length]);
-  for (const p of picked.slice(0, 5)) await appendFile(`${shop}/${p}`, '\n// edited since the backup\n');
-  for (const [i, p] of picked.slice(5, 10).entries()) await writeFile(`${shop}/${p}.new-${i}`, `added since the backup ${i}\n`);
-  await mkdir(`${shop}/app/code/Since/Backup`, { recursive: true });
-  await writeFile(`${shop}/app/code/Since/Backup/registration.php`, '<?php // added since the backup\n');
-  for (const p of picked.slice(10)) await unlink(`${shop}/${p}`).catch(() => undefined);
-}
-
-/**
  * A system backup also holds the database dump (var/<time>_db.sql.gz, as Magento's snapshots do): that
  * file and the folders above it may be found besides the source's files.
  */
-function snapshotExtras(backup: BackupJson | undefined): (p: string) => boolean {
+export function snapshotExtras(backup: BackupJson | undefined): (p: string) => boolean {
   const dump = backup?.dump;
   return (p) => dump !== undefined && (p === dump || dump.startsWith(p + '/'));
 }
@@ -104,7 +90,7 @@ function snapshotExtras(backup: BackupJson | undefined): (p: string) => boolean 
  * the shop: the rollback's time ends when the shop is whole, as a job does, but the next contestant must
  * not share the disk with that removal. (Polled every 100 ms: the time until it ended is that coarse.)
  */
-async function replacedFilesRemoved(shop: string): Promise<void> {
+export async function replacedFilesRemoved(shop: string): Promise<void> {
   const beside = async () => (await readdir(path.dirname(shop))).filter((name) => name.startsWith('.lifeboat-rollback-'));
   for (let waited = 0; (await beside()).length > 0; waited += 100) {
     if (waited > 600_000) throw new Error(`the rollback's work folder beside ${shop} is still there after 10 minutes`);
@@ -113,14 +99,16 @@ async function replacedFilesRemoved(shop: string): Promise<void> {
 }
 
 /** Compares an extraction with the source; `extra` names paths that may be there besides (the dump of a snapshot). */
-async function verified(sample: Sample, want: TreeManifest, dir: string, extra?: (p: string) => boolean): Promise<Sample> {
+export async function verified(sample: Sample, want: TreeManifest, dir: string, extra?: (p: string) => boolean): Promise<Sample> {
   if (!sample.ok) return sample;
   const diff = compareTrees(want, await treeManifest(dir), 4, extra);
   return diff.length === 0 ? { ...sample, verification: 'ok' } : { ...sample, verification: 'mismatch', note: diff.join('; ') };
 }
 
-async function rounds(ctx: Context, what: string, list: Entry[]): Promise<void> {
+/** --runs rounds of the contestants in turn; `beforeRound` (untimed) sets up what a round's runs start from. */
+export async function rounds(ctx: Context, what: string, list: Entry[], beforeRound?: (round: number) => Promise<void>): Promise<void> {
   for (let round = 1; round <= ctx.options.runs; round++) {
+    await beforeRound?.(round);
     for (const e of inTurn(list.filter((x) => !x.c.skipped), round)) {
       const sample = await e.once();
       e.c.samples.push(sample);
@@ -136,6 +124,7 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
   const generated = await generateTree(tree, ctx.options.treeScale);
   ctx.log(`tree: ${generated.files} files, ${(generated.bytes / 2 ** 20).toFixed(1)} MiB in ${generated.seconds.toFixed(1)} s`);
   const want = await treeManifest(tree);
+  const wantFiles = [...want].filter(([, v]) => v.startsWith('f ')).map(([p]) => p);
   const lifeboatMissing = (await hasSystemBackup(ctx)) ? undefined : "Lifeboat's CLI has no `backup system` command yet";
   // A system backup holds the database too: a one-table one, so that the tree's cost is what is measured
   // (the database's is the dump and restore sections' subject; Lifeboat refuses to restore no table).
@@ -194,7 +183,8 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
     const known = shops.get(key);
     const shop = known ?? (await fullCopy(ctx, tree, key));
     shops.set(key, shop);
-    await changeFiles(shop, want);
+    // What changes on a live shop between the backup and the rollback; the rollback must undo each (the verification checks).
+    await changeFiles(shop, wantFiles, 15, 0);
     return shop;
   };
   /** After a run that did not leave the full tree, the next one starts from a fresh copy. */
