@@ -11,7 +11,7 @@ import { clearStaleFlagsOnAll } from './maintenance/roots.js';
 import { recoverInterrupted, type RecoveryPlace } from './rollback/recover.js';
 import { jobPlacement } from './jobs/lock-db.js';
 import { requireBoundManifest } from '../repository/manifest-binding.js';
-import { requireBackupName } from '../repository/naming.js';
+import { filterBackupName, requireBackupName } from '../repository/naming.js';
 import { notify, type JobEvent } from './notify/notify.js';
 import { effectiveNotify } from './notify/settings.js';
 import { isLocal } from '../repository/offsite-copy.js';
@@ -105,6 +105,23 @@ export function databaseFor(settings: Settings, needsDatabase: boolean): Databas
   return settings.databaseUrl ? requireDatabase(settings) : undefined;
 }
 
+/** The parts of a job's spec every operation on the shop sets alike: where it runs, its lock and what started it. */
+export function shopJob(settings: Settings, request: JobOptions) {
+  return {
+    home: settings.home,
+    stateTarget: settings.stateTarget,
+    root: settings.root,
+    ...jobPlacement(settings),
+    trigger: request.trigger,
+    maintenance: request.maintenance,
+    waitForLock: request.waitForLock,
+    signal: request.signal,
+    onProgress: request.onProgress,
+    onNotice: request.onNotice,
+    onStart: request.onStart,
+  };
+}
+
 /** What recovery needs to know about the shop. */
 export function recoveryPlace(settings: Settings): RecoveryPlace {
   return { home: settings.home, root: settings.root, backupDir: settings.backupDir, ...(settings.databaseUrl ? { target: requireDatabase(settings) } : {}) };
@@ -175,20 +192,11 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     throw new UsageError('incremental backups are not copied to off-site storage yet; take a full one (--full), or leave LIFEBOAT_STORAGE_URL unset');
   }
   const { jobId, result } = await runJob({
-    home: settings.home,
-    stateTarget: settings.stateTarget,
-    root: settings.root,
-    ...jobPlacement(settings),
+    ...shopJob(settings, request),
     kind: 'backup',
     type: request.type,
+    name: filterBackupName(request.name ?? ''),
     description: `backup ${request.type}${incremental ? ' (incremental)' : ''}${request.name ? ` "${request.name}"` : ''}`,
-    trigger: request.trigger,
-    maintenance: request.maintenance,
-    waitForLock: request.waitForLock,
-    signal: request.signal,
-    onProgress: request.onProgress,
-    onNotice: request.onNotice,
-    onStart: request.onStart,
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file, bytes: record.size }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
@@ -211,21 +219,12 @@ export async function rollBack(
   const isDatabase = record.type === 'db';
   const target = databaseFor(settings, holdsDatabase(record.type));
   const { jobId, result } = await runJob({
-    home: settings.home,
-    stateTarget: settings.stateTarget,
-    root: settings.root,
-    ...jobPlacement(settings),
+    ...shopJob(settings, request),
     kind: 'rollback',
     type: record.type,
+    name: record.name,
     description: `rollback ${record.file}${request.tables?.length ? ` (tables ${request.tables.join(', ')})` : ''}`,
-    trigger: request.trigger,
-    maintenance: request.maintenance,
-    waitForLock: request.waitForLock,
     file: record.file,
-    signal: request.signal,
-    onProgress: request.onProgress,
-    onNotice: request.onNotice,
-    onStart: request.onStart,
     summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
