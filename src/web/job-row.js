@@ -30,11 +30,17 @@ export function progressText(job) {
   return parts.join(' · ');
 }
 
-/** An ended job's outcome as a badge ("Done", "Rolled back", "Failed", "Cancelled"); null while it runs. */
+/** What a job that succeeded did, by kind; "Done" for a backup. */
+const SUCCEEDED = { rollback: 'Rolled back', verify: 'Verified' };
+
+/** An ended job's outcome as a badge ("Done", "Rolled back", "Verified", "Failed", "Cancelled"); null while it runs. */
 export function outcomeBadge(job) {
   const ended = ENDED[job.state];
-  return ended ? el('span', { class: `badge ${ended[0]}` }, job.kind === 'rollback' && job.state === 'succeeded' ? 'Rolled back' : ended[1]) : null;
+  return ended ? el('span', { class: `badge ${ended[0]}` }, (job.state === 'succeeded' && SUCCEEDED[job.kind]) || ended[1]) : null;
 }
+
+/** The job's kind before its backup's type in the grid ("Rollback · Database"); nothing for a backup. */
+const KIND_WORDS = { rollback: 'Rollback · ', verify: 'Verify · ' };
 
 function statusCell(job) {
   const badge = outcomeBadge(job);
@@ -57,7 +63,7 @@ function cells(job) {
     el('td', { class: 'c-time' }, el('time', { datetime: started, title: new Date(started).toLocaleString() }, shortTime(started))),
     el('td', { class: 'c-name job-name' }, el('strong', {}, jobTitle(job))),
     el('td', { class: `c-size num${sizeText(job) === '—' ? ' none' : ''}` }, sizeText(job)),
-    el('td', { class: 'c-type' }, `${job.kind === 'rollback' ? 'Rollback · ' : ''}${TYPE_LABELS[job.type] || job.type}`),
+    el('td', { class: 'c-type' }, `${KIND_WORDS[job.kind] ?? ''}${TYPE_LABELS[job.type] || job.type}`),
     el('td', { class: 'c-status job-status', colspan: 2 }, ...statusCell(job)),
   ];
 }
