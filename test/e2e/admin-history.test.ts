@@ -2,7 +2,8 @@
 // laptop (1280×800): a row's Verify runs a job whose outcome the row still shows after a reload (and the
 // at-a-glance area as the last verify), a row's Delete asks first and removes the archive from the disk,
 // the job history narrows by kind, outcome and what started a job and opens a job's log, and the Users
-// and roles view says a refusal beside the field it concerns. No sideways scroll, no serious axe findings.
+// and roles view says a refusal beside the field it concerns, with every user's and role's actions on
+// screen. No sideways scroll, no serious axe findings.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -128,6 +129,12 @@ describe('verify, delete and the job history on the page', () => {
       await roleForm.getByRole('button', { name: 'Save role' }).click();
       await expect.poll(() => page.locator('#role-name-error').textContent()).toBe('The built-in role "admin" cannot be changed.');
       await checkPage(page, 'Users and roles with errors');
+      // Every user's and role's actions are on screen, none hidden in a table scrolled sideways.
+      for (const action of await page.locator('#user-table .row-actions button, #role-table .row-actions button').all()) {
+        const box = (await action.boundingBox())!;
+        expect(box.x + box.width, (await action.textContent())!).toBeLessThanOrEqual(size.width);
+        await action.click({ trial: true });
+      }
       // Typing in the field takes its error away.
       await page.locator('#user-name').fill('grace');
       expect(await page.locator('#user-name-error').count()).toBe(0);
