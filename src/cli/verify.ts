@@ -12,7 +12,7 @@ import { UsageError } from '../shared/errors.js';
 async function readAndVerify(config: Settings, repository: Repository, record: BackupRecord, showProgress: boolean, dataSubset: number | undefined): Promise<VerifyReport> {
   const { verifyAndKeep } = await import('../core/verify/verify-job.js');
   const bar = progressBar(showProgress);
-  return withInterrupts((signal) => verifyAndKeep(config, repository, record, { signal, onProgress: bar.listener, dataSubset })).finally(() => bar.done());
+  return withInterrupts((signal) => verifyAndKeep(config, repository, record, { signal, onProgress: bar.listener, dataSubset, onNotice: log.warning })).finally(() => bar.done());
 }
 
 /** The verdict in one line: OK on stdout, anything else on stderr. */

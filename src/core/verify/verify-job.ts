@@ -18,6 +18,8 @@ export interface VerifyOptions {
   onProgress?: ProgressListener;
   /** Incremental backups: the share (percent) of the stored pieces to read. */
   dataSubset?: number;
+  /** Told when the outcome could not be kept (the state unreachable): the verdict itself still stands. */
+  onNotice?: (line: string) => void;
 }
 
 /**
@@ -41,7 +43,9 @@ export async function verifyAndKeep(settings: Settings, repository: Repository, 
       { signal, onProgress },
     );
   }
-  await StateStore.with(settings, (store) => keepVerify(store, verifyRecord(report, record)));
+  await StateStore.with(settings, (store) => keepVerify(store, verifyRecord(report, record))).catch((error: unknown) =>
+    options.onNotice?.(`could not keep the outcome of the verify in Lifeboat's state: ${error instanceof Error ? error.message : String(error)}`),
+  );
   return report;
 }
 
@@ -59,7 +63,7 @@ export async function verifyAsJob(settings: Settings, record: BackupRecord, requ
     work: async ({ signal, onProgress, log }) => {
       const repository = Repository.open(settings);
       try {
-        const report = await verifyAndKeep(settings, repository, record, { signal, onProgress });
+        const report = await verifyAndKeep(settings, repository, record, { signal, onProgress, onNotice: log });
         if (!report.ok) throw new OperationError(`damaged: ${report.problems.join('; ')}`);
         log(`checked: ${report.checked.join(', ')}`);
         return report;
