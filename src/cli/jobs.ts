@@ -17,7 +17,7 @@ function progressText(job: JobRecord): string {
 export function registerJobs(program: Command): void {
   program
     .command('jobs')
-    .description('list recent backup and rollback jobs, newest first (or one job with its log)')
+    .description('list recent backup, rollback and verify jobs, newest first (or one job with its log)')
     .argument('[id]', 'show one job with its log')
     .option('--limit <n>', 'how many jobs', '20')
     .option('--json', 'print JSON')
@@ -41,6 +41,7 @@ export function registerJobs(program: Command): void {
           else {
             const where = shared && job.host ? ` on ${job.host}` : '';
             stdio.out(`job ${job.id}: ${job.description} (${job.trigger}${where}) ${job.state.toUpperCase()}${job.error ? `: ${job.error}` : ''}`);
+            if (job.name) stdio.out(`  backup name: ${job.name}`);
             for (const line of job.log) stdio.out(`  ${line}`);
           }
           return;
@@ -55,9 +56,10 @@ export function registerJobs(program: Command): void {
           return;
         }
         // Local time, as `list` shows a backup's (the --json form keeps the ISO UTC times).
-        const rows = jobs.map((j) => [j.id, localTime(Date.parse(j.startedAt ?? j.createdAt) / 1000), j.state, j.description, j.trigger, progressText(j) || j.error || j.file || '']);
-        if (!shared) stdio.out(renderTable(['JOB', 'STARTED', 'STATE', 'WHAT', 'BY', 'PROGRESS / RESULT'], rows));
-        else stdio.out(renderTable(['JOB', 'HOST', 'STARTED', 'STATE', 'WHAT', 'BY', 'PROGRESS / RESULT'], rows.map((row, i) => [row[0], jobs[i].host ?? '', ...row.slice(1)])));
+        // NAME: the backup's name (the one made, or the one rolled back to or verified), from the job's own field.
+        const rows = jobs.map((j) => [j.id, localTime(Date.parse(j.startedAt ?? j.createdAt) / 1000), j.state, j.description, j.name ?? '', j.trigger, progressText(j) || j.error || j.file || '']);
+        if (!shared) stdio.out(renderTable(['JOB', 'STARTED', 'STATE', 'WHAT', 'NAME', 'BY', 'PROGRESS / RESULT'], rows));
+        else stdio.out(renderTable(['JOB', 'HOST', 'STARTED', 'STATE', 'WHAT', 'NAME', 'BY', 'PROGRESS / RESULT'], rows.map((row, i) => [row[0], jobs[i].host ?? '', ...row.slice(1)])));
       } finally {
         await store.close();
       }

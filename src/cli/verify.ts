@@ -2,28 +2,17 @@ import type { Command } from 'commander';
 import type { BackupRecord } from '../shared/types.js';
 import type { VerifyReport } from '../core/verify/database.js';
 import type { Repository } from '../repository/repository.js';
+import type { Settings } from '../config/settings.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 import { log } from '../shared/log.js';
 import { UsageError } from '../shared/errors.js';
 
-/** Reads the archive and checks it; a backup that is only off-site is fetched first, and removed afterwards. */
-async function readAndVerify(repository: Repository, record: BackupRecord, showProgress: boolean, dataSubset: number | undefined): Promise<VerifyReport> {
-  const { verifyBackup } = await import('../core/verify/database.js');
-  await repository.secret(); // a bad key file fails before anything is read
+/** Reads the archive and checks it (a backup only off-site is fetched first) and keeps the outcome for the page. */
+async function readAndVerify(config: Settings, repository: Repository, record: BackupRecord, showProgress: boolean, dataSubset: number | undefined): Promise<VerifyReport> {
+  const { verifyAndKeep } = await import('../core/verify/verify-job.js');
   const bar = progressBar(showProgress);
-  return withInterrupts((signal) =>
-    repository.withLocalCopy(
-      record,
-      (archiveDir, whole) =>
-        verifyBackup(archiveDir, whole, {
-          signal,
-          ...(dataSubset !== undefined ? { dataSubset } : {}),
-          onBytes: (bytes, total) => bar.listener?.({ phase: 'verify', rows: 0, bytes, totalBytes: total }),
-        }),
-      { signal, onProgress: bar.listener },
-    ),
-  ).finally(() => bar.done());
+  return withInterrupts((signal) => verifyAndKeep(config, repository, record, { signal, onProgress: bar.listener, dataSubset, onNotice: log.warning })).finally(() => bar.done());
 }
 
 /** The verdict in one line: OK on stdout, anything else on stderr. */
@@ -54,14 +43,13 @@ export function registerVerify(program: Command): void {
     .action(async (id: string, flags: { json?: boolean; readDataSubset?: string }): Promise<void> => {
       const dataSubset = parseSubset(flags.readDataSubset);
       const config = settings();
-      const [{ Repository }, { unboundReport }] = await Promise.all([import('../repository/repository.js'), import('../core/verify/database.js')]);
+      const { Repository } = await import('../repository/repository.js');
       const repository = Repository.open(config);
       let report: VerifyReport;
       let record: BackupRecord;
       try {
         record = await repository.find(id, { onStoreUnreachable: log.warning });
-        // An archive whose manifest is not its own has nothing to be checked against: it is not read (nor fetched).
-        report = record.problem ? unboundReport(record) : await readAndVerify(repository, record, !flags.json, dataSubset);
+        report = await readAndVerify(config, repository, record, !flags.json, dataSubset);
       } finally {
         repository.close();
       }

@@ -11,7 +11,7 @@ import { clearStaleFlagsOnAll } from './maintenance/roots.js';
 import { recoverInterrupted, type RecoveryPlace } from './rollback/recover.js';
 import { jobPlacement } from './jobs/lock-db.js';
 import { requireBoundManifest } from '../repository/manifest-binding.js';
-import { requireBackupName } from '../repository/naming.js';
+import { filterBackupName, requireBackupName } from '../repository/naming.js';
 import { notify, type JobEvent } from './notify/notify.js';
 import { effectiveNotify } from './notify/settings.js';
 import { isLocal } from '../repository/offsite-copy.js';
@@ -200,6 +200,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     ...shopJob(settings, request),
     kind: 'backup',
     type: request.type,
+    name: filterBackupName(request.name ?? ''),
     description: `backup ${request.type}${incremental ? ' (incremental)' : ''}${request.name ? ` "${request.name}"` : ''}`,
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file, bytes: record.size }),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
@@ -225,6 +226,7 @@ export async function rollBack(
     ...shopJob(settings, request),
     kind: 'rollback',
     type: record.type,
+    name: record.name,
     description: `rollback ${record.file}${request.tables?.length ? ` (tables ${request.tables.join(', ')})` : ''}`,
     file: record.file,
     summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),

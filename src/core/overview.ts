@@ -1,10 +1,11 @@
 // The shop's backups at a glance (the page's summary above the grid, GET /api/overview): the last good
 // backup and whether it is as fresh as the schedule promises, the next scheduled run, the space the
-// backups take and what is left on their disk, the off-site copy, the last restore drill, and the sizes
+// backups take and what is left on their disk, the off-site copy, the last restore drill and verify, and the sizes
 // of recent backups for a small chart.
 import { statfs } from 'node:fs/promises';
 import { nextRun, type Schedule } from './schedule/schedule.js';
 import type { KeptDrills } from './verify/drill-record.js';
+import type { VerifyRecord } from './verify/verify-record.js';
 import type { BackupRecord } from '../shared/types.js';
 
 /** ok: as fresh as the schedule wants; late: one period overdue; missing: none, or two periods overdue; unscheduled: no schedule to judge by. */
@@ -18,6 +19,8 @@ export interface Overview {
   space: { backups: number; usedBytes: number; freeBytes: number | null };
   offsite: { configured: boolean; missing: number };
   drill: KeptDrills;
+  /** The newest verify of any backup (the page's Verify or `lifeboat verify`); null before the first. */
+  lastVerify: VerifyRecord | null;
   /** The newest 30 backups, oldest first: when, how large, which type. */
   sizes: { time: number; size: number; type: string }[];
 }
@@ -37,6 +40,7 @@ export async function overview(input: {
   records: BackupRecord[];
   schedule: Schedule | undefined;
   drills: KeptDrills;
+  lastVerify?: VerifyRecord;
   backupDir: string;
   offsiteConfigured: boolean;
   now?: Date;
@@ -57,6 +61,7 @@ export async function overview(input: {
     space: { backups: input.records.length, usedBytes: input.records.reduce((sum, r) => sum + r.size, 0), freeBytes: disk ? disk.bavail * disk.bsize : null },
     offsite: { configured: input.offsiteConfigured, missing: input.records.filter((r) => r.copyMissing).length },
     drill: input.drills,
+    lastVerify: input.lastVerify ?? null,
     sizes: good.slice(0, 30).reverse().map((r) => ({ time: r.time, size: r.size, type: r.type })),
   };
 }

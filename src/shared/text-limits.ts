@@ -37,6 +37,7 @@ export const STORED_LIMITS = {
   jobError: 4000,
   jobLogLine: 1000,
   jobFile: 1024,
+  jobName: 255,
 } as const;
 
 /** Characters (code points): a pair of surrogates is one. */

@@ -47,6 +47,8 @@ export const MIGRATIONS: string[][] = [
     `INSERT IGNORE INTO role (name, resources, created_at) VALUES ('operator', '["backup"]', '${new Date(0).toISOString()}')`,
     `INSERT IGNORE INTO role (name, resources, created_at) VALUES ('restorer', '["backup","rollback"]', '${new Date(0).toISOString()}')`,
   ],
+  // The name of the backup a job makes or reads (see state-sqlite.ts), and the history's filters.
+  ['ALTER TABLE job ADD COLUMN name VARCHAR(255)', 'CREATE INDEX job_kind ON job (kind, state, `trigger`)'],
 ];
 
 type Queryable = mysql.Pool | mysql.PoolConnection;

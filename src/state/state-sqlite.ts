@@ -41,6 +41,10 @@ export const MIGRATIONS = [
   // privilege, the default: see AccountStore.defaultRole); a role of the same name made earlier is kept.
   `INSERT OR IGNORE INTO role (name, resources, created_at) VALUES ('operator', '["backup"]', datetime('now'));
    INSERT OR IGNORE INTO role (name, resources, created_at) VALUES ('restorer', '["backup","rollback"]', datetime('now'));`,
+  // The name of the backup a job makes or reads, as a field: the page and `lifeboat jobs` named jobs by
+  // reading it out of the description before. Jobs of earlier versions have none.
+  `ALTER TABLE job ADD COLUMN name TEXT;
+   CREATE INDEX job_kind ON job (kind, state, \`trigger\`);`,
 ];
 
 /** Opens (creating and migrating as needed) `<home>/lifeboat.db`. */

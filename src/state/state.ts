@@ -13,6 +13,18 @@ export type { StateLocation } from './state-db.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
+export const JOB_KINDS = ['backup', 'rollback', 'verify', 'drill'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** What the job history can be narrowed to (every field optional), and which page of it. */
+export interface JobQuery {
+  kind?: string;
+  state?: string;
+  trigger?: string;
+  offset?: number;
+  limit?: number;
+}
+
 export interface JobProgress {
   phase: string;
   table?: string;
@@ -28,9 +40,11 @@ export interface JobProgress {
 
 export interface JobRecord {
   id: string;
-  kind: 'backup' | 'rollback' | 'drill';
+  kind: JobKind;
   /** Backup type, e.g. db or system (src/shared/types.ts). */
   type: string;
+  /** The name of the backup the job makes (as the archive gets it: `before_upgrade`) or reads; '' for none. */
+  name?: string;
   description: string;
   /** What started it: cli, schedule, guard, api. */
   trigger: string;
@@ -53,6 +67,7 @@ interface JobRow {
   id: string;
   kind: string;
   type: string;
+  name: string | null;
   description: string;
   trigger: string;
   state: string;
@@ -70,7 +85,7 @@ interface JobRow {
 
 const MAX_LOG_LINES = 500;
 
-const JOB_COLUMNS = 'id, kind, type, description, `trigger`, state, progress, log, created_at, started_at, ended_at, error, backup_id, file, host, process';
+const JOB_COLUMNS = 'id, kind, type, name, description, `trigger`, state, progress, log, created_at, started_at, ended_at, error, backup_id, file, host, process';
 
 /**
  * The texts of a job (description, log lines, error) are masked when written and again when read: the
@@ -81,6 +96,7 @@ function toRecord(row: JobRow): JobRecord {
     id: row.id,
     kind: row.kind as JobRecord['kind'],
     type: row.type,
+    ...(row.name ? { name: row.name } : {}),
     description: redact(row.description),
     trigger: row.trigger,
     state: row.state as JobState,
@@ -114,13 +130,14 @@ export class StateStore {
     return this.db.close();
   }
 
-  async createJob(job: Pick<JobRecord, 'id' | 'kind' | 'type' | 'description' | 'trigger' | 'state' | 'file' | 'process'>): Promise<void> {
+  async createJob(job: Pick<JobRecord, 'id' | 'kind' | 'type' | 'name' | 'description' | 'trigger' | 'state' | 'file' | 'process'>): Promise<void> {
     await this.db.run(
-      'INSERT INTO job (id, kind, type, description, `trigger`, state, log, created_at, file, host, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO job (id, kind, type, name, description, `trigger`, state, log, created_at, file, host, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         job.id,
         job.kind,
         job.type,
+        clipStored(job.name || null, STORED_LIMITS.jobName),
         clipStored(redact(job.description), STORED_LIMITS.jobDescription),
         job.trigger,
         job.state,
@@ -185,6 +202,28 @@ export class StateStore {
   async listJobs(limit = 50): Promise<JobRecord[]> {
     const order = this.db.dialect === 'sqlite' ? 'rowid' : 'seq';
     return (await this.db.all<JobRow>(`SELECT ${JOB_COLUMNS} FROM job ORDER BY created_at DESC, ${order} DESC LIMIT ?`, [limit])).map(toRecord);
+  }
+
+  /**
+   * A page of the job history, newest first, narrowed by kind, outcome and what started it; with the
+   * number of jobs that match, for the pager. Each job comes without its log (GET one job for that).
+   */
+  async findJobs(query: JobQuery): Promise<{ jobs: JobRecord[]; total: number }> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    for (const [column, value] of [['kind', query.kind], ['state', query.state], ['`trigger`', query.trigger]] as const) {
+      if (!value) continue;
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+    const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+    const order = this.db.dialect === 'sqlite' ? 'rowid' : 'seq';
+    const counted = await this.db.get<{ total: number | string }>(`SELECT COUNT(*) AS total FROM job${filter}`, params);
+    const rows = await this.db.all<JobRow>(
+      `SELECT ${JOB_COLUMNS.replace(', log,', ", '[]' AS log,")} FROM job${filter} ORDER BY created_at DESC, ${order} DESC LIMIT ? OFFSET ?`,
+      [...params, query.limit ?? 20, query.offset ?? 0],
+    );
+    return { jobs: rows.map(toRecord), total: Number(counted?.total ?? 0) };
   }
 
   /** Jobs still marked running or queued: of one host (to find ones whose process died), or of all. */

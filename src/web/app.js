@@ -1,12 +1,14 @@
-// The admin page: sign-in and first-run setup, the Backups grid with its create, rollback and delete
-// dialogs, live job progress and cancel (server-sent events) also for jobs started elsewhere (the
-// console, the schedule: live-jobs.js), and for admins the audit log, users and
-// roles, and settings. Everything it does goes through the documented JSON API (api/openapi.json).
+// The admin page: sign-in and first-run setup, the Backups grid with its create, rollback, verify and
+// delete actions, live job progress and cancel (server-sent events) also for jobs started elsewhere (the
+// console, the schedule: live-jobs.js), the job history with each job's log (history.js), and for
+// admins the audit log, users and roles, and settings. Everything it does goes through the documented
+// JSON API (api/openapi.json).
 import { api, ApiError, setCsrfToken } from './api.js';
 import { createAuditView } from './audit-view.js';
 import { clearFormErrors, humanMessage, showFormError } from './errors.js';
 import { createGlance } from './glance.js';
 import { createGrid } from './grid.js';
+import { createHistoryView } from './history.js';
 import { createJobWatcher } from './jobs.js';
 import { alteredTables, alteredWords, backupLabel } from './labels.js';
 import { followOtherJobs } from './live-jobs.js';
@@ -28,6 +30,7 @@ function show(view) {
     else tab.removeAttribute('aria-current');
   }
   if (view === 'backups') refresh();
+  if (view === 'history') historyView.load().catch(failed);
   if (view === 'audit') auditView.load().catch(failed);
   if (view === 'users') usersView.load().catch(failed);
   if (view === 'settings') settingsView.load().catch(failed);
@@ -65,8 +68,12 @@ const grid = createGrid({
   next: $('page-next'),
   info: $('page-info'),
   deleteButton: $('delete-selected'),
-  canRollback: () => Boolean(user?.resources.includes('rollback')),
-  onRollback: openRollback,
+  actions: {
+    canRollback: () => Boolean(user?.resources.includes('rollback')),
+    onRollback: openRollback,
+    onVerify: verifyRow,
+    onDelete: (row) => openDelete([row]),
+  },
   // A rollback stopped half-way is a rollback decision: only roles that may roll back may cancel one.
   canCancel: (job) => Boolean(user?.resources.includes(job.kind === 'rollback' ? 'rollback' : 'backup')),
   onCancel: (job) => jobWatcher.cancel(job),
@@ -180,23 +187,36 @@ $('rollback-form').addEventListener('submit', async (event) => {
   }
 });
 
-// ---- Delete
-$('delete-selected').addEventListener('click', () => {
+// ---- Verify: a job (its progress shows as a row); the row shows its outcome once it ended
+async function verifyRow(row) {
   backupsError('');
-  const rows = grid.selected();
+  try {
+    const { job } = await api('POST', `api/backups/${encodeURIComponent(row.id)}/verify`);
+    watchJob(job);
+  } catch (error) {
+    backupsError(`Could not verify the ${backupLabel(row)}: ${humanMessage(error)}`);
+  }
+}
+
+// ---- Delete: the ticked rows (the toolbar's Delete) or one row (its own Delete), after the dialog's question
+let deleting = { rows: [], fromSelection: false };
+function openDelete(rows, fromSelection = false) {
+  backupsError('');
+  deleting = { rows, fromSelection };
   const places = rows.some((r) => r.locations?.includes('s3')) ? 'the server and off-site storage' : 'the server';
   $('delete-what').textContent = `Delete ${rows.length} backup${rows.length === 1 ? '' : 's'}? The archive files will be removed from ${places}: ${rows.map(backupLabel).join('; ')}.`;
   $('delete-dialog').showModal();
-});
+}
+$('delete-selected').addEventListener('click', () => openDelete(grid.selected(), true));
 
 $('delete-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   $('delete-dialog').close();
   // Each backup on its own: one that cannot be deleted does not keep the others; the reasons are listed inline.
   const problems = [];
-  for (const row of grid.selected()) await api('DELETE', `api/backups/${encodeURIComponent(row.id)}`).catch((error) => problems.push(`Could not delete the ${backupLabel(row)}: ${humanMessage(error)}`));
+  for (const row of deleting.rows) await api('DELETE', `api/backups/${encodeURIComponent(row.id)}`).catch((error) => problems.push(`Could not delete the ${backupLabel(row)}: ${humanMessage(error)}`));
   backupsError(problems.join(' '));
-  grid.clearSelection();
+  if (deleting.fromSelection) grid.clearSelection();
   refresh();
 });
 
@@ -204,6 +224,7 @@ for (const button of document.querySelectorAll('[data-close]')) button.addEventL
 
 // ---- Audit log, users and roles, settings
 const auditView = createAuditView({ table: $('audit') });
+const historyView = createHistoryView();
 const usersView = createUsersView({ currentUser: () => user });
 const settingsView = createSettingsView();
 

@@ -1,9 +1,9 @@
 // The Backups view's summary above the grid ("at a glance", GET /api/overview): is the last good backup
 // as fresh as the schedule promises (said in words and colour), when is the next run, how much space the
-// backups take and what is left, is the off-site copy whole, did the last restore drill pass, and a small
+// backups take and what is left, is the off-site copy whole, did the last restore drill and the last verify pass, and a small
 // chart of recent backup sizes.
 import { api, el, humanBytes } from './api.js';
-import { backupLabel, shortTime } from './labels.js';
+import { ago, backupLabel, shortTime } from './labels.js';
 
 const FRESHNESS = {
   ok: ['ok', 'On time'],
@@ -12,13 +12,6 @@ const FRESHNESS = {
   unscheduled: ['neutral', 'No schedule'],
 };
 const SVG = 'http://www.w3.org/2000/svg';
-
-function ago(seconds) {
-  if (seconds < 90) return 'just now';
-  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h ago`;
-  return `${Math.round(seconds / 86400)} days ago`;
-}
 
 function tile(title, status, ...lines) {
   return el('div', { class: `glance-tile ${status ?? ''}`, role: 'group', 'aria-label': title },
@@ -70,8 +63,12 @@ function render(o) {
     ? tile('Last restore drill', o.drill.last.ok ? 'ok' : 'bad', o.drill.last.ok ? `Passed ${shortTime(o.drill.last.finishedAt)}` : `Failed ${shortTime(o.drill.last.finishedAt)}`,
       o.drill.last.ok ? `${o.drill.last.tables} tables, ${o.drill.last.rows} rows restored as recorded` : `Not as recorded: ${o.drill.last.differing.join(', ')}`)
     : tile('Last restore drill', 'neutral', 'None yet', 'lifeboat drill, or a drill in the schedule');
+  const verify = o.lastVerify
+    ? tile('Last verify', o.lastVerify.ok ? 'ok' : 'bad', `${o.lastVerify.ok ? 'Passed' : 'Failed'} ${shortTime(o.lastVerify.finishedAt)}`,
+      o.lastVerify.ok ? `${backupLabel(o.lastVerify)}: whole` : `${backupLabel(o.lastVerify)}: ${o.lastVerify.problems.join('; ')}`)
+    : tile('Last verify', 'neutral', 'None yet', 'Verify a backup from its row, or lifeboat verify');
   const chart = sizeChart(o.sizes);
-  return [last, schedule, space, offsite, drill, ...(chart ? [el('div', { class: 'glance-tile', role: 'group', 'aria-label': 'Backup sizes' }, el('div', { class: 'glance-title' }, 'Backup sizes'), chart)] : [])];
+  return [last, schedule, space, offsite, drill, verify, ...(chart ? [el('div', { class: 'glance-tile', role: 'group', 'aria-label': 'Backup sizes' }, el('div', { class: 'glance-title' }, 'Backup sizes'), chart)] : [])];
 }
 
 export function createGlance(container) {

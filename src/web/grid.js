@@ -1,10 +1,12 @@
 // The Backups grid: sortable columns, filter by type and name, pages of 20, newest first; select rows
-// to delete; Rollback only for roles with the rollback resource. Queued and running jobs sit on top as
+// to delete; each row's actions (row-actions.js): Rollback only for roles with the rollback resource,
+// Verify and Delete, and its last verify beside its status. Queued and running jobs sit on top as
 // rows of their own, with live progress and a Cancel button.
 import { el, humanBytes, TYPE_LABELS } from './api.js';
 import { jobRow, updateJobRow } from './job-row.js';
 import { alteredWords, backupLabel, shortTime } from './labels.js';
 import { spokenName } from './name-rule.js';
+import { rowActions, verifyNote } from './row-actions.js';
 
 const PAGE_SIZE = 20;
 const COLUMNS = [
@@ -15,14 +17,15 @@ const COLUMNS = [
   { key: 'status', label: 'Status' },
 ];
 
-export function createGrid({ table, typeFilter, nameFilter, prev, next, info, deleteButton, canRollback, onRollback, canCancel, onCancel, onSelectionChange }) {
+export function createGrid({ table, typeFilter, nameFilter, prev, next, info, deleteButton, actions, canCancel, onCancel, onSelectionChange }) {
   const state = { rows: [], jobs: [], sort: 'time', dir: -1, page: 0, selected: new Set() };
-  const hasActions = () => canRollback() || state.jobs.length > 0;
 
   function status(row) {
     // A manifest that is not the archive's own: the server refuses to download or roll it back.
-    if (row.problem) return el('span', { class: 'badge bad', title: row.problem }, 'Manifest mismatch');
-    return row.origin === 'lifeboat' ? el('span', { class: 'badge ok' }, 'Complete') : el('span', { class: 'badge' }, 'Foreign (no manifest)');
+    const badge = row.problem
+      ? el('span', { class: 'badge bad', title: row.problem }, 'Manifest mismatch')
+      : row.origin === 'lifeboat' ? el('span', { class: 'badge ok' }, 'Complete') : el('span', { class: 'badge' }, 'Foreign (no manifest)');
+    return [badge, verifyNote(row)];
   }
 
   // Where the backup is, when off-site storage is configured (the API then sends `locations`).
@@ -48,7 +51,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
   function renderHead(rows) {
     const tr = table.tHead.rows[0];
     const all = rows.length > 0 && rows.every((r) => state.selected.has(r.id));
-    // Without an Action column there is no cell at all (replaceChildren would write a null as "null").
+    // Every role that sees the grid may verify and delete: each row has actions.
     const cells = [
       el('th', { scope: 'col', class: 'c-select' }, el('input', { type: 'checkbox', 'aria-label': 'Select all on this page', checked: all, onchange: (e) => selectPage(e.target.checked) })),
       ...COLUMNS.map((c) =>
@@ -56,8 +59,8 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
           el('button', { type: 'button', onclick: () => sortBy(c.key) }, c.label)),
       ),
       el('th', { scope: 'col', class: 'c-download' }, 'Download'),
+      el('th', { scope: 'col', class: 'c-action' }, 'Action'),
     ];
-    if (hasActions()) cells.push(el('th', { scope: 'col', class: 'c-action' }, 'Action'));
     tr.replaceChildren(...cells);
   }
 
@@ -73,9 +76,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
       el('td', { class: 'c-type' }, alteredWords(r) ? `${TYPE_LABELS[r.type] || r.type} (${alteredWords(r)})` : TYPE_LABELS[r.type] || r.type),
       el('td', { class: 'c-status' }, status(r)),
       el('td', { class: 'c-download' }, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.incremental ? r.file.replace(/\.incremental\.json$/, '.tgz') : r.file, 'aria-label': `Download ${label}` }, 'Download')),
-      canRollback()
-        ? el('td', { class: 'c-action' }, el('button', { type: 'button', class: 'link', 'aria-label': `Rollback to ${label}`, onclick: () => onRollback(r) }, 'Rollback'))
-        : hasActions() ? el('td', { class: 'c-action' }) : null,
+      el('td', { class: 'c-action' }, rowActions(r, label, actions)),
     );
   }
 
@@ -90,7 +91,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
     const { rows, total, pages } = pageRows();
     renderHead(rows);
     const body = table.tBodies[0];
-    const jobs = state.jobs.map((job) => jobRow(job, { actionColumn: hasActions(), canCancel: canCancel(job), onCancel }));
+    const jobs = state.jobs.map((job) => jobRow(job, { actionColumn: true, canCancel: canCancel(job), onCancel }));
     if (rows.length === 0) {
       body.replaceChildren(...jobs, el('tr', {}, el('td', { colspan: 8, class: 'empty' }, state.rows.length ? 'No backup matches the filter.' : 'No backups yet. Take one with the buttons above.')));
     } else {

@@ -30,11 +30,17 @@ export function progressText(job) {
   return parts.join(' · ');
 }
 
-/** An ended job's outcome as a badge ("Done", "Rolled back", "Failed", "Cancelled"); null while it runs. */
+/** What a job that succeeded did, by kind; "Done" for a backup. */
+const SUCCEEDED = { rollback: 'Rolled back', verify: 'Verified' };
+
+/** An ended job's outcome as a badge ("Done", "Rolled back", "Verified", "Failed", "Cancelled"); null while it runs. */
 export function outcomeBadge(job) {
   const ended = ENDED[job.state];
-  return ended ? el('span', { class: `badge ${ended[0]}` }, job.kind === 'rollback' && job.state === 'succeeded' ? 'Rolled back' : ended[1]) : null;
+  return ended ? el('span', { class: `badge ${ended[0]}` }, (job.state === 'succeeded' && SUCCEEDED[job.kind]) || ended[1]) : null;
 }
+
+/** The job's kind before its backup's type in the grid ("Rollback · Database"); nothing for a backup. */
+const KIND_WORDS = { rollback: 'Rollback · ', verify: 'Verify · ', drill: 'Drill · ' };
 
 function statusCell(job) {
   const badge = outcomeBadge(job);
@@ -47,9 +53,6 @@ function statusCell(job) {
   ];
 }
 
-/** The Type column says what a job that makes no backup does to one. */
-const KIND_PREFIXES = { rollback: 'Rollback · ', drill: 'Drill · ' };
-
 /** Bytes written so far, while the job runs: a job that ended without a backup has no size to show. */
 const sizeText = (job) => ((job.state === 'running' || job.state === 'succeeded') && job.progress?.bytes ? humanBytes(job.progress.bytes) : '—');
 
@@ -60,7 +63,7 @@ function cells(job) {
     el('td', { class: 'c-time' }, el('time', { datetime: started, title: new Date(started).toLocaleString() }, shortTime(started))),
     el('td', { class: 'c-name job-name' }, el('strong', {}, jobTitle(job))),
     el('td', { class: `c-size num${sizeText(job) === '—' ? ' none' : ''}` }, sizeText(job)),
-    el('td', { class: 'c-type' }, `${KIND_PREFIXES[job.kind] ?? ''}${TYPE_LABELS[job.type] || job.type}`),
+    el('td', { class: 'c-type' }, `${KIND_WORDS[job.kind] ?? ''}${TYPE_LABELS[job.type] || job.type}`),
     el('td', { class: 'c-status job-status', colspan: 2 }, ...statusCell(job)),
   ];
 }

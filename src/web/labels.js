@@ -1,7 +1,7 @@
 // The page's words for backups and jobs: what a merchant calls them ("System backup “full snapshot”
 // of 5 Dec 14:02"), never the archive's file name or the job's internal description. Row actions and
 // job rows are named with them, so that each Download or Rollback has a name of its own.
-import { filterBackupName, spokenName } from './name-rule.js';
+import { spokenName } from './name-rule.js';
 
 /** Each type as a noun, for prose and accessible names (the grid's Type column keeps TYPE_LABELS). */
 const BACKUP_NOUNS = { db: 'Database backup', media: 'Database and Media backup', system: 'System backup', nomedia: 'System backup without media', code: 'Code backup' };
@@ -35,18 +35,36 @@ export function backupLabel(row) {
   return `${backupNoun(row.type)}${quoted(spokenName(row.name || ''))} of ${shortTime(row.time * 1000)}`;
 }
 
-// The archive name a rollback job names: <unix time>_<type word>[_<name>].<extension> (src/repository/naming.ts).
-const ARCHIVE = /^(\d{9,11})_(?:db|snapshot|nomedia|media|filesystem_code|filesystem_media)(?:_([0-9A-Za-z_]+))?\./;
-// A backup job's description quotes the name as typed: backup <type> "<name>" (src/core/operations.ts);
-// the page names the job by the name the backup gets, so that the job and its backup read alike.
-const BACKUP_DESCRIPTION = /^backup \S+(?: \(incremental\))? "(.*)"$/;
+// The archive a rollback or verify job reads: <unix time>_<type word>[_<name>].<extension> (src/repository/naming.ts).
+// Its name part names the jobs of versions that kept no `name` field.
+const ARCHIVE = /^(\d{9,11})_(?:db|snapshot|nomedia|media|filesystem_code|filesystem_media|system|code)(?:_([0-9A-Za-z_]+))?\./;
 const TABLES = / \(tables (.+)\)$/;
+const ACTIONS = { rollback: 'Rollback to', verify: 'Verify of', drill: 'Drill of' };
 
-/** "System backup “full snapshot”", "Rollback to 5 Dec 14:02 System backup “before upgrade”" or "Drill of 5 Dec 14:02 Database backup" for a job of the API. */
+/**
+ * "System backup “full snapshot”", "Rollback to 5 Dec 14:02 System backup “before upgrade”" or "Verify of
+ * 5 Dec 14:02 Database backup" for a job of the API, named by the job's `name` (its backup's).
+ */
 export function jobTitle(job) {
-  if (job.kind === 'backup') return `${backupNoun(job.type)}${quoted(spokenName(filterBackupName(BACKUP_DESCRIPTION.exec(job.description)?.[1] ?? '')))}`;
   const archive = ARCHIVE.exec(job.file || '');
-  if (!archive) return job.description;
-  const tables = TABLES.exec(job.description)?.[1];
-  return `${job.kind === 'drill' ? 'Drill of' : 'Rollback to'} ${shortTime(Number(archive[1]) * 1000)} ${backupNoun(job.type)}${quoted(spokenName(archive[2] || ''))}${tables ? ` (tables ${tables})` : ''}`;
+  const backup = `${backupNoun(job.type)}${quoted(spokenName(job.name ?? archive?.[2] ?? ''))}`;
+  if (job.kind === 'backup') return backup;
+  if (!archive || !ACTIONS[job.kind]) return job.description;
+  const tables = job.kind === 'rollback' ? TABLES.exec(job.description)?.[1] : undefined;
+  return `${ACTIONS[job.kind]} ${shortTime(Number(archive[1]) * 1000)} ${backup}${tables ? ` (tables ${tables})` : ''}`;
+}
+
+/** "just now", "5 min ago", "2 h ago", "3 days ago". */
+export function ago(seconds) {
+  if (seconds < 90) return 'just now';
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86400)} days ago`;
+}
+
+/** A backup's last verify in words: "Verified 2 h ago", or "Verify failed 5 min ago: size is …"; '' when never verified. */
+export function verifyWords(verify, now = Date.now()) {
+  if (!verify) return '';
+  const when = ago((now - Date.parse(verify.finishedAt)) / 1000);
+  return verify.ok ? `Verified ${when}` : `Verify failed ${when}: ${verify.problems.join('; ') || 'see the job history'}`;
 }

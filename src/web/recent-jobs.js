@@ -9,15 +9,17 @@ import { jobTitle, shortTime } from './labels.js';
 const SHOWN = 6;
 const TRIGGERS = { api: 'from this page', cli: 'from the command line', schedule: 'by the schedule', guard: 'by lifeboat guard' };
 
-function item(job) {
+/** An ended or running job as an item of a list: outcome, what, when, how long, by whom, why it failed; `more` goes below. */
+export function jobItem(job, more = null) {
   const seconds = (Date.parse(job.endedAt) - Date.parse(job.startedAt ?? job.createdAt)) / 1000;
-  const took = Number.isNaN(seconds) ? '' : ` · took ${seconds < 1 ? 'under 1 s' : humanDuration(seconds)}`;
+  const took = Number.isNaN(seconds) || !job.endedAt ? '' : ` · took ${seconds < 1 ? 'under 1 s' : humanDuration(seconds)}`;
   return el('li', { class: `recent-job ${job.state}` },
-    outcomeBadge(job),
+    outcomeBadge(job) ?? el('span', { class: 'badge' }, job.state === 'queued' ? 'Queued' : 'Running'),
     el('div', {},
       el('strong', {}, jobTitle(job)),
       el('div', { class: 'muted small' }, el('time', { datetime: job.endedAt ?? job.createdAt }, shortTime(job.endedAt ?? job.createdAt)), `${took} · ${TRIGGERS[job.trigger] ?? job.trigger}`),
       job.error ? el('div', { class: job.state === 'failed' ? 'job-error' : 'muted small' }, humanMessage(job.error)) : null,
+      more,
     ),
   );
 }
@@ -26,7 +28,7 @@ export function createRecentJobs({ list, empty }) {
   async function load() {
     const { jobs } = await api('GET', 'api/jobs');
     const ended = jobs.filter((job) => job.state !== 'running' && job.state !== 'queued').slice(0, SHOWN);
-    list.replaceChildren(...ended.map(item));
+    list.replaceChildren(...ended.map((job) => jobItem(job)));
     empty.hidden = ended.length > 0;
   }
   return { load };

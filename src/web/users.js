@@ -1,13 +1,18 @@
 // The Users and roles view, for admins: users with their role (changed in place), reset password and
 // remove; roles with their resources (add, change, remove). A new user starts on the least privilege,
 // names are checked as they are typed (account-name-rule.js), and every refusal shows the API's reason
-// as a sentence (errors.js), as the other views do.
+// as a sentence (errors.js), as the other views do: a form's beside the field it concerns.
 import { api, el } from './api.js';
 import { checkNameAsTyped } from './account-name-rule.js';
-import { humanMessage as message } from './errors.js';
+import { clearFormErrors, humanMessage as message, showFormError } from './errors.js';
 
 const $ = (id) => document.getElementById(id);
 const RESOURCE_LABELS = { backup: 'Backups', rollback: 'Rollback', admin: 'Admin' };
+
+// Which field a refusal of the server concerns ([pattern of its sentence, field id]), first match first.
+const USER_FIELDS = [[/password/i, 'user-password'], [/user ?name|^User "/i, 'user-name'], [/role/i, 'user-role']];
+const ROLE_FIELDS = [[/resource/i, 'role-resource-backup'], [/name|built-in/i, 'role-name']];
+const PASSWORD_FIELDS = [[/password/i, 'password-new']];
 
 /** As the server's default: roles without admin first, then fewer resources, then by name. */
 function defaultRole(roles) {
@@ -52,7 +57,7 @@ export function createUsersView({ currentUser }) {
     passwordUser = username;
     $('password-title').textContent = `Reset the password of ${username}`;
     $('password-new').value = '';
-    $('password-error').textContent = '';
+    clearFormErrors($('password-form'));
     $('password-dialog').showModal();
   }
 
@@ -73,7 +78,7 @@ export function createUsersView({ currentUser }) {
     $('role-name').value = role.name;
     checkRoleName(); // a rule shown for what was typed before no longer applies
     for (const box of $('role-form').querySelectorAll('input[name=resource]')) box.checked = role.resources.includes(box.value);
-    $('role-error').textContent = '';
+    clearFormErrors($('role-form'));
     $('role-name').focus();
   }
 
@@ -116,10 +121,10 @@ export function createUsersView({ currentUser }) {
     try {
       await api('POST', 'api/users', { username: $('user-name').value.trim(), role: $('user-role').value, password: $('user-password').value });
       event.target.reset();
-      $('user-error').textContent = '';
+      clearFormErrors(event.target);
       await load();
     } catch (error) {
-      $('user-error').textContent = message(error);
+      showFormError(event.target, error, USER_FIELDS);
     }
   });
 
@@ -128,15 +133,15 @@ export function createUsersView({ currentUser }) {
     const resources = [...event.target.querySelectorAll('input[name=resource]:checked')].map((i) => i.value);
     try {
       await api('POST', 'api/roles', { name: $('role-name').value.trim(), resources });
-      $('role-error').textContent = '';
+      clearFormErrors(event.target);
       event.target.reset();
       $('role-form-title').textContent = 'Add a role';
       await load();
     } catch (error) {
-      $('role-error').textContent = message(error);
+      showFormError(event.target, error, ROLE_FIELDS);
     }
   });
-  $('role-reset').addEventListener('click', () => (($('role-form-title').textContent = 'Add a role'), ($('role-error').textContent = '')));
+  $('role-reset').addEventListener('click', () => (($('role-form-title').textContent = 'Add a role'), clearFormErrors($('role-form'))));
 
   $('password-form').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -145,7 +150,7 @@ export function createUsersView({ currentUser }) {
       $('password-dialog').close();
       $('user-list-error').textContent = '';
     } catch (error) {
-      $('password-error').textContent = message(error);
+      showFormError($('password-form'), error, PASSWORD_FIELDS);
     }
   });
 

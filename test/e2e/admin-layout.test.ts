@@ -2,14 +2,13 @@
 // sideways, every action of a backup row is on screen and clickable, each row action has its own
 // accessible name, axe-core finds nothing serious or critical, and nothing the page loads answers 404
 // (the favicon). Screenshots of every page at both sizes go to test-results/.
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AFTER_PASSWORD_CHECK, ARTIFACTS, openSignedIn, signInOnPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 import { startPageBed, type PageBed } from '../helpers/page-bed.js';
+import { axeFindings, axeSource as readAxeSource, sidewaysScroll, widest } from '../helpers/page-checks.js';
 import type { RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'layout test password';
@@ -19,40 +18,11 @@ const SIZES = [
 ];
 const VIEWS = [
   { tab: 'Backups', heading: 'Backups' },
+  { tab: 'Job history', heading: 'Job history' },
   { tab: 'Audit log', heading: 'Audit log' },
   { tab: 'Users and roles', heading: 'Users and roles' },
   { tab: 'Settings', heading: 'Settings' },
 ];
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core's serious and critical findings on the page as it is now. */
-async function axeFindings(page: Page, source: string): Promise<string[]> {
-  // Evaluated by the test's driver, not as a script tag: the page's content security policy allows no inline script.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(source);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run(document, { resultTypes: ['violations'] })).violations;
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-const sidewaysScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-
-/** The visible elements that reach past the screen's right edge, for a failure's message. */
-const widest = (page: Page) =>
-  page.evaluate(() =>
-    [...document.querySelectorAll('body *')]
-      .filter((node) => node.getBoundingClientRect().right > window.innerWidth + 0.5 && node.getClientRects().length > 0)
-      .map((node) => `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}.${[...node.classList].join('.')} (${Math.round(node.getBoundingClientRect().right)} px)`)
-      .slice(0, 8)
-      .join(', '),
-  );
 
 const signInAs = (page: Page, base: string, username: string) => openSignedIn(page, base, username, PASSWORD);
 
@@ -64,7 +34,7 @@ describe('the admin page on a phone and a laptop', () => {
   let bed: PageBed;
 
   beforeAll(async () => {
-    axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    axeSource = await readAxeSource();
     bed = await startPageBed(PASSWORD, { roles: { operator: 'backup' }, users: { ada: 'admin', olga: 'operator' } }, async (env) => {
       for (const args of [['backup', 'db', '--name', 'before the upgrade'], ['backup', 'system', '--name', 'full snapshot']]) expect((await runCli(args, env)).code).toBe(0);
     });
@@ -116,7 +86,13 @@ describe('the admin page on a phone and a laptop', () => {
       const names = new Set<string>();
       for (let i = 0; i < 2; i++) {
         const row = rows.nth(i);
-        const actions = [row.getByRole('checkbox'), row.getByRole('link', { name: /^Download / }), row.getByRole('button', { name: /^Rollback to / })];
+        const actions = [
+          row.getByRole('checkbox'),
+          row.getByRole('link', { name: /^Download / }),
+          row.getByRole('button', { name: /^Rollback to / }),
+          row.getByRole('button', { name: /^Verify / }),
+          row.getByRole('button', { name: /^Delete / }),
+        ];
         for (const action of actions) {
           await action.scrollIntoViewIfNeeded({ timeout: 5000 });
           expect(await action.isVisible()).toBe(true);
@@ -129,7 +105,7 @@ describe('the admin page on a phone and a laptop', () => {
           names.add(name!);
         }
       }
-      expect(names.size).toBe(6);
+      expect(names.size).toBe(10);
 
       // A ticked row's Delete stays in reach (on a phone it floats at the bottom of the screen) and asks first.
       await rows.last().getByRole('checkbox').check();

@@ -74,7 +74,7 @@ describe('first run in Chromium', () => {
     const downloaded = readFileSync(await download.path());
     expect(createHash('sha256').update(downloaded).digest('hex')).toBe(createHash('sha256').update(readFileSync(path.join(backupDir, file))).digest('hex'));
 
-    await row.getByRole('button', { name: 'Rollback' }).click();
+    await row.getByRole('button', { name: /^Rollback to / }).click();
     const dialog = page.getByRole('dialog');
     expect(await dialog.textContent()).toMatch(/replaces the whole database/);
     await dialog.getByLabel('Your password').fill('not the password');

@@ -64,6 +64,20 @@ function conformance(name: string, setup: () => Promise<{ location: StateLocatio
       for (const id of ids) await state.finishJob(id, 'failed', { error: 'x' });
     });
 
+    it("keeps a job's backup name, and finds a page of the history by kind, outcome and trigger, without logs", async () => {
+      await state.createJob({ id: 'jnamed', kind: 'verify', type: 'db', name: 'before_the_upgrade', description: 'verify x', trigger: 'history', state: 'running' });
+      await state.createJob({ id: 'jnameless', kind: 'verify', type: 'db', name: '', description: 'verify y', trigger: 'history', state: 'running' });
+      await state.appendLog('jnamed', 'a line');
+      await state.finishJob('jnamed', 'failed', { error: 'damaged' });
+      expect((await state.getJob('jnamed'))?.name).toBe('before_the_upgrade');
+      expect(await state.getJob('jnameless')).not.toHaveProperty('name');
+      const failed = await state.findJobs({ kind: 'verify', state: 'failed', trigger: 'history' });
+      expect(failed).toMatchObject({ total: 1, jobs: [{ id: 'jnamed', name: 'before_the_upgrade', log: [] }] });
+      const pages = await Promise.all([0, 1].map((offset) => state.findJobs({ trigger: 'history', limit: 1, offset })));
+      expect(pages.map((page) => [page.total, page.jobs.map((job) => job.id)])).toEqual([[2, ['jnameless']], [2, ['jnamed']]]);
+      await state.finishJob('jnameless', 'succeeded');
+    });
+
     it('keeps unfinished jobs per host: reaping judges only this host, cancelling another host names it', async () => {
       const here = currentProcess();
       await state.createJob({ id: 'jgonehere', kind: 'backup', type: 'db', description: 'gone', trigger: 'test', state: 'running', process: { host: here.host, pid: GONE_PID } });

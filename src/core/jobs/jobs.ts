@@ -33,6 +33,8 @@ export interface JobSpec<T> {
   lockTaker?: JobLockTaker;
   kind: JobRecord['kind'];
   type: string;
+  /** The backup's name, as its archive has it (what the page and `lifeboat jobs` call the job by); '' for none. */
+  name?: string;
   /** e.g. "backup db" or "rollback 1764000000_db.sql.gz" */
   description: string;
   /** What started it: cli, schedule, guard, api. */
@@ -121,7 +123,7 @@ function progressTracker(writes: StateWrites, jobId: string, jobLog: JobLog, for
 }
 
 function jobFields<T>(spec: JobSpec<T>, jobId: string) {
-  return { id: jobId, kind: spec.kind, type: spec.type, description: spec.description, trigger: spec.trigger, file: spec.file, process: currentProcess() };
+  return { id: jobId, kind: spec.kind, type: spec.type, name: spec.name, description: spec.description, trigger: spec.trigger, file: spec.file, process: currentProcess() };
 }
 
 const LOCK_POLL_MS = 2000;

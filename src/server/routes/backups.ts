@@ -15,6 +15,8 @@ import { recordSummary } from '../../core/record-summary.js';
 import { overview } from '../../core/overview.js';
 import { loadSchedule } from '../../core/schedule/scheduled.js';
 import { keptDrills } from '../../core/verify/drill-record.js';
+import { keptVerifies } from '../../core/verify/verify-record.js';
+import { verifyAsJob } from '../../core/verify/verify-job.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
 import { snapshotArchive } from '../../core/snapshot-source.js';
 import { removeDataOfDeleted } from '../../core/incremental-data.js';
@@ -100,7 +102,10 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const records = await repository.session().list({ onStoreUnreachable: (line) => warnings.push(line) });
     // A rollback that was interrupted and not yet recovered: the shop may be half rolled back.
     const interrupted = await interruptedRollbacks(settings.home);
-    return { backups: records.map(recordSummary), warnings: [...interrupted, ...warnings], interrupted };
+    // Each backup with its last verify (the page's "Verified 2 h ago"), from the page or `lifeboat verify`.
+    const verified = (await StateStore.with(settings, keptVerifies)).byBackup;
+    const backups = records.map((record) => ({ ...recordSummary(record), ...(verified[record.id] ? { verify: verified[record.id] } : {}) }));
+    return { backups, warnings: [...interrupted, ...warnings], interrupted };
   });
 
   // The summary above the grid: freshness against the schedule, space, off-site, the last drill.
@@ -108,7 +113,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     await context.auth(request, 'backup');
     const records = await repository.session().list({ onStoreUnreachable: () => undefined });
     return StateStore.with(settings, async (store) =>
-      overview({ records, schedule: await loadSchedule(store), drills: await keptDrills(store), backupDir: settings.backupDir, offsiteConfigured: repository.offsiteLocation !== undefined }),
+      overview({ records, schedule: await loadSchedule(store), drills: await keptDrills(store), lastVerify: (await keptVerifies(store)).last, backupDir: settings.backupDir, offsiteConfigured: repository.offsiteLocation !== undefined }),
     );
   });
 
@@ -197,6 +202,24 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     await context.audit(request, session, 'delete', true, record.id, record.file);
     await removeDataOfDeleted(settings, [record], log.info, log.warn);
     return reply.code(204).send();
+  });
+
+  // Verify: a job (the job lock, progress, the history); its outcome is kept as the backup's last verify.
+  app.post('/api/backups/:id/verify', async (request, reply) => {
+    const session = await context.auth(request, 'backup');
+    const record = await find(request);
+    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'verify', success, record.id, detail);
+    let jobId: string;
+    try {
+      jobId = await startJob(
+        (onStart) => verifyAsJob(settings, record, { trigger: 'api', onStart, onNotice: log.warn }),
+        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
+      );
+    } catch (error) {
+      await audit(false, (error as Error).message);
+      throw error;
+    }
+    return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 
   app.post('/api/backups/:id/rollback', async (request, reply) => {

@@ -1,7 +1,7 @@
-// /api/jobs: recent jobs, one job, a live progress stream (server-sent events, read from the state
+// /api/jobs: the job history (a page of it, narrowed by kind, outcome and what started it), one job with its log, a live progress stream (server-sent events, read from the state
 // store twice a second until the job ends), and cancelling a queued or running job (as `lifeboat cancel`).
 import type { FastifyInstance } from 'fastify';
-import { StateStore, type JobRecord } from '../../state/state.js';
+import { JOB_KINDS, StateStore, type JobQuery, type JobRecord } from '../../state/state.js';
 import { requestCancel, waitForJobEnd } from '../../core/jobs/cancel.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -16,6 +16,39 @@ function jobJson(job: JobRecord): Omit<JobRecord, 'process'> {
   return rest;
 }
 
+const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+const TRIGGERS = ['api', 'cli', 'schedule', 'guard'];
+const MAX_PAGE_SIZE = 100;
+
+/** A positive whole number from the query string, or a 400 naming the parameter. */
+function wholeNumber(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new HttpError(400, `${name} must be a whole number from 1 to ${max}, not "${String(value)}"`);
+  return n;
+}
+
+/** One of `allowed`, or a 400 that lists them. */
+function oneOf(name: string, value: unknown, allowed: readonly string[]): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !allowed.includes(value)) throw new HttpError(400, `${name} must be one of ${allowed.join(', ')}, not "${String(value)}"`);
+  return value;
+}
+
+/** ?kind=&state=&trigger=&page=&limit= as a query of the history (page 1, 20 jobs, by default). */
+function historyQuery(query: Record<string, unknown>): JobQuery & { page: number; limit: number } {
+  const limit = wholeNumber('limit', query.limit, 20, MAX_PAGE_SIZE);
+  const page = wholeNumber('page', query.page, 1, 1_000_000);
+  return {
+    kind: oneOf('kind', query.kind, JOB_KINDS),
+    state: oneOf('state', query.state, JOB_STATES),
+    trigger: oneOf('trigger', query.trigger, TRIGGERS),
+    page,
+    limit,
+    offset: (page - 1) * limit,
+  };
+}
+
 export function registerJobRoutes(app: FastifyInstance, context: ServerContext): void {
   const { settings } = context;
   const find = async (id: string): Promise<JobRecord> => {
@@ -26,7 +59,10 @@ export function registerJobRoutes(app: FastifyInstance, context: ServerContext):
 
   app.get('/api/jobs', async (request) => {
     await context.auth(request, 'backup');
-    return { jobs: (await StateStore.with(settings, (store) => store.listJobs(20))).map(jobJson) };
+    const query = historyQuery(request.query as Record<string, unknown>);
+    // Without their logs: a page of 100 jobs of 500 lines each is not sent at every look (GET one job for its log).
+    const { jobs, total } = await StateStore.with(settings, (store) => store.findJobs(query));
+    return { jobs: jobs.map(jobJson), total, page: query.page, pages: Math.max(1, Math.ceil(total / query.limit)) };
   });
 
   app.get('/api/jobs/:id', async (request) => {

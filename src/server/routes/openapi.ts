@@ -28,10 +28,10 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     post: { summary: 'Create the first admin with the token lifeboat serve printed', body: obj({ token: str, username: str, password: str }, ['token', 'username', 'password']), responses: { '201': '{user}', '400': 'bad body, password too short, or a field over its limit', '403': 'wrong token, or an admin exists' } },
   },
   '/api/overview': {
-    get: { summary: 'The backups at a glance: the last good one and its freshness against the schedule (ok, late, missing, unscheduled), the next run, space used and free, the off-site copy, the last restore drill, recent sizes', resource: 'backup', responses: { '200': '{lastBackup, ageSeconds, freshness, schedule, space, offsite, drill, sizes}', ...AUTH_GET } },
+    get: { summary: 'The backups at a glance: the last good one and its freshness against the schedule (ok, late, missing, unscheduled), the next run, space used and free, the off-site copy, the last restore drill, the last verify, recent sizes', resource: 'backup', responses: { '200': '{lastBackup, ageSeconds, freshness, schedule, space, offsite, drill, lastVerify, sizes}', ...AUTH_GET } },
   },
   '/api/backups': {
-    get: { summary: "All backups, newest first: the backup folder's and, with off-site storage, the bucket's (each with locations: local, s3)", resource: 'backup', responses: { '200': '{backups}', ...AUTH_GET } },
+    get: { summary: "All backups, newest first: the backup folder's and, with off-site storage, the bucket's (each with locations: local, s3, and verify: its last verify's outcome)", resource: 'backup', responses: { '200': '{backups}', ...AUTH_GET } },
     post: { summary: 'Start a backup job', resource: 'backup', body: obj({ type: { enum: ['db', 'media', 'system'] }, name: str, maintenance: bool, excludeMedia: bool, strip: { type: 'array', items: str }, anonymize: bool, incremental: bool }, ['type']), responses: { '202': '{job}', '400': 'bad body or settings, or name over 50 characters', '409': 'another job is running', ...AUTH } },
   },
   '/api/backups/{id}/download': {
@@ -40,10 +40,19 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/backups/{id}': {
     delete: { summary: 'Delete the backup: its archive and manifest, from the backup folder and off-site storage', resource: 'backup', responses: { '204': 'deleted', '404': 'no such backup', ...AUTH } },
   },
+  '/api/backups/{id}/verify': {
+    post: { summary: "Start a verify job: the archive is re-read and checked; the outcome is kept as the backup's last verify (GET /api/backups shows it as verify)", resource: 'backup', responses: { '202': '{job}', '404': 'no such backup', '409': 'another job is running', ...AUTH } },
+  },
   '/api/backups/{id}/rollback': {
     post: { summary: "Start a rollback job (the current user's password is checked again); a backup only in off-site storage is fetched first", resource: 'rollback', body: obj({ password: str, maintenance: bool, allowStripped: bool, safetyBackup: bool }, ['password']), responses: { '202': '{job}', '400': 'password over 1024 characters, or a backup taken with strip and no allowStripped: true', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no rollback resource', '429': 'past the sign-in limits, which count wrong passwords here too' } },
   },
-  '/api/jobs': { get: { summary: 'The 20 newest jobs', resource: 'backup', responses: { '200': '{jobs}', ...AUTH_GET } } },
+  '/api/jobs': {
+    get: {
+      summary: 'The job history, newest first, without logs: a page (?page=N, ?limit=N jobs, at most 100, default 20), narrowed by ?kind= (backup, rollback, verify, drill), ?state= (queued, running, succeeded, failed, cancelled) and ?trigger= (api, cli, schedule, guard)',
+      resource: 'backup',
+      responses: { '200': '{jobs, total, page, pages}', '400': 'a filter or page that is not one of those listed', ...AUTH_GET },
+    },
+  },
   '/api/jobs/{id}': { get: { summary: 'One job: state, progress, log', resource: 'backup', responses: { '200': '{job}', '404': 'no such job', ...AUTH_GET } } },
   '/api/jobs/{id}/cancel': {
     post: { summary: 'Cancel a queued or running job (as lifeboat cancel); waits up to 30 s for it to clean up', resource: 'backup (rollback for rollback jobs)', responses: { '200': '{job} ended (cancelled)', '202': '{job} still stopping', '404': 'no such job', '409': 'the job is not running, or runs on another host (the message names it)', ...AUTH } },
