@@ -40,13 +40,13 @@ const ARCHIVE = /^(\d{9,11})_(?:db|snapshot|nomedia|media|filesystem_code|filesy
 // A backup job's description quotes the name as typed: backup <type> "<name>" (src/core/operations.ts);
 // the page names the job by the name the backup gets, so that the job and its backup read alike.
 const BACKUP_DESCRIPTION = /^backup \S+(?: \(incremental\))? "(.*)"$/;
-const TABLES = / \(tables (.+)\)$/;
+const PARTS = / \((tables|paths) (.+)\)$/;
 
 /** "System backup “full snapshot”" or "Rollback to 5 Dec 14:02 System backup “before upgrade”" for a job of the API. */
 export function jobTitle(job) {
   if (job.kind === 'backup') return `${backupNoun(job.type)}${quoted(spokenName(filterBackupName(BACKUP_DESCRIPTION.exec(job.description)?.[1] ?? '')))}`;
   const archive = ARCHIVE.exec(job.file || '');
   if (!archive) return job.description;
-  const tables = TABLES.exec(job.description)?.[1];
-  return `Rollback to ${shortTime(Number(archive[1]) * 1000)} ${backupNoun(job.type)}${quoted(spokenName(archive[2] || ''))}${tables ? ` (tables ${tables})` : ''}`;
+  const parts = PARTS.exec(job.description);
+  return `Rollback to ${shortTime(Number(archive[1]) * 1000)} ${backupNoun(job.type)}${quoted(spokenName(archive[2] || ''))}${parts ? ` (${parts[1]} ${parts[2]})` : ''}`;
 }

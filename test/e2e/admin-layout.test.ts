@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AFTER_PASSWORD_CHECK, ARTIFACTS, openSignedIn, signInOnPage } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
+import { axeFindings, sidewaysScroll } from '../helpers/page-checks.js';
 import { startPageBed, type PageBed } from '../helpers/page-bed.js';
 import type { RunningServer } from '../helpers/server.js';
 
@@ -23,26 +24,6 @@ const VIEWS = [
   { tab: 'Users and roles', heading: 'Users and roles' },
   { tab: 'Settings', heading: 'Settings' },
 ];
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core's serious and critical findings on the page as it is now. */
-async function axeFindings(page: Page, source: string): Promise<string[]> {
-  // Evaluated by the test's driver, not as a script tag: the page's content security policy allows no inline script.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(source);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    return (await axe.run(document, { resultTypes: ['violations'] })).violations;
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-const sidewaysScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 /** The visible elements that reach past the screen's right edge, for a failure's message. */
 const widest = (page: Page) =>

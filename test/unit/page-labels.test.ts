@@ -20,6 +20,9 @@ describe("the page's labels", () => {
       `Rollback to ${when} Database backup “before upgrade” (tables sales_order, customer)`,
     );
     expect(jobTitle({ kind: 'rollback', type: 'system', file: `${TIME}_snapshot.tar.zst`, description: 'x' })).toBe(`Rollback to ${when} System backup`);
+    expect(jobTitle({ kind: 'rollback', type: 'system', file: `${TIME}_snapshot.tgz`, description: `rollback ${TIME}_snapshot.tgz (paths app/etc/env.php)` })).toBe(
+      `Rollback to ${when} System backup (paths app/etc/env.php)`,
+    );
     // A file name of no known shape: the description is all there is.
     expect(jobTitle({ kind: 'rollback', type: 'db', file: 'dump.sql', description: 'rollback dump.sql' })).toBe('rollback dump.sql');
   });

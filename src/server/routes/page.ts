@@ -21,6 +21,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/account-name-rule.js': { file: 'account-name-rule.js', type: 'text/javascript; charset=utf-8' },
   '/live-jobs.js': { file: 'live-jobs.js', type: 'text/javascript; charset=utf-8' },
   '/glance.js': { file: 'glance.js', type: 'text/javascript; charset=utf-8' },
+  '/browse.js': { file: 'browse.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml; charset=utf-8' },
 };
