@@ -4,7 +4,7 @@
 // killed with SIGKILL mid-swap or after its commit, `lifeboat recover` leaves each path wholly old or
 // wholly the backup's. And `lifeboat list ID --files FOLDER`, which names what the backup holds.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync as Database } from 'node:sqlite';
@@ -142,4 +142,50 @@ describe('rollback --path', () => {
       expect(await workFolders()).toEqual([]);
     });
   }
+});
+
+describe('rollback --path through symlinks', () => {
+  const MEDIA_FILE = 'pub/media/catalog/product/l/i/lifeboat.txt';
+  let env: Record<string, string>;
+  let root: string;
+  let backupId: string;
+  const read = (rel: string) => readFile(path.join(root, rel), 'utf8');
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-path-links-'));
+    const shop = await ensureDemoShop(path.join(dir, 'shop'));
+    root = shop.root;
+    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
+    // The media folder lives elsewhere, as on many servers: pub/media is a symlink to it.
+    await rename(path.join(root, 'pub/media'), path.join(dir, 'media'));
+    await symlink(path.join(dir, 'media'), path.join(root, 'pub/media'));
+    const made = await runCli(['backup', 'system', '--json'], env);
+    expect(made.code, made.stderr).toBe(0);
+    backupId = JSON.parse(made.stdout).id;
+  });
+
+  it('restores a file inside a symlinked media folder, which stays a symlink with its other files', async () => {
+    const original = await read(MEDIA_FILE);
+    await writeFile(path.join(root, MEDIA_FILE), 'changed\n');
+    await writeFile(path.join(root, 'pub/media/added-after.txt'), 'kept\n');
+    const done = await runCli(['rollback', backupId, '--path', MEDIA_FILE, '--yes'], env);
+    expect(done.code, done.stderr).toBe(0);
+    expect(await read(MEDIA_FILE)).toBe(original);
+    expect((await lstat(path.join(root, 'pub/media'))).isSymbolicLink()).toBe(true);
+    expect(await read('pub/media/added-after.txt')).toBe('kept\n');
+  });
+
+  it('refuses a path below another symlinked folder, changing nothing', async () => {
+    const elsewhere = path.join(path.dirname(root), 'code-elsewhere');
+    await cp(path.join(root, 'app/code'), elsewhere, { recursive: true });
+    await rm(path.join(root, 'app/code'), { recursive: true });
+    await symlink(elsewhere, path.join(root, 'app/code'));
+    await writeFile(path.join(root, MODULE, 'registration.php'), 'changed\n');
+    const refused = await runCli(['rollback', backupId, '--path', `${MODULE}/registration.php`, '--yes'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('app/code');
+    expect(refused.stderr).toContain('is a symlink');
+    expect((await lstat(path.join(root, 'app/code'))).isSymbolicLink()).toBe(true);
+    expect(await read(`${MODULE}/registration.php`)).toBe('changed\n');
+  });
 });

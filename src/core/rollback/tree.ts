@@ -16,7 +16,7 @@
 // swapped just before the database because renames can be undone reliably and a committed database
 // restore cannot: the other order would leave a restored database beside the old files.
 import { randomBytes } from 'node:crypto';
-import { rename, rmdir } from 'node:fs/promises';
+import { lstat, rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { extractTar } from '../../archive/extract.js';
 import { depthOf, type FolderMetas } from '../../archive/folder-metas.js';
@@ -175,6 +175,7 @@ async function stageFiles(
     beforeCreate: (units) => journal.updateFiles({ units }),
   });
   const units = prepared.units;
+  if (options.paths) await requireFoldersAbove(shop.root, units, options.paths);
   await journal.update({ step: 'staging the files' });
   // Paths mounted on their own (found while preparing) are left out of what the rollback replaces.
   const rules = await narrowed((await shopRules(shop, scope, target, prepared.pinned)).rules);
@@ -344,6 +345,26 @@ async function scanArchive(
   });
   if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
   return { scan: report.scan, unitBytes };
+}
+
+/**
+ * Refuses a chosen path below something in the shop that is not a real folder (a symlink to a folder
+ * elsewhere, a file): the swap would replace it by a folder holding only the restored path. A symlinked
+ * media folder is a swap unit of its own, swapped inside its target, so it passes.
+ */
+async function requireFoldersAbove(root: string, units: readonly SwapUnit[], chosen: readonly string[]): Promise<void> {
+  for (const rel of chosen) {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const above = parts.slice(0, i).join('/');
+      if (units.some((unit) => unit.rel === above)) continue;
+      const info = await lstat(livePath([...units], above)).catch(() => undefined);
+      if (!info) break; // not in the shop now: made by the restore
+      if (!info.isDirectory()) {
+        throw new UsageError(`${above} in ${root} is ${info.isSymbolicLink() ? 'a symlink' : 'not a folder'}, so ${rel} cannot be restored below it; restore ${above} itself, or the path in the folder it points to; nothing was changed`);
+      }
+    }
+  }
 }
 
 /** Refuses chosen paths the backup does not hold (only the staging was written: nothing was changed). */
