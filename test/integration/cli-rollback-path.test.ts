@@ -2,9 +2,11 @@
 // put back, a folder as a whole (what the backup's folder lacks goes), the rest of the shop and the
 // database left as they are; a path the backup lacks, `..` and absolute paths refused before any change;
 // killed with SIGKILL mid-swap or after its commit, `lifeboat recover` leaves each path wholly old or
-// wholly the backup's. And `lifeboat list ID --files FOLDER`, which names what the backup holds.
+// wholly the backup's. A path inside a symlinked media folder is restored inside its target; one below
+// another symlink, or a hard link to a file outside the chosen paths, is refused. And `lifeboat list ID
+// --files FOLDER`, which names what the backup holds.
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, link, lstat, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync as Database } from 'node:sqlite';
@@ -144,7 +146,7 @@ describe('rollback --path', () => {
   }
 });
 
-describe('rollback --path through symlinks', () => {
+describe('rollback --path through symlinks and hard links', () => {
   const MEDIA_FILE = 'pub/media/catalog/product/l/i/lifeboat.txt';
   let env: Record<string, string>;
   let root: string;
@@ -159,6 +161,7 @@ describe('rollback --path through symlinks', () => {
     // The media folder lives elsewhere, as on many servers: pub/media is a symlink to it.
     await rename(path.join(root, 'pub/media'), path.join(dir, 'media'));
     await symlink(path.join(dir, 'media'), path.join(root, 'pub/media'));
+    await link(path.join(root, ENV_PHP), path.join(root, 'app/etc/env-copy.php'));
     const made = await runCli(['backup', 'system', '--json'], env);
     expect(made.code, made.stderr).toBe(0);
     backupId = JSON.parse(made.stdout).id;
@@ -187,5 +190,14 @@ describe('rollback --path through symlinks', () => {
     expect(refused.stderr).toContain('is a symlink');
     expect((await lstat(path.join(root, 'app/code'))).isSymbolicLink()).toBe(true);
     expect(await read(`${MODULE}/registration.php`)).toBe('changed\n');
+  });
+
+  it('refuses a hard link whose file is outside the chosen paths, naming the path to add', async () => {
+    // The archive holds env-copy.php (first in name order) as the file and env.php as a link to it.
+    const refused = await runCli(['rollback', backupId, '--path', ENV_PHP, '--yes'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`add --path app/etc/env-copy.php`);
+    const both = await runCli(['rollback', backupId, '--path', ENV_PHP, '--path', 'app/etc/env-copy.php', '--yes'], env);
+    expect(both.code, both.stderr).toBe(0);
   });
 });

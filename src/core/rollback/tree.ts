@@ -24,7 +24,7 @@ import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
-import { probeNameFolding, type NameFolding } from '../../archive/tar-safety.js';
+import { probeNameFolding, type CheckedMember, type NameFolding } from '../../archive/tar-safety.js';
 import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, SwapRefusedError, unitFor, type SwapPlan, type SwapUnit } from '../../archive/tree-swap.js';
 import type { TreeRules, TreeScope } from '../../archive/tree-rules.js';
 import type { ProgressListener, RestoreResult } from '../../engines/engine.js';
@@ -287,7 +287,7 @@ async function stageArchive(
     folding,
     preserveOwners: process.getuid?.() === 0,
     signal: options.signal,
-    ...(chosen ? { only: (rel: string) => chosen.covers(rel) } : {}),
+    ...(chosen ? { only: (member: CheckedMember) => chosenMember(record, chosen, member) } : {}),
     onMember: (member, size) => {
       if (chosen) for (const rel of chosen.chosen) if (isUnder(member.path, rel)) found.add(rel);
       extractedBytes += size;
@@ -365,6 +365,18 @@ async function requireFoldersAbove(root: string, units: readonly SwapUnit[], cho
       }
     }
   }
+}
+
+/**
+ * Whether a member is a chosen path or below one; a hard link to a file outside them is refused (its
+ * data was skipped, so it cannot be linked to).
+ */
+function chosenMember(record: BackupRecord, chosen: ChosenPathRules, member: CheckedMember): boolean {
+  if (!chosen.covers(member.path)) return false;
+  if (member.type === 'hardlink' && member.linkTarget !== undefined && !chosen.covers(member.linkTarget)) {
+    throw new UsageError(`${member.path} is a hard link to ${member.linkTarget} in backup ${record.file}: add --path ${member.linkTarget} to restore both; nothing was changed`);
+  }
+  return true;
 }
 
 /** Refuses chosen paths the backup does not hold (only the staging was written: nothing was changed). */

@@ -10,6 +10,7 @@ import { UsageError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
 import { requireBoundManifest } from '../../repository/manifest-binding.js';
 import { Repository } from '../../repository/repository.js';
+import { isLocal } from '../../repository/offsite-copy.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
 import { overview } from '../../core/overview.js';
@@ -144,6 +145,8 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const backups = repository.session();
     const record = await find(request, backups);
     requireBoundManifest(record, 'browse it');
+    // Each folder would fetch the whole archive from the bucket again: the command line does it once per listing.
+    if (!isLocal(record)) throw new HttpError(409, `this backup is only in off-site storage; list its files with "lifeboat list ${record.id} --files FOLDER" on the server, which fetches it`);
     const query = request.query as Record<string, unknown>;
     if (query.folder !== undefined && typeof query.folder !== 'string') throw new HttpError(400, 'folder must be one path');
     const folder = normaliseFolder(query.folder ?? '');
