@@ -29,6 +29,8 @@ export interface ExtractOptions {
   folding: NameFolding;
   /** chown to the archive's uid/gid (only root may). */
   preserveOwners: boolean;
+  /** Extract only the members this accepts, checked and normalised (every member is still checked). */
+  only?: (member: CheckedMember) => boolean;
   /** Called for every member that was extracted, with its normalised path. */
   onMember?: (member: CheckedMember, size: number) => void;
   signal?: AbortSignal;
@@ -100,7 +102,7 @@ class Extraction {
     this.options.signal?.throwIfAborted();
     await this.slice.pause();
     const checked = this.checker.check(member.header);
-    if (!checked) return;
+    if (!checked || (this.options.only && !this.options.only(checked))) return;
     for (let left = this.inside.leave(checked.path); left !== undefined; left = this.inside.leave(checked.path)) await this.finish(left);
     this.inside.between(checked.path, this.reopen);
     const { header } = member;

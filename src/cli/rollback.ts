@@ -13,6 +13,7 @@ import { log } from '../shared/log.js';
 interface RollbackFlags {
   yes?: boolean;
   table?: string[];
+  path?: string[];
   json?: boolean;
   maintenance?: boolean;
   allowStripped?: boolean;
@@ -22,7 +23,12 @@ interface RollbackFlags {
 const SCOPE_WORDS = { all: 'all files', nomedia: 'all files but pub/media and media', media: 'the files in pub/media and media' };
 
 /** What the rollback will replace, in words, for the confirmation question. */
-async function whatIsReplaced(config: Settings, record: BackupRecord, tables: string[] | undefined): Promise<string> {
+async function whatIsReplaced(config: Settings, record: BackupRecord, tables: string[] | undefined, paths: string[] | undefined): Promise<string> {
+  if (paths?.length) {
+    if (record.type === 'db') throw new UsageError(`--path works with file backups only; ${record.file} is a database backup (restore tables with --table)`);
+    const { normaliseChosenPaths } = await import('../core/rollback/chosen-paths.js');
+    return `${normaliseChosenPaths(paths).join(', ')} in ${config.root} (a folder as a whole: what the backup's folder lacks goes)`;
+  }
   const [{ databaseFor }, { scopeOf }] = await Promise.all([import('../core/operations.js'), import('../core/tree-scope.js')]);
   const target = databaseFor(config, holdsDatabase(record.type));
   if (record.type === 'db') {
@@ -57,6 +63,7 @@ export function registerRollback(program: Command): void {
     .description('restore the database (and, for .tgz archives, the files) from a backup, atomically (verifies the archive first)')
     .argument('<id>', 'the backup id or archive file name')
     .option('--table <name...>', 'restore only these tables (repeatable; database backups)')
+    .option('--path <path...>', 'restore only these files or folders, relative to the shop root (repeatable; file backups; the database is left alone)')
     .option('--maintenance', 'put the shop into maintenance mode while the rollback runs (the state before is restored afterwards)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--safety-backup', 'first take a backup of what the rollback replaces (named "before rollback"), so that the rollback can be undone')
@@ -72,7 +79,7 @@ export function registerRollback(program: Command): void {
       const repository = Repository.open(config);
       const record = await repository.find(id, { onStoreUnreachable: log.warning }).finally(() => repository.close());
       requireBoundManifest(record, 'roll it back'); // before asking: the answer would not matter
-      const question = `Replace ${await whatIsReplaced(config, record, flags.table)} with backup ${record.file} from ${localTime(record.time)}?`;
+      const question = `Replace ${await whatIsReplaced(config, record, flags.table, flags.path)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes)) || !(await confirmStripped(record, flags))) {
         log.info('rollback cancelled; nothing was changed');
         process.exitCode = 1;
@@ -82,6 +89,7 @@ export function registerRollback(program: Command): void {
       const { jobId, outcome, safetyBackup } = await withInterrupts((signal) =>
         rollBack(config, record, {
           tables: flags.table,
+          paths: flags.path,
           maintenance: flags.maintenance,
           allowStripped: flags.allowStripped,
           safetyBackup: flags.safetyBackup,
@@ -100,7 +108,8 @@ export function registerRollback(program: Command): void {
       } else {
         const { tree, database } = outcome.result;
         const db = database ? `; database: ${database.tables} tables, ${database.rows} rows` : '';
-        stdio.out(`rolled back to ${record.file}: ${tree.files} files, ${tree.dirs} folders, ${tree.symlinks} symlinks${db}`);
+        const what = flags.path?.length ? `restored ${flags.path.join(', ')} from` : 'rolled back to';
+        stdio.out(`${what} ${record.file}: ${tree.files} files, ${tree.dirs} folders, ${tree.symlinks} symlinks${db}`);
       }
       if (safetyBackup && !flags.json) stdio.out(`the shop as it was is backup ${safetyBackup.id} (${safetyBackup.file}); to undo this rollback: lifeboat rollback ${safetyBackup.id} --yes`);
       const warnings = outcome.kind === 'database' ? outcome.result.warnings : [...outcome.result.warnings, ...(outcome.result.database?.warnings ?? [])];

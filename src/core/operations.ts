@@ -24,6 +24,7 @@ import { stripRules } from './backup/strip-rules.js';
 import { anonymizedColumns } from './backup/anonymize-columns.js';
 import { requireStrippedConsent } from './rollback/stripped-consent.js';
 import { effectiveIncremental, requireNoOffsite } from './backup/incremental-setting.js';
+import { normaliseChosenPaths } from './rollback/chosen-paths.js';
 
 export interface JobOptions {
   /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */
@@ -59,6 +60,8 @@ export interface BackupRequest extends JobOptions {
 export interface RollbackRequest extends JobOptions {
   /** Database rollbacks only: restore just these tables. */
   tables?: string[];
+  /** Tree rollbacks only: restore just these files and folders (relative to the shop root), not the database. */
+  paths?: string[];
   /** The second confirmation a backup taken with `--strip` needs (stripped-consent.ts). */
   allowStripped?: boolean;
   /** First a backup of what the rollback replaces (of the same type), so that the rollback can be undone. */
@@ -209,6 +212,13 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
   return { jobId, record: result };
 }
 
+/** Tables are chosen in database backups, paths in tree backups: the other way round is refused before the job. */
+function requirePartsOf(record: BackupRecord, tables: string[] | undefined, paths: string[] | undefined): void {
+  if (tables?.length && paths) throw new UsageError('choose tables or paths to restore, not both');
+  if (tables?.length && record.type !== 'db') throw new UsageError(`--table works with database backups only; ${record.file} is a ${record.type} archive`);
+  if (paths && record.type === 'db') throw new UsageError(`--path works with file backups only; ${record.file} is a database backup (restore tables with --table)`);
+}
+
 export type RollbackResult = { kind: 'database'; result: RestoreResult } | { kind: 'tree'; result: TreeRollbackResult };
 
 export async function rollBack(
@@ -218,7 +228,10 @@ export async function rollBack(
 ): Promise<{ jobId: string; outcome: RollbackResult; safetyBackup?: BackupRecord }> {
   // Before the job: a refusal that starts nothing (the web admin answers it at once).
   requireBoundManifest(record, 'roll it back');
-  requireStrippedConsent(record, request.tables, request.allowStripped);
+  const paths = request.paths?.length ? normaliseChosenPaths(request.paths) : undefined;
+  requirePartsOf(record, request.tables, paths);
+  // Chosen files leave the database alone: a stripped backup's tables do not matter then.
+  if (!paths) requireStrippedConsent(record, request.tables, request.allowStripped);
   let safety: BackupRecord | undefined;
   const isDatabase = record.type === 'db';
   const target = databaseFor(settings, holdsDatabase(record.type));
@@ -227,7 +240,7 @@ export async function rollBack(
     kind: 'rollback',
     type: record.type,
     name: record.name,
-    description: `rollback ${record.file}${request.tables?.length ? ` (tables ${request.tables.join(', ')})` : ''}`,
+    description: `rollback ${record.file}${request.tables?.length ? ` (tables ${request.tables.join(', ')})` : ''}${paths ? ` (paths ${paths.join(', ')})` : ''}`,
     file: record.file,
     summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
@@ -261,7 +274,7 @@ export async function rollBack(
               return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, onNotice, journal, cleanUpInBackground: true }) };
             }
             const { rollbackTree } = await import('./rollback/tree.js');
-            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId, cleanUpInBackground: true }) };
+            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId, cleanUpInBackground: true, ...(paths ? { paths } : {}) }) };
           },
           { signal, onProgress },
         );

@@ -18,10 +18,13 @@ export interface SnapshotStream {
   close(): Promise<void>;
 }
 
-/** The tar stream of the incremental backup `record`, whose snapshot file is in `backupDir`. */
-export async function snapshotStream(backupDir: string, record: BackupRecord): Promise<SnapshotStream> {
+/**
+ * The tar stream of the incremental backup `record`, whose snapshot file is in `backupDir`; with
+ * `include`, only the entries whose path it accepts (restoring chosen paths reads only their blobs).
+ */
+export async function snapshotStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean): Promise<SnapshotStream> {
   const snapshot = await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
-  const tar = snapshotTar(snapshot.reader, snapshot.document.listing);
+  const tar = snapshotTar(snapshot.reader, snapshot.document.listing, include);
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       yield* tar;

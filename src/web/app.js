@@ -5,6 +5,7 @@
 // JSON API (api/openapi.json).
 import { api, ApiError, setCsrfToken } from './api.js';
 import { createAuditView } from './audit-view.js';
+import { createBrowser } from './browse.js';
 import { clearFormErrors, humanMessage, showFormError } from './errors.js';
 import { createGlance } from './glance.js';
 import { createGrid } from './grid.js';
@@ -71,6 +72,7 @@ const grid = createGrid({
   actions: {
     canRollback: () => Boolean(user?.resources.includes('rollback')),
     onRollback: openRollback,
+    onBrowse: (row) => browser.open(row),
     onVerify: verifyRow,
     onDelete: (row) => openDelete([row]),
   },
@@ -147,16 +149,31 @@ $('create-form').addEventListener('submit', async (event) => {
   }
 });
 
+// ---- Browse inside a backup (its Restore opens the rollback dialog for one table, file or folder)
+const browser = createBrowser({ canRestore: () => Boolean(user?.resources.includes('rollback')), onRestore: openRollback });
+
 // ---- Rollback dialog
 let rollbackRow = null;
-function openRollback(row) {
+let rollbackPart = {};
+
+/** What a rollback replaces, in words: the whole backup, or one table, file or folder of it (`part`). */
+function replacedWords(row, part) {
+  if (part.tables) return `the table ${part.tables.join(', ')} of the live database`;
+  if (part.paths) return `${part.paths.join(', ')} in the shop (a folder as a whole: files the backup's folder lacks are removed)`;
+  return row.type === 'db' ? 'the whole database' : row.type === 'media' ? 'the database and the media folder' : row.type === 'code' ? 'the code (not the media folder)' : 'the database and the shop files';
+}
+
+/** `part`: {tables: [name]} or {paths: [path]} to restore just that from the backup; {} for all of it. */
+function openRollback(row, part = {}) {
   rollbackRow = row;
-  const what = row.type === 'db' ? 'the whole database' : row.type === 'media' ? 'the database and the media folder' : row.type === 'code' ? 'the code (not the media folder)' : 'the database and the shop files';
-  $('rollback-title').textContent = 'Roll back';
-  $('rollback-what').textContent = `This replaces ${what} with the ${backupLabel(row)}.`;
+  rollbackPart = part;
+  const whole = !part.tables && !part.paths;
+  $('rollback-title').textContent = whole ? 'Roll back' : 'Restore from the backup';
+  $('rollback-ok').textContent = whole ? 'Roll back' : 'Restore';
+  $('rollback-what').textContent = `This replaces ${replacedWords(row, part)} with the ${backupLabel(row)}.`;
   $('rollback-what').title = row.file; // the archive, for whoever wants to be sure
   // A stripped or anonymized backup would empty tables or bring fake customers into the live shop: a second question.
-  const altered = alteredTables(row);
+  const altered = part.paths ? [] : alteredTables(row).filter((table) => !part.tables || part.tables.includes(table));
   $('rollback-altered').hidden = altered.length === 0;
   $('rollback-altered-ok').checked = false;
   $('rollback-altered-ok').required = altered.length > 0;
@@ -164,7 +181,8 @@ function openRollback(row) {
     ? `This backup is ${alteredWords(row)}: rolling back to it ${[row.strip ? 'empties' : '', row.anonymized ? 'fills with fake data' : ''].filter(Boolean).join(' or ')} ${altered.length} table${altered.length === 1 ? '' : 's'} of the live shop (${altered.slice(0, 5).join(', ')}${altered.length > 5 ? ', …' : ''}): the real customers and orders there are lost.`
     : '';
   $('rollback-password').value = '';
-  $('rollback-safety').checked = true;
+  // A backup of the whole store before restoring one table or file would be much more than what is replaced.
+  $('rollback-safety').checked = whole;
   clearFormErrors($('rollback-form'));
   backupsError('');
   $('rollback-dialog').showModal();
@@ -179,8 +197,10 @@ $('rollback-form').addEventListener('submit', async (event) => {
       maintenance: $('rollback-maintenance').checked,
       allowStripped: $('rollback-altered-ok').checked,
       safetyBackup: $('rollback-safety').checked,
+      ...rollbackPart,
     });
     $('rollback-dialog').close();
+    browser.close();
     watchJob(job);
   } catch (error) {
     showFormError($('rollback-form'), error, [[/password/i, 'rollback-password']]);

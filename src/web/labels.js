@@ -38,7 +38,8 @@ export function backupLabel(row) {
 // The archive a rollback or verify job reads: <unix time>_<type word>[_<name>].<extension> (src/repository/naming.ts).
 // Its name part names the jobs of versions that kept no `name` field.
 const ARCHIVE = /^(\d{9,11})_(?:db|snapshot|nomedia|media|filesystem_code|filesystem_media|system|code)(?:_([0-9A-Za-z_]+))?\./;
-const TABLES = / \(tables (.+)\)$/;
+// A rollback of some tables or paths says which at the end of its description (src/core/operations.ts).
+const PARTS = / \((tables|paths) (.+)\)$/;
 const ACTIONS = { rollback: 'Rollback to', verify: 'Verify of', drill: 'Drill of' };
 
 /**
@@ -50,8 +51,8 @@ export function jobTitle(job) {
   const backup = `${backupNoun(job.type)}${quoted(spokenName(job.name ?? archive?.[2] ?? ''))}`;
   if (job.kind === 'backup') return backup;
   if (!archive || !ACTIONS[job.kind]) return job.description;
-  const tables = job.kind === 'rollback' ? TABLES.exec(job.description)?.[1] : undefined;
-  return `${ACTIONS[job.kind]} ${shortTime(Number(archive[1]) * 1000)} ${backup}${tables ? ` (tables ${tables})` : ''}`;
+  const parts = job.kind === 'rollback' ? PARTS.exec(job.description) : null;
+  return `${ACTIONS[job.kind]} ${shortTime(Number(archive[1]) * 1000)} ${backup}${parts ? ` (${parts[1]} ${parts[2]})` : ''}`;
 }
 
 /** "just now", "5 min ago", "2 h ago", "3 days ago". */

@@ -1,5 +1,5 @@
 // Reading SQLite files in tests with node:sqlite: one column, or rows as arrays.
-import type { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync } from 'node:sqlite';
 
 type Param = string | number | bigint | null | Uint8Array;
 
@@ -11,6 +11,16 @@ export function column<T = unknown>(db: DatabaseSync, sql: string, ...params: Pa
 /** The first column of the first row. */
 export function value<T = unknown>(db: DatabaseSync, sql: string, ...params: Param[]): T | undefined {
   return column<T>(db, sql, ...params)[0];
+}
+
+/** The first column of the first row, read from the database file `file` (opened read-only, then closed). */
+export function valueInFile<T = unknown>(file: string, sql: string): T | undefined {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return value<T>(db, sql);
+  } finally {
+    db.close();
+  }
 }
 
 /** Every row as an array of its values. */

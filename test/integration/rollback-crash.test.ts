@@ -13,7 +13,7 @@ import { runCli, startCli } from '../helpers/cli.js';
 import { createTestSchema, fingerprint, queryRows, shopUser, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { fingerprintTree, treeDifferences, type TreeEntry } from '../helpers/tree.js';
 import { DatabaseSync as Database } from 'node:sqlite';
-import { value } from '../helpers/sqlite.js';
+import { valueInFile } from '../helpers/sqlite.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 
@@ -318,14 +318,7 @@ describe('a System rollback of an SQLite shop killed around its commit, then rec
   let root: string;
   let dbFile: string;
   let backupId: string;
-  const storeName = () => {
-    const db = new Database(dbFile, { readOnly: true });
-    try {
-      return value(db, 'SELECT name FROM store WHERE store_id = 1');
-    } finally {
-      db.close();
-    }
-  };
+  const storeName = () => valueInFile(dbFile, 'SELECT name FROM store WHERE store_id = 1');
 
   beforeAll(async () => {
     const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-crash-sqlite-')), 'shop'));

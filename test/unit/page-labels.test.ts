@@ -27,6 +27,9 @@ describe("the page's labels", () => {
     expect(jobTitle({ kind: 'rollback', type: 'system', file: `${TIME}_snapshot.tar.zst`, description: 'x' })).toBe(`Rollback to ${when} System backup`);
     // A job of an earlier version, without the name field: the archive's name part.
     expect(jobTitle({ kind: 'rollback', type: 'db', file, description: 'x' })).toBe(`Rollback to ${when} Database backup “before upgrade”`);
+    expect(jobTitle({ kind: 'rollback', type: 'system', file: `${TIME}_snapshot.tgz`, description: `rollback ${TIME}_snapshot.tgz (paths app/etc/env.php)` })).toBe(
+      `Rollback to ${when} System backup (paths app/etc/env.php)`,
+    );
     // A file name of no known shape: the description is all there is.
     expect(jobTitle({ kind: 'rollback', type: 'db', file: 'dump.sql', description: 'rollback dump.sql' })).toBe('rollback dump.sql');
   });

@@ -25,9 +25,10 @@ function headerOf(entry: ListingEntry): TarHeader {
 type Piece = Buffer | Promise<Buffer>;
 
 /** The pieces of the tar stream in order: headers and padding as bytes, file contents as blob reads (started later). */
-async function* pieces(reader: BlobReader, listing: readonly string[]): AsyncGenerator<Buffer | { blob: string; size: number }> {
+async function* pieces(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer | { blob: string; size: number }> {
   let offset = 0;
   for await (const entry of readListing(reader, listing)) {
+    if (include && !include(entry.path)) continue;
     const header = encodeHeader(headerOf(entry));
     yield header;
     offset += header.length;
@@ -50,12 +51,13 @@ async function* pieces(reader: BlobReader, listing: readonly string[]): AsyncGen
 }
 
 /**
- * The tar stream of the snapshot whose listing is in blobs `listing`. Every blob is checked against its
+ * The tar stream of the snapshot whose listing is in blobs `listing` (only the entries whose path
+ * `include` accepts, when given: their blobs alone are read). Every blob is checked against its
  * id as it is read: a damaged or missing one ends the stream with a BlobDamagedError. Each buffer
  * yielded is new (the reader may keep it).
  */
-export async function* snapshotTar(reader: BlobReader, listing: readonly string[]): AsyncGenerator<Buffer> {
-  const source = pieces(reader, listing);
+export async function* snapshotTar(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer> {
+  const source = pieces(reader, listing, include);
   const ahead: Piece[] = [];
   let started = 0;
   let sourceDone = false;

@@ -85,7 +85,8 @@ export async function prepareUnits(root: string, rules: TreeRules, options: Prep
   try {
     units.push(await makeRootUnit(realRoot, label, units, beforeCreate));
     for (const media of MEDIA_ROOTS) {
-      if (rules.leavesOut(media)) continue;
+      // Left out, unless it holds what is restored (a chosen path below it: ChosenPathRules).
+      if (rules.leavesOut(media) && !rules.isScopeAncestor(media)) continue;
       const abs = path.join(realRoot, media);
       const link = await lstat(abs).catch(() => undefined);
       if (!link?.isSymbolicLink()) continue;

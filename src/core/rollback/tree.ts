@@ -16,7 +16,7 @@
 // swapped just before the database because renames can be undone reliably and a committed database
 // restore cannot: the other order would leave a restored database beside the old files.
 import { randomBytes } from 'node:crypto';
-import { rename, rmdir } from 'node:fs/promises';
+import { lstat, rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { extractTar } from '../../archive/extract.js';
 import { depthOf, type FolderMetas } from '../../archive/folder-metas.js';
@@ -24,7 +24,7 @@ import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
-import { probeNameFolding, type NameFolding } from '../../archive/tar-safety.js';
+import { probeNameFolding, type CheckedMember, type NameFolding } from '../../archive/tar-safety.js';
 import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, SwapRefusedError, unitFor, type SwapPlan, type SwapUnit } from '../../archive/tree-swap.js';
 import type { TreeRules, TreeScope } from '../../archive/tree-rules.js';
 import type { ProgressListener, RestoreResult } from '../../engines/engine.js';
@@ -42,6 +42,7 @@ import { holdsDatabase, type BackupRecord, type Manifest } from '../../shared/ty
 import { archiveProblem, checkedAgainst, fromManifest } from '../archive-check.js';
 import { verifyTreeBackup, type DumpFound } from '../verify/tree.js';
 import { snapshotStream } from '../snapshot-source.js';
+import { ChosenPathRules, isUnder, requireRestorable } from './chosen-paths.js';
 
 export interface TreeRollbackOptions {
   onProgress?: ProgressListener;
@@ -62,6 +63,11 @@ export interface TreeRollbackOptions {
    * background-cleanup.ts).
    */
   cleanUpInBackground?: boolean;
+  /**
+   * Restore only these paths (relative to the root, normalised: chosen-paths.ts), each a file or a folder
+   * swapped whole; the rest of the shop and the database stay as they are.
+   */
+  paths?: string[];
 }
 
 export interface TreeRollbackResult {
@@ -87,8 +93,10 @@ function refuse(record: BackupRecord, reason: string): never {
   throw new OperationError(`${record.file}: ${reason}; refusing to roll back, nothing was changed`);
 }
 
-export async function rollbackTree(record: BackupRecord, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeRollbackOptions = {}): Promise<TreeRollbackResult> {
-  const scope = checkRollback(record, target);
+export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopDatabase: DatabaseTarget | undefined, options: TreeRollbackOptions = {}): Promise<TreeRollbackResult> {
+  // Chosen paths are files only: the database is left as it is.
+  const target = options.paths ? undefined : shopDatabase;
+  const scope = checkRollback(record, target, options.paths !== undefined);
   const warnings: string[] = [];
   const jobId = options.jobId ?? `r${randomBytes(4).toString('hex')}`;
   const journal = await RollbackJournal.begin(shop.home, jobId, { id: record.id, file: record.file, type: record.type });
@@ -136,10 +144,10 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
 }
 
 /** Refuses a rollback that cannot be done before anything is written; the scope of the archive's tree. */
-function checkRollback(record: BackupRecord, target: DatabaseTarget | undefined): TreeScope {
+function checkRollback(record: BackupRecord, target: DatabaseTarget | undefined, pathsOnly: boolean): TreeScope {
   if (record.type === 'db') throw new UsageError(`${record.file} is a database archive; use rollbackDatabase`);
   if (target) requireSameEngine(record, target);
-  if (record.manifest?.dump && !target) throw new UsageError(`${record.file} holds the database: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
+  if (record.manifest?.dump && !target && !pathsOnly) throw new UsageError(`${record.file} holds the database: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
   return record.manifest?.tree?.scope ?? scopeOf(record.type);
 }
 
@@ -157,14 +165,20 @@ async function stageFiles(
   options: TreeRollbackOptions,
   warnings: string[],
 ): Promise<{ units: SwapUnit[]; rules: TreeRules; staged: StagedArchive }> {
-  const prepared = await prepareUnits(shop.root, (await shopRules(shop, scope, target)).rules, {
+  const narrowed = async (rules: TreeRules) => {
+    if (!options.paths) return rules;
+    requireRestorable(rules, options.paths);
+    return new ChosenPathRules(rules, options.paths);
+  };
+  const prepared = await prepareUnits(shop.root, await narrowed((await shopRules(shop, scope, target)).rules), {
     label: jobId,
     beforeCreate: (units) => journal.updateFiles({ units }),
   });
   const units = prepared.units;
+  if (options.paths) await requireFoldersAbove(shop.root, units, options.paths);
   await journal.update({ step: 'staging the files' });
   // Paths mounted on their own (found while preparing) are left out of what the rollback replaces.
-  const { rules } = await shopRules(shop, scope, target, prepared.pinned);
+  const rules = await narrowed((await shopRules(shop, scope, target, prepared.pinned)).rules);
   for (const rel of prepared.pinned) warnings.push(`${rel} is a mount point of its own (a bind-mounted file); it was left as it is`);
   const staged = await stageArchive(record, shop, units, rules, target, options, warnings);
   return { units, rules, staged };
@@ -245,12 +259,14 @@ async function stageArchive(
   const archiveDir = options.archiveDir ?? shop.backupDir;
   const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
   const { scan, unitBytes } = await scanArchive(record, archiveDir, manifest, units, folding, options);
-  const dump = holdsDatabase(record.type) ? pickDump(record, scan.dumps) : undefined;
+  const chosen = rules instanceof ChosenPathRules ? rules : undefined;
+  const dump = holdsDatabase(record.type) && !chosen ? pickDump(record, scan.dumps) : undefined;
   if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
-  if (!dump && holdsDatabase(record.type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
+  if (!dump && !chosen && holdsDatabase(record.type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
 
   for (const [unit, bytes] of unitBytes) await requireFreeSpace(unit.work, bytes, 'staging this archive', 'free some space; nothing was changed');
   const leftOut = new Set<string>();
+  const found = new Set<string>();
   let extractedBytes = 0;
   const file = archivePath(archiveDir, record);
   const codec = codecOf(record) ?? DEFAULT_CODEC;
@@ -259,7 +275,7 @@ async function stageArchive(
   // An incremental backup is read as the tar stream made from its snapshot; its blobs check themselves.
   const incremental = record.manifest?.incremental !== undefined;
   const source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> } = incremental
-    ? await snapshotStream(archiveDir, record).catch((error: unknown) => {
+    ? await snapshotStream(archiveDir, record, chosen && ((rel) => chosen.covers(rel))).catch((error: unknown) => {
         const problem = archiveProblem(error, codec);
         if (problem) refuse(record, `it is damaged (${problem})`);
         throw error;
@@ -271,7 +287,9 @@ async function stageArchive(
     folding,
     preserveOwners: process.getuid?.() === 0,
     signal: options.signal,
+    ...(chosen ? { only: (member: CheckedMember) => chosenMember(record, chosen, member) } : {}),
     onMember: (member, size) => {
+      if (chosen) for (const rel of chosen.chosen) if (isUnder(member.path, rel)) found.add(rel);
       extractedBytes += size;
       progress('extract', extractedBytes, scan.dataBytes);
       if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
@@ -284,7 +302,8 @@ async function stageArchive(
   });
   const damaged = await checked?.problem();
   if (damaged) refuse(record, `it is damaged or unsafe (${damaged})`);
-  const counts = checkCounts(record, extracted.counts, scan);
+  if (chosen) requireAllFound(record, chosen.chosen, found);
+  const counts = chosen ? extracted.counts : checkCounts(record, extracted.counts, scan);
   const stagedDump = dump ? await takeOutDump(units, dump) : undefined;
   const touched = await removeLeftOut(units, dump, leftOut, extracted.folders);
   return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched };
@@ -326,6 +345,47 @@ async function scanArchive(
   });
   if (!report.ok) refuse(record, `it is damaged or unsafe (${report.problems.join('; ')})`);
   return { scan: report.scan, unitBytes };
+}
+
+/**
+ * Refuses a chosen path below something in the shop that is not a real folder (a symlink to a folder
+ * elsewhere, a file): the swap would replace it by a folder holding only the restored path. A symlinked
+ * media folder is a swap unit of its own, swapped inside its target, so it passes.
+ */
+async function requireFoldersAbove(root: string, units: readonly SwapUnit[], chosen: readonly string[]): Promise<void> {
+  for (const rel of chosen) {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const above = parts.slice(0, i).join('/');
+      if (units.some((unit) => unit.rel === above)) continue;
+      const info = await lstat(livePath([...units], above)).catch(() => undefined);
+      if (!info) break; // not in the shop now: made by the restore
+      if (!info.isDirectory()) {
+        throw new UsageError(`${above} in ${root} is ${info.isSymbolicLink() ? 'a symlink' : 'not a folder'}, so ${rel} cannot be restored below it; restore ${above} itself, or the path in the folder it points to; nothing was changed`);
+      }
+    }
+  }
+}
+
+/**
+ * Whether a member is a chosen path or below one; a hard link to a file outside them is refused (its
+ * data was skipped, so it cannot be linked to).
+ */
+function chosenMember(record: BackupRecord, chosen: ChosenPathRules, member: CheckedMember): boolean {
+  if (!chosen.covers(member.path)) return false;
+  if (member.type === 'hardlink' && member.linkTarget !== undefined && !chosen.covers(member.linkTarget)) {
+    throw new UsageError(`${member.path} is a hard link to ${member.linkTarget} in backup ${record.file}: add --path ${member.linkTarget} to restore both; nothing was changed`);
+  }
+  return true;
+}
+
+/** Refuses chosen paths the backup does not hold (only the staging was written: nothing was changed). */
+function requireAllFound(record: BackupRecord, chosen: readonly string[], found: Set<string>): void {
+  const missing = chosen.find((rel) => !found.has(rel));
+  if (missing === undefined) return;
+  const folder = path.posix.dirname(missing);
+  const list = `lifeboat list ${record.origin === 'lifeboat' ? record.id : record.file} --files${folder === '.' ? '' : ` ${folder}`}`;
+  throw new UsageError(`${missing} is not in backup ${record.file}; see what it holds with "${list}"; nothing was changed`);
 }
 
 /** The extracted tree's counts, less the dumps, which must be the archive's. */

@@ -10,6 +10,7 @@ import { UsageError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
 import { requireBoundManifest } from '../../repository/manifest-binding.js';
 import { Repository } from '../../repository/repository.js';
+import { isLocal } from '../../repository/offsite-copy.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
 import { recordSummary } from '../../core/record-summary.js';
 import { overview } from '../../core/overview.js';
@@ -19,6 +20,7 @@ import { keptVerifies } from '../../core/verify/verify-record.js';
 import { verifyAsJob } from '../../core/verify/verify-job.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
 import { snapshotArchive } from '../../core/snapshot-source.js';
+import { listBackupFolder, normaliseFolder, tablesOf } from '../../core/browse/backup-contents.js';
 import { removeDataOfDeleted } from '../../core/incremental-data.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { HttpError } from '../auth.js';
@@ -86,6 +88,25 @@ function flag(body: unknown, key: string): boolean {
   return field(body, key) === true;
 }
 
+/** An optional list of names in the body (`tables`, `paths`): undefined when absent, else strings only. */
+function names(body: unknown, key: string): string[] | undefined {
+  const value = field(body, key);
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw new HttpError(400, `${key} must be a list of strings`);
+  return value as string[];
+}
+
+/** A folder page's size: `limit` from the query, at most FOLDER_PAGE_MAX (a folder of 100,000 files comes in pages). */
+const FOLDER_PAGE = 200;
+const FOLDER_PAGE_MAX = 1000;
+
+function wholeNumber(value: unknown, key: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new HttpError(400, `${key} must be a whole number of 0 or more`);
+  return n;
+}
+
 export function registerBackupRoutes(app: FastifyInstance, context: ServerContext): void {
   const { settings } = context;
   // One repository for the server's life (the S3 client's connections are reused); each request takes a
@@ -115,6 +136,28 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     return StateStore.with(settings, async (store) =>
       overview({ records, schedule: await loadSchedule(store), drills: await keptDrills(store), lastVerify: (await keptVerifies(store)).last, backupDir: settings.backupDir, offsiteConfigured: repository.offsiteLocation !== undefined }),
     );
+  });
+
+  // Browsing a backup: a database backup's tables (from its manifest), a tree backup's files a folder at a time.
+  app.get('/api/backups/:id/tables', async (request) => {
+    await context.auth(request, 'backup');
+    const record = await find(request);
+    return { tables: tablesOf(record), known: record.manifest !== undefined };
+  });
+
+  app.get('/api/backups/:id/files', async (request) => {
+    await context.auth(request, 'backup');
+    const backups = repository.session();
+    const record = await find(request, backups);
+    requireBoundManifest(record, 'browse it');
+    // Each folder would fetch the whole archive from the bucket again: the command line does it once per listing.
+    if (!isLocal(record)) throw new HttpError(409, `this backup is only in off-site storage; list its files with "lifeboat list ${record.id} --files FOLDER" on the server, which fetches it`);
+    const query = request.query as Record<string, unknown>;
+    if (query.folder !== undefined && typeof query.folder !== 'string') throw new HttpError(400, 'folder must be one path');
+    const folder = normaliseFolder(query.folder ?? '');
+    const offset = wholeNumber(query.offset, 'offset', 0);
+    const limit = Math.min(wholeNumber(query.limit, 'limit', FOLDER_PAGE), FOLDER_PAGE_MAX);
+    return listBackupFolder(backups, record, folder, { offset, limit });
   });
 
   app.post('/api/backups', async (request: FastifyRequest, reply) => {
@@ -231,12 +274,17 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
       await context.audit(request, session, 'rollback', false, record.id, 'wrong password');
       throw new HttpError(403, 'wrong password');
     }
-    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'rollback', success, record.id, detail);
+    const tables = names(request.body, 'tables');
+    const paths = names(request.body, 'paths');
+    const parts = tables?.length ? ` (tables ${tables.join(', ')})` : paths?.length ? ` (paths ${paths.join(', ')})` : '';
+    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'rollback', success, record.id, detail === undefined ? undefined : `${detail}${parts}`);
     let jobId: string;
     try {
       jobId = await startJob(
         (onStart) =>
           rollBack(settings, record, {
+            ...(tables ? { tables } : {}),
+            ...(paths ? { paths } : {}),
             maintenance: flag(request.body, 'maintenance'),
             allowStripped: flag(request.body, 'allowStripped'),
             safetyBackup: flag(request.body, 'safetyBackup'),

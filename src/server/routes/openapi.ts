@@ -43,8 +43,14 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/backups/{id}/verify': {
     post: { summary: "Start a verify job: the archive is re-read and checked; the outcome is kept as the backup's last verify (GET /api/backups shows it as verify)", resource: 'backup', responses: { '202': '{job}', '404': 'no such backup', '409': 'another job is running', ...AUTH } },
   },
+  '/api/backups/{id}/tables': {
+    get: { summary: "A backup's tables from its manifest: name, rows, bytes (of its rows in the dump), stripped; known is false for an archive without a manifest", resource: 'backup', responses: { '200': '{tables, known}', '404': 'no such backup', ...AUTH_GET } },
+  },
+  '/api/backups/{id}/files': {
+    get: { summary: "One folder of a file backup (?folder=app/etc, '' or absent for the top; ?offset=N&limit=N, limit 200 by default, at most 1000): its entries (name, type, size, mtime), folders first, and how many it holds; the archive is read from its start (see the README for times)", resource: 'backup', responses: { '200': '{folder, entries, total, offset}', '400': 'a folder not in the backup, a file, a path with .. ; a database backup; a bad offset or limit', '404': 'no such backup', '409': 'its manifest is not the archive\'s own, or the backup is only in off-site storage', ...AUTH_GET } },
+  },
   '/api/backups/{id}/rollback': {
-    post: { summary: "Start a rollback job (the current user's password is checked again); a backup only in off-site storage is fetched first", resource: 'rollback', body: obj({ password: str, maintenance: bool, allowStripped: bool, safetyBackup: bool }, ['password']), responses: { '202': '{job}', '400': 'password over 1024 characters, or a backup taken with strip and no allowStripped: true', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no rollback resource', '429': 'past the sign-in limits, which count wrong passwords here too' } },
+    post: { summary: "Start a rollback job (the current user's password is checked again); a backup only in off-site storage is fetched first. tables (database backups) or paths (file backups, relative to the shop root) restore only those", resource: 'rollback', body: obj({ password: str, maintenance: bool, allowStripped: bool, safetyBackup: bool, tables: { type: 'array', items: str }, paths: { type: 'array', items: str } }, ['password']), responses: { '202': '{job}', '400': 'password over 1024 characters, a backup taken with strip and no allowStripped: true, tables of a file backup or paths of a database backup, a path with .. or absolute', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no rollback resource', '429': 'past the sign-in limits, which count wrong passwords here too' } },
   },
   '/api/jobs': {
     get: {

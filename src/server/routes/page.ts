@@ -23,6 +23,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/glance.js': { file: 'glance.js', type: 'text/javascript; charset=utf-8' },
   '/history.js': { file: 'history.js', type: 'text/javascript; charset=utf-8' },
   '/row-actions.js': { file: 'row-actions.js', type: 'text/javascript; charset=utf-8' },
+  '/browse.js': { file: 'browse.js', type: 'text/javascript; charset=utf-8' },
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml; charset=utf-8' },
 };
