@@ -90,6 +90,31 @@ function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: stri
   };
 }
 
+/** What every job of the shop takes from the settings and the request: where, its lock, how it is told and stopped. */
+export function jobBase(settings: Settings, request: JobOptions) {
+  return {
+    home: settings.home,
+    stateTarget: settings.stateTarget,
+    root: settings.root,
+    ...jobPlacement(settings),
+    trigger: request.trigger,
+    maintenance: request.maintenance,
+    waitForLock: request.waitForLock,
+    signal: request.signal,
+    onProgress: request.onProgress,
+    onNotice: request.onNotice,
+    onStart: request.onStart,
+  };
+}
+
+/** A job's notices: shown to whoever started it and kept in its log. */
+export function noticeAndLog(request: JobOptions, log: (line: string) => void): (line: string) => void {
+  return (line) => {
+    request.onNotice?.(line);
+    log(line);
+  };
+}
+
 export function shopName(settings: Settings): string {
   return settings.shopName ?? path.basename(settings.root);
 }
@@ -112,7 +137,7 @@ export function recoveryPlace(settings: Settings): RecoveryPlace {
 
 /**
  * `lifeboat recover` (and what prune and serve do first): under the job lock, settles interrupted
- * rollbacks and removes dead jobs' leftovers, then clears maintenance flags left by dead jobs. Throws the
+ * rollbacks and restores into other places (lines for those that could not be) and removes dead jobs' leftovers, then clears maintenance flags left by dead jobs. Throws the
  * lock's one-line refusal when a job is running.
  */
 export async function recoverShop(settings: Settings): Promise<string[]> {
@@ -121,6 +146,10 @@ export async function recoverShop(settings: Settings): Promise<string[]> {
   try {
     const lines = lock.tookOver ? [lock.tookOver] : [];
     lines.push(...(await StateStore.with(settings, (store) => reapDeadJobs(store))));
+    // Restores into other places first: one that cannot be settled is told, and the shop's recovery still runs.
+    const { settleInterruptedRestores } = await import('./restore/restore-journals.js');
+    const restores = await settleInterruptedRestores({ home: settings.home, stateTarget: settings.stateTarget, secretKeyFile: settings.secretKeyFile });
+    lines.push(...restores.settled, ...restores.failed);
     lines.push(...(await recoverInterrupted({ ...recoveryPlace(settings), reportStrays: true })));
     lines.push(...(await clearStaleFlagsOnAll(maintenanceRoots)));
     return lines;
@@ -175,20 +204,10 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     throw new UsageError('incremental backups are not copied to off-site storage yet; take a full one (--full), or leave LIFEBOAT_STORAGE_URL unset');
   }
   const { jobId, result } = await runJob({
-    home: settings.home,
-    stateTarget: settings.stateTarget,
-    root: settings.root,
-    ...jobPlacement(settings),
+    ...jobBase(settings, request),
     kind: 'backup',
     type: request.type,
     description: `backup ${request.type}${incremental ? ' (incremental)' : ''}${request.name ? ` "${request.name}"` : ''}`,
-    trigger: request.trigger,
-    maintenance: request.maintenance,
-    waitForLock: request.waitForLock,
-    signal: request.signal,
-    onProgress: request.onProgress,
-    onNotice: request.onNotice,
-    onStart: request.onStart,
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file, bytes: record.size }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
@@ -211,30 +230,17 @@ export async function rollBack(
   const isDatabase = record.type === 'db';
   const target = databaseFor(settings, holdsDatabase(record.type));
   const { jobId, result } = await runJob({
-    home: settings.home,
-    stateTarget: settings.stateTarget,
-    root: settings.root,
-    ...jobPlacement(settings),
+    ...jobBase(settings, request),
     kind: 'rollback',
     type: record.type,
     description: `rollback ${record.file}${request.tables?.length ? ` (tables ${request.tables.join(', ')})` : ''}`,
-    trigger: request.trigger,
-    maintenance: request.maintenance,
-    waitForLock: request.waitForLock,
     file: record.file,
-    signal: request.signal,
-    onProgress: request.onProgress,
-    onNotice: request.onNotice,
-    onStart: request.onStart,
     summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),
     recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
     work: async ({ jobId, signal, onProgress, log }): Promise<RollbackResult> => {
       const journal = { home: settings.home, jobId };
-      const onNotice = (line: string) => {
-        request.onNotice?.(line);
-        log(line);
-      };
+      const onNotice = noticeAndLog(request, log);
       // First, in the same job, a backup of what the rollback replaces: if it fails, nothing is rolled back.
       if (request.safetyBackup) {
         safety = await writeBackup(settings, { type: record.type, name: SAFETY_BACKUP_NAME }, target, { signal, onProgress });

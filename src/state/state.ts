@@ -28,7 +28,8 @@ export interface JobProgress {
 
 export interface JobRecord {
   id: string;
-  kind: 'backup' | 'rollback';
+  /** restore: a backup restored into another place than the shop (`lifeboat restore`). */
+  kind: 'backup' | 'rollback' | 'restore';
   /** Backup type, e.g. db or system (src/shared/types.ts). */
   type: string;
   description: string;

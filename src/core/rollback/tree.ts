@@ -34,7 +34,7 @@ import { OperationError, UsageError } from '../../shared/errors.js';
 import { requireFreeSpace } from '../backup/free-space.js';
 import { objectsOf, requireSameEngine, restoreDatabase, settleAfterFailure } from './database.js';
 import { finishCommitted } from './recover.js';
-import { RollbackJournal, type StoredFolderMeta } from './journal.js';
+import { RollbackJournal, type RestoreMark, type StoredFolderMeta } from './journal.js';
 import { reachedStep } from './step-pause.js';
 import { prepareUnits } from './staging.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
@@ -62,6 +62,10 @@ export interface TreeRollbackOptions {
    * background-cleanup.ts).
    */
   cleanUpInBackground?: boolean;
+  /** A restore into another place than the shop: where its journal goes and what it restores into (journal.ts). */
+  restore?: RestoreMark;
+  /** Run on the staged database before the swap (RestoreOptions.stagedStatements). */
+  stagedStatements?: string[];
 }
 
 export interface TreeRollbackResult {
@@ -91,7 +95,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
   const scope = checkRollback(record, target);
   const warnings: string[] = [];
   const jobId = options.jobId ?? `r${randomBytes(4).toString('hex')}`;
-  const journal = await RollbackJournal.begin(shop.home, jobId, { id: record.id, file: record.file, type: record.type });
+  const journal = await RollbackJournal.begin(shop.home, jobId, { id: record.id, file: record.file, type: record.type }, options.restore);
   const files = new FileSwap(record, journal, options);
   try {
     const { units, rules, staged } = await stageFiles(record, shop, scope, target, journal, jobId, options, warnings);
@@ -110,6 +114,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, targe
         ownDump: record.origin === 'lifeboat',
         rereadSql: () => readSqlFile(dump, codec),
         onNotice: options.onNotice,
+        stagedStatements: options.stagedStatements,
         ...objectsOf(record),
         beforeSwap: swapFiles,
         journal: journal.forDatabase(),
