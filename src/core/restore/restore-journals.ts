@@ -48,7 +48,9 @@ export async function settleInterruptedRestores(place: SecretKeyPlace): Promise<
       const now = outcome.shop === 'new' ? "the backup's" : 'as it was before the restore';
       settled.push(`recovered ${describe(state)}, interrupted at "${state.step}": the copy is ${now}`, ...outcome.done.map((line) => `  ${line}`));
     } catch (error) {
-      failed.push(`${describe(state)} was interrupted and could not be settled (${(error as Error).message}); fix that and run lifeboat recover (the shop itself is not concerned)`);
+      failed.push(
+        `${describe(state)} was interrupted and could not be settled (${(error as Error).message}); fix that and run lifeboat recover, or if that copy is gone for good remove ${entry.file} (the shop itself is not concerned)`,
+      );
     }
   }
   return { settled, failed };
