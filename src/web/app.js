@@ -1,5 +1,5 @@
-// The admin page: sign-in and first-run setup, the Backups grid with its create, rollback and delete
-// dialogs, live job progress and cancel (server-sent events) also for jobs started elsewhere (the
+// The admin page: sign-in and first-run setup, the Backups grid with its create, rollback, restore-to
+// and delete dialogs, live job progress and cancel (server-sent events) also for jobs started elsewhere (the
 // console, the schedule: live-jobs.js), and for admins the audit log, users and
 // roles, and settings. Everything it does goes through the documented JSON API (api/openapi.json).
 import { api, ApiError, setCsrfToken } from './api.js';
@@ -12,6 +12,7 @@ import { alteredTables, alteredWords, backupLabel } from './labels.js';
 import { followOtherJobs } from './live-jobs.js';
 import { namePreview } from './name-rule.js';
 import { createRecentJobs } from './recent-jobs.js';
+import { createRestoreDialog } from './restore-dialog.js';
 import { createSettingsView } from './settings.js';
 import { createUsersView } from './users.js';
 
@@ -67,8 +68,11 @@ const grid = createGrid({
   deleteButton: $('delete-selected'),
   canRollback: () => Boolean(user?.resources.includes('rollback')),
   onRollback: openRollback,
+  // A copy restored elsewhere writes into any database the server reaches: admins only.
+  canRestore: () => Boolean(user?.resources.includes('admin')),
+  onRestore: (row) => restoreDialog.open(row),
   // A rollback stopped half-way is a rollback decision: only roles that may roll back may cancel one.
-  canCancel: (job) => Boolean(user?.resources.includes(job.kind === 'rollback' ? 'rollback' : 'backup')),
+  canCancel: (job) => Boolean(user?.resources.includes({ rollback: 'rollback', restore: 'admin' }[job.kind] ?? 'backup')),
   onCancel: (job) => jobWatcher.cancel(job),
   onSelectionChange: (n) => ($('delete-selected').textContent = n ? `Delete (${n})` : 'Delete'),
 });
@@ -179,6 +183,9 @@ $('rollback-form').addEventListener('submit', async (event) => {
     showFormError($('rollback-form'), error, [[/password/i, 'rollback-password']]);
   }
 });
+
+// ---- Restore to another place
+const restoreDialog = createRestoreDialog({ onStarted: (job) => watchJob(job), beforeOpen: () => backupsError('') });
 
 // ---- Delete
 $('delete-selected').addEventListener('click', () => {

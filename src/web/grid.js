@@ -1,5 +1,6 @@
 // The Backups grid: sortable columns, filter by type and name, pages of 20, newest first; select rows
-// to delete; Rollback only for roles with the rollback resource. Queued and running jobs sit on top as
+// to delete; Rollback only for roles with the rollback resource, "Restore to…" (a copy elsewhere) only
+// for admins. Queued and running jobs sit on top as
 // rows of their own, with live progress and a Cancel button.
 import { el, humanBytes, TYPE_LABELS } from './api.js';
 import { jobRow, updateJobRow } from './job-row.js';
@@ -15,9 +16,17 @@ const COLUMNS = [
   { key: 'status', label: 'Status' },
 ];
 
-export function createGrid({ table, typeFilter, nameFilter, prev, next, info, deleteButton, canRollback, onRollback, canCancel, onCancel, onSelectionChange }) {
+export function createGrid({ table, typeFilter, nameFilter, prev, next, info, deleteButton, canRollback, onRollback, canRestore, onRestore, canCancel, onCancel, onSelectionChange }) {
   const state = { rows: [], jobs: [], sort: 'time', dir: -1, page: 0, selected: new Set() };
-  const hasActions = () => canRollback() || state.jobs.length > 0;
+  const hasActions = () => canRollback() || canRestore() || state.jobs.length > 0;
+
+  /** The row's actions: what the role may do with the backup. */
+  function actions(r, label) {
+    const buttons = [];
+    if (canRollback()) buttons.push(el('button', { type: 'button', class: 'link', 'aria-label': `Rollback to ${label}`, onclick: () => onRollback(r) }, 'Rollback'));
+    if (canRestore()) buttons.push(el('button', { type: 'button', class: 'link', 'aria-label': `Restore ${label} to another place`, onclick: () => onRestore(r) }, 'Restore to…'));
+    return hasActions() ? el('td', { class: 'c-action' }, ...buttons) : null;
+  }
 
   function status(row) {
     // A manifest that is not the archive's own: the server refuses to download or roll it back.
@@ -73,9 +82,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
       el('td', { class: 'c-type' }, alteredWords(r) ? `${TYPE_LABELS[r.type] || r.type} (${alteredWords(r)})` : TYPE_LABELS[r.type] || r.type),
       el('td', { class: 'c-status' }, status(r)),
       el('td', { class: 'c-download' }, el('a', { href: `api/backups/${encodeURIComponent(r.id)}/download`, download: r.incremental ? r.file.replace(/\.incremental\.json$/, '.tgz') : r.file, 'aria-label': `Download ${label}` }, 'Download')),
-      canRollback()
-        ? el('td', { class: 'c-action' }, el('button', { type: 'button', class: 'link', 'aria-label': `Rollback to ${label}`, onclick: () => onRollback(r) }, 'Rollback'))
-        : hasActions() ? el('td', { class: 'c-action' }) : null,
+      actions(r, label),
     );
   }
 

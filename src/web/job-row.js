@@ -33,7 +33,8 @@ export function progressText(job) {
 /** An ended job's outcome as a badge ("Done", "Rolled back", "Failed", "Cancelled"); null while it runs. */
 export function outcomeBadge(job) {
   const ended = ENDED[job.state];
-  return ended ? el('span', { class: `badge ${ended[0]}` }, job.kind === 'rollback' && job.state === 'succeeded' ? 'Rolled back' : ended[1]) : null;
+  const done = job.state === 'succeeded' && { rollback: 'Rolled back', restore: 'Restored' }[job.kind];
+  return ended ? el('span', { class: `badge ${ended[0]}` }, done || ended[1]) : null;
 }
 
 function statusCell(job) {
@@ -57,7 +58,7 @@ function cells(job) {
     el('td', { class: 'c-time' }, el('time', { datetime: started, title: new Date(started).toLocaleString() }, shortTime(started))),
     el('td', { class: 'c-name job-name' }, el('strong', {}, jobTitle(job))),
     el('td', { class: `c-size num${sizeText(job) === '—' ? ' none' : ''}` }, sizeText(job)),
-    el('td', { class: 'c-type' }, `${job.kind === 'rollback' ? 'Rollback · ' : ''}${TYPE_LABELS[job.type] || job.type}`),
+    el('td', { class: 'c-type' }, `${{ rollback: 'Rollback · ', restore: 'Restore to · ' }[job.kind] ?? ''}${TYPE_LABELS[job.type] || job.type}`),
     el('td', { class: 'c-status job-status', colspan: 2 }, ...statusCell(job)),
   ];
 }

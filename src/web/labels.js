@@ -48,5 +48,7 @@ export function jobTitle(job) {
   const archive = ARCHIVE.exec(job.file || '');
   if (!archive) return job.description;
   const tables = TABLES.exec(job.description)?.[1];
-  return `Rollback to ${shortTime(Number(archive[1]) * 1000)} ${backupNoun(job.type)}${quoted(spokenName(archive[2] || ''))}${tables ? ` (tables ${tables})` : ''}`;
+  const backup = `${shortTime(Number(archive[1]) * 1000)} ${backupNoun(job.type)}${quoted(spokenName(archive[2] || ''))}`;
+  if (job.kind === 'restore') return `Restore of the ${backup} to another place`;
+  return `Rollback to ${backup}${tables ? ` (tables ${tables})` : ''}`;
 }

@@ -5,6 +5,7 @@
 // from the rollbacks' (journal.ts, RestoreMark) so that a copy that cannot be settled never stands in the
 // way of the shop's own backups and rollbacks.
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Settings } from '../../config/settings.js';
 import type { RestoreResult } from '../../engines/engine.js';
 import { describeTarget, type DatabaseTarget } from '../../engines/target.js';
@@ -95,6 +96,8 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
     work: async ({ jobId, signal, onProgress, log }): Promise<RestoreOutcome> => {
       const onNotice = noticeAndLog(request, log);
       const restore = await markOf(secrets, plan.target);
+      // "Created if missing": a server makes a missing database itself; an SQLite file needs its folder.
+      if (plan.target.kind === 'sqlite') await mkdir(path.dirname(plan.target.path), { recursive: true });
       const repository = Repository.open(settings);
       try {
         await repository.secret(); // a bad key file fails before anything is read
