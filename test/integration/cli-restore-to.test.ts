@@ -3,7 +3,7 @@
 // database (created when missing) and folder, with Magento's base URLs set in the copy; the shop's tables
 // (CHECKSUM TABLE and definitions) and files (sha256, mode, mtime) are the same before and after; what
 // must not be done is refused in one line, before any work.
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,20 @@ describe('lifeboat restore into another database and folder', () => {
     await expectShopAsIt(before);
   });
 
+  it('restores only the database of a System backup when no folder is given, and says so', async () => {
+    const before = await shopState();
+    const target = await freshTarget('rtsysdb');
+    const result = await runCli(['restore', systemBackup, '--to-database', databaseUrl(target), '--yes'], env);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^\d+_\w+\.tgz is a system archive and no --to-root was given: only its database is restored$/m);
+    expect(result.stdout.trim()).toMatch(/^restored \d+_\w+\.tgz: 2 tables, 504 rows into mysql:\/\/.*; the shop was not touched$/);
+    const [row] = await queryRows<{ n: number; changed: number }>(target, "SELECT COUNT(*) AS n, SUM(sku = 'changed') AS changed FROM mg_catalog_product_entity");
+    expect(Number(row.n)).toBe(500);
+    expect(Number(row.changed)).toBe(0);
+    expect((await readdir(setup.backupDir)).filter((name) => name.startsWith('.'))).toEqual([]);
+    await expectShopAsIt(before);
+  });
+
   it('refuses in one line, before any work, what is not a restore into another place', async () => {
     const before = await shopState();
     const elsewhere = databaseUrl({ ...setup.copy, database: 'lbt_restoreto_never' });
@@ -179,7 +193,6 @@ describe('lifeboat restore into another database and folder', () => {
       [['restore', dbBackup, '--to-database', elsewhere, '--base-url', 'staging.example.com'], /^lifeboat: --base-url "staging.example.com" is not a URL; give/],
       [['restore', dbBackup, '--to-database', elsewhere, '--base-url', 'https://staging.example.com'], /must end with "\/"/],
       [['restore', dbBackup, '--to-database', elsewhere, '--to-root', base], /^lifeboat: --to-root restores files, and \d+_db\.sql\.gz is a database backup; leave --to-root out$/],
-      [['restore', systemBackup, '--to-database', elsewhere], /is a system archive: give --to-root DIR/],
       [['restore', systemBackup, '--to-database', elsewhere, '--to-root', path.join(setup.root, 'pub/copy')], /^lifeboat: --to-root .* is inside the shop's root .*use lifeboat rollback\)$/],
       [['restore', systemBackup, '--to-database', elsewhere, '--to-root', path.dirname(setup.root)], /holds the shop's root/],
     ];

@@ -65,8 +65,9 @@ async function planRestore(settings: Settings, record: BackupRecord, request: Re
   requireSameEngine(record, target, '--to-database');
   const isTree = record.type !== 'db';
   if (!isTree && request.toRoot !== undefined) throw new UsageError(`--to-root restores files, and ${record.file} is a database backup; leave --to-root out`);
-  if (isTree && request.toRoot === undefined) {
-    throw new UsageError(`${record.file} is a ${record.type} archive: give --to-root DIR, the folder to restore its files into${holdsDatabase(record.type) ? ' (its database goes into --to-database)' : ''}`);
+  // Without a folder, a file archive gives its database alone; one that holds none would give nothing.
+  if (isTree && request.toRoot === undefined && !holdsDatabase(record.type)) {
+    throw new UsageError(`${record.file} is a ${record.type} archive without a database: give --to-root DIR, the folder to restore its files into`);
   }
   const root = request.toRoot === undefined ? undefined : await restoreRoot(request.toRoot, shop);
   const stagedStatements = baseUrl === undefined ? undefined : baseUrlStatements(configTableOf(settings.shop, record), baseUrl);
@@ -106,9 +107,16 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
           async (archiveDir, whole): Promise<RestoreOutcome> => {
             const common = { onProgress, signal, onNotice, stagedStatements: plan.stagedStatements };
             const outcome = { database, ...(request.baseUrl && plan.stagedStatements ? { baseUrl: request.baseUrl } : {}) };
-            if (!plan.root) {
+            const journal = { home: settings.home, jobId, restore };
+            if (!plan.root && whole.type === 'db') {
               const { rollbackDatabase } = await import('../rollback/database.js');
-              const restored = await rollbackDatabase(plan.target, archiveDir, whole, { ...common, journal: { home: settings.home, jobId, restore } });
+              const restored = await rollbackDatabase(plan.target, archiveDir, whole, { ...common, journal });
+              return { ...outcome, restored, warnings: restored.warnings };
+            }
+            if (!plan.root) {
+              onNotice(`${whole.file} is a ${whole.type} archive and no --to-root was given: only its database is restored`);
+              const { restoreTreeDump } = await import('./tree-dump.js');
+              const restored = await restoreTreeDump(plan.target, archiveDir, whole, journal, common);
               return { ...outcome, restored, warnings: restored.warnings };
             }
             await mkdir(plan.root, { recursive: true });

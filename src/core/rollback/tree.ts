@@ -79,7 +79,8 @@ export interface TreeRollbackResult {
 }
 
 
-function pickDump(record: BackupRecord, found: DumpFound[]): DumpFound | undefined {
+/** The dump a tree archive restores, among those found in it (its manifest names it; in Magento's, one of its time). */
+export function pickDump(record: BackupRecord, found: DumpFound[]): DumpFound | undefined {
   if (record.manifest) return found.find((d) => d.path === record.manifest?.dump?.path);
   if (found.length <= 1) return found[0];
   const sameTime = found.filter((d) => d.path.startsWith(`var/${record.time}_db`));
