@@ -24,7 +24,7 @@ export function createGrid({ table, typeFilter, nameFilter, prev, next, info, de
   function actions(r, label) {
     const buttons = [];
     if (canRollback()) buttons.push(el('button', { type: 'button', class: 'link', 'aria-label': `Rollback to ${label}`, onclick: () => onRollback(r) }, 'Rollback'));
-    if (canRestore()) buttons.push(el('button', { type: 'button', class: 'link', 'aria-label': `Restore ${label} to another place`, onclick: () => onRestore(r) }, 'Restore to…'));
+    if (canRestore()) buttons.push(el('button', { type: 'button', class: 'link', 'aria-label': `Restore to…: ${label}`, onclick: () => onRestore(r) }, 'Restore to…'));
     return hasActions() ? el('td', { class: 'c-action' }, ...buttons) : null;
   }
 

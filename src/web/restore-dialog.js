@@ -25,7 +25,8 @@ export function createRestoreDialog({ onStarted, beforeOpen }) {
     $('restore-what').textContent = `The ${backupLabel(backup)} is restored into the database${files ? ' and the folder' : ''} you name here.`;
     $('restore-what').title = backup.file;
     $('restore-root-field').hidden = !files;
-    $('restore-root').required = files;
+    // Without a folder a file archive gives its database alone; a code archive has none, so it needs one.
+    $('restore-root').required = backup.type === 'code';
     $('restore-password').value = '';
     clearFormErrors($('restore-form'));
     $('restore-dialog').showModal();

@@ -50,7 +50,7 @@ describe('Restore to… on the admin page', () => {
     const row = page.locator('#grid tbody tr[data-id]').filter({ hasText: 'for staging' });
     await expect.poll(() => row.count()).toBe(1);
 
-    await row.getByRole('button', { name: /Restore .* to another place/ }).click();
+    await row.getByRole('button', { name: /^Restore to…: Database backup/ }).click();
     const dialog = page.getByRole('dialog', { name: 'Restore to another place' });
     await expect.poll(() => dialog.isVisible()).toBe(true);
     expect(await dialog.getByLabel('Folder for the files').isVisible()).toBe(false); // a database backup
