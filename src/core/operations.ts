@@ -68,7 +68,7 @@ export interface RollbackRequest extends JobOptions {
 export const SAFETY_BACKUP_NAME = 'before rollback';
 
 /** Sends the job's end to the configured notification channels (failures always; successes when asked). */
-function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
+export function notifier<T>(settings: Settings, kind: 'backup' | 'rollback' | 'restore', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
   return async (outcome: JobOutcome<T>): Promise<void> => {
     if (outcome.state === 'cancelled') return;
     const config = await effectiveNotify(settings); // stored targets, env/config file winning

@@ -21,7 +21,7 @@ import { requireSameEngine } from '../rollback/database.js';
 import { baseUrlStatements, checkBaseUrl, configTableOf } from './base-url.js';
 import { restoreRoot, restoreTarget } from './restore-place.js';
 import { markOf, settleInterruptedRestores } from './restore-journals.js';
-import { jobBase, noticeAndLog, recoveryPlace, type JobOptions } from '../operations.js';
+import { jobBase, noticeAndLog, notifier, recoveryPlace, type JobOptions } from '../operations.js';
 
 /** The shop is not touched, so it is never put into maintenance for a restore. */
 export interface RestoreRequest extends Omit<JobOptions, 'maintenance'> {
@@ -86,6 +86,7 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
     description: `restore ${record.file} into ${database}${plan.root ? ` and ${plan.root}` : ''}`,
     file: record.file,
     summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),
+    onDone: notifier<RestoreOutcome>(settings, 'restore', record.type, () => ({ file: record.file }), request.onNotice),
     // What dead jobs left, as every job; then earlier restores, which must be settled before another
     // one may write into a copy they may have left half-swapped.
     recover: async () => {
