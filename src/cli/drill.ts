@@ -2,6 +2,7 @@
 // that every table came back exactly (core/verify/drill.ts); the shop is never touched.
 import type { Command } from 'commander';
 import type { DrillResult } from '../core/verify/drill.js';
+import { damagedPart } from '../core/verify/archive-damage.js';
 import { UsageError } from '../shared/errors.js';
 import type { BackupRecord } from '../shared/types.js';
 import { progressBar } from './progress.js';
@@ -14,6 +15,10 @@ function printDrill(result: DrillResult): void {
   const what = `${result.tables.length} tables, ${rows} rows restored into the scratch ${result.scratch} (removed) in ${result.seconds.toFixed(1)} s`;
   if (result.ok) {
     stdio.out(`${result.file}: RESTORES: ${what}; every table is as the backup recorded it`);
+    return;
+  }
+  if (result.damaged) {
+    log.error(`${result.file}: DOES NOT RESTORE: its archive is damaged in ${damagedPart(result.damaged)} (${result.damaged.problem}); nothing was restored`);
     return;
   }
   log.error(`${result.file}: DOES NOT RESTORE AS RECORDED: ${what}`);
@@ -32,35 +37,29 @@ export function registerDrill(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string | undefined, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
-      const [{ Repository }, { requireDatabase }, { drillDatabase }, { drillRecord, keepDrill }] = await Promise.all([
-        import('../repository/repository.js'),
-        import('../config/settings.js'),
-        import('../core/verify/drill.js'),
-        import('../core/verify/drill-record.js'),
-      ]);
-      const target = requireDatabase(config);
+      const [{ Repository }, { drillBackup, DrillFailedError }] = await Promise.all([import('../repository/repository.js'), import('../core/verify/drill-job.js')]);
       const repository = Repository.open(config);
+      let record: BackupRecord | undefined;
       try {
-        const record: BackupRecord | undefined = id
+        record = id
           ? await repository.find(id, { onStoreUnreachable: log.warning })
           : (await repository.list({ onStoreUnreachable: log.warning })).find((r) => r.type === 'db' && r.origin === 'lifeboat' && !r.problem);
-        if (!record) throw new UsageError(`no database backup in ${config.backupDir} to drill; take one with "lifeboat backup db"`);
-        await repository.secret(); // a bad key file fails before anything is read
-        const bar = progressBar(!flags.json);
-        const startedAt = new Date();
-        const result = await withInterrupts((signal) =>
-          repository.withLocalCopy(record, (archiveDir, whole) => drillDatabase(target, archiveDir, whole, { signal, onProgress: bar.listener, onNotice: log.warn }), {
-            signal,
-            onProgress: bar.listener,
-          }),
-        ).finally(() => bar.done());
-        // Kept for /metrics and the notification channels (a failed drill is told as a failed backup is).
-        await keepDrill(config, drillRecord(record, result), startedAt, log.warn);
-        if (flags.json) stdio.out(JSON.stringify(result));
-        else printDrill(result);
-        if (!result.ok) process.exitCode = 1;
       } finally {
         repository.close();
       }
+      if (!record) throw new UsageError(`no database backup in ${config.backupDir} to drill; take one with "lifeboat backup db"`);
+      const found = record;
+      const bar = progressBar(!flags.json);
+      // A drill that ran and found tables not as recorded fails its job (DrillFailedError) and exits 1.
+      const result = await withInterrupts((signal) => drillBackup(config, found, { trigger: 'cli', signal, onProgress: bar.listener, onNotice: log.warn }))
+        .then(({ result }) => result)
+        .catch((error: unknown) => {
+          if (error instanceof DrillFailedError) return error.result;
+          throw error;
+        })
+        .finally(() => bar.done());
+      if (flags.json) stdio.out(JSON.stringify(result));
+      else printDrill(result);
+      if (!result.ok) process.exitCode = 1;
     });
 }

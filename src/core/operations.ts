@@ -90,23 +90,6 @@ export function notifier<T>(settings: Settings, kind: 'backup' | 'rollback' | 'r
   };
 }
 
-/** What every job of the shop takes from the settings and the request: where, its lock, how it is told and stopped. */
-export function jobBase(settings: Settings, request: JobOptions) {
-  return {
-    home: settings.home,
-    stateTarget: settings.stateTarget,
-    root: settings.root,
-    ...jobPlacement(settings),
-    trigger: request.trigger,
-    maintenance: request.maintenance,
-    waitForLock: request.waitForLock,
-    signal: request.signal,
-    onProgress: request.onProgress,
-    onNotice: request.onNotice,
-    onStart: request.onStart,
-  };
-}
-
 /** A job's notices: shown to whoever started it and kept in its log. */
 export function noticeAndLog(request: JobOptions, log: (line: string) => void): (line: string) => void {
   return (line) => {
@@ -189,6 +172,28 @@ async function writeBackup(
   }
 }
 
+/**
+ * What every job of the shop shares, from the settings and the request: where its state, lock and
+ * maintenance flags are, who started it, and its signal and listeners; and it settles what dead jobs
+ * left before it starts.
+ */
+export function shopJob(settings: Settings, request: JobOptions) {
+  return {
+    home: settings.home,
+    stateTarget: settings.stateTarget,
+    root: settings.root,
+    ...jobPlacement(settings),
+    trigger: request.trigger,
+    maintenance: request.maintenance,
+    waitForLock: request.waitForLock,
+    signal: request.signal,
+    onProgress: request.onProgress,
+    onNotice: request.onNotice,
+    onStart: request.onStart,
+    recover: () => recoverInterrupted(recoveryPlace(settings)),
+  };
+}
+
 export async function takeBackup(settings: Settings, request: BackupRequest): Promise<{ jobId: string; record: BackupRecord }> {
   requireBackupName(request.name); // before the job: its description quotes the name
   if (request.strip?.length) {
@@ -204,12 +209,11 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     throw new UsageError('incremental backups are not copied to off-site storage yet; take a full one (--full), or leave LIFEBOAT_STORAGE_URL unset');
   }
   const { jobId, result } = await runJob({
-    ...jobBase(settings, request),
+    ...shopJob(settings, request),
     kind: 'backup',
     type: request.type,
     description: `backup ${request.type}${incremental ? ' (incremental)' : ''}${request.name ? ` "${request.name}"` : ''}`,
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file, bytes: record.size }),
-    recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
     work: ({ signal, onProgress }) => writeBackup(settings, { ...request, incremental }, target, { signal, onProgress }),
   });
@@ -230,13 +234,12 @@ export async function rollBack(
   const isDatabase = record.type === 'db';
   const target = databaseFor(settings, holdsDatabase(record.type));
   const { jobId, result } = await runJob({
-    ...jobBase(settings, request),
+    ...shopJob(settings, request),
     kind: 'rollback',
     type: record.type,
     description: `rollback ${record.file}${request.tables?.length ? ` (tables ${request.tables.join(', ')})` : ''}`,
     file: record.file,
     summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),
-    recover: () => recoverInterrupted(recoveryPlace(settings)),
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
     work: async ({ jobId, signal, onProgress, log }): Promise<RollbackResult> => {
       const journal = { home: settings.home, jobId };

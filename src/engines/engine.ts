@@ -190,6 +190,8 @@ export interface RestoreResult {
 /** A database beside the shop's for a restore drill, never the shop's own; `drop` removes it. */
 export interface ScratchDatabase {
   target: DatabaseTarget;
+  /** Set when what is written into the scratch database reaches replicas (the binary log could not be avoided): why, and what to do. */
+  replicated?: string;
   drop(): Promise<void>;
 }
 

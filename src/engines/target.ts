@@ -13,6 +13,11 @@ export interface MysqlTarget {
   database: string;
   /** Unix socket path, from `?socket=/path`. */
   socketPath?: string;
+  /**
+   * Writes through this target stay out of the binary log where the user may keep them out (`SET SESSION
+   * sql_log_bin = 0`): a drill's scratch copy, which replicas never need. Never set for the shop itself.
+   */
+  unlogged?: true;
 }
 
 export interface SqliteTarget {

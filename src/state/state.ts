@@ -29,7 +29,7 @@ export interface JobProgress {
 export interface JobRecord {
   id: string;
   /** restore: a backup restored into another place than the shop (`lifeboat restore`). */
-  kind: 'backup' | 'rollback' | 'restore';
+  kind: 'backup' | 'rollback' | 'drill' | 'restore';
   /** Backup type, e.g. db or system (src/shared/types.ts). */
   type: string;
   description: string;

@@ -48,6 +48,9 @@ function statusCell(job) {
   ];
 }
 
+/** The Type column says what a job that makes no backup does to one. */
+const KIND_PREFIXES = { rollback: 'Rollback · ', drill: 'Drill · ', restore: 'Restore to · ' };
+
 /** Bytes written so far, while the job runs: a job that ended without a backup has no size to show. */
 const sizeText = (job) => ((job.state === 'running' || job.state === 'succeeded') && job.progress?.bytes ? humanBytes(job.progress.bytes) : '—');
 
@@ -58,7 +61,7 @@ function cells(job) {
     el('td', { class: 'c-time' }, el('time', { datetime: started, title: new Date(started).toLocaleString() }, shortTime(started))),
     el('td', { class: 'c-name job-name' }, el('strong', {}, jobTitle(job))),
     el('td', { class: `c-size num${sizeText(job) === '—' ? ' none' : ''}` }, sizeText(job)),
-    el('td', { class: 'c-type' }, `${{ rollback: 'Rollback · ', restore: 'Restore to · ' }[job.kind] ?? ''}${TYPE_LABELS[job.type] || job.type}`),
+    el('td', { class: 'c-type' }, `${KIND_PREFIXES[job.kind] ?? ''}${TYPE_LABELS[job.type] || job.type}`),
     el('td', { class: 'c-status job-status', colspan: 2 }, ...statusCell(job)),
   ];
 }

@@ -42,7 +42,7 @@ const ARCHIVE = /^(\d{9,11})_(?:db|snapshot|nomedia|media|filesystem_code|filesy
 const BACKUP_DESCRIPTION = /^backup \S+(?: \(incremental\))? "(.*)"$/;
 const TABLES = / \(tables (.+)\)$/;
 
-/** "System backup “full snapshot”" or "Rollback to 5 Dec 14:02 System backup “before upgrade”" for a job of the API. */
+/** "System backup “full snapshot”", "Rollback to 5 Dec 14:02 System backup “before upgrade”" or "Drill of 5 Dec 14:02 Database backup" for a job of the API. */
 export function jobTitle(job) {
   if (job.kind === 'backup') return `${backupNoun(job.type)}${quoted(spokenName(filterBackupName(BACKUP_DESCRIPTION.exec(job.description)?.[1] ?? '')))}`;
   const archive = ARCHIVE.exec(job.file || '');
@@ -50,5 +50,5 @@ export function jobTitle(job) {
   const tables = TABLES.exec(job.description)?.[1];
   const backup = `${shortTime(Number(archive[1]) * 1000)} ${backupNoun(job.type)}${quoted(spokenName(archive[2] || ''))}`;
   if (job.kind === 'restore') return `Restore of the ${backup} to another place`;
-  return `Rollback to ${backup}${tables ? ` (tables ${tables})` : ''}`;
+  return `${job.kind === 'drill' ? 'Drill of' : 'Rollback to'} ${backup}${tables ? ` (tables ${tables})` : ''}`;
 }

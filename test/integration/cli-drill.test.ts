@@ -2,9 +2,11 @@
 // the newest database backup is restored into a scratch database and checked table by table; the shop is
 // never touched and the scratch database is gone afterwards; stripped and anonymized backups drill too;
 // a drill while another holds the database is refused in one line, and what a killed one left is removed.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -15,6 +17,7 @@ import { fingerprint, queryRows, withConnection } from '../helpers/mysql.js';
 import { startServer } from '../helpers/server.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { keepDrill } from '../../src/core/verify/drill-record.js';
+import { processIdentity } from '../../src/shared/process-identity.js';
 
 const SHOP = `
 CREATE TABLE customer_entity (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, email VARCHAR(255), note TEXT, born DATE, score DOUBLE) ENGINE=InnoDB;
@@ -100,6 +103,34 @@ describe('lifeboat drill on MariaDB', () => {
     expect(await drillSchemas()).toEqual([]);
   });
 
+  it('runs as a job that lifeboat jobs lists, and fails naming the table whose part of an altered archive does not read', async () => {
+    const taken = JSON.parse((await runCli(['backup', 'db', '--json'], env)).stdout) as { id: string; file: string };
+    const good = await runCli(['drill', taken.id], env);
+    expect(good.code, good.stderr).toBe(0);
+    const archive = path.join(setup.backupDir, taken.file);
+    const manifest = JSON.parse(await readFile(`${archive}.manifest.json`, 'utf8')) as { tables: { name: string; gzipOffset: number }[] };
+    const bytes = await readFile(archive);
+    // One byte of sales_order's compressed rows changed after the manifest was written.
+    bytes[manifest.tables.find((t) => t.name === 'sales_order')!.gzipOffset + 100] ^= 0x55;
+    await writeFile(archive, bytes);
+    const before = await fingerprint(setup.shop);
+    const human = await runCli(['drill', taken.id], env);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toMatch(new RegExp(`${taken.file}: DOES NOT RESTORE: its archive is damaged in table sales_order's part \\(.+\\); nothing was restored`));
+    const json = JSON.parse((await runCli(['drill', taken.id, '--json'], env)).stdout) as Drill & { damaged: { table: string } };
+    expect(json).toMatchObject({ ok: false, damaged: { table: 'sales_order' } });
+    expect(await fingerprint(setup.shop)).toEqual(before);
+    expect(await drillSchemas()).toEqual([]);
+    const jobs = JSON.parse((await runCli(['jobs', '--limit', '4', '--json'], env)).stdout) as { kind: string; state: string; description: string; error?: string }[];
+    expect(jobs.slice(0, 3).map((j) => [j.kind, j.state, j.description])).toEqual([
+      ['drill', 'failed', `drill ${taken.file}`],
+      ['drill', 'failed', `drill ${taken.file}`],
+      ['drill', 'succeeded', `drill ${taken.file}`],
+    ]);
+    expect(jobs[0].error).toBe(`${taken.file} is damaged in table sales_order's part: nothing was restored`);
+    await runCli(['delete', taken.id, '--yes'], env);
+  });
+
   it('keeps the outcome for /metrics, and tells the notification channels when a drill failed', async () => {
     expect((await runCli(['drill'], env)).code).toBe(0);
     const server = await startServer(env);
@@ -163,7 +194,8 @@ describe('lifeboat drill on SQLite', () => {
     const db = new DatabaseSync(dbFile);
     db.exec("CREATE TABLE product (id INTEGER PRIMARY KEY, sku TEXT, price REAL); INSERT INTO product VALUES (1, 'a', 1.5), (2, 'b''c', 2.25), (3, NULL, 0.1);");
     db.close();
-    const env = { LIFEBOAT_ROOT: dir, LIFEBOAT_DATABASE_URL: `sqlite://${dbFile}` };
+    // The drill's scratch folder goes into the run's temporary folder, where this test looks.
+    const env = { LIFEBOAT_ROOT: dir, LIFEBOAT_DATABASE_URL: `sqlite://${dbFile}`, TMPDIR: tmpdir() };
     expect((await runCli(['backup', 'db'], env)).code).toBe(0);
     const result = await runCli(['drill', '--json'], env);
     expect(result.code, result.stderr).toBe(0);
@@ -171,5 +203,14 @@ describe('lifeboat drill on SQLite', () => {
     expect(drill.ok).toBe(true);
     expect(drill.tables).toEqual([{ name: 'product', rows: 3, restoredRows: 3, same: true }]);
     expect(drill.scratch).toMatch(/^file .*lifeboat-drill-[0-9a-f]{8}-.*\/drill\.db$/);
+    // The folder of a drill whose process died (kill -9) is removed by the next drill.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    const left = await mkdtemp(path.join(tmpdir(), 'lifeboat-drill-dead1234-'));
+    const unowned = await mkdtemp(path.join(tmpdir(), 'lifeboat-drill-not-ours-')); // not a drill's name: kept
+    await writeFile(path.join(left, 'owner.json'), JSON.stringify(processIdentity(gone)));
+    await writeFile(path.join(left, 'drill.db'), 'left');
+    expect((await runCli(['drill'], env)).code).toBe(0);
+    expect(existsSync(left)).toBe(false);
+    expect(existsSync(unowned)).toBe(true);
   });
 });

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseBackup } from '../../src/core/backup/database.js';
+import { stripRules } from '../../src/core/backup/strip-rules.js';
+import { drillDatabase } from '../../src/core/verify/drill.js';
 import { rollbackDatabase } from '../../src/core/rollback/database.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { findBackup } from '../../src/repository/catalog.js';
@@ -134,6 +136,48 @@ describe.each([
     expect(after.replica).toEqual(after.primary);
     const [row] = await pair.replica.sql<{ value: string }>(`SELECT value FROM ${SHOP}.core_config_data`);
     expect(row.value).not.toBe('x');
+  });
+
+  it('a stripped backup rolls back on both sides: its tables emptied, their structure and triggers kept', async () => {
+    const record = await createDatabaseBackup(shop, backupDir, { strip: stripRules(['sales_order*']) });
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query('INSERT INTO sales_order (store_id, total) VALUES (1, 7)'));
+    await rollbackDatabase(shop, backupDir, record);
+    const after = await bothSides(pair);
+    expect(await pair.replicaStatus()).toMatchObject({ io: 'Yes', sql: 'Yes', lastError: '' });
+    expect(after.replica).toEqual(after.primary);
+    for (const server of [pair.primary, pair.replica]) {
+      const counts = await server.sql<{ n: string }>(`SELECT COUNT(*) AS n FROM ${SHOP}.sales_order UNION ALL SELECT COUNT(*) FROM ${SHOP}.sales_order_grid`);
+      expect(counts.map((row) => Number(row.n))).toEqual([0, 0]);
+    }
+    // The trigger came back with the emptied tables: a new order reaches the grid on both sides.
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query('INSERT INTO sales_order (store_id, total) VALUES (1, 8)'));
+    const later = await bothSides(pair);
+    expect(later.replica).toEqual(later.primary);
+    expect(later.replica.tables.sales_order_grid?.rows).toBe(1);
+  });
+
+  it('a drill on the primary leaves replication running and no drill schema on either side', async () => {
+    const record = await createDatabaseBackup(shop, backupDir);
+    await pair.synced();
+    const [{ pos: before }] = await pair.primary.sql<{ pos: string }>('SELECT @@gtid_binlog_pos AS pos');
+    const notices: string[] = [];
+    const result = await drillDatabase(shop, backupDir, record, { onNotice: (line) => notices.push(line) });
+    expect(result.ok).toBe(true);
+    await pair.synced();
+    expect(await pair.replicaStatus()).toMatchObject({ io: 'Yes', sql: 'Yes', lastError: '' });
+    for (const server of [pair.primary, pair.replica]) {
+      expect(await server.sql(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${SHOP}\\_\\_lb\\_%'`)).toEqual([]);
+    }
+    const [{ pos: after }] = await pair.primary.sql<{ pos: string }>('SELECT @@gtid_binlog_pos AS pos');
+    if (user) {
+      // Without BINLOG ADMIN the copy is logged (replicas load and drop it too), and the drill says so.
+      expect(after).not.toBe(before);
+      expect(notices).toContainEqual(expect.stringMatching(/^the drill's copy goes into the binary log.*GRANT BINLOG ADMIN/));
+    } else {
+      // With it (root), the drill writes nothing to the binary log.
+      expect(after).toBe(before);
+      expect(notices).toEqual([]);
+    }
   });
 
   it("a foreign dump that turns the binary log off (MySQL 8's mysqldump with GTIDs) still reaches the replica", async () => {

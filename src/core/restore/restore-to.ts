@@ -16,12 +16,11 @@ import { UsageError } from '../../shared/errors.js';
 import { holdsDatabase, type BackupRecord } from '../../shared/types.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { runJob } from '../jobs/jobs.js';
-import { recoverInterrupted } from '../rollback/recover.js';
 import { requireSameEngine } from '../rollback/database.js';
 import { baseUrlStatements, checkBaseUrl, configTableOf } from './base-url.js';
 import { restoreRoot, restoreTarget } from './restore-place.js';
 import { markOf, settleInterruptedRestores } from './restore-journals.js';
-import { jobBase, noticeAndLog, notifier, recoveryPlace, type JobOptions } from '../operations.js';
+import { noticeAndLog, notifier, shopJob, type JobOptions } from '../operations.js';
 
 /** The shop is not touched, so it is never put into maintenance for a restore. */
 export interface RestoreRequest extends Omit<JobOptions, 'maintenance'> {
@@ -80,7 +79,7 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
   const secrets = { home: settings.home, stateTarget: settings.stateTarget, secretKeyFile: settings.secretKeyFile };
   const database = describeTarget(plan.target);
   const { jobId, result } = await runJob({
-    ...jobBase(settings, request),
+    ...shopJob(settings, request),
     kind: 'restore',
     type: record.type,
     description: `restore ${record.file} into ${database}${plan.root ? ` and ${plan.root}` : ''}`,
@@ -90,7 +89,7 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
     // What dead jobs left, as every job; then earlier restores, which must be settled before another
     // one may write into a copy they may have left half-swapped.
     recover: async () => {
-      const lines = await recoverInterrupted(recoveryPlace(settings));
+      const lines = await shopJob(settings, request).recover();
       const { settled, failed } = await settleInterruptedRestores(secrets);
       if (failed.length) throw new UsageError(failed.join('; '));
       return [...lines, ...settled];

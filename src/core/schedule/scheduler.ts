@@ -2,7 +2,7 @@
 // minute. A due occurrence runs once (claimed in the state), queued behind a running job; retention is
 // applied after a success; missed runs are notified here, a job's own end by the job (operations.ts).
 import type { StateStore } from '../../state/state.js';
-import { requireDatabase, type Settings } from '../../config/settings.js';
+import type { Settings } from '../../config/settings.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { notify, type JobEvent } from '../notify/notify.js';
 import type { NotifyConfig } from '../../config/notify-config.js';
@@ -127,24 +127,17 @@ function drillWords(drilled: boolean | undefined): string {
 }
 
 /**
- * The drill after a scheduled backup: its outcome is kept and a failure notified (drill-record.ts); a
- * drill that could not run at all is told as a failed drill too, and never fails the backup.
+ * The drill after a scheduled backup, as a job of its own (drill-job.ts: its outcome is kept and a
+ * failure notified, also when it could not run at all); it never fails the backup.
  */
 async function drillScheduled(settings: Settings, record: BackupRecord, options: { signal?: AbortSignal; onNotice?: (line: string) => void }): Promise<boolean> {
-  const [{ drillDatabase }, { drillRecord, keepDrill }] = await Promise.all([import('../verify/drill.js'), import('../verify/drill-record.js')]);
-  const startedAt = new Date();
-  const repository = Repository.open(settings);
+  const { drillBackup } = await import('../verify/drill-job.js');
   try {
-    const result = await repository.withLocalCopy(record, (dir, whole) => drillDatabase(requireDatabase(settings), dir, whole, options), { signal: options.signal });
-    const kept = drillRecord(record, result);
-    await keepDrill(settings, kept, startedAt, options.onNotice);
-    return kept.ok;
+    const { result } = await drillBackup(settings, record, { trigger: 'schedule', waitForLock: true, ...options });
+    return result.ok;
   } catch (error) {
-    options.onNotice?.(`the drill of ${record.file} could not run: ${(error as Error).message}`);
-    await keepDrill(settings, { backupId: record.id, file: record.file, ok: false, finishedAt: new Date().toISOString(), seconds: 0, tables: 0, rows: 0, differing: [`the drill could not run: ${(error as Error).message}`] }, startedAt, options.onNotice);
+    options.onNotice?.(`the drill of ${record.file} failed: ${(error as Error).message}`);
     return false;
-  } finally {
-    repository.close();
   }
 }
 

@@ -7,7 +7,7 @@ import type { BackupRecord } from '../../shared/types.js';
 import { effectiveNotify } from '../notify/settings.js';
 import { notify, type JobEvent } from '../notify/notify.js';
 import { shopName } from '../operations.js';
-import type { DrillResult } from './drill.js';
+import { tablesThatDiffer, type DrillResult } from './drill.js';
 
 export const DRILLS_KEY = 'drills';
 
@@ -37,7 +37,7 @@ export function drillRecord(record: BackupRecord, result: DrillResult, finishedA
     seconds: result.seconds,
     tables: result.tables.length,
     rows: result.tables.reduce((sum, t) => sum + t.restoredRows, 0),
-    differing: [...result.tables.filter((t) => !t.same).map((t) => t.name), ...result.missing, ...result.extra],
+    differing: tablesThatDiffer(result),
   };
 }
 

@@ -13,6 +13,7 @@ import type { BackupRecord } from '../../shared/types.js';
 import { archivePath, codecOf, readSqlFile } from '../archive-reader.js';
 import { requireSameEngine, rollbackDatabase } from '../rollback/database.js';
 import { HashingSqlSink, hashTableRanges } from './table-hashes.js';
+import { damagedPart, locateDamage, type ArchiveDamage } from './archive-damage.js';
 
 export interface DrillTable {
   name: string;
@@ -25,6 +26,8 @@ export interface DrillTable {
 
 export interface DrillResult {
   file: string;
+  /** Set when the archive did not read: the restore was refused, and this says where the damage is. */
+  damaged?: ArchiveDamage;
   /** Where the drill restored to (a schema or a file), already removed. */
   scratch: string;
   tables: DrillTable[];
@@ -50,11 +53,23 @@ export async function drillDatabase(target: DatabaseTarget, backupDir: string, r
   const engine = openEngine(target);
   const scratch = await engine.openScratch(randomBytes(4).toString('hex'));
   try {
-    await rollbackDatabase(scratch.target, backupDir, record, { onProgress: options.onProgress, onNotice: options.onNotice, signal: options.signal });
+    if (scratch.replicated) options.onNotice?.(scratch.replicated);
+    const sqlOf = () => readSqlFile(archivePath(backupDir, record), codecOf(record));
+    try {
+      await rollbackDatabase(scratch.target, backupDir, record, { onProgress: options.onProgress, onNotice: options.onNotice, signal: options.signal });
+    } catch (error) {
+      // A refused restore of an archive that does not read is the drill's finding, with the table named.
+      options.signal?.throwIfAborted();
+      const codec = codecOf(record);
+      const damaged = codec && (await locateDamage(archivePath(backupDir, record), codec, record.manifest.tables));
+      if (!damaged) throw error;
+      const seconds = (performance.now() - started) / 1000;
+      return { file: record.file, damaged, scratch: describeScratch(scratch.target), tables: [], missing: [], extra: [], ok: false, seconds };
+    }
     options.signal?.throwIfAborted();
     const sink = new HashingSqlSink();
     const redump = await openEngine(scratch.target).dump(sink, { threads: 1, signal: options.signal });
-    const expected = await hashTableRanges(readSqlFile(archivePath(backupDir, record), codecOf(record)), record.manifest.tables);
+    const expected = await hashTableRanges(sqlOf(), record.manifest.tables);
     const restored = new Map(redump.tables.map((t) => [t.name, t]));
     const tables = record.manifest.tables
       .filter((t) => restored.has(t.name))
@@ -70,6 +85,12 @@ export async function drillDatabase(target: DatabaseTarget, backupDir: string, r
   } finally {
     await scratch.drop();
   }
+}
+
+/** The tables a drill found not as recorded: differing, missing or extra. */
+export function tablesThatDiffer(result: DrillResult): string[] {
+  const damaged = result.damaged ? [damagedPart(result.damaged)] : [];
+  return [...damaged, ...result.tables.filter((t) => !t.same).map((t) => t.name), ...result.missing, ...result.extra];
 }
 
 function describeScratch(target: DatabaseTarget): string {

@@ -33,6 +33,8 @@ export interface PreflightInput {
 
 interface ServerFacts {
   binaryLog: boolean;
+  /** This session writes to the binary log (a drill's sessions may keep out of it: MysqlTarget.unlogged). */
+  sessionLogged: boolean;
   trustsFunctionCreators: boolean;
   /** @@log_bin_basename: the binary log files' path without their number. */
   binaryLogBase: string;
@@ -69,10 +71,10 @@ export async function checkBeforeWriting(conn: RawConnection, input: PreflightIn
 async function readServerFacts(conn: RawConnection): Promise<ServerFacts> {
   const [row] = await run(
     conn,
-    'SELECT @@log_bin AS logBin, @@log_bin_trust_function_creators AS trusts, @@log_bin_basename AS base, @@datadir AS dataDir',
+    'SELECT @@log_bin AS logBin, @@SESSION.sql_log_bin AS logged, @@log_bin_trust_function_creators AS trusts, @@log_bin_basename AS base, @@datadir AS dataDir',
   );
   const on = (column: string) => ['1', 'ON'].includes(text(row ?? {}, column).toUpperCase());
-  return { binaryLog: on('logBin'), trustsFunctionCreators: on('trusts'), binaryLogBase: text(row ?? {}, 'base'), dataDir: text(row ?? {}, 'dataDir') };
+  return { binaryLog: on('logBin'), sessionLogged: on('logged'), trustsFunctionCreators: on('trusts'), binaryLogBase: text(row ?? {}, 'base'), dataDir: text(row ?? {}, 'dataDir') };
 }
 
 async function readShopFacts(conn: RawConnection, shop: string, tables: Set<string> | undefined): Promise<ShopFacts> {
@@ -187,14 +189,15 @@ function isLocal(target: MysqlTarget): boolean {
 
 function footprintOf(server: ServerFacts, shop: ShopFacts, input: PreflightInput): RestoreFootprint {
   const { totalBytes } = input.options;
+  const logged = server.binaryLog && server.sessionLogged;
   const footprint: RestoreFootprint = {
-    binaryLog: server.binaryLog,
+    binaryLog: logged,
     // A rollback of a shop to its own backup: the tables it replaces are about the size of the staged copy.
     stagingBytes: shop.dataBytes > 0 ? shop.dataBytes : (totalBytes ?? 0),
     ...(totalBytes !== undefined ? { loadBytes: totalBytes } : {}),
   };
   if (isLocal(input.target) && server.dataDir !== '') {
-    const binaryLogDir = server.binaryLog && server.binaryLogBase !== '' ? path.dirname(server.binaryLogBase) : undefined;
+    const binaryLogDir = logged && server.binaryLogBase !== '' ? path.dirname(server.binaryLogBase) : undefined;
     footprint.local = { dataDir: server.dataDir, ...(binaryLogDir ? { binaryLogDir } : {}) };
   }
   return footprint;

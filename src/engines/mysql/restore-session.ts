@@ -35,11 +35,26 @@ export async function openRawSession(target: MysqlTarget, options: RawSessionOpt
     // encoding to UTF-8 on `SET NAMES utf8mb4` (its resultset_header.js): switch those reports off first.
     await connection.query("SET SESSION session_track_system_variables = ''");
     await connection.query("SET NAMES utf8mb4, time_zone = '+00:00'");
+    if (target.unlogged) await keepOutOfBinaryLog(connection);
   } catch (error) {
     await connection.end().catch(() => undefined);
     throw error;
   }
   return connection;
+}
+
+/**
+ * Keeps the session's writes out of the binary log when the user may (MariaDB: SUPER or BINLOG ADMIN;
+ * MySQL 8: SYSTEM_VARIABLES_ADMIN or SESSION_VARIABLES_ADMIN); without that privilege (1227) they are
+ * logged as any other. Every session of one user gets the same answer, so a scratch schema's CREATE, load
+ * and DROP are either all logged or none.
+ */
+async function keepOutOfBinaryLog(connection: RawConnection): Promise<void> {
+  try {
+    await connection.query('SET SESSION sql_log_bin = 0');
+  } catch (error) {
+    if ((error as { errno?: number }).errno !== 1227) throw error;
+  }
 }
 
 /** JS text -> the string that makes mysql2 put its UTF-8 bytes on the wire (session is latin1 to mysql2). */
