@@ -20,6 +20,7 @@ import { registerSchedule } from './schedule.js';
 import { registerServe } from './serve.js';
 import { registerRole } from './role.js';
 import { registerRollback } from './rollback.js';
+import { registerRestore } from './restore.js';
 import { registerUser } from './user.js';
 import { registerUpload } from './upload.js';
 import { registerVerify } from './verify.js';
@@ -57,6 +58,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
   registerVerify(program);
   registerDrill(program);
   registerRollback(program);
+  registerRestore(program);
   registerRecover(program);
   registerDelete(program);
   registerDecrypt(program);

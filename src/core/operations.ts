@@ -72,7 +72,7 @@ export interface RollbackRequest extends JobOptions {
 export const SAFETY_BACKUP_NAME = 'before rollback';
 
 /** Sends the job's end to the configured notification channels (failures always; successes when asked). */
-function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
+export function notifier<T>(settings: Settings, kind: 'backup' | 'rollback' | 'restore', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
   return async (outcome: JobOutcome<T>): Promise<void> => {
     if (outcome.state === 'cancelled') return;
     const config = await effectiveNotify(settings); // stored targets, env/config file winning
@@ -91,6 +91,14 @@ function notifier<T>(settings: Settings, kind: 'backup' | 'rollback', type: stri
     for (const result of await notify(config, event)) {
       if (!result.ok) onNotice?.(`notification failed: ${result.error}`);
     }
+  };
+}
+
+/** A job's notices: shown to whoever started it and kept in its log. */
+export function noticeAndLog(request: JobOptions, log: (line: string) => void): (line: string) => void {
+  return (line) => {
+    request.onNotice?.(line);
+    log(line);
   };
 }
 
@@ -116,7 +124,7 @@ export function recoveryPlace(settings: Settings): RecoveryPlace {
 
 /**
  * `lifeboat recover` (and what prune and serve do first): under the job lock, settles interrupted
- * rollbacks and removes dead jobs' leftovers, then clears maintenance flags left by dead jobs. Throws the
+ * rollbacks and restores into other places (lines for those that could not be) and removes dead jobs' leftovers, then clears maintenance flags left by dead jobs. Throws the
  * lock's one-line refusal when a job is running.
  */
 export async function recoverShop(settings: Settings): Promise<string[]> {
@@ -125,6 +133,10 @@ export async function recoverShop(settings: Settings): Promise<string[]> {
   try {
     const lines = lock.tookOver ? [lock.tookOver] : [];
     lines.push(...(await StateStore.with(settings, (store) => reapDeadJobs(store))));
+    // Restores into other places first: one that cannot be settled is told, and the shop's recovery still runs.
+    const { settleInterruptedRestores } = await import('./restore/restore-journals.js');
+    const restores = await settleInterruptedRestores({ home: settings.home, stateTarget: settings.stateTarget, secretKeyFile: settings.secretKeyFile });
+    lines.push(...restores.settled, ...restores.failed);
     lines.push(...(await recoverInterrupted({ ...recoveryPlace(settings), reportStrays: true })));
     lines.push(...(await clearStaleFlagsOnAll(maintenanceRoots)));
     return lines;
@@ -246,10 +258,7 @@ export async function rollBack(
     onDone: notifier<RollbackResult>(settings, 'rollback', record.type, () => ({ file: record.file }), request.onNotice),
     work: async ({ jobId, signal, onProgress, log }): Promise<RollbackResult> => {
       const journal = { home: settings.home, jobId };
-      const onNotice = (line: string) => {
-        request.onNotice?.(line);
-        log(line);
-      };
+      const onNotice = noticeAndLog(request, log);
       // First, in the same job, a backup of what the rollback replaces: if it fails, nothing is rolled back.
       if (request.safetyBackup) {
         safety = await writeBackup(settings, { type: record.type, name: SAFETY_BACKUP_NAME }, target, { signal, onProgress });

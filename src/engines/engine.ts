@@ -118,6 +118,12 @@ export interface RestoreOptions {
   beforeWrite?: (footprint: RestoreFootprint) => void | Promise<void>;
   /** Where the restore records each state it passes through, so that recovery can finish or undo it. */
   journal?: RestoreJournal;
+  /**
+   * Statements run on the staged copy once it is loaded and before the swap, their table names unqualified
+   * (they name the staged tables): what they change is part of the atomic result. Built by the caller from
+   * checked values (`lifeboat restore --base-url`); the staged copy's triggers do not fire.
+   */
+  stagedStatements?: string[];
   /** Put into the names of what the restore creates (helper schemas, staging files): the job's id. */
   label?: string;
   /**

@@ -13,7 +13,7 @@ export type { StateLocation } from './state-db.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-export const JOB_KINDS = ['backup', 'rollback', 'verify', 'drill'] as const;
+export const JOB_KINDS = ['backup', 'rollback', 'verify', 'drill', 'restore'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** What the job history can be narrowed to (every field optional), and which page of it. */

@@ -1,8 +1,8 @@
-// The admin page: sign-in and first-run setup, the Backups grid with its create, rollback, verify and
-// delete actions, live job progress and cancel (server-sent events) also for jobs started elsewhere (the
-// console, the schedule: live-jobs.js), the job history with each job's log (history.js), and for
-// admins the audit log, users and roles, and settings. Everything it does goes through the documented
-// JSON API (api/openapi.json).
+// The admin page: sign-in and first-run setup, the Backups grid with its create, rollback, restore-to,
+// verify and delete actions, live job progress and cancel (server-sent events) also for jobs started
+// elsewhere (the console, the schedule: live-jobs.js), the job history with each job's log (history.js),
+// and for admins the audit log, users and roles, and settings. Everything it does goes through the
+// documented JSON API (api/openapi.json).
 import { api, ApiError, setCsrfToken } from './api.js';
 import { createAuditView } from './audit-view.js';
 import { createBrowser } from './browse.js';
@@ -15,6 +15,7 @@ import { alteredTables, alteredWords, backupLabel } from './labels.js';
 import { followOtherJobs } from './live-jobs.js';
 import { namePreview } from './name-rule.js';
 import { createRecentJobs } from './recent-jobs.js';
+import { createRestoreDialog } from './restore-dialog.js';
 import { createSettingsView } from './settings.js';
 import { createUsersView } from './users.js';
 
@@ -72,12 +73,15 @@ const grid = createGrid({
   actions: {
     canRollback: () => Boolean(user?.resources.includes('rollback')),
     onRollback: openRollback,
+    // A copy restored elsewhere writes into any database the server reaches: admins only.
+    canRestore: () => Boolean(user?.resources.includes('admin')),
+    onRestore: (row) => restoreDialog.open(row),
     onBrowse: (row) => browser.open(row),
     onVerify: verifyRow,
     onDelete: (row) => openDelete([row]),
   },
   // A rollback stopped half-way is a rollback decision: only roles that may roll back may cancel one.
-  canCancel: (job) => Boolean(user?.resources.includes(job.kind === 'rollback' ? 'rollback' : 'backup')),
+  canCancel: (job) => Boolean(user?.resources.includes({ rollback: 'rollback', restore: 'admin' }[job.kind] ?? 'backup')),
   onCancel: (job) => jobWatcher.cancel(job),
   onSelectionChange: (n) => ($('delete-selected').textContent = n ? `Delete (${n})` : 'Delete'),
 });
@@ -206,6 +210,9 @@ $('rollback-form').addEventListener('submit', async (event) => {
     showFormError($('rollback-form'), error, [[/password/i, 'rollback-password']]);
   }
 });
+
+// ---- Restore to another place
+const restoreDialog = createRestoreDialog({ onStarted: (job) => watchJob(job), beforeOpen: () => backupsError('') });
 
 // ---- Verify: a job (its progress shows as a row); the row shows its outcome once it ended
 async function verifyRow(row) {

@@ -1,7 +1,8 @@
 // The Backups grid: sortable columns, filter by type and name, pages of 20, newest first; select rows
 // to delete; each row's actions (row-actions.js): Browse inside a backup, Rollback only for roles with
-// the rollback resource, Verify and Delete, and its last verify beside its status. Queued and running
-// jobs sit on top as rows of their own, with live progress and a Cancel button.
+// the rollback resource, "Restore to…" (a copy elsewhere) only for admins, Verify and Delete, and its
+// last verify beside its status. Queued and running jobs sit on top as rows of their own, with live
+// progress and a Cancel button.
 import { el, humanBytes, TYPE_LABELS } from './api.js';
 import { jobRow, updateJobRow } from './job-row.js';
 import { alteredWords, backupLabel, shortTime } from './labels.js';

@@ -31,7 +31,7 @@ export function progressText(job) {
 }
 
 /** What a job that succeeded did, by kind; "Done" for a backup. */
-const SUCCEEDED = { rollback: 'Rolled back', verify: 'Verified' };
+const SUCCEEDED = { rollback: 'Rolled back', verify: 'Verified', restore: 'Restored' };
 
 /** An ended job's outcome as a badge ("Done", "Rolled back", "Verified", "Failed", "Cancelled"); null while it runs. */
 export function outcomeBadge(job) {
@@ -40,7 +40,7 @@ export function outcomeBadge(job) {
 }
 
 /** The job's kind before its backup's type in the grid ("Rollback · Database"); nothing for a backup. */
-const KIND_WORDS = { rollback: 'Rollback · ', verify: 'Verify · ', drill: 'Drill · ' };
+const KIND_WORDS = { rollback: 'Rollback · ', verify: 'Verify · ', drill: 'Drill · ', restore: 'Restore to · ' };
 
 function statusCell(job) {
   const badge = outcomeBadge(job);

@@ -50,7 +50,9 @@ export function jobTitle(job) {
   const archive = ARCHIVE.exec(job.file || '');
   const backup = `${backupNoun(job.type)}${quoted(spokenName(job.name ?? archive?.[2] ?? ''))}`;
   if (job.kind === 'backup') return backup;
-  if (!archive || !ACTIONS[job.kind]) return job.description;
+  if (!archive) return job.description;
+  if (job.kind === 'restore') return `Restore of the ${shortTime(Number(archive[1]) * 1000)} ${backup} to another place`;
+  if (!ACTIONS[job.kind]) return job.description;
   const parts = job.kind === 'rollback' ? PARTS.exec(job.description) : null;
   return `${ACTIONS[job.kind]} ${shortTime(Number(archive[1]) * 1000)} ${backup}${parts ? ` (${parts[1]} ${parts[2]})` : ''}`;
 }

@@ -13,7 +13,7 @@ import { checkRestoreFootprint } from './restore-footprint.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { verifyBackup } from '../verify/database.js';
 import { finishCommitted, settleRollback } from './recover.js';
-import { RollbackJournal } from './journal.js';
+import { RollbackJournal, type RestoreMark } from './journal.js';
 
 export interface RollbackOptions {
   /** Restore only these tables. */
@@ -29,17 +29,21 @@ export interface RollbackOptions {
   onNotice?: (line: string) => void;
   /** Drop the shop's old tables in a detached process once the database is the backup's (see background-cleanup.ts). */
   cleanUpInBackground?: boolean;
+  /** Run on the staged copy before the swap (RestoreOptions.stagedStatements). */
+  stagedStatements?: string[];
 }
 
 export interface JournalPlace {
   home: string;
   jobId: string;
+  /** A restore into another place than the shop (journal.ts, RestoreMark). */
+  restore?: RestoreMark;
 }
 
 /** Starts the rollback's journal where the caller keeps one. */
 export async function beginJournal(place: JournalPlace | undefined, record: BackupRecord): Promise<RollbackJournal | undefined> {
   if (!place) return undefined;
-  return RollbackJournal.begin(place.home, place.jobId, { id: record.id, file: record.file, type: record.type });
+  return RollbackJournal.begin(place.home, place.jobId, { id: record.id, file: record.file, type: record.type }, place.restore);
 }
 
 /**
@@ -69,11 +73,11 @@ export function objectsOf(record: BackupRecord): Pick<RestoreOptions, 'objects' 
   return { objects: manifest.objects, ...(manifest.definers ? { definers: manifest.definers } : {}), ...(tableBytes ? { tableBytes } : {}) };
 }
 
-/** Refuses a dump made by another engine than the target's, before anything is touched. */
-export function requireSameEngine(record: BackupRecord, target: DatabaseTarget): void {
+/** Refuses a dump made by another engine than the target's (`setting` names where it came from), before anything is touched. */
+export function requireSameEngine(record: BackupRecord, target: DatabaseTarget, setting = 'LIFEBOAT_DATABASE_URL'): void {
   const made = record.manifest?.engine?.kind;
   if (made && made !== target.kind) {
-    throw new UsageError(`${record.file} holds a ${made} dump but LIFEBOAT_DATABASE_URL points at a ${target.kind} database; nothing was changed`);
+    throw new UsageError(`${record.file} holds a ${made} dump but ${setting} points at a ${target.kind} database; nothing was changed`);
   }
 }
 
@@ -95,7 +99,7 @@ export function requireTables(record: BackupRecord, tables: string[] | undefined
 export async function restoreDatabase(
   target: DatabaseTarget,
   sql: AsyncIterable<Buffer>,
-  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'ownDump' | 'rereadSql' | 'objects' | 'definers' | 'journal' | 'label' | 'leaveOldTables'> = {},
+  options: Omit<RollbackOptions, 'journal'> & Pick<RestoreOptions, 'totalBytes' | 'beforeSwap' | 'parallelSql' | 'stagedStatements' | 'ownDump' | 'rereadSql' | 'objects' | 'definers' | 'journal' | 'label' | 'leaveOldTables'> = {},
 ): Promise<RestoreResult> {
   const engine = openEngine(target);
   try {
@@ -129,6 +133,7 @@ export async function rollbackDatabase(
         onProgress: options.onProgress,
         signal: options.signal,
         onNotice: options.onNotice,
+        stagedStatements: options.stagedStatements,
         totalBytes: record.manifest?.sqlBytes,
         parallelSql: checked.parallelSql,
         ownDump: record.origin === 'lifeboat',

@@ -4,7 +4,7 @@
 // not. One file per rollback job in Lifeboat's home, `rollback-<job>.journal.json`, replaced atomically
 // at each step (written beside, flushed, renamed, its folder flushed) and removed once the rollback is
 // settled. Lifeboat's home is never touched by a rollback's swap, so the journal survives it.
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDirectory, writeFileAtomic } from '../../archive/atomic-file.js';
 import type { RecordedSwap, SwapUnit } from '../../archive/tree-swap.js';
@@ -47,6 +47,8 @@ export interface JournalState {
   database?: RestoreState;
   /** Set once the shop is wholly the backup's: recovery then finishes instead of undoing. */
   committed: boolean;
+  /** Set for a restore into another place (`lifeboat restore`): its journal lives apart, and what it restores into. */
+  restore?: RestoreMark;
   /**
    * Set when the shop is whole and `process` is a background process removing what the rollback
    * replaced (work folders, old tables): no job waits for it, and recovery finishes it if that process died.
@@ -54,10 +56,28 @@ export interface JournalState {
   cleaningUp?: true;
 }
 
-const JOURNAL_PREFIX = 'rollback-';
-const JOURNAL_SUFFIX = '.journal.json';
+/**
+ * A restore into another database and folder than the shop's. Its journal is kept apart from the
+ * rollbacks' (`<home>/restores/restore-<job>.journal.json`): their recovery settles against the shop's
+ * own database, and a restore's must never stand in its way. The target's password is sealed with the
+ * stored secrets' key (stored-secrets.ts), so the journal can be read by recovery without holding it in clear.
+ */
+export interface RestoreMark {
+  /** The database restored into, as a URL without its password (describeTarget); absent for files alone. */
+  target?: { url: string; sealedPassword?: string };
+}
 
-export const journalPath = (home: string, jobId: string) => path.join(home, `${JOURNAL_PREFIX}${jobId}${JOURNAL_SUFFIX}`);
+export type JournalKind = 'rollback' | 'restore';
+
+const JOURNAL_PREFIX: Record<JournalKind, string> = { rollback: 'rollback-', restore: 'restore-' };
+const JOURNAL_SUFFIX = '.journal.json';
+const RESTORES_FOLDER = 'restores';
+
+/** The folder the journals of one kind are in: Lifeboat's home for rollbacks, its `restores` folder for restores. */
+export const journalFolder = (home: string, kind: JournalKind) => (kind === 'restore' ? path.join(home, RESTORES_FOLDER) : home);
+
+export const journalPath = (home: string, jobId: string, kind: JournalKind = 'rollback') =>
+  path.join(journalFolder(home, kind), `${JOURNAL_PREFIX[kind]}${jobId}${JOURNAL_SUFFIX}`);
 
 export class RollbackJournal {
   private constructor(
@@ -65,11 +85,22 @@ export class RollbackJournal {
     private current: JournalState,
   ) {}
 
-  /** Starts the journal of a rollback job (before anything is staged). */
-  static async begin(home: string, jobId: string, backup: JournalState['backup']): Promise<RollbackJournal> {
-    const state: JournalState = { version: 1, jobId, process: currentProcess(), backup, startedAt: new Date().toISOString(), step: 'starting', committed: false };
-    const journal = new RollbackJournal(journalPath(home, jobId), state);
+  /** Starts the journal of a rollback job, or with `restore` of a restore into another place (before anything is staged). */
+  static async begin(home: string, jobId: string, backup: JournalState['backup'], restore?: RestoreMark): Promise<RollbackJournal> {
+    const state: JournalState = {
+      version: 1,
+      jobId,
+      process: currentProcess(),
+      backup,
+      startedAt: new Date().toISOString(),
+      step: 'starting',
+      committed: false,
+      ...(restore ? { restore } : {}),
+    };
+    const kind = restore ? 'restore' : 'rollback';
+    const journal = new RollbackJournal(journalPath(home, jobId, kind), state);
     makePrivateHome(home);
+    await mkdir(journalFolder(home, kind), { recursive: true, mode: 0o700 });
     await journal.write();
     return journal;
   }
@@ -125,19 +156,20 @@ export interface FoundJournal {
   interrupted: boolean;
 }
 
-/** The rollback journals in Lifeboat's home; an unreadable one is reported with `state` undefined. */
-export async function findJournals(home: string): Promise<{ found: FoundJournal[]; unreadable: string[] }> {
+/** The rollback (or restore) journals in Lifeboat's home; an unreadable one is reported with `state` undefined. */
+export async function findJournals(home: string, kind: JournalKind = 'rollback'): Promise<{ found: FoundJournal[]; unreadable: string[] }> {
+  const folder = journalFolder(home, kind);
   let names: string[];
   try {
-    names = await readdir(home);
+    names = await readdir(folder);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { found: [], unreadable: [] };
     throw error;
   }
   const found: FoundJournal[] = [];
   const unreadable: string[] = [];
-  for (const name of names.filter((n) => n.startsWith(JOURNAL_PREFIX) && n.endsWith(JOURNAL_SUFFIX)).sort()) {
-    const file = path.join(home, name);
+  for (const name of names.filter((n) => n.startsWith(JOURNAL_PREFIX[kind]) && n.endsWith(JOURNAL_SUFFIX)).sort()) {
+    const file = path.join(folder, name);
     try {
       const state = JSON.parse(await readFile(file, 'utf8')) as JournalState;
       if (state.version !== 1 || typeof state.jobId !== 'string') throw new Error('unknown format');

@@ -34,7 +34,7 @@ import { OperationError, UsageError } from '../../shared/errors.js';
 import { requireFreeSpace } from '../backup/free-space.js';
 import { objectsOf, requireSameEngine, restoreDatabase, settleAfterFailure } from './database.js';
 import { finishCommitted } from './recover.js';
-import { RollbackJournal, type StoredFolderMeta } from './journal.js';
+import { RollbackJournal, type RestoreMark, type StoredFolderMeta } from './journal.js';
 import { reachedStep } from './step-pause.js';
 import { prepareUnits } from './staging.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
@@ -68,6 +68,10 @@ export interface TreeRollbackOptions {
    * swapped whole; the rest of the shop and the database stay as they are.
    */
   paths?: string[];
+  /** A restore into another place than the shop: where its journal goes and what it restores into (journal.ts). */
+  restore?: RestoreMark;
+  /** Run on the staged database before the swap (RestoreOptions.stagedStatements). */
+  stagedStatements?: string[];
 }
 
 export interface TreeRollbackResult {
@@ -81,7 +85,8 @@ export interface TreeRollbackResult {
 }
 
 
-function pickDump(record: BackupRecord, found: DumpFound[]): DumpFound | undefined {
+/** The dump a tree archive restores, among those found in it (its manifest names it; in Magento's, one of its time). */
+export function pickDump(record: BackupRecord, found: DumpFound[]): DumpFound | undefined {
   if (record.manifest) return found.find((d) => d.path === record.manifest?.dump?.path);
   if (found.length <= 1) return found[0];
   const sameTime = found.filter((d) => d.path.startsWith(`var/${record.time}_db`));
@@ -99,7 +104,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
   const scope = checkRollback(record, target, options.paths !== undefined);
   const warnings: string[] = [];
   const jobId = options.jobId ?? `r${randomBytes(4).toString('hex')}`;
-  const journal = await RollbackJournal.begin(shop.home, jobId, { id: record.id, file: record.file, type: record.type });
+  const journal = await RollbackJournal.begin(shop.home, jobId, { id: record.id, file: record.file, type: record.type }, options.restore);
   const files = new FileSwap(record, journal, options);
   try {
     const { units, rules, staged } = await stageFiles(record, shop, scope, target, journal, jobId, options, warnings);
@@ -118,6 +123,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
         ownDump: record.origin === 'lifeboat',
         rereadSql: () => readSqlFile(dump, codec),
         onNotice: options.onNotice,
+        stagedStatements: options.stagedStatements,
         ...objectsOf(record),
         beforeSwap: swapFiles,
         journal: journal.forDatabase(),

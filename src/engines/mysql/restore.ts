@@ -169,6 +169,7 @@ class MysqlRestore {
       const { stageConn, loadData } = await this.openStagingSessions();
       const replay = await this.replay(sql, stageConn, loadData, server);
       const staged = await this.readStaged(stageConn, replay, server.current);
+      for (const statement of this.options.stagedStatements ?? []) await exec(stageConn, statement);
       const shopConn = await openRawSession(this.target, { database: this.db });
       this.shopConn = shopConn;
       const old = await this.readOld(shopConn);

@@ -76,6 +76,7 @@ export async function restoreSqlite(target: SqliteTarget, sql: AsyncIterable<Buf
     const loaded = await loadStage(stage, sql, encoding, options);
     if (options.signal?.aborted) throw abortError(options.signal);
     await journal?.reached('database-staged');
+    if (options.stagedStatements?.length) runOnStage(stage, options.stagedStatements, busyTimeoutMs);
     await options.beforeSwap?.();
     const tables = options.tables?.length ? options.tables : undefined; // none named: all of them
     await journal?.record({ ...state, phase: 'swapping' });
@@ -95,6 +96,16 @@ export async function restoreSqlite(target: SqliteTarget, sql: AsyncIterable<Buf
     return result;
   } finally {
     await removeDatabaseFiles(stage);
+  }
+}
+
+/** RestoreOptions.stagedStatements, on the staged file before the swap. */
+function runOnStage(stage: string, statements: string[], busyTimeoutMs: number): void {
+  const db = openSqlite(stage, { timeoutMs: busyTimeoutMs });
+  try {
+    for (const statement of statements) db.exec(statement);
+  } finally {
+    db.close();
   }
 }
 

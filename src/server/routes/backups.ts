@@ -1,5 +1,5 @@
-// /api/backups: list, create (a job), download (Range supported), delete, roll back (the user's
-// password is checked again, as in Magento). Each calls the same core function the CLI calls. With
+// /api/backups: list, create (a job), download (Range supported), delete, roll back and, for admins,
+// restore into another place (the user's password is checked again, as in Magento). Each calls the same core function the CLI calls. With
 // off-site storage the list is the backup folder's and the bucket's; a backup only in the bucket is
 // downloaded from it (decrypted on the way), deleted from both places and rolled back like in the CLI.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -12,6 +12,7 @@ import { requireBoundManifest } from '../../repository/manifest-binding.js';
 import { Repository } from '../../repository/repository.js';
 import { isLocal } from '../../repository/offsite-copy.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
+import { restoreTo } from '../../core/restore/restore-to.js';
 import { recordSummary } from '../../core/record-summary.js';
 import { overview } from '../../core/overview.js';
 import { loadSchedule } from '../../core/schedule/scheduled.js';
@@ -292,6 +293,37 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
             onStart,
             onNotice: log.warn,
           }),
+        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
+      );
+    } catch (error) {
+      await audit(false, (error as Error).message);
+      throw error;
+    }
+    return reply.code(202).send({ job: await jobRecord(settings, jobId) });
+  });
+
+  // A copy for staging: it writes into any database the server reaches, so it is for admins alone.
+  app.post('/api/backups/:id/restore-to', async (request, reply) => {
+    const session = await context.auth(request, 'admin');
+    const record = await find(request);
+    const password = field(request.body, 'password');
+    if (typeof password !== 'string' || !(await context.checkPassword(request, session.user.username, password))) {
+      await context.audit(request, session, 'restore', false, record.id, 'wrong password');
+      throw new HttpError(403, 'wrong password');
+    }
+    const text = (name: string): string | undefined => {
+      const value = field(request.body, name);
+      if (value === undefined || value === null || value === '') return undefined;
+      if (typeof value !== 'string' || value.length > 2048) throw new HttpError(400, `${name} must be text of up to 2048 characters`);
+      return value;
+    };
+    const toDatabase = text('toDatabase');
+    if (!toDatabase) throw new HttpError(400, 'toDatabase is required: the database to restore into, e.g. mysql://user:password@127.0.0.1:3306/staging');
+    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'restore', success, record.id, detail);
+    let jobId: string;
+    try {
+      jobId = await startJob(
+        (onStart) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', onStart, onNotice: log.warn }),
         (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
       );
     } catch (error) {

@@ -75,6 +75,7 @@ export function registerJobRoutes(app: FastifyInstance, context: ServerContext):
     const job = await find((request.params as { id: string }).id);
     // Stopping a rollback half-way is a rollback decision: it needs the rollback resource.
     if (job.kind === 'rollback' && !session.user.resources.includes('rollback')) throw new HttpError(403, `your role "${session.user.role}" lacks the rollback resource`);
+    if (job.kind === 'restore' && !session.user.resources.includes('admin')) throw new HttpError(403, `your role "${session.user.role}" lacks the admin resource`);
     if (job.state !== 'running' && job.state !== 'queued') throw new HttpError(409, `job ${job.id} is not running (it ${job.state})`);
     const store = StateStore.open(settings);
     try {

@@ -54,14 +54,17 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/jobs': {
     get: {
-      summary: 'The job history, newest first, without logs: a page (?page=N, ?limit=N jobs, at most 100, default 20), narrowed by ?kind= (backup, rollback, verify, drill), ?state= (queued, running, succeeded, failed, cancelled) and ?trigger= (api, cli, schedule, guard)',
+      summary: 'The job history, newest first, without logs: a page (?page=N, ?limit=N jobs, at most 100, default 20), narrowed by ?kind= (backup, rollback, verify, drill, restore), ?state= (queued, running, succeeded, failed, cancelled) and ?trigger= (api, cli, schedule, guard)',
       resource: 'backup',
       responses: { '200': '{jobs, total, page, pages}', '400': 'a filter or page that is not one of those listed', ...AUTH_GET },
     },
   },
+  '/api/backups/{id}/restore-to': {
+    post: { summary: "Start a restore job into another database (and, for a file archive, another folder), as lifeboat restore; the shop is not touched (the current user's password is checked again)", resource: 'admin', body: obj({ password: str, toDatabase: str, toRoot: str, baseUrl: str }, ['password', 'toDatabase']), responses: { '202': '{job}', '400': 'no toDatabase, or a target refused in one line: the shop\'s own database or root, a bad URL, a database backup with toRoot, a file archive without it, a malformed baseUrl', '404': 'no such backup', '409': 'another job is running', ...AUTH, '403': 'wrong password, no x-csrf-token, or no admin resource', '429': 'past the sign-in limits, which count wrong passwords here too' } },
+  },
   '/api/jobs/{id}': { get: { summary: 'One job: state, progress, log', resource: 'backup', responses: { '200': '{job}', '404': 'no such job', ...AUTH_GET } } },
   '/api/jobs/{id}/cancel': {
-    post: { summary: 'Cancel a queued or running job (as lifeboat cancel); waits up to 30 s for it to clean up', resource: 'backup (rollback for rollback jobs)', responses: { '200': '{job} ended (cancelled)', '202': '{job} still stopping', '404': 'no such job', '409': 'the job is not running, or runs on another host (the message names it)', ...AUTH } },
+    post: { summary: 'Cancel a queued or running job (as lifeboat cancel); waits up to 30 s for it to clean up', resource: 'backup (rollback for rollback jobs, admin for restore jobs)', responses: { '200': '{job} ended (cancelled)', '202': '{job} still stopping', '404': 'no such job', '409': 'the job is not running, or runs on another host (the message names it)', ...AUTH } },
   },
   '/api/jobs/{id}/events': { get: { summary: 'Server-sent events: "job" on every change, "end" when it ends', resource: 'backup', responses: { '200': 'text/event-stream', '404': 'no such job', ...AUTH_GET } } },
   '/api/users': {

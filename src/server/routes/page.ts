@@ -20,6 +20,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/settings.js': { file: 'settings.js', type: 'text/javascript; charset=utf-8' },
   '/account-name-rule.js': { file: 'account-name-rule.js', type: 'text/javascript; charset=utf-8' },
   '/live-jobs.js': { file: 'live-jobs.js', type: 'text/javascript; charset=utf-8' },
+  '/restore-dialog.js': { file: 'restore-dialog.js', type: 'text/javascript; charset=utf-8' },
   '/glance.js': { file: 'glance.js', type: 'text/javascript; charset=utf-8' },
   '/history.js': { file: 'history.js', type: 'text/javascript; charset=utf-8' },
   '/row-actions.js': { file: 'row-actions.js', type: 'text/javascript; charset=utf-8' },
