@@ -42,16 +42,25 @@ export function createUsersView({ currentUser }) {
     }
   }
 
-  async function removeUser(username) {
-    if (!window.confirm(`Remove the user ${username}? Their sessions end at once.`)) return;
+  // Removing asks first, in a dialog of the page's own (never the browser's confirm box).
+  let removing = '';
+  function removeUser(username) {
+    removing = username;
+    $('remove-user-what').textContent = `Remove the user ${username}? Their sessions end at once.`;
+    $('remove-user-dialog').showModal();
+  }
+
+  $('remove-user-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('remove-user-dialog').close();
     try {
-      await api('DELETE', `api/users/${encodeURIComponent(username)}`);
+      await api('DELETE', `api/users/${encodeURIComponent(removing)}`);
       $('user-list-error').textContent = '';
       await load();
     } catch (error) {
       $('user-list-error').textContent = message(error);
     }
-  }
+  });
 
   function openPassword(username) {
     passwordUser = username;

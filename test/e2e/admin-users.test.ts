@@ -114,4 +114,24 @@ describe('users and roles in Chromium', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-users-1280.png'), fullPage: true });
     await page.close();
   });
+
+  it("removes a user after the page's own question (no browser box); Cancel keeps them", async () => {
+    const page = await usersPage(1280);
+    const boxes: string[] = [];
+    page.on('dialog', (box) => {
+      boxes.push(box.message());
+      void box.dismiss();
+    });
+    const question = page.getByRole('dialog', { name: 'Remove a user' });
+    await page.getByRole('button', { name: 'Remove newcomer' }).click();
+    expect(await question.getByText('Remove the user newcomer? Their sessions end at once.').isVisible()).toBe(true);
+    await question.getByRole('button', { name: 'Cancel' }).click();
+    expect((await users()).some((u) => u.username === 'newcomer')).toBe(true);
+    await page.getByRole('button', { name: 'Remove newcomer' }).click();
+    await question.getByRole('button', { name: 'Remove' }).click();
+    await expect.poll(async () => (await users()).some((u) => u.username === 'newcomer')).toBe(false);
+    await expect.poll(() => page.getByRole('button', { name: 'Remove newcomer' }).count()).toBe(0);
+    expect(boxes).toEqual([]);
+    await page.close();
+  });
 });

@@ -97,6 +97,6 @@ describe('kept verifies and named jobs', () => {
     expect((await history('?limit=1&page=4')).jobs[0].kind).toBe('backup');
     const refused = await call(server.base, ada, 'GET', '/api/jobs?kind=drills');
     expect(refused.status).toBe(400);
-    expect(((await refused.json()) as { error: string }).error).toBe('kind must be one of backup, rollback, verify, drill, not "drills"');
+    expect(((await refused.json()) as { error: string }).error).toBe('kind must be one of backup, rollback, verify, drill, restore, not "drills"');
   });
 });
