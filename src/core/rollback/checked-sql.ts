@@ -20,6 +20,12 @@ export interface CheckedSql {
   parallelSql: NonNullable<RestoreOptions['parallelSql']>;
   /** Once every stream was read to its end: what differs from the manifest (an unread end too). */
   problems(): Promise<string[]>;
+  /**
+   * Stops reading the archive. The reading starts at once, ahead of the restore: a restore that fails
+   * before it reads (a refused preflight, a staging copy that cannot be made) would otherwise leave the
+   * reader waiting on a full stream, its thread alive, and the command would never exit.
+   */
+  close(): void;
 }
 
 /** `split`: read a Lifeboat archive as two streams where its manifest allows (a whole-database restore). */
@@ -44,6 +50,7 @@ export function openCheckedSql(backupDir: string, record: BackupRecord, split: b
         const problem = await read.problem();
         return problem ? [problem] : [];
       },
+      close: () => discard.destroy(),
     };
   }
 
@@ -80,5 +87,6 @@ export function openCheckedSql(backupDir: string, record: BackupRecord, split: b
       if (codec && sqlBytes !== manifest.sqlBytes) found.push(`holds ${sqlBytes} bytes of SQL, the manifest says ${manifest.sqlBytes}`);
       return found;
     },
+    close: () => source.destroy(),
   };
 }

@@ -153,6 +153,8 @@ export async function rollbackDatabase(
     const report = await verifyBackup(backupDir, record, { signal: options.signal }).catch(() => undefined);
     if (report && !report.ok) throw refuse(report.problems);
     throw error;
+  } finally {
+    checked.close(); // a restore that stopped before the end of the archive stops its reading too
   }
 }
 
