@@ -8,7 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { compressionLevelFor } from './tree-rules.js';
 import type { TarWriter } from './tar-writer.js';
 import { entryStat, notAFileWarning, OPEN_FLAGS, vanishedWarning, type ChangeMarks, type EntryStat, type TreeReadOptions } from './tree-read.js';
-import { treeBatches } from './tree-reader.js';
+import { startTreeRead, type TreeRead } from './tree-reader.js';
 
 export interface TreeCounts {
   files: number;
@@ -30,6 +30,8 @@ export interface PackResult {
 export interface PackOptions extends TreeReadOptions {
   /** Called after each file with the data bytes written so far and the file's path. */
   onProgress?: (bytes: number, rel: string) => void;
+  /** The tree's reading, started earlier by the caller (startTreeRead with the same root and options). */
+  read?: TreeRead;
 }
 
 const CHUNK = 1 << 20;
@@ -111,7 +113,8 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
     options.onProgress?.(counts.bytes, rel);
   };
 
-  for await (const { records, data } of treeBatches(root, options)) {
+  const read = options.read ?? startTreeRead(root, options);
+  for await (const { records, data } of read) {
     for (const record of records) {
       if (record.kind === 'warning') {
         warnings.push(record.message);
