@@ -20,6 +20,7 @@ import { keptDrills } from '../../core/verify/drill-record.js';
 import { keptVerifies } from '../../core/verify/verify-record.js';
 import { verifyAsJob } from '../../core/verify/verify-job.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
+import { interruptedRestores } from '../../core/restore/restore-journals.js';
 import { snapshotArchive } from '../../core/snapshot-source.js';
 import { listBackupFolder, normaliseFolder, tablesOf } from '../../core/browse/backup-contents.js';
 import { removeDataOfDeleted } from '../../core/incremental-data.js';
@@ -124,10 +125,12 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const records = await repository.session().list({ onStoreUnreachable: (line) => warnings.push(line) });
     // A rollback that was interrupted and not yet recovered: the shop may be half rolled back.
     const interrupted = await interruptedRollbacks(settings.home);
+    // A restore into another place that was interrupted: its copy may be half restored (the shop is not).
+    const interruptedRestoreLines = await interruptedRestores(settings.home);
     // Each backup with its last verify (the page's "Verified 2 h ago"), from the page or `lifeboat verify`.
     const verified = (await StateStore.with(settings, keptVerifies)).byBackup;
     const backups = records.map((record) => ({ ...recordSummary(record), ...(verified[record.id] ? { verify: verified[record.id] } : {}) }));
-    return { backups, warnings: [...interrupted, ...warnings], interrupted };
+    return { backups, warnings: [...interrupted, ...interruptedRestoreLines, ...warnings], interrupted, interruptedRestores: interruptedRestoreLines };
   });
 
   // The summary above the grid: freshness against the schedule, space, off-site, the last drill.
