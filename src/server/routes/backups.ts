@@ -26,7 +26,7 @@ import { listBackupFolder, normaliseFolder, tablesOf } from '../../core/browse/b
 import { removeDataOfDeleted } from '../../core/incremental-data.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { HttpError } from '../auth.js';
-import { field, type ServerContext } from '../context.js';
+import { field, requirePasswordAgain, type ServerContext } from '../context.js';
 
 async function lookup(repository: Repository, id: string): Promise<BackupRecord> {
   try {
@@ -56,6 +56,21 @@ function startJob<T>(run: (onStart: (jobId: string) => void) => Promise<T>, onEn
       },
     );
   });
+}
+
+type AuditJob = (success: boolean | 'cancelled', detail?: string) => Promise<void>;
+
+/**
+ * Starts a job on one backup (startJob) and audits it: a refusal to start at once, then its end (succeeded
+ * with the backup's `file`; failed or cancelled with its error).
+ */
+async function startAuditedJob<T>(settings: Settings, file: string, run: (onStart: (jobId: string) => void) => Promise<T>, audit: AuditJob): Promise<string> {
+  try {
+    return await startJob(run, (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, file)).catch(() => undefined));
+  } catch (error) {
+    await audit(false, (error as Error).message);
+    throw error;
+  }
 }
 
 function jobRecord(settings: Settings, jobId: string) {
@@ -255,53 +270,35 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
   app.post('/api/backups/:id/verify', async (request, reply) => {
     const session = await context.auth(request, 'backup');
     const record = await find(request);
-    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'verify', success, record.id, detail);
-    let jobId: string;
-    try {
-      jobId = await startJob(
-        (onStart) => verifyAsJob(settings, record, { trigger: 'api', onStart, onNotice: log.warn }),
-        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
-      );
-    } catch (error) {
-      await audit(false, (error as Error).message);
-      throw error;
-    }
+    const audit: AuditJob = (success, detail) => context.audit(request, session, 'verify', success, record.id, detail);
+    const jobId = await startAuditedJob(settings, record.file, (onStart) => verifyAsJob(settings, record, { trigger: 'api', onStart, onNotice: log.warn }), audit);
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 
   app.post('/api/backups/:id/rollback', async (request, reply) => {
     const session = await context.auth(request, 'rollback');
     const record = await find(request);
-    const password = field(request.body, 'password');
-    // The same limits as sign-ins: a stolen session must not become a way to guess the password.
-    if (typeof password !== 'string' || !(await context.checkPassword(request, session.user.username, password))) {
-      await context.audit(request, session, 'rollback', false, record.id, 'wrong password');
-      throw new HttpError(403, 'wrong password');
-    }
+    await requirePasswordAgain(context, request, session, 'rollback', record.id);
     const tables = names(request.body, 'tables');
     const paths = names(request.body, 'paths');
     const parts = tables?.length ? ` (tables ${tables.join(', ')})` : paths?.length ? ` (paths ${paths.join(', ')})` : '';
-    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'rollback', success, record.id, detail === undefined ? undefined : `${detail}${parts}`);
-    let jobId: string;
-    try {
-      jobId = await startJob(
-        (onStart) =>
-          rollBack(settings, record, {
-            ...(tables ? { tables } : {}),
-            ...(paths ? { paths } : {}),
-            maintenance: flag(request.body, 'maintenance'),
-            allowStripped: flag(request.body, 'allowStripped'),
-            safetyBackup: flag(request.body, 'safetyBackup'),
-            trigger: 'api',
-            onStart,
-            onNotice: log.warn,
-          }),
-        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
-      );
-    } catch (error) {
-      await audit(false, (error as Error).message);
-      throw error;
-    }
+    const audit: AuditJob = (success, detail) => context.audit(request, session, 'rollback', success, record.id, detail === undefined ? undefined : `${detail}${parts}`);
+    const jobId = await startAuditedJob(
+      settings,
+      record.file,
+      (onStart) =>
+        rollBack(settings, record, {
+          ...(tables ? { tables } : {}),
+          ...(paths ? { paths } : {}),
+          maintenance: flag(request.body, 'maintenance'),
+          allowStripped: flag(request.body, 'allowStripped'),
+          safetyBackup: flag(request.body, 'safetyBackup'),
+          trigger: 'api',
+          onStart,
+          onNotice: log.warn,
+        }),
+      audit,
+    );
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 
@@ -309,11 +306,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
   app.post('/api/backups/:id/restore-to', async (request, reply) => {
     const session = await context.auth(request, 'admin');
     const record = await find(request);
-    const password = field(request.body, 'password');
-    if (typeof password !== 'string' || !(await context.checkPassword(request, session.user.username, password))) {
-      await context.audit(request, session, 'restore', false, record.id, 'wrong password');
-      throw new HttpError(403, 'wrong password');
-    }
+    await requirePasswordAgain(context, request, session, 'restore', record.id);
     const text = (name: string): string | undefined => {
       const value = field(request.body, name);
       if (value === undefined || value === null || value === '') return undefined;
@@ -322,17 +315,9 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     };
     const toDatabase = text('toDatabase');
     if (!toDatabase) throw new HttpError(400, 'toDatabase is required: the database to restore into, e.g. mysql://user:password@127.0.0.1:3306/staging');
-    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'restore', success, record.id, detail);
-    let jobId: string;
-    try {
-      jobId = await startJob(
-        (onStart) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', onStart, onNotice: log.warn }),
-        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
-      );
-    } catch (error) {
-      await audit(false, (error as Error).message);
-      throw error;
-    }
+    const audit: AuditJob = (success, detail) => context.audit(request, session, 'restore', success, record.id, detail);
+    const run = (onStart: (jobId: string) => void) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', onStart, onNotice: log.warn });
+    const jobId = await startAuditedJob(settings, record.file, run, audit);
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 }
