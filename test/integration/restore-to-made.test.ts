@@ -2,13 +2,15 @@
 // removes again when the copy ends as it was, on the real MariaDB as the shop's own user: a restore of a
 // damaged archive leaves no database and no folder behind, and a database that existed exactly as it was
 // (CHECKSUM TABLE and definitions); a restore killed with SIGKILL is warned about by `lifeboat list` (one
-// line naming the copy and `lifeboat recover`, exit 0), and `lifeboat recover` then drops the database it
-// had created and removes its folders, from what its journal recorded.
+// line naming the copy and `lifeboat recover`, exit 0) and by GET /api/backups (the page's warning above
+// the grid), and `lifeboat recover` then drops the database it had created and removes its folders, from
+// what its journal recorded.
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAtStep, runCli } from '../helpers/cli.js';
+import { addAccounts, call, signIn, startServer } from '../helpers/server.js';
 import { cliShop, type CliShop } from '../helpers/cli-shop.js';
 import { createTestSchema, databaseUrl, fingerprint, queryRows, testTarget, withConnection } from '../helpers/mysql.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
@@ -17,6 +19,8 @@ const SHOP = `
 CREATE TABLE orders (id INT PRIMARY KEY, total DECIMAL(10,2), note VARCHAR(64)) ENGINE=InnoDB;
 INSERT INTO orders SELECT seq, seq * 2.5, CONCAT('order number ', seq) FROM seq_1_to_20000;
 `;
+
+const PASSWORD = 'correct horse battery staple';
 
 describe('a restore into another place removes what it made when the copy ends as it was', () => {
   let setup: CliShop;
@@ -120,6 +124,9 @@ describe('a restore into another place removes what it made when the copy ends a
     const missing = await missingDatabase('rtkill');
     const made = path.join(base, 'killed');
     const toRoot = path.join(made, 'staging/shop');
+    // Started before the kill: at its start a server settles what dead jobs left, as recover does.
+    await addAccounts(env, PASSWORD, { users: { ada: 'admin' } });
+    const server = await startServer(env);
     await killAtStep(['restore', backups.system, '--to-database', databaseUrl(missing), '--to-root', toRoot, '--yes'], env, 'database-staged');
     expect(await databasesOf(missing)).toContain(missing.database);
     expect(await exists(toRoot)).toBe(true);
@@ -135,6 +142,15 @@ describe('a restore into another place removes what it made when the copy ends a
     const json = await runCli(['list', '--json'], env);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toHaveLength(2);
+
+    try {
+      const ada = await signIn(server.base, 'ada', PASSWORD);
+      const listed = (await (await call(server.base, ada, 'GET', '/api/backups')).json()) as { warnings: string[]; interruptedRestores: string[] };
+      expect(listed.interruptedRestores).toEqual([warnings[0].slice('warning: '.length)]);
+      expect(listed.warnings).toContain(listed.interruptedRestores[0]);
+    } finally {
+      await server.stop();
+    }
 
     const recover = await runCli(['recover'], env);
     expect(recover.code).toBe(0);
