@@ -5,7 +5,9 @@
 // line naming the copy and `lifeboat recover`, exit 0) and by GET /api/backups (the page's warning above
 // the grid), and `lifeboat recover` then drops the database it had created and removes its folders, from
 // what its journal recorded.
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,20 @@ INSERT INTO orders SELECT seq, seq * 2.5, CONCAT('order number ', seq) FROM seq_
 `;
 
 const PASSWORD = 'correct horse battery staple';
+
+/** Runs `fn` with the archive's bytes changed in its middle (its manifest then no longer matches), then puts them back. */
+async function withDamagedArchiveFile(file: string, fn: () => Promise<void>): Promise<void> {
+  const original = await readFile(file);
+  const damaged = Buffer.from(original);
+  for (let at = Math.floor(damaged.length / 2); at < Math.floor(damaged.length / 2) + 64; at++) damaged[at] ^= 0x5a;
+  await writeFile(file, damaged);
+  try {
+    await fn();
+  } finally {
+    await writeFile(file, original);
+  }
+}
+
 
 describe('a restore into another place removes what it made when the copy ends as it was', () => {
   let setup: CliShop;
@@ -45,19 +61,6 @@ describe('a restore into another place removes what it made when the copy ends a
     (await queryRows<{ name: string }>(testTarget('mysql'), 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ? OR SCHEMA_NAME LIKE ?', [target.database, `${target.database}\\_\\_lb\\_%`])).map((row) => row.name);
   const exists = (file: string) => stat(file).then(() => true, () => false);
   const restoreJournals = async () => (await readdir(path.join(home(), 'restores')).catch(() => [] as string[])).filter((name) => name.endsWith('.journal.json'));
-
-  /** Runs `fn` with the archive's bytes changed in its middle (its manifest then no longer matches), then puts them back. */
-  async function withDamagedArchive(file: string, fn: () => Promise<void>): Promise<void> {
-    const original = await readFile(file);
-    const damaged = Buffer.from(original);
-    for (let at = Math.floor(damaged.length / 2); at < Math.floor(damaged.length / 2) + 64; at++) damaged[at] ^= 0x5a;
-    await writeFile(file, damaged);
-    try {
-      await fn();
-    } finally {
-      await writeFile(file, original);
-    }
-  }
 
   beforeAll(async () => {
     setup = await cliShop('rtmade', SHOP);
@@ -89,7 +92,7 @@ describe('a restore into another place removes what it made when the copy ends a
     await withConnection(existing.target, (conn) => conn.query("CREATE TABLE kept (id INT PRIMARY KEY, v VARCHAR(16)); INSERT INTO kept VALUES (1, 'before')"));
     const existingBefore = await fingerprint(existing.target);
 
-    await withDamagedArchive(archives.db, async () => {
+    await withDamagedArchiveFile(archives.db, async () => {
       const intoMissing = await runCli(['restore', backups.db, '--to-database', databaseUrl(missing), '--yes'], env);
       expect(intoMissing.code).toBe(1);
       expect(intoMissing.stderr).toMatch(/damaged/);
@@ -108,7 +111,7 @@ describe('a restore into another place removes what it made when the copy ends a
   it('a damaged System archive: neither the database nor the folders it would have made are left', async () => {
     const missing = await missingDatabase('rtsysmiss');
     const made = path.join(base, 'damaged');
-    await withDamagedArchive(archives.system, async () => {
+    await withDamagedArchiveFile(archives.system, async () => {
       const result = await runCli(['restore', backups.system, '--to-database', databaseUrl(missing), '--to-root', path.join(made, 'staging/shop'), '--yes'], env);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/damaged|unsafe/);
@@ -161,5 +164,52 @@ describe('a restore into another place removes what it made when the copy ends a
     expect(await restoreJournals()).toEqual([]);
     expect((await runCli(['list'], env)).stderr).toBe('');
     expect(await fingerprint(setup.shop)).toEqual(shopBefore);
+  });
+});
+
+describe('a restore into a new SQLite file removes the folders it made when the copy ends as it was', () => {
+  let root: string;
+  let env: Record<string, string>;
+  let backupId: string;
+  let archive: string;
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'lifeboat-restore-made-sqlite-'));
+    const shop = path.join(root, 'var/shop.db');
+    await mkdir(path.dirname(shop), { recursive: true });
+    const db = new DatabaseSync(shop);
+    db.exec("CREATE TABLE orders (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO orders (note) VALUES ('one'), ('two')");
+    db.close();
+    env = { LIFEBOAT_ROOT: root, LIFEBOAT_DATABASE_URL: `sqlite://${shop}` };
+    const backup = await runCli(['backup', 'db', '--json'], env);
+    expect(backup.stderr).toBe('');
+    const record = JSON.parse(backup.stdout) as { id: string; file: string };
+    backupId = record.id;
+    archive = path.join(root, 'var/backups', record.file);
+  });
+
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('a damaged archive leaves neither the file nor its folders; one killed is settled so by recover', async () => {
+    const copyDir = path.join(tmpdir(), `lifeboat-sqlite-copy-${process.pid}-${Date.now()}`);
+    const url = `sqlite://${path.join(copyDir, 'nested/copy.db')}`;
+    await withDamagedArchiveFile(archive, async () => {
+      const failed = await runCli(['restore', backupId, '--to-database', url, '--yes'], env);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/damaged/);
+    });
+    expect(existsSync(copyDir)).toBe(false);
+
+    await killAtStep(['restore', backupId, '--to-database', url, '--yes'], env, 'database-staged');
+    expect(existsSync(path.join(copyDir, 'nested'))).toBe(true);
+    const list = await runCli(['list'], env);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toMatch(/^warning: the restore of \d+_db\.sql\.gz into sqlite:\/\/.*copy\.db \(job j\w+\) was interrupted at "database: staging" .*"lifeboat recover"/);
+    const recover = await runCli(['recover'], env);
+    expect(recover.code).toBe(0);
+    expect(recover.stdout).toContain(`removed the folder ${copyDir}, which the restore had made`);
+    expect(existsSync(copyDir)).toBe(false);
   });
 });
