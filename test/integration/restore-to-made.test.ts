@@ -122,6 +122,17 @@ describe('a restore into another place removes what it made when the copy ends a
     expect(await restoreJournals()).toEqual([]);
   });
 
+  it('a failure half-way through the swap of the files: they are put back, and the database and folders it made go', async () => {
+    const missing = await missingDatabase('rtswap');
+    const made = path.join(base, 'half-swapped');
+    const result = await runCli(['restore', backups.system, '--to-database', databaseUrl(missing), '--to-root', path.join(made, 'shop'), '--yes'], { ...env, LIFEBOAT_FAIL_AT: 'file-renamed#2' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/failing at file-renamed#2/);
+    expect(await databasesOf(missing)).toEqual([]);
+    expect(await exists(made)).toBe(false);
+    expect(await restoreJournals()).toEqual([]);
+  });
+
   it('killed with SIGKILL: list warns about it, and recover drops the database and removes the folders it had made', async () => {
     const shopBefore = await fingerprint(setup.shop);
     const missing = await missingDatabase('rtkill');
