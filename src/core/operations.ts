@@ -182,6 +182,17 @@ async function writeBackup(
  * left before it starts.
  */
 export function shopJob(settings: Settings, request: JobOptions) {
+  return { ...readingJob(settings, request), recover: () => recoverInterrupted(recoveryPlace(settings)) };
+}
+
+/**
+ * A job that only reads (a verify): shopJob without the recovery first. Settling an interrupted rollback
+ * finishes or undoes it in the live shop, and clearing a dead job's maintenance flag puts the shop back
+ * online: neither is what someone checking an archive asked for, and a verify needs neither (it reads
+ * the backup folder, not the shop). The next job that writes, `lifeboat recover` or `lifeboat serve`'s
+ * start settles it; `list` and the page warn meanwhile.
+ */
+export function readingJob(settings: Settings, request: JobOptions) {
   return {
     home: settings.home,
     stateTarget: settings.stateTarget,
@@ -194,7 +205,6 @@ export function shopJob(settings: Settings, request: JobOptions) {
     onProgress: request.onProgress,
     onNotice: request.onNotice,
     onStart: request.onStart,
-    recover: () => recoverInterrupted(recoveryPlace(settings)),
   };
 }
 
