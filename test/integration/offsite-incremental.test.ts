@@ -6,7 +6,8 @@
 // GNU tar extracts to the tree. A backup taken while storage was unset is marked `copy missing` and
 // `upload --missing` copies it. Deleting backups removes from the bucket the packs no remaining backup
 // uses, and what a crashed upload or delete left is removed by the next prune of the bucket; the
-// remaining backup still verifies from the bucket, every blob read.
+// remaining backup still verifies from the bucket, every blob read. The bucket's store has one key: an
+// upload with another, with one to a plain store, or without the key of an encrypted one is refused.
 import { DatabaseSync as Database } from 'node:sqlite';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -19,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import { snapshotDownload } from '../../src/core/snapshot-source.js';
+import { prepareRemoteContent } from '../../src/repository/offsite-content.js';
 import { Repository } from '../../src/repository/repository.js';
 import { runCli } from '../helpers/cli.js';
 import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
@@ -246,5 +248,20 @@ describe.each([
     const removed = await cli(['delete', first.id, '--yes']);
     expect(removed.code).toBe(0);
     expect(await keys('incremental/')).toEqual([]);
+  });
+});
+
+describe("the bucket's incremental store has one key", () => {
+  const passphrase = (text: string) => ({ kind: 'passphrase' as const, passphrase: Buffer.from(text) });
+
+  it('an upload with another key, with a key to a plain store, or without the key of an encrypted one is refused in one line', async () => {
+    const encryptedStore = s3.store('one-key-encrypted');
+    await prepareRemoteContent(encryptedStore, passphrase('the first passphrase'));
+    await expect(prepareRemoteContent(encryptedStore, passphrase('the first passphrase'))).resolves.toMatchObject({ secret: expect.anything() });
+    await expect(prepareRemoteContent(encryptedStore, passphrase('another passphrase!'))).rejects.toThrow(/is encrypted with another key than LIFEBOAT_ENCRYPTION_KEY_FILE's; nothing was changed$/);
+    await expect(prepareRemoteContent(encryptedStore, undefined)).rejects.toThrow(/is encrypted: set LIFEBOAT_ENCRYPTION_KEY_FILE to its key/);
+    const plainStore = s3.store('one-key-plain');
+    await prepareRemoteContent(plainStore, undefined);
+    await expect(prepareRemoteContent(plainStore, passphrase('the first passphrase'))).rejects.toThrow(/is not encrypted, and LIFEBOAT_ENCRYPTION_KEY_FILE is set: a backup would mix plain and encrypted data/);
   });
 });
