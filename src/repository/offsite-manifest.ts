@@ -48,6 +48,7 @@ export async function sealManifest(manifest: Manifest, stored: { size: number; s
     archive: { size: manifest.archive.size },
     stored: { encryption: ENCRYPTION_SCHEME, size: stored.size, sha256: stored.sha256 },
     sealed: sealed.toString('base64'),
+    ...(manifest.incremental ? { incremental: manifest.incremental } : {}),
   };
 }
 
@@ -81,8 +82,14 @@ function isSealedManifest(value: Record<string, unknown>): value is Record<strin
     typeof archive?.size === 'number' &&
     typeof stored?.size === 'number' &&
     typeof stored.sha256 === 'string' &&
-    typeof stored.encryption === 'string'
+    typeof stored.encryption === 'string' &&
+    (value.incremental === undefined || isIncrementalSummary(value.incremental))
   );
+}
+
+function isIncrementalSummary(value: unknown): boolean {
+  const summary = value as Record<string, unknown> | null;
+  return typeof summary === 'object' && summary !== null && typeof summary.addedBytes === 'number' && typeof summary.treeBytes === 'number';
 }
 
 /** A record for an archive object whose manifest in the store does not vouch for it (see `problem`). */

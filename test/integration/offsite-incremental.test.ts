@@ -140,6 +140,11 @@ describe.each([
         expect((await buffer(await bucket().get(key))).subarray(0, 8).toString('latin1')).toBe('LBOATENC');
       }
       expect(config).toMatchObject({ encryption: 'lifeboat-aes-256-gcm-chunked-v1', keyCheck: expect.any(String) });
+      // The sealed manifest names no path of the tree, nor the dump.
+      const manifest = (await buffer(await bucket().get(`${second.file}.manifest.json`))).toString('utf8');
+      expect(manifest).not.toContain('Gen');
+      expect(manifest).not.toContain(second.dump);
+      expect(JSON.parse(manifest).incremental).toMatchObject({ addedBytes: expect.any(Number), treeBytes: expect.any(Number) });
     } else {
       const local = await readFile(path.join(shop.backupDir, 'incremental/data', packKey.slice('incremental/data/'.length)));
       expect(remote.equals(local)).toBe(true);
@@ -152,6 +157,8 @@ describe.each([
     await mkdir(shop.backupDir);
     const list = await cli(['list']);
     expect(list.stdout).toMatch(new RegExp(`${first.id} .* s3\\n`));
+    // What it added and holds, from the manifest (its plain part, when sealed).
+    expect(list.stdout).toMatch(new RegExp(`${second.id} .* \\+[\\d.]+ (B|KiB|MiB) of [\\d.]+ [KM]iB `));
     const verified = await cli(['verify', second.id]);
     expect(verified.stderr).toBe('');
     expect(verified.stdout).toMatch(/OK \(.*every blob against its sha256.*store structure/);
