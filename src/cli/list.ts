@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
+import { incrementalOf } from '../core/record-summary.js';
 import { settings, stdio } from './context.js';
 import { log } from '../shared/log.js';
 import type { BackupRecord } from '../shared/types.js';
@@ -15,7 +16,7 @@ const TYPE_LABELS: Record<string, string> = {
 
 /** An incremental backup's size is what it added to the content store, and the tree it holds. */
 function sizeCell(record: BackupRecord): string {
-  const added = record.manifest?.incremental;
+  const added = incrementalOf(record);
   return added ? `+${humanBytes(added.addedBytes)} of ${humanBytes(added.treeBytes)}` : humanBytes(record.size);
 }
 

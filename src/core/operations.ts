@@ -23,7 +23,7 @@ import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName
 import { stripRules } from './backup/strip-rules.js';
 import { anonymizedColumns } from './backup/anonymize-columns.js';
 import { requireStrippedConsent } from './rollback/stripped-consent.js';
-import { effectiveIncremental, requireNoOffsite } from './backup/incremental-setting.js';
+import { effectiveIncremental } from './backup/incremental-setting.js';
 import { normaliseChosenPaths } from './rollback/chosen-paths.js';
 
 export interface JobOptions {
@@ -220,7 +220,6 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
   }
   // The default is the environment's or the config file's, else the Settings page's (incremental-setting.ts).
   const incremental = request.type !== 'db' && (request.incremental ?? (await effectiveIncremental(settings)));
-  if (incremental) requireNoOffsite(settings);
   const { jobId, result } = await runJob({
     ...shopJob(settings, request),
     kind: 'backup',

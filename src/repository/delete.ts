@@ -2,7 +2,8 @@
 // are interrupted, an orphan manifest is ignored, whereas an archive without its manifest would show up
 // as foreign). A part that is already gone is not an error.
 import { folderStore } from './catalog.js';
-import { manifestFileName } from './naming.js';
+import { isIncrementalFile, manifestFileName } from './naming.js';
+import { usesKey } from './offsite-content.js';
 import type { ObjectStore } from '../stores/store.js';
 import type { BackupRecord } from '../shared/types.js';
 
@@ -22,6 +23,8 @@ export async function deleteBackupEverywhere(folder: ObjectStore | string, store
   if (store && record.locations?.includes('s3')) {
     await store.remove(manifestFileName(record.file));
     await store.remove(record.file);
+    // An incremental backup's record of the packs it uses; the packs go with the next prune of the bucket.
+    if (isIncrementalFile(record.file)) await store.remove(usesKey(record.file));
   }
   if (!record.locations || record.locations.includes('local')) await deleteBackup(folder, record);
 }

@@ -9,6 +9,7 @@ import type { Settings } from '../../config/settings.js';
 import { UsageError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
 import { requireBoundManifest } from '../../repository/manifest-binding.js';
+import { isIncrementalFile } from '../../repository/naming.js';
 import { Repository } from '../../repository/repository.js';
 import { isLocal } from '../../repository/offsite-copy.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
@@ -21,7 +22,7 @@ import { keptVerifies } from '../../core/verify/verify-record.js';
 import { verifyAsJob } from '../../core/verify/verify-job.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
 import { interruptedRestores } from '../../core/restore/restore-journals.js';
-import { snapshotArchive } from '../../core/snapshot-source.js';
+import { snapshotDownload } from '../../core/snapshot-source.js';
 import { listBackupFolder, normaliseFolder, tablesOf } from '../../core/browse/backup-contents.js';
 import { removeDataOfDeleted } from '../../core/incremental-data.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
@@ -224,9 +225,9 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const backups = repository.session();
     const found = await find(request, backups);
     requireBoundManifest(found, 'download it'); // 409: its bytes cannot be checked against a checksum
-    if (found.manifest?.incremental) {
+    if (isIncrementalFile(found.file)) {
       // Made on the fly from the content store: a standard .tgz, whole (its size is known only at the end).
-      const made = await snapshotArchive(backups.backupDir, found);
+      const made = await snapshotDownload(backups, found);
       reply.header('content-type', made.mediaType).header('content-disposition', `attachment; filename="${made.fileName.replace(/"/g, '')}"`);
       await context.audit(request, session, 'download', true, found.id);
       return reply.header('accept-ranges', 'none').send(made.body);
