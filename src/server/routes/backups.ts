@@ -188,6 +188,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
             ...incremental,
             maintenance: flag(request.body, 'maintenance'),
             trigger: 'api',
+            user: session.user.username,
             onStart,
             onNotice: log.warn,
           }),
@@ -256,7 +257,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     let jobId: string;
     try {
       jobId = await startJob(
-        (onStart) => verifyAsJob(settings, record, { trigger: 'api', onStart, onNotice: log.warn }),
+        (onStart) => verifyAsJob(settings, record, { trigger: 'api', user: session.user.username, onStart, onNotice: log.warn }),
         (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
       );
     } catch (error) {
@@ -290,6 +291,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
             allowStripped: flag(request.body, 'allowStripped'),
             safetyBackup: flag(request.body, 'safetyBackup'),
             trigger: 'api',
+            user: session.user.username,
             onStart,
             onNotice: log.warn,
           }),
@@ -323,7 +325,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     let jobId: string;
     try {
       jobId = await startJob(
-        (onStart) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', onStart, onNotice: log.warn }),
+        (onStart) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', user: session.user.username, onStart, onNotice: log.warn }),
         (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
       );
     } catch (error) {
