@@ -7,7 +7,7 @@ import { humanDuration, outcomeBadge } from './job-row.js';
 import { jobTitle, shortTime } from './labels.js';
 
 const SHOWN = 6;
-const TRIGGERS = { api: 'from this page', cli: 'from the command line', schedule: 'by the schedule', guard: 'by lifeboat guard' };
+const TRIGGERS = { api: 'from this page', cli: 'from the command line', schedule: 'by the schedule', guard: 'by lifeboat guard', demo: 'by lifeboat demo' };
 /** Who started a job of an earlier version, which kept nobody (the API's `user=-`). */
 export const NO_USER = '-';
 
