@@ -1,7 +1,8 @@
 // `lifeboat jobs --kind K --state S --trigger T --user U --limit N`: the filters of the web admin's job
 // history (GET /api/jobs), checked as the API checks them: a value it does not know is refused in one
 // line naming the ones it does.
-import { JOB_KINDS, JOB_STATES, JOB_TRIGGERS, type JobQuery } from '../state/state.js';
+import { JOB_KINDS, JOB_STATES, JOB_TRIGGERS } from '../state/job-words.js';
+import type { JobQuery } from '../state/state.js';
 import { STORED_LIMITS } from '../shared/text-limits.js';
 import { UsageError } from '../shared/errors.js';
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { NO_USER, type JobRecord } from '../state/state.js';
+import type { JobRecord } from '../state/state.js';
+import { NO_USER } from '../state/job-words.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { humanBytes, humanDuration, localTime, renderTable } from './format.js';
 import { noStateHere, openExistingState, settings, stdio } from './context.js';

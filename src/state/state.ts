@@ -8,17 +8,11 @@ import { clipStored, STORED_LIMITS } from '../shared/text-limits.js';
 import { redact } from '../shared/redact.js';
 import { usingStore, type StateDb, type StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
+import { NO_USER, type JobKind, type JobState } from './job-words.js';
 
 export type { StateLocation } from './state-db.js';
 
-export const JOB_KINDS = ['backup', 'rollback', 'verify', 'drill', 'restore'] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
-export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export type JobState = (typeof JOB_STATES)[number];
-export const JOB_TRIGGERS = ['api', 'cli', 'schedule', 'guard'] as const;
-
-/** How the history shows, and is narrowed to, the jobs of earlier versions, which kept no user (never a username: those start with a letter or digit). */
-export const NO_USER = '-';
+export { JOB_KINDS, JOB_STATES, JOB_TRIGGERS, NO_USER, type JobKind, type JobState } from './job-words.js';
 
 /** What the job history can be narrowed to (every field optional), and which page of it. */
 export interface JobQuery {
