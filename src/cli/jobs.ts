@@ -39,7 +39,7 @@ export function registerJobs(program: Command): void {
     .argument('[id]', 'show one job with its log')
     .option('--kind <kind>', 'only jobs of this kind: backup, rollback, verify, drill, restore')
     .option('--state <state>', 'only jobs in this state: queued, running, succeeded, failed, cancelled')
-    .option('--trigger <trigger>', 'only jobs started this way: api, cli, schedule, guard')
+    .option('--trigger <trigger>', 'only jobs started this way: api, cli, schedule, guard, demo')
     .option('--user <user>', 'only jobs started by this user: a username of the web admin, schedule, cli:<OS user>, or - for jobs that kept none')
     .option('--limit <n>', `how many jobs (at most ${MAX_LISTED_JOBS})`, '20')
     .option('--json', 'print JSON')

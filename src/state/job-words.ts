@@ -5,7 +5,8 @@ export const JOB_KINDS = ['backup', 'rollback', 'verify', 'drill', 'restore'] as
 export type JobKind = (typeof JOB_KINDS)[number];
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export const JOB_TRIGGERS = ['api', 'cli', 'schedule', 'guard'] as const;
+/** What starts jobs: the web admin (api), a command, the schedule, `lifeboat guard`, and `lifeboat demo`'s first backup. */
+export const JOB_TRIGGERS = ['api', 'cli', 'schedule', 'guard', 'demo'] as const;
 
 /** How the history shows, and is narrowed to, the jobs of earlier versions, which kept no user (never a username: those start with a letter or digit). */
 export const NO_USER = '-';

@@ -72,7 +72,7 @@ describe('lifeboat jobs: who started each job, filters and local times', () => {
     const refusals: [string[], string][] = [
       [['--kind', 'backups'], 'lifeboat: --kind must be one of backup, rollback, verify, drill, restore, not "backups"'],
       [['--state', 'done'], 'lifeboat: --state must be one of queued, running, succeeded, failed, cancelled, not "done"'],
-      [['--trigger', 'web'], 'lifeboat: --trigger must be one of api, cli, schedule, guard, not "web"'],
+      [['--trigger', 'web'], 'lifeboat: --trigger must be one of api, cli, schedule, guard, demo, not "web"'],
       [['--limit', '0'], 'lifeboat: --limit must be a whole number from 1 to 1000, not "0"'],
       [['--limit', 'ten'], 'lifeboat: --limit must be a whole number from 1 to 1000, not "ten"'],
     ];
