@@ -38,11 +38,15 @@ function offerUsers(select, users) {
 export function createHistoryView() {
   const filters = { kind: $('history-kind'), state: $('history-state'), trigger: $('history-trigger'), user: $('history-user') };
   let page = 1;
+  // Two filters changed in quick succession send two requests: only the answer to the last one is shown.
+  let latest = 0;
 
   async function load() {
     const query = new URLSearchParams({ page: String(page) });
     for (const [key, select] of Object.entries(filters)) if (select.value) query.set(key, select.value);
+    const asked = ++latest;
     const { jobs, total, pages, users } = await api('GET', `api/jobs?${query}`);
+    if (asked !== latest) return;
     offerUsers(filters.user, users ?? []);
     if (page > pages) {
       page = pages;
