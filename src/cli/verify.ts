@@ -8,11 +8,31 @@ import { settings, stdio, withInterrupts } from './context.js';
 import { log } from '../shared/log.js';
 import { UsageError } from '../shared/errors.js';
 
-/** Reads the archive and checks it (a backup only off-site is fetched first) and keeps the outcome for the page. */
+/**
+ * Reads the archive and checks it (a backup only off-site is fetched first) and keeps the outcome for the
+ * page. A damaged archive, or one that could not be read, is told to the notification channels as a
+ * verify job of the page is (not when interrupted: that proved nothing).
+ */
 async function readAndVerify(config: Settings, repository: Repository, record: BackupRecord, showProgress: boolean, dataSubset: number | undefined): Promise<VerifyReport> {
-  const { verifyAndKeep } = await import('../core/verify/verify-job.js');
+  const { verifyAndKeep, verifyNotifier } = await import('../core/verify/verify-job.js');
   const bar = progressBar(showProgress);
-  return withInterrupts((signal) => verifyAndKeep(config, repository, record, { signal, onProgress: bar.listener, dataSubset, onNotice: log.warning })).finally(() => bar.done());
+  const startedAt = new Date().toISOString();
+  const tell = (state: 'succeeded' | 'failed', error?: string) =>
+    verifyNotifier(config, record, log.warning)({ jobId: `verify of ${record.id}`, state, ...(error ? { error } : {}), startedAt, finishedAt: new Date().toISOString() }).catch(
+      (failure: unknown) => log.warning(`notification failed: ${failure instanceof Error ? failure.message : String(failure)}`),
+    );
+  let interrupted = false;
+  try {
+    const report = await withInterrupts((signal) => {
+      signal.addEventListener('abort', () => (interrupted = true), { once: true });
+      return verifyAndKeep(config, repository, record, { signal, onProgress: bar.listener, dataSubset, onNotice: log.warning });
+    }).finally(() => bar.done());
+    await tell(report.ok ? 'succeeded' : 'failed', report.ok ? undefined : `damaged: ${report.problems.join('; ')}`);
+    return report;
+  } catch (error) {
+    if (!interrupted) await tell('failed', error instanceof Error ? error.message : String(error));
+    throw error;
+  }
 }
 
 /** The verdict in one line: OK on stdout, anything else on stderr. */

@@ -10,6 +10,7 @@ import { newJobId, reapDeadJobs, runJob, type JobOutcome } from './jobs/jobs.js'
 import { clearStaleFlagsOnAll } from './maintenance/roots.js';
 import { recoverInterrupted, type RecoveryPlace } from './rollback/recover.js';
 import { jobPlacement } from './jobs/lock-db.js';
+import { startedBy } from './jobs/started-by.js';
 import { requireBoundManifest } from '../repository/manifest-binding.js';
 import { filterBackupName, requireBackupName } from '../repository/naming.js';
 import { notify, type JobEvent } from './notify/notify.js';
@@ -31,6 +32,8 @@ export interface JobOptions {
   maintenance?: boolean;
   /** What started the job: cli, schedule, guard, api. */
   trigger: string;
+  /** Who started it: the page's signed-in user; without it, `schedule` or this process's OS user (started-by.ts). */
+  user?: string;
   /** Wait behind a running job instead of refusing (the scheduler queues). */
   waitForLock?: boolean;
   signal?: AbortSignal;
@@ -71,8 +74,11 @@ export interface RollbackRequest extends JobOptions {
 /** The name of the backup a rollback takes first (RollbackRequest.safetyBackup). */
 export const SAFETY_BACKUP_NAME = 'before rollback';
 
-/** Sends the job's end to the configured notification channels (failures always; successes when asked). */
-export function notifier<T>(settings: Settings, kind: 'backup' | 'rollback' | 'restore', type: string, fileOf: (result: T) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
+/**
+ * Sends the job's end to the configured notification channels (failures always; successes when asked).
+ * `fileOf` names the archive, also of a failed job (no result) when the job read a known one.
+ */
+export function notifier<T>(settings: Settings, kind: 'backup' | 'rollback' | 'restore' | 'verify', type: string, fileOf: (result: T | undefined) => { file?: string; size?: number }, onNotice?: (line: string) => void) {
   return async (outcome: JobOutcome<T>): Promise<void> => {
     if (outcome.state === 'cancelled') return;
     const config = await effectiveNotify(settings); // stored targets, env/config file winning
@@ -84,7 +90,7 @@ export function notifier<T>(settings: Settings, kind: 'backup' | 'rollback' | 'r
       type,
       state: outcome.state,
       ...(outcome.error ? { error: outcome.error } : {}),
-      ...(outcome.result ? fileOf(outcome.result) : {}),
+      ...fileOf(outcome.result),
       startedAt: outcome.startedAt,
       finishedAt: outcome.finishedAt,
     };
@@ -199,6 +205,7 @@ export function readingJob(settings: Settings, request: JobOptions) {
     root: settings.root,
     ...jobPlacement(settings),
     trigger: request.trigger,
+    user: startedBy(request.trigger, request.user),
     maintenance: request.maintenance,
     waitForLock: request.waitForLock,
     signal: request.signal,
@@ -227,7 +234,7 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
     name: filterBackupName(request.name ?? ''),
     description: `backup ${request.type}${incremental ? ' (incremental)' : ''}${request.name ? ` "${request.name}"` : ''}`,
     summarize: (record: BackupRecord) => ({ backupId: record.id, file: record.file, bytes: record.size }),
-    onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => ({ file: record.file, size: record.size }), request.onNotice),
+    onDone: notifier<BackupRecord>(settings, 'backup', request.type, (record) => (record ? { file: record.file, size: record.size } : {}), request.onNotice),
     work: ({ signal, onProgress }) => writeBackup(settings, { ...request, incremental }, target, { signal, onProgress }),
   });
   return { jobId, record: result };

@@ -38,6 +38,7 @@ export const STORED_LIMITS = {
   jobLogLine: 1000,
   jobFile: 1024,
   jobName: 255,
+  jobUser: 255,
 } as const;
 
 /** Characters (code points): a pair of surrogates is one. */

@@ -49,6 +49,8 @@ export const MIGRATIONS: string[][] = [
   ],
   // The name of the backup a job makes or reads (see state-sqlite.ts), and the history's filters.
   ['ALTER TABLE job ADD COLUMN name VARCHAR(255)', 'CREATE INDEX job_kind ON job (kind, state, `trigger`)'],
+  // Who started a job (see state-sqlite.ts).
+  ['ALTER TABLE job ADD COLUMN started_by VARCHAR(255)', 'CREATE INDEX job_started_by ON job (started_by)'],
 ];
 
 type Queryable = mysql.Pool | mysql.PoolConnection;

@@ -45,6 +45,10 @@ export const MIGRATIONS = [
   // reading it out of the description before. Jobs of earlier versions have none.
   `ALTER TABLE job ADD COLUMN name TEXT;
    CREATE INDEX job_kind ON job (kind, state, \`trigger\`);`,
+  // Who started a job (the page's signed-in user, \`schedule\`, \`cli:<OS user>\`), for the history to show
+  // and be narrowed by. Jobs of earlier versions have none.
+  `ALTER TABLE job ADD COLUMN started_by TEXT;
+   CREATE INDEX job_started_by ON job (started_by);`,
 ];
 
 /** Opens (creating and migrating as needed) `<home>/lifeboat.db`. */

@@ -8,21 +8,23 @@ import { clipStored, STORED_LIMITS } from '../shared/text-limits.js';
 import { redact } from '../shared/redact.js';
 import { usingStore, type StateDb, type StateLocation } from './state-db.js';
 import { openStateDb } from './state-open.js';
+import { NO_USER, type JobKind, type JobState } from './job-words.js';
 
 export type { StateLocation } from './state-db.js';
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export const JOB_KINDS = ['backup', 'rollback', 'verify', 'drill', 'restore'] as const;
-export type JobKind = (typeof JOB_KINDS)[number];
+export { JOB_KINDS, JOB_STATES, JOB_TRIGGERS, NO_USER, type JobKind, type JobState } from './job-words.js';
 
 /** What the job history can be narrowed to (every field optional), and which page of it. */
 export interface JobQuery {
   kind?: string;
   state?: string;
   trigger?: string;
+  /** Who started the job, as `JobRecord.user` has it. */
+  user?: string;
   offset?: number;
   limit?: number;
+  /** With each job's log (`lifeboat jobs --json`); the API's pages leave them out. */
+  withLog?: boolean;
 }
 
 export interface JobProgress {
@@ -48,6 +50,8 @@ export interface JobRecord {
   description: string;
   /** What started it: cli, schedule, guard, api. */
   trigger: string;
+  /** Who started it: the page's signed-in user, `schedule`, or `cli:<OS user>`; none for jobs of earlier versions. */
+  user?: string;
   state: JobState;
   progress?: JobProgress;
   log: string[];
@@ -70,6 +74,7 @@ interface JobRow {
   name: string | null;
   description: string;
   trigger: string;
+  started_by: string | null;
   state: string;
   progress: string | null;
   log: string;
@@ -85,7 +90,7 @@ interface JobRow {
 
 const MAX_LOG_LINES = 500;
 
-const JOB_COLUMNS = 'id, kind, type, name, description, `trigger`, state, progress, log, created_at, started_at, ended_at, error, backup_id, file, host, process';
+const JOB_COLUMNS = 'id, kind, type, name, description, `trigger`, started_by, state, progress, log, created_at, started_at, ended_at, error, backup_id, file, host, process';
 
 /**
  * The texts of a job (description, log lines, error) are masked when written and again when read: the
@@ -99,6 +104,7 @@ function toRecord(row: JobRow): JobRecord {
     ...(row.name ? { name: row.name } : {}),
     description: redact(row.description),
     trigger: row.trigger,
+    ...(row.started_by ? { user: row.started_by } : {}),
     state: row.state as JobState,
     ...(row.progress ? { progress: JSON.parse(row.progress) as JobProgress } : {}),
     log: (JSON.parse(row.log) as string[]).map(redact),
@@ -130,9 +136,9 @@ export class StateStore {
     return this.db.close();
   }
 
-  async createJob(job: Pick<JobRecord, 'id' | 'kind' | 'type' | 'name' | 'description' | 'trigger' | 'state' | 'file' | 'process'>): Promise<void> {
+  async createJob(job: Pick<JobRecord, 'id' | 'kind' | 'type' | 'name' | 'description' | 'trigger' | 'user' | 'state' | 'file' | 'process'>): Promise<void> {
     await this.db.run(
-      'INSERT INTO job (id, kind, type, name, description, `trigger`, state, log, created_at, file, host, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO job (id, kind, type, name, description, `trigger`, started_by, state, log, created_at, file, host, process) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [
         job.id,
         job.kind,
@@ -140,6 +146,7 @@ export class StateStore {
         clipStored(job.name || null, STORED_LIMITS.jobName),
         clipStored(redact(job.description), STORED_LIMITS.jobDescription),
         job.trigger,
+        clipStored(job.user || null, STORED_LIMITS.jobUser),
         job.state,
         '[]',
         new Date().toISOString(),
@@ -205,14 +212,19 @@ export class StateStore {
   }
 
   /**
-   * A page of the job history, newest first, narrowed by kind, outcome and what started it; with the
-   * number of jobs that match, for the pager. Each job comes without its log (GET one job for that).
+   * A page of the job history, newest first, narrowed by kind, outcome, what and who started it; with the
+   * number of jobs that match, for the pager. Each job comes without its log unless asked (GET one job for that).
    */
   async findJobs(query: JobQuery): Promise<{ jobs: JobRecord[]; total: number }> {
     const where: string[] = [];
     const params: (string | number)[] = [];
-    for (const [column, value] of [['kind', query.kind], ['state', query.state], ['`trigger`', query.trigger]] as const) {
+    const filters = [['kind', query.kind], ['state', query.state], ['`trigger`', query.trigger], ['started_by', query.user]] as const;
+    for (const [column, value] of filters) {
       if (!value) continue;
+      if (column === 'started_by' && value === NO_USER) {
+        where.push('started_by IS NULL');
+        continue;
+      }
       where.push(`${column} = ?`);
       params.push(value);
     }
@@ -220,10 +232,16 @@ export class StateStore {
     const order = this.db.dialect === 'sqlite' ? 'rowid' : 'seq';
     const counted = await this.db.get<{ total: number | string }>(`SELECT COUNT(*) AS total FROM job${filter}`, params);
     const rows = await this.db.all<JobRow>(
-      `SELECT ${JOB_COLUMNS.replace(', log,', ", '[]' AS log,")} FROM job${filter} ORDER BY created_at DESC, ${order} DESC LIMIT ? OFFSET ?`,
+      `SELECT ${query.withLog ? JOB_COLUMNS : JOB_COLUMNS.replace(', log,', ", '[]' AS log,")} FROM job${filter} ORDER BY created_at DESC, ${order} DESC LIMIT ? OFFSET ?`,
       [...params, query.limit ?? 20, query.offset ?? 0],
     );
     return { jobs: rows.map(toRecord), total: Number(counted?.total ?? 0) };
+  }
+
+  /** Everyone who started a job kept in the history, sorted; NO_USER first when jobs of earlier versions are kept. */
+  async jobUsers(): Promise<string[]> {
+    const rows = await this.db.all<{ started_by: string | null }>('SELECT DISTINCT started_by FROM job ORDER BY started_by');
+    return rows.map((row) => row.started_by ?? NO_USER).sort((a, b) => (a === NO_USER ? -1 : b === NO_USER ? 1 : a < b ? -1 : a > b ? 1 : 0));
   }
 
   /** Jobs still marked running or queued: of one host (to find ones whose process died), or of all. */

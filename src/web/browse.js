@@ -20,8 +20,9 @@ export function createBrowser({ canRestore, onRestore }) {
     return el('td', { class: 'c-action' }, el('button', { type: 'button', class: 'link', 'aria-label': `Restore ${label}`, onclick: () => onRestore(state.row, part) }, 'Restore'));
   }
 
+  /** The header row; a label may come with a class for its column (`['Modified', 'c-modified']`). */
   function head(...labels) {
-    const cells = labels.map((label) => el('th', { scope: 'col' }, label));
+    const cells = labels.map((label) => (Array.isArray(label) ? el('th', { scope: 'col', class: label[1] }, label[0]) : el('th', { scope: 'col' }, label)));
     if (canRestore()) cells.push(el('th', { scope: 'col' }, 'Action'));
     table.tHead.rows[0].replaceChildren(...cells);
   }
@@ -46,13 +47,13 @@ export function createBrowser({ canRestore, onRestore }) {
     return el('tr', { 'data-path': rel },
       el('td', { class: 'c-name' }, name),
       el('td', { class: 'num' }, humanBytes(entry.size)),
-      el('td', {}, entry.mtime ? el('time', { datetime: entry.mtime }, shortTime(Date.parse(entry.mtime))) : '—'),
+      el('td', { class: 'c-modified' }, entry.mtime ? el('time', { datetime: entry.mtime }, shortTime(Date.parse(entry.mtime))) : '—'),
       restoreCell(rel, { paths: [rel] }),
     );
   }
 
   function showFiles() {
-    head('Name', 'Size', 'Modified');
+    head('Name', 'Size', ['Modified', 'c-modified']);
     table.tBodies[0].replaceChildren(...state.entries.map(fileRow));
     const left = state.total - state.entries.length;
     more.hidden = left <= 0;

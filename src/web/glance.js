@@ -68,7 +68,7 @@ function render(o) {
       o.lastVerify.ok ? `${backupLabel(o.lastVerify)}: whole` : `${backupLabel(o.lastVerify)}: ${o.lastVerify.problems.join('; ')}`)
     : tile('Last verify', 'neutral', 'None yet', 'Verify a backup from its row, or lifeboat verify');
   const chart = sizeChart(o.sizes);
-  return [last, schedule, space, offsite, drill, verify, ...(chart ? [el('div', { class: 'glance-tile', role: 'group', 'aria-label': 'Backup sizes' }, el('div', { class: 'glance-title' }, 'Backup sizes'), chart)] : [])];
+  return [last, schedule, space, offsite, drill, verify, ...(chart ? [el('div', { class: 'glance-tile glance-sizes', role: 'group', 'aria-label': 'Backup sizes' }, el('div', { class: 'glance-title' }, 'Backup sizes'), chart)] : [])];
 }
 
 export function createGlance(container) {

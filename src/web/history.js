@@ -1,10 +1,10 @@
 // The Job history view: every job Lifeboat keeps (GET /api/jobs), newest first, 20 to a page, narrowed by
-// kind, outcome and what started it; each job opens to its log, the lines the server kept while it ran
+// kind, outcome, what started it and who (the users the server names); each job opens to its log, the lines the server kept while it ran
 // (GET /api/jobs/:id), fetched when opened. A list, not a table: it reads the same on a phone.
 import { api, el } from './api.js';
 import { humanMessage } from './errors.js';
 import { jobTitle } from './labels.js';
-import { jobItem } from './recent-jobs.js';
+import { jobItem, NO_USER } from './recent-jobs.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,14 +27,27 @@ function logDisclosure(job) {
   return details;
 }
 
+/** The User filter offers everyone who started a kept job; the chosen one stays chosen. */
+function offerUsers(select, users) {
+  const chosen = select.value;
+  const names = chosen && !users.includes(chosen) ? [...users, chosen] : users;
+  select.replaceChildren(el('option', { value: '' }, 'Any user'), ...names.map((name) => el('option', { value: name }, name === NO_USER ? `${NO_USER} (not recorded)` : name)));
+  select.value = chosen;
+}
+
 export function createHistoryView() {
-  const filters = { kind: $('history-kind'), state: $('history-state'), trigger: $('history-trigger') };
+  const filters = { kind: $('history-kind'), state: $('history-state'), trigger: $('history-trigger'), user: $('history-user') };
   let page = 1;
+  // Two filters changed in quick succession send two requests: only the answer to the last one is shown.
+  let latest = 0;
 
   async function load() {
     const query = new URLSearchParams({ page: String(page) });
     for (const [key, select] of Object.entries(filters)) if (select.value) query.set(key, select.value);
-    const { jobs, total, pages } = await api('GET', `api/jobs?${query}`);
+    const asked = ++latest;
+    const { jobs, total, pages, users } = await api('GET', `api/jobs?${query}`);
+    if (asked !== latest) return;
+    offerUsers(filters.user, users ?? []);
     if (page > pages) {
       page = pages;
       return load();

@@ -1,6 +1,7 @@
 // What the admin page tells its user, in Debian's Chromium: the backup name rule and the name a backup
 // will get while it is typed, finished jobs kept under Recent jobs in words, and errors as sentences beside
 // their field (or on the view's line), gone at the next action, never in an alert() box.
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,12 +55,12 @@ describe('what the admin page says', () => {
     await expect.poll(() => made.count(), { timeout: 30_000 }).toBe(1);
     expect(await made.getByRole('link', { name: /^Download / }).getAttribute('download')).toMatch(/^\d+_db_v247_upgrade_caf\.sql\.gz$/);
     const recent = page.locator('#recent-jobs li').first();
-    await expect.poll(() => recent.innerText(), { timeout: 10_000 }).toMatch(new RegExp(`^Done\\s+Database backup “v247 upgrade caf”\\s+${TIME} · took (under 1 s|\\d+ s) · from this page$`));
+    await expect.poll(() => recent.innerText(), { timeout: 10_000 }).toMatch(new RegExp(`^Done\\s+Database backup “v247 upgrade caf”\\s+${TIME} · took (under 1 s|\\d+ s) · from this page · user ada$`));
 
     // A job of the command line is listed as such once the page looks again.
     expect((await runCli(['backup', 'db', '--name', 'from the shell'], bed.env)).code).toBe(0);
     await page.getByRole('button', { name: 'Backups' }).click();
-    await expect.poll(() => recent.innerText()).toMatch(new RegExp(`^Done\\s+Database backup “from the shell”\\s+${TIME} · took (under 1 s|\\d+ s) · from the command line$`));
+    await expect.poll(() => recent.innerText()).toMatch(new RegExp(`^Done\\s+Database backup “from the shell”\\s+${TIME} · took (under 1 s|\\d+ s) · from the command line · user cli:${userInfo().username}$`));
     await page.screenshot({ path: path.join(ARTIFACTS, 'feedback-phone-recent-jobs.png'), fullPage: true });
     await page.close();
   });

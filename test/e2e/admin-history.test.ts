@@ -1,11 +1,14 @@
 // Verify, Delete and the job history on the admin page, in Debian's Chromium on a phone (390×844) and a
 // laptop (1280×800): a row's Verify runs a job whose outcome the row still shows after a reload (and the
 // at-a-glance area as the last verify), a row's Delete asks first and removes the archive from the disk,
-// the job history narrows by kind, outcome and what started a job and opens a job's log, and the Users
+// the job history narrows by kind, outcome, what and who started a job (a job of an earlier version, which
+// kept nobody, shows "-") and opens a job's log, and the Users
 // and roles view says a refusal beside the field it concerns, with every user's and role's actions on
 // screen. No sideways scroll, no serious axe findings.
 import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTIFACTS, openSignedIn } from '../helpers/browser.js';
@@ -34,6 +37,10 @@ describe('verify, delete and the job history on the page', () => {
       for (const size of SIZES) {
         for (const what of ['keep', 'drop']) expect((await runCli(['backup', 'db', '--name', `${size.name} ${what}`], env)).code).toBe(0);
       }
+      // The oldest job as an earlier version kept it: without who started it.
+      const state = new DatabaseSync(path.join(env.LIFEBOAT_ROOT, 'var', 'lifeboat', 'lifeboat.db'));
+      state.exec("UPDATE job SET started_by = NULL WHERE description = 'backup db \"phone keep\"'");
+      state.close();
     });
     ({ browser } = bed);
     base = bed.server.base;
@@ -99,7 +106,22 @@ describe('verify, delete and the job history on the page', () => {
       await page.getByLabel('Outcome').selectOption('failed');
       await expect.poll(() => page.getByText('No job matches the filter.').isVisible()).toBe(true);
       await page.getByLabel('Outcome').selectOption('');
+
+      // Who started it: the command line's OS user, "-" for the job that kept nobody, the page's user.
+      const me = `cli:${userInfo().username}`;
+      await page.getByLabel('User', { exact: true }).selectOption(me);
+      await expect.poll(() => items.count()).toBe(3);
+      expect((await items.allInnerTexts()).every((text) => text.includes(`from the command line · user ${me}`))).toBe(true);
+      await page.getByLabel('User', { exact: true }).selectOption('-');
+      await expect.poll(() => items.count()).toBe(1);
+      expect(await items.first().innerText()).toMatch(/^Done\s+Database backup “phone keep”[\s\S]* · from the command line · user -\s+Log\b/);
+      await checkPage(page, 'the job history narrowed by user');
       await page.getByLabel('Started').selectOption('');
+      await page.getByLabel('User', { exact: true }).selectOption('ada');
+      const byAda = async () => (await items.allInnerTexts()).map((text) => /^Verified\s+Verify of [\s\S]* · from this page · user ada/.test(text));
+      await expect.poll(async () => (await byAda()).length > 0 && (await byAda()).every(Boolean)).toBe(true);
+      expect(await page.getByLabel('User', { exact: true }).locator('option').allTextContents()).toEqual(['Any user', '- (not recorded)', 'ada', me]);
+      await page.getByLabel('User', { exact: true }).selectOption('');
 
       // The newest job (a verify from this page) opens to the lines the server kept while it ran.
       await page.getByLabel('Kind').selectOption('verify');

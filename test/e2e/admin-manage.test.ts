@@ -176,7 +176,7 @@ describe('settings, users and cancel in Chromium', () => {
     // No size as if it were a backup; the job stays listed under Recent jobs, said as a person would.
     expect(await row.locator('.c-size').textContent()).toBe('—');
     const recent = page.locator('#recent-jobs li').first();
-    await expect.poll(() => recent.innerText(), { timeout: 10_000 }).toMatch(/^Cancelled\s+Database backup “too slow”\s+\d+ \w+ \d\d:\d\d · took .+ · from this page\s+Cancelled by ada on this page\.$/);
+    await expect.poll(() => recent.innerText(), { timeout: 10_000 }).toMatch(/^Cancelled\s+Database backup “too slow”\s+\d+ \w+ \d\d:\d\d · took .+ · from this page · user ada\s+Cancelled by ada on this page\.$/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-cancelled.png'), clip: { x: 0, y: 0, width: 1280, height: 580 } });
     expect(await page.locator('#grid tbody tr[data-id]').filter({ hasText: 'too slow' }).count()).toBe(0);
     expect((await readdir(backupDir)).sort()).toEqual(before);

@@ -78,6 +78,21 @@ function conformance(name: string, setup: () => Promise<{ location: StateLocatio
       await state.finishJob('jnameless', 'succeeded');
     });
 
+    it('keeps who started a job, and finds the jobs of one user (or of none: "-")', async () => {
+      await state.createJob({ id: 'jbyada', kind: 'backup', type: 'db', description: 'by ada', trigger: 'users', user: 'ada', state: 'running' });
+      await state.createJob({ id: 'jbycli', kind: 'backup', type: 'db', description: 'by cli', trigger: 'users', user: 'cli:www-data', state: 'running' });
+      await state.createJob({ id: 'jbynobody', kind: 'backup', type: 'db', description: 'old', trigger: 'users', state: 'running' });
+      expect((await state.getJob('jbyada'))?.user).toBe('ada');
+      expect(await state.getJob('jbynobody')).not.toHaveProperty('user');
+      const of = async (user: string) => (await state.findJobs({ trigger: 'users', user })).jobs.map((job) => job.id);
+      expect(await of('cli:www-data')).toEqual(['jbycli']);
+      expect(await of('-')).toEqual(['jbynobody']);
+      expect(await of('nobody-at-all')).toEqual([]);
+      expect(await state.jobUsers()).toEqual(expect.arrayContaining(['-', 'ada', 'cli:www-data']));
+      expect((await state.jobUsers())[0]).toBe('-');
+      for (const id of ['jbyada', 'jbycli', 'jbynobody']) await state.finishJob(id, 'succeeded');
+    });
+
     it('keeps unfinished jobs per host: reaping judges only this host, cancelling another host names it', async () => {
       const here = currentProcess();
       await state.createJob({ id: 'jgonehere', kind: 'backup', type: 'db', description: 'gone', trigger: 'test', state: 'running', process: { host: here.host, pid: GONE_PID } });
@@ -328,6 +343,43 @@ describe('an SQLite state from before the one spelling of the backup types', () 
     await usingStore(StateStore.open({ home }), async (store) => {
       expect(Object.fromEntries((await store.listJobs()).map((job) => [job.id, job.type]))).toEqual({ jsys: 'system', jcode: 'code', jdb: 'db' });
     });
+  });
+});
+
+describe('a state from before jobs kept who started them', () => {
+  it('is migrated in SQLite: its jobs have no user, and are found as "-"', async () => {
+    const { DatabaseSync: Database } = await import('node:sqlite');
+    const { MIGRATIONS } = await import('../../src/state/state-sqlite.js');
+    const home = await mkdtemp(path.join(tmpdir(), 'lifeboat-state-old-'));
+    const old = new Database(path.join(home, 'lifeboat.db'));
+    for (const migration of MIGRATIONS.slice(0, -1)) old.exec(migration);
+    old.exec(`PRAGMA user_version = ${MIGRATIONS.length - 1}`);
+    old.prepare("INSERT INTO job (id, kind, type, description, trigger, state, created_at) VALUES ('jold', 'backup', 'db', 'backup', 'cli', 'succeeded', '2026-01-01T00:00:00.000Z')").run();
+    old.close();
+    await usingStore(StateStore.open({ home }), async (store) => {
+      await store.createJob({ id: 'jnew', kind: 'backup', type: 'db', description: 'backup', trigger: 'cli', user: 'cli:www-data', state: 'running' });
+      expect((await store.listJobs()).map((job) => [job.id, job.user])).toEqual([['jnew', 'cli:www-data'], ['jold', undefined]]);
+      expect((await store.findJobs({ user: '-' })).jobs.map((job) => job.id)).toEqual(['jold']);
+    });
+  });
+
+  it('is migrated in MySQL/MariaDB: its jobs have no user, and are found as "-"', async () => {
+    const schema = await createTestSchema('state_nouser');
+    try {
+      await withConnection(schema.target, async (conn) => {
+        for (const statement of MYSQL_MIGRATIONS.slice(0, -1).flat()) await conn.query(statement);
+        await conn.query('CREATE TABLE lifeboat_schema (id TINYINT NOT NULL PRIMARY KEY, version INT NOT NULL)');
+        await conn.query('INSERT INTO lifeboat_schema VALUES (1, ?)', [MYSQL_MIGRATIONS.length - 1]);
+        await conn.query("INSERT INTO job (id, kind, type, description, `trigger`, state, log, created_at) VALUES ('jold', 'backup', 'db', 'b', 'cli', 'succeeded', '[]', '2026-01-01T00:00:00Z')");
+      });
+      await usingStore(StateStore.open({ home: '/unused', stateTarget: schema.target }), async (store) => {
+        expect(await store.getJob('jold')).not.toHaveProperty('user');
+        expect(await store.jobUsers()).toEqual(['-']);
+        expect((await store.findJobs({ user: '-' })).jobs.map((job) => job.id)).toEqual(['jold']);
+      });
+    } finally {
+      await schema.drop();
+    }
   });
 });
 

@@ -1,14 +1,16 @@
 // The last verify of each backup, kept in Lifeboat's state, and the job history's names and filters, on
 // the SQLite demo shop with the real command and the real `lifeboat serve`: `lifeboat verify` and the
 // page's Verify (a job) keep their outcome alike, a damaged archive's verify fails with what is wrong,
-// and both survive a restart of the server. Each job carries the name of its backup as a field.
+// and both survive a restart of the server, and a failed one is told to the notification channels. Each
+// job carries the name of its backup and who started it as fields.
 import { appendFile, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { runCli } from '../helpers/cli.js';
 import { addAccounts, call, signIn, startServer, waitForJob, type Client, type RunningServer } from '../helpers/server.js';
+import { startWebhookReceiver } from '../helpers/webhook.js';
 
 const PASSWORD = 'verify record password';
 
@@ -98,5 +100,46 @@ describe('kept verifies and named jobs', () => {
     const refused = await call(server.base, ada, 'GET', '/api/jobs?kind=drills');
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: string }).error).toBe('kind must be one of backup, rollback, verify, drill, restore, not "drills"');
+  });
+
+  it("records who started each job (the page's user, the command line's OS user) and narrows the history by it", async () => {
+    const history = async (query: string) => (await (await call(server.base, ada, 'GET', `/api/jobs${query}`)).json()) as { jobs: { kind: string; user?: string }[]; total: number; users: string[] };
+    const me = `cli:${userInfo().username}`;
+    const all = await history('');
+    expect(all.jobs.map((j) => [j.kind, j.user])).toEqual([['verify', 'ada'], ['verify', 'ada'], ['backup', me], ['backup', me]]);
+    expect(all.users).toEqual(['ada', me].sort());
+    expect((await history('?user=ada')).jobs.map((j) => j.kind)).toEqual(['verify', 'verify']);
+    expect((await history(`?user=${encodeURIComponent(me)}&kind=backup`)).total).toBe(2);
+    expect((await history('?user=grace')).total).toBe(0);
+    expect((await history('?user=-')).total).toBe(0);
+    expect((await history('?trigger=demo')).total).toBe(0); // lifeboat demo's first backup is a trigger of its own
+    const tooLong = await call(server.base, ada, 'GET', `/api/jobs?user=${'x'.repeat(256)}`);
+    expect(tooLong.status).toBe(400);
+  });
+
+  it('tells the notification channels of a failed verify, from the page and from the command line', async () => {
+    const hook = await startWebhookReceiver();
+    try {
+      const stored = await call(server.base, ada, 'PUT', '/api/settings', { notify: { webhookUrl: hook.url } });
+      expect(stored.status).toBe(200);
+      const damaged = (await rows()).find((r) => r.verify && !r.verify.ok)!;
+      const started = (await (await call(server.base, ada, 'POST', `/api/backups/${damaged.id}/verify`)).json()) as { job: { id: string } };
+      expect(await waitForJob(server.base, ada, started.job.id)).toMatchObject({ state: 'failed' });
+      await expect.poll(() => hook.received.length).toBe(1);
+      expect(hook.received[0]).toMatchObject({ kind: 'verify', type: 'db', state: 'failed', jobId: started.job.id, file: damaged.file, error: expect.stringMatching(/^damaged: size is \d+ bytes/) });
+      expect(String(hook.received[0].text)).toMatch(/What to do: Do not roll back to /);
+
+      const cli = await runCli(['verify', damaged.id], env);
+      expect(cli.code).toBe(1);
+      expect(hook.received).toHaveLength(2);
+      expect(hook.received[1]).toMatchObject({ kind: 'verify', state: 'failed', jobId: `verify of ${damaged.id}`, file: damaged.file });
+      // A verify that passes tells nobody (successes only with "on success").
+      const [, good] = await rows();
+      expect((await runCli(['verify', good.id], env)).code).toBe(0);
+      expect(hook.received).toHaveLength(2);
+    } finally {
+      await call(server.base, ada, 'PUT', '/api/settings', { notify: { webhookUrl: '' } });
+      await hook.close();
+    }
   });
 });

@@ -39,6 +39,8 @@ export interface JobSpec<T> {
   description: string;
   /** What started it: cli, schedule, guard, api. */
   trigger: string;
+  /** Who started it (started-by.ts): the page's user, `schedule`, `cli:<OS user>`; every job of the shop has one (shopJob). */
+  user?: string;
   maintenance?: boolean;
   /** Wait (as a queued job) while another job holds the lock, instead of refusing: for the scheduler. */
   waitForLock?: boolean;
@@ -124,7 +126,7 @@ function progressTracker(writes: StateWrites, jobId: string, jobLog: JobLog, for
 }
 
 function jobFields<T>(spec: JobSpec<T>, jobId: string) {
-  return { id: jobId, kind: spec.kind, type: spec.type, name: spec.name, description: spec.description, trigger: spec.trigger, file: spec.file, process: currentProcess() };
+  return { id: jobId, kind: spec.kind, type: spec.type, name: spec.name, description: spec.description, trigger: spec.trigger, user: spec.user, file: spec.file, process: currentProcess() };
 }
 
 const LOCK_POLL_MS = 2000;
@@ -210,7 +212,7 @@ async function runJobAs<T>(jobId: string, spec: JobSpec<T>): Promise<{ jobId: st
       if (!(await store.getJob(jobId))) await store.createJob({ ...jobFields(spec, jobId), state: 'running' });
       await store.markRunning(jobId);
       const jobLog = new JobLog(jobId, spec.description);
-      jobLog.start(spec.trigger);
+      jobLog.start(spec.trigger, spec.user);
       spec.onStart?.(jobId);
       const log = (line: string) => writes.add((s) => s.appendLog(jobId, line));
       const finish = async (...args: Parameters<StateStore['finishJob']>) => {

@@ -22,8 +22,8 @@ export class JobLog {
     private readonly description: string,
   ) {}
 
-  start(trigger: string): void {
-    log.event('info', `job ${this.jobId} started: ${this.description}`, { trigger });
+  start(trigger: string, user?: string): void {
+    log.event('info', `job ${this.jobId} started: ${this.description}`, { trigger, ...(user ? { user } : {}) });
   }
 
   progress(p: Progress): void {

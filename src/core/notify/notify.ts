@@ -11,7 +11,7 @@ import { TOOL_VERSION } from '../../shared/version.js';
 export interface JobEvent {
   shop: string;
   jobId: string;
-  kind: 'backup' | 'rollback' | 'restore' | 'drill' | 'missed-schedule';
+  kind: 'backup' | 'rollback' | 'restore' | 'drill' | 'verify' | 'missed-schedule';
   type?: string;
   state: 'succeeded' | 'failed';
   error?: string;
@@ -111,6 +111,9 @@ function defaultHint(event: JobEvent): string | undefined {
   if (event.state === 'succeeded') return undefined;
   if (event.kind === 'rollback') {
     return `Run "lifeboat jobs" and read job ${event.jobId}'s log. A failed rollback leaves the database as it was before it; check the shop, fix the cause and run the rollback again.`;
+  }
+  if (event.kind === 'verify') {
+    return `Do not roll back to ${event.file ?? 'this backup'}: it is damaged or could not be read. Take a new backup now and verify it, then find out what changed the archive (the disk, the off-site copy); "lifeboat verify" names what is wrong.`;
   }
   if (event.kind === 'restore') {
     return `Run "lifeboat jobs" and read job ${event.jobId}'s log. A failed restore leaves the copy as it was before it (the shop is not touched); fix the cause and run it again.`;

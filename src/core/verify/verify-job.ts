@@ -9,7 +9,7 @@ import { OperationError } from '../../shared/errors.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { StateStore } from '../../state/state.js';
 import { runJob } from '../jobs/jobs.js';
-import { readingJob, type JobOptions } from '../operations.js';
+import { notifier, readingJob, type JobOptions } from '../operations.js';
 import { unboundReport, verifyBackup, type VerifyReport } from './database.js';
 import { keepVerify, verifyRecord } from './verify-record.js';
 
@@ -49,6 +49,14 @@ export async function verifyAndKeep(settings: Settings, repository: Repository, 
   return report;
 }
 
+/**
+ * Tells the notification channels how a verify of `record` ended, as a backup's end is told: a failure
+ * always (an archive that cannot be trusted for a rollback), a success when they are set to.
+ */
+export function verifyNotifier(settings: Settings, record: BackupRecord, onNotice?: (line: string) => void) {
+  return notifier<VerifyReport>(settings, 'verify', record.type, () => ({ file: record.file, size: record.size }), onNotice);
+}
+
 /** Verifies `record` as a job; a damaged archive fails the job, with what is wrong as its error. */
 export async function verifyAsJob(settings: Settings, record: BackupRecord, request: JobOptions): Promise<{ jobId: string; report: VerifyReport }> {
   const { jobId, result } = await runJob({
@@ -60,6 +68,7 @@ export async function verifyAsJob(settings: Settings, record: BackupRecord, requ
     description: `verify ${record.file}`,
     file: record.file,
     summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),
+    onDone: verifyNotifier(settings, record, request.onNotice),
     work: async ({ signal, onProgress, log }) => {
       const repository = Repository.open(settings);
       try {

@@ -207,6 +207,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
             ...incremental,
             maintenance: flag(request.body, 'maintenance'),
             trigger: 'api',
+            user: session.user.username,
             onStart,
             onNotice: log.warn,
           }),
@@ -272,7 +273,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const session = await context.auth(request, 'backup');
     const record = await find(request);
     const audit: AuditJob = (success, detail) => context.audit(request, session, 'verify', success, record.id, detail);
-    const jobId = await startAuditedJob(settings, record.file, (onStart) => verifyAsJob(settings, record, { trigger: 'api', onStart, onNotice: log.warn }), audit);
+    const jobId = await startAuditedJob(settings, record.file, (onStart) => verifyAsJob(settings, record, { trigger: 'api', user: session.user.username, onStart, onNotice: log.warn }), audit);
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 
@@ -295,6 +296,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
           allowStripped: flag(request.body, 'allowStripped'),
           safetyBackup: flag(request.body, 'safetyBackup'),
           trigger: 'api',
+          user: session.user.username,
           onStart,
           onNotice: log.warn,
         }),
@@ -317,7 +319,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const toDatabase = text('toDatabase');
     if (!toDatabase) throw new HttpError(400, 'toDatabase is required: the database to restore into, e.g. mysql://user:password@127.0.0.1:3306/staging');
     const audit: AuditJob = (success, detail) => context.audit(request, session, 'restore', success, record.id, detail);
-    const run = (onStart: (jobId: string) => void) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', onStart, onNotice: log.warn });
+    const run = (onStart: (jobId: string) => void) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', user: session.user.username, onStart, onNotice: log.warn });
     const jobId = await startAuditedJob(settings, record.file, run, audit);
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });

@@ -1,7 +1,8 @@
-// /api/jobs: the job history (a page of it, narrowed by kind, outcome and what started it), one job with its log, a live progress stream (server-sent events, read from the state
+// /api/jobs: the job history (a page of it, narrowed by kind, outcome, what and who started it), one job with its log, a live progress stream (server-sent events, read from the state
 // store twice a second until the job ends), and cancelling a queued or running job (as `lifeboat cancel`).
 import type { FastifyInstance } from 'fastify';
-import { JOB_KINDS, StateStore, type JobQuery, type JobRecord } from '../../state/state.js';
+import { JOB_KINDS, JOB_STATES, JOB_TRIGGERS, StateStore, type JobQuery, type JobRecord } from '../../state/state.js';
+import { STORED_LIMITS } from '../../shared/text-limits.js';
 import { requestCancel, waitForJobEnd } from '../../core/jobs/cancel.js';
 import { HttpError } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -16,8 +17,6 @@ function jobJson(job: JobRecord): Omit<JobRecord, 'process'> {
   return rest;
 }
 
-const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
-const TRIGGERS = ['api', 'cli', 'schedule', 'guard'];
 const MAX_PAGE_SIZE = 100;
 
 /** A positive whole number from the query string, or a 400 naming the parameter. */
@@ -35,14 +34,22 @@ function oneOf(name: string, value: unknown, allowed: readonly string[]): string
   return value;
 }
 
-/** ?kind=&state=&trigger=&page=&limit= as a query of the history (page 1, 20 jobs, by default). */
+/** Who started the jobs to show (`-`: jobs of earlier versions, which kept nobody), or a 400. */
+function userFilter(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > STORED_LIMITS.jobUser) throw new HttpError(400, `user must be one name of at most ${STORED_LIMITS.jobUser} characters, as the jobs show it`);
+  return value;
+}
+
+/** ?kind=&state=&trigger=&user=&page=&limit= as a query of the history (page 1, 20 jobs, by default). */
 function historyQuery(query: Record<string, unknown>): JobQuery & { page: number; limit: number } {
   const limit = wholeNumber('limit', query.limit, 20, MAX_PAGE_SIZE);
   const page = wholeNumber('page', query.page, 1, 1_000_000);
   return {
     kind: oneOf('kind', query.kind, JOB_KINDS),
     state: oneOf('state', query.state, JOB_STATES),
-    trigger: oneOf('trigger', query.trigger, TRIGGERS),
+    trigger: oneOf('trigger', query.trigger, JOB_TRIGGERS),
+    user: userFilter(query.user),
     page,
     limit,
     offset: (page - 1) * limit,
@@ -61,8 +68,9 @@ export function registerJobRoutes(app: FastifyInstance, context: ServerContext):
     await context.auth(request, 'backup');
     const query = historyQuery(request.query as Record<string, unknown>);
     // Without their logs: a page of 100 jobs of 500 lines each is not sent at every look (GET one job for its log).
-    const { jobs, total } = await StateStore.with(settings, (store) => store.findJobs(query));
-    return { jobs: jobs.map(jobJson), total, page: query.page, pages: Math.max(1, Math.ceil(total / query.limit)) };
+    // `users`: everyone who started a kept job, for the page's filter to offer.
+    const { jobs, total, users } = await StateStore.with(settings, async (store) => ({ ...(await store.findJobs(query)), users: await store.jobUsers() }));
+    return { jobs: jobs.map(jobJson), total, page: query.page, pages: Math.max(1, Math.ceil(total / query.limit)), users };
   });
 
   app.get('/api/jobs/:id', async (request) => {

@@ -54,9 +54,9 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/jobs': {
     get: {
-      summary: 'The job history, newest first, without logs: a page (?page=N, ?limit=N jobs, at most 100, default 20), narrowed by ?kind= (backup, rollback, verify, drill, restore), ?state= (queued, running, succeeded, failed, cancelled) and ?trigger= (api, cli, schedule, guard)',
+      summary: 'The job history, newest first, without logs: a page (?page=N, ?limit=N jobs, at most 100, default 20), narrowed by ?kind= (backup, rollback, verify, drill, restore), ?state= (queued, running, succeeded, failed, cancelled), ?trigger= (api, cli, schedule, guard, demo) and ?user= (who started the job: a username, schedule, cli:<OS user>, or - for jobs that kept none)',
       resource: 'backup',
-      responses: { '200': '{jobs, total, page, pages}', '400': 'a filter or page that is not one of those listed', ...AUTH_GET },
+      responses: { '200': '{jobs, total, page, pages, users}: users is everyone who started a kept job', '400': 'a filter or page that is not one of those listed', ...AUTH_GET },
     },
   },
   '/api/backups/{id}/restore-to': {
