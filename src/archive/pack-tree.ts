@@ -5,6 +5,7 @@
 // file's size. A file that changes or vanishes while it is read becomes a warning; the archive stays
 // well-formed.
 import { open, type FileHandle } from 'node:fs/promises';
+import { crc32Padded, type FileIndexEntry } from './file-index.js';
 import { compressionLevelFor } from './tree-rules.js';
 import type { TarWriter } from './tar-writer.js';
 import { entryStat, notAFileWarning, OPEN_FLAGS, vanishedWarning, type ChangeMarks, type EntryStat, type TreeReadOptions } from './tree-read.js';
@@ -30,6 +31,8 @@ export interface PackResult {
 export interface PackOptions extends TreeReadOptions {
   /** Called after each file with the data bytes written so far and the file's path. */
   onProgress?: (bytes: number, rel: string) => void;
+  /** Called for every file (hard links too) with its size and the CRC-32 of the bytes the archive holds for it. */
+  onFileIndexed?: (entry: FileIndexEntry) => void;
 }
 
 const CHUNK = 1 << 20;
@@ -51,6 +54,16 @@ async function* readChunks(handle: FileHandle, size: number): AsyncGenerator<Buf
     if (bytesRead === 0) return;
     position += bytesRead;
     yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** The chunks of `chunks`, CRC-32 of their first `size` bytes kept in `crc.value` as they pass. */
+async function* crcOf(chunks: AsyncIterable<Buffer>, size: number, crc: { value: number }): AsyncGenerator<Buffer> {
+  let left = size;
+  for await (const chunk of chunks) {
+    if (left > 0) crc.value = crc32Padded(chunk, Math.min(chunk.length, left), crc.value);
+    left -= chunk.length;
+    yield chunk;
   }
 }
 
@@ -78,8 +91,8 @@ async function openBig(rel: string, abs: string): Promise<Opened> {
 
 const meta = (rel: string, s: EntryStat) => ({ path: rel, mode: s.mode, uid: s.uid, gid: s.gid, mtimeNs: s.mtimeNs });
 
-/** A file ready to be written: read whole (`data`, `after`) or open for streaming (`handle`). */
-type Readable = { before: EntryStat } & ({ data: Buffer; after: ChangeMarks; handle?: undefined } | { data?: undefined; after?: undefined; handle: FileHandle });
+/** A file ready to be written: read whole (`data`, `after`, its CRC-32 `crc`) or open for streaming (`handle`). */
+type Readable = { before: EntryStat } & ({ data: Buffer; after: ChangeMarks; crc: number; handle?: undefined } | { data?: undefined; after?: undefined; handle: FileHandle });
 
 /** Walks `root` and writes every covered entry into `writer` (which the caller finishes). */
 export async function packTree(root: string, writer: TarWriter, options: PackOptions): Promise<PackResult> {
@@ -88,6 +101,9 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
   const followed: { path: string; target: string }[] = [];
   /** dev:ino of hard-linked files already in the archive -> the path they were stored under. */
   const links = new Map<string, string>();
+  /** dev:ino of hard-linked files -> their size and CRC-32, for the index entries of their other names. */
+  const linkedContent = new Map<string, { size: number; crc32: number }>();
+  const indexed = options.onFileIndexed;
 
   const writeFile = async (rel: string, file: Readable) => {
     const { before } = file;
@@ -96,11 +112,20 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
     if (first !== undefined) {
       await writer.addHardLink({ ...meta(rel, before), linkname: first });
       counts.hardlinks++;
+      const content = linkedContent.get(key);
+      if (content) indexed?.({ path: rel, ...content });
       return;
     }
     const size = Number(before.size);
-    const body = file.data ?? readChunks(file.handle, size);
+    const crc = { value: file.data ? file.crc : 0 };
+    const body = file.data ?? (indexed ? crcOf(readChunks(file.handle, size), size, crc) : readChunks(file.handle, size));
     const result = await writer.addFile({ ...meta(rel, before), size }, body, compressionLevelFor(rel));
+    if (indexed) {
+      // What went missing (a file that shrank) is in the archive as zeros.
+      const content = { size, crc32: crc32Padded(Buffer.alloc(0), result.missing, crc.value) };
+      indexed({ path: rel, ...content });
+      if (before.nlink > 1n) linkedContent.set(key, content);
+    }
     const after: ChangeMarks = file.after ?? (await file.handle.stat({ bigint: true }));
     if (result.missing > 0) warnings.push(`${rel}: shrank while it was read; ${result.missing} missing bytes were stored as zeros`);
     else if (result.truncated || after.size !== before.size) warnings.push(`${rel}: grew while it was read; the backup holds its first ${size} bytes`);
@@ -123,8 +148,8 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
         await writer.addSymlink({ ...meta(record.rel, record.stat), linkname: record.linkTarget });
         counts.symlinks++;
       } else if (record.read) {
-        const { before, after, at, length } = record.read;
-        await writeFile(record.rel, { before, after, data: data.subarray(at, at + length) });
+        const { before, after, at, length, crc32 } = record.read;
+        await writeFile(record.rel, { before, after, data: data.subarray(at, at + length), crc: crc32 });
       } else {
         const opened = await openBig(record.rel, record.abs);
         if (!opened.ok) {

@@ -1,8 +1,9 @@
 // Deleting a backup removes its archive and its manifest (in the backup folder the archive first: if we
 // are interrupted, an orphan manifest is ignored, whereas an archive without its manifest would show up
-// as foreign). A part that is already gone is not an error.
+// as foreign). A file archive's file index goes last (an orphan index is never listed). A part that is
+// already gone is not an error.
 import { folderStore } from './catalog.js';
-import { manifestFileName } from './naming.js';
+import { fileIndexName, manifestFileName } from './naming.js';
 import type { ObjectStore } from '../stores/store.js';
 import type { BackupRecord } from '../shared/types.js';
 
@@ -11,6 +12,7 @@ export async function deleteBackup(folder: ObjectStore | string, record: BackupR
   const store = folderStore(folder);
   await store.remove(record.file);
   await store.remove(manifestFileName(record.file));
+  if (record.type !== 'db') await store.remove(fileIndexName(record.file));
 }
 
 /**
@@ -22,6 +24,7 @@ export async function deleteBackupEverywhere(folder: ObjectStore | string, store
   if (store && record.locations?.includes('s3')) {
     await store.remove(manifestFileName(record.file));
     await store.remove(record.file);
+    if (record.type !== 'db') await store.remove(fileIndexName(record.file));
   }
   if (!record.locations || record.locations.includes('local')) await deleteBackup(folder, record);
 }
