@@ -5,7 +5,6 @@
 // for small files, the packer for big ones; it catches damage, not an attacker (the archive's sha256 in
 // the manifest does that).
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { crc32, gunzip, gzip } from 'node:zlib';
 import { AtomicFile } from './atomic-file.js';
@@ -71,11 +70,11 @@ export class FileIndexWriter {
   }
 }
 
-/** Reads an index, path -> entry. A line that is not an index entry stops it with an error naming the line. */
-export async function readFileIndex(file: string): Promise<Map<string, FileIndexEntry>> {
+/** Parses an index's bytes, path -> entry. A line that is not an index entry stops it with an error naming the line. */
+export async function parseFileIndex(file: string, compressed: Buffer): Promise<Map<string, FileIndexEntry>> {
   const index = new Map<string, FileIndexEntry>();
   // An index is a few bytes per file: read whole.
-  const lines = (await gunzipAsync(await readFile(file))).toString('utf8').split('\n');
+  const lines = (await gunzipAsync(compressed)).toString('utf8').split('\n');
   let number = 0;
   for (const line of lines) {
     number++;

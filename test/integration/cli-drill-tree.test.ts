@@ -182,6 +182,24 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     await runCli(['delete', taken.id, '--yes'], env);
   });
 
+  it('verify checks the file index against the manifest, and a drill refuses to compare files with another index', async () => {
+    const taken = await backup('code');
+    const indexFile = path.join(setup.backupDir, `${taken.file}.files.gz`);
+    const good = await runCli(['verify', taken.id, '--json'], env);
+    expect(good.code, good.stderr).toBe(0);
+    expect((JSON.parse(good.stdout) as { checked: string[] }).checked).toContain('file index');
+    await writeFile(indexFile, Buffer.concat([await readFile(indexFile), gzipSync('["app/etc/added.php",1,1]\n')]));
+    const bad = await runCli(['verify', taken.id], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout + bad.stderr).toContain(`its file index ${taken.file}.files.gz is not the one its manifest names (size or sha256 differ)`);
+    const { code, drill: result } = await drill(taken.id);
+    expect(code).toBe(1);
+    expect(result.tree.damaged).toBe(`its file index ${taken.file}.files.gz is not the one its manifest names (size or sha256 differ)`);
+    await rm(indexFile);
+    expect((await drill(taken.id)).drill.tree.damaged).toBe(`its file index ${taken.file}.files.gz is missing`);
+    await runCli(['delete', taken.id, '--yes'], env);
+  });
+
   it('drills a backup made before file indexes as far as it can, and says its files were not compared', async () => {
     const taken = await backup('system');
     const manifest = await manifestOf(taken.file);

@@ -6,7 +6,7 @@
 // named: `lifeboat jobs` must not say "succeeded" of a backup that does not restore.
 import { requireDatabase, type Settings } from '../../config/settings.js';
 import { Repository } from '../../repository/repository.js';
-import type { BackupRecord } from '../../shared/types.js';
+import { holdsDatabase, type BackupRecord } from '../../shared/types.js';
 import { runJob } from '../jobs/jobs.js';
 import { shopJob, type JobOptions } from '../operations.js';
 import { drillDatabase, tablesThatDiffer, type DrillResult } from './drill.js';
@@ -16,7 +16,7 @@ import { damagedPart } from './archive-damage.js';
 
 export async function drillBackup(settings: Settings, record: BackupRecord, request: JobOptions): Promise<{ jobId: string; result: DrillResult }> {
   // A code backup holds no database: it needs none to be drilled.
-  const target = record.type === 'db' || record.manifest?.dump ? requireDatabase(settings) : undefined;
+  const target = holdsDatabase(record.type) ? requireDatabase(settings) : undefined;
   const startedAt = new Date();
   let kept = false;
   const keep = async (result: DrillResult) => {

@@ -6,13 +6,12 @@
 // archive/file-index.ts). The embedded dump is then drilled as a database backup is (drill.ts), into a
 // scratch schema. The scratch folder records its process, so that one a killed drill left is removed
 // by the next drill; it is removed afterwards whatever happened.
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import { extractTar } from '../../archive/extract.js';
-import { readFileIndex } from '../../archive/file-index.js';
+import { parseFileIndex } from '../../archive/file-index.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
 import { probeNameFolding } from '../../archive/tar-safety.js';
@@ -26,6 +25,7 @@ import { requireFreeSpace } from '../backup/free-space.js';
 import { snapshotStream } from '../snapshot-source.js';
 import { drillDatabase, type DrillOptions, type DrillResult } from './drill.js';
 import { compareWithIndex, type FileDifference } from './file-compare.js';
+import { readCheckedIndex } from './file-index-check.js';
 
 export interface TreeDrillResult {
   /** The scratch folder the tree was extracted into, already removed. */
@@ -90,14 +90,11 @@ async function restoreAndCompare(root: string, backupDir: string, record: Backup
       : 'the backup was made before Lifeboat recorded a file index';
     return { ...result, notCompared: `its files could not be compared with what the backup recorded: ${why}` };
   }
-  const indexFile = path.join(backupDir, index.file);
-  const bytes = await readFile(indexFile).catch(() => undefined);
-  if (!bytes) return { ...result, damaged: `its file index ${index.file} is missing` };
-  if (bytes.length !== index.size || createHash('sha256').update(bytes).digest('hex') !== index.sha256) {
-    return { ...result, damaged: `its file index ${index.file} is not the one its manifest names (size or sha256 differ)` };
-  }
+  const checked = await readCheckedIndex(backupDir, index);
+  if ('problem' in checked) return { ...result, damaged: checked.problem };
   const dumpPath = manifest.dump?.path;
-  const { compared, differing } = await compareWithIndex(root, await readFileIndex(indexFile), (rel) => rel === dumpPath, options.signal);
+  const recorded = await parseFileIndex(index.file, checked.bytes);
+  const { compared, differing } = await compareWithIndex(root, recorded, (rel) => rel === dumpPath, options.signal);
   return { ...result, compared, differing };
 }
 
