@@ -4,7 +4,7 @@
 // CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree reader's thread
 // for small files, the packer for big ones; it catches damage, not an attacker (the archive's sha256 in
 // the manifest does that).
-import { createReadStream } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { crc32, gunzip, gzip } from 'node:zlib';
 import { AtomicFile } from './atomic-file.js';
@@ -88,9 +88,21 @@ export async function parseFileIndex(file: string, compressed: Buffer): Promise<
   return index;
 }
 
-/** The CRC-32 of a file's bytes, read in 1 MiB chunks. */
-export async function crc32OfFile(file: string): Promise<number> {
-  let crc = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) crc = crc32(chunk as Buffer, crc);
-  return crc;
+/**
+ * The size and CRC-32 of a file's bytes, read with synchronous calls into `buffer` (for a tree of small
+ * files several times faster than a stream per file); the file is not followed if it is a symlink.
+ */
+export function crc32OfFileSync(file: string, buffer: Buffer): { size: number; crc32: number } {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    let crc = 0;
+    let size = 0;
+    for (let n = readSync(fd, buffer, 0, buffer.length, null); n > 0; n = readSync(fd, buffer, 0, buffer.length, null)) {
+      crc = crc32(buffer.subarray(0, n), crc);
+      size += n;
+    }
+    return { size, crc32: crc };
+  } finally {
+    closeSync(fd);
+  }
 }
