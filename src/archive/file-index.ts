@@ -1,19 +1,29 @@
-// The file index of a file archive: per file its path, size and CRC-32 as its bytes went into the
-// archive, written beside the archive as gzip-compressed JSON lines (`[path, size, crc32]`, so any name
-// a tar member can hold survives). It is what a restore drill compares the restored files with. The
-// CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree reader's thread
-// for small files, the packer for big ones; it catches damage, not an attacker (the archive's sha256 in
-// the manifest does that).
+// The file index of a file archive: every member the tree puts into the archive, in archive order, with
+// its type, size and mtime, and for the files (hard links too) the CRC-32 of the bytes the archive holds
+// for them; written beside the archive as gzip-compressed JSON lines
+// (`[path, type, size, mtimeNs, crc32]`, so any name a tar member can hold survives). A restore drill
+// compares the restored files with it; browsing a backup lists a folder from it without inflating the
+// archive. The CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree
+// reader's thread for small files, the packer for big ones; it catches damage, not an attacker (the
+// archive's sha256 in the manifest does that).
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { crc32, gunzip, gzip } from 'node:zlib';
 import { AtomicFile } from './atomic-file.js';
 
+export type IndexedType = 'file' | 'hardlink' | 'dir' | 'symlink';
+
 export interface FileIndexEntry {
   path: string;
+  type: IndexedType;
+  /** A file's bytes; a hard link's are its file's (the tar member holds none). 0 for folders and symlinks. */
   size: number;
-  crc32: number;
+  mtimeNs: bigint;
+  /** Files and hard links only. */
+  crc32?: number;
 }
+
+const TYPES = new Set<string>(['file', 'hardlink', 'dir', 'symlink']);
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -44,7 +54,8 @@ export class FileIndexWriter {
   }
 
   add(entry: FileIndexEntry): void {
-    this.text += JSON.stringify([entry.path, entry.size, entry.crc32]) + '\n';
+    const line = [entry.path, entry.type, entry.size, entry.mtimeNs.toString(), ...(entry.crc32 === undefined ? [] : [entry.crc32])];
+    this.text += JSON.stringify(line) + '\n';
     this.entries++;
     if (this.text.length >= MEMBER_TEXT) this.flush();
   }
@@ -70,22 +81,34 @@ export class FileIndexWriter {
   }
 }
 
-/** Parses an index's bytes, path -> entry. A line that is not an index entry stops it with an error naming the line. */
-export async function parseFileIndex(file: string, compressed: Buffer): Promise<Map<string, FileIndexEntry>> {
-  const index = new Map<string, FileIndexEntry>();
-  // An index is a few bytes per file: read whole.
+/** Parses an index's bytes, in archive order. A line that is not an index entry stops it with an error naming the line. */
+export async function parseFileIndex(file: string, compressed: Buffer): Promise<FileIndexEntry[]> {
+  const entries: FileIndexEntry[] = [];
+  // An index is a few bytes per entry: read whole.
   const lines = (await gunzipAsync(compressed)).toString('utf8').split('\n');
-  let number = 0;
-  for (const line of lines) {
-    number++;
-    if (line === '') continue;
-    const parsed = JSON.parse(line) as unknown;
-    if (!Array.isArray(parsed) || typeof parsed[0] !== 'string' || typeof parsed[1] !== 'number' || typeof parsed[2] !== 'number') {
-      throw new Error(`${file}: line ${number} is not an index entry`);
-    }
-    index.set(parsed[0], { path: parsed[0], size: parsed[1], crc32: parsed[2] });
+  lines.forEach((line, number) => {
+    if (line !== '') entries.push(parseLine(line, `${file}: line ${number + 1} is not an index entry`));
+  });
+  return entries;
+}
+
+function parseLine(line: string, problem: string): FileIndexEntry {
+  const parsed = JSON.parse(line) as unknown;
+  if (!Array.isArray(parsed)) throw new Error(problem);
+  const [path, type, size, mtimeNs, crc] = parsed as unknown[];
+  if (typeof path !== 'string' || typeof type !== 'string' || !TYPES.has(type) || typeof size !== 'number' || typeof mtimeNs !== 'string' || !/^\d+$/.test(mtimeNs)) throw new Error(problem);
+  if (crc !== undefined && typeof crc !== 'number') throw new Error(problem);
+  return { path, type: type as IndexedType, size, mtimeNs: BigInt(mtimeNs), ...(crc === undefined ? {} : { crc32: crc }) };
+}
+
+/** The chunks of `chunks`, the CRC-32 of their first `size` bytes kept in `crc.value` as they pass. */
+export async function* withCrc32(chunks: AsyncIterable<Buffer>, size: number, crc: { value: number }): AsyncGenerator<Buffer> {
+  let left = size;
+  for await (const chunk of chunks) {
+    if (left > 0) crc.value = crc32Padded(chunk, Math.min(chunk.length, left), crc.value);
+    left -= chunk.length;
+    yield chunk;
   }
-  return index;
 }
 
 /**

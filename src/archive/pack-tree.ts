@@ -5,7 +5,7 @@
 // file's size. A file that changes or vanishes while it is read becomes a warning; the archive stays
 // well-formed.
 import { open, type FileHandle } from 'node:fs/promises';
-import { crc32Padded, type FileIndexEntry } from './file-index.js';
+import { crc32Padded, withCrc32, type FileIndexEntry } from './file-index.js';
 import { compressionLevelFor } from './tree-rules.js';
 import type { TarWriter } from './tar-writer.js';
 import { entryStat, notAFileWarning, OPEN_FLAGS, vanishedWarning, type ChangeMarks, type EntryStat, type TreeReadOptions } from './tree-read.js';
@@ -31,8 +31,8 @@ export interface PackResult {
 export interface PackOptions extends TreeReadOptions {
   /** Called after each file with the data bytes written so far and the file's path. */
   onProgress?: (bytes: number, rel: string) => void;
-  /** Called for every file (hard links too) with its size and the CRC-32 of the bytes the archive holds for it. */
-  onFileIndexed?: (entry: FileIndexEntry) => void;
+  /** Called for every member written, in order; for files (hard links too) with the CRC-32 of the bytes the archive holds for it. */
+  onIndexed?: (entry: FileIndexEntry) => void;
 }
 
 const CHUNK = 1 << 20;
@@ -54,16 +54,6 @@ async function* readChunks(handle: FileHandle, size: number): AsyncGenerator<Buf
     if (bytesRead === 0) return;
     position += bytesRead;
     yield buffer.subarray(0, bytesRead);
-  }
-}
-
-/** The chunks of `chunks`, CRC-32 of their first `size` bytes kept in `crc.value` as they pass. */
-async function* crcOf(chunks: AsyncIterable<Buffer>, size: number, crc: { value: number }): AsyncGenerator<Buffer> {
-  let left = size;
-  for await (const chunk of chunks) {
-    if (left > 0) crc.value = crc32Padded(chunk, Math.min(chunk.length, left), crc.value);
-    left -= chunk.length;
-    yield chunk;
   }
 }
 
@@ -103,7 +93,7 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
   const links = new Map<string, string>();
   /** dev:ino of hard-linked files -> their size and CRC-32, for the index entries of their other names. */
   const linkedContent = new Map<string, { size: number; crc32: number }>();
-  const indexed = options.onFileIndexed;
+  const indexed = options.onIndexed;
 
   const writeFile = async (rel: string, file: Readable) => {
     const { before } = file;
@@ -113,17 +103,17 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
       await writer.addHardLink({ ...meta(rel, before), linkname: first });
       counts.hardlinks++;
       const content = linkedContent.get(key);
-      if (content) indexed?.({ path: rel, ...content });
+      if (content) indexed?.({ path: rel, type: 'hardlink', mtimeNs: before.mtimeNs, ...content });
       return;
     }
     const size = Number(before.size);
     const crc = { value: file.data ? file.crc : 0 };
-    const body = file.data ?? (indexed ? crcOf(readChunks(file.handle, size), size, crc) : readChunks(file.handle, size));
+    const body = file.data ?? (indexed ? withCrc32(readChunks(file.handle, size), size, crc) : readChunks(file.handle, size));
     const result = await writer.addFile({ ...meta(rel, before), size }, body, compressionLevelFor(rel));
     if (indexed) {
       // What went missing (a file that shrank) is in the archive as zeros.
       const content = { size, crc32: crc32Padded(Buffer.alloc(0), result.missing, crc.value) };
-      indexed({ path: rel, ...content });
+      indexed({ path: rel, type: 'file', mtimeNs: before.mtimeNs, ...content });
       if (before.nlink > 1n) linkedContent.set(key, content);
     }
     const after: ChangeMarks = file.after ?? (await file.handle.stat({ bigint: true }));
@@ -142,10 +132,12 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
         warnings.push(record.message);
       } else if (record.kind === 'dir') {
         await writer.addDirectory(meta(record.rel, record.stat));
+        indexed?.({ path: record.rel, type: 'dir', size: 0, mtimeNs: record.stat.mtimeNs });
         counts.dirs++;
         if (record.followedTarget !== undefined) followed.push({ path: record.rel, target: record.followedTarget });
       } else if (record.kind === 'symlink') {
         await writer.addSymlink({ ...meta(record.rel, record.stat), linkname: record.linkTarget });
+        indexed?.({ path: record.rel, type: 'symlink', size: 0, mtimeNs: record.stat.mtimeNs });
         counts.symlinks++;
       } else if (record.read) {
         const { before, after, at, length, crc32 } = record.read;

@@ -35,7 +35,7 @@ interface TreeDrill {
 }
 
 interface Manifest {
-  tree: { index?: { file: string; size: number; sha256: string; entries: number } };
+  tree: { files: number; dirs: number; symlinks: number; hardlinks: number; index?: { file: string; size: number; sha256: string; entries: number } };
 }
 
 /** A shop tree: code in nested folders, an empty file, a file over 1 MiB (streamed, not read whole), media, a hard link, a symlink, a non-ASCII name. */
@@ -88,9 +88,14 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
   it('records a file index beside a System backup and drills the tree and the database, leaving the shop as it was', async () => {
     const taken = await backup('system');
     const manifest = await manifestOf(taken.file);
-    expect(manifest.tree.index).toMatchObject({ file: `${taken.file}.files.gz`, entries: 12 * 25 + 5 });
+    // Every member: the tree's, and the dump.
+    const { files, dirs, symlinks, hardlinks } = manifest.tree;
+    expect(manifest.tree.index).toMatchObject({ file: `${taken.file}.files.gz`, entries: files + dirs + symlinks + hardlinks + 1 });
     const indexed = gunzipSync(await readFile(path.join(setup.backupDir, manifest.tree.index!.file))).toString('utf8');
-    expect(indexed).toContain(`["pub/media/catalog/Bücher Ärger.png",5000,`);
+    expect(indexed).toMatch(/^\["pub\/media\/catalog\/Bücher Ärger\.png","file",5000,"\d+",\d+\]$/m);
+    // Whichever of the two names the walk meets second is the hard link.
+    expect(indexed).toMatch(/^\["app\/etc\/config(\.linked)?\.php","hardlink",\d+,"\d+",\d+\]$/m);
+    expect(indexed).toMatch(/^\["pub\/config-link\.php","symlink",0,"\d+"\]$/m);
 
     const treeBefore = await shopTree();
     const databaseBefore = await fingerprint(setup.shop);
@@ -98,7 +103,8 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(code, stderr).toBe(0);
     expect(result).toMatchObject({ ok: true, file: taken.file });
     expect(result.tables).toEqual([{ name: 'catalog_product_entity', rows: 3000, restoredRows: 3000, same: true }]);
-    expect(result.tree).toMatchObject({ compared: 12 * 25 + 5, differing: [], counts: { files: 12 * 25 + 4, hardlinks: 1 } });
+    // The files, the hard link and the dump.
+    expect(result.tree).toMatchObject({ compared: 12 * 25 + 6, differing: [], counts: { files: 12 * 25 + 4, hardlinks: 1 } });
     expect(result.tree.scratch).toMatch(new RegExp(`^folder ${home}/lifeboat-drill-tree-[A-Za-z0-9]{6}$`));
     expect(result.scratch).toMatch(/^schema .*__lb_drill_[0-9a-f]{8} and folder /);
     expect(await shopTree()).toEqual(treeBefore);
@@ -129,9 +135,9 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
       .split('\n')
       .filter((line) => line !== '' && !line.startsWith('["app/code/Vendor/Module3/Model/Class7.php"'))
       .map((line) => {
-        const [rel, size, crc] = JSON.parse(line) as [string, number, number];
-        if (rel === 'app/code/Vendor/Module1/Model/Class2.php') return JSON.stringify([rel, size, (crc + 1) >>> 0]);
-        if (rel === 'pub/media/catalog/big.jpg') return JSON.stringify([rel, size + 1, crc]);
+        const [rel, type, size, mtime, crc] = JSON.parse(line) as [string, string, number, string, number];
+        if (rel === 'app/code/Vendor/Module1/Model/Class2.php') return JSON.stringify([rel, type, size, mtime, (crc + 1) >>> 0]);
+        if (rel === 'pub/media/catalog/big.jpg') return JSON.stringify([rel, type, size + 1, mtime, crc]);
         return line;
       });
     const altered = gzipSync(lines.join('\n') + '\n');
@@ -188,7 +194,7 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     const good = await runCli(['verify', taken.id, '--json'], env);
     expect(good.code, good.stderr).toBe(0);
     expect((JSON.parse(good.stdout) as { checked: string[] }).checked).toContain('file index');
-    await writeFile(indexFile, Buffer.concat([await readFile(indexFile), gzipSync('["app/etc/added.php",1,1]\n')]));
+    await writeFile(indexFile, Buffer.concat([await readFile(indexFile), gzipSync('["app/etc/added.php","file",1,"1",1]\n')]));
     const bad = await runCli(['verify', taken.id], env);
     expect(bad.code).toBe(1);
     expect(bad.stdout + bad.stderr).toContain(`its file index ${taken.file}.files.gz is not the one its manifest names (size or sha256 differ)`);
@@ -197,6 +203,25 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(result.tree.damaged).toBe(`its file index ${taken.file}.files.gz is not the one its manifest names (size or sha256 differ)`);
     await rm(indexFile);
     expect((await drill(taken.id)).drill.tree.damaged).toBe(`its file index ${taken.file}.files.gz is missing`);
+    await runCli(['delete', taken.id, '--yes'], env);
+  });
+
+  it('lists a folder from the file index as it lists it from the archive', async () => {
+    const taken = await backup('system');
+    const listed = async (folder: string) => {
+      const result = await runCli(['list', taken.id, '--files', folder, '--json'], env);
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as { entries: { name: string; type: string; size: number; mtime?: string }[] };
+    };
+    const fromIndex = [await listed(''), await listed('app/etc'), await listed('pub/media/catalog'), await listed('var')];
+    expect(fromIndex[1].entries.map((e) => e.name)).toEqual(['config.linked.php', 'config.php', 'empty.txt']);
+    expect(fromIndex[1].entries.filter((e) => e.type === 'hardlink')).toHaveLength(1);
+    // The same backup without its index is listed by reading the archive: the same entries.
+    const manifest = await manifestOf(taken.file);
+    await rm(path.join(setup.backupDir, manifest.tree.index!.file));
+    delete manifest.tree.index;
+    await writeFile(path.join(setup.backupDir, `${taken.file}.manifest.json`), JSON.stringify(manifest, null, 2));
+    expect([await listed(''), await listed('app/etc'), await listed('pub/media/catalog'), await listed('var')]).toEqual(fromIndex);
     await runCli(['delete', taken.id, '--yes'], env);
   });
 

@@ -9,7 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AtomicFile } from '../../archive/atomic-file.js';
 import { FrameWriter } from '../../archive/codec/frame-writer.js';
-import { FileIndexWriter } from '../../archive/file-index.js';
+import { FileIndexWriter, withCrc32 } from '../../archive/file-index.js';
 import { packTree } from '../../archive/pack-tree.js';
 import { TarWriter } from '../../archive/tar-writer.js';
 import type { WalkEntry } from '../../archive/walk.js';
@@ -105,13 +105,13 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     const tar = new TarWriter(frames);
     const index = await FileIndexWriter.create(path.join(slot.backupDir, fileIndexName(slot.file)));
     try {
-      const content = target && dumpPath ? await addDump(tar, target, slot, dumpPath, onTempDump) : { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
+      const content = target && dumpPath ? await addDump(tar, index, target, slot, dumpPath, onTempDump) : { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
       const pack = await packTree(shop.root, tar, {
         rules,
         skip,
         signal,
         beforeFile: options.beforeFile,
-        onFileIndexed: (entry) => index.add(entry),
+        onIndexed: (entry) => index.add(entry),
         onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes, table: rel }),
       });
       await tar.finish();
@@ -131,9 +131,12 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
   }
 
   /** The database's dump, made beside the archive first, then added to it as one member. */
-  function addDump(tar: TarWriter, target: DatabaseTarget, slot: ArchiveSlot, dumpPath: string, onTempDump: (temp: AtomicFile) => void) {
+  function addDump(tar: TarWriter, index: FileIndexWriter, target: DatabaseTarget, slot: ArchiveSlot, dumpPath: string, onTempDump: (temp: AtomicFile) => void) {
     return withDumpBeside(target, slot, codec, { ...options, signal }, onTempDump, async (file, content) => {
-      await tar.addFile({ ...dumpMemberMeta(dumpPath), size: content.dump.size }, createReadStream(file, { highWaterMark: 1 << 20 }), 0);
+      const member = { ...dumpMemberMeta(dumpPath), size: content.dump.size };
+      const crc = { value: 0 };
+      await tar.addFile(member, withCrc32(createReadStream(file, { highWaterMark: 1 << 20 }), member.size, crc), 0);
+      index.add({ path: dumpPath, type: 'file', size: member.size, mtimeNs: member.mtimeNs, crc32: crc.value });
       return content;
     });
   }

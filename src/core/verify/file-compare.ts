@@ -21,11 +21,9 @@ async function restoredFiles(root: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => path.relative(root, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
 }
 
-/**
- * The files under `root` that differ from `index`, in path order; `ignore` leaves restored paths out
- * (the database dump, which the manifest's sha256 and the database drill cover).
- */
-export async function compareWithIndex(root: string, index: ReadonlyMap<string, FileIndexEntry>, ignore: (rel: string) => boolean, signal?: AbortSignal): Promise<{ compared: number; differing: FileDifference[] }> {
+/** The files under `root` that differ from the index's files (and hard links), in path order. */
+export async function compareWithIndex(root: string, entries: readonly FileIndexEntry[], signal?: AbortSignal): Promise<{ compared: number; differing: FileDifference[] }> {
+  const index = new Map(entries.filter((e) => e.crc32 !== undefined).map((e) => [e.path, e]));
   const differing: FileDifference[] = [];
   const seen = new Set<string>();
   const buffer = Buffer.allocUnsafe(READ_BUFFER);
@@ -34,7 +32,6 @@ export async function compareWithIndex(root: string, index: ReadonlyMap<string, 
     // The reads are synchronous: let a cancellation (and progress) through now and then.
     if (++compared % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     signal?.throwIfAborted();
-    if (ignore(rel)) continue;
     const recorded = index.get(rel);
     const file = path.join(root, rel);
     if (!recorded) {

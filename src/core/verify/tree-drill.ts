@@ -92,9 +92,8 @@ async function restoreAndCompare(root: string, backupDir: string, record: Backup
   }
   const checked = await readCheckedIndex(backupDir, index);
   if ('problem' in checked) return { ...result, damaged: checked.problem };
-  const dumpPath = manifest.dump?.path;
   const recorded = await parseFileIndex(index.file, checked.bytes);
-  const { compared, differing } = await compareWithIndex(root, recorded, (rel) => rel === dumpPath, options.signal);
+  const { compared, differing } = await compareWithIndex(root, recorded, options.signal);
   return { ...result, compared, differing };
 }
 
