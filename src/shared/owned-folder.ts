@@ -16,12 +16,17 @@ export async function makeOwnedFolder(parent: string, prefix: string): Promise<s
   return dir;
 }
 
-/** Removes the folders in `parent` whose names `pattern` matches and whose process is gone; nothing else there is touched. */
-export async function removeAbandonedFolders(parent: string, pattern: RegExp): Promise<void> {
+const removeFolder = (dir: string) => rm(dir, { recursive: true, force: true });
+
+/**
+ * Removes the folders in `parent` whose names `pattern` matches and whose process is gone, with `remove`
+ * (a tree restored with read-only folders needs more than rm); nothing else there is touched.
+ */
+export async function removeAbandonedFolders(parent: string, pattern: RegExp, remove: (dir: string) => Promise<void> = removeFolder): Promise<void> {
   const names = (await readdir(parent).catch(() => [])).filter((name) => pattern.test(name));
   for (const name of names) {
     const dir = path.join(parent, name);
-    if (await abandoned(dir)) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    if (await abandoned(dir)) await remove(dir).catch(() => undefined);
   }
 }
 

@@ -6,7 +6,7 @@
 // archive/file-index.ts). The embedded dump is then drilled as a database backup is (drill.ts), into a
 // scratch schema. The scratch folder records its process, so that one a killed drill left is removed
 // by the next drill; it is removed afterwards whatever happened.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
@@ -15,6 +15,7 @@ import { parseFileIndex } from '../../archive/file-index.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
 import { probeNameFolding } from '../../archive/tar-safety.js';
+import { removeTree } from '../../archive/tree-swap.js';
 import type { DatabaseTarget } from '../../engines/target.js';
 import { UsageError } from '../../shared/errors.js';
 import { makeOwnedFolder, removeAbandonedFolders } from '../../shared/owned-folder.js';
@@ -52,7 +53,7 @@ export async function drillTreeBackup(target: DatabaseTarget | undefined, backup
   if (manifest.dump && !target) throw new UsageError(`${record.file} holds the database: set LIFEBOAT_DATABASE_URL so that it can be drilled`);
   const started = performance.now();
   await mkdir(home, { recursive: true });
-  await removeAbandonedFolders(home, SCRATCH_FOLDER);
+  await removeAbandonedFolders(home, SCRATCH_FOLDER, removeTree);
   const entries = manifest.tree.files + manifest.tree.dirs + manifest.tree.symlinks + manifest.tree.hardlinks;
   await requireFreeSpace(home, manifest.tree.bytes + (manifest.dump?.size ?? 0) + entries * 4096, 'the drill\'s scratch copy of the tree', 'free some space; nothing was changed');
   const dir = await makeOwnedFolder(home, SCRATCH_PREFIX);
@@ -71,7 +72,8 @@ export async function drillTreeBackup(target: DatabaseTarget | undefined, backup
     const seconds = (performance.now() - started) / 1000;
     return { ...database, file: record.file, scratch: `${database.scratch} and ${tree.scratch}`, ok: database.ok && treeOk, seconds, tree };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    // removeTree, not rm: a restored folder may be read-only (its mode as backed up).
+    await removeTree(dir);
   }
 }
 
