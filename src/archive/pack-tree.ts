@@ -9,7 +9,7 @@ import { crc32Padded, withCrc32, type FileIndexEntry } from './file-index.js';
 import { compressionLevelFor } from './tree-rules.js';
 import type { TarWriter } from './tar-writer.js';
 import { entryStat, notAFileWarning, OPEN_FLAGS, vanishedWarning, type ChangeMarks, type EntryStat, type TreeReadOptions } from './tree-read.js';
-import { treeBatches } from './tree-reader.js';
+import { startTreeRead, type TreeRead } from './tree-reader.js';
 
 export interface TreeCounts {
   files: number;
@@ -33,6 +33,8 @@ export interface PackOptions extends TreeReadOptions {
   onProgress?: (bytes: number, rel: string) => void;
   /** Called for every member written, in order; for files (hard links too) with the CRC-32 of the bytes the archive holds for it. */
   onIndexed?: (entry: FileIndexEntry) => void;
+  /** The tree's reading, started earlier by the caller (startTreeRead with the same root and options). */
+  read?: TreeRead;
 }
 
 const CHUNK = 1 << 20;
@@ -126,7 +128,8 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
     options.onProgress?.(counts.bytes, rel);
   };
 
-  for await (const { records, data } of treeBatches(root, options)) {
+  const read = options.read ?? startTreeRead(root, options);
+  for await (const { records, data } of read) {
     for (const record of records) {
       if (record.kind === 'warning') {
         warnings.push(record.message);

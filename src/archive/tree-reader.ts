@@ -7,7 +7,13 @@ import { readTreeBatches, type TreeBatch, type TreeReadOptions } from './tree-re
 import type { PackedBatch, TreeReadWorkerInput, TreeReadWorkerMessage } from './tree-read-worker.js';
 import { startWorker } from './worker-module.js';
 
-async function* onWorker(root: string, options: TreeReadOptions): AsyncGenerator<TreeBatch> {
+/** A tree being read in batches: iterated once, or closed unread. */
+export interface TreeRead extends AsyncIterable<TreeBatch> {
+  /** Stops the reading (needed only when it is not iterated to its end). */
+  close(): Promise<void>;
+}
+
+function onWorker(root: string, options: TreeReadOptions): TreeRead {
   const input: TreeReadWorkerInput = { root, rules: options.rules.options, skip: options.skip, followMediaRoots: options.followMediaRoots };
   const worker = startWorker('tree-read-worker', { workerData: input });
   const channel = new Channel<TreeBatch>(({ data }) => {
@@ -21,11 +27,17 @@ async function* onWorker(root: string, options: TreeReadOptions): AsyncGenerator
   });
   worker.on('error', (error) => channel.end(error));
   worker.on('exit', (code) => channel.end(new Error(`the tree reader's thread stopped (exit code ${code}) before the walk finished`)));
-  try {
-    yield* channel.take(options.signal);
-  } finally {
-    await worker.terminate();
-  }
+  const close = async () => void (await worker.terminate());
+  return {
+    async *[Symbol.asyncIterator]() {
+      try {
+        yield* channel.take(options.signal);
+      } finally {
+        await close();
+      }
+    },
+    close,
+  };
 }
 
 async function* onThisThread(root: string, options: TreeReadOptions): AsyncGenerator<TreeBatch> {
@@ -51,7 +63,13 @@ async function* onThisThread(root: string, options: TreeReadOptions): AsyncGener
   }
 }
 
-/** The tree under `root` in batches, in walk order. */
-export function treeBatches(root: string, options: TreeReadOptions): AsyncGenerator<TreeBatch> {
-  return options.beforeFile ? onThisThread(root, options) : onWorker(root, options);
+/**
+ * The tree under `root` in batches, in walk order. On a worker thread the reading starts at once, so the
+ * thread's start and the first batches overlap with what the caller does before it iterates (a System
+ * backup's dump); with a test hook it starts when iterated.
+ */
+export function startTreeRead(root: string, options: TreeReadOptions): TreeRead {
+  if (!options.beforeFile) return onWorker(root, options);
+  const batches = onThisThread(root, options);
+  return { [Symbol.asyncIterator]: () => batches, close: async () => void (await batches.return(undefined)) };
 }

@@ -6,7 +6,7 @@ import type { DrillResult } from '../core/verify/drill.js';
 import { damagedPart } from '../core/verify/archive-damage.js';
 import { describeDifference } from '../core/verify/file-compare.js';
 import { UsageError } from '../shared/errors.js';
-import type { BackupRecord } from '../shared/types.js';
+import { findBoundBackup, newestBoundBackup } from './find-backup.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 import { log } from '../shared/log.js';
@@ -54,16 +54,8 @@ export function registerDrill(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string | undefined, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
-      const [{ Repository }, { drillBackup, DrillFailedError }] = await Promise.all([import('../repository/repository.js'), import('../core/verify/drill-job.js')]);
-      const repository = Repository.open(config);
-      let record: BackupRecord | undefined;
-      try {
-        record = id
-          ? await repository.find(id, { onStoreUnreachable: log.warning })
-          : (await repository.list({ onStoreUnreachable: log.warning })).find((r) => r.type === 'db' && r.origin === 'lifeboat' && !r.problem);
-      } finally {
-        repository.close();
-      }
+      const { drillBackup, DrillFailedError } = await import('../core/verify/drill-job.js');
+      const record = id ? await findBoundBackup(config, id, 'drill it') : await newestBoundBackup(config, (r) => r.type === 'db' && r.origin === 'lifeboat');
       if (!record) throw new UsageError(`no database backup in ${config.backupDir} to drill; take one with "lifeboat backup db"`);
       const found = record;
       const bar = progressBar(!flags.json);

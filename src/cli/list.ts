@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { humanBytes, localTime, recordJson, renderTable } from './format.js';
+import { incrementalOf } from '../core/record-summary.js';
 import { settings, stdio } from './context.js';
 import { log } from '../shared/log.js';
 import type { BackupRecord } from '../shared/types.js';
@@ -15,7 +16,7 @@ const TYPE_LABELS: Record<string, string> = {
 
 /** An incremental backup's size is what it added to the content store, and the tree it holds. */
 function sizeCell(record: BackupRecord): string {
-  const added = record.manifest?.incremental;
+  const added = incrementalOf(record);
   return added ? `+${humanBytes(added.addedBytes)} of ${humanBytes(added.treeBytes)}` : humanBytes(record.size);
 }
 
@@ -58,16 +59,17 @@ export function registerList(program: Command): void {
       if (id !== undefined) return listContents(id, flags);
       if (flags.files !== undefined) throw new UsageError('--files needs a backup: lifeboat list ID --files [FOLDER]');
       const config = settings();
-      const [{ manifestRemedy }, { whereLabel }, { Repository }, { interruptedRollbacks }] = await Promise.all([
+      const [{ manifestRemedy }, { whereLabel }, { Repository }, { interruptedRollbacks }, { interruptedRestores }] = await Promise.all([
         import('../repository/manifest-binding.js'),
         import('../repository/offsite-catalog.js'),
         import('../repository/repository.js'),
         import('../core/rollback/recover.js'),
+        import('../core/restore/restore-journals.js'),
       ]);
       const repository = Repository.open(config);
       const offsite = repository.offsiteLocation !== undefined;
       const records = await repository.list({ onStoreUnreachable: log.warning }).finally(() => repository.close());
-      for (const line of await interruptedRollbacks(config.home)) log.warning(line);
+      for (const line of [...(await interruptedRollbacks(config.home)), ...(await interruptedRestores(config.home))]) log.warning(line);
       if (flags.json) {
         stdio.out(JSON.stringify(records.map((r) => recordJson(r, config.backupDir)), null, 2));
         return;

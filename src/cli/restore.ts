@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { RestoreOutcome } from '../core/restore/restore-to.js';
 import type { BackupRecord } from '../shared/types.js';
 import { confirm } from './confirm.js';
+import { findBoundBackup } from './find-backup.js';
 import { localTime } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
@@ -40,14 +41,8 @@ export function registerRestore(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RestoreFlags) => {
       const config = settings();
-      const [{ Repository }, { requireBoundManifest }, { restoreTo }] = await Promise.all([
-        import('../repository/repository.js'),
-        import('../repository/manifest-binding.js'),
-        import('../core/restore/restore-to.js'),
-      ]);
-      const repository = Repository.open(config);
-      const record = await repository.find(id, { onStoreUnreachable: log.warning }).finally(() => repository.close());
-      requireBoundManifest(record, 'restore it'); // before asking: the answer would not matter
+      const { restoreTo } = await import('../core/restore/restore-to.js');
+      const record = await findBoundBackup(config, id, 'restore it');
       const into = [redactUrl(flags.toDatabase), ...(flags.toRoot ? [flags.toRoot] : [])].join(' and ');
       if (!(await confirm(`Replace what ${into} hold with backup ${record.file} from ${localTime(record.time)}?`, flags.yes))) {
         log.info('restore cancelled; nothing was changed');

@@ -5,6 +5,7 @@ import { UsageError } from '../shared/errors.js';
 import { holdsDatabase, type BackupRecord } from '../shared/types.js';
 import { describeTarget } from '../engines/target.js';
 import { confirm } from './confirm.js';
+import { findBoundBackup } from './find-backup.js';
 import { localTime } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
@@ -71,14 +72,8 @@ export function registerRollback(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
       const config = settings();
-      const [{ Repository }, { requireBoundManifest }, { rollBack }] = await Promise.all([
-        import('../repository/repository.js'),
-        import('../repository/manifest-binding.js'),
-        import('../core/operations.js'),
-      ]);
-      const repository = Repository.open(config);
-      const record = await repository.find(id, { onStoreUnreachable: log.warning }).finally(() => repository.close());
-      requireBoundManifest(record, 'roll it back'); // before asking: the answer would not matter
+      const { rollBack } = await import('../core/operations.js');
+      const record = await findBoundBackup(config, id, 'roll it back');
       const question = `Replace ${await whatIsReplaced(config, record, flags.table, flags.path)} with backup ${record.file} from ${localTime(record.time)}?`;
       if (!(await confirm(question, flags.yes)) || !(await confirmStripped(record, flags))) {
         log.info('rollback cancelled; nothing was changed');

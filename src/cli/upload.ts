@@ -31,7 +31,7 @@ export function registerUpload(program: Command): void {
       try {
         await repository.secret(); // a bad key file fails before anything is listed or copied
         const records = await repository.toUpload(id);
-        await withInterrupts(async (signal) => {
+        const copyAll = async (signal: AbortSignal) => {
           for (const record of records) {
             const bar = progressBar(!flags.json);
             try {
@@ -47,7 +47,9 @@ export function registerUpload(program: Command): void {
               bar.done();
             }
           }
-        });
+        };
+        const { withUploadLock } = await import('../core/upload-lock.js');
+        await withUploadLock(config, records, () => withInterrupts(copyAll));
       } finally {
         repository.close();
       }

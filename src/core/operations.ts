@@ -23,7 +23,7 @@ import { holdsDatabase, type BackupRecord, type BackupType, type CompressionName
 import { stripRules } from './backup/strip-rules.js';
 import { anonymizedColumns } from './backup/anonymize-columns.js';
 import { requireStrippedConsent } from './rollback/stripped-consent.js';
-import { effectiveIncremental, requireNoOffsite } from './backup/incremental-setting.js';
+import { effectiveIncremental } from './backup/incremental-setting.js';
 import { normaliseChosenPaths } from './rollback/chosen-paths.js';
 
 export interface JobOptions {
@@ -182,6 +182,17 @@ async function writeBackup(
  * left before it starts.
  */
 export function shopJob(settings: Settings, request: JobOptions) {
+  return { ...readingJob(settings, request), recover: () => recoverInterrupted(recoveryPlace(settings)) };
+}
+
+/**
+ * A job that only reads (a verify): shopJob without the recovery first. Settling an interrupted rollback
+ * finishes or undoes it in the live shop, and clearing a dead job's maintenance flag puts the shop back
+ * online: neither is what someone checking an archive asked for, and a verify needs neither (it reads
+ * the backup folder, not the shop). The next job that writes, `lifeboat recover` or `lifeboat serve`'s
+ * start settles it; `list` and the page warn meanwhile.
+ */
+export function readingJob(settings: Settings, request: JobOptions) {
   return {
     home: settings.home,
     stateTarget: settings.stateTarget,
@@ -194,7 +205,6 @@ export function shopJob(settings: Settings, request: JobOptions) {
     onProgress: request.onProgress,
     onNotice: request.onNotice,
     onStart: request.onStart,
-    recover: () => recoverInterrupted(recoveryPlace(settings)),
   };
 }
 
@@ -210,7 +220,6 @@ export async function takeBackup(settings: Settings, request: BackupRequest): Pr
   }
   // The default is the environment's or the config file's, else the Settings page's (incremental-setting.ts).
   const incremental = request.type !== 'db' && (request.incremental ?? (await effectiveIncremental(settings)));
-  if (incremental) requireNoOffsite(settings);
   const { jobId, result } = await runJob({
     ...shopJob(settings, request),
     kind: 'backup',

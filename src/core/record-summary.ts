@@ -1,4 +1,9 @@
-import type { BackupRecord } from '../shared/types.js';
+import type { BackupRecord, IncrementalManifest } from '../shared/types.js';
+
+/** What an incremental backup added and holds: from its manifest, or the plain part of a sealed one. */
+export function incrementalOf(record: BackupRecord): IncrementalManifest | undefined {
+  return record.manifest?.incremental ?? record.sealedManifest?.incremental;
+}
 
 /** The stable JSON shape of a backup record: the CLI's --json output and the HTTP API both use it. */
 export function recordSummary(record: BackupRecord): Record<string, unknown> {
@@ -15,6 +20,7 @@ export function recordSummary(record: BackupRecord): Record<string, unknown> {
     ...(record.problem ? { problem: record.problem } : {}),
     ...(record.locations ? { locations: record.locations } : {}),
     ...(record.copyMissing ? { copyMissing: true } : {}),
+    ...(!record.manifest && incrementalOf(record) ? { incremental: incrementalOf(record) } : {}),
     ...(record.manifest
       ? {
           engine: record.manifest.engine?.kind ?? null,

@@ -3,13 +3,14 @@
 // its manifest, the stream made from its listing and blobs, each blob checked against its sha256 as it
 // is read.
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { codecNamed } from '../archive/codec/registry.js';
 import { openSnapshot } from '../archive/content/open-snapshot.js';
 import { snapshotTar } from '../archive/content/snapshot-tar.js';
 import { INCREMENTAL_EXTENSION } from '../repository/naming.js';
+import type { Repository } from '../repository/repository.js';
 import type { BackupRecord, CompressionName } from '../shared/types.js';
 
 export interface SnapshotStream {
@@ -62,4 +63,20 @@ export async function snapshotArchive(backupDir: string, record: BackupRecord, c
   pipeline(body, compressor).catch(() => undefined); // a failure destroys `compressor`, which the reader sees
   const base = record.file.slice(0, -`.${INCREMENTAL_EXTENSION}`.length);
   return { body: compressor, fileName: `${base}.${codec.extensions.tree}`, mediaType: codec.mediaType };
+}
+
+/**
+ * The download of the incremental backup `record` wherever it is: a backup only in the bucket is
+ * fetched first (its snapshot file and packs, into a work folder that is removed when the body ends).
+ */
+export async function snapshotDownload(repository: Repository, record: BackupRecord): Promise<SnapshotArchive> {
+  const copy = await repository.openLocalCopy(record);
+  try {
+    const made = await snapshotArchive(copy.archiveDir, copy.record);
+    finished(made.body, () => void copy.release().catch(() => undefined));
+    return made;
+  } catch (error) {
+    await copy.release();
+    throw error;
+  }
 }

@@ -3,7 +3,8 @@
 // as foreign). A file archive's file index goes last (an orphan index is never listed). A part that is
 // already gone is not an error.
 import { folderStore } from './catalog.js';
-import { fileIndexName, manifestFileName } from './naming.js';
+import { fileIndexName, isIncrementalFile, manifestFileName } from './naming.js';
+import { usesKey } from './offsite-content.js';
 import type { ObjectStore } from '../stores/store.js';
 import type { BackupRecord } from '../shared/types.js';
 
@@ -25,6 +26,8 @@ export async function deleteBackupEverywhere(folder: ObjectStore | string, store
     await store.remove(manifestFileName(record.file));
     await store.remove(record.file);
     if (record.type !== 'db') await store.remove(fileIndexName(record.file));
+    // An incremental backup's record of the packs it uses; the packs go with the next prune of the bucket.
+    if (isIncrementalFile(record.file)) await store.remove(usesKey(record.file));
   }
   if (!record.locations || record.locations.includes('local')) await deleteBackup(folder, record);
 }

@@ -39,6 +39,9 @@ const FILE_WORDS: Readonly<Record<BackupType, string>> = { db: 'db', media: 'med
  */
 export const INCREMENTAL_EXTENSION = 'incremental.json';
 
+/** Whether `file` is an incremental backup's snapshot file (its data is in the content store). */
+export const isIncrementalFile = (file: string): boolean => file.endsWith(`.${INCREMENTAL_EXTENSION}`);
+
 export function archiveFileName(time: number, type: BackupType, name: string, codec: Codec = DEFAULT_CODEC, incremental = false): string {
   return `${time}_${FILE_WORDS[type]}${name ? `_${name}` : ''}.${incremental ? INCREMENTAL_EXTENSION : extensionFor(type, codec)}`;
 }

@@ -9,7 +9,7 @@ import { readObject, type ObjectStore } from '../stores/store.js';
 import { folderStore, listFolderBackups, pickBackup } from './catalog.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
-import { INCREMENTAL_EXTENSION, MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
+import { MANIFEST_SUFFIX, parseArchiveFileName } from './naming.js';
 import { finishedAtOf, remoteRecordOf } from './offsite-manifest.js';
 import type { BackupRecord } from '../shared/types.js';
 
@@ -73,7 +73,7 @@ function mergeListings(local: BackupRecord[], offsite: BackupRecord[]): BackupRe
     if (both) return { ...record, locations: ['local', 's3'] };
     // Every Lifeboat backup is copied off-site when storage is configured; archives Lifeboat did not
     // make (no manifest) are never copied, so they miss nothing.
-    return { ...record, locations: ['local'], ...(record.origin === 'lifeboat' && !isIncremental(record) ? { copyMissing: true } : {}) };
+    return { ...record, locations: ['local'], ...(record.origin === 'lifeboat' ? { copyMissing: true } : {}) };
   });
   merged.push(...remote.values());
   return merged.sort((a, b) => b.time - a.time || finishedAtOf(b).localeCompare(finishedAtOf(a)) || a.file.localeCompare(b.file));
@@ -118,14 +118,9 @@ export function whereLabel(record: BackupRecord): string {
  * refuses it, so that it is reported). A backup that is complete in both places is left out; one that
  * cannot be copied (only off-site, or not made by Lifeboat) is a usage error.
  */
-/** An incremental backup's file is its snapshot, which names data in the backup folder's content store. */
-const isIncremental = (record: BackupRecord) => record.file.endsWith(`.${INCREMENTAL_EXTENSION}`);
-
 export function backupsToUpload(records: BackupRecord[], idOrFile: string | undefined, where: string): BackupRecord[] {
-  // Incremental backups are not copied: their snapshot file alone would be no backup in the bucket.
-  if (idOrFile === undefined) return records.filter((r) => !isIncremental(r) && (r.copyMissing || (r.problem !== undefined && r.locations?.includes('local'))));
+  if (idOrFile === undefined) return records.filter((r) => r.copyMissing || (r.problem !== undefined && r.locations?.includes('local')));
   const record = pickBackup(records, idOrFile, where);
-  if (isIncremental(record)) throw new UsageError(`${record.file} is an incremental backup; those are not copied to off-site storage yet (take a full one with --full for the bucket)`);
   if (!record.locations?.includes('local')) throw new UsageError(`${record.file} is not in the backup folder, only off-site; there is nothing to upload`);
   requireBoundManifest(record, 'upload it');
   if (record.origin !== 'lifeboat') throw new UsageError(`${record.file} has no manifest (Lifeboat did not make it); only Lifeboat's backups are copied off-site`);

@@ -20,7 +20,10 @@ import { Meter, readChain, writeChain } from '../archive/filter-chain.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { OperationError, UsageError } from '../shared/errors.js';
 import { requireBoundManifest } from './manifest-binding.js';
-import { manifestFileName } from './naming.js';
+import { isIncrementalFile, manifestFileName } from './naming.js';
+import { usesKey } from './offsite-content.js';
+import { fetchContent } from './offsite-content-fetch.js';
+import { uploadContent } from './offsite-content-upload.js';
 import { remoteRecordOf, sealManifest } from './offsite-manifest.js';
 import { fetchFileIndex, fileIndexKey, uploadFileIndex } from './offsite-index.js';
 import { openStoredRecord } from './offsite-read.js';
@@ -108,6 +111,8 @@ export async function uploadBackup(
   try {
     // A copy of this backup that is not complete: unlist it first (manifest first), then copy anew.
     if (state === 'incomplete') await store.remove(manifestKey);
+    // An incremental backup's data first: its snapshot file is of no use in the bucket without it.
+    if (isIncrementalFile(record.file)) await uploadContent(store, backupDir, record, options.secret, { signal: options.signal, onBytes: (bytes, total) => options.onProgress?.({ phase: 'upload', rows: 0, bytes, totalBytes: total }) });
     const file = path.join(backupDir, record.file);
     const size = (await stat(file)).size;
     const plain = progressMeter('upload', size, options.onProgress);
@@ -132,6 +137,7 @@ export async function uploadBackup(
       await store.remove(record.file).catch(() => undefined);
       const indexKey = fileIndexKey(record);
       if (indexKey) await store.remove(indexKey).catch(() => undefined);
+      if (isIncrementalFile(record.file)) await store.remove(usesKey(record.file)).catch(() => undefined);
     }
     if (options.signal?.aborted) throw error;
     if (raced) throw failed(`another writer put ${manifestKey} there meanwhile; nothing of it was removed, check it with "lifeboat list"`);
@@ -144,10 +150,38 @@ export function isLocal(record: BackupRecord): boolean {
   return !record.locations || record.locations.includes('local');
 }
 
+/** A folder holding a backup's archive (and manifest), and what to call when done with it. */
+export interface LocalCopy {
+  archiveDir: string;
+  /** The record with its whole manifest (a sealed off-site one opened with the key). */
+  record: BackupRecord;
+  release(): Promise<void>;
+}
+
 /**
- * Runs `work` with the folder that holds the backup's archive: the backup folder when the backup is
- * there, else a work folder the archive was fetched into (with its manifest), removed afterwards.
+ * The folder that holds the backup's archive: the backup folder when the backup is there, else a work
+ * folder the archive was fetched into (with its manifest, and an incremental backup's packs), removed
+ * by `release`.
  */
+export async function openLocalCopy(store: ObjectStore | undefined, backupDir: string, record: BackupRecord, options: OffsiteOptions = {}): Promise<LocalCopy> {
+  if (isLocal(record)) return { archiveDir: backupDir, record, release: async () => undefined };
+  if (!store) throw new OperationError(`${record.file} is only in off-site storage, which is not configured (LIFEBOAT_STORAGE_URL)`);
+  // The record with its whole manifest: a sealed one is opened before anything is fetched.
+  const whole = await openStoredRecord(store, record, options.secret);
+  const fetchDir = path.join(backupDir, `.lifeboat-fetch-${randomBytes(4).toString('hex')}`);
+  await mkdir(fetchDir, { recursive: true });
+  const release = () => rm(fetchDir, { recursive: true, force: true });
+  try {
+    await fetchArchive(store, whole, fetchDir, options);
+    if (isIncrementalFile(record.file)) await fetchIncrementalData(store, backupDir, fetchDir, whole, options);
+    return { archiveDir: fetchDir, record: whole, release };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/** Runs `work` with the folder that holds the backup's archive (see openLocalCopy), released afterwards. */
 export async function withLocalCopy<T>(
   store: ObjectStore | undefined,
   backupDir: string,
@@ -155,17 +189,25 @@ export async function withLocalCopy<T>(
   work: (archiveDir: string, record: BackupRecord) => Promise<T>,
   options: OffsiteOptions = {},
 ): Promise<T> {
-  if (isLocal(record)) return work(backupDir, record);
-  if (!store) throw new OperationError(`${record.file} is only in off-site storage, which is not configured (LIFEBOAT_STORAGE_URL)`);
-  // `work` gets the record with its whole manifest: a sealed one is opened before anything is fetched.
-  const whole = await openStoredRecord(store, record, options.secret);
-  const fetchDir = path.join(backupDir, `.lifeboat-fetch-${randomBytes(4).toString('hex')}`);
-  await mkdir(fetchDir, { recursive: true });
+  const copy = await openLocalCopy(store, backupDir, record, options);
   try {
-    await fetchArchive(store, whole, fetchDir, options);
-    return await work(fetchDir, whole);
+    return await work(copy.archiveDir, copy.record);
   } finally {
-    await rm(fetchDir, { recursive: true, force: true });
+    await copy.release();
+  }
+}
+
+/** The packs of an incremental backup, beside its fetched snapshot file; failures in one line, as a fetch's. */
+async function fetchIncrementalData(store: ObjectStore, backupDir: string, fetchDir: string, record: BackupRecord, options: OffsiteOptions): Promise<void> {
+  try {
+    await fetchContent(store, backupDir, fetchDir, record.file, options.secret, {
+      signal: options.signal,
+      onBytes: (bytes, total) => options.onProgress?.({ phase: 'download', rows: 0, bytes, totalBytes: total }),
+    });
+  } catch (error) {
+    if (options.signal?.aborted || error instanceof UsageError || error instanceof OperationError) throw error;
+    if (error instanceof DecryptionError) throw new OperationError(`the data of ${record.file} in ${store.location} cannot be decrypted: ${error.message}; refusing to use it, nothing was changed`);
+    throw new OperationError(`could not fetch the data of ${record.file} from ${store.location}: ${(error as Error).message}; nothing was changed`);
   }
 }
 

@@ -23,10 +23,20 @@ async function transformAll(transform: Transform, input: Buffer): Promise<Buffer
   return Buffer.concat(output);
 }
 
+/** Small bytes (a manifest, a key check) encrypted in the archives' format, in one chunk. */
+export async function sealBytes(plain: Buffer, secret: EncryptionSecret): Promise<Buffer> {
+  return transformAll(await createEncryptor(secret, SEALED_CHUNK_SIZE), plain);
+}
+
+/** The plain bytes of `sealBytes`; a DecryptionError for a wrong key or changed bytes. */
+export function openBytes(sealed: Buffer, secret: EncryptionSecret): Promise<Buffer> {
+  return transformAll(createDecryptor(secret), sealed);
+}
+
 /** The manifest to put beside an encrypted archive object of `stored.size` bytes with sha256 `stored.sha256`. */
 export async function sealManifest(manifest: Manifest, stored: { size: number; sha256: string }, secret: EncryptionSecret): Promise<SealedManifest> {
   const { stored: _local, ...whole } = manifest; // a local manifest has no `stored`; never seal a stale one
-  const sealed = await transformAll(await createEncryptor(secret, SEALED_CHUNK_SIZE), Buffer.from(JSON.stringify(whole), 'utf8'));
+  const sealed = await sealBytes(Buffer.from(JSON.stringify(whole), 'utf8'), secret);
   return {
     formatVersion: 1,
     id: manifest.id,
@@ -38,6 +48,7 @@ export async function sealManifest(manifest: Manifest, stored: { size: number; s
     archive: { size: manifest.archive.size },
     stored: { encryption: ENCRYPTION_SCHEME, size: stored.size, sha256: stored.sha256 },
     sealed: sealed.toString('base64'),
+    ...(manifest.incremental ? { incremental: manifest.incremental } : {}),
   };
 }
 
@@ -46,7 +57,7 @@ export async function sealManifest(manifest: Manifest, stored: { size: number; s
  * changed sealed part; also when the sealed part belongs to another backup (moved between manifests).
  */
 export async function openSealedManifest(sealed: SealedManifest, secret: EncryptionSecret): Promise<Manifest> {
-  const plain = await transformAll(createDecryptor(secret), Buffer.from(sealed.sealed, 'base64'));
+  const plain = await openBytes(Buffer.from(sealed.sealed, 'base64'), secret);
   let whole: Manifest;
   try {
     whole = JSON.parse(plain.toString('utf8')) as Manifest;
@@ -71,8 +82,14 @@ function isSealedManifest(value: Record<string, unknown>): value is Record<strin
     typeof archive?.size === 'number' &&
     typeof stored?.size === 'number' &&
     typeof stored.sha256 === 'string' &&
-    typeof stored.encryption === 'string'
+    typeof stored.encryption === 'string' &&
+    (value.incremental === undefined || isIncrementalSummary(value.incremental))
   );
+}
+
+function isIncrementalSummary(value: unknown): boolean {
+  const summary = value as Record<string, unknown> | null;
+  return typeof summary === 'object' && summary !== null && typeof summary.addedBytes === 'number' && typeof summary.treeBytes === 'number';
 }
 
 /** A record for an archive object whose manifest in the store does not vouch for it (see `problem`). */

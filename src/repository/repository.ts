@@ -25,7 +25,8 @@ import type { BackupRecord } from '../shared/types.js';
 import { listFolderBackups } from './catalog.js';
 import { deleteBackupEverywhere } from './delete.js';
 import { backupsToUpload, findAnyBackup, listAllBackups, type ListOptions } from './offsite-catalog.js';
-import { isLocal, loadOffsiteSecret, uploadBackup, withLocalCopy, type CopyProgressListener } from './offsite-copy.js';
+import { isLocal, loadOffsiteSecret, openLocalCopy, uploadBackup, withLocalCopy, type CopyProgressListener, type LocalCopy } from './offsite-copy.js';
+import { pruneRemoteContent, type RemotePruneResult } from './offsite-content-prune.js';
 import { openStoredRange, openStoredRecord, plainArchiveSize, type PlainRange } from './offsite-read.js';
 
 /** What the repository is made of, from the settings. */
@@ -171,6 +172,22 @@ export class Repository {
   async withLocalCopy<T>(record: BackupRecord, work: (archiveDir: string, record: BackupRecord) => Promise<T>, options: CopyOptions = {}): Promise<T> {
     const secret = isLocal(record) ? undefined : await this.secret();
     return withLocalCopy(this.offsite, this.backupDir, record, work, { ...options, secret });
+  }
+
+  /** As withLocalCopy, for a reader that outlives a call (a download's stream): `release` when done. */
+  async openLocalCopy(record: BackupRecord, options: CopyOptions = {}): Promise<LocalCopy> {
+    const secret = isLocal(record) ? undefined : await this.secret();
+    return openLocalCopy(this.offsite, this.backupDir, record, { ...options, secret });
+  }
+
+  /**
+   * Removes from the bucket's incremental store the data no backup in the bucket uses (after a delete
+   * or a prune; the caller holds the job lock). Undefined without a bucket, or when it holds no such data.
+   */
+  async pruneOffsiteData(): Promise<RemotePruneResult | undefined> {
+    if (!this.offsite) return undefined;
+    this.offsite.forget();
+    return pruneRemoteContent(this.offsite, await this.secret());
   }
 
   /**

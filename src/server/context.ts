@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { AccountStore, Resource, Session, User } from '../state/accounts.js';
 import type { Settings } from '../config/settings.js';
 import { redact } from '../shared/redact.js';
-import { authorize } from './auth.js';
+import { authorize, HttpError } from './auth.js';
 import type { SignInLimiter } from './signin-limit.js';
 
 export interface ServerContext {
@@ -37,4 +37,16 @@ export function createContext(settings: Settings, accounts: AccountStore, limite
 /** A JSON body's field as a string (or undefined). */
 export function field(body: unknown, key: string): unknown {
   return body && typeof body === 'object' ? (body as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * Asks the signed-in user's password again before an action that replaces data (a rollback, a restore):
+ * a stolen session must not be enough. Checked within the sign-in limits (a session must not become a way
+ * to guess the password either); a wrong one is audited as `action` of `backup` and answered 403.
+ */
+export async function requirePasswordAgain(context: ServerContext, request: FastifyRequest, session: Session, action: string, backup: string): Promise<void> {
+  const password = field(request.body, 'password');
+  if (typeof password === 'string' && (await context.checkPassword(request, session.user.username, password))) return;
+  await context.audit(request, session, action, false, backup, 'wrong password');
+  throw new HttpError(403, 'wrong password');
 }

@@ -207,6 +207,8 @@ export interface SealedManifest extends Pick<Manifest, 'formatVersion' | 'id' | 
   stored: { encryption: typeof ENCRYPTION_SCHEME; size: number; sha256: string };
   /** The whole Manifest as JSON, encrypted (LBOATENC format), base64. */
   sealed: string;
+  /** An incremental backup's sizes and counts, for `list` (`+1.6 MiB of 3.2 GiB`): no names, no paths. */
+  incremental?: IncrementalManifest;
 }
 
 /** One line of `lifeboat list`: a Lifeboat backup (with manifest) or an archive found in the folder. */

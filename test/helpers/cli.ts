@@ -40,3 +40,24 @@ export function runCli(args: string[], env: Record<string, string>, cwd?: string
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * Runs the command with LIFEBOAT_PAUSE_AT=`step`, waits until it says it paused there and kills it with
+ * SIGKILL (as a power loss would stop it); its stderr. Fails when the command ended without pausing.
+ */
+export async function killAtStep(args: string[], env: Record<string, string>, step: string): Promise<string> {
+  const child = startCli(args, { ...env, LIFEBOAT_PAUSE_AT: step });
+  const ended = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  let stderr = '';
+  const paused = await new Promise<boolean>((resolve) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes(`paused at ${step}`)) resolve(true);
+    });
+    void ended.then(() => resolve(false));
+  });
+  if (!paused) throw new Error(`lifeboat ${args.join(' ')} ended without pausing at ${step}: ${stderr}`);
+  child.kill('SIGKILL');
+  await ended;
+  return stderr;
+}

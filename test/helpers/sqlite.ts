@@ -37,3 +37,14 @@ export function rowArraysExact(db: DatabaseSync, sql: string): unknown[][] {
   statement.setReadBigInts(true);
   return statement.all() as unknown as unknown[][];
 }
+
+/** Every table's rows, in rowid order, of the database file `file`: equal digests mean equal data. */
+export function tableRowsDigest(file: string): string {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
+    return tables.map((t) => JSON.stringify(rowArrays(db, `SELECT * FROM "${t.name}" ORDER BY rowid`))).join('\n');
+  } finally {
+    db.close();
+  }
+}

@@ -199,7 +199,7 @@ describe('settings API', () => {
     }
   });
 
-  it('makes file backups incremental by default from the page, unless the environment fixes it or off-site storage is set', async () => {
+  it('makes file backups incremental by default from the page, unless the environment fixes it', async () => {
     type View = { backups: { incremental: boolean }; fixed: { backups: { incremental: boolean } } };
     const before = (await (await call(server.base, admin, 'GET', '/api/settings')).json()) as View;
     expect(before).toMatchObject({ backups: { incremental: false }, fixed: { backups: { incremental: false } } });

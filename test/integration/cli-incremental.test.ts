@@ -17,19 +17,11 @@ import { snapshotArchive } from '../../src/core/snapshot-source.js';
 import type { IndexFile } from '../../src/archive/content/store-layout.js';
 import { runCli } from '../helpers/cli.js';
 import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
-import { rowArrays } from '../helpers/sqlite.js';
+import { tableRowsDigest } from '../helpers/sqlite.js';
 import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
 import { fingerprintTree, ignoredInCornerShop, treeDifferences, type TreeEntry } from '../helpers/tree.js';
 
-function digest(file: string): string {
-  const db = new Database(file, { readOnly: true });
-  try {
-    const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[];
-    return tables.map((t) => JSON.stringify(rowArrays(db, `SELECT * FROM "${t.name}" ORDER BY rowid`))).join('\n');
-  } finally {
-    db.close();
-  }
-}
+const digest = tableRowsDigest;
 
 interface BackupJson {
   id: string;

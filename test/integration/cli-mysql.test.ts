@@ -187,12 +187,20 @@ describe('lifeboat CLI on MariaDB', () => {
     );
     const listed = async () => JSON.parse((await runCli(['list', '--json'], env)).stdout).map((r: { file: string }) => r.file);
     const before = await listed();
-    for (const signal of ['SIGINT', 'SIGKILL'] as const) {
-      const child = startCli(['backup', 'db', '--name', `killed ${signal}`], env);
+    // A System backup's tree is already being read on its thread while the database is dumped: stopped
+    // then, that reading stops too, and the command exits.
+    const runs = [
+      { type: 'db', signal: 'SIGINT' },
+      { type: 'system', signal: 'SIGINT' },
+      { type: 'db', signal: 'SIGKILL' }, // last: the next job would remove what it leaves
+    ] as const;
+    for (const { type, signal } of runs) {
+      const name = `killed ${type} ${signal}`;
+      const child = startCli(['backup', type, '--name', name], env);
       // Wait until the partial archive exists, then stop the process mid-dump.
       for (let i = 0; i < 200; i++) {
         const files = await readdir(backupDir);
-        if (files.some((f) => f.endsWith('.partial') && f.includes(`killed_${signal}`))) break;
+        if (files.some((f) => f.endsWith('.partial') && f.includes(name.replaceAll(' ', '_')))) break;
         await new Promise((r) => setTimeout(r, 10));
       }
       const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
@@ -200,7 +208,7 @@ describe('lifeboat CLI on MariaDB', () => {
       const code = await exited;
       expect(code).not.toBe(0);
       expect(await listed()).toEqual(before);
-      const leftovers = (await readdir(backupDir)).filter((f) => f.includes(`killed_${signal}`));
+      const leftovers = (await readdir(backupDir)).filter((f) => f.includes(name.replaceAll(' ', '_')));
       // A clean interrupt removes its partial file; a kill -9 can only leave a `.partial`.
       if (signal === 'SIGINT') expect(leftovers).toEqual([]);
       else for (const f of leftovers) expect(f.endsWith('.partial')).toBe(true);

@@ -3,6 +3,7 @@
 // (worker threads both), the demo shop's SQLite database (node:sqlite) rolled back, an off-site copy (the AWS SDK, loaded late) and `serve` answering with the
 // admin page, its script and health.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,8 @@ describe('the single executable, where no node is on the PATH', () => {
     await mkdir(path.join(root, 'app', 'code', 'Acme'), { recursive: true });
     await writeFile(path.join(root, 'app', 'code', 'Acme', 'registration.php'), '<?php // registration\n');
     await writeFile(path.join(root, 'app', 'code', 'Acme', 'big.bin'), Buffer.alloc(3 * 2 ** 20, 7));
+    // Stored as it is (already compressed): with zstd, in frames whose checksum the bundled xxhash-wasm makes.
+    await writeFile(path.join(root, 'app', 'code', 'Acme', 'logo.jpg'), randomBytes(300_000));
     // A PATH with nothing on it: no node (the system's is at /usr/bin/node here), no other tool.
     const emptyBin = path.join(base, 'bin');
     await mkdir(emptyBin);
@@ -101,10 +104,10 @@ describe('the single executable, where no node is on the PATH', () => {
     expect(await fingerprint(shop.target)).toEqual(original);
   });
 
-  it('backs up the code tree and rolls it back', async () => {
+  it('backs up the code tree with zstd and rolls it back', async () => {
     const own = { ignore: (rel: string) => rel === 'var' || rel.startsWith('var/') }; // backups and Lifeboat's state
     const before = await fingerprintTree(root, own);
-    const backup = await lifeboat(['backup', 'code', '--json']);
+    const backup = await lifeboat(['backup', 'code', '--compression', 'zstd', '--json']);
     expect(backup.stderr).toBe('');
     expect(backup.code).toBe(0);
     const { id } = JSON.parse(backup.stdout) as { id: string };

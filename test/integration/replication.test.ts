@@ -1,22 +1,27 @@
 // Rollbacks and backups on a real primary with a real replica (binary log on, GTID, the replica logging
 // its own updates in strict mode): replication keeps running, and both sides end with the same tables
-// and objects, also for a zstd backup whose old tables a detached process drops after the rollback. Run as root and as a Magento-like user (ALL on the shop and its helper schemas, nothing
-// global).
+// and objects, also for a zstd backup whose old tables a detached process drops after the rollback, and
+// for a restore into another database beside the shop's (which the restore creates). Run as root and as
+// a Magento-like user (ALL on the shop and its helper schemas, and on the copy's, nothing global).
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/config/settings.js';
 import { createDatabaseBackup } from '../../src/core/backup/database.js';
+import { restoreTo } from '../../src/core/restore/restore-to.js';
 import { stripRules } from '../../src/core/backup/strip-rules.js';
 import { drillDatabase } from '../../src/core/verify/drill.js';
 import { rollbackDatabase } from '../../src/core/rollback/database.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
 import { findBackup } from '../../src/repository/catalog.js';
-import { dumpWithStockTool, fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
+import { databaseUrl, dumpWithStockTool, fingerprint, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import { startReplicatedPair, type ReplicatedPair } from '../helpers/replication.js';
 import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
 
 const SHOP = 'shop';
+/** The database `lifeboat restore` copies a backup into, beside the shop's. */
+const COPY = 'staging';
 const MAGENTO = { user: 'magento', password: 'magento-pw' };
 
 const SCHEMA = `
@@ -79,6 +84,8 @@ describe.each([
       `CREATE USER 'magento'@'%' IDENTIFIED BY '${MAGENTO.password}';
        GRANT ALL PRIVILEGES ON \`${SHOP}\`.* TO 'magento'@'%';
        GRANT ALL PRIVILEGES ON \`${SHOP}\\_\\_lb\\_%\`.* TO 'magento'@'%';
+       GRANT ALL PRIVILEGES ON \`${COPY}\`.* TO 'magento'@'%';
+       GRANT ALL PRIVILEGES ON \`${COPY}\\_\\_lb\\_%\`.* TO 'magento'@'%';
        SET GLOBAL log_bin_trust_function_creators = 1`,
     );
     await pair.replica.sql('SET GLOBAL log_bin_trust_function_creators = 1');
@@ -90,6 +97,12 @@ describe.each([
   afterAll(async () => {
     await pair?.stop();
   });
+
+  /** Lifeboat's settings for this shop (as `lifeboat` would load them), for the jobs the tests run. */
+  const lifeboatSettings = () => {
+    const root = path.dirname(backupDir);
+    return loadSettings({ PATH: process.env.PATH ?? '', LIFEBOAT_ROOT: root, LIFEBOAT_BACKUP_DIR: backupDir, LIFEBOAT_HOME: path.join(root, 'home'), LIFEBOAT_DATABASE_URL: databaseUrl(shop) }, root);
+  };
 
   it('a full rollback reaches the replica: replication keeps running and both sides are the backup', async () => {
     const before = await bothSides(pair);
@@ -125,6 +138,54 @@ describe.each([
     for (const server of [pair.primary, pair.replica]) {
       expect(await server.sql(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${SHOP}\\_\\_lb\\_%'`)).toEqual([]);
     }
+  });
+
+  it('a restore into another database on the primary reaches the replica, and the shop is unchanged on both sides', async () => {
+    const record = await createDatabaseBackup(shop, backupDir);
+    const atBackup = await bothSides(pair);
+    await withConnection(pair.primary.target(SHOP, MAGENTO), (conn) => conn.query(CHANGE));
+    const shopBefore = await bothSides(pair);
+    // The copy's database does not exist yet: the restore creates it, and the replica must create it too.
+    const copy = pair.primary.target(COPY, user);
+    const settings = lifeboatSettings();
+    const { outcome } = await restoreTo(settings, record, { toDatabase: databaseUrl(copy), trigger: 'test' });
+    expect(outcome.database).toBe(`mysql://${copy.user}@127.0.0.1:${pair.primary.port}/${COPY}`);
+    await pair.synced();
+    expect(await pair.replicaStatus()).toMatchObject({ io: 'Yes', sql: 'Yes', lastError: '' });
+    const [primaryCopy, replicaCopy] = await Promise.all([fingerprint(pair.primary.target(COPY)), fingerprint(pair.replica.target(COPY))]);
+    expect(withoutCounters(primaryCopy).tables).toEqual(atBackup.primary.tables);
+    expect(withoutCounters(replicaCopy)).toEqual(withoutCounters(primaryCopy));
+    expect(await bothSides(pair)).toEqual(shopBefore);
+    for (const server of [pair.primary, pair.replica]) {
+      expect(await server.sql(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${COPY}\\_\\_lb\\_%'`)).toEqual([]);
+    }
+    // A write on the primary after it still replicates (strict mode would have stopped at a stray GTID).
+    await withConnection(pair.primary.target(COPY, MAGENTO), (conn) => conn.query('INSERT INTO store VALUES (9, "nine")'));
+    await pair.synced();
+    expect(await pair.replicaStatus()).toMatchObject({ io: 'Yes', sql: 'Yes', lastError: '' });
+    await pair.primary.sql(`DROP DATABASE ${COPY}`);
+  });
+
+  it('a restore into a missing database that fails drops the database it created, on the replica too', async () => {
+    const record = await createDatabaseBackup(shop, backupDir);
+    const archive = path.join(backupDir, record.file);
+    const original = await readFile(archive);
+    const damaged = Buffer.from(original);
+    for (let at = damaged.length >> 1; at < (damaged.length >> 1) + 64; at++) damaged[at] ^= 0x5a;
+    await writeFile(archive, damaged);
+    const shopBefore = await bothSides(pair);
+    const settings = lifeboatSettings();
+    try {
+      await expect(restoreTo(settings, record, { toDatabase: databaseUrl(pair.primary.target(COPY, user)), trigger: 'test' })).rejects.toThrow(/damaged/);
+    } finally {
+      await writeFile(archive, original);
+    }
+    await pair.synced();
+    expect(await pair.replicaStatus()).toMatchObject({ io: 'Yes', sql: 'Yes', lastError: '' });
+    for (const server of [pair.primary, pair.replica]) {
+      expect(await server.sql(`SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '${COPY}%'`)).toEqual([]);
+    }
+    expect(await bothSides(pair)).toEqual(shopBefore);
   });
 
   it('rollback --table reaches the replica too', async () => {

@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from '../helpers/cli.js';
+import { killAtStep, runCli } from '../helpers/cli.js';
 import { cliShop, type CliShop } from '../helpers/cli-shop.js';
 import { createTestSchema, databaseUrl, fingerprint, queryRows, shopUser, testTarget, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
@@ -32,21 +32,7 @@ describe('a restore into another database killed at its steps, then recovered', 
   const home = () => path.join(setup.root, 'var/lifeboat');
 
   /** Starts the restore, waits until it pauses at `step`, and kills it with SIGKILL. */
-  async function killRestore(target: MysqlTarget, step: string): Promise<void> {
-    const child = startCli(['restore', backupId, '--to-database', databaseUrl(target), '--yes'], { ...env, LIFEBOAT_PAUSE_AT: step });
-    const ended = new Promise<void>((resolve) => child.on('close', () => resolve()));
-    let stderr = '';
-    await new Promise<void>((resolve) => {
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes(`paused at ${step}`)) resolve();
-      });
-      void ended.then(resolve);
-    });
-    expect(stderr).toContain(`paused at ${step}`);
-    child.kill('SIGKILL');
-    await ended;
-  }
+  const killRestore = (target: MysqlTarget, step: string) => killAtStep(['restore', backupId, '--to-database', databaseUrl(target), '--yes'], env, step);
 
   const restoreJournals = async () => (await readdir(path.join(home(), 'restores')).catch(() => [] as string[])).filter((name) => name.endsWith('.journal.json'));
   const helperSchemas = async (target: MysqlTarget) =>

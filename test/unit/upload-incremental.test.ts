@@ -1,5 +1,5 @@
-// Incremental backups are not copied off-site yet: `upload --missing` leaves them out, `upload ID`
-// refuses one in a line, and the list does not call their copy missing.
+// Incremental backups are copied off-site like the others: `upload --missing` takes them, and `upload
+// ID` of one takes it unless its copy is complete.
 import { describe, expect, it } from 'vitest';
 import { backupsToUpload } from '../../src/repository/offsite-catalog.js';
 import type { BackupRecord } from '../../src/shared/types.js';
@@ -20,11 +20,12 @@ describe('upload of incremental backups', () => {
   const full = record('1764000000_media.tgz', { id: 'aaaaaaaa', copyMissing: true });
   const incremental = record('1764000001_media.incremental.json', { id: 'bbbbbbbb', copyMissing: true });
 
-  it('leaves them out of --missing', () => {
-    expect(backupsToUpload([full, incremental], undefined, 'here')).toEqual([full]);
+  it('takes them with --missing', () => {
+    expect(backupsToUpload([full, incremental], undefined, 'here')).toEqual([full, incremental]);
   });
 
-  it('refuses one named by its id', () => {
-    expect(() => backupsToUpload([full, incremental], 'bbbbbbbb', 'here')).toThrow(/is an incremental backup; those are not copied to off-site storage yet/);
+  it('takes one named by its id, and none whose copy is complete', () => {
+    expect(backupsToUpload([full, incremental], 'bbbbbbbb', 'here')).toEqual([incremental]);
+    expect(backupsToUpload([{ ...incremental, locations: ['local', 's3'], copyMissing: undefined }], 'bbbbbbbb', 'here')).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
 // stored data (already-compressed media) goes out barely larger than it came; damage is a data error.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { AtomicFile } from '../../src/archive/atomic-file.js';
 import { STORE_LEVEL } from '../../src/archive/codec/codec.js';
 import { FrameWriter, SAME_LEVEL } from '../../src/archive/codec/frame-writer.js';
 import { zstd } from '../../src/archive/codec/zstd.js';
+import { rawFrame, rawFrameSize, rawZstdFrames } from '../../src/archive/codec/zstd-stored.js';
 
 describe('zstd frames', () => {
   it('writes checksummed frames that zstd -t checks and zstd -dc reads whole, and each cut decodes alone', async () => {
@@ -48,6 +49,33 @@ describe('zstd frames', () => {
     }
     // The stored media (5 x 50 kB of random bytes) cost little beyond their own size.
     expect(bytes.length).toBeLessThan(5 * media.length * 1.01 + 40_000);
+  });
+
+  it('stores media in raw-block frames with their XXH64, which the stock zstd checks byte for byte', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lifeboat-zst-raw-'));
+    await rawZstdFrames.ready?.();
+    // Sizes around zstd's 128 KiB block limit, an empty frame and a whole 1 MiB block.
+    const datas = [0, 1, 131_071, 131_072, 131_073, 1 << 20].map((size) => randomBytes(size));
+    const frames = datas.map((data) => rawFrame(data, Buffer.alloc(rawFrameSize(data.length))));
+    const file = path.join(dir, 'media.zst');
+    await writeFile(file, Buffer.concat(frames));
+    execFileSync('zstd', ['-tq', file]);
+    const listed = execFileSync('zstd', ['-lv', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(listed).toContain('Check: XXH64');
+    expect(listed).toContain(`Zstandard Frames: ${frames.length}`);
+    expect(execFileSync('zstd', ['-dc', file], { maxBuffer: 8 << 20 }).equals(Buffer.concat(datas))).toBe(true);
+    // One media byte changed: zstd -t names the checksum, and Lifeboat's own reading fails as damage.
+    const damaged = Buffer.from(frames[4]);
+    damaged[damaged.length >> 1] ^= 0x01;
+    await writeFile(file, damaged);
+    expect(() => execFileSync('zstd', ['-tq', file], { stdio: ['ignore', 'ignore', 'pipe'] })).toThrow(/checksum/);
+    let caught: unknown;
+    try {
+      zstd.decompressSync(damaged);
+    } catch (error) {
+      caught = error;
+    }
+    expect(zstd.isDataError(caught)).toBe(true);
   });
 
   it('reports damage and a cut-off stream as data errors of the codec', async () => {

@@ -1,8 +1,7 @@
-// A gzip member holding its data in stored (uncompressed) deflate blocks, built directly: for
-// already-compressed media, deflate at level 0 only copies the bytes, and going through a zlib stream
-// for that costs more than the copy (an object, a thread-pool job and a round trip per member).
+// A gzip member holding its data in stored (uncompressed) deflate blocks, built directly (see
+// stored-frames.ts for why).
 import zlib from 'node:zlib';
-import type { FrameCompressor } from './codec.js';
+import type { StoredFormat } from './stored-frames.js';
 
 /** Deflate's limit for one stored block. */
 const MAX_STORED = 0xffff;
@@ -43,33 +42,4 @@ export function storedMember(data: Buffer, into?: Buffer): Buffer {
   return out;
 }
 
-/** Buffers kept for the next members: the frames in flight and a few more. */
-const MAX_SPARE = 8;
-
-/**
- * Stored members built in buffers of `bufferSize` that the frame writer hands back once written
- * (FrameCompressor.recycle). A new buffer per member of a tree's media made the garbage collector run
- * a full collection for about every 20 MB of them: a System backup of the bench's shop tree at scale
- * 0.15 (350 MB of images) ran 17 to 19 of them, with reused buffers 3 to 9, and took about half a second
- * less CPU.
- */
-export class StoredMemberCompressor implements FrameCompressor {
-  private readonly spare: Buffer[] = [];
-
-  constructor(private readonly bufferSize: number) {}
-
-  compress(data: Buffer): Buffer[] {
-    const size = storedMemberSize(data.length);
-    if (size > this.bufferSize) return [storedMember(data)];
-    return [storedMember(data, this.spare.pop() ?? Buffer.allocUnsafeSlow(this.bufferSize))];
-  }
-
-  recycle(piece: Buffer): void {
-    // Only a piece cut from one of this compressor's own buffers (allocUnsafeSlow: a whole ArrayBuffer).
-    if (piece.byteOffset === 0 && piece.buffer.byteLength === this.bufferSize && this.spare.length < MAX_SPARE) this.spare.push(Buffer.from(piece.buffer));
-  }
-
-  close(): void {
-    this.spare.length = 0;
-  }
-}
+export const storedGzipMembers: StoredFormat = { frameSize: storedMemberSize, build: storedMember };

@@ -3,7 +3,8 @@
 // whole. Stored members (level 0) are built by hand (gzip-stored.ts).
 import { createGunzip, createGzip, gunzipSync, constants as zlibConstants, type Gzip, type ZlibReset } from 'node:zlib';
 import { DECOMPRESSED_CHUNK, errorCode, STORE_LEVEL, type Codec } from './codec.js';
-import { canBuildStoredMembers, StoredMemberCompressor } from './gzip-stored.js';
+import { canBuildStoredMembers, storedGzipMembers } from './gzip-stored.js';
+import { StoredFrameCompressor } from './stored-frames.js';
 import { StreamFrameCompressor } from './stream-compressor.js';
 
 export const gzip: Codec = {
@@ -32,7 +33,7 @@ export const gzip: Codec = {
   /** A member header as Node's zlib (and gzip-stored.ts) writes it: magic, deflate, no flags. */
   frameMagic: Buffer.from([0x1f, 0x8b, 0x08, 0x00]),
   compressor(level, outputChunk) {
-    if (level === STORE_LEVEL && canBuildStoredMembers) return new StoredMemberCompressor(outputChunk);
+    if (level === STORE_LEVEL && canBuildStoredMembers) return new StoredFrameCompressor(storedGzipMembers, outputChunk);
     const chunkSize = Math.max(zlibConstants.Z_MIN_CHUNK, outputChunk);
     // Node's reset() is deflate's, which a gzip stream is (its typings leave it out).
     const stream = createGzip({ level, strategy: zlibConstants.Z_DEFAULT_STRATEGY, flush: zlibConstants.Z_FINISH, chunkSize }) as Gzip & ZlibReset;

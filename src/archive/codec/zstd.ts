@@ -3,17 +3,9 @@
 // `zstd -dc` and `tar -I zstd -xf` read whole.
 import { constants, createZstdCompress, createZstdDecompress, zstdDecompressSync } from 'node:zlib';
 import { DECOMPRESSED_CHUNK, errorCode, STORE_LEVEL, type Codec } from './codec.js';
+import { StoredFrameCompressor } from './stored-frames.js';
 import { StreamFrameCompressor } from './stream-compressor.js';
-
-/**
- * The level already-compressed media are "stored" at: zstd's fastest, which finds nothing to squeeze in
- * JPEG or MP4 and falls back to raw blocks, checksum included. A frame of raw blocks could be built by
- * hand as gzip's stored members are, but not its checksum (XXH64, which Node does not offer), and `zstd
- * -t` could then not check the media. Measured on 1 MiB blocks of random bytes, four at a time on the
- * thread pool of a busy 2-core machine: level -7 took 2 to 3 ms per MiB of wall time, level 1 2 to 3.6,
- * level 3 3.4 to 7.5. Each level's compressors are set up once per archive (stream-compressor.ts).
- */
-const STORED_AT = -7;
+import { rawZstdFrames } from './zstd-stored.js';
 
 export const zstd: Codec = {
   name: 'zstd',
@@ -30,7 +22,9 @@ export const zstd: Codec = {
   /** Every frame starts with zstd's magic number, 0xFD2FB528 little-endian. */
   frameMagic: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
   compressor(level, outputChunk) {
-    const params = { [constants.ZSTD_c_compressionLevel]: level === STORE_LEVEL ? STORED_AT : level, [constants.ZSTD_c_checksumFlag]: 1 };
+    // Already-compressed media: frames of raw blocks, built by hand (zstd-stored.ts).
+    if (level === STORE_LEVEL) return new StoredFrameCompressor(rawZstdFrames, outputChunk);
+    const params = { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: 1 };
     // A frame ended in the same call that gave all its data (ZSTD_e_end) gets its size in its header
     // (`zstd -l` shows it), and its window and tables sized to it: a decoder needs no more memory than
     // the frame, and the encoder fills less.

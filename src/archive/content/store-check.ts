@@ -4,10 +4,8 @@
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BlobIndex, parseIndexFile } from './blob-index.js';
-import { PACK_MAGIC } from './pack-writer.js';
+import { readPackTable } from './pack-table.js';
 import { indexDirOf, packPathOf, type PackRecord } from './store-layout.js';
-
-const TAIL = 4 + PACK_MAGIC.length;
 
 /** What is wrong with one pack compared with its index entry, or undefined. */
 async function packProblem(storeDir: string, pack: PackRecord): Promise<string | undefined> {
@@ -16,13 +14,9 @@ async function packProblem(storeDir: string, pack: PackRecord): Promise<string |
   try {
     const { size } = await handle.stat();
     if (size !== pack.size) return `pack ${pack.id} is ${size} bytes, the index says ${pack.size}`;
-    const tail = Buffer.alloc(TAIL);
-    await handle.read(tail, 0, TAIL, size - TAIL);
-    if (!tail.subarray(4).equals(PACK_MAGIC)) return `pack ${pack.id} does not end in a blob table`;
-    const tableLength = tail.readUInt32LE(0);
-    if (tableLength > size - TAIL) return `pack ${pack.id} has a blob table longer than itself`;
-    const table = Buffer.alloc(tableLength);
-    await handle.read(table, 0, tableLength, size - TAIL - tableLength);
+    const read = await readPackTable(handle, size, pack.id);
+    if ('problem' in read) return read.problem;
+    const { table } = read;
     if (table.toString('utf8') !== JSON.stringify(pack.blobs)) return `pack ${pack.id}'s blob table differs from the index`;
     return undefined;
   } finally {

@@ -22,17 +22,11 @@ export async function effectiveIncremental(settings: Settings, store?: StateStor
 /** The setting is fixed by the environment or the config file: the page shows it and may not change it. */
 export const incrementalFixed = (settings: Settings): boolean => settings.incremental !== undefined;
 
-/** Saves the page's choice; refuses one the environment fixes, or one off-site storage cannot take yet. */
+/** Saves the page's choice; refuses one the environment fixes. */
 export async function saveIncremental(settings: Settings, store: StateStore, incremental: boolean): Promise<void> {
   if (incrementalFixed(settings)) {
     if (incremental === settings.incremental) return;
     throw new UsageError('incremental backups are fixed by LIFEBOAT_INCREMENTAL or the config file; change it there');
   }
-  if (incremental) requireNoOffsite(settings);
   await store.setSetting(INCREMENTAL_KEY, { incremental, savedAt: new Date().toISOString() } satisfies StoredIncremental);
-}
-
-/** Incremental backups are not copied to the bucket yet: with off-site storage set they are refused. */
-export function requireNoOffsite(settings: Settings): void {
-  if (settings.storage) throw new UsageError('incremental backups are not copied to off-site storage yet; take a full one (--full), or leave LIFEBOAT_STORAGE_URL unset');
 }

@@ -1,7 +1,7 @@
 // Creating an incremental backup of a file tree: the same types and the same tree as a .tgz (tree.ts),
 // stored in the backup folder's content store (archive/content/) instead of an archive of its own. The
-// database is dumped first, as for a .tgz, and stored as the tree's file `var/<time>_db.sql.gz`; then
-// the tree is walked and every file the previous incremental backup of the type already holds unchanged
+// database is dumped as for a .tgz while the tree is walked, and stored after the tree as its file
+// `var/<time>_db.sql.gz`; every file the previous incremental backup of the type already holds unchanged
 // is taken from its listing without being read. The order makes a crash harmless: packs, then their
 // index, then the snapshot file and its manifest through the publish path, whose rename is the moment
 // the backup exists. A crash before leaves packs that no snapshot uses, which the next prune removes.
@@ -33,6 +33,18 @@ import type { TreeBackupOptions } from './tree.js';
 const PACK_ROOM = 2 * PACK_TARGET + (16 << 20);
 
 const NO_DUMP = { sqlBytes: 0, tables: [], objects: { tables: 0, views: 0, triggers: 0, routines: 0, events: 0, sequences: 0 }, warnings: [] };
+
+/** A promise the caller opens (resolves) or fails later. */
+function gate(): { opened: Promise<void>; open: () => void; fail: (error: unknown) => void } {
+  let open!: () => void;
+  let fail!: (error: unknown) => void;
+  const opened = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  opened.catch(() => undefined); // the failure is the tree's, reported by its own path
+  return { opened, open, fail };
+}
 
 /** The newest incremental backup of `type` in the backup folder whose manifest vouches for it, if any. */
 async function previousOf(backupDir: string, type: TreeType): Promise<BackupRecord | undefined> {
@@ -77,9 +89,16 @@ export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, 
       );
       const listing = new ListingWriter(writer);
       let temp: AtomicFile | undefined;
+      // The database is dumped while the tree is walked and stored, so the dump's waits on the server
+      // overlap the walk; the dump is stored once the tree is, as the listing's last entry (it is found
+      // by its path; the previous backup's is passed over by its path). A failure of either stops both.
+      const both = new AbortController();
+      const bothSignal = AbortSignal.any([signal, both.signal]);
+      const treeStored = gate();
       try {
         const dumpPath = withDatabase ? dumpPathFor(slot.time, dumpCodec) : undefined;
-        const content = target && dumpPath ? await storeDump(writer, listing, target, slot, dumpPath, (t) => (temp = t)) : NO_DUMP;
+        const dumping = target && dumpPath ? storeDump(writer, listing, target, slot, dumpPath, (t) => (temp = t), bothSignal, treeStored.opened) : Promise.resolve(NO_DUMP);
+        dumping.catch((error: unknown) => both.abort(error));
         // A file of the shop at the dump's own path would make two entries of one name: leave it out.
         const { rules: estimateRules } = await shopRules(shop, scope, target);
         const { rules, skip } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
@@ -88,12 +107,21 @@ export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, 
         const tree = await storeTree(shop.root, writer, listing, {
           rules,
           skip,
-          signal,
+          signal: bothSignal,
           previous: before,
           beforeFile: options.beforeFile,
           // The previous backup's tree is the best guess of the total without a walk of its own.
           onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes: previous?.manifest?.tree?.bytes, table: rel }),
-        }).finally(() => before?.close());
+        })
+          .catch(async (error: unknown) => {
+            both.abort(error);
+            treeStored.fail(error);
+            await dumping.catch(() => undefined);
+            throw error;
+          })
+          .finally(() => before?.close());
+        treeStored.open();
+        const content = await dumping;
         if (before?.problem) warnings.push(`the previous incremental backup ${previous?.file} could not be read to its end (${before.problem}); the files after that point were read`);
         const listed = await listing.finish();
         const added = await writer.commit();
@@ -123,9 +151,19 @@ export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, 
     await reader.close();
   }
 
-  /** The dump, made beside the snapshot first, then stored as the listing's first entry. */
-  function storeDump(writer: BlobWriter, listing: ListingWriter, target: DatabaseTarget, slot: ArchiveSlot, dumpPath: string, onTemp: (temp: AtomicFile) => void) {
-    return withDumpBeside(target, slot, dumpCodec, { ...options, signal }, onTemp, async (file, content): Promise<DumpContent> => {
+  /** The dump, made beside the snapshot while the tree is stored, then stored after it (`treeStored`) as the listing's last entry. */
+  function storeDump(
+    writer: BlobWriter,
+    listing: ListingWriter,
+    target: DatabaseTarget,
+    slot: ArchiveSlot,
+    dumpPath: string,
+    onTemp: (temp: AtomicFile) => void,
+    dumpSignal: AbortSignal,
+    treeStored: Promise<void>,
+  ) {
+    return withDumpBeside(target, slot, dumpCodec, { ...options, signal: dumpSignal }, onTemp, async (file, content): Promise<DumpContent> => {
+      await treeStored;
       const stored = await storeFile(writer, file, dumpPath, true);
       if (!('stat' in stored)) throw new Error(`the database dump could not be stored: ${stored.warning}`);
       const meta = dumpMemberMeta(dumpPath);

@@ -58,6 +58,7 @@ export interface JobSpec<T> {
   /**
    * Settles what dead jobs left (an interrupted rollback, partial files) once the lock is held and before
    * the work: a job never starts on a half-rolled-back shop. Returns lines to show; a throw fails the job.
+   * Without it (a job that only reads), neither this nor the clearing of dead jobs' maintenance flags runs.
    */
   recover?: () => Promise<string[]>;
 }
@@ -232,8 +233,9 @@ async function runJobAs<T>(jobId: string, spec: JobSpec<T>): Promise<{ jobId: st
         throw error;
       };
       // Recovery first: a dead rollback's maintenance flag stays on until the shop is whole again.
-      const recovered = spec.recover ? await spec.recover().catch(failBeforeWork) : [];
-      for (const line of [...recovered, ...(await clearStaleFlagsOnAll(roots))]) {
+      // A job without recovery (one that only reads) leaves the flags too: a dead rollback's flag must stay.
+      const recovered = spec.recover ? [...(await spec.recover().catch(failBeforeWork)), ...(await clearStaleFlagsOnAll(roots))] : [];
+      for (const line of recovered) {
         notice(line);
         log(line);
       }

@@ -33,6 +33,22 @@ function describe(state: FoundJournal['state']): string {
 }
 
 /**
+ * A line for each restore that stopped and was not settled yet (for `list` and the page): its copy may be
+ * half restored, and what settles it.
+ */
+export async function interruptedRestores(home: string): Promise<string[]> {
+  const { found, unreadable } = await findJournals(home, 'restore');
+  return [
+    ...found
+      .filter((entry) => entry.interrupted)
+      .map(({ state }) => `${describe(state)} was interrupted at "${state.step}" (started ${state.startedAt}): the copy may be half restored until "lifeboat recover" (or the next lifeboat restore) settles it`),
+    ...unreadable.map(unreadableLine),
+  ];
+}
+
+const unreadableLine = (file: string) => `the restore journal ${file} cannot be read: look at it and at the copy it restored into, then remove it by hand`;
+
+/**
  * Settles every restore whose process is gone: the copy becomes wholly the backup's when its commit point
  * had passed, else wholly as it was. `settled`: a line for each thing done; `failed`: a line for each
  * restore that could not be settled (what to do), left for the next attempt.
@@ -40,7 +56,7 @@ function describe(state: FoundJournal['state']): string {
 export async function settleInterruptedRestores(place: SecretKeyPlace): Promise<{ settled: string[]; failed: string[] }> {
   const { found, unreadable } = await findJournals(place.home, 'restore');
   const settled: string[] = [];
-  const failed = unreadable.map((file) => `the restore journal ${file} cannot be read: look at it and at the copy it restored into, then remove it by hand`);
+  const failed = unreadable.map(unreadableLine);
   for (const entry of found.filter((e) => e.interrupted)) {
     const { state } = entry;
     try {

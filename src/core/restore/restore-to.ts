@@ -4,7 +4,7 @@
 // wholly the backup's), the same job (lock, progress, `lifeboat jobs`, cancel). Its journal lives apart
 // from the rollbacks' (journal.ts, RestoreMark) so that a copy that cannot be settled never stands in the
 // way of the shop's own backups and rollbacks.
-import { mkdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Settings } from '../../config/settings.js';
 import type { RestoreResult } from '../../engines/engine.js';
@@ -73,6 +73,13 @@ async function planRestore(settings: Settings, record: BackupRecord, request: Re
   return { target, ...(root ? { root } : {}), ...(stagedStatements ? { stagedStatements } : {}) };
 }
 
+/** The folders to make so that `dir` exists, outermost first (none when it does). */
+async function missingFolders(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); !(await lstat(at).catch(() => undefined)) && path.dirname(at) !== at; at = path.dirname(at)) missing.unshift(at);
+  return missing;
+}
+
 /** Restores `record` into another place as a job; refuses in one line, before the job, what cannot be done. */
 export async function restoreTo(settings: Settings, record: BackupRecord, request: RestoreRequest): Promise<{ jobId: string; outcome: RestoreOutcome }> {
   const plan = await planRestore(settings, record, request);
@@ -96,9 +103,11 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
     },
     work: async ({ jobId, signal, onProgress, log }): Promise<RestoreOutcome> => {
       const onNotice = noticeAndLog(request, log);
-      const restore = await markOf(secrets, plan.target);
       // "Created if missing": a server makes a missing database itself; an SQLite file needs its folder.
-      if (plan.target.kind === 'sqlite') await mkdir(path.dirname(plan.target.path), { recursive: true });
+      // The journal records the folders before they are made (RollbackJournal.begin), so that a restore
+      // that ends with the target as it was, also after a crash, removes them again.
+      const folders = [...(plan.target.kind === 'sqlite' ? await missingFolders(path.dirname(plan.target.path)) : []), ...(plan.root ? await missingFolders(plan.root) : [])];
+      const restore = { ...(await markOf(secrets, plan.target)), ...(folders.length ? { folders } : {}) };
       const repository = Repository.open(settings);
       try {
         await repository.secret(); // a bad key file fails before anything is read
@@ -119,7 +128,6 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
               const restored = await restoreTreeDump(plan.target, archiveDir, whole, journal, common);
               return { ...outcome, restored, warnings: restored.warnings };
             }
-            await mkdir(plan.root, { recursive: true });
             const { rollbackTree } = await import('../rollback/tree.js');
             const layout = { root: plan.root, backupDir: settings.backupDir, home: settings.home, exclude: settings.exclude };
             const done = await rollbackTree(whole, layout, holdsDatabase(whole.type) ? plan.target : undefined, { ...common, archiveDir, jobId, restore });

@@ -65,6 +65,11 @@ export interface JournalState {
 export interface RestoreMark {
   /** The database restored into, as a URL without its password (describeTarget); absent for files alone. */
   target?: { url: string; sealedPassword?: string };
+  /**
+   * The folders the restore makes (the target's missing ones, outermost first), recorded before they are
+   * made: a restore that ends with the target as it was removes them again (recover.ts).
+   */
+  folders?: string[];
 }
 
 export type JournalKind = 'rollback' | 'restore';
@@ -85,7 +90,10 @@ export class RollbackJournal {
     private current: JournalState,
   ) {}
 
-  /** Starts the journal of a rollback job, or with `restore` of a restore into another place (before anything is staged). */
+  /**
+   * Starts the journal of a rollback job, or with `restore` of a restore into another place (before anything
+   * is staged; the folders it names are made then).
+   */
   static async begin(home: string, jobId: string, backup: JournalState['backup'], restore?: RestoreMark): Promise<RollbackJournal> {
     const state: JournalState = {
       version: 1,
@@ -102,6 +110,8 @@ export class RollbackJournal {
     makePrivateHome(home);
     await mkdir(journalFolder(home, kind), { recursive: true, mode: 0o700 });
     await journal.write();
+    // Made once the journal names them, so that no folder of a restore is ever left unrecorded.
+    for (const folder of restore?.folders ?? []) await mkdir(folder, { recursive: true });
     return journal;
   }
 

@@ -40,8 +40,26 @@ export async function settleRollback(journal: RollbackJournal, target: DatabaseT
     if (!state.committed) shop = outcome.database;
   }
   if (journal.state.files) await settleFiles(journal, shop, done);
+  if (shop === 'old') done.push(...(await removeMadeFolders(state.restore?.folders ?? [])));
   await journal.finish();
   return { shop, done };
+}
+
+/** Removes the folders a restore made (RestoreMark.folders), innermost first, where they are empty again. */
+async function removeMadeFolders(folders: string[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const folder of [...folders].reverse()) {
+    try {
+      await rmdir(folder);
+      done.push(`removed the folder ${folder}, which the restore had made`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      done.push(`left the folder ${folder}, which the restore had made: ${code === 'ENOTEMPTY' || code === 'EEXIST' ? 'it holds files now' : (error as Error).message}`);
+      break; // the folders around it are not empty either
+    }
+  }
+  return done;
 }
 
 /**

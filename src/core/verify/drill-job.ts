@@ -24,7 +24,9 @@ export async function drillBackup(settings: Settings, record: BackupRecord, requ
     await keepDrill(settings, drillRecord(record, result), startedAt, request.onNotice);
   };
   const { jobId, result } = await runJob<DrillResult>({
-    // A drill never puts the shop into maintenance: it does not touch it.
+    // A drill never puts the shop into maintenance: it does not touch it. It is not a reading job
+    // (operations.ts, readingJob): it writes a scratch database on the shop's server, so it settles what
+    // dead jobs left there first, as the other jobs that write do.
     ...shopJob(settings, { ...request, maintenance: false }),
     kind: 'drill',
     type: record.type,

@@ -9,7 +9,7 @@ import { OperationError } from '../../shared/errors.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { StateStore } from '../../state/state.js';
 import { runJob } from '../jobs/jobs.js';
-import { shopJob, type JobOptions } from '../operations.js';
+import { readingJob, type JobOptions } from '../operations.js';
 import { unboundReport, verifyBackup, type VerifyReport } from './database.js';
 import { keepVerify, verifyRecord } from './verify-record.js';
 
@@ -52,8 +52,8 @@ export async function verifyAndKeep(settings: Settings, repository: Repository, 
 /** Verifies `record` as a job; a damaged archive fails the job, with what is wrong as its error. */
 export async function verifyAsJob(settings: Settings, record: BackupRecord, request: JobOptions): Promise<{ jobId: string; report: VerifyReport }> {
   const { jobId, result } = await runJob({
-    // Reading an archive needs no maintenance window.
-    ...shopJob(settings, { ...request, maintenance: false }),
+    // Reading an archive needs no maintenance window, and settles nothing in the shop (readingJob).
+    ...readingJob(settings, { ...request, maintenance: false }),
     kind: 'verify',
     type: record.type,
     name: record.name,

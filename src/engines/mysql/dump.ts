@@ -76,7 +76,11 @@ export async function dumpMysql(target: MysqlTarget, sink: SqlSink, options: Dum
   signal?.throwIfAborted();
   const connections: MysqlConnection[] = [];
   // Abort interrupts whatever the connections are waiting for; the dump then throws the abort reason.
-  const onAbort = () => connections.forEach((c) => c.destroy());
+  let killing: Promise<void> | undefined;
+  const onAbort = () => {
+    killing = killQueries(target, [...connections]);
+    connections.forEach((c) => c.destroy());
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   let ok = false;
   try {
@@ -94,6 +98,26 @@ export async function dumpMysql(target: MysqlTarget, sink: SqlSink, options: Dum
       if (ok) await conn.end();
       else conn.destroy();
     }
+    await killing;
+  }
+}
+
+/**
+ * Stops the queries the dump's connections run, from a connection of its own (a user may always kill
+ * its own queries). The driver's destroy() only half-closes a socket: a query streaming a big table's
+ * rows went on being read to its end, so a cancelled dump kept the command running for as long as the
+ * rest of the table took (4 to 5 s for 300 MB on a busy machine, after the job had said "cancelled").
+ */
+async function killQueries(target: MysqlTarget, connections: MysqlConnection[]): Promise<void> {
+  try {
+    const killer = await openConnection(target, { noDatabase: true });
+    try {
+      for (const conn of connections) await killer.query(`KILL QUERY ${Number(conn.threadId)}`).catch(() => undefined);
+    } finally {
+      killer.destroy();
+    }
+  } catch {
+    // The server is unreachable: the queries end with their connections.
   }
 }
 

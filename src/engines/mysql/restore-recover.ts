@@ -7,6 +7,8 @@
 //   rename are created again. The decision is recorded before anything is dropped, so recovery itself
 //   may be interrupted and run again.
 // - committed / undone: only the helper schemas are left to drop.
+// A database the restore created (it was missing) is dropped again when the restore ends as it was: it
+// would be an empty database that nobody asked for.
 // The dead restore's sessions are waited for first (the server finishes a statement after its client is
 // gone), then the restore's lock is taken, so a recovery never runs beside a live restore of the database.
 import type { RecoveryOutcome, RestoreJournal } from '../engine.js';
@@ -14,7 +16,7 @@ import type { MysqlTarget } from '../target.js';
 import { quoteId } from './restore-parse.js';
 import { dropHelperSchemas, restoreLockName, serverStartTime } from './helper-schemas.js';
 import type { MysqlRestoreState } from './restore.js';
-import { openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
+import { asServerError, exec, openRawSession, quoteString, run, text, type RawConnection } from './restore-session.js';
 import { readCurrentUser } from './swap-objects.js';
 import { finishSwap, SwapError, undoUnrenamedSwap, wasRenamed, type SwapInput } from './swap-tables.js';
 
@@ -47,6 +49,7 @@ export async function recoverMysql(target: MysqlTarget, state: MysqlRestoreState
       await journal.record({ ...state, phase: database === 'new' ? 'committed' : 'undone' });
     }
     for (const schema of await dropHelperSchemas(admin, [state.stage, state.prev])) done.push(`dropped the helper schema ${quoteId(schema)}`);
+    if (database === 'old' && state.createdDatabase) done.push(...(await dropCreatedDatabase(admin, state.database)));
     return { database, done };
   } finally {
     if (locked) await run(admin, `SELECT RELEASE_LOCK(${quoteString(lockName)})`).catch(() => undefined);
@@ -94,6 +97,29 @@ async function settleSwap(target: MysqlTarget, admin: RawConnection, state: Mysq
   } finally {
     await shopConn.end().catch(() => undefined);
   }
+}
+
+/**
+ * Drops the database the restore created, where it is still empty (no table, view, routine or event: as
+ * the restore found it, missing); a line for what was done or left.
+ */
+async function dropCreatedDatabase(admin: RawConnection, database: string): Promise<string[]> {
+  const name = quoteString(database);
+  const [row] = await run(
+    admin,
+    `SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${name}) AS found,
+            (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ${name})
+          + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ${name})
+          + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ${name}) AS objects`,
+  );
+  if (Number(row?.found) === 0) return [];
+  if (Number(row?.objects) > 0) return [`left the database ${quoteId(database)}, which the restore had created: it holds objects now`];
+  try {
+    await exec(admin, `DROP DATABASE ${quoteId(database)}`);
+  } catch (error) {
+    return [`could not drop the database ${quoteId(database)}, which the restore had created (${asServerError(error).message}); it is empty: drop it by hand`];
+  }
+  return [`dropped the database ${quoteId(database)}, which the restore had created`];
 }
 
 /** How long recovery waits for a dead restore's statements to finish in the server. */

@@ -103,6 +103,8 @@ export interface MysqlRestoreState extends RestoreState {
   swap?: { staged: SchemaInventory; old: SchemaInventory; tables?: string[] };
   /** The restore's sessions that may still run a statement after its process died, and when the server started. */
   sessions?: { ids: number[]; serverStarted: number };
+  /** The database was missing and the restore created it: a restore that ends as it was drops it again. */
+  createdDatabase?: true;
 }
 
 /** Suffix of the helper schemas: the job's id when the caller gives one, so a person sees whose they are. */
@@ -223,6 +225,8 @@ class MysqlRestore {
     const query = `SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ${quoteString(this.db)}`;
     let [schema] = await run(this.admin, query);
     if (!schema) {
+      // Recorded before it is made: a restore that ends with the database as it was drops it again (restore-recover.ts).
+      await this.record({ ...this.state, createdDatabase: true });
       await exec(this.admin, `CREATE DATABASE ${quoteId(this.db)}`);
       this.warnings.push(`database ${quoteId(this.db)} did not exist and was created`);
       [schema] = await run(this.admin, query);

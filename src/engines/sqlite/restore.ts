@@ -55,6 +55,8 @@ export interface SqliteRestoreState extends RestoreState {
   stage: string;
   /** The table the swap's transaction creates (see SwapOptions.commitMarker). */
   marker: string;
+  /** The database file was missing and the swap creates it: a restore that ends as it was removes it again. */
+  createdDatabase?: true;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function restoreSqlite(target: SqliteTarget, sql: AsyncIterable<Buf
     if (options.stagedStatements?.length) runOnStage(stage, options.stagedStatements, busyTimeoutMs);
     await options.beforeSwap?.();
     const tables = options.tables?.length ? options.tables : undefined; // none named: all of them
-    await journal?.record({ ...state, phase: 'swapping' });
+    await journal?.record({ ...state, phase: 'swapping', ...(existsSync(target.path) ? {} : { createdDatabase: true as const }) });
     const result = await swapInto(target.path, stage, busyTimeoutMs, {
       ...(tables ? { tables } : {}),
       copyHeader: loaded.setsHeader && !tables,
@@ -139,6 +141,10 @@ export async function recoverSqlite(target: SqliteTarget, state: SqliteRestoreSt
       await journal.record({ ...state, phase: committed ? 'committed' : 'undone' });
       done.push(committed ? `the restore of ${state.path} had committed: the database is the backup's` : `the restore of ${state.path} had not committed: the database is as it was`);
     }
+  }
+  if (database === 'old' && state.createdDatabase && existsSync(state.path)) {
+    await removeDatabaseFiles(state.path);
+    done.push(`removed ${state.path}, which the restore had created`);
   }
   if (existsSync(state.stage)) {
     await removeDatabaseFiles(state.stage);

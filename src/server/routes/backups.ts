@@ -9,6 +9,7 @@ import type { Settings } from '../../config/settings.js';
 import { UsageError } from '../../shared/errors.js';
 import { log } from '../../shared/log.js';
 import { requireBoundManifest } from '../../repository/manifest-binding.js';
+import { isIncrementalFile } from '../../repository/naming.js';
 import { Repository } from '../../repository/repository.js';
 import { isLocal } from '../../repository/offsite-copy.js';
 import { rollBack, takeBackup } from '../../core/operations.js';
@@ -20,12 +21,13 @@ import { keptDrills } from '../../core/verify/drill-record.js';
 import { keptVerifies } from '../../core/verify/verify-record.js';
 import { verifyAsJob } from '../../core/verify/verify-job.js';
 import { interruptedRollbacks } from '../../core/rollback/recover.js';
-import { snapshotArchive } from '../../core/snapshot-source.js';
+import { interruptedRestores } from '../../core/restore/restore-journals.js';
+import { snapshotDownload } from '../../core/snapshot-source.js';
 import { listBackupFolder, normaliseFolder, tablesOf } from '../../core/browse/backup-contents.js';
 import { removeDataOfDeleted } from '../../core/incremental-data.js';
 import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { HttpError } from '../auth.js';
-import { field, type ServerContext } from '../context.js';
+import { field, requirePasswordAgain, type ServerContext } from '../context.js';
 
 async function lookup(repository: Repository, id: string): Promise<BackupRecord> {
   try {
@@ -55,6 +57,21 @@ function startJob<T>(run: (onStart: (jobId: string) => void) => Promise<T>, onEn
       },
     );
   });
+}
+
+type AuditJob = (success: boolean | 'cancelled', detail?: string) => Promise<void>;
+
+/**
+ * Starts a job on one backup (startJob) and audits it: a refusal to start at once, then its end (succeeded
+ * with the backup's `file`; failed or cancelled with its error).
+ */
+async function startAuditedJob<T>(settings: Settings, file: string, run: (onStart: (jobId: string) => void) => Promise<T>, audit: AuditJob): Promise<string> {
+  try {
+    return await startJob(run, (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, file)).catch(() => undefined));
+  } catch (error) {
+    await audit(false, (error as Error).message);
+    throw error;
+  }
 }
 
 function jobRecord(settings: Settings, jobId: string) {
@@ -124,10 +141,12 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const records = await repository.session().list({ onStoreUnreachable: (line) => warnings.push(line) });
     // A rollback that was interrupted and not yet recovered: the shop may be half rolled back.
     const interrupted = await interruptedRollbacks(settings.home);
+    // A restore into another place that was interrupted: its copy may be half restored (the shop is not).
+    const interruptedRestoreLines = await interruptedRestores(settings.home);
     // Each backup with its last verify (the page's "Verified 2 h ago"), from the page or `lifeboat verify`.
     const verified = (await StateStore.with(settings, keptVerifies)).byBackup;
     const backups = records.map((record) => ({ ...recordSummary(record), ...(verified[record.id] ? { verify: verified[record.id] } : {}) }));
-    return { backups, warnings: [...interrupted, ...warnings], interrupted };
+    return { backups, warnings: [...interrupted, ...interruptedRestoreLines, ...warnings], interrupted, interruptedRestores: interruptedRestoreLines };
   });
 
   // The summary above the grid: freshness against the schedule, space, off-site, the last drill.
@@ -206,9 +225,9 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     const backups = repository.session();
     const found = await find(request, backups);
     requireBoundManifest(found, 'download it'); // 409: its bytes cannot be checked against a checksum
-    if (found.manifest?.incremental) {
+    if (isIncrementalFile(found.file)) {
       // Made on the fly from the content store: a standard .tgz, whole (its size is known only at the end).
-      const made = await snapshotArchive(backups.backupDir, found);
+      const made = await snapshotDownload(backups, found);
       reply.header('content-type', made.mediaType).header('content-disposition', `attachment; filename="${made.fileName.replace(/"/g, '')}"`);
       await context.audit(request, session, 'download', true, found.id);
       return reply.header('accept-ranges', 'none').send(made.body);
@@ -252,53 +271,35 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
   app.post('/api/backups/:id/verify', async (request, reply) => {
     const session = await context.auth(request, 'backup');
     const record = await find(request);
-    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'verify', success, record.id, detail);
-    let jobId: string;
-    try {
-      jobId = await startJob(
-        (onStart) => verifyAsJob(settings, record, { trigger: 'api', onStart, onNotice: log.warn }),
-        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
-      );
-    } catch (error) {
-      await audit(false, (error as Error).message);
-      throw error;
-    }
+    const audit: AuditJob = (success, detail) => context.audit(request, session, 'verify', success, record.id, detail);
+    const jobId = await startAuditedJob(settings, record.file, (onStart) => verifyAsJob(settings, record, { trigger: 'api', onStart, onNotice: log.warn }), audit);
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 
   app.post('/api/backups/:id/rollback', async (request, reply) => {
     const session = await context.auth(request, 'rollback');
     const record = await find(request);
-    const password = field(request.body, 'password');
-    // The same limits as sign-ins: a stolen session must not become a way to guess the password.
-    if (typeof password !== 'string' || !(await context.checkPassword(request, session.user.username, password))) {
-      await context.audit(request, session, 'rollback', false, record.id, 'wrong password');
-      throw new HttpError(403, 'wrong password');
-    }
+    await requirePasswordAgain(context, request, session, 'rollback', record.id);
     const tables = names(request.body, 'tables');
     const paths = names(request.body, 'paths');
     const parts = tables?.length ? ` (tables ${tables.join(', ')})` : paths?.length ? ` (paths ${paths.join(', ')})` : '';
-    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'rollback', success, record.id, detail === undefined ? undefined : `${detail}${parts}`);
-    let jobId: string;
-    try {
-      jobId = await startJob(
-        (onStart) =>
-          rollBack(settings, record, {
-            ...(tables ? { tables } : {}),
-            ...(paths ? { paths } : {}),
-            maintenance: flag(request.body, 'maintenance'),
-            allowStripped: flag(request.body, 'allowStripped'),
-            safetyBackup: flag(request.body, 'safetyBackup'),
-            trigger: 'api',
-            onStart,
-            onNotice: log.warn,
-          }),
-        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
-      );
-    } catch (error) {
-      await audit(false, (error as Error).message);
-      throw error;
-    }
+    const audit: AuditJob = (success, detail) => context.audit(request, session, 'rollback', success, record.id, detail === undefined ? undefined : `${detail}${parts}`);
+    const jobId = await startAuditedJob(
+      settings,
+      record.file,
+      (onStart) =>
+        rollBack(settings, record, {
+          ...(tables ? { tables } : {}),
+          ...(paths ? { paths } : {}),
+          maintenance: flag(request.body, 'maintenance'),
+          allowStripped: flag(request.body, 'allowStripped'),
+          safetyBackup: flag(request.body, 'safetyBackup'),
+          trigger: 'api',
+          onStart,
+          onNotice: log.warn,
+        }),
+      audit,
+    );
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 
@@ -306,11 +307,7 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
   app.post('/api/backups/:id/restore-to', async (request, reply) => {
     const session = await context.auth(request, 'admin');
     const record = await find(request);
-    const password = field(request.body, 'password');
-    if (typeof password !== 'string' || !(await context.checkPassword(request, session.user.username, password))) {
-      await context.audit(request, session, 'restore', false, record.id, 'wrong password');
-      throw new HttpError(403, 'wrong password');
-    }
+    await requirePasswordAgain(context, request, session, 'restore', record.id);
     const text = (name: string): string | undefined => {
       const value = field(request.body, name);
       if (value === undefined || value === null || value === '') return undefined;
@@ -319,17 +316,9 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
     };
     const toDatabase = text('toDatabase');
     if (!toDatabase) throw new HttpError(400, 'toDatabase is required: the database to restore into, e.g. mysql://user:password@127.0.0.1:3306/staging');
-    const audit = (success: boolean | 'cancelled', detail?: string) => context.audit(request, session, 'restore', success, record.id, detail);
-    let jobId: string;
-    try {
-      jobId = await startJob(
-        (onStart) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', onStart, onNotice: log.warn }),
-        (id, error) => void (error ? failedOrCancelled(settings, id).then((result) => audit(result, (error as Error).message)) : audit(true, record.file)).catch(() => undefined),
-      );
-    } catch (error) {
-      await audit(false, (error as Error).message);
-      throw error;
-    }
+    const audit: AuditJob = (success, detail) => context.audit(request, session, 'restore', success, record.id, detail);
+    const run = (onStart: (jobId: string) => void) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', onStart, onNotice: log.warn });
+    const jobId = await startAuditedJob(settings, record.file, run, audit);
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
 }

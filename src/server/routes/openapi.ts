@@ -90,7 +90,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
         notify: obj({ webhookUrl: { type: ['string', 'null'] }, smtp: { type: ['object', 'null'] }, onSuccess: bool }),
         backups: obj({ incremental: bool }, ['incremental']),
       }),
-      responses: { '200': '{schedule, notify, backups, fixed, machineTimeZone}', '400': 'a bad value, named (e.g. schedule time must be HH:MM), a field over its limit, a field fixed by env/config, or incremental with off-site storage set', ...AUTH },
+      responses: { '200': '{schedule, notify, backups, fixed, machineTimeZone}', '400': 'a bad value, named (e.g. schedule time must be HH:MM), a field over its limit, or a field fixed by env/config', ...AUTH },
     },
   },
   '/api/settings/notify-test': {

@@ -1,0 +1,86 @@
+// The data of an incremental backup on its way to the bucket, before its snapshot file and manifest
+// (offsite-copy.ts puts those, in that order, as for any archive): the packs it needs that no backup in
+// the bucket has recorded yet, then one index file naming them, then its uses record (every pack it
+// needs). Packs are immutable and named by their table's sha256, so a pack another backup's uses record
+// names is in the bucket already and is not sent again. Nothing refers to what is sent until the uses
+// record is written, and no backup is listed until its manifest is: an upload that fails leaves
+// objects that the next prune of the bucket removes.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import type { EncryptionSecret } from '../archive/encrypt.js';
+import { openSnapshot } from '../archive/content/open-snapshot.js';
+import { packBlobs } from '../archive/content/pack-table.js';
+import { packsOfSnapshot, type UsedPack } from '../archive/content/snapshot-packs.js';
+import { packPathOf, storeDirOf, type PackRecord } from '../archive/content/store-layout.js';
+import type { ObjectStore } from '../stores/store.js';
+import type { BackupRecord } from '../shared/types.js';
+import { indexKey, packKey, prepareRemoteContent, putContent, readUses, remoteSnapshotFiles, writeUses, type RemoteContent } from './offsite-content.js';
+
+export interface ContentUploadOptions {
+  signal?: AbortSignal;
+  /** Bytes of packs sent so far, of `total`. */
+  onBytes?: (bytes: number, total: number) => void;
+}
+
+/** The packs the uses records of the snapshot files in the bucket name: there, and named by an index. */
+async function recordedPacks(content: RemoteContent): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const file of await remoteSnapshotFiles(content.store)) {
+    // A record that cannot be read names nothing here: its packs are sent again if this backup needs them.
+    for (const pack of await readUses(content, file).catch(() => [])) ids.add(pack.id);
+  }
+  return ids;
+}
+
+/** The packs the local snapshot `record` needs (its snapshot file checked against its manifest first). */
+async function localPacks(backupDir: string, record: BackupRecord): Promise<UsedPack[]> {
+  const snapshot = await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
+  try {
+    return await packsOfSnapshot(storeDirOf(backupDir), snapshot.reader, snapshot.document.listing);
+  } finally {
+    await snapshot.close();
+  }
+}
+
+/** Sends one local pack; its index entry, from its own blob table. */
+async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack, options: ContentUploadOptions, onSent: (bytes: number) => void): Promise<PackRecord> {
+  const file = packPathOf(storeDir, pack.id);
+  const handle = await open(file, 'r');
+  let blobs;
+  try {
+    blobs = await packBlobs(handle, pack.size, pack.id);
+  } finally {
+    await handle.close();
+  }
+  let read = 0;
+  const onBytes = (bytes: number) => onSent((read = bytes));
+  await putContent(content, packKey(pack.id), createReadStream(file, { highWaterMark: 1 << 20 }), { signal: options.signal, onBytes });
+  if (read !== pack.size) throw new Error(`pack ${pack.id} is ${pack.size} bytes, ${read} were sent`);
+  return { id: pack.id, size: pack.size, blobs };
+}
+
+/**
+ * Uploads what the bucket lacks of the data of the incremental backup `record` (in `backupDir`), and
+ * its uses record. Encrypted with `secret` when given; refused when the bucket's store is encrypted
+ * otherwise (offsite-content.ts).
+ */
+export async function uploadContent(store: ObjectStore, backupDir: string, record: BackupRecord, secret: EncryptionSecret | undefined, options: ContentUploadOptions = {}): Promise<void> {
+  const content = await prepareRemoteContent(store, secret, options.signal);
+  const packs = await localPacks(backupDir, record);
+  const recorded = await recordedPacks(content);
+  const lacking = packs.filter((pack) => !recorded.has(pack.id));
+  const total = lacking.reduce((sum, pack) => sum + pack.size, 0);
+  let sent = 0;
+  const sentPacks: PackRecord[] = [];
+  for (const pack of lacking) {
+    sentPacks.push(await sendPack(content, storeDirOf(backupDir), pack, options, (bytes) => options.onBytes?.(sent + bytes, total)));
+    sent += pack.size;
+  }
+  if (sentPacks.length > 0) {
+    const index = Buffer.from(JSON.stringify({ packs: sentPacks }) + '\n', 'utf8');
+    await putContent(content, indexKey(createHash('sha256').update(index).digest('hex')), [index], { signal: options.signal });
+  }
+  await writeUses(content, record.file, packs, options.signal);
+}

@@ -1,0 +1,274 @@
+// Incremental backups in off-site storage, through the real `lifeboat` command against a real S3 server
+// (s3rver), plain and encrypted: two incremental System backups of the corner-case demo shop are copied
+// to the bucket as they are taken (the second sends only the packs the first did not), the backup
+// folder is wiped (a server that lost its disk), and the second is verified and rolled back from the
+// bucket alone to the exact tree and database; the download of a backup only in the bucket is a .tgz
+// GNU tar extracts to the tree. A backup taken while storage was unset is marked `copy missing` and
+// `upload --missing` copies it. Deleting backups removes from the bucket the packs no remaining backup
+// uses, and what a crashed upload or delete left is removed by the next prune of the bucket; the
+// remaining backup still verifies from the bucket, every blob read. The bucket's store has one key: an
+// upload with another, with one to a plain store, or without the key of an encrypted one is refused.
+import { DatabaseSync as Database } from 'node:sqlite';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/config/settings.js';
+import { snapshotDownload } from '../../src/core/snapshot-source.js';
+import { prepareRemoteContent } from '../../src/repository/offsite-content.js';
+import { Repository } from '../../src/repository/repository.js';
+import { runCli } from '../helpers/cli.js';
+import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
+import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
+import { tableRowsDigest } from '../helpers/sqlite.js';
+import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
+import { fingerprintTree, ignoredInCornerShop, treeDifferences, type TreeEntry } from '../helpers/tree.js';
+
+const MICROSECOND = 1000n;
+const VOLATILE = ['var'];
+const GENERATED = 200;
+
+const digest = tableRowsDigest;
+
+interface BackupJson {
+  id: string;
+  file: string;
+  dump: string;
+}
+
+let s3: TestS3;
+
+beforeAll(async () => {
+  s3 = await startS3();
+  // The in-process steps (the download, the prune after a crash) take the bucket's credentials from here.
+  process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+});
+
+afterAll(async () => {
+  await s3?.stop();
+});
+
+describe.each([
+  ['plain', false],
+  ['encrypted', true],
+])('incremental backups in off-site storage (%s)', (mode, encrypted) => {
+  let base: string;
+  let shop: CornerDemoShop;
+  let env: Record<string, string>;
+  let first: BackupJson;
+  let second: BackupJson;
+  let secondPrint: TreeEntry[];
+  let secondDb: string;
+  const prefix = `incremental-${mode}`;
+  const bucket = () => s3.store(prefix);
+  const at = (rel: string) => path.join(shop.root, rel);
+  const shopPrint = () => fingerprintTree(shop.root, { follow: ['pub/media'], ignore: ignoredInCornerShop });
+  const cli = async (args: string[], extra: Record<string, string> = {}) => {
+    const result = await runCli(args, { ...env, ...extra });
+    if (args[0] === 'rollback') await rollbackCleanedUp(at('var/lifeboat'));
+    return result;
+  };
+  const keys = async (under: string) => (await bucket().list(under)).map((o) => o.key);
+
+  beforeAll(async () => {
+    base = await mkdtemp(path.join(tmpdir(), `lifeboat-offsite-incremental-${mode}-`));
+    shop = await cornerDemoShop(base);
+    for (let i = 0; i < GENERATED; i++) {
+      await mkdir(at(`app/code/Gen/M${i % 10}`), { recursive: true });
+      await writeFile(at(`app/code/Gen/M${i % 10}/File${i}.php`), `<?php // generated file ${i}\n${'x'.repeat(i * 10)}\n`);
+    }
+    env = {
+      ...shop.env,
+      LIFEBOAT_STORAGE_URL: `s3://${s3.bucket}/${prefix}`,
+      LIFEBOAT_S3_ENDPOINT: s3.endpoint,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    };
+    if (encrypted) {
+      const keyFile = path.join(base, 'backup.key');
+      await writeFile(keyFile, 'a passphrase long enough\n', { mode: 0o600 });
+      env.LIFEBOAT_ENCRYPTION_KEY_FILE = keyFile;
+    }
+  });
+
+  afterAll(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('each incremental backup is copied as it is taken; the second sends only the packs the bucket lacks', async () => {
+    const one = await cli(['backup', 'system', '--incremental', '--json']);
+    expect(one.stderr).toBe('');
+    expect(one.code).toBe(0);
+    first = JSON.parse(one.stdout);
+    const packsAfterFirst = await keys('incremental/data/');
+    expect(packsAfterFirst.length).toBeGreaterThan(0);
+    await writeFile(at('app/code/Gen/M1/File1.php'), '<?php // edited\n');
+    await appendFile(at('app/code/Gen/M2/File2.php'), '// appended\n');
+    await unlink(at('app/code/Gen/M3/File3.php'));
+    await writeFile(path.join(shop.mediaStore, 'catalog/added.jpg'), 'a new image');
+    const db = new Database(shop.dbFile);
+    db.exec("UPDATE store SET name = 'second'");
+    db.close();
+    secondPrint = await shopPrint();
+    secondDb = digest(shop.dbFile);
+    const two = await cli(['backup', 'system', '--incremental', '--json']);
+    expect(two.code).toBe(0);
+    second = JSON.parse(two.stdout);
+    // Every local pack is in the bucket, and none twice: the first's packs were not sent again.
+    const localPacks = (await readdir(path.join(shop.backupDir, 'incremental/data'), { recursive: true })).filter((name) => /[0-9a-f]{64}$/.test(name));
+    const remotePacks = await keys('incremental/data/');
+    expect(remotePacks.map((key) => path.basename(key)).sort()).toEqual(localPacks.map((name) => path.basename(name)).sort());
+    expect(remotePacks).toEqual(expect.arrayContaining(packsAfterFirst));
+    expect(await keys('incremental/index/')).toHaveLength(2);
+    expect(await keys('incremental/uses/')).toEqual([`incremental/uses/${first.file}`, `incremental/uses/${second.file}`]);
+    const list = await cli(['list']);
+    expect(list.stdout).toMatch(new RegExp(`${second.id} .*${second.file.replace(/\./g, '\\.')} +local\\+s3`));
+  });
+
+  it(encrypted ? 'the packs, index and records in the bucket are encrypted, the config says with which key' : 'the packs in the bucket are the local packs, byte for byte', async () => {
+    const packKey = (await keys('incremental/data/'))[0];
+    const remote = await buffer(await bucket().get(packKey));
+    const config = JSON.parse((await buffer(await bucket().get('incremental/config.json'))).toString('utf8'));
+    if (encrypted) {
+      for (const key of [packKey, (await keys('incremental/index/'))[0], `incremental/uses/${second.file}`]) {
+        expect((await buffer(await bucket().get(key))).subarray(0, 8).toString('latin1')).toBe('LBOATENC');
+      }
+      expect(config).toMatchObject({ encryption: 'lifeboat-aes-256-gcm-chunked-v1', keyCheck: expect.any(String) });
+      // The sealed manifest names no path of the tree, nor the dump.
+      const manifest = (await buffer(await bucket().get(`${second.file}.manifest.json`))).toString('utf8');
+      expect(manifest).not.toContain('Gen');
+      expect(manifest).not.toContain(second.dump);
+      expect(JSON.parse(manifest).incremental).toMatchObject({ addedBytes: expect.any(Number), treeBytes: expect.any(Number) });
+    } else {
+      const local = await readFile(path.join(shop.backupDir, 'incremental/data', packKey.slice('incremental/data/'.length)));
+      expect(remote.equals(local)).toBe(true);
+      expect(config).toEqual({ format: 'lifeboat-content-store', version: 1 });
+    }
+  });
+
+  it('with the backup folder wiped, the second is verified and rolled back from the bucket alone, to the exact tree and database', async () => {
+    await rm(shop.backupDir, { recursive: true, force: true });
+    await mkdir(shop.backupDir);
+    const list = await cli(['list']);
+    expect(list.stdout).toMatch(new RegExp(`${first.id} .* s3\\n`));
+    // What it added and holds, from the manifest (its plain part, when sealed).
+    expect(list.stdout).toMatch(new RegExp(`${second.id} .* \\+[\\d.]+ (B|KiB|MiB) of [\\d.]+ [KM]iB `));
+    const verified = await cli(['verify', second.id]);
+    expect(verified.stderr).toBe('');
+    expect(verified.stdout).toMatch(/OK \(.*every blob against its sha256.*store structure/);
+    // Something to undo.
+    await writeFile(at('app/code/Gen/M4/File4.php'), 'changed after the backup');
+    await rm(at('app/code/Gen/M5'), { recursive: true });
+    const db = new Database(shop.dbFile);
+    db.exec("UPDATE store SET name = 'changed'");
+    db.close();
+    const rolled = await cli(['rollback', second.id, '--yes']);
+    expect(rolled.stderr).toBe('');
+    expect(rolled.code).toBe(0);
+    expect(treeDifferences(secondPrint, await shopPrint(), MICROSECOND, VOLATILE)).toEqual([]);
+    expect(digest(shop.dbFile)).toBe(secondDb);
+    // The work folder the backup was fetched into is gone.
+    expect((await readdir(shop.backupDir)).filter((name) => name.startsWith('.lifeboat-fetch-'))).toEqual([]);
+  });
+
+  it.runIf(encrypted)('a wrong key is refused in one line before anything is fetched or changed', async () => {
+    const wrongKey = path.join(base, 'wrong.key');
+    await writeFile(wrongKey, 'another passphrase, long\n', { mode: 0o600 });
+    const refused = await cli(['verify', second.id], { LIFEBOAT_ENCRYPTION_KEY_FILE: wrongKey });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/cannot be decrypted: wrong key/);
+  });
+
+  // The same fetch as the rollback's: once, on the plain copy, is enough.
+  it.runIf(!encrypted)('the download of a backup only in the bucket is a .tgz GNU tar extracts to the tree', async () => {
+    const repository = Repository.open(loadSettings(env, base));
+    try {
+      const made = await snapshotDownload(repository, await repository.find(second.id));
+      const tgz = path.join(base, 'download.tgz');
+      await pipeline(made.body, createWriteStream(tgz));
+      const into = path.join(base, 'gnu');
+      await mkdir(into);
+      execFileSync('tar', ['-xzf', tgz, '-C', into]);
+      const extracted = await fingerprintTree(into, { ignore: (rel) => rel === second.dump });
+      expect(treeDifferences(secondPrint, extracted, 0n, VOLATILE)).toEqual([]);
+    } finally {
+      repository.close();
+    }
+  });
+
+  it('a backup taken while storage was unset is marked copy missing, and upload --missing copies it', async () => {
+    const { LIFEBOAT_STORAGE_URL: _url, LIFEBOAT_S3_ENDPOINT: _endpoint, LIFEBOAT_ENCRYPTION_KEY_FILE: _key, ...withoutStorage } = env;
+    const taken = await runCli(['backup', 'code', '--incremental', '--json'], withoutStorage);
+    expect(taken.code).toBe(0);
+    const third: BackupJson = JSON.parse(taken.stdout);
+    expect((await cli(['list'])).stdout).toMatch(new RegExp(`${third.id} .* local \\(copy missing\\)`));
+    const uploaded = await cli(['upload', '--missing']);
+    expect(uploaded.stderr).toBe('');
+    expect(uploaded.stdout).toContain(`uploaded ${third.file}`);
+    expect((await cli(['list'])).stdout).toMatch(new RegExp(`${third.id} .* local\\+s3`));
+    const removed = await cli(['delete', third.id, '--yes']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(/off-site incremental data no backup uses \(s3:\/\/.*\): removed [1-9]\d* pack\(s\)/);
+  });
+
+  it('deleting a backup removes from the bucket the packs only it used; the other still verifies from the bucket', async () => {
+    const before = await keys('incremental/data/');
+    const removed = await cli(['delete', second.id, '--yes']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toMatch(/off-site incremental data no backup uses \(s3:\/\/.*\): removed [1-9]\d* pack\(s\), .*; [1-9]\d* pack\(s\) kept/);
+    const after = await keys('incremental/data/');
+    expect(after.length).toBeLessThan(before.length);
+    expect(await keys('incremental/uses/')).toEqual([`incremental/uses/${first.file}`]);
+    const verified = await cli(['verify', first.id]);
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+  });
+
+  it('what a crashed upload and a crashed delete left is removed by the next prune of the bucket', async () => {
+    const store = bucket();
+    const kept = await keys('incremental/data/');
+    const indexes = await keys('incremental/index/');
+    // A failed upload: a pack no uses record names. A delete killed after its manifest and snapshot: a uses record alone.
+    const orphanPack = `incremental/data/ab/ab${'0'.repeat(62)}`;
+    await store.put(orphanPack, Readable.from([Buffer.from('a pack no backup uses')]));
+    await store.put('incremental/uses/1700000000_snapshot.incremental.json', Readable.from([Buffer.from('{}')]));
+    const repository = Repository.open(loadSettings(env, base));
+    try {
+      const result = await repository.pruneOffsiteData();
+      expect(result).toMatchObject({ packsRemoved: 1, packsKept: kept.length });
+    } finally {
+      repository.close();
+    }
+    expect(await keys('incremental/data/')).toEqual(kept);
+    expect(await keys('incremental/index/')).toEqual(indexes);
+    expect(await keys('incremental/uses/')).toEqual([`incremental/uses/${first.file}`]);
+    expect((await cli(['verify', first.id])).code).toBe(0);
+  });
+
+  it('deleting the last one leaves no incremental data in the bucket', async () => {
+    const removed = await cli(['delete', first.id, '--yes']);
+    expect(removed.code).toBe(0);
+    expect(await keys('incremental/')).toEqual([]);
+  });
+});
+
+describe("the bucket's incremental store has one key", () => {
+  const passphrase = (text: string) => ({ kind: 'passphrase' as const, passphrase: Buffer.from(text) });
+
+  it('an upload with another key, with a key to a plain store, or without the key of an encrypted one is refused in one line', async () => {
+    const encryptedStore = s3.store('one-key-encrypted');
+    await prepareRemoteContent(encryptedStore, passphrase('the first passphrase'));
+    await expect(prepareRemoteContent(encryptedStore, passphrase('the first passphrase'))).resolves.toMatchObject({ secret: expect.anything() });
+    await expect(prepareRemoteContent(encryptedStore, passphrase('another passphrase!'))).rejects.toThrow(/is encrypted with another key than LIFEBOAT_ENCRYPTION_KEY_FILE's; nothing was changed$/);
+    await expect(prepareRemoteContent(encryptedStore, undefined)).rejects.toThrow(/is encrypted: set LIFEBOAT_ENCRYPTION_KEY_FILE to its key/);
+    const plainStore = s3.store('one-key-plain');
+    await prepareRemoteContent(plainStore, undefined);
+    await expect(prepareRemoteContent(plainStore, passphrase('the first passphrase'))).rejects.toThrow(/is not encrypted, and LIFEBOAT_ENCRYPTION_KEY_FILE is set: a backup would mix plain and encrypted data/);
+  });
+});
