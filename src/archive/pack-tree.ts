@@ -5,6 +5,7 @@
 // file's size. A file that changes or vanishes while it is read becomes a warning; the archive stays
 // well-formed.
 import { open, type FileHandle } from 'node:fs/promises';
+import { crc32Padded, withCrc32, type FileIndexEntry } from './file-index.js';
 import { compressionLevelFor } from './tree-rules.js';
 import type { TarWriter } from './tar-writer.js';
 import { entryStat, notAFileWarning, OPEN_FLAGS, vanishedWarning, type ChangeMarks, type EntryStat, type TreeReadOptions } from './tree-read.js';
@@ -30,6 +31,8 @@ export interface PackResult {
 export interface PackOptions extends TreeReadOptions {
   /** Called after each file with the data bytes written so far and the file's path. */
   onProgress?: (bytes: number, rel: string) => void;
+  /** Called for every member written, in order; for files (hard links too) with the CRC-32 of the bytes the archive holds for it. */
+  onIndexed?: (entry: FileIndexEntry) => void;
   /** The tree's reading, started earlier by the caller (startTreeRead with the same root and options). */
   read?: TreeRead;
 }
@@ -80,8 +83,8 @@ async function openBig(rel: string, abs: string): Promise<Opened> {
 
 const meta = (rel: string, s: EntryStat) => ({ path: rel, mode: s.mode, uid: s.uid, gid: s.gid, mtimeNs: s.mtimeNs });
 
-/** A file ready to be written: read whole (`data`, `after`) or open for streaming (`handle`). */
-type Readable = { before: EntryStat } & ({ data: Buffer; after: ChangeMarks; handle?: undefined } | { data?: undefined; after?: undefined; handle: FileHandle });
+/** A file ready to be written: read whole (`data`, `after`, its CRC-32 `crc`) or open for streaming (`handle`). */
+type Readable = { before: EntryStat } & ({ data: Buffer; after: ChangeMarks; crc: number; handle?: undefined } | { data?: undefined; after?: undefined; handle: FileHandle });
 
 /** Walks `root` and writes every covered entry into `writer` (which the caller finishes). */
 export async function packTree(root: string, writer: TarWriter, options: PackOptions): Promise<PackResult> {
@@ -90,6 +93,9 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
   const followed: { path: string; target: string }[] = [];
   /** dev:ino of hard-linked files already in the archive -> the path they were stored under. */
   const links = new Map<string, string>();
+  /** dev:ino of hard-linked files -> their size and CRC-32, for the index entries of their other names. */
+  const linkedContent = new Map<string, { size: number; crc32: number }>();
+  const indexed = options.onIndexed;
 
   const writeFile = async (rel: string, file: Readable) => {
     const { before } = file;
@@ -98,11 +104,20 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
     if (first !== undefined) {
       await writer.addHardLink({ ...meta(rel, before), linkname: first });
       counts.hardlinks++;
+      const content = linkedContent.get(key);
+      if (content) indexed?.({ path: rel, type: 'hardlink', mtimeNs: before.mtimeNs, ...content });
       return;
     }
     const size = Number(before.size);
-    const body = file.data ?? readChunks(file.handle, size);
+    const crc = { value: file.data ? file.crc : 0 };
+    const body = file.data ?? (indexed ? withCrc32(readChunks(file.handle, size), size, crc) : readChunks(file.handle, size));
     const result = await writer.addFile({ ...meta(rel, before), size }, body, compressionLevelFor(rel));
+    if (indexed) {
+      // What went missing (a file that shrank) is in the archive as zeros.
+      const content = { size, crc32: crc32Padded(Buffer.alloc(0), result.missing, crc.value) };
+      indexed({ path: rel, type: 'file', mtimeNs: before.mtimeNs, ...content });
+      if (before.nlink > 1n) linkedContent.set(key, content);
+    }
     const after: ChangeMarks = file.after ?? (await file.handle.stat({ bigint: true }));
     if (result.missing > 0) warnings.push(`${rel}: shrank while it was read; ${result.missing} missing bytes were stored as zeros`);
     else if (result.truncated || after.size !== before.size) warnings.push(`${rel}: grew while it was read; the backup holds its first ${size} bytes`);
@@ -120,14 +135,16 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
         warnings.push(record.message);
       } else if (record.kind === 'dir') {
         await writer.addDirectory(meta(record.rel, record.stat));
+        indexed?.({ path: record.rel, type: 'dir', size: 0, mtimeNs: record.stat.mtimeNs });
         counts.dirs++;
         if (record.followedTarget !== undefined) followed.push({ path: record.rel, target: record.followedTarget });
       } else if (record.kind === 'symlink') {
         await writer.addSymlink({ ...meta(record.rel, record.stat), linkname: record.linkTarget });
+        indexed?.({ path: record.rel, type: 'symlink', size: 0, mtimeNs: record.stat.mtimeNs });
         counts.symlinks++;
       } else if (record.read) {
-        const { before, after, at, length } = record.read;
-        await writeFile(record.rel, { before, after, data: data.subarray(at, at + length) });
+        const { before, after, at, length, crc32 } = record.read;
+        await writeFile(record.rel, { before, after, data: data.subarray(at, at + length), crc: crc32 });
       } else {
         const opened = await openBig(record.rel, record.abs);
         if (!opened.ok) {

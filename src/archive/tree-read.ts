@@ -5,6 +5,7 @@
 // calling thread (when a test hook must run before each file is opened). Records are plain data, so
 // they cross to the main thread by structured clone and the buffer by transfer.
 import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { walkTree, type WalkEntry, type WalkOptions } from './walk.js';
 
 /** Files up to this size are read whole, synchronously; bigger ones are streamed by the packer. */
@@ -48,6 +49,8 @@ export interface SmallRead {
   after: ChangeMarks;
   at: number;
   length: number;
+  /** CRC-32 of the bytes read, up to the size in `before` (for the file index: computed here, off the main thread). */
+  crc32: number;
 }
 
 export type TreeRecord =
@@ -93,7 +96,8 @@ function readSmall(entry: WalkEntry, slab: Buffer, at: number): SmallRead | Tree
     let got = 0;
     for (let n = -1; n !== 0 && got < want; got += n) n = readSync(fd, slab, at + got, want - got, got);
     const after = fstatSync(fd, { bigint: true });
-    return { before: entryStat(before), after: { size: after.size, mtimeNs: after.mtimeNs }, at, length: got };
+    const crc = crc32(slab.subarray(at, at + Math.min(got, Number(before.size))));
+    return { before: entryStat(before), after: { size: after.size, mtimeNs: after.mtimeNs }, at, length: got, crc32: crc };
   } finally {
     closeSync(fd);
   }

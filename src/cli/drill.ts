@@ -1,20 +1,36 @@
-// `lifeboat drill [ID]`: restores a database backup into a scratch database beside the shop's and checks
-// that every table came back exactly (core/verify/drill.ts); the shop is never touched.
+// `lifeboat drill [ID]`: restores a backup into a scratch database beside the shop's and checks that
+// every table came back exactly (core/verify/drill.ts); a file backup's tree goes into a scratch folder
+// and every file is checked against its file index (core/verify/tree-drill.ts); the shop is never touched.
 import type { Command } from 'commander';
 import type { DrillResult } from '../core/verify/drill.js';
 import { damagedPart } from '../core/verify/archive-damage.js';
+import { describeDifference } from '../core/verify/file-compare.js';
 import { UsageError } from '../shared/errors.js';
 import { findBoundBackup, newestBoundBackup } from './find-backup.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 import { log } from '../shared/log.js';
 
-/** The verdict: one line when every table matches, else a line per table that does not. */
-function printDrill(result: DrillResult): void {
+/** What was restored, in words: the tables and rows, and a file backup's files. */
+function restoredWords(result: DrillResult): string {
   const rows = result.tables.reduce((sum, t) => sum + t.restoredRows, 0);
-  const what = `${result.tables.length} tables, ${rows} rows restored into the scratch ${result.scratch} (removed) in ${result.seconds.toFixed(1)} s`;
+  const tables = result.tables.length > 0 || !result.tree ? [`${result.tables.length} tables, ${rows} rows`] : [];
+  const files = result.tree ? [`${result.tree.counts.files} files`] : [];
+  return `${[...tables, ...files].join(' and ')} restored into the scratch ${result.scratch} (removed) in ${result.seconds.toFixed(1)} s`;
+}
+
+/** The verdict: one line when every table and file matches, else a line per table or file that does not. */
+function printDrill(result: DrillResult): void {
+  const what = restoredWords(result);
+  const tree = result.tree;
   if (result.ok) {
-    stdio.out(`${result.file}: RESTORES: ${what}; every table is as the backup recorded it`);
+    const checked = tree ? (tree.notCompared ? 'every table is as the backup recorded it' : 'every table and file is as the backup recorded it') : 'every table is as the backup recorded it';
+    stdio.out(`${result.file}: RESTORES: ${what}; ${checked}`);
+    if (tree?.notCompared) log.warn(tree.notCompared);
+    return;
+  }
+  if (tree?.damaged) {
+    log.error(`${result.file}: DOES NOT RESTORE: ${tree.damaged}; nothing was compared`);
     return;
   }
   if (result.damaged) {
@@ -27,12 +43,13 @@ function printDrill(result: DrillResult): void {
   }
   for (const name of result.missing) log.error(`  table ${name}: in the backup, missing after the restore`);
   for (const name of result.extra) log.error(`  table ${name}: restored, but not in the backup's manifest`);
+  for (const file of tree?.differing ?? []) log.error(`  file ${file.path}: ${describeDifference(file)}`);
 }
 
 export function registerDrill(program: Command): void {
   program
     .command('drill')
-    .description('restore a database backup into a scratch database beside the shop\'s and check every table against the backup (exit 1 when one differs); the shop is not touched')
+    .description('restore a backup into a scratch database beside the shop\'s (and a file backup\'s tree into a scratch folder) and check every table and file against the backup (exit 1 when one differs); the shop is not touched')
     .argument('[id]', 'the backup id or archive file name (default: the newest database backup)')
     .option('--json', 'print the result as JSON')
     .action(async (id: string | undefined, flags: { json?: boolean }): Promise<void> => {

@@ -53,7 +53,7 @@ export function registerSchedule(program: Command): void {
     .option('--day-of-month <n>', 'monthly runs: 1-31 (default 1; a day a month lacks means its last day)')
     .option('--maintenance', 'put the shop in maintenance mode while the backup runs')
     .option('--no-maintenance', 'do not use maintenance mode')
-    .option('--drill', 'after each scheduled database backup, restore it into a scratch database and check it (lifeboat drill)')
+    .option('--drill', 'after each scheduled backup, restore it into a scratch database (and a file backup\'s tree into a scratch folder) and check it (lifeboat drill)')
     .option('--no-drill', 'no drill after the scheduled backups')
     .option('--enable', 'enable the schedule')
     .option('--disable', 'disable the schedule')

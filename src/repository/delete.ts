@@ -1,8 +1,9 @@
 // Deleting a backup removes its archive and its manifest (in the backup folder the archive first: if we
 // are interrupted, an orphan manifest is ignored, whereas an archive without its manifest would show up
-// as foreign). A part that is already gone is not an error.
+// as foreign). A file archive's file index goes last (an orphan index is never listed). A part that is
+// already gone is not an error.
 import { folderStore } from './catalog.js';
-import { isIncrementalFile, manifestFileName } from './naming.js';
+import { fileIndexName, isIncrementalFile, manifestFileName } from './naming.js';
 import { usesKey } from './offsite-content.js';
 import type { ObjectStore } from '../stores/store.js';
 import type { BackupRecord } from '../shared/types.js';
@@ -12,6 +13,7 @@ export async function deleteBackup(folder: ObjectStore | string, record: BackupR
   const store = folderStore(folder);
   await store.remove(record.file);
   await store.remove(manifestFileName(record.file));
+  if (record.type !== 'db') await store.remove(fileIndexName(record.file));
 }
 
 /**
@@ -23,6 +25,7 @@ export async function deleteBackupEverywhere(folder: ObjectStore | string, store
   if (store && record.locations?.includes('s3')) {
     await store.remove(manifestFileName(record.file));
     await store.remove(record.file);
+    if (record.type !== 'db') await store.remove(fileIndexName(record.file));
     // An incremental backup's record of the packs it uses; the packs go with the next prune of the bucket.
     if (isIncrementalFile(record.file)) await store.remove(usesKey(record.file));
   }

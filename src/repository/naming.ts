@@ -83,6 +83,13 @@ export function parseArchiveFileName(file: string): ParsedArchiveName | undefine
 
 export const MANIFEST_SUFFIX = '.manifest.json';
 
+/** The file index beside a file archive (its manifest's `tree.index` names it and holds its sha256). */
+export const FILE_INDEX_SUFFIX = '.files.gz';
+
+export function fileIndexName(archiveFile: string): string {
+  return archiveFile + FILE_INDEX_SUFFIX;
+}
+
 export function manifestFileName(archiveFile: string): string {
   return archiveFile + MANIFEST_SUFFIX;
 }

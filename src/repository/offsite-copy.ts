@@ -1,5 +1,5 @@
 // Copying backups between the backup folder and the off-site store (the second target).
-//   upload: the archive first, then its manifest. The manifest is the commit point in the bucket: an
+//   upload: the archive first (and a file backup's file index, offsite-index.ts), then its manifest. The manifest is the commit point in the bucket: an
 //     archive object without its manifest (an upload that failed half-way) is never listed.
 //   fetch: a backup that is only off-site is streamed into a work folder inside the backup folder
 //     (`.lifeboat-fetch-*`, never listed, removed afterwards) and then read by the usual verify/rollback.
@@ -25,6 +25,7 @@ import { usesKey } from './offsite-content.js';
 import { fetchContent } from './offsite-content-fetch.js';
 import { uploadContent } from './offsite-content-upload.js';
 import { remoteRecordOf, sealManifest } from './offsite-manifest.js';
+import { fetchFileIndex, fileIndexKey, uploadFileIndex } from './offsite-index.js';
 import { openStoredRecord } from './offsite-read.js';
 import { ENCRYPTION_SCHEME, type BackupRecord } from '../shared/types.js';
 
@@ -123,6 +124,7 @@ export async function uploadBackup(
     const remote = await store.stat(record.file);
     if (remote?.size !== stored.size) throw new Error(`${store.location} holds ${remote?.size ?? 'no'} bytes of it, ${stored.size} were sent`);
     if (!options.secret && stored.size !== manifest.archive.size) throw new Error(`sent ${stored.size} bytes, the manifest says ${manifest.archive.size}`);
+    await uploadFileIndex(store, backupDir, record, options.secret, options.signal);
     const remoteManifest = options.secret ? await sealManifest(manifest, { size: stored.size, sha256: storedHash.sha256() }, options.secret) : manifest;
     const bytes = Buffer.from(JSON.stringify(remoteManifest, null, 2) + '\n', 'utf8');
     await putManifest(store, manifestKey, bytes, options.signal);
@@ -133,6 +135,8 @@ export async function uploadBackup(
     if (!committed && !raced) {
       await store.remove(manifestKey).catch(() => undefined);
       await store.remove(record.file).catch(() => undefined);
+      const indexKey = fileIndexKey(record);
+      if (indexKey) await store.remove(indexKey).catch(() => undefined);
       if (isIncrementalFile(record.file)) await store.remove(usesKey(record.file)).catch(() => undefined);
     }
     if (options.signal?.aborted) throw error;
@@ -230,6 +234,7 @@ async function fetchArchive(store: ObjectStore, record: BackupRecord, dir: strin
     // A plain copy's sha256 is checked by verify (which reports it); a sealed manifest has the encrypted object's.
     if (stored?.sha256 && storedHash.sha256() !== stored.sha256) throw new Error(`its sha256 differs from the manifest's: the object was changed`);
     if (record.manifest) await writeFile(path.join(dir, manifestFileName(record.file)), JSON.stringify(record.manifest, null, 2) + '\n');
+    await fetchFileIndex(store, record, dir, options.secret, options.signal);
   } catch (error) {
     await out.abort();
     if (options.signal?.aborted) throw error;

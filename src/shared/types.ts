@@ -97,6 +97,22 @@ export interface TreeManifest {
   followedSymlinks: { path: string; target: string }[];
   /** The rules that left paths out: built-in prefixes, the backup folder, LIFEBOAT_EXCLUDE globs. */
   excluded: string[];
+  /** The file index written beside the archive (absent in backups made before it was recorded). */
+  index?: FileIndexManifest;
+}
+
+/**
+ * The file index of a file archive: `<archive>.files.gz` beside it, one JSON array per line,
+ * `[path, size, crc32]` for every file (hard links included) as its bytes went into the archive.
+ * Its size and sha256 tie it to this manifest; a restore drill compares the restored files with it.
+ */
+export interface FileIndexManifest {
+  file: string;
+  size: number;
+  sha256: string;
+  /** The content hash of each file: zlib's CRC-32 (IEEE), as an unsigned integer. */
+  hash: 'crc32';
+  entries: number;
 }
 
 /** The database dump inside a file-tree archive: byte for byte what `backup db` writes, in the archive's compression. */

@@ -171,10 +171,7 @@ describe('lifeboat drill on MariaDB', () => {
     }
   });
 
-  it('drills each scheduled database backup when the schedule says so, and only database backups', async () => {
-    const refused = await runCli(['schedule', 'set', '--type', 'system', '--drill'], env);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr.trim()).toMatch(/drill: restore drills take database backups for now, and this schedule takes system backups/);
+  it('drills each scheduled database backup when the schedule says so', async () => {
     const set = await runCli(['schedule', 'set', '--type', 'db', '--frequency', 'daily', '--time', '02:00', '--timezone', 'UTC', '--drill'], env);
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toMatch(/Database backup, daily at 02:00 \(UTC\), then drilled/);

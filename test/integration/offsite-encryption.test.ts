@@ -15,6 +15,8 @@ import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { deleteBackup } from '../../src/repository/delete.js';
 import { listAllBackups } from '../../src/repository/offsite-catalog.js';
 import { rollBack, takeBackup } from '../../src/core/operations.js';
+import { drillBackup } from '../../src/core/verify/drill-job.js';
+import { Repository } from '../../src/repository/repository.js';
 import type { BackupRecord, SealedManifest } from '../../src/shared/types.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { BIN } from '../helpers/cli.js';
@@ -80,6 +82,29 @@ describe('encryption at rest (off-site copy)', () => {
     await rollBack(settings, record, { trigger: 'test' });
     expect(gridRows(settings.root)).toBe(500);
     expect(await readFile(path.join(settings.root, 'app', 'etc', 'env.php'), 'utf8')).toContain(SECRET_IN_ENV_PHP);
+  });
+
+  it('carries a file backup\'s file index encrypted, and drills a backup only in the bucket file by file', async () => {
+    const { settings } = await shop('enc-drill');
+    const { record: taken } = await takeBackup(settings, { type: 'system', trigger: 'test' });
+    const indexKey = `${taken.file}.files.gz`;
+    const plainIndex = await readFile(path.join(settings.backupDir, indexKey));
+    await deleteBackup(settings.backupDir, taken);
+    const stored = await readAll(await s3.store('enc-drill').get(indexKey));
+    expect(stored.subarray(0, 8).toString()).toBe('LBOATENC');
+    expect(stored.includes(plainIndex.subarray(0, 32))).toBe(false);
+    const [remote] = await listAllBackups(settings.backupDir, s3.store('enc-drill'));
+    expect(remote.locations).toEqual(['s3']);
+    const { result } = await drillBackup(settings, remote, { trigger: 'test' });
+    expect(result.ok).toBe(true);
+    const tree = taken.manifest!.tree!;
+    // Every file, each hard link's name, and the dump.
+    expect(result.tree).toMatchObject({ compared: tree.files + tree.hardlinks + 1, differing: [] });
+    expect(result.tree?.notCompared).toBeUndefined();
+    expect(result.tables.length).toBeGreaterThan(0);
+    const repository = Repository.open(settings);
+    await repository.delete(remote).finally(() => repository.close());
+    expect(await s3.store('enc-drill').stat(indexKey)).toBeUndefined();
   });
 
   it('refuses a wrong key before touching the shop', async () => {

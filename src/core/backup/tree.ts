@@ -5,9 +5,11 @@
 // writer: the dump at `var/<time>_db.sql.gz` (Magento's place for it; the codec's extension), then the
 // tree. The shared publish path seals, records and publishes it.
 import { createReadStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { AtomicFile } from '../../archive/atomic-file.js';
 import { FrameWriter } from '../../archive/codec/frame-writer.js';
+import { FileIndexWriter, withCrc32 } from '../../archive/file-index.js';
 import { packTree } from '../../archive/pack-tree.js';
 import { TarWriter } from '../../archive/tar-writer.js';
 import type { WalkEntry } from '../../archive/walk.js';
@@ -22,6 +24,7 @@ import { estimateTree } from '../../archive/tree-estimate.js';
 import { startTreeRead } from '../../archive/tree-reader.js';
 import { estimateDatabase } from '../../engines/data-size.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from '../../repository/publish.js';
+import { fileIndexName } from '../../repository/naming.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
 import { holdsDatabase, type BackupRecord, type CompressionName, type FakeKind, type TreeType } from '../../shared/types.js';
 
@@ -62,7 +65,10 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
   let totalBytes: number | undefined;
   const codec = codecFor(options);
 
+  let indexPath: string | undefined;
+  // The index is published just before the manifest: a backup that fails after that must not leave it.
   return publishArchive(shop.backupDir, type, { ...options, codec }, async (slot): Promise<ManifestContent> => {
+    indexPath = path.join(shop.backupDir, fileIndexName(slot.file));
     let tempDump: AtomicFile | undefined;
     let spaceProblem: Error | undefined;
     const spaceChecked = (async () => {
@@ -86,6 +92,9 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
       stop.abort(); // the walk, when the writing failed first
       throw spaceProblem ?? error;
     }
+  }).catch(async (error: unknown) => {
+    if (indexPath) await rm(indexPath, { force: true });
+    throw error;
   });
 
   async function writeTreeArchive(slot: ArchiveSlot, onTempDump: (temp: AtomicFile) => void): Promise<ManifestContent> {
@@ -95,35 +104,43 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     // The archive file is done with each buffer once written: stored media frames reuse theirs.
     const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text, reuseOutput: true });
     const tar = new TarWriter(frames);
+    const index = await FileIndexWriter.create(path.join(slot.backupDir, fileIndexName(slot.file)));
     // The tree's reading starts now, on its thread, while the database is dumped: the thread's start and
     // the first batches then cost the backup no time of their own (a few batches wait for the packer).
     const readOptions = { rules, skip, signal, beforeFile: options.beforeFile };
     const read = startTreeRead(shop.root, readOptions);
     try {
-      const content = target && dumpPath ? await addDump(tar, target, slot, dumpPath, onTempDump) : { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
+      const content = target && dumpPath ? await addDump(tar, index, target, slot, dumpPath, onTempDump) : { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
       const pack = await packTree(shop.root, tar, {
         ...readOptions,
         read,
+        onIndexed: (entry) => index.add(entry),
         onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes, table: rel }),
       });
       await tar.finish();
       await frames.finish();
+      const indexed = await index.commit();
+      const indexEntry = { file: fileIndexName(slot.file), size: indexed.size, sha256: indexed.sha256, hash: 'crc32' as const, entries: indexed.entries };
       return {
         ...content,
-        tree: { scope, ...pack.counts, followedSymlinks: pack.followed, excluded: estimateRules.describe() },
+        tree: { scope, ...pack.counts, followedSymlinks: pack.followed, excluded: estimateRules.describe(), index: indexEntry },
         warnings: [...content.warnings, ...pack.warnings],
       };
     } catch (error) {
       await read.close(); // a dump that failed leaves the tree unread
+      await index.abort();
       await frames.abandon(); // a failed backup's compressors are freed now, not when collected (`lifeboat serve` runs on)
       throw error;
     }
   }
 
   /** The database's dump, made beside the archive first, then added to it as one member. */
-  function addDump(tar: TarWriter, target: DatabaseTarget, slot: ArchiveSlot, dumpPath: string, onTempDump: (temp: AtomicFile) => void) {
+  function addDump(tar: TarWriter, index: FileIndexWriter, target: DatabaseTarget, slot: ArchiveSlot, dumpPath: string, onTempDump: (temp: AtomicFile) => void) {
     return withDumpBeside(target, slot, codec, { ...options, signal }, onTempDump, async (file, content) => {
-      await tar.addFile({ ...dumpMemberMeta(dumpPath), size: content.dump.size }, createReadStream(file, { highWaterMark: 1 << 20 }), 0);
+      const member = { ...dumpMemberMeta(dumpPath), size: content.dump.size };
+      const crc = { value: 0 };
+      await tar.addFile(member, withCrc32(createReadStream(file, { highWaterMark: 1 << 20 }), member.size, crc), 0);
+      index.add({ path: dumpPath, type: 'file', size: member.size, mtimeNs: member.mtimeNs, crc32: crc.value });
       return content;
     });
   }

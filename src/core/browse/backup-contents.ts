@@ -1,8 +1,9 @@
 // What a backup holds, for browsing it (the page's Browse, `lifeboat list ID`): a database backup's
-// tables from its manifest, and a tree backup's files one folder at a time. A .tgz or .tar.zst is one
-// compressed stream, so a folder's entries are found by reading the archive's headers from its start
-// (the data is inflated and skipped, never written anywhere); an incremental backup's listing is read
-// from its snapshot without touching any file's content. The README gives the times measured.
+// tables from its manifest, and a tree backup's files one folder at a time. A backup with a file index
+// (archive/file-index.ts) is listed from it. Otherwise (older backups, Magento's archives) a .tgz or
+// .tar.zst is one compressed stream, so a folder's entries are found by reading the archive's headers
+// from its start (the data is inflated and skipped, never written anywhere); an incremental backup's
+// listing is read from its snapshot without touching any file's content. The README gives the times measured.
 import path from 'node:path';
 import { readArchive } from '../../archive/archive-read.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
@@ -14,6 +15,8 @@ import { UsageError } from '../../shared/errors.js';
 import type { Repository } from '../../repository/repository.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { archivePath, codecOf } from '../archive-reader.js';
+import { parseFileIndex } from '../../archive/file-index.js';
+import { readCheckedIndex } from '../verify/file-index-check.js';
 import { isUnder, normaliseChosenPaths } from '../rollback/chosen-paths.js';
 
 export interface TableSummary {
@@ -73,6 +76,11 @@ async function* membersOf(archiveDir: string, record: BackupRecord): AsyncGenera
     }
     return;
   }
+  const indexed = await indexedMembers(archiveDir, record);
+  if (indexed) {
+    yield* indexed;
+    return;
+  }
   // Not hashed: nothing is restored from this read.
   const read = readArchive(archivePath(archiveDir, record), { decompress: codecOf(record) ?? DEFAULT_CODEC, hash: false });
   try {
@@ -85,6 +93,19 @@ async function* membersOf(archiveDir: string, record: BackupRecord): AsyncGenera
   } finally {
     await read.close();
   }
+}
+
+/**
+ * The members from the backup's file index, when it has one that its manifest vouches for: a folder is
+ * listed without inflating the archive. A hard link is a member without data, as in the archive.
+ */
+async function indexedMembers(archiveDir: string, record: BackupRecord): Promise<Member[] | undefined> {
+  const index = record.manifest?.tree?.index;
+  if (!index) return undefined;
+  const checked = await readCheckedIndex(archiveDir, index);
+  if ('problem' in checked) return undefined; // the archive itself is read instead
+  const entries = await parseFileIndex(index.file, checked.bytes).catch(() => undefined);
+  return entries?.map((e) => ({ path: e.path, type: e.type, size: e.type === 'hardlink' ? 0 : e.size, mtimeNs: e.mtimeNs }));
 }
 
 const isoTime = (ns: bigint) => new Date(Number(ns / 1_000_000n)).toISOString();

@@ -33,7 +33,7 @@ export interface Schedule {
   maintenance: boolean;
   /** Applied after each scheduled backup, when set. */
   retention?: RetentionPolicy;
-  /** After each scheduled database backup, a restore drill of it (lifeboat drill); absent in older schedules: off. */
+  /** After each scheduled backup (any type), a restore drill of it (lifeboat drill); absent in older schedules: off. */
   drill?: boolean;
 }
 
@@ -95,9 +95,6 @@ export function parseScheduleInput(input: ScheduleInput, previous?: Schedule): S
   const retention = input.retention === undefined ? base.retention : input.retention === null ? undefined : parseRetentionPolicy(input.retention);
   if (retention) schedule.retention = retention;
   const drill = input.drill === undefined ? base.drill === true : parseBoolean('drill', input.drill);
-  if (drill && schedule.type !== 'db') {
-    throw new UsageError(`drill: restore drills take database backups for now, and this schedule takes ${schedule.type} backups; schedule type db, or no drill`);
-  }
   if (drill) schedule.drill = true;
   return schedule;
 }

@@ -11,6 +11,7 @@ import { archivePath, codecOf } from '../archive-reader.js';
 import { UsageError } from '../../shared/errors.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { verifyTreeBackup } from './tree.js';
+import { readCheckedIndex } from './file-index-check.js';
 
 export interface VerifyReport {
   ok: boolean;
@@ -42,7 +43,11 @@ export async function verifyBackup(
   }
   if (record.type !== 'db') {
     const { scan: _scan, ...report } = await verifyTreeBackup(backupDir, record, options);
-    return report;
+    const index = record.manifest?.tree?.index;
+    if (!index) return report;
+    report.checked.push('file index');
+    const checked = await readCheckedIndex(backupDir, index);
+    return 'problem' in checked ? { ...report, ok: false, problems: [...report.problems, checked.problem] } : report;
   }
   const file = archivePath(backupDir, record);
   const report: VerifyReport = { ok: true, id: record.id, file: record.file, checked: [], problems: [] };

@@ -6,15 +6,17 @@
 // named: `lifeboat jobs` must not say "succeeded" of a backup that does not restore.
 import { requireDatabase, type Settings } from '../../config/settings.js';
 import { Repository } from '../../repository/repository.js';
-import type { BackupRecord } from '../../shared/types.js';
+import { holdsDatabase, type BackupRecord } from '../../shared/types.js';
 import { runJob } from '../jobs/jobs.js';
 import { shopJob, type JobOptions } from '../operations.js';
 import { drillDatabase, tablesThatDiffer, type DrillResult } from './drill.js';
+import { drillTreeBackup } from './tree-drill.js';
 import { drillRecord, keepDrill } from './drill-record.js';
 import { damagedPart } from './archive-damage.js';
 
 export async function drillBackup(settings: Settings, record: BackupRecord, request: JobOptions): Promise<{ jobId: string; result: DrillResult }> {
-  const target = requireDatabase(settings);
+  // A code backup holds no database: it needs none to be drilled.
+  const target = holdsDatabase(record.type) ? requireDatabase(settings) : undefined;
   const startedAt = new Date();
   let kept = false;
   const keep = async (result: DrillResult) => {
@@ -45,10 +47,13 @@ export async function drillBackup(settings: Settings, record: BackupRecord, requ
           request.onNotice?.(line);
           log(line);
         };
-        const result = await repository.withLocalCopy(record, (archiveDir, whole) => drillDatabase(target, archiveDir, whole, { signal, onProgress, onNotice }), { signal, onProgress });
+        const drill = (archiveDir: string, whole: BackupRecord) =>
+          whole.type === 'db' ? drillDatabase(target!, archiveDir, whole, { signal, onProgress, onNotice }) : drillTreeBackup(target, archiveDir, settings.home, whole, { signal, onProgress, onNotice });
+        const result = await repository.withLocalCopy(record, drill, { signal, onProgress });
         await keep(result);
         if (!result.ok) throw new DrillFailedError(result);
-        log(`the backup restores: ${result.tables.length} tables as recorded`);
+        log(`the backup restores: ${result.tables.length} tables${result.tree ? `, ${result.tree.counts.files} files` : ''} as recorded`);
+        if (result.tree?.notCompared) log(result.tree.notCompared);
         return result;
       } finally {
         repository.close();
@@ -64,6 +69,8 @@ export class DrillFailedError extends Error {
     super(
       result.damaged
         ? `${result.file} is damaged in ${damagedPart(result.damaged)}: nothing was restored`
+        : result.tree?.damaged
+        ? `${result.file} is damaged: ${result.tree.damaged}`
         : `${result.file} does not restore as recorded: ${tablesThatDiffer(result).join(', ')}`,
     );
   }

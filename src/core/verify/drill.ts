@@ -14,6 +14,7 @@ import { archivePath, codecOf, readSqlFile } from '../archive-reader.js';
 import { requireSameEngine, rollbackDatabase } from '../rollback/database.js';
 import { HashingSqlSink, hashTableRanges } from './table-hashes.js';
 import { damagedPart, locateDamage, type ArchiveDamage } from './archive-damage.js';
+import type { TreeDrillResult } from './tree-drill.js';
 
 export interface DrillTable {
   name: string;
@@ -36,6 +37,8 @@ export interface DrillResult {
   extra: string[];
   ok: boolean;
   seconds: number;
+  /** For a file backup: its tree, restored into a scratch folder and compared with its file index. */
+  tree?: TreeDrillResult;
 }
 
 export interface DrillOptions {
@@ -46,7 +49,7 @@ export interface DrillOptions {
 
 /** Drills the database backup `record` (in `backupDir`) against the shop's database server. */
 export async function drillDatabase(target: DatabaseTarget, backupDir: string, record: BackupRecord, options: DrillOptions = {}): Promise<DrillResult> {
-  if (record.type !== 'db') throw new UsageError(`${record.file} is a ${record.type} archive; drills take database backups for now (lifeboat verify checks any archive)`);
+  if (record.type !== 'db') throw new UsageError(`${record.file} is a ${record.type} archive; drillTreeBackup drills it`);
   if (record.origin !== 'lifeboat' || !record.manifest) throw new UsageError(`${record.file} has no Lifeboat manifest to compare a restore with; lifeboat verify checks what it can`);
   requireSameEngine(record, target);
   const started = performance.now();
@@ -87,10 +90,17 @@ export async function drillDatabase(target: DatabaseTarget, backupDir: string, r
   }
 }
 
-/** The tables a drill found not as recorded: differing, missing or extra. */
+/** A drill's report names at most this many files that differ (a tree may have many). */
+const NAMED_FILES = 20;
+
+/** The tables (and files) a drill found not as recorded: differing, missing or extra. */
 export function tablesThatDiffer(result: DrillResult): string[] {
   const damaged = result.damaged ? [damagedPart(result.damaged)] : [];
-  return [...damaged, ...result.tables.filter((t) => !t.same).map((t) => t.name), ...result.missing, ...result.extra];
+  const tree = result.tree;
+  const treeDamage = tree?.damaged ? [`the file archive (${tree.damaged})`] : [];
+  const files = (tree?.differing ?? []).slice(0, NAMED_FILES).map((f) => `file ${f.path} (${f.problem})`);
+  const more = (tree?.differing.length ?? 0) > NAMED_FILES ? [`${tree!.differing.length - NAMED_FILES} more files`] : [];
+  return [...damaged, ...treeDamage, ...result.tables.filter((t) => !t.same).map((t) => t.name), ...result.missing, ...result.extra, ...files, ...more];
 }
 
 function describeScratch(target: DatabaseTarget): string {

@@ -1,0 +1,17 @@
+// Whether a file backup's file index (`<archive>.files.gz`) is the one its manifest names: there, of its
+// size and sha256. `lifeboat verify` reports it; a drill refuses to compare files with another index.
+// A rollback does not need the index and does not look at it.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FileIndexManifest } from '../../shared/types.js';
+
+/** The index's bytes when it is the manifest's, else what is wrong with it. */
+export async function readCheckedIndex(backupDir: string, index: FileIndexManifest): Promise<{ bytes: Buffer } | { problem: string }> {
+  const bytes = await readFile(path.join(backupDir, index.file)).catch(() => undefined);
+  if (!bytes) return { problem: `its file index ${index.file} is missing` };
+  if (bytes.length !== index.size || createHash('sha256').update(bytes).digest('hex') !== index.sha256) {
+    return { problem: `its file index ${index.file} is not the one its manifest names (size or sha256 differ)` };
+  }
+  return { bytes };
+}
