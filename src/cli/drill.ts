@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { DrillResult } from '../core/verify/drill.js';
 import { damagedPart } from '../core/verify/archive-damage.js';
-import { describeDifference } from '../core/verify/file-compare.js';
+import { describeDifference } from '../core/verify/file-difference.js';
 import { UsageError } from '../shared/errors.js';
 import { findBoundBackup, newestBoundBackup } from './find-backup.js';
 import { progressBar } from './progress.js';

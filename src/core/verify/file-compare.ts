@@ -3,17 +3,10 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32OfFileSync, type FileIndexEntry } from '../../archive/file-index.js';
+import type { FileDifference } from './file-difference.js';
 
 const READ_BUFFER = 1 << 20;
 const YIELD_EVERY = 256;
-
-export interface FileDifference {
-  path: string;
-  /** missing: in the index, not restored; extra: restored, not in the index; size or content: both, not equal. */
-  problem: 'missing' | 'extra' | 'size' | 'content';
-  recordedSize?: number;
-  restoredSize?: number;
-}
 
 /** The regular files under `root`, by path relative to it (with `/`). */
 async function restoredFiles(root: string): Promise<string[]> {
@@ -46,18 +39,4 @@ export async function compareWithIndex(root: string, entries: readonly FileIndex
   for (const [rel, recorded] of index) if (!seen.has(rel)) differing.push({ path: rel, problem: 'missing', recordedSize: recorded.size });
   differing.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { compared: seen.size, differing };
-}
-
-/** A difference in words, for the drill's report. */
-export function describeDifference(d: FileDifference): string {
-  switch (d.problem) {
-    case 'missing':
-      return `in the backup (${d.recordedSize} bytes), missing after the restore`;
-    case 'extra':
-      return `restored, but not in the backup's file index`;
-    case 'size':
-      return `${d.recordedSize} bytes in the backup, ${d.restoredSize} restored`;
-    case 'content':
-      return `${d.recordedSize} bytes, but their content differs from the backup's (CRC-32)`;
-  }
 }

@@ -25,7 +25,8 @@ import { archivePath, codecOf } from '../archive-reader.js';
 import { requireFreeSpace } from '../backup/free-space.js';
 import { snapshotStream } from '../snapshot-source.js';
 import { drillDatabase, type DrillOptions, type DrillResult } from './drill.js';
-import { compareWithIndex, type FileDifference } from './file-compare.js';
+import { compareWithIndex } from './file-compare.js';
+import type { FileDifference } from './file-difference.js';
 import { readCheckedIndex } from './file-index-check.js';
 
 export interface TreeDrillResult {
