@@ -155,9 +155,13 @@ describe('lifeboat drill on MariaDB', () => {
     try {
       const settings = loadSettings({ ...env, LIFEBOAT_NOTIFY_WEBHOOK: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }, setup.root);
       const failed = { backupId: 'abcd1234', file: '1796000000_db.sql.gz', ok: false, finishedAt: new Date().toISOString(), seconds: 1, tables: 3, rows: 10, differing: ['sales_order'] };
-      await keepDrill(settings, failed, new Date());
+      await keepDrill(settings, failed, 'db', new Date());
       expect(received).toHaveLength(1);
-      expect(JSON.parse(received[0])).toMatchObject({ kind: 'drill', state: 'failed', error: '1796000000_db.sql.gz did not restore as recorded: sales_order' });
+      expect(JSON.parse(received[0])).toMatchObject({ kind: 'drill', type: 'db', state: 'failed', error: '1796000000_db.sql.gz did not restore as recorded: sales_order' });
+      // A file backup's failed drill is told as its own type, with the command that takes a new one.
+      await keepDrill(settings, { ...failed, file: '1796000000_nomedia.tgz', differing: ['file app/etc/env.php'] }, 'nomedia', new Date());
+      expect(received).toHaveLength(2);
+      expect(JSON.parse(received[1])).toMatchObject({ kind: 'drill', type: 'nomedia', hint: expect.stringContaining('lifeboat backup system --exclude-media') });
       const server2 = await startServer(env);
       try {
         const metrics = await (await fetch(`${server2.base}/metrics`)).text();

@@ -21,7 +21,7 @@ export async function drillBackup(settings: Settings, record: BackupRecord, requ
   let kept = false;
   const keep = async (result: DrillResult) => {
     kept = true;
-    await keepDrill(settings, drillRecord(record, result), startedAt, request.onNotice);
+    await keepDrill(settings, drillRecord(record, result), record.type, startedAt, request.onNotice);
   };
   const { jobId, result } = await runJob<DrillResult>({
     // A drill never puts the shop into maintenance: it does not touch it. It is not a reading job
@@ -37,7 +37,7 @@ export async function drillBackup(settings: Settings, record: BackupRecord, requ
     onDone: async (outcome) => {
       if (kept || outcome.state !== 'failed') return;
       const differing = [`the drill could not run: ${outcome.error ?? 'unknown error'}`];
-      await keepDrill(settings, { backupId: record.id, file: record.file, ok: false, finishedAt: outcome.finishedAt, seconds: 0, tables: 0, rows: 0, differing }, startedAt, request.onNotice);
+      await keepDrill(settings, { backupId: record.id, file: record.file, ok: false, finishedAt: outcome.finishedAt, seconds: 0, tables: 0, rows: 0, differing }, record.type, startedAt, request.onNotice);
     },
     work: async ({ signal, onProgress, log }) => {
       const repository = Repository.open(settings);

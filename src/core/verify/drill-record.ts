@@ -3,7 +3,7 @@
 // through the notification channels, as a failed backup is.
 import type { Settings } from '../../config/settings.js';
 import { StateStore } from '../../state/state.js';
-import type { BackupRecord } from '../../shared/types.js';
+import type { BackupRecord, BackupType } from '../../shared/types.js';
 import { effectiveNotify } from '../notify/settings.js';
 import { notify, type JobEvent } from '../notify/notify.js';
 import { shopName } from '../operations.js';
@@ -41,8 +41,17 @@ export function drillRecord(record: BackupRecord, result: DrillResult, finishedA
   };
 }
 
+/** The command that takes a new backup of a type, for the hint of a failed drill. */
+const BACKUP_COMMANDS: Record<BackupType, string> = {
+  db: 'backup db',
+  system: 'backup system',
+  nomedia: 'backup system --exclude-media',
+  media: 'backup media',
+  code: 'backup code',
+};
+
 /** Keeps the drill's outcome; tells the notification channels when it failed. */
-export async function keepDrill(settings: Settings, drill: DrillRecord, startedAt: Date, onNotice?: (line: string) => void): Promise<void> {
+export async function keepDrill(settings: Settings, drill: DrillRecord, type: BackupType, startedAt: Date, onNotice?: (line: string) => void): Promise<void> {
   await StateStore.with(settings, async (store) => {
     const kept = (await store.getSetting<KeptDrills>(DRILLS_KEY)) ?? {};
     await store.setSetting(DRILLS_KEY, { last: drill, lastOk: drill.ok ? drill : kept.lastOk } satisfies KeptDrills);
@@ -54,10 +63,10 @@ export async function keepDrill(settings: Settings, drill: DrillRecord, startedA
     shop: shopName(settings),
     jobId: `drill of ${drill.backupId}`,
     kind: 'drill',
-    type: 'db',
+    type,
     state: 'failed',
     error: `${drill.file} did not restore as recorded: ${drill.differing.join(', ')}`,
-    hint: 'take a new backup now (lifeboat backup db) and drill it; keep the failing archive to find out why',
+    hint: `take a new backup now (lifeboat ${BACKUP_COMMANDS[type]}) and drill it; keep the failing archive to find out why`,
     file: drill.file,
     startedAt: startedAt.toISOString(),
     finishedAt: drill.finishedAt,
