@@ -8,7 +8,6 @@
 // The manifest beside an encrypted archive is sealed too (offsite-manifest.ts); a fetch opens it first.
 // The manifest is written with `ifAbsent` (S3 conditional writes): a manifest of another backup under
 // the same name is never replaced.
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +18,7 @@ import { DecryptionError, loadEncryptionSecret, type EncryptionSecret } from '..
 import { Meter, readChain, writeChain } from '../archive/filter-chain.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { OperationError, UsageError } from '../shared/errors.js';
+import { makeOwnedFolder, removeAbandonedFolders } from '../shared/owned-folder.js';
 import { requireBoundManifest } from './manifest-binding.js';
 import { isIncrementalFile, manifestFileName } from './naming.js';
 import { usesKey } from './offsite-content.js';
@@ -158,6 +158,10 @@ export interface LocalCopy {
   release(): Promise<void>;
 }
 
+const FETCH_PREFIX = '.lifeboat-fetch-';
+/** A fetch's work folder: mkdtemp's six characters, or the eight hex digits earlier versions used. */
+const FETCH_FOLDER = /^\.lifeboat-fetch-[A-Za-z0-9]{6,8}$/;
+
 /**
  * The folder that holds the backup's archive: the backup folder when the backup is there, else a work
  * folder the archive was fetched into (with its manifest, and an incremental backup's packs), removed
@@ -168,8 +172,11 @@ export async function openLocalCopy(store: ObjectStore | undefined, backupDir: s
   if (!store) throw new OperationError(`${record.file} is only in off-site storage, which is not configured (LIFEBOAT_STORAGE_URL)`);
   // The record with its whole manifest: a sealed one is opened before anything is fetched.
   const whole = await openStoredRecord(store, record, options.secret);
-  const fetchDir = path.join(backupDir, `.lifeboat-fetch-${randomBytes(4).toString('hex')}`);
-  await mkdir(fetchDir, { recursive: true });
+  // Work folders record their process: one a killed fetch left (kill -9, with a whole tree's packs in
+  // it) is removed by the next fetch into the same backup folder.
+  await mkdir(backupDir, { recursive: true });
+  await removeAbandonedFolders(backupDir, FETCH_FOLDER);
+  const fetchDir = await makeOwnedFolder(backupDir, FETCH_PREFIX);
   const release = () => rm(fetchDir, { recursive: true, force: true });
   try {
     await fetchArchive(store, whole, fetchDir, options);

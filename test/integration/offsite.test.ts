@@ -3,8 +3,9 @@
 // that is only in the bucket is fetched for verify and rollback. Through a fault-injecting proxy, a
 // backup ends complete in the bucket or as a clear failure, never as a listed partial one.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyGrid, gridRows, readAll } from '../helpers/demo-db.js';
@@ -91,6 +92,11 @@ describe('off-site copy (S3 second target)', () => {
     expect(remoteOnly.locations).toEqual(['s3']);
     emptyGrid(settings.root, 10);
     await rm(path.join(settings.root, 'pub', 'index.php'));
+    // A fetch killed earlier (kill -9) left its work folder: this fetch removes it.
+    const left = path.join(settings.backupDir, '.lifeboat-fetch-k1lled');
+    await mkdir(left);
+    await writeFile(path.join(left, 'owner.json'), JSON.stringify({ host: hostname(), pid: spawnSync('true').pid }));
+    await writeFile(path.join(left, 'pack.partial'), randomBytes(1000));
     const { outcome } = await rollBack(settings, remoteOnly, { trigger: 'test' });
     expect(outcome.kind).toBe('tree');
     expect(gridRows(settings.root)).toBe(500);
