@@ -62,6 +62,11 @@ const SCRYPT = { N: 2 ** 17, r: 8, p: 1, keylen: 32 };
 /** Node refuses scrypt above 32 MiB of memory unless allowed more: room for the parameters above, twice over. */
 const SCRYPT_MAX_MEMORY = 2 * 128 * SCRYPT.N * SCRYPT.r;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/**
+ * The job history names who started a job: a page user by name, `schedule` for the schedule, `cli:<OS
+ * user>` for a command (no user name holds ":"). A page user named `schedule` would read as the schedule.
+ */
+export const RESERVED_USERNAMES: readonly string[] = ['schedule'];
 export const MIN_PASSWORD_LENGTH = 8;
 
 interface ScryptParameters {
@@ -207,6 +212,9 @@ export class AccountStore {
 
   async addUser(username: string, role: string, password: string): Promise<User> {
     validateName('user', username);
+    if (RESERVED_USERNAMES.includes(username.toLowerCase())) {
+      throw new UsageError(`the user name "${username}" is reserved: the job history uses it for scheduled runs; choose another name`);
+    }
     validatePassword(password);
     requireMaxLength('role', role, INPUT_LIMITS.roleName);
     if (!(await this.getRole(role))) throw new UsageError(`no role "${role}"; known: ${(await this.listRoles()).map((r) => r.name).join(', ')}`);

@@ -2,9 +2,12 @@
 // checked here as they are typed, so a name the server would refuse is flagged at its field before any
 // submit, and the form cannot be sent with it.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/** User names the job history keeps for itself (RESERVED_USERNAMES on the server). */
+const RESERVED_USER = ['schedule'];
 
 /** What is wrong with `name`, in a sentence; '' when it is fine (or still empty). */
 export function nameProblem(name, kind) {
+  if (kind === 'user' && RESERVED_USER.includes(name.toLowerCase())) return `"${name}" is reserved: the job history uses it for scheduled runs.`;
   if (name === '' || NAME.test(name)) return '';
   const bad = [...new Set(name.replace(/[A-Za-z0-9._@-]/g, ''))].map((c) => (c === ' ' ? 'spaces' : `"${c}"`));
   const why = !/^[A-Za-z0-9]/.test(name) && bad.length === 0 ? 'it must start with a letter or digit' : `no ${bad.join(', ')}`;

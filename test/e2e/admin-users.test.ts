@@ -91,6 +91,8 @@ describe('users and roles in Chromium', () => {
 
     await form.getByLabel('Username').pressSequentially('new user');
     expect(await form.getByText('A user name has letters, digits, ".", "_", "@" and "-" only: no spaces.').isVisible()).toBe(true);
+    await form.getByLabel('Username').fill('schedule');
+    expect(await form.getByText('"schedule" is reserved: the job history uses it for scheduled runs.').isVisible()).toBe(true);
     await form.getByLabel('Username').fill('newcomer');
     await form.getByLabel(/^Password/).fill(PASSWORD);
     await form.getByRole('button', { name: 'Add user' }).click();

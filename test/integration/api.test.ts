@@ -117,6 +117,10 @@ describe('HTTP API', () => {
     expect(((await refused.json()) as { error: string }).error).toMatch(/rollback resource must also have the backup resource/);
     expect((await call(server.base, admin, 'POST', '/api/roles', { name: 'operator', resources: ['backup'] })).status).toBe(201);
     expect((await call(server.base, admin, 'POST', '/api/users', { username: 'olga', role: 'operator', password: PASSWORD })).status).toBe(201);
+    // The job history says `schedule` for scheduled runs: no page user may look like it.
+    const reserved = await call(server.base, admin, 'POST', '/api/users', { username: 'Schedule', role: 'operator', password: PASSWORD });
+    expect(reserved.status).toBe(400);
+    expect(((await reserved.json()) as { error: string }).error).toMatch(/user name "Schedule" is reserved/);
     const olga = await signIn(server.base, 'olga', PASSWORD);
     expect((await call(server.base, olga, 'GET', '/api/backups')).status).toBe(200);
     expect((await call(server.base, olga, 'POST', `/api/backups/${backupId}/rollback`, { password: PASSWORD })).status).toBe(403);
@@ -198,6 +202,9 @@ describe('HTTP API', () => {
     expect((await runCliWithStdin(['role', 'list'], env, '')).stdout).toMatch(/^undo +backup,rollback$/m);
     expect((await runCliWithStdin(['user', 'passwd', 'cli-user', '--password-stdin'], env, 'another password\n')).code).toBe(0);
     expect((await runCliWithStdin(['user', 'add', 'x', '--role', 'operator'], env, '')).code).toBe(2);
+    const reserved = await runCliWithStdin(['user', 'add', 'schedule', '--role', 'operator', '--password-stdin'], env, `${PASSWORD}\n`);
+    expect(reserved.code).toBe(2);
+    expect(reserved.stderr.trim().split('\n')).toEqual([expect.stringMatching(/user name "schedule" is reserved.*choose another name/)]);
     expect((await runCliWithStdin(['user', 'remove', 'cli-user'], env, '')).code).toBe(0);
     expect((await runCliWithStdin(['role', 'remove', 'undo'], env, '')).code).toBe(0);
     expect((await runCliWithStdin(['user', 'remove', 'ada'], env, '')).stderr).toMatch(/last admin/);
