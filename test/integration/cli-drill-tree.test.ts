@@ -287,6 +287,8 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
       await chmod(path.join(restored, 'app/etc/empty.txt'), 0o600);
       await rm(path.join(restored, 'pub/config-link.php'));
       await symlink('../elsewhere.php', path.join(restored, 'pub/config-link.php'));
+      await rm(path.join(restored, 'pub/media/catalog'), { recursive: true });
+      await writeFile(path.join(restored, 'pub/media/catalog'), 'a file where a folder was');
       child.kill('SIGUSR2');
       return { code: await ended, stdout, stderr };
     };
@@ -306,6 +308,10 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
         { path: 'app/etc/empty.txt', problem: 'mode', recorded: expect.stringMatching(/^0[0-7]{3,4}$/), restored: '0600' },
         { path: 'pub', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
         { path: 'pub/config-link.php', problem: 'target', recorded: '../app/etc/config.php', restored: '../elsewhere.php' },
+        { path: 'pub/media', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
+        { path: 'pub/media/catalog', problem: 'type', recorded: 'dir', restored: 'file' },
+        { path: 'pub/media/catalog/Bücher Ärger.png', problem: 'missing', recordedSize: 5000 },
+        { path: 'pub/media/catalog/big.jpg', problem: 'missing', recordedSize: 3 << 20 },
       ]);
       expect(result.tables.every((t) => t.same)).toBe(true);
       const jobs = JSON.parse((await runCli(['jobs', '--limit', '1', '--json'], env)).stdout) as { kind: string; state: string; error?: string }[];
@@ -323,6 +329,8 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
       expect(human.stderr).toContain('file app/etc/added.php: restored (a file), but not in the backup\'s listing');
       expect(human.stderr).toMatch(/file app\/etc\/empty\.txt: mode 0[0-7]+ in the backup, 0600 restored/);
       expect(human.stderr).toContain('file pub/config-link.php: a symlink to ../app/etc/config.php in the backup, to ../elsewhere.php restored');
+      expect(human.stderr).toContain('file pub/media/catalog: a folder in the backup, a file restored');
+      expect(human.stderr).toContain(`file pub/media/catalog/big.jpg: in the backup (${3 << 20} bytes), missing after the restore`);
       expect(await shopTree()).toEqual(treeBefore);
       expect(await scratchFolders()).toEqual([]);
     } finally {

@@ -25,13 +25,13 @@ export function describeDifference(d: FileDifference): string {
     case 'missing':
       return `in the backup${d.recordedSize === undefined ? '' : ` (${d.recordedSize} bytes)`}, missing after the restore`;
     case 'extra':
-      return d.restored ? `restored (a ${d.restored}), but not in the backup's listing` : `restored, but not in the backup's file index`;
+      return d.restored ? `restored (${typeWords(d.restored)}), but not in the backup's listing` : `restored, but not in the backup's file index`;
     case 'size':
       return `${d.recordedSize} bytes in the backup, ${d.restoredSize} restored`;
     case 'content':
       return `${d.recordedSize} bytes, but their content differs from the backup's (${d.hash ?? 'CRC-32'})`;
     case 'type':
-      return `a ${d.recorded} in the backup, a ${d.restored} restored`;
+      return `${typeWords(d.recorded)} in the backup, ${typeWords(d.restored)} restored`;
     case 'mode':
       return `mode ${d.recorded} in the backup, ${d.restored} restored`;
     case 'mtime':
@@ -41,6 +41,12 @@ export function describeDifference(d: FileDifference): string {
     case 'link':
       return `a hard link of ${d.recorded} in the backup, another file restored`;
   }
+}
+
+/** An entry's type (as --json gives it: file, dir, symlink, hardlink, other) in words. */
+function typeWords(type: string | undefined): string {
+  const words: Record<string, string> = { file: 'a file', dir: 'a folder', symlink: 'a symlink', hardlink: 'a hard link', other: 'neither a file, a folder nor a symlink' };
+  return words[type ?? ''] ?? String(type);
 }
 
 /** A time in ns since 1970 as UTC with its nanoseconds (a drill tells apart what differs below a second). */

@@ -69,7 +69,9 @@ export async function compareWithListing(root: string, entries: AsyncIterable<Li
     try {
       found = lstatSync(abs(entry.path), { bigint: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // Not there, or a folder above it restored as something else (which is named too).
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
     }
     if (found && (entry.type === 'file' || entry.type === 'hardlink')) compared++;
     const difference = found ? compareEntry(entry, found, abs, buffer, tolerance, options.pieceSize) : { path: entry.path, problem: 'missing' as const, recordedSize: entry.size };
