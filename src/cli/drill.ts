@@ -1,6 +1,7 @@
 // `lifeboat drill [ID]`: restores a backup into a scratch database beside the shop's and checks that
 // every table came back exactly (core/verify/drill.ts); a file backup's tree goes into a scratch folder
-// and every file is checked against its file index (core/verify/tree-drill.ts); the shop is never touched.
+// and every file is checked against its file index, or an incremental backup's every entry against its
+// listing (core/verify/tree-drill.ts); the shop is never touched.
 import type { Command } from 'commander';
 import type { DrillResult } from '../core/verify/drill.js';
 import { damagedPart } from '../core/verify/archive-damage.js';

@@ -2,11 +2,13 @@
 // a System backup of a generated tree is extracted into a scratch folder in Lifeboat's home and every file
 // is compared with the file index written at backup time, and its database part is drilled as a database
 // backup is; a changed recorded hash names the file, an archive changed after its manifest names the
-// damage, a backup without an index is drilled as far as it can be; the shop's tree and database are
-// byte for byte as they were, and the scratch folder is gone afterwards, also after a kill -9.
+// damage, a backup without an index is drilled as far as it can be; an incremental backup's restored
+// entries are compared with its listing (a scratch copy changed while the drill is paused before its
+// comparison names each changed entry), and one with a damaged pack does not restore; the shop's tree and
+// database are byte for byte as they were, and the scratch folder is gone afterwards, also after a kill -9.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { link, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -15,6 +17,7 @@ import { runCli, startCli } from '../helpers/cli.js';
 import { cliShop, type CliShop } from '../helpers/cli-shop.js';
 import { fingerprint } from '../helpers/mysql.js';
 import { fingerprintTree } from '../helpers/tree.js';
+import { startWebhookReceiver } from '../helpers/webhook.js';
 
 const SHOP = `
 CREATE TABLE catalog_product_entity (entity_id INT UNSIGNED AUTO_INCREMENT PRIMARY KEY, sku VARCHAR(64), note TEXT) ENGINE=InnoDB;
@@ -241,13 +244,128 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(human.stderr).toContain('its files could not be compared with what the backup recorded');
   });
 
-  it('drills an incremental backup from its content store, its pieces checked as they are read', async () => {
+  it('drills an incremental backup from its content store, every restored entry compared with its listing', async () => {
     const taken = await backup('system', '--incremental');
     const { code, stderr, drill: result } = await drill(taken.id);
     expect(code, stderr).toBe(0);
-    expect(result).toMatchObject({ ok: true, tree: { compared: 0, differing: [], counts: { files: 12 * 25 + 4 } } });
+    // The files, the hard link and the dump, as for the .tgz.
+    expect(result).toMatchObject({ ok: true, tree: { compared: 12 * 25 + 6, differing: [], counts: { files: 12 * 25 + 4, hardlinks: 1 } } });
+    expect(result.tree.notCompared).toBeUndefined();
     expect(result.tables.every((t) => t.same)).toBe(true);
-    expect(result.tree.notCompared).toMatch(/an incremental backup has no file index \(each piece of its files was checked against its sha256 as it was read\)$/);
+    const human = await runCli(['drill', taken.id], env);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/: RESTORES: 1 tables, 3000 rows and 304 files restored into .*; every table and file is as the backup recorded it$/m);
+    expect(human.stderr).toBe('');
+  });
+
+  it('fails an incremental drill naming each restored entry that is not as its listing recorded, and tells the notification channels', async () => {
+    const taken = await backup('system', '--incremental');
+    const hook = await startWebhookReceiver();
+    // The drill pauses once its tree is restored; the restored tree is changed then, as a broken restore
+    // would leave it, and the drill goes on to compare it.
+    const drillAltered = async (args: string[]) => {
+      const child = startCli(['drill', taken.id, ...args], { ...env, LIFEBOAT_PAUSE_AT: 'drill-restored', LIFEBOAT_NOTIFY_WEBHOOK: hook.url });
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await new Promise<void>((resolve, reject) => {
+        child.stderr?.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes('paused at drill-restored')) resolve();
+        });
+        void ended.then(() => reject(new Error(`the drill ended without pausing: ${stderr}`)));
+      });
+      const [folder] = await scratchFolders();
+      const restored = path.join(home, folder, 'tree');
+      const class2 = path.join(restored, 'app/code/Vendor/Module1/Model/Class2.php');
+      const bytes = await readFile(class2);
+      bytes[bytes.length - 3] ^= 0x20; // same size, other content
+      await writeFile(class2, bytes);
+      await rm(path.join(restored, 'app/code/Vendor/Module3/Model/Class7.php'));
+      await writeFile(path.join(restored, 'app/etc/added.php'), 'not in the backup');
+      await chmod(path.join(restored, 'app/etc/empty.txt'), 0o600);
+      await rm(path.join(restored, 'pub/config-link.php'));
+      await symlink('../elsewhere.php', path.join(restored, 'pub/config-link.php'));
+      await rm(path.join(restored, 'pub/media/catalog'), { recursive: true });
+      await writeFile(path.join(restored, 'pub/media/catalog'), 'a file where a folder was');
+      child.kill('SIGUSR2');
+      return { code: await ended, stdout, stderr };
+    };
+    try {
+      const treeBefore = await shopTree();
+      const json = await drillAltered(['--json']);
+      expect(json.code, json.stderr).toBe(1);
+      const result = JSON.parse(json.stdout) as TreeDrill;
+      expect(result.ok).toBe(false);
+      expect(result.tree.differing).toEqual([
+        { path: 'app/code/Vendor/Module1/Model/Class2.php', problem: 'content', recordedSize: 104, restoredSize: 104, hash: 'sha256' },
+        // A folder whose contents changed has another mtime.
+        { path: 'app/code/Vendor/Module3/Model', problem: 'mtime', recorded: expect.stringMatching(/^\d+$/), restored: expect.stringMatching(/^\d+$/) },
+        { path: 'app/code/Vendor/Module3/Model/Class7.php', problem: 'missing', recordedSize: 289 },
+        { path: 'app/etc', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
+        { path: 'app/etc/added.php', problem: 'extra', restored: 'file', restoredSize: 17 },
+        { path: 'app/etc/empty.txt', problem: 'mode', recorded: expect.stringMatching(/^0[0-7]{3,4}$/), restored: '0600' },
+        { path: 'pub', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
+        { path: 'pub/config-link.php', problem: 'target', recorded: '../app/etc/config.php', restored: '../elsewhere.php' },
+        { path: 'pub/media', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
+        { path: 'pub/media/catalog', problem: 'type', recorded: 'dir', restored: 'file' },
+        { path: 'pub/media/catalog/Bücher Ärger.png', problem: 'missing', recordedSize: 5000 },
+        { path: 'pub/media/catalog/big.jpg', problem: 'missing', recordedSize: 3 << 20 },
+      ]);
+      expect(result.tables.every((t) => t.same)).toBe(true);
+      const jobs = JSON.parse((await runCli(['jobs', '--limit', '1', '--json'], env)).stdout) as { kind: string; state: string; error?: string }[];
+      expect(jobs[0]).toMatchObject({ kind: 'drill', state: 'failed' });
+      expect(jobs[0].error).toContain('file app/code/Vendor/Module1/Model/Class2.php (');
+      expect(jobs[0].error).toContain('file app/etc/added.php (extra)');
+      expect(hook.received).toHaveLength(1);
+      expect(hook.received[0]).toMatchObject({ kind: 'drill', type: 'system', state: 'failed', error: expect.stringContaining('file app/code/Vendor/Module3/Model/Class7.php (missing)') });
+
+      const human = await drillAltered([]);
+      expect(human.code).toBe(1);
+      expect(human.stderr).toMatch(new RegExp(`${taken.file}: DOES NOT RESTORE AS RECORDED: `));
+      expect(human.stderr).toContain("file app/code/Vendor/Module1/Model/Class2.php: 104 bytes, but their content differs from the backup's (sha256)");
+      expect(human.stderr).toMatch(/file app\/etc: modified at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z in the backup, .+Z restored/);
+      expect(human.stderr).toContain('file app/etc/added.php: restored (a file), but not in the backup\'s listing');
+      expect(human.stderr).toMatch(/file app\/etc\/empty\.txt: mode 0[0-7]+ in the backup, 0600 restored/);
+      expect(human.stderr).toContain('file pub/config-link.php: a symlink to ../app/etc/config.php in the backup, to ../elsewhere.php restored');
+      expect(human.stderr).toContain('file pub/media/catalog: a folder in the backup, a file restored');
+      expect(human.stderr).toContain(`file pub/media/catalog/big.jpg: in the backup (${3 << 20} bytes), missing after the restore`);
+      expect(await shopTree()).toEqual(treeBefore);
+      expect(await scratchFolders()).toEqual([]);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it('fails the drill of an incremental backup whose pack was damaged: nothing is compared, the database not restored', async () => {
+    const taken = await backup('system', '--incremental');
+    // The biggest pack holds big.jpg's pieces: one byte in its middle changed.
+    const packs = (await readdir(path.join(setup.backupDir, 'incremental', 'data'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    const sized = await Promise.all(packs.map(async (e) => ({ file: path.join(e.parentPath, e.name), size: (await stat(path.join(e.parentPath, e.name))).size })));
+    const biggest = sized.reduce((a, b) => (b.size > a.size ? b : a));
+    const original = await readFile(biggest.file);
+    const damaged = Buffer.from(original);
+    damaged[damaged.length >> 1] ^= 0x55;
+    await writeFile(biggest.file, damaged);
+    try {
+      const treeBefore = await shopTree();
+      const databaseBefore = await fingerprint(setup.shop);
+      const { code, drill: result } = await drill(taken.id);
+      expect(code).toBe(1);
+      expect(result).toMatchObject({ ok: false, tables: [], tree: { compared: 0, differing: [] } });
+      expect(result.tree.damaged).toMatch(/blob [0-9a-f]{64}.*, (after .+, the last member restored whole|before its first member)$/);
+      const human = await runCli(['drill', taken.id], env);
+      expect(human.code).toBe(1);
+      expect(human.stderr).toMatch(new RegExp(`${taken.file}: DOES NOT RESTORE: .+; nothing was compared`));
+      const jobs = JSON.parse((await runCli(['jobs', '--limit', '1', '--json'], env)).stdout) as { kind: string; state: string; error?: string }[];
+      expect(jobs[0]).toMatchObject({ kind: 'drill', state: 'failed', error: expect.stringContaining(`${taken.file} is damaged: `) });
+      expect(await shopTree()).toEqual(treeBefore);
+      expect(await fingerprint(setup.shop)).toEqual(databaseBefore);
+      expect(await scratchFolders()).toEqual([]);
+    } finally {
+      await writeFile(biggest.file, original);
+    }
   });
 
   it('removes the scratch folder a drill killed with kill -9 left, at the next drill', async () => {

@@ -2,7 +2,7 @@
 // (s3rver), plain and encrypted: two incremental System backups of the corner-case demo shop are copied
 // to the bucket as they are taken (the second sends only the packs the first did not), the backup
 // folder is wiped (a server that lost its disk), and the second is verified and rolled back from the
-// bucket alone to the exact tree and database; the download of a backup only in the bucket is a .tgz
+// bucket alone to the exact tree and database (and drilled from it, file by file); the download of a backup only in the bucket is a .tgz
 // GNU tar extracts to the tree. A backup taken while storage was unset is marked `copy missing` and
 // `upload --missing` copies it. Deleting backups removes from the bucket the packs no remaining backup
 // uses, and what a crashed upload or delete left is removed by the next prune of the bucket; the
@@ -162,6 +162,14 @@ describe.each([
     const verified = await cli(['verify', second.id]);
     expect(verified.stderr).toBe('');
     expect(verified.stdout).toMatch(/OK \(.*every blob against its sha256.*store structure/);
+    // A drill from the bucket alone: every restored entry compared with the listing (the corner shop's
+    // odd names, its symlinked media folder and its hard links among them).
+    const drilled = await cli(['drill', second.id, '--json']);
+    expect(drilled.code, drilled.stderr).toBe(0);
+    const drill = JSON.parse(drilled.stdout) as { ok: boolean; tree: { compared: number; differing: unknown[]; counts: { files: number; hardlinks: number }; notCompared?: string } };
+    expect(drill).toMatchObject({ ok: true, tree: { differing: [] } });
+    expect(drill.tree.notCompared).toBeUndefined();
+    expect(drill.tree.compared).toBe(drill.tree.counts.files + drill.tree.counts.hardlinks + 1); // and the dump
     // Something to undo.
     await writeFile(at('app/code/Gen/M4/File4.php'), 'changed after the backup');
     await rm(at('app/code/Gen/M5'), { recursive: true });

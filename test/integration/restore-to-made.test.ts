@@ -1,17 +1,21 @@
 // What `lifeboat restore` makes for its copy (a database that was missing, the folders of --to-root) it
 // removes again when the copy ends as it was, on the real MariaDB as the shop's own user: a restore of a
 // damaged archive leaves no database and no folder behind, and a database that existed exactly as it was
-// (CHECKSUM TABLE and definitions); a restore killed with SIGKILL is warned about by `lifeboat list` (one
-// line naming the copy and `lifeboat recover`, exit 0) and by GET /api/backups (the page's warning above
-// the grid), and `lifeboat recover` then drops the database it had created and removes its folders, from
-// what its journal recorded.
+// (CHECKSUM TABLE and definitions); a restore of a System backup cancelled with `lifeboat cancel` from
+// another process (paused at a step, cancelled, let go on to its next check) exits 1 and is recorded as
+// cancelled, with the database and folders it made gone, or a database and folder that were there as
+// they were, and the shop's database and files unchanged; a restore killed with SIGKILL is warned about
+// by `lifeboat list` (one line naming the copy and `lifeboat recover`, exit 0) and by GET /api/backups
+// (the page's warning above the grid), and `lifeboat recover` then drops the database it had created and
+// removes its folders, from what its journal recorded.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAtStep, runCli } from '../helpers/cli.js';
+import { killAtStep, runCli, startCli } from '../helpers/cli.js';
+import { fingerprintTree } from '../helpers/tree.js';
 import { addAccounts, call, signIn, startServer } from '../helpers/server.js';
 import { cliShop, type CliShop } from '../helpers/cli-shop.js';
 import { createTestSchema, databaseUrl, fingerprint, queryRows, testTarget, withConnection } from '../helpers/mysql.js';
@@ -60,6 +64,8 @@ describe('a restore into another place removes what it made when the copy ends a
   const databasesOf = async (target: MysqlTarget) =>
     (await queryRows<{ name: string }>(testTarget('mysql'), 'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ? OR SCHEMA_NAME LIKE ?', [target.database, `${target.database}\\_\\_lb\\_%`])).map((row) => row.name);
   const exists = (file: string) => stat(file).then(() => true, () => false);
+  /** The shop's tree as a restore elsewhere must leave it: Lifeboat's own folders left out. */
+  const shopTree = () => fingerprintTree(setup.root, { ignore: (rel) => rel === 'var' });
   const restoreJournals = async () => (await readdir(path.join(home(), 'restores')).catch(() => [] as string[])).filter((name) => name.endsWith('.journal.json'));
 
   beforeAll(async () => {
@@ -175,6 +181,93 @@ describe('a restore into another place removes what it made when the copy ends a
     expect(await restoreJournals()).toEqual([]);
     expect((await runCli(['list'], env)).stderr).toBe('');
     expect(await fingerprint(setup.shop)).toEqual(shopBefore);
+  });
+
+  /**
+   * Runs `args` paused at `step`, cancels its job there with `lifeboat cancel` from another process, and
+   * lets it go on to find the cancellation at its next check: its exit code and stderr, the cancel's
+   * output, the job.
+   */
+  const cancelAtStep = async (args: string[], step: string, atPause: () => Promise<void> = async () => undefined) => {
+    const child = startCli(args, { ...env, LIFEBOAT_PAUSE_AT: step });
+    let stderr = '';
+    const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const says = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const look = () => stderr.includes(text) && resolve();
+        child.stderr?.on('data', look);
+        void ended.then(() => reject(new Error(`lifeboat ${args[0]} ended before it said "${text}": ${stderr}`)));
+        look();
+      });
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    await says(`paused at ${step}`);
+    await atPause();
+    const [job] = JSON.parse((await runCli(['jobs', '--limit', '1', '--json'], env)).stdout) as { id: string; kind: string; state: string }[];
+    expect(job).toMatchObject({ kind: 'restore', state: 'running' });
+    const cancelling = runCli(['cancel', job.id], env);
+    await says('SIGTERM: stopping cleanly');
+    child.kill('SIGUSR2'); // on from the pause
+    const cancel = await cancelling;
+    const [after] = JSON.parse((await runCli(['jobs', '--limit', '1', '--json'], env)).stdout) as { id: string; state: string; error?: string }[];
+    return { code: await ended, stderr, cancel, job: after };
+  };
+
+  // Staged, nothing swapped yet; half-way through the swap of the files (the swap ends, and the cancel is
+  // seen at the database's next check); the files swapped, the database not yet.
+  it.each([
+    ['files-staged', 'interrupted by SIGTERM'],
+    ['database-staged', 'interrupted by SIGTERM'],
+    ['file-renamed', 'the job was cancelled once the files were swapped, so the files were put back as they were: interrupted by SIGTERM'],
+    ['files-swapped', 'the job was cancelled once the files were swapped, so the files were put back as they were: interrupted by SIGTERM'],
+  ])('cancelled with lifeboat cancel at %s: the database and folders it made are gone, the shop as it was', async (step, error) => {
+    const shopBefore = await fingerprint(setup.shop);
+    const shopTreeBefore = await shopTree();
+    const missing = await missingDatabase(`rtcancel${step.replace(/[^a-z]/g, '').slice(0, 8)}`);
+    const made = path.join(base, 'cancelled');
+    const toRoot = path.join(made, 'staging/shop');
+    const { code, stderr, cancel, job } = await cancelAtStep(['restore', backups.system, '--to-database', databaseUrl(missing), '--to-root', toRoot, '--yes'], step, async () => {
+      // What it made so far, before the cancel.
+      expect(await exists(toRoot)).toBe(true);
+      if (step !== 'files-staged') expect(await databasesOf(missing)).toContain(missing.database);
+    });
+    expect(cancel.stdout.trim()).toBe(`job ${job.id} cancelled`);
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n').at(-1)).toBe(`lifeboat: ${error}`);
+    expect(job).toMatchObject({ state: 'cancelled', error });
+    expect(await databasesOf(missing)).toEqual([]);
+    expect(await exists(made)).toBe(false);
+    expect(await readdir(base)).toEqual([]);
+    expect(await restoreJournals()).toEqual([]);
+    expect(await fingerprint(setup.shop)).toEqual(shopBefore);
+    expect(await shopTree()).toEqual(shopTreeBefore);
+  });
+
+  it('cancelled with lifeboat cancel once its database is staged: a database and a folder that were there are as they were, its staged tables gone', async () => {
+    const shopBefore = await fingerprint(setup.shop);
+    const shopTreeBefore = await shopTree();
+    const existing = await createTestSchema('rtcancelkeep', { asShopUser: true });
+    targets.push(existing);
+    await withConnection(existing.target, (conn) => conn.query("CREATE TABLE kept (id INT PRIMARY KEY, v VARCHAR(16)); INSERT INTO kept VALUES (1, 'before')"));
+    const existingBefore = await fingerprint(existing.target);
+    const folder = path.join(base, 'kept');
+    await mkdir(path.join(folder, 'app'), { recursive: true });
+    await writeFile(path.join(folder, 'app/own.txt'), 'the copy\'s own file\n');
+    const folderBefore = await fingerprintTree(folder);
+    const { code, cancel, job } = await cancelAtStep(['restore', backups.system, '--to-database', databaseUrl(existing.target), '--to-root', folder, '--yes'], 'database-staged', async () => {
+      expect((await databasesOf(existing.target)).length).toBeGreaterThan(1); // its staging schema
+    });
+    expect(cancel.stdout.trim()).toBe(`job ${job.id} cancelled`);
+    expect(code).toBe(1);
+    expect(job.state).toBe('cancelled');
+    expect(await fingerprint(existing.target)).toEqual(existingBefore);
+    expect(await databasesOf(existing.target)).toEqual([existing.target.database]);
+    expect(await fingerprintTree(folder)).toEqual(folderBefore);
+    expect(await readdir(base)).toEqual(['kept']);
+    expect(await restoreJournals()).toEqual([]);
+    expect(await fingerprint(setup.shop)).toEqual(shopBefore);
+    expect(await shopTree()).toEqual(shopTreeBefore);
+    await rm(folder, { recursive: true });
   });
 });
 

@@ -143,7 +143,9 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
   } catch (failure) {
     const error = await settleAfterFailure(journal, target, failure);
     if (error === failure && files.swapped && journal.state.files?.settled === 'old') {
-      throw new OperationError(`restoring the database failed, so the files were put back as they were: ${(failure as Error).message}`);
+      // A cancel that came during the swap is seen at the database's next check: it did not fail.
+      const why = options.signal?.aborted ? 'the job was cancelled once the files were swapped' : 'restoring the database failed';
+      throw new OperationError(`${why}, so the files were put back as they were: ${(failure as Error).message}`);
     }
     throw error;
   }

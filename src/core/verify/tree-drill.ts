@@ -3,12 +3,16 @@
 // Lifeboat's home (which backups and rollbacks leave alone), by the same checked extraction a rollback
 // uses (size and sha256 against the manifest, every member against the safety rules, the counts); every
 // restored file is then compared with the file index the backup recorded (its size and CRC-32, see
-// archive/file-index.ts). The embedded dump is then drilled as a database backup is (drill.ts), into a
+// archive/file-index.ts), or, for an incremental backup, every restored entry with the listing it recorded
+// (type, size, the sha256 of each piece, mode, mtime, link targets: listing-compare.ts). The embedded dump is then drilled as a database backup is (drill.ts), into a
 // scratch schema. The scratch folder records its process, so that one a killed drill left is removed
 // by the next drill; it is removed afterwards whatever happened.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readArchive, type FileDigest } from '../../archive/archive-read.js';
+import { readListing } from '../../archive/content/listing.js';
+import { openSnapshot, type OpenedSnapshot } from '../../archive/content/open-snapshot.js';
+import { snapshotTar } from '../../archive/content/snapshot-tar.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import { extractTar } from '../../archive/extract.js';
 import { parseFileIndex } from '../../archive/file-index.js';
@@ -23,9 +27,10 @@ import type { BackupRecord, DumpEntry, Manifest } from '../../shared/types.js';
 import { archiveProblem, checkedAgainst } from '../archive-check.js';
 import { archivePath, codecOf } from '../archive-reader.js';
 import { requireFreeSpace } from '../backup/free-space.js';
-import { snapshotStream } from '../snapshot-source.js';
 import { drillDatabase, type DrillOptions, type DrillResult } from './drill.js';
+import { reachedStep } from '../rollback/step-pause.js';
 import { compareWithIndex } from './file-compare.js';
+import { compareWithListing } from './listing-compare.js';
 import type { FileDifference } from './file-difference.js';
 import { readCheckedIndex } from './file-index-check.js';
 
@@ -78,39 +83,67 @@ export async function drillTreeBackup(target: DatabaseTarget | undefined, backup
   }
 }
 
-/** Extracts the archive into `root` with the rollback's checks, then compares the files with the index. */
+/**
+ * Extracts the archive into `root` with the rollback's checks, then compares the files with what the
+ * backup recorded: the file index of an archive, the listing of an incremental backup (whose snapshot is
+ * opened once, for both).
+ */
 async function restoreAndCompare(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, options: DrillOptions): Promise<TreeDrillResult> {
   const result: TreeDrillResult = { scratch: '', counts: { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 }, compared: 0, differing: [] };
-  const extracted = await extractChecked(root, backupDir, record, manifest, options);
-  if (typeof extracted === 'string') return { ...result, damaged: extracted };
-  result.counts = withoutDump(extracted, manifest);
-  const counted = countsProblem(result.counts, manifest);
-  if (counted) return { ...result, damaged: counted };
-  const index = manifest.tree?.index;
-  if (!index) {
-    const why = manifest.incremental
-      ? 'an incremental backup has no file index (each piece of its files was checked against its sha256 as it was read)'
-      : 'the backup was made before Lifeboat recorded a file index';
-    return { ...result, notCompared: `its files could not be compared with what the backup recorded: ${why}` };
+  const snapshot = manifest.incremental ? await openChecked(backupDir, record) : undefined;
+  if (typeof snapshot === 'string') return { ...result, damaged: snapshot };
+  try {
+    const extracted = await extractChecked(root, backupDir, record, manifest, snapshot, options);
+    if (typeof extracted === 'string') return { ...result, damaged: extracted };
+    result.counts = withoutDump(extracted, manifest);
+    const counted = countsProblem(result.counts, manifest);
+    if (counted) return { ...result, damaged: counted };
+    // For the tests: a restored file changed here must be found.
+    await reachedStep('drill-restored');
+    if (snapshot) {
+      const { reader, document } = snapshot;
+      const pieceSize = (id: string) => reader.index.find(id)?.place.size;
+      const { compared, differing } = await compareWithListing(root, readListing(reader, document.listing), { pieceSize, dumpPath: manifest.dump?.path, signal: options.signal });
+      return { ...result, compared, differing };
+    }
+    const index = manifest.tree?.index;
+    if (!index) return { ...result, notCompared: 'its files could not be compared with what the backup recorded: the backup was made before Lifeboat recorded a file index' };
+    const checked = await readCheckedIndex(backupDir, index);
+    if ('problem' in checked) return { ...result, damaged: checked.problem };
+    const recorded = await parseFileIndex(index.file, checked.bytes);
+    const { compared, differing } = await compareWithIndex(root, recorded, options.signal);
+    return { ...result, compared, differing };
+  } finally {
+    await snapshot?.close();
   }
-  const checked = await readCheckedIndex(backupDir, index);
-  if ('problem' in checked) return { ...result, damaged: checked.problem };
-  const recorded = await parseFileIndex(index.file, checked.bytes);
-  const { compared, differing } = await compareWithIndex(root, recorded, options.signal);
-  return { ...result, compared, differing };
 }
 
-/** The rollback's checked extraction into `root`: the extracted counts, or what is wrong with the archive. */
-async function extractChecked(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, options: DrillOptions): Promise<TreeCounts | string> {
-  const codec = codecOf(record) ?? DEFAULT_CODEC;
-  const incremental = manifest.incremental !== undefined;
-  let source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> };
+/** The incremental backup's snapshot, checked against its manifest; or what is wrong with it. */
+async function openChecked(backupDir: string, record: BackupRecord): Promise<OpenedSnapshot | string> {
   try {
-    source = incremental ? await snapshotStream(backupDir, record) : readArchive(archivePath(backupDir, record), { decompress: codec, hash: true });
+    return await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
   } catch (error) {
-    const problem = archiveProblem(error, codec);
+    const problem = archiveProblem(error, codecOf(record) ?? DEFAULT_CODEC);
     if (problem) return problem;
     throw error;
+  }
+}
+
+/** The rollback's checked extraction into `root` (of `snapshot`'s tar stream, when given): the extracted counts, or what is wrong with the archive. */
+async function extractChecked(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, snapshot: OpenedSnapshot | undefined, options: DrillOptions): Promise<TreeCounts | string> {
+  const codec = codecOf(record) ?? DEFAULT_CODEC;
+  let source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> };
+  if (snapshot) {
+    const tar = snapshotTar(snapshot.reader, snapshot.document.listing);
+    source = { chunks: tar, close: async () => void (await tar.return(undefined)) };
+  } else {
+    try {
+      source = readArchive(archivePath(backupDir, record), { decompress: codec, hash: true });
+    } catch (error) {
+      const problem = archiveProblem(error, codec);
+      if (problem) return problem;
+      throw error;
+    }
   }
   const checked = source.digest ? checkedAgainst(manifest, source.digest) : undefined;
   const total = manifest.tree!.bytes + (manifest.dump?.size ?? 0);
