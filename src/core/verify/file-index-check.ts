@@ -1,6 +1,7 @@
 // Whether a file backup's file index (`<archive>.files.gz`) is the one its manifest names: there, of its
 // size and sha256. `lifeboat verify` reports it; a drill refuses to compare files with another index.
-// A rollback does not need the index and does not look at it.
+// A rollback of chosen files reads it to find where they are in the archive (falling back to reading
+// the archive from its start when it is not the manifest's).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
