@@ -4,7 +4,9 @@
 // file goes on through the frames after it); nothing before the frame is read. Each file's bytes are
 // checked against the CRC-32 the index holds for it (the index is checked against the manifest's
 // sha256 before it is trusted), and the codec checks each frame it inflates whole: a one-file restore
-// cannot check the whole archive's sha256 without reading all of it.
+// cannot check the whole archive's sha256 without reading all of it. The archive is opened by the caller
+// from an offset on: a local file, or a ranged read of the bucket's copy (decrypted from the encryption
+// chunk that holds the offset: archive/encrypt.ts chunks are independent).
 import { createReadStream } from 'node:fs';
 import { pipeline, type Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
@@ -25,17 +27,26 @@ export interface IndexedReadCount {
   compressedBytes: number;
 }
 
+/** The archive's compressed bytes from `offset` to its end, read as the stream is consumed (and stopped by destroying it). */
+export type ArchiveOpener = (offset: number) => Promise<Readable>;
+
 /** Compressed bytes asked of the file per read. */
 const READ_CHUNK = 256 << 10;
+
+/** An archive file of the local disk, opened at an offset. */
+export const localArchive =
+  (file: string): ArchiveOpener =>
+  (offset) =>
+    Promise.resolve(createReadStream(file, { start: offset, highWaterMark: READ_CHUNK }));
 
 /**
  * The members of `files` (in the archive's order), each read from its own frame on. A member that is
  * not the file the index names there, or whose bytes do not match its CRC-32, is a TarFormatError (the
  * archive or the index is damaged). The caller reads each member's data (or `data`) before the next.
  */
-export async function* readIndexedMembers(file: string, codec: Codec, files: readonly LocatedFile[], count: IndexedReadCount): AsyncGenerator<TarMember> {
+export async function* readIndexedMembers(open: ArchiveOpener, codec: Codec, files: readonly LocatedFile[], count: IndexedReadCount): AsyncGenerator<TarMember> {
   for (const entry of files) {
-    const raw = createReadStream(file, { start: entry.at.frame, highWaterMark: READ_CHUNK });
+    const raw = await open(entry.at.frame);
     raw.on('data', (chunk) => (count.compressedBytes += chunk.length));
     const inflated = pipeline(raw, codec.createDecompressor(), () => undefined) as Readable;
     try {

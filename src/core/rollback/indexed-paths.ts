@@ -11,8 +11,14 @@ import { readCheckedIndex } from '../verify/file-index-check.js';
 /** The index entries of the chosen paths, in archive order, when all of them can be read from their place; else undefined. */
 export async function locatedChosenFiles(archiveDir: string, record: BackupRecord, chosen: readonly string[]): Promise<LocatedFile[] | undefined> {
   const index = record.manifest?.tree?.index;
+  if (!index) return undefined;
+  return locatedIn(record, await readCheckedIndex(archiveDir, index), chosen);
+}
+
+/** As locatedChosenFiles, from the index's bytes as checked (checkIndexBytes) wherever they came from. */
+export async function locatedIn(record: BackupRecord, checked: { bytes: Buffer } | { problem: string }, chosen: readonly string[]): Promise<LocatedFile[] | undefined> {
+  const index = record.manifest?.tree?.index;
   if (!index || record.manifest?.incremental) return undefined;
-  const checked = await readCheckedIndex(archiveDir, index);
   if ('problem' in checked) return undefined; // the full read then checks the archive itself
   const entries = await parseFileIndex(index.file, checked.bytes).catch(() => undefined);
   if (!entries) return undefined;

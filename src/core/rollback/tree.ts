@@ -44,7 +44,7 @@ import { verifyTreeBackup, type DumpFound } from '../verify/tree.js';
 import { snapshotStream } from '../snapshot-source.js';
 import { ChosenPathRules, isUnder, requireRestorable } from './chosen-paths.js';
 import { locatedChosenFiles } from './indexed-paths.js';
-import { readIndexedMembers, type IndexedReadCount, type LocatedFile } from '../../archive/indexed-members.js';
+import { localArchive, readIndexedMembers, type ArchiveOpener, type IndexedReadCount, type LocatedFile } from '../../archive/indexed-members.js';
 
 export interface TreeRollbackOptions {
   onProgress?: ProgressListener;
@@ -74,6 +74,12 @@ export interface TreeRollbackOptions {
   restore?: RestoreMark;
   /** Run on the staged database before the swap (RestoreOptions.stagedStatements). */
   stagedStatements?: string[];
+  /**
+   * The chosen paths as files placed by the file index, and where the archive is read from (a backup only
+   * in the bucket: ranged reads of its copy, offsite-paths.ts); by default the index and the archive in
+   * `archiveDir` are looked at.
+   */
+  indexed?: { files: LocatedFile[]; open: ArchiveOpener };
 }
 
 export interface TreeRollbackResult {
@@ -271,7 +277,7 @@ async function stageArchive(
   const archiveDir = options.archiveDir ?? shop.backupDir;
   const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
   const chosen = rules instanceof ChosenPathRules ? rules : undefined;
-  const located = chosen ? await locatedChosenFiles(archiveDir, record, chosen.chosen) : undefined;
+  const located = chosen ? (options.indexed?.files ?? (await locatedChosenFiles(archiveDir, record, chosen.chosen))) : undefined;
   const { scan, unitBytes } = located ? scanLocated(located, units) : await scanArchive(record, archiveDir, manifest, units, folding, options);
   const dump = holdsDatabase(record.type) && !chosen ? pickDump(record, scan.dumps) : undefined;
   if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
@@ -299,7 +305,7 @@ async function stageArchive(
         })
       : readArchive(file, { decompress: codec, hash: manifest !== undefined });
   const checked = manifest && source?.digest ? checkedAgainst(manifest, source.digest) : undefined;
-  const members = source ? readTar(source.chunks) : readIndexedMembers(file, codec, located ?? [], indexedRead);
+  const members = source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead);
   const extracted = await extractTar(members, {
     targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
     folding,

@@ -9,7 +9,11 @@ import type { FileIndexManifest } from '../../shared/types.js';
 
 /** The index's bytes when it is the manifest's, else what is wrong with it. */
 export async function readCheckedIndex(backupDir: string, index: FileIndexManifest): Promise<{ bytes: Buffer } | { problem: string }> {
-  const bytes = await readFile(path.join(backupDir, index.file)).catch(() => undefined);
+  return checkIndexBytes(await readFile(path.join(backupDir, index.file)).catch(() => undefined), index);
+}
+
+/** The index's bytes (undefined: it is missing) when they are the manifest's, else what is wrong with them. */
+export function checkIndexBytes(bytes: Buffer | undefined, index: FileIndexManifest): { bytes: Buffer } | { problem: string } {
   if (!bytes) return { problem: `its file index ${index.file} is missing` };
   if (bytes.length !== index.size || createHash('sha256').update(bytes).digest('hex') !== index.sha256) {
     return { problem: `its file index ${index.file} is not the one its manifest names (size or sha256 differ)` };
