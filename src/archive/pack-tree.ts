@@ -48,11 +48,14 @@ export function emptyCounts(): TreeCounts {
 
 /**
  * Reads a file from its start until EOF, or one byte past `size` (so growth is noticed), into one
- * buffer: each chunk must be consumed (the tar writer copies it) before the next is asked for.
+ * buffer: each chunk must be consumed (the tar writer copies it) before the next is asked for. Stops
+ * with the signal's reason once it is aborted: a cancel, or the free-space check that runs beside the
+ * packing, must not wait for the end of a file of many GiB.
  */
-async function* readChunks(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+async function* readChunks(handle: FileHandle, size: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size + 1));
   for (let position = 0; ; ) {
+    signal?.throwIfAborted();
     const want = Math.min(buffer.length, size + 1 - position);
     if (want <= 0) return;
     const { bytesRead } = await handle.read(buffer, 0, want, position);
@@ -114,7 +117,12 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
     }
     const size = Number(before.size);
     const crc = { value: file.data ? file.crc : 0 };
-    const body = file.data ?? (indexed ? withCrc32(readChunks(file.handle, size), size, crc) : readChunks(file.handle, size));
+    let body: Buffer | AsyncIterable<Buffer>;
+    if (file.data) body = file.data;
+    else {
+      const chunks = readChunks(file.handle, size, options.signal);
+      body = indexed ? withCrc32(chunks, size, crc) : chunks;
+    }
     const result = await writer.addFile({ ...meta(rel, before), size }, body, compressionLevelFor(rel));
     if (indexed) {
       // What went missing (a file that shrank) is in the archive as zeros.
