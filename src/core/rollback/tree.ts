@@ -2,7 +2,9 @@
 // Magento's). Order, and why:
 //   1. stage: work folders beside the root (and inside a symlinked media folder or mount point);
 //   2. scan the whole archive once: sha256 and size (when a manifest vouches), gzip, tar, and every
-//      member against the safety rules; a damaged or hostile archive is refused here, nothing changed;
+//      member against the safety rules; a damaged or hostile archive is refused here, nothing changed
+//      (chosen files that the file index places are read from their place alone, each checked against
+//      its CRC-32 in the index: indexed-paths.ts);
 //   3. check free space, extract into the staging folders, check the counts against the manifest, take
 //      the dump out of the staged tree, drop what the rollback leaves untouched;
 //   4. load the staged dump into the database's staging area (the engine's; the shop is not touched);
