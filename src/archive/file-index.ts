@@ -1,15 +1,19 @@
 // The file index of a file archive: every member the tree puts into the archive, in archive order, with
 // its type, size and mtime, and for the files (hard links too) the CRC-32 of the bytes the archive holds
 // for them; written beside the archive as gzip-compressed JSON lines
-// (`[path, type, size, mtimeNs, crc32]`, so any name a tar member can hold survives). A restore drill
-// compares the restored files with it; browsing a backup lists a folder from it without inflating the
-// archive. The CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree
+// (`[path, type, size, mtimeNs, crc32]`, so any name a tar member can hold survives); a file's line
+// goes on with where its member can be read from (`frame, within`: the compressed offset of the frame
+// its tar header starts in, and the header's position in that frame's uncompressed bytes), so that one
+// file is restored by inflating from that frame on instead of from the archive's start. Indexes written
+// before that lack the two numbers. A restore drill compares the restored files with it; browsing a
+// backup lists a folder from it without inflating the archive. The CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree
 // reader's thread for small files, the packer for big ones; it catches damage, not an attacker (the
 // archive's sha256 in the manifest does that).
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { crc32, gunzip, gzip } from 'node:zlib';
 import { AtomicFile } from './atomic-file.js';
+import type { FrameLocation } from './codec/frame-table.js';
 
 export type IndexedType = 'file' | 'hardlink' | 'dir' | 'symlink';
 
@@ -21,7 +25,12 @@ export interface FileIndexEntry {
   mtimeNs: bigint;
   /** Files and hard links only. */
   crc32?: number;
+  /** Files only, in indexes that record it: where the file's member can be read from (see the header). */
+  at?: FrameLocation;
 }
+
+/** Where a position of the archive's uncompressed tar stream can be read from, once known (FrameTable.locate). */
+export type Locator = (position: number) => FrameLocation | undefined;
 
 const TYPES = new Set<string>(['file', 'hardlink', 'dir', 'symlink']);
 
@@ -46,22 +55,60 @@ export class FileIndexWriter {
   private text = '';
   private entries = 0;
   private writing: Promise<void> = Promise.resolve();
+  /**
+   * Entries not written yet because a file before them (or they themselves) waits for its frame's
+   * compressed offset, which is known once the frames before it are written: lines stay in archive order.
+   */
+  private waiting: { entry: FileIndexEntry; headerAt: number | undefined }[] = [];
 
-  private constructor(private readonly out: AtomicFile) {}
+  private constructor(
+    private readonly out: AtomicFile,
+    private readonly locate: Locator | undefined,
+  ) {}
 
-  static async create(finalPath: string): Promise<FileIndexWriter> {
-    return new FileIndexWriter(await AtomicFile.create(finalPath));
+  /** `locate`: where a file's header can be read from (without it, lines carry no location). */
+  static async create(finalPath: string, locate?: Locator): Promise<FileIndexWriter> {
+    return new FileIndexWriter(await AtomicFile.create(finalPath), locate);
   }
 
-  add(entry: FileIndexEntry): void {
-    const line = [entry.path, entry.type, entry.size, entry.mtimeNs.toString(), ...(entry.crc32 === undefined ? [] : [entry.crc32])];
+  /** `headerAt`: where the entry's first header block starts in the uncompressed tar stream. */
+  add(entry: FileIndexEntry, headerAt?: number): void {
+    if (this.locate) {
+      this.waiting.push({ entry, headerAt });
+      this.writeLocated(false);
+    } else this.addLine(entry);
+  }
+
+  /** Writes the waiting entries whose place is known, in order; `all`: the archive is written, every place is known. */
+  private writeLocated(all: boolean): void {
+    let done = 0;
+    for (const { entry, headerAt } of this.waiting) {
+      if (entry.type !== 'file' || headerAt === undefined) {
+        this.addLine(entry);
+      } else {
+        const at = this.locate?.(headerAt);
+        if (!at && !all) break;
+        this.addLine(at ? { ...entry, at } : entry);
+      }
+      done++;
+    }
+    if (done > 0) this.waiting = this.waiting.slice(done);
+  }
+
+  private addLine(entry: FileIndexEntry): void {
+    const located = entry.at ? [entry.at.frame, entry.at.within] : [];
+    const line = [entry.path, entry.type, entry.size, entry.mtimeNs.toString(), ...(entry.crc32 === undefined ? [] : [entry.crc32, ...located])];
     this.text += JSON.stringify(line) + '\n';
     this.entries++;
     if (this.text.length >= MEMBER_TEXT) this.flush();
   }
 
-  /** Writes what is left, flushes and renames the file into place; its size, sha256 and entry count. */
+  /**
+   * Writes what is left (the archive is written by then: every file's place is known), flushes and
+   * renames the file into place; its size, sha256 and entry count.
+   */
   async commit(): Promise<{ size: number; sha256: string; entries: number }> {
+    this.writeLocated(true);
     this.flush();
     await this.writing;
     return { ...(await this.out.commit()), entries: this.entries };
@@ -95,11 +142,22 @@ export async function parseFileIndex(file: string, compressed: Buffer): Promise<
 function parseLine(line: string, problem: string): FileIndexEntry {
   const parsed = JSON.parse(line) as unknown;
   if (!Array.isArray(parsed)) throw new Error(problem);
-  const [path, type, size, mtimeNs, crc] = parsed as unknown[];
+  const [path, type, size, mtimeNs, crc, frame, within] = parsed as unknown[];
   if (typeof path !== 'string' || typeof type !== 'string' || !TYPES.has(type) || typeof size !== 'number' || typeof mtimeNs !== 'string' || !/^\d+$/.test(mtimeNs)) throw new Error(problem);
   if (crc !== undefined && typeof crc !== 'number') throw new Error(problem);
-  return { path, type: type as IndexedType, size, mtimeNs: BigInt(mtimeNs), ...(crc === undefined ? {} : { crc32: crc }) };
+  const located = frame !== undefined || within !== undefined;
+  if (located && (type !== 'file' || !isOffset(frame) || !isOffset(within))) throw new Error(problem);
+  return {
+    path,
+    type: type as IndexedType,
+    size,
+    mtimeNs: BigInt(mtimeNs),
+    ...(crc === undefined ? {} : { crc32: crc }),
+    ...(located ? { at: { frame: frame as number, within: within as number } } : {}),
+  };
 }
+
+const isOffset = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /** The chunks of `chunks`, the CRC-32 of their first `size` bytes kept in `crc.value` as they pass. */
 export async function* withCrc32(chunks: AsyncIterable<Buffer>, size: number, crc: { value: number }): AsyncGenerator<Buffer> {

@@ -31,8 +31,11 @@ export interface PackResult {
 export interface PackOptions extends TreeReadOptions {
   /** Called after each file with the data bytes written so far and the file's path. */
   onProgress?: (bytes: number, rel: string) => void;
-  /** Called for every member written, in order; for files (hard links too) with the CRC-32 of the bytes the archive holds for it. */
-  onIndexed?: (entry: FileIndexEntry) => void;
+  /**
+   * Called for every member written, in order; for files (hard links too) with the CRC-32 of the bytes
+   * the archive holds for it; `headerAt`: where the member's first header block starts in the tar stream.
+   */
+  onIndexed?: (entry: FileIndexEntry, headerAt: number) => void;
   /** The tree's reading, started earlier by the caller (startTreeRead with the same root and options). */
   read?: TreeRead;
 }
@@ -45,11 +48,14 @@ export function emptyCounts(): TreeCounts {
 
 /**
  * Reads a file from its start until EOF, or one byte past `size` (so growth is noticed), into one
- * buffer: each chunk must be consumed (the tar writer copies it) before the next is asked for.
+ * buffer: each chunk must be consumed (the tar writer copies it) before the next is asked for. Stops
+ * with the signal's reason once it is aborted: a cancel, or the free-space check that runs beside the
+ * packing, must not wait for the end of a file of many GiB.
  */
-async function* readChunks(handle: FileHandle, size: number): AsyncGenerator<Buffer> {
+async function* readChunks(handle: FileHandle, size: number, signal: AbortSignal | undefined): AsyncGenerator<Buffer> {
   const buffer = Buffer.allocUnsafe(Math.min(CHUNK, size + 1));
   for (let position = 0; ; ) {
+    signal?.throwIfAborted();
     const want = Math.min(buffer.length, size + 1 - position);
     if (want <= 0) return;
     const { bytesRead } = await handle.read(buffer, 0, want, position);
@@ -101,21 +107,27 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
     const { before } = file;
     const key = `${before.dev}:${before.ino}`;
     const first = before.nlink > 1n ? links.get(key) : undefined;
+    const headerAt = writer.bytesWritten;
     if (first !== undefined) {
       await writer.addHardLink({ ...meta(rel, before), linkname: first });
       counts.hardlinks++;
       const content = linkedContent.get(key);
-      if (content) indexed?.({ path: rel, type: 'hardlink', mtimeNs: before.mtimeNs, ...content });
+      if (content) indexed?.({ path: rel, type: 'hardlink', mtimeNs: before.mtimeNs, ...content }, headerAt);
       return;
     }
     const size = Number(before.size);
     const crc = { value: file.data ? file.crc : 0 };
-    const body = file.data ?? (indexed ? withCrc32(readChunks(file.handle, size), size, crc) : readChunks(file.handle, size));
+    let body: Buffer | AsyncIterable<Buffer>;
+    if (file.data) body = file.data;
+    else {
+      const chunks = readChunks(file.handle, size, options.signal);
+      body = indexed ? withCrc32(chunks, size, crc) : chunks;
+    }
     const result = await writer.addFile({ ...meta(rel, before), size }, body, compressionLevelFor(rel));
     if (indexed) {
       // What went missing (a file that shrank) is in the archive as zeros.
       const content = { size, crc32: crc32Padded(Buffer.alloc(0), result.missing, crc.value) };
-      indexed({ path: rel, type: 'file', mtimeNs: before.mtimeNs, ...content });
+      indexed({ path: rel, type: 'file', mtimeNs: before.mtimeNs, ...content }, headerAt);
       if (before.nlink > 1n) linkedContent.set(key, content);
     }
     const after: ChangeMarks = file.after ?? (await file.handle.stat({ bigint: true }));
@@ -134,13 +146,15 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
       if (record.kind === 'warning') {
         warnings.push(record.message);
       } else if (record.kind === 'dir') {
+        const headerAt = writer.bytesWritten;
         await writer.addDirectory(meta(record.rel, record.stat));
-        indexed?.({ path: record.rel, type: 'dir', size: 0, mtimeNs: record.stat.mtimeNs });
+        indexed?.({ path: record.rel, type: 'dir', size: 0, mtimeNs: record.stat.mtimeNs }, headerAt);
         counts.dirs++;
         if (record.followedTarget !== undefined) followed.push({ path: record.rel, target: record.followedTarget });
       } else if (record.kind === 'symlink') {
+        const headerAt = writer.bytesWritten;
         await writer.addSymlink({ ...meta(record.rel, record.stat), linkname: record.linkTarget });
-        indexed?.({ path: record.rel, type: 'symlink', size: 0, mtimeNs: record.stat.mtimeNs });
+        indexed?.({ path: record.rel, type: 'symlink', size: 0, mtimeNs: record.stat.mtimeNs }, headerAt);
         counts.symlinks++;
       } else if (record.read) {
         const { before, after, at, length, crc32 } = record.read;

@@ -290,6 +290,12 @@ export async function rollBack(
           const restored = await rollbackTablesFromStore(target as DatabaseTarget, repository, record, request.tables, { onProgress, signal, onNotice, journal });
           if (restored) return { kind: 'database', result: restored };
         }
+        // Chosen files of a file backup that is only off-site: read each from its place in the bucket's copy.
+        if (!isDatabase && paths && repository.offsiteLocation && !isLocal(record)) {
+          const { rollbackPathsFromStore } = await import('./rollback/offsite-paths.js');
+          const restored = await rollbackPathsFromStore(repository, record, shopLayout(settings), target, paths, { onProgress, signal, onNotice, jobId, cleanUpInBackground: true });
+          if (restored) return { kind: 'tree', result: restored };
+        }
         return await repository.withLocalCopy(
           record,
           // `whole`: the record with its whole manifest (a sealed off-site manifest opened with the key).

@@ -1,7 +1,7 @@
 // A file backup's file index (`<archive>.files.gz`, named by its manifest's tree.index) on its way to the
 // bucket and back: uploaded after the archive and before the manifest (the commit point), encrypted with
 // the archive's key when there is one (it holds the tree's paths); fetched beside the archive when a
-// backup only in the bucket is used. Its sha256 in the manifest is checked by whoever reads it (a drill).
+// backup only in the bucket is used (or read alone, to restore one file by ranged reads). Its sha256 in the manifest is checked by whoever reads it (a drill).
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,9 +30,15 @@ export async function uploadFileIndex(store: ObjectStore, backupDir: string, rec
  */
 export async function fetchFileIndex(store: ObjectStore, record: BackupRecord, dir: string, secret: EncryptionSecret | undefined, signal?: AbortSignal): Promise<void> {
   const key = fileIndexKey(record);
-  if (!key || !(await store.stat(key))) return;
-  const decrypt = record.manifest?.stored ? secret : undefined;
-  const plain = await buffer(readChain(await store.get(key), { decrypt }));
+  const plain = await readStoredFileIndex(store, record, secret);
   signal?.throwIfAborted();
-  await writeFile(path.join(dir, key), plain);
+  if (key && plain) await writeFile(path.join(dir, key), plain);
+}
+
+/** The backup's index from the store, decrypted when the archive is stored encrypted; undefined when it has none there. */
+export async function readStoredFileIndex(store: ObjectStore, record: BackupRecord, secret: EncryptionSecret | undefined): Promise<Buffer | undefined> {
+  const key = fileIndexKey(record);
+  if (!key || !(await store.stat(key))) return undefined;
+  const decrypt = record.manifest?.stored ? secret : undefined;
+  return buffer(readChain(await store.get(key), { decrypt }));
 }

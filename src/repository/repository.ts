@@ -28,6 +28,7 @@ import { backupsToUpload, findAnyBackup, listAllBackups, type ListOptions } from
 import { isLocal, loadOffsiteSecret, openLocalCopy, uploadBackup, withLocalCopy, type CopyProgressListener, type LocalCopy } from './offsite-copy.js';
 import { pruneRemoteContent, type RemotePruneResult } from './offsite-content-prune.js';
 import { openStoredRange, openStoredRecord, plainArchiveSize, type PlainRange } from './offsite-read.js';
+import { readStoredFileIndex } from './offsite-index.js';
 
 /** What the repository is made of, from the settings. */
 export interface RepositorySettings {
@@ -188,6 +189,15 @@ export class Repository {
     if (!this.offsite) return undefined;
     this.offsite.forget();
     return pruneRemoteContent(this.offsite, await this.secret());
+  }
+
+  /**
+   * The file index of a backup only in the bucket (decrypted; `whole`: its record with the whole
+   * manifest, from openArchive), or undefined when there is none there. Checked by whoever reads it.
+   */
+  async offsiteFileIndex(whole: BackupRecord): Promise<Buffer | undefined> {
+    if (!this.offsite) return undefined;
+    return readStoredFileIndex(this.offsite, whole, await this.secret());
   }
 
   /**

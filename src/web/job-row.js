@@ -17,17 +17,29 @@ const ENDED = { succeeded: ['ok', 'Done'], failed: ['bad', 'Failed'], cancelled:
 /** The engines' phase names (src/engines, src/core) in the page's words; an unknown one is shown as it is. */
 const PHASES = { check: 'Checking', dump: 'Dumping', files: 'Archiving files', verify: 'Verifying', staging: 'Unpacking', restore: 'Restoring', swap: 'Swapping in', swapping: 'Swapping in', committed: 'Finishing', undone: 'Undoing' };
 
-/** The progress words: phase, percent, bytes, rate, time left. */
-export function progressText(job) {
-  if (job.state === 'queued') return 'Queued: waits for the running job';
+/** The progress words, in parts: phase, percent, bytes, rate, time left. */
+function progressParts(job) {
+  if (job.state === 'queued') return ['Queued: waits for the running job'];
   const p = job.progress;
-  if (!p) return 'Starting…';
+  if (!p) return ['Starting…'];
   const parts = [(PHASES[p.phase] || p.phase) + (p.table ? ` ${p.table}` : '')];
   if (p.totalBytes) parts.push(`${Math.min(100, Math.round((p.bytes / p.totalBytes) * 100))}%`);
   parts.push(p.totalBytes ? `${humanBytes(p.bytes)} of ${humanBytes(p.totalBytes)}` : humanBytes(p.bytes));
   if (p.rate) parts.push(`${humanBytes(p.rate)}/s`);
   if (p.eta !== undefined) parts.push(`${humanDuration(p.eta)} left`);
-  return parts.join(' · ');
+  return parts;
+}
+
+/**
+ * The progress words, each part kept whole on its line ("12.3 MiB of 98.1 MiB" never split): a line
+ * breaks only between parts, the dot going with the part after it. A part wider than the cell (a long
+ * file name) is cut with an ellipsis, its whole text in its title.
+ */
+function progressLine(job) {
+  return progressParts(job).flatMap((part, i) => {
+    const words = i === 0 ? part : `· ${part}`;
+    return [i === 0 ? null : ' ', el('span', { class: 'progress-part', title: i === 0 ? part : undefined }, words)];
+  });
 }
 
 /** What a job that succeeded did, by kind; "Done" for a backup. */
@@ -49,7 +61,7 @@ function statusCell(job) {
   const percent = p?.totalBytes ? Math.min(100, Math.round((p.bytes / p.totalBytes) * 100)) : undefined;
   return [
     el('progress', { max: 100, value: percent, 'aria-label': `Progress of ${jobTitle(job)}` }),
-    el('span', { class: 'job-progress' }, progressText(job)),
+    el('span', { class: 'job-progress' }, ...progressLine(job)),
   ];
 }
 

@@ -1,7 +1,8 @@
 // The admin page's Settings, Users and roles, and job cancel in Debian's Chromium (playwright-core):
 // a schedule saved on the page is what `lifeboat schedule show` prints (and the reverse), a target fixed
 // by the environment is disabled, a role change takes the Rollback action away from that user, and a
-// running backup cancelled from its grid row leaves no backup. Screenshots go to test-results/.
+// running backup cancelled from its grid row leaves no backup; its progress words break between their
+// parts only, at 1280 and 390 px wide. Screenshots go to test-results/.
 import { DatabaseSync as Database } from 'node:sqlite';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { ARTIFACTS, launchChromium, openSignedIn } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
+import { progressPartsSplit } from '../helpers/page-checks.js';
 import { addAccounts, runCliWithStdin, startServer, type RunningServer } from '../helpers/server.js';
 
 const PASSWORD = 'manage test password';
+const LONG_TABLE = 'catalog_product_entity_media_gallery_value_to_entity';
 
 const signInAs = (page: Page, base: string, username: string) => openSignedIn(page, base, username, PASSWORD);
 
@@ -141,10 +144,11 @@ describe('settings, users and cancel in Chromium', () => {
   });
 
   it('cancels a running backup from its grid row: shown as cancelled, no new backup', async () => {
-    // About 8 s of dumping on an idle machine: a big table of incompressible text.
+    // About 8 s of dumping on an idle machine: a big table of incompressible text. Its long name (one of
+    // Magento's) makes the progress words wider than a phone's card: they must break between their parts.
     const db = new Database(dbFile);
-    db.exec(`CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);
-      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) INSERT INTO big SELECT i, hex(randomblob(100)) FROM n;`);
+    db.exec(`CREATE TABLE ${LONG_TABLE} (id INTEGER PRIMARY KEY, v TEXT);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) INSERT INTO ${LONG_TABLE} SELECT i, hex(randomblob(100)) FROM n;`);
     db.close();
     const before = (await readdir(backupDir)).sort();
 
@@ -159,12 +163,15 @@ describe('settings, users and cancel in Chromium', () => {
     await expect.poll(() => cancel.count(), { timeout: 10_000 }).toBe(1);
     // Live progress inside the row: phase, bytes, rate.
     await expect.poll(() => row.locator('.job-progress').textContent(), { timeout: 10_000 }).toMatch(/ · \d+(\.\d+)? (KiB|MiB) · [\d.]+ (KiB|MiB)\/s/);
+    expect(await progressPartsSplit(row, 1280)).toEqual([]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-job-progress.png') });
     // On a phone the job is a card: its progress and its Cancel button are on the screen, nothing scrolls sideways.
     await page.setViewportSize({ width: 390, height: 844 });
     const box = await cancel.boundingBox();
     expect(box!.x + box!.width).toBeLessThanOrEqual(390);
     expect(await row.locator('progress').isVisible()).toBe(true);
+    await row.scrollIntoViewIfNeeded();
+    expect(await progressPartsSplit(row, 390)).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin-phone-job-progress.png') });
     await page.setViewportSize({ width: 1280, height: 800 });

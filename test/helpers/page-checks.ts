@@ -1,8 +1,9 @@
 // What every page test checks of a page as it is now: axe-core's serious and critical findings, and how
-// far the page scrolls sideways (with the elements that reach past the screen, for a failure's message).
+// far the page scrolls sideways (with the elements that reach past the screen, for a failure's message);
+// and that a job's progress words keep each part whole on one line.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 
 interface AxeViolation {
   id: string;
@@ -36,3 +37,20 @@ export const widest = (page: Page): Promise<string> =>
       .slice(0, 8)
       .join(', '),
   );
+
+/**
+ * The parts of the job row's progress words (job-row.js) that are split across lines or reach past the
+ * screen of `width` pixels ([] when every part is whole on one line and on the screen), or 'no parts'.
+ */
+export const progressPartsSplit = (row: Locator, width: number): Promise<string[]> =>
+  // Looked up inside the row in one step: a progress update replaces the row's cells, not the row.
+  row.evaluate((tr, screen) => {
+    const parts = [...tr.querySelectorAll<HTMLElement>('.job-progress .progress-part')];
+    if (parts.length < 2) return ['no parts'];
+    return parts.flatMap((part) => {
+      const box = part.getBoundingClientRect();
+      // One line of text is well under 1.6 times the font's size high; two are more.
+      const oneLine = part.getClientRects().length === 1 && box.height < parseFloat(getComputedStyle(part).fontSize) * 1.6;
+      return oneLine && box.left >= 0 && box.right <= screen ? [] : [`${part.textContent} (${Math.round(box.left)}-${Math.round(box.right)} px, ${Math.round(box.height)} px high)`];
+    });
+  }, width);

@@ -1,10 +1,11 @@
 // Encryption at rest of the off-site copy, end to end on the demo shop and s3rver: the object in the
 // bucket is not the archive's bytes, rollback and verify with the right key work, and a wrong key, a
 // flipped byte or a truncated object are refused before the shop is touched. Also the CLI: `list` says
-// where each backup is, `verify` fetches and decrypts, `decrypt` gives back the plain archive.
+// where each backup is, `verify` fetches and decrypts, `decrypt` gives back the plain archive. One file
+// of a backup only in the bucket is restored by ranged reads of the encrypted copy.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -20,6 +21,7 @@ import { Repository } from '../../src/repository/repository.js';
 import type { BackupRecord, SealedManifest } from '../../src/shared/types.js';
 import { ensureDemoShop } from '../../src/demo/shop.js';
 import { BIN } from '../helpers/cli.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
 
 const SECRET_IN_ENV_PHP = 'the-shop-db-password-4c1d';
@@ -105,6 +107,29 @@ describe('encryption at rest (off-site copy)', () => {
     const repository = Repository.open(settings);
     await repository.delete(remote).finally(() => repository.close());
     expect(await s3.store('enc-drill').stat(indexKey)).toBeUndefined();
+  });
+
+  it('restores one file of a backup only in the bucket by ranged reads of the encrypted copy, not the whole archive', async () => {
+    const { settings, env } = await shop('enc-path');
+    // 12 MiB of stored media before the file (sorted last): fetching the archive would read them all.
+    await mkdir(path.join(settings.root, 'pub', 'media', 'big'), { recursive: true });
+    await writeFile(path.join(settings.root, 'pub', 'media', 'big', 'a.jpg'), randomBytes(12 << 20));
+    await mkdir(path.join(settings.root, 'zzz-last'), { recursive: true });
+    const notes = `notes of the backup ${randomBytes(8).toString('hex')}\n`;
+    await writeFile(path.join(settings.root, 'zzz-last', 'notes.txt'), notes);
+    const { record, plain } = await remoteOnlyBackup(settings);
+    await writeFile(path.join(settings.root, 'zzz-last', 'notes.txt'), 'changed after the backup\n');
+    const proxy = await startFaultProxy(s3.endpoint, () => 'pass');
+    try {
+      const throughProxy = loadSettings({ ...env, LIFEBOAT_S3_ENDPOINT: proxy.endpoint }, work);
+      const { outcome } = await rollBack(throughProxy, record, { trigger: 'test', paths: ['zzz-last/notes.txt'] });
+      expect(outcome.kind === 'tree' && outcome.result.indexedRead?.compressedBytes).toBeGreaterThan(0);
+      // The manifest, the index, and the encryption chunks from the file's frame on: not the media.
+      expect(proxy.answeredBytes()).toBeLessThan(plain.length / 4);
+    } finally {
+      await proxy.stop();
+    }
+    expect(await readFile(path.join(settings.root, 'zzz-last', 'notes.txt'), 'utf8')).toBe(notes);
   });
 
   it('refuses a wrong key before touching the shop', async () => {

@@ -4,6 +4,7 @@
 // table lets one table be read without the rest.
 import type { FrameStart, SqlSink } from '../../shared/sinks.js';
 import type { Codec, FrameCompressor } from './codec.js';
+import type { FrameTable } from './frame-table.js';
 
 /** A write level meaning "the pending block's level": see FrameWriter.write. */
 export const SAME_LEVEL = 'same';
@@ -25,6 +26,8 @@ export interface FrameOptions {
    * build later frames in it (FrameCompressor.recycle). Not for outputs that keep what they are given.
    */
   reuseOutput?: boolean;
+  /** Records where every frame starts (a tree archive's file index says where each file can be read from). */
+  table?: FrameTable;
 }
 
 export class FrameWriter implements SqlSink {
@@ -32,6 +35,7 @@ export class FrameWriter implements SqlSink {
   private readonly level: number;
   private readonly concurrency: number;
   private readonly reuseOutput: boolean;
+  private readonly table: FrameTable | undefined;
   /** The block being filled (data is copied in: callers may reuse their buffers once write resolves). */
   private current: Buffer | undefined;
   private pendingBytes = 0;
@@ -58,6 +62,7 @@ export class FrameWriter implements SqlSink {
     this.level = options.level ?? codec.levels.default;
     this.concurrency = options.concurrency ?? 4;
     this.reuseOutput = options.reuseOutput === true;
+    this.table = options.table;
   }
 
   get bytesWritten(): number {
@@ -136,6 +141,9 @@ export class FrameWriter implements SqlSink {
     await this.drain();
     const frameOffset = this.compressed;
     const dataOffset = this.uncompressed;
+    // The appended frames go into the table as one: a reader inflates them from the first on.
+    this.table?.frameStarted(dataOffset, uncompressedBytes);
+    this.table?.frameWritten(frameOffset);
     for await (const chunk of frames) {
       await this.output.write(chunk);
       this.compressed += chunk.length;
@@ -178,6 +186,7 @@ export class FrameWriter implements SqlSink {
     if (this.pendingBytes === 0 || !buffer) return;
     const level = this.pendingLevel ?? this.level;
     const block = buffer.subarray(0, this.pendingBytes);
+    this.table?.frameStarted(this.uncompressed - block.length, block.length);
     this.current = undefined;
     this.pendingBytes = 0;
     let compressing: Promise<Buffer[]>;
@@ -194,7 +203,9 @@ export class FrameWriter implements SqlSink {
     }
     // Frames are compressed concurrently but appended strictly in order.
     this.tail = this.tail.then(async () => {
-      for (const piece of await compressing) {
+      const pieces = await compressing;
+      this.table?.frameWritten(this.compressed);
+      for (const piece of pieces) {
         await this.output.write(piece);
         this.compressed += piece.length;
         if (this.reuseOutput) compressor.recycle?.(piece);

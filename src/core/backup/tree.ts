@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AtomicFile } from '../../archive/atomic-file.js';
+import { FrameTable } from '../../archive/codec/frame-table.js';
 import { FrameWriter } from '../../archive/codec/frame-writer.js';
 import { FileIndexWriter, withCrc32 } from '../../archive/file-index.js';
 import { packTree } from '../../archive/pack-tree.js';
@@ -102,9 +103,11 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     // A file of the shop at the dump's own path would make two members of one name: leave it out.
     const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
     // The archive file is done with each buffer once written: stored media frames reuse theirs.
-    const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text, reuseOutput: true });
+    // The table of frame starts lets the index say where each file can be read from (a one-file restore).
+    const table = new FrameTable();
+    const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text, reuseOutput: true, table });
     const tar = new TarWriter(frames);
-    const index = await FileIndexWriter.create(path.join(slot.backupDir, fileIndexName(slot.file)));
+    const index = await FileIndexWriter.create(path.join(slot.backupDir, fileIndexName(slot.file)), (position) => table.locate(position));
     // The tree's reading starts now, on its thread, while the database is dumped: the thread's start and
     // the first batches then cost the backup no time of their own (a few batches wait for the packer).
     const readOptions = { rules, skip, signal, beforeFile: options.beforeFile };
@@ -114,7 +117,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
       const pack = await packTree(shop.root, tar, {
         ...readOptions,
         read,
-        onIndexed: (entry) => index.add(entry),
+        onIndexed: (entry, headerAt) => index.add(entry, headerAt),
         onProgress: (bytes, rel) => options.onProgress?.({ phase: 'files', bytes, rows: 0, totalBytes, table: rel }),
       });
       await tar.finish();
@@ -139,8 +142,9 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     return withDumpBeside(target, slot, codec, { ...options, signal }, onTempDump, async (file, content) => {
       const member = { ...dumpMemberMeta(dumpPath), size: content.dump.size };
       const crc = { value: 0 };
+      const headerAt = tar.bytesWritten;
       await tar.addFile(member, withCrc32(createReadStream(file, { highWaterMark: 1 << 20 }), member.size, crc), 0);
-      index.add({ path: dumpPath, type: 'file', size: member.size, mtimeNs: member.mtimeNs, crc32: crc.value });
+      index.add({ path: dumpPath, type: 'file', size: member.size, mtimeNs: member.mtimeNs, crc32: crc.value }, headerAt);
       return content;
     });
   }

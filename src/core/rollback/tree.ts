@@ -2,7 +2,9 @@
 // Magento's). Order, and why:
 //   1. stage: work folders beside the root (and inside a symlinked media folder or mount point);
 //   2. scan the whole archive once: sha256 and size (when a manifest vouches), gzip, tar, and every
-//      member against the safety rules; a damaged or hostile archive is refused here, nothing changed;
+//      member against the safety rules; a damaged or hostile archive is refused here, nothing changed
+//      (chosen files that the file index places are read from their place alone, each checked against
+//      its CRC-32 in the index: indexed-paths.ts);
 //   3. check free space, extract into the staging folders, check the counts against the manifest, take
 //      the dump out of the staged tree, drop what the rollback leaves untouched;
 //   4. load the staged dump into the database's staging area (the engine's; the shop is not touched);
@@ -43,6 +45,8 @@ import { archiveProblem, checkedAgainst, fromManifest } from '../archive-check.j
 import { verifyTreeBackup, type DumpFound } from '../verify/tree.js';
 import { snapshotStream } from '../snapshot-source.js';
 import { ChosenPathRules, isUnder, requireRestorable } from './chosen-paths.js';
+import { locatedChosenFiles } from './indexed-paths.js';
+import { localArchive, readIndexedMembers, type ArchiveOpener, type IndexedReadCount, type LocatedFile } from '../../archive/indexed-members.js';
 
 export interface TreeRollbackOptions {
   onProgress?: ProgressListener;
@@ -72,6 +76,12 @@ export interface TreeRollbackOptions {
   restore?: RestoreMark;
   /** Run on the staged database before the swap (RestoreOptions.stagedStatements). */
   stagedStatements?: string[];
+  /**
+   * The chosen paths as files placed by the file index, and where the archive is read from (a backup only
+   * in the bucket: ranged reads of its copy, offsite-paths.ts); by default the index and the archive in
+   * `archiveDir` are looked at.
+   */
+  indexed?: { files: LocatedFile[]; open: ArchiveOpener };
 }
 
 export interface TreeRollbackResult {
@@ -82,6 +92,8 @@ export interface TreeRollbackResult {
   /** Renames done by the swap. */
   renames: number;
   warnings: string[];
+  /** Chosen files read from where the file index places them: the compressed bytes read from the archive. */
+  indexedRead?: IndexedReadCount;
 }
 
 
@@ -139,7 +151,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
     // 6. Clean up, then folder metadata last (merged folders were not replaced, staged ones lost theirs
     // to pruning, and removing leftovers and work folders changes their parents' mtimes).
     warnings.push(...(await finishCommitted(journal, target, options.cleanUpInBackground)));
-    return { tree: staged.counts, ...(database ? { database } : {}), renames: files.renames, warnings };
+    return { tree: staged.counts, ...(database ? { database } : {}), renames: files.renames, warnings, ...(staged.indexedRead ? { indexedRead: staged.indexedRead } : {}) };
   } catch (failure) {
     const error = await settleAfterFailure(journal, target, failure);
     if (error === failure && files.swapped && journal.state.files?.settled === 'old') {
@@ -246,6 +258,8 @@ interface StagedArchive {
   folders: FolderMetas;
   /** Folders the staging took something out of (the dump, left-out paths): their metadata is set again. */
   touched: Set<string>;
+  /** Set when the chosen files were read from their places in the archive (indexed-members.ts). */
+  indexedRead?: IndexedReadCount;
 }
 
 /**
@@ -266,8 +280,9 @@ async function stageArchive(
   const folding = options.folding ?? (await probeNameFolding(units[0].work));
   const archiveDir = options.archiveDir ?? shop.backupDir;
   const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
-  const { scan, unitBytes } = await scanArchive(record, archiveDir, manifest, units, folding, options);
   const chosen = rules instanceof ChosenPathRules ? rules : undefined;
+  const located = chosen ? (options.indexed?.files ?? (await locatedChosenFiles(archiveDir, record, chosen.chosen))) : undefined;
+  const { scan, unitBytes } = located ? scanLocated(located, units) : await scanArchive(record, archiveDir, manifest, units, folding, options);
   const dump = holdsDatabase(record.type) && !chosen ? pickDump(record, scan.dumps) : undefined;
   if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
   if (!dump && !chosen && holdsDatabase(record.type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
@@ -282,15 +297,20 @@ async function stageArchive(
   // (not hashed when the separate read above already checked the file).
   // An incremental backup is read as the tar stream made from its snapshot; its blobs check themselves.
   const incremental = record.manifest?.incremental !== undefined;
-  const source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> } = incremental
-    ? await snapshotStream(archiveDir, record, chosen && ((rel) => chosen.covers(rel))).catch((error: unknown) => {
-        const problem = archiveProblem(error, codec);
-        if (problem) refuse(record, `it is damaged (${problem})`);
-        throw error;
-      })
-    : readArchive(file, { decompress: codec, hash: manifest !== undefined });
-  const checked = manifest && source.digest ? checkedAgainst(manifest, source.digest) : undefined;
-  const extracted = await extractTar(readTar(source.chunks), {
+  // Chosen files the index places are read from there alone (checked against the index's CRC-32s).
+  const indexedRead: IndexedReadCount = { compressedBytes: 0 };
+  const source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> } | undefined = located
+    ? undefined
+    : incremental
+      ? await snapshotStream(archiveDir, record, chosen && ((rel) => chosen.covers(rel))).catch((error: unknown) => {
+          const problem = archiveProblem(error, codec);
+          if (problem) refuse(record, `it is damaged (${problem})`);
+          throw error;
+        })
+      : readArchive(file, { decompress: codec, hash: manifest !== undefined });
+  const checked = manifest && source?.digest ? checkedAgainst(manifest, source.digest) : undefined;
+  const members = source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead);
+  const extracted = await extractTar(members, {
     targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
     folding,
     preserveOwners: process.getuid?.() === 0,
@@ -303,8 +323,8 @@ async function stageArchive(
       if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
     },
   }).catch(async (error: unknown) => {
-    await source.close();
-    const problem = (checked || incremental) && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
+    await source?.close();
+    const problem = (checked || incremental || located) && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
     if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
     throw error;
   });
@@ -314,7 +334,19 @@ async function stageArchive(
   const counts = chosen ? extracted.counts : checkCounts(record, extracted.counts, scan);
   const stagedDump = dump ? await takeOutDump(units, dump) : undefined;
   const touched = await removeLeftOut(units, dump, leftOut, extracted.folders);
-  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched };
+  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched, ...(located ? { indexedRead } : {}) };
+}
+
+/** Step 2 for chosen files read from their places: what they hold, from the index (no dump: the database is left alone). */
+function scanLocated(located: readonly LocatedFile[], units: SwapUnit[]): { scan: ArchiveScan; unitBytes: Map<SwapUnit, number> } {
+  const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
+  let dataBytes = 0;
+  for (const file of located) {
+    const unit = unitFor(units, file.path);
+    unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + file.size + 4096);
+    dataBytes += file.size;
+  }
+  return { scan: { dumps: [], dataBytes }, unitBytes };
 }
 
 interface ArchiveScan {

@@ -1,0 +1,42 @@
+// The file index's lines with places: entries wait for their frame's offset and are written in archive
+// order all the same; folders and links carry no place; a line of the older format (no place) still
+// parses, and a place on a line that is not a file's is refused naming the line.
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import type { FrameLocation } from '../../src/archive/codec/frame-table.js';
+import { FileIndexWriter, parseFileIndex } from '../../src/archive/file-index.js';
+
+describe('the file index with places', () => {
+  it('writes every entry in order, each file with its place once its frame is known', async () => {
+    const file = path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-index-')), 'a.tgz.files.gz');
+    /** Positions below `known` are located: frame offset = position * 2, within = 7. */
+    let known = 0;
+    const writer = await FileIndexWriter.create(file, (position): FrameLocation | undefined => (position < known ? { frame: position * 2, within: 7 } : undefined));
+    writer.add({ path: 'app', type: 'dir', size: 0, mtimeNs: 1n }, 0);
+    writer.add({ path: 'app/a.php', type: 'file', size: 3, mtimeNs: 2n, crc32: 11 }, 512);
+    writer.add({ path: 'app/link', type: 'symlink', size: 0, mtimeNs: 3n }, 2048);
+    known = 1000; // a.php's frame is written; b.php's not yet
+    writer.add({ path: 'app/b.php', type: 'file', size: 4, mtimeNs: 4n, crc32: 12 }, 2560);
+    writer.add({ path: 'app/c.php', type: 'hardlink', size: 4, mtimeNs: 5n, crc32: 12 }, 4096);
+    known = Infinity;
+    await writer.commit();
+    const entries = await parseFileIndex(file, await readFile(file));
+    expect(entries).toEqual([
+      { path: 'app', type: 'dir', size: 0, mtimeNs: 1n },
+      { path: 'app/a.php', type: 'file', size: 3, mtimeNs: 2n, crc32: 11, at: { frame: 1024, within: 7 } },
+      { path: 'app/link', type: 'symlink', size: 0, mtimeNs: 3n },
+      { path: 'app/b.php', type: 'file', size: 4, mtimeNs: 4n, crc32: 12, at: { frame: 5120, within: 7 } },
+      { path: 'app/c.php', type: 'hardlink', size: 4, mtimeNs: 5n, crc32: 12 },
+    ]);
+  });
+
+  it('reads lines without places, and refuses a place on a folder naming the line', async () => {
+    const old = gzipSync('["app/a.php","file",3,"2",11]\n');
+    expect(await parseFileIndex('old.files.gz', old)).toEqual([{ path: 'app/a.php', type: 'file', size: 3, mtimeNs: 2n, crc32: 11 }]);
+    const bad = gzipSync('["app/a.php","file",3,"2",11,0,512]\n["app","dir",0,"1",0,0,0]\n');
+    await expect(parseFileIndex('bad.files.gz', bad)).rejects.toThrow('bad.files.gz: line 2 is not an index entry');
+  });
+});
