@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { EncryptionSecret } from '../archive/encrypt.js';
 import { openSnapshot } from '../archive/content/open-snapshot.js';
+import { indexFileText } from '../archive/content/index-file.js';
 import { packBlobs } from '../archive/content/pack-table.js';
 import { packsOfSnapshot, type UsedPack } from '../archive/content/snapshot-packs.js';
 import { packPathOf, storeDirOf, type PackRecord } from '../archive/content/store-layout.js';
@@ -79,7 +80,7 @@ export async function uploadContent(store: ObjectStore, backupDir: string, recor
     sent += pack.size;
   }
   if (sentPacks.length > 0) {
-    const index = Buffer.from(JSON.stringify({ packs: sentPacks }) + '\n', 'utf8');
+    const index = Buffer.from(indexFileText(sentPacks), 'utf8');
     await putContent(content, indexKey(createHash('sha256').update(index).digest('hex')), [index], { signal: options.signal });
   }
   await writeUses(content, record.file, packs, options.signal);

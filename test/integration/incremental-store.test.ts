@@ -15,6 +15,7 @@ import { snapshotTar } from '../../src/archive/content/snapshot-tar.js';
 import { parseSnapshot, type SnapshotDocument } from '../../src/archive/content/snapshot-file.js';
 import { checkStoreStructure } from '../../src/archive/content/store-check.js';
 import { pruneStore } from '../../src/archive/content/store-prune.js';
+import { PACK_MAX_BLOBS } from '../../src/archive/content/pack-writer.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createIncrementalBackup } from '../../src/core/backup/incremental.js';
 import type { ShopLayout } from '../../src/core/tree-scope.js';
@@ -184,6 +185,37 @@ describe('incremental backups in the content store', () => {
     expect(third.manifest?.warnings.join('\n')).toMatch(/previous incremental backup .* could not be read/);
     const extracted = await print(await extractWithGnuTar(shop.backupDir, third, path.join(base, 'x5')));
     expect(treeDifferences(await print(shop.root), extracted, 0n)).toEqual([]);
+  });
+});
+
+describe('an incremental backup of more small files than a pack takes', () => {
+  it('closes a pack at its blob limit, writes one index line a pack, and the snapshot extracts to exactly the tree', async () => {
+    const base = await mkdtemp(path.join(tmpdir(), 'lifeboat-incremental-many-'));
+    try {
+      const root = path.join(base, 'shop');
+      const files = PACK_MAX_BLOBS + 500;
+      for (let folder = 0; folder * 1000 < files; folder++) {
+        await mkdir(path.join(root, 'lib', `f${folder}`), { recursive: true });
+        for (let i = folder * 1000; i < Math.min(files, (folder + 1) * 1000); i++) await writeFile(path.join(root, 'lib', `f${folder}`, `file${i}.txt`), `small file ${i}\n`);
+      }
+      const shop: ShopLayout = { root, backupDir: path.join(base, 'backups'), home: path.join(base, 'home'), exclude: [] };
+      await mkdir(shop.backupDir);
+      const record = await createIncrementalBackup('code', shop, undefined);
+      expect(record.manifest?.tree?.files).toBe(files);
+      // Every file a blob of its own, and the listing's blobs: more than one pack's worth.
+      expect(record.manifest?.incremental?.addedPacks).toBe(2);
+      const indexDir = path.join(shop.backupDir, 'incremental/index');
+      const [indexName] = await readdir(indexDir);
+      const lines = (await readFile(path.join(indexDir, indexName), 'utf8')).split('\n');
+      expect(lines).toHaveLength(2 + 3); // the opening line, a line a pack, the closing line, the final newline
+      expect((JSON.parse(lines[1].slice(0, -1)) as { blobs: unknown[] }).blobs).toHaveLength(PACK_MAX_BLOBS);
+      const extracted = await fingerprintTree(await extractWithGnuTar(shop.backupDir, record, path.join(base, 'x')));
+      expect(treeDifferences(await fingerprintTree(root), extracted, 0n)).toEqual([]);
+      const again = await createIncrementalBackup('code', shop, undefined);
+      expect(again.manifest?.incremental).toMatchObject({ unchangedFiles: files, addedBlobs: 0, parent: record.file });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
   });
 });
 

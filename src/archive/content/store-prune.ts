@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { BlobIndex, parseIndexFile } from './blob-index.js';
+import { BlobIndex } from './blob-index.js';
+import { indexFileText, parseIndexFile } from './index-file.js';
 import { BlobReader } from './blob-reader.js';
 import { readListing } from './listing.js';
 import type { SnapshotDocument } from './snapshot-file.js';
@@ -96,7 +97,7 @@ export async function pruneStore(storeDir: string, snapshots: SnapshotDocument[]
   }
   if (dropped.size > 0 || index.files.length > 1) {
     // One index file for what stays (steps 2 and 3), unless the store has just that already.
-    const content = JSON.stringify({ packs: [...kept.values()] }) + '\n';
+    const content = indexFileText([...kept.values()]);
     const indexId = createHash('sha256').update(content).digest('hex');
     await writeFileAtomic(indexPathOf(storeDir, indexId), content);
     for (const name of index.files) if (name !== `${indexId}.json`) await unlink(path.join(indexDir, name)).catch(() => undefined);
@@ -126,7 +127,8 @@ function unusedBytes(pack: PackRecord, used: Set<string>): number {
  */
 async function copyUsedBlobs(storeDir: string, packs: PackRecord[], used: Set<string>): Promise<PackRecord[]> {
   if (packs.length === 0) return [];
-  const writer = new PackWriter(storeDir);
+  const records: PackRecord[] = [];
+  const writer = new PackWriter(storeDir, undefined, async (pack) => void records.push(pack));
   const copied = new Set<string>();
   try {
     for (const pack of packs) {
@@ -147,7 +149,8 @@ async function copyUsedBlobs(storeDir: string, packs: PackRecord[], used: Set<st
         await handle.close();
       }
     }
-    return await writer.finish();
+    await writer.finish();
+    return records;
   } catch (error) {
     await writer.abort();
     throw error;
