@@ -124,15 +124,22 @@ describe('incremental backups in the content store', () => {
     const before = (await readdir(shop.backupDir)).sort();
     const child = startCli(['backup', 'code', '--incremental'], { LIFEBOAT_ROOT: shop.root, LIFEBOAT_EXCLUDE: '*.bak' });
     const dataDir = path.join(shop.backupDir, 'incremental/data');
+    const indexDir = path.join(shop.backupDir, 'incremental/index');
+    const indexPartials = async () => (await readdir(indexDir)).filter((n) => n.endsWith('.partial'));
     const packsBefore = await packsIn(dataDir);
-    for (let waited = 0; (await packsIn(dataDir)).length <= packsBefore.length + 1 && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    // Killed once two packs are in place and the index file names one (it is written as packs are sealed).
+    const ready = async () => (await packsIn(dataDir)).length > packsBefore.length + 1 && (await indexPartials()).length > 0;
+    for (let waited = 0; !(await ready()) && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('close', resolve));
     expect((await readdir(shop.backupDir)).filter((f) => !f.endsWith('.partial')).sort()).toEqual(before);
     expect((await packsIn(dataDir)).length).toBeGreaterThan(packsBefore.length); // written, named by no index
     const recovered = await runCli(['recover'], { LIFEBOAT_ROOT: shop.root });
     expect(recovered.stdout).toMatch(/removed .*incremental\/data\/\.[0-9a-f]+\.partial, left half-written/);
+    // The index file it was writing a pack at a time, too (a pack was sealed before the kill).
+    expect(recovered.stdout).toMatch(/removed .*incremental\/index\/\.[0-9a-f]+\.partial, left half-written/);
     expect((await readdir(dataDir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    expect(await indexPartials()).toEqual([]);
     const pruned = await pruneStore(path.join(shop.backupDir, 'incremental'), await snapshotsOf(shop.backupDir, [first, second]));
     expect(pruned.packsRemoved).toBeGreaterThan(0);
     expect((await packsIn(dataDir)).sort()).toEqual(packsBefore.sort());

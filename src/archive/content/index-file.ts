@@ -14,12 +14,14 @@ import { indexDirOf, indexPathOf, isHexId, type BlobPlace, type IndexFile, type 
 const FIRST_LINE = '{"packs":[';
 const LAST_LINE = ']}';
 
-/** One line of an index file: a pack record, with the comma that parts it from the next. */
-const packLine = (pack: PackRecord, last: boolean) => JSON.stringify(pack) + (last ? '\n' : ',\n');
+/** A pack's record as the index file has it: its line, after the comma and line end that end the one before. */
+const packText = (pack: PackRecord, first: boolean) => (first ? '' : ',\n') + JSON.stringify(pack);
+const OPENING = `${FIRST_LINE}\n`;
+const CLOSING = `\n${LAST_LINE}\n`;
 
 /** The text of an index file naming `packs`. */
 export function indexFileText(packs: readonly PackRecord[]): string {
-  return [`${FIRST_LINE}\n`, ...packs.map((pack, i) => packLine(pack, i === packs.length - 1)), `${LAST_LINE}\n`].join('');
+  return packs.length === 0 ? `${FIRST_LINE}${LAST_LINE}\n` : [OPENING, ...packs.map((pack, i) => packText(pack, i === 0)), CLOSING].join('');
 }
 
 const damaged = (name: string, why: string) => new Error(`index file ${name} of the incremental store is damaged (${why})`);
@@ -89,8 +91,7 @@ export class IndexFileWriter {
   private readonly hash = createHash('sha256');
   private readonly partialPath: string;
   private handle: FileHandle | undefined;
-  /** The last pack added: its line is written when the next one comes (the last line has no comma). */
-  private held: PackRecord | undefined;
+  private packs = 0;
   bytes = 0;
 
   constructor(private readonly storeDir: string) {
@@ -101,7 +102,7 @@ export class IndexFileWriter {
     if (!this.handle) {
       await mkdir(indexDirOf(this.storeDir), { recursive: true });
       this.handle = await open(this.partialPath, 'wx', 0o640);
-      await this.write(`${FIRST_LINE}\n`);
+      await this.write(OPENING);
     }
     const buffer = Buffer.from(text, 'utf8');
     this.hash.update(buffer);
@@ -113,10 +114,7 @@ export class IndexFileWriter {
   private queue: Promise<void> = Promise.resolve();
 
   add(pack: PackRecord): Promise<void> {
-    const added = this.queue.then(async () => {
-      if (this.held) await this.write(packLine(this.held, false));
-      this.held = pack;
-    });
+    const added = this.queue.then(() => this.write(packText(pack, this.packs++ === 0)));
     this.queue = added.catch(() => undefined);
     return added;
   }
@@ -124,9 +122,8 @@ export class IndexFileWriter {
   /** Ends the file and puts it in place; its id, or undefined when no pack was added (no file then). */
   async commit(): Promise<string | undefined> {
     await this.queue;
-    if (!this.held) return undefined;
-    await this.write(packLine(this.held, true));
-    await this.write(`${LAST_LINE}\n`);
+    if (this.packs === 0) return undefined;
+    await this.write(CLOSING);
     const handle = this.handle as FileHandle;
     await handle.sync();
     await handle.close();
