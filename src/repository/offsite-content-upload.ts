@@ -25,6 +25,12 @@ export interface ContentUploadOptions {
   onBytes?: (bytes: number, total: number) => void;
 }
 
+/** The packs an upload sent (those the bucket lacked), and their bytes as stored locally. */
+export interface SentPacks {
+  packs: number;
+  bytes: number;
+}
+
 /** The packs the uses records of the snapshot files in the bucket name: there, and named by an index. */
 async function recordedPacks(content: RemoteContent): Promise<Set<string>> {
   const ids = new Set<string>();
@@ -67,7 +73,7 @@ async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack
  * its uses record. Encrypted with `secret` when given; refused when the bucket's store is encrypted
  * otherwise (offsite-content.ts).
  */
-export async function uploadContent(store: ObjectStore, backupDir: string, record: BackupRecord, secret: EncryptionSecret | undefined, options: ContentUploadOptions = {}): Promise<void> {
+export async function uploadContent(store: ObjectStore, backupDir: string, record: BackupRecord, secret: EncryptionSecret | undefined, options: ContentUploadOptions = {}): Promise<SentPacks> {
   const content = await prepareRemoteContent(store, secret, options.signal);
   const packs = await localPacks(backupDir, record);
   const recorded = await recordedPacks(content);
@@ -84,4 +90,5 @@ export async function uploadContent(store: ObjectStore, backupDir: string, recor
     await putContent(content, indexKey(createHash('sha256').update(index).digest('hex')), [index], { signal: options.signal });
   }
   await writeUses(content, record.file, packs, options.signal);
+  return { packs: sentPacks.length, bytes: sent };
 }
