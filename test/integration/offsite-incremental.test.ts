@@ -84,13 +84,7 @@ describe.each([
       await mkdir(at(`app/code/Gen/M${i % 10}`), { recursive: true });
       await writeFile(at(`app/code/Gen/M${i % 10}/File${i}.php`), `<?php // generated file ${i}\n${'x'.repeat(i * 10)}\n`);
     }
-    env = {
-      ...shop.env,
-      LIFEBOAT_STORAGE_URL: `s3://${s3.bucket}/${prefix}`,
-      LIFEBOAT_S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    };
+    env = { ...shop.env, ...s3.storageEnv(prefix) };
     if (encrypted) {
       const keyFile = path.join(base, 'backup.key');
       await writeFile(keyFile, 'a passphrase long enough\n', { mode: 0o600 });
