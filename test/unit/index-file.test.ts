@@ -54,6 +54,8 @@ describe('index file', () => {
     expect((await readdir(indexDirOf(storeDir))).filter((n) => n.endsWith('.partial'))).toHaveLength(1);
     await aborted.abort();
     expect(await readdir(indexDirOf(storeDir))).toEqual([]);
+    await aborted.add(pack(2, 2)); // a pack sealed after the abort does not make the file again
+    expect(await readdir(indexDirOf(storeDir))).toEqual([]);
   });
 
   it('reads a file written on one line whole, and names a damaged or cut-off file', async () => {

@@ -123,8 +123,9 @@ export class BlobWriter {
    */
   async abort(): Promise<void> {
     if (this.committed) return;
-    await this.indexFile.abort();
+    // The packs first: a pack still being sealed adds itself to the index file once in place.
     await this.packs.abort();
+    await this.indexFile.abort();
     this.compressor.close();
   }
 }

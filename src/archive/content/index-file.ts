@@ -92,6 +92,7 @@ export class IndexFileWriter {
   private readonly partialPath: string;
   private handle: FileHandle | undefined;
   private packs = 0;
+  private aborted = false;
   bytes = 0;
 
   constructor(private readonly storeDir: string) {
@@ -114,7 +115,8 @@ export class IndexFileWriter {
   private queue: Promise<void> = Promise.resolve();
 
   add(pack: PackRecord): Promise<void> {
-    const added = this.queue.then(() => this.write(packText(pack, this.packs++ === 0)));
+    // After abort() a late pack must not make the file again.
+    const added = this.queue.then(() => (this.aborted ? undefined : this.write(packText(pack, this.packs++ === 0))));
     this.queue = added.catch(() => undefined);
     return added;
   }
@@ -136,6 +138,7 @@ export class IndexFileWriter {
 
   /** Removes the partial file (after a failure). */
   async abort(): Promise<void> {
+    this.aborted = true;
     await this.queue;
     await this.handle?.close().catch(() => undefined);
     this.handle = undefined;

@@ -5,7 +5,7 @@
 //   3. a new index file is written, naming only the packs that stay (the new ones among them);
 //   4. the other index files are removed;
 //   5. then the packs no snapshot uses, the rewritten ones, the packs no index names (a crashed backup's)
-//      and partial files.
+//      and partial files (packs and index files).
 // A crash after 2 leaves new packs no index names; after 3, two indexes naming packs that still exist
 // (a blob in two packs is read from either); after 4, packs no index names: the next run removes them.
 // Packs with less unused stay whole (their unused blobs are counted).
@@ -113,6 +113,8 @@ export async function pruneStore(storeDir: string, snapshots: SnapshotDocument[]
     packsRemoved++;
   }
   for (const partial of files.partials) await unlink(partial).catch(() => undefined);
+  // A dead backup's index file, written as its packs were sealed.
+  for (const name of await readdir(indexDir).catch(() => [] as string[])) if (name.endsWith('.partial')) await unlink(path.join(indexDir, name)).catch(() => undefined);
   return { packsRemoved, bytesRemoved, packsKept: kept.size, packsRewritten: rewrite.length, unusedBlobsKept };
 }
 
