@@ -10,12 +10,13 @@ const id = (n: number) => createHash('sha256').update(String(n)).digest('hex');
 describe('blob index', () => {
   it('finds every blob at its place, across growth, and keeps the first place of a blob listed twice', () => {
     const index = new BlobIndex();
-    const blobs = Array.from({ length: 5000 }, (_, i) => ({ id: id(i), offset: i * 10, length: 9, size: 20 + i, zstd: i % 2 === 0 }));
-    index.addPack({ id: id(-1), size: 50_000, blobs });
+    // More than two blocks of 16,384 slots.
+    const blobs = Array.from({ length: 40_000 }, (_, i) => ({ id: id(i), offset: i * 10, length: 9, size: 20 + i, zstd: i % 2 === 0 }));
+    index.addPack({ id: id(-1), size: 400_000, blobs });
     index.addPack({ id: id(-2), size: 100, blobs: [{ id: id(7), offset: 0, length: 1, size: 27, zstd: true }] });
-    expect(index.size).toBe(5000);
+    expect(index.size).toBe(40_000);
     for (const blob of blobs) expect(index.find(blob.id)).toEqual({ packId: id(-1), place: blob });
-    expect(index.has(id(5000))).toBe(false);
+    expect(index.has(id(40_000))).toBe(false);
   });
 
   it('tells apart ids that share their first bytes', () => {

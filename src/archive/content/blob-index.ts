@@ -1,22 +1,24 @@
 // The blobs a store holds and where each one is, in memory, in typed arrays only: each blob's id (32
 // bytes), pack, offset, stored length, plain size and zstd flag, found through an open-addressing table
 // of slot numbers keyed by the id's first bytes (ids are sha256 values, so those are evenly spread).
-// About 53 bytes a blob, plus 8 to 16 for the table, and up to half as much again as room to grow (a Map from
-// the first 31 bits to a chain of slots took about 110 in all; a Map keyed by the hex ids, with an object
-// or array element per field, took 240). Loaded from every index file of the store, a pack at a time;
+// 53 bytes a blob, plus 8 to 16 for the table, grown a block of 16,384 blobs at a time (a Map from the
+// first 31 bits to a chain of slots took about 110 in all; a Map keyed by the hex ids, with an object or
+// array element per field, took 240). Loaded from every index file of the store, a pack at a time;
 // a blob listed twice (a rerun prune, two backups that stored the same content) keeps its first place.
 // A backup also counts here the new blobs it has taken but not yet written into a sealed pack (pending:
 // they have no pack yet), so that it holds no set of its own of them.
 import { readdir } from 'node:fs/promises';
-import { grown, type GrowableArray } from '../grown-array.js';
 import { readIndexFile } from './index-file.js';
 import { indexDirOf, type BlobPlace, type PackRecord } from './store-layout.js';
 
 /**
- * `array`, or a copy half as long again when it has no room for `needed` elements: the room to spare
- * is at most a third of what the index holds (doubling left up to as much again).
+ * Slots are kept in blocks of this many (as a power of two), each field a typed array of its own per
+ * block: the index grows a block at a time, with at most one block's room to spare and nothing copied
+ * (arrays grown by copying held up to half as much again, and old and new at once while copying).
  */
-const roomFor = <T extends GrowableArray>(array: T, needed: number): T => (needed <= array.length ? array : grown(array, Math.max(needed, Math.ceil(array.length * 1.5))));
+const BLOCK_BITS = 14;
+const BLOCK = 1 << BLOCK_BITS;
+const IN_BLOCK = BLOCK - 1;
 
 /** The pack number of a blob taken by a backup whose pack is not sealed yet. */
 const PENDING = 0xffffffff;
@@ -24,16 +26,19 @@ const EMPTY = -1;
 /** What slotOf says of a string that is not a blob id (64 hex digits). */
 const NOT_AN_ID = -2;
 
+/** The first 4 bytes of an id (little-endian) at `at` of `bytes`: its place in the table. */
+const leading = (bytes: Uint8Array, at: number) => (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+
 export class BlobIndex {
   /** Open addressing: slot number + 1 of the blob whose id's first 4 bytes lead here (or after), 0 when free. */
   private table = new Int32Array(2048);
-  /** Each slot's id (32 bytes), pack, offset, stored length, plain size, and zstd or not. */
-  private ids = new Uint8Array(1024 * 32);
-  private packOf = new Uint32Array(1024);
-  private offsets = new Float64Array(1024);
-  private lengths = new Uint32Array(1024);
-  private sizes = new Uint32Array(1024);
-  private compressed = new Uint8Array(1024);
+  /** Each slot's id (32 bytes), pack, offset, stored length, plain size, and zstd or not, by block. */
+  private readonly ids: Uint8Array[] = [];
+  private readonly packOf: Uint32Array[] = [];
+  private readonly offsets: Float64Array[] = [];
+  private readonly lengths: Uint32Array[] = [];
+  private readonly sizes: Uint32Array[] = [];
+  private readonly compressed: Uint8Array[] = [];
   private count = 0;
   /** The id looked up, as bytes (reused: a lookup allocates nothing). */
   private readonly probe = Buffer.alloc(32);
@@ -63,12 +68,13 @@ export class BlobIndex {
   /** The table position of `probe`'s id: where its slot is listed, or the free position where it would go. */
   private positionOf(): number {
     const mask = this.table.length - 1;
-    const ids = this.ids;
     const probe = this.probe;
-    for (let at = probe.readUInt32LE(0) & mask; ; at = (at + 1) & mask) {
+    for (let at = leading(probe, 0) & mask; ; at = (at + 1) & mask) {
       const entry = this.table[at];
       if (entry === 0) return at;
-      const base = (entry - 1) * 32;
+      const slot = entry - 1;
+      const ids = this.ids[slot >>> BLOCK_BITS];
+      const base = (slot & IN_BLOCK) * 32;
       let same = true;
       for (let i = 0; i < 32; i++) {
         if (ids[base + i] !== probe[i]) {
@@ -104,10 +110,14 @@ export class BlobIndex {
   /** The pack and place of a blob, or undefined when no sealed pack of the store holds it. */
   find(id: string): { packId: string; place: BlobPlace } | undefined {
     const slot = this.slotOf(id);
-    if (slot < 0 || this.packOf[slot] === PENDING) return undefined;
+    if (slot < 0) return undefined;
+    const block = slot >>> BLOCK_BITS;
+    const at = slot & IN_BLOCK;
+    const pack = this.packOf[block][at];
+    if (pack === PENDING) return undefined;
     return {
-      packId: this.packIds[this.packOf[slot]],
-      place: { id, offset: this.offsets[slot], length: this.lengths[slot], size: this.sizes[slot], zstd: this.compressed[slot] === 1 },
+      packId: this.packIds[pack],
+      place: { id, offset: this.offsets[block][at], length: this.lengths[block][at], size: this.sizes[block][at], zstd: this.compressed[block][at] === 1 },
     };
   }
 
@@ -115,7 +125,7 @@ export class BlobIndex {
   addPending(id: string): boolean {
     if (this.takenSlot(id) !== EMPTY) return false;
     const slot = this.newSlot();
-    this.packOf[slot] = PENDING;
+    this.packOf[slot >>> BLOCK_BITS][slot & IN_BLOCK] = PENDING;
     return true;
   }
 
@@ -124,21 +134,23 @@ export class BlobIndex {
     const packNo = this.packIds.push(pack.id) - 1;
     for (const blob of pack.blobs) {
       let slot = this.takenSlot(blob.id);
-      if (slot !== EMPTY && this.packOf[slot] !== PENDING) continue;
+      if (slot !== EMPTY && this.packOf[slot >>> BLOCK_BITS][slot & IN_BLOCK] !== PENDING) continue;
       if (slot === EMPTY) slot = this.newSlot();
-      this.packOf[slot] = packNo;
-      this.offsets[slot] = blob.offset;
-      this.lengths[slot] = blob.length;
-      this.sizes[slot] = blob.size;
-      this.compressed[slot] = blob.zstd ? 1 : 0;
+      const block = slot >>> BLOCK_BITS;
+      const at = slot & IN_BLOCK;
+      this.packOf[block][at] = packNo;
+      this.offsets[block][at] = blob.offset;
+      this.lengths[block][at] = blob.length;
+      this.sizes[block][at] = blob.size;
+      this.compressed[block][at] = blob.zstd ? 1 : 0;
     }
   }
 
   /** A slot for the id in `probe`, listed at `lastPosition` (from the slotOf that found it missing). */
   private newSlot(): number {
     const slot = this.count++;
-    this.grow(this.count);
-    this.ids.set(this.probe, slot * 32);
+    if ((slot & IN_BLOCK) === 0) this.addBlock();
+    this.ids[slot >>> BLOCK_BITS].set(this.probe, (slot & IN_BLOCK) * 32);
     // The table is kept at most half full, so that a lookup probes few positions.
     if (this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
     else this.table[this.lastPosition] = slot + 1;
@@ -149,20 +161,19 @@ export class BlobIndex {
   private rehash(length: number): void {
     this.table = new Int32Array(length);
     const mask = length - 1;
-    const view = Buffer.from(this.ids.buffer, this.ids.byteOffset, this.ids.byteLength);
     for (let slot = 0; slot < this.count; slot++) {
-      let at = view.readUInt32LE(slot * 32) & mask;
+      let at = leading(this.ids[slot >>> BLOCK_BITS], (slot & IN_BLOCK) * 32) & mask;
       while (this.table[at] !== 0) at = (at + 1) & mask;
       this.table[at] = slot + 1;
     }
   }
 
-  private grow(slots: number): void {
-    this.ids = roomFor(this.ids, slots * 32);
-    this.packOf = roomFor(this.packOf, slots);
-    this.offsets = roomFor(this.offsets, slots);
-    this.lengths = roomFor(this.lengths, slots);
-    this.sizes = roomFor(this.sizes, slots);
-    this.compressed = roomFor(this.compressed, slots);
+  private addBlock(): void {
+    this.ids.push(new Uint8Array(BLOCK * 32));
+    this.packOf.push(new Uint32Array(BLOCK));
+    this.offsets.push(new Float64Array(BLOCK));
+    this.lengths.push(new Uint32Array(BLOCK));
+    this.sizes.push(new Uint32Array(BLOCK));
+    this.compressed.push(new Uint8Array(BLOCK));
   }
 }
