@@ -7,11 +7,12 @@
 // objects that the next prune of the bucket removes.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { EncryptionSecret } from '../archive/encrypt.js';
 import { openSnapshot } from '../archive/content/open-snapshot.js';
-import { indexFileText } from '../archive/content/index-file.js';
+import { indexFilePieces } from '../archive/content/index-file.js';
 import { packBlobs } from '../archive/content/pack-table.js';
 import { packsOfSnapshot, type UsedPack } from '../archive/content/snapshot-packs.js';
 import { packPathOf, storeDirOf, type PackRecord } from '../archive/content/store-layout.js';
@@ -51,21 +52,39 @@ async function localPacks(backupDir: string, record: BackupRecord): Promise<Used
   }
 }
 
-/** Sends one local pack; its index entry, from its own blob table. */
-async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack, options: ContentUploadOptions, onSent: (bytes: number) => void): Promise<PackRecord> {
-  const file = packPathOf(storeDir, pack.id);
-  const handle = await open(file, 'r');
-  let blobs;
+/** The index entry of a local pack, from its own blob table (checked against its id). */
+async function localPackRecord(storeDir: string, pack: UsedPack): Promise<PackRecord> {
+  const handle = await open(packPathOf(storeDir, pack.id), 'r');
   try {
-    blobs = await packBlobs(handle, pack.size, pack.id);
+    return { id: pack.id, size: pack.size, blobs: await packBlobs(handle, pack.size, pack.id) };
   } finally {
     await handle.close();
   }
+}
+
+/** The index entries of local packs, one at a time. */
+async function* localPackRecords(storeDir: string, packs: readonly UsedPack[]): AsyncGenerator<PackRecord> {
+  for (const pack of packs) yield localPackRecord(storeDir, pack);
+}
+
+/**
+ * Puts the bucket's index file naming `packs` (local packs), built twice a pack at a time from their
+ * own tables, first for its id (its sha256), then to send: an upload holds no list of their blobs.
+ */
+async function putIndex(content: RemoteContent, storeDir: string, packs: readonly UsedPack[], signal: AbortSignal | undefined): Promise<void> {
+  const hash = createHash('sha256');
+  for await (const piece of indexFilePieces(localPackRecords(storeDir, packs))) hash.update(piece);
+  await putContent(content, indexKey(hash.digest('hex')), Readable.from(indexFilePieces(localPackRecords(storeDir, packs))), { signal });
+}
+
+/** Sends one local pack, its table checked first. */
+async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack, options: ContentUploadOptions, onSent: (bytes: number) => void): Promise<void> {
+  const file = packPathOf(storeDir, pack.id);
+  await localPackRecord(storeDir, pack);
   let read = 0;
   const onBytes = (bytes: number) => onSent((read = bytes));
   await putContent(content, packKey(pack.id), createReadStream(file, { highWaterMark: 1 << 20 }), { signal: options.signal, onBytes });
   if (read !== pack.size) throw new Error(`pack ${pack.id} is ${pack.size} bytes, ${read} were sent`);
-  return { id: pack.id, size: pack.size, blobs };
 }
 
 /**
@@ -80,15 +99,11 @@ export async function uploadContent(store: ObjectStore, backupDir: string, recor
   const lacking = packs.filter((pack) => !recorded.has(pack.id));
   const total = lacking.reduce((sum, pack) => sum + pack.size, 0);
   let sent = 0;
-  const sentPacks: PackRecord[] = [];
   for (const pack of lacking) {
-    sentPacks.push(await sendPack(content, storeDirOf(backupDir), pack, options, (bytes) => options.onBytes?.(sent + bytes, total)));
+    await sendPack(content, storeDirOf(backupDir), pack, options, (bytes) => options.onBytes?.(sent + bytes, total));
     sent += pack.size;
   }
-  if (sentPacks.length > 0) {
-    const index = Buffer.from(indexFileText(sentPacks), 'utf8');
-    await putContent(content, indexKey(createHash('sha256').update(index).digest('hex')), [index], { signal: options.signal });
-  }
+  if (lacking.length > 0) await putIndex(content, storeDirOf(backupDir), lacking, options.signal);
   await writeUses(content, record.file, packs, options.signal);
-  return { packs: sentPacks.length, bytes: sent };
+  return { packs: lacking.length, bytes: sent };
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IndexFileWriter, indexFileText, parseIndexFile, readIndexFile } from '../../src/archive/content/index-file.js';
+import { IndexFileWriter, indexFilePieces, indexFileText, parseIndexFile, readIndexFile } from '../../src/archive/content/index-file.js';
 import { indexDirOf, type PackRecord } from '../../src/archive/content/store-layout.js';
 
 const id = (n: number) => createHash('sha256').update(String(n)).digest('hex');
@@ -45,6 +45,17 @@ describe('index file', () => {
     expect(bytes.toString('utf8').split('\n')).toHaveLength(packs.length + 3);
     expect(parseIndexFile(bytes.toString('utf8'), 'x').packs).toEqual(packs);
     expect(await readAll(file)).toEqual(packs);
+  });
+
+  it('is the same text when made a pack at a time as the packs come (as an upload sends it)', async () => {
+    for (const packs of [[], [pack(1, 3)], [pack(1, 3), pack(2, 1), pack(3, 5)]]) {
+      const pieces: Buffer[] = [];
+      for await (const piece of indexFilePieces((async function* () {
+        yield* packs;
+      })())) pieces.push(piece);
+      expect(Buffer.concat(pieces).toString('utf8')).toBe(indexFileText(packs));
+      expect(parseIndexFile(indexFileText(packs), 'x').packs).toEqual(packs);
+    }
   });
 
   it('writes no file for no pack, and leaves nothing after an abort', async () => {

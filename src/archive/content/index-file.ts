@@ -24,6 +24,16 @@ export function indexFileText(packs: readonly PackRecord[]): string {
   return packs.length === 0 ? `${FIRST_LINE}${LAST_LINE}\n` : [OPENING, ...packs.map((pack, i) => packText(pack, i === 0)), CLOSING].join('');
 }
 
+/** The same text a pack at a time, as the packs come (only one of them is held). */
+export async function* indexFilePieces(packs: AsyncIterable<PackRecord>): AsyncGenerator<Buffer> {
+  let first = true;
+  for await (const pack of packs) {
+    yield Buffer.from((first ? OPENING : '') + packText(pack, first), 'utf8');
+    first = false;
+  }
+  yield Buffer.from(first ? `${FIRST_LINE}${LAST_LINE}\n` : CLOSING, 'utf8');
+}
+
 const damaged = (name: string, why: string) => new Error(`index file ${name} of the incremental store is damaged (${why})`);
 
 /** A pack record of the index file `name`, checked. */
