@@ -12,10 +12,10 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { EncryptionSecret } from '../archive/encrypt.js';
 import { openSnapshot } from '../archive/content/open-snapshot.js';
-import { indexFilePieces } from '../archive/content/index-file.js';
-import { packBlobs } from '../archive/content/pack-table.js';
+import { indexFilePieces, type PackTable } from '../archive/content/index-file.js';
+import { checkedPackTable, packBlobs } from '../archive/content/pack-table.js';
 import { packsOfSnapshot, type UsedPack } from '../archive/content/snapshot-packs.js';
-import { packPathOf, storeDirOf, type PackRecord } from '../archive/content/store-layout.js';
+import { packPathOf, storeDirOf } from '../archive/content/store-layout.js';
 import type { ObjectStore } from '../stores/store.js';
 import type { BackupRecord } from '../shared/types.js';
 import { indexKey, packKey, prepareRemoteContent, putContent, readUses, remoteSnapshotFiles, writeUses, type RemoteContent } from './offsite-content.js';
@@ -52,35 +52,42 @@ async function localPacks(backupDir: string, record: BackupRecord): Promise<Used
   }
 }
 
-/** The index entry of a local pack, from its own blob table (checked against its id). */
-async function localPackRecord(storeDir: string, pack: UsedPack): Promise<PackRecord> {
+/** Checks a local pack's blob table (against its id, and its blobs against its size) before it is sent. */
+async function checkLocalPack(storeDir: string, pack: UsedPack): Promise<void> {
   const handle = await open(packPathOf(storeDir, pack.id), 'r');
   try {
-    return { id: pack.id, size: pack.size, blobs: await packBlobs(handle, pack.size, pack.id) };
+    await packBlobs(handle, pack.size, pack.id);
   } finally {
     await handle.close();
   }
 }
 
-/** The index entries of local packs, one at a time. */
-async function* localPackRecords(storeDir: string, packs: readonly UsedPack[]): AsyncGenerator<PackRecord> {
-  for (const pack of packs) yield localPackRecord(storeDir, pack);
+/** The blob tables of local packs (each still hashing to its id), one at a time. */
+async function* localPackTables(storeDir: string, packs: readonly UsedPack[]): AsyncGenerator<PackTable> {
+  for (const pack of packs) {
+    const handle = await open(packPathOf(storeDir, pack.id), 'r');
+    try {
+      yield { id: pack.id, size: pack.size, table: await checkedPackTable(handle, pack.size, pack.id) };
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /**
  * Puts the bucket's index file naming `packs` (local packs), built twice a pack at a time from their
- * own tables, first for its id (its sha256), then to send: an upload holds no list of their blobs.
+ * own tables' bytes, first for its id (its sha256), then to send: an upload holds no list of their blobs.
  */
 async function putIndex(content: RemoteContent, storeDir: string, packs: readonly UsedPack[], signal: AbortSignal | undefined): Promise<void> {
   const hash = createHash('sha256');
-  for await (const piece of indexFilePieces(localPackRecords(storeDir, packs))) hash.update(piece);
-  await putContent(content, indexKey(hash.digest('hex')), Readable.from(indexFilePieces(localPackRecords(storeDir, packs))), { signal });
+  for await (const piece of indexFilePieces(localPackTables(storeDir, packs))) hash.update(piece);
+  await putContent(content, indexKey(hash.digest('hex')), Readable.from(indexFilePieces(localPackTables(storeDir, packs))), { signal });
 }
 
 /** Sends one local pack, its table checked first. */
 async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack, options: ContentUploadOptions, onSent: (bytes: number) => void): Promise<void> {
   const file = packPathOf(storeDir, pack.id);
-  await localPackRecord(storeDir, pack);
+  await checkLocalPack(storeDir, pack);
   let read = 0;
   const onBytes = (bytes: number) => onSent((read = bytes));
   await putContent(content, packKey(pack.id), createReadStream(file, { highWaterMark: 1 << 20 }), { signal: options.signal, onBytes });

@@ -47,11 +47,11 @@ describe('index file', () => {
     expect(await readAll(file)).toEqual(packs);
   });
 
-  it('is the same text when made a pack at a time as the packs come (as an upload sends it)', async () => {
+  it("is the same text when made a pack at a time from the packs' tables (as an upload sends it)", async () => {
     for (const packs of [[], [pack(1, 3)], [pack(1, 3), pack(2, 1), pack(3, 5)]]) {
       const pieces: Buffer[] = [];
       for await (const piece of indexFilePieces((async function* () {
-        yield* packs;
+        for (const p of packs) yield { id: p.id, size: p.size, table: Buffer.from(JSON.stringify(p.blobs), 'utf8') };
       })())) pieces.push(piece);
       expect(Buffer.concat(pieces).toString('utf8')).toBe(indexFileText(packs));
       expect(parseIndexFile(indexFileText(packs), 'x').packs).toEqual(packs);

@@ -24,11 +24,22 @@ export function indexFileText(packs: readonly PackRecord[]): string {
   return packs.length === 0 ? `${FIRST_LINE}${LAST_LINE}\n` : [OPENING, ...packs.map((pack, i) => packText(pack, i === 0)), CLOSING].join('');
 }
 
-/** The same text a pack at a time, as the packs come (only one of them is held). */
-export async function* indexFilePieces(packs: AsyncIterable<PackRecord>): AsyncGenerator<Buffer> {
+/** A pack as its own file holds it: id, size, and its blob table's bytes (JSON.stringify of its blobs, as written). */
+export interface PackTable {
+  id: string;
+  size: number;
+  table: Buffer;
+}
+
+/**
+ * The same text a pack at a time, as the packs come, from their tables' bytes as they are (neither
+ * parsed nor made again: the table is the JSON of the record's blobs), so only one table is held.
+ */
+export async function* indexFilePieces(packs: AsyncIterable<PackTable>): AsyncGenerator<Buffer> {
   let first = true;
   for await (const pack of packs) {
-    yield Buffer.from((first ? OPENING : '') + packText(pack, first), 'utf8');
+    const head = `${first ? OPENING : ',\n'}{"id":${JSON.stringify(pack.id)},"size":${pack.size},"blobs":`;
+    yield Buffer.concat([Buffer.from(head, 'utf8'), pack.table, Buffer.from('}', 'utf8')]);
     first = false;
   }
   yield Buffer.from(first ? `${FIRST_LINE}${LAST_LINE}\n` : CLOSING, 'utf8');
