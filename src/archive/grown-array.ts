@@ -1,5 +1,5 @@
-// Typed arrays that hold per-entry fields of big tables (the names of an archive, the blobs of a
-// content store) without an object per entry: grown by copying into a bigger one of the same kind.
+// Typed arrays that hold per-entry fields of big tables (the names of an archive) without an object per
+// entry: grown by copying into a bigger one of the same kind.
 
 export type GrowableArray = Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
 

@@ -7,10 +7,24 @@ import { humanBytes } from './format.js';
 import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 import { log } from '../shared/log.js';
+import { incrementalOf } from '../core/record-summary.js';
+import type { BackupRecord } from '../shared/types.js';
+import type { UploadOutcome } from '../repository/offsite-copy.js';
 
 interface UploadFlags {
   missing?: boolean;
   json?: boolean;
+}
+
+/**
+ * The line of one uploaded backup: its size; for an incremental backup what was sent (the packs the
+ * bucket lacked: often none or a few) and the size of the tree it holds, as `list` shows it.
+ */
+export function uploadedLine(record: BackupRecord, outcome: UploadOutcome, location: string): string {
+  const added = incrementalOf(record);
+  if (!added || outcome.newPacks === undefined) return `uploaded ${record.file} (${humanBytes(record.size)}) to ${location}`;
+  const packs = outcome.newPacks === 1 ? '1 new pack' : `${outcome.newPacks === 0 ? 'no' : outcome.newPacks} new packs`;
+  return `uploaded ${record.file} (${humanBytes(outcome.sentBytes)} sent in ${packs}; the backup holds ${humanBytes(added.treeBytes)}) to ${location}`;
 }
 
 export function registerUpload(program: Command): void {
@@ -27,7 +41,7 @@ export function registerUpload(program: Command): void {
       const repository = Repository.open(config);
       const location = repository.offsiteLocation;
       if (location === undefined) throw new UsageError('LIFEBOAT_STORAGE_URL is not set, so there is nowhere to upload to; set it, e.g. s3://my-backups/shop-one');
-      const results: { id: string; file: string; uploaded: boolean; error?: string }[] = [];
+      const results: { id: string; file: string; uploaded: boolean; sentBytes?: number; newPacks?: number; error?: string }[] = [];
       try {
         await repository.secret(); // a bad key file fails before anything is listed or copied
         const records = await repository.toUpload(id);
@@ -35,9 +49,9 @@ export function registerUpload(program: Command): void {
           for (const record of records) {
             const bar = progressBar(!flags.json);
             try {
-              await repository.upload(record, { signal, onProgress: bar.listener });
-              results.push({ id: record.id, file: record.file, uploaded: true });
-              if (!flags.json) stdio.out(`uploaded ${record.file} (${humanBytes(record.size)}) to ${location}`);
+              const outcome = await repository.upload(record, { signal, onProgress: bar.listener });
+              results.push({ id: record.id, file: record.file, uploaded: true, ...outcome });
+              if (!flags.json) stdio.out(uploadedLine(record, outcome, location));
             } catch (error) {
               // With --missing, one backup's failure does not stop the others; Ctrl-C does.
               if (id !== undefined || signal.aborted) throw error;

@@ -4,17 +4,16 @@
 // Verify, rollback, restore and download then read it as they read the backup folder's store, with the
 // same checks (every blob against its sha256 as it is read). A pack the backup folder's own store still
 // holds is linked from there instead of fetched.
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { writeFileAtomic } from '../archive/atomic-file.js';
 import type { EncryptionSecret } from '../archive/encrypt.js';
 import { openStore } from '../archive/content/blob-writer.js';
+import { IndexFileWriter } from '../archive/content/index-file.js';
 import { packBlobs } from '../archive/content/pack-table.js';
 import type { UsedPack } from '../archive/content/snapshot-packs.js';
-import { indexPathOf, packPathOf, storeDirOf, type PackRecord } from '../archive/content/store-layout.js';
+import { packPathOf, storeDirOf, type PackRecord } from '../archive/content/store-layout.js';
 import type { ObjectStore } from '../stores/store.js';
 import { OperationError } from '../shared/errors.js';
 import { openContent, openRemoteContent, packKey, readUses, type RemoteContent } from './offsite-content.js';
@@ -66,15 +65,19 @@ export async function fetchContent(store: ObjectStore, backupDir: string, workDi
   await openStore(storeDir, { create: true });
   const total = packs.reduce((sum, pack) => sum + pack.size, 0);
   let done = 0;
-  const entries: PackRecord[] = [];
-  for (const pack of packs) {
-    const target = packPathOf(storeDir, pack.id);
-    await mkdir(path.dirname(target), { recursive: true });
-    if (!(await linkLocal(backupDir, target, pack))) await download(content, target, pack, options.signal, (bytes) => options.onBytes?.(done + bytes, total));
-    options.onBytes?.((done += pack.size), total);
-    entries.push(await indexEntry(target, pack));
+  // The index is written a pack at a time from the packs' own tables: no list of every blob is held.
+  const indexFile = new IndexFileWriter(storeDir);
+  try {
+    for (const pack of packs) {
+      const target = packPathOf(storeDir, pack.id);
+      await mkdir(path.dirname(target), { recursive: true });
+      if (!(await linkLocal(backupDir, target, pack))) await download(content, target, pack, options.signal, (bytes) => options.onBytes?.(done + bytes, total));
+      options.onBytes?.((done += pack.size), total);
+      await indexFile.add(await indexEntry(target, pack));
+    }
+    await indexFile.commit();
+  } catch (error) {
+    await indexFile.abort();
+    throw error;
   }
-  const index = JSON.stringify({ packs: entries }) + '\n';
-  await mkdir(path.dirname(indexPathOf(storeDir, 'x')), { recursive: true });
-  await writeFileAtomic(indexPathOf(storeDir, createHash('sha256').update(index).digest('hex')), index);
 }

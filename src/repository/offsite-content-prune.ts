@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { EncryptionSecret } from '../archive/encrypt.js';
-import { parseIndexFile } from '../archive/content/blob-index.js';
+import { parseIndexFile } from '../archive/content/index-file.js';
 import type { ObjectStore } from '../stores/store.js';
 import { OperationError } from '../shared/errors.js';
 import { CONFIG_KEY, DATA_PREFIX, INDEX_PREFIX, indexKey, openRemoteContent, putContent, readContent, readUses, remoteSnapshotFiles, USES_PREFIX, type RemoteContent } from './offsite-content.js';

@@ -7,13 +7,15 @@
 // objects that the next prune of the bucket removes.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { EncryptionSecret } from '../archive/encrypt.js';
 import { openSnapshot } from '../archive/content/open-snapshot.js';
-import { packBlobs } from '../archive/content/pack-table.js';
+import { indexFilePieces, type PackTable } from '../archive/content/index-file.js';
+import { checkedPackTable, packBlobs } from '../archive/content/pack-table.js';
 import { packsOfSnapshot, type UsedPack } from '../archive/content/snapshot-packs.js';
-import { packPathOf, storeDirOf, type PackRecord } from '../archive/content/store-layout.js';
+import { packPathOf, storeDirOf } from '../archive/content/store-layout.js';
 import type { ObjectStore } from '../stores/store.js';
 import type { BackupRecord } from '../shared/types.js';
 import { indexKey, packKey, prepareRemoteContent, putContent, readUses, remoteSnapshotFiles, writeUses, type RemoteContent } from './offsite-content.js';
@@ -22,6 +24,12 @@ export interface ContentUploadOptions {
   signal?: AbortSignal;
   /** Bytes of packs sent so far, of `total`. */
   onBytes?: (bytes: number, total: number) => void;
+}
+
+/** The packs an upload sent (those the bucket lacked), and their bytes as stored locally. */
+export interface SentPacks {
+  packs: number;
+  bytes: number;
 }
 
 /** The packs the uses records of the snapshot files in the bucket name: there, and named by an index. */
@@ -44,21 +52,46 @@ async function localPacks(backupDir: string, record: BackupRecord): Promise<Used
   }
 }
 
-/** Sends one local pack; its index entry, from its own blob table. */
-async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack, options: ContentUploadOptions, onSent: (bytes: number) => void): Promise<PackRecord> {
-  const file = packPathOf(storeDir, pack.id);
-  const handle = await open(file, 'r');
-  let blobs;
+/** Checks a local pack's blob table (against its id, and its blobs against its size) before it is sent. */
+async function checkLocalPack(storeDir: string, pack: UsedPack): Promise<void> {
+  const handle = await open(packPathOf(storeDir, pack.id), 'r');
   try {
-    blobs = await packBlobs(handle, pack.size, pack.id);
+    await packBlobs(handle, pack.size, pack.id);
   } finally {
     await handle.close();
   }
+}
+
+/** The blob tables of local packs (each still hashing to its id), one at a time. */
+async function* localPackTables(storeDir: string, packs: readonly UsedPack[]): AsyncGenerator<PackTable> {
+  for (const pack of packs) {
+    const handle = await open(packPathOf(storeDir, pack.id), 'r');
+    try {
+      yield { id: pack.id, size: pack.size, table: await checkedPackTable(handle, pack.size, pack.id) };
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/**
+ * Puts the bucket's index file naming `packs` (local packs), built twice a pack at a time from their
+ * own tables' bytes, first for its id (its sha256), then to send: an upload holds no list of their blobs.
+ */
+async function putIndex(content: RemoteContent, storeDir: string, packs: readonly UsedPack[], signal: AbortSignal | undefined): Promise<void> {
+  const hash = createHash('sha256');
+  for await (const piece of indexFilePieces(localPackTables(storeDir, packs))) hash.update(piece);
+  await putContent(content, indexKey(hash.digest('hex')), Readable.from(indexFilePieces(localPackTables(storeDir, packs))), { signal });
+}
+
+/** Sends one local pack, its table checked first. */
+async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack, options: ContentUploadOptions, onSent: (bytes: number) => void): Promise<void> {
+  const file = packPathOf(storeDir, pack.id);
+  await checkLocalPack(storeDir, pack);
   let read = 0;
   const onBytes = (bytes: number) => onSent((read = bytes));
   await putContent(content, packKey(pack.id), createReadStream(file, { highWaterMark: 1 << 20 }), { signal: options.signal, onBytes });
   if (read !== pack.size) throw new Error(`pack ${pack.id} is ${pack.size} bytes, ${read} were sent`);
-  return { id: pack.id, size: pack.size, blobs };
 }
 
 /**
@@ -66,21 +99,18 @@ async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack
  * its uses record. Encrypted with `secret` when given; refused when the bucket's store is encrypted
  * otherwise (offsite-content.ts).
  */
-export async function uploadContent(store: ObjectStore, backupDir: string, record: BackupRecord, secret: EncryptionSecret | undefined, options: ContentUploadOptions = {}): Promise<void> {
+export async function uploadContent(store: ObjectStore, backupDir: string, record: BackupRecord, secret: EncryptionSecret | undefined, options: ContentUploadOptions = {}): Promise<SentPacks> {
   const content = await prepareRemoteContent(store, secret, options.signal);
   const packs = await localPacks(backupDir, record);
   const recorded = await recordedPacks(content);
   const lacking = packs.filter((pack) => !recorded.has(pack.id));
   const total = lacking.reduce((sum, pack) => sum + pack.size, 0);
   let sent = 0;
-  const sentPacks: PackRecord[] = [];
   for (const pack of lacking) {
-    sentPacks.push(await sendPack(content, storeDirOf(backupDir), pack, options, (bytes) => options.onBytes?.(sent + bytes, total)));
+    await sendPack(content, storeDirOf(backupDir), pack, options, (bytes) => options.onBytes?.(sent + bytes, total));
     sent += pack.size;
   }
-  if (sentPacks.length > 0) {
-    const index = Buffer.from(JSON.stringify({ packs: sentPacks }) + '\n', 'utf8');
-    await putContent(content, indexKey(createHash('sha256').update(index).digest('hex')), [index], { signal: options.signal });
-  }
+  if (lacking.length > 0) await putIndex(content, storeDirOf(backupDir), lacking, options.signal);
   await writeUses(content, record.file, packs, options.signal);
+  return { packs: lacking.length, bytes: sent };
 }

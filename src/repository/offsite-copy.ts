@@ -88,12 +88,22 @@ async function putManifest(store: ObjectStore, key: string, bytes: Buffer, signa
  * A complete copy already there is left as it is; another backup's manifest under the same name is
  * never replaced.
  */
+/**
+ * What an upload sent: the archive's bytes as stored (encrypted when the copies are), or for an
+ * incremental backup the bytes of the packs the bucket lacked (its small snapshot file, index and uses
+ * record left out), and how many.
+ */
+export interface UploadOutcome {
+  sentBytes: number;
+  newPacks?: number;
+}
+
 export async function uploadBackup(
   store: ObjectStore,
   backupDir: string,
   record: BackupRecord,
   options: OffsiteOptions = {},
-): Promise<void> {
+): Promise<UploadOutcome> {
   requireBoundManifest(record, 'upload it');
   const manifest = record.manifest;
   if (!manifest) throw new OperationError(`${record.file} has no manifest; only Lifeboat's backups are copied off-site`);
@@ -105,14 +115,16 @@ export async function uploadBackup(
   } catch (error) {
     throw failed((error as Error).message);
   }
-  if (state === 'complete') return;
+  if (state === 'complete') return { sentBytes: 0 };
   if (state === 'other') throw failed(`it already holds ${manifestKey} of another backup; nothing was uploaded (is another shop using the same LIFEBOAT_STORAGE_URL prefix?)`);
   let committed = false;
   try {
     // A copy of this backup that is not complete: unlist it first (manifest first), then copy anew.
     if (state === 'incomplete') await store.remove(manifestKey);
     // An incremental backup's data first: its snapshot file is of no use in the bucket without it.
-    if (isIncrementalFile(record.file)) await uploadContent(store, backupDir, record, options.secret, { signal: options.signal, onBytes: (bytes, total) => options.onProgress?.({ phase: 'upload', rows: 0, bytes, totalBytes: total }) });
+    const newPacks = isIncrementalFile(record.file)
+      ? await uploadContent(store, backupDir, record, options.secret, { signal: options.signal, onBytes: (bytes, total) => options.onProgress?.({ phase: 'upload', rows: 0, bytes, totalBytes: total }) })
+      : undefined;
     const file = path.join(backupDir, record.file);
     const size = (await stat(file)).size;
     const plain = progressMeter('upload', size, options.onProgress);
@@ -129,6 +141,7 @@ export async function uploadBackup(
     const bytes = Buffer.from(JSON.stringify(remoteManifest, null, 2) + '\n', 'utf8');
     await putManifest(store, manifestKey, bytes, options.signal);
     committed = true;
+    return newPacks ? { sentBytes: newPacks.bytes, newPacks: newPacks.packs } : { sentBytes: stored.size };
   } catch (error) {
     // A manifest that appeared meanwhile is another writer's: leave both objects alone.
     const raced = error instanceof ObjectExistsError;

@@ -25,7 +25,7 @@ import type { BackupRecord } from '../shared/types.js';
 import { listFolderBackups } from './catalog.js';
 import { deleteBackupEverywhere } from './delete.js';
 import { backupsToUpload, findAnyBackup, listAllBackups, type ListOptions } from './offsite-catalog.js';
-import { isLocal, loadOffsiteSecret, openLocalCopy, uploadBackup, withLocalCopy, type CopyProgressListener, type LocalCopy } from './offsite-copy.js';
+import { isLocal, loadOffsiteSecret, openLocalCopy, uploadBackup, withLocalCopy, type CopyProgressListener, type LocalCopy, type UploadOutcome } from './offsite-copy.js';
 import { pruneRemoteContent, type RemotePruneResult } from './offsite-content-prune.js';
 import { openStoredRange, openStoredRecord, plainArchiveSize, type PlainRange } from './offsite-read.js';
 import { readStoredFileIndex } from './offsite-index.js';
@@ -161,9 +161,9 @@ export class Repository {
   }
 
   /** Copies a backup of the backup folder to the bucket (archive, then manifest), encrypted with the key if set. */
-  async upload(record: BackupRecord, options: CopyOptions = {}): Promise<void> {
+  async upload(record: BackupRecord, options: CopyOptions = {}): Promise<UploadOutcome> {
     if (!this.offsite) throw new Error('no off-site storage is configured');
-    await uploadBackup(this.offsite, this.backupDir, record, { ...options, secret: await this.secret() });
+    return uploadBackup(this.offsite, this.backupDir, record, { ...options, secret: await this.secret() });
   }
 
   /**

@@ -11,6 +11,8 @@ export interface TestS3 {
   endpoint: string;
   bucket: string;
   store(prefix: string, options?: Partial<S3StoreOptions>): S3Store;
+  /** The environment that points the command at `prefix` in the bucket, with the server's credentials. */
+  storageEnv(prefix: string): Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,14 @@ export async function startS3(bucket = 'lifeboat-test'): Promise<TestS3> {
       const store = new S3Store({ bucket, prefix, endpoint, region: 'us-east-1', credentials: S3RVER_CREDENTIALS, maxAttempts: 2, ...options });
       stores.push(store);
       return store;
+    },
+    storageEnv(prefix) {
+      return {
+        LIFEBOAT_STORAGE_URL: `s3://${bucket}/${prefix}`,
+        LIFEBOAT_S3_ENDPOINT: endpoint,
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      };
     },
     async stop() {
       for (const store of stores) store.close();

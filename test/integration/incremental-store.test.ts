@@ -15,6 +15,7 @@ import { snapshotTar } from '../../src/archive/content/snapshot-tar.js';
 import { parseSnapshot, type SnapshotDocument } from '../../src/archive/content/snapshot-file.js';
 import { checkStoreStructure } from '../../src/archive/content/store-check.js';
 import { pruneStore } from '../../src/archive/content/store-prune.js';
+import { PACK_MAX_BLOBS } from '../../src/archive/content/pack-writer.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createIncrementalBackup } from '../../src/core/backup/incremental.js';
 import type { ShopLayout } from '../../src/core/tree-scope.js';
@@ -123,15 +124,22 @@ describe('incremental backups in the content store', () => {
     const before = (await readdir(shop.backupDir)).sort();
     const child = startCli(['backup', 'code', '--incremental'], { LIFEBOAT_ROOT: shop.root, LIFEBOAT_EXCLUDE: '*.bak' });
     const dataDir = path.join(shop.backupDir, 'incremental/data');
+    const indexDir = path.join(shop.backupDir, 'incremental/index');
+    const indexPartials = async () => (await readdir(indexDir)).filter((n) => n.endsWith('.partial'));
     const packsBefore = await packsIn(dataDir);
-    for (let waited = 0; (await packsIn(dataDir)).length <= packsBefore.length + 1 && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    // Killed once two packs are in place and the index file names one (it is written as packs are sealed).
+    const ready = async () => (await packsIn(dataDir)).length > packsBefore.length + 1 && (await indexPartials()).length > 0;
+    for (let waited = 0; !(await ready()) && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('close', resolve));
     expect((await readdir(shop.backupDir)).filter((f) => !f.endsWith('.partial')).sort()).toEqual(before);
     expect((await packsIn(dataDir)).length).toBeGreaterThan(packsBefore.length); // written, named by no index
     const recovered = await runCli(['recover'], { LIFEBOAT_ROOT: shop.root });
     expect(recovered.stdout).toMatch(/removed .*incremental\/data\/\.[0-9a-f]+\.partial, left half-written/);
+    // The index file it was writing a pack at a time, too (a pack was sealed before the kill).
+    expect(recovered.stdout).toMatch(/removed .*incremental\/index\/\.[0-9a-f]+\.partial, left half-written/);
     expect((await readdir(dataDir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    expect(await indexPartials()).toEqual([]);
     const pruned = await pruneStore(path.join(shop.backupDir, 'incremental'), await snapshotsOf(shop.backupDir, [first, second]));
     expect(pruned.packsRemoved).toBeGreaterThan(0);
     expect((await packsIn(dataDir)).sort()).toEqual(packsBefore.sort());
@@ -145,6 +153,7 @@ describe('incremental backups in the content store', () => {
     const packsBefore = (await packsIn(dataDir)).sort();
     const partials = async () => (await readdir(shop.backupDir)).filter((n) => n.endsWith('.partial'));
     const partialsBefore = await partials(); // the killed backup's (recovery removes them)
+    const indexBefore = (await readdir(path.join(shop.backupDir, 'incremental/index'))).sort();
     const cancel = new AbortController();
     let read = 0;
     let packsWritten = 0;
@@ -157,6 +166,7 @@ describe('incremental backups in the content store', () => {
     expect(packsWritten).toBeGreaterThan(0);
     expect((await packsIn(dataDir)).sort()).toEqual(packsBefore);
     expect((await readdir(dataDir)).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    expect((await readdir(path.join(shop.backupDir, 'incremental/index'))).sort()).toEqual(indexBefore); // no partial index file either
     expect(await partials()).toEqual(partialsBefore);
     await rm(path.join(shop.root, 'lib/bulk'), { recursive: true });
   });
@@ -184,6 +194,39 @@ describe('incremental backups in the content store', () => {
     expect(third.manifest?.warnings.join('\n')).toMatch(/previous incremental backup .* could not be read/);
     const extracted = await print(await extractWithGnuTar(shop.backupDir, third, path.join(base, 'x5')));
     expect(treeDifferences(await print(shop.root), extracted, 0n)).toEqual([]);
+  });
+});
+
+describe('an incremental backup of more small files than a pack takes', () => {
+  it('closes a pack at its blob limit, writes one index line a pack, and the snapshot extracts to exactly the tree', async () => {
+    const base = await mkdtemp(path.join(tmpdir(), 'lifeboat-incremental-many-'));
+    try {
+      const root = path.join(base, 'shop');
+      const files = PACK_MAX_BLOBS + 500;
+      for (let folder = 0; folder * 1000 < files; folder++) {
+        await mkdir(path.join(root, 'lib', `f${folder}`), { recursive: true });
+        for (let i = folder * 1000; i < Math.min(files, (folder + 1) * 1000); i++) await writeFile(path.join(root, 'lib', `f${folder}`, `file${i}.txt`), `small file ${i}\n`);
+      }
+      const shop: ShopLayout = { root, backupDir: path.join(base, 'backups'), home: path.join(base, 'home'), exclude: [] };
+      await mkdir(shop.backupDir);
+      const record = await createIncrementalBackup('code', shop, undefined);
+      expect(record.manifest?.tree?.files).toBe(files);
+      // Every file a blob of its own, and the listing's blobs: more than one pack's worth.
+      expect(record.manifest?.incremental?.addedPacks).toBe(2);
+      const indexDir = path.join(shop.backupDir, 'incremental/index');
+      const [indexName] = await readdir(indexDir);
+      const lines = (await readFile(path.join(indexDir, indexName), 'utf8')).split('\n');
+      expect(lines).toHaveLength(2 + 3); // the opening line, a line a pack, the closing line, the final newline
+      // Packs are listed as they are sealed, not always in the order they were filled.
+      const blobCounts = [lines[1].slice(0, -1), lines[2]].map((line) => (JSON.parse(line) as { blobs: unknown[] }).blobs.length);
+      expect(blobCounts).toContain(PACK_MAX_BLOBS);
+      const extracted = await fingerprintTree(await extractWithGnuTar(shop.backupDir, record, path.join(base, 'x')));
+      expect(treeDifferences(await fingerprintTree(root), extracted, 0n)).toEqual([]);
+      const again = await createIncrementalBackup('code', shop, undefined);
+      expect(again.manifest?.incremental).toMatchObject({ unchangedFiles: files, addedBlobs: 0, parent: record.file });
+    } finally {
+      await rm(base, { recursive: true, force: true });
+    }
   });
 });
 

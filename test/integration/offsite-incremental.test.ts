@@ -11,7 +11,7 @@
 import { DatabaseSync as Database } from 'node:sqlite';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -22,6 +22,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { snapshotDownload } from '../../src/core/snapshot-source.js';
 import { prepareRemoteContent } from '../../src/repository/offsite-content.js';
 import { Repository } from '../../src/repository/repository.js';
+import { humanBytes } from '../../src/shared/units.js';
 import { runCli } from '../helpers/cli.js';
 import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
 import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
@@ -83,13 +84,7 @@ describe.each([
       await mkdir(at(`app/code/Gen/M${i % 10}`), { recursive: true });
       await writeFile(at(`app/code/Gen/M${i % 10}/File${i}.php`), `<?php // generated file ${i}\n${'x'.repeat(i * 10)}\n`);
     }
-    env = {
-      ...shop.env,
-      LIFEBOAT_STORAGE_URL: `s3://${s3.bucket}/${prefix}`,
-      LIFEBOAT_S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-    };
+    env = { ...shop.env, ...s3.storageEnv(prefix) };
     if (encrypted) {
       const keyFile = path.join(base, 'backup.key');
       await writeFile(keyFile, 'a passphrase long enough\n', { mode: 0o600 });
@@ -210,15 +205,24 @@ describe.each([
     }
   });
 
-  it('a backup taken while storage was unset is marked copy missing, and upload --missing copies it', async () => {
+  it('a backup taken while storage was unset is marked copy missing, and upload --missing copies it, saying what it sent', async () => {
     const { LIFEBOAT_STORAGE_URL: _url, LIFEBOAT_S3_ENDPOINT: _endpoint, LIFEBOAT_ENCRYPTION_KEY_FILE: _key, ...withoutStorage } = env;
     const taken = await runCli(['backup', 'code', '--incremental', '--json'], withoutStorage);
     expect(taken.code).toBe(0);
     const third: BackupJson = JSON.parse(taken.stdout);
     expect((await cli(['list'])).stdout).toMatch(new RegExp(`${third.id} .* local \\(copy missing\\)`));
+    const packsBefore = await keys('incremental/data/');
     const uploaded = await cli(['upload', '--missing']);
     expect(uploaded.stderr).toBe('');
-    expect(uploaded.stdout).toContain(`uploaded ${third.file}`);
+    // The line says what was sent (the packs the bucket lacked, at their size before any encryption) and what the backup holds.
+    const sent = (await keys('incremental/data/')).filter((key) => !packsBefore.includes(key));
+    expect(sent.length).toBeGreaterThan(0);
+    let sentBytes = 0;
+    for (const key of sent) sentBytes += (await stat(path.join(shop.backupDir, key))).size;
+    const holds = (JSON.parse((await cli(['list', '--json'])).stdout) as { id: string; incremental?: { treeBytes: number } }[]).find((r) => r.id === third.id)?.incremental?.treeBytes;
+    expect(holds).toBeGreaterThan(0);
+    const packs = sent.length === 1 ? '1 new pack' : `${sent.length} new packs`;
+    expect(uploaded.stdout.trim()).toBe(`uploaded ${third.file} (${humanBytes(sentBytes)} sent in ${packs}; the backup holds ${humanBytes(holds ?? 0)}) to s3://${s3.bucket}/${prefix}`);
     expect((await cli(['list'])).stdout).toMatch(new RegExp(`${third.id} .* local\\+s3`));
     const removed = await cli(['delete', third.id, '--yes']);
     expect(removed.code).toBe(0);

@@ -1,30 +1,47 @@
-// The blobs a store holds and where each one is, in memory: each blob's id (32 bytes) and place in
-// typed arrays, found through a Map from the id's first 31 bits: about 100 bytes a blob (a Map keyed by
-// the hex ids, with an object or array element per field, took 240). Loaded from every index file of the
-// store; a blob listed twice (a rerun prune, two backups that stored the same content) keeps its first
-// place.
-import { readdir, readFile } from 'node:fs/promises';
-import { grown, type GrowableArray } from '../grown-array.js';
-import { indexDirOf, isHexId, type BlobPlace, type IndexFile, type PackRecord } from './store-layout.js';
+// The blobs a store holds and where each one is, in memory, in typed arrays only: each blob's id (32
+// bytes), pack, offset, stored length, plain size and zstd flag, found through an open-addressing table
+// of slot numbers keyed by the id's first bytes (ids are sha256 values, so those are evenly spread).
+// 53 bytes a blob, plus 8 to 16 for the table, grown a block of 16,384 blobs at a time (a Map from the
+// first 31 bits to a chain of slots took about 110 in all; a Map keyed by the hex ids, with an object or
+// array element per field, took 240). Loaded from every index file of the store, a pack at a time;
+// a blob listed twice (a rerun prune, two backups that stored the same content) keeps its first place.
+// A backup also counts here the new blobs it has taken but not yet written into a sealed pack (pending:
+// they have no pack yet), so that it holds no set of its own of them.
+import { readdir } from 'node:fs/promises';
+import { readIndexFile } from './index-file.js';
+import { indexDirOf, type BlobPlace, type PackRecord } from './store-layout.js';
 
-/** `array`, or a copy twice its length when it has no room for `needed` elements. */
-const roomFor = <T extends GrowableArray>(array: T, needed: number): T => (needed <= array.length ? array : grown(array, Math.max(needed, array.length * 2)));
+/**
+ * Slots are kept in blocks of this many (as a power of two), each field a typed array of its own per
+ * block: the index grows a block at a time, with at most one block's room to spare and nothing copied
+ * (arrays grown by copying held up to half as much again, and old and new at once while copying).
+ */
+const BLOCK_BITS = 14;
+const BLOCK = 1 << BLOCK_BITS;
+const IN_BLOCK = BLOCK - 1;
+
+/** The pack number of a blob taken by a backup whose pack is not sealed yet. */
+const PENDING = 0xffffffff;
+const EMPTY = -1;
+/** What slotOf says of a string that is not a blob id (64 hex digits). */
+const NOT_AN_ID = -2;
+
+/** The first 4 bytes of an id (little-endian) at `at` of `bytes`: its place in the table. */
+const leading = (bytes: Uint8Array, at: number) => (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
 
 export class BlobIndex {
-  /**
-   * Slot of the last blob added whose id starts with the same 31 bits (the Map's keys stay small
-   * integers, which it holds without a heap object each); `next` chains the slots that share a key.
-   */
-  private readonly heads = new Map<number, number>();
-  private next = new Int32Array(1024);
-  /** Each slot's id (32 bytes), pack, offset, stored length, plain size, and zstd or not. */
-  private ids = new Uint8Array(1024 * 32);
-  private packOf = new Uint32Array(1024);
-  private offsets = new Float64Array(1024);
-  private lengths = new Uint32Array(1024);
-  private sizes = new Uint32Array(1024);
-  private compressed = new Uint8Array(1024);
+  /** Open addressing: slot number + 1 of the blob whose id's first 4 bytes lead here (or after), 0 when free. */
+  private table = new Int32Array(2048);
+  /** Each slot's id (32 bytes), pack, offset, stored length, plain size, and zstd or not, by block. */
+  private readonly ids: Uint8Array[] = [];
+  private readonly packOf: Uint32Array[] = [];
+  private readonly offsets: Float64Array[] = [];
+  private readonly lengths: Uint32Array[] = [];
+  private readonly sizes: Uint32Array[] = [];
+  private readonly compressed: Uint8Array[] = [];
   private count = 0;
+  /** The id looked up, as bytes (reused: a lookup allocates nothing). */
+  private readonly probe = Buffer.alloc(32);
   readonly packIds: string[] = [];
   /** The index files it was loaded from (names, without the folder). */
   readonly files: string[] = [];
@@ -37,94 +54,126 @@ export class BlobIndex {
       throw error;
     });
     for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
-      const text = await readFile(`${indexDirOf(storeDir)}/${name}`, 'utf8');
-      index.addFile(parseIndexFile(text, name));
+      for await (const pack of readIndexFile(`${indexDirOf(storeDir)}/${name}`, name)) index.addPack(pack);
       index.files.push(name);
     }
     return index;
   }
 
+  /** Blobs held, the pending ones included. */
   get size(): number {
     return this.count;
   }
 
-  /** The slot of blob `id`, or -1. */
-  private slotOf(id: string): number {
-    const bytes = Buffer.from(id, 'hex');
-    for (let slot = this.heads.get(keyOf(id)) ?? -1; slot !== -1; slot = this.next[slot]) {
-      if (Buffer.from(this.ids.buffer, slot * 32, 32).equals(bytes)) return slot;
+  /** The table position of `probe`'s id: where its slot is listed, or the free position where it would go. */
+  private positionOf(): number {
+    const mask = this.table.length - 1;
+    const probe = this.probe;
+    for (let at = leading(probe, 0) & mask; ; at = (at + 1) & mask) {
+      const entry = this.table[at];
+      if (entry === 0) return at;
+      const slot = entry - 1;
+      const ids = this.ids[slot >>> BLOCK_BITS];
+      const base = (slot & IN_BLOCK) * 32;
+      let same = true;
+      for (let i = 0; i < 32; i++) {
+        if (ids[base + i] !== probe[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return at;
     }
-    return -1;
   }
 
+  /** The slot of blob `id`, or EMPTY; leaves `probe` holding the id and `lastPosition` its table position. */
+  private slotOf(id: string): number {
+    if (id.length !== 64 || this.probe.write(id, 'hex') !== 32) return NOT_AN_ID;
+    this.lastPosition = this.positionOf();
+    return this.table[this.lastPosition] - 1;
+  }
+
+  private lastPosition = 0;
+
+  /** slotOf for an id to be added: one that is not an id is a programming error. */
+  private takenSlot(id: string): number {
+    const slot = this.slotOf(id);
+    if (slot === NOT_AN_ID) throw new Error(`${JSON.stringify(id.slice(0, 80))} is not a blob id`);
+    return slot;
+  }
+
+  /** Whether the store holds blob `id`, or a backup has taken it (pending). */
   has(id: string): boolean {
-    return this.slotOf(id) !== -1;
+    return this.slotOf(id) >= 0;
   }
 
-  /** The pack and place of a blob, or undefined when the store does not hold it. */
+  /** The pack and place of a blob, or undefined when no sealed pack of the store holds it. */
   find(id: string): { packId: string; place: BlobPlace } | undefined {
     const slot = this.slotOf(id);
-    if (slot === -1) return undefined;
+    if (slot < 0) return undefined;
+    const block = slot >>> BLOCK_BITS;
+    const at = slot & IN_BLOCK;
+    const pack = this.packOf[block][at];
+    if (pack === PENDING) return undefined;
     return {
-      packId: this.packIds[this.packOf[slot]],
-      place: { id, offset: this.offsets[slot], length: this.lengths[slot], size: this.sizes[slot], zstd: this.compressed[slot] === 1 },
+      packId: this.packIds[pack],
+      place: { id, offset: this.offsets[block][at], length: this.lengths[block][at], size: this.sizes[block][at], zstd: this.compressed[block][at] === 1 },
     };
   }
 
-  addFile(file: IndexFile): void {
-    for (const pack of file.packs) this.addPack(pack);
+  /** Counts blob `id` as taken by a backup, its pack still to come (addPack places it); false when held already. */
+  addPending(id: string): boolean {
+    if (this.takenSlot(id) !== EMPTY) return false;
+    const slot = this.newSlot();
+    this.packOf[slot >>> BLOCK_BITS][slot & IN_BLOCK] = PENDING;
+    return true;
   }
 
+  /** The blobs of `pack`: new ones added, pending ones placed; one held already keeps its place. */
   addPack(pack: PackRecord): void {
     const packNo = this.packIds.push(pack.id) - 1;
     for (const blob of pack.blobs) {
-      if (this.has(blob.id)) continue;
-      const slot = this.count++;
-      this.grow(this.count);
-      Buffer.from(blob.id, 'hex').copy(Buffer.from(this.ids.buffer), slot * 32);
-      const key = keyOf(blob.id);
-      this.next[slot] = this.heads.get(key) ?? -1;
-      this.heads.set(key, slot);
-      this.packOf[slot] = packNo;
-      this.offsets[slot] = blob.offset;
-      this.lengths[slot] = blob.length;
-      this.sizes[slot] = blob.size;
-      this.compressed[slot] = blob.zstd ? 1 : 0;
+      let slot = this.takenSlot(blob.id);
+      if (slot !== EMPTY && this.packOf[slot >>> BLOCK_BITS][slot & IN_BLOCK] !== PENDING) continue;
+      if (slot === EMPTY) slot = this.newSlot();
+      const block = slot >>> BLOCK_BITS;
+      const at = slot & IN_BLOCK;
+      this.packOf[block][at] = packNo;
+      this.offsets[block][at] = blob.offset;
+      this.lengths[block][at] = blob.length;
+      this.sizes[block][at] = blob.size;
+      this.compressed[block][at] = blob.zstd ? 1 : 0;
     }
   }
 
-  private grow(slots: number): void {
-    this.next = roomFor(this.next, slots);
-    this.ids = roomFor(this.ids, slots * 32);
-    this.packOf = roomFor(this.packOf, slots);
-    this.offsets = roomFor(this.offsets, slots);
-    this.lengths = roomFor(this.lengths, slots);
-    this.sizes = roomFor(this.sizes, slots);
-    this.compressed = roomFor(this.compressed, slots);
+  /** A slot for the id in `probe`, listed at `lastPosition` (from the slotOf that found it missing). */
+  private newSlot(): number {
+    const slot = this.count++;
+    if ((slot & IN_BLOCK) === 0) this.addBlock();
+    this.ids[slot >>> BLOCK_BITS].set(this.probe, (slot & IN_BLOCK) * 32);
+    // The table is kept at most half full, so that a lookup probes few positions.
+    if (this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
+    else this.table[this.lastPosition] = slot + 1;
+    return slot;
   }
-}
 
-/** The first 31 bits of a hex id, as a small integer. */
-const keyOf = (id: string) => parseInt(id.slice(0, 8), 16) >>> 1;
-
-/** An index file's contents, checked: a malformed one is an error that names it. */
-export function parseIndexFile(text: string, name: string): IndexFile {
-  const bad = (why: string) => new Error(`index file ${name} of the incremental store is damaged (${why})`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw bad('not JSON');
-  }
-  const packs = (parsed as IndexFile | null)?.packs;
-  if (!Array.isArray(packs)) throw bad('no "packs" list');
-  for (const pack of packs) {
-    if (!isHexId(pack?.id) || !Number.isSafeInteger(pack.size) || !Array.isArray(pack.blobs)) throw bad('a pack without id, size or blobs');
-    for (const blob of pack.blobs as BlobPlace[]) {
-      const numbers = [blob?.offset, blob?.length, blob?.size];
-      if (!isHexId(blob?.id) || !numbers.every((n) => Number.isSafeInteger(n) && n >= 0) || typeof blob.zstd !== 'boolean') throw bad(`a malformed blob in pack ${pack.id}`);
-      if (blob.offset + blob.length > pack.size) throw bad(`blob ${blob.id} reaches past the end of pack ${pack.id}`);
+  /** A table of `length` positions listing every slot (the one just added included). */
+  private rehash(length: number): void {
+    this.table = new Int32Array(length);
+    const mask = length - 1;
+    for (let slot = 0; slot < this.count; slot++) {
+      let at = leading(this.ids[slot >>> BLOCK_BITS], (slot & IN_BLOCK) * 32) & mask;
+      while (this.table[at] !== 0) at = (at + 1) & mask;
+      this.table[at] = slot + 1;
     }
   }
-  return { packs };
+
+  private addBlock(): void {
+    this.ids.push(new Uint8Array(BLOCK * 32));
+    this.packOf.push(new Uint32Array(BLOCK));
+    this.offsets.push(new Float64Array(BLOCK));
+    this.lengths.push(new Uint32Array(BLOCK));
+    this.sizes.push(new Uint32Array(BLOCK));
+    this.compressed.push(new Uint8Array(BLOCK));
+  }
 }

@@ -1,15 +1,16 @@
-// Adding blobs to a store: each is hashed, looked up (in the store's index and among the blobs this
-// writer has already taken), and only when new compressed and appended to a pack. Many blobs are in
+// Adding blobs to a store: each is hashed, looked up in the store's index (which counts the blobs this
+// writer has already taken as pending), and only when new compressed and appended to a pack. Many blobs are in
 // flight at once, so the thread pool compresses while the caller reads on; `reserve` bounds
 // the plain bytes held in flight. `commit` writes the index file of the packs this writer filled: until
-// then nothing refers to them.
-import { createHash } from 'node:crypto';
+// then nothing refers to them. It is written a pack at a time as each pack is sealed (into a partial
+// file, put in place by `commit`), so that a backup holds no list of the blobs it added.
 import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-file.js';
 import { BlobIndex } from './blob-index.js';
 import { BlobCompressor, blobId } from './blob-codec.js';
+import { IndexFileWriter } from './index-file.js';
 import { PackWriter } from './pack-writer.js';
-import { indexDirOf, indexPathOf, STORE_FORMAT, STORE_VERSION, type PackRecord } from './store-layout.js';
+import { STORE_FORMAT, STORE_VERSION } from './store-layout.js';
 
 /** Plain bytes that may be in flight (read, not yet in a pack). */
 const IN_FLIGHT_BYTES = 32 << 20;
@@ -50,8 +51,8 @@ export async function openStore(storeDir: string, options: { create?: boolean } 
 }
 
 export class BlobWriter {
-  private readonly taken = new Set<string>();
   private readonly packs: PackWriter;
+  private readonly indexFile: IndexFileWriter;
   private readonly compressor = new BlobCompressor();
   private inFlight = 0;
   private waiting: (() => void)[] = [];
@@ -65,7 +66,12 @@ export class BlobWriter {
     private readonly index: BlobIndex,
     beforePack?: () => Promise<void>,
   ) {
-    this.packs = new PackWriter(storeDir, beforePack);
+    this.indexFile = new IndexFileWriter(storeDir);
+    // A sealed pack's blobs get their places in the index (they were pending) and a line of the index file.
+    this.packs = new PackWriter(storeDir, beforePack, async (pack) => {
+      this.index.addPack(pack);
+      await this.indexFile.add(pack);
+    });
   }
 
   /**
@@ -88,14 +94,13 @@ export class BlobWriter {
 
   /** Whether the store holds blob `id` (or this writer has taken it). */
   holds(id: string): boolean {
-    return this.index.has(id) || this.taken.has(id);
+    return this.index.has(id);
   }
 
   /** Stores `plain` unless the store has it; its id. `asIs`: already-compressed media, not compressed again. */
   async store(plain: Buffer, asIs: boolean): Promise<string> {
     const id = blobId(plain);
-    if (this.index.has(id) || this.taken.has(id)) return id;
-    this.taken.add(id);
+    if (!this.index.addPending(id)) return id;
     const { stored, zstd } = await this.compressor.encode(plain, asIs);
     await this.packs.add({ id, size: plain.length, zstd }, stored);
     this.blobs++;
@@ -104,16 +109,10 @@ export class BlobWriter {
 
   /** Flushes the packs and writes their index file; what was added. Nothing refers to the packs before this. */
   async commit(): Promise<StoreTotals> {
-    const packs: PackRecord[] = await this.packs.finish();
+    const packs = await this.packs.finish();
     this.compressor.close();
-    if (packs.length > 0) {
-      const content = JSON.stringify({ packs }) + '\n';
-      const indexId = createHash('sha256').update(content).digest('hex');
-      await mkdir(indexDirOf(this.storeDir), { recursive: true });
-      await writeFileAtomic(indexPathOf(this.storeDir, indexId), content);
-      this.indexBytes = Buffer.byteLength(content);
-      for (const pack of packs) this.index.addPack(pack);
-    }
+    await this.indexFile.commit();
+    this.indexBytes = this.indexFile.bytes;
     this.committed = true;
     return { blobs: this.blobs, bytes: this.packs.bytes + this.indexBytes, packs: packs.length };
   }
@@ -124,7 +123,9 @@ export class BlobWriter {
    */
   async abort(): Promise<void> {
     if (this.committed) return;
+    // The packs first: a pack still being sealed adds itself to the index file once in place.
     await this.packs.abort();
+    await this.indexFile.abort();
     this.compressor.close();
   }
 }

@@ -21,17 +21,23 @@ export async function readPackTable(handle: FileHandle, size: number, packId: st
   return { table };
 }
 
+/** The table's bytes of the pack `packId` (an open file of `size` bytes), which must hash to its id; an Error naming the pack otherwise. */
+export async function checkedPackTable(handle: FileHandle, size: number, packId: string): Promise<Buffer> {
+  const read = await readPackTable(handle, size, packId);
+  if ('problem' in read) throw new Error(read.problem);
+  if (createHash('sha256').update(read.table).digest('hex') !== packId) throw new Error(`pack ${packId}'s blob table does not hash to its id`);
+  return read.table;
+}
+
 /**
  * The blobs of the pack `packId` (an open file of `size` bytes), checked: its table must hash to the
  * pack's id (the id names the table) and every blob must lie before the table. An Error naming the
  * pack otherwise.
  */
 export async function packBlobs(handle: FileHandle, size: number, packId: string): Promise<BlobPlace[]> {
-  const read = await readPackTable(handle, size, packId);
-  if ('problem' in read) throw new Error(read.problem);
-  if (createHash('sha256').update(read.table).digest('hex') !== packId) throw new Error(`pack ${packId}'s blob table does not hash to its id`);
-  const blobs = JSON.parse(read.table.toString('utf8')) as BlobPlace[];
-  const end = size - TAIL - read.table.length;
+  const table = await checkedPackTable(handle, size, packId);
+  const blobs = JSON.parse(table.toString('utf8')) as BlobPlace[];
+  const end = size - TAIL - table.length;
   if (!Array.isArray(blobs) || blobs.some((b) => !(b.offset + b.length <= end))) throw new Error(`pack ${packId}'s blob table reaches past its blobs`);
   return blobs;
 }

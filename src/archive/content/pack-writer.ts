@@ -4,15 +4,24 @@
 // magic `LBPACK01`: a pack describes itself, so an index can be rebuilt from the packs. A pack is written
 // as `data/.<random>.partial`, flushed, and renamed to `data/<2 hex>/<pack id>` where the pack id is
 // the sha256 of its blob table. A failed backup removes its packs; a killed one leaves a partial file or
-// packs no index names, which the next prune removes.
+// packs no index names, which the next prune removes. The writer keeps only each finished pack's id and
+// size: its record (with its blobs) goes to `onSealed` once the pack is in place.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDirectory } from '../atomic-file.js';
 import { dataDirOf, packPathOf, type BlobPlace, type PackRecord } from './store-layout.js';
 
-/** A pack is closed once it holds this many bytes. */
+/** A finished pack: its id and size (its blobs are in its own table). */
+export type SealedPack = Omit<PackRecord, 'blobs'>;
+
+/** A pack is closed once it holds this many bytes... */
 export const PACK_TARGET = 16 << 20;
+/**
+ * ...or this many blobs: the open pack's table is held in memory (about 150 bytes a blob as objects),
+ * and an index is read a pack at a time. 16 MiB of 20-byte files would be 800,000 blobs in one pack.
+ */
+export const PACK_MAX_BLOBS = 16384;
 export const PACK_MAGIC = Buffer.from('LBPACK01', 'latin1');
 
 interface OpenPack {
@@ -30,14 +39,18 @@ export class PackWriter {
   private aborted = false;
   private readonly closing: Promise<void>[] = [];
   private readonly partials = new Set<string>();
-  readonly written: PackRecord[] = [];
+  readonly written: SealedPack[] = [];
   /** Stored bytes written so far (tables included). */
   bytes = 0;
 
-  /** `beforePack` runs before each new pack file is opened (the caller checks the disk's free space there). */
+  /**
+   * `beforePack` runs before each new pack file is opened (the caller checks the disk's free space
+   * there); `onSealed` gets each pack's record once the pack is in place (finish() waits for it).
+   */
   constructor(
     private readonly storeDir: string,
     private readonly beforePack: () => Promise<void> = async () => undefined,
+    private readonly onSealed: (pack: PackRecord) => Promise<void> = async () => undefined,
   ) {}
 
   /** Appends a stored blob; resolves once it is written (the caller may then drop its buffer). */
@@ -58,7 +71,7 @@ export class PackWriter {
     pack.blobs.push({ ...blob, offset: pack.offset, length: stored.length });
     pack.offset += stored.length;
     this.bytes += stored.length;
-    if (pack.offset >= PACK_TARGET) this.closeCurrent();
+    if (pack.offset >= PACK_TARGET || pack.blobs.length >= PACK_MAX_BLOBS) this.closeCurrent();
   }
 
   private async openPack(): Promise<OpenPack> {
@@ -96,11 +109,13 @@ export class PackWriter {
     await rename(pack.partialPath, finalPath);
     this.partials.delete(pack.partialPath);
     await syncDirectory(path.dirname(finalPath));
-    this.written.push({ id, size: pack.offset + trailer.length, blobs: pack.blobs });
+    const size = pack.offset + trailer.length;
+    this.written.push({ id, size });
+    await this.onSealed({ id, size, blobs: pack.blobs });
   }
 
   /** Closes the last pack and waits until every pack is flushed and in place; the packs written. */
-  async finish(): Promise<PackRecord[]> {
+  async finish(): Promise<SealedPack[]> {
     await this.queue;
     if (this.failure !== undefined) throw this.failure;
     this.closeCurrent();

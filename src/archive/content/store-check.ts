@@ -3,7 +3,8 @@
 // places (pack-writer.ts). Reading and hashing the blobs is verify's other half (the snapshot's tar stream).
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { BlobIndex, parseIndexFile } from './blob-index.js';
+import { BlobIndex } from './blob-index.js';
+import { parseIndexFile } from './index-file.js';
 import { readPackTable } from './pack-table.js';
 import { indexDirOf, packPathOf, type PackRecord } from './store-layout.js';
 

@@ -5,7 +5,7 @@
 //   3. a new index file is written, naming only the packs that stay (the new ones among them);
 //   4. the other index files are removed;
 //   5. then the packs no snapshot uses, the rewritten ones, the packs no index names (a crashed backup's)
-//      and partial files.
+//      and partial files (packs and index files).
 // A crash after 2 leaves new packs no index names; after 3, two indexes naming packs that still exist
 // (a blob in two packs is read from either); after 4, packs no index names: the next run removes them.
 // Packs with less unused stay whole (their unused blobs are counted).
@@ -14,7 +14,8 @@ import { createHash } from 'node:crypto';
 import { open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-file.js';
-import { BlobIndex, parseIndexFile } from './blob-index.js';
+import { BlobIndex } from './blob-index.js';
+import { indexFileText, parseIndexFile } from './index-file.js';
 import { BlobReader } from './blob-reader.js';
 import { readListing } from './listing.js';
 import type { SnapshotDocument } from './snapshot-file.js';
@@ -96,7 +97,7 @@ export async function pruneStore(storeDir: string, snapshots: SnapshotDocument[]
   }
   if (dropped.size > 0 || index.files.length > 1) {
     // One index file for what stays (steps 2 and 3), unless the store has just that already.
-    const content = JSON.stringify({ packs: [...kept.values()] }) + '\n';
+    const content = indexFileText([...kept.values()]);
     const indexId = createHash('sha256').update(content).digest('hex');
     await writeFileAtomic(indexPathOf(storeDir, indexId), content);
     for (const name of index.files) if (name !== `${indexId}.json`) await unlink(path.join(indexDir, name)).catch(() => undefined);
@@ -112,6 +113,8 @@ export async function pruneStore(storeDir: string, snapshots: SnapshotDocument[]
     packsRemoved++;
   }
   for (const partial of files.partials) await unlink(partial).catch(() => undefined);
+  // A dead backup's index file, written as its packs were sealed.
+  for (const name of await readdir(indexDir).catch(() => [] as string[])) if (name.endsWith('.partial')) await unlink(path.join(indexDir, name)).catch(() => undefined);
   return { packsRemoved, bytesRemoved, packsKept: kept.size, packsRewritten: rewrite.length, unusedBlobsKept };
 }
 
@@ -126,7 +129,8 @@ function unusedBytes(pack: PackRecord, used: Set<string>): number {
  */
 async function copyUsedBlobs(storeDir: string, packs: PackRecord[], used: Set<string>): Promise<PackRecord[]> {
   if (packs.length === 0) return [];
-  const writer = new PackWriter(storeDir);
+  const records: PackRecord[] = [];
+  const writer = new PackWriter(storeDir, undefined, async (pack) => void records.push(pack));
   const copied = new Set<string>();
   try {
     for (const pack of packs) {
@@ -147,7 +151,8 @@ async function copyUsedBlobs(storeDir: string, packs: PackRecord[], used: Set<st
         await handle.close();
       }
     }
-    return await writer.finish();
+    await writer.finish();
+    return records;
   } catch (error) {
     await writer.abort();
     throw error;

@@ -15,7 +15,7 @@ import { openEngine } from '../../engines/index.js';
 import type { DatabaseTarget } from '../../engines/target.js';
 import { OperationError, UsageError } from '../../shared/errors.js';
 import { PARTIAL_SUFFIX } from '../../repository/naming.js';
-import { dataDirOf, storeDirOf } from '../../archive/content/store-layout.js';
+import { dataDirOf, indexDirOf, storeDirOf } from '../../archive/content/store-layout.js';
 import { findJournals, RollbackJournal, type FilesJournal, type FoundJournal } from './journal.js';
 import { cleanUpInBackground, removalLeavesShopAlone } from './background-cleanup.js';
 import { removeWorkFolders } from './staging.js';
@@ -204,12 +204,13 @@ export async function recoverInterrupted(place: RecoveryPlace): Promise<string[]
 }
 
 /**
- * Archives (and manifests, spools) a dead backup or download left half-written, and the pack files of
- * the incremental store a dead backup was writing (its whole packs wait for a prune: an index may name them).
+ * Archives (and manifests, spools) a dead backup or download left half-written, and the pack and index
+ * files of the incremental store a dead backup was writing (its whole packs wait for a prune: an index
+ * may name them).
  */
 async function removePartialFiles(backupDir: string): Promise<string[]> {
   const lines: string[] = [];
-  for (const dir of [backupDir, dataDirOf(storeDirOf(backupDir))]) {
+  for (const dir of [backupDir, dataDirOf(storeDirOf(backupDir)), indexDirOf(storeDirOf(backupDir))]) {
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names.filter((n) => n.endsWith(PARTIAL_SUFFIX))) {
       await unlink(path.join(dir, name)).catch(() => undefined);

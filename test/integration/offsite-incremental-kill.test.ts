@@ -1,0 +1,118 @@
+// An upload of an incremental backup killed with kill -9 half-way through its packs (once the first new
+// pack is in the bucket), against a real S3 server: every pack the bucket's earlier backup uses is still
+// there and that backup still verifies from the bucket; the bucket does not list the killed upload's
+// backup (its manifest goes last); the next `lifeboat upload` completes it, and with the backup folder
+// wiped, a rollback from the bucket alone puts back the exact tree and database.
+import { DatabaseSync as Database } from 'node:sqlite';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from '../helpers/cli.js';
+import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
+import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
+import { tableRowsDigest } from '../helpers/sqlite.js';
+import { startS3, type TestS3 } from '../helpers/s3.js';
+import { fingerprintTree, ignoredInCornerShop, treeDifferences } from '../helpers/tree.js';
+
+const MICROSECOND = 1000n;
+const VOLATILE = ['var'];
+/** Random files the second backup adds: several 16 MiB packs, so the upload is still sending when killed. */
+const BULK_FILES = 6;
+const BULK_BYTES = 12 << 20;
+
+interface BackupJson {
+  id: string;
+  file: string;
+}
+
+describe('an incremental backup whose upload was killed with kill -9', () => {
+  let s3: TestS3;
+  let base: string;
+  let shop: CornerDemoShop;
+  let env: Record<string, string>;
+  const prefix = 'incremental-killed';
+  const bucket = () => s3.store(prefix);
+  const keys = async (under: string) => (await bucket().list(under)).map((o) => o.key);
+  const at = (rel: string) => path.join(shop.root, rel);
+  const shopPrint = () => fingerprintTree(shop.root, { follow: ['pub/media'], ignore: ignoredInCornerShop });
+
+  beforeAll(async () => {
+    s3 = await startS3();
+    base = await mkdtemp(path.join(tmpdir(), 'lifeboat-offsite-incremental-kill-'));
+    shop = await cornerDemoShop(base);
+    env = { ...shop.env, ...s3.storageEnv(prefix) };
+  });
+
+  afterAll(async () => {
+    await s3?.stop();
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('leaves the earlier backup whole and the new one unlisted; the next upload completes it, and a rollback from the bucket alone is exact', async () => {
+    const one = await runCli(['backup', 'system', '--incremental', '--json'], env);
+    expect(one.stderr).toBe('');
+    const first: BackupJson = JSON.parse(one.stdout);
+    const firstUses = (await buffer(await bucket().get(`incremental/uses/${first.file}`))).toString('utf8');
+    const firstPacks = (JSON.parse(firstUses) as { packs: { id: string; size: number }[] }).packs;
+    expect(firstPacks.length).toBeGreaterThan(0);
+
+    // The second backup, taken without storage (copy missing), adds several packs of new data.
+    await mkdir(at('lib/bulk'));
+    for (let i = 0; i < BULK_FILES; i++) await writeFile(at(`lib/bulk/${i}.bin`), randomBytes(BULK_BYTES));
+    const db = new Database(shop.dbFile);
+    db.exec("UPDATE store SET name = 'second'");
+    db.close();
+    const secondPrint = await shopPrint();
+    const secondDb = tableRowsDigest(shop.dbFile);
+    const { LIFEBOAT_STORAGE_URL: _url, LIFEBOAT_S3_ENDPOINT: _endpoint, ...withoutStorage } = env;
+    const two = await runCli(['backup', 'system', '--incremental', '--json'], withoutStorage);
+    expect(two.stderr).toBe('');
+    const second: BackupJson = JSON.parse(two.stdout);
+
+    // Killed once the first of its new packs is in the bucket.
+    const packsBefore = await keys('incremental/data/');
+    const upload = startCli(['upload', second.id], env);
+    const exited = new Promise((resolve) => upload.on('close', resolve));
+    const newPack = async () => (await keys('incremental/data/')).some((key) => !packsBefore.includes(key));
+    for (let waited = 0; !(await newPack()) && waited < 60_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    upload.kill('SIGKILL');
+    await exited;
+    expect(await newPack()).toBe(true);
+
+    // The bucket does not list the second backup; every pack the first uses is there at its size.
+    expect(await bucket().stat(`${second.file}.manifest.json`)).toBeUndefined();
+    const listed = await runCli(['list'], env);
+    expect(listed.stdout).toMatch(new RegExp(`${second.id} .* local \\(copy missing\\)`));
+    expect(listed.stdout).toMatch(new RegExp(`${first.id} .* local\\+s3`));
+    for (const pack of firstPacks) expect((await bucket().stat(`incremental/data/${pack.id.slice(0, 2)}/${pack.id}`))?.size).toBe(pack.size);
+    expect((await buffer(await bucket().get(`incremental/uses/${first.file}`))).toString('utf8')).toBe(firstUses);
+
+    // The next upload completes it.
+    const again = await runCli(['upload', second.id], env);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`uploaded ${second.file}`);
+
+    // With the backup folder wiped, both verify from the bucket alone, and the second rolls back exactly.
+    await rm(shop.backupDir, { recursive: true, force: true });
+    await mkdir(shop.backupDir);
+    for (const backup of [first, second]) {
+      const verified = await runCli(['verify', backup.id], env);
+      expect(verified.stderr).toBe('');
+      expect(verified.stdout).toMatch(/OK \(.*every blob against its sha256/);
+    }
+    await writeFile(at('lib/bulk/0.bin'), 'changed after the backup');
+    const changed = new Database(shop.dbFile);
+    changed.exec("UPDATE store SET name = 'changed'");
+    changed.close();
+    const rolled = await runCli(['rollback', second.id, '--yes'], env);
+    await rollbackCleanedUp(at('var/lifeboat'));
+    expect(rolled.stderr).toBe('');
+    expect(rolled.code).toBe(0);
+    expect(treeDifferences(secondPrint, await shopPrint(), MICROSECOND, VOLATILE)).toEqual([]);
+    expect(tableRowsDigest(shop.dbFile)).toBe(secondDb);
+  });
+});
