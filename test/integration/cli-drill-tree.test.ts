@@ -128,6 +128,14 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(result.tree.compared).toBe(12 * 25 + 3); // no pub/media
   });
 
+  it('drills a Database and Media backup, whose index does not name pub itself', async () => {
+    const taken = await backup('media');
+    const { code, stderr, drill: result } = await drill(taken.id);
+    expect(code, stderr).toBe(0);
+    expect(result).toMatchObject({ ok: true, tree: { differing: [] } });
+    expect(result.tree.compared).toBe(3); // big.jpg, the png and the dump
+  });
+
   it('fails naming the files whose recorded size or content differs from what the archive restores', async () => {
     const taken = await backup('system');
     const manifest = await manifestOf(taken.file);
@@ -155,7 +163,7 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(result.ok).toBe(false);
     expect(result.tree.differing).toEqual([
       { path: 'app/code/Vendor/Module1/Model/Class2.php', problem: 'content', recordedSize: expect.any(Number), restoredSize: expect.any(Number) },
-      { path: 'app/code/Vendor/Module3/Model/Class7.php', problem: 'extra', restoredSize: expect.any(Number) },
+      { path: 'app/code/Vendor/Module3/Model/Class7.php', problem: 'extra', restored: 'file', restoredSize: expect.any(Number) },
       { path: 'pub/media/catalog/big.jpg', problem: 'size', recordedSize: (3 << 20) + 1, restoredSize: 3 << 20 },
     ]);
     expect(result.tables.every((t) => t.same)).toBe(true);

@@ -15,7 +15,7 @@ import { openSnapshot, type OpenedSnapshot } from '../../archive/content/open-sn
 import { snapshotTar } from '../../archive/content/snapshot-tar.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import { extractTar } from '../../archive/extract.js';
-import { parseFileIndex } from '../../archive/file-index.js';
+import { readFileIndex } from '../../archive/file-index.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
 import { probeNameFolding } from '../../archive/tar-safety.js';
@@ -110,8 +110,8 @@ async function restoreAndCompare(root: string, backupDir: string, record: Backup
     if (!index) return { ...result, notCompared: 'its files could not be compared with what the backup recorded: the backup was made before Lifeboat recorded a file index' };
     const checked = await readCheckedIndex(backupDir, index);
     if ('problem' in checked) return { ...result, damaged: checked.problem };
-    const recorded = await parseFileIndex(index.file, checked.bytes);
-    const { compared, differing } = await compareWithIndex(root, recorded, options.signal);
+    const recorded = readFileIndex(index.file, checked.bytes);
+    const { compared, differing } = await compareWithIndex(root, recorded, { dumpPath: manifest.dump?.path, signal: options.signal });
     return { ...result, compared, differing };
   } finally {
     await snapshot?.close();
