@@ -45,6 +45,7 @@ function printDrill(result: DrillResult): void {
   for (const name of result.missing) log.error(`  table ${name}: in the backup, missing after the restore`);
   for (const name of result.extra) log.error(`  table ${name}: restored, but not in the backup's manifest`);
   for (const file of tree?.differing ?? []) log.error(`  file ${file.path}: ${describeDifference(file)}`);
+  if (tree?.moreDiffering) log.error(`  and ${tree.moreDiffering} more entries that differ (only the first ${tree.differing.length} are named)`);
 }
 
 export function registerDrill(program: Command): void {

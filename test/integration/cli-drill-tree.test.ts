@@ -181,6 +181,30 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(existsSync(indexFile)).toBe(false);
   });
 
+  it('names the first 1000 entries that differ and counts the rest, so a tree missing a big folder is not listed whole', async () => {
+    const taken = await backup('code');
+    const manifest = await manifestOf(taken.file);
+    const indexFile = path.join(setup.backupDir, manifest.tree.index!.file);
+    // 1005 files the index names that the archive does not hold: each is missing after the restore.
+    const absent = Array.from({ length: 1005 }, (_, i) => JSON.stringify([`zz/gone/${String(i).padStart(4, '0')}.php`, 'file', 1, '0', 0]));
+    const altered = gzipSync(gunzipSync(await readFile(indexFile)).toString('utf8') + absent.join('\n') + '\n');
+    await writeFile(indexFile, altered);
+    manifest.tree.index = { ...manifest.tree.index!, size: altered.length, sha256: createHash('sha256').update(altered).digest('hex') };
+    await writeFile(path.join(setup.backupDir, `${taken.file}.manifest.json`), JSON.stringify(manifest, null, 2));
+
+    const { code, drill: result } = await drill(taken.id);
+    expect(code).toBe(1);
+    expect(result.tree.differing).toHaveLength(1000);
+    expect(result.tree.differing[0]).toEqual({ path: 'zz/gone/0000.php', problem: 'missing', recordedSize: 1 });
+    expect(result.tree.differing.at(-1)).toMatchObject({ path: 'zz/gone/0999.php' });
+    expect(result.tree.moreDiffering).toBe(5);
+    const human = await runCli(['drill', taken.id], env);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain('  and 5 more entries that differ (only the first 1000 are named)');
+    const jobs = JSON.parse((await runCli(['jobs', '--limit', '1', '--json'], env)).stdout) as { error?: string }[];
+    expect(jobs[0].error).toMatch(/file zz\/gone\/0019\.php \(missing\), 985 more files$/);
+  });
+
   it('fails naming the damage of an archive changed after its manifest was written, and nothing is compared', async () => {
     const taken = await backup('system');
     const archive = path.join(setup.backupDir, taken.file);

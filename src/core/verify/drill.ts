@@ -99,7 +99,8 @@ export function tablesThatDiffer(result: DrillResult): string[] {
   const tree = result.tree;
   const treeDamage = tree?.damaged ? [`the file archive (${tree.damaged})`] : [];
   const files = (tree?.differing ?? []).slice(0, NAMED_FILES).map((f) => `file ${f.path} (${f.problem})`);
-  const more = (tree?.differing.length ?? 0) > NAMED_FILES ? [`${tree!.differing.length - NAMED_FILES} more files`] : [];
+  const unnamed = tree ? Math.max(tree.differing.length - NAMED_FILES, 0) + tree.moreDiffering : 0;
+  const more = unnamed > 0 ? [`${unnamed} more files`] : [];
   return [...damaged, ...treeDamage, ...result.tables.filter((t) => !t.same).map((t) => t.name), ...result.missing, ...result.extra, ...files, ...more];
 }
 

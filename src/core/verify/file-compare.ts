@@ -6,12 +6,12 @@
 import type { BigIntStats } from 'node:fs';
 import { crc32OfFileSync, type FileIndexEntry } from '../../archive/file-index.js';
 import type { FileDifference } from './file-difference.js';
-import { compareInTreeOrder, type TreeOrderOptions } from './tree-order-compare.js';
+import { compareInTreeOrder, type TreeComparison, type TreeOrderOptions } from './tree-order-compare.js';
 
 const READ_BUFFER = 1 << 20;
 
 /** The entries under `root` that differ from the index's, in path order, and how many files (and hard links) were compared. */
-export async function compareWithIndex(root: string, entries: AsyncIterable<FileIndexEntry>, options: TreeOrderOptions): Promise<{ compared: number; differing: FileDifference[] }> {
+export async function compareWithIndex(root: string, entries: AsyncIterable<FileIndexEntry>, options: TreeOrderOptions): Promise<TreeComparison> {
   const buffer = Buffer.allocUnsafe(READ_BUFFER);
   return compareInTreeOrder(root, entries, (entry, found, abs) => compareFile(entry, found, abs(entry.path), buffer), options);
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ListingEntry } from '../../archive/content/listing.js';
 import { utimesSeconds } from '../../archive/extract.js';
 import type { FileDifference } from './file-difference.js';
-import { compareInTreeOrder } from './tree-order-compare.js';
+import { compareInTreeOrder, type TreeComparison } from './tree-order-compare.js';
 
 const READ_BUFFER = 1 << 20;
 
@@ -26,7 +26,7 @@ export interface ListingCompareOptions {
  * The entries under `root` that differ from the listing `entries` (in path order), and how many files
  * (and hard links) were compared.
  */
-export async function compareWithListing(root: string, entries: AsyncIterable<ListingEntry>, options: ListingCompareOptions): Promise<{ compared: number; differing: FileDifference[] }> {
+export async function compareWithListing(root: string, entries: AsyncIterable<ListingEntry>, options: ListingCompareOptions): Promise<TreeComparison> {
   const buffer = Buffer.allocUnsafe(READ_BUFFER);
   const tolerance = mtimeToleranceNs(path.dirname(root));
   return compareInTreeOrder(root, entries, (entry, found, abs) => compareEntry(entry, found, abs, buffer, tolerance, options.pieceSize), options);

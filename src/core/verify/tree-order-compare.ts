@@ -10,6 +10,20 @@ import path from 'node:path';
 import type { FileDifference } from './file-difference.js';
 
 const YIELD_EVERY = 256;
+/**
+ * Differences kept to be named; beyond, only counted. A tree restored without a big folder would
+ * otherwise hold (and print) an entry for each of the folder's million files.
+ */
+export const KEPT_DIFFERENCES = 1000;
+
+export interface TreeComparison {
+  /** Files (and hard links) compared. */
+  compared: number;
+  /** The first KEPT_DIFFERENCES entries that differ, in path order. */
+  differing: FileDifference[];
+  /** How many more entries differ than `differing` names. */
+  moreDiffering: number;
+}
 
 /** What both records say of an entry. */
 export interface RecordedEntry {
@@ -46,11 +60,14 @@ export function typeOf(s: BigIntStats): TypeName {
 }
 
 /**
- * The entries under `root` that differ from the record `entries`, in path order, and how many files
- * (and hard links) were compared. A type that differs is found here; everything else by `compare`.
+ * The entries under `root` that differ from the record `entries`, in path order (the first
+ * KEPT_DIFFERENCES, and how many more), and how many files (and hard links) were compared. A type that
+ * differs is found here; everything else by `compare`.
  */
-export async function compareInTreeOrder<E extends RecordedEntry>(root: string, entries: AsyncIterable<E>, compare: EntryCompare<E>, options: TreeOrderOptions): Promise<{ compared: number; differing: FileDifference[] }> {
+export async function compareInTreeOrder<E extends RecordedEntry>(root: string, entries: AsyncIterable<E>, compare: EntryCompare<E>, options: TreeOrderOptions): Promise<TreeComparison> {
   const differing: FileDifference[] = [];
+  let moreDiffering = 0;
+  const differs = (difference: FileDifference) => (differing.length < KEPT_DIFFERENCES ? differing.push(difference) : moreDiffering++);
   const abs = (rel: string) => (rel === '' ? root : `${root}${path.sep}${rel}`);
   const dump = options.dumpPath;
   const aboveDump = (rel: string) => dump !== undefined && (rel === dump || dump.startsWith(rel + '/'));
@@ -60,7 +77,7 @@ export async function compareInTreeOrder<E extends RecordedEntry>(root: string, 
     const folder = open.pop()!;
     for (const name of folder.unnamed) {
       const rel = folder.rel === '' ? name : `${folder.rel}/${name}`;
-      if (!aboveDump(rel)) differing.push(extra(rel, lstatSync(abs(rel), { bigint: true })));
+      if (!aboveDump(rel)) differs(extra(rel, lstatSync(abs(rel), { bigint: true })));
     }
   };
   /**
@@ -101,12 +118,12 @@ export async function compareInTreeOrder<E extends RecordedEntry>(root: string, 
     }
     if (found && (entry.type === 'file' || entry.type === 'hardlink')) compared++;
     const difference = found ? sameType(entry, found) ?? compare(entry, found, abs) : { path: entry.path, problem: 'missing' as const, recordedSize: entry.size };
-    if (difference) differing.push(difference);
+    if (difference) differs(difference);
     if (placed && entry.type === 'dir' && found?.isDirectory() && open.at(-1)!.rel === parent) enter(entry.path);
   }
   while (open.length > 0) leave();
   differing.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { compared, differing };
+  return { compared, differing, moreDiffering };
 }
 
 /** A type difference (a hard link must be restored as a file), or undefined. */
