@@ -34,7 +34,7 @@ interface TreeDrill {
   file: string;
   scratch: string;
   tables: { name: string; rows: number; restoredRows: number; same: boolean }[];
-  tree: { scratch: string; counts: { files: number; hardlinks: number }; compared: number; notCompared?: string; differing: FileDifference[]; damaged?: string };
+  tree: { scratch: string; counts: { files: number; hardlinks: number }; compared: number; notCompared?: string; differing: FileDifference[]; moreDiffering: number; damaged?: string };
 }
 
 interface Manifest {
@@ -334,15 +334,15 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
       expect(result.tree.differing).toEqual([
         { path: 'app/code/Vendor/Module1/Model/Class2.php', problem: 'content', recordedSize: 104, restoredSize: 104, hash: 'sha256' },
         // A folder whose contents changed has another mtime.
-        { path: 'app/code/Vendor/Module3/Model', problem: 'mtime', recorded: expect.stringMatching(/^\d+$/), restored: expect.stringMatching(/^\d+$/) },
+        { path: 'app/code/Vendor/Module3/Model', problem: 'mtime', recorded: expect.stringMatching(/^\d+$/), restored: expect.stringMatching(/^\d+$/), entry: 'dir' },
         { path: 'app/code/Vendor/Module3/Model/Class7.php', problem: 'missing', recordedSize: 289 },
-        { path: 'app/etc', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
+        { path: 'app/etc', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String), entry: 'dir' },
         { path: 'app/etc/added.php', problem: 'extra', restored: 'file', restoredSize: 17 },
         { path: 'app/etc/empty.txt', problem: 'mode', recorded: expect.stringMatching(/^0[0-7]{3,4}$/), restored: '0600' },
-        { path: 'pub', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
-        { path: 'pub/config-link.php', problem: 'target', recorded: '../app/etc/config.php', restored: '../elsewhere.php' },
-        { path: 'pub/media', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
-        { path: 'pub/media/catalog', problem: 'type', recorded: 'dir', restored: 'file' },
+        { path: 'pub', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String), entry: 'dir' },
+        { path: 'pub/config-link.php', problem: 'target', recorded: '../app/etc/config.php', restored: '../elsewhere.php', entry: 'symlink' },
+        { path: 'pub/media', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String), entry: 'dir' },
+        { path: 'pub/media/catalog', problem: 'type', recorded: 'dir', restored: 'file', entry: 'dir' },
         { path: 'pub/media/catalog/Bücher Ärger.png', problem: 'missing', recordedSize: 5000 },
         { path: 'pub/media/catalog/big.jpg', problem: 'missing', recordedSize: 3 << 20 },
       ]);
@@ -358,11 +358,11 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
       expect(human.code).toBe(1);
       expect(human.stderr).toMatch(new RegExp(`${taken.file}: DOES NOT RESTORE AS RECORDED: `));
       expect(human.stderr).toContain("file app/code/Vendor/Module1/Model/Class2.php: 104 bytes, but their content differs from the backup's (sha256)");
-      expect(human.stderr).toMatch(/file app\/etc: modified at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z in the backup, .+Z restored/);
+      expect(human.stderr).toMatch(/folder app\/etc: modified at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z in the backup, .+Z restored/);
       expect(human.stderr).toContain('file app/etc/added.php: restored (a file), but not in the backup\'s listing');
       expect(human.stderr).toMatch(/file app\/etc\/empty\.txt: mode 0[0-7]+ in the backup, 0600 restored/);
-      expect(human.stderr).toContain('file pub/config-link.php: a symlink to ../app/etc/config.php in the backup, to ../elsewhere.php restored');
-      expect(human.stderr).toContain('file pub/media/catalog: a folder in the backup, a file restored');
+      expect(human.stderr).toContain('symlink pub/config-link.php: a symlink to ../app/etc/config.php in the backup, to ../elsewhere.php restored');
+      expect(human.stderr).toContain('folder pub/media/catalog: a folder in the backup, a file restored');
       expect(human.stderr).toContain(`file pub/media/catalog/big.jpg: in the backup (${3 << 20} bytes), missing after the restore`);
       expect(await shopTree()).toEqual(treeBefore);
       expect(await scratchFolders()).toEqual([]);

@@ -118,7 +118,7 @@ export async function compareInTreeOrder<E extends RecordedEntry>(root: string, 
     }
     if (found && (entry.type === 'file' || entry.type === 'hardlink')) compared++;
     const difference = found ? sameType(entry, found) ?? compare(entry, found, abs) : { path: entry.path, problem: 'missing' as const, recordedSize: entry.size };
-    if (difference) differs(difference);
+    if (difference) differs(entry.type === 'file' ? difference : { ...difference, entry: entry.type });
     if (placed && entry.type === 'dir' && found?.isDirectory() && open.at(-1)!.rel === parent) enter(entry.path);
   }
   while (open.length > 0) leave();
