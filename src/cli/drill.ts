@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import type { DrillResult } from '../core/verify/drill.js';
 import { damagedPart } from '../core/verify/archive-damage.js';
-import { describeDifference } from '../core/verify/file-difference.js';
+import { describeDifference, entryWord } from '../core/verify/file-difference.js';
 import { UsageError } from '../shared/errors.js';
 import { findBoundBackup, newestBoundBackup } from './find-backup.js';
 import { progressBar } from './progress.js';
@@ -44,7 +44,8 @@ function printDrill(result: DrillResult): void {
   }
   for (const name of result.missing) log.error(`  table ${name}: in the backup, missing after the restore`);
   for (const name of result.extra) log.error(`  table ${name}: restored, but not in the backup's manifest`);
-  for (const file of tree?.differing ?? []) log.error(`  file ${file.path}: ${describeDifference(file)}`);
+  for (const entry of tree?.differing ?? []) log.error(`  ${entryWord(entry)} ${entry.path}: ${describeDifference(entry)}`);
+  if (tree?.moreDiffering) log.error(`  and ${tree.moreDiffering} more entries that differ (only the first ${tree.differing.length} are named)`);
 }
 
 export function registerDrill(program: Command): void {

@@ -34,7 +34,7 @@ interface TreeDrill {
   file: string;
   scratch: string;
   tables: { name: string; rows: number; restoredRows: number; same: boolean }[];
-  tree: { scratch: string; counts: { files: number; hardlinks: number }; compared: number; notCompared?: string; differing: FileDifference[]; damaged?: string };
+  tree: { scratch: string; counts: { files: number; hardlinks: number }; compared: number; notCompared?: string; differing: FileDifference[]; moreDiffering: number; damaged?: string };
 }
 
 interface Manifest {
@@ -128,6 +128,14 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(result.tree.compared).toBe(12 * 25 + 3); // no pub/media
   });
 
+  it('drills a Database and Media backup, whose index does not name pub itself', async () => {
+    const taken = await backup('media');
+    const { code, stderr, drill: result } = await drill(taken.id);
+    expect(code, stderr).toBe(0);
+    expect(result).toMatchObject({ ok: true, tree: { differing: [] } });
+    expect(result.tree.compared).toBe(3); // big.jpg, the png and the dump
+  });
+
   it('fails naming the files whose recorded size or content differs from what the archive restores', async () => {
     const taken = await backup('system');
     const manifest = await manifestOf(taken.file);
@@ -155,7 +163,7 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(result.ok).toBe(false);
     expect(result.tree.differing).toEqual([
       { path: 'app/code/Vendor/Module1/Model/Class2.php', problem: 'content', recordedSize: expect.any(Number), restoredSize: expect.any(Number) },
-      { path: 'app/code/Vendor/Module3/Model/Class7.php', problem: 'extra', restoredSize: expect.any(Number) },
+      { path: 'app/code/Vendor/Module3/Model/Class7.php', problem: 'extra', restored: 'file', restoredSize: expect.any(Number) },
       { path: 'pub/media/catalog/big.jpg', problem: 'size', recordedSize: (3 << 20) + 1, restoredSize: 3 << 20 },
     ]);
     expect(result.tables.every((t) => t.same)).toBe(true);
@@ -171,6 +179,30 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(await scratchFolders()).toEqual([]);
     await runCli(['delete', taken.id, '--yes'], env);
     expect(existsSync(indexFile)).toBe(false);
+  });
+
+  it('names the first 1000 entries that differ and counts the rest, so a tree missing a big folder is not listed whole', async () => {
+    const taken = await backup('code');
+    const manifest = await manifestOf(taken.file);
+    const indexFile = path.join(setup.backupDir, manifest.tree.index!.file);
+    // 1005 files the index names that the archive does not hold: each is missing after the restore.
+    const absent = Array.from({ length: 1005 }, (_, i) => JSON.stringify([`zz/gone/${String(i).padStart(4, '0')}.php`, 'file', 1, '0', 0]));
+    const altered = gzipSync(gunzipSync(await readFile(indexFile)).toString('utf8') + absent.join('\n') + '\n');
+    await writeFile(indexFile, altered);
+    manifest.tree.index = { ...manifest.tree.index!, size: altered.length, sha256: createHash('sha256').update(altered).digest('hex') };
+    await writeFile(path.join(setup.backupDir, `${taken.file}.manifest.json`), JSON.stringify(manifest, null, 2));
+
+    const { code, drill: result } = await drill(taken.id);
+    expect(code).toBe(1);
+    expect(result.tree.differing).toHaveLength(1000);
+    expect(result.tree.differing[0]).toEqual({ path: 'zz/gone/0000.php', problem: 'missing', recordedSize: 1 });
+    expect(result.tree.differing.at(-1)).toMatchObject({ path: 'zz/gone/0999.php' });
+    expect(result.tree.moreDiffering).toBe(5);
+    const human = await runCli(['drill', taken.id], env);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain('  and 5 more entries that differ (only the first 1000 are named)');
+    const jobs = JSON.parse((await runCli(['jobs', '--limit', '1', '--json'], env)).stdout) as { error?: string }[];
+    expect(jobs[0].error).toMatch(/file zz\/gone\/0019\.php \(missing\), 985 more files$/);
   });
 
   it('fails naming the damage of an archive changed after its manifest was written, and nothing is compared', async () => {
@@ -302,15 +334,15 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
       expect(result.tree.differing).toEqual([
         { path: 'app/code/Vendor/Module1/Model/Class2.php', problem: 'content', recordedSize: 104, restoredSize: 104, hash: 'sha256' },
         // A folder whose contents changed has another mtime.
-        { path: 'app/code/Vendor/Module3/Model', problem: 'mtime', recorded: expect.stringMatching(/^\d+$/), restored: expect.stringMatching(/^\d+$/) },
+        { path: 'app/code/Vendor/Module3/Model', problem: 'mtime', recorded: expect.stringMatching(/^\d+$/), restored: expect.stringMatching(/^\d+$/), entry: 'dir' },
         { path: 'app/code/Vendor/Module3/Model/Class7.php', problem: 'missing', recordedSize: 289 },
-        { path: 'app/etc', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
+        { path: 'app/etc', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String), entry: 'dir' },
         { path: 'app/etc/added.php', problem: 'extra', restored: 'file', restoredSize: 17 },
         { path: 'app/etc/empty.txt', problem: 'mode', recorded: expect.stringMatching(/^0[0-7]{3,4}$/), restored: '0600' },
-        { path: 'pub', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
-        { path: 'pub/config-link.php', problem: 'target', recorded: '../app/etc/config.php', restored: '../elsewhere.php' },
-        { path: 'pub/media', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String) },
-        { path: 'pub/media/catalog', problem: 'type', recorded: 'dir', restored: 'file' },
+        { path: 'pub', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String), entry: 'dir' },
+        { path: 'pub/config-link.php', problem: 'target', recorded: '../app/etc/config.php', restored: '../elsewhere.php', entry: 'symlink' },
+        { path: 'pub/media', problem: 'mtime', recorded: expect.any(String), restored: expect.any(String), entry: 'dir' },
+        { path: 'pub/media/catalog', problem: 'type', recorded: 'dir', restored: 'file', entry: 'dir' },
         { path: 'pub/media/catalog/Bücher Ärger.png', problem: 'missing', recordedSize: 5000 },
         { path: 'pub/media/catalog/big.jpg', problem: 'missing', recordedSize: 3 << 20 },
       ]);
@@ -326,11 +358,11 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
       expect(human.code).toBe(1);
       expect(human.stderr).toMatch(new RegExp(`${taken.file}: DOES NOT RESTORE AS RECORDED: `));
       expect(human.stderr).toContain("file app/code/Vendor/Module1/Model/Class2.php: 104 bytes, but their content differs from the backup's (sha256)");
-      expect(human.stderr).toMatch(/file app\/etc: modified at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z in the backup, .+Z restored/);
+      expect(human.stderr).toMatch(/folder app\/etc: modified at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z in the backup, .+Z restored/);
       expect(human.stderr).toContain('file app/etc/added.php: restored (a file), but not in the backup\'s listing');
       expect(human.stderr).toMatch(/file app\/etc\/empty\.txt: mode 0[0-7]+ in the backup, 0600 restored/);
-      expect(human.stderr).toContain('file pub/config-link.php: a symlink to ../app/etc/config.php in the backup, to ../elsewhere.php restored');
-      expect(human.stderr).toContain('file pub/media/catalog: a folder in the backup, a file restored');
+      expect(human.stderr).toContain('symlink pub/config-link.php: a symlink to ../app/etc/config.php in the backup, to ../elsewhere.php restored');
+      expect(human.stderr).toContain('folder pub/media/catalog: a folder in the backup, a file restored');
       expect(human.stderr).toContain(`file pub/media/catalog/big.jpg: in the backup (${3 << 20} bytes), missing after the restore`);
       expect(await shopTree()).toEqual(treeBefore);
       expect(await scratchFolders()).toEqual([]);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { FrameLocation } from '../../src/archive/codec/frame-table.js';
-import { FileIndexWriter, parseFileIndex } from '../../src/archive/file-index.js';
+import { FileIndexWriter, parseFileIndex, readFileIndex } from '../../src/archive/file-index.js';
 
 describe('the file index with places', () => {
   it('writes every entry in order, each file with its place once its frame is known', async () => {
@@ -38,5 +38,20 @@ describe('the file index with places', () => {
     expect(await parseFileIndex('old.files.gz', old)).toEqual([{ path: 'app/a.php', type: 'file', size: 3, mtimeNs: 2n, crc32: 11 }]);
     const bad = gzipSync('["app/a.php","file",3,"2",11,0,512]\n["app","dir",0,"1",0,0,0]\n');
     await expect(parseFileIndex('bad.files.gz', bad)).rejects.toThrow('bad.files.gz: line 2 is not an index entry');
+  });
+
+  it('reads an index entry by entry as it inflates, names split across its chunks, as parsing it whole does', async () => {
+    // Long multi-byte names and enough lines that lines and characters straddle the inflater's chunks.
+    const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify([`pub/media/Bücher Ärger ${'ü'.repeat(i % 40)}/${i}.jpg`, 'file', i, String(i * 1000), i % 97]));
+    const index = gzipSync(lines.join('\n')); // no newline after the last line
+    const streamed: unknown[] = [];
+    for await (const entry of readFileIndex('x.files.gz', index)) streamed.push(entry);
+    expect(streamed).toHaveLength(5000);
+    expect(streamed).toEqual(await parseFileIndex('x.files.gz', index));
+    const bad = gzipSync('["app/a.php","file",3,"2",11]\n\n["app",7]\n');
+    const read = async () => {
+      for await (const entry of readFileIndex('bad.files.gz', bad)) void entry;
+    };
+    await expect(read()).rejects.toThrow('bad.files.gz: line 3 is not an index entry');
   });
 });

@@ -14,6 +14,7 @@ import { archivePath, codecOf, readSqlFile } from '../archive-reader.js';
 import { requireSameEngine, rollbackDatabase } from '../rollback/database.js';
 import { HashingSqlSink, hashTableRanges } from './table-hashes.js';
 import { damagedPart, locateDamage, type ArchiveDamage } from './archive-damage.js';
+import { entryWord } from './file-difference.js';
 import type { TreeDrillResult } from './tree-drill.js';
 
 export interface DrillTable {
@@ -98,8 +99,9 @@ export function tablesThatDiffer(result: DrillResult): string[] {
   const damaged = result.damaged ? [damagedPart(result.damaged)] : [];
   const tree = result.tree;
   const treeDamage = tree?.damaged ? [`the file archive (${tree.damaged})`] : [];
-  const files = (tree?.differing ?? []).slice(0, NAMED_FILES).map((f) => `file ${f.path} (${f.problem})`);
-  const more = (tree?.differing.length ?? 0) > NAMED_FILES ? [`${tree!.differing.length - NAMED_FILES} more files`] : [];
+  const files = (tree?.differing ?? []).slice(0, NAMED_FILES).map((f) => `${entryWord(f)} ${f.path} (${f.problem})`);
+  const unnamed = tree ? Math.max(tree.differing.length - NAMED_FILES, 0) + tree.moreDiffering : 0;
+  const more = unnamed > 0 ? [`${unnamed} more files`] : [];
   return [...damaged, ...treeDamage, ...result.tables.filter((t) => !t.same).map((t) => t.name), ...result.missing, ...result.extra, ...files, ...more];
 }
 

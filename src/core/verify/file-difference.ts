@@ -17,6 +17,15 @@ export interface FileDifference {
   restored?: string;
   /** For content: the hash that differs (CRC-32 of a file index when absent; sha256 of each piece for an incremental backup). */
   hash?: 'sha256';
+  /** What the backup recorded at the path when it is not a file (dir, symlink, hardlink); an extra entry's type is `restored`. */
+  entry?: 'dir' | 'symlink' | 'hardlink';
+}
+
+/** The word a report puts before a difference's path: file, folder, symlink or hard link. */
+export function entryWord(d: FileDifference): string {
+  const type = d.problem === 'extra' ? d.restored : d.entry;
+  const words: Record<string, string> = { dir: 'folder', symlink: 'symlink', hardlink: 'hard link', other: 'entry' };
+  return words[type ?? ''] ?? 'file';
 }
 
 /** A difference in words, for the drill's report. */

@@ -2,18 +2,17 @@
 // entry by entry in the listing's order: its type, a file's size and content (each piece of the restored
 // file hashed with sha256, the way the listing names its pieces), its mode and mtime, a symlink's target,
 // a hard link's being the same file as its first name; every entry the listing has must be there, and
-// every entry there must be in the listing. The listing is streamed; the only names held are those of the
-// folders the listing is inside at the moment (read with readdir when the listing enters them), so the
-// memory is that of the deepest path's folders, not of the tree.
+// every entry there must be in the listing. The listing is streamed, and walked beside the restored tree
+// by tree-order-compare.ts (its memory is that of the deepest path's folders, not of the tree).
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, utimesSync, type BigIntStats } from 'node:fs';
+import { closeSync, lstatSync, openSync, readlinkSync, readSync, statSync, utimesSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import type { ListingEntry, ListingType } from '../../archive/content/listing.js';
+import type { ListingEntry } from '../../archive/content/listing.js';
 import { utimesSeconds } from '../../archive/extract.js';
 import type { FileDifference } from './file-difference.js';
+import { compareInTreeOrder, type TreeComparison } from './tree-order-compare.js';
 
 const READ_BUFFER = 1 << 20;
-const YIELD_EVERY = 256;
 
 export interface ListingCompareOptions {
   /** The plain size of a piece (blob) of a file, from the store's index; undefined when the store lacks it. */
@@ -23,82 +22,21 @@ export interface ListingCompareOptions {
   signal?: AbortSignal;
 }
 
-/** A folder the listing is inside, and the names in it the listing has not named yet. */
-interface OpenFolder {
-  rel: string;
-  unnamed: Set<string>;
-}
-
-const inside = (rel: string, folder: string) => folder === '' || rel.startsWith(folder + '/');
-const parentOf = (rel: string) => rel.slice(0, Math.max(rel.lastIndexOf('/'), 0));
-
 /**
  * The entries under `root` that differ from the listing `entries` (in path order), and how many files
  * (and hard links) were compared.
  */
-export async function compareWithListing(root: string, entries: AsyncIterable<ListingEntry>, options: ListingCompareOptions): Promise<{ compared: number; differing: FileDifference[] }> {
-  const differing: FileDifference[] = [];
+export async function compareWithListing(root: string, entries: AsyncIterable<ListingEntry>, options: ListingCompareOptions): Promise<TreeComparison> {
   const buffer = Buffer.allocUnsafe(READ_BUFFER);
   const tolerance = mtimeToleranceNs(path.dirname(root));
-  const abs = (rel: string) => (rel === '' ? root : `${root}${path.sep}${rel}`);
-  // The dump and the folders above it may have no place in the walk's order: never extra.
-  const dump = options.dumpPath;
-  const aboveDump = (rel: string) => dump !== undefined && (rel === dump || dump.startsWith(rel + '/'));
-  const open: OpenFolder[] = [];
-  const enter = (rel: string) => open.push({ rel, unnamed: new Set(readdirSync(abs(rel))) });
-  const leave = () => {
-    const folder = open.pop()!;
-    for (const name of folder.unnamed) {
-      const rel = folder.rel === '' ? name : `${folder.rel}/${name}`;
-      if (!aboveDump(rel)) differing.push(extra(rel, lstatSync(abs(rel), { bigint: true })));
-    }
-  };
-  enter('');
-  let compared = 0;
-  let seen = 0;
-  for await (const entry of entries) {
-    // The reads are synchronous: let a cancellation (and progress) through now and then.
-    if (++seen % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-    options.signal?.throwIfAborted();
-    const parent = parentOf(entry.path);
-    // Left behind: the folders the entry is not in (the listing lists a folder's whole contents after it).
-    while (open.length > 1 && open.at(-1)!.rel !== parent && !inside(parent, open.at(-1)!.rel)) leave();
-    const folder = open.at(-1)!;
-    if (folder.rel === parent) folder.unnamed.delete(entry.path.slice(parent === '' ? 0 : parent.length + 1));
-    let found: BigIntStats | undefined;
-    try {
-      found = lstatSync(abs(entry.path), { bigint: true });
-    } catch (error) {
-      // Not there, or a folder above it restored as something else (which is named too).
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
-    }
-    if (found && (entry.type === 'file' || entry.type === 'hardlink')) compared++;
-    const difference = found ? compareEntry(entry, found, abs, buffer, tolerance, options.pieceSize) : { path: entry.path, problem: 'missing' as const, recordedSize: entry.size };
-    if (difference) differing.push(difference);
-    if (entry.type === 'dir' && found?.isDirectory() && folder.rel === parent) enter(entry.path);
-  }
-  while (open.length > 0) leave();
-  differing.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { compared, differing };
-}
-
-function typeOf(s: BigIntStats): ListingType | 'other' {
-  return s.isFile() ? 'file' : s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'symlink' : 'other';
-}
-
-function extra(rel: string, s: BigIntStats): FileDifference {
-  return { path: rel, problem: 'extra', restored: typeOf(s), ...(s.isFile() ? { restoredSize: Number(s.size) } : {}) };
+  return compareInTreeOrder(root, entries, (entry, found, abs) => compareEntry(entry, found, abs, buffer, tolerance, options.pieceSize), options);
 }
 
 const octal = (mode: number) => `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
 
-/** What differs between the listing's `entry` and what was restored at its path (`found`), or undefined. */
+/** What differs between the listing's `entry` and what was restored at its path (`found`, of the same type), or undefined. */
 function compareEntry(entry: ListingEntry, found: BigIntStats, abs: (rel: string) => string, buffer: Buffer, tolerance: bigint, pieceSize: ListingCompareOptions['pieceSize']): FileDifference | undefined {
   const rel = entry.path;
-  const expectedType = entry.type === 'hardlink' ? 'file' : entry.type;
-  const restoredType = typeOf(found);
-  if (restoredType !== expectedType) return { path: rel, problem: 'type', recorded: entry.type, restored: restoredType };
   if (entry.type === 'hardlink') {
     const first = lstatSync(abs(entry.target ?? ''), { bigint: true, throwIfNoEntry: false });
     return first?.ino === found.ino ? undefined : { path: rel, problem: 'link', recorded: entry.target };

@@ -15,7 +15,7 @@ import { openSnapshot, type OpenedSnapshot } from '../../archive/content/open-sn
 import { snapshotTar } from '../../archive/content/snapshot-tar.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import { extractTar } from '../../archive/extract.js';
-import { parseFileIndex } from '../../archive/file-index.js';
+import { readFileIndex } from '../../archive/file-index.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
 import { probeNameFolding } from '../../archive/tar-safety.js';
@@ -43,8 +43,10 @@ export interface TreeDrillResult {
   compared: number;
   /** Why the files could not be compared with what the backup recorded, when they could not. */
   notCompared?: string;
-  /** The files that are not as the index recorded them. */
+  /** The entries that are not as the backup recorded them (the first 1000, in path order). */
   differing: FileDifference[];
+  /** How many more entries differ than `differing` names (0 when it names them all). */
+  moreDiffering: number;
   /** Set when the archive (or its index) did not read or check: nothing was compared, the database not drilled. */
   damaged?: string;
 }
@@ -89,7 +91,7 @@ export async function drillTreeBackup(target: DatabaseTarget | undefined, backup
  * opened once, for both).
  */
 async function restoreAndCompare(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, options: DrillOptions): Promise<TreeDrillResult> {
-  const result: TreeDrillResult = { scratch: '', counts: { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 }, compared: 0, differing: [] };
+  const result: TreeDrillResult = { scratch: '', counts: { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 }, compared: 0, differing: [], moreDiffering: 0 };
   const snapshot = manifest.incremental ? await openChecked(backupDir, record) : undefined;
   if (typeof snapshot === 'string') return { ...result, damaged: snapshot };
   try {
@@ -103,16 +105,16 @@ async function restoreAndCompare(root: string, backupDir: string, record: Backup
     if (snapshot) {
       const { reader, document } = snapshot;
       const pieceSize = (id: string) => reader.index.find(id)?.place.size;
-      const { compared, differing } = await compareWithListing(root, readListing(reader, document.listing), { pieceSize, dumpPath: manifest.dump?.path, signal: options.signal });
-      return { ...result, compared, differing };
+      const compared = await compareWithListing(root, readListing(reader, document.listing), { pieceSize, dumpPath: manifest.dump?.path, signal: options.signal });
+      return { ...result, ...compared };
     }
     const index = manifest.tree?.index;
     if (!index) return { ...result, notCompared: 'its files could not be compared with what the backup recorded: the backup was made before Lifeboat recorded a file index' };
     const checked = await readCheckedIndex(backupDir, index);
     if ('problem' in checked) return { ...result, damaged: checked.problem };
-    const recorded = await parseFileIndex(index.file, checked.bytes);
-    const { compared, differing } = await compareWithIndex(root, recorded, options.signal);
-    return { ...result, compared, differing };
+    const recorded = readFileIndex(index.file, checked.bytes);
+    const compared = await compareWithIndex(root, recorded, { dumpPath: manifest.dump?.path, signal: options.signal });
+    return { ...result, ...compared };
   } finally {
     await snapshot?.close();
   }
