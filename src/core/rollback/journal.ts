@@ -180,8 +180,18 @@ export async function findJournals(home: string, kind: JournalKind = 'rollback')
   const unreadable: string[] = [];
   for (const name of names.filter((n) => n.startsWith(JOURNAL_PREFIX[kind]) && n.endsWith(JOURNAL_SUFFIX)).sort()) {
     const file = path.join(folder, name);
+    let text: string;
     try {
-      const state = JSON.parse(await readFile(file, 'utf8')) as JournalState;
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      // Settled and removed since the folder was listed (a rollback's detached cleanup ends so, at any
+      // moment): gone, not unreadable. A journal is replaced by a rename, so it is never read half written.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      unreadable.push(file);
+      continue;
+    }
+    try {
+      const state = JSON.parse(text) as JournalState;
       if (state.version !== 1 || typeof state.jobId !== 'string') throw new Error('unknown format');
       found.push({ file, state, interrupted: isDead(state.process) });
     } catch {
