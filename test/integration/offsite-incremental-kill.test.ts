@@ -1,7 +1,8 @@
 // An upload of an incremental backup killed with kill -9 half-way through its packs (once the first new
 // pack is in the bucket), against a real S3 server, plain and encrypted: every pack the bucket's earlier
 // backup uses is still there and that backup still verifies from the bucket; the bucket does not list
-// the killed upload's backup (its manifest goes last); the next `lifeboat upload` completes it, sending
+// the killed upload's backup (its manifest goes last); an upload whose writes of one pack all fail
+// stops in one line and lists nothing; the next `lifeboat upload` completes it, sending
 // only the packs the bucket lacks (through a proxy that counts its requests: one listing of the packs,
 // one write per missing pack), and with the backup folder wiped, a rollback from the bucket alone puts
 // back the exact tree and database.
@@ -69,7 +70,7 @@ describe.each([
     await rm(base, { recursive: true, force: true });
   });
 
-  it('leaves the earlier backup whole and the new one unlisted; the next upload completes it, and a rollback from the bucket alone is exact', async () => {
+  it('leaves the earlier backup whole and the new one unlisted; after a failed upload, the next completes it sending only what is missing, and a rollback from the bucket alone is exact', async () => {
     const one = await runCli(['backup', 'system', '--incremental', '--json'], env);
     expect(one.stderr).toBe('');
     const first: BackupJson = JSON.parse(one.stdout);
@@ -112,13 +113,34 @@ describe.each([
     for (const pack of firstPacks) expect((await bucket().stat(`incremental/data/${pack.id.slice(0, 2)}/${pack.id}`))?.size).toBe(storedSize(pack.size));
     expect((await buffer(await bucket().get(`incremental/uses/${first.file}`))).equals(firstUses)).toBe(true);
 
-    // The next upload completes it, sending only the new packs the killed one had not: one listing of
-    // the bucket's packs says which, and each missing pack is written once.
     const localPacks = (await readdir(path.join(shop.backupDir, 'incremental/data'), { recursive: true })).filter((name) => /[0-9a-f]{64}$/.test(name));
     const firstIds = new Set(firstPacks.map((pack) => pack.id));
     const newPacks = localPacks.filter((name) => !firstIds.has(path.basename(name)));
-    const packsAfterKill = new Set(await keys('incremental/data/'));
-    const missing = newPacks.map((name) => `incremental/data/${name}`).filter((key) => !packsAfterKill.has(key));
+    const lackingNow = async () => {
+      const present = new Set(await keys('incremental/data/'));
+      return newPacks.map((name) => `incremental/data/${name}`).filter((key) => !present.has(key));
+    };
+    const lackingAfterKill = await lackingNow();
+    expect(lackingAfterKill.length).toBeGreaterThan(0);
+
+    // An upload whose every write of one missing pack fails (after the client's retries) stops in one
+    // line, and the backup is still not listed.
+    const refusedPack = path.basename(lackingAfterKill[0]);
+    const failing = await startFaultProxy(s3.endpoint, (_n, method, url) => (method !== 'GET' && method !== 'HEAD' && url.includes(refusedPack) ? '500' : 'pass'));
+    let failed: Awaited<ReturnType<typeof runCli>>;
+    try {
+      failed = await runCli(['upload', second.id], { ...env, LIFEBOAT_S3_ENDPOINT: failing.endpoint });
+    } finally {
+      await failing.stop();
+    }
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.trim()).toMatch(new RegExp(`^[^\n]*copying it to s3://${s3.bucket}/${prefix} failed: [^\n]+$`));
+    expect(await bucket().stat(`${second.file}.manifest.json`)).toBeUndefined();
+
+    // The next upload completes it, sending only the new packs the bucket still lacks: one listing of
+    // the bucket's packs says which, and each missing pack is written once.
+    const missing = await lackingNow();
+    expect(missing).toContain(lackingAfterKill[0]);
     const sizeOf = async (key: string) => (await stat(path.join(shop.backupDir, key))).size;
     let newBytes = 0;
     for (const name of newPacks) newBytes += await sizeOf(`incremental/data/${name}`);
