@@ -204,6 +204,11 @@ export function plaintextSize(encryptedSize: number, chunkSize: number): number 
   return body - chunks * TAG_SIZE;
 }
 
+/** Size of the encrypted file of `plainSize` bytes with the given chunk size (the inverse of plaintextSize). */
+export function encryptedSize(plainSize: number, chunkSize = DEFAULT_CHUNK_SIZE): number {
+  return HEADER_SIZE + plainSize + Math.max(1, Math.ceil(plainSize / chunkSize)) * TAG_SIZE;
+}
+
 /** Where encrypted bytes come from: a file handle or an object store's ranged get. */
 export interface EncryptedSource {
   /** Size of the encrypted file. */

@@ -1,16 +1,18 @@
 // The data of an incremental backup on its way to the bucket, before its snapshot file and manifest
-// (offsite-copy.ts puts those, in that order, as for any archive): the packs it needs that no backup in
-// the bucket has recorded yet, then one index file naming them, then its uses record (every pack it
-// needs). Packs are immutable and named by their table's sha256, so a pack another backup's uses record
-// names is in the bucket already and is not sent again. Nothing refers to what is sent until the uses
-// record is written, and no backup is listed until its manifest is: an upload that fails leaves
-// objects that the next prune of the bucket removes.
+// (offsite-copy.ts puts those, in that order, as for any archive): the packs it needs that the bucket
+// lacks, a few at once, then one index file naming the packs no backup in the bucket has recorded yet,
+// then its uses record (every pack it needs). Packs are immutable and named by their table's sha256, so
+// a pack the bucket holds at its size is not sent again: what the bucket holds is read from one listing
+// of its packs, taken before any is sent, so that an upload after one that was killed sends only what
+// that one had not. Nothing refers to what is sent until the uses record is written, and no backup is
+// listed until its manifest is: an upload that fails leaves objects that the next prune of the bucket
+// removes (the job lock keeps a prune from running meanwhile).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
-import type { EncryptionSecret } from '../archive/encrypt.js';
+import { encryptedSize, type EncryptionSecret } from '../archive/encrypt.js';
 import { openSnapshot } from '../archive/content/open-snapshot.js';
 import { indexFilePieces, type PackTable } from '../archive/content/index-file.js';
 import { checkedPackTable, packBlobs } from '../archive/content/pack-table.js';
@@ -18,7 +20,8 @@ import { packsOfSnapshot, type UsedPack } from '../archive/content/snapshot-pack
 import { packPathOf, storeDirOf } from '../archive/content/store-layout.js';
 import type { ObjectStore } from '../stores/store.js';
 import type { BackupRecord } from '../shared/types.js';
-import { indexKey, packKey, prepareRemoteContent, putContent, readUses, remoteSnapshotFiles, writeUses, type RemoteContent } from './offsite-content.js';
+import { forEachAtMost } from '../shared/at-most.js';
+import { DATA_PREFIX, indexKey, packKey, prepareRemoteContent, putContent, readUses, remoteSnapshotFiles, writeUses, type RemoteContent } from './offsite-content.js';
 
 export interface ContentUploadOptions {
   signal?: AbortSignal;
@@ -30,6 +33,29 @@ export interface ContentUploadOptions {
 export interface SentPacks {
   packs: number;
   bytes: number;
+}
+
+/**
+ * Packs sent at once. Each send streams its pack from disk and holds at most the store's parts in
+ * flight (S3: up to 4 parts of 5 MiB), so memory stays bounded; the bandwidth cap
+ * (LIFEBOAT_S3_LIMIT_UPLOAD) is one budget the sends share.
+ */
+export const PACKS_AT_ONCE = 4;
+
+/** The pack objects in the bucket and their sizes as stored, from one listing. */
+async function listedPacks(content: RemoteContent): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const object of await content.store.list(DATA_PREFIX)) sizes.set(object.key, object.size);
+  return sizes;
+}
+
+/**
+ * Whether the bucket holds `pack` whole: an object under its key of the size the pack has once stored
+ * (encrypted, when the store is). Puts are atomic, so a killed one leaves no object; one of another
+ * size (cut short by something else) is not taken as the pack and is sent again.
+ */
+function heldWhole(listed: Map<string, number>, content: RemoteContent, pack: UsedPack): boolean {
+  return listed.get(packKey(pack.id)) === (content.secret ? encryptedSize(pack.size) : pack.size);
 }
 
 /** The packs the uses records of the snapshot files in the bucket name: there, and named by an index. */
@@ -84,14 +110,29 @@ async function putIndex(content: RemoteContent, storeDir: string, packs: readonl
   await putContent(content, indexKey(hash.digest('hex')), Readable.from(indexFilePieces(localPackTables(storeDir, packs))), { signal });
 }
 
-/** Sends one local pack, its table checked first. */
-async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack, options: ContentUploadOptions, onSent: (bytes: number) => void): Promise<void> {
+/** Sends one local pack, its table checked first. `onSent`: its bytes read so far. */
+async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack, signal: AbortSignal, onSent: (bytes: number) => void): Promise<void> {
   const file = packPathOf(storeDir, pack.id);
   await checkLocalPack(storeDir, pack);
   let read = 0;
   const onBytes = (bytes: number) => onSent((read = bytes));
-  await putContent(content, packKey(pack.id), createReadStream(file, { highWaterMark: 1 << 20 }), { signal: options.signal, onBytes });
+  await putContent(content, packKey(pack.id), createReadStream(file, { highWaterMark: 1 << 20 }), { signal, onBytes });
   if (read !== pack.size) throw new Error(`pack ${pack.id} is ${pack.size} bytes, ${read} were sent`);
+}
+
+/** Sends `packs`, PACKS_AT_ONCE at a time; `onBytes` is told the bytes of all of them read so far. */
+async function sendPacks(content: RemoteContent, storeDir: string, packs: readonly UsedPack[], options: ContentUploadOptions): Promise<number> {
+  const total = packs.reduce((sum, pack) => sum + pack.size, 0);
+  const readOf = new Map<string, number>();
+  let read = 0;
+  await forEachAtMost(packs, PACKS_AT_ONCE, options.signal, (pack, signal) =>
+    sendPack(content, storeDir, pack, signal, (bytes) => {
+      read += bytes - (readOf.get(pack.id) ?? 0);
+      readOf.set(pack.id, bytes);
+      options.onBytes?.(read, total);
+    }),
+  );
+  return total;
 }
 
 /**
@@ -101,16 +142,16 @@ async function sendPack(content: RemoteContent, storeDir: string, pack: UsedPack
  */
 export async function uploadContent(store: ObjectStore, backupDir: string, record: BackupRecord, secret: EncryptionSecret | undefined, options: ContentUploadOptions = {}): Promise<SentPacks> {
   const content = await prepareRemoteContent(store, secret, options.signal);
+  const storeDir = storeDirOf(backupDir);
   const packs = await localPacks(backupDir, record);
   const recorded = await recordedPacks(content);
-  const lacking = packs.filter((pack) => !recorded.has(pack.id));
-  const total = lacking.reduce((sum, pack) => sum + pack.size, 0);
-  let sent = 0;
-  for (const pack of lacking) {
-    await sendPack(content, storeDirOf(backupDir), pack, options, (bytes) => options.onBytes?.(sent + bytes, total));
-    sent += pack.size;
-  }
-  if (lacking.length > 0) await putIndex(content, storeDirOf(backupDir), lacking, options.signal);
+  // A recorded pack is never sent again (nothing a listed backup uses is overwritten); of the others,
+  // those a failed or killed upload left whole are not either, but still go into this one's index.
+  const unrecorded = packs.filter((pack) => !recorded.has(pack.id));
+  const listed = await listedPacks(content);
+  const lacking = unrecorded.filter((pack) => !heldWhole(listed, content, pack));
+  const sent = await sendPacks(content, storeDir, lacking, options);
+  if (unrecorded.length > 0) await putIndex(content, storeDir, unrecorded, options.signal);
   await writeUses(content, record.file, packs, options.signal);
   return { packs: lacking.length, bytes: sent };
 }

@@ -4,7 +4,7 @@
 // folder is wiped (a server that lost its disk), and the second is verified and rolled back from the
 // bucket alone to the exact tree and database (and drilled from it, file by file); the download of a backup only in the bucket is a .tgz
 // GNU tar extracts to the tree. A backup taken while storage was unset is marked `copy missing` and
-// `upload --missing` copies it. Deleting backups removes from the bucket the packs no remaining backup
+// `upload --missing` copies it (a pack object of it cut short in the bucket is sent again whole). Deleting backups removes from the bucket the packs no remaining backup
 // uses, and what a crashed upload or delete left is removed by the next prune of the bucket; the
 // remaining backup still verifies from the bucket, every blob read. The bucket's store has one key: an
 // upload with another, with one to a plain store, or without the key of an encrypted one is refused.
@@ -18,6 +18,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encryptedSize } from '../../src/archive/encrypt.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { snapshotDownload } from '../../src/core/snapshot-source.js';
 import { prepareRemoteContent } from '../../src/repository/offsite-content.js';
@@ -212,6 +213,11 @@ describe.each([
     const third: BackupJson = JSON.parse(taken.stdout);
     expect((await cli(['list'])).stdout).toMatch(new RegExp(`${third.id} .* local \\(copy missing\\)`));
     const packsBefore = await keys('incremental/data/');
+    // A pack object cut short (not by Lifeboat, whose puts are atomic) is not taken as the pack: it is sent whole.
+    const localPackKeys = (await readdir(path.join(shop.backupDir, 'incremental/data'), { recursive: true })).filter((name) => /[0-9a-f]{64}$/.test(name)).map((name) => `incremental/data/${name}`);
+    const cutShort = localPackKeys.find((key) => !packsBefore.includes(key));
+    if (!cutShort) throw new Error('the third backup added no pack');
+    await bucket().put(cutShort, Readable.from([Buffer.from('the first bytes of a pack')]));
     const uploaded = await cli(['upload', '--missing']);
     expect(uploaded.stderr).toBe('');
     // The line says what was sent (the packs the bucket lacked, at their size before any encryption) and what the backup holds.
@@ -223,6 +229,8 @@ describe.each([
     expect(holds).toBeGreaterThan(0);
     const packs = sent.length === 1 ? '1 new pack' : `${sent.length} new packs`;
     expect(uploaded.stdout.trim()).toBe(`uploaded ${third.file} (${humanBytes(sentBytes)} sent in ${packs}; the backup holds ${humanBytes(holds ?? 0)}) to s3://${s3.bucket}/${prefix}`);
+    const cutShortSize = (await stat(path.join(shop.backupDir, cutShort))).size;
+    expect((await bucket().stat(cutShort))?.size).toBe(encrypted ? encryptedSize(cutShortSize) : cutShortSize);
     expect((await cli(['list'])).stdout).toMatch(new RegExp(`${third.id} .* local\\+s3`));
     const removed = await cli(['delete', third.id, '--yes']);
     expect(removed.code).toBe(0);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createDecryptor, createEncryptor, DecryptionError, HEADER_SIZE, loadEncryptionSecret, readDecryptedRange, type EncryptionSecret } from '../../src/archive/encrypt.js';
+import { createDecryptor, createEncryptor, DecryptionError, encryptedSize, HEADER_SIZE, loadEncryptionSecret, plaintextSize, readDecryptedRange, type EncryptionSecret } from '../../src/archive/encrypt.js';
 
 const CHUNK = 4096;
 const KEY: EncryptionSecret = { kind: 'key', key: randomBytes(32) };
@@ -94,6 +94,15 @@ describe('chunked encryption', () => {
     expect(reads.length).toBe(3); // the header and chunks 4 and 5
     const tail = await readDecryptedRange(KEY, source, plain.length - 50, 1000);
     expect(tail.equals(plain.subarray(plain.length - 50))).toBe(true);
+  });
+
+  // An upload tells a pack the bucket holds whole from one cut short by the sizes a listing gives.
+  it('says the size an encryption of n bytes has, at and around chunk boundaries, empty included', async () => {
+    for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 3 * CHUNK + 7]) {
+      const sealed = await encrypt(randomBytes(size));
+      expect(encryptedSize(size, CHUNK), `${size} bytes`).toBe(sealed.length);
+      expect(plaintextSize(encryptedSize(size, CHUNK), CHUNK)).toBe(size);
+    }
   });
 
   it('reads a key file: 32 bytes are a key, anything else a passphrase', async () => {
