@@ -109,10 +109,10 @@ export async function prepareRemoteContent(store: ObjectStore, secret: Encryptio
 }
 
 /** Puts `source` under `key`, encrypted when the store is; the size stored. `onBytes`: plain bytes read so far. */
-export async function putContent(content: RemoteContent, key: string, source: Readable | Buffer[], options: { signal?: AbortSignal; onBytes?: (bytes: number) => void } = {}): Promise<number> {
+export async function putContent(content: RemoteContent, key: string, source: Readable | Buffer[], options: { signal?: AbortSignal; onBytes?: (bytes: number) => void; partsAtOnce?: number } = {}): Promise<number> {
   const plain = options.onBytes && new Meter({ onBytes: options.onBytes });
   const body = await writeChain(source, { plain, encrypt: content.secret });
-  return (await content.store.put(key, body, { signal: options.signal })).size;
+  return (await content.store.put(key, body, { signal: options.signal, partsAtOnce: options.partsAtOnce })).size;
 }
 
 /** The plain bytes of the object `key`, decrypted when the store is encrypted. `onBytes`: plain bytes so far. */

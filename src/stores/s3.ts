@@ -132,7 +132,7 @@ export class S3Store implements ObjectStore {
       client: this.client,
       params: { Bucket: this.options.bucket, Key: this.objectKey(key), Body: counted },
       partSize: Math.max(this.options.partSize ?? MIN_PART_SIZE, MIN_PART_SIZE),
-      queueSize: this.options.queueSize ?? 4,
+      queueSize: options.partsAtOnce ?? this.options.queueSize ?? 4,
       leavePartsOnError: false,
     });
     const abort = () => void upload.abort().catch(() => undefined);

@@ -26,6 +26,12 @@ export interface PutOptions {
    * supports it (S3 conditional writes); otherwise checked just before writing.
    */
   ifAbsent?: boolean;
+  /**
+   * Parts of a multipart upload sent at once for this object, where the store cuts objects into parts
+   * (S3; default its `queueSize`): a caller that sends several objects at once asks for fewer each, so
+   * that the parts held in memory stay those of one object.
+   */
+  partsAtOnce?: number;
 }
 
 export interface ListOptions {
