@@ -13,10 +13,11 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { EncryptionSecret } from '../archive/encrypt.js';
-import { parseIndexFile } from '../archive/content/index-file.js';
+import { indexFilePieces, readIndexStream, type PackTable } from '../archive/content/index-file.js';
+import type { PackRecord } from '../archive/content/store-layout.js';
 import type { ObjectStore } from '../stores/store.js';
 import { OperationError } from '../shared/errors.js';
-import { CONFIG_KEY, DATA_PREFIX, INDEX_PREFIX, indexKey, openRemoteContent, putContent, readContent, readUses, remoteSnapshotFiles, USES_PREFIX, type RemoteContent } from './offsite-content.js';
+import { CONFIG_KEY, DATA_PREFIX, INDEX_PREFIX, indexKey, openContent, openRemoteContent, putContent, readUses, remoteSnapshotFiles, USES_PREFIX, type RemoteContent } from './offsite-content.js';
 
 export interface RemotePruneResult {
   packsRemoved: number;
@@ -38,18 +39,41 @@ async function packsInUse(content: RemoteContent, snapshots: string[]): Promise<
   return used;
 }
 
-/** Step 2: every index file names only packs in use. */
+/** The packs of the bucket's index object `key`, a pack at a time. */
+async function* indexObjectPacks(content: RemoteContent, key: string): AsyncGenerator<PackRecord> {
+  yield* readIndexStream(await openContent(content, key), path.posix.basename(key));
+}
+
+/** Of `packs`, those in `used`, as pack tables (an index file's pieces are made of those), counted in `count`. */
+async function* tablesInUse(packs: AsyncIterable<PackRecord>, used: Set<string>, count: { packs: number }): AsyncGenerator<PackTable> {
+  for await (const pack of packs) {
+    if (!used.has(pack.id)) continue;
+    count.packs++;
+    yield { id: pack.id, size: pack.size, table: Buffer.from(JSON.stringify(pack.blobs), 'utf8') };
+  }
+}
+
+/**
+ * Step 2: every index file names only packs in use. Each index object is read a pack at a time: once
+ * to find packs not in use, and when it has some, again for the new object's bytes (held as bytes,
+ * not records, since its key is their sha256, known before it is put).
+ */
 async function rewriteIndexes(content: RemoteContent, used: Set<string>): Promise<void> {
   for (const object of await content.store.list(INDEX_PREFIX)) {
-    const name = path.posix.basename(object.key);
-    const packs = parseIndexFile((await readContent(content, object.key)).toString('utf8'), name).packs;
-    const staying = packs.filter((pack) => used.has(pack.id));
-    if (staying.length === packs.length) continue;
-    if (staying.length > 0) {
-      const index = Buffer.from(JSON.stringify({ packs: staying }) + '\n', 'utf8');
-      const key = indexKey(createHash('sha256').update(index).digest('hex'));
+    let allUsed = true;
+    for await (const pack of indexObjectPacks(content, object.key)) allUsed &&= used.has(pack.id);
+    if (allUsed) continue;
+    const staying = { packs: 0 };
+    const index: Buffer[] = [];
+    const hash = createHash('sha256');
+    for await (const piece of indexFilePieces(tablesInUse(indexObjectPacks(content, object.key), used, staying))) {
+      index.push(piece);
+      hash.update(piece);
+    }
+    if (staying.packs > 0) {
+      const key = indexKey(hash.digest('hex'));
       if (key === object.key) continue;
-      await putContent(content, key, [index]);
+      await putContent(content, key, index);
     }
     await content.store.remove(object.key);
   }

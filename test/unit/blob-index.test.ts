@@ -1,6 +1,7 @@
 // The in-memory index of a content store: every blob found at its place, ids that share their first
 // bytes told apart, a blob listed twice keeping its first place, growth past the first arrays, and the
-// blobs a backup has taken (pending) counted as held before their pack is placed.
+// blobs a backup has taken (pending) counted as held before their pack is placed, and mark bits set and
+// read per blob.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BlobIndex } from '../../src/archive/content/blob-index.js';
@@ -52,5 +53,23 @@ describe('blob index', () => {
     expect(index.has('zz' + id(1).slice(2))).toBe(false);
     expect(index.find(id(1).slice(0, 62))).toBeUndefined();
     expect(() => index.addPending('not an id')).toThrow(/is not a blob id/);
+  });
+
+  it('marks blobs a bit at a time, across blocks, and marks nothing it does not hold', () => {
+    const index = new BlobIndex();
+    const blobs = Array.from({ length: 20_000 }, (_, i) => ({ id: id(i), offset: i, length: 1, size: 1, zstd: false }));
+    index.addPack({ id: id(-1), size: 20_000, blobs });
+    expect(index.mark(id(3))).toBe(true);
+    expect(index.mark(id(3))).toBe(false); // set already
+    expect(index.mark(id(19_999), 2)).toBe(true); // in the second block
+    expect(index.mark(id(3), 2)).toBe(true); // another bit of the same blob
+    expect(index.isMarked(id(3))).toBe(true);
+    expect(index.isMarked(id(3), 2)).toBe(true);
+    expect(index.isMarked(id(19_999))).toBe(false);
+    expect(index.isMarked(id(19_999), 2)).toBe(true);
+    expect(index.isMarked(id(4))).toBe(false);
+    expect(index.mark(id(20_000))).toBe(false); // not held
+    expect(index.isMarked(id(20_000))).toBe(false);
+    expect(index.mark('not an id')).toBe(false);
   });
 });

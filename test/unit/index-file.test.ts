@@ -1,12 +1,13 @@
 // An index file of a content store: written a pack at a time, one pack per line, still one JSON
-// document; read back a pack at a time, and a file written on one line (before) read whole; a damaged
-// or cut-off file is an error that names it.
+// document; read back a pack at a time (from a file, or a stream in chunks of any size), and a file
+// written on one line (before) read whole; a damaged or cut-off file is an error that names it.
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IndexFileWriter, indexFilePieces, indexFileText, parseIndexFile, readIndexFile } from '../../src/archive/content/index-file.js';
+import { IndexFileWriter, indexFilePieces, indexFileText, parseIndexFile, readIndexFile, readIndexStream } from '../../src/archive/content/index-file.js';
 import { indexDirOf, type PackRecord } from '../../src/archive/content/store-layout.js';
 
 const id = (n: number) => createHash('sha256').update(String(n)).digest('hex');
@@ -85,5 +86,22 @@ describe('index file', () => {
     const malformed = path.join(storeDir, 'malformed.json');
     await writeFile(malformed, indexFileText([{ ...packs[0], size: 5 }]));
     await expect(readAll(malformed)).rejects.toThrow(/damaged \(blob [0-9a-f]{64} reaches past the end of pack/);
+  });
+
+  it('is read from a stream whose chunks end anywhere (inside a line, at a line end), and a stream error ends the read', async () => {
+    const packs = [pack(1, 40), pack(2, 1), pack(3, 25)];
+    const bytes = Buffer.from(indexFileText(packs), 'utf8');
+    const chunked = (size: number) => Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size)));
+    for (const size of [1, 7, 64, 4096]) {
+      const read: PackRecord[] = [];
+      for await (const p of readIndexStream(chunked(size), 'chunked.json')) read.push(p);
+      expect(read).toEqual(packs);
+    }
+    const failing = new Readable({ read() {} });
+    failing.push(bytes.subarray(0, 100));
+    setImmediate(() => failing.destroy(new Error('the object was cut off')));
+    await expect(async () => {
+      for await (const p of readIndexStream(failing, 'failing.json')) void p;
+    }).rejects.toThrow('the object was cut off');
   });
 });

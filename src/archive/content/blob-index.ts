@@ -6,7 +6,9 @@
 // array element per field, took 240). Loaded from every index file of the store, a pack at a time;
 // a blob listed twice (a rerun prune, two backups that stored the same content) keeps its first place.
 // A backup also counts here the new blobs it has taken but not yet written into a sealed pack (pending:
-// they have no pack yet), so that it holds no set of its own of them.
+// they have no pack yet), so that it holds no set of its own of them. Prune and verify mark blobs here
+// (a byte a blob, of flag bits, made on the first mark) instead of holding a set of id strings (about
+// 100 bytes each).
 import { readdir } from 'node:fs/promises';
 import { readIndexFile } from './index-file.js';
 import { indexDirOf, type BlobPlace, type PackRecord } from './store-layout.js';
@@ -39,6 +41,8 @@ export class BlobIndex {
   private readonly lengths: Uint32Array[] = [];
   private readonly sizes: Uint32Array[] = [];
   private readonly compressed: Uint8Array[] = [];
+  /** Each slot's mark bits (mark()), by block; a block's array made when one of its blobs is first marked. */
+  private readonly marks: (Uint8Array | undefined)[] = [];
   private count = 0;
   /** The id looked up, as bytes (reused: a lookup allocates nothing). */
   private readonly probe = Buffer.alloc(32);
@@ -119,6 +123,27 @@ export class BlobIndex {
       packId: this.packIds[pack],
       place: { id, offset: this.offsets[block][at], length: this.lengths[block][at], size: this.sizes[block][at], zstd: this.compressed[block][at] === 1 },
     };
+  }
+
+  /**
+   * Sets mark bit `bit` (1, 2, 4...) of blob `id`: false when it was set already or the index does not
+   * hold the blob (a prune's "used", a verify's "read").
+   */
+  mark(id: string, bit = 1): boolean {
+    const slot = this.slotOf(id);
+    if (slot < 0) return false;
+    const block = slot >>> BLOCK_BITS;
+    const marks = (this.marks[block] ??= new Uint8Array(BLOCK));
+    const at = slot & IN_BLOCK;
+    if ((marks[at] & bit) !== 0) return false;
+    marks[at] |= bit;
+    return true;
+  }
+
+  /** Whether mark bit `bit` of blob `id` is set (false for a blob the index does not hold). */
+  isMarked(id: string, bit = 1): boolean {
+    const slot = this.slotOf(id);
+    return slot >= 0 && ((this.marks[slot >>> BLOCK_BITS]?.[slot & IN_BLOCK] ?? 0) & bit) !== 0;
   }
 
   /** Counts blob `id` as taken by a backup, its pack still to come (addPack places it); false when held already. */

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { syncDirectory } from '../atomic-file.js';
 import { indexDirOf, indexPathOf, isHexId, type BlobPlace, type IndexFile, type PackRecord } from './store-layout.js';
 
@@ -74,7 +74,31 @@ export function parseIndexFile(text: string, name: string): IndexFile {
 
 /** The packs of the index file at `file` (named `name` in errors), checked, a line at a time when written so. */
 export async function* readIndexFile(file: string, name: string): AsyncGenerator<PackRecord> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  yield* readIndexStream(createReadStream(file), name);
+}
+
+/**
+ * The lines of `input` (UTF-8), without their line ends. Iterating the stream itself, not through
+ * readline: an error of the stream (a bucket's object cut off, not decrypted) ends the loop with it.
+ */
+async function* linesOf(input: Readable): AsyncGenerator<string> {
+  let pieces: string[] = []; // of the line not ended yet (a pack's line may be a few MB)
+  for await (const chunk of input.setEncoding('utf8') as AsyncIterable<string>) {
+    let start = 0;
+    for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
+      pieces.push(chunk.slice(start, end));
+      yield pieces.join('');
+      pieces = [];
+      start = end + 1;
+    }
+    if (start < chunk.length) pieces.push(chunk.slice(start));
+  }
+  if (pieces.length > 0) yield pieces.join('');
+}
+
+/** The same from the bytes of an index file as they come (a bucket's object, decrypted on the way). */
+export async function* readIndexStream(input: Readable, name: string): AsyncGenerator<PackRecord> {
+  const lines = linesOf(input);
   try {
     let first = true;
     let ended = false;
@@ -99,7 +123,8 @@ export async function* readIndexFile(file: string, name: string): AsyncGenerator
     if (whole) yield* parseIndexFile(whole.join('\n'), name).packs;
     else if (!ended) throw damaged(name, first ? 'empty' : 'cut off before the end of its pack list');
   } finally {
-    lines.close();
+    await lines.return(undefined);
+    input.destroy();
   }
 }
 

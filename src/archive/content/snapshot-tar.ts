@@ -5,6 +5,7 @@
 // small pieces (headers, small files) go out together in buffers of about 1 MiB.
 import { BLOCK, encodeHeader, type TarHeader } from '../tar-header.js';
 import type { BlobReader } from './blob-reader.js';
+import type { BlobPlace } from './store-layout.js';
 import { BlobDamagedError } from './blob-codec.js';
 import { readListing, type ListingEntry } from './listing.js';
 
@@ -25,7 +26,7 @@ function headerOf(entry: ListingEntry): TarHeader {
 type Piece = Buffer | Promise<Buffer>;
 
 /** The pieces of the tar stream in order: headers and padding as bytes, file contents as blob reads (started later). */
-async function* pieces(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer | { blob: string; size: number }> {
+async function* pieces(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer | { packId: string; place: BlobPlace }> {
   let offset = 0;
   for await (const entry of readListing(reader, listing)) {
     if (include && !include(entry.path)) continue;
@@ -38,7 +39,7 @@ async function* pieces(reader: BlobReader, listing: readonly string[], include?:
       const found = reader.index.find(id);
       if (!found) throw new BlobDamagedError(`blob ${id} of ${entry.path} is not in the incremental store's index`);
       size += found.place.size;
-      yield { blob: id, size: found.place.size };
+      yield found; // read at its place: not looked up in the index again
     }
     if (size !== entry.size) throw new BlobDamagedError(`${entry.path}: its blobs hold ${size} bytes, the listing says ${entry.size}`);
     const padding = (BLOCK - (size % BLOCK)) % BLOCK;
@@ -73,7 +74,7 @@ export async function* snapshotTar(reader: BlobReader, listing: readonly string[
       const value = next.value;
       if (Buffer.isBuffer(value)) ahead.push(value);
       else {
-        const read = reader.read(value.blob);
+        const read = reader.readAt(value.packId, value.place);
         read.catch(() => undefined); // awaited in turn below
         ahead.push(read);
         started++;

@@ -1,10 +1,11 @@
 // The structure of a content store, checked without reading its blobs: every pack an index names is
 // there, of the size the index says, and ends in a blob table that lists the same blobs at the same
 // places (pack-writer.ts). Reading and hashing the blobs is verify's other half (the snapshot's tar stream).
-import { open, readFile } from 'node:fs/promises';
+// The index files are read a pack at a time (parsed whole, every blob's record was an object, all held at once).
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { BlobIndex } from './blob-index.js';
-import { parseIndexFile } from './index-file.js';
+import { readIndexFile } from './index-file.js';
 import { readPackTable } from './pack-table.js';
 import { indexDirOf, packPathOf, type PackRecord } from './store-layout.js';
 
@@ -36,7 +37,7 @@ export async function checkStoreStructure(storeDir: string): Promise<string[]> {
   }
   const seen = new Set<string>();
   for (const name of index.files) {
-    for (const pack of parseIndexFile(await readFile(path.join(indexDirOf(storeDir), name), 'utf8'), name).packs) {
+    for await (const pack of readIndexFile(path.join(indexDirOf(storeDir), name), name)) {
       if (seen.has(pack.id)) continue;
       seen.add(pack.id);
       const problem = await packProblem(storeDir, pack);
