@@ -23,8 +23,10 @@ describe('the Backups page shows jobs started elsewhere', () => {
   beforeAll(async () => {
     const shop = await ensureDemoShop(path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-live-')), 'shop'));
     const db = new Database(shop.databaseFile);
+    // The page asks for jobs every 3 s: the console's backup must run longer than that to be seen
+    // running (600,000 rows took about 2-3 s, and one run of the full suite missed it).
     db.exec(`CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT);
-      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600000) INSERT INTO big SELECT i, hex(randomblob(100)) FROM n;`);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500000) INSERT INTO big SELECT i, hex(randomblob(100)) FROM n;`);
     db.close();
     env = { LIFEBOAT_ROOT: shop.root, LIFEBOAT_DATABASE_URL: shop.databaseUrl };
     await addAccounts(env, PASSWORD, { users: { ada: 'admin' } });
