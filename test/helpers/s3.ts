@@ -1,5 +1,5 @@
 // A real S3 server for the tests: s3rver on 127.0.0.1 with a random port, its data in a temp folder.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
@@ -44,4 +44,11 @@ export async function startS3(bucket = 'lifeboat-test'): Promise<TestS3> {
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** A key file for encrypted copies in `folder` (owner-only, as Lifeboat requires), and its path. */
+export async function writeKeyFile(folder: string): Promise<string> {
+  const keyFile = path.join(folder, 'backup.key');
+  await writeFile(keyFile, 'a passphrase long enough\n', { mode: 0o600 });
+  return keyFile;
 }

@@ -21,7 +21,7 @@ import { listingsOf, writesUnder } from '../helpers/s3-requests.js';
 import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
 import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
 import { tableRowsDigest } from '../helpers/sqlite.js';
-import { startS3, type TestS3 } from '../helpers/s3.js';
+import { startS3, type TestS3, writeKeyFile } from '../helpers/s3.js';
 import { fingerprintTree, ignoredInCornerShop, treeDifferences } from '../helpers/tree.js';
 
 const MICROSECOND = 1000n;
@@ -58,11 +58,7 @@ describe.each([
     base = await mkdtemp(path.join(tmpdir(), 'lifeboat-offsite-incremental-kill-'));
     shop = await cornerDemoShop(base);
     env = { ...shop.env, ...s3.storageEnv(prefix) };
-    if (encrypted) {
-      const keyFile = path.join(base, 'backup.key');
-      await writeFile(keyFile, 'a passphrase long enough\n', { mode: 0o600 });
-      env.LIFEBOAT_ENCRYPTION_KEY_FILE = keyFile;
-    }
+    if (encrypted) env.LIFEBOAT_ENCRYPTION_KEY_FILE = await writeKeyFile(base);
   });
 
   afterAll(async () => {

@@ -28,7 +28,7 @@ import { runCli } from '../helpers/cli.js';
 import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
 import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
 import { tableRowsDigest } from '../helpers/sqlite.js';
-import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
+import { S3RVER_CREDENTIALS, startS3, type TestS3, writeKeyFile } from '../helpers/s3.js';
 import { fingerprintTree, ignoredInCornerShop, treeDifferences, type TreeEntry } from '../helpers/tree.js';
 
 const MICROSECOND = 1000n;
@@ -86,11 +86,7 @@ describe.each([
       await writeFile(at(`app/code/Gen/M${i % 10}/File${i}.php`), `<?php // generated file ${i}\n${'x'.repeat(i * 10)}\n`);
     }
     env = { ...shop.env, ...s3.storageEnv(prefix) };
-    if (encrypted) {
-      const keyFile = path.join(base, 'backup.key');
-      await writeFile(keyFile, 'a passphrase long enough\n', { mode: 0o600 });
-      env.LIFEBOAT_ENCRYPTION_KEY_FILE = keyFile;
-    }
+    if (encrypted) env.LIFEBOAT_ENCRYPTION_KEY_FILE = await writeKeyFile(base);
   });
 
   afterAll(async () => {

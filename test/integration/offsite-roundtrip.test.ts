@@ -20,7 +20,7 @@ import { runCli } from '../helpers/cli.js';
 import { readAll } from '../helpers/demo-db.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { createTestSchema, fingerprint, loadWithStockClient, TEST_SERVER_URL, withConnection, type SchemaFingerprint } from '../helpers/mysql.js';
-import { S3RVER_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
+import { S3RVER_CREDENTIALS, startS3, type TestS3, writeKeyFile } from '../helpers/s3.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/mysql-corner-cases.sql', import.meta.url));
 /** Table names of the fixture that must not appear in an encrypted copy's manifest. */
@@ -34,8 +34,7 @@ const drops: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   s3 = await startS3();
   work = await mkdtemp(path.join(tmpdir(), 'lifeboat-roundtrip-'));
-  keyFile = path.join(work, 'backup.key');
-  await writeFile(keyFile, 'a passphrase long enough\n', { mode: 0o600 });
+  keyFile = await writeKeyFile(work);
   process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
 });
