@@ -25,7 +25,8 @@ function printDrill(result: DrillResult): void {
   const what = restoredWords(result);
   const tree = result.tree;
   if (result.ok) {
-    const checked = tree ? (tree.notCompared ? 'every table is as the backup recorded it' : 'every table and file is as the backup recorded it') : 'every table is as the backup recorded it';
+    const parts = [...(result.tables.length > 0 || !tree ? ['table'] : []), ...(tree && !tree.notCompared ? ['file'] : [])];
+    const checked = `every ${parts.join(' and ')} is as the backup recorded it`;
     stdio.out(`${result.file}: RESTORES: ${what}; ${checked}`);
     if (tree?.notCompared) log.warn(tree.notCompared);
     return;
@@ -52,13 +53,13 @@ export function registerDrill(program: Command): void {
   program
     .command('drill')
     .description('restore a backup into a scratch database beside the shop\'s (and a file backup\'s tree into a scratch folder) and check every table and file against the backup (exit 1 when one differs); the shop is not touched')
-    .argument('[id]', 'the backup id or archive file name (default: the newest database backup)')
+    .argument('[id]', 'the backup id or archive file name (default: the newest Lifeboat backup of any type)')
     .option('--json', 'print the result as JSON')
     .action(async (id: string | undefined, flags: { json?: boolean }): Promise<void> => {
       const config = settings();
       const { drillBackup, DrillFailedError } = await import('../core/verify/drill-job.js');
-      const record = id ? await findBoundBackup(config, id, 'drill it') : await newestBoundBackup(config, (r) => r.type === 'db' && r.origin === 'lifeboat');
-      if (!record) throw new UsageError(`no database backup in ${config.backupDir} to drill; take one with "lifeboat backup db"`);
+      const record = id ? await findBoundBackup(config, id, 'drill it') : await newestBoundBackup(config, (r) => r.origin === 'lifeboat');
+      if (!record) throw new UsageError(`no Lifeboat backup in ${config.backupDir} to drill; take one with "lifeboat backup db" or "lifeboat backup system"`);
       const found = record;
       const bar = progressBar(!flags.json);
       // A drill that ran and found tables not as recorded fails its job (DrillFailedError) and exits 1.

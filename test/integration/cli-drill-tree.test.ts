@@ -115,8 +115,10 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(await fingerprint(setup.shop)).toEqual(databaseBefore);
     expect(await scratchFolders()).toEqual([]);
 
-    const human = await runCli(['drill', taken.id], env);
+    // Without an ID the newest backup is drilled, whatever its type: here this System backup.
+    const human = await runCli(['drill'], env);
     expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout.startsWith(`${taken.file}: RESTORES`)).toBe(true);
     expect(human.stdout).toMatch(/: RESTORES: 1 tables, 3000 rows and 304 files restored into the scratch schema .* and folder .* \(removed\) in [\d.]+ s; every table and file is as the backup recorded it/);
   });
 
@@ -285,7 +287,8 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     expect(result).toMatchObject({ ok: true, tree: { compared: 12 * 25 + 6, differing: [], counts: { files: 12 * 25 + 4, hardlinks: 1 } } });
     expect(result.tree.notCompared).toBeUndefined();
     expect(result.tables.every((t) => t.same)).toBe(true);
-    const human = await runCli(['drill', taken.id], env);
+    // Without an ID the newest backup is drilled, whatever its type: here this System backup.
+    const human = await runCli(['drill'], env);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/: RESTORES: 1 tables, 3000 rows and 304 files restored into .*; every table and file is as the backup recorded it$/m);
     expect(human.stderr).toBe('');

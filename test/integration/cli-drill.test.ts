@@ -52,10 +52,10 @@ describe('lifeboat drill on MariaDB', () => {
   const drillSchemas = async () =>
     (await queryRows<{ name: string }>(setup.shop, "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE CONCAT(?, '\\\\_\\\\_lb\\\\_%')", [setup.shop.database])).map((r) => r.name);
 
-  it('refuses in one line when there is no database backup yet', async () => {
+  it('refuses in one line when there is no backup yet', async () => {
     const result = await runCli(['drill'], env);
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toMatch(/no database backup in .* to drill; take one with "lifeboat backup db"$/);
+    expect(result.stderr.trim()).toMatch(/no Lifeboat backup in .* to drill; take one with "lifeboat backup db" or "lifeboat backup system"$/);
   });
 
   it('restores the newest database backup beside the shop and finds every table as recorded, leaving the shop and the server as they were', async () => {

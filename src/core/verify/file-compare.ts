@@ -6,7 +6,7 @@
 import type { BigIntStats } from 'node:fs';
 import { crc32OfFileSync, type FileIndexEntry } from '../../archive/file-index.js';
 import type { FileDifference } from './file-difference.js';
-import { compareInTreeOrder, type TreeComparison, type TreeOrderOptions } from './tree-order-compare.js';
+import { compareInTreeOrder, openUpForReading, type TreeComparison, type TreeOrderOptions } from './tree-order-compare.js';
 
 const READ_BUFFER = 1 << 20;
 
@@ -19,6 +19,7 @@ export async function compareWithIndex(root: string, entries: AsyncIterable<File
 /** A file's (or hard link's) size and CRC-32 against the index's; folders and symlinks match by type alone. */
 function compareFile(entry: FileIndexEntry, found: BigIntStats, file: string, buffer: Buffer): FileDifference | undefined {
   if (entry.crc32 === undefined || !found.isFile()) return undefined;
+  openUpForReading(file, found);
   const restored = crc32OfFileSync(file, buffer);
   if (restored.size !== entry.size) return { path: entry.path, problem: 'size', recordedSize: entry.size, restoredSize: restored.size };
   if (restored.crc32 !== entry.crc32) return { path: entry.path, problem: 'content', recordedSize: entry.size, restoredSize: restored.size };

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { ListingEntry } from '../../archive/content/listing.js';
 import { utimesSeconds } from '../../archive/extract.js';
 import type { FileDifference } from './file-difference.js';
-import { compareInTreeOrder, type TreeComparison } from './tree-order-compare.js';
+import { compareInTreeOrder, openUpForReading, type TreeComparison } from './tree-order-compare.js';
 
 const READ_BUFFER = 1 << 20;
 
@@ -44,6 +44,7 @@ function compareEntry(entry: ListingEntry, found: BigIntStats, abs: (rel: string
   if (entry.type === 'file') {
     const size = entry.size ?? 0;
     if (Number(found.size) !== size) return { path: rel, problem: 'size', recordedSize: size, restoredSize: Number(found.size) };
+    openUpForReading(abs(rel), found);
     if (!sameContent(abs(rel), entry.chunks ?? [], buffer, pieceSize)) return { path: rel, problem: 'content', recordedSize: size, restoredSize: size, hash: 'sha256' };
   }
   if (entry.type === 'symlink') {
