@@ -57,6 +57,33 @@ async function lstatOrUndefined(p: PathLike): Promise<BigIntStats | undefined> {
   }
 }
 
+/**
+ * rename(), also for a folder without its owner's write permission (a read-only code folder, 0555, or
+ * 000): moving a folder to another parent rewrites its `..` entry, which needs write permission on the
+ * folder itself, and the shop's own user is not root. Such a folder of the user's own gets u+w for the
+ * rename and its mode back at once, at its new place.
+ */
+export async function renameEntry(from: PathLike, to: PathLike): Promise<void> {
+  try {
+    await rename(from, to);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const info = code === 'EACCES' || code === 'EPERM' ? await lstatOrUndefined(from) : undefined;
+    const uid = process.getuid?.();
+    if (!info?.isDirectory() || (info.mode & 0o200n) !== 0n || uid === undefined || info.uid !== BigInt(uid)) throw error;
+  }
+  const mode = Number((await lstat(from)).mode & 0o7777);
+  await chmod(from, mode | 0o200);
+  try {
+    await rename(from, to);
+  } catch (error) {
+    await chmod(from, mode).catch(() => undefined);
+    throw error;
+  }
+  await chmod(to, mode);
+}
+
 /** Names in a folder; names that are not UTF-8 come back as raw bytes so they can still be moved. */
 async function namesIn(dir: string): Promise<(string | Buffer)[]> {
   const raw = await readdir(dir, { encoding: 'buffer' });
@@ -192,8 +219,8 @@ export async function runSwap(plan: SwapPlan, afterStep?: (steps: number) => voi
     for (const op of plan.ops) {
       if (op.kind === 'move') {
         await mkdir(parentOf(op.to), { recursive: true });
-        await rename(op.from, op.to);
-        await step({ undo: () => rename(op.to, op.from) });
+        await renameEntry(op.from, op.to);
+        await step({ undo: () => renameEntry(op.to, op.from) });
         continue;
       }
       await mkdir(path.dirname(op.prev), { recursive: true });
@@ -204,13 +231,13 @@ export async function runSwap(plan: SwapPlan, afterStep?: (steps: number) => voi
         linked = false; // no hard links here (or not allowed): fall back to two renames
       }
       if (linked) {
-        await rename(op.staged, op.live);
-        await step({ undo: () => rename(op.prev, op.live) });
+        await renameEntry(op.staged, op.live);
+        await step({ undo: () => renameEntry(op.prev, op.live) });
       } else {
-        await rename(op.live, op.prev);
-        await step({ undo: () => rename(op.prev, op.live) });
-        await rename(op.staged, op.live);
-        await step({ undo: () => rename(op.live, op.staged) });
+        await renameEntry(op.live, op.prev);
+        await step({ undo: () => renameEntry(op.prev, op.live) });
+        await renameEntry(op.staged, op.live);
+        await step({ undo: () => renameEntry(op.live, op.staged) });
       }
     }
   } catch (error) {
@@ -256,9 +283,9 @@ export async function undoRecordedSwap(swap: RecordedSwap): Promise<string[]> {
       if (op.kind === 'move') {
         const from = pathOf(op.from);
         const to = pathOf(op.to);
-        if ((await lstatOrUndefined(to)) && !(await lstatOrUndefined(from))) await rename(to, from);
+        if ((await lstatOrUndefined(to)) && !(await lstatOrUndefined(from))) await renameEntry(to, from);
       } else if (await lstatOrUndefined(op.prev)) {
-        await rename(op.prev, op.live);
+        await renameEntry(op.prev, op.live);
       }
     } catch (error) {
       failed.push((error as Error).message);

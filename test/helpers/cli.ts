@@ -1,8 +1,5 @@
 // Runs the real `lifeboat` command (bin/lifeboat.js over the compiled dist/) as a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +18,7 @@ export interface CliOptions {
   program?: string;
   /** The node that runs bin/lifeboat.js, when not this one. */
   node?: string;
-  /** Run as this user and group instead of the test's own (the test must be root): see nodeForAnyUser. */
+  /** Run as this user and group instead of the test's own (the test must be root): see unprivileged.ts. */
   user?: { uid: number; gid: number };
 }
 
@@ -37,23 +34,6 @@ export function startCli(args: string[], env: Record<string, string>, cwd?: stri
   });
 }
 
-/**
- * A node that any user may run: this one when every folder above it lets others through, else a copy in
- * the temporary folder (a node under root's home is out of an unprivileged user's reach).
- */
-export async function nodeForAnyUser(): Promise<string> {
-  const folders = path.dirname(process.execPath).split(path.sep).map((_, i, parts) => parts.slice(0, i + 1).join(path.sep) || path.sep);
-  const modes = await Promise.all(folders.map(async (folder) => (await stat(folder)).mode));
-  if (modes.every((mode) => (mode & 0o001) !== 0)) return process.execPath;
-  const copy = path.join(os.tmpdir(), `lifeboat-test-node-${process.version}`, 'node');
-  await mkdir(path.dirname(copy), { recursive: true, mode: 0o755 });
-  if (!existsSync(copy)) {
-    await copyFile(process.execPath, `${copy}.${process.pid}`);
-    await chmod(`${copy}.${process.pid}`, 0o755);
-    await rename(`${copy}.${process.pid}`, copy);
-  }
-  return copy;
-}
 
 export function runCli(args: string[], env: Record<string, string>, cwd?: string, options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {

@@ -3,23 +3,12 @@
 // into the drill's scratch folder with those modes; the drill opens up its own scratch copy to compare
 // it, instead of stopping with "permission denied", and removes the scratch folder afterwards. The
 // backups are made as root (who can read the files), then handed to the unprivileged user.
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeForAnyUser, runCli } from '../helpers/cli.js';
-
-/** Debian's nobody: no home, no rights beyond what others have. */
-const NOBODY = { uid: 65534, gid: 65534 };
-
-async function chownTree(target: string, { uid, gid }: typeof NOBODY): Promise<void> {
-  await chown(target, uid, gid);
-  for (const entry of await readdir(target, { withFileTypes: true })) {
-    const child = path.join(target, entry.name);
-    if (entry.isDirectory()) await chownTree(child, { uid, gid });
-    else await chown(child, uid, gid);
-  }
-}
+import { runCli } from '../helpers/cli.js';
+import { chownTree, NOBODY, nodeForAnyUser } from '../helpers/unprivileged.js';
 
 describe('lifeboat drill as an unprivileged user', () => {
   let root: string;
@@ -42,7 +31,7 @@ describe('lifeboat drill as an unprivileged user', () => {
       const made = await runCli(args, env);
       expect(made.code, made.stderr).toBe(0);
     }
-    await chownTree(path.join(root, 'var'), NOBODY);
+    await chownTree(path.join(root, 'var'));
   });
 
   afterAll(async () => {
