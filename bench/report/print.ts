@@ -90,7 +90,7 @@ export function printReport(r: BenchReport): string {
   }
   if (r.incremental) {
     const t = r.incremental.tree;
-    out.push(`incremental tree: scale ${o.treeScale}: ${t.textFiles} text files + ${t.images} images, ${mib(t.bytes)}; restic: version-2 repository (zstd), --no-cache`);
+    out.push(`incremental tree: scale ${o.treeScale}: ${t.textFiles} text files + ${t.images} images, ${mib(t.bytes)}; restic: version-2 repository (zstd), --no-cache; both back up the tree and a dump of a one-table database`);
   }
   if (r.tree) out.push(`shop tree: scale ${o.treeScale}: ${r.tree.textFiles} text files + ${r.tree.images} images, ${mib(r.tree.bytes)} (${mib(r.tree.textBytes)} text)`);
   out.push('(* = Lifeboat; times are medians; CPU client = user+sys of the command and its pipeline; CPU server = mariadbd meanwhile)');
