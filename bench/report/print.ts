@@ -55,8 +55,14 @@ function summaryRows(list: Summary[], unit: 's' | 'ms' = 's'): string[][] {
 
 const HEADER = ['', 'median', 'min–max', 'output', 'peak RSS', 'CPU client', 'CPU server', 'notes'];
 
+/** A ratio with two decimals, or three where two would print the bound itself (0.996 is not 1.00 ≤ 1.00). */
+function ratioText(value: number, limit: number): string {
+  const two = value.toFixed(2);
+  return two === limit.toFixed(2) && value !== limit ? value.toFixed(3) : two;
+}
+
 function targetRow(t: Target): string[] {
-  const value = t.value === undefined ? '-' : t.unit === 'x' ? t.value.toFixed(2) : `${t.value.toFixed(0)} ${t.unit}`;
+  const value = t.value === undefined ? '-' : t.unit === 'x' ? ratioText(t.value, t.limit) : `${t.value.toFixed(0)} ${t.unit}`;
   const limit = t.unit === 'x' ? `≤ ${t.limit.toFixed(2)}` : `≤ ${t.limit} ${t.unit}`;
   const verdict = t.pass === undefined ? 'n/a' : t.pass ? 'PASS' : 'MISS';
   return [t.name, value, limit, verdict, t.detail.slice(0, 100)];
@@ -90,7 +96,7 @@ export function printReport(r: BenchReport): string {
   }
   if (r.incremental) {
     const t = r.incremental.tree;
-    out.push(`incremental tree: scale ${o.treeScale}: ${t.textFiles} text files + ${t.images} images, ${mib(t.bytes)}; restic: version-2 repository (zstd), --no-cache`);
+    out.push(`incremental tree: scale ${o.treeScale}: ${t.textFiles} text files + ${t.images} images, ${mib(t.bytes)}; restic: version-2 repository (zstd), --no-cache; both back up the tree and a dump of a one-table database`);
   }
   if (r.tree) out.push(`shop tree: scale ${o.treeScale}: ${r.tree.textFiles} text files + ${r.tree.images} images, ${mib(r.tree.bytes)} (${mib(r.tree.textBytes)} text)`);
   out.push('(* = Lifeboat; times are medians; CPU client = user+sys of the command and its pipeline; CPU server = mariadbd meanwhile)');

@@ -6,12 +6,16 @@
 // an empty repository and backup folder; the second after 1 % of the files changed (the same changed tree
 // for both); the size of each after ten such rounds; and the rollback from the latest incremental backup
 // over the full tree against `tar -xzf` of the same tree into an empty folder (restic's restore into an
-// empty folder as an extra). Lifeboat's backups hold a one-table database, as the tree section's do; every
-// restore is compared with the source tree before its time counts.
+// empty folder as an extra). Lifeboat's backups hold a one-table database, as the tree section's do, and
+// so do restic's: each restic backup first dumps it (`mysqldump ... | gzip -6`, as an admin's script
+// would) into a folder beside the tree and backs up that folder with the tree, so that both do the
+// same work, timed and stored. Every restore is compared with the source tree (the dump's folder or
+// file aside) before its time counts.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { failureLine, run, shell } from '../proc.js';
 import { lifeboatArgv, lifeboatEnv, measure, oneTableDatabase, parseBackupJson, sh, sizeOf, type BackupJson, type Context, type Measured } from '../context.js';
+import { clientEnv, clientFlags } from '../server.js';
 import { changeFiles, listFiles } from '../files/change-tree.js';
 import { generateTree, type GeneratedTree } from '../files/gen-tree.js';
 import { contestant, type Contestant, type Sample } from '../results.js';
@@ -22,6 +26,9 @@ import { ExtractionFolders, fullCopy, hasSystemBackup, replacedFilesRemoved, rou
 const CHANGED_SHARE = 0.01;
 /** Rounds of change and backup before the sizes are compared. */
 export const SPACE_ROUNDS = 10;
+/** The folder beside the tree that restic's backups take the database's dump from (its name is the snapshot's folder of it). */
+const RESTIC_DUMP_DIR = 'incremental-restic-dump';
+const RESTIC_DUMP_FILE = 'db.sql.gz';
 
 export interface IncrementalSpace {
   rounds: number;
@@ -67,6 +74,8 @@ class Repositories {
     private readonly db: string | undefined,
     /** Whether Lifeboat's CLI can take these backups (its part is skipped otherwise). */
     private readonly withLifeboat: boolean,
+    /** Whether restic's part runs (restic, and a dump tool when there is a database). */
+    private readonly withRestic: boolean,
   ) {
     this.restic = ctx.scratch.path('incremental-restic');
   }
@@ -75,11 +84,16 @@ class Repositories {
     return { RESTIC_PASSWORD: 'lifeboat-bench', RESTIC_REPOSITORY: this.restic };
   }
 
+  /** In a restore of restic's snapshot: the dump's folder and file, which the tree does not have. */
+  static resticExtras(p: string): boolean {
+    return p === RESTIC_DUMP_DIR || p === `${RESTIC_DUMP_DIR}/${RESTIC_DUMP_FILE}`;
+  }
+
   async fresh(): Promise<void> {
     await rm(this.ctx.scratch.path(this.lifeboatDir), { recursive: true, force: true });
     await rm(this.restic, { recursive: true, force: true });
     this.latest = undefined;
-    if (!this.ctx.tools.restic) return;
+    if (!this.withRestic) return;
     const init = await run(['restic', 'init', '--no-cache'], { env: this.resticEnv(), cwd: this.ctx.scratch.dir });
     if (init.code !== 0) throw new Error(`restic init failed: ${failureLine(init)}`);
   }
@@ -102,10 +116,22 @@ class Repositories {
     return this.grown(outcome(measured), dir, before);
   }
 
-  /** `restic backup .` in the tree: the snapshot holds the tree's files at its top, as the archives do. */
+  /**
+   * The database dumped beside the tree (`mysqldump ... | gzip -6`), then `restic backup . <dump folder>`
+   * in the tree, both timed as one command: the snapshot holds the tree's files at its top, as the
+   * archives do, and the dump in a folder of its own, as Lifeboat's backup holds it as a file of its own.
+   */
   async resticBackup(): Promise<Sample> {
     const before = await this.sizeOrNothing(this.restic);
-    const measured = await measure(this.ctx, ['restic', 'backup', '--no-cache', '--quiet', '.'], this.resticEnv(), this.tree);
+    const { dump, gzip } = this.ctx.tools;
+    let script = 'restic backup --no-cache --quiet .';
+    if (this.db && dump && gzip) {
+      const dumpDir = this.ctx.scratch.path(RESTIC_DUMP_DIR);
+      const dumpArgv = [dump, ...clientFlags(this.ctx.server), '--single-transaction', '--quick', '--routines', '--triggers', this.db];
+      // Named relative to the tree: restic then lists the folder at the snapshot's top (an absolute path would be kept whole).
+      script = `mkdir -p ${sh(dumpDir)} && ${dumpArgv.map(sh).join(' ')} | ${sh(gzip)} -6 > ${sh(path.join(dumpDir, RESTIC_DUMP_FILE))} && ${script} ${sh(path.relative(this.tree, dumpDir))}`;
+    }
+    const measured = await measure(this.ctx, shell(script), { ...this.resticEnv(), ...clientEnv(this.ctx.server) }, this.tree);
     return this.grown(outcome(measured), this.restic, before);
   }
 
@@ -116,7 +142,7 @@ class Repositories {
       if (!lifeboat.ok) throw new Error(`Lifeboat's incremental backup failed: ${lifeboat.note}`);
       this.untimedPeakRss = Math.max(this.untimedPeakRss ?? 0, lifeboat.peakRss ?? 0);
     }
-    if (!this.ctx.tools.restic) return;
+    if (!this.withRestic) return;
     const restic = await this.resticBackup();
     if (!restic.ok) throw new Error(`restic backup failed: ${restic.note}`);
   }
@@ -129,8 +155,9 @@ export async function incrementalSection(ctx: Context): Promise<IncrementalResul
   ctx.log(`tree: ${generated.files} files, ${(generated.bytes / 2 ** 20).toFixed(1)} MiB in ${generated.seconds.toFixed(1)} s`);
   const lifeboatMissing = (await hasSystemBackup(ctx)) ? undefined : "Lifeboat's CLI has no `backup system` command yet";
   const db = lifeboatMissing ? undefined : await oneTableDatabase(ctx, 'incremental_db');
-  const noRestic = ctx.tools.restic ? undefined : 'restic not installed';
-  const repos = new Repositories(ctx, tree, db, !lifeboatMissing);
+  // restic backs up the database's dump too (a backup of the shop is both): without a dump tool or a database it does not run.
+  const noRestic = !ctx.tools.restic ? 'restic not installed' : db && !(ctx.tools.dump && ctx.tools.gzip) ? 'mysqldump or gzip not installed (restic backs up a dump too)' : undefined;
+  const repos = new Repositories(ctx, tree, db, !lifeboatMissing, !noRestic);
   const changedFiles = Math.max(3, Math.round(generated.files * CHANGED_SHARE));
   // Every change of the section is a round of its own: each touches other files and adds new names.
   let changes = 0;
@@ -205,7 +232,7 @@ export async function incrementalSection(ctx: Context): Promise<IncrementalResul
       once: async () => {
         const dir = await folders.fresh('incremental-restic');
         const measured = await measure(ctx, ['restic', 'restore', 'latest', '--no-cache', '--target', dir], repos.resticEnv());
-        return verified(outcome(measured), want, dir);
+        return verified(outcome(measured), want, dir, (p) => Repositories.resticExtras(p));
       },
     },
   ];

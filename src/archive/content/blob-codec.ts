@@ -3,7 +3,7 @@
 // anything zstd does not make smaller. Compressing and decompressing run on libuv's thread pool (zlib's
 // zstd streams), so the thread that reads and chunks files, or parses the tar stream, keeps going.
 import { createHash } from 'node:crypto';
-import { createZstdDecompress } from 'node:zlib';
+import { createZstdDecompress, zstdDecompressSync } from 'node:zlib';
 import type { FrameCompressor } from '../codec/codec.js';
 import { zstd } from '../codec/zstd.js';
 
@@ -152,6 +152,21 @@ export class BlobDecoder {
   close(): void {
     for (const lane of this.lanes) lane.close();
   }
+}
+
+/** The same check and decoding as BlobDecoder's, on the calling thread (for small blobs: see BlobReader.readSmall). */
+export function decodeNow(id: string, stored: Buffer, zstd: boolean, size: number): Buffer {
+  let plain = stored;
+  if (zstd) {
+    try {
+      plain = zstdDecompressSync(stored, { maxOutputLength: Math.max(size, 1) });
+    } catch (error) {
+      throw new BlobDamagedError(`blob ${id} cannot be decompressed (${(error as Error).message})`);
+    }
+  }
+  if (plain.length !== size) throw new BlobDamagedError(`blob ${id} has ${plain.length} bytes, the index says ${size}`);
+  if (blobId(plain) !== id) throw new BlobDamagedError(`blob ${id} does not match its sha256`);
+  return plain;
 }
 
 /** Stored data that does not match its id, or cannot be decompressed. */

@@ -1,8 +1,9 @@
 // Reading blobs back: the place from the index, the stored bytes from the pack (a few pack files kept
 // open), decompressed and checked against the blob's id on the thread pool.
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { BlobIndex } from './blob-index.js';
-import { BlobDamagedError, BlobDecoder } from './blob-codec.js';
+import { BlobDamagedError, BlobDecoder, decodeNow } from './blob-codec.js';
 import { packPathOf, type BlobPlace } from './store-layout.js';
 
 /**
@@ -10,6 +11,9 @@ import { packPathOf, type BlobPlace } from './store-layout.js';
  * least recently used of 64 is never one a read still uses.
  */
 const OPEN_PACKS = 64;
+
+/** Blobs of at most this many plain bytes may be read by readSmall on the calling thread. */
+const SMALL_BLOB = 64 << 10;
 
 export class BlobReader {
   /** Open pack files, least recently used first. */
@@ -39,6 +43,23 @@ export class BlobReader {
       got += bytesRead;
     }
     return this.decoder.decode(place.id, stored, place.zstd, place.size);
+  }
+
+  /**
+   * The same for a small blob, read and decompressed on this thread (a listing's blobs, a few KiB each):
+   * for hundreds of them that took a third of the time of a read through the thread pool each, and
+   * never waits on a pool busy with the files. Bigger blobs go the usual way.
+   */
+  async readSmall(id: string): Promise<Buffer> {
+    const found = this.index.find(id);
+    if (!found) throw new BlobDamagedError(`blob ${id} is not in the incremental store's index`);
+    const { packId, place } = found;
+    if (place.size > SMALL_BLOB) return this.readAt(packId, place);
+    const handle = await this.handle(packId);
+    const stored = Buffer.allocUnsafe(place.length);
+    const got = readSync(handle.fd, stored, 0, place.length, place.offset);
+    if (got < place.length) throw new BlobDamagedError(`pack ${packId} ends before blob ${place.id} (at ${place.offset + got} of ${place.offset + place.length})`);
+    return decodeNow(place.id, stored, place.zstd, place.size);
   }
 
   private handle(packId: string): Promise<FileHandle> {
