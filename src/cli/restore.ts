@@ -1,4 +1,5 @@
-// `lifeboat restore ID --to-database URL [--to-root DIR] [--base-url URL]`: a backup loaded into another
+// `lifeboat restore ID --to-database URL [--to-root DIR] [--base-url URL]` (a code backup: `--to-root DIR`
+// alone): a backup loaded into another
 // database (and folder) than the shop's, as a job; the shop is never touched (core/restore/restore-to.ts).
 import type { Command } from 'commander';
 import type { RestoreOutcome } from '../core/restore/restore-to.js';
@@ -10,9 +11,10 @@ import { progressBar } from './progress.js';
 import { settings, stdio, withInterrupts } from './context.js';
 import { log } from '../shared/log.js';
 import { redactUrl } from '../shared/redact.js';
+import { UsageError } from '../shared/errors.js';
 
 interface RestoreFlags {
-  toDatabase: string;
+  toDatabase?: string;
   toRoot?: string;
   baseUrl?: string;
   yes?: boolean;
@@ -24,7 +26,7 @@ function describeOutcome(record: BackupRecord, outcome: RestoreOutcome): string 
   const parts: string[] = [];
   if (outcome.tree) parts.push(`${outcome.tree.files} files, ${outcome.tree.dirs} folders, ${outcome.tree.symlinks} symlinks into ${outcome.root}`);
   if (outcome.restored) parts.push(`${outcome.restored.tables} tables, ${outcome.restored.rows} rows into ${outcome.database}`);
-  else parts.push(`the database ${outcome.database} was not changed (the archive holds none)`);
+  else if (outcome.database) parts.push(`the database ${outcome.database} was not changed (the archive holds none)`);
   if (outcome.baseUrl) parts.push(`base URLs set to ${outcome.baseUrl}`);
   return `restored ${record.file}: ${parts.join('; ')}; the shop was not touched`;
 }
@@ -34,7 +36,7 @@ export function registerRestore(program: Command): void {
     .command('restore')
     .description('restore a backup into another database (and, for .tgz archives, another folder), atomically, as a rollback does; the shop is not touched')
     .argument('<id>', 'the backup id or archive file name')
-    .requiredOption('--to-database <url>', 'the database to restore into, e.g. mysql://user:password@127.0.0.1:3306/staging (created if missing; never the shop\'s)')
+    .option('--to-database <url>', 'the database to restore into, e.g. mysql://user:password@127.0.0.1:3306/staging (created if missing; never the shop\'s); a code backup needs none')
     .option('--to-root <dir>', 'the folder to restore the files of a .tgz archive into (created if missing; apart from the shop)')
     .option('--base-url <url>', 'Magento: set web/unsecure/base_url and web/secure/base_url in the copy to this URL (ending with "/")')
     .option('-y, --yes', 'do not ask for confirmation')
@@ -43,7 +45,8 @@ export function registerRestore(program: Command): void {
       const config = settings();
       const { restoreTo } = await import('../core/restore/restore-to.js');
       const record = await findBoundBackup(config, id, 'restore it');
-      const into = [redactUrl(flags.toDatabase), ...(flags.toRoot ? [flags.toRoot] : [])].join(' and ');
+      const into = [...(flags.toDatabase ? [redactUrl(flags.toDatabase)] : []), ...(flags.toRoot ? [flags.toRoot] : [])].join(' and ');
+      if (!into) throw new UsageError('name where to restore: --to-database URL (and --to-root DIR for the files of a file backup; a code backup needs only --to-root)');
       if (!(await confirm(`Replace what ${into} hold with backup ${record.file} from ${localTime(record.time)}?`, flags.yes))) {
         log.info('restore cancelled; nothing was changed');
         process.exitCode = 1;

@@ -22,11 +22,17 @@ export function createRestoreDialog({ onStarted, beforeOpen }) {
     row = backup;
     beforeOpen();
     const files = backup.type !== 'db';
-    $('restore-what').textContent = `The ${backupLabel(backup)} is restored into the database${files ? ' and the folder' : ''} you name here.`;
+    // A code backup holds no database: its files alone, into the folder.
+    const database = backup.type !== 'code';
+    const places = [...(database ? ['the database'] : []), ...(files ? ['the folder'] : [])].join(' and ');
+    $('restore-what').textContent = `The ${backupLabel(backup)} is restored into ${places} you name here.`;
     $('restore-what').title = backup.file;
     $('restore-root-field').hidden = !files;
+    $('restore-database-field').hidden = !database;
+    $('restore-database').required = database;
+    $('restore-base-url-field').hidden = !database;
     // Without a folder a file archive gives its database alone; a code archive has none, so it needs one.
-    $('restore-root').required = backup.type === 'code';
+    $('restore-root').required = !database;
     $('restore-password').value = '';
     clearFormErrors($('restore-form'));
     $('restore-dialog').showModal();
@@ -36,12 +42,13 @@ export function createRestoreDialog({ onStarted, beforeOpen }) {
     event.preventDefault();
     clearFormErrors($('restore-form'));
     const files = row.type !== 'db';
+    const database = row.type !== 'code';
     try {
       const { job } = await api('POST', `api/backups/${encodeURIComponent(row.id)}/restore-to`, {
         password: $('restore-password').value,
-        toDatabase: $('restore-database').value.trim(),
+        ...(database ? { toDatabase: $('restore-database').value.trim() } : {}),
         ...(files ? { toRoot: $('restore-root').value.trim() } : {}),
-        ...($('restore-base-url').value.trim() ? { baseUrl: $('restore-base-url').value.trim() } : {}),
+        ...(database && $('restore-base-url').value.trim() ? { baseUrl: $('restore-base-url').value.trim() } : {}),
       });
       $('restore-dialog').close();
       onStarted(job);

@@ -1,9 +1,9 @@
 // "Restore to…" on the admin page in Chromium: an admin restores a database backup into another database
-// from a row's dialog (password asked again); a refusal (the shop's own database) stands beside its field;
+// from a row's dialog (password asked again), and a code backup into a folder alone; a refusal (the shop's own database) stands beside its field;
 // the job shows in the grid and the copy holds the backup's rows while the shop is byte for byte as it
 // was. A role without the admin resource has no such button, and the API answers it 403.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -34,6 +34,8 @@ describe('Restore to… on the admin page', () => {
     bed = await startPageBed(PASSWORD, { roles: { undoer: 'backup,rollback' }, users: { ada: 'admin', olga: 'undoer' } }, async (env) => {
       const taken = await runCli(['backup', 'db', '--name', 'for staging'], env);
       expect(taken.code, taken.stderr).toBe(0);
+      const code = await runCli(['backup', 'code', '--name', 'code for a developer'], env);
+      expect(code.code, code.stderr).toBe(0);
     });
     shopFile = bed.env.LIFEBOAT_DATABASE_URL.slice('sqlite://'.length);
     copyFile = path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-page-restore-')), 'staging', 'copy.db');
@@ -68,6 +70,27 @@ describe('Restore to… on the admin page', () => {
     await expect.poll(() => page.locator('#recent-jobs').innerText(), { timeout: 30_000 }).toMatch(/Restore of the .* to another place/);
     await expect.poll(() => customers(copyFile), { timeout: 30_000 }).toBe(customers(shopFile));
     expect(await sha256(shopFile)).toBe(shopBefore);
+    await page.close();
+  }, 120_000);
+
+  it('restores a code backup, which holds no database, into a folder alone: the page asks for no database', async () => {
+    const page = await bed.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await openSignedIn(page, bed.server.base, 'ada', PASSWORD);
+    const row = page.locator('#grid tbody tr[data-id]').filter({ hasText: 'code for a developer' });
+    await expect.poll(() => row.count()).toBe(1);
+    await row.getByRole('button', { name: /^Restore to…/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Restore to another place' });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await dialog.getByLabel('Database to restore into').isVisible()).toBe(false);
+    expect(await dialog.getByLabel('Base URL of the copy (Magento; optional)').isVisible()).toBe(false);
+    const folder = path.join(path.dirname(path.dirname(copyFile)), 'code-copy');
+    await dialog.getByLabel('Folder for the files').fill(folder);
+    await dialog.getByLabel('Your password').fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Restore' }).click();
+    await expect.poll(() => dialog.isVisible(), AFTER_PASSWORD_CHECK).toBe(false);
+    await expect.poll(async () => (await readdir(folder).catch(() => [])).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const shopNames = await readdir(bed.env.LIFEBOAT_ROOT);
+    for (const name of await readdir(folder)) expect(shopNames).toContain(name);
     await page.close();
   }, 120_000);
 

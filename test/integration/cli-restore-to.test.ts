@@ -3,6 +3,7 @@
 // database (created when missing) and folder, with Magento's base URLs set in the copy; the shop's tables
 // (CHECKSUM TABLE and definitions) and files (sha256, mode, mtime) are the same before and after; what
 // must not be done is refused in one line, before any work.
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,7 @@ describe('lifeboat restore into another database and folder', () => {
   let base: string;
   let dbBackup: string;
   let systemBackup: string;
+  let codeBackup: string;
   let filesAtBackup: TreeEntry[];
   const targets: { drop: () => Promise<void> }[] = [];
 
@@ -92,6 +94,9 @@ describe('lifeboat restore into another database and folder', () => {
     const system = await runCli(['backup', 'system', '--json'], env);
     expect(system.stderr).toBe('');
     systemBackup = JSON.parse(system.stdout).id;
+    const code = await runCli(['backup', 'code', '--json'], env);
+    expect(code.stderr).toBe('');
+    codeBackup = JSON.parse(code.stdout).id;
     filesAtBackup = await fingerprintTree(setup.root, { ignore: own });
 
     // The shop moves on after its backups: a copy must hold the backups' content, not the shop's.
@@ -183,6 +188,18 @@ describe('lifeboat restore into another database and folder', () => {
     await expectShopAsIt(before);
   });
 
+  it('restores a code backup, which holds no database, into a folder alone', async () => {
+    const before = await shopState();
+    const toRoot = path.join(base, 'code-copy');
+    const result = await runCli(['restore', codeBackup, '--to-root', toRoot, '--yes'], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toMatch(new RegExp(`^restored \\d+_filesystem_code\\.tgz: \\d+ files, \\d+ folders, 0 symlinks into ${toRoot}; the shop was not touched$`));
+    const codeAtBackup = filesAtBackup.filter((entry) => entry.path !== 'pub/media' && !entry.path.startsWith('pub/media/'));
+    expect(treeDifferences(codeAtBackup, await fingerprintTree(toRoot, { ignore: own }), 1000n, ['var', 'pub'])).toEqual([]);
+    expect(existsSync(path.join(toRoot, 'pub/media'))).toBe(false);
+    await expectShopAsIt(before);
+  });
+
   it('refuses in one line, before any work, what is not a restore into another place', async () => {
     const before = await shopState();
     const elsewhere = databaseUrl({ ...setup.copy, database: 'lbt_restoreto_never' });
@@ -195,6 +212,9 @@ describe('lifeboat restore into another database and folder', () => {
       [['restore', dbBackup, '--to-database', elsewhere, '--to-root', base], /^lifeboat: --to-root restores files, and \d+_db\.sql\.gz is a database backup; leave --to-root out$/],
       [['restore', systemBackup, '--to-database', elsewhere, '--to-root', path.join(setup.root, 'pub/copy')], /^lifeboat: --to-root .* is inside the shop's root .*use lifeboat rollback\)$/],
       [['restore', systemBackup, '--to-database', elsewhere, '--to-root', path.dirname(setup.root)], /holds the shop's root/],
+      [['restore', systemBackup, '--to-root', path.join(base, 'no-database')], /^lifeboat: \d+_\w+\.tgz holds a database: give --to-database URL, the database to restore it into \(created if missing\)$/],
+      [['restore', dbBackup], /^lifeboat: name where to restore: --to-database URL/],
+      [['restore', codeBackup, '--to-root', path.join(base, 'code-url'), '--base-url', 'https://staging.example.com/'], /^lifeboat: --base-url sets the base URLs in the copy's database, and \d+_filesystem_code\.tgz holds none: leave --base-url out$/],
     ];
     for (const [args, expected] of refusals) {
       const result = await runCli([...args, '--yes'], env);

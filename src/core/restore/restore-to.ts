@@ -24,8 +24,8 @@ import { noticeAndLog, notifier, shopJob, type JobOptions } from '../operations.
 
 /** The shop is not touched, so it is never put into maintenance for a restore. */
 export interface RestoreRequest extends Omit<JobOptions, 'maintenance'> {
-  /** `--to-database`: the database to restore into (created if missing), as a URL. */
-  toDatabase: string;
+  /** `--to-database`: the database to restore into (created if missing), as a URL; a code backup needs none. */
+  toDatabase?: string;
   /** `--to-root`: the folder to restore a file archive into (created if missing). */
   toRoot?: string;
   /** `--base-url`: Magento's base URLs in the copy (checked: http(s), ending with "/"). */
@@ -33,8 +33,8 @@ export interface RestoreRequest extends Omit<JobOptions, 'maintenance'> {
 }
 
 export interface RestoreOutcome {
-  /** The database restored into, without its password. */
-  database: string;
+  /** The database restored into, without its password (none for a code backup restored without one). */
+  database?: string;
   /** The folder restored into, when the archive's files were. */
   root?: string;
   /** The database part, when the backup holds one. */
@@ -48,7 +48,7 @@ export interface RestoreOutcome {
 
 /** A restore checked before any work: where to, and what it will do there. */
 interface RestorePlan {
-  target: DatabaseTarget;
+  target?: DatabaseTarget;
   root?: string;
   stagedStatements?: string[];
 }
@@ -59,9 +59,11 @@ async function planRestore(settings: Settings, record: BackupRecord, request: Re
   const baseUrl = request.baseUrl === undefined ? undefined : checkBaseUrl(request.baseUrl);
   const { requireDatabase } = await import('../../config/settings.js');
   const shop = { root: settings.root, backupDir: settings.backupDir, home: settings.home, ...(settings.databaseUrl ? { target: requireDatabase(settings) } : {}) };
-  const target = restoreTarget(request.toDatabase, shop);
-  if (target.kind === 'mysql') rememberSecret(target.password);
-  requireSameEngine(record, target, '--to-database');
+  const target = request.toDatabase === undefined ? undefined : restoreTarget(request.toDatabase, shop);
+  if (target?.kind === 'mysql') rememberSecret(target.password);
+  if (target) requireSameEngine(record, target, '--to-database');
+  else if (holdsDatabase(record.type)) throw new UsageError(`${record.file} holds a database: give --to-database URL, the database to restore it into (created if missing)`);
+  else if (baseUrl !== undefined) throw new UsageError(`--base-url sets the base URLs in the copy's database, and ${record.file} holds none: leave --base-url out`);
   const isTree = record.type !== 'db';
   if (!isTree && request.toRoot !== undefined) throw new UsageError(`--to-root restores files, and ${record.file} is a database backup; leave --to-root out`);
   // Without a folder, a file archive gives its database alone; one that holds none would give nothing.
@@ -70,7 +72,7 @@ async function planRestore(settings: Settings, record: BackupRecord, request: Re
   }
   const root = request.toRoot === undefined ? undefined : await restoreRoot(request.toRoot, shop);
   const stagedStatements = baseUrl === undefined ? undefined : baseUrlStatements(configTableOf(settings.shop, record), baseUrl);
-  return { target, ...(root ? { root } : {}), ...(stagedStatements ? { stagedStatements } : {}) };
+  return { ...(target ? { target } : {}), ...(root ? { root } : {}), ...(stagedStatements ? { stagedStatements } : {}) };
 }
 
 /** The folders to make so that `dir` exists, outermost first (none when it does). */
@@ -84,12 +86,12 @@ async function missingFolders(dir: string): Promise<string[]> {
 export async function restoreTo(settings: Settings, record: BackupRecord, request: RestoreRequest): Promise<{ jobId: string; outcome: RestoreOutcome }> {
   const plan = await planRestore(settings, record, request);
   const secrets = { home: settings.home, stateTarget: settings.stateTarget, secretKeyFile: settings.secretKeyFile };
-  const database = describeTarget(plan.target);
+  const database = plan.target ? describeTarget(plan.target) : undefined;
   const { jobId, result } = await runJob({
     ...shopJob(settings, request),
     kind: 'restore',
     type: record.type,
-    description: `restore ${record.file} into ${database}${plan.root ? ` and ${plan.root}` : ''}`,
+    description: `restore ${record.file} into ${[database, plan.root].filter((place) => place !== undefined).join(' and ')}`,
     file: record.file,
     summarize: () => ({ backupId: record.id, file: record.file, bytes: record.size }),
     onDone: notifier<RestoreOutcome>(settings, 'restore', record.type, () => ({ file: record.file }), request.onNotice),
@@ -106,8 +108,8 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
       // "Created if missing": a server makes a missing database itself; an SQLite file needs its folder.
       // The journal records the folders before they are made (RollbackJournal.begin), so that a restore
       // that ends with the target as it was, also after a crash, removes them again.
-      const folders = [...(plan.target.kind === 'sqlite' ? await missingFolders(path.dirname(plan.target.path)) : []), ...(plan.root ? await missingFolders(plan.root) : [])];
-      const restore = { ...(await markOf(secrets, plan.target)), ...(folders.length ? { folders } : {}) };
+      const folders = [...(plan.target?.kind === 'sqlite' ? await missingFolders(path.dirname(plan.target.path)) : []), ...(plan.root ? await missingFolders(plan.root) : [])];
+      const restore = { ...(plan.target ? await markOf(secrets, plan.target) : {}), ...(folders.length ? { folders } : {}) };
       const repository = Repository.open(settings);
       try {
         await repository.secret(); // a bad key file fails before anything is read
@@ -115,17 +117,18 @@ export async function restoreTo(settings: Settings, record: BackupRecord, reques
           record,
           async (archiveDir, whole): Promise<RestoreOutcome> => {
             const common = { onProgress, signal, onNotice, stagedStatements: plan.stagedStatements };
-            const outcome = { database, ...(request.baseUrl && plan.stagedStatements ? { baseUrl: request.baseUrl } : {}) };
+            const outcome = { ...(database ? { database } : {}), ...(request.baseUrl && plan.stagedStatements ? { baseUrl: request.baseUrl } : {}) };
             const journal = { home: settings.home, jobId, restore };
+            // Without a folder, only a backup that holds a database is restored, and planRestore required one for it.
             if (!plan.root && whole.type === 'db') {
               const { rollbackDatabase } = await import('../rollback/database.js');
-              const restored = await rollbackDatabase(plan.target, archiveDir, whole, { ...common, journal });
+              const restored = await rollbackDatabase(plan.target!, archiveDir, whole, { ...common, journal });
               return { ...outcome, restored, warnings: restored.warnings };
             }
             if (!plan.root) {
               onNotice(`${whole.file} is a ${whole.type} archive and no --to-root was given: only its database is restored`);
               const { restoreTreeDump } = await import('./tree-dump.js');
-              const restored = await restoreTreeDump(plan.target, archiveDir, whole, journal, common);
+              const restored = await restoreTreeDump(plan.target!, archiveDir, whole, journal, common);
               return { ...outcome, restored, warnings: restored.warnings };
             }
             const { rollbackTree } = await import('../rollback/tree.js');

@@ -317,9 +317,10 @@ export function registerBackupRoutes(app: FastifyInstance, context: ServerContex
       return value;
     };
     const toDatabase = text('toDatabase');
-    if (!toDatabase) throw new HttpError(400, 'toDatabase is required: the database to restore into, e.g. mysql://user:password@127.0.0.1:3306/staging');
+    const toRoot = text('toRoot');
+    if (!toDatabase && !toRoot) throw new HttpError(400, 'toDatabase is required: the database to restore into, e.g. mysql://user:password@127.0.0.1:3306/staging (a code backup needs only toRoot)');
     const audit: AuditJob = (success, detail) => context.audit(request, session, 'restore', success, record.id, detail);
-    const run = (onStart: (jobId: string) => void) => restoreTo(settings, record, { toDatabase, toRoot: text('toRoot'), baseUrl: text('baseUrl'), trigger: 'api', user: session.user.username, onStart, onNotice: log.warn });
+    const run = (onStart: (jobId: string) => void) => restoreTo(settings, record, { toDatabase, toRoot, baseUrl: text('baseUrl'), trigger: 'api', user: session.user.username, onStart, onNotice: log.warn });
     const jobId = await startAuditedJob(settings, record.file, run, audit);
     return reply.code(202).send({ job: await jobRecord(settings, jobId) });
   });
