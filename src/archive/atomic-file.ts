@@ -4,7 +4,7 @@
 // the caller waits for) has little left to write: the disk works while the archive is still made.
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { BackgroundHash } from './background-hash.js';
+import { BackgroundHash, HashHere, type ArchiveHash } from './background-hash.js';
 
 /** The suffix of a file still being written; listings and the catalog skip it, recovery removes it. */
 export const PARTIAL_SUFFIX = '.partial';
@@ -13,8 +13,12 @@ const FLUSH_EVERY = 64 << 20;
 
 const ARCHIVE_MODE = 0o640;
 
+export interface AtomicFileOptions {
+  /** Hash on the calling thread (HashHere) instead of a thread of its own (BackgroundHash). */
+  hashHere?: boolean;
+}
+
 export class AtomicFile {
-  private readonly hash = new BackgroundHash();
   private bytes = 0;
   private flushedAt = 0;
   /** The background flush in flight, if any; it never rejects (its failure is kept in flushError). */
@@ -27,16 +31,17 @@ export class AtomicFile {
     readonly finalPath: string,
     readonly partialPath: string,
     private readonly handle: FileHandle,
+    private readonly hash: ArchiveHash,
   ) {}
 
   /**
    * Creates `<finalPath>.partial`; fails if it exists (another writer owns that name). Archives are 0640
    * (before the umask); Lifeboat's own files in its home are made 0600.
    */
-  static async create(finalPath: string, mode = ARCHIVE_MODE): Promise<AtomicFile> {
+  static async create(finalPath: string, mode = ARCHIVE_MODE, options: AtomicFileOptions = {}): Promise<AtomicFile> {
     const partialPath = finalPath + PARTIAL_SUFFIX;
     const handle = await open(partialPath, 'wx', mode);
-    return new AtomicFile(finalPath, partialPath, handle);
+    return new AtomicFile(finalPath, partialPath, handle, options.hashHere ? new HashHere() : new BackgroundHash());
   }
 
   get size(): number {

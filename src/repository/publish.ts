@@ -37,6 +37,8 @@ export interface PublishOptions {
   now?: () => Date;
   /** The file is an incremental backup's snapshot (`.incremental.json`), not an archive of the codec. */
   incremental?: boolean;
+  /** The archive's sha256 is worked out on the writing thread (AtomicFileOptions.hashHere). */
+  hashHere?: boolean;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -50,13 +52,21 @@ async function exists(file: string): Promise<boolean> {
  * Reserves a unique archive name. Two backups in the same second must not collide, and the name carries
  * the time as Magento's does; so when the name is taken, the next free second is used.
  */
-async function reserveArchive(backupDir: string, type: BackupType, time: number, name: string, codec: Codec, incremental: boolean): Promise<{ file: string; out: AtomicFile; time: number }> {
+async function reserveArchive(
+  backupDir: string,
+  type: BackupType,
+  time: number,
+  name: string,
+  codec: Codec,
+  incremental: boolean,
+  hashHere: boolean,
+): Promise<{ file: string; out: AtomicFile; time: number }> {
   for (let t = time; t < time + 1000; t++) {
     const file = archiveFileName(t, type, name, codec, incremental);
     const finalPath = path.join(backupDir, file);
     if ((await exists(finalPath)) || (await exists(path.join(backupDir, manifestFileName(file))))) continue;
     try {
-      return { file, out: await AtomicFile.create(finalPath), time: t };
+      return { file, out: await AtomicFile.create(finalPath, undefined, { hashHere }), time: t };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // another process is writing it
       throw error;
@@ -80,7 +90,7 @@ export async function publishArchive(
   const name = filterBackupName(options.name ?? '');
   await mkdir(backupDir, { recursive: true });
   const codec = options.codec ?? DEFAULT_CODEC;
-  const { file, out, time } = await reserveArchive(backupDir, type, Math.floor(started.getTime() / 1000), name, codec, options.incremental ?? false);
+  const { file, out, time } = await reserveArchive(backupDir, type, Math.floor(started.getTime() / 1000), name, codec, options.incremental ?? false, options.hashHere ?? false);
   const manifestPath = path.join(backupDir, manifestFileName(file));
   let manifestWritten = false;
   try {

@@ -93,6 +93,12 @@ export async function queryRows<T = Record<string, unknown>>(target: MysqlTarget
   });
 }
 
+/** `CHECKSUM TABLE ... EXTENDED` of the tables, by table name. */
+export async function tableChecksums(target: MysqlTarget, tables: string[]): Promise<Record<string, string>> {
+  const rows = await queryRows<{ Table: string; Checksum: string }>(target, `CHECKSUM TABLE ${tables.map((t) => `\`${t}\``).join(', ')} EXTENDED`);
+  return Object.fromEntries(rows.map((r) => [r.Table.split('.').pop() ?? r.Table, String(r.Checksum)]));
+}
+
 /** The schemas one test file creates: `create` makes one, `dropAll` (for afterAll) drops them all. */
 export function schemaRegistry(): { create: (prefix: string) => Promise<MysqlTarget>; dropAll: () => Promise<void> } {
   const created: { drop: () => Promise<void> }[] = [];

@@ -20,7 +20,7 @@ import { openSharedSnapshot } from '../../src/engines/mysql/dump-parallel.js';
 import { restoreMysql } from '../../src/engines/mysql/restore.js';
 import type { SpoolSink } from '../../src/engines/engine.js';
 import type { MysqlTarget } from '../../src/engines/target.js';
-import { fingerprint, loadWithStockClient, queryRows, schemaRegistry, withConnection } from '../helpers/mysql.js';
+import { fingerprint, loadWithStockClient, queryRows, schemaRegistry, tableChecksums, withConnection } from '../helpers/mysql.js';
 import { runCli } from '../helpers/cli.js';
 import { MemorySqlSink } from '../helpers/sink.js';
 
@@ -30,11 +30,6 @@ const schemas = schemaRegistry();
 const schema = schemas.create;
 const query = queryRows;
 let tmp = '';
-
-async function checksums(target: MysqlTarget, tables: string[]): Promise<Record<string, string>> {
-  const rows = await query<{ Table: string; Checksum: string }>(target, `CHECKSUM TABLE ${tables.map((t) => `\`${t}\``).join(', ')} EXTENDED`);
-  return Object.fromEntries(rows.map((r) => [r.Table.split('.').pop() ?? r.Table, String(r.Checksum)]));
-}
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-dump-parallel-'));
@@ -321,7 +316,7 @@ describe('parallel dump: ranges of spooled tables', () => {
       await handle.close();
     }
     const names = ['big', 'small_a', 'small_b', 'small_c'];
-    expect(await checksums(restored, names)).toEqual(await checksums(source, names));
+    expect(await tableChecksums(restored, names)).toEqual(await tableChecksums(source, names));
     const [trigger] = await query<{ n: string }>(restored, "SELECT COUNT(*) AS n FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = ?", [`${spooled}_bi`]);
     expect(Number(trigger.n)).toBe(1);
   });
@@ -348,7 +343,7 @@ describe('lifeboat backup db --threads', () => {
       const restored = await schema(`par_cli_r${threads}`);
       await loadWithStockClient(restored, path.join(root, 'var', 'backups', record.file));
       const names = ['a', 'b'];
-      expect(await checksums(restored, names)).toEqual(await checksums(source, names));
+      expect(await tableChecksums(restored, names)).toEqual(await tableChecksums(source, names));
     }
     // The spools were deleted from the folder when opened: only archives and manifests are left.
     const left = await readdir(path.join(root, 'var', 'backups'));

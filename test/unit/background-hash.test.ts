@@ -2,12 +2,11 @@
 // hash on this thread, for a few bytes (hashed here) and for many (on the thread), however they come.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BackgroundHash } from '../../src/archive/background-hash.js';
+import { BackgroundHash, HashHere, type ArchiveHash } from '../../src/archive/background-hash.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-async function hashInPieces(data: Buffer, sizes: number[]): Promise<string> {
-  const hash = new BackgroundHash();
+async function hashInPieces(data: Buffer, sizes: number[], hash: ArchiveHash = new BackgroundHash()): Promise<string> {
   const pending: Promise<void>[] = [];
   for (let at = 0, i = 0; at < data.length; i++) {
     const size = sizes[i % sizes.length];
@@ -29,6 +28,12 @@ describe('background hash', () => {
     const data = randomBytes(13 * (1 << 20) + 12_345);
     expect(await hashInPieces(data, [3 << 20, 17, 1 << 20, 999_999, 5])).toBe(sha256(data));
     expect(await hashInPieces(data, [(1 << 20) - 1])).toBe(sha256(data));
+  });
+
+  it('hashes on this thread when told to (HashHere), the same', async () => {
+    const data = randomBytes(5 * (1 << 20) + 3);
+    expect(await hashInPieces(data, [1 << 20, 17, 65_536], new HashHere())).toBe(sha256(data));
+    expect(await new HashHere().digest()).toBe(sha256(Buffer.alloc(0)));
   });
 
   it('can be given up on midway', async () => {

@@ -108,7 +108,8 @@ export async function createDatabaseBackup(
   options: DatabaseBackupOptions = {},
 ): Promise<BackupRecord> {
   const codec = codecFor(options);
-  return publishArchive(backupDir, 'db', { ...options, codec }, async ({ out }) => {
+  // The dump's main thread has time to spare for the archive's hash (HashHere).
+  return publishArchive(backupDir, 'db', { ...options, codec, hashHere: true }, async ({ out }) => {
     const dump = await dumpDatabase(target, out, codec, options);
     return { ...dumpFacts(dump, options), warnings: dumpWarnings(dump, options.strip) };
   });

@@ -35,7 +35,7 @@ export async function withDumpBeside<T>(
   use: (file: string, content: DumpContent) => Promise<T>,
 ): Promise<T> {
   const dumpPath = dumpPathFor(slot.time, codec);
-  const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.${codec.extensions.db}`));
+  const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.${codec.extensions.db}`), undefined, { hashHere: true });
   onTemp(temp);
   try {
     const dump = await dumpDatabase(target, temp, codec, options);

@@ -1,6 +1,7 @@
 // One place that opens MySQL/MariaDB connections with the settings every dump and restore relies on.
 import mysql from 'mysql2/promise';
 import type { MysqlTarget } from '../target.js';
+import { openReadingSocket } from './socket-reads.js';
 
 export type MysqlConnection = mysql.Connection;
 
@@ -9,6 +10,8 @@ export interface ConnectOptions {
   noDatabase?: boolean;
   /** Allow several statements in one query (used only for trusted, generated SQL). */
   multipleStatements?: boolean;
+  /** The socket reads into a buffer of its own, shared while a table's rows are read raw (socket-reads.ts). */
+  readingSocket?: boolean;
 }
 
 /**
@@ -36,7 +39,8 @@ export function connectionOptions(target: MysqlTarget, database: string | undefi
 
 export async function openConnection(target: MysqlTarget, options: ConnectOptions = {}): Promise<MysqlConnection> {
   const database = options.noDatabase ? undefined : target.database;
-  const connection = await mysql.createConnection(connectionOptions(target, database, undefined, options.multipleStatements)).catch((error: unknown) => {
+  const settings = connectionOptions(target, database, undefined, options.multipleStatements);
+  const connection = await mysql.createConnection(options.readingSocket ? { ...settings, stream: openReadingSocket } : settings).catch((error: unknown) => {
     throw explainConnectError(error, target);
   });
   await connection.query("SET time_zone = '+00:00'");

@@ -65,7 +65,7 @@ export async function openSharedSnapshot(
   try {
     const workers = [first];
     for (let i = 1; i < threads; i++) {
-      const conn = await openConnection(target);
+      const conn = await openConnection(target, { readingSocket: true });
       setup.track(conn);
       await setup.prepare(conn);
       workers.push(conn);

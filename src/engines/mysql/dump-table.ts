@@ -239,6 +239,7 @@ function streamStatements(ctx: TableDataContext, plan: SelectPlan, table: string
           }
         },
         fail,
+        core,
       );
     } else {
       query.on('result', (result) => {

@@ -84,7 +84,7 @@ export async function dumpMysql(target: MysqlTarget, sink: SqlSink, options: Dum
   signal?.addEventListener('abort', onAbort, { once: true });
   let ok = false;
   try {
-    const conn = await openConnection(target);
+    const conn = await openConnection(target, { readingSocket: true });
     connections.push(conn);
     const result = await runDump(target, conn, sink, options, (c) => connections.push(c));
     ok = true;
