@@ -78,10 +78,13 @@ function keepRetained(views: Buffer[], memory: ArrayBufferLike): void {
  * was not opened by openReadingSocket.
  */
 export function shareReads(core: CoreConnection): () => void {
-  const internals = core as unknown as { stream: object; packetParser: PacketParser };
+  const internals = core as unknown as { stream: object; packetParser: PacketParser | undefined };
   const reader = readers.get(internals.stream);
-  if (!reader) return () => undefined;
-  reader.parser = internals.packetParser;
+  // A driver whose parser keeps its partial packets elsewhere than this one's (package.json pins the
+  // version this was written for) is given copies, as Node would: slower, never wrong.
+  const parser = internals.packetParser;
+  if (!reader || !parser || !Array.isArray(parser.buffer) || !Array.isArray(parser.largePacketParts)) return () => undefined;
+  reader.parser = parser;
   return () => {
     reader.parser = undefined;
   };
