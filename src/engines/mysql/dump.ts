@@ -12,15 +12,13 @@
 // DumpResult.tables), its triggers; placeholder views; events; routines; final views in dependency
 // order; trailer. FOREIGN_KEY_CHECKS=0 makes table order and foreign key cycles irrelevant.
 //
-// Rows: each row comes from the server as one ready `(…)` tuple (values quoted, hexed and printed exactly
-// by SQL functions, see values.ts); JavaScript only escapes line breaks (two native byte scans per row)
-// and joins rows into statements. Measured on the 200k-row, 27-column sales_order table of the reference
-// workload (MariaDB 10.11, 2 cores, 52 MiB of SQL): one tuple per row 0.6–1.0 s wall and 0.4 s of Node
-// CPU; one formatted field per column joined in JavaScript 1.0–1.4 s wall and 1.0–1.1 s of Node CPU. The
-// tuple wins. Rows are taken from the driver's events, not an async iterator (which cost half of the
-// Node CPU). The whole SCALE=0.2 workload (200 MiB of SQL) on one connection: 2.9–3.3 s against
-// mariadb-dump's 1.7–2.0 s, with Node idle 70% of the time: the server's formatting on one connection is
-// the bound, hence the parallel connections.
+// Rows: the server only selects the columns (a plain SELECT, as mysqldump's) and each row is formatted
+// as a `(…)` tuple in JavaScript straight from the bytes of the text protocol's row packets
+// (row-tuples.ts; types whose literal needs the server, such as hex for bytes, still get an SQL
+// expression from values.ts), read raw without a driver object per row (raw-rows.ts) from sockets that
+// read into one buffer of their own (socket-reads.ts). Building each row as one literal on the server
+// (QUOTE and CONCAT) cost it about 60% more CPU, and the server's formatting on one connection was then
+// the bound; tables are still dumped over parallel connections in one consistent snapshot.
 import type { DumpOptions, DumpResult, Progress, SpoolSink, SqlSink, TableDumpInfo } from '../engine.js';
 import type { EngineInfo, FakeKind, ObjectCounts } from '../../shared/types.js';
 import type { MysqlTarget } from '../target.js';
