@@ -22,10 +22,12 @@ export interface SnapshotStream {
 /**
  * The tar stream of the incremental backup `record`, whose snapshot file is in `backupDir`; with
  * `include`, only the entries whose path it accepts (restoring chosen paths reads only their blobs).
+ * `reuse`: for a reader that holds on to what it got from the last two chunks only (readTar; not a
+ * download's compressor): the stream's buffers are reused (snapshot-tar.ts).
  */
-export async function snapshotStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean): Promise<SnapshotStream> {
+export async function snapshotStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean, reuse = false): Promise<SnapshotStream> {
   const snapshot = await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
-  const tar = snapshotTar(snapshot.reader, snapshot.document.listing, include);
+  const tar = snapshotTar(snapshot.reader, snapshot.document.listing, include, reuse);
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       yield* tar;

@@ -296,13 +296,15 @@ async function stageArchive(
   // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here
   // (not hashed when the separate read above already checked the file).
   // An incremental backup is read as the tar stream made from its snapshot; its blobs check themselves.
+  // Its buffers are reused as an archive's read on a thread are: readTar and the extraction hold on to
+  // the last two chunks only.
   const incremental = record.manifest?.incremental !== undefined;
   // Chosen files the index places are read from there alone (checked against the index's CRC-32s).
   const indexedRead: IndexedReadCount = { compressedBytes: 0 };
   const source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> } | undefined = located
     ? undefined
     : incremental
-      ? await snapshotStream(archiveDir, record, chosen && ((rel) => chosen.covers(rel))).catch((error: unknown) => {
+      ? await snapshotStream(archiveDir, record, chosen && ((rel) => chosen.covers(rel)), true).catch((error: unknown) => {
           const problem = archiveProblem(error, codec);
           if (problem) refuse(record, `it is damaged (${problem})`);
           throw error;
