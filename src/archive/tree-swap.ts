@@ -64,6 +64,7 @@ async function lstatOrUndefined(p: PathLike): Promise<BigIntStats | undefined> {
  * rename and its mode back at once, at its new place.
  */
 export async function renameEntry(from: PathLike, to: PathLike): Promise<void> {
+  let mode: number;
   try {
     await rename(from, to);
     return;
@@ -72,8 +73,8 @@ export async function renameEntry(from: PathLike, to: PathLike): Promise<void> {
     const info = code === 'EACCES' || code === 'EPERM' ? await lstatOrUndefined(from) : undefined;
     const uid = process.getuid?.();
     if (!info?.isDirectory() || (info.mode & 0o200n) !== 0n || uid === undefined || info.uid !== BigInt(uid)) throw error;
+    mode = Number(info.mode & 0o7777n);
   }
-  const mode = Number((await lstat(from)).mode & 0o7777);
   await chmod(from, mode | 0o200);
   try {
     await rename(from, to);

@@ -139,14 +139,12 @@ export class BlobDecoder {
       try {
         plain = await lane.decode(stored, size);
       } catch (error) {
-        throw new BlobDamagedError(`blob ${id} cannot be decompressed (${(error as Error).message})`);
+        throw undecompressable(id, error);
       } finally {
         lane.waiting--;
       }
     }
-    if (plain.length !== size) throw new BlobDamagedError(`blob ${id} has ${plain.length} bytes, the index says ${size}`);
-    if (blobId(plain) !== id) throw new BlobDamagedError(`blob ${id} does not match its sha256`);
-    return plain;
+    return checkedPlain(id, plain, size);
   }
 
   close(): void {
@@ -161,9 +159,16 @@ export function decodeNow(id: string, stored: Buffer, zstd: boolean, size: numbe
     try {
       plain = zstdDecompressSync(stored, { maxOutputLength: Math.max(size, 1) });
     } catch (error) {
-      throw new BlobDamagedError(`blob ${id} cannot be decompressed (${(error as Error).message})`);
+      throw undecompressable(id, error);
     }
   }
+  return checkedPlain(id, plain, size);
+}
+
+const undecompressable = (id: string, error: unknown) => new BlobDamagedError(`blob ${id} cannot be decompressed (${(error as Error).message})`);
+
+/** `plain`, when it is blob `id` (its size and sha256); a BlobDamagedError otherwise. */
+function checkedPlain(id: string, plain: Buffer, size: number): Buffer {
   if (plain.length !== size) throw new BlobDamagedError(`blob ${id} has ${plain.length} bytes, the index says ${size}`);
   if (blobId(plain) !== id) throw new BlobDamagedError(`blob ${id} does not match its sha256`);
   return plain;

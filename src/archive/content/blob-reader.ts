@@ -15,6 +15,9 @@ const OPEN_PACKS = 64;
 /** Blobs of at most this many plain bytes may be read by readSmall on the calling thread. */
 const SMALL_BLOB = 64 << 10;
 
+const endsBefore = (packId: string, place: BlobPlace, got: number) =>
+  new BlobDamagedError(`pack ${packId} ends before blob ${place.id} (at ${place.offset + got} of ${place.offset + place.length})`);
+
 export class BlobReader {
   /** Open pack files, least recently used first. */
   private readonly handles = new Map<string, Promise<FileHandle>>();
@@ -27,9 +30,14 @@ export class BlobReader {
 
   /** The plain bytes of blob `id`, checked; BlobDamagedError when missing or damaged. */
   async read(id: string): Promise<Buffer> {
+    const { packId, place } = this.placeOf(id);
+    return this.readAt(packId, place);
+  }
+
+  private placeOf(id: string): { packId: string; place: BlobPlace } {
     const found = this.index.find(id);
     if (!found) throw new BlobDamagedError(`blob ${id} is not in the incremental store's index`);
-    return this.readAt(found.packId, found.place);
+    return found;
   }
 
   /** A blob at a known place. */
@@ -39,7 +47,7 @@ export class BlobReader {
     let got = 0;
     while (got < place.length) {
       const { bytesRead } = await handle.read(stored, got, place.length - got, place.offset + got);
-      if (bytesRead === 0) throw new BlobDamagedError(`pack ${packId} ends before blob ${place.id} (at ${place.offset + got} of ${place.offset + place.length})`);
+      if (bytesRead === 0) throw endsBefore(packId, place, got);
       got += bytesRead;
     }
     return this.decoder.decode(place.id, stored, place.zstd, place.size);
@@ -51,14 +59,12 @@ export class BlobReader {
    * never waits on a pool busy with the files. Bigger blobs go the usual way.
    */
   async readSmall(id: string): Promise<Buffer> {
-    const found = this.index.find(id);
-    if (!found) throw new BlobDamagedError(`blob ${id} is not in the incremental store's index`);
-    const { packId, place } = found;
+    const { packId, place } = this.placeOf(id);
     if (place.size > SMALL_BLOB) return this.readAt(packId, place);
     const handle = await this.handle(packId);
     const stored = Buffer.allocUnsafe(place.length);
     const got = readSync(handle.fd, stored, 0, place.length, place.offset);
-    if (got < place.length) throw new BlobDamagedError(`pack ${packId} ends before blob ${place.id} (at ${place.offset + got} of ${place.offset + place.length})`);
+    if (got < place.length) throw endsBefore(packId, place, got);
     return decodeNow(place.id, stored, place.zstd, place.size);
   }
 
