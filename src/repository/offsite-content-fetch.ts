@@ -62,7 +62,7 @@ export async function fetchContent(store: ObjectStore, backupDir: string, workDi
   if (!content) throw new OperationError(`${store.location} holds no incremental data (no ${storeDirOf('')}/config.json), so ${snapshotFile} cannot be read from it`);
   const packs = await readUses(content, snapshotFile);
   const storeDir = storeDirOf(workDir);
-  await openStore(storeDir, { create: true });
+  await openStore(storeDir);
   const total = packs.reduce((sum, pack) => sum + pack.size, 0);
   let done = 0;
   // The index is written a pack at a time from the packs' own tables: no list of every blob is held.

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { DecryptionError, type EncryptionSecret } from '../archive/encrypt.js';
 import { Meter, readChain, writeChain } from '../archive/filter-chain.js';
-import { isHexId, STORE_FOLDER, STORE_FORMAT, STORE_VERSION } from '../archive/content/store-layout.js';
+import { isHexId, STORE_FOLDER, STORE_FORMAT, STORE_VERSION, storeConfigProblem } from '../archive/content/store-layout.js';
 import type { UsedPack } from '../archive/content/snapshot-packs.js';
 import { ObjectExistsError, readObject, type ObjectStore } from '../stores/store.js';
 import { OperationError, UsageError } from '../shared/errors.js';
@@ -58,13 +58,15 @@ async function readConfig(store: ObjectStore): Promise<RemoteConfig | undefined>
   } catch {
     config = undefined;
   }
-  if (config?.format !== STORE_FORMAT) throw new OperationError(`${store.location}/${CONFIG_KEY} is not the config of a Lifeboat incremental store`);
-  if (config.version !== STORE_VERSION) throw new OperationError(`${store.location}/${CONFIG_KEY}: format version ${String(config.version)} is not one this Lifeboat reads (${STORE_VERSION})`);
+  const problem = storeConfigProblem(config);
+  if (problem || !config) throw new OperationError(`${store.location}/${CONFIG_KEY} ${problem}`);
   if (config.encryption !== undefined && (config.encryption !== ENCRYPTION_SCHEME || typeof config.keyCheck !== 'string')) {
     throw new OperationError(`${whereContent(store)} is stored with an unknown encryption "${String(config.encryption)}"`);
   }
   return config;
 }
+
+const configBytes = (config: RemoteConfig) => Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8');
 
 /** The secret the config asks for, checked against its key check; one line when it is missing or wrong. */
 async function secretFor(store: ObjectStore, config: RemoteConfig, secret: EncryptionSecret | undefined): Promise<EncryptionSecret | undefined> {
@@ -95,7 +97,7 @@ export async function prepareRemoteContent(store: ObjectStore, secret: Encryptio
     config = { format: STORE_FORMAT, version: STORE_VERSION };
     if (secret) Object.assign(config, { encryption: ENCRYPTION_SCHEME, keyCheck: (await sealBytes(KEY_CHECK, secret)).toString('base64') });
     try {
-      await store.put(CONFIG_KEY, Readable.from([Buffer.from(JSON.stringify(config, null, 2) + '\n', 'utf8')]), { ifAbsent: true, signal });
+      await store.put(CONFIG_KEY, Readable.from([configBytes(config)]), { ifAbsent: true, signal });
     } catch (error) {
       if (!(error instanceof ObjectExistsError)) throw error;
       config = await readConfig(store); // another writer made it meanwhile: use theirs
@@ -105,7 +107,10 @@ export async function prepareRemoteContent(store: ObjectStore, secret: Encryptio
   if (config.encryption === undefined && secret) {
     throw new UsageError(`${whereContent(store)} is not encrypted, and LIFEBOAT_ENCRYPTION_KEY_FILE is set: a backup would mix plain and encrypted data; delete the incremental backups in the bucket first (lifeboat delete), or use another LIFEBOAT_STORAGE_URL prefix`);
   }
-  return { store, secret: await secretFor(store, config, secret) };
+  const content = { store, secret: await secretFor(store, config, secret) };
+  // A version 1 store becomes this version's before new packs land (see STORE_VERSION).
+  if (config.version !== STORE_VERSION) await store.put(CONFIG_KEY, Readable.from([configBytes({ ...config, version: STORE_VERSION })]), { signal });
+  return content;
 }
 
 /** Puts `source` under `key`, encrypted when the store is; the size stored. `onBytes`: plain bytes read so far. */

@@ -7,7 +7,8 @@
 // `upload --missing` copies it (a pack object of it cut short in the bucket is sent again whole). Deleting backups removes from the bucket the packs no remaining backup
 // uses, and what a crashed upload or delete left is removed by the next prune of the bucket; the
 // remaining backup still verifies from the bucket, every blob read. The bucket's store has one key: an
-// upload with another, with one to a plain store, or without the key of an encrypted one is refused.
+// upload with another, with one to a plain store, or without the key of an encrypted one is refused. A
+// version 1 store in the bucket becomes version 2 with the next upload; an unknown version is refused.
 import { DatabaseSync as Database } from 'node:sqlite';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -21,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptedSize } from '../../src/archive/encrypt.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { snapshotDownload } from '../../src/core/snapshot-source.js';
-import { prepareRemoteContent } from '../../src/repository/offsite-content.js';
+import { openRemoteContent, prepareRemoteContent } from '../../src/repository/offsite-content.js';
 import { Repository } from '../../src/repository/repository.js';
 import { humanBytes } from '../../src/shared/units.js';
 import { runCli } from '../helpers/cli.js';
@@ -140,7 +141,7 @@ describe.each([
     } else {
       const local = await readFile(path.join(shop.backupDir, 'incremental/data', packKey.slice('incremental/data/'.length)));
       expect(remote.equals(local)).toBe(true);
-      expect(config).toEqual({ format: 'lifeboat-content-store', version: 1 });
+      expect(config).toEqual({ format: 'lifeboat-content-store', version: 2 });
     }
   });
 
@@ -274,9 +275,9 @@ describe.each([
   });
 });
 
-describe("the bucket's incremental store has one key", () => {
-  const passphrase = (text: string) => ({ kind: 'passphrase' as const, passphrase: Buffer.from(text) });
+const passphrase = (text: string) => ({ kind: 'passphrase' as const, passphrase: Buffer.from(text) });
 
+describe("the bucket's incremental store has one key", () => {
   it('an upload with another key, with a key to a plain store, or without the key of an encrypted one is refused in one line', async () => {
     const encryptedStore = s3.store('one-key-encrypted');
     await prepareRemoteContent(encryptedStore, passphrase('the first passphrase'));
@@ -286,5 +287,27 @@ describe("the bucket's incremental store has one key", () => {
     const plainStore = s3.store('one-key-plain');
     await prepareRemoteContent(plainStore, undefined);
     await expect(prepareRemoteContent(plainStore, passphrase('the first passphrase'))).rejects.toThrow(/is not encrypted, and LIFEBOAT_ENCRYPTION_KEY_FILE is set: a backup would mix plain and encrypted data/);
+  });
+});
+
+describe("the bucket's incremental store format version", () => {
+  it('a version 1 store is read as it is and becomes version 2 with the next upload, its encryption kept; one of an unknown version is refused in one line, unchanged', async () => {
+    const store = s3.store('store-version');
+    const secret = passphrase('the store version passphrase');
+    const configOf = async () => JSON.parse((await buffer(await store.get('incremental/config.json'))).toString('utf8')) as Record<string, unknown>;
+    const putConfig = (config: Record<string, unknown>) => store.put('incremental/config.json', Readable.from([Buffer.from(JSON.stringify(config))]));
+    await prepareRemoteContent(store, secret);
+    const made = await configOf();
+    expect(made).toMatchObject({ format: 'lifeboat-content-store', version: 2, encryption: 'lifeboat-aes-256-gcm-chunked-v1' });
+    await putConfig({ ...made, version: 1 });
+    await expect(openRemoteContent(store, secret)).resolves.toMatchObject({ secret });
+    expect((await configOf()).version).toBe(1);
+    await prepareRemoteContent(store, secret);
+    expect(await configOf()).toEqual(made);
+    await putConfig({ ...made, version: 3 });
+    const refusal = `incremental/config.json has format version 3, which this Lifeboat does not read (it reads 1 and 2): a newer Lifeboat wrote it; upgrade Lifeboat`;
+    await expect(prepareRemoteContent(store, secret)).rejects.toThrow(refusal);
+    await expect(openRemoteContent(store, secret)).rejects.toThrow(refusal);
+    expect((await configOf()).version).toBe(3);
   });
 });

@@ -149,7 +149,7 @@ describe("a pack's blob table", () => {
     } finally {
       await handle.close();
     }
-    const reader = new BlobReader(storeDir, await openStore(storeDir, { create: false }));
+    const reader = new BlobReader(storeDir, await openStore(storeDir, 'read'));
     try {
       for (const [id, text] of plain) expect((await reader.read(id)).equals(text)).toBe(true);
     } finally {

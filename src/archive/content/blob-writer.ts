@@ -10,7 +10,7 @@ import { BlobIndex } from './blob-index.js';
 import { BlobCompressor, blobId } from './blob-codec.js';
 import { IndexFileWriter } from './index-file.js';
 import { PackWriter } from './pack-writer.js';
-import { STORE_FORMAT, STORE_VERSION } from './store-layout.js';
+import { configPathOf, STORE_FORMAT, STORE_VERSION, storeConfigProblem } from './store-layout.js';
 
 /** Plain bytes that may be in flight (read, not yet in a pack). */
 const IN_FLIGHT_BYTES = 32 << 20;
@@ -23,29 +23,50 @@ export interface StoreTotals {
   packs: number;
 }
 
-/**
- * Makes the store's folder and config file (unless `create` is false: then a missing store is an error),
- * or checks the ones there; the store's index.
- */
-export async function openStore(storeDir: string, options: { create?: boolean } = {}): Promise<BlobIndex> {
-  const configPath = `${storeDir}/config.json`;
+/** The store's config file, parsed and checked; undefined when there is none. */
+async function readStoreConfig(configPath: string): Promise<Record<string, unknown> | undefined> {
   const text = await readFile(configPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
-  if (text === undefined) {
-    if (options.create === false) throw new Error(`${storeDir} holds no incremental store (its config.json is missing)`);
+  if (text === undefined) return undefined;
+  let config: Record<string, unknown> | undefined;
+  try {
+    config = JSON.parse(text) as typeof config;
+  } catch {
+    config = undefined;
+  }
+  const problem = storeConfigProblem(config);
+  if (problem) throw new Error(`${configPath} ${problem}`);
+  return config;
+}
+
+/**
+ * Readies the store at `storeDir` for new packs: a version 1 store's config becomes this version's
+ * before anything is written (see STORE_VERSION); one of an unknown version is refused. False when the
+ * store has no config (nothing is made). Also for writes that do not go through openStore (a prune's
+ * rewritten packs).
+ */
+export async function claimStoreForWriting(storeDir: string): Promise<boolean> {
+  const configPath = configPathOf(storeDir);
+  const config = await readStoreConfig(configPath);
+  if (config && config.version !== STORE_VERSION) await writeStoreConfig(configPath, { ...config, version: STORE_VERSION });
+  return config !== undefined;
+}
+
+const writeStoreConfig = (configPath: string, config: Record<string, unknown>) => writeFileAtomic(configPath, JSON.stringify(config, null, 2) + '\n');
+
+/**
+ * The store's index. `create` (the default): the store is made when there is none, and readied for new
+ * packs (claimStoreForWriting); `read`: a missing store is an error, and nothing is written.
+ */
+export async function openStore(storeDir: string, access: 'create' | 'read' = 'create'): Promise<BlobIndex> {
+  const configPath = configPathOf(storeDir);
+  if (access === 'read') {
+    if (!(await readStoreConfig(configPath))) throw new Error(`${storeDir} holds no incremental store (its config.json is missing)`);
+  } else if (!(await claimStoreForWriting(storeDir))) {
     await mkdir(storeDir, { recursive: true });
-    await writeFileAtomic(configPath, JSON.stringify({ format: STORE_FORMAT, version: STORE_VERSION }, null, 2) + '\n');
-  } else {
-    let config: { format?: unknown; version?: unknown } | undefined;
-    try {
-      config = JSON.parse(text) as typeof config;
-    } catch {
-      config = undefined;
-    }
-    if (config?.format !== STORE_FORMAT) throw new Error(`${configPath} is not the config of a Lifeboat incremental store`);
-    if (config.version !== STORE_VERSION) throw new Error(`${configPath}: format version ${String(config.version)} is not one this Lifeboat reads (${STORE_VERSION})`);
+    await writeStoreConfig(configPath, { format: STORE_FORMAT, version: STORE_VERSION });
   }
   return BlobIndex.load(storeDir);
 }

@@ -25,7 +25,7 @@ export async function openSnapshot(file: string, expected?: { size: number; sha2
   }
   const document = parseSnapshot(bytes.toString('utf8'), name);
   const storeDir = path.join(path.dirname(file), document.store);
-  const reader = new BlobReader(storeDir, await openStore(storeDir, { create: false }));
+  const reader = new BlobReader(storeDir, await openStore(storeDir, 'read'));
   return { document, reader, close: () => reader.close() };
 }
 

@@ -20,6 +20,7 @@ import { BlobReader } from './blob-reader.js';
 import { readListing } from './listing.js';
 import type { SnapshotDocument } from './snapshot-file.js';
 import { PackWriter } from './pack-writer.js';
+import { claimStoreForWriting } from './blob-writer.js';
 import { dataDirOf, indexDirOf, indexPathOf, isHexId, packPathOf, type BlobPlace, type PackRecord } from './store-layout.js';
 
 /** A pack whose unused blobs are at least this share of it is rewritten without them. */
@@ -79,6 +80,8 @@ async function packFiles(storeDir: string): Promise<{ packs: Map<string, string>
  * time, three times (to sort the packs, to copy the rewritten ones' used blobs, to write the new index).
  */
 export async function pruneStore(storeDir: string, snapshots: SnapshotDocument[]): Promise<StorePruneResult> {
+  // Packs may be rewritten; and a store of a format this Lifeboat does not know is left alone.
+  await claimStoreForWriting(storeDir);
   const index = await BlobIndex.load(storeDir);
   const reader = new BlobReader(storeDir, index);
   try {
