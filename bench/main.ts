@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findTools, machine, repoRoot, type Tools } from './env.js';
+import { journalNote } from './filesystem.js';
 import { HELP, OptionsError, parseOptions, type BenchOptions } from './options.js';
 import { killAll, ServerCpu } from './proc.js';
 import type { Context } from './context.js';
@@ -50,6 +51,9 @@ function environmentNotes(o: BenchOptions, report: BenchReport, tools: Tools): s
   // Issue 22's looser small-shop bounds: not for start-up (no scale) nor the incremental section (issue 23's bounds are flat).
   const scaled = [...o.only].some((section) => section !== 'startup' && section !== 'incremental');
   if (scaled && (o.scale <= SMALL_SHOP || o.treeScale <= SMALL_SHOP)) notes.push(`scale ${SMALL_SHOP} or below is a small shop, where fixed start-up costs weigh most: the dump, rollback and System backup bounds are 0.8, the tree rollback's 1.0`);
+  const treeSections = o.only.has('tree') || o.only.has('incremental');
+  const journal = treeSections ? journalNote(o.tmp) : undefined;
+  if (journal) notes.push(journal);
   const missing = (['dump', 'client', 'gzip', 'pigz', 'zstd', 'mydumper', 'myloader', 'tar', 'restic', 'time'] as const).filter((t) => !tools[t]);
   if (missing.length) notes.push(`not installed (their runs are skipped or measured less): ${missing.join(', ')}`);
   return notes;
