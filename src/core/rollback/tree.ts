@@ -7,7 +7,8 @@
 //      its CRC-32 in the index: indexed-paths.ts);
 //   3. check free space, extract into the staging folders, check the counts against the manifest, take
 //      the dump out of the staged tree, drop what the rollback leaves untouched;
-//   4. load the staged dump into the database's staging area (the engine's; the shop is not touched);
+//   4. load the staged dump into the database's staging area (the engine's; the shop is not touched),
+//      while the staged files are flushed to disk (a power loss after the swap must not find them empty);
 //   5. swap the staged tree in (renames), then the database (its commit point: MySQL's one RENAME
 //      TABLE, SQLite's COMMIT); a rollback without a database commits when the file swap is done;
 //   6. re-apply folder metadata, remove the replaced entries and the staging (in a detached process
@@ -21,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, rename, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { extractTar } from '../../archive/extract.js';
+import { flushFilesystems } from '../../archive/flush-filesystems.js';
 import { depthOf, type FolderMetas } from '../../archive/folder-metas.js';
 import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
@@ -29,7 +31,7 @@ import { readTar } from '../../archive/tar-reader.js';
 import { probeNameFolding, type CheckedMember, type NameFolding } from '../../archive/tar-safety.js';
 import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, SwapRefusedError, unitFor, type SwapPlan, type SwapUnit } from '../../archive/tree-swap.js';
 import type { TreeRules, TreeScope } from '../../archive/tree-rules.js';
-import type { ProgressListener, RestoreResult } from '../../engines/engine.js';
+import { RestoreRefusedError, type ProgressListener, type RestoreResult } from '../../engines/engine.js';
 import type { DatabaseTarget } from '../../engines/target.js';
 import { archivePath, codecOf, readSqlFile } from '../archive-reader.js';
 import { OperationError, UsageError } from '../../shared/errors.js';
@@ -122,8 +124,17 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
     const { units, rules, staged } = await stageFiles(record, shop, scope, target, journal, jobId, options, warnings);
     await reachedStep('files-staged');
 
-    // 4.-5. The database loads into its staging area, then the files and the database are swapped.
-    const swapFiles = () => files.run(units, rules, staged);
+    // 4.-5. The database loads into its staging area, then the files and the database are swapped. The
+    // staged files are flushed to disk meanwhile, and before the swap (flush-filesystems.ts).
+    const flushed = flushFilesystems(units.map((unit) => unit.work));
+    flushed.catch(() => undefined); // awaited before the swap; a failure before it is the rollback's own
+    const swapFiles = async () => {
+      // Refused, not failed: the database restore passes a refusal on as it is, and nothing was changed.
+      await flushed.catch((error: unknown) => {
+        throw new RestoreRefusedError(`${(error as Error).message}; nothing was changed`, { cause: error });
+      });
+      await files.run(units, rules, staged);
+    };
     let database: RestoreResult | undefined;
     if (staged.dump && target) {
       const dump = staged.dump;

@@ -1,0 +1,82 @@
+// A rollback flushes the staged files to disk before it swaps them in: after a power loss the swapped-in
+// tree must not come back as files of zero length. Node has no syncfs, so the rollback runs `sync -f`
+// on the work folders; here a `sync` first on PATH logs how it was called and what the shop held at
+// that moment, then runs the real one. A `sync` that fails stops the rollback before the swap, with
+// one line, the shop as it was.
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
+import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
+import { fingerprintTree, ignoredInCornerShop, treeDifferences } from '../helpers/tree.js';
+
+const REAL_SYNC = '/usr/bin/sync';
+const CHANGED = 'app/flush-marker.php';
+
+describe('a rollback flushes the staged files before the swap', () => {
+  let base: string;
+  let shop: CornerDemoShop;
+  let tools: string;
+  let syncLog: string;
+  let backupId: string;
+  const at = (rel: string) => path.join(shop.root, rel);
+  const shopPrint = () => fingerprintTree(shop.root, { follow: ['pub/media'], ignore: (rel) => ignoredInCornerShop(rel) || rel.startsWith('.lifeboat-rollback-') });
+  const withSync = (script: string) => ({ ...shop.env, PATH: `${tools}:${process.env.PATH ?? ''}`, FLUSH_TEST_SCRIPT: script });
+
+  beforeAll(async () => {
+    base = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-rollback-flush-'));
+    shop = await cornerDemoShop(base);
+    tools = path.join(base, 'tools');
+    syncLog = path.join(base, 'sync.log');
+    await mkdir(tools);
+    // Logs its arguments and the marker's content when called, then does what FLUSH_TEST_SCRIPT says.
+    const sync = path.join(tools, 'sync');
+    await writeFile(
+      sync,
+      `#!/bin/sh\nprintf '%s|%s\\n' "$*" "$(cat ${at(CHANGED)} 2>/dev/null)" >> ${syncLog}\nif [ "$FLUSH_TEST_SCRIPT" = fail ]; then echo "sync: not allowed here" >&2; exit 1; fi\nexec ${REAL_SYNC} "$@"\n`,
+    );
+    await chmod(sync, 0o755);
+    await writeFile(at(CHANGED), 'backed up\n');
+    const made = await runCli(['backup', 'system', '--json'], shop.env);
+    expect(made.code, made.stderr).toBe(0);
+    backupId = (JSON.parse(made.stdout) as { id: string }).id;
+  });
+
+  afterAll(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  it('runs sync -f on the work folder while the shop still holds its own files, then puts the backup in place', async () => {
+    await writeFile(at(CHANGED), 'changed after the backup\n');
+    await rm(syncLog, { force: true });
+    const rolled = await runCli(['rollback', backupId, '--yes'], withSync('pass'));
+    await rollbackCleanedUp(at('var/lifeboat'));
+    expect(rolled.code, rolled.stderr).toBe(0);
+    const calls = (await readFile(syncLog, 'utf8')).trim().split('\n');
+    expect(calls).toHaveLength(1);
+    const [args, marker] = calls[0].split('|');
+    // The work folders: beside the root, and inside the media folder pub/media points to.
+    const [flag, dashes, ...folders] = args.split(' ');
+    expect([flag, dashes]).toEqual(['-f', '--']);
+    expect(folders.map((folder) => path.dirname(folder))).toEqual([base, shop.mediaStore]);
+    for (const folder of folders) expect(path.basename(folder)).toMatch(/^\.lifeboat-rollback-\w+$/);
+    expect(marker).toBe('changed after the backup');
+    expect(await readFile(at(CHANGED), 'utf8')).toBe('backed up\n');
+  });
+
+  it('stops before the swap when the files cannot be flushed: one line, the shop as it was', async () => {
+    await writeFile(at(CHANGED), 'changed again\n');
+    const before = await shopPrint();
+    await rm(syncLog, { force: true });
+    const refused = await runCli(['rollback', backupId, '--yes'], withSync('fail'));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('the staged files could not be flushed to disk (sync -f: sync: not allowed here; sync: sync: not allowed here); nothing was changed');
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect((await readFile(syncLog, 'utf8')).trim().split('\n')).toHaveLength(2);
+    // The work folders made and removed again in the root's parent and the media folder change only its mtime.
+    expect(treeDifferences(before, await shopPrint(), 0n, ['var', 'pub/media'])).toEqual([]);
+    expect(await readFile(at(CHANGED), 'utf8')).toBe('changed again\n');
+  });
+});
