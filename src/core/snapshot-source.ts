@@ -1,5 +1,5 @@
-// An incremental backup read as the tar stream a .tgz would hold, for rollback and verify (which then
-// treat it as they treat an archive) and, compressed, for a download: the snapshot file checked against
+// An incremental backup read as the tar stream a .tgz would hold, for verify (which then treats it as it
+// treats an archive) and, compressed, for a download, or as the members of that stream, for a rollback: the snapshot file checked against
 // its manifest, the stream made from its listing and blobs, each blob checked against its sha256 as it
 // is read.
 import path from 'node:path';
@@ -8,7 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { codecNamed } from '../archive/codec/registry.js';
 import { openSnapshot } from '../archive/content/open-snapshot.js';
+import { snapshotMembers } from '../archive/content/snapshot-members.js';
 import { snapshotTar } from '../archive/content/snapshot-tar.js';
+import type { TarMember } from '../archive/tar-reader.js';
 import { INCREMENTAL_EXTENSION } from '../repository/naming.js';
 import type { Repository } from '../repository/repository.js';
 import type { BackupRecord, CompressionName } from '../shared/types.js';
@@ -22,12 +24,10 @@ export interface SnapshotStream {
 /**
  * The tar stream of the incremental backup `record`, whose snapshot file is in `backupDir`; with
  * `include`, only the entries whose path it accepts (restoring chosen paths reads only their blobs).
- * `reuse`: for a reader that holds on to what it got from the last two chunks only (readTar; not a
- * download's compressor): the stream's buffers are reused (snapshot-tar.ts).
  */
-export async function snapshotStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean, reuse = false): Promise<SnapshotStream> {
+export async function snapshotStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean): Promise<SnapshotStream> {
   const snapshot = await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
-  const tar = snapshotTar(snapshot.reader, snapshot.document.listing, include, reuse);
+  const tar = snapshotTar(snapshot.reader, snapshot.document.listing, include);
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       yield* tar;
@@ -39,6 +39,32 @@ export async function snapshotStream(backupDir: string, record: BackupRecord, in
     chunks: chunks(),
     close: async () => {
       await tar.return(undefined);
+      await snapshot.close();
+    },
+  };
+}
+
+export interface SnapshotMembers {
+  /** The members, as readTar would give them from the tar stream (snapshot-members.ts). */
+  members: AsyncGenerator<TarMember>;
+  close(): Promise<void>;
+}
+
+/** The members of the incremental backup `record` for an extraction (a rollback): see snapshotStream. */
+export async function snapshotMemberStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean): Promise<SnapshotMembers> {
+  const snapshot = await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
+  const each = snapshotMembers(snapshot.reader, snapshot.document.listing, include);
+  async function* members(): AsyncGenerator<TarMember> {
+    try {
+      yield* each;
+    } finally {
+      await snapshot.close();
+    }
+  }
+  return {
+    members: members(),
+    close: async () => {
+      await each.return(undefined);
       await snapshot.close();
     },
   };

@@ -60,12 +60,27 @@ export class BlobReader {
    */
   async readSmall(id: string): Promise<Buffer> {
     const { packId, place } = this.placeOf(id);
+    return this.readSmallAt(packId, place);
+  }
+
+  /** readSmall of a blob at a known place. */
+  async readSmallAt(packId: string, place: BlobPlace): Promise<Buffer> {
     if (place.size > SMALL_BLOB) return this.readAt(packId, place);
     const handle = await this.handle(packId);
-    const stored = Buffer.allocUnsafe(place.length);
+    // A compressed blob's stored bytes are done with once decompressed, in this same synchronous step:
+    // read into one reused buffer, they leave the collector no garbage.
+    const stored = place.zstd ? this.scratchOf(place.length) : Buffer.allocUnsafe(place.length);
     const got = readSync(handle.fd, stored, 0, place.length, place.offset);
     if (got < place.length) throw endsBefore(packId, place, got);
     return decodeNow(place.id, stored, place.zstd, place.size);
+  }
+
+  private scratch = Buffer.alloc(0);
+
+  /** The reused buffer, `length` bytes of it. */
+  private scratchOf(length: number): Buffer {
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafeSlow(Math.max(length, 2 * this.scratch.length, 64 << 10));
+    return this.scratch.subarray(0, length);
   }
 
   private handle(packId: string): Promise<FileHandle> {

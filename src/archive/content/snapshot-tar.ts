@@ -15,37 +15,69 @@ const OUT = 1 << 20;
 const RECORD = 20 * BLOCK;
 const ZEROS = Buffer.alloc(RECORD);
 
-function headerOf(entry: ListingEntry): TarHeader {
+/** An entry's tar header, made from its listing line. */
+export function headerOf(entry: ListingEntry): TarHeader {
   const base = { path: entry.path, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeNs: BigInt(entry.mtimeNs) };
   if (entry.type === 'file') return { ...base, type: 'file', size: entry.size ?? 0 };
   if (entry.type === 'dir') return { ...base, type: 'dir', size: 0 };
   return { ...base, type: entry.type, size: 0, linkname: entry.target ?? '' };
 }
 
+/** A blob to read: its pack and place there. */
+export interface BlobAt {
+  packId: string;
+  place: BlobPlace;
+}
+
+/** A member to come: its header, and how many blobs (BlobAt, next in the parts) hold its data. */
+export interface MemberStart {
+  header: TarHeader;
+  blobs: number;
+}
+
+/**
+ * The snapshot's members in listing order (those `include` accepts), each followed by the places of its
+ * blobs; a blob the index lacks, or blobs that do not add up to the file's size, end it with a
+ * BlobDamagedError.
+ */
+export async function* snapshotParts(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<MemberStart | BlobAt> {
+  for await (const entry of readListing(reader, listing)) {
+    if (include && !include(entry.path)) continue;
+    const chunks = entry.type === 'file' ? (entry.chunks ?? []) : [];
+    const places = chunks.map((id) => {
+      const found = reader.index.find(id);
+      if (!found) throw new BlobDamagedError(`blob ${id} of ${entry.path} is not in the incremental store's index`);
+      return found;
+    });
+    const size = places.reduce((sum, found) => sum + found.place.size, 0);
+    if (entry.type === 'file' && size !== entry.size) throw new BlobDamagedError(`${entry.path}: its blobs hold ${size} bytes, the listing says ${entry.size}`);
+    yield { header: headerOf(entry), blobs: places.length };
+    yield* places; // read at their place: not looked up in the index again
+  }
+}
+
 /** A piece of the stream: bytes at hand, or a blob being read. */
 type Piece = Buffer | Promise<Buffer>;
 
+const isMemberStart = (part: MemberStart | BlobAt): part is MemberStart => 'header' in part;
+
 /** The pieces of the tar stream in order: headers and padding as bytes, file contents as blob reads (started later). */
-async function* pieces(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer | { packId: string; place: BlobPlace }> {
+async function* pieces(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer | BlobAt> {
   let offset = 0;
-  for await (const entry of readListing(reader, listing)) {
-    if (include && !include(entry.path)) continue;
-    const header = encodeHeader(headerOf(entry));
-    yield header;
-    offset += header.length;
-    if (entry.type !== 'file') continue;
-    let size = 0;
-    for (const id of entry.chunks ?? []) {
-      const found = reader.index.find(id);
-      if (!found) throw new BlobDamagedError(`blob ${id} of ${entry.path} is not in the incremental store's index`);
-      size += found.place.size;
-      yield found; // read at its place: not looked up in the index again
+  let padding = 0;
+  for await (const part of snapshotParts(reader, listing, include)) {
+    if (!isMemberStart(part)) {
+      yield part;
+      continue;
     }
-    if (size !== entry.size) throw new BlobDamagedError(`${entry.path}: its blobs hold ${size} bytes, the listing says ${entry.size}`);
-    const padding = (BLOCK - (size % BLOCK)) % BLOCK;
     if (padding > 0) yield ZEROS.subarray(0, padding);
-    offset += size + padding;
+    const header = encodeHeader(part.header);
+    yield header;
+    const size = part.header.type === 'file' ? part.header.size : 0;
+    padding = (BLOCK - (size % BLOCK)) % BLOCK;
+    offset += header.length + size + padding;
   }
+  if (padding > 0) yield ZEROS.subarray(0, padding);
   // The end-of-archive marker (two zero blocks), padded to a whole record.
   const end = offset + 2 * BLOCK;
   yield ZEROS.subarray(0, 2 * BLOCK + ((RECORD - (end % RECORD)) % RECORD));
@@ -55,21 +87,15 @@ async function* pieces(reader: BlobReader, listing: readonly string[], include?:
  * The tar stream of the snapshot whose listing is in blobs `listing` (only the entries whose path
  * `include` accepts, when given: their blobs alone are read). Every blob is checked against its
  * id as it is read: a damaged or missing one ends the stream with a BlobDamagedError. Each buffer
- * yielded is new (the reader may keep it), unless `reuse`: then small pieces are gathered in three
- * buffers in turn, one filled again once two more were yielded, for a reader that holds on to what it
- * got from the last two chunks only (readTar, as for an archive read on a thread: archive-read.ts). A
- * rollback's stream then spares the collector a fresh MiB per MiB of small files: V8 counts each as
- * external memory, and every 64 MiB or so of them started a full collection (about 34 in a rollback of
- * the bench's tree at scale 0.15).
+ * yielded is new (the reader may keep it: a download's compressor does). A rollback and a drill do not
+ * read this stream: they take the members straight (snapshot-members.ts).
  */
-export async function* snapshotTar(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean, reuse = false): AsyncGenerator<Buffer> {
+export async function* snapshotTar(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer> {
   const source = pieces(reader, listing, include);
   const ahead: Piece[] = [];
   let started = 0;
   let sourceDone = false;
-  const ring = reuse ? [Buffer.allocUnsafe(OUT), Buffer.allocUnsafe(OUT), Buffer.allocUnsafe(OUT)] : undefined;
-  let turn = 0;
-  let out = ring ? ring[0] : Buffer.allocUnsafe(OUT);
+  let out = Buffer.allocUnsafe(OUT);
   let used = 0;
   const fill = async () => {
     while (!sourceDone && started < READ_AHEAD) {
@@ -81,7 +107,7 @@ export async function* snapshotTar(reader: BlobReader, listing: readonly string[
       const value = next.value;
       if (Buffer.isBuffer(value)) ahead.push(value);
       else {
-        const read = reader.readAt(value.packId, value.place);
+        const read = reader.readSmallAt(value.packId, value.place);
         read.catch(() => undefined); // awaited in turn below
         ahead.push(read);
         started++;
@@ -102,7 +128,7 @@ export async function* snapshotTar(reader: BlobReader, listing: readonly string[
       const big = bytes.length >= OUT / 2;
       if (used > 0 && (big || used + bytes.length > OUT)) {
         yield out.subarray(0, used);
-        out = ring ? ring[++turn % ring.length] : Buffer.allocUnsafe(OUT);
+        out = Buffer.allocUnsafe(OUT);
         used = 0;
       }
       if (big) yield bytes;

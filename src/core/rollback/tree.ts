@@ -24,7 +24,7 @@ import path from 'node:path';
 import { extractTar } from '../../archive/extract.js';
 import { flushFilesystems } from '../../archive/flush-filesystems.js';
 import { depthOf, type FolderMetas } from '../../archive/folder-metas.js';
-import { readArchive, type FileDigest } from '../../archive/archive-read.js';
+import { readArchive } from '../../archive/archive-read.js';
 import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
@@ -45,7 +45,7 @@ import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
 import { holdsDatabase, type BackupRecord, type Manifest } from '../../shared/types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from '../archive-check.js';
 import { verifyTreeBackup, type DumpFound } from '../verify/tree.js';
-import { snapshotStream } from '../snapshot-source.js';
+import { snapshotMemberStream } from '../snapshot-source.js';
 import { ChosenPathRules, isUnder, requireRestorable } from './chosen-paths.js';
 import { locatedChosenFiles } from './indexed-paths.js';
 import { localArchive, readIndexedMembers, type ArchiveOpener, type IndexedReadCount, type LocatedFile } from '../../archive/indexed-members.js';
@@ -306,23 +306,21 @@ async function stageArchive(
   const codec = codecOf(record) ?? DEFAULT_CODEC;
   // Read, hashed and inflated on a worker thread, a few MiB ahead of the parsing and checking here
   // (not hashed when the separate read above already checked the file).
-  // An incremental backup is read as the tar stream made from its snapshot; its blobs check themselves.
-  // Its buffers are reused as an archive's read on a thread are: readTar and the extraction hold on to
-  // the last two chunks only.
+  // An incremental backup is read as the members made from its snapshot; its blobs check themselves.
   const incremental = record.manifest?.incremental !== undefined;
   // Chosen files the index places are read from there alone (checked against the index's CRC-32s).
   const indexedRead: IndexedReadCount = { compressedBytes: 0 };
-  const source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> } | undefined = located
-    ? undefined
-    : incremental
-      ? await snapshotStream(archiveDir, record, chosen && ((rel) => chosen.covers(rel)), true).catch((error: unknown) => {
+  const snapshot =
+    incremental && !located
+      ? await snapshotMemberStream(archiveDir, record, chosen && ((rel) => chosen.covers(rel))).catch((error: unknown) => {
           const problem = archiveProblem(error, codec);
           if (problem) refuse(record, `it is damaged (${problem})`);
           throw error;
         })
-      : readArchive(file, { decompress: codec, hash: manifest !== undefined });
-  const checked = manifest && source?.digest ? checkedAgainst(manifest, source.digest) : undefined;
-  const members = source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead);
+      : undefined;
+  const source = located || incremental ? undefined : readArchive(file, { decompress: codec, hash: manifest !== undefined });
+  const checked = manifest && source ? checkedAgainst(manifest, source.digest) : undefined;
+  const members = snapshot?.members ?? (source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead));
   const extracted = await extractTar(members, {
     targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
     folding,
@@ -337,6 +335,7 @@ async function stageArchive(
     },
   }).catch(async (error: unknown) => {
     await source?.close();
+    await snapshot?.close();
     const problem = (checked || incremental || located) && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
     if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
     throw error;

@@ -12,12 +12,12 @@ import path from 'node:path';
 import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { readListing } from '../../archive/content/listing.js';
 import { openSnapshot, type OpenedSnapshot } from '../../archive/content/open-snapshot.js';
-import { snapshotTar } from '../../archive/content/snapshot-tar.js';
+import { snapshotMembers } from '../../archive/content/snapshot-members.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import { extractTar } from '../../archive/extract.js';
 import { readFileIndex } from '../../archive/file-index.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
-import { readTar } from '../../archive/tar-reader.js';
+import { readTar, type TarMember } from '../../archive/tar-reader.js';
 import { probeNameFolding } from '../../archive/tar-safety.js';
 import { removeTree } from '../../archive/tree-swap.js';
 import type { DatabaseTarget } from '../../engines/target.js';
@@ -131,16 +131,17 @@ async function openChecked(backupDir: string, record: BackupRecord): Promise<Ope
   }
 }
 
-/** The rollback's checked extraction into `root` (of `snapshot`'s tar stream, when given): the extracted counts, or what is wrong with the archive. */
+/** The rollback's checked extraction into `root` (of `snapshot`'s members, when given): the extracted counts, or what is wrong with the archive. */
 async function extractChecked(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, snapshot: OpenedSnapshot | undefined, options: DrillOptions): Promise<TreeCounts | string> {
   const codec = codecOf(record) ?? DEFAULT_CODEC;
-  let source: { chunks: AsyncIterable<Buffer>; close(): Promise<void>; digest?: Promise<FileDigest> };
+  let source: { members: AsyncIterable<TarMember>; close(): Promise<void>; digest?: Promise<FileDigest> };
   if (snapshot) {
-    const tar = snapshotTar(snapshot.reader, snapshot.document.listing);
-    source = { chunks: tar, close: async () => void (await tar.return(undefined)) };
+    const members = snapshotMembers(snapshot.reader, snapshot.document.listing);
+    source = { members, close: async () => void (await members.return(undefined)) };
   } else {
     try {
-      source = readArchive(archivePath(backupDir, record), { decompress: codec, hash: true });
+      const read = readArchive(archivePath(backupDir, record), { decompress: codec, hash: true });
+      source = { members: readTar(read.chunks), close: read.close, digest: read.digest };
     } catch (error) {
       const problem = archiveProblem(error, codec);
       if (problem) return problem;
@@ -152,7 +153,7 @@ async function extractChecked(root: string, backupDir: string, record: BackupRec
   let bytes = 0;
   let lastWhole: string | undefined;
   try {
-    const { counts } = await extractTar(readTar(source.chunks), {
+    const { counts } = await extractTar(source.members, {
       targets: [{ rel: '', dir: root }],
       folding: await probeNameFolding(root),
       preserveOwners: false,
