@@ -7,25 +7,48 @@
 // BusyBox) is it, and a plain `sync` (every filesystem) where that option is missing.
 import { execFile } from 'node:child_process';
 
-/** Runs `sync` with `args`; resolves to undefined, or to why it failed. */
-function runSync(args: string[]): Promise<string | undefined> {
+/** Where `sync` is looked for: on the PATH, then where Linux systems keep it (a service's PATH may be bare). */
+const SYNC_COMMANDS = ['sync', '/usr/bin/sync', '/bin/sync'];
+
+/** The outcome of one `sync`: done, failed (and why), or no such command. */
+type SyncOutcome = { ok: true } | { ok: false; why: string } | { ok: false; missing: true };
+
+function runSync(command: string, args: string[]): Promise<SyncOutcome> {
   return new Promise((resolve) => {
-    execFile('sync', args, (error, _stdout, stderr) => {
-      if (!error) return resolve(undefined);
-      const said = stderr.trim().split('\n')[0];
-      resolve(said || error.message.split('\n')[0]);
+    execFile(command, args, (error, _stdout, stderr) => {
+      if (!error) return resolve({ ok: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return resolve({ ok: false, missing: true });
+      resolve({ ok: false, why: stderr.trim().split('\n')[0] || error.message.split('\n')[0] });
     });
   });
 }
 
+/** `sync` with `args` from the first place it is found. */
+async function syncWith(args: string[]): Promise<SyncOutcome> {
+  for (const command of SYNC_COMMANDS) {
+    const outcome = await runSync(command, args);
+    if (!('missing' in outcome)) return outcome;
+  }
+  return { ok: false, missing: true };
+}
+
 export class FlushError extends Error {}
 
-/** Flushes to disk every file written on the filesystems that hold `paths` (existing paths). */
-export async function flushFilesystems(paths: string[]): Promise<void> {
+/**
+ * Flushes to disk every file written on the filesystems that hold `paths` (existing paths). Resolves to
+ * a warning when there is no `sync` command at all (a container without coreutils or BusyBox): then
+ * nothing was flushed. Throws a FlushError when `sync` fails.
+ */
+export async function flushFilesystems(paths: string[]): Promise<string | undefined> {
   const unique = [...new Set(paths)];
-  if (unique.length === 0) return;
-  const perFilesystem = await runSync(['-f', '--', ...unique]);
-  if (perFilesystem === undefined) return;
-  const whole = await runSync([]);
-  if (whole !== undefined) throw new FlushError(`the staged files could not be flushed to disk (sync -f: ${perFilesystem}; sync: ${whole})`);
+  if (unique.length === 0) return undefined;
+  const perFilesystem = await syncWith(['-f', '--', ...unique]);
+  if (perFilesystem.ok) return undefined;
+  const whole = await syncWith([]);
+  if (whole.ok) return undefined;
+  if ('missing' in whole) {
+    return `no sync command was found (on the PATH, in /usr/bin or /bin): the restored files were not flushed to disk before the swap, so a power loss soon after could leave some of them empty; install coreutils or BusyBox`;
+  }
+  const first = 'why' in perFilesystem ? perFilesystem.why : 'not found';
+  throw new FlushError(`the staged files could not be flushed to disk (sync -f: ${first}; sync: ${whole.why})`);
 }

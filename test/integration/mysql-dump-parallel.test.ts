@@ -212,10 +212,21 @@ describe('parallel dump failures', () => {
     const source = await twoTables('par_abort');
     const sink = new MemorySqlSink();
     const controller = new AbortController();
-    const onProgress = (p: { rows: number }) => {
-      if (p.rows > 0) controller.abort(new Error('cancelled (test)'));
+    // Aborted in the middle of the big table's rows, once 1 MiB reached the sink or a spool (its rows are
+    // 40 MB): progress comes at most every 200 ms, and a quick machine dumps the table in less.
+    let written = 0;
+    const abortingWrites = <T extends { write(chunk: string | Buffer): Promise<void> }>(target: T): T => {
+      const write = target.write.bind(target);
+      target.write = async (chunk) => {
+        written += chunk.length;
+        if (written > 1 << 20) controller.abort(new Error('cancelled (test)'));
+        return write(chunk);
+      };
+      return target;
     };
-    await expect(dumpMysql(source, sink, { threads: 2, openSpool: () => sink.openSpool(), signal: controller.signal, onProgress })).rejects.toThrow('cancelled (test)');
+    abortingWrites(sink);
+    const openSpool = async () => abortingWrites(await sink.openSpool());
+    await expect(dumpMysql(source, sink, { threads: 2, openSpool, signal: controller.signal })).rejects.toThrow('cancelled (test)');
     expect(await connectionsLeft(source)).toBe(0);
   });
 });

@@ -130,9 +130,10 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
     flushed.catch(() => undefined); // awaited before the swap; a failure before it is the rollback's own
     const swapFiles = async () => {
       // Refused, not failed: the database restore passes a refusal on as it is, and nothing was changed.
-      await flushed.catch((error: unknown) => {
+      const warning = await flushed.catch((error: unknown) => {
         throw new RestoreRefusedError(`${(error as Error).message}; nothing was changed`, { cause: error });
       });
+      if (warning) warnings.push(warning);
       await files.run(units, rules, staged);
     };
     let database: RestoreResult | undefined;
