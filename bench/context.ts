@@ -29,6 +29,9 @@ export interface Measured {
 
 /** Runs a command measured; the working folder is the temp folder unless given. */
 export async function measure(ctx: Context, argv: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Measured> {
+  // Untimed: what earlier runs wrote and the kernel has not yet written back is written now, so a run
+  // that flushes its own files to disk (a rollback does, before its swap) does not also pay for theirs.
+  await run(['sync'], { cwd: cwd ?? ctx.scratch.dir });
   const before = ctx.serverCpu.read();
   const result = await run(argv, { env, cwd: cwd ?? ctx.scratch.dir, timeBin: ctx.tools.time, tmpDir: ctx.scratch.dir, wallOnly: ctx.wallOnly });
   const after = ctx.serverCpu.read();
