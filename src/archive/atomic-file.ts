@@ -16,6 +16,11 @@ const ARCHIVE_MODE = 0o640;
 export interface AtomicFileOptions {
   /** Hash on the calling thread (HashHere) instead of a thread of its own (BackgroundHash). */
   hashHere?: boolean;
+  /**
+   * Never published, only read and removed (a System backup's dump before it goes into the archive):
+   * nothing is flushed to disk, as nothing needs to survive a power loss; the copy it goes into is.
+   */
+  temporary?: boolean;
 }
 
 export class AtomicFile {
@@ -32,6 +37,7 @@ export class AtomicFile {
     readonly partialPath: string,
     private readonly handle: FileHandle,
     private readonly hash: ArchiveHash,
+    private readonly temporary: boolean,
   ) {}
 
   /**
@@ -41,7 +47,7 @@ export class AtomicFile {
   static async create(finalPath: string, mode = ARCHIVE_MODE, options: AtomicFileOptions = {}): Promise<AtomicFile> {
     const partialPath = finalPath + PARTIAL_SUFFIX;
     const handle = await open(partialPath, 'wx', mode);
-    return new AtomicFile(finalPath, partialPath, handle, options.hashHere ? new HashHere() : new BackgroundHash());
+    return new AtomicFile(finalPath, partialPath, handle, options.hashHere ? new HashHere() : new BackgroundHash(), options.temporary === true);
   }
 
   get size(): number {
@@ -60,7 +66,7 @@ export class AtomicFile {
       await hashed; // the caller may reuse the buffer once this resolves
     }
     this.bytes += buffer.length;
-    if (this.bytes - this.flushedAt >= FLUSH_EVERY && !this.flushing) {
+    if (!this.temporary && this.bytes - this.flushedAt >= FLUSH_EVERY && !this.flushing) {
       this.flushedAt = this.bytes;
       this.flushing = this.handle.datasync().then(
         () => {
@@ -78,7 +84,7 @@ export class AtomicFile {
   async seal(): Promise<{ size: number; sha256: string }> {
     await this.flushing;
     if (this.flushError !== undefined) throw this.flushError;
-    await this.handle.sync();
+    if (!this.temporary) await this.handle.sync();
     await this.handle.close();
     this.sealed = true;
     return { size: this.bytes, sha256: await this.hash.digest() };
@@ -87,6 +93,7 @@ export class AtomicFile {
   /** Renames the sealed file into place: the moment it becomes visible. */
   async publish(): Promise<void> {
     if (!this.sealed) throw new Error('AtomicFile.publish() before seal()');
+    if (this.temporary) throw new Error('AtomicFile.publish() of a temporary file');
     await rename(this.partialPath, this.finalPath);
     this.done = true;
     await syncDirectory(path.dirname(this.finalPath));

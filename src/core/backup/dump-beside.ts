@@ -35,7 +35,8 @@ export async function withDumpBeside<T>(
   use: (file: string, content: DumpContent) => Promise<T>,
 ): Promise<T> {
   const dumpPath = dumpPathFor(slot.time, codec);
-  const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.${codec.extensions.db}`), undefined, { hashHere: true });
+  // Temporary: the archive it is copied into is flushed to disk, this file never needs to be.
+  const temp = await AtomicFile.create(path.join(slot.backupDir, `${slot.file}.db.${codec.extensions.db}`), undefined, { hashHere: true, temporary: true });
   onTemp(temp);
   try {
     const dump = await dumpDatabase(target, temp, codec, options);
