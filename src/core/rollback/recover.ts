@@ -18,7 +18,6 @@ import { PARTIAL_SUFFIX } from '../../repository/naming.js';
 import { dataDirOf, indexDirOf, storeDirOf } from '../../archive/content/store-layout.js';
 import { findJournals, RollbackJournal, type FilesJournal, type FoundJournal } from './journal.js';
 import { cleanUpInBackground, removalLeavesShopAlone } from './background-cleanup.js';
-import { removeWorkFolders } from './staging.js';
 import { reachedStep } from './step-pause.js';
 
 export interface SettleResult {
@@ -117,6 +116,9 @@ async function removeLeftoverFolders(files: FilesJournal): Promise<void> {
 export async function removeWorkFoldersOf(files: FilesJournal, done: string[]): Promise<void> {
   const present = [];
   for (const unit of files.units) if (await lstat(unit.work).catch(() => undefined)) present.push(unit);
+  // Imported here, not above: every job looks for rollbacks to recover, and the staging code (with the
+  // extraction and the swap) is needed only when one left work folders.
+  const { removeWorkFolders } = await import('./staging.js');
   const failed = await removeWorkFolders(present);
   for (const unit of present) if (!failed.includes(unit.work)) done.push(`removed the work folder ${unit.work}`);
   if (failed.length) throw new OperationError(`could not remove the work folder(s) ${failed.join(', ')}; remove them by hand (the shop itself is whole)`);
