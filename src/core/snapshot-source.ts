@@ -1,13 +1,13 @@
 // An incremental backup read as the tar stream a .tgz would hold, for verify (which then treats it as it
-// treats an archive) and, compressed, for a download, or as the members of that stream, for a rollback: the snapshot file checked against
-// its manifest, the stream made from its listing and blobs, each blob checked against its sha256 as it
-// is read.
+// treats an archive) and, compressed, for a download, or as the members of that stream, for a rollback:
+// the snapshot file checked against its manifest, the stream made from its listing and blobs, each blob
+// checked against its sha256 as it is read.
 import path from 'node:path';
 import { finished, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { codecNamed } from '../archive/codec/registry.js';
-import { openSnapshot } from '../archive/content/open-snapshot.js';
+import { openSnapshot, type OpenedSnapshot } from '../archive/content/open-snapshot.js';
 import { snapshotMembers } from '../archive/content/snapshot-members.js';
 import { snapshotTar } from '../archive/content/snapshot-tar.js';
 import type { TarMember } from '../archive/tar-reader.js';
@@ -22,26 +22,35 @@ export interface SnapshotStream {
 }
 
 /**
- * The tar stream of the incremental backup `record`, whose snapshot file is in `backupDir`; with
- * `include`, only the entries whose path it accepts (restoring chosen paths reads only their blobs).
+ * What `make` makes of the snapshot of the incremental backup `record` (its file in `backupDir`, checked
+ * against its manifest); the snapshot is closed when the items end, or by `close`.
  */
-export async function snapshotStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean): Promise<SnapshotStream> {
+async function fromSnapshot<T>(backupDir: string, record: BackupRecord, make: (snapshot: OpenedSnapshot) => AsyncGenerator<T>): Promise<{ items: AsyncGenerator<T>; close(): Promise<void> }> {
   const snapshot = await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
-  const tar = snapshotTar(snapshot.reader, snapshot.document.listing, include);
-  async function* chunks(): AsyncGenerator<Buffer> {
+  const made = make(snapshot);
+  async function* items(): AsyncGenerator<T> {
     try {
-      yield* tar;
+      yield* made;
     } finally {
       await snapshot.close();
     }
   }
   return {
-    chunks: chunks(),
+    items: items(),
     close: async () => {
-      await tar.return(undefined);
+      await made.return(undefined);
       await snapshot.close();
     },
   };
+}
+
+/**
+ * The tar stream of the incremental backup `record`, whose snapshot file is in `backupDir`; with
+ * `include`, only the entries whose path it accepts (restoring chosen paths reads only their blobs).
+ */
+export async function snapshotStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean): Promise<SnapshotStream> {
+  const { items, close } = await fromSnapshot(backupDir, record, (snapshot) => snapshotTar(snapshot.reader, snapshot.document.listing, include));
+  return { chunks: items, close };
 }
 
 export interface SnapshotMembers {
@@ -52,22 +61,8 @@ export interface SnapshotMembers {
 
 /** The members of the incremental backup `record` for an extraction (a rollback): see snapshotStream. */
 export async function snapshotMemberStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean): Promise<SnapshotMembers> {
-  const snapshot = await openSnapshot(path.join(backupDir, record.file), record.manifest?.archive);
-  const each = snapshotMembers(snapshot.reader, snapshot.document.listing, include);
-  async function* members(): AsyncGenerator<TarMember> {
-    try {
-      yield* each;
-    } finally {
-      await snapshot.close();
-    }
-  }
-  return {
-    members: members(),
-    close: async () => {
-      await each.return(undefined);
-      await snapshot.close();
-    },
-  };
+  const { items, close } = await fromSnapshot(backupDir, record, (snapshot) => snapshotMembers(snapshot.reader, snapshot.document.listing, include));
+  return { members: items, close };
 }
 
 /** An incremental backup as a download: a standard compressed tar, made on the fly. */

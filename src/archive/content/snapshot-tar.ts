@@ -56,8 +56,40 @@ export async function* snapshotParts(reader: BlobReader, listing: readonly strin
   }
 }
 
-/** A piece of the stream: bytes at hand, or a blob being read. */
-type Piece = Buffer | Promise<Buffer>;
+const isBlobAt = (part: object): part is BlobAt => 'packId' in part && 'place' in part;
+
+/**
+ * `parts` in order, each blob place replaced by the blob's bytes (read, decompressed and checked):
+ * up to READ_AHEAD blobs are being read at once ahead of the one the caller takes.
+ */
+export async function* readingAhead<T extends object>(reader: BlobReader, parts: AsyncGenerator<T | BlobAt>): AsyncGenerator<T | Buffer> {
+  const ahead: (T | Promise<Buffer>)[] = [];
+  let reading = 0;
+  let partsDone = false;
+  try {
+    for (;;) {
+      while (!partsDone && reading < READ_AHEAD) {
+        const next = await parts.next();
+        if (next.done) partsDone = true;
+        else if (!isBlobAt(next.value)) ahead.push(next.value);
+        else {
+          const read = reader.readSmallAt(next.value.packId, next.value.place);
+          read.catch(() => undefined); // awaited in turn below
+          ahead.push(read);
+          reading++;
+        }
+      }
+      const item = ahead.shift();
+      if (item === undefined) return;
+      if (item instanceof Promise) {
+        reading--;
+        yield await item;
+      } else yield item;
+    }
+  } finally {
+    await parts.return(undefined);
+  }
+}
 
 const isMemberStart = (part: MemberStart | BlobAt): part is MemberStart => 'header' in part;
 
@@ -91,51 +123,17 @@ async function* pieces(reader: BlobReader, listing: readonly string[], include?:
  * read this stream: they take the members straight (snapshot-members.ts).
  */
 export async function* snapshotTar(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer> {
-  const source = pieces(reader, listing, include);
-  const ahead: Piece[] = [];
-  let started = 0;
-  let sourceDone = false;
   let out = Buffer.allocUnsafe(OUT);
   let used = 0;
-  const fill = async () => {
-    while (!sourceDone && started < READ_AHEAD) {
-      const next = await source.next();
-      if (next.done) {
-        sourceDone = true;
-        break;
-      }
-      const value = next.value;
-      if (Buffer.isBuffer(value)) ahead.push(value);
-      else {
-        const read = reader.readSmallAt(value.packId, value.place);
-        read.catch(() => undefined); // awaited in turn below
-        ahead.push(read);
-        started++;
-      }
+  for await (const bytes of readingAhead(reader, pieces(reader, listing, include))) {
+    const big = bytes.length >= OUT / 2;
+    if (used > 0 && (big || used + bytes.length > OUT)) {
+      yield out.subarray(0, used);
+      out = Buffer.allocUnsafe(OUT);
+      used = 0;
     }
-  };
-  try {
-    for (;;) {
-      await fill();
-      const piece = ahead.shift();
-      if (piece === undefined) break;
-      let bytes: Buffer;
-      if (Buffer.isBuffer(piece)) bytes = piece;
-      else {
-        bytes = await piece;
-        started--;
-      }
-      const big = bytes.length >= OUT / 2;
-      if (used > 0 && (big || used + bytes.length > OUT)) {
-        yield out.subarray(0, used);
-        out = Buffer.allocUnsafe(OUT);
-        used = 0;
-      }
-      if (big) yield bytes;
-      else used += bytes.copy(out, used);
-    }
-    if (used > 0) yield out.subarray(0, used);
-  } finally {
-    await source.return(undefined);
+    if (big) yield bytes;
+    else used += bytes.copy(out, used);
   }
+  if (used > 0) yield out.subarray(0, used);
 }
