@@ -2,18 +2,29 @@
 // tree must not come back as files of zero length. Node has no syncfs, so the rollback runs `sync -f`
 // on the work folders; here a `sync` first on PATH logs how it was called and what the shop held at
 // that moment, then runs the real one. A `sync` that fails stops the rollback before the swap, with
-// one line, the shop as it was.
+// one line, the shop as it was: on the demo shop (SQLite) and on MariaDB as the shop's own user, whose
+// tables keep their checksums.
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { cliShop, type CliShop } from '../helpers/cli-shop.js';
+import { tableChecksums, withConnection } from '../helpers/mysql.js';
 import { cornerDemoShop, type CornerDemoShop } from '../helpers/corner-demo-shop.js';
 import { rollbackCleanedUp } from '../helpers/rollback-cleanup.js';
 import { fingerprintTree, ignoredInCornerShop, treeDifferences } from '../helpers/tree.js';
 
 const REAL_SYNC = '/usr/bin/sync';
 const CHANGED = 'app/flush-marker.php';
+
+/** A `sync` in a folder of its own that says no, for a PATH that finds it first. */
+async function refusingSync(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'sync'), '#!/bin/sh\necho "sync: not allowed here" >&2\nexit 1\n');
+  await chmod(path.join(dir, 'sync'), 0o755);
+  return dir;
+}
 
 describe('a rollback flushes the staged files before the swap', () => {
   let base: string;
@@ -78,5 +89,45 @@ describe('a rollback flushes the staged files before the swap', () => {
     // The work folders made and removed again in the root's parent and the media folder change only its mtime.
     expect(treeDifferences(before, await shopPrint(), 0n, ['var', 'pub/media'])).toEqual([]);
     expect(await readFile(at(CHANGED), 'utf8')).toBe('changed again\n');
+  });
+});
+
+describe('a rollback on MariaDB whose files cannot be flushed', () => {
+  let shop: CliShop;
+
+  beforeAll(async () => {
+    shop = await cliShop('flushfail', 'CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO item VALUES (1, "backed up"), (2, "kept");');
+    await mkdir(path.join(shop.root, 'app'), { recursive: true });
+    await writeFile(path.join(shop.root, 'app', 'config.php'), '<?php // backed up\n');
+  });
+
+  afterAll(async () => {
+    await shop?.drop();
+    if (shop) await rm(shop.root, { recursive: true, force: true });
+  });
+
+  it('is refused before the swap as the shop user: the tables keep their checksums, the files their bytes', async () => {
+    const made = await runCli(['backup', 'system', '--json'], shop.env);
+    expect(made.code, made.stderr).toBe(0);
+    const id = (JSON.parse(made.stdout) as { id: string }).id;
+    await withConnection(shop.shop, (conn) => conn.query('UPDATE item SET name = "changed" WHERE id = 1; INSERT INTO item VALUES (3, "added")'));
+    await writeFile(path.join(shop.root, 'app', 'config.php'), '<?php // changed\n');
+    const before = await tableChecksums(shop.shop, ['item']);
+    const tools = await refusingSync(path.join(shop.root, '..', `${path.basename(shop.root)}-tools`));
+    try {
+      const refused = await runCli(['rollback', id, '--yes'], { ...shop.env, PATH: `${tools}:${process.env.PATH ?? ''}` });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr.trim()).toBe('lifeboat: the staged files could not be flushed to disk (sync -f: sync: not allowed here; sync: sync: not allowed here); nothing was changed');
+    } finally {
+      await rm(tools, { recursive: true, force: true });
+    }
+    expect(await tableChecksums(shop.shop, ['item'])).toEqual(before);
+    expect(await readFile(path.join(shop.root, 'app', 'config.php'), 'utf8')).toBe('<?php // changed\n');
+    // With a sync that works, the same rollback puts the backup's rows and file back.
+    const rolled = await runCli(['rollback', id, '--yes'], shop.env);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    const names = await withConnection(shop.shop, async (conn) => (await conn.query('SELECT id, name FROM item ORDER BY id'))[0]);
+    expect(names).toEqual([{ id: 1, name: 'backed up' }, { id: 2, name: 'kept' }]);
+    expect(await readFile(path.join(shop.root, 'app', 'config.php'), 'utf8')).toBe('<?php // backed up\n');
   });
 });
