@@ -125,6 +125,8 @@ describe('a rollback on MariaDB whose files cannot be flushed', () => {
     expect(await readFile(path.join(shop.root, 'app', 'config.php'), 'utf8')).toBe('<?php // changed\n');
     // With a sync that works, the same rollback puts the backup's rows and file back.
     const rolled = await runCli(['rollback', id, '--yes'], shop.env);
+    // Its work folder, beside the root in the run's shared temp folder, is removed by a detached process.
+    await rollbackCleanedUp(path.join(shop.root, 'var/lifeboat'));
     expect(rolled.code, rolled.stderr).toBe(0);
     const names = await withConnection(shop.shop, async (conn) => (await conn.query('SELECT id, name FROM item ORDER BY id'))[0]);
     expect(names).toEqual([{ id: 1, name: 'backed up' }, { id: 2, name: 'kept' }]);
