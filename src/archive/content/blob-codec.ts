@@ -1,17 +1,13 @@
 // A blob as it is stored: its id is the sha256 of its plain bytes; its stored bytes are one zstd frame
 // (with zstd's content checksum) or the plain bytes themselves, for already-compressed media and for
-// anything zstd does not make smaller. Compressing and decompressing run on libuv's thread pool (zlib's
-// zstd streams), so the thread that reads and chunks files, or parses the tar stream, keeps going.
+// anything zstd does not make smaller. Compressing runs on a worker thread (blob-compressor.ts),
+// decompressing on libuv's thread pool (zlib's zstd streams), so the thread that reads and chunks files,
+// or parses the tar stream, keeps going.
 import { createHash } from 'node:crypto';
 import { createZstdDecompress, zstdDecompressSync } from 'node:zlib';
-import type { FrameCompressor } from '../codec/codec.js';
-import { zstd } from '../codec/zstd.js';
 
-/** Streams compressing at once: libuv's pool has 4 threads, and the hashing needs some too. */
-const COMPRESSING_LANES = 3;
-
-/** zstd's default level: a fraction of gzip's time for a similar size. */
-export const BLOB_LEVEL = 3;
+/** Streams decompressing at once: libuv's pool has 4 threads, and the hashing needs some too. */
+const DECOMPRESSING_LANES = 3;
 
 export interface EncodedBlob {
   /** The bytes that go into a pack. */
@@ -27,39 +23,6 @@ export interface EncodedBlob {
  */
 export function blobId(plain: Uint8Array): string {
   return createHash('sha256').update(plain).digest('hex');
-}
-
-/**
- * Compresses blobs on a few long-lived zstd streams (the codec's frame compressors: each blob one frame
- * with its content size and checksum), each blob on the stream with the least waiting. A one-shot
- * zstdCompress per blob builds a compressor per call: for thousands of small files that was most of the
- * work, and with many files in flight hundreds of compressors at once held over 400 MiB.
- */
-export class BlobCompressor {
-  private readonly lanes: { compressor: FrameCompressor; waiting: number }[];
-
-  constructor(lanes = COMPRESSING_LANES) {
-    this.lanes = Array.from({ length: lanes }, () => ({ compressor: zstd.compressor(BLOB_LEVEL, 256 << 10), waiting: 0 }));
-  }
-
-  /** The bytes to store for `plain`: compressed unless `asIs` (already-compressed media) or it would not shrink. */
-  async encode(plain: Buffer, asIs: boolean): Promise<EncodedBlob> {
-    if (asIs || plain.length < 64) return { stored: plain, zstd: false };
-    const lane = this.lanes.reduce((a, b) => (b.waiting < a.waiting ? b : a));
-    lane.waiting++;
-    let pieces: Buffer[];
-    try {
-      pieces = await lane.compressor.compress(plain);
-    } finally {
-      lane.waiting--;
-    }
-    const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
-    return length < plain.length ? { stored: pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, length), zstd: true } : { stored: plain, zstd: false };
-  }
-
-  close(): void {
-    for (const lane of this.lanes) lane.compressor.close();
-  }
 }
 
 /** One long-lived zstd decompressing stream: each write is one whole frame, and its output is that frame's content. */
@@ -128,7 +91,7 @@ class FrameDecoder {
  * times as long, most of it the system's), the sha256 here.
  */
 export class BlobDecoder {
-  private readonly lanes = Array.from({ length: COMPRESSING_LANES }, () => new FrameDecoder());
+  private readonly lanes = Array.from({ length: DECOMPRESSING_LANES }, () => new FrameDecoder());
 
   /** A blob's plain bytes from its stored ones, checked against its id (and its size). */
   async decode(id: string, stored: Buffer, zstd: boolean, size: number): Promise<Buffer> {

@@ -34,11 +34,22 @@ export const PACK_MAGIC_ZSTD = Buffer.from('LBPACK02', 'latin1');
 const TABLE_LEVEL = 3;
 const compressTable = promisify(zstdCompress);
 
+/**
+ * Stored blobs are written to the pack file in batches of about this many bytes: each write is a
+ * handover to the thread pool that cost the calling thread about 30 µs, once per blob before (half a
+ * second of a first incremental backup of the 0.15 tree, most blobs being small files).
+ */
+const WRITE_BATCH = 1 << 20;
+
 interface OpenPack {
   handle: FileHandle;
   partialPath: string;
+  /** The pack's length so far, the batch not yet written included. */
   offset: number;
   blobs: BlobPlace[];
+  /** Stored blobs appended but not yet written, and their bytes. */
+  batch: Buffer[];
+  batchBytes: number;
 }
 
 export class PackWriter {
@@ -63,7 +74,7 @@ export class PackWriter {
     private readonly onSealed: (pack: PackRecord) => Promise<void> = async () => undefined,
   ) {}
 
-  /** Appends a stored blob; resolves once it is written (the caller may then drop its buffer). */
+  /** Appends a stored blob; resolves once it is written or batched (the caller may then drop its buffer). */
   add(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer): Promise<void> {
     const done = this.queue.then(() => this.append(blob, stored));
     this.queue = done.catch((error: unknown) => {
@@ -77,11 +88,13 @@ export class PackWriter {
     // Blobs still compressing when the backup failed arrive after abort(): they must not open a pack.
     if (this.aborted) throw new Error('the pack writer was aborted');
     const pack = this.current ?? (this.current = await this.openPack());
-    for (let at = 0; at < stored.length; ) at += (await pack.handle.write(stored, at, stored.length - at)).bytesWritten;
+    pack.batch.push(stored);
+    pack.batchBytes += stored.length;
     pack.blobs.push({ ...blob, offset: pack.offset, length: stored.length });
     pack.offset += stored.length;
     this.bytes += stored.length;
     if (pack.offset >= PACK_TARGET || pack.blobs.length >= PACK_MAX_BLOBS) this.closeCurrent();
+    else if (pack.batchBytes >= WRITE_BATCH) await writeBatch(pack);
   }
 
   private async openPack(): Promise<OpenPack> {
@@ -90,7 +103,7 @@ export class PackWriter {
     await this.beforePack();
     const partialPath = path.join(dataDir, `.${randomBytes(8).toString('hex')}.partial`);
     this.partials.add(partialPath);
-    return { handle: await open(partialPath, 'wx', 0o640), partialPath, offset: 0, blobs: [] };
+    return { handle: await open(partialPath, 'wx', 0o640), partialPath, offset: 0, blobs: [], batch: [], batchBytes: 0 };
   }
 
   /** Ends the current pack: its table is written here, the flush and rename go on in the background. */
@@ -110,7 +123,9 @@ export class PackWriter {
     tail.writeUInt32LE(stored.length, 0);
     PACK_MAGIC_ZSTD.copy(tail, 4);
     const trailer = Buffer.concat([stored, tail]);
-    for (let at = 0; at < trailer.length; ) at += (await pack.handle.write(trailer, at, trailer.length - at)).bytesWritten;
+    pack.batch.push(trailer);
+    pack.batchBytes += trailer.length;
+    await writeBatch(pack);
     this.bytes += trailer.length;
     await pack.handle.datasync();
     await pack.handle.close();
@@ -146,4 +161,16 @@ export class PackWriter {
     for (const partial of this.partials) await unlink(partial).catch(() => undefined);
     for (const pack of this.written) await unlink(packPathOf(this.storeDir, pack.id)).catch(() => undefined);
   }
+}
+
+/** Writes the pack's batch of stored bytes to its file, in one call (no copy: a batch is mostly a few big media chunks or many small blobs). */
+async function writeBatch(pack: OpenPack): Promise<void> {
+  const { batch, batchBytes } = pack;
+  pack.batch = [];
+  pack.batchBytes = 0;
+  const { bytesWritten } = await pack.handle.writev(batch);
+  if (bytesWritten === batchBytes) return;
+  // A short write (a full disk says so on the next call): the rest, written on until it fails.
+  const rest = Buffer.concat(batch, batchBytes).subarray(bytesWritten);
+  for (let at = 0; at < rest.length; ) at += (await pack.handle.write(rest, at, rest.length - at)).bytesWritten;
 }
