@@ -3,10 +3,10 @@
 // of a first incremental backup of the bench's 0.15 tree, whose blobs are mostly small files. Here blobs
 // are gathered into one buffer and sent together; the worker compresses each into one zstd frame
 // (blob-compress-worker.ts), and the frames come back together in one buffer that is handed over, not
-// copied. The buffers the batches are sent in come back
-// and are filled again: handed-over buffers left for the worker's rare garbage collections added about
-// 50 MiB to the backup's peak memory.
+// copied. The buffers the batches are sent in come back and are filled again, rather than left for the
+// worker's rare garbage collections.
 import type { Worker } from 'node:worker_threads';
+import { constants, zstdCompressSync } from 'node:zlib';
 import type { CompressBatch, CompressReply } from '../blob-compress-worker.js';
 import { SMALL_HEAP, startWorker } from '../worker-module.js';
 import type { EncodedBlob } from './blob-codec.js';
@@ -39,10 +39,21 @@ export class BlobCompressor {
   /** Buffers back from the worker, to send the next batches in. */
   private readonly spare: ArrayBuffer[] = [];
 
+  /** Whether the thread runs: until it does, blobs are compressed on the calling thread. */
+  private online = false;
+
+  constructor() {
+    // Started now, not at the first blob: a thread takes 70-150 ms to start, and a second backup's walk
+    // waited for it at its first changed file while its queue of entries filled up (see encode).
+    this.start();
+  }
+
   /** The bytes to store for `plain`: compressed unless `asIs` (already-compressed media) or it would not shrink. */
   encode(plain: Buffer, asIs: boolean): Promise<EncodedBlob> {
     if (asIs || plain.length < TOO_SHORT) return Promise.resolve({ stored: plain, zstd: false });
     if (this.failure) return Promise.reject(this.failure);
+    // Until the thread runs, here: a backup with few changed files is then not held up by its start.
+    if (!this.online) return Promise.resolve(compressNow(plain));
     return new Promise<EncodedBlob>((resolve, reject) => {
       this.batch.push({ plain, resolve, reject });
       this.batchBytes += plain.length;
@@ -109,6 +120,7 @@ export class BlobCompressor {
     if (this.worker) return this.worker;
     const worker = startWorker('blob-compress-worker', { workerData: { level: BLOB_LEVEL }, resourceLimits: SMALL_HEAP });
     worker.unref(); // a backup that failed without closing this must not hang the process
+    worker.once('online', () => (this.online = true));
     worker.on('message', (reply: CompressReply) => this.received(reply));
     const stop = (error: Error) => this.fail(error);
     worker.on('error', stop);
@@ -134,4 +146,12 @@ export class BlobCompressor {
     this.fail(new Error('the blob compressor was closed'));
     void worker.terminate();
   }
+}
+
+const SYNC_OPTIONS = { params: { [constants.ZSTD_c_compressionLevel]: BLOB_LEVEL, [constants.ZSTD_c_checksumFlag]: 1 } };
+
+/** The blob compressed as the worker does it, on the calling thread. */
+function compressNow(plain: Buffer): EncodedBlob {
+  const frame = zstdCompressSync(plain, SYNC_OPTIONS);
+  return frame.length < plain.length ? { stored: frame, zstd: true } : { stored: plain, zstd: false };
 }
