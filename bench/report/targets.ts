@@ -209,6 +209,7 @@ export function extraRatios(t: TargetInputs): InfoRatio[] {
   if (t.treeRestore) {
     out.push(quotient('tree rollback until its old tree was removed / by hand (rm -rf included)', untilCleaned(get(t.treeRestore, 'lifeboat')), get(t.treeRestore, 'tar-replace'), 'seconds'));
     out.push(quotient('tree rollback (over the full tree) / tar -xzf into an empty folder', get(t.treeRestore, 'lifeboat'), get(t.treeRestore, 'tar-xzf'), 'seconds'));
+    out.push(quotient('tree rollback / by hand, durable (sync -f before the swap)', get(t.treeRestore, 'lifeboat'), get(t.treeRestore, 'tar-replace-sync'), 'seconds'));
   }
   if (t.incremental) {
     const restore = t.incremental.restore;

@@ -218,6 +218,19 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
       },
     },
     {
+      // Lifeboat's rollback makes the staged tree durable before its swap (a power loss must not bring
+      // the shop back as empty files); the reference above does not. The same by hand, durable: the
+      // extracted tree flushed (`sync -f`, one syncfs) before the swap.
+      c: contestant('tar-replace-sync', 'extra: by hand, durable: the same with sync -f before the swap', false, noTar),
+      once: async () => {
+        const shop = await shopOf('tar-replace-sync');
+        const [fresh, old] = [sh(`${shop}.new`), sh(`${shop}.old`)];
+        const script = `mkdir ${fresh} && tar -xzf ${sh(tgz)} -C ${fresh} && sync -f ${fresh} && mv ${sh(shop)} ${old} && mv ${fresh} ${sh(shop)} && rm -rf ${old}`;
+        const { result, sample } = await measure(ctx, shell(script));
+        return settle('tar-replace-sync', await verified(result.code === 0 ? sample : { ...sample, ok: false, note: failureLine(result) }, want, shop));
+      },
+    },
+    {
       c: contestant('tar-xzf', 'extra: tar -xzf into an empty folder', false, noTar),
       once: async () => {
         const dir = await folders.fresh('tar');
