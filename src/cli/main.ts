@@ -84,9 +84,13 @@ Exit codes: 0 ok, 1 failed, 2 bad usage or configuration.`,
 export async function main(argv: string[]): Promise<number> {
   // Output piped into a reader that stopped (`lifeboat list | head -1`): the rest of it goes nowhere,
   // and the command itself finishes (a backup is not cut short because its printout was not wanted).
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+  // The log too: a rollback whose log lines met a closed pipe died half-way, and the next command's
+  // recovery undid it.
+  for (const output of [process.stdout, process.stderr]) {
+    output.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   const program = buildProgram();
   try {
     configureLog(process.env);
