@@ -213,7 +213,10 @@ describe('parallel dump failures', () => {
     const sink = new MemorySqlSink();
     const controller = new AbortController();
     // Aborted in the middle of the big table's rows, once 1 MiB reached the sink or a spool (its rows are
-    // 40 MB): progress comes at most every 200 ms, and a quick machine dumps the table in less.
+    // 40 MB): progress comes at most every 200 ms, and a quick machine dumps the table in less. Or after
+    // 3 s, whatever the dump has written: a dump held up on the shared server (another test's lock) must
+    // stop on abort as well, and the test must not wait for writes that may not come.
+    const deadline = setTimeout(() => controller.abort(new Error('cancelled (test)')), 3000);
     let written = 0;
     const abortingWrites = <T extends { write(chunk: string | Buffer): Promise<void> }>(target: T): T => {
       const write = target.write.bind(target);
@@ -227,6 +230,22 @@ describe('parallel dump failures', () => {
     abortingWrites(sink);
     const openSpool = async () => abortingWrites(await sink.openSpool());
     await expect(dumpMysql(source, sink, { threads: 2, openSpool, signal: controller.signal })).rejects.toThrow('cancelled (test)');
+    clearTimeout(deadline);
+    expect(await connectionsLeft(source)).toBe(0);
+  });
+  it('stops on abort while another session holds a lock the dump waits for', async () => {
+    const source = await twoTables('par_abort_locked');
+    const controller = new AbortController();
+    // A session that keeps the big table write-locked: the dump's reads of it wait for the lock, and a
+    // cancelled backup must not wait with them (the lock's holder can be a long migration).
+    const holder = await openConnection(source);
+    try {
+      await holder.query('LOCK TABLES big WRITE');
+      setTimeout(() => controller.abort(new Error('cancelled (test)')), 1000);
+      await expect(dumpMysql(source, new MemorySqlSink(), { threads: 2, signal: controller.signal })).rejects.toThrow('cancelled (test)');
+    } finally {
+      await holder.end();
+    }
     expect(await connectionsLeft(source)).toBe(0);
   });
 });
