@@ -3,12 +3,13 @@
 // it first with its codec and hands over the inflated data. Inflating here, with this thread's own event
 // loop driving the decompressor, keeps decompression going while the main thread is busy parsing what
 // came before: driven from the main thread, zlib waited for it between every two chunks.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { CompressionName } from '../shared/types.js';
 import { codecNamed } from './codec/registry.js';
 import { feedFile } from './file-feed.js';
+import { onInput } from './worker-input.js';
 
 export interface ArchiveReadWorkerInput {
   file: string;
@@ -31,16 +32,14 @@ export interface TakenChunk {
 const CHUNK = 1 << 20;
 const INFLATED_CHUNK = 2 << 20;
 
-const port = parentPort;
-if (!port) throw new Error('archive-read-worker.js runs as a worker thread');
-const { file, codec, hash: hashing } = workerData as ArchiveReadWorkerInput;
-const inflate = codec !== undefined;
+const port = parentPort as NonNullable<typeof parentPort>;
 /**
  * Buffers that exist at all: raw, chunks read ahead; inflated, also the two the consumer may still
  * hold (see archive-read.ts).
  */
-const BUFFERS = inflate ? 6 : 4;
-const hash = hashing ? createHash('sha256') : undefined;
+const RAW_BUFFERS = 4;
+const INFLATED_BUFFERS = 6;
+let hash: Hash | undefined;
 let bytes = 0;
 let stopped = false;
 
@@ -79,10 +78,10 @@ function readRaw(fd: number, data: ArrayBuffer): void {
   }
 }
 
-function raw(): void {
+function raw(file: string): void {
   const fd = openSync(file, 'r');
-  port?.on('message', ({ data }: TakenChunk) => readRaw(fd, data));
-  for (let i = 0; i < BUFFERS; i++) readRaw(fd, new ArrayBuffer(CHUNK));
+  port.on('message', ({ data }: TakenChunk) => readRaw(fd, data));
+  for (let i = 0; i < RAW_BUFFERS; i++) readRaw(fd, new ArrayBuffer(CHUNK));
 }
 
 /**
@@ -91,7 +90,7 @@ function raw(): void {
  * collector, which with a fresh buffer per chunk let dead ones pile up to over 256 MiB. Equal-sized chunks also bound
  * what the consumer holds: a member's header or a small file (1 MiB at most) spans two chunks at most.
  */
-function inflated(name: CompressionName): void {
+function inflated(file: string, name: CompressionName): void {
   const decompressor = codecNamed(name).createDecompressor();
   const free: ArrayBuffer[] = [];
   let made = 0;
@@ -109,7 +108,7 @@ function inflated(name: CompressionName): void {
   const take = (chunk: Buffer) => {
     for (let at = 0; at < chunk.length; ) {
       if (!current) {
-        if (free.length === 0 && made < BUFFERS) {
+        if (free.length === 0 && made < INFLATED_BUFFERS) {
           free.push(new ArrayBuffer(INFLATED_CHUNK));
           made++;
         }
@@ -128,7 +127,7 @@ function inflated(name: CompressionName): void {
     }
   };
   decompressor.on('data', take);
-  port?.on('message', ({ data }: TakenChunk) => {
+  port.on('message', ({ data }: TakenChunk) => {
     free.push(data);
     const left = waiting;
     waiting = undefined;
@@ -146,9 +145,13 @@ function inflated(name: CompressionName): void {
   });
 }
 
-try {
-  if (codec) inflated(codec);
-  else raw();
-} catch (error) {
-  fail(error);
-}
+// The input may come after the thread started (worker-input.ts: a rollback starts it ahead).
+onInput<ArchiveReadWorkerInput>(({ file, codec, hash: hashing }) => {
+  hash = hashing ? createHash('sha256') : undefined;
+  try {
+    if (codec) inflated(file, codec);
+    else raw(file);
+  } catch (error) {
+    fail(error);
+  }
+});

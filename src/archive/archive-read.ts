@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { Codec } from './codec/codec.js';
 import type { ArchiveReadWorkerInput, ArchiveReadWorkerMessage, TakenChunk } from './archive-read-worker.js';
 import { Channel } from './channel.js';
-import { SMALL_HEAP, startWorker } from './worker-module.js';
+import { SMALL_HEAP, startAhead, startWorker } from './worker-module.js';
 
 export interface FileDigest {
   bytes: number;
@@ -29,6 +29,9 @@ export interface ArchiveRead {
   /** Stops the reading (after a failure elsewhere); `chunks` ends. */
   close(): Promise<void>;
 }
+
+/** Starts readArchive's thread before it is needed (startAhead); the function returned stops it if unused. */
+export const startArchiveReadAhead = () => startAhead('archive-read-worker', { resourceLimits: SMALL_HEAP });
 
 /** Reads `file` on a worker thread, decompressed with `decompress` when given, hashed unless `hash` is false. */
 export function readArchive(file: string, options: { decompress?: Codec; hash?: boolean }): ArchiveRead {

@@ -4,10 +4,11 @@
 // comes in one buffer (tree-write-batch.ts); the buffer goes back with the answer, to be filled again.
 // After a failure every later batch is answered with the same failure and nothing more is written.
 import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { createsExactly, createsOwnedBy, type Creation } from './creation-probe.js';
 import { setFolderMetaSync } from './folder-metas.js';
 import { FIELDS, OP_FILE, OP_FOLDER_META, OPS_AT, type WriteBatch } from './tree-write-batch.js';
+import { onInput } from './worker-input.js';
 
 /** The answer to a batch: its buffer back, and the failure that stopped the writing, if any. */
 export interface WriteAnswer {
@@ -24,9 +25,10 @@ export interface TreeWriteWorkerInput {
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
-const port = parentPort;
-if (!port) throw new Error('tree-write-worker.js runs as a worker thread');
-const { preserveOwners, creation } = workerData as TreeWriteWorkerInput;
+const port = parentPort as NonNullable<typeof parentPort>;
+// Set from the input (onInput: the thread may be started before a rollback knows them).
+let preserveOwners = false;
+let creation: Creation | undefined;
 
 let failure: WriteAnswer['failure'];
 
@@ -73,7 +75,7 @@ function makeFolder(abs: string, mode: number): void {
   }
 }
 
-port.on('message', ({ count, paths, data }: WriteBatch) => {
+function writeBatch({ count, paths, data }: WriteBatch): void {
   if (!failure) {
     const bytes = Buffer.from(data);
     const fields = new Float64Array(data, OPS_AT, count * FIELDS);
@@ -99,4 +101,9 @@ port.on('message', ({ count, paths, data }: WriteBatch) => {
   }
   const answer: WriteAnswer = failure ? { data, failure } : { data };
   port.postMessage(answer, [data]);
+}
+
+onInput<TreeWriteWorkerInput>((input) => {
+  ({ preserveOwners, creation } = input);
+  port.on('message', writeBatch);
 });

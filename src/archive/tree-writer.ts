@@ -7,7 +7,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Creation } from './creation-probe.js';
 import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_FOLDER_META, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
 import type { TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
-import { SMALL_HEAP, startWorker } from './worker-module.js';
+import { SMALL_HEAP, startAhead, startWorker } from './worker-module.js';
 
 export { SMALL_FILE } from './tree-write-batch.js';
 /** Batches sent and not answered yet: bounds the memory when the disk is slower than the archive. */
@@ -20,6 +20,9 @@ export interface FileMeta {
   /** Modification time in seconds, for utimes. */
   mtime: number;
 }
+
+/** Starts TreeWriterThread's thread before it is needed (startAhead); the function returned stops it if unused. */
+export const startTreeWriterAhead = () => startAhead('tree-write-worker', { resourceLimits: SMALL_HEAP });
 
 export class TreeWriterThread {
   private readonly worker: Worker;

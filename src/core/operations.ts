@@ -26,6 +26,7 @@ import { anonymizedColumns } from './backup/anonymize-columns.js';
 import { requireStrippedConsent } from './rollback/stripped-consent.js';
 import { effectiveIncremental } from './backup/incremental-setting.js';
 import { normaliseChosenPaths } from './rollback/chosen-paths.js';
+import { startRollbackThreads } from './rollback/threads-ahead.js';
 
 export interface JobOptions {
   /** Put the shop into maintenance mode for the job (restored afterwards, also on failure). */
@@ -263,6 +264,7 @@ export async function rollBack(
   let safety: BackupRecord | undefined;
   const isDatabase = record.type === 'db';
   const target = databaseFor(settings, holdsDatabase(record.type));
+  const stopUnusedThreads = startRollbackThreads(record, paths !== undefined);
   const { jobId, result } = await runJob({
     ...shopJob(settings, request),
     kind: 'rollback',
@@ -311,8 +313,12 @@ export async function rollBack(
         );
       } finally {
         repository.close();
+        await stopUnusedThreads();
       }
     },
+  }).catch(async (error: unknown) => {
+    await stopUnusedThreads(); // refused before its work began
+    throw error;
   });
   return { jobId, outcome: result, ...(safety ? { safetyBackup: safety } : {}) };
 }

@@ -9,8 +9,12 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feedFileHashed, readArchive } from '../../src/archive/archive-read.js';
+import { feedFileHashed, readArchive, startArchiveReadAhead } from '../../src/archive/archive-read.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { gzip } from '../../src/archive/codec/gzip.js';
+import { waitsAhead } from '../../src/archive/worker-module.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -118,5 +122,35 @@ describe('reading an archive on a worker thread', () => {
     });
     await expect(feedFileHashed(archive, stopped)).rejects.toThrow('not read to its end');
     expect(writes).toBeLessThan(6);
+  });
+
+  it('takes a thread started ahead: the same bytes and digest, raw and inflated, and a second read starts its own', async () => {
+    const stopRaw = startArchiveReadAhead();
+    expect(waitsAhead('archive-read-worker')).toBe(true);
+    const raw = readArchive(archive, {});
+    expect(waitsAhead('archive-read-worker')).toBe(false); // taken
+    expect((await collect(raw.chunks)).equals(archiveBytes)).toBe(true);
+    expect(await raw.digest).toEqual({ bytes: archiveBytes.length, sha256: sha256(archiveBytes) });
+    await stopRaw(); // taken: nothing to stop
+    startArchiveReadAhead();
+    const inflated = readArchive(archive, { decompress: gzip });
+    expect(waitsAhead('archive-read-worker')).toBe(false);
+    expect((await collect(inflated.chunks)).equals(content)).toBe(true);
+    expect((await inflated.digest).sha256).toBe(sha256(archiveBytes));
+    const again = readArchive(archive, { decompress: gzip, hash: false }); // none ahead now
+    expect((await collect(again.chunks)).equals(content)).toBe(true);
+  });
+
+  it('stops a thread started ahead that nothing took, and such a thread keeps no process alive', async () => {
+    const stop = startArchiveReadAhead();
+    await stop();
+    expect(waitsAhead('archive-read-worker')).toBe(false);
+    const read = readArchive(archive, {}); // a thread of its own: the stopped one is not taken
+    expect((await collect(read.chunks)).equals(archiveBytes)).toBe(true);
+    // A process that starts one and never takes it ends by itself (the CLI after a refused rollback).
+    const module = fileURLToPath(new URL('../../dist/archive/archive-read.js', import.meta.url));
+    const script = `const m = await import(${JSON.stringify(module)}); m.startArchiveReadAhead(); console.log('started');`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 30_000 });
+    expect(stdout.trim()).toBe('started');
   });
 });

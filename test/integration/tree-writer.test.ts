@@ -6,7 +6,8 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SMALL_FILE, TreeWriterThread } from '../../src/archive/tree-writer.js';
+import { SMALL_FILE, startTreeWriterAhead, TreeWriterThread } from '../../src/archive/tree-writer.js';
+import { waitsAhead } from '../../src/archive/worker-module.js';
 
 describe('the writing thread of an extraction', () => {
   let root: string;
@@ -16,12 +17,16 @@ describe('the writing thread of an extraction', () => {
     root = await mkdtemp(path.join(tmpdir(), 'lifeboat-writer-'));
   });
 
-  it('writes every file whole, with its mode and mtime, across many batches', async () => {
+  // A rollback starts the thread ahead (its input comes as its first message), a test does not.
+  it.each([['started with it', false], ['started ahead', true]])('writes every file whole, with its mode and mtime, across many batches (thread %s)', async (_, ahead) => {
+    if (ahead) startTreeWriterAhead();
+    expect(waitsAhead('tree-write-worker')).toBe(ahead);
     const writer = new TreeWriterThread(false);
+    expect(waitsAhead('tree-write-worker')).toBe(false);
     const files = new Map<string, { data: Buffer; mode: number; mtime: number }>();
     try {
       for (let folder = 0; folder < 12; folder++) {
-        const dir = path.join(root, 'tree', `d${folder}`, 'ünïcode €');
+        const dir = path.join(root, `tree-${ahead}`, `d${folder}`, 'ünïcode €');
         await writer.mkdir(dir);
         for (let i = 0; i < 60; i++) {
           const size = i === 0 ? 0 : i % 20 === 0 ? SMALL_FILE : (i * 7919) % 90_000;
