@@ -4,8 +4,9 @@
 // the walk on the worker and the one on this thread (with a test hook) list the same entries with the
 // same warnings; every line is what JSON.stringify of its entry gives, keys in the listing's order; a
 // backup of the unchanged tree stores nothing and lists the same blobs; after a chmod, a touch and
-// edits, exactly those files are read, and the listing holds their new status and contents.
-import { appendFile, chmod, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+// edits, exactly those files are read, and the listing holds their new status and contents; a
+// cancelled backup stops (its walking thread with it) and leaves nothing.
+import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { DatabaseSync } from 'node:sqlite';
 import path from 'node:path';
@@ -127,6 +128,14 @@ describe("an incremental backup's walk on a worker thread", () => {
     expect(JSON.stringify(entries.get('lib/hard-a.txt'))).toBe(firstByPath.get('lib/hard-a.txt'));
     expect(JSON.stringify(entries.get('app/links/hard-b.txt'))).toBe(firstByPath.get('app/links/hard-b.txt'));
     expect(entries.get('lib/hard-c.txt')).toMatchObject({ type: 'hardlink', target: 'app/links/hard-b.txt' }); // the first name in walk order
+  });
+
+  it('stops the walking thread and rejects when the backup is cancelled, leaving no backup', async () => {
+    const before = (await readdir(shop.backupDir)).sort();
+    const cancel = new AbortController();
+    const cancelled = createIncrementalBackup('code', shop, undefined, { signal: cancel.signal, onProgress: () => cancel.abort() });
+    await expect(cancelled).rejects.toThrow(/abort/i);
+    expect((await readdir(shop.backupDir)).sort()).toEqual(before);
   });
 
   it('follows the symlinked media root, and a second backup takes the media from the first listing', async () => {
