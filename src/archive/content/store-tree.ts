@@ -140,7 +140,7 @@ export async function storeTree(root: string, writer: BlobWriter, listing: Listi
     for (let i = 0; i < f.length; ) {
       options.signal?.throwIfAborted();
       const kind = f[i];
-      last = f[i + 1];
+      if (kind !== WALK_WARNING) last = f[i + 1];
       if (kind === WALK_FILE) {
         await addFile(f[i + 1], f[i + 2], f[i + 3], f[i + 4], f[i + 5]);
         i += 6;
