@@ -37,3 +37,30 @@ export class Channel<T> {
     }
   }
 }
+
+/**
+ * The items `produce` emits, produced on this thread as they are taken: each emit waits until the
+ * consumer took the item (so that the producer is never ahead of the consumer by more than one), and
+ * fails once the consumer left.
+ */
+export async function* producedHere<T>(produce: (emit: (item: T) => Promise<void>) => Promise<void>, signal?: AbortSignal): AsyncGenerator<T> {
+  let taken: (() => void) | undefined;
+  let stopped = false;
+  const channel = new Channel<T>(() => taken?.());
+  const producing = produce(async (item) => {
+    const wasTaken = new Promise<void>((resolve) => (taken = resolve));
+    channel.push(item);
+    await wasTaken;
+    if (stopped) throw new Error('the consumer stopped reading');
+  }).then(
+    () => channel.end(),
+    (error: Error) => channel.end(error),
+  );
+  try {
+    yield* channel.take(signal);
+  } finally {
+    stopped = true;
+    taken?.();
+    await producing;
+  }
+}

@@ -4,6 +4,7 @@
 // buffer per batch made the garbage collector run several times as often. The walk waits while
 // MAX_IN_FLIGHT batches are not packed yet, so memory stays bounded when the main thread falls behind.
 import { parentPort, workerData } from 'node:worker_threads';
+import { InFlight } from './in-flight.js';
 import { readTreeBatches, SLAB, type TreeRecord } from './tree-read.js';
 import { TreeRules, type TreeRulesOptions } from './tree-rules.js';
 import type { FileIdentity } from './walk.js';
@@ -32,13 +33,11 @@ const port = parentPort;
 if (!port) throw new Error('tree-read-worker.js runs as a worker thread');
 const input = workerData as TreeReadWorkerInput;
 
-let inFlight = 0;
-let wake: (() => void) | undefined;
+const inFlight = new InFlight(MAX_IN_FLIGHT);
 const spareSlabs: Buffer[] = [];
 port.on('message', ({ data }: PackedBatch) => {
   if (data.byteLength === SLAB) spareSlabs.push(Buffer.from(data));
-  inFlight--;
-  wake?.();
+  inFlight.answered();
 });
 const takeSlab = () => spareSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB);
 
@@ -51,8 +50,7 @@ try {
     // The batch's buffer is a whole ArrayBuffer of its own (allocUnsafeSlow), so it can be handed over.
     const whole = data.buffer as ArrayBuffer;
     send({ type: 'batch', records, data: whole, length: data.length }, [whole]);
-    inFlight++;
-    while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
+    await inFlight.sent();
   };
   await readTreeBatches(input.root, options, emit, takeSlab);
   send({ type: 'done' });

@@ -2,7 +2,7 @@
 // walk and the reads overlap with the tar and gzip work of the main thread (a System backup's main
 // thread was its bottleneck, a third of it in those system calls); or on this thread when a test hook
 // must run before each file is opened.
-import { Channel } from './channel.js';
+import { Channel, producedHere } from './channel.js';
 import { readTreeBatches, type TreeBatch, type TreeReadOptions } from './tree-read.js';
 import type { PackedBatch, TreeReadWorkerInput, TreeReadWorkerMessage } from './tree-read-worker.js';
 import { startWorker } from './worker-module.js';
@@ -40,27 +40,9 @@ function onWorker(root: string, options: TreeReadOptions): TreeRead {
   };
 }
 
-async function* onThisThread(root: string, options: TreeReadOptions): AsyncGenerator<TreeBatch> {
-  let taken: (() => void) | undefined;
-  let stopped = false;
-  const channel = new Channel<TreeBatch>(() => taken?.());
+function onThisThread(root: string, options: TreeReadOptions): AsyncGenerator<TreeBatch> {
   // One batch at a time: the reader waits until the packer is done with it, and stops when it left.
-  const reading = readTreeBatches(root, options, async (batch) => {
-    const wasTaken = new Promise<void>((resolve) => (taken = resolve));
-    channel.push(batch);
-    await wasTaken;
-    if (stopped) throw new Error('the packer stopped reading');
-  }).then(
-    () => channel.end(),
-    (error: Error) => channel.end(error),
-  );
-  try {
-    yield* channel.take(options.signal);
-  } finally {
-    stopped = true;
-    taken?.();
-    await reading;
-  }
+  return producedHere<TreeBatch>((emit) => readTreeBatches(root, options, emit), options.signal);
 }
 
 /**

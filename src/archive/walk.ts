@@ -63,7 +63,7 @@ interface Listing {
 }
 
 /** `dir/name` for a name read from `dir` (path.join's normalising is measurable per entry, and not needed). */
-const childPath = (dir: string, name: string) => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
+export const childPath = (dir: string, name: string) => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
 
 /** A folder's covered entries, sorted, each lstat'ed (files only when `fileStats`). */
 function listFolder(relDir: string, absDir: string, rules: TreeRules, fileStats: boolean): Listing {

@@ -61,16 +61,21 @@ export class ListingWriter {
   constructor(private readonly writer: BlobWriter) {}
 
   add(entry: ListingEntry): void {
-    const line = JSON.stringify(entry) + '\n';
+    this.addLine(entry.path, JSON.stringify(entry));
+  }
+
+  /** An entry given as its line (without the newline), JSON.stringify of the entry of `path`. */
+  addLine(path: string, line: string): void {
     this.lines.push(line);
-    this.buffered += line.length;
+    this.buffered += line.length + 1;
     this.entries++;
-    if (this.buffered >= LISTING_MAX || (this.buffered >= LISTING_MIN && pathHash(entry.path) % LISTING_CUT === 0)) this.cut();
+    if (this.buffered >= LISTING_MAX || (this.buffered >= LISTING_MIN && pathHash(path) % LISTING_CUT === 0)) this.cut();
   }
 
   private cut(): void {
     if (this.lines.length === 0) return;
-    const blob = Buffer.from(this.lines.join(''), 'utf8');
+    this.lines.push('');
+    const blob = Buffer.from(this.lines.join('\n'), 'utf8');
     this.lines = [];
     this.buffered = 0;
     const id = this.writer.store(blob, false);
@@ -90,6 +95,18 @@ const READ_AHEAD = 8;
 
 /** The entries of the listing stored in blobs `ids`, in order. */
 export async function* readListing(reader: BlobReader, ids: readonly string[]): AsyncGenerator<ListingEntry> {
+  for await (const { text, blob } of readListingTexts(reader, ids)) {
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end === -1) end = text.length;
+      if (end > start) yield checkEntry(parseLine(text.slice(start, end), blob), blob);
+      start = end + 1;
+    }
+  }
+}
+
+/** The listing stored in blobs `ids` as text, a blob at a time (`blob`: its id, for messages); lines end in '\n'. */
+export async function* readListingTexts(reader: BlobReader, ids: readonly string[]): AsyncGenerator<{ text: string; blob: string }> {
   // The next blobs are read while this one is used: a few at a time, the blobs being small.
   const ahead: Promise<Buffer>[] = [];
   let asked = 0;
@@ -104,13 +121,7 @@ export async function* readListing(reader: BlobReader, ids: readonly string[]): 
     askMore();
     const blob = await (ahead.shift() as Promise<Buffer>);
     askMore();
-    const text = blob.toString('utf8');
-    for (let start = 0; start < text.length; ) {
-      let end = text.indexOf('\n', start);
-      if (end === -1) end = text.length;
-      if (end > start) yield checkEntry(parseLine(text.slice(start, end), ids[i]), ids[i]);
-      start = end + 1;
-    }
+    yield { text: blob.toString('utf8'), blob: ids[i] };
   }
 }
 

@@ -12,7 +12,7 @@ import { codecNamed } from '../../archive/codec/registry.js';
 import { BlobReader } from '../../archive/content/blob-reader.js';
 import { BlobWriter, openStore } from '../../archive/content/blob-writer.js';
 import { storeFile } from '../../archive/content/file-chunks.js';
-import { ListingWriter, readListing } from '../../archive/content/listing.js';
+import { ListingWriter, readListingTexts } from '../../archive/content/listing.js';
 import { PreviousListing } from '../../archive/content/previous-listing.js';
 import { parseSnapshot, snapshotDocument } from '../../archive/content/snapshot-file.js';
 import { storeDirOf, STORE_FOLDER } from '../../archive/content/store-layout.js';
@@ -65,7 +65,7 @@ async function previousListing(backupDir: string, reader: BlobReader, previous: 
     return undefined;
   }
   const dumpPath = previous.manifest?.dump?.path;
-  return new PreviousListing(readListing(reader, listing), (p) => p === dumpPath);
+  return new PreviousListing(readListingTexts(reader, listing), (p) => p === dumpPath);
 }
 
 export async function createIncrementalBackup(type: TreeType, shop: ShopLayout, target: DatabaseTarget | undefined, options: TreeBackupOptions = {}): Promise<BackupRecord> {
