@@ -133,7 +133,8 @@ export async function storeTree(root: string, writer: BlobWriter, listing: Listi
   };
 
   const slice = new TimeSlice();
-  const batches = walkLinesBatches(root, { ...options, onThisThread: options.beforeFile !== undefined });
+  const onThisThread = options.beforeFile ? 'record by record' : options.previous ? undefined : 'batched';
+  const batches = walkLinesBatches(root, { ...options, ...(onThisThread ? { onThisThread } : {}) });
   for await (const batch of batches) {
     const f = batch.split(FIELD_SEPARATOR);
     let last = '';
