@@ -62,7 +62,11 @@ const under = (rel: string, prefix: string) => prefix === '' || rel === prefix |
 export async function extractTar(members: AsyncIterable<TarMember>, options: ExtractOptions): Promise<ExtractResult> {
   const extraction = new Extraction(options);
   try {
-    for await (const member of members) await extraction.add(member);
+    for await (const member of members) {
+      // Most members are made without waiting for anything: no promise for them (see Extraction.add).
+      const waiting = extraction.add(member);
+      if (waiting) await waiting;
+    }
     await extraction.finishFolders();
   } finally {
     await extraction.close();
@@ -97,26 +101,51 @@ class Extraction {
     this.writer = new TreeWriterThread(options.preserveOwners, this.creation);
   }
 
-  /** Checks one member and makes it. */
-  async add(member: TarMember): Promise<void> {
+  /**
+   * Checks one member and makes it. A folder or a small file whose data is at hand (nearly every member)
+   * is checked and queued for the writing thread at once, and undefined returned; a promise only when
+   * something has to be waited for: the event loop's turn, the writing thread, a big file's data, a link.
+   * A promise per member and per step was a good part of the main thread's garbage.
+   */
+  add(member: TarMember): Promise<void> | undefined {
     this.options.signal?.throwIfAborted();
-    await this.slice.pause();
+    if (this.slice.due || this.writer.mustWait) return this.addAfterWaiting(member);
     const checked = this.checker.check(member.header);
-    if (!checked || (this.options.only && !this.options.only(checked))) return;
-    for (let left = this.inside.leave(checked.path); left !== undefined; left = this.inside.leave(checked.path)) await this.finish(left);
+    if (!checked || (this.options.only && !this.options.only(checked))) return undefined;
+    for (let left = this.inside.leave(checked.path); left !== undefined; left = this.inside.leave(checked.path)) this.finish(left);
     this.inside.between(checked.path, this.reopen);
     const { header } = member;
     const { abs, target } = this.locate(checked.path);
     if (abs === target.dir && checked.type !== 'dir') {
       throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
     }
-    if (abs !== target.dir) await this.ensureFolder(path.dirname(abs));
+    if (abs !== target.dir) {
+      const slash = abs.lastIndexOf(path.sep);
+      this.ensureFolder(abs, slash === 0 ? 1 : slash); // as path.dirname: the parent of `/a` is `/`
+    }
+    if (checked.type === 'dir') this.makeFolder(checked, abs, header);
+    else if (checked.type === 'file' && member.data && header.size <= SMALL_FILE) {
+      if (member.data.length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${member.data.length} bytes of data, the header says ${header.size}`);
+      this.writer.queueFile(abs, member.data, header.mode, header.uid, header.gid, seconds(header.mtimeNs));
+      this.counts.files++;
+      this.counts.bytes += header.size;
+    } else return this.addWaiting(checked, abs, member);
+    this.options.onMember?.(checked, header.size);
+    return undefined;
+  }
+
+  private async addAfterWaiting(member: TarMember): Promise<void> {
+    await this.slice.pause();
+    await this.writer.room();
+    await this.add(member);
+  }
+
+  /** The rest of add() for a member that needs waiting for: a file whose data is still to come, a big file, a link. */
+  private async addWaiting(checked: CheckedMember, abs: string, member: TarMember): Promise<void> {
+    const { header } = member;
     // What is done here rather than on the writing thread needs the folders made and the files written.
-    if (checked.type === 'symlink' || checked.type === 'hardlink' || (checked.type === 'file' && header.size > SMALL_FILE)) await this.writer.drain();
+    if (checked.type !== 'file' || header.size > SMALL_FILE) await this.writer.drain();
     switch (checked.type) {
-      case 'dir':
-        await this.makeFolder(checked, abs, header);
-        break;
       case 'file':
         if (header.size <= SMALL_FILE) await this.writeSmallFile(checked, abs, member);
         else await writeFile(checked.path, abs, header, member.body, this.options.preserveOwners);
@@ -129,6 +158,8 @@ class Extraction {
       case 'hardlink':
         await this.makeHardlink(checked, abs);
         break;
+      case 'dir':
+        break; // made in add()
     }
     this.options.onMember?.(checked, header.size);
   }
@@ -144,40 +175,45 @@ class Extraction {
   }
 
   /** A folder the extraction has left: its metadata now, on the writing thread. */
-  private async finish(rel: string): Promise<void> {
+  private finish(rel: string): void {
     const meta = this.folders.get(rel);
     // Without write and search permission for its owner a folder could not take a late member: it waits.
     if (!meta || (meta.mode & 0o300) !== 0o300) return;
-    await this.writer.folderMeta(this.locate(rel).abs, { mode: meta.mode, uid: meta.uid, gid: meta.gid, mtime: seconds(meta.mtimeNs) });
+    this.writer.queueFolderMeta(this.locate(rel).abs, meta.mode, meta.uid, meta.gid, seconds(meta.mtimeNs));
     this.folders.applied(rel);
   }
 
-  /** `mode`: a folder's own member's, made with it when the umask allows (its chmod is then skipped). */
-  private async ensureFolder(abs: string, mode?: number): Promise<void> {
-    if (abs === this.lastFolder) return;
-    await this.writer.mkdir(abs, mode !== undefined && makesFolderExactly(this.creation, mode) ? mode : undefined);
-    this.lastFolder = abs;
+  /**
+   * Makes the folder that is `abs` cut at `end` (its whole length, or a member's last separator: its
+   * parent, compared in place before a string is cut for it). `mode`: a folder's own member's, made with
+   * it when the umask allows (its chmod is then skipped).
+   */
+  private ensureFolder(abs: string, end: number, mode?: number): void {
+    const last = this.lastFolder;
+    if (end === last.length && abs.startsWith(last)) return;
+    const folder = end === abs.length ? abs : abs.slice(0, end);
+    this.writer.queueMkdir(folder, mode !== undefined && makesFolderExactly(this.creation, mode) ? mode : undefined);
+    this.lastFolder = folder;
   }
 
-  private async makeFolder(checked: CheckedMember, abs: string, header: TarHeader): Promise<void> {
-    await this.ensureFolder(abs, header.mode);
+  private makeFolder(checked: CheckedMember, abs: string, header: TarHeader): void {
+    this.ensureFolder(abs, abs.length, header.mode);
     this.folders.set(checked.path, { mode: header.mode, uid: header.uid, gid: header.gid, mtimeNs: header.mtimeNs });
     this.inside.enter(checked.path);
     this.counts.dirs++;
   }
 
+  /** A small file whose data was not all at hand (add() queues the others at once). */
   private async writeSmallFile(checked: CheckedMember, abs: string, member: TarMember): Promise<void> {
     const { header } = member;
     // Inflating goes on on the reading thread meanwhile. The pieces are copied straight into
     // the writing thread's batch buffer (a file across two inflated chunks is not joined into a
     // buffer of its own first: that was one more allocation per image for the collector to find).
-    const parts: Buffer[] = member.data ? [member.data] : [];
-    let length = member.data?.length ?? 0;
-    if (!member.data) {
-      for await (const chunk of member.body) {
-        parts.push(chunk);
-        length += chunk.length;
-      }
+    const parts: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of member.body) {
+      parts.push(chunk);
+      length += chunk.length;
     }
     if (length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${length} bytes of data, the header says ${header.size}`);
     await this.writer.writeFile(abs, { mode: header.mode, uid: header.uid, gid: header.gid, mtime: seconds(header.mtimeNs) }, parts, length);

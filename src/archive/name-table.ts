@@ -83,7 +83,7 @@ export class NameTable {
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const id = slots[slot];
       if (id === 0) return 0;
-      if (hashes[id] === h && parents[id] === parent && keyLengths[id] === length && arena.compare(arena, used, used + length, starts[id], starts[id] + length) === 0) return id;
+      if (hashes[id] === h && parents[id] === parent && keyLengths[id] === length && sameBytes(arena, used, starts[id], length)) return id;
     }
   }
 
@@ -119,9 +119,8 @@ export class NameTable {
     const key = this.keyLengths[id];
     const spelling = this.spellingLengths[id];
     if (spelling !== this.stagedSpelling) return false;
-    const [from, to] = spelling ? [at + key, at + key + spelling] : [at, at + key];
     const staged = this.used + (spelling ? this.stagedKey : 0);
-    return this.arena.compare(this.arena, staged, staged + (to - from), from, to) === 0;
+    return sameBytes(this.arena, staged, spelling ? at + key : at, spelling || key);
   }
 
   /** The full path of entry `id`, as spelled in the archive. */
@@ -178,4 +177,13 @@ export class NameTable {
     this.arena = fresh;
     this.stagedParent = -1; // staged bytes were not copied
   }
+}
+
+/**
+ * Whether arena[a, a + length) and arena[b, b + length) hold the same bytes. Names are short: a loop here
+ * is cheaper than Buffer#compare's call with ranges, which also left garbage for every member checked.
+ */
+function sameBytes(arena: Buffer, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (arena[a + i] !== arena[b + i]) return false;
+  return true;
 }

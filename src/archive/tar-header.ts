@@ -106,11 +106,30 @@ export function formatPaxTime(ns: bigint): string {
 }
 
 export function parsePaxTime(value: string): bigint {
+  // The usual form, "seconds.fraction" in digits alone (every member Lifeboat writes has one), read
+  // without a regular expression, its match and two strings per member.
+  const dot = value.indexOf('.');
+  const whole = dot === -1 ? value.length : dot;
+  if (whole > 0 && whole <= 15 && value.length - whole <= 10 && allDigits(value, 0, whole) && allDigits(value, whole + 1, value.length)) {
+    let fraction = 0;
+    for (let i = whole + 1; i < whole + 10; i++) fraction = fraction * 10 + (i < value.length ? value.charCodeAt(i) - 0x30 : 0);
+    let seconds = 0;
+    for (let i = 0; i < whole; i++) seconds = seconds * 10 + (value.charCodeAt(i) - 0x30);
+    return BigInt(seconds) * NS + BigInt(fraction);
+  }
   const match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(value.trim());
   if (!match) throw new TarFormatError(`bad pax time "${value}"`);
   const fraction = (match[3] ?? '').slice(0, 9).padEnd(9, '0');
   const ns = BigInt(match[2]) * NS + BigInt(fraction);
   return match[1] ? -ns : ns;
+}
+
+function allDigits(value: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 function floorDiv(ns: bigint): bigint {
@@ -256,6 +275,28 @@ export class RawHeader {
     return prefix?.length ? Buffer.concat([prefix, Buffer.from('/'), name]) : name;
   }
 
+  /**
+   * The member's name as decodeName gives it for `path`: for an ASCII name straight from the block,
+   * without a view of each field or a joined copy (three objects per member, all garbage).
+   */
+  pathText(): string {
+    const name = asciiField(this.block, 0, 100);
+    if (name === undefined) return decodeName(this.path, 'member name');
+    if (!isPosixUstar(this.block) || this.block[345] === 0) return name;
+    const prefix = asciiField(this.block, 345, 155);
+    return prefix === undefined ? decodeName(this.path, 'member name') : `${prefix}/${name}`;
+  }
+
+  /** The user name as decodeName gives it; `previous` (the last member's, usually the same) is reused when the bytes match. */
+  unameText(previous?: string): string {
+    return sameField(this.block, 265, 32, previous) ? (previous as string) : (asciiField(this.block, 265, 32) ?? decodeName(this.uname, 'user name'));
+  }
+
+  /** The group name, as unameText. */
+  gnameText(previous?: string): string {
+    return sameField(this.block, 297, 32, previous) ? (previous as string) : (asciiField(this.block, 297, 32) ?? decodeName(this.gname, 'group name'));
+  }
+
   get linkname(): Buffer {
     return cString(this.block, 157, 100);
   }
@@ -273,6 +314,23 @@ function cString(block: Buffer, offset: number, length: number): Buffer {
   const field = block.subarray(offset, offset + length);
   const end = field.indexOf(0);
   return end === -1 ? field : field.subarray(0, end);
+}
+
+/** A NUL-ended field's text when it is all ASCII (latin1 is then the same string as UTF-8); undefined otherwise. */
+function asciiField(block: Buffer, offset: number, length: number): string | undefined {
+  let end = offset;
+  for (const limit = offset + length; end < limit && block[end] !== 0; end++) if (block[end] > 0x7f) return undefined;
+  return block.toString('latin1', offset, end);
+}
+
+/** Whether a NUL-ended field holds exactly `text`, as ASCII (a byte past 0x7f never matches, so neither does a name that is not). */
+function sameField(block: Buffer, offset: number, length: number, text: string | undefined): boolean {
+  if (text === undefined || text.length > length) return false;
+  for (let i = 0; i < text.length; i++) {
+    const byte = block[offset + i];
+    if (byte > 0x7f || byte !== text.charCodeAt(i)) return false;
+  }
+  return text.length === length || block[offset + text.length] === 0;
 }
 
 const isPad = (byte: number) => byte === 0 || byte === 0x20;
@@ -343,9 +401,11 @@ export function decodeRawHeader(block: Buffer): RawHeader {
   );
 }
 
-/** Parses pax extended header data into key/value pairs (later keys win, as in the standard). */
-export function parsePaxRecords(data: Buffer): Map<string, string> {
-  const records = new Map<string, string>();
+/**
+ * Parses pax extended header data into key/value pairs (later keys win, as in the standard), added to
+ * `records` when given (a reader's map of the next member's records: no map per member).
+ */
+export function parsePaxRecords(data: Buffer, records = new Map<string, string>()): Map<string, string> {
   let offset = 0;
   while (offset < data.length) {
     if (data[offset] === 0) break; // padding
@@ -354,13 +414,19 @@ export function parsePaxRecords(data: Buffer): Map<string, string> {
     if (!Number.isInteger(length) || length <= 0 || offset + length > data.length || data[offset + length - 1] !== 0x0a) {
       throw new TarFormatError('bad pax extended header record');
     }
-    const record = data.subarray(space + 1, offset + length - 1);
-    const equals = record.indexOf(0x3d);
-    if (equals === -1) throw new TarFormatError('bad pax extended header record (no "=")');
-    records.set(decodeName(record.subarray(0, equals), 'pax key'), decodeName(record.subarray(equals + 1), 'pax value'));
+    const end = offset + length - 1;
+    const equals = data.indexOf(0x3d, space + 1);
+    if (equals === -1 || equals >= end) throw new TarFormatError('bad pax extended header record (no "=")');
+    records.set(paxText(data, space + 1, equals, 'pax key'), paxText(data, equals + 1, end, 'pax value'));
     offset += length;
   }
   return records;
+}
+
+/** decodeName of data[from, to), without a view for ASCII text (every member of Lifeboat's archives has a pax mtime). */
+function paxText(data: Buffer, from: number, to: number, what: string): string {
+  for (let i = from; i < to; i++) if (data[i] > 0x7f) return decodeName(data.subarray(from, to), what);
+  return data.toString('latin1', from, to);
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });

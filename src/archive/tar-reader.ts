@@ -36,6 +36,11 @@ const MAX_EXTENDED_HEADER = 1 << 20;
 
 class ByteSource {
   private chunks: Buffer[] = [];
+  /**
+   * Where the unread bytes of the first chunk start. The first chunk is not cut down to its rest at every
+   * take (a view per header, per small file and per padding skipped, all garbage for the collector).
+   */
+  private at = 0;
   private buffered = 0;
   private ended = false;
   /** Bytes handed out so far. */
@@ -61,7 +66,7 @@ class ByteSource {
   /** Up to `max` bytes (at least one), as they come; throws at the end of the input. */
   async next(max: number): Promise<Buffer> {
     if (this.buffered === 0 && !(await this.fill(1))) throw new TarFormatError('the archive is truncated (it ends inside a member)');
-    return this.cut(Math.min(max, this.chunks[0].length));
+    return this.cut(Math.min(max, this.chunks[0].length - this.at));
   }
 
   /**
@@ -71,28 +76,35 @@ class ByteSource {
    */
   takeBuffered(length: number): Buffer | undefined {
     const first = this.chunks[0];
-    return first !== undefined && first.length >= length ? this.cut(length) : undefined;
+    return first !== undefined && first.length - this.at >= length ? this.cut(length) : undefined;
   }
 
   /** Skips `length` bytes at once when they are buffered; false (nothing skipped) when they are not. */
   skipBuffered(length: number): boolean {
-    return length === 0 || this.takeBuffered(length) !== undefined;
+    if (length === 0) return true;
+    const first = this.chunks[0];
+    if (first === undefined || first.length - this.at < length) return false;
+    this.advance(first, length);
+    return true;
   }
 
-  /** The first `length` bytes of the first chunk (which holds at least that many). */
+  /** The first `length` unread bytes of the first chunk (which holds at least that many). */
   private cut(length: number): Buffer {
     const first = this.chunks[0];
-    let piece: Buffer;
-    if (first.length === length) {
-      piece = first;
+    const from = this.at;
+    const piece = from === 0 && length === first.length ? first : first.subarray(from, from + length);
+    this.advance(first, length);
+    return piece;
+  }
+
+  private advance(first: Buffer, length: number): void {
+    this.at += length;
+    if (this.at === first.length) {
       this.chunks.shift();
-    } else {
-      piece = first.subarray(0, length);
-      this.chunks[0] = first.subarray(length);
+      this.at = 0;
     }
     this.buffered -= length;
     this.position += length;
-    return piece;
   }
 
   /**
@@ -149,17 +161,53 @@ function paxNumber(value: string, what: string): bigint {
 }
 
 function hasSparseKey(records: Map<string, string>): boolean {
+  if (records.size === 0) return false;
   for (const key of records.keys()) if (key.startsWith('GNU.sparse.')) return true;
   return false;
+}
+
+/** A member's pax record: its own, else the archive's global one. */
+const paxOf = (local: Map<string, string>, globals: Map<string, string>, key: string) => local.get(key) ?? globals.get(key);
+
+/** A directory's stored path without its trailing slashes (a lone `/` stays). */
+function withoutTrailingSlashes(stored: string): string {
+  let end = stored.length;
+  while (end > 1 && stored.charCodeAt(end - 1) === 0x2f) end--;
+  if (end === stored.length) return stored;
+  // As the expression this replaces, /(.)\/+$/, which a line terminator before the slashes escapes.
+  return /[\n\r\u2028\u2029]/.test(stored[end - 1]) ? stored.replace(/(.)\/+$/, '$1') : stored.slice(0, end);
+}
+
+/**
+ * A member's data as it is read (an object of its own rather than a generator closure per member).
+ * `remaining` is what is still unread; the reader skips it when the next member is asked for.
+ */
+class MemberBody implements AsyncIterable<Buffer> {
+  constructor(
+    private readonly source: ByteSource,
+    private readonly data: Buffer | undefined,
+    public remaining: number,
+  ) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    if (this.data) yield this.data;
+    while (this.remaining > 0) {
+      const piece = await this.source.next(this.remaining);
+      this.remaining -= piece.length;
+      yield piece;
+    }
+  }
 }
 
 /** Iterates over the members of an uncompressed tar stream. */
 export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<TarMember> {
   const source = new ByteSource(input);
   const globals = new Map<string, string>();
-  let local = new Map<string, string>();
+  const local = new Map<string, string>();
   let longName: Buffer | undefined;
   let longLink: Buffer | undefined;
+  let uname: string | undefined;
+  let gname: string | undefined;
   for (;;) {
     const offset = source.position;
     const block = source.takeBuffered(BLOCK) ?? (await source.read(BLOCK));
@@ -172,9 +220,7 @@ export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<Tar
     const raw = decodeRawHeader(block);
     const rawSize = toSafeNumber(raw.size, 'size');
     if (raw.typeflag === 'x' || raw.typeflag === 'g') {
-      const records = parsePaxRecords(await readExtended(source, rawSize, 'a pax header'));
-      const target = raw.typeflag === 'x' ? local : globals;
-      for (const [key, value] of records) target.set(key, value);
+      parsePaxRecords(await readExtended(source, rawSize, 'a pax header'), raw.typeflag === 'x' ? local : globals);
       continue;
     }
     if (raw.typeflag === 'L' || raw.typeflag === 'K') {
@@ -183,55 +229,49 @@ export async function* readTar(input: AsyncIterable<Buffer>): AsyncGenerator<Tar
       else longLink = value;
       continue;
     }
-    const pax = (key: string) => local.get(key) ?? globals.get(key);
-    const storedPath = local.get('path') ?? (longName ? decodeName(longName, 'member name') : decodeName(raw.path, 'member name'));
+    // Names are decoded straight from the block (pathText, unameText), and the user and group names of
+    // the member before are reused when their bytes match: most headers are alike but for the path.
+    const storedPath = local.get('path') ?? (longName ? decodeName(longName, 'member name') : raw.pathText());
     // Only links have a target (the field of any other member is not even looked at).
     const isLink = raw.typeflag === '1' || raw.typeflag === '2';
     const linkname = local.get('linkpath') ?? (isLink || longLink ? decodeName(longLink ?? raw.linkname, 'link target of ' + storedPath) : '');
     const sizeText = local.get('size');
     const size = sizeText === undefined ? rawSize : toSafeNumber(paxNumber(sizeText, 'size'), 'size');
-    const uid = pax('uid');
-    const gid = pax('gid');
-    const mtime = pax('mtime');
+    const uid = paxOf(local, globals, 'uid');
+    const gid = paxOf(local, globals, 'gid');
+    const mtime = paxOf(local, globals, 'mtime');
     let type = typeOf(raw.typeflag);
     // Before ustar, directories were regular-file members whose name ends with a slash.
     if (type === 'file' && storedPath.endsWith('/') && (raw.typeflag === '\0' || raw.typeflag === '0')) type = 'dir';
-    const path = type === 'dir' ? storedPath.replace(/(.)\/+$/, '$1') : storedPath;
+    const path = type === 'dir' ? withoutTrailingSlashes(storedPath) : storedPath;
     const sparse = raw.typeflag === 'S' || hasSparseKey(local);
+    uname = paxOf(local, globals, 'uname') ?? raw.unameText(uname);
+    gname = paxOf(local, globals, 'gname') ?? raw.gnameText(gname);
     const header: TarHeader = {
       path,
       type: sparse ? 'other' : type,
       mode: raw.mode,
       uid: toSafeNumber(uid === undefined ? raw.uid : paxNumber(uid, 'uid'), 'uid'),
       gid: toSafeNumber(gid === undefined ? raw.gid : paxNumber(gid, 'gid'), 'gid'),
-      uname: pax('uname') ?? decodeName(raw.uname, 'user name'),
-      gname: pax('gname') ?? decodeName(raw.gname, 'group name'),
+      uname,
+      gname,
       size: type === 'file' || type === 'other' ? size : 0,
       mtimeNs: mtime === undefined ? BigInt(raw.mtime) * 1_000_000_000n : parsePaxTime(mtime),
-      ...(linkname ? { linkname } : {}),
       typeflag: sparse ? 'S (GNU sparse file)' : raw.typeflag,
     };
-    local = new Map();
+    if (linkname) header.linkname = linkname;
+    // The records were this member's alone: emptied for the next (a map per member was garbage).
+    local.clear();
     longName = undefined;
     longLink = undefined;
     // POSIX: links, devices, FIFOs and directories have no data blocks, whatever their size field says.
     const dataSize = '123456'.includes(raw.typeflag) ? 0 : size;
-    let remaining = header.type === 'file' ? dataSize : 0;
-    const data = remaining > 0 ? source.takeBuffered(remaining) : undefined;
-    if (data) remaining = 0;
-    const body: AsyncIterable<Buffer> = {
-      async *[Symbol.asyncIterator]() {
-        if (data) yield data;
-        while (remaining > 0) {
-          const piece = await source.next(remaining);
-          remaining -= piece.length;
-          yield piece;
-        }
-      },
-    };
+    const wanted = header.type === 'file' ? dataSize : 0;
+    const data = wanted > 0 ? source.takeBuffered(wanted) : undefined;
+    const body = new MemberBody(source, data, data ? 0 : wanted);
     yield data ? { header, body, offset, data } : { header, body, offset };
-    const rest = remaining + (header.type === 'file' ? 0 : dataSize) + padding(dataSize);
+    const rest = body.remaining + (header.type === 'file' ? 0 : dataSize) + padding(dataSize);
     if (!source.skipBuffered(rest)) await source.skip(rest);
-    remaining = 0;
+    body.remaining = 0;
   }
 }

@@ -10,6 +10,11 @@ export class TimeSlice {
 
   constructor(private readonly budgetMs = 8) {}
 
+  /** Whether this slice has used its budget (then pause() lets the event loop run): a check without a promise. */
+  get due(): boolean {
+    return performance.now() - this.since >= this.budgetMs;
+  }
+
   /** Lets the event loop run when this slice has used its budget. */
   async pause(): Promise<void> {
     if (performance.now() - this.since < this.budgetMs) return;

@@ -25,6 +25,8 @@ export const WORK_FOLDER_PREFIX = '.lifeboat-rollback-';
 
 /** Work folders, left out wherever they appear (recovery removes a crashed rollback's); earlier versions named them `.lifeboat-stage-*`. */
 const WORK_FOLDER_PREFIXES = [WORK_FOLDER_PREFIX, '.lifeboat-stage-'];
+/** The same, after a slash: made once, not once per path checked (leavesOut runs for every member of a rollback). */
+const WORK_FOLDER_INNER = WORK_FOLDER_PREFIXES.map((prefix) => `/${prefix}`);
 
 /** all: the whole tree; nomedia: without the media folders; media: only the media folders. */
 export type TreeScope = 'all' | 'nomedia' | 'media';
@@ -104,6 +106,7 @@ export class TreeRules {
   }
 
   private inScope(rel: string): boolean {
+    if (this.scope === 'all') return true;
     const media = MEDIA_ROOTS.some((root) => under(rel, root));
     if (this.scope === 'media') return media;
     if (this.scope === 'nomedia') return !media;
@@ -132,8 +135,11 @@ export class TreeRules {
   leavesOut(rel: string): boolean {
     if (rel === '') return false;
     if (!this.inScope(rel)) return true;
-    if (this.prefixes.some((p) => under(rel, p))) return true;
-    if (WORK_FOLDER_PREFIXES.some((prefix) => rel.startsWith(prefix) || rel.includes(`/${prefix}`))) return true; // a name that starts with it
+    // Plain loops: a closure per call and a string per prefix was garbage for every member of a rollback.
+    for (let i = 0; i < this.prefixes.length; i++) if (under(rel, this.prefixes[i])) return true;
+    for (let i = 0; i < WORK_FOLDER_PREFIXES.length; i++) {
+      if (rel.startsWith(WORK_FOLDER_PREFIXES[i]) || rel.includes(WORK_FOLDER_INNER[i])) return true; // a name that starts with it
+    }
     return this.globMatches(rel);
   }
 

@@ -54,31 +54,67 @@ export class TreeWriterThread {
    * (one the umask leaves as it is, with rwx for the owner: makesFolderExactly).
    */
   async mkdir(abs: string, mode?: number): Promise<void> {
-    this.add(abs, OP_MKDIR, 0, 0, mode === undefined ? undefined : { mode, uid: 0, gid: 0, mtime: 0 });
-    if (this.paths.length >= MAX_OPS) await this.send();
+    this.queueMkdir(abs, mode);
+    await this.room();
   }
 
   /** Gives a folder whose contents were all sent its mode, owner (when preserving owners) and mtime. */
   async folderMeta(abs: string, meta: FileMeta): Promise<void> {
-    this.add(abs, OP_FOLDER_META, 0, 0, meta);
-    if (this.paths.length >= MAX_OPS) await this.send();
+    this.queueFolderMeta(abs, meta.mode, meta.uid, meta.gid, meta.mtime);
+    await this.room();
   }
 
   /** Creates the file (it must not exist) with `parts` as its data (SMALL_FILE bytes at most). */
   async writeFile(abs: string, meta: FileMeta, parts: Buffer[], length: number): Promise<void> {
     if (length > SMALL_FILE) throw new Error(`TreeWriterThread: ${abs} is bigger than ${SMALL_FILE} bytes`);
-    if (this.used + length > OPS_AT) await this.send(); // the files' bytes end where the numbers start
+    if (this.used + length > OPS_AT) this.send(); // the files' bytes end where the numbers start
     const at = this.used;
     for (const part of parts) this.used += part.copy(this.slab, this.used);
-    // A part whose buffer went back to the archive's reader (archive-read.ts) is empty: fail, not write.
-    if (this.used - at !== length) throw new Error(`TreeWriterThread: ${abs} got ${this.used - at} of its ${length} bytes`);
-    this.add(abs, OP_FILE, at, length, meta);
-    if (this.used >= BATCH_BYTES || this.paths.length >= MAX_OPS) await this.send();
+    this.fileCopied(abs, at, length, meta.mode, meta.uid, meta.gid, meta.mtime);
+    await this.room();
+  }
+
+  // The queue* methods are the ones above without a promise each: an extraction (extract.ts) calls them
+  // for every member and waits only when mustWait says so (three promises per member were a good part
+  // of the main thread's garbage). A batch that fills up is sent at once; the wait for the writing
+  // thread to catch up comes before the next member, so at most one member's worth of batches (rarely
+  // more than one) goes past MAX_IN_FLIGHT.
+
+  /** mkdir, queued. */
+  queueMkdir(abs: string, mode?: number): void {
+    this.add(abs, OP_MKDIR, 0, 0, mode ?? 0, 0, 0, 0);
+    if (this.paths.length >= MAX_OPS) this.send();
+  }
+
+  /** folderMeta, queued. */
+  queueFolderMeta(abs: string, mode: number, uid: number, gid: number, mtime: number): void {
+    this.add(abs, OP_FOLDER_META, 0, 0, mode, uid, gid, mtime);
+    if (this.paths.length >= MAX_OPS) this.send();
+  }
+
+  /** writeFile, queued, for a file whose data is one buffer (SMALL_FILE bytes at most). */
+  queueFile(abs: string, data: Buffer, mode: number, uid: number, gid: number, mtime: number): void {
+    if (data.length > SMALL_FILE) throw new Error(`TreeWriterThread: ${abs} is bigger than ${SMALL_FILE} bytes`);
+    if (this.used + data.length > OPS_AT) this.send(); // the files' bytes end where the numbers start
+    const at = this.used;
+    this.used += data.copy(this.slab, at);
+    this.fileCopied(abs, at, data.length, mode, uid, gid, mtime);
+  }
+
+  /** Whether batches sent and not answered are as many as may be: wait for room() before queueing more. */
+  get mustWait(): boolean {
+    return this.inFlight >= MAX_IN_FLIGHT || this.failure !== undefined;
+  }
+
+  /** Waits until fewer than MAX_IN_FLIGHT batches are unanswered; throws the worker's failure. */
+  async room(): Promise<void> {
+    while (this.inFlight >= MAX_IN_FLIGHT && !this.failure) await this.answer();
+    this.throwIfFailed();
   }
 
   /** Waits until everything sent so far is on disk (written, not synced); throws the worker's failure. */
   async drain(): Promise<void> {
-    if (this.paths.length > 0) await this.send();
+    if (this.paths.length > 0) this.send();
     while (this.inFlight > 0 && !this.failure) await this.answer();
     this.throwIfFailed();
   }
@@ -89,7 +125,15 @@ export class TreeWriterThread {
     await this.worker.terminate();
   }
 
-  private add(abs: string, kind: number, at: number, length: number, meta: FileMeta | undefined): void {
+  /** A file's `length` bytes were copied to `at` in the slab: its operation, and the batch sent when full. */
+  private fileCopied(abs: string, at: number, length: number, mode: number, uid: number, gid: number, mtime: number): void {
+    // A part whose buffer went back to the archive's reader (archive-read.ts) is empty: fail, not write.
+    if (this.used - at !== length) throw new Error(`TreeWriterThread: ${abs} got ${this.used - at} of its ${length} bytes`);
+    this.add(abs, OP_FILE, at, length, mode, uid, gid, mtime);
+    if (this.used >= BATCH_BYTES || this.paths.length >= MAX_OPS) this.send();
+  }
+
+  private add(abs: string, kind: number, at: number, length: number, mode: number, uid: number, gid: number, mtime: number): void {
     // A NUL ends each path in the batch; no path the system accepts holds one.
     if (abs.includes('\0')) throw new Error(`the path ${JSON.stringify(abs)} holds a NUL byte`);
     const f = this.paths.length * FIELDS;
@@ -98,13 +142,14 @@ export class TreeWriterThread {
     fields[f] = kind;
     fields[f + 1] = at;
     fields[f + 2] = length;
-    fields[f + 3] = meta?.mode ?? 0;
-    fields[f + 4] = meta?.uid ?? 0;
-    fields[f + 5] = meta?.gid ?? 0;
-    fields[f + 6] = meta?.mtime ?? 0;
+    fields[f + 3] = mode;
+    fields[f + 4] = uid;
+    fields[f + 5] = gid;
+    fields[f + 6] = mtime;
   }
 
-  private async send(): Promise<void> {
+  /** Sends the batch (waiting for room is the caller's: room()). */
+  private send(): void {
     this.throwIfFailed();
     // One string for all paths: cloned as one copy, where an array of them is cloned string by string.
     const batch: WriteBatch = { count: this.paths.length, paths: this.paths.join('\0') + '\0', data: this.slab.buffer as ArrayBuffer };
@@ -114,8 +159,6 @@ export class TreeWriterThread {
     this.slab = this.spareSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB);
     this.fields = new Float64Array(this.slab.buffer, OPS_AT, MAX_OPS * FIELDS);
     this.used = 0;
-    while (this.inFlight >= MAX_IN_FLIGHT && !this.failure) await this.answer();
-    this.throwIfFailed();
   }
 
   private answer(): Promise<void> {

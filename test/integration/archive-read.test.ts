@@ -7,13 +7,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedFileHashed, readArchive, startArchiveReadAhead } from '../../src/archive/archive-read.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { gzip } from '../../src/archive/codec/gzip.js';
+import { zstd } from '../../src/archive/codec/zstd.js';
 import { waitsAhead } from '../../src/archive/worker-module.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -77,6 +78,40 @@ describe('reading an archive on a worker thread', () => {
       const error = (await collect(read.chunks).catch((e: unknown) => e)) as NodeJS.ErrnoException;
       expect(error).toBeInstanceOf(Error);
       expect(error.code).toMatch(/^Z_/);
+      await expect(read.digest).rejects.toThrow(error.message);
+    }
+  });
+
+  it('inflates zstd frames as zstd does, ends where the decompressor ends, and fails with its codes on damage', async () => {
+    // The decompressor is driven by hand on the thread (archive-read-worker.ts): whatever follows the
+    // last frame or gzip member (zeros, which gzip skips; bytes that are not a zstd frame) ends the
+    // output there, as node:zlib's own calls do, and is still read into the digest.
+    const frame = (data: Buffer) => zstdCompressSync(data, { params: { [zlibConstants.ZSTD_c_checksumFlag]: 1 } }); // as Lifeboat writes them
+    const frames = Buffer.concat([frame(content.subarray(0, 3 << 20)), frame(content.subarray(3 << 20))]);
+    const cases: [string, Buffer, typeof gzip, Buffer][] = [
+      ['frames.tar.zst', frames, zstd, content],
+      ['trailing.tar.zst', Buffer.concat([frames, Buffer.from('not a frame')]), zstd, content],
+      ['zeros.tgz', Buffer.concat([archiveBytes, Buffer.alloc(3000)]), gzip, content],
+    ];
+    for (const [name, bytes, codec, want] of cases) {
+      const file = path.join(dir, name);
+      await writeFile(file, bytes);
+      expect((codec === zstd ? zstdDecompressSync : gunzipSync)(bytes).equals(want), name).toBe(true); // the premise
+      const read = readArchive(file, { decompress: codec });
+      expect((await collect(read.chunks)).equals(want), name).toBe(true);
+      expect(await read.digest).toEqual({ bytes: bytes.length, sha256: sha256(bytes) });
+    }
+    const damaged = Buffer.from(frames);
+    damaged[frames.length - 5000] ^= 0xff;
+    expect(() => zstdDecompressSync(damaged)).toThrow(); // the premise
+    for (const [name, bytes, code] of [['damaged.tar.zst', damaged, /^ZSTD_error_/], ['truncated.tar.zst', frames.subarray(0, frames.length - 100), /^Z_BUF_ERROR$/]] as const) {
+      const file = path.join(dir, name);
+      await writeFile(file, bytes);
+      const read = readArchive(file, { decompress: zstd });
+      const error = (await collect(read.chunks).catch((e: unknown) => e)) as NodeJS.ErrnoException;
+      expect(error, name).toBeInstanceOf(Error);
+      expect(error.code, name).toMatch(code);
+      expect(zstd.isDataError(error), name).toBe(true);
       await expect(read.digest).rejects.toThrow(error.message);
     }
   });

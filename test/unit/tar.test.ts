@@ -86,6 +86,18 @@ describe('tar headers', () => {
     expect(formatPaxTime(1_700_000_000_100_000_000n)).toBe('1700000000.1');
     expect(formatPaxTime(-1_500_000_000n)).toBe('-1.5');
     for (const ns of [0n, 1n, -1n, 1_700_000_000_123_456_789n, -1_500_000_000n]) expect(parsePaxTime(formatPaxTime(ns))).toBe(ns);
+    // The digits-only form is read without a regular expression; anything else as before.
+    const cases: [string, bigint][] = [
+      ['1796625928.92', 1_796_625_928_920_000_000n],
+      ['1796625928.', 1_796_625_928n * NS],
+      ['17', 17n * NS],
+      ['000000000000017.000000001', 17n * NS + 1n],
+      ['1.1234567891', 1_123_456_789n], // past nanoseconds: cut
+      [' 12.5 ', 12_500_000_000n],
+      ['9999999999999999.5', 9_999_999_999_999_999n * NS + 500_000_000n], // past 15 digits: exact all the same
+    ];
+    for (const [text, ns] of cases) expect(parsePaxTime(text), text).toBe(ns);
+    for (const text of ['', '.5', '1e3', '+1', '1.2.3', '١٢']) expect(() => parsePaxTime(text), text).toThrow(/^bad pax time/);
   });
 
   it('reads numeric fields padded with spaces or NULs either side, and refuses anything else in them', () => {
@@ -272,6 +284,34 @@ describe('tar reader', () => {
       expect(byPath.get('longlink')?.header.linkname, format).toBe(`../${'t'.repeat(150)}`);
       if (format !== 'gnu') expect(byPath.get('ä.txt')?.header.mtimeNs, format).toBe(1_700_000_000_250_000_000n);
     }
+  });
+
+  it("gives each member its own names, however alike the headers before it, in chunks of any size", async () => {
+    // A ustar block whose user and group name fields hold `uname` and `gname` as bytes, checksum fixed.
+    const block = (name: string, type: 'file' | 'dir', uname: Buffer, gname: Buffer) => {
+      const b = encodeHeader({ path: name, type, mode: 0o644, uid: 0, gid: 0, size: 0, mtimeNs: 1_700_000_000n * NS });
+      expect(b).toHaveLength(BLOCK);
+      b.fill(0, 265, 329);
+      uname.copy(b, 265, 0, 32);
+      gname.copy(b, 297, 0, 32);
+      b.fill(0x20, 148, 156);
+      let sum = 0;
+      for (const byte of b) sum += byte;
+      b.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+      return b;
+    };
+    const names = ['root', 'root', 'ro', 'rootx', '', 'www-data', 'caf\u00e9', 'caf\u00e9', 'x'.repeat(32), 'x'.repeat(31), 'root'];
+    const blocks = names.map((uname, i) => block(i === 1 ? 'folder//' : `${LONG_DIR}/f${i}`, i === 1 ? 'dir' : 'file', Buffer.from(uname), Buffer.from(names[names.length - 1 - i])));
+    const tar = Buffer.concat([...blocks, Buffer.alloc(2 * BLOCK)]);
+    for (const size of [tar.length, 100, 512, 700]) {
+      const read = await readAll(pieces(tar, size));
+      expect(read.map((m) => m.header.uname)).toEqual(names);
+      expect(read.map((m) => m.header.gname)).toEqual([...names].reverse());
+      expect(read.map((m) => m.header.path)).toEqual(names.map((_, i) => (i === 1 ? 'folder' : `${LONG_DIR}/f${i}`)));
+    }
+    // A user name that is not UTF-8 is refused, whatever name came before it.
+    const latin1 = Buffer.concat([blocks[0], block('a', 'file', Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from('root')), Buffer.alloc(2 * BLOCK)]);
+    await expect(readAll(once(latin1))).rejects.toThrow(/^user name "caf\?" is not valid UTF-8$/);
   });
 
   it('refuses truncated archives, bad checksums, a missing end marker and data after it', async () => {
