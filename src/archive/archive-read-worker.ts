@@ -18,6 +18,8 @@ export interface ArchiveReadWorkerInput {
   codec?: CompressionName;
   /** sha256 the file (not when it was already checked by a read of its own). */
   hash: boolean;
+  /** Inflate as a stream even where the decompressor can be driven by hand (tests keep that path checked). */
+  asStream?: boolean;
 }
 
 export type ArchiveReadWorkerMessage =
@@ -245,11 +247,11 @@ function inflatedByHand(file: string, name: CompressionName): boolean {
 }
 
 // The input may come after the thread started (worker-input.ts: a rollback starts it ahead).
-onInput<ArchiveReadWorkerInput>(({ file, codec, hash: hashing }) => {
+onInput<ArchiveReadWorkerInput>(({ file, codec, hash: hashing, asStream }) => {
   hash = hashing ? createHash('sha256') : undefined;
   try {
     if (codec) {
-      if (!inflatedByHand(file, codec)) inflated(file, codec);
+      if (asStream || !inflatedByHand(file, codec)) inflated(file, codec);
     }
     else raw(file);
   } catch (error) {

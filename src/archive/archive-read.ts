@@ -34,9 +34,9 @@ export interface ArchiveRead {
 export const startArchiveReadAhead = () => startAhead('archive-read-worker', { resourceLimits: SMALL_HEAP });
 
 /** Reads `file` on a worker thread, decompressed with `decompress` when given, hashed unless `hash` is false. */
-export function readArchive(file: string, options: { decompress?: Codec; hash?: boolean }): ArchiveRead {
+export function readArchive(file: string, options: { decompress?: Codec; hash?: boolean; asStream?: boolean }): ArchiveRead {
   const inflate = options.decompress !== undefined;
-  const input: ArchiveReadWorkerInput = { file, ...(options.decompress ? { codec: options.decompress.name } : {}), hash: options.hash ?? true };
+  const input: ArchiveReadWorkerInput = { file, ...(options.decompress ? { codec: options.decompress.name } : {}), hash: options.hash ?? true, ...(options.asStream ? { asStream: true } : {}) };
   const worker = startWorker('archive-read-worker', { workerData: input, resourceLimits: SMALL_HEAP });
   let settle: { resolve: (digest: FileDigest) => void; reject: (error: Error) => void } | undefined;
   const digest = new Promise<FileDigest>((resolve, reject) => (settle = { resolve, reject }));
