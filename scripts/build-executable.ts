@@ -108,7 +108,7 @@ export async function buildExecutable(): Promise<BuiltExecutable> {
   writeFileSync(
     config,
     // The young generation's cap that bin/lifeboat.js starts Node with (see there): V8 takes it only at start-up.
-    JSON.stringify({ main: path.join(work, 'lifeboat.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: ['--max-semi-space-size=2'], assets }, null, 2),
+    JSON.stringify({ main: path.join(work, 'lifeboat.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: ['--max-semi-space-size=2', '--heap-growing-percent=100'], assets }, null, 2),
   );
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' }); // a failure throws with its output
 

@@ -1,5 +1,5 @@
 // bin/lifeboat.js run as a command (as `lifeboat` is, installed): its first lines, a shell script, start
-// the `node` on PATH with the young generation's cap (see the file), and the code runs as under `node
+// the `node` on PATH with the heap's caps (see the file), and the code runs as under `node
 // bin/lifeboat.js`. A `node` placed first on PATH records how it was started, then runs the real one.
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -21,11 +21,11 @@ describe('bin/lifeboat.js as a command', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('starts the node on PATH with the young generation capped, and runs the command', async () => {
+  it('starts the node on PATH with the heap capped, and runs the command', async () => {
     const { stdout } = await run(BIN, ['--version'], { env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ''}` } });
     const packageVersion = (JSON.parse(await readFile(path.join(path.dirname(BIN), '..', 'package.json'), 'utf8')) as { version: string }).version;
     expect(stdout.trim()).toBe(packageVersion);
     const args = (await readFile(path.join(dir, 'args'), 'utf8')).trim().split('\n');
-    expect(args).toEqual(['--max-semi-space-size=2', BIN, '--version']);
+    expect(args).toEqual(['--max-semi-space-size=2', '--heap-growing-percent=100', BIN, '--version']);
   });
 });

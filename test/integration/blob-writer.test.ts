@@ -27,6 +27,32 @@ describe('blob writer', () => {
     await reader.close();
   });
 
+  it('gives each buffer back once nothing refers to it: a duplicate at once, a stored-as-is one only once written', async () => {
+    const storeDir = path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-blobs-')), 'incremental');
+    const writer = new BlobWriter(storeDir, await openStore(storeDir));
+    const text = Buffer.from('text to compress, '.repeat(200));
+    const media = randomBytes(3000);
+    const mediaBytes = Buffer.from(media);
+    const given: string[] = [];
+    // Each buffer is overwritten the moment it is given back, as a reused read buffer is.
+    const giveBack = (name: string, buffer: Buffer) => () => {
+      given.push(name);
+      buffer.fill(0);
+    };
+    const textCopy = Buffer.from(text);
+    const ids = await Promise.all([
+      writer.store(text, false, giveBack('text', text)),
+      writer.store(textCopy, false, giveBack('duplicate', textCopy)),
+      writer.store(media, true, giveBack('media', media)),
+    ]);
+    await writer.commit();
+    expect(given.sort()).toEqual(['duplicate', 'media', 'text']);
+    const reader = new BlobReader(storeDir, await openStore(storeDir));
+    expect((await reader.read(ids[0])).toString()).toBe('text to compress, '.repeat(200));
+    expect((await reader.read(ids[2])).equals(mediaBytes)).toBe(true);
+    await reader.close();
+  });
+
   it('removes its packs when it fails before the commit, and keeps them after it', async () => {
     const storeDir = path.join(await mkdtemp(path.join(tmpdir(), 'lifeboat-blobs-')), 'incremental');
     const failing = new BlobWriter(storeDir, await openStore(storeDir));

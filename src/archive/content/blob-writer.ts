@@ -11,6 +11,7 @@ import { blobId } from './blob-codec.js';
 import { BlobCompressor } from './blob-compressor.js';
 import { IndexFileWriter } from './index-file.js';
 import { PackWriter } from './pack-writer.js';
+import { ReadBuffers } from './read-buffers.js';
 import { configPathOf, STORE_FORMAT, STORE_VERSION, storeConfigProblem } from './store-layout.js';
 
 /**
@@ -79,6 +80,8 @@ export class BlobWriter {
   private readonly packs: PackWriter;
   private readonly indexFile: IndexFileWriter;
   private readonly compressor = new BlobCompressor();
+  /** The buffers files are read into for this writer (see `store`'s `release`). */
+  readonly buffers = new ReadBuffers();
   private inFlight = 0;
   private waiting: (() => void)[] = [];
   private indexBytes = 0;
@@ -122,12 +125,21 @@ export class BlobWriter {
     return this.index.has(id);
   }
 
-  /** Stores `plain` unless the store has it; its id. `asIs`: already-compressed media, not compressed again. */
-  async store(plain: Buffer, asIs: boolean): Promise<string> {
+  /**
+   * Stores `plain` unless the store has it; its id. `asIs`: already-compressed media, not compressed
+   * again. `release` is called once nothing refers to `plain` any more: when it is stored as it is, that
+   * is once it is written, which may be after the id is given.
+   */
+  async store(plain: Buffer, asIs: boolean, release?: () => void): Promise<string> {
     const id = blobId(plain);
-    if (!this.index.addPending(id)) return id;
+    if (!this.index.addPending(id)) {
+      release?.();
+      return id;
+    }
     const { stored, zstd } = await this.compressor.encode(plain, asIs);
-    await this.packs.add({ id, size: plain.length, zstd }, stored);
+    const kept = stored === plain;
+    await this.packs.add({ id, size: plain.length, zstd }, stored, kept ? release : undefined);
+    if (!kept) release?.();
     this.blobs++;
     return id;
   }

@@ -1,8 +1,8 @@
 // Storing one file's contents as blobs: read with synchronous calls (for many small files much faster
 // than a thread-pool round trip each; the hashing and compressing of what was read meanwhile run on the
-// thread pool), cut into chunks (chunker.ts) in windows of two maximal chunks, each window a buffer of
-// its own that lives until its chunks are stored. A file that changes while it is read is stored as
-// read, with a warning, as a tar archive does.
+// thread pool), cut into chunks (chunker.ts) in windows of two maximal chunks, each window held until
+// its chunks are stored (the buffers are the writer's, used again: read-buffers.ts). A file that
+// changes while it is read is stored as read, with a warning, as a tar archive does.
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { OPEN_FLAGS, notAFileWarning, vanishedWarning } from '../tree-read.js';
 import type { BlobWriter } from './blob-writer.js';
@@ -58,9 +58,9 @@ export async function storeFile(writer: BlobWriter, abs: string, rel: string, as
 async function storeSmall(writer: BlobWriter, fd: number, announced: number, asIs: boolean, ids: Promise<string>[]): Promise<number> {
   if (announced === 0) return 0;
   const release = await writer.reserve(announced);
-  const buffer = Buffer.allocUnsafe(announced);
+  const buffer = writer.buffers.take(announced);
   const size = readInto(fd, buffer, 0, announced, 0);
-  const stored = writer.store(buffer.subarray(0, size), asIs);
+  const stored = writer.store(buffer.subarray(0, size), asIs, () => writer.buffers.release(buffer));
   void stored.then(release, release);
   ids.push(stored);
   return size;
@@ -70,12 +70,16 @@ async function storeSmall(writer: BlobWriter, fd: number, announced: number, asI
 async function storeBig(writer: BlobWriter, fd: number, announced: number, asIs: boolean, ids: Promise<string>[]): Promise<number> {
   let position = 0; // of the file, read so far
   let carry: Buffer | undefined; // bytes read but not yet chunked, from the window before
+  let before: Buffer | undefined; // that window, held until the carry is copied out of it
+  const { buffers } = writer;
   for (;;) {
     // A window of two maximal chunks, or what is left of the file (a 300 KiB image needs no 8 MiB).
     const size = Math.min(WINDOW, (carry?.length ?? 0) + announced - position);
     const release = await writer.reserve(size);
-    const window = Buffer.allocUnsafeSlow(size);
+    const window = buffers.take(size);
     const kept = carry ? carry.copy(window, 0) : 0;
+    if (before) buffers.release(before);
+    before = window;
     const got = readInto(fd, window, kept, size - kept, position);
     position += got;
     const end = kept + got;
@@ -84,12 +88,17 @@ async function storeBig(writer: BlobWriter, fd: number, announced: number, asIs:
     let start = 0;
     while (start < end && (atEnd || end - start >= MAX_CHUNK)) {
       const length = chunkLength(window, start, end, atEnd);
-      stored.push(writer.store(window.subarray(start, start + length), asIs));
+      const chunk = window.subarray(start, start + length);
+      buffers.retain(chunk);
+      stored.push(writer.store(chunk, asIs, () => buffers.release(chunk)));
       start += length;
     }
     carry = start < end ? window.subarray(start, end) : undefined;
     ids.push(...stored);
     void Promise.allSettled(stored).then(release);
-    if (atEnd) return position;
+    if (atEnd) {
+      buffers.release(window);
+      return position;
+    }
   }
 }

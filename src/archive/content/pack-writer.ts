@@ -50,6 +50,8 @@ interface OpenPack {
   /** Stored blobs appended but not yet written, and their bytes. */
   batch: Buffer[];
   batchBytes: number;
+  /** Called once the batch is written (or its write failed): see `add`. */
+  afterWrite: (() => void)[];
 }
 
 export class PackWriter {
@@ -74,22 +76,26 @@ export class PackWriter {
     private readonly onSealed: (pack: PackRecord) => Promise<void> = async () => undefined,
   ) {}
 
-  /** Appends a stored blob; resolves once it is written or batched (the caller may then drop its buffer). */
-  add(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer): Promise<void> {
-    const done = this.queue.then(() => this.append(blob, stored));
+  /**
+   * Appends a stored blob; resolves once it is written or batched (the caller may then drop its buffer).
+   * `afterWrite` is called once `stored` is written, when its bytes may be overwritten.
+   */
+  add(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer, afterWrite?: () => void): Promise<void> {
+    const done = this.queue.then(() => this.append(blob, stored, afterWrite));
     this.queue = done.catch((error: unknown) => {
       this.failure ??= error;
     });
     return done;
   }
 
-  private async append(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer): Promise<void> {
+  private async append(blob: Omit<BlobPlace, 'offset' | 'length'>, stored: Buffer, afterWrite: (() => void) | undefined): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     // Blobs still compressing when the backup failed arrive after abort(): they must not open a pack.
     if (this.aborted) throw new Error('the pack writer was aborted');
     const pack = this.current ?? (this.current = await this.openPack());
     pack.batch.push(stored);
     pack.batchBytes += stored.length;
+    if (afterWrite) pack.afterWrite.push(afterWrite);
     pack.blobs.push({ ...blob, offset: pack.offset, length: stored.length });
     pack.offset += stored.length;
     this.bytes += stored.length;
@@ -103,7 +109,7 @@ export class PackWriter {
     await this.beforePack();
     const partialPath = path.join(dataDir, `.${randomBytes(8).toString('hex')}.partial`);
     this.partials.add(partialPath);
-    return { handle: await open(partialPath, 'wx', 0o640), partialPath, offset: 0, blobs: [], batch: [], batchBytes: 0 };
+    return { handle: await open(partialPath, 'wx', 0o640), partialPath, offset: 0, blobs: [], batch: [], batchBytes: 0, afterWrite: [] };
   }
 
   /** Ends the current pack: its table is written here, the flush and rename go on in the background. */
@@ -165,12 +171,17 @@ export class PackWriter {
 
 /** Writes the pack's batch of stored bytes to its file, in one call (no copy: a batch is mostly a few big media chunks or many small blobs). */
 async function writeBatch(pack: OpenPack): Promise<void> {
-  const { batch, batchBytes } = pack;
+  const { batch, batchBytes, afterWrite } = pack;
   pack.batch = [];
   pack.batchBytes = 0;
-  const { bytesWritten } = await pack.handle.writev(batch);
-  if (bytesWritten === batchBytes) return;
-  // A short write (a full disk says so on the next call): the rest, written on until it fails.
-  const rest = Buffer.concat(batch, batchBytes).subarray(bytesWritten);
-  for (let at = 0; at < rest.length; ) at += (await pack.handle.write(rest, at, rest.length - at)).bytesWritten;
+  pack.afterWrite = [];
+  try {
+    const { bytesWritten } = await pack.handle.writev(batch);
+    if (bytesWritten === batchBytes) return;
+    // A short write (a full disk says so on the next call): the rest, written on until it fails.
+    const rest = Buffer.concat(batch, batchBytes).subarray(bytesWritten);
+    for (let at = 0; at < rest.length; ) at += (await pack.handle.write(rest, at, rest.length - at)).bytesWritten;
+  } finally {
+    for (const call of afterWrite) call();
+  }
 }
