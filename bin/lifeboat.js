@@ -5,7 +5,7 @@
 // bench's tree at scale 0.15 then peaked at 197-199 MiB instead of 250-261 (with gzip 188-192 instead of
 // 200-210, a database dump 157-162 instead of 186-197), in the same time. The old generation may grow to
 // twice what a full collection left before the next one (V8 picks up to four times under a backup's
-// allocation rate): at scale 1 the first incremental backup then peaked at 204-209 MiB instead of
+// allocation rate): at scale 1 the first incremental backup then peaked at 198-212 MiB instead of
 // 244-250, the System backup at 187-190 instead of 202-233 and the tree rollback at 166-168 instead of
 // 178-185, for about 40 more full collections (0.4 s) in the incremental backup's 20 s of CPU. V8 takes
 // these flags only at start-up, and `#!/usr/bin/env -S node ...` needs an env that knows -S (BusyBox's
