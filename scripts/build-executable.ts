@@ -15,6 +15,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The fuse that Node's binary looks for to know that it carries a blob (Node's SEA documentation). */
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const LOWEST_NODE = 24;
+/** The heap's caps bin/lifeboat.js starts Node with (see there). */
+const HEAP_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=100'];
 
 /**
  * In the compiled ES modules a package loaded late and synchronously is `createRequire(import.meta.url)
@@ -107,10 +109,12 @@ export async function buildExecutable(): Promise<BuiltExecutable> {
   const blob = path.join(work, 'sea-prep.blob');
   writeFileSync(
     config,
-    // The young generation's cap that bin/lifeboat.js starts Node with (see there): V8 takes it only at start-up.
-    JSON.stringify({ main: path.join(work, 'lifeboat.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: ['--max-semi-space-size=2', '--heap-growing-percent=100'], assets }, null, 2),
+    // The heap's caps that bin/lifeboat.js starts Node with (see there): V8 takes them only at start-up.
+    JSON.stringify({ main: path.join(work, 'lifeboat.cjs'), output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: HEAP_FLAGS, assets }, null, 2),
   );
-  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' }); // a failure throws with its output
+  // The code cache is made under the same flags: V8 rejects (with a warning on every start) a cache
+  // made under flags other than those it runs with.
+  execFileSync(process.execPath, [...HEAP_FLAGS, '--experimental-sea-config', config], { stdio: 'pipe' }); // a failure throws with its output
 
   const file = path.join(dist, `lifeboat-${process.platform}-${process.arch}`);
   rmSync(file, { force: true });

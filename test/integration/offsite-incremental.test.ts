@@ -135,8 +135,10 @@ describe.each([
       expect(config).toMatchObject({ encryption: 'lifeboat-aes-256-gcm-chunked-v1', keyCheck: expect.any(String) });
       // The sealed manifest names no path of the tree, nor the dump.
       const manifest = (await buffer(await bucket().get(`${second.file}.manifest.json`))).toString('utf8');
-      expect(manifest).not.toContain('Gen');
-      expect(manifest).not.toContain(second.dump);
+      // Its sealed part is base64, which holds any three letters about once in a hundred manifests.
+      const clear = JSON.stringify({ ...(JSON.parse(manifest) as Record<string, unknown>), sealed: undefined });
+      expect(clear).not.toContain('Gen');
+      expect(clear).not.toContain(second.dump);
       expect(JSON.parse(manifest).incremental).toMatchObject({ addedBytes: expect.any(Number), treeBytes: expect.any(Number) });
     } else {
       const local = await readFile(path.join(shop.backupDir, 'incremental/data', packKey.slice('incremental/data/'.length)));

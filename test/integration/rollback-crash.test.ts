@@ -239,7 +239,7 @@ describe('a System rollback killed at any moment, then recovered', () => {
       expect(existsSync(path.join(root, 'var/.maintenance.flag'))).toBe(false);
     }
     expect(outcomes).toHaveLength(4);
-  });
+  }, 300_000); // five rollbacks and four recoveries: over two minutes on a loaded 2-core machine
 
   /** Runs `lifeboat recover` until it pauses at `step`, then kills it. */
   async function killRecover(step: string): Promise<string> {
