@@ -53,8 +53,14 @@ function writeString(block: Buffer, offset: number, length: number, value: strin
   if (value.length > 0) block.write(value, offset, length, 'utf8');
 }
 
+/**
+ * `value` (at most length-1 octal digits) as zero-padded octal digits and a NUL, written digit by digit:
+ * a string per field (toString, padStart, the NUL) was most of what a tree's headers left for the
+ * garbage collector.
+ */
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
-  block.write(value.toString(8).padStart(length - 1, '0') + '\0', offset, length, 'ascii');
+  block[offset + length - 1] = 0;
+  for (let i = offset + length - 2, v = value; i >= offset; i--, v = Math.floor(v / 8)) block[i] = 0x30 + (v % 8);
 }
 
 /** GNU base-256: first byte 0x80 (0xff for negative), then the two's complement big-endian value. */
@@ -172,7 +178,7 @@ function ustarBlock(fields: {
   writeString(block, 345, 155, fields.prefix);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += block[i];
-  block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+  writeOctal(block, 148, 7, sum); // six digits and a NUL; the space after them stays from the fill
   return block;
 }
 
@@ -224,7 +230,8 @@ export function encodeHeader(header: TarHeader, scratch?: Buffer): Buffer {
     gname: asciiFallback(gname, 32),
   }, blocks.subarray(paxBytes));
   if (data === undefined) return blocks;
-  const base = stored.replace(/\/$/, '').split('/').pop() ?? '';
+  const name = stored.endsWith('/') ? stored.slice(0, -1) : stored;
+  const base = name.slice(name.lastIndexOf('/') + 1);
   ustarBlock({
     name: asciiFallback(`PaxHeaders/${base}`, 100),
     prefix: '',
