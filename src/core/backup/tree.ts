@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AtomicFile } from '../../archive/atomic-file.js';
+import { hashThreadPays } from '../../archive/background-hash.js';
 import { FrameTable } from '../../archive/codec/frame-table.js';
 import { FrameWriter } from '../../archive/codec/frame-writer.js';
 import { FileIndexWriter, withCrc32 } from '../../archive/file-index.js';
@@ -68,7 +69,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
 
   let indexPath: string | undefined;
   // The index is published just before the manifest: a backup that fails after that must not leave it.
-  return publishArchive(shop.backupDir, type, { ...options, codec }, async (slot): Promise<ManifestContent> => {
+  return publishArchive(shop.backupDir, type, { ...options, codec, hashHere: !hashThreadPays() }, async (slot): Promise<ManifestContent> => {
     indexPath = path.join(shop.backupDir, fileIndexName(slot.file));
     let tempDump: AtomicFile | undefined;
     let spaceProblem: Error | undefined;
