@@ -23,7 +23,8 @@ import type { StripRules } from './strip-rules.js';
 import { UsageError } from '../../shared/errors.js';
 import { requireFreeSpace } from './free-space.js';
 import { estimateTree } from '../../archive/tree-estimate.js';
-import { startTreeRead } from '../../archive/tree-reader.js';
+import { startTreeRead, type TreeRead } from '../../archive/tree-reader.js';
+import type { TreeReadOptions } from '../../archive/tree-read.js';
 import { estimateDatabase } from '../../engines/data-size.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from '../../repository/publish.js';
 import { fileIndexName } from '../../repository/naming.js';
@@ -73,8 +74,17 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     indexPath = path.join(shop.backupDir, fileIndexName(slot.file));
     let tempDump: AtomicFile | undefined;
     let spaceProblem: Error | undefined;
+    const dumpPath = withDatabase ? dumpPathFor(slot.time, codec) : undefined;
+    // A file of the shop at the dump's own path would make two members of one name: leave it out.
+    const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
+    // The tree's reading starts now, on its thread, while the database is dumped: the thread's start and
+    // the first batches then cost the backup no time of their own (a few batches wait for the packer).
+    // The same thread counts the tree for the estimate (with the rules that leave the dump's path in).
+    const readOptions = { rules, skip, signal, beforeFile: options.beforeFile };
+    const read = startTreeRead(shop.root, readOptions, estimateRules);
     const spaceChecked = (async () => {
-      const estimate = await estimateTree(shop.root, { rules: estimateRules, skip, signal });
+      const estimate = read.estimate ? await read.estimate : await estimateTree(shop.root, { rules: estimateRules, skip, signal });
+      if (!estimate) return; // the reading stopped before the count was done: it reports why
       totalBytes = estimate.bytes;
       const databaseBytes = withDatabase && target ? await estimateDatabase(target) : 0;
       const needed = estimate.storedBytes + (estimate.bytes - estimate.storedBytes) / 2 + estimate.entries * PER_ENTRY + databaseBytes + (16 << 20);
@@ -86,7 +96,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
       stop.abort(error);
     });
     try {
-      const content = await writeTreeArchive(slot, (temp) => (tempDump = temp));
+      const content = await writeTreeArchive(slot, read, readOptions, dumpPath, (temp) => (tempDump = temp));
       await spaceChecked;
       if (spaceProblem) throw spaceProblem;
       return content;
@@ -99,20 +109,16 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     throw error;
   });
 
-  async function writeTreeArchive(slot: ArchiveSlot, onTempDump: (temp: AtomicFile) => void): Promise<ManifestContent> {
-    const dumpPath = withDatabase ? dumpPathFor(slot.time, codec) : undefined;
-    // A file of the shop at the dump's own path would make two members of one name: leave it out.
-    const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
+  async function writeTreeArchive(slot: ArchiveSlot, read: TreeRead, readOptions: TreeReadOptions, dumpPath: string | undefined, onTempDump: (temp: AtomicFile) => void): Promise<ManifestContent> {
     // The archive file is done with each buffer once written: stored media frames reuse theirs.
     // The table of frame starts lets the index say where each file can be read from (a one-file restore).
     const table = new FrameTable();
     const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text, reuseOutput: true, table });
     const tar = new TarWriter(frames);
-    const index = await FileIndexWriter.create(path.join(slot.backupDir, fileIndexName(slot.file)), (position) => table.locate(position));
-    // The tree's reading starts now, on its thread, while the database is dumped: the thread's start and
-    // the first batches then cost the backup no time of their own (a few batches wait for the packer).
-    const readOptions = { rules, skip, signal, beforeFile: options.beforeFile };
-    const read = startTreeRead(shop.root, readOptions);
+    const index = await FileIndexWriter.create(path.join(slot.backupDir, fileIndexName(slot.file)), (position) => table.locate(position)).catch(async (error: unknown) => {
+      await read.close();
+      throw error;
+    });
     try {
       const content = target && dumpPath ? await addDump(tar, index, target, slot, dumpPath, onTempDump) : { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
       const pack = await packTree(shop.root, tar, {
