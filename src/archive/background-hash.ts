@@ -4,9 +4,8 @@
 // into one of a few buffers that go to the hashing thread and come back (a copy costs a twentieth of
 // the hash). A small file (a manifest, a dump of a few tables) is hashed here when it is sealed: a
 // thread costs more than its hash. On a machine of two cores the thread does not pay either (see
-// hashThreadPays).
+// spare-cores.ts).
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { HashWorkerReply, HashWorkerRequest } from './hash-worker.js';
 import { SMALL_HEAP, startWorker } from './worker-module.js';
@@ -20,17 +19,6 @@ const CHUNK = 1 << 20;
 const BUFFERS = 4;
 /** Up to this many bytes are only kept (and hashed at the end, here); beyond, the thread starts. */
 const KEPT_BYTES = 4 * CHUNK;
-
-/**
- * Whether an archive that a busy thread writes is better hashed on a thread of its own: only where
- * there are more than two cores. On two, a System backup's other threads (the packer, the tree's
- * reader, the size estimate, the compressors) keep both busy already, and the hashing thread added
- * only its own costs: its start, a copy of every byte and a message per MiB. Alternated on the
- * bench's shop trees with zstd on two cores, hashing on the packing thread took 0.1 s of CPU off a
- * System backup at scale 0.05 (1.32 against 1.43 s) and 0.35 s at 0.15 (2.52 against 2.87 s), and
- * its peak RSS 13-14 MiB.
- */
-export const hashThreadPays = (): boolean => availableParallelism() > 2;
 
 /** What AtomicFile needs of a hash: BackgroundHash, or HashHere. */
 export interface ArchiveHash {

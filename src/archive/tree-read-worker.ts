@@ -3,10 +3,10 @@
 // once the batch is packed (the tar writer copies what it keeps), to be filled again: a fresh 2 MiB
 // buffer per batch made the garbage collector run several times as often. The walk waits while
 // MAX_IN_FLIGHT batches are not packed yet, so memory stays bounded when the main thread falls behind.
-// Asked for, the thread also counts the tree for the backup's size estimate (tree-count.ts), in turns
-// with the reading (each walk lets the other run every few milliseconds, and the count runs on while
-// the reading waits for the packer): a thread of its own for it cost its start and a second compiled
-// copy of the walk, and one more thread to share two cores with.
+// Asked for (on two cores: spare-cores.ts), the thread also counts the tree for the backup's size
+// estimate (tree-count.ts), in turns with the reading (each walk lets the other run, and the count runs
+// on while the reading waits for the packer): a thread of its own for it cost its start and a second
+// compiled copy of the walk, and one more thread to share two cores with.
 import { parentPort, workerData } from 'node:worker_threads';
 import { InFlight } from './in-flight.js';
 import { countTree, type TreeEstimate } from './tree-count.js';

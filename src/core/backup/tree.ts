@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AtomicFile } from '../../archive/atomic-file.js';
-import { hashThreadPays } from '../../archive/background-hash.js';
+import { helperThreadsPay } from '../../archive/spare-cores.js';
 import { FrameTable } from '../../archive/codec/frame-table.js';
 import { FrameWriter } from '../../archive/codec/frame-writer.js';
 import { FileIndexWriter, withCrc32 } from '../../archive/file-index.js';
@@ -67,10 +67,12 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let totalBytes: number | undefined;
   const codec = codecFor(options);
+  // The archive's sha256 and the estimate's count get threads of their own only where cores are spare.
+  const ownThreads = helperThreadsPay();
 
   let indexPath: string | undefined;
   // The index is published just before the manifest: a backup that fails after that must not leave it.
-  return publishArchive(shop.backupDir, type, { ...options, codec, hashHere: !hashThreadPays() }, async (slot): Promise<ManifestContent> => {
+  return publishArchive(shop.backupDir, type, { ...options, codec, hashHere: !ownThreads }, async (slot): Promise<ManifestContent> => {
     indexPath = path.join(shop.backupDir, fileIndexName(slot.file));
     let tempDump: AtomicFile | undefined;
     let spaceProblem: Error | undefined;
@@ -79,9 +81,10 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
     // The tree's reading starts now, on its thread, while the database is dumped: the thread's start and
     // the first batches then cost the backup no time of their own (a few batches wait for the packer).
-    // The same thread counts the tree for the estimate (with the rules that leave the dump's path in).
+    // On two cores the same thread counts the tree for the estimate (with the rules that leave the dump's
+    // path in); with more, the count has a thread of its own (estimateTree).
     const readOptions = { rules, skip, signal, beforeFile: options.beforeFile };
-    const read = startTreeRead(shop.root, readOptions, estimateRules);
+    const read = startTreeRead(shop.root, readOptions, ownThreads ? undefined : estimateRules);
     const spaceChecked = (async () => {
       const estimate = read.estimate ? await read.estimate : await estimateTree(shop.root, { rules: estimateRules, skip, signal });
       if (!estimate) return; // the reading stopped before the count was done: it reports why
