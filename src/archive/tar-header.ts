@@ -104,6 +104,14 @@ export function paxRecord(key: string, value: string): string {
 
 /** Seconds with up to nine decimals, as pax writes times: "1732443600.123456789", "-1.5". */
 export function formatPaxTime(ns: bigint): string {
+  if (ns >= NS) {
+    // The usual case, a time after 1970: the digits once, cut (no bigint arithmetic per member).
+    const digits = ns.toString();
+    let end = digits.length;
+    while (end > digits.length - 9 && digits.charCodeAt(end - 1) === 0x30) end--;
+    const seconds = digits.slice(0, -9);
+    return end > digits.length - 9 ? `${seconds}.${digits.slice(-9, end)}` : seconds;
+  }
   const negative = ns < 0n;
   const abs = negative ? -ns : ns;
   const seconds = abs / NS;
@@ -184,6 +192,7 @@ function ustarBlock(fields: {
 
 /** A printable ASCII stand-in of at most `max` bytes, for the ustar fields that pax overrides. */
 function asciiFallback(value: string, max: number): string {
+  if (value.length <= max && isAscii(value)) return value;
   return value.replace(/[^\x20-\x7e]/g, '_').slice(-max);
 }
 
@@ -213,8 +222,10 @@ export function encodeHeader(header: TarHeader, scratch?: Buffer): Buffer {
   if (!isAscii(uname) || uname.length > 32) pax.push(paxRecord('uname', uname));
   if (!isAscii(gname) || gname.length > 32) pax.push(paxRecord('gname', gname));
   // One zeroed buffer for all blocks: a Buffer.alloc per block was a measurable part of packing a tree.
-  const data = pax.length === 0 ? undefined : Buffer.from(pax.join(''), 'utf8');
-  const paxBytes = data === undefined ? 0 : BLOCK + Math.ceil(data.length / BLOCK) * BLOCK;
+  // The pax records are written straight into it, after their header block.
+  const paxText = pax.length === 0 ? undefined : pax.length === 1 ? pax[0] : pax.join('');
+  const paxLength = paxText === undefined ? 0 : Buffer.byteLength(paxText, 'utf8');
+  const paxBytes = paxText === undefined ? 0 : BLOCK + Math.ceil(paxLength / BLOCK) * BLOCK;
   const blocks = scratch && scratch.length >= paxBytes + BLOCK ? scratch.subarray(0, paxBytes + BLOCK).fill(0) : Buffer.alloc(paxBytes + BLOCK);
   ustarBlock({
     name: split ? split.name : asciiFallback(stored, 100),
@@ -229,7 +240,7 @@ export function encodeHeader(header: TarHeader, scratch?: Buffer): Buffer {
     uname: asciiFallback(uname, 32),
     gname: asciiFallback(gname, 32),
   }, blocks.subarray(paxBytes));
-  if (data === undefined) return blocks;
+  if (paxText === undefined) return blocks;
   const name = stored.endsWith('/') ? stored.slice(0, -1) : stored;
   const base = name.slice(name.lastIndexOf('/') + 1);
   ustarBlock({
@@ -238,14 +249,14 @@ export function encodeHeader(header: TarHeader, scratch?: Buffer): Buffer {
     mode: 0o644,
     uid: 0,
     gid: 0,
-    size: data.length,
+    size: paxLength,
     mtime: seconds < 0n ? 0n : seconds,
     typeflag: 'x',
     linkname: '',
     uname: '',
     gname: '',
   }, blocks);
-  data.copy(blocks, BLOCK);
+  blocks.write(paxText, BLOCK, paxLength, 'utf8');
   return blocks;
 }
 
