@@ -3,7 +3,8 @@
 // about half a second (a backup of a whole shop, gigabytes, several). The main thread copies each write
 // into one of a few buffers that go to the hashing thread and come back (a copy costs a twentieth of
 // the hash). A small file (a manifest, a dump of a few tables) is hashed here when it is sealed: a
-// thread costs more than its hash.
+// thread costs more than its hash. On a machine of two cores the thread does not pay either (see
+// spare-cores.ts).
 import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import type { HashWorkerReply, HashWorkerRequest } from './hash-worker.js';

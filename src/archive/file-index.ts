@@ -61,6 +61,8 @@ export class FileIndexWriter {
    * compressed offset, which is known once the frames before it are written: lines stay in archive order.
    */
   private waiting: { entry: FileIndexEntry; headerAt: number | undefined }[] = [];
+  /** The first of `waiting` not written yet (the array is cut only now and then, not at every line). */
+  private waitingFrom = 0;
 
   private constructor(
     private readonly out: AtomicFile,
@@ -82,24 +84,33 @@ export class FileIndexWriter {
 
   /** Writes the waiting entries whose place is known, in order; `all`: the archive is written, every place is known. */
   private writeLocated(all: boolean): void {
-    let done = 0;
-    for (const { entry, headerAt } of this.waiting) {
+    const waiting = this.waiting;
+    let next = this.waitingFrom;
+    for (; next < waiting.length; next++) {
+      const { entry, headerAt } = waiting[next];
       if (entry.type !== 'file' || headerAt === undefined) {
         this.addLine(entry);
       } else {
         const at = this.locate?.(headerAt);
         if (!at && !all) break;
-        this.addLine(at ? { ...entry, at } : entry);
+        this.addLine(entry, at);
       }
-      done++;
     }
-    if (done > 0) this.waiting = this.waiting.slice(done);
+    if (next === waiting.length) {
+      waiting.length = 0;
+      this.waitingFrom = 0;
+    } else if (next > 4096) {
+      this.waiting = waiting.slice(next);
+      this.waitingFrom = 0;
+    } else this.waitingFrom = next;
   }
 
-  private addLine(entry: FileIndexEntry): void {
-    const located = entry.at ? [entry.at.frame, entry.at.within] : [];
-    const line = [entry.path, entry.type, entry.size, entry.mtimeNs.toString(), ...(entry.crc32 === undefined ? [] : [entry.crc32, ...located])];
-    this.text += JSON.stringify(line) + '\n';
+  /** `at`: where a file's member can be read from, when it is not in the entry itself. */
+  private addLine(entry: FileIndexEntry, at = entry.at): void {
+    // What JSON.stringify of the line's array gives, without the array: the path is the only string
+    // that may need escaping; the type is one of four words, the rest are numbers and digits.
+    const checked = entry.crc32 === undefined ? '' : at ? `,${entry.crc32},${at.frame},${at.within}` : `,${entry.crc32}`;
+    this.text += `[${JSON.stringify(entry.path)},"${entry.type}",${entry.size},"${entry.mtimeNs}"${checked}]\n`;
     this.entries++;
     if (this.text.length >= MEMBER_TEXT) this.flush();
   }

@@ -105,7 +105,8 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
 
   const writeFile = async (rel: string, file: Readable) => {
     const { before } = file;
-    const key = `${before.dev}:${before.ino}`;
+    // Only a hard-linked file needs its key (two bigints made strings: garbage for every file of a tree).
+    const key = before.nlink > 1n ? `${before.dev}:${before.ino}` : '';
     const first = before.nlink > 1n ? links.get(key) : undefined;
     const headerAt = writer.bytesWritten;
     if (first !== undefined) {

@@ -53,8 +53,14 @@ function writeString(block: Buffer, offset: number, length: number, value: strin
   if (value.length > 0) block.write(value, offset, length, 'utf8');
 }
 
+/**
+ * `value` (at most length-1 octal digits) as zero-padded octal digits and a NUL, written digit by digit:
+ * a string per field (toString, padStart, the NUL) was most of what a tree's headers left for the
+ * garbage collector.
+ */
 function writeOctal(block: Buffer, offset: number, length: number, value: number): void {
-  block.write(value.toString(8).padStart(length - 1, '0') + '\0', offset, length, 'ascii');
+  block[offset + length - 1] = 0;
+  for (let i = offset + length - 2, v = value; i >= offset; i--, v = Math.floor(v / 8)) block[i] = 0x30 + (v % 8);
 }
 
 /** GNU base-256: first byte 0x80 (0xff for negative), then the two's complement big-endian value. */
@@ -98,6 +104,14 @@ export function paxRecord(key: string, value: string): string {
 
 /** Seconds with up to nine decimals, as pax writes times: "1732443600.123456789", "-1.5". */
 export function formatPaxTime(ns: bigint): string {
+  if (ns >= NS) {
+    // The usual case, a time after 1970: the digits once, cut (no bigint arithmetic per member).
+    const digits = ns.toString();
+    let end = digits.length;
+    while (end > digits.length - 9 && digits.charCodeAt(end - 1) === 0x30) end--;
+    const seconds = digits.slice(0, -9);
+    return end > digits.length - 9 ? `${seconds}.${digits.slice(-9, end)}` : seconds;
+  }
   const negative = ns < 0n;
   const abs = negative ? -ns : ns;
   const seconds = abs / NS;
@@ -172,12 +186,13 @@ function ustarBlock(fields: {
   writeString(block, 345, 155, fields.prefix);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += block[i];
-  block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+  writeOctal(block, 148, 7, sum); // six digits and a NUL; the space after them stays from the fill
   return block;
 }
 
 /** A printable ASCII stand-in of at most `max` bytes, for the ustar fields that pax overrides. */
 function asciiFallback(value: string, max: number): string {
+  if (value.length <= max && isAscii(value)) return value;
   return value.replace(/[^\x20-\x7e]/g, '_').slice(-max);
 }
 
@@ -207,8 +222,10 @@ export function encodeHeader(header: TarHeader, scratch?: Buffer): Buffer {
   if (!isAscii(uname) || uname.length > 32) pax.push(paxRecord('uname', uname));
   if (!isAscii(gname) || gname.length > 32) pax.push(paxRecord('gname', gname));
   // One zeroed buffer for all blocks: a Buffer.alloc per block was a measurable part of packing a tree.
-  const data = pax.length === 0 ? undefined : Buffer.from(pax.join(''), 'utf8');
-  const paxBytes = data === undefined ? 0 : BLOCK + Math.ceil(data.length / BLOCK) * BLOCK;
+  // The pax records are written straight into it, after their header block.
+  const paxText = pax.length === 0 ? undefined : pax.length === 1 ? pax[0] : pax.join('');
+  const paxLength = paxText === undefined ? 0 : Buffer.byteLength(paxText, 'utf8');
+  const paxBytes = paxText === undefined ? 0 : BLOCK + Math.ceil(paxLength / BLOCK) * BLOCK;
   const blocks = scratch && scratch.length >= paxBytes + BLOCK ? scratch.subarray(0, paxBytes + BLOCK).fill(0) : Buffer.alloc(paxBytes + BLOCK);
   ustarBlock({
     name: split ? split.name : asciiFallback(stored, 100),
@@ -223,22 +240,23 @@ export function encodeHeader(header: TarHeader, scratch?: Buffer): Buffer {
     uname: asciiFallback(uname, 32),
     gname: asciiFallback(gname, 32),
   }, blocks.subarray(paxBytes));
-  if (data === undefined) return blocks;
-  const base = stored.replace(/\/$/, '').split('/').pop() ?? '';
+  if (paxText === undefined) return blocks;
+  const name = stored.endsWith('/') ? stored.slice(0, -1) : stored;
+  const base = name.slice(name.lastIndexOf('/') + 1);
   ustarBlock({
     name: asciiFallback(`PaxHeaders/${base}`, 100),
     prefix: '',
     mode: 0o644,
     uid: 0,
     gid: 0,
-    size: data.length,
+    size: paxLength,
     mtime: seconds < 0n ? 0n : seconds,
     typeflag: 'x',
     linkname: '',
     uname: '',
     gname: '',
   }, blocks);
-  data.copy(blocks, BLOCK);
+  blocks.write(paxText, BLOCK, paxLength, 'utf8');
   return blocks;
 }
 

@@ -25,6 +25,7 @@ export interface FileBodyResult {
 /** GNU tar writes archives in records of 20 blocks; readers expect nothing less. */
 const RECORD = 20 * BLOCK;
 const ZEROS = Buffer.alloc(1 << 16);
+const WRITTEN: Promise<void> = Promise.resolve();
 
 export class TarWriter {
   private offset = 0;
@@ -39,11 +40,15 @@ export class TarWriter {
     return this.offset;
   }
 
-  private async emit(chunk: Buffer, level: number | typeof SAME_LEVEL | undefined): Promise<void> {
-    if (this.finished) throw new Error('TarWriter: write after finish()');
-    if (chunk.length === 0) return;
-    await this.out.write(chunk, level);
+  /**
+   * Writes `chunk`; the offset counts it at once (every caller waits for the write before it asks for
+   * bytesWritten). Not an async function: the output's own promise is returned, one promise per write.
+   */
+  private emit(chunk: Buffer, level: number | typeof SAME_LEVEL | undefined): Promise<void> {
+    if (this.finished) return Promise.reject(new Error('TarWriter: write after finish()'));
+    if (chunk.length === 0) return WRITTEN;
     this.offset += chunk.length;
+    return this.out.write(chunk, level);
   }
 
   private async zeros(count: number, level: number | typeof SAME_LEVEL | undefined): Promise<void> {
@@ -73,8 +78,14 @@ export class TarWriter {
     await this.emit(encodeHeader({ ...header, type: 'file' }, this.headerScratch), SAME_LEVEL);
     let left = header.size;
     let truncated = false;
-    if (left > 0) {
-      for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
+    if (left > 0 && Buffer.isBuffer(body)) {
+      // Read whole (most files of a tree): no iterator and no promise per chunk.
+      truncated = body.length > left;
+      const chunk = truncated ? body.subarray(0, left) : body;
+      await this.emit(chunk, level);
+      left -= chunk.length;
+    } else if (left > 0) {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
         if (chunk.length > left) {
           await this.emit(chunk.subarray(0, left), level);
           left = 0;
@@ -87,8 +98,9 @@ export class TarWriter {
       }
     }
     const missing = left;
-    await this.zeros(missing, level);
-    await this.zeros((BLOCK - (header.size % BLOCK)) % BLOCK, SAME_LEVEL);
+    if (missing > 0) await this.zeros(missing, level);
+    const padding = (BLOCK - (header.size % BLOCK)) % BLOCK;
+    if (padding > 0) await this.emit(ZEROS.subarray(0, padding), SAME_LEVEL);
     return { missing, truncated };
   }
 

@@ -1,19 +1,15 @@
 // What a tree will put in an archive, counted before it is read (for the free-space check of a backup):
 // a walk as the backup's own, on a worker thread, so that its listing and lstat calls (about a second per
 // 30 k files, a sixth of the main thread of a System backup of the bench's shop tree at scale 0.15) do
-// not hold up the packing, which runs at the same time.
+// not hold up the packing, which runs at the same time. On two cores a backup whose tree is read on a
+// worker thread has that thread count it instead (TreeRead.estimate, spare-cores.ts).
 import { SMALL_HEAP, startWorker } from './worker-module.js';
+import type { TreeEstimate } from './tree-count.js';
 import type { TreeRules } from './tree-rules.js';
 import type { TreeEstimateInput, TreeEstimateMessage } from './tree-estimate-worker.js';
 import type { FileIdentity } from './walk.js';
 
-export interface TreeEstimate {
-  /** Bytes of file data. */
-  bytes: number;
-  /** Of which already compressed (stored as they are). */
-  storedBytes: number;
-  entries: number;
-}
+export type { TreeEstimate } from './tree-count.js';
 
 export interface TreeEstimateOptions {
   rules: TreeRules;

@@ -13,8 +13,8 @@ const SMALL = 1 << 20;
 /** A batch is handed over once its files hold this many bytes, or it holds MAX_RECORDS records. */
 const BATCH_BYTES = 1 << 20;
 const MAX_RECORDS = 256;
-/** The batch buffer: room for a batch and one more small file (read one byte past its size). */
-export const SLAB = BATCH_BYTES + SMALL + 1;
+/** The batch buffer: room for a batch and one more small file. */
+export const SLAB = BATCH_BYTES + SMALL;
 export const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** What an archive member needs of a file's status. */
@@ -56,8 +56,12 @@ export interface SmallRead {
 export type TreeRecord =
   | { kind: 'dir'; rel: string; stat: EntryStat; followedTarget?: string }
   | { kind: 'symlink'; rel: string; stat: EntryStat; linkTarget: string }
-  /** `read` is absent for a file the packer must open and stream itself (a big one). */
-  | { kind: 'file'; rel: string; abs: string; read?: SmallRead }
+  /**
+   * A file read whole (`read`), or one the packer must open and stream itself (a big one: `abs`, the
+   * path to open). Only the second carries its path twice: every record crosses to the main thread.
+   */
+  | { kind: 'file'; rel: string; read: SmallRead; abs?: undefined }
+  | { kind: 'file'; rel: string; abs: string; read?: undefined }
   | { kind: 'warning'; message: string };
 
 export interface TreeBatch {
@@ -77,9 +81,10 @@ export const vanishedWarning = (rel: string, error: unknown) => `${rel}: vanishe
 export const notAFileWarning = (rel: string) => `${rel}: was replaced by something that is not a file while the tree was read; not in the backup`;
 
 /**
- * Reads a small file whole into `slab` at `at`, up to one byte past its size (so growth is noticed).
- * A warning record when it vanished or is no file any more; undefined when it is bigger than SMALL
- * (the packer streams it instead).
+ * Reads a small file whole into `slab` at `at`: the size its fstat gave, or less when it ends sooner. A
+ * file that grew meanwhile shows in the fstat after the read, as one that changed does; reading on to
+ * find its end was a read call per file that returned nothing. A warning record when it vanished or is
+ * no file any more; undefined when it is bigger than SMALL (the packer streams it instead).
  */
 function readSmall(entry: WalkEntry, slab: Buffer, at: number): SmallRead | TreeRecord | undefined {
   let fd: number;
@@ -92,11 +97,11 @@ function readSmall(entry: WalkEntry, slab: Buffer, at: number): SmallRead | Tree
     const before = fstatSync(fd, { bigint: true });
     if (!before.isFile()) return { kind: 'warning', message: notAFileWarning(entry.rel) };
     if (before.size > BigInt(SMALL)) return undefined;
-    const want = Number(before.size) + 1;
+    const want = Number(before.size);
     let got = 0;
     for (let n = -1; n !== 0 && got < want; got += n) n = readSync(fd, slab, at + got, want - got, got);
     const after = fstatSync(fd, { bigint: true });
-    const crc = crc32(slab.subarray(at, at + Math.min(got, Number(before.size))));
+    const crc = crc32(slab.subarray(at, at + got));
     return { before: entryStat(before), after: { size: after.size, mtimeNs: after.mtimeNs }, at, length: got, crc32: crc };
   } finally {
     closeSync(fd);
@@ -136,12 +141,11 @@ export async function readTreeBatches(
   await walkTree(root, walkOptions, async (entry) => {
     if (entry.kind === 'file') {
       if (options.beforeFile) await options.beforeFile(entry);
-      const file: TreeRecord = { kind: 'file', rel: entry.rel, abs: entry.abs };
       const read = readSmall(entry, slab, used);
-      if (read === undefined) return add(file);
+      if (read === undefined) return add({ kind: 'file', rel: entry.rel, abs: entry.abs });
       if ('kind' in read) return add(read);
       used += read.length;
-      return add({ ...file, read });
+      return add({ kind: 'file', rel: entry.rel, read });
     }
     const stat = entryStat(entry.stats as BigIntStats); // folders and symlinks are always lstat'ed
     if (entry.kind === 'dir') {

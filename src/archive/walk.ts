@@ -125,12 +125,12 @@ export async function walkTree(root: string, options: WalkOptions, visit: (entry
   const slice = new TimeSlice();
 
   const walkFolder = async (relDir: string, absDir: string): Promise<void> => {
-    await slice.pause();
+    if (slice.due) await slice.pause();
     const listing = listFolder(relDir, absDir, options.rules, options.fileStats ?? true);
     for (const warning of listing.warnings) options.onWarning(warning);
     for (const { name, rel, stats } of listing.entries) {
       options.signal?.throwIfAborted();
-      await slice.pause();
+      if (slice.due) await slice.pause(); // no promise per entry while the slice lasts
       const abs = childPath(absDir, name);
       if (stats instanceof Error) {
         options.onWarning(`${rel}: vanished while the tree was read (${errorText(stats)}); not in the backup`);

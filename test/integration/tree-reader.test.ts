@@ -13,6 +13,8 @@ import { packTree, type PackOptions, type PackResult } from '../../src/archive/p
 import { readTar } from '../../src/archive/tar-reader.js';
 import { TarWriter } from '../../src/archive/tar-writer.js';
 import { TreeRules } from '../../src/archive/tree-rules.js';
+import { estimateTree } from '../../src/archive/tree-estimate.js';
+import { startTreeRead } from '../../src/archive/tree-reader.js';
 
 /** Packs `root` into an in-memory .tgz; returns the gunzipped tar stream and the pack's result. */
 async function pack(root: string, options: Partial<PackOptions> = {}): Promise<{ tar: Buffer; result: PackResult }> {
@@ -78,5 +80,23 @@ describe('reading a tree on a worker thread', () => {
     const controller = new AbortController();
     const packing = pack(root, { signal: controller.signal, onProgress: () => controller.abort() });
     await expect(packing).rejects.toThrow(/abort/i);
+  });
+
+  it("counts the tree on the reading's thread as the estimate's own thread does", async () => {
+    const rules = new TreeRules({ scope: 'all', globs: ['*.skip'] });
+    const estimateRules = new TreeRules({ scope: 'all', globs: ['*.jpg'] });
+    const read = startTreeRead(root, { rules }, estimateRules);
+    const { result } = await pack(root, { read });
+    expect(result.counts.files).toBe(30 * 23 + 4);
+    const counted = await read.estimate;
+    expect(counted).toEqual(await estimateTree(root, { rules: estimateRules }));
+    // The count took its own rules: the .jpg files left out, the .skip file in.
+    expect(counted).toMatchObject({ entries: 1 + 30 * 2 + 30 * 23 - 30 * 5 + 4 + 1 + 1 + 1 });
+  });
+
+  it('gives no estimate once the reading was closed unread', async () => {
+    const read = startTreeRead(root, { rules: new TreeRules({ scope: 'all' }) }, new TreeRules({ scope: 'all' }));
+    await read.close();
+    expect(await read.estimate).toBeUndefined();
   });
 });

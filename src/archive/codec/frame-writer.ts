@@ -9,6 +9,9 @@ import type { FrameTable } from './frame-table.js';
 /** A write level meaning "the pending block's level": see FrameWriter.write. */
 export const SAME_LEVEL = 'same';
 
+/** What a write that needed no waiting returns: no async function's promise and state per call. */
+const WRITTEN: Promise<void> = Promise.resolve();
+
 /** Where compressed bytes go (an AtomicFile, a hash, a test buffer). */
 export interface ByteOutput {
   write(buffer: Buffer): Promise<void>;
@@ -81,8 +84,26 @@ export class FrameWriter implements SqlSink {
    * block whatever its level: small bits (tar headers, padding) between two stored files would
    * otherwise cost two tiny frames each. The data is copied before the returned promise resolves, so
    * the caller may then fill its buffer again.
+   *
+   * A buffer that fits the pending block at its level is copied at once and a settled promise returned:
+   * a tree's headers, paddings and small files are most writes, and an async call each (its promise,
+   * its state, the caller's await of it) was a fifth of what a System backup's main thread allocated.
    */
-  async write(chunk: string | Buffer, level?: number | typeof SAME_LEVEL): Promise<void> {
+  write(chunk: string | Buffer, level?: number | typeof SAME_LEVEL): Promise<void> {
+    if (this.failure === undefined && typeof chunk !== 'string') {
+      const wanted = level === SAME_LEVEL ? (this.pendingLevel ?? this.level) : (level ?? this.level);
+      if (wanted === this.pendingLevel && this.pendingBytes + chunk.length < this.blockSize) {
+        chunk.copy(this.block(), this.pendingBytes);
+        this.pendingBytes += chunk.length;
+        this.uncompressed += chunk.length;
+        return WRITTEN;
+      }
+    }
+    return this.writeWaiting(chunk, level);
+  }
+
+  /** write() for a chunk that may fill a block, change the level or meet a failure. */
+  private async writeWaiting(chunk: string | Buffer, level?: number | typeof SAME_LEVEL): Promise<void> {
     this.throwIfFailed();
     if (chunk.length === 0) return;
     const wanted = level === SAME_LEVEL ? (this.pendingLevel ?? this.level) : (level ?? this.level);

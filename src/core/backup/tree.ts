@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { AtomicFile } from '../../archive/atomic-file.js';
+import { helperThreadsPay } from '../../archive/spare-cores.js';
 import { FrameTable } from '../../archive/codec/frame-table.js';
 import { FrameWriter } from '../../archive/codec/frame-writer.js';
 import { FileIndexWriter, withCrc32 } from '../../archive/file-index.js';
@@ -22,7 +23,8 @@ import type { StripRules } from './strip-rules.js';
 import { UsageError } from '../../shared/errors.js';
 import { requireFreeSpace } from './free-space.js';
 import { estimateTree } from '../../archive/tree-estimate.js';
-import { startTreeRead } from '../../archive/tree-reader.js';
+import { startTreeRead, type TreeRead } from '../../archive/tree-reader.js';
+import type { TreeReadOptions } from '../../archive/tree-read.js';
 import { estimateDatabase } from '../../engines/data-size.js';
 import { publishArchive, type ArchiveSlot, type ManifestContent } from '../../repository/publish.js';
 import { fileIndexName } from '../../repository/naming.js';
@@ -65,15 +67,27 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let totalBytes: number | undefined;
   const codec = codecFor(options);
+  // The archive's sha256 and the estimate's count get threads of their own only where cores are spare.
+  const ownThreads = helperThreadsPay();
 
   let indexPath: string | undefined;
   // The index is published just before the manifest: a backup that fails after that must not leave it.
-  return publishArchive(shop.backupDir, type, { ...options, codec }, async (slot): Promise<ManifestContent> => {
+  return publishArchive(shop.backupDir, type, { ...options, codec, hashHere: !ownThreads }, async (slot): Promise<ManifestContent> => {
     indexPath = path.join(shop.backupDir, fileIndexName(slot.file));
     let tempDump: AtomicFile | undefined;
     let spaceProblem: Error | undefined;
+    const dumpPath = withDatabase ? dumpPathFor(slot.time, codec) : undefined;
+    // A file of the shop at the dump's own path would make two members of one name: leave it out.
+    const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
+    // The tree's reading starts now, on its thread, while the database is dumped: the thread's start and
+    // the first batches then cost the backup no time of their own (a few batches wait for the packer).
+    // On two cores the same thread counts the tree for the estimate (with the rules that leave the dump's
+    // path in); with more, the count has a thread of its own (estimateTree).
+    const readOptions = { rules, skip, signal, beforeFile: options.beforeFile };
+    const read = startTreeRead(shop.root, readOptions, ownThreads ? undefined : estimateRules);
     const spaceChecked = (async () => {
-      const estimate = await estimateTree(shop.root, { rules: estimateRules, skip, signal });
+      const estimate = read.estimate ? await read.estimate : await estimateTree(shop.root, { rules: estimateRules, skip, signal });
+      if (!estimate) return; // the reading stopped before the count was done: it reports why
       totalBytes = estimate.bytes;
       const databaseBytes = withDatabase && target ? await estimateDatabase(target) : 0;
       const needed = estimate.storedBytes + (estimate.bytes - estimate.storedBytes) / 2 + estimate.entries * PER_ENTRY + databaseBytes + (16 << 20);
@@ -85,7 +99,7 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
       stop.abort(error);
     });
     try {
-      const content = await writeTreeArchive(slot, (temp) => (tempDump = temp));
+      const content = await writeTreeArchive(slot, read, readOptions, dumpPath, (temp) => (tempDump = temp));
       await spaceChecked;
       if (spaceProblem) throw spaceProblem;
       return content;
@@ -98,20 +112,16 @@ export async function createTreeBackup(type: TreeType, shop: ShopLayout, target:
     throw error;
   });
 
-  async function writeTreeArchive(slot: ArchiveSlot, onTempDump: (temp: AtomicFile) => void): Promise<ManifestContent> {
-    const dumpPath = withDatabase ? dumpPathFor(slot.time, codec) : undefined;
-    // A file of the shop at the dump's own path would make two members of one name: leave it out.
-    const { rules } = await shopRules(shop, scope, target, dumpPath ? [dumpPath] : []);
+  async function writeTreeArchive(slot: ArchiveSlot, read: TreeRead, readOptions: TreeReadOptions, dumpPath: string | undefined, onTempDump: (temp: AtomicFile) => void): Promise<ManifestContent> {
     // The archive file is done with each buffer once written: stored media frames reuse theirs.
     // The table of frame starts lets the index say where each file can be read from (a one-file restore).
     const table = new FrameTable();
     const frames = new FrameWriter(slot.out, codec, { level: options.level ?? codec.levels.text, reuseOutput: true, table });
     const tar = new TarWriter(frames);
-    const index = await FileIndexWriter.create(path.join(slot.backupDir, fileIndexName(slot.file)), (position) => table.locate(position));
-    // The tree's reading starts now, on its thread, while the database is dumped: the thread's start and
-    // the first batches then cost the backup no time of their own (a few batches wait for the packer).
-    const readOptions = { rules, skip, signal, beforeFile: options.beforeFile };
-    const read = startTreeRead(shop.root, readOptions);
+    const index = await FileIndexWriter.create(path.join(slot.backupDir, fileIndexName(slot.file)), (position) => table.locate(position)).catch(async (error: unknown) => {
+      await read.close();
+      throw error;
+    });
     try {
       const content = target && dumpPath ? await addDump(tar, index, target, slot, dumpPath, onTempDump) : { sqlBytes: 0, tables: [], objects: NO_OBJECTS, warnings: [] };
       const pack = await packTree(shop.root, tar, {
