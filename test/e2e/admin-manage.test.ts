@@ -108,7 +108,8 @@ describe('settings, users and cancel in Chromium', () => {
   });
 
   it("changes a user's role on the Users page; that user then sees no Rollback action", async () => {
-    expect((await runCli(['backup', 'db', '--name', 'for rollback'], env)).code).toBe(0);
+    // The whole result, so that a failure shows the command's stderr.
+    expect(await runCli(['backup', 'db', '--name', 'for rollback'], env)).toMatchObject({ code: 0 });
     const olga = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await signInAs(olga, server.base, 'olga');
     await expect.poll(() => olga.getByRole('button', { name: /^Rollback to / }).count()).toBe(1);

@@ -181,5 +181,5 @@ describe.each([
     expect(rolled.code).toBe(0);
     expect(treeDifferences(secondPrint, await shopPrint(), MICROSECOND, VOLATILE)).toEqual([]);
     expect(tableRowsDigest(shop.dbFile)).toBe(secondDb);
-  });
+  }, 300_000); // two backups, three uploads and a rollback: 6-15 s alone, over 2 minutes once under a full suite at load 5
 });
