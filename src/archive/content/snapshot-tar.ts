@@ -4,6 +4,7 @@
 // Lifeboat writes. Up to READ_AHEAD blobs are read and decompressed at once ahead of the stream, and
 // small pieces (headers, small files) go out together in buffers of about 1 MiB.
 import { BLOCK, encodeHeader, type TarHeader } from '../tar-header.js';
+import type { BlobIndex } from './blob-index.js';
 import type { BlobReader } from './blob-reader.js';
 import type { BlobPlace } from './store-layout.js';
 import { BlobDamagedError } from './blob-codec.js';
@@ -36,6 +37,22 @@ export interface MemberStart {
 }
 
 /**
+ * Where the blobs of `entry`'s data are (none but a file's); a blob the index lacks, or blobs that do not
+ * add up to the file's size, are a BlobDamagedError.
+ */
+export function placesOf(index: BlobIndex, entry: ListingEntry): BlobAt[] {
+  const chunks = entry.type === 'file' ? (entry.chunks ?? []) : [];
+  const places = chunks.map((id) => {
+    const found = index.find(id);
+    if (!found) throw new BlobDamagedError(`blob ${id} of ${entry.path} is not in the incremental store's index`);
+    return found;
+  });
+  const size = places.reduce((sum, found) => sum + found.place.size, 0);
+  if (entry.type === 'file' && size !== entry.size) throw new BlobDamagedError(`${entry.path}: its blobs hold ${size} bytes, the listing says ${entry.size}`);
+  return places;
+}
+
+/**
  * The snapshot's members in listing order (those `include` accepts), each followed by the places of its
  * blobs; a blob the index lacks, or blobs that do not add up to the file's size, end it with a
  * BlobDamagedError.
@@ -43,14 +60,7 @@ export interface MemberStart {
 export async function* snapshotParts(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<MemberStart | BlobAt> {
   for await (const entry of readListing(reader, listing)) {
     if (include && !include(entry.path)) continue;
-    const chunks = entry.type === 'file' ? (entry.chunks ?? []) : [];
-    const places = chunks.map((id) => {
-      const found = reader.index.find(id);
-      if (!found) throw new BlobDamagedError(`blob ${id} of ${entry.path} is not in the incremental store's index`);
-      return found;
-    });
-    const size = places.reduce((sum, found) => sum + found.place.size, 0);
-    if (entry.type === 'file' && size !== entry.size) throw new BlobDamagedError(`${entry.path}: its blobs hold ${size} bytes, the listing says ${entry.size}`);
+    const places = placesOf(reader.index, entry);
     yield { header: headerOf(entry), blobs: places.length };
     yield* places; // read at their place: not looked up in the index again
   }

@@ -313,7 +313,7 @@ async function stageArchive(
   const indexedRead: IndexedReadCount = { compressedBytes: 0 };
   const snapshot =
     incremental && !located
-      ? await snapshotMemberStream(archiveDir, record, chosen && ((rel) => chosen.covers(rel))).catch((error: unknown) => {
+      ? await snapshotMemberStream(archiveDir, record, chosen?.chosen).catch((error: unknown) => {
           const problem = archiveProblem(error, codec);
           if (problem) refuse(record, `it is damaged (${problem})`);
           throw error;
