@@ -1,7 +1,7 @@
 // An incremental backup read as the tar stream a .tgz would hold, for verify (which then treats it as it
-// treats an archive) and, compressed, for a download, or as the members of that stream, for a rollback:
-// the snapshot file checked against its manifest, the stream made from its listing and blobs, each blob
-// checked against its sha256 as it is read.
+// treats an archive) and, compressed, for a download, or as the members of that stream, for a rollback
+// (read on a thread of their own: snapshot-read.ts): the snapshot file checked against its manifest, the
+// stream made from its listing and blobs, each blob checked against its sha256 as it is read.
 import path from 'node:path';
 import { finished, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';

@@ -1,6 +1,7 @@
-// A snapshot as a standard tar stream, made on the fly from its listing and blobs: what a rollback
-// extracts (through the same reader, checks and extraction as a .tgz) and what a download sends (gzip-
-// or zstd-compressed). Members are ustar with pax headers where ustar falls short, as the archives
+// A snapshot as a standard tar stream, made on the fly from its listing and blobs: what a download sends
+// (gzip- or zstd-compressed), what verify reads and a restore takes the dump from (a rollback and a drill
+// take the members straight, on a thread of their own: snapshot-read.ts, which shares headerOf and
+// placesOf). Members are ustar with pax headers where ustar falls short, as the archives
 // Lifeboat writes. Up to READ_AHEAD blobs are read and decompressed at once ahead of the stream, and
 // small pieces (headers, small files) go out together in buffers of about 1 MiB.
 import { BLOCK, encodeHeader, type TarHeader } from '../tar-header.js';
@@ -130,7 +131,7 @@ async function* pieces(reader: BlobReader, listing: readonly string[], include?:
  * `include` accepts, when given: their blobs alone are read). Every blob is checked against its
  * id as it is read: a damaged or missing one ends the stream with a BlobDamagedError. Each buffer
  * yielded is new (the reader may keep it: a download's compressor does). A rollback and a drill do not
- * read this stream: they take the members straight (snapshot-members.ts).
+ * read this stream: they take the members straight, read on a thread of their own (snapshot-read.ts).
  */
 export async function* snapshotTar(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer> {
   let out = Buffer.allocUnsafe(OUT);

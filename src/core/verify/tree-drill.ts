@@ -12,7 +12,7 @@ import path from 'node:path';
 import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { readListing } from '../../archive/content/listing.js';
 import { openSnapshot, type OpenedSnapshot } from '../../archive/content/open-snapshot.js';
-import { snapshotMembers } from '../../archive/content/snapshot-members.js';
+import { readSnapshot } from '../../archive/snapshot-read.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import { extractTar } from '../../archive/extract.js';
 import { readFileIndex } from '../../archive/file-index.js';
@@ -135,18 +135,19 @@ async function openChecked(backupDir: string, record: BackupRecord): Promise<Ope
 async function extractChecked(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, snapshot: OpenedSnapshot | undefined, options: DrillOptions): Promise<TreeCounts | string> {
   const codec = codecOf(record) ?? DEFAULT_CODEC;
   let source: { members: AsyncIterable<TarMember>; close(): Promise<void>; digest?: Promise<FileDigest> };
-  if (snapshot) {
-    const members = snapshotMembers(snapshot.reader, snapshot.document.listing);
-    source = { members, close: async () => void (await members.return(undefined)) };
-  } else {
-    try {
+  try {
+    if (snapshot) {
+      // Read on a thread of its own, as a rollback reads it (snapshot-read.ts).
+      const read = await readSnapshot({ file: path.join(backupDir, record.file), expected: manifest.archive });
+      source = { members: read.members, close: read.close };
+    } else {
       const read = readArchive(archivePath(backupDir, record), { decompress: codec, hash: true });
       source = { members: readTar(read.chunks), close: read.close, digest: read.digest };
-    } catch (error) {
-      const problem = archiveProblem(error, codec);
-      if (problem) return problem;
-      throw error;
     }
+  } catch (error) {
+    const problem = archiveProblem(error, codec);
+    if (problem) return problem;
+    throw error;
   }
   const checked = source.digest ? checkedAgainst(manifest, source.digest) : undefined;
   const total = manifest.tree!.bytes + (manifest.dump?.size ?? 0);
