@@ -316,6 +316,7 @@ async function stageArchive(
   // (not hashed when the separate read above already checked the file).
   // An incremental backup is read as the members made from its snapshot; its blobs check themselves.
   const incremental = record.manifest?.incremental !== undefined;
+  if (located) await opening?.then((opened) => opened.close(), () => undefined); // not needed after all
   // Chosen files the index places are read from there alone (checked against the index's CRC-32s).
   const indexedRead: IndexedReadCount = { compressedBytes: 0 };
   const snapshot =
