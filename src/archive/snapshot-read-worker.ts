@@ -47,7 +47,7 @@ export interface TakenData {
 }
 
 const CHUNK = 2 << 20;
-/** Buffers in all: those the main thread holds (two: snapshot-read.ts), those on their way, the one filled here. */
+/** Buffers in all: those the main thread holds (up to three: snapshot-read.ts), those on their way, the one filled here. */
 const BUFFERS = 6;
 /** Headers are sent without data once this many wait (a run of folders, empty files or links). */
 const HEADERS = 1024;
