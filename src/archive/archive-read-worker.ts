@@ -10,6 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import type { CompressionName } from '../shared/types.js';
 import { codecNamed } from './codec/registry.js';
 import { feedFile } from './file-feed.js';
+import { driveByHand, Handover } from './handover.js';
 import { onInput } from './worker-input.js';
 
 export interface ArchiveReadWorkerInput {
@@ -87,41 +88,10 @@ function raw(file: string): void {
   for (let i = 0; i < RAW_BUFFERS; i++) readRaw(fd, new ArrayBuffer(CHUNK));
 }
 
-/** The fixed set of handover buffers of inflated output (see `inflated`), and the one being filled. */
-class Handover {
-  private readonly free: ArrayBuffer[] = [];
-  private made = 0;
-  private current: Buffer | undefined;
-  /** Bytes in the buffer being filled. */
-  used = 0;
-
-  /** The buffer to fill (a free one taken when none is); undefined while all are with the main thread. */
-  target(): Buffer | undefined {
-    if (!this.current) {
-      if (this.free.length === 0 && this.made < INFLATED_BUFFERS) {
-        this.free.push(new ArrayBuffer(INFLATED_CHUNK));
-        this.made++;
-      }
-      const data = this.free.pop();
-      if (!data) return undefined;
-      this.current = Buffer.from(data);
-    }
-    return this.current;
-  }
-
-  /** Hands over what the buffer being filled holds, if anything. */
-  send(): void {
-    if (!this.current || this.used === 0) return;
-    const data = this.current.buffer as ArrayBuffer;
-    send({ type: 'chunk', data, length: this.used }, [data]);
-    this.current = undefined;
-    this.used = 0;
-  }
-
-  /** A buffer the main thread is done with. */
-  back(data: ArrayBuffer): void {
-    this.free.push(data);
-  }
+/** Hands over what the buffer being filled holds, if anything. */
+function sendOut(out: Handover): void {
+  const taken = out.take();
+  if (taken) send({ type: 'chunk', data: taken.data, length: taken.length }, [taken.data]);
 }
 
 /**
@@ -132,7 +102,7 @@ class Handover {
  */
 function inflated(file: string, name: CompressionName): void {
   const decompressor = codecNamed(name).createDecompressor();
-  const out = new Handover();
+  const out = new Handover(INFLATED_CHUNK, INFLATED_BUFFERS);
   /** Output not copied yet for want of a free buffer (the decompressor writes its next output elsewhere). */
   let waiting: Buffer | undefined;
   const take = (chunk: Buffer) => {
@@ -146,7 +116,7 @@ function inflated(file: string, name: CompressionName): void {
       const copied = chunk.copy(target, out.used, at);
       out.used += copied;
       at += copied;
-      if (out.used === INFLATED_CHUNK) out.send();
+      if (out.used === INFLATED_CHUNK) sendOut(out);
     }
   };
   decompressor.on('data', take);
@@ -163,18 +133,9 @@ function inflated(file: string, name: CompressionName): void {
     hash?.update(chunk);
   });
   decompressor.on('end', () => {
-    out.send();
+    sendOut(out);
     void feeding.then(end);
   });
-}
-
-/** What a decompressor of node:zlib keeps inside, which node:zlib's own synchronous calls drive it by. */
-interface HandDriven {
-  _handle?: { writeSync?(flush: number, input: Buffer, inOff: number, inLen: number, output: Buffer, outOff: number, outLen: number): void };
-  /** After a writeSync: the output room left, the input left. */
-  _writeState?: Uint32Array;
-  _defaultFlushFlag?: number;
-  _finishFlushFlag?: number;
 }
 
 /**
@@ -189,9 +150,9 @@ interface HandDriven {
  */
 function inflatedByHand(file: string, name: CompressionName): boolean {
   const stream = codecNamed(name).createDecompressor();
-  const { _handle: handle, _writeState: state, _defaultFlushFlag: more, _finishFlushFlag: last } = stream as unknown as HandDriven;
-  if (typeof handle?.writeSync !== 'function' || !(state instanceof Uint32Array) || more === undefined || last === undefined) return false;
-  const write = handle.writeSync.bind(handle);
+  const driven = driveByHand(stream);
+  if (!driven) return false;
+  const { write, state, more, last } = driven;
   stream.on('error', () => undefined); // read from `errored` right after each call
   const fd = openSync(file, 'r');
   const input = Buffer.allocUnsafeSlow(CHUNK);
@@ -200,7 +161,7 @@ function inflatedByHand(file: string, name: CompressionName): boolean {
   let eof = false;
   /** The decompressor took all it will: what is left of the file is only read and hashed. */
   let done = false;
-  const out = new Handover();
+  const out = new Handover(INFLATED_CHUNK, INFLATED_BUFFERS);
   /** Goes on until the file ends or no handover buffer is free (then the next one given back goes on). */
   const pump = () => {
     try {
@@ -225,13 +186,13 @@ function inflatedByHand(file: string, name: CompressionName): boolean {
         out.used += room - state[0];
         inOff += inLen - state[1];
         inLen = state[1];
-        if (out.used === INFLATED_CHUNK) out.send();
+        if (out.used === INFLATED_CHUNK) sendOut(out);
         // Room left: the decompressor took all it could, so it wants more input, or is finished.
         else if (eof || inLen > 0) done = true;
       }
       if (stopped) return;
       closeSync(fd);
-      out.send();
+      sendOut(out);
       stream.destroy();
       end();
     } catch (error) {

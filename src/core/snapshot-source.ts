@@ -1,15 +1,15 @@
 // An incremental backup read as the tar stream a .tgz would hold, for verify (which then treats it as it
-// treats an archive) and, compressed, for a download, or as the members of that stream, for a rollback:
-// the snapshot file checked against its manifest, the stream made from its listing and blobs, each blob
-// checked against its sha256 as it is read.
+// treats an archive) and, compressed, for a download, or as the members of that stream, for a rollback
+// (read on a thread of their own: snapshot-read.ts): the snapshot file checked against its manifest, the
+// stream made from its listing and blobs, each blob checked against its sha256 as it is read.
 import path from 'node:path';
 import { finished, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, createZstdCompress } from 'node:zlib';
 import { codecNamed } from '../archive/codec/registry.js';
 import { openSnapshot, type OpenedSnapshot } from '../archive/content/open-snapshot.js';
-import { snapshotMembers } from '../archive/content/snapshot-members.js';
 import { snapshotTar } from '../archive/content/snapshot-tar.js';
+import { readSnapshot } from '../archive/snapshot-read.js';
 import type { TarMember } from '../archive/tar-reader.js';
 import { INCREMENTAL_EXTENSION } from '../repository/naming.js';
 import type { Repository } from '../repository/repository.js';
@@ -54,15 +54,19 @@ export async function snapshotStream(backupDir: string, record: BackupRecord, in
 }
 
 export interface SnapshotMembers {
-  /** The members, as readTar would give them from the tar stream (snapshot-members.ts). */
+  /** The members, as readTar would give them from the tar stream (snapshot-read.ts). */
   members: AsyncGenerator<TarMember>;
   close(): Promise<void>;
 }
 
-/** The members of the incremental backup `record` for an extraction (a rollback): see snapshotStream. */
-export async function snapshotMemberStream(backupDir: string, record: BackupRecord, include?: (path: string) => boolean): Promise<SnapshotMembers> {
-  const { items, close } = await fromSnapshot(backupDir, record, (snapshot) => snapshotMembers(snapshot.reader, snapshot.document.listing, include));
-  return { members: items, close };
+/**
+ * The members of the incremental backup `record` for an extraction (a rollback), read on a worker thread
+ * (snapshot-read.ts); with `only`, those at or below these paths (normalised, relative to the tree): only
+ * their blobs are read.
+ */
+export async function snapshotMemberStream(backupDir: string, record: BackupRecord, only?: readonly string[]): Promise<SnapshotMembers> {
+  const read = await readSnapshot({ file: path.join(backupDir, record.file), ...(record.manifest?.archive ? { expected: record.manifest.archive } : {}), ...(only ? { only: [...only] } : {}) });
+  return { members: read.members, close: read.close };
 }
 
 /** An incremental backup as a download: a standard compressed tar, made on the fly. */

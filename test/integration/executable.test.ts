@@ -1,6 +1,6 @@
 // The single executable (`npm run package`, scripts/build-executable.ts) on a PATH without node: help
 // and version, a database backup of MariaDB listed, verified and rolled back, a code backup rolled back
-// (worker threads both), the demo shop's SQLite database (node:sqlite) rolled back, an off-site copy (the AWS SDK, loaded late) and `serve` answering with the
+// (worker threads both), an incremental one too (the snapshot's reading thread), the demo shop's SQLite database (node:sqlite) rolled back, an off-site copy (the AWS SDK, loaded late) and `serve` answering with the
 // admin page, its script and health.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -121,6 +121,20 @@ describe('the single executable, where no node is on the PATH', () => {
     expect(treeDifferences(before, after, 1000n)).toEqual([]); // a rollback sets mtimes to the microsecond
     // The database backup is still there beside it.
     expect((await lifeboat(['verify', dbBackupId])).code).toBe(0);
+  });
+
+  it('backs up the code tree incrementally and rolls it back (the snapshot read on its own thread)', async () => {
+    const own = { ignore: (rel: string) => rel === 'var' || rel.startsWith('var/') };
+    const before = await fingerprintTree(root, own);
+    const backup = await lifeboat(['backup', 'code', '--incremental', '--json']);
+    expect(backup.stderr).toBe('');
+    expect(backup.code).toBe(0);
+    const { id } = JSON.parse(backup.stdout) as { id: string };
+    await writeFile(path.join(root, 'app', 'code', 'Acme', 'registration.php'), 'changed again');
+    const rollback = await lifeboat(['rollback', id, '--yes']);
+    expect(rollback.stderr).toBe('');
+    expect(rollback.code).toBe(0);
+    expect(treeDifferences(before, await fingerprintTree(root, own), 1000n)).toEqual([]);
   });
 
   it('makes the demo shop and rolls its SQLite database back', async () => {

@@ -1,9 +1,10 @@
 // The tar stream of an incremental backup (what a download sends and verify reads) and its members (what
-// a rollback and a drill extract) check every blob against its id as they read it, and damage in the
-// store ends them naming what is wrong, also where the extraction leaves a member's data unread. A byte
-// changed in a compressed blob, in a blob stored as is, a pack cut short and a pack gone, each on a copy
-// of the same store; an undamaged store streams every byte of the tree, and its members are the ones
-// readTar finds in that stream, each file's bytes exactly.
+// a rollback and a drill extract, read on a worker thread: snapshot-read.ts) check every blob against
+// its id as they read it, and damage in the store ends them naming what is wrong, also where the
+// extraction leaves a member's data unread. A byte changed in a compressed blob, in a blob stored as is,
+// a pack cut short and a pack gone, each on a copy of the same store; an undamaged store streams every
+// byte of the tree, and its members (with the worker's decompressor driven by hand, and with a call per
+// blob) are the ones readTar finds in that stream, each file's bytes exactly.
 import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readListing, type ListingEntry } from '../../src/archive/content/listing.js';
 import { openSnapshot } from '../../src/archive/content/open-snapshot.js';
-import { snapshotMembers } from '../../src/archive/content/snapshot-members.js';
 import { snapshotTar } from '../../src/archive/content/snapshot-tar.js';
+import { readSnapshot, startSnapshotReadAhead } from '../../src/archive/snapshot-read.js';
+import { waitsAhead } from '../../src/archive/worker-module.js';
 import type { TarHeader } from '../../src/archive/tar-header.js';
 import { packPathOf, type BlobPlace } from '../../src/archive/content/store-layout.js';
 import { readTar, type TarMember } from '../../src/archive/tar-reader.js';
@@ -25,13 +27,24 @@ interface Outcome {
   error?: Error;
 }
 
-/** Drains the stream of the backup in `backupDir`, or (`members`) its members, leaving their data unread. */
-async function drain(backupDir: string, record: BackupRecord, members = false): Promise<Outcome> {
-  const snapshot = await openSnapshot(path.join(backupDir, record.file));
+/**
+ * Drains the stream of the backup in `backupDir`, or (`members`) its members read on the worker thread,
+ * leaving their data unread (`one shot`: a decompressing call per blob).
+ */
+async function drain(backupDir: string, record: BackupRecord, members?: 'by hand' | 'one shot'): Promise<Outcome> {
   let bytes = 0;
+  if (members) {
+    try {
+      const read = await readSnapshot({ file: path.join(backupDir, record.file), oneShot: members === 'one shot' });
+      for await (const member of read.members) bytes += member.header.size;
+      return { bytes };
+    } catch (error) {
+      return { bytes, error: error as Error };
+    }
+  }
+  const snapshot = await openSnapshot(path.join(backupDir, record.file));
   try {
-    if (members) for await (const member of snapshotMembers(snapshot.reader, snapshot.document.listing)) bytes += member.header.size;
-    else for await (const chunk of snapshotTar(snapshot.reader, snapshot.document.listing)) bytes += chunk.length;
+    for await (const chunk of snapshotTar(snapshot.reader, snapshot.document.listing)) bytes += chunk.length;
     return { bytes };
   } catch (error) {
     return { bytes, error: error as Error };
@@ -97,9 +110,11 @@ describe('the tar stream and the members of an incremental backup', () => {
     await cp(path.join(base, 'shop/var/backups'), backupDir, { recursive: true });
     await damage(path.join(backupDir, 'incremental'));
     const stream = await drain(backupDir, record);
-    const members = await drain(backupDir, record, true);
-    expect(members.error?.name).toBe(stream.error?.name);
-    expect(members.error?.message).toBe(stream.error?.message);
+    for (const way of ['by hand', 'one shot'] as const) {
+      const members = await drain(backupDir, record, way);
+      expect(members.error?.name, way).toBe(stream.error?.name);
+      expect(members.error?.message, way).toBe(stream.error?.message);
+    }
     return stream;
   };
   const flipByte = async (file: string, at: number) => {
@@ -126,11 +141,13 @@ describe('the tar stream and the members of an incremental backup', () => {
     const snapshot = await openSnapshot(path.join(base, 'shop/var/backups', record.file));
     try {
       const fromStream = await membersOf(readTar(snapshotTar(snapshot.reader, snapshot.document.listing)));
-      const direct = await membersOf(snapshotMembers(snapshot.reader, snapshot.document.listing));
+      const direct = await membersOf((await readSnapshot({ file: path.join(base, 'shop/var/backups', record.file), expected: record.manifest!.archive })).members);
       expect(direct.length).toBe(entries.length);
       // The stream's headers carry a few fields of their own (owner names, the pax path): compare what a member means.
       const meaning = ({ header, sha256 }: { header: TarHeader; sha256?: string }) => ({ path: header.path, type: header.type, mode: header.mode, uid: header.uid, gid: header.gid, size: header.size, mtimeNs: header.mtimeNs, linkname: header.linkname || undefined, sha256 });
       expect(direct.map(meaning)).toEqual(fromStream.map(meaning));
+      const oneShot = await readSnapshot({ file: path.join(base, 'shop/var/backups', record.file), oneShot: true });
+      expect((await membersOf(oneShot.members)).map(meaning)).toEqual(fromStream.map(meaning));
       const files = direct.filter((member) => member.header.type === 'file');
       for (const file of files) expect(file.sha256, file.header.path).toBe(createHash('sha256').update(await readFile(path.join(base, 'shop', file.header.path))).digest('hex'));
       expect(files.some((file) => file.header.size > 1 << 20)).toBe(true);
@@ -164,5 +181,33 @@ describe('the tar stream and the members of an incremental backup', () => {
     const gone = await damagedCopy('gone-pack', (store) => rm(packPathOf(store, packId)));
     expect(gone.error?.name).toBe('BlobDamagedError');
     expect(gone.error?.message).toBe(`pack ${packId} of the incremental store is missing`);
+  });
+
+  it('reads on the worker only the chosen paths, from a thread started ahead, and stops when closed', async () => {
+    const file = path.join(base, 'shop/var/backups', record.file);
+    startSnapshotReadAhead();
+    expect(waitsAhead('snapshot-read-worker')).toBe(true);
+    const chosen = await readSnapshot({ file, only: ['app/code/big2.bin', 'app/code/Class7.php'] });
+    expect(waitsAhead('snapshot-read-worker')).toBe(false);
+    const got = await membersOf(chosen.members);
+    expect(got.map((m) => m.header.path).sort()).toEqual(['app/code/Class7.php', 'app/code/big2.bin']);
+    for (const member of got) expect(member.sha256).toBe(createHash('sha256').update(await readFile(path.join(base, 'shop', member.header.path))).digest('hex'));
+
+    // Closed half-way (a cancelled rollback): the next member is an error, and the thread is gone.
+    const read = await readSnapshot({ file });
+    for (let i = 0; i < 100; i++) expect((await read.members.next()).done).toBe(false);
+    await read.close();
+    await expect(read.members.next()).rejects.toThrow('the snapshot was not read to its end');
+    // Left by its taker (an extraction that failed): ended without reading on.
+    const left = await readSnapshot({ file });
+    await left.members.next();
+    expect((await left.members.return(undefined)).done).toBe(true);
+  });
+
+  it('refuses on the worker a snapshot file that is not the one its manifest describes', async () => {
+    const file = path.join(base, 'shop/var/backups', record.file);
+    const error = await readSnapshot({ file, expected: { size: record.manifest!.archive.size, sha256: '0'.repeat(64) } }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toBe('SnapshotMismatchError');
   });
 });

@@ -95,13 +95,16 @@ const READ_AHEAD = 8;
 
 /** The entries of the listing stored in blobs `ids`, in order. */
 export async function* readListing(reader: BlobReader, ids: readonly string[]): AsyncGenerator<ListingEntry> {
-  for await (const { text, blob } of readListingTexts(reader, ids)) {
-    for (let start = 0; start < text.length; ) {
-      let end = text.indexOf('\n', start);
-      if (end === -1) end = text.length;
-      if (end > start) yield checkEntry(parseLine(text.slice(start, end), blob), blob);
-      start = end + 1;
-    }
+  for await (const { text, blob } of readListingTexts(reader, ids)) yield* listingEntries(text, blob);
+}
+
+/** The entries of one listing blob's text (`blob`: its id, for messages), each checked. */
+export function* listingEntries(text: string, blob: string): Generator<ListingEntry> {
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    if (end > start) yield checkEntry(parseLine(text.slice(start, end), blob), blob);
+    start = end + 1;
   }
 }
 

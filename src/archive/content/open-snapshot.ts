@@ -9,6 +9,8 @@ import { parseSnapshot, type SnapshotDocument } from './snapshot-file.js';
 
 export interface OpenedSnapshot {
   document: SnapshotDocument;
+  /** The store's folder. */
+  storeDir: string;
   reader: BlobReader;
   close(): Promise<void>;
 }
@@ -26,7 +28,7 @@ export async function openSnapshot(file: string, expected?: { size: number; sha2
   const document = parseSnapshot(bytes.toString('utf8'), name);
   const storeDir = path.join(path.dirname(file), document.store);
   const reader = new BlobReader(storeDir, await openStore(storeDir, 'read'));
-  return { document, reader, close: () => reader.close() };
+  return { document, storeDir, reader, close: () => reader.close() };
 }
 
 /** A snapshot file that is not the one its manifest describes. */

@@ -1,9 +1,11 @@
-// A snapshot as a standard tar stream, made on the fly from its listing and blobs: what a rollback
-// extracts (through the same reader, checks and extraction as a .tgz) and what a download sends (gzip-
-// or zstd-compressed). Members are ustar with pax headers where ustar falls short, as the archives
+// A snapshot as a standard tar stream, made on the fly from its listing and blobs: what a download sends
+// (gzip- or zstd-compressed), what verify reads and a restore takes the dump from (a rollback and a drill
+// take the members straight, on a thread of their own: snapshot-read.ts, which shares headerOf and
+// placesOf). Members are ustar with pax headers where ustar falls short, as the archives
 // Lifeboat writes. Up to READ_AHEAD blobs are read and decompressed at once ahead of the stream, and
 // small pieces (headers, small files) go out together in buffers of about 1 MiB.
 import { BLOCK, encodeHeader, type TarHeader } from '../tar-header.js';
+import type { BlobIndex } from './blob-index.js';
 import type { BlobReader } from './blob-reader.js';
 import type { BlobPlace } from './store-layout.js';
 import { BlobDamagedError } from './blob-codec.js';
@@ -36,6 +38,22 @@ export interface MemberStart {
 }
 
 /**
+ * Where the blobs of `entry`'s data are (none but a file's); a blob the index lacks, or blobs that do not
+ * add up to the file's size, are a BlobDamagedError.
+ */
+export function placesOf(index: BlobIndex, entry: ListingEntry): BlobAt[] {
+  const chunks = entry.type === 'file' ? (entry.chunks ?? []) : [];
+  const places = chunks.map((id) => {
+    const found = index.find(id);
+    if (!found) throw new BlobDamagedError(`blob ${id} of ${entry.path} is not in the incremental store's index`);
+    return found;
+  });
+  const size = places.reduce((sum, found) => sum + found.place.size, 0);
+  if (entry.type === 'file' && size !== entry.size) throw new BlobDamagedError(`${entry.path}: its blobs hold ${size} bytes, the listing says ${entry.size}`);
+  return places;
+}
+
+/**
  * The snapshot's members in listing order (those `include` accepts), each followed by the places of its
  * blobs; a blob the index lacks, or blobs that do not add up to the file's size, end it with a
  * BlobDamagedError.
@@ -43,14 +61,7 @@ export interface MemberStart {
 export async function* snapshotParts(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<MemberStart | BlobAt> {
   for await (const entry of readListing(reader, listing)) {
     if (include && !include(entry.path)) continue;
-    const chunks = entry.type === 'file' ? (entry.chunks ?? []) : [];
-    const places = chunks.map((id) => {
-      const found = reader.index.find(id);
-      if (!found) throw new BlobDamagedError(`blob ${id} of ${entry.path} is not in the incremental store's index`);
-      return found;
-    });
-    const size = places.reduce((sum, found) => sum + found.place.size, 0);
-    if (entry.type === 'file' && size !== entry.size) throw new BlobDamagedError(`${entry.path}: its blobs hold ${size} bytes, the listing says ${entry.size}`);
+    const places = placesOf(reader.index, entry);
     yield { header: headerOf(entry), blobs: places.length };
     yield* places; // read at their place: not looked up in the index again
   }
@@ -120,7 +131,7 @@ async function* pieces(reader: BlobReader, listing: readonly string[], include?:
  * `include` accepts, when given: their blobs alone are read). Every blob is checked against its
  * id as it is read: a damaged or missing one ends the stream with a BlobDamagedError. Each buffer
  * yielded is new (the reader may keep it: a download's compressor does). A rollback and a drill do not
- * read this stream: they take the members straight (snapshot-members.ts).
+ * read this stream: they take the members straight, read on a thread of their own (snapshot-read.ts).
  */
 export async function* snapshotTar(reader: BlobReader, listing: readonly string[], include?: (path: string) => boolean): AsyncGenerator<Buffer> {
   let out = Buffer.allocUnsafe(OUT);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { readArchive, type FileDigest } from '../../archive/archive-read.js';
 import { readListing } from '../../archive/content/listing.js';
 import { openSnapshot, type OpenedSnapshot } from '../../archive/content/open-snapshot.js';
-import { snapshotMembers } from '../../archive/content/snapshot-members.js';
+import { readSnapshot } from '../../archive/snapshot-read.js';
 import { DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import { extractTar } from '../../archive/extract.js';
 import { readFileIndex } from '../../archive/file-index.js';
@@ -88,36 +88,38 @@ export async function drillTreeBackup(target: DatabaseTarget | undefined, backup
 /**
  * Extracts the archive into `root` with the rollback's checks, then compares the files with what the
  * backup recorded: the file index of an archive, the listing of an incremental backup (whose snapshot is
- * opened once, for both).
+ * opened here for that once the extraction, which reads it on a thread of its own, is done: the store's
+ * index is not held twice at once).
  */
 async function restoreAndCompare(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, options: DrillOptions): Promise<TreeDrillResult> {
   const result: TreeDrillResult = { scratch: '', counts: { files: 0, dirs: 0, symlinks: 0, hardlinks: 0, bytes: 0 }, compared: 0, differing: [], moreDiffering: 0 };
-  const snapshot = manifest.incremental ? await openChecked(backupDir, record) : undefined;
-  if (typeof snapshot === 'string') return { ...result, damaged: snapshot };
-  try {
-    const extracted = await extractChecked(root, backupDir, record, manifest, snapshot, options);
-    if (typeof extracted === 'string') return { ...result, damaged: extracted };
-    result.counts = withoutDump(extracted, manifest);
-    const counted = countsProblem(result.counts, manifest);
-    if (counted) return { ...result, damaged: counted };
-    // For the tests: a restored file changed here must be found.
-    await reachedStep('drill-restored');
-    if (snapshot) {
+  const incremental = manifest.incremental !== undefined;
+  const extracted = await extractChecked(root, backupDir, record, manifest, incremental, options);
+  if (typeof extracted === 'string') return { ...result, damaged: extracted };
+  result.counts = withoutDump(extracted, manifest);
+  const counted = countsProblem(result.counts, manifest);
+  if (counted) return { ...result, damaged: counted };
+  // For the tests: a restored file changed here must be found.
+  await reachedStep('drill-restored');
+  if (incremental) {
+    const snapshot = await openChecked(backupDir, record);
+    if (typeof snapshot === 'string') return { ...result, damaged: snapshot };
+    try {
       const { reader, document } = snapshot;
       const pieceSize = (id: string) => reader.index.find(id)?.place.size;
       const compared = await compareWithListing(root, readListing(reader, document.listing), { pieceSize, dumpPath: manifest.dump?.path, signal: options.signal });
       return { ...result, ...compared };
+    } finally {
+      await snapshot.close();
     }
-    const index = manifest.tree?.index;
-    if (!index) return { ...result, notCompared: 'its files could not be compared with what the backup recorded: the backup was made before Lifeboat recorded a file index' };
-    const checked = await readCheckedIndex(backupDir, index);
-    if ('problem' in checked) return { ...result, damaged: checked.problem };
-    const recorded = readFileIndex(index.file, checked.bytes);
-    const compared = await compareWithIndex(root, recorded, { dumpPath: manifest.dump?.path, signal: options.signal });
-    return { ...result, ...compared };
-  } finally {
-    await snapshot?.close();
   }
+  const index = manifest.tree?.index;
+  if (!index) return { ...result, notCompared: 'its files could not be compared with what the backup recorded: the backup was made before Lifeboat recorded a file index' };
+  const checked = await readCheckedIndex(backupDir, index);
+  if ('problem' in checked) return { ...result, damaged: checked.problem };
+  const recorded = readFileIndex(index.file, checked.bytes);
+  const compared = await compareWithIndex(root, recorded, { dumpPath: manifest.dump?.path, signal: options.signal });
+  return { ...result, ...compared };
 }
 
 /** The incremental backup's snapshot, checked against its manifest; or what is wrong with it. */
@@ -131,22 +133,23 @@ async function openChecked(backupDir: string, record: BackupRecord): Promise<Ope
   }
 }
 
-/** The rollback's checked extraction into `root` (of `snapshot`'s members, when given): the extracted counts, or what is wrong with the archive. */
-async function extractChecked(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, snapshot: OpenedSnapshot | undefined, options: DrillOptions): Promise<TreeCounts | string> {
+/** The rollback's checked extraction into `root` (of the snapshot's members, for an incremental backup): the extracted counts, or what is wrong with the archive. */
+async function extractChecked(root: string, backupDir: string, record: BackupRecord, manifest: Manifest, incremental: boolean, options: DrillOptions): Promise<TreeCounts | string> {
   const codec = codecOf(record) ?? DEFAULT_CODEC;
   let source: { members: AsyncIterable<TarMember>; close(): Promise<void>; digest?: Promise<FileDigest> };
-  if (snapshot) {
-    const members = snapshotMembers(snapshot.reader, snapshot.document.listing);
-    source = { members, close: async () => void (await members.return(undefined)) };
-  } else {
-    try {
+  try {
+    if (incremental) {
+      // Read on a thread of its own, as a rollback reads it (snapshot-read.ts).
+      const read = await readSnapshot({ file: path.join(backupDir, record.file), expected: manifest.archive });
+      source = { members: read.members, close: read.close };
+    } else {
       const read = readArchive(archivePath(backupDir, record), { decompress: codec, hash: true });
       source = { members: readTar(read.chunks), close: read.close, digest: read.digest };
-    } catch (error) {
-      const problem = archiveProblem(error, codec);
-      if (problem) return problem;
-      throw error;
     }
+  } catch (error) {
+    const problem = archiveProblem(error, codec);
+    if (problem) return problem;
+    throw error;
   }
   const checked = source.digest ? checkedAgainst(manifest, source.digest) : undefined;
   const total = manifest.tree!.bytes + (manifest.dump?.size ?? 0);
