@@ -12,7 +12,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { createZstdDecompress, zstdDecompressSync } from 'node:zlib';
-import { isUnder } from '../core/rollback/chosen-paths.js';
+import { isUnder } from './tree-rules.js';
 import { BlobDamagedError, checkedPlain, undecompressable } from './content/blob-codec.js';
 import { listingEntries, type ListingEntry } from './content/listing.js';
 import { openSnapshot, type OpenedSnapshot } from './content/open-snapshot.js';

@@ -52,6 +52,9 @@ interface Glob {
 const under = (rel: string, prefix: string) =>
   rel.startsWith(prefix) && (rel.length === prefix.length || rel.charCodeAt(prefix.length) === 0x2f);
 
+/** `rel` is `prefix` or below it ('' holds everything). */
+export const isUnder = (rel: string, prefix: string) => prefix === '' || rel === prefix || rel.startsWith(prefix + '/');
+
 /** Turns `*` (within a name), `**` (across folders) and `?` into a regular expression. */
 export function globToRegExp(pattern: string): RegExp {
   let out = '';

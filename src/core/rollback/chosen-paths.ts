@@ -3,11 +3,10 @@
 // them. The rollback is otherwise the whole-tree one (staging, journal, swap, recovery): these rules make
 // its swap exchange only the chosen paths (a folder whole, so files the backup's folder lacks go) and
 // merge the folders above them entry by entry, leaving everything else in the shop as it is.
-import { TreeRules } from '../../archive/tree-rules.js';
+import { isUnder, TreeRules } from '../../archive/tree-rules.js';
 import { UsageError } from '../../shared/errors.js';
 
-/** `rel` is `prefix` or below it ('' holds everything). */
-export const isUnder = (rel: string, prefix: string) => prefix === '' || rel === prefix || rel.startsWith(prefix + '/');
+export { isUnder };
 
 /**
  * The paths relative to the shop root, '/'-separated, without `.` parts or slashes at either end; one
