@@ -17,6 +17,7 @@ import type { TarMember } from './tar-reader.js';
 import { MemberChecker, UnsafeArchiveError, type CheckedMember, type NameFolding } from './tar-safety.js';
 import { TimeSlice } from './time-slice.js';
 import { SMALL_FILE, TreeWriterThread } from './tree-writer.js';
+import { isUnder } from './tree-rules.js';
 
 /** Members under `rel` (relative to the archive's root) go into `dir`; the longest `rel` wins. */
 export interface ExtractTarget {
@@ -57,7 +58,6 @@ const seconds = utimesSeconds;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const NOW = () => Date.now() / 1000;
 
-const under = (rel: string, prefix: string) => prefix === '' || rel === prefix || rel.startsWith(prefix + '/');
 
 export async function extractTar(members: AsyncIterable<TarMember>, options: ExtractOptions): Promise<ExtractResult> {
   const extraction = new Extraction(options);
@@ -166,7 +166,7 @@ class Extraction {
 
   /** Where a member goes: under the target with the longest `rel` that holds it. */
   private locate(rel: string): { abs: string; target: ExtractTarget } {
-    const target = this.targets.find((t) => under(rel, t.rel));
+    const target = this.targets.find((t) => isUnder(rel, t.rel));
     if (!target) throw new UnsafeArchiveError(`member ${JSON.stringify(rel)} has no place to go`);
     const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
     // `rel` is normal (the checker made it so: no empty, `.` or `..` names): joined without path.join's
