@@ -192,12 +192,12 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
     if (!sample.ok || sample.verification === 'mismatch') shops.delete(key);
     return sample;
   };
-  const lifeboatRollback = (compression: 'gzip' | 'zstd') => async (): Promise<Sample> => {
+  const lifeboatRollback = (compression: 'gzip' | 'zstd', ...extra: string[]) => async (): Promise<Sample> => {
     const latest = latestOf[compression];
-    const key = `lifeboat-${compression}`;
+    const key = `lifeboat-${compression}${extra.join('')}`;
     const shop = await shopOf(key);
     const started = performance.now();
-    const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json'), lifeboatEnv(ctx, db, shop, 'tree-backups'));
+    const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json', ...extra), lifeboatEnv(ctx, db, shop, 'tree-backups'));
     await replacedFilesRemoved(shop);
     const untilCleanedSeconds = (performance.now() - started) / 1000;
     const measured = result.code === 0 ? { ...sample, untilCleanedSeconds } : { ...sample, ok: false, note: failureLine(result) };
@@ -207,6 +207,8 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
   const restores: Entry[] = [
     { c: contestant('lifeboat', 'lifeboat rollback (over the full tree)', true, nothingFrom('gzip')), once: lifeboatRollback('gzip') },
     { c: contestant('lifeboat-zstd', 'lifeboat rollback (over the full tree, .tar.zst)', true, nothingFrom('zstd')), once: lifeboatRollback('zstd') },
+    // What keeping the shop's unchanged files saves: the same rollback writing every file.
+    { c: contestant('lifeboat-rewrite-all', 'extra: lifeboat rollback --rewrite-all', true, nothingFrom('gzip')), once: lifeboatRollback('gzip', '--rewrite-all') },
     {
       c: contestant('tar-replace', 'by hand: tar -xzf beside, mv swap, rm -rf old', false, noTar),
       once: async () => {

@@ -18,11 +18,17 @@ import { MemberChecker, UnsafeArchiveError, type CheckedMember, type NameFolding
 import { TimeSlice } from './time-slice.js';
 import { SMALL_FILE, TreeWriterThread } from './tree-writer.js';
 import { isUnder } from './tree-rules.js';
+import { ReusedFiles, type CtimeStep } from './reused-files.js';
+import { utimesSeconds } from './utimes-seconds.js';
+
+export { utimesSeconds };
 
 /** Members under `rel` (relative to the archive's root) go into `dir`; the longest `rel` wins. */
 export interface ExtractTarget {
   rel: string;
   dir: string;
+  /** The live folder `dir` replaces: a small file found there unchanged is hard-linked, not written (live-reuse.ts). */
+  live?: string;
 }
 
 export interface ExtractOptions {
@@ -41,19 +47,10 @@ export interface ExtractResult {
   counts: TreeCounts;
   /** The folders the archive lists, with their metadata (for re-applying after a swap). */
   folders: FolderMetas;
+  /** Files that are the live folders' own, hard-linked: checked again before a swap. */
+  reused: ReusedFiles;
 }
 
-/**
- * A time for utimes(). Node passes seconds as a double (about 0.24 µs apart for today's dates) and
- * libuv keeps the nanoseconds of it: the nearest double lands within 0.12 µs and maps back to itself,
- * so a time survives any number of round trips. (Node 20's libuv truncated to the microsecond, and the
- * half microsecond added then to round would now move a folder's mtime at every rollback.)
- */
-export function utimesSeconds(ns: bigint): number {
-  let seconds = ns / 1_000_000_000n;
-  if (seconds * 1_000_000_000n > ns) seconds -= 1n;
-  return Number(seconds) + Number(ns - seconds * 1_000_000_000n) / 1e9;
-}
 const seconds = utimesSeconds;
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 const NOW = () => Date.now() / 1000;
@@ -61,6 +58,7 @@ const NOW = () => Date.now() / 1000;
 
 export async function extractTar(members: AsyncIterable<TarMember>, options: ExtractOptions): Promise<ExtractResult> {
   const extraction = new Extraction(options);
+  let reused: ReusedFiles;
   try {
     for await (const member of members) {
       // Most members are made without waiting for anything: no promise for them (see Extraction.add).
@@ -68,10 +66,11 @@ export async function extractTar(members: AsyncIterable<TarMember>, options: Ext
       if (waiting) await waiting;
     }
     await extraction.finishFolders();
+    reused = await extraction.reused();
   } finally {
     await extraction.close();
   }
-  return { counts: extraction.counts, folders: extraction.folders };
+  return { counts: extraction.counts, folders: extraction.folders, reused };
 }
 
 /** One extraction: where members go, the writing thread, and the folders still to be given their metadata. */
@@ -93,12 +92,17 @@ class Extraction {
   // way was made by this extraction: the checker lets no member be a file or symlink above another.
   private lastFolder = '';
   private readonly slice = new TimeSlice();
+  /** Whether the writing thread may reuse live files; the ctimes the archive's own hard links gave files. */
+  private readonly reuses: boolean;
+  private readonly linkedOriginals: CtimeStep[] = [];
 
   constructor(private readonly options: ExtractOptions) {
     this.targets = [...options.targets].sort((a, b) => b.rel.length - a.rel.length);
     this.checker = new MemberChecker(options.folding);
     this.creation = probeCreation(this.targets.map((t) => t.dir));
-    this.writer = new TreeWriterThread(options.preserveOwners, this.creation);
+    const reuse = this.targets.flatMap((t) => (t.live === undefined ? [] : [{ dir: t.dir, live: t.live }]));
+    this.reuses = reuse.length > 0;
+    this.writer = new TreeWriterThread(options.preserveOwners, this.creation, reuse);
   }
 
   /**
@@ -228,8 +232,11 @@ class Extraction {
 
   private async makeHardlink(checked: CheckedMember, abs: string): Promise<void> {
     const original = this.locate(checked.linkTarget ?? '').abs;
+    // The link changes the file's ctime: a reused file (live-reuse.ts) would look written by the shop.
+    const before = this.reuses ? (await lstat(original, { bigint: true })).ctimeNs : undefined;
     try {
       await link(original, abs);
+      if (before !== undefined) this.linkedOriginals.push({ path: original, before: utimesSeconds(before), after: utimesSeconds((await lstat(original, { bigint: true })).ctimeNs) });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
       // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.
@@ -256,6 +263,11 @@ class Extraction {
       const chown = this.options.preserveOwners && !createsOwnedBy(this.creation, meta.uid, meta.gid);
       setFolderMetaSync(this.locate(rel).abs, meta.mode, meta.uid, meta.gid, seconds(meta.mtimeNs), chown);
     }
+  }
+
+  /** The files the writing thread reused (none when no target has a live folder). */
+  async reused(): Promise<ReusedFiles> {
+    return this.reuses ? new ReusedFiles(await this.writer.takeReuseLog(), this.linkedOriginals) : ReusedFiles.none;
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ import type { BigIntStats, PathLike } from 'node:fs';
 import { constants } from 'node:fs';
 import { access, chmod, link, lstat, mkdir, readdir, rename, rmdir, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { utimesSeconds } from './extract.js';
+import { utimesSeconds } from './utimes-seconds.js';
 import type { TreeRules } from './tree-rules.js';
 
 /** One folder of the shop that is swapped on its own: the root, a symlinked media folder, a mount point. */

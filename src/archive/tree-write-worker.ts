@@ -7,6 +7,7 @@ import { closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, m
 import { parentPort } from 'node:worker_threads';
 import { createsExactly, createsOwnedBy, type Creation } from './creation-probe.js';
 import { setFolderMetaSync } from './folder-metas.js';
+import { LiveReuse, type ReuseLogData, type ReuseTarget } from './live-reuse.js';
 import { FIELDS, OP_FILE, OP_FOLDER_META, OPS_AT, type WriteBatch } from './tree-write-batch.js';
 import { onInput } from './worker-input.js';
 
@@ -21,6 +22,17 @@ export interface TreeWriteWorkerInput {
   preserveOwners: boolean;
   /** What a new file in the staging folders comes out as, when probed (creation-probe.ts). */
   creation?: Creation;
+  /** Staging folders whose files may be the live folders' unchanged ones, hard-linked (live-reuse.ts). */
+  reuse?: ReuseTarget[];
+}
+
+/** Asks for the log of reused files (answered with a ReuseAnswer once every batch before it is done). */
+export interface ReuseRequest {
+  takeReuseLog: true;
+}
+
+export interface ReuseAnswer {
+  reused: ReuseLogData;
 }
 
 const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
@@ -29,6 +41,7 @@ const port = parentPort as NonNullable<typeof parentPort>;
 // Set from the input (onInput: the thread may be started before a rollback knows them).
 let preserveOwners = false;
 let creation: Creation | undefined;
+let reuse: LiveReuse | undefined;
 
 let failure: WriteAnswer['failure'];
 
@@ -37,6 +50,7 @@ function writeFile(abs: string, fields: Float64Array, f: number, data: Buffer): 
   const at = fields[f + 1];
   const length = fields[f + 2];
   const mode = fields[f + 3];
+  if (reuse?.tryLink(abs, { data, at, length, mode, uid: fields[f + 4], gid: fields[f + 5], mtime: fields[f + 6] })) return;
   const exact = createsExactly(creation, mode);
   const fd = openSync(abs, CREATE_FLAGS, exact ? mode : 0o600);
   try {
@@ -105,5 +119,14 @@ function writeBatch({ count, paths, data }: WriteBatch): void {
 
 onInput<TreeWriteWorkerInput>((input) => {
   ({ preserveOwners, creation } = input);
-  port.on('message', writeBatch);
+  // Without owners restored, a reused file must have the owner a new one gets: known only when probed.
+  const owner = preserveOwners ? undefined : creation;
+  if (input.reuse && (preserveOwners || owner)) reuse = new LiveReuse(input.reuse, owner && { uid: owner.uid, gid: owner.gid });
+  port.on('message', (message: WriteBatch | ReuseRequest) => {
+    if ('takeReuseLog' in message) {
+      const reused = (reuse ?? new LiveReuse([], undefined)).take();
+      const answer: ReuseAnswer = { reused };
+      port.postMessage(answer, [reused.paths, reused.ctimes]);
+    } else writeBatch(message);
+  });
 });

@@ -6,7 +6,8 @@
 import type { Worker } from 'node:worker_threads';
 import type { Creation } from './creation-probe.js';
 import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_FOLDER_META, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
-import type { TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
+import type { ReuseAnswer, ReuseRequest, TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
+import type { ReuseLogData, ReuseTarget } from './live-reuse.js';
 import { SMALL_HEAP, startAhead, startWorker } from './worker-module.js';
 
 export { SMALL_FILE } from './tree-write-batch.js';
@@ -34,12 +35,21 @@ export class TreeWriterThread {
   private inFlight = 0;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
+  private reuseLog: ((log: ReuseLogData) => void) | undefined;
 
-  /** `creation`: what a new file comes out as in the folders written to (probeCreation), if known. */
-  constructor(preserveOwners: boolean, creation?: Creation) {
-    const input: TreeWriteWorkerInput = { preserveOwners, ...(creation ? { creation } : {}) };
+  /**
+   * `creation`: what a new file comes out as in the folders written to (probeCreation), if known.
+   * `reuse`: staging folders whose files may be hard links to the live folders' unchanged ones (live-reuse.ts).
+   */
+  constructor(preserveOwners: boolean, creation?: Creation, reuse?: ReuseTarget[]) {
+    const input: TreeWriteWorkerInput = { preserveOwners, ...(creation ? { creation } : {}), ...(reuse?.length ? { reuse } : {}) };
     this.worker = startWorker('tree-write-worker', { workerData: input, resourceLimits: SMALL_HEAP });
-    this.worker.on('message', ({ data, failure }: WriteAnswer) => {
+    this.worker.on('message', (answer: WriteAnswer | ReuseAnswer) => {
+      if ('reused' in answer) {
+        this.reuseLog?.(answer.reused);
+        return;
+      }
+      const { data, failure } = answer;
       this.inFlight--;
       if (data.byteLength === SLAB) this.spareSlabs.push(Buffer.from(data));
       if (failure) this.fail(Object.assign(new Error(failure.message), failure.code ? { code: failure.code } : {}));
@@ -117,6 +127,15 @@ export class TreeWriterThread {
     if (this.paths.length > 0) this.send();
     while (this.inFlight > 0 && !this.failure) await this.answer();
     this.throwIfFailed();
+  }
+
+  /** Once everything is written: the files that are hard links to live ones (live-reuse.ts). */
+  async takeReuseLog(): Promise<ReuseLogData> {
+    await this.drain();
+    const log = new Promise<ReuseLogData>((resolve) => (this.reuseLog = resolve));
+    const request: ReuseRequest = { takeReuseLog: true };
+    this.worker.postMessage(request);
+    return log;
   }
 
   /** Stops the thread; what was not drained is left undone. */

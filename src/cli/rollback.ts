@@ -19,6 +19,7 @@ interface RollbackFlags {
   maintenance?: boolean;
   allowStripped?: boolean;
   safetyBackup?: boolean;
+  rewriteAll?: boolean;
 }
 
 const SCOPE_WORDS = { all: 'all files', nomedia: 'all files but pub/media and media', media: 'the files in pub/media and media' };
@@ -68,6 +69,7 @@ export function registerRollback(program: Command): void {
     .option('--maintenance', 'put the shop into maintenance mode while the rollback runs (the state before is restored afterwards)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--safety-backup', 'first take a backup of what the rollback replaces (named "before rollback"), so that the rollback can be undone')
+    .option('--rewrite-all', 'write every file of a file backup anew (by default the files the shop has exactly as the backup has them are kept, hard-linked, not written again)')
     .option('--allow-stripped', 'roll back to a backup taken with --strip or --anonymize, although it empties or fills with fake data those tables of the live shop')
     .option('--json', 'print the result as JSON')
     .action(async (id: string, flags: RollbackFlags) => {
@@ -88,6 +90,7 @@ export function registerRollback(program: Command): void {
           maintenance: flags.maintenance,
           allowStripped: flags.allowStripped,
           safetyBackup: flags.safetyBackup,
+          rewriteAll: flags.rewriteAll,
           trigger: 'cli',
           signal,
           onProgress: bar.listener,
@@ -101,10 +104,11 @@ export function registerRollback(program: Command): void {
         const sequences = objects.sequences > 0 ? `, ${objects.sequences} sequence${objects.sequences === 1 ? '' : 's'}` : '';
         stdio.out(`rolled back to ${record.file}: ${tables} tables${sequences}, ${rows} rows restored`);
       } else {
-        const { tree, database } = outcome.result;
+        const { tree, database, reused } = outcome.result;
         const db = database ? `; database: ${database.tables} tables, ${database.rows} rows` : '';
         const what = flags.path?.length ? `restored ${flags.path.join(', ')} from` : 'rolled back to';
-        stdio.out(`${what} ${record.file}: ${tree.files} files, ${tree.dirs} folders, ${tree.symlinks} symlinks${db}`);
+        const kept = reused.files > 0 ? ` (${reused.files} of them unchanged in the shop: kept, not written again)` : '';
+        stdio.out(`${what} ${record.file}: ${tree.files} files${kept}, ${tree.dirs} folders, ${tree.symlinks} symlinks${db}`);
       }
       if (safetyBackup && !flags.json) stdio.out(`the shop as it was is backup ${safetyBackup.id} (${safetyBackup.file}); to undo this rollback: lifeboat rollback ${safetyBackup.id} --yes`);
       const warnings = outcome.kind === 'database' ? outcome.result.warnings : [...outcome.result.warnings, ...(outcome.result.database?.warnings ?? [])];

@@ -70,6 +70,8 @@ export interface RollbackRequest extends JobOptions {
   allowStripped?: boolean;
   /** First a backup of what the rollback replaces (of the same type), so that the rollback can be undone. */
   safetyBackup?: boolean;
+  /** Tree rollbacks: write every file anew instead of keeping the shop's unchanged ones (TreeRollbackOptions.rewriteAll). */
+  rewriteAll?: boolean;
 }
 
 /** The name of the backup a rollback takes first (RollbackRequest.safetyBackup). */
@@ -295,7 +297,7 @@ export async function rollBack(
         // Chosen files of a file backup that is only off-site: read each from its place in the bucket's copy.
         if (!isDatabase && paths && repository.offsiteLocation && !isLocal(record)) {
           const { rollbackPathsFromStore } = await import('./rollback/offsite-paths.js');
-          const restored = await rollbackPathsFromStore(repository, record, shopLayout(settings), target, paths, { onProgress, signal, onNotice, jobId, cleanUpInBackground: true });
+          const restored = await rollbackPathsFromStore(repository, record, shopLayout(settings), target, paths, { onProgress, signal, onNotice, jobId, cleanUpInBackground: true, rewriteAll: request.rewriteAll });
           if (restored) return { kind: 'tree', result: restored };
         }
         return await repository.withLocalCopy(
@@ -307,7 +309,7 @@ export async function rollBack(
               return { kind: 'database', result: await rollbackDatabase(target as DatabaseTarget, archiveDir, whole, { tables: request.tables, onProgress, signal, onNotice, journal, cleanUpInBackground: true }) };
             }
             const { rollbackTree } = await import('./rollback/tree.js');
-            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId, cleanUpInBackground: true, ...(paths ? { paths } : {}) }) };
+            return { kind: 'tree', result: await rollbackTree(whole, shopLayout(settings), target, { onProgress, signal, archiveDir, onNotice, jobId, cleanUpInBackground: true, rewriteAll: request.rewriteAll, ...(paths ? { paths } : {}) }) };
           },
           { signal, onProgress },
         );

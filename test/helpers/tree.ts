@@ -38,6 +38,7 @@ async function sha256(file: string): Promise<string> {
 export async function fingerprintTree(root: string, options: FingerprintOptions = {}): Promise<TreeEntry[]> {
   const entries: TreeEntry[] = [];
   const inodes = new Map<string, string>();
+  const namesOf = new Map<string, number>();
   const walk = async (rel: string) => {
     const abs = rel ? path.join(root, rel) : root;
     for (const name of (await readdir(abs)).sort()) {
@@ -55,12 +56,17 @@ export async function fingerprintTree(root: string, options: FingerprintOptions 
       } else {
         const key = `${info.dev}:${info.ino}`;
         const group = info.nlink > 1n ? (inodes.get(key) ?? childRel) : undefined;
-        if (group) inodes.set(key, group);
+        if (group) {
+          inodes.set(key, group);
+          namesOf.set(group, (namesOf.get(group) ?? 0) + 1);
+        }
         entries.push({ ...base, type: 'file', size: Number(info.size), sha256: await sha256(childAbs), ...(group ? { linkGroup: group } : {}) });
       }
     }
   };
   await walk('');
+  // Hard links within the tree only: a rollback's old tree, until it is removed, shares the files it kept.
+  for (const entry of entries) if (entry.linkGroup !== undefined && namesOf.get(entry.linkGroup) === 1) delete entry.linkGroup;
   return entries;
 }
 

@@ -28,6 +28,7 @@ import { readArchive } from '../../archive/archive-read.js';
 import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
+import type { ReusedFiles } from '../../archive/reused-files.js';
 import { probeNameFolding, type CheckedMember, type NameFolding } from '../../archive/tar-safety.js';
 import { checkWritable, livePath, planSwap, recordSwap, removeTree, runSwap, SwapRefusedError, unitFor, type SwapPlan, type SwapUnit } from '../../archive/tree-swap.js';
 import type { TreeRules, TreeScope } from '../../archive/tree-rules.js';
@@ -84,6 +85,11 @@ export interface TreeRollbackOptions {
    * `archiveDir` are looked at.
    */
   indexed?: { files: LocatedFile[]; open: ArchiveOpener };
+  /**
+   * Write every file anew: by default a small file the shop has exactly as the backup has it (bytes,
+   * size, mode, owner, mtime) is hard-linked into the staging instead (live-reuse.ts).
+   */
+  rewriteAll?: boolean;
 }
 
 export interface TreeRollbackResult {
@@ -96,6 +102,8 @@ export interface TreeRollbackResult {
   warnings: string[];
   /** Chosen files read from where the file index places them: the compressed bytes read from the archive. */
   indexedRead?: IndexedReadCount;
+  /** The shop's unchanged files kept (hard-linked into the restored tree, not written again). */
+  reused: { files: number; bytes: number };
 }
 
 
@@ -138,6 +146,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
         throw new RestoreRefusedError(`${(error as Error).message}; nothing was changed`, { cause: error });
       });
       if (warning) warnings.push(warning);
+      refuseChangedReuse(record, units, staged.reused);
       await files.run(units, rules, staged);
     };
     let database: RestoreResult | undefined;
@@ -167,7 +176,8 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
     // 6. Clean up, then folder metadata last (merged folders were not replaced, staged ones lost theirs
     // to pruning, and removing leftovers and work folders changes their parents' mtimes).
     warnings.push(...(await finishCommitted(journal, target, options.cleanUpInBackground)));
-    return { tree: staged.counts, ...(database ? { database } : {}), renames: files.renames, warnings, ...(staged.indexedRead ? { indexedRead: staged.indexedRead } : {}) };
+    const reused = { files: staged.reused.count, bytes: staged.reused.bytes };
+    return { tree: staged.counts, ...(database ? { database } : {}), renames: files.renames, warnings, reused, ...(staged.indexedRead ? { indexedRead: staged.indexedRead } : {}) };
   } catch (failure) {
     await snapshot?.then((opened) => opened.close(), () => undefined);
     const error = await settleAfterFailure(journal, target, failure);
@@ -278,6 +288,30 @@ interface StagedArchive {
   touched: Set<string>;
   /** Set when the chosen files were read from their places in the archive (indexed-members.ts). */
   indexedRead?: IndexedReadCount;
+  /** Live files hard-linked into the staging (live-reuse.ts). */
+  reused: ReusedFiles;
+}
+
+/**
+ * Refuses the swap when the shop wrote into a file the staging reuses (a hard link to it) since the link:
+ * the restored tree would hold the shop's new bytes, not the backup's. Nothing has been changed yet.
+ */
+function refuseChangedReuse(record: BackupRecord, units: SwapUnit[], reused: ReusedFiles): void {
+  if (reused.count === 0) return;
+  const changed = reused.changed();
+  if (changed.count === 0) return;
+  const named = changed.named.map((staged) => relOfStaged(units, staged)).join(', ');
+  throw new RestoreRefusedError(
+    `${record.file}: ${changed.count} of the shop's files changed while the rollback was staging them (${named}${changed.count > changed.named.length ? ', …' : ''}); nothing was changed; roll back again with --maintenance so that the shop writes nothing meanwhile, or with --rewrite-all`,
+  );
+}
+
+/** The shop-relative path of a path in a unit's staged tree. */
+function relOfStaged(units: SwapUnit[], staged: string): string {
+  const unit = units.find((u) => staged.startsWith(u.tree + path.sep));
+  if (!unit) return staged;
+  const inner = staged.slice(unit.tree.length + 1);
+  return unit.rel === '' ? inner : `${unit.rel}/${inner}`;
 }
 
 /**
@@ -331,7 +365,7 @@ async function stageArchive(
   const checked = manifest && source ? checkedAgainst(manifest, source.digest) : undefined;
   const members = snapshot?.members ?? (source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead));
   const extracted = await extractTar(members, {
-    targets: units.map((u) => ({ rel: u.rel, dir: u.tree })),
+    targets: units.map((u) => ({ rel: u.rel, dir: u.tree, ...(options.rewriteAll ? {} : { live: u.live }) })),
     folding,
     preserveOwners: process.getuid?.() === 0,
     signal: options.signal,
@@ -355,7 +389,7 @@ async function stageArchive(
   const counts = chosen ? extracted.counts : checkCounts(record, extracted.counts, scan);
   const stagedDump = dump ? await takeOutDump(units, dump) : undefined;
   const touched = await removeLeftOut(units, dump, leftOut, extracted.folders);
-  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched, ...(located ? { indexedRead } : {}) };
+  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched, reused: extracted.reused, ...(located ? { indexedRead } : {}) };
 }
 
 /** Step 2 for chosen files read from their places: what they hold, from the index (no dump: the database is left alone). */

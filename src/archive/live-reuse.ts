@@ -1,0 +1,138 @@
+// Reusing the shop's unchanged files in a rollback's staging (on the extraction's writing thread,
+// tree-write-worker.ts). A rollback over a live shop finds nearly every file as the backup has it; writing
+// each one again, and making it durable before the swap, was most of a tree rollback's time. A live file
+// whose type, size, mode, owner, mtime and bytes all equal the member's is hard-linked into the staging
+// instead: the staged tree then holds the very same file, and the flush before the swap has only names to
+// write. Each reuse is logged with the file's ctime after the link, so that a write into it by the shop
+// before the swap is found (reused-files.ts) and refuses the rollback instead of restoring a changed file.
+// Not reused: files with other hard links (their other names would share the restored file), files on
+// another filesystem than the staging, and anything the link call refuses (protected hard links).
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { utimesSeconds } from './utimes-seconds.js';
+import { grown } from './grown-array.js';
+
+/** A staging folder and the live folder whose files it may reuse. */
+export interface ReuseTarget {
+  dir: string;
+  live: string;
+}
+
+/** What the extraction would give a new file: its data, mode, owner and mtime (seconds, as for utimes). */
+export interface WantedFile {
+  data: Buffer;
+  at: number;
+  length: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+}
+
+/** The files reused so far: their staged paths (each ended by a NUL) and their ctimes after the link. */
+export interface ReuseLogData {
+  count: number;
+  bytes: number;
+  paths: ArrayBuffer;
+  pathBytes: number;
+  ctimes: ArrayBuffer;
+}
+
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+export class LiveReuse {
+  private readonly targets: ReuseTarget[];
+  private scratch = Buffer.allocUnsafeSlow(64 * 1024);
+  private paths = new Uint8Array(64 * 1024);
+  private pathView = Buffer.from(this.paths.buffer);
+  private pathBytes = 0;
+  private ctimes = new Float64Array(1024);
+  private count = 0;
+  private bytes = 0;
+
+  /** `owner`: the owner every reused file must have when owners are not restored (what a new file gets). */
+  constructor(targets: ReuseTarget[], private readonly owner: { uid: number; gid: number } | undefined) {
+    this.targets = [...targets].sort((a, b) => b.dir.length - a.dir.length);
+  }
+
+  /** The live path of a staged one, if it lies in a target. */
+  livePathOf(staged: string): string | undefined {
+    for (const target of this.targets) {
+      if (staged.length > target.dir.length && staged.startsWith(target.dir) && staged[target.dir.length] === '/') return target.live + staged.slice(target.dir.length);
+    }
+    return undefined;
+  }
+
+  /** Links the live file to `staged` when it is exactly `wanted`; false (nothing made) otherwise. */
+  tryLink(staged: string, wanted: WantedFile): boolean {
+    const live = this.livePathOf(staged);
+    if (live === undefined) return false;
+    let fd: number;
+    try {
+      fd = openSync(live, READ_FLAGS);
+    } catch {
+      return false; // not there (a new file), a symlink, not readable: written as usual
+    }
+    try {
+      const info = fstatSync(fd, { bigint: true });
+      if (!this.sameMetadata(info, wanted) || !this.sameBytes(fd, wanted)) return false;
+      try {
+        linkSync(live, staged);
+      } catch {
+        return false; // another filesystem, protected hard links, …: written as usual
+      }
+      // The name may have been given another file between the open and the link: then it is not reused.
+      const linked = lstatSync(staged, { bigint: true });
+      if (linked.ino !== info.ino || linked.dev !== info.dev) {
+        unlinkSync(staged);
+        return false;
+      }
+      this.log(staged, utimesSeconds(linked.ctimeNs), wanted.length);
+      return true;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The log so far, handed over (the log starts again empty). */
+  take(): ReuseLogData {
+    const data: ReuseLogData = { count: this.count, bytes: this.bytes, paths: this.paths.buffer as ArrayBuffer, pathBytes: this.pathBytes, ctimes: this.ctimes.buffer as ArrayBuffer };
+    this.paths = new Uint8Array(1024);
+    this.pathView = Buffer.from(this.paths.buffer);
+    this.ctimes = new Float64Array(16);
+    this.pathBytes = this.count = this.bytes = 0;
+    return data;
+  }
+
+  private sameMetadata(info: import('node:fs').BigIntStats, wanted: WantedFile): boolean {
+    if (!info.isFile() || info.nlink !== 1n || info.size !== BigInt(wanted.length)) return false;
+    if (Number(info.mode & 0o7777n) !== wanted.mode) return false;
+    const owner = this.owner ?? { uid: wanted.uid, gid: wanted.gid };
+    if (info.uid !== BigInt(owner.uid) || info.gid !== BigInt(owner.gid)) return false;
+    return utimesSeconds(info.mtimeNs) === wanted.mtime;
+  }
+
+  private sameBytes(fd: number, wanted: WantedFile): boolean {
+    if (this.scratch.length < wanted.length) this.scratch = Buffer.allocUnsafeSlow(Math.max(wanted.length, this.scratch.length * 2));
+    let read = 0;
+    while (read < wanted.length) {
+      const n = readSync(fd, this.scratch, read, wanted.length - read, read);
+      if (n === 0) return false; // shorter than it said a moment ago
+      read += n;
+    }
+    return this.scratch.compare(wanted.data, wanted.at, wanted.at + wanted.length, 0, wanted.length) === 0;
+  }
+
+  private log(staged: string, ctime: number, length: number): void {
+    // A UTF-8 character is at most 3 bytes per UTF-16 unit: room for the worst case, then written.
+    const room = this.pathBytes + staged.length * 3 + 1;
+    if (room > this.paths.length) {
+      this.paths = grown(this.paths, Math.max(room, this.paths.length * 2));
+      this.pathView = Buffer.from(this.paths.buffer);
+    }
+    this.pathBytes += this.pathView.write(staged, this.pathBytes);
+    this.paths[this.pathBytes++] = 0;
+    if (this.count === this.ctimes.length) this.ctimes = grown(this.ctimes, this.count * 2);
+    this.ctimes[this.count++] = ctime;
+    this.bytes += length;
+  }
+}
