@@ -233,10 +233,10 @@ class Extraction {
   private async makeHardlink(checked: CheckedMember, abs: string): Promise<void> {
     const original = this.locate(checked.linkTarget ?? '').abs;
     // The link changes the file's ctime: a reused file (live-reuse.ts) would look written by the shop.
-    const before = this.reuses ? (await lstat(original, { bigint: true })).ctimeNs : undefined;
+    const before = this.reuses ? (await lstat(original)).ctimeMs : undefined;
     try {
       await link(original, abs);
-      if (before !== undefined) this.linkedOriginals.push({ path: original, before: utimesSeconds(before), after: utimesSeconds((await lstat(original, { bigint: true })).ctimeNs) });
+      if (before !== undefined) this.linkedOriginals.push({ path: original, before, after: (await lstat(original)).ctimeMs });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
       // The two names ended up on two filesystems (one under a mount point): a copy is the best there is.

@@ -7,7 +7,7 @@
 // before the swap is found (reused-files.ts) and refuses the rollback instead of restoring a changed file.
 // Not reused: files with other hard links (their other names would share the restored file), files on
 // another filesystem than the staging, and anything the link call refuses (protected hard links).
-import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { utimesSeconds } from './utimes-seconds.js';
 import { grown } from './grown-array.js';
 
@@ -39,6 +39,11 @@ export interface ReuseLogData {
 
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
+/** A ctime as Node's plain (not bigint) stats give it, so that the check before the swap can use those (cheaper). */
+export function ctimeMsOf(ns: bigint): number {
+  return Number(ns / 1_000_000_000n) * 1e3 + Number(ns % 1_000_000_000n) / 1e6;
+}
+
 export class LiveReuse {
   private readonly targets: ReuseTarget[];
   private scratch = Buffer.allocUnsafeSlow(64 * 1024);
@@ -66,27 +71,34 @@ export class LiveReuse {
   tryLink(staged: string, wanted: WantedFile): boolean {
     const live = this.livePathOf(staged);
     if (live === undefined) return false;
+    // Linked first, then compared through the staged name: what is compared is what was linked (the
+    // staging is this extraction's own), however the shop renames its files meanwhile.
+    try {
+      linkSync(live, staged);
+    } catch {
+      return false; // not there (a new file), a folder, another filesystem, protected hard links: written as usual
+    }
+    let same = false;
+    try {
+      same = this.compareAndLog(staged, wanted);
+    } finally {
+      if (!same) unlinkSync(staged);
+    }
+    return same;
+  }
+
+  /** Whether the file linked at `staged` is `wanted` (logged when it is). */
+  private compareAndLog(staged: string, wanted: WantedFile): boolean {
     let fd: number;
     try {
-      fd = openSync(live, READ_FLAGS);
+      fd = openSync(staged, READ_FLAGS);
     } catch {
-      return false; // not there (a new file), a symlink, not readable: written as usual
+      return false; // a symlink (O_NOFOLLOW), a file the owner may not read (mode 000): written as usual
     }
     try {
       const info = fstatSync(fd, { bigint: true });
       if (!this.sameMetadata(info, wanted) || !this.sameBytes(fd, wanted)) return false;
-      try {
-        linkSync(live, staged);
-      } catch {
-        return false; // another filesystem, protected hard links, …: written as usual
-      }
-      // The name may have been given another file between the open and the link: then it is not reused.
-      const linked = lstatSync(staged, { bigint: true });
-      if (linked.ino !== info.ino || linked.dev !== info.dev) {
-        unlinkSync(staged);
-        return false;
-      }
-      this.log(staged, utimesSeconds(linked.ctimeNs), wanted.length);
+      this.log(staged, ctimeMsOf(info.ctimeNs), wanted.length);
       return true;
     } finally {
       closeSync(fd);
@@ -104,7 +116,8 @@ export class LiveReuse {
   }
 
   private sameMetadata(info: import('node:fs').BigIntStats, wanted: WantedFile): boolean {
-    if (!info.isFile() || info.nlink !== 1n || info.size !== BigInt(wanted.length)) return false;
+    // Two names: the shop's and the staged one; a third would share the restored file with another place.
+    if (!info.isFile() || info.nlink !== 2n || info.size !== BigInt(wanted.length)) return false;
     if (Number(info.mode & 0o7777n) !== wanted.mode) return false;
     const owner = this.owner ?? { uid: wanted.uid, gid: wanted.gid };
     if (info.uid !== BigInt(owner.uid) || info.gid !== BigInt(owner.gid)) return false;

@@ -3,10 +3,9 @@
 // tree too, so any reused file whose ctime moved since its link refuses the rollback (nothing changed
 // yet). Files renamed over or removed in the shop are no concern: the staged name keeps the old file.
 import { lstatSync } from 'node:fs';
-import { utimesSeconds } from './utimes-seconds.js';
 import type { ReuseLogData } from './live-reuse.js';
 
-/** A ctime a staged file went from and to by this extraction's own doing (a hard link made to it). */
+/** A ctime (as plain stats' ctimeMs) a staged file went from and to by this extraction's own doing (a hard link made to it). */
 export interface CtimeStep {
   path: string;
   before: number;
@@ -51,8 +50,8 @@ export class ReusedFiles {
       const to = paths.indexOf(0, from);
       const staged = paths.toString('utf8', from, to);
       from = to + 1;
-      const info = lstatSync(staged, { bigint: true, throwIfNoEntry: false });
-      if (!info || utimesSeconds(info.ctimeNs) === this.expected(staged, ctimes[i])) continue;
+      const info = lstatSync(staged, { throwIfNoEntry: false });
+      if (!info || info.ctimeMs === this.expected(staged, ctimes[i])) continue;
       count++;
       if (named.length < NAMED) named.push(staged);
     }
