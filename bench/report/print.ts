@@ -108,7 +108,7 @@ export function printReport(r: BenchReport): string {
     ['TREE RESTORE (each run over the full tree with a few files changed, added and removed, verified; the extra: into an empty folder)', r.treeRestore],
     ['INCREMENTAL FIRST BACKUP (each run into an empty repository / backup folder)', r.incremental?.firstBackup],
     [`INCREMENTAL SECOND BACKUP (after ${r.incremental?.changedFiles ?? '-'} files changed: a third edited, a third added, a third removed; output = what the repository grew by)`, r.incremental?.secondBackup],
-    ['INCREMENTAL RESTORE (the rollback over the full tree with a few files changed; the others into an empty folder; all verified)', r.incremental?.restore],
+    ['INCREMENTAL RESTORE (the rollbacks over the full tree with a few files changed: the shop backed up, and a copy of it; the others into an empty folder; all verified)', r.incremental?.restore],
     ['400 TINY TABLES', r.tables?.summaries],
   ];
   for (const [title, list] of sections) {

@@ -109,7 +109,7 @@ function incrementalTargets(t: NonNullable<TargetInputs['incremental']>): Target
     a === undefined || b === undefined || b === 0
       ? { name: spaceName, limit: 1, unit: 'x', detail: space.note ?? 'a size was not measured' }
       : { name: spaceName, value: a / b, limit: 1, unit: 'x', pass: a / b <= 1, detail: `${(a / MiB).toFixed(1)} MiB / ${(b / MiB).toFixed(1)} MiB (du -sb-like sums)` };
-  const lifeboatRuns = [lifeboat(t.firstBackup), lifeboat(t.secondBackup), lifeboat(t.restore)];
+  const lifeboatRuns = [lifeboat(t.firstBackup), lifeboat(t.secondBackup), lifeboat(t.restore), t.restore.find((s) => s.key === 'lifeboat-copy')];
   const peaks = [...lifeboatRuns.map((s) => s?.peakRss), t.untimedPeakRss].filter((v): v is number => v !== undefined);
   return [
     ratio('incremental first backup / restic first backup', 1, lifeboat(t.firstBackup), restic(t.firstBackup), 'seconds'),
@@ -214,6 +214,7 @@ export function extraRatios(t: TargetInputs): InfoRatio[] {
   if (t.incremental) {
     const restore = t.incremental.restore;
     out.push(quotient('rollback from an incremental backup / restic restore into an empty folder', get(restore, 'lifeboat'), get(restore, 'restic-restore'), 'seconds'));
+    out.push(quotient('incremental rollback over a copy of the tree / tar -xzf into an empty folder', get(restore, 'lifeboat-copy'), get(restore, 'tar-xzf'), 'seconds'));
     out.push(quotient('restic restore / tar -xzf, both into an empty folder', get(restore, 'restic-restore'), get(restore, 'tar-xzf'), 'seconds'));
   }
   if (t.text) {

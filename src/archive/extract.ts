@@ -128,7 +128,13 @@ class Extraction {
       this.ensureFolder(abs, slash === 0 ? 1 : slash); // as path.dirname: the parent of `/a` is `/`
     }
     if (checked.type === 'dir') this.makeFolder(checked, abs, header);
-    else if (checked.type === 'file' && member.data && header.size <= SMALL_FILE) {
+    else if (checked.type === 'file' && header.kept) {
+      // The live file itself, unchanged since the backup (an incremental backup's; no data came for it).
+      if (!this.reuses) throw new Error(`${checked.path} came without its data to be kept from the shop, but this extraction keeps no files`);
+      this.writer.queueKept(abs, header.kept.inode, header.size, seconds(header.mtimeNs));
+      this.counts.files++;
+      this.counts.bytes += header.size;
+    } else if (checked.type === 'file' && member.data && header.size <= SMALL_FILE) {
       if (member.data.length !== header.size) throw new UnsafeArchiveError(`${checked.path}: ${member.data.length} bytes of data, the header says ${header.size}`);
       this.writer.queueFile(abs, member.data, header.mode, header.uid, header.gid, seconds(header.mtimeNs));
       this.counts.files++;

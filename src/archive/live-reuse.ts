@@ -7,7 +7,7 @@
 // before the swap is found (reused-files.ts) and refuses the rollback instead of restoring a changed file.
 // Not reused: files with other hard links (their other names would share the restored file), files on
 // another filesystem than the staging, and anything the link call refuses (protected hard links).
-import { closeSync, constants, fstatSync, linkSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { utimesSeconds } from './utimes-seconds.js';
 import { grown } from './grown-array.js';
 
@@ -54,8 +54,14 @@ export class LiveReuse {
   private count = 0;
   private bytes = 0;
 
-  /** `owner`: the owner every reused file must have when owners are not restored (what a new file gets). */
-  constructor(targets: ReuseTarget[], private readonly owner: { uid: number; gid: number } | undefined) {
+  /**
+   * `owner`: the owner a file compared with a member must have: the member's own (owners are restored),
+   * or what a new file gets; undefined when that is not known (then no file is compared, only kept ones linked).
+   */
+  constructor(
+    targets: ReuseTarget[],
+    private readonly owner: 'as-archive' | { uid: number; gid: number } | undefined,
+  ) {
     this.targets = [...targets].sort((a, b) => b.dir.length - a.dir.length);
   }
 
@@ -70,7 +76,7 @@ export class LiveReuse {
   /** Links the live file to `staged` when it is exactly `wanted`; false (nothing made) otherwise. */
   tryLink(staged: string, wanted: WantedFile): boolean {
     const live = this.livePathOf(staged);
-    if (live === undefined) return false;
+    if (live === undefined || this.owner === undefined) return false;
     // Linked first, then compared through the staged name: what is compared is what was linked (the
     // staging is this extraction's own), however the shop renames its files meanwhile.
     try {
@@ -105,6 +111,32 @@ export class LiveReuse {
     }
   }
 
+  /**
+   * Links the live file that the snapshot's reading thread found to be the backed-up one (inode and ctime
+   * as recorded: snapshot-read-worker.ts), and checks through the staged name that the link holds that
+   * file: the same inode, size and mtime, and no other name. There is no data to write instead, so a file
+   * the shop replaced or wrote into since it was found fails the extraction (nothing changed yet).
+   */
+  linkKept(staged: string, inode: number, size: number, mtime: number): void {
+    const live = this.livePathOf(staged);
+    if (live === undefined) throw new Error(`${staged} is outside the folders whose files may be kept`);
+    const changed = () =>
+      Object.assign(new Error(`${live} changed while the rollback was staging it, so it could not be kept; nothing was changed; roll back again with --maintenance so that the shop writes nothing meanwhile, or with --rewrite-all`), {
+        code: 'ELIVECHANGED',
+      });
+    try {
+      linkSync(live, staged);
+    } catch {
+      throw changed();
+    }
+    const info = lstatSync(staged, { bigint: true });
+    if (!info.isFile() || info.ino !== BigInt(inode) || info.nlink !== 2n || info.size !== BigInt(size) || utimesSeconds(info.mtimeNs) !== mtime) {
+      unlinkSync(staged);
+      throw changed();
+    }
+    this.log(staged, ctimeMsOf(info.ctimeNs), size);
+  }
+
   /** The log so far, handed over (the log starts again empty). */
   take(): ReuseLogData {
     const data: ReuseLogData = { count: this.count, bytes: this.bytes, paths: this.paths.buffer as ArrayBuffer, pathBytes: this.pathBytes, ctimes: this.ctimes.buffer as ArrayBuffer };
@@ -119,7 +151,7 @@ export class LiveReuse {
     // Two names: the shop's and the staged one; a third would share the restored file with another place.
     if (!info.isFile() || info.nlink !== 2n || info.size !== BigInt(wanted.length)) return false;
     if (Number(info.mode & 0o7777n) !== wanted.mode) return false;
-    const owner = this.owner ?? { uid: wanted.uid, gid: wanted.gid };
+    const owner = this.owner === 'as-archive' || this.owner === undefined ? { uid: wanted.uid, gid: wanted.gid } : this.owner;
     if (info.uid !== BigInt(owner.uid) || info.gid !== BigInt(owner.gid)) return false;
     return utimesSeconds(info.mtimeNs) === wanted.mtime;
   }

@@ -9,7 +9,7 @@
 // driven by hand for all of them, straight into the handover buffer where a blob fits (a blob stored as
 // is is read straight into it), and nothing reaches the main thread before it was checked: the first
 // damaged or missing blob ends the reading with a BlobDamagedError.
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { createZstdDecompress, zstdDecompressSync } from 'node:zlib';
 import { isUnder } from './tree-rules.js';
@@ -31,6 +31,11 @@ export interface SnapshotReadWorkerInput {
   only?: string[];
   /** Decompress each blob with a call of its own instead of the decompressor driven by hand (tests keep that path checked). */
   oneShot?: boolean;
+  /**
+   * The live tree a rollback replaces: a file found there as the very one backed up (keptInLive) is
+   * handed over as kept, its blobs not read.
+   */
+  liveRoot?: string;
 }
 
 export type SnapshotReadWorkerMessage =
@@ -146,6 +151,23 @@ class Frames {
   }
 }
 
+/**
+ * The inode of the live file at `entry`'s place when it is the very file the backup read, unchanged since:
+ * the same inode and ctime as the listing records (any write, chmod, chown or utimes moves the ctime,
+ * which no one can set back), a single name, and the recorded size, mode, owner and mtime. The path is
+ * followed as the shop has it (a symlinked media folder too): whatever leads there, an inode with that
+ * ctime is the backed-up file. The writing thread checks again after linking it (live-reuse.ts).
+ */
+function keptInLive(liveRoot: string, entry: ListingEntry): number | undefined {
+  if (entry.type !== 'file' || entry.inode === undefined || entry.ctimeNs === undefined || !entry.size) return undefined;
+  const inode = Number(entry.inode);
+  if (!Number.isSafeInteger(inode)) return undefined;
+  const info = lstatSync(`${liveRoot}/${entry.path}`, { bigint: true, throwIfNoEntry: false });
+  if (!info?.isFile() || info.nlink !== 1n || info.ino !== BigInt(entry.inode) || info.ctimeNs !== BigInt(entry.ctimeNs)) return undefined;
+  if (info.size !== BigInt(entry.size) || info.mtimeNs !== BigInt(entry.mtimeNs) || Number(info.mode & 0o7777n) !== entry.mode) return undefined;
+  return info.uid === BigInt(entry.uid) && info.gid === BigInt(entry.gid) ? inode : undefined;
+}
+
 /** A buffer of at least `length` bytes: `buffer` when it is long enough, a bigger one otherwise. */
 const grown = (buffer: Buffer, length: number) => (buffer.length >= length ? buffer : Buffer.allocUnsafeSlow(Math.max(length, 2 * buffer.length)));
 
@@ -155,6 +177,7 @@ class SnapshotRead {
   private readonly packs: Packs;
   private readonly frames: Frames;
   private readonly include: ((path: string) => boolean) | undefined;
+  private readonly liveRoot: string | undefined;
   private headers: TarHeader[] = [];
   /** The listing: its next blob, and the entries of the one being read. */
   private listingAt = 0;
@@ -177,6 +200,7 @@ class SnapshotRead {
     this.frames = new Frames(input.oneShot === true);
     const only = input.only;
     this.include = only && ((path) => only.some((p) => isUnder(path, p)));
+    this.liveRoot = input.liveRoot;
   }
 
   /** Goes on until the members end, or every handover buffer is with the main thread (a buffer given back goes on). */
@@ -216,9 +240,12 @@ class SnapshotRead {
       }
       const entry = next.value;
       if (this.include && !this.include(entry.path)) continue;
-      this.places = placesOf(this.snapshot.reader.index, entry);
+      const header = headerOf(entry);
+      const kept = this.liveRoot === undefined ? undefined : keptInLive(this.liveRoot, entry);
+      if (kept !== undefined) header.kept = { inode: kept };
+      this.places = kept === undefined ? placesOf(this.snapshot.reader.index, entry) : [];
       this.placeAt = 0;
-      this.headers.push(headerOf(entry));
+      this.headers.push(header);
       if (this.headers.length >= HEADERS) this.sendHeaders();
       return true;
     }

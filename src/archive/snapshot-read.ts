@@ -136,8 +136,9 @@ class Feed {
         this.giveBack(0); // the member before is done with
         const header = this.nextHeader() ?? (await this.headerToCome());
         if (!header) break;
-        if (header.type !== 'file' || header.size === 0) {
-          yield header.type === 'file' ? { header, body: NO_DATA, offset, data: EMPTY } : { header, body: NO_DATA, offset };
+        if (header.type !== 'file' || header.size === 0 || header.kept) {
+          // A kept file's data stays in the live file (no data came for it).
+          yield header.type === 'file' && !header.kept ? { header, body: NO_DATA, offset, data: EMPTY } : { header, body: NO_DATA, offset };
           continue;
         }
         const data = this.takeBuffered(header.size);

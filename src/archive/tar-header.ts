@@ -27,6 +27,11 @@ export interface TarHeader {
   linkname?: string;
   /** The raw typeflag, for messages about members Lifeboat does not restore. */
   typeflag?: string;
+  /**
+   * An incremental backup's file that the live shop still has, the very same (its inode and ctime as the
+   * backup recorded them): no data follows, the extraction hard-links the live file (live-reuse.ts).
+   */
+  kept?: { inode: number };
 }
 
 const TYPEFLAGS: Record<string, TarEntryType> = {

@@ -16,6 +16,8 @@ export const OP_MKDIR = 0;
 export const OP_FILE = 1;
 /** A finished folder's mode, owner and mtime. */
 export const OP_FOLDER_META = 2;
+/** A live file kept as it is (live-reuse.ts): its inode in `at`, its size in `length`, its mtime. */
+export const OP_KEPT = 3;
 
 /**
  * `data` (SLAB bytes) holds the files' bytes from 0 and FIELDS numbers per operation from OPS_AT (a

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { createsExactly, createsOwnedBy, type Creation } from './creation-probe.js';
 import { setFolderMetaSync } from './folder-metas.js';
 import { LiveReuse, type ReuseLogData, type ReuseTarget } from './live-reuse.js';
-import { FIELDS, OP_FILE, OP_FOLDER_META, OPS_AT, type WriteBatch } from './tree-write-batch.js';
+import { FIELDS, OP_FILE, OP_FOLDER_META, OP_KEPT, OPS_AT, type WriteBatch } from './tree-write-batch.js';
 import { onInput } from './worker-input.js';
 
 /** The answer to a batch: its buffer back, and the failure that stopped the writing, if any. */
@@ -100,7 +100,10 @@ function writeBatch({ count, paths, data }: WriteBatch): void {
         from = to + 1;
         const f = i * FIELDS;
         if (fields[f] === OP_FILE) writeFile(abs, fields, f, bytes);
-        else if (fields[f] === OP_FOLDER_META) {
+        else if (fields[f] === OP_KEPT) {
+          if (!reuse) throw new Error(`${abs}: a file to keep from the shop, but this extraction keeps none`);
+          reuse.linkKept(abs, fields[f + 1], fields[f + 2], fields[f + 6]);
+        } else if (fields[f] === OP_FOLDER_META) {
           const chown = preserveOwners && !createsOwnedBy(creation, fields[f + 4], fields[f + 5]);
           const madeWith = madeExactly.get(abs);
           madeExactly.delete(abs);
@@ -119,9 +122,9 @@ function writeBatch({ count, paths, data }: WriteBatch): void {
 
 onInput<TreeWriteWorkerInput>((input) => {
   ({ preserveOwners, creation } = input);
-  // Without owners restored, a reused file must have the owner a new one gets: known only when probed.
-  const owner = preserveOwners ? undefined : creation;
-  if (input.reuse && (preserveOwners || owner)) reuse = new LiveReuse(input.reuse, owner && { uid: owner.uid, gid: owner.gid });
+  // Without owners restored, a file compared with a member must have the owner a new one gets: known only when probed.
+  const owner = preserveOwners ? 'as-archive' : creation && { uid: creation.uid, gid: creation.gid };
+  if (input.reuse) reuse = new LiveReuse(input.reuse, owner);
   port.on('message', (message: WriteBatch | ReuseRequest) => {
     if ('takeReuseLog' in message) {
       const reused = (reuse ?? new LiveReuse([], undefined)).take();

@@ -5,7 +5,7 @@
 // metadata) and at the end.
 import type { Worker } from 'node:worker_threads';
 import type { Creation } from './creation-probe.js';
-import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_FOLDER_META, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
+import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_FOLDER_META, OP_KEPT, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
 import type { ReuseAnswer, ReuseRequest, TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
 import type { ReuseLogData, ReuseTarget } from './live-reuse.js';
 import { SMALL_HEAP, startAhead, startWorker } from './worker-module.js';
@@ -109,6 +109,15 @@ export class TreeWriterThread {
     const at = this.used;
     this.used += data.copy(this.slab, at);
     this.fileCopied(abs, at, data.length, mode, uid, gid, mtime);
+  }
+
+  /**
+   * Hard-links the live file at the staged path's place (which must be the file with inode `inode`, `size`
+   * bytes and `mtime`, unchanged: live-reuse.ts), queued. Needs the reuse targets given to the constructor.
+   */
+  queueKept(abs: string, inode: number, size: number, mtime: number): void {
+    this.add(abs, OP_KEPT, inode, size, 0, 0, 0, mtime);
+    if (this.paths.length >= MAX_OPS) this.send();
   }
 
   /** Whether batches sent and not answered are as many as may be: wait for room() before queueing more. */

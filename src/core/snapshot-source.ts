@@ -62,10 +62,16 @@ export interface SnapshotMembers {
 /**
  * The members of the incremental backup `record` for an extraction (a rollback), read on a worker thread
  * (snapshot-read.ts); with `only`, those at or below these paths (normalised, relative to the tree): only
- * their blobs are read.
+ * their blobs are read. With `liveRoot`, a file the tree there still has as the very one backed up comes
+ * as kept (TarHeader.kept), its blobs not read.
  */
-export async function snapshotMemberStream(backupDir: string, record: BackupRecord, only?: readonly string[]): Promise<SnapshotMembers> {
-  const read = await readSnapshot({ file: path.join(backupDir, record.file), ...(record.manifest?.archive ? { expected: record.manifest.archive } : {}), ...(only ? { only: [...only] } : {}) });
+export async function snapshotMemberStream(backupDir: string, record: BackupRecord, only?: readonly string[], liveRoot?: string): Promise<SnapshotMembers> {
+  const read = await readSnapshot({
+    file: path.join(backupDir, record.file),
+    ...(record.manifest?.archive ? { expected: record.manifest.archive } : {}),
+    ...(only ? { only: [...only] } : {}),
+    ...(liveRoot !== undefined ? { liveRoot } : {}),
+  });
   return { members: read.members, close: read.close };
 }
 

@@ -1,9 +1,10 @@
 // A file rollback keeps the shop's files that are exactly as the backup has them (hard-linked into the
-// staging, live-reuse.ts) and writes the others: through the real command, the restored tree is the
-// backup's to the byte, mode and mtime, the unchanged files are the very same files (inodes), a file
-// changed in bytes, mode or mtime, or with a second name, is written anew; `--rewrite-all` writes every
-// file; and a write by the shop into a kept file while the rollback stages refuses the rollback with
-// nothing changed.
+// staging, live-reuse.ts) and writes the others: through the real command, from a .tgz and from an
+// incremental backup, the restored tree is the backup's to the byte, mode and mtime, the unchanged files
+// are the very same files (inodes), a file changed in bytes, mode or mtime, or with a second name, is
+// written anew; a file over 1 MiB is kept from an incremental backup (found by inode and ctime, its data
+// not read) and written from a .tgz; `--rewrite-all` writes every file; and a write by the shop into a
+// kept file while the rollback stages refuses the rollback with nothing changed.
 import { appendFile, chmod, link, mkdir, mkdtemp, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -20,7 +21,10 @@ interface RollbackJson {
   reused: { files: number; bytes: number };
 }
 
-describe('a file rollback keeps the shop files the backup has unchanged', () => {
+describe.each([
+  { kind: 'a .tgz backup', flags: [] as string[], keepsBig: false },
+  { kind: 'an incremental backup', flags: ['--incremental'], keepsBig: true },
+])('a file rollback from $kind keeps the shop files the backup has unchanged', ({ flags, keepsBig }) => {
   let base: string;
   let root: string;
   let home: string;
@@ -46,11 +50,12 @@ describe('a file rollback keeps the shop files the backup has unchanged', () => 
     for (let i = 0; i < FILES; i++) await writeFile(code(`F${i}.php`), `<?php // file ${i}\n${'echo 1;\n'.repeat(i * 40)}`);
     // One file across several of the archive's chunks (its data is not at hand in one buffer).
     await writeFile(code('large.bin'), Buffer.alloc(700_000, 7));
+    await writeFile(code('big.bin'), Buffer.alloc(3 << 20, 9));
     // Two names of one file: the archive holds the second as a hard link to the first.
     await writeFile(code('H1.txt'), 'one file, two names\n');
     await link(code('H1.txt'), code('H2.txt'));
     env = { LIFEBOAT_ROOT: root, LIFEBOAT_HOME: home, LIFEBOAT_CONFIG: '' };
-    const backup = await runCli(['backup', 'code', '--json'], env);
+    const backup = await runCli(['backup', 'code', ...flags, '--json'], env);
     expect(backup.stderr).toBe('');
     backupId = (JSON.parse(backup.stdout) as { id: string }).id;
     backedUp = await print();
@@ -69,14 +74,17 @@ describe('a file rollback keeps the shop files the backup has unchanged', () => 
     const keptFirstName = await inode(code('H1.txt'));
     const kept = await inode(code('F10.php'));
     const keptLarge = await inode(code('large.bin'));
+    const big = await inode(code('big.bin'));
     const rewritten = await Promise.all(['F1.php', 'F2.php', 'F3.php', 'F4.php'].map((name) => inode(code(name))));
 
     const result = await rollback();
-    expect(result.tree.files).toBe(FILES + 2);
-    expect(result.reused.files).toBe(FILES + 2 - 4);
+    expect(result.tree.files).toBe(FILES + 3);
+    expect(result.reused.files).toBe(FILES + 3 - 4 - (keepsBig ? 0 : 1));
     expect(treeDifferences(backedUp, await print(), MICROSECOND)).toEqual([]);
     expect(await inode(code('F10.php'))).toBe(kept);
     expect(await inode(code('large.bin'))).toBe(keptLarge);
+    if (keepsBig) expect(await inode(code('big.bin'))).toBe(big);
+    else expect(await inode(code('big.bin'))).not.toBe(big);
     expect(await inode(code('H1.txt'))).toBe(keptFirstName);
     expect(await inode(code('H2.txt'))).toBe(keptFirstName);
     const after = await Promise.all(['F1.php', 'F2.php', 'F3.php', 'F4.php'].map((name) => inode(code(name))));

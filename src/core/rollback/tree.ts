@@ -130,7 +130,7 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
   const files = new FileSwap(record, journal, options);
   // An incremental backup's snapshot is opened on its reading thread now, while the work folders are made:
   // loading the store's index took 0.3 s at the bench's scale 1 (snapshot-read.ts).
-  const snapshot = record.manifest?.incremental && !options.indexed ? snapshotMemberStream(options.archiveDir ?? shop.backupDir, record, options.paths) : undefined;
+  const snapshot = record.manifest?.incremental && !options.indexed ? snapshotMemberStream(options.archiveDir ?? shop.backupDir, record, options.paths, liveRootOf(shop, options)) : undefined;
   snapshot?.catch(() => undefined); // awaited in stageArchive
   try {
     const { units, rules, staged } = await stageFiles(record, shop, scope, target, journal, jobId, options, warnings, snapshot);
@@ -188,6 +188,11 @@ export async function rollbackTree(record: BackupRecord, shop: ShopLayout, shopD
     }
     throw error;
   }
+}
+
+/** Where the shop's unchanged files are kept from (live-reuse.ts), unless every file is to be written. */
+function liveRootOf(shop: ShopLayout, options: TreeRollbackOptions): string | undefined {
+  return options.rewriteAll ? undefined : shop.root;
 }
 
 /** Refuses a rollback that cannot be done before anything is written; the scope of the archive's tree. */
@@ -355,7 +360,7 @@ async function stageArchive(
   const indexedRead: IndexedReadCount = { compressedBytes: 0 };
   const snapshot =
     incremental && !located
-      ? await (opening ?? snapshotMemberStream(archiveDir, record, chosen?.chosen)).catch((error: unknown) => {
+      ? await (opening ?? snapshotMemberStream(archiveDir, record, chosen?.chosen, liveRootOf(shop, options))).catch((error: unknown) => {
           const problem = archiveProblem(error, codec);
           if (problem) refuse(record, `it is damaged (${problem})`);
           throw error;
