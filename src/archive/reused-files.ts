@@ -16,7 +16,7 @@ export interface CtimeStep {
 const NAMED = 3;
 
 export class ReusedFiles {
-  static readonly none = new ReusedFiles({ count: 0, bytes: 0, paths: new ArrayBuffer(0), pathBytes: 0, ctimes: new ArrayBuffer(0) });
+  static readonly none = new ReusedFiles({ count: 0, bytes: 0, dirs: [], paths: new ArrayBuffer(0), ctimes: new ArrayBuffer(0) });
   private readonly steps = new Map<string, CtimeStep[]>();
 
   /** `steps`: in order, the ctimes staged files got from the archive's hard links to them (not the shop's doing). */
@@ -42,13 +42,13 @@ export class ReusedFiles {
    * all). A staged file no longer there (the dump moved out, a left-out path removed) is no concern.
    */
   changed(): { count: number; named: string[] } {
-    const paths = Buffer.from(this.log.paths, 0, this.log.pathBytes);
-    const ctimes = new Float64Array(this.log.ctimes, 0, this.log.count);
+    const paths = Buffer.from(this.log.paths);
+    const ctimes = new Float64Array(this.log.ctimes);
     const named: string[] = [];
     let count = 0;
     for (let i = 0, from = 0; i < this.log.count; i++) {
-      const to = paths.indexOf(0, from);
-      const staged = paths.toString('utf8', from, to);
+      const to = paths.indexOf(0, from + 1); // after the target's number, which may be 0 too
+      const staged = `${this.log.dirs[paths[from]]}/${paths.toString('utf8', from + 1, to)}`;
       from = to + 1;
       const info = lstatSync(staged, { throwIfNoEntry: false });
       if (!info || info.ctimeMs === this.expected(staged, ctimes[i])) continue;

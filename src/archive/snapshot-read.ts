@@ -6,7 +6,7 @@
 import type { Worker } from 'node:worker_threads';
 import { BlobDamagedError } from './content/blob-codec.js';
 import { SnapshotMismatchError } from './content/open-snapshot.js';
-import type { SnapshotReadWorkerInput, SnapshotReadWorkerMessage, TakenData } from './snapshot-read-worker.js';
+import type { SnapshotReadWorkerInput, SnapshotReadWorkerMessage, TakenData, TakenHeaders } from './snapshot-read-worker.js';
 import type { TarHeader } from './tar-header.js';
 import type { TarMember } from './tar-reader.js';
 import { SMALL_HEAP, startAhead, startWorker } from './worker-module.js';
@@ -164,6 +164,9 @@ class Feed {
     if (this.headerAt === batch.length) {
       this.headers.shift();
       this.headerAt = 0;
+      // The reading thread sends at most a few batches ahead (snapshot-read-worker.ts).
+      const taken: TakenHeaders = { headersTaken: true };
+      if (!this.ended) this.worker.postMessage(taken);
     }
     return header;
   }
