@@ -9,7 +9,7 @@
 // driven by hand for all of them, straight into the handover buffer where a blob fits (a blob stored as
 // is is read straight into it), and nothing reaches the main thread before it was checked: the first
 // damaged or missing blob ends the reading with a BlobDamagedError.
-import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { createZstdDecompress, zstdDecompressSync } from 'node:zlib';
 import { isUnder } from './tree-rules.js';
@@ -173,7 +173,12 @@ function keptInLive(liveRoot: string, entry: ListingEntry): number | undefined {
   if (entry.type !== 'file' || entry.inode === undefined || entry.ctimeNs === undefined || !entry.size) return undefined;
   const inode = Number(entry.inode);
   if (!Number.isSafeInteger(inode)) return undefined;
-  const info = lstatSync(`${liveRoot}/${entry.path}`, { bigint: true, throwIfNoEntry: false });
+  let info: BigIntStats | undefined;
+  try {
+    info = lstatSync(`${liveRoot}/${entry.path}`, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined; // below a folder the rollback's user may not search: read from the backup
+  }
   if (!info?.isFile() || info.nlink !== 1n || info.ino !== BigInt(entry.inode) || info.ctimeNs !== BigInt(entry.ctimeNs)) return undefined;
   if (info.size !== BigInt(entry.size) || info.mtimeNs !== BigInt(entry.mtimeNs) || Number(info.mode & 0o7777n) !== entry.mode) return undefined;
   return info.uid === BigInt(entry.uid) && info.gid === BigInt(entry.gid) ? inode : undefined;

@@ -40,6 +40,7 @@ describe('lifeboat rollback as an unprivileged user', () => {
     await mkdir(path.join(root, 'pub/closed'), { recursive: true });
     await writeFile(path.join(root, 'app/code/Vendor/Model.php'), '<?php class Model {}\n');
     await writeFile(path.join(root, 'app/etc/config.php'), "<?php return [];\n");
+    await writeFile(path.join(root, 'app/etc/di.xml'), '<config/>\n'); // never changed: kept by each rollback
     await writeFile(path.join(root, 'app/etc/locked.php'), '<?php // only the owner, and not even them\n');
     await writeFile(path.join(root, 'pub/closed/inside.txt'), 'in a folder nobody may open\n');
     await chmod(path.join(root, 'app/etc/locked.php'), 0o000);
@@ -69,6 +70,8 @@ describe('lifeboat rollback as an unprivileged user', () => {
       expect(treeDifferences(backedUp, await shopTree(), 1000n)).not.toEqual([]);
       const rolled = await asNobody(['rollback', ids[kind], '--yes']);
       expect(rolled.code, rolled.stderr).toBe(0);
+      // The shop user's unchanged file is kept (hard-linked), not written again; the unreadable ones are written.
+      expect(rolled.stdout).toMatch(/: 5 files \(1 of them unchanged in the shop: kept, not written again\)/);
       expect(treeDifferences(backedUp, await shopTree(), 1000n)).toEqual([]);
     });
   }
