@@ -166,7 +166,7 @@ export class LiveReuse {
     // Two names: the shop's and the staged one; a third would share the restored file with another place.
     if (!info.isFile() || info.nlink !== 2n || info.size !== BigInt(wanted.length)) return false;
     if (Number(info.mode & 0o7777n) !== wanted.mode) return false;
-    const owner = this.owner === 'as-archive' || this.owner === undefined ? { uid: wanted.uid, gid: wanted.gid } : this.owner;
+    const owner = typeof this.owner === 'object' ? this.owner : wanted;
     if (info.uid !== BigInt(owner.uid) || info.gid !== BigInt(owner.gid)) return false;
     return utimesSeconds(info.mtimeNs) === wanted.mtime;
   }

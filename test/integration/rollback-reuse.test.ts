@@ -4,13 +4,16 @@
 // are the very same files (inodes), a file changed in bytes, mode or mtime, or with a second name, is
 // written anew; a file over 1 MiB is kept from an incremental backup (found by inode and ctime, its data
 // not read) and written from a .tgz; `--rewrite-all` writes every file; and a write by the shop into a
-// kept file while the rollback stages refuses the rollback with nothing changed.
-import { appendFile, chmod, link, mkdir, mkdtemp, readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+// kept file while the rollback stages refuses the rollback with nothing changed, also in a System rollback
+// on MariaDB as the shop's own database user, whose staged tables are dropped and live ones untouched.
+import { appendFile, chmod, link, mkdir, mkdtemp, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
-import { rollbackCleanedUp, workFoldersLeft } from '../helpers/rollback-cleanup.js';
+import { cliShop, type CliShop } from '../helpers/cli-shop.js';
+import { tableChecksums, withConnection } from '../helpers/mysql.js';
+import { rollbackCleanedUp, rollbackJournals, workFoldersLeft } from '../helpers/rollback-cleanup.js';
 import { fingerprintTree, treeDifferences, type TreeEntry } from '../helpers/tree.js';
 
 const FILES = 120;
@@ -106,24 +109,88 @@ describe.each([
 
   it('refuses, with nothing changed, when the shop writes into a kept file before the swap', async () => {
     await writeFile(code('F1.php'), 'changed again');
-    const child = startCli(['rollback', backupId, '--yes'], { ...env, LIFEBOAT_PAUSE_AT: 'files-staged' });
-    let stderr = '';
-    const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await new Promise<void>((resolve) =>
-      child.stderr?.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes('paused at files-staged')) resolve();
-      }),
-    );
     // The shop appends to a file the staging holds as a link, then the rollback goes on.
-    await appendFile(code('F20.php'), '// written by the shop during the rollback\n');
-    const during = await print();
-    child.kill('SIGUSR2');
-    expect(await ended).toBe(1);
+    let during: TreeEntry[] = [];
+    const { code: exit, stderr } = await withPauseAtStaged(['rollback', backupId, '--yes'], env, async () => {
+      await appendFile(code('F20.php'), '// written by the shop during the rollback\n');
+      during = await print();
+    });
+    expect(exit).toBe(1);
     expect(stderr).toMatch(/1 of the shop's files changed while the rollback was staging them \(app\/code\/Acme\/F20\.php\); nothing was changed;.*--maintenance/);
     expect(treeDifferences(during, await print())).toEqual([]);
     expect(await readFile(code('F1.php'), 'utf8')).toBe('changed again');
     expect((await stat(code('F20.php'))).nlink).toBe(1);
     expect(await workFoldersLeft(base)).toEqual([]);
+  });
+});
+
+/** Runs `args` paused at files-staged, calls `meanwhile` there, lets it go on; its exit code and stderr. */
+async function withPauseAtStaged(args: string[], env: Record<string, string>, meanwhile: () => Promise<void>): Promise<{ code: number | null; stderr: string }> {
+  const child = startCli(args, { ...env, LIFEBOAT_PAUSE_AT: 'files-staged' });
+  let stderr = '';
+  const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await new Promise<void>((resolve) =>
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('paused at files-staged')) resolve();
+    }),
+  );
+  await meanwhile();
+  child.kill('SIGUSR2');
+  return { code: await ended, stderr };
+}
+
+describe('a System rollback on MariaDB, as the shop user, that keeps unchanged files', () => {
+  let shop: CliShop;
+  let id: string;
+  const config = () => path.join(shop.root, 'app/etc/config.php');
+  const kept = () => path.join(shop.root, 'app/code/Kept.php');
+
+  beforeAll(async () => {
+    shop = await cliShop('reusesys', 'CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO item VALUES (1, "backed up"), (2, "kept");');
+    await mkdir(path.join(shop.root, 'app/etc'), { recursive: true });
+    await mkdir(path.join(shop.root, 'app/code'), { recursive: true });
+    await writeFile(config(), '<?php // backed up\n');
+    await writeFile(kept(), '<?php // never changed by hand\n');
+    const made = await runCli(['backup', 'system', '--json'], shop.env);
+    expect(made.code, made.stderr).toBe(0);
+    id = (JSON.parse(made.stdout) as { id: string }).id;
+  });
+
+  afterAll(async () => {
+    await shop?.drop();
+    if (shop) await rm(shop.root, { recursive: true, force: true });
+  });
+
+  it('is refused before the swap when the shop writes into a kept file: tables and files as they were', async () => {
+    await withConnection(shop.shop, (conn) => conn.query('UPDATE item SET name = "changed" WHERE id = 1; INSERT INTO item VALUES (3, "added")'));
+    await writeFile(config(), '<?php // changed\n');
+    const before = await tableChecksums(shop.shop, ['item']);
+    const refused = await withPauseAtStaged(['rollback', id, '--yes'], shop.env, () => appendFile(kept(), '// written during the rollback\n'));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/1 of the shop's files changed while the rollback was staging them \(app\/code\/Kept\.php\); nothing was changed/);
+    expect(await tableChecksums(shop.shop, ['item'])).toEqual(before);
+    expect(await readFile(config(), 'utf8')).toBe('<?php // changed\n');
+    expect(await readFile(kept(), 'utf8')).toBe('<?php // never changed by hand\n// written during the rollback\n');
+    expect(await rollbackJournals(path.join(shop.root, 'var/lifeboat'))).toEqual([]);
+  });
+
+  it('rolls back rows and files, keeping the file the shop left alone', async () => {
+    await writeFile(kept(), '<?php // never changed by hand\n'); // as backed up again, in bytes (a new mtime: written)
+    const keptConfig = path.join(shop.root, 'app/etc/env.php');
+    await writeFile(keptConfig, '<?php return [];\n');
+    const made = await runCli(['backup', 'system', '--json'], shop.env);
+    expect(made.code, made.stderr).toBe(0);
+    const latest = (JSON.parse(made.stdout) as { id: string }).id;
+    const envInode = await stat(keptConfig).then((info) => info.ino);
+    await withConnection(shop.shop, (conn) => conn.query('UPDATE item SET name = "changed again" WHERE id = 2'));
+    const rolled = await runCli(['rollback', latest, '--yes', '--json'], shop.env);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    await rollbackCleanedUp(path.join(shop.root, 'var/lifeboat'));
+    const result = JSON.parse(rolled.stdout) as RollbackJson;
+    expect(result.reused.files).toBeGreaterThanOrEqual(3);
+    expect(await stat(keptConfig).then((info) => info.ino)).toBe(envInode);
+    const names = await withConnection(shop.shop, async (conn) => (await conn.query('SELECT id, name FROM item ORDER BY id'))[0]);
+    expect(names).toEqual([{ id: 1, name: 'changed' }, { id: 2, name: 'kept' }, { id: 3, name: 'added' }]);
   });
 });
