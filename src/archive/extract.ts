@@ -19,6 +19,7 @@ import { TimeSlice } from './time-slice.js';
 import { SMALL_FILE, TreeWriterThread } from './tree-writer.js';
 import { isUnder } from './tree-rules.js';
 import { ReusedFiles, type CtimeStep } from './reused-files.js';
+import { keptInode } from './live-identity.js';
 import { utimesSeconds } from './utimes-seconds.js';
 
 export { utimesSeconds };
@@ -40,6 +41,11 @@ export interface ExtractOptions {
   only?: (member: CheckedMember) => boolean;
   /** Called for every member that was extracted, with its normalised path. */
   onMember?: (member: CheckedMember, size: number) => void;
+  /**
+   * The inode and ctime the backup recorded for a file member, asked in archive order (the file index:
+   * index-cursor.ts): a live file still that inode with that ctime is kept without reading it.
+   */
+  identityOf?: (path: string) => { ino: bigint; ctimeNs: bigint } | undefined;
   signal?: AbortSignal;
 }
 
@@ -120,6 +126,7 @@ class Extraction {
     this.inside.between(checked.path, this.reopen);
     const { header } = member;
     const { abs, target } = this.locate(checked.path);
+    let kept: number | undefined;
     if (abs === target.dir && checked.type !== 'dir') {
       throw new UnsafeArchiveError(`${checked.path} is a folder of its own in the shop (a mount point or a symlinked media folder), but a ${checked.type} in the archive`);
     }
@@ -132,6 +139,11 @@ class Extraction {
       // The live file itself, unchanged since the backup (an incremental backup's; no data came for it).
       if (!this.reuses) throw new Error(`${checked.path} came without its data to be kept from the shop, but this extraction keeps no files`);
       this.writer.queueKept(abs, header.kept.inode, header.size, seconds(header.mtimeNs));
+      this.counts.files++;
+      this.counts.bytes += header.size;
+    } else if (checked.type === 'file' && (kept = this.keptByIdentity(checked.path, header, target)) !== undefined) {
+      // The live file is the one the archive's member was read from (its data is skipped, not read).
+      this.writer.queueKept(abs, kept, header.size, seconds(header.mtimeNs));
       this.counts.files++;
       this.counts.bytes += header.size;
     } else if (checked.type === 'file' && member.data && header.size <= SMALL_FILE) {
@@ -172,6 +184,16 @@ class Extraction {
         break; // made in add()
     }
     this.options.onMember?.(checked, header.size);
+  }
+
+  /** The inode of the live file `rel` when the index's identity of the member finds it unchanged (live-identity.ts). */
+  private keptByIdentity(rel: string, header: TarHeader, target: ExtractTarget): number | undefined {
+    if (target.live === undefined || !this.options.identityOf) return undefined;
+    const identity = this.options.identityOf(rel);
+    if (!identity) return undefined;
+    const inner = target.rel === '' ? rel : rel.slice(target.rel.length + 1);
+    const { size, mtimeNs, mode, uid, gid } = header;
+    return keptInode(`${target.live}${path.sep}${inner}`, { ...identity, size, mtimeNs, mode, uid, gid });
   }
 
   /** Where a member goes: under the target with the longest `rel` that holds it. */

@@ -5,7 +5,9 @@
 // goes on with where its member can be read from (`frame, within`: the compressed offset of the frame
 // its tar header starts in, and the header's position in that frame's uncompressed bytes), so that one
 // file is restored by inflating from that frame on instead of from the archive's start. Indexes written
-// before that lack the two numbers. A restore drill compares the restored files with it; browsing a
+// before that lack the two numbers. A file with one name then has the inode and ctime it had when it was
+// read (`"ino", "ctimeNs"`, as digits): a rollback keeps the shop's file that is still that inode with
+// that ctime without reading it (live-identity.ts); indexes written before lack them. A restore drill compares the restored files with it; browsing a
 // backup lists a folder from it without inflating the archive. The CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree
 // reader's thread for small files, the packer for big ones; it catches damage, not an attacker (the
 // archive's sha256 in the manifest does that).
@@ -28,6 +30,11 @@ export interface FileIndexEntry {
   crc32?: number;
   /** Files only, in indexes that record it: where the file's member can be read from (see the header). */
   at?: FrameLocation;
+  /**
+   * Files with one name, in indexes that record it (after the location): the inode the file was, and its
+   * ctime, when its bytes were read for the archive.
+   */
+  identity?: { ino: bigint; ctimeNs: bigint };
 }
 
 /** Where a position of the archive's uncompressed tar stream can be read from, once known (FrameTable.locate). */
@@ -109,7 +116,8 @@ export class FileIndexWriter {
   private addLine(entry: FileIndexEntry, at = entry.at): void {
     // What JSON.stringify of the line's array gives, without the array: the path is the only string
     // that may need escaping; the type is one of four words, the rest are numbers and digits.
-    const checked = entry.crc32 === undefined ? '' : at ? `,${entry.crc32},${at.frame},${at.within}` : `,${entry.crc32}`;
+    const identity = entry.identity ? `,"${entry.identity.ino}","${entry.identity.ctimeNs}"` : '';
+    const checked = entry.crc32 === undefined ? '' : at ? `,${entry.crc32},${at.frame},${at.within}${identity}` : `,${entry.crc32}`;
     this.text += `[${JSON.stringify(entry.path)},"${entry.type}",${entry.size},"${entry.mtimeNs}"${checked}]\n`;
     this.entries++;
     if (this.text.length >= MEMBER_TEXT) this.flush();
@@ -146,7 +154,7 @@ export async function parseFileIndex(file: string, compressed: Buffer): Promise<
   // An index is a few bytes per entry: read whole.
   const lines = (await gunzipAsync(compressed)).toString('utf8').split('\n');
   lines.forEach((line, number) => {
-    if (line !== '') entries.push(parseLine(line, `${file}: line ${number + 1} is not an index entry`));
+    if (line !== '') entries.push(parseIndexLine(line, `${file}: line ${number + 1} is not an index entry`));
   });
   return entries;
 }
@@ -168,21 +176,24 @@ export async function* readFileIndex(file: string, compressed: Buffer): AsyncGen
     rest = lines.pop() ?? '';
     for (const line of lines) {
       number++;
-      if (line !== '') yield parseLine(line, problem(number));
+      if (line !== '') yield parseIndexLine(line, problem(number));
     }
   }
   rest += decoder.end();
-  if (rest !== '') yield parseLine(rest, problem(number + 1));
+  if (rest !== '') yield parseIndexLine(rest, problem(number + 1));
 }
 
-function parseLine(line: string, problem: string): FileIndexEntry {
+/** One line of an index; an error saying `problem` when it is not an index entry. */
+export function parseIndexLine(line: string, problem: string): FileIndexEntry {
   const parsed = JSON.parse(line) as unknown;
   if (!Array.isArray(parsed)) throw new Error(problem);
-  const [path, type, size, mtimeNs, crc, frame, within] = parsed as unknown[];
+  const [path, type, size, mtimeNs, crc, frame, within, ino, ctimeNs] = parsed as unknown[];
   if (typeof path !== 'string' || typeof type !== 'string' || !TYPES.has(type) || typeof size !== 'number' || typeof mtimeNs !== 'string' || !/^\d+$/.test(mtimeNs)) throw new Error(problem);
   if (crc !== undefined && typeof crc !== 'number') throw new Error(problem);
   const located = frame !== undefined || within !== undefined;
   if (located && (type !== 'file' || !isOffset(frame) || !isOffset(within))) throw new Error(problem);
+  const identified = ino !== undefined || ctimeNs !== undefined;
+  if (identified && (!located || !isDigits(ino) || !isDigits(ctimeNs))) throw new Error(problem);
   return {
     path,
     type: type as IndexedType,
@@ -190,8 +201,11 @@ function parseLine(line: string, problem: string): FileIndexEntry {
     mtimeNs: BigInt(mtimeNs),
     ...(crc === undefined ? {} : { crc32: crc }),
     ...(located ? { at: { frame: frame as number, within: within as number } } : {}),
+    ...(identified ? { identity: { ino: BigInt(ino as string), ctimeNs: BigInt(ctimeNs as string) } } : {}),
   };
 }
+
+const isDigits = (value: unknown): value is string => typeof value === 'string' && /^\d+$/.test(value);
 
 const isOffset = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 

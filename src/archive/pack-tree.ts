@@ -128,7 +128,10 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
     if (indexed) {
       // What went missing (a file that shrank) is in the archive as zeros.
       const content = { size, crc32: crc32Padded(Buffer.alloc(0), result.missing, crc.value) };
-      indexed({ path: rel, type: 'file', mtimeNs: before.mtimeNs, ...content }, headerAt);
+      // A file with one name is recorded as the inode it was when it was read: one the shop still has,
+      // unchanged since (same ctime), is kept by a rollback without being read (live-identity.ts).
+      const identity = before.nlink === 1n ? { identity: { ino: before.ino, ctimeNs: before.ctimeNs } } : {};
+      indexed({ path: rel, type: 'file', mtimeNs: before.mtimeNs, ...content, ...identity }, headerAt);
       if (before.nlink > 1n) linkedContent.set(key, content);
     }
     const after: ChangeMarks = file.after ?? (await file.handle.stat({ bigint: true }));

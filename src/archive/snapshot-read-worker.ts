@@ -9,10 +9,11 @@
 // driven by hand for all of them, straight into the handover buffer where a blob fits (a blob stored as
 // is is read straight into it), and nothing reaches the main thread before it was checked: the first
 // damaged or missing blob ends the reading with a BlobDamagedError.
-import { closeSync, lstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { createZstdDecompress, zstdDecompressSync } from 'node:zlib';
 import { isUnder } from './tree-rules.js';
+import { keptInode } from './live-identity.js';
 import { BlobDamagedError, checkedPlain, undecompressable } from './content/blob-codec.js';
 import { listingEntries, type ListingEntry } from './content/listing.js';
 import { openSnapshot, type OpenedSnapshot } from './content/open-snapshot.js';
@@ -162,26 +163,11 @@ class Frames {
   }
 }
 
-/**
- * The inode of the live file at `entry`'s place when it is the very file the backup read, unchanged since:
- * the same inode and ctime as the listing records (any write, chmod, chown or utimes moves the ctime,
- * which no one can set back), a single name, and the recorded size, mode, owner and mtime. The path is
- * followed as the shop has it (a symlinked media folder too): whatever leads there, an inode with that
- * ctime is the backed-up file. The writing thread checks again after linking it (live-reuse.ts).
- */
+/** The inode of the live file at `entry`'s place when it is the very file the backup read, unchanged since (live-identity.ts). */
 function keptInLive(liveRoot: string, entry: ListingEntry): number | undefined {
   if (entry.type !== 'file' || entry.inode === undefined || entry.ctimeNs === undefined || !entry.size) return undefined;
-  const inode = Number(entry.inode);
-  if (!Number.isSafeInteger(inode)) return undefined;
-  let info: BigIntStats | undefined;
-  try {
-    info = lstatSync(`${liveRoot}/${entry.path}`, { bigint: true, throwIfNoEntry: false });
-  } catch {
-    return undefined; // below a folder the rollback's user may not search: read from the backup
-  }
-  if (!info?.isFile() || info.nlink !== 1n || info.ino !== BigInt(entry.inode) || info.ctimeNs !== BigInt(entry.ctimeNs)) return undefined;
-  if (info.size !== BigInt(entry.size) || info.mtimeNs !== BigInt(entry.mtimeNs) || Number(info.mode & 0o7777n) !== entry.mode) return undefined;
-  return info.uid === BigInt(entry.uid) && info.gid === BigInt(entry.gid) ? inode : undefined;
+  const { mode, uid, gid } = entry;
+  return keptInode(`${liveRoot}/${entry.path}`, { ino: BigInt(entry.inode), ctimeNs: BigInt(entry.ctimeNs), mtimeNs: BigInt(entry.mtimeNs), size: entry.size, mode, uid, gid });
 }
 
 /** A buffer of at least `length` bytes: `buffer` when it is long enough, a bigger one otherwise. */

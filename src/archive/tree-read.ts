@@ -24,6 +24,8 @@ export interface EntryStat {
   nlink: bigint;
   size: bigint;
   mtimeNs: bigint;
+  /** Recorded in the file index: a rollback keeps a live file with the same inode and ctime (live-identity.ts). */
+  ctimeNs: bigint;
   mode: number;
   uid: number;
   gid: number;
@@ -35,6 +37,7 @@ export const entryStat = (s: BigIntStats): EntryStat => ({
   nlink: s.nlink,
   size: s.size,
   mtimeNs: s.mtimeNs,
+  ctimeNs: s.ctimeNs,
   mode: Number(s.mode & 0o7777n),
   uid: Number(s.uid),
   gid: Number(s.gid),

@@ -103,7 +103,7 @@ export interface TreeManifest {
 
 /**
  * The file index of a file archive: `<archive>.files.gz` beside it, one JSON array per line,
- * `[path, type, size, mtimeNs, crc32, frame, within]` for every member (archive/file-index.ts).
+ * `[path, type, size, mtimeNs, crc32, frame, within, ino, ctimeNs]` for every member (archive/file-index.ts).
  * Its size and sha256 tie it to this manifest; a restore drill compares the restored files with it.
  */
 export interface FileIndexManifest {

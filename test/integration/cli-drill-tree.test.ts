@@ -95,8 +95,9 @@ describe('lifeboat drill of a file backup on MariaDB', () => {
     const { files, dirs, symlinks, hardlinks } = manifest.tree;
     expect(manifest.tree.index).toMatchObject({ file: `${taken.file}.files.gz`, entries: files + dirs + symlinks + hardlinks + 1 });
     const indexed = gunzipSync(await readFile(path.join(setup.backupDir, manifest.tree.index!.file))).toString('utf8');
-    // A file's line ends with where its member can be read from: its frame's offset, its header's place in it.
-    expect(indexed).toMatch(/^\["pub\/media\/catalog\/Bücher Ärger\.png","file",5000,"\d+",\d+,\d+,\d+\]$/m);
+    // A file's line goes on with where its member can be read from (its frame's offset, its header's
+    // place in it), then the inode and ctime the file had when it was read.
+    expect(indexed).toMatch(/^\["pub\/media\/catalog\/Bücher Ärger\.png","file",5000,"\d+",\d+,\d+,\d+,"\d+","\d+"\]$/m);
     // Whichever of the two names the walk meets second is the hard link.
     expect(indexed).toMatch(/^\["app\/etc\/config(\.linked)?\.php","hardlink",\d+,"\d+",\d+\]$/m);
     expect(indexed).toMatch(/^\["pub\/config-link\.php","symlink",0,"\d+"\]$/m);

@@ -1,6 +1,7 @@
 // The file index's lines with places: entries wait for their frame's offset and are written in archive
 // order all the same; folders and links carry no place; a line of the older format (no place) still
-// parses, and a place on a line that is not a file's is refused naming the line.
+// parses, and a place on a line that is not a file's is refused naming the line; a file's inode and
+// ctime follow its place; a rollback reads the index line by line alongside the archive (index-cursor.ts).
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { FrameLocation } from '../../src/archive/codec/frame-table.js';
 import { FileIndexWriter, parseFileIndex, readFileIndex } from '../../src/archive/file-index.js';
+import { FileIndexCursor } from '../../src/archive/index-cursor.js';
 
 describe('the file index with places', () => {
   it('writes every entry in order, each file with its place once its frame is known', async () => {
@@ -19,7 +21,7 @@ describe('the file index with places', () => {
     writer.add({ path: 'app/a.php', type: 'file', size: 3, mtimeNs: 2n, crc32: 11 }, 512);
     writer.add({ path: 'app/link', type: 'symlink', size: 0, mtimeNs: 3n }, 2048);
     known = 1000; // a.php's frame is written; b.php's not yet
-    writer.add({ path: 'app/b.php', type: 'file', size: 4, mtimeNs: 4n, crc32: 12 }, 2560);
+    writer.add({ path: 'app/b.php', type: 'file', size: 4, mtimeNs: 4n, crc32: 12, identity: { ino: 123456789012n, ctimeNs: 1796659346312000001n } }, 2560);
     writer.add({ path: 'app/c.php', type: 'hardlink', size: 4, mtimeNs: 5n, crc32: 12 }, 4096);
     known = Infinity;
     await writer.commit();
@@ -28,7 +30,7 @@ describe('the file index with places', () => {
       { path: 'app', type: 'dir', size: 0, mtimeNs: 1n },
       { path: 'app/a.php', type: 'file', size: 3, mtimeNs: 2n, crc32: 11, at: { frame: 1024, within: 7 } },
       { path: 'app/link', type: 'symlink', size: 0, mtimeNs: 3n },
-      { path: 'app/b.php', type: 'file', size: 4, mtimeNs: 4n, crc32: 12, at: { frame: 5120, within: 7 } },
+      { path: 'app/b.php', type: 'file', size: 4, mtimeNs: 4n, crc32: 12, at: { frame: 5120, within: 7 }, identity: { ino: 123456789012n, ctimeNs: 1796659346312000001n } },
       { path: 'app/c.php', type: 'hardlink', size: 4, mtimeNs: 5n, crc32: 12 },
     ]);
   });
@@ -38,6 +40,8 @@ describe('the file index with places', () => {
     expect(await parseFileIndex('old.files.gz', old)).toEqual([{ path: 'app/a.php', type: 'file', size: 3, mtimeNs: 2n, crc32: 11 }]);
     const bad = gzipSync('["app/a.php","file",3,"2",11,0,512]\n["app","dir",0,"1",0,0,0]\n');
     await expect(parseFileIndex('bad.files.gz', bad)).rejects.toThrow('bad.files.gz: line 2 is not an index entry');
+    const noPlace = gzipSync('["app/a.php","file",3,"2",11,0,512,"5","6"]\n["app/b.php","file",3,"2",11,0,512,5,6]\n');
+    await expect(parseFileIndex('ids.files.gz', noPlace)).rejects.toThrow('ids.files.gz: line 2 is not an index entry');
   });
 
   it('reads an index entry by entry as it inflates, names split across its chunks, as parsing it whole does', async () => {
@@ -53,5 +57,28 @@ describe('the file index with places', () => {
       for await (const entry of readFileIndex('bad.files.gz', bad)) void entry;
     };
     await expect(read()).rejects.toThrow('bad.files.gz: line 3 is not an index entry');
+  });
+});
+
+describe('the file index read alongside the extraction', () => {
+  const text = [
+    '["app","dir",0,"1"]',
+    '["app/a.php","file",3,"2",11,0,512,"100","200"]',
+    '["app/b.php","file",3,"2",11,0,1024]',
+    '["app/c.php","hardlink",3,"2",11]',
+    '["app/\\"d\\",\\"file\\",.php","file",3,"2",11,0,1536,"101","201"]',
+    '["var/dump.sql.gz","file",9,"2",11,0,2048,"102","202"]',
+    '',
+  ].join('\n');
+
+  it('gives each file its identity in archive order, passing over what it was not asked for', () => {
+    const cursor = new FileIndexCursor(text);
+    expect(cursor.identityOf('app/a.php')).toEqual({ ino: 100n, ctimeNs: 200n });
+    expect(cursor.identityOf('app/b.php')).toBeUndefined(); // a line without one
+    // A member the index lacks moves nothing; a name that looks like a type inside its quotes is a name.
+    expect(cursor.identityOf('app/elsewhere.php')).toBeUndefined();
+    expect(cursor.identityOf('app/"d","file",.php')).toEqual({ ino: 101n, ctimeNs: 201n });
+    expect(cursor.identityOf('var/dump.sql.gz')).toEqual({ ino: 102n, ctimeNs: 202n });
+    expect(cursor.identityOf('app/a.php')).toBeUndefined(); // behind the cursor
   });
 });

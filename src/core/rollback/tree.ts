@@ -42,6 +42,7 @@ import { finishCommitted } from './recover.js';
 import { RollbackJournal, type RestoreMark, type StoredFolderMeta } from './journal.js';
 import { reachedStep } from './step-pause.js';
 import { prepareUnits } from './staging.js';
+import { indexCursorOf } from './kept-by-index.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
 import { holdsDatabase, type BackupRecord, type Manifest } from '../../shared/types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from '../archive-check.js';
@@ -335,6 +336,9 @@ async function stageArchive(
   opening: Promise<SnapshotMembers> | undefined,
 ): Promise<StagedArchive> {
   const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
+  // Read while the archive is scanned: which live files are the ones the backup read (kept-by-index.ts).
+  const keepsFiles = !options.rewriteAll && !options.paths && !options.indexed && !record.manifest?.incremental;
+  const cursor = keepsFiles ? indexCursorOf(options.archiveDir ?? shop.backupDir, record).catch(() => undefined) : undefined;
   const folding = options.folding ?? (await probeNameFolding(units[0].work));
   const archiveDir = options.archiveDir ?? shop.backupDir;
   const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
@@ -369,7 +373,9 @@ async function stageArchive(
   const source = located || incremental ? undefined : readArchive(file, { decompress: codec, hash: manifest !== undefined });
   const checked = manifest && source ? checkedAgainst(manifest, source.digest) : undefined;
   const members = snapshot?.members ?? (source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead));
+  const identities = await cursor;
   const extracted = await extractTar(members, {
+    ...(identities ? { identityOf: (rel: string) => identities.identityOf(rel) } : {}),
     targets: units.map((u) => ({ rel: u.rel, dir: u.tree, ...(options.rewriteAll ? {} : { live: u.live }) })),
     folding,
     preserveOwners: process.getuid?.() === 0,

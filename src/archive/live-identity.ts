@@ -1,0 +1,45 @@
+// Whether a file of the live shop is the very file a backup read, unchanged since, found without reading
+// it: the same inode and ctime as the backup recorded (any write, chmod, chown or utimes moves the ctime,
+// which no one can set back), a single name, and the size, mode, owner and mtime the backup holds. The
+// path is followed as the shop has it (a symlinked media folder too): whatever leads there, an inode with
+// that ctime is the backed-up file. A rollback hard-links such a file into its staging instead of
+// writing it (the writing thread checks through the staged name that it linked that inode, and the
+// rollback checks its ctime again before the swap: live-reuse.ts, reused-files.ts). An incremental
+// backup's listing records inode and ctime (snapshot-read-worker.ts), a file archive's index too
+// (file-index.ts).
+import { lstatSync, type Stats } from 'node:fs';
+
+/** What the backup recorded of a file. */
+export interface BackedUpFile {
+  ino: bigint;
+  ctimeNs: bigint;
+  size: number;
+  mtimeNs: bigint;
+  /** Permission bits with setuid, setgid and sticky (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** The inode of the file at `livePath` when it is `file` as backed up (see above); undefined otherwise. */
+export function keptInode(livePath: string, file: BackedUpFile): number | undefined {
+  const inode = Number(file.ino);
+  if (!Number.isSafeInteger(inode) || file.size === 0) return undefined;
+  // Plain stats (a bigint lstat costs a third more, and garbage): their times in ms are exact to the
+  // nanosecond's float, computed as Node computes them.
+  let info: Stats | undefined;
+  try {
+    info = lstatSync(livePath, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // below a folder the rollback's user may not search: written from the backup
+  }
+  if (!info?.isFile() || info.nlink !== 1 || info.ino !== inode || info.ctimeMs !== msOf(file.ctimeNs)) return undefined;
+  if (info.size !== file.size || info.mtimeMs !== msOf(file.mtimeNs) || (info.mode & 0o7777) !== file.mode) return undefined;
+  return info.uid === file.uid && info.gid === file.gid ? inode : undefined;
+}
+
+/** A time in ns as plain stats give it in ms (Node: seconds * 1e3 + nanoseconds / 1e6). */
+function msOf(ns: bigint): number {
+  const seconds = ns / 1_000_000_000n;
+  return Number(seconds) * 1e3 + Number(ns - seconds * 1_000_000_000n) / 1e6;
+}
