@@ -161,8 +161,9 @@ export function computeTargets(t: TargetInputs): Target[] {
   }
   if (t.treeRestore) {
     const lb = get(t.treeRestore, 'lifeboat');
-    // Both over the full tree with a few files changed, added and removed (bench/runs/tree.ts).
-    out.push(ratio('tree rollback / by hand (tar -xzf beside, mv, rm -rf)', limits.treeRollback, lb, get(t.treeRestore, 'tar-replace'), 'seconds'));
+    // Both over the full tree with a few files changed, added and removed (bench/runs/tree.ts); Lifeboat's
+    // rolls the shop back to a backup of itself, as a shop's rollback to last night's backup does.
+    out.push(ratio('tree rollback over the shop it backed up / by hand (tar -xzf beside, mv, rm -rf)', limits.treeRollback, lb, get(t.treeRestore, 'tar-replace'), 'seconds'));
     out.push(rss('tree rollback peak RSS', lb));
     out.push(ratio('tree rollback time from .tar.zst / from .tgz', 1, get(t.treeRestore, 'lifeboat-zstd'), lb, 'seconds'));
   }
@@ -210,6 +211,7 @@ export function extraRatios(t: TargetInputs): InfoRatio[] {
     out.push(quotient('tree rollback until its old tree was removed / by hand (rm -rf included)', untilCleaned(get(t.treeRestore, 'lifeboat')), get(t.treeRestore, 'tar-replace'), 'seconds'));
     out.push(quotient('tree rollback (over the full tree) / tar -xzf into an empty folder', get(t.treeRestore, 'lifeboat'), get(t.treeRestore, 'tar-xzf'), 'seconds'));
     out.push(quotient('tree rollback / by hand, durable (sync -f before the swap)', get(t.treeRestore, 'lifeboat'), get(t.treeRestore, 'tar-replace-sync'), 'seconds'));
+    out.push(quotient('tree rollback over a copy of the tree (every file compared) / by hand', get(t.treeRestore, 'lifeboat-copy'), get(t.treeRestore, 'tar-replace'), 'seconds'));
   }
   if (t.incremental) {
     const restore = t.incremental.restore;

@@ -179,10 +179,13 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
   const folders = new ExtractionFolders(ctx);
   /** Each contestant's full tree, made before its first run and replaced by each run. */
   const shops = new Map<string, string>();
-  const shopOf = async (key: string): Promise<string> => {
-    const known = shops.get(key);
-    const shop = known ?? (await fullCopy(ctx, tree, key));
+  const fullShop = async (key: string): Promise<string> => {
+    const shop = shops.get(key) ?? (await fullCopy(ctx, tree, key));
     shops.set(key, shop);
+    return shop;
+  };
+  const shopOf = async (key: string): Promise<string> => {
+    const shop = await fullShop(key);
     // What changes on a live shop between the backup and the rollback; the rollback must undo each (the verification checks).
     await changeFiles(shop, wantFiles, 15, 0);
     return shop;
@@ -192,23 +195,41 @@ export async function treeSection(ctx: Context): Promise<TreeResult> {
     if (!sample.ok || sample.verification === 'mismatch') shops.delete(key);
     return sample;
   };
-  const lifeboatRollback = (compression: 'gzip' | 'zstd', ...extra: string[]) => async (): Promise<Sample> => {
-    const latest = latestOf[compression];
-    const key = `lifeboat-${compression}${extra.join('')}`;
-    const shop = await shopOf(key);
+  /** A timed rollback of `shop` to `backup` (in `backupDir`), verified; the time until its detached cleanup ended too. */
+  const timedRollback = async (key: string, shop: string, backup: BackupJson | undefined, backupDir: string, extra: string[]): Promise<Sample> => {
     const started = performance.now();
-    const { result, sample } = await measure(ctx, lifeboatArgv('rollback', latest?.id ?? '', '--yes', '--json', ...extra), lifeboatEnv(ctx, db, shop, 'tree-backups'));
+    const { result, sample } = await measure(ctx, lifeboatArgv('rollback', backup?.id ?? '', '--yes', '--json', ...extra), lifeboatEnv(ctx, db, shop, backupDir));
     await replacedFilesRemoved(shop);
     const untilCleanedSeconds = (performance.now() - started) / 1000;
     const measured = result.code === 0 ? { ...sample, untilCleanedSeconds } : { ...sample, ok: false, note: failureLine(result) };
-    return settle(key, await verified(measured, want, shop, snapshotExtras(latest)));
+    return settle(key, await verified(measured, want, shop, snapshotExtras(backup)));
   };
+  // The usual case: the shop is rolled back to a backup of itself (last night's), a few files changed
+  // since. Each run backs its shop up first (untimed), changes it, and rolls it back to that backup: the
+  // files it did not change are the very files backed up (found by the archive's index, not read).
+  const lifeboatRollback = (compression: 'gzip' | 'zstd', ...extra: string[]) => async (): Promise<Sample> => {
+    const key = `lifeboat-${compression}${extra.join('')}`;
+    const shop = await fullShop(key);
+    const own = await measure(ctx, lifeboatArgv('backup', 'system', '--json', '--compression', compression), lifeboatEnv(ctx, db, shop, 'tree-own-backups'));
+    const backup = own.result.code === 0 ? parseBackupJson(own.result.stdout) : undefined;
+    if (!backup) return settle(key, { ...own.sample, ok: false, note: `the backup before the rollback failed: ${failureLine(own.result)}` });
+    await changeFiles(shop, wantFiles, 15, 0);
+    try {
+      return await timedRollback(key, shop, backup, 'tree-own-backups', extra);
+    } finally {
+      await removeBackup(backup);
+    }
+  };
+  // A copy of the tree (cp -a) rolled back to the backup of the tree: no file is the one backed up, so
+  // every file is compared with the archive's member.
+  const copyRollback = async (): Promise<Sample> => timedRollback('lifeboat-copy', await shopOf('lifeboat-copy'), latestOf.gzip, 'tree-backups', []);
   const nothingFrom = (compression: 'gzip' | 'zstd') => lifeboatMissing ?? (latestOf[compression] ? undefined : `no Lifeboat ${compression} system backup to restore`);
   const restores: Entry[] = [
-    { c: contestant('lifeboat', 'lifeboat rollback (over the full tree)', true, nothingFrom('gzip')), once: lifeboatRollback('gzip') },
-    { c: contestant('lifeboat-zstd', 'lifeboat rollback (over the full tree, .tar.zst)', true, nothingFrom('zstd')), once: lifeboatRollback('zstd') },
+    { c: contestant('lifeboat', 'lifeboat rollback (over the shop it backed up)', true, lifeboatMissing), once: lifeboatRollback('gzip') },
+    { c: contestant('lifeboat-zstd', 'lifeboat rollback (over the shop it backed up, .tar.zst)', true, lifeboatMissing), once: lifeboatRollback('zstd') },
     // What keeping the shop's unchanged files saves: the same rollback writing every file.
-    { c: contestant('lifeboat-rewrite-all', 'extra: lifeboat rollback --rewrite-all', true, nothingFrom('gzip')), once: lifeboatRollback('gzip', '--rewrite-all') },
+    { c: contestant('lifeboat-rewrite-all', 'extra: lifeboat rollback --rewrite-all', true, lifeboatMissing), once: lifeboatRollback('gzip', '--rewrite-all') },
+    { c: contestant('lifeboat-copy', 'extra: lifeboat rollback over a copy of the tree (every file compared)', true, nothingFrom('gzip')), once: copyRollback },
     {
       c: contestant('tar-replace', 'by hand: tar -xzf beside, mv swap, rm -rf old', false, noTar),
       once: async () => {
