@@ -2,13 +2,16 @@
 // staging, live-reuse.ts) and writes the others: through the real command, from a .tgz and from an
 // incremental backup, the restored tree is the backup's to the byte, mode and mtime, the unchanged files
 // are the very same files (inodes), a file changed in bytes, mode or mtime, or with a second name, is
-// written anew; a file over 1 MiB is kept from an incremental backup (found by inode and ctime, its data
-// not read) and written from a .tgz; `--rewrite-all` writes every file; and a write by the shop into a
+// written anew; a file over 1 MiB is kept too while it is the very file the backup read (found by inode
+// and ctime, which the incremental listing and the .tgz's index record; its data not read), and written
+// once a rollback's links moved its ctime; an index the manifest does not name is not believed;
+// `--rewrite-all` writes every file; and a write by the shop into a
 // kept file while the rollback stages refuses the rollback with nothing changed, also in a System rollback
 // on MariaDB as the shop's own database user, whose staged tables are dropped and live ones untouched.
-import { appendFile, chmod, link, mkdir, mkdtemp, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, link, mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../helpers/cli.js';
 import { cliShop, type CliShop } from '../helpers/cli-shop.js';
@@ -134,6 +137,31 @@ describe.each([
     expect(await readFile(code('F1.php'), 'utf8')).toBe('changed again');
     expect((await stat(code('F20.php'))).nlink).toBe(1);
     expect(await workFoldersLeft(base)).toEqual([]);
+  });
+  // A .tgz backup's index names the inode and ctime of each file; an index that is not the one the
+  // manifest names (size, sha256) is not believed: its files are compared byte for byte.
+  // Defined for the .tgz backup alone (an incremental one has no file index).
+  if (flags.length === 0) it('does not believe an index the manifest does not name: a file changed behind its mtime is written anew', async () => {
+    const file = code('F30.php');
+    const original = await readFile(file);
+    const before = await stat(file);
+    const altered = Buffer.from(original);
+    altered[0] ^= 1; // same size; the mtime is set back below: only the ctime and the bytes tell
+    await writeFile(file, altered);
+    await utimes(file, before.atime, before.mtime);
+    // The index rewritten to claim the altered file as the one backed up (its inode and new ctime).
+    const now = await stat(file, { bigint: true });
+    const backups = path.join(root, 'var/backups');
+    const index = path.join(backups, (await readdir(backups)).find((name) => name.endsWith('.files.gz')) ?? 'none');
+    const text = gunzipSync(await readFile(index)).toString('utf8');
+    const line = text.split('\n').find((l) => l.startsWith('["app/code/Acme/F30.php",')) ?? '';
+    const claimed = [...(JSON.parse(line) as unknown[]).slice(0, 7), String(now.ino), String(now.ctimeNs)];
+    await writeFile(index, gzipSync(text.replace(line, JSON.stringify(claimed))));
+
+    await rollback();
+    expect(await readFile(file)).toEqual(original);
+    expect((await stat(file)).ino).not.toBe(Number(now.ino));
+    expect(treeDifferences(backedUp, await print(), MICROSECOND)).toEqual([]);
   });
 });
 
