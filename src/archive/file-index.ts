@@ -7,10 +7,12 @@
 // file is restored by inflating from that frame on instead of from the archive's start. Indexes written
 // before that lack the two numbers. A file with one name then has the inode and ctime it had when it was
 // read (`"ino", "ctimeNs"`, as digits): a rollback keeps the shop's file that is still that inode with
-// that ctime without reading it (live-identity.ts); indexes written before lack them. A restore drill compares the restored files with it; browsing a
-// backup lists a folder from it without inflating the archive. The CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree
+// that ctime without reading it (live-identity.ts); indexes written before lack them. A restore drill
+// compares the restored files with it; browsing a backup lists a folder from it without inflating the
+// archive. The CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree
 // reader's thread for small files, the packer for big ones; it catches damage, not an attacker (the
-// archive's sha256 in the manifest does that).
+// archive's sha256 in the manifest does that; a rollback believes the index's inodes and ctimes only when
+// the index is the one the manifest names).
 import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';

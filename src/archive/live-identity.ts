@@ -25,8 +25,9 @@ export interface BackedUpFile {
 export function keptInode(livePath: string, file: BackedUpFile): number | undefined {
   const inode = Number(file.ino);
   if (!Number.isSafeInteger(inode) || file.size === 0) return undefined;
-  // Plain stats (a bigint lstat costs a third more, and garbage): their times in ms are exact to the
-  // nanosecond's float, computed as Node computes them.
+  // Plain stats (a bigint lstat costs a third more, and garbage). Their times in ms are compared with
+  // the recorded ones computed as Node computes them: equal to within the float's quarter microsecond. A
+  // ctime cannot be set, and one moved by any change since the backup read the file is far further off.
   let info: Stats | undefined;
   try {
     info = lstatSync(livePath, { throwIfNoEntry: false });
