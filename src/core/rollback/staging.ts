@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MEDIA_ROOTS, WORK_FOLDER_PREFIX, type TreeRules } from '../../archive/tree-rules.js';
-import { removeTree, type SwapUnit } from '../../archive/tree-swap.js';
+import type { SwapUnit } from '../../archive/tree-swap.js';
+import { removeFolder } from '../../archive/remove-folder.js';
 
 /** Mount points from /proc/self/mountinfo (field 5, with its octal escapes undone); [] when unreadable. */
 export async function mountPoints(): Promise<string[]> {
@@ -118,8 +119,7 @@ export async function removeWorkFolders(units: SwapUnit[]): Promise<string[]> {
   const failed: string[] = [];
   for (const unit of units) {
     try {
-      const device = (await stat(unit.work, { bigint: true }).catch(() => undefined))?.dev;
-      await removeTree(unit.work, device);
+      await removeFolder(unit.work);
     } catch {
       failed.push(unit.work);
     }
