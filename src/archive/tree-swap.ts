@@ -300,23 +300,33 @@ export async function undoRecordedSwap(swap: RecordedSwap): Promise<string[]> {
 
 /**
  * Removes a folder and everything in it, never crossing into another filesystem (a mount point found
- * inside is an error, not something to empty). A folder's entries are removed several at once.
+ * inside is an error, not something to empty). A folder's entries are removed several at once. An entry
+ * that vanishes meanwhile is removed all the same: something else is removing it too (the rm of a
+ * cleanup process killed half-way runs on while recovery removes the same folder).
  */
 export async function removeTree(target: PathLike, device?: bigint): Promise<void> {
   const info = await lstatOrUndefined(target);
   if (!info) return;
   if (!info.isDirectory()) {
-    await unlink(target);
+    await unlink(target).catch(unlessGone);
     return;
   }
   if (device !== undefined && info.dev !== device) throw new Error(`${String(target)} is on another filesystem; not removing it`);
-  if ((info.mode & 0o700n) !== 0o700n) await chmod(target, Number(info.mode & 0o7777n) | 0o700);
+  if ((info.mode & 0o700n) !== 0o700n) await chmod(target, Number(info.mode & 0o7777n) | 0o700).catch(unlessGone);
   const base = typeof target === 'string' ? Buffer.from(target) : (target as Buffer);
-  const names = await readdir(target, { encoding: 'buffer' });
+  const names = await readdir(target, { encoding: 'buffer' }).catch((error: unknown): Buffer[] => {
+    unlessGone(error);
+    return [];
+  });
   for (let i = 0; i < names.length; i += REMOVE_BATCH) {
     await Promise.all(names.slice(i, i + REMOVE_BATCH).map((name) => removeTree(Buffer.concat([base, Buffer.from('/'), name]), info.dev)));
   }
-  await rmdir(target);
+  await rmdir(target).catch(unlessGone);
+}
+
+/** Rethrows an error unless it says the entry is already gone. */
+function unlessGone(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 }
 
 const REMOVE_BATCH = 32;

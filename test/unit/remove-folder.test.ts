@@ -39,6 +39,19 @@ describe('removeFolder', () => {
     expect((await stat(outside)).isFile()).toBe(true);
   });
 
+  // A cleanup process killed with kill -9 leaves its rm running while the next job's recovery removes the same folder.
+  it('removes a folder that something else is removing at the same time', async () => {
+    const { folder, outside } = await tree();
+    for (let d = 0; d < 20; d++) {
+      await mkdir(path.join(folder, `prev/d${d}`));
+      for (let i = 0; i < 50; i++) await writeFile(path.join(folder, `prev/d${d}/f${i}`), 'x');
+    }
+    process.env.PATH = ''; // both by the walk, the most entries each
+    await Promise.all([removeFolder(folder), removeFolder(folder), removeFolder(folder)]);
+    await expect(stat(folder)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await stat(outside)).isFile()).toBe(true);
+  });
+
   it('does nothing for a folder that is not there', async () => {
     const { base } = await tree();
     await expect(removeFolder(path.join(base, 'gone'))).resolves.toBeUndefined();
