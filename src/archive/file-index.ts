@@ -150,11 +150,16 @@ export class FileIndexWriter {
   }
 }
 
+/** An index's lines as one text (its bytes inflated). */
+export async function indexText(compressed: Buffer): Promise<string> {
+  return (await gunzipAsync(compressed)).toString('utf8');
+}
+
 /** Parses an index's bytes, in archive order. A line that is not an index entry stops it with an error naming the line. */
 export async function parseFileIndex(file: string, compressed: Buffer): Promise<FileIndexEntry[]> {
   const entries: FileIndexEntry[] = [];
   // An index is a few bytes per entry: read whole.
-  const lines = (await gunzipAsync(compressed)).toString('utf8').split('\n');
+  const lines = (await indexText(compressed)).split('\n');
   lines.forEach((line, number) => {
     if (line !== '') entries.push(parseIndexLine(line, `${file}: line ${number + 1} is not an index entry`));
   });

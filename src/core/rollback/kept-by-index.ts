@@ -3,13 +3,10 @@
 // live file with both unchanged is hard-linked into the staging without being read or compared
 // (archive/live-identity.ts). The index must be the one the manifest names; without it (older backups,
 // Magento's archives, an index gone missing) every file is compared with its member as before.
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { indexText } from '../../archive/file-index.js';
 import { FileIndexCursor } from '../../archive/index-cursor.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { readCheckedIndex } from '../verify/file-index-check.js';
-
-const gunzipAsync = promisify(gunzip);
 
 /** The archive's index, to be read alongside its extraction; undefined when there is none to trust. */
 export async function indexCursorOf(archiveDir: string, record: BackupRecord): Promise<FileIndexCursor | undefined> {
@@ -17,9 +14,6 @@ export async function indexCursorOf(archiveDir: string, record: BackupRecord): P
   if (!index || record.manifest?.incremental) return undefined;
   const checked = await readCheckedIndex(archiveDir, index);
   if ('problem' in checked) return undefined;
-  const text = await gunzipAsync(checked.bytes).then(
-    (bytes) => bytes.toString('utf8'),
-    () => undefined,
-  );
+  const text = await indexText(checked.bytes).catch(() => undefined);
   return text === undefined ? undefined : new FileIndexCursor(text);
 }

@@ -336,11 +336,11 @@ async function stageArchive(
   opening: Promise<SnapshotMembers> | undefined,
 ): Promise<StagedArchive> {
   const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
+  const archiveDir = options.archiveDir ?? shop.backupDir;
   // Read while the archive is scanned: which live files are the ones the backup read (kept-by-index.ts).
   const keepsFiles = !options.rewriteAll && !options.paths && !options.indexed && !record.manifest?.incremental;
-  const cursor = keepsFiles ? indexCursorOf(options.archiveDir ?? shop.backupDir, record).catch(() => undefined) : undefined;
+  const cursor = keepsFiles ? indexCursorOf(archiveDir, record).catch(() => undefined) : undefined;
   const folding = options.folding ?? (await probeNameFolding(units[0].work));
-  const archiveDir = options.archiveDir ?? shop.backupDir;
   const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
   const chosen = rules instanceof ChosenPathRules ? rules : undefined;
   const located = chosen ? (options.indexed?.files ?? (await locatedChosenFiles(archiveDir, record, chosen.chosen))) : undefined;
