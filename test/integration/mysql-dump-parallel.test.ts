@@ -233,6 +233,23 @@ describe('parallel dump failures', () => {
     clearTimeout(deadline);
     expect(await connectionsLeft(source)).toBe(0);
   });
+  it('stops on abort that comes just before a table is read', async () => {
+    // The abort closes the connections before the table's SELECT is sent: the driver neither runs nor
+    // fails a query on a closed connection, so the dump must not wait for its rows.
+    for (const threads of [1, 2]) {
+      const source = await twoTables(`par_abort_cut${threads}`);
+      const sink = new MemorySqlSink();
+      const controller = new AbortController();
+      const cut = sink.cut.bind(sink);
+      sink.cut = async () => {
+        const frame = await cut();
+        controller.abort(new Error('cancelled (test)'));
+        return frame;
+      };
+      await expect(dumpMysql(source, sink, { threads, openSpool: () => sink.openSpool(), signal: controller.signal })).rejects.toThrow('cancelled (test)');
+      expect(await connectionsLeft(source)).toBe(0);
+    }
+  });
   it('stops on abort while another session holds a lock the dump waits for', async () => {
     const source = await twoTables('par_abort_locked');
     const controller = new AbortController();
