@@ -45,6 +45,10 @@ const TAB = 0x09;
 const LF = 0x0a;
 const BACKSLASH = 0x5c;
 const SANDBOX = Buffer.from('/*M!999999\\-', 'latin1');
+/** Bytes of a quoted string scanned one by one before the rest is searched with indexOf (see scan). */
+const INLINE_SCAN = 48;
+/** Capacity the statement buffer keeps however short the statements get (see push). */
+const KEPT_CAPACITY = 16 << 20;
 
 function isBlank(b: number): boolean {
   return b === SPACE || b === TAB || b === LF || b === 0x0d || b === 0x0b || b === 0x0c;
@@ -78,6 +82,8 @@ export class SqlSplitter {
   private buf: Buffer = Buffer.alloc(0);
   /** Bytes of buf in use. */
   private len = 0;
+  /** buf's bytes in use (a view): indexOf must not search on into the stale bytes after them. */
+  private window: Buffer = this.buf;
   /** Absolute input offset of buf[0]. */
   private base = 0;
   private pos = 0;
@@ -117,7 +123,10 @@ export class SqlSplitter {
     const needed = remaining + chunk.length;
     if (needed > this.buf.length || keep > 0) {
       let target = this.buf;
-      if (needed > this.buf.length || this.buf.length > 4 * Math.max(needed, 1 << 20)) {
+      // Grown by doubling; shrunk only from far above what is needed, for the next statement of a dump
+      // is as long as the last (4 MiB INSERTs): shrinking after each and growing again meant fresh
+      // memory, and copies, for every statement (a tenth of a restore's main thread).
+      if (needed > this.buf.length || this.buf.length > 4 * Math.max(needed, KEPT_CAPACITY)) {
         target = Buffer.allocUnsafe(Math.max(needed * 2, 64 * 1024));
       }
       this.buf.copy(target, 0, keep, this.len);
@@ -129,6 +138,7 @@ export class SqlSplitter {
     }
     chunk.copy(this.buf, this.len);
     this.len += chunk.length;
+    this.window = this.buf.subarray(0, this.len);
     this.nextBackslash = -1; // the bytes moved, and new ones came
   }
 
@@ -174,6 +184,21 @@ export class SqlSplitter {
     return 1;
   }
 
+  /** The first closing quote (or, with `escapes`, backslash) at or after `from`; `len` when there is none. */
+  private nextStop(from: number, close: number, escapes: boolean): number {
+    const { window, len } = this;
+    let q = window.indexOf(close, from);
+    if (q < 0) q = len;
+    if (escapes) {
+      if (this.nextBackslash < from) {
+        const found = window.indexOf(BACKSLASH, from);
+        this.nextBackslash = found < 0 ? len : found;
+      }
+      if (this.nextBackslash < q) return this.nextBackslash;
+    }
+    return q;
+  }
+
   private scan(final: boolean, out: SqlStatement[]): void {
     const buf = this.buf;
     const len = this.len;
@@ -192,24 +217,22 @@ export class SqlSplitter {
             p++;
           }
           while (p < len) {
-            // Jump to the next closing quote or backslash (memchr speed: rows are mostly string bytes).
-            let q = buf.indexOf(close, p);
-            if (q < 0 || q > len) q = len;
-            if (escapes) {
-              if (this.nextBackslash < p) {
-                const found = buf.indexOf(BACKSLASH, p);
-                this.nextBackslash = found < 0 || found > len ? len : found;
+            // The next closing quote or backslash: looked for byte by byte over the first bytes (most
+            // of a row's strings are short, and a call of indexOf costs as much as scanning tens of
+            // bytes), then at memchr speed (long strings).
+            let q = p;
+            const inlineEnd = Math.min(len, p + INLINE_SCAN);
+            if (escapes) while (q < inlineEnd && buf[q] !== close && buf[q] !== BACKSLASH) q++;
+            else while (q < inlineEnd && buf[q] !== close) q++;
+            if (q === inlineEnd && q < len) q = this.nextStop(q, close, escapes);
+            if (escapes && q < len && buf[q] === BACKSLASH) {
+              if (q + 1 >= len) {
+                this.escaped = true;
+                p = len;
+                break;
               }
-              if (this.nextBackslash < q) {
-                p = this.nextBackslash;
-                if (p + 1 >= len) {
-                  this.escaped = true;
-                  p++;
-                  break;
-                }
-                p += 2;
-                continue;
-              }
+              p = q + 2;
+              continue;
             }
             p = q;
             if (p < len) {
@@ -222,7 +245,7 @@ export class SqlSplitter {
           continue;
         }
         case Mode.LineComment: {
-          const nl = buf.indexOf(LF, p);
+          const nl = this.window.indexOf(LF, p);
           if (nl < 0 || nl >= len) {
             p = len;
             continue;

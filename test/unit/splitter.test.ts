@@ -251,6 +251,27 @@ describe('splitStatements', () => {
     }
   });
 
+  it('finds the end of strings of every length, escapes anywhere in them, whatever the chunks', () => {
+    // Short strings are scanned byte by byte, longer ones searched; the buffer keeps its capacity, so
+    // bytes of an earlier, longer statement lie after the ones in use and must not be taken for a quote.
+    const slash = '\\';
+    const strings = [0, 1, 46, 47, 48, 49, 50, 95, 96, 97, 300, 5000].flatMap((length) => [
+      'a'.repeat(length),
+      `${'b'.repeat(length)}${slash}${slash}`,
+      `${slash}'${'c'.repeat(length)}`,
+      `${'d'.repeat(length >> 1)}${slash}'${'e'.repeat(length >> 1)}`,
+    ]);
+    const statements = strings.map((value, i) => `INSERT INTO \`t\` VALUES (${i},'${value}',"${value.replace(/'/g, '"')}")`);
+    const last = `SELECT 'unterminated ${'z'.repeat(60)}`;
+    const sample = Buffer.from(`${statements.join(';\n')};\nSELECT 'x';\n${last}`, 'utf8');
+    const expected = splitSync(sample, 'mysql', sample.length);
+    expect(expected.map((s) => s.text.toString('utf8'))).toEqual([...statements, "SELECT 'x'", last]);
+    for (const size of [1, 2, 3, 7, 16, 47, 48, 49, 64, 100, 1000, 4096]) {
+      const got = splitSync(sample, 'mysql', size);
+      expect(got.map((s) => [s.offset, s.delimiter, s.text.toString('utf8')]), `chunk size ${size}`).toEqual(expected.map((s) => [s.offset, s.delimiter, s.text.toString('utf8')]));
+    }
+  });
+
   it('gives the same result for every chunk size (sqlite sample)', () => {
     const sample = Buffer.from(
       [
