@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadPlan, SessionCharset, toLoadData } from '../../src/engines/mysql/load-data.js';
+import { loadPlan, RowBuffers, SessionCharset, toLoadData } from '../../src/engines/mysql/load-data.js';
 
 const CREATE = Buffer.from(`CREATE TABLE \`t\` (
   \`id\` int(11) NOT NULL,
@@ -49,6 +49,21 @@ describe('toLoadData', () => {
   it('passes UTF-8 and any other byte of a string through unchanged', () => {
     const load = toLoadData(Buffer.concat([Buffer.from("INSERT INTO `t` VALUES (1,'Zoë 😀 \x1a"), Buffer.from([0x80, 0xff]), Buffer.from("',1,NULL,NULL)")]), plan!);
     expect(load?.rows).toEqual(Buffer.concat([Buffer.from('1\tZoë 😀 \x1a'), Buffer.from([0x80, 0xff]), Buffer.from('\t1\t\\N\t\\N\n')]));
+  });
+
+  it('writes the next rows into memory given back, and never into rows not released', () => {
+    const buffers = new RowBuffers();
+    const first = toLoadData(insert("(1,'a',1,NULL,NULL),(2,'b',2,NULL,NULL)"), plan!, buffers);
+    const second = toLoadData(insert("(3,'c',3,NULL,NULL)"), plan!, buffers);
+    expect(second?.rows.buffer).not.toBe(first?.rows.buffer);
+    expect(first?.rows.toString()).toBe('1\ta\t1\t\\N\t\\N\n2\tb\t2\t\\N\t\\N\n');
+    first?.release();
+    first?.release(); // once only: the memory is not handed out twice
+    const third = toLoadData(insert("(4,'d',4,NULL,NULL)"), plan!, buffers);
+    const fourth = toLoadData(insert("(5,'e',5,NULL,NULL)"), plan!, buffers);
+    expect(third?.rows.buffer).toBe(first?.rows.buffer);
+    expect(fourth?.rows.buffer).not.toBe(third?.rows.buffer);
+    expect([second, third, fourth].map((load) => load?.rows.toString())).toEqual(['3\tc\t3\t\\N\t\\N\n', '4\td\t4\t\\N\t\\N\n', '5\te\t5\t\\N\t\\N\n']);
   });
 
   it('maps a column list onto the table', () => {

@@ -84,12 +84,37 @@ export interface LoadData {
   /** The rows, in LOAD DATA's default format (tab-separated, \-escaped, \N for NULL, one per line). */
   rows: Buffer;
   count: number;
+  /** Gives the rows' memory back for the next statement's: call once they are sent, and never read them after. */
+  release(): void;
+}
+
+/** Free buffers kept for converted rows: a statement loading and one or two queued per lane. */
+const KEPT_BUFFERS = 4;
+/** A buffer larger than this (a foreign dump's huge INSERT) is left to the garbage collector. */
+const LARGEST_KEPT = 64 << 20;
+
+/**
+ * Memory for converted rows, used again once a statement's rows are sent. Each of Lifeboat's INSERTs
+ * (4 MiB) needed a fresh buffer: fresh pages, and the collections that external memory brings, cost a
+ * cold restore a quarter of its conversion time.
+ */
+export class RowBuffers {
+  private readonly free: Buffer[] = [];
+
+  take(size: number): Buffer {
+    const fits = this.free.findIndex((buffer) => buffer.length >= size);
+    return fits >= 0 ? this.free.splice(fits, 1)[0] : Buffer.allocUnsafe(size);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.free.length < KEPT_BUFFERS && buffer.length <= LARGEST_KEPT) this.free.push(buffer);
+  }
 }
 
 const HEADER = /^INSERT INTO (`(?:[^`]|``)*`) (?:\(([^)]*)\) )?VALUES\s*\(/;
 
-/** The INSERT as LOAD DATA, or null when it must run as it is (see the top). */
-export function toLoadData(insert: Buffer, plan: LoadPlan): LoadData | null {
+/** The INSERT as LOAD DATA, or null when it must run as it is (see the top); the rows are written into memory from `buffers`. */
+export function toLoadData(insert: Buffer, plan: LoadPlan, buffers: RowBuffers = new RowBuffers()): LoadData | null {
   const head = HEADER.exec(insert.subarray(0, 64 * 1024).toString('latin1'));
   if (!head) return null;
   const table = unquote(head[1]);
@@ -101,7 +126,7 @@ export function toLoadData(insert: Buffer, plan: LoadPlan): LoadData | null {
     if (columns.some((c) => !plan.columns.includes(c))) return null;
   }
   const isBinary = columns.map((c) => plan.binary.has(c));
-  const converted = convertRows(insert, head[0].length, isBinary);
+  const converted = convertRows(insert, head[0].length, isBinary, buffers);
   if (!converted) return null;
   const targets: string[] = [];
   const sets: string[] = [];
@@ -114,7 +139,12 @@ export function toLoadData(insert: Buffer, plan: LoadPlan): LoadData | null {
   const sql =
     `LOAD DATA LOCAL INFILE 'rows' INTO TABLE ${quote(table)} CHARACTER SET utf8mb4 (${targets.join(', ')})` +
     (sets.length ? ` SET ${sets.join(', ')}` : '');
-  return { sql, rows: converted.rows, count: converted.count };
+  let memory: Buffer | undefined = converted.memory;
+  const release = () => {
+    if (memory) buffers.give(memory);
+    memory = undefined;
+  };
+  return { sql, rows: converted.rows, count: converted.count, release };
 }
 
 function quote(name: string): string {
@@ -151,9 +181,13 @@ for (const c of '0123456789+-.eE') NUMBER[c.charCodeAt(0)] = 1;
 const HEX = new Uint8Array(256);
 for (const c of '0123456789ABCDEFabcdef') HEX[c.charCodeAt(0)] = 1;
 
-/** The VALUES tuples from `start` (just after the first "(") as LOAD DATA rows; null if any value is not plain. */
-function convertRows(sql: Buffer, start: number, isBinary: boolean[]): { rows: Buffer; count: number } | null {
-  let out: Buffer = Buffer.allocUnsafe(sql.length + 65536);
+/**
+ * The VALUES tuples from `start` (just after the first "(") as LOAD DATA rows, written into memory taken
+ * from `buffers`; null if any value is not plain (that memory is then left to the collector: rare, and a
+ * closure to give it back would slow the loop).
+ */
+function convertRows(sql: Buffer, start: number, isBinary: boolean[], buffers: RowBuffers): { rows: Buffer; count: number; memory: Buffer } | null {
+  let out: Buffer = buffers.take(sql.length + 65536);
   let o = 0;
   let i = start;
   let count = 0;
@@ -163,7 +197,7 @@ function convertRows(sql: Buffer, start: number, isBinary: boolean[]): { rows: B
     // One tuple: values separated by commas, up to ")".
     for (let field = 0; ; field++) {
       if (field >= width) return null;
-      if (out.length - o < n - i + 16) out = grow(out, o);
+      if (out.length - o < n - i + 16) out = grow(out, o, buffers);
       const c = sql[i];
       if (c === Byte.Quote) {
         i++;
@@ -189,7 +223,7 @@ function convertRows(sql: Buffer, start: number, isBinary: boolean[]): { rows: B
                 out[o++] = mapped;
               }
             } else if (RAW_ESCAPES[b] !== 0) {
-              if (out.length - o < n - i + 16) out = grow(out, o);
+              if (out.length - o < n - i + 16) out = grow(out, o, buffers);
               out[o++] = Byte.Backslash;
               out[o++] = RAW_ESCAPES[b];
             }
@@ -234,13 +268,14 @@ function convertRows(sql: Buffer, start: number, isBinary: boolean[]): { rows: B
     if (sql[i] !== Byte.Open) return null;
     i++;
   }
-  return { rows: out.subarray(0, o), count };
+  return { rows: out.subarray(0, o), count, memory: out };
 }
 
 // Every step but a raw tab/newline/CR/NUL in a string writes no more than it reads, so room for the rest
 // of the input (checked at each field and each such byte) is room enough.
-function grow(out: Buffer, used: number): Buffer {
-  const bigger = Buffer.allocUnsafe(out.length + (out.length >> 1) + 65536);
+function grow(out: Buffer, used: number, buffers: RowBuffers): Buffer {
+  const bigger = buffers.take(out.length + (out.length >> 1) + 65536);
   out.copy(bigger, 0, 0, used);
+  buffers.give(out);
   return bigger;
 }

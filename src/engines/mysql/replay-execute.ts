@@ -28,6 +28,9 @@ export class StatementRunner {
       // LOAD DATA LOCAL skips rows it cannot take (duplicates) with a warning where the INSERT would fail.
       throw new StatementError(st.offset, `the server took ${affected} of its ${p.load.count} rows`, undefined, preview(st.text));
     }
+    // Sent and taken: the rows' memory serves the next INSERT (not after a failure, when the driver may
+    // still be reading them).
+    p.load?.release();
     this.result.statements++;
     if (info.kind === 'insert') this.result.rows += affected;
     await this.followEvents(conn, info);

@@ -21,7 +21,7 @@ import { splitStatements, type SqlStatement } from '../../sql/splitter.js';
 import type { Progress, ProgressListener } from '../engine.js';
 import type { StatementInfo } from './restore-parse.js';
 import type { RawConnection } from './restore-session.js';
-import { loadPlan, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
+import { loadPlan, RowBuffers, SessionCharset, toLoadData, type LoadData, type LoadPlan } from './load-data.js';
 import type { ObjectDefinition } from './restore-inventory.js';
 import type { CurrentUser } from './swap-objects.js';
 import { MAX_QUEUED_BYTES, ReplayLanes } from './replay-lanes.js';
@@ -217,6 +217,7 @@ class StreamReader {
 // INSERTs of plain values go as LOAD DATA (load-data.ts), which the server reads twice as fast.
 function loadDataOf(enabled: boolean | undefined): (p: Prepared) => void {
   const plans = new Map<string, LoadPlan>();
+  const buffers = new RowBuffers();
   const charset = new SessionCharset();
   return (p: Prepared) => {
     const table = p.info.objects[0]?.name;
@@ -227,7 +228,7 @@ function loadDataOf(enabled: boolean | undefined): (p: Prepared) => void {
       else plans.delete(table);
     } else if (enabled && p.info.kind === 'insert' && table !== undefined && p.info.objects.length === 1 && charset.utf8) {
       const plan = plans.get(table);
-      const load = plan ? toLoadData(p.text, plan) : null;
+      const load = plan ? toLoadData(p.text, plan, buffers) : null;
       if (!load) return;
       p.load = load;
       p.text = Buffer.from(p.text.subarray(0, 200)); // a copy: the INSERT itself is no longer kept
