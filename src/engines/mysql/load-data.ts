@@ -90,8 +90,8 @@ export interface LoadData {
 
 /** Free buffers kept for converted rows: a statement loading and one or two queued per lane. */
 const KEPT_BUFFERS = 4;
-/** A buffer larger than this (a foreign dump's huge INSERT) is left to the garbage collector. */
-const LARGEST_KEPT = 64 << 20;
+/** A buffer larger than this (a foreign dump's huge INSERT; Lifeboat's own need about 4 MiB) is left to the collector. */
+const LARGEST_KEPT = 16 << 20;
 
 /**
  * Memory for converted rows, used again once a statement's rows are sent. Each of Lifeboat's INSERTs
