@@ -246,7 +246,7 @@ export class SqlSplitter {
         }
         case Mode.LineComment: {
           const nl = this.window.indexOf(LF, p);
-          if (nl < 0 || nl >= len) {
+          if (nl < 0) {
             p = len;
             continue;
           }
@@ -452,8 +452,8 @@ export class SqlSplitter {
     const buf = this.buf;
     if (q >= this.len) return final ? 0 : -1;
     if (buf[q] !== SPACE && buf[q] !== TAB) return 0;
-    let nl = buf.indexOf(LF, q);
-    if (nl < 0 || nl >= this.len) {
+    let nl = this.window.indexOf(LF, q);
+    if (nl < 0) {
       if (!final) return -1;
       nl = this.len;
     }
