@@ -21,6 +21,8 @@ export interface ArchiveReadWorkerInput {
   hash: boolean;
   /** Inflate as a stream even where the decompressor can be driven by hand (tests keep that path checked). */
   asStream?: boolean;
+  /** Only read and hash the file: nothing is handed over (archive-read.ts digestArchive). */
+  digestOnly?: boolean;
 }
 
 export type ArchiveReadWorkerMessage =
@@ -86,6 +88,21 @@ function raw(file: string): void {
   const fd = openSync(file, 'r');
   port.on('message', ({ data }: TakenChunk) => readRaw(fd, data));
   for (let i = 0; i < RAW_BUFFERS; i++) readRaw(fd, new ArrayBuffer(CHUNK));
+}
+
+/** Reads and hashes the whole file, handing nothing over. */
+function digestOnly(file: string): void {
+  const fd = openSync(file, 'r');
+  const buffer = Buffer.allocUnsafeSlow(CHUNK);
+  try {
+    for (let n = readSync(fd, buffer, 0, CHUNK, bytes); n > 0; n = readSync(fd, buffer, 0, CHUNK, bytes)) {
+      bytes += n;
+      hash?.update(buffer.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  end();
 }
 
 /** Hands over what the buffer being filled holds, if anything. */
@@ -208,10 +225,11 @@ function inflatedByHand(file: string, name: CompressionName): boolean {
 }
 
 // The input may come after the thread started (worker-input.ts: a rollback starts it ahead).
-onInput<ArchiveReadWorkerInput>(({ file, codec, hash: hashing, asStream }) => {
+onInput<ArchiveReadWorkerInput>(({ file, codec, hash: hashing, asStream, digestOnly: onlyDigest }) => {
   hash = hashing ? createHash('sha256') : undefined;
   try {
-    if (codec) {
+    if (onlyDigest) digestOnly(file);
+    else if (codec) {
       if (asStream || !inflatedByHand(file, codec)) inflated(file, codec);
     }
     else raw(file);

@@ -33,10 +33,26 @@ export interface ArchiveRead {
 /** Starts readArchive's thread before it is needed (startAhead); the function returned stops it if unused. */
 export const startArchiveReadAhead = () => startAhead('archive-read-worker', { resourceLimits: SMALL_HEAP });
 
+/**
+ * The size and sha256 of `file`, read on a worker thread that hands none of it over (a rollback that
+ * inflates only some of the archive's frames still checks all of it: index-members.ts).
+ */
+export function digestArchive(file: string): Pick<ArchiveRead, 'digest' | 'close'> {
+  const read = readArchive(file, { digestOnly: true });
+  void read.digest.then(read.close, read.close); // the thread has nothing more to do
+  return { digest: read.digest, close: read.close };
+}
+
 /** Reads `file` on a worker thread, decompressed with `decompress` when given, hashed unless `hash` is false. */
-export function readArchive(file: string, options: { decompress?: Codec; hash?: boolean; asStream?: boolean }): ArchiveRead {
+export function readArchive(file: string, options: { decompress?: Codec; hash?: boolean; asStream?: boolean; digestOnly?: boolean }): ArchiveRead {
   const inflate = options.decompress !== undefined;
-  const input: ArchiveReadWorkerInput = { file, ...(options.decompress ? { codec: options.decompress.name } : {}), hash: options.hash ?? true, ...(options.asStream ? { asStream: true } : {}) };
+  const input: ArchiveReadWorkerInput = {
+    file,
+    ...(options.decompress ? { codec: options.decompress.name } : {}),
+    hash: options.hash ?? true,
+    ...(options.asStream ? { asStream: true } : {}),
+    ...(options.digestOnly ? { digestOnly: true } : {}),
+  };
   const worker = startWorker('archive-read-worker', { workerData: input, resourceLimits: SMALL_HEAP });
   let settle: { resolve: (digest: FileDigest) => void; reject: (error: Error) => void } | undefined;
   const digest = new Promise<FileDigest>((resolve, reject) => (settle = { resolve, reject }));
@@ -64,11 +80,15 @@ export function readArchive(file: string, options: { decompress?: Codec; hash?: 
   });
   worker.on('error', (error) => finish(error));
   worker.on('exit', (code) => finish(new Error(`the archive's reading thread stopped (exit code ${code})`)));
-  const close = async () => {
-    worker.removeAllListeners('exit');
-    finish(new Error('the archive was not read to its end'));
-    await worker.terminate();
-  };
+  // Once: a second terminate() while the first one waits for the thread's exit never settled (the
+  // listeners removed here were the first one's), and the process then ended with nothing left to run.
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      worker.removeAllListeners('exit');
+      finish(new Error('the archive was not read to its end'));
+      await worker.terminate();
+    })());
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       yield* channel.take();

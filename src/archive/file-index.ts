@@ -7,7 +7,11 @@
 // file is restored by inflating from that frame on instead of from the archive's start. Indexes written
 // before that lack the two numbers. A file with one name then has the inode and ctime it had when it was
 // read (`"ino", "ctimeNs"`, as digits): a rollback keeps the shop's file that is still that inode with
-// that ctime without reading it (live-identity.ts); indexes written before lack them. A restore drill
+// that ctime without reading it (live-identity.ts); indexes written before lack them. A folder's or a
+// symlink's line goes on with its mode, uid and gid, and a symlink's with its target
+// (`[path, type, 0, mtimeNs, mode, uid, gid(, target)]`): with them a rollback that keeps most files makes
+// the tree from the index and inflates only the frames of the files it writes (index-members.ts); indexes
+// written before lack them. A restore drill
 // compares the restored files with it; browsing a backup lists a folder from it without inflating the
 // archive. The CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree
 // reader's thread for small files, the packer for big ones; it catches damage, not an attacker (the
@@ -37,6 +41,16 @@ export interface FileIndexEntry {
    * ctime, when its bytes were read for the archive.
    */
   identity?: { ino: bigint; ctimeNs: bigint };
+  /** Folders and symlinks, in indexes that record it: what their tar header holds besides the path and mtime. */
+  meta?: EntryMeta;
+}
+
+/** A folder's or symlink's mode (07777), owner and, for a symlink, its target (verbatim). */
+export interface EntryMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  target?: string;
 }
 
 /** Where a position of the archive's uncompressed tar stream can be read from, once known (FrameTable.locate). */
@@ -120,7 +134,8 @@ export class FileIndexWriter {
     // that may need escaping; the type is one of four words, the rest are numbers and digits.
     const identity = entry.identity ? `,"${entry.identity.ino}","${entry.identity.ctimeNs}"` : '';
     const checked = entry.crc32 === undefined ? '' : at ? `,${entry.crc32},${at.frame},${at.within}${identity}` : `,${entry.crc32}`;
-    this.text += `[${JSON.stringify(entry.path)},"${entry.type}",${entry.size},"${entry.mtimeNs}"${checked}]\n`;
+    const tail = entry.meta ? metaText(entry.meta) : checked;
+    this.text += `[${JSON.stringify(entry.path)},"${entry.type}",${entry.size},"${entry.mtimeNs}"${tail}]\n`;
     this.entries++;
     if (this.text.length >= MEMBER_TEXT) this.flush();
   }
@@ -148,6 +163,11 @@ export class FileIndexWriter {
     // Members are compressed one after the other, in order: concatenated gzip members are one gzip file.
     this.writing = this.writing.then(async () => this.out.write(await gzipAsync(text, { level: 1 })));
   }
+}
+
+/** The end of a folder's or symlink's line. */
+function metaText(meta: EntryMeta): string {
+  return `,${meta.mode},${meta.uid},${meta.gid}${meta.target === undefined ? '' : `,${JSON.stringify(meta.target)}`}`;
 }
 
 /** An index's lines as one text (its bytes inflated). */
@@ -196,6 +216,7 @@ export function parseIndexLine(line: string, problem: string): FileIndexEntry {
   if (!Array.isArray(parsed)) throw new Error(problem);
   const [path, type, size, mtimeNs, crc, frame, within, ino, ctimeNs] = parsed as unknown[];
   if (typeof path !== 'string' || typeof type !== 'string' || !TYPES.has(type) || typeof size !== 'number' || typeof mtimeNs !== 'string' || !/^\d+$/.test(mtimeNs)) throw new Error(problem);
+  if (type === 'dir' || type === 'symlink') return { path, type, size, mtimeNs: BigInt(mtimeNs), ...metaOf(type, parsed.slice(4), problem) };
   if (crc !== undefined && typeof crc !== 'number') throw new Error(problem);
   const located = frame !== undefined || within !== undefined;
   if (located && (type !== 'file' || !isOffset(frame) || !isOffset(within))) throw new Error(problem);
@@ -211,6 +232,17 @@ export function parseIndexLine(line: string, problem: string): FileIndexEntry {
     ...(identified ? { identity: { ino: BigInt(ino as string), ctimeNs: BigInt(ctimeNs as string) } } : {}),
   };
 }
+
+/** A folder's or symlink's fields after the mtime: none (an older index) or its mode, uid, gid and target. */
+function metaOf(type: 'dir' | 'symlink', fields: unknown[], problem: string): { meta?: EntryMeta } {
+  if (fields.length === 0) return {};
+  const [mode, uid, gid, target] = fields;
+  if (!isId(mode) || mode > 0o7777 || !isId(uid) || !isId(gid)) throw new Error(problem);
+  if (type === 'symlink' ? typeof target !== 'string' || fields.length !== 4 : fields.length !== 3) throw new Error(problem);
+  return { meta: { mode, uid, gid, ...(type === 'symlink' ? { target: target as string } : {}) } };
+}
+
+const isId = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 const isDigits = (value: unknown): value is string => typeof value === 'string' && /^\d+$/.test(value);
 

@@ -45,26 +45,51 @@ export const localArchive =
  * archive or the index is damaged). The caller reads each member's data (or `data`) before the next.
  */
 export async function* readIndexedMembers(open: ArchiveOpener, codec: Codec, files: readonly LocatedFile[], count: IndexedReadCount): AsyncGenerator<TarMember> {
-  for (const entry of files) {
-    const raw = await open(entry.at.frame);
-    raw.on('data', (chunk) => (count.compressedBytes += chunk.length));
-    const inflated = pipeline(raw, codec.createDecompressor(), () => undefined) as Readable;
-    try {
-      const members = readTar(fromPosition(inflated, entry.at.within));
-      const first = await members.next();
-      if (first.done) throw mismatch(entry, 'no member');
-      const member = first.value;
-      const found = normaliseMemberPath(member.header.path);
-      if (found !== entry.path || member.header.type !== 'file' || member.header.size !== entry.size) throw mismatch(entry, `${found} (${member.header.type}, ${member.header.size} bytes)`);
-      // A small file's data came with its header; a big one's is checked as the consumer reads it.
-      const crc = { value: member.data ? crc32(member.data) : 0 };
-      yield member.data ? member : { ...member, body: withCrc32(member.body, entry.size, crc) };
-      if (crc.value !== entry.crc32) throw new TarFormatError(`${entry.path} does not match the CRC-32 its file index holds`);
-    } finally {
+  for (const entry of files) yield* readIndexedMember(open, codec, entry, count);
+}
+
+/** The member of one file, read from its frame on (see readIndexedMembers); its CRC-32 is checked when the caller asks for more. */
+export async function* readIndexedMember(open: ArchiveOpener, codec: Codec, entry: LocatedFile, count: IndexedReadCount): AsyncGenerator<TarMember> {
+  const opened = await openMembersAt(open, codec, entry.at, count);
+  try {
+    const first = await opened.members.next();
+    const taken = takeIndexedMember(entry, first.done ? undefined : first.value);
+    yield taken.member;
+    taken.check();
+  } finally {
+    opened.close();
+  }
+}
+
+/** The members of the archive's tar stream from `at` on: its frame opened and inflated, the bytes before `within` skipped. */
+export async function openMembersAt(open: ArchiveOpener, codec: Codec, at: FrameLocation, count: IndexedReadCount): Promise<{ members: AsyncGenerator<TarMember>; close(): void }> {
+  const raw = await open(at.frame);
+  raw.on('data', (chunk) => (count.compressedBytes += chunk.length));
+  const inflated = pipeline(raw, codec.createDecompressor(), () => undefined) as Readable;
+  return {
+    members: readTar(fromPosition(inflated, at.within)),
+    close: () => {
       inflated.destroy();
       raw.destroy();
-    }
-  }
+    },
+  };
+}
+
+/**
+ * `member` as the file the index names there, to be handed on, and the check of its CRC-32 to run once
+ * its data was read (a small file's came with its header; a big one's is checked as the consumer reads it).
+ */
+export function takeIndexedMember(entry: LocatedFile, member: TarMember | undefined): { member: TarMember; check(): void } {
+  if (!member) throw mismatch(entry, 'no member');
+  const found = normaliseMemberPath(member.header.path);
+  if (found !== entry.path || member.header.type !== 'file' || member.header.size !== entry.size) throw mismatch(entry, `${found} (${member.header.type}, ${member.header.size} bytes)`);
+  const crc = { value: member.data ? crc32(member.data) : 0 };
+  return {
+    member: member.data ? member : { ...member, body: withCrc32(member.body, entry.size, crc) },
+    check: () => {
+      if (crc.value !== entry.crc32) throw new TarFormatError(`${entry.path} does not match the CRC-32 its file index holds`);
+    },
+  };
 }
 
 function mismatch(entry: LocatedFile, found: string): TarFormatError {

@@ -23,6 +23,16 @@ export interface BackedUpFile {
 
 /** The inode of the file at `livePath` when it is `file` as backed up (see above); undefined otherwise. */
 export function keptInode(livePath: string, file: BackedUpFile): number | undefined {
+  const info = keptFile(livePath, file);
+  if (!info || (info.mode & 0o7777) !== file.mode) return undefined;
+  return info.uid === file.uid && info.gid === file.gid ? info.ino : undefined;
+}
+
+/**
+ * The live file at `livePath` when it is the inode the backup read, unchanged since (its stats, whose
+ * mode and owner are then the backup's: a chmod or chown moves the ctime); undefined otherwise.
+ */
+export function keptFile(livePath: string, file: Omit<BackedUpFile, 'mode' | 'uid' | 'gid'>): Stats | undefined {
   const inode = Number(file.ino);
   if (!Number.isSafeInteger(inode) || file.size === 0) return undefined;
   // Plain stats (a bigint lstat costs a third more, and garbage). Their times in ms are compared with
@@ -35,8 +45,7 @@ export function keptInode(livePath: string, file: BackedUpFile): number | undefi
     return undefined; // below a folder the rollback's user may not search: written from the backup
   }
   if (!info?.isFile() || info.nlink !== 1 || info.ino !== inode || info.ctimeMs !== msOf(file.ctimeNs)) return undefined;
-  if (info.size !== file.size || info.mtimeMs !== msOf(file.mtimeNs) || (info.mode & 0o7777) !== file.mode) return undefined;
-  return info.uid === file.uid && info.gid === file.gid ? inode : undefined;
+  return info.size === file.size && info.mtimeMs === msOf(file.mtimeNs) ? info : undefined;
 }
 
 /** A time in ns as plain stats give it in ms (Node: seconds * 1e3 + nanoseconds / 1e6). */

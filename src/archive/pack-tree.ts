@@ -152,13 +152,15 @@ export async function packTree(root: string, writer: TarWriter, options: PackOpt
       } else if (record.kind === 'dir') {
         const headerAt = writer.bytesWritten;
         await writer.addDirectory(meta(record.rel, record.stat));
-        indexed?.({ path: record.rel, type: 'dir', size: 0, mtimeNs: record.stat.mtimeNs }, headerAt);
+        const { mode, uid, gid } = record.stat;
+        indexed?.({ path: record.rel, type: 'dir', size: 0, mtimeNs: record.stat.mtimeNs, meta: { mode, uid, gid } }, headerAt);
         counts.dirs++;
         if (record.followedTarget !== undefined) followed.push({ path: record.rel, target: record.followedTarget });
       } else if (record.kind === 'symlink') {
         const headerAt = writer.bytesWritten;
         await writer.addSymlink({ ...meta(record.rel, record.stat), linkname: record.linkTarget });
-        indexed?.({ path: record.rel, type: 'symlink', size: 0, mtimeNs: record.stat.mtimeNs }, headerAt);
+        const { mode, uid, gid } = record.stat;
+        indexed?.({ path: record.rel, type: 'symlink', size: 0, mtimeNs: record.stat.mtimeNs, meta: { mode, uid, gid, target: record.linkTarget } }, headerAt);
         counts.symlinks++;
       } else if (record.read) {
         const { before, after, at, length, crc32 } = record.read;

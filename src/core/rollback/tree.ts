@@ -24,7 +24,8 @@ import path from 'node:path';
 import { extractTar } from '../../archive/extract.js';
 import { flushFilesystems } from '../../archive/flush-filesystems.js';
 import { depthOf, type FolderMetas } from '../../archive/folder-metas.js';
-import { readArchive } from '../../archive/archive-read.js';
+import { digestArchive, readArchive } from '../../archive/archive-read.js';
+import { membersFromIndex, type LiveOf } from '../../archive/members-from-index.js';
 import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
@@ -42,7 +43,7 @@ import { finishCommitted } from './recover.js';
 import { RollbackJournal, type RestoreMark, type StoredFolderMeta } from './journal.js';
 import { reachedStep } from './step-pause.js';
 import { prepareUnits } from './staging.js';
-import { indexCursorOf } from './kept-by-index.js';
+import { checkedIndexText, indexCursorOf } from './kept-by-index.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
 import { holdsDatabase, type BackupRecord, type Manifest } from '../../shared/types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from '../archive-check.js';
@@ -101,7 +102,10 @@ export interface TreeRollbackResult {
   /** Renames done by the swap. */
   renames: number;
   warnings: string[];
-  /** Chosen files read from where the file index places them: the compressed bytes read from the archive. */
+  /**
+   * Files read from where the file index places them (chosen files, or the changed files of a rollback
+   * that made the rest of the tree from the index): the compressed bytes read from the archive.
+   */
   indexedRead?: IndexedReadCount;
   /** The shop's unchanged files kept (hard-linked into the restored tree, not written again). */
   reused: { files: number; bytes: number };
@@ -292,7 +296,7 @@ interface StagedArchive {
   folders: FolderMetas;
   /** Folders the staging took something out of (the dump, left-out paths): their metadata is set again. */
   touched: Set<string>;
-  /** Set when the chosen files were read from their places in the archive (indexed-members.ts). */
+  /** Set when files were read from their places in the archive (indexed-members.ts, members-from-index.ts). */
   indexedRead?: IndexedReadCount;
   /** Live files hard-linked into the staging (live-reuse.ts). */
   reused: ReusedFiles;
@@ -339,7 +343,7 @@ async function stageArchive(
   const archiveDir = options.archiveDir ?? shop.backupDir;
   // Read while the archive is scanned: which live files are the ones the backup read (kept-by-index.ts).
   const keepsFiles = !options.rewriteAll && !options.paths && !options.indexed && !record.manifest?.incremental;
-  const cursor = keepsFiles ? indexCursorOf(archiveDir, record).catch(() => undefined) : undefined;
+  const indexText = keepsFiles ? checkedIndexText(archiveDir, record).catch(() => undefined) : undefined;
   const folding = options.folding ?? (await probeNameFolding(units[0].work));
   const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
   const chosen = rules instanceof ChosenPathRules ? rules : undefined;
@@ -370,10 +374,16 @@ async function stageArchive(
           throw error;
         })
       : undefined;
-  const source = located || incremental ? undefined : readArchive(file, { decompress: codec, hash: manifest !== undefined });
-  const checked = manifest && source ? checkedAgainst(manifest, source.digest) : undefined;
-  const members = snapshot?.members ?? (source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead));
-  const identities = await cursor;
+  const text = await indexText;
+  // Lifeboat's own archive whose index describes it: the tree made from the index, only changed files read.
+  // (Hard links are not described by the index: such an archive is read whole.)
+  const describes = text !== undefined && manifest?.tree?.hardlinks === 0 && !located && !incremental;
+  const fromIndex = describes ? membersFromIndex(text, liveOfUnits(units), { open: localArchive(file), codec, count: indexedRead }) : undefined;
+  const source = located || incremental || fromIndex ? undefined : readArchive(file, { decompress: codec, hash: manifest !== undefined });
+  const digested = fromIndex ? digestArchive(file) : source;
+  const checked = manifest && digested ? checkedAgainst(manifest, digested.digest) : undefined;
+  const members = snapshot?.members ?? fromIndex ?? (source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead));
+  const identities = text !== undefined && !fromIndex ? indexCursorOf(text) : undefined;
   const extracted = await extractTar(members, {
     ...(identities ? { identityOf: (rel: string) => identities.identityOf(rel) } : {}),
     targets: units.map((u) => ({ rel: u.rel, dir: u.tree, ...(options.rewriteAll ? {} : { live: u.live }) })),
@@ -388,7 +398,7 @@ async function stageArchive(
       if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
     },
   }).catch(async (error: unknown) => {
-    await source?.close();
+    await digested?.close();
     await snapshot?.close();
     const problem = (checked || incremental || located) && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
     if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
@@ -400,7 +410,16 @@ async function stageArchive(
   const counts = chosen ? extracted.counts : checkCounts(record, extracted.counts, scan);
   const stagedDump = dump ? await takeOutDump(units, dump) : undefined;
   const touched = await removeLeftOut(units, dump, leftOut, extracted.folders);
-  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched, reused: extracted.reused, ...(located ? { indexedRead } : {}) };
+  return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched, reused: extracted.reused, ...(located || fromIndex ? { indexedRead } : {}) };
+}
+
+/** Where the shop has a path of the archive now (members-from-index.ts). */
+function liveOfUnits(units: SwapUnit[]): LiveOf {
+  return (rel) => {
+    const unit = unitFor(units, rel);
+    const inner = unit.rel === '' ? rel : rel.slice(unit.rel.length + 1);
+    return inner === '' ? unit.live : `${unit.live}${path.sep}${inner}`;
+  };
 }
 
 /** Step 2 for chosen files read from their places: what they hold, from the index (no dump: the database is left alone). */
