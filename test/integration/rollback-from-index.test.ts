@@ -7,15 +7,19 @@
 // mtime, while the JSON result shows that well under half of the archive's compressed bytes were read;
 // changed files close together in the archive are read in one pass, each checked to be its line's file.
 // A byte changed in a frame that held only kept files still refuses the rollback (the whole archive's
-// sha256 is checked), nothing changed, and so does one in the frame of a file it reads, at once; a tree with a hard link is read whole, as before. For .tgz and
-// .tar.zst alike.
+// sha256 is checked), nothing changed, and so does one in the frame of a file it reads, at once; a tree
+// with a hard link is read whole, as before. For .tgz and .tar.zst alike. A System rollback of a shop whose pub/media is a symlink to a folder elsewhere (two work
+// folders, each with its share of the free-space check from the index) does the same, as the shop's own
+// database user.
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, mkdtemp, open, readdir, readFile, rm, rmdir, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, mkdtemp, open, readdir, readFile, rm, rmdir, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { cliShop, type CliShop } from '../helpers/cli-shop.js';
+import { withConnection } from '../helpers/mysql.js';
 import { rollbackCleanedUp, workFoldersLeft } from '../helpers/rollback-cleanup.js';
 import { buildCornerShop, fingerprintTree, ignoredInCornerShop, treeDifferences, type TreeEntry } from '../helpers/tree.js';
 
@@ -159,5 +163,50 @@ describe.each(['gzip', 'zstd'])('a %s file rollback that keeps most files reads 
     expect(treeDifferences(expected, await print(), MICROSECOND)).toEqual([]);
     await rm(at('lib/hard-c.txt'));
     expect((await readdir(at('lib/bulk'))).length).toBe(BULK_FILES);
+  });
+});
+
+describe('a System rollback over a symlinked media folder that keeps most files', () => {
+  let shop: CliShop;
+  let store: string;
+  const media = (rel: string) => path.join(store, rel);
+
+  beforeAll(async () => {
+    shop = await cliShop('fromindex', 'CREATE TABLE item (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO item VALUES (1, "backed up");');
+    store = await mkdtemp(path.join(tmpdir(), 'lifeboat-from-index-media-'));
+    await mkdir(path.join(shop.root, 'pub'), { recursive: true });
+    await mkdir(media('catalog/product'), { recursive: true });
+    for (let i = 0; i < BULK_FILES; i++) await writeFile(media(`catalog/product/${i}.jpg`), randomBytes(BULK_BYTES));
+    await symlink(store, path.join(shop.root, 'pub/media'));
+    await mkdir(path.join(shop.root, 'app/etc'), { recursive: true });
+    await writeFile(path.join(shop.root, 'app/etc/config.php'), '<?php // backed up\n');
+  });
+
+  afterAll(async () => {
+    await shop?.drop();
+    if (shop) await rm(shop.root, { recursive: true, force: true });
+    if (store) await rm(store, { recursive: true, force: true });
+  });
+
+  it('restores the files on both sides of the symlink and the table, reading under half of the archive', async () => {
+    const made = await runCli(['backup', 'system', '--json'], shop.env);
+    expect(made.code, made.stderr).toBe(0);
+    const backup = JSON.parse(made.stdout) as { id: string; file: string };
+    const expectedMedia = await fingerprintTree(store);
+    await writeFile(media('catalog/product/7.jpg'), 'changed\n');
+    await writeFile(media('catalog/product/new.jpg'), 'added\n');
+    await writeFile(path.join(shop.root, 'app/etc/config.php'), '<?php // changed\n');
+    await withConnection(shop.shop, (conn) => conn.query('UPDATE item SET name = "changed" WHERE id = 1'));
+    const rolled = await runCli(['rollback', backup.id, '--yes', '--json'], shop.env);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    await rollbackCleanedUp(path.join(shop.root, 'var/lifeboat'));
+    const result = JSON.parse(rolled.stdout) as RollbackJson;
+    expect((await lstat(path.join(shop.root, 'pub/media'))).isSymbolicLink()).toBe(true);
+    expect(treeDifferences(expectedMedia, await fingerprintTree(store), MICROSECOND)).toEqual([]);
+    expect(await readFile(path.join(shop.root, 'app/etc/config.php'), 'utf8')).toBe('<?php // backed up\n');
+    expect(await withConnection(shop.shop, async (conn) => (await conn.query('SELECT name FROM item'))[0])).toEqual([{ name: 'backed up' }]);
+    expect(result.reused.files).toBe(BULK_FILES - 1);
+    const { size } = await stat(path.join(shop.backupDir, backup.file));
+    expect(result.indexedRead?.compressedBytes).toBeLessThan(size / 2);
   });
 });

@@ -5,7 +5,7 @@
 // Magento's archives, an index gone missing) every file is compared with its member as before. An index
 // that also describes every folder and symlink lets the rollback make the tree from it and read only the
 // changed files from the archive (archive/members-from-index.ts).
-import { indexText } from '../../archive/file-index.js';
+import { indexText, parseIndexLine, type FileIndexEntry } from '../../archive/file-index.js';
 import { FileIndexCursor } from '../../archive/index-cursor.js';
 import type { BackupRecord } from '../../shared/types.js';
 import { readCheckedIndex } from '../verify/file-index-check.js';
@@ -21,3 +21,8 @@ export async function checkedIndexText(archiveDir: string, record: BackupRecord)
 
 /** The index, to be read alongside the archive's extraction. */
 export const indexCursorOf = (text: string) => new FileIndexCursor(text);
+
+/** The index's entries, in archive order (its lines checked against the manifest parse). */
+export function* indexEntries(text: string): Generator<FileIndexEntry> {
+  for (const line of text.split('\n')) if (line !== '') yield parseIndexLine(line, 'a line of the file index is not an index entry');
+}

@@ -43,7 +43,7 @@ import { finishCommitted } from './recover.js';
 import { RollbackJournal, type RestoreMark, type StoredFolderMeta } from './journal.js';
 import { reachedStep } from './step-pause.js';
 import { prepareUnits } from './staging.js';
-import { checkedIndexText, indexCursorOf } from './kept-by-index.js';
+import { checkedIndexText, indexCursorOf, indexEntries } from './kept-by-index.js';
 import { scopeOf, shopRules, type ShopLayout } from '../tree-scope.js';
 import { holdsDatabase, type BackupRecord, type Manifest } from '../../shared/types.js';
 import { archiveProblem, checkedAgainst, fromManifest } from '../archive-check.js';
@@ -341,14 +341,18 @@ async function stageArchive(
 ): Promise<StagedArchive> {
   const progress = (phase: string, bytes: number, totalBytes?: number) => options.onProgress?.({ phase, rows: 0, bytes, totalBytes });
   const archiveDir = options.archiveDir ?? shop.backupDir;
-  // Read while the archive is scanned: which live files are the ones the backup read (kept-by-index.ts).
-  const keepsFiles = !options.rewriteAll && !options.paths && !options.indexed && !record.manifest?.incremental;
-  const indexText = keepsFiles ? checkedIndexText(archiveDir, record).catch(() => undefined) : undefined;
+  // Which live files are the ones the backup read (kept-by-index.ts), and how much each work folder takes.
+  const readsIndex = !options.paths && !options.indexed && !record.manifest?.incremental;
+  const keepsFiles = readsIndex && !options.rewriteAll;
+  const indexText = readsIndex ? checkedIndexText(archiveDir, record).catch(() => undefined) : undefined;
   const folding = options.folding ?? (await probeNameFolding(units[0].work));
-  const manifest = record.manifest?.tree && units.length === 1 ? record.manifest : undefined;
+  // Over several work folders (a symlinked media folder) the manifest's total does not say what each
+  // needs: the index does; without one the archive is read once first to count (scanArchive).
+  const text = await indexText;
+  const manifest = record.manifest?.tree && (units.length === 1 || text !== undefined) ? record.manifest : undefined;
   const chosen = rules instanceof ChosenPathRules ? rules : undefined;
   const located = chosen ? (options.indexed?.files ?? (await locatedChosenFiles(archiveDir, record, chosen.chosen))) : undefined;
-  const { scan, unitBytes } = located ? scanLocated(located, units) : await scanArchive(record, archiveDir, manifest, units, folding, options);
+  const { scan, unitBytes } = located ? scanLocated(located, units) : await scanArchive(record, archiveDir, manifest, units, folding, options, text);
   const dump = holdsDatabase(record.type) && !chosen ? pickDump(record, scan.dumps) : undefined;
   if (dump && !target) throw new UsageError(`${record.file} holds a database dump: set LIFEBOAT_DATABASE_URL so it can be restored; nothing was changed`);
   if (!dump && !chosen && holdsDatabase(record.type)) warnings.push(`${record.file} holds no database dump; the database was not changed`);
@@ -374,16 +378,15 @@ async function stageArchive(
           throw error;
         })
       : undefined;
-  const text = await indexText;
   // Lifeboat's own archive whose index describes it: the tree made from the index, only changed files read.
   // (Hard links are not described by the index: such an archive is read whole.)
-  const describes = text !== undefined && manifest?.tree?.hardlinks === 0 && !located && !incremental;
+  const describes = text !== undefined && keepsFiles && manifest?.tree?.hardlinks === 0 && !located && !incremental;
   const fromIndex = describes ? membersFromIndex(text, liveOfUnits(units), { open: localArchive(file), codec, count: indexedRead }) : undefined;
   const source = located || incremental || fromIndex ? undefined : readArchive(file, { decompress: codec, hash: manifest !== undefined });
   const digested = fromIndex ? digestArchive(file) : source;
   const checked = manifest && digested ? checkedAgainst(manifest, digested.digest) : undefined;
   const members = snapshot?.members ?? fromIndex ?? (source ? readTar(source.chunks) : readIndexedMembers(options.indexed?.open ?? localArchive(file), codec, located ?? [], indexedRead));
-  const identities = text !== undefined && !fromIndex ? indexCursorOf(text) : undefined;
+  const identities = text !== undefined && keepsFiles && !fromIndex ? indexCursorOf(text) : undefined;
   const extracted = await extractTar(members, {
     ...(identities ? { identityOf: (rel: string) => identities.identityOf(rel) } : {}),
     targets: units.map((u) => ({ rel: u.rel, dir: u.tree, ...(options.rewriteAll ? {} : { live: u.live }) })),
@@ -398,10 +401,13 @@ async function stageArchive(
       if (rules.leavesOut(member.path) && !rules.isScopeAncestor(member.path)) leftOut.add(topmostLeftOut(rules, member.path));
     },
   }).catch(async (error: unknown) => {
+    const problem = (checked || incremental || located) && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
+    // A file read from its place that is not there may be another archive under this name: its size or
+    // sha256 (read on to the end) says so better than the member found instead.
+    const whole = problem && fromIndex ? await checked?.problem() : undefined;
     await digested?.close();
     await snapshot?.close();
-    const problem = (checked || incremental || located) && !options.signal?.aborted ? archiveProblem(error, codec) : undefined;
-    if (problem) refuse(record, `it is damaged or unsafe (${problem})`);
+    if (problem) refuse(record, `it is damaged or unsafe (${whole ?? problem})`);
     throw error;
   });
   const damaged = await checked?.problem();
@@ -443,7 +449,8 @@ interface ArchiveScan {
 /**
  * Step 2: what the archive holds (its dumps, its data bytes and, for the free-space check, the bytes of
  * each work folder), from the manifest of Lifeboat's own archive (which the extraction then checks
- * against its hash) or from a full read that checks every member.
+ * against its hash; each work folder's bytes from the file index when there are several) or from a full
+ * read that checks every member.
  */
 async function scanArchive(
   record: BackupRecord,
@@ -452,11 +459,18 @@ async function scanArchive(
   units: SwapUnit[],
   folding: NameFolding,
   options: TreeRollbackOptions,
+  indexText: string | undefined,
 ): Promise<{ scan: ArchiveScan; unitBytes: Map<SwapUnit, number> }> {
   const unitBytes = new Map<SwapUnit, number>(units.map((u) => [u, 0]));
   if (manifest) {
     const known = fromManifest(manifest);
-    unitBytes.set(units[0], known.dataBytes + known.entries * 4096);
+    if (units.length === 1) unitBytes.set(units[0], known.dataBytes + known.entries * 4096);
+    else {
+      for (const entry of indexEntries(indexText ?? '')) {
+        const unit = unitFor(units, entry.path);
+        unitBytes.set(unit, (unitBytes.get(unit) ?? 0) + entry.size + 4096);
+      }
+    }
     return { scan: known, unitBytes };
   }
   const report = await verifyTreeBackup(archiveDir, record, {
