@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import type { Codec } from './codec/codec.js';
 import type { ArchiveReadWorkerInput, ArchiveReadWorkerMessage, TakenChunk } from './archive-read-worker.js';
 import { Channel } from './channel.js';
-import { SMALL_HEAP, startAhead, startWorker } from './worker-module.js';
+import { SMALL_HEAP, startAhead, startWorker, stopWorker } from './worker-module.js';
 
 export interface FileDigest {
   bytes: number;
@@ -80,15 +80,12 @@ export function readArchive(file: string, options: { decompress?: Codec; hash?: 
   });
   worker.on('error', (error) => finish(error));
   worker.on('exit', (code) => finish(new Error(`the archive's reading thread stopped (exit code ${code})`)));
-  // Once: a second terminate() while the first one waits for the thread's exit never settled (the
-  // listeners removed here were the first one's), and the process then ended with nothing left to run.
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      worker.removeAllListeners('exit');
-      finish(new Error('the archive was not read to its end'));
-      await worker.terminate();
-    })());
+  // Its 'exit' listeners are removed by stopWorker alone: removed again after a first stop began, they
+  // would take that stop's own.
+  const close = async () => {
+    finish(new Error('the archive was not read to its end'));
+    await stopWorker(worker);
+  };
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
       yield* channel.take();

@@ -9,7 +9,7 @@ import { SnapshotMismatchError } from './content/open-snapshot.js';
 import type { SnapshotReadWorkerInput, SnapshotReadWorkerMessage, TakenData, TakenHeaders } from './snapshot-read-worker.js';
 import type { TarHeader } from './tar-header.js';
 import type { TarMember } from './tar-reader.js';
-import { SMALL_HEAP, startAhead, startWorker } from './worker-module.js';
+import { SMALL_HEAP, startAhead, startWorker, stopWorker } from './worker-module.js';
 
 export type { SnapshotReadWorkerInput } from './snapshot-read-worker.js';
 
@@ -118,9 +118,8 @@ class Feed {
   }
 
   async close(): Promise<void> {
-    this.worker.removeAllListeners('exit');
     this.finish(new Error('the snapshot was not read to its end'));
-    await this.worker.terminate();
+    await stopWorker(this.worker); // (which alone removes its 'exit' listeners: see there)
   }
 
   private async waitForMore(): Promise<void> {

@@ -8,7 +8,7 @@ import type { Creation } from './creation-probe.js';
 import { BATCH_BYTES, FIELDS, MAX_OPS, OP_FILE, OP_FOLDER_META, OP_KEPT, OP_MKDIR, OPS_AT, SLAB, SMALL_FILE, type WriteBatch } from './tree-write-batch.js';
 import type { ReuseAnswer, ReuseRequest, TreeWriteWorkerInput, WriteAnswer } from './tree-write-worker.js';
 import type { ReuseLogData, ReuseTarget } from './live-reuse.js';
-import { SMALL_HEAP, startAhead, startWorker } from './worker-module.js';
+import { SMALL_HEAP, startAhead, startWorker, stopWorker } from './worker-module.js';
 
 export { SMALL_FILE } from './tree-write-batch.js';
 /** Batches sent and not answered yet: bounds the memory when the disk is slower than the archive. */
@@ -149,8 +149,7 @@ export class TreeWriterThread {
 
   /** Stops the thread; what was not drained is left undone. */
   async close(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+    await stopWorker(this.worker);
   }
 
   /** A file's `length` bytes were copied to `at` in the slab: its operation, and the batch sent when full. */

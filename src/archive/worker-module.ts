@@ -52,6 +52,25 @@ export function startAhead(name: string, options: WorkerOptions): () => Promise<
   };
 }
 
+const stopping = new WeakMap<Worker, Promise<void>>();
+
+/**
+ * Stops `worker` once, its 'exit' listeners removed first (a stop is not the thread failing), every
+ * caller waiting for the same stop. Two terminate() calls with the listeners removed between them left
+ * the first one waiting for ever (its own 'exit' listener went too), and a process with nothing else to
+ * wait for then ended with exit code 0: a rollback in the middle of staging. Callers must not remove
+ * the 'exit' listeners themselves once a stop may have begun (that takes the stop's own).
+ */
+export function stopWorker(worker: Worker): Promise<void> {
+  let stopped = stopping.get(worker);
+  if (!stopped) {
+    worker.removeAllListeners('exit');
+    stopped = worker.terminate().then(() => undefined);
+    stopping.set(worker, stopped);
+  }
+  return stopped;
+}
+
 /** Whether a thread of module `name` started ahead waits to be taken. */
 export const waitsAhead = (name: string): boolean => ahead.has(name);
 

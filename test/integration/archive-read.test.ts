@@ -1,21 +1,23 @@
 // An archive is read, hashed and (for a rollback of files) inflated on a worker thread: the bytes that
 // come out must be the file's, or its inflated content, whole and in order over many chunks; the digest
 // must be the file's; a damaged gzip stream, a missing file and a reader that stops early must end in a
-// clear error, not a hang.
+// clear error, not a hang; a digest alone reads and hashes it without handing it over; closing twice,
+// even at once, settles both.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { constants as zlibConstants, gunzipSync, gzipSync, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feedFileHashed, readArchive, startArchiveReadAhead } from '../../src/archive/archive-read.js';
+import { digestArchive, feedFileHashed, readArchive, startArchiveReadAhead } from '../../src/archive/archive-read.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { gzip } from '../../src/archive/codec/gzip.js';
 import { zstd } from '../../src/archive/codec/zstd.js';
-import { waitsAhead } from '../../src/archive/worker-module.js';
+import { stopWorker, waitsAhead } from '../../src/archive/worker-module.js';
+import { Worker } from 'node:worker_threads';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -132,6 +134,18 @@ describe('reading an archive on a worker thread', () => {
       break;
     }
     await expect(read.digest).rejects.toThrow('not read to its end');
+  });
+
+  it('digests the file without handing it over, and is closed again and again (at once too) without a hang', async () => {
+    const digested = digestArchive(archive);
+    expect(await digested.digest).toEqual({ bytes: (await readFile(archive)).length, sha256: sha256(await readFile(archive)) });
+    await Promise.all([digested.close(), digested.close()]); // it closes itself after the digest too
+    const read = readArchive(archive, { decompress: gzip });
+    // Two closes before the thread is gone: each must settle (the first one used to wait for ever).
+    await Promise.all([read.close(), read.close(), read.close()]);
+    await expect(read.digest).rejects.toThrow('not read to its end');
+    const thread = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    await Promise.all([stopWorker(thread), stopWorker(thread)]);
   });
 
   it('feeds a stream and gives the digest; a stream destroyed mid-way stops the feeding', async () => {
