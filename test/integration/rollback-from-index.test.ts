@@ -5,7 +5,8 @@
 // names) and several MiB of incompressible files: after changes of bytes, modes, mtimes, symlink
 // targets and removed and added entries, the restored tree is the backup's to the byte, mode, owner and
 // mtime, while the JSON result shows that well under half of the archive's compressed bytes were read;
-// changed files close together in the archive are read in one pass, each checked to be its line's file.
+// changed files close together in the archive are read in one pass, each checked to be its line's file;
+// with more than 2 % of the files to read (here 40 empty ones of some 460, never kept), the archive is read whole.
 // A byte changed in a frame that held only kept files still refuses the rollback (the whole archive's
 // sha256 is checked), nothing changed, and so does one in the frame of a file it reads, at once; a tree
 // with a hard link is read whole, as before. For .tgz and .tar.zst alike. A System rollback of a shop whose pub/media is a symlink to a folder elsewhere (two work
@@ -27,6 +28,17 @@ const BULK_FILES = 16;
 const BULK_BYTES = 512 << 10;
 // Times are set back with microseconds (utimes), not nanoseconds.
 const MICROSECOND = 1000n;
+
+/**
+ * Small files enough that the few changed ones are under 2 % of the tree: the rollback reads the archive
+ * whole when more of its files are to be read (members-from-index.ts).
+ */
+async function manySmallFiles(dir: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    await mkdir(path.join(dir, `M${i % 20}`), { recursive: true });
+    await writeFile(path.join(dir, `M${i % 20}`, `f${i}.php`), `<?php // ${i}\n`);
+  }
+}
 
 interface RollbackJson {
   tree: { files: number };
@@ -64,6 +76,7 @@ describe.each(['gzip', 'zstd'])('a %s file rollback that keeps most files reads 
     // Several frames of data that does not compress: most frames hold only files the shop keeps.
     await mkdir(at('lib/bulk'));
     for (let i = 0; i < BULK_FILES; i++) await writeFile(at(`lib/bulk/${i}.bin`), randomBytes(BULK_BYTES));
+    await manySmallFiles(at('lib/many'));
     env = { LIFEBOAT_ROOT: root, LIFEBOAT_HOME: home, LIFEBOAT_CONFIG: '', LIFEBOAT_EXCLUDE: '*.bak' };
     const made = await runCli(['backup', 'code', '--compression', compression, '--json'], env);
     expect(made.stderr).toBe('');
@@ -149,18 +162,29 @@ describe.each(['gzip', 'zstd'])('a %s file rollback that keeps most files reads 
     });
   });
 
-  it('reads an archive with a hard link whole, and restores it exactly', async () => {
-    await link(at('lib/hard-a.txt'), at('lib/hard-c.txt'));
+  /** A new backup, `changed` rewritten, a rollback: the archive read whole (no indexedRead), the tree exact. */
+  const rolledBackWhole = async (changed: string) => {
     const made = await runCli(['backup', 'code', '--compression', compression, '--json'], env);
     expect(made.stderr).toBe('');
-    const linked = JSON.parse(made.stdout) as { id: string };
+    const fresh = JSON.parse(made.stdout) as { id: string };
     const expected = await print();
-    await writeFile(at('lib/bulk/5.bin'), 'changed\n');
-    const result = await runCli(['rollback', linked.id, '--yes', '--json'], env);
+    await writeFile(at(changed), `changed ${Date.now()}\n`);
+    const result = await runCli(['rollback', fresh.id, '--yes', '--json'], env);
     expect(result.stderr).toBe('');
     await rollbackCleanedUp(home);
     expect((JSON.parse(result.stdout) as RollbackJson).indexedRead).toBeUndefined();
     expect(treeDifferences(expected, await print(), MICROSECOND)).toEqual([]);
+  };
+
+  it('reads the archive whole when more than a few of its files are to be read', async () => {
+    for (let i = 0; i < 40; i++) await writeFile(at(`lib/many/M${i % 20}/empty-${i}.txt`), '');
+    await rolledBackWhole('app/etc/env.php');
+    for (let i = 0; i < 40; i++) await rm(at(`lib/many/M${i % 20}/empty-${i}.txt`));
+  });
+
+  it('reads an archive with a hard link whole, and restores it exactly', async () => {
+    await link(at('lib/hard-a.txt'), at('lib/hard-c.txt'));
+    await rolledBackWhole('lib/bulk/5.bin');
     await rm(at('lib/hard-c.txt'));
     expect((await readdir(at('lib/bulk'))).length).toBe(BULK_FILES);
   });
@@ -176,6 +200,7 @@ describe('a System rollback over a symlinked media folder that keeps most files'
     store = await mkdtemp(path.join(tmpdir(), 'lifeboat-from-index-media-'));
     await mkdir(path.join(shop.root, 'pub'), { recursive: true });
     await mkdir(media('catalog/product'), { recursive: true });
+    await manySmallFiles(path.join(shop.root, 'app/code'));
     for (let i = 0; i < BULK_FILES; i++) await writeFile(media(`catalog/product/${i}.jpg`), randomBytes(BULK_BYTES));
     await symlink(store, path.join(shop.root, 'pub/media'));
     await mkdir(path.join(shop.root, 'app/etc'), { recursive: true });
@@ -205,7 +230,7 @@ describe('a System rollback over a symlinked media folder that keeps most files'
     expect(treeDifferences(expectedMedia, await fingerprintTree(store), MICROSECOND)).toEqual([]);
     expect(await readFile(path.join(shop.root, 'app/etc/config.php'), 'utf8')).toBe('<?php // backed up\n');
     expect(await withConnection(shop.shop, async (conn) => (await conn.query('SELECT name FROM item'))[0])).toEqual([{ name: 'backed up' }]);
-    expect(result.reused.files).toBe(BULK_FILES - 1);
+    expect(result.reused.files).toBe(BULK_FILES + 400 - 1);
     const { size } = await stat(path.join(shop.backupDir, backup.file));
     expect(result.indexedRead?.compressedBytes).toBeLessThan(size / 2);
   });
