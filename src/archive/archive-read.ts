@@ -35,7 +35,7 @@ export const startArchiveReadAhead = () => startAhead('archive-read-worker', { r
 
 /**
  * The size and sha256 of `file`, read on a worker thread that hands none of it over (a rollback that
- * inflates only some of the archive's frames still checks all of it: index-members.ts).
+ * inflates only some of the archive's frames still checks all of it: members-from-index.ts).
  */
 export function digestArchive(file: string): Pick<ArchiveRead, 'digest' | 'close'> {
   const read = readArchive(file, { digestOnly: true });

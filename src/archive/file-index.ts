@@ -10,7 +10,7 @@
 // that ctime without reading it (live-identity.ts); indexes written before lack them. A folder's or a
 // symlink's line goes on with its mode, uid and gid, and a symlink's with its target
 // (`[path, type, 0, mtimeNs, mode, uid, gid(, target)]`): with them a rollback that keeps most files makes
-// the tree from the index and inflates only the frames of the files it writes (index-members.ts); indexes
+// the tree from the index and inflates only the frames of the files it writes (members-from-index.ts); indexes
 // written before lack them. A restore drill
 // compares the restored files with it; browsing a backup lists a folder from it without inflating the
 // archive. The CRC-32 is zlib's (node:zlib crc32), computed where the bytes already pass: the tree

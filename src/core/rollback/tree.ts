@@ -25,7 +25,7 @@ import { extractTar } from '../../archive/extract.js';
 import { flushFilesystems } from '../../archive/flush-filesystems.js';
 import { depthOf, type FolderMetas } from '../../archive/folder-metas.js';
 import { digestArchive, readArchive } from '../../archive/archive-read.js';
-import { membersFromIndex, type LiveOf } from '../../archive/members-from-index.js';
+import { membersFromIndex } from '../../archive/members-from-index.js';
 import { codecOfFileName, DEFAULT_CODEC } from '../../archive/codec/registry.js';
 import type { TreeCounts } from '../../archive/pack-tree.js';
 import { readTar } from '../../archive/tar-reader.js';
@@ -381,7 +381,7 @@ async function stageArchive(
   // Lifeboat's own archive whose index describes it: the tree made from the index, only changed files read.
   // (Hard links are not described by the index: such an archive is read whole.)
   const describes = text !== undefined && keepsFiles && manifest?.tree?.hardlinks === 0 && !located && !incremental;
-  const fromIndex = describes ? membersFromIndex(text, liveOfUnits(units), { open: localArchive(file), codec, count: indexedRead }) : undefined;
+  const fromIndex = describes ? membersFromIndex(text, (rel) => livePath(units, rel), { open: localArchive(file), codec, count: indexedRead }) : undefined;
   const source = located || incremental || fromIndex ? undefined : readArchive(file, { decompress: codec, hash: manifest !== undefined });
   const digested = fromIndex ? digestArchive(file) : source;
   const checked = manifest && digested ? checkedAgainst(manifest, digested.digest) : undefined;
@@ -419,14 +419,6 @@ async function stageArchive(
   return { counts, ...(stagedDump ? { dump: stagedDump } : {}), folders: extracted.folders, touched, reused: extracted.reused, ...(located || fromIndex ? { indexedRead } : {}) };
 }
 
-/** Where the shop has a path of the archive now (members-from-index.ts). */
-function liveOfUnits(units: SwapUnit[]): LiveOf {
-  return (rel) => {
-    const unit = unitFor(units, rel);
-    const inner = unit.rel === '' ? rel : rel.slice(unit.rel.length + 1);
-    return inner === '' ? unit.live : `${unit.live}${path.sep}${inner}`;
-  };
-}
 
 /** Step 2 for chosen files read from their places: what they hold, from the index (no dump: the database is left alone). */
 function scanLocated(located: readonly LocatedFile[], units: SwapUnit[]): { scan: ArchiveScan; unitBytes: Map<SwapUnit, number> } {
